@@ -1,0 +1,1 @@
+"""Monte Carlo estimator comparisons (ADEMP) and speed benchmarks."""

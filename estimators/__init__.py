@@ -1,0 +1,1 @@
+"""Estimators used by TACE observational studies, in numpy/scipy, verified against R."""

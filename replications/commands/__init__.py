@@ -1,0 +1,1 @@
+"""Sub-commands of the ``tacebench`` console script (see :mod:`replications.cli`)."""

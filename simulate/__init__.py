@@ -1,0 +1,1 @@
+"""Synthetic cohorts matching published baseline tables, with known true effects."""
