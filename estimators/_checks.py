@@ -1,0 +1,109 @@
+"""Input validation shared by the public estimators.
+
+Every public function validates once at its edge with these helpers and then calls a
+private kernel that trusts its input; Monte Carlo loops call the kernels directly. Each
+check raises ``ValueError`` naming the argument and showing the offending value, so that a
+user never meets a silent NaN or a numpy traceback.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+
+def _show(values: np.ndarray, bad: np.ndarray, limit: int = 3) -> str:
+    idx = np.flatnonzero(bad)[:limit]
+    shown = ", ".join(f"[{i}]={values.flat[i]!r}" for i in idx)
+    more = "" if bad.sum() <= limit else f" (and {int(bad.sum()) - limit} more)"
+    return shown + more
+
+
+def as_float_array(x, name: str, *, ndim: int = 1) -> np.ndarray:
+    """Convert to a float64 array of the given ndim, rejecting non-numeric input."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; got {type(x).__name__}: {exc}") from None
+    if ndim == 2 and arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {_show(arr, bad)}")
+    return arr
+
+
+def check_time(time, name: str = "time", *, allow_zero: bool = True) -> np.ndarray:
+    """Survival times: finite, non-negative (strictly positive if ``allow_zero`` is False)."""
+    t = check_finite(as_float_array(time, name), name)
+    bad = t < 0 if allow_zero else t <= 0
+    if bad.any():
+        sign = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {sign}; got {_show(t, bad)}")
+    return t
+
+
+def check_binary(x, name: str) -> np.ndarray:
+    """A 0/1 indicator (bools accepted); returns int8."""
+    arr = as_float_array(x, name)
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(f"{name} must be 0/1; got {_show(arr, bad)}")
+    return arr.astype(np.int8)
+
+
+def check_weights(weights, n: int, name: str = "weights") -> np.ndarray:
+    """Case weights: finite, non-negative, not all zero, length ``n``. ``None`` gives ones."""
+    if weights is None:
+        return np.ones(n)
+    w = check_finite(as_float_array(weights, name), name)
+    check_lengths({name: w}, n)
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative; got {_show(w, w < 0)}")
+    if not (w > 0).any():
+        raise ValueError(f"{name} must not all be zero")
+    return w
+
+
+def check_lengths(arrays: dict[str, np.ndarray], n: int | None = None) -> int:
+    """All arrays share the same first dimension; returns it."""
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if n is None:
+        n = next(iter(lengths.values()))
+    wrong = {k: m for k, m in lengths.items() if m != n}
+    if wrong:
+        raise ValueError(
+            "mismatched lengths: expected "
+            f"{n}, got " + ", ".join(f"{k} has {m}" for k, m in wrong.items())
+        )
+    return n
+
+
+def check_choice(value, name: str, allowed: Iterable) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed!r}; got {value!r}")
+
+
+def check_probability(x, name: str, *, open_interval: bool = True) -> np.ndarray:
+    p = check_finite(as_float_array(x, name), name)
+    bad = (p <= 0) | (p >= 1) if open_interval else (p < 0) | (p > 1)
+    if bad.any():
+        span = "(0, 1)" if open_interval else "[0, 1]"
+        raise ValueError(f"{name} must lie in {span}; got {_show(p, bad)}")
+    return p
+
+
+def check_two_groups(group, name: str = "group") -> tuple[np.ndarray, Sequence]:
+    """A two-level grouping; returns 0/1 codes (1 = the larger sorted level) and the levels."""
+    g = np.asarray(group)
+    levels = np.unique(g)
+    if len(levels) != 2:
+        raise ValueError(f"{name} must have exactly two levels; got {list(levels)!r}")
+    return (g == levels[1]).astype(np.int8), tuple(levels)
