@@ -72,3 +72,82 @@ def test_propensity_score_from_frame():
     ref = sm.Logit(y, sm.add_constant(np.column_stack([X[:, :2], 1 - X[:, 3]]))).fit(disp=0, tol=1e-14)
     np.testing.assert_allclose(m.coef, ref.params, rtol=1e-9)
     np.testing.assert_allclose(m.ps, ref.predict(), rtol=1e-10)
+
+
+def _r_case():
+    from tests.reference.cases import load_case
+
+    data, exp = load_case("propensity_weights")
+    data["child_pugh"] = pd.Categorical(data["child_pugh"], categories=["A5", "A6", "B7"])
+    return data, exp
+
+
+COVS = ["size", "number", "age60", "child_pugh", "afp400"]
+
+
+def test_propensity_matches_r_glm():
+    """R: glm(treated ~ size + number + age60 + child_pugh + afp400, family = binomial,
+    control = glm.control(epsilon = 1e-14)) (tests/reference/propensity_weights)."""
+    data, exp = _r_case()
+    m = propensity_score(data, "treated", COVS)
+    assert m.fit.names == ("(Intercept)", "size", "number", "age60", "child_pugh[A6]",
+                           "child_pugh[B7]", "afp400")
+    np.testing.assert_allclose(m.coef, exp["coef"], rtol=1e-8)
+    np.testing.assert_allclose(m.fit.se, exp["se"], rtol=1e-8)
+    np.testing.assert_allclose(m.fit.loglik, exp["loglik"], rtol=1e-10)
+    np.testing.assert_allclose(m.ps, exp["ps"], rtol=1e-8)
+
+
+def test_weighted_logistic_matches_r_glm():
+    """R: glm(..., family = binomial, weights = cw) with non-integer weights."""
+    data, exp = _r_case()
+    m = propensity_score(data, "treated", COVS)
+    r = logistic_regression(m.design.values, data["treated"], data["cw"])
+    np.testing.assert_allclose(r.coef, exp["coef_weighted"], rtol=1e-8)
+    np.testing.assert_allclose(r.se, exp["se_weighted"], rtol=1e-8)
+
+
+def test_logistic_row_permutation_invariant():
+    from hypothesis import given, settings, strategies as st
+
+    X, y, w = _data(n=120, seed=3)
+    base = logistic_regression(X, y, w)
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.permutations(range(120)))
+    def check(perm):
+        perm = np.asarray(perm)
+        r = logistic_regression(X[perm], y[perm], w[perm])
+        np.testing.assert_allclose(r.coef, base.coef, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(r.fitted, base.fitted[perm], rtol=1e-9)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y=[0, 1, 2]), "y must be 0/1"),
+        (dict(X=[[1.0], [np.nan], [2.0]]), "X must be finite"),
+        (dict(y=[0, 1]), "mismatched lengths"),
+        (dict(weights=[1, -1, 1]), "weights must be non-negative"),
+        (dict(y=[1, 1, 1]), "both 0 and 1"),
+        (dict(X=[[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]), "rank deficient"),
+        (dict(on_separation="ignore"), "on_separation"),
+    ],
+)
+def test_logistic_bad_input(kwargs, match):
+    args = dict(X=[[0.1], [0.5], [0.3]], y=[0, 1, 1])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        logistic_regression(**args)
+
+
+def test_propensity_single_arm_and_missing_column():
+    data, _ = _r_case()
+    with pytest.raises(ValueError, match="treated must contain both arms"):
+        propensity_score(data.assign(treated=1), "treated", COVS)
+    with pytest.raises(ValueError, match=r"\['albumin'\] are not columns"):
+        propensity_score(data, "treated", ["size", "albumin"])
+    with pytest.raises(ValueError, match="treated column 'arm' is not in frame"):
+        propensity_score(data, "arm", COVS)

@@ -1,0 +1,62 @@
+"""design_matrix: explicit dummy coding and clear errors."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estimators.design import design_matrix
+
+
+def _frame():
+    return pd.DataFrame({
+        "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "g": ["b", "a", "c", "a", "b"],
+        "cat": pd.Categorical(["hi", "lo", "lo", "hi", "lo"], categories=["lo", "hi", "unused"]),
+        "k": [0, 1, 1, 0, 1],
+    })
+
+
+def test_dummy_coding_first_level_reference():
+    d = design_matrix(_frame(), ["x", "g", "cat"], categorical=["g"])
+    assert d.names == ("x", "g[b]", "g[c]", "cat[hi]")
+    np.testing.assert_array_equal(d.values[:, 1], [1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(d.values[:, 3], [1, 0, 0, 1, 0])
+    assert d.reference == {"g": "a", "cat": "lo"}
+
+
+def test_explicit_reference_and_numeric_categorical():
+    d = design_matrix(_frame(), ["g", "k"], categorical=["g", "k"], reference={"g": "c", "k": 1})
+    assert d.names == ("g[a]", "g[b]", "k[0]")
+    np.testing.assert_array_equal(d.values[:, 2], [1, 0, 0, 1, 0])
+
+
+def test_transform_reuses_coding():
+    d = design_matrix(_frame(), ["x", "g"], categorical=["g"])
+    new = d.transform(pd.DataFrame({"x": [9.0], "g": ["c"]}))
+    np.testing.assert_array_equal(new.values, [[9.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"levels \['z'\] unseen"):
+        d.transform(pd.DataFrame({"x": [9.0], "g": ["z"]}))
+
+
+@pytest.mark.parametrize(
+    "frame_edit, covs, cat, match",
+    [
+        (None, ["x", "nope"], None, r"\['nope'\] are not columns"),
+        (lambda f: f.assign(x=[1.0, np.nan, 3, 4, 5]), ["x"], None, r"frame\['x'\] has 1 missing"),
+        (lambda f: f.assign(x=2.0), ["x"], None, r"frame\['x'\] is constant"),
+        (None, ["g"], None, r"frame\['g'\] is not numeric.*categorical="),
+        (lambda f: f.assign(g="a"), ["g"], ["g"], "single observed level"),
+        (None, ["x"], ["g"], r"categorical lists \['g'\]"),
+        (None, "x", None, "sequence of column names"),
+    ],
+)
+def test_errors(frame_edit, covs, cat, match):
+    f = _frame() if frame_edit is None else frame_edit(_frame())
+    with pytest.raises(ValueError, match=match):
+        design_matrix(f, covs, categorical=cat)
+
+
+def test_unknown_reference():
+    with pytest.raises(ValueError, match=r"reference\['g'\] = 'q'"):
+        design_matrix(_frame(), ["g"], categorical=["g"], reference={"g": "q"})
