@@ -1,0 +1,126 @@
+"""Method registry: named estimator families that a study's ``[methods.<name>]`` configures.
+
+Each family is one small module exposing
+
+* ``OPTIONS``: its capability table, ``{option: (default, check)}``, where ``check`` is a
+  tuple of allowed values or a type; :func:`validate_method` applies it when the study is
+  loaded, so a misspelt option fails before the run starts;
+* ``fit(data, config, rng) -> MethodOutput``: the estimator on one replicate's cohort
+  columns (``dict[str, numpy.ndarray]``, the columns of :class:`simulate.Cohort`),
+  calling the estimators package's array kernels, never pandas.
+
+A study may also name ``family = "package.module:function"`` for a method of its own; the
+function has the ``fit`` signature and its options are passed through unchecked.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+#: Built-in families: name -> module (imported only when a study uses it).
+FAMILIES: dict[str, str] = {
+    "cox": "benchmarks.methods.cox",
+    "weighting": "benchmarks.methods.weighting",
+    "matching": "benchmarks.methods.matching",
+    "immortal": "benchmarks.methods.immortal",
+    "survival_contrast": "benchmarks.methods.contrast",
+}
+
+
+@dataclass(frozen=True)
+class MethodOutput:
+    """One method on one replicate.
+
+    ``estimate`` and ``se`` are on the estimand's analysis scale (log HR for hazard ratios);
+    ``ci`` overrides the Wald interval when the method has its own (e.g. bootstrap);
+    ``extra`` holds diagnostics kept as ``x_<key>`` result columns (ESS, largest weight,
+    patients dropped by matching, per-covariate ``smd_<name>`` for love plots).
+    """
+
+    estimate: float
+    se: float
+    converged: bool = True
+    ci: tuple[float, float] | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _resolve(family: str):
+    if ":" in family:
+        mod, _, attr = family.partition(":")
+        try:
+            return None, getattr(importlib.import_module(mod), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"family {family!r} cannot be imported: {exc}") from None
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)} or 'module:function'; "
+                         f"got {family!r}")
+    module = importlib.import_module(FAMILIES[family])
+    return module, module.fit
+
+
+def validate_method(family: str, options: dict[str, Any], *, where: str = "method") -> dict:
+    """Check ``options`` against the family's capability table; return them with defaults."""
+    module, _ = _resolve(family)
+    if module is None:
+        return dict(options)
+    table = module.OPTIONS
+    unknown = sorted(set(options) - set(table))
+    if unknown:
+        raise ValueError(f"{where}: unknown option(s) {unknown!r} for family {family!r}; "
+                         f"allowed: {sorted(table)}")
+    out = {}
+    for key, (default, check) in table.items():
+        value = options.get(key, default)
+        if isinstance(check, tuple) and value not in check:
+            raise ValueError(f"{where}: {key} must be one of {check!r}; got {value!r}")
+        if isinstance(check, type) and not isinstance(value, check):
+            raise ValueError(f"{where}: {key} must be {check.__name__}; got {value!r}")
+        if callable(check) and not isinstance(check, type):
+            check(value, f"{where}: {key}")
+        out[key] = value
+    return out
+
+
+def get_fit(family: str) -> Callable:
+    """The ``fit`` function of a family (cached by the import system)."""
+    return _resolve(family)[1]
+
+
+def check_covariates(value, where: str) -> None:
+    """Option check: a list of column names."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where} must be a list of column names; got {value!r}")
+
+
+def check_truncate(value, where: str) -> None:
+    """Option check: ``[]`` (none) or ``[lower, upper]`` percentiles with 0 <= lo < hi <= 100."""
+    if value == []:
+        return
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) for v in value)
+            or not 0 <= value[0] < value[1] <= 100):
+        raise ValueError(f"{where} must be [] or [lower, upper] percentiles; got {value!r}")
+
+
+def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
+    """Covariate matrix (n x p) from cohort columns; categorical codes become indicators.
+
+    A column of integer codes (how :func:`simulate.generate_cohort` stores a categorical
+    variable) with more than two observed levels is expanded to indicators of each observed
+    level against the lowest; everything else (float columns, 0/1 codes) enters as is.
+    """
+    n = len(data["treated"])
+    cols = []
+    for name in covariates:
+        if name not in data:
+            raise KeyError(f"covariate {name!r} is not a cohort column")
+        x = np.asarray(data[name])
+        levels = np.unique(x) if x.dtype.kind in "iu" else ()
+        if len(levels) > 2:
+            cols.extend((x == lev).astype(np.float64) for lev in levels[1:])
+        else:
+            cols.append(x.astype(np.float64, copy=False))
+    return np.column_stack(cols) if cols else np.empty((n, 0))
