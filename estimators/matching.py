@@ -1,0 +1,173 @@
+"""Matching results, matching weights and the matched-pair Cox analysis.
+
+The matchers live in :mod:`estimators.matching_nearest` (greedy nearest-neighbour propensity
+matching with a caliper) and :mod:`estimators.matching_exact` (exact matching on
+categories, seed 002's matched case-control design); both are re-exported here, so
+``from estimators.matching import match_nearest, match_exact`` works.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_binary, check_lengths
+
+__all__ = ["MatchResult", "match_exact", "match_nearest", "matched_cox"]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Matched sets: each matched treated unit with its control(s).
+
+    Attributes
+    ----------
+    treated_index : (k,) int array
+        Row of each matched treated unit (one per matched set, sets in matching order).
+    control_index : (k, ratio) int array
+        Rows of its controls, ``-1`` where fewer than ``ratio`` were found.
+    pair_id : (m,) int array
+        Matched-set id (0..k-1) of each row of the matched sample ``rows``.
+    rows : (m,) int array
+        Rows of the matched sample: each set's treated unit then its controls. With
+        replacement a control appears once per set that uses it.
+    weights : (n,) float array
+        Matching weights per original unit, as ``MatchIt``: 1 for matched treated; a
+        control gets ``sum over its sets of 1 / (controls in the set)``, rescaled so the
+        control weights sum to the number of distinct matched controls; 0 if unmatched.
+    n_matched, n_dropped : dict
+        Distinct units matched / left unmatched, keyed ``"treated"`` and ``"control"``.
+    caliper : float or None
+        Caliper on the distance scale actually used.
+    distance : (n,) float array or None
+        The matching distance (logit PS or PS) for nearest-neighbour matching.
+    method : str
+    """
+
+    treated_index: np.ndarray
+    control_index: np.ndarray
+    pair_id: np.ndarray
+    rows: np.ndarray
+    weights: np.ndarray
+    n_matched: dict
+    n_dropped: dict
+    caliper: float | None
+    distance: np.ndarray | None
+    method: str
+
+    @property
+    def n_sets(self) -> int:
+        return int(self.treated_index.size)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matched sample, one row per use: ``row, pair_id, treated, weight``."""
+        treated = np.zeros(self.rows.size, dtype=np.int8)
+        first = np.r_[True, self.pair_id[1:] != self.pair_id[:-1]]
+        treated[first] = 1
+        return pd.DataFrame(
+            {"row": self.rows, "pair_id": self.pair_id, "treated": treated,
+             "weight": self.weights[self.rows]}
+        )
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"arm": ["control", "treated"],
+             "matched": [self.n_matched["control"], self.n_matched["treated"]],
+             "dropped": [self.n_dropped["control"], self.n_dropped["treated"]]}
+        )
+
+
+def _result_from_sets(
+    mm: np.ndarray, treated_rows: np.ndarray, z: np.ndarray, *, caliper, distance, method
+) -> MatchResult:
+    """Build a MatchResult from a (n1, ratio) match matrix of control rows (-1 = none),
+    one row per treated unit in data order; sets are numbered in that order."""
+    has = mm[:, 0] >= 0
+    t_idx = treated_rows[has]
+    c_idx = mm[has]
+    n = z.size
+    w = np.zeros(n)
+    w[t_idx] = 1.0
+    counts = (c_idx >= 0).sum(axis=1)
+    for j in range(c_idx.shape[1]):
+        ok = c_idx[:, j] >= 0
+        np.add.at(w, c_idx[ok, j], 1.0 / counts[ok])
+    used = np.unique(c_idx[c_idx >= 0])
+    if used.size:
+        w[used] *= used.size / w[used].sum()
+    rows, pair = [], []
+    for s, (t, cs) in enumerate(zip(t_idx, c_idx)):
+        members = [t] + [c for c in cs if c >= 0]
+        rows.extend(members)
+        pair.extend([s] * len(members))
+    n1 = int((z == 1).sum())
+    n0 = n - n1
+    return MatchResult(
+        treated_index=t_idx.astype(np.intp),
+        control_index=c_idx.astype(np.intp),
+        pair_id=np.asarray(pair, dtype=np.intp),
+        rows=np.asarray(rows, dtype=np.intp),
+        weights=w,
+        n_matched={"treated": int(t_idx.size), "control": int(used.size)},
+        n_dropped={"treated": n1 - int(t_idx.size), "control": n0 - int(used.size)},
+        caliper=caliper,
+        distance=distance,
+        method=method,
+    )
+
+
+def matched_cox(time, event, match: MatchResult, X=None, *, ties: str = "efron", names=None):
+    """Cox model of treatment on a matched sample with a robust SE clustered on matched set.
+
+    Fits ``cox_ph(time[rows], event[rows], [treated, X[rows]], robust=True,
+    cluster=pair_id)``: the Lin & Wei (1989) sandwich summed within matched sets, as R
+    ``coxph(Surv(time, event) ~ treated, data = matched, cluster = subclass)`` and as
+    recommended by Austin (2013) for matched survival data. ``treated`` is the first
+    coefficient.
+
+    Parameters
+    ----------
+    time, event : (n,) array-like on the original (unmatched) rows
+    match : MatchResult
+    X : (n, q) array-like, optional
+        Extra covariates (doubly adjusted analysis).
+    ties : {"efron", "breslow"}
+    """
+    from .survival import cox_ph
+
+    if not isinstance(match, MatchResult):
+        raise ValueError(f"match must be a MatchResult; got {type(match).__name__}")
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event)
+    n = check_lengths({"time": time, "event": event, "match.weights": match.weights})
+    if match.rows.size == 0:
+        raise ValueError("match has no matched sets; nothing to analyse")
+    z = np.zeros(match.rows.size)
+    first = np.r_[True, match.pair_id[1:] != match.pair_id[:-1]]
+    z[first] = 1.0
+    cols = [z]
+    nm = ["treated"]
+    if X is not None:
+        Xa = np.asarray(X, dtype=float)
+        Xa = Xa[:, None] if Xa.ndim == 1 else Xa
+        check_lengths({"time": time, "X": Xa}, n)
+        cols.append(Xa[match.rows])
+        nm += list(names) if names is not None else [f"x{j}" for j in range(Xa.shape[1])]
+    design = np.column_stack(cols)
+    return cox_ph(time[match.rows], check_binary(event, "event")[match.rows], design,
+                  robust=True, cluster=match.pair_id, ties=ties, names=nm)
+
+
+def __getattr__(name):
+    # The matchers import MatchResult from here, so they are exposed lazily (PEP 562)
+    # instead of imported at module top, which would be circular.
+    if name == "match_nearest":
+        from .matching_nearest import match_nearest
+
+        return match_nearest
+    if name == "match_exact":
+        from .matching_exact import match_exact
+
+        return match_exact
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
