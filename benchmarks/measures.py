@@ -192,7 +192,8 @@ def performance_measures(
         bias_mcse = np.sqrt(dev2.sum() / (n * (n - 1)))
         add("bias", bias, bias_mcse)
         if truth != 0.0:
-            add("relative_bias", bias / truth, bias_mcse / abs(truth))
+            with np.errstate(over="ignore"):  # |truth| near 0: relative bias is huge, not an error
+                add("relative_bias", np.float64(bias) / truth, np.float64(bias_mcse) / abs(truth))
         else:  # undefined at theta = 0: reported as NaN, not an error
             add("relative_bias", nan, nan)
         add("empse", empse, empse / np.sqrt(2.0 * (n - 1)))
@@ -217,7 +218,7 @@ def performance_measures(
     else:
         for name in MEASURES[:-2]:
             add(name, nan, nan)
-    add("power", *_proportion(pv <= alpha) if n else (nan, nan))
+    add("power", *_proportion(pv <= alpha))
     rate, rate_mcse = _proportion(ok)
     out.append(Measure("convergence", rate, rate_mcse, n_att))
     return PerformanceResult(truth=truth, n_attempted=n_att, n_used=n, measures=tuple(out))

@@ -202,7 +202,9 @@ def _backend(backend: str | None, scheduler: str | None, n_jobs: int):
         n = n_jobs if n_jobs > 0 else None
         client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None))
     try:
-        yield "dask"
+        from joblib import parallel_config
+        with parallel_config(backend="dask"):  # registers joblib's Dask backend
+            yield None
     finally:
         client.close()
 
@@ -222,7 +224,7 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         and scenario, between 5 and 200).
     resume : continue a run in ``out``; without it ``out`` must hold no results.
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
     from tqdm.auto import tqdm
 
     reps = study.reps if reps is None else reps
@@ -263,16 +265,16 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     failures = 0
     t0 = time.perf_counter()
     with _backend(backend, scheduler, n_jobs) as be:
-        parallel = Parallel(n_jobs=n_jobs, backend=be, return_as="generator_unordered")
+        parallel = _streaming(n_jobs, be, workers)
         truth_path = run.path / "truth.csv"
         if not truth_path.exists():
-            rows = [r for rs in parallel(delayed(scenario_truths)(study, s.index)
-                                          for s in study.scenarios) for r in rs]
+            rows = [r for rs in parallel([delayed(scenario_truths)(study, s.index)
+                                          for s in study.scenarios]) for r in rs]
             write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
         if tasks:
             bar = tqdm(total=total, initial=total - todo, unit="rep", disable=not progress,
                        desc=study.name, smoothing=0.1)
-            results = parallel(delayed(_task)(study, s, a, b) for s, a, b in tasks)
+            results = parallel([delayed(_task)(study, s, a, b) for s, a, b in tasks])
             for s, a, b, columns in results:
                 run.write_chunk(s, a, b, columns)
                 failures += int((~columns["converged"]).sum())
@@ -282,6 +284,28 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     return RunReport(out=str(run.path), reps=reps, scenarios=len(study.scenarios),
                      replicates_total=total, replicates_run=todo,
                      replicates_skipped=total - todo, elapsed=elapsed, failures=failures)
+
+
+def _streaming(n_jobs: int, backend: str | None, workers: int):
+    """A function mapping a list of delayed calls to an iterator of results as they finish.
+
+    Backends without generator support (``multiprocessing``) run the calls in batches of a
+    few per worker, so results still reach the disk as the run goes."""
+    from joblib import Parallel
+
+    try:
+        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+        return parallel
+    except ValueError as exc:
+        if "return_as" not in str(exc):
+            raise
+    parallel = Parallel(n_jobs=n_jobs, backend=backend)
+    step = 2 * workers
+
+    def batched(calls):
+        for i in range(0, len(calls), step):
+            yield from parallel(calls[i:i + step])
+    return batched
 
 
 def _task(study: Study, s: int, start: int, stop: int):

@@ -73,7 +73,7 @@ def read_table(path: Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""],
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip",
                        dtype={"error": str, "warning": str})
 
 

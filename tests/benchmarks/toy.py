@@ -9,6 +9,7 @@ consistent for the conditional log HR when ``confounding * beta_x == 0``.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -18,10 +19,12 @@ from benchmarks.methods import MethodOutput
 
 def prepare(scenario):
     f = {"n": 200, "true_hr": 1.0, "confounding": 0.0, "beta_x": 0.0, "censor_rate": 0.02,
-         "fail_every": 0, **scenario.config}
+         "fail_every": 0, "sleep": 0.0, **scenario.config}
     n, log_hr = int(f["n"]), math.log(f["true_hr"])
 
     def generate(rng):
+        if f["sleep"]:  # lets the kill-and-resume test interrupt a run mid-way
+            time.sleep(f["sleep"])
         if f["fail_every"] and rng.random() < 1.0 / f["fail_every"]:
             raise RuntimeError("toy generator failure")
         x = rng.standard_normal(n)

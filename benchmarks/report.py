@@ -1,0 +1,148 @@
+"""Output people read: the tidy tables and a Markdown / HTML summary of a study run."""
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .runner import load_results
+from .store import RunDirectory, write_frame
+from .study import study_from_raw
+from .summary import error_table, performance_table
+
+#: Measures shown in the summary, with their labels (all are in ``performance.csv``).
+HEADLINE = {
+    "bias": "Bias",
+    "empse": "Empirical SE",
+    "relerr_modse": "Relative error in model SE (%)",
+    "coverage": "Coverage of nominal CI",
+    "rmse": "RMSE",
+    "power": "Rejection rate (power / type I error)",
+    "convergence": "Convergence rate",
+}
+
+
+def _fmt(value: float, mcse: float, pct: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    scale = 100.0 if pct else 1.0
+    digits = 1 if pct else 3
+    text = f"{value * scale:.{digits}f}"
+    if mcse is not None and not math.isnan(mcse):
+        text += f" ({mcse * scale:.{digits}f})"
+    return text
+
+
+def measure_table(perf: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Scenarios as rows, methods as columns, cells ``value (MCSE)``; coverage-like in %."""
+    pct = measure in ("coverage", "becoverage", "power", "convergence")
+    sub = perf[perf["measure"] == measure].copy()
+    sub["cell"] = [_fmt(v, m, pct) for v, m in zip(sub["value"], sub["mcse"])]
+    methods = list(dict.fromkeys(sub["method"]))
+    table = sub.pivot(index=["scenario_index", "scenario"], columns="method", values="cell")
+    table = table.reindex(columns=methods).fillna("")
+    return table.reset_index(level=0, drop=True).reset_index()
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
+    """Yield ``(kind, payload)``: ("h1"|"h2"|"p", text) or ("table", DataFrame)."""
+    yield "h1", study.title
+    if study.aims:
+        yield "p", "**Aims.** " + " ".join(study.aims.split())
+    n_err = int((results["error"] != "").sum())
+    n_nc = int((~results["converged"]).sum()) - n_err
+    yield "p", (f"Study `{study.name}`: {len(study.scenarios)} scenarios x {len(study.methods)} "
+                f"methods, {meta['reps']} replicates per scenario (seed {study.seed}); "
+                f"{len(results)} method fits, {n_err} raised an error and {n_nc} did not "
+                f"converge (excluded from the measures, counted in the convergence rate). "
+                f"Cells are estimate (Monte Carlo SE), Morris, White & Crowther (2019).")
+    yield "h2", "Data-generating mechanisms"
+    yield "table", study.scenario_frame().drop(columns=["scenario_index"])
+    yield "h2", "Estimands and methods"
+    truth = perf.drop_duplicates(["scenario", "estimand"])[["scenario", "estimand", "truth"]]
+    yield "table", pd.DataFrame(
+        [{"method": m.name, "family": m.family, "estimand": m.estimand,
+          "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in study.methods])
+    yield "table", truth.pivot(index="scenario", columns="estimand", values="truth").round(4)\
+        .reindex([s.name for s in study.scenarios]).reset_index().fillna("")
+    for measure, label in HEADLINE.items():
+        if measure in set(perf["measure"]):
+            yield "h2", label
+            yield "table", measure_table(perf, measure)
+    errors = error_table(results)
+    if not errors.empty:
+        yield "h2", "Most frequent errors"
+        yield "table", errors
+
+
+def write_markdown(sections, path: Path) -> None:
+    parts = []
+    for kind, payload in sections:
+        if kind == "h1":
+            parts.append(f"# {payload}")
+        elif kind == "h2":
+            parts.append(f"## {payload}")
+        elif kind == "p":
+            parts.append(payload)
+        else:
+            parts.append(_md_table(payload))
+    Path(path).write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+
+
+def write_html(sections, path: Path, figures=()) -> None:
+    body = []
+    for kind, payload in sections:
+        if kind in ("h1", "h2"):
+            body.append(f"<{kind}>{html.escape(payload)}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{html.escape(payload).replace('**', '')}</p>")
+        else:
+            body.append(payload.to_html(index=False, border=0, classes="perf"))
+    for fig in figures:
+        body.append(f'<figure><img src="{html.escape(fig)}" style="max-width:100%"></figure>')
+    style = ("body{font-family:sans-serif;max-width:75em;margin:2em auto}"
+             "table.perf{border-collapse:collapse;font-size:90%}"
+             "table.perf td,table.perf th{padding:2px 8px;border-bottom:1px solid #ddd}")
+    Path(path).write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n", encoding="utf-8")
+
+
+def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[str, Path]:
+    """Write ``results.<fmt>``, ``performance.csv``, ``summary.md``, ``summary.html`` (and
+    ``figures/*.png`` with ``plot``) in the run directory ``out``; return their paths."""
+    run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
+    manifest = run.read_manifest()
+    if manifest is None:
+        raise ValueError(f"out={str(out)!r} is not a study run directory (no manifest.json)")
+    study = study_from_raw(run.read_json("study.json"), source=str(run.path / "study.json"))
+    results, truths = load_results(run.path, reps)
+    counts = results.groupby("scenario_index")["rep"].nunique()
+    meta = {"reps": int(counts.max()) if counts.min() == counts.max()
+            else f"{int(counts.min())}-{int(counts.max())}"}
+    perf = performance_table(results, truths, level=study.level, alpha=study.alpha,
+                             measures=study.measures)
+    paths = {"results": run.path / f"results.{run.fmt}", "performance": run.path / "performance.csv",
+             "markdown": run.path / "summary.md", "html": run.path / "summary.html"}
+    write_frame(results, paths["results"])
+    write_frame(perf, paths["performance"])
+    figures = []
+    if plot:
+        from .plots import write_figures
+        figs = write_figures(study, perf, results, truths, run.path / "figures")
+        paths.update(figs)
+        figures = [str(p.relative_to(run.path)) for p in figs.values()]
+    sections = list(_sections(study, perf, results, meta))
+    write_markdown(sections, paths["markdown"])
+    write_html(sections, paths["html"], figures)
+    return paths

@@ -1,0 +1,151 @@
+"""The runner: bit-identical results whatever the parallelism, resumable, failure tolerant."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.runner import load_results, plan_chunks, replicate_seed, run_study
+from benchmarks.store import RunDirectory
+from benchmarks.study import load_study, study_from_raw
+
+TOY = Path(__file__).with_name("data") / "toy.toml"
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(TOY)
+
+
+@pytest.fixture(scope="module")
+def reference(study, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")
+    run_study(study, out, n_jobs=1, chunk_size=40, progress=False)
+    return load_results(out)[0]
+
+
+def _run(study, out, **kw):
+    run_study(study, out, progress=False, **kw)
+    return load_results(out)[0]
+
+
+def test_reference_run_is_complete(study, reference):
+    assert len(reference) == len(study.scenarios) * study.reps * len(study.methods)
+    assert not reference.duplicated(["scenario_index", "rep", "method"]).any()
+    assert set(reference["method"]) == {"rate_ratio", "flaky"}
+
+
+@pytest.mark.parametrize("n_jobs, backend, chunk", [
+    (1, None, 7), (2, "loky", 3), (2, "threading", 11), (2, "multiprocessing", 40)])
+def test_bit_identical_for_any_parallelism(study, reference, tmp_path, n_jobs, backend, chunk):
+    got = _run(study, tmp_path, n_jobs=n_jobs, backend=backend, chunk_size=chunk)
+    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+
+
+def test_bit_identical_on_a_local_dask_cluster(study, reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        got = _run(study, tmp_path, n_jobs=2, backend="dask", scheduler=cluster.scheduler_address,
+                   chunk_size=9)
+    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+
+
+def test_csv_chunks_round_trip_exactly(study, reference, tmp_path):
+    got = _run(study, tmp_path, chunk_size=13, fmt="csv")
+    assert all(c.path.suffix == ".csv" for c in RunDirectory(tmp_path, "csv").chunks())
+    pd.testing.assert_frame_equal(got, reference, check_exact=True, check_dtype=False)
+
+
+def test_resume_extends_a_run_and_redoes_nothing(study, reference, tmp_path):
+    first = run_study(study, tmp_path, reps=15, chunk_size=4, progress=False)
+    assert first.replicates_run == 15 * len(study.scenarios)
+    stamps = {c.path.name: c.path.stat().st_mtime_ns for c in RunDirectory(tmp_path).chunks()}
+    again = run_study(study, tmp_path, resume=True, chunk_size=6, progress=False)
+    assert again.replicates_skipped == 15 * len(study.scenarios)
+    assert again.replicates_run == (study.reps - 15) * len(study.scenarios)
+    for c in RunDirectory(tmp_path).chunks():  # finished chunks are untouched
+        if c.path.name in stamps:
+            assert c.path.stat().st_mtime_ns == stamps[c.path.name]
+    pd.testing.assert_frame_equal(load_results(tmp_path)[0], reference, check_exact=True)
+    noop = run_study(study, tmp_path, resume=True, progress=False)
+    assert noop.replicates_run == 0
+
+
+def test_resume_fills_holes_left_by_lost_chunks(study, reference, tmp_path):
+    run_study(study, tmp_path, chunk_size=5, progress=False)
+    chunks = RunDirectory(tmp_path).chunks()
+    for c in chunks[1::3]:
+        c.path.unlink()
+    (tmp_path / "chunks" / ".s0000_r0000000-0000005.parquet.tmp999").write_text("partial")
+    run_study(study, tmp_path, resume=True, chunk_size=8, progress=False)
+    assert not list((tmp_path / "chunks").glob(".*tmp*"))
+    pd.testing.assert_frame_equal(load_results(tmp_path)[0], reference, check_exact=True)
+
+
+def test_existing_run_needs_resume_and_the_same_study(study, tmp_path):
+    run_study(study, tmp_path, reps=2, progress=False)
+    with pytest.raises(ValueError, match="resume"):
+        run_study(study, tmp_path, reps=2, progress=False)
+    other = study_from_raw(study.raw, seed=8)
+    with pytest.raises(ValueError, match="seed"):
+        run_study(other, tmp_path, reps=2, resume=True, progress=False)
+    raw = {**study.raw, "methods": {"rate_ratio": study.raw["methods"]["rate_ratio"]}}
+    with pytest.raises(ValueError, match="fingerprint"):
+        run_study(study_from_raw(raw), tmp_path, reps=2, resume=True, progress=False)
+
+
+def test_failures_are_recorded_counted_and_do_not_stop_the_study(reference):
+    flaky = reference[reference["method"] == "flaky"]
+    raised = flaky["error"] != ""
+    assert 0.1 < raised.mean() < 0.3
+    assert flaky.loc[raised, "error"].str.startswith("FloatingPointError: flaky").all()
+    assert flaky.loc[raised, "estimate"].isna().all()
+    assert not flaky.loc[raised, "converged"].any()
+    nonconv = ~flaky["converged"] & ~raised
+    assert 0.1 < nonconv.mean() < 0.3 and flaky.loc[nonconv, "estimate"].notna().all()
+    good = reference[reference["method"] == "rate_ratio"]
+    assert good["converged"].all() and (good["error"] == "").all()
+    assert (good["x_events"] > 0).all()
+
+
+def test_data_generation_failure_is_recorded_for_every_method(tmp_path):
+    raw = load_study(TOY).raw
+    raw["dgm"][0]["fixed"]["fail_every"] = 4
+    results = _run(study_from_raw(raw), tmp_path)
+    failed = results["error"].str.startswith("data generation failed: RuntimeError")
+    assert 0.1 < failed.mean() < 0.45
+    per_rep = results[failed].groupby(["scenario_index", "rep"])["method"].nunique()
+    assert (per_rep == 2).all()
+
+
+def test_replicate_seeds_depend_only_on_seed_scenario_and_rep():
+    a = np.random.default_rng(replicate_seed(1, "s", 5)).random(3)
+    b = np.random.default_rng(replicate_seed(1, "s", 5)).random(3)
+    c = np.random.default_rng(replicate_seed(1, "s", 6)).random(3)
+    d = np.random.default_rng(replicate_seed(1, "t", 5)).random(3)
+    assert (a == b).all() and not (a == c).any() and not (a == d).any()
+
+
+def test_plan_chunks_covers_exactly_the_missing_replicates(study):
+    done = {0: np.array([True] * 5 + [False] * 3 + [True] * 2), 2: np.ones(40, bool)}
+    plan = plan_chunks(study, 12, done, chunk_size=2)
+    covered = {}
+    for s, a, b in plan:
+        assert 0 < b - a <= 2
+        for r in range(a, b):
+            assert (s, r) not in covered
+            covered[(s, r)] = True
+    expect = {(0, r) for r in (5, 6, 7, 10, 11)} | {(s, r) for s in (1, 3) for r in range(12)}
+    assert set(covered) == expect
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"reps": 0}, "reps must be"), ({"n_jobs": 0}, "n_jobs must be"),
+    ({"chunk_size": 0}, "chunk_size must be"), ({"scheduler": "tcp://x:1"}, "scheduler needs"),
+    ({"fmt": "xlsx"}, "fmt must be")])
+def test_bad_arguments_name_themselves(study, tmp_path, kw, match):
+    with pytest.raises(ValueError, match=match):
+        run_study(study, tmp_path, progress=False, **kw)
