@@ -26,7 +26,7 @@ FAMILIES: dict[str, str] = {
     "weighting": "benchmarks.methods.weighting",
     "matching": "benchmarks.methods.matching",
     "immortal": "benchmarks.methods.immortal",
-    "survival_contrast": "benchmarks.methods.contrast",
+    "contrast": "benchmarks.methods.contrast",
 }
 
 
@@ -93,6 +93,12 @@ def check_covariates(value, where: str) -> None:
     """Option check: a list of column names."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{where} must be a list of column names; got {value!r}")
+
+
+def check_number(value, where: str) -> None:
+    """Option check: a real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} must be a number; got {value!r}")
 
 
 def check_truncate(value, where: str) -> None:

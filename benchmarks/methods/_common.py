@@ -1,0 +1,61 @@
+"""Pieces shared by the method families: outcome columns, PS model, Cox of treatment, balance."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import MethodOutput, design
+
+ENDPOINTS = ("os", "pfs")
+
+
+def outcome(data: dict[str, np.ndarray], endpoint: str) -> tuple[np.ndarray, np.ndarray]:
+    return (np.asarray(data[f"{endpoint}_time"], dtype=np.float64),
+            np.asarray(data[f"{endpoint}_event"], dtype=np.int8))
+
+
+def treated(data: dict[str, np.ndarray]) -> np.ndarray:
+    return np.asarray(data["treated"], dtype=np.float64)
+
+
+def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.ndarray, bool]:
+    """Logistic PS model of treatment on ``covariates`` (IRLS kernel of estimators)."""
+    from estimators.propensity import _fit_logistic
+
+    X = design(data, covariates)
+    Xa = np.column_stack([np.ones(X.shape[0]), X])
+    z = treated(data)
+    _, ps, _, converged, _ = _fit_logistic(Xa, z, np.ones_like(z))
+    return ps, bool(converged)
+
+
+def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,
+                     entry=None, ties="efron", extra=None) -> MethodOutput:
+    """Treatment log-HR (first column) of a Cox model, with the SE the options ask for."""
+    from estimators.survival.cox import cox_ph
+
+    cols = [z] if X is None or X.shape[1] == 0 else [z, X]
+    fit = cox_ph(time, event, np.column_stack(cols), weights, robust=robust, cluster=cluster,
+                 entry=entry, ties=ties)
+    se = fit.robust_se[0] if (robust or cluster is not None) else fit.se[0]
+    return MethodOutput(float(fit.coef[0]), float(se), converged=bool(fit.estimable),
+                        extra=dict(extra or {}))
+
+
+def _kind(x: np.ndarray) -> str:
+    if x.dtype.kind in "iu" and np.unique(x).size > 2:
+        return "categorical"
+    return "auto"
+
+
+def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) -> dict[str, float]:
+    """``smd_<covariate>``: absolute SMD (pre-adjustment pooled SD denominator) after weighting
+    or matching; the love plot averages them over replicates."""
+    from estimators.smd import standardized_mean_difference
+
+    z = data["treated"]
+    out = {}
+    for name in covariates:
+        x = np.asarray(data[name])
+        res = standardized_mean_difference(x, z, weights, kind=_kind(x))
+        out[f"smd_{name}"] = abs(float(res.smd))
+    return out
