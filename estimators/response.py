@@ -1,0 +1,268 @@
+"""Tumour response: rates with confidence intervals and odds ratios (crude, adjusted, IPTW).
+
+* :func:`proportion_ci` — a response rate with its Clopper–Pearson ("exact"), Wilson score,
+  or continuity-corrected Wilson interval (R ``binom.test``, ``prop.test(correct = FALSE)``,
+  ``prop.test(correct = TRUE)``).
+* :func:`odds_ratio` — treated-vs-control odds ratio from a logistic regression, either with
+  the model (inverse-information) variance as R ``glm(family = binomial)`` reports it, or
+  with the design-based sandwich variance of a survey-weighted GLM exactly as R
+  ``survey::svyglm(family = quasibinomial(), design = svydesign(ids = ~1, weights = ~w))``
+  reports it (seed 000's "IPTW-adjusted survey-weighted generalized linear models").
+
+Contingency-table tests (chi-square, Fisher) are in :mod:`estimators.contingency`; the
+absolute risk reduction and NNT between survival curves in
+:mod:`estimators.risk_difference`. Both are re-exported here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_weights
+from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
+from .propensity import logistic_regression
+from .risk_difference import RiskDifference, risk_difference_at
+
+__all__ = [
+    "ProportionCI", "proportion_ci", "OddsRatioResult", "odds_ratio",
+    "ContingencyTest", "chi_square_test", "contingency_table", "fisher_exact_test",
+    "RiskDifference", "risk_difference_at",
+]
+
+PROPORTION_METHODS = ("wilson", "wilson_cc", "exact")
+OR_VARIANCES = ("model", "robust")
+
+
+@dataclass(frozen=True)
+class ProportionCI:
+    """A proportion ``count / n`` with its confidence interval."""
+
+    count: float
+    n: int
+    estimate: float
+    lower: float
+    upper: float
+    method: str
+    conf_level: float
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return (self.lower, self.upper)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.__dict__])
+
+
+def _check_conf_level(conf_level) -> float:
+    if not (isinstance(conf_level, (int, float)) and 0.0 < conf_level < 1.0):
+        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    return float(conf_level)
+
+
+def _wilson(x: float, n: int, z: float, yates: float) -> tuple[float, float]:
+    """R prop.test's one-sample interval: Wilson score, continuity-corrected by ``yates``."""
+    p = x / n
+    yates = min(yates, abs(x - n * 0.5))  # as R: YATES <- min(YATES, abs(x - n * p0)), p0 = 0.5
+    z22n = z * z / (2.0 * n)
+    pc = p + yates / n
+    up = 1.0 if pc >= 1 else (pc + z22n + z * np.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n)
+    pc = p - yates / n
+    lo = 0.0 if pc <= 0 else (pc + z22n - z * np.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n)
+    return float(lo), float(up)
+
+
+def proportion_ci(count, n, method: str = "wilson", *, conf_level: float = 0.95) -> ProportionCI:
+    """Proportion with a confidence interval.
+
+    Parameters
+    ----------
+    count, n : int
+        Number of responders and of assessed patients (``0 <= count <= n``, ``n >= 1``).
+    method : {"wilson", "wilson_cc", "exact"}
+        ``"wilson"``: score interval (Wilson 1927) = R ``prop.test(x, n, correct = FALSE)``
+        and statsmodels ``proportion_confint(method="wilson")``; ``"wilson_cc"``: with
+        continuity correction = R ``prop.test(x, n)`` (its default); ``"exact"``:
+        Clopper–Pearson from beta quantiles = R ``binom.test(x, n)``.
+    conf_level : float
+
+    Returns
+    -------
+    ProportionCI
+    """
+    check_choice(method, "method", PROPORTION_METHODS)
+    conf_level = _check_conf_level(conf_level)
+    for name, v in (("count", count), ("n", n)):
+        if not (np.isscalar(v) and np.isfinite(v) and float(v) == int(v)):
+            raise ValueError(f"{name} must be a whole number; got {v!r}")
+    x, n = int(count), int(n)
+    if n < 1:
+        raise ValueError(f"n must be at least 1; got {n}")
+    if not 0 <= x <= n:
+        raise ValueError(f"count must lie in [0, n={n}]; got {x}")
+    alpha = 1.0 - conf_level
+    if method == "exact":
+        lo = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
+        up = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
+    else:
+        z = float(stats.norm.ppf(1 - alpha / 2))
+        lo, up = _wilson(x, n, z, 0.5 if method == "wilson_cc" else 0.0)
+    return ProportionCI(count=x, n=n, estimate=x / n, lower=lo, upper=up, method=method,
+                        conf_level=conf_level)
+
+
+@dataclass(frozen=True)
+class OddsRatioResult:
+    """Odds ratio of response, treated vs control, from a (weighted) logistic regression.
+
+    Attributes
+    ----------
+    odds_ratio, log_odds_ratio, se : float
+        ``exp(beta_treated)``, ``beta_treated`` and its SE (model or sandwich).
+    ci : tuple of float
+        Wald interval on the OR scale.
+    statistic, p_value : float
+        ``beta / se`` and its two-sided p: normal reference (``variance="model"``, as
+        ``summary.glm``) or t on ``df`` (``variance="robust"``, as ``summary.svyglm``).
+    df : float
+        ``inf`` (model) or the design df ``n - p`` (robust, R's ``df.residual``).
+    variance : {"model", "robust"}
+    n : int
+        Rows used (positive weight).
+    names, coef, cov : all terms of the fit, intercept first, with the covariance used.
+    converged, separation : bool
+    conf_level : float
+    """
+
+    odds_ratio: float
+    log_odds_ratio: float
+    se: float
+    ci: tuple[float, float]
+    statistic: float
+    p_value: float
+    df: float
+    variance: str
+    n: int
+    names: tuple[str, ...]
+    coef: np.ndarray
+    cov: np.ndarray
+    converged: bool
+    separation: bool
+    conf_level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """All terms: coefficient, SE, OR, CI, statistic, p (same reference distribution)."""
+        se = np.sqrt(np.diag(self.cov))
+        q = _quantile(self.conf_level, self.df)
+        stat = self.coef / se
+        return pd.DataFrame({
+            "term": list(self.names), "coef": self.coef, "se": se,
+            "odds_ratio": np.exp(self.coef), "ci_lower": np.exp(self.coef - q * se),
+            "ci_upper": np.exp(self.coef + q * se), "statistic": stat,
+            "p_value": _two_sided(stat, self.df),
+        })
+
+
+def _quantile(conf_level: float, df: float) -> float:
+    a = 0.5 + conf_level / 2.0
+    return float(stats.norm.ppf(a) if np.isinf(df) else stats.t.ppf(a, df))
+
+
+def _two_sided(stat, df):
+    return 2.0 * (stats.norm.sf(np.abs(stat)) if np.isinf(df) else stats.t.sf(np.abs(stat), df))
+
+
+def _svyglm_cov(U: np.ndarray, bread: np.ndarray) -> np.ndarray:
+    """survey's with-replacement one-stage variance: n/(n-1) * A^-1 sum (u - ubar)(u - ubar)' A^-1."""
+    n = U.shape[0]
+    Uc = U - U.mean(axis=0)
+    return bread @ (Uc.T @ Uc) @ bread * (n / (n - 1.0))
+
+
+def odds_ratio(
+    y,
+    treated,
+    X=None,
+    weights=None,
+    *,
+    variance: str = "model",
+    conf_level: float = 0.95,
+    names=None,
+    on_separation: str = "raise",
+) -> OddsRatioResult:
+    """Odds ratio of a binary response for treated vs control by logistic regression.
+
+    Parameters
+    ----------
+    y : (n,) 0/1
+        Response (e.g. objective response, disease control).
+    treated : (n,) 0/1
+    X : (n, k) array-like or DataFrame, optional
+        Adjustment covariates (already numerically coded; see
+        :func:`estimators.design.design_matrix` for categorical ones).
+    weights : (n,) array-like, optional
+        IPT (or matching) weights. Rows with weight 0 are dropped.
+    variance : {"model", "robust"}
+        ``"model"``: inverse information with Wald z (R ``glm``; with weights this treats
+        them as frequency weights, which understates the uncertainty of IPTW estimates).
+        ``"robust"``: sandwich variance with survey's ``n / (n - 1)`` factor, t reference
+        on ``n - p`` df, exactly as ``summary(svyglm(..., family = quasibinomial()))`` and
+        ``confint(svyglm)``.
+    conf_level : float
+    names : sequence of str, optional
+        Column names of ``X`` (default: DataFrame columns or ``x0, x1, ...``).
+    on_separation : {"raise", "flag"}
+        Passed to :func:`estimators.propensity.logistic_regression`.
+
+    Returns
+    -------
+    OddsRatioResult
+
+    Notes
+    -----
+    svyglm's variance (survey 4.1 ``svy.varcoef``) is ``A^-1 B A^-1`` with
+    ``A = sum w p (1 - p) x x'`` and ``B = n/(n-1) sum (u_i - ubar)(u_i - ubar)'``,
+    ``u_i = w_i (y_i - p_i) x_i``; it does not depend on the scale of the weights. R keeps
+    zero-weight rows of a ``svydesign`` in the ``n/(n-1)`` factor but not in
+    ``df.residual``; dropping them, as here, is the same as subsetting the design.
+    """
+    check_choice(variance, "variance", OR_VARIANCES)
+    conf_level = _check_conf_level(conf_level)
+    yv = check_binary(y, "y")
+    t = check_binary(treated, "treated")
+    n = check_lengths({"y": yv, "treated": t})
+    w = check_weights(weights, n)
+    if X is None:
+        Xa, xnames = np.empty((n, 0)), ()
+    else:
+        if isinstance(X, pd.DataFrame):
+            names = tuple(map(str, X.columns)) if names is None else names
+        Xa = check_finite(as_float_array(X, "X", ndim=2), "X")
+        check_lengths({"y": yv, "X": Xa})
+        xnames = tuple(f"x{j}" for j in range(Xa.shape[1])) if names is None else tuple(map(str, names))
+    keep = w > 0
+    if np.unique(t[keep]).size < 2:
+        raise ValueError(f"treated must contain both arms (with positive weight); got only {int(t[keep][0])}")
+    design = np.column_stack([t[keep], Xa[keep]])
+    fit = logistic_regression(design, yv[keep], w[keep], names=("treated",) + xnames,
+                              on_separation=on_separation)
+    n_used = int(keep.sum())
+    if variance == "robust":
+        cov = _svyglm_cov(fit.score_contributions, fit.cov)
+        df = float(n_used - fit.coef.size)
+        if df <= 0:
+            raise ValueError(f"variance='robust' needs more rows ({n_used}) than coefficients ({fit.coef.size})")
+    else:
+        cov, df = fit.cov, np.inf
+    beta, se = float(fit.coef[1]), float(np.sqrt(cov[1, 1]))
+    q = _quantile(conf_level, df)
+    stat = beta / se
+    return OddsRatioResult(
+        odds_ratio=float(np.exp(beta)), log_odds_ratio=beta, se=se,
+        ci=(float(np.exp(beta - q * se)), float(np.exp(beta + q * se))), statistic=stat,
+        p_value=float(_two_sided(stat, df)), df=df, variance=variance, n=n_used,
+        names=fit.names, coef=fit.coef, cov=cov, converged=fit.converged,
+        separation=fit.separation, conf_level=conf_level,
+    )
