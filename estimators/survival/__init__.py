@@ -1,0 +1,15 @@
+"""Survival estimators: Kaplan–Meier, log-rank, Cox (weighted, robust, Firth), landmark.
+
+Public functions validate their input once and call private kernels (``km._fit_km``,
+``logrank._logrank`` / ``_logrank_iptw``, ``cox._fit_cox``) that Monte Carlo loops may call
+directly with trusted arrays.
+"""
+from .cox import CoxResult, cox_ph
+from .km import KaplanMeier, Quantile, RMST, SurvivalAt, kaplan_meier
+from .landmark import LandmarkData, landmark
+from .logrank import LogRankResult, logrank_test
+
+__all__ = [
+    "CoxResult", "KaplanMeier", "LandmarkData", "LogRankResult", "Quantile", "RMST",
+    "SurvivalAt", "cox_ph", "kaplan_meier", "landmark", "logrank_test",
+]

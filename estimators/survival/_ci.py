@@ -1,0 +1,56 @@
+"""Small numerical helpers shared by the survival estimators (no validation, no pandas)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+
+def z_value(conf_level: float) -> float:
+    """Two-sided normal quantile, e.g. 1.959964 for ``conf_level=0.95``."""
+    return float(ndtri(0.5 + conf_level / 2.0))
+
+
+def two_sided_p(z):
+    """Two-sided normal p-value for a z statistic (array or scalar)."""
+    return 2.0 * ndtr(-np.abs(z))
+
+
+def loglog_ci(surv: np.ndarray, se_log: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log-log ("complementary log-log") interval for a survival probability.
+
+    With ``se_log`` the standard error of log S (R's ``survfit()$std.err``), R's
+    ``survfit_confint(conf.type="log-log")`` gives
+    ``exp(-exp(log(-log S) -/+ z * se_log / log S))``. As in R the interval is undefined
+    (NaN) where S is 0 or 1.
+    """
+    s = np.where((surv > 0.0) & (surv < 1.0), surv, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(s)
+        shift = z * se_log / logs
+        cll = np.log(-logs)
+        lower = np.exp(-np.exp(cll - shift))
+        upper = np.exp(-np.exp(cll + shift))
+    return lower, upper
+
+
+def first_crossing(curve: np.ndarray, times: np.ndarray, p: float = 0.5) -> float:
+    """Time at which a step curve first reaches ``p``, as R's ``print.survfit`` median rule.
+
+    R (``survival:::survmean``, function ``minmin``): the first time with curve <= p (to
+    sqrt(eps)); if the curve is exactly p there and drops lower later, the midpoint between
+    that time and the next time it drops below p. NaN entries (undefined CI bounds) never
+    qualify. Returns ``inf`` when the curve never reaches p ("not reached").
+    """
+    tol = math.sqrt(np.finfo(float).eps)
+    keep = np.flatnonzero(curve < p + tol)  # NaN compares False: skipped as in R
+    if keep.size == 0:
+        return math.inf
+    first = keep[0]
+    y0 = curve[first]
+    if abs(y0 - p) < tol:
+        below = keep[curve[keep] < y0]
+        if below.size:
+            return 0.5 * (times[first] + times[below[0]])
+    return float(times[first])
