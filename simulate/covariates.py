@@ -1,0 +1,154 @@
+"""Compiled covariate generator and the exact true propensity score.
+
+``arm_marginals`` assignment: each arm's covariates come from a Gaussian copula with
+that arm's fitted marginals (Table 1 reproduced by construction). The true propensity
+is ``e(x) = pi_1 f_1(x) / (pi_1 f_1(x) + pi_0 f_0(x))`` with ``pi_a = n_a / N`` and
+``f_a`` the arm's generating density:
+
+``log f_a(x) = log phi_R_CC(z_C) - sum_C log Q_a'(z_j) + sum_D log P_a(x_j | z_C)``
+
+where ``z_C`` are the continuous variables' latents under arm ``a`` (inverse of the
+arm's tabulated quantile map), ``Q_a'`` its slope (the map is piecewise linear, so this
+is exact) and ``P_a(x_j | z_C)`` the conditional probability of a discrete level given
+the continuous latents (the discrete latents are conditionally independent given
+``z_C``, see :mod:`simulate.correlation`). An unmeasured binary confounder ``U``,
+independent of ``x`` within arms, multiplies in ``P_a(u)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .marginals import DZ, N_GRID, Z_GRID, Z_MAX, Marginal
+
+_LOG2PI = np.log(2 * np.pi)
+
+
+@dataclass(frozen=True)
+class ArmTables:
+    """One arm's compiled marginals in the plan's internal order (continuous first)."""
+
+    tables: np.ndarray            # (p_C, G) x at Z_GRID
+    log_slopes: np.ndarray        # (p_C, G-1) log dx/dz per grid segment
+    cuts: tuple[np.ndarray, ...]  # per discrete variable, latent thresholds (K-1,)
+    values: tuple[np.ndarray, ...]
+    padded_cuts: np.ndarray       # (p_D, Kmax+1) with -inf/+inf edges, for interval probabilities
+
+
+def arm_tables(margs: list[Marginal], n_cont: int) -> ArmTables:
+    cont, disc = margs[:n_cont], margs[n_cont:]
+    tabs = np.array([m.table for m in cont]).reshape(n_cont, N_GRID)
+    slopes = np.log(np.diff(tabs, axis=1) / DZ) if n_cont else np.zeros((0, N_GRID - 1))
+    kmax = max([len(m.values) for m in disc], default=1)
+    padded = np.full((len(disc), kmax + 1), np.inf)
+    for i, m in enumerate(disc):
+        padded[i, 0] = -np.inf
+        padded[i, 1:len(m.cuts) + 1] = m.cuts
+    return ArmTables(tabs, slopes, tuple(m.cuts for m in disc), tuple(m.values for m in disc), padded)
+
+
+def interp_rows(tables: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Batched linear interpolation of ``tables[j]`` (on :data:`Z_GRID`) at ``z[:, j]``."""
+    if tables.shape[0] == 0:
+        return np.empty_like(z)
+    t = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) / DZ
+    idx = np.minimum(t.astype(np.intp), N_GRID - 2)
+    frac = t - idx
+    flat = tables.ravel()
+    base = idx + (np.arange(tables.shape[0]) * N_GRID)[None, :]
+    lo = flat[base]
+    return lo + frac * (flat[base + 1] - lo)
+
+
+def segment_values(arr: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``arr[j, segment(z[:, j])]`` for per-segment arrays of shape (p, G-1)."""
+    t = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) / DZ
+    idx = np.minimum(t.astype(np.intp), N_GRID - 2)
+    return arr.ravel()[idx + (np.arange(arr.shape[0]) * (N_GRID - 1))[None, :]]
+
+
+def latent_of(tab: ArmTables, x_cont: np.ndarray) -> np.ndarray:
+    """Continuous latents under an arm: exact inverse of its piecewise-linear maps."""
+    out = np.empty_like(x_cont)
+    for j in range(x_cont.shape[1]):
+        out[:, j] = np.interp(x_cont[:, j], tab.tables[j], Z_GRID)
+    return out
+
+
+def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` for ``a <= b``, accurate in both tails."""
+    upper = a > 0
+    pa = np.where(upper, special.ndtr(-a), special.ndtr(a))
+    pb = np.where(upper, special.ndtr(-b), special.ndtr(b))
+    diff = np.where(upper, pa - pb, pb - pa)
+    return np.log(np.maximum(diff, 1e-300))
+
+
+@dataclass(frozen=True)
+class DensityModel:
+    """Pieces of the copula density shared by all arms (internal variable order)."""
+
+    n_cont: int
+    rcc_inv_minus_i: np.ndarray   # R_CC^-1 - I
+    half_logdet: float
+    b: np.ndarray                 # (p_D, p_C) = R_DC R_CC^-1
+    s: np.ndarray                 # (p_D,) conditional SDs of the discrete latents
+
+    @classmethod
+    def from_corr(cls, r: np.ndarray, n_cont: int) -> "DensityModel":
+        rcc = r[:n_cont, :n_cont]
+        if n_cont:
+            inv = np.linalg.inv(rcc)
+            logdet = float(np.linalg.slogdet(rcc)[1])
+            b = r[n_cont:, :n_cont] @ inv
+            s = np.sqrt(np.maximum(1.0 - np.einsum("ij,ji->i", b, r[:n_cont, n_cont:]), 1e-12))
+        else:
+            inv, logdet = np.zeros((0, 0)), 0.0
+            b = np.zeros((r.shape[0], 0))
+            s = np.ones(r.shape[0])
+        return cls(n_cont, inv - np.eye(n_cont), 0.5 * logdet, b, s)
+
+    def log_density(self, tab: ArmTables, z_c: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """``log f_a(x)`` up to a constant common to all arms.
+
+        ``z_c``: continuous latents under the arm; ``codes``: level index of each discrete
+        variable under the arm (``-1`` = outside the arm's support).
+        """
+        n = z_c.shape[0]
+        out = np.zeros(n)
+        if self.n_cont:
+            out -= 0.5 * np.einsum("ij,jk,ik->i", z_c, self.rcc_inv_minus_i, z_c) + self.half_logdet
+            out -= segment_values(tab.log_slopes, z_c).sum(axis=1)
+        if codes.shape[1]:
+            m = z_c @ self.b.T if self.n_cont else np.zeros_like(codes, dtype=float)
+            ok = codes >= 0
+            c = np.where(ok, codes, 0)
+            rows = np.arange(codes.shape[1])[None, :]
+            lo = tab.padded_cuts[rows, c]
+            hi = tab.padded_cuts[rows, c + 1]
+            lp = log_interval((lo - m) / self.s, (hi - m) / self.s)
+            out += np.where(ok, lp, -np.inf).sum(axis=1)
+        return out
+
+
+def discrete_codes(tab: ArmTables, x_disc: np.ndarray) -> np.ndarray:
+    """Level index of each discrete value under an arm's support (-1 if absent)."""
+    codes = np.empty(x_disc.shape, dtype=np.intp)
+    for j, vals in enumerate(tab.values):
+        k = np.searchsorted(vals, x_disc[:, j])
+        k = np.minimum(k, len(vals) - 1)
+        codes[:, j] = np.where(vals[k] == x_disc[:, j], k, -1)
+    return codes
+
+
+def draw_discrete(tab: ArmTables, z_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values and level codes of the discrete variables from their latents."""
+    x = np.empty_like(z_d)
+    codes = np.empty(z_d.shape, dtype=np.intp)
+    for j, cuts in enumerate(tab.cuts):
+        k = np.searchsorted(cuts, z_d[:, j])
+        codes[:, j] = k
+        x[:, j] = tab.values[j][k]
+    return x, codes

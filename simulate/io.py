@@ -1,0 +1,189 @@
+"""Load a cohort specification from ``cohort.toml`` (or a dict), collecting all errors.
+
+The format is documented in ``docs/cohort-spec.md``. Errors name the file, the key path
+and the value, e.g. ``cohort.toml: cohorts.main.variables[2] (tumor_size).arms.TACE.sd:
+must be > 0, got -3.9``; all problems of a file are reported in one ``SpecError``.
+"""
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .spec import Arm, Correlation, Derived, MissingRule, SpecError, Unmeasured, Variable
+from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
+from .study import CohortSpec, StudySpec
+
+_COHORT_KEYS = {"assignment", "arms", "variables", "correlation", "derived", "unmeasured",
+                "outcomes", "censoring", "response", "missing", "time_varying"}
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def build(self, key: str, factory: Callable[..., Any], value: Any, cls: type | None = None) -> Any:
+        if not isinstance(value, Mapping):
+            self.problems.append((key, f"must be a table, got {value!r}"))
+            return None
+        if cls is not None:
+            allowed = set(cls.__dataclass_fields__) - {"path"}
+            unknown = sorted(set(value) - allowed)
+            if unknown:
+                self.problems.append((key, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}"))
+                return None
+        try:
+            return factory(**value)
+        except SpecError as e:
+            self.problems.extend(e.prefixed(key).problems)
+        except TypeError as e:  # missing required keys
+            self.problems.append((key, str(e).split(".__init__() ")[-1]))
+        return None
+
+
+def _array(col: _Collector, key: str, value: Any) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        col.problems.append((key, f"must be an array of tables ([[{key}]]), got {value!r}"))
+        return []
+    return value
+
+
+def _cohort(col: _Collector, name: str, raw: Any) -> CohortSpec | None:
+    key = f"cohorts.{name}"
+    if not isinstance(raw, Mapping):
+        col.problems.append((key, f"must be a table, got {raw!r}"))
+        return None
+    unknown = sorted(set(raw) - _COHORT_KEYS)
+    if unknown:
+        col.problems.append((key, f"unknown key(s) {unknown}; allowed: {sorted(_COHORT_KEYS)}"))
+    before = len(col.problems)
+    arms = [col.build(f"{key}.arms[{i}]", Arm, a, Arm) for i, a in enumerate(_array(col, f"{key}.arms", raw.get("arms")))]
+    variables = []
+    for i, v in enumerate(_array(col, f"{key}.variables", raw.get("variables"))):
+        nm = v.get("name", "?") if isinstance(v, Mapping) else "?"
+        variables.append(col.build(f"{key}.variables[{i}] ({nm})", Variable, v, Variable))
+    corr = raw.get("correlation", {})
+    correlation = col.build(f"{key}.correlation", Correlation, corr, Correlation)
+    derived = [col.build(f"{key}.derived[{i}]", Derived, d, Derived)
+               for i, d in enumerate(_array(col, f"{key}.derived", raw.get("derived")))]
+    unmeasured = None
+    if "unmeasured" in raw:
+        unmeasured = col.build(f"{key}.unmeasured", Unmeasured, raw["unmeasured"], Unmeasured)
+    outcomes = raw.get("outcomes", {})
+    eps: dict[str, Endpoint | None] = {"os": None, "pfs": None}
+    if not isinstance(outcomes, Mapping):
+        col.problems.append((f"{key}.outcomes", f"must be a table, got {outcomes!r}"))
+        outcomes = {}
+    for ep in outcomes:
+        if ep not in eps:
+            col.problems.append((f"{key}.outcomes", f"unknown endpoint {ep!r}; allowed: ['os', 'pfs']"))
+            continue
+        eps[ep] = col.build(f"{key}.outcomes.{ep}", Endpoint, outcomes[ep], Endpoint)
+    censoring = response = time_varying = None
+    if "censoring" in raw:
+        censoring = col.build(f"{key}.censoring", Censoring, raw["censoring"], Censoring)
+    if "response" in raw:
+        response = col.build(f"{key}.response", Response, raw["response"], Response)
+    if "time_varying" in raw:
+        time_varying = col.build(f"{key}.time_varying", TimeVarying, raw["time_varying"], TimeVarying)
+    missing = []
+    miss_raw = raw.get("missing", {})
+    if not isinstance(miss_raw, Mapping):
+        col.problems.append((f"{key}.missing", f"must be a table of variable = {{rate, ...}}, got {miss_raw!r}"))
+        miss_raw = {}
+    for var, rule in miss_raw.items():
+        if isinstance(rule, Mapping):
+            missing.append(col.build(f"{key}.missing.{var}", MissingRule, {"variable": var, **rule}, MissingRule))
+        else:
+            col.problems.append((f"{key}.missing.{var}", f"must be a table {{rate = ..}}, got {rule!r}"))
+    if len(col.problems) > before:
+        return None
+    try:
+        return CohortSpec(name=name, arms=tuple(arms), variables=tuple(variables),
+                          assignment=raw.get("assignment", "arm_marginals"),
+                          correlation=correlation, derived=tuple(derived), unmeasured=unmeasured,
+                          os=eps["os"], pfs=eps["pfs"], censoring=censoring, response=response,
+                          missing=tuple(missing), time_varying=time_varying)
+    except SpecError as e:
+        col.problems.extend(e.prefixed(key).problems)
+    return None
+
+
+def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", path: str | None = None) -> StudySpec:
+    """Build a :class:`StudySpec` from parsed TOML; all problems in one ``SpecError``."""
+    col = _Collector()
+    study = data.get("study", {})
+    if not isinstance(study, Mapping):
+        col.problems.append(("study", f"must be a table, got {study!r}"))
+        study = {}
+    if not study.get("id"):
+        col.problems.append(("study.id", f"must be a non-empty string, got {study.get('id')!r}"))
+    unknown = sorted(set(data) - {"study", "cohorts"})
+    if unknown:
+        col.problems.append(("", f"unknown top-level key(s) {unknown}; allowed: ['cohorts', 'study']"))
+    cohorts_raw = data.get("cohorts")
+    cohorts = {}
+    if not isinstance(cohorts_raw, Mapping) or not cohorts_raw:
+        col.problems.append(("cohorts", "at least one [cohorts.<name>] table is needed"))
+    else:
+        for name, raw in cohorts_raw.items():
+            c = _cohort(col, name, raw)
+            if c is not None:
+                cohorts[name] = c
+    if col.problems:
+        raise SpecError([(f"{source}: {k}" if k else source, m) for k, m in col.problems])
+    return StudySpec(id=str(study["id"]), title=str(study.get("title", "")),
+                     source=str(study.get("source", "")), cohorts=cohorts, path=path)
+
+
+def studies_root() -> Path | None:
+    """``replications/studies`` as a data folder (never imports replications code)."""
+    try:
+        root = resources.files("replications") / "studies"
+    except ModuleNotFoundError:
+        return None
+    p = Path(str(root))
+    return p if p.is_dir() else None
+
+
+def find_study(study: str | Path) -> Path:
+    """Path of a study's ``cohort.toml`` from an id, a folder or a file path."""
+    p = Path(study)
+    if p.is_file():
+        return p
+    if p.is_dir():
+        f = p / "cohort.toml"
+        if f.is_file():
+            return f
+        raise ValueError(f"study: folder {str(p)!r} has no cohort.toml")
+    root = studies_root()
+    if root is not None and (root / str(study) / "cohort.toml").is_file():
+        return root / str(study) / "cohort.toml"
+    known = sorted(d.name for d in root.iterdir() if (d / "cohort.toml").is_file()) if root else []
+    raise ValueError(f"study: {str(study)!r} is neither a cohort.toml, a study folder nor a known "
+                     f"study id (known: {known})")
+
+
+def load_spec(study: "str | Path | StudySpec | Mapping[str, Any]") -> StudySpec:
+    """Load a study's cohort specification.
+
+    Parameters
+    ----------
+    study : str, Path, StudySpec or mapping
+        A study id (``"tace_sorafenib_ehs"``), a study folder, a ``cohort.toml`` path,
+        an already built spec (returned as is) or a parsed-TOML mapping.
+    """
+    if isinstance(study, StudySpec):
+        return study
+    if isinstance(study, Mapping):
+        return spec_from_dict(study)
+    path = find_study(study)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(str(path), f"is not valid TOML: {e}") from None
+    return spec_from_dict(data, source=str(path), path=str(path))

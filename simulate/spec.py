@@ -1,0 +1,374 @@
+"""Covariate part of the cohort specification: frozen dataclasses with validation.
+
+Every class validates itself on construction and raises :class:`SpecError` (a
+``ValueError``) naming the offending field and value. The TOML loader
+(:mod:`simulate.io`) prefixes the file and key path (``cohorts.main.variables[2]
+(tumor_size).arms.TACE.sd``) and collects all problems of a file into one message.
+
+Tolerance for published percentages: proportions given for the levels of a variable
+must sum to 1 within ``PROPORTION_TOL`` (0.015, i.e. the rounding of up to ~10
+percentages printed with one decimal); they are then renormalised. Counts must be
+non-negative integers and sum to the arm's ``n`` where the arm size is known.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+#: sum-to-one tolerance for published level proportions (rounded percentages)
+PROPORTION_TOL = 0.015
+
+VARIABLE_TYPES = ("continuous", "binary", "categorical", "count")
+DISTRIBUTIONS = ("normal", "lognormal", "gamma")
+DERIVED_KINDS = ("albi_score", "albi_grade", "child_pugh_points", "child_pugh_class")
+MISSING_MECHANISMS = ("MCAR", "MAR")
+
+
+class SpecError(ValueError):
+    """Invalid cohort specification; ``problems`` lists ``(key, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]] | str, message: str | None = None):
+        if isinstance(problems, str):
+            problems = [(problems, message or "invalid")]
+        self.problems = list(problems)
+        lines = [f"{k}: {m}" if k else m for k, m in self.problems]
+        super().__init__(lines[0] if len(lines) == 1 else
+                         f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+
+    def prefixed(self, prefix: str) -> "SpecError":
+        sep = "" if not prefix else "."
+        return SpecError([(f"{prefix}{sep}{k}" if k else prefix, m) for k, m in self.problems])
+
+
+def _finite(key: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(key, f"must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise SpecError(key, f"must be finite, got {value!r}")
+    if positive and v <= 0:
+        raise SpecError(key, f"must be > 0, got {value!r}")
+    if nonneg and v < 0:
+        raise SpecError(key, f"must be >= 0, got {value!r}")
+    return v
+
+
+def _prob(key: str, value: Any) -> float:
+    v = _finite(key, value)
+    if not 0.0 <= v <= 1.0:
+        raise SpecError(key, f"must lie in [0, 1], got {value!r}")
+    return v
+
+
+def _count(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        raise SpecError(key, f"must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One arm's published summary of one variable (only the fields the paper gives).
+
+    Continuous/count: any of ``mean``, ``sd``, ``median``, ``q1``, ``q3``, ``min``,
+    ``max``. Binary: ``p`` or ``count``. Categorical and category splits of a
+    continuous variable: ``counts`` or ``proportions`` per level / bin.
+    """
+
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    min: float | None = None
+    max: float | None = None
+    p: float | None = None
+    count: int | None = None
+    counts: tuple[int, ...] | None = None
+    proportions: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for k in ("mean", "median", "q1", "q3", "min", "max"):
+            v = getattr(self, k)
+            if v is not None:
+                _set(self, k, _finite(k, v))
+        if self.sd is not None:
+            _set(self, "sd", _finite("sd", self.sd, positive=True))
+        if self.p is not None:
+            _set(self, "p", _prob("p", self.p))
+        if self.count is not None:
+            _set(self, "count", _count("count", self.count))
+        if self.counts is not None:
+            if isinstance(self.counts, (str, bytes)) or not hasattr(self.counts, "__len__"):
+                raise SpecError("counts", f"must be a list of integers, got {self.counts!r}")
+            _set(self, "counts", tuple(_count(f"counts[{i}]", c) for i, c in enumerate(self.counts)))
+            if sum(self.counts) <= 0:
+                raise SpecError("counts", f"must not all be zero, got {list(self.counts)}")
+        if self.proportions is not None:
+            if isinstance(self.proportions, (str, bytes)) or not hasattr(self.proportions, "__len__"):
+                raise SpecError("proportions", f"must be a list, got {self.proportions!r}")
+            ps = tuple(_prob(f"proportions[{i}]", v) for i, v in enumerate(self.proportions))
+            if abs(sum(ps) - 1.0) > PROPORTION_TOL:
+                raise SpecError("proportions", f"must sum to 1 (tolerance {PROPORTION_TOL} for rounded "
+                                f"percentages), got {list(self.proportions)} summing to {sum(ps):.4f}")
+            _set(self, "proportions", ps)
+        for lo, hi in (("q1", "median"), ("median", "q3"), ("q1", "q3"), ("min", "max"),
+                       ("min", "median"), ("median", "max")):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise SpecError(hi, f"must be >= {lo} ({a}), got {b}")
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def level_probs(self, n: int | None = None) -> tuple[float, ...] | None:
+        """Proportions per level from ``counts`` or ``proportions`` (renormalised)."""
+        if self.counts is not None:
+            tot = sum(self.counts)
+            return tuple(c / tot for c in self.counts)
+        if self.proportions is not None:
+            tot = sum(self.proportions)
+            return tuple(p / tot for p in self.proportions)
+        return None
+
+
+def summary_from(key: str, value: Any) -> Summary:
+    if isinstance(value, Summary):
+        return value
+    if not isinstance(value, Mapping):
+        raise SpecError(key, f"must be a table of summaries, got {value!r}")
+    allowed = set(Summary.__dataclass_fields__)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise SpecError(key, f"unknown summary field(s) {unknown}; allowed: {sorted(allowed)}")
+    try:
+        return Summary(**value)
+    except SpecError as e:
+        raise e.prefixed(key) from None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A treatment arm: the paper's label (verbatim in outputs), size and treated flag."""
+
+    label: str
+    n: int
+    treated: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or not self.label:
+            raise SpecError("label", f"must be a non-empty string, got {self.label!r}")
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n <= 0:
+            raise SpecError("n", f"must be a positive integer, got {self.n!r}")
+        if not isinstance(self.treated, bool):
+            raise SpecError("treated", f"must be true or false, got {self.treated!r}")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A baseline covariate with its published per-arm summaries.
+
+    ``type``: continuous | binary | categorical | count. A continuous variable with
+    ``cutpoints`` is generated so that its category split matches the published
+    ``counts``/``proportions`` per bin (bin i is ``[cut[i-1], cut[i])``); its shape within
+    bins comes from a common base distribution fitted to ``overall`` (if given).
+    """
+
+    name: str
+    type: str
+    arms: Mapping[str, Summary]
+    distribution: str = "normal"
+    lower: float | None = None
+    upper: float | None = None
+    levels: tuple[str, ...] = ()
+    cutpoints: tuple[float, ...] = ()
+    overall: Summary | None = None
+    unit: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name != self.name.lower():
+            raise SpecError("name", f"must be a snake_case identifier, got {self.name!r}")
+        if self.name in _RESERVED:
+            raise SpecError("name", f"{self.name!r} is a reserved output column")
+        if self.type not in VARIABLE_TYPES:
+            raise SpecError("type", f"must be one of {VARIABLE_TYPES}, got {self.type!r}")
+        if self.distribution not in DISTRIBUTIONS:
+            raise SpecError("distribution", f"must be one of {DISTRIBUTIONS}, got {self.distribution!r}")
+        for k in ("lower", "upper"):
+            if getattr(self, k) is not None:
+                _set(self, k, _finite(k, getattr(self, k)))
+        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
+            raise SpecError("upper", f"must be > lower ({self.lower}), got {self.upper}")
+        if self.distribution in ("lognormal", "gamma") and self.lower is not None and self.lower < 0:
+            raise SpecError("lower", f"must be >= 0 for a {self.distribution} variable, got {self.lower}")
+        _set(self, "levels", tuple(str(v) for v in self.levels))
+        _set(self, "cutpoints", tuple(_finite(f"cutpoints[{i}]", c) for i, c in enumerate(self.cutpoints)))
+        if any(b <= a for a, b in zip(self.cutpoints, self.cutpoints[1:])):
+            raise SpecError("cutpoints", f"must be strictly increasing, got {list(self.cutpoints)}")
+        if self.cutpoints and self.type != "continuous":
+            raise SpecError("cutpoints", f"only a continuous variable takes cutpoints, not a {self.type} one "
+                            "(give the split as a binary or categorical variable)")
+        if not isinstance(self.arms, Mapping) or not self.arms:
+            raise SpecError("arms", f"must give a summary for at least one arm, got {self.arms!r}")
+        arms = {str(k): summary_from(f"arms.{k}", v) for k, v in self.arms.items()}
+        _set(self, "arms", MappingProxyType(arms))
+        if self.overall is not None:
+            _set(self, "overall", summary_from("overall", self.overall))
+        if self.type == "categorical" and len(self.levels) < 2:
+            raise SpecError("levels", f"a categorical variable needs >= 2 levels, got {list(self.levels)}")
+        if len(set(self.levels)) != len(self.levels):
+            raise SpecError("levels", f"must be distinct, got {list(self.levels)}")
+        for label, s in arms.items():
+            self._check_summary(f"arms.{label}", s)
+
+    @property
+    def is_split(self) -> bool:
+        return self.type == "continuous" and bool(self.cutpoints)
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.cutpoints) + 1
+
+    def _check_summary(self, key: str, s: Summary) -> None:
+        t = self.type
+        if t == "binary":
+            if s.p is None and s.count is None and s.level_probs() is None:
+                raise SpecError(key, "a binary variable needs p or count")
+            if s.level_probs() is not None and len(s.level_probs()) != 2:
+                raise SpecError(key, "binary counts/proportions need exactly 2 entries [no, yes]")
+        elif t == "categorical":
+            probs = s.level_probs()
+            if probs is None:
+                raise SpecError(key, "a categorical variable needs counts or proportions")
+            if len(probs) != len(self.levels):
+                raise SpecError(key, f"has {len(probs)} entries for {len(self.levels)} levels {list(self.levels)}")
+        elif self.is_split:
+            probs = s.level_probs()
+            if probs is None:
+                raise SpecError(key, f"a variable with cutpoints needs counts or proportions for its "
+                                f"{self.n_bins} bins")
+            if len(probs) != self.n_bins:
+                raise SpecError(key, f"has {len(probs)} entries for {self.n_bins} bins "
+                                f"(cutpoints {list(self.cutpoints)})")
+        else:
+            if s.sd is None and s.mean is None and s.median is None:
+                raise SpecError(key, f"a {t} variable needs mean/sd, or median with q1/q3 or min/max")
+            if s.mean is None and s.median is None:
+                raise SpecError(key, "needs a location: mean or median")
+            if s.sd is None and not ((s.q1 is not None and s.q3 is not None)
+                                     or (s.min is not None and s.max is not None)):
+                raise SpecError(key, "needs a spread: sd, q1 and q3, or min and max")
+            lo = self.lower if self.lower is not None else (0.0 if self.distribution != "normal" else None)
+            if t == "count" and self.lower is None:
+                lo = 1.0
+            for k in ("mean", "median"):
+                v = getattr(s, k)
+                if v is not None and lo is not None and v <= lo and not (t == "count" and v == lo and s.sd is None):
+                    raise SpecError(f"{key}.{k}", f"must exceed the lower bound {lo}, got {v}")
+                if v is not None and self.upper is not None and v >= self.upper:
+                    raise SpecError(f"{key}.{k}", f"must be below the upper bound {self.upper}, got {v}")
+
+    def arm_probs(self, label: str) -> tuple[float, ...]:
+        """Level (or bin) probabilities in arm ``label``; binary as (P(0), P(1))."""
+        s = self.arms[label]
+        if self.type == "binary" and s.level_probs() is None:
+            return (1.0 - s.p, s.p) if s.p is not None else (None, None)  # type: ignore[return-value]
+        probs = s.level_probs()
+        assert probs is not None
+        return probs
+
+
+_RESERVED = {"arm", "treated", "os_time", "os_event", "pfs_time", "pfs_event", "response",
+             "true_ps", "true_ps_measured", "systemic_start", "systemic_duration", "entry_time"}
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Gaussian-copula correlation: a default matrix and explicit latent-scale pairs."""
+
+    default: str = "clinical"
+    pairs: tuple[tuple[str, str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.default not in ("clinical", "independent"):
+            raise SpecError("default", f"must be 'clinical' or 'independent', got {self.default!r}")
+        out = []
+        for i, pr in enumerate(self.pairs):
+            if isinstance(pr, (str, bytes)) or len(pr) != 3:
+                raise SpecError(f"pairs[{i}]", f"must be [name, name, r], got {pr!r}")
+            a, b, r = pr
+            r = _finite(f"pairs[{i}][2]", r)
+            if not -1.0 < r < 1.0:
+                raise SpecError(f"pairs[{i}][2]", f"correlation must lie in (-1, 1), got {r}")
+            if a == b:
+                raise SpecError(f"pairs[{i}]", f"pairs a variable with itself: {a!r}")
+            out.append((str(a), str(b), r))
+        _set(self, "pairs", tuple(out))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A variable computed from generated ones (ALBI, Child-Pugh)."""
+
+    name: str
+    kind: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise SpecError("name", f"must be a snake_case identifier, got {self.name!r}")
+        if self.kind not in DERIVED_KINDS:
+            raise SpecError("kind", f"must be one of {DERIVED_KINDS}, got {self.kind!r}")
+        _set(self, "inputs", MappingProxyType({str(k): str(v) for k, v in dict(self.inputs).items()}))
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """Binary unmeasured confounder: prevalence, treatment odds ratio, outcome HRs."""
+
+    name: str = "u_confounder"
+    prevalence: float = 0.5
+    treatment_or: float = 1.0
+    os_hr: float = 1.0
+    pfs_hr: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.startswith("u_") or not self.name.isidentifier():
+            raise SpecError("name", f"must be an identifier starting with 'u_', got {self.name!r}")
+        p = _prob("prevalence", self.prevalence)
+        if not 0 < p < 1:
+            raise SpecError("prevalence", f"must lie strictly between 0 and 1, got {p}")
+        _set(self, "prevalence", p)
+        for k in ("treatment_or", "os_hr"):
+            _set(self, k, _finite(k, getattr(self, k), positive=True))
+        if self.pfs_hr is not None:
+            _set(self, "pfs_hr", _finite("pfs_hr", self.pfs_hr, positive=True))
+
+
+@dataclass(frozen=True)
+class MissingRule:
+    """Missingness of one covariate: MCAR, or MAR through a logistic model on another."""
+
+    variable: str
+    rate: float
+    mechanism: str = "MCAR"
+    depends_on: str | None = None
+    odds_ratio: float = 3.0
+
+    def __post_init__(self) -> None:
+        r = _prob("rate", self.rate)
+        if r >= 1:
+            raise SpecError("rate", f"must be < 1, got {r}")
+        _set(self, "rate", r)
+        if self.mechanism not in MISSING_MECHANISMS:
+            raise SpecError("mechanism", f"must be one of {MISSING_MECHANISMS}, got {self.mechanism!r}")
+        if self.mechanism == "MAR" and not self.depends_on:
+            raise SpecError("depends_on", "MAR missingness needs depends_on = <variable>")
+        _set(self, "odds_ratio", _finite("odds_ratio", self.odds_ratio, positive=True))

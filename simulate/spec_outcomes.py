@@ -1,0 +1,294 @@
+"""Outcome part of the cohort specification: survival, censoring, response, therapy.
+
+Same conventions as :mod:`simulate.spec`: frozen dataclasses validating themselves and
+raising :class:`~simulate.spec.SpecError` naming the field and the value. Times are in
+months.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .spec import SpecError, Summary, _count, _finite, _prob, _set, summary_from
+
+TARGET_KINDS = ("median", "rate")
+MISSING_RESPONSE = ("MCAR", "early_death")
+
+
+def _tuple(key: str, value: Any) -> tuple:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise SpecError(key, f"must be a list, got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A covariate's conditional log-HR: ``hr`` per ``per`` units (continuous/count),
+    for 1 vs 0 (binary), per level vs the first (``hr`` a list, categorical), or for
+    ``x >= above`` (a threshold effect, e.g. tumour size >= 5 cm)."""
+
+    variable: str
+    hr: float | tuple[float, ...]
+    per: float = 1.0
+    above: float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hr, (list, tuple)):
+            hrs = tuple(_finite(f"hr[{i}]", h, positive=True) for i, h in enumerate(self.hr))
+            if not hrs:
+                raise SpecError("hr", "must not be empty")
+            _set(self, "hr", hrs)
+        else:
+            _set(self, "hr", _finite("hr", self.hr, positive=True))
+        _set(self, "per", _finite("per", self.per, positive=True))
+        if self.above is not None:
+            _set(self, "above", _finite("above", self.above))
+
+
+@dataclass(frozen=True)
+class CalibrationTarget:
+    """A per-arm marginal survival target: ``median`` (months) or ``rate`` at ``time``."""
+
+    arm: str
+    kind: str
+    value: float
+    time: float | None = None
+    target: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in TARGET_KINDS:
+            raise SpecError("kind", f"must be one of {TARGET_KINDS}, got {self.kind!r}")
+        if self.kind == "median":
+            _set(self, "value", _finite("value", self.value, positive=True))
+            if self.time is not None:
+                raise SpecError("time", f"a median target takes no time, got {self.time!r}")
+        else:
+            v = _prob("value", self.value)
+            if not 0 < v < 1:
+                raise SpecError("value", f"a survival rate must lie strictly in (0, 1), got {v}")
+            _set(self, "value", v)
+            if self.time is None:
+                raise SpecError("time", "a rate target needs time (months)")
+            _set(self, "time", _finite("time", self.time, positive=True))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Proportional hazards with a piecewise-exponential baseline (``knots`` in months).
+
+    ``treatment_hr`` is the conditional HR of the treated arm (a number = known truth,
+    or ``"calibrate"`` to solve it from the targets). ``baseline_hazard`` optionally fixes
+    the monthly hazard per interval (then nothing is calibrated). For PFS,
+    ``os_correlation`` is the latent (normal-score) correlation between the
+    progression and death times given covariates.
+    """
+
+    knots: tuple[float, ...] = (0.0, 3.0, 6.0, 12.0, 24.0)
+    treatment_hr: float | str = "calibrate"
+    effects: tuple[Effect, ...] = ()
+    calibrate: tuple[CalibrationTarget, ...] = ()
+    baseline_hazard: tuple[float, ...] | None = None
+    smoothness: float = 1.0
+    os_correlation: float = 0.5
+
+    def __post_init__(self) -> None:
+        knots = tuple(_finite(f"knots[{i}]", k, nonneg=True) for i, k in enumerate(_tuple("knots", self.knots)))
+        if not knots or knots[0] != 0.0:
+            raise SpecError("knots", f"must start at 0, got {list(knots)}")
+        if any(b <= a for a, b in zip(knots, knots[1:])):
+            raise SpecError("knots", f"must be strictly increasing, got {list(knots)}")
+        _set(self, "knots", knots)
+        if isinstance(self.treatment_hr, str):
+            if self.treatment_hr != "calibrate":
+                raise SpecError("treatment_hr", f"must be a number or 'calibrate', got {self.treatment_hr!r}")
+        else:
+            _set(self, "treatment_hr", _finite("treatment_hr", self.treatment_hr, positive=True))
+        effs = []
+        for i, e in enumerate(_tuple("effects", self.effects)):
+            try:
+                effs.append(e if isinstance(e, Effect) else Effect(**_kw(e, Effect, f"effects[{i}]")))
+            except SpecError as err:
+                raise err.prefixed(f"effects[{i}]") from None
+        _set(self, "effects", tuple(effs))
+        tgts = []
+        for i, t in enumerate(_tuple("calibrate", self.calibrate)):
+            try:
+                tgts.append(t if isinstance(t, CalibrationTarget)
+                            else CalibrationTarget(**_kw(t, CalibrationTarget, f"calibrate[{i}]")))
+            except SpecError as err:
+                raise err.prefixed(f"calibrate[{i}]") from None
+        _set(self, "calibrate", tuple(tgts))
+        if self.baseline_hazard is not None:
+            bh = tuple(_finite(f"baseline_hazard[{i}]", h, positive=True)
+                       for i, h in enumerate(_tuple("baseline_hazard", self.baseline_hazard)))
+            if len(bh) != len(knots):
+                raise SpecError("baseline_hazard", f"needs one hazard per knot interval ({len(knots)}), got {len(bh)}")
+            _set(self, "baseline_hazard", bh)
+            if self.treatment_hr == "calibrate" and not self.calibrate:
+                raise SpecError("treatment_hr", "is 'calibrate' but no calibration targets are given")
+        elif not self.calibrate:
+            raise SpecError("calibrate", "give calibration targets or a fixed baseline_hazard")
+        _set(self, "smoothness", _finite("smoothness", self.smoothness, nonneg=True))
+        r = _finite("os_correlation", self.os_correlation)
+        if not -1 < r < 1:
+            raise SpecError("os_correlation", f"must lie in (-1, 1), got {r}")
+        _set(self, "os_correlation", r)
+
+
+def _kw(value: Any, cls: type, key: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise SpecError("", f"must be a table, got {value!r}")
+    allowed = set(cls.__dataclass_fields__)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise SpecError("", f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class EventTarget:
+    """Reported number of events of ``endpoint`` in the whole cohort (or one ``arm``)."""
+
+    value: int
+    endpoint: str = "os"
+    arm: str | None = None
+    target: str = ""
+
+    def __post_init__(self) -> None:
+        _set(self, "value", _count("value", self.value))
+        if self.endpoint not in ("os", "pfs"):
+            raise SpecError("endpoint", f"must be 'os' or 'pfs', got {self.endpoint!r}")
+
+
+@dataclass(frozen=True)
+class Censoring:
+    """Uniform accrual over ``accrual`` months, then ``follow_up`` months; optional cap
+    ``administrative_max``; exponential loss to follow-up at ``loss_rate`` per month
+    (a number, or ``"calibrate"`` to hit the reported ``events``)."""
+
+    accrual: float = 0.0
+    follow_up: float = 36.0
+    administrative_max: float | None = None
+    loss_rate: float | str = 0.0
+    events: EventTarget | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "accrual", _finite("accrual", self.accrual, nonneg=True))
+        _set(self, "follow_up", _finite("follow_up", self.follow_up, positive=True))
+        if self.administrative_max is not None:
+            _set(self, "administrative_max", _finite("administrative_max", self.administrative_max, positive=True))
+        if isinstance(self.loss_rate, str):
+            if self.loss_rate != "calibrate":
+                raise SpecError("loss_rate", f"must be a number or 'calibrate', got {self.loss_rate!r}")
+            if self.events is None:
+                raise SpecError("loss_rate", "is 'calibrate' but no events target is given")
+        else:
+            _set(self, "loss_rate", _finite("loss_rate", self.loss_rate, nonneg=True))
+        if self.events is not None and not isinstance(self.events, EventTarget):
+            try:
+                _set(self, "events", EventTarget(**_kw(self.events, EventTarget, "events")))
+            except SpecError as err:
+                raise err.prefixed("events") from None
+
+
+@dataclass(frozen=True)
+class Response:
+    """Best response (CR/PR/SD/PD) per arm among assessed patients.
+
+    Counts summing to less than the arm's n leave the remainder not assessed; or give
+    ``missing`` (a count over the cohort) / ``missing_rate``. ``missing_mechanism``
+    ``"early_death"`` makes patients who die or are censored before
+    ``assessment_time`` the first to lack an assessment. ``os_hr_pd`` is the reported
+    HR of PD vs non-PD for OS (calibrates the association); else ``os_correlation``.
+    """
+
+    arms: Mapping[str, Summary]
+    levels: tuple[str, ...] = ("CR", "PR", "SD", "PD")
+    missing: int | None = None
+    missing_rate: float | None = None
+    missing_mechanism: str = "MCAR"
+    assessment_time: float = 3.0
+    os_hr_pd: float | None = None
+    os_correlation: float = 0.5
+
+    def __post_init__(self) -> None:
+        _set(self, "levels", tuple(str(v) for v in self.levels))
+        if len(self.levels) < 2 or len(set(self.levels)) != len(self.levels):
+            raise SpecError("levels", f"need >= 2 distinct levels, got {list(self.levels)}")
+        if not isinstance(self.arms, Mapping) or not self.arms:
+            raise SpecError("arms", f"must give counts per arm, got {self.arms!r}")
+        arms = {}
+        for k, v in self.arms.items():
+            s = summary_from(f"arms.{k}", v)
+            probs = s.level_probs()
+            if probs is None or len(probs) != len(self.levels):
+                raise SpecError(f"arms.{k}", f"needs counts or proportions for the {len(self.levels)} "
+                                f"levels {list(self.levels)}")
+            arms[str(k)] = s
+        _set(self, "arms", MappingProxyType(arms))
+        if self.missing is not None:
+            _set(self, "missing", _count("missing", self.missing))
+        if self.missing_rate is not None:
+            r = _prob("missing_rate", self.missing_rate)
+            if r >= 1:
+                raise SpecError("missing_rate", f"must be < 1, got {r}")
+            _set(self, "missing_rate", r)
+        if self.missing is not None and self.missing_rate is not None:
+            raise SpecError("missing_rate", "give either missing (a count) or missing_rate, not both")
+        if self.missing_mechanism not in MISSING_RESPONSE:
+            raise SpecError("missing_mechanism", f"must be one of {MISSING_RESPONSE}, got {self.missing_mechanism!r}")
+        _set(self, "assessment_time", _finite("assessment_time", self.assessment_time, positive=True))
+        if self.os_hr_pd is not None:
+            _set(self, "os_hr_pd", _finite("os_hr_pd", self.os_hr_pd, positive=True))
+        r = _finite("os_correlation", self.os_correlation)
+        if not -1 < r < 1:
+            raise SpecError("os_correlation", f"must lie in (-1, 1), got {r}")
+        _set(self, "os_correlation", r)
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A positive random time: exponential(mean) or gamma(mean, sd), with an optional
+    point mass ``p_zero`` at 0."""
+
+    distribution: str = "exponential"
+    mean: float = 1.0
+    sd: float | None = None
+    p_zero: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.distribution not in ("exponential", "gamma"):
+            raise SpecError("distribution", f"must be 'exponential' or 'gamma', got {self.distribution!r}")
+        _set(self, "mean", _finite("mean", self.mean, positive=True))
+        if self.distribution == "gamma":
+            if self.sd is None:
+                raise SpecError("sd", "a gamma distribution needs sd")
+            _set(self, "sd", _finite("sd", self.sd, positive=True))
+        _set(self, "p_zero", _prob("p_zero", self.p_zero))
+
+
+@dataclass(frozen=True)
+class TimeVarying:
+    """Systemic therapy started after baseline in ``arm`` (immortal-time bias).
+
+    Planned start ~ ``start`` and duration ~ ``duration`` (months); therapy stops at
+    death. The hazard is multiplied by ``hr_per_month`` per month on therapy
+    (cumulative exposure; 1.0 = no effect, the default).
+    """
+
+    arm: str
+    start: Dist = Dist()
+    duration: Dist = Dist("gamma", 6.0, 5.0)
+    hr_per_month: float = 1.0
+
+    def __post_init__(self) -> None:
+        for k in ("start", "duration"):
+            v = getattr(self, k)
+            if not isinstance(v, Dist):
+                try:
+                    _set(self, k, Dist(**_kw(v, Dist, k)))
+                except SpecError as err:
+                    raise err.prefixed(k) from None
+        _set(self, "hr_per_month", _finite("hr_per_month", self.hr_per_month, positive=True))

@@ -1,0 +1,217 @@
+"""Cohort and study specifications: cross-field checks, canonical form and hash."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, fields, is_dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .spec import (PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
+                   Unmeasured, Variable)
+from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
+
+ASSIGNMENTS = ("arm_marginals", "logistic")
+
+#: bump when the generating model changes, so cached calibrations are not reused
+ENGINE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """One cohort of a study: arms, covariates and the outcome model."""
+
+    name: str
+    arms: tuple[Arm, ...]
+    variables: tuple[Variable, ...] = ()
+    assignment: str = "arm_marginals"
+    correlation: Correlation = Correlation()
+    derived: tuple[Derived, ...] = ()
+    unmeasured: Unmeasured | None = None
+    os: Endpoint | None = None
+    pfs: Endpoint | None = None
+    censoring: Censoring | None = None
+    response: Response | None = None
+    missing: tuple[MissingRule, ...] = ()
+    time_varying: TimeVarying | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arms", tuple(self.arms))
+        object.__setattr__(self, "variables", tuple(self.variables))
+        object.__setattr__(self, "derived", tuple(self.derived))
+        object.__setattr__(self, "missing", tuple(self.missing))
+        problems = self.problems()
+        if problems:
+            raise SpecError(problems)
+
+    # -- cross-field validation -------------------------------------------------------
+    def problems(self) -> list[tuple[str, str]]:
+        """All cross-field problems at once, as ``(key, message)`` pairs."""
+        p: list[tuple[str, str]] = []
+        if self.assignment not in ASSIGNMENTS:
+            p.append(("assignment", f"must be one of {ASSIGNMENTS}, got {self.assignment!r}"))
+        labels = [a.label for a in self.arms]
+        if not self.arms:
+            p.append(("arms", "at least one arm is needed"))
+        if len(set(labels)) != len(labels):
+            p.append(("arms", f"arm labels must be distinct, got {labels}"))
+        n_treated = sum(a.treated for a in self.arms)
+        if len(self.arms) == 2 and n_treated != 1:
+            p.append(("arms", f"exactly one of two arms must be treated = true, got {n_treated}"))
+        if len(self.arms) > 2:
+            p.append(("arms", f"at most two arms are supported, got {len(self.arms)}"))
+        nmap = {a.label: a.n for a in self.arms}
+        names: list[str] = []
+        for i, v in enumerate(self.variables):
+            key = f"variables[{i}] ({v.name})"
+            names.append(v.name)
+            for lab in v.arms:
+                if lab not in nmap:
+                    p.append((f"{key}.arms.{lab}", f"unknown arm {lab!r}; arms are {labels}"))
+            for lab in labels:
+                if lab not in v.arms:
+                    p.append((f"{key}.arms", f"missing the summary for arm {lab!r}"))
+                    continue
+                s = v.arms[lab]
+                if s.counts is not None and sum(s.counts) != nmap[lab]:
+                    p.append((f"{key}.arms.{lab}.counts", f"sum to {sum(s.counts)} but arm {lab!r} has n = "
+                              f"{nmap[lab]}: {list(s.counts)}"))
+                if s.count is not None and s.count > nmap[lab]:
+                    p.append((f"{key}.arms.{lab}.count", f"{s.count} exceeds the arm size {nmap[lab]}"))
+                if v.type == "binary" and s.count is not None and s.p is not None:
+                    if abs(s.count / nmap[lab] - s.p) > PROPORTION_TOL:
+                        p.append((f"{key}.arms.{lab}", f"count {s.count}/{nmap[lab]} disagrees with p = {s.p}"))
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            p.append(("variables", f"duplicate variable names {dup}"))
+        known = set(names)
+        for i, pr in enumerate(self.correlation.pairs):
+            for nm in pr[:2]:
+                if nm not in known:
+                    p.append((f"correlation.pairs[{i}]", f"unknown variable {nm!r}"))
+        for i, d in enumerate(self.derived):
+            if d.name in known:
+                p.append((f"derived[{i}].name", f"{d.name!r} clashes with a generated variable"))
+            for role, nm in d.inputs.items():
+                if nm not in known:
+                    p.append((f"derived[{i}].inputs.{role}", f"unknown variable {nm!r}"))
+            known.add(d.name)
+        if self.unmeasured is not None:
+            known.add(self.unmeasured.name)
+        for ep_name in ("os", "pfs"):
+            ep = getattr(self, ep_name)
+            if ep is None:
+                continue
+            for j, e in enumerate(ep.effects):
+                if e.variable not in known:
+                    p.append((f"outcomes.{ep_name}.effects[{j}].variable", f"unknown variable {e.variable!r}"))
+            for j, t in enumerate(ep.calibrate):
+                if t.arm not in nmap:
+                    p.append((f"outcomes.{ep_name}.calibrate[{j}].arm", f"unknown arm {t.arm!r}; arms are {labels}"))
+            if ep.treatment_hr == "calibrate" and len(self.arms) == 2:
+                arms_t = {t.arm for t in ep.calibrate}
+                if len(arms_t) < 2:
+                    p.append((f"outcomes.{ep_name}.treatment_hr",
+                              "'calibrate' needs calibration targets in both arms"))
+        if self.pfs is not None and self.os is None:
+            p.append(("outcomes.pfs", "PFS is generated jointly with OS: give outcomes.os too"))
+        if self.censoring is not None and self.censoring.events is not None:
+            ev = self.censoring.events
+            if ev.arm is not None and ev.arm not in nmap:
+                p.append(("censoring.events.arm", f"unknown arm {ev.arm!r}"))
+            if getattr(self, ev.endpoint) is None:
+                p.append(("censoring.events.endpoint", f"no outcomes.{ev.endpoint} model"))
+            cap = sum(nmap.values()) if ev.arm is None else nmap.get(ev.arm, 0)
+            if ev.value > cap:
+                p.append(("censoring.events.value", f"{ev.value} events exceed the {cap} patients"))
+        if self.response is not None:
+            if self.os is None:
+                p.append(("response", "best response is generated jointly with OS: give outcomes.os"))
+            for lab in labels:
+                if lab not in self.response.arms:
+                    p.append(("response.arms", f"missing counts for arm {lab!r}"))
+            for lab, s in self.response.arms.items():
+                if lab not in nmap:
+                    p.append((f"response.arms.{lab}", f"unknown arm {lab!r}"))
+                elif s.counts is not None and sum(s.counts) > nmap[lab]:
+                    p.append((f"response.arms.{lab}.counts", f"sum {sum(s.counts)} exceeds n = {nmap[lab]}"))
+        for i, m in enumerate(self.missing):
+            if m.variable not in names:
+                p.append((f"missing.{m.variable}", f"unknown variable {m.variable!r}"))
+            if m.depends_on is not None and m.depends_on not in known:
+                p.append((f"missing.{m.variable}.depends_on", f"unknown variable {m.depends_on!r}"))
+        if self.time_varying is not None:
+            if self.time_varying.arm not in nmap:
+                p.append(("time_varying.arm", f"unknown arm {self.time_varying.arm!r}; arms are {labels}"))
+            if self.os is None:
+                p.append(("time_varying", "needs outcomes.os"))
+        return p
+
+    # -- convenience ------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return sum(a.n for a in self.arms)
+
+    @property
+    def arm_labels(self) -> tuple[str, ...]:
+        return tuple(a.label for a in self.arms)
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A study's cohort specification (the content of ``cohort.toml``)."""
+
+    id: str
+    cohorts: Mapping[str, CohortSpec]
+    title: str = ""
+    source: str = ""
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise SpecError("study.id", f"must be a non-empty string, got {self.id!r}")
+        if not self.cohorts:
+            raise SpecError("cohorts", "at least one cohort is needed")
+        object.__setattr__(self, "cohorts", MappingProxyType(dict(self.cohorts)))
+
+    def cohort(self, name: str | None = None) -> CohortSpec:
+        """The cohort ``name``; ``None`` means the only cohort, or ``"main"``."""
+        if name is None:
+            if len(self.cohorts) == 1:
+                return next(iter(self.cohorts.values()))
+            name = "main"
+        if name not in self.cohorts:
+            raise ValueError(f"cohort: unknown cohort {name!r} in study {self.id!r}; "
+                             f"cohorts are {sorted(self.cohorts)}")
+        return self.cohorts[name]
+
+
+def canonical(obj: Any) -> Any:
+    """A JSON-able canonical form of a spec tree (for hashing and ``to_dict``)."""
+    if is_dataclass(obj):
+        return {f.name: canonical(getattr(obj, f.name)) for f in fields(obj)
+                if f.name not in ("path", "source", "unit")}
+    if isinstance(obj, Mapping):
+        return {str(k): canonical(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    return obj
+
+
+def spec_hash(obj: Any, *extra: Any) -> str:
+    """SHA-256 of the canonical form (source quotes excluded) plus the engine version."""
+    payload = json.dumps([ENGINE_VERSION, canonical(obj), [canonical(e) for e in extra]],
+                         sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+__all__ = ["CohortSpec", "StudySpec", "canonical", "spec_hash", "Summary"]
