@@ -1,0 +1,241 @@
+"""Adjustments: how an analysis handles confounding, each a small function behind a table.
+
+========== ============================================================= ===================
+method     options (defaults)                                            produces
+========== ============================================================= ===================
+none       --                                                            the population
+multivar.  covariates, treatment (true), selection ("none"|"forward"),   outcome-model terms
+           screen_p (0.05), enter_p (0.05)
+iptw       covariates, estimand ("ATE"), stabilized (false), truncate,   weights
+           outcome_covariates ([]), fit_on ("population"|"cohort")
+psm        covariates, caliper (0.2), caliper_scale ("logit_sd"),        matched rows,
+           ratio (1), replace (false), order ("data"), focal, ...        weights, pair ids
+exact      on, ratio (1), focal, outcome_covariates ([])                 matched rows, ...
+========== ============================================================= ===================
+
+The propensity score is a main-effects logistic regression on the listed terms (what the
+methods sections describe); rows missing a PS covariate are dropped (``missing =
+"complete_case"``) or mean-imputed (``missing = "mean"``). ``fit_on = "cohort"`` fits the
+PS and the weights on the whole cohort and then applies the population filter (e.g. the
+weights of the imaging cohort come from the full-cohort model), ``"population"`` fits
+within the population.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace as _replace
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from estimators.weights import ESTIMANDS
+
+from . import kernels
+from .options import (REQUIRED, Option, OptionError, boolean, choice, integer, label,
+                      number, percentiles, terms)
+from .terms import BoundTerms, bind_terms
+
+__all__ = ["ADJUSTMENTS", "AdjustmentKind", "Adjusted", "compile_adjustment"]
+
+
+@dataclass(frozen=True)
+class AdjustmentKind:
+    name: str
+    options: Mapping[str, Option]
+    weighted: bool = False          # produces weights other than 1
+    matched: bool = False           # produces a matched sample
+    needs_two_arms: bool = False
+    covariate_options: tuple[str, ...] = ()   # options that list covariate terms
+    doc: str = ""
+
+
+_PS_COMMON = {
+    "covariates": Option(terms, REQUIRED, "propensity-score model terms"),
+    "outcome_covariates": Option(terms, (), "extra terms in the outcome model"),
+    "fit_on": Option(choice("population", "cohort"), "population"),
+}
+
+ADJUSTMENTS: dict[str, AdjustmentKind] = {
+    "none": AdjustmentKind("none", {}, doc="unadjusted"),
+    "multivariable": AdjustmentKind("multivariable", {
+        "covariates": Option(terms, REQUIRED, "outcome-model terms"),
+        "treatment": Option(boolean, True, "include the treatment term (comparative studies)"),
+        "selection": Option(choice("none", "forward"), "none",
+                            "forward: univariable screen then forward entry"),
+        "screen_p": Option(number(0, 1, open_lo=True), 0.05),
+        "enter_p": Option(number(0, 1, open_lo=True), 0.05),
+    }, covariate_options=("covariates",), doc="covariates in the outcome model"),
+    "iptw": AdjustmentKind("iptw", {
+        **_PS_COMMON,
+        "estimand": Option(choice(*ESTIMANDS), "ATE"),
+        "stabilized": Option(boolean, False),
+        "truncate": Option(percentiles, None, "[lo, hi] percentiles of the weights"),
+    }, weighted=True, needs_two_arms=True, covariate_options=("covariates",),
+        doc="inverse probability of treatment weights"),
+    "psm": AdjustmentKind("psm", {
+        **_PS_COMMON,
+        "caliper": Option(number(0, open_lo=True), 0.2, "in units of caliper_scale"),
+        "caliper_scale": Option(choice("logit_sd", "ps_sd", "raw"), "logit_sd",
+                                "logit_sd (Austin 2011), ps_sd (MatchIt default), raw"),
+        "caliper_sd": Option(choice("pooled", "overall"), "pooled",
+                             "pooled within-arm SD (Austin) or overall SD (MatchIt)"),
+        "ratio": Option(integer(1), 1),
+        "replace": Option(boolean, False),
+        "order": Option(choice("data", "random", "largest", "smallest"), "data"),
+        "focal": Option(label, None, "arm whose patients are matched (default: treated)"),
+    }, weighted=True, matched=True, needs_two_arms=True, covariate_options=("covariates",),
+        doc="nearest-neighbour propensity-score matching"),
+    "exact": AdjustmentKind("exact", {
+        "on": Option(terms, REQUIRED, "terms matched exactly"),
+        "ratio": Option(integer(1), 1),
+        "focal": Option(label, None),
+        "outcome_covariates": Option(terms, ()),
+    }, weighted=True, matched=True, needs_two_arms=True, covariate_options=("on",),
+        doc="exact matching on categories"),
+}
+
+
+def check_combination(method: str, opts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Cross-option rules (key, message); the estimand table comes from estimators.weights."""
+    out = []
+    if method == "iptw":
+        cap = ESTIMANDS[opts["estimand"]]
+        if opts["stabilized"] and not cap.stabilize:
+            out.append(("stabilized", f"stabilized weights are defined only for "
+                        f"{[k for k, c in ESTIMANDS.items() if c.stabilize]}"))
+        if opts["truncate"] is not None and not cap.truncate:
+            out.append(("truncate", f"estimand {opts['estimand']} weights are bounded; "
+                        "truncation does not apply"))
+    return out
+
+
+@dataclass
+class Adjusted:
+    """What an adjustment hands to the estimates for one replicate."""
+
+    rows: np.ndarray                         # cohort rows analysed (may repeat if replace)
+    weights: np.ndarray | None = None
+    cluster: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledAdjustment:
+    method: str
+    options: Mapping[str, Any]
+    ps_terms: BoundTerms | None = None       # iptw / psm
+    on_terms: BoundTerms | None = None       # exact
+    outcome_terms: BoundTerms | None = None  # multivariable covariates or outcome_covariates
+    include_treatment: bool = True
+    missing: str = "complete_case"
+    focal_is_treated: bool = True
+    run: Callable = field(default=None, repr=False)
+
+    @property
+    def loco_terms(self) -> tuple[str, ...]:
+        """Terms a leave-one-covariate-out decomposition drops one at a time."""
+        src = self.ps_terms or self.on_terms or self.outcome_terms
+        return tuple(t.text for t in src.terms) if src is not None else ()
+
+    def without(self, term_text: str) -> "CompiledAdjustment":
+        """The same adjustment with one covariate left out (for the decomposition)."""
+        if self.ps_terms is not None:
+            return _replace(self, ps_terms=self.ps_terms.without(term_text))
+        if self.on_terms is not None:
+            return _replace(self, on_terms=self.on_terms.without(term_text))
+        return _replace(self, outcome_terms=self.outcome_terms.without(term_text))
+
+
+def _complete(X: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows usable for a model (mask) and X with mean imputation if asked."""
+    bad = np.isnan(X)
+    if not bad.any():
+        return X, np.ones(len(X), dtype=bool)
+    if how == "mean":
+        X = X.copy()
+        means = np.nanmean(np.where(bad, np.nan, X), axis=0)
+        X[bad] = np.take(means, np.nonzero(bad)[1])
+        return X, np.ones(len(X), dtype=bool)
+    return X, ~bad.any(axis=1)
+
+
+def _ps(adj: CompiledAdjustment, cols, rows):
+    X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
+    rows, X = rows[ok], X[ok]
+    z = np.asarray(cols["treated"])[rows].astype(float)
+    if z.min() == z.max():
+        raise kernels.FitFailure("one arm is empty")
+    keep = X.std(axis=0) > 0 if X.shape[0] else np.zeros(X.shape[1], bool)
+    ps, converged = kernels.propensity(X[:, keep], z)
+    return rows, z, ps, () if converged else ("propensity model did not converge",)
+
+
+def _run_none(adj, cols, subset, rng):
+    return Adjusted(subset.index)
+
+
+def _run_iptw(adj, cols, subset, rng):
+    o = adj.options
+    base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
+    rows, z, ps, notes = _ps(adj, cols, base)
+    w = kernels.iptw(ps, z, o["estimand"], o["stabilized"], o["truncate"])
+    if o["fit_on"] == "cohort":
+        keep = np.isin(rows, subset.index)
+        rows, w = rows[keep], w[keep]
+    return Adjusted(rows, w, None, notes)
+
+
+def _run_psm(adj, cols, subset, rng):
+    o = adj.options
+    base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
+    rows, z, ps, notes = _ps(adj, cols, base)
+    if o["fit_on"] == "cohort":
+        keep = np.isin(rows, subset.index)
+        rows, z, ps = rows[keep], z[keep], ps[keep]
+    zf = z if adj.focal_is_treated else 1.0 - z
+    psf = ps if adj.focal_is_treated else 1.0 - ps
+    sel, w, pair = kernels.match_nearest(
+        psf, zf, caliper=o["caliper"], caliper_scale=o["caliper_scale"],
+        caliper_sd=o["caliper_sd"], ratio=o["ratio"],
+        replace=o["replace"], order=o["order"], rng=rng)
+    return Adjusted(rows[sel], w, pair, notes)
+
+
+def _run_exact(adj, cols, subset, rng):
+    keys, ok = _complete(adj.on_terms.matrix(cols, subset.index), "complete_case")
+    rows = subset.index[ok]
+    z = np.asarray(cols["treated"])[rows].astype(float)
+    zf = z if adj.focal_is_treated else 1.0 - z
+    sel, w, pair = kernels.match_exact(keys[ok], zf, ratio=adj.options["ratio"], rng=rng)
+    return Adjusted(rows[sel], w, pair)
+
+
+_RUNNERS = {"none": _run_none, "multivariable": _run_none, "iptw": _run_iptw,
+            "psm": _run_psm, "exact": _run_exact}
+
+
+def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=None,
+                       missing: str = "complete_case") -> CompiledAdjustment:
+    """Bind the adjustment's terms to the cohort; raises ``TermError`` on a bad term."""
+    o = dict(options)
+    bind = lambda key: bind_terms(o.get(key) or (), schema, levels)  # noqa: E731
+    ps_terms = bind("covariates") if method in ("iptw", "psm") else None
+    on_terms = bind("on") if method == "exact" else None
+    if method == "multivariable":
+        outcome = bind("covariates")
+    elif method in ("iptw", "psm", "exact"):
+        outcome = bind("outcome_covariates") if o.get("outcome_covariates") else None
+    else:
+        outcome = None
+    focal = o.get("focal")
+    return CompiledAdjustment(
+        method, o, ps_terms, on_terms, outcome,
+        include_treatment=schema.comparative and o.get("treatment", True),
+        missing=missing, focal_is_treated=focal is None or focal == schema.treated_arm,
+        run=_RUNNERS[method])
+
+
+def run_adjustment(adj: CompiledAdjustment, cols, subset, rng) -> Adjusted:
+    return adj.run(adj, cols, subset, rng)
+
+
+__all__ += ["check_combination", "CompiledAdjustment", "run_adjustment", "OptionError"]

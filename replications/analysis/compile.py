@@ -1,0 +1,235 @@
+"""Bind an analysis plan and its targets to a cohort schema, once, before any replicate.
+
+:func:`compile_study` checks every analysis against what the cohort generates and every
+simulated target against the analysis it names, collecting all problems, and returns
+:class:`CompiledAnalysis` objects whose :meth:`~CompiledAnalysis.run` maps one replicate's
+cohort arrays to one value per target, with no parsing or pandas on the hot path.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import kernels
+from .adjustments import ADJUSTMENTS, CompiledAdjustment, compile_adjustment, run_adjustment
+from .estimates import ESTIMATES, Context, Request, estimate_for
+from .plan import Analysis, AnalysisPlan
+from .populations import compile_population, validate_population
+from .problems import MISSING, Problems
+from .schema import Schema
+from .terms import TermError, bind_terms, parse_term
+
+__all__ = ["CompiledAnalysis", "compile_analyses", "bind_target", "SIMULATED_ROLES",
+           "RESPONSE_ENDPOINTS"]
+
+#: Target roles the reproduction simulates; ``reported`` targets are audited only.
+SIMULATED_ROLES = ("calibration", "predicted")
+
+_DUMMY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.+)\]$")
+
+
+@dataclass
+class CompiledAnalysis:
+    analysis: Analysis
+    schema: Schema
+    population: Any
+    adjustment: CompiledAdjustment
+    responders: Mapping[str, np.ndarray]
+    requests: list[Request] = field(default_factory=list)
+
+    def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
+            requests: Sequence[Request] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Values of ``requests`` (default: all) on one replicate; NaN where a fit fails."""
+        requests = self.requests if requests is None else requests
+        out = np.full(len(requests), np.nan)
+        try:
+            subset = self.population(cols)
+            adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng)
+        except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+            return out, (f"{self.analysis.name}: {_reason(exc)}",)
+        ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
+                      self.analysis.ties)
+        notes = [f"{self.analysis.name}: {n}" for n in adjusted.notes]
+        for i, req in enumerate(requests):
+            try:
+                with np.errstate(all="ignore"):
+                    out[i] = ESTIMATES[req.estimate].fn(ctx, req)
+            except (kernels.FitFailure, np.linalg.LinAlgError, ValueError,
+                    FloatingPointError, ZeroDivisionError) as exc:
+                notes.append(f"{self.analysis.name}/{req.target_id}: {_reason(exc)}")
+        return out, tuple(notes)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return (text[:70] or type(exc).__name__)
+
+
+def _field(t, name, default=None):
+    if isinstance(t, Mapping):
+        return t.get(name, default)
+    return getattr(t, name, default)
+
+
+def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems: Problems,
+                     levels: Mapping[str, Mapping] | None = None
+                     ) -> dict[str, CompiledAnalysis]:
+    """Compile every analysis; problems (bad covariates, cohorts...) go to ``problems``."""
+    out = {}
+    for a in plan.analyses:
+        schema = schemas.get(a.cohort)
+        if schema is None:
+            problems.add(f"{a.key}.cohort", a.cohort, f"no such cohort in cohort.toml; "
+                         f"cohorts are {sorted(schemas)}", "unknown-cohort")
+            continue
+        add = problems.add
+        validate_population(a.population, schema, add, f"{a.key}.population")
+        kind = ADJUSTMENTS[a.method]
+        if kind.needs_two_arms and not schema.comparative:
+            add(f"{a.key}.adjustment.method", a.method, "needs two arms; the cohort has "
+                f"{list(schema.arms)}", "incompatible")
+            continue
+        bad = False
+        for opt in ("covariates", "outcome_covariates", "on"):
+            for j, term in enumerate(a.options.get(opt) or ()):
+                try:
+                    bind_terms([term], schema, (levels or {}).get(a.cohort))
+                except TermError as exc:
+                    add(f"{a.key}.adjustment.{opt}[{j}]", term.text, str(exc), "not-generated")
+                    bad = True
+        focal = a.options.get("focal")
+        if focal is not None and focal not in schema.arms:
+            add(f"{a.key}.adjustment.focal", focal, f"no such arm; arms are {list(schema.arms)}",
+                "unknown-arm")
+            bad = True
+        for j, e in enumerate(a.estimates):
+            if ESTIMATES[e].comparative and not schema.comparative:
+                add(f"{a.key}.estimates[{j}]", e, "needs two arms", "incompatible")
+        if bad:
+            continue
+        responders = {}
+        for ep, lv in plan.response.items():
+            known = schema.response_levels
+            responders[ep] = np.array([known.index(x) for x in lv if x in known], dtype=float)
+            if known and any(x not in known for x in lv) and schema.has("response"):
+                add(f"response.{ep}", list(lv), f"levels must be among {list(known)}",
+                    "unknown-level")
+        lv = (levels or {}).get(a.cohort)
+        out[a.name] = CompiledAnalysis(
+            a, schema, compile_population(a.population, schema, lv),
+            compile_adjustment(a.method, a.options, schema, lv, a.missing), responders)
+    return out
+
+
+def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: AnalysisPlan,
+                problems: Problems) -> Request | None:
+    """Turn a simulated target into a :class:`Request` on its analysis, or report why not."""
+    add = problems.add
+    key = f"targets[{i}]"
+    tid = _field(t, "id")
+    name = _field(t, "analysis")
+    if name not in plan.names:
+        add(f"{key}.analysis", name if name is not None else MISSING,
+            f"target {tid!r} points at an analysis that analysis.toml does not define "
+            f"(defined: {list(plan.names)})", "missing-analysis")
+        return None
+    ca = compiled.get(name)
+    if ca is None:
+        return None             # the analysis itself has problems, already reported
+    a, schema = ca.analysis, ca.schema
+    quantity = _field(t, "quantity")
+    endpoint = _field(t, "endpoint")
+    ep_class = ("response" if endpoint in plan.response else
+                "survival" if endpoint in schema.endpoints else None)
+    est = estimate_for(quantity, ep_class)
+    if est is None:
+        add(f"{key}.quantity", quantity, f"target {tid!r}: no estimate computes this quantity "
+            f"for endpoint {endpoint!r}; it will be 'not estimable'", "unknown-quantity",
+            "warning")
+        return None
+    kind = ESTIMATES[est]
+    if est not in a.estimates:
+        add(f"{key}.quantity", quantity, f"target {tid!r} needs estimate {est!r}, which "
+            f"analysis {name!r} does not list in `estimates`", "estimate-not-listed")
+        return None
+    if kind.endpoint == "survival" and endpoint not in schema.endpoints:
+        add(f"{key}.endpoint", endpoint, f"target {tid!r}: the cohort generates no such "
+            f"survival endpoint (it has {list(schema.endpoints)}); it will be 'not estimable'",
+            "not-generated", "warning")
+        return None
+    if kind.endpoint == "response" and (endpoint not in plan.response
+                                        or not schema.has("response")):
+        add(f"{key}.endpoint", endpoint, f"target {tid!r} needs a response endpoint defined "
+            "in [response] and a cohort response model; it will be 'not estimable'",
+            "not-generated", "warning")
+        return None
+    arm_code, sign, term, term_model, time = None, 1.0, None, None, _field(t, "time")
+    arm = _field(t, "arm")
+    contrast = _field(t, "contrast")
+    req_fields = set(kind.requires)
+    if "contrast|term" in req_fields:
+        req_fields.discard("contrast|term")
+        req_fields.add("term" if _field(t, "term") else "contrast")
+    if "arm" in req_fields or (arm is not None and est in ("events", "followup")):
+        if arm not in schema.arms:
+            add(f"{key}.arm", arm if arm is not None else MISSING, f"target {tid!r}: arm must "
+                f"be one of {list(schema.arms)}", "unknown-arm")
+            return None
+        arm_code = schema.arms.index(arm)
+    if "contrast" in req_fields:
+        if (not isinstance(contrast, (list, tuple)) or len(contrast) != 2
+                or set(contrast) != set(schema.arms)):
+            add(f"{key}.contrast", contrast if contrast is not None else MISSING,
+                f"target {tid!r}: contrast must list the two arms {list(schema.arms)}",
+                "unknown-arm")
+            return None
+        sign = 1.0 if contrast[0] == schema.treated_arm else -1.0
+    if "time" in req_fields and not isinstance(time, (int, float)):
+        add(f"{key}.time", time if time is not None else MISSING,
+            f"target {tid!r}: {quantity} needs `time` in months", "malformed")
+        return None
+    if "term" in req_fields:
+        text = _field(t, "term")
+        if est == "proportion" and _field(t, "level") is not None and isinstance(text, str):
+            text = f"{text}=={_field(t, 'level')}"
+        term, term_model, problem = _bind_term(text, ca, est)
+        if problem:
+            add(f"{key}.term", text or MISSING, f"target {tid!r}: {problem}; it will be "
+                "'not estimable'", "not-generated", "warning")
+            return None
+    return Request(tid, est, quantity, endpoint if kind.endpoint else None, arm_code, sign,
+                   float(time) if time is not None else None, term, term_model)
+
+
+def _bind_term(text, ca: CompiledAnalysis, est: str):
+    """Where a covariate target's column lives: the outcome model, or its own model."""
+    if not isinstance(text, str) or not text:
+        return None, None, "needs `term`, the covariate (as written in analysis.toml)"
+    outcome = ca.adjustment.outcome_terms
+    if est == "hr" and outcome is not None:
+        if text in outcome.names:
+            return text, None, None
+        return None, None, (f"{text!r} is not a column of the analysis's outcome model "
+                            f"{list(outcome.names)}")
+    m = _DUMMY.match(text)
+    try:
+        term = parse_term(m.group(1) if m else text)
+        bound = bind_terms([term], ca.schema)
+    except TermError as exc:
+        return None, None, str(exc)
+    if text not in bound.names:
+        return None, None, (f"{text!r} gives columns {list(bound.names)}; name one of them")
+    if est in ("proportion", "mean", "balance") and len(bound.names) == 1:
+        part = bound.parts[0]
+        if est == "proportion" and part.kind == "raw" and \
+                ca.schema.columns[part.term.variable].kind not in ("binary",):
+            return None, None, f"{text!r} is not a 0/1 column; write a condition"
+    if len(bound.names) > 1:
+        from .terms import BoundTerms, _Bound
+        part = bound.parts[0]
+        k = bound.names.index(text)
+        bound = BoundTerms((_Bound(part.term, (text,), part.kind, (part.codes[k],)),))
+    return text, bound, None

@@ -1,0 +1,278 @@
+"""Estimates: what an analysis reports, each a small function behind a capability table.
+
+Every estimate reads the analysed rows, weights and landmark from a :class:`Context`, so the
+same function serves unadjusted, weighted and matched analyses: ``km_median`` of an IPTW
+analysis is the weighted Kaplan-Meier median, ``hr`` of a PSM analysis is the Cox HR in the
+matched sample. The table says which target quantity each estimate serves, which target
+fields it needs, which endpoints and adjustments it accepts and on which scale verdicts
+judge it (log for ratios).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import kernels
+from .adjustments import CompiledAdjustment, _complete
+from .models import cox_model, forward_cox
+
+__all__ = ["ESTIMATES", "EstimateKind", "Request", "Context", "estimate_for"]
+
+
+@dataclass(frozen=True)
+class EstimateKind:
+    name: str
+    fn: Callable
+    quantities: tuple[str, ...]
+    endpoint: str | None          # "survival" | "response" | None (no endpoint needed)
+    requires: tuple[str, ...]     # target fields: arm, time, contrast, term, contrast|term
+    scale: str = "identity"       # identity | log | inverse
+    comparative: bool = False
+    adjustments: tuple[str, ...] | None = None    # None: every adjustment
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One target bound to an analysis: what to compute on every replicate."""
+
+    target_id: str
+    estimate: str
+    quantity: str = ""
+    endpoint: str | None = None
+    arm: int | None = None          # arm code
+    sign: float = 1.0               # +1 if the contrast's first arm is the treated arm
+    time: float | None = None
+    term: str | None = None         # design-column name of a covariate HR / SMD
+    term_model: object = None       # BoundTerms of a univariable model / SMD column
+
+
+class Context:
+    """The analysed sample of one replicate, with per-replicate caches."""
+
+    def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
+                 responders: Mapping[str, np.ndarray], ties: str = "efron"):
+        self.cols, self.adj, self.ties = cols, adj, ties
+        self.rows = adjusted.rows
+        self.w = adjusted.weights
+        self.z = np.asarray(cols["treated"])[self.rows].astype(float)
+        self.arm = np.asarray(cols["arm"])[self.rows]
+        self.landmark = subset.landmark
+        self.responders = responders
+        self.cache: dict = {}
+
+    def weights(self, mask=None):
+        if self.w is None:
+            return None
+        return self.w if mask is None else self.w[mask]
+
+    def survival(self, ep: str):
+        key = ("surv", ep)
+        if key not in self.cache:
+            t = np.asarray(self.cols[f"{ep}_time"], dtype=float)[self.rows]
+            d = np.asarray(self.cols[f"{ep}_event"], dtype=float)[self.rows]
+            keep = np.ones(len(t), dtype=bool)
+            if self.landmark is not None:
+                t = t - self.landmark[1]
+                keep = t > 0
+            self.cache[key] = (t, d, keep)
+        return self.cache[key]
+
+    def km(self, ep: str, arm: int):
+        key = ("km", ep, arm)
+        if key not in self.cache:
+            t, d, keep = self.survival(ep)
+            m = keep & (self.arm == arm)
+            if not m.any():
+                raise kernels.FitFailure("empty arm")
+            self.cache[key] = kernels.km(t[m], d[m], self.weights(m))
+        return self.cache[key]
+
+    def response(self, endpoint: str):
+        r = np.asarray(self.cols["response"])[self.rows]
+        assessed = r >= 0
+        return np.isin(r, self.responders[endpoint]).astype(float), assessed
+
+
+# --- the estimates -------------------------------------------------------------------
+
+def km_median(ctx: Context, req: Request) -> float:
+    return ctx.km(req.endpoint, req.arm).median()
+
+
+def km_rate(ctx: Context, req: Request) -> float:
+    return ctx.km(req.endpoint, req.arm).at(req.time)
+
+
+def rmst(ctx: Context, req: Request) -> float:
+    return ctx.km(req.endpoint, req.arm).rmst(req.time)
+
+
+def _survival_difference(ctx: Context, req: Request) -> float:
+    treated = ctx.km(req.endpoint, _code(ctx, 1)).at(req.time)
+    control = ctx.km(req.endpoint, _code(ctx, 0)).at(req.time)
+    return req.sign * (treated - control)
+
+
+def _code(ctx: Context, z: int) -> int:
+    hits = ctx.arm[ctx.z == z]
+    if not hits.size:
+        raise kernels.FitFailure("empty arm")
+    return int(hits[0])
+
+
+def arr(ctx: Context, req: Request) -> float:
+    """Absolute risk reduction at ``time``: S_first(t) - S_second(t) of the contrast."""
+    return _survival_difference(ctx, req)
+
+
+def nnt(ctx: Context, req: Request) -> float:
+    """Number needed to treat, 1 / ARR (Altman 1998); judged on the 1/NNT scale."""
+    d = _survival_difference(ctx, req)
+    return np.inf if d == 0 else 1.0 / d
+
+
+def hr(ctx: Context, req: Request) -> float:
+    if req.term_model is not None:          # univariable HR of a covariate
+        key = ("cox-uni", req.endpoint, req.term)
+        if key not in ctx.cache:
+            ctx.cache[key] = cox_model(ctx, req.endpoint, req.term_model, False)
+        names, coef = ctx.cache[key]
+    else:
+        key = ("cox", req.endpoint)
+        if key not in ctx.cache:
+            a = ctx.adj
+            if a.method == "multivariable" and a.options.get("selection") == "forward":
+                ctx.cache[key] = forward_cox(ctx, req.endpoint, a.outcome_terms,
+                                             a.include_treatment, a.options["screen_p"],
+                                             a.options["enter_p"])
+            else:
+                ctx.cache[key] = cox_model(ctx, req.endpoint, a.outcome_terms,
+                                           a.include_treatment)
+        names, coef = ctx.cache[key]
+    j = names.index(req.term or "treated")
+    return float(np.exp(req.sign * coef[j]))
+
+
+def response_rate(ctx: Context, req: Request) -> float:
+    y, assessed = ctx.response(req.endpoint)
+    m = assessed & (ctx.arm == req.arm)
+    if not m.any():
+        raise kernels.FitFailure("no assessed patient in the arm")
+    w = ctx.weights(m)
+    w = np.ones(m.sum()) if w is None else w
+    count = float(w @ y[m])
+    return count if req.quantity == "count" else count / w.sum()
+
+
+def odds_ratio(ctx: Context, req: Request) -> float:
+    y, assessed = ctx.response(req.endpoint)
+    X = ctx.z[:, None]
+    if ctx.adj.outcome_terms is not None:
+        X = np.column_stack([X, ctx.adj.outcome_terms.matrix(ctx.cols, ctx.rows)])
+    X, ok = _complete(X, ctx.adj.missing)
+    m = assessed & ok
+    if y[m].min() == y[m].max():
+        raise kernels.FitFailure("no variation in response")
+    coef, _, _, _ = kernels.logistic(X[m], y[m], ctx.weights(m))
+    return float(np.exp(req.sign * coef[1]))
+
+
+def group_size(ctx: Context, req: Request) -> float:
+    return float(np.count_nonzero(ctx.arm == req.arm))
+
+
+def weighted_group_size(ctx: Context, req: Request) -> float:
+    return float(ctx.weights(ctx.arm == req.arm).sum())
+
+
+def events(ctx: Context, req: Request) -> float:
+    """Number (``count``) or proportion (``rate``) of events, in one arm or overall."""
+    t, d, keep = ctx.survival(req.endpoint)
+    m = keep if req.arm is None else keep & (ctx.arm == req.arm)
+    n_events = float(d[m].sum())
+    return n_events if req.quantity == "count" else n_events / max(m.sum(), 1)
+
+
+def _arm_column(ctx: Context, req: Request):
+    x = req.term_model.matrix(ctx.cols, ctx.rows)[:, 0]
+    m = ~np.isnan(x) & (ctx.arm == req.arm)
+    if not m.any():
+        raise kernels.FitFailure("empty arm")
+    w = ctx.weights(m)
+    return x[m], (np.ones(m.sum()) if w is None else w)
+
+
+def proportion(ctx: Context, req: Request) -> float:
+    """Share of an arm with a 0/1 characteristic (weighted: a weighted Table 1 cell)."""
+    x, w = _arm_column(ctx, req)
+    return float(w @ x / w.sum())
+
+
+def mean(ctx: Context, req: Request) -> float:
+    """(Weighted) mean of a covariate in an arm."""
+    x, w = _arm_column(ctx, req)
+    return float(w @ x / w.sum())
+
+
+def followup(ctx: Context, req: Request) -> float:
+    """Person-time (sum of follow-up) or median follow-up by reverse Kaplan-Meier
+    (Schemper & Smith 1996), in one arm or overall."""
+    t, d, keep = ctx.survival(req.endpoint)
+    m = keep if req.arm is None else keep & (ctx.arm == req.arm)
+    if req.quantity == "person_time":
+        return float(t[m].sum())
+    return kernels.km(t[m], 1.0 - d[m], None).median()
+
+
+def balance(ctx: Context, req: Request) -> float:
+    """Absolute standardized mean difference of one column (Austin 2009; pooled SD)."""
+    x = req.term_model.matrix(ctx.cols, ctx.rows)[:, 0]
+    ok = ~np.isnan(x)
+    return abs(kernels.smd(x[ok], ctx.z[ok], ctx.weights(ok)))
+
+
+ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
+    EstimateKind("km_median", km_median, ("km_median",), "survival", ("arm",),
+                 doc="Kaplan-Meier median (weighted when the analysis is)"),
+    EstimateKind("km_rate", km_rate, ("km_rate",), "survival", ("arm", "time"),
+                 doc="Kaplan-Meier survival at `time` months"),
+    EstimateKind("rmst", rmst, ("rmst",), "survival", ("arm", "time"),
+                 doc="restricted mean survival time up to `time`"),
+    EstimateKind("hr", hr, ("hr",), "survival", ("contrast|term",), "log",
+                 doc="Cox hazard ratio of the treatment contrast or of a covariate term"),
+    EstimateKind("arr", arr, ("arr",), "survival", ("contrast", "time"), comparative=True,
+                 doc="absolute risk reduction at `time` from the two KM curves"),
+    EstimateKind("nnt", nnt, ("nnt",), "survival", ("contrast", "time"), "inverse",
+                 comparative=True, doc="number needed to treat, 1/ARR"),
+    EstimateKind("events", events, ("count", "rate"), "survival", (),
+                 doc="number or proportion of events (one arm or all)"),
+    EstimateKind("response_rate", response_rate, ("rate", "count"), "response", ("arm",),
+                 doc="responders among the assessed (weighted when the analysis is)"),
+    EstimateKind("odds_ratio", odds_ratio, ("odds_ratio",), "response", ("contrast",), "log",
+                 comparative=True, doc="logistic-regression odds ratio of response"),
+    EstimateKind("followup", followup, ("person_time", "median_followup"), "survival", (),
+                 doc="person-time, or median follow-up by reverse Kaplan-Meier"),
+    EstimateKind("proportion", proportion, ("proportion",), None, ("arm", "term"),
+                 doc="share of an arm with a 0/1 characteristic (a Table 1 cell)"),
+    EstimateKind("mean", mean, ("mean",), None, ("arm", "term"),
+                 doc="mean of a covariate in an arm (weighted when the analysis is)"),
+    EstimateKind("group_size", group_size, ("group_size",), None, ("arm",),
+                 doc="patients per arm in the analysed sample"),
+    EstimateKind("weighted_group_size", weighted_group_size, ("weighted_group_size",), None,
+                 ("arm",), adjustments=("iptw", "psm", "exact"),
+                 doc="sum of the weights per arm"),
+    EstimateKind("balance", balance, ("smd",), None, ("term",), comparative=True,
+                 doc="absolute standardized mean difference of a covariate"),
+)}
+
+
+def estimate_for(quantity: str, endpoint_class: str | None) -> str | None:
+    """The estimate that serves a target quantity (``rate``/``count`` depend on endpoint)."""
+    found = [e for e in ESTIMATES.values() if quantity in e.quantities]
+    if len(found) == 1:
+        return found[0].name
+    found = [e for e in found if e.endpoint == endpoint_class]
+    return found[0].name if found else None

@@ -1,0 +1,135 @@
+"""The one place where the analysis vocabulary calls the estimators' array kernels.
+
+The replicate loop runs thousands of fits, so it calls the estimators' private, validation-free
+kernels (``_fit_*``) on trusted arrays, as ``docs/design.md`` prescribes for hot paths. Keeping
+every such call here means an estimator API change touches one small module.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from estimators import balance as _balance
+from estimators import propensity as _propensity
+from estimators import weights as _weights
+
+__all__ = ["logistic", "iptw", "smd", "km", "cox", "match_nearest", "match_exact",
+           "FitFailure"]
+
+# R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps; a separated
+# propensity model then gives huge but finite weights, which truncation caps, as in R.
+_PS_EPS = np.finfo(float).eps
+
+
+class FitFailure(ArithmeticError):
+    """A model could not be fitted on this replicate (no events, empty arm, singular)."""
+
+
+def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
+    """Logistic fit with an intercept added; returns ``(coef, fitted, cov, converged)``.
+
+    ``coef[0]`` is the intercept. ``cov`` is the model-based covariance (inverse Fisher
+    information).
+    """
+    Xa = np.column_stack([np.ones(len(y)), X])
+    w = np.ones(len(y)) if w is None else w
+    beta, mu, info, converged, _ = _propensity._fit_logistic(Xa, y.astype(float), w)
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(info, np.nan)
+    return beta, mu, cov, converged
+
+
+def propensity(X: np.ndarray, z: np.ndarray):
+    """Fitted propensity scores bounded as R's glm bounds them; ``(ps, converged)``."""
+    _, mu, _, converged = logistic(X, z)
+    return np.clip(mu, _PS_EPS, 1.0 - _PS_EPS), converged
+
+
+def iptw(ps, z, estimand="ATE", stabilized=False, truncate=None) -> np.ndarray:
+    return _weights._iptw_weights(ps, z, estimand, stabilized, truncate)
+
+
+def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float:
+    """Standardized mean difference of one column (binary or continuous), treated - control."""
+    kind = "binary" if np.isin(x, (0.0, 1.0)).all() else "continuous"
+    weighted = w is not None
+    w = np.ones(len(x)) if w is None else w
+    return float(_balance._smd_kernel(x, z, w, kind, None, "pooled", False, weighted).smd)
+
+
+def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
+    """Weighted Kaplan-Meier; returns an object with ``median()``, ``at(t)``, ``rmst(tau)``."""
+    from estimators.survival import km as _km
+    fit = _km._fit_km(time, event.astype(float), w, "greenwood")
+    return _KM(fit.times, fit.survival)
+
+
+def cox(time, event, X, w=None, ties="efron"):
+    """Cox partial-likelihood fit (Newton-Raphson with step halving, as R's coxph);
+    returns ``(coef, cov)`` with the model-based covariance (inverse information)."""
+    from estimators.survival import _cox_kernel as _ck
+    if not (event > 0).any():
+        raise FitFailure("no events")
+    w = np.ones(len(time)) if w is None else w
+    rs = _ck.RiskSets(time, event.astype(float), X, w, ties)
+    beta, ev, _, _, converged = _ck.newton(rs, np.zeros(X.shape[1]), 30, 1e-9)
+    if not np.isfinite(beta).all():
+        raise FitFailure("Cox fit diverged")
+    try:
+        cov = np.linalg.inv(ev.information)
+    except np.linalg.LinAlgError:
+        cov = np.full((X.shape[1], X.shape[1]), np.nan)
+    return beta, cov
+
+
+def match_nearest(ps, z, *, caliper, caliper_scale, caliper_sd, ratio, replace, order, rng):
+    """Nearest-neighbour PS matching; returns ``(rows, weights, set_id)`` of the matched
+    sample (rows index ``ps``; weights are MatchIt's matching weights)."""
+    from estimators.matching_nearest import match_nearest as _nearest
+    m = _nearest(ps, z, caliper=caliper, caliper_scale=caliper_scale, caliper_sd=caliper_sd,
+                 ratio=ratio, replace=replace, order=order, rng=rng)
+    return m.rows, m.weights[m.rows], m.pair_id
+
+
+def match_exact(keys: np.ndarray, z, *, ratio, rng):
+    """Exact matching on the rows of ``keys`` (n x k); returns ``(rows, weights, set_id)``."""
+    from estimators import matching as _matching
+    from estimators import matching_exact as _exact
+    _, codes = np.unique(keys, axis=0, return_inverse=True)
+    zi = z.astype(np.int8)
+    mm = _exact._exact_match(codes.ravel(), zi, int(ratio), rng)
+    if not (mm[:, 0] >= 0).any():
+        raise FitFailure("no stratum holds both a treated patient and a control")
+    m = _matching._result_from_sets(mm, np.flatnonzero(zi == 1), zi, caliper=None,
+                                    distance=None, method="exact")
+    return m.rows, m.weights[m.rows], m.pair_id
+
+
+class _KM:
+    def __init__(self, times, surv):
+        self.times, self.surv = times, surv
+
+    def median(self) -> float:
+        """R's ``print.survfit`` median (midpoint rule at an exact 0.5); inf if not reached."""
+        from estimators.survival._ci import first_crossing
+        return float(first_crossing(self.surv, self.times, 0.5))
+
+    def at(self, t: float) -> float:
+        """S(t); NaN beyond the last observed time unless the curve has reached 0."""
+        i = np.searchsorted(self.times, t, side="right") - 1
+        if i < 0:
+            return 1.0
+        if t > self.times[-1] and self.surv[-1] > 0:
+            return np.nan
+        return float(self.surv[i])
+
+    def rmst(self, tau: float) -> float:
+        t = np.concatenate([[0.0], self.times[self.times < tau], [tau]])
+        s = np.concatenate([[1.0], self.surv[self.times < tau]])
+        return float(np.sum(np.diff(t) * s))
+
+
+def expit(x):
+    return special.expit(x)

@@ -1,0 +1,223 @@
+"""``analysis.toml``: the paper's analysis plan, parsed into frozen dataclasses.
+
+Parsing never stops at the first mistake: every problem is appended to a
+:class:`~.problems.Problems` list naming the file, the key and the value, so that
+``tacebench check`` can show them all at once. :func:`load_plan` raises a
+:class:`~.problems.StudyError` listing them; :func:`parse_plan` returns the plan and the list.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .adjustments import ADJUSTMENTS, check_combination
+from .estimates import ESTIMATES
+from .options import OptionError
+from .populations import PopulationStep, parse_population
+from .problems import MISSING, Problems
+
+__all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE"]
+
+#: Response endpoints and the best-response levels that count as responders (mRECIST /
+#: RECIST: objective response = CR + PR, disease control = CR + PR + SD).
+DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD")}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
+                  "description", "source"}
+_TOP_KEYS = {"analyses", "response", "study"}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    cohort: str = "main"
+    population: tuple[PopulationStep, ...] = (PopulationStep("all", {}),)
+    method: str = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    estimates: tuple[str, ...] = ()
+    ties: str = "efron"
+    robust: bool = False
+    missing: str = "complete_case"
+    description: str = ""
+    key: str = ""                   # "analyses[i]" for messages
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    analyses: tuple[Analysis, ...]
+    response: Mapping[str, tuple[str, ...]]
+    file: str = "analysis.toml"
+    readable: bool = True           # False when the file is missing or not valid TOML
+
+    def get(self, name: str) -> Analysis:
+        for a in self.analyses:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.analyses)
+
+
+def load_plan(path: str | Path) -> AnalysisPlan:
+    plan, problems = parse_plan(path)
+    problems.raise_if_any()
+    return plan
+
+
+def parse_plan(path: str | Path) -> tuple[AnalysisPlan, Problems]:
+    path = Path(path)
+    problems = Problems(str(path))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.add("", MISSING, "file not found", "missing-file")
+        return AnalysisPlan((), dict(DEFAULT_RESPONSE), str(path), False), problems
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("", MISSING, f"not valid TOML: {exc}", "malformed")
+        return AnalysisPlan((), dict(DEFAULT_RESPONSE), str(path), False), problems
+    return parse_plan_dict(raw, problems), problems
+
+
+def parse_plan_dict(raw: Mapping, problems: Problems) -> AnalysisPlan:
+    for k in raw:
+        if k not in _TOP_KEYS:
+            problems.add(k, raw[k], f"unknown top-level key; expected {sorted(_TOP_KEYS)}",
+                         "unknown-key")
+    response = _parse_response(raw.get("response", {}), problems)
+    items = raw.get("analyses")
+    if not isinstance(items, list) or not items:
+        problems.add("analyses", items if items is not None else MISSING,
+                     "define at least one [[analyses]] table", "fill-me")
+        items = []
+    analyses, seen = [], set()
+    for i, item in enumerate(items):
+        a = _parse_analysis(item, f"analyses[{i}]", problems)
+        if a is None:
+            continue
+        if a.name in seen:
+            problems.add(f"analyses[{i}].name", a.name, "duplicated analysis name", "duplicate")
+        seen.add(a.name)
+        analyses.append(a)
+    return AnalysisPlan(tuple(analyses), response, problems.file)
+
+
+def _parse_response(raw, problems: Problems) -> dict:
+    out = dict(DEFAULT_RESPONSE)
+    if not isinstance(raw, Mapping):
+        problems.add("response", raw, "expected a table such as { orr = [\"CR\", \"PR\"] }")
+        return out
+    for name, levels in raw.items():
+        if not (isinstance(levels, list) and levels and all(isinstance(x, str) for x in levels)):
+            problems.add(f"response.{name}", levels, "expected a list of response levels")
+            continue
+        out[name] = tuple(levels)
+    return out
+
+
+def _parse_analysis(item, key: str, problems: Problems) -> Analysis | None:
+    add = problems.add
+    if not isinstance(item, Mapping):
+        add(key, item, "each [[analyses]] entry must be a table")
+        return None
+    for k in item:
+        if k not in _ANALYSIS_KEYS:
+            add(f"{key}.{k}", item[k], f"unknown key; expected {sorted(_ANALYSIS_KEYS)}",
+                "unknown-key")
+    name = item.get("name", MISSING)
+    if not isinstance(name, str) or not _NAME.match(name):
+        add(f"{key}.name", name, "needs a snake_case name (targets refer to it)", "fill-me"
+            if name is MISSING or name == "" else "malformed")
+        name = f"<{key}>"
+    cohort = item.get("cohort", "main")
+    if not isinstance(cohort, str):
+        add(f"{key}.cohort", cohort, "expected a cohort name such as \"main\"")
+        cohort = "main"
+    population = parse_population(item.get("population", "all"), add, f"{key}.population")
+    method, options = _parse_adjustment(item.get("adjustment", {"method": "none"}),
+                                        f"{key}.adjustment", problems)
+    estimates = item.get("estimates", MISSING)
+    if not isinstance(estimates, list) or not estimates:
+        add(f"{key}.estimates", estimates, f"list the estimates, from {sorted(ESTIMATES)}",
+            "fill-me")
+        estimates = []
+    good = []
+    for j, e in enumerate(estimates):
+        if e not in ESTIMATES:
+            add(f"{key}.estimates[{j}]", e, f"unknown estimate; expected one of "
+                f"{sorted(ESTIMATES)}", "unknown-estimate")
+        elif method is not None:
+            allowed = ESTIMATES[e].adjustments
+            if allowed is not None and method not in allowed:
+                add(f"{key}.estimates[{j}]", e, f"needs an adjustment among {list(allowed)}, "
+                    f"not {method!r}", "incompatible")
+            else:
+                good.append(e)
+    cox = item.get("cox", {})
+    ties, robust = "efron", False
+    if not isinstance(cox, Mapping):
+        add(f"{key}.cox", cox, "expected a table { ties = \"efron\", robust = true }")
+    else:
+        for k, v in cox.items():
+            if k == "ties" and v in ("efron", "breslow"):
+                ties = v
+            elif k == "robust" and isinstance(v, bool):
+                robust = v
+            else:
+                add(f"{key}.cox.{k}", v, "expected ties = \"efron\"|\"breslow\", robust = "
+                    "true|false")
+    missing = item.get("missing", "complete_case")
+    if missing not in ("complete_case", "mean"):
+        add(f"{key}.missing", missing, "expected \"complete_case\" or \"mean\"")
+        missing = "complete_case"
+    if method is None:
+        return Analysis(name, cohort, population, "none", {}, tuple(good), ties, robust,
+                        missing, str(item.get("description", "")), key)
+    return Analysis(name, cohort, population, method, options, tuple(good), ties, robust,
+                    missing, str(item.get("description", "")), key)
+
+
+def _parse_adjustment(raw, key: str, problems: Problems):
+    add = problems.add
+    if isinstance(raw, str):
+        raw = {"method": raw}
+    if not isinstance(raw, Mapping):
+        add(key, raw, "expected a table such as { method = \"iptw\", covariates = [...] }")
+        return None, {}
+    method = raw.get("method", MISSING)
+    if method not in ADJUSTMENTS:
+        add(f"{key}.method", method, f"unknown analysis kind; expected one of "
+            f"{sorted(ADJUSTMENTS)}", "unknown-analysis-kind")
+        return None, {}
+    kind = ADJUSTMENTS[method]
+    opts: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name == "method":
+            continue
+        if name not in kind.options:
+            add(f"{key}.{name}", value, f"unknown option for method {method!r}; expected "
+                f"{sorted(kind.options)}", "unknown-option")
+            continue
+        try:
+            opts[name] = kind.options[name].check(value)
+        except OptionError as exc:
+            add(f"{key}.{name}", value, str(exc), "malformed")
+    ok = True
+    for name, opt in kind.options.items():
+        if name in opts:
+            continue
+        if opt.required:
+            if name not in raw:
+                add(f"{key}.{name}", MISSING, f"method {method!r} needs `{name}`", "fill-me")
+            ok = False
+        else:
+            opts[name] = opt.default
+    if ok:
+        for k, msg in check_combination(method, opts):
+            add(f"{key}.{k}", raw.get(k, MISSING), msg, "incompatible")
+    return (method, opts) if ok else (None, {})

@@ -1,0 +1,95 @@
+"""Problems found in a study folder, collected rather than raised one at a time.
+
+A study author fixes a folder faster when every mistake is listed at once, each naming the
+file, the key (a dotted path such as ``analyses[2].adjustment.covariates[1]``) and the
+offending value. Parsers append :class:`Problem` records to a :class:`Problems` list and
+carry on; :meth:`Problems.raise_if_any` turns the list into one ``ValueError``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Problem", "Problems", "StudyError"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a study folder."""
+
+    file: str
+    key: str
+    value: Any
+    message: str
+    kind: str = "invalid"   # a short machine-readable tag, e.g. "unknown-analysis-kind"
+    severity: str = "error"  # "error" fails `tacebench check`; "warning" is reported only
+
+    def __str__(self) -> str:
+        shown = _show(self.value)
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        text = f"{where} = {shown}: {self.message}" if shown else f"{where}: {self.message}"
+        return text if self.severity == "error" else f"{text} [{self.severity}]"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "key": self.key, "value": _show(self.value),
+                "message": self.message, "kind": self.kind, "severity": self.severity}
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return ""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _Missing:
+    def __repr__(self) -> str:  # pragma: no cover - never shown
+        return "<missing>"
+
+
+#: Value placeholder for a key that is absent altogether.
+_MISSING = _Missing()
+MISSING = _MISSING
+
+
+class StudyError(ValueError):
+    """A study folder has one or more problems; ``.problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        n = len(self.problems)
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the study folder:\n{lines}")
+
+
+@dataclass
+class Problems:
+    """An append-only list of problems bound to one file name."""
+
+    file: str
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, key: str, value: Any, message: str, kind: str = "invalid",
+            severity: str = "error") -> None:
+        self.items.append(Problem(self.file, key, value, message, kind, severity))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    def extend(self, other: "Problems | list[Problem]") -> None:
+        self.items.extend(other.items if isinstance(other, Problems) else other)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def raise_if_any(self) -> None:
+        """Raise a :class:`StudyError` if any problem is an error (warnings pass)."""
+        if self.errors:
+            raise StudyError(self.errors)

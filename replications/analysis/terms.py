@@ -1,0 +1,202 @@
+"""Covariate terms: how an analysis plan names the columns of a model.
+
+A term is written the way a methods section states a covariate:
+
+``"albumin"``
+    the variable as generated: one column for continuous, count and binary variables, one
+    dummy per non-reference level (reference = first level) for categorical ones;
+``"age>=60"``, ``"afp>400"``, ``"tumor_size<5"``
+    a 0/1 indicator of a threshold (papers dichotomise continuous covariates this way);
+``"child_pugh==A6"``, ``"pvtt_type==III|IV"``, ``"response!=PD"``
+    a 0/1 indicator of one or more levels of a categorical variable (or of a number);
+``{ variable = "age", cut = [50, 60] }``
+    a categorical variable made by cutting a continuous one, with dummies for all but the
+    lowest band.
+
+Terms are parsed once (:func:`parse_term`), bound to a cohort :class:`~.schema.Schema`
+(:func:`bind_terms`) and then build design matrices from plain arrays on every replicate
+without pandas (:meth:`BoundTerms.matrix`). Missing values stay NaN; rows with a NaN are
+dropped or imputed by the analysis's ``missing`` rule.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .schema import ORACLE_COLUMNS, Schema
+
+__all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError"]
+
+_EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S(?:.*\S)?)\s*$")
+_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+class TermError(ValueError):
+    """A term that cannot be parsed or bound; the message says why."""
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    variable: str
+    op: str | None = None
+    value: Any = None                # float for thresholds, tuple[str] for level sets
+    cut: tuple[float, ...] = ()
+
+    @property
+    def is_indicator(self) -> bool:
+        return self.op is not None
+
+
+def parse_term(spec: Any) -> Term:
+    """Parse a term from its TOML form (a string or a ``{variable, cut}`` table)."""
+    if isinstance(spec, Mapping):
+        var = spec.get("variable")
+        cut = spec.get("cut")
+        if not isinstance(var, str) or not _NAME.match(var):
+            raise TermError("a term table needs `variable`, a column name")
+        if (not isinstance(cut, (list, tuple)) or not cut
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cut)
+                or list(cut) != sorted(cut)):
+            raise TermError("`cut` must be a non-empty increasing list of numbers")
+        text = f"{var}[{','.join(f'{c:g}' for c in cut)}]"
+        return Term(text, var.strip(), cut=tuple(float(c) for c in cut))
+    if not isinstance(spec, str):
+        raise TermError("a term is a string such as \"age>=60\" or a {variable, cut} table")
+    m = _NAME.match(spec)
+    if m:
+        return Term(spec.strip(), m.group(1))
+    m = _EXPR.match(spec)
+    if not m:
+        raise TermError("cannot parse; write NAME, NAME>=NUMBER or NAME==LEVEL")
+    var, op, rhs = m.groups()
+    if op in ("==", "!="):
+        parts = tuple(p.strip() for p in rhs.split("|"))
+        if not all(parts):
+            raise TermError(f"empty level in {rhs!r}")
+        return Term(spec.strip(), var, op, parts)
+    try:
+        value = float(rhs)
+    except ValueError:
+        raise TermError(f"{op} needs a number, got {rhs!r}") from None
+    return Term(spec.strip(), var, op, value)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    term: Term
+    names: tuple[str, ...]
+    kind: str                       # raw | dummies | indicator_num | indicator_levels | cut
+    codes: tuple[int, ...] = ()     # level codes (dummies: one per column; indicator: the set)
+
+
+@dataclass(frozen=True)
+class BoundTerms:
+    """Terms bound to a schema; :meth:`matrix` builds the design matrix from arrays."""
+
+    parts: tuple[_Bound, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for p in self.parts for n in p.names)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(p.term for p in self.parts)
+
+    def columns_of(self, term_text: str) -> list[int]:
+        """Indices of the design columns a term produced (by its text)."""
+        out, j = [], 0
+        for p in self.parts:
+            if p.term.text == term_text:
+                out.extend(range(j, j + len(p.names)))
+            j += len(p.names)
+        return out
+
+    def without(self, term_text: str) -> "BoundTerms":
+        return BoundTerms(tuple(p for p in self.parts if p.term.text != term_text))
+
+    def matrix(self, columns: Mapping[str, np.ndarray], index: np.ndarray | None = None
+               ) -> np.ndarray:
+        blocks = [_build(p, columns, index) for p in self.parts]
+        if not blocks:
+            n = len(next(iter(columns.values()))) if index is None else len(index)
+            return np.empty((n, 0))
+        return np.column_stack(blocks)
+
+
+def _take(columns, name, index):
+    x = np.asarray(columns[name], dtype=float)
+    return x if index is None else x[index]
+
+
+def _build(p: _Bound, columns, index) -> np.ndarray:
+    x = _take(columns, p.term.variable, index)
+    if p.kind == "raw":
+        return x[:, None]
+    missing = ~np.isfinite(x) | (x < 0) if p.kind in ("dummies", "indicator_levels") \
+        else ~np.isfinite(x)
+    if p.kind == "dummies":
+        out = (x[:, None] == np.asarray(p.codes, dtype=float)[None, :]).astype(float)
+    elif p.kind == "indicator_levels":
+        hit = np.isin(x, np.asarray(p.codes, dtype=float))
+        out = (hit if p.term.op == "==" else ~hit).astype(float)[:, None]
+    elif p.kind == "indicator_num":
+        v = p.term.value
+        with np.errstate(invalid="ignore"):
+            hit = {">=": x >= v, ">": x > v, "<=": x <= v, "<": x < v,
+                   "==": x == v, "!=": x != v}[p.term.op]
+        out = hit.astype(float)[:, None]
+    else:  # cut
+        band = np.searchsorted(np.asarray(p.term.cut), x, side="right")
+        out = (band[:, None] == np.arange(1, len(p.term.cut) + 1)[None, :]).astype(float)
+    out[missing] = np.nan
+    return out
+
+
+def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = None
+               ) -> BoundTerms:
+    """Bind parsed terms to a schema; raises :class:`TermError` naming the first bad term.
+
+    ``levels`` (from a generated cohort) overrides the schema's levels where given, since a
+    derived categorical's labels are only known once generated.
+    """
+    parts = []
+    for t in terms:
+        col = schema.columns.get(t.variable)
+        if col is None:
+            raise TermError(f"the cohort does not generate a column {t.variable!r}")
+        if t.variable in ORACLE_COLUMNS or col.unmeasured:
+            raise TermError(f"{t.variable!r} is not observable (unmeasured or the true PS)")
+        lv = tuple(str(x) for x in (levels or {}).get(t.variable, col.levels))
+        categorical = bool(lv) and col.kind in ("categorical", "derived")
+        if t.cut:
+            if categorical:
+                raise TermError(f"`cut` needs a numeric variable; {t.variable!r} is categorical")
+            names = tuple(f"{t.variable}>={c:g}" for c in t.cut)
+            parts.append(_Bound(t, names, "cut"))
+        elif t.op in ("==", "!=") and categorical:
+            unknown = [v for v in t.value if v not in lv]
+            if unknown:
+                raise TermError(f"{t.variable!r} has no level {unknown[0]!r}; levels are {lv}")
+            parts.append(_Bound(t, (t.text,), "indicator_levels",
+                                tuple(lv.index(v) for v in t.value)))
+        elif t.op is not None:
+            if categorical:
+                raise TermError(f"{t.op} needs a numeric variable; {t.variable!r} is categorical"
+                                f" (write {t.variable}==LEVEL)")
+            if t.op in ("==", "!="):
+                try:
+                    t = Term(t.text, t.variable, t.op, float(t.value[0]))
+                except ValueError:
+                    raise TermError(f"{t.variable!r} is numeric; compare it with a number")
+            parts.append(_Bound(t, (t.text,), "indicator_num"))
+        elif categorical:
+            names = tuple(f"{t.variable}[{lab}]" for lab in lv[1:])
+            parts.append(_Bound(t, names, "dummies", tuple(range(1, len(lv)))))
+        else:
+            parts.append(_Bound(t, (t.text,), "raw"))
+    return BoundTerms(tuple(parts))

@@ -1,0 +1,150 @@
+"""``tacebench check``: validate a study folder without simulating, listing every problem.
+
+Checks, each problem naming the file, the key and the value:
+
+- each file parses (cohort.toml by simulate's loader, targets.toml by the targets loader,
+  analysis.toml by the analysis-plan parser: unknown analysis kinds, options, estimates);
+- every analysis uses covariates, endpoints and arms the cohort generates;
+- every simulated target (role ``calibration`` / ``predicted``) names an analysis that
+  exists and lists the estimate its quantity needs; targets the vocabulary cannot compute
+  are warnings (their verdict will be ``not estimable``);
+- every paired shift joins two simulated targets;
+- every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
+  same value, arm, endpoint and time.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
+from .analysis.problems import MISSING, Problem, Problems
+from .study import Study, read_parts, resolve_study
+
+__all__ = ["CheckReport", "check_folder", "check_study", "bind_study"]
+
+
+@dataclass
+class CheckReport:
+    folder: Path
+    problems: list[Problem]
+    study: Study | None = None
+    compiled: dict = field(default_factory=dict)
+    requests: dict = field(default_factory=dict)     # target id -> (analysis name, Request)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def bind_study(cohort_raw: Mapping, targets, plan, schemas, levels=None,
+               plan_file: str = "analysis.toml", targets_file: str = "targets.toml"):
+    """Compile the plan and bind every simulated target; returns (compiled, requests, problems)."""
+    plan_probs = Problems(plan_file)
+    compiled = compile_analyses(plan, schemas, plan_probs, levels)
+    t_probs = Problems(targets_file)
+    requests = {}
+    if targets is not None and plan.readable:
+        for i, t in enumerate(targets.targets):
+            if t.role not in SIMULATED_ROLES:
+                continue
+            req = bind_target(t, i, compiled, plan, t_probs)
+            if req is not None:
+                requests[t.id] = (t.analysis, req)
+        for j, s in enumerate(targets.shifts):
+            for end in (s.from_, s.to):
+                if targets[end].role not in SIMULATED_ROLES:
+                    t_probs.add(f"shifts[{j}]", end, f"shift {s.id!r} joins target {end!r} "
+                                "whose role is 'reported' (not simulated)", "shift-unsimulated")
+    return compiled, requests, [*plan_probs, *t_probs]
+
+
+def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
+    """Calibration targets named in cohort.toml must match targets.toml."""
+    probs = Problems(file)
+    by_id = {t.id: t for t in targets.targets} if targets is not None else {}
+    for cname, cohort in (raw.get("cohorts") or {}).items():
+        if not isinstance(cohort, Mapping):
+            continue
+        entries = []
+        for ep, out in (cohort.get("outcomes") or {}).items():
+            for k, c in enumerate((out or {}).get("calibrate") or []):
+                if isinstance(c, Mapping):
+                    entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
+        ev = (cohort.get("censoring") or {}).get("events")
+        if isinstance(ev, Mapping):
+            entries.append((f"cohorts.{cname}.censoring.events", ev.get("endpoint"), ev))
+        for key, ep, c in entries:
+            tid = c.get("target")
+            if tid is None:
+                continue
+            t = by_id.get(tid)
+            if t is None:
+                probs.add(f"{key}.target", tid, "names no target in targets.toml",
+                          "calibration-mismatch")
+                continue
+            value = c.get("value")
+            if isinstance(value, (int, float)) and t.value is not None and not math.isclose(
+                    float(value), t.value, rel_tol=1e-9, abs_tol=1e-9):
+                probs.add(f"{key}.value", value, f"differs from targets.toml {tid!r} value "
+                          f"{t.value!r}", "calibration-mismatch")
+            for name, mine, theirs in (("arm", c.get("arm"), t.arm),
+                                       ("time", c.get("time"), t.time),
+                                       ("endpoint", ep, t.endpoint)):
+                if mine is not None and theirs is not None and mine != theirs:
+                    probs.add(f"{key}.{name}", mine, f"differs from targets.toml {tid!r} "
+                              f"{name} {theirs!r}", "calibration-mismatch")
+            want = {"median": "km_median", "rate": "km_rate"}.get(c.get("kind"), "count")
+            if t.quantity != want:
+                probs.add(f"{key}.target", tid, f"a {c.get('kind', 'events')} calibration "
+                          f"needs a {want} target; {tid!r} is a {t.quantity}",
+                          "calibration-mismatch")
+            if t.role != "calibration":
+                probs.add(f"{key}.target", tid, f"{tid!r} calibrates the generator but its "
+                          f"role is {t.role!r}; mark it role = \"calibration\"",
+                          "calibration-role")
+    return list(probs)
+
+
+def check_folder(folder: Path) -> CheckReport:
+    folder = Path(folder)
+    raw, spec, targets, plan, problems = read_parts(folder)
+    report = CheckReport(folder, problems)
+    cohort_file = str(folder / "cohort.toml")
+    if raw and targets is not None:
+        problems.extend(_calibration_problems(raw, targets, cohort_file))
+        sid = (raw.get("study") or {}).get("id")
+        if sid and targets.study_id and sid != targets.study_id:
+            problems.append(Problem(str(folder / "targets.toml"), "study.id", targets.study_id,
+                                    f"differs from cohort.toml study.id {sid!r}", "mismatch"))
+    if raw and isinstance(raw.get("cohorts"), Mapping):
+        from .analysis.schema import schema_from_spec
+        schemas = {}
+        for name in raw["cohorts"]:
+            try:
+                schemas[name] = schema_from_spec(raw, name)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                continue
+        compiled, requests, more = bind_study(raw, targets, plan, schemas,
+                                              plan_file=str(folder / "analysis.toml"),
+                                              targets_file=str(folder / "targets.toml"))
+        problems.extend(more)
+        report.compiled, report.requests = compiled, requests
+    if spec is not None and targets is not None and not report.errors:
+        report.study = Study(spec.id, folder, spec, raw, targets, plan)
+    return report
+
+
+def check_study(ref) -> CheckReport:
+    """Check a study folder or shipped id (see :func:`replications.study.resolve_study`)."""
+    return check_folder(resolve_study(ref))

@@ -1,0 +1,172 @@
+"""The reproduction run: simulate a study R times, analyse each replicate the paper's way.
+
+For each replicate the study's cohorts are generated once (simulate), every analysis of the
+plan runs on them (compiled once, see :mod:`replications.analysis.compile`), and every
+simulated target gets one draw, so that paired shifts (issue 8) are differences of two
+draws *from the same cohort*. For each shift whose ``to`` analysis adjusts for covariates,
+the analysis is rerun leaving each covariate out in turn (leave-one-covariate-out, LOCO) to
+show which baseline variables produce the simulated shift.
+
+Randomness: replicate ``r`` of a study uses ``SeedSequence(seed, spawn_key=(crc32(id),
+r))``, so results are identical whatever ``n_jobs`` and whichever studies run together.
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .analysis.compile import CompiledAnalysis
+from .check import bind_study
+from .analysis.schema import schema_from_spec
+from .study import Study
+from .summaries import ReproductionResult, summarise
+
+__all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan",
+           "simulate_generator"]
+
+DEFAULT_REPS = 200
+DEFAULT_SEED = 20240917
+
+#: (cohort name, SeedSequence) -> (columns, levels); default: simulate.generate_cohort
+Generator = Callable[[str, np.random.SeedSequence], tuple[Mapping, Mapping]]
+
+
+def simulate_generator(study: Study) -> Generator:
+    """Generate the study's cohorts with simulate (calibrating once, up front)."""
+    import simulate
+    spec = study.spec
+    prepare = getattr(simulate, "prepare", None)
+    prepared = prepare(spec) if prepare is not None else spec
+
+    def generate(cohort: str, seed: np.random.SeedSequence):
+        c = simulate.generate_cohort(prepared, cohort=cohort, seed=seed)
+        return c.columns, dict(getattr(c, "levels", {}) or {})
+    return generate
+
+
+@dataclass
+class Plan:
+    """Everything a worker needs for one study, compiled once."""
+
+    study_id: str
+    cohorts: tuple[str, ...]
+    target_ids: tuple[str, ...]
+    runs: list[tuple[CompiledAnalysis, list[int]]]      # analysis, output slots
+    loco: list[tuple[CompiledAnalysis, str, object, list, list[int]]] = field(
+        default_factory=list)                              # analysis, term, adj, reqs, slots
+    loco_keys: tuple[tuple[str, str, str], ...] = ()       # (analysis, term, target) per slot
+    problems: list = field(default_factory=list)
+    requests: dict = field(default_factory=dict)
+
+
+def _study_key(study_id: str) -> int:
+    return zlib.crc32(study_id.encode("utf-8"))
+
+
+def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(_study_key(study_id), r))
+
+
+def build_plan(study: Study, levels: Mapping[str, Mapping], decompose: bool = True) -> Plan:
+    """Compile the study's analyses against the generated levels and lay out the outputs."""
+    schemas = {name: schema_from_spec(study.cohort_raw, name)
+               for name in study.cohort_raw.get("cohorts", {})}
+    compiled, requests, problems = bind_study(study.cohort_raw, study.targets, study.plan,
+                                              schemas, levels)
+    order = [t.id for t in study.targets.targets if t.id in requests]
+    slot = {tid: i for i, tid in enumerate(order)}
+    runs = []
+    for name, ca in compiled.items():
+        mine = [tid for tid in order if requests[tid][0] == name]
+        if mine:
+            ca.requests = [requests[tid][1] for tid in mine]
+            runs.append((ca, [slot[tid] for tid in mine]))
+    cohorts = tuple(dict.fromkeys(ca.analysis.cohort for ca, _ in runs))
+    plan = Plan(study.id, cohorts, tuple(order), runs, problems=problems, requests=requests)
+    if decompose:
+        _plan_loco(plan, study, compiled, requests)
+    return plan
+
+
+def _plan_loco(plan: Plan, study: Study, compiled, requests) -> None:
+    """One LOCO rerun per (analysis, covariate) for the ``to`` end of every shift."""
+    wanted: dict[str, list[str]] = {}
+    for s in study.targets.shifts:
+        if s.from_ in requests and s.to in requests:
+            wanted.setdefault(requests[s.to][0], [])
+            if s.to not in wanted[requests[s.to][0]]:
+                wanted[requests[s.to][0]].append(s.to)
+    keys, n_out = [], len(plan.target_ids)
+    for name, tids in wanted.items():
+        ca = compiled[name]
+        if not ca.schema.comparative:
+            continue
+        reqs = [requests[t][1] for t in tids]
+        for term in ca.adjustment.loco_terms:
+            slots = list(range(n_out, n_out + len(tids)))
+            n_out += len(tids)
+            plan.loco.append((ca, term, ca.adjustment.without(term), reqs, slots))
+            keys.extend((name, term, t) for t in tids)
+    plan.loco_keys = tuple(keys)
+
+
+def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence[int]
+                   ) -> tuple[np.ndarray, dict[str, int]]:
+    """Draws for replicates ``indices``: (len(indices), targets + LOCO slots), note counts."""
+    width = len(plan.target_ids) + len(plan.loco_keys)
+    out = np.full((len(indices), width), np.nan)
+    notes: dict[str, int] = {}
+    for k, r in enumerate(indices):
+        ss = replicate_seed(seed, plan.study_id, r)
+        children = ss.spawn(len(plan.cohorts) + 1)
+        cohorts = {c: generate(c, children[j])[0] for j, c in enumerate(plan.cohorts)}
+        rng = np.random.default_rng(children[-1])
+        for ca, slots in plan.runs:
+            vals, ns = ca.run(cohorts[ca.analysis.cohort], rng)
+            out[k, slots] = vals
+            for n in ns:
+                notes[n] = notes.get(n, 0) + 1
+        for ca, _, adj, reqs, slots in plan.loco:
+            vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs)
+            out[k, slots] = vals
+    return out, notes
+
+
+def _chunks(reps: int, n_chunks: int) -> list[list[int]]:
+    size = max(1, -(-reps // n_chunks))
+    return [list(range(a, min(a + size, reps))) for a in range(0, reps, size)]
+
+
+def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
+              n_jobs: int = 1, generator: Generator | None = None, decompose: bool = True,
+              progress: Callable[[int], None] | None = None) -> ReproductionResult:
+    """Simulate ``study`` ``reps`` times and judge every simulated target and shift."""
+    if not isinstance(reps, int) or reps < 2:
+        raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
+    t0 = time.perf_counter()
+    generate = generator or simulate_generator(study)
+    pilot = replicate_seed(seed, study.id, 0).spawn(1)[0]
+    levels = {name: generate(name, pilot)[1] for name in study.cohort_raw.get("cohorts", {})}
+    plan = build_plan(study, levels, decompose)
+    chunks = _chunks(reps, max(1, 4 * n_jobs) if n_jobs != 1 else max(1, reps // 10))
+    parts: dict[int, np.ndarray] = {}
+    notes: dict[str, int] = {}
+    if n_jobs == 1:
+        results = (run_replicates(plan, generate, seed, c) for c in chunks)
+    else:
+        from joblib import Parallel, delayed
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(run_replicates)(plan, generate, seed, c) for c in chunks)
+    for c, (draws, ns) in zip(chunks, results):
+        parts[c[0]] = draws
+        for n, k in ns.items():
+            notes[n] = notes.get(n, 0) + k
+        if progress is not None:
+            progress(len(c))
+    draws = np.vstack([parts[c[0]] for c in chunks])
+    return summarise(study, plan, draws, notes, reps=reps, seed=seed,
+                     elapsed=time.perf_counter() - t0)

@@ -1,0 +1,130 @@
+"""A study: a folder of three TOML files, loaded whole.
+
+``load_study("tace_sorafenib_ehs")`` or ``load_study("path/to/my_study/")`` reads
+
+- ``cohort.toml`` with simulate's loader (:func:`simulate.io.load_spec`),
+- ``targets.toml`` with :func:`replications.targets.load_targets`,
+- ``analysis.toml`` with :func:`replications.analysis.plan.load_plan`,
+
+and raises one :class:`~replications.analysis.problems.StudyError` listing the problems of
+all three files. A bare name is looked up among the studies shipped inside the package
+(``replications/studies/<id>/``), so a fresh install replicates the seeds by id.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Mapping
+
+from .analysis.plan import AnalysisPlan, parse_plan
+from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .analysis.schema import Schema, schema_from_spec
+
+__all__ = ["Study", "load_study", "resolve_study", "shipped_studies", "STUDY_FILES",
+           "read_parts"]
+
+STUDY_FILES = ("cohort.toml", "targets.toml", "analysis.toml")
+
+
+def studies_dir() -> Path:
+    return Path(str(resources.files("replications") / "studies"))
+
+
+def shipped_studies() -> list[str]:
+    """Ids of the studies shipped in the package, in folder order."""
+    root = studies_dir()
+    return sorted(d.name for d in root.iterdir()
+                  if d.is_dir() and all((d / f).is_file() for f in STUDY_FILES))
+
+
+def resolve_study(ref: str | Path) -> Path:
+    """The folder of a study given as a folder path, a file inside it, or a shipped id."""
+    p = Path(ref)
+    if p.is_file() and p.name in STUDY_FILES:
+        return p.parent
+    if p.is_dir():
+        return p
+    cand = studies_dir() / str(ref)
+    if cand.is_dir():
+        return cand
+    raise ValueError(f"study: {str(ref)!r} is neither a study folder nor a shipped study id "
+                     f"(shipped: {shipped_studies()})")
+
+
+@dataclass(frozen=True)
+class Study:
+    """The three files of a study, parsed."""
+
+    id: str
+    path: Path
+    spec: object                      # simulate.study.StudySpec
+    cohort_raw: Mapping               # cohort.toml as parsed TOML (for schemas and checks)
+    targets: object                   # replications.targets.StudyTargets
+    plan: AnalysisPlan
+
+    @property
+    def title(self) -> str:
+        return getattr(self.spec, "title", "") or ""
+
+    def schemas(self) -> dict[str, Schema]:
+        return {name: schema_from_spec(self.cohort_raw, name)
+                for name in (self.cohort_raw.get("cohorts") or {})}
+
+    @property
+    def comparative(self) -> bool:
+        return any(s.comparative for s in self.schemas().values())
+
+
+def _spec_problems(exc, file: str) -> list[Problem]:
+    items = getattr(exc, "problems", None) or [("", str(exc))]
+    out = []
+    for item in items:
+        key, msg = item if isinstance(item, tuple) and len(item) == 2 else ("", str(item))
+        key = key.split(": ", 1)[1] if ": " in key and key.startswith(file) else key
+        out.append(Problem(file, key, MISSING, msg, "cohort-spec"))
+    return out
+
+
+def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[Problem]]:
+    """Parse the three files, collecting (not raising) every problem."""
+    from simulate.io import spec_from_dict
+    from replications.targets import load_targets
+
+    problems: list[Problem] = []
+    cohort_file = folder / "cohort.toml"
+    raw: dict = {}
+    spec = None
+    try:
+        raw = tomllib.loads(cohort_file.read_text(encoding="utf-8"))
+        spec = spec_from_dict(raw, source=str(cohort_file), path=str(cohort_file))
+    except FileNotFoundError:
+        problems.append(Problem(str(cohort_file), "", MISSING, "file not found", "missing-file"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(cohort_file), "", MISSING, f"not valid TOML: {exc}",
+                                "malformed"))
+    except ValueError as exc:
+        problems.extend(_spec_problems(exc, str(cohort_file)))
+    targets = None
+    try:
+        targets = load_targets(folder / "targets.toml")
+    except StudyError as exc:
+        problems.extend(exc.problems)
+    except ValueError as exc:
+        problems.append(Problem(str(folder / "targets.toml"), "", MISSING, str(exc),
+                                "malformed"))
+    plan, plan_problems = parse_plan(folder / "analysis.toml")
+    problems.extend(plan_problems)
+    return raw, spec, targets, plan, problems
+
+
+def load_study(ref: str | Path) -> Study:
+    """Load a study folder or shipped id; raise one error listing every problem."""
+    from .check import check_folder
+
+    folder = resolve_study(ref)
+    report = check_folder(folder)
+    if report.errors:
+        raise StudyError(report.errors)
+    return report.study

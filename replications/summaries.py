@@ -1,0 +1,218 @@
+"""Results of a reproduction run: one row per target and per paired shift.
+
+Frozen dataclasses with ``to_frame()`` (tidy pandas view) and ``to_dict()`` (JSON-able),
+built by :func:`summarise` from the replicate-by-target matrix of draws.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .verdicts import Judgement, judge, to_scale
+
+__all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
+           "analysis_scale"]
+
+
+def analysis_scale(quantity: str) -> str:
+    return {"hr": "log", "odds_ratio": "log", "nnt": "inverse"}.get(quantity, "identity")
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    id: str
+    analysis: str
+    quantity: str
+    role: str
+    required: bool
+    where: str
+    reported: float | None
+    scale: str
+    verdict: str
+    median: float
+    lo: float
+    hi: float
+    z: float
+    borderline: bool
+    robust_sd: float
+    residual: float          # calibration targets: reported - simulated median (analysis scale)
+    se_ratio: float          # reported SE (from its CI) / simulated robust SD
+    n_estimable: int
+    n_reps: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    term: str
+    median: float            # median over replicates of shift(full) - shift(without term)
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    id: str
+    from_: str
+    to: str
+    scale: str
+    role: str
+    required: bool
+    reported: float | None
+    verdict: str
+    median: float
+    lo: float
+    hi: float
+    z: float
+    borderline: bool
+    sd: float                # MC spread (robust SD) of the paired shift
+    sd_from: float           # robust SD of each end alone, same scale
+    sd_to: float
+    mcse: float              # Monte Carlo SE of the simulated median shift
+    n_estimable: int
+    contributions: tuple[Contribution, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReproductionResult:
+    study_id: str
+    title: str
+    reps: int
+    seed: int
+    elapsed: float
+    targets: tuple[TargetResult, ...]
+    shifts: tuple[ShiftResult, ...]
+    notes: dict = field(default_factory=dict)         # failure / warning text -> replicates
+    warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
+    draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    draw_ids: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [dict(asdict(t), kind="target") for t in self.targets]
+        for s in self.shifts:
+            d = asdict(s)
+            d.pop("contributions")
+            d["analysis"] = f"{s.from_} -> {s.to}"
+            d["quantity"] = "shift"
+            rows.append(dict(d, kind="shift"))
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "study", self.study_id)
+        return frame
+
+    def contributions_frame(self) -> pd.DataFrame:
+        rows = [dict(study=self.study_id, shift=s.id, **asdict(c))
+                for s in self.shifts for c in s.contributions]
+        return pd.DataFrame(rows, columns=["study", "shift", "term", "median", "lo", "hi"])
+
+    def draws_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.draws, columns=list(self.draw_ids))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.targets:
+            out[t.verdict] = out.get(t.verdict, 0) + 1
+        return out
+
+    def required_failures(self) -> list[str]:
+        return [x.id for x in (*self.targets, *self.shifts)
+                if x.required and x.verdict != "reproduced"]
+
+    def to_dict(self) -> dict:
+        return {
+            "study": self.study_id, "title": self.title, "reps": self.reps, "seed": self.seed,
+            "elapsed_seconds": round(self.elapsed, 2), "verdict_counts": self.counts(),
+            "targets": [_clean(asdict(t)) for t in self.targets],
+            "shifts": [_clean(asdict(s)) for s in self.shifts],
+            "notes": self.notes, "warnings": list(self.warnings),
+        }
+
+
+def _clean(obj):
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else (str(obj) if math.isinf(obj) else obj)
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _reported_se(t, scale: str) -> float:
+    if not t.ci or t.interval != "ci" or scale == "inverse":
+        return math.nan
+    lo, hi = to_scale(list(t.ci), scale)
+    zq = 1.959964 if abs(t.ci_level - 0.95) < 1e-9 else _z(t.ci_level)
+    return float((hi - lo) / (2 * zq))
+
+
+def _z(level: float) -> float:
+    from scipy import stats
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
+              elapsed: float) -> ReproductionResult:
+    col = {tid: i for i, tid in enumerate(plan.target_ids)}
+    warn = {}
+    index_id = {f"targets[{i}]": t.id for i, t in enumerate(study.targets.targets)}
+    for p in plan.problems:
+        tid = index_id.get(p.key.split(".")[0])
+        if tid and tid not in warn:
+            warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
+    targets = []
+    for t in study.targets.targets:
+        if t.role == "reported":
+            continue
+        scale = analysis_scale(t.quantity)
+        if t.id in col:
+            j = judge(draws[:, col[t.id]], t.value, scale)
+        else:
+            j = Judgement("not estimable", n_reps=reps,
+                          reason=warn.get(t.id, "not computable from this study's analyses"))
+        se = _reported_se(t, scale)
+        ratio = se / j.robust_sd if j.robust_sd and math.isfinite(j.robust_sd) else math.nan
+        targets.append(TargetResult(
+            t.id, t.analysis, t.quantity, t.role, t.required, t.where, t.value, scale,
+            j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
+            j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
+            j.n_reps, j.reason))
+    shifts = [_shift(s, col, draws, plan, study) for s in study.targets.shifts]
+    return ReproductionResult(
+        study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
+        dict(sorted(notes.items(), key=lambda kv: -kv[1])),
+        tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
+            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys))
+
+
+def _shift(s, col, draws, plan, study) -> ShiftResult:
+    scale = "log" if s.scale == "log" else "identity"
+    if s.from_ not in col or s.to not in col:
+        return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
+                           "not estimable", *([math.nan] * 4), False, *([math.nan] * 4), 0,
+                           reason="an end of the shift is not simulated")
+    a = to_scale(draws[:, col[s.from_]], scale)
+    b = to_scale(draws[:, col[s.to]], scale)
+    paired = s.orientation * b - a if scale == "log" else b - a
+    j = judge(paired, s.reported, "identity")
+    sd_a = judge(a, 0.0, "identity").robust_sd
+    sd_b = judge(b, 0.0, "identity").robust_sd
+    contrib = []
+    base = len(plan.target_ids)
+    for k, (aname, term, tid) in enumerate(plan.loco_keys):
+        if tid != s.to:
+            continue
+        without = to_scale(draws[:, base + k], scale)
+        alt = s.orientation * without - a if scale == "log" else without - a
+        d = paired - alt
+        d = d[np.isfinite(d)]
+        if d.size:
+            lo, med, hi = np.quantile(d, [0.025, 0.5, 0.975])
+            contrib.append(Contribution(term, float(med), float(lo), float(hi)))
+    contrib.sort(key=lambda c: -abs(c.median))
+    return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
+                       j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,
+                       sd_b, j.mcse_median, j.n_estimable, tuple(contrib), j.reason)
