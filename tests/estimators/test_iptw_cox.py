@@ -269,3 +269,38 @@ def test_coverage_of_m_estimation_and_robust():
     assert se_r.mean() > se_m.mean()
     assert 0.93 <= cover_m <= 0.97                    # MC SE of coverage ~0.7%
     assert cover_r >= cover_m
+
+
+# --- invariances ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [dict(), dict(stabilized=True), dict(estimand="ATO"),
+                                dict(truncate=(1, 99))])
+def test_label_swap_inverts_hr_and_keeps_se(case, kw):
+    """Treating the other arm as 'treated' gives 1 - ps, identical ATE/ATO weights, the
+    inverse HR and the same robust and M-estimation SEs."""
+    data, _ = case
+    a = iptw_cox(data.time, data.event, data.treated, data[COVS], **kw)
+    b = iptw_cox(data.time, data.event, 1 - data.treated, data[COVS], **kw)
+    np.testing.assert_allclose(b.coef, -a.coef, rtol=1e-8)
+    np.testing.assert_allclose(b.weights, a.weights, rtol=1e-9)
+    np.testing.assert_allclose([b.se_robust, b.se_m_estimation], [a.se_robust, a.se_m_estimation],
+                               rtol=1e-8)
+
+
+def test_row_permutation_invariance(case):
+    from hypothesis import given, settings, strategies as st
+
+    data, _ = case
+    base = iptw_cox(data.time, data.event, data.treated, data[COVS], truncate=(1, 99))
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.randoms(use_true_random=False))
+    def check(rnd):
+        perm = np.array(rnd.sample(range(len(data)), len(data)))
+        d = data.iloc[perm]
+        r = iptw_cox(d.time, d.event, d.treated, d[COVS], truncate=(1, 99))
+        np.testing.assert_allclose([r.coef, r.se_robust, r.se_m_estimation],
+                                   [base.coef, base.se_robust, base.se_m_estimation], rtol=1e-8)
+        np.testing.assert_allclose(r.weights, base.weights[perm], rtol=1e-10)
+
+    check()

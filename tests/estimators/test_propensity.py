@@ -151,3 +151,19 @@ def test_propensity_single_arm_and_missing_column():
         propensity_score(data, "treated", ["size", "albumin"])
     with pytest.raises(ValueError, match="treated column 'arm' is not in frame"):
         propensity_score(data, "arm", COVS)
+
+
+def test_logistic_coef_invariant_to_weight_scaling():
+    from hypothesis import given, settings, strategies as st
+
+    X, y, w = _data(n=150, seed=4)
+    base = logistic_regression(X, y, w)
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.floats(1e-3, 1e3))
+    def check(c):
+        r = logistic_regression(X, y, c * w)
+        np.testing.assert_allclose(r.coef, base.coef, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(r.se, base.se / np.sqrt(c), rtol=1e-9)
+
+    check()
