@@ -335,5 +335,6 @@ def load_results(out, reps: int | None = None) -> tuple[pd.DataFrame, pd.DataFra
     if run.read_manifest() is None:
         raise ValueError(f"out={str(out)!r} is not a study run directory (no manifest.json)")
     results = run.read_results(reps)
-    truths = pd.read_csv(run.path / "truth.csv")
+    truths = pd.read_csv(run.path / "truth.csv", keep_default_na=False,
+                         dtype={"scenario": str, "estimand": str}, float_precision="round_trip")
     return results, truths

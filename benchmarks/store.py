@@ -74,7 +74,8 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip",
-                       dtype={"error": str, "warning": str})
+                       dtype={"error": str, "warning": str, "scenario": str, "method": str,
+                              "estimand": str})
 
 
 @dataclass(frozen=True)

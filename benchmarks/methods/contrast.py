@@ -3,7 +3,7 @@
 ``quantity = "rmst_difference"``: RMST(tau) treated minus control (Royston & Parmar 2013),
 SE from each arm's Greenwood-type RMST variance; ``quantity = "risk_difference"``:
 ``(1 - S_1(t)) - (1 - S_0(t))``, SE ``sqrt(se_1^2 + se_0^2)`` from Greenwood (Altman &
-Andersen 1999). With ``weighting`` the curves are IPTW-adjusted (Xie & Liu 2005 variance),
+Andersen 1999). With ``weights`` the curves are IPTW-adjusted (Xie & Liu 2005 variance),
 the PS model and weight options as in :mod:`benchmarks.methods.weighting`.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ._common import ENDPOINTS, outcome
 OPTIONS = {
     "quantity": ("rmst_difference", ("rmst_difference", "risk_difference")),
     "time": (12.0, check_number),            # tau for RMST, t for the risk difference
-    "weighting": ("none", ("none", "ATE", "ATT", "ATO")),
+    "weights": ("none", ("none", "ATE", "ATT", "ATO")),
     "covariates": ([], check_covariates),
     "stabilized": (False, bool),
     "truncate": ([], check_truncate),
@@ -33,10 +33,10 @@ def fit(data, config, rng):
     z = np.asarray(data["treated"]) == 1
     w = None
     extra = {}
-    if config["weighting"] != "none":
+    if config["weights"] != "none":
         from .weighting import weights
 
-        w, _ = weights(data, {**config, "estimand": config["weighting"]})
+        w, _ = weights(data, config)
         extra["ess"] = float(w.sum() ** 2 / (w**2).sum())
     t = float(config["time"])
     parts = []

@@ -14,7 +14,7 @@ from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, propensity, 
 
 OPTIONS = {
     "covariates": ([], check_covariates),
-    "estimand": ("ATE", ("ATE", "ATT", "ATC", "ATO")),
+    "weights": ("ATE", ("ATE", "ATT", "ATC", "ATO")),   # target population of the weights
     "stabilized": (False, bool),
     "truncate": ([], check_truncate),
     "endpoint": ("os", ENDPOINTS),
@@ -28,8 +28,8 @@ def weights(data, config) -> tuple[np.ndarray, bool]:
 
     ps, converged = propensity(data, config["covariates"])
     trunc = tuple(config["truncate"]) if config["truncate"] else None
-    w = _iptw_weights(ps, data["treated"], config["estimand"],
-                      config["stabilized"] and config["estimand"] == "ATE", trunc)
+    w = _iptw_weights(ps, data["treated"], config["weights"],
+                      config["stabilized"] and config["weights"] == "ATE", trunc)
     return w, converged
 
 

@@ -1,9 +1,12 @@
 """Stand-in mechanism and methods for testing the benchmark framework on its own.
 
-An exponential proportional-hazards cohort with one measured confounder ``x``:
-``P(treated | x) = expit(a + confounding * x)``, hazard ``0.05 exp(log(true_hr) treated +
-beta_x x)`` per month, exponential censoring. The method ``rate_ratio`` is the exponential
-MLE of the log rate ratio, ``log(d1/T1) - log(d0/T0)`` with SE ``sqrt(1/d1 + 1/d0)`` —
+An exponential proportional-hazards cohort with a measured confounder ``x`` (normal) and a
+prognostic binary ``b``: ``P(treated | x) = expit(confounding * x)``, hazard ``0.05
+exp(log(true_hr) treated + beta_x x + 0.5 b)`` per month, exponential censoring. Treated
+patients start a systemic therapy at ``Exp(mean 1)`` months for a planned ``Gamma(mean 6,
+sd 5)`` months, stopped by death; the therapy has no effect on the hazard (so any
+"duration" effect is immortal-time bias). The method ``rate_ratio`` is the exponential MLE
+of the log rate ratio, ``log(d1/T1) - log(d0/T0)`` with SE ``sqrt(1/d1 + 1/d0)`` —
 consistent for the conditional log HR when ``confounding * beta_x == 0``.
 """
 from __future__ import annotations
@@ -28,17 +31,28 @@ def prepare(scenario):
         if f["fail_every"] and rng.random() < 1.0 / f["fail_every"]:
             raise RuntimeError("toy generator failure")
         x = rng.standard_normal(n)
+        b = (rng.random(n) < 0.4).astype(np.float64)
         treated = (rng.random(n) < 1 / (1 + np.exp(-f["confounding"] * x))).astype(np.int8)
-        rate = 0.05 * np.exp(log_hr * treated + f["beta_x"] * x)
+        rate = 0.05 * np.exp(log_hr * treated + f["beta_x"] * x + 0.5 * b)
         t = rng.exponential(1 / rate)
         c = rng.exponential(1 / f["censor_rate"], n)
-        return {"treated": treated, "x": x, "os_time": np.minimum(t, c),
-                "os_event": (t <= c).astype(np.int8)}
+        start = np.where(treated == 1, rng.exponential(1.0, n), np.inf)
+        duration = np.where(treated == 1, rng.gamma(1.44, 6.0 / 1.44, n), 0.0)
+        return {"treated": treated, "x": x, "b": b, "os_time": np.minimum(t, c),
+                "os_event": (t <= c).astype(np.int8), "systemic_start": start,
+                "systemic_duration": duration}
 
     def truth(estimand, seed):
+        cfg = estimand.config
+        if estimand.kind == "custom":
+            return float(cfg["value"])
+        if estimand.kind == "log_hr_per_month":
+            return 0.0
         if estimand.kind == "conditional_log_hr":
             return log_hr
-        raise ValueError(f"toy DGM has no {estimand.kind}")
+        if estimand.kind == "marginal_log_hr" and f["beta_x"] == 0 and log_hr == 0:
+            return 0.0
+        raise ValueError(f"toy DGM has no {estimand.kind} here")
 
     return PreparedDGM(generate, truth, "toy exponential")
 
