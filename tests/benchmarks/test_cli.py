@@ -1,0 +1,98 @@
+"""``tacebench study``: run, summarize, list; a run killed by a real signal resumes exactly."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.runner import load_results, run_study
+from benchmarks.study import load_study
+from replications.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+TOY = Path(__file__).with_name("data") / "toy.toml"
+
+
+def _slow_toy(tmp_path: Path, sleep: float) -> Path:
+    text = TOY.read_text().replace("[dgm.fixed]\nn = 150", f"[dgm.fixed]\nn = 150\nsleep = {sleep}")
+    assert tomllib.loads(text)["dgm"][0]["fixed"]["sleep"] == sleep
+    path = tmp_path / "slow_toy.toml"
+    path.write_text(text)
+    return path
+
+
+def test_run_and_summarize(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["study", "run", str(TOY), "--reps", "12", "--out", str(out), "--no-progress",
+                 "--plot"]) == 0
+    text = capsys.readouterr().out
+    assert "48 replicates run" in text
+    for name in ("manifest.json", "study.json", "truth.csv", "results.parquet",
+                 "performance.csv", "summary.md", "summary.html"):
+        assert (out / name).exists(), name
+    md = (out / "summary.md").read_text()
+    assert "## Bias" in md and "| scenario | rate_ratio | flaky |" in md
+    assert list((out / "figures").glob("*.png"))
+    perf = pd.read_csv(out / "performance.csv")
+    assert set(perf["method"]) == {"rate_ratio", "flaky"}
+    assert main(["study", "summarize", str(out), "--reps", "6"]) == 0
+    assert main(["study", "run", str(TOY), "--reps", "12", "--out", str(out)]) == 2
+    assert "resume" in capsys.readouterr().err
+
+
+def test_list_shows_the_shipped_studies(capsys):
+    assert main(["study", "list"]) == 0
+    assert "default" in capsys.readouterr().out
+
+
+def test_bad_arguments(tmp_path, capsys):
+    assert main(["study", "run", "no_such_study", "--out", str(tmp_path)]) == 2
+    assert "study must be a TOML file or one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["study", "run", str(TOY), "--reps", "0"])
+    assert main(["study", "summarize", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("sig, n_jobs, group", [(signal.SIGTERM, 1, False),
+                                                 (signal.SIGKILL, 2, True)])
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, group):
+    study_file = _slow_toy(tmp_path, sleep=0.03)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "replications.cli", "study", "run", str(study_file),
+           "--out", str(out), "--n-jobs", str(n_jobs), "--chunk-size", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(list((out / "chunks").glob("*.parquet"))) >= 4 if (out / "chunks").exists() else False:
+            break
+        time.sleep(0.02)
+    else:
+        proc.kill()
+        pytest.fail("the run wrote no chunks within 60 s")
+    if group:  # the whole process tree, as a terminal's Ctrl-\ or an OOM kill would
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -sig
+    n_before = len(list((out / "chunks").glob("*.parquet")))
+    assert 4 <= n_before < 80  # interrupted mid-way: 4 scenarios x 40 reps / 2 per chunk
+
+    resumed = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "already done" in resumed.stdout
+    got = load_results(out)[0]
+    assert not got.duplicated(["scenario_index", "rep", "method"]).any()
+
+    ref_out = tmp_path / "uninterrupted"
+    run_study(load_study(study_file), ref_out, n_jobs=4, backend="threading", progress=False)
+    pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
