@@ -79,11 +79,20 @@ def latent_of(tab: ArmTables, x_cont: np.ndarray) -> np.ndarray:
 
 def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``log(Phi(b) - Phi(a))`` for ``a <= b``, accurate in both tails."""
-    upper = a > 0
-    pa = np.where(upper, special.ndtr(-a), special.ndtr(a))
-    pb = np.where(upper, special.ndtr(-b), special.ndtr(b))
-    diff = np.where(upper, pa - pb, pb - pa)
-    return np.log(np.maximum(diff, 1e-300))
+    out = np.empty(np.broadcast(a, b).shape)
+    lo_inf, hi_inf = np.isneginf(a), np.isposinf(b)
+    m = lo_inf & ~hi_inf
+    out[m] = special.log_ndtr(b[m])
+    m2 = hi_inf & ~lo_inf
+    out[m2] = special.log_ndtr(-a[m2])
+    out[lo_inf & hi_inf] = 0.0
+    both = ~(lo_inf | hi_inf)
+    if both.any():
+        aa, bb = a[both], b[both]
+        upper = aa > 0
+        diff = np.where(upper, special.ndtr(-aa) - special.ndtr(-bb), special.ndtr(bb) - special.ndtr(aa))
+        out[both] = np.log(np.maximum(diff, 1e-300))
+    return out
 
 
 @dataclass(frozen=True)

@@ -283,8 +283,8 @@ def compile_marginals(var: Variable, arm_n: dict[str, int], key: str) -> dict[st
     """Fit and compile ``var`` for every arm (``arm_n`` maps arm label to n)."""
     out: dict[str, Marginal] = {}
     if var.type in ("binary", "categorical"):
-        for lab in arm_n:
-            probs = np.asarray(var.arm_probs(lab), float)
+        for lab, n in arm_n.items():
+            probs = np.asarray(var.arm_probs(lab, n), float)
             vals = np.arange(len(probs), dtype=float)
             out[lab] = Marginal("discrete", cuts=thresholds(probs), values=vals, probs=probs)
         return out

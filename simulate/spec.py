@@ -275,14 +275,19 @@ class Variable:
                 if v is not None and self.upper is not None and v >= self.upper:
                     raise SpecError(f"{key}.{k}", f"must be below the upper bound {self.upper}, got {v}")
 
-    def arm_probs(self, label: str) -> tuple[float, ...]:
-        """Level (or bin) probabilities in arm ``label``; binary as (P(0), P(1))."""
+    def arm_probs(self, label: str, n: int | None = None) -> tuple[float, ...]:
+        """Level (or bin) probabilities in arm ``label`` of size ``n``; binary as (P(0), P(1))."""
         s = self.arms[label]
-        if self.type == "binary" and s.level_probs() is None:
-            return (1.0 - s.p, s.p) if s.p is not None else (None, None)  # type: ignore[return-value]
         probs = s.level_probs()
-        assert probs is not None
-        return probs
+        if probs is not None:
+            return probs
+        if self.type == "binary":
+            if s.p is not None:
+                return (1.0 - s.p, s.p)
+            if n is None:
+                raise ValueError(f"n: the arm size is needed to turn count {s.count} into a proportion")
+            return (1.0 - s.count / n, s.count / n)
+        raise ValueError(f"label: variable {self.name!r} has no level probabilities in arm {label!r}")
 
 
 _RESERVED = {"arm", "treated", "os_time", "os_event", "pfs_time", "pfs_event", "response",

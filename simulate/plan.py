@@ -1,0 +1,209 @@
+"""Compile a cohort specification into a :class:`CovariatePlan` of numpy arrays.
+
+Compilation (fitting marginals, building the correlation matrix, solving the logistic
+assignment) happens once per spec; :func:`draw_covariates` is the per-cohort kernel
+(pure numpy, no pandas, no validation).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+from .assignment import FeatureMap, POPULATION_SIZE, feature_map, solve_logistic, unmeasured_probs
+from .correlation import build_correlation
+from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, draw_discrete,
+                         interp_rows, latent_of)
+from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
+from .marginals import compile_marginals, pooled_marginal
+from .spec import SpecError
+from .study import CohortSpec
+
+_CAL_SEED = 20240601  # fixed seed of every calibration/population sample
+
+
+@dataclass(frozen=True)
+class CovariatePlan:
+    """Everything the per-cohort covariate kernel needs, as arrays."""
+
+    arm_labels: tuple[str, ...]
+    arm_n: np.ndarray
+    treated_arm: int                    # index of the treated arm (-1 for one arm)
+    names: tuple[str, ...]              # internal order: continuous first
+    types: tuple[str, ...]
+    n_cont: int
+    chol: np.ndarray
+    corr: np.ndarray
+    tabs: tuple[ArmTables, ...]         # per arm (arm_marginals) or one pooled (logistic)
+    density: DensityModel | None
+    logistic: tuple[FeatureMap, np.ndarray] | None
+    u_name: str | None
+    u_probs: tuple[float, ...] | None   # P(U=1) per arm (arm_marginals) or prevalence
+    u_logor: float
+    levels: dict[str, tuple[str, ...]]
+    derived: tuple = ()
+    report: dict = field(default_factory=dict)
+
+    @property
+    def pi(self) -> np.ndarray:
+        return self.arm_n / self.arm_n.sum()
+
+
+def compile_covariates(c: CohortSpec) -> CovariatePlan:
+    labels = c.arm_labels
+    arm_n = {a.label: a.n for a in c.arms}
+    order = [v for v in c.variables if v.type == "continuous"] + [v for v in c.variables if v.type != "continuous"]
+    n_cont = sum(v.type == "continuous" for v in order)
+    problems: list[tuple[str, str]] = []
+    margs = {}
+    for v in order:
+        i = c.variables.index(v)
+        key = f"variables[{i}] ({v.name})"
+        try:
+            margs[v.name] = compile_marginals(v, arm_n, key)
+        except SpecError as e:
+            problems.extend(e.problems)
+    for i, d in enumerate(c.derived):
+        try:
+            check_roles(d, f"derived[{i}]")
+        except SpecError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise SpecError(problems)
+    names = [v.name for v in order]
+    discrete = [v.type != "continuous" for v in order]
+    corr = build_correlation(names, discrete, c.correlation.default, c.correlation.pairs,
+                             conditional_discrete=c.assignment == "arm_marginals")
+    chol = np.linalg.cholesky(corr) if names else np.zeros((0, 0))
+    levels = {v.name: v.levels if v.type == "categorical" else () for v in order}
+    for v in order:
+        if v.type == "binary":
+            levels[v.name] = ("0", "1")
+    for d in c.derived:
+        if d.kind in DERIVED_LEVELS:
+            levels[d.name] = DERIVED_LEVELS[d.kind]
+    treated = [i for i, a in enumerate(c.arms) if a.treated]
+    t_arm = treated[0] if treated and len(c.arms) == 2 else -1
+    nvec = np.array([a.n for a in c.arms], float)
+    report = {"marginals": {v.name: {lab: margs[v.name][lab].report for lab in labels} for v in order}}
+    u = c.unmeasured
+    u_logor = float(np.log(u.treatment_or)) if u is not None else 0.0
+    if c.assignment == "arm_marginals" or len(c.arms) == 1:
+        tabs = tuple(arm_tables([margs[nm][lab] for nm in names], n_cont) for lab in labels)
+        density = DensityModel.from_corr(corr, n_cont) if len(c.arms) == 2 else None
+        u_probs = None
+        if u is not None:
+            u_probs = (u.prevalence,) if len(c.arms) == 1 else \
+                tuple(unmeasured_probs(u.prevalence, u.treatment_or, nvec[t_arm] / nvec.sum())[::1 if t_arm == 1 else -1])
+        return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
+                             tabs, density, None, u.name if u else None, u_probs, u_logor, levels,
+                             tuple(c.derived), report)
+    # logistic route: pooled population + solved assignment model
+    pooled = [pooled_marginal([margs[nm][lab] for lab in labels], nvec) for nm in names]
+    ptab = arm_tables(pooled, n_cont)
+    fm, target = feature_map([v.type for v in order], [v.cutpoints for v in order], pooled,
+                             [margs[nm][labels[t_arm]] for nm in names])
+    rng = np.random.default_rng(_CAL_SEED)
+    x, _ = _population(ptab, chol, n_cont, POPULATION_SIZE, rng)
+    offset = None
+    u_probs = None
+    if u is not None:
+        uu = rng.random(POPULATION_SIZE) < u.prevalence
+        offset = u_logor * uu
+        u_probs = (u.prevalence,)
+    theta = solve_logistic(fm(x), target, float(nvec[t_arm] / nvec.sum()), offset)
+    report["logistic_coef"] = theta.tolist()
+    return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
+                         (ptab,), None, (fm, theta), u.name if u else None, u_probs, u_logor, levels,
+                         tuple(c.derived), report)
+
+
+def _population(tab: ArmTables, chol: np.ndarray, n_cont: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    z = rng.standard_normal((n, chol.shape[0])) @ chol.T
+    x = np.empty_like(z)
+    x[:, :n_cont] = interp_rows(tab.tables, z[:, :n_cont])
+    x[:, n_cont:], _ = draw_discrete(tab, z[:, n_cont:])
+    return x, z
+
+
+def draw_covariates(plan: CovariatePlan, rng: np.random.Generator, arm_n: np.ndarray | None = None,
+                    with_ps: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """One cohort's covariates: ``(arm, x, true_ps, u)`` with rows grouped by arm.
+
+    ``true_ps`` is ``P(A = 1 | x, u)`` (``NaN`` for a one-arm cohort or without
+    ``with_ps``; the logistic route always has it).
+    """
+    counts = plan.arm_n.astype(int) if arm_n is None else np.asarray(arm_n, int)
+    if plan.logistic is not None:
+        return _draw_logistic(plan, rng, counts)
+    p = len(plan.names)
+    n = int(counts.sum())
+    arm = np.repeat(np.arange(len(counts)), counts)
+    z = rng.standard_normal((n, p)) @ plan.chol.T
+    x = np.empty((n, p))
+    u = None
+    if plan.u_probs is not None:
+        u = (rng.random(n) < np.asarray(plan.u_probs)[arm]).astype(float)
+    nc = plan.n_cont
+    own_codes = []
+    start = 0
+    for a, k in enumerate(counts):
+        sl = slice(start, start + k)
+        tab = plan.tabs[a]
+        x[sl, :nc] = interp_rows(tab.tables, z[sl, :nc])
+        x[sl, nc:], codes = draw_discrete(tab, z[sl, nc:])
+        own_codes.append(codes)
+        start += k
+    if plan.density is None or not with_ps:
+        return arm, x, np.full(n, np.nan), u
+    logf = np.empty((n, 2))
+    start = 0
+    for a, k in enumerate(counts):
+        sl = slice(start, start + k)
+        for b in (0, 1):
+            tab = plan.tabs[b]
+            zc = np.clip(z[sl, :nc], -8.0, 8.0) if b == a else latent_of(tab, x[sl, :nc])
+            codes = own_codes[a] if b == a else discrete_codes(tab, x[sl, nc:])
+            logf[sl, b] = plan.density.log_density(tab, zc, codes)
+        start += k
+    t, c = plan.treated_arm, 1 - plan.treated_arm
+    lp = np.log(plan.pi[t]) - np.log(plan.pi[c]) + logf[:, t] - logf[:, c]
+    if u is not None:
+        pu = np.asarray(plan.u_probs)
+        lp += np.where(u == 1, np.log(pu[t] / pu[c]), np.log((1 - pu[t]) / (1 - pu[c])))
+    with np.errstate(invalid="ignore"):
+        ps = special.expit(lp)
+    return arm, x, ps, u
+
+
+def _draw_logistic(plan: CovariatePlan, rng, counts: np.ndarray):
+    fm, theta = plan.logistic
+    t = plan.treated_arm
+    need = counts.copy()
+    xs, ps, us, arms = [], [], [], []
+    while need.max() > 0:
+        m = int(1.25 * counts.sum()) + 32
+        x, _ = _population(plan.tabs[0], plan.chol, plan.n_cont, m, rng)
+        lp = theta[0] + fm(x) @ theta[1:]
+        u = None
+        if plan.u_probs is not None:
+            u = (rng.random(m) < plan.u_probs[0]).astype(float)
+            lp = lp + plan.u_logor * u
+        e = special.expit(lp)
+        a = np.where(rng.random(m) < e, t, 1 - t)
+        for arm_i in (0, 1):
+            idx = np.flatnonzero(a == arm_i)[: need[arm_i]]
+            need[arm_i] -= len(idx)
+            xs.append(x[idx]); ps.append(e[idx]); arms.append(np.full(len(idx), arm_i))
+            us.append(u[idx] if u is not None else None)
+    arm = np.concatenate(arms)
+    order = np.argsort(arm, kind="stable")
+    u = np.concatenate(us)[order] if plan.u_probs is not None else None
+    return arm[order], np.concatenate(xs)[order], np.concatenate(ps)[order], u
+
+
+def add_derived(plan: CovariatePlan, columns: dict[str, np.ndarray], n: int) -> None:
+    """Compute the derived variables into ``columns`` (in place)."""
+    for d in plan.derived:
+        columns[d.name] = compute_derived(d, columns, n)
