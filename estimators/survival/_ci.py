@@ -52,5 +52,5 @@ def first_crossing(curve: np.ndarray, times: np.ndarray, p: float = 0.5) -> floa
     if abs(y0 - p) < tol:
         below = keep[curve[keep] < y0]
         if below.size:
-            return 0.5 * (times[first] + times[below[0]])
+            return float(0.5 * (times[first] + times[below[0]]))
     return float(times[first])

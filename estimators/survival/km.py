@@ -229,7 +229,8 @@ def _fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
     else:
         var_log = np.cumsum(dvar)  # inf from the time S reaches 0 onwards
     se_log = np.sqrt(var_log)
-    se = np.where(survival > 0, survival * se_log, 0.0)
+    with np.errstate(invalid="ignore"):
+        se = np.where(survival > 0, survival * se_log, 0.0)
     dvar = np.where(surviving > 0, dvar, 0.0)
     return KaplanMeier(times, survival, se, se_log, n_risk, n_event, n_censor, variance,
                        conf_level, dvar, ij)
