@@ -148,6 +148,21 @@ def _prognostic(cohort, value, ctx):
             eff["hr"] = ([h ** value for h in hr] if isinstance(hr, list) else hr ** value)
 
 
+def _effect_hr(cohort, value, ctx):
+    """``{variable: hr}``: set the OS hazard ratio of named covariates (added if absent)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"effect_hr must be a table {{variable = hr}}; got {value!r}")
+    os_ = _endpoint(cohort)
+    effects = os_.setdefault("effects", [])
+    for var, hr in value.items():
+        for eff in effects:
+            if eff["variable"] == var:
+                eff["hr"] = float(hr)
+                break
+        else:
+            effects.append({"variable": var, "hr": float(hr)})
+
+
 def _unmeasured(key):
     def apply(cohort, value, ctx):
         u = cohort.setdefault("unmeasured", {"name": "u_socioeconomic", "prevalence": 0.5})
@@ -197,6 +212,7 @@ FACTORS: dict[str, Callable[[dict, Any, dict], None]] = {
     "treated_n": _treated_n,
     "imbalance": _imbalance,              # measured confounding: x published arm differences
     "prognostic": _prognostic,            # x covariate log-HRs
+    "effect_hr": _effect_hr,              # {variable = hr}: one covariate's OS HR
     "true_hr": _true_hr,                  # conditional treatment HR for OS (1 = null)
     "pfs_true_hr": _pfs_true_hr,
     "u_prevalence": _unmeasured("prevalence"),

@@ -112,7 +112,7 @@ class RunDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
         target = self.path / name
         tmp = target.with_name(f".{name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+        tmp.write_text(json.dumps(obj, indent=2, default=str))  # key order = grid order
         _fsync_replace(tmp, target)
 
     def read_json(self, name: str):

@@ -156,7 +156,11 @@ def _need(table: dict, key: str, where: str, kind: type | tuple[type, ...]):
 def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str:
     if not crossed:
         return dgm
-    return dgm + "[" + ",".join(f"{k}={factors[k]}" for k in crossed) + "]"
+    def show(v):
+        if isinstance(v, dict):
+            return ";".join(f"{a}={show(b)}" for a, b in v.items())
+        return str(v)
+    return dgm + "[" + ",".join(f"{k}={show(factors[k])}" for k in crossed) + "]"
 
 
 def _expand_dgms(blocks: list[dict], method_names: list[str]) -> tuple[Scenario, ...]:

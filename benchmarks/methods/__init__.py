@@ -111,8 +111,21 @@ def check_truncate(value, where: str) -> None:
         raise ValueError(f"{where} must be [] or [lower, upper] percentiles; got {value!r}")
 
 
+def covariate_names(data: dict[str, np.ndarray], covariates: list[str]) -> list[str]:
+    """Expand ``["*"]`` to the generator's list of measured covariates."""
+    if covariates != ["*"]:
+        return list(covariates)
+    if "_covariates" not in data:
+        raise KeyError("covariates = ['*'] needs a generator that lists its measured "
+                       "covariates in data['_covariates'] (the 'cohort' generator does)")
+    return [str(c) for c in data["_covariates"]]
+
+
 def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
     """Covariate matrix (n x p) from cohort columns; categorical codes become indicators.
+
+    ``["*"]`` stands for every measured baseline covariate the generator lists in
+    ``data["_covariates"]`` (the cohort's variables; not derived scores, not ``u_*``).
 
     A column of integer codes (how :func:`simulate.generate_cohort` stores a categorical
     variable) with more than two observed levels is expanded to indicators of each observed
@@ -120,7 +133,7 @@ def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
     """
     n = len(data["treated"])
     cols = []
-    for name in covariates:
+    for name in covariate_names(data, covariates):
         if name not in data:
             raise KeyError(f"covariate {name!r} is not a cohort column")
         x = np.asarray(data[name])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import MethodOutput, design
+from . import MethodOutput, covariate_names, design
 
 ENDPOINTS = ("os", "pfs")
 
@@ -13,8 +13,10 @@ def outcome(data: dict[str, np.ndarray], endpoint: str) -> tuple[np.ndarray, np.
             np.asarray(data[f"{endpoint}_event"], dtype=np.int8))
 
 
-def treated(data: dict[str, np.ndarray]) -> np.ndarray:
-    return np.asarray(data["treated"], dtype=np.float64)
+def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
+    if column not in data:
+        raise KeyError(f"exposure column {column!r} is not in the cohort")
+    return np.asarray(data[column], dtype=np.float64)
 
 
 def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.ndarray, bool]:
@@ -54,7 +56,7 @@ def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) ->
 
     z = data["treated"]
     out = {}
-    for name in covariates:
+    for name in covariate_names(data, covariates):
         x = np.asarray(data[name])
         res = standardized_mean_difference(x, z, weights, kind=_kind(x))
         out[f"smd_{name}"] = abs(float(res.smd))

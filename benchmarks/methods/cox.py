@@ -11,6 +11,7 @@ OPTIONS = {
     "robust": (False, bool),
     "ties": ("efron", ("efron", "breslow")),
     "balance": ([], check_covariates),   # covariates whose unadjusted SMD to record
+    "exposure": ("treated", str),         # the 0/1 column compared (e.g. a dose group)
 }
 
 
@@ -18,5 +19,5 @@ def fit(data, config, rng):
     time, event = outcome(data, config["endpoint"])
     X = design(data, config["covariates"])
     extra = balance(data, config["balance"]) if config["balance"] else {}
-    return cox_of_treatment(time, event, treated(data), X, robust=config["robust"],
+    return cox_of_treatment(time, event, treated(data, config["exposure"]), X, robust=config["robust"],
                             ties=config["ties"], extra=extra)
