@@ -35,6 +35,9 @@ class ArmTables:
     cuts: tuple[np.ndarray, ...]  # per discrete variable, latent thresholds (K-1,)
     values: tuple[np.ndarray, ...]
     padded_cuts: np.ndarray       # (p_D, Kmax+1) with -inf/+inf edges, for interval probabilities
+    small: np.ndarray             # discrete variables with few levels (codes are the values)
+    small_cuts: np.ndarray        # (len(small), k) thresholds padded with +inf
+    large: np.ndarray             # counts: searched one by one
 
 
 def arm_tables(margs: list[Marginal], n_cont: int) -> ArmTables:
@@ -46,7 +49,15 @@ def arm_tables(margs: list[Marginal], n_cont: int) -> ArmTables:
     for i, m in enumerate(disc):
         padded[i, 0] = -np.inf
         padded[i, 1:len(m.cuts) + 1] = m.cuts
-    return ArmTables(tabs, slopes, tuple(m.cuts for m in disc), tuple(m.values for m in disc), padded)
+    small = np.array([i for i, m in enumerate(disc) if len(m.values) <= 8 and
+                      np.array_equal(m.values, np.arange(len(m.values)))], dtype=np.intp)
+    large = np.array([i for i in range(len(disc)) if i not in set(small.tolist())], dtype=np.intp)
+    ks = max([len(disc[i].cuts) for i in small], default=1)
+    small_cuts = np.full((len(small), max(ks, 1)), np.inf)
+    for r, i in enumerate(small):
+        small_cuts[r, :len(disc[i].cuts)] = disc[i].cuts
+    return ArmTables(tabs, slopes, tuple(m.cuts for m in disc), tuple(m.values for m in disc), padded,
+                     small, small_cuts, large)
 
 
 def interp_rows(tables: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -78,21 +89,17 @@ def latent_of(tab: ArmTables, x_cont: np.ndarray) -> np.ndarray:
 
 
 def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``log(Phi(b) - Phi(a))`` for ``a <= b``, accurate in both tails."""
-    out = np.empty(np.broadcast(a, b).shape)
-    lo_inf, hi_inf = np.isneginf(a), np.isposinf(b)
-    m = lo_inf & ~hi_inf
-    out[m] = special.log_ndtr(b[m])
-    m2 = hi_inf & ~lo_inf
-    out[m2] = special.log_ndtr(-a[m2])
-    out[lo_inf & hi_inf] = 0.0
-    both = ~(lo_inf | hi_inf)
-    if both.any():
-        aa, bb = a[both], b[both]
-        upper = aa > 0
-        diff = np.where(upper, special.ndtr(-aa) - special.ndtr(-bb), special.ndtr(bb) - special.ndtr(aa))
-        out[both] = np.log(np.maximum(diff, 1e-300))
-    return out
+    """``log(Phi(b) - Phi(a))`` for ``a <= b``, accurate in both tails.
+
+    Intervals in the upper tail are mirrored (``Phi(b) - Phi(a) = Phi(-a) - Phi(-b)``)
+    so both log-CDFs stay away from 0.
+    """
+    flip = a > 0
+    lo = np.where(flip, -b, a)
+    hi = np.where(flip, -a, b)
+    l_hi = special.log_ndtr(hi)
+    with np.errstate(divide="ignore"):
+        return l_hi + np.log1p(-np.exp(special.log_ndtr(lo) - l_hi))
 
 
 @dataclass(frozen=True)
@@ -144,20 +151,22 @@ class DensityModel:
 
 def discrete_codes(tab: ArmTables, x_disc: np.ndarray) -> np.ndarray:
     """Level index of each discrete value under an arm's support (-1 if absent)."""
-    codes = np.empty(x_disc.shape, dtype=np.intp)
-    for j, vals in enumerate(tab.values):
-        k = np.searchsorted(vals, x_disc[:, j])
-        k = np.minimum(k, len(vals) - 1)
+    codes = x_disc.astype(np.intp)
+    for j in tab.large:
+        vals = tab.values[j]
+        k = np.minimum(np.searchsorted(vals, x_disc[:, j]), len(vals) - 1)
         codes[:, j] = np.where(vals[k] == x_disc[:, j], k, -1)
     return codes
 
 
 def draw_discrete(tab: ArmTables, z_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values and level codes of the discrete variables from their latents."""
-    x = np.empty_like(z_d)
     codes = np.empty(z_d.shape, dtype=np.intp)
-    for j, cuts in enumerate(tab.cuts):
-        k = np.searchsorted(cuts, z_d[:, j])
+    if len(tab.small):
+        codes[:, tab.small] = (z_d[:, tab.small, None] > tab.small_cuts[None, :, :]).sum(axis=2)
+    x = codes.astype(float)
+    for j in tab.large:
+        k = np.searchsorted(tab.cuts[j], z_d[:, j])
         codes[:, j] = k
         x[:, j] = tab.values[j][k]
     return x, codes

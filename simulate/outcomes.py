@@ -31,9 +31,8 @@ class EndpointPlan:
     beta_treat: float
     beta_u: float
 
-    @property
-    def cum(self) -> np.ndarray:
-        return cumulative_at_knots(self.knots, self.rates)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cum", cumulative_at_knots(self.knots, self.rates))
 
     def covariate_lp(self, cols: dict[str, np.ndarray], n: int) -> np.ndarray:
         """Covariate part of the linear predictor (no treatment)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Mapping
 
 #: sum-to-one tolerance for published level proportions (rounded percentages)
@@ -24,6 +23,18 @@ VARIABLE_TYPES = ("continuous", "binary", "categorical", "count")
 DISTRIBUTIONS = ("normal", "lognormal", "gamma")
 DERIVED_KINDS = ("albi_score", "albi_grade", "child_pugh_points", "child_pugh_class")
 MISSING_MECHANISMS = ("MCAR", "MAR")
+
+
+class FrozenDict(dict):
+    """A read-only dict (picklable, unlike ``MappingProxyType``)."""
+
+    def _readonly(self, *args, **kwargs):
+        raise TypeError("spec mappings are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
 
 
 class SpecError(ValueError):
@@ -218,7 +229,7 @@ class Variable:
         if not isinstance(self.arms, Mapping) or not self.arms:
             raise SpecError("arms", f"must give a summary for at least one arm, got {self.arms!r}")
         arms = {str(k): summary_from(f"arms.{k}", v) for k, v in self.arms.items()}
-        _set(self, "arms", MappingProxyType(arms))
+        _set(self, "arms", FrozenDict(arms))
         if self.overall is not None:
             _set(self, "overall", summary_from("overall", self.overall))
         if self.type == "categorical" and len(self.levels) < 2:
@@ -331,7 +342,7 @@ class Derived:
             raise SpecError("name", f"must be a snake_case identifier, got {self.name!r}")
         if self.kind not in DERIVED_KINDS:
             raise SpecError("kind", f"must be one of {DERIVED_KINDS}, got {self.kind!r}")
-        _set(self, "inputs", MappingProxyType({str(k): str(v) for k, v in dict(self.inputs).items()}))
+        _set(self, "inputs", FrozenDict({str(k): str(v) for k, v in dict(self.inputs).items()}))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ months.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, Mapping
 
-from .spec import SpecError, Summary, _count, _finite, _prob, _set, summary_from
+from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
 
 TARGET_KINDS = ("median", "rate")
 MISSING_RESPONSE = ("MCAR", "early_death")
@@ -227,7 +226,7 @@ class Response:
                 raise SpecError(f"arms.{k}", f"needs counts or proportions for the {len(self.levels)} "
                                 f"levels {list(self.levels)}")
             arms[str(k)] = s
-        _set(self, "arms", MappingProxyType(arms))
+        _set(self, "arms", FrozenDict(arms))
         if self.missing is not None:
             _set(self, "missing", _count("missing", self.missing))
         if self.missing_rate is not None:

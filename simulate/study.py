@@ -5,10 +5,9 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, fields, is_dataclass
-from types import MappingProxyType
 from typing import Any, Mapping
 
-from .spec import (PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
+from .spec import (FrozenDict, PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
                    Unmeasured, Variable)
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
@@ -179,7 +178,7 @@ class StudySpec:
             raise SpecError("study.id", f"must be a non-empty string, got {self.id!r}")
         if not self.cohorts:
             raise SpecError("cohorts", "at least one cohort is needed")
-        object.__setattr__(self, "cohorts", MappingProxyType(dict(self.cohorts)))
+        object.__setattr__(self, "cohorts", FrozenDict(dict(self.cohorts)))
 
     def cohort(self, name: str | None = None) -> CohortSpec:
         """The cohort ``name``; ``None`` means the only cohort, or ``"main"``."""
