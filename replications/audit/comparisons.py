@@ -1,0 +1,138 @@
+"""Rules recomputing two-arm comparisons of proportions: test p-values and SMDs."""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+import numpy as np
+
+from estimators.contingency import chi_square_test, fisher_exact_test
+from estimators.smd import _yang_dalton
+from replications.targets import Target
+
+from .findings import Finding
+from .intervals import reported_p_interval
+from .proportions import implied_counts
+from .registry import AuditContext, rule
+from .rounding import fmt, gap, overlap, printed
+
+__all__ = ["two_proportion_p", "smd_matches_proportions", "two_by_two_p_values", "whole_count"]
+
+
+def whole_count(ctx: AuditContext, t: Target) -> tuple[int, int] | None:
+    """(count, n) of an unweighted rate: printed, or the only count its percent allows."""
+    if t.weighted or t.quantity not in ("rate", "proportion"):
+        return None
+    den = ctx.denominator(t)
+    if den is None or den.size.lo != den.size.hi:
+        return None
+    n = int(den.size.value)
+    if t.count is not None:
+        return int(t.count), n
+    ks = implied_counts(printed(t, "value"), n) if t.value is not None else range(0)
+    return (ks[0], n) if len(ks) == 1 else None
+
+
+def two_by_two_p_values(a: tuple[int, int], b: tuple[int, int]) -> dict[str, float]:
+    """Two-sided p of Pearson chi-square (with and without Yates) and Fisher's exact test."""
+    table = np.array([[a[1] - a[0], a[0]], [b[1] - b[0], b[0]]])
+    out = {}
+    if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
+        out["chi-square"] = chi_square_test(table, correct=False).p_value
+        out["chi-square (Yates)"] = chi_square_test(table, correct=True).p_value
+    out["Fisher exact"] = fisher_exact_test(table).p_value
+    return out
+
+
+@rule("two_proportion_p", "comparisons")
+def two_proportion_p(ctx: AuditContext):
+    """A p-value comparing two proportions must match a standard test of their counts.
+
+    Applies to ``p_value`` targets whose ``compares`` names two rate/proportion targets
+    with whole counts (printed, or the single count their percentage allows). The printed
+    p allows half a unit in its last digit (``p < x`` allows ``[0, x]``); it must match
+    Pearson's chi-square with or without Yates' correction or Fisher's exact test, the
+    tests a table of two proportions is reported with. Error when no test agrees on
+    significance at 0.05, otherwise a warning.
+    """
+    for t in ctx:
+        if t.quantity != "p_value" or len(t.compares) != 2:
+            continue
+        arms = [ctx.get(i) for i in t.compares]
+        counts = [whole_count(ctx, a) for a in arms if a is not None]
+        rep = reported_p_interval(t)
+        if len(counts) != 2 or None in counts or rep is None:
+            continue
+        ps = two_by_two_p_values(*counts)
+        if any(rep[0] - 1e-12 <= p <= rep[1] + 1e-12 for p in ps.values()):
+            continue
+        decision = all((p < 0.05) != (rep[1] < 0.05) for p in ps.values())
+        shown = ", ".join(f"{k} {fmt(v, 3)}" for k, v in ps.items())
+        table = " vs ".join(f"{c}/{n}" for c, n in counts)
+        closest = min(ps.values(), key=lambda p: gap((p, p), rep[:2]))
+        yield Finding("two_proportion_p", "error" if decision else "warning",
+                      (t.id, *t.compares),
+                      f"p {rep[2]} printed for {table}; recomputed: {shown}"
+                      + ("; no test agrees on significance at 0.05" if decision else ""),
+                      gap((closest, closest), rep[:2]), "p", rep[2], fmt(closest, 3))
+
+
+def _smd_range(props: list[list[tuple[float, float]]]) -> tuple[float, float]:
+    """Min and max Yang-Dalton SMD over a grid of the rounded proportions (levels 1..K)."""
+    k = len(props[0])
+    axes = [(lo, (lo + hi) / 2, hi) for arm in props for lo, hi in arm[1:]]
+    vals = []
+    for point in itertools.product(*axes):
+        p1 = np.array([0.0, *point[:k - 1]])
+        p2 = np.array([0.0, *point[k - 1:]])
+        p1[0], p2[0] = 1 - p1.sum(), 1 - p2.sum()
+        vals.append(_yang_dalton(p1, p2, np.clip(p1, 0, 1), np.clip(p2, 0, 1)))
+    lo, hi = min(vals), max(vals)
+    if k == 2 and overlap(props[0][1], props[1][1]):
+        lo = 0.0                               # the difference can vanish inside the box
+    return lo, hi
+
+
+@rule("smd_matches_proportions", "comparisons")
+def smd_matches_proportions(ctx: AuditContext):
+    """A printed SMD of a categorical variable must follow from the two arms' proportions.
+
+    SMD for a K-level variable is Yang & Dalton's (2012) Mahalanobis form over levels
+    2..K with the average of the two arms' multinomial covariances (for K = 2 Austin's
+    ``|p1 - p2| / sqrt((p1 q1 + p2 q2) / 2)``), as R's tableone prints it; weighted
+    proportions give the weighted SMD the same way. The SMD is evaluated on a grid over
+    the rounding intervals of the printed percentages (all levels of both arms, at most
+    four levels) and compared with the printed SMD's own rounding interval; a finding
+    (error) only when no grid value reaches it. Needs ``smd`` targets (term, analysis)
+    and ``proportion`` targets of that term for exactly two arms with the same levels;
+    a single printed level is read as a binary variable.
+    """
+    props = defaultdict(lambda: defaultdict(dict))
+    for t in ctx:
+        if t.quantity == "proportion" and t.arm is not None and t.value is not None:
+            props[(t.term, t.analysis)][t.arm].setdefault(t.level, t)
+    for t in ctx:
+        if t.quantity != "smd" or t.value is None:
+            continue
+        arms = props.get((t.term, t.analysis), {})
+        if len(arms) != 2:
+            continue
+        levels = [list(a) for a in arms.values()]
+        if levels[0] != levels[1] or len(levels[0]) > 4:
+            continue
+        boxes = [[(p.lo, p.hi) for p in (printed(x, "value") for x in a.values())]
+                 for a in arms.values()]
+        if len(levels[0]) == 1:                # one printed level of a binary variable
+            boxes = [[(1 - hi, 1 - lo), (lo, hi)] for (lo, hi), in boxes]
+        lo, hi = _smd_range(boxes)
+        s = printed(t, "value")
+        if overlap((lo, hi), (s.lo, s.hi)):
+            continue
+        ids = tuple(x.id for a in arms.values() for x in a.values())
+        shown = "; ".join(f"{arm}: " + ", ".join(printed(x, "value").text for x in a.values())
+                          for arm, a in arms.items())
+        yield Finding("smd_matches_proportions", "error", (t.id,) + ids,
+                      f"SMD {s.text} printed for {t.term} ({t.analysis}), but the arms' "
+                      f"proportions ({shown}) give {fmt(lo, 3)}-{fmt(hi, 3)} under rounding",
+                      gap((lo, hi), (s.lo, s.hi)), "SMD units", s.text,
+                      f"{fmt(lo, 3)}-{fmt(hi, 3)}")

@@ -1,0 +1,268 @@
+"""Rules on estimates with confidence intervals, standard errors and p-values."""
+from __future__ import annotations
+
+import math
+
+from scipy.stats import norm
+
+from replications.targets import RATIO_QUANTITIES, Target
+
+from .findings import Finding
+from .registry import AuditContext, rule
+from .rounding import Printed, fmt, gap, overlap, printed
+
+__all__ = ["ci_contains_estimate", "ratio_ci_log_symmetric", "p_value_matches_ci",
+           "se_matches_ci", "wald_p_range", "wald_p_bounds", "log_asymmetry",
+           "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR"]
+
+#: Relative asymmetry (share of the CI's log-width) above which a ratio CI is a warning /
+#: an error; see :func:`ratio_ci_log_symmetric`.
+LOG_ASYMMETRY_WARNING = 0.10
+LOG_ASYMMETRY_ERROR = 0.25
+
+
+def _parts(t: Target) -> tuple[Printed, Printed, Printed] | None:
+    if t.value is None or t.ci is None:
+        return None
+    return printed(t, "value"), printed(t, "ci_lo"), printed(t, "ci_hi")
+
+
+def _valid_ratio(t: Target) -> bool:
+    """A ratio CI usable on the log scale: ordered, positive, containing the estimate."""
+    p = _parts(t)
+    if p is None or t.quantity not in RATIO_QUANTITIES:
+        return False
+    v, lo, hi = p
+    return 0 < lo.value <= v.value <= hi.value and lo.lo > 0 and hi.hi > lo.lo
+
+
+def log_asymmetry(v: Printed, lo: Printed, hi: Printed) -> tuple[float, float]:
+    """``(a, gap)``: the estimate's displacement from the CI's log-midpoint beyond rounding.
+
+    The log-midpoint ranges over ``[(log lo_min + log hi_min) / 2, (log lo_max + log
+    hi_max) / 2]``, the log estimate over its own rounding interval; ``gap`` is the
+    distance between the two, ``a = 2 gap / log(hi / lo)`` (0 for a zero-width CI).
+    """
+    width = math.log(hi.value / lo.value)
+    mid = ((math.log(lo.lo) + math.log(hi.lo)) / 2, (math.log(lo.hi) + math.log(hi.hi)) / 2)
+    g = gap(mid, (math.log(max(v.lo, 1e-300)), math.log(v.hi)))
+    return (2 * g / width if width > 0 else 0.0), g
+
+
+def wald_p_bounds(v: Printed, lo: Printed, hi: Printed, level: float = 0.95):
+    """Two-sided Wald p-values ``(min, central, max)`` allowed by a rounded ratio and CI.
+
+    ``se = log(hi / lo) / (2 z)``, ``z`` the normal quantile of the CI level; the p-value
+    decreases with ``|log est|`` and increases with the width, so its extremes over the
+    rounding box are at its corners (``|log est| = 0`` when the estimate's interval
+    straddles 1). None when the rounded CI can have zero width.
+    """
+    z = norm.ppf(0.5 + level / 2)
+    w_min = math.log(hi.lo) - math.log(lo.hi)
+    w_max = math.log(hi.hi) - math.log(lo.lo)
+    if w_min <= 0:
+        return None
+    b = [abs(math.log(v.lo)), abs(math.log(v.hi))]
+    b_min = 0.0 if v.lo <= 1 <= v.hi else min(b)
+    central = 2 * norm.sf(abs(math.log(v.value)) / (math.log(hi.value / lo.value) / (2 * z)))
+    return (2 * norm.sf(max(b) / (w_min / (2 * z))), central,
+            2 * norm.sf(b_min / (w_max / (2 * z))))
+
+
+def _shifted(p: Printed, factor: float) -> Printed:
+    """``p`` with its decimal point moved (``factor`` a power of ten), printed alike."""
+    decimals = len(p.text.split(".", 1)[1]) if "." in p.text else 0
+    decimals = max(0, decimals - round(math.log10(factor)))
+    v = p.value * factor
+    return Printed(v, p.lo * factor, p.hi * factor, f"{v:.{decimals}f}")
+
+
+def _misplaced_decimal(t: Target) -> str:
+    """A hint when shifting one bound's decimal point (x or / 10, 100, 1000) repairs a
+    ratio CI: ordered, containing the estimate, log-symmetric within the warning
+    threshold under rounding, and - when a p is printed - compatible with it. The best
+    repair (p-compatible first, then least asymmetric) is named."""
+    v, lo, hi = _parts(t)
+    rep = reported_p_interval(t)
+    best = None
+    for k in (10, 100, 1000):
+        for which, f in (("lower", 1 / k), ("lower", k), ("upper", 1 / k), ("upper", k)):
+            nlo, nhi = (_shifted(lo, f), hi) if which == "lower" else (lo, _shifted(hi, f))
+            if not (0 < nlo.lo and nlo.value <= v.value <= nhi.value):
+                continue
+            a, _ = log_asymmetry(v, nlo, nhi)
+            if a >= LOG_ASYMMETRY_WARNING:
+                continue
+            bounds = wald_p_bounds(v, nlo, nhi, t.ci_level)
+            p_ok = (rep is None or bounds is None
+                    or overlap((bounds[0], bounds[2]), rep[:2]))
+            score = (not p_ok, a)
+            if best is None or score < best[0]:
+                best = (score, which, nlo if which == "lower" else nhi)
+    if best is None:
+        return ""
+    return f"; an {best[1]} bound of {best[2].text} would fit (decimal point misplaced?)"
+
+
+def reported_p_interval(t: Target) -> tuple[float, float, str] | None:
+    """The p-values a printed ``p`` (rounded) or ``p_text`` (a bound) allows."""
+    if t.p is not None:
+        p = printed(t, "p")
+        return max(p.lo, 0.0), min(p.hi, 1.0), p.text
+    if t.p_bound is not None:
+        op, x = t.p_bound
+        return ((0.0, x, t.p_text) if op.startswith("<") else (x, 1.0, t.p_text))
+    return None
+
+
+@rule("ci_contains_estimate", "intervals")
+def ci_contains_estimate(ctx: AuditContext):
+    """An interval must be ordered and contain its point estimate.
+
+    Tolerance: every printed number is an interval of half a unit in its last digit, so
+    the estimate may exceed a bound by at most the two half-units together. Applies to
+    CIs and to ranges (a median lies inside its range too).
+    """
+    for t in ctx:
+        p = _parts(t)
+        if p is None:
+            continue
+        v, lo, hi = p
+        kind = "range" if t.interval == "range" else t.interval.upper()
+        hint = (_misplaced_decimal(t) if t.quantity in RATIO_QUANTITIES and lo.lo > 0
+                and hi.lo > 0 else "")
+        if lo.lo > hi.hi:
+            yield Finding("ci_contains_estimate", "error", (t.id,),
+                          f"{kind} lower bound {lo.text} is above the upper bound {hi.text}"
+                          + hint,
+                          lo.lo - hi.hi, "value units", f"{lo.text}-{hi.text}", "lower <= upper")
+            continue
+        if overlap((v.lo, v.hi), (lo.lo, hi.hi)):
+            continue
+        yield Finding("ci_contains_estimate", "error", (t.id,),
+                      f"estimate {v.text} lies outside its {kind} {lo.text}-{hi.text}" + hint,
+                      gap((v.lo, v.hi), (lo.lo, hi.hi)), "value units", v.text,
+                      f"within {lo.text}-{hi.text}")
+
+
+@rule("ratio_ci_log_symmetric", "intervals")
+def ratio_ci_log_symmetric(ctx: AuditContext):
+    """A ratio's Wald CI is symmetric about the estimate on the log scale.
+
+    The log-midpoint ``(log lo + log hi) / 2`` can be anywhere in an interval fixed by the
+    rounding of the two bounds; the log estimate anywhere in the interval its own rounding
+    allows. If the two intervals meet, there is no finding. Otherwise the asymmetry is
+    ``a = 2 * gap / log(hi / lo)``, the displacement of the estimate as a share of the
+    CI's log-width. Cox and logistic software prints Wald intervals by default, which
+    have ``a = 0`` up to rounding; a profile-likelihood or bootstrap interval may be
+    mildly asymmetric (with tens of events the log-likelihood is close to quadratic and
+    the shift is a few percent of the width), so ``a < 0.10`` is info, ``0.10 <= a < 0.25``
+    a warning, and ``a >= 0.25`` (an estimate a quarter of the width off centre, as a
+    transposed or mistyped bound produces) an error. Intervals rounded to zero width
+    (``1.00 (1.00-1.00)``) carry no information and are skipped.
+    """
+    for t in ctx:
+        if not _valid_ratio(t):
+            continue
+        v, lo, hi = _parts(t)
+        if hi.value <= lo.value:
+            continue
+        a, g = log_asymmetry(v, lo, hi)
+        if g == 0:
+            continue
+        sev = ("error" if a >= LOG_ASYMMETRY_ERROR
+               else "warning" if a >= LOG_ASYMMETRY_WARNING else "info")
+        centre = math.sqrt(lo.value * hi.value)
+        hint = _misplaced_decimal(t) if sev == "error" else ""
+        yield Finding("ratio_ci_log_symmetric", sev, (t.id,),
+                      f"{v.text} ({lo.text}-{hi.text}): the CI is centred on {fmt(centre, 3)} "
+                      f"on the log scale, the estimate is off centre by {a:.0%} of the "
+                      "CI's log-width beyond rounding" + hint, g, "log units", v.text,
+                      f"{fmt(centre, 3)} (geometric mean of the bounds)")
+
+
+def wald_p_range(t: Target) -> tuple[float, float, float] | None:
+    """:func:`wald_p_bounds` for a ratio target with a usable CI, else None."""
+    return wald_p_bounds(*_parts(t), t.ci_level) if _valid_ratio(t) else None
+
+
+@rule("p_value_matches_ci", "intervals")
+def p_value_matches_ci(ctx: AuditContext):
+    """A ratio's p-value must agree with its CI (statcheck-style, Nuijten et al. 2016).
+
+    The Wald p-value is recomputed from the log estimate and the CI width under normality,
+    over every value the rounding of the three printed numbers allows
+    (:func:`wald_p_range`); the printed p allows half a unit in its last digit, and
+    ``p < x`` allows ``[0, x]``. A finding only when no allowed value gives the printed p.
+    It is an error when the two disagree on significance at 0.05 (statcheck's "decision
+    error"), otherwise a warning: the p may come from another test (log-rank, likelihood
+    ratio, chi-square) than the interval.
+    """
+    for t in ctx:
+        rng = wald_p_range(t)
+        rep = reported_p_interval(t)
+        if rng is None or rep is None:
+            continue
+        p_min, central, p_max = rng
+        if overlap((p_min, p_max), rep[:2]):
+            continue
+        decision = (rep[1] < 0.05 and p_min >= 0.05) or (rep[0] >= 0.05 and p_max < 0.05)
+        v, lo, hi = _parts(t)
+        other = _other_test(ctx, t, rep)
+        yield Finding("p_value_matches_ci", "error" if decision else "warning", (t.id,),
+                      f"p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
+                      f"from the estimate and CI is {fmt(central, 3)} (between "
+                      f"{fmt(p_min, 3)} and {fmt(p_max, 3)} under rounding)"
+                      + ("; the two disagree on significance at 0.05" if decision else "")
+                      + other, gap((p_min, p_max), rep[:2]), "p", rep[2], fmt(central, 3))
+
+
+def _other_test(ctx: AuditContext, t: Target, rep) -> str:
+    """For an odds ratio of two rates with whole counts: which 2 x 2 test gives the p."""
+    from .comparisons import two_by_two_p_values, whole_count
+    if t.quantity != "odds_ratio" or not t.contrast:
+        return ""
+    counts = []
+    for arm in t.contrast:
+        rates = [r for r in ctx if r.quantity == "rate" and r.endpoint == t.endpoint
+                 and r.analysis == t.analysis and r.arm == arm]
+        c = next((wc for r in rates if (wc := whole_count(ctx, r)) is not None), None)
+        if c is None:
+            return ""
+        counts.append(c)
+    match = [k for k, p in two_by_two_p_values(*counts).items()
+             if rep[0] - 1e-12 <= p <= rep[1] + 1e-12]
+    table = " vs ".join(f"{c}/{n}" for c, n in counts)
+    return (f"; the printed p matches {' and '.join(match)} on {table}, a different test "
+            "from the interval's" if match else "")
+
+
+@rule("se_matches_ci", "intervals")
+def se_matches_ci(ctx: AuditContext):
+    """An estimate printed as ``x +- se (CI lo-hi)`` should have ``CI = x -+ z se``.
+
+    SPSS's Kaplan-Meier median table prints exactly ``median -+ 1.96 SE``; other software
+    (Brookmeyer-Crowley intervals) need not, so a mismatch is a warning. Tolerance: the
+    implied bounds are intervals over the rounding of the estimate and the SE, compared
+    with the rounded printed bounds.
+    """
+    for t in ctx:
+        if t.se is None or t.ci is None or t.value is None:
+            continue
+        v, lo, hi = _parts(t)
+        se = printed(t, "se")
+        z = norm.ppf(0.5 + t.ci_level / 2)
+        want_lo = (v.lo - z * se.hi, v.hi - z * se.lo)
+        want_hi = (v.lo + z * se.lo, v.hi + z * se.hi)
+        bad = [(name, got, want) for name, got, want in
+               (("lower", lo, want_lo), ("upper", hi, want_hi))
+               if not overlap((got.lo, got.hi), want)]
+        if not bad:
+            continue
+        g = max(gap((got.lo, got.hi), want) for _, got, want in bad)
+        exp = f"{fmt(v.value - z * se.value, 3)}-{fmt(v.value + z * se.value, 3)}"
+        yield Finding("se_matches_ci", "warning", (t.id,),
+                      f"{v.text} +- {se.text} implies a {t.ci_level:.0%} CI of {exp}, but "
+                      f"{lo.text}-{hi.text} is printed ("
+                      + " and ".join(name for name, _, _ in bad) + " bound off)",
+                      g, "value units", f"{lo.text}-{hi.text}", exp)

@@ -1,0 +1,182 @@
+"""Rules on counts, percentages and group sizes (GRIM-style arithmetic, no statistics)."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from .findings import Finding
+from .registry import AuditContext, rule
+from .rounding import Printed, fmt, gap, overlap, printed, truncation_interval
+
+__all__ = ["percent_matches_count", "counts_sum_to_group_size", "arms_sum_to_total",
+           "pooled_count_equals_arm_sum", "implied_counts"]
+
+_RATES = ("rate", "proportion")
+
+
+def implied_counts(percent: Printed, n: int) -> range:
+    """Whole counts ``k`` of ``n`` with ``k / n`` inside the printed percentage's interval."""
+    return range(math.ceil(n * percent.lo - 1e-9), math.floor(n * percent.hi + 1e-9) + 1)
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:.3g}%"
+
+
+@rule("percent_matches_count", "proportions")
+def percent_matches_count(ctx: AuditContext):
+    """A printed percentage must be some count / denominator rounded (GRIM, Brown & Heathers 2017).
+
+    Tolerance: the printed percentage allows ``[x - h, x + h]`` with ``h`` half a unit in
+    its last printed digit (decimals read from the quote). A count of people is exact; a
+    weighted count and a weighted denominator are rounded numbers themselves, so the
+    implied ratio is an interval ``[(c - hc) / (n + hn), (c + hc) / (n - hn)]``. Without a
+    count, some whole count ``k`` in ``0..n`` must give ``k / n`` inside the interval
+    (unweighted targets only: a weighted count can be any real). The denominator is the
+    target's own, else the group size of its analysis and arm (see
+    :meth:`AuditContext.group_size`). A mismatch that truncation (``[x, x + 2h)``) would
+    explain is a warning, otherwise an error.
+    """
+    for t in ctx:
+        if t.quantity not in _RATES or t.value is None:
+            continue
+        den = ctx.denominator(t)
+        if den is None:
+            continue
+        v, c, n = printed(t, "value"), printed(t, "count"), den.size
+        if c is not None:
+            if c.lo > n.hi:
+                yield Finding("percent_matches_count", "error", (t.id,),
+                              f"count {c.text} exceeds its denominator {n.text} "
+                              f"({den.origin})", c.lo - n.hi, "counts", c.text, f"<= {n.text}")
+                continue
+            implied = (c.lo / n.hi, c.hi / n.lo)
+            shown = f"{c.text}/{n.text} = {_pp(c.value / n.value)}"
+        elif not t.weighted and n.lo == n.hi and n.value == int(n.value):
+            ks = implied_counts(v, int(n.value))
+            if len(ks) > 0:
+                continue
+            k = min(range(int(n.value) + 1), key=lambda j: abs(j / n.value - v.value))
+            implied = (k / n.value, k / n.value)
+            shown = f"no whole count of {n.text} gives {v.text}; nearest {k}/{n.text} = " \
+                    f"{_pp(k / n.value)}"
+        else:
+            continue
+        if overlap(implied, (v.lo, v.hi)):
+            continue
+        tr = truncation_interval(v)
+        truncated = implied[1] >= tr[0] and implied[0] < tr[1]
+        note = " (consistent only if the paper truncated instead of rounding)" if truncated else ""
+        yield Finding("percent_matches_count", "warning" if truncated else "error", (t.id,),
+                      f"{v.text} printed, but {shown} (denominator from {den.origin}){note}",
+                      100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
+                      _pp(sum(implied) / 2))
+
+
+def _partitions(ctx: AuditContext):
+    groups = defaultdict(dict)
+    for t in ctx:
+        if t.partition and t.quantity in _RATES:
+            key = (t.partition, t.analysis, t.arm, t.weighted)
+            groups[key].setdefault(t.level, t)      # copies of a level count once
+    return groups
+
+
+@rule("counts_sum_to_group_size", "proportions")
+def counts_sum_to_group_size(ctx: AuditContext):
+    """The levels of a partition (``partition = ...``) must add up to the group size.
+
+    Counts of people must add up exactly; weighted counts are rounded, so the sum of their
+    intervals must meet the rounded weighted group size. Where counts are missing, the
+    percentages must add up to 100% within the sum of their rounding half-units. Groups
+    are (partition, analysis, arm); the group size is the analysis's for that arm.
+    """
+    for (name, analysis, arm, weighted), levels in _partitions(ctx).items():
+        ts = list(levels.values())
+        if len(ts) < 2:
+            continue
+        ids = tuple(t.id for t in ts)
+        where = f"{name} in {analysis}" + (f", arm {arm}" if arm else "")
+        counts = [printed(t, "count") for t in ts]
+        if all(c is not None for c in counts):
+            n = ctx.group_size(analysis, arm, weighted)
+            if n is None:
+                continue
+            lo, hi = sum(c.lo for c in counts), sum(c.hi for c in counts)
+            if overlap((lo, hi), (n.size.lo, n.size.hi)):
+                continue
+            total = " + ".join(c.text for c in counts)
+            yield Finding("counts_sum_to_group_size", "error", ids + (n.origin,),
+                          f"{where}: counts {total} = {fmt(sum(c.value for c in counts), 6)}, "
+                          f"group size {n.size.text} ({n.origin})",
+                          gap((lo, hi), (n.size.lo, n.size.hi)), "counts",
+                          fmt(sum(c.value for c in counts), 6), n.size.text)
+            continue
+        values = [printed(t, "value") for t in ts]
+        if any(v is None for v in values):
+            continue
+        lo, hi = sum(v.lo for v in values), sum(v.hi for v in values)
+        if not overlap((lo, hi), (1.0, 1.0)):
+            total = fmt(100 * sum(v.value for v in values), 6)
+            yield Finding("counts_sum_to_group_size", "error", ids,
+                          f"{where}: percentages add up to {total}%, not 100% within rounding",
+                          100 * gap((lo, hi), (1.0, 1.0)), "percentage points", f"{total}%",
+                          "100%")
+
+
+@rule("arms_sum_to_total", "proportions")
+def arms_sum_to_total(ctx: AuditContext):
+    """The arms' group sizes of an analysis must add up to its total group size.
+
+    Exact for head counts; weighted sizes are compared as rounded intervals. Every printed
+    total (abstract, text, table) is checked against the sum of the arms.
+    """
+    for quantity, weighted in (("group_size", False), ("weighted_group_size", True)):
+        totals = [t for t in ctx if t.quantity == quantity and t.arm is None]
+        for tot in totals:
+            arms = ctx.arms(tot.analysis)
+            parts = [ctx.group_size(tot.analysis, a, weighted) for a in arms]
+            if not arms or any(p is None for p in parts):
+                continue
+            lo, hi = sum(p.size.lo for p in parts), sum(p.size.hi for p in parts)
+            n = printed(tot, "value", exact=not weighted)
+            if overlap((lo, hi), (n.lo, n.hi)):
+                continue
+            total = " + ".join(p.size.text for p in parts)
+            yield Finding("arms_sum_to_total", "error",
+                          (tot.id,) + tuple(p.origin for p in parts),
+                          f"{tot.analysis}: total {n.text} printed ({tot.where}), but the arms "
+                          f"add up to {total} = {fmt((lo + hi) / 2, 6)}",
+                          gap((lo, hi), (n.lo, n.hi)), "counts", n.text, fmt((lo + hi) / 2, 6))
+
+
+@rule("pooled_count_equals_arm_sum", "proportions")
+def pooled_count_equals_arm_sum(ctx: AuditContext):
+    """A count given for the whole cohort must equal the sum of the same count per arm.
+
+    Matches targets with the same quantity, endpoint, term, level and analysis; applies
+    only when every arm of the analysis has the count. Exact for head counts, rounded
+    intervals for weighted counts.
+    """
+    per_arm = defaultdict(dict)
+    for t in ctx:
+        if t.quantity in _RATES and t.count is not None and t.arm is not None:
+            key = (t.quantity, t.endpoint, t.term, t.level, t.analysis, t.weighted)
+            per_arm[key].setdefault(t.arm, t)
+    for t in ctx:
+        if t.quantity not in _RATES or t.count is None or t.arm is not None:
+            continue
+        arms = per_arm.get((t.quantity, t.endpoint, t.term, t.level, t.analysis, t.weighted))
+        wanted = ctx.arms(t.analysis)
+        if not arms or len(wanted) < 2 or set(arms) != set(wanted):
+            continue
+        parts = [printed(arms[a], "count") for a in wanted]
+        lo, hi = sum(p.lo for p in parts), sum(p.hi for p in parts)
+        c = printed(t, "count")
+        if overlap((lo, hi), (c.lo, c.hi)):
+            continue
+        yield Finding("pooled_count_equals_arm_sum", "error",
+                      (t.id,) + tuple(arms[a].id for a in wanted),
+                      f"pooled count {c.text} printed, but the arms give "
+                      f"{' + '.join(p.text for p in parts)} = {fmt((lo + hi) / 2, 6)}",
+                      gap((lo, hi), (c.lo, c.hi)), "counts", c.text, fmt((lo + hi) / 2, 6))

@@ -1,0 +1,35 @@
+"""A study's reported numbers as data: load and validate ``targets.toml``.
+
+Every number a paper reports (medians, hazard ratios, landmark rates, response rates, group
+sizes, baseline proportions, ...) is one :class:`Target`, tied to the analysis it belongs to
+and to a verbatim quote of its source. :func:`load_targets` reads a study folder's
+``targets.toml`` into a frozen :class:`StudyTargets`; every problem in the file (unknown key,
+malformed number, duplicate id, dangling reference, a number not present in its own quote)
+is collected and raised together as one ``ValueError`` naming file, key and value.
+
+The printed form of each number is recovered from its quote (``"17.0"`` for a value of 17.0),
+so that the audit can infer the paper's rounding: :meth:`Target.resolution` is half a unit in
+the last printed digit, on the scale of the stored value. Proportions (``km_rate``, ``rate``,
+``proportion``) are stored on the 0-1 scale; write them as ``percent = 17.0`` (as printed) or
+``value = 0.170``.
+
+File layout (see ``docs/design.md``)::
+
+    [study]    id, seed_file
+    [[targets]]   one reported number (keys in :data:`TARGET_KEYS`)
+    [[baseline]]  one baseline-table row: variable, level, where, source, partition, cells =
+                  [{analysis, arm, count, percent, weighted}], expanded into ``proportion``
+                  targets with ids ``bl_{variable}_{level}_{arm}_{analysis}``
+    [[shifts]]    a paired shift between two targets: id, from, to, scale, role, required
+"""
+from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
+                    SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, arm_slug,
+                    expected_id, find_printed, level_slug, printed_numbers)
+from .parse import load_targets, parse_targets
+
+__all__ = [
+    "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
+    "INTERVALS", "TARGET_KEYS", "Target", "Shift", "StudyTargets", "load_targets",
+    "parse_targets", "arm_slug", "level_slug", "expected_id", "printed_numbers",
+    "find_printed",
+]

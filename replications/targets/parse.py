@@ -1,0 +1,348 @@
+"""Validation of ``targets.toml``: every problem collected, then raised as one error."""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from replications.analysis.problems import MISSING, Problems
+
+from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
+                    SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
+                    find_printed)
+
+__all__ = ["load_targets", "parse_targets"]
+
+_STUDY_KEYS = frozenset({"id", "seed_file", "title"})
+_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts"})
+_BASELINE_KEYS = frozenset({"variable", "level", "where", "source", "partition", "cells", "note"})
+_CELL_KEYS = frozenset({"analysis", "arm", "count", "percent", "weighted"})
+_SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
+                    r"(table|figure) S?\d+[A-Za-z]?)$")
+_P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
+#: Fields whose printed form must be found in the target's own quote.
+_PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "p", "count")
+
+
+def _num(raw: Mapping, key: str, probs: Problems, path: str, *, integer=False, positive=False,
+         nonneg=False, unit=False) -> float | None:
+    if key not in raw:
+        return None
+    v = raw[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        probs.add(f"{path}.{key}", v, "must be a finite number", "malformed-number")
+        return None
+    if integer and float(v) != int(v):
+        probs.add(f"{path}.{key}", v, "must be a whole number", "malformed-number")
+    if positive and v <= 0:
+        probs.add(f"{path}.{key}", v, "must be positive", "malformed-number")
+    if nonneg and v < 0:
+        probs.add(f"{path}.{key}", v, "must not be negative", "malformed-number")
+    if unit and not 0 <= v <= 1:
+        probs.add(f"{path}.{key}", v, "must lie in [0, 1]", "malformed-number")
+    return float(v)
+
+
+def _text(raw: Mapping, key: str, probs: Problems, path: str, *, required=False,
+          snake=False, choices=None) -> str | None:
+    if key not in raw:
+        if required:
+            probs.add(f"{path}.{key}", MISSING, "is required", "missing-key")
+        return None
+    v = raw[key]
+    if not isinstance(v, str) or not v.strip():
+        probs.add(f"{path}.{key}", v, "must be a non-empty string", "malformed-value")
+        return None
+    if snake and not _SNAKE.match(v):
+        probs.add(f"{path}.{key}", v, "must be snake_case ([a-z][a-z0-9_]*)", "malformed-value")
+    if choices is not None and v not in choices:
+        probs.add(f"{path}.{key}", v, f"must be one of {sorted(choices)}", "unknown-value")
+    return v
+
+
+def _unknown(raw: Mapping, allowed: frozenset, probs: Problems, path: str) -> None:
+    for k in raw:
+        if k not in allowed:
+            probs.add(f"{path}.{k}" if path else k, raw[k], "unknown key", "unknown-key")
+
+
+def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
+    if not isinstance(raw, Mapping):
+        probs.add(path, raw, "must be a table", "malformed-value")
+        return None
+    n0 = len(probs)
+    _unknown(raw, TARGET_KEYS, probs, path)
+    tid = _text(raw, "id", probs, path, required=True, snake=True)
+    quantity = _text(raw, "quantity", probs, path, required=True, choices=QUANTITIES)
+    kw: dict[str, Any] = dict(
+        analysis=_text(raw, "analysis", probs, path, required=True, snake=True),
+        role=_text(raw, "role", probs, path, required=True, choices=ROLES),
+        where=_text(raw, "where", probs, path, required=True),
+        source=_text(raw, "source", probs, path, required=True),
+        endpoint=_text(raw, "endpoint", probs, path, snake=True),
+        arm=_text(raw, "arm", probs, path), term=_text(raw, "term", probs, path),
+        level=_text(raw, "level", probs, path), test=_text(raw, "test", probs, path),
+        same_as=_text(raw, "same_as", probs, path, snake=True),
+        partition=_text(raw, "partition", probs, path, snake=True),
+        unweighted=_text(raw, "unweighted", probs, path, snake=True),
+        note=_text(raw, "note", probs, path), p_text=_text(raw, "p_text", probs, path),
+        interval=_text(raw, "interval", probs, path, choices=INTERVALS) or "ci",
+        time=_num(raw, "time", probs, path, positive=True),
+        se=_num(raw, "se", probs, path, nonneg=True),
+        p=_num(raw, "p", probs, path, unit=True),
+        count=_num(raw, "count", probs, path, nonneg=True),
+        denominator=_num(raw, "denominator", probs, path, positive=True),
+        ci_level=_num(raw, "ci_level", probs, path, unit=True) or 0.95,
+        ci=None,
+    )
+    for flag in ("weighted", "required"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            probs.add(f"{path}.{flag}", raw[flag], "must be true or false", "malformed-value")
+        kw[flag] = raw.get(flag) is True
+    if kw["where"] and not _WHERE.match(kw["where"]):
+        probs.add(f"{path}.where", kw["where"], "must be abstract, graphical abstract, text, "
+                  "discussion, conclusion, 'table N' or 'figure N'", "malformed-value")
+    if kw["p_text"] and not _P_TEXT.match(kw["p_text"]):
+        probs.add(f"{path}.p_text", kw["p_text"], "must look like '<0.001'", "malformed-value")
+    for key in ("contrast", "compares"):
+        if key in raw:
+            v = raw[key]
+            if not (isinstance(v, list) and all(isinstance(s, str) and s for s in v)
+                    and (len(v) == 2 or key == "compares")):
+                probs.add(f"{path}.{key}", v, "must be a list of strings"
+                          + (" of length 2" if key == "contrast" else ""), "malformed-value")
+            else:
+                kw[key] = tuple(v)
+    if "ci" in raw:
+        v = raw["ci"]
+        if (not isinstance(v, list) or len(v) != 2 or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                for x in v)):
+            probs.add(f"{path}.ci", v, "must be [lower, upper], two finite numbers",
+                      "malformed-number")
+        else:
+            kw["ci"] = (float(v[0]), float(v[1]))
+    is_prop = quantity in PROPORTION_QUANTITIES
+    if "percent" in raw and "value" in raw:
+        probs.add(f"{path}.percent", raw["percent"], "give value or percent, not both",
+                  "malformed-value")
+    if "percent" in raw:
+        if not is_prop:
+            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate and proportion "
+                      "targets take a percent", "malformed-value")
+        pct = _num(raw, "percent", probs, path, nonneg=True)
+        if pct is not None and pct > 100:
+            probs.add(f"{path}.percent", pct, "must lie in [0, 100]", "malformed-number")
+        kw["value"], kw["percent_scale"] = (None if pct is None else pct / 100.0), True
+        if kw["ci"]:
+            kw["ci"] = (kw["ci"][0] / 100.0, kw["ci"][1] / 100.0)
+    else:
+        kw["value"] = _num(raw, "value", probs, path, positive=quantity in RATIO_QUANTITIES,
+                           unit=is_prop, nonneg=True)
+        kw["percent_scale"] = False
+    if kw["ci"] and min(kw["ci"]) < 0:
+        probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
+                  "malformed-number")
+    _check_quantity(raw, quantity, kw, path, probs)
+    if len(probs) > n0 or tid is None or quantity is None:
+        return None
+    t = Target(id=tid, quantity=quantity, **kw)
+    return replace(t, printed=_printed(t, path, probs))
+
+
+def _check_quantity(raw, quantity, kw, path, probs) -> None:
+    """Keys each quantity needs."""
+    has_value = kw["value"] is not None or "value" in raw or "percent" in raw
+    if quantity == "p_value":
+        if kw["p"] is None and kw["p_text"] is None:
+            probs.add(f"{path}.p", MISSING, "a p_value target needs p or p_text", "missing-key")
+    elif quantity in ("rate", "proportion"):
+        if not has_value and kw["count"] is None:
+            probs.add(f"{path}.value", MISSING, f"a {quantity} needs a count, a value or a "
+                      "percent", "missing-key")
+    elif not has_value:
+        probs.add(f"{path}.value", MISSING, "is required", "missing-key")
+    if quantity == "km_rate" and kw["time"] is None:
+        probs.add(f"{path}.time", MISSING, "a km_rate needs the time (months)", "missing-key")
+    if quantity in RATIO_QUANTITIES and not (kw.get("contrast") or kw["term"]):
+        probs.add(f"{path}.contrast", MISSING, "a ratio needs a contrast or a term",
+                  "missing-key")
+    if kw["unweighted"] and quantity != "weighted_group_size":
+        probs.add(f"{path}.unweighted", kw["unweighted"], "only weighted_group_size targets "
+                  "name their unweighted group size", "malformed-value")
+
+
+def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ...]:
+    """Locate each number in the target's own quote (whitespace runs normalised)."""
+    vals = {"value": t.value, "se": t.se, "p": t.p, "count": t.count}
+    if t.ci:
+        vals["ci_lo"], vals["ci_hi"] = t.ci
+    wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
+              for name in _PRINTED_FIELDS if vals.get(name) is not None}
+    found = find_printed(t.source, wanted)
+    for name, (v, pct) in wanted.items():
+        if name not in found:
+            key = {"ci_lo": "ci[0]", "ci_hi": "ci[1]"}.get(name, "percent" if pct else name)
+            probs.add(f"{path}.{key}", round(v * 100 if pct else v, 10), "is not printed in "
+                      "this target's source quote", "number-not-in-source")
+    if t.p_text and re.sub(r"\s+", "", t.p_text) not in re.sub(r"\s+", "", t.source):
+        probs.add(f"{path}.p_text", t.p_text, "is not printed in this target's source quote",
+                  "number-not-in-source")
+    return tuple((name, found[name]) for name in _PRINTED_FIELDS if name in found)
+
+
+def _expand_baseline(raw: Any, path: str, probs: Problems) -> list[tuple[str, dict]]:
+    """One ``[[baseline]]`` row -> raw ``proportion`` targets, one per cell."""
+    if not isinstance(raw, Mapping):
+        probs.add(path, raw, "must be a table", "malformed-value")
+        return []
+    _unknown(raw, _BASELINE_KEYS, probs, path)
+    variable = _text(raw, "variable", probs, path, required=True, snake=True)
+    level = _text(raw, "level", probs, path)
+    cells = raw.get("cells")
+    if not isinstance(cells, list) or not cells:
+        probs.add(f"{path}.cells", cells if "cells" in raw else MISSING,
+                  "must be a non-empty list of {analysis, arm, count, percent}", "missing-key")
+        return []
+    if "partition" in raw and not isinstance(raw["partition"], bool):
+        probs.add(f"{path}.partition", raw["partition"], "must be true or false",
+                  "malformed-value")
+    out = []
+    for j, cell in enumerate(cells):
+        cpath = f"{path}.cells[{j}]"
+        if not isinstance(cell, Mapping):
+            probs.add(cpath, cell, "must be a table", "malformed-value")
+            continue
+        _unknown(cell, _CELL_KEYS, probs, cpath)
+        t = {k: v for k, v in cell.items() if k in _CELL_KEYS}
+        t.update(quantity="proportion", role="reported", term=variable,
+                 where=raw.get("where"), source=raw.get("source"))
+        if level is not None:
+            t["level"] = level
+        if raw.get("partition") is True:
+            t["partition"] = variable
+        if raw.get("note"):
+            t["note"] = raw["note"]
+        if variable and isinstance(cell.get("analysis"), str):
+            arm = cell.get("arm") if isinstance(cell.get("arm"), str) else None
+            stub = Target(id="x", analysis=cell["analysis"], quantity="proportion",
+                          role="reported", where="text", source="", term=variable,
+                          level=level, arm=arm)
+            t["id"] = expected_id(stub)
+        out.append((cpath, t))
+    return out
+
+
+def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Target]):
+    if not isinstance(raw, Mapping):
+        probs.add(path, raw, "must be a table", "malformed-value")
+        return None
+    n0 = len(probs)
+    _unknown(raw, _SHIFT_KEYS, probs, path)
+    sid = _text(raw, "id", probs, path, required=True, snake=True)
+    ends = [_text(raw, k, probs, path, required=True) for k in ("from", "to")]
+    scale = _text(raw, "scale", probs, path, choices=SHIFT_SCALES) or "log"
+    role = _text(raw, "role", probs, path, choices=ROLES) or "predicted"
+    if "required" in raw and not isinstance(raw["required"], bool):
+        probs.add(f"{path}.required", raw["required"], "must be true or false",
+                  "malformed-value")
+    for key, ref in zip(("from", "to"), ends):
+        if ref is not None and ref not in by_id:
+            probs.add(f"{path}.{key}", ref, "names no target in this file", "unknown-target")
+    if len(probs) > n0:
+        return None
+    a, b = by_id[ends[0]], by_id[ends[1]]
+    if not (a.quantity == b.quantity and a.endpoint == b.endpoint and a.arm == b.arm
+            and a.term == b.term):
+        probs.add(f"{path}.to", ends[1], f"is not the same quantity as {ends[0]!r} "
+                  "(quantity, endpoint, arm and term must agree)", "mismatched-shift")
+        return None
+    orient = 1
+    if a.contrast and b.contrast and a.contrast != b.contrast:
+        if tuple(reversed(a.contrast)) != b.contrast:
+            probs.add(f"{path}.to", ends[1], f"contrast {list(b.contrast)} is neither "
+                      f"{list(a.contrast)} nor its reverse", "mismatched-shift")
+            return None
+        orient = -1
+    if scale == "log" and (not a.value or not b.value):
+        probs.add(f"{path}.scale", scale, "a log shift needs positive values", "malformed-value")
+        return None
+    reported = (orient * math.log(b.value) - math.log(a.value) if scale == "log"
+                else b.value - a.value)
+    return Shift(id=sid, from_=ends[0], to=ends[1], scale=scale, role=role,
+                 required=raw.get("required") is True, note=raw.get("note"),
+                 orientation=orient, reported=reported)
+
+
+def parse_targets(data: Mapping, *, file: str = "targets.toml",
+                  path: Path | None = None) -> StudyTargets:
+    """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem."""
+    probs = Problems(file)
+    _unknown(data, _TOP_KEYS, probs, "")
+    study = data.get("study")
+    if not isinstance(study, Mapping):
+        probs.add("study", study if "study" in data else MISSING,
+                  "a [study] table with id and seed_file is required", "missing-key")
+        study = {}
+    _unknown(study, _STUDY_KEYS, probs, "study")
+    study_id = _text(study, "id", probs, "study", required=True, snake=True)
+    seed_file = _text(study, "seed_file", probs, "study")
+    raws: list[tuple[str, Any]] = []
+    for key in ("targets", "baseline", "shifts"):
+        if key in data and not isinstance(data[key], list):
+            probs.add(key, data[key], f"must be an array of tables ([[{key}]])",
+                      "malformed-value")
+    for i, raw in enumerate(data.get("targets") or []):
+        raws.append((f"targets[{i}]", raw))
+    for i, raw in enumerate(data.get("baseline") or []):
+        raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
+    targets, seen = [], {}
+    for p, raw in raws:
+        t = _parse_target(raw, p, probs)
+        rid = raw.get("id") if isinstance(raw, Mapping) else None
+        if isinstance(rid, str):
+            if rid in seen:
+                probs.add(f"{p}.id", rid, f"duplicate id (also {seen[rid]})", "duplicate-id")
+            seen.setdefault(rid, p)
+        if t is not None:
+            targets.append((p, t))
+    for p, t in targets:
+        for key in ("same_as", "unweighted", "compares"):
+            refs = t.compares if key == "compares" else [getattr(t, key)]
+            for ref in refs:
+                if ref is None:
+                    continue
+                if ref not in seen:
+                    probs.add(f"{p}.{key}", ref, "names no target in this file",
+                              "unknown-target")
+                elif ref == t.id:
+                    probs.add(f"{p}.{key}", ref, "a target cannot refer to itself",
+                              "malformed-value")
+    by_id = {t.id: t for _, t in targets}
+    shifts = [s for i, raw in enumerate(data.get("shifts") or [])
+              if (s := _parse_shift(raw, f"shifts[{i}]", probs, by_id)) is not None]
+    for sid in sorted({s.id for s in shifts} & set(seen)):
+        probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")
+    probs.raise_if_any()
+    return StudyTargets(study_id=study_id, seed_file=seed_file, path=path,
+                        title=study.get("title"), targets=tuple(t for _, t in targets),
+                        shifts=tuple(shifts))
+
+
+def load_targets(path: str | Path) -> StudyTargets:
+    """Read ``targets.toml`` (a file, or a study folder containing one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "targets.toml"
+    if not path.is_file():
+        raise ValueError(f"path: no targets.toml at {str(path)!r}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    return parse_targets(data, file=str(path), path=path)
