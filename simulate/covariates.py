@@ -98,8 +98,10 @@ def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lo = np.where(flip, -b, a)
     hi = np.where(flip, -a, b)
     l_hi = special.log_ndtr(hi)
-    with np.errstate(divide="ignore"):
-        return l_hi + np.log1p(-np.exp(special.log_ndtr(lo) - l_hi))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = l_hi + np.log1p(-np.exp(special.log_ndtr(lo) - l_hi))
+    # an empty level (probability 0 in this arm) gives -inf, never NaN
+    return np.where(np.isnan(out), -np.inf, out)
 
 
 @dataclass(frozen=True)

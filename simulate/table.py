@@ -1,0 +1,188 @@
+"""Table 1 of a generated cohort in the papers' format, and generated vs published.
+
+``baseline_table(cohort, spec)`` summarises each covariate per arm the way the paper
+reports it: ``mean (SD)``, ``median [Q1, Q3]`` / ``median (min, max)``, ``n (%)`` per
+level or per bin of a category split. ``compare_table(spec, n_cohorts, seed)``
+generates ``n_cohorts`` cohorts and gives, per published entry, the published value,
+the median and central 95% (2.5%, 97.5%) of the simulated statistic, and whether the
+published value lies inside it. Proportions are compared as proportions (count / n).
+Missing values (a missingness model) are excluded from each statistic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cohort import Cohort, SimulationPlan, compile_plan, generate_cohort
+from .study import CohortSpec
+
+_STATS = ("mean", "sd", "median", "q1", "q3", "min", "max")
+
+
+def _published_rows(c: CohortSpec) -> list[tuple]:
+    """(variable, level, statistic, arm, published value, kind) for every Table-1 entry."""
+    rows = []
+    arm_n = {a.label: a.n for a in c.arms}
+    for v in c.variables:
+        for lab in c.arm_labels:
+            s = v.arms[lab]
+            if v.type in ("binary", "categorical") or v.is_split:
+                probs = v.arm_probs(lab, arm_n[lab])
+                if v.type == "binary":
+                    levels = [(1, "yes")]
+                elif v.type == "categorical":
+                    levels = list(enumerate(v.levels))
+                else:
+                    edges = (None,) + v.cutpoints + (None,)
+                    levels = [(k, _bin_label(edges[k], edges[k + 1])) for k in range(len(probs))]
+                for k, name in levels:
+                    rows.append((v.name, name, "proportion", lab, float(probs[k]), ("level", k)))
+            else:
+                for st in _STATS:
+                    val = getattr(s, st)
+                    if val is not None:
+                        rows.append((v.name, "", st, lab, float(val), ("stat", st)))
+    return rows
+
+
+def _bin_label(lo, hi) -> str:
+    if lo is None:
+        return f"< {hi:g}"
+    if hi is None:
+        return f">= {lo:g}"
+    return f"[{lo:g}, {hi:g})"
+
+
+def _statistic(x: np.ndarray, kind: tuple, cuts: tuple = ()) -> float:
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return np.nan
+    if kind[0] == "level":
+        if cuts:
+            codes = np.searchsorted(np.asarray(cuts), x, side="right")
+            return float(np.mean(codes == kind[1]))
+        return float(np.mean(x == kind[1]))
+    st = kind[1]
+    if st == "mean":
+        return float(x.mean())
+    if st == "sd":
+        return float(x.std(ddof=1)) if len(x) > 1 else np.nan
+    if st == "min":
+        return float(x.min())
+    if st == "max":
+        return float(x.max())
+    return float(np.quantile(x, {"median": 0.5, "q1": 0.25, "q3": 0.75}[st]))
+
+
+@dataclass(frozen=True)
+class BaselineTable:
+    """Table 1 of one cohort: long rows (variable, level, statistic, arm, value, text)."""
+
+    rows: tuple[tuple, ...]
+    arm_labels: tuple[str, ...]
+    arm_n: tuple[int, ...]
+
+    def to_frame(self, wide: bool = True):
+        import pandas as pd
+        df = pd.DataFrame(list(self.rows), columns=["variable", "level", "statistic", "arm", "value", "text"])
+        if not wide:
+            return df
+        out = df.pivot_table(index=["variable", "level", "statistic"], columns="arm", values="text",
+                             aggfunc="first", sort=False)
+        return out[[a for a in self.arm_labels]].reset_index()
+
+
+def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | None" = None) -> BaselineTable:
+    """The cohort's Table 1 (per arm), shaped like the paper's when ``spec`` is given."""
+    c = _cohort_spec(spec, cohort)
+    arm = cohort.columns["arm"]
+    rows = []
+    ns = tuple(int(np.sum(arm == a)) for a in range(len(cohort.arm_labels)))
+    for v in c.variables:
+        x = cohort.columns[v.name]
+        for a, lab in enumerate(cohort.arm_labels):
+            xa = x[arm == a]
+            s = v.arms.get(lab)
+            if v.type in ("binary", "categorical") or v.is_split:
+                nlev = 2 if v.type == "binary" else (len(v.levels) if v.type == "categorical" else v.n_bins)
+                names = ["yes"] if v.type == "binary" else (list(v.levels) if v.type == "categorical" else
+                                                           [_bin_label(e0, e1) for e0, e1 in
+                                                            zip((None,) + v.cutpoints, v.cutpoints + (None,))])
+                ks = [1] if v.type == "binary" else list(range(nlev))
+                for k, name in zip(ks, names):
+                    p = _statistic(xa, ("level", k), v.cutpoints if v.is_split else ())
+                    cnt = int(round(p * np.sum(~np.isnan(xa)))) if np.isfinite(p) else 0
+                    rows.append((v.name, name, "n (%)", lab, p, f"{cnt} ({100 * p:.1f})"))
+            else:
+                if s is not None and s.mean is None and s.median is not None:
+                    m = _statistic(xa, ("stat", "median"))
+                    if s.q1 is not None:
+                        lo, hi = _statistic(xa, ("stat", "q1")), _statistic(xa, ("stat", "q3"))
+                        rows.append((v.name, "", "median [Q1, Q3]", lab, m, f"{m:.3g} [{lo:.3g}, {hi:.3g}]"))
+                    else:
+                        lo, hi = _statistic(xa, ("stat", "min")), _statistic(xa, ("stat", "max"))
+                        rows.append((v.name, "", "median (min, max)", lab, m, f"{m:.3g} ({lo:.3g}, {hi:.3g})"))
+                else:
+                    m, sd = _statistic(xa, ("stat", "mean")), _statistic(xa, ("stat", "sd"))
+                    rows.append((v.name, "", "mean (SD)", lab, m, f"{m:.4g} ({sd:.4g})"))
+    return BaselineTable(tuple(rows), cohort.arm_labels, ns)
+
+
+def _cohort_spec(spec, cohort: Cohort) -> CohortSpec:
+    if isinstance(spec, CohortSpec):
+        return spec
+    if spec is None:
+        if not cohort.study_id:
+            raise ValueError("spec: needed to shape the table (the cohort carries no study id)")
+        spec = cohort.study_id
+    return compile_plan(spec, cohort.cohort_name or None).spec
+
+
+@dataclass(frozen=True)
+class TableComparison:
+    """Published vs simulated Table-1 entries over ``n_cohorts`` generated cohorts."""
+
+    rows: tuple[tuple, ...]   # variable, level, statistic, arm, published, median, lo, hi, inside
+    n_cohorts: int
+    arm_sizes_exact: bool
+
+    @property
+    def coverage(self) -> float:
+        return float(np.mean([r[-1] for r in self.rows])) if self.rows else 1.0
+
+    @property
+    def outside(self) -> tuple[tuple, ...]:
+        return tuple(r for r in self.rows if not r[-1])
+
+    def to_frame(self):
+        import pandas as pd
+        return pd.DataFrame(list(self.rows), columns=["variable", "level", "statistic", "arm", "published",
+                                                      "simulated_median", "simulated_2.5%", "simulated_97.5%",
+                                                      "inside_95"])
+
+
+def compare_table(spec, n_cohorts: int = 200, seed: int = 0, cohort: str | None = None) -> TableComparison:
+    """Generated vs published Table 1 (central 95% of ``n_cohorts`` simulated summaries)."""
+    if isinstance(n_cohorts, bool) or not isinstance(n_cohorts, (int, np.integer)) or n_cohorts < 2:
+        raise ValueError(f"n_cohorts: must be an integer >= 2, got {n_cohorts!r}")
+    plan = compile_plan(spec, cohort)
+    c = plan.spec
+    pub = _published_rows(c)
+    labels = plan.arm_labels
+    cuts = {v.name: v.cutpoints if v.is_split else () for v in c.variables}
+    sims = np.empty((n_cohorts, len(pub)))
+    sizes_ok = True
+    expected = np.array([a.n for a in c.arms])
+    for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n_cohorts)):
+        ch = generate_cohort(plan, seed=ss, with_ps=False)
+        arm = ch.columns["arm"]
+        sizes_ok &= bool(np.array_equal(np.bincount(arm, minlength=len(labels)), expected))
+        for j, (var, _lev, _st, lab, _val, kind) in enumerate(pub):
+            sims[i, j] = _statistic(ch.columns[var][arm == labels.index(lab)], kind, cuts[var])
+    rows = []
+    for j, (var, lev, st, lab, val, _kind) in enumerate(pub):
+        col = sims[:, j][~np.isnan(sims[:, j])]
+        lo, med, hi = np.quantile(col, [0.025, 0.5, 0.975]) if len(col) else (np.nan,) * 3
+        rows.append((var, lev, st, lab, val, float(med), float(lo), float(hi), bool(lo <= val <= hi)))
+    return TableComparison(tuple(rows), int(n_cohorts), sizes_ok)
