@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["DesignMatrix", "design_matrix"]
+__all__ = ["DesignMatrix", "design_matrix", "treatment_indicator"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,23 @@ def _as_frame(frame) -> pd.DataFrame:
     if hasattr(frame, "to_frame"):
         return frame.to_frame()
     raise ValueError(f"frame must be a pandas DataFrame or a mapping of columns; got {type(frame).__name__}")
+
+
+def treatment_indicator(frame, treated) -> np.ndarray:
+    """The 0/1 treatment as int8, from a column name of ``frame`` or an array, checked to
+    have one entry per row and both arms."""
+    from ._checks import check_binary, check_lengths
+
+    fr = _as_frame(frame)
+    if isinstance(treated, str):
+        if treated not in fr.columns:
+            raise ValueError(f"treated column {treated!r} is not in frame")
+        treated = fr[treated].to_numpy()
+    z = check_binary(treated, "treated")
+    check_lengths({"frame": np.empty(len(fr)), "treated": z})
+    if np.unique(z).size < 2:
+        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    return z
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:

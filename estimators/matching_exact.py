@@ -16,8 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._checks import check_binary, check_lengths
-from .design import _as_frame, _check_missing, _require_columns
+from .design import _as_frame, _check_missing, _require_columns, treatment_indicator
 from .matching import MatchResult, _result_from_sets
 
 __all__ = ["match_exact"]
@@ -94,19 +93,11 @@ def match_exact(
     _require_columns(fr, list(on))
     for col in on:
         _check_missing(fr[col], col)
-    if isinstance(treated, str):
-        if treated not in fr.columns:
-            raise ValueError(f"treated column {treated!r} is not in frame")
-        z = check_binary(fr[treated].to_numpy(), "treated")
-    else:
-        z = check_binary(treated, "treated")
-    check_lengths({"frame": fr[on[0]].to_numpy(), "treated": z})
+    z = treatment_indicator(fr, treated)
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise ValueError(f"ratio must be a positive integer; got {ratio!r}")
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator or None; got {rng!r}")
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
     codes = fr[list(on)].astype(object).groupby(list(on), sort=True).ngroup().to_numpy()
     mm = _exact_match(codes, z, int(ratio), rng)
     if not (mm[:, 0] >= 0).any():
@@ -118,6 +109,6 @@ def match_exact(
 def strata_table(frame, treated, on: Sequence[str]) -> pd.DataFrame:
     """Counts of treated and control units per exact-matching stratum (a design check)."""
     fr = _as_frame(frame)
-    z = fr[treated] if isinstance(treated, str) else pd.Series(np.asarray(treated), index=fr.index)
-    return (fr[list(on)].assign(_z=z.to_numpy()).groupby(list(on) + ["_z"]).size()
+    z = treatment_indicator(fr, treated)
+    return (fr[list(on)].assign(_z=z).groupby(list(on) + ["_z"]).size()
             .unstack("_z", fill_value=0).rename(columns={0: "control", 1: "treated"}))

@@ -27,7 +27,7 @@ from ._checks import (
     check_lengths,
     check_weights,
 )
-from .design import DesignMatrix, design_matrix
+from .design import DesignMatrix, design_matrix, treatment_indicator
 
 __all__ = [
     "LogisticResult",
@@ -355,18 +355,7 @@ def propensity_score(
     treatment contrasts and the same reference levels.
     """
     design = design_matrix(frame, covariates, categorical=categorical, reference=reference)
-    if isinstance(treated, str):
-        from .design import _as_frame
-
-        fr = _as_frame(frame)
-        if treated not in fr.columns:
-            raise ValueError(f"treated column {treated!r} is not in frame")
-        z = check_binary(fr[treated].to_numpy(), "treated")
-    else:
-        z = check_binary(treated, "treated")
-    check_lengths({"frame": design.values, "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    z = treatment_indicator(frame, treated)
     fit = logistic_regression(
         design.values, z, names=design.names, on_separation=on_separation
     )
