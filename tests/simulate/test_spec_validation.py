@@ -1,0 +1,106 @@
+"""Invalid specifications raise ValueError naming the field and the value."""
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import numpy as np
+import pytest
+
+import simulate
+from simulate import SpecError, Summary, Variable, nearest_pd, spec_from_dict
+
+
+@pytest.fixture()
+def raw(small_spec_path):
+    with open(small_spec_path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _var(raw, name):
+    return next(v for v in raw["cohorts"]["main"]["variables"] if v["name"] == name)
+
+
+BREAKERS = [
+    ("sd <= 0", lambda r: _var(r, "tumor_size")["arms"]["Control"].update(sd=-3.0), "arms.Control.sd", "-3.0"),
+    ("n <= 0", lambda r: r["cohorts"]["main"]["arms"][0].update(n=0), "arms[0].n", "0"),
+    ("p > 1", lambda r: _var(r, "pvtt")["arms"]["Combo"].update(p=1.4), "arms.Combo.p", "1.4"),
+    ("proportions sum", lambda r: _var(r, "child_pugh")["arms"]["Combo"].update(proportions=[0.5, 0.3, 0.4]),
+     "arms.Combo.proportions", "1.2"),
+    ("counts vs n", lambda r: _var(r, "child_pugh")["arms"]["Control"].update(counts=[100, 40, 11]),
+     "arms.Control.counts", "151"),
+    ("unknown type", lambda r: _var(r, "pvtt").update(type="boolean"), "type", "boolean"),
+    ("unknown key", lambda r: _var(r, "pvtt").update(colour="red"), "variables[5] (pvtt)", "colour"),
+    ("unknown arm", lambda r: r["cohorts"]["main"]["outcomes"]["os"]["calibrate"][0].update(arm="Nope"),
+     "calibrate[0].arm", "Nope"),
+    ("unknown effect variable", lambda r: r["cohorts"]["main"]["outcomes"]["os"]["effects"][0].update(variable="xx"),
+     "effects[0].variable", "xx"),
+    ("correlation out of range", lambda r: r["cohorts"]["main"]["correlation"].update(pairs=[["afp", "albumin", 1.5]]),
+     "pairs[0][2]", "1.5"),
+    ("negative rate", lambda r: r["cohorts"]["main"]["missing"]["afp"].update(rate=-0.1), "missing.afp", "-0.1"),
+]
+
+
+@pytest.mark.parametrize("what,breaker,key,value", BREAKERS, ids=[b[0] for b in BREAKERS])
+def test_invalid_spec_names_field_and_value(raw, what, breaker, key, value):
+    bad = copy.deepcopy(raw)
+    breaker(bad)
+    with pytest.raises(ValueError) as err:
+        spec_from_dict(bad, source="cohort.toml")
+    msg = str(err.value)
+    assert "cohort.toml" in msg and key in msg and value in msg, msg
+
+
+def test_all_problems_reported_at_once(raw):
+    bad = copy.deepcopy(raw)
+    _var(bad, "tumor_size")["arms"]["Control"]["sd"] = 0
+    _var(bad, "pvtt")["arms"]["Combo"]["p"] = 2
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(bad, source="cohort.toml")
+    assert len(err.value.problems) == 2
+
+
+def test_rounded_percentages_accepted():
+    v = Variable("x", "categorical", {"A": {"proportions": [0.333, 0.333, 0.333]}}, levels=("a", "b", "c"))
+    assert abs(sum(v.arm_probs("A")) - 1) < 1e-12
+
+
+def test_discrete_pair_rejected_in_arm_marginals(raw):
+    bad = copy.deepcopy(raw)
+    bad["cohorts"]["main"]["correlation"]["pairs"] = [["pvtt", "child_pugh", 0.3]]
+    with pytest.raises(ValueError, match="links two discrete variables"):
+        simulate.compile_plan(spec_from_dict(bad))
+
+
+def test_non_pd_correlation_offers_nearest_pd(raw):
+    bad = copy.deepcopy(raw)
+    bad["cohorts"]["main"]["correlation"] = {"default": "independent", "pairs": [
+        ["tumor_size", "afp", 0.95], ["afp", "albumin", 0.95], ["tumor_size", "albumin", -0.95]]}
+    with pytest.raises(ValueError, match="not positive definite.*nearest_pd") as err:
+        simulate.compile_plan(spec_from_dict(bad))
+    assert "tumor_size" in str(err.value)
+
+
+def test_nearest_pd_is_a_valid_nearby_correlation_matrix():
+    a = np.array([[1, 0.95, -0.95], [0.95, 1, 0.95], [-0.95, 0.95, 1.0]])
+    b = nearest_pd(a)
+    assert np.allclose(np.diag(b), 1) and np.linalg.eigvalsh(b).min() > 0
+    assert np.allclose(b, b.T) and np.abs(b - a).max() < 1.0
+    good = np.array([[1, 0.3], [0.3, 1.0]])
+    assert np.allclose(nearest_pd(good), good, atol=1e-8)
+    with pytest.raises(ValueError, match="matrix"):
+        nearest_pd(np.ones((2, 3)))
+
+
+def test_infeasible_truncated_normal_suggests_lognormal():
+    from simulate.marginals import compile_marginals
+    v = Variable("alt", "continuous", {"A": Summary(mean=20.0, sd=60.0)}, lower=0.0)
+    with pytest.raises(ValueError, match="lognormal"):
+        compile_marginals(v, {"A": 100}, "variables[0] (alt)")
+
+
+def test_python_construction_validates():
+    with pytest.raises(ValueError, match="sd"):
+        Summary(mean=1.0, sd=0.0)
+    with pytest.raises(ValueError, match="n"):
+        simulate.Arm("A", -1)
