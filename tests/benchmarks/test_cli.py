@@ -60,13 +60,15 @@ def test_bad_arguments(tmp_path, capsys):
     assert main(["study", "summarize", str(tmp_path)]) == 2
 
 
-@pytest.mark.parametrize("sig, n_jobs, group", [(signal.SIGTERM, 1, False),
-                                                 (signal.SIGKILL, 2, True)])
+@pytest.mark.parametrize("sig, n_jobs, group", [
+    pytest.param(signal.SIGTERM, 1, False, marks=pytest.mark.slow),
+    (signal.SIGKILL, 2, True)])
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, group):
     study_file = _slow_toy(tmp_path, sleep=0.03)
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "replications.cli", "study", "run", str(study_file),
-           "--out", str(out), "--n-jobs", str(n_jobs), "--chunk-size", "2", "--no-progress"]
+           "--out", str(out), "--n-jobs", str(n_jobs), "--chunk-size", "2", "--reps", "20",
+           "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     deadline = time.monotonic() + 60
@@ -84,7 +86,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, g
     proc.communicate(timeout=30)
     assert proc.returncode == -sig
     n_before = len(list((out / "chunks").glob("*.parquet")))
-    assert 4 <= n_before < 80  # interrupted mid-way: 4 scenarios x 40 reps / 2 per chunk
+    assert 4 <= n_before < 40  # interrupted mid-way: 4 scenarios x 20 reps / 2 per chunk
 
     resumed = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True,
                              timeout=120)
@@ -94,5 +96,6 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, g
     assert not got.duplicated(["scenario_index", "rep", "method"]).any()
 
     ref_out = tmp_path / "uninterrupted"
-    run_study(load_study(study_file), ref_out, n_jobs=4, backend="threading", progress=False)
+    run_study(load_study(study_file), ref_out, reps=20, n_jobs=4, backend="threading",
+              progress=False)
     pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
