@@ -7,6 +7,9 @@ is ``e(x) = pi_1 f_1(x) / (pi_1 f_1(x) + pi_0 f_0(x))`` with ``pi_a = n_a / N`` 
 
 ``log f_a(x) = log phi_R_CC(z_C) - sum_C log Q_a'(z_j) + sum_D log P_a(x_j | z_C)``
 
+(``phi_R_CC`` the joint normal density of the continuous latents: copula density times
+the standard-normal densities of the marginal change of variables)
+
 where ``z_C`` are the continuous variables' latents under arm ``a`` (inverse of the
 arm's tabulated quantile map), ``Q_a'`` its slope (the map is piecewise linear, so this
 is exact) and ``P_a(x_j | z_C)`` the conditional probability of a discrete level given
@@ -109,7 +112,7 @@ class DensityModel:
     """Pieces of the copula density shared by all arms (internal variable order)."""
 
     n_cont: int
-    rcc_inv_minus_i: np.ndarray   # R_CC^-1 - I
+    rcc_inv: np.ndarray           # R_CC^-1 (copula term plus the standard-normal marginal terms)
     half_logdet: float
     b: np.ndarray                 # (p_D, p_C) = R_DC R_CC^-1
     s: np.ndarray                 # (p_D,) conditional SDs of the discrete latents
@@ -126,7 +129,7 @@ class DensityModel:
             inv, logdet = np.zeros((0, 0)), 0.0
             b = np.zeros((r.shape[0], 0))
             s = np.ones(r.shape[0])
-        return cls(n_cont, inv - np.eye(n_cont), 0.5 * logdet, b, s)
+        return cls(n_cont, inv, 0.5 * logdet, b, s)
 
     def log_density(self, tab: ArmTables, z_c: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """``log f_a(x)`` up to a constant common to all arms.
@@ -137,7 +140,7 @@ class DensityModel:
         n = z_c.shape[0]
         out = np.zeros(n)
         if self.n_cont:
-            out -= 0.5 * np.einsum("ij,jk,ik->i", z_c, self.rcc_inv_minus_i, z_c) + self.half_logdet
+            out -= 0.5 * np.einsum("ij,jk,ik->i", z_c, self.rcc_inv, z_c) + self.half_logdet
             out -= segment_values(tab.log_slopes, z_c).sum(axis=1)
         if codes.shape[1]:
             m = z_c @ self.b.T if self.n_cont else np.zeros_like(codes, dtype=float)

@@ -312,8 +312,11 @@ def pooled_marginal(margs: list[Marginal], weights: np.ndarray) -> Marginal:
     """The mixture ``sum_a w_a F_a`` as a compiled marginal (population covariates)."""
     w = np.asarray(weights, float) / np.sum(weights)
     if margs[0].kind == "discrete":
-        probs = sum(wi * m.probs for wi, m in zip(w, margs))
-        return Marginal("discrete", cuts=thresholds(probs), values=margs[0].values, probs=probs)
+        values = np.unique(np.concatenate([m.values for m in margs]))
+        probs = np.zeros(len(values))
+        for wi, m in zip(w, margs):
+            probs[np.searchsorted(values, m.values)] += wi * m.probs
+        return Marginal("discrete", cuts=thresholds(probs), values=values, probs=probs)
     xs = np.unique(np.concatenate([m.table for m in margs]))
     cdf = sum(wi * special.ndtr(np.interp(xs, m.table, Z_GRID)) for wi, m in zip(w, margs))
     zx = special.ndtri(np.clip(cdf, 1e-300, 1 - 1e-16))
