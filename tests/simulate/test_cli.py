@@ -1,0 +1,28 @@
+"""The ``tacebench simulate`` command."""
+from __future__ import annotations
+
+import pandas as pd
+
+from replications.cli import main
+
+
+def test_simulate_writes_csv(small_spec_path, tmp_path):
+    out = tmp_path / "c.csv"
+    assert main(["simulate", str(small_spec_path), "--seed", "3", "--n-cohorts", "2", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert len(df) == 500 and set(df["arm"]) == {"Control", "Combo"}
+    for col in ("os_time", "os_event", "pfs_time", "pfs_event", "response", "true_ps", "tumor_size"):
+        assert col in df.columns
+
+
+def test_simulate_table(small_spec_path, capsys):
+    assert main(["simulate", str(small_spec_path), "--table", "--n-cohorts", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "published" in out and "inside" in out and "arm sizes exact: True" in out
+
+
+def test_simulate_bad_input(small_spec_path, tmp_path, capsys):
+    assert main(["simulate", "no_such_study"]) == 2
+    assert "no_such_study" in capsys.readouterr().err
+    assert main(["simulate", str(small_spec_path), "--out", str(tmp_path / "x.txt")]) == 2
+    assert main(["simulate", str(small_spec_path), "--n-cohorts", "0"]) == 2
