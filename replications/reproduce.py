@@ -30,22 +30,35 @@ __all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan",
 
 DEFAULT_REPS = 200
 DEFAULT_SEED = 20240917
+#: Replicates on which the leave-one-covariate-out decomposition runs (it reruns an
+#: analysis once per covariate, so it costs far more than the targets themselves; its
+#: contributions are means of paired differences, reported with their MCSE).
+DEFAULT_DECOMPOSE_REPS = 50
 
 #: (cohort name, SeedSequence) -> (columns, levels); default: simulate.generate_cohort
 Generator = Callable[[str, np.random.SeedSequence], tuple[Mapping, Mapping]]
 
 
 def simulate_generator(study: Study) -> Generator:
-    """Generate the study's cohorts with simulate (calibrating once, up front)."""
-    import simulate
-    spec = study.spec
-    prepare = getattr(simulate, "prepare", None)
-    prepared = prepare(spec) if prepare is not None else spec
+    """Generate the study's cohorts with simulate, compiling (calibrating) each cohort once.
 
-    def generate(cohort: str, seed: np.random.SeedSequence):
-        c = simulate.generate_cohort(prepared, cohort=cohort, seed=seed)
-        return c.columns, dict(getattr(c, "levels", {}) or {})
-    return generate
+    The compiled plans are plain picklable data, so workers receive them ready to draw.
+    """
+    from simulate.cohort import compile_plan
+
+    plans = {name: compile_plan(study.spec, name) for name in study.spec.cohorts}
+    return _SimulateGenerator(plans)
+
+
+class _SimulateGenerator:
+    def __init__(self, plans):
+        self.plans = plans
+
+    def __call__(self, cohort: str, seed: np.random.SeedSequence):
+        from simulate.cohort import generate_cohort
+        # the true propensity is the generator's truth, never used by an analysis
+        c = generate_cohort(self.plans[cohort], seed=seed, with_ps=False)
+        return c.columns, dict(c.levels)
 
 
 @dataclass
@@ -59,6 +72,7 @@ class Plan:
     loco: list[tuple[CompiledAnalysis, str, object, list, list[int]]] = field(
         default_factory=list)                              # analysis, term, adj, reqs, slots
     loco_keys: tuple[tuple[str, str, str], ...] = ()       # (analysis, term, target) per slot
+    decompose_reps: int = 0                                 # LOCO on replicates r < this
     problems: list = field(default_factory=list)
     requests: dict = field(default_factory=dict)
 
@@ -71,7 +85,7 @@ def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(_study_key(study_id), r))
 
 
-def build_plan(study: Study, levels: Mapping[str, Mapping], decompose: bool = True) -> Plan:
+def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int = 0) -> Plan:
     """Compile the study's analyses against the generated levels and lay out the outputs."""
     schemas = {name: schema_from_spec(study.cohort_raw, name)
                for name in study.cohort_raw.get("cohorts", {})}
@@ -86,8 +100,9 @@ def build_plan(study: Study, levels: Mapping[str, Mapping], decompose: bool = Tr
             ca.requests = [requests[tid][1] for tid in mine]
             runs.append((ca, [slot[tid] for tid in mine]))
     cohorts = tuple(dict.fromkeys(ca.analysis.cohort for ca, _ in runs))
-    plan = Plan(study.id, cohorts, tuple(order), runs, problems=problems, requests=requests)
-    if decompose:
+    plan = Plan(study.id, cohorts, tuple(order), runs, problems=problems, requests=requests,
+                decompose_reps=decompose_reps)
+    if decompose_reps > 0:
         _plan_loco(plan, study, compiled, requests)
     return plan
 
@@ -125,13 +140,16 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
         children = ss.spawn(len(plan.cohorts) + 1)
         cohorts = {c: generate(c, children[j])[0] for j, c in enumerate(plan.cohorts)}
         rng = np.random.default_rng(children[-1])
+        caches: dict = {c: {} for c in plan.cohorts}   # per cohort: fits shared by analyses
         for ca, slots in plan.runs:
-            vals, ns = ca.run(cohorts[ca.analysis.cohort], rng)
+            vals, ns = ca.run(cohorts[ca.analysis.cohort], rng,
+                              cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
             for n in ns:
                 notes[n] = notes.get(n, 0) + 1
-        for ca, _, adj, reqs, slots in plan.loco:
-            vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs)
+        for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
+            vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs,
+                             cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
     return out, notes
 
@@ -142,16 +160,21 @@ def _chunks(reps: int, n_chunks: int) -> list[list[int]]:
 
 
 def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
-              n_jobs: int = 1, generator: Generator | None = None, decompose: bool = True,
+              n_jobs: int = 1, generator: Generator | None = None,
+              decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
               progress: Callable[[int], None] | None = None) -> ReproductionResult:
-    """Simulate ``study`` ``reps`` times and judge every simulated target and shift."""
+    """Simulate ``study`` ``reps`` times and judge every simulated target and shift.
+
+    ``decompose_reps`` replicates (the first ones) also run the leave-one-covariate-out
+    decomposition of each shift (0 turns it off).
+    """
     if not isinstance(reps, int) or reps < 2:
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
     t0 = time.perf_counter()
     generate = generator or simulate_generator(study)
     pilot = replicate_seed(seed, study.id, 0).spawn(1)[0]
     levels = {name: generate(name, pilot)[1] for name in study.cohort_raw.get("cohorts", {})}
-    plan = build_plan(study, levels, decompose)
+    plan = build_plan(study, levels, min(max(int(decompose_reps), 0), reps))
     chunks = _chunks(reps, max(1, 4 * n_jobs) if n_jobs != 1 else max(1, reps // 10))
     parts: dict[int, np.ndarray] = {}
     notes: dict[str, int] = {}

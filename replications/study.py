@@ -1,6 +1,6 @@
 """A study: a folder of three TOML files, loaded whole.
 
-``load_study("tace_sorafenib_ehs")`` or ``load_study("path/to/my_study/")`` reads
+``load_study("<shipped id>")`` or ``load_study("path/to/my_study/")`` reads
 
 - ``cohort.toml`` with simulate's loader (:func:`simulate.io.load_spec`),
 - ``targets.toml`` with :func:`replications.targets.load_targets`,

@@ -47,10 +47,19 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class Contribution:
+    """What leaving one covariate out of the adjustment changes in the simulated shift.
+
+    ``mean`` is the mean over replicates of shift(full) - shift(without the covariate)
+    (additive, so the contributions can be compared with the shift itself); ``lo``/``hi``
+    the central 95% of that paired difference.
+    """
+
     term: str
-    median: float            # median over replicates of shift(full) - shift(without term)
+    mean: float
     lo: float
     hi: float
+    mcse: float = math.nan
+    n: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,8 @@ class ReproductionResult:
     def contributions_frame(self) -> pd.DataFrame:
         rows = [dict(study=self.study_id, shift=s.id, **asdict(c))
                 for s in self.shifts for c in s.contributions]
-        return pd.DataFrame(rows, columns=["study", "shift", "term", "median", "lo", "hi"])
+        return pd.DataFrame(rows, columns=["study", "shift", "term", "mean", "lo", "hi",
+                                           "mcse", "n"])
 
     def draws_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.draws, columns=list(self.draw_ids))
@@ -210,9 +220,11 @@ def _shift(s, col, draws, plan, study) -> ShiftResult:
         d = paired - alt
         d = d[np.isfinite(d)]
         if d.size:
-            lo, med, hi = np.quantile(d, [0.025, 0.5, 0.975])
-            contrib.append(Contribution(term, float(med), float(lo), float(hi)))
-    contrib.sort(key=lambda c: -abs(c.median))
+            lo, hi = np.quantile(d, [0.025, 0.975])
+            sd = float(d.std(ddof=1)) if d.size > 1 else math.nan
+            contrib.append(Contribution(term, float(d.mean()), float(lo), float(hi),
+                                        sd / math.sqrt(d.size), int(d.size)))
+    contrib.sort(key=lambda c: -abs(c.mean))
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,
                        sd_b, j.mcse_median, j.n_estimable, tuple(contrib), j.reason)

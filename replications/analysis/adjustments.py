@@ -158,7 +158,21 @@ def _complete(X: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
     return X, ~bad.any(axis=1)
 
 
-def _ps(adj: CompiledAdjustment, cols, rows):
+def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
+    """Propensity scores on ``rows``; cached per replicate, since several analyses of a
+    plan (and their leave-one-out variants) share the same model on the same rows."""
+    key = None
+    if cache is not None:
+        key = ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing, rows.tobytes())
+        if key in cache:
+            return cache[key]
+    out = _fit_ps(adj, cols, rows)
+    if key is not None:
+        cache[key] = out
+    return out
+
+
+def _fit_ps(adj: CompiledAdjustment, cols, rows):
     X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
     rows, X = rows[ok], X[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
@@ -169,25 +183,31 @@ def _ps(adj: CompiledAdjustment, cols, rows):
     return rows, z, ps, () if converged else ("propensity model did not converge",)
 
 
-def _run_none(adj, cols, subset, rng):
+def _run_none(adj, cols, subset, rng, cache=None):
     return Adjusted(subset.index)
 
 
-def _run_iptw(adj, cols, subset, rng):
+def _run_iptw(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps, notes = _ps(adj, cols, base)
-    w = kernels.iptw(ps, z, o["estimand"], o["stabilized"], o["truncate"])
+    rows, z, ps, notes = _ps(adj, cols, base, cache)
+    wkey = ("w", id(ps), o["estimand"], o["stabilized"], o["truncate"])
+    if cache is not None and wkey in cache:
+        w = cache[wkey]
+    else:
+        w = kernels.iptw(ps, z, o["estimand"], o["stabilized"], o["truncate"])
+        if cache is not None:
+            cache[wkey] = w
     if o["fit_on"] == "cohort":
         keep = np.isin(rows, subset.index)
         rows, w = rows[keep], w[keep]
     return Adjusted(rows, w, None, notes)
 
 
-def _run_psm(adj, cols, subset, rng):
+def _run_psm(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps, notes = _ps(adj, cols, base)
+    rows, z, ps, notes = _ps(adj, cols, base, cache)
     if o["fit_on"] == "cohort":
         keep = np.isin(rows, subset.index)
         rows, z, ps = rows[keep], z[keep], ps[keep]
@@ -200,7 +220,7 @@ def _run_psm(adj, cols, subset, rng):
     return Adjusted(rows[sel], w, pair, notes)
 
 
-def _run_exact(adj, cols, subset, rng):
+def _run_exact(adj, cols, subset, rng, cache=None):
     keys, ok = _complete(adj.on_terms.matrix(cols, subset.index), "complete_case")
     rows = subset.index[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
@@ -234,8 +254,9 @@ def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=N
         run=_RUNNERS[method])
 
 
-def run_adjustment(adj: CompiledAdjustment, cols, subset, rng) -> Adjusted:
-    return adj.run(adj, cols, subset, rng)
+def run_adjustment(adj: CompiledAdjustment, cols, subset, rng, cache=None) -> Adjusted:
+    """Run the adjustment; ``cache`` (a dict, one per replicate) shares propensity fits."""
+    return adj.run(adj, cols, subset, rng, cache)
 
 
 __all__ += ["check_combination", "CompiledAdjustment", "run_adjustment", "OptionError"]

@@ -41,13 +41,18 @@ class CompiledAnalysis:
     requests: list[Request] = field(default_factory=list)
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
-            requests: Sequence[Request] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
-        """Values of ``requests`` (default: all) on one replicate; NaN where a fit fails."""
+            requests: Sequence[Request] | None = None, cache: dict | None = None
+            ) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Values of ``requests`` (default: all) on one replicate; NaN where a fit fails.
+
+        ``cache`` is a dict shared by the analyses of one replicate (never across
+        replicates): propensity fits on the same rows and terms are computed once.
+        """
         requests = self.requests if requests is None else requests
         out = np.full(len(requests), np.nan)
         try:
             subset = self.population(cols)
-            adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng)
+            adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             return out, (f"{self.analysis.name}: {_reason(exc)}",)
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
@@ -80,6 +85,8 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
     """Compile every analysis; problems (bad covariates, cohorts...) go to ``problems``."""
     out = {}
     for a in plan.analyses:
+        if not a.valid:
+            continue
         schema = schemas.get(a.cohort)
         if schema is None:
             problems.add(f"{a.key}.cohort", a.cohort, f"no such cohort in cohort.toml; "
@@ -110,7 +117,8 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                 add(f"{a.key}.estimates[{j}]", e, "needs two arms", "incompatible")
         if bad:
             continue
-        responders = {}
+        responders = {f"response:{x}": np.array([float(j)])
+                      for j, x in enumerate(schema.response_levels)}
         for ep, lv in plan.response.items():
             known = schema.response_levels
             responders[ep] = np.array([known.index(x) for x in lv if x in known], dtype=float)
@@ -142,7 +150,10 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
     a, schema = ca.analysis, ca.schema
     quantity = _field(t, "quantity")
     endpoint = _field(t, "endpoint")
-    ep_class = ("response" if endpoint in plan.response else
+    level = _field(t, "level")
+    if endpoint == "response" and level is not None:
+        endpoint = f"response:{level}"          # one best-response category (e.g. PR)
+    ep_class = ("response" if endpoint in ca.responders else
                 "survival" if endpoint in schema.endpoints else None)
     est = estimate_for(quantity, ep_class)
     if est is None:
@@ -160,7 +171,13 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
             f"survival endpoint (it has {list(schema.endpoints)}); it will be 'not estimable'",
             "not-generated", "warning")
         return None
-    if kind.endpoint == "response" and (endpoint not in plan.response
+    if kind.endpoint == "survival" and est == "events" and level not in (None, "deaths",
+                                                                         "events"):
+        add(f"{key}.level", level, f"target {tid!r}: an event count or rate counts events; "
+            "other levels are not computed; it will be 'not estimable'", "unknown-level",
+            "warning")
+        return None
+    if kind.endpoint == "response" and (endpoint not in ca.responders
                                         or not schema.has("response")):
         add(f"{key}.endpoint", endpoint, f"target {tid!r} needs a response endpoint defined "
             "in [response] and a cohort response model; it will be 'not estimable'",
@@ -193,8 +210,12 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
         return None
     if "term" in req_fields:
         text = _field(t, "term")
-        if est == "proportion" and _field(t, "level") is not None and isinstance(text, str):
-            text = f"{text}=={_field(t, 'level')}"
+        alias = plan.term_for(text, level)
+        if est == "proportion" and level is not None and alias == text and \
+                isinstance(text, str):
+            text = f"{text}=={level}"
+        else:
+            text = alias
         term, term_model, problem = _bind_term(text, ca, est)
         if problem:
             add(f"{key}.term", text or MISSING, f"target {tid!r}: {problem}; it will be "

@@ -28,7 +28,8 @@ DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD")}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
                   "description", "source"}
-_TOP_KEYS = {"analyses", "response", "study"}
+_TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets"}
+_SET_OPTIONS = ("covariates", "outcome_covariates", "on")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Analysis:
     missing: str = "complete_case"
     description: str = ""
     key: str = ""                   # "analyses[i]" for messages
+    valid: bool = True              # False when its own entries have problems (not compiled)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,19 @@ class AnalysisPlan:
     response: Mapping[str, tuple[str, ...]]
     file: str = "analysis.toml"
     readable: bool = True           # False when the file is missing or not valid TOML
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def term_for(self, term: str | None, level: str | None = None) -> str | None:
+        """The analysis term a target's ``term`` (and ``level``) stands for.
+
+        ``[aliases]`` maps the paper's labels, as targets.toml writes them, to terms:
+        ``ecog_1 = "ecog==1"``, or with a level ``"age:<60" = "age<60"``.
+        """
+        if term is None:
+            return None
+        if level is not None and f"{term}:{level}" in self.aliases:
+            return self.aliases[f"{term}:{level}"]
+        return self.aliases.get(term, term)
 
     def get(self, name: str) -> Analysis:
         for a in self.analyses:
@@ -90,21 +105,29 @@ def parse_plan_dict(raw: Mapping, problems: Problems) -> AnalysisPlan:
             problems.add(k, raw[k], f"unknown top-level key; expected {sorted(_TOP_KEYS)}",
                          "unknown-key")
     response = _parse_response(raw.get("response", {}), problems)
+    aliases = raw.get("aliases", {})
+    if not isinstance(aliases, Mapping) or not all(isinstance(v, str) for v in aliases.values()):
+        problems.add("aliases", aliases, "expected a table of label = \"term\" strings")
+        aliases = {}
     items = raw.get("analyses")
     if not isinstance(items, list) or not items:
         problems.add("analyses", items if items is not None else MISSING,
                      "define at least one [[analyses]] table", "fill-me")
         items = []
+    sets = raw.get("covariate_sets", {})
+    if not isinstance(sets, Mapping) or not all(isinstance(v, list) for v in sets.values()):
+        problems.add("covariate_sets", sets, "expected a table of name = [terms] lists")
+        sets = {}
     analyses, seen = [], set()
     for i, item in enumerate(items):
-        a = _parse_analysis(item, f"analyses[{i}]", problems)
+        a = _parse_analysis(item, f"analyses[{i}]", problems, sets)
         if a is None:
             continue
         if a.name in seen:
             problems.add(f"analyses[{i}].name", a.name, "duplicated analysis name", "duplicate")
         seen.add(a.name)
         analyses.append(a)
-    return AnalysisPlan(tuple(analyses), response, problems.file)
+    return AnalysisPlan(tuple(analyses), response, problems.file, True, dict(aliases))
 
 
 def _parse_response(raw, problems: Problems) -> dict:
@@ -120,7 +143,8 @@ def _parse_response(raw, problems: Problems) -> dict:
     return out
 
 
-def _parse_analysis(item, key: str, problems: Problems) -> Analysis | None:
+def _parse_analysis(item, key: str, problems: Problems, sets: Mapping = {}
+                    ) -> Analysis | None:
     add = problems.add
     if not isinstance(item, Mapping):
         add(key, item, "each [[analyses]] entry must be a table")
@@ -140,24 +164,25 @@ def _parse_analysis(item, key: str, problems: Problems) -> Analysis | None:
         cohort = "main"
     population = parse_population(item.get("population", "all"), add, f"{key}.population")
     method, options = _parse_adjustment(item.get("adjustment", {"method": "none"}),
-                                        f"{key}.adjustment", problems)
+                                        f"{key}.adjustment", problems, sets)
     estimates = item.get("estimates", MISSING)
     if not isinstance(estimates, list) or not estimates:
         add(f"{key}.estimates", estimates, f"list the estimates, from {sorted(ESTIMATES)}",
             "fill-me")
         estimates = []
+    n_before = len(problems)
     good = []
     for j, e in enumerate(estimates):
         if e not in ESTIMATES:
             add(f"{key}.estimates[{j}]", e, f"unknown estimate; expected one of "
                 f"{sorted(ESTIMATES)}", "unknown-estimate")
-        elif method is not None:
-            allowed = ESTIMATES[e].adjustments
-            if allowed is not None and method not in allowed:
-                add(f"{key}.estimates[{j}]", e, f"needs an adjustment among {list(allowed)}, "
-                    f"not {method!r}", "incompatible")
-            else:
-                good.append(e)
+            continue
+        allowed = ESTIMATES[e].adjustments
+        if method is not None and allowed is not None and method not in allowed:
+            add(f"{key}.estimates[{j}]", e, f"needs an adjustment among {list(allowed)}, "
+                f"not {method!r}", "incompatible")
+        else:
+            good.append(e)
     cox = item.get("cox", {})
     ties, robust = "efron", False
     if not isinstance(cox, Mapping):
@@ -175,17 +200,28 @@ def _parse_analysis(item, key: str, problems: Problems) -> Analysis | None:
     if missing not in ("complete_case", "mean"):
         add(f"{key}.missing", missing, "expected \"complete_case\" or \"mean\"")
         missing = "complete_case"
-    if method is None:
-        return Analysis(name, cohort, population, "none", {}, tuple(good), ties, robust,
-                        missing, str(item.get("description", "")), key)
-    return Analysis(name, cohort, population, method, options, tuple(good), ties, robust,
-                    missing, str(item.get("description", "")), key)
+    # an analysis with problems of its own is reported once, not again by every target
+    valid = method is not None and len(problems) == n_before and not any(
+        p.key.startswith(f"{key}.") for p in problems.items)
+    return Analysis(name, cohort, population, method or "none", options if method else {},
+                    tuple(good), ties, robust, missing, str(item.get("description", "")), key,
+                    valid)
 
 
-def _parse_adjustment(raw, key: str, problems: Problems):
+def _parse_adjustment(raw, key: str, problems: Problems, sets: Mapping = {}):
     add = problems.add
     if isinstance(raw, str):
         raw = {"method": raw}
+    if isinstance(raw, Mapping):
+        raw = dict(raw)
+        for opt in _SET_OPTIONS:            # covariates = "ps_model" names a covariate set
+            if isinstance(raw.get(opt), str):
+                if raw[opt] in sets:
+                    raw[opt] = sets[raw[opt]]
+                else:
+                    add(f"{key}.{opt}", raw[opt], f"names no [covariate_sets] entry "
+                        f"(defined: {sorted(sets)})", "unknown-set")
+                    raw.pop(opt)
     if not isinstance(raw, Mapping):
         add(key, raw, "expected a table such as { method = \"iptw\", covariates = [...] }")
         return None, {}

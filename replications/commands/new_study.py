@@ -1,0 +1,67 @@
+"""``tacebench new-study NAME``: write a skeleton study folder with commented templates.
+
+The folder gets ``cohort.toml``, ``targets.toml`` and ``analysis.toml`` with "FILL ME"
+placeholders and commented examples; ``tacebench check`` lists the placeholders left until
+the study is complete.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["register", "run", "write_skeleton"]
+
+_README = """# {id}
+
+A tacebench study folder. Fill in the three files from the paper:
+
+1. `cohort.toml`: arms and Table 1 (one `[[cohorts.main.variables]]` per row), the outcome
+   model and the per-arm results the generator is calibrated to;
+2. `targets.toml`: every reported number with its quoted source and role;
+3. `analysis.toml`: the paper's analyses (population, adjustment, estimates).
+
+Then run `tacebench check {folder}` until it reports no error, and
+`tacebench replicate {folder}`. The format is described in `docs/study-format.md`.
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("new-study", help="write a skeleton study folder",
+                              description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", help="study id: snake_case, e.g. tace_lenvatinib_2024")
+    p.add_argument("--dir", default=".", help="parent folder (default: current folder)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing folder's files")
+    p.set_defaults(func=run)
+
+
+def write_skeleton(name: str, parent: str | Path = ".", force: bool = False) -> Path:
+    """Write ``parent/name/`` with the three templates; returns the folder."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
+        raise ValueError(f"name must be snake_case ([a-z][a-z0-9_]*); got {name!r}")
+    folder = Path(parent) / name
+    files = ("cohort.toml", "targets.toml", "analysis.toml")
+    if not force and any((folder / f).exists() for f in files):
+        raise ValueError(f"name: {str(folder)!r} already holds a study (use --force)")
+    folder.mkdir(parents=True, exist_ok=True)
+    templates = resources.files("replications") / "templates"
+    for f in files:
+        text = (templates / f).read_text(encoding="utf-8").replace("{id}", name)
+        (folder / f).write_text(text, encoding="utf-8")
+    (folder / "README.md").write_text(_README.format(id=name, folder=folder),
+                                      encoding="utf-8")
+    return folder
+
+
+def run(args) -> int:
+    try:
+        folder = write_skeleton(args.name, args.dir, args.force)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"wrote {folder}/ (cohort.toml, targets.toml, analysis.toml, README.md)")
+    print(f"next: fill in the FILL ME placeholders, then `tacebench check {folder}`")
+    return 0

@@ -1,0 +1,214 @@
+"""Human- and machine-readable output of ``tacebench replicate``.
+
+:func:`render` gives the per-study table (terminal), Markdown or JSON; :func:`write_outputs`
+writes the full results to a folder: ``results.json``, ``results.csv`` (one row per target
+and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv`` and the raw
+replicate draws ``draws/<study>.csv``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from .summaries import ReproductionResult
+
+__all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
+
+_PERCENT = {"km_rate", "rate", "proportion", "arr"}
+_MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
+         "not estimable": "not estimable"}
+
+
+class StudyReport:
+    """What the CLI shows for one study: its audit findings and its reproduction."""
+
+    def __init__(self, study_id: str, title: str = "", audit=None,
+                 result: ReproductionResult | None = None, error: str | None = None):
+        self.study_id, self.title = study_id, title
+        self.audit = list(audit or [])
+        self.result = result
+        self.error = error
+
+    def to_dict(self) -> dict:
+        d = {"study": self.study_id, "title": self.title,
+             "audit": [_finding_dict(f) for f in self.audit]}
+        if self.result is not None:
+            d.update(self.result.to_dict())
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+def _finding_text(f) -> str:
+    sev = getattr(f, "severity", None)
+    rule = getattr(f, "rule", None)
+    msg = getattr(f, "message", None)
+    if sev and rule and msg:
+        return f"[{sev}] {rule}: {msg}"
+    return str(f)
+
+
+def _finding_dict(f) -> dict:
+    if hasattr(f, "to_dict"):
+        return f.to_dict()
+    return {"finding": str(f)}
+
+
+def fmt_value(v, quantity: str = "") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "NR" if v > 0 else "-inf"
+    if quantity in _PERCENT:
+        return f"{100 * v:.1f}%"
+    if quantity in ("hr", "odds_ratio"):
+        return f"{v:.2f}"
+    if quantity in ("group_size", "count"):
+        return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
+    if quantity == "shift":
+        return f"{v:+.3f}"
+    if quantity == "nnt" or abs(v) < 1:
+        return f"{v:.3g}"
+    return f"{v:.1f}"
+
+
+def _interval(lo, hi, q) -> str:
+    return f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]"
+
+
+def _z(z) -> str:
+    if z is None or (isinstance(z, float) and math.isnan(z)):
+        return "-"
+    if math.isinf(z):
+        return "+inf" if z > 0 else "-inf"
+    return f"{z:+.2f}"
+
+
+def _target_rows(r: ReproductionResult) -> list[list[str]]:
+    rows = []
+    for t in r.targets:
+        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
+        extra = t.reason
+        if t.role == "calibration" and not math.isnan(t.residual):
+            extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
+        rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
+                     fmt_value(t.reported, t.quantity),
+                     fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
+                     _z(t.z), verdict, extra])
+    return rows
+
+
+def _shift_rows(r: ReproductionResult) -> list[list[str]]:
+    rows = []
+    for s in r.shifts:
+        top = ", ".join(f"{c.term} {c.mean:+.3f}" for c in s.contributions[:3])
+        spread = (f"{s.sd:.3f} (ends {s.sd_from:.3f}/{s.sd_to:.3f})"
+                  if not math.isnan(s.sd) else "-")
+        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "")
+        rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
+                     _interval(s.lo, s.hi, "shift"), _z(s.z), spread, verdict,
+                     top or s.reason])
+    return rows
+
+
+_T_HEAD = ["target", "role", "reported", "sim. median", "sim. 95% interval", "z", "verdict",
+           "note"]
+_S_HEAD = ["shift (to - from)", "reported", "sim. median", "sim. 95% interval", "z",
+           "MC SD", "verdict", "largest LOCO contributions"]
+
+
+def _table(head, rows) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else \
+        [len(h) for h in head]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _md_table(head, rows) -> str:
+    esc = lambda x: str(x).replace("|", "\\|")  # noqa: E731
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _summary_line(r: ReproductionResult) -> str:
+    c = r.counts()
+    parts = [f"{c.get(k, 0)} {k}" for k in ("reproduced", "not reproduced", "not estimable")]
+    nb = sum(t.borderline for t in r.targets)
+    ns = sum(s.verdict == "reproduced" for s in r.shifts)
+    return (f"{len(r.targets)} simulated targets: " + ", ".join(parts)
+            + f" ({nb} borderline); shifts: {ns}/{len(r.shifts)} reproduced; "
+            f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
+
+
+def _render_one(rep: StudyReport, markdown: bool) -> str:
+    table = _md_table if markdown else _table
+    title = f"{rep.study_id}" + (f" - {rep.title}" if rep.title else "")
+    out = [f"## {title}" if markdown else f"=== {title} ==="]
+    if rep.error:
+        out.append(f"ERROR: {rep.error}")
+        return "\n".join(out)
+    out.append("")
+    by = {}
+    for f in rep.audit:
+        by[getattr(f, "severity", "finding")] = by.get(getattr(f, "severity", "finding"), 0) + 1
+    counts = ", ".join(f"{v} {k}" for k, v in by.items()) or "none"
+    out.append(f"Audit of the published numbers (no simulation): {len(rep.audit)} finding(s)"
+               f" ({counts})")
+    for f in rep.audit:
+        if getattr(f, "severity", "error") == "info":
+            continue
+        out.append(f"  - {_finding_text(f)}" if not markdown else f"- {_finding_text(f)}")
+    r = rep.result
+    if r is not None:
+        out += ["", "Reproduction (calibrated simulation, paper's analysis):", "",
+                table(_T_HEAD, _target_rows(r))]
+        if r.shifts:
+            out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
+                    table(_S_HEAD, _shift_rows(r))]
+        out += ["", _summary_line(r)]
+        if r.notes:
+            worst = list(r.notes.items())[:5]
+            out.append("Estimation failures (replicates): "
+                       + "; ".join(f"{k} x{v}" for k, v in worst))
+    return "\n".join(out)
+
+
+def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"fmt must be 'table', 'markdown' or 'json'; got {fmt!r}")
+    return "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
+
+
+def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:
+    """Write JSON and CSV files with the full results; returns the paths written."""
+    out = Path(out)
+    (out / "draws").mkdir(parents=True, exist_ok=True)
+    written = []
+    p = out / "results.json"
+    p.write_text(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    written.append(p)
+    results = [r.result for r in reports if r.result is not None]
+    if results:
+        p = out / "results.csv"
+        pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(p, index=False)
+        written.append(p)
+        p = out / "contributions.csv"
+        pd.concat([r.contributions_frame() for r in results], ignore_index=True).to_csv(
+            p, index=False)
+        written.append(p)
+        for r in results:
+            p = out / "draws" / f"{r.study_id}.csv"
+            r.draws_frame().to_csv(p, index_label="replicate")
+            written.append(p)
+    audit_rows = [dict(study=r.study_id, **_finding_dict(f)) for r in reports for f in r.audit]
+    p = out / "audit.csv"
+    pd.DataFrame(audit_rows).to_csv(p, index=False)
+    written.append(p)
+    return written

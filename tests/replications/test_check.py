@@ -1,0 +1,167 @@
+"""tacebench check: seed folders pass; broken copies fail with the expected message, all
+problems at once; an untouched skeleton asks to be filled."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from replications.check import check_folder
+from replications.commands.new_study import write_skeleton
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
+            "tace_mtt_pd1_lung", "len_sora_pd1_ehm")
+
+
+@pytest.fixture
+def copy(tmp_path):
+    dst = tmp_path / "study"
+    shutil.copytree(FICTIONAL, dst)
+    return dst
+
+
+def edit(folder, name, old, new, count=1):
+    p = folder / name
+    text = p.read_text()
+    assert old in text, f"{old!r} not in {name}"
+    p.write_text(text.replace(old, new, count))
+
+
+def only_error(report):
+    assert len(report.errors) == 1, "\n".join(map(str, report.problems))
+    return report.errors[0]
+
+
+@pytest.mark.parametrize("sid", SEED_IDS)
+def test_seed_folder_passes_check(sid):
+    from replications.study import resolve_study
+    report = check_folder(resolve_study(sid))
+    assert report.ok, "\n".join(map(str, report.errors))
+    assert report.requests, "no simulated target is bound to an analysis"
+
+
+def test_fictional_study_passes(copy):
+    report = check_folder(copy)
+    assert report.ok and not report.warnings
+    assert len(report.requests) == 17
+
+
+def test_unknown_analysis_kind(copy):
+    edit(copy, "analysis.toml", 'method = "psm"', 'method = "propensity_matching"')
+    p = only_error(check_folder(copy))
+    assert (p.kind, p.key, p.value) == ("unknown-analysis-kind", "analyses[2].adjustment.method",
+                                        "propensity_matching")
+    assert p.file.endswith("analysis.toml") and "expected one of" in p.message
+
+
+def test_target_points_at_missing_analysis(copy):
+    edit(copy, "targets.toml", 'analysis = "multivariable"', 'analysis = "multivariate"')
+    p = only_error(check_folder(copy))
+    assert (p.kind, p.key, p.value) == ("missing-analysis", "targets[10].analysis",
+                                        "multivariate")
+    assert "os_hr_multivariable" in p.message and p.file.endswith("targets.toml")
+
+
+def test_covariate_not_generated(copy):
+    edit(copy, "analysis.toml", 'covariates = ["pvtt", "tumor_size"',
+         'covariates = ["pvtt", "albumin", "tumor_size"')
+    p = only_error(check_folder(copy))
+    assert (p.kind, p.key, p.value) == ("not-generated",
+                                        "analyses[3].adjustment.covariates[1]", "albumin")
+    assert "does not generate" in p.message
+
+
+def test_malformed_number_in_targets(copy):
+    edit(copy, "targets.toml", "value = 0.70", 'value = "0.70"')
+    errors = check_folder(copy).errors
+    p = errors[0]
+    assert p.kind == "malformed-number" and p.key == "targets[9].value"
+    assert p.value == "0.70" and "number" in p.message
+    # the loader then drops the target, so the shift that uses it names it too
+    assert {q.kind for q in errors[1:]} <= {"unknown-target"}
+
+
+def test_malformed_number_in_analysis(copy):
+    edit(copy, "analysis.toml", "caliper = 0.2", 'caliper = "0.2"')
+    p = only_error(check_folder(copy))
+    assert (p.key, p.value) == ("analyses[2].adjustment.caliper", "0.2")
+    assert "expected a number" in p.message
+
+
+def test_calibration_value_mismatch(copy):
+    edit(copy, "cohort.toml", "value = 14.0", "value = 14.5")
+    p = only_error(check_folder(copy))
+    assert (p.kind, p.value) == ("calibration-mismatch", 14.5)
+    assert p.key == "cohorts.main.outcomes.os.calibrate[0].value"
+    assert "os_median_tace_crude" in p.message and p.file.endswith("cohort.toml")
+
+
+def test_calibration_target_id_missing(copy):
+    edit(copy, "cohort.toml", 'target = "pfs_median_tace_crude"', 'target = "pfs_median_tace"')
+    p = only_error(check_folder(copy))
+    assert (p.kind, p.key, p.value) == ("calibration-mismatch",
+                                        "cohorts.main.outcomes.pfs.calibrate[0].target",
+                                        "pfs_median_tace")
+
+
+def test_all_problems_are_collected_at_once(copy):
+    edit(copy, "analysis.toml", 'method = "psm"', 'method = "propensity_matching"')
+    edit(copy, "analysis.toml", 'covariates = ["pvtt", "tumor_size"',
+         'covariates = ["pvtt", "albumin", "tumor_size"')
+    edit(copy, "targets.toml", 'analysis = "multivariable"', 'analysis = "multivariate"')
+    edit(copy, "cohort.toml", "value = 14.0", "value = 14.5")
+    kinds = sorted(p.kind for p in check_folder(copy).errors)
+    assert kinds == ["calibration-mismatch", "missing-analysis", "not-generated",
+                     "unknown-analysis-kind"]
+
+
+def test_untouched_skeleton_asks_to_be_filled(tmp_path):
+    folder = write_skeleton("my_paper", tmp_path)
+    report = check_folder(folder)
+    assert not report.ok
+    assert {p.kind for p in report.errors} == {"fill-me"}
+    files = {Path(p.file).name for p in report.errors}
+    assert files == {"cohort.toml", "targets.toml", "analysis.toml"}
+    assert all("fill me" in str(p) for p in report.errors)
+
+
+def test_filled_skeleton_passes(tmp_path):
+    folder = write_skeleton("my_paper", tmp_path)
+    c = (folder / "cohort.toml").read_text()
+    c = c.replace('title = "FILL ME: the paper\'s title"', 'title = "A paper"')
+    c = c.replace('source = "FILL ME: first author, journal, year"', 'source = "Doe 2024"')
+    c = c.replace('label = "FILL ME"                   # the paper\'s label of the reference',
+                  'label = "TACE"  #')
+    c = c.replace('label = "FILL ME"                   # the label of the treated',
+                  'label = "TACE+S"  #')
+    c = re.sub(r'n = "FILL ME"', "n = 100", c)
+    cal = '{ arm = "FILL ME", kind = "median", value = "FILL ME", target = "FILL ME" }'
+    c = c.replace(cal, '{ arm = "TACE", kind = "median", value = 14.0, '
+                  'target = "os_median_tace_crude" }', 1)
+    c = c.replace(cal, '{ arm = "TACE+S", kind = "median", value = 19.0, '
+                  'target = "os_median_tace_s_crude" }', 1)
+    c = c.replace('accrual = "FILL ME"', "accrual = 36").replace('follow_up = "FILL ME"',
+                                                                 "follow_up = 12")
+    c = c.replace("# [[cohorts.main.variables]]\n# name = \"pvtt\"",
+                  "[[cohorts.main.variables]]\nname = \"pvtt\"")
+    c = c.replace('# type = "binary"\n# arms.TACE = { count = 30 }\n# arms."TACE+sorafenib" = '
+                  '{ count = 35 }', 'type = "binary"\narms.TACE = { count = 30 }\n'
+                  'arms."TACE+S" = { count = 35 }')
+    (folder / "cohort.toml").write_text(c)
+    t = (folder / "targets.toml").read_text()
+    for tid, arm, v in (("tace", "TACE", "14.0"), ("tace_s", "TACE+S", "19.0")):
+        t = t.replace('"os_median_FILL_ME_crude"', f'"os_median_{tid}_crude"', 1)
+        t = t.replace('arm = "FILL ME"', f'arm = "{arm}"', 1)
+        t = t.replace('value = "FILL ME"', f"value = {v}", 1)
+        t = t.replace('source = "FILL ME: the sentence or table row, verbatim"',
+                      f'source = "median OS was {v} months with {arm}"', 1)
+    (folder / "targets.toml").write_text(t)
+    a = (folder / "analysis.toml").read_text()
+    a = a.replace('"FILL ME: the paper\'s adjusted analysis"', '"Cox adjusted for PVTT"')
+    a = a.replace('method = "FILL ME"', 'method = "multivariable"')
+    a = a.replace('covariates = ["FILL ME"]', 'covariates = ["pvtt"]')
+    (folder / "analysis.toml").write_text(a)
+    report = check_folder(folder)
+    assert report.ok, "\n".join(map(str, report.problems))
+    assert list(report.requests) == ["os_median_tace_crude", "os_median_tace_s_crude"]
