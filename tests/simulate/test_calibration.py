@@ -84,5 +84,6 @@ def test_true_marginal_hr_matches_direct_potential_outcomes_fit(small_plan):
     t0 = draw_times(rng.exponential(size=len(arm)), lp, ep.knots, ep.rates, ep.cum)
     hr = cox_binary_hr(np.concatenate([t1, t0]), np.ones(2 * len(arm)),
                        np.concatenate([np.ones(len(arm)), np.zeros(len(arm))]))
-    assert round(hr, 2) == round(te.marginal_hr_ate, 2), (hr, te.marginal_hr_ate)
+    # "to 2 decimals": within half a unit of the second decimal (the direct fit's SE is ~0.001)
+    assert abs(hr - te.marginal_hr_ate) < 0.005, (hr, te.marginal_hr_ate)
     assert te.marginal_hr_ate > te.conditional_hr  # non-collapsibility towards the null
