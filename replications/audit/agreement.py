@@ -81,7 +81,10 @@ def _reference(ctx: AuditContext, group) -> Target:
 
 def _compare(ctx: AuditContext, a: Target, b: Target):
     ids = (a.id, b.id)
+    both_counts = a.count is not None and b.count is not None
     for name, label in _FIELDS:
+        if name == "value" and both_counts and (a.value is None or b.value is None):
+            continue                      # a value derived from a count: compare the counts
         pa = _value(ctx, a) if name == "value" else printed(a, name)
         pb = _value(ctx, b) if name == "value" else printed(b, name)
         if pa is None or pb is None:

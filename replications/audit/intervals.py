@@ -101,7 +101,8 @@ def _misplaced_decimal(t: Target) -> str:
                 best = (score, which, nlo if which == "lower" else nhi)
     if best is None:
         return ""
-    return f"; an {best[1]} bound of {best[2].text} would fit (decimal point misplaced?)"
+    article = "an" if best[1] == "upper" else "a"
+    return f"; {article} {best[1]} bound of {best[2].text} would fit (decimal point misplaced?)"
 
 
 def reported_p_interval(t: Target) -> tuple[float, float, str] | None:

@@ -20,7 +20,7 @@ def implied_counts(percent: Printed, n: int) -> range:
 
 
 def _pp(x: float) -> str:
-    return f"{100 * x:.3g}%"
+    return f"{100 * x:.2f}%"
 
 
 @rule("percent_matches_count", "proportions")
@@ -89,7 +89,8 @@ def counts_sum_to_group_size(ctx: AuditContext):
     Counts of people must add up exactly; weighted counts are rounded, so the sum of their
     intervals must meet the rounded weighted group size. Where counts are missing, the
     percentages must add up to 100% within the sum of their rounding half-units. Groups
-    are (partition, analysis, arm); the group size is the analysis's for that arm.
+    are (partition, analysis, arm); the group size is the levels' shared ``denominator``
+    if they print one, else the analysis's group size for that arm.
     """
     for (name, analysis, arm, weighted), levels in _partitions(ctx).items():
         ts = list(levels.values())
@@ -99,7 +100,9 @@ def counts_sum_to_group_size(ctx: AuditContext):
         where = f"{name} in {analysis}" + (f", arm {arm}" if arm else "")
         counts = [printed(t, "count") for t in ts]
         if all(c is not None for c in counts):
-            n = ctx.group_size(analysis, arm, weighted)
+            dens = {t.denominator for t in ts}
+            n = (ctx.denominator(ts[0]) if len(dens) == 1 and None not in dens
+                 else ctx.group_size(analysis, arm, weighted))
             if n is None:
                 continue
             lo, hi = sum(c.lo for c in counts), sum(c.hi for c in counts)
