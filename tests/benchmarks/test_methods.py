@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks.methods import validate_method
-from benchmarks.methods.immortal import split_at_event_times
+from benchmarks.methods.immortal import split_at_event_times, split_exposure
 from benchmarks.runner import load_results, run_study
 from benchmarks.study import load_study
 from benchmarks.summary import performance_table
@@ -103,3 +103,23 @@ def test_split_at_event_times_is_exact():
 def test_bad_method_options_fail_at_load_time(family, options, match):
     with pytest.raises(ValueError, match=match):
         validate_method(family, options)
+
+
+def test_windowed_exposure_split_gives_the_same_cox_fit_as_splitting_everywhere():
+    from estimators.survival.cox import cox_ph
+
+    rng = np.random.default_rng(3)
+    n = 120
+    t, c = rng.exponential(20, n), rng.exponential(40, n)
+    time, event = np.minimum(t, c), (t <= c).astype(np.int8)
+    start = np.where(rng.random(n) < 0.8, rng.exponential(1, n), np.inf)
+    start[:5] = 0.0
+    stop = np.minimum(start + rng.gamma(1.4, 7, n), time)
+    s, lo, hi, ev, z = split_exposure(time, event, start, stop)
+    S, LO, HI, EV = split_at_event_times(time, event)
+    Z = np.where(np.isfinite(start[S]), np.clip(HI - start[S], 0, np.maximum(stop[S] - start[S], 0)), 0)
+    assert len(hi) < len(HI)
+    a = cox_ph(hi, ev, z, entry=lo, cluster=s)
+    b = cox_ph(HI, EV, Z, entry=LO, cluster=S)
+    np.testing.assert_allclose([a.coef[0], a.se[0], a.robust_se[0]],
+                               [b.coef[0], b.se[0], b.robust_se[0]], rtol=1e-10)
