@@ -257,15 +257,19 @@ def _truth(beta_t=-0.4, N=1_000_000):
 @pytest.mark.slow
 @pytest.mark.parametrize("stabilized", [False, True])
 def test_coverage_of_m_estimation_and_robust(stabilized):
-    """ADEMP: data n=400 from a conditional-PH model with confounders x1, x2; estimand the
+    """ADEMP: data n=800 from a conditional-PH model with confounders x1, x2; estimand the
     marginal (ATE) Cox log-HR, its true value computed from 1,000,000 counterfactual pairs
-    under the same censoring; 4,000 replicates; performance: empirical SD vs mean SEs and
-    95% coverage. Expected: M-estimation SE ~ empirical SD, robust SE larger (conservative)."""
+    under the same censoring; 3,000 replicates; performance: empirical SD vs mean SEs and
+    95% coverage. Expected: M-estimation SE ~ empirical SD, robust SE larger (conservative).
+
+    Measured off-test (10,000 replicates): at n=400 the M-estimation SE is 2.6% below the
+    empirical SD (coverage 0.945; the usual O(1/n) sandwich bias), at n=1600 1.0% (0.948);
+    hence n=800 here."""
     rng = np.random.default_rng(20240610)
     truth = _truth()
     est, se_m, se_r = [], [], []
-    for _ in range(4000):
-        x1, x2, z = _simulate(rng, 400)
+    for _ in range(3000):
+        x1, x2, z = _simulate(rng, 800)
         t, e = _outcomes(rng, x1, x2, z, -0.4)
         r = iptw_cox(t, e, z, np.column_stack([x1, x2]), stabilized=stabilized)
         est.append(r.coef); se_m.append(r.se_m_estimation); se_r.append(r.se_robust)
@@ -275,9 +279,9 @@ def test_coverage_of_m_estimation_and_robust(stabilized):
     cover_r = np.mean(np.abs(est - truth) <= 1.96 * se_r)
     print(f"truth={truth:.4f} bias={est.mean() - truth:.4f} sd={sd:.4f} "
           f"mean se_m={se_m.mean():.4f} se_r={se_r.mean():.4f} cover_m={cover_m:.3f} cover_r={cover_r:.3f}")
-    assert abs(se_m.mean() / sd - 1) < 0.05          # MC SE of an SD with 4000 reps ~1.1%
+    assert abs(se_m.mean() / sd - 1) < 0.05          # MC SE of an SD with 3000 reps ~1.3%
     assert se_r.mean() > se_m.mean()
-    assert 0.935 <= cover_m <= 0.965                  # MC SE of coverage ~0.35%
+    assert 0.935 <= cover_m <= 0.965                  # MC SE of coverage ~0.4%
     assert cover_r >= cover_m
 
 
