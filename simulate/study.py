@@ -13,8 +13,20 @@ from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
 ASSIGNMENTS = ("arm_marginals", "logistic")
 
-#: bump when the generating model changes, so cached calibrations are not reused
-ENGINE_VERSION = "1"
+#: bump when the generating model changes, so cached calibrations are not reused; the
+#: digest of the package's source below also invalidates caches on any code change
+ENGINE_VERSION = "2"
+
+
+def _source_digest() -> str:
+    from pathlib import Path
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+_SOURCE = _source_digest()
 
 
 @dataclass(frozen=True)
@@ -208,7 +220,7 @@ def canonical(obj: Any) -> Any:
 
 def spec_hash(obj: Any, *extra: Any) -> str:
     """SHA-256 of the canonical form (source quotes excluded) plus the engine version."""
-    payload = json.dumps([ENGINE_VERSION, canonical(obj), [canonical(e) for e in extra]],
+    payload = json.dumps([ENGINE_VERSION, _SOURCE, canonical(obj), [canonical(e) for e in extra]],
                          sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
