@@ -27,18 +27,41 @@ def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.n
     Xa = np.column_stack([np.ones(X.shape[0]), X])
     z = treated(data)
     _, ps, _, converged, _ = _fit_logistic(Xa, z, np.ones_like(z))
+    extreme = int(((ps <= 0.0) | (ps >= 1.0)).sum())
+    if extreme:  # (quasi-)complete separation: the MLE does not exist
+        raise ValueError(f"propensity model separated: fitted PS of exactly 0 or 1 for "
+                         f"{extreme} patients ({X.shape[1]} covariates, {int(z.sum())} treated, "
+                         f"{int((1 - z).sum())} controls)")
     return ps, bool(converged)
 
 
 def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,
                      entry=None, ties="efron", extra=None) -> MethodOutput:
-    """Treatment log-HR (first column) of a Cox model, with the SE the options ask for."""
-    from estimators.survival.cox import cox_ph
+    """Treatment log-HR (first column) of a Cox model, with the SE the options ask for.
 
-    cols = [z] if X is None or X.shape[1] == 0 else [z, X]
-    fit = cox_ph(time, event, np.column_stack(cols), weights, robust=robust, cluster=cluster,
-                 entry=entry, ties=ties)
-    se = fit.robust_se[0] if (robust or cluster is not None) else fit.se[0]
+    Calls the estimators' Cox kernel directly (the Monte Carlo hot path): the inputs are
+    built here, so the public function's validation would only repeat work; what it would
+    have caught (no events, a constant or collinear column) raises here too.
+    """
+    from estimators.survival.cox import _fit_cox
+
+    Xa = z[:, None] if X is None or X.shape[1] == 0 else np.column_stack([z, X])
+    w = np.ones(time.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError("weights must be finite (extreme propensity scores)")
+    keep = w > 0
+    if not keep.all():
+        time, event, Xa, w = time[keep], event[keep], Xa[keep], w[keep]
+        entry = None if entry is None else entry[keep]
+        cluster = None if cluster is None else np.asarray(cluster)[keep]
+    if not event.any():
+        raise ValueError("no events: the Cox model is not estimable")
+    if (np.ptp(Xa, axis=0) == 0).any():
+        raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
+    codes = None if cluster is None else np.unique(cluster, return_inverse=True)[1]
+    fit = _fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
+                   cluster=codes, robust=robust or codes is not None)
+    se = fit.robust_se[0] if (robust or codes is not None) else fit.se[0]
     return MethodOutput(float(fit.coef[0]), float(se), converged=bool(fit.estimable),
                         extra=dict(extra or {}))
 

@@ -19,7 +19,7 @@ OPTIONS = {
     "truncate": ([], check_truncate),
     "endpoint": ("os", ENDPOINTS),
     "ties": ("efron", ("efron", "breslow")),
-    "balance": (True, bool),
+    "balance": (False, bool),             # record weighted SMDs (love plot); costs time
 }
 
 
