@@ -21,7 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "replications.commands.new_study",
     "simulate.cli",
     "benchmarks.cli",
-    "replications.commands.teach",
+    "benchmarks.teach_cli",
 )
 
 
