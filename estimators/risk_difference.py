@@ -118,21 +118,22 @@ def nnt_label(nnt: float, digits: int = 1) -> str:
     return f"{'NNTB' if nnt > 0 else 'NNTH'} {abs(nnt):.{digits}f}"
 
 
-def _check_prob(x, name: str) -> float:
+def _as_float(x, name: str) -> float:
     try:
-        v = float(x)
+        return float(x)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number; got {x!r}") from None
+
+
+def _check_prob(x, name: str) -> float:
+    v = _as_float(x, name)
     if not (0.0 <= v <= 1.0):
         raise ValueError(f"{name} must be a survival probability in [0, 1]; got {x!r}")
     return v
 
 
 def _check_se(x, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {x!r}") from None
+    v = _as_float(x, name)
     if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"{name} must be a finite non-negative standard error; got {x!r}")
     return v
@@ -190,10 +191,7 @@ def risk_difference_at(km_treated, km_control, t: float, *, conf_level: float = 
         If ``t`` is negative or non-finite, or lies beyond the last observed time of a
         curve that has not reached 0 (survival not estimated there).
     """
-    try:
-        tt = float(t)
-    except (TypeError, ValueError):
-        raise ValueError(f"t must be a number; got {t!r}") from None
+    tt = _as_float(t, "t")
     if not (np.isfinite(tt) and tt >= 0):
         raise ValueError(f"t must be a finite non-negative time; got {t!r}")
     vals = []

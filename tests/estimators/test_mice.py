@@ -16,19 +16,11 @@ from estimators.mice import mice_impute
 from estimators.mice_methods import _augment, _multinomial_fit, impute_categorical
 from estimators.propensity import logistic_regression
 from tests.reference.cases import load_case
+from tests.reference.mice_mar.make_data import generate
 
 
 def _mar_frame(rng, n=300):
-    x1 = rng.normal(0, 1, n)
-    x2 = (rng.random(n) < 1 / (1 + np.exp(-(0.2 + 0.8 * x1)))).astype(float)
-    u = 0.9 * x1 + rng.logistic(size=n)
-    x3 = np.where(u > 1.0, "C", np.where(u > -0.5, "B", "A")).astype(object)
-    y = 1.0 + 0.8 * x1 + 0.6 * x2 + 0.5 * (x3 == "B") + 1.0 * (x3 == "C") + rng.normal(0, 1, n)
-    full = pd.DataFrame({"y": y, "x1": x1, "x2": x2, "x3": x3})
-    d = full.copy()
-    for col, a in (("x1", -1.0), ("x2", -1.3), ("x3", -1.2)):
-        d.loc[rng.random(n) < 1 / (1 + np.exp(-(a + 0.8 * (y - y.mean())))), col] = np.nan
-    return full, d
+    return generate(rng, n)
 
 
 @pytest.fixture(scope="module")
