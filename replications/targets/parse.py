@@ -238,7 +238,8 @@ def _expand_baseline(raw: Any, path: str, probs: Problems) -> list[tuple[str, di
     return out
 
 
-def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Target]):
+def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Target],
+                 seen: Mapping[str, str]):
     if not isinstance(raw, Mapping):
         probs.add(path, raw, "must be a table", "malformed-value")
         return None
@@ -252,10 +253,10 @@ def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Targe
         probs.add(f"{path}.required", raw["required"], "must be true or false",
                   "malformed-value")
     for key, ref in zip(("from", "to"), ends):
-        if ref is not None and ref not in by_id:
+        if ref is not None and ref not in seen:
             probs.add(f"{path}.{key}", ref, "names no target in this file", "unknown-target")
-    if len(probs) > n0:
-        return None
+    if len(probs) > n0 or not all(e in by_id for e in ends):
+        return None                          # (a target with problems of its own is listed)
     a, b = by_id[ends[0]], by_id[ends[1]]
     if not (a.quantity == b.quantity and a.endpoint == b.endpoint and a.arm == b.arm
             and a.term == b.term):
@@ -311,21 +312,23 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
             seen.setdefault(rid, p)
         if t is not None:
             targets.append((p, t))
-    for p, t in targets:
+    for p, raw in raws:                   # references, also of targets with other problems
+        if not isinstance(raw, Mapping):
+            continue
         for key in ("same_as", "unweighted", "compares"):
-            refs = t.compares if key == "compares" else [getattr(t, key)]
-            for ref in refs:
-                if ref is None:
+            refs = raw.get(key) if key == "compares" else [raw.get(key)]
+            for ref in refs if isinstance(refs, list) else []:
+                if not isinstance(ref, str):
                     continue
                 if ref not in seen:
                     probs.add(f"{p}.{key}", ref, "names no target in this file",
                               "unknown-target")
-                elif ref == t.id:
+                elif ref == raw.get("id"):
                     probs.add(f"{p}.{key}", ref, "a target cannot refer to itself",
                               "malformed-value")
     by_id = {t.id: t for _, t in targets}
     shifts = [s for i, raw in enumerate(data.get("shifts") or [])
-              if (s := _parse_shift(raw, f"shifts[{i}]", probs, by_id)) is not None]
+              if (s := _parse_shift(raw, f"shifts[{i}]", probs, by_id, seen)) is not None]
     for sid in sorted({s.id for s in shifts} & set(seen)):
         probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")
     probs.raise_if_any()
