@@ -71,8 +71,9 @@ class MICEResult:
         ``(m, max_iter)`` mean of the imputed values at each iteration (convergence
         diagnostic, as ``mice``'s ``chainMean``; categorical on the code scale).
     m, max_iter : int
-    seed_entropy : int
-        Entropy of the root ``SeedSequence`` (reproduces the run).
+    seed_entropy : int or None
+        Entropy of the root ``SeedSequence`` (reproduces the run); None when a Generator
+        was given.
     """
 
     imputations: tuple
@@ -85,7 +86,7 @@ class MICEResult:
     chain_mean: dict = field(repr=False)
     m: int = 5
     max_iter: int = 10
-    seed_entropy: int = 0
+    seed_entropy: int | None = None
 
     def complete(self, i: int) -> pd.DataFrame:
         """The ``i``-th completed data set (0-based)."""
@@ -232,8 +233,9 @@ def mice_impute(
         untouched and not used.
     m : int
         Number of imputations (chains).
-    seed : int or numpy.random.SeedSequence
-        Required: the imputations are random.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Required: the imputations are random. Chain ``k`` uses the ``k``-th child
+        (``SeedSequence.spawn`` / ``Generator.spawn``).
     max_iter : int
         Iterations per chain (R ``maxit``, default 5 there; seed 000 used 20).
     columns : sequence of str, optional
@@ -261,8 +263,15 @@ def mice_impute(
         if not (isinstance(val, (int, np.integer)) and val >= lo):
             raise ValueError(f"{name} must be an integer >= {lo}; got {val!r}")
     if seed is None:
-        raise ValueError("seed must be given (an int or a numpy.random.SeedSequence)")
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        raise ValueError("seed must be given (an int, a numpy.random.SeedSequence or Generator)")
+    if isinstance(seed, np.random.Generator):
+        ss, children = None, seed.spawn(m)
+    else:
+        try:
+            ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"seed must be a non-negative int, SeedSequence or Generator; got {seed!r}") from None
+        children = [np.random.default_rng(c) for c in ss.spawn(m)]
     columns = list(frame.columns) if columns is None else list(columns)
     _require_columns(frame, columns)
     cat = dict(categorical) if isinstance(categorical, Mapping) else {c: None for c in categorical or ()}
@@ -283,9 +292,8 @@ def mice_impute(
         if bad:
             raise ValueError(f"predictors[{name!r}] has {bad}: not other participating columns")
         preds[name] = p
-    children = ss.spawn(m)
     runs = Parallel(n_jobs=n_jobs)(
-        delayed(_chain)(variables, preds, max_iter, donors, np.random.default_rng(c)) for c in children)
+        delayed(_chain)(variables, preds, max_iter, donors, rng) for rng in children)
     miss = {name: np.flatnonzero(frame[name].isna().to_numpy()) for name in incomplete}
     return MICEResult(
         imputations=tuple(_restore(frame, variables, cur) for cur, _ in runs),
@@ -296,5 +304,6 @@ def mice_impute(
         missing=miss,
         imputed_values={n: np.array([cur[n][miss[n]] for cur, _ in runs]) for n in incomplete},
         chain_mean={n: np.array([tr[n] for _, tr in runs]) for n in incomplete},
-        m=m, max_iter=max_iter, seed_entropy=int(ss.entropy) if isinstance(ss.entropy, int) else 0,
+        m=m, max_iter=max_iter,
+        seed_entropy=int(ss.entropy) if ss is not None and isinstance(ss.entropy, int) else None,
     )

@@ -107,6 +107,9 @@ def test_same_seed_same_result_whatever_n_jobs(mar):
         pd.testing.assert_frame_equal(x, y)
     assert not a.imputations[0].equals(c.imputations[0])
     assert a.seed_entropy == 7
+    g = mice_impute(d, seed=np.random.default_rng(7), **kw)
+    g2 = mice_impute(d, seed=np.random.default_rng(7), **kw)
+    assert g.seed_entropy is None and g.imputations[0].equals(g2.imputations[0])
 
 
 def test_codes_categorical_dtype_and_methods():
@@ -157,6 +160,7 @@ def test_augmentation_keeps_separated_fit_finite():
     (dict(m=0), "m must be an integer >= 1"),
     (dict(max_iter=0), "max_iter must be"),
     (dict(seed=None), "seed must be given"),
+    (dict(seed="abc"), "seed must be a non-negative int"),
     (dict(columns=["y", "zz"]), r"\['zz'\] are not columns"),
     (dict(categorical=["zz"]), "categorical names"),
     (dict(methods={"x1": "cart"}), r"methods\['x1'\] must be one of"),
