@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 
 from estimators.risk_difference import absolute_risk_reduction, nnt_label, risk_difference_at
-from estimators.survival.km import kaplan_meier
+from estimators.survival import kaplan_meier
 from tests.reference.cases import load_case
 
 REL = 1e-6
