@@ -17,7 +17,9 @@ from typing import Iterable
 
 from replications.targets import StudyTargets, load_targets
 
-from . import agreement, cohort, comparisons, intervals, proportions, survival, weights  # noqa: F401  (register rules)
+# importing the rule modules registers their rules
+from . import (agreement, cohort, comparisons, intervals, proportions,  # noqa: F401
+               survival, weights)
 from .cohort import cohort_facts
 from .findings import SEVERITIES, AuditReport, Finding
 from .registry import RULES, AuditContext, Rule, rule

@@ -98,18 +98,19 @@ def _compare(ctx: AuditContext, a: Target, b: Target):
         hint = (_swap_hint(ctx, pa, b) or _swap_hint(ctx, pb, a)) if (
             name == "value" and a.arm) else ""
         yield Finding("same_as_agree", "warning" if touching else "error", ids,
-                      f"{label} printed as {pa.text} ({a.where}) and {pb.text} ({b.where})"
+                      f"{a.id} / {b.id}: {label} printed as {pa.text} ({a.where}) and {pb.text} "
+                      f"({b.where})"
                       + (" - one unit apart in the last digit" if touching else "") + hint,
                       scale * abs(pa.value - pb.value),
                       "percentage points" if scale == 100 else "value units", pb.text, pa.text)
     pa, pb = _p(a), _p(b)
     if pa and pb and not overlap(pa[:2], pb[:2]):
         yield Finding("same_as_agree", "error", ids,
-                      f"p printed as {pa[2]} ({a.where}) and {pb[2]} ({b.where})",
+                      f"{a.id} / {b.id}: p printed as {pa[2]} ({a.where}) and {pb[2]} ({b.where})",
                       gap(pa[:2], pb[:2]), "p", pb[2], pa[2])
     if a.contrast and b.contrast and a.contrast != b.contrast:
         yield Finding("same_as_agree", "error", ids,
-                      f"the same {a.quantity} ({fmt(a.value)}) is labelled "
+                      f"{a.id} / {b.id}: the same {a.quantity} ({fmt(a.value)}) is labelled "
                       f"{a.contrast[0]} vs {a.contrast[1]} ({a.where}) and "
                       f"{b.contrast[0]} vs {b.contrast[1]} ({b.where}): one label inverts "
                       "the direction of the effect", None, None,

@@ -72,7 +72,7 @@ def two_proportion_p(ctx: AuditContext):
         closest = min(ps.values(), key=lambda p: gap((p, p), rep[:2]))
         yield Finding("two_proportion_p", "error" if decision else "warning",
                       (t.id, *t.compares),
-                      f"p {rep[2]} printed for {table}; recomputed: {shown}"
+                      f"{t.id}: p {rep[2]} printed for {table}; recomputed: {shown}"
                       + ("; no test agrees on significance at 0.05" if decision else ""),
                       gap((closest, closest), rep[:2]), "p", rep[2], fmt(closest, 3))
 

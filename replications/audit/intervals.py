@@ -134,14 +134,15 @@ def ci_contains_estimate(ctx: AuditContext):
                 and hi.lo > 0 else "")
         if lo.lo > hi.hi:
             yield Finding("ci_contains_estimate", "error", (t.id,),
-                          f"{kind} lower bound {lo.text} is above the upper bound {hi.text}"
+                          f"{t.id}: {kind} lower bound {lo.text} is above the upper bound {hi.text}"
                           + hint,
                           lo.lo - hi.hi, "value units", f"{lo.text}-{hi.text}", "lower <= upper")
             continue
         if overlap((v.lo, v.hi), (lo.lo, hi.hi)):
             continue
         yield Finding("ci_contains_estimate", "error", (t.id,),
-                      f"estimate {v.text} lies outside its {kind} {lo.text}-{hi.text}" + hint,
+                      f"{t.id}: estimate {v.text} lies outside its {kind} {lo.text}-{hi.text}"
+                      + hint,
                       gap((v.lo, v.hi), (lo.lo, hi.hi)), "value units", v.text,
                       f"within {lo.text}-{hi.text}")
 
@@ -176,7 +177,8 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
         centre = math.sqrt(lo.value * hi.value)
         hint = _misplaced_decimal(t) if sev == "error" else ""
         yield Finding("ratio_ci_log_symmetric", sev, (t.id,),
-                      f"{v.text} ({lo.text}-{hi.text}): the CI is centred on {fmt(centre, 3)} "
+                      f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
+                      f"{fmt(centre, 3)} "
                       f"on the log scale, the estimate is off centre by {a:.0%} of the "
                       "CI's log-width beyond rounding" + hint, g, "log units", v.text,
                       f"{fmt(centre, 3)} (geometric mean of the bounds)")
@@ -211,7 +213,7 @@ def p_value_matches_ci(ctx: AuditContext):
         v, lo, hi = _parts(t)
         other = _other_test(ctx, t, rep)
         yield Finding("p_value_matches_ci", "error" if decision else "warning", (t.id,),
-                      f"p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
+                      f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
                       f"from the estimate and CI is {fmt(central, 3)} (between "
                       f"{fmt(p_min, 3)} and {fmt(p_max, 3)} under rounding)"
                       + ("; the two disagree on significance at 0.05" if decision else "")
@@ -263,7 +265,7 @@ def se_matches_ci(ctx: AuditContext):
         g = max(gap((got.lo, got.hi), want) for _, got, want in bad)
         exp = f"{fmt(v.value - z * se.value, 3)}-{fmt(v.value + z * se.value, 3)}"
         yield Finding("se_matches_ci", "warning", (t.id,),
-                      f"{v.text} +- {se.text} implies a {t.ci_level:.0%} CI of {exp}, but "
+                      f"{t.id}: {v.text} +- {se.text} implies a {t.ci_level:.0%} CI of {exp}, but "
                       f"{lo.text}-{hi.text} is printed ("
                       + " and ".join(name for name, _, _ in bad) + " bound off)",
                       g, "value units", f"{lo.text}-{hi.text}", exp)

@@ -47,7 +47,7 @@ def percent_matches_count(ctx: AuditContext):
         if c is not None:
             if c.lo > n.hi:
                 yield Finding("percent_matches_count", "error", (t.id,),
-                              f"count {c.text} exceeds its denominator {n.text} "
+                              f"{t.id}: count {c.text} exceeds its denominator {n.text} "
                               f"({den.origin})", c.lo - n.hi, "counts", c.text, f"<= {n.text}")
                 continue
             implied = (c.lo / n.hi, c.hi / n.lo)
@@ -68,7 +68,8 @@ def percent_matches_count(ctx: AuditContext):
         truncated = implied[1] >= tr[0] and implied[0] < tr[1]
         note = " (consistent only if the paper truncated instead of rounding)" if truncated else ""
         yield Finding("percent_matches_count", "warning" if truncated else "error", (t.id,),
-                      f"{v.text} printed, but {shown} (denominator from {den.origin}){note}",
+                      f"{t.id}: {v.text} printed, but {shown} (denominator from "
+                      f"{den.origin}){note}",
                       100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
                       _pp(sum(implied) / 2))
 

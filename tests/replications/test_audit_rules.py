@@ -28,7 +28,8 @@ def run(rule, *targets, **kw) -> list[Finding]:
 
 def n(value, arm=None, analysis="crude", **kw):
     q = "weighted_group_size" if kw.get("weighted") else "group_size"
-    return {"id": f"n_{(arm or 'all').lower()}_{analysis}", "analysis": analysis, "quantity": q, "arm": arm,
+    return {"id": f"n_{(arm or 'all').lower()}_{analysis}", "analysis": analysis,
+            "quantity": q, "arm": arm,
             "value": value, "source": f"(n={value})", **kw}
 
 
@@ -140,7 +141,8 @@ def _levels(counts, arm="A", analysis="crude", weighted=None, pcts=None):
     for i, c in enumerate(counts):
         p = pcts[i] if pcts else None
         src = f"{c} ({p})" if p is not None else f"{c} patients"
-        out.append({"id": f"lv{i}_{arm.lower()}_{analysis}", "analysis": analysis, "quantity": "rate",
+        out.append({"id": f"lv{i}_{arm.lower()}_{analysis}", "analysis": analysis,
+                    "quantity": "rate",
                     "endpoint": "response", "level": f"L{i}", "arm": arm, "count": c,
                     "percent": p, "partition": "response", "weighted": weighted,
                     "source": src})
@@ -302,7 +304,7 @@ def test_p_and_contrast_disagreements():
     b = ratio("2.73", "1.82", "4.09", p="0.002", id="b", contrast=["no", "yes"],
               term="tace", same_as="a", where="table 2")
     found = run("same_as_agree", a, b)
-    assert {f.message.split()[0] for f in found} == {"p", "the"}
+    assert {f.message.split(": ", 1)[1].split()[0] for f in found} == {"p", "the"}
     assert all(f.severity == "error" for f in found)
 
 

@@ -25,7 +25,8 @@ KNOWN_SLIPS = [
     ("tace_sorafenib_ehs", "percent_matches_count", "bl_deb_tace_tace_crude", "error"),
     ("tace_sorafenib_ehs", "percent_matches_count", "bl_deb_tace_taces_crude", "error"),
     # Table 3, weighted multivariable tumour number "1.10 (2.86–3.18)"
-    ("tace_sorafenib_ehs", "ci_contains_estimate", "os_hr_tumor_number_multivariable_iptw", "error"),
+    ("tace_sorafenib_ehs", "ci_contains_estimate", "os_hr_tumor_number_multivariable_iptw",
+     "error"),
     # text "AST (HR: 1.00 [95% CI: 1.00–100]" vs Table 3 "1.00 (1.00–1.00) 0.002"
     ("tace_sorafenib_ehs", "ratio_ci_log_symmetric", "os_hr_ast_multivariable_text", "error"),
     ("tace_sorafenib_ehs", "same_as_agree", "os_hr_ast_multivariable_text", "error"),
@@ -49,7 +50,8 @@ KNOWN_SLIPS = [
     # Table 1 "106 (43.4%)" of 245 = 43.3%; "27 (11.1%)" = 11.0%; Table 3 "57 (45.2%)" of 127
     ("tace_sorafenib_matched", "percent_matches_count", "bl_cirrhosis_tace_crude_primary", "error"),
     ("tace_sorafenib_matched", "percent_matches_count", "bl_pvtt_tace_crude_primary", "error"),
-    ("tace_sorafenib_matched", "percent_matches_count", "bl_cirrhosis_tace_crude_recurrent", "error"),
+    ("tace_sorafenib_matched", "percent_matches_count", "bl_cirrhosis_tace_crude_recurrent",
+     "error"),
     # seed 003: Table 2 "Total Patients (n=141)" while its totals are of 167
     ("tace_mtt_pd1_lung", "arms_sum_to_total", "n_crude_table2", "error"),
     ("tace_mtt_pd1_lung", "same_as_agree", "n_crude_table2", "error"),

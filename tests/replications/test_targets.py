@@ -29,7 +29,8 @@ def _drop_none(d):
 
 
 def rate(**kw):
-    return _drop_none({"id": "orr_tace_crude", "analysis": "crude", "quantity": "rate", "endpoint": "orr",
+    return _drop_none({"id": "orr_tace_crude", "analysis": "crude", "quantity": "rate",
+                       "endpoint": "orr",
             "arm": "TACE", "count": 48, "percent": 17.0, "role": "calibration",
             "where": "table 2", "source": ROW, **kw})
 
@@ -96,7 +97,8 @@ def test_a_table_row_cell_is_read_next_to_its_neighbour():
 
 
 def test_word_numbers_are_found():
-    src = "At the last follow-up, 15 patients experienced a progression, and seven patients had died."
+    src = ("At the last follow-up, 15 patients experienced a progression, and seven patients "
+           "had died.")
     st = parse_targets(doc({"id": "os_deaths_x_crude", "analysis": "crude", "quantity": "rate",
                             "endpoint": "os", "level": "deaths", "arm": "X", "count": 7,
                             "role": "calibration", "where": "text", "source": src}))
@@ -137,7 +139,8 @@ def test_shift_between_reversed_contrasts_is_inverted():
 
 
 def test_same_as_groups_are_connected_components():
-    st = parse_targets(doc(odds(), odds(id="orr_or_crude_text", where="text", same_as="orr_or_crude"),
+    st = parse_targets(doc(odds(), odds(id="orr_or_crude_text", where="text",
+                                        same_as="orr_or_crude"),
                            odds(id="orr_or_crude_abstract", where="abstract",
                                 same_as="orr_or_crude_text"), rate()))
     (group,) = st.same_as_groups()
@@ -251,7 +254,8 @@ def test_slugs_and_the_id_convention():
 def test_shipped_targets_load_and_follow_the_convention(study_id):
     st = load_targets(STUDIES / study_id)
     assert st.study_id == study_id and st.seed_file == SEEDS[study_id]
-    wrong = [t.id for t in st if not (t.id == expected_id(t) or t.id.startswith(expected_id(t) + "_"))]
+    wrong = [t.id for t in st
+             if not (t.id == expected_id(t) or t.id.startswith(expected_id(t) + "_"))]
     assert wrong == []
     assert st.select(required=True), "every study marks its headline results"
     assert {t.role for t in st} >= {"calibration", "reported"}
