@@ -71,6 +71,8 @@ def fmt_value(v, quantity: str = "") -> str:
         return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
     if quantity == "shift":
         return f"{v:+.3f}"
+    if abs(v) >= 1e5:
+        return f"{v:.2e}"
     if quantity == "nnt" or abs(v) < 1:
         return f"{v:.3g}"
     return f"{v:.1f}"
@@ -92,7 +94,7 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
     rows = []
     for t in r.targets:
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
-        extra = t.reason
+        extra = _short(t.reason)
         if t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
@@ -100,6 +102,14 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
                      _z(t.z), verdict, extra])
     return rows
+
+
+def _short(reason: str, width: int = 70) -> str:
+    """A table-sized reason: without the target id prefix and the verdict suffix."""
+    import re
+    text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
+    text = text.replace("; it will be 'not estimable'", "")
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _shift_rows(r: ReproductionResult) -> list[list[str]]:

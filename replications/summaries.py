@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from .analysis.compile import reported_value
 from .verdicts import Judgement, judge, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
@@ -49,9 +51,11 @@ class TargetResult:
 class Contribution:
     """What leaving one covariate out of the adjustment changes in the simulated shift.
 
-    ``mean`` is the mean over replicates of shift(full) - shift(without the covariate)
-    (additive, so the contributions can be compared with the shift itself); ``lo``/``hi``
-    the central 95% of that paired difference.
+    ``mean`` is the 10%-trimmed mean over replicates of shift(full) - shift(without the
+    covariate): additive, so contributions compare with the shift itself, and trimmed so
+    that a replicate where the reduced propensity model separates (weights of 1e15, as R's
+    glm would give) does not swamp it; ``lo``/``hi`` the central 95% of that paired
+    difference, ``mcse`` its Monte Carlo SE (SD of the trimmed sample / sqrt(kept)).
     """
 
     term: str
@@ -177,16 +181,17 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
     for t in study.targets.targets:
         if t.role == "reported":
             continue
-        scale = analysis_scale(t.quantity)
+        reported, quantity = reported_value(t)
+        scale = analysis_scale(quantity)
         if t.id in col:
-            j = judge(draws[:, col[t.id]], t.value, scale)
+            j = judge(draws[:, col[t.id]], reported, scale)
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
         se = _reported_se(t, scale)
         ratio = se / j.robust_sd if j.robust_sd and math.isfinite(j.robust_sd) else math.nan
         targets.append(TargetResult(
-            t.id, t.analysis, t.quantity, t.role, t.required, t.where, t.value, scale,
+            t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
             j.n_reps, j.reason))
@@ -221,9 +226,11 @@ def _shift(s, col, draws, plan, study) -> ShiftResult:
         d = d[np.isfinite(d)]
         if d.size:
             lo, hi = np.quantile(d, [0.025, 0.975])
-            sd = float(d.std(ddof=1)) if d.size > 1 else math.nan
-            contrib.append(Contribution(term, float(d.mean()), float(lo), float(hi),
-                                        sd / math.sqrt(d.size), int(d.size)))
+            k = int(0.1 * d.size)
+            kept = np.sort(d)[k:d.size - k]
+            sd = float(kept.std(ddof=1)) if kept.size > 1 else math.nan
+            contrib.append(Contribution(term, float(stats.trim_mean(d, 0.1)), float(lo),
+                                        float(hi), sd / math.sqrt(kept.size), int(d.size)))
     contrib.sort(key=lambda c: -abs(c.mean))
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,

@@ -4,7 +4,8 @@
 method     options (defaults)                                            produces
 ========== ============================================================= ===================
 none       --                                                            the population
-multivar.  covariates, treatment (true), selection ("none"|"forward"),   outcome-model terms
+multivar.  covariates, treatment (true), selection ("none"|"screen"|     outcome-model terms
+           "forward"),
            screen_p (0.05), enter_p (0.05)
 iptw       covariates, estimand ("ATE"), stabilized (false), truncate,   weights
            outcome_covariates ([]), fit_on ("population"|"cohort")
@@ -15,10 +16,10 @@ exact      on, ratio (1), focal, outcome_covariates ([])                 matched
 
 The propensity score is a main-effects logistic regression on the listed terms (what the
 methods sections describe); rows missing a PS covariate are dropped (``missing =
-"complete_case"``) or mean-imputed (``missing = "mean"``). ``fit_on = "cohort"`` fits the
-PS and the weights on the whole cohort and then applies the population filter (e.g. the
-weights of the imaging cohort come from the full-cohort model), ``"population"`` fits
-within the population.
+"complete_case"``) or mean-imputed (``missing = "mean"``). ``fit_on = "cohort"`` weights
+or matches the whole cohort and then applies the population filter to the result (the
+weights of an imaging cohort come from the whole-cohort model; a subgroup of a matched
+cohort keeps its matched patients), ``"population"`` fits within the population.
 """
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ ADJUSTMENTS: dict[str, AdjustmentKind] = {
     "multivariable": AdjustmentKind("multivariable", {
         "covariates": Option(terms, REQUIRED, "outcome-model terms"),
         "treatment": Option(boolean, True, "include the treatment term (comparative studies)"),
-        "selection": Option(choice("none", "forward"), "none",
-                            "forward: univariable screen then forward entry"),
+        "selection": Option(choice("none", "screen", "forward"), "none",
+                            "screen: univariable screen, then all screened terms; "
+                            "forward: univariable screen, then forward entry"),
         "screen_p": Option(number(0, 1, open_lo=True), 0.05),
         "enter_p": Option(number(0, 1, open_lo=True), 0.05),
     }, covariate_options=("covariates",), doc="covariates in the outcome model"),
@@ -180,7 +182,11 @@ def _fit_ps(adj: CompiledAdjustment, cols, rows):
         raise kernels.FitFailure("one arm is empty")
     keep = X.std(axis=0) > 0 if X.shape[0] else np.zeros(X.shape[1], bool)
     ps, converged = kernels.propensity(X[:, keep], z)
-    return rows, z, ps, () if converged else ("propensity model did not converge",)
+    notes = () if converged else ("propensity model did not converge",)
+    if (ps <= 10 * kernels.PS_EPS).any() or (ps >= 1 - 10 * kernels.PS_EPS).any():
+        # R's glm warns "fitted probabilities numerically 0 or 1 occurred" and goes on
+        notes += ("propensity model separated (fitted probabilities 0 or 1)",)
+    return rows, z, ps, notes
 
 
 def _run_none(adj, cols, subset, rng, cache=None):
@@ -208,16 +214,25 @@ def _run_psm(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
     rows, z, ps, notes = _ps(adj, cols, base, cache)
-    if o["fit_on"] == "cohort":
+    # one matched sample per replicate for every analysis that matches the same way
+    mkey = ("match", id(ps), adj.focal_is_treated, *(o[k] for k in (
+        "caliper", "caliper_scale", "caliper_sd", "ratio", "replace", "order")))
+    if cache is not None and mkey in cache:
+        sel, w, pair = cache[mkey]
+    else:
+        zf = z if adj.focal_is_treated else 1.0 - z
+        psf = ps if adj.focal_is_treated else 1.0 - ps
+        sel, w, pair = kernels.match_nearest(
+            psf, zf, caliper=o["caliper"], caliper_scale=o["caliper_scale"],
+            caliper_sd=o["caliper_sd"], ratio=o["ratio"],
+            replace=o["replace"], order=o["order"], rng=rng)
+        if cache is not None:
+            cache[mkey] = (sel, w, pair)
+    rows = rows[sel]
+    if o["fit_on"] == "cohort":     # the matched cohort, then the population within it
         keep = np.isin(rows, subset.index)
-        rows, z, ps = rows[keep], z[keep], ps[keep]
-    zf = z if adj.focal_is_treated else 1.0 - z
-    psf = ps if adj.focal_is_treated else 1.0 - ps
-    sel, w, pair = kernels.match_nearest(
-        psf, zf, caliper=o["caliper"], caliper_scale=o["caliper_scale"],
-        caliper_sd=o["caliper_sd"], ratio=o["ratio"],
-        replace=o["replace"], order=o["order"], rng=rng)
-    return Adjusted(rows[sel], w, pair, notes)
+        rows, w, pair = rows[keep], w[keep], pair[keep]
+    return Adjusted(rows, w, pair, notes)
 
 
 def _run_exact(adj, cols, subset, rng, cache=None):

@@ -23,7 +23,16 @@ from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
 __all__ = ["CompiledAnalysis", "compile_analyses", "bind_target", "SIMULATED_ROLES",
-           "RESPONSE_ENDPOINTS"]
+           "reported_value"]
+
+
+def reported_value(t) -> tuple[float | None, str]:
+    """The printed number a target is judged on and its quantity: its value, or its count
+    when only the count of a rate is printed ("seven patients had died")."""
+    value, quantity = _field(t, "value"), _field(t, "quantity")
+    if value is None and quantity == "rate" and _field(t, "count") is not None:
+        return _field(t, "count"), "count"
+    return value, quantity
 
 #: Target roles the reproduction simulates; ``reported`` targets are audited only.
 SIMULATED_ROLES = ("calibration", "predicted")
@@ -56,7 +65,7 @@ class CompiledAnalysis:
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             return out, (f"{self.analysis.name}: {_reason(exc)}",)
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
-                      self.analysis.ties)
+                      self.analysis.ties, self.analysis.smd_sd)
         notes = [f"{self.analysis.name}: {n}" for n in adjusted.notes]
         for i, req in enumerate(requests):
             try:
@@ -117,10 +126,13 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                 add(f"{a.key}.estimates[{j}]", e, "needs two arms", "incompatible")
         if bad:
             continue
-        responders = {f"response:{x}": np.array([float(j)])
-                      for j, x in enumerate(schema.response_levels)}
+        responders = {}
         for ep, lv in plan.response.items():
             known = schema.response_levels
+            if lv == "level":       # one endpoint per category: "<ep>:<level>"
+                responders.update({f"{ep}:{x}": np.array([float(j)])
+                                   for j, x in enumerate(known)})
+                continue
             responders[ep] = np.array([known.index(x) for x in lv if x in known], dtype=float)
             if known and any(x not in known for x in lv) and schema.has("response"):
                 add(f"response.{ep}", list(lv), f"levels must be among {list(known)}",
@@ -151,15 +163,19 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
     quantity = _field(t, "quantity")
     endpoint = _field(t, "endpoint")
     level = _field(t, "level")
-    if endpoint == "response" and level is not None:
-        endpoint = f"response:{level}"          # one best-response category (e.g. PR)
+    if plan.response.get(endpoint) == "level" and level is not None:
+        endpoint = f"{endpoint}:{level}"        # one best-response category (e.g. PR)
+    quantity = reported_value(t)[1]             # only a count printed: judge the count
     ep_class = ("response" if endpoint in ca.responders else
                 "survival" if endpoint in schema.endpoints else None)
     est = estimate_for(quantity, ep_class)
     if est is None:
-        add(f"{key}.quantity", quantity, f"target {tid!r}: no estimate computes this quantity "
-            f"for endpoint {endpoint!r}; it will be 'not estimable'", "unknown-quantity",
-            "warning")
+        why = (f"the endpoint {endpoint!r} is neither a survival endpoint the cohort "
+               f"generates {list(schema.endpoints)} nor a response endpoint of [response]"
+               if endpoint is not None and quantity in ("rate", "count")
+               else "no estimate of the analysis vocabulary computes this quantity")
+        add(f"{key}.quantity", quantity, f"target {tid!r}: {why}; it will be 'not "
+            "estimable'", "unknown-quantity", "warning")
         return None
     kind = ESTIMATES[est]
     if est not in a.estimates:
@@ -190,7 +206,8 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
     if "contrast|term" in req_fields:
         req_fields.discard("contrast|term")
         req_fields.add("term" if _field(t, "term") else "contrast")
-    if "arm" in req_fields or (arm is not None and est in ("events", "followup")):
+    if "arm" in req_fields or (arm is not None and est in ("events", "followup",
+                                                           "group_size")):
         if arm not in schema.arms:
             add(f"{key}.arm", arm if arm is not None else MISSING, f"target {tid!r}: arm must "
                 f"be one of {list(schema.arms)}", "unknown-arm")
@@ -227,6 +244,14 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
 
 def _bind_term(text, ca: CompiledAnalysis, est: str):
     """Where a covariate target's column lives: the outcome model, or its own model."""
+    if isinstance(text, Mapping):               # an alias to a {variable, cut} table
+        try:
+            bound = bind_terms([parse_term(text)], ca.schema)
+        except TermError as exc:
+            return None, None, str(exc)
+        if est == "balance":
+            return bound.names[0], bound, None
+        return None, None, "a cut table makes several columns; name one of them"
     if not isinstance(text, str) or not text:
         return None, None, "needs `term`, the covariate (as written in analysis.toml)"
     outcome = ca.adjustment.outcome_terms
@@ -241,6 +266,10 @@ def _bind_term(text, ca: CompiledAnalysis, est: str):
         bound = bind_terms([term], ca.schema)
     except TermError as exc:
         return None, None, str(exc)
+    if est == "balance" and m is None:
+        return text, bound, None            # the whole variable (multi-level SMD if needed)
+    if text not in bound.names and len(bound.names) == 1 and m is None:
+        return bound.names[0], bound, None  # a two-level categorical: its one dummy
     if text not in bound.names:
         return None, None, (f"{text!r} gives columns {list(bound.names)}; name one of them")
     if est in ("proportion", "mean", "balance") and len(bound.names) == 1:

@@ -53,8 +53,9 @@ class Context:
     """The analysed sample of one replicate, with per-replicate caches."""
 
     def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
-                 responders: Mapping[str, np.ndarray], ties: str = "efron"):
-        self.cols, self.adj, self.ties = cols, adj, ties
+                 responders: Mapping[str, np.ndarray], ties: str = "efron",
+                 smd_sd: str = "unweighted"):
+        self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
         self.rows = adjusted.rows
         self.w = adjusted.weights
         self.z = np.asarray(cols["treated"])[self.rows].astype(float)
@@ -144,10 +145,12 @@ def hr(ctx: Context, req: Request) -> float:
         key = ("cox", req.endpoint)
         if key not in ctx.cache:
             a = ctx.adj
-            if a.method == "multivariable" and a.options.get("selection") == "forward":
+            if a.method == "multivariable" and a.options.get("selection") in ("forward",
+                                                                               "screen"):
                 ctx.cache[key] = forward_cox(ctx, req.endpoint, a.outcome_terms,
                                              a.include_treatment, a.options["screen_p"],
-                                             a.options["enter_p"])
+                                             a.options["enter_p"],
+                                             a.options["selection"] == "forward")
             else:
                 ctx.cache[key] = cox_model(ctx, req.endpoint, a.outcome_terms,
                                            a.include_treatment)
@@ -181,7 +184,8 @@ def odds_ratio(ctx: Context, req: Request) -> float:
 
 
 def group_size(ctx: Context, req: Request) -> float:
-    return float(np.count_nonzero(ctx.arm == req.arm))
+    """Patients in one arm of the analysed sample, or in the whole sample."""
+    return float(ctx.arm.size if req.arm is None else np.count_nonzero(ctx.arm == req.arm))
 
 
 def weighted_group_size(ctx: Context, req: Request) -> float:
@@ -228,10 +232,17 @@ def followup(ctx: Context, req: Request) -> float:
 
 
 def balance(ctx: Context, req: Request) -> float:
-    """Absolute standardized mean difference of one column (Austin 2009; pooled SD)."""
-    x = req.term_model.matrix(ctx.cols, ctx.rows)[:, 0]
-    ok = ~np.isnan(x)
-    return abs(kernels.smd(x[ok], ctx.z[ok], ctx.weights(ok)))
+    """Absolute standardized mean difference (Austin 2009, pooled SD of the unadjusted
+    sample unless the analysis sets ``smd_sd = "weighted"``); a categorical term gives the
+    multi-level SMD of Yang & Dalton (2012), as tableone prints."""
+    X = req.term_model.matrix(ctx.cols, ctx.rows)
+    ok = ~np.isnan(X).any(axis=1)
+    weighted_sd = ctx.smd_sd == "weighted"
+    if X.shape[1] == 1:
+        return abs(kernels.smd(X[ok, 0], ctx.z[ok], ctx.weights(ok), weighted_sd))
+    codes = (X[ok] * np.arange(1, X.shape[1] + 1)).sum(axis=1)   # 0 = reference level
+    return abs(kernels.smd(codes, ctx.z[ok], ctx.weights(ok), weighted_sd,
+                           levels=np.arange(X.shape[1] + 1.0)))
 
 
 ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
@@ -259,8 +270,8 @@ ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
                  doc="share of an arm with a 0/1 characteristic (a Table 1 cell)"),
     EstimateKind("mean", mean, ("mean",), None, ("arm", "term"),
                  doc="mean of a covariate in an arm (weighted when the analysis is)"),
-    EstimateKind("group_size", group_size, ("group_size",), None, ("arm",),
-                 doc="patients per arm in the analysed sample"),
+    EstimateKind("group_size", group_size, ("group_size",), None, (),
+                 doc="patients per arm (or in all) in the analysed sample"),
     EstimateKind("weighted_group_size", weighted_group_size, ("weighted_group_size",), None,
                  ("arm",), adjustments=("iptw", "psm", "exact"),
                  doc="sum of the weights per arm"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from estimators import balance as _balance
+from estimators import smd as _balance
 from estimators import propensity as _propensity
 from estimators import weights as _weights
 
@@ -18,7 +18,7 @@ __all__ = ["logistic", "iptw", "smd", "km", "cox", "match_nearest", "match_exact
 
 # R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps; a separated
 # propensity model then gives huge but finite weights, which truncation caps, as in R.
-_PS_EPS = np.finfo(float).eps
+PS_EPS = _PS_EPS = np.finfo(float).eps
 
 
 class FitFailure(ArithmeticError):
@@ -51,12 +51,17 @@ def iptw(ps, z, estimand="ATE", stabilized=False, truncate=None) -> np.ndarray:
     return _weights._iptw_weights(ps, z, estimand, stabilized, truncate)
 
 
-def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> float:
-    """Standardized mean difference of one column (binary or continuous), treated - control."""
-    kind = "binary" if np.isin(x, (0.0, 1.0)).all() else "continuous"
+def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None, weighted_sd: bool = False,
+        levels=None) -> float:
+    """Standardized mean difference, treated - control: binary or continuous ``x``, or the
+    Yang-Dalton multi-level SMD of category codes when ``levels`` is given. The SDs are
+    those of the unadjusted sample unless ``weighted_sd``."""
+    kind = ("categorical" if levels is not None else
+            "binary" if np.isin(x, (0.0, 1.0)).all() else "continuous")
     weighted = w is not None
     w = np.ones(len(x)) if w is None else w
-    return float(_balance._smd_kernel(x, z, w, kind, None, "pooled", False, weighted).smd)
+    return float(_balance._smd_kernel(x, z.astype(np.int8), w, kind, levels, "pooled",
+                                      weighted_sd, weighted).smd)
 
 
 def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):

@@ -68,8 +68,10 @@ def _wald_p(coef, cov, idx) -> float:
     return float(stats.chi2.sf(chi2, len(idx)))
 
 
-def forward_cox(ctx, ep, bound, include_treatment, screen_p, enter_p):
-    """Univariable screen, then forward entry by Wald p; unselected terms get NaN."""
+def forward_cox(ctx, ep, bound, include_treatment, screen_p, enter_p, forward=True):
+    """Univariable screen, then forward entry by Wald p (``forward``) or all screened terms
+    together (``forward=False``: "factors significant in the univariable analysis were
+    entered into the multivariable model"); unselected terms get NaN."""
     t, d, m, X, names = _design(ctx, ep, bound, include_treatment)
     if not (d[m] > 0).any():
         raise kernels.FitFailure("no events")
@@ -85,6 +87,9 @@ def forward_cox(ctx, ep, bound, include_treatment, screen_p, enter_p):
         if _wald_p(coef, cov, list(range(len(g)))) < screen_p:
             screened.append(g)
     chosen = list(range(start))
+    if not forward:
+        chosen += [j for g in screened for j in g]
+        screened = []
     while screened:
         best, best_p = None, enter_p
         for g in screened:

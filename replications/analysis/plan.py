@@ -22,12 +22,13 @@ from .problems import MISSING, Problems
 __all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE"]
 
 #: Response endpoints and the best-response levels that count as responders (mRECIST /
-#: RECIST: objective response = CR + PR, disease control = CR + PR + SD).
-DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD")}
+#: RECIST: objective response = CR + PR, disease control = CR + PR + SD). The value
+#: "level" makes an endpoint whose targets pick one category with their ``level``.
+DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD"), "response": "level"}
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
-                  "description", "source"}
+                  "description", "source", "smd_sd"}
 _TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets"}
 _SET_OPTIONS = ("covariates", "outcome_covariates", "on")
 
@@ -46,6 +47,7 @@ class Analysis:
     description: str = ""
     key: str = ""                   # "analyses[i]" for messages
     valid: bool = True              # False when its own entries have problems (not compiled)
+    smd_sd: str = "unweighted"      # SD in SMD denominators: unweighted (Austin) | weighted
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,9 @@ class AnalysisPlan:
     response: Mapping[str, tuple[str, ...]]
     file: str = "analysis.toml"
     readable: bool = True           # False when the file is missing or not valid TOML
-    aliases: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, Any] = field(default_factory=dict)
 
-    def term_for(self, term: str | None, level: str | None = None) -> str | None:
+    def term_for(self, term: str | None, level: str | None = None):
         """The analysis term a target's ``term`` (and ``level``) stands for.
 
         ``[aliases]`` maps the paper's labels, as targets.toml writes them, to terms:
@@ -106,8 +108,9 @@ def parse_plan_dict(raw: Mapping, problems: Problems) -> AnalysisPlan:
                          "unknown-key")
     response = _parse_response(raw.get("response", {}), problems)
     aliases = raw.get("aliases", {})
-    if not isinstance(aliases, Mapping) or not all(isinstance(v, str) for v in aliases.values()):
-        problems.add("aliases", aliases, "expected a table of label = \"term\" strings")
+    if not isinstance(aliases, Mapping) or not all(isinstance(v, (str, Mapping))
+                                                   for v in aliases.values()):
+        problems.add("aliases", aliases, "expected a table of label = \"term\" entries")
         aliases = {}
     items = raw.get("analyses")
     if not isinstance(items, list) or not items:
@@ -136,8 +139,12 @@ def _parse_response(raw, problems: Problems) -> dict:
         problems.add("response", raw, "expected a table such as { orr = [\"CR\", \"PR\"] }")
         return out
     for name, levels in raw.items():
+        if levels == "level":
+            out[name] = "level"
+            continue
         if not (isinstance(levels, list) and levels and all(isinstance(x, str) for x in levels)):
-            problems.add(f"response.{name}", levels, "expected a list of response levels")
+            problems.add(f"response.{name}", levels, "expected a list of response levels "
+                         "or \"level\" (targets pick one category by `level`)")
             continue
         out[name] = tuple(levels)
     return out
@@ -200,12 +207,17 @@ def _parse_analysis(item, key: str, problems: Problems, sets: Mapping = {}
     if missing not in ("complete_case", "mean"):
         add(f"{key}.missing", missing, "expected \"complete_case\" or \"mean\"")
         missing = "complete_case"
+    smd_sd = item.get("smd_sd", "unweighted")
+    if smd_sd not in ("unweighted", "weighted"):
+        add(f"{key}.smd_sd", smd_sd, "expected \"unweighted\" (Austin 2009, cobalt) or "
+            "\"weighted\" (tableone's svyCreateTableOne)")
+        smd_sd = "unweighted"
     # an analysis with problems of its own is reported once, not again by every target
     valid = method is not None and len(problems) == n_before and not any(
         p.key.startswith(f"{key}.") for p in problems.items)
     return Analysis(name, cohort, population, method or "none", options if method else {},
                     tuple(good), ties, robust, missing, str(item.get("description", "")), key,
-                    valid)
+                    valid, smd_sd)
 
 
 def _parse_adjustment(raw, key: str, problems: Problems, sets: Mapping = {}):
