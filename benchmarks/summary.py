@@ -70,6 +70,8 @@ def error_table(results: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
     bad = results[results["error"].astype(str) != ""]
     if bad.empty:
         return pd.DataFrame(columns=["method", "error", "count"])
-    msg = bad["error"].str.slice(0, 120)
+    # one line per kind of error: drop the offending values ("...; got [3]=...") and numbers
+    msg = (bad["error"].str.replace(r";? got .*$", "", regex=True)
+           .str.replace(r"\d+(\.\d+)?", "#", regex=True).str.slice(0, 120))
     counts = bad.assign(error=msg).groupby(["method", "error"]).size().rename("count")
     return counts.reset_index().sort_values("count", ascending=False).head(limit)

@@ -164,3 +164,25 @@ def test_wald_interval_level():
     lo, hi = wald_interval([0.0], [1.0], 0.9)
     assert hi[0] == pytest.approx(stats.norm.ppf(0.95))
     assert lo[0] == -hi[0]
+
+
+def test_agrees_with_an_independent_r_transcription_of_table_6():
+    """Reference: tests/reference/simsum_measures/reference.R, base R, e.g.
+    ``bias_mcse = sqrt(sum((x - mean(x))^2) / (n * (n - 1)))``,
+    ``modse_mcse = sqrt(var(se^2) / (4 * n * modse^2))`` (rsimsum is not installable here)."""
+    from tests.reference.cases import load_case
+
+    data, expected = load_case("simsum_measures")
+    for method in ("A", "B"):
+        g = data[data["method"] == method]
+        r = performance_measures(g["estimate"], g["se"], 0.5, converged=g["converged"] == 1)
+        exp = expected[method]
+        assert r.n_used == exp["n"]
+        for name in MEASURES:
+            assert r[name].value == pytest.approx(exp[name], rel=1e-12, abs=1e-14), name
+            assert r[name].mcse == pytest.approx(exp[f"{name}_mcse"], rel=1e-12, abs=1e-14), name
+    a = data.loc[data["method"] == "A", "estimate"].to_numpy()
+    b = data.loc[data["method"] == "B", "estimate"].to_numpy()
+    value, mcse = relative_precision(a, b)
+    assert value == pytest.approx(expected["relative_precision"]["value"], rel=1e-12)
+    assert mcse == pytest.approx(expected["relative_precision"]["mcse"], rel=1e-12)
