@@ -7,7 +7,7 @@ targets, the rule, the size of the discrepancy and a severity. Every tolerance c
 the paper's own rounding (the printed decimals of each number) and is justified in the
 rule's docstring; no rule knows any particular study.
 
->>> report = audit_study("replications/studies/tace_sorafenib_ehs")   # doctest: +SKIP
+>>> report = audit_study("path/to/study")     # a folder with targets.toml  # doctest: +SKIP
 >>> report.to_frame()                                                   # doctest: +SKIP
 """
 from __future__ import annotations
