@@ -94,7 +94,7 @@ def _compare(ctx: AuditContext, a: Target, b: Target):
                 or pa.lo == pa.hi or pb.lo == pb.hi):
             continue
         touching = overlap((pa.lo, pa.hi), (pb.lo, pb.hi))
-        scale = 100.0 if a.percent_scale or b.percent_scale else 1.0
+        scale = 100.0 if (a.percent_scale or b.percent_scale) and name != "count" else 1.0
         hint = (_swap_hint(ctx, pa, b) or _swap_hint(ctx, pb, a)) if (
             name == "value" and a.arm) else ""
         yield Finding("same_as_agree", "warning" if touching else "error", ids,
@@ -102,7 +102,8 @@ def _compare(ctx: AuditContext, a: Target, b: Target):
                       f"({b.where})"
                       + (" - one unit apart in the last digit" if touching else "") + hint,
                       scale * abs(pa.value - pb.value),
-                      "percentage points" if scale == 100 else "value units", pb.text, pa.text)
+                      "percentage points" if scale == 100 else "counts" if name == "count"
+                      else "value units", pb.text, pa.text)
     pa, pb = _p(a), _p(b)
     if pa and pb and not overlap(pa[:2], pb[:2]):
         yield Finding("same_as_agree", "error", ids,
