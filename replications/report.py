@@ -155,6 +155,21 @@ def _summary_line(r: ReproductionResult) -> str:
             f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
 
 
+def _note_lines(notes: dict, limit: int = 4) -> list[str]:
+    """Estimation notes grouped by reason: 'reason: in N of R replicates (analyses ...)'."""
+    by: dict[str, list] = {}
+    for key, count in notes.items():
+        where, _, reason = key.partition(": ")
+        by.setdefault(reason, []).append((where, count))
+    lines = []
+    for reason, items in sorted(by.items(), key=lambda kv: -max(c for _, c in kv[1])):
+        names = sorted({w.split("/")[0] for w, _ in items})
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        lines.append(f"Note: {reason}: up to {max(c for _, c in items)} replicates "
+                     f"({shown})")
+    return lines[:limit]
+
+
 def _render_one(rep: StudyReport, markdown: bool) -> str:
     table = _md_table if markdown else _table
     title = f"{rep.study_id}" + (f" - {rep.title}" if rep.title else "")
@@ -181,10 +196,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
             out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
                     table(_S_HEAD, _shift_rows(r))]
         out += ["", _summary_line(r)]
-        if r.notes:
-            worst = list(r.notes.items())[:5]
-            out.append("Estimation failures (replicates): "
-                       + "; ".join(f"{k} x{v}" for k, v in worst))
+        for line in _note_lines(r.notes):
+            out.append(line)
     return "\n".join(out)
 
 

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--audit-only", action="store_true",
                    help="only audit the published numbers (no simulation)")
     p.add_argument("--plot", action="store_true",
-                   help="draw simulated KM curves with the reported numbers (needs --out)")
+                   help="draw simulated KM curves with the reported numbers "
+                        "(PNG files in DIR/plots, DIR from --out or the current folder)")
     p.add_argument("--n-jobs", type=int, default=None,
                    help="parallel workers (default: 2 or the CPU count if smaller)")
     p.add_argument("--decompose-reps", type=int, default=None, metavar="N",

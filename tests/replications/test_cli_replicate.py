@@ -1,0 +1,95 @@
+"""The tacebench replicate / check / new-study commands, run through the CLI entry point."""
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from replications.cli import main
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+FAST = ["--reps", "12", "--seed", "3", "--decompose-reps", "4", "--n-jobs", "1"]
+
+
+def test_replicate_table(capsys):
+    assert main(["replicate", str(FICTIONAL), *FAST]) == 0
+    out, err = capsys.readouterr()
+    assert "=== fictional_tace_lenvatinib" in out
+    assert "Audit of the published numbers" in out and "Paired shifts" in out
+    assert "os_hr_psm" in out and "NOT reproduced" in out
+    assert "17 simulated targets:" in out and "R = 12, seed = 3" in out
+    assert "rep" in err                       # the progress bar goes to stderr
+
+
+def test_replicate_json_and_markdown(capsys):
+    assert main(["replicate", str(FICTIONAL), *FAST, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["study"] == "fictional_tace_lenvatinib" and data[0]["reps"] == 12
+    verdicts = {t["id"]: t["verdict"] for t in data[0]["targets"]}
+    assert verdicts["os_hr_psm"] == "not reproduced"
+    assert main(["replicate", str(FICTIONAL), *FAST, "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("## fictional_tace_lenvatinib") and "| os_hr_crude |" in md
+
+
+def test_replicate_writes_full_results(tmp_path, capsys):
+    assert main(["replicate", str(FICTIONAL), *FAST, "--out", str(tmp_path), "--plot"]) == 0
+    capsys.readouterr()
+    res = pd.read_csv(tmp_path / "results.csv")
+    assert len(res) == 17 + 3 and {"verdict", "z", "median", "lo", "hi"} <= set(res.columns)
+    assert (tmp_path / "contributions.csv").is_file() and (tmp_path / "audit.csv").is_file()
+    draws = pd.read_csv(tmp_path / "draws" / "fictional_tace_lenvatinib.csv")
+    assert len(draws) == 12 and "os_hr_crude" in draws.columns
+    assert json.loads((tmp_path / "results.json").read_text())[0]["reps"] == 12
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "fictional_tace_lenvatinib_crude_os.png", "fictional_tace_lenvatinib_crude_pfs.png"]
+
+
+def test_strict_fails_only_on_required_targets(tmp_path, capsys):
+    assert main(["replicate", str(FICTIONAL), *FAST, "--strict"]) == 0   # os_hr_crude holds
+    study = tmp_path / "study"
+    shutil.copytree(FICTIONAL, study)
+    t = (study / "targets.toml").read_text()
+    t = t.replace('source = "in the matched cohort the HR was 0.40',
+                  'required = true\nsource = "in the matched cohort the HR was 0.40')
+    (study / "targets.toml").write_text(t)
+    assert main(["replicate", str(study), *FAST]) == 0                    # not gating
+    assert main(["replicate", str(study), *FAST, "--strict"]) == 1
+    assert "os_hr_psm" in capsys.readouterr().err
+
+
+def test_audit_only_skips_the_simulation(capsys):
+    assert main(["replicate", str(FICTIONAL), "--audit-only"]) == 0
+    out = capsys.readouterr().out
+    assert "Audit of the published numbers" in out and "Reproduction" not in out
+
+
+def test_invalid_study_exits_2(tmp_path, capsys):
+    shutil.copytree(FICTIONAL, tmp_path / "s")
+    p = tmp_path / "s" / "analysis.toml"
+    p.write_text(p.read_text().replace('method = "psm"', 'method = "pms"'))
+    assert main(["replicate", str(tmp_path / "s"), *FAST]) == 2
+    assert "pms" in capsys.readouterr().err
+
+
+def test_check_command(tmp_path, capsys):
+    assert main(["check", str(FICTIONAL)]) == 0
+    assert "OK (0 error(s)" in capsys.readouterr().out
+    shutil.copytree(FICTIONAL, tmp_path / "s")
+    p = tmp_path / "s" / "targets.toml"
+    p.write_text(p.read_text().replace('analysis = "psm"', 'analysis = "matched"'))
+    assert main(["check", str(tmp_path / "s")]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "targets.toml: targets[12].analysis = 'matched'" in out
+
+
+def test_new_study_command(tmp_path, capsys):
+    assert main(["new-study", "my_paper", "--dir", str(tmp_path)]) == 0
+    assert "FILL ME" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "my_paper").iterdir()) == [
+        "README.md", "analysis.toml", "cohort.toml", "targets.toml"]
+    assert main(["new-study", "my_paper", "--dir", str(tmp_path)]) == 2      # no overwrite
+    assert main(["new-study", "My Paper", "--dir", str(tmp_path)]) == 2      # not snake_case
+    assert main(["check", str(tmp_path / "my_paper")]) == 1
+    assert "fill me" in capsys.readouterr().out
