@@ -163,16 +163,25 @@ def score_residuals(rs: RiskSets, ev: Evaluation) -> np.ndarray:
     return own - ev.r[:, None] * (rs.X * ev.H[:, None] - G)
 
 
-def newton(rs: RiskSets, beta: np.ndarray, max_iter: int, tol: float, evaluate_fn=None):
+def newton(rs: RiskSets, beta: np.ndarray, max_iter: int, tol: float, evaluate_fn=None,
+           first: Evaluation | None = None):
     """Newton–Raphson with step halving (as R's coxph) on an objective from ``evaluate_fn``.
 
     Convergence: the Newton decrement ``U' I^{-1} U`` (twice the predicted gain, invariant
     to covariate scaling) falls below ``tol``; the step is then taken and evaluated, so the
     returned information and residual ingredients belong to the final beta.
+    ``first`` may pass an evaluation at ``beta`` already computed.
     Returns ``(beta, evaluation, first_evaluation, n_iter, converged)``.
     """
     evaluate_fn = evaluate_fn or evaluate
-    ev = first = evaluate_fn(rs, beta)
+    # degenerate data (monotone likelihood) push exp() to its limits: the caller judges the
+    # outcome from the returned values, so floating-point warnings are noise here
+    with np.errstate(all="ignore"):
+        return _newton_loop(rs, beta, max_iter, tol, evaluate_fn, first)
+
+
+def _newton_loop(rs, beta, max_iter, tol, evaluate_fn, first):
+    ev = first = first if first is not None else evaluate_fn(rs, beta)
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(ev.information, ev.score)

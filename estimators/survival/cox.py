@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import _checks
 from ._ci import two_sided_p, z_value
-from ._cox_kernel import RiskSets, newton, score_residuals
+from ._cox_kernel import RiskSets, evaluate, newton, score_residuals
 from .cox_firth import firth_evaluate
 
 #: Capability table: what ``cox_ph`` supports; drives validation.
@@ -55,10 +55,13 @@ class CoxResult:
         zero weight have L_i = 0.
     weights : the case weights used (input order, ones if none).
     n, n_events : rows used and number of events (unweighted).
-    converged, n_iter, monotone, infinite, message : fit diagnostics. ``monotone`` is True
-        when the partial likelihood has no finite maximum (e.g. no events in one arm):
-        the coefficients flagged in ``infinite`` diverge; they are reported as ``+/-inf``
-        with NaN SE, CI and p, never as a huge finite HR.
+    converged, n_iter, monotone, infinite, singular, message : fit diagnostics.
+        ``monotone`` is True when the partial likelihood has no finite maximum (e.g. no
+        events in one arm): the coefficients flagged in ``infinite`` diverge; they are
+        reported as ``+/-inf`` with NaN SE, CI and p, never as a huge finite HR.
+        ``singular`` is True when a covariate does not vary within any risk set at an
+        event time (R: "X matrix deemed to be singular", coefficient NA): every estimate
+        is NaN. ``estimable`` is False in all these cases.
     """
 
     names: tuple
@@ -86,6 +89,7 @@ class CoxResult:
     infinite: np.ndarray = field(default=None, repr=False)
     message: str = ""
     cluster: np.ndarray | None = field(default=None, repr=False)
+    singular: bool = False
 
     @property
     def hr(self) -> np.ndarray:
@@ -97,7 +101,7 @@ class CoxResult:
 
     @property
     def estimable(self) -> bool:
-        return self.converged and not self.monotone
+        return self.converged and not self.monotone and not self.singular
 
     @property
     def dfbeta(self) -> np.ndarray:
@@ -140,54 +144,95 @@ def _monotone_coefficients(rs, ev, beta) -> np.ndarray:
     return (np.abs(step) * sd > 1e-3) & (np.abs(step) > 1e-4 * np.abs(beta))
 
 
+def _singular_columns(rs, info) -> np.ndarray:
+    """Columns on which the data carry no information (constant within every risk set
+    with an event, or collinear there), judged from the information at the start: R's
+    coxph reports these coefficients as NA ("X matrix deemed to be singular")."""
+    d = np.diag(info)
+    w = rs.w / rs.w.sum()
+    xm = w @ rs.X
+    spread = rs.tw.sum() * (w @ (rs.X - xm) ** 2)  # information if every risk set were all
+    flat = ~(d > 1e-10 * spread)
+    if flat.any() or rs.p == 1:
+        return flat
+    scaled = info / np.sqrt(np.outer(d, d))
+    try:
+        chol = np.linalg.cholesky(scaled)
+    except np.linalg.LinAlgError:
+        return np.ones(rs.p, dtype=bool)
+    if np.diag(chol).min() ** 2 < 1e-10:
+        return np.ones(rs.p, dtype=bool)
+    return flat
+
+
 def _fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
              robust=False, firth=False, names=None, conf_level=0.95, max_iter=50,
              tol=1e-9, init=None) -> CoxResult:
     """Kernel: trusted arrays (float64 time, 0/1 event, (n, p) float X, positive weights,
-    entry < time or None, integer cluster codes or None)."""
+    entry < time or None, integer cluster codes or None). Never raises on degenerate data:
+    monotone or singular fits come back flagged (``estimable`` False)."""
+    with np.errstate(all="ignore"):  # degenerate fits are judged from the values, not warnings
+        return _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
+                              names, conf_level, max_iter, tol, init)
+
+
+def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth, names,
+                   conf_level, max_iter, tol, init) -> CoxResult:
     n, p = X.shape
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(p))
     rs = RiskSets(time, event, X, weights, ties, entry)
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=np.float64)
-    evaluate_fn = firth_evaluate if firth else None
-    beta, ev, first, n_iter, converged = newton(rs, beta0, max_iter, tol, evaluate_fn)
+    evaluate_fn = firth_evaluate if firth else evaluate
+    first = evaluate_fn(rs, beta0)
+    robust = robust or cluster is not None
+    common = dict(names=names, weights=weights, n=n, n_events=int(event.sum()), ties=ties,
+                  robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
+                  loglik_null=first.loglik if init is None else float("nan"))
+    flat = _singular_columns(rs, evaluate(rs, beta0).information if firth else first.information)
+    if flat.any():
+        nan_p, nan_pp = np.full(p, np.nan), np.full((p, p), np.nan)
+        bad = ", ".join(names[j] for j in np.flatnonzero(flat))
+        return CoxResult(coef=nan_p, se=nan_p, robust_se=nan_p, var=nan_pp, z=nan_p,
+                         p_value=nan_p, ci=np.full((p, 2), np.nan), loglik=float("nan"),
+                         information=first.information, score_residuals=np.full((n, p), np.nan),
+                         converged=False, n_iter=0, monotone=False,
+                         infinite=np.zeros(p, dtype=bool), singular=True,
+                         message=f"information matrix singular: no variation of {bad} within "
+                                 "the risk sets at event times; not estimable", **common)
+    beta, ev, first, n_iter, converged = newton(rs, beta0, max_iter, tol, evaluate_fn, first)
     info = ev.information
-    naive = np.linalg.inv(info)
     resid_sorted = score_residuals(rs, ev)
     resid = np.empty_like(resid_sorted)
     resid[rs.order] = resid_sorted
-    if firth:
-        infinite = np.zeros(p, dtype=bool)
-    else:
-        infinite = _monotone_coefficients(rs, ev, beta)
+    infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta)
     monotone = bool(infinite.any())
+    message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
+    try:
+        naive = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        naive = np.full((p, p), np.nan)
     dfb = _cluster_sums(weights[:, None] * resid, cluster) @ naive
     rvar = dfb.T @ dfb
-    robust = robust or cluster is not None
     var = rvar if robust else naive
     se = np.sqrt(np.diag(naive))
     robust_se = np.sqrt(np.diag(rvar))
     used = np.sqrt(np.diag(var))
     coef = beta.copy()
-    message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
     if monotone:
         coef[infinite] = np.sign(beta[infinite]) * np.inf
         for arr in (se, robust_se, used):
             arr[infinite] = np.nan
-        bad = ", ".join(str(names[j]) if names else f"x{j}" for j in np.flatnonzero(infinite))
-        message = (f"monotone likelihood: the coefficient(s) of {bad} diverge (e.g. no events "
-                   "in one group); the MLE does not exist. Consider firth=True.")
+        bad = ", ".join(names[j] for j in np.flatnonzero(infinite))
+        message = (f"monotone likelihood: the coefficient(s) of {bad} diverge (e.g. no "
+                   "events in one group); the MLE does not exist. Consider firth=True.")
     z = coef / used
     zq = z_value(conf_level)
-    with np.errstate(invalid="ignore", over="ignore"):
-        ci = np.exp(np.column_stack((coef - zq * used, coef + zq * used)))
-    return CoxResult(
-        names=tuple(names) if names is not None else tuple(f"x{j}" for j in range(p)),
-        coef=coef, se=se, robust_se=robust_se, var=var, z=z, p_value=two_sided_p(z), ci=ci,
-        loglik=ev.loglik, loglik_null=first.loglik if init is None else float("nan"),
-        information=info, score_residuals=resid, weights=weights, n=n,
-        n_events=int(event.sum()), ties=ties, robust=robust, firth=firth,
-        conf_level=conf_level, converged=converged, n_iter=n_iter, monotone=monotone,
-        infinite=infinite, message=message, cluster=cluster)
+    ci = np.exp(np.column_stack((coef - zq * used, coef + zq * used)))
+    p_value = two_sided_p(z)
+    return CoxResult(coef=coef, se=se, robust_se=robust_se, var=var, z=z, p_value=p_value,
+                     ci=ci, loglik=ev.loglik, information=info, score_residuals=resid,
+                     converged=converged, n_iter=n_iter, monotone=monotone, infinite=infinite,
+                     message=message, **common)
 
 
 def _design(X, names):

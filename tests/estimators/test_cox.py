@@ -197,6 +197,17 @@ def test_monotone_likelihood_is_flagged_not_a_huge_hr():
     assert not firth.monotone and np.all(np.isfinite(firth.coef)) and firth.coef[0] < -2
 
 
+def test_no_variation_within_risk_sets_is_flagged_singular():
+    """x varies overall but not within any risk set at an event time: no information
+    (R: "X matrix deemed to be singular", coefficient NA)."""
+    t = np.array([1.0, 2, 3, 4, 5, 6])
+    e = np.array([0, 0, 0, 0, 1, 0])
+    x = np.array([1.0, 0, 1, 0, 2, 2])  # at t=5 the risk set is {5, 6}, both x = 2
+    fit = cox_ph(t, e, x)
+    assert fit.singular and not fit.estimable
+    assert np.isnan(fit.coef).all() and "singular" in fit.message
+
+
 def test_regular_fits_are_not_flagged(ties_case):
     data, _ = ties_case
     for cols in (["treated"], ["treated", "age", "male", "lsize"]):

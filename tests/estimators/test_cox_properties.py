@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from estimators.survival import cox_ph
+
+# the machine is shared: slow generation under load is not a failure of the property
+RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 cohorts = st.integers(12, 50).flatmap(lambda n: st.tuples(
     st.lists(st.integers(1, 10), min_size=n, max_size=n),          # tied times
@@ -32,7 +35,7 @@ def arrays(data):
     return t, e, np.column_stack([z, x]), w, ties
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=RELAXED)
 @given(cohorts, st.randoms(use_true_random=False))
 def test_row_permutation_invariance(data, rnd):
     t, e, X, w, ties = arrays(data)
@@ -40,12 +43,13 @@ def test_row_permutation_invariance(data, rnd):
     a = fit_or_skip(t, e, X, w, ties)
     b = fit_or_skip(t[perm], e[perm], X[perm], w[perm], ties)
     np.testing.assert_allclose(b.coef, a.coef, rtol=1e-7, atol=1e-9)
+    tiny = 1e-9 * a.se.max()  # robust SEs can be exactly 0 (e.g. one event time): rounding noise
     np.testing.assert_allclose(b.se, a.se, rtol=1e-7)
-    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7)
+    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7, atol=tiny)
     np.testing.assert_allclose(b.score_residuals, a.score_residuals[perm], atol=1e-8)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=RELAXED)
 @given(cohorts)
 def test_swapping_treatment_labels_inverts_hr_and_keeps_se(data):
     t, e, X, w, ties = arrays(data)
@@ -56,16 +60,48 @@ def test_swapping_treatment_labels_inverts_hr_and_keeps_se(data):
     np.testing.assert_allclose(b.hr[0], 1 / a.hr[0], rtol=1e-7)
     np.testing.assert_allclose(b.coef[1], a.coef[1], rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(b.se, a.se, rtol=1e-7)
-    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7)
+    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7, atol=1e-9 * a.se.max())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=RELAXED)
 @given(cohorts, st.floats(0.01, 100))
 def test_scaling_weights_leaves_hr_and_robust_se_unchanged(data, scale):
     t, e, X, w, ties = arrays(data)
     a = fit_or_skip(t, e, X, w, ties)
     b = fit_or_skip(t, e, X, scale * w, ties)
     np.testing.assert_allclose(b.coef, a.coef, rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7)
+    np.testing.assert_allclose(b.robust_se, a.robust_se, rtol=1e-7, atol=1e-9 * a.se.max())
     # the model SE treats weights as counts: it scales with 1/sqrt(scale)
     np.testing.assert_allclose(b.se * np.sqrt(scale), a.se, rtol=1e-7)
+
+
+def separated(t, e, x):
+    """Exact criterion for one covariate (Bryson & Johnson 1981): the partial likelihood is
+    monotone iff at every event time all deaths hold the largest (or all the smallest) x
+    of their risk set, strictly somewhere."""
+    up = down = True
+    strict_up = strict_down = False
+    for s in np.unique(t[e == 1]):
+        risk, dead = t >= s, (t == s) & (e == 1)
+        hi, lo = x[risk].max(), x[risk].min()
+        up &= bool(np.all(x[dead] == hi))
+        down &= bool(np.all(x[dead] == lo))
+        strict_up |= bool(np.any(x[risk] < hi))
+        strict_down |= bool(np.any(x[risk] > lo))
+    return (up and strict_up) or (down and strict_down)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=RELAXED)
+@given(cohorts, st.booleans())
+def test_monotone_flag_equals_exact_separation_criterion(data, force):
+    t, e, z, _, w, ties = data
+    t, e, z, w = (np.asarray(v, dtype=float) for v in (t, e, z, w))
+    if force:
+        e = np.where(z == 1, 0.0, e)  # no events in one arm
+    try:
+        fit = cox_ph(t, e, z, w, ties=ties)
+    except ValueError:
+        assume(False)
+    assume(not fit.singular)
+    assert fit.monotone == separated(t, e, z)
+    assert fit.monotone or fit.converged

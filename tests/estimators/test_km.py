@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.exceptions import StatisticalWarning
@@ -12,6 +12,9 @@ from lifelines.exceptions import StatisticalWarning
 from estimators.survival import kaplan_meier
 from estimators.survival.km import _fit_km
 from tests.reference.cases import load_case
+
+# the machine is shared: slow generation under load is not a failure of the property
+RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 RTOL = 1e-10  # observed agreement ~1e-14; the bar is 1e-6
 
@@ -217,7 +220,7 @@ survival_data = st.integers(2, 40).flatmap(lambda n: st.tuples(
     st.lists(st.floats(0.1, 10), min_size=n, max_size=n)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=RELAXED)
 @given(survival_data)
 def test_property_monotone_in_unit_interval(data):
     t, e, w = (np.asarray(x, dtype=float) for x in data)
@@ -228,7 +231,7 @@ def test_property_monotone_in_unit_interval(data):
         assert np.all(np.nan_to_num(km.se, nan=0) >= 0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=RELAXED)
 @given(survival_data, st.randoms(use_true_random=False))
 def test_property_row_permutation_invariance(data, rnd):
     t, e, w = (np.asarray(x, dtype=float) for x in data)

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifelines.statistics import logrank_test as ll_logrank
 from lifelines.statistics import multivariate_logrank_test
 
 from estimators.survival import logrank_test
 from tests.reference.cases import load_case
+
+# the machine is shared: slow generation under load is not a failure of the property
+RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 RTOL = 1e-10
 
@@ -88,7 +91,7 @@ survival_data = st.integers(4, 40).flatmap(lambda n: st.tuples(
     st.lists(st.floats(0.2, 5), min_size=n, max_size=n)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=RELAXED)
 @given(survival_data, st.randoms(use_true_random=False))
 def test_property_permutation_and_label_swap(data, rnd):
     t, e, g, w = (np.asarray(x, dtype=float) for x in data)
