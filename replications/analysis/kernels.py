@@ -72,21 +72,18 @@ def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
 
 
 def cox(time, event, X, w=None, ties="efron"):
-    """Cox partial-likelihood fit (Newton-Raphson with step halving, as R's coxph);
-    returns ``(coef, cov)`` with the model-based covariance (inverse information)."""
-    from estimators.survival import _cox_kernel as _ck
+    """Cox partial-likelihood fit (estimators' ``_fit_cox`` kernel, R coxph's Newton-Raphson);
+    returns ``(coef, cov)`` with the model-based covariance. A singular fit (no variation
+    within risk sets) is a failure; a monotone likelihood keeps its large coefficient, as
+    R does (with a warning there, a note-free draw here)."""
+    from estimators.survival import cox as _cox
     if not (event > 0).any():
         raise FitFailure("no events")
     w = np.ones(len(time)) if w is None else w
-    rs = _ck.RiskSets(time, event.astype(float), X, w, ties)
-    beta, ev, _, _, converged = _ck.newton(rs, np.zeros(X.shape[1]), 30, 1e-9)
-    if not np.isfinite(beta).all():
-        raise FitFailure("Cox fit diverged")
-    try:
-        cov = np.linalg.inv(ev.information)
-    except np.linalg.LinAlgError:
-        cov = np.full((X.shape[1], X.shape[1]), np.nan)
-    return beta, cov
+    fit = _cox._fit_cox(time, event.astype(float), X, w, ties=ties)
+    if fit.singular or not np.isfinite(fit.coef).all():
+        raise FitFailure("Cox fit singular or diverged")
+    return fit.coef, fit.var
 
 
 def match_nearest(ps, z, *, caliper, caliper_scale, caliper_sd, ratio, replace, order, rng):
