@@ -1,0 +1,55 @@
+"""Throughput of the study runner with n_jobs = 1 and 2 on a 2,000-replicate batch.
+
+The batch is one seed-000 scenario with one method (IPTW for the ATE, truncated 1/99,
+weighted Cox with robust SE: ``benchmarks.methods.weighting``) run by
+:func:`benchmarks.runner.run_study` exactly as ``tacebench study run`` does: chunks of
+replicates, results written to a run directory. The estimand is a fixed ``custom`` value
+so no truth integration is timed. Workers (loky) are started by an untimed warm-up run and
+reused by the timed rounds, as in a long study; the cold first run, start-up included, is
+recorded as ``cold_seconds``.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import pytest
+
+REPS = 2_000
+
+
+def _study():
+    from benchmarks.study import study_from_dict
+
+    return study_from_dict({
+        "study": {"name": "speed_batch", "seed": 20240601, "reps": REPS},
+        "estimands": {"zero": {"kind": "custom", "value": 0.0}},
+        "methods": {"iptw": {"family": "weighting", "estimand": "zero", "covariates": ["*"],
+                             "truncate": [1, 99]}},
+        "dgm": [{"name": "seed000", "base": "tace_sorafenib_ehs"}],
+    }, source="benchmarks/speed/bench_parallel.py")
+
+
+def _run(study, n_jobs):
+    from benchmarks.runner import run_study
+
+    with tempfile.TemporaryDirectory(prefix="tacebench-speed-") as out:
+        report = run_study(study, out, n_jobs=n_jobs, progress=False)
+    assert report.replicates_run == REPS
+    # a replicate whose PS model does not converge is a result, not an error; a runner
+    # that failed wholesale would look fast, hence the bound
+    assert report.failures < 0.02 * REPS, f"{report.failures} of {REPS} replicates failed"
+    return report
+
+
+@pytest.mark.benchmark(group="runner: 2,000 IPTW replicates")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_runner_throughput(benchmark, n_jobs):
+    study = _study()
+    t0 = time.perf_counter()
+    cold_report = _run(study, n_jobs)  # cold: loads the plan, starts the workers
+    cold = time.perf_counter() - t0
+    benchmark.extra_info.update(case=f"runner_n_jobs_{n_jobs}", side="ours", n_jobs=n_jobs,
+                                reps=REPS, cold_seconds=round(cold, 3),
+                                not_converged=cold_report.failures)
+    benchmark.pedantic(_run, args=(study, n_jobs), rounds=3, iterations=1)

@@ -1,0 +1,221 @@
+"""What the speed suite times: one Monte Carlo replicate built from tacebench's kernels, and
+the same replicate built from lifelines + statsmodels, plus simple reference kernels.
+
+The replicate is seed 000's IPTW analysis (Yuan et al.; ``replications/studies/
+tace_sorafenib_ehs``) at its published size, n = 423:
+
+1. a cohort from :func:`simulate.generate_cohort` (the exact true PS is not needed);
+2. the paper's logistic propensity model (19 terms plus intercept);
+3. ATE weights truncated at the 1st and 99th percentiles;
+4. a weighted Cox model of treatment with the Lin & Wei robust SE (Efron ties);
+5. weighted Kaplan–Meier medians per arm.
+
+The PSM replicate swaps 3-5 for greedy 1:1 nearest-neighbour matching on the logit PS with
+a caliper of 0.2 pooled SD (Austin 2011) and a Cox model clustered on matched pair.
+
+Both sides share step 1 (there is no other generator) and the design matrix, so the
+ratio measures the estimators. Our side calls the private array kernels that Monte Carlo
+loops use (``_fit_logistic``, ``_iptw_weights``, ``_fit_cox``, ``_fit_km``): inputs come
+straight from the generator, so the public functions' validation would only repeat work.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+STUDY = "tace_sorafenib_ehs"
+N_PUBLISHED = 423
+
+#: Seed 000's propensity model (analysis.toml ``covariate_sets.propensity``), except that
+#: ``afp >= 400`` enters as ``log(afp)``: every simulated AFP exceeds 400 ng/mL (a
+#: lognormal fitted to a published mean of 38,569), so the indicator would be constant.
+PS_COLUMNS = ("tumor_size", "n_nodules", "male", "hbv", "ecog", "macrovascular_invasion",
+              "lung_metastasis", "bone_metastasis", "adrenal_metastasis", "other_metastasis",
+              "child_pugh", "albumin", "total_bilirubin", "ast", "creatinine", "platelets",
+              "inr")
+TRUNCATE = (1.0, 99.0)
+CALIPER = 0.2
+
+
+class Replicate(NamedTuple):
+    """What one replicate reports (log HR of treated vs control, its SE, KM medians)."""
+
+    log_hr: float
+    se: float
+    median_control: float = float("nan")
+    median_treated: float = float("nan")
+    n_pairs: int = 0
+
+
+def plan(n: int | None = None):
+    """The compiled seed-000 generator, at the published size or scaled to ``n`` patients
+    (arm sizes and the calibrated event count scaled as the benchmarks' ``n`` factor)."""
+    import simulate
+
+    if n is None or n == N_PUBLISHED:
+        return simulate.compile_plan(STUDY)
+    from benchmarks.cohort_dgm import scenario_spec
+
+    return simulate.compile_plan(scenario_spec(STUDY, "main", {"n": int(n)}), "main")
+
+
+def cohort(plan_, seed: int) -> dict[str, np.ndarray]:
+    import simulate
+
+    return simulate.generate_cohort(plan_, seed=seed, with_ps=False).columns
+
+
+def ps_design(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """``(n, 20)`` design of the propensity model, intercept first."""
+    n = cols["treated"].shape[0]
+    X = np.empty((n, len(PS_COLUMNS) + 3))
+    X[:, 0] = 1.0
+    for j, name in enumerate(PS_COLUMNS, start=1):
+        X[:, j] = cols[name]
+    X[:, -2] = cols["age"] > 60.0
+    X[:, -1] = np.log(cols["afp"])
+    return X
+
+
+# ------------------------------------------------------------------------------ ours
+
+
+def ours_iptw(cols: dict[str, np.ndarray]) -> Replicate:
+    """Steps 2-5 with tacebench's kernels."""
+    from estimators.propensity import _fit_logistic
+    from estimators.survival.cox import _fit_cox
+    from estimators.survival.km import _fit_km
+    from estimators.weights import _iptw_weights
+
+    X = ps_design(cols)
+    z = cols["treated"].astype(np.float64)
+    _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
+    w = _iptw_weights(ps, z, "ATE", False, TRUNCATE)
+    t, e = cols["os_time"], cols["os_event"]
+    cox = _fit_cox(t, e, z[:, None], w, ties="efron", robust=True)
+    ctl = z == 0
+    trt = ~ctl
+    m0 = _fit_km(t[ctl], e[ctl], w[ctl], "xie_liu").median()
+    m1 = _fit_km(t[trt], e[trt], w[trt], "xie_liu").median()
+    return Replicate(float(cox.coef[0]), float(cox.robust_se[0]), m0.estimate, m1.estimate)
+
+
+def ours_psm(cols: dict[str, np.ndarray]) -> Replicate:
+    """PS, 1:1 nearest-neighbour matching (caliper 0.2 pooled SD of the logit PS), Cox of
+    treatment on the matched sample with the SE clustered on pair."""
+    from estimators.matching_nearest import match_nearest
+    from estimators.propensity import _fit_logistic
+    from estimators.survival.cox import _fit_cox
+
+    X = ps_design(cols)
+    z = cols["treated"].astype(np.float64)
+    _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
+    m = match_nearest(ps, z, caliper=CALIPER)
+    rows = m.rows
+    zt = z[rows]
+    cox = _fit_cox(cols["os_time"][rows], cols["os_event"][rows], zt[:, None],
+                   np.ones(rows.size), ties="efron", robust=True, cluster=m.pair_id)
+    return Replicate(float(cox.coef[0]), float(cox.robust_se[0]), n_pairs=m.n_sets)
+
+
+def run_ours_iptw(plan_, seed: int) -> Replicate:
+    return ours_iptw(cohort(plan_, seed))
+
+
+def run_ours_psm(plan_, seed: int) -> Replicate:
+    return ours_psm(cohort(plan_, seed))
+
+
+# ------------------------------------------------------------------------ reference
+
+
+def reference_ps(X: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """statsmodels ``Logit`` (Newton, its default tolerance) fitted probabilities."""
+    import statsmodels.api as sm
+
+    return sm.Logit(z, X).fit(disp=0).predict()
+
+
+def reference_weights(ps: np.ndarray, z: np.ndarray) -> np.ndarray:
+    w = np.where(z == 1, 1.0 / ps, 1.0 / (1.0 - ps))
+    lo, hi = np.percentile(w, TRUNCATE)
+    return np.clip(w, lo, hi)
+
+
+def reference_iptw(cols: dict[str, np.ndarray]) -> Replicate:
+    """Steps 2-5 with statsmodels ``Logit``, lifelines ``CoxPHFitter(robust=True)`` with a
+    weights column and two weighted ``KaplanMeierFitter`` fits."""
+    import pandas as pd
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+    from lifelines.exceptions import StatisticalWarning
+
+    X = ps_design(cols)
+    z = cols["treated"].astype(np.float64)
+    w = reference_weights(reference_ps(X, z), z)
+    t, e = cols["os_time"], cols["os_event"]
+    df = pd.DataFrame({"time": t, "event": e, "treated": z, "w": w})
+    cph = CoxPHFitter().fit(df, "time", "event", weights_col="w", robust=True)
+    with warnings.catch_warnings():
+        # "weights are not integers": lifelines' caution about its naive KM variance,
+        # which the replicate does not use (medians only)
+        warnings.simplefilter("ignore", StatisticalWarning)
+        meds = [KaplanMeierFitter().fit(t[z == a], e[z == a], weights=w[z == a])
+                .median_survival_time_ for a in (0, 1)]
+    return Replicate(float(cph.params_["treated"]), float(cph.standard_errors_["treated"]),
+                     float(meds[0]), float(meds[1]))
+
+
+def reference_greedy_match(d: np.ndarray, z: np.ndarray, caliper: float) -> np.ndarray:
+    """Brute-force greedy 1:1 matching without replacement, treated units in data order:
+    each takes the nearest still-available control (``|d_i - d_j|``; on a tie the one with
+    the smaller distance, as MatchIt's left-first rule) if it lies within ``caliper``.
+    Returns ``(k, 2)`` rows ``(treated row, control row)``. O(n1 n0): a reference, not a
+    method."""
+    controls = np.flatnonzero(z == 0)
+    dc = d[controls]
+    free = np.ones(controls.size, dtype=bool)
+    pairs = []
+    for i in np.flatnonzero(z == 1):
+        gap = np.where(free, np.abs(dc - d[i]), np.inf)
+        best = gap.min()
+        if not best <= caliper:
+            continue
+        tied = np.flatnonzero(gap == best)
+        j = tied[np.argmin(dc[tied])]
+        free[j] = False
+        pairs.append((i, controls[j]))
+    return np.array(pairs, dtype=np.intp).reshape(-1, 2)
+
+
+def pooled_logit_sd(ps: np.ndarray, z: np.ndarray) -> float:
+    lg = np.log(ps / (1.0 - ps))
+    return float(np.sqrt((lg[z == 1].var(ddof=1) + lg[z == 0].var(ddof=1)) / 2.0))
+
+
+def reference_psm(cols: dict[str, np.ndarray]) -> Replicate:
+    """statsmodels ``Logit``, brute-force greedy matching, lifelines ``CoxPHFitter`` with
+    ``cluster_col`` (robust SE clustered on pair)."""
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    X = ps_design(cols)
+    z = cols["treated"].astype(np.float64)
+    ps = reference_ps(X, z)
+    pairs = reference_greedy_match(np.log(ps / (1.0 - ps)), z,
+                                   CALIPER * pooled_logit_sd(ps, z))
+    rows = pairs.ravel()
+    df = pd.DataFrame({"time": cols["os_time"][rows], "event": cols["os_event"][rows],
+                       "treated": z[rows], "pair": np.repeat(np.arange(len(pairs)), 2)})
+    cph = CoxPHFitter().fit(df, "time", "event", cluster_col="pair", robust=True)
+    return Replicate(float(cph.params_["treated"]), float(cph.standard_errors_["treated"]),
+                     n_pairs=len(pairs))
+
+
+def run_reference_iptw(plan_, seed: int) -> Replicate:
+    return reference_iptw(cohort(plan_, seed))
+
+
+def run_reference_psm(plan_, seed: int) -> Replicate:
+    return reference_psm(cohort(plan_, seed))

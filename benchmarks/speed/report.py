@@ -1,0 +1,287 @@
+"""Turn a pytest-benchmark JSON of the speed suite into the Markdown of ``docs/speed.md``.
+
+    python -m pytest benchmarks/speed --benchmark-only --benchmark-json=speed.json
+    python -m benchmarks.speed.report speed.json > docs/speed.md
+
+Each benchmark's ``extra_info`` says what it is (``case``), which side (``ours`` or
+``reference``), the case of its reference (``ref``) and any target; the tables pair them
+by those keys, so the ratios are always from one run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+#: Row labels, in table order.
+REPLICATES = {
+    "replicate_iptw": "IPTW replicate: cohort, logistic PS, ATE weights truncated 1/99, "
+                      "weighted Cox (robust SE), weighted KM medians x2",
+    "replicate_psm": "PSM replicate: cohort, logistic PS, 1:1 NN matching (caliper 0.2 SD "
+                     "logit), Cox clustered on pair",
+}
+KERNELS = {
+    "generate_without_ps": "generate cohort (simulate), without the exact true PS",
+    "generate_with_ps": "generate cohort (simulate), with the exact true PS",
+    "logistic": "logistic PS model, IRLS (vs statsmodels Logit)",
+    "weights": "ATE weights truncated 1/99 (vs plain numpy)",
+    "cox_breslow_untied": "weighted Cox, robust SE, Breslow, no tied deaths (vs lifelines)",
+    "cox_efron_untied": "weighted Cox, robust SE, Efron, no tied deaths (vs lifelines)",
+    "cox_breslow_tied": "weighted Cox, robust SE, Breslow, whole-month times (lifelines has "
+                        "no Breslow)",
+    "cox_efron_tied": "weighted Cox, robust SE, Efron, whole-month times (vs lifelines)",
+    "km": "weighted Kaplan-Meier + median (vs lifelines)",
+    "logrank": "log-rank, 2 groups (vs lifelines)",
+    "matching": "1:1 NN matching, caliper 0.2 SD logit (vs brute-force greedy)",
+}
+SCALING = {
+    "cox": "weighted Cox, robust SE (Breslow)",
+    "km": "weighted KM + median",
+    "logistic": "logistic PS model (20 coefficients)",
+    "generate": "generate cohort (no true PS)",
+    "replicate": "full IPTW replicate",
+}
+NLOGN_KERNELS = ("cox", "km")
+#: A kernel "is O(n log n)" here when its fitted exponent exceeds that of n log n over the
+#: same sizes by less than this (an O(n^2) step would add about 1).
+EXPONENT_SLACK = 0.15
+FIT_FROM = 1_000
+PARALLEL_TARGET = 1.8
+
+
+def fmt_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "–"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _cell(b: dict | None) -> str:
+    if b is None:
+        return "–"
+    s = b["stats"]
+    return f"{fmt_time(s['median'])} [{fmt_time(s['q1'])}–{fmt_time(s['q3'])}]"
+
+
+def _met(ok: bool | None) -> str:
+    return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def index(data: dict) -> dict[str, dict]:
+    out = {}
+    for b in data["benchmarks"]:
+        case = b.get("extra_info", {}).get("case")
+        if case:
+            out[case] = b
+    return out
+
+
+def exponent(ns: list[int], times: list[float]) -> tuple[float, float]:
+    """Least-squares slope of log(time) on log(n) for n >= FIT_FROM, and the slope that
+    n log n itself has over the same sizes."""
+    sel = [(n, t) for n, t in zip(ns, times) if n >= FIT_FROM]
+    if len(sel) < 2:
+        return math.nan, math.nan
+    x = np.log([n for n, _ in sel])
+    k = float(np.polyfit(x, np.log([t for _, t in sel]), 1)[0])
+    k_ref = float(np.polyfit(x, np.log([n * math.log(n) for n, _ in sel]), 1)[0])
+    return k, k_ref
+
+
+def header(data: dict) -> list[str]:
+    mi = data.get("machine_info", {})
+    tb = mi.get("tacebench", {})
+    v = tb.get("versions", {})
+    load0 = ", ".join(f"{x:.2f}" for x in tb.get("load_average_start", []))
+    load1 = ", ".join(f"{x:.2f}" for x in tb.get("load_average_end", []))
+    lines = [
+        "# Speed",
+        "",
+        "Latest figures of the speed suite (`benchmarks/speed/`, pytest-benchmark). "
+        "Regenerate with:",
+        "",
+        "```bash",
+        "python -m pytest benchmarks/speed --benchmark-only --benchmark-json=speed.json",
+        "python -m benchmarks.speed.report speed.json > docs/speed.md",
+        "```",
+        "",
+        "Times are medians with the interquartile range in brackets; a ratio is the "
+        "reference's median over ours, both from the same run. Every timed kernel is first "
+        "checked against its reference (lifelines, statsmodels, R `coxph` fixtures, a "
+        "brute-force matcher), so a fast but wrong kernel fails the suite instead of "
+        "looking good.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| date | {data.get('datetime', '?')} |",
+        f"| commit | {tb.get('commit', data.get('commit_info', {}).get('id', '?'))} |",
+        f"| machine | {tb.get('cpu_model', mi.get('cpu', {}).get('brand_raw', '?'))}, "
+        f"{tb.get('cpu_count', '?')} cores, {mi.get('system', '?')} |",
+        f"| load average (1, 5, 15 min) | start {load0}; end {load1} |",
+        f"| BLAS threads | {tb.get('blas_threads', '?')} (processes, not threads, are "
+        "parallel) |",
+        "| versions | " + ", ".join(f"{k} {val}" for k, val in v.items()) + " |",
+        "",
+    ]
+    return lines
+
+
+def _pair_rows(ix: dict, labels: dict[str, str]) -> list[str]:
+    rows = []
+    for case, label in labels.items():
+        ours = ix.get(case)
+        if ours is None:
+            continue
+        info = ours.get("extra_info", {})
+        ref = ix.get(info.get("ref") or "")
+        med = ours["stats"]["median"]
+        ratio = ref["stats"]["median"] / med if ref else math.nan
+        targets, oks = [], []
+        if "target_us" in info:
+            targets.append(f"≤ {info['target_us']} µs")
+            oks.append(med * 1e6 <= info["target_us"])
+        if "target_ratio" in info:
+            targets.append(f"≥ {info['target_ratio']}x")
+            oks.append(bool(ratio >= info["target_ratio"]))
+        ok = all(oks) if oks else None
+        ratio_s = f"{ratio:.1f}x" if math.isfinite(ratio) else "–"
+        rows.append(f"| {label} | {_cell(ours)} | {_cell(ref)} | {ratio_s} | "
+                    f"{', '.join(targets) or '–'} | {_met(ok)} |")
+    return rows
+
+
+def tables(data: dict) -> list[str]:
+    ix = index(data)
+    out = []
+    head = ("| | tacebench | reference | ratio | target | |", "|---|---|---|---|---|---|")
+    rows = _pair_rows(ix, REPLICATES)
+    if rows:
+        out += ["## One replicate, n = 423 (seed 000)", "",
+                "Reference: the same pipeline from statsmodels `Logit` and lifelines "
+                "`CoxPHFitter(robust=True)` / `KaplanMeierFitter`; both sides generate the "
+                "cohort with `simulate.generate_cohort` (without the exact true PS).", "",
+                *head, *rows, ""]
+    rows = _pair_rows(ix, KERNELS)
+    if rows:
+        out += ["## Kernels, n = 423", "", *head, *rows, ""]
+        notes = [b["extra_info"] for b in data["benchmarks"]
+                 if "robust_se_rel_error" in b.get("extra_info", {})]
+        for info in notes:
+            out.append(f"- `{info['case']}`: lifelines' robust SE differs from R's by "
+                       f"{100 * info['robust_se_rel_error']:+.3f}% (its sandwich ignores tied "
+                       "deaths); ours equals R's to 1e-8.")
+        if notes:
+            out.append("")
+    out += scaling(data)
+    out += parallel(ix)
+    out += memory(ix)
+    return out
+
+
+def scaling(data: dict) -> list[str]:
+    by_kernel: dict[str, dict[int, dict]] = {}
+    for b in data["benchmarks"]:
+        info = b.get("extra_info", {})
+        if str(info.get("case", "")).startswith("scaling_"):
+            by_kernel.setdefault(info["kernel"], {})[int(info["n"])] = b
+    if not by_kernel:
+        return []
+    sizes = sorted({n for v in by_kernel.values() for n in v})
+    out = ["## Scaling with n (one cohort of n patients)", "",
+           f"Exponent k: least-squares slope of log(median) on log(n) for n ≥ {FIT_FROM:,}; "
+           "n log n itself has the slope in the next column over the same sizes. A kernel is "
+           f"judged O(n log n) when k ≤ that slope + {EXPONENT_SLACK}.", "",
+           "| kernel | " + " | ".join(f"n={n:,}" for n in sizes) +
+           " | k | n log n | O(n log n)? |",
+           "|---|" + "---|" * (len(sizes) + 3)]
+    for kernel, label in SCALING.items():
+        got = by_kernel.get(kernel)
+        if not got:
+            continue
+        ns = sorted(got)
+        k, k_ref = exponent(ns, [got[n]["stats"]["median"] for n in ns])
+        verdict = "–"
+        if kernel in NLOGN_KERNELS and math.isfinite(k):
+            verdict = "yes" if k <= k_ref + EXPONENT_SLACK else "**no**"
+        cells = [fmt_time(got[n]["stats"]["median"]) if n in got else "–" for n in sizes]
+        out.append(f"| {label} | " + " | ".join(cells) +
+                   f" | {k:.2f} | {k_ref:.2f} | {verdict} |")
+    return out + [""]
+
+
+def parallel(ix: dict) -> list[str]:
+    one, two = ix.get("runner_n_jobs_1"), ix.get("runner_n_jobs_2")
+    if one is None and two is None:
+        return []
+    out = ["## Study runner throughput, n_jobs = 1 vs 2", "",
+           "2,000 replicates of one seed-000 scenario with the IPTW method "
+           "(`benchmarks.runner.run_study`, results written to disk). Timed rounds reuse "
+           "the workers started by an untimed warm-up run; `cold` is that first run.", "",
+           "| n_jobs | median per batch | replicates / s | cold run | not converged |",
+           "|---|---|---|---|---|"]
+    for b in (one, two):
+        if b is None:
+            continue
+        info = b["extra_info"]
+        med = b["stats"]["median"]
+        out.append(f"| {info['n_jobs']} | {_cell(b)} | {info['reps'] / med:,.0f} | "
+                   f"{info.get('cold_seconds', math.nan):.2f} s | "
+                   f"{info.get('not_converged', '–')} |")
+    if one is not None and two is not None:
+        ratio = one["stats"]["median"] / two["stats"]["median"]
+        cold = one["extra_info"]["cold_seconds"] / two["extra_info"]["cold_seconds"]
+        out += ["", f"Throughput ratio n_jobs=2 / n_jobs=1: **{ratio:.2f}x** (target ≥ "
+                f"{PARALLEL_TARGET}x: {_met(ratio >= PARALLEL_TARGET)}); cold runs, worker "
+                f"start-up included: {cold:.2f}x."]
+    return out + [""]
+
+
+def memory(ix: dict) -> list[str]:
+    rows = []
+    for case, label in (("memory_replicate", "full IPTW replicate (generate + analyse)"),
+                        ("memory_generate_with_true_ps", "generate cohort with the exact true PS")):
+        b = ix.get(case)
+        if b is None:
+            continue
+        info = b["extra_info"]
+        rows.append(f"| {label} | {_cell(b)} | {info['peak_traced_mb']:.1f} MB | "
+                    f"{info['max_rss_mb']:.0f} MB |")
+    if not rows:
+        return []
+    return ["## n = 100,000 in one cohort: time and peak memory", "",
+            "Peak traced memory: tracemalloc peak during one call (numpy buffers included). "
+            "Max RSS: the benchmark process's peak resident set so far (interpreter, "
+            "libraries and every earlier benchmark included).", "",
+            "| | time | peak traced | max RSS |", "|---|---|---|---|", *rows, ""]
+
+
+def render(data: dict) -> str:
+    return "\n".join(header(data) + tables(data)).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", type=Path, help="pytest-benchmark JSON (--benchmark-json)")
+    parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    args = parser.parse_args(argv)
+    try:
+        data = json.loads(args.json.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        parser.error(f"json: cannot read {args.json}: {exc}")
+    text = render(data)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
