@@ -72,9 +72,13 @@ class Judgement:
 
 
 def _quantiles(v: np.ndarray, qs) -> np.ndarray:
-    # +-inf (a median not reached) take part as extreme ranks, not as NaN
+    # +-inf (a median not reached) take part as extreme ranks, not as NaN; a quantile
+    # interpolated towards an infinite draw lies beyond every finite one: it is infinite
     q = np.quantile(np.clip(v, -_BIG, _BIG), qs)
-    return np.where(q >= _BIG / 2, np.inf, np.where(q <= -_BIG / 2, -np.inf, q))
+    fin = v[np.isfinite(v)]
+    if fin.size == 0:
+        return np.where(q > 0, np.inf, -np.inf)
+    return np.where(q > fin.max(), np.inf, np.where(q < fin.min(), -np.inf, q))
 
 
 def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE

@@ -67,3 +67,9 @@ def test_median_not_reached_in_a_minority_still_judged():
 
 def test_calibration_residual_is_reported_minus_median(normal):
     assert judge(normal + 3, 3.5).residual == pytest.approx(0.5, abs=1e-3)
+
+
+def test_interval_end_beyond_every_finite_draw_is_not_reached():
+    x = np.r_[np.linspace(5, 20, 96), np.full(4, np.inf)]     # 4% not reached
+    j = judge(x, 14.3)
+    assert j.hi == math.inf and j.lo == pytest.approx(5.2, abs=0.2)
