@@ -4,7 +4,7 @@ information and score residuals in O(n log n) (one sort, then cumulative sums).
 Everything here trusts its input. Conventions follow R ``survival::coxph``:
 
 - risk set at an event time t: rows with ``entry < t <= time`` (right-censored data have
-  ``entry = -inf`` implicitly, so every row with ``time >= t``);
+  no entry, so every row with ``time >= t``);
 - Breslow: each distinct event time contributes ``d_w log S0(t)`` with ``d_w`` the weighted
   number of deaths;
 - Efron with case weights (R's ``coxfit6``/``agfit4``): a time with D tied deaths
@@ -12,9 +12,11 @@ Everything here trusts its input. Conventions follow R ``survival::coxph``:
   ``S0 - (k/D) sum_{deaths} w_i r_i`` and weight ``meanwt = d_w / D`` (the mean weight
   of the tied deaths).
 
-The sums over a risk set are reverse cumulative sums on rows sorted by time; sums of the
+Sums over a risk set are cumulative sums over rows sorted by decreasing time; sums of the
 form ``sum_t c_t S2(t)`` are turned into ``X' diag(w r H) X`` with ``H`` a per-row
-cumulative hazard, so no n x n or n x p x p arrays are formed in the Newton loop.
+cumulative hazard, so no n x n or n x p x p arrays are formed in the Newton loop. Arrays
+are stored covariate-major, ``(p, n)``, so that every cumulative sum runs over contiguous
+memory: the Newton loop is a couple of dozen numpy calls per iteration.
 """
 from __future__ import annotations
 
@@ -22,73 +24,92 @@ import numpy as np
 
 
 class RiskSets:
-    """Sorted data and index arrays for one Cox fit (built once, reused by every iteration)."""
+    """Sorted data and index arrays for one Cox fit (built once, reused by every iteration).
 
-    __slots__ = ("n", "p", "order", "X", "X1", "w", "d", "wd", "wdx", "end", "entry_order",
+    ``XT`` is the ``(p, n)`` centred covariate matrix in decreasing-time row order
+    ``order``; ``end[j]`` is the last sorted row at risk at the j-th event time (ascending);
+    ``k_stop``/``k_start`` index each row's exit/entry into the cumulative hazard.
+    """
+
+    __slots__ = ("n", "p", "order", "XT", "X1T", "w", "d", "wd", "wdx", "end", "entry_order",
                  "entry_end", "entry_mask", "k_stop", "k_start", "efron", "death_pos",
                  "set_starts", "tset", "tfrac", "tw", "term_starts", "dset", "n_dead",
-                 "event_times")
+                 "event_times", "sd", "spread", "_hpad")
 
     def __init__(self, time, event, X, weights, ties="efron", entry=None):
         n, p = X.shape
         self.n, self.p = n, p
-        order = np.argsort(-time, kind="stable")  # descending: risk sets are prefixes
+        asc = np.argsort(time, kind="stable")
+        order = asc[::-1]  # decreasing time: risk sets are prefixes
         self.order = order
-        ts = time[order]
-        d = event[order].astype(np.float64)
-        Xs = X[order]
-        Xs = Xs - Xs.mean(axis=0)  # centring: exp() stays tame; every output is invariant
+        t_asc = time[asc]
+        ts = t_asc[::-1]
+        d = np.asarray(event, dtype=np.float64)[order]
+        # centring keeps exp() tame; every output is invariant to it
+        X1T = np.empty((p + 1, n))
+        X1T[0] = 1.0
+        np.subtract(X.T.take(order, axis=1), X.mean(axis=0)[:, None], out=X1T[1:])
+        self.X1T = X1T
+        self.XT = X1T[1:]
         w = weights[order]
-        self.X, self.w, self.d = Xs, w, d
-        self.X1 = np.column_stack((np.ones(n), Xs))
+        self.w, self.d = w, d
         self.wd = w * d
-        self.wdx = self.wd @ Xs
+        self.wdx = self.XT @ self.wd
 
-        dead = d > 0
-        event_times = np.unique(ts[dead])  # ascending
+        death_pos = np.flatnonzero(d)[::-1]  # deaths in increasing time
+        dtimes = ts[death_pos]
+        first = np.empty(dtimes.size, dtype=bool)
+        first[:1] = True
+        np.not_equal(dtimes[1:], dtimes[:-1], out=first[1:])
+        event_times = dtimes[first]
+        m = event_times.size
         self.event_times = event_times
-        asc = ts[::-1]
-        # last sorted position with time >= t_j (stop-descending order)
-        self.end = n - np.searchsorted(asc, event_times, side="left") - 1
-        self.k_stop = np.searchsorted(event_times, ts, side="right")
+        # last sorted row with time >= t_j; number of event times <= each row's time
+        self.end = (n - 1) - np.searchsorted(t_asc, event_times, side="left")
+        self.k_stop = np.ascontiguousarray(np.searchsorted(event_times, t_asc, side="right")[::-1])
         if entry is not None:
             es = entry[order]
-            eorder = np.argsort(-es, kind="stable")
-            self.entry_order = eorder
-            easc = es[eorder][::-1]
+            easc = np.argsort(es, kind="stable")
+            self.entry_order = easc[::-1]
             # rows with entry >= t_j are not yet at risk at t_j
-            n_late = n - np.searchsorted(easc, event_times, side="left")
+            n_late = n - np.searchsorted(es[easc], event_times, side="left")
             self.entry_end = np.maximum(n_late - 1, 0)
-            self.entry_mask = (n_late > 0)[:, None]
+            self.entry_mask = (n_late > 0)[None, :]
             self.k_start = np.searchsorted(event_times, es, side="right")
         else:
             self.entry_order = self.entry_end = self.entry_mask = self.k_start = None
 
-        # deaths grouped by event time, ascending
-        death_pos = np.flatnonzero(dead)[::-1]
-        dtimes = ts[death_pos]
-        set_of_death = np.searchsorted(event_times, dtimes)
-        counts = np.bincount(set_of_death, minlength=event_times.size)
-        self.n_dead = counts
-        dw = np.bincount(set_of_death, weights=w[death_pos], minlength=event_times.size)
+        set_of_death = first.cumsum(dtype=np.intp) - 1
+        dw = np.bincount(set_of_death, weights=w[death_pos], minlength=m)
         self.dset = np.zeros(n, dtype=np.intp)
         self.dset[death_pos] = set_of_death
-        self.efron = ties == "efron" and bool((counts > 1).any())
+        self.efron = ties == "efron" and death_pos.size > m  # tied deaths exist
         if self.efron:
+            counts = np.bincount(set_of_death, minlength=m)
+            self.n_dead = counts
             self.death_pos = death_pos
-            self.set_starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            self.tset = np.repeat(np.arange(event_times.size), counts)
+            self.set_starts = np.flatnonzero(first)
+            self.tset = set_of_death
             self.tfrac = (np.arange(death_pos.size) - self.set_starts[self.tset]) / counts[self.tset]
             self.tw = (dw / counts)[self.tset]
             self.term_starts = self.set_starts
         else:
+            self.n_dead = None
             self.death_pos = self.set_starts = self.tset = self.tfrac = None
             self.term_starts = None
             self.tw = dw
+        self._hpad = np.zeros(m + 1)
+        var = np.einsum("ij,ij->i", self.XT, self.XT) / n
+        self.sd = np.sqrt(var)
+        # the information there would be if every risk set were the whole sample
+        self.spread = dw.sum() * var
 
 
 class Evaluation:
-    """Log partial likelihood, score and information at one beta, plus what residuals need."""
+    """Log partial likelihood, score and information at one beta, plus what residuals need.
+
+    ``mean`` is ``(p, terms)``: the risk-set mean of x for each likelihood term.
+    """
 
     __slots__ = ("loglik", "score", "information", "r", "mean", "c", "H", "T0", "T")
 
@@ -98,69 +119,82 @@ class Evaluation:
 
 
 def term_sums(rs: RiskSets, Z: np.ndarray) -> np.ndarray:
-    """Risk-set sums of the rows of ``Z`` for each likelihood term (one per event time for
-    Breslow, one per tied death for Efron, with the tied deaths down-weighted by k/D)."""
-    S = np.cumsum(Z, axis=0)[rs.end]
+    """Risk-set sums of the columns of ``Z`` (k, n) for each likelihood term (one per event
+    time for Breslow, one per tied death for Efron, with the tied deaths down-weighted by
+    k/D): returns (k, terms)."""
+    S = Z.cumsum(axis=1).take(rs.end, axis=1)
     if rs.entry_order is not None:
-        late = np.cumsum(Z[rs.entry_order], axis=0)[rs.entry_end]
-        S -= np.where(rs.entry_mask, late, 0.0)
+        late = Z.take(rs.entry_order, axis=1).cumsum(axis=1).take(rs.entry_end, axis=1)
+        S -= late * rs.entry_mask
     if not rs.efron:
         return S
-    dsum = np.add.reduceat(Z[rs.death_pos], rs.set_starts, axis=0)
-    return S[rs.tset] - rs.tfrac[:, None] * dsum[rs.tset]
+    dsum = np.add.reduceat(Z.take(rs.death_pos, axis=1), rs.set_starts, axis=1)
+    return S.take(rs.tset, axis=1) - rs.tfrac * dsum.take(rs.tset, axis=1)
 
 
-def evaluate(rs: RiskSets, beta: np.ndarray) -> Evaluation:
-    """Weighted log partial likelihood l(beta), score U and information -d2l at ``beta``."""
-    eta = rs.X @ beta
-    eta -= eta.max()  # a common shift cancels from every output
-    r = np.exp(eta)
-    wr = rs.w * r
-    T = term_sums(rs, rs.X1 * wr[:, None])
-    T0 = T[:, 0]
-    mean = T[:, 1:] / T0[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loglik = float(rs.wd @ eta - rs.tw @ np.log(T0))
-    score = rs.wdx - rs.tw @ mean
-    c = rs.tw / T0
+def per_row_hazard(rs: RiskSets, c: np.ndarray) -> np.ndarray:
+    """``H_i = sum_{terms t with row i in the risk set} c_t`` (Efron: tied deaths count
+    ``1 - k/D`` of their own time's k-th term)."""
     if rs.efron:
         hc = np.add.reduceat(c, rs.term_starts)
         he = np.add.reduceat(c * rs.tfrac, rs.term_starts)
     else:
         hc = c
-    Hpad = np.concatenate(([0.0], np.cumsum(hc)))
-    H = Hpad[rs.k_stop]
+    hpad = rs._hpad
+    hc.cumsum(out=hpad[1:])
+    H = hpad.take(rs.k_stop)
     if rs.k_start is not None:
-        H = H - Hpad[rs.k_start]
+        H -= hpad.take(rs.k_start)
     if rs.efron:
-        # a tied death is only partly in its own risk set's later Efron terms
-        H = H - rs.d * he[rs.dset]
-    info = (rs.X.T * (wr * H)) @ rs.X - (mean.T * rs.tw) @ mean
+        H -= rs.d * he.take(rs.dset)
+    return H
+
+
+def evaluate(rs: RiskSets, beta: np.ndarray) -> Evaluation:
+    """Weighted log partial likelihood l(beta), score U and information -d2l at ``beta``."""
+    # X is centred, so exp() cannot overflow for any beta a sane fit visits; an overflow
+    # (runaway step) gives a NaN log-likelihood, which the step halving rejects
+    eta = beta @ rs.XT
+    r = np.exp(eta)
+    wr = rs.w * r
+    T = term_sums(rs, rs.X1T * wr)
+    T0 = T[0]
+    mean = T[1:] / T0
+    loglik = float(rs.wd @ eta - rs.tw @ np.log(T0))
+    score = rs.wdx - mean @ rs.tw
+    c = rs.tw / T0
+    H = per_row_hazard(rs, c)
+    info = (rs.XT * (wr * H)) @ rs.XT.T
+    info -= (mean * rs.tw) @ mean.T
     return Evaluation(loglik, score, info, r, mean, c, H, T0, T)
 
 
 def score_residuals(rs: RiskSets, ev: Evaluation) -> np.ndarray:
-    """Per-row (unweighted) score residuals L_i in sorted order, R ``residuals(type="score")``.
+    """Per-row (unweighted) score residuals L_i, ``(n, p)`` in the *input* row order; R
+    ``residuals(fit, type="score")``.
 
     ``L_i = d_i (x_i - xbar_i) - r_i sum_{t in (entry_i, time_i]} (x_i - xbar(t)) dLambda(t)``
     with the Efron split of tied deaths; ``sum_i w_i L_i`` is the score.
     """
-    cm = ev.c[:, None] * ev.mean
+    cm = ev.c * ev.mean
     if rs.efron:
-        g_set = np.add.reduceat(cm, rs.term_starts, axis=0)
-        ge = np.add.reduceat(cm * rs.tfrac[:, None], rs.term_starts, axis=0)
-        mbar = np.add.reduceat(ev.mean, rs.term_starts, axis=0) / rs.n_dead[:, None]
+        g_set = np.add.reduceat(cm, rs.term_starts, axis=1)
+        ge = np.add.reduceat(cm * rs.tfrac, rs.term_starts, axis=1)
+        mbar = np.add.reduceat(ev.mean, rs.term_starts, axis=1) / rs.n_dead
     else:
         g_set = cm
         mbar = ev.mean
-    Gpad = np.vstack((np.zeros((1, rs.p)), np.cumsum(g_set, axis=0)))
-    G = Gpad[rs.k_stop]
+    gpad = np.zeros((rs.p, g_set.shape[1] + 1))
+    g_set.cumsum(axis=1, out=gpad[:, 1:])
+    G = gpad.take(rs.k_stop, axis=1)
     if rs.k_start is not None:
-        G = G - Gpad[rs.k_start]
+        G -= gpad.take(rs.k_start, axis=1)
     if rs.efron:
-        G = G - rs.d[:, None] * ge[rs.dset]
-    own = rs.d[:, None] * (rs.X - mbar[rs.dset])
-    return own - ev.r[:, None] * (rs.X * ev.H[:, None] - G)
+        G -= rs.d * ge.take(rs.dset, axis=1)
+    L = rs.d * (rs.XT - mbar.take(rs.dset, axis=1)) - ev.r * (rs.XT * ev.H - G)
+    out = np.empty((rs.n, rs.p))
+    out[rs.order] = L.T
+    return out
 
 
 def newton(rs: RiskSets, beta: np.ndarray, max_iter: int, tol: float, evaluate_fn=None,
@@ -182,12 +216,18 @@ def newton(rs: RiskSets, beta: np.ndarray, max_iter: int, tol: float, evaluate_f
 
 def _newton_loop(rs, beta, max_iter, tol, evaluate_fn, first):
     ev = first = first if first is not None else evaluate_fn(rs, beta)
+    scalar = rs.p == 1
     for it in range(1, max_iter + 1):
-        try:
-            step = np.linalg.solve(ev.information, ev.score)
-        except np.linalg.LinAlgError:
-            return beta, ev, first, it, False
+        if scalar:
+            step = ev.score / ev.information[0]
+        else:
+            try:
+                step = np.linalg.solve(ev.information, ev.score)
+            except np.linalg.LinAlgError:
+                return beta, ev, first, it, False
         decrement = float(ev.score @ step)
+        if not np.isfinite(decrement):
+            return beta, ev, first, it, False
         new = beta + step
         trial = evaluate_fn(rs, new)
         halvings = 0

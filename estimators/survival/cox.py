@@ -131,36 +131,28 @@ def _cluster_sums(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return np.add.reduceat(values[order], starts, axis=0)
 
 
-def _monotone_coefficients(rs, ev, beta) -> np.ndarray:
+def _monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
     # After convergence of the log-likelihood a diverging coefficient is still moving: the
     # next Newton step stays of order one standardized unit while a finite MLE's is ~0
     # (the criterion of R's coxph, ``abs(u %*% var) > toler.inf * abs(coef)``, made
     # scale-free with the covariate SD).
-    try:
-        step = np.linalg.solve(ev.information, ev.score)
-    except np.linalg.LinAlgError:
-        return np.ones(rs.p, dtype=bool)
-    sd = rs.X.std(axis=0)
-    return (np.abs(step) * sd > 1e-3) & (np.abs(step) > 1e-4 * np.abs(beta))
+    step = np.abs(naive @ ev.score)
+    return ~((step * rs.sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
 
 
 def _singular_columns(rs, info) -> np.ndarray:
     """Columns on which the data carry no information (constant within every risk set
     with an event, or collinear there), judged from the information at the start: R's
     coxph reports these coefficients as NA ("X matrix deemed to be singular")."""
-    d = np.diag(info)
-    w = rs.w / rs.w.sum()
-    xm = w @ rs.X
-    spread = rs.tw.sum() * (w @ (rs.X - xm) ** 2)  # information if every risk set were all
-    flat = ~(d > 1e-10 * spread)
+    d = info.diagonal()
+    flat = ~(d > 1e-10 * rs.spread)
     if flat.any() or rs.p == 1:
         return flat
-    scaled = info / np.sqrt(np.outer(d, d))
     try:
-        chol = np.linalg.cholesky(scaled)
+        chol = np.linalg.cholesky(info / np.sqrt(np.outer(d, d)))
     except np.linalg.LinAlgError:
         return np.ones(rs.p, dtype=bool)
-    if np.diag(chol).min() ** 2 < 1e-10:
+    if chol.diagonal().min() ** 2 < 1e-10:
         return np.ones(rs.p, dtype=bool)
     return flat
 
@@ -201,22 +193,20 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                                  "the risk sets at event times; not estimable", **common)
     beta, ev, first, n_iter, converged = newton(rs, beta0, max_iter, tol, evaluate_fn, first)
     info = ev.information
-    resid_sorted = score_residuals(rs, ev)
-    resid = np.empty_like(resid_sorted)
-    resid[rs.order] = resid_sorted
-    infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta)
-    monotone = bool(infinite.any())
-    message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
+    resid = score_residuals(rs, ev)
     try:
         naive = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         naive = np.full((p, p), np.nan)
+    infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta, naive)
+    monotone = bool(infinite.any())
+    message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
     dfb = _cluster_sums(weights[:, None] * resid, cluster) @ naive
     rvar = dfb.T @ dfb
     var = rvar if robust else naive
-    se = np.sqrt(np.diag(naive))
-    robust_se = np.sqrt(np.diag(rvar))
-    used = np.sqrt(np.diag(var))
+    se = np.sqrt(naive.diagonal())
+    robust_se = np.sqrt(rvar.diagonal())
+    used = robust_se if robust else se
     coef = beta.copy()
     if monotone:
         coef[infinite] = np.sign(beta[infinite]) * np.inf
@@ -316,16 +306,18 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         raise ValueError("event has no events (all 0) among rows with positive weight: "
                          "the Cox model is not estimable")
     Xk = sub["X"]
-    const = np.flatnonzero(np.ptp(Xk, axis=0) == 0)
+    const = np.flatnonzero(Xk.max(axis=0) == Xk.min(axis=0))
     if const.size:
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")
-    if Xk.shape[1] > 1 and np.linalg.matrix_rank(Xk - Xk.mean(axis=0)) < Xk.shape[1]:
-        raise ValueError(f"X columns {list(names)!r} are collinear: not all coefficients "
-                         "are estimable")
     fit = _fit_cox(sub["t"], sub["e"], Xk, sub["w"], ties=ties, entry=sub.get("entry"),
                    cluster=sub.get("cluster"), robust=robust, firth=bool(firth), names=names,
                    conf_level=conf_level, max_iter=int(max_iter), tol=float(tol), init=init)
+    # a singular information is either a design fault (collinear columns: the caller's
+    # error) or a property of these data (no variation within risk sets: flagged result)
+    if fit.singular and np.linalg.matrix_rank(Xk - Xk.mean(axis=0)) < Xk.shape[1]:
+        raise ValueError(f"X columns {list(names)!r} are collinear: not all coefficients "
+                         "are estimable")
     if keep.all():
         return fit
     resid = np.zeros((n, Xk.shape[1]))

@@ -31,17 +31,17 @@ def firth_evaluate(rs, beta: np.ndarray) -> Evaluation:
     if sign <= 0 or not np.isfinite(logdet):
         return Evaluation(-np.inf, ev.score, info, ev.r, ev.mean, ev.c, ev.H, ev.T0, ev.T)
     V = np.linalg.inv(info)
-    X, p = rs.X, rs.p
+    XT, p = rs.XT, rs.p
     wr = rs.w * ev.r
-    XX = (X[:, :, None] * X[:, None, :]).reshape(rs.n, p * p)
-    A = (term_sums(rs, XX * wr[:, None]) / ev.T0[:, None]).reshape(-1, p, p)
-    q = np.einsum("ij,jk,ik->i", X, V, X)
-    third = X.T @ (wr * ev.H * q)
-    tr_va = A.reshape(-1, p * p) @ V.ravel()
-    B = ev.mean @ V
-    m_v_m = np.sum(B * ev.mean, axis=1)
-    b_a = np.einsum("tp,tpr->tr", B, A)
-    rest = rs.tw @ (ev.mean * tr_va[:, None] + 2.0 * (b_a - m_v_m[:, None] * ev.mean))
+    XX = (XT[:, None, :] * XT[None, :, :]).reshape(p * p, rs.n)
+    A = term_sums(rs, XX * wr) / ev.T0  # (p*p, terms): second moments of the risk sets
+    q = np.sum((V @ XT) * XT, axis=0)
+    third = XT @ (wr * ev.H * q)
+    tr_va = V.ravel() @ A
+    B = V @ ev.mean
+    m_v_m = np.sum(B * ev.mean, axis=0)
+    b_a = np.einsum("at,art->rt", B, A.reshape(p, p, -1))
+    rest = (ev.mean * tr_va + 2.0 * (b_a - m_v_m * ev.mean)) @ rs.tw
     score = ev.score + 0.5 * (third - rest)
     return Evaluation(ev.loglik + 0.5 * logdet, score, info, ev.r, ev.mean, ev.c, ev.H,
                       ev.T0, ev.T)

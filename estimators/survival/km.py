@@ -221,7 +221,6 @@ def _fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
             dvar = n_event / (eff * surviving)
         else:
             dvar = n_event / (n_risk * surviving)
-    dvar = np.where(n_event > 0, dvar, 0.0)
     ij = None
     if variance == "ij":
         var_log, ij = _ij_log_variance(n_risk, n_event, surviving, starts, n, d,
