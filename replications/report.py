@@ -44,18 +44,11 @@ class StudyReport:
 
 
 def _finding_text(f) -> str:
-    sev = getattr(f, "severity", None)
-    rule = getattr(f, "rule", None)
-    msg = getattr(f, "message", None)
-    if sev and rule and msg:
-        return f"[{sev}] {rule}: {msg}"
-    return str(f)
+    return f"[{f.severity}] {f.rule}: {f.message}"
 
 
 def _finding_dict(f) -> dict:
-    if hasattr(f, "to_dict"):
-        return f.to_dict()
-    return {"finding": str(f)}
+    return f.to_dict()
 
 
 def fmt_value(v, quantity: str = "") -> str:
@@ -230,7 +223,7 @@ def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]
             p = out / "draws" / f"{r.study_id}.csv"
             r.draws_frame().to_csv(p, index_label="replicate")
             written.append(p)
-    audit_rows = [dict(study=r.study_id, **_finding_dict(f)) for r in reports for f in r.audit]
+    audit_rows = [{**_finding_dict(f), "study": r.study_id} for r in reports for f in r.audit]
     p = out / "audit.csv"
     pd.DataFrame(audit_rows).to_csv(p, index=False)
     written.append(p)

@@ -93,3 +93,14 @@ def test_new_study_command(tmp_path, capsys):
     assert main(["new-study", "My Paper", "--dir", str(tmp_path)]) == 2      # not snake_case
     assert main(["check", str(tmp_path / "my_paper")]) == 1
     assert "fill me" in capsys.readouterr().out
+
+
+def test_out_writes_audit_findings_of_a_real_study(tmp_path, capsys):
+    """A shipped study has audit findings; --out must write them (regression: a finding's
+    own ``study`` field once collided with the row's study column)."""
+    assert main(["replicate", "tace_sorafenib_ehs", "--audit-only", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    audit = pd.read_csv(tmp_path / "audit.csv")
+    assert len(audit) > 0
+    assert set(audit["study"]) == {"tace_sorafenib_ehs"}
+    assert {"rule", "severity", "message", "targets"} <= set(audit.columns)
