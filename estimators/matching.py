@@ -89,25 +89,26 @@ def _result_from_sets(
     n = z.size
     w = np.zeros(n)
     w[t_idx] = 1.0
-    counts = (c_idx >= 0).sum(axis=1)
-    for j in range(c_idx.shape[1]):
-        ok = c_idx[:, j] >= 0
-        np.add.at(w, c_idx[ok, j], 1.0 / counts[ok])
-    used = np.unique(c_idx[c_idx >= 0])
+    present = c_idx >= 0
+    counts = present.sum(axis=1)
+    # column by column, as the sets' k-th controls were chosen in round k
+    ctl = c_idx.T[present.T]
+    share = np.broadcast_to(1.0 / np.maximum(counts, 1), c_idx.T.shape)[present.T]
+    w += np.bincount(ctl, weights=share, minlength=n)
+    used = np.flatnonzero(np.bincount(ctl, minlength=n))
     if used.size:
         w[used] *= used.size / w[used].sum()
-    rows, pair = [], []
-    for s, (t, cs) in enumerate(zip(t_idx, c_idx)):
-        members = [t] + [c for c in cs if c >= 0]
-        rows.extend(members)
-        pair.extend([s] * len(members))
+    # each set's treated unit, then its controls in column order
+    members = np.column_stack((t_idx, c_idx))
+    rows = members[members >= 0]
+    pair = np.repeat(np.arange(t_idx.size), counts + 1)
     n1 = int((z == 1).sum())
     n0 = n - n1
     return MatchResult(
         treated_index=t_idx.astype(np.intp),
         control_index=c_idx.astype(np.intp),
-        pair_id=np.asarray(pair, dtype=np.intp),
-        rows=np.asarray(rows, dtype=np.intp),
+        pair_id=pair.astype(np.intp),
+        rows=rows.astype(np.intp),
         weights=w,
         n_matched={"treated": int(t_idx.size), "control": int(used.size)},
         n_dropped={"treated": n1 - int(t_idx.size), "control": n0 - int(used.size)},
