@@ -7,9 +7,8 @@ write_expected <- function(x, path = "expected.json") {
   pkgs <- sort(pkgs)
   x[["_meta"]] <- list(
     R = R.version.string,
-    packages = setNames(lapply(pkgs, function(p) as.character(packageVersion(p))), pkgs),
-    generated = format(Sys.Date())
-  )
+    packages = setNames(lapply(pkgs, function(p) as.character(packageVersion(p))), pkgs)
+  )  # no date: a rerun that reproduces the values must leave the file unchanged
   writeLines(toJSON(x, digits = NA, auto_unbox = TRUE, pretty = TRUE,
                     na = "string", null = "null"), path)
   invisible(path)
