@@ -1,16 +1,8 @@
 # Reference values for Cox on counting-process (start, stop] data: time-varying x, delayed
 # entry, per-subject weights, robust variance clustered on subject (see make_data.py).
 source("../_common.R")
-suppressPackageStartupMessages(library(survival))
+source("../_survival.R")
 d <- read_data()
-tight <- coxph.control(eps = 1e-12, toler.chol = 1e-14, iter.max = 100)
-cox_out <- function(fit, resid = FALSE) {
-  out <- list(coef = unname(coef(fit)), var = unname(fit$var),
-              naive_var = if (is.null(fit$naive.var)) NULL else unname(fit$naive.var),
-              loglik = fit$loglik, call = paste(deparse(fit$call), collapse = " "))
-  if (resid) out$score_resid <- unname(residuals(fit, type = "score"))
-  out
-}
 f <- Surv(start, stop, event) ~ x + z + male
 # one row per subject: left truncation only (entry = first start, exit = last stop)
 first <- d[!duplicated(d$id), ]

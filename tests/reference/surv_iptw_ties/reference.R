@@ -1,9 +1,8 @@
 # Reference values for KM, log-rank and Cox on tied, IPTW-weighted data (see make_data.py).
 source("../_common.R")
-suppressPackageStartupMessages(library(survival))
+source("../_survival.R")
 d <- read_data()
 d$lsize <- log(d$size)
-tight <- coxph.control(eps = 1e-12, toler.chol = 1e-14, iter.max = 100)  # converge to the exact MLE
 
 # ---- Kaplan-Meier -------------------------------------------------------------------
 km_out <- function(fit, tau = 24, times = c(0.5, 3, 6, 12, 24, 30)) {
@@ -74,13 +73,6 @@ logrank <- list(
 )
 
 # ---- Cox ----------------------------------------------------------------------------
-cox_out <- function(fit, resid = FALSE) {
-  out <- list(coef = unname(coef(fit)), var = unname(fit$var),
-              naive_var = if (is.null(fit$naive.var)) NULL else unname(fit$naive.var),
-              loglik = fit$loglik, call = paste(deparse(fit$call), collapse = " "))
-  if (resid) out$score_resid <- unname(residuals(fit, type = "score"))
-  out
-}
 f <- Surv(time, event) ~ treated + age + male + lsize
 cox <- list(
   efron = cox_out(coxph(f, data = d, ties = "efron", control = tight), resid = TRUE),

@@ -1,6 +1,6 @@
 # Edge cases of survfit's median / log-log CI / restricted mean (see make_data.py).
 source("../_common.R")
-suppressPackageStartupMessages(library(survival))
+source("../_survival.R")
 d <- read_data()
 out <- list()
 for (g in unique(d$group)) {
