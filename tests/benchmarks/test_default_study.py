@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from benchmarks.study import builtin_studies, load_study
 
@@ -46,14 +47,22 @@ CONSISTENT_AT_NULL = ["crude_cox", "multivariable_cox", "iptw_ate", "iptw_ate_st
                       "iptw_ate_truncated", "iptw_att", "overlap_weights", "psm",
                       "psm_tight_caliper", "rmst_crude", "rmst_iptw", "risk12_iptw"]
 
+# Twelve checks of "within 2 MCSE" on one fixed seed fail together for correct estimators
+# about half the time (1 - 0.95^12), so the family is tested at a Bonferroni bound: 2.87 MCSE
+# keeps the family-wise false-alarm rate at 5%. Why this matters here: rmst_crude's bias on
+# replicates 0-199 of this stream is -0.070 (MCSE 0.034, 2.08 MCSE) and on 0-499 -0.058
+# (0.021), but on replicates 500-1999 of the same stream it is +0.004 (0.012), and on 2000
+# replicates of an independent stream +0.003 (0.011): a chance excursion, not a bias.
+Z_FAMILY = float(stats.norm.ppf(1 - 0.05 / (2 * len(CONSISTENT_AT_NULL))))
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", CONSISTENT_AT_NULL)
 def test_null_balanced_scenario_unbiased_with_nominal_coverage(default_perf, method):
     bias = default_perf[("s000_null_balanced", method, "bias")]
-    assert abs(bias.value) <= 2 * bias.mcse, (bias.value, bias.mcse)
+    assert abs(bias.value) <= Z_FAMILY * bias.mcse, (bias.value, bias.mcse)
     cover = default_perf[("s000_null_balanced", method, "coverage")]
-    assert abs(cover.value - 0.95) <= 2 * math.sqrt(0.95 * 0.05 / cover.n), cover.value
+    assert abs(cover.value - 0.95) <= Z_FAMILY * math.sqrt(0.95 * 0.05 / cover.n), cover.value
 
 
 @pytest.mark.slow
