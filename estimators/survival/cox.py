@@ -16,6 +16,7 @@ from .. import _checks
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import RiskSets, evaluate, newton, score_residuals
 from .cox_firth import firth_evaluate
+from .cox_profile import profile_inference
 
 #: Capability table: what ``cox_ph`` supports; drives validation.
 CAPABILITIES = {
@@ -23,6 +24,7 @@ CAPABILITIES = {
     "variance": ("model", "robust", "cluster"),
     "data": ("right-censored", "counting-process (entry, time]"),
     "penalty": ("none", "firth"),
+    "ci_method": ("wald", "profile"),
 }
 
 
@@ -39,8 +41,10 @@ class CoxResult:
     robust_se : Lin & Wei (1989) sandwich SE, grouped by ``cluster`` when given (R
         ``coxph(robust=TRUE)`` / ``cluster(id)``); always computed.
     var : the covariance matrix used for ``ci``/``p_value``: robust if ``robust`` else model.
-    ci : ``(p, 2)`` confidence limits for the HR at ``conf_level`` (Wald, on the log scale).
-    z, p_value : Wald statistics and two-sided p-values with the SE in use.
+    ci : ``(p, 2)`` confidence limits for the HR at ``conf_level``: Wald on the log scale
+        with the SE in use, or profile (penalized) likelihood limits (``ci_method``).
+    z, p_value : Wald statistics; two-sided p-values from them, or from the (penalized)
+        likelihood-ratio test when ``ci_method="profile"``.
     loglik, loglik_null : weighted log partial likelihood at beta-hat and at 0 (for Firth:
         the penalized values).
     information : ``(p, p)`` observed information ``-d^2 l / d beta^2`` of the weighted log
@@ -90,6 +94,7 @@ class CoxResult:
     message: str = ""
     cluster: np.ndarray | None = field(default=None, repr=False)
     singular: bool = False
+    ci_method: str = "wald"
 
     @property
     def hr(self) -> np.ndarray:
@@ -159,17 +164,17 @@ def _singular_columns(rs, info) -> np.ndarray:
 
 def _fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
              robust=False, firth=False, names=None, conf_level=0.95, max_iter=50,
-             tol=1e-9, init=None) -> CoxResult:
+             tol=1e-9, init=None, ci_method="wald") -> CoxResult:
     """Kernel: trusted arrays (float64 time, 0/1 event, (n, p) float X, positive weights,
     entry < time or None, integer cluster codes or None). Never raises on degenerate data:
     monotone or singular fits come back flagged (``estimable`` False)."""
     with np.errstate(all="ignore"):  # degenerate fits are judged from the values, not warnings
         return _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
-                              names, conf_level, max_iter, tol, init)
+                              names, conf_level, max_iter, tol, init, ci_method)
 
 
 def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth, names,
-                   conf_level, max_iter, tol, init) -> CoxResult:
+                   conf_level, max_iter, tol, init, ci_method) -> CoxResult:
     n, p = X.shape
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(p))
     rs = RiskSets(time, event, X, weights, ties, entry)
@@ -179,6 +184,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     robust = robust or cluster is not None
     common = dict(names=names, weights=weights, n=n, n_events=int(event.sum()), ties=ties,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
+                  ci_method=ci_method,
                   loglik_null=first.loglik if init is None else float("nan"))
     flat = _singular_columns(rs, evaluate(rs, beta0).information if firth else first.information)
     if flat.any():
@@ -219,6 +225,9 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     zq = z_value(conf_level)
     ci = np.exp(np.column_stack((coef - zq * used, coef + zq * used)))
     p_value = two_sided_p(z)
+    if ci_method == "profile":
+        limits, p_value = profile_inference(rs, evaluate_fn, beta, ev.loglik, se, conf_level)
+        ci = np.exp(limits)
     return CoxResult(coef=coef, se=se, robust_se=robust_se, var=var, z=z, p_value=p_value,
                      ci=ci, loglik=ev.loglik, information=info, score_residuals=resid,
                      converged=converged, n_iter=n_iter, monotone=monotone, infinite=infinite,
@@ -243,7 +252,7 @@ def _design(X, names):
 def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
            ties: str = "efron", entry=None, firth: bool = False, names=None,
            conf_level: float = 0.95, max_iter: int = 50, tol: float = 1e-9,
-           init=None) -> CoxResult:
+           init=None, ci_method: str = "wald") -> CoxResult:
     """Cox proportional-hazards model by Newton–Raphson on the weighted partial likelihood.
 
     Parameters
@@ -264,9 +273,13 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         at risk on ``(entry_i, time_i]`` (R ``Surv(entry, time, event)``); rows of one
         subject split at covariate changes give time-varying covariates.
     firth : Firth-penalized partial likelihood ``l + 0.5 log det I`` (Heinze & Schemper
-        2001), finite even under monotone likelihood; SEs and CIs are Wald from the
-        information at the penalized estimate (coxphf also offers profile-penalized
-        likelihood CIs, which are not computed here).
+        2001), finite even under monotone likelihood; SEs are from the information at
+        the penalized estimate.
+    ci_method : ``"wald"`` (default; log-scale Wald with the SE in use) or ``"profile"``:
+        profile (penalized) likelihood limits and likelihood-ratio p-values, coxphf's
+        default with ``firth=True``; under monotone likelihood one limit is infinite and
+        the other finite. Profile limits ignore ``robust``/``cluster`` (they are
+        model-based).
     names, conf_level, max_iter, tol, init : labels, CI level, Newton controls (``tol`` on
         the Newton decrement ``U' I^-1 U``), starting values (default 0).
 
@@ -277,6 +290,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         (``monotone=True``, ``infinite``), not returned as a huge finite HR.
     """
     _checks.check_choice(ties, "ties", CAPABILITIES["ties"])
+    _checks.check_choice(ci_method, "ci_method", CAPABILITIES["ci_method"])
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
     t = _checks.check_time(time, "time")
@@ -312,7 +326,8 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
                          "single arm): the hazard ratio is not estimable")
     fit = _fit_cox(sub["t"], sub["e"], Xk, sub["w"], ties=ties, entry=sub.get("entry"),
                    cluster=sub.get("cluster"), robust=robust, firth=bool(firth), names=names,
-                   conf_level=conf_level, max_iter=int(max_iter), tol=float(tol), init=init)
+                   conf_level=conf_level, max_iter=int(max_iter), tol=float(tol), init=init,
+                   ci_method=ci_method)
     # a singular information is either a design fault (collinear columns: the caller's
     # error) or a property of these data (no variation within risk sets: flagged result)
     if fit.singular and np.linalg.matrix_rank(Xk - Xk.mean(axis=0)) < Xk.shape[1]:

@@ -101,3 +101,61 @@ def test_firth_shrinks_toward_zero_and_is_finite_under_separation():
     a = cox_ph(t2, e2, X2, w2)
     b = cox_ph(t2, e2, X2, w2, firth=True)
     assert abs(b.coef[0]) < abs(a.coef[0])
+
+
+def brute_profile_limits(t, e, X, w, ties, firth, j, conf_level=0.95):
+    """Profile (penalized) likelihood limits for coefficient j by scipy: inner
+    maximisation with minimize_scalar (two covariates), roots with brentq."""
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2
+
+    def objective(beta):
+        ll, info = brute_loglik_info(beta, t, e, X, w, ties)
+        return ll + (0.5 * np.linalg.slogdet(info)[1] if firth else 0.0)
+
+    def profile(b):
+        def neg(other):
+            beta = np.empty(2)
+            beta[j], beta[1 - j] = b, other
+            return -objective(beta)
+        return -minimize_scalar(neg, bracket=(-1, 1), tol=1e-12).fun
+
+    full = minimize(lambda beta: -objective(beta), np.zeros(2), method="BFGS",
+                    options={"gtol": 1e-10})
+    top, centre = -full.fun, full.x[j]
+    crit = chi2.ppf(conf_level, 1)
+
+    def excess(b):
+        return 2 * (top - profile(b)) - crit
+
+    out = []
+    for sign in (-1, 1):
+        step = 0.5
+        while excess(centre + sign * step) < 0:
+            step *= 2
+            if step > 64:
+                out.append(sign * np.inf)
+                break
+        else:
+            lo, hi = sorted((centre + sign * step / 2 if step > 0.5 else centre, centre + sign * step))
+            out.append(brentq(excess, lo, hi, xtol=1e-12))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("firth, separated", [(True, False), (True, True), (False, False),
+                                              (False, True)])
+def test_profile_likelihood_ci_matches_brute_force(firth, separated):
+    """coxphf's default interval (firth=True) and the plain profile-likelihood interval,
+    against scipy on the brute-force (penalized) likelihood. Under separation the plain
+    MLE's interval is (0, finite]."""
+    t, e, X, w = small_study(11, separated)
+    fit = cox_ph(t, e, X, w, firth=firth, ties="breslow", ci_method="profile")
+    for j in (0, 1):
+        expected = brute_profile_limits(t, e, X, w, "breslow", firth, j)
+        with np.errstate(divide="ignore"):  # HR limit 0 = log limit -inf
+            got = np.log(fit.ci[j])
+        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected))
+        ok = np.isfinite(expected)
+        np.testing.assert_allclose(got[ok], expected[ok], rtol=1e-5, atol=1e-6)
+    if separated and not firth:
+        assert fit.ci[0, 0] == 0 and np.isfinite(fit.ci[0, 1]) and fit.p_value[0] < 0.05
