@@ -1,0 +1,391 @@
+"""What every lesson shares: worlds, the replicate loop, summaries and claims.
+
+A lesson is a small Monte Carlo study told as a story. Each *world* is a published cohort
+(``replications/studies/<id>/cohort.toml``, read as data) edited by the scenario factors of
+:mod:`benchmarks.cohort_factors` and, where a world needs more, by an ``edit`` of its TOML
+table (simulate's spec format). ``n_reps`` cohorts are drawn per world from
+``SeedSequence(seed).spawn(n_reps)`` (the same children in every world: common random
+numbers), every estimator is fitted on every cohort, and the lesson's claims are stated
+on the averages with their Monte Carlo standard errors (Morris, White & Crowther 2019):
+a claim *holds* only if it survives a margin of ``z`` MCSEs, so that it is a property of
+the world, not of a lucky seed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Default seed of every lesson (the committed figures and reports use it).
+DEFAULT_SEED = 20250
+#: Margin, in Monte Carlo standard errors, that a claim must clear.
+CLAIM_Z = 3.0
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimator in one world, summarised over the replicate cohorts.
+
+    ``mean_log`` is the mean of the replicate log-HRs, ``hr = exp(mean_log)``, ``mcse`` its
+    Monte Carlo SE; ``emp_sd`` the empirical SD of the log-HR (the true sampling spread),
+    ``mean_se`` the mean model SE (what a single study reports), ``coverage`` the share of
+    95% Wald intervals that contain the truth, ``n_analysed`` the mean number of patients
+    the estimator used.
+    """
+
+    world: str
+    method: str
+    label: str
+    estimand: str
+    truth: float
+    hr: float
+    mean_log: float
+    mcse: float
+    emp_sd: float
+    mean_se: float
+    coverage: float
+    n_analysed: float
+    n_reps: int
+    n_failed: int = 0
+
+    @property
+    def bias(self) -> float:
+        """Mean log-HR minus the log of the truth (0 = unbiased; > 0 = towards HR 1 when
+        the truth is below 1)."""
+        return self.mean_log - math.log(self.truth)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement checked on the numbers: ``lower < value < upper`` with a margin.
+
+    ``value`` is a mean over replicates (or an exact quantity, ``mcse = 0``). The claim
+    *holds* when the whole interval ``value ± z * mcse`` lies inside the bounds, is
+    *contradicted* when that interval lies entirely outside them, and is *inconclusive*
+    otherwise (too few replicates to tell: run more).
+    """
+
+    key: str
+    text: str
+    value: float
+    mcse: float
+    lower: float = -math.inf
+    upper: float = math.inf
+    z: float = CLAIM_Z
+
+    @property
+    def holds(self) -> bool:
+        return self.status == "holds"
+
+    @property
+    def status(self) -> str:
+        lo, hi = self.value - self.z * self.mcse, self.value + self.z * self.mcse
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return "inconclusive"
+        if lo > self.lower and hi < self.upper:
+            return "holds"
+        if hi <= self.lower or lo >= self.upper:
+            return "contradicted"
+        return "inconclusive"
+
+    def bounds_text(self) -> str:
+        if math.isfinite(self.lower) and math.isfinite(self.upper):
+            return f"in ({self.lower:g}, {self.upper:g})"
+        return f"> {self.lower:g}" if math.isfinite(self.lower) else f"< {self.upper:g}"
+
+    def describe(self) -> str:
+        return (f"{self.text} [{self.status}: {self.value:+.3f} (MCSE {self.mcse:.3f}), claimed "
+                f"{self.bounds_text()} with a {self.z:g}-MCSE margin]")
+
+
+@dataclass(frozen=True)
+class LessonResult:
+    """Everything a lesson computed: truths, estimates, claims, tables and files written."""
+
+    lesson: str
+    title: str
+    study: str
+    seed: int
+    n_reps: int
+    truths: Mapping[str, Mapping[str, float]]
+    estimates: tuple[Estimate, ...]
+    claims: tuple[Claim, ...]
+    numbers: Mapping[str, float]
+    worlds: Mapping[str, str]
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    figures: Mapping[str, Path] = field(default_factory=dict)
+    report: Path | None = None
+    seconds: float = 0.0
+
+    def estimate(self, world: str, method: str) -> Estimate:
+        for e in self.estimates:
+            if e.world == world and e.method == method:
+                return e
+        raise KeyError(f"no estimate for world={world!r}, method={method!r}; have "
+                       f"{sorted({(e.world, e.method) for e in self.estimates})}")
+
+    def claim(self, key: str) -> Claim:
+        for c in self.claims:
+            if c.key == key:
+                return c
+        raise KeyError(f"no claim {key!r}; have {[c.key for c in self.claims]}")
+
+    @property
+    def all_hold(self) -> bool:
+        return all(c.holds for c in self.claims)
+
+    @property
+    def contradicted(self) -> list[str]:
+        """Keys of the claims that the numbers contradict (should be empty)."""
+        return [c.key for c in self.claims if c.status == "contradicted"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (world, estimator): truth, mean HR, bias, SDs, coverage."""
+        rows = [{**asdict(e), "bias": e.bias} for e in self.estimates]
+        return pd.DataFrame(rows)
+
+    def claims_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{**asdict(c), "status": c.status} for c in self.claims])
+
+    def to_dict(self) -> dict:
+        return {"lesson": self.lesson, "study": self.study, "seed": self.seed,
+                "n_reps": self.n_reps, "truths": {k: dict(v) for k, v in self.truths.items()},
+                "estimates": [asdict(e) for e in self.estimates],
+                "claims": [{**asdict(c), "status": c.status} for c in self.claims],
+                "numbers": dict(self.numbers),
+                "figures": {k: str(v) for k, v in self.figures.items()},
+                "report": None if self.report is None else str(self.report)}
+
+
+# ----------------------------------------------------------------------------- worlds
+
+
+@dataclass(frozen=True)
+class World:
+    """A scenario of a lesson: a published cohort plus named edits (``worlds.toml``)."""
+
+    name: str
+    label: str
+    description: str
+    factors: Mapping[str, Any] = field(default_factory=dict)
+    add_effects: tuple[Mapping[str, Any], ...] = ()
+
+    def edit(self, cohort_table: dict) -> None:
+        """Append the extra OS effects to the cohort's TOML table (simulate's format)."""
+        if self.add_effects:
+            os_ = cohort_table.setdefault("outcomes", {}).setdefault("os", {})
+            os_.setdefault("effects", []).extend(dict(e) for e in self.add_effects)
+
+
+WORLDS_FILE = Path(__file__).with_name("worlds.toml")
+
+
+def load_worlds(lesson: str) -> tuple[str, str, dict[str, World]]:
+    """``(study, cohort, {name: World})`` of a lesson, ``base = <world>`` inherited."""
+    with open(WORLDS_FILE, "rb") as fh:
+        table = tomllib.load(fh)
+    if lesson not in table:
+        raise ValueError(f"lesson must be one of {sorted(table)}; got {lesson!r}")
+    entry = table[lesson]
+    raw = {w["name"]: w for w in entry["worlds"]}
+    worlds: dict[str, World] = {}
+    for name, w in raw.items():
+        factors, effects = {}, []
+        chain = [w]
+        while "base" in chain[-1]:
+            chain.append(raw[chain[-1]["base"]])
+        for link in reversed(chain):
+            factors.update(link.get("factors", {}))
+            effects.extend(link.get("add_effects", []))
+        worlds[name] = World(name, w["label"], " ".join(w["description"].split()), factors,
+                             tuple(effects))
+    return entry["study"], entry["cohort"], worlds
+
+
+def world_plan(study: str, cohort: str, world: World):
+    """``(spec, plan)`` of a world (calibration cached by simulate, in memory and on disk)."""
+    from simulate import compile_plan
+
+    from ..cohort_dgm import scenario_spec
+
+    spec = scenario_spec(study, cohort, dict(world.factors), world.edit)
+    return spec, compile_plan(spec, cohort)
+
+
+def _cache_dir() -> Path | None:
+    # simulate's cache convention (TACEBENCH_CACHE=0 disables, TACEBENCH_CACHE_DIR moves it)
+    if os.environ.get("TACEBENCH_CACHE", "1") == "0":
+        return None
+    root = os.environ.get("TACEBENCH_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                                 "tacebench")
+    return Path(root) / "lessons"
+
+
+def true_hrs(plan) -> dict[str, float]:
+    """Conditional and marginal (ATE, ATT) OS hazard ratios, counterfactual medians and
+    absolute differences, from :func:`simulate.truth.true_estimands` (no censoring).
+
+    Cached on disk under the plan's ``spec_hash`` (which covers simulate's source), since
+    the truth is a deterministic function of the calibrated plan.
+    """
+    from simulate.truth import true_estimands
+
+    folder = _cache_dir()
+    path = None if folder is None else folder / f"truth-{plan.spec_hash}.json"
+    if path is not None and path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):  # a partial file is recomputed
+            pass
+    t = true_estimands(plan)
+    out = {"conditional_hr": t.conditional_hr, "marginal_hr_ate": t.marginal_hr_ate,
+           "marginal_hr_att": t.marginal_hr_att, "median_treated_ate": t.median_treated_ate,
+           "median_control_ate": t.median_control_ate,
+           "survival_difference_ate": t.survival_difference_ate,
+           "survival_difference_att": t.survival_difference_att,
+           "rmst_difference_ate": t.rmst_difference_ate,
+           "rmst_difference_att": t.rmst_difference_att, "rmst_tau": t.rmst_tau,
+           "landmark": t.landmark}
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(out))
+            tmp.replace(path)
+        except OSError:
+            pass
+    return out
+
+
+def arm_names(cohort) -> tuple[str, str]:
+    """``(control label, treated label)`` of a generated two-arm cohort."""
+    arm, z = cohort.columns["arm"], cohort.columns["treated"]
+    treated = cohort.arm_labels[int(arm[z == 1][0])]
+    control = cohort.arm_labels[int(arm[z == 0][0])]
+    return control, treated
+
+
+def children(seed: int, n_reps: int) -> list[np.random.SeedSequence]:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    if isinstance(n_reps, bool) or not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
+        raise ValueError(f"n_reps must be an integer >= 2; got {n_reps!r}")
+    return np.random.SeedSequence(int(seed)).spawn(int(n_reps))
+
+
+def replicate(plan, seeds, fit_one: Callable[..., dict[str, float]], *,
+              with_rng: bool = False) -> pd.DataFrame:
+    """Fit ``fit_one(columns)`` on one cohort per seed; one row per replicate.
+
+    With ``with_rng`` the estimator also gets the cohort's generator, continued after the
+    cohort was drawn (``fit_one(columns, rng)``), for randomised steps such as the choice
+    among tied matches; cohort ``i`` is always ``generate_cohort(plan, seed=seeds[i])``.
+    """
+    from simulate import generate_cohort
+
+    rows = []
+    for i, s in enumerate(seeds):
+        rng = np.random.default_rng(s)
+        cols = generate_cohort(plan, seed=rng, with_ps=False).columns
+        rows.append({"rep": i, **(fit_one(cols, rng) if with_rng else fit_one(cols))})
+    return pd.DataFrame(rows)
+
+
+def guarded(fn: Callable[[], Any], name: str) -> dict[str, float]:
+    """``fn()`` -> ``MethodOutput`` as ``{name: estimate, name_se: se, name_<k>: extra[k]}``;
+    NaN when the fit is impossible on this cohort (e.g. a separated PS model), which
+    :func:`summarise` counts as a failure."""
+    try:
+        out = fn()
+    except ValueError:
+        return {name: math.nan, f"{name}_se": math.nan}
+    return {name: out.estimate, f"{name}_se": out.se,
+            **{f"{name}_{k}": float(v) for k, v in out.extra.items()}}
+
+
+def summarise(df: pd.DataFrame, world: str, method: str, label: str, estimand: str,
+              truth: float) -> Estimate:
+    """Estimate row from the replicate columns ``<method>`` (log HR), ``<method>_se`` and,
+    if present, ``<method>_n`` (patients analysed)."""
+    est = df[method].to_numpy(float)
+    se = df[f"{method}_se"].to_numpy(float)
+    ok = np.isfinite(est) & np.isfinite(se)
+    est, se = est[ok], se[ok]
+    n_ok = int(ok.sum())
+    if n_ok < 2:
+        raise ValueError(f"{world}/{method}: fewer than 2 usable replicates")
+    lt = math.log(truth)
+    n_col = f"{method}_n"
+    n_an = float(df.loc[ok, n_col].mean()) if n_col in df else math.nan
+    sd = float(est.std(ddof=1))
+    return Estimate(world, method, label, estimand, float(truth), float(math.exp(est.mean())),
+                    float(est.mean()), sd / math.sqrt(n_ok), sd, float(se.mean()),
+                    float(np.mean(np.abs(est - lt) <= 1.959964 * se)), n_an, n_ok,
+                    int(len(df) - n_ok))
+
+
+def mean_claim(key: str, text: str, values, *, lower: float = -math.inf,
+               upper: float = math.inf) -> Claim:
+    """Claim on the mean of per-replicate ``values`` (NaNs dropped), MCSE = SD / sqrt(n)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return Claim(key, text, math.nan, math.nan, lower, upper)
+    return Claim(key, text, float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)),
+                 lower, upper)
+
+
+def exact_claim(key: str, text: str, value: float, *, lower: float = -math.inf,
+                upper: float = math.inf) -> Claim:
+    """Claim on a quantity without Monte Carlo error (a truth, a design property)."""
+    return Claim(key, text, float(value), 0.0, lower, upper)
+
+
+def bias_values(df: pd.DataFrame, method: str, truth: float) -> np.ndarray:
+    return df[method].to_numpy(float) - math.log(truth)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def published_target(study: str, target_id: str) -> dict:
+    """A reported number of a seed paper (``targets.toml`` read as data, with its quote)."""
+    from simulate.io import find_study
+
+    path = find_study(study).parent / "targets.toml"
+    with open(path, "rb") as fh:
+        targets = tomllib.load(fh).get("targets", [])
+    for t in targets:
+        if t.get("id") == target_id:
+            return t
+    raise ValueError(f"target_id {target_id!r} is not in {path}")
+
+
+def finish(res: LessonResult, out: Path, started: float,
+           render: Callable[[LessonResult], str]) -> LessonResult:
+    """Stamp the run time, write the Markdown report ``OUT/<lesson>-report.md``."""
+    from dataclasses import replace
+
+    path = Path(out) / f"{res.lesson}-report.md"
+    res = replace(res, report=path, seconds=time.perf_counter() - started)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(res), encoding="utf-8")
+    return res
+
+
+def resolve_reps(n_reps: int | None, fast: bool, full: int, quick: int) -> int:
+    if n_reps is None:
+        return quick if fast else full
+    return int(n_reps)

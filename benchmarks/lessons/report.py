@@ -1,0 +1,124 @@
+"""Markdown of a lesson: the report ``<lesson>-report.md`` and the generated block of a
+walkthrough (``docs/teach/<lesson>.md``), both written from the computed numbers only."""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ._core import LessonResult
+
+BEGIN = "<!-- BEGIN GENERATED NUMBERS (tacebench teach --update-docs; do not edit) -->"
+END = "<!-- END GENERATED NUMBERS -->"
+
+
+def fmt(x: float, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def estimates_table(res: LessonResult, *, scale: str = "HR") -> str:
+    worlds = dict(res.worlds)
+    rows = []
+    for e in res.estimates:
+        rows.append({
+            "world": worlds.get(e.world, e.world), "estimator": e.label, "estimand": e.estimand,
+            f"true {scale}": fmt(e.truth, 3), f"mean {scale}": fmt(e.hr, 3),
+            "bias (log)": f"{e.bias:+.3f}", "MCSE": fmt(e.mcse, 3), "empirical SD": fmt(e.emp_sd, 3),
+            "mean model SE": fmt(e.mean_se, 3), "95% CI coverage": f"{100 * e.coverage:.0f}%",
+            "patients analysed": fmt(e.n_analysed, 0),
+        })
+    return markdown_table(pd.DataFrame(rows))
+
+
+def claims_list(res: LessonResult) -> str:
+    lines = []
+    for i, c in enumerate(res.claims, 1):
+        mark = {"holds": "✓", "inconclusive": "? (inconclusive with this many cohorts: run more)",
+                "contradicted": "✗ (contradicted by this run)"}[c.status]
+        lines.append(f"{i}. {mark} {c.text} — computed `{c.key}` = {c.value:+.3f} "
+                     f"(MCSE {c.mcse:.3f}); claimed {c.bounds_text()} with a "
+                     f"{c.z:g}-MCSE margin.")
+    return "\n".join(lines)
+
+
+def summary_block(res: LessonResult, story: list[str], *, scale: str = "HR") -> str:
+    """The numbers section shared by the report and the walkthrough."""
+    head = (f"*{res.n_reps} simulated cohorts per world shaped like `{res.study}`, seed "
+            f"{res.seed} (`tacebench teach {res.lesson} --seed {res.seed} --reps {res.n_reps}`).*")
+    parts = [head, "", *[f"- {s}" for s in story], "", estimates_table(res, scale=scale), "",
+             "**What the student should notice** (each statement is checked on these numbers; "
+             "✓ = holds with a margin of 3 Monte Carlo SEs):",
+             "", claims_list(res)]
+    return "\n".join(parts)
+
+
+def render_report(res: LessonResult, story: list[str], *, intro: str, extra: str = "",
+                  scale: str = "HR") -> str:
+    worlds = "\n".join(f"- **{k}**: {v}" for k, v in res.worlds.items())
+    figs = "\n\n".join(f"![{name}](figures/{Path(p).name})" for name, p in res.figures.items())
+    return "\n".join([
+        f"# {res.title}", "", intro, "", "## Worlds", "", worlds, "",
+        "## Numbers", "", summary_block(res, story, scale=scale), "", extra,
+        "## Figures", "", figs, "",
+        f"*Run time {res.seconds:.0f} s.*", ""])
+
+
+def update_walkthrough(path: Path, block: str) -> bool:
+    """Replace the generated block of a walkthrough; ``False`` if it has no markers."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        return False
+    new = pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text)
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
+def generated_block(path: Path) -> str | None:
+    """The current generated block of a walkthrough (without markers), or None."""
+    text = Path(path).read_text(encoding="utf-8")
+    m = re.search(re.escape(BEGIN) + r"\n(.*?)\n" + re.escape(END), text, re.S)
+    return None if m is None else m.group(1)
+
+
+Renderer = Callable[[LessonResult], str]
+
+
+def table_one(bt, *, control: str, treated: str, weighted: str | None = None) -> pd.DataFrame:
+    """Table 1 from an :class:`estimators.balance.BalanceTable`: mean or % per arm and SMD,
+    before and (with ``weighted`` naming the adjustment) after weighting or matching."""
+    f = bt.to_frame()
+    suffixes = [("", "")] + ([("_w", f" ({weighted})")] if weighted else [])
+    rows = []
+    for r in f.to_dict("records"):
+        level = r["level"]
+        is_level = r["kind"] == "categorical" and level is not None and level == level
+        name = f"  {r['variable']} = {level}" if is_level else r["variable"]
+        row = {"variable": name}
+        for suf, tag in suffixes:
+            for arm, col in ((control, "control_mean"), (treated, "treated_mean")):
+                v = r.get(col + suf)
+                if r["kind"] == "continuous":
+                    row[arm + tag] = fmt(v, 1)
+                elif r["kind"] == "binary" or is_level:
+                    row[arm + tag] = fmt(100 * v, 1) + "%" if v == v else "–"
+                else:
+                    row[arm + tag] = ""
+            smd = r.get("smd" + suf)
+            row["SMD" + tag] = "" if is_level else f"{smd:+.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
