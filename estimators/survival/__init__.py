@@ -3,6 +3,10 @@
 Public functions validate their input once and call private kernels (``km._fit_km``,
 ``logrank._logrank`` / ``_logrank_iptw``, ``cox._fit_cox``) that Monte Carlo loops may call
 directly with trusted arrays.
+
+Times are compared exactly. R's ``Surv(timefix = TRUE)`` merges times that differ only by
+floating-point rounding (``aeqSurv``); round times computed by arithmetic (e.g. days /
+30.44) before calling if such near-ties matter.
 """
 from .cox import CoxResult, cox_ph
 from .km import KaplanMeier, Quantile, RMST, SurvivalAt, kaplan_meier

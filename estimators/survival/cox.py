@@ -102,7 +102,11 @@ class CoxResult:
 
     @property
     def naive_var(self) -> np.ndarray:
-        return np.linalg.inv(self.information)
+        """Model-based covariance ``inverse(information)`` (R ``naive.var``); NaN if singular."""
+        try:
+            return np.linalg.inv(self.information)
+        except np.linalg.LinAlgError:
+            return np.full_like(self.information, np.nan)
 
     @property
     def estimable(self) -> bool:

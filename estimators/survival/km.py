@@ -66,8 +66,9 @@ class KaplanMeier:
     times : distinct observed times, ascending.
     survival : S(t) just after each time (right-continuous step function).
     se : standard error of S(t) (``survival * se_log``; 0 once S reaches 0).
-    se_log : standard error of log S(t), R's ``survfit()$std.err`` scale (inf once S is 0
-        under Greenwood / Xie–Liu).
+    se_log : standard error of log S(t) (inf once S is 0 under Greenwood / Xie–Liu). R's
+        ``survfit()$std.err`` is this for the model-based variances but ``se`` (the SE
+        of S itself) for ``robust=TRUE``; R's intervals use the log scale in both cases.
     n_risk, n_event, n_censor : (weighted) counts at each time.
     variance : the variance actually used (``"greenwood"``, ``"xie_liu"`` or ``"ij"``).
     conf_level : level of the intervals from ``confint``, ``median``, ``survival_at``.

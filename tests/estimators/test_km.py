@@ -265,3 +265,24 @@ def test_zero_events_is_a_flat_curve_not_an_error():
     km = kaplan_meier([1.0, 2.0, 3.0], [0, 0, 0])
     np.testing.assert_array_equal(km.survival, 1.0)
     assert km.median() == (np.inf, np.inf, np.inf)
+
+
+def test_survival_at_outside_the_observed_times():
+    km = kaplan_meier([2.0, 3.0, 5.0, 7.0], [1, 0, 1, 0])
+    at = km.survival_at([0.0, 1.9, 7.0, 8.0])
+    np.testing.assert_allclose(at.survival[:3], [1.0, 1.0, 0.375])
+    assert np.isnan(at.survival[3]) and np.isnan(at.lower[3])  # beyond follow-up
+    np.testing.assert_array_equal(at.lower[:2], [1.0, 1.0])
+    done = kaplan_meier([2.0, 3.0], [1, 1])
+    assert done.survival_at([10.0]).survival[0] == 0.0  # the curve reached 0
+
+
+def test_quantile_generalises_the_median():
+    data, _ = load_case("surv_km_edge")
+    sub = data[data.group == "A"]  # deaths at 1..10: S = 1 - k/10
+    km = kaplan_meier(sub.time, sub.event)
+    assert km.quantile(0.5) == km.median()
+    assert km.quantile(0.2).estimate == 2.5  # S = 0.8 exactly on [2, 3): midpoint rule
+    assert km.quantile(0.25).estimate == 3.0  # S jumps from 0.8 to 0.7 at 3
+    with pytest.raises(ValueError, match="p must lie"):
+        km.quantile(1.0)
