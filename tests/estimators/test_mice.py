@@ -187,15 +187,18 @@ def test_bad_columns():
 
 @pytest.mark.slow
 def test_coverage_under_mar():
-    """200 MAR data sets (n = 300), m = 10: the Rubin 95% CI covers the true mean of x1 (0)
-    and the true regression coefficient of x1 (0.8), and the pooled estimates are unbiased."""
+    """200 MAR data sets (n = 300), m = 10: Bayesian-normal imputation of x1 ("norm") gives an
+    unbiased pooled mean with Rubin CIs covering the true mean 0; the default methods give
+    unbiased regression coefficients covering the true 0.8. (PMM cannot extrapolate beyond the
+    observed donors, so under this outcome-driven MAR its pooled mean is slightly biased and
+    covers ~91%, in R mice as here: see test_pmm_matches_r_mice_data_set_by_data_set.)"""
     reps, est, cover_mean, cover_coef, coef = 200, [], 0, 0, []
     root = np.random.SeedSequence(2024)
     for child in root.spawn(reps):
-        rng = np.random.default_rng(child)
-        _, d = _mar_frame(rng)
-        r = mice_impute(d, m=10, seed=child.spawn(1)[0], max_iter=5)
-        p = r.pool(lambda x: (x["x1"].mean(), x["x1"].std() / np.sqrt(len(x))), df_complete=len(d) - 1)
+        _, d = _mar_frame(np.random.default_rng(child))
+        seeds = child.spawn(2)
+        rn = mice_impute(d, m=10, seed=seeds[0], max_iter=5, methods={"x1": "norm"})
+        p = rn.pool(lambda x: (x["x1"].mean(), x["x1"].std() / np.sqrt(len(x))), df_complete=len(d) - 1)
         est.append(p.estimate)
         cover_mean += p.ci[0] <= 0.0 <= p.ci[1]
 
@@ -203,11 +206,37 @@ def test_coverage_under_mar():
             X = sm.add_constant(np.column_stack([x["x1"], x["x2"], x["x3"] == "B", x["x3"] == "C"]).astype(float))
             f = sm.OLS(x["y"].to_numpy(), X).fit()
             return f.params[1], f.bse[1]
-        pc = r.pool(fit, df_complete=len(d) - 5)
+        pc = mice_impute(d, m=10, seed=seeds[1], max_iter=5).pool(fit, df_complete=len(d) - 5)
         coef.append(pc.estimate)
         cover_coef += pc.ci[0] <= 0.8 <= pc.ci[1]
-    mcse = np.std(est, ddof=1) / np.sqrt(reps)
-    assert abs(np.mean(est)) < 4 * mcse + 0.01
-    assert abs(np.mean(coef) - 0.8) < 4 * np.std(coef, ddof=1) / np.sqrt(reps) + 0.01
-    assert 0.90 <= cover_mean / reps <= 0.99
-    assert 0.90 <= cover_coef / reps <= 0.99
+    assert abs(np.mean(est)) < 4 * np.std(est, ddof=1) / np.sqrt(reps)
+    assert abs(np.mean(coef) - 0.8) < 4 * np.std(coef, ddof=1) / np.sqrt(reps)
+    # binomial MCSE of a 95% coverage over 200 replicates is 1.5%
+    assert 0.91 <= cover_mean / reps <= 0.99
+    assert 0.91 <= cover_coef / reps <= 0.99
+
+
+@pytest.mark.slow
+def test_pmm_matches_r_mice_data_set_by_data_set():
+    """R (tests/reference/mice_coverage), per data set: ``imp <- mice(d, m = 10, maxit = 5,
+    seed = rep + 1)``; ``pool.scalar(Q = mean(x1), U = var(x1) / n, n = n)``. Ours with the same
+    methods on the same 100 data sets: the paired differences of pooled estimates and of log
+    total variances average 0 within 4 SEs, and the coverages of the true mean agree
+    (McNemar-type bound on the discordant pairs)."""
+    data, e = load_case("mice_coverage")
+    q, t, cov = [], [], []
+    for rep, d in data.groupby("rep", sort=True):
+        d = d.drop(columns="rep").reset_index(drop=True)
+        r = mice_impute(d, m=10, seed=int(rep) + 1, max_iter=5)
+        p = r.pool(lambda x: (x["x1"].mean(), x["x1"].std() / np.sqrt(len(x))), df_complete=len(d) - 1)
+        q.append(p.estimate)
+        t.append(p.total)
+        cov.append(p.ci[0] <= 0.0 <= p.ci[1])
+    dq = np.array(q) - np.array(e["qbar"])
+    dt = np.log(np.array(t) / np.array(e["t"]))
+    n = len(dq)
+    assert abs(dq.mean()) < 4 * dq.std(ddof=1) / np.sqrt(n)
+    assert abs(dt.mean()) < 4 * dt.std(ddof=1) / np.sqrt(n)
+    ours, theirs = np.array(cov, bool), np.array(e["covered"], bool)
+    b, c = int((ours & ~theirs).sum()), int((~ours & theirs).sum())
+    assert abs(b - c) <= 4 * np.sqrt(b + c) + 1
