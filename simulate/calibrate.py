@@ -32,7 +32,7 @@ CAL_PER_ARM = 20_000
 def calibration_sample(cp: CovariatePlan, c: CohortSpec, op_tv) -> dict:
     rng = np.random.default_rng(_CAL_SEED + 1)
     counts = np.full(len(cp.arm_labels), CAL_PER_ARM)
-    arm, x, ps, u = draw_covariates(cp, rng, counts)
+    arm, x, _, u = draw_covariates(cp, rng, counts, with_ps=False)  # no rng draws in the PS
     cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
     add_derived(cp, cols, len(arm))
     treated = (arm == cp.treated_arm).astype(float)

@@ -100,9 +100,16 @@ def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     flip = a > 0
     lo = np.where(flip, -b, a)
     hi = np.where(flip, -a, b)
-    l_hi = special.log_ndtr(hi)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = l_hi + np.log1p(-np.exp(special.log_ndtr(lo) - l_hi))
+    out = special.log_ndtr(hi)
+    # One-sided intervals (every level of a binary variable, the end levels of the others)
+    # have lo = -inf, where the correction below is exactly 0: computed only where lo is
+    # finite, which is the costly log_ndtr's work halved and the same numbers.
+    two = np.flatnonzero(lo != -np.inf)  # NaN, if any, takes the general formula
+    if two.size:
+        l_hi = out.ravel()[two]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = np.log1p(-np.exp(special.log_ndtr(lo.ravel()[two]) - l_hi))
+        out.ravel()[two] = l_hi + corr
     # an empty level (probability 0 in this arm) gives -inf, never NaN
     return np.where(np.isnan(out), -np.inf, out)
 
@@ -140,7 +147,9 @@ class DensityModel:
         n = z_c.shape[0]
         out = np.zeros(n)
         if self.n_cont:
-            out -= 0.5 * np.einsum("ij,jk,ik->i", z_c, self.rcc_inv, z_c) + self.half_logdet
+            # the quadratic form z' R^-1 z per row, by a matrix product (einsum's
+            # three-operand loop cost four times as much)
+            out -= 0.5 * ((z_c @ self.rcc_inv) * z_c).sum(axis=1) + self.half_logdet
             out -= segment_values(tab.log_slopes, z_c).sum(axis=1)
         if codes.shape[1]:
             m = z_c @ self.b.T if self.n_cont else np.zeros_like(codes, dtype=float)

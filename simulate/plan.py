@@ -157,16 +157,24 @@ def draw_covariates(plan: CovariatePlan, rng: np.random.Generator, arm_n: np.nda
         start += k
     if plan.density is None or not with_ps:
         return arm, x, np.full(n, np.nan), u
+    # log f_b(x) for every row under each arm b's density: rows of arm b use their own
+    # latents and codes, the other arm's rows are mapped back through b's marginals; one
+    # density evaluation per arm over all rows (the density is row by row)
     logf = np.empty((n, 2))
-    start = 0
-    for a, k in enumerate(counts):
-        sl = slice(start, start + k)
-        for b in (0, 1):
-            tab = plan.tabs[b]
-            zc = np.clip(z[sl, :nc], -8.0, 8.0) if b == a else latent_of(tab, x[sl, :nc])
-            codes = own_codes[a] if b == a else discrete_codes(tab, x[sl, nc:])
-            logf[sl, b] = plan.density.log_density(tab, zc, codes)
-        start += k
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    for b in (0, 1):
+        tab = plan.tabs[b]
+        zc = np.empty((n, nc))
+        codes = np.empty((n, p - nc), dtype=np.intp)
+        for a in (0, 1):
+            sl = slice(bounds[a], bounds[a + 1])
+            if a == b:
+                zc[sl] = np.clip(z[sl, :nc], -8.0, 8.0)
+                codes[sl] = own_codes[a]
+            else:
+                zc[sl] = latent_of(tab, x[sl, :nc])
+                codes[sl] = discrete_codes(tab, x[sl, nc:])
+        logf[:, b] = plan.density.log_density(tab, zc, codes)
     t, c = plan.treated_arm, 1 - plan.treated_arm
     lp = np.log(plan.pi[t]) - np.log(plan.pi[c]) + logf[:, t] - logf[:, c]
     if u is not None:
