@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, special, stats
 
 from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_weights
 from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
@@ -34,6 +34,7 @@ __all__ = [
 
 PROPORTION_METHODS = ("wilson", "wilson_cc", "exact")
 OR_VARIANCES = ("model", "robust")
+CI_METHODS = ("wald", "profile")
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,14 @@ class OddsRatioResult:
     odds_ratio, log_odds_ratio, se : float
         ``exp(beta_treated)``, ``beta_treated`` and its SE (model or sandwich).
     ci : tuple of float
-        Wald interval on the OR scale.
+        Interval on the OR scale (Wald, or profile likelihood; see ``ci_method``).
     statistic, p_value : float
         ``beta / se`` and its two-sided p: normal reference (``variance="model"``, as
         ``summary.glm``) or t on ``df`` (``variance="robust"``, as ``summary.svyglm``).
     df : float
         ``inf`` (model) or the design df ``n - p`` (robust, R's ``df.residual``).
     variance : {"model", "robust"}
+    ci_method : {"wald", "profile"}
     n : int
         Rows used (positive weight).
     names, coef, cov : all terms of the fit, intercept first, with the covariance used.
@@ -144,6 +146,7 @@ class OddsRatioResult:
     p_value: float
     df: float
     variance: str
+    ci_method: str
     n: int
     names: tuple[str, ...]
     coef: np.ndarray
@@ -153,7 +156,7 @@ class OddsRatioResult:
     conf_level: float
 
     def to_frame(self) -> pd.DataFrame:
-        """All terms: coefficient, SE, OR, CI, statistic, p (same reference distribution)."""
+        """All terms: coefficient, SE, OR, Wald CI, statistic, p (same reference distribution)."""
         se = np.sqrt(np.diag(self.cov))
         q = _quantile(self.conf_level, self.df)
         stat = self.coef / se
@@ -181,6 +184,40 @@ def _svyglm_cov(U: np.ndarray, bread: np.ndarray) -> np.ndarray:
     return bread @ (Uc.T @ Uc) @ bread * (n / (n - 1.0))
 
 
+def _profile_ci(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray, se: float,
+                loglik: float, j: int, conf_level: float) -> tuple[float, float]:
+    """Profile-likelihood limits of coefficient ``j``: the roots of
+    ``2 (l_hat - l_p(b)) = chi2_1(conf_level)``, with ``l_p`` maximised over the other
+    coefficients by Newton–Raphson (concave, started from the MLE)."""
+    crit = stats.chi2.ppf(conf_level, 1)
+    others = np.arange(Xa.shape[1]) != j
+    Xo, xj = Xa[:, others], Xa[:, j]
+
+    def deviance_gap(b: float) -> float:
+        beta = coef[others].copy()
+        for _ in range(100):
+            eta = Xo @ beta + b * xj
+            mu = special.expit(eta)
+            info = (Xo * (w * mu * (1 - mu))[:, None]).T @ Xo
+            step = np.linalg.solve(info, Xo.T @ (w * (y - mu)))
+            beta += step
+            if np.max(np.abs(step)) < 1e-13 * (1 + np.max(np.abs(beta))):
+                break
+        eta = Xo @ beta + b * xj
+        ll = float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
+        return 2.0 * (loglik - ll) - crit
+
+    limits = []
+    for sign in (-1.0, 1.0):
+        far = coef[j] + sign * 2.0 * se
+        for _ in range(60):  # widen until the gap changes sign (it grows without bound)
+            if deviance_gap(far) > 0:
+                break
+            far = coef[j] + 2.0 * (far - coef[j])
+        limits.append(optimize.brentq(deviance_gap, coef[j], far, xtol=1e-13, rtol=1e-13))
+    return limits[0], limits[1]
+
+
 def odds_ratio(
     y,
     treated,
@@ -188,6 +225,7 @@ def odds_ratio(
     weights=None,
     *,
     variance: str = "model",
+    ci_method: str = "wald",
     conf_level: float = 0.95,
     names=None,
     on_separation: str = "raise",
@@ -210,6 +248,12 @@ def odds_ratio(
         ``"robust"``: sandwich variance with survey's ``n / (n - 1)`` factor, t reference
         on ``n - p`` df, exactly as ``summary(svyglm(..., family = quasibinomial()))`` and
         ``confint(svyglm)``.
+    ci_method : {"wald", "profile"}
+        ``"wald"``: ``exp(beta +/- q se)``. ``"profile"`` (``variance="model"`` only):
+        profile-likelihood interval, what R's ``confint(glm)`` reports (MASS's
+        ``profile.glm``, which interpolates the profile on a grid; here the roots are found
+        exactly, so R's limits agree to ~1e-4). The p-value stays the Wald one, as in
+        ``summary.glm``.
     conf_level : float
     names : sequence of str, optional
         Column names of ``X`` (default: DataFrame columns or ``x0, x1, ...``).
@@ -229,6 +273,9 @@ def odds_ratio(
     ``df.residual``; dropping them, as here, is the same as subsetting the design.
     """
     check_choice(variance, "variance", OR_VARIANCES)
+    check_choice(ci_method, "ci_method", CI_METHODS)
+    if ci_method == "profile" and variance != "model":
+        raise ValueError("ci_method='profile' needs variance='model' (a likelihood); got variance='robust'")
     conf_level = _check_conf_level(conf_level)
     yv = check_binary(y, "y")
     t = check_binary(treated, "treated")
@@ -259,10 +306,15 @@ def odds_ratio(
     beta, se = float(fit.coef[1]), float(np.sqrt(cov[1, 1]))
     q = _quantile(conf_level, df)
     stat = beta / se
+    if ci_method == "profile" and not fit.separation:
+        Xa = np.column_stack([np.ones(n_used), design])
+        lo, hi = _profile_ci(Xa, yv[keep].astype(float), w[keep], fit.coef, se, fit.loglik, 1, conf_level)
+    else:
+        lo, hi = beta - q * se, beta + q * se
     return OddsRatioResult(
         odds_ratio=float(np.exp(beta)), log_odds_ratio=beta, se=se,
-        ci=(float(np.exp(beta - q * se)), float(np.exp(beta + q * se))), statistic=stat,
-        p_value=float(_two_sided(stat, df)), df=df, variance=variance, n=n_used,
+        ci=(float(np.exp(lo)), float(np.exp(hi))), statistic=stat,
+        p_value=float(_two_sided(stat, df)), df=df, variance=variance, ci_method=ci_method, n=n_used,
         names=fit.names, coef=fit.coef, cov=cov, converged=fit.converged,
         separation=fit.separation, conf_level=conf_level,
     )

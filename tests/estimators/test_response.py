@@ -87,6 +87,18 @@ def test_or_model_variance_matches_glm(orcase):
     assert f["p_value"].to_numpy() == pytest.approx(e["glm_adj"]["p"], rel=REL)
 
 
+@pytest.mark.parametrize("key, cols", [("profile_crude", None), ("profile_adj", ["x1", "x2"])])
+def test_or_profile_ci_matches_r(orcase, key, cols):
+    """R: exact profile limits ``uniroot(function(b) 2 * (logLik(fit) - logLik(glm(y ~ 1 [+ x1 + x2],
+    offset = b * treated))) - qchisq(.95, 1), ...)`` to 1e-6; ``confint(glm(y ~ treated [+ x1 + x2],
+    family = binomial))`` (MASS, grid + spline interpolation of the profile) to 1e-4."""
+    d, e = orcase
+    r = odds_ratio(d["y"], d["treated"], None if cols is None else d[cols], ci_method="profile")
+    assert np.log(r.ci) == pytest.approx(e[key]["exact"], rel=REL)
+    assert np.log(r.ci) == pytest.approx(e[key]["mass"], rel=1e-4)
+    assert r.p_value == odds_ratio(d["y"], d["treated"], None if cols is None else d[cols]).p_value
+
+
 def test_or_robust_matches_svyglm(orcase):
     """R: ``svyglm(y ~ treated [+ x1 + x2], design = svydesign(ids = ~1, weights = ~w, data = d),
     family = quasibinomial())``: ``summary()$coefficients`` (t on ``df.residual``) and
@@ -167,6 +179,8 @@ def test_or_separation_is_reported():
     (dict(y=[0, 1, 0, 1], treated=[0, 1, 0, 1], X=[[1], [np.nan], [0], [2]]), "X must be finite"),
     (dict(y=[0, 1, 0, 1], treated=[0, 1, 0, 1], variance="sandwich"), "variance must be one of"),
     (dict(y=[0, 1, 0, 1], treated=[0, 1, 0, 1], conf_level=0), "conf_level"),
+    (dict(y=[0, 1, 0, 1], treated=[0, 1, 0, 1], ci_method="score"), "ci_method must be one of"),
+    (dict(y=[0, 1, 0, 1], treated=[0, 1, 0, 1], variance="robust", ci_method="profile"), "needs variance='model'"),
 ])
 def test_or_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
