@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import _checks
 from ._ci import two_sided_p, z_value
-from ._cox_kernel import RiskSets, evaluate, newton, score_residuals
+from ._cox_kernel import RiskSets, evaluate, newton, score_residuals, solve_pd
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
 
@@ -205,7 +205,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     info = ev.information
     resid = score_residuals(rs, ev)
     try:
-        naive = np.linalg.inv(info)
+        naive = solve_pd(info, np.eye(p))
     except np.linalg.LinAlgError:
         naive = np.full((p, p), np.nan)
     infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta, naive)
