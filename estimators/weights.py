@@ -128,10 +128,30 @@ def _iptw_weights(
         w = np.where(t, 1.0 - ps, ps)
     if truncate is not None:
         focal = ESTIMANDS[estimand].focal
-        sel = np.ones_like(t) if focal is None else (t != bool(focal))
-        lo_q, hi_q = np.percentile(w[sel], truncate, method=_QUANTILE_METHOD[quantile_type])
+        if focal is None:
+            lo_q, hi_q = _percentiles(w, truncate, quantile_type)
+            return np.clip(w, lo_q, hi_q)
+        sel = t != bool(focal)
+        lo_q, hi_q = _percentiles(w[sel], truncate, quantile_type)
         w = np.where(sel, np.clip(w, lo_q, hi_q), w)
     return w
+
+
+def _percentiles(w: np.ndarray, percents, quantile_type: int) -> np.ndarray:
+    """Percentiles of ``w``: type 7 by one partition and numpy's own interpolation
+    arithmetic (the same doubles as ``np.percentile(..., method="linear")`` at under half
+    its per-call cost, which mattered inside Monte Carlo loops); type 3 by numpy."""
+    if quantile_type != 7:
+        return np.percentile(w, percents, method=_QUANTILE_METHOD[quantile_type])
+    n = w.size
+    v = (n - 1) * (np.asarray(percents, dtype=np.float64) / 100.0)
+    below = np.floor(v).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    part = np.partition(w, np.unique(np.concatenate((below, above))))
+    a, b = part[below], part[above]
+    g = v - below
+    diff = b - a
+    return np.where(g >= 0.5, b - diff * (1.0 - g), a + diff * g)
 
 
 def iptw_weights(
