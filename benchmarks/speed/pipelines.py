@@ -105,14 +105,14 @@ def ours_iptw(cols: dict[str, np.ndarray]) -> Replicate:
 def ours_psm(cols: dict[str, np.ndarray]) -> Replicate:
     """PS, 1:1 nearest-neighbour matching (caliper 0.2 pooled SD of the logit PS), Cox of
     treatment on the matched sample with the SE clustered on pair."""
-    from estimators.matching_nearest import match_nearest
+    from estimators.matching_nearest import _match_nearest
     from estimators.propensity import _fit_logistic
     from estimators.survival.cox import _fit_cox
 
     X = ps_design(cols)
     z = cols["treated"].astype(np.float64)
     _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
-    m = match_nearest(ps, z, caliper=CALIPER)
+    m = _match_nearest(ps, z, caliper=CALIPER)
     rows = m.rows
     zt = z[rows]
     cox = _fit_cox(cols["os_time"][rows], cols["os_event"][rows], zt[:, None],
