@@ -79,8 +79,13 @@ def test_hidden_confounder_biases_upwards(default_perf, method, hr):
 
 @pytest.mark.slow
 def test_immortal_time_artefact_in_the_seed_002_scenarios(default_perf):
+    """Two scenarios, so the unbiasedness of the time-varying fit is tested at the Bonferroni
+    bound for two checks (2.24 MCSE). On replicates 0-199 of this seed stream its bias in
+    s002_immortal_effect is -0.0028 (MCSE 0.0014, 2.01 MCSE); on replicates 500-1499 it is
+    +0.0001 (0.0007) and on 800 replicates of an independent stream -0.0001 (0.0007)."""
+    z_two = float(stats.norm.ppf(1 - 0.05 / 4))
     for scenario in ("s002_immortal_null", "s002_immortal_effect"):
         naive = default_perf[(scenario, "naive_duration_cox", "bias")]
         tv = default_perf[(scenario, "time_varying_duration_cox", "bias")]
         assert naive.value < -10 * naive.mcse  # spurious benefit per month on sorafenib
-        assert abs(tv.value) <= 2 * tv.mcse
+        assert abs(tv.value) <= z_two * tv.mcse
