@@ -1,1 +1,45 @@
-"""Estimators used by TACE observational studies, in numpy/scipy, verified against R."""
+"""Estimators used by TACE observational studies, in numpy/scipy, verified against R.
+
+Public functions validate their input once and call private kernels that Monte Carlo
+loops may call directly with trusted arrays. Each result is a frozen dataclass with a
+``to_frame()`` tidy view. References (R ``survival``, ``survey``, ``MatchIt``, ``mice``;
+lifelines; statsmodels) are checked in ``tests/`` against committed fixtures.
+
+Modules, one method family each:
+
+- :mod:`estimators.survival` -- ``kaplan_meier``, ``logrank_test``, ``cox_ph``, ``landmark``
+- :mod:`estimators.propensity`, :mod:`estimators.design`, :mod:`estimators.weights` --
+  ``logistic_regression``, ``propensity_score``, ``design_matrix``, ``iptw_weights``,
+  ``effective_sample_size``, ``weighted_group_sizes``
+- :mod:`estimators.iptw_cox` -- IPTW hazard ratio with robust, M-estimation and bootstrap
+  variances
+- :mod:`estimators.matching` -- ``match_nearest``, ``match_exact``, ``matched_cox``
+- :mod:`estimators.smd`, :mod:`estimators.balance` -- ``standardized_mean_difference``,
+  ``balance_table``
+- :mod:`estimators.response`, :mod:`estimators.contingency`,
+  :mod:`estimators.risk_difference` -- rates, odds ratios, chi-square / Fisher, ARR and NNT
+- :mod:`estimators.mice`, :mod:`estimators.rubin` -- chained-equations imputation and
+  Rubin's rules
+"""
+from .balance import balance_table
+from .contingency import chi_square_test, contingency_table, fisher_exact_test
+from .design import design_matrix, treatment_indicator
+from .iptw_cox import iptw_cox
+from .matching import match_exact, match_nearest, matched_cox
+from .mice import mice_impute
+from .propensity import logistic_regression, propensity_score
+from .response import odds_ratio, proportion_ci
+from .risk_difference import absolute_risk_reduction, risk_difference_at
+from .rubin import rubin_pool
+from .smd import standardized_mean_difference
+from .survival import cox_ph, kaplan_meier, landmark, logrank_test
+from .weights import effective_sample_size, iptw_weights, weighted_group_sizes
+
+__all__ = [
+    "absolute_risk_reduction", "balance_table", "chi_square_test", "contingency_table",
+    "cox_ph", "design_matrix", "effective_sample_size", "fisher_exact_test", "iptw_cox",
+    "iptw_weights", "kaplan_meier", "landmark", "logistic_regression", "logrank_test",
+    "match_exact", "match_nearest", "matched_cox", "mice_impute", "odds_ratio",
+    "propensity_score", "proportion_ci", "rubin_pool", "risk_difference_at",
+    "standardized_mean_difference", "treatment_indicator", "weighted_group_sizes",
+]
