@@ -60,9 +60,12 @@ def km_figure(panels: Sequence[Panel], *, xmax: float, step: float = 6.0,
 
     ncol = len(panels)
     n_rows = max(len(p.curves) for p in panels)
-    fig = Figure(figsize=(5.4 * ncol, 4.4 + 0.22 * n_rows))
+    label_len = max(len(c.label) for p in panels for c in p.curves)
+    width = 5.4 * ncol + 0.06 * label_len
+    fig = Figure(figsize=(width, 4.4 + 0.22 * n_rows))
     gs = fig.add_gridspec(2, ncol, height_ratios=[5.2, 0.5 + 0.32 * n_rows], hspace=0.42,
-                          left=0.1 if ncol > 1 else 0.16, right=0.98, top=0.88 if suptitle else 0.93,
+                          left=(0.9 + 0.065 * label_len) / width, right=0.965,
+                          wspace=0.12 + 0.012 * label_len, top=0.88 if suptitle else 0.93,
                           bottom=0.07)
     ticks = np.arange(0.0, xmax + 1e-9, step)
     for j, p in enumerate(panels):
@@ -85,7 +88,7 @@ def km_figure(panels: Sequence[Panel], *, xmax: float, step: float = 6.0,
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel + " (probability)")
         ax.set_title(p.title, fontsize=10)
-        ax.legend(fontsize=7.5, loc="upper right", frameon=False)
+        ax.legend(fontsize=7.5, loc="best", frameon=False)
         if p.note:
             ax.text(0.02, 0.03, p.note, transform=ax.transAxes, fontsize=7.5, va="bottom")
         ax.grid(alpha=0.25)
@@ -205,7 +208,10 @@ def estimates_figure(rows: pd.DataFrame, replicates: dict[tuple[str, str], np.nd
     ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.55 / (h - 1.6) - 0.02),
               ncol=3, frameon=False)
     ax.grid(axis="x", alpha=0.25)
-    fig.subplots_adjust(left=0.27, right=0.72, top=1 - 0.5 / h, bottom=1.1 / h)
+    width = fig.get_figwidth()
+    longest = max(len(str(lab)) for lab in labels)
+    fig.subplots_adjust(left=min(0.45, (0.3 + 0.062 * longest) / width), right=0.72,
+                        top=1 - 0.5 / h, bottom=1.1 / h)
     return fig
 
 
@@ -266,19 +272,22 @@ def swimmer_figure(time: np.ndarray, event: np.ndarray, start: np.ndarray, durat
             ax.barh(y, stop - s, left=s, height=0.6, color=ARM_COLORS[0])
             ax.barh(y, time[i] - stop, left=stop, height=0.6, color=ARM_COLORS[0], alpha=0.25)
         ax.plot(min(time[i], xmax), y, "x" if event[i] else "|", color="k", ms=6 if event[i] else 9)
-    ax.barh([], [], color="0.6", label="before sorafenib (must be survived to count as exposed)")
-    ax.barh([], [], color=ARM_COLORS[0], label="on sorafenib")
-    ax.barh([], [], color=ARM_COLORS[0], alpha=0.25, label="after stopping")
-    ax.plot([], [], "x", color="k", label="death")
-    ax.plot([], [], "|", color="k", ms=9, label="censored")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="0.6", label="before sorafenib (must be survived to count as exposed)"),
+               Patch(color=ARM_COLORS[0], label="on sorafenib"),
+               Patch(color=ARM_COLORS[0], alpha=0.25, label="after stopping"),
+               Line2D([], [], ls="", marker="x", color="k", label="death"),
+               Line2D([], [], ls="", marker="|", ms=9, color="k", label="censored")]
     ax.set_xlim(0, xmax)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_yticks([])
     ax.set_ylabel("Patients (one row each)")
     ax.set_xlabel("Months since TACE")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / fig.get_figheight()),
-              ncol=3, frameon=False)
+    ax.legend(handles=handles, fontsize=7.5, loc="upper center",
+              bbox_to_anchor=(0.5, -0.05 - 0.35 / fig.get_figheight()), ncol=3, frameon=False)
     ax.grid(axis="x", alpha=0.25)
     fig.tight_layout()
     return fig
