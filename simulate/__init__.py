@@ -19,10 +19,13 @@ from .spec import (Arm, Correlation, Derived, MissingRule, SpecError, Summary, U
 from .spec_outcomes import (CalibrationTarget, Censoring, Dist, Effect, Endpoint, EventTarget,
                             Response, TimeVarying)
 from .study import CohortSpec, StudySpec, spec_hash
+from .table import baseline_table, compare_table
+from .truth import TrueEstimands, true_estimands
 
 __all__ = [
     "Arm", "CalibrationTarget", "Censoring", "Cohort", "CohortSpec", "Correlation", "Derived", "Dist",
     "Effect", "Endpoint", "EventTarget", "MissingRule", "Response", "SimulationPlan", "SpecError",
-    "StudySpec", "Summary", "TimeVarying", "Unmeasured", "Variable", "compile_plan", "find_study",
-    "generate_cohort", "generate_cohorts", "load_spec", "nearest_pd", "spec_from_dict", "spec_hash",
+    "StudySpec", "Summary", "TimeVarying", "TrueEstimands", "Unmeasured", "Variable", "baseline_table",
+    "compare_table", "compile_plan", "find_study", "generate_cohort", "generate_cohorts", "load_spec",
+    "nearest_pd", "spec_from_dict", "spec_hash", "true_estimands",
 ]
