@@ -15,6 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from .summaries import ReproductionResult
+from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
@@ -75,12 +76,11 @@ def _interval(lo, hi, q) -> str:
     return f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]"
 
 
-def _z(z) -> str:
+def _z(z, extrapolated: bool = False) -> str:
     if z is None or (isinstance(z, float) and math.isnan(z)):
         return "-"
-    if math.isinf(z):
-        return "+inf" if z > 0 else "-inf"
-    return f"{z:+.2f}"
+    text = ("+inf" if z > 0 else "-inf") if math.isinf(z) else f"{z:+.2f}"
+    return text + ("*" if extrapolated else "")
 
 
 def _target_rows(r: ReproductionResult) -> list[list[str]]:
@@ -93,11 +93,11 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
-                     _z(t.z), verdict, extra])
+                     _z(t.z, t.z_extrapolated), verdict, extra])
     return rows
 
 
-def _short(reason: str, width: int = 70) -> str:
+def _short(reason: str, width: int = 80) -> str:
     """A table-sized reason: without the target id prefix and the verdict suffix."""
     import re
     text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
@@ -108,20 +108,26 @@ def _short(reason: str, width: int = 70) -> str:
 def _shift_rows(r: ReproductionResult) -> list[list[str]]:
     rows = []
     for s in r.shifts:
-        top = ", ".join(f"{c.term} {c.mean:+.3f}" for c in s.contributions[:3])
+        shown = [c for c in s.contributions if math.isfinite(c.mean)][:3]
+        top = ", ".join(f"{c.term} {c.mean:+.3f}" for c in shown)
+        if not top and s.contributions:
+            top = f"not estimable ({s.contributions[0].reason})"
         spread = (f"{s.sd:.3f} (ends {s.sd_from:.3f}/{s.sd_to:.3f})"
                   if not math.isnan(s.sd) else "-")
         verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "")
+        note = top if s.verdict != "not estimable" else _short(s.reason)
+        if s.reason and s.verdict != "not estimable":
+            note = f"{top}; {_short(s.reason)}" if top else _short(s.reason)
         rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
-                     _interval(s.lo, s.hi, "shift"), _z(s.z), spread, verdict,
-                     top or s.reason])
+                     _interval(s.lo, s.hi, "shift"), _z(s.z, s.z_extrapolated), spread,
+                     verdict, note])
     return rows
 
 
 _T_HEAD = ["target", "role", "reported", "sim. median", "sim. 95% interval", "z", "verdict",
            "note"]
 _S_HEAD = ["shift (to - from)", "reported", "sim. median", "sim. 95% interval", "z",
-           "MC SD", "verdict", "largest LOCO contributions"]
+           "MC SD", "verdict", "largest LOCO contributions / note"]
 
 
 def _table(head, rows) -> str:
@@ -148,19 +154,50 @@ def _summary_line(r: ReproductionResult) -> str:
             f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
 
 
-def _note_lines(notes: dict, limit: int = 4) -> list[str]:
-    """Estimation notes grouped by reason: 'reason: in N of R replicates (analyses ...)'."""
+def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
+    """Study-level lines about replicates without a value.
+
+    An analysis whose adjustment is not estimable in some replicates gets one line with
+    its reason and diagnostics; when that leaves fewer than ``MIN_ESTIMABLE`` of the
+    replicates, the line says that the published numbers of that analysis cannot come
+    from its model on a cohort like the published one. Per-estimate reasons follow,
+    grouped by reason: 'reason: up to N replicates (analyses ...)'.
+    """
+    whole = {k: v for k, v in notes.items() if "/" not in k.partition(": ")[0]}
+    reasons = {k: v for k, v in whole.items()
+               if not any(k.startswith(o + ": ") for o in whole if o != k)}
+    grouped: dict[tuple, list[str]] = {}        # analyses sharing one fit share one line
+    for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        name, _, reason = key.partition(": ")
+        details = tuple(sorted(((k[len(key) + 2:], v) for k, v in whole.items()
+                                if k.startswith(key + ": ")), key=lambda kv: (-kv[1], kv[0])))
+        grouped.setdefault((reason, count, details), []).append(name)
+    lines = []
+    for (reason, count, details), names in grouped.items():
+        diag = "; ".join(f"{d} in {v}" for d, v in details[:3])
+        line = (f"Note: {', '.join(names)}: {reason} in {count}/{reps} replicates"
+                + (f" ({diag}{'; ...' if len(details) > 3 else ''})" if diag else ""))
+        if count > (1 - MIN_ESTIMABLE) * reps:
+            line += (": the model has no estimate on most cohorts like the published one, "
+                     "so its published numbers are not judged ('not estimable')")
+        else:
+            line += f": verdicts use the {reps - count} estimable replicates"
+        lines.append(line)
     by: dict[str, list] = {}
     for key, count in notes.items():
         where, _, reason = key.partition(": ")
-        by.setdefault(reason, []).append((where, count))
-    lines = []
+        if "/" in where:
+            by.setdefault(reason, []).append((where, count))
     for reason, items in sorted(by.items(), key=lambda kv: -max(c for _, c in kv[1])):
         names = sorted({w.split("/")[0] for w, _ in items})
         shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-        lines.append(f"Note: {reason}: up to {max(c for _, c in items)} replicates "
+        lines.append(f"Note: {reason}: up to {max(c for _, c in items)}/{reps} replicates "
                      f"({shown})")
     return lines[:limit]
+
+
+_FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "
+             "with the robust SD (and at least as extreme as the most extreme draw)")
 
 
 def _render_one(rep: StudyReport, markdown: bool) -> str:
@@ -188,8 +225,10 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         if r.shifts:
             out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
                     table(_S_HEAD, _shift_rows(r))]
+        if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
+            out += [_FOOTNOTE]
         out += ["", _summary_line(r)]
-        for line in _note_lines(r.notes):
+        for line in _note_lines(r.notes, r.reps):
             out.append(line)
     return "\n".join(out)
 

@@ -130,28 +130,57 @@ def _plan_loco(plan: Plan, study: Study, compiled, requests) -> None:
 
 
 def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence[int]
-                   ) -> tuple[np.ndarray, dict[str, int]]:
-    """Draws for replicates ``indices``: (len(indices), targets + LOCO slots), note counts."""
+                   ) -> tuple[np.ndarray, dict[str, int], dict[tuple[str, str], int]]:
+    """Draws for replicates ``indices``: (len(indices), targets + LOCO slots), note counts
+    and failure counts.
+
+    ``notes`` counts replicates per ``"<analysis>: <reason>"`` (the adjustment was not
+    estimable: every target of the analysis is NaN), ``"<analysis>/<target>: <reason>"``
+    (one estimate) and ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason, such
+    as a covariate level with no patient in one arm); ``failures`` counts replicates per (target id, reason) of
+    a NaN draw. The leave-one-covariate-out reruns of an analysis are skipped on a
+    replicate where the analysis itself is not estimable (the paired contribution needs
+    both ends).
+    """
     width = len(plan.target_ids) + len(plan.loco_keys)
     out = np.full((len(indices), width), np.nan)
     notes: dict[str, int] = {}
+    failures: dict[tuple[str, str], int] = {}
+
+    def count(d, key):
+        d[key] = d.get(key, 0) + 1
+
     for k, r in enumerate(indices):
         ss = replicate_seed(seed, plan.study_id, r)
         children = ss.spawn(len(plan.cohorts) + 1)
         cohorts = {c: generate(c, children[j])[0] for j, c in enumerate(plan.cohorts)}
         rng = np.random.default_rng(children[-1])
         caches: dict = {c: {} for c in plan.cohorts}   # per cohort: fits shared by analyses
+        failed: set[str] = set()
         for ca, slots in plan.runs:
-            vals, ns = ca.run(cohorts[ca.analysis.cohort], rng,
-                              cache=caches[ca.analysis.cohort])
+            name = ca.analysis.name
+            vals, fails = ca.run(cohorts[ca.analysis.cohort], rng,
+                                 cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
-            for n in ns:
-                notes[n] = notes.get(n, 0) + 1
+            for f in fails:
+                tids = ([plan.target_ids[s] for s in slots] if f.index is None
+                        else [plan.target_ids[slots[f.index]]])
+                for tid in tids:
+                    count(failures, (tid, f.reason))
+                if f.index is None:
+                    failed.add(name)
+                    count(notes, f"{name}: {f.reason}")
+                else:
+                    count(notes, f"{name}/{tids[0]}: {f.reason}")
+                for d in f.details:       # diagnostics, filed under the reason they explain
+                    count(notes, f"{name}: {f.reason}: {d}")
         for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
+            if ca.analysis.name in failed:
+                continue
             vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs,
                              cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
-    return out, notes
+    return out, notes, failures
 
 
 def _chunks(reps: int, n_chunks: int) -> list[list[int]]:
@@ -178,18 +207,21 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     chunks = _chunks(reps, max(1, 4 * n_jobs) if n_jobs != 1 else max(1, reps // 10))
     parts: dict[int, np.ndarray] = {}
     notes: dict[str, int] = {}
+    failures: dict[tuple[str, str], int] = {}
     if n_jobs == 1:
         results = (run_replicates(plan, generate, seed, c) for c in chunks)
     else:
         from joblib import Parallel, delayed
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(run_replicates)(plan, generate, seed, c) for c in chunks)
-    for c, (draws, ns) in zip(chunks, results):
+    for c, (draws, ns, fs) in zip(chunks, results):
         parts[c[0]] = draws
         for n, k in ns.items():
             notes[n] = notes.get(n, 0) + k
+        for f, k in fs.items():
+            failures[f] = failures.get(f, 0) + k
         if progress is not None:
             progress(len(c))
     draws = np.vstack([parts[c[0]] for c in chunks])
     return summarise(study, plan, draws, notes, reps=reps, seed=seed,
-                     elapsed=time.perf_counter() - t0)
+                     elapsed=time.perf_counter() - t0, failures=failures)

@@ -10,10 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from .analysis.compile import reported_value
-from .verdicts import Judgement, judge, to_scale
+from .verdicts import MIN_ESTIMABLE, Judgement, judge, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
            "analysis_scale"]
@@ -45,17 +43,25 @@ class TargetResult:
     n_estimable: int
     n_reps: int
     reason: str = ""
+    z_extrapolated: bool = False     # reported value outside the simulated range
+    position: float = math.nan       # mid-rank position of the reported value, 0..1
+
+    @property
+    def estimable_share(self) -> float:
+        return self.n_estimable / self.n_reps if self.n_reps else math.nan
 
 
 @dataclass(frozen=True)
 class Contribution:
     """What leaving one covariate out of the adjustment changes in the simulated shift.
 
-    ``mean`` is the 10%-trimmed mean over replicates of shift(full) - shift(without the
-    covariate): additive, so contributions compare with the shift itself, and trimmed so
-    that a replicate where the reduced propensity model separates (weights of 1e15, as R's
-    glm would give) does not swamp it; ``lo``/``hi`` the central 95% of that paired
-    difference, ``mcse`` its Monte Carlo SE (SD of the trimmed sample / sqrt(kept)).
+    ``mean`` is the mean over replicates of shift(full) - shift(without the covariate):
+    additive, so contributions compare with the shift itself. It uses the replicates where
+    both the full and the reduced analysis are estimable (the rule of
+    :mod:`replications.verdicts`: a separated propensity model gives no draw, not weights
+    of 1e15), and is NaN, with ``reason``, when fewer than ``MIN_ESTIMABLE`` of the
+    decomposition replicates are. ``lo``/``hi`` the central 95% of that paired difference,
+    ``mcse`` the Monte Carlo SE of the mean (SD / sqrt(n)), ``n`` the replicates used.
     """
 
     term: str
@@ -64,6 +70,7 @@ class Contribution:
     hi: float
     mcse: float = math.nan
     n: int = 0
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,9 @@ class ShiftResult:
     n_estimable: int
     contributions: tuple[Contribution, ...] = ()
     reason: str = ""
+    n_reps: int = 0
+    z_extrapolated: bool = False
+    position: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class ReproductionResult:
     elapsed: float
     targets: tuple[TargetResult, ...]
     shifts: tuple[ShiftResult, ...]
-    notes: dict = field(default_factory=dict)         # failure / warning text -> replicates
+    notes: dict = field(default_factory=dict)         # failure / diagnostic text -> replicates
     warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
@@ -171,8 +181,13 @@ def _z(level: float) -> float:
 
 
 def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
-              elapsed: float) -> ReproductionResult:
+              elapsed: float, failures: dict | None = None) -> ReproductionResult:
+    """Judge every simulated target and shift; ``failures`` maps (target id, reason) to
+    the replicates where that target had no draw for that reason."""
     col = {tid: i for i, tid in enumerate(plan.target_ids)}
+    why: dict[str, dict[str, int]] = {}
+    for (tid, reason), k in (failures or {}).items():
+        why.setdefault(tid, {})[reason] = why.get(tid, {}).get(reason, 0) + k
     warn = {}
     index_id = {f"targets[{i}]": t.id for i, t in enumerate(study.targets.targets)}
     for p in plan.problems:
@@ -186,7 +201,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         reported, quantity = reported_value(t)
         scale = analysis_scale(quantity)
         if t.id in col:
-            j = judge(draws[:, col[t.id]], reported, scale)
+            j = judge(draws[:, col[t.id]], reported, scale, failures=why.get(t.id))
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
@@ -196,8 +211,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
-            j.n_reps, j.reason))
-    shifts = [_shift(s, col, draws, plan, study) for s in study.targets.shifts]
+            j.n_reps, j.reason, j.z_extrapolated, j.position))
+    shifts = [_shift(s, col, draws, plan, why) for s in study.targets.shifts]
     return ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
@@ -205,35 +220,62 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys))
 
 
-def _shift(s, col, draws, plan, study) -> ShiftResult:
+def _merge(*counts) -> dict[str, int]:
+    """Failure counts of a paired quantity, which lacks a draw wherever either end does:
+    per reason the larger of the two ends' counts (exact when one end has that reason)."""
+    out: dict[str, int] = {}
+    for c in counts:
+        for k, v in (c or {}).items():
+            out[k] = max(out.get(k, 0), v)
+    return out
+
+
+def _shift(s, col, draws, plan, why) -> ShiftResult:
     scale = "log" if s.scale == "log" else "identity"
+    R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
         return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                            "not estimable", *([math.nan] * 4), False, *([math.nan] * 4), 0,
-                           reason="an end of the shift is not simulated")
+                           reason="an end of the shift is not simulated", n_reps=R)
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a
-    j = judge(paired, s.reported, "identity")
-    sd_a = judge(a, 0.0, "identity").robust_sd
-    sd_b = judge(b, 0.0, "identity").robust_sd
+    j = judge(paired, s.reported, "identity", failures=_merge(why.get(s.from_),
+                                                               why.get(s.to)))
+    sd_a = _spread(a)
+    sd_b = _spread(b)
     contrib = []
     base = len(plan.target_ids)
+    n_dec = min(plan.decompose_reps, R)
     for k, (aname, term, tid) in enumerate(plan.loco_keys):
         if tid != s.to:
             continue
-        without = to_scale(draws[:, base + k], scale)
-        alt = s.orientation * without - a if scale == "log" else without - a
-        d = paired - alt
-        d = d[np.isfinite(d)]
-        if d.size:
-            lo, hi = np.quantile(d, [0.025, 0.975])
-            k = int(0.1 * d.size)
-            kept = np.sort(d)[k:d.size - k]
-            sd = float(kept.std(ddof=1)) if kept.size > 1 else math.nan
-            contrib.append(Contribution(term, float(stats.trim_mean(d, 0.1)), float(lo),
-                                        float(hi), sd / math.sqrt(kept.size), int(d.size)))
-    contrib.sort(key=lambda c: -abs(c.mean))
+        without = to_scale(draws[:n_dec, base + k], scale)
+        alt = s.orientation * without - a[:n_dec] if scale == "log" else without - a[:n_dec]
+        contrib.append(_contribution(term, paired[:n_dec] - alt, n_dec))
+    contrib.sort(key=lambda c: -abs(c.mean) if math.isfinite(c.mean) else math.inf)
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,
-                       sd_b, j.mcse_median, j.n_estimable, tuple(contrib), j.reason)
+                       sd_b, j.mcse_median, j.n_estimable, tuple(contrib), j.reason, R,
+                       j.z_extrapolated, j.position)
+
+
+def _spread(x: np.ndarray) -> float:
+    """Robust SD (1.4826 MAD) of the finite draws of one end."""
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return math.nan
+    return 1.4826 * float(np.median(np.abs(x - np.median(x))))
+
+
+def _contribution(term: str, d: np.ndarray, n_dec: int) -> Contribution:
+    """LOCO contribution from the paired differences ``d`` over the decomposition
+    replicates; the estimability rule of the verdicts applies to the pairs."""
+    ok = d[np.isfinite(d)]
+    if n_dec == 0 or ok.size < MIN_ESTIMABLE * n_dec:
+        return Contribution(term, math.nan, math.nan, math.nan, math.nan, int(ok.size),
+                            reason=f"estimable {ok.size}/{n_dec} (< {MIN_ESTIMABLE:.0%})")
+    lo, hi = np.quantile(ok, [0.025, 0.975])
+    sd = float(ok.std(ddof=1)) if ok.size > 1 else math.nan
+    return Contribution(term, float(ok.mean()), float(lo), float(hi),
+                        sd / math.sqrt(ok.size), int(ok.size))

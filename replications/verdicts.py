@@ -3,17 +3,45 @@
 For a target with simulated draws ``x_1..x_R`` (on the analysis scale: log for ratios, 1/x
 for NNT, the natural scale otherwise) and reported value ``y``:
 
-- the simulated median ``m`` and central 95% interval ``[q_2.5, q_97.5]`` (linear
-  interpolation, numpy's and R's type 7);
-- the robust SD ``s = 1.4826 * MAD`` (consistent for the normal SD, and finite when a few
-  draws are infinite, e.g. a median not reached);
-- ``z = (y - m) / s``;
-- ``reproduced`` iff ``q_2.5 <= y <= q_97.5``; ``borderline`` iff ``y`` lies within 0.5
-  robust SDs of either end of the interval (the Monte Carlo error of an end at R = 200 is
-  about 0.2 SD, so verdicts away from that band are stable across seeds);
-- ``not estimable`` when fewer than half the replicates give an estimate, when the
-  simulated median itself is infinite (e.g. median survival not reached), or when there is
-  no reported value to place.
+**Estimability.** A replicate whose analysis is not estimable gives no draw (NaN) and a
+reason: the propensity model is separated, did not converge or has fitted probabilities
+numerically 0 or 1; a matching finds no match; the Cox likelihood is monotone; a model
+has no events or an arm is empty; or the estimate has no value (a time beyond follow-up,
+a term forward selection did not keep). The verdict is computed on the ``n`` estimable
+replicates, and is ``not estimable`` when ``n < MIN_ESTIMABLE * R`` (80%). Why 80%: the
+published number necessarily comes from an estimable analysis, so conditioning on
+estimability is right as long as that condition is the rule, not the exception. When
+more than one cohort in five like the published one cannot be analysed the paper's way,
+the conditional distribution describes an atypical subset of cohorts and the finding is
+the failure itself (e.g. "propensity model separated in 200/200 replicates"). 80% also
+keeps at least 160 draws at the default R = 200, i.e. >= 4 draws beyond each end of the
+central 95% interval, so its ends are not set by one or two draws.
+
+**Position and z.** ``F(y)`` is the mid-rank empirical CDF of the draws: at a value ``u``
+taken by ``m`` draws with ``c`` draws below it, ``F(u) = (c + m/2) / n`` (the mid-p
+convention for ties, which discrete quantities such as counts, rates and KM medians
+have); between two consecutive distinct draw values it is interpolated linearly (so it is
+continuous and increasing; without ties it is the inverse of Hazen's type-5 quantile),
+and across a gap to an infinite draw (median not reached) it stays at the share of draws
+below. The z-score is ``z = Phi^-1(F(y))``.
+
+**Verdict.** ``reproduced`` iff ``0.025 <= F(y) <= 0.975``, i.e. ``|z| <= 1.96``; the
+central 95% interval shown, ``[lo, hi]`` with ``F(lo) = 0.025`` and ``F(hi) = 0.975``, is
+exactly the set of reproduced values, so the interval, z and verdict always agree (a
+robust-SD z did not: for skewed quantities it gave "not reproduced" at ``|z| = 1.05`` and
+"reproduced" at ``|z| = 2.1``). ``borderline`` iff ``|z|`` is within ``BORDERLINE_Z``
+(0.5) of 1.96: the Monte Carlo SE of ``F`` at 0.025 is ``sqrt(0.025 * 0.975 / 200)`` =
+0.011 at R = 200, i.e. about 0.19 on the z scale, so a verdict outside that band flips
+between two seeds only when z moves by more than 1.0 (about 3.7 SE of a difference).
+
+**Beyond the simulated range** (``y`` below every draw or above every draw, ``F = 0`` or
+1) the probit is infinite; z falls back to the robust-SD distance ``(y - m) / s`` (median
+``m``, ``s = 1.4826 MAD``), but never less extreme than the most extreme draw's z and
+always beyond 1.96, so it stays coherent with the verdict ``not reproduced`` (and with
+z's monotonicity in ``y``); it is flagged ``z_extrapolated``.
+
+``not estimable`` also when the simulated median itself is infinite (e.g. median survival
+not reached) or when there is no reported value to place.
 
 ``reproduced`` means the published number is among the values the calibrated simulation of
 the study, analysed the paper's way, produces 95% of the time; it does not mean the number
@@ -24,14 +52,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
+from scipy import special
 
-__all__ = ["Judgement", "judge", "to_scale", "from_scale", "MIN_ESTIMABLE", "BORDERLINE_Z"]
+__all__ = ["Judgement", "judge", "to_scale", "from_scale", "midrank_cdf", "midrank_interval",
+           "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA"]
 
-MIN_ESTIMABLE = 0.5
+MIN_ESTIMABLE = 0.8
 BORDERLINE_Z = 0.5
-_BIG = 1e300
+ALPHA = 0.05
+Z_CRIT = float(special.ndtri(1 - ALPHA / 2))        # 1.959964
 
 
 def to_scale(x, scale: str):
@@ -59,65 +91,139 @@ def from_scale(x: float, scale: str) -> float:
 class Judgement:
     verdict: str                    # reproduced | not reproduced | not estimable
     median: float = math.nan        # on the natural scale
-    lo: float = math.nan
+    lo: float = math.nan            # central 95% interval (the reproduced values)
     hi: float = math.nan
     robust_sd: float = math.nan     # on the analysis scale
-    z: float = math.nan
+    z: float = math.nan             # probit of the mid-rank position
     borderline: bool = False
     n_estimable: int = 0
     n_reps: int = 0
     residual: float = math.nan      # reported - simulated median, analysis scale
     mcse_median: float = math.nan   # Monte Carlo SE of the simulated median, analysis scale
     reason: str = ""
+    position: float = math.nan      # mid-rank F(reported), 0..1
+    z_extrapolated: bool = False    # reported value outside the simulated range
+
+    @property
+    def estimable_share(self) -> float:
+        return self.n_estimable / self.n_reps if self.n_reps else math.nan
 
 
-def _quantiles(v: np.ndarray, qs) -> np.ndarray:
-    # +-inf (a median not reached) take part as extreme ranks, not as NaN; a quantile
-    # interpolated towards an infinite draw lies beyond every finite one: it is infinite
-    q = np.quantile(np.clip(v, -_BIG, _BIG), qs)
-    fin = v[np.isfinite(v)]
-    if fin.size == 0:
-        return np.where(q > 0, np.inf, -np.inf)
-    return np.where(q > fin.max(), np.inf, np.where(q < fin.min(), -np.inf, q))
+def _ladder(v: np.ndarray):
+    """Distinct values of the sorted draws ``v`` and their mid-rank positions."""
+    u, counts = np.unique(v, return_counts=True)
+    cum = np.cumsum(counts)
+    return u, (cum - counts / 2.0) / v.size, cum / v.size
 
 
-def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE
-          ) -> Judgement:
-    """Place ``reported`` in the simulated ``draws`` (both on the natural scale)."""
+def midrank_cdf(draws, x: float) -> float:
+    """Mid-rank empirical CDF of ``draws`` (no NaN; +-inf allowed) at ``x``, interpolated
+    linearly between consecutive distinct finite values (see the module docstring)."""
+    u, P, below = _ladder(np.asarray(draws, dtype=float))
+    if x < u[0]:
+        return 0.0
+    if x > u[-1]:
+        return 1.0
+    j = int(np.searchsorted(u, x))
+    if u[j] == x:
+        return float(P[j])
+    a, b = u[j - 1], u[j]                       # a < x < b
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return float(below[j - 1])              # flat across a gap to an infinite draw
+    return float(P[j - 1] + (P[j] - P[j - 1]) * (x - a) / (b - a))
+
+
+def midrank_interval(draws, level: float = 1 - ALPHA) -> tuple[float, float]:
+    """``[lo, hi]``: the values whose mid-rank position lies in the central ``level``
+    (``F(lo) = (1 - level) / 2``, ``F(hi) = (1 + level) / 2``; a tie block straddling a
+    bound excludes its value when its mid-rank falls outside)."""
+    u, P, below = _ladder(np.asarray(draws, dtype=float))
+    p_lo, p_hi = (1 - level) / 2, (1 + level) / 2
+    # lo: the smallest x with F(x) >= p_lo
+    j = int(np.argmax(P >= p_lo))
+    if j == 0 or P[j] == p_lo:
+        lo = u[j]
+    elif math.isfinite(u[j - 1]) and math.isfinite(u[j]):
+        lo = u[j - 1] + (p_lo - P[j - 1]) / (P[j] - P[j - 1]) * (u[j] - u[j - 1])
+    else:
+        lo = u[j - 1] if below[j - 1] >= p_lo else u[j]
+    # hi: the largest x with F(x) <= p_hi
+    j = len(P) - 1 - int(np.argmax(P[::-1] <= p_hi))
+    if j == len(P) - 1 or P[j] == p_hi:
+        hi = u[j]
+    elif math.isfinite(u[j]) and math.isfinite(u[j + 1]):
+        hi = u[j] + (p_hi - P[j]) / (P[j + 1] - P[j]) * (u[j + 1] - u[j])
+    else:
+        hi = u[j + 1] if below[j] <= p_hi else u[j]
+    return float(lo), float(hi)
+
+
+def estimability_reason(n_ok: int, R: int, failures: Mapping[str, int] | None) -> str:
+    """'estimable n/R: <reason> in k; ...' (largest counts first)."""
+    text = f"estimable {n_ok}/{R}"
+    if failures:
+        parts = [f"{why} in {k}" for why, k in
+                 sorted(failures.items(), key=lambda kv: (-kv[1], kv[0])) if k]
+        text += ": " + "; ".join(parts)
+    return text
+
+
+def _robust_sd(v: np.ndarray, med: float) -> float:
+    dev = np.median(np.abs(v - med))
+    return 1.4826 * float(dev) if np.isfinite(dev) else math.inf
+
+
+def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE,
+          failures: Mapping[str, int] | None = None) -> Judgement:
+    """Place ``reported`` in the simulated ``draws`` (both on the natural scale).
+
+    ``draws`` holds NaN for replicates that are not estimable; ``failures`` (reason ->
+    replicates) says why, for the reason text.
+    """
     x = to_scale(draws, scale)
     R = x.size
     ok = ~np.isnan(x)
     n_ok = int(ok.sum())
+    share = estimability_reason(n_ok, R, failures) if n_ok < R else ""
     if reported is None or (isinstance(reported, float) and math.isnan(reported)):
         return Judgement("not estimable", n_estimable=n_ok, n_reps=R,
                          reason="no reported value")
     if R == 0 or n_ok < min_estimable * R:
         return Judgement("not estimable", n_estimable=n_ok, n_reps=R,
-                         reason=f"estimable in {n_ok} of {R} replicates")
-    v = x[ok]
-    lo, med, hi = _quantiles(v, [0.025, 0.5, 0.975])
+                         reason=(share or f"estimable {n_ok}/{R}")
+                         + f" (< {min_estimable:.0%} needed for a verdict)")
+    v = np.sort(x[ok])
+    with np.errstate(invalid="ignore"):
+        med = float(np.median(v))               # +inf when a majority is not reached
+    lo, hi = midrank_interval(v)
     y = float(to_scale([reported], scale)[0])
-    base = dict(median=from_scale(float(med), scale), lo=from_scale(float(lo), scale),
-                hi=from_scale(float(hi), scale), n_estimable=n_ok, n_reps=R)
+    base = dict(median=from_scale(med, scale), lo=from_scale(lo, scale),
+                hi=from_scale(hi, scale), n_estimable=n_ok, n_reps=R)
     if scale == "inverse":      # 1/x reverses the order of the interval ends
         base["lo"], base["hi"] = min(base["lo"], base["hi"]), max(base["lo"], base["hi"])
     if not math.isfinite(med):
-        return Judgement("not estimable", **base,
-                         reason="the simulated median is infinite (e.g. not reached)")
+        return Judgement("not estimable", **base, reason="the simulated median is infinite "
+                         "(e.g. not reached)" + (f"; {share}" if share else ""))
     if math.isnan(y):
         return Judgement("not estimable", **base, reason=f"reported value {reported!r} is "
                          f"not defined on the {scale} scale")
-    dev = np.abs(v - med)
-    sd = 1.4826 * float(np.median(dev)) if np.isfinite(np.median(dev)) else math.inf
-    if sd > 0:
-        z = (y - med) / sd
+    sd = _robust_sd(v, med)
+    F = midrank_cdf(v, y)
+    extrapolated = F in (0.0, 1.0)
+    if extrapolated:
+        edge = midrank_cdf(v, v[0] if F == 0.0 else v[-1])
+        z_edge = abs(float(special.ndtri(edge)))
+        dist = abs(y - med) / sd if sd > 0 else math.inf
+        # never inside the critical value: F = 0 or 1 is outside the interval
+        z = math.copysign(max(dist, z_edge, math.nextafter(Z_CRIT, math.inf)), F - 0.5)
     else:
-        z = 0.0 if y == med else math.copysign(math.inf, y - med)
-    inside = bool(lo <= y <= hi)
-    border = False
-    if 0 < sd < math.inf:
-        ends = [e for e in (lo, hi) if math.isfinite(e)]
-        border = any(abs(y - e) / sd < BORDERLINE_Z for e in ends)
+        z = float(special.ndtri(F))
+    inside = ALPHA / 2 <= F <= 1 - ALPHA / 2
+    # ndtri(0.025) and -ndtri(0.975) differ in the last bit: keep |z| <= Z_CRIT <=> inside
+    z = max(-Z_CRIT, min(Z_CRIT, z)) if inside else \
+        math.copysign(max(abs(z), math.nextafter(Z_CRIT, math.inf)), z)
+    border = abs(abs(z) - Z_CRIT) < BORDERLINE_Z
     mcse = 1.2533 * sd / math.sqrt(n_ok) if math.isfinite(sd) else math.nan
     return Judgement("reproduced" if inside else "not reproduced", **base, robust_sd=sd,
-                     z=z, borderline=border, residual=y - med, mcse_median=mcse)
+                     z=z, borderline=border, residual=y - med, mcse_median=mcse,
+                     reason=share, position=F, z_extrapolated=extrapolated)

@@ -117,7 +117,6 @@ class Adjusted:
     rows: np.ndarray                         # cohort rows analysed (may repeat if replace)
     weights: np.ndarray | None = None
     cluster: np.ndarray | None = None
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,31 +161,60 @@ def _complete(X: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
     """Propensity scores on ``rows``; cached per replicate, since several analyses of a
-    plan (and their leave-one-out variants) share the same model on the same rows."""
+    plan (and their leave-one-out variants) share the same model on the same rows. A fit
+    that is not estimable is cached as its :class:`~kernels.FitFailure` and raised again."""
     key = None
     if cache is not None:
         key = ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing, rows.tobytes())
         if key in cache:
-            return cache[key]
-    out = _fit_ps(adj, cols, rows)
+            out = cache[key]
+            if isinstance(out, kernels.FitFailure):
+                raise out
+            return out
+    try:
+        out = _fit_ps(adj, cols, rows)
+    except kernels.FitFailure as exc:
+        if key is not None:
+            cache[key] = exc
+        raise
     if key is not None:
         cache[key] = out
     return out
 
 
 def _fit_ps(adj: CompiledAdjustment, cols, rows):
+    """Fit the propensity model; not estimable (``FitFailure``) when its maximum-likelihood
+    estimate does not exist (separation), the fit did not converge or a fitted probability
+    is numerically 0 or 1 (:func:`kernels.logistic_problem`). Weights or matches built on
+    such a fit depend on where the iterations stopped, not on the data; and separation is a
+    positivity violation: some covariate pattern occurs in one arm only, so no weighting or
+    matching can balance it."""
     X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
     rows, X = rows[ok], X[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
     if z.min() == z.max():
         raise kernels.FitFailure("one arm is empty")
     keep = X.std(axis=0) > 0 if X.shape[0] else np.zeros(X.shape[1], bool)
-    ps, converged = kernels.propensity(X[:, keep], z)
-    notes = () if converged else ("propensity model did not converge",)
-    if (ps <= 10 * kernels.PS_EPS).any() or (ps >= 1 - 10 * kernels.PS_EPS).any():
-        # R's glm warns "fitted probabilities numerically 0 or 1 occurred" and goes on
-        notes += ("propensity model separated (fitted probabilities 0 or 1)",)
-    return rows, z, ps, notes
+    ps, problem = kernels.propensity(X[:, keep], z)
+    if problem is not None:
+        names = [n for n, k in zip(adj.ps_terms.names, keep) if k]
+        raise kernels.FitFailure(f"propensity model {problem}",
+                                 _one_arm_levels(X[:, keep], z, names))
+    return rows, z, ps
+
+
+def _one_arm_levels(X: np.ndarray, z: np.ndarray, names) -> tuple[str, ...]:
+    """Columns constant within one arm but not the other: a covariate value no patient of
+    that arm has, which (quasi-)completely separates a propensity model by itself."""
+    out = []
+    for j, name in enumerate(names):
+        for arm, label in ((0.0, "control"), (1.0, "treated")):
+            mine, other = X[z == arm, j], X[z != arm, j]
+            if mine.size and np.all(mine == mine[0]) and np.any(other != mine[0]):
+                value = 1.0 - mine[0] if np.isin(X[:, j], (0.0, 1.0)).all() else None
+                out.append(f"no {label} patient with {name} = {value:g}" if value is not None
+                           else f"{name} constant among {label} patients")
+    return tuple(out)
 
 
 def _run_none(adj, cols, subset, rng, cache=None):
@@ -196,7 +224,7 @@ def _run_none(adj, cols, subset, rng, cache=None):
 def _run_iptw(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps, notes = _ps(adj, cols, base, cache)
+    rows, z, ps = _ps(adj, cols, base, cache)
     wkey = ("w", id(ps), o["estimand"], o["stabilized"], o["truncate"])
     if cache is not None and wkey in cache:
         w = cache[wkey]
@@ -207,13 +235,13 @@ def _run_iptw(adj, cols, subset, rng, cache=None):
     if o["fit_on"] == "cohort":
         keep = np.isin(rows, subset.index)
         rows, w = rows[keep], w[keep]
-    return Adjusted(rows, w, None, notes)
+    return Adjusted(rows, w, None)
 
 
 def _run_psm(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps, notes = _ps(adj, cols, base, cache)
+    rows, z, ps = _ps(adj, cols, base, cache)
     # one matched sample per replicate for every analysis that matches the same way
     mkey = ("match", id(ps), adj.focal_is_treated, *(o[k] for k in (
         "caliper", "caliper_scale", "caliper_sd", "ratio", "replace", "order")))
@@ -232,7 +260,7 @@ def _run_psm(adj, cols, subset, rng, cache=None):
     if o["fit_on"] == "cohort":     # the matched cohort, then the population within it
         keep = np.isin(rows, subset.index)
         rows, w, pair = rows[keep], w[keep], pair[keep]
-    return Adjusted(rows, w, pair, notes)
+    return Adjusted(rows, w, pair)
 
 
 def _run_exact(adj, cols, subset, rng, cache=None):

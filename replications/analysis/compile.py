@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -22,8 +22,8 @@ from .problems import MISSING, Problems
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
-__all__ = ["CompiledAnalysis", "compile_analyses", "bind_target", "SIMULATED_ROLES",
-           "reported_value"]
+__all__ = ["CompiledAnalysis", "Failure", "compile_analyses", "bind_target",
+           "SIMULATED_ROLES", "reported_value"]
 
 
 def reported_value(t) -> tuple[float | None, str]:
@@ -51,11 +51,15 @@ class CompiledAnalysis:
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
             requests: Sequence[Request] | None = None, cache: dict | None = None
-            ) -> tuple[np.ndarray, tuple[str, ...]]:
-        """Values of ``requests`` (default: all) on one replicate; NaN where a fit fails.
+            ) -> tuple[np.ndarray, tuple[Failure, ...]]:
+        """Values of ``requests`` (default: all) on one replicate, and why some are NaN.
 
-        ``cache`` is a dict shared by the analyses of one replicate (never across
-        replicates): propensity fits on the same rows and terms are computed once.
+        Every NaN value comes with a :class:`Failure`: ``index`` None when the adjustment
+        itself is not estimable on this replicate (propensity model separated, no match...:
+        every request is NaN), else the request's position (its model failed, or the
+        estimate has no value, e.g. a time beyond follow-up). ``cache`` is a dict shared by
+        the analyses of one replicate (never across replicates): propensity fits on the
+        same rows and terms are computed once.
         """
         requests = self.requests if requests is None else requests
         out = np.full(len(requests), np.nan)
@@ -63,18 +67,45 @@ class CompiledAnalysis:
             subset = self.population(cols)
             adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            return out, (f"{self.analysis.name}: {_reason(exc)}",)
+            return out, (_failure(None, exc),)
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
                       self.analysis.ties, self.analysis.smd_sd)
-        notes = [f"{self.analysis.name}: {n}" for n in adjusted.notes]
+        failures = []
         for i, req in enumerate(requests):
             try:
                 with np.errstate(all="ignore"):
                     out[i] = ESTIMATES[req.estimate].fn(ctx, req)
             except (kernels.FitFailure, np.linalg.LinAlgError, ValueError,
                     FloatingPointError, ZeroDivisionError) as exc:
-                notes.append(f"{self.analysis.name}/{req.target_id}: {_reason(exc)}")
-        return out, tuple(notes)
+                failures.append(_failure(i, exc))
+                continue
+            if np.isnan(out[i]):
+                failures.append(Failure(i, _NO_VALUE.get(req.estimate, "no value")))
+        return out, tuple(failures)
+
+
+class Failure(NamedTuple):
+    """Why a replicate has no value: ``index`` None for the whole analysis, else the
+    request; ``reason`` a canonical phrase counted over replicates; ``details`` extra
+    diagnostics (e.g. a covariate level with no patient in one arm)."""
+
+    index: int | None
+    reason: str
+    details: tuple[str, ...] = ()
+
+
+#: Estimates that may legitimately return NaN, and what that NaN means.
+_NO_VALUE = {
+    "km_rate": "time beyond the last follow-up", "arr": "time beyond the last follow-up",
+    "nnt": "time beyond the last follow-up",
+    "hr": "term not in the fitted model (not selected, or constant)",
+}
+
+
+def _failure(index, exc: Exception) -> Failure:
+    if isinstance(exc, kernels.FitFailure):
+        return Failure(index, exc.reason, exc.details)
+    return Failure(index, _reason(exc))
 
 
 def _reason(exc: Exception) -> str:

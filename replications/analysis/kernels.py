@@ -13,38 +13,83 @@ from estimators import smd as _balance
 from estimators import propensity as _propensity
 from estimators import weights as _weights
 
-__all__ = ["logistic", "iptw", "smd", "km", "cox", "match_nearest", "match_exact",
-           "FitFailure"]
+__all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
+           "match_exact", "FitFailure", "SEPARATED", "NOT_CONVERGED", "FITTED_01"]
 
-# R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps; a separated
-# propensity model then gives huge but finite weights, which truncation caps, as in R.
+# R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps
 PS_EPS = _PS_EPS = np.finfo(float).eps
+# glm.fit warns "fitted probabilities numerically 0 or 1 occurred" below 10 * eps
+_GLM_EPS = 10 * np.finfo(float).eps
+# estimators.propensity.logistic_regression runs the exact separation check when a fitted
+# probability comes closer than this to 0 or 1 (or Newton did not converge)
+_EXTREME = 1e-6
+
+#: Canonical reasons why a logistic model has no estimate on a replicate (the report
+#: counts replicates per reason, so these strings carry no replicate-specific numbers).
+SEPARATED = "separated"
+NOT_CONVERGED = "did not converge"
+FITTED_01 = "fitted probabilities numerically 0 or 1"
 
 
 class FitFailure(ArithmeticError):
-    """A model could not be fitted on this replicate (no events, empty arm, singular)."""
+    """A model or an adjustment is not estimable on this replicate (propensity model
+    separated, no match within the caliper, Cox likelihood monotone, no events, an empty
+    arm...). ``reason`` is a short canonical phrase the report counts over replicates;
+    ``details`` are extra diagnostics counted the same way (e.g. which covariate level has
+    no patient in one arm)."""
+
+    def __init__(self, reason: str, details: tuple[str, ...] = ()):
+        super().__init__(reason)
+        self.reason = reason
+        self.details = tuple(details)
 
 
 def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
-    """Logistic fit with an intercept added; returns ``(coef, fitted, cov, converged)``.
+    """Logistic fit with an intercept added; returns ``(coef, fitted, cov, problem)``.
 
     ``coef[0]`` is the intercept. ``cov`` is the model-based covariance (inverse Fisher
-    information).
+    information). ``problem`` is ``None`` for a maximum-likelihood estimate, else the
+    reason it is none (:func:`logistic_problem`).
     """
     Xa = np.column_stack([np.ones(len(y)), X])
+    y = y.astype(float)
     w = np.ones(len(y)) if w is None else w
-    beta, mu, info, converged, _ = _propensity._fit_logistic(Xa, y.astype(float), w)
+    beta, mu, info, converged, _ = _propensity._fit_logistic(Xa, y, w)
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov = np.full_like(info, np.nan)
-    return beta, mu, cov, converged
+    return beta, mu, cov, logistic_problem(Xa, y, w, mu, converged)
+
+
+def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray,
+                     converged: bool) -> str | None:
+    """Why a logistic fit is not a maximum-likelihood estimate, or ``None`` if it is.
+
+    ``Xa`` includes the intercept column. The exact check is the linear program of Konis
+    (2007) in ``estimators.propensity`` (the one ``logistic_regression`` runs), tried, as
+    there, only when the fit shows the symptom (a fitted probability within 1e-6 of 0 or 1)
+    or did not converge: (quasi-)complete separation means the MLE is infinite and the
+    fitted probabilities are wherever the iterations stopped. Without separation, a fit
+    that did not converge, or whose fitted probabilities reach glm's ``10 * eps`` bound, is
+    not an estimate either.
+    """
+    pos = w > 0
+    closest = float(np.minimum(mu, 1.0 - mu)[pos].min()) if pos.any() else 0.0
+    if converged and closest >= _EXTREME:
+        return None
+    if _propensity._separated(Xa, y, w) is not None:
+        return SEPARATED
+    if not converged:
+        return NOT_CONVERGED
+    return FITTED_01 if closest <= _GLM_EPS else None
 
 
 def propensity(X: np.ndarray, z: np.ndarray):
-    """Fitted propensity scores bounded as R's glm bounds them; ``(ps, converged)``."""
-    _, mu, _, converged = logistic(X, z)
-    return np.clip(mu, _PS_EPS, 1.0 - _PS_EPS), converged
+    """Fitted propensity scores bounded as R's glm bounds them, and
+    :func:`logistic_problem`'s verdict on the fit: ``(ps, problem or None)``."""
+    _, mu, _, problem = logistic(X, z)
+    return np.clip(mu, _PS_EPS, 1.0 - _PS_EPS), problem
 
 
 def iptw(ps, z, estimand="ATE", stabilized=False, truncate=None) -> np.ndarray:
@@ -73,25 +118,39 @@ def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
 
 def cox(time, event, X, w=None, ties="efron"):
     """Cox partial-likelihood fit (estimators' ``_fit_cox`` kernel, R coxph's Newton-Raphson);
-    returns ``(coef, cov)`` with the model-based covariance. A singular fit (no variation
-    within risk sets) is a failure; a monotone likelihood keeps its large coefficient, as
-    R does (with a warning there, a note-free draw here)."""
+    returns ``(coef, cov)`` with the model-based covariance.
+
+    Not estimable (:class:`FitFailure`) when the fit is flagged singular (no variation
+    within the risk sets), when the partial likelihood is monotone (the kernel's
+    ``monotone`` flag: a coefficient diverges, the MLE does not exist; R's coxph warns
+    and prints the last iterate) or when Newton-Raphson did not converge: in each case the
+    printed coefficients are not estimates."""
     from estimators.survival import cox as _cox
     if not (event > 0).any():
         raise FitFailure("no events")
     w = np.ones(len(time)) if w is None else w
     fit = _cox._fit_cox(time, event.astype(float), X, w, ties=ties)
-    if fit.singular or not np.isfinite(fit.coef).all():
-        raise FitFailure("Cox fit singular or diverged")
+    if fit.singular:
+        raise FitFailure("Cox model singular (a covariate constant within the risk sets)")
+    if fit.monotone:
+        raise FitFailure("Cox likelihood monotone (a coefficient diverges)")
+    if not fit.converged or not np.isfinite(fit.coef).all():
+        raise FitFailure("Cox model did not converge")
     return fit.coef, fit.var
 
 
 def match_nearest(ps, z, *, caliper, caliper_scale, caliper_sd, ratio, replace, order, rng):
-    """Nearest-neighbour PS matching; returns ``(rows, weights, set_id)`` of the matched
-    sample (rows index ``ps``; weights are MatchIt's matching weights)."""
-    from estimators.matching_nearest import match_nearest as _nearest
-    m = _nearest(ps, z, caliper=caliper, caliper_scale=caliper_scale, caliper_sd=caliper_sd,
-                 ratio=ratio, replace=replace, order=order, rng=rng)
+    """Nearest-neighbour PS matching (the estimators' validation-free kernel on the trusted
+    ``ps`` of :func:`propensity`); returns ``(rows, weights, set_id)`` of the matched sample
+    (rows index ``ps``; weights are MatchIt's matching weights). Not estimable when no
+    treated patient has a control within the caliper."""
+    from estimators.matching_nearest import _match_nearest
+    try:        # the kernel's one ValueError: no treated unit has a control in the caliper
+        m = _match_nearest(ps, z, caliper=caliper, caliper_scale=caliper_scale,
+                           caliper_sd=caliper_sd, ratio=ratio, replace=replace, order=order,
+                           rng=rng)
+    except ValueError:
+        raise FitFailure("no match within the caliper") from None
     return m.rows, m.weights[m.rows], m.pair_id
 
 

@@ -56,6 +56,17 @@ def cox_model(ctx, ep, bound, include_treatment):
     return names, coef
 
 
+def _candidate_p(ctx, t, d, m, X, cols, idx) -> float:
+    """Wald p of columns ``idx`` in a Cox model on ``cols``; NaN (never selected) when that
+    model is not estimable (monotone likelihood, singular...): R's Wald p of a diverging
+    coefficient is ~1, SPSS's score test does not enter it either."""
+    try:
+        coef, cov = _fit(ctx, t, d, m, X[:, cols])
+    except kernels.FitFailure:
+        return np.nan
+    return _wald_p(coef, cov, idx)
+
+
 def _wald_p(coef, cov, idx) -> float:
     b = coef[idx]
     if not np.isfinite(b).all():
@@ -83,8 +94,7 @@ def forward_cox(ctx, ep, bound, include_treatment, screen_p, enter_p, forward=Tr
         j += len(part.names)
     screened = []
     for g in groups:
-        coef, cov = _fit(ctx, t, d, m, X[:, g])
-        if _wald_p(coef, cov, list(range(len(g)))) < screen_p:
+        if _candidate_p(ctx, t, d, m, X, g, list(range(len(g)))) < screen_p:
             screened.append(g)
     chosen = list(range(start))
     if not forward:
@@ -94,8 +104,7 @@ def forward_cox(ctx, ep, bound, include_treatment, screen_p, enter_p, forward=Tr
         best, best_p = None, enter_p
         for g in screened:
             cols = chosen + g
-            coef, cov = _fit(ctx, t, d, m, X[:, cols])
-            p = _wald_p(coef, cov, list(range(len(chosen), len(cols))))
+            p = _candidate_p(ctx, t, d, m, X, cols, list(range(len(chosen), len(cols))))
             if p < best_p:
                 best, best_p = g, p
         if best is None:

@@ -67,7 +67,7 @@ adjustment = { method = "psm", covariates = "ps", caliper = 0.2 }
 """
 
 
-def run(cohort, targets):
+def run(cohort, targets, failures=None):
     problems = Problems("analysis.toml")
     plan = parse_plan_dict(tomllib.loads(PLAN), problems)
     assert not problems
@@ -80,7 +80,12 @@ def run(cohort, targets):
         assert req is not None, [str(p) for p in tprobs]
         vals, notes = compiled[t["analysis"]].run(cohort.columns, np.random.default_rng(0),
                                                   requests=[req], cache={})
-        assert not notes, notes
+        # every NaN, and only a NaN, comes with its reason
+        assert [n.index for n in notes] == ([0] if np.isnan(vals[0]) else []), notes
+        if failures is not None:
+            failures[t["id"]] = [n.reason for n in notes]
+        else:
+            assert not notes, notes
         out[t["id"]] = vals[0]
     return out
 
@@ -206,10 +211,12 @@ def test_counts_sizes_and_landmark(cohort):
 
 
 def test_forward_selection_keeps_the_prognostic_term(cohort):
+    why = {}
     got = run(cohort, [T("pvtt", "forward", "hr", endpoint="os", term="pvtt"),
-                       T("noise", "forward", "hr", endpoint="os", term="noise")])
-    assert got["pvtt"] > 1.3
+                       T("noise", "forward", "hr", endpoint="os", term="noise")], why)
+    assert got["pvtt"] > 1.3 and why["pvtt"] == []
     assert np.isnan(got["noise"])       # not selected: no HR on this replicate
+    assert why["noise"] == ["term not in the fitted model (not selected, or constant)"]
 
 
 def test_arr_nnt_rmst(cohort):

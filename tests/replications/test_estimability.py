@@ -1,0 +1,201 @@
+"""Estimability (replications.verdicts): an analysis whose adjustment or model has no
+estimate on a replicate gives NaN with its reason, and a target is judged on the estimable
+replicates only, or is 'not estimable' below 80% of them.
+
+Constructed cases: a separated propensity model (a covariate level present in one arm
+only, and complete separation), a matching with no match, a monotone Cox likelihood, a
+response model without responders in one arm; then seed 003, whose published propensity
+model is separated by Table 1 itself (ALBI grade 3: 0 of 26 controls).
+"""
+import math
+import tomllib
+import types
+
+import numpy as np
+import pytest
+
+from replications.analysis import kernels
+from replications.analysis.compile import Failure, bind_target, compile_analyses
+from replications.analysis.plan import parse_plan_dict
+from replications.analysis.problems import Problems
+from replications.analysis.schema import schema_from_cohort
+from replications.report import _note_lines
+from replications.reproduce import reproduce
+from replications.study import load_study
+from replications.summaries import _contribution
+
+N = 300
+
+
+def _cohort(seed=3, empty_cell=False, separate=False):
+    rng = np.random.default_rng(seed)
+    treated = (rng.random(N) < 0.5).astype(np.int8)
+    x = rng.normal(size=N) + (8.0 * (2 * treated - 1) if separate else 0.0)
+    rare = (rng.random(N) < 0.1).astype(float)
+    if empty_cell:
+        rare[treated == 0] = 0.0          # the level exists among treated patients only
+    t = rng.exponential(12, N)
+    c = rng.uniform(1, 30, N)
+    response = rng.choice(4, N, p=[0.05, 0.3, 0.4, 0.25]).astype(np.int8)
+    cols = {"arm": treated.copy(), "treated": treated, "x": x, "rare": rare,
+            "os_time": np.minimum(t, c), "os_event": (t <= c).astype(np.int8),
+            "response": response}
+    return types.SimpleNamespace(columns=cols, levels={"response": ("CR", "PR", "SD", "PD")},
+                                 arm_labels=("Ref", "Trt"))
+
+
+PLAN = """
+[response]
+orr = ["CR", "PR"]
+[[analyses]]
+name = "iptw"
+estimates = ["km_median", "hr", "weighted_group_size"]
+adjustment = { method = "iptw", covariates = ["x", "rare"], stabilized = true }
+[[analyses]]
+name = "psm"
+estimates = ["hr", "group_size"]
+adjustment = { method = "psm", covariates = ["x"], caliper = 1e-9, caliper_scale = "raw" }
+[[analyses]]
+name = "crude"
+estimates = ["hr", "odds_ratio"]
+"""
+
+TARGETS = [
+    dict(id="n_iptw", analysis="iptw", quantity="weighted_group_size", arm="Trt"),
+    dict(id="hr_iptw", analysis="iptw", quantity="hr", endpoint="os", contrast=["Trt", "Ref"]),
+    dict(id="n_psm", analysis="psm", quantity="group_size", arm="Trt"),
+    dict(id="hr_crude", analysis="crude", quantity="hr", endpoint="os",
+         contrast=["Trt", "Ref"]),
+    dict(id="or_crude", analysis="crude", quantity="odds_ratio", endpoint="orr",
+         contrast=["Trt", "Ref"]),
+]
+
+
+def _run(cohort, analysis):
+    problems = Problems("analysis.toml")
+    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
+    assert not problems, [str(p) for p in problems]
+    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
+                                {"main": cohort.levels})
+    tp = Problems("targets.toml")
+    reqs = [bind_target(t, i, compiled, plan, tp) for i, t in enumerate(TARGETS)
+            if t["analysis"] == analysis]
+    assert all(reqs), [str(p) for p in tp]
+    return compiled[analysis].run(cohort.columns, np.random.default_rng(0), requests=reqs,
+                                  cache={})
+
+
+def test_overlapping_cohort_is_estimable():
+    vals, fails = _run(_cohort(), "iptw")
+    assert np.isfinite(vals).all() and fails == ()
+
+
+def test_level_in_one_arm_only_separates_the_propensity_model():
+    vals, fails = _run(_cohort(empty_cell=True), "iptw")
+    assert np.isnan(vals).all()
+    assert fails == (Failure(None, "propensity model separated",
+                             ("no control patient with rare = 1",)),)
+
+
+def test_complete_separation():
+    vals, fails = _run(_cohort(separate=True), "iptw")
+    assert np.isnan(vals).all() and fails[0].index is None
+    assert fails[0].reason == "propensity model separated"
+
+
+def test_propensity_kernel_flags_match_the_exact_check():
+    rng = np.random.default_rng(1)
+    z = (rng.random(200) < 0.3).astype(float)
+    X = rng.normal(size=(200, 2))
+    assert kernels.propensity(X, z)[1] is None
+    X[:, 1] = np.where(z == 1, np.abs(X[:, 1]) + 0.01, -np.abs(X[:, 1]))   # separates
+    ps, problem = kernels.propensity(X, z)
+    assert problem == kernels.SEPARATED
+    assert ps.min() >= kernels.PS_EPS and ps.max() <= 1 - kernels.PS_EPS
+
+
+def test_no_match_within_the_caliper():
+    vals, fails = _run(_cohort(), "psm")
+    assert np.isnan(vals).all()
+    assert fails == (Failure(None, "no match within the caliper"),)
+
+
+def test_monotone_cox_likelihood_and_response_without_responders():
+    cohort = _cohort()
+    cols = cohort.columns
+    cols["os_event"] = np.where(cols["treated"] == 1, 0, cols["os_event"]).astype(np.int8)
+    cols["response"] = np.where(cols["treated"] == 1, 3, cols["response"]).astype(np.int8)
+    vals, fails = _run(cohort, "crude")
+    assert np.isnan(vals).all()
+    assert [(f.index, f.reason) for f in fails] == [
+        (0, "Cox likelihood monotone (a coefficient diverges)"),
+        (1, "response model separated")]
+
+
+def test_kernel_cox_refuses_a_monotone_fit():
+    t = np.arange(1.0, 21.0)
+    d = np.ones(20)
+    X = (np.arange(20) >= 10).astype(float)[:, None]      # every event ordered by X
+    d[X[:, 0] == 1] = 0
+    with pytest.raises(kernels.FitFailure, match="monotone"):
+        kernels.cox(t, d, X)
+
+
+# --- LOCO contributions follow the same rule ----------------------------------------
+
+def test_contribution_uses_estimable_pairs_or_is_not_estimable():
+    d = np.r_[np.linspace(-0.1, 0.1, 9) + 0.05, np.nan]
+    c = _contribution("x", d, 10)
+    assert c.n == 9 and c.mean == pytest.approx(0.05) and not c.reason
+    assert c.mcse == pytest.approx(np.std(d[:9], ddof=1) / 3)
+    c = _contribution("x", np.r_[np.ones(7), [np.nan] * 3], 10)
+    assert math.isnan(c.mean) and c.n == 7 and c.reason.startswith("estimable 7/10")
+
+
+# --- the report's study-level notes -------------------------------------------------
+
+def test_note_lines_state_the_finding():
+    notes = {"a: propensity model separated": 200,
+             "a: propensity model separated: no control patient with g = 1": 199,
+             "b: propensity model separated": 200,
+             "b: propensity model separated: no control patient with g = 1": 199,
+             "c: no match within the caliper": 5,
+             "crude/hr_x: Cox likelihood monotone (a coefficient diverges)": 7}
+    lines = _note_lines(notes, 200)
+    assert lines[0].startswith("Note: a, b: propensity model separated in 200/200 "
+                               "replicates (no control patient with g = 1 in 199)")
+    assert "not judged ('not estimable')" in lines[0]
+    assert lines[1] == ("Note: c: no match within the caliper in 5/200 replicates: "
+                        "verdicts use the 195 estimable replicates")
+    assert lines[2].startswith("Note: Cox likelihood monotone (a coefficient diverges): "
+                               "up to 7/200")
+
+
+# --- seed 003: the published propensity model is separated by Table 1 itself ----------
+
+@pytest.fixture(scope="module")
+def seed003():
+    return reproduce(load_study("tace_mtt_pd1_lung"), reps=20, seed=5, decompose_reps=5)
+
+
+def test_seed_003_weighted_targets_are_not_estimable(seed003):
+    weighted = [t for t in seed003.targets if t.analysis == "stabilized_iptw"]
+    assert weighted and all(t.verdict == "not estimable" for t in weighted)
+    assert all(t.n_estimable == 0 and "propensity model separated in 20" in t.reason
+               for t in weighted)
+    # the crude (calibration) targets are untouched
+    crude = [t for t in seed003.targets if t.analysis == "crude" and not t.reason]
+    assert crude and all(t.verdict == "reproduced" for t in crude)
+    # ALBI grade 3 has no control patient in Table 1 (0/26): the reason in every replicate
+    key = ("stabilized_iptw: propensity model separated: "
+           "no control patient with albi_grade[3] = 1")
+    assert seed003.notes["stabilized_iptw: propensity model separated"] == 20
+    assert seed003.notes[key] >= 18
+
+
+def test_seed_003_shifts_and_loco_are_not_estimable(seed003):
+    for s in seed003.shifts:
+        assert s.verdict == "not estimable" and "separated" in s.reason
+        assert all(math.isnan(c.mean) and c.n == 0 for c in s.contributions)
+    loco = [i for i, k in enumerate(seed003.draw_ids) if k.startswith("loco:")]
+    assert loco and np.isnan(seed003.draws[:, loco]).all()      # reruns skipped
