@@ -19,8 +19,13 @@ def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
     return np.asarray(data[column], dtype=np.float64)
 
 
-def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.ndarray, bool]:
-    """Logistic PS model of treatment on ``covariates`` (IRLS kernel of estimators)."""
+def propensity_fit(data: dict[str, np.ndarray],
+                   covariates: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Logistic PS model of treatment on ``covariates`` (IRLS kernel of estimators).
+
+    Returns the design with its intercept column (what the M-estimation variance of the
+    weighting family differentiates), the fitted PS and whether IRLS converged.
+    """
     from estimators.propensity import _fit_logistic
 
     X = design(data, covariates)
@@ -32,16 +37,25 @@ def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.n
         raise ValueError(f"propensity model separated: fitted PS of exactly 0 or 1 for "
                          f"{extreme} patients ({X.shape[1]} covariates, {int(z.sum())} treated, "
                          f"{int((1 - z).sum())} controls)")
-    return ps, bool(converged)
+    return Xa, ps, bool(converged)
 
 
-def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,
-                     entry=None, ties="efron", extra=None) -> MethodOutput:
-    """Treatment log-HR (first column) of a Cox model, with the SE the options ask for.
+def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.ndarray, bool]:
+    """Fitted PS and convergence of :func:`propensity_fit`."""
+    _, ps, converged = propensity_fit(data, covariates)
+    return ps, converged
 
-    Calls the estimators' Cox kernel directly (the Monte Carlo hot path): the inputs are
-    built here, so the public function's validation would only repeat work; what it would
-    have caught (no events, a constant or collinear column) raises here too.
+
+def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, entry=None,
+                      ties="efron", robust=False, keep_zero_weights=False):
+    """The estimators' Cox kernel with the treatment as first column; returns the
+    ``CoxResult`` (score residuals and information included).
+
+    Calls ``_fit_cox`` directly (the Monte Carlo hot path): the inputs are built here, so
+    the public function's validation would only repeat work; what it would have caught (no
+    events, a constant or collinear column) raises here too. Rows of weight 0 are dropped
+    unless ``keep_zero_weights`` (then they raise: a caller that needs one score residual
+    per input row must not silently lose rows).
     """
     from estimators.survival.cox import _fit_cox
 
@@ -51,6 +65,9 @@ def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, clus
         raise ValueError("weights must be finite (extreme propensity scores)")
     keep = w > 0
     if not keep.all():
+        if keep_zero_weights:
+            raise ValueError(f"{int((~keep).sum())} weights are 0 (propensity scores at 0 or "
+                             "1 in floating point): the per-patient terms are undefined")
         time, event, Xa, w = time[keep], event[keep], Xa[keep], w[keep]
         entry = None if entry is None else entry[keep]
         cluster = None if cluster is None else np.asarray(cluster)[keep]
@@ -59,9 +76,17 @@ def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, clus
     if (np.ptp(Xa, axis=0) == 0).any():
         raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
     codes = None if cluster is None else np.unique(cluster, return_inverse=True)[1]
-    fit = _fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
-                   cluster=codes, robust=robust or codes is not None)
-    se = fit.robust_se[0] if (robust or codes is not None) else fit.se[0]
+    return _fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
+                    cluster=codes, robust=robust or codes is not None)
+
+
+def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,
+                     entry=None, ties="efron", extra=None) -> MethodOutput:
+    """Treatment log-HR (first column) of a Cox model, with the SE the options ask for
+    (model-based; Lin-Wei robust if ``robust``; clustered on ``cluster``)."""
+    fit = treatment_cox_fit(time, event, z, X, weights, cluster=cluster, entry=entry,
+                            ties=ties, robust=robust)
+    se = fit.robust_se[0] if (robust or cluster is not None) else fit.se[0]
     return MethodOutput(float(fit.coef[0]), float(se), converged=bool(fit.estimable),
                         extra=dict(extra or {}))
 

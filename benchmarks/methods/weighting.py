@@ -2,15 +2,28 @@
 
 IPTW for the ATE (Rosenbaum 1987) or ATT, stabilized (Xu et al. 2010) or not, truncated at
 percentiles (Cole & Hernan 2008), and overlap weights (ATO; Li, Morgan & Zaslavsky 2018).
-The PS is a main-effects logistic model. The SE is the Lin & Wei (1989) robust sandwich,
-which treats the weights as known (conservative for the ATE; Austin 2016).
+The PS is a main-effects logistic model. Two SEs of the log-HR, from the same PS and Cox fit:
+
+``variance = "robust"`` (default)
+    The Lin & Wei (1989) sandwich of the weighted Cox fit, R ``coxph(..., weights = w,
+    robust = TRUE)``. It treats the weights as known, which is conservative for the ATE
+    (Austin 2016, Stat Med 35:5642).
+``variance = "m_estimation"``
+    Stacked estimating equations of the PS model and the weighted Cox model (Shu, Young,
+    Toh & Wang 2021, Stat Med 40:4000; ``WeightIt::coxph_weightit``), which accounts for
+    the estimated PS. Computed by :func:`estimators.iptw_cox._m_estimation_cov` (the same
+    formula, weight derivatives and truncation convention as ``estimators.iptw_cox(...,
+    variance="m_estimation")``) from this method's own PS design, weights and Cox fit; the
+    robust SE of the same fit is kept as the diagnostic ``x_se_robust``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import MethodOutput, check_covariates, check_truncate
-from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, propensity, treated
+from ._common import ENDPOINTS, balance, outcome, propensity_fit, treated, treatment_cox_fit
+
+VARIANCES = ("robust", "m_estimation")
 
 OPTIONS = {
     "covariates": ([], check_covariates),
@@ -19,30 +32,59 @@ OPTIONS = {
     "truncate": ([], check_truncate),
     "endpoint": ("os", ENDPOINTS),
     "ties": ("efron", ("efron", "breslow")),
+    "variance": ("robust", VARIANCES),    # SE of the log-HR (module docstring)
     "balance": (False, bool),             # record weighted SMDs (love plot); costs time
 }
 
 
-def weights(data, config) -> tuple[np.ndarray, bool]:
+def _stabilize(config) -> bool:
+    # stabilization (marginal treated fraction) is defined for the ATE only
+    return bool(config["stabilized"]) and config["weights"] == "ATE"
+
+
+def _weights(ps, z, config) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and the mask of weights moved by truncation (zero derivative in the
+    M-estimation variance: the percentile thresholds are treated as fixed)."""
     from estimators.weights import _iptw_weights
 
-    ps, converged = propensity(data, config["covariates"])
-    trunc = tuple(config["truncate"]) if config["truncate"] else None
-    w = _iptw_weights(ps, data["treated"], config["weights"],
-                      config["stabilized"] and config["weights"] == "ATE", trunc)
-    return w, converged
+    stab = _stabilize(config)
+    w_raw = _iptw_weights(ps, z, config["weights"], stab, None)
+    if not config["truncate"]:
+        return w_raw, np.zeros(w_raw.size, dtype=bool)
+    w = _iptw_weights(ps, z, config["weights"], stab, tuple(config["truncate"]))
+    return w, w != w_raw
+
+
+def weights(data, config) -> tuple[np.ndarray, bool]:
+    """The method's weights and whether the PS model converged."""
+    _, ps, converged = propensity_fit(data, config["covariates"])
+    return _weights(ps, treated(data), config)[0], converged
 
 
 def fit(data, config, rng):
     if not config["covariates"]:
         raise ValueError("weighting needs covariates for the propensity model")
-    w, ps_converged = weights(data, config)
-    time, event = outcome(data, config["endpoint"])
+    Xa, ps, ps_converged = propensity_fit(data, config["covariates"])
     z = treated(data)
+    w, clipped = _weights(ps, z, config)
+    time, event = outcome(data, config["endpoint"])
     extra = {"ess": float(w.sum() ** 2 / (w**2).sum()), "max_weight": float(w.max())}
     if config["balance"]:
         extra.update(balance(data, config["covariates"], w))
-    out = cox_of_treatment(time, event, z, None, w, robust=True, ties=config["ties"], extra=extra)
-    if not ps_converged:
-        return MethodOutput(out.estimate, out.se, converged=False, extra=out.extra)
-    return out
+    m_est = config["variance"] == "m_estimation"
+    cox = treatment_cox_fit(time, event, z, None, w, ties=config["ties"], robust=True,
+                            keep_zero_weights=m_est)
+    se = float(cox.robust_se[0])
+    if m_est:
+        extra["se_robust"] = se
+        se = m_estimation_se(Xa, z, ps, w, clipped, cox, config) if cox.estimable else np.nan
+    return MethodOutput(float(cox.coef[0]), float(se),
+                        converged=bool(cox.estimable) and ps_converged, extra=extra)
+
+
+def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:
+    """SE of the treatment log-HR from the stacked PS + weighted Cox estimating equations."""
+    from estimators.iptw_cox import _m_estimation_cov
+
+    cov = _m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"], _stabilize(config))
+    return float(np.sqrt(cov[0, 0]))
