@@ -138,7 +138,7 @@ def _table(head, rows) -> str:
 
 
 def _md_table(head, rows) -> str:
-    esc = lambda x: str(x).replace("|", "\\|")  # noqa: E731
+    esc = lambda x: str(x).replace("|", "\\|").replace("*", "\\*")  # noqa: E731
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
@@ -226,7 +226,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
             out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
                     table(_S_HEAD, _shift_rows(r))]
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
-            out += [_FOOTNOTE]
+            out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += ["", _summary_line(r)]
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
