@@ -51,31 +51,23 @@ def psm_agrees(plan423):
     return True
 
 
-@pytest.mark.benchmark(group="replicate: IPTW (n=423)")
-def test_iptw_replicate_ours(benchmark, plan423, iptw_agrees):
-    benchmark.extra_info.update(case="replicate_iptw", side="ours", ref="replicate_iptw_ref",
-                                target_us=500, target_ratio=100)
+CASES = {
+    # (design, side): (pipeline, extra_info)
+    ("iptw", "ours"): (P.run_ours_iptw, dict(ref="replicate_iptw_ref", target_us=500,
+                                             target_ratio=100)),
+    ("iptw", "lifelines_statsmodels"): (P.run_reference_iptw, {}),
+    ("psm", "ours"): (P.run_ours_psm, dict(ref="replicate_psm_ref", target_us=1000)),
+    ("psm", "lifelines_statsmodels"): (P.run_reference_psm, {}),
+}
+
+
+@pytest.mark.parametrize("design, side", list(CASES), ids=[f"{d}-{s}" for d, s in CASES])
+def test_replicate(benchmark, request, plan423, design, side):
+    request.getfixturevalue(f"{design}_agrees")  # the correctness guard, once per module
+    run, info = CASES[design, side]
+    ours = side == "ours"
+    benchmark.group = f"replicate: {design.upper()} (n=423)"
+    benchmark.extra_info.update(case=f"replicate_{design}" + ("" if ours else "_ref"),
+                                side="ours" if ours else "reference", **info)
     seeds = _seeds()
-    benchmark(lambda: P.run_ours_iptw(plan423, next(seeds)))
-
-
-@pytest.mark.benchmark(group="replicate: IPTW (n=423)")
-def test_iptw_replicate_lifelines_statsmodels(benchmark, plan423, iptw_agrees):
-    benchmark.extra_info.update(case="replicate_iptw_ref", side="reference")
-    seeds = _seeds()
-    benchmark(lambda: P.run_reference_iptw(plan423, next(seeds)))
-
-
-@pytest.mark.benchmark(group="replicate: PSM (n=423)")
-def test_psm_replicate_ours(benchmark, plan423, psm_agrees):
-    benchmark.extra_info.update(case="replicate_psm", side="ours", ref="replicate_psm_ref",
-                                target_us=1000)
-    seeds = _seeds()
-    benchmark(lambda: P.run_ours_psm(plan423, next(seeds)))
-
-
-@pytest.mark.benchmark(group="replicate: PSM (n=423)")
-def test_psm_replicate_lifelines_statsmodels(benchmark, plan423, psm_agrees):
-    benchmark.extra_info.update(case="replicate_psm_ref", side="reference")
-    seeds = _seeds()
-    benchmark(lambda: P.run_reference_psm(plan423, next(seeds)))
+    benchmark(lambda: run(plan423, next(seeds)))
