@@ -14,7 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .summaries import ReproductionResult
+from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
@@ -255,8 +255,9 @@ def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]
         pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(p, index=False)
         written.append(p)
         p = out / "contributions.csv"
-        pd.concat([r.contributions_frame() for r in results], ignore_index=True).to_csv(
-            p, index=False)
+        # rows, not a concat of frames: a study without shifts has an empty frame
+        rows = [row for r in results for row in r.contributions_frame().to_dict("records")]
+        pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS).to_csv(p, index=False)
         written.append(p)
         for r in results:
             p = out / "draws" / f"{r.study_id}.csv"

@@ -73,6 +73,9 @@ class Contribution:
     reason: str = ""
 
 
+CONTRIBUTION_COLUMNS = ["study", "shift", "term", "mean", "lo", "hi", "mcse", "n", "reason"]
+
+
 @dataclass(frozen=True)
 class ShiftResult:
     id: str
@@ -129,8 +132,7 @@ class ReproductionResult:
     def contributions_frame(self) -> pd.DataFrame:
         rows = [dict(study=self.study_id, shift=s.id, **asdict(c))
                 for s in self.shifts for c in s.contributions]
-        return pd.DataFrame(rows, columns=["study", "shift", "term", "mean", "lo", "hi",
-                                           "mcse", "n"])
+        return pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS)
 
     def draws_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.draws, columns=list(self.draw_ids))

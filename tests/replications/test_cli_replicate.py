@@ -104,3 +104,18 @@ def test_out_writes_audit_findings_of_a_real_study(tmp_path, capsys):
     assert len(audit) > 0
     assert set(audit["study"]) == {"tace_sorafenib_ehs"}
     assert {"rule", "severity", "message", "targets"} <= set(audit.columns)
+
+
+def test_out_with_a_study_without_shifts_and_one_not_estimable(tmp_path, capsys):
+    """Seed 001 has no shift, seed 003's weighted analysis is not estimable: the outputs
+    are written without a pandas warning (warnings are errors here) and keep the reasons."""
+    assert main(["replicate", "tace_regorafenib", "tace_mtt_pd1_lung", *FAST,
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "stabilized_iptw: propensity model separated in 12/12 replicates" in out
+    contrib = pd.read_csv(tmp_path / "contributions.csv")
+    assert set(contrib["study"]) == {"tace_mtt_pd1_lung"}
+    assert contrib["mean"].isna().all() and contrib["reason"].str.startswith("estimable 0/").all()
+    res = pd.read_csv(tmp_path / "results.csv")
+    w = res[res["analysis"] == "stabilized_iptw"]
+    assert len(w) and (w["verdict"] == "not estimable").all() and (w["n_estimable"] == 0).all()
