@@ -15,6 +15,12 @@ The PS is a main-effects logistic model. Two SEs of the log-HR, from the same PS
     formula, weight derivatives and truncation convention as ``estimators.iptw_cox(...,
     variance="m_estimation")``) from this method's own PS design, weights and Cox fit; the
     robust SE of the same fit is kept as the diagnostic ``x_se_robust``.
+
+Two methods of a study that differ only in ``variance`` (or ``balance``) share one fit per
+replicate: the PS and Cox fit of the last call is kept with the cohort it was computed from
+and reused when the next call passes the very same cohort object (the runner hands every
+method of a replicate the same dict) with the same fit options. The fit is deterministic, so
+results do not depend on whether it was reused.
 """
 from __future__ import annotations
 
@@ -61,21 +67,54 @@ def weights(data, config) -> tuple[np.ndarray, bool]:
     return _weights(ps, treated(data), config)[0], converged
 
 
-def fit(data, config, rng):
-    if not config["covariates"]:
-        raise ValueError("weighting needs covariates for the propensity model")
+#: (cohort dict, fit options, outcome of :func:`_fit_pipeline`) of the last call. Holding
+#: the dict keeps it alive, so ``is`` identifies it exactly; one tuple, swapped atomically.
+_LAST: tuple | None = None
+
+
+def _fit_key(config) -> tuple:
+    return (tuple(config["covariates"]), config["weights"], _stabilize(config),
+            tuple(config["truncate"]), config["endpoint"], config["ties"])
+
+
+def _fit_pipeline(data, config) -> tuple:
+    """PS model, weights and weighted Cox fit (robust SE included) on one cohort."""
     Xa, ps, ps_converged = propensity_fit(data, config["covariates"])
     z = treated(data)
     w, clipped = _weights(ps, z, config)
     time, event = outcome(data, config["endpoint"])
+    # rows of weight 0 would have no score residual for the M-estimation terms
+    cox = treatment_cox_fit(time, event, z, None, w, ties=config["ties"], robust=True,
+                            keep_zero_weights=True)
+    return Xa, z, ps, ps_converged, w, clipped, cox
+
+
+def _shared_fit(data, config) -> tuple:
+    global _LAST
+    key = _fit_key(config)
+    last = _LAST
+    if last is not None and last[0] is data and last[1] == key:
+        ok, value = last[2]
+    else:
+        try:
+            ok, value = True, _fit_pipeline(data, config)
+        except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+            ok, value = False, exc
+        _LAST = (data, key, (ok, value))
+    if not ok:
+        raise type(value)(*value.args)
+    return value
+
+
+def fit(data, config, rng):
+    if not config["covariates"]:
+        raise ValueError("weighting needs covariates for the propensity model")
+    Xa, z, ps, ps_converged, w, clipped, cox = _shared_fit(data, config)
     extra = {"ess": float(w.sum() ** 2 / (w**2).sum()), "max_weight": float(w.max())}
     if config["balance"]:
         extra.update(balance(data, config["covariates"], w))
-    m_est = config["variance"] == "m_estimation"
-    cox = treatment_cox_fit(time, event, z, None, w, ties=config["ties"], robust=True,
-                            keep_zero_weights=m_est)
     se = float(cox.robust_se[0])
-    if m_est:
+    if config["variance"] == "m_estimation":
         extra["se_robust"] = se
         se = m_estimation_se(Xa, z, ps, w, clipped, cox, config) if cox.estimable else np.nan
     return MethodOutput(float(cox.coef[0]), float(se),
