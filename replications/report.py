@@ -87,7 +87,7 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
     rows = []
     for t in r.targets:
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
-        extra = _short(t.reason)
+        extra = _short(_share(t))
         if t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
@@ -95,6 +95,14 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
                      _z(t.z, t.z_extrapolated), verdict, extra])
     return rows
+
+
+def _share(x) -> str:
+    """The reason column of a judged row with some replicates not estimable: only the
+    share ('estimable 197/200'); why is in the study's notes and in the JSON/CSV."""
+    if x.verdict != "not estimable" and x.reason.startswith("estimable "):
+        return x.reason.split(":")[0]
+    return x.reason
 
 
 def _short(reason: str, width: int = 80) -> str:
@@ -117,7 +125,7 @@ def _shift_rows(r: ReproductionResult) -> list[list[str]]:
         verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "")
         note = top if s.verdict != "not estimable" else _short(s.reason)
         if s.reason and s.verdict != "not estimable":
-            note = f"{top}; {_short(s.reason)}" if top else _short(s.reason)
+            note = f"{top}; {_share(s)}" if top else _short(_share(s))
         rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
                      _interval(s.lo, s.hi, "shift"), _z(s.z, s.z_extrapolated), spread,
                      verdict, note])
