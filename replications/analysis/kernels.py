@@ -59,11 +59,11 @@ def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov = np.full_like(info, np.nan)
-    return beta, mu, cov, logistic_problem(Xa, y, w, mu, converged)
+    return beta, mu, cov, logistic_problem(Xa, y, w, mu, converged, beta)
 
 
 def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray,
-                     converged: bool) -> str | None:
+                     converged: bool, beta: np.ndarray | None = None) -> str | None:
     """Why a logistic fit is not a maximum-likelihood estimate, or ``None`` if it is.
 
     ``Xa`` includes the intercept column. The exact check is the linear program of Konis
@@ -72,17 +72,31 @@ def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarra
     or did not converge: (quasi-)complete separation means the MLE is infinite and the
     fitted probabilities are wherever the iterations stopped. Without separation, a fit
     that did not converge, or whose fitted probabilities reach glm's ``10 * eps`` bound, is
-    not an estimate either.
+    not an estimate either, nor is a "converged" fit whose log-likelihood is below the
+    intercept-only model's, which it contains (an IRLS that accepted a failed
+    step-halving; seen on separated data).
     """
     pos = w > 0
     closest = float(np.minimum(mu, 1.0 - mu)[pos].min()) if pos.any() else 0.0
-    if converged and closest >= _EXTREME:
+    if converged and closest >= _EXTREME and not _below_null(Xa, y, w, beta):
         return None
     if _propensity._separated(Xa, y, w) is not None:
         return SEPARATED
-    if not converged:
+    if not converged or _below_null(Xa, y, w, beta):
         return NOT_CONVERGED
     return FITTED_01 if closest <= _GLM_EPS else None
+
+
+def _below_null(Xa, y, w, beta) -> bool:
+    if beta is None:
+        return False
+    eta = Xa @ beta
+    ll = float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
+    p = float(np.sum(w * y) / np.sum(w))
+    if not 0.0 < p < 1.0:
+        return False
+    ll0 = float(np.sum(w * (y * np.log(p) + (1 - y) * np.log1p(-p))))
+    return not ll >= ll0 - 1e-8 * (1.0 + abs(ll0))
 
 
 def propensity(X: np.ndarray, z: np.ndarray):

@@ -199,3 +199,18 @@ def test_seed_003_shifts_and_loco_are_not_estimable(seed003):
         assert all(math.isnan(c.mean) and c.n == 0 for c in s.contributions)
     loco = [i for i, k in enumerate(seed003.draw_ids) if k.startswith("loco:")]
     assert loco and np.isnan(seed003.draws[:, loco]).all()      # reruns skipped
+
+
+def test_a_converged_fit_worse_than_the_null_model_is_not_an_estimate():
+    rng = np.random.default_rng(2)
+    y = (rng.random(100) < 0.3).astype(float)
+    Xa = np.column_stack([np.ones(100), rng.normal(size=100)])
+    w = np.ones(100)
+    beta = np.array([0.0, 40.0])            # what a failed step-halving can leave behind
+    mu = 1 / (1 + np.exp(-(Xa @ beta)))
+    assert kernels.logistic_problem(Xa, y, w, np.full(100, 0.3), True, beta) == \
+        kernels.NOT_CONVERGED
+    assert mu.min() < 1e-6                  # its fitted values show it ...
+    coef, _, _, problem = kernels.logistic(Xa[:, 1:], y)
+    assert problem is None                  # ... while the MLE on the same data is fine
+    assert kernels.logistic_problem(Xa, y, w, np.full(100, 0.3), True, coef) is None
