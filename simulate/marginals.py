@@ -166,10 +166,16 @@ def fit_family(var: Variable, s: Summary, n: int, key: str) -> tuple[Family, dic
 
 
 def monotone_table(x: np.ndarray) -> np.ndarray:
-    """Force a strictly increasing table (flat tails of bounded maps get tiny steps)."""
+    """Force a strictly increasing table (flat tails of bounded maps get tiny steps).
+
+    The floor on a step is relative to the local value (never above 1e-9 of the range):
+    a floor relative to the range alone would flatten the low end of a heavy-tailed map
+    (values near 0 next to values near 1e8) into an artificial ramp.
+    """
     x = np.maximum.accumulate(np.asarray(x, float))
     d = np.diff(x)
-    tiny = 1e-9 * max(float(np.ptp(x)), 1e-9)
+    span = max(float(np.ptp(x)), 1e-9)
+    tiny = np.minimum(1e-9 * span, np.maximum(1e-12 * np.abs(x[1:]), 1e-15 * span))
     d = np.where(d > tiny, d, tiny)
     return np.concatenate([[x[0]], x[0] + np.cumsum(d)])
 
@@ -301,6 +307,12 @@ def compile_marginals(var: Variable, arm_n: dict[str, int], key: str) -> dict[st
             probs = np.asarray(var.arm_probs(lab), float)
             tab = monotone_table(_split_quantile(base, np.asarray(var.cutpoints), probs, Z_GRID))
             out[lab] = Marginal("table", table=tab, probs=probs)
+        return out
+    if var.assumed_split is not None:
+        from .pieces import fit_assumed_split
+        for lab, n in arm_n.items():
+            tab, rep = fit_assumed_split(var, var.arms[lab], var.assumed_split.probs(lab), n, f"{key}.arms.{lab}")
+            out[lab] = Marginal("table", table=tab, report=rep)
         return out
     for lab, n in arm_n.items():
         fam, rep = fit_family(var, var.arms[lab], n, f"{key}.arms.{lab}")

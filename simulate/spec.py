@@ -12,156 +12,17 @@ non-negative integers and sum to the arm's ``n`` where the arm size is known.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
-#: sum-to-one tolerance for published level proportions (rounded percentages)
-PROPORTION_TOL = 0.015
+from .spec_base import (PROPORTION_TOL, AssumedSplit, FrozenDict, SpecError, Summary,  # noqa: F401 (re-exported)
+                        _count, _finite, _prob, _set, assumed_split_from, summary_from)
 
 VARIABLE_TYPES = ("continuous", "binary", "categorical", "count")
 DISTRIBUTIONS = ("normal", "lognormal", "gamma")
 DERIVED_KINDS = ("albi_score", "albi_grade", "child_pugh_points", "child_pugh_class")
 MISSING_MECHANISMS = ("MCAR", "MAR")
 
-
-class FrozenDict(dict):
-    """A read-only dict (picklable, unlike ``MappingProxyType``)."""
-
-    def _readonly(self, *args, **kwargs):
-        raise TypeError("spec mappings are read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore
-
-    def __reduce__(self):
-        return (FrozenDict, (dict(self),))
-
-
-class SpecError(ValueError):
-    """Invalid cohort specification; ``problems`` lists ``(key, message)`` pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]] | str, message: str | None = None):
-        if isinstance(problems, str):
-            problems = [(problems, message or "invalid")]
-        self.problems = list(problems)
-        lines = [f"{k}: {m}" if k else m for k, m in self.problems]
-        super().__init__(lines[0] if len(lines) == 1 else
-                         f"{len(lines)} problems:\n  " + "\n  ".join(lines))
-
-    def prefixed(self, prefix: str) -> "SpecError":
-        sep = "" if not prefix else "."
-        return SpecError([(f"{prefix}{sep}{k}" if k else prefix, m) for k, m in self.problems])
-
-
-def _finite(key: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(key, f"must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise SpecError(key, f"must be finite, got {value!r}")
-    if positive and v <= 0:
-        raise SpecError(key, f"must be > 0, got {value!r}")
-    if nonneg and v < 0:
-        raise SpecError(key, f"must be >= 0, got {value!r}")
-    return v
-
-
-def _prob(key: str, value: Any) -> float:
-    v = _finite(key, value)
-    if not 0.0 <= v <= 1.0:
-        raise SpecError(key, f"must lie in [0, 1], got {value!r}")
-    return v
-
-
-def _count(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
-        raise SpecError(key, f"must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def _set(obj: Any, name: str, value: Any) -> None:
-    object.__setattr__(obj, name, value)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One arm's published summary of one variable (only the fields the paper gives).
-
-    Continuous/count: any of ``mean``, ``sd``, ``median``, ``q1``, ``q3``, ``min``,
-    ``max``. Binary: ``p`` or ``count``. Categorical and category splits of a
-    continuous variable: ``counts`` or ``proportions`` per level / bin.
-    """
-
-    mean: float | None = None
-    sd: float | None = None
-    median: float | None = None
-    q1: float | None = None
-    q3: float | None = None
-    min: float | None = None
-    max: float | None = None
-    p: float | None = None
-    count: int | None = None
-    counts: tuple[int, ...] | None = None
-    proportions: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        for k in ("mean", "median", "q1", "q3", "min", "max"):
-            v = getattr(self, k)
-            if v is not None:
-                _set(self, k, _finite(k, v))
-        if self.sd is not None:
-            _set(self, "sd", _finite("sd", self.sd, positive=True))
-        if self.p is not None:
-            _set(self, "p", _prob("p", self.p))
-        if self.count is not None:
-            _set(self, "count", _count("count", self.count))
-        if self.counts is not None:
-            if isinstance(self.counts, (str, bytes)) or not hasattr(self.counts, "__len__"):
-                raise SpecError("counts", f"must be a list of integers, got {self.counts!r}")
-            _set(self, "counts", tuple(_count(f"counts[{i}]", c) for i, c in enumerate(self.counts)))
-            if sum(self.counts) <= 0:
-                raise SpecError("counts", f"must not all be zero, got {list(self.counts)}")
-        if self.proportions is not None:
-            if isinstance(self.proportions, (str, bytes)) or not hasattr(self.proportions, "__len__"):
-                raise SpecError("proportions", f"must be a list, got {self.proportions!r}")
-            ps = tuple(_prob(f"proportions[{i}]", v) for i, v in enumerate(self.proportions))
-            if abs(sum(ps) - 1.0) > PROPORTION_TOL:
-                raise SpecError("proportions", f"must sum to 1 (tolerance {PROPORTION_TOL} for rounded "
-                                f"percentages), got {list(self.proportions)} summing to {sum(ps):.4f}")
-            _set(self, "proportions", ps)
-        for lo, hi in (("q1", "median"), ("median", "q3"), ("q1", "q3"), ("min", "max"),
-                       ("min", "median"), ("median", "max")):
-            a, b = getattr(self, lo), getattr(self, hi)
-            if a is not None and b is not None and a > b:
-                raise SpecError(hi, f"must be >= {lo} ({a}), got {b}")
-
-    def fields(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-    def level_probs(self, n: int | None = None) -> tuple[float, ...] | None:
-        """Proportions per level from ``counts`` or ``proportions`` (renormalised)."""
-        if self.counts is not None:
-            tot = sum(self.counts)
-            return tuple(c / tot for c in self.counts)
-        if self.proportions is not None:
-            tot = sum(self.proportions)
-            return tuple(p / tot for p in self.proportions)
-        return None
-
-
-def summary_from(key: str, value: Any) -> Summary:
-    if isinstance(value, Summary):
-        return value
-    if not isinstance(value, Mapping):
-        raise SpecError(key, f"must be a table of summaries, got {value!r}")
-    allowed = set(Summary.__dataclass_fields__)
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise SpecError(key, f"unknown summary field(s) {unknown}; allowed: {sorted(allowed)}")
-    try:
-        return Summary(**value)
-    except SpecError as e:
-        raise e.prefixed(key) from None
 
 
 @dataclass(frozen=True)
@@ -189,6 +50,9 @@ class Variable:
     ``cutpoints`` is generated so that its category split matches the published
     ``counts``/``proportions`` per bin (bin i is ``[cut[i-1], cut[i])``); its shape within
     bins comes from a common base distribution fitted to ``overall`` (if given).
+    ``assumed_split`` (:class:`AssumedSplit`) adds an explicitly assumed split to a
+    continuous variable published as mean (SD): the generator matches both
+    (:mod:`simulate.pieces`).
     """
 
     name: str
@@ -202,6 +66,7 @@ class Variable:
     overall: Summary | None = None
     unit: str = ""
     source: str = ""
+    assumed_split: AssumedSplit | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier() or self.name != self.name.lower():
@@ -238,6 +103,31 @@ class Variable:
             raise SpecError("levels", f"must be distinct, got {list(self.levels)}")
         for label, s in arms.items():
             self._check_summary(f"arms.{label}", s)
+        if self.assumed_split is not None:
+            self._check_assumed_split(arms)
+
+    def _check_assumed_split(self, arms: Mapping[str, Summary]) -> None:
+        sp = assumed_split_from("assumed_split", self.assumed_split)
+        _set(self, "assumed_split", sp)
+        if self.type != "continuous" or self.cutpoints:
+            raise SpecError("assumed_split", "only a continuous variable published as mean (SD) takes an "
+                            "assumed split (a published split goes in cutpoints + counts)")
+        lo = self.lower if self.lower is not None else (0.0 if self.distribution != "normal" else None)
+        for i, c in enumerate(sp.cutpoints):
+            if (lo is not None and c <= lo) or (self.upper is not None and c >= self.upper):
+                raise SpecError(f"assumed_split.cutpoints[{i}]", f"must lie inside the variable's bounds "
+                                f"({lo}, {self.upper}), got {c}")
+        for label, s in arms.items():
+            extra = sorted(set(s.fields()) - {"mean", "sd"})
+            if s.mean is None or s.sd is None or extra:
+                raise SpecError(f"arms.{label}", f"an assumed split is fitted to mean and sd only, got "
+                                f"{sorted(s.fields())}")
+        for label in sp.arms:
+            if label not in arms:
+                raise SpecError(f"assumed_split.arms.{label}", f"unknown arm {label!r}; arms are {sorted(arms)}")
+        if sp.proportions is None and set(sp.arms) != set(arms):
+            raise SpecError("assumed_split.arms", f"without common proportions every arm needs its own, "
+                            f"got {sorted(sp.arms)} for arms {sorted(arms)}")
 
     @property
     def is_split(self) -> bool:

@@ -208,7 +208,7 @@ def canonical(obj: Any) -> Any:
     """A JSON-able canonical form of a spec tree (for hashing and ``to_dict``)."""
     if is_dataclass(obj):
         return {f.name: canonical(getattr(obj, f.name)) for f in fields(obj)
-                if f.name not in ("path", "source", "unit")}
+                if f.name not in ("path", "source", "unit", "rationale")}
     if isinstance(obj, Mapping):
         return {str(k): canonical(v) for k, v in sorted(obj.items())}
     if isinstance(obj, (list, tuple)):
@@ -219,7 +219,7 @@ def canonical(obj: Any) -> Any:
 
 
 def spec_hash(obj: Any, *extra: Any) -> str:
-    """SHA-256 of the canonical form (source quotes excluded) plus the engine version."""
+    """SHA-256 of the canonical form (quotes and rationales excluded) plus the engine version."""
     payload = json.dumps([ENGINE_VERSION, _SOURCE, canonical(obj), [canonical(e) for e in extra]],
                          sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
