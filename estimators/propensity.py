@@ -164,6 +164,13 @@ def _fit_logistic(
             if new_ll >= ll - 1e-12 * (1.0 + abs(ll)) and math.isfinite(new_ll):
                 break
             t *= 0.5
+        else:
+            # No step size improves the log-likelihood (R's glm.fit: "cannot correct step
+            # size"). Keep the last good beta: accepting the step would return a fit far
+            # worse than where it started, flagged as converged. It is the optimum only if
+            # the full Newton step was already negligible.
+            converged = bool(np.abs(step).max() <= tol * (1.0 + np.abs(beta).max()))
+            break
         beta, eta, ll = new_beta, new_eta, new_ll
         if t * np.abs(step).max() <= tol * (1.0 + np.abs(beta).max()):
             converged = True

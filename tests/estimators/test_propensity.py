@@ -167,3 +167,28 @@ def test_logistic_coef_invariant_to_weight_scaling():
         np.testing.assert_allclose(r.se, base.se / np.sqrt(c), rtol=1e-9)
 
     check()
+
+
+def _sparse_design(seed):
+    """Sparse binary designs with few events: Newton's information is numerically singular
+    and its step can point downhill at every step size (found by random search)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 170))
+    p = int(rng.integers(5, 30))
+    X = np.column_stack([np.ones(n), (rng.random((n, p)) < rng.uniform(0.02, 0.5, p)).astype(float)])
+    y = (rng.random(n) < 0.16).astype(float)
+    return X, y, np.ones(n)
+
+
+@pytest.mark.parametrize("seed", [21, 176, 211, *range(300)])
+def test_kernel_never_reports_convergence_below_its_start(seed):
+    """Regression: after failed step-halving the kernel once accepted the bad step and
+    reported ``converged`` at a log-likelihood of -2.5e36 (start: -49.9). Whatever its
+    convergence flag, the returned fit must be at least as good as the start (beta = 0)."""
+    from estimators.propensity import _fit_logistic, _loglik
+
+    X, y, w = _sparse_design(seed)
+    beta, _, _, converged, _ = _fit_logistic(X, y, w)
+    ll = _loglik(X @ beta, y, w)
+    assert np.isfinite(ll)
+    assert ll >= _loglik(np.zeros(len(y)), y, w) - 1e-9
