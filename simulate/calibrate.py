@@ -57,6 +57,8 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
                  os_plan: EndpointPlan | None = None, r_pd: float = 0.0) -> tuple[EndpointPlan, dict]:
     """Solve an endpoint's baseline log-hazards (and treatment log-HR) to its targets."""
     types = {nm: t for nm, t in zip(cp.names, cp.types)}
+    for _name, opts, _bits, _labels in cp.multiselect:
+        types.update(dict.fromkeys(opts, "binary"))
     nlev = {nm: len(lv) for nm, lv in cp.levels.items()}
     for d in c.derived:
         types[d.name] = "categorical" if d.name in cp.levels and cp.levels[d.name] else "continuous"

@@ -214,8 +214,8 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
     cols: dict[str, np.ndarray] = {"arm": arm.astype(np.int8), "treated": treated}
     order = [v.name for v in plan.spec.variables]
     internal = {nm: j for j, nm in enumerate(cp.names)}
-    for nm in order:
-        cols[nm] = x[:, internal[nm]]
+    for nm in order:  # options of a multiselect keep their place; add_derived fills them
+        cols[nm] = x[:, internal[nm]] if nm in internal else None
     add_derived(cp, cols, n)
     if u is not None:
         cols[cp.u_name] = u
@@ -224,6 +224,9 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
         cols.update(draw_outcomes(op, cols, arm, treated, u, rng, tv))
     if op.missing:
         apply_missing(op, cols, rng, n)
+        for name, opts, _bits, _labels in cp.multiselect:  # a missing option hides the pattern
+            hidden = np.any([np.isnan(cols[o]) for o in opts], axis=0)
+            cols[name] = np.where(hidden, np.nan, cols[name])
     cols["true_ps"] = ps
     levels = {k: v for k, v in cp.levels.items() if v}
     if plan.spec.response is not None:

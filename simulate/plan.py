@@ -17,6 +17,7 @@ from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, dr
                          interp_rows, latent_of)
 from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
 from .marginals import compile_marginals, pooled_marginal
+from .multiselect import compile_multiselect, expand_options
 from .spec import SpecError
 from .study import CohortSpec
 
@@ -44,6 +45,7 @@ class CovariatePlan:
     levels: dict[str, tuple[str, ...]]
     derived: tuple = ()
     report: dict = field(default_factory=dict)
+    multiselect: tuple = ()             # (name, option names, pattern bits, pattern labels)
 
     @property
     def pi(self) -> np.ndarray:
@@ -53,15 +55,21 @@ class CovariatePlan:
 def compile_covariates(c: CohortSpec) -> CovariatePlan:
     labels = c.arm_labels
     arm_n = {a.label: a.n for a in c.arms}
-    order = [v for v in c.variables if v.type == "continuous"] + [v for v in c.variables if v.type != "continuous"]
+    options = c.option_names  # generated from their multiselect's pattern, not in the copula
+    order = [v for v in c.variables if v.type == "continuous"] + \
+        [v for v in c.variables if v.type != "continuous" and v.name not in options]
     n_cont = sum(v.type == "continuous" for v in order)
     problems: list[tuple[str, str]] = []
-    margs = {}
+    margs, multi = {}, []
     for v in order:
         i = c.variables.index(v)
         key = f"variables[{i}] ({v.name})"
         try:
-            margs[v.name] = compile_marginals(v, arm_n, key)
+            if v.type == "multiselect":
+                margs[v.name], ms = compile_multiselect(v, [c.variable(o) for o in v.options], arm_n, key)
+                multi.append(ms)
+            else:
+                margs[v.name] = compile_marginals(v, arm_n, key)
         except SpecError as e:
             problems.extend(e.problems)
     for i, d in enumerate(c.derived):
@@ -77,9 +85,11 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
                              conditional_discrete=c.assignment == "arm_marginals")
     chol = np.linalg.cholesky(corr) if names else np.zeros((0, 0))
     levels = {v.name: v.levels if v.type == "categorical" else () for v in order}
-    for v in order:
+    for v in c.variables:
         if v.type == "binary":
             levels[v.name] = ("0", "1")
+    for name, _opts, _bits, pat_labels in multi:
+        levels[name] = pat_labels
     for d in c.derived:
         if d.kind in DERIVED_LEVELS:
             levels[d.name] = DERIVED_LEVELS[d.kind]
@@ -98,7 +108,7 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
                 tuple(unmeasured_probs(u.prevalence, u.treatment_or, nvec[t_arm] / nvec.sum())[::1 if t_arm == 1 else -1])
         return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
                              tabs, density, None, u.name if u else None, u_probs, u_logor, levels,
-                             tuple(c.derived), report)
+                             tuple(c.derived), report, tuple(multi))
     # logistic route: pooled population + solved assignment model
     pooled = [pooled_marginal([margs[nm][lab] for lab in labels], nvec) for nm in names]
     ptab = arm_tables(pooled, n_cont)
@@ -116,7 +126,7 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
     report["logistic_coef"] = theta.tolist()
     return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
                          (ptab,), None, (fm, theta), u.name if u else None, u_probs, u_logor, levels,
-                         tuple(c.derived), report)
+                         tuple(c.derived), report, tuple(multi))
 
 
 def _population(tab: ArmTables, chol: np.ndarray, n_cont: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +222,7 @@ def _draw_logistic(plan: CovariatePlan, rng, counts: np.ndarray):
 
 
 def add_derived(plan: CovariatePlan, columns: dict[str, np.ndarray], n: int) -> None:
-    """Compute the derived variables into ``columns`` (in place)."""
+    """Option columns of multiselect variables, then the derived variables (in place)."""
+    expand_options(columns, plan.multiselect)
     for d in plan.derived:
         columns[d.name] = compute_derived(d, columns, n)

@@ -18,10 +18,12 @@ from typing import Mapping
 from .spec_base import (PROPORTION_TOL, AssumedSplit, FrozenDict, SpecError, Summary,  # noqa: F401 (re-exported)
                         _count, _finite, _prob, _set, assumed_split_from, summary_from)
 
-VARIABLE_TYPES = ("continuous", "binary", "categorical", "count")
+VARIABLE_TYPES = ("continuous", "binary", "categorical", "count", "multiselect")
 DISTRIBUTIONS = ("normal", "lognormal", "gamma")
 DERIVED_KINDS = ("albi_score", "albi_grade", "child_pugh_points", "child_pugh_class")
 MISSING_MECHANISMS = ("MCAR", "MAR")
+#: most options of a multiselect variable (its patterns are enumerated: up to 2^K)
+MAX_OPTIONS = 12
 
 
 
@@ -52,12 +54,15 @@ class Variable:
     bins comes from a common base distribution fitted to ``overall`` (if given).
     ``assumed_split`` (:class:`AssumedSplit`) adds an explicitly assumed split to a
     continuous variable published as mean (SD): the generator matches both
-    (:mod:`simulate.pieces`).
+    (:mod:`simulate.pieces`). A ``multiselect`` variable names binary variables as its
+    ``options`` (their per-arm shares are its summaries) and generates which of them each
+    patient has as one pattern variable (:mod:`simulate.multiselect`); ``n_selected``
+    is the pooled distribution of the number selected (index 0, 1, ...).
     """
 
     name: str
     type: str
-    arms: Mapping[str, Summary]
+    arms: Mapping[str, Summary] = field(default_factory=dict)
     distribution: str = "normal"
     lower: float | None = None
     upper: float | None = None
@@ -67,6 +72,9 @@ class Variable:
     unit: str = ""
     source: str = ""
     assumed_split: AssumedSplit | None = None
+    options: tuple[str, ...] = ()
+    at_least_one: bool = False
+    n_selected: Summary | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier() or self.name != self.name.lower():
@@ -91,7 +99,9 @@ class Variable:
         if self.cutpoints and self.type != "continuous":
             raise SpecError("cutpoints", f"only a continuous variable takes cutpoints, not a {self.type} one "
                             "(give the split as a binary or categorical variable)")
-        if not isinstance(self.arms, Mapping) or not self.arms:
+        if self.type == "multiselect" or self.options or self.at_least_one or self.n_selected is not None:
+            self._check_multiselect()
+        elif not isinstance(self.arms, Mapping) or not self.arms:
             raise SpecError("arms", f"must give a summary for at least one arm, got {self.arms!r}")
         arms = {str(k): summary_from(f"arms.{k}", v) for k, v in self.arms.items()}
         _set(self, "arms", FrozenDict(arms))
@@ -105,6 +115,38 @@ class Variable:
             self._check_summary(f"arms.{label}", s)
         if self.assumed_split is not None:
             self._check_assumed_split(arms)
+
+    def _check_multiselect(self) -> None:
+        if self.type != "multiselect":
+            raise SpecError("options", f"options / at_least_one / n_selected belong to a multiselect variable, "
+                            f"not a {self.type} one")
+        if self.arms:
+            raise SpecError("arms", "a multiselect variable has no arms of its own: each option is a binary "
+                            "variable with its per-arm count")
+        for k in ("levels", "cutpoints", "overall", "assumed_split", "lower", "upper"):
+            if getattr(self, k) not in (None, ()):
+                raise SpecError(k, f"does not apply to a multiselect variable, got {getattr(self, k)!r}")
+        if isinstance(self.options, (str, bytes)) or not hasattr(self.options, "__len__"):
+            raise SpecError("options", f"must be a list of variable names, got {self.options!r}")
+        opts = tuple(str(o) for o in self.options)
+        if not 2 <= len(opts) <= MAX_OPTIONS or len(set(opts)) != len(opts) or self.name in opts:
+            raise SpecError("options", f"needs 2 to {MAX_OPTIONS} distinct binary variables other than itself, "
+                            f"got {list(opts)}")
+        _set(self, "options", opts)
+        if not isinstance(self.at_least_one, bool):
+            raise SpecError("at_least_one", f"must be true or false, got {self.at_least_one!r}")
+        if self.n_selected is not None:
+            ns = summary_from("n_selected", self.n_selected)
+            probs = ns.level_probs()
+            if probs is None or set(ns.fields()) - {"counts", "proportions"}:
+                raise SpecError("n_selected", "needs counts or proportions of patients with 0, 1, 2, ... options")
+            if len(probs) > len(opts) + 1:
+                raise SpecError("n_selected", f"has {len(probs)} entries (0..{len(probs) - 1} selected) for "
+                                f"{len(opts)} options")
+            if self.at_least_one and probs[0] > 0:
+                raise SpecError("n_selected", f"gives {probs[0]:.3g} of patients no option, contradicting "
+                                "at_least_one = true")
+            _set(self, "n_selected", ns)
 
     def _check_assumed_split(self, arms: Mapping[str, Summary]) -> None:
         sp = assumed_split_from("assumed_split", self.assumed_split)

@@ -80,7 +80,7 @@ class CohortSpec:
             for lab in v.arms:
                 if lab not in nmap:
                     p.append((f"{key}.arms.{lab}", f"unknown arm {lab!r}; arms are {labels}"))
-            for lab in labels:
+            for lab in labels if v.type != "multiselect" else ():
                 if lab not in v.arms:
                     p.append((f"{key}.arms", f"missing the summary for arm {lab!r}"))
                     continue
@@ -97,10 +97,14 @@ class CohortSpec:
             dup = sorted({n for n in names if names.count(n) > 1})
             p.append(("variables", f"duplicate variable names {dup}"))
         known = set(names)
+        owner = self._option_owners(p)
         for i, pr in enumerate(self.correlation.pairs):
             for nm in pr[:2]:
                 if nm not in known:
                     p.append((f"correlation.pairs[{i}]", f"unknown variable {nm!r}"))
+                elif nm in owner:
+                    p.append((f"correlation.pairs[{i}]", f"{nm!r} is an option of the multiselect "
+                              f"{owner[nm]!r}, generated from its pattern: correlate {owner[nm]!r} instead"))
         for i, d in enumerate(self.derived):
             if d.name in known:
                 p.append((f"derived[{i}].name", f"{d.name!r} clashes with a generated variable"))
@@ -158,6 +162,35 @@ class CohortSpec:
             if self.os is None:
                 p.append(("time_varying", "needs outcomes.os"))
         return p
+
+    def _option_owners(self, p: list) -> dict[str, str]:
+        """Option variable -> its multiselect; problems with options go to ``p``."""
+        owner: dict[str, str] = {}
+        types = {v.name: v.type for v in self.variables}
+        for i, v in enumerate(self.variables):
+            if v.type != "multiselect":
+                continue
+            for j, o in enumerate(v.options):
+                key = f"variables[{i}] ({v.name}).options[{j}]"
+                if types.get(o) != "binary":
+                    p.append((key, f"{o!r} must be a binary variable of this cohort (got "
+                              f"{types.get(o, 'no such variable')})"))
+                elif o in owner:
+                    p.append((key, f"{o!r} is already an option of {owner[o]!r}"))
+                else:
+                    owner[o] = v.name
+        return owner
+
+    @property
+    def option_names(self) -> dict[str, str]:
+        """Binary variables generated as options of a multiselect -> its name."""
+        return self._option_owners([])
+
+    @property
+    def covariate_names(self) -> tuple[str, ...]:
+        """Measured baseline columns, one per published row: variables, with each
+        multiselect replaced by its options (its pattern column is a summary of them)."""
+        return tuple(v.name for v in self.variables if v.type != "multiselect")
 
     # -- convenience ------------------------------------------------------------------
     @property

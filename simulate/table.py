@@ -18,6 +18,8 @@ from .cohort import Cohort, SimulationPlan, compile_plan, generate_cohort
 from .study import CohortSpec
 
 _STATS = ("mean", "sd", "median", "q1", "q3", "min", "max")
+#: the arm column of rows published for the whole cohort (a multiselect's n_selected)
+ALL_ARMS = "all"
 
 
 def _published_rows(c: CohortSpec) -> list[tuple]:
@@ -25,6 +27,11 @@ def _published_rows(c: CohortSpec) -> list[tuple]:
     rows = []
     arm_n = {a.label: a.n for a in c.arms}
     for v in c.variables:
+        if v.type == "multiselect":  # options are binary rows; the number selected is pooled
+            if v.n_selected is not None:
+                for k, p in enumerate(v.n_selected.level_probs()):
+                    rows.append((v.name, f"{k} selected", "proportion", ALL_ARMS, float(p), ("nsel", k)))
+            continue
         for lab in c.arm_labels:
             s = v.arms[lab]
             if v.type in ("binary", "categorical") or v.is_split:
@@ -100,6 +107,14 @@ def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | No
     rows = []
     ns = tuple(int(np.sum(arm == a)) for a in range(len(cohort.arm_labels)))
     for v in c.variables:
+        if v.type == "multiselect":
+            k = _n_selected(cohort.columns, v)
+            for a, lab in enumerate(cohort.arm_labels):
+                ka = k[arm == a]
+                for j in range(len(v.options) + 1):
+                    p = float(np.mean(ka == j)) if len(ka) else np.nan
+                    rows.append((v.name, f"{j} selected", "n (%)", lab, p, f"{int(np.sum(ka == j))} ({100 * p:.1f})"))
+            continue
         x = cohort.columns[v.name]
         for a, lab in enumerate(cohort.arm_labels):
             xa = x[arm == a]
@@ -127,6 +142,11 @@ def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | No
                     m, sd = _statistic(xa, ("stat", "mean")), _statistic(xa, ("stat", "sd"))
                     rows.append((v.name, "", "mean (SD)", lab, m, f"{m:.4g} ({sd:.4g})"))
     return BaselineTable(tuple(rows), cohort.arm_labels, ns)
+
+
+def _n_selected(columns: dict, v) -> np.ndarray:
+    """Number of a multiselect's options each patient has (NaN where one is missing)."""
+    return np.sum([columns[o] for o in v.options], axis=0)
 
 
 def _cohort_spec(spec, cohort: Cohort) -> CohortSpec:
@@ -179,7 +199,10 @@ def compare_table(spec, n_cohorts: int = 200, seed: int = 0, cohort: str | None 
         arm = ch.columns["arm"]
         sizes_ok &= bool(np.array_equal(np.bincount(arm, minlength=len(labels)), expected))
         for j, (var, _lev, _st, lab, _val, kind) in enumerate(pub):
-            sims[i, j] = _statistic(ch.columns[var][arm == labels.index(lab)], kind, cuts[var])
+            if kind[0] == "nsel":
+                sims[i, j] = _statistic(_n_selected(ch.columns, c.variable(var)), ("level", kind[1]))
+            else:
+                sims[i, j] = _statistic(ch.columns[var][arm == labels.index(lab)], kind, cuts[var])
     rows = []
     for j, (var, lev, st, lab, val, _kind) in enumerate(pub):
         col = sims[:, j][~np.isnan(sims[:, j])]
