@@ -269,6 +269,16 @@ def true_hrs(plan) -> dict[str, float]:
     return out
 
 
+#: Variable types that are one analysable column each (not e.g. a multiselect pattern,
+#: whose options are already columns of their own).
+COLUMN_TYPES = ("continuous", "binary", "categorical", "count")
+
+
+def measured_covariates(spec, cohort: str) -> list[str]:
+    """The cohort's measured baseline variables that enter an analysis as one column."""
+    return [v.name for v in spec.cohort(cohort).variables if v.type in COLUMN_TYPES]
+
+
 def arm_names(cohort) -> tuple[str, str]:
     """``(control label, treated label)`` of a generated two-arm cohort."""
     arm, z = cohort.columns["arm"], cohort.columns["treated"]

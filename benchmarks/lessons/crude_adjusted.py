@@ -70,7 +70,7 @@ def compute(seed: int, n_reps: int):
     runs = {}
     for name, world in worlds.items():
         spec, plan = core.world_plan(study, cohort, world)
-        covs = [v.name for v in spec.cohort(cohort).variables]
+        covs = core.measured_covariates(spec, cohort)
         cfg = _configs(covs)
         # balance (costly: 2 x 21 SMDs per cohort) only where a claim uses it
         df = core.replicate(plan, seeds, lambda cols: _fit_one(cols, covs, cfg, name == "hidden"))

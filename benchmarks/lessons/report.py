@@ -67,7 +67,11 @@ def summary_block(res: LessonResult, story: list[str], *, scale: str = "HR") -> 
 
 def render_report(res: LessonResult, story: list[str], *, intro: str, extra: str = "",
                   scale: str = "HR") -> str:
-    worlds = "\n".join(f"- **{k}**: {v}" for k, v in res.worlds.items())
+    from ._core import load_worlds
+
+    described = load_worlds(res.lesson)[2]
+    worlds = "\n".join(f"- **{label}** (`{k}`): {described[k].description}"
+                        for k, label in res.worlds.items())
     figs = "\n\n".join(f"![{name}](figures/{Path(p).name})" for name, p in res.figures.items())
     return "\n".join([
         f"# {res.title}", "", intro, "", "## Worlds", "", worlds, "",
