@@ -125,5 +125,11 @@ def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:
     """SE of the treatment log-HR from the stacked PS + weighted Cox estimating equations."""
     from estimators.iptw_cox import _m_estimation_cov
 
-    cov = _m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"], _stabilize(config))
+    try:
+        cov = _m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"],
+                                _stabilize(config))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"M-estimation variance: the propensity information is singular "
+                         f"(collinear covariates among the {Xa.shape[1] - 1} PS columns in "
+                         f"this cohort)") from None
     return float(np.sqrt(cov[0, 0]))

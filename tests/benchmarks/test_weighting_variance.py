@@ -132,3 +132,17 @@ def test_variance_option_is_validated():
     with pytest.raises(ValueError, match="variance must be one of"):
         validate_method("weighting", {"covariates": ["x"], "variance": "bootstrap"})
     assert validate_method("weighting", {"covariates": ["x"]})["variance"] == "robust"
+
+
+def test_a_covariate_without_variation_is_left_out_of_the_propensity_model():
+    """A rare level absent from a replicate gives an all-zero PS column: the fit (and the
+    M-estimation SE, whose PS Jacobian would otherwise be singular) is that without it."""
+    data = _cohort(4)
+    data["rare"] = np.zeros(data["x"].size, dtype=np.int8)
+    for variance in ("robust", "m_estimation"):
+        with_rare = weighting.fit(data, validate_method(
+            "weighting", {"covariates": ["x", "rare", "b"], "variance": variance}), None)
+        without = weighting.fit(data, validate_method(
+            "weighting", {"covariates": ["x", "b"], "variance": variance}), None)
+        assert with_rare.converged
+        assert (with_rare.estimate, with_rare.se) == (without.estimate, without.se)
