@@ -55,11 +55,14 @@ def scenario_spec(base: str, cohort: str, factors: dict, extra_edit=None):
 
 def _generator(plan, measured: np.ndarray):
     """``draw(rng) -> columns`` from a compiled simulate plan; the columns gain
-    ``_covariates``, the cohort's measured variables, for methods' ``covariates = ["*"]``."""
+    ``_covariates``, the cohort's measured variables, for methods' ``covariates = ["*"]``,
+    and ``_levels``, the level names of its categorical variables (stored as float codes,
+    so that :func:`benchmarks.methods.design` can expand them into indicators)."""
     from simulate import generate_cohort
 
     def draw(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return {**generate_cohort(plan, seed=rng).columns, "_covariates": measured}
+        cohort = generate_cohort(plan, seed=rng)
+        return {**cohort.columns, "_covariates": measured, "_levels": cohort.levels}
     return draw
 
 

@@ -127,17 +127,20 @@ def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
     ``["*"]`` stands for every measured baseline covariate the generator lists in
     ``data["_covariates"]`` (the cohort's variables; not derived scores, not ``u_*``).
 
-    A column of integer codes (how :func:`simulate.generate_cohort` stores a categorical
-    variable) with more than two observed levels is expanded to indicators of each observed
-    level against the lowest; everything else (float columns, 0/1 codes) enters as is.
+    A categorical variable -- one named in ``data["_levels"]`` (simulate's level names; its
+    codes are floats) or, for generators without that map, a column of integer codes --
+    with more than two observed levels is expanded to indicators of each observed level
+    against the lowest; everything else (continuous columns, 0/1 codes) enters as is.
     """
     n = len(data["treated"])
+    categorical = data.get("_levels", {})
     cols = []
     for name in covariate_names(data, covariates):
         if name not in data:
             raise KeyError(f"covariate {name!r} is not a cohort column")
         x = np.asarray(data[name])
-        levels = np.unique(x) if x.dtype.kind in "iu" else ()
+        is_code = name in categorical or x.dtype.kind in "iu"
+        levels = np.unique(x) if is_code else ()
         if len(levels) > 2:
             cols.extend((x == lev).astype(np.float64) for lev in levels[1:])
         else:
