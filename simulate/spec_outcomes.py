@@ -15,6 +15,12 @@ TARGET_KINDS = ("median", "rate")
 MISSING_RESPONSE = ("MCAR", "early_death")
 
 
+def _source(value: Any) -> None:
+    """``source``: the verbatim quote of the paper an entry comes from (free text)."""
+    if not isinstance(value, str):
+        raise SpecError("source", f"must be a string (a verbatim quote), got {value!r}")
+
+
 def _tuple(key: str, value: Any) -> tuple:
     if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
         raise SpecError(key, f"must be a list, got {value!r}")
@@ -55,8 +61,10 @@ class CalibrationTarget:
     value: float
     time: float | None = None
     target: str = ""
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         if self.kind not in TARGET_KINDS:
             raise SpecError("kind", f"must be one of {TARGET_KINDS}, got {self.kind!r}")
         if self.kind == "median":
@@ -154,8 +162,10 @@ class EventTarget:
     endpoint: str = "os"
     arm: str | None = None
     target: str = ""
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         _set(self, "value", _count("value", self.value))
         if self.endpoint not in ("os", "pfs"):
             raise SpecError("endpoint", f"must be 'os' or 'pfs', got {self.endpoint!r}")
@@ -172,8 +182,10 @@ class Censoring:
     administrative_max: float | None = None
     loss_rate: float | str = 0.0
     events: EventTarget | None = None
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         _set(self, "accrual", _finite("accrual", self.accrual, nonneg=True))
         _set(self, "follow_up", _finite("follow_up", self.follow_up, positive=True))
         if self.administrative_max is not None:
@@ -211,8 +223,10 @@ class Response:
     assessment_time: float = 3.0
     os_hr_pd: float | None = None
     os_correlation: float = 0.5
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         _set(self, "levels", tuple(str(v) for v in self.levels))
         if len(self.levels) < 2 or len(set(self.levels)) != len(self.levels):
             raise SpecError("levels", f"need >= 2 distinct levels, got {list(self.levels)}")
@@ -256,8 +270,10 @@ class Dist:
     mean: float = 1.0
     sd: float | None = None
     p_zero: float = 0.0
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         if self.distribution not in ("exponential", "gamma"):
             raise SpecError("distribution", f"must be 'exponential' or 'gamma', got {self.distribution!r}")
         _set(self, "mean", _finite("mean", self.mean, positive=True))
@@ -281,8 +297,10 @@ class TimeVarying:
     start: Dist = Dist()
     duration: Dist = Dist("gamma", 6.0, 5.0)
     hr_per_month: float = 1.0
+    source: str = ""
 
     def __post_init__(self) -> None:
+        _source(self.source)
         for k in ("start", "duration"):
             v = getattr(self, k)
             if not isinstance(v, Dist):

@@ -4,6 +4,11 @@ The comparison normalises runs of whitespace only (tabs between table cells and 
 breaks the seed texts put inside sentences become one space); nothing else is forgiven.
 ``[study].source`` of cohort.toml is a citation ("seed 000 (Yuan et al.)"), not a quote,
 and is skipped. Skips where the seed texts are absent (``seeds_dir`` fixture).
+
+Quotes sit on variables, effects and, since the format allows it, on the calibration
+entries (``outcomes.<endpoint>.calibrate[i]``, ``censoring.events``, ``response``,
+``time_varying`` and its ``start`` / ``duration``): every shipped calibration entry must
+carry one, so the numbers the generator is solved to are traceable like the targets.
 """
 from __future__ import annotations
 
@@ -54,3 +59,31 @@ def test_every_source_is_a_verbatim_quote_of_the_seed(seeds_dir, folder, file):
     assert quotes, f"{path} quotes nothing"
     missing = [(k, q) for k, q in quotes if _norm(q) not in seed]
     assert missing == [], f"{path}: {len(missing)} quotes not in {seed_file}: {missing[:3]}"
+
+
+def _calibration_entries(cohort_toml: dict):
+    """(key path, entry) of every calibration entry of every cohort."""
+    for cname, co in cohort_toml.get("cohorts", {}).items():
+        for ep, e in co.get("outcomes", {}).items():
+            for i, cal in enumerate(e.get("calibrate", [])):
+                yield f"cohorts.{cname}.outcomes.{ep}.calibrate[{i}]", cal
+        events = co.get("censoring", {}).get("events")
+        if events is not None:
+            yield f"cohorts.{cname}.censoring.events", events
+        for key in ("response", "time_varying"):
+            if key in co:
+                yield f"cohorts.{cname}.{key}", co[key]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_every_calibration_entry_quotes_its_source(folder):
+    path = folder / "cohort.toml"
+    if not path.is_file():
+        pytest.skip(f"{path} not written yet")
+    raw = tomllib.loads(path.read_text("utf-8"))
+    entries = list(_calibration_entries(raw))
+    assert entries, f"{path} has no calibration entry"
+    unquoted = [k for k, e in entries if not (isinstance(e.get("source"), str) and e["source"].strip())]
+    assert unquoted == [], f"{path}: calibration entries without a source: {unquoted}"
+    quoted = {k for k, _ in _sources(raw)}
+    assert all(f"{k}.source" in quoted for k, _ in entries)  # the verbatim check above reads them

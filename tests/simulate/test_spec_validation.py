@@ -104,3 +104,30 @@ def test_python_construction_validates():
         Summary(mean=1.0, sd=0.0)
     with pytest.raises(ValueError, match="n"):
         simulate.Arm("A", -1)
+
+
+def test_calibration_entries_take_a_source_quote_excluded_from_the_hash():
+    """calibrate / events / response / time_varying (and start/duration) carry `source`."""
+    import tomllib
+
+    from .conftest import SPECS
+
+    with open(SPECS / "small.toml", "rb") as fh:
+        raw = tomllib.load(fh)
+    plain = simulate.spec_from_dict(raw).cohort()
+    main = raw["cohorts"]["main"]
+    main["outcomes"]["os"]["calibrate"][0]["source"] = "a quote"
+    if "censoring" in main:
+        main["censoring"]["source"] = "a quote"
+        if "events" in main["censoring"]:
+            main["censoring"]["events"]["source"] = "a quote"
+    if "response" in main:
+        main["response"]["source"] = "a quote"
+    quoted = simulate.spec_from_dict(raw).cohort()
+    assert quoted.os.calibrate[0].source == "a quote"
+    assert simulate.spec_hash(quoted) == simulate.spec_hash(plain)
+    main["outcomes"]["os"]["calibrate"][0]["source"] = 3
+    with pytest.raises(simulate.SpecError, match=r"outcomes\.os\.calibrate\[0\]\.source: must be a string"):
+        simulate.spec_from_dict(raw)
+    tv = simulate.TimeVarying("A", start={"mean": 1.0, "source": "q"}, source="q")
+    assert tv.start.source == "q" and tv.source == "q"
