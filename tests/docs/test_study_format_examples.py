@@ -1,0 +1,250 @@
+"""The examples of docs/study-format.md and the signatures of docs/design.md match the code.
+
+``docs/study-format.md`` marks the fenced blocks of its complete example study with an HTML
+comment on the line before the fence::
+
+    <!-- example: paper -->           the example paper (a ```text block)
+    <!-- example: cohort.toml -->     blocks of one file, concatenated in page order
+    <!-- example: targets.toml -->
+    <!-- example: analysis.toml -->
+
+The blocks are written to a study folder and loaded with the real loaders
+(``simulate.load_spec``, ``replications.targets.load_targets``,
+``replications.analysis.load_plan``, ``replications.check.check_folder`` and ``tacebench
+check``): a doc example that does not load is a bug. Every other ```toml block of the page
+must at least be valid TOML.
+
+``docs/design.md`` marks its signature lists with ``<!-- signatures: MODULE -->``; each entry
+(``name(...) -> Type``, continued on indented lines, ``#`` comments ignored) must be
+``inspect.signature`` of ``MODULE.name`` without annotations, and every function the
+documented modules export must be listed.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+# the same whitespace-normalised quote check as the shipped studies'
+from tests.replications.test_sources import _norm, _sources
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+STUDY_FORMAT = DOCS / "study-format.md"
+DESIGN = DOCS / "design.md"
+FILES = ("cohort.toml", "targets.toml", "analysis.toml")
+
+_MARKED = re.compile(r"<!--\s*(example|signatures):\s*([\w.]+)\s*-->\s*\n```(\w*)[ \t]*\n(.*?)^```",
+                     re.S | re.M)
+_FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```", re.S | re.M)
+
+
+def marked_blocks(text: str, kind: str) -> list[tuple[str, str, str]]:
+    """(marker value, fence language, body) of the blocks marked ``<!-- kind: ... -->``."""
+    return [(m.group(2), m.group(3), m.group(4)) for m in _MARKED.finditer(text)
+            if m.group(1) == kind]
+
+
+def example_files(text: str) -> dict[str, str]:
+    """The example's files: marker value -> the concatenated bodies of its blocks."""
+    out: dict[str, str] = {}
+    for name, _, body in marked_blocks(text, "example"):
+        out[name] = out.get(name, "") + body + "\n"
+    return out
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    return STUDY_FORMAT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def example(page, tmp_path_factory) -> Path:
+    files = example_files(page)
+    assert set(files) == {"paper", *FILES}, f"example blocks found: {sorted(files)}"
+    folder = tmp_path_factory.mktemp("docs") / "example_tace_lenvatinib"
+    folder.mkdir()
+    for name in FILES:
+        (folder / name).write_text(files[name], encoding="utf-8")
+    (folder / "paper.txt").write_text(files["paper"], encoding="utf-8")
+    return folder
+
+
+def test_the_marker_finder_reads_marked_blocks_only():
+    text = ("<!-- example: targets.toml -->\n```toml\na = 1\n```\n\n```toml\nb = 2\n```\n"
+            "<!-- example: targets.toml -->\n```toml\nc = 3\n```\n")
+    assert example_files(text) == {"targets.toml": "a = 1\n\nc = 3\n\n"}
+
+
+def test_every_toml_block_of_the_page_is_valid_toml(page):
+    for lang, body in _FENCE.findall(page):
+        if lang == "toml":
+            tomllib.loads(body)          # raises on a malformed fragment
+
+
+def test_each_file_loads_with_its_own_loader(example):
+    import simulate
+    from replications.analysis import load_plan
+    from replications.targets import load_targets
+
+    spec = simulate.load_spec(example)
+    plan = load_plan(example / "analysis.toml")
+    targets = load_targets(example)
+    assert spec.id == targets.study_id == "example_tace_lenvatinib"
+    assert set(targets.analyses) <= set(plan.names)
+    # the page shows every quantity the format has, except the two that need a time
+    # contrast or a restricted horizon (arr/nnt/rmst are in the tables only)
+    from replications.targets import QUANTITIES
+    assert QUANTITIES - {t.quantity for t in targets} == {"arr", "nnt", "rmst"}
+    assert {t.role for t in targets} == {"calibration", "predicted", "reported"}
+    assert [s.id for s in targets.shifts] == ["os_hr_crude_to_iptw",
+                                              "os_hr_crude_to_multivariable"]
+    # [[baseline]] rows expand into reported proportion targets named by the convention
+    cells = [t for t in targets if t.id.startswith("bl_child_pugh_")]
+    assert {t.id for t in cells} == {"bl_child_pugh_a_tace_crude", "bl_child_pugh_a_tace_l_crude",
+                                     "bl_child_pugh_b_tace_crude", "bl_child_pugh_b_tace_l_crude"}
+    assert all(t.quantity == "proportion" and t.role == "reported" and
+               t.partition == "child_pugh" for t in cells)
+    assert targets["os_rate12m_tace_crude"].value == pytest.approx(0.56)
+
+
+def test_the_example_passes_tacebench_check_without_warnings(example, capsys):
+    from replications.check import check_folder
+    from replications.cli import main
+
+    report = check_folder(example)
+    assert [str(p) for p in report.problems] == []
+    simulated = {t.id for t in report.study.targets if t.role != "reported"}
+    assert set(report.requests) == simulated          # every simulated target is bound
+    assert main(["check", str(example)]) == 0
+    assert "OK (0 error(s), 0 warning(s)" in capsys.readouterr().out
+
+
+def test_the_example_is_consistent_by_the_audit(example):
+    from replications.audit import audit_study
+
+    findings = [f for f in audit_study(example).findings if f.severity != "info"]
+    assert [f.message for f in findings] == []
+
+
+def test_example_ids_follow_the_convention(example):
+    from replications.targets import expected_id, load_targets
+
+    wrong = [(t.id, expected_id(t)) for t in load_targets(example)
+             if not (t.id == expected_id(t) or t.id.startswith(expected_id(t) + "_"))]
+    assert wrong == []
+
+
+def test_every_source_is_a_verbatim_quote_of_the_example_paper(example):
+    paper = _norm((example / "paper.txt").read_text(encoding="utf-8"))
+    for name in ("targets.toml", "cohort.toml"):
+        data = tomllib.loads((example / name).read_text(encoding="utf-8"))
+        quotes = [(k, q) for k, q in _sources(data) if k != "study.source"]
+        assert quotes
+        missing = [(k, q) for k, q in quotes if _norm(q) not in paper]
+        assert missing == [], f"{name}: quotes not in the example paper: {missing}"
+
+
+@pytest.mark.parametrize("old, new, kind", [
+    ('analysis = "landmark_3m"', 'analysis = "landmark_6m"', "missing-analysis"),
+    ("value = 0.70\n", "value = 0.71\n", "number-not-in-source"),
+    ('arm = "TACE-L"\nvalue = 19.0', 'arm = "TACE-L"\nvalue = 19.5', "number-not-in-source"),
+])
+def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, old, new, kind):
+    """The check above can fail: a dangling analysis, a number not in its quote."""
+    from replications.check import check_folder
+
+    for name in FILES:
+        (tmp_path / name).write_text((example / name).read_text("utf-8"), encoding="utf-8")
+    t = (tmp_path / "targets.toml").read_text("utf-8")
+    assert old in t
+    (tmp_path / "targets.toml").write_text(t.replace(old, new, 1), encoding="utf-8")
+    assert kind in {p.kind for p in check_folder(tmp_path).errors}
+
+
+@pytest.mark.slow
+def test_the_example_replicates_end_to_end(example):
+    """40 replicates (about 5 s): every simulated target gets a verdict."""
+    from replications.reproduce import reproduce
+    from replications.study import load_study
+
+    result = reproduce(load_study(example), reps=40, seed=1, decompose_reps=0)
+    verdicts = {t.id: t.verdict for t in result.targets}
+    assert len(verdicts) == 26
+    assert "not estimable" not in verdicts.values()
+
+
+# ------------------------------------------------------------------ design.md signatures
+
+def _render(obj, name: str) -> str:
+    sig = inspect.signature(obj)
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    text = name + str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+    ret = sig.return_annotation
+    if ret is not inspect.Signature.empty:
+        text += " -> " + (ret if isinstance(ret, str) else getattr(ret, "__name__", str(ret)))
+    return text
+
+
+def _resolve(module: str, dotted: str):
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, -1, -1):
+        try:
+            obj = importlib.import_module(".".join([module, *parts[:i]]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise AssertionError(f"{module}.{dotted} not found")
+
+
+def signature_entries(body: str) -> list[str]:
+    """Entries of a signature block: a line at column 0 plus its indented continuations."""
+    entries: list[str] = []
+    for line in body.splitlines():
+        code = line.split("#", 1)[0].rstrip()
+        if not code.strip():
+            continue
+        if line[0].isspace() and entries:
+            entries[-1] += " " + code.strip()
+        else:
+            entries.append(code)
+    return entries
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_design_signatures_are_the_code_signatures():
+    blocks = marked_blocks(DESIGN.read_text(encoding="utf-8"), "signatures")
+    assert len(blocks) >= 8
+    wrong = []
+    for module, _, body in blocks:
+        for entry in signature_entries(body):
+            name = entry.split("(", 1)[0]
+            actual = _render(_resolve(module, name), name)
+            if _squash(entry) != _squash(actual):
+                wrong.append((f"{module}.{name}", entry, actual))
+    assert wrong == [], "docs/design.md is out of date:\n" + "\n".join(
+        f"{n}\n  doc:  {d}\n  code: {c}" for n, d, c in wrong)
+
+
+@pytest.mark.parametrize("module", ["estimators", "simulate", "benchmarks",
+                                    "replications.targets", "replications.audit"])
+def test_design_lists_every_exported_function(module):
+    text = DESIGN.read_text(encoding="utf-8")
+    listed = {name.split("(", 1)[0].rsplit(".", 1)[-1]
+              for mod, _, body in marked_blocks(text, "signatures")
+              for name in signature_entries(body)}
+    mod = importlib.import_module(module)
+    missing = [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n))
+               and n not in listed and not n.isupper()]
+    assert missing == [], f"docs/design.md does not list {module}.{missing}"
+    classes = [n for n in mod.__all__ if inspect.isclass(getattr(mod, n))]
+    unnamed = [n for n in classes if f"`{n}`" not in text]
+    assert unnamed == [], f"docs/design.md does not name {module}.{unnamed}"
