@@ -83,7 +83,10 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     spec = scenario_spec(scenario.base, scenario.cohort, factors)
     plan = compile_plan(spec, scenario.cohort)  # calibration solved once, cached by simulate
     cohort_spec = spec.cohort(scenario.cohort)
-    measured = np.array([v.name for v in cohort_spec.variables])
+    # A multiselect variable's pattern column only re-codes its options' 0/1 columns, which
+    # are variables of their own: as a covariate it would duplicate them (and its many
+    # pattern levels separate a propensity model).
+    measured = np.array([v.name for v in cohort_spec.variables if v.type != "multiselect"])
 
     def truth(estimand: Estimand, seed) -> float:
         kind, cfg = estimand.kind, estimand.config

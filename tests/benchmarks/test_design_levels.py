@@ -32,3 +32,18 @@ def test_simulated_cohort_expands_its_three_level_variables():
     X = design(data, ["*"])
     assert X.shape[1] == 6
     assert set(np.unique(X)) <= {0.0, 1.0}
+
+
+def test_star_covariates_leave_out_multiselect_pattern_columns():
+    """Seed 000's extrahepatic sites are a multiselect variable: ``["*"]`` takes the five
+    site indicators, not also the site-pattern code that re-encodes them."""
+    from benchmarks.cohort_dgm import prepare
+    from benchmarks.study import Scenario
+
+    scenario = Scenario(index=0, name="s000", dgm="d", generator="cohort",
+                        base="tace_sorafenib_ehs", cohort="main", factors=(), methods=())
+    data = prepare(scenario).generate(np.random.default_rng(3))
+    covariates = list(data["_covariates"])
+    assert "ehs_sites" not in covariates
+    assert {"lymph_node_metastasis", "lung_metastasis", "bone_metastasis",
+            "adrenal_metastasis", "other_metastasis"} <= set(covariates)
