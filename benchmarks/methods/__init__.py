@@ -90,9 +90,15 @@ def get_fit(family: str) -> Callable:
 
 
 def check_covariates(value, where: str) -> None:
-    """Option check: a list of column names."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    """Option check: a list of column names; ``"*"`` (every measured covariate) may stand
+    alone or with exclusions ``"-name"`` (as R's ``. - name``)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip("-")
+                                              for v in value):
         raise ValueError(f"{where} must be a list of column names; got {value!r}")
+    keep = [v for v in value if not v.startswith("-")]
+    if len(keep) != len(value) and keep != ["*"]:
+        raise ValueError(f"{where}: exclusions '-name' go with '*' alone, as in "
+                         f"['*', '-x']; got {value!r}")
 
 
 def check_number(value, where: str) -> None:
@@ -112,16 +118,21 @@ def check_truncate(value, where: str) -> None:
 
 
 def covariate_names(data: dict[str, np.ndarray], covariates: list[str]) -> list[str]:
-    """Expand ``["*"]`` to the generator's list of measured covariates."""
+    """Expand ``["*"]`` to the generator's list of measured covariates, less any
+    ``"-name"`` exclusions (a name the cohort does not have is ignored, so one method
+    serves scenarios on different base studies)."""
+    drop = {c[1:] for c in covariates if c.startswith("-")}
+    covariates = [c for c in covariates if not c.startswith("-")]
     if covariates != ["*"]:
         return list(covariates)
     if "_covariates" not in data:
         raise KeyError("covariates = ['*'] needs a generator that lists its measured "
                        "covariates in data['_covariates'] (the 'cohort' generator does)")
-    return [str(c) for c in data["_covariates"]]
+    return [str(c) for c in data["_covariates"] if str(c) not in drop]
 
 
-def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
+def design(data: dict[str, np.ndarray], covariates: list[str], *,
+           pool_by: np.ndarray | None = None) -> np.ndarray:
     """Covariate matrix (n x p) from cohort columns; categorical codes become indicators.
 
     ``["*"]`` stands for every measured baseline covariate the generator lists in
@@ -131,6 +142,12 @@ def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
     codes are floats) or, for generators without that map, a column of integer codes --
     with more than two observed levels is expanded to indicators of each observed level
     against the lowest; everything else (continuous columns, 0/1 codes) enters as is.
+
+    ``pool_by`` (the 0/1 treatment, for a propensity model): a level seen in one arm only
+    makes the PS MLE not exist (quasi-complete separation: fitted PS of exactly 0 or 1),
+    so it is pooled with its neighbour (the next lower level; the next higher for the
+    lowest), repeatedly, while more than two levels remain -- as analysts pool a sparse
+    grade (seed 003's ALBI grade 3, about 1% of patients, with ALBI 2).
     """
     n = len(data["treated"])
     categorical = data.get("_levels", {})
@@ -141,8 +158,24 @@ def design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
         x = np.asarray(data[name])
         is_code = name in categorical or x.dtype.kind in "iu"
         levels = np.unique(x) if is_code else ()
+        if len(levels) > 2 and pool_by is not None:
+            x, levels = _pool_one_arm_levels(x, levels, np.asarray(pool_by) == 1)
         if len(levels) > 2:
             cols.extend((x == lev).astype(np.float64) for lev in levels[1:])
         else:
             cols.append(x.astype(np.float64, copy=False))
     return np.column_stack(cols) if cols else np.empty((n, 0))
+
+
+def _pool_one_arm_levels(x: np.ndarray, levels: np.ndarray, treated: np.ndarray):
+    levels = list(levels)
+    while len(levels) > 2:
+        in_t = [bool((x[treated] == lev).any()) for lev in levels]
+        in_c = [bool((x[~treated] == lev).any()) for lev in levels]
+        one_arm = [k for k in range(len(levels)) if not (in_t[k] and in_c[k])]
+        if not one_arm:
+            break
+        k = one_arm[0]
+        x = np.where(x == levels[k], levels[k - 1] if k else levels[1], x)
+        del levels[k]
+    return x, np.asarray(levels)

@@ -28,14 +28,14 @@ def propensity_fit(data: dict[str, np.ndarray],
     """
     from estimators.propensity import _fit_logistic
 
-    X = design(data, covariates)
+    z = treated(data)
+    X = design(data, covariates, pool_by=z)
     # A covariate without variation in this cohort (a rare level absent from a replicate)
     # cannot enter the model; like R's glm, which aliases it (NA coefficient), leave it out:
     # the fitted PS is unchanged and the PS information (the M-estimation Jacobian) stays
     # invertible.
     X = X[:, np.ptp(X, axis=0) > 0]
     Xa = np.column_stack([np.ones(X.shape[0]), X])
-    z = treated(data)
     _, ps, _, converged, _ = _fit_logistic(Xa, z, np.ones_like(z))
     extreme = int(((ps <= 0.0) | (ps >= 1.0)).sum())
     if extreme:  # (quasi-)complete separation: the MLE does not exist

@@ -123,3 +123,42 @@ def test_windowed_exposure_split_gives_the_same_cox_fit_as_splitting_everywhere(
     b = cox_ph(HI, EV, Z, entry=LO, cluster=S)
     np.testing.assert_allclose([a.coef[0], a.se[0], a.robust_se[0]],
                                [b.coef[0], b.se[0], b.robust_se[0]], rtol=1e-10)
+
+
+def test_star_with_exclusions():
+    from benchmarks.methods import covariate_names
+
+    data = {"treated": np.zeros(3), "_covariates": np.array(["age", "sites", "male"])}
+    assert covariate_names(data, ["*"]) == ["age", "sites", "male"]
+    assert covariate_names(data, ["*", "-sites"]) == ["age", "male"]
+    assert covariate_names(data, ["*", "-absent"]) == ["age", "sites", "male"]  # other bases
+    for bad in (["age", "-sites"], ["*", "-"], ["*", 3]):
+        with pytest.raises(ValueError, match="covariates"):
+            validate_method("weighting", {"covariates": bad})
+
+
+def test_ps_design_pools_a_level_seen_in_one_arm_only():
+    """ALBI grade 3 in two treated patients and no control separates a PS model on
+    indicators; pooled with grade 2 it does not (and the outcome design is unchanged)."""
+    from benchmarks.methods import design
+    from benchmarks.methods._common import propensity_fit
+
+    rng = np.random.default_rng(0)
+    n = 200
+    z = (rng.random(n) < 0.5).astype(np.int8)
+    albi = np.where(rng.random(n) < 0.5, 0.0, 1.0)
+    albi[np.flatnonzero(z == 1)[:2]] = 2.0
+    data = {"treated": z, "albi": albi, "age": rng.normal(60, 8, n),
+            "_levels": {"albi": ("1", "2", "3")}}
+    assert design(data, ["albi", "age"]).shape == (n, 3)
+    pooled = design(data, ["albi", "age"], pool_by=z)
+    assert pooled.shape == (n, 2)
+    np.testing.assert_array_equal(pooled[:, 0], albi >= 1.0)
+    _, ps, converged = propensity_fit(data, ["albi", "age"])
+    assert converged and 0 < ps.min() and ps.max() < 1
+    # lowest level in one arm only: pooled upwards
+    albi2 = np.where(albi == 2.0, 1.0, albi)
+    albi2[np.flatnonzero(z == 0)[:3]] = -1.0
+    data2 = {**data, "albi": albi2}
+    np.testing.assert_array_equal(design(data2, ["albi"], pool_by=z)[:, 0],
+                                  np.where(albi2 == -1.0, 0.0, albi2))

@@ -146,3 +146,31 @@ def test_a_covariate_without_variation_is_left_out_of_the_propensity_model():
             "weighting", {"covariates": ["x", "b"], "variance": variance}), None)
         assert with_rare.converged
         assert (with_rare.estimate, with_rare.se) == (without.estimate, without.se)
+
+
+def test_shipped_iptw_variance_study_loads_and_builds():
+    from benchmarks.cohort_dgm import scenario_spec
+    from benchmarks.study import builtin_studies
+
+    assert "iptw_variance" in builtin_studies()
+    study = load_study("iptw_variance")
+    assert [s.config["n"] for s in study.scenarios] == [423, 846, 1692]
+    names = [m.name for m in study.methods]
+    for robust in ("iptw_ate", "iptw_ate_truncated", "iptw_ate_stabilized"):
+        # the M-estimation twin follows its robust method, so the two share one fit
+        assert names[names.index(robust) + 1] == f"{robust}_mest"
+    for s in study.scenarios:
+        scenario_spec(s.base, s.cohort, s.config)
+
+
+@pytest.mark.parametrize("name", ["default", "iptw_variance"])
+def test_each_m_estimation_method_follows_its_robust_twin(name):
+    """Shared fits need the twin to run just before (the fit of the last call is kept)."""
+    methods = load_study(name).methods
+    twins = 0
+    for prev, m in zip(methods, methods[1:]):
+        if m.family == "weighting" and dict(m.config).get("variance") == "m_estimation":
+            strip = lambda c: {k: v for k, v in dict(c).items() if k not in ("variance", "balance")}
+            assert prev.family == "weighting" and strip(prev.config) == strip(m.config), m.name
+            twins += 1
+    assert twins == 3
