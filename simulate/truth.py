@@ -1,4 +1,4 @@
-"""True causal estimands of a calibrated cohort model (overall survival).
+"""True causal estimands of a calibrated cohort model (overall or progression-free survival).
 
 Potential-outcome survival curves ``S^a(t) = E_x[exp(-H(t | x, a))]`` are computed
 exactly from each subject's conditional survival on a large fixed-seed covariate
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from .cohort import SimulationPlan, compile_plan
 from .outcomes import therapy
@@ -28,12 +28,19 @@ from .survival import baseline_cumhaz, tv_cumhaz
 
 N_TRUTH = 50_000
 _GRID_STEP = 0.05
+# PFS curves cost a bivariate normal CDF per subject and time: a coarser grid (the
+# midpoint / trapezoid / interpolation errors stay O(step^2), < 1e-3 on the estimands)
+_GRID_STEP_PFS = 0.25
 _CACHE: dict = {}
 
 
 @dataclass(frozen=True)
 class TrueEstimands:
-    """True OS estimands (treated vs control) for ATE and ATT populations."""
+    """True estimands of one endpoint (treated vs control) for ATE and ATT populations.
+
+    For PFS, ``conditional_hr`` is the treatment HR of the progression model: PFS =
+    min(progression, death) is not exactly proportional given covariates.
+    """
 
     conditional_hr: float
     marginal_hr_ate: float
@@ -50,6 +57,7 @@ class TrueEstimands:
     landmark: float
     horizon: float | None
     n_subjects: int
+    endpoint: str = "os"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,7 +67,35 @@ class TrueEstimands:
         return pd.DataFrame([{"estimand": k, "value": v} for k, v in self.to_dict().items()])
 
 
-def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+    """``P(X < h, Y < k)`` for standard bivariate normal ``(X, Y)`` with correlation ``rho``.
+
+    Owen (1956): ``Phi2 = (Phi(h) + Phi(k)) / 2 - T(h, a_h) - T(k, a_k) - delta`` with
+    Owen's T function, ``a_h = (k - rho h) / (h sqrt(1 - rho^2))`` (``a_k`` likewise) and
+    ``delta = 1/2`` when ``h k < 0`` (or one is 0 and ``h + k < 0``), else 0.
+    """
+    h = np.asarray(h, float)
+    k = np.asarray(k, float)
+    if rho == 0.0:
+        return special.ndtr(h) * special.ndtr(k)
+    h = np.where(h == 0.0, 1e-300, h)  # T(0, a) is the limit from either side: same value
+    k = np.where(k == 0.0, 1e-300, k)
+    c = np.sqrt(1.0 - rho * rho)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        t = special.owens_t(h, (k - rho * h) / (h * c)) + special.owens_t(k, (h - rho * k) / (k * c))
+    delta = np.where(h * k < 0, 0.5, 0.0)
+    return np.clip(0.5 * (special.ndtr(h) + special.ndtr(k)) - t - delta, 0.0, 1.0)
+
+
+def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endpoint: str = "os"
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Potential-outcome survival curves (treated, control) of ``endpoint`` on ``grid``.
+
+    PFS: ``S(t | x) = P(T_P > t, T_D > t | x) = Phi2(Phi^-1(S_P(t | x)), Phi^-1(S_D(t | x));
+    r)`` with ``r`` the latent correlation of progression and death (see
+    :mod:`simulate.outcomes`), computed exactly; the curve is set to 0 from the first
+    time at which the bound ``mean_x min(S_P, S_D)`` falls below 1e-12.
+    """
     cp, op = plan.covariates, plan.outcomes
     rng = np.random.default_rng(_CAL_SEED + 7)
     if population == "ate":
@@ -73,17 +109,40 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray) -> 
     ep = op.os
     base = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
     h0 = baseline_cumhaz(grid, ep.knots, ep.rates, ep.cum)
+    pp = op.pfs if endpoint == "pfs" else None
+    if pp is not None:
+        base_p = pp.covariate_lp(cols, len(arm)) + (pp.beta_u * u if u is not None else np.zeros(len(arm)))
+        h0_p = baseline_cumhaz(grid, pp.knots, pp.rates, pp.cum)
+        weights = np.full(len(arm), 1.0 / len(arm))
+        if op.tv is None or op.tv[3] == 0.0:
+            # subjects enter only through their two linear predictors: identical pairs
+            # (discrete covariates) are evaluated once, with their multiplicity (exact)
+            pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,
+                                    return_counts=True)
+            base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / len(arm)
     out = []
     for a in (cp.treated_arm, 1 - cp.treated_arm):
         risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
-        tv = therapy(op.tv, np.full(len(arm), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
-        s = np.empty(len(grid))
+        tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
+        if pp is not None:
+            risk_p = np.exp(base_p + pp.beta_treat * (a == cp.treated_arm))
+        s = np.zeros(len(grid))
         for j in range(len(grid)):
             if tv is not None and tv[0].any():
                 h = tv_cumhaz(grid[j], ep.knots, ep.rates, tv[1], tv[2], tv[3])
             else:
                 h = h0[j]
-            s[j] = np.mean(np.exp(-h * risk))
+            s_d = np.exp(-h * risk)
+            if pp is None:
+                s[j] = np.mean(s_d)
+                continue
+            s_p = np.exp(-h0_p[j] * risk_p)
+            low = np.minimum(s_d, s_p)  # PFS <= min(progression-free, alive)
+            if weights @ low < 1e-12:
+                break  # the rest of the curve is 0 (to 1e-12)
+            live = low > 1e-15  # the others add < 1e-15 each
+            q = special.ndtri(np.clip(np.stack([s_p[live], s_d[live]]), 1e-300, 1.0 - 1e-16))
+            s[j] = weights[live] @ bivariate_normal_cdf(q[0], q[1], op.r_pd)
         out.append(s)
     return out[0], out[1]
 
@@ -94,7 +153,8 @@ def marginal_hr(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray) -> float:
     m1, m0 = (s1[1:] + s1[:-1]) / 2, (s0[1:] + s0[:-1]) / 2
 
     def score(beta):
-        p = np.exp(beta) * m1 / (np.exp(beta) * m1 + m0)
+        den = np.exp(beta) * m1 + m0
+        p = np.divide(np.exp(beta) * m1, den, out=np.zeros_like(den), where=den > 0)  # no one at risk: 0
         return np.sum((1 - p) * f1) - np.sum(p * f0)
 
     return float(np.exp(optimize.brentq(score, -10, 10, xtol=1e-12)))
@@ -109,12 +169,14 @@ def _median(grid, s):
 
 
 def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = None,
-                   rmst_tau: float | None = None, landmark: float = 12.0, n_subjects: int = N_TRUTH
-                   ) -> TrueEstimands:
-    """True OS estimands of a two-arm cohort model (cached per spec and arguments).
+                   rmst_tau: float | None = None, landmark: float = 12.0, n_subjects: int = N_TRUTH,
+                   endpoint: str = "os") -> TrueEstimands:
+    """True OS (or PFS) estimands of a two-arm cohort model (cached per spec and arguments).
 
     Parameters
     ----------
+    endpoint : {"os", "pfs"}
+        PFS needs an ``outcomes.pfs`` model; its curves are exact (see :func:`_curves`).
     horizon : float, optional
         Follow-up (months) of the marginal-HR estimand; ``None`` = until everyone dies.
     rmst_tau : float, optional
@@ -126,26 +188,33 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
     cp = plan.covariates
     if cp.treated_arm < 0 or plan.outcomes.os is None:
         raise ValueError(f"spec: true estimands need two arms and an OS model ({plan.study_id}/{plan.cohort_name})")
+    if endpoint not in ("os", "pfs"):
+        raise ValueError(f"endpoint: must be 'os' or 'pfs', got {endpoint!r}")
+    if endpoint == "pfs" and plan.outcomes.pfs is None:
+        raise ValueError(f"endpoint: 'pfs' needs an outcomes.pfs model, {plan.study_id}/{plan.cohort_name} has none")
     if rmst_tau is None:
         rmst_tau = plan.outcomes.admin_max if np.isfinite(plan.outcomes.admin_max) else 24.0
-    key = (plan.spec_hash, horizon, rmst_tau, landmark, n_subjects)
+    key = (plan.spec_hash, horizon, rmst_tau, landmark, n_subjects, endpoint)
     if key in _CACHE:
         return _CACHE[key]
     end = horizon if horizon is not None else 600.0
     top = max(end, rmst_tau, landmark)
-    fine = np.arange(0.0, min(top, 60.0) + _GRID_STEP / 2, _GRID_STEP)
+    step = _GRID_STEP if endpoint == "os" else _GRID_STEP_PFS
+    fine = np.arange(0.0, min(top, 60.0) + step / 2, step)
     grid = np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5), [rmst_tau, landmark]]))
     res = {}
     for pop in ("ate", "att"):
-        s1, s0 = _curves(plan, pop, n_subjects, grid)
+        s1, s0 = _curves(plan, pop, n_subjects, grid, endpoint)
         g = grid <= end
         res[pop] = {"hr": marginal_hr(grid[g], s1[g], s0[g]),
                     "rmst": float(np.trapezoid((s1 - s0)[grid <= rmst_tau], grid[grid <= rmst_tau])),
                     "surv": float(np.interp(landmark, grid, s1) - np.interp(landmark, grid, s0)),
                     "m1": _median(grid, s1), "m0": _median(grid, s0)}
-    out = TrueEstimands(float(np.exp(plan.outcomes.os.beta_treat)), res["ate"]["hr"], res["att"]["hr"],
+    ep = plan.outcomes.os if endpoint == "os" else plan.outcomes.pfs
+    out = TrueEstimands(float(np.exp(ep.beta_treat)), res["ate"]["hr"], res["att"]["hr"],
                         res["ate"]["rmst"], res["att"]["rmst"], res["ate"]["surv"], res["att"]["surv"],
                         res["ate"]["m1"] - res["ate"]["m0"], res["att"]["m1"] - res["att"]["m0"],
-                        res["ate"]["m1"], res["ate"]["m0"], float(rmst_tau), float(landmark), horizon, n_subjects)
+                        res["ate"]["m1"], res["ate"]["m0"], float(rmst_tau), float(landmark), horizon, n_subjects,
+                        endpoint)
     _CACHE[key] = out
     return out
