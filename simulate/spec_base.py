@@ -143,19 +143,26 @@ class Summary:
         return None
 
 
-def summary_from(key: str, value: Any) -> Summary:
-    if isinstance(value, Summary):
+def _table_from(key: str, value: Any, cls: type, what: str, fields: str) -> Any:
+    """``cls(**value)`` for a TOML table, errors prefixed with ``key``."""
+    if isinstance(value, cls):
         return value
     if not isinstance(value, Mapping):
-        raise SpecError(key, f"must be a table of summaries, got {value!r}")
-    allowed = set(Summary.__dataclass_fields__)
+        raise SpecError(key, f"must be a table {what}, got {value!r}")
+    allowed = set(cls.__dataclass_fields__)
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise SpecError(key, f"unknown summary field(s) {unknown}; allowed: {sorted(allowed)}")
+        raise SpecError(key, f"unknown {fields} {unknown}; allowed: {sorted(allowed)}")
     try:
-        return Summary(**value)
+        return cls(**value)
     except SpecError as e:
         raise e.prefixed(key) from None
+    except TypeError as e:  # a required field is missing
+        raise SpecError(key, str(e).split(".__init__() ")[-1]) from None
+
+
+def summary_from(key: str, value: Any) -> Summary:
+    return _table_from(key, value, Summary, "of summaries", "summary field(s)")
 
 
 @dataclass(frozen=True)
@@ -206,17 +213,4 @@ class AssumedSplit:
 
 
 def assumed_split_from(key: str, value: Any) -> AssumedSplit:
-    if isinstance(value, AssumedSplit):
-        return value
-    if not isinstance(value, Mapping):
-        raise SpecError(key, f"must be a table {{cutpoints, proportions, rationale}}, got {value!r}")
-    allowed = set(AssumedSplit.__dataclass_fields__)
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise SpecError(key, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-    try:
-        return AssumedSplit(**value)
-    except SpecError as e:
-        raise e.prefixed(key) from None
-    except TypeError as e:  # missing cutpoints
-        raise SpecError(key, str(e).split(".__init__() ")[-1]) from None
+    return _table_from(key, value, AssumedSplit, "{cutpoints, proportions, rationale}", "key(s)")

@@ -43,12 +43,17 @@ def test_fit_matches_published_mean_sd_split_and_is_continuous_at_the_cut():
         assert abs(np.log(left / right)) < 1e-5
 
 
+def _afp_cohort(arms, split, sizes):
+    """A two-arm cohort (control first) whose only variable is a lognormal AFP."""
+    (c_lab, c_n), (t_lab, t_n) = sizes
+    return simulate.spec_from_dict({"study": {"id": "s"}, "cohorts": {"main": {
+        "arms": [{"label": c_lab, "n": c_n}, {"label": t_lab, "n": t_n, "treated": True}],
+        "variables": [{"name": "afp", "type": "continuous", "distribution": "lognormal", "arms": arms,
+                       "assumed_split": split}]}}}).cohort()
+
+
 def test_cohort_sample_reproduces_targets_within_monte_carlo_error():
-    c = simulate.spec_from_dict({"study": {"id": "s"}, "cohorts": {"main": {
-        "arms": [{"label": "TACE", "n": 294}, {"label": "TACES", "n": 129, "treated": True}],
-        "variables": [{"name": "afp", "type": "continuous", "distribution": "lognormal", "arms": AFP,
-                       "assumed_split": SPLIT}]}}}).cohort()
-    cp = compile_covariates(c)
+    cp = compile_covariates(_afp_cohort(AFP, SPLIT, (("TACE", 294), ("TACES", 129))))
     arm, x, ps, _ = draw_covariates(cp, np.random.default_rng(3), cp.arm_n.astype(int) * 400)
     for a, lab in enumerate(("TACE", "TACES")):
         xa = x[arm == a, 0]
@@ -71,11 +76,7 @@ def test_exact_propensity_with_arm_specific_assumed_splits():
 
     arms = {"C": {"mean": 30000.0, "sd": 60000.0}, "T": {"mean": 45000.0, "sd": 80000.0}}
     split = {"cutpoints": [400], "arms": {"C": [0.6, 0.4], "T": [0.35, 0.65]}, "rationale": "test"}
-    c = simulate.spec_from_dict({"study": {"id": "s"}, "cohorts": {"main": {
-        "arms": [{"label": "C", "n": 300}, {"label": "T", "n": 200, "treated": True}],
-        "variables": [{"name": "afp", "type": "continuous", "distribution": "lognormal", "arms": arms,
-                       "assumed_split": split}]}}}).cohort()
-    cp = compile_covariates(c)
+    cp = compile_covariates(_afp_cohort(arms, split, (("C", 300), ("T", 200))))
     arm, x, ps, _ = draw_covariates(cp, np.random.default_rng(5), cp.arm_n.astype(int) * 100)
     assert np.all(np.abs(_calibration_in_bins(arm, ps, cp.treated_arm, bins=20)) < 4.0)
     xx = x[:, 0]
@@ -128,10 +129,7 @@ def test_only_continuous_variables_take_an_assumed_split():
 
 def test_rationale_is_excluded_from_the_spec_hash_but_proportions_are_not():
     def spec(split):
-        return simulate.spec_from_dict({"study": {"id": "s"}, "cohorts": {"main": {
-            "arms": [{"label": "TACE", "n": 294}, {"label": "TACES", "n": 129, "treated": True}],
-            "variables": [{"name": "afp", "type": "continuous", "distribution": "lognormal", "arms": AFP,
-                           "assumed_split": split}]}}}).cohort()
+        return _afp_cohort(AFP, split, (("TACE", 294), ("TACES", 129)))
     h = simulate.spec_hash(spec(SPLIT))
     assert simulate.spec_hash(spec({**SPLIT, "rationale": "reworded"})) == h
     assert simulate.spec_hash(spec({**SPLIT, "proportions": [0.5, 0.5]})) != h
