@@ -13,14 +13,14 @@ rule's docstring; no rule knows any particular study.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
 from . import (agreement, cohort, comparisons, intervals, proportions,  # noqa: F401
                survival, weights)
-from .cohort import cohort_facts
+from .cohort import analysis_arm_sizes, cohort_facts
 from .findings import SEVERITIES, AuditReport, Finding
 from .registry import RULES, AuditContext, Rule, rule
 
@@ -34,13 +34,19 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
                   rules: Iterable[str] | None = None) -> AuditReport:
     """Run the audit rules (all, or those named) on loaded targets.
 
-    ``arm_sizes`` (label -> n) and ``cohort_counts`` come from :func:`cohort_facts`.
+    ``arm_sizes`` is ``{analysis: {arm label: n or None}}``, as
+    :func:`replications.audit.cohort.analysis_arm_sizes` reads it from ``analysis.toml``
+    and ``cohort.toml``: the arms of each analysis, with the cohort's head count where the
+    analysis is whole arms of the cohort, unadjusted (see :class:`AuditContext`). Without
+    it no denominator comes from the cohort. ``cohort_counts`` comes from
+    :func:`cohort_facts`.
     """
     names = list(RULES) if rules is None else list(rules)
     unknown = [n for n in names if n not in RULES]
     if unknown:
         raise ValueError(f"rules: unknown rule name(s) {unknown!r}; known: {sorted(RULES)}")
-    ctx = AuditContext(targets, dict(arm_sizes or {}), tuple(cohort_counts))
+    sizes = _check_arm_sizes(arm_sizes)
+    ctx = AuditContext(targets, sizes, tuple(cohort_counts))
     found = []
     for name in names:
         for f in RULES[name].func(ctx):
@@ -49,12 +55,30 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
     return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets))
 
 
+def _check_arm_sizes(arm_sizes) -> dict[str, dict[str, float | None]]:
+    if arm_sizes is None:
+        return {}
+    ok = isinstance(arm_sizes, Mapping) and all(
+        isinstance(arms, Mapping) and all(
+            n is None or (isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0)
+            for n in arms.values())
+        for arms in arm_sizes.values())
+    if not ok:
+        raise ValueError(
+            f"arm_sizes: expected {{analysis: {{arm label: n or None}}}}, got {arm_sizes!r}; "
+            "a cohort's arm sizes are the denominators of whole-cohort, unadjusted analyses "
+            "only (see replications.audit.cohort.analysis_arm_sizes)")
+    return {a: dict(arms) for a, arms in arm_sizes.items()}
+
+
 def audit_study(study: str | Path | StudyTargets, *,
                 rules: Iterable[str] | None = None) -> AuditReport:
     """Audit a study: a folder (or its ``targets.toml``), or targets already loaded.
 
-    The ``cohort.toml`` next to the targets, when present, supplies arm sizes (a last-resort
-    denominator) and the per-arm counts checked by ``cohort_counts_fit_arm_sizes``.
+    ``analysis.toml`` and ``cohort.toml`` next to the targets, when present, supply each
+    analysis's arms and, for whole-cohort unadjusted analyses, the arm sizes (the last
+    source of a denominator, :func:`~replications.audit.cohort.analysis_arm_sizes`), and
+    the per-arm counts checked by ``cohort_counts_fit_arm_sizes``.
     """
     if isinstance(study, StudyTargets):
         targets, folder = study, (study.path.parent if study.path else None)
@@ -62,7 +86,9 @@ def audit_study(study: str | Path | StudyTargets, *,
         path = Path(study)
         folder = path if path.is_dir() else path.parent
         targets = load_targets(folder)
-    arm_sizes, counts = ({}, ())
-    if folder is not None and (folder / "cohort.toml").is_file():
-        arm_sizes, counts = cohort_facts(folder)
+    arm_sizes, counts = {}, ()
+    if folder is not None:
+        arm_sizes = analysis_arm_sizes(folder)
+        if (folder / "cohort.toml").is_file():
+            counts = cohort_facts(folder)[1]
     return audit_targets(targets, arm_sizes=arm_sizes, cohort_counts=counts, rules=rules)

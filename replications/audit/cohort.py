@@ -1,4 +1,5 @@
-"""Facts the audit reads from ``cohort.toml`` (data, never code): arm sizes and counts."""
+"""Facts the audit reads from ``cohort.toml`` and ``analysis.toml`` (data, never code): arm
+sizes, the per-arm counts of Table 1, and which analyses are whole arms of the cohort."""
 from __future__ import annotations
 
 import tomllib
@@ -8,14 +9,15 @@ from typing import Any, Mapping
 from .findings import Finding
 from .registry import AuditContext, rule
 
-__all__ = ["cohort_facts", "cohort_counts_fit_arm_sizes"]
+__all__ = ["cohort_facts", "analysis_arm_sizes", "cohort_counts_fit_arm_sizes"]
 
 
 def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
     """``(arm_sizes, counts)`` from a ``cohort.toml`` (a file or a study folder).
 
     ``arm_sizes`` maps each arm label to its ``n`` (labels whose size differs between
-    cohorts are left out: they cannot serve as a denominator unambiguously). ``counts`` is
+    cohorts are left out). These are the sizes of the whole cohort: a denominator only for
+    the analyses :func:`analysis_arm_sizes` finds to be whole arms of it. ``counts`` is
     a tuple of ``(location, arm, counts, n, exhaustive)``: per-arm ``counts`` of a
     categorical variable or split (exhaustive: they partition the arm), a binary ``count``
     or response ``counts`` (at most the arm size).
@@ -43,6 +45,62 @@ def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
     arm_sizes = {k: float(next(iter(v))) for k, v in sizes.items()
                  if len(v) == 1 and isinstance(next(iter(v)), (int, float))}
     return arm_sizes, tuple(facts)
+
+
+#: Population filters that keep every patient of the arms they keep.
+_WHOLE_ARM_FILTERS = ("all", "arm")
+
+
+def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
+    """The arms of every analysis of ``analysis.toml``, with ``cohort.toml``'s size of each
+    arm where that size is the analysis's head count: ``{analysis: {arm: n or None}}``.
+
+    An analysis has the arms of its cohort (``cohort = "main"`` by default) that its
+    ``arm`` population filters keep. The cohort's ``n`` of an arm is the analysis's group
+    size only when the population is whole arms (filters ``"all"`` and ``arm`` only) and
+    the adjustment is ``none``; otherwise the arm's size is None:
+
+    - ``response_assessed``, ``landmark`` and ``where`` populations are subsets of the arm
+      (an imaging cohort, the patients alive at the landmark, a subgroup);
+    - ``psm`` and ``exact`` analyse a matched sample; ``iptw`` analyses a weighted
+      pseudo-population whose arm sizes are sums of weights (and its head counts those of
+      its population, which the paper's own ``group_size`` targets give);
+    - ``multivariable`` models are fitted on complete cases, which may be fewer.
+
+    Analyses with problems of their own or a duplicated name, and every analysis of an
+    unreadable or missing ``analysis.toml``, are left out: the audit then takes arms from the
+    targets and never falls back to ``cohort.toml``. ``path`` is a study folder (or a file
+    in it); an analysis whose cohort ``cohort.toml`` lacks is left out too.
+    """
+    from replications.analysis.plan import parse_plan
+
+    folder = Path(path)
+    folder = folder if folder.is_dir() else folder.parent
+    plan, _ = parse_plan(folder / "analysis.toml")
+    cohorts = {}
+    try:
+        cohorts = tomllib.loads((folder / "cohort.toml").read_text(encoding="utf-8")).get(
+            "cohorts") or {}
+    except (FileNotFoundError, tomllib.TOMLDecodeError):
+        pass
+    names = [a.name for a in plan.analyses]
+    out: dict[str, dict[str, float | None]] = {}
+    for a in plan.analyses:
+        if not a.valid or names.count(a.name) > 1:
+            continue
+        cohort = cohorts.get(a.cohort) if isinstance(cohorts, Mapping) else None
+        arms = [x for x in ((cohort or {}).get("arms") or []) if isinstance(x, Mapping)]
+        kept = [x for x in arms if all(s.options["arm"] == x.get("label")
+                                       for s in a.population if s.kind == "arm")]
+        if not kept:                # no such cohort (or arm): arms then come from targets
+            continue
+        whole = (a.method == "none" and bool(a.population)
+                 and all(s.kind in _WHOLE_ARM_FILTERS for s in a.population))
+        out[a.name] = {
+            x.get("label"): (float(x["n"]) if whole and isinstance(x.get("n"), (int, float))
+                             and not isinstance(x.get("n"), bool) else None)
+            for x in kept}
+    return out
 
 
 def _arm_counts(where: str, by_arm: Any, arms: Mapping, *, exhaustive: bool) -> list:

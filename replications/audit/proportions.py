@@ -9,7 +9,7 @@ from .registry import AuditContext, rule
 from .rounding import Printed, fmt, gap, overlap, printed, truncation_interval
 
 __all__ = ["percent_matches_count", "counts_sum_to_group_size", "arms_sum_to_total",
-           "pooled_count_equals_arm_sum", "implied_counts"]
+           "pooled_count_equals_arm_sum", "implied_counts", "denominators_not_resolved"]
 
 _RATES = ("rate", "proportion")
 
@@ -33,15 +33,20 @@ def percent_matches_count(ctx: AuditContext):
     implied ratio is an interval ``[(c - hc) / (n + hn), (c + hc) / (n - hn)]``. Without a
     count, some whole count ``k`` in ``0..n`` must give ``k / n`` inside the interval
     (unweighted targets only: a weighted count can be any real). The denominator is the
-    target's own, else the group size of its analysis and arm (see
-    :meth:`AuditContext.group_size`). A mismatch that truncation (``[x, x + 2h)``) would
-    explain is a warning, otherwise an error.
+    target's own, else the group size of its analysis and arm: a ``group_size`` target of
+    that analysis and arm (``weighted_group_size`` for a weighted target, whose count is a
+    share of the arm's sum of weights), else ``cohort.toml``'s arm size only when the
+    analysis is whole arms of the cohort, unadjusted (:meth:`AuditContext.group_size`). A
+    sub-population (imaging cohort, landmark, subgroup) or a matched or weighted sample
+    without its own group size is skipped, never measured against the whole cohort
+    (``denominators_not_resolved`` lists what was skipped). A mismatch that truncation
+    (``[x, x + 2h)``) would explain is a warning, otherwise an error.
     """
     for t in ctx:
         if t.quantity not in _RATES or t.value is None:
             continue
         den = ctx.denominator(t)
-        if den is None:
+        if den is None or den.size.lo <= 0:
             continue
         v, c, n = printed(t, "value"), printed(t, "count"), den.size
         if c is not None:
@@ -91,7 +96,8 @@ def counts_sum_to_group_size(ctx: AuditContext):
     intervals must meet the rounded weighted group size. Where counts are missing, the
     percentages must add up to 100% within the sum of their rounding half-units. Groups
     are (partition, analysis, arm); the group size is the levels' shared ``denominator``
-    if they print one, else the analysis's group size for that arm.
+    if they print one, else the analysis's group size for that arm, resolved as in
+    ``percent_matches_count`` (no group size: skipped).
     """
     for (name, analysis, arm, weighted), levels in _partitions(ctx).items():
         ts = list(levels.values())
@@ -133,7 +139,11 @@ def arms_sum_to_total(ctx: AuditContext):
     """The arms' group sizes of an analysis must add up to its total group size.
 
     Exact for head counts; weighted sizes are compared as rounded intervals. Every printed
-    total (abstract, text, table) is checked against the sum of the arms.
+    total (abstract, text, table) is checked against the sum of the arms. The arms are the
+    analysis's (``analysis.toml`` and ``cohort.toml``; else those its targets name), each
+    arm's size its ``group_size`` target in the same analysis, or ``cohort.toml``'s only
+    for a whole-cohort, unadjusted analysis: the total of a sub-population (e.g. 255
+    patients with a response assessment) is never compared with the cohort's arms.
     """
     for quantity, weighted in (("group_size", False), ("weighted_group_size", True)):
         totals = [t for t in ctx if t.quantity == quantity and t.arm is None]
@@ -184,3 +194,58 @@ def pooled_count_equals_arm_sum(ctx: AuditContext):
                       f"pooled count {c.text} printed, but the arms give "
                       f"{' + '.join(p.text for p in parts)} = {fmt((lo + hi) / 2, 6)}",
                       gap((lo, hi), (c.lo, c.hi)), "counts", c.text, fmt((lo + hi) / 2, 6))
+
+
+def _unresolved(ctx: AuditContext, t) -> tuple[str, ...]:
+    """The arms (None: the whole analysis) whose size ``t`` would need and cannot get."""
+    if t.quantity in _RATES and t.denominator is None and (
+            t.value is not None or (t.partition and t.count is not None)):
+        if t.weighted and t.count is None:
+            return ()                    # a weighted share alone says nothing about counts
+        return () if ctx.denominator(t) is not None else (t.arm,)
+    if t.quantity in ("group_size", "weighted_group_size") and t.arm is None:
+        weighted = t.quantity == "weighted_group_size"
+        return tuple(a for a in ctx.arms(t.analysis)
+                     if ctx.group_size(t.analysis, a, weighted) is None)
+    return ()
+
+
+@rule("denominators_not_resolved", "proportions")
+def denominators_not_resolved(ctx: AuditContext):
+    """Which percentages and totals went unchecked for want of a group size (``info``).
+
+    A denominator comes from the target's own ``denominator``, a ``group_size`` target of
+    the same analysis and arm (``weighted_group_size`` for a weighted number), or
+    ``cohort.toml``'s arm size when the analysis is whole arms of the cohort, unadjusted
+    (:meth:`AuditContext.group_size`). A sub-population (imaging cohort, landmark,
+    subgroup), a matched or weighted sample, or an analysis ``analysis.toml`` does not
+    define has no other source: rather than guess from the whole cohort, the rules skip
+    such numbers, and this finding (one per analysis) says which, and what to add
+    (``denominator``, or the arm's ``group_size``) to have them checked.
+    """
+    missing = defaultdict(dict)
+    for t in ctx:
+        arms = _unresolved(ctx, t)
+        if arms:
+            missing[t.analysis][t.id] = arms
+    for analysis, by_id in missing.items():
+        ids = list(by_id)
+        arms = list(dict.fromkeys(a for v in by_id.values() for a in v))
+        arm_text = ", ".join("all arms" if a is None else repr(a) for a in arms)
+        weighted = all(ctx.get(i).weighted or ctx.get(i).quantity == "weighted_group_size"
+                       for i in ids)
+        if weighted:
+            why = "weighted numbers need the weighted group size (sum of weights) of their arm"
+        elif analysis not in ctx.arm_sizes:
+            why = "analysis.toml does not define this analysis, so no arm size is assumed"
+        elif ctx.whole_cohort(analysis):
+            why = f"cohort.toml has no such arm in this analysis (arms {list(ctx.arms(analysis))})"
+        else:
+            why = ("its population is not whole arms of the cohort, unadjusted (a "
+                   "sub-population, or a matched, weighted or model-fitted sample), so "
+                   "cohort.toml's arm sizes do not apply")
+        shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
+        yield Finding("denominators_not_resolved", "info", tuple(ids),
+                      f"{analysis}: {len(ids)} number(s) not checked against a group size "
+                      f"({shown}): no group size printed for {arm_text}; {why}. To check "
+                      "them, add the arm's `group_size` target (or a rate's own `denominator`)")

@@ -2,8 +2,8 @@
 
 A rule is a function ``(ctx: AuditContext) -> Iterable[Finding]`` registered with
 :func:`rule`; :data:`RULES` maps its name to a :class:`Rule`. Rules never simulate and never
-special-case a study: they read targets (and, when present, the arm sizes of
-``cohort.toml``) through the lookups of :class:`AuditContext`.
+special-case a study: they read targets (and, when present, the arms of each analysis from
+``analysis.toml`` and ``cohort.toml``) through the lookups of :class:`AuditContext`.
 """
 from __future__ import annotations
 
@@ -47,20 +47,25 @@ class GroupSize:
     """A resolved denominator: its printed interval and where it came from."""
 
     size: Printed
-    origin: str          # a target id, "denominator of <id>", or "cohort.toml arm <label>"
+    origin: str          # target id(s), "denominator of <id>", or "cohort.toml arm ..."
 
 
 @dataclass(frozen=True)
 class AuditContext:
     """Targets of one study plus lookups shared by the rules.
 
-    ``arm_sizes`` maps an arm label to its size from ``cohort.toml``, used only as the last
-    resort for a denominator (after a target's own ``denominator`` and the study's
-    ``group_size`` targets of the same analysis).
+    ``arm_sizes`` maps an analysis name to its arms: ``{analysis: {arm label: n or None}}``
+    (from :func:`replications.audit.cohort.analysis_arm_sizes`). ``n`` is ``cohort.toml``'s
+    head count of the arm, given only when the analysis population is whole arms of the
+    cohort and nothing is weighted or matched (population ``"all"`` or ``arm`` filters,
+    adjustment ``none``); ``None`` marks an arm of a sub-population (imaging cohort,
+    landmark population, a ``where`` subgroup) or of a weighted / matched / model-fitted
+    sample, whose size only the paper's own numbers give. An analysis missing from the
+    mapping (not in ``analysis.toml``) has the arms its targets name and no cohort sizes.
     """
 
     targets: StudyTargets
-    arm_sizes: Mapping[str, float] = field(default_factory=dict)
+    arm_sizes: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
     cohort_counts: tuple = ()      # (location, arm, counts, n) from cohort.toml variables
 
     def __iter__(self):
@@ -70,16 +75,28 @@ class AuditContext:
         return self.targets.by_id.get(target_id)
 
     def arms(self, analysis: str) -> tuple[str, ...]:
-        """Arms that appear in any target of ``analysis`` (in order of appearance)."""
+        """The arms of ``analysis``: from ``analysis.toml`` and ``cohort.toml`` when known
+        (an ``arm`` population filter keeps one), else those its targets name."""
+        if analysis in self.arm_sizes:
+            return tuple(self.arm_sizes[analysis])
         return tuple(dict.fromkeys(t.arm for t in self.targets
                                    if t.analysis == analysis and t.arm is not None))
 
-    def group_size(self, analysis: str, arm: str | None, weighted: bool) -> GroupSize | None:
-        """The size of ``arm`` (None: all arms) in ``analysis``.
+    def whole_cohort(self, analysis: str) -> bool:
+        """Is ``analysis`` whole arms of the cohort, unadjusted (its arm sizes known)?"""
+        sizes = self.arm_sizes.get(analysis)
+        return bool(sizes) and all(n is not None for n in sizes.values())
 
-        Among several ``group_size`` targets (the same size printed in several places) the
-        most frequent value wins, ties going to a table; a total missing as such is the sum
-        of the arms' sizes. Weighted targets look for ``weighted_group_size``.
+    def group_size(self, analysis: str, arm: str | None, weighted: bool) -> GroupSize | None:
+        """The size of ``arm`` (None: all arms) in ``analysis``, or None if unknown.
+
+        Resolution, in order: a ``group_size`` target of the same analysis and arm
+        (``weighted_group_size`` when ``weighted``: a weighted count is a share of the arm's
+        sum of weights, a rounded real, never of its head count); among several (the same
+        size printed in several places) the most frequent value wins, ties going to a table. A total missing as such is the sum of the arms' sizes. Last,
+        for an unweighted size only, ``cohort.toml``'s arm size when the analysis is whole
+        arms of the cohort, unadjusted; never for a sub-population, a matched or weighted
+        sample, or an analysis ``analysis.toml`` does not define.
         """
         quantity = "weighted_group_size" if weighted else "group_size"
         cands = [t for t in self.targets if t.quantity == quantity and t.analysis == analysis
@@ -98,14 +115,30 @@ class AuditContext:
                 return GroupSize(Printed((lo + hi) / 2, lo, hi, text),
                                  " + ".join(p.origin for p in parts))
             return None
-        if not weighted and arm in self.arm_sizes:
-            n = float(self.arm_sizes[arm])
-            return GroupSize(Printed(n, n, n, f"{n:g}"), f"cohort.toml arm {arm!r}")
+        n = self.arm_sizes.get(analysis, {}).get(arm)
+        if not weighted and n is not None:
+            n = float(n)
+            return GroupSize(Printed(n, n, n, f"{n:g}"),
+                             f"cohort.toml arm {arm!r} ({analysis}: whole cohort, unadjusted)")
         return None
 
     def denominator(self, t: Target) -> GroupSize | None:
-        """A rate's denominator: its own, else the group size of its analysis and arm."""
+        """A rate's denominator: its own, else the group size of its analysis and arm.
+
+        An own ``denominator`` is a head count (exact) for an unweighted target; for a
+        weighted one it is a sum of weights, rounded to the digits it is written with
+        (``296`` allows 295.5-296.5, ``160.8`` allows 160.75-160.85).
+        """
         if t.denominator is not None:
             d = t.denominator
-            return GroupSize(Printed(d, d, d, f"{d:g}"), f"denominator of {t.id}")
+            h = _half_unit(d) if t.weighted else 0.0
+            return GroupSize(Printed(d, d - h, d + h, f"{d:g}"), f"denominator of {t.id}")
         return self.group_size(t.analysis, t.arm, t.weighted)
+
+
+def _half_unit(x: float) -> float:
+    """Half a unit in the last digit of ``x`` as written (shortest repr; 296.0 -> 0.5)."""
+    text = repr(float(x))
+    if "e" in text or "." not in text or text.endswith(".0"):
+        return 0.5
+    return 0.5 * 10.0 ** -len(text.split(".", 1)[1])

@@ -129,9 +129,14 @@ def test_denominator_is_the_most_often_printed_group_size():
 
 
 def test_cohort_arm_size_is_the_last_resort_denominator():
+    # only for an analysis that is whole arms of the cohort, unadjusted (a size given)
     (f,) = run("percent_matches_count", pct(46, "15.7", source="46 (15.7%)"),
-               arm_sizes={"A": 294})
+               arm_sizes={"crude": {"A": 294}})
     assert "cohort.toml" in f.message
+    # a sub-population of the same arm (size None) or an unknown analysis: skipped
+    for sizes in ({"crude": {"A": None}}, {"other": {"A": 294}}, None):
+        assert run("percent_matches_count", pct(46, "15.7", source="46 (15.7%)"),
+                   arm_sizes=sizes) == []
 
 
 # ---------------------------------------------------------------- counts adding up
