@@ -212,7 +212,7 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
     n = len(arm)
     treated = (arm == cp.treated_arm).astype(np.int8)
     cols: dict[str, np.ndarray] = {"arm": arm.astype(np.int8), "treated": treated}
-    order = [v.name for v in plan.spec.variables]
+    order = [v.name for v in plan.spec.all_variables]
     internal = {nm: j for j, nm in enumerate(cp.names)}
     for nm in order:  # options of a multiselect keep their place; add_derived fills them
         cols[nm] = x[:, internal[nm]] if nm in internal else None

@@ -57,13 +57,12 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
     arm_n = {a.label: a.n for a in c.arms}
     options = c.option_names  # generated from their multiselect's pattern, not in the copula
     order = [v for v in c.variables if v.type == "continuous"] + \
-        [v for v in c.variables if v.type != "continuous" and v.name not in options]
+        [v for v in c.variables if v.type != "continuous" and v.name not in options] + list(c.multiselect)
     n_cont = sum(v.type == "continuous" for v in order)
     problems: list[tuple[str, str]] = []
     margs, multi = {}, []
     for v in order:
-        i = c.variables.index(v)
-        key = f"variables[{i}] ({v.name})"
+        key = c.variable_key(v.name)
         try:
             if v.type == "multiselect":
                 margs[v.name], ms = compile_multiselect(v, [c.variable(o) for o in v.options], arm_n, key)

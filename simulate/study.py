@@ -31,7 +31,13 @@ _SOURCE = _source_digest()
 
 @dataclass(frozen=True)
 class CohortSpec:
-    """One cohort of a study: arms, covariates and the outcome model."""
+    """One cohort of a study: arms, covariates and the outcome model.
+
+    ``variables`` are the covariates with published per-arm summaries (one column each);
+    ``multiselect`` holds the multiselect variables (``type = "multiselect"``, which
+    cohort.toml lists among the variables and which may be passed in ``variables``):
+    each generates its binary options jointly and adds a pattern column.
+    """
 
     name: str
     arms: tuple[Arm, ...]
@@ -46,15 +52,22 @@ class CohortSpec:
     response: Response | None = None
     missing: tuple[MissingRule, ...] = ()
     time_varying: TimeVarying | None = None
+    multiselect: tuple[Variable, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arms", tuple(self.arms))
-        object.__setattr__(self, "variables", tuple(self.variables))
+        # validated in the given order (key paths = positions in cohort.toml), then split
+        every = tuple(self.variables) + tuple(self.multiselect)
+        object.__setattr__(self, "variables", every)
+        object.__setattr__(self, "multiselect", ())
         object.__setattr__(self, "derived", tuple(self.derived))
         object.__setattr__(self, "missing", tuple(self.missing))
         problems = self.problems()
         if problems:
             raise SpecError(problems)
+        object.__setattr__(self, "_positions", {v.name: i for i, v in enumerate(every)})
+        object.__setattr__(self, "variables", tuple(v for v in every if v.type != "multiselect"))
+        object.__setattr__(self, "multiselect", tuple(v for v in every if v.type == "multiselect"))
 
     # -- cross-field validation -------------------------------------------------------
     def problems(self) -> list[tuple[str, str]]:
@@ -74,7 +87,7 @@ class CohortSpec:
             p.append(("arms", f"at most two arms are supported, got {len(self.arms)}"))
         nmap = {a.label: a.n for a in self.arms}
         names: list[str] = []
-        for i, v in enumerate(self.variables):
+        for i, v in enumerate(self.all_variables):
             key = f"variables[{i}] ({v.name})"
             names.append(v.name)
             for lab in v.arms:
@@ -166,8 +179,8 @@ class CohortSpec:
     def _option_owners(self, p: list) -> dict[str, str]:
         """Option variable -> its multiselect; problems with options go to ``p``."""
         owner: dict[str, str] = {}
-        types = {v.name: v.type for v in self.variables}
-        for i, v in enumerate(self.variables):
+        types = {v.name: v.type for v in self.all_variables}
+        for i, v in enumerate(self.all_variables):
             if v.type != "multiselect":
                 continue
             for j, o in enumerate(v.options):
@@ -187,10 +200,15 @@ class CohortSpec:
         return self._option_owners([])
 
     @property
+    def all_variables(self) -> tuple[Variable, ...]:
+        """``variables`` then ``multiselect``."""
+        return self.variables + self.multiselect
+
+    @property
     def covariate_names(self) -> tuple[str, ...]:
-        """Measured baseline columns, one per published row: variables, with each
-        multiselect replaced by its options (its pattern column is a summary of them)."""
-        return tuple(v.name for v in self.variables if v.type != "multiselect")
+        """Measured baseline columns, one per published row (a multiselect's options are
+        among them; its pattern column, a summary of them, is not)."""
+        return tuple(v.name for v in self.variables)
 
     # -- convenience ------------------------------------------------------------------
     @property
@@ -201,8 +219,12 @@ class CohortSpec:
     def arm_labels(self) -> tuple[str, ...]:
         return tuple(a.label for a in self.arms)
 
+    def variable_key(self, name: str) -> str:
+        """Key path of a variable as cohort.toml lists it: ``variables[i] (name)``."""
+        return f"variables[{self._positions[name]}] ({name})"
+
     def variable(self, name: str) -> Variable:
-        for v in self.variables:
+        for v in self.all_variables:
             if v.name == name:
                 return v
         raise KeyError(name)

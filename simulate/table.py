@@ -26,7 +26,7 @@ def _published_rows(c: CohortSpec) -> list[tuple]:
     """(variable, level, statistic, arm, published value, kind) for every Table-1 entry."""
     rows = []
     arm_n = {a.label: a.n for a in c.arms}
-    for v in c.variables:
+    for v in c.all_variables:
         if v.type == "multiselect":  # options are binary rows; the number selected is pooled
             if v.n_selected is not None:
                 for k, p in enumerate(v.n_selected.level_probs()):
@@ -106,7 +106,7 @@ def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | No
     arm = cohort.columns["arm"]
     rows = []
     ns = tuple(int(np.sum(arm == a)) for a in range(len(cohort.arm_labels)))
-    for v in c.variables:
+    for v in c.all_variables:
         if v.type == "multiselect":
             k = _n_selected(cohort.columns, v)
             for a, lab in enumerate(cohort.arm_labels):

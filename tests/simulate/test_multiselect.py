@@ -139,7 +139,12 @@ def test_an_option_belongs_to_one_multiselect_and_options_only_to_multiselect():
 
 def test_seed_000_sites_every_patient_has_one_and_covariate_names_list_options():
     c = simulate.load_spec("tace_sorafenib_ehs").cohort()
-    assert "ehs_sites" not in c.covariate_names and "lung_metastasis" in c.covariate_names
+    # variables keep one entry per Table-1 row (code iterating them sees the options, as
+    # before); the multiselect is separate, and errors keep cohort.toml's positions
+    assert [v.name for v in c.multiselect] == ["ehs_sites"]
+    assert "ehs_sites" not in [v.name for v in c.variables] and "lung_metastasis" in c.covariate_names
+    assert c.variable_key("ehs_sites") == "variables[12] (ehs_sites)"
+    assert c.variable_key("child_pugh") == "variables[13] (child_pugh)"
     plan = simulate.compile_plan("tace_sorafenib_ehs")
     rep = plan.report["covariates"]["marginals"]["ehs_sites"]
     for lab in ("TACE", "TACES"):
