@@ -79,6 +79,8 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
     if problems:
         raise SpecError(problems)
     names = [v.name for v in order]
+    # a multiselect's pattern is one categorical variable (levels = option subsets)
+    types = tuple("categorical" if v.type == "multiselect" else v.type for v in order)
     discrete = [v.type != "continuous" for v in order]
     corr = build_correlation(names, discrete, c.correlation.default, c.correlation.pairs,
                              conditional_discrete=c.assignment == "arm_marginals")
@@ -105,13 +107,13 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
         if u is not None:
             u_probs = (u.prevalence,) if len(c.arms) == 1 else \
                 tuple(unmeasured_probs(u.prevalence, u.treatment_or, nvec[t_arm] / nvec.sum())[::1 if t_arm == 1 else -1])
-        return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
+        return CovariatePlan(labels, nvec, t_arm, tuple(names), types, n_cont, chol, corr,
                              tabs, density, None, u.name if u else None, u_probs, u_logor, levels,
                              tuple(c.derived), report, tuple(multi))
     # logistic route: pooled population + solved assignment model
     pooled = [pooled_marginal([margs[nm][lab] for lab in labels], nvec) for nm in names]
     ptab = arm_tables(pooled, n_cont)
-    fm, target = feature_map([v.type for v in order], [v.cutpoints for v in order], pooled,
+    fm, target = feature_map(list(types), [v.cutpoints for v in order], pooled,
                              [margs[nm][labels[t_arm]] for nm in names])
     rng = np.random.default_rng(_CAL_SEED)
     x, _ = _population(ptab, chol, n_cont, POPULATION_SIZE, rng)
@@ -123,7 +125,7 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
         u_probs = (u.prevalence,)
     theta = solve_logistic(fm(x), target, float(nvec[t_arm] / nvec.sum()), offset)
     report["logistic_coef"] = theta.tolist()
-    return CovariatePlan(labels, nvec, t_arm, tuple(names), tuple(v.type for v in order), n_cont, chol, corr,
+    return CovariatePlan(labels, nvec, t_arm, tuple(names), types, n_cont, chol, corr,
                          (ptab,), None, (fm, theta), u.name if u else None, u_probs, u_logor, levels,
                          tuple(c.derived), report, tuple(multi))
 

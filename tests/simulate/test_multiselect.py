@@ -151,3 +151,19 @@ def test_seed_000_sites_every_patient_has_one_and_covariate_names_list_options()
         assert rep[lab]["no_option"] == 0.0
         pub, fit = rep[lab]["option_shares"]
         assert np.allclose(pub, fit, atol=1e-8)
+
+
+def test_logistic_assignment_reproduces_option_shares():
+    """assignment = "logistic": the pattern enters the assignment model as level dummies,
+    so each arm's pattern (hence option) shares hold in expectation."""
+    raw = _raw()
+    raw["cohorts"]["main"]["assignment"] = "logistic"
+    cp = simulate.compile_plan(simulate.spec_from_dict(raw), cache=False).covariates
+    arm, x, _, _ = draw_covariates(cp, np.random.default_rng(0), np.array([120, 80]) * 300)
+    cols = {"sites": x[:, cp.names.index("sites")]}
+    add_derived(cp, cols, len(arm))
+    for a, counts, n in ((0, (80, 40, 30), 120), (1, (40, 40, 20), 80)):
+        m = np.sum(arm == a)
+        for o, cnt in zip(OPTS, counts):
+            p = cnt / n
+            assert abs(cols[o][arm == a].mean() - p) < 5 * np.sqrt(p * (1 - p) / m), (o, a)
