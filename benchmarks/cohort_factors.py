@@ -38,15 +38,28 @@ def counts_to_proportions(cohort: dict) -> None:
                 s["proportions"] = [c / tot for c in s.pop("counts")]
             if "count" in s:
                 s["p"] = s.pop("count") / n_of[label]
+        # a multiselect's pooled distribution of the number of options chosen
+        n_selected = var.get("n_selected")
+        if isinstance(n_selected, dict) and "counts" in n_selected:
+            tot = sum(n_selected["counts"])
+            n_selected["proportions"] = [c / tot for c in n_selected.pop("counts")]
 
 
 def _scale_arms(cohort: dict, sizes: dict[str, int], ctx: dict) -> None:
-    old = sum(a["n"] for a in _arms(cohort))
+    old_n = {a["label"]: a["n"] for a in _arms(cohort)}
+    old = sum(old_n.values())
     for a in _arms(cohort):
         a["n"] = int(sizes[a["label"]])
         if a["n"] < 2:
             raise ValueError(f"arm {a['label']!r} would have {a['n']} patients; need >= 2")
     new = sum(a["n"] for a in _arms(cohort))
+    if any(abs(a["n"] / new - old_n[a["label"]] / old) > 1e-12 for a in _arms(cohort)):
+        # A multiselect's pooled count of options chosen was published for the paper's arm
+        # mix; with another mix it contradicts the per-arm option shares, which are kept
+        # (with at_least_one), and the number of options per patient follows from them.
+        for var in cohort.get("variables", []):
+            if var.get("type") == "multiselect":
+                var.pop("n_selected", None)
     cens = cohort.get("censoring", {})
     if isinstance(cens.get("events"), dict):  # keep the published event fraction
         cens["events"]["value"] = max(1, round(cens["events"]["value"] * new / old))
