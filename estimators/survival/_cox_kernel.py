@@ -20,6 +20,8 @@ memory: the Newton loop is a couple of dozen numpy calls per iteration.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg.lapack import dposv
 
@@ -44,7 +46,8 @@ class RiskSets:
     __slots__ = ("n", "p", "order", "XT", "X1T", "w", "d", "wd", "wdx", "end", "entry_order",
                  "entry_end", "entry_mask", "k_stop", "k_start", "efron", "death_pos",
                  "set_starts", "tset", "tfrac", "tw", "term_starts", "dset", "n_dead",
-                 "event_times", "sd", "spread", "_hpad")
+                 "event_times", "sd", "spread", "_hpad", "powers", "wdx1", "level_of",
+                 "level_powers", "level_sums")
 
     def __init__(self, time, event, X, weights, ties="efron", entry=None):
         n, p = X.shape
@@ -58,7 +61,9 @@ class RiskSets:
         # centring keeps exp() tame; every output is invariant to it
         X1T = np.empty((p + 1, n))
         X1T[0] = 1.0
-        np.subtract(X.T.take(order, axis=1), X.mean(axis=0)[:, None], out=X1T[1:])
+        # (the column sum over n, as X.mean(axis=0) computes it, at a fraction of its cost)
+        np.subtract(X.T.take(order, axis=1), (np.add.reduce(X, axis=0) / n)[:, None],
+                    out=X1T[1:])
         self.X1T = X1T
         self.XT = X1T[1:]
         w = weights[order]
@@ -89,7 +94,7 @@ class RiskSets:
         else:
             self.entry_order = self.entry_end = self.entry_mask = self.k_start = None
 
-        set_of_death = first.cumsum(dtype=np.intp) - 1
+        set_of_death = np.add.accumulate(first, dtype=np.intp) - 1
         dw = np.bincount(set_of_death, weights=w[death_pos], minlength=m)
         self.dset = np.zeros(n, dtype=np.intp)
         self.dset[death_pos] = set_of_death
@@ -109,10 +114,34 @@ class RiskSets:
             self.term_starts = None
             self.tw = dw
         self._hpad = np.zeros(m + 1)
-        var = np.einsum("ij,ij->i", self.XT, self.XT) / n
+        self.powers = self.wdx1 = self.level_of = self.level_powers = self.level_sums = None
+        if p == 1:
+            self._scalar_setup(w)
+        var = (np.einsum("ij,ij->i", self.XT, self.XT) if p > 1 else self.XT @ self.XT[0]) / n
         self.sd = np.sqrt(var)
         # the information there would be if every risk set were the whole sample
         self.spread = dw.sum() * var
+
+
+    def _scalar_setup(self, w):
+        """One covariate: rows ``1, x, x^2`` for ``evaluate_scalar``; if x takes two values
+        (a treatment indicator), the risk-set sums of the weights of each level, so that
+        ``S_k(t) = sum_level x^k exp(beta x) W_level(t)`` costs O(terms) per iteration."""
+        x = self.XT[0]
+        self.wdx1 = float(self.wdx[0])
+        is_a = x == x[0]
+        b = x[is_a.argmin()]  # x[0] again if x is constant
+        is_b = x == b
+        if b != x[0] and (is_a | is_b).all():
+            a, b = float(x[0]), float(b)
+            self.level_of = is_b.astype(np.intp)
+            Z = np.empty((2, self.n))
+            np.multiply(w, is_b, out=Z[1])
+            np.subtract(w, Z[1], out=Z[0])  # exact: w - w = 0, w - 0 = w
+            self.level_sums = term_sums(self, Z)
+            self.level_powers = np.array(((1.0, 1.0), (a, b), (a * a, b * b)))
+        else:
+            self.powers = np.stack((self.X1T[0], x, x * x))
 
 
 class Evaluation:
@@ -121,11 +150,13 @@ class Evaluation:
     ``mean`` is ``(p, terms)``: the risk-set mean of x for each likelihood term.
     """
 
-    __slots__ = ("loglik", "score", "information", "r", "mean", "c", "H", "T0", "T")
+    __slots__ = ("loglik", "score", "information", "r", "mean", "c", "H", "T0", "T",
+                 "level_exp")
 
-    def __init__(self, loglik, score, information, r, mean, c, H, T0, T):
+    def __init__(self, loglik, score, information, r, mean, c, H, T0, T, level_exp=None):
         self.loglik, self.score, self.information = loglik, score, information
         self.r, self.mean, self.c, self.H, self.T0, self.T = r, mean, c, H, T0, T
+        self.level_exp = level_exp  # exp(beta x) of a two-valued x's levels (r left out)
 
 
 def term_sums(rs: RiskSets, Z: np.ndarray) -> np.ndarray:
@@ -179,6 +210,31 @@ def evaluate(rs: RiskSets, beta: np.ndarray) -> Evaluation:
     return Evaluation(loglik, score, info, r, mean, c, H, T0, T)
 
 
+def evaluate_scalar(rs: RiskSets, beta: np.ndarray) -> Evaluation:
+    """``evaluate`` for one covariate and right-censored data (``rs.powers`` set): the
+    information is ``sum_t tw_t (S2_t / S0_t - mean_t^2)``, equal to ``evaluate``'s
+    ``X' diag(w r H) X - sum_t tw_t mean_t^2`` term by term, so the per-row hazard ``H`` is
+    left out (None) of the Newton loop; ``score_residuals`` fills it in once at the end."""
+    b = float(beta[0])
+    if rs.level_sums is not None:
+        e = np.exp(rs.level_powers[1] * b)
+        T = (rs.level_powers * e) @ rs.level_sums
+        r = None
+    else:
+        e = None
+        r = np.exp(rs.XT[0] * b)
+        T = term_sums(rs, rs.powers * (rs.w * r))
+    T0 = T[0]
+    M = T[1:] / T0
+    mean = M[:1]
+    m = M[0]
+    tw = rs.tw
+    loglik = b * rs.wdx1 - float(np.log(T0) @ tw)
+    score = np.array([rs.wdx1 - float(m @ tw)])
+    info = np.array([[float((M[1] - m * m) @ tw)]])
+    return Evaluation(loglik, score, info, r, mean, None, None, T0, T[:2], e)
+
+
 def score_residuals(rs: RiskSets, ev: Evaluation) -> np.ndarray:
     """Per-row (unweighted) score residuals L_i, ``(n, p)`` in the *input* row order; R
     ``residuals(fit, type="score")``.
@@ -186,6 +242,11 @@ def score_residuals(rs: RiskSets, ev: Evaluation) -> np.ndarray:
     ``L_i = d_i (x_i - xbar_i) - r_i sum_{t in (entry_i, time_i]} (x_i - xbar(t)) dLambda(t)``
     with the Efron split of tied deaths; ``sum_i w_i L_i`` is the score.
     """
+    if ev.H is None:  # left out by evaluate_scalar
+        ev.c = rs.tw / ev.T0
+        ev.H = per_row_hazard(rs, ev.c)
+        if ev.r is None:
+            ev.r = ev.level_exp.take(rs.level_of)
     cm = ev.c * ev.mean
     if rs.efron:
         g_set = np.add.reduceat(cm, rs.term_starts, axis=1)
@@ -228,15 +289,16 @@ def _newton_loop(rs, beta, max_iter, tol, evaluate_fn, first):
     ev = first = first if first is not None else evaluate_fn(rs, beta)
     scalar = rs.p == 1
     for it in range(1, max_iter + 1):
-        if scalar:
-            step = ev.score / ev.information[0]
+        if scalar:  # numpy scalars: inf/NaN, not ZeroDivisionError, on a zero information
+            step = ev.score[0] / ev.information[0, 0]
+            decrement = float(ev.score[0] * step)
         else:
             try:
                 step = solve_pd(ev.information, ev.score)
             except np.linalg.LinAlgError:
                 return beta, ev, first, it, False
-        decrement = float(ev.score @ step)
-        if not np.isfinite(decrement):
+            decrement = float(ev.score @ step)
+        if not math.isfinite(decrement):
             return beta, ev, first, it, False
         new = beta + step
         trial = evaluate_fn(rs, new)

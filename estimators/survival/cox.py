@@ -14,7 +14,8 @@ import pandas as pd
 
 from .. import _checks
 from ._ci import two_sided_p, z_value
-from ._cox_kernel import RiskSets, evaluate, newton, score_residuals, solve_pd
+from ._cox_kernel import (RiskSets, evaluate, evaluate_scalar, newton, score_residuals,
+                          solve_pd)
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
 
@@ -183,7 +184,10 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(p))
     rs = RiskSets(time, event, X, weights, ties, entry)
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=np.float64)
-    evaluate_fn = firth_evaluate if firth else evaluate
+    if firth:
+        evaluate_fn = firth_evaluate
+    else:
+        evaluate_fn = evaluate if rs.p > 1 else evaluate_scalar
     first = evaluate_fn(rs, beta0)
     robust = robust or cluster is not None
     common = dict(names=names, weights=weights, n=n, n_events=int(event.sum()), ties=ties,
@@ -204,10 +208,13 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     beta, ev, first, n_iter, converged = newton(rs, beta0, max_iter, tol, evaluate_fn, first)
     info = ev.information
     resid = score_residuals(rs, ev)
-    try:
-        naive = solve_pd(info, np.eye(p))
-    except np.linalg.LinAlgError:
-        naive = np.full((p, p), np.nan)
+    if p == 1:  # as dposv: NaN unless positive definite
+        naive = 1.0 / info if info[0, 0] > 0 else np.full((1, 1), np.nan)
+    else:
+        try:
+            naive = solve_pd(info, np.eye(p))
+        except np.linalg.LinAlgError:
+            naive = np.full((p, p), np.nan)
     infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta, naive)
     monotone = bool(infinite.any())
     message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
@@ -227,10 +234,11 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                    "events in one group); the MLE does not exist. Consider firth=True.")
     z = coef / used
     zq = z_value(conf_level)
-    ci = np.exp(np.column_stack((coef - zq * used, coef + zq * used)))
+    ci = np.exp(coef[:, None] + np.multiply.outer(used, (-zq, zq)))
     p_value = two_sided_p(z)
     if ci_method == "profile":
-        limits, p_value = profile_inference(rs, evaluate_fn, beta, ev.loglik, se, conf_level)
+        limits, p_value = profile_inference(rs, firth_evaluate if firth else evaluate, beta,
+                                            ev.loglik, se, conf_level)
         ci = np.exp(limits)
     return CoxResult(coef=coef, se=se, robust_se=robust_se, var=var, z=z, p_value=p_value,
                      ci=ci, loglik=ev.loglik, information=info, score_residuals=resid,
