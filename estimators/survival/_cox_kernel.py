@@ -211,7 +211,7 @@ def evaluate(rs: RiskSets, beta: np.ndarray) -> Evaluation:
 
 
 def evaluate_scalar(rs: RiskSets, beta: np.ndarray) -> Evaluation:
-    """``evaluate`` for one covariate and right-censored data (``rs.powers`` set): the
+    """``evaluate`` for one covariate (any ties, with or without entry times): the
     information is ``sum_t tw_t (S2_t / S0_t - mean_t^2)``, equal to ``evaluate``'s
     ``X' diag(w r H) X - sum_t tw_t mean_t^2`` term by term, so the per-row hazard ``H`` is
     left out (None) of the Newton loop; ``score_residuals`` fills it in once at the end."""

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import _checks
 from ._ci import two_sided_p, z_value
-from ._cox_kernel import (RiskSets, evaluate, evaluate_scalar, newton, score_residuals,
+from ._cox_kernel import (RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals,
                           solve_pd)
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
@@ -205,7 +205,9 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                          infinite=np.zeros(p, dtype=bool), singular=True,
                          message=f"information matrix singular: no variation of {bad} within "
                                  "the risk sets at event times; not estimable", **common)
-    beta, ev, first, n_iter, converged = newton(rs, beta0, max_iter, tol, evaluate_fn, first)
+    # (``newton`` without its errstate: ``_fit_cox`` has set it)
+    beta, ev, first, n_iter, converged = _newton_loop(rs, beta0, max_iter, tol, evaluate_fn,
+                                                      first)
     info = ev.information
     resid = score_residuals(rs, ev)
     if p == 1:  # as dposv: NaN unless positive definite
