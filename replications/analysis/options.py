@@ -106,3 +106,27 @@ def label(v):
     if not isinstance(v, str) or not v:
         raise OptionError("expected a non-empty string")
     return v
+
+
+def check_options(table: dict[str, Option], raw, key: str, add, owner: str,
+                  skip: tuple[str, ...] = ()) -> dict:
+    """Check each ``name = value`` of ``raw`` against an option ``table``.
+
+    An unknown name or a malformed value is reported through ``add(key, value, message,
+    kind)`` and left out, so that every problem of a file is collected in one pass;
+    ``owner`` names the analysis kind or filter in the message; names in ``skip`` (e.g. the
+    ``method`` selector itself) are not options. Returns the checked values.
+    """
+    opts = {}
+    for name, value in raw.items():
+        if name in skip:
+            continue
+        if name not in table:
+            add(f"{key}.{name}", value, f"unknown option for {owner}; expected {sorted(table)}",
+                "unknown-option")
+            continue
+        try:
+            opts[name] = table[name].check(value)
+        except OptionError as exc:
+            add(f"{key}.{name}", value, str(exc), "malformed")
+    return opts

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from .adjustments import ADJUSTMENTS, check_combination
 from .estimates import ESTIMATES
-from .options import OptionError
+from .options import check_options
 from .populations import PopulationStep, parse_population
 from .problems import MISSING, Problems
 
@@ -243,18 +243,8 @@ def _parse_adjustment(raw, key: str, problems: Problems, sets: Mapping = {}):
             f"{sorted(ADJUSTMENTS)}", "unknown-analysis-kind")
         return None, {}
     kind = ADJUSTMENTS[method]
-    opts: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name == "method":
-            continue
-        if name not in kind.options:
-            add(f"{key}.{name}", value, f"unknown option for method {method!r}; expected "
-                f"{sorted(kind.options)}", "unknown-option")
-            continue
-        try:
-            opts[name] = kind.options[name].check(value)
-        except OptionError as exc:
-            add(f"{key}.{name}", value, str(exc), "malformed")
+    opts: dict[str, Any] = check_options(kind.options, raw, key, add, f"method {method!r}",
+                                         skip=("method",))
     ok = True
     for name, opt in kind.options.items():
         if name in opts:

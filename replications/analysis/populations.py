@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .options import Option, OptionError, REQUIRED, label, number
+from .options import REQUIRED, Option, OptionError, check_options, label, number
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
@@ -99,16 +99,7 @@ def parse_population(raw, add_problem: Callable[[str, Any, str, str], None], key
                             "`landmark`, `where`, `arm`", "unknown-population")
                 continue
             pk = POPULATIONS[kinds[0]]
-            opts = {}
-            for name, value in item.items():
-                if name not in pk.options:
-                    add_problem(f"{k}.{name}", value, f"unknown option for the {pk.name} "
-                                f"filter; expected {sorted(pk.options)}", "unknown-option")
-                    continue
-                try:
-                    opts[name] = pk.options[name].check(value)
-                except OptionError as exc:
-                    add_problem(f"{k}.{name}", value, str(exc), "malformed")
+            opts = check_options(pk.options, item, k, add_problem, f"the {pk.name} filter")
             for name, opt in pk.options.items():
                 if name not in opts and not opt.required:
                     opts[name] = opt.default
