@@ -1,0 +1,224 @@
+"""Public batched estimators: validate a whole ``(replicates, rows)`` stack once, then run
+the kernels. What each one covers is in :data:`estimators.batch.CAPABILITIES`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import _checks
+from ..propensity import _MAX_ITER, _TOL
+from ..weights import _check_options
+from ._sorted import SortedRows
+from .cox import _fit_cox_rows
+from .km import _km_median_rows
+from .logistic import fit_logistic_rows
+from .weights import iptw_weights_rows
+
+
+def _where(bad: np.ndarray, values: np.ndarray, limit: int = 3) -> str:
+    idx = np.argwhere(bad)[:limit]
+    shown = ", ".join(f"[{r}, {i}]={values[r, i]!r}" for r, i in idx)
+    extra = int(bad.sum()) - limit
+    return shown + (f" (and {extra} more)" if extra > 0 else "")
+
+
+def _rows(x, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A finite float ``(R, n)`` array (one replicate per row)."""
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; got {type(x).__name__}: {exc}") from None
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-dimensional array (replicates, rows); "
+                         f"got shape {a.shape}")
+    if shape is not None and a.shape != shape:
+        raise ValueError(f"{name} must have the shape of time, {shape}; got {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {_where(bad, a)}")
+    return a
+
+
+def _binary_rows(x, name: str, shape) -> np.ndarray:
+    a = _rows(x, name, shape)
+    bad = (a != 0.0) & (a != 1.0)
+    if bad.any():
+        raise ValueError(f"{name} must be 0/1; got {_where(bad, a)}")
+    return a
+
+
+def _weight_rows(weights, name: str, shape) -> np.ndarray:
+    if weights is None:
+        return np.ones(shape)
+    w = _rows(weights, name, shape)
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative; got {_where(w < 0, w)}")
+    empty = ~(w > 0).any(axis=1)
+    if empty.any():
+        raise ValueError(f"{name} must not be all zero in a replicate; replicate(s) "
+                         f"{np.flatnonzero(empty)[:5].tolist()} are")
+    return w
+
+
+@dataclass(frozen=True)
+class LogisticBatch:
+    """Logistic fits of R replicates. ``refitted``: replicates the one-replicate kernel fitted
+    (step halving or other trouble); their numbers are its numbers either way."""
+
+    coef: np.ndarray
+    fitted: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    refitted: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        R, p = self.coef.shape
+        return pd.DataFrame({"replicate": np.repeat(np.arange(R), p),
+                             "term": np.tile(np.arange(p), R), "coef": self.coef.ravel(),
+                             "converged": np.repeat(self.converged, p)})
+
+
+def logistic_regression_batch(X, y, weights=None, *, tol: float = _TOL,
+                              max_iter: int = _MAX_ITER) -> LogisticBatch:
+    """Maximum-likelihood logistic regression of ``y[r]`` on ``X[r]`` for every replicate r.
+
+    Parameters
+    ----------
+    X : array (R, n, p)
+        Designs, intercept column included (as ``design_matrix`` builds them).
+    y : array (R, n) of 0/1
+    weights : array (R, n), optional
+        Case weights (default 1).
+    tol, max_iter
+        As :func:`estimators.logistic_regression`: relative Newton step, iteration cap.
+
+    Returns
+    -------
+    LogisticBatch
+        Equal, replicate by replicate, to the one-replicate Newton kernel (the R
+        ``glm.fit`` iteration; see :mod:`estimators.propensity`), to rounding.
+    """
+    try:
+        Xa = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X must be numeric; got {type(X).__name__}: {exc}") from None
+    if Xa.ndim != 3 or 0 in Xa.shape:
+        raise ValueError(f"X must be a non-empty 3-dimensional array (replicates, rows, "
+                         f"columns); got shape {Xa.shape}")
+    if not np.isfinite(Xa).all():
+        raise ValueError("X must be finite (no NaN or inf)")
+    yv = _binary_rows(y, "y", Xa.shape[:2])
+    w = _weight_rows(weights, "weights", Xa.shape[:2])
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+    if not (tol > 0):
+        raise ValueError(f"tol must be positive; got {tol!r}")
+    return LogisticBatch(*fit_logistic_rows(Xa, yv, w, tol=tol, max_iter=int(max_iter)))
+
+
+def iptw_weights_batch(ps, treated, *, estimand: str = "ATE", stabilized: bool = False,
+                       truncate=None, quantile_type: int = 7) -> np.ndarray:
+    """:func:`estimators.iptw_weights` for every replicate (row) of ``ps`` and ``treated``,
+    (R, n) each; returns the (R, n) weights, equal to the one-replicate function's."""
+    bounds = _check_options(estimand, stabilized, truncate, quantile_type)
+    p = _rows(ps, "ps")
+    bad = (p <= 0) | (p >= 1)
+    if bad.any():
+        raise ValueError(f"ps must lie in (0, 1); got {_where(bad, p)}")
+    z = _binary_rows(treated, "treated", p.shape)
+    return iptw_weights_rows(p, z, estimand, stabilized, bounds, quantile_type)
+
+
+@dataclass(frozen=True)
+class CoxBatch:
+    """Cox models of a binary treatment for R replicates: log hazard ratios, model-based and
+    robust (or cluster-robust) SEs. ``refitted``: replicates that
+    :func:`estimators.survival.cox._fit_cox` fitted alone (monotone or singular likelihood,
+    step halving, no convergence); its flags and values are kept (``inf`` coefficient, NaN
+    SE for a monotone likelihood)."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    robust_se: np.ndarray
+    loglik: np.ndarray
+    loglik_null: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    refitted: np.ndarray
+    ties: str
+
+    @property
+    def hr(self) -> np.ndarray:
+        return np.exp(self.coef)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"replicate": np.arange(self.coef.size), "coef": self.coef,
+                             "hr": self.hr, "se": self.se, "robust_se": self.robust_se,
+                             "loglik": self.loglik, "converged": self.converged})
+
+
+def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", cluster=None,
+                 max_iter: int = 50, tol: float = 1e-9) -> CoxBatch:
+    """Weighted Cox model ``h(t | z) = h0(t) exp(beta z)`` of a 0/1 treatment ``z``, one per
+    replicate (row) of the ``(R, n)`` inputs.
+
+    Parameters
+    ----------
+    time, event, treated : arrays (R, n)
+        Right-censored times (>= 0), 0/1 events, 0/1 treatment.
+    weights : array (R, n), optional
+        Case weights >= 0 (IPTW); rows with weight 0 are left out, so replicates of
+        different sizes can be padded to one width.
+    ties : {"efron", "breslow"}
+        R ``coxph``'s weighted Efron or Breslow approximation.
+    cluster : integer array (R, n), optional
+        Cluster codes (e.g. matched pair) for the cluster-robust SE.
+    max_iter, tol
+        Newton iteration cap and decrement tolerance, as :func:`estimators.cox_ph`.
+
+    Returns
+    -------
+    CoxBatch
+        ``robust_se`` is the Lin & Wei (1989) sandwich (clustered if ``cluster`` is given),
+        as R ``coxph(..., robust=TRUE)``/``cluster()``; equal replicate by replicate to
+        :func:`estimators.cox_ph` to rounding.
+    """
+    _checks.check_choice(ties, "ties", ("efron", "breslow"))
+    t = _rows(time, "time")
+    if (t < 0).any():
+        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
+    e = _binary_rows(event, "event", t.shape)
+    z = _binary_rows(treated, "treated", t.shape)
+    w = _weight_rows(weights, "weights", t.shape)
+    cl = None
+    if cluster is not None:
+        c = _rows(cluster, "cluster", t.shape)
+        bad = (c < 0) | (c != np.round(c))
+        if bad.any():
+            raise ValueError(f"cluster must hold non-negative integer codes; got {_where(bad, c)}")
+        cl = c.astype(np.intp)
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+    return CoxBatch(*_fit_cox_rows(t, e, z, w, ties=ties, cluster=cl, max_iter=int(max_iter),
+                                   tol=float(tol)), ties=ties)
+
+
+def km_median_batch(time, event, weights=None, *, group=None) -> np.ndarray:
+    """Weighted Kaplan–Meier median of every replicate (row) of the ``(R, n)`` inputs, by R's
+    ``print.survfit`` rule (``inf``: not reached).
+
+    With ``group`` (0/1, (R, n)) returns ``(R, 2)``: the medians of group 0 and group 1
+    (e.g. control and treated), from one sort per replicate.
+    """
+    t = _rows(time, "time")
+    if (t < 0).any():
+        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
+    e = _binary_rows(event, "event", t.shape)
+    w = _weight_rows(weights, "weights", t.shape)
+    s = SortedRows(t)
+    if group is None:
+        return _km_median_rows(s, e, w)
+    g = _binary_rows(group, "group", t.shape)
+    return np.stack([_km_median_rows(s, e, w * (g == k)) for k in (0, 1)], axis=1)

@@ -1,0 +1,162 @@
+"""Weighted Cox model of a binary treatment for many replicates at once.
+
+For a two-valued covariate every risk-set sum is ``W0(t) + e^beta W1(t)``, with ``W_k(t)``
+the risk-set weight of arm k, so after one sort per replicate a Newton iteration costs a
+handful of numpy operations over the deaths of all replicates together. Ties (Breslow or
+Efron with case weights, as R ``coxph``), the model-based SE, the Lin & Wei (1989) robust
+SE and its cluster version (e.g. matched pairs) follow
+:mod:`estimators.survival._cox_kernel`; a replicate that leaves the common path (a step
+needing halving, a singular or monotone likelihood, no convergence) is refitted alone by
+:func:`estimators.survival.cox._fit_cox`, so every replicate's numbers are that kernel's.
+
+Rows with weight 0 take no part in the fit, which lets replicates of different sizes (the
+matched samples of a PSM study) share one ``(R, n)`` array.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..survival.cox import _fit_cox
+from ._sorted import SortedRows
+
+
+class _Terms:
+    """One likelihood term per death (Efron splits tied deaths ``k = 0..D-1``)."""
+
+    __slots__ = ("pos", "rep", "W0", "W1", "dW0", "dW1", "f", "tw")
+
+
+def _terms(s: SortedRows, d, x, w, ties: str) -> _Terms:
+    T = _Terms()
+    pos = np.flatnonzero(d)
+    T.pos, T.rep = pos, s.row.take(pos)
+    w1 = w * x
+    w0 = w - w1  # exact: w - w = 0, w - 0 = w
+    T.W0 = s.rev_cumsum_at_first(w0).take(pos)
+    T.W1 = s.rev_cumsum_at_first(w1).take(pos)
+    if ties == "efron":
+        Pd = s.pad_cumsum(d)
+        D = Pd.take(s.last_pad.take(pos)) - Pd.take(s.first_prev.take(pos))
+        k = Pd.take(pos + T.rep + 1) - 1.0 - Pd.take(s.first_prev.take(pos))
+        T.f = k / D
+        T.dW0 = s.group_sum(w0 * d).take(pos)
+        T.dW1 = s.group_sum(w1 * d).take(pos)
+        T.tw = (T.dW0 + T.dW1) / D
+    else:
+        T.f = T.dW0 = T.dW1 = 0.0
+        T.tw = w.take(pos)
+    return T
+
+
+def _evaluate(T: _Terms, beta: np.ndarray, wdx1: np.ndarray, R: int):
+    """Log partial likelihood, score and information of every replicate at ``beta`` (R,),
+    and the per-term S0 and risk-set mean of x."""
+    e = np.exp(beta).take(T.rep)
+    S0 = T.W0 + e * T.W1 - T.f * (T.dW0 + e * T.dW1)
+    m = e * (T.W1 - T.f * T.dW1) / S0
+    loglik = beta * wdx1 - np.bincount(T.rep, T.tw * np.log(S0), minlength=R)
+    twm = T.tw * m
+    score = wdx1 - np.bincount(T.rep, twm, minlength=R)
+    info = np.bincount(T.rep, twm - twm * m, minlength=R)
+    return loglik, score, info, S0, m
+
+
+def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, max_iter=50,
+                  tol=1e-9, sorted_rows: SortedRows | None = None):
+    """Kernel on trusted ``(R, n)`` float arrays (``event``/``treated`` 0/1, weights >= 0,
+    ``cluster`` non-negative integer codes or None). Returns ``(coef, se, robust_se,
+    loglik, converged, n_iter, refitted)``, each of shape (R,)."""
+    R, n = time.shape
+    s = sorted_rows if sorted_rows is not None else SortedRows(time)
+    w = s.take(weights)
+    x = s.take(treated)
+    d = s.take(event) * (w > 0)
+    wdx1 = (w * d * x).reshape(R, n).sum(axis=1)
+    T = _terms(s, d, x, w, ties)
+    # the checks of _fit_cox on the rows with positive weight: no information at beta = 0
+    # (singular), or a coefficient still moving after convergence (monotone likelihood)
+    used = (w > 0).reshape(R, n)
+    n_used = used.sum(axis=1)
+    xr = x.reshape(R, n)
+    xbar = np.where(used, xr, 0.0).sum(axis=1) / np.maximum(n_used, 1)
+    sd = np.sqrt(np.where(used, (xr - xbar[:, None]) ** 2, 0.0).sum(axis=1)
+                 / np.maximum(n_used, 1))
+    spread = np.bincount(T.rep, T.tw, minlength=R) * sd * sd
+    beta = np.zeros(R)
+    alone = np.zeros(R, dtype=bool)
+    with np.errstate(all="ignore"):
+        ll, U, info, _, _ = _evaluate(T, beta, wdx1, R)
+        loglik0 = ll
+        alone |= ~(info > 1e-10 * spread)
+        active = ~alone
+        n_iter = np.zeros(R, dtype=np.intp)
+        for it in range(1, max_iter + 1):
+            if not active.any():
+                break
+            step = np.where(active, U / info, 0.0)
+            decrement = U * step
+            bad = active & ~np.isfinite(decrement)
+            new = beta + step
+            ll_new, U_new, info_new, _, _ = _evaluate(T, new, wdx1, R)
+            bad |= active & ~(ll_new >= ll - 1e-12 * np.abs(ll))  # step halving: alone
+            alone |= bad
+            ok = active & ~bad
+            beta = np.where(ok, new, beta)
+            ll = np.where(ok, ll_new, ll)
+            U = np.where(ok, U_new, U)
+            info = np.where(ok, info_new, info)
+            n_iter[ok] = it
+            active = ok & ~(decrement < tol)
+        alone |= active  # not converged in max_iter
+        ll, U, info, S0, m = _evaluate(T, beta, wdx1, R)
+        naive = 1.0 / info
+        last_step = np.abs(naive * U)
+        alone |= ~((last_step * sd <= 1e-3) | (last_step <= 1e-4 * np.abs(beta)))
+        alone |= ~(info > 0)
+        robust = _robust_var(s, T, d, x, w, beta, S0, m, naive, ties,
+                             None if cluster is None else s.take(cluster), R)
+    coef, se, rse = beta, np.sqrt(naive), np.sqrt(robust)
+    converged = ~alone
+    for r in np.flatnonzero(alone):
+        keep = weights[r] > 0
+        fit = _fit_cox(time[r][keep], event[r][keep].astype(np.float64),
+                       treated[r][keep].astype(np.float64)[:, None], weights[r][keep],
+                       ties=ties, robust=True,
+                       cluster=None if cluster is None else cluster[r][keep])
+        coef[r], se[r], rse[r] = fit.coef[0], fit.se[0], fit.robust_se[0]
+        ll[r], converged[r], n_iter[r] = fit.loglik, fit.converged, fit.n_iter
+        loglik0[r] = fit.loglik_null
+    return coef, se, rse, ll, loglik0, converged, n_iter, alone
+
+
+def _robust_var(s: SortedRows, T: _Terms, d, x, w, beta, S0, m, naive, ties, cl, R):
+    """Lin & Wei sandwich ``sum_i (w_i L_i)^2 / I^2`` (clustered: sums of ``w_i L_i`` per
+    cluster squared), with the score residuals ``L_i`` of
+    :func:`estimators.survival._cox_kernel.score_residuals`."""
+    N = R * s.n
+    c = T.tw / S0
+
+    def spread(v):
+        out = np.zeros(N)
+        out[T.pos] = v
+        return out
+
+    C, CM = spread(c), spread(c * m)
+    Pc, Pcm = s.pad_cumsum(C), s.pad_cumsum(CM)
+    H = Pc.take(s.last_pad)
+    G = Pcm.take(s.last_pad)
+    if ties == "efron":  # a tied death counts 1 - k/D of its own time's k-th term
+        H -= d * s.group_sum(spread(c * T.f))
+        G -= d * s.group_sum(spread(c * m * T.f))
+        mbar = s.group_sum(spread(m)) / np.maximum(s.group_sum(d), 1.0)
+    else:  # every death of a tie group has its time's risk set, hence its mean
+        mbar = spread(m)
+    r = np.exp(beta.take(s.row) * x)
+    wL = w * (d * (x - mbar) - r * (x * H - G))
+    if cl is None:
+        total = np.bincount(s.row, wL * wL, minlength=R)
+    else:
+        k = int(cl.max()) + 1
+        sums = np.bincount(s.row * k + cl.astype(np.intp), wL, minlength=R * k)
+        total = (sums * sums).reshape(R, k).sum(axis=1)
+    return total * naive * naive
