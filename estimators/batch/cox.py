@@ -21,9 +21,15 @@ from ._sorted import SortedRows
 
 
 class _Terms:
-    """One likelihood term per death (Efron splits tied deaths ``k = 0..D-1``)."""
+    """One likelihood term per death (Efron splits tied deaths ``k = 0..D-1``), in sorted
+    order; a term's risk-set sums by arm are ``A0 + e^beta A1`` (Efron: less the fraction
+    ``k/D`` of the tied deaths' weights)."""
 
-    __slots__ = ("pos", "rep", "W0", "W1", "dW0", "dW1", "f", "tw")
+    __slots__ = ("pos", "rep", "A0", "A1", "tw", "f", "gstart", "gid", "D")
+
+    def group_sum(self, v: np.ndarray) -> np.ndarray:
+        """Sum of a per-term ``v`` over each term's tie group."""
+        return np.add.reduceat(v, self.gstart).take(self.gid)
 
 
 def _terms(s: SortedRows, d, x, w, ties: str) -> _Terms:
@@ -32,28 +38,36 @@ def _terms(s: SortedRows, d, x, w, ties: str) -> _Terms:
     T.pos, T.rep = pos, s.row.take(pos)
     w1 = w * x
     w0 = w - w1  # exact: w - w = 0, w - 0 = w
-    T.W0 = s.rev_cumsum_at_first(w0).take(pos)
-    T.W1 = s.rev_cumsum_at_first(w1).take(pos)
-    if ties == "efron":
-        Pd = s.pad_cumsum(d)
-        D = Pd.take(s.last_pad.take(pos)) - Pd.take(s.first_prev.take(pos))
-        k = Pd.take(pos + T.rep + 1) - 1.0 - Pd.take(s.first_prev.take(pos))
-        T.f = k / D
-        T.dW0 = s.group_sum(w0 * d).take(pos)
-        T.dW1 = s.group_sum(w1 * d).take(pos)
-        T.tw = (T.dW0 + T.dW1) / D
-    else:
-        T.f = T.dW0 = T.dW1 = 0.0
+    A0 = s.rev_cumsum_at_first(w0).take(pos)
+    A1 = s.rev_cumsum_at_first(w1).take(pos)
+    # tie groups of deaths: consecutive terms sharing a first row
+    g = s.first.take(pos)
+    new = np.empty(pos.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(g[1:], g[:-1], out=new[1:])
+    T.gstart = np.flatnonzero(new)
+    T.gid = np.cumsum(new) - 1
+    T.D = np.diff(np.append(T.gstart, pos.size)).astype(np.float64).take(T.gid)
+    if ties == "efron" and T.gstart.size < pos.size:  # tied deaths exist
+        T.f = (np.arange(pos.size) - T.gstart.take(T.gid)) / T.D
+        dW0 = T.group_sum(w0.take(pos))
+        dW1 = T.group_sum(w1.take(pos))
+        A0 = A0 - T.f * dW0
+        A1 = A1 - T.f * dW1
+        T.tw = (dW0 + dW1) / T.D
+    else:  # Breslow, or Efron without ties (the same likelihood)
+        T.f = None
         T.tw = w.take(pos)
+    T.A0, T.A1 = A0, A1
     return T
 
 
 def _evaluate(T: _Terms, beta: np.ndarray, wdx1: np.ndarray, R: int):
     """Log partial likelihood, score and information of every replicate at ``beta`` (R,),
     and the per-term S0 and risk-set mean of x."""
-    e = np.exp(beta).take(T.rep)
-    S0 = T.W0 + e * T.W1 - T.f * (T.dW0 + e * T.dW1)
-    m = e * (T.W1 - T.f * T.dW1) / S0
+    eA1 = np.exp(beta).take(T.rep) * T.A1
+    S0 = T.A0 + eA1
+    m = eA1 / S0
     loglik = beta * wdx1 - np.bincount(T.rep, T.tw * np.log(S0), minlength=R)
     twm = T.tw * m
     score = wdx1 - np.bincount(T.rep, twm, minlength=R)
@@ -85,7 +99,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
     beta = np.zeros(R)
     alone = np.zeros(R, dtype=bool)
     with np.errstate(all="ignore"):
-        ll, U, info, _, _ = _evaluate(T, beta, wdx1, R)
+        ll, U, info, S0, m = _evaluate(T, beta, wdx1, R)
         loglik0 = ll
         alone |= ~(info > 1e-10 * spread)
         active = ~alone
@@ -97,7 +111,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
             decrement = U * step
             bad = active & ~np.isfinite(decrement)
             new = beta + step
-            ll_new, U_new, info_new, _, _ = _evaluate(T, new, wdx1, R)
+            ll_new, U_new, info_new, S0_new, m_new = _evaluate(T, new, wdx1, R)
             bad |= active & ~(ll_new >= ll - 1e-12 * np.abs(ll))  # step halving: alone
             alone |= bad
             ok = active & ~bad
@@ -105,10 +119,14 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
             ll = np.where(ok, ll_new, ll)
             U = np.where(ok, U_new, U)
             info = np.where(ok, info_new, info)
+            if ok.all():
+                S0, m = S0_new, m_new
+            else:
+                took = ok.take(T.rep)
+                S0, m = np.where(took, S0_new, S0), np.where(took, m_new, m)
             n_iter[ok] = it
             active = ok & ~(decrement < tol)
         alone |= active  # not converged in max_iter
-        ll, U, info, S0, m = _evaluate(T, beta, wdx1, R)
         naive = 1.0 / info
         last_step = np.abs(naive * U)
         alone |= ~((last_step * sd <= 1e-3) | (last_step <= 1e-4 * np.abs(beta)))
@@ -131,28 +149,30 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
 
 def _robust_var(s: SortedRows, T: _Terms, d, x, w, beta, S0, m, naive, ties, cl, R):
     """Lin & Wei sandwich ``sum_i (w_i L_i)^2 / I^2`` (clustered: sums of ``w_i L_i`` per
-    cluster squared), with the score residuals ``L_i`` of
-    :func:`estimators.survival._cox_kernel.score_residuals`."""
+    cluster squared), with the score residuals
+    ``L_i = d_i (x_i - xbar_i) - r_i (x_i H_i - G_i)`` of
+    :func:`estimators.survival._cox_kernel.score_residuals`: ``H_i`` and ``G_i`` sum
+    ``c = tw / S0`` and ``c m`` over the terms whose risk set holds row i."""
     N = R * s.n
     c = T.tw / S0
-
-    def spread(v):
-        out = np.zeros(N)
-        out[T.pos] = v
-        return out
-
-    C, CM = spread(c), spread(c * m)
-    Pc, Pcm = s.pad_cumsum(C), s.pad_cumsum(CM)
-    H = Pc.take(s.last_pad)
-    G = Pcm.take(s.last_pad)
-    if ties == "efron":  # a tied death counts 1 - k/D of its own time's k-th term
-        H -= d * s.group_sum(spread(c * T.f))
-        G -= d * s.group_sum(spread(c * m * T.f))
-        mbar = s.group_sum(spread(m)) / np.maximum(s.group_sum(d), 1.0)
+    cm = c * m
+    CC = np.zeros((2, N))
+    CC[0, T.pos] = c
+    CC[1, T.pos] = cm
+    P = np.zeros((2, R, s.n + 1))
+    np.cumsum(CC.reshape(2, R, s.n), axis=2, out=P[:, :, 1:])
+    H = P[0].ravel().take(s.last_pad)
+    G = P[1].ravel().take(s.last_pad)
+    xt = x.take(T.pos)
+    if T.f is not None:  # a tied death counts 1 - k/D of its own time's k-th term
+        H[T.pos] -= T.group_sum(c * T.f)
+        G[T.pos] -= T.group_sum(cm * T.f)
+        mbar = T.group_sum(m) / T.D
     else:  # every death of a tie group has its time's risk set, hence its mean
-        mbar = spread(m)
+        mbar = m
     r = np.exp(beta.take(s.row) * x)
-    wL = w * (d * (x - mbar) - r * (x * H - G))
+    wL = w * r * (G - x * H)
+    wL[T.pos] += w.take(T.pos) * (xt - mbar)
     if cl is None:
         total = np.bincount(s.row, wL * wL, minlength=R)
     else:
