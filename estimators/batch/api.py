@@ -19,7 +19,7 @@ from .weights import iptw_weights_rows
 
 def _where(bad: np.ndarray, values: np.ndarray, limit: int = 3) -> str:
     idx = np.argwhere(bad)[:limit]
-    shown = ", ".join(f"[{r}, {i}]={values[r, i]!r}" for r, i in idx)
+    shown = ", ".join(f"[{r}, {i}]={float(values[r, i])!r}" for r, i in idx)
     extra = int(bad.sum()) - limit
     return shown + (f" (and {extra} more)" if extra > 0 else "")
 

@@ -100,7 +100,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
     alone = np.zeros(R, dtype=bool)
     with np.errstate(all="ignore"):
         ll, U, info, S0, m = _evaluate(T, beta, wdx1, R)
-        loglik0 = ll
+        loglik0 = ll.copy()
         alone |= ~(info > 1e-10 * spread)
         active = ~alone
         n_iter = np.zeros(R, dtype=np.intp)

@@ -91,5 +91,5 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     fitted = special.expit(eta)
     for r in np.flatnonzero(alone):
         beta[r], fitted[r], _, converged[r], n_iter[r] = _fit_logistic(
-            X[r], y[r], w[r], tol=tol, max_iter=max_iter)
+            np.ascontiguousarray(X[r]), y[r], w[r], tol=tol, max_iter=max_iter)
     return beta, fitted, converged, n_iter, alone

@@ -1,0 +1,219 @@
+"""estimators.batch: each replicate (row) equals the one-replicate estimator, which
+tests/estimators/test_cox.py etc. check against R; plus R's own numbers directly, the
+invariants, the fallback for degenerate replicates and input errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
+                              km_median_batch, logistic_regression_batch)
+from estimators.propensity import _fit_logistic
+from estimators.survival.cox import _fit_cox
+from estimators.survival.km import _fit_km
+from estimators.weights import _iptw_weights
+from tests.reference.cases import load_case
+
+RTOL = 1e-10
+
+
+def _stack(R, n, rng, *, tied, zero_share=0.0, event_rate=0.7):
+    t = rng.exponential(10.0, (R, n))
+    if tied:
+        t = np.ceil(t / 3.0)
+    e = (rng.random((R, n)) < event_rate).astype(float)
+    z = (rng.random((R, n)) < 0.4).astype(float)
+    w = rng.uniform(0.3, 4.0, (R, n)) * (rng.random((R, n)) >= zero_share)
+    w[:, 0] = 1.0  # never an all-zero replicate
+    cl = rng.integers(0, max(n // 2, 1), (R, n))
+    return t, e, z, w, cl
+
+
+def _one_cox(t, e, z, w, ties, cl):
+    keep = w > 0
+    return _fit_cox(t[keep], e[keep], z[keep][:, None], w[keep], ties=ties, robust=True,
+                    cluster=None if cl is None else cl[keep])
+
+
+def _close(a, b, rtol=RTOL):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-13, equal_nan=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 6), n=st.integers(2, 60),
+       ties=st.sampled_from(["efron", "breslow"]), tied=st.booleans(),
+       zero_share=st.sampled_from([0.0, 0.3]), clustered=st.booleans())
+def test_cox_each_replicate_is_the_one_replicate_fit(seed, R, n, ties, tied, zero_share,
+                                                     clustered):
+    """Any data, including small samples where some replicates are monotone or singular
+    (refitted alone, inf/NaN kept): coef, model and robust SE, log-likelihoods."""
+    rng = np.random.default_rng(seed)
+    t, e, z, w, cl = _stack(R, n, rng, tied=tied, zero_share=zero_share)
+    cl = cl if clustered else None
+    b = cox_ph_batch(t, e, z, w, ties=ties, cluster=cl)
+    for r in range(R):
+        f = _one_cox(t[r], e[r], z[r], w[r], ties, None if cl is None else cl[r])
+        if not np.isfinite(f.coef[0]) or f.singular:
+            assert b.refitted[r]
+        _close(b.coef[r], f.coef[0])
+        _close(b.se[r], f.se[0])
+        _close(b.robust_se[r], f.robust_se[0])
+        _close([b.loglik_null[r], b.loglik[r]], [f.loglik_null, f.loglik])
+        assert b.converged[r] == f.converged
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_cox_matches_r_coxph(ties):
+    """R: ``coxph(Surv(time, event) ~ treated, data = d, weights = w, robust = TRUE,
+    ties = ties, control = tight)`` (tests/reference/surv_iptw_ties), for the data and
+    for row permutations of it stacked as replicates."""
+    data, expected = load_case("surv_iptw_ties")
+    e = expected["cox"][f"iptw_{ties}"]
+    rng = np.random.default_rng(7)
+    perms = [np.arange(len(data))] + [rng.permutation(len(data)) for _ in range(3)]
+    cols = {k: np.stack([data[k].to_numpy(float)[p] for p in perms])
+            for k in ("time", "event", "treated", "w")}
+    b = cox_ph_batch(cols["time"], cols["event"], cols["treated"], cols["w"], ties=ties)
+    _close(b.coef, np.full(4, e["coef"]), 1e-8)
+    _close(b.robust_se ** 2, np.full(4, e["var"][0][0]), 1e-8)
+    _close(b.se ** 2, np.full(4, e["naive_var"][0][0]), 1e-8)
+    _close(b.loglik, np.full(4, e["loglik"][1]), 1e-12)
+    assert not b.refitted.any()
+
+
+def test_km_matches_r_survfit():
+    """R: ``print(survfit(Surv(time, event) ~ 1, data = arm, weights = w))`` medians per
+    arm (tests/reference/surv_iptw_ties, ``km$arm{0,1}_weighted_naive$median``)."""
+    data, expected = load_case("surv_iptw_ties")
+    m = km_median_batch(data["time"].to_numpy(float)[None], data["event"].to_numpy(float)[None],
+                        data["w"].to_numpy(float)[None], group=data["treated"].to_numpy(float)[None])
+    r_med = [expected["km"][f"arm{a}_weighted_naive"]["median"] for a in (0, 1)]
+    np.testing.assert_array_equal(m[0], np.where(np.isnan(r_med), np.inf, r_med))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 6), n=st.integers(1, 50),
+       tied=st.booleans(), weighted=st.booleans(), half=st.booleans())
+def test_km_median_is_the_one_replicate_median(seed, R, n, tied, weighted, half):
+    """Medians by group equal ``_fit_km(...).median()`` on the group's rows, including
+    "not reached" (inf) and the S = 0.5 midpoint rule (``half``: four rows, two deaths)."""
+    rng = np.random.default_rng(seed)
+    if half:
+        n = 4
+    t, e, z, w, _ = _stack(R, n, rng, tied=tied)
+    if half:
+        z[:] = 0.0
+        e[:] = np.array([1.0, 0.0, 1.0, 0.0])
+        t = np.sort(rng.integers(1, 9, (R, n)).astype(float), axis=1)
+    if not weighted:
+        w = np.ones((R, n))
+    m = km_median_batch(t, e, w, group=z)
+    for r in range(R):
+        for k in (0, 1):
+            g = z[r] == k
+            ref = (_fit_km(t[r][g], e[r][g], w[r][g], "greenwood").median().estimate
+                   if g.any() else np.inf)
+            assert m[r, k] == ref, (r, k, m[r, k], ref)
+    whole = km_median_batch(t, e, w)
+    assert all(whole[r] == _fit_km(t[r], e[r], w[r], "greenwood").median().estimate
+               for r in range(R))
+
+
+def test_logistic_and_weights_are_the_one_replicate_kernels():
+    """Logistic IRLS (same iterations, coefficients to 1e-12) and IPTW weights (bit for
+    bit) replicate by replicate; a separated replicate is refitted by the kernel."""
+    rng = np.random.default_rng(11)
+    R, n = 12, 120
+    X = np.concatenate([np.ones((R, n, 1)), rng.standard_normal((R, n, 5)),
+                        rng.integers(0, 2, (R, n, 2))], axis=2)
+    y = (rng.random((R, n)) < 1.0 / (1.0 + np.exp(-X[:, :, 1] + 0.5 * X[:, :, 6]))).astype(float)
+    y[3] = X[3, :, 1] > 0  # complete separation on x1
+    w = rng.uniform(0.5, 2.0, (R, n))
+    for weights in (None, w):
+        fit = logistic_regression_batch(X, y, weights)
+        assert fit.refitted[3] and not fit.converged[3]
+        for r in range(R):
+            beta, mu, _, conv, it = _fit_logistic(X[r], y[r], np.ones(n) if weights is None else w[r])
+            _close(fit.coef[r], beta, 1e-12)
+            _close(fit.fitted[r], mu, 1e-12)
+            assert fit.converged[r] == conv and (fit.n_iter[r] == it or r == 3)
+    ps = np.clip(fit.fitted, 0.01, 0.99)
+    for estimand, stabilized, truncate in (("ATE", False, (1.0, 99.0)), ("ATE", True, (1.0, 99.0)),
+                                           ("ATT", False, (1.0, 99.0)), ("ATC", False, None),
+                                           ("ATO", False, None)):
+        W = iptw_weights_batch(ps, y, estimand=estimand, stabilized=stabilized,
+                               truncate=truncate)
+        for r in range(R):
+            np.testing.assert_array_equal(
+                W[r], _iptw_weights(ps[r], y[r], estimand, stabilized, truncate))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ties=st.sampled_from(["efron", "breslow"]))
+def test_invariants(seed, ties):
+    """Row order within a replicate does not matter; swapping the arms negates the log HR
+    (same SEs); scaling all weights of a replicate changes neither HR nor robust SE."""
+    rng = np.random.default_rng(seed)
+    R, n = 4, 80
+    t, e, z, w, _ = _stack(R, n, rng, tied=True)
+    b = cox_ph_batch(t, e, z, w, ties=ties)
+    perm = np.stack([rng.permutation(n) for _ in range(R)])
+    take = lambda a: np.take_along_axis(a, perm, axis=1)  # noqa: E731
+    bp = cox_ph_batch(take(t), take(e), take(z), take(w), ties=ties)
+    _close(bp.coef, b.coef, 1e-9)
+    _close(bp.robust_se, b.robust_se, 1e-9)
+    bs = cox_ph_batch(t, e, 1.0 - z, w, ties=ties)
+    _close(bs.coef, -b.coef, 1e-9)
+    _close(bs.robust_se, b.robust_se, 1e-9)
+    bw = cox_ph_batch(t, e, z, w * rng.uniform(0.1, 10.0, (R, 1)), ties=ties)
+    _close(bw.coef, b.coef, 1e-9)
+    _close(bw.robust_se, b.robust_se, 1e-9)
+    assert np.array_equal(km_median_batch(take(t), take(e), take(w), group=take(z)),
+                          km_median_batch(t, e, w, group=z))
+
+
+def test_zero_weight_rows_are_left_out():
+    """Padding a replicate with weight-0 rows (any times, events, arms) changes nothing."""
+    rng = np.random.default_rng(3)
+    t, e, z, w, cl = _stack(2, 90, rng, tied=True)
+    pad = lambda a, v: np.concatenate([a, v], axis=1)  # noqa: E731
+    extra = rng.exponential(5.0, (2, 30))
+    b = cox_ph_batch(t, e, z, w, cluster=cl)
+    bp = cox_ph_batch(pad(t, extra), pad(e, np.ones((2, 30))), pad(z, np.ones((2, 30))),
+                      pad(w, np.zeros((2, 30))), cluster=pad(cl, np.zeros((2, 30), int)))
+    _close(bp.coef, b.coef, 1e-12)
+    _close(bp.robust_se, b.robust_se, 1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(time=np.ones(5)), r"time must be a non-empty 2-dimensional"),
+    (dict(time=-np.ones((2, 5))), r"time must be non-negative; got \[0, 0\]=-1.0"),
+    (dict(event=np.full((2, 5), 2.0)), r"event must be 0/1; got \[0, 0\]=2.0"),
+    (dict(treated=np.ones((2, 4))), r"treated must have the shape of time, \(2, 5\)"),
+    (dict(weights=np.zeros((2, 5))), r"weights must not be all zero in a replicate"),
+    (dict(weights=np.full((2, 5), np.nan)), r"weights must be finite"),
+    (dict(ties="exact"), r"ties must be one of"),
+    (dict(cluster=np.full((2, 5), 0.5)), r"cluster must hold non-negative integer codes"),
+])
+def test_cox_bad_input_names_argument_and_value(kwargs, match):
+    args = dict(time=np.ones((2, 5)), event=np.ones((2, 5)),
+                treated=np.array([[0, 1, 0, 1, 0]] * 2, float))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        cox_ph_batch(**args)
+
+
+def test_other_bad_input():
+    with pytest.raises(ValueError, match=r"X must be a non-empty 3-dimensional"):
+        logistic_regression_batch(np.ones((4, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"y must be 0/1"):
+        logistic_regression_batch(np.ones((1, 4, 2)), np.full((1, 4), 0.5))
+    with pytest.raises(ValueError, match=r"ps must lie in \(0, 1\); got \[0, 1\]=1.0"):
+        iptw_weights_batch(np.array([[0.5, 1.0]]), np.array([[0, 1]]))
+    with pytest.raises(ValueError, match=r"group must be 0/1"):
+        km_median_batch(np.ones((1, 3)), np.ones((1, 3)), group=np.full((1, 3), 2))
+    assert set(CAPABILITIES) == {"logistic_regression_batch", "iptw_weights_batch",
+                                 "cox_ph_batch", "km_median_batch"}
