@@ -130,6 +130,29 @@ def test_cox_ours(benchmark, cox_case, ties_kind, ties):
 
 
 @pytest.mark.benchmark(group="weighted Cox, robust SE (n=423)")
+@pytest.mark.parametrize("ties_kind, ties", COX_CASES, ids=[f"{a}-{b}" for a, b in COX_CASES])
+def test_cox_batch(benchmark, cox_case, ties_kind, ties):
+    """``estimators.batch`` on ``P.BATCH`` replicates, each a row permutation of the same
+    data (so the sort does its full work); every replicate against R's ``coxph`` to 1e-8.
+    Time per replicate: the call's time over ``P.BATCH`` (``per_call``)."""
+    from estimators.batch.cox import _fit_cox_rows
+
+    t, e, X, w = _cox_inputs(cox_case, ties_kind)
+    rng = np.random.default_rng(1)
+    perm = np.stack([rng.permutation(t.size) for _ in range(P.BATCH)])
+    args = (t[perm], e[perm].astype(np.float64), X[:, 0][perm], w[perm])
+    coef, se, rse, *_ = _fit_cox_rows(*args, ties=ties)
+    r = cox_case[1][f"{ties_kind}_{ties}"]
+    np.testing.assert_allclose(coef, r["coef"], rtol=1e-8)
+    np.testing.assert_allclose(rse, r["robust_se"], rtol=1e-8)
+    np.testing.assert_allclose(se, r["se"], rtol=1e-8)
+    ref = None if (ties_kind, ties) == ("tied", "breslow") else f"cox_lifelines_{ties_kind}"
+    benchmark.extra_info.update(case=f"cox_{ties}_{ties_kind}_batch", side="ours", ref=ref,
+                                target_us=COX_TARGET_US[ties], per_call=P.BATCH)
+    benchmark(_fit_cox_rows, *args, ties=ties)
+
+
+@pytest.mark.benchmark(group="weighted Cox, robust SE (n=423)")
 @pytest.mark.parametrize("ties_kind", ["untied", "tied"])
 def test_cox_lifelines(benchmark, cox_case, ties_kind):
     """lifelines (Efron only; equal to Breslow without tied deaths). Its coefficient agrees

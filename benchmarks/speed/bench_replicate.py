@@ -3,6 +3,11 @@
 Both sides generate a fresh cohort per call (seeds cycle over 1..50 on both sides), so the
 ratio compares the estimators on the same data. Before timing, each side is checked
 against the other on five replicates: a fast but wrong pipeline fails here.
+
+The batched side (``estimators.batch``, ``simulate.generate_cohort_batch``) runs
+``P.BATCH`` replicates per call; its time per replicate is the call's time over
+``P.BATCH`` (``extra_info["per_call"]``, which the report divides by). Its guard: every
+replicate of a batch equals the one-at-a-time pipeline on the same seed.
 """
 from __future__ import annotations
 
@@ -52,6 +57,30 @@ def psm_agrees(plan423):
     return True
 
 
+@pytest.fixture(scope="module")
+def batch_agrees(plan423):
+    """The batched pipelines give, replicate by replicate, the one-at-a-time pipelines'
+    numbers on the same seeds: log HR and SE to 1e-12 relative, KM medians and the
+    number of matched pairs exactly."""
+    seeds = list(range(1, P.BATCH + 1))
+    for batch, single in ((P.run_ours_iptw_batch, P.run_ours_iptw),
+                          (P.run_ours_psm_batch, P.run_ours_psm)):
+        for seed, got in zip(seeds, batch(plan423, seeds)):
+            ref = single(plan423, seed)
+            assert _close(got.log_hr, ref.log_hr, 1e-12), (seed, got, ref)
+            assert _close(got.se, ref.se, 1e-12), (seed, got, ref)
+            assert (got.median_control, got.median_treated, got.n_pairs) == \
+                (ref.median_control, ref.median_treated, ref.n_pairs), (seed, got, ref)
+    return True
+
+
+def _batches():
+    """Consecutive batches of seeds, cycling over 1..50 as the one-at-a-time side."""
+    seeds = _seeds()
+    while True:
+        yield [next(seeds) for _ in range(P.BATCH)]
+
+
 CASES = {
     # (design, side): (pipeline, extra_info)
     ("iptw", "ours"): (P.run_ours_iptw, dict(ref="replicate_iptw_ref", target_us=500,
@@ -59,6 +88,10 @@ CASES = {
     ("iptw", "lifelines_statsmodels"): (P.run_reference_iptw, {}),
     ("psm", "ours"): (P.run_ours_psm, dict(ref="replicate_psm_ref", target_us=1000)),
     ("psm", "lifelines_statsmodels"): (P.run_reference_psm, {}),
+    ("iptw", "ours_batch"): (P.run_ours_iptw_batch, dict(ref="replicate_iptw_ref",
+                                                         target_us=500, target_ratio=100)),
+    ("psm", "ours_batch"): (P.run_ours_psm_batch, dict(ref="replicate_psm_ref",
+                                                       target_us=1000)),
 }
 
 
@@ -66,9 +99,14 @@ CASES = {
 def test_replicate(benchmark, request, plan423, design, side):
     request.getfixturevalue(f"{design}_agrees")  # the correctness guard, once per module
     run, info = CASES[design, side]
-    ours = side == "ours"
+    ours = side.startswith("ours")
+    batched = side == "ours_batch"
+    if batched:
+        request.getfixturevalue("batch_agrees")
+    suffix = "_batch" if batched else ("" if ours else "_ref")
     benchmark.group = f"replicate: {design.upper()} (n=423)"
-    benchmark.extra_info.update(case=f"replicate_{design}" + ("" if ours else "_ref"),
-                                side="ours" if ours else "reference", **info)
-    seeds = _seeds()
+    benchmark.extra_info.update(case=f"replicate_{design}{suffix}",
+                                side="ours" if ours else "reference",
+                                per_call=P.BATCH if batched else 1, **info)
+    seeds = _batches() if batched else _seeds()
     benchmark(lambda: run(plan423, next(seeds)))

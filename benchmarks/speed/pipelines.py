@@ -127,6 +127,86 @@ def run_ours_psm(plan_, seed: int) -> Replicate:
     return ours_psm(cohort(plan_, seed))
 
 
+# ------------------------------------------------------------- ours, batched
+
+#: Replicates per batch of the batched pipelines (``estimators.batch``): the size of a
+#: study runner's chunk; the cost per replicate is a batch's time over this.
+BATCH = 64
+
+
+def cohort_batch(plan_, seeds) -> dict[str, np.ndarray]:
+    """Cohorts of ``seeds`` as ``(R, n)`` columns, each row the cohort ``cohort(plan_, seed)``."""
+    import simulate
+
+    return simulate.generate_cohort_batch(plan_, list(seeds), with_ps=False).columns
+
+
+def ps_design_batch(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """``(R, n, 20)`` designs as the transposed view of an ``(R, 20, n)`` array (the layout
+    the batched logistic kernel works in; see ``ps_design`` for the columns)."""
+    R, n = cols["treated"].shape
+    XT = np.empty((R, len(PS_COLUMNS) + 3, n))
+    XT[:, 0] = 1.0
+    for j, name in enumerate(PS_COLUMNS, start=1):
+        XT[:, j] = cols[name]
+    XT[:, -2] = cols["age"] > 60.0
+    XT[:, -1] = cols["afp"] >= 400.0
+    return XT.transpose(0, 2, 1)
+
+
+def ours_iptw_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
+    """``ours_iptw`` for every row of a cohort batch, with ``estimators.batch``: one sort per
+    replicate serves the Cox model and both KM medians."""
+    from estimators.batch import SortedRows
+    from estimators.batch.cox import _fit_cox_rows
+    from estimators.batch.km import _km_median_rows
+    from estimators.batch.logistic import fit_logistic_rows
+    from estimators.batch.weights import iptw_weights_rows
+
+    z = cols["treated"].astype(np.float64)
+    _, ps, _, _, _ = fit_logistic_rows(ps_design_batch(cols), z, np.ones(z.shape))
+    w = iptw_weights_rows(ps, z, "ATE", False, TRUNCATE)
+    t, e = cols["os_time"], cols["os_event"].astype(np.float64)
+    s = SortedRows(t)
+    coef, _, rse, *_ = _fit_cox_rows(t, e, z, w, ties="efron", sorted_rows=s)
+    m0 = _km_median_rows(s, e, w * (1.0 - z))
+    m1 = _km_median_rows(s, e, w * z)
+    return [Replicate(float(a), float(b), float(c), float(d))
+            for a, b, c, d in zip(coef, rse, m0, m1)]
+
+
+def ours_psm_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
+    """``ours_psm`` for every row of a cohort batch: batched PS model, matching replicate
+    by replicate (greedy matching is sequential), then one clustered Cox fit over the
+    matched samples (unmatched rows weight 0, pair ids as clusters)."""
+    from estimators.batch.cox import _fit_cox_rows
+    from estimators.batch.logistic import fit_logistic_rows
+    from estimators.matching_nearest import _match_nearest
+
+    z = cols["treated"].astype(np.float64)
+    R, n = z.shape
+    _, ps, _, _, _ = fit_logistic_rows(ps_design_batch(cols), z, np.ones(z.shape))
+    w = np.zeros((R, n))
+    pair = np.zeros((R, n), dtype=np.intp)
+    n_pairs = []
+    for r in range(R):
+        m = _match_nearest(ps[r], z[r], caliper=CALIPER)
+        w[r, m.rows] = 1.0
+        pair[r, m.rows] = m.pair_id
+        n_pairs.append(m.n_sets)
+    coef, _, rse, *_ = _fit_cox_rows(cols["os_time"], cols["os_event"].astype(np.float64), z,
+                                     w, ties="efron", cluster=pair)
+    return [Replicate(float(a), float(b), n_pairs=k) for a, b, k in zip(coef, rse, n_pairs)]
+
+
+def run_ours_iptw_batch(plan_, seeds) -> list[Replicate]:
+    return ours_iptw_batch(cohort_batch(plan_, seeds))
+
+
+def run_ours_psm_batch(plan_, seeds) -> list[Replicate]:
+    return ours_psm_batch(cohort_batch(plan_, seeds))
+
+
 # ------------------------------------------------------------------------ reference
 
 

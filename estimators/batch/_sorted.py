@@ -6,7 +6,7 @@ import numpy as np
 
 
 class SortedRows:
-    """Each replicate's rows in ascending time order (stable), as flat indices.
+    """Each replicate's rows in ascending time order, as flat indices.
 
     ``flat`` indexes the raveled ``(R, n)`` input in sorted order; ``first``/``last`` are,
     for every sorted position, the flat sorted positions of the first and last row of its
@@ -19,28 +19,31 @@ class SortedRows:
     def __init__(self, time: np.ndarray):
         R, n = time.shape
         self.R, self.n = R, n
-        offsets = (np.arange(R) * n)[:, None]
-        order = np.argsort(time, axis=1, kind="stable")
-        self.flat = (order + offsets).ravel()
-        t = time.ravel().take(self.flat).reshape(R, n)
-        self.time = t
-        pos = np.arange(n)
-        new = np.empty((R, n), dtype=bool)
-        new[:, 0] = True
-        np.not_equal(t[:, 1:], t[:, :-1], out=new[:, 1:])
-        first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-        is_last = np.empty((R, n), dtype=bool)
-        is_last[:, -1] = True
-        is_last[:, :-1] = new[:, 1:]
-        last = np.minimum.accumulate(np.where(is_last, pos, n)[:, ::-1], axis=1)[:, ::-1]
-        self.first = (first + offsets).ravel()
-        self.last = (last + offsets).ravel()
-        # position just before the tie group in a per-row cumulative sum padded with a
-        # leading zero column (``pad_cumsum``)
-        rows = np.arange(R)[:, None]
-        self.first_prev = (first + offsets + rows).ravel()
-        self.last_pad = (last + offsets + rows + 1).ravel()
+        N = R * n
+        # quicksort (3x faster than a stable sort here): the order within a tie group
+        # never matters, as every sum below is over whole tie groups (Efron's ``k/D``
+        # terms are symmetric in the tied deaths); it is deterministic, so reproducible
+        order = np.argsort(time, axis=1)
+        order += (np.arange(R) * n)[:, None]
+        self.flat = order.ravel()
+        t = time.ravel().take(self.flat)
+        self.time = t.reshape(R, n)
+        # tie groups over the flat sorted array; every replicate's first row opens a group
+        new = np.empty(N, dtype=bool)
+        new[0] = True
+        np.not_equal(t[1:], t[:-1], out=new[1:])
+        new[::n] = True
+        starts = np.flatnonzero(new)
+        gid = np.cumsum(new) - 1
+        self.first = starts.take(gid)
+        ends = np.empty(starts.size, dtype=np.intp)
+        ends[:-1] = starts[1:] - 1
+        ends[-1] = N - 1
+        self.last = ends.take(gid)
+        # positions in a per-row cumulative sum padded with a leading zero (``pad_cumsum``)
         self.row = np.repeat(np.arange(R), n)
+        self.first_prev = self.first + self.row
+        self.last_pad = self.last + self.row + 1
 
     def take(self, a: np.ndarray) -> np.ndarray:
         """``a`` (R, n) in sorted order, raveled."""
