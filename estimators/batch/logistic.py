@@ -11,15 +11,37 @@ replicate's result is that kernel's result.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from ..propensity import _MAX_ITER, _TOL, _fit_logistic
 
 
-def _loglik_rows(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    # the one-replicate kernel's stable log(1 + e^eta), row by row
-    soft = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
+#: Below this relative step the information of the previous iteration is reused: the next
+#: step is then ~tol, and a 1e-6-old Hessian changes it by ~1e-6 of itself, below rounding.
+_CHORD = 1e-6
+
+
+def _loglik_rows(eta: np.ndarray, q: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    # the one-replicate kernel's stable log(1 + e^eta) = max(eta, 0) + log1p(e^-|eta|),
+    # with q = e^-|eta| kept for the fitted probabilities of the next iteration
+    soft = np.maximum(eta, 0.0) + np.log1p(q)
     return np.einsum("rn,rn->r", w, y * eta - soft)
+
+
+def _expit(eta: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return np.where(eta >= 0.0, 1.0, q) / (1.0 + q)
+
+
+def _inverse(info: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:  # a singular information: NaN, so that replicate goes alone
+        out = np.full(info.shape, np.nan)
+        for k in range(info.shape[0]):
+            try:
+                out[k] = np.linalg.inv(info[k])
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float = _TOL,
@@ -31,7 +53,9 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
 
     ``X`` as the transposed view of a C-contiguous ``(R, p, n)`` array saves a copy. The
     information ``X' diag(w p (1 - p)) X`` is formed as ``A A'`` with
-    ``A = X' diag(sqrt(w p (1 - p)))`` (a third less time than scaling one side).
+    ``A = X' diag(sqrt(w p (1 - p)))`` (a third less time than scaling one side), and
+    not formed again once a replicate's relative step is below ``_CHORD`` (its last,
+    confirming iteration).
     """
     R, n, p = X.shape
     XT = np.ascontiguousarray(X.transpose(0, 2, 1))
@@ -39,7 +63,10 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     unit = bool((w == 1.0).all())
     beta = np.zeros((R, p))
     eta = np.zeros((R, n))
-    ll = _loglik_rows(eta, y, w)
+    q = np.ones((R, n))
+    ll = _loglik_rows(eta, q, y, w)
+    inv = np.empty((R, p, p))
+    small = np.zeros(R, dtype=bool)
     converged = np.zeros(R, dtype=bool)
     n_iter = np.zeros(R, dtype=np.intp)
     alone = np.zeros(R, dtype=bool)
@@ -47,48 +74,51 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     for it in range(1, max_iter + 1):
         if act.size == 0:
             break
-        # while most replicates iterate, all do (a converged replicate's update is masked
-        # out): gathering the active designs would copy (R, n, p) per iteration
-        full = 2 * act.size >= R
-        sel = slice(None) if full else act
-        XTa, ya, wa = XT[sel], y[sel], w[sel]
-        mu = special.expit(eta[sel])
-        v = mu - mu * mu
+        # while at least half the replicates iterate, all rows are computed (a finished
+        # replicate's values are discarded): gathering the active designs would copy
+        # (R, p, n) per iteration
+        every = 2 * act.size >= R
+        cur = np.arange(R) if every else act
+        XTa = XT if every else XT[act]
+        ya, wa = (y, w) if every else (y[act], w[act])
+        eta_a, q_a = (eta, q) if every else (eta[act], q[act])
+        mu = _expit(eta_a, q_a)
         resid = ya - mu
         if not unit:
-            v *= wa
             resid *= wa
-        A = XTa * np.sqrt(v)[:, None, :]
-        info = np.matmul(A, A.transpose(0, 2, 1))
-        grad = np.matmul(XTa, resid[:, :, None])[:, :, 0]
-        try:
-            step = np.linalg.solve(info, grad[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:  # a singular information: that replicate goes alone
-            step = np.full(grad.shape, np.nan)
-            for k in range(step.shape[0]):
-                try:
-                    step[k] = np.linalg.solve(info[k], grad[k])
-                except np.linalg.LinAlgError:
-                    pass
-        if full and act.size < R:  # back to the active replicates only
-            step = step[act]
-        new_beta = beta[act] + step
-        XTs = XTa if full and act.size == R else XT[act]
-        new_eta = np.matmul(new_beta[:, None, :], XTs)[:, 0, :]
-        ya, wa = y[act], w[act]
-        new_ll = _loglik_rows(new_eta, ya, wa)
+        grad = np.matmul(XTa, resid[:, :, None])
+        fresh = ~small[cur]
+        if every:
+            fresh[np.setdiff1d(cur, act)] = False
+        if fresh.any():
+            k = slice(None) if fresh.all() else np.flatnonzero(fresh)
+            v = mu[k] - mu[k] * mu[k]
+            if not unit:
+                v *= wa[k]
+            A = XTa[k] * np.sqrt(v)[:, None, :]
+            inv[cur[k]] = _inverse(np.matmul(A, A.transpose(0, 2, 1)))
+        step = np.matmul(inv[cur], grad)[:, :, 0]
+        new_beta = beta[cur] + step
+        new_eta = np.matmul(new_beta[:, None, :], XTa)[:, 0, :]
+        new_q = np.exp(-np.abs(new_eta))
+        new_ll = _loglik_rows(new_eta, new_q, ya, wa)
+        if every and act.size < R:  # back to the active replicates
+            step, new_beta, new_eta, new_q, new_ll = (a[act] for a in (step, new_beta, new_eta,
+                                                                       new_q, new_ll))
         old = ll[act]
         ok = (new_ll >= old - 1e-12 * (1.0 + np.abs(old))) & np.isfinite(new_ll)
         alone[act[~ok]] = True  # halving: the one-replicate kernel's path
         keep = act[ok]
-        beta[keep], eta[keep], ll[keep] = new_beta[ok], new_eta[ok], new_ll[ok]
+        beta[keep], eta[keep], q[keep], ll[keep] = new_beta[ok], new_eta[ok], new_q[ok], new_ll[ok]
         n_iter[keep] = it
-        done = (np.abs(step[ok]).max(axis=1)
-                <= tol * (1.0 + np.abs(new_beta[ok]).max(axis=1)))
+        size = np.abs(step[ok]).max(axis=1)
+        scale = 1.0 + np.abs(new_beta[ok]).max(axis=1)
+        small[keep] = size <= _CHORD * scale
+        done = size <= tol * scale
         converged[keep[done]] = True
         act = keep[~done]
     alone[act] = True  # iteration cap reached: let the kernel say so
-    fitted = special.expit(eta)
+    fitted = _expit(eta, q)
     for r in np.flatnonzero(alone):
         beta[r], fitted[r], _, converged[r], n_iter[r] = _fit_logistic(
             np.ascontiguousarray(X[r]), y[r], w[r], tol=tol, max_iter=max_iter)
