@@ -11,7 +11,7 @@ samples) are padded to one width with zero weights.
 """
 from ._sorted import SortedRows
 from .api import (CoxBatch, LogisticBatch, cox_ph_batch, iptw_weights_batch,
-                  km_median_batch, logistic_regression_batch)
+                  km_median_batch, km_survival_batch, logistic_regression_batch, logrank_batch)
 
 #: Capability table: what each batched estimator covers (anything else: use the
 #: one-replicate estimator).
@@ -23,7 +23,11 @@ CAPABILITIES = {
                      "variances": ("model", "robust", "cluster"), "entry": False,
                      "strata": False},
     "km_median_batch": {"estimates": "median", "weights": "case weights", "groups": 2},
+    "km_survival_batch": {"estimates": "S(t) at given times", "weights": "case weights",
+                          "groups": 2},
+    "logrank_batch": {"groups": 2, "weights": "Xie & Liu (2005) IPTW log-rank"},
 }
 
 __all__ = ["CAPABILITIES", "CoxBatch", "LogisticBatch", "SortedRows", "cox_ph_batch",
-           "iptw_weights_batch", "km_median_batch", "logistic_regression_batch"]
+           "iptw_weights_batch", "km_median_batch", "km_survival_batch",
+           "logistic_regression_batch", "logrank_batch"]

@@ -52,9 +52,15 @@ class SortedRows:
     def rev_cumsum_at_first(self, a: np.ndarray) -> np.ndarray:
         """Sum of sorted ``a`` (raveled) over ``{time >= t}`` for every position: the risk
         set. Summed from the last row backwards, as the one-replicate kernels do."""
-        a2 = a.reshape(self.R, self.n)
-        rc = np.cumsum(a2[:, ::-1], axis=1)[:, ::-1]
-        return rc.ravel().take(self.first)
+        return self.rev_cumsums(a)[0]
+
+    def rev_cumsums(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of sorted ``a`` over ``{time >= t}`` and over ``{time > t}`` (the rows after
+        the tie group; exactly 0 after a replicate's last group)."""
+        rc = np.zeros((self.R, self.n + 1))
+        rc[:, :-1] = np.cumsum(a.reshape(self.R, self.n)[:, ::-1], axis=1)[:, ::-1]
+        flat = rc.ravel()
+        return flat.take(self.first_prev), flat.take(self.last_pad)
 
     def pad_cumsum(self, a: np.ndarray) -> np.ndarray:
         """Per-row cumulative sums of sorted ``a`` with a leading zero: (R, n + 1), raveled;

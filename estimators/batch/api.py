@@ -12,7 +12,8 @@ from ..propensity import _MAX_ITER, _TOL
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import _fit_cox_rows
-from .km import _km_median_rows
+from .km import _km_median_rows, _km_rows
+from .logrank import _logrank_rows
 from .logistic import fit_logistic_rows
 from .weights import iptw_weights_rows
 
@@ -205,6 +206,44 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
                                    tol=float(tol)), ties=ties)
 
 
+def _survival_inputs(time, event, weights, group, group_required=False):
+    t = _rows(time, "time")
+    if (t < 0).any():
+        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
+    e = _binary_rows(event, "event", t.shape)
+    w = _weight_rows(weights, "weights", t.shape)
+    g = None if group is None and not group_required else _binary_rows(group, "group", t.shape)
+    return t, e, w, g
+
+
+def km_survival_batch(time, event, weights=None, *, times, group=None) -> np.ndarray:
+    """Weighted Kaplan–Meier S(t) at ``times`` (e.g. landmark rates) for every replicate:
+    ``(R, len(times))``, or ``(R, 2, len(times))`` by ``group`` (0/1). As
+    ``KaplanMeier.survival_at``: 1 before the first time, NaN after the last observed time
+    unless S has reached 0."""
+    tt = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if tt.ndim != 1 or tt.size == 0 or not np.isfinite(tt).all() or (tt < 0).any():
+        raise ValueError(f"times must be finite non-negative times; got {times!r}")
+    t, e, w, g = _survival_inputs(time, event, weights, group)
+    s = SortedRows(t)
+    if g is None:
+        return _km_rows(s, e, w, tt)[1]
+    return np.stack([_km_rows(s, e, w * (g == k), tt)[1] for k in (0, 1)], axis=1)
+
+
+def logrank_batch(time, event, group, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Two-group log-rank test for every replicate: ``(chi2, p_value)``, each (R,).
+
+    Unweighted: Mantel–Haenszel (R ``survdiff``), as :func:`estimators.logrank_test`.
+    With ``weights``: the Xie & Liu (2005) IPTW log-rank (its z squared), as
+    ``logrank_test(..., weights=)``. NaN where the variance is 0 (one group empty)."""
+    from scipy import stats
+
+    t, e, w, g = _survival_inputs(time, event, weights, group, group_required=True)
+    chi2 = _logrank_rows(SortedRows(t), e, g, None if weights is None else w)
+    return chi2, stats.chi2.sf(chi2, 1)
+
+
 def km_median_batch(time, event, weights=None, *, group=None) -> np.ndarray:
     """Weighted Kaplan–Meier median of every replicate (row) of the ``(R, n)`` inputs, by R's
     ``print.survfit`` rule (``inf``: not reached).
@@ -212,13 +251,8 @@ def km_median_batch(time, event, weights=None, *, group=None) -> np.ndarray:
     With ``group`` (0/1, (R, n)) returns ``(R, 2)``: the medians of group 0 and group 1
     (e.g. control and treated), from one sort per replicate.
     """
-    t = _rows(time, "time")
-    if (t < 0).any():
-        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
-    e = _binary_rows(event, "event", t.shape)
-    w = _weight_rows(weights, "weights", t.shape)
+    t, e, w, g = _survival_inputs(time, event, weights, group)
     s = SortedRows(t)
-    if group is None:
+    if g is None:
         return _km_median_rows(s, e, w)
-    g = _binary_rows(group, "group", t.shape)
     return np.stack([_km_median_rows(s, e, w * (g == k)) for k in (0, 1)], axis=1)

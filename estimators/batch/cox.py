@@ -170,8 +170,9 @@ def _robust_var(s: SortedRows, T: _Terms, d, x, w, beta, S0, m, naive, ties, cl,
         mbar = T.group_sum(m) / T.D
     else:  # every death of a tie group has its time's risk set, hence its mean
         mbar = m
-    r = np.exp(beta.take(s.row) * x)
-    wL = w * r * (G - x * H)
+    # r_i = e^(beta x_i) is 1 in the control arm and e^beta in the treated arm
+    w1 = w * x
+    wL = (w - w1) * G + np.exp(beta).take(s.row) * w1 * (G - H)
     wL[T.pos] += w.take(T.pos) * (xt - mbar)
     if cl is None:
         total = np.bincount(s.row, wL * wL, minlength=R)

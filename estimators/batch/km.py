@@ -21,13 +21,22 @@ _TOL = math.sqrt(np.finfo(float).eps)
 def _km_median_rows(s: SortedRows, event: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Kernel: ``event`` and ``weights`` (R, n) in input order, weight 0 for rows outside
     the group. Returns the medians (R,)."""
+    return _km_rows(s, event, weights)[0]
+
+
+def _km_rows(s: SortedRows, event: np.ndarray, weights: np.ndarray, times=()
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Medians (R,) and S(t) at ``times`` (R, len(times)): 1 before the first time, NaN
+    after the group's last time unless S has reached 0 (``KaplanMeier.survival_at``)."""
     R, n = s.R, s.n
     w = s.take(weights)
     d = s.take(event) * w  # weighted deaths
-    n_risk = s.rev_cumsum_at_first(w)
-    n_event = s.group_sum(d)
+    n_risk, later = s.rev_cumsums(w)
+    # the survivors of a tie group: everyone after it plus its censored rows, so that a
+    # last group of deaths leaves exactly 0 (a difference of sums could leave 1e-17)
+    surviving = later + s.group_sum(w - d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = (n_risk - n_event) / n_risk
+        factor = surviving / n_risk
     # one factor per tie group (at its last row), and 1 where the group has nobody at risk
     at_last = np.arange(R * n) == s.last
     factor = np.where(at_last & (n_risk > 0), factor, 1.0)
@@ -43,4 +52,14 @@ def _km_median_rows(s: SortedRows, event: np.ndarray, weights: np.ndarray) -> np
         lower = np.flatnonzero(S[r] < y0[r])
         if lower.size:
             med[r] = 0.5 * (t[r, first[r]] + t[r, lower[0]])
-    return med
+    times = np.asarray(times, dtype=np.float64)
+    at = np.empty((R, times.size))
+    if times.size:
+        in_group = (w > 0).reshape(R, n)
+        last_t = np.where(in_group, t, -np.inf).max(axis=1)
+        end = S[:, -1]
+        for j, tau in enumerate(times):
+            k = (t <= tau).sum(axis=1) - 1
+            v = np.where(k < 0, 1.0, S[rows, np.maximum(k, 0)])
+            at[:, j] = np.where((tau > last_t) & (end > 0), np.nan, v)
+    return med, at

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
-                              km_median_batch, logistic_regression_batch)
+                              km_median_batch, km_survival_batch, logistic_regression_batch,
+                              logrank_batch)
 from estimators.propensity import _fit_logistic
 from estimators.survival.cox import _fit_cox
 from estimators.survival.km import _fit_km
+from estimators.survival.logrank import logrank_test
 from estimators.weights import _iptw_weights
 from tests.reference.cases import load_case
 
@@ -215,5 +217,32 @@ def test_other_bad_input():
         iptw_weights_batch(np.array([[0.5, 1.0]]), np.array([[0, 1]]))
     with pytest.raises(ValueError, match=r"group must be 0/1"):
         km_median_batch(np.ones((1, 3)), np.ones((1, 3)), group=np.full((1, 3), 2))
-    assert set(CAPABILITIES) == {"logistic_regression_batch", "iptw_weights_batch",
-                                 "cox_ph_batch", "km_median_batch"}
+    with pytest.raises(ValueError, match=r"times must be finite non-negative"):
+        km_survival_batch(np.ones((1, 3)), np.ones((1, 3)), times=[-1.0])
+    import estimators.batch as B
+    assert set(CAPABILITIES) == {n for n in B.__all__ if n.endswith("_batch")}
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 5), n=st.integers(4, 60),
+       tied=st.booleans(), weighted=st.booleans())
+def test_landmark_rates_and_logrank_are_the_one_replicate_ones(seed, R, n, tied, weighted):
+    """S(t) at landmark times equals ``_fit_km(...).survival_at`` (NaN after the last time
+    unless S reached 0, 1 before the first); the log-rank chi-square equals
+    ``logrank_test`` (Mantel–Haenszel, or Xie & Liu with weights) to 1e-10."""
+    rng = np.random.default_rng(seed)
+    t, e, z, w, _ = _stack(R, n, rng, tied=tied, event_rate=0.8)
+    z[:, :2] = [0.0, 1.0]  # both groups present
+    w = w if weighted else None
+    times = [0.0, 1.0, 6.0, 12.0, 24.0, 200.0]
+    S = km_survival_batch(t, e, w, times=times, group=z)
+    chi2, p = logrank_batch(t, e, z, w)
+    for r in range(R):
+        wr = np.ones(n) if w is None else w[r]
+        for k in (0, 1):
+            g = z[r] == k
+            ref = _fit_km(t[r][g], e[r][g], wr[g], "greenwood").survival_at(times).survival
+            _close(S[r, k], ref, 1e-12)
+        lr = logrank_test(t[r], e[r], z[r], None if w is None else w[r])
+        _close(chi2[r], lr.statistic, 1e-10)
+        _close(p[r], lr.p_value, 1e-9)
