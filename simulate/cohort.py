@@ -21,6 +21,7 @@ from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
+from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
 
 _MEMORY: dict[str, "SimulationPlan"] = {}
@@ -176,18 +177,18 @@ def _pfs_times(pfs_plan, sample, r_pd):
     return np.minimum(t_p, sample["t_d"])
 
 
-def _rng(seed) -> np.random.Generator:
+def _rng(seed, arg: str = "seed") -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
-        raise ValueError("seed: an explicit seed (int or SeedSequence) is required, got None")
+        raise ValueError(f"{arg}: an explicit seed (int or SeedSequence) is required, got None")
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed < 0:
-            raise ValueError(f"seed: must be >= 0, got {seed}")
+            raise ValueError(f"{arg}: must be >= 0, got {seed}")
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.SeedSequence):
         return np.random.default_rng(seed)
-    raise ValueError(f"seed: must be an int, SeedSequence or Generator, got {seed!r}")
+    raise ValueError(f"{arg}: must be an int, SeedSequence or Generator, got {seed!r}")
 
 
 def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str | None = None, *,
@@ -206,7 +207,19 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
         Compute the exact true propensity (the most expensive part); ``False`` fills NaN.
     """
     plan = compile_plan(spec, cohort)
-    rng = _rng(seed)
+    cols = cohort_columns(plan, _rng(seed), with_ps)
+    return Cohort(cols, cohort_levels(plan), plan.covariates.arm_labels, plan.study_id, plan.cohort_name)
+
+
+def cohort_columns(plan: SimulationPlan, rng: "np.random.Generator | LockstepDraws", with_ps: bool
+                   ) -> dict[str, np.ndarray]:
+    """The per-cohort kernel: every column of one cohort, or of R stacked replicates.
+
+    With a :class:`~simulate.streams.LockstepDraws` every data column gets a leading
+    replicate axis; ``arm`` and ``treated`` stay one row vector (the arm layout is the
+    same in every replicate). The draws are made in one fixed order, which is what
+    keeps replicate ``r`` of a stacked run identical to its one-cohort run.
+    """
     cp, op = plan.covariates, plan.outcomes
     arm, x, ps, u = draw_covariates(cp, rng, with_ps=with_ps)
     n = len(arm)
@@ -215,7 +228,7 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
     order = [v.name for v in plan.spec.all_variables]
     internal = {nm: j for j, nm in enumerate(cp.names)}
     for nm in order:  # options of a multiselect keep their place; add_derived fills them
-        cols[nm] = x[:, internal[nm]] if nm in internal else None
+        cols[nm] = x[..., internal[nm]] if nm in internal else None
     add_derived(cp, cols, n)
     if u is not None:
         cols[cp.u_name] = u
@@ -228,10 +241,15 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
             hidden = np.any([np.isnan(cols[o]) for o in opts], axis=0)
             cols[name] = np.where(hidden, np.nan, cols[name])
     cols["true_ps"] = ps
-    levels = {k: v for k, v in cp.levels.items() if v}
+    return cols
+
+
+def cohort_levels(plan: SimulationPlan) -> dict[str, tuple[str, ...]]:
+    """Level labels of the categorical columns (``Cohort.levels``)."""
+    levels = {k: v for k, v in plan.covariates.levels.items() if v}
     if plan.spec.response is not None:
         levels["response"] = plan.spec.response.levels
-    return Cohort(cols, levels, cp.arm_labels, plan.study_id, plan.cohort_name)
+    return levels
 
 
 def generate_cohorts(spec, n_cohorts: int, *, seed, cohort: str | None = None, with_ps: bool = True

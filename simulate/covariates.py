@@ -19,12 +19,14 @@ independent of ``x`` within arms, multiplies in ``P_a(u)``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
 from .marginals import DZ, N_GRID, Z_GRID, Z_MAX, Marginal
+from .search import SortedCuts
 
 _LOG2PI = np.log(2 * np.pi)
 
@@ -41,6 +43,8 @@ class ArmTables:
     small: np.ndarray             # discrete variables with few levels (codes are the values)
     small_cuts: np.ndarray        # (len(small), k) thresholds padded with +inf
     large: np.ndarray             # counts: searched one by one
+    steps: np.ndarray | None = None  # (p_C, G) tables[:, k+1] - tables[:, k] (last column 0)
+    searches: tuple[SortedCuts, ...] = ()  # per ``large`` variable, its cuts' lookup
 
 
 def arm_tables(margs: list[Marginal], n_cont: int) -> ArmTables:
@@ -59,21 +63,53 @@ def arm_tables(margs: list[Marginal], n_cont: int) -> ArmTables:
     small_cuts = np.full((len(small), max(ks, 1)), np.inf)
     for r, i in enumerate(small):
         small_cuts[r, :len(disc[i].cuts)] = disc[i].cuts
+    steps = np.zeros_like(tabs)
+    steps[:, :-1] = np.diff(tabs, axis=1)
     return ArmTables(tabs, slopes, tuple(m.cuts for m in disc), tuple(m.values for m in disc), padded,
-                     small, small_cuts, large)
+                     small, small_cuts, large, steps, tuple(SortedCuts.build(disc[j].cuts) for j in large))
 
 
-def interp_rows(tables: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Batched linear interpolation of ``tables[j]`` (on :data:`Z_GRID`) at ``z[:, j]``."""
+#: elements per block of the row-wise kernels: temporaries of ~256 kB stay in cache and
+#: are recycled by the allocator instead of being mapped afresh for stacked replicates
+BLOCK = 32_768
+
+
+def leading_blocks(shape: tuple[int, ...], block: int | None = None) -> list[slice]:
+    """Slices of the leading axis whose blocks hold about ``block`` (:data:`BLOCK`) elements."""
+    block = BLOCK if block is None else block
+    per = math.prod(shape[1:])
+    if per * shape[0] <= block:
+        return [slice(None)]
+    step = max(1, block // max(per, 1))
+    return [slice(i, min(i + step, shape[0])) for i in range(0, shape[0], step)]
+
+
+def interp_tables(tables: np.ndarray, z: np.ndarray, steps: np.ndarray | None = None,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Linear interpolation of ``tables[j]`` (on :data:`Z_GRID`) at ``z[j]`` (variables first).
+
+    ``lo + frac * (hi - lo)`` per entry; ``steps`` (:attr:`ArmTables.steps`, the
+    precomputed ``hi - lo``) saves a gather. ``z[j]`` may have any shape (rows, or
+    replicates x rows); runs in blocks of variables, written into ``out`` (a view may
+    be given) or a new array.
+    """
+    out = np.empty(z.shape) if out is None else out
     if tables.shape[0] == 0:
-        return np.empty_like(z)
-    t = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) / DZ
-    idx = np.minimum(t.astype(np.intp), N_GRID - 2)
-    frac = t - idx
+        return out
     flat = tables.ravel()
-    base = idx + (np.arange(tables.shape[0]) * N_GRID)[None, :]
-    lo = flat[base]
-    return lo + frac * (flat[base + 1] - lo)
+    offsets = (np.arange(tables.shape[0]) * N_GRID).reshape((-1,) + (1,) * (z.ndim - 1))
+    for blk in leading_blocks(z.shape):
+        t = np.clip(z[blk], -Z_MAX, Z_MAX)
+        t += Z_MAX
+        t /= DZ
+        idx = t.astype(np.intp)
+        np.minimum(idx, N_GRID - 2, out=idx)
+        t -= idx  # the fraction within the grid segment
+        idx += offsets[blk]
+        lo = flat.take(idx)
+        t *= (flat.take(idx + 1) - lo) if steps is None else steps.ravel().take(idx)
+        np.add(t, lo, out=out[blk])
+    return out
 
 
 def segment_values(arr: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -86,8 +122,8 @@ def segment_values(arr: np.ndarray, z: np.ndarray) -> np.ndarray:
 def latent_of(tab: ArmTables, x_cont: np.ndarray) -> np.ndarray:
     """Continuous latents under an arm: exact inverse of its piecewise-linear maps."""
     out = np.empty_like(x_cont)
-    for j in range(x_cont.shape[1]):
-        out[:, j] = np.interp(x_cont[:, j], tab.tables[j], Z_GRID)
+    for j in range(x_cont.shape[-1]):
+        out[..., j] = np.interp(x_cont[..., j], tab.tables[j], Z_GRID)
     return out
 
 
@@ -142,24 +178,24 @@ class DensityModel:
         """``log f_a(x)`` up to a constant common to all arms.
 
         ``z_c``: continuous latents under the arm; ``codes``: level index of each discrete
-        variable under the arm (``-1`` = outside the arm's support).
+        variable under the arm (``-1`` = outside the arm's support). Rows are the last
+        axis but one (stacked replicates may lead).
         """
-        n = z_c.shape[0]
-        out = np.zeros(n)
+        out = np.zeros(z_c.shape[:-1])
         if self.n_cont:
             # the quadratic form z' R^-1 z per row, by a matrix product (einsum's
             # three-operand loop cost four times as much)
-            out -= 0.5 * ((z_c @ self.rcc_inv) * z_c).sum(axis=1) + self.half_logdet
-            out -= segment_values(tab.log_slopes, z_c).sum(axis=1)
-        if codes.shape[1]:
+            out -= 0.5 * ((z_c @ self.rcc_inv) * z_c).sum(axis=-1) + self.half_logdet
+            out -= segment_values(tab.log_slopes, z_c).sum(axis=-1)
+        if codes.shape[-1]:
             m = z_c @ self.b.T if self.n_cont else np.zeros_like(codes, dtype=float)
             ok = codes >= 0
             c = np.where(ok, codes, 0)
-            rows = np.arange(codes.shape[1])[None, :]
+            rows = np.arange(codes.shape[-1])
             lo = tab.padded_cuts[rows, c]
             hi = tab.padded_cuts[rows, c + 1]
             lp = log_interval((lo - m) / self.s, (hi - m) / self.s)
-            out += np.where(ok, lp, -np.inf).sum(axis=1)
+            out += np.where(ok, lp, -np.inf).sum(axis=-1)
         return out
 
 
@@ -168,19 +204,32 @@ def discrete_codes(tab: ArmTables, x_disc: np.ndarray) -> np.ndarray:
     codes = x_disc.astype(np.intp)
     for j in tab.large:
         vals = tab.values[j]
-        k = np.minimum(np.searchsorted(vals, x_disc[:, j]), len(vals) - 1)
-        codes[:, j] = np.where(vals[k] == x_disc[:, j], k, -1)
+        k = np.minimum(np.searchsorted(vals, x_disc[..., j]), len(vals) - 1)
+        codes[..., j] = np.where(vals[k] == x_disc[..., j], k, -1)
     return codes
 
 
-def draw_discrete(tab: ArmTables, z_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and level codes of the discrete variables from their latents."""
-    codes = np.empty(z_d.shape, dtype=np.intp)
-    if len(tab.small):
-        codes[:, tab.small] = (z_d[:, tab.small, None] > tab.small_cuts[None, :, :]).sum(axis=2)
-    x = codes.astype(float)
-    for j in tab.large:
-        k = np.searchsorted(tab.cuts[j], z_d[:, j])
-        codes[:, j] = k
-        x[:, j] = tab.values[j][k]
-    return x, codes
+def draw_discrete(tab: ArmTables, z_d: np.ndarray, out: np.ndarray | None = None, codes: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values and level codes of the discrete variables from their latents ``z_d[j]``.
+
+    Variables first, like :func:`interp_tables`; values go to ``out`` (or a new array);
+    ``codes=False`` skips the level codes (``None``).
+    """
+    x = np.empty(z_d.shape) if out is None else out
+    cd = np.empty(z_d.shape, dtype=np.intp) if codes else None
+    if len(tab.small):  # level = number of thresholds below the latent (padding is +inf)
+        zs = z_d[tab.small]
+        cuts = tab.small_cuts.reshape(tab.small_cuts.shape + (1,) * (z_d.ndim - 1))
+        c = (zs > cuts[:, 0]).astype(np.intp)
+        for k in range(1, cuts.shape[1]):
+            c += zs > cuts[:, k]
+        x[tab.small] = c
+        if codes:
+            cd[tab.small] = c
+    for i, j in enumerate(tab.large):
+        k = tab.searches[i](z_d[j]) if tab.searches else np.searchsorted(tab.cuts[j], z_d[j])
+        if codes:
+            cd[j] = k
+        x[j] = tab.values[j].take(k)
+    return x, cd

@@ -64,13 +64,25 @@ def child_pugh_points(cols: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     return pts
 
 
-def compute_derived(d: Derived, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    """Values of derived variable ``d`` from the generated ``columns``."""
+def compute_derived(d: Derived, columns: Mapping[str, np.ndarray], n: int, memo: dict | None = None
+                    ) -> np.ndarray:
+    """Values of derived variable ``d`` from the generated ``columns``.
+
+    ``memo`` (one dict per set of columns) shares the ALBI score or Child-Pugh points
+    between the derived variables computed from the same inputs (score and grade).
+    """
     cols = {role: columns[name] for role, name in d.inputs.items()}
+    memo = {} if memo is None else memo
     if d.kind in ("albi_score", "albi_grade"):
-        s = albi_score(cols["albumin"], cols["bilirubin"])
+        key = ("albi", d.inputs["albumin"], d.inputs["bilirubin"])
+        if key not in memo:
+            memo[key] = albi_score(cols["albumin"], cols["bilirubin"])
+        s = memo[key]
         return s if d.kind == "albi_score" else albi_grade(s)
-    pts = child_pugh_points(cols, n)
+    key = ("child_pugh",) + tuple(sorted(d.inputs.items()))
+    if key not in memo:
+        memo[key] = child_pugh_points(cols, n)
+    pts = memo[key]
     if d.kind == "child_pugh_points":
         return pts
     return np.where(pts <= 6, 0.0, np.where(pts <= 9, 1.0, 2.0))

@@ -133,10 +133,11 @@ def compile_multiselect(var: Variable, options: list[Variable], arm_n: dict[str,
 
 
 def expand_options(columns: dict, multiselect: tuple) -> None:
-    """Write each option's 0/1 column from its pattern column (in place)."""
+    """Write each option's 0/1 column from its pattern column (in place; NaN stays NaN)."""
     for name, opts, bits, _labels in multiselect:
         codes = np.asarray(columns[name])
-        ok = ~np.isnan(codes)
-        idx = np.where(ok, codes, 0).astype(np.intp)
+        # one lookup row per option over the patterns, plus a NaN entry for a missing pattern
+        lut = np.concatenate([bits.T.astype(float), np.full((len(opts), 1), np.nan)], axis=1)
+        idx = np.where(np.isnan(codes), len(bits), codes).astype(np.intp)
         for j, opt in enumerate(opts):
-            columns[opt] = np.where(ok, bits[idx, j].astype(float), np.nan)
+            columns[opt] = lut[j].take(idx)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .search import SortedCuts
 from .survival import cumulative_at_knots, draw_times
 from .spec_outcomes import Dist
 
@@ -33,14 +34,15 @@ class EndpointPlan:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cum", cumulative_at_knots(self.knots, self.rates))
+        object.__setattr__(self, "cum_search", SortedCuts.build(self.cum, "right"))
 
-    def covariate_lp(self, cols: dict[str, np.ndarray], n: int) -> np.ndarray:
-        """Covariate part of the linear predictor (no treatment)."""
+    def covariate_lp(self, cols: dict[str, np.ndarray], n: "int | tuple[int, ...]") -> np.ndarray:
+        """Covariate part of the linear predictor (no treatment); ``n``: rows or shape."""
         eta = np.zeros(n)
         for col, kind, coef, extra in self.effects:
             x = cols[col]
-            if kind == "per":
-                eta += coef * x / extra
+            if kind == "per":  # x / 1.0 is x exactly: the division is skipped then
+                eta += coef * x if extra == 1.0 else coef * x / extra
             elif kind == "above":
                 eta += coef * (x >= extra)
             else:  # per level: coef is an array indexed by the level code
@@ -103,17 +105,20 @@ class OutcomePlan:
 def therapy(tv: tuple | None, arm: np.ndarray, rng) -> tuple | None:
     """Planned start and duration of time-varying therapy (``inf``/0 outside its arm).
 
-    ``tv`` is ``OutcomePlan.tv``; returns ``(mask, start, duration, b)``.
+    ``tv`` is ``OutcomePlan.tv``; returns ``(mask, start, duration, b)`` (``mask`` per
+    row of ``arm``; ``start`` and ``duration`` with the draws' leading replicate axis
+    if ``rng`` is a :class:`~simulate.streams.LockstepDraws`).
     """
     if tv is None:
         return None
     a, sd, dd, b = tv
     mask = arm == a
-    start = np.full(arm.shape, np.inf)
-    dur = np.zeros(arm.shape)
     k = int(mask.sum())
-    start[mask] = draw_dist(sd, k, rng)
-    dur[mask] = draw_dist(dd, k, rng)
+    s, d = draw_dist(sd, k, rng), draw_dist(dd, k, rng)
+    start = np.full(s.shape[:-1] + arm.shape, np.inf)
+    dur = np.zeros(start.shape)
+    start[..., mask] = s
+    dur[..., mask] = d
     return mask, start, dur, b
 
 
@@ -134,33 +139,38 @@ def censor_times(op: OutcomePlan, n: int, rng) -> np.ndarray:
 
 def draw_outcomes(op: OutcomePlan, cols: dict, arm: np.ndarray, treated: np.ndarray, u, rng,
                   tv=None) -> dict[str, np.ndarray]:
-    """OS, PFS, censoring and response for one cohort (columns dict)."""
+    """OS, PFS, censoring and response for one cohort (columns dict).
+
+    ``arm`` and ``treated`` are per row; ``cols``, ``u`` and the draws of ``rng`` (a
+    :class:`~simulate.streams.LockstepDraws`) may carry a leading replicate axis.
+    """
     n = len(arm)
     out: dict[str, np.ndarray] = {}
     w_d = rng.standard_normal(n)
-    eta = linear_predictors(op.os, cols, treated, u, n)
-    t_d = draw_times(-special.log_ndtr(-w_d), eta, op.os.knots, op.os.rates, op.os.cum, tv)
+    shape = w_d.shape
+    eta = linear_predictors(op.os, cols, treated, u, shape)
+    t_d = draw_times(-special.log_ndtr(-w_d), eta, op.os.knots, op.os.rates, op.os.cum, tv, op.os.cum_search)
     c = censor_times(op, n, rng)
     out["os_time"] = np.minimum(t_d, c)
     out["os_event"] = (t_d <= c).astype(np.int8)
     if op.pfs is not None:
         w_p = op.r_pd * w_d + np.sqrt(1 - op.r_pd ** 2) * rng.standard_normal(n)
-        eta_p = linear_predictors(op.pfs, cols, treated, u, n)
-        t_p = np.minimum(draw_times(-special.log_ndtr(-w_p), eta_p, op.pfs.knots, op.pfs.rates, op.pfs.cum),
-                         t_d)
+        eta_p = linear_predictors(op.pfs, cols, treated, u, shape)
+        t_p = np.minimum(draw_times(-special.log_ndtr(-w_p), eta_p, op.pfs.knots, op.pfs.rates, op.pfs.cum,
+                                    search=op.pfs.cum_search), t_d)
         out["pfs_time"] = np.minimum(t_p, c)
         out["pfs_event"] = (t_p <= c).astype(np.int8)
     if op.resp_cuts is not None:
         lat = op.r_resp * w_d + np.sqrt(1 - op.r_resp ** 2) * rng.standard_normal(n)
-        resp = np.empty(n, np.int8)
-        miss_p = np.empty(n)
+        resp = np.empty(shape, np.int8)
+        miss_p = np.empty(shape)
         early = out["os_time"] < op.assessment_time
         for a, cuts in enumerate(op.resp_cuts):
             m = arm == a
             k = len(cuts)
-            resp[m] = k - np.searchsorted(cuts, lat[m])
+            resp[..., m] = k - np.searchsorted(cuts, lat[..., m])
             qe, ql = op.resp_miss[a]
-            miss_p[m] = np.where(early[m], qe, ql)
+            miss_p[..., m] = np.where(early[..., m], qe, ql)
         resp[rng.random(n) < miss_p] = -1
         out["response"] = resp
     if tv is not None:

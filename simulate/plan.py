@@ -14,11 +14,12 @@ from scipy import special
 from .assignment import FeatureMap, POPULATION_SIZE, feature_map, solve_logistic, unmeasured_probs
 from .correlation import build_correlation
 from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, draw_discrete,
-                         interp_rows, latent_of)
+                         interp_tables, latent_of, leading_blocks)
 from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
 from .marginals import compile_marginals, pooled_marginal
 from .multiselect import compile_multiselect, expand_options
 from .spec import SpecError
+from .streams import LockstepDraws, each
 from .study import CohortSpec
 
 _CAL_SEED = 20240601  # fixed seed of every calibration/population sample
@@ -133,67 +134,96 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
 def _population(tab: ArmTables, chol: np.ndarray, n_cont: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     z = rng.standard_normal((n, chol.shape[0])) @ chol.T
     x = np.empty_like(z)
-    x[:, :n_cont] = interp_rows(tab.tables, z[:, :n_cont])
-    x[:, n_cont:], _ = draw_discrete(tab, z[:, n_cont:])
+    interp_tables(tab.tables, z[:, :n_cont].T, tab.steps, out=x[:, :n_cont].T)
+    draw_discrete(tab, z[:, n_cont:].T, out=x[:, n_cont:].T)
     return x, z
 
 
-def draw_covariates(plan: CovariatePlan, rng: np.random.Generator, arm_n: np.ndarray | None = None,
-                    with_ps: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def draw_covariates(plan: CovariatePlan, rng: "np.random.Generator | LockstepDraws",
+                    arm_n: np.ndarray | None = None, with_ps: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """One cohort's covariates: ``(arm, x, true_ps, u)`` with rows grouped by arm.
 
     ``true_ps`` is ``P(A = 1 | x, u)`` (``NaN`` for a one-arm cohort or without
-    ``with_ps``; the logistic route always has it).
+    ``with_ps``; the logistic route always has it). With a
+    :class:`~simulate.streams.LockstepDraws` of R generators, ``x``, ``true_ps`` and
+    ``u`` get a leading replicate axis (``arm`` is the same for all replicates).
     """
     counts = plan.arm_n.astype(int) if arm_n is None else np.asarray(arm_n, int)
-    if plan.logistic is not None:
-        return _draw_logistic(plan, rng, counts)
+    if plan.logistic is not None:  # a rejection loop: data-dependent draw sizes
+        arm, x, ps, u = each(rng, lambda g: _draw_logistic(plan, g, counts))
+        return (arm if arm.ndim == 1 else arm[0]), x, ps, u
     p = len(plan.names)
     n = int(counts.sum())
     arm = np.repeat(np.arange(len(counts)), counts)
-    z = rng.standard_normal((n, p)) @ plan.chol.T
-    x = np.empty((n, p))
+    e = rng.standard_normal((n, p))
+    zt = _latents(e, plan.chol)  # zt[j]: variable j, contiguous
+    xt = e.reshape(zt.shape)  # the raw draws' buffer, free now, holds x variables first
     u = None
     if plan.u_probs is not None:
         u = (rng.random(n) < np.asarray(plan.u_probs)[arm]).astype(float)
     nc = plan.n_cont
+    want_ps = plan.density is not None and with_ps
     own_codes = []
-    start = 0
-    for a, k in enumerate(counts):
-        sl = slice(start, start + k)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    for a in range(len(counts)):
+        sl = slice(bounds[a], bounds[a + 1])
         tab = plan.tabs[a]
-        x[sl, :nc] = interp_rows(tab.tables, z[sl, :nc])
-        x[sl, nc:], codes = draw_discrete(tab, z[sl, nc:])
-        own_codes.append(codes)
-        start += k
-    if plan.density is None or not with_ps:
-        return arm, x, np.full(n, np.nan), u
+        interp_tables(tab.tables, zt[:nc, ..., sl], tab.steps, out=xt[:nc, ..., sl])
+        own_codes.append(draw_discrete(tab, zt[nc:, ..., sl], out=xt[nc:, ..., sl], codes=want_ps)[1])
+    x = _rows_first(xt)  # (..., n, p) with contiguous columns x[..., j]
+    if not want_ps:
+        return arm, x, np.full(x.shape[:-1], np.nan), u
     # log f_b(x) for every row under each arm b's density: rows of arm b use their own
     # latents and codes, the other arm's rows are mapped back through b's marginals; one
     # density evaluation per arm over all rows (the density is row by row)
-    logf = np.empty((n, 2))
-    bounds = np.concatenate(([0], np.cumsum(counts)))
+    logf = np.empty(x.shape[:-1] + (2,))
     for b in (0, 1):
         tab = plan.tabs[b]
-        zc = np.empty((n, nc))
-        codes = np.empty((n, p - nc), dtype=np.intp)
+        zc = np.empty(x.shape[:-1] + (nc,))
+        codes = np.empty(x.shape[:-1] + (p - nc,), dtype=np.intp)
         for a in (0, 1):
             sl = slice(bounds[a], bounds[a + 1])
             if a == b:
-                zc[sl] = np.clip(z[sl, :nc], -8.0, 8.0)
-                codes[sl] = own_codes[a]
+                zc[..., sl, :] = np.clip(_rows_first(zt[:nc, ..., sl]), -8.0, 8.0)
+                codes[..., sl, :] = _rows_first(own_codes[a])
             else:
-                zc[sl] = latent_of(tab, x[sl, :nc])
-                codes[sl] = discrete_codes(tab, x[sl, nc:])
-        logf[:, b] = plan.density.log_density(tab, zc, codes)
+                zc[..., sl, :] = latent_of(tab, x[..., sl, :nc])
+                codes[..., sl, :] = discrete_codes(tab, x[..., sl, nc:])
+        logf[..., b] = plan.density.log_density(tab, zc, codes)
     t, c = plan.treated_arm, 1 - plan.treated_arm
-    lp = np.log(plan.pi[t]) - np.log(plan.pi[c]) + logf[:, t] - logf[:, c]
+    lp = np.log(plan.pi[t]) - np.log(plan.pi[c]) + logf[..., t] - logf[..., c]
     if u is not None:
         pu = np.asarray(plan.u_probs)
         lp += np.where(u == 1, np.log(pu[t] / pu[c]), np.log((1 - pu[t]) / (1 - pu[c])))
     with np.errstate(invalid="ignore"):
         ps = special.expit(lp)
     return arm, x, ps, u
+
+
+def _rows_first(a: np.ndarray) -> np.ndarray:
+    """View of a variables-first array with the variables last (``np.moveaxis(a, 0, -1)``)."""
+    return a.transpose(tuple(range(1, a.ndim)) + (0,))
+
+
+def _variables_first(a: np.ndarray) -> np.ndarray:
+    """View with the last axis first (``np.moveaxis(a, -1, 0)``)."""
+    return a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))
+
+
+def _latents(e: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Correlated latents ``e @ chol.T`` stored variables first (``zt[j]`` contiguous).
+
+    Each replicate's product is the one-cohort product ``(n, p) @ (p, p)`` (stacked
+    replicates go to BLAS one by one, in blocks); only the storage order changes.
+    """
+    zt = np.empty((e.shape[-1],) + e.shape[:-1])
+    if e.ndim == 2:
+        zt[...] = (e @ chol.T).T
+        return zt
+    for blk in leading_blocks(e.shape):
+        zt[:, blk] = _variables_first(e[blk] @ chol.T)
+    return zt
 
 
 def _draw_logistic(plan: CovariatePlan, rng, counts: np.ndarray):
@@ -225,5 +255,6 @@ def _draw_logistic(plan: CovariatePlan, rng, counts: np.ndarray):
 def add_derived(plan: CovariatePlan, columns: dict[str, np.ndarray], n: int) -> None:
     """Option columns of multiselect variables, then the derived variables (in place)."""
     expand_options(columns, plan.multiselect)
+    memo: dict = {}
     for d in plan.derived:
-        columns[d.name] = compute_derived(d, columns, n)
+        columns[d.name] = compute_derived(d, columns, n, memo)

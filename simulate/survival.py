@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .search import SortedCuts
+
 
 def cumulative_at_knots(knots: np.ndarray, rates: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(rates[:-1] * np.diff(knots))])
@@ -27,9 +29,14 @@ def baseline_cumhaz(t: np.ndarray | float, knots: np.ndarray, rates: np.ndarray,
     return cum[k] + rates[k] * (t - knots[k])
 
 
-def invert_baseline(h: np.ndarray, knots: np.ndarray, rates: np.ndarray, cum: np.ndarray) -> np.ndarray:
-    """``t`` with ``H0(t) = h`` (inverse of :func:`baseline_cumhaz`)."""
-    k = np.clip(np.searchsorted(cum, h, side="right") - 1, 0, len(knots) - 1)
+def invert_baseline(h: np.ndarray, knots: np.ndarray, rates: np.ndarray, cum: np.ndarray,
+                    search: SortedCuts | None = None) -> np.ndarray:
+    """``t`` with ``H0(t) = h`` (inverse of :func:`baseline_cumhaz`).
+
+    ``search``: ``SortedCuts.build(cum, "right")``, the same piece indices by lookup.
+    """
+    pos = search(h) if search is not None else np.searchsorted(cum, h, side="right")
+    k = np.clip(pos - 1, 0, len(knots) - 1)
     return knots[k] + (h - cum[k]) / rates[k]
 
 
@@ -120,12 +127,19 @@ def marginal_median(knots, rates, lin_pred, tv=None, *, hi: float = 600.0) -> fl
     return 0.5 * (lo + up)
 
 
-def draw_times(e: np.ndarray, lin_pred: np.ndarray, knots, rates, cum, tv=None) -> np.ndarray:
-    """Event times from unit-exponential draws ``e`` (exact inversion)."""
+def draw_times(e: np.ndarray, lin_pred: np.ndarray, knots, rates, cum, tv=None,
+               search: SortedCuts | None = None) -> np.ndarray:
+    """Event times from unit-exponential draws ``e`` (exact inversion).
+
+    ``tv``: ``(mask, start, dur, b)`` with ``mask`` over the last axis (rows); leading
+    axes (stacked replicates) are inverted row by row like the rest.
+    """
     target = e * np.exp(-lin_pred)
-    t = invert_baseline(target, knots, rates, cum)
+    t = invert_baseline(target, knots, rates, cum, search)
     if tv is not None and tv[3] != 0.0:
         mask, start, dur, b = tv
         if mask.any():
-            t[mask] = tv_invert(target[mask], knots, rates, start[mask], dur[mask], b)
+            tm = target[..., mask]
+            t[..., mask] = tv_invert(tm.ravel(), knots, rates, start[..., mask].ravel(),
+                                     dur[..., mask].ravel(), b).reshape(tm.shape)
     return t
