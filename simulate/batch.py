@@ -136,8 +136,9 @@ def generate_cohort_batch(spec: "SimulationPlan | StudySpec | str | Path",
     """
     plan = compile_plan(spec, cohort)
     rngs = _generators(seeds)
-    cols = cohort_columns(plan, LockstepDraws(rngs), with_ps)
     r = len(rngs)
+    # one replicate: the plain generator (the same calls; no stacking cost)
+    cols = cohort_columns(plan, rngs[0] if r == 1 else LockstepDraws(rngs), with_ps)
     for k, v in cols.items():  # arm, treated: one row vector, the same layout in every replicate
         if v.ndim == 1:
             cols[k] = np.tile(v, (r, 1))

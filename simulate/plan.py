@@ -148,6 +148,8 @@ def draw_covariates(plan: CovariatePlan, rng: "np.random.Generator | LockstepDra
     ``with_ps``; the logistic route always has it). With a
     :class:`~simulate.streams.LockstepDraws` of R generators, ``x``, ``true_ps`` and
     ``u`` get a leading replicate axis (``arm`` is the same for all replicates).
+    ``x`` is ``(..., n, p)``, stored variables first (each column ``x[..., j]`` is
+    contiguous) except in the logistic route.
     """
     counts = plan.arm_n.astype(int) if arm_n is None else np.asarray(arm_n, int)
     if plan.logistic is not None:  # a rejection loop: data-dependent draw sizes
@@ -156,14 +158,13 @@ def draw_covariates(plan: CovariatePlan, rng: "np.random.Generator | LockstepDra
     p = len(plan.names)
     n = int(counts.sum())
     arm = np.repeat(np.arange(len(counts)), counts)
-    e = rng.standard_normal((n, p))
-    zt = _latents(e, plan.chol)  # zt[j]: variable j, contiguous
-    xt = e.reshape(zt.shape)  # the raw draws' buffer, free now, holds x variables first
+    zt = _latents(rng.standard_normal((n, p)), plan.chol)  # zt[j]: variable j, contiguous
+    nc = plan.n_cont
+    want_ps = plan.density is not None and with_ps
+    xt = np.empty(zt.shape) if want_ps else zt  # each block is read before it is written
     u = None
     if plan.u_probs is not None:
         u = (rng.random(n) < np.asarray(plan.u_probs)[arm]).astype(float)
-    nc = plan.n_cont
-    want_ps = plan.density is not None and with_ps
     own_codes = []
     bounds = np.concatenate(([0], np.cumsum(counts)))
     for a in range(len(counts)):

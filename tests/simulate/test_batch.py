@@ -65,6 +65,12 @@ def test_fixture_spec_bit_identical(small_plan, with_ps):
     assert_identical(small_plan, SEEDS, with_ps)
 
 
+def test_single_replicate_bit_identical(small_plan):
+    """One seed takes the plain-generator route; still a (1, n) batch."""
+    assert_identical(small_plan, [9], with_ps=True)
+    assert_identical(simulate.compile_plan("tace_sorafenib_ehs"), [np.random.SeedSequence(3)], with_ps=False)
+
+
 @pytest.mark.parametrize("kind", ["logistic", "tv"])
 def test_fixture_variants_bit_identical(small_spec_path, kind):
     plan = _fixture_variant(small_spec_path, kind)
