@@ -31,14 +31,14 @@ def _expit(eta: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where(eta >= 0.0, 1.0, q) / (1.0 + q)
 
 
-def _inverse(info: np.ndarray) -> np.ndarray:
+def _solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
     try:
-        return np.linalg.inv(info)
+        return np.linalg.solve(info, grad)
     except np.linalg.LinAlgError:  # a singular information: NaN, so that replicate goes alone
-        out = np.full(info.shape, np.nan)
+        out = np.full(grad.shape, np.nan)
         for k in range(info.shape[0]):
             try:
-                out[k] = np.linalg.inv(info[k])
+                out[k] = np.linalg.solve(info[k], grad[k])
             except np.linalg.LinAlgError:
                 pass
         return out
@@ -65,7 +65,9 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     eta = np.zeros((R, n))
     q = np.ones((R, n))
     ll = _loglik_rows(eta, q, y, w)
-    inv = np.empty((R, p, p))
+    info = np.empty((R, p, p))
+    buf = np.empty((R, p, n))  # X' diag(sqrt v), reused: a fresh (R, p, n) array per
+    # iteration costs its page faults again
     small = np.zeros(R, dtype=bool)
     converged = np.zeros(R, dtype=bool)
     n_iter = np.zeros(R, dtype=np.intp)
@@ -88,16 +90,19 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
             resid *= wa
         grad = np.matmul(XTa, resid[:, :, None])
         fresh = ~small[cur]
-        if every:
-            fresh[np.setdiff1d(cur, act)] = False
-        if fresh.any():
-            k = slice(None) if fresh.all() else np.flatnonzero(fresh)
+        if every and act.size < R:
+            fresh &= np.isin(cur, act)
+        n_fresh = int(fresh.sum())
+        if n_fresh:
+            # the information of the replicates that need it; of all computed rows when
+            # they are most of them (a gather would copy (R, p, n))
+            k = slice(None) if 2 * n_fresh >= fresh.size else np.flatnonzero(fresh)
             v = mu[k] - mu[k] * mu[k]
             if not unit:
                 v *= wa[k]
-            A = XTa[k] * np.sqrt(v)[:, None, :]
-            inv[cur[k]] = _inverse(np.matmul(A, A.transpose(0, 2, 1)))
-        step = np.matmul(inv[cur], grad)[:, :, 0]
+            A = np.multiply(XTa[k], np.sqrt(v)[:, None, :], out=buf[:v.shape[0]])
+            info[cur[k]] = np.matmul(A, A.transpose(0, 2, 1))
+        step = _solve(info if every else info[act], grad)[:, :, 0]
         new_beta = beta[cur] + step
         new_eta = np.matmul(new_beta[:, None, :], XTa)[:, 0, :]
         new_q = np.exp(-np.abs(new_eta))
