@@ -141,7 +141,7 @@ def generate_cohort_batch(spec: "SimulationPlan | StudySpec | str | Path",
     cols = cohort_columns(plan, rngs[0] if r == 1 else LockstepDraws(rngs), with_ps)
     for k, v in cols.items():  # arm, treated: one row vector, the same layout in every replicate
         if v.ndim == 1:
-            cols[k] = np.tile(v, (r, 1))
+            cols[k] = v[None, :] if r == 1 else np.tile(v, (r, 1))
     return CohortBatch(cols, cohort_levels(plan), plan.covariates.arm_labels, plan.study_id, plan.cohort_name)
 
 

@@ -12,6 +12,7 @@ from simulate import CohortBatch, generate_cohort, generate_cohort_batch
 from simulate.streams import LockstepDraws
 
 from .conftest import SEED_IDS
+from .test_multiselect import _raw as _multiselect_raw
 
 SEEDS = (0, 1, 20240611, np.random.SeedSequence(7))
 
@@ -77,6 +78,16 @@ def test_fixture_variants_bit_identical(small_spec_path, kind):
     if kind == "tv":
         assert plan.outcomes.tv[3] != 0.0
     assert_identical(plan, SEEDS[:3], with_ps=True)
+
+
+def test_multiselect_missing_option_bit_identical():
+    """A missing option hides its pattern: the one path the five studies do not take."""
+    extra = {"missing": {"lung": {"rate": 0.2}},
+             "outcomes": {"os": {"knots": [0, 6], "treatment_hr": 0.8, "baseline_hazard": [0.1, 0.1],
+                                 "effects": [{"variable": "bone", "hr": 1.5}]}}}
+    plan = simulate.compile_plan(simulate.spec_from_dict(_multiselect_raw(extra=extra)), cache=False)
+    batch = assert_identical(plan, SEEDS, with_ps=True)
+    assert np.isnan(batch.columns["sites"]).any()
 
 
 @pytest.mark.parametrize("with_ps", [False, True])
