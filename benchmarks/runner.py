@@ -309,6 +309,9 @@ def _streaming(n_jobs: int, backend: str | None, workers: int):
 
 
 def _task(study: Study, s: int, start: int, stop: int):
+    from .allocator import tune_allocator
+
+    tune_allocator()  # in the worker process (idempotent)
     try:
         return s, start, stop, run_chunk(study, s, start, stop)
     except Exception as exc:  # a bug outside any one estimator: report where, then stop

@@ -117,6 +117,18 @@ _BLAS_THREADS = limit_blas_threads(1)
 _LOAD_START = list(os.getloadavg())
 
 
+def _tune_allocator() -> str:
+    # as the tacebench command and the study runner's workers do (benchmarks/allocator.py);
+    # TACEBENCH_MALLOC_TUNE=0 measures glibc's defaults
+    from benchmarks.allocator import allocator_state, tune_allocator
+
+    tune_allocator()
+    return allocator_state()
+
+
+_ALLOCATOR = _tune_allocator()
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["tacebench"] = {
         "versions": _versions(),
@@ -125,6 +137,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "cpu_count": os.cpu_count(),
         "load_average_start": _LOAD_START,
         "blas_threads": _BLAS_THREADS or os.environ.get("OPENBLAS_NUM_THREADS"),
+        "allocator": _ALLOCATOR,
     }
 
 

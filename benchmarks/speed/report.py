@@ -153,6 +153,7 @@ def header(data: dict) -> list[str]:
         f"{tb.get('cpu_count', '?')} cores, {mi.get('system', '?')} |",
         f"| load average (1, 5, 15 min) | start {load0}; end {load1} |",
         f"| BLAS threads | {blas}; processes, not threads, run in parallel |",
+        f"| allocator | {tb.get('allocator', '?')} |",
         "| versions | " + ", ".join(f"{k} {val}" for k, val in v.items()) + " |",
         "",
     ]
