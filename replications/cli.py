@@ -50,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.allocator import tune_allocator
+    from estimators.batch import tune_allocator
 
-    tune_allocator()  # process-wide, so here at the front door (benchmarks/allocator.py)
+    tune_allocator()  # process-wide, so here at the front door (estimators/batch/allocator.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

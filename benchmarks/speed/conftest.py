@@ -118,9 +118,9 @@ _LOAD_START = list(os.getloadavg())
 
 
 def _tune_allocator() -> str:
-    # as the tacebench command and the study runner's workers do (benchmarks/allocator.py);
+    # as the tacebench command and the study runner's workers do (estimators/batch/allocator.py);
     # TACEBENCH_MALLOC_TUNE=0 measures glibc's defaults
-    from benchmarks.allocator import allocator_state, tune_allocator
+    from estimators.batch import allocator_state, tune_allocator
 
     tune_allocator()
     return allocator_state()

@@ -1,4 +1,4 @@
-"""benchmarks.allocator: the glibc thresholds are set once, can be turned off, and report
+"""estimators.batch.allocator: the glibc thresholds are set once, can be turned off, and report
 what they did."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-CODE = ("from benchmarks.allocator import tune_allocator, allocator_state as s; "
+CODE = ("from estimators.batch.allocator import tune_allocator, allocator_state as s; "
         "print(tune_allocator(), tune_allocator(), s())")
 
 

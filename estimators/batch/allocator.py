@@ -10,7 +10,8 @@ both thresholds keeps that memory for reuse, at the price of holding up to
 
 Process-wide, so a library never does this at import: the front doors call
 :func:`tune_allocator` (the ``tacebench`` command, the study runner's workers, the speed
-suite). ``TACEBENCH_MALLOC_TUNE=0`` turns it off; elsewhere than glibc it does nothing.
+suite), and a script of your own that runs the batched estimators should call it once at
+its start. ``TACEBENCH_MALLOC_TUNE=0`` turns it off; elsewhere than glibc it does nothing.
 """
 from __future__ import annotations
 
@@ -46,5 +47,6 @@ def allocator_state() -> str:
     if "tuned" not in _STATE:
         return "glibc defaults (tune_allocator not called)"
     if _STATE["tuned"]:
-        return "glibc M_TRIM_THRESHOLD 128 MB, M_MMAP_THRESHOLD 32 MB (benchmarks.allocator)"
+        return ("glibc M_TRIM_THRESHOLD 128 MB, M_MMAP_THRESHOLD 32 MB "
+                "(estimators.batch.tune_allocator)")
     return "defaults (TACEBENCH_MALLOC_TUNE=0 or not glibc)"
