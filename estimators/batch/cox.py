@@ -26,19 +26,20 @@ class _Terms:
     ``k/D`` of the tied deaths' weights)."""
 
     __slots__ = ("pos", "rep", "A0", "A1", "tw", "f", "gstart", "gid", "D", "rstart",
-                 "rempty")
+                 "rfull")
 
     def group_sum(self, v: np.ndarray) -> np.ndarray:
         """Sum of a per-term ``v`` over each term's tie group."""
         return np.add.reduceat(v, self.gstart).take(self.gid)
 
     def rep_sums(self, V: np.ndarray) -> np.ndarray:
-        """Sums of the rows of ``V`` (k, terms) over each replicate's terms: (k, R). A
-        segment sum (``reduceat``) costs a fraction of a weighted ``bincount``."""
-        if self.pos.size == 0:
-            return np.zeros((V.shape[0], self.rstart.size))
-        out = np.add.reduceat(V, self.rstart, axis=1)
-        out[:, self.rempty] = 0.0
+        """Sums of the rows of ``V`` (k, terms) over each replicate's terms: (k, R), 0 for a
+        replicate without deaths. A segment sum (``reduceat``) over the replicates that
+        have terms (strictly increasing starts) costs a fraction of a weighted
+        ``bincount``."""
+        out = np.zeros((V.shape[0], self.rfull.size))
+        if self.rstart.size:
+            out[:, self.rfull] = np.add.reduceat(V, self.rstart, axis=1)
         return out
 
 
@@ -46,10 +47,11 @@ def _terms(s: SortedRows, d, x, w, ties: str) -> _Terms:
     T = _Terms()
     pos = np.flatnonzero(d)
     T.pos, T.rep = pos, s.row.take(pos)
-    # each replicate's first term (replicates without deaths: an empty segment)
+    # the first term of each replicate that has one (a replicate without deaths has an
+    # empty segment, which reduceat cannot express)
     bounds = np.searchsorted(T.rep, np.arange(s.R + 1))
-    T.rempty = bounds[1:] == bounds[:-1]
-    T.rstart = np.minimum(bounds[:-1], max(pos.size - 1, 0))
+    T.rfull = bounds[1:] > bounds[:-1]
+    T.rstart = bounds[:-1][T.rfull]
     w1 = w * x
     w0 = w - w1  # exact: w - w = 0, w - 0 = w
     A0 = s.rev_cumsum_at_first(w0).take(pos)
@@ -97,7 +99,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
                   tol=1e-9, sorted_rows: SortedRows | None = None):
     """Kernel on trusted ``(R, n)`` float arrays (``event``/``treated`` 0/1, weights >= 0,
     ``cluster`` non-negative integer codes or None). Returns ``(coef, se, robust_se,
-    loglik, converged, n_iter, refitted)``, each of shape (R,)."""
+    loglik, loglik_null, converged, n_iter, refitted)``, each of shape (R,)."""
     R, n = time.shape
     s = sorted_rows if sorted_rows is not None else SortedRows(time)
     w = s.take(weights)

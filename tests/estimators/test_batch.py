@@ -44,16 +44,19 @@ def _close(a, b, rtol=RTOL):
     np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-13, equal_nan=True)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 6), n=st.integers(2, 60),
        ties=st.sampled_from(["efron", "breslow"]), tied=st.booleans(),
-       zero_share=st.sampled_from([0.0, 0.3]), clustered=st.booleans())
+       zero_share=st.sampled_from([0.0, 0.3]), clustered=st.booleans(),
+       event_rate=st.sampled_from([0.05, 0.7]))
 def test_cox_each_replicate_is_the_one_replicate_fit(seed, R, n, ties, tied, zero_share,
-                                                     clustered):
-    """Any data, including small samples where some replicates are monotone or singular
-    (refitted alone, inf/NaN kept): coef, model and robust SE, log-likelihoods."""
+                                                     clustered, event_rate):
+    """Any data, including small samples where some replicates are monotone, singular or
+    without deaths (refitted alone, inf/NaN kept): coef, model and robust SE,
+    log-likelihoods."""
     rng = np.random.default_rng(seed)
-    t, e, z, w, cl = _stack(R, n, rng, tied=tied, zero_share=zero_share)
+    t, e, z, w, cl = _stack(R, n, rng, tied=tied, zero_share=zero_share,
+                            event_rate=event_rate)
     cl = cl if clustered else None
     b = cox_ph_batch(t, e, z, w, ties=ties, cluster=cl)
     for r in range(R):
@@ -268,3 +271,21 @@ def test_a_replicate_does_not_depend_on_its_batch():
     np.testing.assert_array_equal(run(np.arange(3, 8)), whole[3:8])
     for r in (0, 7, 11):
         np.testing.assert_array_equal(run(np.array([r])), whole[r:r + 1])
+
+
+@pytest.mark.parametrize("no_deaths", [(0,), (2,), (4,), (1, 4), (0, 1, 2, 3, 4)])
+def test_replicates_without_deaths_leave_the_others_alone(no_deaths):
+    """A replicate with no deaths (first, middle, last, several, all) is the one-replicate
+    kernel's (not estimable) and every other replicate keeps its own fit. (Regression: a
+    last replicate without deaths cut the previous replicate's sums short.)"""
+    rng = np.random.default_rng(8)
+    t, e, z, w, _ = _stack(5, 50, rng, tied=True)
+    e[list(no_deaths)] = 0.0
+    b = cox_ph_batch(t, e, z, w)
+    lr = logrank_batch(t, e, z)[0]
+    for r in range(5):
+        f = _one_cox(t[r], e[r], z[r], w[r], "efron", None)
+        _close(b.coef[r], f.coef[0])
+        _close(b.robust_se[r], f.robust_se[0])
+        assert b.refitted[r] == (r in no_deaths)
+        assert np.isnan(lr[r]) == (r in no_deaths)
