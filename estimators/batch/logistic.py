@@ -73,55 +73,59 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     n_iter = np.zeros(R, dtype=np.intp)
     alone = np.zeros(R, dtype=bool)
     act = np.arange(R)
-    for it in range(1, max_iter + 1):
-        if act.size == 0:
-            break
-        # while at least half the replicates iterate, all rows are computed (a finished
-        # replicate's values are discarded): gathering the active designs would copy
-        # (R, p, n) per iteration
-        every = 2 * act.size >= R
-        cur = np.arange(R) if every else act
-        XTa = XT if every else XT[act]
-        ya, wa = (y, w) if every else (y[act], w[act])
-        eta_a, q_a = (eta, q) if every else (eta[act], q[act])
-        mu = _expit(eta_a, q_a)
-        resid = ya - mu
-        if not unit:
-            resid *= wa
-        grad = np.matmul(XTa, resid[:, :, None])
-        fresh = ~small[cur]
-        if every and act.size < R:
-            fresh &= np.isin(cur, act)
-        n_fresh = int(fresh.sum())
-        if n_fresh:
-            # the information of the replicates that need it; of all computed rows when
-            # they are most of them (a gather would copy (R, p, n))
-            k = slice(None) if 2 * n_fresh >= fresh.size else np.flatnonzero(fresh)
-            v = mu[k] - mu[k] * mu[k]
+    # a diverging (separated) replicate may overflow on its way out: its non-finite values
+    # send it to the one-replicate kernel, so the warnings would be noise
+    with np.errstate(all="ignore"):
+        for it in range(1, max_iter + 1):
+            if act.size == 0:
+                break
+            # while at least half the replicates iterate, all rows are computed (a finished
+            # replicate's values are discarded): gathering the active designs would copy
+            # (R, p, n) per iteration
+            every = 2 * act.size >= R
+            cur = np.arange(R) if every else act
+            XTa = XT if every else XT[act]
+            ya, wa = (y, w) if every else (y[act], w[act])
+            eta_a, q_a = (eta, q) if every else (eta[act], q[act])
+            mu = _expit(eta_a, q_a)
+            resid = ya - mu
             if not unit:
-                v *= wa[k]
-            A = np.multiply(XTa[k], np.sqrt(v)[:, None, :], out=buf[:v.shape[0]])
-            info[cur[k]] = np.matmul(A, A.transpose(0, 2, 1))
-        step = _solve(info if every else info[act], grad)[:, :, 0]
-        new_beta = beta[cur] + step
-        new_eta = np.matmul(new_beta[:, None, :], XTa)[:, 0, :]
-        new_q = np.exp(-np.abs(new_eta))
-        new_ll = _loglik_rows(new_eta, new_q, ya, wa)
-        if every and act.size < R:  # back to the active replicates
-            step, new_beta, new_eta, new_q, new_ll = (a[act] for a in (step, new_beta, new_eta,
-                                                                       new_q, new_ll))
-        old = ll[act]
-        ok = (new_ll >= old - 1e-12 * (1.0 + np.abs(old))) & np.isfinite(new_ll)
-        alone[act[~ok]] = True  # halving: the one-replicate kernel's path
-        keep = act[ok]
-        beta[keep], eta[keep], q[keep], ll[keep] = new_beta[ok], new_eta[ok], new_q[ok], new_ll[ok]
-        n_iter[keep] = it
-        size = np.abs(step[ok]).max(axis=1)
-        scale = 1.0 + np.abs(new_beta[ok]).max(axis=1)
-        small[keep] = size <= _CHORD * scale
-        done = size <= tol * scale
-        converged[keep[done]] = True
-        act = keep[~done]
+                resid *= wa
+            grad = np.matmul(XTa, resid[:, :, None])
+            fresh = ~small[cur]
+            if every and act.size < R:
+                fresh &= np.isin(cur, act)
+            n_fresh = int(fresh.sum())
+            if n_fresh:
+                # the information of the replicates that need it; of all computed rows when
+                # they are most of them (a gather would copy (R, p, n))
+                k = slice(None) if 2 * n_fresh >= fresh.size else np.flatnonzero(fresh)
+                v = mu[k] - mu[k] * mu[k]
+                if not unit:
+                    v *= wa[k]
+                A = np.multiply(XTa[k], np.sqrt(v)[:, None, :], out=buf[:v.shape[0]])
+                info[cur[k]] = np.matmul(A, A.transpose(0, 2, 1))
+            step = _solve(info if every else info[act], grad)[:, :, 0]
+            new_beta = beta[cur] + step
+            new_eta = np.matmul(new_beta[:, None, :], XTa)[:, 0, :]
+            new_q = np.exp(-np.abs(new_eta))
+            new_ll = _loglik_rows(new_eta, new_q, ya, wa)
+            if every and act.size < R:  # back to the active replicates
+                step, new_beta, new_eta, new_q, new_ll = (a[act] for a in (step, new_beta, new_eta,
+                                                                           new_q, new_ll))
+            old = ll[act]
+            ok = (new_ll >= old - 1e-12 * (1.0 + np.abs(old))) & np.isfinite(new_ll)
+            alone[act[~ok]] = True  # halving: the one-replicate kernel's path
+            keep = act[ok]
+            beta[keep], eta[keep] = new_beta[ok], new_eta[ok]
+            q[keep], ll[keep] = new_q[ok], new_ll[ok]
+            n_iter[keep] = it
+            size = np.abs(step[ok]).max(axis=1)
+            scale = 1.0 + np.abs(new_beta[ok]).max(axis=1)
+            small[keep] = size <= _CHORD * scale
+            done = size <= tol * scale
+            converged[keep[done]] = True
+            act = keep[~done]
     alone[act] = True  # iteration cap reached: let the kernel say so
     fitted = _expit(eta, q)
     for r in np.flatnonzero(alone):
