@@ -387,9 +387,9 @@ NOTES = """## How to read these numbers
   machine. Compare ratios from one run; rerun on a quiet machine for absolute figures.
 - Both replicate pipelines include cohort generation (the same `simulate` call on both
   sides), so the ratio understates the estimators' own speed-up.
-- The study runner draws cohorts *with* the exact true propensity score (its cohort
-  generator calls `generate_cohort` with the default `with_ps=True`); the replicate
-  benchmarks skip it, as a replicate that does not use the true PS should.
+- Neither the replicate benchmarks nor the study runner compute the exact true propensity
+  score (`with_ps=False`; no method reads it, and it is most of a cohort's generation
+  time, see the two "generate cohort" rows).
 - lifelines' `CoxPHFitter` has no Breslow option; without tied deaths Efron and Breslow
   coincide, so the untied Breslow row is compared with it too.
 - The reference pipelines are timed at their default convergence settings, which is what
