@@ -13,8 +13,13 @@ import numpy as np
 
 
 def _show(values: np.ndarray, bad: np.ndarray, limit: int = 3) -> str:
+    """The first offending entries as ``[i]=value`` (``[r, i]=value`` for a 2-D stack)."""
     idx = np.flatnonzero(bad)[:limit]
-    shown = ", ".join(f"[{i}]={values.flat[i]!r}" for i in idx)
+    if values.ndim > 1:
+        shown = ", ".join(f"[{', '.join(map(str, np.unravel_index(i, values.shape)))}]="
+                          f"{values.flat[i].item()!r}" for i in idx)
+    else:
+        shown = ", ".join(f"[{i}]={values.flat[i]!r}" for i in idx)
     more = "" if bad.sum() <= limit else f" (and {int(bad.sum()) - limit} more)"
     return shown + more
 

@@ -115,17 +115,7 @@ def _iptw_weights(
 ) -> np.ndarray:
     """Kernel on trusted arrays (``z`` 0/1 float or int, ``ps`` in (0, 1))."""
     t = z == 1
-    if estimand == "ATE":
-        w = np.where(t, 1.0 / ps, 1.0 / (1.0 - ps))
-        if stabilized:
-            p1 = t.mean()
-            w = w * np.where(t, p1, 1.0 - p1)
-    elif estimand == "ATT":
-        w = np.where(t, 1.0, ps / (1.0 - ps))
-    elif estimand == "ATC":
-        w = np.where(t, (1.0 - ps) / ps, 1.0)
-    else:  # ATO
-        w = np.where(t, 1.0 - ps, ps)
+    w = _raw_weights(ps, t, estimand, stabilized)
     if truncate is not None:
         focal = ESTIMANDS[estimand].focal
         if focal is None:
@@ -137,21 +127,38 @@ def _iptw_weights(
     return w
 
 
+def _raw_weights(ps: np.ndarray, t: np.ndarray, estimand: str, stabilized: bool) -> np.ndarray:
+    """Untruncated weights of ``estimand``; ``ps`` and the boolean ``t`` may carry leading
+    replicate axes (the treated fraction of stabilized weights is per last-axis row)."""
+    if estimand == "ATE":
+        w = np.where(t, 1.0 / ps, 1.0 / (1.0 - ps))
+        if stabilized:
+            p1 = t.mean(axis=-1, keepdims=True)
+            w = w * np.where(t, p1, 1.0 - p1)
+        return w
+    if estimand == "ATT":
+        return np.where(t, 1.0, ps / (1.0 - ps))
+    if estimand == "ATC":
+        return np.where(t, (1.0 - ps) / ps, 1.0)
+    return np.where(t, 1.0 - ps, ps)  # ATO
+
+
 def _percentiles(w: np.ndarray, percents, quantile_type: int) -> np.ndarray:
-    """Percentiles of ``w``: type 7 by one partition and numpy's own interpolation
-    arithmetic (the same doubles as ``np.percentile(..., method="linear")`` at under half
-    its per-call cost, which mattered inside Monte Carlo loops); type 3 by numpy."""
+    """Percentiles of ``w`` along its last axis, shape ``(len(percents), *w.shape[:-1])``:
+    type 7 by one partition and numpy's own interpolation arithmetic (the same doubles as
+    ``np.percentile(..., method="linear")`` at under half its per-call cost, which mattered
+    inside Monte Carlo loops); type 3 by numpy."""
     if quantile_type != 7:
-        return np.percentile(w, percents, method=_QUANTILE_METHOD[quantile_type])
-    n = w.size
+        return np.percentile(w, percents, axis=-1, method=_QUANTILE_METHOD[quantile_type])
+    n = w.shape[-1]
     v = (n - 1) * (np.asarray(percents, dtype=np.float64) / 100.0)
     below = np.floor(v).astype(np.intp)
     above = np.minimum(below + 1, n - 1)
-    part = np.partition(w, np.unique(np.concatenate((below, above))))
-    a, b = part[below], part[above]
+    part = np.partition(w, np.unique(np.concatenate((below, above))), axis=-1)
+    a, b = part[..., below], part[..., above]
     g = v - below
     diff = b - a
-    return np.where(g >= 0.5, b - diff * (1.0 - g), a + diff * g)
+    return np.moveaxis(np.where(g >= 0.5, b - diff * (1.0 - g), a + diff * g), -1, 0)
 
 
 def iptw_weights(

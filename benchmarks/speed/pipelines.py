@@ -66,16 +66,22 @@ def cohort(plan_, seed: int) -> dict[str, np.ndarray]:
     return simulate.generate_cohort(plan_, seed=seed, with_ps=False).columns
 
 
+def _design_rows(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """The propensity design transposed, ``(..., 20, n)``, intercept first: these columns
+    as they are, then ``age > 60`` and ``afp >= 400``. ``cols`` may be stacked ``(R, n)``."""
+    shape = cols["treated"].shape
+    XT = np.empty(shape[:-1] + (len(PS_COLUMNS) + 3, shape[-1]))
+    XT[..., 0, :] = 1.0
+    for j, name in enumerate(PS_COLUMNS, start=1):
+        XT[..., j, :] = cols[name]
+    XT[..., -2, :] = cols["age"] > 60.0
+    XT[..., -1, :] = cols["afp"] >= 400.0
+    return XT
+
+
 def ps_design(cols: dict[str, np.ndarray]) -> np.ndarray:
     """``(n, 20)`` design of the propensity model, intercept first."""
-    n = cols["treated"].shape[0]
-    X = np.empty((n, len(PS_COLUMNS) + 3))
-    X[:, 0] = 1.0
-    for j, name in enumerate(PS_COLUMNS, start=1):
-        X[:, j] = cols[name]
-    X[:, -2] = cols["age"] > 60.0
-    X[:, -1] = cols["afp"] >= 400.0
-    return X
+    return np.ascontiguousarray(_design_rows(cols).T)
 
 
 # ------------------------------------------------------------------------------ ours
@@ -143,15 +149,8 @@ def cohort_batch(plan_, seeds) -> dict[str, np.ndarray]:
 
 def ps_design_batch(cols: dict[str, np.ndarray]) -> np.ndarray:
     """``(R, n, 20)`` designs as the transposed view of an ``(R, 20, n)`` array (the layout
-    the batched logistic kernel works in; see ``ps_design`` for the columns)."""
-    R, n = cols["treated"].shape
-    XT = np.empty((R, len(PS_COLUMNS) + 3, n))
-    XT[:, 0] = 1.0
-    for j, name in enumerate(PS_COLUMNS, start=1):
-        XT[:, j] = cols[name]
-    XT[:, -2] = cols["age"] > 60.0
-    XT[:, -1] = cols["afp"] >= 400.0
-    return XT.transpose(0, 2, 1)
+    the batched logistic kernel works in; see ``_design_rows`` for the columns)."""
+    return _design_rows(cols).transpose(0, 2, 1)
 
 
 def ours_iptw_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:

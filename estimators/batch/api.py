@@ -18,13 +18,6 @@ from .logistic import fit_logistic_rows
 from .weights import iptw_weights_rows
 
 
-def _where(bad: np.ndarray, values: np.ndarray, limit: int = 3) -> str:
-    idx = np.argwhere(bad)[:limit]
-    shown = ", ".join(f"[{r}, {i}]={float(values[r, i])!r}" for r, i in idx)
-    extra = int(bad.sum()) - limit
-    return shown + (f" (and {extra} more)" if extra > 0 else "")
-
-
 def _rows(x, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A finite float ``(R, n)`` array (one replicate per row)."""
     try:
@@ -36,17 +29,14 @@ def _rows(x, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
                          f"got shape {a.shape}")
     if shape is not None and a.shape != shape:
         raise ValueError(f"{name} must have the shape of time, {shape}; got {a.shape}")
-    bad = ~np.isfinite(a)
-    if bad.any():
-        raise ValueError(f"{name} must be finite (no NaN or inf); got {_where(bad, a)}")
-    return a
+    return _checks.check_finite(a, name)
 
 
 def _binary_rows(x, name: str, shape) -> np.ndarray:
     a = _rows(x, name, shape)
     bad = (a != 0.0) & (a != 1.0)
     if bad.any():
-        raise ValueError(f"{name} must be 0/1; got {_where(bad, a)}")
+        raise ValueError(f"{name} must be 0/1; got {_checks._show(a, bad)}")
     return a
 
 
@@ -55,7 +45,7 @@ def _weight_rows(weights, name: str, shape) -> np.ndarray:
         return np.ones(shape)
     w = _rows(weights, name, shape)
     if (w < 0).any():
-        raise ValueError(f"{name} must be non-negative; got {_where(w < 0, w)}")
+        raise ValueError(f"{name} must be non-negative; got {_checks._show(w, w < 0)}")
     empty = ~(w > 0).any(axis=1)
     if empty.any():
         raise ValueError(f"{name} must not be all zero in a replicate; replicate(s) "
@@ -127,7 +117,7 @@ def iptw_weights_batch(ps, treated, *, estimand: str = "ATE", stabilized: bool =
     p = _rows(ps, "ps")
     bad = (p <= 0) | (p >= 1)
     if bad.any():
-        raise ValueError(f"ps must lie in (0, 1); got {_where(bad, p)}")
+        raise ValueError(f"ps must lie in (0, 1); got {_checks._show(p, bad)}")
     z = _binary_rows(treated, "treated", p.shape)
     return iptw_weights_rows(p, z, estimand, stabilized, bounds, quantile_type)
 
@@ -187,18 +177,14 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
         :func:`estimators.cox_ph` to rounding.
     """
     _checks.check_choice(ties, "ties", ("efron", "breslow"))
-    t = _rows(time, "time")
-    if (t < 0).any():
-        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
-    e = _binary_rows(event, "event", t.shape)
-    z = _binary_rows(treated, "treated", t.shape)
-    w = _weight_rows(weights, "weights", t.shape)
+    t, e, w, z = _survival_inputs(time, event, weights, treated, group_name="treated")
     cl = None
     if cluster is not None:
         c = _rows(cluster, "cluster", t.shape)
         bad = (c < 0) | (c != np.round(c))
         if bad.any():
-            raise ValueError(f"cluster must hold non-negative integer codes; got {_where(bad, c)}")
+            raise ValueError("cluster must hold non-negative integer codes; got "
+                             f"{_checks._show(c, bad)}")
         cl = c.astype(np.intp)
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
@@ -206,13 +192,16 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
                                    tol=float(tol)), ties=ties)
 
 
-def _survival_inputs(time, event, weights, group, group_required=False):
+def _survival_inputs(time, event, weights, group, group_required=False, group_name="group"):
+    """Validated ``(time, event, weights, group)`` stacks (``group`` None if not given)."""
     t = _rows(time, "time")
     if (t < 0).any():
-        raise ValueError(f"time must be non-negative; got {_where(t < 0, t)}")
+        raise ValueError(f"time must be non-negative; got {_checks._show(t, t < 0)}")
     e = _binary_rows(event, "event", t.shape)
+    g = None
+    if group is not None or group_required:
+        g = _binary_rows(group, group_name, t.shape)
     w = _weight_rows(weights, "weights", t.shape)
-    g = None if group is None and not group_required else _binary_rows(group, "group", t.shape)
     return t, e, w, g
 
 

@@ -155,6 +155,10 @@ def test_logistic_and_weights_are_the_one_replicate_kernels():
         for r in range(R):
             np.testing.assert_array_equal(
                 W[r], _iptw_weights(ps[r], y[r], estimand, stabilized, truncate))
+    W3 = iptw_weights_batch(ps, y, truncate=(1, 99), quantile_type=3)  # numpy's type 3
+    for r in range(R):
+        np.testing.assert_array_equal(W3[r], _iptw_weights(ps[r], y[r], "ATE", False,
+                                                           (1.0, 99.0), 3))
 
 
 @settings(max_examples=25, deadline=None)
