@@ -200,6 +200,7 @@ def tables(data: dict) -> list[str]:
                 "`CoxPHFitter(robust=True)` / `KaplanMeierFitter`; both sides generate the "
                 "cohort with `simulate.generate_cohort` (without the exact true PS).", "",
                 *head, *rows, ""]
+        out += _batched_split(ix)
     rows = _pair_rows(ix, KERNELS)
     if rows:
         out += ["## Kernels, n = 423", "", *head, *rows, ""]
@@ -215,6 +216,17 @@ def tables(data: dict) -> list[str]:
     out += parallel(ix)
     out += memory(ix)
     return out
+
+
+def _batched_split(ix: dict) -> list[str]:
+    """How much of a batched IPTW replicate is cohort generation, from this run's rows."""
+    whole, gen = _median(ix, "replicate_iptw_batch"), _median(ix, "generate_batch")
+    if not (math.isfinite(whole) and math.isfinite(gen)):
+        return []
+    return [f"Of the batched IPTW replicate's {fmt_time(whole)}, generating the cohort takes "
+            f"{fmt_time(gen)} (row \"generate cohorts, batched\" below) and the analysis "
+            f"(logistic PS model, weights, Cox, two KM medians) the other "
+            f"{fmt_time(whole - gen)}.", ""]
 
 
 def scaling(data: dict) -> list[str]:
@@ -369,16 +381,15 @@ NOTES = """## How to read these numbers
   one-at-a-time replicate with the same seed (cohort bit for bit, log HR and SE to 1e-12,
   medians exactly; the suite checks this before timing), and its numbers do not depend on
   the batch it is in.
-- Where the batched replicate's time goes: drawing the cohort's random numbers alone
-  (6,768 standard normals per cohort, fixed by the seed streams) is ~90 µs, the rest of
-  the generator ~90 µs; the logistic PS model (20 coefficients, 6-7 Newton iterations, each
-  an n x 20 x 20 product) ~175 µs; Cox, KM and weights ~80 µs.
+- Where the batched replicate's time goes beyond the split above (profiled, not timed by
+  the suite): about half of the cohort is drawing its random numbers (6,768 standard
+  normals per cohort, fixed by the seed streams), and most of the analysis is the logistic
+  PS model (20 coefficients, 6-7 Newton iterations, an n x 20 x 20 product each).
 - The suite, the `tacebench` command and the study runner's workers raise glibc's malloc
   trim/mmap thresholds (`estimators.batch.tune_allocator`, row "allocator" above): with
   the defaults, freed array memory went back to the OS and the next batch faulted it in
-  again. `TACEBENCH_MALLOC_TUNE=0` runs the suite with glibc's defaults: on 2026-11-22 the
-  batched IPTW replicate took 636 µs (median; min 604) against 477 µs (min 446) tuned, in
-  runs back to back; the one-at-a-time kernels do not change.
+  again. `TACEBENCH_MALLOC_TUNE=0 python -m pytest benchmarks/speed ...` measures glibc's
+  defaults for comparison; the one-at-a-time kernels do not depend on it.
 - The machine is shared: other jobs run on its two cores while the suite runs (see the
   load averages above). Scheduling delays inflate wall-clock medians of calls that take
   a millisecond or more much more than those of short kernels. Two processes gain
