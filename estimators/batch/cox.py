@@ -159,7 +159,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
         keep = weights[r] > 0
         fit = _fit_cox(time[r][keep], event[r][keep].astype(np.float64),
                        treated[r][keep].astype(np.float64)[:, None], weights[r][keep],
-                       ties=ties, robust=True,
+                       ties=ties, robust=True, max_iter=max_iter, tol=tol,
                        cluster=None if cluster is None else cluster[r][keep])
         coef[r], se[r], rse[r] = fit.coef[0], fit.se[0], fit.robust_se[0]
         ll[r], converged[r], n_iter[r] = fit.loglik, fit.converged, fit.n_iter

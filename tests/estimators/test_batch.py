@@ -19,6 +19,11 @@ from estimators.weights import _iptw_weights
 from tests.reference.cases import load_case
 
 RTOL = 1e-10
+#: Newton decrement at which compared Cox fits stop: at the default 1e-9 the last step
+#: leaves beta up to ~1e-9 / I from the MLE, so two fits of the same data whose decrement
+#: lands within rounding of the threshold may stop an iteration apart (see
+#: test_cox_speed_equivalence); comparisons of arithmetic run both fits to this
+TOL = 1e-13
 
 
 def _stack(R, n, rng, *, tied, zero_share=0.0, event_rate=0.7):
@@ -36,6 +41,7 @@ def _stack(R, n, rng, *, tied, zero_share=0.0, event_rate=0.7):
 def _one_cox(t, e, z, w, ties, cl):
     keep = w > 0
     return _fit_cox(t[keep], e[keep], z[keep][:, None], w[keep], ties=ties, robust=True,
+                    tol=TOL,
                     cluster=None if cl is None else cl[keep])
 
 
@@ -59,7 +65,7 @@ def test_cox_each_replicate_is_the_one_replicate_fit(seed, R, n, ties, tied, zer
                             event_rate=event_rate)
     e[[r for r in no_deaths if r < R]] = 0.0
     cl = cl if clustered else None
-    b = cox_ph_batch(t, e, z, w, ties=ties, cluster=cl)
+    b = cox_ph_batch(t, e, z, w, ties=ties, cluster=cl, tol=TOL)
     for r in range(R):
         f = _one_cox(t[r], e[r], z[r], w[r], ties, None if cl is None else cl[r])
         if not np.isfinite(f.coef[0]) or f.singular:
@@ -169,16 +175,16 @@ def test_invariants(seed, ties):
     rng = np.random.default_rng(seed)
     R, n = 4, 80
     t, e, z, w, _ = _stack(R, n, rng, tied=True)
-    b = cox_ph_batch(t, e, z, w, ties=ties)
+    b = cox_ph_batch(t, e, z, w, ties=ties, tol=TOL)
     perm = np.stack([rng.permutation(n) for _ in range(R)])
     take = lambda a: np.take_along_axis(a, perm, axis=1)  # noqa: E731
-    bp = cox_ph_batch(take(t), take(e), take(z), take(w), ties=ties)
+    bp = cox_ph_batch(take(t), take(e), take(z), take(w), ties=ties, tol=TOL)
     _close(bp.coef, b.coef, 1e-9)
     _close(bp.robust_se, b.robust_se, 1e-9)
-    bs = cox_ph_batch(t, e, 1.0 - z, w, ties=ties)
+    bs = cox_ph_batch(t, e, 1.0 - z, w, ties=ties, tol=TOL)
     _close(bs.coef, -b.coef, 1e-9)
     _close(bs.robust_se, b.robust_se, 1e-9)
-    bw = cox_ph_batch(t, e, z, w * rng.uniform(0.1, 10.0, (R, 1)), ties=ties)
+    bw = cox_ph_batch(t, e, z, w * rng.uniform(0.1, 10.0, (R, 1)), ties=ties, tol=TOL)
     _close(bw.coef, b.coef, 1e-9)
     _close(bw.robust_se, b.robust_se, 1e-9)
     assert np.array_equal(km_median_batch(take(t), take(e), take(w), group=take(z)),
@@ -286,7 +292,7 @@ def test_replicates_without_deaths_leave_the_others_alone(no_deaths):
     rng = np.random.default_rng(8)
     t, e, z, w, _ = _stack(5, 50, rng, tied=True)
     e[list(no_deaths)] = 0.0
-    b = cox_ph_batch(t, e, z, w)
+    b = cox_ph_batch(t, e, z, w, tol=TOL)
     lr = logrank_batch(t, e, z)[0]
     for r in range(5):
         f = _one_cox(t[r], e[r], z[r], w[r], "efron", None)
@@ -294,3 +300,19 @@ def test_replicates_without_deaths_leave_the_others_alone(no_deaths):
         _close(b.robust_se[r], f.robust_se[0])
         assert b.refitted[r] == (r in no_deaths)
         assert np.isnan(lr[r]) == (r in no_deaths)
+
+
+def test_refitted_replicates_use_the_batch_tol_and_max_iter():
+    """A replicate handed to the one-replicate kernel (here a monotone likelihood: no deaths
+    among the treated) is fitted with the batch's ``tol`` and ``max_iter``. (Regression:
+    the refit used the kernel's defaults.)"""
+    rng = np.random.default_rng(4)
+    t, e, z, w, _ = _stack(2, 40, rng, tied=False)
+    e[1][z[1] == 1] = 0.0
+    for max_iter, tol in ((3, 1e-9), (50, 1e-13)):
+        b = cox_ph_batch(t, e, z, w, max_iter=max_iter, tol=tol)
+        keep = w[1] > 0
+        f = _fit_cox(t[1][keep], e[1][keep], z[1][keep][:, None], w[1][keep], robust=True,
+                     max_iter=max_iter, tol=tol)
+        assert b.refitted[1] and b.n_iter[1] == f.n_iter
+        assert b.loglik[1] == f.loglik and b.converged[1] == f.converged
