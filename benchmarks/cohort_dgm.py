@@ -32,7 +32,7 @@ from .study import Estimand, Scenario
 
 @lru_cache(maxsize=32)
 def _raw_spec(base: str) -> dict:
-    from simulate.io import find_study
+    from tacebench.simulate.io import find_study
 
     with open(find_study(base), "rb") as fh:
         return tomllib.load(fh)
@@ -40,7 +40,7 @@ def _raw_spec(base: str) -> dict:
 
 def scenario_spec(base: str, cohort: str, factors: dict, extra_edit=None):
     """The simulate ``StudySpec`` of a scenario (``extra_edit(table)`` edits it further)."""
-    from simulate.io import spec_from_dict
+    from tacebench.simulate.io import spec_from_dict
 
     raw = copy.deepcopy(_raw_spec(base))
     cohorts = raw.get("cohorts", {})
@@ -58,7 +58,7 @@ def _generator(plan, measured: np.ndarray):
     ``_covariates``, the cohort's measured variables, for methods' ``covariates = ["*"]``,
     and ``_levels``, the level names of its categorical variables (stored as float codes,
     so that :func:`benchmarks.methods.design` can expand them into indicators)."""
-    from simulate import generate_cohort
+    from tacebench.simulate import generate_cohort
 
     def draw(rng: np.random.Generator) -> dict[str, np.ndarray]:
         # No method reads the exact true propensity, and computing it is over half of a
@@ -70,14 +70,14 @@ def _generator(plan, measured: np.ndarray):
 
 def _true_estimands():
     try:
-        from simulate import true_estimands
+        from tacebench.simulate import true_estimands
     except ImportError:  # exported from simulate's __init__ in a later commit
-        from simulate.truth import true_estimands
+        from tacebench.simulate.truth import true_estimands
     return true_estimands
 
 
 def prepare(scenario: Scenario) -> PreparedDGM:
-    from simulate import compile_plan
+    from tacebench.simulate import compile_plan
 
     if not scenario.base:
         raise ValueError(f"scenario {scenario.name!r}: generator 'cohort' needs base = <study id>")

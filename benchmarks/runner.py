@@ -309,7 +309,7 @@ def _streaming(n_jobs: int, backend: str | None, workers: int):
 
 
 def _task(study: Study, s: int, start: int, stop: int):
-    from estimators.batch import tune_allocator
+    from tacebench.estimators.batch import tune_allocator
 
     tune_allocator()  # in the worker process (idempotent)
     try:

@@ -260,7 +260,7 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
 
 def builtin_studies() -> dict[str, Path]:
     """Studies shipped with tacebench, by name: ``benchmarks/studies/*.toml``."""
-    root = resources.files("benchmarks") / "studies"
+    root = resources.files("tacebench.benchmarks") / "studies"
     return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")}
 
 

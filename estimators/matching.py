@@ -1,121 +1,20 @@
-"""Matching results, matching weights and the matched-pair Cox analysis.
+"""Matching: the matchers, their result and the matched-pair Cox analysis.
 
-The matchers live in :mod:`estimators.matching_nearest` (greedy nearest-neighbour propensity
-matching with a caliper) and :mod:`estimators.matching_exact` (exact matching on
-categories, seed 002's matched case-control design); both are re-exported here, so
-``from estimators.matching import match_nearest, match_exact`` works.
+The matchers live in :mod:`tacebench.estimators.matching_nearest` (greedy nearest-neighbour
+propensity matching with a caliper) and :mod:`tacebench.estimators.matching_exact` (exact
+matching on categories, seed 002's matched case-control design); their result type in
+:mod:`tacebench.estimators.matching_result`. All are re-exported here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
 from ._checks import check_binary, check_lengths
+from .matching_exact import match_exact
+from .matching_nearest import match_nearest
+from .matching_result import MatchResult
 
 __all__ = ["MatchResult", "match_exact", "match_nearest", "matched_cox"]
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """Matched sets: each matched treated unit with its control(s).
-
-    Attributes
-    ----------
-    treated_index : (k,) int array
-        Row of each matched treated unit (one per matched set, sets in matching order).
-    control_index : (k, ratio) int array
-        Rows of its controls, ``-1`` where fewer than ``ratio`` were found.
-    pair_id : (m,) int array
-        Matched-set id (0..k-1) of each row of the matched sample ``rows``.
-    rows : (m,) int array
-        Rows of the matched sample: each set's treated unit then its controls. With
-        replacement a control appears once per set that uses it.
-    weights : (n,) float array
-        Matching weights per original unit, as ``MatchIt``: 1 for matched treated; a
-        control gets ``sum over its sets of 1 / (controls in the set)``, rescaled so the
-        control weights sum to the number of distinct matched controls; 0 if unmatched.
-    n_matched, n_dropped : dict
-        Distinct units matched / left unmatched, keyed ``"treated"`` and ``"control"``.
-    caliper : float or None
-        Caliper on the distance scale actually used.
-    distance : (n,) float array or None
-        The matching distance (logit PS or PS) for nearest-neighbour matching.
-    method : str
-    """
-
-    treated_index: np.ndarray
-    control_index: np.ndarray
-    pair_id: np.ndarray
-    rows: np.ndarray
-    weights: np.ndarray
-    n_matched: dict
-    n_dropped: dict
-    caliper: float | None
-    distance: np.ndarray | None
-    method: str
-
-    @property
-    def n_sets(self) -> int:
-        return int(self.treated_index.size)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The matched sample, one row per use: ``row, pair_id, treated, weight``."""
-        treated = np.zeros(self.rows.size, dtype=np.int8)
-        first = np.r_[True, self.pair_id[1:] != self.pair_id[:-1]]
-        treated[first] = 1
-        return pd.DataFrame(
-            {"row": self.rows, "pair_id": self.pair_id, "treated": treated,
-             "weight": self.weights[self.rows]}
-        )
-
-    def summary(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {"arm": ["control", "treated"],
-             "matched": [self.n_matched["control"], self.n_matched["treated"]],
-             "dropped": [self.n_dropped["control"], self.n_dropped["treated"]]}
-        )
-
-
-def _result_from_sets(
-    mm: np.ndarray, treated_rows: np.ndarray, z: np.ndarray, *, caliper, distance, method
-) -> MatchResult:
-    """Build a MatchResult from a (n1, ratio) match matrix of control rows (-1 = none),
-    one row per treated unit in data order; sets are numbered in that order."""
-    has = mm[:, 0] >= 0
-    t_idx = treated_rows[has]
-    c_idx = mm[has]
-    n = z.size
-    w = np.zeros(n)
-    w[t_idx] = 1.0
-    present = c_idx >= 0
-    counts = present.sum(axis=1)
-    # column by column, as the sets' k-th controls were chosen in round k
-    ctl = c_idx.T[present.T]
-    share = np.broadcast_to(1.0 / np.maximum(counts, 1), c_idx.T.shape)[present.T]
-    w += np.bincount(ctl, weights=share, minlength=n)
-    used = np.flatnonzero(np.bincount(ctl, minlength=n))
-    if used.size:
-        w[used] *= used.size / w[used].sum()
-    # each set's treated unit, then its controls in column order
-    members = np.column_stack((t_idx, c_idx))
-    rows = members[members >= 0]
-    pair = np.repeat(np.arange(t_idx.size), counts + 1)
-    n1 = int((z == 1).sum())
-    n0 = n - n1
-    return MatchResult(
-        treated_index=t_idx.astype(np.intp),
-        control_index=c_idx.astype(np.intp),
-        pair_id=pair.astype(np.intp),
-        rows=rows.astype(np.intp),
-        weights=w,
-        n_matched={"treated": int(t_idx.size), "control": int(used.size)},
-        n_dropped={"treated": n1 - int(t_idx.size), "control": n0 - int(used.size)},
-        caliper=caliper,
-        distance=distance,
-        method=method,
-    )
 
 
 def matched_cox(time, event, match: MatchResult, X=None, *, ties: str = "efron", names=None):
@@ -158,17 +57,3 @@ def matched_cox(time, event, match: MatchResult, X=None, *, ties: str = "efron",
     design = np.column_stack(cols)
     return cox_ph(time[match.rows], check_binary(event, "event")[match.rows], design,
                   robust=True, cluster=match.pair_id, ties=ties, names=nm)
-
-
-def __getattr__(name):
-    # The matchers import MatchResult from here, so they are exposed lazily (PEP 562)
-    # instead of imported at module top, which would be circular.
-    if name == "match_nearest":
-        from .matching_nearest import match_nearest
-
-        return match_nearest
-    if name == "match_exact":
-        from .matching_exact import match_exact
-
-        return match_exact
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

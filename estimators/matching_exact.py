@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .design import _as_frame, _check_missing, _require_columns, treatment_indicator
-from .matching import MatchResult, _result_from_sets
+from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["match_exact"]
 
@@ -102,7 +102,7 @@ def match_exact(
     mm = _exact_match(codes, z, int(ratio), rng)
     if not (mm[:, 0] >= 0).any():
         raise ValueError(f"no stratum of on={list(on)} holds both a treated unit and a control")
-    return _result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,
+    return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,
                              method=f"exact(on={list(on)}, ratio={ratio})")
 
 

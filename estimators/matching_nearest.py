@@ -24,7 +24,7 @@ import numpy as np
 from scipy import special
 
 from ._checks import check_binary, check_choice, check_lengths, check_probability
-from .matching import MatchResult, _result_from_sets
+from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["CALIPER_SCALES", "match_nearest"]
 
@@ -153,7 +153,7 @@ def _match_nearest(
             f"caliper={caliper!r} ({caliper_scale}, {cal:.4g} on the {scale} scale) is met by "
             f"no treated unit: the closest treated-control distance is {gap:.4g}"
         )
-    return _result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=cal, distance=d,
+    return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=cal, distance=d,
                              method=f"nearest({caliper_scale}, ratio={ratio}, "
                                     f"replace={replace}, order={order})")
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
-from .analysis.problems import MISSING, Problem, Problems
+from .analysis.problems import MISSING, Problem, Problems, StudyError
 from .study import Study, read_parts, resolve_study
 
-__all__ = ["CheckReport", "check_folder", "check_study", "bind_study"]
+__all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
 
 
 @dataclass
@@ -190,3 +190,11 @@ def check_folder(folder: Path) -> CheckReport:
 def check_study(ref) -> CheckReport:
     """Check a study folder or shipped id (see :func:`replications.study.resolve_study`)."""
     return check_folder(resolve_study(ref))
+
+
+def load_study(ref: str | Path) -> Study:
+    """Load a study folder or shipped id; raise one error listing every problem."""
+    report = check_folder(resolve_study(ref))
+    if report.errors:
+        raise StudyError(report.errors)
+    return report.study

@@ -44,7 +44,7 @@ def simulate_generator(study: Study) -> Generator:
 
     The compiled plans are plain picklable data, so workers receive them ready to draw.
     """
-    from simulate.cohort import compile_plan
+    from tacebench.simulate.cohort import compile_plan
 
     plans = {name: compile_plan(study.spec, name) for name in study.spec.cohorts}
     return _SimulateGenerator(plans)
@@ -55,7 +55,7 @@ class _SimulateGenerator:
         self.plans = plans
 
     def __call__(self, cohort: str, seed: np.random.SeedSequence):
-        from simulate.cohort import generate_cohort
+        from tacebench.simulate.cohort import generate_cohort
         # the true propensity is the generator's truth, never used by an analysis
         c = generate_cohort(self.plans[cohort], seed=seed, with_ps=False)
         return c.columns, dict(c.levels)

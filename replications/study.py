@@ -1,6 +1,7 @@
 """A study: a folder of three TOML files, loaded whole.
 
-``load_study("<shipped id>")`` or ``load_study("path/to/my_study/")`` reads
+:func:`replications.check.load_study` (``load_study("<shipped id>")`` or
+``load_study("path/to/my_study/")``) reads
 
 - ``cohort.toml`` with simulate's loader (:func:`simulate.io.load_spec`),
 - ``targets.toml`` with :func:`replications.targets.load_targets`,
@@ -8,49 +9,25 @@
 
 and raises one :class:`~replications.analysis.problems.StudyError` listing the problems of
 all three files. A bare name is looked up among the studies shipped inside the package
-(``replications/studies/<id>/``), so a fresh install replicates the seeds by id.
+(``tacebench/studies/<id>/``, found by :mod:`tacebench.simulate.studies`), so a fresh install replicates the seeds by id.
 """
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Mapping
+
+from tacebench.simulate.io import spec_from_dict
+from tacebench.simulate.studies import STUDY_FILES, resolve_study, shipped_studies
 
 from .analysis.plan import AnalysisPlan, parse_plan
 from .analysis.problems import MISSING, Problem, Problems, StudyError
 from .analysis.schema import Schema, schema_from_spec
+from .targets import load_targets
 
-__all__ = ["Study", "load_study", "resolve_study", "shipped_studies", "STUDY_FILES",
-           "read_parts"]
+__all__ = ["Study", "resolve_study", "shipped_studies", "STUDY_FILES", "read_parts"]
 
-STUDY_FILES = ("cohort.toml", "targets.toml", "analysis.toml")
-
-
-def studies_dir() -> Path:
-    return Path(str(resources.files("replications") / "studies"))
-
-
-def shipped_studies() -> list[str]:
-    """Ids of the studies shipped in the package, in folder order."""
-    root = studies_dir()
-    return sorted(d.name for d in root.iterdir()
-                  if d.is_dir() and all((d / f).is_file() for f in STUDY_FILES))
-
-
-def resolve_study(ref: str | Path) -> Path:
-    """The folder of a study given as a folder path, a file inside it, or a shipped id."""
-    p = Path(ref)
-    if p.is_file() and p.name in STUDY_FILES:
-        return p.parent
-    if p.is_dir():
-        return p
-    cand = studies_dir() / str(ref)
-    if cand.is_dir():
-        return cand
-    raise ValueError(f"study: {str(ref)!r} is neither a study folder nor a shipped study id "
-                     f"(shipped: {shipped_studies()})")
 
 
 @dataclass(frozen=True)
@@ -89,9 +66,6 @@ def _spec_problems(exc, file: str) -> list[Problem]:
 
 def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[Problem]]:
     """Parse the three files, collecting (not raising) every problem."""
-    from simulate.io import spec_from_dict
-    from replications.targets import load_targets
-
     problems: list[Problem] = []
     cohort_file = folder / "cohort.toml"
     raw: dict = {}
@@ -117,14 +91,3 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
     plan, plan_problems = parse_plan(folder / "analysis.toml")
     problems.extend(plan_problems)
     return raw, spec, targets, plan, problems
-
-
-def load_study(ref: str | Path) -> Study:
-    """Load a study folder or shipped id; raise one error listing every problem."""
-    from .check import check_folder
-
-    folder = resolve_study(ref)
-    report = check_folder(folder)
-    if report.errors:
-        raise StudyError(report.errors)
-    return report.study

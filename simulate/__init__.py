@@ -16,7 +16,8 @@ Public API::
 from .batch import CohortBatch, generate_cohort_batch
 from .cohort import Cohort, SimulationPlan, compile_plan, generate_cohort, generate_cohorts
 from .correlation import nearest_pd
-from .io import find_study, load_spec, spec_from_dict
+from .io import load_spec, spec_from_dict
+from .studies import find_study
 from .spec import (Arm, Correlation, Derived, MissingRule, SpecError, Summary, Unmeasured,
                    Variable)
 from .spec_outcomes import (CalibrationTarget, Censoring, Dist, Effect, Endpoint, EventTarget,

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .marginals import DZ, N_GRID, Z_GRID, Z_MAX, Marginal
+from .families import DZ, N_GRID, Z_GRID, Z_MAX
+from .marginals import Marginal
 from .search import SortedCuts
 
 _LOG2PI = np.log(2 * np.pi)

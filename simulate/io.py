@@ -7,12 +7,12 @@ must be > 0, got -3.9``; all problems of a file are reported in one ``SpecError`
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .spec import Arm, Correlation, Derived, MissingRule, SpecError, Unmeasured, Variable
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
+from .studies import find_study
 from .study import CohortSpec, StudySpec
 
 _COHORT_KEYS = {"assignment", "arms", "variables", "correlation", "derived", "unmeasured",
@@ -137,34 +137,6 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", path: str
         raise SpecError([(f"{source}: {k}" if k else source, m) for k, m in col.problems])
     return StudySpec(id=str(study["id"]), title=str(study.get("title", "")),
                      source=str(study.get("source", "")), cohorts=cohorts, path=path)
-
-
-def studies_root() -> Path | None:
-    """``replications/studies`` as a data folder (never imports replications code)."""
-    try:
-        root = resources.files("replications") / "studies"
-    except ModuleNotFoundError:
-        return None
-    p = Path(str(root))
-    return p if p.is_dir() else None
-
-
-def find_study(study: str | Path) -> Path:
-    """Path of a study's ``cohort.toml`` from an id, a folder or a file path."""
-    p = Path(study)
-    if p.is_file():
-        return p
-    if p.is_dir():
-        f = p / "cohort.toml"
-        if f.is_file():
-            return f
-        raise ValueError(f"study: folder {str(p)!r} has no cohort.toml")
-    root = studies_root()
-    if root is not None and (root / str(study) / "cohort.toml").is_file():
-        return root / str(study) / "cohort.toml"
-    known = sorted(d.name for d in root.iterdir() if (d / "cohort.toml").is_file()) if root else []
-    raise ValueError(f"study: {str(study)!r} is neither a cohort.toml, a study folder nor a known "
-                     f"study id (known: {known})")
 
 
 def load_spec(study: "str | Path | StudySpec | Mapping[str, Any]") -> StudySpec:

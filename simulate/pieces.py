@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from .marginals import Family, Z_GRID, _initial, _summaries, monotone_table
+from .families import Family, Z_GRID, _initial, _summaries, monotone_table
 from .spec import SpecError, Summary, Variable
 
 _TOL = 1e-6

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from replications.cli import main
+from tacebench.cli import main
 
 
 def test_help_lists_program(capsys):
@@ -11,7 +11,7 @@ def test_help_lists_program(capsys):
 
 def test_version_flag():
     out = subprocess.run(
-        [sys.executable, "-m", "replications.cli", "--version"],
+        [sys.executable, "-m", "tacebench", "--version"],
         capture_output=True, text=True, check=True,
     )
     assert out.stdout.startswith("tacebench ")

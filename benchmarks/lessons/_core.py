@@ -216,7 +216,7 @@ def load_worlds(lesson: str) -> tuple[str, str, dict[str, World]]:
 
 def world_plan(study: str, cohort: str, world: World):
     """``(spec, plan)`` of a world (calibration cached by simulate, in memory and on disk)."""
-    from simulate import compile_plan
+    from tacebench.simulate import compile_plan
 
     from ..cohort_dgm import scenario_spec
 
@@ -240,7 +240,7 @@ def true_hrs(plan) -> dict[str, float]:
     Cached on disk under the plan's ``spec_hash`` (which covers simulate's source), since
     the truth is a deterministic function of the calibrated plan.
     """
-    from simulate.truth import true_estimands
+    from tacebench.simulate.truth import true_estimands
 
     folder = _cache_dir()
     path = None if folder is None else folder / f"truth-{plan.spec_hash}.json"
@@ -303,7 +303,7 @@ def replicate(plan, seeds, fit_one: Callable[..., dict[str, float]], *,
     cohort was drawn (``fit_one(columns, rng)``), for randomised steps such as the choice
     among tied matches; cohort ``i`` is always ``generate_cohort(plan, seed=seeds[i])``.
     """
-    from simulate import generate_cohort
+    from tacebench.simulate import generate_cohort
 
     rows = []
     for i, s in enumerate(seeds):
@@ -372,7 +372,7 @@ def bias_values(df: pd.DataFrame, method: str, truth: float) -> np.ndarray:
 
 def published_target(study: str, target_id: str) -> dict:
     """A reported number of a seed paper (``targets.toml`` read as data, with its quote)."""
-    from simulate.io import find_study
+    from tacebench.simulate.io import find_study
 
     path = find_study(study).parent / "targets.toml"
     with open(path, "rb") as fh:

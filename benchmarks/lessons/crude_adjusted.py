@@ -81,10 +81,10 @@ def compute(seed: int, n_reps: int):
 def _example(run: dict, seed0, extra: tuple[str, ...] = ()):
     """The first cohort of a world with its PS, IPTW weights and the balance table of the
     measured covariates (and of ``extra`` columns such as the unmeasured confounder)."""
-    from estimators.balance import balance_table
-    from estimators.propensity import propensity_score
-    from estimators.weights import iptw_weights
-    from simulate import generate_cohort
+    from tacebench.estimators.balance import balance_table
+    from tacebench.estimators.propensity import propensity_score
+    from tacebench.estimators.weights import iptw_weights
+    from tacebench.simulate import generate_cohort
 
     cohort = generate_cohort(run["plan"], seed=seed0, with_ps=False)
     frame = cohort.to_frame()

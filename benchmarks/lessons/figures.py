@@ -56,7 +56,7 @@ def km_figure(panels: Sequence[Panel], *, xmax: float, step: float = 6.0,
               xlabel: str = "Months since TACE", ylabel: str = "Overall survival",
               suptitle: str = "") -> Figure:
     """KM curves, one column per panel, numbers at risk in a table under each."""
-    from estimators.survival import kaplan_meier
+    from tacebench.estimators.survival import kaplan_meier
 
     ncol = len(panels)
     n_rows = max(len(p.curves) for p in panels)

@@ -127,7 +127,7 @@ def _story(res: core.LessonResult) -> list[str]:
 
 
 def _figures(worlds, runs, seeds, out: Path) -> dict:
-    from simulate import generate_cohort
+    from tacebench.simulate import generate_cohort
 
     cohort = generate_cohort(runs["null"]["plan"], seed=seeds[0], with_ps=False)
     c = cohort.columns

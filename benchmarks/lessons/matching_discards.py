@@ -62,8 +62,8 @@ def ps_columns(cols: dict) -> dict:
 
 
 def _fit_one(cols: dict) -> dict[str, float]:
-    from estimators.matching import matched_cox
-    from estimators.matching_nearest import match_nearest
+    from tacebench.estimators.matching import matched_cox
+    from tacebench.estimators.matching_nearest import match_nearest
 
     from ..methods import cox, validate_method, weighting
     from ..methods._common import propensity
@@ -184,9 +184,9 @@ def _story(res: core.LessonResult) -> list[str]:
 
 
 def _figures(run: dict, seeds, out: Path, numbers: dict) -> dict:
-    from estimators.matching_nearest import match_nearest
-    from estimators.propensity import propensity_score
-    from simulate import generate_cohort
+    from tacebench.estimators.matching_nearest import match_nearest
+    from tacebench.estimators.propensity import propensity_score
+    from tacebench.simulate import generate_cohort
 
     cohort = generate_cohort(run["plan"], seed=seeds[0], with_ps=False)
     ctrl, trt = core.arm_names(cohort)

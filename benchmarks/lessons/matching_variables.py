@@ -160,8 +160,8 @@ def _story(res: core.LessonResult) -> list[str]:
 
 
 def _figures(worlds, runs, seeds, out: Path) -> tuple[dict, dict]:
-    from estimators.balance import balance_table
-    from simulate import generate_cohort
+    from tacebench.estimators.balance import balance_table
+    from tacebench.simulate import generate_cohort
 
     from ..methods import matching
 

@@ -26,7 +26,7 @@ def propensity_fit(data: dict[str, np.ndarray],
     Returns the design with its intercept column (what the M-estimation variance of the
     weighting family differentiates), the fitted PS and whether IRLS converged.
     """
-    from estimators.propensity import _fit_logistic
+    from tacebench.estimators.propensity import _fit_logistic
 
     z = treated(data)
     X = design(data, covariates, pool_by=z)
@@ -62,7 +62,7 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
     unless ``keep_zero_weights`` (then they raise: a caller that needs one score residual
     per input row must not silently lose rows).
     """
-    from estimators.survival.cox import _fit_cox
+    from tacebench.estimators.survival.cox import _fit_cox
 
     Xa = z[:, None] if X is None or X.shape[1] == 0 else np.column_stack([z, X])
     w = np.ones(time.size) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -105,7 +105,7 @@ def _kind(x: np.ndarray) -> str:
 def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) -> dict[str, float]:
     """``smd_<covariate>``: absolute SMD (pre-adjustment pooled SD denominator) after weighting
     or matching; the love plot averages them over replicates."""
-    from estimators.smd import standardized_mean_difference
+    from tacebench.estimators.smd import standardized_mean_difference
 
     z = data["treated"]
     out = {}

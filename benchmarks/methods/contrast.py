@@ -27,7 +27,7 @@ OPTIONS = {
 
 
 def fit(data, config, rng):
-    from estimators.survival.km import kaplan_meier
+    from tacebench.estimators.survival.km import kaplan_meier
 
     time, event = outcome(data, config["endpoint"])
     z = np.asarray(data["treated"]) == 1

@@ -30,17 +30,17 @@ OPTIONS = {
 
 
 def match(data, config, rng):
-    from estimators.matching import _result_from_sets
+    from tacebench.estimators.matching_result import result_from_sets
 
     z = np.asarray(data["treated"], dtype=np.int8)
     if config["method"] == "nearest":
-        from estimators.matching_nearest import match_nearest
+        from tacebench.estimators.matching_nearest import match_nearest
 
         ps, _ = propensity(data, config["covariates"])
         return match_nearest(ps, z, caliper=config["caliper"], ratio=config["ratio"],
                              replace=config["replace"], order=config["order"],
                              rng=rng if config["order"] == "random" else None)
-    from estimators.matching_exact import _exact_match
+    from tacebench.estimators.matching_exact import _exact_match
 
     cols = []
     for name in config["on"]:
@@ -50,7 +50,7 @@ def match(data, config, rng):
         cols.append(np.unique(x, return_inverse=True)[1])
     codes = np.unique(np.column_stack(cols), axis=0, return_inverse=True)[1].ravel()
     mm = _exact_match(codes, z, config["ratio"], rng)
-    return _result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,
+    return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,
                              method="exact")
 
 

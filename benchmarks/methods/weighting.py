@@ -51,7 +51,7 @@ def _stabilize(config) -> bool:
 def _weights(ps, z, config) -> tuple[np.ndarray, np.ndarray]:
     """Weights and the mask of weights moved by truncation (zero derivative in the
     M-estimation variance: the percentile thresholds are treated as fixed)."""
-    from estimators.weights import _iptw_weights
+    from tacebench.estimators.weights import _iptw_weights
 
     stab = _stabilize(config)
     w_raw = _iptw_weights(ps, z, config["weights"], stab, None)
@@ -123,7 +123,7 @@ def fit(data, config, rng):
 
 def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:
     """SE of the treatment log-HR from the stacked PS + weighted Cox estimating equations."""
-    from estimators.iptw_cox import _m_estimation_cov
+    from tacebench.estimators.iptw_cox import _m_estimation_cov
 
     try:
         cov = _m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"],

@@ -4,7 +4,7 @@ the lifelines / statsmodels equivalents, scaling with n, n_jobs throughput, peak
 Not part of the default test run. Run (from the repository root)::
 
     python -m pytest benchmarks/speed --benchmark-only --benchmark-json=speed.json
-    python -m benchmarks.speed.report speed.json > docs/speed.md
+    python -m tacebench.benchmarks.speed.report speed.json > docs/speed.md
 
 See ``docs/speed.md`` for the latest figures.
 """

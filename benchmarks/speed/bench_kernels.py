@@ -11,14 +11,14 @@ import warnings
 import numpy as np
 import pytest
 
-from benchmarks.speed import pipelines as P
+from tacebench.benchmarks.speed import pipelines as P
 
 
 @pytest.fixture(scope="module")
 def prepared(cohort423):
     """The inputs each kernel sees inside the replicate."""
-    from estimators.propensity import _fit_logistic
-    from estimators.weights import _iptw_weights
+    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.weights import _iptw_weights
 
     X = P.ps_design(cohort423)
     z = cohort423["treated"].astype(np.float64)
@@ -34,8 +34,7 @@ def prepared(cohort423):
 @pytest.mark.benchmark(group="generate cohort (n=423)")
 @pytest.mark.parametrize("with_ps", [False, True], ids=["without_true_ps", "with_true_ps"])
 def test_generate_cohort(benchmark, plan423, with_ps):
-    import simulate
-
+    from tacebench import simulate
     benchmark.extra_info.update(case=f"generate_{'with' if with_ps else 'without'}_ps",
                                 side="ours")
     c = simulate.generate_cohort(plan423, seed=1, with_ps=with_ps)
@@ -48,8 +47,7 @@ def test_generate_cohort_batch(benchmark, plan423):
     """``simulate.generate_cohort_batch`` of ``P.BATCH`` seeds (row r equals
     ``generate_cohort(seed=r)`` bit for bit, checked here on the first rows); time per
     cohort: the call's time over ``P.BATCH``."""
-    import simulate
-
+    from tacebench import simulate
     seeds = list(range(1, P.BATCH + 1))
     batch = simulate.generate_cohort_batch(plan423, seeds, with_ps=False)
     for r in (0, 1, P.BATCH - 1):
@@ -64,7 +62,7 @@ def test_generate_cohort_batch(benchmark, plan423):
 
 
 def _logit_guard(prepared):
-    from estimators.propensity import _fit_logistic
+    from tacebench.estimators.propensity import _fit_logistic
 
     import statsmodels.api as sm
 
@@ -76,7 +74,7 @@ def _logit_guard(prepared):
 
 @pytest.mark.benchmark(group="logistic PS model (n=423, 20 coefficients)")
 def test_logistic_ours(benchmark, prepared):
-    from estimators.propensity import _fit_logistic
+    from tacebench.estimators.propensity import _fit_logistic
 
     _logit_guard(prepared)
     benchmark.extra_info.update(case="logistic", side="ours", ref="logistic_ref")
@@ -98,7 +96,7 @@ def test_logistic_statsmodels(benchmark, prepared):
 
 @pytest.mark.benchmark(group="ATE weights truncated 1/99 (n=423)")
 def test_weights_ours(benchmark, prepared):
-    from estimators.weights import _iptw_weights
+    from tacebench.estimators.weights import _iptw_weights
 
     ps, z = prepared["ps"], prepared["z"]
     np.testing.assert_allclose(_iptw_weights(ps, z, "ATE", False, P.TRUNCATE),
@@ -131,7 +129,7 @@ def _cox_inputs(cox_case, ties_kind):
 def test_cox_ours(benchmark, cox_case, ties_kind, ties):
     """Against R ``coxph(Surv(time, event) ~ treated, weights = w, robust = TRUE,
     ties = ties)`` to 1e-8 relative (coefficient and robust SE)."""
-    from estimators.survival.cox import _fit_cox
+    from tacebench.estimators.survival.cox import _fit_cox
 
     t, e, X, w = _cox_inputs(cox_case, ties_kind)
     fit = _fit_cox(t, e, X, w, ties=ties, robust=True)
@@ -152,7 +150,7 @@ def test_cox_batch(benchmark, cox_case, ties_kind, ties):
     """``estimators.batch`` on ``P.BATCH`` replicates, each a row permutation of the same
     data (so the sort does its full work); every replicate against R's ``coxph`` to 1e-8.
     Time per replicate: the call's time over ``P.BATCH`` (``per_call``)."""
-    from estimators.batch.cox import _fit_cox_rows
+    from tacebench.estimators.batch.cox import _fit_cox_rows
 
     t, e, X, w = _cox_inputs(cox_case, ties_kind)
     rng = np.random.default_rng(1)
@@ -209,7 +207,7 @@ def _lifelines_km(t, e, w):
 @pytest.fixture(scope="module")
 def km_agrees(prepared):
     """Weighted KM curve equal to lifelines' to 1e-12 at every observed time; same median."""
-    from estimators.survival.km import _fit_km
+    from tacebench.estimators.survival.km import _fit_km
 
     t, e, w = prepared["time"], prepared["event"], prepared["w"]
     ours = _fit_km(t, e, w, "xie_liu")
@@ -222,7 +220,7 @@ def km_agrees(prepared):
 
 @pytest.mark.benchmark(group="weighted Kaplan-Meier + median (n=423)")
 def test_km_ours(benchmark, prepared, km_agrees):
-    from estimators.survival.km import _fit_km
+    from tacebench.estimators.survival.km import _fit_km
 
     t, e, w = prepared["time"], prepared["event"], prepared["w"]
     benchmark.extra_info.update(case="km", side="ours", ref="km_ref")
@@ -243,7 +241,7 @@ def test_km_lifelines(benchmark, prepared, km_agrees):
 def logrank_agrees(prepared):
     from lifelines.statistics import logrank_test
 
-    from estimators.survival.logrank import _logrank
+    from tacebench.estimators.survival.logrank import _logrank
 
     t, e, z = prepared["time"], prepared["event"], prepared["z"]
     chi2 = _logrank(t, e, z.astype(np.intp), 2)[0]
@@ -254,7 +252,7 @@ def logrank_agrees(prepared):
 
 @pytest.mark.benchmark(group="log-rank, 2 groups (n=423)")
 def test_logrank_ours(benchmark, prepared, logrank_agrees):
-    from estimators.survival.logrank import _logrank
+    from tacebench.estimators.survival.logrank import _logrank
 
     codes = prepared["z"].astype(np.intp)
     benchmark.extra_info.update(case="logrank", side="ours", ref="logrank_ref")
@@ -276,7 +274,7 @@ def test_logrank_lifelines(benchmark, prepared, logrank_agrees):
 @pytest.fixture(scope="module")
 def matching_agrees(prepared):
     """Same matched pairs as the brute-force greedy reference (kernel and public function)."""
-    from estimators.matching_nearest import _match_nearest, match_nearest
+    from tacebench.estimators.matching_nearest import _match_nearest, match_nearest
 
     ps, z = prepared["ps"], prepared["z"]
     ref = P.reference_greedy_match(np.log(ps / (1 - ps)), z, P.CALIPER * P.pooled_logit_sd(ps, z))
@@ -288,7 +286,7 @@ def matching_agrees(prepared):
 
 @pytest.mark.benchmark(group="1:1 NN matching, caliper 0.2 SD logit (n=423)")
 def test_matching_ours(benchmark, prepared, matching_agrees):
-    from estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.matching_nearest import _match_nearest
 
     benchmark.extra_info.update(case="matching", side="ours", ref="matching_ref")
     benchmark(_match_nearest, prepared["ps"], prepared["z"], caliper=P.CALIPER)

@@ -27,7 +27,7 @@ PS_VARIABLES = ("tumor_size", "n_nodules", "age", "male", "hbv", "ecog",
 
 
 def _study():
-    from benchmarks.study import study_from_dict
+    from tacebench.benchmarks.study import study_from_dict
 
     return study_from_dict({
         "study": {"name": "speed_batch", "seed": 20240601, "reps": REPS},
@@ -39,7 +39,7 @@ def _study():
 
 
 def _run(study, n_jobs):
-    from benchmarks.runner import run_study
+    from tacebench.benchmarks.runner import run_study
 
     with tempfile.TemporaryDirectory(prefix="tacebench-speed-") as out:
         report = run_study(study, out, n_jobs=n_jobs, progress=False)

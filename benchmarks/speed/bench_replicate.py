@@ -16,7 +16,7 @@ import math
 
 import pytest
 
-from benchmarks.speed import pipelines as P
+from tacebench.benchmarks.speed import pipelines as P
 
 GUARD_SEEDS = range(1, 6)
 

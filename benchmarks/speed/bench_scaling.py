@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from benchmarks.speed import pipelines as P
+from tacebench.benchmarks.speed import pipelines as P
 
 SIZES = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
 _DATA: dict[int, dict] = {}
@@ -24,10 +24,10 @@ _DATA: dict[int, dict] = {}
 def _data(n: int) -> dict:
     """Inputs of each kernel at size n (cached for the session)."""
     if n not in _DATA:
-        from estimators.propensity import _fit_logistic
-        from estimators.weights import _iptw_weights
+        from tacebench.estimators.propensity import _fit_logistic
+        from tacebench.estimators.weights import _iptw_weights
 
-        from simulate import SpecError
+        from tacebench.simulate import SpecError
 
         try:
             plan = P.plan(n)
@@ -50,7 +50,7 @@ def _extra(benchmark, kernel: str, n: int) -> None:
 @pytest.mark.benchmark(group="scaling: weighted Cox, robust SE (Breslow)")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_cox(benchmark, n):
-    from estimators.survival.cox import _fit_cox
+    from tacebench.estimators.survival.cox import _fit_cox
 
     d = _data(n)
     t, e = d["cols"]["os_time"], d["cols"]["os_event"]
@@ -63,7 +63,7 @@ def test_scaling_cox(benchmark, n):
 @pytest.mark.benchmark(group="scaling: weighted Kaplan-Meier + median")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_km(benchmark, n):
-    from estimators.survival.km import _fit_km
+    from tacebench.estimators.survival.km import _fit_km
 
     d = _data(n)
     t, e = d["cols"]["os_time"], d["cols"]["os_event"]
@@ -74,7 +74,7 @@ def test_scaling_km(benchmark, n):
 @pytest.mark.benchmark(group="scaling: logistic PS model (20 coefficients)")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_logistic(benchmark, n):
-    from estimators.propensity import _fit_logistic
+    from tacebench.estimators.propensity import _fit_logistic
 
     d = _data(n)
     _extra(benchmark, "logistic", n)
@@ -84,8 +84,7 @@ def test_scaling_logistic(benchmark, n):
 @pytest.mark.benchmark(group="scaling: generate cohort (without true PS)")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_generate(benchmark, n):
-    import simulate
-
+    from tacebench import simulate
     d = _data(n)
     _extra(benchmark, "generate", n)
     benchmark(simulate.generate_cohort, d["plan"], seed=2, with_ps=False)
@@ -114,8 +113,7 @@ def _peak_mb(fn) -> float:
 def test_peak_memory_100k(benchmark, what):
     """Peak traced memory (numpy buffers included) of one call at n = 100,000, and the
     process's peak resident set so far. Timed with a few rounds only."""
-    import simulate
-
+    from tacebench import simulate
     d = _data(100_000)
     if what == "replicate":
         def fn():

@@ -120,7 +120,7 @@ _LOAD_START = list(os.getloadavg())
 def _tune_allocator() -> str:
     # as the tacebench command and the study runner's workers do (estimators/batch/allocator.py);
     # TACEBENCH_MALLOC_TUNE=0 measures glibc's defaults
-    from estimators.batch import allocator_state, tune_allocator
+    from tacebench.estimators.batch import allocator_state, tune_allocator
 
     tune_allocator()
     return allocator_state()
@@ -148,7 +148,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
 
 @pytest.fixture(scope="session")
 def plan423():
-    from benchmarks.speed import pipelines
+    from tacebench.benchmarks.speed import pipelines
 
     return pipelines.plan()
 
@@ -156,7 +156,7 @@ def plan423():
 @pytest.fixture(scope="session")
 def cohort423(plan423):
     """One seed-000 replicate's columns (seed 1), shared by the kernel benchmarks."""
-    from benchmarks.speed import pipelines
+    from tacebench.benchmarks.speed import pipelines
 
     return pipelines.cohort(plan423, 1)
 

@@ -51,18 +51,16 @@ class Replicate(NamedTuple):
 def plan(n: int | None = None):
     """The compiled seed-000 generator, at the published size or scaled to ``n`` patients
     (arm sizes and the calibrated event count scaled as the benchmarks' ``n`` factor)."""
-    import simulate
-
+    from tacebench import simulate
     if n is None or n == N_PUBLISHED:
         return simulate.compile_plan(STUDY)
-    from benchmarks.cohort_dgm import scenario_spec
+    from tacebench.benchmarks.cohort_dgm import scenario_spec
 
     return simulate.compile_plan(scenario_spec(STUDY, "main", {"n": int(n)}), "main")
 
 
 def cohort(plan_, seed: int) -> dict[str, np.ndarray]:
-    import simulate
-
+    from tacebench import simulate
     return simulate.generate_cohort(plan_, seed=seed, with_ps=False).columns
 
 
@@ -89,10 +87,10 @@ def ps_design(cols: dict[str, np.ndarray]) -> np.ndarray:
 
 def ours_iptw(cols: dict[str, np.ndarray]) -> Replicate:
     """Steps 2-5 with tacebench's kernels."""
-    from estimators.propensity import _fit_logistic
-    from estimators.survival.cox import _fit_cox
-    from estimators.survival.km import _fit_km
-    from estimators.weights import _iptw_weights
+    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.survival.cox import _fit_cox
+    from tacebench.estimators.survival.km import _fit_km
+    from tacebench.estimators.weights import _iptw_weights
 
     X = ps_design(cols)
     z = cols["treated"].astype(np.float64)
@@ -110,9 +108,9 @@ def ours_iptw(cols: dict[str, np.ndarray]) -> Replicate:
 def ours_psm(cols: dict[str, np.ndarray]) -> Replicate:
     """PS, 1:1 nearest-neighbour matching (caliper 0.2 pooled SD of the logit PS), Cox of
     treatment on the matched sample with the SE clustered on pair."""
-    from estimators.matching_nearest import _match_nearest
-    from estimators.propensity import _fit_logistic
-    from estimators.survival.cox import _fit_cox
+    from tacebench.estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.survival.cox import _fit_cox
 
     X = ps_design(cols)
     z = cols["treated"].astype(np.float64)
@@ -142,8 +140,7 @@ BATCH = 64
 
 def cohort_batch(plan_, seeds) -> dict[str, np.ndarray]:
     """Cohorts of ``seeds`` as ``(R, n)`` columns, each row the cohort ``cohort(plan_, seed)``."""
-    import simulate
-
+    from tacebench import simulate
     return simulate.generate_cohort_batch(plan_, list(seeds), with_ps=False).columns
 
 
@@ -156,11 +153,11 @@ def ps_design_batch(cols: dict[str, np.ndarray]) -> np.ndarray:
 def ours_iptw_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     """``ours_iptw`` for every row of a cohort batch, with ``estimators.batch``: one sort per
     replicate serves the Cox model and both KM medians."""
-    from estimators.batch import SortedRows
-    from estimators.batch.cox import _fit_cox_rows
-    from estimators.batch.km import _km_median_rows
-    from estimators.batch.logistic import fit_logistic_rows
-    from estimators.batch.weights import iptw_weights_rows
+    from tacebench.estimators.batch import SortedRows
+    from tacebench.estimators.batch.cox import _fit_cox_rows
+    from tacebench.estimators.batch.km import _km_median_rows
+    from tacebench.estimators.batch.logistic import fit_logistic_rows
+    from tacebench.estimators.batch.weights import iptw_weights_rows
 
     z = cols["treated"].astype(np.float64)
     _, ps, _, _, _ = fit_logistic_rows(ps_design_batch(cols), z, np.ones(z.shape))
@@ -178,9 +175,9 @@ def ours_psm_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     """``ours_psm`` for every row of a cohort batch: batched PS model, matching replicate
     by replicate (greedy matching is sequential), then one clustered Cox fit over the
     matched samples (unmatched rows weight 0, pair ids as clusters)."""
-    from estimators.batch.cox import _fit_cox_rows
-    from estimators.batch.logistic import fit_logistic_rows
-    from estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.batch.cox import _fit_cox_rows
+    from tacebench.estimators.batch.logistic import fit_logistic_rows
+    from tacebench.estimators.matching_nearest import _match_nearest
 
     z = cols["treated"].astype(np.float64)
     R, n = z.shape

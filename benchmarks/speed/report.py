@@ -1,7 +1,7 @@
 """Turn a pytest-benchmark JSON of the speed suite into the Markdown of ``docs/speed.md``.
 
     python -m pytest benchmarks/speed --benchmark-only --benchmark-json=speed.json
-    python -m benchmarks.speed.report speed.json > docs/speed.md
+    python -m tacebench.benchmarks.speed.report speed.json > docs/speed.md
 
 Each benchmark's ``extra_info`` says what it is (``case``), which side (``ours`` or
 ``reference``), the case of its reference (``ref``) and any target; the tables pair them
@@ -137,7 +137,7 @@ def header(data: dict) -> list[str]:
         "",
         "```bash",
         "python -m pytest benchmarks/speed --benchmark-only --benchmark-json=speed.json",
-        "python -m benchmarks.speed.report speed.json > docs/speed.md",
+        "python -m tacebench.benchmarks.speed.report speed.json > docs/speed.md",
         "```",
         "",
         "Times are medians with the interquartile range in brackets and the fastest round "

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from estimators.weights import ESTIMANDS
+from tacebench.estimators.weights import ESTIMANDS
 
 from . import kernels
 from .options import (REQUIRED, Option, OptionError, boolean, choice, integer, label,

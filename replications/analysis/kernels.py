@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from estimators import smd as _balance
-from estimators import propensity as _propensity
-from estimators import weights as _weights
+from tacebench.estimators import smd as _balance
+from tacebench.estimators import propensity as _propensity
+from tacebench.estimators import weights as _weights
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
            "match_exact", "FitFailure", "SEPARATED", "NOT_CONVERGED", "FITTED_01"]
@@ -125,7 +125,7 @@ def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None, weighted_sd: bool = 
 
 def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
     """Weighted Kaplan-Meier; returns an object with ``median()``, ``at(t)``, ``rmst(tau)``."""
-    from estimators.survival import km as _km
+    from tacebench.estimators.survival import km as _km
     fit = _km._fit_km(time, event.astype(float), w, "greenwood")
     return _KM(fit.times, fit.survival)
 
@@ -139,7 +139,7 @@ def cox(time, event, X, w=None, ties="efron"):
     ``monotone`` flag: a coefficient diverges, the MLE does not exist; R's coxph warns
     and prints the last iterate) or when Newton-Raphson did not converge: in each case the
     printed coefficients are not estimates."""
-    from estimators.survival import cox as _cox
+    from tacebench.estimators.survival import cox as _cox
     if not (event > 0).any():
         raise FitFailure("no events")
     w = np.ones(len(time)) if w is None else w
@@ -158,7 +158,7 @@ def match_nearest(ps, z, *, caliper, caliper_scale, caliper_sd, ratio, replace, 
     ``ps`` of :func:`propensity`); returns ``(rows, weights, set_id)`` of the matched sample
     (rows index ``ps``; weights are MatchIt's matching weights). Not estimable when no
     treated patient has a control within the caliper."""
-    from estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.matching_nearest import _match_nearest
     try:        # the kernel's one ValueError: no treated unit has a control in the caliper
         m = _match_nearest(ps, z, caliper=caliper, caliper_scale=caliper_scale,
                            caliper_sd=caliper_sd, ratio=ratio, replace=replace, order=order,
@@ -170,14 +170,14 @@ def match_nearest(ps, z, *, caliper, caliper_scale, caliper_sd, ratio, replace, 
 
 def match_exact(keys: np.ndarray, z, *, ratio, rng):
     """Exact matching on the rows of ``keys`` (n x k); returns ``(rows, weights, set_id)``."""
-    from estimators import matching as _matching
-    from estimators import matching_exact as _exact
+    from tacebench.estimators.matching_result import result_from_sets
+    from tacebench.estimators import matching_exact as _exact
     _, codes = np.unique(keys, axis=0, return_inverse=True)
     zi = z.astype(np.int8)
     mm = _exact._exact_match(codes.ravel(), zi, int(ratio), rng)
     if not (mm[:, 0] >= 0).any():
         raise FitFailure("no stratum holds both a treated patient and a control")
-    m = _matching._result_from_sets(mm, np.flatnonzero(zi == 1), zi, caliper=None,
+    m = result_from_sets(mm, np.flatnonzero(zi == 1), zi, caliper=None,
                                     distance=None, method="exact")
     return m.rows, m.weights[m.rows], m.pair_id
 
@@ -188,7 +188,7 @@ class _KM:
 
     def median(self) -> float:
         """R's ``print.survfit`` median (midpoint rule at an exact 0.5); inf if not reached."""
-        from estimators.survival._ci import first_crossing
+        from tacebench.estimators.survival._ci import first_crossing
         return float(first_crossing(self.surv, self.times, 0.5))
 
     def at(self, t: float) -> float:

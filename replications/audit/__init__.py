@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from replications.targets import StudyTargets, load_targets
+from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
 from . import (agreement, cohort, comparisons, intervals, proportions,  # noqa: F401

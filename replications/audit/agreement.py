@@ -1,7 +1,7 @@
 """The same number printed in several places (abstract, text, tables, figures) must agree."""
 from __future__ import annotations
 
-from replications.targets import Target
+from tacebench.replications.targets import Target
 
 from .findings import Finding
 from .registry import AuditContext, rule

@@ -72,7 +72,7 @@ def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
     targets and never falls back to ``cohort.toml``. ``path`` is a study folder (or a file
     in it); an analysis whose cohort ``cohort.toml`` lacks is left out too.
     """
-    from replications.analysis.plan import parse_plan
+    from tacebench.replications.analysis.plan import parse_plan
 
     folder = Path(path)
     folder = folder if folder.is_dir() else folder.parent

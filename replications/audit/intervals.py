@@ -5,8 +5,9 @@ import math
 
 from scipy.stats import norm
 
-from replications.targets import RATIO_QUANTITIES, Target
+from tacebench.replications.targets import RATIO_QUANTITIES, Target
 
+from .counts import two_by_two_p_values, whole_count
 from .findings import Finding
 from .registry import AuditContext, rule
 from .rounding import Printed, fmt, gap, overlap, printed
@@ -222,7 +223,6 @@ def p_value_matches_ci(ctx: AuditContext):
 
 def _other_test(ctx: AuditContext, t: Target, rep) -> str:
     """For an odds ratio of two rates with whole counts: which 2 x 2 test gives the p."""
-    from .comparisons import two_by_two_p_values, whole_count
     if t.quantity != "odds_ratio" or not t.contrast:
         return ""
     counts = []

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
-from replications.targets import StudyTargets, Target
+from tacebench.replications.targets import StudyTargets, Target
 
 from .findings import Finding
 from .rounding import Printed, printed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from replications.targets import Target
+from tacebench.replications.targets import Target
 
 __all__ = ["Printed", "printed", "overlap", "gap", "fmt", "truncation_interval"]
 

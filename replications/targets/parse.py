@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from replications.analysis.problems import MISSING, Problems
+from tacebench.replications.analysis.problems import MISSING, Problems
 
 from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
                     SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.runner import load_results, run_study
-from benchmarks.study import load_study
-from replications.cli import main
+from tacebench.benchmarks.runner import load_results, run_study
+from tacebench.benchmarks.study import load_study
+from tacebench.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = Path(__file__).with_name("data") / "toy.toml"
@@ -66,7 +66,7 @@ def test_bad_arguments(tmp_path, capsys):
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, group):
     study_file = _slow_toy(tmp_path, sleep=0.03)
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "replications.cli", "study", "run", str(study_file),
+    cmd = [sys.executable, "-m", "tacebench", "study", "run", str(study_file),
            "--out", str(out), "--n-jobs", str(n_jobs), "--chunk-size", "2", "--reps", "20",
            "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

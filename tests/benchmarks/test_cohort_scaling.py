@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from benchmarks.cohort_dgm import prepare
-from benchmarks.study import Scenario
+from tacebench.benchmarks.cohort_dgm import prepare
+from tacebench.benchmarks.study import Scenario
 
 SITES = ["lymph_node_metastasis", "lung_metastasis", "bone_metastasis",
          "adrenal_metastasis", "other_metastasis"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmarks.study import builtin_studies, load_study
+from tacebench.benchmarks.study import builtin_studies, load_study
 
 
 def test_every_shipped_study_loads_and_names_real_columns():
@@ -24,7 +24,7 @@ def test_every_shipped_study_loads_and_names_real_columns():
 
 def test_scenario_specs_build():
     """Every scenario's edited cohort.toml passes simulate's validation."""
-    from benchmarks.cohort_dgm import scenario_spec
+    from tacebench.benchmarks.cohort_dgm import scenario_spec
 
     for s in load_study("default").scenarios:
         scenario_spec(s.base, s.cohort, s.config)
@@ -32,8 +32,8 @@ def test_scenario_specs_build():
 
 @pytest.fixture(scope="module")
 def default_perf(tmp_path_factory):
-    from benchmarks.runner import load_results, run_study
-    from benchmarks.summary import performance_table
+    from tacebench.benchmarks.runner import load_results, run_study
+    from tacebench.benchmarks.summary import performance_table
 
     study = load_study("default")
     out = tmp_path_factory.mktemp("default")

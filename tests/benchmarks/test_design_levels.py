@@ -1,8 +1,8 @@
 """Categorical covariates reach the benchmark methods as indicators, not as linear scores."""
 import numpy as np
 
-from benchmarks.cohort_dgm import _generator
-from benchmarks.methods import design
+from tacebench.benchmarks.cohort_dgm import _generator
+from tacebench.benchmarks.methods import design
 
 
 def test_float_coded_categorical_named_in_levels_is_expanded():
@@ -24,8 +24,7 @@ def test_float_without_levels_stays_continuous():
 
 def test_simulated_cohort_expands_its_three_level_variables():
     """Seed 004's cohort has three-level pvtt_type, albi_grade and metastasis_organs."""
-    import simulate
-
+    from tacebench import simulate
     plan = simulate.compile_plan(simulate.load_spec("len_sora_pd1_ehm"))
     data = _generator(plan, np.array(["pvtt_type", "albi_grade", "metastasis_organs"]))(
         np.random.default_rng(1))
@@ -37,8 +36,8 @@ def test_simulated_cohort_expands_its_three_level_variables():
 def test_star_covariates_leave_out_multiselect_pattern_columns():
     """Seed 000's extrahepatic sites are a multiselect variable: ``["*"]`` takes the five
     site indicators, not also the site-pattern code that re-encodes them."""
-    from benchmarks.cohort_dgm import prepare
-    from benchmarks.study import Scenario
+    from tacebench.benchmarks.cohort_dgm import prepare
+    from tacebench.benchmarks.study import Scenario
 
     scenario = Scenario(index=0, name="s000", dgm="d", generator="cohort",
                         base="tace_sorafenib_ehs", cohort="main", factors=(), methods=())

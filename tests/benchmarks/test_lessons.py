@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.lessons import LESSONS, _core as core
-from benchmarks.lessons import figures as figs
-from benchmarks.lessons import report as rep
+from tacebench.benchmarks.lessons import LESSONS, _core as core
+from tacebench.benchmarks.lessons import figures as figs
+from tacebench.benchmarks.lessons import report as rep
 
 TEACH = Path(__file__).resolve().parents[2] / "docs" / "teach"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -154,7 +154,7 @@ def test_update_walkthrough_replaces_only_the_generated_block(tmp_path):
 
 
 def _teach(*argv) -> int:
-    from replications.cli import main
+    from tacebench.cli import main
 
     return main(["teach", *argv])
 
@@ -179,7 +179,7 @@ def test_teach_command_writes_report_and_figures(name, tmp_path, capsys):
 
 
 def test_lesson_result_api(tmp_path):
-    from benchmarks.lessons import run_lesson
+    from tacebench.benchmarks.lessons import run_lesson
 
     with pytest.raises(ValueError, match="lesson must be one of"):
         run_lesson("nope")
@@ -198,7 +198,7 @@ def test_lesson_result_api(tmp_path):
 
 
 def test_monte_carlo_is_reproducible_from_the_seed():
-    from benchmarks.lessons import matching_discards as mod
+    from tacebench.benchmarks.lessons import matching_discards as mod
 
     a = mod.compute.__wrapped__(11, 3)[2]["published"]["df"]
     b = mod.compute.__wrapped__(11, 3)[2]["published"]["df"]
@@ -222,7 +222,7 @@ def test_update_docs_rewrites_the_walkthrough_block(tmp_path, capsys):
     name = "matching-discards"
     shutil.copy(TEACH / f"{name}.md", tmp_path / f"{name}.md")
     assert _teach(name, "--fast", "--out", str(tmp_path), "--update-docs") == 0
-    from benchmarks.lessons import lesson_module
+    from tacebench.benchmarks.lessons import lesson_module
 
     mod = lesson_module(name)
     res = mod.run_lesson(out=tmp_path, fast=True)
@@ -236,7 +236,7 @@ def test_update_docs_rewrites_the_walkthrough_block(tmp_path, capsys):
 def test_console_script_on_a_clean_cache(name, tmp_path):
     """The installed ``tacebench`` entry point, with nothing cached (a clean install)."""
     exe = shutil.which("tacebench")
-    cmd = [exe] if exe else [sys.executable, "-m", "replications.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "tacebench"]
     env = {**os.environ, "TACEBENCH_CACHE_DIR": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
     proc = subprocess.run([*cmd, "teach", name, "--reps", "4", "--out", str(tmp_path / "out")],
                           env=env, capture_output=True, text=True, timeout=900)

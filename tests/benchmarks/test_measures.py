@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from benchmarks.measures import (
+from tacebench.benchmarks.measures import (
     MEASURES,
     n_sim_required,
     performance_measures,

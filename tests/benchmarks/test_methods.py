@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.methods import validate_method
-from benchmarks.methods.immortal import split_at_event_times, split_exposure
-from benchmarks.runner import load_results, run_study
-from benchmarks.study import load_study
-from benchmarks.summary import performance_table
+from tacebench.benchmarks.methods import validate_method
+from tacebench.benchmarks.methods.immortal import split_at_event_times, split_exposure
+from tacebench.benchmarks.runner import load_results, run_study
+from tacebench.benchmarks.study import load_study
+from tacebench.benchmarks.summary import performance_table
 
 STUDY = Path(__file__).with_name("data") / "methods.toml"
 
@@ -106,7 +106,7 @@ def test_bad_method_options_fail_at_load_time(family, options, match):
 
 
 def test_windowed_exposure_split_gives_the_same_cox_fit_as_splitting_everywhere():
-    from estimators.survival.cox import cox_ph
+    from tacebench.estimators.survival.cox import cox_ph
 
     rng = np.random.default_rng(3)
     n = 120
@@ -126,7 +126,7 @@ def test_windowed_exposure_split_gives_the_same_cox_fit_as_splitting_everywhere(
 
 
 def test_star_with_exclusions():
-    from benchmarks.methods import covariate_names
+    from tacebench.benchmarks.methods import covariate_names
 
     data = {"treated": np.zeros(3), "_covariates": np.array(["age", "sites", "male"])}
     assert covariate_names(data, ["*"]) == ["age", "sites", "male"]
@@ -140,8 +140,8 @@ def test_star_with_exclusions():
 def test_ps_design_pools_a_level_seen_in_one_arm_only():
     """ALBI grade 3 in two treated patients and no control separates a PS model on
     indicators; pooled with grade 2 it does not (and the outcome design is unchanged)."""
-    from benchmarks.methods import design
-    from benchmarks.methods._common import propensity_fit
+    from tacebench.benchmarks.methods import design
+    from tacebench.benchmarks.methods._common import propensity_fit
 
     rng = np.random.default_rng(0)
     n = 200

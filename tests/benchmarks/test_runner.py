@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.runner import load_results, plan_chunks, replicate_seed, run_study
-from benchmarks.store import RunDirectory
-from benchmarks.study import load_study, study_from_raw
+from tacebench.benchmarks.runner import load_results, plan_chunks, replicate_seed, run_study
+from tacebench.benchmarks.store import RunDirectory
+from tacebench.benchmarks.study import load_study, study_from_raw
 
 TOY = Path(__file__).with_name("data") / "toy.toml"
 

@@ -3,7 +3,7 @@ per replicate (divided by ``per_call``), targets are judged on them, and the gen
 analysis split is computed from the run's own rows."""
 from __future__ import annotations
 
-from benchmarks.speed import report
+from tacebench.benchmarks.speed import report
 
 
 def _bench(case, median, per_call=1, **info):

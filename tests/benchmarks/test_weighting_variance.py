@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.methods import validate_method, weighting
-from benchmarks.runner import load_results, run_study
-from benchmarks.study import load_study
-from benchmarks.summary import performance_table
+from tacebench.benchmarks.methods import validate_method, weighting
+from tacebench.benchmarks.runner import load_results, run_study
+from tacebench.benchmarks.study import load_study
+from tacebench.benchmarks.summary import performance_table
 
 STUDY = Path(__file__).with_name("data") / "variance.toml"
 PAIRS = [("ate", "ate_m"), ("trunc", "trunc_m"), ("stab", "stab_m")]
@@ -89,7 +89,7 @@ def _cohort(seed, n=250):
 ])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_m_estimation_se_equals_estimators_iptw_cox(options, seed):
-    from estimators.iptw_cox import iptw_cox
+    from tacebench.estimators.iptw_cox import iptw_cox
 
     data = _cohort(seed)
     config = validate_method("weighting", {"covariates": ["x", "b"],
@@ -149,8 +149,8 @@ def test_a_covariate_without_variation_is_left_out_of_the_propensity_model():
 
 
 def test_shipped_iptw_variance_study_loads_and_builds():
-    from benchmarks.cohort_dgm import scenario_spec
-    from benchmarks.study import builtin_studies
+    from tacebench.benchmarks.cohort_dgm import scenario_spec
+    from tacebench.benchmarks.study import builtin_studies
 
     assert "iptw_variance" in builtin_studies()
     study = load_study("iptw_variance")

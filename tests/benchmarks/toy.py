@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from benchmarks.dgm import PreparedDGM
-from benchmarks.methods import MethodOutput
+from tacebench.benchmarks.dgm import PreparedDGM
+from tacebench.benchmarks.methods import MethodOutput
 
 
 def prepare(scenario):

@@ -86,9 +86,9 @@ def test_every_toml_block_of_the_page_is_valid_toml(page):
 
 
 def test_each_file_loads_with_its_own_loader(example):
-    import simulate
-    from replications.analysis import load_plan
-    from replications.targets import load_targets
+    from tacebench import simulate
+    from tacebench.replications.analysis import load_plan
+    from tacebench.replications.targets import load_targets
 
     spec = simulate.load_spec(example)
     plan = load_plan(example / "analysis.toml")
@@ -97,7 +97,7 @@ def test_each_file_loads_with_its_own_loader(example):
     assert set(targets.analyses) <= set(plan.names)
     # the page shows every quantity the format has, except the two that need a time
     # contrast or a restricted horizon (arr/nnt/rmst are in the tables only)
-    from replications.targets import QUANTITIES
+    from tacebench.replications.targets import QUANTITIES
     assert QUANTITIES - {t.quantity for t in targets} == {"arr", "nnt", "rmst"}
     assert {t.role for t in targets} == {"calibration", "predicted", "reported"}
     assert [s.id for s in targets.shifts] == ["os_hr_crude_to_iptw",
@@ -112,8 +112,8 @@ def test_each_file_loads_with_its_own_loader(example):
 
 
 def test_the_example_passes_tacebench_check_without_warnings(example, capsys):
-    from replications.check import check_folder
-    from replications.cli import main
+    from tacebench.replications.check import check_folder
+    from tacebench.cli import main
 
     report = check_folder(example)
     assert [str(p) for p in report.problems] == []
@@ -124,14 +124,14 @@ def test_the_example_passes_tacebench_check_without_warnings(example, capsys):
 
 
 def test_the_example_is_consistent_by_the_audit(example):
-    from replications.audit import audit_study
+    from tacebench.replications.audit import audit_study
 
     findings = [f for f in audit_study(example).findings if f.severity != "info"]
     assert [f.message for f in findings] == []
 
 
 def test_example_ids_follow_the_convention(example):
-    from replications.targets import expected_id, load_targets
+    from tacebench.replications.targets import expected_id, load_targets
 
     wrong = [(t.id, expected_id(t)) for t in load_targets(example)
              if not (t.id == expected_id(t) or t.id.startswith(expected_id(t) + "_"))]
@@ -155,7 +155,7 @@ def test_every_source_is_a_verbatim_quote_of_the_example_paper(example):
 ])
 def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, old, new, kind):
     """The check above can fail: a dangling analysis, a number not in its quote."""
-    from replications.check import check_folder
+    from tacebench.replications.check import check_folder
 
     for name in FILES:
         (tmp_path / name).write_text((example / name).read_text("utf-8"), encoding="utf-8")
@@ -168,8 +168,8 @@ def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, old, ne
 @pytest.mark.slow
 def test_the_example_replicates_end_to_end(example):
     """40 replicates (about 5 s): every simulated target gets a verdict."""
-    from replications.reproduce import reproduce
-    from replications.study import load_study
+    from tacebench.replications.reproduce import reproduce
+    from tacebench.replications.check import load_study
 
     result = reproduce(load_study(example), reps=40, seed=1, decompose_reps=0)
     verdicts = {t.id: t.verdict for t in result.targets}
@@ -193,7 +193,7 @@ def _resolve(module: str, dotted: str):
     parts = dotted.split(".")
     for i in range(len(parts) - 1, -1, -1):
         try:
-            obj = importlib.import_module(".".join([module, *parts[:i]]))
+            obj = importlib.import_module(".".join(["tacebench", module, *parts[:i]]))
         except ImportError:
             continue
         for attr in parts[i:]:
@@ -241,7 +241,7 @@ def test_design_lists_every_exported_function(module):
     listed = {name.split("(", 1)[0].rsplit(".", 1)[-1]
               for mod, _, body in marked_blocks(text, "signatures")
               for name in signature_entries(body)}
-    mod = importlib.import_module(module)
+    mod = importlib.import_module(f"tacebench.{module}")
     missing = [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n))
                and n not in listed and not n.isupper()]
     assert missing == [], f"docs/design.md does not list {module}.{missing}"

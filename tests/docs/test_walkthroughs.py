@@ -30,7 +30,7 @@ def pages() -> list[Path]:
 
 
 def test_every_lesson_has_a_walkthrough_and_the_index_links_them():
-    from benchmarks.lessons import LESSONS
+    from tacebench.benchmarks.lessons import LESSONS
 
     assert set(WALKTHROUGHS) == set(LESSONS)
     index = (TEACH / "index.md").read_text(encoding="utf-8")
@@ -82,7 +82,7 @@ def test_linked_figures_exist_and_open_as_png(page):
 
 @pytest.mark.parametrize("name", WALKTHROUGHS)
 def test_committed_numbers_block_is_complete(name):
-    from benchmarks.lessons.report import generated_block
+    from tacebench.benchmarks.lessons.report import generated_block
 
     block = generated_block(TEACH / f"{name}.md")
     assert block, f"{name}.md has an empty generated block: run `tacebench teach all --out docs/teach --update-docs`"
@@ -119,8 +119,8 @@ def test_same_numbers_tolerates_rounding_only():
 @pytest.mark.parametrize("name", WALKTHROUGHS)
 def test_full_run_reproduces_the_committed_numbers(name, tmp_path):
     """The committed block is what the documented command produces (full run, default seed)."""
-    from benchmarks.lessons import DEFAULT_SEED, lesson_module
-    from benchmarks.lessons.report import generated_block
+    from tacebench.benchmarks.lessons import DEFAULT_SEED, lesson_module
+    from tacebench.benchmarks.lessons.report import generated_block
 
     mod = lesson_module(name)
     res = mod.run_lesson(DEFAULT_SEED, tmp_path)

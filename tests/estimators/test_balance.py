@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from estimators.balance import balance_table, standardized_mean_difference
-from estimators.matching_exact import match_exact
+from tacebench.estimators.balance import balance_table, standardized_mean_difference
+from tacebench.estimators.matching_exact import match_exact
 from tests.reference.cases import load_case
 
 REL = 1e-6

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
+from tacebench.estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
                               km_median_batch, km_survival_batch, logistic_regression_batch,
                               logrank_batch)
-from estimators.propensity import _fit_logistic
-from estimators.survival.cox import _fit_cox
-from estimators.survival.km import _fit_km
-from estimators.survival.logrank import logrank_test
-from estimators.weights import _iptw_weights
+from tacebench.estimators.propensity import _fit_logistic
+from tacebench.estimators.survival.cox import _fit_cox
+from tacebench.estimators.survival.km import _fit_km
+from tacebench.estimators.survival.logrank import logrank_test
+from tacebench.estimators.weights import _iptw_weights
 from tests.reference.cases import load_case
 
 RTOL = 1e-10
@@ -233,7 +233,7 @@ def test_other_bad_input():
         km_median_batch(np.ones((1, 3)), np.ones((1, 3)), group=np.full((1, 3), 2))
     with pytest.raises(ValueError, match=r"times must be finite non-negative"):
         km_survival_batch(np.ones((1, 3)), np.ones((1, 3)), times=[-1.0])
-    import estimators.batch as B
+    import tacebench.estimators.batch as B
     assert set(CAPABILITIES) == {n for n in B.__all__ if n.endswith("_batch")}
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from estimators.survival import cox_ph
-from estimators.survival.cox import _fit_cox
+from tacebench.estimators.survival import cox_ph
+from tacebench.estimators.survival.cox import _fit_cox
 from tests.reference.cases import load_case
 
 RTOL = 1e-9  # observed ~1e-13 (the issue's bar: 1e-6; 1e-8 for robust SEs with ties)
@@ -124,7 +124,7 @@ def test_robust_variance_is_cross_product_of_dfbeta(ties_case):
 
 def test_score_residuals_are_derivative_of_score_in_weights(ties_case):
     """Under Breslow ties, dU/dw_k = L_k (what the IPTW M-estimation variance uses)."""
-    from estimators.survival._cox_kernel import RiskSets, evaluate
+    from tacebench.estimators.survival._cox_kernel import RiskSets, evaluate
 
     data, _ = ties_case
     t, e = data.time.to_numpy(float), data.event.to_numpy()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from estimators.survival import cox_ph
+from tacebench.estimators.survival import cox_ph
 
 
 def brute_loglik_info(beta, t, e, X, w, ties):

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from estimators.survival import cox_ph
+from tacebench.estimators.survival import cox_ph
 
 # the machine is shared: slow generation under load is not a failure of the property
 RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from estimators.survival.cox import _fit_cox
+from tacebench.estimators.survival.cox import _fit_cox
 
 RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 TOL = 1e-13  # Newton decrement at which both fits stop (see test_kernel_equals_reference)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estimators.design import design_matrix
+from tacebench.estimators.design import design_matrix
 
 
 def _frame():

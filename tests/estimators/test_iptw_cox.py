@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pytest
 
-from estimators.iptw_cox import iptw_cox
+from tacebench.estimators.iptw_cox import iptw_cox
 from tests.reference.cases import load_case
 
 COVS = ["size", "afp400", "cp_b"]
@@ -243,7 +243,7 @@ def _outcomes(rng, x1, x2, z, beta_t):
 @functools.lru_cache(maxsize=1)
 def _truth(beta_t=-0.4, N=1_000_000):
     """Marginal Cox log-HR: everyone treated vs everyone untreated, same censoring."""
-    from estimators.survival import cox_ph
+    from tacebench.estimators.survival import cox_ph
 
     rng = np.random.default_rng(99)
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.exceptions import StatisticalWarning
 
-from estimators.survival import kaplan_meier
-from estimators.survival.km import _fit_km
+from tacebench.estimators.survival import kaplan_meier
+from tacebench.estimators.survival.km import _fit_km
 from tests.reference.cases import load_case
 
 # the machine is shared: slow generation under load is not a failure of the property

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from estimators.survival import cox_ph, kaplan_meier, landmark
+from tacebench.estimators.survival import cox_ph, kaplan_meier, landmark
 from tests.reference.cases import load_case
 
 

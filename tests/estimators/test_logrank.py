@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lifelines.statistics import logrank_test as ll_logrank
 from lifelines.statistics import multivariate_logrank_test
 
-from estimators.survival import logrank_test
+from tacebench.estimators.survival import logrank_test
 from tests.reference.cases import load_case
 
 # the machine is shared: slow generation under load is not a failure of the property

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import estimators.matching_nearest as mn
-from estimators.matching import MatchResult, match_exact, match_nearest
+import tacebench.estimators.matching_nearest as mn
+from tacebench.estimators.matching import MatchResult, match_exact, match_nearest
 from tests.reference.cases import load_case
 
 CONFIGS = {
@@ -257,7 +257,7 @@ def test_exact_missing_single_arm_and_no_common_stratum():
 def test_matched_cox_matches_r_cluster(case, ties):
     """R: coxph(Surv(time, event) ~ treated, data = matched, cluster = pair, ties = ties) on
     the greedy 1:2 sets (logit PS, caliper 0.2 SD; tests/reference/matching_nearest)."""
-    from estimators.matching import matched_cox
+    from tacebench.estimators.matching import matched_cox
 
     data, exp = case
     m = match_nearest(data["ps"], data["treated"], caliper_sd="overall", ratio=2)
@@ -271,7 +271,7 @@ def test_matched_cox_matches_r_cluster(case, ties):
 
 
 def test_matched_cox_rejects_non_match(case):
-    from estimators.matching import matched_cox
+    from tacebench.estimators.matching import matched_cox
 
     data, _ = case
     with pytest.raises(ValueError, match="match must be a MatchResult"):
@@ -279,7 +279,7 @@ def test_matched_cox_rejects_non_match(case):
 
 
 def test_strata_table():
-    from estimators.matching_exact import strata_table
+    from tacebench.estimators.matching_exact import strata_table
 
     df = _cohort(4)
     tab = strata_table(df, "treated", ON)

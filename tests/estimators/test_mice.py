@@ -12,9 +12,9 @@ import pytest
 import statsmodels.api as sm
 from joblib import parallel_config
 
-from estimators.mice import mice_impute
-from estimators.mice_methods import _augment, _multinomial_fit, impute_categorical
-from estimators.propensity import logistic_regression
+from tacebench.estimators.mice import mice_impute
+from tacebench.estimators.mice_methods import _augment, _multinomial_fit, impute_categorical
+from tacebench.estimators.propensity import logistic_regression
 from tests.reference.cases import load_case
 from tests.reference.mice_mar.make_data import generate
 

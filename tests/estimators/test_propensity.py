@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from estimators.propensity import SeparationError, logistic_regression, propensity_score
+from tacebench.estimators.propensity import SeparationError, logistic_regression, propensity_score
 
 
 def _data(n=300, seed=1):
@@ -185,7 +185,7 @@ def test_kernel_never_reports_convergence_below_its_start(seed):
     """Regression: after failed step-halving the kernel once accepted the bad step and
     reported ``converged`` at a log-likelihood of -2.5e36 (start: -49.9). Whatever its
     convergence flag, the returned fit must be at least as good as the start (beta = 0)."""
-    from estimators.propensity import _fit_logistic, _loglik
+    from tacebench.estimators.propensity import _fit_logistic, _loglik
 
     X, y, w = _sparse_design(seed)
     beta, _, _, converged, _ = _fit_logistic(X, y, w)

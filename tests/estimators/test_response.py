@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from estimators.contingency import chi_square_test, contingency_table, fisher_exact_test
-from estimators.propensity import SeparationError
-from estimators.response import odds_ratio, proportion_ci
+from tacebench.estimators.contingency import chi_square_test, contingency_table, fisher_exact_test
+from tacebench.estimators.propensity import SeparationError
+from tacebench.estimators.response import odds_ratio, proportion_ci
 from tests.reference.cases import load_case
 
 REL = 1e-6

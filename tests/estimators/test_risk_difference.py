@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 
-from estimators.risk_difference import absolute_risk_reduction, nnt_label, risk_difference_at
-from estimators.survival import kaplan_meier
+from tacebench.estimators.risk_difference import absolute_risk_reduction, nnt_label, risk_difference_at
+from tacebench.estimators.survival import kaplan_meier
 from tests.reference.cases import load_case
 
 REL = 1e-6

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estimators.rubin import barnard_rubin_df, rubin_pool
+from tacebench.estimators.rubin import barnard_rubin_df, rubin_pool
 from tests.reference.cases import load_case
 
 REL = 1e-6

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from estimators.propensity import propensity_score
-from estimators.weights import (
+from tacebench.estimators.propensity import propensity_score
+from tacebench.estimators.weights import (
     ESTIMANDS,
     effective_sample_size,
     iptw_weights,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from estimators.weights import _percentiles
+from tacebench.estimators.weights import _percentiles
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from replications.analysis.compile import bind_target, compile_analyses
-from replications.analysis.plan import parse_plan_dict
-from replications.analysis.problems import Problems
-from replications.analysis.schema import schema_from_cohort
+from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.schema import schema_from_cohort
 import tomllib
 
 N = 600

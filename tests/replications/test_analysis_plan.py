@@ -3,8 +3,8 @@ import textwrap
 
 import pytest
 
-from replications.analysis.plan import load_plan, parse_plan
-from replications.analysis.problems import StudyError
+from tacebench.replications.analysis.plan import load_plan, parse_plan
+from tacebench.replications.analysis.problems import StudyError
 
 
 def _plan(tmp_path, text):

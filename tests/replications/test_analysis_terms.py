@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from replications.analysis.schema import Column, Schema
-from replications.analysis.terms import TermError, bind_terms, parse_term
+from tacebench.replications.analysis.schema import Column, Schema
+from tacebench.replications.analysis.terms import TermError, bind_terms, parse_term
 
 
 def _schema():

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from replications.audit import audit_study, audit_targets
-from replications.audit.cohort import analysis_arm_sizes
-from replications.targets import load_targets
+from tacebench.replications.audit import audit_study, audit_targets
+from tacebench.replications.audit.cohort import analysis_arm_sizes
+from tacebench.replications.targets import load_targets
 
 from .test_audit_rules import n, pct, run, study
 

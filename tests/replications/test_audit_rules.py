@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from replications.audit import RULES, SEVERITIES, AuditReport, Finding, audit_targets, cohort_facts
-from replications.targets import parse_targets
+from tacebench.replications.audit import RULES, SEVERITIES, AuditReport, Finding, audit_targets, cohort_facts
+from tacebench.replications.targets import parse_targets
 
 _DEFAULTS = {"analysis": "crude", "role": "reported", "where": "text"}
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from replications.audit import RULES, SEVERITIES, AuditReport, Finding, audit_study
-from replications.targets import load_targets
+from tacebench.replications.audit import RULES, SEVERITIES, AuditReport, Finding, audit_study
+from tacebench.replications.targets import load_targets
 
-STUDIES = Path(__file__).resolve().parents[2] / "replications" / "studies"
+STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 IDS = ["tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
        "tace_mtt_pd1_lung", "len_sora_pd1_ehm"]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from replications.check import check_folder
-from replications.commands.new_study import write_skeleton
+from tacebench.replications.check import check_folder
+from tacebench.cli.new_study import write_skeleton
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
@@ -35,7 +35,7 @@ def only_error(report):
 
 @pytest.mark.parametrize("sid", SEED_IDS)
 def test_seed_folder_passes_check(sid):
-    from replications.study import resolve_study
+    from tacebench.replications.study import resolve_study
     report = check_folder(resolve_study(sid))
     assert report.ok, "\n".join(map(str, report.errors))
     assert report.requests, "no simulated target is bound to an analysis"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from replications.cli import main
+from tacebench.cli import main
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 FAST = ["--reps", "12", "--seed", "3", "--decompose-reps", "4", "--n-jobs", "1"]

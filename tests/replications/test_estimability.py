@@ -14,15 +14,15 @@ import types
 import numpy as np
 import pytest
 
-from replications.analysis import kernels
-from replications.analysis.compile import Failure, bind_target, compile_analyses
-from replications.analysis.plan import parse_plan_dict
-from replications.analysis.problems import Problems
-from replications.analysis.schema import schema_from_cohort
-from replications.report import _note_lines
-from replications.reproduce import reproduce
-from replications.study import load_study
-from replications.summaries import _contribution
+from tacebench.replications.analysis import kernels
+from tacebench.replications.analysis.compile import Failure, bind_target, compile_analyses
+from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.schema import schema_from_cohort
+from tacebench.replications.report import _note_lines
+from tacebench.replications.reproduce import reproduce
+from tacebench.replications.check import load_study
+from tacebench.replications.summaries import _contribution
 
 N = 300
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replications.reproduce import reproduce
-from replications.study import load_study
+from tacebench.replications.reproduce import reproduce
+from tacebench.replications.check import load_study
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",

@@ -14,8 +14,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from replications.reproduce import reproduce
-from replications.study import load_study
+from tacebench.replications.reproduce import reproduce
+from tacebench.replications.check import load_study
 
 B1, B2 = 0.5, 0.3
 R = 200

@@ -11,9 +11,9 @@ import types
 
 import pytest
 
-from replications.reproduce import DEFAULT_REPS, reproduce
-from replications.study import load_study
-from replications.verdicts import BORDERLINE_Z, Z_CRIT
+from tacebench.replications.reproduce import DEFAULT_REPS, reproduce
+from tacebench.replications.check import load_study
+from tacebench.replications.verdicts import BORDERLINE_Z, Z_CRIT
 
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
             "tace_mtt_pd1_lung", "len_sora_pd1_ehm")

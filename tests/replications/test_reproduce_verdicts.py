@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from replications.verdicts import (BORDERLINE_Z, MIN_ESTIMABLE, Z_CRIT, judge, midrank_cdf,
+from tacebench.replications.verdicts import (BORDERLINE_Z, MIN_ESTIMABLE, Z_CRIT, judge, midrank_cdf,
                                    midrank_interval)
 
 

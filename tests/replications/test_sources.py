@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-STUDIES = Path(__file__).resolve().parents[2] / "replications" / "studies"
+STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 FOLDERS = sorted(p for p in STUDIES.iterdir() if (p / "targets.toml").is_file())
 
 

@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
-import replications
-from replications.analysis.problems import StudyError
-from replications.study import load_study, resolve_study, shipped_studies
+import tacebench
+from tacebench import replications
+from tacebench.simulate.studies import studies_root
+from tacebench.replications.analysis.problems import StudyError
+from tacebench.replications.check import load_study
+from tacebench.replications.study import resolve_study, shipped_studies
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
@@ -14,7 +17,8 @@ SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
 
 
 def test_seed_folders_ship_in_the_package():
-    root = Path(replications.__file__).parent / "studies"
+    root = studies_root()
+    assert root == Path(tacebench.__file__).parent / "studies"
     for sid in SEED_IDS:
         for f in ("cohort.toml", "targets.toml", "analysis.toml"):
             assert (root / sid / f).is_file(), f"{sid}/{f} missing"

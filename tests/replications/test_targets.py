@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from replications.targets import (StudyTargets, Target, arm_slug, expected_id, level_slug,
+from tacebench.replications.targets import (StudyTargets, Target, arm_slug, expected_id, level_slug,
                                   load_targets, parse_targets, printed_numbers)
 
-STUDIES = Path(__file__).resolve().parents[2] / "replications" / "studies"
+STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 SEEDS = {
     "tace_sorafenib_ehs": "000_8dc98dbc6d8c449d.txt",
     "tace_regorafenib": "001_97a727a985711df8.txt",

@@ -30,5 +30,5 @@ def small_spec_path() -> Path:
 
 @pytest.fixture(scope="session")
 def small_plan(small_spec_path):
-    import simulate
+    from tacebench import simulate
     return simulate.compile_plan(small_spec_path)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import simulate
-from simulate import SpecError, Summary, Variable
-from simulate.marginals import Z_GRID, compile_marginals
-from simulate.plan import compile_covariates, draw_covariates
+from tacebench import simulate
+from tacebench.simulate import SpecError, Summary, Variable
+from tacebench.simulate.marginals import Z_GRID, compile_marginals
+from tacebench.simulate.plan import compile_covariates, draw_covariates
 
 AFP = {"TACE": {"mean": 38568.7, "sd": 74259.5}, "TACES": {"mean": 39337.9, "sd": 79707.3}}
 SPLIT = {"cutpoints": [400], "proportions": [0.45, 0.55], "rationale": "assumed for the test"}

@@ -6,10 +6,10 @@ import tomllib
 import numpy as np
 import pytest
 
-import simulate
-import simulate.covariates
-from simulate import CohortBatch, generate_cohort, generate_cohort_batch
-from simulate.streams import LockstepDraws
+from tacebench import simulate
+import tacebench.simulate.covariates  # noqa: F401  (monkeypatched below)
+from tacebench.simulate import CohortBatch, generate_cohort, generate_cohort_batch
+from tacebench.simulate.streams import LockstepDraws
 
 from .conftest import SEED_IDS
 from .test_multiselect import _raw as _multiselect_raw

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from lifelines import KaplanMeierFitter
 
-import simulate
-from simulate.calibrate import cox_binary_hr
-from simulate.truth import marginal_hr, true_estimands
+from tacebench import simulate
+from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.truth import marginal_hr, true_estimands
 
 
 def _pooled_km(plan, n_cohorts, seed, arm_label, time_col="os_time", event_col="os_event"):
@@ -70,8 +70,8 @@ def test_cox_kernel_matches_lifelines():
 def test_true_marginal_hr_matches_direct_potential_outcomes_fit(small_plan):
     """Both potential outcomes for 10^6 subjects, Cox fit of T on treatment: the computed
     true marginal HR agrees to 2 decimals."""
-    from simulate.plan import add_derived, draw_covariates
-    from simulate.survival import draw_times
+    from tacebench.simulate.plan import add_derived, draw_covariates
+    from tacebench.simulate.survival import draw_times
     te = true_estimands(small_plan)
     cp, ep = small_plan.covariates, small_plan.outcomes.os
     rng = np.random.default_rng(123)

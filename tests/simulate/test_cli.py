@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from replications.cli import main
+import pytest
+
+from tacebench.cli import main
 
 
 def test_simulate_writes_csv(small_spec_path, tmp_path):
@@ -25,4 +27,8 @@ def test_simulate_bad_input(small_spec_path, tmp_path, capsys):
     assert main(["simulate", "no_such_study"]) == 2
     assert "no_such_study" in capsys.readouterr().err
     assert main(["simulate", str(small_spec_path), "--out", str(tmp_path / "x.txt")]) == 2
-    assert main(["simulate", str(small_spec_path), "--n-cohorts", "0"]) == 2
+    for bad in (["--n-cohorts", "0"], ["--seed", "-1"]):
+        with pytest.raises(SystemExit) as exc:      # argparse: usage error, status 2
+            main(["simulate", str(small_spec_path), *bad])
+        assert exc.value.code == 2
+        assert repr(bad[1]) in capsys.readouterr().err

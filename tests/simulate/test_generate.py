@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import simulate
-from simulate import generate_cohort, generate_cohorts
+from tacebench import simulate
+from tacebench.simulate import generate_cohort, generate_cohorts
 
 
 def test_columns_follow_the_contract(small_plan):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import simulate
-from simulate import SpecError
-from simulate.multiselect import enumerate_patterns, solve_patterns
-from simulate.plan import add_derived, compile_covariates, draw_covariates
+from tacebench import simulate
+from tacebench.simulate import SpecError
+from tacebench.simulate.multiselect import enumerate_patterns, solve_patterns
+from tacebench.simulate.plan import add_derived, compile_covariates, draw_covariates
 
 OPTS = ["lymph", "lung", "bone"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-import simulate
-from simulate.plan import compile_covariates, draw_covariates
+from tacebench import simulate
+from tacebench.simulate.plan import compile_covariates, draw_covariates
 
 
 def _two_arm(variables, assignment="arm_marginals", pairs=(), u=None):

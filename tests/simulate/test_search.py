@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulate.search import SortedCuts
+from tacebench.simulate.search import SortedCuts
 
 finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 

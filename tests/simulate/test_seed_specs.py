@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import simulate
-from simulate.io import studies_root
-from simulate.table import baseline_table, compare_table
+from tacebench import simulate
+from tacebench.simulate.studies import studies_root
+from tacebench.simulate.table import baseline_table, compare_table
 
 from .conftest import SEED_IDS
 

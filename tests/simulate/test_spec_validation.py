@@ -7,8 +7,8 @@ import tomllib
 import numpy as np
 import pytest
 
-import simulate
-from simulate import SpecError, Summary, Variable, nearest_pd, spec_from_dict
+from tacebench import simulate
+from tacebench.simulate import SpecError, Summary, Variable, nearest_pd, spec_from_dict
 
 
 @pytest.fixture()
@@ -93,7 +93,7 @@ def test_nearest_pd_is_a_valid_nearby_correlation_matrix():
 
 
 def test_infeasible_truncated_normal_suggests_lognormal():
-    from simulate.marginals import compile_marginals
+    from tacebench.simulate.marginals import compile_marginals
     v = Variable("alt", "continuous", {"A": Summary(mean=20.0, sd=60.0)}, lower=0.0)
     with pytest.raises(ValueError, match="lognormal"):
         compile_marginals(v, {"A": 100}, "variables[0] (alt)")

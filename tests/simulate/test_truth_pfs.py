@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulate.calibrate import cox_binary_hr
-from simulate.plan import _CAL_SEED, add_derived, draw_covariates
-from simulate.survival import draw_times
-from simulate.truth import bivariate_normal_cdf, true_estimands
+from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.plan import _CAL_SEED, add_derived, draw_covariates
+from tacebench.simulate.survival import draw_times
+from tacebench.simulate.truth import bivariate_normal_cdf, true_estimands
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.5, -0.3, 0.95])

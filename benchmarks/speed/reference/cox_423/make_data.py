@@ -16,10 +16,10 @@ SEED = 1
 
 
 def make() -> pd.DataFrame:
-    from estimators.propensity import _fit_logistic
-    from estimators.weights import _iptw_weights
+    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.weights import _iptw_weights
 
-    from benchmarks.speed import pipelines as P
+    from tacebench.benchmarks.speed import pipelines as P
 
     cols = P.cohort(P.plan(), SEED)
     z = cols["treated"].astype(np.float64)

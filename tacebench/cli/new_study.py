@@ -6,11 +6,12 @@ the study is complete.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from importlib import resources
 from pathlib import Path
+
+from .options import HelpFormatter, plain
 
 __all__ = ["register", "run", "write_skeleton"]
 
@@ -30,8 +31,7 @@ Then run `tacebench check {folder}` until it reports no error, and
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("new-study", help="write a skeleton study folder",
-                              description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("name", help="study id: snake_case, e.g. tace_lenvatinib_2024")
     p.add_argument("--dir", default=".", help="parent folder (default: current folder)")
     p.add_argument("--force", action="store_true", help="overwrite an existing folder's files")
@@ -47,7 +47,7 @@ def write_skeleton(name: str, parent: str | Path = ".", force: bool = False) -> 
     if not force and any((folder / f).exists() for f in files):
         raise ValueError(f"name: {str(folder)!r} already holds a study (use --force)")
     folder.mkdir(parents=True, exist_ok=True)
-    templates = resources.files("replications") / "templates"
+    templates = resources.files("tacebench.replications") / "templates"
     for f in files:
         text = (templates / f).read_text(encoding="utf-8").replace("{id}", name)
         (folder / f).write_text(text, encoding="utf-8")

@@ -11,43 +11,26 @@ also refreshes the generated numbers block of ``OUT/<lesson>.md`` (the walkthrou
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from tacebench.benchmarks.lessons import DEFAULT_SEED, LESSONS, lesson_module
+from tacebench.benchmarks.lessons.report import update_walkthrough
 
-def _int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``, with a message naming the value."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
-        return value
-    return parse
-
-
-_reps = _int_at_least(2, "an integer >= 2")
-_seed = _int_at_least(0, "a non-negative integer")
+from .options import add_out, add_reps, add_seed
 
 
 def register(subparsers) -> None:
-    from .lessons import DEFAULT_SEED, LESSONS
-
     p = subparsers.add_parser(
         "teach", help="run a teaching walkthrough (confounding, matching, immortal time)",
         description="Run one lesson of docs/teach/ end to end on simulated cohorts shaped "
                     "like a seed paper: the true effect, each estimator's estimate over many "
                     "cohorts, the claims checked on them, figures and a Markdown report.")
     p.add_argument("lesson", choices=[*LESSONS, "all"], help="which lesson (or all)")
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
-                   help=f"root seed (default {DEFAULT_SEED}, the one the docs use)")
-    p.add_argument("--out", type=Path, default=Path("teach-out"),
-                   help="output folder (default: teach-out)")
-    p.add_argument("--reps", type=_reps, help="simulated cohorts per world (default: the "
-                   "lesson's full setting, or its fast one with --fast)")
+    add_seed(p, f"{DEFAULT_SEED}, the one the docs use")
+    add_out(p, "output folder (default: teach-out)", default=Path("teach-out"))
+    add_reps(p, "cohorts per world; default: the lesson's full setting, or its fast one "
+                "with --fast")
     p.add_argument("--fast", action="store_true",
                    help="fewer cohorts: seconds instead of minutes; some claims may be "
                         "inconclusive")
@@ -59,14 +42,12 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from .lessons import LESSONS, lesson_module
-    from .lessons.report import update_walkthrough
-
     names = list(LESSONS) if args.lesson == "all" else [args.lesson]
     failed = []
     for name in names:
         mod = lesson_module(name)
-        res = mod.run_lesson(args.seed, args.out, n_reps=args.reps, fast=args.fast)
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        res = mod.run_lesson(seed, args.out, n_reps=args.reps, fast=args.fast)
         print(f"{name}: {res.n_reps} cohorts per world, {res.seconds:.0f} s")
         for c in res.claims:
             mark = {"holds": "ok ", "inconclusive": " ? ", "contradicted": "NO "}[c.status]

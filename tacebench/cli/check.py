@@ -5,24 +5,24 @@ error; warnings (targets that will be 'not estimable') do not fail the check.
 """
 from __future__ import annotations
 
-import argparse
 import sys
+
+from .options import HelpFormatter, plain
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("check", help="validate a study folder without simulating",
-                              description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("studies", nargs="+", metavar="PATH_OR_ID")
     p.add_argument("--quiet", action="store_true", help="do not list warnings")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from replications.check import check_folder
-    from replications.study import resolve_study
+    from tacebench.replications.check import check_folder
+    from tacebench.replications.study import resolve_study
 
     status = 0
     for ref in args.studies:

@@ -5,9 +5,19 @@ a target or shift marked ``required`` is not reproduced; 2 when a study folder i
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
+
+from tqdm import tqdm
+
+from tacebench.api import load_study, replicate
+from tacebench.replications.analysis.problems import StudyError
+from tacebench.replications.plots import plot_study
+from tacebench.replications.report import StudyReport, render, write_outputs
+from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
+from tacebench.replications.study import shipped_studies
+
+from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_reps, add_seed,
+                      default_n_jobs, int_at_least, plain, resolve_n_jobs)
 
 __all__ = ["register", "run"]
 
@@ -15,14 +25,13 @@ __all__ = ["register", "run"]
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "replicate", help="audit and reproduce the reported numbers of studies",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("studies", nargs="*", metavar="STUDY_OR_PATH",
                    help="shipped study ids or study folders (default: all shipped studies)")
-    p.add_argument("--reps", type=int, default=None,
-                   help="simulated replicates per study (default 200)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default fixed)")
+    add_reps(p, f"per study; default {DEFAULT_REPS}")
+    add_seed(p, str(DEFAULT_SEED))
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
-    p.add_argument("--out", metavar="DIR", help="write results.json / results.csv / draws")
+    add_out(p, "write results.json / results.csv / draws there")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if a target marked required is not reproduced")
     p.add_argument("--audit-only", action="store_true",
@@ -30,39 +39,22 @@ def register(subparsers) -> None:
     p.add_argument("--plot", action="store_true",
                    help="draw simulated KM curves with the reported numbers "
                         "(PNG files in DIR/plots, DIR from --out or the current folder)")
-    p.add_argument("--n-jobs", type=int, default=None,
-                   help="parallel workers (default: 2 or the CPU count if smaller)")
-    p.add_argument("--decompose-reps", type=int, default=None, metavar="N",
+    add_n_jobs(p, "2, or 1 on a one-core machine")
+    p.add_argument("--decompose-reps", type=int_at_least(0, "an integer >= 0"), default=None,
+                   metavar="N",
                    help="replicates that also run the leave-one-covariate-out "
                         "decomposition of shifts (default 50; 0 = off)")
     p.set_defaults(func=run)
 
 
-def _audit(study):
-    """Findings of the audit of published numbers (replications.audit)."""
-    from replications.audit import audit_study
-    return list(audit_study(study.path).findings)
-
-
 def run(args) -> int:
-    from tqdm import tqdm
-
-    from replications.analysis.problems import StudyError
-    from replications.report import StudyReport, render, write_outputs
-    from replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS, DEFAULT_SEED,
-                                        reproduce)
-    from replications.study import load_study, shipped_studies
-
     refs = args.studies or shipped_studies()
     if not refs:
         print("no studies to replicate", file=sys.stderr)
         return 2
     reps = DEFAULT_REPS if args.reps is None else args.reps
-    if reps < 2:
-        print(f"--reps must be >= 2; got {reps}", file=sys.stderr)
-        return 2
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    n_jobs = args.n_jobs or min(2, os.cpu_count() or 1)
+    n_jobs = resolve_n_jobs(args.n_jobs, default_n_jobs())
     reports, status = [], 0
     for ref in refs:
         try:
@@ -72,19 +64,17 @@ def run(args) -> int:
             reports.append(StudyReport(str(ref), error=str(exc)))
             status = 2
             continue
-        findings = _audit(study)
-        result = None
-        if not args.audit_only:
+        decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
+        if args.audit_only:
+            report = replicate(study, audit_only=True)
+        else:
             with tqdm(total=reps, desc=study.id, file=sys.stderr, unit="rep",
                       leave=False, mininterval=0.5) as bar:
-                result = reproduce(study, reps=reps, seed=seed, n_jobs=n_jobs,
-                                   decompose_reps=(DEFAULT_DECOMPOSE_REPS
-                                                   if args.decompose_reps is None
-                                                   else args.decompose_reps),
-                                   progress=bar.update)
-        reports.append(StudyReport(study.id, study.title, findings, result))
+                report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
+                                   decompose_reps=decompose, progress=bar.update)
+        reports.append(report)
+        result = report.result
         if args.plot and result is not None:
-            from replications.plots import plot_study
             for path in plot_study(study, result, args.out or "."):
                 print(f"wrote {path}", file=sys.stderr)
     print(render(reports, args.format), end="")

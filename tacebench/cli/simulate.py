@@ -1,49 +1,46 @@
 """``tacebench simulate STUDY [--seed S] [--n-cohorts K] [--out FILE.csv|.parquet] [--table]``.
 
-STUDY is a study id (resolved in ``replications/studies/`` as data files), a study
-folder or a ``cohort.toml`` path. Without ``--out`` the cohorts are written as CSV to
+STUDY is a shipped study id, a study folder or a ``cohort.toml`` path. Without ``--out`` the cohorts are written as CSV to
 standard output. ``--table`` prints the generated-vs-published Table 1 instead.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
+from .options import DEFAULT_SEED, HelpFormatter, add_seed, int_at_least, plain
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help="generate synthetic cohorts for a study",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("study", help="study id, study folder or cohort.toml path")
     p.add_argument("--cohort", default=None, help="cohort name (default: the only one, or 'main')")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--n-cohorts", type=int, default=1, help="number of cohorts (default 1)")
-    p.add_argument("--out", default=None, help="output file (.csv or .parquet); default: CSV to stdout")
+    add_seed(p, str(DEFAULT_SEED))
+    p.add_argument("--n-cohorts", type=int_at_least(1, "an integer >= 1"), default=1,
+                   metavar="K", help="number of cohorts (default 1)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="output file (.csv or .parquet); default: CSV to stdout")
     p.add_argument("--table", action="store_true", help="print generated vs published Table 1")
     p.add_argument("--no-ps", action="store_true", help="skip the exact true propensity (faster)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from .cohort import compile_plan, generate_cohorts
-    from .spec import SpecError
+    from tacebench.simulate.cohort import compile_plan, generate_cohorts
+    from tacebench.simulate.spec import SpecError
 
-    if args.n_cohorts < 1:
-        print(f"tacebench simulate: --n-cohorts must be >= 1, got {args.n_cohorts}", file=sys.stderr)
-        return 2
-    if args.seed < 0:
-        print(f"tacebench simulate: --seed must be >= 0, got {args.seed}", file=sys.stderr)
-        return 2
+    seed = DEFAULT_SEED if args.seed is None else args.seed
     try:
         plan = compile_plan(args.study, args.cohort)
     except (SpecError, ValueError) as e:
         print(f"tacebench simulate: {e}", file=sys.stderr)
         return 2
     if args.table:
-        from .table import compare_table
+        from tacebench.simulate.table import compare_table
         n = max(args.n_cohorts, 200) if args.n_cohorts == 1 else args.n_cohorts
-        tc = compare_table(plan, n_cohorts=n, seed=args.seed)
+        tc = compare_table(plan, n_cohorts=n, seed=seed)
         df = tc.to_frame()
         import pandas as pd
         with pd.option_context("display.max_rows", None, "display.width", 200):
@@ -53,7 +50,7 @@ def run(args) -> int:
         return 0
     import pandas as pd
     frames = []
-    for i, ch in enumerate(generate_cohorts(plan, args.n_cohorts, seed=args.seed, with_ps=not args.no_ps)):
+    for i, ch in enumerate(generate_cohorts(plan, args.n_cohorts, seed=seed, with_ps=not args.no_ps)):
         df = ch.to_frame()
         df.insert(0, "cohort", i)
         df.insert(1, "patient", np.arange(len(df)))

@@ -1,29 +1,11 @@
 """``tacebench study run|summarize|list``: run ADEMP simulation studies from the command line."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
-    return value
-
-
-def _nonzero(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-zero integer; got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be non-zero (-1 = all cores)")
-    return value
+from .options import (add_n_jobs, add_out, add_reps, add_seed, default_n_jobs, int_at_least,
+                      resolve_n_jobs)
 
 
 def register(subparsers) -> None:
@@ -36,17 +18,18 @@ def register(subparsers) -> None:
 
     run = sub.add_parser("run", help="run (or resume) a study")
     run.add_argument("study", help="a shipped study name (see `tacebench study list`) or a TOML file")
-    run.add_argument("--reps", type=_positive, help="replicates per scenario (default: the study's)")
-    run.add_argument("--n-jobs", type=_nonzero, default=1, help="parallel workers (-1: all cores)")
+    add_reps(run, "per scenario; default: the study's", minimum=1)
+    add_n_jobs(run, "2, or 1 on a one-core machine")
     run.add_argument("--backend", help="joblib backend: loky (default), threading, "
                      "multiprocessing, dask")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler address for --backend dask (default: a local cluster)")
-    run.add_argument("--seed", type=int, help="root seed (default: the study's)")
-    run.add_argument("--out", type=Path, help="run directory (default: tacebench-out/<study>)")
+    add_seed(run, "the study's")
+    add_out(run, "run directory (default: tacebench-out/<study>)")
     run.add_argument("--resume", action="store_true",
                      help="continue the run in --out, redoing nothing already written")
-    run.add_argument("--chunk-size", type=_positive, help="replicates per task")
+    run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
+                     help="replicates per task")
     run.add_argument("--format", choices=("parquet", "csv"), help="chunk file format")
     run.add_argument("--plot", action="store_true", help="also draw the figures")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -55,7 +38,8 @@ def register(subparsers) -> None:
     summ = sub.add_parser("summarize", help="performance tables and report of a run directory")
     summ.add_argument("dir", type=Path)
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
-    summ.add_argument("--reps", type=_positive, help="use only the first N replicates")
+    summ.add_argument("--reps", type=int_at_least(1, "a positive integer"), metavar="N",
+                      help="use only the first N replicates")
     summ.set_defaults(func=_summarize)
 
     lst = sub.add_parser("list", help="list the shipped studies")
@@ -63,14 +47,14 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from .report import summarize_run
-    from .runner import run_study
-    from .study import load_study
+    from tacebench.benchmarks.report import summarize_run
+    from tacebench.benchmarks.runner import run_study
+    from tacebench.benchmarks.study import load_study
 
     try:
         study = load_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
-        report = run_study(study, out, reps=args.reps, n_jobs=args.n_jobs, backend=args.backend,
+        report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs, default_n_jobs()), backend=args.backend,
                            scheduler=args.scheduler, chunk_size=args.chunk_size,
                            resume=args.resume, progress=not args.no_progress, fmt=args.format)
     except ValueError as exc:
@@ -85,7 +69,7 @@ def _run(args) -> int:
 
 
 def _summarize(args) -> int:
-    from .report import summarize_run
+    from tacebench.benchmarks.report import summarize_run
 
     try:
         paths = summarize_run(args.dir, plot=args.plot, reps=args.reps)
@@ -98,7 +82,7 @@ def _summarize(args) -> int:
 
 
 def _list(args) -> int:
-    from .study import builtin_studies, load_study
+    from tacebench.benchmarks.study import builtin_studies, load_study
 
     for name, path in sorted(builtin_studies().items()):
         try:

@@ -1,0 +1,42 @@
+"""Whole counts behind printed rates, and the 2 x 2 tests a paper may have run on them.
+
+Shared by the comparison rules (two-proportion p-values) and the interval rules (which test
+gives an odds ratio's printed p); a leaf, so neither rule module imports the other.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tacebench.estimators.contingency import chi_square_test, fisher_exact_test
+from tacebench.replications.targets import Target
+
+from .proportions import implied_counts
+from .registry import AuditContext
+from .rounding import printed
+
+__all__ = ["two_by_two_p_values", "whole_count"]
+
+
+def whole_count(ctx: AuditContext, t: Target) -> tuple[int, int] | None:
+    """(count, n) of an unweighted rate: printed, or the only count its percent allows."""
+    if t.weighted or t.quantity not in ("rate", "proportion"):
+        return None
+    den = ctx.denominator(t)
+    if den is None or den.size.lo != den.size.hi:
+        return None
+    n = int(den.size.value)
+    if t.count is not None:
+        return int(t.count), n
+    ks = implied_counts(printed(t, "value"), n) if t.value is not None else range(0)
+    return (ks[0], n) if len(ks) == 1 else None
+
+
+def two_by_two_p_values(a: tuple[int, int], b: tuple[int, int]) -> dict[str, float]:
+    """Two-sided p of Pearson chi-square (with and without Yates) and Fisher's exact test."""
+    table = np.array([[a[1] - a[0], a[0]], [b[1] - b[0], b[0]]])
+    out = {}
+    if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
+        out["chi-square"] = chi_square_test(table, correct=False).p_value
+        out["chi-square (Yates)"] = chi_square_test(table, correct=True).p_value
+    out["Fisher exact"] = fisher_exact_test(table).p_value
+    return out

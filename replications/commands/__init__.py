@@ -1,1 +1,0 @@
-"""Sub-commands of the ``tacebench`` console script (see :mod:`replications.cli`)."""

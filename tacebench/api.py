@@ -1,0 +1,100 @@
+"""The Python entry points of ``tacebench``: the same objects the command line prints.
+
+``tacebench replicate`` is :func:`replicate` plus rendering, ``tacebench simulate`` is
+:func:`simulate_cohorts` plus writing; both call exactly these functions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from tacebench.replications.audit import audit_study
+from tacebench.replications.check import load_study as _load_study
+from tacebench.replications.report import StudyReport
+from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
+                                              DEFAULT_SEED, reproduce)
+from tacebench.replications.study import Study
+from tacebench.simulate import Cohort, compile_plan, generate_cohorts
+
+__all__ = ["load_study", "replicate", "simulate_cohorts"]
+
+
+def load_study(study: str | Path | Study) -> Study:
+    """A study folder (or shipped id) parsed and checked; one error lists every problem.
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        A shipped study id (``"tace_sorafenib_ehs"``), a study folder or a file inside it.
+        A :class:`~tacebench.replications.study.Study` is returned as is.
+
+    Returns
+    -------
+    Study
+    """
+    return study if isinstance(study, Study) else _load_study(study)
+
+
+def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
+              seed: int = DEFAULT_SEED, n_jobs: int = 1,
+              decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
+              progress: Callable[[int], None] | None = None) -> StudyReport:
+    """Audit a study's published numbers and reproduce them on calibrated simulations.
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        As :func:`load_study`.
+    reps : int
+        Simulated cohorts (replicates); at least 2.
+    seed : int
+        Root seed; same seed, same numbers, whatever ``n_jobs``.
+    n_jobs : int
+        Worker processes.
+    decompose_reps : int
+        Replicates that also run the leave-one-covariate-out decomposition of shifts.
+    audit_only : bool
+        Audit the published numbers only (no simulation).
+    progress : callable, optional
+        Called with the number of replicates finished, as they finish.
+
+    Returns
+    -------
+    StudyReport
+        ``.audit`` (findings), ``.result`` (verdicts; None with ``audit_only``),
+        ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
+    """
+    st = load_study(study)
+    findings = list(audit_study(st.path).findings)
+    result = None
+    if not audit_only:
+        result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
+                           decompose_reps=decompose_reps, progress=progress)
+    return StudyReport(st.id, st.title, findings, result)
+
+
+def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,
+                     cohort: str | None = None, with_ps: bool = True) -> list[Cohort]:
+    """Synthetic cohorts of a study, matching its published Table 1.
+
+    (Named ``simulate_cohorts`` because ``tacebench.simulate`` is the subpackage.)
+
+    Parameters
+    ----------
+    study : str or Path
+        A shipped study id, a study folder or a ``cohort.toml`` path.
+    n_cohorts : int
+        How many cohorts; cohort ``i`` is drawn from the ``i``-th child of ``seed``.
+    seed : int
+        Root seed.
+    cohort : str, optional
+        The cohort of a study with several (seed 002: ``primary``, ``recurrent``).
+    with_ps : bool
+        Also compute each patient's exact true propensity score.
+
+    Returns
+    -------
+    list of Cohort
+    """
+    plan = compile_plan(study, cohort)
+    return list(generate_cohorts(plan, n_cohorts, seed=seed, with_ps=with_ps))

@@ -1,0 +1,61 @@
+"""The ``tacebench`` command: one parser, one sub-command module each, one set of options.
+
+Each module of this package defines ``register(subparsers)``, adds its parser with the
+shared options of :mod:`tacebench.cli.options` and sets ``func`` (a callable taking the
+parsed namespace and returning an exit code). The modules are imported here directly: a
+command that fails to import is an error at start-up, never silently missing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from tacebench.estimators.batch import tune_allocator
+
+from . import check, new_study, replicate, simulate, study, teach
+from .options import HelpFormatter
+
+__all__ = ["build_parser", "main"]
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMANDS = (replicate, check, new_study, simulate, study, teach)
+
+
+def _version() -> str:
+    try:
+        return version("tacebench")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tacebench", formatter_class=HelpFormatter,
+        description=(
+            "Replicate and benchmark observational studies of TACE plus systemic therapy "
+            "in hepatocellular carcinoma."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"tacebench {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Process-wide allocator tuning belongs to the program, not to a library import: the
+    # command line and the engine's worker initializer are the only places that call it.
+    tune_allocator()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    return int(func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The options every ``tacebench`` sub-command shares: one name, one type, one default.
+
+``--seed S``     root seed, a non-negative integer. Default: the seed the thing run
+                 declares (a benchmark study's ``seed``, the lessons' documented seed),
+                 else :data:`DEFAULT_SEED`.
+``--reps N``     simulated replicates (cohorts) per study, scenario or world.
+``--n-jobs J``   parallel worker processes; ``-1`` = one per core; default
+                 :func:`default_n_jobs`. Results never depend on it.
+``--out DIR``    the folder written to.
+
+Help text is plain: module docstrings written for Sphinx (double back-quotes, roles) are
+cleaned by :func:`plain` before argparse shows them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+
+__all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_reps", "add_seed",
+           "default_n_jobs", "int_at_least", "plain", "resolve_n_jobs"]
+
+#: The root seed of a run that names none and runs nothing that declares its own.
+from tacebench.replications.reproduce import DEFAULT_SEED
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the paragraphs of a description as written (they are already wrapped)."""
+
+
+def plain(text: str | None) -> str:
+    """``text`` without reStructuredText markup: ``x`` -> x, :func:`x` -> x."""
+    text = text or ""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
+def int_at_least(minimum: int, what: str):
+    """An argparse type: an integer >= ``minimum``; the message names the value."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
+        return value
+    return parse
+
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or -1 (all cores); "
+                                         f"got {text!r}")
+    return value
+
+
+def default_n_jobs() -> int:
+    """Two workers, or one on a one-core machine: the replicate default."""
+    return min(2, os.cpu_count() or 1)
+
+
+def resolve_n_jobs(n_jobs: int | None, default: int = 1) -> int:
+    """``-1`` -> the number of cores; ``None`` -> ``default``."""
+    if n_jobs is None:
+        return default
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+
+
+def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:
+    p.add_argument("--seed", type=int_at_least(0, "a non-negative integer"), default=None,
+                   metavar="S", help=f"root seed (default: {default_text})")
+
+
+def add_reps(p: argparse.ArgumentParser, default_text: str, minimum: int = 2) -> None:
+    p.add_argument("--reps", type=int_at_least(minimum, f"an integer >= {minimum}"),
+                   default=None, metavar="N", help=f"simulated replicates ({default_text})")
+
+
+def add_n_jobs(p: argparse.ArgumentParser, default_text: str) -> None:
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
+                   help=f"parallel workers, -1 = all cores (default: {default_text}); "
+                        "results do not depend on it")
+
+
+def add_out(p: argparse.ArgumentParser, help_text: str, default: Path | None = None) -> None:
+    p.add_argument("--out", type=Path, default=default, metavar="DIR", help=help_text)
