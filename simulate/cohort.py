@@ -1,19 +1,18 @@
 """Public entry points: compile a spec once, then generate cohorts fast.
 
->>> plan = compile_plan("tace_sorafenib_ehs")           # fitted + calibrated, cached
+>>> plan = compile_plan("tace_sorafenib_ehs")           # fitted + calibrated (PlanCache)
 >>> cohort = generate_cohort(plan, seed=1)               # ~1 ms for 423 patients
 >>> cohort.to_frame().head()
 """
 from __future__ import annotations
 
-import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .cache import PlanCache, default_plan_cache
 from .calibrate import (CAL_PER_ARM, calibration_sample, draw_death_times, fit_endpoint,
                         solve_loss_rate)
 from .io import load_spec
@@ -23,8 +22,6 @@ from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
 from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
-
-_MEMORY: dict[str, "SimulationPlan"] = {}
 
 
 @dataclass(frozen=True)
@@ -80,51 +77,39 @@ def _is_categorical(levels: tuple[str, ...]) -> bool:
     return tuple(levels) != ("0", "1")
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("TACEBENCH_CACHE", "1") == "0":
-        return None
-    root = os.environ.get("TACEBENCH_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "tacebench")
-    return Path(root) / "simulate"
+#: Marks "use the process-wide default" (:func:`~simulate.cache.default_plan_cache`).
+DEFAULT_CACHE: Any = type("DefaultCache", (), {"__repr__": lambda self: "DEFAULT_CACHE"})()
 
 
-def compile_plan(spec: "StudySpec | str | Path", cohort: str | None = None, *, cache: bool = True
-                 ) -> SimulationPlan:
+def resolve_plan_cache(cache) -> PlanCache | None:
+    """``cache`` as a :class:`PlanCache` or ``None``: :data:`DEFAULT_CACHE` is the current
+    process-wide default, ``None`` disables caching."""
+    if cache is DEFAULT_CACHE:
+        return default_plan_cache()
+    if cache is None or isinstance(cache, PlanCache):
+        return cache
+    raise TypeError(f"cache must be a PlanCache or None (None disables caching); got {cache!r}")
+
+
+def compile_plan(spec: "StudySpec | str | Path", cohort: str | None = None, *,
+                 cache: "PlanCache | None" = DEFAULT_CACHE) -> SimulationPlan:
     """Fit marginals, build the copula, solve assignment and calibrate outcomes.
 
-    Cached in memory and on disk (``$TACEBENCH_CACHE_DIR``, default
-    ``~/.cache/tacebench``; ``TACEBENCH_CACHE=0`` disables the disk cache) under a hash
-    of the cohort specification.
+    ``cache``: a :class:`~simulate.cache.PlanCache` (default: the process-wide
+    :func:`~simulate.cache.default_plan_cache`, memory only unless ``TACEBENCH_CACHE_DIR``
+    was set when simulate was imported); ``None`` compiles afresh and stores nothing. Plans
+    are keyed by the cohort specification's hash and the simulate code fingerprint, and are
+    deterministic: a cached plan is the plan a fresh compile gives.
     """
     if isinstance(spec, SimulationPlan):
         return spec
+    store = resolve_plan_cache(cache)
     study = load_spec(spec)
     c = study.cohort(cohort)
     h = spec_hash(c)
-    if cache and h in _MEMORY:
-        return _MEMORY[h]
-    path = _cache_dir() / f"{h}.pkl" if cache and _cache_dir() is not None else None
-    if path is not None and path.is_file():
-        try:
-            with open(path, "rb") as fh:
-                plan = pickle.load(fh)
-            if isinstance(plan, SimulationPlan) and plan.spec_hash == h:
-                _MEMORY[h] = plan
-                return plan
-        except Exception:  # a stale or partial cache file is recompiled
-            pass
-    plan = _compile(study.id, c, h)
-    if cache:
-        _MEMORY[h] = plan
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                with open(tmp, "wb") as fh:
-                    pickle.dump(plan, fh)
-                os.replace(tmp, path)
-            except OSError:
-                pass
-    return plan
+    if store is None:
+        return _compile(study.id, c, h)
+    return store.get_or_compile(h, lambda: _compile(study.id, c, h))
 
 
 def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
@@ -268,4 +253,4 @@ def _seed_int(seed) -> int:
     return int(seed)
 
 
-__all__ = ["Cohort", "SimulationPlan", "compile_plan", "generate_cohort", "generate_cohorts", "SpecError"]
+__all__ = ["Cohort", "DEFAULT_CACHE", "SimulationPlan", "compile_plan", "generate_cohort", "generate_cohorts", "SpecError"]

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .cohort import SimulationPlan, compile_plan
+from .cache import LRUCache
+from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, tv_cumhaz
@@ -31,7 +32,11 @@ _GRID_STEP = 0.05
 # PFS curves cost a bivariate normal CDF per subject and time: a coarser grid (the
 # midpoint / trapezoid / interpolation errors stay O(step^2), < 1e-3 on the estimands)
 _GRID_STEP_PFS = 0.25
-_CACHE: dict = {}
+#: Process-wide default cache of :func:`true_estimands` (bounded LRU of 128 results; pass
+#: ``cache=`` to use another, ``cache=None`` to compute afresh; rebinding this name replaces
+#: the default). Keys: the plan's spec hash (which covers simulate's source) and the
+#: estimand arguments.
+TRUTH_CACHE = LRUCache(max_size=128)
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,9 @@ def _median(grid, s):
 
 def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = None,
                    rmst_tau: float | None = None, landmark: float = 12.0, n_subjects: int = N_TRUTH,
-                   endpoint: str = "os") -> TrueEstimands:
-    """True OS (or PFS) estimands of a two-arm cohort model (cached per spec and arguments).
+                   endpoint: str = "os", cache: "LRUCache | None" = DEFAULT_CACHE,
+                   plan_cache=DEFAULT_CACHE) -> TrueEstimands:
+    """True OS (or PFS) estimands of a two-arm cohort model.
 
     Parameters
     ----------
@@ -183,8 +189,13 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
         RMST horizon; default ``administrative_max`` if set, else 24 months.
     landmark : float
         Time of the survival difference (months).
+    cache : LRUCache or None
+        Where results are kept per spec and arguments (default: :data:`TRUTH_CACHE`);
+        ``None`` computes afresh and stores nothing.
+    plan_cache : PlanCache or None
+        Passed to :func:`~simulate.cohort.compile_plan` when ``spec`` is not a plan.
     """
-    plan = compile_plan(spec, cohort)
+    plan = compile_plan(spec, cohort, cache=plan_cache)
     cp = plan.covariates
     if cp.treated_arm < 0 or plan.outcomes.os is None:
         raise ValueError(f"spec: true estimands need two arms and an OS model ({plan.study_id}/{plan.cohort_name})")
@@ -194,9 +205,19 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
         raise ValueError(f"endpoint: 'pfs' needs an outcomes.pfs model, {plan.study_id}/{plan.cohort_name} has none")
     if rmst_tau is None:
         rmst_tau = plan.outcomes.admin_max if np.isfinite(plan.outcomes.admin_max) else 24.0
+    if cache is DEFAULT_CACHE:
+        cache = TRUTH_CACHE
+    if cache is not None and not isinstance(cache, LRUCache):
+        raise TypeError(f"cache must be an LRUCache or None; got {cache!r}")
     key = (plan.spec_hash, horizon, rmst_tau, landmark, n_subjects, endpoint)
-    if key in _CACHE:
-        return _CACHE[key]
+    if cache is None:
+        return _true_estimands(plan, horizon, rmst_tau, landmark, n_subjects, endpoint)
+    return cache.get_or_compute(
+        key, lambda: _true_estimands(plan, horizon, rmst_tau, landmark, n_subjects, endpoint))
+
+
+def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subjects, endpoint
+                    ) -> TrueEstimands:
     end = horizon if horizon is not None else 600.0
     top = max(end, rmst_tau, landmark)
     step = _GRID_STEP if endpoint == "os" else _GRID_STEP_PFS
@@ -216,5 +237,4 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
                         res["ate"]["m1"] - res["ate"]["m0"], res["att"]["m1"] - res["att"]["m0"],
                         res["ate"]["m1"], res["ate"]["m0"], float(rmst_tau), float(landmark), horizon, n_subjects,
                         endpoint)
-    _CACHE[key] = out
     return out

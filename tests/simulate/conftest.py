@@ -1,7 +1,7 @@
-"""Fixtures for the simulate tests: a private plan cache and the fixture specs."""
+"""Fixtures for the simulate tests: the fixture specs (plans are cached in memory only,
+by simulate's default PlanCache, unless TACEBENCH_CACHE_DIR is set)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,18 +9,6 @@ import pytest
 SPECS = Path(__file__).resolve().parent / "specs"
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
             "tace_mtt_pd1_lung", "len_sora_pd1_ehm")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _plan_cache(tmp_path_factory):
-    """Compiled plans are cached on disk; keep the tests' cache out of the home folder."""
-    old = os.environ.get("TACEBENCH_CACHE_DIR")
-    os.environ["TACEBENCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("plan_cache"))
-    yield
-    if old is None:
-        os.environ.pop("TACEBENCH_CACHE_DIR", None)
-    else:
-        os.environ["TACEBENCH_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

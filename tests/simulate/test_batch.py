@@ -31,7 +31,7 @@ def _fixture_variant(path, kind: str):
     else:  # a therapy effect (exact time-varying inversion) and a share never starting it
         c["time_varying"]["hr_per_month"] = 0.95
         c["time_varying"]["start"]["p_zero"] = 0.2
-    return simulate.compile_plan(simulate.spec_from_dict(raw), cache=False)
+    return simulate.compile_plan(simulate.spec_from_dict(raw), cache=None)
 
 
 def assert_identical(plan, seeds, with_ps: bool) -> CohortBatch:
@@ -85,7 +85,7 @@ def test_multiselect_missing_option_bit_identical():
     extra = {"missing": {"lung": {"rate": 0.2}},
              "outcomes": {"os": {"knots": [0, 6], "treatment_hr": 0.8, "baseline_hazard": [0.1, 0.1],
                                  "effects": [{"variable": "bone", "hr": 1.5}]}}}
-    plan = simulate.compile_plan(simulate.spec_from_dict(_multiselect_raw(extra=extra)), cache=False)
+    plan = simulate.compile_plan(simulate.spec_from_dict(_multiselect_raw(extra=extra)), cache=None)
     batch = assert_identical(plan, SEEDS, with_ps=True)
     assert np.isnan(batch.columns["sites"]).any()
 

@@ -112,7 +112,7 @@ def random_spec(draw):
 @given(raw=random_spec(), seed=st.integers(0, 2**31 - 1))
 def test_any_valid_spec_generates_a_clean_cohort(raw, seed):
     spec = simulate.spec_from_dict(raw)
-    c = generate_cohort(simulate.compile_plan(spec, cache=False), seed=seed)
+    c = generate_cohort(simulate.compile_plan(spec, cache=None), seed=seed)
     n = sum(a["n"] for a in raw["cohorts"]["main"]["arms"])
     for k, v in c.columns.items():
         assert v.shape == (n,), k

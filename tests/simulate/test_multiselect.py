@@ -57,7 +57,7 @@ def test_ipf_solution_meets_the_margins_and_has_the_maximum_entropy_form():
 
 
 def test_cohorts_have_at_least_one_option_and_match_the_published_rows():
-    plan = simulate.compile_plan(simulate.spec_from_dict(_raw()), cache=False)
+    plan = simulate.compile_plan(simulate.spec_from_dict(_raw()), cache=None)
     c = simulate.generate_cohort(plan, seed=1)
     assert list(c.columns)[2:6] == OPTS + ["sites"]
     assert c.levels["sites"][:3] == ("lymph", "lung", "bone") and c.levels["lung"] == ("0", "1")
@@ -104,7 +104,7 @@ def test_missing_option_hides_the_pattern_and_effects_use_options():
     extra = {"missing": {"lung": {"rate": 0.2}},
              "outcomes": {"os": {"knots": [0, 6], "treatment_hr": 0.8, "baseline_hazard": [0.1, 0.1],
                                  "effects": [{"variable": "bone", "hr": 1.5}]}}}
-    plan = simulate.compile_plan(simulate.spec_from_dict(_raw(extra=extra)), cache=False)
+    plan = simulate.compile_plan(simulate.spec_from_dict(_raw(extra=extra)), cache=None)
     c = simulate.generate_cohort(plan, seed=3)
     miss = np.isnan(c.columns["lung"])
     assert 0 < miss.mean() < 0.5
@@ -125,7 +125,7 @@ def test_missing_option_hides_the_pattern_and_effects_use_options():
 def test_invalid_multiselect_names_the_field(kw, match):
     with pytest.raises(SpecError, match=match):
         raw = _raw(**kw)
-        simulate.compile_plan(simulate.spec_from_dict(raw), cache=False)
+        simulate.compile_plan(simulate.spec_from_dict(raw), cache=None)
 
 
 def test_an_option_belongs_to_one_multiselect_and_options_only_to_multiselect():
@@ -158,7 +158,7 @@ def test_logistic_assignment_reproduces_option_shares():
     so each arm's pattern (hence option) shares hold in expectation."""
     raw = _raw()
     raw["cohorts"]["main"]["assignment"] = "logistic"
-    cp = simulate.compile_plan(simulate.spec_from_dict(raw), cache=False).covariates
+    cp = simulate.compile_plan(simulate.spec_from_dict(raw), cache=None).covariates
     arm, x, _, _ = draw_covariates(cp, np.random.default_rng(0), np.array([120, 80]) * 300)
     cols = {"sites": x[:, cp.names.index("sites")]}
     add_derived(cp, cols, len(arm))

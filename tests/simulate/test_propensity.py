@@ -82,7 +82,7 @@ def test_logistic_route_ps_and_table(small_spec_path):
         raw = tomllib.load(fh)
     raw["cohorts"]["main"]["assignment"] = "logistic"
     raw["cohorts"]["main"]["correlation"]["pairs"].append(["pvtt", "child_pugh", 0.3])  # any matrix here
-    plan = simulate.compile_plan(simulate.spec_from_dict(raw), cache=False)
+    plan = simulate.compile_plan(simulate.spec_from_dict(raw), cache=None)
     cp = plan.covariates
     arm, x, ps, u = draw_covariates(cp, np.random.default_rng(4), cp.arm_n.astype(int) * 100)
     assert np.bincount(arm).tolist() == (cp.arm_n * 100).astype(int).tolist()
