@@ -186,6 +186,18 @@ def design_matrix(
     stray = [c for c in reference if c not in categorical and not _is_category(frame, c)]
     if stray:
         raise ValueError(f"reference names {stray}, which are not categorical covariates")
+    fast = _fast_design(frame, covariates, categorical, reference)
+    if fast is not None:
+        return fast
+    return _design_by_column(frame, covariates, categorical, reference)
+
+
+def _design_by_column(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
+                      reference: dict) -> DesignMatrix:
+    """Validate and code covariate by covariate (pandas per column). The general path:
+    every dtype pandas holds, and the source of every error message. The fast path hands
+    over to it whenever a frame is not clean, so that the error names the first offending
+    covariate (in ``covariates`` order) exactly as here."""
     levels, refs = {}, {}
     for cov in covariates:
         s = frame[cov]
@@ -208,3 +220,101 @@ def design_matrix(
 
 def _is_category(frame: pd.DataFrame, col: str) -> bool:
     return col in frame.columns and isinstance(frame[col].dtype, pd.CategoricalDtype)
+
+
+#: numpy dtype kinds the fast path takes as numeric covariates (bool, int, uint, float), as
+#: categorical covariates (bool, int, uint; object only when every value is a str).
+_NUMERIC_KINDS = frozenset("biuf")
+_CODED_KINDS = frozenset("biu")
+
+
+def _codes(s: pd.Series):
+    """``(codes, observed levels as Python objects in code order)`` of a categorical
+    covariate, or ``None`` when the fast path cannot vouch for the old semantics (missing
+    values, float or mixed-type levels): the caller then takes the per-column path."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.asarray(s.array.codes)
+        if codes.size == 0 or codes.min() < 0:  # -1: a missing value
+            return None
+        cats = list(dtype.categories)  # Python scalars, as iterating the categories gives
+        seen = np.bincount(codes, minlength=len(cats)) > 0
+        # the declared order, observed ones only; codes index ``cats``
+        return codes, [(cats[k], k) for k in np.flatnonzero(seen)]
+    if not isinstance(dtype, np.dtype):
+        return None
+    if dtype.kind == "O":
+        if pd.api.types.infer_dtype(s, skipna=False) != "string":
+            return None
+    elif dtype.kind not in _CODED_KINDS:
+        return None
+    codes, uniques = pd.factorize(s.to_numpy(), sort=True)
+    # sorted, as the per-column path's sorted(set(...)) for one type of value
+    return codes, [(lev, k) for k, lev in enumerate(uniques.tolist())]
+
+
+def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
+                 reference: dict) -> DesignMatrix | None:
+    """The design matrix of a clean frame in one pass: numeric columns written into one
+    (n, p) block checked for finiteness and constancy at once, categorical columns dummy
+    coded from their integer codes. Returns ``None`` (the caller then takes
+    :func:`_design_by_column`, which raises the precise error) as soon as anything is
+    not plainly valid: a missing or non-finite value, a constant column, a dtype other
+    than numpy numeric / pandas Categorical / str, one observed level, an unknown
+    reference. Same values, names, levels and references as the per-column path."""
+    n = len(frame)
+    if n == 0:
+        return None
+    cat = set(categorical)
+    plan = []  # (cov, numeric array) or (cov, codes, [(level, code)...], reference)
+    width = 0
+    for cov in covariates:
+        s = frame[cov]
+        if not isinstance(s, pd.Series):  # duplicated column label
+            return None
+        if cov in cat or isinstance(s.dtype, pd.CategoricalDtype):
+            got = _codes(s)
+            if got is None:
+                return None
+            codes, levs = got
+            if len(levs) < 2:
+                return None
+            ref = reference.get(cov, levs[0][0])
+            at = [i for i, (lev, _) in enumerate(levs) if lev == ref]
+            # an unknown reference, or one equal to a level but printed differently
+            # (1.0 for level 1), goes to the per-column path and its exact behaviour
+            if len(at) != 1 or str(levs[at[0]][0]) != str(ref):
+                return None
+            plan.append((cov, codes, levs, ref, at[0]))
+            width += len(levs) - 1
+        else:
+            dtype = s.dtype
+            if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMERIC_KINDS):
+                return None
+            plan.append((cov, s.to_numpy()))
+            width += 1
+    values = np.empty((n, width))
+    names, levels, refs = [], {}, {}
+    j = 0
+    for item in plan:
+        if len(item) == 2:
+            cov, x = item
+            values[:, j] = x
+            names.append(cov)
+            j += 1
+            continue
+        cov, codes, levs, ref, at = item
+        levels[cov] = tuple([ref] + [lev for i, (lev, _) in enumerate(levs) if i != at])
+        refs[cov] = ref
+        for i, (lev, k) in enumerate(levs):
+            if i == at:
+                continue
+            np.equal(codes, k, out=values[:, j], casting="unsafe")
+            names.append(f"{cov}[{lev}]")
+            j += 1
+    # one check over the whole block for NaN/inf and one for constant columns: the dummy
+    # columns are 0/1 and never constant (each codes an observed level, with another
+    # level observed), so a hit is always a numeric covariate's
+    if not np.isfinite(values).all() or (values == values[0]).all(axis=0).any():
+        return None
+    return DesignMatrix(values, tuple(names), covariates, levels, refs)
