@@ -19,10 +19,8 @@ population Cox estimand of Struthers & Kalbfleisch 1986, without censoring):
 """
 from __future__ import annotations
 
-import copy
 import math
 import tomllib
-from functools import lru_cache
 
 import numpy as np
 
@@ -30,8 +28,10 @@ from .cohort_factors import apply_factors
 from .dgm import PreparedDGM
 from .study import Estimand, Scenario
 
-@lru_cache(maxsize=32)
+
 def _raw_spec(base: str) -> dict:
+    """The parsed ``cohort.toml`` of ``base``, read afresh (a few ms, once per scenario and
+    worker, since :func:`benchmarks.dgm.prepared` keeps the prepared scenario)."""
     from tacebench.simulate.io import find_study
 
     with open(find_study(base), "rb") as fh:
@@ -42,7 +42,7 @@ def scenario_spec(base: str, cohort: str, factors: dict, extra_edit=None):
     """The simulate ``StudySpec`` of a scenario (``extra_edit(table)`` edits it further)."""
     from tacebench.simulate.io import spec_from_dict
 
-    raw = copy.deepcopy(_raw_spec(base))
+    raw = _raw_spec(base)
     cohorts = raw.get("cohorts", {})
     if cohort not in cohorts:
         raise ValueError(f"cohort must be one of {sorted(cohorts)} for base {base!r}; got {cohort!r}")
@@ -83,7 +83,7 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         raise ValueError(f"scenario {scenario.name!r}: generator 'cohort' needs base = <study id>")
     factors = scenario.config
     spec = scenario_spec(scenario.base, scenario.cohort, factors)
-    plan = compile_plan(spec, scenario.cohort)  # calibration solved once, cached by simulate
+    plan = compile_plan(spec, scenario.cohort)  # calibration solved once (simulate's default PlanCache)
     cohort_spec = spec.cohort(scenario.cohort)
     # A multiselect variable's pattern column only re-codes its options' 0/1 columns, which
     # are variables of their own: as a covariate it would duplicate them (and its many

@@ -5,19 +5,30 @@ modified by the scenario's factors, :mod:`benchmarks.cohort_dgm`) or
 ``"package.module:function"`` for a mechanism of one's own. The generator is called once per
 scenario and worker as ``prepare(scenario) -> PreparedDGM``; its ``generate(rng)`` is the only
 thing run per replicate.
+
+:func:`prepared` is the runner's door: it keeps prepared scenarios in an explicit bounded
+cache (:data:`DGM_CACHE` or the ``cache`` passed) and gives every replicate's columns a
+fresh :class:`~benchmarks.methods.SharedFits` under ``"_fits"``, through which the methods of
+that replicate share deterministic fits.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from tacebench.simulate.cache import LRUCache
+
+from .methods import SHARED_FITS, SharedFits
 from .study import Estimand, Scenario
 
+_DEFAULT = object()  # "the module's DGM_CACHE", looked up when called (so it can be rebound)
+
 #: Built-in generators: name -> "module:function".
-GENERATORS: dict[str, str] = {"cohort": "benchmarks.cohort_dgm:prepare"}
+GENERATORS: dict[str, str] = {"cohort": "tacebench.benchmarks.cohort_dgm:prepare"}
 
 
 @dataclass(frozen=True)
@@ -47,16 +58,29 @@ def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:
         raise ValueError(f"generator {name!r} cannot be imported: {exc}") from None
 
 
-_CACHE: dict[tuple[str, int], PreparedDGM] = {}
+#: Process-wide default of :func:`prepared`: a bounded LRU of prepared scenarios, keyed by
+#: (study fingerprint, scenario index); at most 256, for a long-lived worker serving many
+#: studies. Pass ``cache=`` to use another, ``cache=None`` to prepare afresh.
+DGM_CACHE = LRUCache(max_size=256)
 
 
-def prepared(fingerprint: str, scenario: Scenario) -> PreparedDGM:
-    """``prepare`` once per (study, scenario) in each worker process, then reuse it."""
-    key = (fingerprint, scenario.index)
-    dgm = _CACHE.get(key)
-    if dgm is None:
-        if len(_CACHE) > 256:  # a long-lived worker serving many studies
-            _CACHE.clear()
-        dgm = resolve_generator(scenario.generator)(scenario)
-        _CACHE[key] = dgm
-    return dgm
+def prepared(fingerprint: str, scenario: Scenario, *, cache: "LRUCache | None | object" = _DEFAULT
+             ) -> PreparedDGM:
+    """``prepare`` once per (study, scenario) in each worker process, then reuse it (from
+    ``cache``, default :data:`DGM_CACHE`)."""
+    store = DGM_CACHE if cache is _DEFAULT else cache
+    if store is None:
+        return _prepare(scenario)
+    if not isinstance(store, LRUCache):
+        raise TypeError(f"cache must be an LRUCache or None; got {store!r}")
+    return store.get_or_compute((fingerprint, scenario.index), lambda: _prepare(scenario))
+
+
+def _prepare(scenario: Scenario) -> PreparedDGM:
+    dgm = resolve_generator(scenario.generator)(scenario)
+    generate = dgm.generate
+
+    def with_shared_fits(rng: np.random.Generator) -> dict:
+        return {**generate(rng), SHARED_FITS: SharedFits()}
+
+    return dataclasses.replace(dgm, generate=with_shared_fits)

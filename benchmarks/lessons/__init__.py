@@ -25,10 +25,10 @@ from ._core import DEFAULT_SEED, Claim, Estimate, LessonResult
 
 #: Lesson name -> module, in teaching order.
 LESSONS: dict[str, str] = {
-    "crude-vs-adjusted": "benchmarks.lessons.crude_adjusted",
-    "matching-discards": "benchmarks.lessons.matching_discards",
-    "wrong-matching-variables": "benchmarks.lessons.matching_variables",
-    "immortal-time": "benchmarks.lessons.immortal_time",
+    "crude-vs-adjusted": "tacebench.benchmarks.lessons.crude_adjusted",
+    "matching-discards": "tacebench.benchmarks.lessons.matching_discards",
+    "wrong-matching-variables": "tacebench.benchmarks.lessons.matching_variables",
+    "immortal-time": "tacebench.benchmarks.lessons.immortal_time",
 }
 
 

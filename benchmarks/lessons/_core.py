@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tacebench.simulate.cache import (CacheFileWarning, LRUCache, env_cache_dir, read_cache_file,
+                                      write_cache_file)
 
 #: Default seed of every lesson (the committed figures and reports use it).
 DEFAULT_SEED = 20250
@@ -215,7 +218,7 @@ def load_worlds(lesson: str) -> tuple[str, str, dict[str, World]]:
 
 
 def world_plan(study: str, cohort: str, world: World):
-    """``(spec, plan)`` of a world (calibration cached by simulate, in memory and on disk)."""
+    """``(spec, plan)`` of a world (calibration cached by simulate's default PlanCache)."""
     from tacebench.simulate import compile_plan
 
     from ..cohort_dgm import scenario_spec
@@ -224,31 +227,50 @@ def world_plan(study: str, cohort: str, world: World):
     return spec, compile_plan(spec, cohort)
 
 
-def _cache_dir() -> Path | None:
-    # simulate's cache convention (TACEBENCH_CACHE=0 disables, TACEBENCH_CACHE_DIR moves it)
-    if os.environ.get("TACEBENCH_CACHE", "1") == "0":
-        return None
-    root = os.environ.get("TACEBENCH_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
-                                                                 "tacebench")
-    return Path(root) / "lessons"
+#: Folder of the truth files of :func:`true_hrs`: ``$TACEBENCH_CACHE_DIR/lessons`` if that
+#: variable is set when this module is imported, else ``None`` (no disk cache: opt-in, never
+#: a home-directory default). ``true_hrs(plan, cache_dir=...)`` chooses per call.
+TRUTH_DIR: Path | None = env_cache_dir("lessons")
+
+#: Results of the lessons' ``compute(seed, n_reps)`` (keyed by lesson, seed and replicate
+#: count; at most 8, each a few MB): a lesson run and its ``--update-docs`` rerun share one
+#: Monte Carlo. ``compute(..., cache=None)`` recomputes; pass another :class:`LRUCache` to
+#: keep results elsewhere.
+RUNS_CACHE = LRUCache(max_size=8)
+
+_DEFAULT: Any = object()  # "the module-level default", looked up at call time
 
 
-def true_hrs(plan) -> dict[str, float]:
+def memo(cache, key, compute: Callable[[], Any]) -> Any:
+    """``compute()`` through ``cache`` (:data:`RUNS_CACHE` by default; ``None``: no cache)."""
+    store = RUNS_CACHE if cache is _DEFAULT else cache
+    if store is None:
+        return compute()
+    if not isinstance(store, LRUCache):
+        raise TypeError(f"cache must be an LRUCache or None; got {store!r}")
+    return store.get_or_compute(key, compute)
+
+
+def true_hrs(plan, *, cache_dir: Path | str | None = _DEFAULT) -> dict[str, float]:
     """Conditional and marginal (ATE, ATT) OS hazard ratios, counterfactual medians and
     absolute differences, from :func:`simulate.truth.true_estimands` (no censoring).
 
-    Cached on disk under the plan's ``spec_hash`` (which covers simulate's source), since
-    the truth is a deterministic function of the calibrated plan.
+    With a ``cache_dir`` (default :data:`TRUTH_DIR`), kept there as
+    ``truth-<spec_hash>.json`` (the hash covers simulate's source), since the truth is a
+    deterministic function of the calibrated plan; an unreadable file gives a
+    :class:`~simulate.cache.CacheFileWarning` naming it and is recomputed.
     """
     from tacebench.simulate.truth import true_estimands
 
-    folder = _cache_dir()
-    path = None if folder is None else folder / f"truth-{plan.spec_hash}.json"
-    if path is not None and path.is_file():
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):  # a partial file is recomputed
-            pass
+    folder = TRUTH_DIR if cache_dir is _DEFAULT else cache_dir
+    path = None if folder is None else Path(folder) / f"truth-{plan.spec_hash}.json"
+    if path is not None:
+        cached = read_cache_file(path, json.load, "lesson truth cache")
+        if isinstance(cached, dict):
+            return cached
+        if cached is not None:
+            warnings.warn(CacheFileWarning(f"lesson truth cache file {path} does not hold a "
+                                           f"table of truths; recomputing", path), stacklevel=2)
     t = true_estimands(plan)
     out = {"conditional_hr": t.conditional_hr, "marginal_hr_ate": t.marginal_hr_ate,
            "marginal_hr_att": t.marginal_hr_att, "median_treated_ate": t.median_treated_ate,
@@ -259,18 +281,10 @@ def true_hrs(plan) -> dict[str, float]:
            "rmst_difference_att": t.rmst_difference_att, "rmst_tau": t.rmst_tau,
            "landmark": t.landmark}
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(out))
-            tmp.replace(path)
-        except OSError:
-            pass
+        write_cache_file(path, lambda fh: fh.write(json.dumps(out).encode()), "lesson truth cache")
     return out
 
 
-#: Variable types that are one analysable column each (not e.g. a multiselect pattern,
-#: whose options are already columns of their own).
 COLUMN_TYPES = ("continuous", "binary", "categorical", "count")
 
 

@@ -15,7 +15,6 @@ and ``hidden`` (also a socioeconomic confounder in no dataset). Estimators, per 
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +61,16 @@ def _fit_one(cols: dict, covs: list[str], cfg: dict, with_balance: bool) -> dict
     return out
 
 
-@lru_cache(maxsize=4)
-def compute(seed: int, n_reps: int):
-    """Replicates, truths and the example cohort of every world (memoised per seed, n)."""
+def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
+    """Replicates, truths and the example cohort of every world (memoised per seed, n).
+
+    ``cache``: where the result is kept (default :data:`_core.RUNS_CACHE`; ``None``
+    recomputes).
+    """
+    return core.memo(cache, (LESSON, int(seed), int(n_reps)), lambda: _compute(seed, n_reps))
+
+
+def _compute(seed: int, n_reps: int):
     study, cohort, worlds = core.load_worlds(LESSON)
     seeds = core.children(seed, n_reps)
     runs = {}

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +61,16 @@ def _fit_one(cols: dict, world: str) -> dict[str, float]:
     return out
 
 
-@lru_cache(maxsize=4)
-def compute(seed: int, n_reps: int):
+def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
+    """Replicates and truths of every world.
+
+    ``cache``: where the result is kept (default :data:`_core.RUNS_CACHE`; ``None``
+    recomputes).
+    """
+    return core.memo(cache, (LESSON, int(seed), int(n_reps)), lambda: _compute(seed, n_reps))
+
+
+def _compute(seed: int, n_reps: int):
     study, cohort, worlds = core.load_worlds(LESSON)
     seeds = core.children(seed, n_reps)
     runs = {}

@@ -11,6 +11,12 @@ Each family is one small module exposing
 
 A study may also name ``family = "package.module:function"`` for a method of its own; the
 function has the ``fit`` signature and its options are passed through unchecked.
+
+Methods of one replicate may share a deterministic fit through the replicate's
+``data["_fits"]`` (:data:`SHARED_FITS`), a fresh :class:`SharedFits` that
+:func:`benchmarks.dgm.prepared` puts in every replicate's columns: the weighting family's
+robust and M-estimation twins fit the PS and weighted Cox model once. Without it (a cohort
+built by hand), each method fits on its own; the numbers are the same.
 """
 from __future__ import annotations
 
@@ -22,11 +28,11 @@ import numpy as np
 
 #: Built-in families: name -> module (imported only when a study uses it).
 FAMILIES: dict[str, str] = {
-    "cox": "benchmarks.methods.cox",
-    "weighting": "benchmarks.methods.weighting",
-    "matching": "benchmarks.methods.matching",
-    "immortal": "benchmarks.methods.immortal",
-    "contrast": "benchmarks.methods.contrast",
+    "cox": "tacebench.benchmarks.methods.cox",
+    "weighting": "tacebench.benchmarks.methods.weighting",
+    "matching": "tacebench.benchmarks.methods.matching",
+    "immortal": "tacebench.benchmarks.methods.immortal",
+    "contrast": "tacebench.benchmarks.methods.contrast",
 }
 
 
@@ -45,6 +51,48 @@ class MethodOutput:
     converged: bool = True
     ci: tuple[float, float] | None = None
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: Key of a replicate's :class:`SharedFits` in its cohort columns.
+SHARED_FITS = "_fits"
+
+
+class SharedFits:
+    """Fits shared by the methods of one replicate, keyed by what determines them (the
+    family and its fit options), never by object identity.
+
+    ``get_or_fit(key, fit)`` returns the stored result of ``fit()`` or runs and stores it;
+    a fit that failed (``ValueError``, ``KeyError``, ``LinAlgError``) is stored as its
+    exception and raised afresh for every method that asks for it. Fits must be
+    deterministic functions of the replicate's columns and ``key``, so sharing cannot
+    change a number. One instance lives exactly as long as its replicate's columns.
+    """
+
+    def __init__(self):
+        self._fits: dict = {}
+
+    def __len__(self) -> int:
+        return len(self._fits)
+
+    def __contains__(self, key) -> bool:
+        return key in self._fits
+
+    def get_or_fit(self, key, fit: Callable[[], Any]) -> Any:
+        if key not in self._fits:
+            try:
+                self._fits[key] = (True, fit())
+            except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+                self._fits[key] = (False, exc)
+        ok, value = self._fits[key]
+        if not ok:
+            raise type(value)(*value.args)
+        return value
+
+
+def shared_fits(data) -> SharedFits | None:
+    """The replicate's :class:`SharedFits` (``data["_fits"]``), or ``None`` if it has none."""
+    store = data.get(SHARED_FITS) if hasattr(data, "get") else None
+    return store if isinstance(store, SharedFits) else None
 
 
 def _resolve(family: str):

@@ -17,16 +17,17 @@ The PS is a main-effects logistic model. Two SEs of the log-HR, from the same PS
     robust SE of the same fit is kept as the diagnostic ``x_se_robust``.
 
 Two methods of a study that differ only in ``variance`` (or ``balance``) share one fit per
-replicate: the PS and Cox fit of the last call is kept with the cohort it was computed from
-and reused when the next call passes the very same cohort object (the runner hands every
-method of a replicate the same dict) with the same fit options. The fit is deterministic, so
-results do not depend on whether it was reused.
+replicate, passed explicitly: the PS and Cox fit is stored in the replicate's
+:class:`~benchmarks.methods.SharedFits` (``data["_fits"]``, a fresh one per replicate from
+:func:`benchmarks.dgm.prepared`) under the fit options, and the other method finds it there.
+Columns without that store (built by hand) are fitted by each method. The fit is
+deterministic, so results do not depend on whether it was shared.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import MethodOutput, check_covariates, check_truncate
+from . import MethodOutput, check_covariates, check_truncate, shared_fits
 from ._common import ENDPOINTS, balance, outcome, propensity_fit, treated, treatment_cox_fit
 
 VARIANCES = ("robust", "m_estimation")
@@ -67,11 +68,6 @@ def weights(data, config) -> tuple[np.ndarray, bool]:
     return _weights(ps, treated(data), config)[0], converged
 
 
-#: (cohort dict, fit options, outcome of :func:`_fit_pipeline`) of the last call. Holding
-#: the dict keeps it alive, so ``is`` identifies it exactly; one tuple, swapped atomically.
-_LAST: tuple | None = None
-
-
 def _fit_key(config) -> tuple:
     return (tuple(config["covariates"]), config["weights"], _stabilize(config),
             tuple(config["truncate"]), config["endpoint"], config["ties"])
@@ -90,20 +86,12 @@ def _fit_pipeline(data, config) -> tuple:
 
 
 def _shared_fit(data, config) -> tuple:
-    global _LAST
-    key = _fit_key(config)
-    last = _LAST
-    if last is not None and last[0] is data and last[1] == key:
-        ok, value = last[2]
-    else:
-        try:
-            ok, value = True, _fit_pipeline(data, config)
-        except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
-            ok, value = False, exc
-        _LAST = (data, key, (ok, value))
-    if not ok:
-        raise type(value)(*value.args)
-    return value
+    """:func:`_fit_pipeline` through the replicate's shared fits (if it has them), keyed by
+    the options that determine the fit (not ``variance`` or ``balance``)."""
+    store = shared_fits(data)
+    if store is None:
+        return _fit_pipeline(data, config)
+    return store.get_or_fit(("weighting", _fit_key(config)), lambda: _fit_pipeline(data, config))
 
 
 def fit(data, config, rng):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tacebench.benchmarks.methods import validate_method, weighting
+from tacebench.benchmarks.methods import SHARED_FITS, SharedFits, validate_method, weighting
 from tacebench.benchmarks.runner import load_results, run_study
 from tacebench.benchmarks.study import load_study
 from tacebench.benchmarks.summary import performance_table
@@ -107,20 +107,54 @@ def test_m_estimation_se_equals_estimators_iptw_cox(options, seed):
     assert robust.se == out.extra["se_robust"] and robust.estimate == out.estimate
 
 
-def test_shared_fit_is_keyed_on_the_cohort_object_and_the_fit_options():
-    a, b = _cohort(1), _cohort(2)
+def _counting_pipeline(monkeypatch) -> list:
+    calls = []
+    real = weighting._fit_pipeline
+
+    def counted(data, config):
+        calls.append(weighting._fit_key(config))
+        return real(data, config)
+    monkeypatch.setattr(weighting, "_fit_pipeline", counted)
+    return calls
+
+
+def test_the_shared_fit_is_passed_with_the_replicate_and_keyed_on_the_fit_options(monkeypatch):
+    assert not hasattr(weighting, "_LAST")  # no module-level memo
+    calls = _counting_pipeline(monkeypatch)
+    a = _cohort(1)
     cfg = validate_method("weighting", {"covariates": ["x", "b"]})
-    first = weighting.fit(a, cfg, None)
-    other = weighting.fit(b, cfg, None)
-    assert other.estimate != first.estimate
-    copy = {k: v.copy() for k, v in a.items()}  # equal data, another object: refitted
-    assert weighting.fit(copy, cfg, None).estimate == first.estimate
-    trunc = weighting.fit(a, {**cfg, "truncate": [1, 99]}, None)
-    assert trunc.estimate != first.estimate
+    m_cfg = {**cfg, "variance": "m_estimation"}
+    alone = [weighting.fit(a, c, None) for c in (cfg, m_cfg)]   # no store: each fits
+    assert len(calls) == 2
+    shared = {**a, SHARED_FITS: SharedFits()}
+    together = [weighting.fit(shared, c, None) for c in (m_cfg, cfg, {**cfg, "balance": True})]
+    assert len(calls) == 3 and len(shared[SHARED_FITS]) == 1   # one fit for the three
+    assert together[:2] == alone[::-1]                          # same numbers either way
+    trunc = weighting.fit(shared, {**cfg, "truncate": [1, 99]}, None)
+    assert len(calls) == 4 and len(shared[SHARED_FITS]) == 2 and trunc.estimate != alone[0].estimate
+    other = {**_cohort(2), SHARED_FITS: SharedFits()}           # another replicate, its own store
+    assert weighting.fit(other, cfg, None).estimate != alone[0].estimate and len(calls) == 5
+
+
+def test_prepared_gives_every_replicate_a_fresh_store_and_the_twins_fit_once(monkeypatch):
+    from tacebench.benchmarks.dgm import prepared
+    from tacebench.simulate import LRUCache
+
+    study = load_study(STUDY)
+    scenario = study.scenarios[0]
+    cache = LRUCache(max_size=1)
+    dgm = prepared(study.fingerprint, scenario, cache=cache)
+    assert prepared(study.fingerprint, scenario, cache=cache) is dgm and cache.hits == 1
+    a, b = dgm.generate(np.random.default_rng(1)), dgm.generate(np.random.default_rng(1))
+    assert isinstance(a[SHARED_FITS], SharedFits) and a[SHARED_FITS] is not b[SHARED_FITS]
+    calls = _counting_pipeline(monkeypatch)
+    for m in study.methods:
+        weighting.fit(a, validate_method(m.family, m.config), None)
+    assert len(study.methods) == 6 and len(calls) == 3
 
 
 def test_a_failing_fit_fails_again_for_the_next_method_on_the_same_cohort():
-    data = _cohort(3)
+    data = {**_cohort(3), SHARED_FITS: SharedFits()}
     data["x"] = np.where(data["treated"] == 1, 1.0, -1.0) + 1e-3 * data["x"]  # separates
     for variance in ("robust", "m_estimation"):
         cfg = validate_method("weighting", {"covariates": ["x"], "variance": variance})
@@ -157,20 +191,23 @@ def test_shipped_iptw_variance_study_loads_and_builds():
     assert [s.config["n"] for s in study.scenarios] == [423, 846, 1692]
     names = [m.name for m in study.methods]
     for robust in ("iptw_ate", "iptw_ate_truncated", "iptw_ate_stabilized"):
-        # the M-estimation twin follows its robust method, so the two share one fit
-        assert names[names.index(robust) + 1] == f"{robust}_mest"
+        # each robust method has its M-estimation twin (the two share one fit per replicate)
+        assert f"{robust}_mest" in names
     for s in study.scenarios:
         scenario_spec(s.base, s.cohort, s.config)
 
 
 @pytest.mark.parametrize("name", ["default", "iptw_variance"])
-def test_each_m_estimation_method_follows_its_robust_twin(name):
-    """Shared fits need the twin to run just before (the fit of the last call is kept)."""
+def test_each_m_estimation_method_has_a_robust_twin(name):
+    """Each M-estimation method has a robust method with the same fit options (they share
+    the replicate's fit, whatever their order)."""
     methods = load_study(name).methods
+    strip = lambda c: {k: v for k, v in dict(c).items() if k not in ("variance", "balance")}
+    robust = [strip(m.config) for m in methods
+              if m.family == "weighting" and dict(m.config).get("variance", "robust") == "robust"]
     twins = 0
-    for prev, m in zip(methods, methods[1:]):
+    for m in methods:
         if m.family == "weighting" and dict(m.config).get("variance") == "m_estimation":
-            strip = lambda c: {k: v for k, v in dict(c).items() if k not in ("variance", "balance")}
-            assert prev.family == "weighting" and strip(prev.config) == strip(m.config), m.name
+            assert strip(m.config) in robust, m.name
             twins += 1
     assert twins == 3
