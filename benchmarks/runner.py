@@ -1,11 +1,16 @@
-"""Run a study: chunks of replicates in parallel (joblib, incl. Dask), resumable, reproducible.
+"""Run a study: scenarios x replicates through the Monte Carlo engine, resumable, reproducible.
 
-Reproducibility: replicate ``r`` of scenario ``s`` draws its data from
-``SeedSequence(seed, spawn_key=(crc32(scenario name), r, 0))`` and a method that needs
-randomness (matching order, bootstrap) from ``spawn_key=(crc32(scenario), r, 1,
-crc32(method name))``. No stream depends on which worker, chunk or order a replicate runs
-in, so results are bit-identical for any ``n_jobs``, backend or chunk size; and adding a
-scenario or a method leaves the others' numbers unchanged.
+The study is a :class:`tacebench.engine.Design` with one cell per scenario. Reproducibility
+(the engine's seed scheme): replicate ``r`` of scenario ``s`` draws its data from
+``stream_seed(seed, s.name, r, 0)`` (``SeedSequence(seed, spawn_key=(crc32(scenario name), r,
+0))``) and a method that needs randomness (matching order, bootstrap) from
+``stream_seed(seed, s.name, r, 1, method name)``. No stream depends on which worker, chunk or
+order a replicate runs in, so results are bit-identical for any ``n_jobs``, backend or chunk
+size; and adding a scenario or a method leaves the others' numbers unchanged.
+
+Resume: the run directory records the code version (:func:`tacebench.engine.code_version`);
+a run computed by another version is never continued: ``force=True`` moves its results to
+``OUT/superseded/<version>/`` and starts again, so the two are kept apart.
 
 Speed: work is sent as chunks of replicates of one scenario, so joblib's per-task cost and
 the one-off worker start-up (about 0.6 s) are amortised; each worker prepares a scenario's
@@ -14,16 +19,18 @@ collected as plain Python lists and become arrays once per chunk (no pandas per 
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import time
-import traceback
+import shutil
 import warnings
-import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
+                              map_calls, name_key, run_design, stream_seed, workers_for)
+from tacebench.estimators.batch import tune_allocator
 
 from .dgm import prepared
 from .methods import MethodOutput, get_fit, validate_method
@@ -31,19 +38,17 @@ from .store import RunDirectory, write_frame
 from .study import Study
 
 _FIXED = ("estimate", "se", "ci_lower", "ci_upper")
-
-
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode())
+#: root seed of the true values: fixed, so a scenario's truth never depends on the run's seed
+_TRUTH_ROOT = name_key("truth")
 
 
 def replicate_seed(seed: int, scenario: str, rep: int) -> np.random.SeedSequence:
     """The seed of one replicate's data (see the module docstring)."""
-    return np.random.SeedSequence(seed, spawn_key=(_crc(scenario), rep, 0))
+    return stream_seed(seed, scenario, rep, 0)
 
 
 def method_seed(seed: int, scenario: str, rep: int, method: str) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(_crc(scenario), rep, 1, _crc(method)))
+    return stream_seed(seed, scenario, rep, 1, method)
 
 
 def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
@@ -133,39 +138,10 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     for name in wanted:
         est = study.estimand(name)
         # The truth does not depend on the run's seed: same scenario, same truth.
-        seed = np.random.SeedSequence(_crc("truth"), spawn_key=(_crc(scenario.name), _crc(name)))
+        seed = stream_seed(_TRUTH_ROOT, scenario.name, name)
         rows.append({"scenario_index": scenario_index, "scenario": scenario.name,
                      "estimand": name, "truth": float(dgm.truth(est, seed))})
     return rows
-
-
-def plan_chunks(study: Study, reps: int, done: dict[int, np.ndarray],
-                chunk_size: int) -> list[tuple[int, int, int]]:
-    """Contiguous ranges of missing replicates, at most ``chunk_size`` long, round-robin
-    over scenarios so that every scenario progresses evenly."""
-    per_scenario = []
-    for s in study.scenarios:
-        mask = np.zeros(reps, dtype=bool)
-        have = done.get(s.index)
-        if have is not None:
-            m = min(reps, have.size)
-            mask[:m] = have[:m]
-        ranges = []
-        r = 0
-        while r < reps:
-            if mask[r]:
-                r += 1
-                continue
-            stop = r
-            while stop < reps and not mask[stop] and stop - r < chunk_size:
-                stop += 1
-            ranges.append((s.index, r, stop))
-            r = stop
-        per_scenario.append(ranges)
-    out = []
-    for i in range(max((len(p) for p in per_scenario), default=0)):
-        out.extend(p[i] for p in per_scenario if i < len(p))
-    return out
 
 
 @dataclass(frozen=True)
@@ -187,55 +163,75 @@ class RunReport:
         return self.replicates_run / self.elapsed if self.elapsed > 0 else math.nan
 
 
-@contextlib.contextmanager
-def _backend(backend: str | None, scheduler: str | None, n_jobs: int):
-    if backend != "dask":
-        yield backend
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ValueError("backend='dask' needs dask[distributed]; install tacebench[dask]") from None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        n = n_jobs if n_jobs > 0 else None
-        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None))
-    try:
-        from joblib import parallel_config
-        with parallel_config(backend="dask"):  # registers joblib's Dask backend
-            yield None
-    finally:
-        client.close()
+@dataclass(frozen=True)
+class _StudyTask:
+    """The engine's task: one chunk of a scenario, all its methods (picklable)."""
+
+    study: Study
+
+    def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
+        columns = run_chunk(self.study, cell.index, chunk.start, chunk.stop)
+        failed = ~columns["converged"]
+        fails: dict[tuple[str, str], int] = {}
+        for method, err in zip(columns["method"][failed], columns["error"][failed]):
+            key = (str(method), str(err).split(":", 1)[0] or "not converged")
+            fails[key] = fails.get(key, 0) + 1
+        return ChunkResult(chunk, columns, fails)
+
+
+def _design(study: Study, reps: int) -> Design:
+    return Design.of({s.name: (s.name,) for s in study.scenarios}, reps, study.seed)
+
+
+def _supersede(run: RunDirectory, version: str) -> Path:
+    """Move a run's results aside (``OUT/superseded/<version>/``); returns the folder."""
+    dest = run.path / "superseded" / version.replace("/", "_")
+    n = 1
+    while dest.exists():
+        dest = dest.with_name(f"{dest.name}.{n}")
+        n += 1
+    dest.mkdir(parents=True)
+    for name in ("chunks", "truth.csv", "manifest.json", "study.json", "results.parquet",
+                 "results.csv", "performance.csv", "summary.md", "summary.html", "figures"):
+        if (run.path / name).exists():
+            shutil.move(str(run.path / name), str(dest / name))
+    return dest
 
 
 def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
               backend: str | None = None, scheduler: str | None = None,
               chunk_size: int | None = None, resume: bool = False, progress: bool = True,
-              fmt: str | None = None) -> RunReport:
+              fmt: str | None = None, force: bool = False) -> RunReport:
     """Run (or resume) a study into the directory ``out``; see :mod:`benchmarks.store`.
 
     Parameters
     ----------
     reps : replicates per scenario (default ``study.reps``); a resumed run may raise it.
-    n_jobs, backend : as :class:`joblib.Parallel` (``backend="dask"`` connects to
+    n_jobs, backend : as :func:`tacebench.engine.run_design` (``backend="dask"`` connects to
         ``scheduler``, an address such as ``tcp://host:8786``, or starts a local cluster).
     chunk_size : replicates per task (default: the study's, else about four tasks per worker
         and scenario, between 5 and 200).
     resume : continue a run in ``out``; without it ``out`` must hold no results.
+    force : with ``resume``, a run computed by another code version is moved to
+        ``out/superseded/<version>/`` and the study starts again (never mixed).
+
+    Returns
+    -------
+    RunReport
+        ``failures`` counts the failed fits of the whole run on disk, resumed parts included.
     """
-    from joblib import delayed
     from tqdm.auto import tqdm
 
     reps = study.reps if reps is None else reps
     if not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a positive integer; got {reps!r}")
-    if not isinstance(n_jobs, int) or n_jobs == 0:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}")
     if backend is not None and not isinstance(backend, str):
         raise ValueError(f"backend must be a joblib backend name; got {backend!r}")
     if scheduler and backend != "dask":
         raise ValueError(f"scheduler needs backend='dask'; got backend={backend!r}")
+    version = code_version()
     run = RunDirectory(out, fmt)
     manifest = run.read_manifest()
     if manifest is not None and not resume:
@@ -246,77 +242,56 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
             if manifest[key] != mine:
                 raise ValueError(f"cannot resume {out}: its {key} is {manifest[key]!r} but the "
                                  f"study's is {mine!r}")
+        theirs = manifest.get("code_version", "unrecorded")
+        if theirs != version:
+            if not force:
+                raise ValueError(
+                    f"cannot resume {out}: its results were computed by tacebench {theirs}, "
+                    f"this is {version}; results of two code versions are never mixed. "
+                    "Pass force=True (--force) to move them to "
+                    f"{out}/superseded/ and start again, or choose another directory")
+            _supersede(run, theirs)
+            manifest = None
+    if manifest is not None:
         run = RunDirectory(out, manifest["format"])
         run.remove_temporaries()
     else:
         run.write_json("study.json", study.raw)
         run.write_json("manifest.json", {
             "study": study.name, "fingerprint": study.fingerprint, "seed": study.seed,
-            "format": run.fmt, "tacebench": _version(), "numpy": np.__version__})
-    workers = n_jobs if n_jobs > 0 else max(1, _cpu_count() + 1 + n_jobs)
+            "format": run.fmt, "tacebench": _version(), "code_version": version,
+            "numpy": np.__version__})
+    workers = workers_for(n_jobs)
     if chunk_size is None:
-        chunk_size = study.chunk_size or int(np.clip(math.ceil(reps / (4 * workers)), 5, 200))
-    if not isinstance(chunk_size, int) or chunk_size < 1:
+        chunk_size = study.chunk_size or default_chunk_size(reps, workers)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
+    design = _design(study, reps)
     done = run.done()
-    tasks = plan_chunks(study, reps, done, chunk_size)
     total = reps * len(study.scenarios)
-    todo = sum(stop - start for _, start, stop in tasks)
-    failures = 0
-    t0 = time.perf_counter()
-    with _backend(backend, scheduler, n_jobs) as be:
-        parallel = _streaming(n_jobs, be, workers)
-        truth_path = run.path / "truth.csv"
-        if not truth_path.exists():
-            rows = [r for rs in parallel([delayed(scenario_truths)(study, s.index)
-                                          for s in study.scenarios]) for r in rs]
-            write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
-        if tasks:
-            bar = tqdm(total=total, initial=total - todo, unit="rep", disable=not progress,
-                       desc=study.name, smoothing=0.1)
-            results = parallel([delayed(_task)(study, s, a, b) for s, a, b in tasks])
-            for s, a, b, columns in results:
-                run.write_chunk(s, a, b, columns)
-                failures += int((~columns["converged"]).sum())
-                bar.update(b - a)
-            bar.close()
-    elapsed = time.perf_counter() - t0
+    before = sum(int(m[:reps].sum()) for m in done.values())
+    truth_path = run.path / "truth.csv"
+    if not truth_path.exists():
+        rows = [r for rs in map_calls([(scenario_truths, (study, s.index))
+                                       for s in study.scenarios],
+                                      n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+                for r in rs]
+        write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
+    bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
+               desc=study.name, smoothing=0.1)
+    try:
+        outcome = run_design(
+            design, _StudyTask(study), n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+            chunk_size=chunk_size, done=done, progress=bar.update, initializer=tune_allocator,
+            sink=lambda res: run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop,
+                                             res.payload))
+    finally:
+        bar.close()
+    failures = int((~run.read_results(reps)["converged"]).sum())
     return RunReport(out=str(run.path), reps=reps, scenarios=len(study.scenarios),
-                     replicates_total=total, replicates_run=todo,
-                     replicates_skipped=total - todo, elapsed=elapsed, failures=failures)
-
-
-def _streaming(n_jobs: int, backend: str | None, workers: int):
-    """A function mapping a list of delayed calls to an iterator of results as they finish.
-
-    Backends without generator support (``multiprocessing``) run the calls in batches of a
-    few per worker, so results still reach the disk as the run goes."""
-    from joblib import Parallel
-
-    try:
-        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
-        return parallel
-    except ValueError as exc:
-        if "return_as" not in str(exc):
-            raise
-    parallel = Parallel(n_jobs=n_jobs, backend=backend)
-    step = 2 * workers
-
-    def batched(calls):
-        for i in range(0, len(calls), step):
-            yield from parallel(calls[i:i + step])
-    return batched
-
-
-def _task(study: Study, s: int, start: int, stop: int):
-    from tacebench.estimators.batch import tune_allocator
-
-    tune_allocator()  # in the worker process (idempotent)
-    try:
-        return s, start, stop, run_chunk(study, s, start, stop)
-    except Exception as exc:  # a bug outside any one estimator: report where, then stop
-        raise RuntimeError(f"scenario {study.scenarios[s].name!r} replicates [{start}, {stop}): "
-                           f"{traceback.format_exc()}") from exc
+                     replicates_total=total, replicates_run=outcome.replicates_run,
+                     replicates_skipped=total - outcome.replicates_run,
+                     elapsed=outcome.elapsed, failures=failures)
 
 
 def _version() -> str:
@@ -325,11 +300,6 @@ def _version() -> str:
         return version("tacebench")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def _cpu_count() -> int:
-    from joblib import cpu_count
-    return cpu_count()
 
 
 def load_results(out, reps: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -7,17 +7,26 @@ draws *from the same cohort*. For each shift whose ``to`` analysis adjusts for c
 the analysis is rerun leaving each covariate out in turn (leave-one-covariate-out, LOCO) to
 show which baseline variables produce the simulated shift.
 
-Randomness: replicate ``r`` of a study uses ``SeedSequence(seed, spawn_key=(crc32(id),
-r))``, so results are identical whatever ``n_jobs`` and whichever studies run together.
+The run goes through the Monte Carlo engine (:mod:`tacebench.engine`): one cell per study,
+whose replicate ``r`` uses ``stream_seed(seed, study id, r)`` (``SeedSequence(seed,
+spawn_key=(crc32(id), r))``), so results are identical whatever ``n_jobs``, chunk or batch
+size and whichever studies run together. A chunk's cohorts are drawn as one stack
+(:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
+``generate_cohort``); the analyses then run replicate by replicate.
 """
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+
+from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_design,
+                              stream_seed, workers_for)
+from tacebench.estimators.batch import tune_allocator
+from tacebench.simulate.batch import generate_cohort_batch
+from tacebench.simulate.cohort import compile_plan, generate_cohort
 
 from .analysis.compile import CompiledAnalysis
 from .check import bind_study
@@ -44,21 +53,24 @@ def simulate_generator(study: Study) -> Generator:
 
     The compiled plans are plain picklable data, so workers receive them ready to draw.
     """
-    from tacebench.simulate.cohort import compile_plan
-
     plans = {name: compile_plan(study.spec, name) for name in study.spec.cohorts}
     return _SimulateGenerator(plans)
 
 
 class _SimulateGenerator:
+    """``generate(cohort, seed)`` for one replicate, ``generate.batch(cohort, seeds)`` for a
+    stack (the same cohorts, bit for bit)."""
+
     def __init__(self, plans):
         self.plans = plans
 
     def __call__(self, cohort: str, seed: np.random.SeedSequence):
-        from tacebench.simulate.cohort import generate_cohort
-        # the true propensity is the generator's truth, never used by an analysis
         c = generate_cohort(self.plans[cohort], seed=seed, with_ps=False)
         return c.columns, dict(c.levels)
+
+    def batch(self, cohort: str, seeds: Sequence[np.random.SeedSequence]) -> list[Mapping]:
+        b = generate_cohort_batch(self.plans[cohort], seeds, with_ps=False)
+        return [{k: v[i] for k, v in b.columns.items()} for i in range(len(seeds))]
 
 
 @dataclass
@@ -77,12 +89,9 @@ class Plan:
     requests: dict = field(default_factory=dict)
 
 
-def _study_key(study_id: str) -> int:
-    return zlib.crc32(study_id.encode("utf-8"))
-
-
 def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(_study_key(study_id), r))
+    """The seed of replicate ``r`` of a study (the engine's scheme, path ``(study id, r)``)."""
+    return stream_seed(seed, study_id, r)
 
 
 def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int = 0) -> Plan:
@@ -150,10 +159,14 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     def count(d, key):
         d[key] = d.get(key, 0) + 1
 
+    kids = [replicate_seed(seed, plan.study_id, r).spawn(len(plan.cohorts) + 1)
+            for r in indices]
+    stacked = {c: (generate.batch(c, [ch[j] for ch in kids]) if hasattr(generate, "batch")
+                   else [generate(c, ch[j])[0] for ch in kids])
+               for j, c in enumerate(plan.cohorts)}
     for k, r in enumerate(indices):
-        ss = replicate_seed(seed, plan.study_id, r)
-        children = ss.spawn(len(plan.cohorts) + 1)
-        cohorts = {c: generate(c, children[j])[0] for j, c in enumerate(plan.cohorts)}
+        children = kids[k]
+        cohorts = {c: stacked[c][k] for c in plan.cohorts}
         rng = np.random.default_rng(children[-1])
         caches: dict = {c: {} for c in plan.cohorts}   # per cohort: fits shared by analyses
         failed: set[str] = set()
@@ -183,19 +196,35 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     return out, notes, failures
 
 
-def _chunks(reps: int, n_chunks: int) -> list[list[int]]:
-    size = max(1, -(-reps // n_chunks))
-    return [list(range(a, min(a + size, reps))) for a in range(0, reps, size)]
+@dataclass(frozen=True)
+class _ReplicateTask:
+    """The engine's task for one study: draws of a chunk's replicates, in batches."""
+
+    plan: Plan
+    generate: Generator
+    seed: int
+
+    def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
+        parts, notes, failures = [], {}, {}
+        for reps in batches(chunk.reps, batch_size):
+            draws, ns, fs = run_replicates(self.plan, self.generate, self.seed, reps)
+            parts.append(draws)
+            for d, new in ((notes, ns), (failures, fs)):
+                for key, k in new.items():
+                    d[key] = d.get(key, 0) + k
+        return ChunkResult(chunk, np.vstack(parts), failures, notes)
 
 
 def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
               n_jobs: int = 1, generator: Generator | None = None,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
-              progress: Callable[[int], None] | None = None) -> ReproductionResult:
+              progress: Callable[[int], None] | None = None,
+              batch_size: int | None = 25) -> ReproductionResult:
     """Simulate ``study`` ``reps`` times and judge every simulated target and shift.
 
     ``decompose_reps`` replicates (the first ones) also run the leave-one-covariate-out
-    decomposition of each shift (0 turns it off).
+    decomposition of each shift (0 turns it off). ``batch_size`` replicates' cohorts are
+    drawn as one stack; results do not depend on it, nor on ``n_jobs``.
     """
     if not isinstance(reps, int) or reps < 2:
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
@@ -204,24 +233,12 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     pilot = replicate_seed(seed, study.id, 0).spawn(1)[0]
     levels = {name: generate(name, pilot)[1] for name in study.cohort_raw.get("cohorts", {})}
     plan = build_plan(study, levels, min(max(int(decompose_reps), 0), reps))
-    chunks = _chunks(reps, max(1, 4 * n_jobs) if n_jobs != 1 else max(1, reps // 10))
-    parts: dict[int, np.ndarray] = {}
-    notes: dict[str, int] = {}
-    failures: dict[tuple[str, str], int] = {}
-    if n_jobs == 1:
-        results = (run_replicates(plan, generate, seed, c) for c in chunks)
-    else:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(run_replicates)(plan, generate, seed, c) for c in chunks)
-    for c, (draws, ns, fs) in zip(chunks, results):
-        parts[c[0]] = draws
-        for n, k in ns.items():
-            notes[n] = notes.get(n, 0) + k
-        for f, k in fs.items():
-            failures[f] = failures.get(f, 0) + k
-        if progress is not None:
-            progress(len(c))
-    draws = np.vstack([parts[c[0]] for c in chunks])
-    return summarise(study, plan, draws, notes, reps=reps, seed=seed,
-                     elapsed=time.perf_counter() - t0, failures=failures)
+    design = Design.of({study.id: (study.id,)}, reps, seed)
+    chunk_size = (max(1, -(-reps // (4 * workers_for(n_jobs)))) if n_jobs != 1
+                  else max(1, reps // 10))
+    outcome = run_design(design, _ReplicateTask(plan, generate, seed), n_jobs=n_jobs,
+                         chunk_size=chunk_size, batch_size=batch_size, progress=progress,
+                         initializer=tune_allocator)
+    draws = np.vstack(outcome.payloads())
+    return summarise(study, plan, draws, dict(outcome.notes), reps=reps, seed=seed,
+                     elapsed=time.perf_counter() - t0, failures=dict(outcome.failures))

@@ -15,3 +15,47 @@ def test_version_flag():
         capture_output=True, text=True, check=True,
     )
     assert out.stdout.startswith("tacebench ")
+
+
+def _subparsers(parser):
+    import argparse
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+def _all_parsers():
+    from tacebench.cli import build_parser
+    stack = [("tacebench", build_parser())]
+    while stack:
+        name, p = stack.pop()
+        yield name, p
+        stack.extend((f"{name} {k}", v) for k, v in _subparsers(p).items())
+
+
+def test_readme_synopsis_names_every_sub_command():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    synopsis = readme.split("## Commands", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    missing = [name for name, p in _all_parsers()
+               if name != "tacebench" and not _subparsers(p) and name not in synopsis]
+    assert missing == []
+
+
+def test_help_is_plain_text_without_markup():
+    bad = [name for name, p in _all_parsers()
+           if "``" in p.format_help() or ":func:`" in p.format_help()]
+    assert bad == []
+
+
+def test_shared_options_have_one_meaning_everywhere():
+    """--seed, --reps, --n-jobs, --out: one metavar and one type wherever they appear."""
+    seen: dict[str, set] = {}
+    for name, p in _all_parsers():
+        for a in p._actions:
+            for opt in a.option_strings:
+                if opt in ("--seed", "--n-jobs", "--reps"):
+                    seen.setdefault(opt, set()).add((a.metavar, getattr(a.type, "__qualname__", a.type)))
+    for opt, kinds in seen.items():
+        assert len(kinds) == 1, (opt, kinds)

@@ -1,7 +1,7 @@
 """What every lesson shares: worlds, the replicate loop, summaries and claims.
 
 A lesson is a small Monte Carlo study told as a story. Each *world* is a published cohort
-(``replications/studies/<id>/cohort.toml``, read as data) edited by the scenario factors of
+(``tacebench/studies/<id>/cohort.toml``, read as data) edited by the scenario factors of
 :mod:`benchmarks.cohort_factors` and, where a world needs more, by an ``edit`` of its TOML
 table (simulate's spec format). ``n_reps`` cohorts are drawn per world from
 ``SeedSequence(seed).spawn(n_reps)`` (the same children in every world: common random
@@ -27,6 +27,11 @@ import pandas as pd
 
 from tacebench.simulate.cache import (CacheFileWarning, LRUCache, env_cache_dir, read_cache_file,
                                       write_cache_file)
+
+from tacebench.engine import Cell, Chunk, ChunkResult, Design, run_design
+from tacebench.simulate import generate_cohort
+
+from ..measures import wald_interval
 
 #: Default seed of every lesson (the committed figures and reports use it).
 DEFAULT_SEED = 20250
@@ -285,6 +290,8 @@ def true_hrs(plan, *, cache_dir: Path | str | None = _DEFAULT) -> dict[str, floa
     return out
 
 
+#: Variable types that are one analysable column each (not e.g. a multiselect pattern,
+#: whose options are already columns of their own).
 COLUMN_TYPES = ("continuous", "binary", "categorical", "count")
 
 
@@ -301,30 +308,47 @@ def arm_names(cohort) -> tuple[str, str]:
     return control, treated
 
 
-def children(seed: int, n_reps: int) -> list[np.random.SeedSequence]:
+def cohort_design(seed: int, n_reps: int) -> Design:
+    """The lesson's cohorts as an engine design: cohort ``r`` from ``stream_seed(seed, r)``
+    (``SeedSequence(seed).spawn(n_reps)[r]``), the same cohorts in every world (common random
+    numbers)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
     if isinstance(n_reps, bool) or not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
         raise ValueError(f"n_reps must be an integer >= 2; got {n_reps!r}")
-    return np.random.SeedSequence(int(seed)).spawn(int(n_reps))
+    return Design((Cell(0, "cohorts", (), int(n_reps)),), int(seed))
 
 
-def replicate(plan, seeds, fit_one: Callable[..., dict[str, float]], *,
+@dataclass(frozen=True)
+class _CohortTask:
+    """The engine's task of a lesson: generate each cohort, fit ``fit_one`` on it."""
+
+    plan: Any
+    fit_one: Callable[..., dict[str, float]]
+    with_rng: bool
+    seed: int
+
+    def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
+        rows = []
+        for r in chunk.reps:
+            rng = np.random.default_rng(cell.seed(self.seed, r))
+            cols = generate_cohort(self.plan, seed=rng, with_ps=False).columns
+            rows.append({"rep": r, **(self.fit_one(cols, rng) if self.with_rng
+                                       else self.fit_one(cols))})
+        return ChunkResult(chunk, rows)
+
+
+def replicate(plan, design: Design, fit_one: Callable[..., dict[str, float]], *,
               with_rng: bool = False) -> pd.DataFrame:
-    """Fit ``fit_one(columns)`` on one cohort per seed; one row per replicate.
+    """Fit ``fit_one(columns)`` on each cohort of ``design``; one row per replicate.
 
     With ``with_rng`` the estimator also gets the cohort's generator, continued after the
     cohort was drawn (``fit_one(columns, rng)``), for randomised steps such as the choice
-    among tied matches; cohort ``i`` is always ``generate_cohort(plan, seed=seeds[i])``.
+    among tied matches. Runs inline through the engine (``fit_one`` is often a closure).
     """
-    from tacebench.simulate import generate_cohort
-
-    rows = []
-    for i, s in enumerate(seeds):
-        rng = np.random.default_rng(s)
-        cols = generate_cohort(plan, seed=rng, with_ps=False).columns
-        rows.append({"rep": i, **(fit_one(cols, rng) if with_rng else fit_one(cols))})
-    return pd.DataFrame(rows)
+    task = _CohortTask(plan, fit_one, with_rng, design.seed)
+    out = run_design(design, task, chunk_size=design.cells[0].reps)
+    return pd.DataFrame([row for rows in out.payloads() for row in rows])
 
 
 def guarded(fn: Callable[[], Any], name: str) -> dict[str, float]:
@@ -337,6 +361,12 @@ def guarded(fn: Callable[[], Any], name: str) -> dict[str, float]:
         return {name: math.nan, f"{name}_se": math.nan}
     return {name: out.estimate, f"{name}_se": out.se,
             **{f"{name}_{k}": float(v) for k, v in out.extra.items()}}
+
+
+def covers(est: np.ndarray, se: np.ndarray, truth: float) -> np.ndarray:
+    """Whether each nominal 95% Wald interval covers ``truth`` (the measures' own interval)."""
+    lo, hi = wald_interval(est, se, 0.95)
+    return (lo <= truth) & (truth <= hi)
 
 
 def summarise(df: pd.DataFrame, world: str, method: str, label: str, estimand: str,
@@ -356,7 +386,7 @@ def summarise(df: pd.DataFrame, world: str, method: str, label: str, estimand: s
     sd = float(est.std(ddof=1))
     return Estimate(world, method, label, estimand, float(truth), float(math.exp(est.mean())),
                     float(est.mean()), sd / math.sqrt(n_ok), sd, float(se.mean()),
-                    float(np.mean(np.abs(est - lt) <= 1.959964 * se)), n_an, n_ok,
+                    float(np.mean(covers(est, se, lt))), n_an, n_ok,
                     int(len(df) - n_ok))
 
 

@@ -110,10 +110,11 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 def _compute(seed: int, n_reps: int):
     study, cohort, worlds = core.load_worlds(LESSON)
-    seeds = core.children(seed, n_reps)
+    design = core.cohort_design(seed, n_reps)
+    seeds = design.seeds()
     world = worlds["published"]
     _, plan = core.world_plan(study, cohort, world)
-    df = core.replicate(plan, seeds, _fit_one)
+    df = core.replicate(plan, design, _fit_one)
     return study, worlds, {"published": {"df": df, "truth": core.true_hrs(plan), "plan": plan}}, seeds
 
 

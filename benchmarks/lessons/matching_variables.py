@@ -98,12 +98,13 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 def _compute(seed: int, n_reps: int):
     study, cohort, worlds = core.load_worlds(LESSON)
-    seeds = core.children(seed, n_reps)
+    design = core.cohort_design(seed, n_reps)
+    seeds = design.seeds()
     cfg = _configs()
     runs = {}
     for name, world in worlds.items():
         _, plan = core.world_plan(study, cohort, world)
-        df = core.replicate(plan, seeds, lambda cols, rng: _fit_one(cols, rng, cfg), with_rng=True)
+        df = core.replicate(plan, design, lambda cols, rng: _fit_one(cols, rng, cfg), with_rng=True)
         runs[name] = {"df": df, "truth": core.true_hrs(plan), "plan": plan}
     return study, worlds, runs, seeds
 

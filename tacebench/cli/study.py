@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     add_out(run, "run directory (default: tacebench-out/<study>)")
     run.add_argument("--resume", action="store_true",
                      help="continue the run in --out, redoing nothing already written")
+    run.add_argument("--force", action="store_true",
+                     help="with --resume: if the run was computed by another code version, "
+                          "move its results to OUT/superseded/ and start again")
     run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
                      help="replicates per task")
     run.add_argument("--format", choices=("parquet", "csv"), help="chunk file format")
@@ -56,7 +59,7 @@ def _run(args) -> int:
         out = args.out or Path("tacebench-out") / study.name
         report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs, default_n_jobs()), backend=args.backend,
                            scheduler=args.scheduler, chunk_size=args.chunk_size,
-                           resume=args.resume, progress=not args.no_progress, fmt=args.format)
+                           resume=args.resume, force=args.force, progress=not args.no_progress, fmt=args.format)
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2

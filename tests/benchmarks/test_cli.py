@@ -1,6 +1,7 @@
 """``tacebench study``: run, summarize, list; a run killed by a real signal resumes exactly."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -99,3 +100,44 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, sig, n_jobs, g
     run_study(load_study(study_file), ref_out, reps=20, n_jobs=4, backend="threading",
               progress=False)
     pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
+
+
+def test_killed_run_resumed_after_a_code_change_refuses_to_mix(tmp_path):
+    """A run killed, then resumed by other code (its manifest records another code version,
+    as after an upgrade): refused with the reason; --force keeps the two apart."""
+    study_file = _slow_toy(tmp_path, sleep=0.03)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "tacebench", "study", "run", str(study_file),
+           "--out", str(out), "--n-jobs", "1", "--chunk-size", "2", "--reps", "20",
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ((out / "chunks").exists() and len(list((out / "chunks").glob("*.parquet"))) >= 3):
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the run wrote no chunks within 60 s")
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    manifest = json.loads((out / "manifest.json").read_text())
+    older = "0.0.9+src.0123456789abcdef"
+    manifest["code_version"] = older
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    kept = sorted(p.name for p in (out / "chunks").iterdir())
+
+    refused = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 2
+    assert older in refused.stderr and "never mixed" in refused.stderr
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == kept   # nothing touched
+
+    forced = subprocess.run(cmd + ["--resume", "--force"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert forced.returncode == 0, forced.stderr
+    assert sorted(p.name for p in (out / "superseded" / older / "chunks").iterdir()) == kept
+    got = load_results(out)[0]
+    ref_out = tmp_path / "uninterrupted"
+    run_study(load_study(study_file), ref_out, reps=20, progress=False)
+    pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
+    assert json.loads((out / "manifest.json").read_text())["code_version"] != older

@@ -66,14 +66,15 @@ def test_summarise_bias_coverage_and_failures():
         core.summarise(df.iloc[:1], "w", "m", "label", "HR", truth)
 
 
-def test_children_and_reps_are_validated():
+def test_cohort_design_is_validated_and_seeds_are_spawn_children():
     with pytest.raises(ValueError, match="seed"):
-        core.children(-1, 10)
+        core.cohort_design(-1, 10)
     with pytest.raises(ValueError, match="n_reps"):
-        core.children(1, 1)
-    a = core.children(5, 3)
-    b = core.children(5, 3)
-    assert [s.generate_state(2).tolist() for s in a] == [s.generate_state(2).tolist() for s in b]
+        core.cohort_design(1, 1)
+    d = core.cohort_design(5, 3)
+    kids = np.random.SeedSequence(5).spawn(3)       # the lessons' seeds before the engine
+    assert [d.cells[0].seed(d.seed, r).generate_state(2).tolist() for r in range(3)] == \
+        [s.generate_state(2).tolist() for s in kids]
 
 
 # ----------------------------------------------------------------------------- worlds

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tacebench.benchmarks.runner import load_results, plan_chunks, replicate_seed, run_study
+from tacebench.benchmarks.runner import load_results, replicate_seed, run_study
 from tacebench.benchmarks.store import RunDirectory
 from tacebench.benchmarks.study import load_study, study_from_raw
 
@@ -127,19 +127,6 @@ def test_replicate_seeds_depend_only_on_seed_scenario_and_rep():
     c = np.random.default_rng(replicate_seed(1, "s", 6)).random(3)
     d = np.random.default_rng(replicate_seed(1, "t", 5)).random(3)
     assert (a == b).all() and not (a == c).any() and not (a == d).any()
-
-
-def test_plan_chunks_covers_exactly_the_missing_replicates(study):
-    done = {0: np.array([True] * 5 + [False] * 3 + [True] * 2), 2: np.ones(40, bool)}
-    plan = plan_chunks(study, 12, done, chunk_size=2)
-    covered = {}
-    for s, a, b in plan:
-        assert 0 < b - a <= 2
-        for r in range(a, b):
-            assert (s, r) not in covered
-            covered[(s, r)] = True
-    expect = {(0, r) for r in (5, 6, 7, 10, 11)} | {(s, r) for s in (1, 3) for r in range(12)}
-    assert set(covered) == expect
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -1,0 +1,23 @@
+"""The one Monte Carlo engine of tacebench: designs, seeds, chunks, backends, run records.
+
+``tacebench replicate`` (replicates of a study), ``tacebench study run`` (scenarios x
+methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_design`:
+
+- a :class:`Design` of cells x replicates with one seed scheme (:func:`stream_seed`);
+- chunks planned round-robin over cells, resumable from a mask of replicates done;
+- inline, joblib (loky, threading, multiprocessing) or Dask execution, results streamed
+  to a sink as chunks finish and returned in design order;
+- failure accounting per (key, reason) added up over chunks;
+- :func:`code_version`, which a resumable run records and checks.
+
+It is a leaf: it imports no other tacebench package; the tasks it runs come from
+``tacebench.replications`` and ``tacebench.benchmarks``.
+"""
+from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
+from .seeds import name_key, spawn_key, stream_seed
+from .version import code_version, source_fingerprint
+
+__all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
+           "code_version", "default_chunk_size", "map_calls", "name_key", "plan_chunks",
+           "run_design", "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]

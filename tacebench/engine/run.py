@@ -1,0 +1,220 @@
+"""Run a design's chunks: inline, on joblib workers (loky, threading, multiprocessing) or on
+a Dask cluster; results come back per chunk as they finish and are returned in design order.
+
+The engine knows nothing about cohorts or estimators. A caller gives it a *task*: a
+picklable callable ``task(cell, chunk, batch_size) -> ChunkResult`` that runs the replicates
+of one chunk (drawing each replicate's seed from :meth:`Cell.seed`) and counts what failed,
+with the reason. A task that can analyse a stack of replicates at once does so in batches
+of ``batch_size`` and falls back to one replicate at a time otherwise; since every seed is
+named by its place in the design, the numbers never depend on ``n_jobs``, the backend, the
+chunk size or the batch size.
+
+``sink(result)`` (in the calling process) sees each chunk as soon as it is done - the study
+runner writes it to disk there, so a killed run loses at most the chunks in flight.
+``initializer()`` runs in a worker before its first chunk (and is idempotent): process-wide
+settings such as allocator tuning belong there, never in library code.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+
+__all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "batches", "run_design", "workers_for"]
+
+#: backend name -> how the engine runs it ("inline" only with n_jobs=1)
+BACKENDS = ("loky", "threading", "multiprocessing", "dask")
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a task returns for one chunk.
+
+    ``payload`` is the task's own output (draws, result columns); ``failures`` counts
+    replicates per ``(key, reason)`` whose analysis could not be computed (key names the
+    target or method); ``notes`` counts anything else worth reporting, per message.
+    """
+
+    chunk: Chunk
+    payload: Any
+    failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    notes: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """All chunks run by one call, in design order, with their failures added up."""
+
+    results: tuple[ChunkResult, ...]
+    failures: Mapping[tuple[str, str], int]
+    notes: Mapping[str, int]
+    replicates_run: int
+    elapsed: float
+
+    def payloads(self, cell: int | None = None) -> list[Any]:
+        return [r.payload for r in self.results if cell is None or r.chunk.cell == cell]
+
+
+def batches(reps: Sequence[int] | range, batch_size: int | None) -> Iterator[list[int]]:
+    """``reps`` in consecutive batches of at most ``batch_size`` (all at once for None)."""
+    reps = list(reps)
+    step = len(reps) if not batch_size else int(batch_size)
+    for i in range(0, len(reps), max(step, 1)):
+        yield reps[i:i + step]
+
+
+def workers_for(n_jobs: int) -> int:
+    """Worker count of ``n_jobs`` as joblib reads it (-1: all cores)."""
+    from joblib import cpu_count
+
+    return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
+
+
+def _check(n_jobs, backend, scheduler, batch_size) -> None:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs: must be a positive integer or -1 (all cores); got {n_jobs!r}")
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend: must be one of {list(BACKENDS)}; got {backend!r}")
+    if scheduler and backend != "dask":
+        raise ValueError(f"scheduler: needs backend='dask'; got backend={backend!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or batch_size < 1):
+        raise ValueError(f"batch_size: must be a positive integer; got {batch_size!r}")
+
+
+def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> ChunkResult:
+    if initializer is not None:
+        initializer()
+    try:
+        return task(cell, chunk, batch_size)
+    except Exception as exc:  # a bug outside any one analysis: say where, then stop
+        raise RuntimeError(f"{cell.name!r} replicates [{chunk.start}, {chunk.stop}): "
+                           f"{traceback.format_exc()}") from exc
+
+
+@contextlib.contextmanager
+def _dask(scheduler: str | None, n_jobs: int):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("backend='dask' needs dask[distributed]; install tacebench[dask]") from None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        n = n_jobs if n_jobs > 0 else None
+        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None))
+    try:
+        from joblib import parallel_config
+        with parallel_config(backend="dask"):  # joblib's Dask backend on this client
+            yield None
+    finally:
+        client.close()
+
+
+def _streaming(n_jobs: int, backend: str | None, workers: int):
+    """Map delayed calls to an iterator of results as they finish (backends without
+    generator support run a few calls per worker at a time, so results still stream)."""
+    from joblib import Parallel
+
+    try:
+        return Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+    except ValueError as exc:
+        if "return_as" not in str(exc):
+            raise
+    parallel = Parallel(n_jobs=n_jobs, backend=backend)
+    step = 2 * workers
+
+    def batched(calls):
+        for i in range(0, len(calls), step):
+            yield from parallel(calls[i:i + step])
+    return batched
+
+
+def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: str | None = None,
+              scheduler: str | None = None) -> Iterator[Any]:
+    """Run ``fn(*args)`` for each call, in parallel as :func:`run_design` does; results in
+    completion order. For set-up work that is not a chunk (a scenario's true values)."""
+    from joblib import delayed
+
+    if n_jobs == 1 and backend is None:
+        for fn, args in calls:
+            yield fn(*args)
+        return
+    with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()):
+        be = None if backend == "dask" else backend
+        yield from _streaming(n_jobs, be, workers_for(n_jobs))([delayed(fn)(*a) for fn, a in calls])
+
+
+def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkResult], *,
+               n_jobs: int = 1, backend: str | None = None, scheduler: str | None = None,
+               chunk_size: int | None = None, batch_size: int | None = None,
+               done: Mapping[int, "object"] | None = None,
+               sink: Callable[[ChunkResult], None] | None = None,
+               progress: Callable[[int], None] | None = None,
+               initializer: Callable[[], None] | None = None) -> RunOutcome:
+    """Run every replicate of ``design`` not in ``done`` through ``task``.
+
+    Parameters
+    ----------
+    design : Design
+    task : callable
+        ``task(cell, chunk, batch_size) -> ChunkResult``; must be picklable for process
+        backends (a module-level function or a dataclass instance).
+    n_jobs : int
+        Workers; ``-1`` = all cores. ``1`` without a backend runs inline.
+    backend : {"loky", "threading", "multiprocessing", "dask"}, optional
+        joblib's backend; ``"dask"`` connects to ``scheduler`` (an address such as
+        ``tcp://host:8786``) or starts a local cluster of ``n_jobs`` workers.
+    chunk_size : int, optional
+        Replicates per chunk (default :func:`default_chunk_size`).
+    batch_size : int, optional
+        Replicates a task analyses as one stack (default: the whole chunk).
+    done : mapping, optional
+        Cell index -> boolean mask of replicates already done (resume).
+    sink, progress, initializer : callable, optional
+        See the module docstring; ``progress(k)`` is told of ``k`` more replicates done.
+
+    Returns
+    -------
+    RunOutcome
+        Chunks in design order (cell, then first replicate), whatever order they ran in.
+    """
+    from joblib import delayed
+
+    _check(n_jobs, backend, scheduler, batch_size)
+    workers = workers_for(n_jobs)
+    if chunk_size is None:
+        chunk_size = default_chunk_size(max((c.reps for c in design.cells), default=1), workers)
+    chunks = plan_chunks(design, chunk_size, done)
+    t0 = time.perf_counter()
+    got: list[ChunkResult] = []
+    failures: Counter = Counter()
+    notes: Counter = Counter()
+
+    def take(res: ChunkResult) -> None:
+        got.append(res)
+        failures.update(res.failures)
+        notes.update(res.notes)
+        if sink is not None:
+            sink(res)
+        if progress is not None:
+            progress(len(res.chunk))
+
+    if n_jobs == 1 and backend is None:
+        for ch in chunks:
+            take(task(design.cells[ch.cell], ch, batch_size))
+    elif chunks:
+        with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()):
+            be = None if backend == "dask" else backend
+            parallel = _streaming(n_jobs, be, workers)
+            for res in parallel([delayed(_in_worker)(task, design.cells[ch.cell], ch,
+                                                     batch_size, initializer) for ch in chunks]):
+                take(res)
+    got.sort(key=lambda r: (r.chunk.cell, r.chunk.start))
+    return RunOutcome(tuple(got), dict(failures), dict(notes),
+                      sum(len(r.chunk) for r in got), time.perf_counter() - t0)

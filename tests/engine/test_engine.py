@@ -1,0 +1,115 @@
+"""tacebench.engine: one seed scheme, chunk planning, and results that never depend on how
+the work was split (n_jobs, backend, chunk size, batch size)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, plan_chunks,
+                              run_design, spawn_key, stream_seed)
+
+
+def test_stream_seed_is_spawn_for_an_index_path():
+    for root in (0, 7, 20240917):
+        kids = np.random.SeedSequence(root).spawn(6)
+        for r in range(6):
+            assert (stream_seed(root, r).generate_state(4) == kids[r].generate_state(4)).all()
+
+
+def test_stream_seed_names_enter_as_crc32():
+    import zlib
+    ss = stream_seed(3, "tace_sorafenib_ehs", 12, 0)
+    assert ss.spawn_key == (zlib.crc32(b"tace_sorafenib_ehs"), 12, 0)
+    assert ss.entropy == 3
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, None, True])
+def test_stream_seed_rejects_bad_parts(bad):
+    with pytest.raises(ValueError, match="seed"):
+        stream_seed(1, "a", bad)
+    with pytest.raises(ValueError, match="seed"):
+        stream_seed(bad, "a")
+
+
+def test_distinct_paths_give_distinct_streams():
+    keys = {spawn_key(p) for p in [("a", 0), ("a", 1), ("b", 0), ("a", 0, 1), (0,)]}
+    assert len(keys) == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(reps=st.lists(st.integers(1, 30), min_size=1, max_size=4),
+       chunk=st.integers(1, 9), holes=st.integers(0, 2 ** 30))
+def test_plan_chunks_covers_exactly_the_missing_replicates(reps, chunk, holes):
+    design = Design(tuple(Cell(i, f"c{i}", (f"c{i}",), n) for i, n in enumerate(reps)), 1)
+    bits = np.random.default_rng(holes)
+    done = {i: bits.random(n + 3) < 0.4 for i, n in enumerate(reps)}  # longer than reps: ok
+    seen = set()
+    for ch in plan_chunks(design, chunk, done):
+        assert 0 < len(ch) <= chunk
+        for r in ch.reps:
+            assert (ch.cell, r) not in seen
+            seen.add((ch.cell, r))
+    expect = {(i, r) for i, n in enumerate(reps) for r in range(n) if not done[i][r]}
+    assert seen == expect
+
+
+def test_plan_chunks_goes_round_robin_over_cells():
+    design = Design.of({"a": ("a",), "b": ("b",)}, 6, 0)
+    cells = [c.cell for c in plan_chunks(design, 2)]
+    assert cells == [0, 1, 0, 1, 0, 1]
+
+
+def _draws(cell: Cell, chunk: Chunk, batch_size):
+    """A toy task: each replicate's first three uniforms, batch by batch."""
+    rows = []
+    for batch in batches(chunk.reps, batch_size):
+        for r in batch:
+            rows.append(np.random.default_rng(cell.seed(7, r)).random(3))
+    fails = {("toy", "odd replicate"): sum(r % 2 for r in chunk.reps)}
+    return ChunkResult(chunk, np.array(rows), fails)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(n_jobs=1), dict(n_jobs=1, chunk_size=1), dict(n_jobs=1, chunk_size=7, batch_size=2),
+    dict(n_jobs=2, chunk_size=3), dict(n_jobs=2, backend="threading", chunk_size=4),
+    dict(n_jobs=2, backend="multiprocessing", chunk_size=5, batch_size=1),
+])
+def test_results_do_not_depend_on_the_split(kw):
+    design = Design.of({"a": ("a",), "b": ("b",), "c": ("c",)}, 11, 7)
+    out = run_design(design, _draws, **kw)
+    ref = [np.array([np.random.default_rng(c.seed(7, r)).random(3) for r in range(11)])
+           for c in design.cells]
+    for c in design.cells:
+        assert np.array_equal(np.vstack(out.payloads(c.index)), ref[c.index])
+    assert out.failures == {("toy", "odd replicate"): 3 * 5}
+    assert out.replicates_run == 33
+
+
+def test_done_replicates_are_not_rerun_and_the_sink_sees_each_chunk():
+    design = Design.of({"a": ("a",)}, 10, 7)
+    seen = []
+    out = run_design(design, _draws, chunk_size=3, done={0: np.arange(10) < 4},
+                     sink=lambda res: seen.append((res.chunk.start, res.chunk.stop)))
+    assert sorted(seen) == [(4, 7), (7, 10)]
+    assert out.replicates_run == 6
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_jobs=0), "n_jobs"), (dict(n_jobs=-3), "n_jobs"), (dict(backend="mpi"), "backend"),
+    (dict(scheduler="tcp://x:1"), "scheduler"), (dict(batch_size=0), "batch_size"),
+    (dict(chunk_size=0), "chunk_size")])
+def test_bad_arguments_name_themselves(kw, match):
+    with pytest.raises(ValueError, match=match):
+        run_design(Design.of({"a": ("a",)}, 3, 0), _draws, **kw)
+
+
+def test_a_failing_task_names_its_cell_and_replicates():
+    with pytest.raises(RuntimeError, match=r"'a' replicates \[0, 3\)"):
+        run_design(Design.of({"a": ("a",)}, 3, 0), _Boom(), n_jobs=2, backend="threading")
+
+
+class _Boom:
+    def __call__(self, cell, chunk, batch_size):
+        raise ZeroDivisionError("x")
