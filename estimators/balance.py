@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._checks import check_binary, check_choice, check_lengths, check_weights
 from .design import _as_frame, _require_columns
-from .smd import DENOMINATORS, SMDResult, _prepare, _smd_kernel, standardized_mean_difference
+from .smd import DENOMINATORS, SMDResult, _prepare, smd_kernel, standardized_mean_difference
 
 __all__ = ["SMDResult", "BalanceTable", "standardized_mean_difference", "balance_table"]
 
@@ -148,9 +148,9 @@ def balance_table(
             elif isinstance(s.dtype, pd.CategoricalDtype):
                 levels = [lev for lev in s.cat.categories if (s == lev).any()]
         x, kind, levels = _prepare(s, t, ones if w is None else w, kind, levels, f"frame[{cov!r}]")
-        unw.append(_smd_kernel(x, t, ones, kind, levels, denominator, denominator_weighted, False))
+        unw.append(smd_kernel(x, t, ones, kind, levels, denominator, denominator_weighted, False))
         if w is not None:
-            wtd.append(_smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, True))
+            wtd.append(smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, True))
     return BalanceTable(
         covariates=covariates, unweighted=tuple(unw), weighted=tuple(wtd) if w is not None else None,
         n_treated=int(t.sum()), n_control=int((1 - t).sum()),

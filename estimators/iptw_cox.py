@@ -56,10 +56,11 @@ import pandas as pd
 from scipy import stats
 
 from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_time
-from .propensity import LogisticResult, _fit_logistic, logistic_regression
-from .weights import _check_options, _iptw_weights
+from .propensity import LogisticResult, fit_logistic, logistic_regression
+from .status import bootstrap_ps_failed
+from .weights import _check_options, iptw_weights_kernel
 
-__all__ = ["IPTWCoxResult", "VARIANCES", "iptw_cox"]
+__all__ = ["IPTWCoxResult", "VARIANCES", "iptw_cox", "m_estimation_cov"]
 
 VARIANCES = ("robust", "m_estimation", "bootstrap")
 
@@ -151,8 +152,31 @@ def _weight_derivatives(ps, z, estimand, stabilized, p1):
     return np.where(t, -1.0, 1.0) * ps * (1.0 - ps), None  # ATO
 
 
-def _m_estimation_cov(Xa, z, ps, w, clipped, cox, estimand, stabilized):
-    """Stacked-estimating-equation covariance of the Cox coefficients (module docstring)."""
+def m_estimation_cov(Xa, z, ps, w, clipped, cox, estimand, stabilized):
+    """Stacked-estimating-equation covariance of the Cox coefficients (module docstring).
+
+    Parameters
+    ----------
+    Xa : (n, k) float array
+        Propensity design with its intercept column.
+    z, ps, w : (n,) float arrays
+        Treatment 0/1, fitted propensity scores, the weights used by ``cox``.
+    clipped : (n,) bool array
+        Weights changed by truncation (their derivative is 0).
+    cox : CoxResult
+        The weighted Cox fit (score residuals and information).
+    estimand, stabilized
+        As :func:`estimators.weights.iptw_weights`.
+
+    Returns
+    -------
+    (q, q) array
+
+    Notes
+    -----
+    Trusted-input kernel: no validation. A singular Cox information raises
+    ``numpy.linalg.LinAlgError``; call it only on a fit whose ``status`` is OK.
+    """
     p1 = float(z.mean())
     d_eta, d_p = _weight_derivatives(ps, z, estimand, stabilized, p1)
     d_eta = np.where(clipped, 0.0, d_eta)
@@ -175,17 +199,18 @@ def _m_estimation_cov(Xa, z, ps, w, clipped, cox, estimand, stabilized):
 def _fit_once(time, event, z, Xa, Xo, estimand, stabilized, lohi, qtype, ties):
     """Kernel for one pipeline fit on trusted arrays; returns (ps_beta, ps, w, clipped, cox)
     or None when the propensity or Cox model cannot be fitted."""
-    from .survival.cox import _fit_cox
+    from .survival.cox import fit_cox
 
-    beta, ps, _, converged, _ = _fit_logistic(Xa, z.astype(np.float64), np.ones(z.size))
-    if not converged or np.minimum(ps, 1.0 - ps).min() < 1e-10:
+    ps_fit = fit_logistic(Xa, z.astype(np.float64), np.ones(z.size))
+    if bootstrap_ps_failed(ps_fit):  # this caller's policy (estimators.status)
         return None
-    w_raw = _iptw_weights(ps, z, estimand, stabilized, None, qtype)
-    w = w_raw if lohi is None else _iptw_weights(ps, z, estimand, stabilized, lohi, qtype)
+    beta, ps = ps_fit.coef, ps_fit.fitted
+    w_raw = iptw_weights_kernel(ps, z, estimand, stabilized, None, qtype)
+    w = w_raw if lohi is None else iptw_weights_kernel(ps, z, estimand, stabilized, lohi, qtype)
     design = z[:, None].astype(np.float64) if Xo is None else np.column_stack([z, Xo])
-    cox = _fit_cox(time, event, design, w, ties=ties, robust=True,
+    cox = fit_cox(time, event, design, w, ties=ties, robust=True,
                    names=("treated",) + tuple(f"x{j}" for j in range(design.shape[1] - 1)))
-    if not cox.converged or cox.monotone:
+    if not cox.status.ok:
         return None
     return beta, ps, w, w != w_raw, cox
 
@@ -264,7 +289,7 @@ def iptw_cox(
         raise ValueError("the weighted Cox model has a monotone likelihood or did not converge "
                          "(e.g. no events in one arm): the hazard ratio is not estimable")
     _, ps, w, clipped, cox = fit
-    m_cov = _m_estimation_cov(Xa, z.astype(np.float64), ps, w, clipped, cox, estimand, stabilized)
+    m_cov = m_estimation_cov(Xa, z.astype(np.float64), ps, w, clipped, cox, estimand, stabilized)
     coef = float(cox.coef[0])
     se_rob = float(cox.robust_se[0])
     se_m = float(np.sqrt(m_cov[0, 0]))

@@ -19,11 +19,32 @@ import pandas as pd
 from .design import _as_frame, _check_missing, _require_columns, treatment_indicator
 from .matching_result import MatchResult, result_from_sets
 
-__all__ = ["match_exact"]
+__all__ = ["exact_match_sets", "match_exact"]
 
 
-def _exact_match(codes: np.ndarray, z: np.ndarray, ratio: int, rng) -> np.ndarray:
-    """Kernel: (n1, ratio) matrix of matched control rows (-1 none), treated in data order."""
+def exact_match_sets(codes: np.ndarray, z: np.ndarray, ratio: int, rng) -> np.ndarray:
+    """Exact matching within strata on trusted arrays (the kernel of :func:`match_exact`).
+
+    Parameters
+    ----------
+    codes : (n,) int array
+        Stratum code of each row.
+    z : (n,) array of 0/1
+    ratio : int
+        Controls per treated unit.
+    rng : numpy.random.Generator or None
+        Random order within strata (``None``: data order).
+
+    Returns
+    -------
+    (n1, ratio) int array
+        Matched control rows per treated unit (data order), ``-1`` where none; no row
+        with a control means no stratum holds both arms.
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
     t_rows = np.flatnonzero(z == 1)
     slot = np.empty(z.size, dtype=np.intp)
     slot[t_rows] = np.arange(t_rows.size)
@@ -99,7 +120,7 @@ def match_exact(
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator or None; got {rng!r}")
     codes = fr[list(on)].astype(object).groupby(list(on), sort=True).ngroup().to_numpy()
-    mm = _exact_match(codes, z, int(ratio), rng)
+    mm = exact_match_sets(codes, z, int(ratio), rng)
     if not (mm[:, 0] >= 0).any():
         raise ValueError(f"no stratum of on={list(on)} holds both a treated unit and a control")
     return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,

@@ -25,8 +25,9 @@ from scipy import special
 
 from ._checks import check_binary, check_choice, check_lengths, check_probability
 from .matching_result import MatchResult, result_from_sets
+from .status import Estimability
 
-__all__ = ["CALIPER_SCALES", "match_nearest"]
+__all__ = ["CALIPER_SCALES", "match_nearest", "match_nearest_kernel"]
 
 # caliper_scale -> (distance the matching uses, caliper in SD units of that distance?)
 CALIPER_SCALES = {
@@ -117,7 +118,7 @@ def _nn_match(
     return np.array(mm, dtype=np.intp).reshape(n1, ratio)
 
 
-def _match_nearest(
+def match_nearest_kernel(
     p: np.ndarray,
     z: np.ndarray,
     caliper: float | None = 0.2,
@@ -128,9 +129,27 @@ def _match_nearest(
     order: str = "data",
     rng: np.random.Generator | None = None,
 ) -> MatchResult:
-    """Kernel of :func:`match_nearest` on trusted input (``p`` in (0, 1), ``z`` 0/1 with
-    both arms, options valid), for Monte Carlo loops. Raises ``ValueError`` when no
-    treated unit has a control within the caliper."""
+    """Nearest-neighbour matching on trusted input (the kernel of :func:`match_nearest`).
+
+    Parameters
+    ----------
+    p : (n,) float array
+        Propensity scores in (0, 1).
+    z : (n,) array of 0/1
+    caliper, caliper_scale, caliper_sd, ratio, replace, order, rng
+        As :func:`match_nearest` (already valid; ``rng`` a Generator for "random").
+
+    Returns
+    -------
+    MatchResult
+        ``status`` is ``NO_MATCH`` (no matched set; ``message`` gives the caliper and the
+        smallest treated-control distance) when no treated unit has a control within the
+        caliper, else OK.
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
     n1 = int(np.count_nonzero(z))
     scale, standardized = CALIPER_SCALES[caliper_scale]
     d = special.logit(p) if scale == "logit" else p
@@ -147,15 +166,16 @@ def _match_nearest(
     else:
         t_order = rng.permutation(n1)
     mm = _nn_match(d, z, t_order, int(ratio), cal, n1 if replace else 1)
+    message = ""
     if not (mm[:, 0] >= 0).any():
-        gap = np.min(np.abs(dt[:, None] - d[z == 0][None, :]))
-        raise ValueError(
-            f"caliper={caliper!r} ({caliper_scale}, {cal:.4g} on the {scale} scale) is met by "
-            f"no treated unit: the closest treated-control distance is {gap:.4g}"
-        )
+        dc = d[z == 0]
+        gap = np.min(np.abs(dt[:, None] - dc[None, :])) if dt.size and dc.size else np.nan
+        width = "none" if cal is None else f"{cal:.4g}"
+        message = (f"caliper={caliper!r} ({caliper_scale}, {width} on the {scale} scale) is "
+                   f"met by no treated unit: the closest treated-control distance is {gap:.4g}")
     return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=cal, distance=d,
-                             method=f"nearest({caliper_scale}, ratio={ratio}, "
-                                    f"replace={replace}, order={order})")
+                            method=f"nearest({caliper_scale}, ratio={ratio}, "
+                                   f"replace={replace}, order={order})", message=message)
 
 
 def match_nearest(
@@ -228,5 +248,8 @@ def match_nearest(
     n1 = int(z.sum())
     if n1 == 0 or n1 == z.size:
         raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
-    return _match_nearest(p, z, caliper, caliper_scale, caliper_sd, int(ratio), replace,
-                          order, rng)
+    m = match_nearest_kernel(p, z, caliper, caliper_scale, caliper_sd, int(ratio), replace,
+                             order, rng)
+    if m.status is Estimability.NO_MATCH:
+        raise ValueError(m.message)
+    return m

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .status import Estimability, match_status
+
 __all__ = ["MatchResult", "result_from_sets"]
 
 
@@ -35,6 +37,11 @@ class MatchResult:
     distance : (n,) float array or None
         The matching distance (logit PS or PS) for nearest-neighbour matching.
     method : str
+    status : Estimability
+        ``NO_MATCH`` when no treated unit was matched (:func:`estimators.status.match_status`),
+        else OK.
+    message : str
+        Why, when ``status`` is not OK.
     """
 
     treated_index: np.ndarray
@@ -47,6 +54,8 @@ class MatchResult:
     caliper: float | None
     distance: np.ndarray | None
     method: str
+    status: Estimability = Estimability.OK
+    message: str = ""
 
     @property
     def n_sets(self) -> int:
@@ -71,7 +80,8 @@ class MatchResult:
 
 
 def result_from_sets(
-    mm: np.ndarray, treated_rows: np.ndarray, z: np.ndarray, *, caliper, distance, method
+    mm: np.ndarray, treated_rows: np.ndarray, z: np.ndarray, *, caliper, distance, method,
+    message: str = "",
 ) -> MatchResult:
     """Build a MatchResult from a (n1, ratio) match matrix of control rows (-1 = none),
     one row per treated unit in data order; sets are numbered in that order."""
@@ -107,4 +117,6 @@ def result_from_sets(
         caliper=caliper,
         distance=distance,
         method=method,
+        status=match_status(int(t_idx.size)),
+        message=message,
     )

@@ -86,7 +86,7 @@ def impute_pmm(y_obs, X_obs, X_mis, rng, *, donors: int = 5, **_):
     return y_obs[order[window[np.arange(len(yhat_mis)), pick]]]
 
 
-def _augment(codes: np.ndarray, X: np.ndarray, n_cat: int):
+def augment_categories(codes: np.ndarray, X: np.ndarray, n_cat: int):
     """mice:::augment: 2 pseudo-rows per (predictor, category) at mean +/- sd/2, weight (p+1)/nr.
 
     ``X`` excludes the intercept; the pseudo-rows keep the other predictors at their means.
@@ -115,7 +115,7 @@ def _softmax_ref0(eta: np.ndarray) -> np.ndarray:
     return full / full.sum(axis=1, keepdims=True)
 
 
-def _multinomial_fit(codes: np.ndarray, X: np.ndarray, w: np.ndarray, n_cat: int,
+def multinomial_fit(codes: np.ndarray, X: np.ndarray, w: np.ndarray, n_cat: int,
                      max_iter: int = 50, tol: float = 1e-8, start: np.ndarray | None = None):
     """Weighted multinomial logit (reference category 0) by Newton–Raphson.
 
@@ -168,9 +168,9 @@ def _multinomial_fit(codes: np.ndarray, X: np.ndarray, w: np.ndarray, n_cat: int
 def impute_categorical(codes_obs, X_obs, X_mis, rng, *, n_cat: int, state: dict | None = None, **_):
     """logreg / polyreg draw; ``X_*`` include the intercept column first. ``state`` (a dict
     kept by the caller across iterations) warm-starts the fit."""
-    yc, Xa, w = _augment(codes_obs, X_obs[:, 1:], n_cat)
+    yc, Xa, w = augment_categories(codes_obs, X_obs[:, 1:], n_cat)
     Xa = np.column_stack([np.ones(len(yc)), Xa])
-    B, info = _multinomial_fit(yc, Xa, w, n_cat, start=None if state is None else state.get("B"))
+    B, info = multinomial_fit(yc, Xa, w, n_cat, start=None if state is None else state.get("B"))
     if state is not None:
         state["B"] = B
     cov = np.linalg.pinv(info)

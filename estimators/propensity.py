@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, special
+from scipy import linalg, special
 from scipy.linalg import lapack as _lapack
 
 from ._checks import (
@@ -30,11 +31,15 @@ from ._checks import (
     check_weights,
 )
 from .design import DesignMatrix, design_matrix, treatment_indicator
+from .status import Estimability, fitted_distance, logistic_status
 
 __all__ = [
+    "LogisticFit",
     "LogisticResult",
     "PropensityModel",
     "SeparationError",
+    "fit_logistic",
+    "logistic_loglik",
     "logistic_regression",
     "propensity_score",
 ]
@@ -73,10 +78,12 @@ class LogisticResult:
     loglik : float
         Weighted log-likelihood at the estimate.
     converged, separation : bool
-        Newton converged; the data are (quasi-)completely separated (then ``coef`` is the
-        last iterate and meaningless).
+        Newton converged and the data are not separated; the data are (quasi-)completely
+        separated (then ``coef`` is the last iterate and meaningless).
     n_iter : int
     names : tuple of str
+    status : Estimability
+        :mod:`estimators.status`'s verdict (the same as the kernel's).
     """
 
     coef: np.ndarray
@@ -92,6 +99,7 @@ class LogisticResult:
     separation: bool
     n_iter: int
     names: tuple[str, ...]
+    status: Estimability = Estimability.OK
 
     @property
     def robust_se(self) -> np.ndarray:
@@ -121,7 +129,65 @@ def _loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float(w @ (y * eta - soft))
 
 
-def _fit_logistic(
+@dataclass(frozen=True)
+class LogisticFit:
+    """What :func:`fit_logistic` returns: the Newton iterate and its status.
+
+    Attributes
+    ----------
+    coef : (p,) array
+        The last Newton iterate (the MLE when ``status`` is OK).
+    fitted : (n,) array
+        ``expit(X coef)``.
+    information : (p, p) array
+        ``X' diag(w p (1-p)) X`` at ``coef``.
+    newton_converged : bool
+        The relative Newton step met ``tol``. Says nothing about whether the MLE exists:
+        on separated data Newton can stop with a negligible step.
+    n_iter : int
+    status : Estimability
+        :func:`estimators.status.logistic_status` (computed on first access: the exact
+        separation check runs only then, and only when the fit shows the symptom).
+    converged : bool
+        ``newton_converged`` and not ``SEPARATED``.
+    closest : float
+        Smallest distance of a fitted probability to 0 or 1 (rows of positive weight).
+    separating_direction : (p,) array or None
+        The separating direction when ``SEPARATED``.
+    """
+
+    coef: np.ndarray
+    fitted: np.ndarray
+    information: np.ndarray
+    newton_converged: bool
+    n_iter: int
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    w: np.ndarray = field(repr=False)
+
+    @cached_property
+    def _verdict(self):
+        return logistic_status(self.X, self.y, self.w, self.fitted, self.coef,
+                               self.newton_converged)
+
+    @property
+    def status(self) -> Estimability:
+        return self._verdict[0]
+
+    @property
+    def separating_direction(self) -> np.ndarray | None:
+        return self._verdict[1]
+
+    @property
+    def converged(self) -> bool:
+        return self.newton_converged and self.status is not Estimability.SEPARATED
+
+    @cached_property
+    def closest(self) -> float:
+        return fitted_distance(self.fitted, self.w)
+
+
+def fit_logistic(
     X: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
@@ -129,13 +195,43 @@ def _fit_logistic(
     tol: float = _TOL,
     max_iter: int = _MAX_ITER,
     beta0: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, int]:
-    """Newton–Raphson kernel on trusted arrays (X already has its intercept column).
+) -> LogisticFit:
+    """Newton–Raphson logistic regression on trusted arrays (the kernel).
 
-    Returns ``(beta, fitted, information, converged, n_iter)`` where ``information`` is
-    ``X' diag(w p (1-p)) X``. Step-halving guards against a log-likelihood decrease (as
-    ``glm.fit`` does); convergence is a relative Newton step below ``tol``.
+    Parameters
+    ----------
+    X : (n, p) float array
+        Design, intercept column included.
+    y : (n,) float array of 0/1
+    w : (n,) float array
+        Non-negative case weights.
+    tol, max_iter : float, int
+        Convergence on the relative Newton step; iteration cap.
+    beta0 : (p,) array, optional
+        Starting values (default 0).
+
+    Returns
+    -------
+    LogisticFit
+        ``status`` says whether ``coef`` is an estimate (:mod:`estimators.status`).
+
+    Notes
+    -----
+    No validation, and never raises on data: separated, rank-deficient or one-valued data
+    return the last iterate with a non-OK ``status``. Step-halving guards against a
+    log-likelihood decrease (as ``glm.fit`` does).
     """
+    beta, mu, info, converged, it = _newton_logistic(X, y, w, tol, max_iter, beta0)
+    return LogisticFit(beta, mu, info, converged, it, X, y, w)
+
+
+def logistic_loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted logistic log-likelihood at the linear predictor ``eta`` (stable for any
+    ``eta``; trusted arrays)."""
+    return _loglik(eta, y, w)
+
+
+def _newton_logistic(X, y, w, tol, max_iter, beta0):
     p_dim = X.shape[1]
     XT = np.ascontiguousarray(X.T)  # X' X-type products on contiguous rows
     beta = np.zeros(p_dim) if beta0 is None else np.array(beta0, dtype=float)
@@ -155,7 +251,10 @@ def _fit_logistic(
             try:
                 step = np.linalg.solve(info, grad)
             except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(info, grad, rcond=None)[0]
+                try:
+                    step = np.linalg.lstsq(info, grad, rcond=None)[0]
+                except (np.linalg.LinAlgError, ValueError):  # non-finite data: no step
+                    step = np.full(p_dim, np.nan)
         t = 1.0
         for _ in range(30):
             new_beta = beta + t * step
@@ -178,30 +277,6 @@ def _fit_logistic(
     mu = special.expit(eta)
     info = (XT * (w * mu * (1.0 - mu))) @ X
     return beta, mu, info, converged, it
-
-
-def _separated(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray | None:
-    """Konis (2007) linear program: is there a direction b with s_i x_i'b >= 0 for all i
-    (s_i = 2 y_i - 1) and > 0 for some? Returns that direction (the responsible
-    coefficients are its non-zero entries) or ``None`` when the MLE exists."""
-    keep = w > 0
-    A = (2.0 * y[keep] - 1.0)[:, None] * X[keep]
-    # maximise sum_i s_i x_i'b subject to s_i x_i'b >= 0 and -1 <= b <= 1
-    res = optimize.linprog(
-        c=-A.sum(axis=0),
-        A_ub=-A,
-        b_ub=np.zeros(A.shape[0]),
-        bounds=[(-1.0, 1.0)] * X.shape[1],
-        method="highs",
-    )
-    if res.status != 0:
-        return None
-    scale = np.abs(A).sum(axis=1).max()
-    if -res.fun > 1e-7 * max(scale, 1.0):
-        b = res.x.copy()
-        b[np.abs(b) < 1e-9] = 0.0
-        return b
-    return None
 
 
 def logistic_regression(
@@ -266,24 +341,23 @@ def logistic_regression(
             f"X is rank deficient (rank {rank} < {Xa.shape[1]} columns {list(names)}): "
             "drop collinear or constant columns"
         )
-    beta, mu, info, converged, n_iter = _fit_logistic(Xa, yv, w, tol=tol, max_iter=max_iter)
-    # Separation drives fitted probabilities of the separated points to 0 or 1, so the
-    # exact (LP) check is needed only when the fit shows that symptom or did not converge.
-    extreme = np.minimum(mu, 1.0 - mu)[pos].min() < 1e-6
-    direction = _separated(Xa, yv, w) if (extreme or not converged) else None
-    if direction is not None:
-        culprits = [nm for nm, b in zip(names, direction) if b != 0.0]
+    fit = fit_logistic(Xa, yv, w, tol=tol, max_iter=max_iter)
+    # the status (estimators.status) runs the exact separation check when the fit shows
+    # the symptom
+    if fit.status is Estimability.SEPARATED:
+        culprits = [nm for nm, b in zip(names, fit.separating_direction) if b != 0.0]
         if on_separation == "raise":
             raise SeparationError(
                 "y is (quasi-)completely separated by X: the maximum-likelihood estimate is "
                 f"infinite (separating direction involves {culprits}); remove or merge "
                 "these covariates, or use a penalized (Firth) model"
             )
-        converged = False
-    return _result(Xa, yv, w, beta, mu, info, converged, direction is not None, n_iter, names)
+    return _result(Xa, yv, w, fit.coef, fit.fitted, fit.information, fit.converged,
+                   fit.status is Estimability.SEPARATED, fit.n_iter, names, fit.status)
 
 
-def _result(Xa, y, w, beta, mu, info, converged, separation, n_iter, names) -> LogisticResult:
+def _result(Xa, y, w, beta, mu, info, converged, separation, n_iter, names,
+            status) -> LogisticResult:
     U = (w * (y - mu))[:, None] * Xa
     try:
         cov = linalg.inv(info)
@@ -305,6 +379,7 @@ def _result(Xa, y, w, beta, mu, info, converged, separation, n_iter, names) -> L
         separation=bool(separation),
         n_iter=int(n_iter),
         names=names,
+        status=status,
     )
 
 

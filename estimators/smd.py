@@ -145,8 +145,26 @@ def _ratio(diff: np.ndarray, sd: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.where(diff == 0, 0.0, d)
 
 
-def _yang_dalton(pt: np.ndarray, pc: np.ndarray, st: np.ndarray, sc: np.ndarray) -> float:
-    """Mahalanobis-type SMD over levels 2..K; ``st``/``sc`` are the proportions that build S."""
+def yang_dalton_smd(pt: np.ndarray, pc: np.ndarray, st: np.ndarray, sc: np.ndarray) -> float:
+    """Yang & Dalton (2012) multi-level SMD of a categorical variable (kernel).
+
+    Parameters
+    ----------
+    pt, pc : (K,) arrays
+        Level proportions, treated and control (the difference is taken).
+    st, sc : (K,) arrays
+        The proportions that build the covariance S (the unadjusted ones when the
+        denominator is pre-adjustment).
+
+    Returns
+    -------
+    float
+        Mahalanobis-type distance over levels 2..K (the first present level dropped).
+
+    Notes
+    -----
+    Trusted arrays, no validation. ``st + sc`` must have a positive entry.
+    """
     keep = (st + sc) > 0
     keep[np.flatnonzero(keep)[0]] = False  # drop the first present level
     diff = (pt - pc)[keep]
@@ -158,7 +176,32 @@ def _yang_dalton(pt: np.ndarray, pc: np.ndarray, st: np.ndarray, sc: np.ndarray)
     return float(np.sqrt(max(diff @ np.linalg.pinv(S) @ diff, 0.0)))
 
 
-def _smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weighted):
+def smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weighted):
+    """Standardized mean difference on trusted arrays (the kernel of
+    :func:`standardized_mean_difference`).
+
+    Parameters
+    ----------
+    x : (n,) array
+        Values (category codes when ``kind="categorical"``).
+    t : (n,) int8 array of 0/1
+    w : (n,) float array
+        Weights (ones when unweighted).
+    kind : {"binary", "continuous", "categorical"}
+    levels : sequence or None
+        Category levels (``kind="categorical"``).
+    denominator : str
+        One of ``DENOMINATORS``.
+    denominator_weighted, weighted : bool
+
+    Returns
+    -------
+    SMDResult
+
+    Notes
+    -----
+    No validation, and never raises on data: a zero SD gives 0 (no difference) or inf.
+    """
     if kind == "categorical":
         cols = np.column_stack([(x == lev) for lev in levels]).astype(np.float64)
     else:
@@ -182,7 +225,7 @@ def _smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weight
     counts = [np.full(1, np.nan)] * 2 if not proportion else [
         w[t == 1] @ cols[t == 1], w[t == 0] @ cols[t == 0]]
     if kind == "categorical":
-        smd = _yang_dalton(mt, mc, dt, dc)
+        smd = yang_dalton_smd(mt, mc, dt, dc)
         vr = np.nan
     else:
         smd = float(level_smd[0])
@@ -291,5 +334,5 @@ def standardized_mean_difference(
     t = check_binary(treated, "treated")
     w = check_weights(weights, len(t))
     xv, kind, levels = _prepare(x, t, w, kind, levels, "x")
-    return _smd_kernel(xv, t, w, kind, levels, denominator, bool(denominator_weighted),
+    return smd_kernel(xv, t, w, kind, levels, denominator, bool(denominator_weighted),
                        weights is not None)

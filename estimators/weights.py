@@ -105,7 +105,7 @@ def _check_options(estimand, stabilized, truncate, quantile_type) -> tuple[float
     return lo, hi
 
 
-def _iptw_weights(
+def iptw_weights_kernel(
     ps: np.ndarray,
     z: np.ndarray,
     estimand: str = "ATE",
@@ -113,16 +113,35 @@ def _iptw_weights(
     truncate: tuple[float, float] | None = None,
     quantile_type: int = 7,
 ) -> np.ndarray:
-    """Kernel on trusted arrays (``z`` 0/1 float or int, ``ps`` in (0, 1))."""
+    """IPTW weights on trusted arrays (the kernel of :func:`iptw_weights`).
+
+    Parameters
+    ----------
+    ps : (n,) float array
+        Propensity scores in (0, 1).
+    z : (n,) array of 0/1 (float or int)
+    estimand, stabilized, quantile_type
+        As :func:`iptw_weights` (already valid).
+    truncate : (lo, hi) percentiles or None
+
+    Returns
+    -------
+    (n,) float array
+
+    Notes
+    -----
+    No validation, and never raises on data: a score of exactly 0 or 1 gives an infinite
+    weight (the caller's propensity status decides whether to get here).
+    """
     t = z == 1
     w = _raw_weights(ps, t, estimand, stabilized)
     if truncate is not None:
         focal = ESTIMANDS[estimand].focal
         if focal is None:
-            lo_q, hi_q = _percentiles(w, truncate, quantile_type)
+            lo_q, hi_q = weight_percentiles(w, truncate, quantile_type)
             return np.clip(w, lo_q, hi_q)
         sel = t != bool(focal)
-        lo_q, hi_q = _percentiles(w[sel], truncate, quantile_type)
+        lo_q, hi_q = weight_percentiles(w[sel], truncate, quantile_type)
         w = np.where(sel, np.clip(w, lo_q, hi_q), w)
     return w
 
@@ -143,7 +162,7 @@ def _raw_weights(ps: np.ndarray, t: np.ndarray, estimand: str, stabilized: bool)
     return np.where(t, 1.0 - ps, ps)  # ATO
 
 
-def _percentiles(w: np.ndarray, percents, quantile_type: int) -> np.ndarray:
+def weight_percentiles(w: np.ndarray, percents, quantile_type: int) -> np.ndarray:
     """Percentiles of ``w`` along its last axis, shape ``(len(percents), *w.shape[:-1])``:
     type 7 by one partition and numpy's own interpolation arithmetic (the same doubles as
     ``np.percentile(..., method="linear")`` at under half its per-call cost, which mattered
@@ -199,7 +218,7 @@ def iptw_weights(
     check_lengths({"ps": p, "treated": z})
     if np.unique(z).size < 2:
         raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
-    return _iptw_weights(p, z, estimand, stabilized, lohi, quantile_type)
+    return iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)
 
 
 def effective_sample_size(weights) -> float:

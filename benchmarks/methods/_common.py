@@ -21,12 +21,15 @@ def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
 
 def propensity_fit(data: dict[str, np.ndarray],
                    covariates: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Logistic PS model of treatment on ``covariates`` (IRLS kernel of estimators).
+    """Logistic PS model of treatment on ``covariates`` (``estimators.kernels.fit_logistic``).
 
     Returns the design with its intercept column (what the M-estimation variance of the
-    weighting family differentiates), the fitted PS and whether IRLS converged.
+    weighting family differentiates), the fitted PS and whether Newton converged
+    (``newton_converged``). The PS model fails (``ValueError``) by the Monte Carlo policy
+    of :func:`estimators.status.monte_carlo_ps_failed`: a fitted PS of exactly 0 or 1.
     """
-    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.kernels import fit_logistic
+    from tacebench.estimators.status import monte_carlo_ps_failed
 
     z = treated(data)
     X = design(data, covariates, pool_by=z)
@@ -36,13 +39,14 @@ def propensity_fit(data: dict[str, np.ndarray],
     # invertible.
     X = X[:, np.ptp(X, axis=0) > 0]
     Xa = np.column_stack([np.ones(X.shape[0]), X])
-    _, ps, _, converged, _ = _fit_logistic(Xa, z, np.ones_like(z))
-    extreme = int(((ps <= 0.0) | (ps >= 1.0)).sum())
-    if extreme:  # (quasi-)complete separation: the MLE does not exist
+    fit = fit_logistic(Xa, z, np.ones_like(z))
+    ps = fit.fitted
+    if monte_carlo_ps_failed(fit):  # (quasi-)complete separation: the MLE does not exist
+        extreme = int(((ps <= 0.0) | (ps >= 1.0)).sum())
         raise ValueError(f"propensity model separated: fitted PS of exactly 0 or 1 for "
                          f"{extreme} patients ({X.shape[1]} covariates, {int(z.sum())} treated, "
                          f"{int((1 - z).sum())} controls)")
-    return Xa, ps, bool(converged)
+    return Xa, ps, bool(fit.newton_converged)
 
 
 def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.ndarray, bool]:
@@ -56,13 +60,13 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
     """The estimators' Cox kernel with the treatment as first column; returns the
     ``CoxResult`` (score residuals and information included).
 
-    Calls ``_fit_cox`` directly (the Monte Carlo hot path): the inputs are built here, so
+    Calls the ``fit_cox`` kernel directly (the Monte Carlo hot path): the inputs are built here, so
     the public function's validation would only repeat work; what it would have caught (no
     events, a constant or collinear column) raises here too. Rows of weight 0 are dropped
     unless ``keep_zero_weights`` (then they raise: a caller that needs one score residual
     per input row must not silently lose rows).
     """
-    from tacebench.estimators.survival.cox import _fit_cox
+    from tacebench.estimators.kernels import fit_cox
 
     Xa = z[:, None] if X is None or X.shape[1] == 0 else np.column_stack([z, X])
     w = np.ones(time.size) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -81,7 +85,7 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
     if (np.ptp(Xa, axis=0) == 0).any():
         raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
     codes = None if cluster is None else np.unique(cluster, return_inverse=True)[1]
-    return _fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
+    return fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
                     cluster=codes, robust=robust or codes is not None)
 
 

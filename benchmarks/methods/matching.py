@@ -40,7 +40,7 @@ def match(data, config, rng):
         return match_nearest(ps, z, caliper=config["caliper"], ratio=config["ratio"],
                              replace=config["replace"], order=config["order"],
                              rng=rng if config["order"] == "random" else None)
-    from tacebench.estimators.matching_exact import _exact_match
+    from tacebench.estimators.kernels import exact_match_sets
 
     cols = []
     for name in config["on"]:
@@ -49,7 +49,7 @@ def match(data, config, rng):
             x = np.searchsorted(np.asarray(config["cut"][name], dtype=float), x, side="right")
         cols.append(np.unique(x, return_inverse=True)[1])
     codes = np.unique(np.column_stack(cols), axis=0, return_inverse=True)[1].ravel()
-    mm = _exact_match(codes, z, config["ratio"], rng)
+    mm = exact_match_sets(codes, z, config["ratio"], rng)
     return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=None, distance=None,
                              method="exact")
 

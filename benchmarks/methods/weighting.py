@@ -11,7 +11,7 @@ The PS is a main-effects logistic model. Two SEs of the log-HR, from the same PS
 ``variance = "m_estimation"``
     Stacked estimating equations of the PS model and the weighted Cox model (Shu, Young,
     Toh & Wang 2021, Stat Med 40:4000; ``WeightIt::coxph_weightit``), which accounts for
-    the estimated PS. Computed by :func:`estimators.iptw_cox._m_estimation_cov` (the same
+    the estimated PS. Computed by :func:`estimators.kernels.m_estimation_cov` (the same
     formula, weight derivatives and truncation convention as ``estimators.iptw_cox(...,
     variance="m_estimation")``) from this method's own PS design, weights and Cox fit; the
     robust SE of the same fit is kept as the diagnostic ``x_se_robust``.
@@ -52,13 +52,13 @@ def _stabilize(config) -> bool:
 def _weights(ps, z, config) -> tuple[np.ndarray, np.ndarray]:
     """Weights and the mask of weights moved by truncation (zero derivative in the
     M-estimation variance: the percentile thresholds are treated as fixed)."""
-    from tacebench.estimators.weights import _iptw_weights
+    from tacebench.estimators.kernels import iptw_weights_kernel
 
     stab = _stabilize(config)
-    w_raw = _iptw_weights(ps, z, config["weights"], stab, None)
+    w_raw = iptw_weights_kernel(ps, z, config["weights"], stab, None)
     if not config["truncate"]:
         return w_raw, np.zeros(w_raw.size, dtype=bool)
-    w = _iptw_weights(ps, z, config["weights"], stab, tuple(config["truncate"]))
+    w = iptw_weights_kernel(ps, z, config["weights"], stab, tuple(config["truncate"]))
     return w, w != w_raw
 
 
@@ -111,10 +111,10 @@ def fit(data, config, rng):
 
 def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:
     """SE of the treatment log-HR from the stacked PS + weighted Cox estimating equations."""
-    from tacebench.estimators.iptw_cox import _m_estimation_cov
+    from tacebench.estimators.kernels import m_estimation_cov
 
     try:
-        cov = _m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"],
+        cov = m_estimation_cov(Xa, z, ps, w, clipped, cox, config["weights"],
                                 _stabilize(config))
     except np.linalg.LinAlgError:
         raise ValueError(f"M-estimation variance: the propensity information is singular "

@@ -17,13 +17,13 @@ from tacebench.benchmarks.speed import pipelines as P
 @pytest.fixture(scope="module")
 def prepared(cohort423):
     """The inputs each kernel sees inside the replicate."""
-    from tacebench.estimators.propensity import _fit_logistic
-    from tacebench.estimators.weights import _iptw_weights
+    from tacebench.estimators.kernels import fit_logistic
+    from tacebench.estimators.kernels import iptw_weights_kernel
 
     X = P.ps_design(cohort423)
     z = cohort423["treated"].astype(np.float64)
-    _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
-    w = _iptw_weights(ps, z, "ATE", False, P.TRUNCATE)
+    ps = fit_logistic(X, z, np.ones(z.size)).fitted
+    w = iptw_weights_kernel(ps, z, "ATE", False, P.TRUNCATE)
     return {"X": X, "z": z, "ps": ps, "w": w, "time": cohort423["os_time"],
             "event": cohort423["os_event"]}
 
@@ -62,24 +62,24 @@ def test_generate_cohort_batch(benchmark, plan423):
 
 
 def _logit_guard(prepared):
-    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.kernels import fit_logistic
 
     import statsmodels.api as sm
 
-    beta, _, _, converged, _ = _fit_logistic(prepared["X"], prepared["z"], np.ones(423))
+    fit = fit_logistic(prepared["X"], prepared["z"], np.ones(423))
     ref = sm.Logit(prepared["z"], prepared["X"]).fit(disp=0, tol=1e-12).params
-    assert converged
-    np.testing.assert_allclose(beta, ref, rtol=1e-8, atol=1e-10)
+    assert fit.status.ok
+    np.testing.assert_allclose(fit.coef, ref, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.benchmark(group="logistic PS model (n=423, 20 coefficients)")
 def test_logistic_ours(benchmark, prepared):
-    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.kernels import fit_logistic
 
     _logit_guard(prepared)
     benchmark.extra_info.update(case="logistic", side="ours", ref="logistic_ref")
     ones = np.ones(prepared["z"].size)
-    benchmark(_fit_logistic, prepared["X"], prepared["z"], ones)
+    benchmark(fit_logistic, prepared["X"], prepared["z"], ones)
 
 
 @pytest.mark.benchmark(group="logistic PS model (n=423, 20 coefficients)")
@@ -96,13 +96,13 @@ def test_logistic_statsmodels(benchmark, prepared):
 
 @pytest.mark.benchmark(group="ATE weights truncated 1/99 (n=423)")
 def test_weights_ours(benchmark, prepared):
-    from tacebench.estimators.weights import _iptw_weights
+    from tacebench.estimators.kernels import iptw_weights_kernel
 
     ps, z = prepared["ps"], prepared["z"]
-    np.testing.assert_allclose(_iptw_weights(ps, z, "ATE", False, P.TRUNCATE),
+    np.testing.assert_allclose(iptw_weights_kernel(ps, z, "ATE", False, P.TRUNCATE),
                                P.reference_weights(ps, z), rtol=1e-15)
     benchmark.extra_info.update(case="weights", side="ours", ref="weights_ref")
-    benchmark(_iptw_weights, ps, z, "ATE", False, P.TRUNCATE)
+    benchmark(iptw_weights_kernel, ps, z, "ATE", False, P.TRUNCATE)
 
 
 @pytest.mark.benchmark(group="ATE weights truncated 1/99 (n=423)")
@@ -129,10 +129,10 @@ def _cox_inputs(cox_case, ties_kind):
 def test_cox_ours(benchmark, cox_case, ties_kind, ties):
     """Against R ``coxph(Surv(time, event) ~ treated, weights = w, robust = TRUE,
     ties = ties)`` to 1e-8 relative (coefficient and robust SE)."""
-    from tacebench.estimators.survival.cox import _fit_cox
+    from tacebench.estimators.kernels import fit_cox
 
     t, e, X, w = _cox_inputs(cox_case, ties_kind)
-    fit = _fit_cox(t, e, X, w, ties=ties, robust=True)
+    fit = fit_cox(t, e, X, w, ties=ties, robust=True)
     r = cox_case[1][f"{ties_kind}_{ties}"]
     np.testing.assert_allclose(fit.coef[0], r["coef"], rtol=1e-8)
     np.testing.assert_allclose(fit.robust_se[0], r["robust_se"], rtol=1e-8)
@@ -141,7 +141,7 @@ def test_cox_ours(benchmark, cox_case, ties_kind, ties):
     ref = None if (ties_kind, ties) == ("tied", "breslow") else f"cox_lifelines_{ties_kind}"
     benchmark.extra_info.update(case=f"cox_{ties}_{ties_kind}", side="ours", ref=ref,
                                 target_us=COX_TARGET_US[ties])
-    benchmark(_fit_cox, t, e, X, w, ties=ties, robust=True)
+    benchmark(fit_cox, t, e, X, w, ties=ties, robust=True)
 
 
 @pytest.mark.benchmark(group="weighted Cox, robust SE (n=423)")
@@ -150,13 +150,13 @@ def test_cox_batch(benchmark, cox_case, ties_kind, ties):
     """``estimators.batch`` on ``P.BATCH`` replicates, each a row permutation of the same
     data (so the sort does its full work); every replicate against R's ``coxph`` to 1e-8.
     Time per replicate: the call's time over ``P.BATCH`` (``per_call``)."""
-    from tacebench.estimators.batch.cox import _fit_cox_rows
+    from tacebench.estimators.kernels import fit_cox_rows
 
     t, e, X, w = _cox_inputs(cox_case, ties_kind)
     rng = np.random.default_rng(1)
     perm = np.stack([rng.permutation(t.size) for _ in range(P.BATCH)])
     args = (t[perm], e[perm].astype(np.float64), X[:, 0][perm], w[perm])
-    coef, se, rse, *_ = _fit_cox_rows(*args, ties=ties)
+    coef, se, rse, *_ = fit_cox_rows(*args, ties=ties)
     r = cox_case[1][f"{ties_kind}_{ties}"]
     np.testing.assert_allclose(coef, r["coef"], rtol=1e-8)
     np.testing.assert_allclose(rse, r["robust_se"], rtol=1e-8)
@@ -164,7 +164,7 @@ def test_cox_batch(benchmark, cox_case, ties_kind, ties):
     ref = None if (ties_kind, ties) == ("tied", "breslow") else f"cox_lifelines_{ties_kind}"
     benchmark.extra_info.update(case=f"cox_{ties}_{ties_kind}_batch", side="ours", ref=ref,
                                 target_us=COX_TARGET_US[ties], per_call=P.BATCH)
-    benchmark(_fit_cox_rows, *args, ties=ties)
+    benchmark(fit_cox_rows, *args, ties=ties)
 
 
 @pytest.mark.benchmark(group="weighted Cox, robust SE (n=423)")
@@ -207,10 +207,10 @@ def _lifelines_km(t, e, w):
 @pytest.fixture(scope="module")
 def km_agrees(prepared):
     """Weighted KM curve equal to lifelines' to 1e-12 at every observed time; same median."""
-    from tacebench.estimators.survival.km import _fit_km
+    from tacebench.estimators.kernels import fit_km
 
     t, e, w = prepared["time"], prepared["event"], prepared["w"]
-    ours = _fit_km(t, e, w, "xie_liu")
+    ours = fit_km(t, e, w, "xie_liu")
     ref = _lifelines_km(t, e, w)
     np.testing.assert_allclose(ours.survival,
                                ref.survival_function_.iloc[1:, 0].to_numpy(), rtol=1e-12)
@@ -220,11 +220,11 @@ def km_agrees(prepared):
 
 @pytest.mark.benchmark(group="weighted Kaplan-Meier + median (n=423)")
 def test_km_ours(benchmark, prepared, km_agrees):
-    from tacebench.estimators.survival.km import _fit_km
+    from tacebench.estimators.kernels import fit_km
 
     t, e, w = prepared["time"], prepared["event"], prepared["w"]
     benchmark.extra_info.update(case="km", side="ours", ref="km_ref")
-    benchmark(lambda: _fit_km(t, e, w, "xie_liu").median())
+    benchmark(lambda: fit_km(t, e, w, "xie_liu").median())
 
 
 @pytest.mark.benchmark(group="weighted Kaplan-Meier + median (n=423)")
@@ -241,10 +241,10 @@ def test_km_lifelines(benchmark, prepared, km_agrees):
 def logrank_agrees(prepared):
     from lifelines.statistics import logrank_test
 
-    from tacebench.estimators.survival.logrank import _logrank
+    from tacebench.estimators.kernels import logrank_kernel
 
     t, e, z = prepared["time"], prepared["event"], prepared["z"]
-    chi2 = _logrank(t, e, z.astype(np.intp), 2)[0]
+    chi2 = logrank_kernel(t, e, z.astype(np.intp), 2)[0]
     ref = logrank_test(t[z == 0], t[z == 1], e[z == 0], e[z == 1]).test_statistic
     np.testing.assert_allclose(chi2, ref, rtol=1e-10)
     return True
@@ -252,11 +252,11 @@ def logrank_agrees(prepared):
 
 @pytest.mark.benchmark(group="log-rank, 2 groups (n=423)")
 def test_logrank_ours(benchmark, prepared, logrank_agrees):
-    from tacebench.estimators.survival.logrank import _logrank
+    from tacebench.estimators.kernels import logrank_kernel
 
     codes = prepared["z"].astype(np.intp)
     benchmark.extra_info.update(case="logrank", side="ours", ref="logrank_ref")
-    benchmark(_logrank, prepared["time"], prepared["event"], codes, 2)
+    benchmark(logrank_kernel, prepared["time"], prepared["event"], codes, 2)
 
 
 @pytest.mark.benchmark(group="log-rank, 2 groups (n=423)")
@@ -274,11 +274,12 @@ def test_logrank_lifelines(benchmark, prepared, logrank_agrees):
 @pytest.fixture(scope="module")
 def matching_agrees(prepared):
     """Same matched pairs as the brute-force greedy reference (kernel and public function)."""
-    from tacebench.estimators.matching_nearest import _match_nearest, match_nearest
+    from tacebench.estimators.matching_nearest import match_nearest
+    from tacebench.estimators.kernels import match_nearest_kernel
 
     ps, z = prepared["ps"], prepared["z"]
     ref = P.reference_greedy_match(np.log(ps / (1 - ps)), z, P.CALIPER * P.pooled_logit_sd(ps, z))
-    for m in (_match_nearest(ps, z, caliper=P.CALIPER), match_nearest(ps, z, caliper=P.CALIPER)):
+    for m in (match_nearest_kernel(ps, z, caliper=P.CALIPER), match_nearest(ps, z, caliper=P.CALIPER)):
         ours = np.column_stack([m.treated_index, m.control_index[:, 0]])
         np.testing.assert_array_equal(ours, ref)
     return True
@@ -286,10 +287,10 @@ def matching_agrees(prepared):
 
 @pytest.mark.benchmark(group="1:1 NN matching, caliper 0.2 SD logit (n=423)")
 def test_matching_ours(benchmark, prepared, matching_agrees):
-    from tacebench.estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.kernels import match_nearest_kernel
 
     benchmark.extra_info.update(case="matching", side="ours", ref="matching_ref")
-    benchmark(_match_nearest, prepared["ps"], prepared["z"], caliper=P.CALIPER)
+    benchmark(match_nearest_kernel, prepared["ps"], prepared["z"], caliper=P.CALIPER)
 
 
 @pytest.mark.benchmark(group="1:1 NN matching, caliper 0.2 SD logit (n=423)")

@@ -24,8 +24,8 @@ _DATA: dict[int, dict] = {}
 def _data(n: int) -> dict:
     """Inputs of each kernel at size n (cached for the session)."""
     if n not in _DATA:
-        from tacebench.estimators.propensity import _fit_logistic
-        from tacebench.estimators.weights import _iptw_weights
+        from tacebench.estimators.kernels import fit_logistic
+        from tacebench.estimators.kernels import iptw_weights_kernel
 
         from tacebench.simulate import SpecError
 
@@ -36,10 +36,11 @@ def _data(n: int) -> dict:
         cols = P.cohort(plan, 1)
         X = P.ps_design(cols)
         z = cols["treated"].astype(np.float64)
-        _, ps, _, converged, _ = _fit_logistic(X, z, np.ones(z.size))
-        assert converged and cols["treated"].size == n
+        fit = fit_logistic(X, z, np.ones(z.size))
+        ps = fit.fitted
+        assert fit.status.ok and cols["treated"].size == n
         _DATA[n] = {"plan": plan, "cols": cols, "X": X, "z": z, "ps": ps,
-                    "w": _iptw_weights(ps, z, "ATE", False, P.TRUNCATE)}
+                    "w": iptw_weights_kernel(ps, z, "ATE", False, P.TRUNCATE)}
     return _DATA[n]
 
 
@@ -50,35 +51,35 @@ def _extra(benchmark, kernel: str, n: int) -> None:
 @pytest.mark.benchmark(group="scaling: weighted Cox, robust SE (Breslow)")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_cox(benchmark, n):
-    from tacebench.estimators.survival.cox import _fit_cox
+    from tacebench.estimators.kernels import fit_cox
 
     d = _data(n)
     t, e = d["cols"]["os_time"], d["cols"]["os_event"]
-    fit = _fit_cox(t, e, d["z"][:, None], d["w"], ties="breslow", robust=True)
+    fit = fit_cox(t, e, d["z"][:, None], d["w"], ties="breslow", robust=True)
     assert fit.converged and np.isfinite(fit.robust_se).all()
     _extra(benchmark, "cox", n)
-    benchmark(_fit_cox, t, e, d["z"][:, None], d["w"], ties="breslow", robust=True)
+    benchmark(fit_cox, t, e, d["z"][:, None], d["w"], ties="breslow", robust=True)
 
 
 @pytest.mark.benchmark(group="scaling: weighted Kaplan-Meier + median")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_km(benchmark, n):
-    from tacebench.estimators.survival.km import _fit_km
+    from tacebench.estimators.kernels import fit_km
 
     d = _data(n)
     t, e = d["cols"]["os_time"], d["cols"]["os_event"]
     _extra(benchmark, "km", n)
-    benchmark(lambda: _fit_km(t, e, d["w"], "xie_liu").median())
+    benchmark(lambda: fit_km(t, e, d["w"], "xie_liu").median())
 
 
 @pytest.mark.benchmark(group="scaling: logistic PS model (20 coefficients)")
 @pytest.mark.parametrize("n", SIZES)
 def test_scaling_logistic(benchmark, n):
-    from tacebench.estimators.propensity import _fit_logistic
+    from tacebench.estimators.kernels import fit_logistic
 
     d = _data(n)
     _extra(benchmark, "logistic", n)
-    benchmark(_fit_logistic, d["X"], d["z"], np.ones(n))
+    benchmark(fit_logistic, d["X"], d["z"], np.ones(n))
 
 
 @pytest.mark.benchmark(group="scaling: generate cohort (without true PS)")

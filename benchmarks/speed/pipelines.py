@@ -1,7 +1,7 @@
 """What the speed suite times: one Monte Carlo replicate built from tacebench's kernels, and
 the same replicate built from lifelines + statsmodels, plus simple reference kernels.
 
-The replicate is seed 000's IPTW analysis (Yuan et al.; ``replications/studies/
+The replicate is seed 000's IPTW analysis (Yuan et al.; ``tacebench/studies/
 tace_sorafenib_ehs``) at its published size, n = 423:
 
 1. a cohort from :func:`simulate.generate_cohort` (the exact true PS is not needed);
@@ -14,8 +14,8 @@ The PSM replicate swaps 3-5 for greedy 1:1 nearest-neighbour matching on the log
 a caliper of 0.2 pooled SD (Austin 2011) and a Cox model clustered on matched pair.
 
 Both sides share step 1 (there is no other generator) and the design matrix, so the
-ratio measures the estimators. Our side calls the private array kernels that Monte Carlo
-loops use (``_fit_logistic``, ``_iptw_weights``, ``_fit_cox``, ``_fit_km``): inputs come
+ratio measures the estimators. Our side calls the trusted-input kernels (``estimators.kernels``) that Monte Carlo
+loops use (``fit_logistic``, ``iptw_weights_kernel``, ``fit_cox``, ``fit_km``): inputs come
 straight from the generator, so the public functions' validation would only repeat work.
 """
 from __future__ import annotations
@@ -87,38 +87,33 @@ def ps_design(cols: dict[str, np.ndarray]) -> np.ndarray:
 
 def ours_iptw(cols: dict[str, np.ndarray]) -> Replicate:
     """Steps 2-5 with tacebench's kernels."""
-    from tacebench.estimators.propensity import _fit_logistic
-    from tacebench.estimators.survival.cox import _fit_cox
-    from tacebench.estimators.survival.km import _fit_km
-    from tacebench.estimators.weights import _iptw_weights
+    from tacebench.estimators.kernels import fit_cox, fit_km, fit_logistic, iptw_weights_kernel
 
     X = ps_design(cols)
     z = cols["treated"].astype(np.float64)
-    _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
-    w = _iptw_weights(ps, z, "ATE", False, TRUNCATE)
+    ps = fit_logistic(X, z, np.ones(z.size)).fitted
+    w = iptw_weights_kernel(ps, z, "ATE", False, TRUNCATE)
     t, e = cols["os_time"], cols["os_event"]
-    cox = _fit_cox(t, e, z[:, None], w, ties="efron", robust=True)
+    cox = fit_cox(t, e, z[:, None], w, ties="efron", robust=True)
     ctl = z == 0
     trt = ~ctl
-    m0 = _fit_km(t[ctl], e[ctl], w[ctl], "xie_liu").median()
-    m1 = _fit_km(t[trt], e[trt], w[trt], "xie_liu").median()
+    m0 = fit_km(t[ctl], e[ctl], w[ctl], "xie_liu").median()
+    m1 = fit_km(t[trt], e[trt], w[trt], "xie_liu").median()
     return Replicate(float(cox.coef[0]), float(cox.robust_se[0]), m0.estimate, m1.estimate)
 
 
 def ours_psm(cols: dict[str, np.ndarray]) -> Replicate:
     """PS, 1:1 nearest-neighbour matching (caliper 0.2 pooled SD of the logit PS), Cox of
     treatment on the matched sample with the SE clustered on pair."""
-    from tacebench.estimators.matching_nearest import _match_nearest
-    from tacebench.estimators.propensity import _fit_logistic
-    from tacebench.estimators.survival.cox import _fit_cox
+    from tacebench.estimators.kernels import fit_cox, fit_logistic, match_nearest_kernel
 
     X = ps_design(cols)
     z = cols["treated"].astype(np.float64)
-    _, ps, _, _, _ = _fit_logistic(X, z, np.ones(z.size))
-    m = _match_nearest(ps, z, caliper=CALIPER)
+    ps = fit_logistic(X, z, np.ones(z.size)).fitted
+    m = match_nearest_kernel(ps, z, caliper=CALIPER)
     rows = m.rows
     zt = z[rows]
-    cox = _fit_cox(cols["os_time"][rows], cols["os_event"][rows], zt[:, None],
+    cox = fit_cox(cols["os_time"][rows], cols["os_event"][rows], zt[:, None],
                    np.ones(rows.size), ties="efron", robust=True, cluster=m.pair_id)
     return Replicate(float(cox.coef[0]), float(cox.robust_se[0]), n_pairs=m.n_sets)
 
@@ -154,8 +149,7 @@ def ours_iptw_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     """``ours_iptw`` for every row of a cohort batch, with ``estimators.batch``: one sort per
     replicate serves the Cox model and both KM medians."""
     from tacebench.estimators.batch import SortedRows
-    from tacebench.estimators.batch.cox import _fit_cox_rows
-    from tacebench.estimators.batch.km import _km_median_rows
+    from tacebench.estimators.kernels import fit_cox_rows, km_median_rows
     from tacebench.estimators.batch.logistic import fit_logistic_rows
     from tacebench.estimators.batch.weights import iptw_weights_rows
 
@@ -164,9 +158,9 @@ def ours_iptw_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     w = iptw_weights_rows(ps, z, "ATE", False, TRUNCATE)
     t, e = cols["os_time"], cols["os_event"].astype(np.float64)
     s = SortedRows(t)
-    coef, _, rse, *_ = _fit_cox_rows(t, e, z, w, ties="efron", sorted_rows=s)
-    m0 = _km_median_rows(s, e, w * (1.0 - z))
-    m1 = _km_median_rows(s, e, w * z)
+    coef, _, rse, *_ = fit_cox_rows(t, e, z, w, ties="efron", sorted_rows=s)
+    m0 = km_median_rows(s, e, w * (1.0 - z))
+    m1 = km_median_rows(s, e, w * z)
     return [Replicate(float(a), float(b), float(c), float(d))
             for a, b, c, d in zip(coef, rse, m0, m1)]
 
@@ -175,9 +169,9 @@ def ours_psm_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     """``ours_psm`` for every row of a cohort batch: batched PS model, matching replicate
     by replicate (greedy matching is sequential), then one clustered Cox fit over the
     matched samples (unmatched rows weight 0, pair ids as clusters)."""
-    from tacebench.estimators.batch.cox import _fit_cox_rows
+    from tacebench.estimators.kernels import fit_cox_rows
     from tacebench.estimators.batch.logistic import fit_logistic_rows
-    from tacebench.estimators.matching_nearest import _match_nearest
+    from tacebench.estimators.kernels import match_nearest_kernel
 
     z = cols["treated"].astype(np.float64)
     R, n = z.shape
@@ -186,11 +180,11 @@ def ours_psm_batch(cols: dict[str, np.ndarray]) -> list[Replicate]:
     pair = np.zeros((R, n), dtype=np.intp)
     n_pairs = []
     for r in range(R):
-        m = _match_nearest(ps[r], z[r], caliper=CALIPER)
+        m = match_nearest_kernel(ps[r], z[r], caliper=CALIPER)
         w[r, m.rows] = 1.0
         pair[r, m.rows] = m.pair_id
         n_pairs.append(m.n_sets)
-    coef, _, rse, *_ = _fit_cox_rows(cols["os_time"], cols["os_event"].astype(np.float64), z,
+    coef, _, rse, *_ = fit_cox_rows(cols["os_time"], cols["os_event"].astype(np.float64), z,
                                      w, ties="efron", cluster=pair)
     return [Replicate(float(a), float(b), n_pairs=k) for a, b, k in zip(coef, rse, n_pairs)]
 

@@ -11,8 +11,8 @@ from .. import _checks
 from ..propensity import _MAX_ITER, _TOL
 from ..weights import _check_options
 from ._sorted import SortedRows
-from .cox import _fit_cox_rows
-from .km import _km_median_rows, _km_rows
+from .cox import fit_cox_rows
+from .km import km_median_rows, _km_rows
 from .logrank import _logrank_rows
 from .logistic import fit_logistic_rows
 from .weights import iptw_weights_rows
@@ -126,7 +126,7 @@ def iptw_weights_batch(ps, treated, *, estimand: str = "ATE", stabilized: bool =
 class CoxBatch:
     """Cox models of a binary treatment for R replicates: log hazard ratios, model-based and
     robust (or cluster-robust) SEs. ``refitted``: replicates that
-    :func:`estimators.survival.cox._fit_cox` fitted alone (monotone or singular likelihood,
+    :func:`estimators.survival.cox.fit_cox` fitted alone (monotone or singular likelihood,
     step halving, no convergence); its flags and values are kept (``inf`` coefficient, NaN
     SE for a monotone likelihood)."""
 
@@ -188,7 +188,7 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
         cl = c.astype(np.intp)
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
-    return CoxBatch(*_fit_cox_rows(t, e, z, w, ties=ties, cluster=cl, max_iter=int(max_iter),
+    return CoxBatch(*fit_cox_rows(t, e, z, w, ties=ties, cluster=cl, max_iter=int(max_iter),
                                    tol=float(tol)), ties=ties)
 
 
@@ -243,5 +243,5 @@ def km_median_batch(time, event, weights=None, *, group=None) -> np.ndarray:
     t, e, w, g = _survival_inputs(time, event, weights, group)
     s = SortedRows(t)
     if g is None:
-        return _km_median_rows(s, e, w)
-    return np.stack([_km_median_rows(s, e, w * (g == k)) for k in (0, 1)], axis=1)
+        return km_median_rows(s, e, w)
+    return np.stack([km_median_rows(s, e, w * (g == k)) for k in (0, 1)], axis=1)

@@ -7,7 +7,7 @@ Efron with case weights, as R ``coxph``), the model-based SE, the Lin & Wei (198
 SE and its cluster version (e.g. matched pairs) follow
 :mod:`estimators.survival._cox_kernel`; a replicate that leaves the common path (a step
 needing halving, a singular or monotone likelihood, no convergence) is refitted alone by
-:func:`estimators.survival.cox._fit_cox`, so every replicate's numbers are that kernel's.
+:func:`estimators.survival.cox.fit_cox`, so every replicate's numbers are that kernel's.
 
 Rows with weight 0 take no part in the fit, which lets replicates of different sizes (the
 matched samples of a PSM study) share one ``(R, n)`` array.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..survival.cox import _fit_cox
+from ..survival.cox import fit_cox
 from ._sorted import SortedRows
 
 
@@ -95,7 +95,7 @@ def _evaluate(T: _Terms, beta: np.ndarray, wdx1: np.ndarray, R: int):
     return loglik, score, info, S0, m
 
 
-def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, max_iter=50,
+def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, max_iter=50,
                   tol=1e-9, sorted_rows: SortedRows | None = None):
     """Kernel on trusted ``(R, n)`` float arrays (``event``/``treated`` 0/1, weights >= 0,
     ``cluster`` non-negative integer codes or None). Returns ``(coef, se, robust_se,
@@ -107,7 +107,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
     d = s.take(event) * (w > 0)
     wdx1 = (w * d * x).reshape(R, n).sum(axis=1)
     T = _terms(s, d, x, w, ties)
-    # the checks of _fit_cox on the rows with positive weight: no information at beta = 0
+    # the checks of fit_cox on the rows with positive weight: no information at beta = 0
     # (singular), or a coefficient still moving after convergence (monotone likelihood)
     used = (w > 0).reshape(R, n)
     n_used = used.sum(axis=1)
@@ -157,7 +157,7 @@ def _fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, 
     converged = ~alone
     for r in np.flatnonzero(alone):
         keep = weights[r] > 0
-        fit = _fit_cox(time[r][keep], event[r][keep].astype(np.float64),
+        fit = fit_cox(time[r][keep], event[r][keep].astype(np.float64),
                        treated[r][keep].astype(np.float64)[:, None], weights[r][keep],
                        ties=ties, robust=True, max_iter=max_iter, tol=tol,
                        cluster=None if cluster is None else cluster[r][keep])

@@ -1,6 +1,6 @@
 """Weighted Kaplan–Meier medians for many replicates (and groups) at once.
 
-Row ``r`` gives the median of :func:`estimators.survival.km._fit_km` on the rows of
+Row ``r`` gives the median of :func:`estimators.survival.km.fit_km` on the rows of
 replicate ``r`` in the group, by R's ``print.survfit`` rule (the first time with S <= 0.5
 to sqrt(eps); the midpoint to the next drop when S equals 0.5 exactly; ``inf`` when not
 reached). The survival curve is the same product ``prod (n_risk - n_event) / n_risk``
@@ -18,7 +18,7 @@ from ._sorted import SortedRows
 _TOL = math.sqrt(np.finfo(float).eps)
 
 
-def _km_median_rows(s: SortedRows, event: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def km_median_rows(s: SortedRows, event: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Kernel: ``event`` and ``weights`` (R, n) in input order, weight 0 for rows outside
     the group. Returns the medians (R,)."""
     return _km_rows(s, event, weights)[0]

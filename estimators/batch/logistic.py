@@ -1,6 +1,6 @@
 """Logistic regression (the propensity model) for many replicates at once.
 
-The same Newton–Raphson iteration as :func:`estimators.propensity._fit_logistic` (start at
+The same Newton–Raphson iteration as :func:`estimators.propensity.fit_logistic` (start at
 zero, step halving on a log-likelihood decrease as R's ``glm.fit``, convergence on the
 relative step), run over a stack of designs ``X[r]`` with one batched matrix product per
 iteration instead of one call per replicate. A replicate that leaves the common path (a
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..propensity import _MAX_ITER, _TOL, _fit_logistic
+from ..propensity import _MAX_ITER, _TOL, fit_logistic
 
 
 #: Below this relative step the information of the previous iteration is reused: the next
@@ -129,6 +129,8 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
     alone[act] = True  # iteration cap reached: let the kernel say so
     fitted = _expit(eta, q)
     for r in np.flatnonzero(alone):
-        beta[r], fitted[r], _, converged[r], n_iter[r] = _fit_logistic(
-            np.ascontiguousarray(X[r]), y[r], w[r], tol=tol, max_iter=max_iter)
+        one = fit_logistic(np.ascontiguousarray(X[r]), y[r], w[r], tol=tol, max_iter=max_iter)
+        # Newton's flag, as on the common path (the batch does not judge separation)
+        beta[r], fitted[r], converged[r], n_iter[r] = (one.coef, one.fitted,
+                                                       one.newton_converged, one.n_iter)
     return beta, fitted, converged, n_iter, alone

@@ -1,8 +1,8 @@
 """Two-group log-rank tests for many replicates at once.
 
 Unweighted: the Mantel–Haenszel log-rank chi-square of
-:func:`estimators.survival.logrank._logrank` (k = 2; R ``survdiff``). With weights: the
-Xie & Liu (2005) IPTW log-rank of :func:`estimators.survival.logrank._logrank_iptw`, whose
+:func:`estimators.survival.logrank.logrank_kernel` (k = 2; R ``survdiff``). With weights: the
+Xie & Liu (2005) IPTW log-rank of :func:`estimators.survival.logrank.logrank_iptw_kernel`, whose
 z is returned squared. Each tie group contributes once, at its last sorted row.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Survival estimators: Kaplan–Meier, log-rank, Cox (weighted, robust, Firth), landmark.
 
-Public functions validate their input once and call private kernels (``km._fit_km``,
-``logrank._logrank`` / ``_logrank_iptw``, ``cox._fit_cox``) that Monte Carlo loops may call
+Public functions validate their input once and call private kernels (``km.fit_km``,
+``logrank.logrank_kernel`` / ``logrank_iptw_kernel``, ``cox.fit_cox``) that Monte Carlo loops may call
 directly with trusted arrays.
 
 Times are compared exactly. R's ``Surv(timefix = TRUE)`` merges times that differ only by

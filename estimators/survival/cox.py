@@ -1,8 +1,8 @@
 """Cox proportional-hazards regression with case weights, robust/cluster variance, Efron
 or Breslow ties, counting-process (start, stop] data and Firth's penalty.
 
-``cox_ph`` validates once and calls ``_fit_cox``, the kernel that Monte Carlo loops call
-directly with trusted arrays. Verified against R ``survival::coxph`` (tests/reference).
+``cox_ph`` validates once and calls ``fit_cox``, the kernel that Monte Carlo loops call
+directly with trusted arrays (``estimators.kernels``). Verified against R ``survival::coxph`` (tests/reference).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _checks
+from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import (RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals,
                           solve_pd)
@@ -67,6 +68,9 @@ class CoxResult:
         ``singular`` is True when a covariate does not vary within any risk set at an
         event time (R: "X matrix deemed to be singular", coefficient NA): every estimate
         is NaN. ``estimable`` is False in all these cases.
+    status : :class:`~estimators.status.Estimability` (property): ``NO_EVENTS``,
+        ``SINGULAR``, ``MONOTONE_LIKELIHOOD``, ``NOT_CONVERGED`` or ``OK``, decided by
+        :func:`estimators.status.cox_status`; ``estimable`` is ``status is OK``.
     """
 
     names: tuple
@@ -110,8 +114,15 @@ class CoxResult:
             return np.full_like(self.information, np.nan)
 
     @property
+    def status(self) -> Estimability:
+        """:func:`estimators.status.cox_status` of this fit."""
+        return cox_status(self.n_events, self.singular, self.monotone, self.converged,
+                          self.coef)
+
+    @property
     def estimable(self) -> bool:
-        return self.converged and not self.monotone and not self.singular
+        """``status`` is OK."""
+        return self.status is Estimability.OK
 
     @property
     def dfbeta(self) -> np.ndarray:
@@ -167,12 +178,43 @@ def _singular_columns(rs, info) -> np.ndarray:
     return flat
 
 
-def _fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
+def fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
              robust=False, firth=False, names=None, conf_level=0.95, max_iter=50,
              tol=1e-9, init=None, ci_method="wald") -> CoxResult:
-    """Kernel: trusted arrays (float64 time, 0/1 event, (n, p) float X, positive weights,
-    entry < time or None, integer cluster codes or None). Never raises on degenerate data:
-    monotone or singular fits come back flagged (``estimable`` False)."""
+    """Cox partial-likelihood fit on trusted arrays (the kernel of :func:`cox_ph`).
+
+    Parameters
+    ----------
+    time : (n,) float64 array
+    event : (n,) float array of 0/1
+    X : (n, p) float array
+    weights : (n,) float array
+        Positive case weights (drop zero-weight rows first).
+    ties, entry, cluster, robust, firth, names, conf_level, max_iter, tol, init, ci_method
+        As :func:`cox_ph`; ``entry`` < ``time`` or None; ``cluster`` integer codes or None.
+
+    Returns
+    -------
+    CoxResult
+        ``status`` (:func:`estimators.status.cox_status`) says whether it is an estimate:
+        no events, singular or monotone fits come back with NaN (singular) or infinite
+        (monotone) coefficients and a non-OK status.
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
+    if time.shape[0] == 0:  # nothing to fit: status NO_EVENTS
+        p = X.shape[1]
+        nan_p, nan_pp = np.full(p, np.nan), np.full((p, p), np.nan)
+        return CoxResult(names=tuple(names) if names is not None else
+                         tuple(f"x{j}" for j in range(p)), coef=nan_p, se=nan_p,
+                         robust_se=nan_p, var=nan_pp, z=nan_p, p_value=nan_p,
+                         ci=np.full((p, 2), np.nan), loglik=float("nan"),
+                         loglik_null=float("nan"), information=nan_pp,
+                         score_residuals=np.empty((0, p)), weights=weights, ties=ties,
+                         converged=False, infinite=np.zeros(p, dtype=bool),
+                         message="no observations")
     with np.errstate(all="ignore"):  # degenerate fits are judged from the values, not warnings
         return _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                               names, conf_level, max_iter, tol, init, ci_method)
@@ -205,7 +247,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                          infinite=np.zeros(p, dtype=bool), singular=True,
                          message=f"information matrix singular: no variation of {bad} within "
                                  "the risk sets at event times; not estimable", **common)
-    # (``newton`` without its errstate: ``_fit_cox`` has set it)
+    # (``newton`` without its errstate: ``fit_cox`` has set it)
     beta, ev, first, n_iter, converged = _newton_loop(rs, beta0, max_iter, tol, evaluate_fn,
                                                       first)
     info = ev.information
@@ -338,7 +380,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     if const.size:
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")
-    fit = _fit_cox(sub["t"], sub["e"], Xk, sub["w"], ties=ties, entry=sub.get("entry"),
+    fit = fit_cox(sub["t"], sub["e"], Xk, sub["w"], ties=ties, entry=sub.get("entry"),
                    cluster=sub.get("cluster"), robust=robust, firth=bool(firth), names=names,
                    conf_level=conf_level, max_iter=int(max_iter), tol=float(tol), init=init,
                    ci_method=ci_method)

@@ -1,6 +1,6 @@
 """Kaplan–Meier estimator, unweighted and IPTW-weighted, with valid variances.
 
-``kaplan_meier`` validates once and calls ``_fit_km``, the kernel that Monte Carlo loops
+``kaplan_meier`` validates once and calls ``fit_km``, the kernel that Monte Carlo loops
 call directly with trusted arrays (float64 time >= 0, 0/1 event, positive weights or None).
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _checks
+from ..status import Estimability, km_status
 from ._ci import first_crossing, loglog_ci, z_value
 
 #: Capability table: the variances ``kaplan_meier`` offers and what each is valid for.
@@ -87,6 +88,11 @@ class KaplanMeier:
     _dvar: np.ndarray = field(default=None, repr=False, compare=False)
     # (time index of each subject, event, weight, c_k) for the infinitesimal jackknife
     _ij: tuple | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def status(self) -> Estimability:
+        """:func:`estimators.status.km_status`: OK unless the sample is empty."""
+        return km_status(self.times.size)
 
     def confint(self) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise log-log interval at ``times`` (R ``survfit(conf.type="log-log")``)."""
@@ -191,10 +197,34 @@ def _rmst_ij_variance(km: KaplanMeier, pieces: np.ndarray, area_after: np.ndarra
     return float(np.sum((w * (before + own)) ** 2))
 
 
-def _fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
+def fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
             variance: str = "greenwood", conf_level: float = 0.95) -> KaplanMeier:
-    """Kernel: trusted arrays, ``variance`` already resolved (no "auto")."""
+    """(Weighted) Kaplan–Meier curve on trusted arrays (the kernel of :func:`kaplan_meier`).
+
+    Parameters
+    ----------
+    time : (n,) float array
+    event : (n,) array of 0/1
+    weights : (n,) float array or None
+        Non-negative case weights; ``None`` for unweighted counts.
+    variance : {"greenwood", "xie_liu", "ij"}
+        Already resolved (no ``"auto"``).
+    conf_level : float
+
+    Returns
+    -------
+    KaplanMeier
+        ``status`` is ``EMPTY`` for an empty sample (then every array is empty), else OK.
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
     n = time.shape[0]
+    if n == 0:
+        empty = np.empty(0)
+        return KaplanMeier(empty, empty, empty, empty, empty, empty, empty, variance,
+                           conf_level, empty, None)
     order = np.argsort(time, kind="stable")
     t = time[order]
     d = event[order].astype(np.float64)
@@ -313,4 +343,4 @@ def kaplan_meier(time, event, weights=None, *, variance: str = "auto",
     t, e, w = prepare_survival_input(time, event, weights)
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
-    return _fit_km(t, e, w, resolve_variance(variance, w), conf_level)
+    return fit_km(t, e, w, resolve_variance(variance, w), conf_level)

@@ -1,6 +1,6 @@
 """Log-rank test: unweighted (k groups, = R ``survdiff``) and IPTW-adjusted (Xie & Liu 2005).
 
-``logrank_test`` validates once and calls ``_logrank`` / ``_logrank_iptw``, kernels that
+``logrank_test`` validates once and calls ``logrank_kernel`` / ``logrank_iptw_kernel``, kernels that
 take trusted arrays: float64 time, 0/1 event, int group codes 0..k-1, weights or None.
 """
 from __future__ import annotations
@@ -81,8 +81,27 @@ def _risk_table(time, event, codes, k, weights):
     return {key: val[keep] for key, val in tables.items()}
 
 
-def _logrank(time, event, codes, k):
-    """Kernel: unweighted k-group log-rank; returns (chi2, O, E, V)."""
+def logrank_kernel(time, event, codes, k):
+    """Unweighted k-group log-rank test on trusted arrays (the kernel of
+    :func:`logrank_test`).
+
+    Parameters
+    ----------
+    time, event : (n,) arrays
+    codes : (n,) int array of group codes 0..k-1
+    k : int
+
+    Returns
+    -------
+    chi2 : float
+        NaN when the variance is singular (e.g. a group without anyone at risk).
+    observed, expected : (k,) arrays
+    cov : (k, k) array
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
     tab = _risk_table(time, event, codes, k, None)
     risk, deaths = tab["risk"], tab["deaths"]
     y = risk.sum(axis=1)
@@ -103,7 +122,7 @@ def _logrank(time, event, codes, k):
     return chi2, observed, expected, cov
 
 
-def _logrank_iptw(time, event, codes, weights):
+def logrank_iptw_kernel(time, event, codes, weights):
     """Kernel: Xie & Liu (2005) IPTW log-rank for two groups; returns (z, O, E, var).
 
     At each event time j, with head counts ``Y_kj`` at risk, weighted hazard increments
@@ -160,7 +179,7 @@ def logrank_test(time, event, group, weights=None) -> LogRankResult:
 
     With weights (IPTW): the adjusted log-rank test of Xie & Liu (2005, Stat Med
     24:3089, section 3), for two groups, whose variance uses each group's effective
-    risk-set size and is valid under weighting (see ``_logrank_iptw``). lifelines'
+    risk-set size and is valid under weighting (see ``logrank_iptw_kernel``). lifelines'
     weighted log-rank instead treats weights as case counts (its variance shrinks when
     weights are scaled up) and R's ``survdiff`` takes no weights.
 
@@ -173,7 +192,7 @@ def logrank_test(time, event, group, weights=None) -> LogRankResult:
     if not e.any():
         raise ValueError("event has no events (all 0): the log-rank test is undefined")
     if w is None:
-        chi2, obs, exp, cov = _logrank(t, e, codes, len(levels))
+        chi2, obs, exp, cov = logrank_kernel(t, e, codes, len(levels))
         df = len(levels) - 1
         z = float("nan")
         if df == 1:
@@ -183,7 +202,7 @@ def logrank_test(time, event, group, weights=None) -> LogRankResult:
     if len(levels) != 2:
         raise ValueError(f"group must have exactly two levels for the weighted (IPTW) test; "
                          f"got {list(levels)!r}")
-    z, obs, exp, var = _logrank_iptw(t, e, codes, w)
+    z, obs, exp, var = logrank_iptw_kernel(t, e, codes, w)
     chi2 = z * z
     cov = np.array([[var, -var], [-var, var]])
     return LogRankResult(chi2, 1, float(chdtrc(1, chi2)), levels, obs, exp, cov, "iptw", z)

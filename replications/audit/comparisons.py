@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from tacebench.estimators.smd import _yang_dalton
+from tacebench.estimators.kernels import yang_dalton_smd
 
 from .findings import Finding
 from .intervals import reported_p_interval
@@ -59,7 +59,7 @@ def _smd_range(props: list[list[tuple[float, float]]]) -> tuple[float, float]:
         p1 = np.array([0.0, *point[:k - 1]])
         p2 = np.array([0.0, *point[k - 1:]])
         p1[0], p2[0] = 1 - p1.sum(), 1 - p2.sum()
-        vals.append(_yang_dalton(p1, p2, np.clip(p1, 0, 1), np.clip(p2, 0, 1)))
+        vals.append(yang_dalton_smd(p1, p2, np.clip(p1, 0, 1), np.clip(p2, 0, 1)))
     lo, hi = min(vals), max(vals)
     if k == 2 and overlap(props[0][1], props[1][1]):
         lo = 0.0                               # the difference can vanish inside the box

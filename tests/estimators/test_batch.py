@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from tacebench.estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
                               km_median_batch, km_survival_batch, logistic_regression_batch,
                               logrank_batch)
-from tacebench.estimators.propensity import _fit_logistic
-from tacebench.estimators.survival.cox import _fit_cox
-from tacebench.estimators.survival.km import _fit_km
+from tacebench.estimators.kernels import fit_logistic
+from tacebench.estimators.kernels import fit_cox
+from tacebench.estimators.kernels import fit_km
 from tacebench.estimators.survival.logrank import logrank_test
-from tacebench.estimators.weights import _iptw_weights
+from tacebench.estimators.kernels import iptw_weights_kernel
 from tests.reference.cases import load_case
 
 RTOL = 1e-10
@@ -40,7 +40,7 @@ def _stack(R, n, rng, *, tied, zero_share=0.0, event_rate=0.7):
 
 def _one_cox(t, e, z, w, ties, cl):
     keep = w > 0
-    return _fit_cox(t[keep], e[keep], z[keep][:, None], w[keep], ties=ties, robust=True,
+    return fit_cox(t[keep], e[keep], z[keep][:, None], w[keep], ties=ties, robust=True,
                     tol=TOL,
                     cluster=None if cl is None else cl[keep])
 
@@ -110,7 +110,7 @@ def test_km_matches_r_survfit():
 @given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 6), n=st.integers(1, 50),
        tied=st.booleans(), weighted=st.booleans(), half=st.booleans())
 def test_km_median_is_the_one_replicate_median(seed, R, n, tied, weighted, half):
-    """Medians by group equal ``_fit_km(...).median()`` on the group's rows, including
+    """Medians by group equal ``fit_km(...).median()`` on the group's rows, including
     "not reached" (inf) and the S = 0.5 midpoint rule (``half``: four rows, two deaths)."""
     rng = np.random.default_rng(seed)
     if half:
@@ -126,11 +126,11 @@ def test_km_median_is_the_one_replicate_median(seed, R, n, tied, weighted, half)
     for r in range(R):
         for k in (0, 1):
             g = z[r] == k
-            ref = (_fit_km(t[r][g], e[r][g], w[r][g], "greenwood").median().estimate
+            ref = (fit_km(t[r][g], e[r][g], w[r][g], "greenwood").median().estimate
                    if g.any() else np.inf)
             assert m[r, k] == ref, (r, k, m[r, k], ref)
     whole = km_median_batch(t, e, w)
-    assert all(whole[r] == _fit_km(t[r], e[r], w[r], "greenwood").median().estimate
+    assert all(whole[r] == fit_km(t[r], e[r], w[r], "greenwood").median().estimate
                for r in range(R))
 
 
@@ -148,10 +148,11 @@ def test_logistic_and_weights_are_the_one_replicate_kernels():
         fit = logistic_regression_batch(X, y, weights)
         assert fit.refitted[3] and not fit.converged[3]
         for r in range(R):
-            beta, mu, _, conv, it = _fit_logistic(X[r], y[r], np.ones(n) if weights is None else w[r])
-            _close(fit.coef[r], beta, 1e-12)
-            _close(fit.fitted[r], mu, 1e-12)
-            assert fit.converged[r] == conv and (fit.n_iter[r] == it or r == 3)
+            one = fit_logistic(X[r], y[r], np.ones(n) if weights is None else w[r])
+            _close(fit.coef[r], one.coef, 1e-12)
+            _close(fit.fitted[r], one.fitted, 1e-12)
+            assert fit.converged[r] == one.newton_converged
+            assert fit.n_iter[r] == one.n_iter or r == 3
     ps = np.clip(fit.fitted, 0.01, 0.99)
     for estimand, stabilized, truncate in (("ATE", False, (1.0, 99.0)), ("ATE", True, (1.0, 99.0)),
                                            ("ATT", False, (1.0, 99.0)), ("ATC", False, None),
@@ -160,10 +161,10 @@ def test_logistic_and_weights_are_the_one_replicate_kernels():
                                truncate=truncate)
         for r in range(R):
             np.testing.assert_array_equal(
-                W[r], _iptw_weights(ps[r], y[r], estimand, stabilized, truncate))
+                W[r], iptw_weights_kernel(ps[r], y[r], estimand, stabilized, truncate))
     W3 = iptw_weights_batch(ps, y, truncate=(1, 99), quantile_type=3)  # numpy's type 3
     for r in range(R):
-        np.testing.assert_array_equal(W3[r], _iptw_weights(ps[r], y[r], "ATE", False,
+        np.testing.assert_array_equal(W3[r], iptw_weights_kernel(ps[r], y[r], "ATE", False,
                                                            (1.0, 99.0), 3))
 
 
@@ -241,7 +242,7 @@ def test_other_bad_input():
 @given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 5), n=st.integers(4, 60),
        tied=st.booleans(), weighted=st.booleans())
 def test_landmark_rates_and_logrank_are_the_one_replicate_ones(seed, R, n, tied, weighted):
-    """S(t) at landmark times equals ``_fit_km(...).survival_at`` (NaN after the last time
+    """S(t) at landmark times equals ``fit_km(...).survival_at`` (NaN after the last time
     unless S reached 0, 1 before the first); the log-rank chi-square equals
     ``logrank_test`` (Mantel–Haenszel, or Xie & Liu with weights) to 1e-10."""
     rng = np.random.default_rng(seed)
@@ -255,7 +256,7 @@ def test_landmark_rates_and_logrank_are_the_one_replicate_ones(seed, R, n, tied,
         wr = np.ones(n) if w is None else w[r]
         for k in (0, 1):
             g = z[r] == k
-            ref = _fit_km(t[r][g], e[r][g], wr[g], "greenwood").survival_at(times).survival
+            ref = fit_km(t[r][g], e[r][g], wr[g], "greenwood").survival_at(times).survival
             _close(S[r, k], ref, 1e-12)
         lr = logrank_test(t[r], e[r], z[r], None if w is None else w[r])
         _close(chi2[r], lr.statistic, 1e-10)
@@ -312,7 +313,7 @@ def test_refitted_replicates_use_the_batch_tol_and_max_iter():
     for max_iter, tol in ((3, 1e-9), (50, 1e-13)):
         b = cox_ph_batch(t, e, z, w, max_iter=max_iter, tol=tol)
         keep = w[1] > 0
-        f = _fit_cox(t[1][keep], e[1][keep], z[1][keep][:, None], w[1][keep], robust=True,
+        f = fit_cox(t[1][keep], e[1][keep], z[1][keep][:, None], w[1][keep], robust=True,
                      max_iter=max_iter, tol=tol)
         assert b.refitted[1] and b.n_iter[1] == f.n_iter
         assert b.loglik[1] == f.loglik and b.converged[1] == f.converged

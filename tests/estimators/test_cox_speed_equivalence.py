@@ -1,4 +1,4 @@
-"""The optimised Cox kernel (``_fit_cox``: the one-covariate path with per-level risk-set
+"""The optimised Cox kernel (``fit_cox``: the one-covariate path with per-level risk-set
 sums, and the general path) against a straightforward reference kept here: a loop over
 event times (and, for Efron, over the tied deaths) forming every risk set explicitly, the
 same Newton-Raphson with step halving, score residuals from their definition and the
@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tacebench.estimators.survival.cox import _fit_cox
+from tacebench.estimators.kernels import fit_cox
 
 RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 TOL = 1e-13  # Newton decrement at which both fits stop (see test_kernel_equals_reference)
@@ -112,7 +112,7 @@ def test_kernel_equals_reference(data):
     # threshold let one side stop an iteration earlier than the other (a hypothesis
     # example: 3e-10 relative apart), which is a stopping decision, not the arithmetic
     # this test compares
-    fit = _fit_cox(t, e, X, w, ties=ties, entry=entry, robust=True, tol=TOL)
+    fit = fit_cox(t, e, X, w, ties=ties, entry=entry, robust=True, tol=TOL)
     assume(fit.estimable and np.all(np.abs(fit.coef) < 5))
     beta, ll, info, L, se, rse = reference_fit(t, e, X, w, ties, entry, tol=TOL)
     assert fit.n_iter >= 1
@@ -134,7 +134,7 @@ def test_two_valued_covariate_not_zero_one():
     w = rng.uniform(0.3, 3.0, n)
     for col in (np.where(rng.random(n) < 0.4, 7.0, -3.0), rng.integers(0, 3, n).astype(float)):
         for ties in ("efron", "breslow"):
-            fit = _fit_cox(t, e, col[:, None], w, ties=ties, robust=True)
+            fit = fit_cox(t, e, col[:, None], w, ties=ties, robust=True)
             beta, ll, info, L, se, rse = reference_fit(t, e, col[:, None], w, ties, None)
             np.testing.assert_allclose(fit.coef, beta, rtol=1e-10)
             np.testing.assert_allclose(fit.loglik, ll, rtol=1e-10)

@@ -13,7 +13,8 @@ import statsmodels.api as sm
 from joblib import parallel_config
 
 from tacebench.estimators.mice import mice_impute
-from tacebench.estimators.mice_methods import _augment, _multinomial_fit, impute_categorical
+from tacebench.estimators.mice_methods import impute_categorical
+from tacebench.estimators.kernels import augment_categories, multinomial_fit
 from tacebench.estimators.propensity import logistic_regression
 from tests.reference.cases import load_case
 from tests.reference.mice_mar.make_data import generate
@@ -135,21 +136,21 @@ def test_multinomial_fit_matches_statsmodels():
     eta = np.column_stack([np.zeros(n), X @ [0.2, 0.8, -0.5], X @ [-0.4, 1.2, 0.7]])
     P = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
     y = (rng.random(n)[:, None] > np.cumsum(P, axis=1)).sum(axis=1)
-    B, info = _multinomial_fit(y.astype(float), X, np.ones(n), 3)
+    B, info = multinomial_fit(y.astype(float), X, np.ones(n), 3)
     ref = sm.MNLogit(y, X).fit(method="newton", disp=False, tol=1e-12)
     assert B == pytest.approx(np.asarray(ref.params), rel=1e-7)
     assert np.linalg.inv(info) == pytest.approx(np.asarray(ref.cov_params()), rel=1e-6)
     yb = (y > 0).astype(float)
-    B2, _ = _multinomial_fit(yb, X, np.ones(n), 2)
+    B2, _ = multinomial_fit(yb, X, np.ones(n), 2)
     assert B2[:, 0] == pytest.approx(logistic_regression(X[:, 1:], yb).coef, rel=1e-7)
 
 
 def test_augmentation_keeps_separated_fit_finite():
     x = np.linspace(-2, 2, 40)
     y = (x > 0).astype(float)                 # complete separation
-    yc, Xa, w = _augment(y, x[:, None], 2)
+    yc, Xa, w = augment_categories(y, x[:, None], 2)
     assert len(yc) == 40 + 4 and w[-4:] == pytest.approx([0.5] * 4)
-    B, _ = _multinomial_fit(yc, np.column_stack([np.ones(len(yc)), Xa]), w, 2)
+    B, _ = multinomial_fit(yc, np.column_stack([np.ones(len(yc)), Xa]), w, 2)
     assert np.isfinite(B).all() and abs(B[1, 0]) < 50
     draws = impute_categorical(y, np.column_stack([np.ones(40), x]), np.array([[1.0, -1.5], [1.0, 1.5]]),
                                np.random.default_rng(0), n_cat=2)

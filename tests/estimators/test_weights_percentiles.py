@@ -1,6 +1,6 @@
 """The truncation percentiles of ``iptw_weights`` equal numpy's (and R's type 7) exactly.
 
-``estimators.weights._percentiles`` replaces ``np.percentile`` inside the Monte Carlo hot
+``estimators.weights.weight_percentiles`` replaces ``np.percentile`` inside the Monte Carlo hot
 path with one partition and numpy's own interpolation arithmetic; this pins it to numpy
 bit for bit, so a numpy change in that arithmetic shows up here.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from tacebench.estimators.weights import _percentiles
+from tacebench.estimators.kernels import weight_percentiles
 
 
 @settings(max_examples=300, deadline=None)
@@ -20,10 +20,10 @@ def test_type7_percentiles_equal_numpy_bit_for_bit(n, seed, lo, hi, digits):
     if digits is not None:
         w = np.round(w, digits)  # ties
     q = (lo, hi)
-    assert np.array_equal(_percentiles(w, q, 7), np.percentile(w, q))
+    assert np.array_equal(weight_percentiles(w, q, 7), np.percentile(w, q))
 
 
 def test_type3_is_numpys_closest_observation():
     w = np.random.default_rng(1).lognormal(size=101)
-    assert np.array_equal(_percentiles(w, (1, 99), 3),
+    assert np.array_equal(weight_percentiles(w, (1, 99), 3),
                           np.percentile(w, (1, 99), method="closest_observation"))

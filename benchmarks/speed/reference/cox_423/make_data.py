@@ -16,15 +16,15 @@ SEED = 1
 
 
 def make() -> pd.DataFrame:
-    from tacebench.estimators.propensity import _fit_logistic
-    from tacebench.estimators.weights import _iptw_weights
+    from tacebench.estimators.kernels import fit_logistic
+    from tacebench.estimators.kernels import iptw_weights_kernel
 
     from tacebench.benchmarks.speed import pipelines as P
 
     cols = P.cohort(P.plan(), SEED)
     z = cols["treated"].astype(np.float64)
-    _, ps, _, _, _ = _fit_logistic(P.ps_design(cols), z, np.ones(z.size))
-    w = _iptw_weights(ps, z, "ATE", False, P.TRUNCATE)
+    ps = fit_logistic(P.ps_design(cols), z, np.ones(z.size)).fitted
+    w = iptw_weights_kernel(ps, z, "ATE", False, P.TRUNCATE)
     return pd.DataFrame({"time": cols["os_time"], "time_month": np.ceil(cols["os_time"]),
                          "event": cols["os_event"], "treated": cols["treated"], "w": w})
 

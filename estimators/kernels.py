@@ -1,0 +1,61 @@
+"""The trusted-input kernels: the numerical core that Monte Carlo loops call directly.
+
+Kernel contract
+---------------
+Every function here takes arrays that the caller has already built and checked (right
+dtype and shape, no missing values, options valid), does **no validation**, and **never
+raises on data**: a fit that fails (separated data, a monotone or singular likelihood, no
+events, no match within the caliper) returns a result whose ``status`` is a non-OK
+:class:`~estimators.status.Estimability`, with NaN (or infinite, for a diverging Cox
+coefficient) where the estimate is undefined. Whether a result is an estimate is decided in
+one place, :mod:`estimators.status`; the validating public functions (``logistic_regression``,
+``propensity_score``, ``cox_ph``, ``kaplan_meier``, ``iptw_cox``, ``match_nearest``...) call
+these kernels and read the same status, and raise where a kernel returns a status.
+
+Code outside :mod:`estimators` imports kernels from here (or their modules) by these public
+names; it never imports a name starting with ``_`` from :mod:`estimators`
+(``tests/packaging/test_import_rules.py``).
+
+=========================  ==================================================  ==============
+kernel                     computes                                            result status
+=========================  ==================================================  ==============
+``fit_logistic``           logistic IRLS / Newton-Raphson                      ``LogisticFit.status``
+``fit_cox``                Cox partial likelihood (weights, ties, robust...)   ``CoxResult.status``
+``fit_km``                 (weighted) Kaplan-Meier curve                       ``KaplanMeier.status``
+``match_nearest_kernel``   greedy nearest-neighbour PS matching                ``MatchResult.status``
+``exact_match_sets``       exact matching within strata (matrix of sets)       (array)
+``iptw_weights_kernel``    IPTW weights (estimands, stabilized, truncated)     (array)
+``smd_kernel``             SMD of one covariate                                (``SMDResult``)
+``yang_dalton_smd``        Yang-Dalton multi-level SMD                         (float)
+``logrank_kernel``         k-group log-rank                                    (NaN chi2)
+``m_estimation_cov``       stacked-equation covariance of an IPTW Cox fit      (array)
+``fit_cox_rows``,          batched Cox / KM medians over ``(R, n)`` stacks     (arrays)
+``km_median_rows``
+``evaluate_cox``           partial likelihood, score, information at beta      (values)
+=========================  ==================================================  ==============
+"""
+from .batch.cox import fit_cox_rows
+from .batch.km import km_median_rows
+from .iptw_cox import m_estimation_cov
+from .matching_exact import exact_match_sets
+from .matching_nearest import match_nearest_kernel
+from .matching_result import MatchResult, result_from_sets
+from .mice_methods import augment_categories, multinomial_fit
+from .propensity import LogisticFit, fit_logistic, logistic_loglik
+from .smd import SMDResult, smd_kernel, yang_dalton_smd
+from .status import Estimability, separating_direction
+from .survival._ci import first_crossing
+from .survival._cox_kernel import RiskSets as CoxRiskSets, evaluate as evaluate_cox
+from .survival.cox import CoxResult, fit_cox
+from .survival.km import KaplanMeier, fit_km
+from .survival.logrank import logrank_iptw_kernel, logrank_kernel
+from .weights import iptw_weights_kernel, weight_percentiles
+
+__all__ = [
+    "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit", "MatchResult", "SMDResult",
+    "augment_categories", "exact_match_sets", "evaluate_cox", "first_crossing", "fit_cox", "fit_cox_rows",
+    "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
+    "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
+    "multinomial_fit", "result_from_sets", "separating_direction", "smd_kernel",
+    "weight_percentiles", "yang_dalton_smd",
+]
