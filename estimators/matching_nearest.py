@@ -41,7 +41,12 @@ ORDERS = ("data", "largest", "smallest", "random")
 def _sd(d: np.ndarray, z: np.ndarray, kind: str) -> float:
     if kind == "overall":
         return float(np.std(d, ddof=1))
-    return float(np.sqrt((np.var(d[z == 1], ddof=1) + np.var(d[z == 0], ddof=1)) / 2.0))
+    return float(np.sqrt((_var1(d[z == 1]) + _var1(d[z == 0])) / 2.0))
+
+
+def _var1(a: np.ndarray) -> float:
+    # np.var(a, ddof=1), NaN without a warning for fewer than 2 values
+    return float(np.var(a, ddof=1)) if a.size > 1 else float("nan")
 
 
 def _nn_match(

@@ -109,6 +109,8 @@ def separating_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
     coefficients are its non-zero entries) or ``None`` when the MLE exists."""
     keep = w > 0
     A = (2.0 * y[keep] - 1.0)[:, None] * X[keep]
+    if not np.isfinite(A).all():  # untrusted data: no verdict (the fit is not OK anyway)
+        return None
     # maximise sum_i s_i x_i'b subject to s_i x_i'b >= 0 and -1 <= b <= 1
     res = optimize.linprog(
         c=-A.sum(axis=0),
