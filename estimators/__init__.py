@@ -1,7 +1,9 @@
 """Estimators used by TACE observational studies, in numpy/scipy, verified against R.
 
-Public functions validate their input once and call private kernels that Monte Carlo
-loops may call directly with trusted arrays. Each result is a frozen dataclass with a
+Public functions validate their input once and call trusted-input kernels
+(:mod:`estimators.kernels`: arrays in, no validation, never raise on data) that Monte Carlo
+loops may call directly; whether a kernel's fit is an estimate is its ``.status``, decided
+in one place, :mod:`estimators.status`. Each result is a frozen dataclass with a
 ``to_frame()`` tidy view. References (R ``survival``, ``survey``, ``MatchIt``, ``mice``;
 lifelines; statsmodels) are checked in ``tests/`` against committed fixtures.
 

@@ -1,8 +1,8 @@
 """Survival estimators: Kaplan–Meier, log-rank, Cox (weighted, robust, Firth), landmark.
 
-Public functions validate their input once and call private kernels (``km.fit_km``,
-``logrank.logrank_kernel`` / ``logrank_iptw_kernel``, ``cox.fit_cox``) that Monte Carlo loops may call
-directly with trusted arrays.
+Public functions validate their input once and call trusted-input kernels (``km.fit_km``,
+``logrank.logrank_kernel`` / ``logrank_iptw_kernel``, ``cox.fit_cox``; all in
+:mod:`estimators.kernels`) that Monte Carlo loops may call directly with trusted arrays.
 
 Times are compared exactly. R's ``Surv(timefix = TRUE)`` merges times that differ only by
 floating-point rounding (``aeqSurv``); round times computed by arithmetic (e.g. days /
