@@ -1,6 +1,6 @@
 """The ``cohort`` generator: a published study's ``cohort.toml`` edited by scenario factors.
 
-``base`` names a study folder that simulate finds (``replications/studies/<id>/`` read as
+``base`` names a study folder that simulate finds (``tacebench/studies/<id>/`` read as
 data, never by importing replications code) or a ``cohort.toml`` path; ``cohort`` the cohort
 in it. The scenario's factors (:mod:`benchmarks.cohort_factors`) edit the parsed TOML; the
 result goes through :func:`simulate.io.spec_from_dict` and :func:`simulate.generate_cohort`.

@@ -1,4 +1,4 @@
-"""The five seed studies' cohort.toml files (replications/studies/<id>/cohort.toml)."""
+"""The five seed studies' cohort.toml files (tacebench/studies/<id>/cohort.toml)."""
 from __future__ import annotations
 
 import numpy as np
