@@ -20,6 +20,7 @@ collected as plain Python lists and become arrays once per chunk (no pandas per 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
-                              map_calls, name_key, run_design, stream_seed, workers_for)
+                              map_calls, name_key, release, run_design, stream_seed,
+                              workers_for)
 from tacebench.estimators.batch import tune_allocator
+from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
 from .dgm import prepared
 from .methods import MethodOutput, get_fit, validate_method
@@ -170,13 +173,26 @@ class _StudyTask:
     study: Study
 
     def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
-        columns = run_chunk(self.study, cell.index, chunk.start, chunk.stop)
-        failed = ~columns["converged"]
-        fails: dict[tuple[str, str], int] = {}
-        for method, err in zip(columns["method"][failed], columns["error"][failed]):
-            key = (str(method), str(err).split(":", 1)[0] or "not converged")
-            fails[key] = fails.get(key, 0) + 1
-        return ChunkResult(chunk, columns, fails)
+        # Failures are counted from the run directory at the end (resumed parts included),
+        # so the chunk carries only its columns.
+        return ChunkResult(chunk, run_chunk(self.study, cell.index, chunk.start, chunk.stop))
+
+
+@dataclass(frozen=True)
+class _WorkerSetup:
+    """A worker's initializer: allocator tuning, and, in a worker *process*, the run
+    directory's plan folder as that process's plan cache, so each scenario's cohort plan is
+    compiled once per run (by the first worker that needs it) rather than once per worker
+    (about 1 s each). Threads of the calling process (``threading``, an in-process Dask
+    cluster) already share its in-memory cache, whose settings are left alone."""
+
+    plan_dir: Path
+    caller_pid: int
+
+    def __call__(self) -> None:
+        tune_allocator()
+        if os.getpid() != self.caller_pid and default_plan_cache().disk_dir != self.plan_dir:
+            set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))
 
 
 def _design(study: Study, reps: int) -> Design:
@@ -191,7 +207,7 @@ def _supersede(run: RunDirectory, version: str) -> Path:
         dest = dest.with_name(f"{dest.name}.{n}")
         n += 1
     dest.mkdir(parents=True)
-    for name in ("chunks", "truth.csv", "manifest.json", "study.json", "results.parquet",
+    for name in ("chunks", "plans", "truth.csv", "manifest.json", "study.json", "results.parquet",
                  "results.csv", "performance.csv", "summary.md", "summary.html", "figures"):
         if (run.path / name).exists():
             shutil.move(str(run.path / name), str(dest / name))
@@ -259,7 +275,7 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         run.write_json("study.json", study.raw)
         run.write_json("manifest.json", {
             "study": study.name, "fingerprint": study.fingerprint, "seed": study.seed,
-            "format": run.fmt, "tacebench": _version(), "code_version": version,
+            "format": run.fmt, "tacebench": release(), "code_version": version,
             "numpy": np.__version__})
     workers = workers_for(n_jobs)
     if chunk_size is None:
@@ -270,11 +286,13 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     done = run.done()
     total = reps * len(study.scenarios)
     before = sum(int(m[:reps].sum()) for m in done.values())
+    setup = _WorkerSetup(run.path / "plans", os.getpid())
     truth_path = run.path / "truth.csv"
     if not truth_path.exists():
         rows = [r for rs in map_calls([(scenario_truths, (study, s.index))
                                        for s in study.scenarios],
-                                      n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+                                      n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                                      initializer=setup)
                 for r in rs]
         write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
     bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
@@ -282,7 +300,7 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     try:
         outcome = run_design(
             design, _StudyTask(study), n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-            chunk_size=chunk_size, done=done, progress=bar.update, initializer=tune_allocator,
+            chunk_size=chunk_size, done=done, progress=bar.update, initializer=setup,
             sink=lambda res: run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop,
                                              res.payload))
     finally:
@@ -292,14 +310,6 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
                      replicates_total=total, replicates_run=outcome.replicates_run,
                      replicates_skipped=total - outcome.replicates_run,
                      elapsed=outcome.elapsed, failures=failures)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("tacebench")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def load_results(out, reps: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

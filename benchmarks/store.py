@@ -6,6 +6,8 @@ Layout of ``OUT/``::
     study.json             the study as loaded (so ``summarize`` needs only OUT/)
     truth.csv              true value of each (scenario, estimand)
     chunks/s0003_r0000100-0000150.parquet   replicates [100, 150) of scenario 3
+    plans/                 compiled cohort plans the workers share (a PlanCache folder,
+                           keyed by spec and simulate's code: a run's cache, safe to delete)
     results.parquet        all chunks, sorted (written at the end of a run)
 
 A chunk is written to a temporary name in ``chunks/`` and renamed into place with

@@ -2,7 +2,7 @@
 
 For each replicate the study's cohorts are generated once (simulate), every analysis of the
 plan runs on them (compiled once, see :mod:`replications.analysis.compile`), and every
-simulated target gets one draw, so that paired shifts (issue 8) are differences of two
+simulated target gets one draw, so that paired shifts are differences of two
 draws *from the same cohort*. For each shift whose ``to`` analysis adjusts for covariates,
 the analysis is rerun leaving each covariate out in turn (leave-one-covariate-out, LOCO) to
 show which baseline variables produce the simulated shift.
@@ -17,6 +17,7 @@ size and whichever studies run together. A chunk's cohorts are drawn as one stac
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -205,14 +206,13 @@ class _ReplicateTask:
     seed: int
 
     def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
-        parts, notes, failures = [], {}, {}
+        parts, notes, failures = [], Counter(), Counter()
         for reps in batches(chunk.reps, batch_size):
             draws, ns, fs = run_replicates(self.plan, self.generate, self.seed, reps)
             parts.append(draws)
-            for d, new in ((notes, ns), (failures, fs)):
-                for key, k in new.items():
-                    d[key] = d.get(key, 0) + k
-        return ChunkResult(chunk, np.vstack(parts), failures, notes)
+            notes.update(ns)
+            failures.update(fs)
+        return ChunkResult(chunk, np.vstack(parts), dict(failures), dict(notes))
 
 
 def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,

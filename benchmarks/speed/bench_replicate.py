@@ -12,7 +12,6 @@ replicate of a batch equals the one-at-a-time pipeline on the same seed.
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 
@@ -25,10 +24,6 @@ def _seeds():
     return itertools.cycle(range(1, 51))
 
 
-def _close(a: float, b: float, rtol: float) -> bool:
-    return (math.isinf(a) and a == b) or math.isclose(a, b, rel_tol=rtol, abs_tol=0.0)
-
-
 @pytest.fixture(scope="module")
 def iptw_agrees(plan423):
     """Our IPTW replicate equals the reference's, run to tight convergence (``P.TIGHT``):
@@ -37,10 +32,7 @@ def iptw_agrees(plan423):
     for seed in GUARD_SEEDS:
         cols = P.cohort(plan423, seed)
         ours, ref = P.ours_iptw(cols), P.reference_iptw(cols, P.TIGHT)
-        assert abs(ours.log_hr - ref.log_hr) < 1e-6, (seed, ours, ref)
-        assert _close(ours.se, ref.se, 1e-6), (seed, ours, ref)
-        assert _close(ours.median_control, ref.median_control, 1e-12), (seed, ours, ref)
-        assert _close(ours.median_treated, ref.median_treated, 1e-12), (seed, ours, ref)
+        P.assert_iptw_agrees(seed, ours, ref)
     return True
 
 
@@ -53,7 +45,7 @@ def psm_agrees(plan423):
         ours, ref = P.ours_psm(cols), P.reference_psm(cols, P.TIGHT)
         assert ours.n_pairs == ref.n_pairs, (seed, ours, ref)
         assert abs(ours.log_hr - ref.log_hr) < 1e-6, (seed, ours, ref)
-        assert _close(ours.se, ref.se, 1e-6), (seed, ours, ref)
+        assert P.close(ours.se, ref.se, 1e-6), (seed, ours, ref)
     return True
 
 
@@ -67,8 +59,8 @@ def batch_agrees(plan423):
                           (P.run_ours_psm_batch, P.run_ours_psm)):
         for seed, got in zip(seeds, batch(plan423, seeds)):
             ref = single(plan423, seed)
-            assert _close(got.log_hr, ref.log_hr, 1e-12), (seed, got, ref)
-            assert _close(got.se, ref.se, 1e-12), (seed, got, ref)
+            assert P.close(got.log_hr, ref.log_hr, 1e-12), (seed, got, ref)
+            assert P.close(got.se, ref.se, 1e-12), (seed, got, ref)
             assert (got.median_control, got.median_treated, got.n_pairs) == \
                 (ref.median_control, ref.median_treated, ref.n_pairs), (seed, got, ref)
     return True

@@ -388,7 +388,7 @@ def summary(data: dict) -> list[str]:
             f"{fmt_time(mem['stats']['median'])}", None)
     if not rows:
         return []
-    return ["## Targets (issue 6)", "", "| target | measured | |", "|---|---|---|", *rows, ""]
+    return ["## Speed targets", "", "| target | measured | |", "|---|---|---|", *rows, ""]
 
 
 NOTES = """## How to read these numbers

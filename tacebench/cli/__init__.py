@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
+from tacebench.engine import release
 from tacebench.estimators.batch import tune_allocator
 
 from . import check, new_study, replicate, simulate, study, teach
@@ -22,13 +22,6 @@ __all__ = ["build_parser", "main"]
 COMMANDS = (replicate, check, new_study, simulate, study, teach)
 
 
-def _version() -> str:
-    try:
-        return version("tacebench")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0+unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tacebench", formatter_class=HelpFormatter,
@@ -37,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
             "in hepatocellular carcinoma."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"tacebench {_version()}")
+    parser.add_argument("--version", action="version", version=f"tacebench {release()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)

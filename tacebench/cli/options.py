@@ -65,11 +65,9 @@ def default_n_jobs() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def resolve_n_jobs(n_jobs: int | None, default: int = 1) -> int:
-    """``-1`` -> the number of cores; ``None`` -> ``default``."""
-    if n_jobs is None:
-        return default
-    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """``None`` -> :func:`default_n_jobs`; ``-1`` stays (the engine reads it as all cores)."""
+    return default_n_jobs() if n_jobs is None else n_jobs
 
 
 def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:

@@ -17,7 +17,7 @@ from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REP
 from tacebench.replications.study import shipped_studies
 
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_reps, add_seed,
-                      default_n_jobs, int_at_least, plain, resolve_n_jobs)
+                      int_at_least, plain, resolve_n_jobs)
 
 __all__ = ["register", "run"]
 
@@ -54,7 +54,7 @@ def run(args) -> int:
         return 2
     reps = DEFAULT_REPS if args.reps is None else args.reps
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    n_jobs = resolve_n_jobs(args.n_jobs, default_n_jobs())
+    n_jobs = resolve_n_jobs(args.n_jobs)
     reports, status = [], 0
     for ref in refs:
         try:

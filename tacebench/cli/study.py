@@ -4,8 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .options import (add_n_jobs, add_out, add_reps, add_seed, default_n_jobs, int_at_least,
-                      resolve_n_jobs)
+from .options import add_n_jobs, add_out, add_reps, add_seed, int_at_least, resolve_n_jobs
 
 
 def register(subparsers) -> None:
@@ -57,9 +56,10 @@ def _run(args) -> int:
     try:
         study = load_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
-        report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs, default_n_jobs()), backend=args.backend,
-                           scheduler=args.scheduler, chunk_size=args.chunk_size,
-                           resume=args.resume, force=args.force, progress=not args.no_progress, fmt=args.format)
+        report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs),
+                           backend=args.backend, scheduler=args.scheduler,
+                           chunk_size=args.chunk_size, resume=args.resume, force=args.force,
+                           progress=not args.no_progress, fmt=args.format)
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2

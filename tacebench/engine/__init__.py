@@ -16,8 +16,8 @@ It is a leaf: it imports no other tacebench package; the tasks it runs come from
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
 from .seeds import name_key, spawn_key, stream_seed
-from .version import code_version, source_fingerprint
+from .version import code_version, release, source_fingerprint
 
 __all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
            "code_version", "default_chunk_size", "map_calls", "name_key", "plan_chunks",
-           "run_design", "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]
+           "release", "run_design", "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]

@@ -135,19 +135,30 @@ def _streaming(n_jobs: int, backend: str | None, workers: int):
     return batched
 
 
+def _initialized(initializer, fn, args):
+    if initializer is not None:
+        initializer()
+    return fn(*args)
+
+
 def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: str | None = None,
-              scheduler: str | None = None) -> Iterator[Any]:
+              scheduler: str | None = None,
+              initializer: Callable[[], None] | None = None) -> Iterator[Any]:
     """Run ``fn(*args)`` for each call, in parallel as :func:`run_design` does; results in
-    completion order. For set-up work that is not a chunk (a scenario's true values)."""
+    completion order. For set-up work that is not a chunk (a scenario's true values).
+    ``initializer`` runs in a worker before each call (never inline)."""
     from joblib import delayed
 
     if n_jobs == 1 and backend is None:
         for fn, args in calls:
             yield fn(*args)
         return
+    if not calls:
+        return
     with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()):
         be = None if backend == "dask" else backend
-        yield from _streaming(n_jobs, be, workers_for(n_jobs))([delayed(fn)(*a) for fn, a in calls])
+        yield from _streaming(n_jobs, be, workers_for(n_jobs))(
+            [delayed(_initialized)(initializer, fn, a) for fn, a in calls])
 
 
 def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkResult], *,
@@ -184,8 +195,6 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
     RunOutcome
         Chunks in design order (cell, then first replicate), whatever order they ran in.
     """
-    from joblib import delayed
-
     _check(n_jobs, backend, scheduler, batch_size)
     workers = workers_for(n_jobs)
     if chunk_size is None:
@@ -196,7 +205,12 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
     failures: Counter = Counter()
     notes: Counter = Counter()
 
-    def take(res: ChunkResult) -> None:
+    if n_jobs == 1 and backend is None:   # inline: no worker, so no initializer
+        calls = [(task, (design.cells[ch.cell], ch, batch_size)) for ch in chunks]
+    else:
+        calls = [(_in_worker, (task, design.cells[ch.cell], ch, batch_size, initializer))
+                 for ch in chunks]
+    for res in map_calls(calls, n_jobs=n_jobs, backend=backend, scheduler=scheduler):
         got.append(res)
         failures.update(res.failures)
         notes.update(res.notes)
@@ -204,17 +218,6 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
             sink(res)
         if progress is not None:
             progress(len(res.chunk))
-
-    if n_jobs == 1 and backend is None:
-        for ch in chunks:
-            take(task(design.cells[ch.cell], ch, batch_size))
-    elif chunks:
-        with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()):
-            be = None if backend == "dask" else backend
-            parallel = _streaming(n_jobs, be, workers)
-            for res in parallel([delayed(_in_worker)(task, design.cells[ch.cell], ch,
-                                                     batch_size, initializer) for ch in chunks]):
-                take(res)
     got.sort(key=lambda r: (r.chunk.cell, r.chunk.start))
     return RunOutcome(tuple(got), dict(failures), dict(notes),
                       sum(len(r.chunk) for r in got), time.perf_counter() - t0)

@@ -12,7 +12,7 @@ from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-__all__ = ["code_version", "source_fingerprint"]
+__all__ = ["code_version", "release", "source_fingerprint"]
 
 
 def _package_roots() -> list[Path]:
@@ -44,10 +44,14 @@ def source_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def release() -> str:
+    """The installed distribution's version (``"0+unknown"`` for a source tree)."""
+    try:
+        return version("tacebench")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
 def code_version() -> str:
     """``"<release>+src.<fingerprint>"``, e.g. ``"0.1.0+src.3f9a..."``."""
-    try:
-        release = version("tacebench")
-    except PackageNotFoundError:  # a source tree that is not installed
-        release = "0+unknown"
-    return f"{release}+src.{source_fingerprint()}"
+    return f"{release()}+src.{source_fingerprint()}"

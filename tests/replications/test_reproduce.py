@@ -56,6 +56,9 @@ def test_same_seed_same_numbers_whatever_n_jobs():
     a = reproduce(study, reps=6, seed=5, n_jobs=1, decompose_reps=2)
     b = reproduce(study, reps=6, seed=5, n_jobs=2, decompose_reps=2)
     np.testing.assert_array_equal(a.draws, b.draws)
+    for batch in (1, 4, None):    # cohorts drawn one by one, in stacks of 4, all at once
+        d = reproduce(study, reps=6, seed=5, n_jobs=1, decompose_reps=2, batch_size=batch)
+        np.testing.assert_array_equal(a.draws, d.draws)
     c = reproduce(study, reps=6, seed=6, n_jobs=1, decompose_reps=2)
     assert not np.allclose(np.nan_to_num(a.draws), np.nan_to_num(c.draws))
 
