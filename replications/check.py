@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
+from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
+                               compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
 from .study import Study, read_parts, resolve_study
 
@@ -52,6 +53,7 @@ def bind_study(cohort_raw: Mapping, targets, plan, schemas, levels=None,
     """Compile the plan and bind every simulated target; returns (compiled, requests, problems)."""
     plan_probs = Problems(plan_file)
     compiled = compile_analyses(plan, schemas, plan_probs, levels)
+    compile_readings(plan, compiled, plan_probs, levels)
     t_probs = Problems(targets_file)
     requests = {}
     if targets is not None and plan.readable:

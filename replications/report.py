@@ -90,6 +90,9 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
         extra = _short(_share(t))
         if t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
+        reading = _reading_note(t, r)
+        if reading:
+            extra = reading + (f"; {extra}" if extra else "")
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
@@ -204,6 +207,41 @@ def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
     return lines[:limit]
 
 
+def _reading_note(t, r: ReproductionResult) -> str:
+    """'under stabilized=true' when judged under a reading other than the declared one;
+    'reproduced under 2/4 readings' when the verdict depends on the reading."""
+    parts = []
+    if t.reading and not t.reading_declared:
+        parts.append(f"under {t.reading}")
+    if t.reproduced_under is not None:
+        k = next((len(g.scores) for g in r.readings if t.analysis in g.analyses), 0)
+        if 0 < len(t.reproduced_under) < k or not t.reproduced_under:
+            parts.append(f"reproduced under {len(t.reproduced_under)}/{k} readings")
+    return "; ".join(parts)
+
+
+def _reading_lines(r: ReproductionResult, markdown: bool) -> list[str]:
+    """The readings section: per group the evidence and each reading's score."""
+    if not r.readings:
+        return []
+    out = ["", "Readings (alternatives the methods leave open, run on the same cohorts; "
+           "each number judged under the reading the other numbers favour):", ""]
+    for g in r.readings:
+        out.append(("- " if markdown else "  ") + g.sentence())
+        for opt, labels, why in g.choices:
+            out.append(("  - " if markdown else "      ") + f"{opt} in {list(labels)}: {why}")
+        rows = [[s.label + (" (declared)" if s.index == 0 else ""),
+                 f"{s.loglik:.1f}" if math.isfinite(s.loglik) else "-inf",
+                 f"{s.reproduced}/{len(g.numbers)}"] for s in g.scores]
+        head = ["reading", "log-likelihood", "distinct numbers reproduced"]
+        table = _md_table(head, rows) if markdown else "\n".join(
+            "      " + line for line in _table(head, rows).splitlines())
+        out += ["", table, ""]
+    moved = [t.id for t in r.targets if t.reading and not t.reading_declared]
+    out.append(f"{len(moved)} target(s) judged under a reading other than the declared one.")
+    return out
+
+
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "
              "with the robust SD (and at least as extreme as the most extreme draw)")
 
@@ -235,6 +273,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
                     table(_S_HEAD, _shift_rows(r))]
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
+        out += _reading_lines(r, markdown)
         out += ["", _summary_line(r)]
         for line in _note_lines(r.notes, r.reps):
             out.append(line)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 from .analysis.compile import reported_value
+from .reading_choice import ReadingResult, choose_readings
 from .verdicts import MIN_ESTIMABLE, Judgement, judge, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
@@ -45,6 +46,9 @@ class TargetResult:
     reason: str = ""
     z_extrapolated: bool = False     # reported value outside the simulated range
     position: float = math.nan       # mid-rank position of the reported value, 0..1
+    reading: str = ""                # the reading judged under (targets of a reading group)
+    reading_declared: bool = True    # ... and whether it is the declared one
+    reproduced_under: tuple[str, ...] | None = None   # reading-dependent: readings inside
 
     @property
     def estimable_share(self) -> float:
@@ -116,6 +120,7 @@ class ReproductionResult:
     warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
+    readings: tuple[ReadingResult, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -154,6 +159,7 @@ class ReproductionResult:
             "targets": [_clean(asdict(t)) for t in self.targets],
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
+            "readings": [_clean(asdict(g)) for g in self.readings],
         }
 
 
@@ -196,6 +202,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
+    groups, judged, eff, under = _readings(study, plan, draws, col)
     targets = []
     for t in study.targets.targets:
         if t.role == "reported":
@@ -203,7 +210,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         reported, quantity = reported_value(t)
         scale = analysis_scale(quantity)
         if t.id in col:
-            j = judge(draws[:, col[t.id]], reported, scale, failures=why.get(t.id))
+            j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id))
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
@@ -213,13 +220,48 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
-            j.n_reps, j.reason, j.z_extrapolated, j.position))
-    shifts = [_shift(s, col, draws, plan, why) for s in study.targets.shifts]
+            j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
+            under.get(t.id)))
+    shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
     return ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys))
+            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
+            i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups)
+
+
+def _readings(study, plan, draws, col):
+    """Reading groups' results, the reading each target is judged under (label, declared?),
+    the draws with each target's column under that reading, and per reading-dependent
+    target the readings under which it is reproduced
+    (:mod:`replications.reading_choice`)."""
+    groups_def = getattr(plan, "reading_groups", ())
+    if not groups_def:
+        return (), {}, draws, {}
+    numbers = {}
+    for t in study.targets.targets:
+        if t.id in col:
+            reported, quantity = reported_value(t)
+            if reported is not None:
+                field_ = "count" if quantity == "count" and t.value is None else "value"
+                numbers[t.id] = (float(reported), analysis_scale(quantity),
+                                 t.resolution(field_))
+    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
+    at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
+    eff = draws.copy()
+    judged = {}
+    for tid, (g, r) in chosen.items():
+        judged[tid] = (groups_def[g].readings[r].label, r == 0)
+        if r != 0:
+            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
+    under = {}
+    for g, res in zip(range(len(groups_def)), results):
+        for tid in res.dependent:
+            y, scale, _ = numbers[tid]
+            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
+                draws[:, at[(g, r.index, tid)]], y, scale).verdict == "reproduced")
+    return results, judged, eff, under
 
 
 def _merge(*counts) -> dict[str, int]:
@@ -232,7 +274,9 @@ def _merge(*counts) -> dict[str, int]:
     return out
 
 
-def _shift(s, col, draws, plan, why) -> ShiftResult:
+def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
+    """The shift judged on ``draws`` (each end under its reading); the leave-one-covariate-
+    out contributions come from the ``declared`` reading, the one the decomposition ran."""
     scale = "log" if s.scale == "log" else "identity"
     R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
@@ -249,12 +293,16 @@ def _shift(s, col, draws, plan, why) -> ShiftResult:
     contrib = []
     base = len(plan.target_ids)
     n_dec = min(plan.decompose_reps, R)
+    a0 = to_scale(declared[:, col[s.from_]], scale)
+    b0 = to_scale(declared[:, col[s.to]], scale)
+    paired0 = s.orientation * b0 - a0 if scale == "log" else b0 - a0
     for k, (aname, term, tid) in enumerate(plan.loco_keys):
         if tid != s.to:
             continue
-        without = to_scale(draws[:n_dec, base + k], scale)
-        alt = s.orientation * without - a[:n_dec] if scale == "log" else without - a[:n_dec]
-        contrib.append(_contribution(term, paired[:n_dec] - alt, n_dec))
+        without = to_scale(declared[:n_dec, base + k], scale)
+        alt = s.orientation * without - a0[:n_dec] if scale == "log" else \
+            without - a0[:n_dec]
+        contrib.append(_contribution(term, paired0[:n_dec] - alt, n_dec))
     contrib.sort(key=lambda c: -abs(c.mean) if math.isfinite(c.mean) else math.inf)
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,
