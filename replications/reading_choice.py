@@ -19,6 +19,15 @@ reading ``r`` sums the numbers' log-likelihoods: a composite likelihood that tre
 as independent given the reading; numbers of one analysis are positively correlated, so it
 overstates the evidence, and the strength labels below are an upper bound.
 
+**Misfit numbers do not decide.** A number far outside every reading's draws (a generator
+that misfits the study, a mislabelled number) would otherwise dominate the sum: a Gaussian
+kernel's log-density falls with the square of the distance, so a small shift of a far tail
+between two readings would outweigh every number that fits. Each number's density is
+therefore a contamination mixture ``(1 - eps) kde_r(y) + eps g(y)`` (``eps`` =
+:data:`CONTAMINATION`), where ``g`` is one broad normal shared by all readings (centred on
+the median of all readings' draws, SD ten times their robust SD): a number no reading
+produces has about the same likelihood ``eps g(y)`` under every reading and cancels out.
+
 **Preference and strength.** The preferred reading maximises the group's log-likelihood;
 its evidence is the likelihood ratio ``LR`` over the runner-up, labelled on the scale of
 Kass & Raftery (1995): ``LR < 3`` weak ("not worth more than a bare mention"), ``< 20``
@@ -48,13 +57,15 @@ from scipy import special
 
 from .verdicts import MIN_ESTIMABLE, midrank_cdf, to_scale
 
-__all__ = ["ReadingScore", "ReadingResult", "number_loglik", "choose_readings", "strength",
-           "ADOPT_LR", "RTOL"]
+__all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
+           "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION"]
 
 #: Likelihood ratio over the declared reading from which another reading is adopted.
 ADOPT_LR = 3.0
 #: Draws closer than this (relative) are the same number under two readings.
 RTOL = 1e-9
+#: Weight of the broad component that keeps a misfit number from deciding the reading.
+CONTAMINATION = 0.05
 _STRENGTH = ((3.0, "weak"), (20.0, "positive"), (150.0, "strong"), (math.inf, "very strong"))
 
 
@@ -66,7 +77,8 @@ def strength(log_lr: float) -> str:
     return next(label for bound, label in _STRENGTH if lr < bound)
 
 
-def number_loglik(draws: np.ndarray, y: float, half_unit: float = 0.0) -> float:
+def number_loglik(draws: np.ndarray, y: float, half_unit: float = 0.0,
+                  broad: float = -math.inf) -> float:
     """Log-likelihood of the number ``y`` under a reading whose replicates gave ``draws``
     (both on the analysis scale; NaN draws are replicates without an estimate).
 
@@ -78,12 +90,15 @@ def number_loglik(draws: np.ndarray, y: float, half_unit: float = 0.0) -> float:
         The reported number on the same scale.
     half_unit : float
         Half a unit of the number's last printed digit, on the same scale.
+    broad : float
+        Log-density at ``y`` of the broad contamination component (see the module
+        docstring); ``-inf`` (default) for the kernel density alone.
 
     Returns
     -------
     float
-        ``log(share estimable) + log(kernel density at y)``; ``-inf`` when no replicate is
-        estimable.
+        ``log(share estimable) + log((1 - eps) kde(y) + eps exp(broad))``, or the kernel
+        density alone without ``broad``; ``-inf`` when no replicate is estimable.
     """
     x = np.asarray(draws, dtype=float)
     ok = x[np.isfinite(x)]
@@ -98,7 +113,24 @@ def number_loglik(draws: np.ndarray, y: float, half_unit: float = 0.0) -> float:
         h2 = (1e-9 * max(abs(y), 1.0)) ** 2
     h = math.sqrt(h2)
     logk = -0.5 * ((y - ok) / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
-    return share + float(special.logsumexp(logk)) - math.log(ok.size)
+    kde = float(special.logsumexp(logk)) - math.log(ok.size)
+    if broad == -math.inf:
+        return share + kde
+    return share + float(np.logaddexp(math.log1p(-CONTAMINATION) + kde,
+                                      math.log(CONTAMINATION) + broad))
+
+
+def broad_logpdf(draws: np.ndarray, y: float, half_unit: float = 0.0) -> float:
+    """Log-density at ``y`` of the broad component over all readings' ``draws`` (one
+    array): normal, centred on their median, SD ten times their robust SD."""
+    x = np.asarray(draws, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    if not x.size or not math.isfinite(y):
+        return -math.inf
+    med = float(np.median(x))
+    sd = 10.0 * max(1.4826 * float(np.median(np.abs(x - med))), float(x.std()), half_unit,
+                    1e-9 * max(abs(med), 1.0))
+    return float(-0.5 * ((y - med) / sd) ** 2 - math.log(sd * math.sqrt(2 * math.pi)))
 
 
 @dataclass(frozen=True)
@@ -221,9 +253,10 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
             y, scale, half = numbers[cl[0]]
             yy = float(to_scale([y], scale)[0])
             hh = _half_on_scale(y, half, scale)
+            g_y = broad_logpdf(dep[cl[0]], yy, hh)
             for r in range(K):
                 x = dep[cl[0]][r]
-                ll[i, r] = number_loglik(x, yy, hh)
+                ll[i, r] = number_loglik(x, yy, hh, g_y)
                 inside[i, r] = _inside(x, yy)
         total = ll.sum(axis=0)
         pref = int(np.argmax(total)) if classes else 0

@@ -268,3 +268,22 @@ def test_readings_leave_the_declared_draws_unchanged(misread):
             np.testing.assert_array_equal(misread.draws[:, ids.index(tid)],
                                           plain.draws[:, j])
     assert n < len(ids)
+
+
+def test_a_number_no_reading_produces_does_not_decide():
+    """A misfit number 30 SDs from every reading, slightly nearer reading 1's tail, against
+    two numbers that fit reading 0: reading 0 is preferred (without the contamination
+    component the far number's squared distance would decide)."""
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.normal(0, 1, n)
+    cols, draws = _columns({
+        "far": [x, x + 0.5],
+        "a": [rng.normal(0, 1, n), rng.normal(1.5, 1, n)],
+        "b": [rng.normal(0, 1, n), rng.normal(1.5, 1, n)]})
+    nums = {"far": (30.0, "identity", 0.0), "a": (0.0, "identity", 0.0),
+            "b": (0.1, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert res[0].preferred == 0
+    far = draws[:, [0, 1]]
+    assert number_loglik(far[:, 1], 30.0) - number_loglik(far[:, 0], 30.0) > 10
