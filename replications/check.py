@@ -23,6 +23,7 @@ from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
                                compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
 from .study import Study, read_parts, resolve_study
+from .worlds import load_worlds, world_problems
 
 __all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
 
@@ -163,6 +164,10 @@ def check_folder(folder: Path) -> CheckReport:
         report = CheckReport(folder, todo)
         return report
     raw, spec, targets, plan, problems = read_parts(folder)
+    worlds, wprobs = load_worlds(folder)
+    problems.extend(wprobs)
+    if raw and spec is not None and worlds:
+        problems.extend(world_problems(raw, worlds, folder))
     report = CheckReport(folder, problems)
     cohort_file = str(folder / "cohort.toml")
     if raw and targets is not None:
@@ -185,7 +190,7 @@ def check_folder(folder: Path) -> CheckReport:
         problems.extend(more)
         report.compiled, report.requests = compiled, requests
     if spec is not None and targets is not None and not report.errors:
-        report.study = Study(spec.id, folder, spec, raw, targets, plan)
+        report.study = Study(spec.id, folder, spec, raw, targets, plan, worlds)
     return report
 
 

@@ -242,6 +242,40 @@ def _reading_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     return out
 
 
+def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
+    """The worlds section: each world's counts, then the verdicts some world flips and
+    every shift, with the worlds that flip them and the tipping points."""
+    if not r.worlds:
+        return []
+    table = _md_table if markdown else _table
+    out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
+           "built-in: an unmeasured confounder with treatment OR = outcome HR = k):", ""]
+    rows = [["own world", "", *_counts(r.counts())]]
+    rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
+    out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable"], rows))
+    rob = r.robustness
+    by = {}
+    for x in rob.values():
+        key = x.label if x.label != "robust" else f"robust ({x.verdict})"
+        by[key] = by.get(key, 0) + 1
+    out += ["", "Robustness of each verdict over the worlds: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(by.items())), ""]
+    shifts = {s.id for s in r.shifts}
+    show = [x for x in rob.values() if x.label == "assumption-dependent" or
+            (x.id in shifts and x.label != "not judged")]
+    if show:
+        rows = [[x.id, _MARK.get(x.verdict, x.verdict), x.label,
+                 _short(", ".join(x.flipped_by), 50) or "-",
+                 "; ".join(t.text() for t in x.tipping) or "-"] for x in show]
+        out.append(table(["target / shift", "own world", "robustness", "flipped by",
+                          "tipping points (k)"], rows))
+    return out
+
+
+def _counts(c: dict) -> list[str]:
+    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable")]
+
+
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "
              "with the robust SD (and at least as extreme as the most extreme draw)")
 
@@ -274,6 +308,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += _reading_lines(r, markdown)
+        out += _world_lines(r, markdown)
         out += ["", _summary_line(r)]
         for line in _note_lines(r.notes, r.reps):
             out.append(line)

@@ -121,6 +121,8 @@ class ReproductionResult:
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
     readings: tuple[ReadingResult, ...] = ()
+    worlds: tuple = ()              # replications.robustness.WorldRun, one per world
+    robustness: dict = field(default_factory=dict)   # id -> robustness.Robustness
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -160,6 +162,8 @@ class ReproductionResult:
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
             "readings": [_clean(asdict(g)) for g in self.readings],
+            "worlds": [_clean(asdict(w)) for w in self.worlds],
+            "robustness": {k: _clean(r.to_dict()) for k, r in self.robustness.items()},
         }
 
 
