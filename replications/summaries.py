@@ -214,7 +214,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         reported, quantity = reported_value(t)
         scale = analysis_scale(quantity)
         if t.id in col:
-            j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id))
+            j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
+                      half_unit=printed_half_unit(t, quantity))
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
@@ -235,6 +236,11 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups)
 
 
+def printed_half_unit(t, quantity: str) -> float:
+    """Half a unit of the last printed digit of the number a target is judged on."""
+    return t.resolution("count" if quantity == "count" and t.value is None else "value")
+
+
 def _readings(study, plan, draws, col):
     """Reading groups' results, the reading each target is judged under (label, declared?),
     the draws with each target's column under that reading, and per reading-dependent
@@ -248,9 +254,8 @@ def _readings(study, plan, draws, col):
         if t.id in col:
             reported, quantity = reported_value(t)
             if reported is not None:
-                field_ = "count" if quantity == "count" and t.value is None else "value"
                 numbers[t.id] = (float(reported), analysis_scale(quantity),
-                                 t.resolution(field_))
+                                 printed_half_unit(t, quantity))
     results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
     at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
     eff = draws.copy()
@@ -262,9 +267,10 @@ def _readings(study, plan, draws, col):
     under = {}
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
-            y, scale, _ = numbers[tid]
+            y, scale, half = numbers[tid]
             under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
-                draws[:, at[(g, r.index, tid)]], y, scale).verdict == "reproduced")
+                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
+                == "reproduced")
     return results, judged, eff, under
 
 
