@@ -14,6 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from .accounting import accounting_frame
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 from .verdicts import MIN_ESTIMABLE
 
@@ -84,8 +85,16 @@ def _z(z, extrapolated: bool = False) -> str:
 
 
 def _target_rows(r: ReproductionResult) -> list[list[str]]:
+    """One row per distinct number: a number quoted several times is shown once, with its
+    other quotes' ids in the note."""
     rows = []
+    also = {}
+    for g in (r.accounting.groups if r.accounting else ()):
+        also[g[0]] = g[1:]
+        also.update({x: None for x in g[1:]})
     for t in r.targets:
+        if t.id in also and also[t.id] is None:
+            continue
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
         extra = _short(_share(t))
         if t.role == "calibration" and not math.isnan(t.residual):
@@ -93,6 +102,9 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
         reading = _reading_note(t, r)
         if reading:
             extra = reading + (f"; {extra}" if extra else "")
+        if also.get(t.id):
+            extra = (f"also {_short(', '.join(also[t.id]), 60)}" + (f"; {extra}" if extra
+                                                                     else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
@@ -310,6 +322,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         out += _reading_lines(r, markdown)
         out += _world_lines(r, markdown)
         out += ["", _summary_line(r)]
+        if r.accounting is not None:
+            out.append(r.accounting.sentence())
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
     return "\n".join(out)
@@ -320,7 +334,26 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
     if fmt not in ("table", "markdown"):
         raise ValueError(f"fmt must be 'table', 'markdown' or 'json'; got {fmt!r}")
-    return "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
+    text = "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
+    items = [r.result.accounting for r in reports
+             if r.result is not None and r.result.accounting is not None]
+    if len(items) > 1:
+        frame = accounting_frame(items)
+        head = ["study", "target rows", "distinct numbers", "predicted reproduced",
+                "predicted not reproduced", "expected by chance", "calibration",
+                "not simulated", "not estimable"]
+        rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
+                                                     row.predicted_reproduced,
+                                                     row.predicted_not_reproduced)),
+                 f"{row.expected_by_chance:.1f}",
+                 *(f"{int(v)}" for v in (row.calibration, row.not_simulated,
+                                         row.not_estimable))]
+                for row in frame.itertuples()]
+        table = _md_table if fmt == "markdown" else _table
+        title = "All studies (distinct numbers)"
+        text += ("\n" + (f"## {title}" if fmt == "markdown" else f"=== {title} ===")
+                 + "\n\n" + table(head, rows) + "\n")
+    return text
 
 
 def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:

@@ -6,11 +6,12 @@ built by :func:`summarise` from the replicate-by-target matrix of draws.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from .analysis.compile import reported_value
+from .accounting import account
 from .reading_choice import ReadingResult, choose_readings
 from .verdicts import MIN_ESTIMABLE, Judgement, judge, to_scale
 
@@ -121,6 +122,7 @@ class ReproductionResult:
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
     readings: tuple[ReadingResult, ...] = ()
+    accounting: object = None       # replications.accounting.Accounting (distinct numbers)
     worlds: tuple = ()              # replications.robustness.WorldRun, one per world
     robustness: dict = field(default_factory=dict)   # id -> robustness.Robustness
 
@@ -162,6 +164,7 @@ class ReproductionResult:
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
             "readings": [_clean(asdict(g)) for g in self.readings],
+            "accounting": _clean(asdict(self.accounting)) if self.accounting else None,
             "worlds": [_clean(asdict(w)) for w in self.worlds],
             "robustness": {k: _clean(r.to_dict()) for k, r in self.robustness.items()},
         }
@@ -228,12 +231,14 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
             under.get(t.id)))
     shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
-    return ReproductionResult(
+    result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
             f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
             i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups)
+    return replace(result, accounting=account(
+        result, {t.id: t for t in study.targets.targets}))
 
 
 def printed_half_unit(t, quantity: str) -> float:
