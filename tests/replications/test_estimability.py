@@ -135,6 +135,38 @@ def test_aliased_propensity_columns_are_dropped_as_r_does():
     np.testing.assert_allclose(fit.ps, alone.ps, rtol=1e-12)
 
 
+def test_firth_propensity_model_through_the_adjustment():
+    """``ps_model = "firth"``: finite coefficients under separation, other weights than
+    glm's, and the separation of the data still reported."""
+    cohort = _cohort(empty_cell=True)
+    glm = _weights(cohort, "glm")
+    firth = _weights(cohort, "firth")
+    assert [n.reason for n in firth.notes] == [kernels.PS_SEPARATED_FIRTH]
+    assert firth.notes[0].details[0] == "no control patient with rare = 1"
+    rare = cohort.columns["rare"][firth.rows] == 1
+    # glm: P(treated | rare) -> 1, so a treated patient with rare = 1 weighs ~p1;
+    # Firth shrinks that probability away from 1, so the weight is larger
+    assert np.all(firth.weights[rare] > glm.weights[rare] + 1e-3)
+    np.testing.assert_allclose(glm.weights[rare], np.mean(cohort.columns["treated"]),
+                               rtol=1e-6)
+
+
+def _weights(cohort, model):
+    from tacebench.replications.analysis.adjustments import compile_adjustment, run_adjustment
+    schema = schema_from_cohort(cohort)
+    adj = compile_adjustment("iptw", {"covariates": [_term("x"), _term("rare")],
+                                      "stabilized": True, "estimand": "ATE",
+                                      "truncate": None, "fit_on": "population",
+                                      "ps_model": model}, schema, cohort.levels)
+    subset = types.SimpleNamespace(index=np.arange(N), landmark=None)
+    return run_adjustment(adj, cohort.columns, subset, np.random.default_rng(0), {})
+
+
+def _term(text):
+    from tacebench.replications.analysis.terms import parse_term
+    return parse_term(text)
+
+
 def test_one_arm_empty_is_not_estimable():
     cohort = _cohort()
     cohort.columns["treated"] = np.ones(N, dtype=np.int8)
