@@ -103,3 +103,26 @@ def test_the_weights_are_those_of_converged_fitted_probabilities(case):
     assert exp["max_abs_diff_w_stab_long"] < 1e-7
     assert exp["coef_long"][1] - exp["coef"][1] > 5.0
     assert exp["converged"] is True and exp["warnings"] == []
+
+
+def test_a_monotone_cox_likelihood_stays_not_estimable(case):
+    """No event among treated patients: R's coxph warns ("Loglik converged before variable
+    1; coefficient may be infinite") and prints its last iterate, which its iteration
+    controls set (log HR -10.8 after 10 iterations, -19.8 with the defaults, -26.8 at
+    eps = 1e-12) with a SE of 37 to 1e5: a hazard ratio of 0 with the interval (0, inf),
+    not a number a paper reports with a finite CI (every HR target of the five studies has
+    one). Unlike the separated propensity model, whose fitted probabilities converge,
+    nothing converges here, so the HR stays not estimable, with its reason."""
+    data, exp = case
+    coefs = [r["coef"] for r in exp["cox_monotone"]]
+    assert coefs[0] - coefs[1] > 5 and coefs[2] - coefs[3] > 5      # where R stopped
+    assert all(r["se"] > 30 for r in exp["cox_monotone"])
+    assert "coefficient may be infinite" in exp["cox_monotone"][1]["warnings"]
+    cohort, ca, req = _analysis(data, False)
+    cols = cohort.columns
+    cols["os_event"] = np.where(cols["treated"] == 1, 0, cols["os_event"]).astype(np.int8)
+    vals, fails, notes = ca.run(cols, np.random.default_rng(0), requests=[req], cache={})
+    assert np.isnan(vals[0])
+    assert [(f.index, f.reason) for f in fails] == [
+        (0, "Cox likelihood monotone (a coefficient diverges)")]
+    assert [n.reason for n in notes] == ["propensity model separated"]

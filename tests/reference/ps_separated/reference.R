@@ -4,6 +4,7 @@
 #   svycoxph(Surv(time, event) ~ treated, svydesign(ids = ~1, weights = ~w, data = d))
 # plus Firth's penalized model: brglm2 (type = "AS_mean", Firth's for the logit link) and
 # the same fit written out by hand (modified score with hat values), which logistf computes.
+# And a monotone Cox likelihood, whose coefficient R prints wherever its iterations stop.
 source("../_common.R")
 suppressPackageStartupMessages({library(survival); library(survey); library(brglm2)})
 d <- read_data()
@@ -52,6 +53,18 @@ fit_warned <- function(formula, data) {
 }
 complete <- data.frame(x = d$x[1:30], treated = as.integer(d$x[1:30] > 0.2))
 d$nb <- 1 - d$b
+# what stays not estimable: a monotone Cox likelihood (no event among treated patients).
+# coxph warns and returns its last iterate, which is set by the iteration controls
+mono <- d; mono$event[mono$treated == 1] <- 0
+cox_mono <- function(it, eps = 1e-9) {   # coxph.control defaults: eps 1e-9, iter.max 20
+  w <- character()
+  fit <- withCallingHandlers(
+    coxph(Surv(time, event) ~ treated, data = mono,
+          control = coxph.control(eps = eps, toler.chol = min(eps, 1e-9) / 1000,
+                                  iter.max = it)),
+    warning = function(x) { w <<- c(w, conditionMessage(x)); invokeRestart("muffleWarning") })
+  list(iter_max = it, eps = eps, coef = unname(coef(fit)), se = unname(sqrt(diag(vcov(fit)))), warnings = w)
+}
 bf <- glm(f, family = binomial, data = d, method = "brglmFit", type = "AS_mean",
           epsilon = 1e-12, maxit = 500)
 write_expected(list(
@@ -65,5 +78,6 @@ write_expected(list(
   firth_brglm2 = unname(coef(bf)), firth_by_hand = beta, firth_by_hand_iter = it,
   firth_ps = unname(fitted(bf)),
   complete_x = complete$x, complete = fit_warned(treated ~ x, complete),
-  aliased = fit_warned(treated ~ g + x + b + nb, d)
+  aliased = fit_warned(treated ~ g + x + b + nb, d),
+  cox_monotone = c(lapply(c(10, 20, 50), cox_mono), list(cox_mono(50, 1e-12)))
 ))
