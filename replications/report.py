@@ -15,7 +15,8 @@ from typing import Sequence
 import pandas as pd
 
 from .accounting import accounting_frame
-from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
+from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
+                        group_notes, note_head, split_notes)
 from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
@@ -184,22 +185,14 @@ def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
     its reason and diagnostics; when that leaves fewer than ``MIN_ESTIMABLE`` of the
     replicates, the line says that the published numbers of that analysis cannot come
     from its model on a cohort like the published one. Per-estimate reasons follow,
-    grouped by reason: 'reason: up to N replicates (analyses ...)'.
+    grouped by reason: 'reason: up to N replicates (analyses ...)'. Diagnostics that
+    are not failures (:func:`~replications.summaries.diagnostic_lines`) come last.
     """
+    notes, diagnostics = split_notes(notes)
     whole = {k: v for k, v in notes.items() if "/" not in k.partition(": ")[0]}
-    reasons = {k: v for k, v in whole.items()
-               if not any(k.startswith(o + ": ") for o in whole if o != k)}
-    grouped: dict[tuple, list[str]] = {}        # analyses sharing one fit share one line
-    for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        name, _, reason = key.partition(": ")
-        details = tuple(sorted(((k[len(key) + 2:], v) for k, v in whole.items()
-                                if k.startswith(key + ": ")), key=lambda kv: (-kv[1], kv[0])))
-        grouped.setdefault((reason, count, details), []).append(name)
     lines = []
-    for (reason, count, details), names in grouped.items():
-        diag = "; ".join(f"{d} in {v}" for d, v in details[:3])
-        line = (f"Note: {', '.join(names)}: {reason} in {count}/{reps} replicates"
-                + (f" ({diag}{'; ...' if len(details) > 3 else ''})" if diag else ""))
+    for (reason, count, details), names in group_notes(whole).items():
+        line = note_head(names, reason, count, reps, details)
         if count > (1 - MIN_ESTIMABLE) * reps:
             line += (": the model has no estimate on most cohorts like the published one, "
                      "so its published numbers are not judged ('not estimable')")
@@ -216,7 +209,7 @@ def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
         shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         lines.append(f"Note: {reason}: up to {max(c for _, c in items)}/{reps} replicates "
                      f"({shown})")
-    return lines[:limit]
+    return lines[:limit] + diagnostic_lines(diagnostics, reps)[:limit]
 
 
 def _reading_note(t, r: ReproductionResult) -> str:

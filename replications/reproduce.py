@@ -30,6 +30,7 @@ from tacebench.simulate.batch import generate_cohort_batch
 from tacebench.simulate.cohort import compile_plan, generate_cohort
 
 from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
+from .analysis.kernels import NOTE_KEY
 from .check import bind_study
 from .analysis.schema import schema_from_spec
 from .study import Study
@@ -203,10 +204,12 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
 
     ``notes`` counts replicates per ``"<analysis>: <reason>"`` (the adjustment was not
     estimable: every target of the analysis is NaN), ``"<analysis>/<target>: <reason>"``
-    (one estimate) and ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason, such
-    as a covariate level with no patient in one arm); ``failures`` counts replicates per (target id, reason) of
-    a NaN draw. The leave-one-covariate-out reruns of an analysis are skipped on a
-    replicate where the analysis itself is not estimable (the paired contribution needs
+    (one estimate), ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason, such
+    as a covariate level with no patient in one arm) and ``"<analysis>: note: <reason>"``
+    (and its details) for a diagnostic that is not a failure (a :class:`Note`: R would
+    warn and go on, e.g. a separated propensity model; the values are computed);
+    ``failures`` counts replicates per (target id, reason) of a NaN draw. The
+    leave-one-covariate-out reruns of an analysis are skipped on a replicate where the analysis itself is not estimable (the paired contribution needs
     both ends).
     """
     out = np.full((len(indices), plan.width), np.nan)
@@ -229,8 +232,8 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
         failed: set[str] = set()
         for ca, slots in plan.runs:
             name = ca.analysis.name
-            vals, fails = ca.run(cohorts[ca.analysis.cohort], rng,
-                                 cache=caches[ca.analysis.cohort])
+            vals, fails, diagnostics = ca.run(cohorts[ca.analysis.cohort], rng,
+                                              cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
             for f in fails:
                 tids = ([plan.target_ids[s] for s in slots] if f.index is None
@@ -244,18 +247,23 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                     count(notes, f"{name}/{tids[0]}: {f.reason}")
                 for d in f.details:       # diagnostics, filed under the reason they explain
                     count(notes, f"{name}: {f.reason}: {d}")
+            for n in diagnostics:
+                count(notes, f"{name}: {NOTE_KEY}{n.reason}")
+                for d in dict.fromkeys(n.details):
+                    count(notes, f"{name}: {NOTE_KEY}{n.reason}: {d}")
         # readings: each variant its own stream, so no reading changes another's draws
         for v, (ca, slots, _) in enumerate(plan.variants):
             vrng = np.random.default_rng(np.random.SeedSequence(
                 children[-1].entropy, spawn_key=children[-1].spawn_key + (1 + v,)))
-            vals, fails = ca.run(cohorts[ca.analysis.cohort], vrng,
-                                 cache=caches[ca.analysis.cohort])
+            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], vrng,
+                                cache=caches[ca.analysis.cohort], diagnose=False)
             out[k, slots] = vals
         for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
             if ca.analysis.name in failed:
                 continue
-            vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs,
-                             cache=caches[ca.analysis.cohort])
+            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj,
+                                requests=reqs, cache=caches[ca.analysis.cohort],
+                                diagnose=False)
             out[k, slots] = vals
     return out, notes, failures
 

@@ -23,8 +23,10 @@ from .readings import apply_reading
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
-__all__ = ["CompiledAnalysis", "Failure", "compile_analyses", "bind_target",
+__all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "bind_target",
            "SIMULATED_ROLES", "reported_value", "compile_reading"]
+
+Note = kernels.Note
 
 
 def reported_value(t) -> tuple[float | None, str]:
@@ -51,16 +53,21 @@ class CompiledAnalysis:
     requests: list[Request] = field(default_factory=list)
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
-            requests: Sequence[Request] | None = None, cache: dict | None = None
-            ) -> tuple[np.ndarray, tuple[Failure, ...]]:
-        """Values of ``requests`` (default: all) on one replicate, and why some are NaN.
+            requests: Sequence[Request] | None = None, cache: dict | None = None,
+            diagnose: bool = True
+            ) -> tuple[np.ndarray, tuple[Failure, ...], tuple[Note, ...]]:
+        """Values of ``requests`` (default: all) on one replicate, why some are NaN, and
+        the diagnostics of the adjustment.
 
         Every NaN value comes with a :class:`Failure`: ``index`` None when the adjustment
-        itself is not estimable on this replicate (propensity model separated, no match...:
-        every request is NaN), else the request's position (its model failed, or the
-        estimate has no value, e.g. a time beyond follow-up). ``cache`` is a dict shared by
-        the analyses of one replicate (never across replicates): propensity fits on the
-        same rows and terms are computed once.
+        itself is not estimable on this replicate (an empty arm, no match...: every
+        request is NaN), else the request's position (its model failed, or the estimate
+        has no value, e.g. a time beyond follow-up). A :class:`Note` is what R would warn
+        about without stopping (a separated propensity model): it makes no value NaN.
+        ``diagnose=False`` skips the notes (the exact separation check is a linear
+        program; the leave-one-covariate-out reruns do not report notes). ``cache`` is a
+        dict shared by the analyses of one replicate (never across replicates): propensity
+        fits on the same rows and terms are computed once.
         """
         requests = self.requests if requests is None else requests
         out = np.full(len(requests), np.nan)
@@ -68,7 +75,7 @@ class CompiledAnalysis:
             subset = self.population(cols)
             adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            return out, (_failure(None, exc),)
+            return out, (_failure(None, exc),), ()
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
                       self.analysis.ties, self.analysis.smd_sd)
         failures = []
@@ -82,7 +89,7 @@ class CompiledAnalysis:
                 continue
             if np.isnan(out[i]):
                 failures.append(Failure(i, _NO_VALUE.get(req.estimate, "no value")))
-        return out, tuple(failures)
+        return out, tuple(failures), tuple(adjusted.notes) if diagnose else ()
 
 
 class Failure(NamedTuple):
