@@ -86,9 +86,11 @@ def _z(z, extrapolated: bool = False) -> str:
 def _target_rows(r: ReproductionResult) -> list[list[str]]:
     rows = []
     for t in r.targets:
-        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
+        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (" †" if t.misfit else "")
         extra = _short(_share(t))
-        if t.role == "calibration" and not math.isnan(t.residual):
+        if t.calibration:
+            extra = t.calibration + (f"; {extra}" if extra else "")
+        elif t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
@@ -236,6 +238,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += ["", _summary_line(r)]
+        out += [f"† calibration misfit ({m}): verdicts marked † are judged on this cohort"
+                for m in r.misfits]
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
     return "\n".join(out)

@@ -45,6 +45,8 @@ class TargetResult:
     reason: str = ""
     z_extrapolated: bool = False     # reported value outside the simulated range
     position: float = math.nan       # mid-rank position of the reported value, 0..1
+    calibration: str = ""            # calibration targets: the generator's fit (simulate's check)
+    misfit: bool = False             # judged on a cohort whose calibration misses a target
 
     @property
     def estimable_share(self) -> float:
@@ -116,6 +118,7 @@ class ReproductionResult:
     warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
+    misfits: tuple[str, ...] = ()                     # "cohort: the calibration misses"
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -154,6 +157,7 @@ class ReproductionResult:
             "targets": [_clean(asdict(t)) for t in self.targets],
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
+            **({"calibration_misfits": list(self.misfits)} if self.misfits else {}),
         }
 
 
@@ -182,10 +186,32 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
+def calibration_note(ch) -> str:
+    """A calibration check (:class:`~simulate.calibration_quality.CalibrationCheck`) as a
+    table note: its residual against the printed rounding plus one MCSE."""
+    scale, unit = (100.0, " pts") if ch.kind == "rate" else (1.0, "")
+    verdict = "within" if ch.within else "MISFIT: beyond"
+    return (f"cal. residual {ch.residual * scale:+.3g}{unit}, {verdict} rounding "
+            f"{ch.rounding * scale:.2g} + MCSE {ch.mcse * scale:.2g}")
+
+
+def misfit_text(ch) -> str:
+    """A missed calibration target in words: ``os 24-month rate Sora+PD-1 -5.1 points``."""
+    what = {"median": "median", "hr": "crude HR"}.get(ch.kind) or f"{ch.time:g}-month rate"
+    size = {"rate": f"{100 * ch.residual:+.1f} points", "median": f"{ch.residual:+.2f} months"}.get(
+        ch.kind, f"{ch.residual:+.3f}")
+    return f"{ch.endpoint} {what} {ch.arm} {size}"
+
+
 def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
-              elapsed: float, failures: dict | None = None) -> ReproductionResult:
+              elapsed: float, failures: dict | None = None,
+              calibration: dict | None = None) -> ReproductionResult:
     """Judge every simulated target and shift; ``failures`` maps (target id, reason) to
-    the replicates where that target had no draw for that reason."""
+    the replicates where that target had no draw for that reason; ``calibration`` maps a
+    cohort name to its calibration checks (simulate's ``calibration_checks``)."""
+    checks = {ch.target: ch for chs in (calibration or {}).values() for ch in chs if ch.target}
+    missed = {name: [misfit_text(ch) for ch in chs if not ch.within] for name, chs in (calibration or {}).items()}
+    cohort_of = {a.name: a.cohort for a in study.plan.analyses}
     col = {tid: i for i, tid in enumerate(plan.target_ids)}
     why: dict[str, dict[str, int]] = {}
     for (tid, reason), k in (failures or {}).items():
@@ -207,19 +233,23 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
+        check = checks.get(t.id) or checks.get(t.same_as) if t.role == "calibration" else None
         se = _reported_se(t, scale)
         ratio = se / j.robust_sd if j.robust_sd and math.isfinite(j.robust_sd) else math.nan
         targets.append(TargetResult(
             t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
-            j.n_reps, j.reason, j.z_extrapolated, j.position))
+            j.n_reps, j.reason, j.z_extrapolated, j.position,
+            calibration_note(check) if check is not None else "",
+            bool(missed.get(cohort_of.get(t.analysis))) and t.id in col))
     shifts = [_shift(s, col, draws, plan, why) for s in study.targets.shifts]
     return ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys))
+            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys),
+        tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m))
 
 
 def _merge(*counts) -> dict[str, int]:

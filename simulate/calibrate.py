@@ -8,7 +8,9 @@ patients per arm) and are deterministic:
   reported per-arm medians / rates; a light penalty on neighbouring log-hazard
   differences (``smoothness``) fixes the shape where the targets leave it free. The
   marginal survival is computed exactly from the conditional survival of every sampled
-  patient (no event-time noise). PFS uses ``P(T_P > t, T_D > t | x, W_D)``.
+  patient (no event-time noise). PFS uses ``P(T_P > t, T_D > t | x, W_D)``. With
+  ``hazards = "arm_specific"`` or a crude-HR target, :func:`_fit_general` solves a
+  treatment log-HR per knot interval (or one) together with the crude HR.
 - loss to follow-up: the exponential rate whose expected event count (given the death
   times and the administrative censoring of the sample) equals the reported count.
 - response: per-arm thresholds so the *assessed* patients' proportions match; with

@@ -51,24 +51,6 @@ class CalibrationCheck:
     mcse: float            # SE of the quantity in one cohort of the study's size
     within: bool
 
-    def describe(self) -> str:
-        """The residual in words: ``os 24-month rate Sora -5.4 points``."""
-        what = {"median": "median", "rate": f"{self.time:g}-month rate", "hr": "crude HR"}[self.kind]
-        if self.kind == "rate":
-            size = f"{100 * self.residual:+.1f} points"
-        elif self.kind == "median":
-            size = f"{self.residual:+.2f} months"
-        else:
-            size = f"{self.residual:+.3f}"
-        return f"{self.endpoint} {what} {self.arm} {size}"
-
-    def note(self) -> str:
-        """The check as a table note: residual, rounding + MCSE, within or misfit."""
-        scale, unit = (100.0, " pts") if self.kind == "rate" else (1.0, "")
-        r, b = self.residual * scale, (self.rounding, self.mcse)
-        verdict = "within" if self.within else "MISFIT: beyond"
-        return f"cal. residual {r:+.3g}{unit}, {verdict} rounding {b[0] * scale:.2g} + MCSE {b[1] * scale:.2g}"
-
 
 def printed_half_width(value: float, kind: str, source: str) -> float:
     """Half a unit of the last digit of ``value`` as printed in its quote ``source``.

@@ -189,7 +189,8 @@ def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint:
         rates, _ = ep.arm_rates(a)
         lp = eta + ep.beta_treat * a
         s[a] = marginal_curve(grid, ep.knots, rates, lp)
-        r[a] = marginal_curve(grid, ep.knots, rates, lp, risk_weighted=True)
+        # risk sets weighted by the covariate part alone (the treatment is the coefficient)
+        r[a] = np.exp(-ep.beta_treat * a) * marginal_curve(grid, ep.knots, rates, lp, risk_weighted=True)
     return cox_estimand(grid, s[True], s[False], at_risk1=r[True], at_risk0=r[False]).hr
 
 
