@@ -96,9 +96,12 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
     for t in r.targets:
         if t.id in also and also[t.id] is None:
             continue
-        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
+        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
+            " †" if t.misfit else "")
         extra = _short(_share(t))
-        if t.role == "calibration" and not math.isnan(t.residual):
+        if t.calibration:
+            extra = t.calibration + (f"; {extra}" if extra else "")
+        elif t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         reading = _reading_note(t, r)
         if reading:
@@ -315,6 +318,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         out += _reading_lines(r, markdown)
         out += _world_lines(r, markdown)
         out += ["", _summary_line(r)]
+        out += [f"† calibration misfit ({m}): verdicts marked † are judged on this cohort"
+                for m in r.misfits]
         if r.accounting is not None:
             out.append(r.accounting.sentence())
         for line in _note_lines(r.notes, r.reps):
