@@ -55,10 +55,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .verdicts import MIN_ESTIMABLE, midrank_cdf, to_scale
+from .analysis.compile import reported_value
+from .verdicts import MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
 
 __all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
-           "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION"]
+           "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION",
+           "judge_readings", "printed_half_unit"]
 
 #: Likelihood ratio over the declared reading from which another reading is adopted.
 ADOPT_LR = 3.0
@@ -317,3 +319,41 @@ def _inside(x: np.ndarray, y: float) -> int:
         return 0
     F = midrank_cdf(np.sort(ok), y)
     return int(0.025 <= F <= 0.975)
+
+
+def printed_half_unit(t, quantity: str) -> float:
+    """Half a unit of the last printed digit of the number a target is judged on."""
+    return t.resolution("count" if quantity == "count" and t.value is None else "value")
+
+
+def judge_readings(study, plan, draws, col):
+    """Reading groups' results, the reading each target is judged under (label, declared?),
+    the draws with each target's column under that reading, and per reading-dependent
+    target the readings under which it is reproduced
+    (:mod:`replications.reading_choice`)."""
+    groups_def = getattr(plan, "reading_groups", ())
+    if not groups_def:
+        return (), {}, draws, {}
+    numbers = {}
+    for t in study.targets.targets:
+        if t.id in col:
+            reported, quantity = reported_value(t)
+            if reported is not None:
+                numbers[t.id] = (float(reported), analysis_scale(quantity),
+                                 printed_half_unit(t, quantity))
+    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
+    at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
+    eff = draws.copy()
+    judged = {}
+    for tid, (g, r) in chosen.items():
+        judged[tid] = (groups_def[g].readings[r].label, r == 0)
+        if r != 0:
+            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
+    under = {}
+    for g, res in zip(range(len(groups_def)), results):
+        for tid in res.dependent:
+            y, scale, half = numbers[tid]
+            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
+                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
+                == "reproduced")
+    return results, judged, eff, under

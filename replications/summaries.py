@@ -13,15 +13,13 @@ import pandas as pd
 from .analysis.compile import reported_value
 from .accounting import account
 from .analysis.kernels import DIAGNOSTICS, NOTE_KEY
-from .reading_choice import ReadingResult, choose_readings
-from .verdicts import MIN_ESTIMABLE, Judgement, judge, to_scale
+from .reading_choice import ReadingResult, judge_readings, printed_half_unit
+from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
            "analysis_scale", "split_notes", "diagnostic_lines", "group_notes", "note_head"]
 
 
-def analysis_scale(quantity: str) -> str:
-    return {"hr": "log", "odds_ratio": "log", "nnt": "inverse"}.get(quantity, "identity")
 
 
 @dataclass(frozen=True)
@@ -283,7 +281,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
-    groups, judged, eff, under = _readings(study, plan, draws, col)
+    groups, judged, eff, under = judge_readings(study, plan, draws, col)
     targets = []
     for t in study.targets.targets:
         if t.role == "reported":
@@ -316,44 +314,6 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m))
     return replace(result, accounting=account(
         result, {t.id: t for t in study.targets.targets}))
-
-
-def printed_half_unit(t, quantity: str) -> float:
-    """Half a unit of the last printed digit of the number a target is judged on."""
-    return t.resolution("count" if quantity == "count" and t.value is None else "value")
-
-
-def _readings(study, plan, draws, col):
-    """Reading groups' results, the reading each target is judged under (label, declared?),
-    the draws with each target's column under that reading, and per reading-dependent
-    target the readings under which it is reproduced
-    (:mod:`replications.reading_choice`)."""
-    groups_def = getattr(plan, "reading_groups", ())
-    if not groups_def:
-        return (), {}, draws, {}
-    numbers = {}
-    for t in study.targets.targets:
-        if t.id in col:
-            reported, quantity = reported_value(t)
-            if reported is not None:
-                numbers[t.id] = (float(reported), analysis_scale(quantity),
-                                 printed_half_unit(t, quantity))
-    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
-    at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
-    eff = draws.copy()
-    judged = {}
-    for tid, (g, r) in chosen.items():
-        judged[tid] = (groups_def[g].readings[r].label, r == 0)
-        if r != 0:
-            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
-    under = {}
-    for g, res in zip(range(len(groups_def)), results):
-        for tid in res.dependent:
-            y, scale, half = numbers[tid]
-            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
-                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
-                == "reproduced")
-    return results, judged, eff, under
 
 
 def _merge(*counts) -> dict[str, int]:

@@ -64,13 +64,19 @@ from typing import Mapping
 import numpy as np
 from scipy import special
 
-__all__ = ["Judgement", "judge", "to_scale", "from_scale", "midrank_cdf", "midrank_interval",
+__all__ = ["Judgement", "judge", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
+           "midrank_interval",
            "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA"]
 
 MIN_ESTIMABLE = 0.8
 BORDERLINE_Z = 0.5
 ALPHA = 0.05
 Z_CRIT = float(special.ndtri(1 - ALPHA / 2))        # 1.959964
+
+
+def analysis_scale(quantity: str) -> str:
+    """The scale a quantity is judged on: log for ratios, 1/x for NNT, else natural."""
+    return {"hr": "log", "odds_ratio": "log", "nnt": "inverse"}.get(quantity, "identity")
 
 
 def to_scale(x, scale: str):
