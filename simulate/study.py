@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from .spec import (FrozenDict, PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
                    Unmeasured, Variable)
+from .spec_endpoints import ResponseColumn, TimeToProgression, endpoint_problems
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
 ASSIGNMENTS = ("arm_marginals", "logistic")
@@ -53,6 +54,8 @@ class CohortSpec:
     missing: tuple[MissingRule, ...] = ()
     time_varying: TimeVarying | None = None
     multiselect: tuple[Variable, ...] = ()
+    ttp: TimeToProgression | None = None
+    response_columns: tuple[ResponseColumn, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arms", tuple(self.arms))
@@ -62,6 +65,7 @@ class CohortSpec:
         object.__setattr__(self, "multiselect", ())
         object.__setattr__(self, "derived", tuple(self.derived))
         object.__setattr__(self, "missing", tuple(self.missing))
+        object.__setattr__(self, "response_columns", tuple(self.response_columns))
         problems = self.problems()
         if problems:
             raise SpecError(problems)
@@ -174,6 +178,7 @@ class CohortSpec:
                 p.append(("time_varying.arm", f"unknown arm {self.time_varying.arm!r}; arms are {labels}"))
             if self.os is None:
                 p.append(("time_varying", "needs outcomes.os"))
+        p.extend(endpoint_problems(self))
         return p
 
     def _option_owners(self, p: list) -> dict[str, str]:
