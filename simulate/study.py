@@ -143,6 +143,8 @@ class CohortSpec:
                     p.append((f"outcomes.{ep_name}.calibrate[{j}].arm", f"unknown arm {t.arm!r}; arms are {labels}"))
             if ep.treatment_hr == "calibrate" and len(self.arms) == 2:
                 arms_t = {t.arm for t in ep.calibrate}
+                if ep_name == "pfs" and self.ttp is not None:  # one progression time, fitted jointly
+                    arms_t |= {t.arm for t in self.ttp.calibrate}
                 if len(arms_t) < 2:
                     p.append((f"outcomes.{ep_name}.treatment_hr",
                               "'calibrate' needs calibration targets in both arms"))
