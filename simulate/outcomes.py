@@ -202,7 +202,22 @@ def assessment_codes(ap: AssessmentPlan, lat: np.ndarray, arm: np.ndarray,
                      parent_codes: np.ndarray | None = None) -> np.ndarray:
     """Level codes (0 = best) of one assessment from its latent, before missingness.
 
-    A later assessment (``ap.follows``) keeps the last level where ``parent_codes`` has it.
+    Parameters
+    ----------
+    ap : AssessmentPlan
+        The column's per-arm thresholds (worst -> best).
+    lat : numpy.ndarray
+        Its latent, one value per patient (a leading replicate axis allowed).
+    arm : numpy.ndarray
+        Arm code per patient (last axis of ``lat``).
+    parent_codes : numpy.ndarray, optional
+        Codes of the followed assessment; where it has the last level (progression), a
+        later assessment (``ap.follows``) keeps it.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes, shape of ``lat``.
     """
     code = np.empty(lat.shape, np.int8)
     for a, cuts in enumerate(ap.cuts):
@@ -220,6 +235,24 @@ def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: 
 
     Per column, one normal draw (its latent's own part) then one uniform draw (its
     missingness), so a cohort without further columns draws exactly as before them.
+
+    Parameters
+    ----------
+    plans : tuple of AssessmentPlan
+        ``response`` first when the cohort has it; a parent precedes its children.
+    os_time : numpy.ndarray
+        Observed OS time (an assessment after it may be missing, ``early_death``).
+    arm : numpy.ndarray
+        Arm code per patient.
+    w_d : numpy.ndarray
+        Normal score of each patient's death time (the root latent, ``"os"``).
+    rng : numpy.random.Generator or simulate.streams.LockstepDraws
+        The cohort's draws.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Column name -> codes.
     """
     n = len(arm)
     latent, codes, out = {"os": w_d}, {}, {}

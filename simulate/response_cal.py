@@ -84,9 +84,25 @@ def assessment_cuts(lat: np.ndarray, w: np.ndarray, arm: np.ndarray, probs: list
                     carried: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Per-arm thresholds on ``lat`` so the ``w``-weighted level shares are ``probs[a]``.
 
-    ``carried`` marks patients held at the last level (progression at an earlier
-    assessment): the thresholds are fitted on the others, to the shares left once the
-    carried patients are counted (a later assessment's PD share includes them).
+    Parameters
+    ----------
+    lat : numpy.ndarray
+        The column's latent on the calibration sample.
+    w : numpy.ndarray
+        Probability of being assessed (the published shares are among the assessed).
+    arm : numpy.ndarray
+        Arm code per sampled patient.
+    probs : list of numpy.ndarray
+        Per arm, the published level shares, best level first.
+    carried : numpy.ndarray of bool, optional
+        Patients held at the last level (progression at an earlier assessment): the
+        thresholds are fitted on the others, to the shares left once the carried
+        patients are counted (a later assessment's PD share includes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per arm, ``K - 1`` increasing thresholds (worst -> best; +-inf for empty levels).
     """
     cuts = []
     for a, p in enumerate(probs):

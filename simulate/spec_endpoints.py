@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .spec import SpecError, _finite, _set
 from .spec_outcomes import Assessment, CalibrationTarget, _kw, _source, tables_of
-
-if TYPE_CHECKING:
-    from .study import CohortSpec
 
 #: Names a further response column may take (``response`` itself is the overall one).
 RESPONSE_COLUMN_NAME = re.compile(r"^response_[a-z0-9_]+$")
@@ -110,8 +107,12 @@ def response_column_from(key: str, name: str, value: Any) -> ResponseColumn:
         raise err.prefixed(key) from None
 
 
-def endpoint_problems(c: "CohortSpec") -> list[tuple[str, str]]:
-    """Cross-field problems of ``outcomes.ttp`` and ``response_columns``, as ``(key, message)``."""
+def endpoint_problems(c: Any) -> list[tuple[str, str]]:
+    """Cross-field problems of ``outcomes.ttp`` and ``response_columns``, as ``(key, message)``.
+
+    ``c`` is the :class:`~simulate.study.CohortSpec` being validated (not imported here:
+    the spec module imports this one).
+    """
     p: list[tuple[str, str]] = []
     nmap = {a.label: a.n for a in c.arms}
     labels = list(nmap)

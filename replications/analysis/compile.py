@@ -168,9 +168,22 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
 def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tuple[str, np.ndarray]]:
     """Each response endpoint of ``[response]`` -> (the column it reads, responder codes).
 
-    A ``"level"`` endpoint becomes one endpoint per category, ``"<name>:<level>"``. An
-    endpoint reading a column the cohort does not generate is left out (its targets are
-    then reported as not generated); levels outside the column's are a problem.
+    Parameters
+    ----------
+    response : mapping of str to ResponseEndpoint
+        ``AnalysisPlan.response``.
+    schema : Schema
+        The cohort's columns; ``schema.responses`` gives each response column's levels.
+    add : callable
+        ``Problems.add``: levels outside the column's are an error, a column the cohort
+        does not generate a warning.
+
+    Returns
+    -------
+    dict of str to (str, numpy.ndarray)
+        Endpoint -> (column, level codes that count). A ``"level"`` endpoint becomes one
+        endpoint per category, ``"<name>:<level>"``; an endpoint on a column the cohort
+        does not generate is left out (its targets are then reported as not generated).
     """
     out: dict[str, tuple[str, np.ndarray]] = {}
     for ep, spec in response.items():
