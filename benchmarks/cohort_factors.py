@@ -226,8 +226,9 @@ def _missing(cohort, value, ctx):
 
 
 def _response(cohort, value, ctx):
-    if not value:
+    if not value:  # the further response columns (later assessments, organs) go with it
         cohort.pop("response", None)
+        cohort.pop("response_columns", None)
     elif ctx.get("n_scale", 1.0) != 1.0:
         raise ValueError("response = true cannot be combined with a change of arm sizes")
 

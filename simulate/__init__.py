@@ -24,16 +24,17 @@ from .io import load_spec, spec_from_dict
 from .studies import find_study
 from .spec import (Arm, Correlation, Derived, MissingRule, SpecError, Summary, Unmeasured,
                    Variable)
-from .spec_outcomes import (CalibrationTarget, Censoring, Dist, Effect, Endpoint, EventTarget,
+from .spec_endpoints import ResponseColumn, TimeToProgression
+from .spec_outcomes import (Assessment, CalibrationTarget, Censoring, Dist, Effect, Endpoint, EventTarget,
                             Response, TimeVarying)
 from .study import CohortSpec, StudySpec, spec_hash
 from .table import baseline_table, compare_table
 from .truth import TrueEstimands, true_estimands
 
 __all__ = [
-    "Arm", "CacheFileWarning", "CalibrationTarget", "Censoring", "Cohort", "CohortBatch", "CohortSpec", "Correlation", "Derived",
-    "Dist", "Effect", "Endpoint", "EventTarget", "LRUCache", "MissingRule", "PlanCache", "Response", "SimulationPlan", "SpecError",
-    "StudySpec", "Summary", "TimeVarying", "TrueEstimands", "Unmeasured", "Variable", "baseline_table",
+    "Arm", "Assessment", "CacheFileWarning", "CalibrationTarget", "Censoring", "Cohort", "CohortBatch", "CohortSpec", "Correlation", "Derived",
+    "Dist", "Effect", "Endpoint", "EventTarget", "LRUCache", "MissingRule", "PlanCache", "Response", "ResponseColumn", "SimulationPlan", "SpecError",
+    "StudySpec", "Summary", "TimeToProgression", "TimeVarying", "TrueEstimands", "Unmeasured", "Variable", "baseline_table",
     "compare_table", "compile_plan", "default_plan_cache", "find_study", "generate_cohort", "generate_cohort_batch", "generate_cohorts",
     "load_spec", "nearest_pd", "spec_from_dict", "set_default_plan_cache", "spec_hash", "true_estimands",
 ]

@@ -57,8 +57,13 @@ def _cumhaz_matrix(times, knots, rates, n, tv):
 
 
 def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, *, tv=None,
-                 os_plan: EndpointPlan | None = None, r_pd: float = 0.0) -> tuple[EndpointPlan, dict]:
-    """Solve an endpoint's baseline log-hazards (and treatment log-HR) to its targets."""
+                 os_plan: EndpointPlan | None = None, r_pd: float = 0.0,
+                 extra=None) -> tuple[EndpointPlan, dict]:
+    """Solve an endpoint's baseline log-hazards (and treatment log-HR) to its targets.
+
+    ``extra``: further targets of the same hazard on another scale (the TTP targets of
+    the progression time, :class:`~simulate.progression.TTPTargets`), fitted jointly.
+    """
     types = {nm: t for nm, t in zip(cp.names, cp.types)}
     for _name, opts, _bits, _labels in cp.multiselect:
         types.update(dict.fromkeys(opts, "binary"))
@@ -89,6 +94,8 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     labels = cp.arm_labels
     masks = [arm == labels.index(t.arm) for t in targets]
     goal = np.array([np.log(-np.log(0.5 if t.kind == "median" else t.value)) for t in targets])
+    if extra is not None:
+        goal = np.concatenate([goal, extra.goal])
     cols_t = [tindex[t.value if t.kind == "median" else t.time] for t in targets]
     if os_plan is not None:  # PFS: joint survival with death
         t_d = sample["t_d"]
@@ -111,7 +118,8 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
         else:
             a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
             s_cond = alive * special.ndtr((r_pd * w_d[:, None] - a_p) / np.sqrt(1 - r_pd ** 2))
-        return np.array([s_cond[m, j].mean() for m, j in zip(masks, cols_t)])
+        got = np.array([s_cond[m, j].mean() for m, j in zip(masks, cols_t)])
+        return got if extra is None else np.concatenate([got, extra.survival(knots, rates, risk)])
 
     def resid(theta):
         s = np.clip(surv(theta), 1e-12, 1 - 1e-12)

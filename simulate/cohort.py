@@ -19,6 +19,7 @@ from .calibration_quality import endpoint_checks
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
+from .progression import TTPTargets
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
 from .streams import LockstepDraws
@@ -64,11 +65,11 @@ class Cohort:
         for k, v in self.columns.items():
             if k == "arm":
                 data[k] = pd.Categorical.from_codes(v, self.arm_labels)
-            elif k in self.levels and self.levels[k] and k != "response" and _is_categorical(self.levels[k]):
+            elif k in self.levels and self.levels[k] and v.dtype == np.int8:  # response codes, -1 = none
+                data[k] = pd.Categorical.from_codes(v.astype(int), list(self.levels[k]))
+            elif k in self.levels and self.levels[k] and _is_categorical(self.levels[k]):
                 codes = np.where(np.isnan(v), -1, v).astype(int)
                 data[k] = pd.Categorical.from_codes(codes, list(self.levels[k]))
-            elif k == "response":
-                data[k] = pd.Categorical.from_codes(v.astype(int), list(self.levels["response"]))
             else:
                 data[k] = v
         return pd.DataFrame(data)
@@ -128,7 +129,13 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         sample["t_d"] = draw_death_times(os_plan, sample, sample["tv"])
     if c.pfs is not None:
         r_pd = c.pfs.os_correlation
-        pfs_plan, report["pfs"] = fit_endpoint(c.pfs, "pfs", sample, cp, c, os_plan=os_plan, r_pd=r_pd)
+        ttp = None
+        if c.ttp is not None and c.ttp.calibrate:  # the same progression time, fitted jointly
+            ttp = TTPTargets.build(c.ttp.calibrate, sample, cp.arm_labels, r_pd)
+        pfs_plan, report["pfs"] = fit_endpoint(c.pfs, "pfs", sample, cp, c, os_plan=os_plan, r_pd=r_pd,
+                                               extra=ttp)
+        if ttp is not None:
+            report["ttp"] = ttp.report(pfs_plan.knots, pfs_plan.rates, _risk(pfs_plan, sample))
     cen = c.censoring
     loss = 0.0
     if cen is not None and cen.loss_rate == "calibrate":
@@ -143,9 +150,8 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
                      accrual=cen.accrual if cen else 0.0,
                      follow_up=cen.follow_up if cen else np.inf,
                      admin_max=(cen.administrative_max or np.inf) if cen else np.inf,
-                     loss_rate=loss, resp_cuts=None, r_resp=0.0, resp_miss=None,
-                     assessment_time=3.0, tv=tv)
-    if c.response is not None:
+                     loss_rate=loss, tv=tv, ttp=c.ttp is not None)
+    if c.response is not None or c.response_columns:
         op, report["response"] = calibrate_response(op, c, cp, sample)
     if c.missing:
         op, report["missing"] = calibrate_missing(op, c, cp, sample)
@@ -164,6 +170,12 @@ def _add_checks(report: dict, c: CohortSpec, cp: CovariatePlan, sample: dict, os
         if ep is not None and not report[name].get("fixed"):
             report[name]["checks"] = endpoint_checks(name, spec_ep, ep, sample, cp.arm_labels, arm_n, censoring,
                                                      **extra)
+
+
+def _risk(ep, sample) -> np.ndarray:
+    """``exp(eta)`` of each calibration-sample patient under endpoint plan ``ep``."""
+    eta = ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * sample["treated"]
+    return np.exp(eta if sample["u"] is None else eta + ep.beta_u * sample["u"])
 
 
 def _pfs_times(pfs_plan, sample, r_pd):
@@ -249,6 +261,8 @@ def cohort_levels(plan: SimulationPlan) -> dict[str, tuple[str, ...]]:
     levels = {k: v for k, v in plan.covariates.levels.items() if v}
     if plan.spec.response is not None:
         levels["response"] = plan.spec.response.levels
+    for col in plan.spec.response_columns:
+        levels[col.name] = col.levels
     return levels
 
 

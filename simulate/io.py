@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .spec import Arm, Correlation, Derived, MissingRule, SpecError, Unmeasured, Variable
+from .spec_endpoints import TimeToProgression, response_column_from
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 from .studies import find_study
 from .study import CohortSpec, StudySpec
 
 _COHORT_KEYS = {"assignment", "arms", "variables", "correlation", "derived", "unmeasured",
-                "outcomes", "censoring", "response", "missing", "time_varying"}
+                "outcomes", "censoring", "response", "response_columns", "missing", "time_varying"}
+#: endpoints of [outcomes] and the class of each table (TTP: the progression time of pfs)
+_ENDPOINTS = {"os": Endpoint, "pfs": Endpoint, "ttp": TimeToProgression}
 
 
 class _Collector:
@@ -73,15 +76,15 @@ def _cohort(col: _Collector, name: str, raw: Any) -> CohortSpec | None:
     if "unmeasured" in raw:
         unmeasured = col.build(f"{key}.unmeasured", Unmeasured, raw["unmeasured"], Unmeasured)
     outcomes = raw.get("outcomes", {})
-    eps: dict[str, Endpoint | None] = {"os": None, "pfs": None}
+    eps: dict[str, Any] = dict.fromkeys(_ENDPOINTS)
     if not isinstance(outcomes, Mapping):
         col.problems.append((f"{key}.outcomes", f"must be a table, got {outcomes!r}"))
         outcomes = {}
     for ep in outcomes:
         if ep not in eps:
-            col.problems.append((f"{key}.outcomes", f"unknown endpoint {ep!r}; allowed: ['os', 'pfs']"))
+            col.problems.append((f"{key}.outcomes", f"unknown endpoint {ep!r}; allowed: {list(_ENDPOINTS)}"))
             continue
-        eps[ep] = col.build(f"{key}.outcomes.{ep}", Endpoint, outcomes[ep], Endpoint)
+        eps[ep] = col.build(f"{key}.outcomes.{ep}", _ENDPOINTS[ep], outcomes[ep], _ENDPOINTS[ep])
     censoring = response = time_varying = None
     if "censoring" in raw:
         censoring = col.build(f"{key}.censoring", Censoring, raw["censoring"], Censoring)
@@ -89,6 +92,7 @@ def _cohort(col: _Collector, name: str, raw: Any) -> CohortSpec | None:
         response = col.build(f"{key}.response", Response, raw["response"], Response)
     if "time_varying" in raw:
         time_varying = col.build(f"{key}.time_varying", TimeVarying, raw["time_varying"], TimeVarying)
+    response_columns = _response_columns(col, f"{key}.response_columns", raw.get("response_columns", {}))
     missing = []
     miss_raw = raw.get("missing", {})
     if not isinstance(miss_raw, Mapping):
@@ -106,10 +110,25 @@ def _cohort(col: _Collector, name: str, raw: Any) -> CohortSpec | None:
                           assignment=raw.get("assignment", "arm_marginals"),
                           correlation=correlation, derived=tuple(derived), unmeasured=unmeasured,
                           os=eps["os"], pfs=eps["pfs"], censoring=censoring, response=response,
-                          missing=tuple(missing), time_varying=time_varying)
+                          missing=tuple(missing), time_varying=time_varying, ttp=eps["ttp"],
+                          response_columns=response_columns)
     except SpecError as e:
         col.problems.extend(e.prefixed(key).problems)
     return None
+
+
+def _response_columns(col: _Collector, key: str, raw: Any) -> tuple:
+    """``[cohorts.<name>.response_columns.<column>]`` tables, in file order."""
+    if not isinstance(raw, Mapping):
+        col.problems.append((key, f"must be a table of <column> = {{...}} tables, got {raw!r}"))
+        return ()
+    out = []
+    for name, value in raw.items():
+        try:
+            out.append(response_column_from(f"{key}.{name}", name, value))
+        except SpecError as e:
+            col.problems.extend(e.problems)
+    return tuple(out)
 
 
 def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>", path: str | None = None) -> StudySpec:

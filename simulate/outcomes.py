@@ -5,8 +5,16 @@ Latent structure (all per patient, given covariates and arm):
 - death time ``T_D``: ``S(T_D | x) = Phi(-W_D)`` with ``W_D ~ N(0, 1)``;
 - progression time ``T_P``: the same with ``W_P = r_PD W_D + sqrt(1 - r_PD^2) e``
   (``os_correlation`` of the PFS endpoint); ``PFS = min(T_P, T_D)`` so PFS <= OS;
+- time to progression (when ``outcomes.ttp`` is declared): the same ``T_P``, with death
+  and censoring as competing ends of follow-up: ``ttp_time = min(T_P, T_D, C)`` (equal to
+  ``pfs_time``), ``ttp_event = 1`` only if progression comes first, so a death before
+  progression censors TTP and is a PFS event;
 - best response: latent ``L = r_R W_D + sqrt(1 - r_R^2) e`` cut at per-arm thresholds
   (higher ``L``, better response), so responders live longer;
+- further response columns (:class:`AssessmentPlan`): each a latent ``L = rho L_parent +
+  sqrt(1 - rho^2) e`` (the parent: the overall response, an earlier column, or
+  ``W_D``) cut at its own per-arm thresholds; a later assessment keeps the last level
+  (progression) of the assessment it follows, so PD at 3 months is PD at 6 months;
 - censoring ``C = min(accrual + follow_up - entry, administrative_max, loss)`` with
   ``entry ~ U(0, accrual)`` and ``loss ~ Exp(loss_rate)``.
 """
@@ -116,6 +124,24 @@ def draw_dist(d: Dist, n: int, rng) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class AssessmentPlan:
+    """One calibrated response column: latent, per-arm thresholds and missingness.
+
+    ``parent`` names the latent this one is built on (``"os"``: the death time's normal
+    score ``W_D``; else an earlier response column); ``follows``: a later assessment of
+    ``parent``, whose last level carries over.
+    """
+
+    name: str
+    parent: str
+    rho: float
+    follows: bool
+    cuts: tuple                    # per arm: thresholds on L (worst -> best), len K-1
+    miss: tuple                    # per arm (q_early, q_late)
+    assessment_time: float
+
+
+@dataclass(frozen=True)
 class OutcomePlan:
     os: EndpointPlan | None
     pfs: EndpointPlan | None
@@ -124,12 +150,10 @@ class OutcomePlan:
     follow_up: float
     admin_max: float
     loss_rate: float
-    resp_cuts: tuple | None        # per arm: thresholds on L (worst -> best), len K-1
-    r_resp: float
-    resp_miss: tuple | None        # per arm (q_early, q_late)
-    assessment_time: float
     tv: tuple | None               # (arm index, start Dist, duration Dist, b)
     missing: tuple = ()            # (column, intercept, slope, depends column, center, scale)
+    responses: tuple[AssessmentPlan, ...] = ()   # ``response`` first when the cohort has it
+    ttp: bool = False              # write ttp_time / ttp_event
 
 
 def therapy(tv: tuple | None, arm: np.ndarray, rng) -> tuple | None:
@@ -186,28 +210,92 @@ def draw_outcomes(op: OutcomePlan, cols: dict, arm: np.ndarray, treated: np.ndar
     if op.pfs is not None:
         w_p = op.r_pd * w_d + np.sqrt(1 - op.r_pd ** 2) * rng.standard_normal(n)
         eta_p = linear_predictors(op.pfs, cols, treated, u, shape)
-        t_p = np.minimum(op.pfs.event_times(-special.log_ndtr(-w_p), eta_p, treated), t_d)
+        t_prog = op.pfs.event_times(-special.log_ndtr(-w_p), eta_p, treated)
+        t_p = np.minimum(t_prog, t_d)
         out["pfs_time"] = np.minimum(t_p, c)
         out["pfs_event"] = (t_p <= c).astype(np.int8)
-    if op.resp_cuts is not None:
-        lat = op.r_resp * w_d + np.sqrt(1 - op.r_resp ** 2) * rng.standard_normal(n)
-        resp = np.empty(shape, np.int8)
-        miss_p = np.empty(shape)
-        early = out["os_time"] < op.assessment_time
-        for a, cuts in enumerate(op.resp_cuts):
-            m = arm == a
-            k = len(cuts)
-            resp[..., m] = k - np.searchsorted(cuts, lat[..., m])
-            qe, ql = op.resp_miss[a]
-            miss_p[..., m] = np.where(early[..., m], qe, ql)
-        resp[rng.random(n) < miss_p] = -1
-        out["response"] = resp
+        if op.ttp:  # the same progression time; death, like censoring, ends its follow-up
+            out["ttp_time"] = out["pfs_time"].copy()
+            out["ttp_event"] = (t_prog <= np.minimum(t_d, c)).astype(np.int8)
+    out.update(draw_responses(op.responses, out["os_time"], arm, w_d, rng))
     if tv is not None:
         mask, start, dur, _ = tv
         end = out["os_time"]
         started = mask & (start < end)
         out["systemic_start"] = np.where(started, start, np.inf)
         out["systemic_duration"] = np.where(started, np.minimum(dur, end - np.where(started, start, 0.0)), 0.0)
+    return out
+
+
+def assessment_codes(ap: AssessmentPlan, lat: np.ndarray, arm: np.ndarray,
+                     parent_codes: np.ndarray | None = None) -> np.ndarray:
+    """Level codes (0 = best) of one assessment from its latent, before missingness.
+
+    Parameters
+    ----------
+    ap : AssessmentPlan
+        The column's per-arm thresholds (worst -> best).
+    lat : numpy.ndarray
+        Its latent, one value per patient (a leading replicate axis allowed).
+    arm : numpy.ndarray
+        Arm code per patient (last axis of ``lat``).
+    parent_codes : numpy.ndarray, optional
+        Codes of the followed assessment; where it has the last level (progression), a
+        later assessment (``ap.follows``) keeps it.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes, shape of ``lat``.
+    """
+    code = np.empty(lat.shape, np.int8)
+    for a, cuts in enumerate(ap.cuts):
+        m = arm == a
+        code[..., m] = len(cuts) - np.searchsorted(cuts, lat[..., m])
+    if ap.follows:
+        last = len(ap.cuts[0])
+        code[parent_codes == last] = last
+    return code
+
+
+def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: np.ndarray,
+                   w_d: np.ndarray, rng) -> dict[str, np.ndarray]:
+    """Every response column (int8 codes, -1 = not assessed), in the order of ``plans``.
+
+    Per column, one normal draw (its latent's own part) then one uniform draw (its
+    missingness), so a cohort without further columns draws exactly as before them.
+
+    Parameters
+    ----------
+    plans : tuple of AssessmentPlan
+        ``response`` first when the cohort has it; a parent precedes its children.
+    os_time : numpy.ndarray
+        Observed OS time (an assessment after it may be missing, ``early_death``).
+    arm : numpy.ndarray
+        Arm code per patient.
+    w_d : numpy.ndarray
+        Normal score of each patient's death time (the root latent, ``"os"``).
+    rng : numpy.random.Generator or simulate.streams.LockstepDraws
+        The cohort's draws.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Column name -> codes.
+    """
+    n = len(arm)
+    latent, codes, out = {"os": w_d}, {}, {}
+    for ap in plans:
+        lat = ap.rho * latent[ap.parent] + np.sqrt(1 - ap.rho ** 2) * rng.standard_normal(n)
+        code = assessment_codes(ap, lat, arm, codes.get(ap.parent))
+        latent[ap.name], codes[ap.name] = lat, code.copy()
+        miss_p = np.empty(lat.shape)
+        early = os_time < ap.assessment_time
+        for a, (qe, ql) in enumerate(ap.miss):
+            m = arm == a
+            miss_p[..., m] = np.where(early[..., m], qe, ql)
+        code[rng.random(n) < miss_p] = -1
+        out[ap.name] = code
     return out
 
 

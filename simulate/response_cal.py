@@ -1,5 +1,14 @@
-"""Calibration of best response (thresholds, survival link, missing assessments) and of
-covariate missingness, on the fixed calibration sample of :mod:`simulate.calibrate`."""
+"""Calibration of the response columns (thresholds, survival link, missing assessments,
+carried progression) and of covariate missingness, on the fixed calibration sample of
+:mod:`simulate.calibrate`.
+
+One model serves every response column: a latent normal score cut at per-arm
+thresholds fitted so the assessed patients' level shares are the published ones
+(:func:`assessment_cuts`). The overall best response's latent is correlated with the
+death time's normal score (``os_hr_pd`` calibrates that correlation); a further
+column's latent is correlated with its parent's; a later assessment holds the patients
+who progressed at the earlier one at its last level and fits its thresholds on the rest.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -8,17 +17,17 @@ import numpy as np
 from scipy import optimize, special
 
 from .calibrate import cox_binary_hr
-from .outcomes import OutcomePlan
+from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes
 from .plan import _CAL_SEED, CovariatePlan
 from .spec import SpecError
+from .spec_outcomes import Assessment
 from .study import CohortSpec
 
 _R_MAX = 0.995
 
 
-def _arm_missing(c: CohortSpec) -> list[float]:
-    """Per-arm probability that best response is not assessed."""
-    r = c.response
+def _arm_missing(c: CohortSpec, r: Assessment, key: str) -> list[float]:
+    """Per-arm probability that the assessment ``r`` (at ``key``) is not made."""
     out = []
     implied = 0
     for a in c.arms:
@@ -30,7 +39,7 @@ def _arm_missing(c: CohortSpec) -> list[float]:
             out.append(None)
     if r.missing is not None:
         if implied and implied != r.missing:
-            raise SpecError("response.missing", f"{r.missing} disagrees with the {implied} unassessed patients "
+            raise SpecError(f"{key}.missing", f"{r.missing} disagrees with the {implied} unassessed patients "
                             "implied by the per-arm counts")
         if not implied:
             out = [r.missing / c.n] * len(out)
@@ -50,21 +59,15 @@ def _weighted_cuts(lat: np.ndarray, w: np.ndarray, probs_best_first: np.ndarray)
     return np.where(cum <= 1e-12, -np.inf, cuts)
 
 
-def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict
-                       ) -> tuple[OutcomePlan, dict]:
-    r = c.response
-    rng = np.random.default_rng(_CAL_SEED + 3)
-    n, arm = sample["n"], sample["arm"]
-    entry = rng.random(n) * op.accrual
-    cen = np.minimum(op.accrual + op.follow_up - entry, op.admin_max)
-    if op.loss_rate > 0:
-        cen = np.minimum(cen, rng.exponential(1.0 / op.loss_rate, n))
-    t_d = sample["t_d"]
-    os_time, os_event = np.minimum(t_d, cen), (t_d <= cen)
+def _missingness(c: CohortSpec, r: Assessment, key: str, arm: np.ndarray, os_time: np.ndarray
+                 ) -> tuple[tuple, np.ndarray]:
+    """Per-arm ``(q_early, q_late)`` and each sampled patient's probability of no assessment.
+
+    ``early_death``: patients whose OS ends before the assessment lack it first.
+    """
     early = os_time < r.assessment_time
-    q = _arm_missing(c)
-    miss = []
-    miss_p = np.empty(n)
+    q = _arm_missing(c, r, key)
+    miss, miss_p = [], np.empty(len(arm))
     for a in range(len(c.arms)):
         m = arm == a
         f = float(early[m].mean())
@@ -74,13 +77,102 @@ def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample
             qe = ql = q[a]
         miss.append((qe, ql))
         miss_p[m] = np.where(early[m], qe, ql)
+    return tuple(miss), miss_p
+
+
+def assessment_cuts(lat: np.ndarray, w: np.ndarray, arm: np.ndarray, probs: list[np.ndarray],
+                    carried: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Per-arm thresholds on ``lat`` so the ``w``-weighted level shares are ``probs[a]``.
+
+    Parameters
+    ----------
+    lat : numpy.ndarray
+        The column's latent on the calibration sample.
+    w : numpy.ndarray
+        Probability of being assessed (the published shares are among the assessed).
+    arm : numpy.ndarray
+        Arm code per sampled patient.
+    probs : list of numpy.ndarray
+        Per arm, the published level shares, best level first.
+    carried : numpy.ndarray of bool, optional
+        Patients held at the last level (progression at an earlier assessment): the
+        thresholds are fitted on the others, to the shares left once the carried
+        patients are counted (a later assessment's PD share includes them).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per arm, ``K - 1`` increasing thresholds (worst -> best; +-inf for empty levels).
+    """
+    cuts = []
+    for a, p in enumerate(probs):
+        m = arm == a
+        if carried is None:
+            cuts.append(_weighted_cuts(lat[m], w[m], p))
+            continue
+        held = float(w[m & carried].sum() / w[m].sum())
+        free = m & ~carried
+        if held >= 1 - 1e-12 or not free.any():
+            cuts.append(np.full(len(p) - 1, np.inf))  # everyone is carried: the cuts are never used
+            continue
+        rest = np.asarray(p, float).copy()
+        rest[-1] = max(rest[-1] - held, 0.0)  # below the earlier share: the spec check reports it
+        cuts.append(_weighted_cuts(lat[free], w[free], rest / rest.sum()))
+    return tuple(cuts)
+
+
+def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict
+                       ) -> tuple[OutcomePlan, dict]:
+    """Every response column: ``response`` (with its survival link), then ``response_columns``."""
+    rng = np.random.default_rng(_CAL_SEED + 3)
+    n, arm = sample["n"], sample["arm"]
+    entry = rng.random(n) * op.accrual
+    cen = np.minimum(op.accrual + op.follow_up - entry, op.admin_max)
+    if op.loss_rate > 0:
+        cen = np.minimum(cen, rng.exponential(1.0 / op.loss_rate, n))
+    t_d = sample["t_d"]
+    os_time, os_event = np.minimum(t_d, cen), (t_d <= cen)
+    plans, report = [], {}
+    latent, codes = {"os": sample["w_d"]}, {}
+    r = c.response
+    if r is not None:
+        plan, report["response"] = _overall(c, r, sample, os_time, os_event)
+        plans.append(plan)
+        latent["response"] = plan.rho * sample["w_d"] + np.sqrt(1 - plan.rho ** 2) * sample["w_r"]
+        codes["response"] = assessment_codes(plan, latent["response"], arm)
+    noise = np.random.default_rng(_CAL_SEED + 4)
+    for col in c.response_columns:
+        key = f"response_columns.{col.name}"
+        src = col.source_column
+        lat = col.correlation * latent[src] + np.sqrt(1 - col.correlation ** 2) * noise.standard_normal(n)
+        miss, miss_p = _missingness(c, col, key, arm, os_time)
+        carried = None if col.follows is None else codes[src] == len(col.levels) - 1
+        probs = [np.asarray(col.arms[a.label].level_probs()) for a in c.arms]
+        plan = AssessmentPlan(col.name, src, col.correlation, col.follows is not None,
+                              assessment_cuts(lat, 1.0 - miss_p, arm, probs, carried), miss,
+                              col.assessment_time)
+        plans.append(plan)
+        latent[col.name], codes[col.name] = lat, assessment_codes(plan, lat, arm, codes.get(src))
+        report[col.name] = {"missing_probability": [q for q, _ in miss], "parent": src,
+                            "follows": col.follows is not None, "correlation": col.correlation}
+        if carried is not None:
+            held = [float(carried[arm == a].mean()) for a in range(len(c.arms))]
+            report[col.name]["carried_last_level"] = held
+    return dataclasses.replace(op, responses=tuple(plans)), report
+
+
+def _overall(c: CohortSpec, r, sample: dict, os_time: np.ndarray, os_event: np.ndarray
+             ) -> tuple[AssessmentPlan, dict]:
+    """The overall best response: cuts, and the latent correlation with death (``os_hr_pd``)."""
+    n, arm = sample["n"], sample["arm"]
+    miss, miss_p = _missingness(c, r, "response", arm, os_time)
     w = 1.0 - miss_p
     probs = [np.asarray(r.arms[a.label].level_probs()) for a in c.arms]
     k = len(r.levels)
 
     def cuts_for(rho):
         lat = rho * sample["w_d"] + np.sqrt(1 - rho ** 2) * sample["w_r"]
-        return lat, tuple(_weighted_cuts(lat[arm == a], w[arm == a], probs[a]) for a in range(len(c.arms)))
+        return lat, assessment_cuts(lat, w, arm, probs)
 
     def hr_pd(rho):
         lat, cuts = cuts_for(rho)
@@ -91,7 +183,7 @@ def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample
         keep = w > 0
         return cox_binary_hr(os_time[keep], os_event[keep], (code[keep] == k - 1).astype(float))
 
-    rep: dict = {"missing_probability": q, "mechanism": r.missing_mechanism}
+    rep: dict = {"missing_probability": _arm_missing(c, r, "response"), "mechanism": r.missing_mechanism}
     rho = r.os_correlation
     if r.os_hr_pd is not None:
         target = r.os_hr_pd
@@ -106,9 +198,7 @@ def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample
         rep["os_hr_pd"] = {"target": target, "fitted": hr_pd(rho)}
     _, cuts = cuts_for(rho)
     rep["os_correlation"] = rho
-    op = dataclasses.replace(op, resp_cuts=cuts, r_resp=float(rho), resp_miss=tuple(miss),
-                             assessment_time=r.assessment_time)
-    return op, rep
+    return AssessmentPlan("response", "os", float(rho), False, cuts, miss, r.assessment_time), rep
 
 
 def calibrate_missing(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict

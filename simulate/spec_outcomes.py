@@ -120,21 +120,8 @@ class Endpoint:
                 raise SpecError("treatment_hr", f"must be a number or 'calibrate', got {self.treatment_hr!r}")
         else:
             _set(self, "treatment_hr", _finite("treatment_hr", self.treatment_hr, positive=True))
-        effs = []
-        for i, e in enumerate(_tuple("effects", self.effects)):
-            try:
-                effs.append(e if isinstance(e, Effect) else Effect(**_kw(e, Effect, f"effects[{i}]")))
-            except SpecError as err:
-                raise err.prefixed(f"effects[{i}]") from None
-        _set(self, "effects", tuple(effs))
-        tgts = []
-        for i, t in enumerate(_tuple("calibrate", self.calibrate)):
-            try:
-                tgts.append(t if isinstance(t, CalibrationTarget)
-                            else CalibrationTarget(**_kw(t, CalibrationTarget, f"calibrate[{i}]")))
-            except SpecError as err:
-                raise err.prefixed(f"calibrate[{i}]") from None
-        _set(self, "calibrate", tuple(tgts))
+        _set(self, "effects", tables_of("effects", self.effects, Effect))
+        _set(self, "calibrate", tables_of("calibrate", self.calibrate, CalibrationTarget))
         if self.baseline_hazard is not None:
             bh = tuple(_finite(f"baseline_hazard[{i}]", h, positive=True)
                        for i, h in enumerate(_tuple("baseline_hazard", self.baseline_hazard)))
@@ -156,6 +143,17 @@ class Endpoint:
             raise SpecError("hazards", "'arm_specific' calibrates each arm's hazards: it needs treatment_hr = "
                             f"'calibrate' and no baseline_hazard, got treatment_hr = {self.treatment_hr!r}"
                             + ("" if self.baseline_hazard is None else " and a baseline_hazard"))
+
+
+def tables_of(key: str, value: Any, cls: type) -> tuple:
+    """A list of ``cls`` from TOML tables (or ``cls`` instances); errors name ``key[i]``."""
+    out = []
+    for i, t in enumerate(_tuple(key, value)):
+        try:
+            out.append(t if isinstance(t, cls) else cls(**_kw(t, cls, f"{key}[{i}]")))
+        except SpecError as err:
+            raise err.prefixed(f"{key}[{i}]") from None
+    return tuple(out)
 
 
 def _kw(value: Any, cls: type, key: str) -> dict:
@@ -219,14 +217,15 @@ class Censoring:
 
 
 @dataclass(frozen=True)
-class Response:
-    """Best response (CR/PR/SD/PD) per arm among assessed patients.
+class Assessment:
+    """Tumour response per arm among assessed patients, at one assessment.
 
-    Counts summing to less than the arm's n leave the remainder not assessed; or give
-    ``missing`` (a count over the cohort) / ``missing_rate``. ``missing_mechanism``
-    ``"early_death"`` makes patients who die or are censored before
-    ``assessment_time`` the first to lack an assessment. ``os_hr_pd`` is the reported
-    HR of PD vs non-PD for OS (calibrates the association); else ``os_correlation``.
+    The fields every response column shares (:class:`Response`, the overall best
+    response; :class:`~simulate.spec_endpoints.ResponseColumn`, a later assessment or an
+    organ-specific response). Counts summing to less than the arm's n leave the
+    remainder not assessed; or give ``missing`` (a count over the cohort) /
+    ``missing_rate``. ``missing_mechanism`` ``"early_death"`` makes patients who die or
+    are censored before ``assessment_time`` the first to lack an assessment.
     """
 
     arms: Mapping[str, Summary]
@@ -235,13 +234,11 @@ class Response:
     missing_rate: float | None = None
     missing_mechanism: str = "MCAR"
     assessment_time: float = 3.0
-    os_hr_pd: float | None = None
-    os_correlation: float = 0.5
     source: str = ""
 
     def __post_init__(self) -> None:
         _source(self.source)
-        _set(self, "levels", tuple(str(v) for v in self.levels))
+        _set(self, "levels", tuple(str(v) for v in _tuple("levels", self.levels)))
         if len(self.levels) < 2 or len(set(self.levels)) != len(self.levels):
             raise SpecError("levels", f"need >= 2 distinct levels, got {list(self.levels)}")
         if not isinstance(self.arms, Mapping) or not self.arms:
@@ -267,6 +264,22 @@ class Response:
         if self.missing_mechanism not in MISSING_RESPONSE:
             raise SpecError("missing_mechanism", f"must be one of {MISSING_RESPONSE}, got {self.missing_mechanism!r}")
         _set(self, "assessment_time", _finite("assessment_time", self.assessment_time, positive=True))
+
+
+@dataclass(frozen=True)
+class Response(Assessment):
+    """Best response (CR/PR/SD/PD) per arm among assessed patients: the ``response`` column.
+
+    The fields of :class:`Assessment`, and its association with survival: ``os_hr_pd``
+    is the reported HR of PD vs non-PD for OS (calibrates the association); else
+    ``os_correlation``, the latent correlation with the death time's normal score.
+    """
+
+    os_hr_pd: float | None = None
+    os_correlation: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.os_hr_pd is not None:
             _set(self, "os_hr_pd", _finite("os_hr_pd", self.os_hr_pd, positive=True))
         r = _finite("os_correlation", self.os_correlation)

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from .spec import (FrozenDict, PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
                    Unmeasured, Variable)
+from .spec_endpoints import ResponseColumn, TimeToProgression, endpoint_problems
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
 ASSIGNMENTS = ("arm_marginals", "logistic")
@@ -85,6 +86,8 @@ class CohortSpec:
     missing: tuple[MissingRule, ...] = ()
     time_varying: TimeVarying | None = None
     multiselect: tuple[Variable, ...] = ()
+    ttp: TimeToProgression | None = None
+    response_columns: tuple[ResponseColumn, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arms", tuple(self.arms))
@@ -94,6 +97,7 @@ class CohortSpec:
         object.__setattr__(self, "multiselect", ())
         object.__setattr__(self, "derived", tuple(self.derived))
         object.__setattr__(self, "missing", tuple(self.missing))
+        object.__setattr__(self, "response_columns", tuple(self.response_columns))
         problems = self.problems()
         if problems:
             raise SpecError(problems)
@@ -171,6 +175,8 @@ class CohortSpec:
                     p.append((f"outcomes.{ep_name}.calibrate[{j}].arm", f"unknown arm {t.arm!r}; arms are {labels}"))
             if ep.treatment_hr == "calibrate" and len(self.arms) == 2:
                 arms_t = {t.arm for t in ep.calibrate}
+                if ep_name == "pfs" and self.ttp is not None:  # one progression time, fitted jointly
+                    arms_t |= {t.arm for t in self.ttp.calibrate}
                 if len(arms_t) < 2:
                     p.append((f"outcomes.{ep_name}.treatment_hr",
                               "'calibrate' needs calibration targets in both arms"))
@@ -207,6 +213,7 @@ class CohortSpec:
                 p.append(("time_varying.arm", f"unknown arm {self.time_varying.arm!r}; arms are {labels}"))
             if self.os is None:
                 p.append(("time_varying", "needs outcomes.os"))
+        p.extend(endpoint_problems(self))
         return p
 
     def _option_owners(self, p: list) -> dict[str, str]:

@@ -23,8 +23,8 @@ from .readings import apply_reading
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
-__all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "bind_target",
-           "SIMULATED_ROLES", "reported_value", "compile_reading"]
+__all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "compile_responders",
+           "bind_target", "SIMULATED_ROLES", "reported_value", "compile_reading"]
 
 Note = kernels.Note
 
@@ -165,17 +165,7 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                 add(f"{a.key}.estimates[{j}]", e, "needs two arms", "incompatible")
         if bad:
             continue
-        responders = {}
-        for ep, lv in plan.response.items():
-            known = schema.response_levels
-            if lv == "level":       # one endpoint per category: "<ep>:<level>"
-                responders.update({f"{ep}:{x}": np.array([float(j)])
-                                   for j, x in enumerate(known)})
-                continue
-            responders[ep] = np.array([known.index(x) for x in lv if x in known], dtype=float)
-            if known and any(x not in known for x in lv) and schema.has("response"):
-                add(f"response.{ep}", list(lv), f"levels must be among {list(known)}",
-                    "unknown-level")
+        responders = compile_responders(plan.response, schema, add)
         lv = (levels or {}).get(a.cohort)
         out[a.name] = CompiledAnalysis(
             a, schema, compile_population(a.population, schema, lv),
@@ -229,6 +219,47 @@ def compile_readings(plan: AnalysisPlan, compiled: Mapping[str, CompiledAnalysis
     return {k: v for k, v in out.items() if v is not None}
 
 
+def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tuple[str, np.ndarray]]:
+    """Each response endpoint of ``[response]`` -> (the column it reads, responder codes).
+
+    Parameters
+    ----------
+    response : mapping of str to ResponseEndpoint
+        ``AnalysisPlan.response``.
+    schema : Schema
+        The cohort's columns; ``schema.responses`` gives each response column's levels.
+    add : callable
+        ``Problems.add``: levels outside the column's are an error, a column the cohort
+        does not generate a warning.
+
+    Returns
+    -------
+    dict of str to (str, numpy.ndarray)
+        Endpoint -> (column, level codes that count). A ``"level"`` endpoint becomes one
+        endpoint per category, ``"<name>:<level>"``; an endpoint on a column the cohort
+        does not generate is left out (its targets are then reported as not generated).
+    """
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    for ep, spec in response.items():
+        known = schema.responses.get(spec.column)
+        if known is None:
+            if spec.column != "response":
+                add(f"response.{ep}.column", spec.column, "no such response column; the cohort "
+                    f"generates {sorted(schema.responses) or 'none'}; it will be 'not "
+                    "estimable'", "not-generated", "warning")
+            continue
+        if spec.levels == "level":       # one endpoint per category: "<ep>:<level>"
+            out.update({f"{ep}:{x}": (spec.column, np.array([float(j)]))
+                        for j, x in enumerate(known)})
+            continue
+        out[ep] = (spec.column, np.array([known.index(x) for x in spec.levels if x in known],
+                                         dtype=float))
+        if any(x not in known for x in spec.levels):
+            add(f"response.{ep}", list(spec.levels), f"levels must be among {list(known)} "
+                f"(the levels of {spec.column!r})", "unknown-level")
+    return out
+
+
 def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: AnalysisPlan,
                 problems: Problems) -> Request | None:
     """Turn a simulated target into a :class:`Request` on its analysis, or report why not."""
@@ -248,11 +279,17 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
     quantity = _field(t, "quantity")
     endpoint = _field(t, "endpoint")
     level = _field(t, "level")
-    if plan.response.get(endpoint) == "level" and level is not None:
+    spec = plan.response.get(endpoint)
+    if spec is not None and spec.levels == "level" and level is not None:
         endpoint = f"{endpoint}:{level}"        # one best-response category (e.g. PR)
     quantity = reported_value(t)[1]             # only a count printed: judge the count
     ep_class = ("response" if endpoint in ca.responders else
                 "survival" if endpoint in schema.endpoints else None)
+    if ep_class is None and spec is not None:    # declared, on a column not generated
+        add(f"{key}.endpoint", endpoint, f"target {tid!r}: the response endpoint reads column "
+            f"{spec.column!r}, which the cohort does not generate; it will be 'not estimable'",
+            "not-generated", "warning")
+        return None
     est = estimate_for(quantity, ep_class)
     if est is None:
         why = (f"the endpoint {endpoint!r} is neither a survival endpoint the cohort "
@@ -278,11 +315,10 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
             "other levels are not computed; it will be 'not estimable'", "unknown-level",
             "warning")
         return None
-    if kind.endpoint == "response" and (endpoint not in ca.responders
-                                        or not schema.has("response")):
+    if kind.endpoint == "response" and endpoint not in ca.responders:
         add(f"{key}.endpoint", endpoint, f"target {tid!r} needs a response endpoint defined "
-            "in [response] and a cohort response model; it will be 'not estimable'",
-            "not-generated", "warning")
+            "in [response] and a cohort response column it reads; it will be 'not "
+            "estimable'", "not-generated", "warning")
         return None
     arm_code, sign, term, term_model, time = None, 1.0, None, None, _field(t, "time")
     arm = _field(t, "arm")

@@ -53,7 +53,7 @@ class Context:
     """The analysed sample of one replicate, with per-replicate caches."""
 
     def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
-                 responders: Mapping[str, np.ndarray], ties: str = "efron",
+                 responders: Mapping[str, tuple[str, np.ndarray]], ties: str = "efron",
                  smd_sd: str = "unweighted"):
         self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
         self.rows = adjusted.rows
@@ -92,9 +92,12 @@ class Context:
         return self.cache[key]
 
     def response(self, endpoint: str):
-        r = np.asarray(self.cols["response"])[self.rows]
+        """Responder indicator of a response endpoint (on the response column it reads)
+        and who was assessed (code >= 0) in the analysed rows."""
+        column, codes = self.responders[endpoint]
+        r = np.asarray(self.cols[column])[self.rows]
         assessed = r >= 0
-        return np.isin(r, self.responders[endpoint]).astype(float), assessed
+        return np.isin(r, codes).astype(float), assessed
 
 
 # --- the estimates -------------------------------------------------------------------

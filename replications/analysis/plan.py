@@ -20,12 +20,24 @@ from .populations import PopulationStep, parse_population
 from .problems import MISSING, Problems
 from .readings import ReadingGroup, parse_readings
 
-__all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE"]
+__all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE",
+           "ResponseEndpoint"]
+
+
+@dataclass(frozen=True)
+class ResponseEndpoint:
+    """A response endpoint of ``[response]``: the response column it reads and the levels
+    that count as responders, or ``"level"`` (targets pick one category with ``level``)."""
+
+    levels: tuple[str, ...] | str
+    column: str = "response"
+
 
 #: Response endpoints and the best-response levels that count as responders (mRECIST /
 #: RECIST: objective response = CR + PR, disease control = CR + PR + SD). The value
 #: "level" makes an endpoint whose targets pick one category with their ``level``.
-DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD"), "response": "level"}
+DEFAULT_RESPONSE = {"orr": ResponseEndpoint(("CR", "PR")), "dcr": ResponseEndpoint(("CR", "PR", "SD")),
+                    "response": ResponseEndpoint("level")}
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
@@ -54,7 +66,7 @@ class Analysis:
 @dataclass(frozen=True)
 class AnalysisPlan:
     analyses: tuple[Analysis, ...]
-    response: Mapping[str, tuple[str, ...]]
+    response: Mapping[str, ResponseEndpoint]
     file: str = "analysis.toml"
     readable: bool = True           # False when the file is missing or not valid TOML
     aliases: Mapping[str, Any] = field(default_factory=dict)
@@ -138,19 +150,31 @@ def parse_plan_dict(raw: Mapping, problems: Problems) -> AnalysisPlan:
 
 
 def _parse_response(raw, problems: Problems) -> dict:
+    """``[response]``: ``name = [levels]``, ``name = "level"`` (both read the ``response``
+    column) or ``name = { column = "response_6m", levels = [...] | "level" }``."""
     out = dict(DEFAULT_RESPONSE)
     if not isinstance(raw, Mapping):
         problems.add("response", raw, "expected a table such as { orr = [\"CR\", \"PR\"] }")
         return out
-    for name, levels in raw.items():
+    for name, entry in raw.items():
+        column, levels = "response", entry
+        if isinstance(entry, Mapping):
+            unknown = sorted(set(entry) - {"column", "levels"})
+            column, levels = entry.get("column", MISSING), entry.get("levels", MISSING)
+            if unknown or not isinstance(column, str) or not column:
+                problems.add(f"response.{name}", dict(entry), "expected { column = \"<response "
+                             "column>\", levels = [levels] or \"level\" }" +
+                             (f"; unknown key(s) {unknown}" if unknown else ""))
+                continue
         if levels == "level":
-            out[name] = "level"
+            out[name] = ResponseEndpoint("level", column)
             continue
         if not (isinstance(levels, list) and levels and all(isinstance(x, str) for x in levels)):
-            problems.add(f"response.{name}", levels, "expected a list of response levels "
-                         "or \"level\" (targets pick one category by `level`)")
+            problems.add(f"response.{name}" + (".levels" if isinstance(entry, Mapping) else ""),
+                         levels, "expected a list of response levels or \"level\" (targets pick "
+                         "one category by `level`)")
             continue
-        out[name] = tuple(levels)
+        out[name] = ResponseEndpoint(tuple(levels), column)
     return out
 
 

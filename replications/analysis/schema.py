@@ -9,6 +9,7 @@ reproduction run compiles its plan against.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -18,6 +19,10 @@ __all__ = ["Column", "Schema", "schema_from_spec", "schema_from_cohort", "ORACLE
 
 #: Columns the generator writes that no analysis may use: the truth is not observable.
 ORACLE_COLUMNS = frozenset({"true_ps"})
+
+_RESPONSE_LEVELS = ("CR", "PR", "SD", "PD")     # a response table without `levels`
+#: Response columns: the overall ``response`` and the further ``response_<name>`` ones.
+_RESPONSE_COLUMN = re.compile(r"^response(_[a-z0-9_]+)?$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Schema:
     response_levels: tuple[str, ...] = ()
     levels_known: bool = True       # False when built from a spec whose derived levels are unknown
     extra: Mapping[str, Any] = field(default_factory=dict)
+    responses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # column -> levels
 
     @property
     def comparative(self) -> bool:
@@ -96,17 +102,21 @@ def schema_from_spec(raw: Mapping, cohort: str) -> Schema:
     for ep in endpoints:
         cols[f"{ep}_time"] = Column(f"{ep}_time", "time")
         cols[f"{ep}_event"] = Column(f"{ep}_event", "binary")
-    response_levels: tuple[str, ...] = ()
-    if raw_cohort.get("response"):
-        response_levels = tuple(str(x) for x in
-                                raw_cohort["response"].get("levels", ("CR", "PR", "SD", "PD")))
-        cols["response"] = Column("response", "categorical", response_levels)
+    responses: dict[str, tuple[str, ...]] = {}
+    further = raw_cohort.get("response_columns") or {}
+    for name, entry in [("response", raw_cohort.get("response"))] + (
+            list(further.items()) if isinstance(further, Mapping) else []):
+        if isinstance(entry, Mapping) and entry:
+            responses[str(name)] = tuple(str(x) for x in entry.get("levels", _RESPONSE_LEVELS))
+            cols[str(name)] = Column(str(name), "categorical", responses[str(name)])
+    response_levels = responses.get("response", ())
     if raw_cohort.get("time_varying"):
         for name in ("systemic_start", "systemic_duration"):
             cols[name] = Column(name, "continuous")
     cols["treated"] = Column("treated", "binary")
     cols["arm"] = Column("arm", "categorical", arms)
-    return Schema(cohort, cols, arms, treated_arm, endpoints, response_levels, levels_known)
+    return Schema(cohort, cols, arms, treated_arm, endpoints, response_levels, levels_known,
+                  responses=responses)
 
 
 def schema_from_cohort(cohort, name: str = "main", unmeasured: frozenset = frozenset()
@@ -132,5 +142,7 @@ def schema_from_cohort(cohort, name: str = "main", unmeasured: frozenset = froze
         if key.endswith("_time") and f"{key[:-5]}_event" in columns:
             endpoints.append(key[:-5])
     cols["arm"] = Column("arm", "categorical", arms)
+    responses = {k: tuple(str(x) for x in levels[k]) for k in columns
+                 if k in levels and _RESPONSE_COLUMN.match(k)}
     return Schema(name, cols, arms, treated_arm, tuple(endpoints),
-                  tuple(str(x) for x in levels.get("response", ())))
+                  responses.get("response", ()), responses=responses)
