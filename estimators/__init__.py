@@ -15,7 +15,10 @@ Modules, one method family each:
   ``effective_sample_size``, ``weighted_group_sizes``
 - :mod:`estimators.iptw_cox` -- IPTW hazard ratio with robust, M-estimation and bootstrap
   variances
-- :mod:`estimators.matching` -- ``match_nearest``, ``match_exact``, ``matched_cox``
+- :mod:`estimators.balancing_weights` -- ``balancing_weights`` dispatching to
+  ``entropy_balancing``, ``cbps_weights`` and ``matching_weights`` (own modules)
+- :mod:`estimators.matching` -- ``match_nearest``, ``match_exact``, ``match_mahalanobis``,
+  ``match_optimal``, ``match_estimate`` (Abadie-Imbens SE), ``matched_cox``
 - :mod:`estimators.smd`, :mod:`estimators.balance` -- ``standardized_mean_difference``,
   ``balance_table``
 - :mod:`estimators.response`, :mod:`estimators.contingency`,
@@ -24,10 +27,12 @@ Modules, one method family each:
   Rubin's rules
 """
 from .balance import balance_table
+from .balancing_weights import balancing_weights
 from .contingency import chi_square_test, contingency_table, fisher_exact_test
 from .design import design_matrix, treatment_indicator
 from .iptw_cox import iptw_cox
-from .matching import match_exact, match_nearest, matched_cox
+from .matching import (match_estimate, match_exact, match_mahalanobis, match_nearest,
+                       match_optimal, matched_cox)
 from .mice import mice_impute
 from .propensity import logistic_regression, propensity_score
 from .response import odds_ratio, proportion_ci
@@ -35,13 +40,18 @@ from .risk_difference import absolute_risk_reduction, risk_difference_at
 from .rubin import rubin_pool
 from .smd import standardized_mean_difference
 from .survival import cox_ph, kaplan_meier, landmark, logrank_test
+from .weights_cbps import cbps_weights
+from .weights_ebal import entropy_balancing
+from .weights_matching import matching_weights
 from .weights import effective_sample_size, iptw_weights, weighted_group_sizes
 
 __all__ = [
-    "absolute_risk_reduction", "balance_table", "chi_square_test", "contingency_table",
-    "cox_ph", "design_matrix", "effective_sample_size", "fisher_exact_test", "iptw_cox",
-    "iptw_weights", "kaplan_meier", "landmark", "logistic_regression", "logrank_test",
-    "match_exact", "match_nearest", "matched_cox", "mice_impute", "odds_ratio",
+    "absolute_risk_reduction", "balance_table", "balancing_weights", "cbps_weights",
+    "chi_square_test", "contingency_table", "cox_ph", "design_matrix", "effective_sample_size",
+    "entropy_balancing", "fisher_exact_test", "iptw_cox", "iptw_weights", "kaplan_meier",
+    "landmark", "logistic_regression", "logrank_test", "match_estimate", "match_exact",
+    "match_mahalanobis", "match_nearest", "match_optimal", "matched_cox", "matching_weights",
+    "mice_impute", "odds_ratio",
     "propensity_score", "proportion_ci", "rubin_pool", "risk_difference_at",
     "standardized_mean_difference", "treatment_indicator", "weighted_group_sizes",
 ]

@@ -1,20 +1,28 @@
 """Matching: the matchers, their result and the matched-pair Cox analysis.
 
 The matchers live in :mod:`tacebench.estimators.matching_nearest` (greedy nearest-neighbour
-propensity matching with a caliper) and :mod:`tacebench.estimators.matching_exact` (exact
-matching on categories, seed 002's matched case-control design); their result type in
-:mod:`tacebench.estimators.matching_result`. All are re-exported here.
+propensity matching with a caliper), :mod:`tacebench.estimators.matching_exact` (exact
+matching on categories, seed 002's matched case-control design),
+:mod:`tacebench.estimators.matching_mahalanobis` (Mahalanobis distance with covariate
+calipers) and :mod:`tacebench.estimators.matching_optimal` (optimal pair matching); their
+result type in :mod:`tacebench.estimators.matching_result`. The matching estimator with
+Abadie-Imbens standard errors (``Matching::Match``) is in
+:mod:`tacebench.estimators.matching_ai`. All are re-exported here.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ._checks import check_binary, check_lengths
+from .matching_ai import MatchEstimate, match_estimate
 from .matching_exact import match_exact
+from .matching_mahalanobis import match_mahalanobis
 from .matching_nearest import match_nearest
+from .matching_optimal import match_optimal
 from .matching_result import MatchResult
 
-__all__ = ["MatchResult", "match_exact", "match_nearest", "matched_cox"]
+__all__ = ["MatchEstimate", "MatchResult", "match_estimate", "match_exact", "match_mahalanobis",
+           "match_nearest", "match_optimal", "matched_cox"]
 
 
 def matched_cox(time, event, match: MatchResult, X=None, *, ties: str = "efron", names=None):

@@ -56,6 +56,12 @@ KERNELS = {
     "km": "weighted Kaplan-Meier + median (vs lifelines)",
     "logrank": "log-rank, 2 groups (vs lifelines)",
     "matching": "1:1 NN matching, caliper 0.2 SD logit (vs brute-force greedy)",
+    "ebal_att": "entropy balancing, ATT, 19 covariates (vs BFGS on the dual)",
+    "cbps_ate": "just-identified CBPS, ATE, 19 covariates (vs scipy root on the moments)",
+    "matching_weights": "matching weights (vs plain numpy)",
+    "mahalanobis_matching": "1:1 Mahalanobis matching, 4 covariates (vs per-pair scipy loop)",
+    "optimal_matching": "optimal 1:1 pair matching, logit PS (R reference: solve_LSAP fixture)",
+    "match_estimate": "matching estimate + Abadie-Imbens SE, ATT, 4 covariates",
 }
 SCALING = {
     "cox": "weighted Cox, robust SE (Breslow)",

@@ -1,0 +1,173 @@
+"""The result of a balancing-weights method, its covariate checks and its convex solver.
+
+Entropy balancing (:mod:`estimators.weights_ebal`), the just-identified covariate balancing
+propensity score (:mod:`estimators.weights_cbps`) and matching weights
+(:mod:`estimators.weights_matching`) all return a :class:`BalancingWeights`. The first two
+solve a smooth, strictly convex problem whose gradient *is* the covariate imbalance, so one
+solver (:func:`minimize_convex`) serves both: at its optimum the balance constraints hold to
+the gradient tolerance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize
+
+from ._checks import as_float_array, check_binary, check_finite, check_lengths
+from .status import Estimability
+
+__all__ = ["BalancingWeights", "check_covariates", "minimize_convex", "moment_columns"]
+
+#: Gradient tolerance of the dual / moment problems, in SD units of the covariates.
+GTOL = 1e-10
+
+
+@dataclass(frozen=True)
+class BalancingWeights:
+    """Unit weights from a balancing method, with the balance they achieve.
+
+    Attributes
+    ----------
+    weights : (n,) float array
+    treated : (n,) int8 array of 0/1
+    method : str
+        ``"ebal"``, ``"cbps"`` or ``"matching"``.
+    estimand : str
+    ps : (n,) float array or None
+        Propensity score (CBPS's fitted score; the score the matching weights were built
+        from); None for entropy balancing.
+    coef : (k,) float array or None
+        CBPS: propensity-model coefficients (intercept first) on the covariates' own scale.
+        Entropy balancing: Lagrange multipliers of the balance constraints, per reweighted
+        arm stacked (control first), on the covariates' own scale.
+    names : tuple of str
+        The balanced columns (after ``moments`` powers), empty for matching weights.
+    target : (p,) float array
+        The means the method balances to (NaN where it balances the arms to each other).
+    weighted_means : (2, p) float array
+        Weighted means of the balanced columns, control row then treated row.
+    n_iter : int
+    status : Estimability
+        ``NOT_CONVERGED`` when the solver did not reach the gradient tolerance (for entropy
+        balancing usually: the target lies outside the convex hull of the arm), else OK.
+    message : str
+    """
+
+    weights: np.ndarray
+    treated: np.ndarray
+    method: str
+    estimand: str
+    ps: np.ndarray | None = None
+    coef: np.ndarray | None = None
+    names: tuple = ()
+    target: np.ndarray = field(default_factory=lambda: np.empty(0))
+    weighted_means: np.ndarray = field(default_factory=lambda: np.empty((2, 0)))
+    n_iter: int = 0
+    status: Estimability = Estimability.OK
+    message: str = ""
+
+    @property
+    def max_imbalance(self) -> float:
+        """Largest absolute difference between the weighted arm means (0 without columns)."""
+        if not self.names:
+            return 0.0
+        return float(np.max(np.abs(self.weighted_means[1] - self.weighted_means[0])))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per unit: ``row, treated, ps, weight``."""
+        ps = self.ps if self.ps is not None else np.full(self.weights.size, np.nan)
+        return pd.DataFrame({"row": np.arange(self.weights.size), "treated": self.treated,
+                             "ps": ps, "weight": self.weights})
+
+    def balance(self) -> pd.DataFrame:
+        """One row per balanced column: target, weighted control and treated means."""
+        return pd.DataFrame({"covariate": list(self.names), "target": self.target,
+                             "control": self.weighted_means[0],
+                             "treated": self.weighted_means[1],
+                             "difference": self.weighted_means[1] - self.weighted_means[0]})
+
+
+def check_covariates(X, treated, names=None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Validated ``(X (n, p), z int8, names)``: finite numeric columns, both arms present,
+    no constant column (it cannot be balanced and makes the problem singular)."""
+    if names is None and isinstance(X, pd.DataFrame):
+        names = tuple(str(c) for c in X.columns)
+    Xa = check_finite(as_float_array(X, "X", ndim=2), "X")
+    z = check_binary(treated, "treated")
+    check_lengths({"X": Xa, "treated": z})
+    if np.unique(z).size < 2:
+        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(Xa.shape[1]))
+    if len(names) != Xa.shape[1]:
+        raise ValueError(f"names has {len(names)} entries for {Xa.shape[1]} columns of X")
+    const = [nm for nm, col in zip(names, Xa.T) if np.ptp(col) == 0]
+    if const:
+        raise ValueError(f"X has constant columns {const}; drop them before balancing")
+    return Xa, z, names
+
+
+def moment_columns(X: np.ndarray, names: tuple, moments: int) -> tuple[np.ndarray, tuple]:
+    """``X`` with the powers 2..``moments`` of its non-binary columns appended (WeightIt's
+    ``moments``; a two-valued column's square carries no new constraint)."""
+    cols, nm = [X], list(names)
+    for k in range(2, moments + 1):
+        keep = [j for j in range(X.shape[1]) if np.unique(X[:, j]).size > 2]
+        cols.append(X[:, keep] ** k)
+        nm += [f"{names[j]}^{k}" for j in keep]
+    return np.column_stack(cols), tuple(nm)
+
+
+def minimize_convex(fun, x0: np.ndarray, max_iter: int = 200) -> tuple[np.ndarray, int, bool]:
+    """Minimize a smooth strictly convex ``fun(x) -> (value, gradient, hessian)`` to a
+    gradient norm of :data:`GTOL`.
+
+    scipy's exact trust-region Newton method gets close (gradient 1e-8), a trust region
+    rather than plain Newton because the dual of an infeasible balancing problem is
+    unbounded below: the region keeps steps finite and the call ends (not converged)
+    instead of overflowing. Then full Newton steps finish, each kept only if it shrinks the
+    gradient: near 1e-10 the objective changes by ~1e-20, below its own rounding, so a
+    method that compares objective values stalls there while the gradient is still exact.
+    Returns ``(x, iterations, converged)``.
+    """
+    cache: dict = {}
+
+    def parts(x):
+        key = x.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = fun(x)
+        return cache[key]
+
+    res = optimize.minimize(lambda x: parts(x)[0], x0, jac=lambda x: parts(x)[1],
+                            hess=lambda x: parts(x)[2], method="trust-exact",
+                            options={"gtol": 1e-8, "maxiter": max_iter})
+    x, n_iter = res.x, int(res.nit)
+    _, g, H = parts(x)
+    for _ in range(10):
+        gn = np.linalg.norm(g)
+        if not np.isfinite(gn) or gn <= GTOL:
+            break
+        try:
+            step = linalg.solve(H, g, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            break
+        _, g_new, H_new = parts(x - step)
+        if not np.linalg.norm(g_new) < gn:
+            break
+        x, g, H = x - step, g_new, H_new
+        n_iter += 1
+    converged = bool(np.all(np.isfinite(g)) and np.linalg.norm(g) <= GTOL)
+    return x, n_iter, converged
+
+
+def weighted_arm_means(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(2, p) weighted means of the columns of ``X``, control row then treated row."""
+    return np.vstack([np.average(X[z == a], axis=0, weights=w[z == a]) for a in (0, 1)])
+
+
+def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns over their SD (all units), so that the gradient tolerance is in SD units."""
+    sd = X.std(axis=0, ddof=1)
+    return X / sd, sd

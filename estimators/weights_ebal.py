@@ -1,0 +1,153 @@
+"""Entropy balancing (Hainmueller 2012): weights closest to uniform in Kullback-Leibler
+divergence whose weighted covariate moments equal the target's exactly.
+
+For the reweighted arm with rows ``C_i = (x_i - m) / s`` (``m`` the target means, ``s`` the
+column SDs over all units) and base weights ``q_i`` (1 here, as WeightIt's default), the
+weights are ``w_i ∝ q_i exp(C_i' λ)`` where ``λ`` minimizes the convex dual
+
+    f(λ) = log Σ_i q_i exp(C_i' λ),
+
+whose gradient is the weighted mean of ``C``: at the optimum the balance constraints hold
+to the solver's gradient tolerance (1e-10 SD). Which arm moves to which target is the
+estimand (WeightIt ``method = "ebal"``):
+
+======== ============================ ==============================================
+estimand reweighted arm(s)            target means
+======== ============================ ==============================================
+ATT      controls                     the treated arm's (treated weights 1)
+ATC      treated                      the control arm's (control weights 1)
+ATE      both, separately             the whole sample's (unweighted)
+======== ============================ ==============================================
+
+Each reweighted arm's weights are scaled to mean 1 (sum = arm size); any constant scale
+gives the same weighted means and effect. ``moments = k`` also balances the powers 2..k of
+every non-binary covariate (WeightIt ``moments``; default 1, means only).
+
+References
+----------
+Hainmueller J (2012). Entropy balancing for causal effects: a multivariate reweighting
+method to produce balanced samples in observational studies. Political Analysis 20:25-46.
+Zhao Q, Percival D (2017). Entropy balancing is doubly robust. J Causal Inference 5(1).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .balancing_result import (BalancingWeights, check_covariates, minimize_convex,
+                               moment_columns, standardize, weighted_arm_means)
+from ._checks import check_choice
+from .status import Estimability
+
+__all__ = ["EBAL_ESTIMANDS", "entropy_balancing", "entropy_balancing_kernel"]
+
+#: estimand -> (reweighted arms, arm whose means are the target; None = all units)
+EBAL_ESTIMANDS = {"ATT": ((0,), 1), "ATC": ((1,), 0), "ATE": ((0, 1), None)}
+
+
+def _dual(C: np.ndarray, log_q: np.ndarray):
+    """``f(λ) = logsumexp(C λ + log q)`` with its gradient and Hessian."""
+    def fun(lam):
+        eta = C @ lam + log_q
+        lse = special.logsumexp(eta)
+        p = np.exp(eta - lse)
+        g = p @ C
+        H = (C * p[:, None]).T @ C - np.outer(g, g)
+        return lse, g, H
+    return fun
+
+
+def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT",
+                             names: tuple = ()) -> BalancingWeights:
+    """Entropy-balancing weights on trusted input (the kernel of :func:`entropy_balancing`).
+
+    Parameters
+    ----------
+    X : (n, p) float array
+        The columns to balance (powers already appended), none constant.
+    z : (n,) array of 0/1, both arms present
+    estimand : {"ATT", "ATC", "ATE"}
+    names : tuple of str
+
+    Returns
+    -------
+    BalancingWeights
+        ``status`` NOT_CONVERGED when a dual did not reach the tolerance in 200 trust-region
+        Newton steps (the target is then usually outside the arm's convex hull).
+
+    Notes
+    -----
+    No validation, and never raises on data.
+    """
+    arms, focal = EBAL_ESTIMANDS[estimand]
+    target = X.mean(axis=0) if focal is None else X[z == focal].mean(axis=0)
+    Xs, sd = standardize(X)
+    ts = target / sd
+    w = np.ones(z.size)
+    coefs, n_iter, ok = [], 0, True
+    for arm in arms:
+        C = Xs[z == arm] - ts
+        lam, it, conv = minimize_convex(_dual(C, np.zeros(C.shape[0])), np.zeros(C.shape[1]))
+        eta = C @ lam
+        wa = np.exp(eta - eta.max())
+        w[z == arm] = wa / wa.mean()
+        coefs.append(lam / sd)
+        n_iter += it
+        ok &= conv
+    status = Estimability.OK if ok else Estimability.NOT_CONVERGED
+    msg = "" if ok else ("entropy balancing did not converge: the target means may lie "
+                         "outside the convex hull of the reweighted arm")
+    return BalancingWeights(weights=w, treated=z.astype(np.int8), method="ebal",
+                            estimand=estimand, coef=np.concatenate(coefs), names=names,
+                            target=target, weighted_means=weighted_arm_means(X, z, w),
+                            n_iter=n_iter, status=status, message=msg)
+
+
+def entropy_balancing(X, treated, *, estimand: str = "ATT", moments: int = 1,
+                      names=None) -> BalancingWeights:
+    """Entropy-balancing weights (Hainmueller 2012) for a binary treatment.
+
+    Parameters
+    ----------
+    X : (n, p) array-like or DataFrame
+        Covariates (numeric; code factors as indicators). A DataFrame's column names are
+        used as ``names``.
+    treated : (n,) array-like of 0/1
+    estimand : {"ATT", "ATC", "ATE"}
+        See the module table.
+    moments : {1, 2, 3}
+        Balance the means (1), also the variances' second moments (2), and third (3) of the
+        non-binary covariates.
+    names : sequence of str, optional
+
+    Returns
+    -------
+    BalancingWeights
+        ``weighted_means`` equal ``target`` in every reweighted arm (to 1e-10 SD).
+
+    Raises
+    ------
+    ValueError
+        Bad input, or the dual did not converge (no weights balance the arm to the target).
+
+    Notes
+    -----
+    R equivalent: ``WeightIt::weightit(treated ~ x1 + x2, data, method = "ebal",
+    estimand = "ATT")`` (moments = 1, base weights 1).
+
+    References
+    ----------
+    Hainmueller J (2012). Political Analysis 20:25-46.
+    """
+    check_choice(estimand, "estimand", tuple(EBAL_ESTIMANDS))
+    check_choice(moments, "moments", (1, 2, 3))
+    Xa, z, nm = check_covariates(X, treated, names)
+    Xm, nm = moment_columns(Xa, nm, moments)
+    rank = np.linalg.matrix_rank(np.column_stack([np.ones(z.size), Xm]))
+    if rank < Xm.shape[1] + 1:
+        raise ValueError(f"the balanced columns {list(nm)} are linearly dependent (rank "
+                         f"{rank - 1} of {Xm.shape[1]}); drop redundant covariates")
+    res = entropy_balancing_kernel(Xm, z, estimand, nm)
+    if not res.status.ok:
+        raise ValueError(f"{res.message} (estimand={estimand!r}, moments={moments})")
+    return res
