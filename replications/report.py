@@ -14,6 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from .strict import StrictOutcome, strict_outcome
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 from .verdicts import MIN_ESTIMABLE
 
@@ -34,6 +35,11 @@ class StudyReport:
         self.result = result
         self.error = error
 
+    @property
+    def strict(self) -> StrictOutcome:
+        """What ``--strict`` makes of this study (see :mod:`replications.strict`)."""
+        return strict_outcome(self.study_id, self.result, self.audit, self.error)
+
     def to_dict(self) -> dict:
         d = {"study": self.study_id, "title": self.title,
              "audit": [_finding_dict(f) for f in self.audit]}
@@ -41,6 +47,7 @@ class StudyReport:
             d.update(self.result.to_dict())
         if self.error:
             d["error"] = self.error
+        d["strict"] = self.strict.to_dict()
         return d
 
 
@@ -85,9 +92,13 @@ def _z(z, extrapolated: bool = False) -> str:
 
 def _target_rows(r: ReproductionResult) -> list[list[str]]:
     rows = []
+    expected = {e.target for e in r.expected_failures}
     for t in r.targets:
-        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "")
+        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
+            " (expected)" if t.id in expected else "")
         extra = _short(_share(t))
+        if t.mislabel:          # the label first: it says what the row is judged as
+            extra = t.mislabel + (f"; {extra}" if extra else "")
         if t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
@@ -122,7 +133,8 @@ def _shift_rows(r: ReproductionResult) -> list[list[str]]:
             top = f"not estimable ({s.contributions[0].reason})"
         spread = (f"{s.sd:.3f} (ends {s.sd_from:.3f}/{s.sd_to:.3f})"
                   if not math.isnan(s.sd) else "-")
-        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "")
+        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "") + (
+            " (expected)" if s.id in {e.target for e in r.expected_failures} else "")
         note = top if s.verdict != "not estimable" else _short(s.reason)
         if s.reason and s.verdict != "not estimable":
             note = f"{top}; {_share(s)}" if top else _short(_share(s))
@@ -238,7 +250,22 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         out += ["", _summary_line(r)]
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
+        out += _expected_lines(rep.strict, markdown)
     return "\n".join(out)
+
+
+def _expected_lines(outcome: StrictOutcome, markdown: bool) -> list[str]:
+    """The section of declared expected failures: each with what the run made of it."""
+    if not outcome.declared:
+        return []
+    out = ["", "Expected failures (declared in targets.toml with their justification):"]
+    for d in outcome.declared:
+        e = d.declaration
+        basis = "; ".join(x for x in (f"audit: {e.finding}" if e.finding else "",
+                                      f"analysis: {e.evidence}" if e.evidence else "") if x)
+        out.append(f"{'-' if markdown else '  -'} {d.target}: {d.status}. Why: {e.reason} "
+                   f"({basis})")
+    return out
 
 
 def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:

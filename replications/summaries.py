@@ -45,6 +45,8 @@ class TargetResult:
     reason: str = ""
     z_extrapolated: bool = False     # reported value outside the simulated range
     position: float = math.nan       # mid-rank position of the reported value, 0..1
+    spec_gap: bool = False           # the study cannot simulate it (a check warning)
+    mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
 
     @property
     def estimable_share(self) -> float:
@@ -101,6 +103,7 @@ class ShiftResult:
     n_reps: int = 0
     z_extrapolated: bool = False
     position: float = math.nan
+    spec_gap: bool = False           # an end is not simulated
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class ReproductionResult:
     warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
+    expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
+    mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -144,8 +149,9 @@ class ReproductionResult:
         return out
 
     def required_failures(self) -> list[str]:
+        """Required targets and shifts simulated and not reproduced (spec gaps excluded)."""
         return [x.id for x in (*self.targets, *self.shifts)
-                if x.required and x.verdict != "reproduced"]
+                if x.required and x.verdict != "reproduced" and not x.spec_gap]
 
     def to_dict(self) -> dict:
         return {
@@ -154,6 +160,8 @@ class ReproductionResult:
             "targets": [_clean(asdict(t)) for t in self.targets],
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
+            "expected_failures": [asdict(e) for e in self.expected_failures],
+            "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
         }
 
 
@@ -202,7 +210,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             continue
         reported, quantity = reported_value(t)
         scale = analysis_scale(quantity)
-        if t.id in col:
+        gap = t.id not in col
+        if not gap:
             j = judge(draws[:, col[t.id]], reported, scale, failures=why.get(t.id))
         else:
             j = Judgement("not estimable", n_reps=reps,
@@ -213,13 +222,16 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
-            j.n_reps, j.reason, j.z_extrapolated, j.position))
+            j.n_reps, j.reason, j.z_extrapolated, j.position, gap,
+            t.mislabel.describe() if t.mislabel else ""))
     shifts = [_shift(s, col, draws, plan, why) for s in study.targets.shifts]
     return ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys))
+            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys),
+        study.targets.expected_failures,
+        {t.id: t.mislabel for t in study.targets.targets if t.mislabel})
 
 
 def _merge(*counts) -> dict[str, int]:
@@ -238,7 +250,8 @@ def _shift(s, col, draws, plan, why) -> ShiftResult:
     if s.from_ not in col or s.to not in col:
         return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                            "not estimable", *([math.nan] * 4), False, *([math.nan] * 4), 0,
-                           reason="an end of the shift is not simulated", n_reps=R)
+                           reason="an end of the shift is not simulated", n_reps=R,
+                           spec_gap=True)
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a
