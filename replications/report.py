@@ -14,7 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .strict import StrictOutcome, strict_outcome
+from .strict import StrictOutcome, plain_reason, strict_outcome
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 from .verdicts import MIN_ESTIMABLE
 
@@ -118,9 +118,7 @@ def _share(x) -> str:
 
 def _short(reason: str, width: int = 80) -> str:
     """A table-sized reason: without the target id prefix and the verdict suffix."""
-    import re
-    text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
-    text = text.replace("; it will be 'not estimable'", "")
+    text = plain_reason(reason)
     return text if len(text) <= width else text[:width - 3] + "..."
 
 

@@ -19,6 +19,7 @@ still fail are listed in their own section of the report.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -27,7 +28,7 @@ from .audit import RULES
 from .summaries import ReproductionResult, ShiftResult
 
 __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "strict_lines",
-           "finding_problems"]
+           "finding_problems", "plain_reason"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ class StrictOutcome:
                 "spec_gaps": list(self.gaps)}
 
 
+def plain_reason(reason: str) -> str:
+    """A check warning as a row's reason: without the target id prefix (the row names the
+    target) and the verdict suffix (the row shows the verdict)."""
+    text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
+    return text.replace("; it will be 'not estimable'", "")
+
+
 def _verdict_text(x) -> str:
     """``"NOT reproduced (z -2.27)"`` / ``"not estimable (estimable 0/200: ...)"``."""
     if x.verdict == "not reproduced":
@@ -86,7 +94,8 @@ def _declared(d, row, flagged) -> Declared:
     if row is None:
         status = "names no simulated target or shift: cannot be checked"
     elif row.spec_gap:
-        status = f"the study cannot simulate it (spec gap: {row.reason}): cannot be checked"
+        status = (f"the study cannot simulate it (spec gap: {plain_reason(row.reason)}): "
+                  "cannot be checked")
     elif row.verdict == "reproduced":
         status = (f"stale declaration: it now reproduces, {_verdict_text(row)}; remove it "
                   "from [[expected_failures]]")
@@ -137,7 +146,7 @@ def strict_outcome(study: str, result: ReproductionResult | None, findings: Sequ
     failures += [f"{study}: mislabel of {tid} ({m.describe()}): stale, the audit no longer "
                  f"reports {m.finding} on it" for tid, m in result.mislabels.items()
                  if (m.finding, tid) not in flagged]
-    gaps = [f"{study}: required {x.id}: not simulated ({x.reason})"
+    gaps = [f"{study}: required {x.id}: not simulated ({plain_reason(x.reason)})"
             for x in rows.values() if x.required and x.spec_gap]
     return StrictOutcome(study, tuple(failures), declared, tuple(gaps))
 
