@@ -20,12 +20,13 @@ still fail are listed in their own section of the report.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
 from .analysis.problems import Problems
 from .audit import RULES
 from .summaries import ReproductionResult, ShiftResult
+from .targets import ExpectedFailure
 
 __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "strict_lines",
            "finding_problems", "plain_reason"]
@@ -33,11 +34,10 @@ __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "stri
 
 @dataclass(frozen=True)
 class Declared:
-    """One declared expected failure (``declaration``, a ``targets.ExpectedFailure``) and
-    what the run made of it: ``holds`` while the target fails as declared, ``status`` in
-    plain words."""
+    """One declared expected failure and what the run made of it: ``holds`` while the
+    target fails as declared, ``status`` in plain words."""
 
-    declaration: object
+    declaration: ExpectedFailure
     holds: bool
     status: str
 
@@ -46,7 +46,7 @@ class Declared:
         return self.declaration.target
 
     def to_dict(self) -> dict:
-        return {**self.declaration.__dict__, "holds": self.holds, "status": self.status}
+        return {**asdict(self.declaration), "holds": self.holds, "status": self.status}
 
 
 @dataclass(frozen=True)
