@@ -20,6 +20,9 @@ names; it never imports a name starting with ``_`` from :mod:`estimators`
 kernel                     computes                                            result status
 =========================  ==================================================  ==============
 ``fit_logistic``           logistic IRLS / Newton-Raphson                      ``LogisticFit.status``
+``fit_glm_binomial``       logistic model as R's ``glm`` (defaults, aliasing)  ``BinomialFit.status``
+``fit_firth_logistic``     Firth penalized logistic model (``logistf``)        ``BinomialFit.status``
+``PS_MODELS``              propensity models by name (``glm``, ``firth``)      (table)
 ``fit_cox``                Cox partial likelihood (weights, ties, robust...)   ``CoxResult.status``
 ``fit_km``                 (weighted) Kaplan-Meier curve                       ``KaplanMeier.status``
 ``match_nearest_kernel``   greedy nearest-neighbour PS matching                ``MatchResult.status``
@@ -41,6 +44,7 @@ from .matching_exact import exact_match_sets
 from .matching_nearest import match_nearest_kernel
 from .matching_result import MatchResult, result_from_sets
 from .mice_methods import augment_categories, multinomial_fit
+from .glm_binomial import PS_MODELS, BinomialFit, PsModel, fit_firth_logistic, fit_glm_binomial
 from .propensity import LogisticFit, fit_logistic, logistic_loglik
 from .smd import SMDResult, smd_kernel, yang_dalton_smd
 from .status import Estimability, separating_direction
@@ -52,6 +56,7 @@ from .survival.logrank import logrank_iptw_kernel, logrank_kernel
 from .weights import iptw_weights_kernel, weight_percentiles
 
 __all__ = [
+    "BinomialFit", "PS_MODELS", "PsModel", "fit_firth_logistic", "fit_glm_binomial",
     "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit", "MatchResult", "SMDResult",
     "augment_categories", "exact_match_sets", "evaluate_cox", "first_crossing", "fit_cox", "fit_cox_rows",
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
+from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
+                               compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
+from .worlds import load_worlds, world_problems
 
 __all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
 
@@ -54,6 +56,7 @@ def bind_study(cohort_raw: Mapping, targets, plan, schemas, levels=None,
     """Compile the plan and bind every simulated target; returns (compiled, requests, problems)."""
     plan_probs = Problems(plan_file)
     compiled = compile_analyses(plan, schemas, plan_probs, levels)
+    compile_readings(plan, compiled, plan_probs, levels)
     t_probs = Problems(targets_file)
     requests = {}
     if targets is not None and plan.readable:
@@ -163,6 +166,10 @@ def check_folder(folder: Path) -> CheckReport:
         report = CheckReport(folder, todo)
         return report
     raw, spec, targets, plan, problems = read_parts(folder)
+    worlds, wprobs = load_worlds(folder)
+    problems.extend(wprobs)
+    if raw and spec is not None and worlds:
+        problems.extend(world_problems(raw, worlds, folder))
     report = CheckReport(folder, problems)
     cohort_file = str(folder / "cohort.toml")
     problems.extend(finding_problems(targets, str(folder / "targets.toml")))
@@ -186,7 +193,7 @@ def check_folder(folder: Path) -> CheckReport:
         problems.extend(more)
         report.compiled, report.requests = compiled, requests
     if spec is not None and targets is not None and not report.errors:
-        report.study = Study(spec.id, folder, spec, raw, targets, plan)
+        report.study = Study(spec.id, folder, spec, raw, targets, plan, worlds)
     return report
 
 

@@ -14,8 +14,10 @@ from typing import Sequence
 
 import pandas as pd
 
+from .accounting import accounting_frame
 from .strict import StrictOutcome, plain_reason, strict_outcome
-from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
+from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
+                        group_notes, note_head, split_notes)
 from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
@@ -91,16 +93,33 @@ def _z(z, extrapolated: bool = False) -> str:
 
 
 def _target_rows(r: ReproductionResult) -> list[list[str]]:
+    """One row per distinct number: a number quoted several times is shown once, with its
+    other quotes' ids in the note."""
     rows = []
+    also = {}
+    for g in (r.accounting.groups if r.accounting else ()):
+        also[g[0]] = g[1:]
+        also.update({x: None for x in g[1:]})
     expected = {e.target for e in r.expected_failures}
     for t in r.targets:
+        if t.id in also and also[t.id] is None:
+            continue
+        members = (t.id, *(also.get(t.id) or ()))      # the quotes of this number
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
-            " (expected)" if t.id in expected else "")
+            " (expected)" if expected.intersection(members) else "")
         extra = _short(_share(t))
-        if t.mislabel:          # the label first: it says what the row is judged as
-            extra = t.mislabel + (f"; {extra}" if extra else "")
+        labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
+                  for x in members if x in r.mislabels]
+        if labels:              # the label first: it says what the quote is judged as
+            extra = "; ".join(labels) + (f"; {extra}" if extra else "")
         if t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
+        reading = _reading_note(t, r)
+        if reading:
+            extra = reading + (f"; {extra}" if extra else "")
+        if also.get(t.id):
+            extra = (f"also {_short(', '.join(also[t.id]), 60)}" + (f"; {extra}" if extra
+                                                                     else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
@@ -179,22 +198,14 @@ def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
     its reason and diagnostics; when that leaves fewer than ``MIN_ESTIMABLE`` of the
     replicates, the line says that the published numbers of that analysis cannot come
     from its model on a cohort like the published one. Per-estimate reasons follow,
-    grouped by reason: 'reason: up to N replicates (analyses ...)'.
+    grouped by reason: 'reason: up to N replicates (analyses ...)'. Diagnostics that
+    are not failures (:func:`~replications.summaries.diagnostic_lines`) come last.
     """
+    notes, diagnostics = split_notes(notes)
     whole = {k: v for k, v in notes.items() if "/" not in k.partition(": ")[0]}
-    reasons = {k: v for k, v in whole.items()
-               if not any(k.startswith(o + ": ") for o in whole if o != k)}
-    grouped: dict[tuple, list[str]] = {}        # analyses sharing one fit share one line
-    for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        name, _, reason = key.partition(": ")
-        details = tuple(sorted(((k[len(key) + 2:], v) for k, v in whole.items()
-                                if k.startswith(key + ": ")), key=lambda kv: (-kv[1], kv[0])))
-        grouped.setdefault((reason, count, details), []).append(name)
     lines = []
-    for (reason, count, details), names in grouped.items():
-        diag = "; ".join(f"{d} in {v}" for d, v in details[:3])
-        line = (f"Note: {', '.join(names)}: {reason} in {count}/{reps} replicates"
-                + (f" ({diag}{'; ...' if len(details) > 3 else ''})" if diag else ""))
+    for (reason, count, details), names in group_notes(whole).items():
+        line = note_head(names, reason, count, reps, details)
         if count > (1 - MIN_ESTIMABLE) * reps:
             line += (": the model has no estimate on most cohorts like the published one, "
                      "so its published numbers are not judged ('not estimable')")
@@ -211,7 +222,76 @@ def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
         shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         lines.append(f"Note: {reason}: up to {max(c for _, c in items)}/{reps} replicates "
                      f"({shown})")
-    return lines[:limit]
+    return lines[:limit] + diagnostic_lines(diagnostics, reps)[:limit]
+
+
+def _reading_note(t, r: ReproductionResult) -> str:
+    """'under stabilized=true' when judged under a reading other than the declared one;
+    'reproduced under 2/4 readings' when the verdict depends on the reading."""
+    parts = []
+    if t.reading and not t.reading_declared:
+        parts.append(f"under {t.reading}")
+    if t.reproduced_under is not None:
+        k = next((len(g.scores) for g in r.readings if t.analysis in g.analyses), 0)
+        if 0 < len(t.reproduced_under) < k or not t.reproduced_under:
+            parts.append(f"reproduced under {len(t.reproduced_under)}/{k} readings")
+    return "; ".join(parts)
+
+
+def _reading_lines(r: ReproductionResult, markdown: bool) -> list[str]:
+    """The readings section: per group the evidence and each reading's score."""
+    if not r.readings:
+        return []
+    out = ["", "Readings (alternatives the methods leave open, run on the same cohorts; "
+           "each number judged under the reading the other numbers favour):", ""]
+    for g in r.readings:
+        out.append(("- " if markdown else "  ") + g.sentence())
+        for opt, labels, why in g.choices:
+            out.append(("  - " if markdown else "      ") + f"{opt} in {list(labels)}: {why}")
+        rows = [[s.label + (" (declared)" if s.index == 0 else ""),
+                 f"{s.loglik:.1f}" if math.isfinite(s.loglik) else "-inf",
+                 f"{s.reproduced}/{len(g.numbers)}"] for s in g.scores]
+        head = ["reading", "log-likelihood", "distinct numbers reproduced"]
+        table = _md_table(head, rows) if markdown else "\n".join(
+            "      " + line for line in _table(head, rows).splitlines())
+        out += ["", table, ""]
+    moved = [t.id for t in r.targets if t.reading and not t.reading_declared]
+    out.append(f"{len(moved)} target(s) judged under a reading other than the declared one.")
+    return out
+
+
+def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
+    """The worlds section: each world's counts, then the verdicts some world flips and
+    every shift, with the worlds that flip them and the tipping points."""
+    if not r.worlds:
+        return []
+    table = _md_table if markdown else _table
+    out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
+           "built-in: an unmeasured confounder with treatment OR = outcome HR = k):", ""]
+    rows = [["own world", "", *_counts(r.counts())]]
+    rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
+    out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable"], rows))
+    rob = r.robustness
+    by = {}
+    for x in rob.values():
+        key = x.label if x.label != "robust" else f"robust ({x.verdict})"
+        by[key] = by.get(key, 0) + 1
+    out += ["", "Robustness of each verdict over the worlds: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(by.items())), ""]
+    shifts = {s.id for s in r.shifts}
+    show = [x for x in rob.values() if x.label == "assumption-dependent" or
+            (x.id in shifts and x.label != "not judged")]
+    if show:
+        rows = [[x.id, _MARK.get(x.verdict, x.verdict), x.label,
+                 _short(", ".join(x.flipped_by), 50) or "-",
+                 "; ".join(t.text() for t in x.tipping) or "-"] for x in show]
+        out.append(table(["target / shift", "own world", "robustness", "flipped by",
+                          "tipping points (k)"], rows))
+    return out
+
+
+def _counts(c: dict) -> list[str]:
+    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable")]
 
 
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "
@@ -245,7 +325,11 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
                     table(_S_HEAD, _shift_rows(r))]
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
+        out += _reading_lines(r, markdown)
+        out += _world_lines(r, markdown)
         out += ["", _summary_line(r)]
+        if r.accounting is not None:
+            out.append(r.accounting.sentence())
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
         out += _expected_lines(rep.strict, markdown)
@@ -271,7 +355,26 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
     if fmt not in ("table", "markdown"):
         raise ValueError(f"fmt must be 'table', 'markdown' or 'json'; got {fmt!r}")
-    return "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
+    text = "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
+    items = [r.result.accounting for r in reports
+             if r.result is not None and r.result.accounting is not None]
+    if len(items) > 1:
+        frame = accounting_frame(items)
+        head = ["study", "target rows", "distinct numbers", "predicted reproduced",
+                "predicted not reproduced", "expected by chance", "calibration",
+                "not simulated", "not estimable"]
+        rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
+                                                     row.predicted_reproduced,
+                                                     row.predicted_not_reproduced)),
+                 f"{row.expected_by_chance:.1f}",
+                 *(f"{int(v)}" for v in (row.calibration, row.not_simulated,
+                                         row.not_estimable))]
+                for row in frame.itertuples()]
+        table = _md_table if fmt == "markdown" else _table
+        title = "All studies (distinct numbers)"
+        text += ("\n" + (f"## {title}" if fmt == "markdown" else f"=== {title} ===")
+                 + "\n\n" + table(head, rows) + "\n")
+    return text
 
 
 def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:

@@ -29,7 +29,8 @@ from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.batch import generate_cohort_batch
 from tacebench.simulate.cohort import compile_plan, generate_cohort
 
-from .analysis.compile import CompiledAnalysis
+from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
+from .analysis.kernels import NOTE_KEY
 from .check import bind_study
 from .analysis.schema import schema_from_spec
 from .study import Study
@@ -88,6 +89,28 @@ class Plan:
     decompose_reps: int = 0                                 # LOCO on replicates r < this
     problems: list = field(default_factory=list)
     requests: dict = field(default_factory=dict)
+    #: analysis variants of the readings: (analysis, output slots, draw ids of the slots)
+    variants: list[tuple[CompiledAnalysis, list[int], tuple[str, ...]]] = field(
+        default_factory=list)
+    reading_columns: tuple[ReadingColumn, ...] = ()
+    reading_groups: tuple = ()                              # the plan's ReadingGroups
+
+    @property
+    def width(self) -> int:
+        """Columns of a replicate's draws: targets, LOCO reruns, reading variants."""
+        return len(self.target_ids) + len(self.loco_keys) + sum(
+            len(slots) for _, slots, _ in self.variants)
+
+
+@dataclass(frozen=True)
+class ReadingColumn:
+    """The column of the draws holding ``target`` under reading ``reading`` of group
+    ``group`` (the target's own column for the declared reading)."""
+
+    group: int
+    reading: int
+    target: str
+    column: int
 
 
 def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
@@ -114,7 +137,42 @@ def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int 
                 decompose_reps=decompose_reps)
     if decompose_reps > 0:
         _plan_loco(plan, study, compiled, requests)
+    _plan_readings(plan, study, compiled, levels, slot)
     return plan
+
+
+def _plan_readings(plan: Plan, study: Study, compiled, levels, slot) -> None:
+    """One rerun per distinct analysis variant the readings need, after the LOCO slots."""
+    variants = compile_readings(study.plan, compiled, _Sink(), levels)
+    n_out = len(plan.target_ids) + len(plan.loco_keys)
+    columns, placed = [], {}
+    for gi, g in enumerate(study.plan.readings):
+        for r in g.readings:
+            for name in g.analyses:
+                ca = variants.get((name, variant_key(g.overrides(r, name))))
+                tids = [tid for tid in plan.target_ids if plan.requests[tid][0] == name]
+                if ca is None or not tids:
+                    continue
+                if ca is compiled[name]:            # the declared reading: its own columns
+                    columns += [ReadingColumn(gi, r.index, t, slot[t]) for t in tids]
+                    continue
+                if id(ca) not in placed:
+                    slots = list(range(n_out, n_out + len(tids)))
+                    n_out += len(tids)
+                    plan.variants.append((ca, slots, tuple(
+                        f"reading:{name}:{r.label}:{t}" for t in tids)))
+                    placed[id(ca)] = slots
+                columns += [ReadingColumn(gi, r.index, t, c)
+                            for t, c in zip(tids, placed[id(ca)])]
+    plan.reading_columns = tuple(columns)
+    plan.reading_groups = study.plan.readings
+
+
+class _Sink:
+    """A problems list that drops what it is given: ``check`` reports reading problems."""
+
+    def add(self, *args, **kwargs) -> None:
+        pass
 
 
 def _plan_loco(plan: Plan, study: Study, compiled, requests) -> None:
@@ -146,14 +204,15 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
 
     ``notes`` counts replicates per ``"<analysis>: <reason>"`` (the adjustment was not
     estimable: every target of the analysis is NaN), ``"<analysis>/<target>: <reason>"``
-    (one estimate) and ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason, such
-    as a covariate level with no patient in one arm); ``failures`` counts replicates per (target id, reason) of
-    a NaN draw. The leave-one-covariate-out reruns of an analysis are skipped on a
-    replicate where the analysis itself is not estimable (the paired contribution needs
+    (one estimate), ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason, such
+    as a covariate level with no patient in one arm) and ``"<analysis>: note: <reason>"``
+    (and its details) for a diagnostic that is not a failure (a :class:`Note`: R would
+    warn and go on, e.g. a separated propensity model; the values are computed);
+    ``failures`` counts replicates per (target id, reason) of a NaN draw. The
+    leave-one-covariate-out reruns of an analysis are skipped on a replicate where the analysis itself is not estimable (the paired contribution needs
     both ends).
     """
-    width = len(plan.target_ids) + len(plan.loco_keys)
-    out = np.full((len(indices), width), np.nan)
+    out = np.full((len(indices), plan.width), np.nan)
     notes: dict[str, int] = {}
     failures: dict[tuple[str, str], int] = {}
 
@@ -173,8 +232,8 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
         failed: set[str] = set()
         for ca, slots in plan.runs:
             name = ca.analysis.name
-            vals, fails = ca.run(cohorts[ca.analysis.cohort], rng,
-                                 cache=caches[ca.analysis.cohort])
+            vals, fails, diagnostics = ca.run(cohorts[ca.analysis.cohort], rng,
+                                              cache=caches[ca.analysis.cohort])
             out[k, slots] = vals
             for f in fails:
                 tids = ([plan.target_ids[s] for s in slots] if f.index is None
@@ -188,11 +247,23 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                     count(notes, f"{name}/{tids[0]}: {f.reason}")
                 for d in f.details:       # diagnostics, filed under the reason they explain
                     count(notes, f"{name}: {f.reason}: {d}")
+            for n in diagnostics:
+                count(notes, f"{name}: {NOTE_KEY}{n.reason}")
+                for d in dict.fromkeys(n.details):
+                    count(notes, f"{name}: {NOTE_KEY}{n.reason}: {d}")
+        # readings: each variant its own stream, so no reading changes another's draws
+        for v, (ca, slots, _) in enumerate(plan.variants):
+            vrng = np.random.default_rng(np.random.SeedSequence(
+                children[-1].entropy, spawn_key=children[-1].spawn_key + (1 + v,)))
+            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], vrng,
+                                cache=caches[ca.analysis.cohort], diagnose=False)
+            out[k, slots] = vals
         for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
             if ca.analysis.name in failed:
                 continue
-            vals, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj, requests=reqs,
-                             cache=caches[ca.analysis.cohort])
+            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj,
+                                requests=reqs, cache=caches[ca.analysis.cohort],
+                                diagnose=False)
             out[k, slots] = vals
     return out, notes, failures
 

@@ -40,6 +40,7 @@ class Study:
     cohort_raw: Mapping               # cohort.toml as parsed TOML (for schemas and checks)
     targets: object                   # replications.targets.StudyTargets
     plan: AnalysisPlan
+    worlds: tuple = ()                # replications.worlds.World, from worlds.toml
 
     @property
     def title(self) -> str:

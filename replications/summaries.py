@@ -6,15 +6,18 @@ built by :func:`summarise` from the replicate-by-target matrix of draws.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from .analysis.compile import reported_value
+from .accounting import account
+from .analysis.kernels import DIAGNOSTICS, NOTE_KEY
+from .reading_choice import ReadingResult, choose_readings
 from .verdicts import MIN_ESTIMABLE, Judgement, judge, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
-           "analysis_scale"]
+           "analysis_scale", "split_notes", "diagnostic_lines", "group_notes", "note_head"]
 
 
 def analysis_scale(quantity: str) -> str:
@@ -45,6 +48,9 @@ class TargetResult:
     reason: str = ""
     z_extrapolated: bool = False     # reported value outside the simulated range
     position: float = math.nan       # mid-rank position of the reported value, 0..1
+    reading: str = ""                # the reading judged under (targets of a reading group)
+    reading_declared: bool = True    # ... and whether it is the declared one
+    reproduced_under: tuple[str, ...] | None = None   # reading-dependent: readings inside
     spec_gap: bool = False           # the study cannot simulate it (a check warning)
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
 
@@ -119,6 +125,10 @@ class ReproductionResult:
     warnings: tuple[str, ...] = ()                    # check warnings (not estimable, ...)
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     draw_ids: tuple[str, ...] = ()
+    readings: tuple[ReadingResult, ...] = ()
+    accounting: object = None       # replications.accounting.Accounting (distinct numbers)
+    worlds: tuple = ()              # replications.robustness.WorldRun, one per world
+    robustness: dict = field(default_factory=dict)   # id -> robustness.Robustness
     expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
 
@@ -160,9 +170,60 @@ class ReproductionResult:
             "targets": [_clean(asdict(t)) for t in self.targets],
             "shifts": [_clean(asdict(s)) for s in self.shifts],
             "notes": self.notes, "warnings": list(self.warnings),
+            "readings": [_clean(asdict(g)) for g in self.readings],
+            "accounting": _clean(asdict(self.accounting)) if self.accounting else None,
+            "worlds": [_clean(asdict(w)) for w in self.worlds],
+            "robustness": {k: _clean(r.to_dict()) for k, r in self.robustness.items()},
             "expected_failures": [asdict(e) for e in self.expected_failures],
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
         }
+
+
+def split_notes(notes: dict) -> tuple[dict, dict]:
+    """``(failures, diagnostics)``: the note counts of replicates without a value, and
+    those of diagnostics that make no value NaN (keys ``"<analysis>: note: ..."``, R
+    warned and went on), keyed without the ``note:`` marker."""
+    failures, diagnostics = {}, {}
+    for key, count in notes.items():
+        where, _, rest = key.partition(": ")
+        if rest.startswith(NOTE_KEY):
+            diagnostics[f"{where}: {rest[len(NOTE_KEY):]}"] = count
+        else:
+            failures[key] = count
+    return failures, diagnostics
+
+
+def group_notes(counts: dict) -> dict[tuple, list[str]]:
+    """Whole-analysis note counts ``"<analysis>: <reason>"`` (with their details
+    ``"<analysis>: <reason>: <detail>"``) grouped as ``(reason, count, details) ->
+    analyses``: analyses sharing one fit share one report line. ``details`` are
+    ``(detail, count)``, most frequent first."""
+    reasons = {k: v for k, v in counts.items()
+               if not any(k.startswith(o + ": ") for o in counts if o != k)}
+    grouped: dict[tuple, list[str]] = {}
+    for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        name, _, reason = key.partition(": ")
+        details = tuple(sorted(((k[len(key) + 2:], v) for k, v in counts.items()
+                                if k.startswith(key + ": ")), key=lambda kv: (-kv[1], kv[0])))
+        grouped.setdefault((reason, count, details), []).append(name)
+    return grouped
+
+
+def note_head(names, reason: str, count: int, reps: int, details) -> str:
+    """'Note: a, b: reason in 5/200 replicates (detail in 4; ...)'."""
+    diag = "; ".join(f"{d} in {v}" for d, v in details[:3])
+    more = "; ..." if len(details) > 3 else ""
+    return (f"Note: {', '.join(names)}: {reason} in {count}/{reps} replicates"
+            + (f" ({diag}{more})" if diag else ""))
+
+
+def diagnostic_lines(diagnostics: dict, reps: int) -> list[str]:
+    """One line per diagnostic: its count, its most frequent details and what the analysis
+    does about it, e.g. 'Note: iptw: propensity model separated in 200/200 replicates (no
+    control patient with g = 1 in 199): ... as R's glm, the analysis uses them'."""
+    return [note_head(names, reason, count, reps, details) + ": "
+            + DIAGNOSTICS.get(reason, "a diagnostic; the values are computed")
+            for (reason, count, details), names in group_notes(diagnostics).items()]
 
 
 def _clean(obj):
@@ -204,6 +265,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
+    groups, judged, eff, under = _readings(study, plan, draws, col)
     targets = []
     for t in study.targets.targets:
         if t.role == "reported":
@@ -212,7 +274,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         scale = analysis_scale(quantity)
         gap = t.id not in col
         if not gap:
-            j = judge(draws[:, col[t.id]], reported, scale, failures=why.get(t.id))
+            j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
+                      half_unit=printed_half_unit(t, quantity))
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
@@ -222,16 +285,57 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             t.id, t.analysis, quantity, t.role, t.required, t.where, reported, scale,
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
-            j.n_reps, j.reason, j.z_extrapolated, j.position, gap,
-            t.mislabel.describe() if t.mislabel else ""))
-    shifts = [_shift(s, col, draws, plan, why) for s in study.targets.shifts]
-    return ReproductionResult(
+            j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
+            under.get(t.id), gap, t.mislabel.describe() if t.mislabel else ""))
+    shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
+    result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys),
-        study.targets.expected_failures,
-        {t.id: t.mislabel for t in study.targets.targets if t.mislabel})
+            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
+            i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups,
+        expected_failures=study.targets.expected_failures,
+        mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel})
+    return replace(result, accounting=account(
+        result, {t.id: t for t in study.targets.targets}))
+
+
+def printed_half_unit(t, quantity: str) -> float:
+    """Half a unit of the last printed digit of the number a target is judged on."""
+    return t.resolution("count" if quantity == "count" and t.value is None else "value")
+
+
+def _readings(study, plan, draws, col):
+    """Reading groups' results, the reading each target is judged under (label, declared?),
+    the draws with each target's column under that reading, and per reading-dependent
+    target the readings under which it is reproduced
+    (:mod:`replications.reading_choice`)."""
+    groups_def = getattr(plan, "reading_groups", ())
+    if not groups_def:
+        return (), {}, draws, {}
+    numbers = {}
+    for t in study.targets.targets:
+        if t.id in col:
+            reported, quantity = reported_value(t)
+            if reported is not None:
+                numbers[t.id] = (float(reported), analysis_scale(quantity),
+                                 printed_half_unit(t, quantity))
+    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
+    at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
+    eff = draws.copy()
+    judged = {}
+    for tid, (g, r) in chosen.items():
+        judged[tid] = (groups_def[g].readings[r].label, r == 0)
+        if r != 0:
+            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
+    under = {}
+    for g, res in zip(range(len(groups_def)), results):
+        for tid in res.dependent:
+            y, scale, half = numbers[tid]
+            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
+                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
+                == "reproduced")
+    return results, judged, eff, under
 
 
 def _merge(*counts) -> dict[str, int]:
@@ -244,7 +348,9 @@ def _merge(*counts) -> dict[str, int]:
     return out
 
 
-def _shift(s, col, draws, plan, why) -> ShiftResult:
+def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
+    """The shift judged on ``draws`` (each end under its reading); the leave-one-covariate-
+    out contributions come from the ``declared`` reading, the one the decomposition ran."""
     scale = "log" if s.scale == "log" else "identity"
     R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
@@ -262,12 +368,16 @@ def _shift(s, col, draws, plan, why) -> ShiftResult:
     contrib = []
     base = len(plan.target_ids)
     n_dec = min(plan.decompose_reps, R)
+    a0 = to_scale(declared[:, col[s.from_]], scale)
+    b0 = to_scale(declared[:, col[s.to]], scale)
+    paired0 = s.orientation * b0 - a0 if scale == "log" else b0 - a0
     for k, (aname, term, tid) in enumerate(plan.loco_keys):
         if tid != s.to:
             continue
-        without = to_scale(draws[:n_dec, base + k], scale)
-        alt = s.orientation * without - a[:n_dec] if scale == "log" else without - a[:n_dec]
-        contrib.append(_contribution(term, paired[:n_dec] - alt, n_dec))
+        without = to_scale(declared[:n_dec, base + k], scale)
+        alt = s.orientation * without - a0[:n_dec] if scale == "log" else \
+            without - a0[:n_dec]
+        contrib.append(_contribution(term, paired0[:n_dec] - alt, n_dec))
     contrib.sort(key=lambda c: -abs(c.mean) if math.isfinite(c.mean) else math.inf)
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,

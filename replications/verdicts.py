@@ -40,6 +40,13 @@ between two seeds only when z moves by more than 1.0 (about 3.7 SE of a differen
 always beyond 1.96, so it stays coherent with the verdict ``not reproduced`` (and with
 z's monotonicity in ``y``); it is flagged ``z_extrapolated``.
 
+**Printed precision.** A number printed as ``1.00`` stands for every value that rounds to
+it, ``[0.995, 1.005]``; with ``half_unit`` (half a unit of the last printed digit) the
+verdict places the point of that interval nearest the simulated median,
+``y* = clip(median, y - half_unit, y + half_unit)`` (carried to the analysis scale), so a
+number is reproduced when any value it stands for is, and z is that point's. Without it
+(or for a value printed exactly) ``y* = y``. The residual stays ``y - median``.
+
 ``not estimable`` also when the simulated median itself is infinite (e.g. median survival
 not reached) or when there is no reported value to place.
 
@@ -174,11 +181,12 @@ def _robust_sd(v: np.ndarray, med: float) -> float:
 
 
 def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE,
-          failures: Mapping[str, int] | None = None) -> Judgement:
+          failures: Mapping[str, int] | None = None, half_unit: float = 0.0) -> Judgement:
     """Place ``reported`` in the simulated ``draws`` (both on the natural scale).
 
     ``draws`` holds NaN for replicates that are not estimable; ``failures`` (reason ->
-    replicates) says why, for the reason text.
+    replicates) says why, for the reason text; ``half_unit`` is half a unit of the
+    reported number's last printed digit (natural scale; see "Printed precision").
     """
     x = to_scale(draws, scale)
     R = x.size
@@ -208,6 +216,9 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
         return Judgement("not estimable", **base, reason=f"reported value {reported!r} is "
                          f"not defined on the {scale} scale")
     sd = _robust_sd(v, med)
+    resid = y - med
+    if half_unit > 0:
+        y = _nearest_printed(float(reported), half_unit, med, scale)
     F = midrank_cdf(v, y)
     extrapolated = F in (0.0, 1.0)
     if extrapolated:
@@ -225,5 +236,17 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
     border = abs(abs(z) - Z_CRIT) < BORDERLINE_Z
     mcse = 1.2533 * sd / math.sqrt(n_ok) if math.isfinite(sd) else math.nan
     return Judgement("reproduced" if inside else "not reproduced", **base, robust_sd=sd,
-                     z=z, borderline=border, residual=y - med, mcse_median=mcse,
+                     z=z, borderline=border, residual=resid, mcse_median=mcse,
                      reason=share, position=F, z_extrapolated=extrapolated)
+
+
+def _nearest_printed(reported: float, half_unit: float, med: float, scale: str) -> float:
+    """The value that rounds to ``reported`` nearest ``med`` (analysis scale)."""
+    lo, hi = reported - half_unit, reported + half_unit
+    if scale in ("log", "inverse"):
+        lo = max(lo, reported / 2 if reported > 0 else lo)   # keep a ratio positive
+    ends = sorted(float(e) for e in to_scale([lo, hi], scale))
+    if any(math.isnan(e) for e in ends):
+        return float(to_scale([reported], scale)[0])
+    return min(max(med, ends[0]), ends[1])
+

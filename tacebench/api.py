@@ -11,6 +11,7 @@ from typing import Callable
 from tacebench.replications.audit import audit_study
 from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.report import StudyReport
+from tacebench.replications.robustness import with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
                                               DEFAULT_SEED, reproduce)
 from tacebench.replications.study import Study
@@ -38,7 +39,8 @@ def load_study(study: str | Path | Study) -> Study:
 def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
               seed: int = DEFAULT_SEED, n_jobs: int = 1,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
-              progress: Callable[[int], None] | None = None) -> StudyReport:
+              progress: Callable[[int], None] | None = None,
+              worlds: str = "all") -> StudyReport:
     """Audit a study's published numbers and reproduce them on calibrated simulations.
 
     Parameters
@@ -57,6 +59,10 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         Audit the published numbers only (no simulation).
     progress : callable, optional
         Called with the number of replicates finished, as they finish.
+    worlds : {"all", "declared", "none"}
+        Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
+        "all", the built-in unmeasured-confounder family) with the same seeds, and label
+        each verdict robust or assumption-dependent with its tipping points.
 
     Returns
     -------
@@ -70,6 +76,8 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
                            decompose_reps=decompose_reps, progress=progress)
+        result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
+                             n_jobs=n_jobs, progress=progress)
     return StudyReport(st.id, st.title, findings, result)
 
 

@@ -8,15 +8,23 @@ multivar.  covariates, treatment (true), selection ("none"|"screen"|     outcome
            "forward"),
            screen_p (0.05), enter_p (0.05)
 iptw       covariates, estimand ("ATE"), stabilized (false), truncate,   weights
-           outcome_covariates ([]), fit_on ("population"|"cohort")
+           outcome_covariates ([]), fit_on ("population"|"cohort"),
+           ps_model ("glm"|"firth")
 psm        covariates, caliper (0.2), caliper_scale ("logit_sd"),        matched rows,
-           ratio (1), replace (false), order ("data"), focal, ...        weights, pair ids
+           ratio (1), replace (false), order ("data"), focal,            weights, pair ids
+           ps_model ("glm"|"firth"), ...
 exact      on, ratio (1), focal, outcome_covariates ([])                 matched rows, ...
 ========== ============================================================= ===================
 
 The propensity score is a main-effects logistic regression on the listed terms (what the
-methods sections describe); rows missing a PS covariate are dropped (``missing =
-"complete_case"``) or mean-imputed (``missing = "mean"``). ``fit_on = "cohort"`` weights
+methods sections describe), fitted as R's ``glm(family = binomial)`` with its defaults
+(``ps_model = "glm"``) or by Firth's penalized likelihood (``"firth"``, R's ``logistf``);
+see :data:`estimators.kernels.PS_MODELS`. As in R, a separated or non-converged model is
+not a failure: the analysis uses its fitted probabilities (under separation they converge
+while the coefficients diverge) and the replicate carries a :class:`~kernels.Note`
+(counted in the report), with the covariate levels present in one arm only. Rows missing a
+PS covariate are dropped (``missing = "complete_case"``) or mean-imputed (``missing =
+"mean"``). ``fit_on = "cohort"`` weights
 or matches the whole cohort and then applies the population filter to the result (the
 weights of an imaging cohort come from the whole-cohort model; a subgroup of a matched
 cohort keeps its matched patients), ``"population"`` fits within the population.
@@ -28,6 +36,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from tacebench.estimators.kernels import PS_MODELS
 from tacebench.estimators.weights import ESTIMANDS
 
 from . import kernels
@@ -53,6 +62,8 @@ _PS_COMMON = {
     "covariates": Option(terms, REQUIRED, "propensity-score model terms"),
     "outcome_covariates": Option(terms, (), "extra terms in the outcome model"),
     "fit_on": Option(choice("population", "cohort"), "population"),
+    "ps_model": Option(choice(*PS_MODELS), "glm",
+                       "glm: R's glm(family = binomial); firth: Firth penalized (logistf)"),
 }
 
 ADJUSTMENTS: dict[str, AdjustmentKind] = {
@@ -117,6 +128,13 @@ class Adjusted:
     rows: np.ndarray                         # cohort rows analysed (may repeat if replace)
     weights: np.ndarray | None = None
     cluster: np.ndarray | None = None
+    # the adjustment's diagnostics (kernels.Note, no value NaN), computed on demand: the
+    # exact separation check is a linear program, and leave-one-out reruns never ask
+    diagnose: Callable[[], tuple] | None = None
+
+    @property
+    def notes(self) -> tuple:
+        return self.diagnose() if self.diagnose is not None else ()
 
 
 @dataclass(frozen=True)
@@ -160,12 +178,14 @@ def _complete(X: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
-    """Propensity scores on ``rows``; cached per replicate, since several analyses of a
-    plan (and their leave-one-out variants) share the same model on the same rows. A fit
-    that is not estimable is cached as its :class:`~kernels.FitFailure` and raised again."""
+    """``(rows, z, ps, diagnose)`` of the propensity model on ``rows`` (``diagnose()``
+    gives its notes); cached per replicate, since several analyses of a plan (and their
+    leave-one-out variants) share the same model on the same rows. A fit that is not estimable is cached as its
+    :class:`~kernels.FitFailure` and raised again."""
     key = None
     if cache is not None:
-        key = ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing, rows.tobytes())
+        key = ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing,
+               adj.options.get("ps_model", "glm"), rows.tobytes())
         if key in cache:
             out = cache[key]
             if isinstance(out, kernels.FitFailure):
@@ -183,24 +203,21 @@ def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
 
 
 def _fit_ps(adj: CompiledAdjustment, cols, rows):
-    """Fit the propensity model; not estimable (``FitFailure``) when its maximum-likelihood
-    estimate does not exist (separation), the fit did not converge or a fitted probability
-    is numerically 0 or 1 (:func:`kernels.logistic_problem`). Weights or matches built on
-    such a fit depend on where the iterations stopped, not on the data; and separation is a
-    positivity violation: some covariate pattern occurs in one arm only, so no weighting or
-    matching can balance it."""
+    """Fit the propensity model as R would (``ps_model``). Not estimable
+    (``FitFailure``) only when an arm is empty, as R's glm has nothing to contrast then;
+    separation, non-convergence and fitted values at the bounds are notes, and the fitted
+    probabilities are used (R's glm warns and returns them). A separation note lists the
+    covariate levels seen in one arm only: a positivity violation the reader should know
+    about, which the published analysis had too when its Table 1 shows an empty cell."""
     X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
     rows, X = rows[ok], X[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
-    if z.min() == z.max():
+    if not z.size or z.min() == z.max():
         raise kernels.FitFailure("one arm is empty")
-    keep = X.std(axis=0) > 0 if X.shape[0] else np.zeros(X.shape[1], bool)
-    ps, problem = kernels.propensity(X[:, keep], z)
-    if problem is not None:
-        names = [n for n, k in zip(adj.ps_terms.names, keep) if k]
-        raise kernels.FitFailure(f"propensity model {problem}",
-                                 _one_arm_levels(X[:, keep], z, names))
-    return rows, z, ps
+    names = adj.ps_terms.names
+    fit = kernels.propensity(X, z, adj.options.get("ps_model", "glm"), names,
+                             explain=lambda: _one_arm_levels(X, z, names))
+    return rows, z, fit.ps, lambda: fit.notes
 
 
 def _one_arm_levels(X: np.ndarray, z: np.ndarray, names) -> tuple[str, ...]:
@@ -224,7 +241,7 @@ def _run_none(adj, cols, subset, rng, cache=None):
 def _run_iptw(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps = _ps(adj, cols, base, cache)
+    rows, z, ps, diagnose = _ps(adj, cols, base, cache)
     wkey = ("w", id(ps), o["estimand"], o["stabilized"], o["truncate"])
     if cache is not None and wkey in cache:
         w = cache[wkey]
@@ -235,13 +252,13 @@ def _run_iptw(adj, cols, subset, rng, cache=None):
     if o["fit_on"] == "cohort":
         keep = np.isin(rows, subset.index)
         rows, w = rows[keep], w[keep]
-    return Adjusted(rows, w, None)
+    return Adjusted(rows, w, None, diagnose)
 
 
 def _run_psm(adj, cols, subset, rng, cache=None):
     o = adj.options
     base = np.arange(len(cols["treated"])) if o["fit_on"] == "cohort" else subset.index
-    rows, z, ps = _ps(adj, cols, base, cache)
+    rows, z, ps, diagnose = _ps(adj, cols, base, cache)
     # one matched sample per replicate for every analysis that matches the same way
     mkey = ("match", id(ps), adj.focal_is_treated, *(o[k] for k in (
         "caliper", "caliper_scale", "caliper_sd", "ratio", "replace", "order")))
@@ -260,7 +277,7 @@ def _run_psm(adj, cols, subset, rng, cache=None):
     if o["fit_on"] == "cohort":     # the matched cohort, then the population within it
         keep = np.isin(rows, subset.index)
         rows, w, pair = rows[keep], w[keep], pair[keep]
-    return Adjusted(rows, w, pair)
+    return Adjusted(rows, w, pair, diagnose)
 
 
 def _run_exact(adj, cols, subset, rng, cache=None):

@@ -19,11 +19,14 @@ from .estimates import ESTIMATES, Context, Request, estimate_for
 from .plan import Analysis, AnalysisPlan
 from .populations import compile_population, validate_population
 from .problems import MISSING, Problems
+from .readings import apply_reading
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
 
-__all__ = ["CompiledAnalysis", "Failure", "compile_analyses", "bind_target",
-           "SIMULATED_ROLES", "reported_value"]
+__all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "bind_target",
+           "SIMULATED_ROLES", "reported_value", "compile_reading"]
+
+Note = kernels.Note
 
 
 def reported_value(t) -> tuple[float | None, str]:
@@ -50,16 +53,21 @@ class CompiledAnalysis:
     requests: list[Request] = field(default_factory=list)
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
-            requests: Sequence[Request] | None = None, cache: dict | None = None
-            ) -> tuple[np.ndarray, tuple[Failure, ...]]:
-        """Values of ``requests`` (default: all) on one replicate, and why some are NaN.
+            requests: Sequence[Request] | None = None, cache: dict | None = None,
+            diagnose: bool = True
+            ) -> tuple[np.ndarray, tuple[Failure, ...], tuple[Note, ...]]:
+        """Values of ``requests`` (default: all) on one replicate, why some are NaN, and
+        the diagnostics of the adjustment.
 
         Every NaN value comes with a :class:`Failure`: ``index`` None when the adjustment
-        itself is not estimable on this replicate (propensity model separated, no match...:
-        every request is NaN), else the request's position (its model failed, or the
-        estimate has no value, e.g. a time beyond follow-up). ``cache`` is a dict shared by
-        the analyses of one replicate (never across replicates): propensity fits on the
-        same rows and terms are computed once.
+        itself is not estimable on this replicate (an empty arm, no match...: every
+        request is NaN), else the request's position (its model failed, or the estimate
+        has no value, e.g. a time beyond follow-up). A :class:`Note` is what R would warn
+        about without stopping (a separated propensity model): it makes no value NaN.
+        ``diagnose=False`` skips the notes (the exact separation check is a linear
+        program; the leave-one-covariate-out reruns do not report notes). ``cache`` is a
+        dict shared by the analyses of one replicate (never across replicates): propensity
+        fits on the same rows and terms are computed once.
         """
         requests = self.requests if requests is None else requests
         out = np.full(len(requests), np.nan)
@@ -67,7 +75,7 @@ class CompiledAnalysis:
             subset = self.population(cols)
             adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            return out, (_failure(None, exc),)
+            return out, (_failure(None, exc),), ()
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
                       self.analysis.ties, self.analysis.smd_sd)
         failures = []
@@ -81,7 +89,7 @@ class CompiledAnalysis:
                 continue
             if np.isnan(out[i]):
                 failures.append(Failure(i, _NO_VALUE.get(req.estimate, "no value")))
-        return out, tuple(failures)
+        return out, tuple(failures), tuple(adjusted.notes) if diagnose else ()
 
 
 class Failure(NamedTuple):
@@ -173,6 +181,52 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
             a, schema, compile_population(a.population, schema, lv),
             compile_adjustment(a.method, a.options, schema, lv, a.missing), responders)
     return out
+
+
+def compile_reading(ca: CompiledAnalysis, overrides: Mapping[str, Any],
+                    levels: Mapping | None = None) -> CompiledAnalysis:
+    """``ca`` under another reading of its methods (:mod:`.readings`): the same population,
+    responders and requests, the adjustment and outcome model as ``overrides`` set them.
+    Raises ``TermError`` when a covariate of the reading is not generated."""
+    a = apply_reading(ca.analysis, overrides)
+    adj = compile_adjustment(a.method, a.options, ca.schema, levels, a.missing)
+    return CompiledAnalysis(a, ca.schema, ca.population, adj, ca.responders,
+                            list(ca.requests))
+
+
+def variant_key(overrides: Mapping[str, Any]) -> str:
+    return repr(sorted(overrides.items()))
+
+
+def compile_readings(plan: AnalysisPlan, compiled: Mapping[str, CompiledAnalysis],
+                     problems: Problems, levels: Mapping[str, Mapping] | None = None
+                     ) -> dict[tuple[str, str], CompiledAnalysis]:
+    """Every analysis variant the plan's readings need, keyed by (analysis name,
+    :func:`variant_key` of its overrides); the declared reading maps to the analysis
+    itself. A covariate a reading names that the cohort does not generate is a problem
+    (key ``readings[i].values``)."""
+    out: dict[tuple[str, str], CompiledAnalysis] = {}
+    for g in plan.readings:
+        for name in g.analyses:
+            ca = compiled.get(name)
+            if ca is None:
+                continue
+            declared = g.overrides(g.readings[0], name)
+            out[(name, variant_key(declared))] = ca
+            for r in g.readings[1:]:
+                over = g.overrides(r, name)
+                key = (name, variant_key(over))
+                if key in out:
+                    continue
+                try:
+                    out[key] = compile_reading(ca, over, (levels or {}).get(ca.analysis.cohort))
+                except TermError as exc:
+                    c = next((c for c in g.choices if name in c.analyses and c.option in
+                              ADJUSTMENTS[ca.analysis.method].covariate_options), g.choices[0])
+                    problems.add(f"{c.key}.values", r.label, f"reading of analysis {name!r}: "
+                                 f"{exc}", "not-generated")
+                    out[key] = None
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: AnalysisPlan,

@@ -9,6 +9,10 @@ small module.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, NamedTuple
+
 import numpy as np
 from scipy import special
 
@@ -16,10 +20,11 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "match_exact", "FitFailure", "SEPARATED", "NOT_CONVERGED", "FITTED_01"]
+           "match_exact", "FitFailure", "Note", "PropensityFit", "SEPARATED",
+           "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
 # R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps
-PS_EPS = _PS_EPS = np.finfo(float).eps
+PS_EPS = np.finfo(float).eps
 
 #: Canonical reasons why a logistic model has no estimate on a replicate (the report
 #: counts replicates per reason, so these strings carry no replicate-specific numbers).
@@ -43,6 +48,36 @@ class FitFailure(ArithmeticError):
         super().__init__(reason)
         self.reason = reason
         self.details = tuple(details)
+
+
+class Note(NamedTuple):
+    """A diagnostic of one replicate that makes no value NaN (R would warn and go on, e.g.
+    a separated propensity model): ``reason`` a canonical phrase of :data:`DIAGNOSTICS`
+    counted over replicates, ``details`` counted the same way."""
+
+    reason: str
+    details: tuple[str, ...] = ()
+
+
+#: Prefix of a report note count that is a diagnostic (a :class:`Note`), not a failure:
+#: ``"<analysis>: note: <reason>"`` and ``"<analysis>: note: <reason>: <detail>"``.
+NOTE_KEY = "note: "
+
+#: Diagnostic reasons of a propensity model (what R's glm / logistf warn about, and the
+#: exact separation check) -> what the analysis does about it, for the report.
+PS_SEPARATED = "propensity model separated"
+PS_NOT_CONVERGED = "propensity model did not converge"
+PS_FITTED_01 = "propensity model fitted probabilities numerically 0 or 1"
+PS_ALIASED = "propensity model has aliased columns"
+PS_SEPARATED_FIRTH = "propensity data separated (Firth model)"
+DIAGNOSTICS = {
+    PS_SEPARATED: "the coefficients diverge but the fitted probabilities converge; as R's "
+                  "glm, the analysis uses them",
+    PS_NOT_CONVERGED: "as R, the analysis uses the last iterate",
+    PS_FITTED_01: "R's glm warns; the analysis uses them as R bounds them",
+    PS_ALIASED: "dropped, as R's glm does (NA coefficients)",
+    PS_SEPARATED_FIRTH: "the Firth estimates are finite; the analysis uses them",
+}
 
 
 def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
@@ -75,11 +110,50 @@ def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarra
     return _LOGISTIC_REASON[status]
 
 
-def propensity(X: np.ndarray, z: np.ndarray):
-    """Fitted propensity scores bounded as R's glm bounds them, and
-    :func:`logistic_problem`'s verdict on the fit: ``(ps, problem or None)``."""
-    _, mu, _, problem = logistic(X, z)
-    return np.clip(mu, _PS_EPS, 1.0 - _PS_EPS), problem
+@dataclass(frozen=True)
+class PropensityFit:
+    """Fitted propensity scores, and the diagnostics of their model (:class:`Note`,
+    computed on first access: the exact separation check solves a linear program).
+    ``explain`` gives the details filed under a separation note."""
+
+    ps: np.ndarray
+    fit: object = field(repr=False)
+    model: str = "glm"
+    names: tuple = ()
+    explain: Callable[[], tuple[str, ...]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def notes(self) -> tuple[Note, ...]:
+        fit, out = self.fit, []
+        if fit.aliased[1:].any():
+            out.append(Note(PS_ALIASED, tuple(
+                str(n) for n, a in zip(self.names, fit.aliased[1:]) if a)))
+        warned = tuple(f"R warns: {w}" for w in fit.warnings)
+        if fit.separated:
+            reason = PS_SEPARATED if self.model == "glm" else PS_SEPARATED_FIRTH
+            out.append(Note(reason, (self.explain() if self.explain else ()) + warned))
+        else:
+            if not fit.converged:
+                out.append(Note(PS_NOT_CONVERGED))
+            if self.model == "glm" and fit.fitted_0_1:
+                out.append(Note(PS_FITTED_01))
+        return tuple(out)
+
+
+def propensity(X: np.ndarray, z: np.ndarray, model: str = "glm", names=(),
+               explain: Callable[[], tuple[str, ...]] | None = None) -> PropensityFit:
+    """Propensity scores from a main-effects logistic model of ``z`` on ``X`` (intercept
+    added), fitted as R fits it (:data:`estimators.kernels.PS_MODELS`: ``"glm"``, R's glm
+    with its defaults, or ``"firth"``).
+
+    Never not estimable: separation, non-convergence, fitted values at the bounds and
+    aliased columns are notes (:class:`Note`), with the fitted probabilities used, as R
+    uses them. ``names`` name the columns of ``X`` (for the aliased-column note); ``explain``
+    returns the details of a separation note (e.g. levels seen in one arm only).
+    """
+    Xa = np.column_stack([np.ones(len(z)), X])
+    fit = _k.PS_MODELS[model].fit(Xa, z.astype(float), np.ones(len(z)))
+    return PropensityFit(fit.fitted, fit, model, tuple(names), explain)
 
 
 def iptw(ps, z, estimand="ATE", stabilized=False, truncate=None) -> np.ndarray:
@@ -111,8 +185,12 @@ def cox(time, event, X, w=None, ties="efron"):
 
     Not estimable (:class:`FitFailure`) unless the fit's ``status`` is OK: no events, a
     singular fit (no variation within the risk sets), a monotone partial likelihood (a
-    coefficient diverges, the MLE does not exist; R's coxph warns and prints the last
-    iterate) or no convergence: in each case the printed coefficients are not estimates."""
+    coefficient diverges, the MLE does not exist) or no convergence. R's coxph warns on a
+    monotone likelihood and prints its last iterate, but that number is set by its
+    iteration controls (log HR -10.8, -19.8, -26.8 for 10 iterations, the defaults and
+    eps = 1e-12 in tests/reference/ps_separated) with an infinite CI: not an estimate a
+    paper reports, unlike the fitted probabilities of a separated propensity model, which
+    converge."""
     if not (event > 0).any():
         raise FitFailure(_COX_REASON[Estimability.NO_EVENTS])
     w = np.ones(len(time)) if w is None else w

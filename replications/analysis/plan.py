@@ -18,6 +18,7 @@ from .estimates import ESTIMATES
 from .options import check_options
 from .populations import PopulationStep, parse_population
 from .problems import MISSING, Problems
+from .readings import ReadingGroup, parse_readings
 
 __all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE"]
 
@@ -29,7 +30,7 @@ DEFAULT_RESPONSE = {"orr": ("CR", "PR"), "dcr": ("CR", "PR", "SD"), "response": 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
                   "description", "source", "smd_sd"}
-_TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets"}
+_TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets", "readings"}
 _SET_OPTIONS = ("covariates", "outcome_covariates", "on")
 
 
@@ -57,6 +58,7 @@ class AnalysisPlan:
     file: str = "analysis.toml"
     readable: bool = True           # False when the file is missing or not valid TOML
     aliases: Mapping[str, Any] = field(default_factory=dict)
+    readings: tuple[ReadingGroup, ...] = ()     # alternatives the methods leave open
 
     def term_for(self, term: str | None, level: str | None = None):
         """The analysis term a target's ``term`` (and ``level``) stands for.
@@ -130,7 +132,9 @@ def parse_plan_dict(raw: Mapping, problems: Problems) -> AnalysisPlan:
             problems.add(f"analyses[{i}].name", a.name, "duplicated analysis name", "duplicate")
         seen.add(a.name)
         analyses.append(a)
-    return AnalysisPlan(tuple(analyses), response, problems.file, True, dict(aliases))
+    readings = parse_readings(raw.get("readings"), analyses, sets, problems)
+    return AnalysisPlan(tuple(analyses), response, problems.file, True, dict(aliases),
+                        readings)
 
 
 def _parse_response(raw, problems: Problems) -> dict:

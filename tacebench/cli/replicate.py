@@ -18,6 +18,7 @@ from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
+from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
@@ -51,6 +52,10 @@ def register(subparsers) -> None:
                    metavar="N",
                    help="replicates that also run the leave-one-covariate-out "
                         "decomposition of shifts (default 50; 0 = off)")
+    p.add_argument("--worlds", choices=WORLD_CHOICES, default="all",
+                   help="also reproduce each study in its alternative worlds (worlds.toml; "
+                        "'all' adds the built-in unmeasured-confounder family) and label "
+                        "every verdict robust or assumption-dependent (default all)")
     p.set_defaults(func=run)
 
 
@@ -75,10 +80,12 @@ def run(args) -> int:
         if args.audit_only:
             report = replicate(study, audit_only=True)
         else:
-            with tqdm(total=reps, desc=study.id, file=sys.stderr, unit="rep",
-                      leave=False, mininterval=0.5) as bar:
+            n_worlds = len(world_list(study, args.worlds))
+            with tqdm(total=reps * (1 + n_worlds), desc=study.id, file=sys.stderr,
+                      unit="rep", leave=False, mininterval=0.5) as bar:
                 report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
-                                   decompose_reps=decompose, progress=bar.update)
+                                   decompose_reps=decompose, progress=bar.update,
+                                   worlds=args.worlds)
         reports.append(report)
         result = report.result
         if args.plot and result is not None:

@@ -78,8 +78,8 @@ def run(cohort, targets, failures=None):
     for i, t in enumerate(targets):
         req = bind_target(t, i, compiled, plan, tprobs)
         assert req is not None, [str(p) for p in tprobs]
-        vals, notes = compiled[t["analysis"]].run(cohort.columns, np.random.default_rng(0),
-                                                  requests=[req], cache={})
+        vals, notes, _ = compiled[t["analysis"]].run(
+            cohort.columns, np.random.default_rng(0), requests=[req], cache={})
         # every NaN, and only a NaN, comes with its reason
         assert [n.index for n in notes] == ([0] if np.isnan(vals[0]) else []), notes
         if failures is not None:

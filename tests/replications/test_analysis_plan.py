@@ -79,6 +79,22 @@ def test_estimand_capabilities_drive_validation(tmp_path):
     assert [p.key for p in problems] == ["analyses[0].adjustment.stabilized"]
 
 
+def test_ps_model_option_is_validated(tmp_path):
+    _, problems = _plan(tmp_path, """
+        [[analyses]]
+        name = "w"
+        estimates = ["hr"]
+        adjustment = { method = "iptw", ps_model = "firth", covariates = ["age"] }
+        [[analyses]]
+        name = "m"
+        estimates = ["hr"]
+        adjustment = { method = "psm", ps_model = "probit", covariates = ["age"] }
+    """)
+    assert [(p.key, p.value) for p in problems] == [("analyses[1].adjustment.ps_model",
+                                                     "probit")]
+    assert "glm" in problems.items[0].message and "firth" in problems.items[0].message
+
+
 def test_missing_and_malformed_files(tmp_path):
     _, problems = parse_plan(tmp_path / "nope.toml")
     assert problems.items[0].kind == "missing-file"

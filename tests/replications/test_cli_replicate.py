@@ -106,16 +106,26 @@ def test_out_writes_audit_findings_of_a_real_study(tmp_path, capsys):
     assert {"rule", "severity", "message", "targets"} <= set(audit.columns)
 
 
-def test_out_with_a_study_without_shifts_and_one_not_estimable(tmp_path, capsys):
-    """Seed 001 has no shift, seed 003's weighted analysis is not estimable: the outputs
-    are written without a pandas warning (warnings are errors here) and keep the reasons."""
+def test_out_with_a_study_without_shifts_and_a_separated_model(tmp_path, capsys):
+    """Seed 001 has no shift; seed 003's propensity model separates in every replicate
+    (as its Table 1 does: no control patient with ALBI grade 3), which R's glm fits with a
+    warning: the weighted analysis is estimable, the separation is a note, and the outputs
+    are written without a pandas warning (warnings are errors here)."""
     assert main(["replicate", "tace_regorafenib", "tace_mtt_pd1_lung", *FAST,
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "stabilized_iptw: propensity model separated in 12/12 replicates" in out
+    assert ("Note: stabilized_iptw: propensity model separated in 12/12 replicates "
+            "(no control patient with albi_grade[3] = 1 in ") in out
+    assert "as R's glm, the analysis uses them" in out
     contrib = pd.read_csv(tmp_path / "contributions.csv")
     assert set(contrib["study"]) == {"tace_mtt_pd1_lung"}
-    assert contrib["mean"].isna().all() and contrib["reason"].str.startswith("estimable 0/").all()
+    assert contrib["mean"].notna().all() and (contrib["n"] == 4).all()
     res = pd.read_csv(tmp_path / "results.csv")
-    w = res[res["analysis"] == "stabilized_iptw"]
-    assert len(w) and (w["verdict"] == "not estimable").all() and (w["n_estimable"] == 0).all()
+    w = res[(res["analysis"] == "stabilized_iptw") & (res["kind"] == "target")]
+    assert len(w) and (w["verdict"] != "not estimable").all() and (w["n_estimable"] == 12).all()
+    notes = json.loads((tmp_path / "results.json").read_text())[1]["notes"]
+    assert notes["stabilized_iptw: note: propensity model separated"] == 12
+    # what the cohort cannot give stays not estimable, with its reason
+    orr = res[res["id"].str.startswith("orr_liver")]
+    assert len(orr) and (orr["verdict"] == "not estimable").all()
+    assert orr["reason"].str.contains("response endpoint").all()

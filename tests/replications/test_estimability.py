@@ -1,6 +1,8 @@
 """Estimability (replications.verdicts): an analysis whose adjustment or model has no
 estimate on a replicate gives NaN with its reason, and a target is judged on the estimable
-replicates only, or is 'not estimable' below 80% of them.
+replicates only, or is 'not estimable' below 80% of them. What R computes with a warning is
+not a failure but a note: a separated propensity model (R's glm warns, its fitted
+probabilities converge and the analysis uses them).
 
 Constructed cases: a separated propensity model (a covariate level present in one arm
 only, and complete separation), a matching with no match, a monotone Cox likelihood, a
@@ -15,7 +17,8 @@ import numpy as np
 import pytest
 
 from tacebench.replications.analysis import kernels
-from tacebench.replications.analysis.compile import Failure, bind_target, compile_analyses
+from tacebench.replications.analysis.compile import (Failure, Note, bind_target,
+                                                      compile_analyses)
 from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
 from tacebench.replications.analysis.schema import schema_from_cohort
@@ -86,36 +89,93 @@ def _run(cohort, analysis):
 
 
 def test_overlapping_cohort_is_estimable():
-    vals, fails = _run(_cohort(), "iptw")
+    vals, fails, notes = _run(_cohort(), "iptw")
+    assert np.isfinite(vals).all() and fails == () and notes == ()
+
+
+def test_level_in_one_arm_only_separates_the_propensity_model_which_r_fits():
+    """R's glm fits it with a warning; the weights come from its fitted probabilities."""
+    vals, fails, notes = _run(_cohort(empty_cell=True), "iptw")
     assert np.isfinite(vals).all() and fails == ()
+    assert [n.reason for n in notes] == ["propensity model separated"]
+    assert notes[0].details[0] == "no control patient with rare = 1"
 
 
-def test_level_in_one_arm_only_separates_the_propensity_model():
-    vals, fails = _run(_cohort(empty_cell=True), "iptw")
-    assert np.isnan(vals).all()
-    assert fails == (Failure(None, "propensity model separated",
-                             ("no control patient with rare = 1",)),)
+def test_complete_separation_is_a_note_with_r_warnings():
+    vals, fails, notes = _run(_cohort(separate=True), "iptw")
+    assert fails == () and np.isfinite(vals).all()
+    assert notes[0].reason == "propensity model separated"
+    assert "R warns: fitted probabilities numerically 0 or 1 occurred" in notes[0].details
 
 
-def test_complete_separation():
-    vals, fails = _run(_cohort(separate=True), "iptw")
-    assert np.isnan(vals).all() and fails[0].index is None
-    assert fails[0].reason == "propensity model separated"
-
-
-def test_propensity_kernel_flags_match_the_exact_check():
+def test_propensity_kernel_notes_match_the_exact_check():
     rng = np.random.default_rng(1)
     z = (rng.random(200) < 0.3).astype(float)
     X = rng.normal(size=(200, 2))
-    assert kernels.propensity(X, z)[1] is None
+    assert kernels.propensity(X, z).notes == ()
     X[:, 1] = np.where(z == 1, np.abs(X[:, 1]) + 0.01, -np.abs(X[:, 1]))   # separates
-    ps, problem = kernels.propensity(X, z)
-    assert problem == kernels.SEPARATED
-    assert ps.min() >= kernels.PS_EPS and ps.max() <= 1 - kernels.PS_EPS
+    fit = kernels.propensity(X, z)
+    assert [n.reason for n in fit.notes] == [kernels.PS_SEPARATED]
+    # fitted values bounded as binomial()$linkinv bounds them
+    assert fit.ps.min() >= kernels.PS_EPS / 2 and fit.ps.max() <= 1 - kernels.PS_EPS / 2
+    # Firth's estimates are finite: the data separate, the model does not
+    firth = kernels.propensity(X, z, "firth")
+    assert [n.reason for n in firth.notes] == [kernels.PS_SEPARATED_FIRTH]
+    assert firth.fit.converged and np.isfinite(firth.fit.coef).all()
+
+
+def test_aliased_propensity_columns_are_dropped_as_r_does():
+    rng = np.random.default_rng(4)
+    z = (rng.random(150) < 0.4).astype(float)
+    a = (rng.random(150) < 0.5).astype(float)
+    X = np.column_stack([a, 1.0 - a, np.zeros(150)])       # 1 - a and a constant: aliased
+    fit = kernels.propensity(X, z, names=("a", "not_a", "zero"))
+    assert fit.notes == (Note(kernels.PS_ALIASED, ("not_a", "zero")),)
+    alone = kernels.propensity(X[:, :1], z)
+    np.testing.assert_allclose(fit.ps, alone.ps, rtol=1e-12)
+
+
+def test_firth_propensity_model_through_the_adjustment():
+    """``ps_model = "firth"``: finite coefficients under separation, other weights than
+    glm's, and the separation of the data still reported."""
+    cohort = _cohort(empty_cell=True)
+    glm = _weights(cohort, "glm")
+    firth = _weights(cohort, "firth")
+    assert [n.reason for n in firth.notes] == [kernels.PS_SEPARATED_FIRTH]
+    assert firth.notes[0].details[0] == "no control patient with rare = 1"
+    rare = cohort.columns["rare"][firth.rows] == 1
+    # glm: P(treated | rare) -> 1, so a treated patient with rare = 1 weighs ~p1;
+    # Firth shrinks that probability away from 1, so the weight is larger
+    assert np.all(firth.weights[rare] > glm.weights[rare] + 1e-3)
+    np.testing.assert_allclose(glm.weights[rare], np.mean(cohort.columns["treated"]),
+                               rtol=1e-6)
+
+
+def _weights(cohort, model):
+    from tacebench.replications.analysis.adjustments import compile_adjustment, run_adjustment
+    schema = schema_from_cohort(cohort)
+    adj = compile_adjustment("iptw", {"covariates": [_term("x"), _term("rare")],
+                                      "stabilized": True, "estimand": "ATE",
+                                      "truncate": None, "fit_on": "population",
+                                      "ps_model": model}, schema, cohort.levels)
+    subset = types.SimpleNamespace(index=np.arange(N), landmark=None)
+    return run_adjustment(adj, cohort.columns, subset, np.random.default_rng(0), {})
+
+
+def _term(text):
+    from tacebench.replications.analysis.terms import parse_term
+    return parse_term(text)
+
+
+def test_one_arm_empty_is_not_estimable():
+    cohort = _cohort()
+    cohort.columns["treated"] = np.ones(N, dtype=np.int8)
+    vals, fails, notes = _run(cohort, "iptw")
+    assert np.isnan(vals).all() and fails == (Failure(None, "one arm is empty"),)
 
 
 def test_no_match_within_the_caliper():
-    vals, fails = _run(_cohort(), "psm")
+    vals, fails, _ = _run(_cohort(), "psm")
     assert np.isnan(vals).all()
     assert fails == (Failure(None, "no match within the caliper"),)
 
@@ -125,7 +185,7 @@ def test_monotone_cox_likelihood_and_response_without_responders():
     cols = cohort.columns
     cols["os_event"] = np.where(cols["treated"] == 1, 0, cols["os_event"]).astype(np.int8)
     cols["response"] = np.where(cols["treated"] == 1, 3, cols["response"]).astype(np.int8)
-    vals, fails = _run(cohort, "crude")
+    vals, fails, _ = _run(cohort, "crude")
     assert np.isnan(vals).all()
     assert [(f.index, f.reason) for f in fails] == [
         (0, "Cox likelihood monotone (a coefficient diverges)"),
@@ -178,27 +238,41 @@ def seed003():
     return reproduce(load_study("tace_mtt_pd1_lung"), reps=20, seed=5, decompose_reps=5)
 
 
-def test_seed_003_weighted_targets_are_not_estimable(seed003):
+def test_seed_003_weighted_targets_use_the_separated_glm_fit(seed003):
+    """As the paper's own model (Table 1: no control with ALBI grade 3), the simulated
+    propensity model separates in every replicate; as R's glm, the weights come from its
+    converged fitted probabilities: every weighted target has 20 draws."""
     weighted = [t for t in seed003.targets if t.analysis == "stabilized_iptw"]
-    assert weighted and all(t.verdict == "not estimable" for t in weighted)
-    assert all(t.n_estimable == 0 and "propensity model separated in 20" in t.reason
-               for t in weighted)
-    # the crude (calibration) targets are untouched
+    assert weighted and all(t.verdict != "not estimable" and t.n_estimable == 20
+                            for t in weighted)
     crude = [t for t in seed003.targets if t.analysis == "crude" and not t.reason]
     assert crude and all(t.verdict == "reproduced" for t in crude)
-    # ALBI grade 3 has no control patient in Table 1 (0/26): the reason in every replicate
-    key = ("stabilized_iptw: propensity model separated: "
-           "no control patient with albi_grade[3] = 1")
-    assert seed003.notes["stabilized_iptw: propensity model separated"] == 20
-    assert seed003.notes[key] >= 18
+    key = "stabilized_iptw: note: propensity model separated"
+    assert seed003.notes[key] == 20
+    assert seed003.notes[key + ": no control patient with albi_grade[3] = 1"] >= 18
+    assert not any(k.startswith("stabilized_iptw: propensity") for k in seed003.notes)
 
 
-def test_seed_003_shifts_and_loco_are_not_estimable(seed003):
+def test_seed_003_shifts_and_loco_are_estimable(seed003):
     for s in seed003.shifts:
-        assert s.verdict == "not estimable" and "separated" in s.reason
-        assert all(math.isnan(c.mean) and c.n == 0 for c in s.contributions)
+        assert s.verdict != "not estimable" and s.n_estimable == 20
+        # a reduced analysis can lack a value (a median not reached), not the full one
+        assert s.contributions and all(c.n >= 4 and np.isfinite(c.mean)
+                                       for c in s.contributions)
     loco = [i for i, k in enumerate(seed003.draw_ids) if k.startswith("loco:")]
-    assert loco and np.isnan(seed003.draws[:, loco]).all()      # reruns skipped
+    assert loco and np.isfinite(seed003.draws[:5, loco]).mean() > 0.95     # reruns done
+    assert np.isnan(seed003.draws[5:, loco]).all()          # only on the first 5 replicates
+
+
+def test_note_lines_say_what_the_analysis_does_about_a_diagnostic():
+    notes = {"a: note: propensity model separated": 200,
+             "a: note: propensity model separated: no control patient with g = 1": 199,
+             "a: no match within the caliper": 5}
+    lines = _note_lines(notes, 200)
+    assert lines[0].startswith("Note: a: no match within the caliper in 5/200")
+    assert lines[1] == ("Note: a: propensity model separated in 200/200 replicates (no "
+                        "control patient with g = 1 in 199): " +
+                        kernels.DIAGNOSTICS[kernels.PS_SEPARATED])
 
 
 def test_a_converged_fit_worse_than_the_null_model_is_not_an_estimate():

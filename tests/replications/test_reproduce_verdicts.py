@@ -221,3 +221,20 @@ def test_interval_end_beyond_every_finite_draw_is_not_reached():
     j = judge(x, 20.5)                      # above every finite draw, below the 2 NR
     assert j.hi == 20.0 and j.verdict == "not reproduced" and not j.z_extrapolated
     assert j.position == pytest.approx(0.98) and j.z == pytest.approx(stats.norm.ppf(0.98))
+
+
+def test_a_number_printed_as_1_00_is_judged_at_its_printed_precision():
+    """AST's HR printed "1.00" stands for [0.995, 1.005]: draws around 1.0025 per U/L
+    reproduce it; without the printed precision they did not (z about -8)."""
+    rng = np.random.default_rng(0)
+    draws = np.exp(rng.normal(np.log(1.0025), 0.0003, 200))
+    exact = judge(draws, 1.00, "log")
+    printed = judge(draws, 1.00, "log", half_unit=0.005)
+    assert exact.verdict == "not reproduced" and exact.z < -5
+    assert printed.verdict == "reproduced" and abs(printed.z) < 0.5
+    assert printed.residual == pytest.approx(exact.residual)
+    # a number whose whole printed interval lies outside stays not reproduced, with the
+    # z of the interval's nearest end
+    far = judge(draws, 1.02, "log", half_unit=0.005)
+    assert far.verdict == "not reproduced"
+    assert abs(far.z) < abs(judge(draws, 1.02, "log").z)

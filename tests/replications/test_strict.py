@@ -10,6 +10,7 @@ import pytest
 from tacebench.api import replicate
 from tacebench.cli import main
 from tacebench.replications.report import render
+from tests.replications.test_accounting import _TTP
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 FAST = ["--reps", "12", "--seed", "3", "--decompose-reps", "0", "--n-jobs", "1"]
@@ -41,19 +42,8 @@ source = "an objective response rate of 73.3% with TACE"
 '''
 MISLABEL = ('mislabel = { printed = "orr", is = "dcr", finding = "%s", '
             'reason = "the Results give 73.3%% as the disease control rate" }\n')
-TTP = '''
-[[targets]]
-id = "ttp_median_tace_crude"
-analysis = "crude"
-quantity = "km_median"
-endpoint = "ttp"
-arm = "TACE"
-value = 14.0
-role = "predicted"
-required = true
-where = "text"
-source = "Median time to progression was 14.0 months with TACE"
-'''
+# the accounting tests' TTP median (an endpoint the fictional cohort does not generate), required
+TTP = _TTP.replace('role = "predicted"', 'role = "predicted"\nrequired = true')
 
 
 def study(tmp_path, *, required_psm=False, declare=None, extra="", name="s") -> Path:
@@ -161,8 +151,9 @@ def test_a_mislabel_is_judged_as_its_true_quantity(tmp_path):
     assert odd.median != rows["orr_tace_imaging"].median
     assert odd.verdict == "reproduced"
     assert odd.mislabel == "printed as orr, judged as dcr (audit: same_as_agree)"
-    text = render([after])
-    assert "printed as orr, judged as dcr (audit: same_as_agree)" in text
+    text = render([after])          # one number with dcr_tace_imaging: shown on its row
+    assert ("orr_tace_imaging_discussion: printed as orr, judged as dcr (audit: "
+            "same_as_agree)") in text
     # the audit keeps its finding on the printed label
     assert any(f.rule == "same_as_agree" and "orr_tace_imaging_discussion" in f.targets
                for f in after.audit)

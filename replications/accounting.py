@@ -1,0 +1,143 @@
+"""Honest accounting of a reproduction run: distinct numbers, roles and reasons apart.
+
+A paper quotes one number in its abstract, results, table and discussion; counting each
+quote inflates "reproduced". Calibration rows are fitted by construction; they say the
+generator works, not that the paper is reproduced. "Not estimable" mixes two findings
+that must not be mixed: the study folder cannot simulate a number (an endpoint the cohort
+does not generate: a gap of the specification, not of the paper), and the paper's analysis
+fails on data like the paper's (a finding about the paper). This module counts
+
+- **distinct numbers**: targets with the same reported value and the same simulated draws
+  (the same estimate of the same analysis) are one number, their ids listed together;
+- per role (calibration, predicted) and verdict, distinct numbers;
+- **not simulated** (no draws: the study cannot compute it) apart from **not estimable**
+  (draws exist but the analysis has too few estimates, or the median is not reached);
+- the number of "not reproduced" **expected by chance** among the judged distinct predicted
+  numbers: each is reproduced with probability 0.95 when the simulation is right, so about
+  ``0.05 m`` of ``m`` fail by chance; the upper end is the binomial(m, 0.05) 97.5% quantile
+  (numbers of one analysis are correlated, so the spread is wider than binomial; the mean
+  is exact).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .verdicts import ALPHA
+
+__all__ = ["Accounting", "account", "distinct_groups", "accounting_frame"]
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """Distinct-number counts of one study's run."""
+
+    study: str
+    calibration: dict             # verdict -> distinct numbers
+    predicted: dict
+    not_simulated: int            # distinct simulated-role numbers the study cannot compute
+    not_estimable: int            # ... computed, but not estimable on the data
+    targets: int                  # target rows
+    distinct: int                 # distinct numbers among them
+    expected_by_chance: float     # "not reproduced" expected among judged predicted numbers
+    chance_upper: int             # binomial 97.5% quantile of that count
+    groups: tuple[tuple[str, ...], ...] = ()   # ids quoting one number (size > 1)
+
+    @property
+    def judged_predicted(self) -> int:
+        return self.predicted.get("reproduced", 0) + self.predicted.get("not reproduced", 0)
+
+    def sentence(self) -> str:
+        p, c = self.predicted, self.calibration
+        return (f"{self.targets} target rows are {self.distinct} distinct numbers: "
+                f"predicted {p.get('reproduced', 0)} reproduced, "
+                f"{p.get('not reproduced', 0)} not reproduced (chance alone: "
+                f"{self.expected_by_chance:.1f} expected, up to {self.chance_upper}); "
+                f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
+                f"(fitted by construction); {self.not_simulated} not simulated (the study "
+                f"folder cannot compute them), {self.not_estimable} not estimable (the "
+                f"analysis fails on data like the paper's)")
+
+
+_SAME = ("analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time")
+
+
+def _key(t, draws: dict, spec) -> tuple:
+    col = draws.get(t.id)
+    if col is not None:
+        fingerprint = col.tobytes()
+    elif spec is not None:
+        fingerprint = tuple(repr(getattr(spec, k, None)) for k in _SAME)
+    else:
+        fingerprint = t.id
+    return (t.role, t.reported, fingerprint)
+
+
+def distinct_groups(result, targets=None) -> list[list]:
+    """Targets of ``result`` grouped by distinct number (same role, reported value and
+    draws; without draws, the same analysis, quantity, endpoint, arm, term, level and
+    time in ``targets``, the study's target specs by id), in report order."""
+    draws = {}
+    if result.draws is not None:
+        for j, tid in enumerate(result.draw_ids[:result.draws.shape[1]]):
+            draws[tid] = np.ascontiguousarray(result.draws[:, j])
+    groups: dict[tuple, list] = {}
+    for t in result.targets:
+        groups.setdefault(_key(t, draws, (targets or {}).get(t.id)), []).append(t)
+    return list(groups.values())
+
+
+def account(result, targets=None) -> Accounting:
+    """Distinct-number accounting of one :class:`~.summaries.ReproductionResult`;
+    ``targets`` (id -> the study's Target) tells numbers without draws apart."""
+    groups = distinct_groups(result, targets)
+    simulated = set(result.draw_ids)
+    cal: dict[str, int] = {}
+    pred: dict[str, int] = {}
+    gap = failed = 0
+    for g in groups:
+        t = g[0]
+        if t.verdict == "not estimable":
+            if t.id not in simulated or getattr(t, "spec_gap", False):
+                gap += 1
+            else:
+                failed += 1
+            continue
+        bucket = cal if t.role == "calibration" else pred
+        bucket[t.verdict] = bucket.get(t.verdict, 0) + 1
+    m = pred.get("reproduced", 0) + pred.get("not reproduced", 0)
+    hi = int(stats.binom.ppf(0.975, m, ALPHA)) if m else 0
+    return Accounting(result.study_id, cal, pred, gap, failed, len(result.targets),
+                      len(groups), ALPHA * m, hi,
+                      tuple(tuple(t.id for t in g) for g in groups if len(g) > 1))
+
+
+def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
+    """One row per study and a total row: the cross-study summary."""
+    rows = []
+    for a in items:
+        rows.append(dict(study=a.study, targets=a.targets, distinct=a.distinct,
+                         predicted_reproduced=a.predicted.get("reproduced", 0),
+                         predicted_not_reproduced=a.predicted.get("not reproduced", 0),
+                         expected_by_chance=a.expected_by_chance,
+                         calibration=sum(a.calibration.values()),
+                         not_simulated=a.not_simulated, not_estimable=a.not_estimable))
+    frame = pd.DataFrame(rows)
+    if len(frame) > 1:
+        total = frame.drop(columns="study").sum().to_dict()
+        m = int(total["predicted_reproduced"] + total["predicted_not_reproduced"])
+        total["expected_by_chance"] = ALPHA * m
+        frame = pd.concat([frame, pd.DataFrame([dict(study="all", **total)])],
+                          ignore_index=True)
+    return frame
+
+
+def to_dict(a: Accounting) -> dict:
+    return asdict(a)
+
+
+__all__ += ["to_dict"]

@@ -1,0 +1,182 @@
+"""Every verdict tested against the worlds: robustness labels and tipping points.
+
+The study's own world and every alternative world (:mod:`replications.worlds`) are
+simulated with the same seeds and analysed the paper's way; each simulated target and
+paired shift then has one verdict per world. Its **robustness** is
+
+- ``robust``: the same verdict (reproduced, or not reproduced) in every world where it is
+  judged;
+- ``assumption-dependent``: some world flips it; the label names those worlds;
+- ``not judged``: not estimable in the study's own world.
+
+For a family of worlds indexed by a strength ``k`` (the scale of effects a paper does not
+report, the strength of an unmeasured confounder), the **tipping point** is the smallest
+``k`` at which the verdict differs from the study's own world's, located between the two
+grid points around it by linear interpolation of z to the critical value 1.96: a number a
+reader can weigh, like an E-value ("the IPTW shift stops being reproduced once an
+unmeasured confounder doubles both the odds of treatment and the hazard of death").
+Families start from the study's own world (``k = 0`` for scaled effects, ``k = 1`` for
+the confounder). A family in which no member flips the verdict reports ``> k_max``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from tacebench.simulate.io import spec_from_dict
+
+from .verdicts import Z_CRIT
+from .worlds import World, apply_world, builtin_worlds
+
+__all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
+
+JUDGED = ("reproduced", "not reproduced")
+
+
+@dataclass(frozen=True)
+class WorldRun:
+    """One world's verdicts: id -> (verdict, z, simulated median)."""
+
+    name: str
+    label: str
+    why: str
+    family: str | None
+    strength: float | None
+    builtin: bool
+    verdicts: dict
+    counts: dict
+
+    @classmethod
+    def of(cls, world: World, result) -> "WorldRun":
+        v = {x.id: (x.verdict, x.z, x.median) for x in (*result.targets, *result.shifts)}
+        return cls(world.name, world.label, world.why, world.family, world.strength,
+                   world.builtin, v, result.counts())
+
+
+@dataclass(frozen=True)
+class Tipping:
+    family: str
+    k: float            # interpolated tipping point; inf when no member flips
+    between: tuple[float, float] | None    # the grid points around it
+    k_max: float
+
+    def text(self) -> str:
+        if math.isinf(self.k):
+            return f"{self.family}: > {self.k_max:g}"
+        return f"{self.family}: k = {self.k:.2g}"
+
+
+@dataclass(frozen=True)
+class Robustness:
+    id: str
+    label: str                           # robust | assumption-dependent | not judged
+    verdict: str                         # in the study's own world
+    flipped_by: tuple[str, ...] = ()     # world labels with the other verdict
+    tipping: tuple[Tipping, ...] = ()
+    worlds_judged: int = 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["tipping"] = [{**asdict(t), "k": None if math.isinf(t.k) else t.k}
+                        for t in self.tipping]
+        return d
+
+
+def _family_base(family: str) -> float:
+    return 1.0 if family == "unmeasured_confounder" else 0.0
+
+
+def _tipping(family: str, base: tuple, members: list[tuple[float, tuple]]) -> Tipping:
+    """``base`` and ``members`` are (verdict, z, median); members sorted by k."""
+    k0 = _family_base(family)
+    prev_k, prev_z = k0, base[1]
+    k_max = members[-1][0] if members else k0
+    for k, (verdict, z, _) in members:
+        if verdict not in JUDGED:
+            continue
+        if verdict != base[0]:
+            kk = k
+            if all(map(math.isfinite, (prev_z, z))) and prev_z != z:
+                target = math.copysign(Z_CRIT, z if verdict == "not reproduced" else prev_z)
+                t = (target - prev_z) / (z - prev_z)
+                if 0.0 <= t <= 1.0:
+                    kk = prev_k + t * (k - prev_k)
+            return Tipping(family, kk, (prev_k, k), k_max)
+        prev_k, prev_z = k, z
+    return Tipping(family, math.inf, None, k_max)
+
+
+def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
+    """Robustness of every id of ``base`` (id -> (verdict, z, median)) over ``worlds``."""
+    out = {}
+    for id_, b in base.items():
+        if b[0] not in JUDGED:
+            out[id_] = Robustness(id_, "not judged", b[0])
+            continue
+        flipped, judged = [], 0
+        fams: dict[str, list] = {}
+        for w in worlds:
+            v = w.verdicts.get(id_)
+            if v is None or v[0] not in JUDGED:
+                continue
+            judged += 1
+            if v[0] != b[0]:
+                flipped.append(w.label)
+            if w.family is not None:
+                fams.setdefault(w.family, []).append((w.strength, v))
+        tips = tuple(_tipping(f, b, sorted(m, key=lambda x: x[0])) for f, m in fams.items())
+        out[id_] = Robustness(id_, "assumption-dependent" if flipped else "robust", b[0],
+                              tuple(flipped), tips, judged)
+    return out
+
+
+def run_worlds(study, reproduce: Callable, worlds: Sequence[World] | None = None,
+               **kwargs) -> list[tuple[World, object]]:
+    """Reproduce ``study`` in each world (default: its declared worlds and the built-in
+    confounder family) with the same seeds; returns (world, ReproductionResult) pairs.
+    ``kwargs`` go to ``reproduce`` (reps, seed, n_jobs, ...); the decomposition is off."""
+    if worlds is None:
+        worlds = (*study.worlds, *builtin_worlds(study.cohort_raw))
+    out = []
+    for w in worlds:
+        raw = apply_world(study.cohort_raw, w)
+        spec = spec_from_dict(raw, source=f"{study.path} world {w.name}")
+        wstudy = replace(study, spec=spec, cohort_raw=raw)
+        out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+    return out
+
+
+WORLD_CHOICES = ("all", "declared", "none")
+
+
+def world_list(study, which: str = "all") -> tuple[World, ...]:
+    """The worlds ``which`` selects for ``study`` (declared first, then built-in)."""
+    if which not in WORLD_CHOICES:
+        raise ValueError(f"worlds must be one of {WORLD_CHOICES}; got {which!r}")
+    if which == "none":
+        return ()
+    return tuple(study.worlds) + (builtin_worlds(study.cohort_raw) if which == "all" else ())
+
+
+def with_worlds(study, result, reproduce: Callable, which: str = "all", **kwargs):
+    """``result`` (the study's own world) with every world's verdicts and the robustness of
+    each verdict attached; ``which``: all worlds, the declared ones, or none."""
+    worlds = world_list(study, which)
+    if not worlds:
+        return result
+    runs = [WorldRun.of(w, r) for w, r in run_worlds(study, reproduce, worlds, **kwargs)]
+    base = {x.id: (x.verdict, x.z, x.median) for x in (*result.targets, *result.shifts)}
+    return replace(result, worlds=tuple(runs), robustness=robustness(base, runs))
+
+
+def robustness_frame(rob: dict[str, Robustness]) -> pd.DataFrame:
+    rows = [dict(id=r.id, label=r.label, verdict=r.verdict, flipped_by="; ".join(r.flipped_by),
+                 tipping="; ".join(t.text() for t in r.tipping), worlds_judged=r.worlds_judged)
+            for r in rob.values()]
+    return pd.DataFrame(rows)
+
+
+__all__ += ["robustness_frame", "with_worlds", "world_list", "WORLD_CHOICES"]

@@ -1,0 +1,300 @@
+"""Worlds: alternative generators a verdict is tested against, declared as data.
+
+A verdict holds only under the assumptions the simulation made. Every assumption a paper
+leaves open that could move a verdict is varied: a study folder may hold a fourth file,
+``worlds.toml``, of named alternative worlds, each a set of overrides of ``cohort.toml``
+with the reason it is defensible::
+
+    [[worlds]]
+    name = "left_out_effects"
+    why = "Table 3's multivariable column keeps only covariates with univariable p < 0.05; \
+not selected is not no effect"
+    strength = [0.25, 0.5, 0.75, 1.0]     # optional: a family indexed by k (see below)
+    [worlds.append]
+    "cohorts.main.outcomes.os.effects" = [{ variable = "creatinine", hr = 1.004 }]
+    [worlds.set]
+    "cohorts.main.outcomes.os.effects[variable=ast].hr" = 1.0025
+
+``set`` replaces the value at a dotted path (``[i]`` indexes a list, ``[key=value]`` picks
+the list item whose ``key`` is ``value``; the last key of a table may be new); ``append``
+adds items to the list at a path (created if absent). With ``strength = [k1, k2, ...]`` the
+world is a **family**: member ``k`` raises every ``hr`` / ``or`` of the appended items to
+the power ``k`` (log-effects times ``k``; ``k = 0`` is the study's own world), so a verdict's
+**tipping point** is the ``k`` at which it flips.
+
+Every comparative study also gets one built-in family, ``unmeasured_confounder``: a binary
+confounder ``U`` (prevalence 0.5) whose treatment odds ratio and outcome hazard ratios are
+both ``k``, for ``k`` in :data:`CONFOUNDER_STRENGTHS` (``k = 1`` is no confounding), the
+"both associations equal" convention of the E-value (VanderWeele & Ding 2017). A cohort
+that declares its own ``[unmeasured]`` confounder keeps its name.
+
+Each world is a whole recalibrated generator: calibration targets are refitted in it, so a
+world changes what the paper's design does to the data, not the numbers it was fitted to.
+
+References
+----------
+VanderWeele TJ, Ding P. Sensitivity analysis in observational research: introducing the
+E-value. Ann Intern Med 2017;167:268-274.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .analysis.problems import MISSING, Problem, Problems
+
+__all__ = ["World", "load_worlds", "apply_world", "builtin_worlds", "world_problems",
+           "CONFOUNDER_STRENGTHS", "WORLDS_FILE", "WorldError"]
+
+WORLDS_FILE = "worlds.toml"
+#: Strengths k of the built-in unmeasured confounder (treatment OR = outcome HR = k).
+CONFOUNDER_STRENGTHS = (1.5, 2.0, 3.0)
+_KEYS = {"name", "why", "set", "append", "strength"}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\]]+\])*)$")
+_INDEX = re.compile(r"\[([^\]]+)\]")
+_SCALED = ("hr", "or")
+
+
+class WorldError(ValueError):
+    """An override that does not apply to the cohort file; ``key`` names it."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class World:
+    """One alternative generator: overrides of ``cohort.toml``, with the reason."""
+
+    name: str
+    why: str
+    set: Mapping[str, Any] = field(default_factory=dict)
+    append: Mapping[str, tuple] = field(default_factory=dict)
+    family: str | None = None        # the family a member belongs to
+    strength: float | None = None    # its k
+    builtin: bool = False
+    key: str = ""                    # "worlds[i]" of worlds.toml, for messages
+
+    @property
+    def label(self) -> str:
+        return self.name if self.strength is None else f"{self.family} k={self.strength:g}"
+
+
+def load_worlds(folder: Path) -> tuple[tuple[World, ...], list[Problem]]:
+    """Parse ``worlds.toml`` of a study folder (absent: no declared worlds), collecting
+    every problem with its key."""
+    path = Path(folder) / WORLDS_FILE
+    problems = Problems(str(path))
+    if not path.exists():
+        return (), []
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("", MISSING, f"not valid TOML: {exc}", "malformed")
+        return (), list(problems)
+    for k in raw:
+        if k != "worlds":
+            problems.add(k, raw[k], "unknown top-level key; expected [[worlds]]", "unknown-key")
+    items = raw.get("worlds", [])
+    if not isinstance(items, list):
+        problems.add("worlds", items, "expected an array of [[worlds]] tables")
+        items = []
+    out, seen = [], set()
+    for i, item in enumerate(items):
+        out.extend(_parse_world(item, f"worlds[{i}]", problems, seen))
+    return tuple(out), list(problems)
+
+
+def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
+    add = problems.add
+    if not isinstance(item, Mapping):
+        add(key, item, "each [[worlds]] entry must be a table")
+        return []
+    n0 = len(problems)
+    for k in item:
+        if k not in _KEYS:
+            add(f"{key}.{k}", item[k], f"unknown key; expected {sorted(_KEYS)}", "unknown-key")
+    name = item.get("name", MISSING)
+    if not isinstance(name, str) or not _NAME.match(name) or name == "unmeasured_confounder":
+        add(f"{key}.name", name, "needs a snake_case name (not the built-in "
+            "'unmeasured_confounder')", "fill-me")
+    elif name in seen:
+        add(f"{key}.name", name, "duplicated world name", "duplicate")
+    seen.add(name)
+    why = item.get("why", MISSING)
+    if not isinstance(why, str) or not why.strip():
+        add(f"{key}.why", why, "say why this world is defensible", "fill-me")
+    sets = item.get("set", {})
+    appends = item.get("append", {})
+    if not isinstance(sets, Mapping):
+        add(f"{key}.set", sets, "expected a table of \"dotted.path\" = value")
+    if not isinstance(appends, Mapping) or not all(isinstance(v, list)
+                                                   for v in appends.values()):
+        add(f"{key}.append", appends, "expected a table of \"dotted.path\" = [items]")
+    if isinstance(sets, Mapping) and isinstance(appends, Mapping) and not sets and not appends:
+        add(key, name, "a world overrides something: give `set` or `append`", "fill-me")
+    for path in [*(sets if isinstance(sets, Mapping) else ()),
+                 *(appends if isinstance(appends, Mapping) else ())]:
+        try:
+            _steps(path)
+        except WorldError as exc:
+            add(f"{key}.{exc.key}", path, exc.message, "malformed")
+    strength = item.get("strength")
+    if strength is not None and not (
+            isinstance(strength, list) and strength and
+            all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+                and math.isfinite(x) for x in strength)):
+        add(f"{key}.strength", strength, "expected a list of positive numbers k (the "
+            "appended effects' log-HRs times k)")
+    if strength is not None and isinstance(appends, Mapping) and not appends:
+        add(f"{key}.strength", strength, "a family scales the effects it appends: give "
+            "`append`", "incompatible")
+    if len(problems) > n0:
+        return []
+    base = dict(name=name, why=why.strip(), set=dict(sets),
+                append={k: tuple(v) for k, v in appends.items()}, key=key)
+    if strength is None:
+        return [World(**base)]
+    return [World(**{**base, "name": f"{name}_k{k:g}"}, family=name, strength=float(k))
+            for k in sorted(set(strength))]
+
+
+def world_problems(cohort_raw: Mapping, worlds, folder: Path) -> list[Problem]:
+    """Each declared world applied to ``cohort.toml`` and loaded by simulate's loader: an
+    override that does not apply, or a world the loader refuses, is a problem of
+    ``worlds.toml`` naming the world's key."""
+    from tacebench.simulate.io import spec_from_dict
+    problems = Problems(str(Path(folder) / WORLDS_FILE))
+    for w in worlds:
+        try:
+            spec_from_dict(apply_world(cohort_raw, w), source=f"world {w.name}")
+        except WorldError as exc:
+            problems.add(f"{w.key}.{exc.key}", MISSING, exc.message, "world-path")
+        except ValueError as exc:
+            problems.add(w.key, w.name, f"the world's cohort.toml is invalid: {exc}",
+                         "world-spec")
+    return list(problems)
+
+
+def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:
+    """The built-in unmeasured-confounder family, for each two-arm cohort."""
+    cohorts = cohort_raw.get("cohorts") or {}
+    sets: dict[str, dict[int, Any]] = {}
+    for cname, c in cohorts.items():
+        if not isinstance(c, Mapping) or len(c.get("arms") or []) != 2:
+            continue
+        own = c.get("unmeasured") if isinstance(c.get("unmeasured"), Mapping) else {}
+        outcomes = [str(o) for o in (c.get("outcomes") or {})]
+        for k in CONFOUNDER_STRENGTHS:
+            u = {"name": own.get("name", "u_sensitivity"), "prevalence": 0.5,
+                 "treatment_or": k, **{f"{o}_hr": k for o in outcomes if o in ("os", "pfs")}}
+            sets.setdefault(k, {})[f"cohorts.{cname}.unmeasured"] = u
+    why = ("a binary unmeasured confounder (prevalence 0.5) with treatment odds ratio and "
+           "outcome hazard ratios k: no observational analysis can rule it out")
+    return tuple(World(f"unmeasured_confounder_k{k:g}", why, s, {}, "unmeasured_confounder",
+                       float(k), True) for k, s in sorted(sets.items()))
+
+
+def _steps(path: str) -> list[Any]:
+    """``a.b[2].c[variable=x]`` -> ['a', 'b', 2, 'c', ('variable', 'x')]."""
+    if not isinstance(path, str) or not path:
+        raise WorldError("path", "expected a dotted path such as cohorts.main.outcomes.os")
+    out: list[Any] = []
+    for part in path.split("."):
+        m = _STEP.match(part)
+        if not m:
+            raise WorldError(path, f"cannot read path step {part!r}")
+        out.append(m.group(1))
+        for idx in _INDEX.findall(m.group(2)):
+            if "=" in idx:
+                k, v = idx.split("=", 1)
+                out.append((k.strip(), v.strip().strip("\"'")))
+            elif idx.strip().lstrip("-").isdigit():
+                out.append(int(idx))
+            else:
+                raise WorldError(path, f"list selector [{idx}] is neither an index nor key=value")
+    return out
+
+
+def _walk(node, step, path: str):
+    if isinstance(step, str):
+        if not isinstance(node, dict):
+            raise WorldError(path, f"{step!r} is not inside a table")
+        if step not in node:
+            raise WorldError(path, f"no key {step!r} in cohort.toml (has {sorted(node)})")
+        return node[step]
+    if not isinstance(node, list):
+        raise WorldError(path, "a list selector on something that is not a list")
+    if isinstance(step, int):
+        if not -len(node) <= step < len(node):
+            raise WorldError(path, f"index {step} out of range (list of {len(node)})")
+        return node[step]
+    k, v = step
+    hits = [x for x in node if isinstance(x, dict) and str(x.get(k)) == v]
+    if not hits:
+        raise WorldError(path, f"no item with {k} = {v!r}")
+    return hits[0]
+
+
+def _assign(root: dict, path: str, value, append: bool) -> None:
+    steps = _steps(path)
+    node = root
+    for step in steps[:-1]:                 # only the last key of a table may be new
+        node = _walk(node, step, path)
+    last = steps[-1]
+    if append:
+        if not isinstance(last, str) or not isinstance(node, dict):
+            raise WorldError(path, "append needs a path ending in a table key")
+        target = node.setdefault(last, [])
+        if not isinstance(target, list):
+            raise WorldError(path, "append needs a list at the path")
+        target.extend(copy.deepcopy(list(value)))
+        return
+    if isinstance(last, str):
+        if not isinstance(node, dict):
+            raise WorldError(path, f"{last!r} is not inside a table")
+        node[last] = copy.deepcopy(value)
+    elif isinstance(last, int):
+        if not isinstance(node, list) or not -len(node) <= last < len(node):
+            raise WorldError(path, "index out of range")
+        node[last] = copy.deepcopy(value)
+    else:
+        raise WorldError(path, "a path to set must end in a key or an index")
+
+
+def _scale(item, k: float):
+    """``hr`` / ``or`` (a number or a list) raised to the power k."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for key in _SCALED:
+        v = out.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            out[key] = float(v) ** k
+        elif isinstance(v, list):
+            out[key] = [float(x) ** k if isinstance(x, (int, float)) and x > 0 else x
+                        for x in v]
+    return out
+
+
+def apply_world(cohort_raw: Mapping, world: World) -> dict:
+    """A deep copy of the parsed ``cohort.toml`` with the world's overrides applied.
+
+    Raises :class:`WorldError` naming the path that does not apply.
+    """
+    raw = copy.deepcopy(dict(cohort_raw))
+    for path, value in world.set.items():
+        _assign(raw, path, value, append=False)
+    for path, items in world.append.items():
+        k = world.strength
+        _assign(raw, path, [_scale(x, k) for x in items] if k is not None else items,
+                append=True)
+    return raw

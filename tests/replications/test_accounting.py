@@ -1,0 +1,90 @@
+"""Honest accounting: distinct numbers, calibration apart, not simulated apart from not
+estimable, and the count of "not reproduced" chance alone gives."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tacebench.replications.accounting import account, accounting_frame
+from tacebench.replications.check import load_study
+from tacebench.replications.reproduce import reproduce
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+
+_QUOTE = '''
+[[targets]]
+id = "os_hr_iptw_{slug}"
+analysis = "iptw"
+quantity = "hr"
+endpoint = "os"
+contrast = ["TACE-L", "TACE"]
+value = 0.70
+ci = [0.52, 0.94]
+role = "predicted"
+where = "{where}"
+source = "the HR was 0.70 (95% CI 0.52-0.94)"
+'''
+
+_TTP = '''
+[[targets]]
+id = "ttp_median_tace_crude"
+analysis = "crude"
+quantity = "km_median"
+endpoint = "ttp"
+arm = "TACE"
+value = 5.0
+role = "predicted"
+where = "text"
+source = "the median time to progression was 5.0 months"
+'''
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("acc") / "fictional"
+    shutil.copytree(FICTIONAL, d)
+    p = d / "targets.toml"
+    text = p.read_text()
+    head, sep, rest = text.partition("[[targets]]")
+    extra = "".join(_QUOTE.format(where=w, slug=w.replace(" ", "")) for w in (
+        "abstract", "discussion", "table 2")) + _TTP
+    p.write_text(head + extra.lstrip() + "\n" + sep + rest)
+    plain = load_study(FICTIONAL)
+    quoted = load_study(d)
+    kw = dict(reps=30, seed=2, decompose_reps=0)
+    return (plain, reproduce(plain, **kw)), (quoted, reproduce(quoted, **kw))
+
+
+def test_a_number_quoted_four_times_counts_once(runs):
+    (ps, plain), (qs, quoted) = runs
+    a, b = plain.accounting, quoted.accounting
+    assert b.targets == a.targets + 4
+    # the three extra quotes of the IPTW HR are one number with the original: only the
+    # TTP median (not simulated) is a new distinct number
+    assert b.distinct == a.distinct + 1
+    assert [set(g) for g in b.groups] == [{"os_hr_iptw", "os_hr_iptw_abstract",
+                                           "os_hr_iptw_discussion", "os_hr_iptw_table2"}]
+    assert b.predicted == a.predicted and b.calibration == a.calibration
+    assert (a.not_simulated, b.not_simulated) == (0, 1) and b.not_estimable == 0
+    # account() on its own gives what summarise attached
+    assert account(quoted, {t.id: t for t in qs.targets.targets}) == b
+
+
+def test_expected_by_chance_is_five_percent_of_judged_predictions(runs):
+    (_, plain), _ = runs
+    a = plain.accounting
+    assert a.judged_predicted > 0
+    assert a.expected_by_chance == pytest.approx(0.05 * a.judged_predicted)
+    assert a.chance_upper >= round(a.expected_by_chance)
+    frame = accounting_frame([a, a])
+    assert list(frame.study) == [a.study, a.study, "all"]
+    assert frame.iloc[-1].distinct == 2 * a.distinct
+
+
+def test_the_table_shows_each_number_once(runs):
+    from tacebench.replications.report import StudyReport, render
+    _, (qs, quoted) = runs
+    text = render([StudyReport(qs.id, qs.title, [], quoted)])
+    rows = [line for line in text.splitlines() if line.startswith("os_hr_iptw")]
+    assert len(rows) == 1 and "also os_hr_iptw_discussion" in rows[0]
+    assert "distinct numbers" in text

@@ -1,0 +1,289 @@
+"""Readings: alternatives the methods leave open, parsed, run on the same cohorts, chosen by
+the paper's numbers and never by the number being judged."""
+import math
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tacebench.replications.analysis.plan import parse_plan
+from tacebench.replications.analysis.readings import MAX_READINGS
+from tacebench.replications.check import load_study
+from tacebench.replications.reading_choice import (choose_readings, number_loglik,
+                                                   strength)
+from tacebench.replications.reproduce import ReadingColumn, reproduce
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+
+_IPTW = """
+    [covariate_sets]
+    ps = ["age>=60", "male"]
+    ps2 = ["age>=60"]
+    [[analyses]]
+    name = "iptw"
+    estimates = ["hr", "weighted_group_size"]
+    [analyses.adjustment]
+    method = "iptw"
+    covariates = "ps"
+    [[analyses]]
+    name = "iptw_lm"
+    population = { landmark = 3, endpoint = "os" }
+    estimates = ["hr"]
+    [analyses.adjustment]
+    method = "iptw"
+    covariates = "ps"
+    [[analyses]]
+    name = "psm"
+    estimates = ["hr"]
+    [analyses.adjustment]
+    method = "psm"
+    covariates = "ps"
+"""
+
+
+def _plan(tmp_path, text):
+    p = tmp_path / "analysis.toml"
+    p.write_text(textwrap.dedent(_IPTW) + textwrap.dedent(text))
+    return parse_plan(p)
+
+
+def test_groups_are_products_with_the_declared_reading_first(tmp_path):
+    plan, problems = _plan(tmp_path, """
+        [[readings]]
+        option = "stabilized"
+        values = [true, false]
+        analyses = ["iptw", "iptw_lm"]
+        why = "not stated"
+        [[readings]]
+        option = "covariates"
+        values = ["ps", "ps2"]
+        analyses = ["iptw_lm"]
+        why = "one covariate named vaguely"
+        [[readings]]
+        option = "caliper_scale"
+        values = ["logit_sd", "ps_sd"]
+        analyses = ["psm"]
+        why = "the scale of the caliper is not given"
+    """)
+    assert not problems, [str(p) for p in problems]
+    g1, g2 = plan.readings
+    assert g1.analyses == ("iptw", "iptw_lm") and len(g1.readings) == 4
+    # reading 0 is what the analyses state: stabilized false (the default), covariates ps
+    assert g1.readings[0].label == "stabilized=false, covariates=ps"
+    assert g1.overrides(g1.readings[0], "iptw") == {"stabilized": False}
+    assert set(g1.overrides(g1.readings[3], "iptw_lm")) == {"stabilized", "covariates"}
+    assert g2.analyses == ("psm",) and [r.label for r in g2.readings] == [
+        "caliper_scale=logit_sd", "caliper_scale=ps_sd"]
+
+
+@pytest.mark.parametrize("entry, key, kind", [
+    ('option = "stabilized"\nvalues = [true, false]\nanalyses = ["iptw"]', "why", "fill-me"),
+    ('option = "stabilized"\nvalues = [true]\nanalyses = ["iptw"]\nwhy = "x"', "values",
+     "fill-me"),
+    ('option = "stabilised"\nvalues = [true, false]\nanalyses = ["iptw"]\nwhy = "x"',
+     "option", "unknown-option"),
+    ('option = "caliper"\nvalues = [0.1, 0.2]\nanalyses = ["iptw", "psm"]\nwhy = "x"',
+     "option", "unknown-option"),
+    ('option = "stabilized"\nvalues = [true, "yes"]\nanalyses = ["iptw"]\nwhy = "x"',
+     "values[1]", "malformed"),
+    ('option = "truncate"\nvalues = [[1, 99], [5, 95]]\nanalyses = ["iptw"]\nwhy = "x"',
+     "values", "incompatible"),
+    ('option = "stabilized"\nvalues = [true, false]\nanalyses = ["ipwt"]\nwhy = "x"',
+     "analyses", "missing-analysis"),
+    ('option = "covariates"\nvalues = ["ps", "nope"]\nanalyses = ["iptw"]\nwhy = "x"',
+     "values[1]", "malformed"),
+    ('option = "outcome_covariates"\nvalues = [[], ["age"]]\nanalyses = ["iptw"]\nwhy = "x"',
+     "option", "unknown-option"),
+])
+def test_bad_declarations_name_the_key(tmp_path, entry, key, kind):
+    _, problems = _plan(tmp_path, "[[readings]]\n" + entry + "\n")
+    got = {(p.key, p.kind) for p in problems}
+    assert (f"readings[0].{key}", kind) in got, got
+
+
+def test_truncation_none_and_too_many_readings(tmp_path):
+    plan, problems = _plan(tmp_path, """
+        [[readings]]
+        option = "truncate"
+        values = ["none", [1, 99]]
+        analyses = ["iptw"]
+        why = "x"
+    """)
+    assert not problems and plan.readings[0].readings[1].label == "truncate=[1, 99]"
+    many = "\n".join(f"""
+        [[readings]]
+        option = "{o}"
+        values = {v}
+        analyses = ["psm"]
+        why = "x"
+    """ for o, v in [("caliper", [0.2, 0.1, 0.05, 0.25]),
+                     ("caliper_scale", '["logit_sd", "ps_sd", "raw"]'),
+                     ("order", '["data", "random", "largest", "smallest"]'),
+                     ("replace", "[false, true]")])
+    _, problems = _plan(tmp_path, many)
+    assert [p.kind for p in problems] == ["too-many-readings"]
+    assert str(4 * 3 * 4 * 2) in problems.items[0].message and MAX_READINGS < 96
+
+
+def test_number_loglik_prefers_the_distribution_holding_the_number():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0, 1, 400), rng.normal(3, 1, 400)
+    assert number_loglik(a, 0.1) > number_loglik(b, 0.1) + 3
+    # replicates without an estimate lower the likelihood by their share
+    half = a.copy()
+    half[::2] = np.nan
+    assert number_loglik(half, 0.1) < number_loglik(a, 0.1)
+    assert number_loglik(np.full(10, np.nan), 0.0) == -math.inf
+    # identical draws printed exactly: finite, and a coarser printed number is likelier
+    same = np.full(50, 2.0)
+    assert math.isfinite(number_loglik(same, 2.0))
+    assert number_loglik(same, 2.3, 0.5) > number_loglik(same, 2.3, 0.05)
+
+
+def test_strength_labels_follow_kass_raftery():
+    assert [strength(math.log(x)) for x in (1.0, 2.9, 3.1, 19, 21, 149, 151)] == [
+        "weak", "weak", "positive", "positive", "strong", "strong", "very strong"]
+
+
+class _G:                       # a minimal reading group for choose_readings
+    def __init__(self, k):
+        from tacebench.replications.analysis.readings import Reading, ReadingChoice
+        self.readings = tuple(Reading(i, (i,), f"r{i}") for i in range(k))
+        self.choices = (ReadingChoice("x", tuple(range(k)), tuple(f"{i}" for i in range(k)),
+                                      ("a",), "why"),)
+        self.analyses = ("a",)
+        self.name = "x (a)"
+
+
+def _columns(draws_by_target):
+    cols, blocks = [], []
+    for t, per_reading in draws_by_target.items():
+        for r, d in enumerate(per_reading):
+            cols.append(ReadingColumn(0, r, t, len(blocks)))
+            blocks.append(d)
+    return cols, np.column_stack(blocks)
+
+
+def test_a_number_is_never_judged_under_a_reading_it_chose_itself():
+    rng = np.random.default_rng(2)
+    n = 300
+    # one reading-dependent number: reading 1 fits it, but nothing else says so
+    cols, draws = _columns({"t": [rng.normal(0, 1, n), rng.normal(5, 1, n)]})
+    res, judged = choose_readings([_G(2)], cols, draws, {"t": (5.0, "identity", 0.0)})
+    assert res[0].preferred == 1 and judged["t"] == (0, 0)
+    # two more numbers that favour reading 1 move it, and each other
+    cols, draws = _columns({
+        "t": [rng.normal(0, 1, n), rng.normal(5, 1, n)],
+        "u": [rng.normal(0, 1, n), rng.normal(4, 1, n)],
+        "v": [rng.normal(10, 1, n), rng.normal(20, 1, n)]})
+    nums = {"t": (5.0, "identity", 0.0), "u": (4.0, "identity", 0.0),
+            "v": (20.0, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert judged == {"t": (0, 1), "u": (0, 1), "v": (0, 1)}
+    assert res[0].per_choice[0][:2] == ("x", "1") and res[0].strength == "very strong"
+
+
+def test_repeated_numbers_count_once_and_equal_draws_are_not_reading_dependent():
+    rng = np.random.default_rng(3)
+    x0, x1 = rng.normal(0, 1, 200), rng.normal(1, 1, 200)
+    same = rng.normal(2, 1, 200)
+    cols, draws = _columns({"a": [x0, x1], "a_abstract": [x0, x1], "km": [same, same]})
+    nums = {k: (0.9, "identity", 0.05) for k in ("a", "a_abstract", "km")}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert res[0].numbers == ("a",) and set(res[0].dependent) == {"a", "a_abstract"}
+    # a and its repeat are one number: the other "numbers" are only itself -> declared
+    assert judged["a"] == judged["a_abstract"] == judged["km"] == (0, 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(-3, 3))
+def test_relabelling_readings_does_not_change_the_choice(seed, y):
+    rng = np.random.default_rng(seed)
+    per = [rng.normal(m, 1, 100) for m in (0.0, 1.0, -1.0)]
+    cols, draws = _columns({"t": per, "u": [p + 0.5 for p in per]})
+    nums = {"t": (y, "identity", 0.0), "u": (y + 0.5, "identity", 0.0)}
+    res, _ = choose_readings([_G(3)], cols, draws, nums)
+    perm = [2, 0, 1]
+    cols2, draws2 = _columns({"t": [per[i] for i in perm],
+                              "u": [per[i] + 0.5 for i in perm]})
+    res2, _ = choose_readings([_G(3)], cols2, draws2, nums)
+    assert perm[res2[0].preferred] == res[0].preferred
+    assert sorted(s.loglik for s in res[0].scores) == pytest.approx(
+        sorted(s.loglik for s in res2[0].scores))
+
+
+@pytest.fixture(scope="module")
+def misread(tmp_path_factory):
+    """The fictional study with its stabilized weights declared unstabilized, and the
+    stabilization left open as a reading."""
+    d = tmp_path_factory.mktemp("misread") / "fictional"
+    shutil.copytree(FICTIONAL, d)
+    p = d / "analysis.toml"
+    text = p.read_text()
+    assert "stabilized = true" in text
+    p.write_text(text.replace("stabilized = true", "stabilized = false") + textwrap.dedent("""
+        [[readings]]
+        option = "stabilized"
+        values = [false, true]
+        analyses = ["iptw"]
+        why = "the methods say IPTW without saying whether the weights were stabilized"
+    """))
+    study = load_study(d)
+    return reproduce(study, reps=60, seed=5, decompose_reps=0)
+
+
+def test_the_numbers_pick_the_reading_the_paper_used(misread):
+    (g,) = misread.readings
+    assert g.preferred_label == "stabilized=true" and g.strength == "very strong"
+    by = {t.id: t for t in misread.targets}
+    for tid in ("n_tace_iptw", "n_tace_l_iptw"):
+        t = by[tid]
+        # judged under the reading the other numbers favour, reproduced only there
+        assert (t.reading, t.reading_declared) == ("stabilized=true", False)
+        assert t.verdict == "reproduced" and t.reproduced_under == ("stabilized=true",)
+    # targets of other analyses carry no reading
+    assert by["os_hr_crude"].reading == "" and by["os_hr_crude"].reproduced_under is None
+    frame = g.to_frame()
+    assert list(frame.label) == ["stabilized=false", "stabilized=true"]
+    assert frame.preferred.tolist() == [False, True]
+
+
+def test_readings_leave_the_declared_draws_unchanged(misread):
+    """The declared reading's columns equal a run without readings (same seed): a reading
+    never changes another reading's draws."""
+    plain = reproduce(load_study(FICTIONAL), reps=60, seed=5, decompose_reps=0)
+    n = len(plain.draw_ids)
+    # the fictional study declares stabilized = true: its iptw columns are the reading's
+    ids = list(misread.draw_ids)
+    iptw = {t.id for t in misread.targets if t.analysis == "iptw"}
+    assert len(iptw) >= 3
+    for j, tid in enumerate(plain.draw_ids):
+        if tid in iptw:
+            k = ids.index(f"reading:iptw:stabilized=true:{tid}")
+            np.testing.assert_array_equal(misread.draws[:, k], plain.draws[:, j])
+        else:
+            np.testing.assert_array_equal(misread.draws[:, ids.index(tid)],
+                                          plain.draws[:, j])
+    assert n < len(ids)
+
+
+def test_a_number_no_reading_produces_does_not_decide():
+    """A misfit number 30 SDs from every reading, slightly nearer reading 1's tail, against
+    two numbers that fit reading 0: reading 0 is preferred (without the contamination
+    component the far number's squared distance would decide)."""
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.normal(0, 1, n)
+    cols, draws = _columns({
+        "far": [x, x + 0.5],
+        "a": [rng.normal(0, 1, n), rng.normal(1.5, 1, n)],
+        "b": [rng.normal(0, 1, n), rng.normal(1.5, 1, n)]})
+    nums = {"far": (30.0, "identity", 0.0), "a": (0.0, "identity", 0.0),
+            "b": (0.1, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert res[0].preferred == 0
+    far = draws[:, [0, 1]]
+    assert number_loglik(far[:, 1], 30.0) - number_loglik(far[:, 0], 30.0) > 10

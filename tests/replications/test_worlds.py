@@ -1,0 +1,183 @@
+"""Worlds: overrides of cohort.toml as data, robustness labels and tipping points."""
+import math
+import shutil
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tacebench.replications.check import check_folder, load_study
+from tacebench.replications.reproduce import reproduce
+from tacebench.replications.robustness import (Robustness, WorldRun, robustness,
+                                               with_worlds, world_list)
+from tacebench.replications.verdicts import Z_CRIT
+from tacebench.replications.worlds import (CONFOUNDER_STRENGTHS, WorldError, apply_world,
+                                           builtin_worlds, load_worlds)
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+
+
+def _folder(tmp_path, text):
+    d = tmp_path / "study"
+    shutil.copytree(FICTIONAL, d)
+    (d / "worlds.toml").write_text(textwrap.dedent(text))
+    return d
+
+
+def _worlds_only(tmp_path, text):
+    (tmp_path / "worlds.toml").write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def _raw():
+    return tomllib.loads((FICTIONAL / "cohort.toml").read_text())
+
+
+def test_set_and_append_apply_to_a_copy(tmp_path):
+    (w,), problems = load_worlds(_worlds_only(tmp_path, 
+        """
+        [[worlds]]
+        name = "w"
+        why = "because"
+        [worlds.set]
+        "cohorts.main.censoring.follow_up" = 99
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "male", hr = 1.5 }]
+        """))
+    assert not problems
+    raw = _raw()
+    out = apply_world(raw, w)
+    assert out["cohorts"]["main"]["censoring"]["follow_up"] == 99
+    assert out["cohorts"]["main"]["outcomes"]["os"]["effects"][-1]["variable"] == "male"
+    assert raw == _raw()                         # the original is untouched
+
+
+def test_a_family_scales_the_appended_log_effects(tmp_path):
+    ws, problems = load_worlds(_worlds_only(tmp_path, 
+        """
+        [[worlds]]
+        name = "fam"
+        why = "x"
+        strength = [1.0, 0.5]
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "male", hr = 4.0 },
+                                              { variable = "child_pugh", hr = [9.0] }]
+        """))
+    assert not problems and [w.strength for w in ws] == [0.5, 1.0]
+    half = apply_world(_raw(), ws[0])["cohorts"]["main"]["outcomes"]["os"]["effects"]
+    assert half[-2]["hr"] == pytest.approx(2.0) and half[-1]["hr"] == [pytest.approx(3.0)]
+    assert ws[0].label == "fam k=0.5" and ws[0].family == "fam"
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[[worlds]]\nname = "w"\n[worlds.set]\n"a.b" = 1', "worlds[0].why"),
+    ('[[worlds]]\nname = "W x"\nwhy = "y"\n[worlds.set]\n"a.b" = 1', "worlds[0].name"),
+    ('[[worlds]]\nname = "w"\nwhy = "y"', "worlds[0]"),
+    ('[[worlds]]\nname = "w"\nwhy = "y"\nstrength = [0, 1]\n[worlds.append]\n"a" = [1]',
+     "worlds[0].strength"),
+    ('[[worlds]]\nname = "w"\nwhy = "y"\nstrength = [1]\n[worlds.set]\n"a" = 1',
+     "worlds[0].strength"),
+    ('[[worlds]]\nname = "w"\nwhy = "y"\nsurprise = 1\n[worlds.set]\n"a" = 1',
+     "worlds[0].surprise"),
+])
+def test_declaration_problems_name_the_key(tmp_path, text, key):
+    _, problems = load_worlds(_worlds_only(tmp_path, text))
+    assert key in {p.key for p in problems}, [str(p) for p in problems]
+
+
+def test_check_applies_every_world_and_names_the_path(tmp_path):
+    d = _folder(tmp_path, """
+        [[worlds]]
+        name = "typo"
+        why = "a path that does not exist"
+        [worlds.set]
+        "cohorts.main.outcomes.os.effects[variable=nope].hr" = 2.0
+        [[worlds]]
+        name = "bad_value"
+        why = "a value simulate refuses"
+        [worlds.set]
+        "cohorts.main.censoring.follow_up" = -5
+    """)
+    report = check_folder(d)
+    keys = {p.key for p in report.errors}
+    assert any(k.startswith("worlds[0].") for k in keys), keys
+    assert "worlds[1]" in keys
+    assert all(p.file.endswith("worlds.toml") for p in report.errors)
+
+
+def test_bad_paths_raise_with_the_path():
+    from tacebench.replications.worlds import World
+    for path in ("cohorts.main.nope.x", "cohorts.main.variables[999].name",
+                 "cohorts.main.variables[name=nope].name"):
+        with pytest.raises(WorldError) as info:
+            apply_world(_raw(), World("w", "y", {path: 1}))
+        assert path in str(info.value)
+
+
+def test_builtin_confounder_family_only_for_two_arm_cohorts():
+    ws = builtin_worlds(_raw())
+    assert [w.strength for w in ws] == list(CONFOUNDER_STRENGTHS)
+    u = apply_world(_raw(), ws[-1])["cohorts"]["main"]["unmeasured"]
+    assert u["treatment_or"] == u["os_hr"] == CONFOUNDER_STRENGTHS[-1]
+    one_arm = _raw()
+    one_arm["cohorts"]["main"]["arms"] = one_arm["cohorts"]["main"]["arms"][:1]
+    assert builtin_worlds(one_arm) == ()
+
+
+def _run(name, family, k, verdicts):
+    return WorldRun(name, name if k is None else f"{family} k={k:g}", "why", family, k,
+                    False, verdicts, {})
+
+
+def test_robustness_labels_and_tipping_point_interpolate_z():
+    base = {"a": ("reproduced", 1.0, 0.0), "b": ("not reproduced", 3.0, 0.0),
+            "c": ("not estimable", math.nan, math.nan)}
+    runs = [_run("f_k0.5", "f", 0.5, {"a": ("reproduced", 1.5, 0), "b": ("not reproduced", 2.5, 0)}),
+            _run("f_k1", "f", 1.0, {"a": ("not reproduced", 2.46, 0),
+                                   "b": ("not reproduced", 2.2, 0)}),
+            _run("other", None, None, {"a": ("reproduced", 0.0, 0),
+                                      "b": ("reproduced", 1.0, 0)})]
+    rob = robustness(base, runs)
+    assert rob["a"].label == "assumption-dependent" and rob["a"].flipped_by == ("f k=1",)
+    (tip,) = rob["a"].tipping
+    # z goes 1.5 -> 2.46 between k = 0.5 and 1: 1.96 is crossed at k = 0.5 + 0.46/0.96 * 0.5
+    assert tip.k == pytest.approx(0.5 + 0.5 * (Z_CRIT - 1.5) / 0.96)
+    assert tip.between == (0.5, 1.0)
+    assert rob["b"].label == "assumption-dependent" and rob["b"].flipped_by == ("other",)
+    assert math.isinf(rob["b"].tipping[0].k) and "> 1" in rob["b"].tipping[0].text()
+    assert rob["c"].label == "not judged"
+
+
+def test_robust_when_every_world_agrees():
+    rob = robustness({"a": ("reproduced", 0.1, 0)},
+                     [_run("x", None, None, {"a": ("reproduced", 0.5, 0)})])
+    assert rob["a"] == Robustness("a", "robust", "reproduced", (), (), 1)
+
+
+def test_worlds_end_to_end_on_the_same_seeds(tmp_path):
+    d = _folder(tmp_path, """
+        [[worlds]]
+        name = "strong_pvtt"
+        why = "the PVTT effect doubled on the log scale"
+        [worlds.set]
+        "cohorts.main.outcomes.os.effects[variable=pvtt].hr" = 4.0
+    """)
+    study = load_study(d)
+    assert [w.name for w in world_list(study, "declared")] == ["strong_pvtt"]
+    assert len(world_list(study, "all")) == 1 + len(CONFOUNDER_STRENGTHS)
+    assert world_list(study, "none") == ()
+    base = reproduce(study, reps=30, seed=3, decompose_reps=0)
+    res = with_worlds(study, base, reproduce, "declared", reps=30, seed=3)
+    (w,) = res.worlds
+    assert w.name == "strong_pvtt" and set(w.verdicts) == set(res.robustness)
+    assert {r.label for r in res.robustness.values()} <= {
+        "robust", "assumption-dependent", "not judged"}
+    # calibration targets are refitted in the world: their medians stay near the paper's
+    by = {t.id: t for t in base.targets}
+    for tid in ("os_median_tace_crude", "os_median_tace_l_crude"):
+        assert abs(w.verdicts[tid][2] - by[tid].reported) < 3 * by[tid].robust_sd + 0.5
+    # the study's own result is unchanged by attaching worlds
+    assert [t.verdict for t in res.targets] == [t.verdict for t in base.targets]
+    with pytest.raises(ValueError, match="worlds must be one of"):
+        world_list(study, "some")
