@@ -145,12 +145,27 @@ def _endpoint(cohort, name="os") -> dict:
     return out
 
 
+def _proportional(cohort, name="os") -> dict:
+    """The endpoint as a proportional-hazards model: one treatment HR at all times, so
+    arm-specific hazards and the crude-HR target that calibrates them are dropped."""
+    out = _endpoint(cohort, name)
+    out["hazards"] = "proportional"
+    out["calibrate"] = [t for t in out.get("calibrate", []) if t.get("kind") != "hr"]
+    return out
+
+
 def _true_hr(cohort, value, ctx):
-    _endpoint(cohort)["treatment_hr"] = float(value)
+    """A known conditional treatment HR: a proportional-hazards truth."""
+    _proportional(cohort)["treatment_hr"] = float(value)
 
 
 def _pfs_true_hr(cohort, value, ctx):
-    _endpoint(cohort, "pfs")["treatment_hr"] = float(value)
+    _proportional(cohort, "pfs")["treatment_hr"] = float(value)
+
+
+def _os_proportional(cohort, value, ctx):
+    if value:
+        _proportional(cohort)
 
 
 def _prognostic(cohort, value, ctx):
@@ -228,6 +243,7 @@ FACTORS: dict[str, Callable[[dict, Any, dict], None]] = {
     "effect_hr": _effect_hr,              # {variable = hr}: one covariate's OS HR
     "true_hr": _true_hr,                  # conditional treatment HR for OS (1 = null)
     "pfs_true_hr": _pfs_true_hr,
+    "os_proportional": _os_proportional,  # true: OS with one treatment HR (no arm-specific hazards)
     "u_prevalence": _unmeasured("prevalence"),
     "u_treatment_or": _unmeasured("treatment_or"),   # hidden confounder -> treatment
     "u_os_hr": _unmeasured("os_hr"),                 # hidden confounder -> death

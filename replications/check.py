@@ -107,13 +107,17 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
                 probs.add(f"{key}.value", value, f"differs from targets.toml {tid!r} "
                           f"{'count' if theirs is t.count else 'value'} {theirs!r}",
                           "calibration-mismatch")
+            contrast = getattr(t, "contrast", None)
+            if c.get("kind") == "hr" and contrast and c.get("arm") != contrast[0]:
+                probs.add(f"{key}.arm", c.get("arm"), f"an hr target is the HR of its arm vs the other; "
+                          f"targets.toml {tid!r} is {contrast[0]!r} vs {contrast[1]!r}", "calibration-mismatch")
             for name, mine, theirs in (("arm", c.get("arm"), t.arm),
                                        ("time", c.get("time"), t.time),
                                        ("endpoint", ep, t.endpoint)):
                 if mine is not None and theirs is not None and mine != theirs:
                     probs.add(f"{key}.{name}", mine, f"differs from targets.toml {tid!r} "
                               f"{name} {theirs!r}", "calibration-mismatch")
-            want = {"median": ("km_median",), "rate": ("km_rate",)}.get(
+            want = {"median": ("km_median",), "rate": ("km_rate",), "hr": ("hr",)}.get(
                 c.get("kind"), ("count", "rate"))
             if t.quantity not in want:
                 probs.add(f"{key}.target", tid, f"a {c.get('kind', 'events')} calibration "

@@ -15,7 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from .accounting import accounting_frame
-from .strict import StrictOutcome, plain_reason, strict_outcome
+from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
                         group_notes, note_head, split_notes)
 from .verdicts import MIN_ESTIMABLE
@@ -106,13 +106,16 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
             continue
         members = (t.id, *(also.get(t.id) or ()))      # the quotes of this number
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
+            " †" if t.misfit else "") + (
             " (expected)" if expected.intersection(members) else "")
         extra = _short(_share(t))
         labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
                   for x in members if x in r.mislabels]
         if labels:              # the label first: it says what the quote is judged as
             extra = "; ".join(labels) + (f"; {extra}" if extra else "")
-        if t.role == "calibration" and not math.isnan(t.residual):
+        if t.calibration:
+            extra = t.calibration + (f"; {extra}" if extra else "")
+        elif t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
         reading = _reading_note(t, r)
         if reading:
@@ -328,26 +331,14 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         out += _reading_lines(r, markdown)
         out += _world_lines(r, markdown)
         out += ["", _summary_line(r)]
+        out += [f"† calibration misfit ({m}): verdicts marked † are judged on this cohort"
+                for m in r.misfits]
         if r.accounting is not None:
             out.append(r.accounting.sentence())
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
-        out += _expected_lines(rep.strict, markdown)
+        out += expected_lines(rep.strict, markdown)
     return "\n".join(out)
-
-
-def _expected_lines(outcome: StrictOutcome, markdown: bool) -> list[str]:
-    """The section of declared expected failures: each with what the run made of it."""
-    if not outcome.declared:
-        return []
-    out = ["", "Expected failures (declared in targets.toml with their justification):"]
-    for d in outcome.declared:
-        e = d.declaration
-        basis = "; ".join(x for x in (f"audit: {e.finding}" if e.finding else "",
-                                      f"analysis: {e.evidence}" if e.evidence else "") if x)
-        out.append(f"{'-' if markdown else '  -'} {d.target}: {d.status}. Why: {e.reason} "
-                   f"({basis})")
-    return out
 
 
 def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:

@@ -27,6 +27,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_des
                               stream_seed, workers_for)
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.batch import generate_cohort_batch
+from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.cohort import compile_plan, generate_cohort
 
 from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
@@ -311,5 +312,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
                          chunk_size=chunk_size, batch_size=batch_size, progress=progress,
                          initializer=tune_allocator)
     draws = np.vstack(outcome.payloads())
+    checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
     return summarise(study, plan, draws, dict(outcome.notes), reps=reps, seed=seed,
-                     elapsed=time.perf_counter() - t0, failures=dict(outcome.failures))
+                     elapsed=time.perf_counter() - t0, failures=dict(outcome.failures),
+                     calibration=checks)

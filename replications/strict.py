@@ -29,7 +29,7 @@ from .summaries import ReproductionResult, ShiftResult
 from .targets import ExpectedFailure
 
 __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "strict_lines",
-           "finding_problems", "plain_reason"]
+           "finding_problems", "plain_reason", "expected_lines"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,33 @@ def strict_outcome(study: str, result: ReproductionResult | None, findings: Sequ
     gaps = [f"{study}: required {x.id}: not simulated ({plain_reason(x.reason)})"
             for x in rows.values() if x.required and x.spec_gap]
     return StrictOutcome(study, tuple(failures), declared, tuple(gaps))
+
+
+def expected_lines(outcome: StrictOutcome, markdown: bool = False) -> list[str]:
+    """The report's section of declared expected failures, each with what the run made of
+    it (empty without declarations).
+
+    Parameters
+    ----------
+    outcome : StrictOutcome
+        One study's gate.
+    markdown : bool
+        Markdown list items instead of indented lines.
+
+    Returns
+    -------
+    list of str
+    """
+    if not outcome.declared:
+        return []
+    out = ["", "Expected failures (declared in targets.toml with their justification):"]
+    for d in outcome.declared:
+        e = d.declaration
+        basis = "; ".join(x for x in (f"audit: {e.finding}" if e.finding else "",
+                                      f"analysis: {e.evidence}" if e.evidence else "") if x)
+        out.append(f"{'-' if markdown else '  -'} {d.target}: {d.status}. Why: {e.reason} "
+                   f"({basis})")
+    return out
 
 
 def strict_status(outcomes: Sequence[StrictOutcome]) -> int:

@@ -51,6 +51,8 @@ class TargetResult:
     reading: str = ""                # the reading judged under (targets of a reading group)
     reading_declared: bool = True    # ... and whether it is the declared one
     reproduced_under: tuple[str, ...] | None = None   # reading-dependent: readings inside
+    calibration: str = ""            # calibration targets: the generator's fit (simulate's check)
+    misfit: bool = False             # judged on a cohort whose calibration misses a target
     spec_gap: bool = False           # the study cannot simulate it (a check warning)
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
 
@@ -129,6 +131,7 @@ class ReproductionResult:
     accounting: object = None       # replications.accounting.Accounting (distinct numbers)
     worlds: tuple = ()              # replications.robustness.WorldRun, one per world
     robustness: dict = field(default_factory=dict)   # id -> robustness.Robustness
+    misfits: tuple[str, ...] = ()                     # "cohort: the calibration misses"
     expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
 
@@ -174,6 +177,7 @@ class ReproductionResult:
             "accounting": _clean(asdict(self.accounting)) if self.accounting else None,
             "worlds": [_clean(asdict(w)) for w in self.worlds],
             "robustness": {k: _clean(r.to_dict()) for k, r in self.robustness.items()},
+            **({"calibration_misfits": list(self.misfits)} if self.misfits else {}),
             "expected_failures": [asdict(e) for e in self.expected_failures],
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
         }
@@ -251,10 +255,32 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
+def calibration_note(ch) -> str:
+    """A calibration check (:class:`~simulate.calibration_quality.CalibrationCheck`) as a
+    table note: its residual against the printed rounding plus one MCSE."""
+    scale, unit = (100.0, " pts") if ch.kind == "rate" else (1.0, "")
+    verdict = "within" if ch.within else "MISFIT: beyond"
+    return (f"cal. residual {ch.residual * scale:+.3g}{unit}, {verdict} rounding "
+            f"{ch.rounding * scale:.2g} + MCSE {ch.mcse * scale:.2g}")
+
+
+def misfit_text(ch) -> str:
+    """A missed calibration target in words: ``os 24-month rate Sora+PD-1 -5.1 points``."""
+    what = {"median": "median", "hr": "crude HR"}.get(ch.kind) or f"{ch.time:g}-month rate"
+    size = {"rate": f"{100 * ch.residual:+.1f} points", "median": f"{ch.residual:+.2f} months"}.get(
+        ch.kind, f"{ch.residual:+.3f}")
+    return f"{ch.endpoint} {what} {ch.arm} {size}"
+
+
 def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
-              elapsed: float, failures: dict | None = None) -> ReproductionResult:
+              elapsed: float, failures: dict | None = None,
+              calibration: dict | None = None) -> ReproductionResult:
     """Judge every simulated target and shift; ``failures`` maps (target id, reason) to
-    the replicates where that target had no draw for that reason."""
+    the replicates where that target had no draw for that reason; ``calibration`` maps a
+    cohort name to its calibration checks (simulate's ``calibration_checks``)."""
+    checks = {ch.target: ch for chs in (calibration or {}).values() for ch in chs if ch.target}
+    missed = {name: [misfit_text(ch) for ch in chs if not ch.within] for name, chs in (calibration or {}).items()}
+    cohort_of = {a.name: a.cohort for a in study.plan.analyses}
     col = {tid: i for i, tid in enumerate(plan.target_ids)}
     why: dict[str, dict[str, int]] = {}
     for (tid, reason), k in (failures or {}).items():
@@ -279,6 +305,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
+        check = checks.get(t.id) or checks.get(t.same_as) if t.role == "calibration" else None
         se = _reported_se(t, scale)
         ratio = se / j.robust_sd if j.robust_sd and math.isfinite(j.robust_sd) else math.nan
         targets.append(TargetResult(
@@ -286,7 +313,9 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd,
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
-            under.get(t.id), gap, t.mislabel.describe() if t.mislabel else ""))
+            under.get(t.id), calibration_note(check) if check is not None else "",
+            bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
+            t.mislabel.describe() if t.mislabel else ""))
     shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
@@ -294,6 +323,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
             f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
             i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups,
+        misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
         mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel})
     return replace(result, accounting=account(

@@ -8,7 +8,9 @@ patients per arm) and are deterministic:
   reported per-arm medians / rates; a light penalty on neighbouring log-hazard
   differences (``smoothness``) fixes the shape where the targets leave it free. The
   marginal survival is computed exactly from the conditional survival of every sampled
-  patient (no event-time noise). PFS uses ``P(T_P > t, T_D > t | x, W_D)``.
+  patient (no event-time noise). PFS uses ``P(T_P > t, T_D > t | x, W_D)``. With
+  ``hazards = "arm_specific"`` or a crude-HR target, :func:`_fit_general` solves a
+  treatment log-HR per knot interval (or one) together with the crude HR.
 - loss to follow-up: the exponential rate whose expected event count (given the death
   times and the administrative censoring of the sample) equals the reported count.
 - response: per-arm thresholds so the *assessed* patients' proportions match; with
@@ -24,7 +26,8 @@ from scipy import optimize, special
 from .outcomes import EndpointPlan, compile_effects, therapy
 from .plan import _CAL_SEED, CovariatePlan, add_derived, draw_covariates
 from .study import CohortSpec
-from .survival import baseline_cumhaz, cumulative_at_knots, draw_times, tv_cumhaz
+from .calibration_quality import check_grid, check_rows
+from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, tv_cumhaz
 
 CAL_PER_ARM = 20_000
 
@@ -77,6 +80,9 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     if ep.baseline_hazard is not None and not calib_treat:
         plan = EndpointPlan(knots, np.asarray(ep.baseline_hazard, float), effects, fixed_bt, beta_u)
         return plan, {"targets": [], "fixed": True}
+    if ep.hazards == "arm_specific" or any(t.kind == "hr" for t in ep.calibrate):
+        return _fit_general(ep, sample, cp, c, EndpointPlan(knots, np.ones(len(knots)), effects, fixed_bt, beta_u),
+                            base_lp, tv=tv, os_plan=os_plan, r_pd=r_pd)
     targets = list(ep.calibrate)
     times = sorted({t.value if t.kind == "median" else t.time for t in targets})
     tindex = {t: j for j, t in enumerate(times)}
@@ -132,6 +138,106 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     return EndpointPlan(knots, rates, effects, float(bt), beta_u), report
 
 
+def _censoring(c: CohortSpec) -> tuple[float, float, float, float]:
+    """``(accrual, follow_up, admin_max, loss_rate)`` of the generator (no censoring: infinite follow-up)."""
+    cen = c.censoring
+    if cen is None:
+        return 0.0, np.inf, np.inf, 0.0
+    loss = 0.0 if cen.loss_rate == "calibrate" else float(cen.loss_rate)
+    return cen.accrual, cen.follow_up, cen.administrative_max or np.inf, loss
+
+
+def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: EndpointPlan, base_lp: np.ndarray, *,
+                 tv=None, os_plan: EndpointPlan | None = None, r_pd: float = 0.0) -> tuple[EndpointPlan, dict]:
+    """Calibration with arm-specific hazards and/or crude-HR targets (least squares).
+
+    Unknowns: the control arm's piecewise log-hazards and either one treatment log-HR
+    (proportional) or one per knot interval (``arm_specific``: the treated arm's hazard
+    is ``h0 exp(b_k)`` on piece ``k``). Residuals: ``log(-log S)`` of each survival
+    target, ``log HR`` of each crude-HR target (the population Cox estimand of the two
+    arms' marginal curves under the study's censoring, arms weighted by their sizes), and
+    the smoothness penalty on neighbouring log-hazards and, arm-specific, on neighbouring
+    treatment log-HRs (so the effect stays constant where the targets leave it free).
+    """
+    arm_specific = ep.hazards == "arm_specific"
+    knots, k = proto.knots, len(proto.knots)
+    n, arm, treated = sample["n"], sample["arm"], sample["treated"]
+    labels = cp.arm_labels
+    surv_t = [t for t in ep.calibrate if t.kind != "hr"]
+    hr_t = [t for t in ep.calibrate if t.kind == "hr"]
+    times = sorted({t.value if t.kind == "median" else t.time for t in surv_t})
+    cols_t = [times.index(t.value if t.kind == "median" else t.time) for t in surv_t]
+    masks = [arm == labels.index(t.arm) for t in surv_t]
+    goal = np.array([np.log(-np.log(0.5 if t.kind == "median" else t.value)) for t in surv_t]
+                    + [np.log(t.value) for t in hr_t])
+    fixed_rates = None if ep.baseline_hazard is None else np.log(np.asarray(ep.baseline_hazard, float))
+    calib_treat = ep.treatment_hr == "calibrate" and cp.treated_arm >= 0
+    is_t = treated == 1
+    alive = None if os_plan is None else np.stack([sample["t_d"] > t for t in times], axis=1)
+    accrual, follow_up, admin_max, loss = _censoring(c)
+    grid = check_grid(hr_t, min(accrual + follow_up, admin_max)) if hr_t else None
+    g = None if grid is None else censoring_survival(grid, accrual, follow_up, admin_max, loss)
+    arm_n = {a.label: a.n for a in c.arms}
+    nr = 0 if fixed_rates is not None else k
+
+    def unpack(theta):
+        rates = np.exp(fixed_rates if fixed_rates is not None else theta[:k])
+        if arm_specific:
+            return rates, 0.0, theta[nr:nr + k]
+        return rates, (theta[nr] if calib_treat else proto.beta_treat), None
+
+    def surv(rates, bt, b):
+        if arm_specific:
+            h_c, h_t = baseline_cumhaz(times, knots, rates), baseline_cumhaz(times, knots, rates * np.exp(b))
+            h = np.where(is_t[:, None], h_t[None, :], h_c[None, :]) * np.exp(base_lp)[:, None]
+        else:
+            h = _cumhaz_matrix(times, knots, rates, n, tv) * np.exp(base_lp + bt * treated)[:, None]
+        if alive is None:
+            s_cond = np.exp(-h)
+        else:
+            a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
+            s_cond = alive * special.ndtr((r_pd * sample["w_d"][:, None] - a_p) / np.sqrt(1 - r_pd ** 2))
+        return np.array([s_cond[m, j].mean() for m, j in zip(masks, cols_t)])
+
+    def crude(rates, bt, b):
+        curves = {}
+        for a, lab in enumerate(labels):
+            m = arm == a
+            r = rates * np.exp(b) if arm_specific and a == cp.treated_arm else rates
+            curves[lab] = marginal_curve(grid, knots, r, base_lp[m] + bt * treated[m])
+        return check_rows("", hr_t, grid, curves, g, arm_n)
+
+    def resid(theta):
+        par = unpack(theta)
+        s = np.clip(surv(*par), 1e-12, 1 - 1e-12) if surv_t else np.zeros(0)
+        hr = [ch.achieved for ch in crude(*par)] if hr_t else []
+        r = np.concatenate([np.log(-np.log(s)), np.log(hr)]) - goal
+        pen = [np.diff(theta[:k])] if fixed_rates is None else []
+        if arm_specific:
+            pen.append(np.diff(theta[nr:nr + k]))
+        return np.concatenate([r] + [np.sqrt(ep.smoothness) * 0.3 * p for p in pen])
+
+    first = (surv_t or [None])[0]
+    lam0 = 0.1 if first is None else (np.log(2) / first.value if first.kind == "median"
+                                      else -np.log(first.value) / first.time)
+    theta0 = [] if fixed_rates is not None else [np.log(lam0) - float(np.log(np.mean(np.exp(base_lp))))] * k
+    theta0 += [0.0] * k if arm_specific else [0.0] if calib_treat else []
+    sol = optimize.least_squares(resid, np.asarray(theta0), method="trf", xtol=1e-10, ftol=1e-10, max_nfev=4000)
+    rates, bt, b = unpack(sol.x)
+    plan = EndpointPlan(knots, rates, proto.effects, float(bt), proto.beta_u,
+                        None if b is None else np.asarray(b, float))
+    got = list(surv(rates, bt, b)) if surv_t else []
+    rows = [{"arm": t.arm, "kind": t.kind, "time": t.time, "value": t.value, "target": t.target,
+             "fitted": float(v) if t.kind == "rate" else None} for t, v in zip(surv_t, got)]
+    rows += [{"arm": t.arm, "kind": "hr", "time": None, "value": t.value, "target": t.target,
+              "fitted": ch.achieved} for t, ch in zip(hr_t, crude(rates, bt, b) if hr_t else ())]
+    report = {"targets": rows, "hazards": ep.hazards, "baseline_hazard": rates.tolist(),
+              "treatment_hr": None if arm_specific else float(np.exp(bt))}
+    if arm_specific:
+        report["treatment_hr_by_interval"] = np.exp(b).tolist()
+    return plan, report
+
+
 def _fitted_value(t, s_at, sample, mask, rates, bt, base_lp, knots, tv, os_plan):
     if t.kind == "rate":
         return float(s_at)
@@ -147,7 +253,7 @@ def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
     eta = op_os.covariate_lp(sample["cols"], sample["n"]) + op_os.beta_treat * sample["treated"]
     if sample["u"] is not None:
         eta = eta + op_os.beta_u * sample["u"]
-    return draw_times(-special.log_ndtr(-sample["w_d"]), eta, op_os.knots, op_os.rates, op_os.cum, tv)
+    return op_os.event_times(-special.log_ndtr(-sample["w_d"]), eta, sample["treated"], tv)
 
 
 def solve_loss_rate(c: CohortSpec, times: np.ndarray, sample: dict, cp: CovariatePlan) -> tuple[float, dict]:

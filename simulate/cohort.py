@@ -15,6 +15,7 @@ import numpy as np
 from .cache import PlanCache, default_plan_cache
 from .calibrate import (CAL_PER_ARM, calibration_sample, draw_death_times, fit_endpoint,
                         solve_loss_rate)
+from .calibration_quality import endpoint_checks
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
@@ -137,6 +138,7 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         loss, report["censoring"] = solve_loss_rate(c, ev_times, sample, cp)
     elif cen is not None:
         loss = float(cen.loss_rate)
+    _add_checks(report, c, cp, sample, os_plan, pfs_plan, r_pd, loss)
     op = OutcomePlan(os_plan, pfs_plan, r_pd,
                      accrual=cen.accrual if cen else 0.0,
                      follow_up=cen.follow_up if cen else np.inf,
@@ -150,15 +152,28 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
     return SimulationPlan(study_id, c.name, h, c, cp, op, report)
 
 
+def _add_checks(report: dict, c: CohortSpec, cp: CovariatePlan, sample: dict, os_plan, pfs_plan, r_pd: float,
+                loss: float) -> None:
+    """Each calibrated endpoint's target-vs-achieved checks (``report[endpoint]["checks"]``)."""
+    cen = c.censoring
+    censoring = (0.0, np.inf, np.inf, 0.0) if cen is None else \
+        (cen.accrual, cen.follow_up, cen.administrative_max or np.inf, loss)
+    arm_n = {a.label: a.n for a in c.arms}
+    for name, spec_ep, ep, extra in (("os", c.os, os_plan, {"tv": sample["tv"]}),
+                                     ("pfs", c.pfs, pfs_plan, {"os_plan": os_plan, "r_pd": r_pd})):
+        if ep is not None and not report[name].get("fixed"):
+            report[name]["checks"] = endpoint_checks(name, spec_ep, ep, sample, cp.arm_labels, arm_n, censoring,
+                                                     **extra)
+
+
 def _pfs_times(pfs_plan, sample, r_pd):
     from scipy import special
 
-    from .survival import draw_times
     w_p = r_pd * sample["w_d"] + np.sqrt(1 - r_pd ** 2) * sample["w_p"]
     eta = pfs_plan.covariate_lp(sample["cols"], sample["n"]) + pfs_plan.beta_treat * sample["treated"]
     if sample["u"] is not None:
         eta = eta + pfs_plan.beta_u * sample["u"]
-    t_p = draw_times(-special.log_ndtr(-w_p), eta, pfs_plan.knots, pfs_plan.rates, pfs_plan.cum)
+    t_p = pfs_plan.event_times(-special.log_ndtr(-w_p), eta, sample["treated"])
     return np.minimum(t_p, sample["t_d"])
 
 

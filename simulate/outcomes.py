@@ -18,23 +18,53 @@ import numpy as np
 from scipy import special
 
 from .search import SortedCuts
-from .survival import cumulative_at_knots, draw_times
+from .survival import cumulative_at_knots, draw_times, invert_baseline
 from .spec_outcomes import Dist
 
 
 @dataclass(frozen=True)
 class EndpointPlan:
-    """A calibrated PH endpoint: baseline pieces and coefficients."""
+    """A calibrated endpoint: baseline pieces and coefficients.
+
+    Proportional hazards (``treat_log_hr`` is ``None``): the treated arm's hazard is
+    ``exp(beta_treat)`` times the baseline. Arm-specific hazards: ``beta_treat`` is 0 and
+    the treated arm's hazard is ``rates * exp(treat_log_hr)`` piece by piece (a treatment
+    HR that changes at the knots); covariates act proportionally in both arms.
+    """
 
     knots: np.ndarray
     rates: np.ndarray
     effects: tuple  # (column, kind, coef, per_or_threshold)
     beta_treat: float
     beta_u: float
+    treat_log_hr: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cum", cumulative_at_knots(self.knots, self.rates))
         object.__setattr__(self, "cum_search", SortedCuts.build(self.cum, "right"))
+        if self.treat_log_hr is not None:
+            rt = self.rates * np.exp(self.treat_log_hr)
+            object.__setattr__(self, "rates_treated", rt)
+            object.__setattr__(self, "cum_treated", cumulative_at_knots(self.knots, rt))
+
+    def arm_rates(self, treated: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(rates, cumulative hazard at the knots)`` of the treated or control arm's baseline."""
+        if treated and self.treat_log_hr is not None:
+            return self.rates_treated, self.cum_treated
+        return self.rates, self.cum
+
+    def event_times(self, e: np.ndarray, eta: np.ndarray, treated: np.ndarray, tv=None) -> np.ndarray:
+        """Event times from unit-exponential draws ``e`` (see :func:`~simulate.survival.draw_times`).
+
+        ``treated`` is per row (last axis); arm-specific hazards invert the treated rows
+        with the treated arm's baseline (proportional hazards: one call, as before).
+        """
+        t = draw_times(e, eta, self.knots, self.rates, self.cum, tv, self.cum_search)
+        if self.treat_log_hr is not None:
+            m = np.asarray(treated) == 1
+            t[..., m] = invert_baseline(e[..., m] * np.exp(-eta[..., m]), self.knots, self.rates_treated,
+                                        self.cum_treated)
+        return t
 
     def covariate_lp(self, cols: dict[str, np.ndarray], n: "int | tuple[int, ...]") -> np.ndarray:
         """Covariate part of the linear predictor (no treatment); ``n``: rows or shape."""
@@ -149,15 +179,14 @@ def draw_outcomes(op: OutcomePlan, cols: dict, arm: np.ndarray, treated: np.ndar
     w_d = rng.standard_normal(n)
     shape = w_d.shape
     eta = linear_predictors(op.os, cols, treated, u, shape)
-    t_d = draw_times(-special.log_ndtr(-w_d), eta, op.os.knots, op.os.rates, op.os.cum, tv, op.os.cum_search)
+    t_d = op.os.event_times(-special.log_ndtr(-w_d), eta, treated, tv)
     c = censor_times(op, n, rng)
     out["os_time"] = np.minimum(t_d, c)
     out["os_event"] = (t_d <= c).astype(np.int8)
     if op.pfs is not None:
         w_p = op.r_pd * w_d + np.sqrt(1 - op.r_pd ** 2) * rng.standard_normal(n)
         eta_p = linear_predictors(op.pfs, cols, treated, u, shape)
-        t_p = np.minimum(draw_times(-special.log_ndtr(-w_p), eta_p, op.pfs.knots, op.pfs.rates, op.pfs.cum,
-                                    search=op.pfs.cum_search), t_d)
+        t_p = np.minimum(op.pfs.event_times(-special.log_ndtr(-w_p), eta_p, treated), t_d)
         out["pfs_time"] = np.minimum(t_p, c)
         out["pfs_event"] = (t_p <= c).astype(np.int8)
     if op.resp_cuts is not None:

@@ -11,7 +11,9 @@ from typing import Any, Mapping
 
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
 
-TARGET_KINDS = ("median", "rate")
+TARGET_KINDS = ("median", "rate", "hr")
+#: ``Endpoint.hazards``: one treatment HR for all times, or each arm its own piecewise hazard
+HAZARDS = ("proportional", "arm_specific")
 MISSING_RESPONSE = ("MCAR", "early_death")
 
 
@@ -54,7 +56,9 @@ class Effect:
 
 @dataclass(frozen=True)
 class CalibrationTarget:
-    """A per-arm marginal survival target: ``median`` (months) or ``rate`` at ``time``."""
+    """A per-arm marginal survival target: ``median`` (months) or ``rate`` at ``time``;
+    or ``hr``: the crude (unadjusted) Cox HR of ``arm`` vs the other arm in the whole
+    cohort, under the study's censoring."""
 
     arm: str
     kind: str
@@ -67,10 +71,11 @@ class CalibrationTarget:
         _source(self.source)
         if self.kind not in TARGET_KINDS:
             raise SpecError("kind", f"must be one of {TARGET_KINDS}, got {self.kind!r}")
-        if self.kind == "median":
+        if self.kind in ("median", "hr"):
             _set(self, "value", _finite("value", self.value, positive=True))
             if self.time is not None:
-                raise SpecError("time", f"a median target takes no time, got {self.time!r}")
+                raise SpecError("time", f"a{'n' if self.kind == 'hr' else ''} {self.kind} target takes no time, "
+                                f"got {self.time!r}")
         else:
             v = _prob("value", self.value)
             if not 0 < v < 1:
@@ -89,7 +94,9 @@ class Endpoint:
     or ``"calibrate"`` to solve it from the targets). ``baseline_hazard`` optionally fixes
     the monthly hazard per interval (then nothing is calibrated). For PFS,
     ``os_correlation`` is the latent (normal-score) correlation between the
-    progression and death times given covariates.
+    progression and death times given covariates. ``hazards = "arm_specific"`` gives
+    each arm its own piecewise hazard (a treatment HR per knot interval, calibrated
+    with ``treatment_hr = "calibrate"``) for arms one HR cannot fit.
     """
 
     knots: tuple[float, ...] = (0.0, 3.0, 6.0, 12.0, 24.0)
@@ -99,6 +106,7 @@ class Endpoint:
     baseline_hazard: tuple[float, ...] | None = None
     smoothness: float = 1.0
     os_correlation: float = 0.5
+    hazards: str = "proportional"
 
     def __post_init__(self) -> None:
         knots = tuple(_finite(f"knots[{i}]", k, nonneg=True) for i, k in enumerate(_tuple("knots", self.knots)))
@@ -142,6 +150,12 @@ class Endpoint:
         if not -1 < r < 1:
             raise SpecError("os_correlation", f"must lie in (-1, 1), got {r}")
         _set(self, "os_correlation", r)
+        if self.hazards not in HAZARDS:
+            raise SpecError("hazards", f"must be one of {HAZARDS}, got {self.hazards!r}")
+        if self.hazards == "arm_specific" and (self.treatment_hr != "calibrate" or self.baseline_hazard is not None):
+            raise SpecError("hazards", "'arm_specific' calibrates each arm's hazards: it needs treatment_hr = "
+                            f"'calibrate' and no baseline_hazard, got treatment_hr = {self.treatment_hr!r}"
+                            + ("" if self.baseline_hazard is None else " and a baseline_hazard"))
 
 
 def _kw(value: Any, cls: type, key: str) -> dict:

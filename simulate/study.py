@@ -29,6 +29,38 @@ def _source_digest() -> str:
 _SOURCE = _source_digest()
 
 
+def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]:
+    """Cross-field problems of an endpoint's ``hazards`` and ``hr`` calibration targets."""
+    p = []
+    key = f"outcomes.{ep_name}"
+    if ep.hazards == "arm_specific":
+        if len(c.arms) != 2:
+            p.append((f"{key}.hazards", f"'arm_specific' needs two arms, got {len(c.arms)}"))
+        tv = c.time_varying
+        if tv is not None and tv.hr_per_month != 1.0 and ep_name == "os":
+            p.append((f"{key}.hazards", "'arm_specific' cannot be combined with a time_varying therapy effect "
+                      f"(hr_per_month = {tv.hr_per_month}); use hazards = 'proportional'"))
+    for j, t in enumerate(ep.calibrate):
+        if t.kind != "hr":
+            continue
+        if ep_name != "os":
+            p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target is supported for outcomes.os only, "
+                      f"not outcomes.{ep_name}"))
+        if len(c.arms) != 2:
+            p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target needs two arms"))
+        if ep.treatment_hr != "calibrate":
+            p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target needs treatment_hr = 'calibrate', "
+                      f"got {ep.treatment_hr!r}"))
+        if c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
+            p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target cannot be combined with a time_varying "
+                      f"therapy effect (hr_per_month = {c.time_varying.hr_per_month})"))
+        if c.censoring is not None and c.censoring.loss_rate == "calibrate":
+            # the crude HR depends on follow-up, and the loss rate is solved after the outcome
+            p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target needs a numeric censoring.loss_rate, "
+                      "got 'calibrate'"))
+    return p
+
+
 @dataclass(frozen=True)
 class CohortSpec:
     """One cohort of a study: arms, covariates and the outcome model.
@@ -142,6 +174,7 @@ class CohortSpec:
                 if len(arms_t) < 2:
                     p.append((f"outcomes.{ep_name}.treatment_hr",
                               "'calibrate' needs calibration targets in both arms"))
+            p.extend(_hazard_problems(self, ep_name, ep))
         if self.pfs is not None and self.os is None:
             p.append(("outcomes.pfs", "PFS is generated jointly with OS: give outcomes.os too"))
         if self.censoring is not None and self.censoring.events is not None:

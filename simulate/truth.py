@@ -5,10 +5,17 @@ exactly from each subject's conditional survival on a large fixed-seed covariate
 sample (:data:`N_TRUTH` subjects): ATE over the whole population (the arm-size-weighted
 mixture), ATT over the treated arm. From them:
 
-- conditional HR: ``exp(beta_treat)`` of the PH model (given covariates);
+- conditional HR: ``exp(beta_treat)`` of the PH model (given covariates). With
+  arm-specific hazards (a treatment HR that changes over time) it is the conditional Cox
+  estimand: the root ``beta`` of the partial-likelihood score of a Cox model with the
+  true covariate effects as offset and one treatment coefficient, fitted to both
+  potential outcomes of every subject followed to ``horizon``, i.e. the time-averaged
+  conditional HR a correctly adjusted Cox model estimates in a huge cohort (it equals
+  ``exp(beta_treat)`` under proportional hazards);
 - marginal HR: the population Cox estimand (Struthers & Kalbfleisch 1986; Austin 2013),
   i.e. the root ``beta`` of the partial-likelihood score of a Cox model fitted to both
-  potential outcomes of every subject, followed to ``horizon`` (``None``: no censoring):
+  potential outcomes of every subject, followed to ``horizon`` (``None``: no censoring;
+  with a time-varying effect the estimand depends on it, as any Cox HR does):
   ``int_0^tau (1 - p_beta(t)) dF_1(t) = int_0^tau p_beta(t) dF_0(t)`` with
   ``p_beta = e^beta S^1 / (e^beta S^1 + S^0)``;
 - RMST difference to ``rmst_tau``, survival difference at ``landmark`` months and the
@@ -19,13 +26,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .cache import LRUCache
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import baseline_cumhaz, tv_cumhaz
+from .survival import baseline_cumhaz, cox_estimand, marginal_curve, tv_cumhaz
 
 N_TRUTH = 50_000
 _GRID_STEP = 0.05
@@ -44,7 +51,9 @@ class TrueEstimands:
     """True estimands of one endpoint (treated vs control) for ATE and ATT populations.
 
     For PFS, ``conditional_hr`` is the treatment HR of the progression model: PFS =
-    min(progression, death) is not exactly proportional given covariates.
+    min(progression, death) is not exactly proportional given covariates. With
+    arm-specific hazards ``conditional_hr`` is the conditional Cox estimand over the
+    follow-up (see the module docstring), the marginal HRs the marginal Cox estimands.
     """
 
     conditional_hr: float
@@ -113,11 +122,9 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
     add_derived(cp, cols, len(arm))
     ep = op.os
     base = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
-    h0 = baseline_cumhaz(grid, ep.knots, ep.rates, ep.cum)
     pp = op.pfs if endpoint == "pfs" else None
     if pp is not None:
         base_p = pp.covariate_lp(cols, len(arm)) + (pp.beta_u * u if u is not None else np.zeros(len(arm)))
-        h0_p = baseline_cumhaz(grid, pp.knots, pp.rates, pp.cum)
         weights = np.full(len(arm), 1.0 / len(arm))
         if op.tv is None or op.tv[3] == 0.0:
             # subjects enter only through their two linear predictors: identical pairs
@@ -127,6 +134,10 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
             base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / len(arm)
     out = []
     for a in (cp.treated_arm, 1 - cp.treated_arm):
+        rates, cum = ep.arm_rates(a == cp.treated_arm)  # arm-specific hazards: the arm's own baseline
+        h0 = baseline_cumhaz(grid, ep.knots, rates, cum)
+        if pp is not None:
+            h0_p = baseline_cumhaz(grid, pp.knots, *pp.arm_rates(a == cp.treated_arm))
         risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
         tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
         if pp is not None:
@@ -134,7 +145,7 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
         s = np.zeros(len(grid))
         for j in range(len(grid)):
             if tv is not None and tv[0].any():
-                h = tv_cumhaz(grid[j], ep.knots, ep.rates, tv[1], tv[2], tv[3])
+                h = tv_cumhaz(grid[j], ep.knots, rates, tv[1], tv[2], tv[3])
             else:
                 h = h0[j]
             s_d = np.exp(-h * risk)
@@ -154,15 +165,33 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
 
 def marginal_hr(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray) -> float:
     """Population Cox estimand from two survival curves on ``grid`` (midpoint rule)."""
-    f1, f0 = -np.diff(s1), -np.diff(s0)
-    m1, m0 = (s1[1:] + s1[:-1]) / 2, (s0[1:] + s0[:-1]) / 2
+    return cox_estimand(grid, s1, s0).hr
 
-    def score(beta):
-        den = np.exp(beta) * m1 + m0
-        p = np.divide(np.exp(beta) * m1, den, out=np.zeros_like(den), where=den > 0)  # no one at risk: 0
-        return np.sum((1 - p) * f1) - np.sum(p * f0)
 
-    return float(np.exp(optimize.brentq(score, -10, 10, xtol=1e-12)))
+def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint: str = "os") -> float:
+    """Conditional Cox estimand of an endpoint model over ``grid`` (ATE population).
+
+    Both potential outcomes of ``n`` subjects, the true covariate effects as offset:
+    risk sets ``sum_i exp(eta_i) S_ia(t)``, events ``-d sum_i S_ia(t)``
+    (:func:`~simulate.survival.cox_estimand`). Under proportional hazards this is
+    ``exp(beta_treat)``; with arm-specific hazards, the information-weighted average of
+    the time-varying conditional HR.
+    """
+    cp = plan.covariates
+    ep = plan.outcomes.os if endpoint == "os" else plan.outcomes.pfs
+    rng = np.random.default_rng(_CAL_SEED + 7)
+    arm, x, _, u = draw_covariates(cp, rng, np.maximum(np.round(cp.pi * n).astype(int), 1), with_ps=False)
+    cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
+    add_derived(cp, cols, len(arm))
+    eta = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
+    s, r = {}, {}
+    for a in (True, False):
+        rates, _ = ep.arm_rates(a)
+        lp = eta + ep.beta_treat * a
+        s[a] = marginal_curve(grid, ep.knots, rates, lp)
+        # risk sets weighted by the covariate part alone (the treatment is the coefficient)
+        r[a] = np.exp(-ep.beta_treat * a) * marginal_curve(grid, ep.knots, rates, lp, risk_weighted=True)
+    return cox_estimand(grid, s[True], s[False], at_risk1=r[True], at_risk0=r[False]).hr
 
 
 def _median(grid, s):
@@ -232,7 +261,9 @@ def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subject
                     "surv": float(np.interp(landmark, grid, s1) - np.interp(landmark, grid, s0)),
                     "m1": _median(grid, s1), "m0": _median(grid, s0)}
     ep = plan.outcomes.os if endpoint == "os" else plan.outcomes.pfs
-    out = TrueEstimands(float(np.exp(ep.beta_treat)), res["ate"]["hr"], res["att"]["hr"],
+    cond = float(np.exp(ep.beta_treat)) if ep.treat_log_hr is None else \
+        conditional_cox_hr(plan, n_subjects, grid[grid <= end], endpoint)
+    out = TrueEstimands(cond, res["ate"]["hr"], res["att"]["hr"],
                         res["ate"]["rmst"], res["att"]["rmst"], res["ate"]["surv"], res["att"]["surv"],
                         res["ate"]["m1"] - res["ate"]["m0"], res["att"]["m1"] - res["att"]["m0"],
                         res["ate"]["m1"], res["ate"]["m0"], float(rmst_tau), float(landmark), horizon, n_subjects,

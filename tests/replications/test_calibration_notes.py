@@ -1,0 +1,43 @@
+"""Calibration rows carry simulate's calibration check; a cohort whose calibration misses
+a target has its verdicts marked."""
+from __future__ import annotations
+
+import shutil
+
+from tacebench.replications.check import load_study
+from tacebench.replications.report import StudyReport, render
+from tacebench.replications.reproduce import reproduce
+from tacebench.simulate.studies import resolve_study
+
+
+def _folder(tmp_path, hazards: str):
+    src = resolve_study("len_sora_pd1_ehm")
+    dst = tmp_path / f"seed004_{hazards}"
+    shutil.copytree(src, dst)
+    cohort = dst / "cohort.toml"
+    text = cohort.read_text(encoding="utf-8")
+    assert 'hazards = "arm_specific"' in text
+    cohort.write_text(text.replace('hazards = "arm_specific"', f'hazards = "{hazards}"'), encoding="utf-8")
+    return dst
+
+
+def test_arm_specific_seed_004_has_no_misfit():
+    res = reproduce(load_study("len_sora_pd1_ehm"), reps=4, seed=1, decompose_reps=0)
+    cal = [t for t in res.targets if t.role == "calibration" and t.calibration]
+    assert {t.id for t in cal} >= {"os_rate24m_sora_pd_1_crude", "os_rate24m_len_pd_1_crude", "os_hr_crude"}
+    assert all("within" in t.calibration and "MISFIT" not in t.calibration for t in cal)
+    assert not res.misfits and not any(t.misfit for t in res.targets)
+
+
+def test_proportional_seed_004_is_flagged(tmp_path):
+    """One HR for both arms misses the 24-month rates: the summary says so and the
+    verdicts on cohort main are marked."""
+    res = reproduce(load_study(_folder(tmp_path, "proportional")), reps=4, seed=1, decompose_reps=0)
+    by = {t.id: t for t in res.targets}
+    assert "MISFIT" in by["os_rate24m_sora_pd_1_crude"].calibration
+    assert len(res.misfits) == 1 and res.misfits[0].startswith("main: ") and "24-month rate" in res.misfits[0]
+    judged = [t for t in res.targets if t.id in res.draw_ids]
+    assert judged and all(t.misfit for t in judged)
+    text = render([StudyReport(res.study_id, res.title, result=res)])
+    assert "† calibration misfit (main: " in text and "reproduced †" in text.replace("(borderline) †", "†")
+    assert res.to_dict()["calibration_misfits"] == list(res.misfits)
