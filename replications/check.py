@@ -10,7 +10,8 @@ Checks, each problem naming the file, the key and the value:
   are warnings (their verdict will be ``not estimable``);
 - every paired shift joins two simulated targets;
 - every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
-  same value, arm, endpoint and time.
+  same value, arm, endpoint and time;
+- every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Mapping
 from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
                                compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
 from .worlds import load_worlds, world_problems
 
@@ -174,6 +176,7 @@ def check_folder(folder: Path) -> CheckReport:
         problems.extend(world_problems(raw, worlds, folder))
     report = CheckReport(folder, problems)
     cohort_file = str(folder / "cohort.toml")
+    problems.extend(finding_problems(targets, str(folder / "targets.toml")))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
         sid = (raw.get("study") or {}).get("id")

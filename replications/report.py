@@ -15,6 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from .accounting import accounting_frame
+from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
                         group_notes, note_head, split_notes)
 from .verdicts import MIN_ESTIMABLE
@@ -36,6 +37,11 @@ class StudyReport:
         self.result = result
         self.error = error
 
+    @property
+    def strict(self) -> StrictOutcome:
+        """What ``--strict`` makes of this study (see :mod:`replications.strict`)."""
+        return strict_outcome(self.study_id, self.result, self.audit, self.error)
+
     def to_dict(self) -> dict:
         d = {"study": self.study_id, "title": self.title,
              "audit": [_finding_dict(f) for f in self.audit]}
@@ -43,6 +49,7 @@ class StudyReport:
             d.update(self.result.to_dict())
         if self.error:
             d["error"] = self.error
+        d["strict"] = self.strict.to_dict()
         return d
 
 
@@ -93,12 +100,19 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
     for g in (r.accounting.groups if r.accounting else ()):
         also[g[0]] = g[1:]
         also.update({x: None for x in g[1:]})
+    expected = {e.target for e in r.expected_failures}
     for t in r.targets:
         if t.id in also and also[t.id] is None:
             continue
+        members = (t.id, *(also.get(t.id) or ()))      # the quotes of this number
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
-            " †" if t.misfit else "")
+            " †" if t.misfit else "") + (
+            " (expected)" if expected.intersection(members) else "")
         extra = _short(_share(t))
+        labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
+                  for x in members if x in r.mislabels]
+        if labels:              # the label first: it says what the quote is judged as
+            extra = "; ".join(labels) + (f"; {extra}" if extra else "")
         if t.calibration:
             extra = t.calibration + (f"; {extra}" if extra else "")
         elif t.role == "calibration" and not math.isnan(t.residual):
@@ -126,9 +140,7 @@ def _share(x) -> str:
 
 def _short(reason: str, width: int = 80) -> str:
     """A table-sized reason: without the target id prefix and the verdict suffix."""
-    import re
-    text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
-    text = text.replace("; it will be 'not estimable'", "")
+    text = plain_reason(reason)
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
@@ -141,7 +153,8 @@ def _shift_rows(r: ReproductionResult) -> list[list[str]]:
             top = f"not estimable ({s.contributions[0].reason})"
         spread = (f"{s.sd:.3f} (ends {s.sd_from:.3f}/{s.sd_to:.3f})"
                   if not math.isnan(s.sd) else "-")
-        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "")
+        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "") + (
+            " (expected)" if s.id in {e.target for e in r.expected_failures} else "")
         note = top if s.verdict != "not estimable" else _short(s.reason)
         if s.reason and s.verdict != "not estimable":
             note = f"{top}; {_share(s)}" if top else _short(_share(s))
@@ -324,6 +337,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
             out.append(r.accounting.sentence())
         for line in _note_lines(r.notes, r.reps):
             out.append(line)
+        out += expected_lines(rep.strict, markdown)
     return "\n".join(out)
 
 

@@ -51,6 +51,8 @@ class TargetResult:
     reproduced_under: tuple[str, ...] | None = None   # reading-dependent: readings inside
     calibration: str = ""            # calibration targets: the generator's fit (simulate's check)
     misfit: bool = False             # judged on a cohort whose calibration misses a target
+    spec_gap: bool = False           # the study cannot simulate it (a check warning)
+    mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
 
     @property
     def estimable_share(self) -> float:
@@ -107,6 +109,7 @@ class ShiftResult:
     n_reps: int = 0
     z_extrapolated: bool = False
     position: float = math.nan
+    spec_gap: bool = False           # an end is not simulated
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class ReproductionResult:
     worlds: tuple = ()              # replications.robustness.WorldRun, one per world
     robustness: dict = field(default_factory=dict)   # id -> robustness.Robustness
     misfits: tuple[str, ...] = ()                     # "cohort: the calibration misses"
+    expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
+    mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -155,8 +160,9 @@ class ReproductionResult:
         return out
 
     def required_failures(self) -> list[str]:
+        """Required targets and shifts simulated and not reproduced (spec gaps excluded)."""
         return [x.id for x in (*self.targets, *self.shifts)
-                if x.required and x.verdict != "reproduced"]
+                if x.required and x.verdict != "reproduced" and not x.spec_gap]
 
     def to_dict(self) -> dict:
         return {
@@ -170,6 +176,8 @@ class ReproductionResult:
             "worlds": [_clean(asdict(w)) for w in self.worlds],
             "robustness": {k: _clean(r.to_dict()) for k, r in self.robustness.items()},
             **({"calibration_misfits": list(self.misfits)} if self.misfits else {}),
+            "expected_failures": [asdict(e) for e in self.expected_failures],
+            "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
         }
 
 
@@ -288,7 +296,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             continue
         reported, quantity = reported_value(t)
         scale = analysis_scale(quantity)
-        if t.id in col:
+        gap = t.id not in col
+        if not gap:
             j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
                       half_unit=printed_half_unit(t, quantity))
         else:
@@ -303,7 +312,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.residual if t.role == "calibration" else math.nan, ratio, j.n_estimable,
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
             under.get(t.id), calibration_note(check) if check is not None else "",
-            bool(missed.get(cohort_of.get(t.analysis))) and t.id in col))
+            bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
+            t.mislabel.describe() if t.mislabel else ""))
     shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
@@ -311,7 +321,9 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
             f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
             i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups,
-        misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m))
+        misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
+        expected_failures=study.targets.expected_failures,
+        mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel})
     return replace(result, accounting=account(
         result, {t.id: t for t in study.targets.targets}))
 
@@ -334,7 +346,8 @@ def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
     if s.from_ not in col or s.to not in col:
         return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                            "not estimable", *([math.nan] * 4), False, *([math.nan] * 4), 0,
-                           reason="an end of the shift is not simulated", n_reps=R)
+                           reason="an end of the shift is not simulated", n_reps=R,
+                           spec_gap=True)
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a

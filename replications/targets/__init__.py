@@ -21,15 +21,23 @@ File layout (see ``docs/design.md``)::
                   [{analysis, arm, count, percent, weighted}], expanded into ``proportion``
                   targets with ids ``bl_{variable}_{level}_{arm}_{analysis}``
     [[shifts]]    a paired shift between two targets: id, from, to, scale, role, required
+    [[expected_failures]]  a known failure of a simulated target or shift: target, reason,
+                  finding (audit rule) and/or evidence (the analysis behind it)
+
+A target's ``mislabel = {printed, is, reason, finding}`` says the paper prints it under the
+wrong endpoint or quantity: the parsed :class:`Target` carries the quantity it *is* (and the
+:class:`Mislabel`), so it is simulated and judged as that (see :mod:`.declarations`).
 """
-from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
-                    SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, arm_slug,
-                    expected_id, find_printed, level_slug, printed_numbers)
+from .model import (INTERVALS, MISLABEL_FIELDS, PROPORTION_QUANTITIES, QUANTITIES,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, ExpectedFailure,
+                    Mislabel, Shift, StudyTargets, Target, arm_slug, expected_id, find_printed,
+                    level_slug, printed_numbers)
 from .parse import load_targets, parse_targets
 
 __all__ = [
     "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
-    "INTERVALS", "TARGET_KEYS", "Target", "Shift", "StudyTargets", "load_targets",
+    "INTERVALS", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
+    "ExpectedFailure", "StudyTargets", "load_targets",
     "parse_targets", "arm_slug", "level_slug", "expected_id", "printed_numbers",
     "find_printed",
 ]

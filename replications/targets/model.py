@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -11,8 +11,9 @@ import pandas as pd
 
 __all__ = [
     "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
-    "INTERVALS", "TARGET_KEYS", "Target", "Shift", "StudyTargets", "arm_slug", "expected_id",
-    "printed_numbers", "find_printed", "level_slug",
+    "INTERVALS", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
+    "ExpectedFailure", "StudyTargets", "arm_slug", "expected_id", "printed_numbers",
+    "find_printed", "level_slug",
 ]
 
 #: Vocabulary of ``quantity`` (what kind of number a target is).
@@ -31,13 +32,50 @@ TARGET_KEYS = frozenset({
     "id", "analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time",
     "value", "percent", "ci", "ci_level", "interval", "se", "p", "p_text", "count",
     "denominator", "weighted", "role", "required", "where", "source", "same_as", "partition",
-    "unweighted", "test", "compares", "note",
+    "unweighted", "test", "compares", "note", "mislabel",
 })
+#: The target keys a ``mislabel`` can correct: what kind of number it is.
+MISLABEL_FIELDS = ("endpoint", "quantity")
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
 _NUMBER = re.compile(r"(?<!\d)(?<!\d\.)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
 _WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+
+
+@dataclass(frozen=True)
+class Mislabel:
+    """The paper prints a number under the wrong label; the target is judged as ``actual``.
+
+    ``key`` is the target key the label sets (``endpoint`` or ``quantity``), ``printed``
+    its value as the quote labels the number, ``actual`` what the paper's own data show it
+    is; ``reason`` says how (in words), ``finding`` names the audit rule that flags it.
+    """
+
+    key: str
+    printed: str
+    actual: str
+    reason: str
+    finding: str
+
+    def describe(self) -> str:
+        """``"printed as orr_3m, judged as dcr_3m (audit: same_as_agree)"``."""
+        return (f"printed as {self.printed}, judged as {self.actual} "
+                f"(audit: {self.finding})")
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    """A declared, justified failure of one simulated target or shift.
+
+    ``finding`` (an audit rule that flags the target) and/or ``evidence`` (the analysis
+    behind the declaration, in words) justify it; ``reason`` says why it fails.
+    """
+
+    target: str
+    reason: str
+    finding: str | None = None
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +111,7 @@ class Target:
     test: str | None = None
     compares: tuple[str, ...] = ()
     note: str | None = None
+    mislabel: Mislabel | None = None         # printed label wrong: judged as mislabel.actual
     percent_scale: bool = False              # value was printed as a percentage
     printed: tuple[tuple[str, str], ...] = ()  # (field, printed text) found in the source
 
@@ -110,6 +149,7 @@ class Target:
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "printed"}
         out["printed"] = dict(self.printed)
+        out["mislabel"] = self.mislabel.describe() if self.mislabel else None
         return out
 
 
@@ -141,6 +181,7 @@ class StudyTargets:
     targets: tuple[Target, ...]
     shifts: tuple[Shift, ...] = ()
     path: Path | None = None
+    expected_failures: tuple[ExpectedFailure, ...] = ()
     title: str | None = None
     by_id: Mapping[str, Target] = field(default_factory=dict, repr=False, compare=False)
 
@@ -207,7 +248,13 @@ def level_slug(label: str) -> str:
 
 
 def expected_id(t: Target) -> str:
-    """The id stem the naming convention gives a target (a ``_{where}`` suffix may follow)."""
+    """The id stem the naming convention gives a target (a ``_{where}`` suffix may follow).
+
+    A mislabelled target is named as printed, like its quote (``orr_3m_..._discussion``
+    for a DCR the Discussion calls ORR).
+    """
+    if t.mislabel is not None:
+        t = replace(t, **{t.mislabel.key: t.mislabel.printed})
     arm = [arm_slug(t.arm)] if t.arm else []
     lvl = [level_slug(t.level)] if t.level else []
     term = [level_slug(t.term)] if t.term else []

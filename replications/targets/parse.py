@@ -10,6 +10,9 @@ from typing import Any, Mapping
 
 from tacebench.replications.analysis.problems import MISSING, Problems
 
+from .declarations import (check_mislabel_endpoints, parse_expected_failures,
+                           parse_mislabel)
+from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
                     SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
                     find_printed)
@@ -17,11 +20,10 @@ from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITI
 __all__ = ["load_targets", "parse_targets"]
 
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
-_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts"})
+_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts", "expected_failures"})
 _BASELINE_KEYS = frozenset({"variable", "level", "where", "source", "partition", "cells", "note"})
 _CELL_KEYS = frozenset({"analysis", "arm", "count", "percent", "weighted"})
 _SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
                     r"(table|figure) S?\d+[A-Za-z]?)$")
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
@@ -46,29 +48,6 @@ def _num(raw: Mapping, key: str, probs: Problems, path: str, *, integer=False, p
     if unit and not 0 <= v <= 1:
         probs.add(f"{path}.{key}", v, "must lie in [0, 1]", "malformed-number")
     return float(v)
-
-
-def _text(raw: Mapping, key: str, probs: Problems, path: str, *, required=False,
-          snake=False, choices=None) -> str | None:
-    if key not in raw:
-        if required:
-            probs.add(f"{path}.{key}", MISSING, "is required", "missing-key")
-        return None
-    v = raw[key]
-    if not isinstance(v, str) or not v.strip():
-        probs.add(f"{path}.{key}", v, "must be a non-empty string", "malformed-value")
-        return None
-    if snake and not _SNAKE.match(v):
-        probs.add(f"{path}.{key}", v, "must be snake_case ([a-z][a-z0-9_]*)", "malformed-value")
-    if choices is not None and v not in choices:
-        probs.add(f"{path}.{key}", v, f"must be one of {sorted(choices)}", "unknown-value")
-    return v
-
-
-def _unknown(raw: Mapping, allowed: frozenset, probs: Problems, path: str) -> None:
-    for k in raw:
-        if k not in allowed:
-            probs.add(f"{path}.{k}" if path else k, raw[k], "unknown key", "unknown-key")
 
 
 def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
@@ -100,6 +79,12 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         ci_level=_num(raw, "ci_level", probs, path, unit=True) or 0.95,
         ci=None,
     )
+    kw["mislabel"] = mislabel = parse_mislabel(raw, kw["endpoint"], quantity, path, probs)
+    if mislabel is not None:            # judged as what the number is, not as printed
+        if mislabel.key == "quantity":
+            quantity = mislabel.actual
+        else:
+            kw["endpoint"] = mislabel.actual
     for flag in ("weighted", "required"):
         if flag in raw and not isinstance(raw[flag], bool):
             probs.add(f"{path}.{flag}", raw[flag], "must be true or false", "malformed-value")
@@ -294,7 +279,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     study_id = _text(study, "id", probs, "study", required=True, snake=True)
     seed_file = _text(study, "seed_file", probs, "study")
     raws: list[tuple[str, Any]] = []
-    for key in ("targets", "baseline", "shifts"):
+    for key in ("targets", "baseline", "shifts", "expected_failures"):
         if key in data and not isinstance(data[key], list):
             probs.add(key, data[key], f"must be an array of tables ([[{key}]])",
                       "malformed-value")
@@ -331,10 +316,15 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
               if (s := _parse_shift(raw, f"shifts[{i}]", probs, by_id, seen)) is not None]
     for sid in sorted({s.id for s in shifts} & set(seen)):
         probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")
+    check_mislabel_endpoints(targets, raws, probs)
+    shift_ids = {r.get("id") for r in (data.get("shifts") if isinstance(data.get("shifts"),
+                                                                     list) else [])
+                 if isinstance(r, Mapping)}
+    expected = parse_expected_failures(data, seen, by_id, shift_ids, probs)
     probs.raise_if_any()
     return StudyTargets(study_id=study_id, seed_file=seed_file, path=path,
                         title=study.get("title"), targets=tuple(t for _, t in targets),
-                        shifts=tuple(shifts))
+                        shifts=tuple(shifts), expected_failures=expected)
 
 
 def load_targets(path: str | Path) -> StudyTargets:

@@ -1,0 +1,55 @@
+"""Readers of single TOML values shared by the parsers of ``targets.toml``: each appends a
+problem naming the key and the value instead of raising."""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from tacebench.replications.analysis.problems import MISSING, Problems
+
+__all__ = ["SNAKE", "text_value", "unknown_keys"]
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def text_value(raw: Mapping, key: str, probs: Problems, path: str, *, required=False,
+               snake=False, choices=None) -> str | None:
+    """``raw[key]`` as a non-empty string (snake_case, or one of ``choices``), else None.
+
+    Parameters
+    ----------
+    raw : Mapping
+        The TOML table.
+    key : str
+        The key read.
+    probs : Problems
+        Where a problem is recorded (``path.key``, the value, the message).
+    path : str
+        The table's dotted location, e.g. ``targets[3]``.
+    required, snake, choices
+        A missing key is a problem; the value must be snake_case; the value must be one of.
+
+    Returns
+    -------
+    str or None
+    """
+    if key not in raw:
+        if required:
+            probs.add(f"{path}.{key}", MISSING, "is required", "missing-key")
+        return None
+    v = raw[key]
+    if not isinstance(v, str) or not v.strip():
+        probs.add(f"{path}.{key}", v, "must be a non-empty string", "malformed-value")
+        return None
+    if snake and not SNAKE.match(v):
+        probs.add(f"{path}.{key}", v, "must be snake_case ([a-z][a-z0-9_]*)", "malformed-value")
+    if choices is not None and v not in choices:
+        probs.add(f"{path}.{key}", v, f"must be one of {sorted(choices)}", "unknown-value")
+    return v
+
+
+def unknown_keys(raw: Mapping, allowed: frozenset, probs: Problems, path: str) -> None:
+    """Record every key of ``raw`` not in ``allowed``."""
+    for k in raw:
+        if k not in allowed:
+            probs.add(f"{path}.{k}" if path else k, raw[k], "unknown key", "unknown-key")
