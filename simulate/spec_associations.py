@@ -116,7 +116,8 @@ def log_effect(r: Reported, sign: int = 0, key: str = "") -> LogEffect:
     ``beta = +-z se`` for a ``z`` the p-value allows and the estimate and both limits
     rounding to the printed ones is feasible; the estimate is the midpoint of the
     feasible ``beta`` (its extremes over a grid of ``z``), restricted to ``sign`` when
-    given (+1 / -1); the SE is that of the midpoint at the middle ``z``.
+    given (+1 / -1); the SE is the larger of the midpoint's at the middle ``z`` and the
+    feasible interval's half-width over ``z_0.975``.
 
     References
     ----------
@@ -153,8 +154,9 @@ def log_effect(r: Reported, sign: int = 0, key: str = "") -> LogEffect:
     beta = 0.5 * (lo + hi)
     zs = [z for *_, z in feasible]
     z_mid = 0.5 * (min(zs) + max(zs))
-    # the SE of the midpoint at the middle z; at beta = 0 the widest SE the print allows
-    se = abs(beta) / z_mid if abs(beta) > 0 else max(max(abs(a), abs(b)) for a, b, _ in feasible) / max(z_mid, 1.0)
+    # the larger of the midpoint's SE at the middle z and the recovery's own uncertainty
+    # (the feasible interval read as a 95% interval): how well the printed value is known
+    se = max(abs(beta) / z_mid, (hi - lo) / (2 * Z95))
     return LogEffect(beta, se, f"recovered from the CI and p: log-HR in [{lo:.5g}, {hi:.5g}], midpoint")
 
 
