@@ -56,6 +56,18 @@ def _cumhaz_matrix(times, knots, rates, n, tv):
     return h
 
 
+def column_types(cp: CovariatePlan, c: CohortSpec) -> dict[str, str]:
+    """The type of every column an effect may name (multiselect options are binary)."""
+    types = {nm: t for nm, t in zip(cp.names, cp.types)}
+    for _name, opts, _bits, _labels in cp.multiselect:
+        types.update(dict.fromkeys(opts, "binary"))
+    for d in c.derived:
+        types[d.name] = "categorical" if d.name in cp.levels and cp.levels[d.name] else "continuous"
+    if c.unmeasured is not None:
+        types[c.unmeasured.name] = "binary"
+    return types
+
+
 def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, *, tv=None,
                  os_plan: EndpointPlan | None = None, r_pd: float = 0.0,
                  extra=None) -> tuple[EndpointPlan, dict]:
@@ -64,14 +76,8 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     ``extra``: further targets of the same hazard on another scale (the TTP targets of
     the progression time, :class:`~simulate.progression.TTPTargets`), fitted jointly.
     """
-    types = {nm: t for nm, t in zip(cp.names, cp.types)}
-    for _name, opts, _bits, _labels in cp.multiselect:
-        types.update(dict.fromkeys(opts, "binary"))
+    types = column_types(cp, c)
     nlev = {nm: len(lv) for nm, lv in cp.levels.items()}
-    for d in c.derived:
-        types[d.name] = "categorical" if d.name in cp.levels and cp.levels[d.name] else "continuous"
-    if c.unmeasured is not None:
-        types[c.unmeasured.name] = "binary"
     effects = compile_effects(ep.effects, types, nlev, f"outcomes.{name}")
     u = c.unmeasured
     beta_u = 0.0 if u is None else float(np.log(u.os_hr if name == "os" or u.pfs_hr is None else u.pfs_hr))

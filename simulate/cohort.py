@@ -6,14 +6,15 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .cache import PlanCache, default_plan_cache
-from .calibrate import (CAL_PER_ARM, calibration_sample, draw_death_times, fit_endpoint,
+from .associations import solve_effects
+from .calibrate import (CAL_PER_ARM, calibration_sample, column_types, draw_death_times, fit_endpoint,
                         solve_loss_rate)
 from .calibration_quality import endpoint_checks
 from .io import load_spec
@@ -125,7 +126,13 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
     os_plan = pfs_plan = None
     r_pd = 0.0
     if c.os is not None:
-        os_plan, report["os"] = fit_endpoint(c.os, "os", sample, cp, c, tv=sample["tv"])
+        os_spec = c.os
+        if c.os.associations:  # the conditional effects that reproduce the paper's Cox table
+            effects, assoc = solve_effects(c, cp, sample, column_types(cp, c))
+            os_spec = replace(c.os, effects=effects, associations=())
+        os_plan, report["os"] = fit_endpoint(os_spec, "os", sample, cp, c, tv=sample["tv"])
+        if c.os.associations:
+            report["os"]["associations"] = assoc
         sample["t_d"] = draw_death_times(os_plan, sample, sample["tv"])
     if c.pfs is not None:
         r_pd = c.pfs.os_correlation

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .spec_associations import Association
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
 
 TARGET_KINDS = ("median", "rate", "hr")
@@ -96,7 +97,10 @@ class Endpoint:
     ``os_correlation`` is the latent (normal-score) correlation between the
     progression and death times given covariates. ``hazards = "arm_specific"`` gives
     each arm its own piecewise hazard (a treatment HR per knot interval, calibrated
-    with ``treatment_hr = "calibrate"``) for arms one HR cannot fit.
+    with ``treatment_hr = "calibrate"``) for arms one HR cannot fit. ``associations``:
+    the paper's Cox table (:class:`~simulate.spec_associations.Association`), from which
+    the conditional effects of its terms are solved (OS only); ``multivariable_treatment``:
+    whether the paper's multivariable model holds the treatment.
     """
 
     knots: tuple[float, ...] = (0.0, 3.0, 6.0, 12.0, 24.0)
@@ -107,6 +111,8 @@ class Endpoint:
     smoothness: float = 1.0
     os_correlation: float = 0.5
     hazards: str = "proportional"
+    associations: tuple = ()
+    multivariable_treatment: bool = False
 
     def __post_init__(self) -> None:
         knots = tuple(_finite(f"knots[{i}]", k, nonneg=True) for i, k in enumerate(_tuple("knots", self.knots)))
@@ -122,6 +128,9 @@ class Endpoint:
             _set(self, "treatment_hr", _finite("treatment_hr", self.treatment_hr, positive=True))
         _set(self, "effects", tables_of("effects", self.effects, Effect))
         _set(self, "calibrate", tables_of("calibrate", self.calibrate, CalibrationTarget))
+        _set(self, "associations", tables_of("associations", self.associations, Association))
+        if not isinstance(self.multivariable_treatment, bool):
+            raise SpecError("multivariable_treatment", f"must be true or false, got {self.multivariable_treatment!r}")
         if self.baseline_hazard is not None:
             bh = tuple(_finite(f"baseline_hazard[{i}]", h, positive=True)
                        for i, h in enumerate(_tuple("baseline_hazard", self.baseline_hazard)))

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from .spec import (FrozenDict, PROPORTION_TOL, Arm, Correlation, Derived, MissingRule, SpecError, Summary,
                    Unmeasured, Variable)
 from .spec_endpoints import ResponseColumn, TimeToProgression, endpoint_problems
+from .spec_associations import association_problems
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
 ASSIGNMENTS = ("arm_marginals", "logistic")
@@ -181,6 +182,7 @@ class CohortSpec:
                     p.append((f"outcomes.{ep_name}.treatment_hr",
                               "'calibrate' needs calibration targets in both arms"))
             p.extend(_hazard_problems(self, ep_name, ep))
+            p.extend(association_problems(ep_name, ep, self.variables))
         if self.pfs is not None and self.os is None:
             p.append(("outcomes.pfs", "PFS is generated jointly with OS: give outcomes.os too"))
         if self.censoring is not None and self.censoring.events is not None:
