@@ -1,7 +1,8 @@
 """The ``cohort`` generator: a published study's ``cohort.toml`` edited by scenario factors.
 
 ``base`` names a study folder that simulate finds (``tacebench/studies/<id>/`` read as
-data, never by importing replications code) or a ``cohort.toml`` path; ``cohort`` the cohort
+data, never by importing replications code) or a ``cohort.toml`` path, optionally with
+``@<world>``, a world the study declares in ``worlds.toml``; ``cohort`` the cohort
 in it. The scenario's factors (:mod:`benchmarks.cohort_factors`) edit the parsed TOML; the
 result goes through :func:`simulate.io.spec_from_dict` and :func:`simulate.generate_cohort`.
 
@@ -20,7 +21,6 @@ population Cox estimand of Struthers & Kalbfleisch 1986, without censoring):
 from __future__ import annotations
 
 import math
-import tomllib
 
 import numpy as np
 
@@ -30,12 +30,12 @@ from .study import Estimand, Scenario
 
 
 def _raw_spec(base: str) -> dict:
-    """The parsed ``cohort.toml`` of ``base``, read afresh (a few ms, once per scenario and
-    worker, since :func:`benchmarks.dgm.prepared` keeps the prepared scenario)."""
-    from tacebench.simulate.io import find_study
+    """The parsed ``cohort.toml`` of ``base`` (``"<study>@<world>"``: one of the study's
+    declared worlds), read afresh (a few ms, once per scenario and worker, since
+    :func:`benchmarks.dgm.prepared` keeps the prepared scenario)."""
+    from tacebench.simulate.overrides import load_cohort_raw
 
-    with open(find_study(base), "rb") as fh:
-        return tomllib.load(fh)
+    return load_cohort_raw(base)
 
 
 def scenario_spec(base: str, cohort: str, factors: dict, extra_edit=None):

@@ -38,13 +38,15 @@ E-value. Ann Intern Med 2017;167:268-274.
 """
 from __future__ import annotations
 
-import copy
 import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+from tacebench.simulate.overrides import OverrideError as WorldError
+from tacebench.simulate.overrides import apply_overrides, parse_path
 
 from .analysis.problems import MISSING, Problem, Problems
 
@@ -56,18 +58,6 @@ WORLDS_FILE = "worlds.toml"
 CONFOUNDER_STRENGTHS = (1.5, 2.0, 3.0)
 _KEYS = {"name", "why", "set", "append", "strength"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\]]+\])*)$")
-_INDEX = re.compile(r"\[([^\]]+)\]")
-_SCALED = ("hr", "or")
-
-
-class WorldError(ValueError):
-    """An override that does not apply to the cohort file; ``key`` names it."""
-
-    def __init__(self, key: str, message: str):
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -144,7 +134,7 @@ def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
     for path in [*(sets if isinstance(sets, Mapping) else ()),
                  *(appends if isinstance(appends, Mapping) else ())]:
         try:
-            _steps(path)
+            parse_path(path)
         except WorldError as exc:
             add(f"{key}.{exc.key}", path, exc.message, "malformed")
     strength = item.get("strength")
@@ -203,98 +193,10 @@ def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:
                        float(k), True) for k, s in sorted(sets.items()))
 
 
-def _steps(path: str) -> list[Any]:
-    """``a.b[2].c[variable=x]`` -> ['a', 'b', 2, 'c', ('variable', 'x')]."""
-    if not isinstance(path, str) or not path:
-        raise WorldError("path", "expected a dotted path such as cohorts.main.outcomes.os")
-    out: list[Any] = []
-    for part in path.split("."):
-        m = _STEP.match(part)
-        if not m:
-            raise WorldError(path, f"cannot read path step {part!r}")
-        out.append(m.group(1))
-        for idx in _INDEX.findall(m.group(2)):
-            if "=" in idx:
-                k, v = idx.split("=", 1)
-                out.append((k.strip(), v.strip().strip("\"'")))
-            elif idx.strip().lstrip("-").isdigit():
-                out.append(int(idx))
-            else:
-                raise WorldError(path, f"list selector [{idx}] is neither an index nor key=value")
-    return out
-
-
-def _walk(node, step, path: str):
-    if isinstance(step, str):
-        if not isinstance(node, dict):
-            raise WorldError(path, f"{step!r} is not inside a table")
-        if step not in node:
-            raise WorldError(path, f"no key {step!r} in cohort.toml (has {sorted(node)})")
-        return node[step]
-    if not isinstance(node, list):
-        raise WorldError(path, "a list selector on something that is not a list")
-    if isinstance(step, int):
-        if not -len(node) <= step < len(node):
-            raise WorldError(path, f"index {step} out of range (list of {len(node)})")
-        return node[step]
-    k, v = step
-    hits = [x for x in node if isinstance(x, dict) and str(x.get(k)) == v]
-    if not hits:
-        raise WorldError(path, f"no item with {k} = {v!r}")
-    return hits[0]
-
-
-def _assign(root: dict, path: str, value, append: bool) -> None:
-    steps = _steps(path)
-    node = root
-    for step in steps[:-1]:                 # only the last key of a table may be new
-        node = _walk(node, step, path)
-    last = steps[-1]
-    if append:
-        if not isinstance(last, str) or not isinstance(node, dict):
-            raise WorldError(path, "append needs a path ending in a table key")
-        target = node.setdefault(last, [])
-        if not isinstance(target, list):
-            raise WorldError(path, "append needs a list at the path")
-        target.extend(copy.deepcopy(list(value)))
-        return
-    if isinstance(last, str):
-        if not isinstance(node, dict):
-            raise WorldError(path, f"{last!r} is not inside a table")
-        node[last] = copy.deepcopy(value)
-    elif isinstance(last, int):
-        if not isinstance(node, list) or not -len(node) <= last < len(node):
-            raise WorldError(path, "index out of range")
-        node[last] = copy.deepcopy(value)
-    else:
-        raise WorldError(path, "a path to set must end in a key or an index")
-
-
-def _scale(item, k: float):
-    """``hr`` / ``or`` (a number or a list) raised to the power k."""
-    if not isinstance(item, dict):
-        return item
-    out = dict(item)
-    for key in _SCALED:
-        v = out.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
-            out[key] = float(v) ** k
-        elif isinstance(v, list):
-            out[key] = [float(x) ** k if isinstance(x, (int, float)) and x > 0 else x
-                        for x in v]
-    return out
-
-
 def apply_world(cohort_raw: Mapping, world: World) -> dict:
-    """A deep copy of the parsed ``cohort.toml`` with the world's overrides applied.
+    """A deep copy of the parsed ``cohort.toml`` with the world's overrides applied
+    (:func:`simulate.overrides.apply_overrides`).
 
     Raises :class:`WorldError` naming the path that does not apply.
     """
-    raw = copy.deepcopy(dict(cohort_raw))
-    for path, value in world.set.items():
-        _assign(raw, path, value, append=False)
-    for path, items in world.append.items():
-        k = world.strength
-        _assign(raw, path, [_scale(x, k) for x in items] if k is not None else items,
-                append=True)
-    return raw
+    return apply_overrides(cohort_raw, world.set, world.append, world.strength)

@@ -418,7 +418,7 @@ def published_target(study: str, target_id: str) -> dict:
     """A reported number of a seed paper (``targets.toml`` read as data, with its quote)."""
     from tacebench.simulate.io import find_study
 
-    path = find_study(study).parent / "targets.toml"
+    path = find_study(study.partition("@")[0]).parent / "targets.toml"
     with open(path, "rb") as fh:
         targets = tomllib.load(fh).get("targets", [])
     for t in targets:

@@ -17,7 +17,7 @@ def test_every_shipped_study_loads_and_names_real_columns():
     assert len(study.scenarios) == 17
     families = {m.family for m in study.methods}
     assert families == {"cox", "weighting", "matching", "immortal", "contrast"}
-    bases = {s.base for s in study.scenarios}
+    bases = {s.base.partition("@")[0] for s in study.scenarios}    # "<study>@<world>"
     assert bases == {"tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
                      "tace_mtt_pd1_lung", "len_sora_pd1_ehm"}  # all five seeds
 

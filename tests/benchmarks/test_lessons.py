@@ -82,7 +82,7 @@ def test_cohort_design_is_validated_and_seeds_are_spawn_children():
 
 def test_worlds_inherit_their_base():
     study, cohort, worlds = core.load_worlds("crude-vs-adjusted")
-    assert (study, cohort) == ("tace_sorafenib_ehs", "main")
+    assert (study, cohort) == ("tace_sorafenib_ehs@multivariable_column", "main")
     ind, hid = worlds["indication"], worlds["hidden"]
     assert ind.add_effects and hid.add_effects == ind.add_effects
     assert hid.factors == {"u_treatment_or": 3.0, "u_os_hr": 0.6} and not ind.factors

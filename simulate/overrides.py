@@ -1,0 +1,163 @@
+"""Overrides of a parsed ``cohort.toml``: values set and list items appended by dotted path.
+
+A study's alternative worlds (``worlds.toml``, read by replications) and the benchmark
+scenarios that start from one of those worlds both edit the parsed TOML of a cohort file
+before :func:`simulate.io.spec_from_dict` reads it. Paths are dotted keys; ``[i]`` indexes
+a list and ``[key=value]`` picks the list item whose ``key`` is ``value``; only the last key
+of a table may be new. With a strength ``k``, appended ``hr`` / ``or`` values (numbers or
+lists) are raised to the power ``k`` (log-effects times ``k``).
+"""
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Mapping
+
+__all__ = ["OverrideError", "apply_overrides", "parse_path", "load_cohort_raw"]
+
+_STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\]]+\])*)$")
+_INDEX = re.compile(r"\[([^\]]+)\]")
+_SCALED = ("hr", "or")
+
+
+class OverrideError(ValueError):
+    """An override that does not apply to the cohort file; ``key`` names it."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+
+
+def parse_path(path: str) -> list[Any]:
+    """``a.b[2].c[variable=x]`` -> ['a', 'b', 2, 'c', ('variable', 'x')]."""
+    if not isinstance(path, str) or not path:
+        raise OverrideError("path", "expected a dotted path such as cohorts.main.outcomes.os")
+    out: list[Any] = []
+    for part in path.split("."):
+        m = _STEP.match(part)
+        if not m:
+            raise OverrideError(path, f"cannot read path step {part!r}")
+        out.append(m.group(1))
+        for idx in _INDEX.findall(m.group(2)):
+            if "=" in idx:
+                k, v = idx.split("=", 1)
+                out.append((k.strip(), v.strip().strip("\"'")))
+            elif idx.strip().lstrip("-").isdigit():
+                out.append(int(idx))
+            else:
+                raise OverrideError(path, f"list selector [{idx}] is neither an index nor key=value")
+    return out
+
+
+def _walk(node, step, path: str):
+    if isinstance(step, str):
+        if not isinstance(node, dict):
+            raise OverrideError(path, f"{step!r} is not inside a table")
+        if step not in node:
+            raise OverrideError(path, f"no key {step!r} in cohort.toml (has {sorted(node)})")
+        return node[step]
+    if not isinstance(node, list):
+        raise OverrideError(path, "a list selector on something that is not a list")
+    if isinstance(step, int):
+        if not -len(node) <= step < len(node):
+            raise OverrideError(path, f"index {step} out of range (list of {len(node)})")
+        return node[step]
+    k, v = step
+    hits = [x for x in node if isinstance(x, dict) and str(x.get(k)) == v]
+    if not hits:
+        raise OverrideError(path, f"no item with {k} = {v!r}")
+    return hits[0]
+
+
+def _assign(root: dict, path: str, value, append: bool) -> None:
+    steps = parse_path(path)
+    node = root
+    for step in steps[:-1]:                 # only the last key of a table may be new
+        node = _walk(node, step, path)
+    last = steps[-1]
+    if append:
+        if not isinstance(last, str) or not isinstance(node, dict):
+            raise OverrideError(path, "append needs a path ending in a table key")
+        target = node.setdefault(last, [])
+        if not isinstance(target, list):
+            raise OverrideError(path, "append needs a list at the path")
+        target.extend(copy.deepcopy(list(value)))
+        return
+    if isinstance(last, str):
+        if not isinstance(node, dict):
+            raise OverrideError(path, f"{last!r} is not inside a table")
+        node[last] = copy.deepcopy(value)
+    elif isinstance(last, int):
+        if not isinstance(node, list) or not -len(node) <= last < len(node):
+            raise OverrideError(path, "index out of range")
+        node[last] = copy.deepcopy(value)
+    else:
+        raise OverrideError(path, "a path to set must end in a key or an index")
+
+
+def _scale(item, k: float):
+    """``hr`` / ``or`` (a number or a list) raised to the power k."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for key in _SCALED:
+        v = out.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            out[key] = float(v) ** k
+        elif isinstance(v, list):
+            out[key] = [float(x) ** k if isinstance(x, (int, float)) and x > 0 else x
+                        for x in v]
+    return out
+
+
+def apply_overrides(raw: Mapping, set: Mapping[str, Any] | None = None,
+                    append: Mapping[str, Any] | None = None,
+                    strength: float | None = None) -> dict:
+    """A deep copy of ``raw`` (a parsed ``cohort.toml``) with ``set`` values replaced and
+    ``append`` items added (their ``hr`` / ``or`` raised to ``strength`` when given).
+
+    Raises :class:`OverrideError` naming the path that does not apply.
+    """
+    out = copy.deepcopy(dict(raw))
+    for path, value in (set or {}).items():
+        _assign(out, path, value, append=False)
+    for path, items in (append or {}).items():
+        _assign(out, path, [_scale(x, strength) for x in items] if strength is not None
+                else list(items), append=True)
+    return out
+
+
+def load_cohort_raw(base: str) -> dict:
+    """The parsed ``cohort.toml`` of a study, or of one of its declared worlds.
+
+    ``base`` is what :func:`simulate.studies.find_study` accepts, optionally followed by
+    ``@<world>``: the ``[[worlds]]`` entry of that name in the study's ``worlds.toml``
+    (format: docs/study-format.md) applied to it, so a benchmark can start from a reading
+    of a paper that the study keeps as an alternative world (a plain world: a family
+    with ``strength`` has no single member to name).
+    """
+    import tomllib
+    from .studies import find_study
+
+    ref, _, world = str(base).partition("@")
+    path = find_study(ref)
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    if not world:
+        return raw
+    wfile = path.parent / "worlds.toml"
+    if not wfile.is_file():
+        raise ValueError(f"base {base!r}: {wfile} does not exist")
+    with open(wfile, "rb") as fh:
+        entries = tomllib.load(fh).get("worlds", [])
+    hits = [w for w in entries if isinstance(w, dict) and w.get("name") == world]
+    if not hits:
+        names = sorted(w.get("name") for w in entries if isinstance(w, dict))
+        raise ValueError(f"base {base!r}: no world {world!r} in {wfile} (worlds: {names})")
+    if hits[0].get("strength") is not None:
+        raise ValueError(f"base {base!r}: world {world!r} is a family (strength); name a "
+                         "plain world")
+    return apply_overrides(raw, hits[0].get("set"), hits[0].get("append"))
