@@ -1,4 +1,5 @@
-"""Survival estimators: Kaplan–Meier, log-rank, Cox (weighted, robust, Firth), landmark.
+"""Survival estimators: Kaplan–Meier, log-rank, Cox (weighted, robust, Firth), landmark,
+marginal risks by g-formula, IPTW-IPCW and AIPTW (``survival_ate``).
 
 Public functions validate their input once and call trusted-input kernels (``km.fit_km``,
 ``logrank.logrank_kernel`` / ``logrank_iptw_kernel``, ``cox.fit_cox``; all in
@@ -8,6 +9,7 @@ Times are compared exactly. R's ``Surv(timefix = TRUE)`` merges times that diffe
 floating-point rounding (``aeqSurv``); round times computed by arithmetic (e.g. days /
 30.44) before calling if such near-ties matter.
 """
+from .ate import SurvivalATE, survival_ate
 from .cox import CoxResult, cox_ph
 from .km import KaplanMeier, Quantile, RMST, SurvivalAt, kaplan_meier
 from .landmark import LandmarkData, landmark
@@ -15,5 +17,6 @@ from .logrank import LogRankResult, logrank_test
 
 __all__ = [
     "CoxResult", "KaplanMeier", "LandmarkData", "LogRankResult", "Quantile", "RMST",
-    "SurvivalAt", "cox_ph", "kaplan_meier", "landmark", "logrank_test",
+    "SurvivalATE", "SurvivalAt", "cox_ph", "kaplan_meier", "landmark", "logrank_test",
+    "survival_ate",
 ]

@@ -60,5 +60,11 @@ res <- ate(event = evt, treatment = ps_glm, censor = cet, data = d, times = hori
            estimator = c("GFORMULA", "IPTW"), se = TRUE, verbose = FALSE)
 out$tied_breslow <- collect(res, c("GFORMULA", "IPTW"))
 out$tied_breslow$outcome_coef <- unname(coef(evt))
+# with tied event times the two packages' IFs of the Cox coefficients differ: survival's
+# score residuals (the Lin-Wei robust SE) and riskRegression's iidCox
+evr <- coxph(Surv(time_tied, event) ~ treated + size + afp400 + cp_b, data = d,
+             ties = "breslow", robust = TRUE, control = ctl)
+out$tied_breslow$outcome_se_robust <- unname(sqrt(diag(vcov(evr))))
+out$tied_breslow$outcome_se_iidcox <- unname(sqrt(colSums(iidCox(evt, return.object = FALSE)$IFbeta^2)))
 
 write_expected(out)
