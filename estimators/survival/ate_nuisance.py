@@ -87,7 +87,6 @@ class BreslowCox:
 
     def jump_if(self, g: np.ndarray) -> np.ndarray:
         """``sum_k g_k IF_i(dL_k)`` for gradient columns ``g`` (K, m): an (n, m) array."""
-        g = g.reshape(self.times.size, -1)
         k = np.searchsorted(self.times, self._time, side="right")  # jumps at or before T_i
         c = np.vstack([np.zeros((1, g.shape[1])), np.cumsum(g * (self._d / self._s0**2)[:, None],
                                                             axis=0)])
