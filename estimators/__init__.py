@@ -10,7 +10,8 @@ lifelines; statsmodels) are checked in ``tests/`` against committed fixtures.
 Modules, one method family each:
 
 - :mod:`estimators.survival` -- ``kaplan_meier``, ``logrank_test``, ``cox_ph``, ``landmark``,
-  ``survival_ate`` (g-formula, IPTW-IPCW and AIPTW marginal risks at horizons)
+  ``survival_ate``, ``survival_rmst`` (g-formula, IPTW-IPCW and AIPTW marginal risks and
+  RMST at horizons)
 - :mod:`estimators.propensity`, :mod:`estimators.design`, :mod:`estimators.weights` --
   ``logistic_regression``, ``propensity_score``, ``design_matrix``, ``iptw_weights``,
   ``effective_sample_size``, ``weighted_group_sizes``
@@ -35,7 +36,8 @@ from .response import odds_ratio, proportion_ci
 from .risk_difference import absolute_risk_reduction, risk_difference_at
 from .rubin import rubin_pool
 from .smd import standardized_mean_difference
-from .survival import cox_ph, kaplan_meier, landmark, logrank_test, survival_ate
+from .survival import (cox_ph, kaplan_meier, landmark, logrank_test, survival_ate,
+                       survival_rmst)
 from .weights import effective_sample_size, iptw_weights, weighted_group_sizes
 
 __all__ = [
@@ -44,5 +46,6 @@ __all__ = [
     "iptw_weights", "kaplan_meier", "landmark", "logistic_regression", "logrank_test",
     "match_exact", "match_nearest", "matched_cox", "mice_impute", "odds_ratio",
     "propensity_score", "proportion_ci", "rubin_pool", "risk_difference_at",
-    "standardized_mean_difference", "survival_ate", "treatment_indicator", "weighted_group_sizes",
+    "standardized_mean_difference", "survival_ate", "survival_rmst", "treatment_indicator",
+    "weighted_group_sizes",
 ]

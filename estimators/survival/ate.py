@@ -215,6 +215,40 @@ def _check_horizons(horizons, last: float) -> np.ndarray:
     return h
 
 
+def _validated_input(time, event, treated, X, horizons, estimators, X_treatment, censoring,
+                     X_censoring, conf_level) -> tuple:
+    """Validate :func:`survival_ate`'s arguments once; returns the kernel's arrays."""
+    est = (estimators,) if isinstance(estimators, str) else tuple(estimators)
+    if not est or len(set(est)) != len(est):
+        raise ValueError(f"estimators must be distinct names from {tuple(ESTIMATORS)!r}; "
+                         f"got {estimators!r}")
+    for e in est:
+        _checks.check_choice(e, "estimators", tuple(ESTIMATORS))
+    _checks.check_choice(censoring, "censoring", tuple(CENSORING))
+    if censoring == "marginal" and X_censoring is not None:
+        raise ValueError("X_censoring is only used with censoring='cox'; got censoring="
+                         "'marginal' with X_censoring")
+    if not 0.0 < conf_level < 1.0:
+        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    t = _checks.check_time(time, "time")
+    e_ = _checks.check_binary(event, "event").astype(np.float64)
+    z = _checks.check_binary(treated, "treated").astype(np.float64)
+    n = _checks.check_lengths({"time": t, "event": e_, "treated": z})
+    if np.unique(z).size < 2:
+        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    if not e_.any():
+        raise ValueError("event has no events (all 0): the risks are not estimable")
+    Xo = _matrix(X, "X", n)
+    Xt = Xo if X_treatment is None else _matrix(X_treatment, "X_treatment", n)
+    if censoring == "marginal":
+        Xc = np.empty((n, 0))
+    else:
+        Xc = np.column_stack([z, Xo]) if X_censoring is None else _matrix(X_censoring,
+                                                                          "X_censoring", n)
+    h = _check_horizons(horizons, float(t.max()))
+    return t, e_, z, Xo, Xt, Xc, h, est
+
+
 def survival_ate(time, event, treated, X, *, horizons, estimators=("gformula", "iptw", "aiptw"),
                  X_treatment=None, censoring="cox", X_censoring=None,
                  conf_level=0.95) -> SurvivalATE:
@@ -255,35 +289,13 @@ def survival_ate(time, event, treated, X, *, horizons, estimators=("gformula", "
     effects with right-censored time to event outcome and competing risks. Biom J
     2020;62:751-763 (R riskRegression::ate).
     """
-    est = (estimators,) if isinstance(estimators, str) else tuple(estimators)
-    if not est or len(set(est)) != len(est):
-        raise ValueError(f"estimators must be distinct names from {tuple(ESTIMATORS)!r}; "
-                         f"got {estimators!r}")
-    for e in est:
-        _checks.check_choice(e, "estimators", tuple(ESTIMATORS))
-    _checks.check_choice(censoring, "censoring", tuple(CENSORING))
-    if censoring == "marginal" and X_censoring is not None:
-        raise ValueError("X_censoring is only used with censoring='cox'; got censoring="
-                         "'marginal' with X_censoring")
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
-    t = _checks.check_time(time, "time")
-    e_ = _checks.check_binary(event, "event").astype(np.float64)
-    z = _checks.check_binary(treated, "treated").astype(np.float64)
-    n = _checks.check_lengths({"time": t, "event": e_, "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
-    if not e_.any():
-        raise ValueError("event has no events (all 0): the risks are not estimable")
-    Xo = _matrix(X, "X", n)
-    Xt = Xo if X_treatment is None else _matrix(X_treatment, "X_treatment", n)
-    if censoring == "marginal":
-        Xc = np.empty((n, 0))
-    else:
-        Xc = np.column_stack([z, Xo]) if X_censoring is None else _matrix(X_censoring,
-                                                                          "X_censoring", n)
-    h = _check_horizons(horizons, float(t.max()))
-    res = survival_ate_kernel(t, e_, z, Xo, Xt, Xc, h, est, censoring, float(conf_level))
+    args = _validated_input(time, event, treated, X, horizons, estimators, X_treatment,
+                            censoring, X_censoring, conf_level)
+    return raise_unless_ok(survival_ate_kernel(*args, censoring, float(conf_level)))
+
+
+def raise_unless_ok(res):
+    """The public functions' policy: a working model that is not an estimate is an error."""
     if not res.status.ok:
         raise ValueError(f"a working model is not estimable ({res.status.name}): check the "
                          "treatment model for separation and the Cox models for a covariate "

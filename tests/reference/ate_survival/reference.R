@@ -51,6 +51,31 @@ res <- ate(event = ev, treatment = ps_glm, censor = ce0, data = d, times = horiz
            estimator = all3, se = TRUE, verbose = FALSE)
 out$marginal_censoring <- collect(res, all3)
 
+# 2b. restricted mean survival time to each horizon, from ate's risk curves and their IFs
+#     at every event time before the last horizon: every estimator's risk is a step
+#     function jumping only at event times, so
+#     RMST_a(tau) = sum_k (1 - F_a(u_k)) (min(u_{k+1}, tau) - u_k)^+ with u_0 = 0, F_a(0) = 0,
+#     and its IF is minus the same sum over the IFs of F_a(u_k)
+grid <- sort(unique(d$time[d$event == 1 & d$time < max(horizons)]))
+res <- ate(event = ev, treatment = ps_glm, censor = ce, data = d, times = grid,
+           estimator = all3, se = TRUE, iid = TRUE, verbose = FALSE)
+u <- c(0, grid)
+out$rmst <- list(n_grid = length(grid))
+for (est in all3) {
+  risk <- function(a) c(0, res$meanRisk[estimator == est & treatment == a]$estimate)
+  iid <- function(a) cbind(0, res$iid[[est]][[a]])
+  r <- list()
+  for (a in c("0", "1")) {
+    wid <- sapply(horizons, function(tau) pmax(pmin(c(u[-1], Inf), tau) - u, 0))  # (K+1, H)
+    r[[a]] <- list(rmst = colSums((1 - risk(a)) * wid), iid = -iid(a) %*% wid)
+  }
+  out$rmst[[tolower(est)]] <- list(
+    rmst_control = r[["0"]]$rmst, se_control = sqrt(colSums(r[["0"]]$iid^2)),
+    rmst_treated = r[["1"]]$rmst, se_treated = sqrt(colSums(r[["1"]]$iid^2)),
+    difference = r[["1"]]$rmst - r[["0"]]$rmst,
+    se_difference = sqrt(colSums((r[["1"]]$iid - r[["0"]]$iid)^2)))
+}
+
 # 3. tied times (whole months), Breslow for both Cox models: g-formula and IPTW only
 #    (riskRegression 2022.11.28 counts a censoring time shared by k subjects k times in the
 #    AIPTW augmentation term, so AIPTW is checked on untied data only)
