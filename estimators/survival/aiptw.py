@@ -19,8 +19,11 @@ baseline hazards), as ``riskRegression::ate(estimator = "AIPTW")``, so the SE is
 finite samples even when one model is wrong.
 
 riskRegression 2022.11.28 (fixed upstream in 2024) lists a censoring time shared by ``k``
-patients ``k`` times in the sum over ``s_k``; here each distinct censoring time appears
-once with its ``k`` censorings in ``dN^C``. Both agree without tied censoring times.
+patients ``k`` times in the sum over ``s_k``, each entry with all ``k`` censorings and the
+whole hazard jump, the later entries with ``G`` after the jump; here each distinct
+censoring time appears once. Both agree without tied censoring times; on the tied fixture
+(62 tied censorings) R's risks differ from these by up to 0.06, and re-doing R's
+duplicate entries reproduces them (``tests/estimators/test_survival_ate_ties.py``).
 """
 from __future__ import annotations
 

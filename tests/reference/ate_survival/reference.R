@@ -92,4 +92,12 @@ evr <- coxph(Surv(time_tied, event) ~ treated + size + afp400 + cp_b, data = d,
 out$tied_breslow$outcome_se_robust <- unname(sqrt(diag(vcov(evr))))
 out$tied_breslow$outcome_se_iidcox <- unname(sqrt(colSums(iidCox(evt, return.object = FALSE)$IFbeta^2)))
 
+# the known trap, recorded to show it: AIPTW on the tied data (point estimates only)
+res <- ate(event = evt, treatment = ps_glm, censor = cet, data = d, times = horizons,
+           estimator = "AIPTW", se = FALSE, verbose = FALSE)
+out$tied_breslow$aiptw_duplicated_censoring <- list(
+  risk_control = res$meanRisk[treatment == "0"]$estimate,
+  risk_treated = res$meanRisk[treatment == "1"]$estimate,
+  n_tied_censoring = sum(duplicated(d$time_tied[d$event == 0])))
+
 write_expected(out)
