@@ -161,7 +161,8 @@ def jump_gradient(times: np.ndarray, t_eval: np.ndarray, weights: np.ndarray,
     -------
     (K, m) array
     """
-    weights = weights.reshape(t_eval.size, -1)
+    if weights.ndim == 1:
+        weights = weights[:, None]
     k = np.searchsorted(times, t_eval, side="left" if left else "right")
     mass = np.zeros((times.size + 1, weights.shape[1]))
     np.add.at(mass, k, weights)
