@@ -225,6 +225,12 @@ def _validated_input(time, event, treated, X, horizons, estimators, X_treatment,
     for e in est:
         _checks.check_choice(e, "estimators", tuple(ESTIMATORS))
     _checks.check_choice(censoring, "censoring", tuple(CENSORING))
+    for arg, value, model in (("X_treatment", X_treatment, "treatment"),
+                              ("X_censoring", X_censoring, "censoring")):
+        users = [e for e, c in ESTIMATORS.items() if getattr(c, model)]
+        if value is not None and not set(users) & set(est):
+            raise ValueError(f"{arg} is only used by the estimators {users!r}; got "
+                             f"estimators={est!r}")
     if censoring == "marginal" and X_censoring is not None:
         raise ValueError("X_censoring is only used with censoring='cox'; got censoring="
                          "'marginal' with X_censoring")

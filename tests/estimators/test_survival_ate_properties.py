@@ -179,37 +179,23 @@ def test_all_unbiased_with_calibrated_se(confounded):
 
 
 @pytest.mark.slow
-def test_aiptw_is_doubly_robust_to_a_wrong_outcome_model():
-    """Confounded cohorts whose outcome Cox model leaves out the confounder x1 (treatment
-    and censoring models right): the g-formula risk difference at 8 months is biased by
-    more than 5 Monte Carlo SEs, AIPTW's stays within 3.5."""
+@pytest.mark.parametrize("wrong", ["outcome", "treatment"])
+def test_aiptw_is_doubly_robust(wrong):
+    """Confounded cohorts analysed with one working model leaving out the confounder x1
+    (the others right): the estimator relying on that model alone (g-formula for the
+    outcome model, IPTW for the treatment model) has its 8-month risk difference biased by
+    more than 5 Monte Carlo SEs; AIPTW's stays within 3.5."""
     reps, n = 200, 300
     truth = _true_risks(-0.4)
+    single = "gformula" if wrong == "outcome" else "iptw"
     diffs = []
     for r in range(reps):
         time, event, z, X = cohort(2000 + r, n)
-        res = survival_ate_kernel(time, event, z, X[:, 1:], X, np.column_stack([z, X]),
-                                  HORIZONS, ("gformula", "aiptw"))
+        X_out, X_trt = (X[:, 1:], X) if wrong == "outcome" else (X, X[:, 1:])
+        res = survival_ate_kernel(time, event, z, X_out, X_trt, np.column_stack([z, X]),
+                                  HORIZONS, (single, "aiptw"))
         diffs.append(res.difference[:, -1])
     diffs = np.asarray(diffs)
     z_bias = (diffs.mean(axis=0) - (truth[1, -1] - truth[0, -1])) / (
         diffs.std(axis=0, ddof=1) / np.sqrt(reps))
     assert abs(z_bias[0]) > 5 and abs(z_bias[1]) < 3.5, z_bias
-
-
-@settings(max_examples=15, deadline=None, suppress_health_check=RELAXED)
-@given(st.integers(0, 10_000), st.integers(60, 150))
-def test_risk_curves_step_only_at_event_times(seed, n):
-    """What makes the RMST sum exact: between two consecutive event times (censoring times
-    included) every estimator's risk and IF stay at their value at the earlier one."""
-    time, event, z, X = cohort(seed, n)
-    ev = np.unique(time[event == 1])
-    ev = ev[ev < 10.0]
-    mid = (ev[:-1] + ev[1:]) / 2
-    Xc = np.column_stack([z, X])
-    a = survival_ate_kernel(time, event, z, X, X, Xc, ev[:-1], ("gformula", "iptw", "aiptw"))
-    b = survival_ate_kernel(time, event, z, X, X, Xc, mid, ("gformula", "iptw", "aiptw"))
-    if not a.status.ok:
-        return
-    np.testing.assert_allclose(a.risk, b.risk, rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(a.iid, b.iid, rtol=1e-8, atol=1e-13)
