@@ -9,7 +9,9 @@ lifelines; statsmodels) are checked in ``tests/`` against committed fixtures.
 
 Modules, one method family each:
 
-- :mod:`estimators.survival` -- ``kaplan_meier``, ``logrank_test``, ``cox_ph``, ``landmark``
+- :mod:`estimators.survival` -- ``kaplan_meier``, ``logrank_test``, ``cox_ph``, ``landmark``,
+  ``survival_ate``, ``survival_rmst`` (g-formula, IPTW-IPCW and AIPTW marginal risks and
+  RMST at horizons)
 - :mod:`estimators.propensity`, :mod:`estimators.design`, :mod:`estimators.weights` --
   ``logistic_regression``, ``propensity_score``, ``design_matrix``, ``iptw_weights``,
   ``effective_sample_size``, ``weighted_group_sizes``
@@ -39,7 +41,8 @@ from .response import odds_ratio, proportion_ci
 from .risk_difference import absolute_risk_reduction, risk_difference_at
 from .rubin import rubin_pool
 from .smd import standardized_mean_difference
-from .survival import cox_ph, kaplan_meier, landmark, logrank_test
+from .survival import (cox_ph, kaplan_meier, landmark, logrank_test, survival_ate,
+                       survival_rmst)
 from .weights_cbps import cbps_weights
 from .weights_ebal import entropy_balancing
 from .weights_matching import matching_weights
@@ -53,5 +56,6 @@ __all__ = [
     "match_mahalanobis", "match_nearest", "match_optimal", "matched_cox", "matching_weights",
     "mice_impute", "odds_ratio",
     "propensity_score", "proportion_ci", "rubin_pool", "risk_difference_at",
-    "standardized_mean_difference", "treatment_indicator", "weighted_group_sizes",
+    "standardized_mean_difference", "survival_ate", "survival_rmst", "treatment_indicator",
+    "weighted_group_sizes",
 ]

@@ -9,6 +9,8 @@ the gradient tolerance.
 """
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,8 +152,11 @@ def minimize_convex(fun, x0: np.ndarray, max_iter: int = 200) -> tuple[np.ndarra
         if not np.isfinite(gn) or gn <= GTOL:
             break
         try:
-            step = linalg.solve(H, g, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
+            with warnings.catch_warnings():
+                # an ill-conditioned Hessian gives no trustworthy Newton step: stop here
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                step = linalg.solve(H, g, assume_a="pos")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
             break
         _, g_new, H_new = parts(x - step)
         if not np.linalg.norm(g_new) < gn:

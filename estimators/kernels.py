@@ -35,6 +35,8 @@ kernel                     computes                                            r
 ``fit_cox_rows``,          batched Cox / KM medians over ``(R, n)`` stacks     (arrays)
 ``km_median_rows``
 ``evaluate_cox``           partial likelihood, score, information at beta      (values)
+``survival_ate_kernel``    g-formula / IPTW / AIPTW risks at horizons          ``SurvivalATE.status``
+``survival_rmst_kernel``   the same estimators' RMST to horizons               ``SurvivalRMST.status``
 =========================  ==================================================  ==============
 """
 from .batch.cox import fit_cox_rows
@@ -49,6 +51,8 @@ from .propensity import LogisticFit, fit_logistic, logistic_loglik
 from .smd import SMDResult, smd_kernel, yang_dalton_smd
 from .status import Estimability, separating_direction
 from .survival._ci import first_crossing
+from .survival.ate import survival_ate_kernel
+from .survival.ate_rmst import survival_rmst_kernel
 from .survival._cox_kernel import RiskSets as CoxRiskSets, evaluate as evaluate_cox
 from .survival.cox import CoxResult, fit_cox
 from .survival.km import KaplanMeier, fit_km
@@ -62,5 +66,6 @@ __all__ = [
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
     "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
     "multinomial_fit", "result_from_sets", "separating_direction", "smd_kernel",
+    "survival_ate_kernel", "survival_rmst_kernel",
     "weight_percentiles", "yang_dalton_smd",
 ]

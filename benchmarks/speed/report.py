@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .report_ate import ate_section
+
 #: Row labels, in table order.
 REPLICATES = {
     "replicate_iptw": "IPTW replicate: cohort, logistic PS, ATE weights truncated 1/99, "
@@ -233,6 +235,7 @@ def tables(data: dict) -> list[str]:
                        "deaths); ours equals R's to 1e-8.")
         if notes:
             out.append("")
+    out += ate_section(ix, fmt_time, _cell)
     out += scaling(data)
     out += parallel(ix)
     out += memory(ix)
