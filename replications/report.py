@@ -24,7 +24,7 @@ __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
 _PERCENT = {"km_rate", "rate", "proportion", "arr"}
 _MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
-         "not estimable": "not estimable"}
+         "not estimable": "not estimable", "undetermined": "undetermined"}
 
 
 class StudyReport:
@@ -187,6 +187,8 @@ def _md_table(head, rows) -> str:
 def _summary_line(r: ReproductionResult) -> str:
     c = r.counts()
     parts = [f"{c.get(k, 0)} {k}" for k in ("reproduced", "not reproduced", "not estimable")]
+    parts += [f"{c[k]} {k} at R = {r.reps} (within 2 MC SE of |z| = 1.96)"
+              for k in ("undetermined",) if c.get(k)]
     nb = sum(t.borderline for t in r.targets)
     ns = sum(s.verdict == "reproduced" for s in r.shifts)
     return (f"{len(r.targets)} simulated targets: " + ", ".join(parts)
@@ -330,7 +332,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += _reading_lines(r, markdown)
         out += _world_lines(r, markdown)
-        out += ["", _summary_line(r)]
+        out += ["", _summary_line(r)] + ([r.world_uncertainty] if r.world_uncertainty else [])
         out += [f"† calibration misfit ({m}): verdicts marked † are judged on this cohort"
                 for m in r.misfits]
         if r.accounting is not None:

@@ -13,6 +13,13 @@ spawn_key=(crc32(id), r))``), so results are identical whatever ``n_jobs``, chun
 size and whichever studies run together. A chunk's cohorts are drawn as one stack
 (:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
 ``generate_cohort``); the analyses then run replicate by replicate.
+
+With ``world_uncertainty`` (the default) replicate ``r`` is drawn from the world of its
+block ``r // BLOCK_SIZE``: the study recalibrated to calibration inputs drawn from their
+sampling distributions (:mod:`replications.world_uncertainty`), so the simulated
+distributions hold the inputs' sampling error. Verdicts within two Monte Carlo SEs of the
+boundary get more replicates (R doubled, up to ``max_reps``, default 4 R; replicates
+``R..2R-1`` use the same seeds whatever R was asked), then are ``undetermined``.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.batch import generate_cohort_batch
 from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.cohort import compile_plan, generate_cohort
+from tacebench.simulate.io import spec_from_dict
 
 from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
@@ -36,9 +44,12 @@ from .check import bind_study
 from .analysis.schema import schema_from_spec
 from .study import Study
 from .summaries import ReproductionResult, summarise
+from .verdicts import UNDETERMINED
+from .world_uncertainty import (BLOCK_SIZE, MAX_ATTEMPTS, DrawnWorld, block_of, describe,
+                                draw_inputs, n_blocks, world_seed)
 
 __all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan",
-           "simulate_generator"]
+           "simulate_generator", "drawn_world", "MAX_REPS_FACTOR"]
 
 DEFAULT_REPS = 200
 DEFAULT_SEED = 20240917
@@ -46,6 +57,8 @@ DEFAULT_SEED = 20240917
 #: analysis once per covariate, so it costs far more than the targets themselves; its
 #: contributions are means of paired differences, reported with their MCSE).
 DEFAULT_DECOMPOSE_REPS = 50
+#: Replicates added to a study with undetermined verdicts: R doubled up to this times R.
+MAX_REPS_FACTOR = 4
 
 #: (cohort name, SeedSequence) -> (columns, levels); default: simulate.generate_cohort
 Generator = Callable[[str, np.random.SeedSequence], tuple[Mapping, Mapping]]
@@ -269,21 +282,47 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     return out, notes, failures
 
 
+def drawn_world(study: Study, checks: Mapping, seed: int, block: int) -> tuple[DrawnWorld, Generator]:
+    """Block ``block``'s world: inputs drawn (the first attempt simulate accepts) and the
+    study recalibrated to them."""
+    err = None
+    for attempt in range(MAX_ATTEMPTS):
+        rng = np.random.default_rng(world_seed(seed, study.id, block, attempt))
+        raw, drawn = draw_inputs(study.cohort_raw, checks, rng)
+        try:
+            spec = spec_from_dict(raw, source=f"{study.path} drawn world {block}")
+            plans = {name: compile_plan(spec, name) for name in spec.cohorts}
+        except ValueError as exc:     # an infeasible draw (e.g. a mean a bound forbids)
+            err = exc
+            continue
+        return DrawnWorld(block, attempt, raw, drawn), _SimulateGenerator(plans)
+    raise ValueError(f"{study.id}: world uncertainty: no drawn world of block {block} is "
+                     f"valid in {MAX_ATTEMPTS} attempts; last: {err}")
+
+
 @dataclass(frozen=True)
 class _ReplicateTask:
-    """The engine's task for one study: draws of a chunk's replicates, in batches."""
+    """The engine's task for one study: draws of a chunk's replicates, in batches; with
+    ``worlds`` (block -> generator) each replicate from its block's world."""
 
     plan: Plan
     generate: Generator
     seed: int
+    worlds: Mapping[int, Generator] | None = None
 
     def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
         parts, notes, failures = [], Counter(), Counter()
         for reps in batches(chunk.reps, batch_size):
-            draws, ns, fs = run_replicates(self.plan, self.generate, self.seed, reps)
-            parts.append(draws)
-            notes.update(ns)
-            failures.update(fs)
+            groups = ([[r for r in reps if block_of(r) == b]
+                       for b in dict.fromkeys(block_of(r) for r in reps)]
+                      if self.worlds is not None else [reps])
+            for group in groups:
+                gen = self.worlds[block_of(group[0])] if self.worlds is not None \
+                    else self.generate
+                draws, ns, fs = run_replicates(self.plan, gen, self.seed, group)
+                parts.append(draws)
+                notes.update(ns)
+                failures.update(fs)
         return ChunkResult(chunk, np.vstack(parts), dict(failures), dict(notes))
 
 
@@ -291,12 +330,17 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
               n_jobs: int = 1, generator: Generator | None = None,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
               progress: Callable[[int], None] | None = None,
-              batch_size: int | None = 25) -> ReproductionResult:
+              batch_size: int | None = 25, world_uncertainty: bool = True,
+              max_reps: int | None = None) -> ReproductionResult:
     """Simulate ``study`` ``reps`` times and judge every simulated target and shift.
 
     ``decompose_reps`` replicates (the first ones) also run the leave-one-covariate-out
     decomposition of each shift (0 turns it off). ``batch_size`` replicates' cohorts are
     drawn as one stack; results do not depend on it, nor on ``n_jobs``.
+    ``world_uncertainty``: each block of replicates from its own drawn world (ignored with
+    a custom ``generator``, which has no calibration inputs). ``max_reps`` (default
+    ``MAX_REPS_FACTOR * reps``; ``reps`` turns it off): while a verdict is undetermined,
+    R is doubled up to it.
     """
     if not isinstance(reps, int) or reps < 2:
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
@@ -305,14 +349,39 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     pilot = replicate_seed(seed, study.id, 0).spawn(1)[0]
     levels = {name: generate(name, pilot)[1] for name in study.cohort_raw.get("cohorts", {})}
     plan = build_plan(study, levels, min(max(int(decompose_reps), 0), reps))
-    design = Design.of({study.id: (study.id,)}, reps, seed)
-    chunk_size = (max(1, -(-reps // (4 * workers_for(n_jobs)))) if n_jobs != 1
-                  else max(1, reps // 10))
-    outcome = run_design(design, _ReplicateTask(plan, generate, seed), n_jobs=n_jobs,
-                         chunk_size=chunk_size, batch_size=batch_size, progress=progress,
-                         initializer=tune_allocator)
-    draws = np.vstack(outcome.payloads())
     checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
-    return summarise(study, plan, draws, dict(outcome.notes), reps=reps, seed=seed,
-                     elapsed=time.perf_counter() - t0, failures=dict(outcome.failures),
-                     calibration=checks)
+    wu = world_uncertainty and generator is None
+    cap = MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps)
+    worlds: dict[int, Generator] = {}
+    drawn: set[str] = set()
+    done, payloads, notes, failures = 0, [], Counter(), Counter()
+    total = reps
+    while True:
+        if wu:
+            for b in range(n_blocks(total)):
+                if b not in worlds:
+                    w, worlds[b] = drawn_world(study, checks, seed, b)
+                    drawn.update(w.drawn)
+        design = Design.of({study.id: (study.id,)}, total, seed)
+        mask = {0: np.arange(total) < done}
+        chunk_size = (max(1, -(-(total - done) // (4 * workers_for(n_jobs)))) if n_jobs != 1
+                      else max(1, reps // 10))
+        outcome = run_design(design, _ReplicateTask(plan, generate, seed,
+                                                    worlds if wu else None),
+                             n_jobs=n_jobs, chunk_size=chunk_size, batch_size=batch_size,
+                             progress=progress, initializer=tune_allocator, done=mask)
+        payloads += outcome.payloads()
+        notes.update(outcome.notes)
+        failures.update(outcome.failures)
+        done = total
+        draws = np.vstack(payloads)
+        blocks = np.array([block_of(r) for r in range(total)]) if wu else None
+        result = summarise(study, plan, draws, dict(notes), reps=total, seed=seed,
+                           elapsed=time.perf_counter() - t0, failures=dict(failures),
+                           calibration=checks, blocks=blocks,
+                           world_uncertainty=describe(sorted(drawn), len(worlds))
+                           if wu else "")
+        pending = any(x.verdict == UNDETERMINED for x in (*result.targets, *result.shifts))
+        if not pending or 2 * total > cap:
+            return result
+        total *= 2

@@ -14,7 +14,7 @@ from .analysis.compile import reported_value
 from .accounting import account
 from .analysis.kernels import DIAGNOSTICS, NOTE_KEY
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
-from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, to_scale
+from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
            "analysis_scale", "split_notes", "diagnostic_lines", "group_notes", "note_head"]
@@ -53,6 +53,7 @@ class TargetResult:
     misfit: bool = False             # judged on a cohort whose calibration misses a target
     spec_gap: bool = False           # the study cannot simulate it (a check warning)
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
+    mcse_z: float = math.nan         # Monte Carlo SE of z (undetermined near |z| = 1.96)
 
     @property
     def estimable_share(self) -> float:
@@ -110,6 +111,7 @@ class ShiftResult:
     z_extrapolated: bool = False
     position: float = math.nan
     spec_gap: bool = False           # an end is not simulated
+    mcse_z: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class ReproductionResult:
     misfits: tuple[str, ...] = ()                     # "cohort: the calibration misses"
     expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
+    world_uncertainty: str = ""     # what was drawn (replications.world_uncertainty)
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -178,6 +181,7 @@ class ReproductionResult:
             **({"calibration_misfits": list(self.misfits)} if self.misfits else {}),
             "expected_failures": [asdict(e) for e in self.expected_failures],
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
+            "world_uncertainty": self.world_uncertainty,
         }
 
 
@@ -272,10 +276,13 @@ def misfit_text(ch) -> str:
 
 def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
               elapsed: float, failures: dict | None = None,
-              calibration: dict | None = None) -> ReproductionResult:
+              calibration: dict | None = None, blocks: np.ndarray | None = None,
+              world_uncertainty: str = "") -> ReproductionResult:
     """Judge every simulated target and shift; ``failures`` maps (target id, reason) to
     the replicates where that target had no draw for that reason; ``calibration`` maps a
-    cohort name to its calibration checks (simulate's ``calibration_checks``)."""
+    cohort name to its calibration checks (simulate's ``calibration_checks``); ``blocks``
+    the drawn world of each replicate (Monte Carlo SE by batch means); a verdict within
+    two Monte Carlo SEs of the boundary is ``undetermined``."""
     checks = {ch.target: ch for chs in (calibration or {}).values() for ch in chs if ch.target}
     missed = {name: [misfit_text(ch) for ch in chs if not ch.within] for name, chs in (calibration or {}).items()}
     cohort_of = {a.name: a.cohort for a in study.plan.analyses}
@@ -298,8 +305,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         scale = analysis_scale(quantity)
         gap = t.id not in col
         if not gap:
-            j = judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
-                      half_unit=printed_half_unit(t, quantity))
+            j = settle(judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
+                             half_unit=printed_half_unit(t, quantity), blocks=blocks))
         else:
             j = Judgement("not estimable", n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
@@ -313,8 +320,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
-            t.mislabel.describe() if t.mislabel else ""))
-    shifts = [_shift(s, col, eff, draws, plan, why) for s in study.targets.shifts]
+            t.mislabel.describe() if t.mislabel else "", j.mcse_z))
+    shifts = [_shift(s, col, eff, draws, plan, why, blocks) for s in study.targets.shifts]
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
@@ -323,7 +330,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups,
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
-        mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel})
+        mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel},
+        world_uncertainty=world_uncertainty)
     return replace(result, accounting=account(
         result, {t.id: t for t in study.targets.targets}))
 
@@ -338,7 +346,7 @@ def _merge(*counts) -> dict[str, int]:
     return out
 
 
-def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
+def _shift(s, col, draws, declared, plan, why, blocks=None) -> ShiftResult:
     """The shift judged on ``draws`` (each end under its reading); the leave-one-covariate-
     out contributions come from the ``declared`` reading, the one the decomposition ran."""
     scale = "log" if s.scale == "log" else "identity"
@@ -351,8 +359,8 @@ def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a
-    j = judge(paired, s.reported, "identity", failures=_merge(why.get(s.from_),
-                                                               why.get(s.to)))
+    j = settle(judge(paired, s.reported, "identity", blocks=blocks,
+                     failures=_merge(why.get(s.from_), why.get(s.to))))
     sd_a = _spread(a)
     sd_b = _spread(b)
     contrib = []
@@ -372,7 +380,7 @@ def _shift(s, col, draws, declared, plan, why) -> ShiftResult:
     return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
                        j.verdict, j.median, j.lo, j.hi, j.z, j.borderline, j.robust_sd, sd_a,
                        sd_b, j.mcse_median, j.n_estimable, tuple(contrib), j.reason, R,
-                       j.z_extrapolated, j.position)
+                       j.z_extrapolated, j.position, mcse_z=j.mcse_z)
 
 
 def _spread(x: np.ndarray) -> float:

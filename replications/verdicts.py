@@ -34,6 +34,18 @@ robust-SD z did not: for skewed quantities it gave "not reproduced" at ``|z| = 1
 0.011 at R = 200, i.e. about 0.19 on the z scale, so a verdict outside that band flips
 between two seeds only when z moves by more than 1.0 (about 3.7 SE of a difference).
 
+**Monte Carlo error and ``undetermined``.** The position ``F`` is itself an estimate
+from ``n`` draws. Its Monte Carlo SE is ``sqrt(F (1 - F) / n)`` for independent replicates
+(``F`` kept within ``[0.5/n, 1 - 0.5/n]``) and, when the replicates come in blocks that
+share a drawn world (:mod:`replications.world_uncertainty`), the batch-means SE
+``sd(F_b) / sqrt(K)`` over the ``K`` blocks' own positions when larger and ``K >=
+MIN_BATCHES`` (4; the worlds' spread is part of the error); z's is ``SE(F) / phi(z)`` (delta method). A verdict whose
+``F`` lies within ``UNDETERMINED_SE`` (2) Monte Carlo SEs of a bound of the central 95%
+(0.025 or 0.975) is ``near_boundary``: another seed could flip it. The reproduction then
+adds replicates (doubling R, up to 4 R, for the whole study) and, if it is still there,
+the verdict is ``undetermined`` ("undetermined at R replicates"), which summaries and
+reports count apart from ``reproduced`` and ``not reproduced``: the seed does not decide.
+
 **Beyond the simulated range** (``y`` below every draw or above every draw, ``F = 0`` or
 1) the probit is infinite; z falls back to the robust-SD distance ``(y - m) / s`` (median
 ``m``, ``s = 1.4826 MAD``), but never less extreme than the most extreme draw's z and
@@ -58,7 +70,7 @@ simulation's assumptions (e.g. proportional hazards, no unmeasured confounding).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
@@ -66,10 +78,16 @@ from scipy import special
 
 __all__ = ["Judgement", "judge", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
            "midrank_interval",
-           "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA"]
+           "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA",
+           "UNDETERMINED", "UNDETERMINED_SE", "position_mcse", "settle"]
 
 MIN_ESTIMABLE = 0.8
 BORDERLINE_Z = 0.5
+UNDETERMINED = "undetermined"
+UNDETERMINED_SE = 2.0
+#: Fewest blocks whose batch means estimate an SE (with 1-2 degrees of freedom the
+#: estimate is noise: the binomial SE alone is used)
+MIN_BATCHES = 4
 ALPHA = 0.05
 Z_CRIT = float(special.ndtri(1 - ALPHA / 2))        # 1.959964
 
@@ -102,7 +120,7 @@ def from_scale(x: float, scale: str) -> float:
 
 @dataclass(frozen=True)
 class Judgement:
-    verdict: str                    # reproduced | not reproduced | not estimable
+    verdict: str                    # reproduced | not reproduced | not estimable | undetermined
     median: float = math.nan        # on the natural scale
     lo: float = math.nan            # central 95% interval (the reproduced values)
     hi: float = math.nan
@@ -116,6 +134,9 @@ class Judgement:
     reason: str = ""
     position: float = math.nan      # mid-rank F(reported), 0..1
     z_extrapolated: bool = False    # reported value outside the simulated range
+    mcse_position: float = math.nan  # Monte Carlo SE of F
+    mcse_z: float = math.nan        # ... and of z (delta method)
+    near_boundary: bool = False     # F within UNDETERMINED_SE MC SEs of 0.025 or 0.975
 
     @property
     def estimable_share(self) -> float:
@@ -186,13 +207,65 @@ def _robust_sd(v: np.ndarray, med: float) -> float:
     return 1.4826 * float(dev) if np.isfinite(dev) else math.inf
 
 
+def position_mcse(x: np.ndarray, y: float, F: float, blocks: np.ndarray | None = None
+                  ) -> float:
+    """Monte Carlo SE of the mid-rank position ``F`` of ``y`` in the draws ``x`` (analysis
+    scale, NaN = not estimable): binomial, or the batch means over ``blocks`` (the block
+    of each draw) when larger; see "Monte Carlo error" above.
+
+    Parameters
+    ----------
+    x : array
+        Draws on the analysis scale, NaN where not estimable.
+    y : float
+        The point placed (analysis scale).
+    F : float
+        Its position among the estimable draws.
+    blocks : array of int, optional
+        Block of each draw (replicates sharing a drawn world).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Flegal JM, Jones GL. Batch means and spectral variance estimators in Markov chain
+    Monte Carlo. Ann Stat 2010;38:1034-1070.
+    """
+    ok = ~np.isnan(x)
+    n = int(ok.sum())
+    Fc = min(max(F, 0.5 / n), 1 - 0.5 / n)
+    se = math.sqrt(Fc * (1 - Fc) / n)
+    if blocks is not None:
+        fb = [midrank_cdf(x[(blocks == b) & ok], y) for b in np.unique(blocks)
+              if ((blocks == b) & ok).sum() >= 2]
+        if len(fb) >= MIN_BATCHES:
+            se = max(se, float(np.std(fb, ddof=1)) / math.sqrt(len(fb)))
+    return se
+
+
+def settle(j: Judgement) -> Judgement:
+    """``undetermined`` for a verdict still within ``UNDETERMINED_SE`` Monte Carlo SEs of
+    the boundary (call it once no more replicates will be added)."""
+    if not j.near_boundary or j.verdict not in ("reproduced", "not reproduced"):
+        return j
+    side = f"{ALPHA / 2 if j.position < 0.5 else 1 - ALPHA / 2:g}"
+    why = (f"undetermined at {j.n_reps} replicates: F = {j.position:.4f} is within "
+           f"{UNDETERMINED_SE:g} MC SE ({j.mcse_position:.4f}) of {side} "
+           f"(z = {j.z:+.2f} +- {j.mcse_z:.2f})")
+    return replace(j, verdict=UNDETERMINED, reason="; ".join(x for x in (why, j.reason) if x))
+
+
 def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE,
-          failures: Mapping[str, int] | None = None, half_unit: float = 0.0) -> Judgement:
+          failures: Mapping[str, int] | None = None, half_unit: float = 0.0,
+          blocks: np.ndarray | None = None) -> Judgement:
     """Place ``reported`` in the simulated ``draws`` (both on the natural scale).
 
     ``draws`` holds NaN for replicates that are not estimable; ``failures`` (reason ->
     replicates) says why, for the reason text; ``half_unit`` is half a unit of the
-    reported number's last printed digit (natural scale; see "Printed precision").
+    reported number's last printed digit (natural scale; see "Printed precision");
+    ``blocks`` the block (drawn world) of each draw, for the Monte Carlo SE of F.
     """
     x = to_scale(draws, scale)
     R = x.size
@@ -241,9 +314,14 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
         math.copysign(max(abs(z), math.nextafter(Z_CRIT, math.inf)), z)
     border = abs(abs(z) - Z_CRIT) < BORDERLINE_Z
     mcse = 1.2533 * sd / math.sqrt(n_ok) if math.isfinite(sd) else math.nan
+    se_f = position_mcse(x, y, F, None if blocks is None else np.asarray(blocks))
+    gap = min(abs(F - ALPHA / 2), abs(F - (1 - ALPHA / 2)))
+    se_z = se_f / float(np.exp(-0.5 * min(abs(z), 8.0) ** 2) / math.sqrt(2 * math.pi))
     return Judgement("reproduced" if inside else "not reproduced", **base, robust_sd=sd,
                      z=z, borderline=border, residual=resid, mcse_median=mcse,
-                     reason=share, position=F, z_extrapolated=extrapolated)
+                     reason=share, position=F, z_extrapolated=extrapolated,
+                     mcse_position=se_f, mcse_z=se_z,
+                     near_boundary=gap < UNDETERMINED_SE * se_f)
 
 
 def _nearest_printed(reported: float, half_unit: float, med: float, scale: str) -> float:

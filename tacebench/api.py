@@ -40,7 +40,7 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
               seed: int = DEFAULT_SEED, n_jobs: int = 1,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
               progress: Callable[[int], None] | None = None,
-              worlds: str = "all") -> StudyReport:
+              worlds: str = "all", world_uncertainty: bool = True) -> StudyReport:
     """Audit a study's published numbers and reproduce them on calibrated simulations.
 
     Parameters
@@ -63,6 +63,9 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
         "all", the built-in unmeasured-confounder family) with the same seeds, and label
         each verdict robust or assumption-dependent with its tipping points.
+    world_uncertainty : bool
+        Draw the calibration inputs from their sampling distributions, one recalibrated
+        world per block of replicates (:mod:`tacebench.replications.world_uncertainty`).
 
     Returns
     -------
@@ -75,9 +78,12 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
     result = None
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
-                           decompose_reps=decompose_reps, progress=progress)
+                           decompose_reps=decompose_reps, progress=progress,
+                           world_uncertainty=world_uncertainty)
+        # alternative worlds: the same drawn inputs, no added replicates
         result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
-                             n_jobs=n_jobs, progress=progress)
+                             n_jobs=n_jobs, progress=progress,
+                             world_uncertainty=world_uncertainty, max_reps=reps)
     return StudyReport(st.id, st.title, findings, result)
 
 

@@ -56,6 +56,11 @@ def register(subparsers) -> None:
                    help="also reproduce each study in its alternative worlds (worlds.toml; "
                         "'all' adds the built-in unmeasured-confounder family) and label "
                         "every verdict robust or assumption-dependent (default all)")
+    p.add_argument("--world-uncertainty", choices=("on", "off"), default="on",
+                   help="draw the calibration inputs (KM medians and rates, event counts, "
+                        "Table 1 rows, covariate HRs with a CI) from their sampling "
+                        "distributions, one world per block of 25 replicates, so predicted "
+                        "targets' intervals hold that sampling error (default on)")
     p.set_defaults(func=run)
 
 
@@ -85,7 +90,8 @@ def run(args) -> int:
                       unit="rep", leave=False, mininterval=0.5) as bar:
                 report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
                                    decompose_reps=decompose, progress=bar.update,
-                                   worlds=args.worlds)
+                                   worlds=args.worlds,
+                                   world_uncertainty=args.world_uncertainty == "on")
         reports.append(report)
         result = report.result
         if args.plot and result is not None:

@@ -9,7 +9,8 @@ import pytest
 from tacebench.cli import main
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
-FAST = ["--reps", "12", "--seed", "3", "--decompose-reps", "4", "--n-jobs", "1"]
+FAST = ["--reps", "12", "--seed", "3", "--decompose-reps", "4", "--n-jobs", "1",
+        "--world-uncertainty", "off"]
 
 
 def test_replicate_table(capsys):

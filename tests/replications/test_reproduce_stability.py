@@ -27,7 +27,7 @@ def incoherent(rows) -> list:
     """Results whose verdict or borderline flag disagrees with their z."""
     bad = []
     for x in rows:
-        if x.verdict == "not estimable":
+        if x.verdict in ("not estimable", "undetermined"):
             continue
         if (x.verdict == "reproduced") != (abs(x.z) <= Z_CRIT) or \
                 x.borderline != near_boundary(x.z):
@@ -42,7 +42,7 @@ def unexplained_flips(a_rows, b_rows) -> list:
         assert ta.id == tb.id
         if ta.verdict == tb.verdict:
             continue
-        judged = "not estimable" not in (ta.verdict, tb.verdict)
+        judged = not {"not estimable", "undetermined"} & {ta.verdict, tb.verdict}
         if not judged or not (near_boundary(ta.z) or near_boundary(tb.z)):
             flips.append((ta.id, ta.verdict, ta.z, tb.verdict, tb.z))
     return flips
