@@ -40,7 +40,8 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
               seed: int = DEFAULT_SEED, n_jobs: int = 1,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
               progress: Callable[[int], None] | None = None,
-              worlds: str = "all", world_uncertainty: bool = True) -> StudyReport:
+              worlds: str = "all", world_uncertainty: bool = False,
+              max_reps: int | None = None) -> StudyReport:
     """Audit a study's published numbers and reproduce them on calibrated simulations.
 
     Parameters
@@ -65,7 +66,11 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         each verdict robust or assumption-dependent with its tipping points.
     world_uncertainty : bool
         Draw the calibration inputs from their sampling distributions, one recalibrated
-        world per block of replicates (:mod:`tacebench.replications.world_uncertainty`).
+        world per block of replicates (:mod:`tacebench.replications.world_uncertainty`);
+        off by default (why: :mod:`tacebench.replications.reproduce`).
+    max_reps : int, optional
+        Replicates the study may grow to where a verdict sits within its Monte Carlo error
+        of the boundary (default 4 x ``reps``; ``reps`` adds none).
 
     Returns
     -------
@@ -79,7 +84,7 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
                            decompose_reps=decompose_reps, progress=progress,
-                           world_uncertainty=world_uncertainty)
+                           world_uncertainty=world_uncertainty, max_reps=max_reps)
         # alternative worlds: the same drawn inputs, no added replicates
         result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
                              n_jobs=n_jobs, progress=progress,

@@ -56,11 +56,15 @@ def register(subparsers) -> None:
                    help="also reproduce each study in its alternative worlds (worlds.toml; "
                         "'all' adds the built-in unmeasured-confounder family) and label "
                         "every verdict robust or assumption-dependent (default all)")
-    p.add_argument("--world-uncertainty", choices=("on", "off"), default="on",
+    p.add_argument("--world-uncertainty", choices=("on", "off"), default="off",
                    help="draw the calibration inputs (KM medians and rates, event counts, "
                         "Table 1 rows, covariate HRs with a CI) from their sampling "
-                        "distributions, one world per block of 25 replicates, so predicted "
-                        "targets' intervals hold that sampling error (default on)")
+                        "distributions, one world per block of 25 replicates (default off: "
+                        "see docs/study-format.md for the measured coverage)")
+    p.add_argument("--max-reps", type=int_at_least(2, "an integer >= 2"), default=None,
+                   metavar="N", help="replicates a study may grow to when a verdict sits "
+                   "within its Monte Carlo error of the boundary (default 4 x --reps; "
+                   "--max-reps equal to --reps adds none)")
     p.set_defaults(func=run)
 
 
@@ -91,7 +95,8 @@ def run(args) -> int:
                 report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
                                    decompose_reps=decompose, progress=bar.update,
                                    worlds=args.worlds,
-                                   world_uncertainty=args.world_uncertainty == "on")
+                                   world_uncertainty=args.world_uncertainty == "on",
+                                   max_reps=args.max_reps)
         reports.append(report)
         result = report.result
         if args.plot and result is not None:

@@ -235,7 +235,8 @@ def test_note_lines_state_the_finding():
 
 @pytest.fixture(scope="module")
 def seed003():
-    return reproduce(load_study("tace_mtt_pd1_lung"), reps=20, seed=5, decompose_reps=5)
+    return reproduce(load_study("tace_mtt_pd1_lung"), reps=20, seed=5, decompose_reps=5,
+                     max_reps=20)
 
 
 def test_seed_003_weighted_targets_use_the_separated_glm_fit(seed003):
