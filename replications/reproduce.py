@@ -312,7 +312,9 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
                          chunk_size=chunk_size, batch_size=batch_size, progress=progress,
                          initializer=tune_allocator)
     draws = np.vstack(outcome.payloads())
-    checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
+    plans = getattr(generate, "plans", None)
+    checks = {name: calibration_checks(p) for name, p in (plans or {}).items()}
     return summarise(study, plan, draws, dict(outcome.notes), reps=reps, seed=seed,
                      elapsed=time.perf_counter() - t0, failures=dict(outcome.failures),
-                     calibration=checks)
+                     calibration=checks, response_dependence=None if plans is None else
+                     {name: p.outcomes.response_dependence for name, p in plans.items()})
