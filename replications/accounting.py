@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .verdicts import ALPHA
 
 __all__ = ["Accounting", "account", "distinct_groups", "accounting_frame"]
@@ -46,6 +47,7 @@ class Accounting:
     expected_by_chance: float     # "not reproduced" expected among judged predicted numbers
     chance_upper: int             # binomial 97.5% quantile of that count
     groups: tuple[tuple[str, ...], ...] = ()   # ids quoting one number (size > 1)
+    uninformative_shifts: int = 0  # response shifts not judged (response_shifts.UNINFORMATIVE)
 
     @property
     def judged_predicted(self) -> int:
@@ -60,7 +62,9 @@ class Accounting:
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
                 f"(fitted by construction); {self.not_simulated} not simulated (the study "
                 f"folder cannot compute them), {self.not_estimable} not estimable (the "
-                f"analysis fails on data like the paper's)")
+                f"analysis fails on data like the paper's)"
+                + (f"; {self.uninformative_shifts} response shift(s) not judged ({UNINFORMATIVE_REASON})"
+                   if self.uninformative_shifts else ""))
 
 
 _SAME = ("analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time")
@@ -113,7 +117,8 @@ def account(result, targets=None) -> Accounting:
     hi = int(stats.binom.ppf(0.975, m, ALPHA)) if m else 0
     return Accounting(result.study_id, cal, pred, gap, failed, len(result.targets),
                       len(groups), ALPHA * m, hi,
-                      tuple(tuple(t.id for t in g) for g in groups if len(g) > 1))
+                      tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
+                      sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())))
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .accounting import accounting_frame
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
+from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
                         group_notes, note_head, split_notes)
 from .verdicts import MIN_ESTIMABLE
@@ -24,7 +25,8 @@ __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
 _PERCENT = {"km_rate", "rate", "proportion", "arr"}
 _MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
-         "not estimable": "not estimable", "undetermined": "undetermined"}
+         "not estimable": "not estimable", "undetermined": "undetermined",
+         UNINFORMATIVE: UNINFORMATIVE}
 
 
 class StudyReport:
@@ -155,8 +157,8 @@ def _shift_rows(r: ReproductionResult) -> list[list[str]]:
                   if not math.isnan(s.sd) else "-")
         verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "") + (
             " (expected)" if s.id in {e.target for e in r.expected_failures} else "")
-        note = top if s.verdict != "not estimable" else _short(s.reason)
-        if s.reason and s.verdict != "not estimable":
+        note = top if s.verdict not in ("not estimable", UNINFORMATIVE) else _short(s.reason)
+        if s.reason and s.verdict not in ("not estimable", UNINFORMATIVE):
             note = f"{top}; {_share(s)}" if top else _short(_share(s))
         rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
                      _interval(s.lo, s.hi, "shift"), _z(s.z, s.z_extrapolated), spread,
@@ -191,8 +193,10 @@ def _summary_line(r: ReproductionResult) -> str:
               for k in ("undetermined",) if c.get(k)]
     nb = sum(t.borderline for t in r.targets)
     ns = sum(s.verdict == "reproduced" for s in r.shifts)
+    nu = sum(s.verdict == UNINFORMATIVE for s in r.shifts)
+    apart = f" ({nu} {UNINFORMATIVE}: {UNINFORMATIVE_REASON})" if nu else ""
     return (f"{len(r.targets)} simulated targets: " + ", ".join(parts)
-            + f" ({nb} borderline); shifts: {ns}/{len(r.shifts)} reproduced; "
+            + f" ({nb} borderline); shifts: {ns}/{len(r.shifts) - nu} reproduced{apart}; "
             f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
 
 

@@ -383,9 +383,20 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
         result = summarise(study, plan, draws, dict(notes), reps=total, seed=seed,
                            elapsed=time.perf_counter() - t0, failures=dict(failures),
                            calibration=checks, blocks=blocks,
+                           response_dependence=_response_dependence(generate),
                            world_uncertainty=describe(sorted(drawn), len(worlds))
                            if wu else "")
         pending = any(x.verdict == UNDETERMINED for x in (*result.targets, *result.shifts))
         if not pending or 2 * total > cap:
             return result
         total *= 2
+
+
+def _response_dependence(generate) -> dict | None:
+    """Per cohort, which response columns depend on covariates (simulate's plans), or None
+    for a custom generator."""
+    plans = getattr(generate, "plans", None)
+    if plans is None:
+        return None
+    return {name: p.outcomes.response_dependence for name, p in plans.items()}
+

@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 
 from .analysis.problems import Problems
 from .audit import RULES
+from .response_shifts import UNINFORMATIVE
 from .summaries import ReproductionResult, ShiftResult
 from .targets import ExpectedFailure
 
@@ -141,7 +142,7 @@ def strict_outcome(study: str, result: ReproductionResult | None, findings: Sequ
     failures += [f"{study}: required {'shift' if isinstance(x, ShiftResult) else 'target'} "
                  f"{x.id} "
                  f"{_verdict_text(x)}, not declared in [[expected_failures]]"
-                 for x in rows.values() if x.required and x.verdict != "reproduced"
+                 for x in rows.values() if x.required and x.verdict not in ("reproduced", UNINFORMATIVE)
                  and not x.spec_gap and x.id not in excused]
     failures += [f"{study}: mislabel of {tid} ({m.describe()}): stale, the audit no longer "
                  f"reports {m.finding} on it" for tid, m in result.mislabels.items()

@@ -14,6 +14,7 @@ from .analysis.compile import reported_value
 from .accounting import account
 from .analysis.kernels import DIAGNOSTICS, NOTE_KEY
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
+from .response_shifts import UNINFORMATIVE, label_uninformative
 from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
@@ -163,9 +164,10 @@ class ReproductionResult:
         return out
 
     def required_failures(self) -> list[str]:
-        """Required targets and shifts simulated and not reproduced (spec gaps excluded)."""
+        """Required targets and shifts simulated and not reproduced (spec gaps and
+        uninformative shifts excluded)."""
         return [x.id for x in (*self.targets, *self.shifts)
-                if x.required and x.verdict != "reproduced" and not x.spec_gap]
+                if x.required and x.verdict not in ("reproduced", UNINFORMATIVE) and not x.spec_gap]
 
     def to_dict(self) -> dict:
         return {
@@ -277,12 +279,15 @@ def misfit_text(ch) -> str:
 def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: int,
               elapsed: float, failures: dict | None = None,
               calibration: dict | None = None, blocks: np.ndarray | None = None,
-              world_uncertainty: str = "") -> ReproductionResult:
+              world_uncertainty: str = "",
+              response_dependence: dict | None = None) -> ReproductionResult:
     """Judge every simulated target and shift; ``failures`` maps (target id, reason) to
     the replicates where that target had no draw for that reason; ``calibration`` maps a
     cohort name to its calibration checks (simulate's ``calibration_checks``); ``blocks``
     the drawn world of each replicate (Monte Carlo SE by batch means); a verdict within
-    two Monte Carlo SEs of the boundary is ``undetermined``."""
+    two Monte Carlo SEs of the boundary is ``undetermined``; ``response_dependence`` maps a
+    cohort name to {response column: depends on covariates}: a shift between response
+    quantities of columns that do not is ``uninformative`` (:mod:`.response_shifts`)."""
     checks = {ch.target: ch for chs in (calibration or {}).values() for ch in chs if ch.target}
     missed = {name: [misfit_text(ch) for ch in chs if not ch.within] for name, chs in (calibration or {}).items()}
     cohort_of = {a.name: a.cohort for a in study.plan.analyses}
@@ -322,6 +327,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
             t.mislabel.describe() if t.mislabel else "", j.mcse_z))
     shifts = [_shift(s, col, eff, draws, plan, why, blocks) for s in study.targets.shifts]
+    shifts = label_uninformative(study, shifts, response_dependence)
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),

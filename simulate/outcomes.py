@@ -10,7 +10,9 @@ Latent structure (all per patient, given covariates and arm):
   ``pfs_time``), ``ttp_event = 1`` only if progression comes first, so a death before
   progression censors TTP and is a PFS event;
 - best response: latent ``L = r_R W_D + sqrt(1 - r_R^2) e`` cut at per-arm thresholds
-  (higher ``L``, better response), so responders live longer;
+  (higher ``L``, better response), so responders live longer; with covariate effects
+  (``response.effects``) ``L = x'b + logit(Phi(Z))``, ``Z`` that normal latent: a
+  proportional-odds model whose odds ratios are ``exp(b)`` for every cut;
 - further response columns (:class:`AssessmentPlan`): each a latent ``L = rho L_parent +
   sqrt(1 - rho^2) e`` (the parent: the overall response, an earlier column, or
   ``W_D``) cut at its own per-arm thresholds; a later assessment keeps the last level
@@ -88,27 +90,33 @@ class EndpointPlan:
         return eta
 
 
-def compile_effects(effects, types: dict[str, str], n_levels: dict[str, int], key: str) -> tuple:
+def compile_effects(effects, types: dict[str, str], n_levels: dict[str, int], key: str,
+                    ratio: str = "hr") -> tuple:
+    """``(column, kind, log ratio, per / threshold)`` per effect; ``ratio`` names the
+    effect's ratio field (``"hr"``, or ``"odds_ratio"`` for response effects)."""
     from .spec import SpecError
     out = []
+    word = {"hr": "HRs"}.get(ratio, "odds ratios")
     for j, e in enumerate(effects):
         t = types[e.variable]
-        if isinstance(e.hr, tuple):
+        r = getattr(e, ratio)
+        if isinstance(r, tuple):
             k = n_levels.get(e.variable, 0)
             if k < 2:
-                raise SpecError(f"{key}.effects[{j}].hr", f"a list of HRs needs a categorical variable, "
+                raise SpecError(f"{key}.effects[{j}].{ratio}", f"a list of {word} needs a categorical variable, "
                                 f"{e.variable!r} is {t}")
-            hrs = e.hr if len(e.hr) == k else (1.0,) + e.hr if len(e.hr) == k - 1 else None
+            hrs = r if len(r) == k else (1.0,) + r if len(r) == k - 1 else None
             if hrs is None or hrs[0] != 1.0:
-                raise SpecError(f"{key}.effects[{j}].hr", f"needs {k - 1} HRs (levels after the first) or {k} "
-                                f"starting with 1.0, got {list(e.hr)}")
+                raise SpecError(f"{key}.effects[{j}].{ratio}", f"needs {k - 1} {word} (levels after the first) "
+                                f"or {k} starting with 1.0, got {list(r)}")
             out.append((e.variable, "level", np.log(np.asarray(hrs)), None))
         elif e.above is not None:
-            out.append((e.variable, "above", float(np.log(e.hr)), e.above))
+            out.append((e.variable, "above", float(np.log(r)), e.above))
         else:
             if t == "categorical" and n_levels.get(e.variable, 0) > 2:
-                raise SpecError(f"{key}.effects[{j}].hr", f"{e.variable!r} has several levels: give a list of HRs")
-            out.append((e.variable, "per", float(np.log(e.hr)), e.per))
+                raise SpecError(f"{key}.effects[{j}].{ratio}", f"{e.variable!r} has several levels: give a "
+                                f"list of {word}")
+            out.append((e.variable, "per", float(np.log(r)), e.per))
     return tuple(out)
 
 
@@ -129,7 +137,10 @@ class AssessmentPlan:
 
     ``parent`` names the latent this one is built on (``"os"``: the death time's normal
     score ``W_D``; else an earlier response column); ``follows``: a later assessment of
-    ``parent``, whose last level carries over.
+    ``parent``, whose last level carries over. ``effects`` (compiled as
+    :func:`compile_effects`, log odds ratios) add a covariate linear predictor on the
+    logistic scale (:func:`response_latent`); the columns built on this one then see its
+    latent standardised by ``center`` and ``scale`` (its calibration-sample mean and SD).
     """
 
     name: str
@@ -139,6 +150,46 @@ class AssessmentPlan:
     cuts: tuple                    # per arm: thresholds on L (worst -> best), len K-1
     miss: tuple                    # per arm (q_early, q_late)
     assessment_time: float
+    effects: tuple = ()            # (column, kind, log OR, per_or_threshold)
+    center: float = 0.0
+    scale: float = 1.0
+
+    # the same covariate linear predictor as an endpoint's (it reads only ``effects``)
+    covariate_lp = EndpointPlan.covariate_lp
+
+    def child_latent(self, lat: np.ndarray) -> np.ndarray:
+        """The latent the columns built on this one see (standard normal without effects)."""
+        return lat if not self.effects else (lat - self.center) / self.scale
+
+
+def response_latent(z: np.ndarray, lp: np.ndarray | None) -> np.ndarray:
+    """A response column's latent from its normal part ``z`` and covariate predictor ``lp``.
+
+    Without effects (``lp`` ``None``) the latent is ``z`` itself. With them it is
+    ``lp + logit(Phi(z))``: ``logit(Phi(z))`` is standard logistic and independent of the
+    covariates, so ``P(L > c | x) = expit(lp - c)`` for every threshold ``c`` (proportional
+    odds, odds ratios ``exp`` of the coefficients), and ``z`` keeps its correlation with
+    the death time's normal score.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Standard normal latent (correlated with ``W_D``).
+    lp : numpy.ndarray or None
+        Covariate linear predictor (log odds), same shape, or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The latent the thresholds cut.
+
+    References
+    ----------
+    McCullagh P. Regression models for ordinal data. J R Stat Soc B. 1980;42:109-142.
+    """
+    if lp is None:
+        return z
+    return lp + (special.log_ndtr(z) - special.log_ndtr(-z))
 
 
 @dataclass(frozen=True)
@@ -154,6 +205,17 @@ class OutcomePlan:
     missing: tuple = ()            # (column, intercept, slope, depends column, center, scale)
     responses: tuple[AssessmentPlan, ...] = ()   # ``response`` first when the cohort has it
     ttp: bool = False              # write ttp_time / ttp_event
+
+    @property
+    def response_dependence(self) -> dict[str, bool]:
+        """Response column -> whether it depends on covariates (its own ``effects``, or a
+        parent that does, through a non-zero correlation); else it is independent of every
+        covariate given the arm, by construction."""
+        dep = {"os": False}
+        for ap in self.responses:
+            dep[ap.name] = bool(ap.effects) or (dep.get(ap.parent, False) and ap.rho != 0.0)
+        del dep["os"]
+        return dep
 
 
 def therapy(tv: tuple | None, arm: np.ndarray, rng) -> tuple | None:
@@ -217,7 +279,7 @@ def draw_outcomes(op: OutcomePlan, cols: dict, arm: np.ndarray, treated: np.ndar
         if op.ttp:  # the same progression time; death, like censoring, ends its follow-up
             out["ttp_time"] = out["pfs_time"].copy()
             out["ttp_event"] = (t_prog <= np.minimum(t_d, c)).astype(np.int8)
-    out.update(draw_responses(op.responses, out["os_time"], arm, w_d, rng))
+    out.update(draw_responses(op.responses, out["os_time"], arm, w_d, rng, cols))
     if tv is not None:
         mask, start, dur, _ = tv
         end = out["os_time"]
@@ -259,7 +321,7 @@ def assessment_codes(ap: AssessmentPlan, lat: np.ndarray, arm: np.ndarray,
 
 
 def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: np.ndarray,
-                   w_d: np.ndarray, rng) -> dict[str, np.ndarray]:
+                   w_d: np.ndarray, rng, cols: dict | None = None) -> dict[str, np.ndarray]:
     """Every response column (int8 codes, -1 = not assessed), in the order of ``plans``.
 
     Per column, one normal draw (its latent's own part) then one uniform draw (its
@@ -277,6 +339,8 @@ def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: 
         Normal score of each patient's death time (the root latent, ``"os"``).
     rng : numpy.random.Generator or simulate.streams.LockstepDraws
         The cohort's draws.
+    cols : dict, optional
+        Covariate columns (needed when a plan has ``effects``).
 
     Returns
     -------
@@ -286,9 +350,10 @@ def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: 
     n = len(arm)
     latent, codes, out = {"os": w_d}, {}, {}
     for ap in plans:
-        lat = ap.rho * latent[ap.parent] + np.sqrt(1 - ap.rho ** 2) * rng.standard_normal(n)
+        z = ap.rho * latent[ap.parent] + np.sqrt(1 - ap.rho ** 2) * rng.standard_normal(n)
+        lat = response_latent(z, ap.covariate_lp(cols, z.shape) if ap.effects else None)
         code = assessment_codes(ap, lat, arm, codes.get(ap.parent))
-        latent[ap.name], codes[ap.name] = lat, code.copy()
+        latent[ap.name], codes[ap.name] = ap.child_latent(lat), code.copy()
         miss_p = np.empty(lat.shape)
         early = os_time < ap.assessment_time
         for a, (qe, ql) in enumerate(ap.miss):

@@ -8,6 +8,9 @@ thresholds fitted so the assessed patients' level shares are the published ones
 death time's normal score (``os_hr_pd`` calibrates that correlation); a further
 column's latent is correlated with its parent's; a later assessment holds the patients
 who progressed at the earlier one at its last level and fits its thresholds on the rest.
+With ``response.effects`` the overall latent adds a covariate linear predictor
+(:func:`~simulate.outcomes.response_latent`); its thresholds are fitted to the same
+published shares with the predictor in, so each arm's marginal distribution is unchanged.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import numpy as np
 from scipy import optimize, special
 
 from .calibrate import cox_binary_hr
-from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes
+from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, compile_effects, response_latent
 from .plan import _CAL_SEED, CovariatePlan
 from .spec import SpecError
 from .spec_outcomes import Assessment
@@ -136,10 +139,10 @@ def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample
     latent, codes = {"os": sample["w_d"]}, {}
     r = c.response
     if r is not None:
-        plan, report["response"] = _overall(c, r, sample, os_time, os_event)
+        plan, report["response"], lat = _overall(c, r, cp, sample, os_time, os_event)
         plans.append(plan)
-        latent["response"] = plan.rho * sample["w_d"] + np.sqrt(1 - plan.rho ** 2) * sample["w_r"]
-        codes["response"] = assessment_codes(plan, latent["response"], arm)
+        latent["response"] = plan.child_latent(lat)
+        codes["response"] = assessment_codes(plan, lat, arm)
     noise = np.random.default_rng(_CAL_SEED + 4)
     for col in c.response_columns:
         key = f"response_columns.{col.name}"
@@ -158,20 +161,40 @@ def calibrate_response(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample
         if carried is not None:
             held = [float(carried[arm == a].mean()) for a in range(len(c.arms))]
             report[col.name]["carried_last_level"] = held
-    return dataclasses.replace(op, responses=tuple(plans)), report
+    op = dataclasses.replace(op, responses=tuple(plans))
+    report["depends_on_covariates"] = op.response_dependence
+    return op, report
 
 
-def _overall(c: CohortSpec, r, sample: dict, os_time: np.ndarray, os_event: np.ndarray
-             ) -> tuple[AssessmentPlan, dict]:
-    """The overall best response: cuts, and the latent correlation with death (``os_hr_pd``)."""
+def _response_lp(c: CohortSpec, r, cp: CovariatePlan, sample: dict) -> tuple[tuple, np.ndarray | None]:
+    """The compiled ``response.effects`` and their linear predictor on the calibration sample."""
+    if not r.effects:
+        return (), None
+    types = {v.name: v.type for v in c.all_variables}
+    types.update({d.name: "categorical" if cp.levels.get(d.name) else "continuous" for d in c.derived})
+    cols = dict(sample["cols"])
+    if c.unmeasured is not None:
+        types[c.unmeasured.name] = "binary"
+        cols[c.unmeasured.name] = sample["u"]
+    effects = compile_effects(r.effects, types, {nm: len(lv) for nm, lv in cp.levels.items()}, "response",
+                              ratio="odds_ratio")
+    proto = AssessmentPlan("response", "os", 0.0, False, (), (), r.assessment_time, effects)
+    return effects, proto.covariate_lp(cols, sample["n"])
+
+
+def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndarray, os_event: np.ndarray
+             ) -> tuple[AssessmentPlan, dict, np.ndarray]:
+    """The overall best response: cuts, the latent correlation with death (``os_hr_pd``)
+    and the covariate effects; with the calibration sample's latent."""
     n, arm = sample["n"], sample["arm"]
+    effects, lp = _response_lp(c, r, cp, sample)
     miss, miss_p = _missingness(c, r, "response", arm, os_time)
     w = 1.0 - miss_p
     probs = [np.asarray(r.arms[a.label].level_probs()) for a in c.arms]
     k = len(r.levels)
 
     def cuts_for(rho):
-        lat = rho * sample["w_d"] + np.sqrt(1 - rho ** 2) * sample["w_r"]
+        lat = response_latent(rho * sample["w_d"] + np.sqrt(1 - rho ** 2) * sample["w_r"], lp)
         return lat, assessment_cuts(lat, w, arm, probs)
 
     def hr_pd(rho):
@@ -196,9 +219,12 @@ def _overall(c: CohortSpec, r, sample: dict, os_time: np.ndarray, os_event: np.n
         else:
             rho = optimize.brentq(lambda x: hr_pd(x) - target, 0.0, _R_MAX, xtol=1e-6)
         rep["os_hr_pd"] = {"target": target, "fitted": hr_pd(rho)}
-    _, cuts = cuts_for(rho)
+    lat, cuts = cuts_for(rho)
     rep["os_correlation"] = rho
-    return AssessmentPlan("response", "os", float(rho), False, cuts, miss, r.assessment_time), rep
+    rep["effects"] = {e[0]: np.exp(e[2]).tolist() for e in effects}   # odds ratios
+    center, scale = (float(lat.mean()), float(lat.std())) if effects else (0.0, 1.0)
+    return AssessmentPlan("response", "os", float(rho), False, cuts, miss, r.assessment_time, effects, center,
+                          scale), rep, lat
 
 
 def calibrate_missing(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict

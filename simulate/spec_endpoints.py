@@ -129,6 +129,7 @@ def endpoint_problems(c: Any) -> list[tuple[str, str]]:
     taken = {v.name for v in c.all_variables} | {d.name for d in c.derived}
     if c.unmeasured is not None:
         taken.add(c.unmeasured.name)
+    p.extend(_response_effect_problems(c, taken))
     seen: dict[str, ResponseColumn | None] = {"response": None} if c.response is not None else {}
     for col in c.response_columns:
         key = f"response_columns.{col.name}"
@@ -155,6 +156,23 @@ def endpoint_problems(c: Any) -> list[tuple[str, str]]:
         elif col.follows is not None:
             p.extend(_follow_problems(key, col, c.response if src == "response" else seen[src], nmap))
         seen[col.name] = col
+    return p
+
+
+def _response_effect_problems(c: Any, taken: set[str]) -> list[tuple[str, str]]:
+    """``response.effects``: each names a covariate column of the cohort, once."""
+    if c.response is None:
+        return []
+    known = taken - {v.name for v in c.all_variables if v.type == "multiselect"}
+    p, seen = [], set()
+    for j, e in enumerate(c.response.effects):
+        key = f"response.effects[{j}].variable"
+        if e.variable not in known:
+            p.append((key, f"unknown variable {e.variable!r}; response effects take the cohort's "
+                      f"covariates, derived variables or the unmeasured confounder: {sorted(known)}"))
+        elif e.variable in seen:
+            p.append((key, f"{e.variable!r} has two response effects; give one"))
+        seen.add(e.variable)
     return p
 
 

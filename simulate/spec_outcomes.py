@@ -276,19 +276,62 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class ResponseEffect:
+    """A covariate's conditional odds ratio of a better best response.
+
+    ``odds_ratio`` per ``per`` units (continuous/count), for 1 vs 0 (binary), per level
+    vs the first (a list, categorical), or for ``x >= above``; > 1 means more responders.
+    The response model is proportional odds, so the ratio holds for every cut (ORR and
+    DCR alike), conditional on the arm and the other effects. A paper's response model
+    is quoted in ``source``; an assumed effect states its reason in ``rationale``.
+    """
+
+    variable: str
+    odds_ratio: float | tuple[float, ...]
+    per: float = 1.0
+    above: float | None = None
+    source: str = ""
+    rationale: str = ""
+
+    def __post_init__(self) -> None:
+        _source(self.source)
+        if not isinstance(self.variable, str) or not self.variable:
+            raise SpecError("variable", f"must be a variable name, got {self.variable!r}")
+        ors = self.odds_ratio
+        if isinstance(ors, (list, tuple)):
+            if not ors:
+                raise SpecError("odds_ratio", "must not be empty")
+            _set(self, "odds_ratio", tuple(_finite(f"odds_ratio[{i}]", v, positive=True) for i, v in enumerate(ors)))
+        else:
+            _set(self, "odds_ratio", _finite("odds_ratio", ors, positive=True))
+        _set(self, "per", _finite("per", self.per, positive=True))
+        if self.above is not None:
+            _set(self, "above", _finite("above", self.above))
+        if not isinstance(self.rationale, str):
+            raise SpecError("rationale", f"must be a string, got {self.rationale!r}")
+        if not self.source.strip() and not self.rationale.strip():
+            raise SpecError("rationale", "a response effect says where it comes from: source (the "
+                            "paper's response model, quoted) or rationale (why it is assumed)")
+
+
+@dataclass(frozen=True)
 class Response(Assessment):
     """Best response (CR/PR/SD/PD) per arm among assessed patients: the ``response`` column.
 
     The fields of :class:`Assessment`, and its association with survival: ``os_hr_pd``
     is the reported HR of PD vs non-PD for OS (calibrates the association); else
     ``os_correlation``, the latent correlation with the death time's normal score.
+    ``effects`` (:class:`ResponseEffect`) make response depend on covariates; without
+    them response is independent of every covariate given the arm.
     """
 
     os_hr_pd: float | None = None
     os_correlation: float = 0.5
+    effects: tuple[ResponseEffect, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _set(self, "effects", tables_of("effects", self.effects, ResponseEffect))
         if self.os_hr_pd is not None:
             _set(self, "os_hr_pd", _finite("os_hr_pd", self.os_hr_pd, positive=True))
         r = _finite("os_correlation", self.os_correlation)
