@@ -279,7 +279,8 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
            "built-in: an unmeasured confounder with treatment OR = outcome HR = k):", ""]
     rows = [["own world", "", *_counts(r.counts())]]
     rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
-    out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable"], rows))
+    out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable",
+                      "undetermined"], rows))
     rob = r.robustness
     by = {}
     for x in rob.values():
@@ -300,7 +301,8 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
 
 
 def _counts(c: dict) -> list[str]:
-    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable")]
+    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable",
+                                       "undetermined")]
 
 
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "

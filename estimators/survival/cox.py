@@ -152,13 +152,27 @@ def _cluster_sums(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return np.add.reduceat(values[order], starts, axis=0)
 
 
+#: Standardized coefficient size, and standardized SE, taken as infinite
+#: (see _monotone_coefficients).
+_INFINITE_SD = 25.0
+_LOST_SE_SD = 1e4
+
+
 def _monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
     # After convergence of the log-likelihood a diverging coefficient is still moving: the
     # next Newton step stays of order one standardized unit while a finite MLE's is ~0
     # (the criterion of R's coxph, ``abs(u %*% var) > toler.inf * abs(coef)``, made
     # scale-free with the covariate SD).
+    # Also infinite: a coefficient whose information has vanished numerically (standardized
+    # SE above 1e4) or that is beyond 25 covariate SDs (an HR of e^25 = 7e10 per SD). There
+    # the partial likelihood's remaining dependence on it sits below double precision, the
+    # score rounds to 0 and the step test above cannot see it move (found by hypothesis:
+    # one tied event time whose deaths are all treated; Newton stopped at beta = 41 with
+    # SE 1.7e8 after two steps).
     step = np.abs(naive @ ev.score)
-    return ~((step * rs.sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
+    se = np.sqrt(np.abs(naive.diagonal()))
+    lost = (np.abs(beta) * rs.sd > _INFINITE_SD) | (se * rs.sd > _LOST_SE_SD)
+    return lost | ~((step * rs.sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
 
 
 def _singular_columns(rs, info) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -105,3 +106,20 @@ def test_monotone_flag_equals_exact_separation_criterion(data, force):
     assume(not fit.singular)
     assert fit.monotone == separated(t, e, z)
     assert fit.monotone or fit.converged
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_one_tied_event_time_where_only_treated_die_is_monotone(ties):
+    """Found by hypothesis: 38 patients, one follow-up time, its 4 deaths all treated
+    (weighted). The likelihood rises to an asymptote; Newton stopped at beta = 41, where
+    the score rounds to 0, and the fit was reported finite."""
+    n = 38
+    t = np.ones(n)
+    z = np.zeros(n)
+    z[[5, 7, 28, 29]] = 1.0
+    e = z.copy()
+    w = np.ones(n)
+    w[[5, 28, 29, 30]] = 0.25
+    w[[7, 34, 35, 36, 37]] = 0.5
+    fit = cox_ph(t, e, z, w, ties=ties)
+    assert separated(t, e, z) and fit.monotone and np.isinf(fit.coef).all()
