@@ -22,7 +22,7 @@ from tacebench.engine import Cell, Chunk, ChunkResult, Design
 from tacebench.simulate import compile_plan, generate_cohort, spec_from_dict
 
 from .paper import analyse
-from .slips import slips_of
+from .slips import independent_of, slips_of
 from .world import KINDS, make_world
 from .writer import write_study
 
@@ -34,15 +34,17 @@ def design(papers: int, seed: int, kinds=KINDS) -> Design:
     return Design.of({k: ("closed_loop", k) for k in kinds}, papers, seed)
 
 
-def make_paper(kind: str, seeds):
-    """(world, paper) drawn from ``seeds`` (world seed, cohort seed)."""
+def make_paper(kind: str, seeds, control: bool = False):
+    """(world, paper) drawn from ``seeds`` (world seed, cohort seed); with ``control``,
+    (world, paper, paper of an independent cohort of the same world from ``seeds[3]``)."""
     world = make_world(seeds[0], kind)
     plan = compile_plan(spec_from_dict(world.spec), "main", cache=None)
-    cohort = generate_cohort(plan, seed=seeds[1], with_ps=False)
     cens = world.spec["cohorts"]["main"]["censoring"]
     labels = tuple(a["label"] for a in world.spec["cohorts"]["main"]["arms"])
-    return world, analyse(cohort.columns, labels, accrual=cens["accrual"],
-                          follow_up=cens["follow_up"])
+    papers = [analyse(generate_cohort(plan, seed=s, with_ps=False).columns, labels,
+                      accrual=cens["accrual"], follow_up=cens["follow_up"])
+              for s in ((seeds[1], seeds[3]) if control else (seeds[1],))]
+    return (world, *papers)
 
 
 @dataclass(frozen=True)
@@ -50,31 +52,38 @@ class PaperTask:
     """The engine task: write and judge each paper of a chunk.
 
     ``keep`` is a folder the papers are written to (kept); without it they go to a
-    temporary folder removed after each paper.
+    temporary folder removed after each paper. ``control`` also judges the numbers of an
+    independent cohort of the same world against each paper's draws
+    (:func:`~.slips.independent_of`).
     """
 
     seed: int
     reps: int
     judge: Callable
     keep: str | None = None
+    control: bool = False
 
     def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
         rows, notes = [], {}
         for r in chunk.reps:
-            seeds = cell.seed(self.seed, r).spawn(3)
-            world, paper = make_paper(cell.name, seeds)
+            # children 0-2 are the same whether 3 or 4 are spawned: the control adds a
+            # cohort without changing any other draw
+            seeds = cell.seed(self.seed, r).spawn(4 if self.control else 3)
+            world, paper, *other = make_paper(cell.name, seeds, self.control)
             base = {"kind": cell.name, "paper": r}
-            if paper.skipped:
-                notes[f"{cell.name}: skipped: {paper.skipped}"] = notes.get(
-                    f"{cell.name}: skipped: {paper.skipped}", 0) + 1
-                rows.append(base | {"id": "", "verdict": "skipped", "reason": paper.skipped})
+            if paper.skipped or (other and other[0].skipped):
+                key = f"{cell.name}: skipped: {paper.skipped or other[0].skipped}"
+                notes[key] = notes.get(key, 0) + 1
+                why = paper.skipped or f"control: {other[0].skipped}"
+                rows.append(base | {"id": "", "verdict": "skipped", "reason": why})
                 continue
             sid = f"closed_loop_{cell.name}_{r:05d}"
             root = Path(self.keep) if self.keep else Path(tempfile.mkdtemp(prefix="closed_loop_"))
             folder = write_study(paper, root / sid, sid)
             try:
                 got = self.judge(folder, self.reps, int(seeds[2].generate_state(1)[0]),
-                                 slips_of(paper))
+                                 slips_of(paper) + (independent_of(paper, other[0])
+                                                    if other else ()))
             finally:
                 if not self.keep:
                     shutil.rmtree(root, ignore_errors=True)

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 from .paper import Paper, half_up
 
-__all__ = ["ADJUSTED", "DELTAS", "Slip", "slips_of"]
+__all__ = ["ADJUSTED", "DELTAS", "INDEPENDENT", "Slip", "independent_of", "slips_of"]
 
 #: the adjusted HRs a slip is planted in
 ADJUSTED = ("os_hr_iptw", "os_hr_multivariable")
 #: log-HR moves of the ``move`` slips
 DELTAS = (-0.1, -0.2, -0.3, -0.5)
+#: the name of the control rows: numbers of an independent cohort of the same world
+INDEPENDENT = "independent cohort"
 
 
 @dataclass(frozen=True)
@@ -56,4 +58,23 @@ def slips_of(paper: Paper, deltas=DELTAS) -> tuple[Slip, ...]:
                 continue
             out.append(Slip(name, tid, clean, v, f"os_hr_crude_to_{tid[len('os_hr_'):]}",
                             math.log(v) - math.log(crude), math.log(v) - math.log(clean)))
+    return tuple(out)
+
+
+def independent_of(paper: Paper, other: Paper) -> tuple[Slip, ...]:
+    """The control: each number of ``paper`` printed as ``other`` (a paper on an
+    independent cohort of the same world) prints it, judged against ``paper``'s draws.
+
+    Such a number shares no sampling error with the numbers ``paper``'s study is
+    calibrated to, so it shows what the verdicts do when the calibration inputs are
+    not the same sample as the judged number. Rates are on the 0-1 scale."""
+    theirs = {n.id: n for n in other.numbers}
+    out = []
+    for n in paper.numbers:
+        o = theirs.get(n.id)
+        if o is None:
+            continue
+        scale = 100.0 if n.percent else 1.0
+        out.append(Slip(INDEPENDENT, n.id, n.value / scale, o.value / scale, "", math.nan,
+                        math.nan))
     return tuple(out)

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .slips import INDEPENDENT
+
 __all__ = ["Share", "cluster_share", "quantity_class", "null_table", "power_table",
-           "to_markdown"]
+           "to_markdown", "report", "main"]
 
 NOT_REPRODUCED = "not reproduced"
 
@@ -50,6 +52,11 @@ def cluster_share(paper: np.ndarray, flagged: np.ndarray) -> Share:
     return Share(int(x), int(n), m, p, se)
 
 
+def _true(x) -> bool:
+    """A flag read from a row or a CSV cell (True, "True")."""
+    return x is True or x is np.True_ or str(x) == "True"
+
+
 def quantity_class(row) -> str:
     """The kind of number a result row is, for the tables."""
     a, q = row["analysis"], row["quantity"]
@@ -60,10 +67,10 @@ def quantity_class(row) -> str:
                 "km_median": "crude KM median (calibration)",
                 "count": "deaths (calibration)"}.get(q, f"crude {q}")
     if a == "univariable":
-        return ("univariable HR, covariate in cohort.toml" if row.get("transcribed") is True
+        return ("univariable HR, covariate in cohort.toml" if _true(row.get("transcribed"))
                 else "univariable HR, covariate not in cohort.toml")
     if a == "multivariable":
-        return ("multivariable HR, treatment" if row.get("contrast")
+        return ("multivariable HR, treatment" if _true(row.get("contrast"))
                 else "multivariable HR, covariate (cohort.toml input)")
     if a == "iptw":
         return {"hr": "IPTW HR", "km_median": "IPTW weighted KM median",
@@ -78,9 +85,10 @@ def _judged(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["verdict"].isin(["reproduced", NOT_REPRODUCED])]
 
 
-def null_table(rows: pd.DataFrame, by=("kind", "class")) -> pd.DataFrame:
-    """Share of clean predicted numbers (and shifts) judged "not reproduced", per ``by``."""
-    clean = rows[(rows["slip"] == "") & (rows["role"] == "predicted")].copy()
+def null_table(rows: pd.DataFrame, by=("kind", "class"), slip: str = "") -> pd.DataFrame:
+    """Share of clean predicted numbers (and shifts) judged "not reproduced", per ``by``;
+    ``slip = INDEPENDENT``: the same for the control rows."""
+    clean = rows[(rows["slip"] == slip) & (rows["role"] == "predicted")].copy()
     clean["class"] = clean.apply(quantity_class, axis=1)
     out = []
     for key, g in clean.groupby(list(by), sort=True):
@@ -89,15 +97,23 @@ def null_table(rows: pd.DataFrame, by=("kind", "class")) -> pd.DataFrame:
         out.append(dict(zip(by, key if isinstance(key, tuple) else (key,)), judged=s.judged,
                         not_estimable=int((g["verdict"] == "not estimable").sum()),
                         papers=s.papers, not_reproduced=s.flagged, rate=s.share, mcse=s.mcse,
-                        median_abs_z=float(np.nanmedian(np.abs(j["z"]))) if len(j) else math.nan))
+                        z_spread=_z_spread(j["z"])))
     return pd.DataFrame(out)
+
+
+def _z_spread(z) -> float:
+    """Robust SD of the judged numbers' z (1.4826 MAD about 0; 1 when the reported numbers
+    scatter around the simulated medians as much as the simulation spreads)."""
+    z = np.asarray(z, float)
+    z = z[np.isfinite(z)]
+    return float(1.4826 * np.median(np.abs(z))) if z.size else math.nan
 
 
 def power_table(rows: pd.DataFrame, by=("kind", "slip", "what")) -> pd.DataFrame:
     """Share of slipped numbers flagged, per kind of world, slip and what was judged (the
     slipped HR or its crude -> adjusted shift); the clean rows of the same numbers are the
     ``slip = "none"`` baseline."""
-    sl = rows[rows["slip"] != ""].copy()
+    sl = rows[~rows["slip"].isin(["", INDEPENDENT])].copy()
     base = rows[(rows["slip"] == "") & rows["id"].isin(set(sl["id"]))].copy()
     base["slip"] = "none"
     both = pd.concat([base, sl])
@@ -120,3 +136,34 @@ def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
         cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in r]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def report(rows: pd.DataFrame) -> str:
+    """The markdown tables of a run's result rows: pooled and per-kind false rates, power."""
+    rows = rows.copy()
+    for c in ("slip", "role", "analysis", "quantity", "id"):
+        rows[c] = rows[c].fillna("")
+    pooled = null_table(rows.assign(all="all predicted numbers"), by=("kind", "all"))
+    return "\n\n".join([
+        "False 'not reproduced' rate (clean papers, predicted numbers), all numbers:",
+        to_markdown(pooled), "Per kind of number:", to_markdown(null_table(rows)),
+        "Power to flag a planted slip:", to_markdown(power_table(rows))]
+        + (["Control: numbers of an independent cohort of the same world, judged against "
+            "each paper's draws:", to_markdown(null_table(rows, slip=INDEPENDENT))]
+           if (rows["slip"] == INDEPENDENT).any() else []))
+
+
+def main(argv=None) -> int:
+    """``python -m tacebench.benchmarks.closed_loop.summary DIR/results.csv``: the tables."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m tacebench.benchmarks.closed_loop.summary RESULTS_CSV")
+        return 2
+    print(report(pd.read_csv(args[0], keep_default_na=False, na_values=[""])))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -37,6 +37,9 @@ def register(subparsers) -> None:
             default=Path("closed_loop"))
     p.add_argument("--kinds", nargs="+", default=None, metavar="KIND",
                    help="kinds of world (default: ph weak nonph)")
+    p.add_argument("--control", action="store_true",
+                   help="also judge each paper's numbers as an independent cohort of the "
+                        "same world prints them (the control of docs/closed-loop.md)")
     p.add_argument("--keep-papers", action="store_true",
                    help="keep every generated study folder under DIR/papers/")
     p.set_defaults(func=run)
@@ -64,7 +67,8 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
     from tacebench.replications.check import load_study
     from tacebench.replications.reading_choice import printed_half_unit
     from tacebench.replications.reproduce import reproduce
-    from tacebench.replications.verdicts import judge, to_scale
+    from tacebench.replications.analysis.compile import reported_value
+    from tacebench.replications.verdicts import analysis_scale, judge, to_scale
 
     study = load_study(folder)
     res = reproduce(study, reps=reps, seed=seed, n_jobs=1, decompose_reps=0)
@@ -81,10 +85,15 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
     for sl in slips:
         d = res.draws[:, col[sl.target]]
         t = spec[sl.target]
-        j = judge(d, sl.value, "log", half_unit=printed_half_unit(t, "hr"))
-        rows.append(dict(id=sl.target, analysis=t.analysis, quantity="hr", role=t.role,
-                         contrast=True, verdict=j.verdict, z=j.z, reported=sl.value,
-                         median=j.median, slip=sl.name, size=sl.size, misfit=False))
+        quantity = reported_value(t)[1]
+        j = judge(d, sl.value, analysis_scale(quantity),
+                  half_unit=printed_half_unit(t, quantity))
+        rows.append(dict(id=sl.target, analysis=t.analysis, quantity=quantity, role=t.role,
+                         contrast=t.contrast is not None, verdict=j.verdict, z=j.z,
+                         reported=sl.value, median=j.median, slip=sl.name, size=sl.size,
+                         misfit=False))
+        if not sl.shift:
+            continue
         js = judge(to_scale(d, "log") - crude, sl.shift_value, "identity")
         rows.append(dict(id=sl.shift, analysis="shift", quantity="shift", role="predicted",
                          contrast=True, verdict=js.verdict, z=js.z, reported=sl.shift_value,
@@ -93,8 +102,11 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
 
 
 def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=None,
-                    keep: Path | None = None, progress=None):
-    """Run the closed loop; returns (rows DataFrame, null table, power table, outcome)."""
+                    keep: Path | None = None, progress=None, sink=None,
+                    control: bool = False):
+    """Run the closed loop; returns (rows DataFrame, null table, power table, outcome).
+
+    ``sink(chunk_result)`` sees each paper's rows as soon as it is judged."""
     import pandas as pd
 
     from tacebench.benchmarks.closed_loop.loop import PaperTask, design
@@ -104,9 +116,9 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
     from tacebench.estimators.batch import tune_allocator
 
     d = design(papers, seed, tuple(kinds or KINDS))
-    task = PaperTask(seed, reps, judge_folder, str(keep) if keep else None)
+    task = PaperTask(seed, reps, judge_folder, str(keep) if keep else None, control)
     outcome = run_design(d, task, n_jobs=n_jobs, chunk_size=1, progress=progress,
-                         initializer=tune_allocator)
+                         initializer=tune_allocator, sink=sink)
     rows = pd.DataFrame([r for p in outcome.payloads() for r in p])
     for c in ("slip", "role", "analysis", "quantity", "id"):
         rows[c] = rows[c].fillna("")
@@ -114,30 +126,31 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
 
 
 def run(args) -> int:
-    from tacebench.benchmarks.closed_loop.summary import null_table, to_markdown
+    from tacebench.benchmarks.closed_loop.summary import report
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     reps = args.reps or DEFAULT_REPS
     seed = DEFAULT_SEED if args.seed is None else args.seed
     t0 = time.perf_counter()
+    partial = out / "results.partial.jsonl"
+    partial.write_text("", encoding="utf-8")
+
+    def sink(res):      # papers as they finish, so a long run can be watched
+        with partial.open("a", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, default=float) + "\n" for r in res.payload)
     rows, null, power, outcome = run_closed_loop(
         args.papers, reps, seed, resolve_n_jobs(args.n_jobs), args.kinds,
-        out / "papers" if args.keep_papers else None)
+        out / "papers" if args.keep_papers else None, sink=sink, control=args.control)
     elapsed = time.perf_counter() - t0
     rows.to_csv(out / "results.csv", index=False)
     null.to_csv(out / "null.csv", index=False)
     power.to_csv(out / "power.csv", index=False)
-    pooled = null_table(rows.assign(all="all predicted numbers"), by=("kind", "all"))
     meta = {"papers_per_kind": args.papers, "reps": reps, "seed": seed,
             "elapsed_s": round(elapsed, 1), "skipped": outcome.notes}
     (out / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    text = "\n\n".join([
-        f"closed loop: {args.papers} papers per kind, R = {reps}, seed = {seed}, "
-        f"{elapsed:.0f} s; skipped: {outcome.notes or 'none'}",
-        "False 'not reproduced' rate (clean papers, predicted numbers), all numbers:",
-        to_markdown(pooled), "Per kind of number:", to_markdown(null),
-        "Power to flag a planted slip:", to_markdown(power)])
+    text = (f"closed loop: {args.papers} papers per kind, R = {reps}, seed = {seed}, "
+            f"{elapsed:.0f} s; skipped: {outcome.notes or 'none'}\n\n" + report(rows))
     (out / "summary.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0
