@@ -124,3 +124,15 @@ def test_cluster_share_is_binomial_with_one_number_per_paper():
     # two identical numbers per paper: the same share, and no more information
     s2 = cluster_share(np.repeat(np.arange(8), 2), np.repeat(x, 2))
     assert s2.share == p and s2.mcse == pytest.approx(s.mcse)
+
+
+def test_the_control_judges_another_cohorts_printed_numbers(written):
+    from tacebench.benchmarks.closed_loop.slips import INDEPENDENT, independent_of
+
+    _, paper, _, _ = written
+    same = independent_of(paper, paper)
+    assert {s.target for s in same} == {n.id for n in paper.numbers}
+    for s in same:
+        n = paper.number(s.target)
+        assert s.name == INDEPENDENT and s.value == s.clean
+        assert s.value == (n.value / 100 if n.percent else n.value)
