@@ -71,7 +71,8 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
     from tacebench.replications.verdicts import analysis_scale, judge, to_scale
 
     study = load_study(folder)
-    res = reproduce(study, reps=reps, seed=seed, n_jobs=1, decompose_reps=0)
+    # at a fixed R (no replicates added near the boundary): slips are judged on these draws
+    res = reproduce(study, reps=reps, seed=seed, n_jobs=1, decompose_reps=0, max_reps=reps)
     spec = {t.id: t for t in study.targets.targets}
     rows = [dict(id=t.id, analysis=t.analysis, quantity=t.quantity, role=t.role,
                  contrast=spec[t.id].contrast is not None, verdict=t.verdict, z=t.z,

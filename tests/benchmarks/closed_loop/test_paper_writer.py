@@ -107,13 +107,15 @@ def test_a_slip_judged_on_the_draws_is_the_slipped_folder_replicated(tmp_path):
     slipped = write_study(with_value(paper, slip.target, slip.value), tmp_path / "slipped",
                           "cl_slip_paper")
     assert check_folder(slipped).ok
-    res = reproduce(load_study(slipped), reps=30, seed=5, decompose_reps=0)
+    res = reproduce(load_study(slipped), reps=30, seed=5, decompose_reps=0, max_reps=30)
+    # replicate may also call a verdict within Monte Carlo error of the boundary
+    # "undetermined"; the closed loop judges slips by position alone
     t = next(t for t in res.targets if t.id == slip.target)
-    assert (t.verdict, t.z) == (got["verdict"], pytest.approx(got["z"]))
+    assert t.z == pytest.approx(got["z"]) and t.verdict in (got["verdict"], "undetermined")
     s = next(s for s in res.shifts if s.id == slip.shift)
     gs = next(r for r in rows if r["slip"] == slip.name and r["id"] == slip.shift)
     assert s.reported == pytest.approx(slip.shift_value, abs=1e-12)
-    assert (s.verdict, s.z) == (gs["verdict"], pytest.approx(gs["z"]))
+    assert s.z == pytest.approx(gs["z"]) and s.verdict in (gs["verdict"], "undetermined")
 
 
 def test_cluster_share_is_binomial_with_one_number_per_paper():
