@@ -36,6 +36,9 @@ def two_proportion_p(ctx: AuditContext):
         rep = reported_p_interval(t)
         if len(counts) != 2 or None in counts or rep is None:
             continue
+        conv = ctx.conventions
+        if conv is not None and conv.explained_by_missing(t.id):
+            continue                          # reported once, by undisclosed_missing_data
         ps = two_by_two_p_values(*counts)
         if any(rep[0] - 1e-12 <= p <= rep[1] + 1e-12 for p in ps.values()):
             continue
