@@ -20,7 +20,7 @@ from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
 from . import (agreement, cohort, comparisons, conventions, intervals,  # noqa: F401
-               proportions, pvalues, survival, weights)
+               proportions, pvalues, subsets, survival, tables, weights)
 from .cohort import analysis_arm_sizes, cohort_facts
 from .conventions import infer_conventions
 from .findings import SEVERITIES, AuditReport, Finding, merge_copies
@@ -56,7 +56,8 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
             found.append(Finding(**{**f.__dict__, "study": targets.study_id}))
     found.sort(key=lambda f: (_ORDER[f.severity], f.rule))
     groups = {t.id: g[0].id for g in targets.same_as_groups() for t in g}
-    found = merge_copies(found, groups, {t.id: t.source for t in targets})
+    found = merge_copies(found, groups, {t.id: t.source for t in targets},
+                         {t.id: t.analysis for t in targets})
     return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets))
 
 

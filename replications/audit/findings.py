@@ -59,42 +59,6 @@ class Finding:
         return out
 
 
-def merge_copies(findings, groups: dict[str, str], quotes: dict[str, str]) -> list[Finding]:
-    """One finding per slip: findings of one rule on copies of the same numbers merged.
-
-    Parameters
-    ----------
-    findings : iterable of Finding
-        In severity order (the first of a set of copies is kept, the others' targets added).
-    groups : dict
-        Target id -> the id of its ``same_as`` group (a number printed in several places).
-    quotes : dict
-        Target id -> its source quote.
-
-    Returns
-    -------
-    list of Finding
-        A finding comparing copies with each other (``same_as_agree``) is never merged:
-        two fields of one pair are two slips.
-    """
-    out, index = [], {}
-    for f in findings:
-        key = (f.rule, frozenset(groups.get(i, i) for i in f.targets))
-        if f.rule == "same_as_agree" or key not in index:
-            index.setdefault(key, len(out))
-            out.append(replace(f, quotes=tuple(dict.fromkeys(
-                quotes[i] for i in f.targets if i in quotes))))
-            continue
-        kept = out[index[key]]
-        extra = tuple(i for i in f.targets if i not in kept.targets)
-        out[index[key]] = replace(
-            kept, targets=kept.targets + extra,
-            message=kept.message + (f" (also printed as {', '.join(extra)})" if extra else ""),
-            quotes=tuple(dict.fromkeys(kept.quotes + tuple(quotes[i] for i in extra
-                                                            if i in quotes))))
-    return out
-
-
 @dataclass(frozen=True)
 class AuditReport:
     """The findings of all rules run on one study."""
@@ -127,3 +91,59 @@ class AuditReport:
                 "reported", "expected", "quotes"]
         rows = [f.to_dict() for f in self.findings]
         return pd.DataFrame(rows, columns=cols)
+
+
+def merge_copies(findings, groups: dict[str, str], quotes: dict[str, str],
+                 analyses: dict[str, str]) -> list[Finding]:
+    """One finding per slip: findings of one rule and severity merged when they name
+    copies of the same numbers (``same_as``), or the same relation broken in each arm of
+    one quote (one table row or sentence, one analysis).
+
+    Parameters
+    ----------
+    findings : iterable of Finding
+        In severity order (the first of a set is kept, the others' targets added).
+    groups : dict
+        Target id -> the id of its ``same_as`` group (a number printed in several places).
+    quotes : dict
+        Target id -> its source quote.
+    analyses : dict
+        Target id -> its analysis.
+
+    Returns
+    -------
+    list of Finding
+        A finding comparing copies with each other (``same_as_agree``) is never merged:
+        two fields of one pair are two slips.
+    """
+    out, index = [], {}
+    for f in findings:
+        roots = frozenset(groups.get(i, i) for i in f.targets)
+        keys = [(f.rule, f.severity, roots),
+                (f.rule, f.severity, frozenset(quotes.get(r, r) for r in roots),
+                 frozenset(analyses.get(i) for i in f.targets))]
+        hit = next((index[k] for k in keys if k in index), None)
+        if f.rule == "same_as_agree" or hit is None:
+            for k in keys:
+                index.setdefault(k, len(out))
+            out.append(replace(f, quotes=tuple(dict.fromkeys(
+                quotes[i] for i in f.targets if i in quotes))))
+            continue
+        kept = out[hit]
+        extra = tuple(i for i in f.targets if i not in kept.targets)
+        out[hit] = replace(kept, targets=kept.targets + extra, quotes=tuple(dict.fromkeys(
+            kept.quotes + tuple(quotes[i] for i in extra if i in quotes))))
+    return [replace(f, message=f"{f.message} (also: {', '.join(f.targets[len(o.targets):])})")
+            if len(f.targets) > len(o.targets) else f
+            for f, o in zip(out, _first_of(out, findings))]
+
+
+def _first_of(merged, findings):
+    """The original finding each merged one started from (same order)."""
+    firsts, it = [], iter(findings)
+    for m in merged:
+        for f in it:
+            if f.rule == m.rule and f.message == m.message:
+                firsts.append(f)
+                break
+    return firsts
