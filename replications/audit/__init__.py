@@ -19,8 +19,10 @@ from typing import Iterable, Mapping
 from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
-from . import (agreement, cohort, comparisons, conventions, intervals,  # noqa: F401
-               proportions, pvalues, subsets, survival, tables, weights)
+from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F401
+               intervals, printing, proportions, pvalues, subsets, survival, tables,
+               weights)
+from .claims import claim_ref
 from .cohort import analysis_arm_sizes, cohort_facts
 from .conventions import infer_conventions
 from .findings import SEVERITIES, AuditReport, Finding, merge_copies
@@ -56,8 +58,9 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
             found.append(Finding(**{**f.__dict__, "study": targets.study_id}))
     found.sort(key=lambda f: (_ORDER[f.severity], f.rule))
     groups = {t.id: g[0].id for g in targets.same_as_groups() for t in g}
-    found = merge_copies(found, groups, {t.id: t.source for t in targets},
-                         {t.id: t.analysis for t in targets})
+    quotes = {t.id: t.source for t in targets}
+    quotes.update({claim_ref(c): c.quote for c in targets.claims})
+    found = merge_copies(found, groups, quotes, {t.id: t.analysis for t in targets})
     return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets))
 
 

@@ -101,7 +101,7 @@ def test_audit_runs_and_returns_findings_as_data(reports, study_id):
     for f in rep:
         assert isinstance(f, Finding) and f.study == study_id
         assert f.rule in RULES and f.severity in SEVERITIES and f.message
-        assert all(t in ids or t.startswith("cohort.toml") or t.startswith("denominator of")
+        assert all(t in ids or t.startswith(("cohort.toml", "denominator of", "claim "))
                    for t in f.targets), f.targets
     frame = rep.to_frame()
     assert len(frame) == len(rep) and (frame["study"] == study_id).all()
