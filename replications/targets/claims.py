@@ -94,18 +94,16 @@ def _texts(raw: Mapping, key: str, probs: Problems, path: str) -> tuple[str, ...
 
 
 def _parse_claim(raw: Any, path: str, probs: Problems) -> Claim | None:
-    if not isinstance(raw, Mapping):
+    n0 = len(probs)
+    if isinstance(raw, Mapping):
+        unknown_keys(raw, CLAIM_KEYS, probs, path)
+    else:
         probs.add(path, raw, "must be a table", "malformed-value")
         return None
-    n0 = len(probs)
-    unknown_keys(raw, CLAIM_KEYS, probs, path)
-    cid = text_value(raw, "id", probs, path, required=True, snake=True)
-    kind = text_value(raw, "kind", probs, path, required=True)
-    where = text_value(raw, "where", probs, path, required=True)
-    quote = text_value(raw, "quote", probs, path, required=True)
-    if kind is not None and kind not in CLAIM_KINDS:
-        probs.add(f"{path}.kind", kind, f"must be one of {sorted(CLAIM_KINDS)}",
-                  "unknown-value")
+    cid, kind, where, quote = (
+        text_value(raw, key, probs, path, required=True, snake=key == "id",
+                   choices=tuple(CLAIM_KINDS) if key == "kind" else None)
+        for key in ("id", "kind", "where", "quote"))
     for key in CLAIM_KINDS.get(kind, ()):
         if key not in raw:
             probs.add(f"{path}.{key}", MISSING, f"a {kind} claim needs {key}", "missing-key")
