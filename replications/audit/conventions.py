@@ -64,6 +64,7 @@ class Conventions:
     n_used: Mapping[str, int] = field(default_factory=dict)             # target id -> n - k
     p_test: str | None = None
     p_test_evidence: str = ""
+    p_tests: tuple[str, ...] = ()         # p_test and the tests tied with it
 
     def explained_by_missing(self, target_id: str) -> bool:
         return target_id in self.n_used
@@ -141,8 +142,9 @@ def _two_rate_rows(ctx: AuditContext):
                 yield t, rates
 
 
-def _p_test(ctx: AuditContext) -> tuple[str | None, str]:
-    """The test reproducing most two-proportion p-values (at least :data:`MIN_EVIDENCE`)."""
+def _p_test(ctx: AuditContext) -> tuple[str | None, tuple[str, ...], str]:
+    """The test reproducing most two-proportion p-values (at least :data:`MIN_EVIDENCE`),
+    the tests tied with it (the rows cannot tell them apart), and the evidence."""
     tally, rows = Counter(), 0
     for t, rates in _two_rate_rows(ctx):
         counts = [whole_count(ctx, r) for r in rates]
@@ -154,24 +156,27 @@ def _p_test(ctx: AuditContext) -> tuple[str | None, str]:
         rows += 1
         tally.update(hits)
     if not tally:
-        return None, ""
+        return None, (), ""
     declared = Counter(t.test for t, _ in _two_rate_rows(ctx) if t.test)
     order = ["chi-square (Yates)" if "yates" in (declared.most_common(1) or [("",)])[0][0]
              else "chi-square", "chi-square", "chi-square (Yates)", "Fisher exact"]
     best = max(tally, key=lambda k: (tally[k], -order.index(k)))
     if tally[best] < MIN_EVIDENCE:
-        return None, ""
+        return None, (), ""
+    tied = tuple(k for k in tally if tally[k] == tally[best])
     others = ", ".join(f"{k} {v}" for k, v in tally.items() if k != best)
-    return best, (f"{best} reproduces {tally[best]} of {rows} two-proportion p-value(s) "
+    return best, tied, (f"{best} reproduces {tally[best]} of {rows} two-proportion p-value(s) "
                   f"recomputed from whole counts" + (f" ({others})" if others else ""))
 
 
-def _fits(r, n: int) -> bool:
-    return ROUND in percent_readings(r.count, n, r.value, r.decimals, r.scale)
+def _missing(ctx: AuditContext, p_test: str | None,
+             columns: Mapping[tuple, str]) -> tuple[MissingData, ...]:
+    """Arms whose failing rows reproduce, corroborated, with ``n - k`` patients (each
+    percentage read by its column's convention: rounded, or either way if truncated)."""
+    def _fits(r, n: int) -> bool:
+        ok = {ROUND, TRUNCATE} if columns.get(column_key(r.target)) == TRUNCATE else {ROUND}
+        return bool(ok & percent_readings(r.count, n, r.value, r.decimals, r.scale))
 
-
-def _missing(ctx: AuditContext, p_test: str | None) -> tuple[MissingData, ...]:
-    """Arms whose failing rows reproduce, corroborated, with ``n - k`` patients."""
     evidence = defaultdict(lambda: defaultdict(set))      # (analysis, arm, n) -> n-k -> ids
     terms = {}
     for t in ctx:
@@ -234,14 +239,14 @@ def infer_conventions(ctx: AuditContext) -> Conventions:
     """
     forced, forced_tables = _forced_rows(ctx)
     columns, col_evidence = _columns(ctx, forced)
-    p_test, p_evidence = _p_test(ctx)
-    missing = _missing(ctx, p_test)
+    p_test, p_tests, p_evidence = _p_test(ctx)
+    missing = _missing(ctx, p_test, columns)
     n_used = {}
     for m in missing:
         for i in m.targets:
             n_used[i] = m.n_used
     return Conventions(columns, col_evidence, forced, forced_tables, missing, n_used,
-                       p_test, p_evidence)
+                       p_test, p_evidence, p_tests)
 
 
 @rule("undisclosed_missing_data", "conventions")
@@ -283,7 +288,6 @@ def conventions_inferred(ctx: AuditContext):
                       f"percentages truncated, not rounded, in {text}")
     for where, rows in conv.forced_tables.items():
         ids = tuple(i for i, row in conv.forced.items() if row.endswith(f", {where})"))
-        if rows >= MIN_EVIDENCE:
-            yield Finding("conventions_inferred", "info", ids,
-                          f"{where}: rows forced to add up to 100% ({rows} rows: one level "
-                          "a unit off its rounding so that the row sums to exactly 100)")
+        yield Finding("conventions_inferred", "info", ids,
+                      f"{where}: rows forced to add up to 100% ({rows} row(s): one level "
+                      "a unit off its rounding so that the row sums to exactly 100)")

@@ -266,10 +266,10 @@ def _other_test(ctx: AuditContext, t: Target, rep) -> tuple[str, bool]:
              if rep[0] - 1e-12 <= p <= rep[1] + 1e-12]
     table = " vs ".join(f"{c}/{n}" for c, n in counts)
     conv = ctx.conventions
-    own = conv is not None and conv.p_test in match
+    own = conv is not None and bool(set(conv.p_tests) & set(match))
     if own:
-        return (f"; the printed p is the paper's {conv.p_test} on {table} ({conv.p_test_evidence})",
-                True)
+        return (f"; the printed p is the paper's {' / '.join(conv.p_tests)} on {table} "
+                f"({conv.p_test_evidence})", True)
     return (f"; the printed p matches {' and '.join(match)} on {table}, a different test "
             "from the interval's" if match else ""), False
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from .findings import Finding
 from .registry import AuditContext, rule
-from .conventions import MIN_EVIDENCE, column_key
+from .conventions import column_key
 from .readings import DOUBLE, TRUNCATE, exact_rate, implied_counts, percent_readings
 from .rounding import Printed, fmt, gap, overlap, printed, truncation_interval
 
@@ -97,9 +97,7 @@ def _reading(ctx: AuditContext, t, c, n) -> str | None:
         return (" (consistent only if the paper truncated instead of rounding)"
                 if implied[1] >= tr[0] and implied[0] < tr[1] else "")
     if conv is not None and t.id in conv.forced:
-        if conv.forced_tables.get(t.where, 0) >= MIN_EVIDENCE:
-            return None
-        return " (the row was forced to add up to 100%, a convention used only here)"
+        return None                           # reported by conventions_inferred
     got = percent_readings(r.count, r.n, r.value, r.decimals, r.scale)
     if TRUNCATE in got:
         if conv is not None and conv.columns.get(column_key(t)) == TRUNCATE:

@@ -27,10 +27,11 @@ def parallel_tests_consistent(ctx: AuditContext):
     Wald p of the ratio (:func:`~.intervals.wald_p_range`) or one of the 2 x 2 tests. When
     the paper's declared-and-reproduced test for such p-values (its convention,
     :mod:`.conventions`) gives another p for a row whose printed p is only the Wald p, and
-    at least one parallel row (an odds ratio in the same place) reproduces with the
-    convention and not with Wald, the row used a different test from its neighbours: an
-    error when the convention's p is on the other side of 0.05 (the reported significance
-    depends on the switch), otherwise a warning.
+    a parallel row (an odds ratio in the same place) reproduces with the convention, the
+    row used a different test from its neighbours: an error when a parallel row
+    reproduces only with the convention (not with its Wald p) and the convention's p is on
+    the other side of 0.05 (the reported significance depends on the switch), otherwise
+    a warning (the parallel row's p may be its Wald p too).
     """
     conv = ctx.conventions
     if conv is None or conv.p_test is None:
@@ -40,23 +41,29 @@ def parallel_tests_consistent(ctx: AuditContext):
         rep, rng, counts = reported_p_interval(t), wald_p_range(t), contrast_counts(ctx, t)
         if rep is None or rng is None or counts is None:
             continue
-        own = two_by_two_p_values(*counts).get(conv.p_test)
-        if own is None:
+        owns = [p for k, p in two_by_two_p_values(*counts).items() if k in conv.p_tests]
+        if not owns:
             continue
+        own = min(owns, key=lambda p: gap((p, p), rep[:2]))
         rows.append((t, rep, overlap((rng[0], rng[2]), rep[:2]), _in(own, rep), own, counts))
     for t, rep, wald, conventional, own, counts in rows:
         if not wald or conventional:
             continue
-        peers = [o for o, _, w, c, _, _ in rows
-                 if o.where == t.where and o.endpoint != t.endpoint and c and not w]
-        if not peers:
+        same_table = [(o, w) for o, _, w, c, _, _ in rows
+                      if o.where == t.where and o.endpoint != t.endpoint and c]
+        if not same_table:
             continue
+        strong = [o for o, w in same_table if not w]
+        peers = strong or [o for o, _ in same_table]
         flips = (own < 0.05) != (rep[1] < 0.05)
         table = " vs ".join(f"{c}/{n}" for c, n in counts)
-        yield Finding("parallel_tests_consistent", "error" if flips else "warning", (t.id,),
+        yield Finding("parallel_tests_consistent", "error" if flips and strong else "warning",
+                      (t.id,),
                       f"{t.id}: p {rep[2]} is the odds ratio's Wald p, while "
-                      f"{', '.join(p.id for p in peers)} in {t.where} use the paper's "
-                      f"{conv.p_test}, which gives {fmt(own, 3)} on {table}"
+                      f"{', '.join(p.id for p in peers)} in {t.where} "
+                      + ("use" if strong else "match (as well as their Wald p)")
+                      + f" the paper's {' / '.join(conv.p_tests)}, which gives "
+                      f"{fmt(own, 3)} on {table}"
                       + ("; the two disagree on significance at 0.05" if flips else ""),
                       gap((own, own), rep[:2]), "p", rep[2], fmt(own, 3))
 
@@ -66,7 +73,8 @@ def centre_p_bounds(lo, hi, level: float = 0.95) -> tuple[float, float] | None:
 
     The log-centre ``(log lo + log hi) / 2`` and the standard error ``log(hi / lo) / (2
     z)`` move together with the two rounded bounds; the extremes are at the corners of the
-    bounds' rounding box. None when the rounded CI can have zero width.
+    bounds' rounding box, except that a centre which can be 0 on the log scale allows
+    p = 1. None when the rounded CI can have zero width.
     """
     z = norm.ppf(0.5 + level / 2)
     ps = []
@@ -76,7 +84,9 @@ def centre_p_bounds(lo, hi, level: float = 0.95) -> tuple[float, float] | None:
                 return None
             se = math.log(b / a) / (2 * z)
             ps.append(2 * norm.sf(abs(math.log(a) + math.log(b)) / 2 / se))
-    return min(ps), max(ps)
+    # a centre that can sit at a ratio of 1 allows p = 1 (the corners miss it)
+    straddles = math.log(lo.lo) + math.log(hi.lo) <= 0 <= math.log(lo.hi) + math.log(hi.hi)
+    return min(ps), 1.0 if straddles else max(ps)
 
 
 @rule("p_value_matches_ci_centre", "pvalues")
@@ -88,7 +98,8 @@ def p_value_matches_ci_centre(ctx: AuditContext):
     ``p_value_matches_ci`` lets the estimate vary over its own rounding independently,
     which can hide a p that the CI excludes; this rule applies where that check finds
     nothing and the estimate sits at the centre within rounding (an off-centre estimate is
-    ``ratio_ci_log_symmetric``'s). Error when the CI's p is on the other side of 0.05,
+    ``ratio_ci_log_symmetric``'s), and not to an odds ratio whose p is a 2 x 2 test of
+    its counts (``parallel_tests_consistent`` judges the choice of test). Error when the CI's p is on the other side of 0.05,
     otherwise a warning.
     """
     for t in ctx:
@@ -100,6 +111,10 @@ def p_value_matches_ci_centre(ctx: AuditContext):
             continue
         if log_asymmetry(v, lo, hi)[1] > 0:
             continue
+        counts = contrast_counts(ctx, t)
+        if counts is not None and any(_in(p, rep) for p in
+                                      two_by_two_p_values(*counts).values()):
+            continue                          # a 2 x 2 test's p, not the interval's
         b = centre_p_bounds(lo, hi, t.ci_level)
         if b is None or overlap(b, rep[:2]):
             continue

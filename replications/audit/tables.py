@@ -18,9 +18,12 @@ __all__ = ["fisher_freeman_halton_2xk", "two_by_k_p_values", "two_by_k_p"]
 #: Relative tolerance for "as or less probable than the observed table" (R's fisher.test
 #: uses 1 + 1e-7 so that tables equal in probability up to floating error count).
 _REL_TOL = 1e-7
+#: Largest number of candidate tables enumerated; beyond it (large samples, where the
+#: chi-square approximation is close to the exact test) only the chi-square is computed.
+MAX_TABLES = 4_000_000
 
 
-def fisher_freeman_halton_2xk(table) -> float:
+def fisher_freeman_halton_2xk(table) -> float | None:
     """Exact two-sided p of a 2 x k table with fixed margins (Freeman & Halton 1951).
 
     Every first row with the observed column and row totals is enumerated; its
@@ -33,7 +36,8 @@ def fisher_freeman_halton_2xk(table) -> float:
 
     Returns
     -------
-    float
+    float or None
+        None when more than :data:`MAX_TABLES` tables would have to be enumerated.
 
     References
     ----------
@@ -44,16 +48,21 @@ def fisher_freeman_halton_2xk(table) -> float:
     if t.ndim != 2 or t.shape[0] != 2 or (t < 0).any():
         raise ValueError(f"table: expected a 2 x k table of non-negative counts, got {t!r}")
     cols, r1 = t.sum(axis=0), int(t[0].sum())
+    order = np.argsort(cols)               # enumerate the small margins, fix the largest
+    t, cols = t[:, order], cols[order]
 
     def logc(n, k):
         return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
-    # all first rows x with 0 <= x_j <= c_j and sum x = r1, built column by column
-    rows = np.zeros((1, 0), dtype=int)
-    for j, c in enumerate(cols):
-        left = cols[j + 1:].sum()
-        rows = np.array([[*r, x] for r in rows for x in range(c + 1)
-                         if r.sum() + x <= r1 and r.sum() + x + left >= r1], dtype=int)
+    # all first rows x with 0 <= x_j <= c_j and sum x = r1: the first k - 1 entries on a
+    # grid, the last one fixed by the row total
+    if np.prod(cols[:-1] + 1.0) > MAX_TABLES:
+        return None
+    grid = np.stack([g.ravel() for g in np.meshgrid(*(np.arange(c + 1) for c in cols[:-1]),
+                                                    indexing="ij")], axis=1)
+    last = r1 - grid.sum(axis=1)
+    keep = (last >= 0) & (last <= cols[-1])
+    rows = np.column_stack([grid[keep], last[keep]])
     logp = logc(cols, rows).sum(axis=1) - logc(cols.sum(), r1)
     obs = logc(cols, t[0]).sum() - logc(cols.sum(), r1)
     p = np.exp(logp)
@@ -67,8 +76,11 @@ def two_by_k_p_values(table) -> dict[str, float]:
     t = t[:, t.sum(axis=0) > 0]
     if t.shape[1] < 2 or (t.sum(axis=1) == 0).any():
         return {}
-    return {"chi-square": float(chi2_contingency(t, correction=False).pvalue),
-            "Fisher-Freeman-Halton": fisher_freeman_halton_2xk(t)}
+    out = {"chi-square": float(chi2_contingency(t, correction=False).pvalue)}
+    exact = fisher_freeman_halton_2xk(t)
+    if exact is not None:
+        out["Fisher-Freeman-Halton"] = exact
+    return out
 
 
 def _level_rows(ctx: AuditContext):
