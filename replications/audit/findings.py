@@ -113,17 +113,21 @@ def merge_copies(findings, groups: dict[str, str], quotes: dict[str, str],
     Returns
     -------
     list of Finding
-        A finding comparing copies with each other (``same_as_agree``) is never merged:
-        two fields of one pair are two slips.
+        Findings comparing copies with each other (``same_as_agree``) merge only when the
+        same deviating value is printed in several copies: two fields of one pair are
+        two slips.
     """
     out, index = [], {}
     for f in findings:
         roots = frozenset(groups.get(i, i) for i in f.targets)
-        keys = [(f.rule, f.severity, roots),
-                (f.rule, f.severity, frozenset(quotes.get(r, r) for r in roots),
-                 frozenset(analyses.get(i) for i in f.targets))]
+        if f.rule == "same_as_agree":     # one deviating value printed in several copies
+            keys = [(f.rule, f.severity, roots, f.reported, f.expected)]
+        else:
+            keys = [(f.rule, f.severity, roots),
+                    (f.rule, f.severity, frozenset(quotes.get(r, r) for r in roots),
+                     frozenset(analyses.get(i) for i in f.targets))]
         hit = next((index[k] for k in keys if k in index), None)
-        if f.rule == "same_as_agree" or hit is None:
+        if hit is None or not f.targets:
             for k in keys:
                 index.setdefault(k, len(out))
             out.append(replace(f, quotes=tuple(dict.fromkeys(

@@ -124,6 +124,8 @@ def test_seed_false_positives_are_gone(reports):
     assert not matched.select(rule="percent_matches_count")
     assert not matched.select(rule="two_proportion_p")
     lung = reports["tace_mtt_pd1_lung"]
+    assert any("truncated" in f.message and "table 2" in f.message
+               for f in lung.select(rule="conventions_inferred"))
     for tid in ("ae_fever_crude", "ae_nausea_vomiting_crude", "ae_rash_crude"):
         assert not lung.select(rule="percent_matches_count", target=tid)
     ehm = reports["len_sora_pd1_ehm"]    # rows forced to 100.0 (46/82 printed 56.0)
@@ -153,3 +155,32 @@ def test_headline_numbers_pass(reports):
     for sid, tid in (("tace_sorafenib_ehs", "os_hr_iptw"), ("len_sora_pd1_ehm", "os_hr_psm"),
                      ("tace_sorafenib_matched", "os_hr_multivariable_primary")):
         assert reports[sid].select(target=tid) == ()
+
+
+@pytest.mark.parametrize("study_id", IDS)
+def test_claim_quotes_are_verbatim(seeds_dir, study_id):
+    """Every [[claims]] quote occurs in the paper's text (whitespace runs read as one)."""
+    st = load_targets(STUDIES / study_id)
+    text = " ".join((seeds_dir / st.seed_file).read_text(encoding="utf-8").split())
+    for c in st.claims:
+        assert " ".join(c.quote.split()) in text, (c.id, c.quote)
+
+
+def test_seed_slips_of_the_new_kinds_are_found(reports):
+    """One slip of each kind the earlier rules did not look for, as the papers print it."""
+    for sid, rule, target in [
+        ("tace_mtt_pd1_lung", "subset_within_set", "ae_any_crude"),           # 78 < 87
+        ("tace_mtt_pd1_lung", "claims_match_tables", "claim claim_balanced_after_siptw"),
+        ("len_sora_pd1_ehm", "claims_match_tables", "claim claim_smd_below_10_after_psm"),
+        ("tace_sorafenib_matched", "claims_match_tables",
+         "claim claim_no_significant_univariable_recurrent"),                   # p = 0.028
+        ("len_sora_pd1_ehm", "two_by_k_p", "response_3m_p_psm"),
+        ("tace_sorafenib_ehs", "parallel_tests_consistent", "orr_or_crude_imaging_table2"),
+        ("tace_sorafenib_ehs", "p_value_matches_ci_centre", "os_hr_albumin_multivariable_iptw"),
+        ("tace_sorafenib_matched", "claims_match_tables",
+         "claim claim_mean_sorafenib_duration_months"),                         # 43 weeks
+        ("tace_sorafenib_matched", "claims_match_tables", "claim claim_follow_up_range"),
+        ("len_sora_pd1_ehm", "malformed_numbers", "os_median_sora_pd_1_psm"),  # "12.3.0"
+        ("tace_regorafenib", "range_is_symmetric_ci", "pfs_median_tace_regorafenib_crude"),
+    ]:
+        assert reports[sid].select(rule=rule, target=target), (sid, rule, target)
