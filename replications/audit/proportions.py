@@ -7,7 +7,7 @@ from .findings import Finding
 from .registry import AuditContext, rule
 from .conventions import column_key
 from .readings import DOUBLE, TRUNCATE, exact_rate, implied_counts, percent_readings
-from .rounding import Printed, fmt, gap, overlap, printed, truncation_interval
+from .rounding import fmt, gap, overlap, printed, truncation_interval
 
 __all__ = ["percent_matches_count", "counts_sum_to_group_size", "arms_sum_to_total",
            "pooled_count_equals_arm_sum", "implied_counts", "denominators_not_resolved"]

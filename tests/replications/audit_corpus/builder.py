@@ -15,10 +15,13 @@ that prints the same digits is no slip).
 from __future__ import annotations
 
 import math
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
-from scipy.stats import chi2_contingency, fisher_exact, norm
+from scipy.stats import norm
+
+from .numbers import _dec, _smd, p_text, pct, two_by_two
+from .timing import _claims, _survival
 
 #: Kinds of planted slip -> the audit rules that find them.
 SLIP_RULES = {
@@ -45,35 +48,6 @@ SLIP_RULES = {
     "malformed": ("malformed_numbers",),
 }
 TESTS = ("chi-square", "chi-square (Yates)", "Fisher exact")
-
-
-def _dec(x: float, d: int, mode=ROUND_HALF_UP) -> str:
-    return str(Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-d), rounding=mode))
-
-
-def pct(c: int, n: int, truncate: bool = False) -> str:
-    """``c / n`` as a percentage with one decimal, rounded half up or truncated."""
-    return _dec(100 * c / n, 1, ROUND_DOWN if truncate else ROUND_HALF_UP)
-
-
-def p_text(p: float) -> tuple[dict, str]:
-    """Target keys and printed text of a p-value (three decimals, ``<0.001`` below)."""
-    if p < 0.001:
-        return {"p_text": "<0.001"}, "<0.001"
-    s = _dec(p, 3)
-    return {"p": float(s)}, s
-
-
-def two_by_two(a: tuple[int, int], b: tuple[int, int], test: str) -> float:
-    t = np.array([[a[0], a[1] - a[0]], [b[0], b[1] - b[0]]])
-    if test == "Fisher exact":
-        return float(fisher_exact(t).pvalue)
-    return float(chi2_contingency(t, correction=test.endswith("(Yates)")).pvalue)
-
-
-def _smd(p1: float, p2: float) -> float:
-    den = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
-    return abs(p1 - p2) / den if den > 0 else 0.0
 
 
 class Paper:
@@ -175,7 +149,7 @@ def _matched(P: Paper, rng, slips: set) -> None:
         if i == 2 and "smd" in slips:
             shown = _dec(smd + 0.07 if smd < 0.02 else smd + 0.05, 3)
         src = f"Matched variable {i} {ca} ({pct(ca, n)}%) {cb} ({pct(cb, n)}%) {shown}"
-        ida = P.add(f"bl_m{i}_a", analysis="matched", quantity="proportion", arm="A",
+        P.add(f"bl_m{i}_a", analysis="matched", quantity="proportion", arm="A",
                     term=f"m{i}", count=ca, percent=float(pct(ca, n)), where="table 2",
                     source=src)
         P.add(f"bl_m{i}_b", analysis="matched", quantity="proportion", arm="B", term=f"m{i}",
@@ -186,7 +160,6 @@ def _matched(P: Paper, rng, slips: set) -> None:
             P.plant("balance_claim", "claim balance")
         if i == 2 and "smd" in slips:
             P.plant("smd", sid)
-        del ida
     P.claims.append({"id": "balance", "kind": "balance", "where": "text", "analysis": "matched",
                      "threshold": 0.1, "quote": "after matching all SMDs were below 0.1"})
 
@@ -323,68 +296,6 @@ def _cox(P: Paper, rng, slips: set) -> None:
                          "analysis": "multivariable", "terms": not_significant,
                          "significant": False,
                          "quote": "No significant effect for " + ", ".join(not_significant)})
-
-
-def _survival(P: Paper, rng, slips: set) -> None:
-    for arm in ("A", "B"):
-        m = float(_dec(rng.uniform(5, 10), 1))
-        s12 = math.exp(-math.log(2) * 12 / m)
-        rate = pct(s12 * 1000, 1000)
-        if arm == "A" and "km_rate" in slips:
-            rate = _dec(rng.uniform(55, 70), 1)
-        if "symmetric_range" in slips:
-            d = float(_dec(rng.uniform(2, 4.5), 1))
-            lo, hi = _dec(m - d, 1), _dec(m + d, 1)
-        else:
-            lo, hi = _dec(m * rng.uniform(0.1, 0.3), 1), _dec(m * rng.uniform(2.5, 4), 1)
-        text = f"{m:.1f}"
-        garbled = arm == "B" and "malformed" in slips
-        shown = f"{text}.0" if garbled else text
-        src = f"median OS in {arm} was {shown} months (range {lo}-{hi}); 12-month OS {rate}%"
-        mid = P.add(f"os_median_{arm.lower()}", analysis="crude", quantity="km_median",
-                    endpoint="os", arm=arm, value=m, ci=[float(lo), float(hi)],
-                    interval="range", where="text", source=src)
-        rid = P.add(f"os_rate12m_{arm.lower()}", analysis="crude", quantity="km_rate",
-                    endpoint="os", arm=arm, time=12, percent=float(rate), where="text",
-                    source=src)
-        if arm == "A" and "km_rate" in slips:
-            P.plant("km_rate", rid)
-        s24 = math.exp(-math.log(2) * 24 / m)
-        rate24 = pct(s24 * 1000, 1000)
-        rises = arm == "B" and "km_rate_rises" in slips and float(rate) < 89
-        if rises:
-            rate24 = _dec(float(rate) + rng.uniform(3, 10), 1)
-        r24 = P.add(f"os_rate24m_{arm.lower()}", analysis="crude", quantity="km_rate",
-                    endpoint="os", arm=arm, time=24, percent=float(rate24), where="text",
-                    source=f"24-month OS in {arm} {rate24}%")
-        if rises:
-            P.plant("km_rate_rises", r24)
-        if "symmetric_range" in slips:
-            P.plant("symmetric_range", mid)
-        if garbled:
-            P.plant("malformed", mid)
-
-
-def _claims(P: Paper, rng, slips: set) -> None:
-    weeks = int(rng.integers(20, 60))
-    months = weeks * 7 / (365.25 / 12)
-    shown = _dec(weeks / 4 if "conversion" in slips else months, 1)
-    P.claims.append({"id": "duration", "kind": "conversion", "where": "text", "value": weeks,
-                     "unit": "weeks", "converted": float(shown), "converted_unit": "months",
-                     "quote": f"a median of {weeks} weeks ({shown} months)"})
-    if "conversion" in slips:
-        P.plant("conversion", "claim duration")
-    window = int(rng.integers(30, 60))
-    start = 2010 * 12
-    end = start + window - 1
-    longest = window + 4.3 if "follow_up" in slips else window - rng.uniform(1, 6)
-    P.claims.append({"id": "followup", "kind": "follow_up", "where": "text",
-                     "follow_up_max": round(float(longest), 1),
-                     "window": [f"{start // 12}-{start % 12 + 1:02d}",
-                                f"{end // 12}-{end % 12 + 1:02d}"],
-                     "quote": f"follow-up up to {round(float(longest), 1)} months"})
-    if "follow_up" in slips:
-        P.plant("follow_up", "claim followup")
 
 
 def build_paper(seed: int, *, clean: bool = False) -> Paper:
