@@ -12,16 +12,20 @@ rule's docstring; no rule knows any particular study.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
-from . import (agreement, cohort, comparisons, intervals, proportions,  # noqa: F401
-               survival, weights)
+from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F401
+               intervals, printing, proportions, pvalues, subsets, survival, tables,
+               weights)
+from .claims import claim_ref
 from .cohort import analysis_arm_sizes, cohort_facts
-from .findings import SEVERITIES, AuditReport, Finding
+from .conventions import infer_conventions
+from .findings import SEVERITIES, AuditReport, Finding, merge_copies
 from .registry import RULES, AuditContext, Rule, rule
 
 __all__ = ["audit_study", "audit_targets", "AuditReport", "Finding", "AuditContext", "Rule",
@@ -47,11 +51,16 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
         raise ValueError(f"rules: unknown rule name(s) {unknown!r}; known: {sorted(RULES)}")
     sizes = _check_arm_sizes(arm_sizes)
     ctx = AuditContext(targets, sizes, tuple(cohort_counts))
+    ctx = replace(ctx, conventions=infer_conventions(ctx))
     found = []
     for name in names:
         for f in RULES[name].func(ctx):
             found.append(Finding(**{**f.__dict__, "study": targets.study_id}))
     found.sort(key=lambda f: (_ORDER[f.severity], f.rule))
+    groups = {t.id: g[0].id for g in targets.same_as_groups() for t in g}
+    quotes = {t.id: t.source for t in targets}
+    quotes.update({claim_ref(c): c.quote for c in targets.claims})
+    found = merge_copies(found, groups, quotes, {t.id: t.analysis for t in targets})
     return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets))
 
 

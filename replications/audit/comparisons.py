@@ -14,7 +14,8 @@ from .counts import two_by_two_p_values, whole_count
 from .registry import AuditContext, rule
 from .rounding import fmt, gap, overlap, printed
 
-__all__ = ["two_proportion_p", "smd_matches_proportions", "two_by_two_p_values", "whole_count"]
+__all__ = ["two_proportion_p", "smd_matches_proportions", "two_by_two_p_values", "whole_count",
+           "proportions_by_term", "recomputed_smd"]
 
 
 @rule("two_proportion_p", "comparisons")
@@ -36,6 +37,9 @@ def two_proportion_p(ctx: AuditContext):
         rep = reported_p_interval(t)
         if len(counts) != 2 or None in counts or rep is None:
             continue
+        conv = ctx.conventions
+        if conv is not None and conv.explained_by_missing(t.id):
+            continue                          # reported once, by undisclosed_missing_data
         ps = two_by_two_p_values(*counts)
         if any(rep[0] - 1e-12 <= p <= rep[1] + 1e-12 for p in ps.values()):
             continue
@@ -66,6 +70,30 @@ def _smd_range(props: list[list[tuple[float, float]]]) -> tuple[float, float]:
     return lo, hi
 
 
+def proportions_by_term(ctx: AuditContext) -> dict:
+    """``{(term, analysis): {arm: {level: proportion target}}}`` of per-arm proportions."""
+    props = defaultdict(lambda: defaultdict(dict))
+    for t in ctx:
+        if t.quantity == "proportion" and t.arm is not None and t.value is not None:
+            props[(t.term, t.analysis)][t.arm].setdefault(t.level, t)
+    return props
+
+
+def recomputed_smd(arms: dict) -> tuple[float, float] | None:
+    """The SMD range the printed proportions of two arms allow (:func:`_smd_range`); None
+    unless exactly two arms print the same levels (at most four)."""
+    if len(arms) != 2:
+        return None
+    levels = [list(a) for a in arms.values()]
+    if levels[0] != levels[1] or len(levels[0]) > 4:
+        return None
+    boxes = [[(p.lo, p.hi) for p in (printed(x, "value") for x in a.values())]
+             for a in arms.values()]
+    if len(levels[0]) == 1:                # one printed level of a binary variable
+        boxes = [[(1 - hi, 1 - lo), (lo, hi)] for (lo, hi), in boxes]
+    return _smd_range(boxes)
+
+
 @rule("smd_matches_proportions", "comparisons")
 def smd_matches_proportions(ctx: AuditContext):
     """A printed SMD of a categorical variable must follow from the two arms' proportions.
@@ -80,24 +108,15 @@ def smd_matches_proportions(ctx: AuditContext):
     and ``proportion`` targets of that term for exactly two arms with the same levels;
     a single printed level is read as a binary variable.
     """
-    props = defaultdict(lambda: defaultdict(dict))
-    for t in ctx:
-        if t.quantity == "proportion" and t.arm is not None and t.value is not None:
-            props[(t.term, t.analysis)][t.arm].setdefault(t.level, t)
+    props = proportions_by_term(ctx)
     for t in ctx:
         if t.quantity != "smd" or t.value is None:
             continue
         arms = props.get((t.term, t.analysis), {})
-        if len(arms) != 2:
+        rng = recomputed_smd(arms)
+        if rng is None:
             continue
-        levels = [list(a) for a in arms.values()]
-        if levels[0] != levels[1] or len(levels[0]) > 4:
-            continue
-        boxes = [[(p.lo, p.hi) for p in (printed(x, "value") for x in a.values())]
-                 for a in arms.values()]
-        if len(levels[0]) == 1:                # one printed level of a binary variable
-            boxes = [[(1 - hi, 1 - lo), (lo, hi)] for (lo, hi), in boxes]
-        lo, hi = _smd_range(boxes)
+        lo, hi = rng
         s = printed(t, "value")
         if overlap((lo, hi), (s.lo, s.hi)):
             continue

@@ -10,11 +10,11 @@ import numpy as np
 from tacebench.estimators.contingency import chi_square_test, fisher_exact_test
 from tacebench.replications.targets import Target
 
-from .proportions import implied_counts
+from .readings import implied_counts
 from .registry import AuditContext
 from .rounding import printed
 
-__all__ = ["two_by_two_p_values", "whole_count"]
+__all__ = ["two_by_two_p_values", "whole_count", "contrast_counts"]
 
 
 def whole_count(ctx: AuditContext, t: Target) -> tuple[int, int] | None:
@@ -40,3 +40,22 @@ def two_by_two_p_values(a: tuple[int, int], b: tuple[int, int]) -> dict[str, flo
         out["chi-square (Yates)"] = chi_square_test(table, correct=True).p_value
     out["Fisher exact"] = fisher_exact_test(table).p_value
     return out
+
+
+def contrast_counts(ctx: AuditContext, t: Target) -> list[tuple[int, int]] | None:
+    """Whole counts ``[(count, n), (count, n)]`` behind an odds ratio of two arms' rates.
+
+    The rates are those of the same endpoint and analysis for the two arms of the ratio's
+    ``contrast`` (the first one with a whole count); None when either is missing.
+    """
+    if t.quantity != "odds_ratio" or not t.contrast:
+        return None
+    counts = []
+    for arm in t.contrast:
+        rates = [r for r in ctx if r.quantity == "rate" and r.endpoint == t.endpoint
+                 and r.analysis == t.analysis and r.arm == arm]
+        c = next((wc for r in rates if (wc := whole_count(ctx, r)) is not None), None)
+        if c is None:
+            return None
+        counts.append(c)
+    return counts

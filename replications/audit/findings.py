@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
-__all__ = ["SEVERITIES", "Finding", "AuditReport"]
+__all__ = ["SEVERITIES", "Finding", "AuditReport", "merge_copies"]
 
-#: ``error``: arithmetic that cannot hold under any rounding of the printed numbers;
-#: ``warning``: an inconsistency with a benign explanation (truncation instead of rounding,
-#: a different test, a non-Wald interval, one unit in the last digit); ``info``: worth
-#: knowing, not a slip (e.g. how weighted group sizes compare with the arm sizes).
+#: ``error``: no reading of the paper's conventions and rounding reconciles the numbers;
+#: ``warning``: one reading does, but it is unusual (truncation in a rounded table,
+#: double rounding, a different test from the paper's, one unit in the last digit,
+#: undisclosed missing data); ``info``: the paper's conventions and other facts worth
+#: knowing, not slips (e.g. how weighted group sizes compare with the arm sizes).
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -30,6 +31,8 @@ class Finding:
     unit : unit of ``discrepancy`` (``"percentage points"``, ``"log units"``, ...).
     reported, expected : printed value(s) and what the arithmetic gives, as text.
     study : the study id (filled in by :func:`replications.audit.audit_targets`).
+    quotes : the source quotes of every target involved, copies of one number included
+        (filled in by :func:`replications.audit.audit_targets`).
     """
 
     rule: str
@@ -41,15 +44,18 @@ class Finding:
     reported: str | None = None
     expected: str | None = None
     study: str | None = None
+    quotes: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}; got {self.severity!r}")
         object.__setattr__(self, "targets", tuple(self.targets))
+        object.__setattr__(self, "quotes", tuple(self.quotes))
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["targets"] = ", ".join(self.targets)
+        out["quotes"] = " | ".join(self.quotes)
         return out
 
 
@@ -82,6 +88,66 @@ class AuditReport:
 
     def to_frame(self) -> pd.DataFrame:
         cols = ["study", "rule", "severity", "targets", "message", "discrepancy", "unit",
-                "reported", "expected"]
+                "reported", "expected", "quotes"]
         rows = [f.to_dict() for f in self.findings]
         return pd.DataFrame(rows, columns=cols)
+
+
+def merge_copies(findings, groups: dict[str, str], quotes: dict[str, str],
+                 analyses: dict[str, str]) -> list[Finding]:
+    """One finding per slip: findings of one rule and severity merged when they name
+    copies of the same numbers (``same_as``), or the same relation broken in each arm of
+    one quote (one table row or sentence, one analysis).
+
+    Parameters
+    ----------
+    findings : iterable of Finding
+        In severity order (the first of a set is kept, the others' targets added).
+    groups : dict
+        Target id -> the id of its ``same_as`` group (a number printed in several places).
+    quotes : dict
+        Target id -> its source quote.
+    analyses : dict
+        Target id -> its analysis.
+
+    Returns
+    -------
+    list of Finding
+        Findings comparing copies with each other (``same_as_agree``) merge only when the
+        same deviating value is printed in several copies: two fields of one pair are
+        two slips.
+    """
+    out, index = [], {}
+    for f in findings:
+        roots = frozenset(groups.get(i, i) for i in f.targets)
+        if f.rule == "same_as_agree":     # one deviating value printed in several copies
+            keys = [(f.rule, f.severity, roots, f.reported, f.expected)]
+        else:
+            keys = [(f.rule, f.severity, roots),
+                    (f.rule, f.severity, frozenset(quotes.get(r, r) for r in roots),
+                     frozenset(analyses.get(i) for i in f.targets))]
+        hit = next((index[k] for k in keys if k in index), None)
+        if hit is None or not f.targets:
+            for k in keys:
+                index.setdefault(k, len(out))
+            out.append(replace(f, quotes=tuple(dict.fromkeys(
+                quotes[i] for i in f.targets if i in quotes))))
+            continue
+        kept = out[hit]
+        extra = tuple(i for i in f.targets if i not in kept.targets)
+        out[hit] = replace(kept, targets=kept.targets + extra, quotes=tuple(dict.fromkeys(
+            kept.quotes + tuple(quotes[i] for i in extra if i in quotes))))
+    return [replace(f, message=f"{f.message} (also: {', '.join(f.targets[len(o.targets):])})")
+            if len(f.targets) > len(o.targets) else f
+            for f, o in zip(out, _first_of(out, findings))]
+
+
+def _first_of(merged, findings):
+    """The original finding each merged one started from (same order)."""
+    firsts, it = [], iter(findings)
+    for m in merged:
+        for f in it:
+            if f.rule == m.rule and f.message == m.message:
+                firsts.append(f)
+                break
+    return firsts

@@ -7,19 +7,22 @@ from scipy.stats import norm
 
 from tacebench.replications.targets import RATIO_QUANTITIES, Target
 
-from .counts import two_by_two_p_values, whole_count
+from .counts import contrast_counts, two_by_two_p_values
 from .findings import Finding
 from .registry import AuditContext, rule
 from .rounding import Printed, fmt, gap, overlap, printed
 
 __all__ = ["ci_contains_estimate", "ratio_ci_log_symmetric", "p_value_matches_ci",
            "se_matches_ci", "wald_p_range", "wald_p_bounds", "log_asymmetry",
-           "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR"]
+           "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
+           "WALD_TABLE_MIN"]
 
 #: Relative asymmetry (share of the CI's log-width) above which a ratio CI is a warning /
 #: an error; see :func:`ratio_ci_log_symmetric`.
 LOG_ASYMMETRY_WARNING = 0.10
 LOG_ASYMMETRY_ERROR = 0.25
+#: Symmetric ratio CIs a table needs before it is read as printing Wald intervals.
+WALD_TABLE_MIN = 3
 
 
 def _parts(t: Target) -> tuple[Printed, Printed, Printed] | None:
@@ -161,9 +164,14 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
     mildly asymmetric (with tens of events the log-likelihood is close to quadratic and
     the shift is a few percent of the width), so ``a < 0.10`` is info, ``0.10 <= a < 0.25``
     a warning, and ``a >= 0.25`` (an estimate a quarter of the width off centre, as a
-    transposed or mistyped bound produces) an error. Intervals rounded to zero width
+    transposed or mistyped bound produces) an error. The table's own convention decides
+    the middle band: where at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are
+    symmetric within rounding, more than twice as many as are not, the table prints Wald
+    intervals, and an estimate 10-25% off centre there is an error (no reading of the
+    table's convention gives it). Intervals rounded to zero width
     (``1.00 (1.00-1.00)``) carry no information and are skipped.
     """
+    symmetric = _symmetric_by_table(ctx)
     for t in ctx:
         if not _valid_ratio(t):
             continue
@@ -173,16 +181,39 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
         a, g = log_asymmetry(v, lo, hi)
         if g == 0:
             continue
-        sev = ("error" if a >= LOG_ASYMMETRY_ERROR
+        wald = symmetric.get(t.where, (0, 0))
+        wald_table = wald[0] >= WALD_TABLE_MIN and wald[0] > 2 * wald[1]
+        sev = ("error" if a >= LOG_ASYMMETRY_ERROR or (a >= LOG_ASYMMETRY_WARNING
+                                                       and wald_table)
                else "warning" if a >= LOG_ASYMMETRY_WARNING else "info")
         centre = math.sqrt(lo.value * hi.value)
+        why = (f"; the other {wald[0]} ratio CIs of {t.where} are log-symmetric (Wald)"
+               if sev == "error" and a < LOG_ASYMMETRY_ERROR else "")
         hint = _misplaced_decimal(t) if sev == "error" else ""
         yield Finding("ratio_ci_log_symmetric", sev, (t.id,),
                       f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
                       f"{fmt(centre, 3)} "
                       f"on the log scale, the estimate is off centre by {a:.0%} of the "
-                      "CI's log-width beyond rounding" + hint, g, "log units", v.text,
+                      "CI's log-width beyond rounding" + why + hint, g, "log units", v.text,
                       f"{fmt(centre, 3)} (geometric mean of the bounds)")
+
+
+def _symmetric_by_table(ctx: AuditContext) -> dict[str, tuple[int, int]]:
+    """Per table: ``(symmetric, off centre)`` counts of its usable ratio CIs (distinct
+    numbers: copies of one estimate count once)."""
+    seen, out = set(), {}
+    for t in ctx:
+        if not _valid_ratio(t):
+            continue
+        v, lo, hi = _parts(t)
+        key = (t.where, v.text, lo.text, hi.text)
+        if hi.value <= lo.value or key in seen:
+            continue
+        seen.add(key)
+        a, g = log_asymmetry(v, lo, hi)
+        s, o = out.get(t.where, (0, 0))
+        out[t.where] = (s + 1, o) if g == 0 else (s, o + 1)
+    return out
 
 
 def wald_p_range(t: Target) -> tuple[float, float, float] | None:
@@ -200,7 +231,9 @@ def p_value_matches_ci(ctx: AuditContext):
     ``p < x`` allows ``[0, x]``. A finding only when no allowed value gives the printed p.
     It is an error when the two disagree on significance at 0.05 (statcheck's "decision
     error"), otherwise a warning: the p may come from another test (log-rank, likelihood
-    ratio, chi-square) than the interval.
+    ratio, chi-square) than the interval. For an odds ratio of two rates with whole
+    counts, a p that is the paper's own two-proportion test (the convention inferred from
+    its other p-values, :mod:`.conventions`) is info: the paper's convention, not a slip.
     """
     for t in ctx:
         rng = wald_p_range(t)
@@ -212,32 +245,33 @@ def p_value_matches_ci(ctx: AuditContext):
             continue
         decision = (rep[1] < 0.05 and p_min >= 0.05) or (rep[0] >= 0.05 and p_max < 0.05)
         v, lo, hi = _parts(t)
-        other = _other_test(ctx, t, rep)
-        yield Finding("p_value_matches_ci", "error" if decision else "warning", (t.id,),
+        other, own = _other_test(ctx, t, rep)
+        sev = "info" if own else "error" if decision else "warning"
+        yield Finding("p_value_matches_ci", sev, (t.id,),
                       f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
                       f"from the estimate and CI is {fmt(central, 3)} (between "
                       f"{fmt(p_min, 3)} and {fmt(p_max, 3)} under rounding)"
-                      + ("; the two disagree on significance at 0.05" if decision else "")
+                      + ("; the two disagree on significance at 0.05" if decision and not own
+                         else "")
                       + other, gap((p_min, p_max), rep[:2]), "p", rep[2], fmt(central, 3))
 
 
-def _other_test(ctx: AuditContext, t: Target, rep) -> str:
-    """For an odds ratio of two rates with whole counts: which 2 x 2 test gives the p."""
-    if t.quantity != "odds_ratio" or not t.contrast:
-        return ""
-    counts = []
-    for arm in t.contrast:
-        rates = [r for r in ctx if r.quantity == "rate" and r.endpoint == t.endpoint
-                 and r.analysis == t.analysis and r.arm == arm]
-        c = next((wc for r in rates if (wc := whole_count(ctx, r)) is not None), None)
-        if c is None:
-            return ""
-        counts.append(c)
+def _other_test(ctx: AuditContext, t: Target, rep) -> tuple[str, bool]:
+    """For an odds ratio of two rates with whole counts: which 2 x 2 test gives the p,
+    and whether it is the paper's own test for such p-values (its inferred convention)."""
+    counts = contrast_counts(ctx, t)
+    if counts is None:
+        return "", False
     match = [k for k, p in two_by_two_p_values(*counts).items()
              if rep[0] - 1e-12 <= p <= rep[1] + 1e-12]
     table = " vs ".join(f"{c}/{n}" for c, n in counts)
+    conv = ctx.conventions
+    own = conv is not None and bool(set(conv.p_tests) & set(match))
+    if own:
+        return (f"; the printed p is the paper's {' / '.join(conv.p_tests)} on {table} "
+                f"({conv.p_test_evidence})", True)
     return (f"; the printed p matches {' and '.join(match)} on {table}, a different test "
-            "from the interval's" if match else "")
+            "from the interval's" if match else ""), False
 
 
 @rule("se_matches_ci", "intervals")

@@ -1,22 +1,18 @@
 """Rules on counts, percentages and group sizes (GRIM-style arithmetic, no statistics)."""
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 from .findings import Finding
 from .registry import AuditContext, rule
-from .rounding import Printed, fmt, gap, overlap, printed, truncation_interval
+from .conventions import column_key
+from .readings import DOUBLE, TRUNCATE, exact_rate, implied_counts, percent_readings
+from .rounding import fmt, gap, overlap, printed, truncation_interval
 
 __all__ = ["percent_matches_count", "counts_sum_to_group_size", "arms_sum_to_total",
            "pooled_count_equals_arm_sum", "implied_counts", "denominators_not_resolved"]
 
 _RATES = ("rate", "proportion")
-
-
-def implied_counts(percent: Printed, n: int) -> range:
-    """Whole counts ``k`` of ``n`` with ``k / n`` inside the printed percentage's interval."""
-    return range(math.ceil(n * percent.lo - 1e-9), math.floor(n * percent.hi + 1e-9) + 1)
 
 
 def _pp(x: float) -> str:
@@ -69,14 +65,48 @@ def percent_matches_count(ctx: AuditContext):
             continue
         if overlap(implied, (v.lo, v.hi)):
             continue
-        tr = truncation_interval(v)
-        truncated = implied[1] >= tr[0] and implied[0] < tr[1]
-        note = " (consistent only if the paper truncated instead of rounding)" if truncated else ""
-        yield Finding("percent_matches_count", "warning" if truncated else "error", (t.id,),
+        conv = ctx.conventions
+        if conv is not None and conv.explained_by_missing(t.id):
+            continue                          # reported once, by undisclosed_missing_data
+        reading = _reading(ctx, t, c, n)
+        if reading is None:
+            continue                          # the paper's convention for this column
+        yield Finding("percent_matches_count", "error" if reading == "" else "warning",
+                      (t.id,),
                       f"{t.id}: {v.text} printed, but {shown} (denominator from "
-                      f"{den.origin}){note}",
+                      f"{den.origin}){reading}",
                       100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
                       _pp(sum(implied) / 2))
+
+
+def _reading(ctx: AuditContext, t, c, n) -> str | None:
+    """How a percentage that rounding does not give can still have been printed.
+
+    None: the column's (or row's) inferred convention gives it, so there is nothing to
+    report; a note (a warning): a reading that gives it but that the table does not use
+    elsewhere (truncation, double rounding, a row forced to 100 once); "" (an error): no
+    reading gives it. Needs an exact count and denominator.
+    """
+    conv = ctx.conventions
+    r = exact_rate(ctx, t)
+    if r is None or c is None:
+        if c is None:
+            return ""
+        tr = truncation_interval(printed(t, "value"))
+        implied = (c.lo / n.hi, c.hi / n.lo)
+        return (" (consistent only if the paper truncated instead of rounding)"
+                if implied[1] >= tr[0] and implied[0] < tr[1] else "")
+    if conv is not None and t.id in conv.forced:
+        return None                           # reported by conventions_inferred
+    got = percent_readings(r.count, r.n, r.value, r.decimals, r.scale)
+    if TRUNCATE in got:
+        if conv is not None and conv.columns.get(column_key(t)) == TRUNCATE:
+            return None
+        return " (consistent only if the paper truncated instead of rounding)"
+    if DOUBLE in got:
+        return (f" (double rounding: {_pp(r.count / r.n)} rounded first to "
+                f"{r.decimals + 1} decimal(s), then to {r.decimals})")
+    return ""
 
 
 def _partitions(ctx: AuditContext):

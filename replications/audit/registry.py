@@ -67,6 +67,9 @@ class AuditContext:
     targets: StudyTargets
     arm_sizes: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
     cohort_counts: tuple = ()      # (location, arm, counts, n) from cohort.toml variables
+    #: the paper's conventions (:func:`replications.audit.conventions.infer_conventions`),
+    #: filled in by :func:`replications.audit.audit_targets` before the rules run
+    conventions: object = None
 
     def __iter__(self):
         return iter(self.targets)

@@ -183,6 +183,7 @@ class StudyTargets:
     path: Path | None = None
     expected_failures: tuple[ExpectedFailure, ...] = ()
     title: str | None = None
+    claims: tuple = ()                       # replications.targets.claims.Claim
     by_id: Mapping[str, Target] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from tacebench.replications.analysis.problems import MISSING, Problems
 
+from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
@@ -20,7 +21,7 @@ from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITI
 __all__ = ["load_targets", "parse_targets"]
 
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
-_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts", "expected_failures"})
+_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts", "expected_failures", "claims"})
 _BASELINE_KEYS = frozenset({"variable", "level", "where", "source", "partition", "cells", "note"})
 _CELL_KEYS = frozenset({"analysis", "arm", "count", "percent", "weighted"})
 _SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
@@ -321,10 +322,11 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
                                                                      list) else [])
                  if isinstance(r, Mapping)}
     expected = parse_expected_failures(data, seen, by_id, shift_ids, probs)
+    claims = parse_claims(data, seen, probs)
     probs.raise_if_any()
     return StudyTargets(study_id=study_id, seed_file=seed_file, path=path,
                         title=study.get("title"), targets=tuple(t for _, t in targets),
-                        shifts=tuple(shifts), expected_failures=expected)
+                        shifts=tuple(shifts), expected_failures=expected, claims=claims)
 
 
 def load_targets(path: str | Path) -> StudyTargets:

@@ -1,0 +1,136 @@
+"""P-values of 2 x k tables (response categories, multi-level baseline rows) recomputed."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from scipy.special import gammaln
+from scipy.stats import chi2_contingency
+
+from .counts import whole_count
+from .findings import Finding
+from .intervals import reported_p_interval
+from .registry import AuditContext, rule
+from .rounding import fmt, gap
+
+__all__ = ["fisher_freeman_halton_2xk", "two_by_k_p_values", "two_by_k_p"]
+
+#: Relative tolerance for "as or less probable than the observed table" (R's fisher.test
+#: uses 1 + 1e-7 so that tables equal in probability up to floating error count).
+_REL_TOL = 1e-7
+#: Largest number of candidate tables enumerated; beyond it (large samples, where the
+#: chi-square approximation is close to the exact test) only the chi-square is computed.
+MAX_TABLES = 4_000_000
+
+
+def fisher_freeman_halton_2xk(table) -> float | None:
+    """Exact two-sided p of a 2 x k table with fixed margins (Freeman & Halton 1951).
+
+    Every first row with the observed column and row totals is enumerated; its
+    probability is the multivariate hypergeometric ``prod C(c_j, x_j) / C(N, r_1)``, and
+    the p-value sums the probabilities of the tables no more probable than the observed.
+
+    Parameters
+    ----------
+    table : array_like of int, shape (2, k)
+
+    Returns
+    -------
+    float or None
+        None when more than :data:`MAX_TABLES` tables would have to be enumerated.
+
+    References
+    ----------
+    Freeman GH, Halton JH. Note on an exact treatment of contingency, goodness of fit and
+    other problems of significance. Biometrika 1951;38:141-9.
+    """
+    t = np.asarray(table, dtype=int)
+    if t.ndim != 2 or t.shape[0] != 2 or (t < 0).any():
+        raise ValueError(f"table: expected a 2 x k table of non-negative counts, got {t!r}")
+    cols, r1 = t.sum(axis=0), int(t[0].sum())
+    order = np.argsort(cols)               # enumerate the small margins, fix the largest
+    t, cols = t[:, order], cols[order]
+
+    def logc(n, k):
+        return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+    # all first rows x with 0 <= x_j <= c_j and sum x = r1: the first k - 1 entries on a
+    # grid, the last one fixed by the row total
+    if np.prod(cols[:-1] + 1.0) > MAX_TABLES:
+        return None
+    grid = np.stack([g.ravel() for g in np.meshgrid(*(np.arange(c + 1) for c in cols[:-1]),
+                                                    indexing="ij")], axis=1)
+    last = r1 - grid.sum(axis=1)
+    keep = (last >= 0) & (last <= cols[-1])
+    rows = np.column_stack([grid[keep], last[keep]])
+    logp = logc(cols, rows).sum(axis=1) - logc(cols.sum(), r1)
+    obs = logc(cols, t[0]).sum() - logc(cols.sum(), r1)
+    p = np.exp(logp)
+    return float(min(1.0, p[logp <= obs + np.log1p(_REL_TOL)].sum()))
+
+
+def two_by_k_p_values(table) -> dict[str, float]:
+    """Pearson chi-square (no continuity correction) and Fisher-Freeman-Halton p-values of a
+    2 x k table; columns empty in both rows are dropped first."""
+    t = np.asarray(table, dtype=int)
+    t = t[:, t.sum(axis=0) > 0]
+    if t.shape[1] < 2 or (t.sum(axis=1) == 0).any():
+        return {}
+    out = {"chi-square": float(chi2_contingency(t, correction=False).pvalue)}
+    exact = fisher_freeman_halton_2xk(t)
+    if exact is not None:
+        out["Fisher-Freeman-Halton"] = exact
+    return out
+
+
+def _level_rows(ctx: AuditContext):
+    """Rates per (analysis, endpoint or partition) -> arm -> level -> target."""
+    rows = defaultdict(lambda: defaultdict(dict))
+    for t in ctx:
+        if t.quantity in ("rate", "proportion") and t.level and t.arm:
+            for name in {t.partition, t.endpoint, t.term} - {None}:
+                rows[(t.analysis, name)][t.arm].setdefault(t.level, t)
+    return rows
+
+
+@rule("two_by_k_p", "comparisons")
+def two_by_k_p(ctx: AuditContext):
+    """A p-value of a 2 x k table (two arms, k >= 3 categories) must match a standard test.
+
+    Applies to ``p_value`` targets naming an ``endpoint`` or ``term`` whose categories
+    (rates with a ``level``) are printed for exactly two arms with whole counts, all
+    levels in both. The printed p (half a unit in its last digit; ``p < x`` allows
+    ``[0, x]``) must match Pearson's chi-square or the Fisher-Freeman-Halton exact test.
+    Error when neither agrees on significance at 0.05, otherwise a warning.
+    """
+    rows = _level_rows(ctx)
+    for t in ctx:
+        if t.quantity != "p_value" or len(t.compares) > 0:
+            continue
+        rep = reported_p_interval(t)
+        arms = next((rows[(t.analysis, n)] for n in (t.endpoint, t.term)
+                     if n and (t.analysis, n) in rows), None)
+        if rep is None or arms is None or len(arms) != 2:
+            continue
+        levels = [list(a) for a in arms.values()]
+        if levels[0] != levels[1] or len(levels[0]) < 3:
+            continue
+        counts = [[whole_count(ctx, x) for x in a.values()] for a in arms.values()]
+        if any(c is None for row in counts for c in row):
+            continue
+        table = np.array([[c for c, _ in row] for row in counts])
+        if any(sum(r) != row[0][1] for r, row in zip(table, counts)):
+            continue                      # the categories must partition each arm
+        ps = two_by_k_p_values(table)
+        if not ps or any(rep[0] - 1e-12 <= p <= rep[1] + 1e-12 for p in ps.values()):
+            continue
+        decision = all((p < 0.05) != (rep[1] < 0.05) for p in ps.values())
+        closest = min(ps.values(), key=lambda p: gap((p, p), rep[:2]))
+        shown = ", ".join(f"{k} {fmt(v, 3)}" for k, v in ps.items())
+        cells = " vs ".join("/".join(str(int(c)) for c in r) for r in table)
+        ids = (t.id,) + tuple(x.id for a in arms.values() for x in a.values())
+        yield Finding("two_by_k_p", "error" if decision else "warning", ids,
+                      f"{t.id}: p {rep[2]} printed for the 2 x {table.shape[1]} table "
+                      f"{cells} ({', '.join(levels[0])}); recomputed: {shown}"
+                      + ("; no test agrees on significance at 0.05" if decision else ""),
+                      gap((closest, closest), rep[:2]), "p", rep[2], fmt(closest, 3))

@@ -1,0 +1,1 @@
+"""A corpus of constructed papers with planted slips, for the audit's precision and recall."""
