@@ -1,9 +1,18 @@
 """Shared test fixtures: project paths and the optional seed texts."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw their examples from a fixed seed by default, so a test run (and CI
+# on a clean clone) gives the same verdict every time; HYPOTHESIS_PROFILE=explore searches
+# afresh on each run (and keeps failing examples in .hypothesis/ to replay).
+settings.register_profile("reproducible", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "reproducible"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
