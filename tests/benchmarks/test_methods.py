@@ -1,4 +1,4 @@
-"""Every method family on the stand-in mechanism: the ADEMP checks of issue 5 on a small grid.
+"""Every method family on the stand-in mechanism: the ADEMP checks on a small grid.
 
 Under the null without confounding each consistent estimator's bias lies within 2 MCSE of 0
 and its nominal 95% Wald interval covers within 2 MCSE of 95% (MCSE at the nominal rate,

@@ -1,4 +1,4 @@
-"""Issue 8: paired shifts on a constructed study whose generator's truth is known.
+"""Paired shifts on a constructed study whose generator's truth is known.
 
 Two normal covariates ``x1``, ``x2`` (SD 1) with conditional log-HRs 0.5 and 0.3, a true
 conditional treatment HR of 0.7, a piecewise-exponential (here constant) baseline — a
@@ -133,7 +133,7 @@ def test_shift_spread_is_reported_and_smaller_than_either_estimate(runs):
         for s in res.shifts:
             assert s.sd > 0 and s.mcse > 0
             assert s.sd < s.sd_from and s.sd < s.sd_to, s
-            # much smaller: the paired design is the point of issue 8
+            # much smaller: the paired design is the point of shifts
             assert s.sd < 0.5 * min(s.sd_from, s.sd_to)
 
 

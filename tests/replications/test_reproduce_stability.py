@@ -1,4 +1,4 @@
-"""Verdict stability (issue 4): two runs with different seeds at the default R agree on
+"""Verdict stability: two runs with different seeds at the default R agree on
 every verdict except targets whose z lies within 0.5 of the critical value 1.96 in either
 run (reported as borderline). The seed-study check is long: marked slow (``pytest -m
 slow``); the rule itself is checked fast on constructed results.
