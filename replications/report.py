@@ -17,9 +17,8 @@ import pandas as pd
 from .accounting import accounting_frame
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
-from .summaries import (CONTRIBUTION_COLUMNS, ReproductionResult, diagnostic_lines,
-                        group_notes, note_head, split_notes)
-from .verdicts import MIN_ESTIMABLE
+from .notes import note_lines
+from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
@@ -200,40 +199,6 @@ def _summary_line(r: ReproductionResult) -> str:
             f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
 
 
-def _note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
-    """Study-level lines about replicates without a value.
-
-    An analysis whose adjustment is not estimable in some replicates gets one line with
-    its reason and diagnostics; when that leaves fewer than ``MIN_ESTIMABLE`` of the
-    replicates, the line says that the published numbers of that analysis cannot come
-    from its model on a cohort like the published one. Per-estimate reasons follow,
-    grouped by reason: 'reason: up to N replicates (analyses ...)'. Diagnostics that
-    are not failures (:func:`~replications.summaries.diagnostic_lines`) come last.
-    """
-    notes, diagnostics = split_notes(notes)
-    whole = {k: v for k, v in notes.items() if "/" not in k.partition(": ")[0]}
-    lines = []
-    for (reason, count, details), names in group_notes(whole).items():
-        line = note_head(names, reason, count, reps, details)
-        if count > (1 - MIN_ESTIMABLE) * reps:
-            line += (": the model has no estimate on most cohorts like the published one, "
-                     "so its published numbers are not judged ('not estimable')")
-        else:
-            line += f": verdicts use the {reps - count} estimable replicates"
-        lines.append(line)
-    by: dict[str, list] = {}
-    for key, count in notes.items():
-        where, _, reason = key.partition(": ")
-        if "/" in where:
-            by.setdefault(reason, []).append((where, count))
-    for reason, items in sorted(by.items(), key=lambda kv: -max(c for _, c in kv[1])):
-        names = sorted({w.split("/")[0] for w, _ in items})
-        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-        lines.append(f"Note: {reason}: up to {max(c for _, c in items)}/{reps} replicates "
-                     f"({shown})")
-    return lines[:limit] + diagnostic_lines(diagnostics, reps)[:limit]
-
-
 def _reading_note(t, r: ReproductionResult) -> str:
     """'under stabilized=true' when judged under a reading other than the declared one;
     'reproduced under 2/4 readings' when the verdict depends on the reading."""
@@ -343,7 +308,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
                 for m in r.misfits]
         if r.accounting is not None:
             out.append(r.accounting.sentence())
-        for line in _note_lines(r.notes, r.reps):
+        for line in note_lines(r.notes, r.reps):
             out.append(line)
         out += expected_lines(rep.strict, markdown)
     return "\n".join(out)

@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 from .analysis.compile import reported_value
 from .accounting import account
-from .analysis.kernels import DIAGNOSTICS, NOTE_KEY
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
-           "analysis_scale", "split_notes", "diagnostic_lines", "group_notes", "note_head"]
+           "analysis_scale"]
 
 
 
@@ -185,53 +184,6 @@ class ReproductionResult:
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
             "world_uncertainty": self.world_uncertainty,
         }
-
-
-def split_notes(notes: dict) -> tuple[dict, dict]:
-    """``(failures, diagnostics)``: the note counts of replicates without a value, and
-    those of diagnostics that make no value NaN (keys ``"<analysis>: note: ..."``, R
-    warned and went on), keyed without the ``note:`` marker."""
-    failures, diagnostics = {}, {}
-    for key, count in notes.items():
-        where, _, rest = key.partition(": ")
-        if rest.startswith(NOTE_KEY):
-            diagnostics[f"{where}: {rest[len(NOTE_KEY):]}"] = count
-        else:
-            failures[key] = count
-    return failures, diagnostics
-
-
-def group_notes(counts: dict) -> dict[tuple, list[str]]:
-    """Whole-analysis note counts ``"<analysis>: <reason>"`` (with their details
-    ``"<analysis>: <reason>: <detail>"``) grouped as ``(reason, count, details) ->
-    analyses``: analyses sharing one fit share one report line. ``details`` are
-    ``(detail, count)``, most frequent first."""
-    reasons = {k: v for k, v in counts.items()
-               if not any(k.startswith(o + ": ") for o in counts if o != k)}
-    grouped: dict[tuple, list[str]] = {}
-    for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        name, _, reason = key.partition(": ")
-        details = tuple(sorted(((k[len(key) + 2:], v) for k, v in counts.items()
-                                if k.startswith(key + ": ")), key=lambda kv: (-kv[1], kv[0])))
-        grouped.setdefault((reason, count, details), []).append(name)
-    return grouped
-
-
-def note_head(names, reason: str, count: int, reps: int, details) -> str:
-    """'Note: a, b: reason in 5/200 replicates (detail in 4; ...)'."""
-    diag = "; ".join(f"{d} in {v}" for d, v in details[:3])
-    more = "; ..." if len(details) > 3 else ""
-    return (f"Note: {', '.join(names)}: {reason} in {count}/{reps} replicates"
-            + (f" ({diag}{more})" if diag else ""))
-
-
-def diagnostic_lines(diagnostics: dict, reps: int) -> list[str]:
-    """One line per diagnostic: its count, its most frequent details and what the analysis
-    does about it, e.g. 'Note: iptw: propensity model separated in 200/200 replicates (no
-    control patient with g = 1 in 199): ... as R's glm, the analysis uses them'."""
-    return [note_head(names, reason, count, reps, details) + ": "
-            + DIAGNOSTICS.get(reason, "a diagnostic; the values are computed")
-            for (reason, count, details), names in group_notes(diagnostics).items()]
 
 
 def _clean(obj):

@@ -22,7 +22,7 @@ from tacebench.replications.analysis.compile import (Failure, Note, bind_target,
 from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
 from tacebench.replications.analysis.schema import schema_from_cohort
-from tacebench.replications.report import _note_lines
+from tacebench.replications.notes import note_lines
 from tacebench.replications.reproduce import reproduce
 from tacebench.replications.check import load_study
 from tacebench.replications.summaries import _contribution
@@ -221,7 +221,7 @@ def test_note_lines_state_the_finding():
              "b: propensity model separated: no control patient with g = 1": 199,
              "c: no match within the caliper": 5,
              "crude/hr_x: Cox likelihood monotone (a coefficient diverges)": 7}
-    lines = _note_lines(notes, 200)
+    lines = note_lines(notes, 200)
     assert lines[0].startswith("Note: a, b: propensity model separated in 200/200 "
                                "replicates (no control patient with g = 1 in 199)")
     assert "not judged ('not estimable')" in lines[0]
@@ -269,7 +269,7 @@ def test_note_lines_say_what_the_analysis_does_about_a_diagnostic():
     notes = {"a: note: propensity model separated": 200,
              "a: note: propensity model separated: no control patient with g = 1": 199,
              "a: no match within the caliper": 5}
-    lines = _note_lines(notes, 200)
+    lines = note_lines(notes, 200)
     assert lines[0].startswith("Note: a: no match within the caliper in 5/200")
     assert lines[1] == ("Note: a: propensity model separated in 200/200 replicates (no "
                         "control patient with g = 1 in 199): " +
