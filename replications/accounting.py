@@ -20,7 +20,7 @@ fails on data like the paper's (a finding about the paper). This module counts
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -139,10 +139,3 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
         frame = pd.concat([frame, pd.DataFrame([dict(study="all", **total)])],
                           ignore_index=True)
     return frame
-
-
-def to_dict(a: Accounting) -> dict:
-    return asdict(a)
-
-
-__all__ += ["to_dict"]

@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import special
 
 from .analysis.compile import reported_value
-from .verdicts import MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
+from .verdicts import ALPHA, MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
 
 __all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
            "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION",
@@ -318,7 +318,7 @@ def _inside(x: np.ndarray, y: float) -> int:
     if ok.size < MIN_ESTIMABLE * x.size or not ok.size:
         return 0
     F = midrank_cdf(np.sort(ok), y)
-    return int(0.025 <= F <= 0.975)
+    return int(ALPHA / 2 <= F <= 1 - ALPHA / 2)      # the verdicts' rule
 
 
 def printed_half_unit(t, quantity: str) -> float:

@@ -49,7 +49,7 @@ from .analysis.schema import schema_from_spec
 from .study import Study
 from .summaries import ReproductionResult, summarise
 from .verdicts import UNDETERMINED
-from .world_uncertainty import (BLOCK_SIZE, MAX_ATTEMPTS, DrawnWorld, block_of, describe,
+from .world_uncertainty import (MAX_ATTEMPTS, DrawnWorld, block_of, describe,
                                 draw_inputs, n_blocks, world_seed)
 
 __all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan",

@@ -44,11 +44,13 @@ import copy
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from tacebench.engine import stream_seed
+
+from .verdicts import Z_CRIT
 
 __all__ = ["BLOCK_SIZE", "MAX_ATTEMPTS", "DrawnWorld", "block_of", "n_blocks", "world_seed",
            "draw_inputs", "ci_se", "survival_path", "describe"]
@@ -60,7 +62,6 @@ BLOCK_SIZE = 25
 MAX_ATTEMPTS = 5
 _MEDIAN_SE = 1.2533           # asymptotic SE of a sample median, in SDs, times sqrt(n)
 _IQR_SD = 1.349               # IQR of a normal in SDs
-_Z975 = 1.959964
 _CI = re.compile(r"(\d+(?:\.\d+)?)\s*\(\s*(\d+(?:\.\d+)?)\s*[-\u2013\u2212,;]\s*(\d+(?:\.\d+)?)\s*\)")
 
 
@@ -108,7 +109,7 @@ def ci_se(hr: float, source: str) -> float:
     if len(found) != 1:
         return math.nan
     a, b = found.pop()
-    return (math.log(b) - math.log(a)) / (2 * _Z975)
+    return (math.log(b) - math.log(a)) / (2 * Z_CRIT)
 
 
 def survival_path(items: Sequence[tuple[str, float, float, float]], z: np.ndarray

@@ -23,7 +23,7 @@ import numpy as np
 
 from .calibrate import draw_death_times, fit_endpoint, solve_loss_rate
 from .plan import _CAL_SEED, CovariatePlan
-from .spec_associations import LogEffect, log_effect
+from .spec_associations import log_effect
 from .spec_outcomes import Effect
 from .study import CohortSpec
 
@@ -263,7 +263,6 @@ def _regularised_step(jac: np.ndarray, resid: np.ndarray, prior: np.ndarray, ter
     multiselect with at least one option) leave a direction the printed HRs hardly
     determine; the prior keeps the effects there near the printed ones instead of
     drifting along it."""
-    p = jac.shape[1]
     a = np.vstack([jac, np.sqrt(DAMPING) * np.diag(1.0 / term_se)])
     return np.linalg.lstsq(a, np.concatenate([resid, -prior]), rcond=None)[0]
 

@@ -159,7 +159,7 @@ def parse_readings(raw, analyses: Sequence, sets: Mapping, problems: Problems
     by_name = {a.name: a for a in analyses}
     choices: list[ReadingChoice] = []
     for i, item in enumerate(raw):
-        c = _parse_choice(item, f"readings[{i}]", by_name, sets, add)
+        c = _parse_choice(item, f"readings[{i}]", by_name, sets, problems)
         if c is not None:
             choices.append(c)
     for i, c in enumerate(choices):         # one analysis, one option: one declaration
@@ -171,13 +171,14 @@ def parse_readings(raw, analyses: Sequence, sets: Mapping, problems: Problems
     return _groups(choices, by_name, add)
 
 
-def _parse_choice(item, key: str, by_name: Mapping, sets: Mapping, add
+def _parse_choice(item, key: str, by_name: Mapping, sets: Mapping, problems: Problems
                   ) -> ReadingChoice | None:
+    add = problems.add
     if not isinstance(item, Mapping):
         add(key, item, "each [[readings]] entry must be a table with option, values, "
             "analyses and why")
         return None
-    n0 = _count(add)
+    n0 = len(problems)
     for k in item:
         if k not in _KEYS:
             add(f"{key}.{k}", item[k], f"unknown key; expected {sorted(_KEYS)}", "unknown-key")
@@ -218,7 +219,7 @@ def _parse_choice(item, key: str, by_name: Mapping, sets: Mapping, add
             labels.append(_label(parsed[-1], v))
         except OptionError as exc:
             add(f"{key}.values[{j}]", v, str(exc), "malformed")
-    if _count(add) > n0:
+    if len(problems) > n0:
         return None
     if len(set(map(repr, parsed))) < len(parsed):
         add(f"{key}.values", values, "alternatives repeat", "duplicate")
@@ -237,10 +238,6 @@ def _parse_choice(item, key: str, by_name: Mapping, sets: Mapping, add
         return None
     return ReadingChoice(option, tuple(parsed), tuple(labels), tuple(names), why.strip(),
                          key, hits[0])
-
-
-def _count(add) -> int:
-    return len(add.__self__) if hasattr(add, "__self__") else 0
 
 
 def _groups(choices: list[ReadingChoice], by_name: Mapping, add

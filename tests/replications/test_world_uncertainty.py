@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
+from tacebench.replications.verdicts import Z_CRIT
 from tacebench.replications.world_uncertainty import (BLOCK_SIZE, block_of, ci_se, describe,
                                                       draw_inputs, n_blocks, survival_path,
                                                       world_seed)
@@ -17,10 +18,10 @@ EHS = Path(__file__).resolve().parents[2] / "tacebench" / "studies" / "tace_sora
 
 def test_ci_se_reads_the_ci_printed_with_the_estimate():
     src = "Tumor Size, per 1 cm increased\t1.05 (1.02\u20131.08)\t0.001\t1.02 (0.99\u20131.05)"
-    assert math.isclose(ci_se(1.02, src), (math.log(1.05) - math.log(0.99)) / (2 * 1.959964))
+    assert math.isclose(ci_se(1.02, src), (math.log(1.05) - math.log(0.99)) / (2 * Z_CRIT))
     # an effect recoded to the other level: hr = 1/0.63
     src = "Absence of other sites involvement\t0.54 (0.34\u20130.86)\t0.009\t0.63 (0.39\u20131.00)"
-    assert math.isclose(ci_se(1.587, src), (math.log(1.00) - math.log(0.39)) / (2 * 1.959964))
+    assert math.isclose(ci_se(1.587, src), (math.log(1.00) - math.log(0.39)) / (2 * Z_CRIT))
     assert math.isnan(ci_se(1.3, "no interval here"))
     assert math.isnan(ci_se(1.00, "1.00 (1.00\u20131.00)"))      # a degenerate interval
 
