@@ -18,6 +18,7 @@ from .accounting import accounting_frame
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
+from .unreported import UNREPORTED_FAMILIES
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
@@ -240,8 +241,12 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     if not r.worlds:
         return []
     table = _md_table if markdown else _table
+    builtin = ["an unmeasured confounder with treatment OR = outcome HR = k"]
+    if any(w.family in UNREPORTED_FAMILIES for w in r.worlds):
+        builtin.append("every covariate without a published effect at HR k per SD, "
+                       "aligned with or opposed to the arms' imbalance")
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
-           "built-in: an unmeasured confounder with treatment OR = outcome HR = k):", ""]
+           f"built-in: {'; '.join(builtin)}):", ""]
     rows = [["own world", "", *_counts(r.counts())]]
     rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
     out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable",
