@@ -168,3 +168,53 @@ def test_toml_rows_work_like_a_file(forms, tmp_path):
         (tmp_path / name).write_text((table_form / name).read_text("utf-8"), encoding="utf-8")
     (tmp_path / "cohort.toml").write_text(cohort, encoding="utf-8")
     assert table_target_ids(tmp_path) == table_target_ids(table_form)
+
+
+# ------------------------------------------------------------------ shipped seeds
+
+SHIPPED = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
+WITH_TABLE = sorted(p for p in SHIPPED.iterdir()
+                    if (p / "cohort.toml").is_file() and "table1]" in (p / "cohort.toml").read_text("utf-8"))
+
+
+def test_a_seed_ships_its_table_1_as_a_table():
+    assert "tace_regorafenib" in {p.name for p in WITH_TABLE}
+
+
+@pytest.mark.parametrize("folder", WITH_TABLE, ids=lambda p: p.name)
+def test_every_cell_of_a_seed_table_is_in_the_paper(seeds_dir, folder):
+    """Each row's quote (its printed cells joined by tabs) and each cell, in the seed text."""
+    from tacebench.simulate.table1 import study_tables
+
+    seed_file = tomllib.loads((folder / "targets.toml").read_text("utf-8"))["study"]["seed_file"]
+    seed = _norm((seeds_dir / seed_file).read_text("utf-8"))
+    tables = study_tables(tomllib.loads((folder / "cohort.toml").read_text("utf-8")), folder)
+    assert tables
+    for table in tables:
+        assert _norm(table.header_source) in seed
+        missing = [(r.line, r.source) for r in table.rows if _norm(r.source) not in seed]
+        missing += [(r.line, v.text) for r in table.rows for _, v in r.cells
+                    if _norm(v.text) not in seed]
+        assert missing == [], f"{folder.name}/{table.file}: not in {seed_file}: {missing[:3]}"
+
+
+def test_the_migrated_seed_keeps_its_target_ids():
+    """Seed 001's Table 1 moved from 27 [[baseline]] blocks to table1.tsv: the same ids."""
+    from tacebench.replications.targets import load_targets, table_target_ids
+
+    folder = SHIPPED / "tace_regorafenib"
+    arm = "tace_regorafenib_crude"
+    cells = ["sex_male", "sex_female", "ecog_0", "ecog_1", "ecog_2", "bclc_b", "bclc_c",
+             "hepatitis_b", "hepatitis_c", "hepatitis_none", "tumor_number_single",
+             "tumor_number_multiple", "tumor_number_unknown", "child_pugh_a", "child_pugh_b",
+             "mvi", "afp_400", "hypertension", "diabetes", "extrahepatic_metastasis",
+             "prior_surgery", "prior_ablation", "prior_tace", "prior_radiotherapy",
+             "prior_systemic_sorafenib", "prior_systemic_lenvatinib",
+             "prior_systemic_lenvatinib_then_sorafenib"]
+    # the header's group size is the one the Results text prints ([[targets]] replaces it)
+    assert table_target_ids(folder) == [f"n_{arm}"] + [f"bl_{c}_{arm}" for c in cells]
+    targets = load_targets(folder)
+    assert targets[f"n_{arm}"].where == "text"
+    assert targets[f"bl_sex_male_{arm}"].partition == "sex"
+    assert targets[f"bl_mvi_{arm}"].partition is None
+    assert len(targets.targets) == 160
