@@ -35,8 +35,9 @@ from .table1_inputs import variables_from_table
 __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableRow", "Table1",
            "read_table1", "expand_tables", "read_cohort_toml", "study_tables"]
 
-TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label"})
-COLUMN_KEYS = frozenset({"column", "arm", "analysis", "role", "quantity", "format", "weighted"})
+TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label", "quote_header"})
+COLUMN_KEYS = frozenset({"column", "arm", "analysis", "role", "quantity", "format", "weighted",
+                         "test"})
 #: the columns of the file that say what a row is; they are not printed in the paper
 HIDDEN_COLUMNS = ("variable", "level", "format")
 ROLES = ("calibration", "predicted", "reported")
@@ -54,6 +55,7 @@ class TableColumn:
     quantity: str = "cells"
     format: str | None = None
     weighted: bool = False
+    test: str | None = None                       # a p-value column: the test, as named
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class Table1:
     where: str
     columns: tuple[TableColumn, ...]
     rows: tuple[TableRow, ...]
-    header_source: str = ""                       # the printed header row
+    header_source: str = ""           # the printed header row ("" when not a quote)
 
 
 def _table_rows(decl: Mapping, folder: Path | None, key: str) -> tuple[str, list[list[str]]]:
@@ -139,7 +141,8 @@ def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
         if not msgs:
             out.append(TableColumn(column=c["column"], analysis=c["analysis"], arm=c.get("arm"),
                                    role=role, quantity=quantity, format=c.get("format"),
-                                   weighted=bool(c.get("weighted", False))))
+                                   weighted=bool(c.get("weighted", False)),
+                                   test=c.get("test")))
     return out
 
 
@@ -180,6 +183,13 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
     if "variable" not in header or not printed:
         problems.append((file, f"the header needs a 'variable' column and the printed "
                          f"columns, got {header}"))
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        problems.append((file, f"column header(s) {twice} repeat: name each column once "
+                         "(a two-level header: set quote_header = false and name them)"))
+    if not isinstance(decl.get("quote_header", True), bool):
+        problems.append((f"{key}.quote_header", f"must be true or false, got "
+                         f"{decl['quote_header']!r}"))
     label_col = decl.get("label", header[printed[0]] if printed else "")
     for c in columns:
         if c.column not in header:
@@ -221,7 +231,8 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
         raise SpecError(problems)
     return Table1(cohort=cohort, file=file, where=str(decl.get("where", "table 1")),
                   columns=tuple(columns), rows=tuple(out),
-                  header_source="\t".join(header[i] for i in printed))
+                  header_source="\t".join(header[i] for i in printed)
+                  if decl.get("quote_header", True) else "")
 
 
 def study_tables(data: Mapping, folder: Path | None) -> list[Table1]:

@@ -120,6 +120,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
             if c.quantity == "p_value":
                 t["quantity"] = "p_value"
                 t.update({"p_text": v.p_text} if v.p_text else {"p": v.stats["p"]})
+                if c.test:
+                    t["test"] = c.test
                 if r.level is not None and levelled.get(r.variable, 0) == 1:
                     t["level"] = r.level
                 # a 2 x k table's p is not a 2 x 2 test of one level: nothing to recompute

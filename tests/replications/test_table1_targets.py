@@ -218,3 +218,20 @@ def test_the_migrated_seed_keeps_its_target_ids():
     assert targets[f"bl_sex_male_{arm}"].partition == "sex"
     assert targets[f"bl_mvi_{arm}"].partition is None
     assert len(targets.targets) == 160
+
+
+def test_the_matched_seed_table_gives_cells_and_p_values_before_and_after_matching():
+    """Seed 004: 37 rows x 4 cells and 17 x 2 p-values from one 57-line table."""
+    from tacebench.replications.targets import load_targets, table_target_ids
+
+    folder = SHIPPED / "len_sora_pd1_ehm"
+    ids = table_target_ids(folder)
+    assert len(ids) == len(set(ids)) == 37 * 4 + 17 * 2
+    targets = load_targets(folder)
+    p = targets["p_age_psm"]
+    assert (p.p, p.test, p.compares) == (0.175, "chi-square", (
+        "bl_age_le_60_sora_pd_1_psm", "bl_age_le_60_len_pd_1_psm"))
+    # a three-level row's p is not a 2 x 2 test: quoted, compared with nothing
+    assert targets["p_pvtt_type_crude"].compares == ()
+    assert targets["bl_pvtt_type_iii_iv_len_pd_1_psm"].count == 22
+    assert not any(i.startswith("n_") for i in ids)      # quote_header = false

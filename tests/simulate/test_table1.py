@@ -178,3 +178,12 @@ def test_a_table_file_needs_the_study_folder(tmp_path):
         HEADER, ["male", "", "Male", "85 (85.0)", "70 (87.5)", "0.6"]]), encoding="utf-8")
     table = read_table1({"file": "t.csv", "columns": COLUMNS}, tmp_path)
     assert table.rows[0].source == "Male\t85 (85.0)\t70 (87.5)\t0.6"
+
+
+def test_a_repeated_column_header_is_an_error_and_quote_header_false_names_them():
+    header = ["variable", "level", "Characteristic", "A (n = 100)", "P", "A (n = 90)", "P"]
+    with pytest.raises(SpecError, match=r"\['P'\] repeat"):
+        read_table1({"rows": [header], "columns": COLUMNS[:1]}, None)
+    named = header[:-1] + ["P matched"]
+    table = read_table1({"rows": [named], "columns": COLUMNS[:1], "quote_header": False}, None)
+    assert table.header_source == ""
