@@ -13,7 +13,9 @@ decides is written out in the files, for the researcher to check against the pap
 - an arm column is a header ``label (n = N)``; the first columns of each arm are the
   ``crude`` calibration columns, a second run of the same arms ``matched`` (predicted);
   ``P`` / ``p value`` and ``SMD`` columns belong to the analysis of the arms before them,
-  or to ``iptw`` / ``matched`` when their header says weighting / matching.
+  or to ``iptw`` / ``matched`` when their header says weighting / matching;
+- a header printed twice (two ``P`` columns) is renamed ``P (2)`` and the header is then
+  not a quote (``quote_header = false``).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ __all__ = ["TableDraft", "cohort_part", "draft_table", "draft_target_ids", "fill
            "table_ids_listing"]
 
 _ARM = re.compile(r"^(?P<label>.+?)\s*\(\s*n\s*=\s*(?P<n>\d[\d,]*)\s*\)\s*$", re.I)
-_P = re.compile(r"^p(\s*-?\s*values?)?$", re.I)
+_P = re.compile(r"^p(\s*-?\s*values?)?(\s*\(\d+\))?$", re.I)
 _SMD = re.compile(r"\bsmd\b|standardi[sz]ed mean diff", re.I)
 _WEIGHTED = re.compile(r"weight|iptw", re.I)
 _MATCHED = re.compile(r"match|psm", re.I)
@@ -48,11 +50,14 @@ class TableDraft:
         Arm labels and sizes, from the headers, in order.
     columns : tuple of dict
         The ``columns`` of ``[cohorts.main.table1]``.
+    quote_header : bool
+        False when a repeated header (two "P" columns) had to be renamed.
     """
 
     table_text: str
     arms: tuple[tuple[str, int], ...]
     columns: tuple[dict, ...]
+    quote_header: bool = True
 
 
 def _slug(label: str) -> str:
@@ -66,6 +71,16 @@ def _rows(path: Path) -> list[list[str]]:
     delim = "," if path.suffix.lower() == ".csv" else "\t"
     return [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)
             if any(c.strip() for c in r)]
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Headers named once: a repeat gets its position (``P`` -> ``P (2)``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    return out
 
 
 def _declare(header: list[str]) -> tuple[list[tuple[str, int]], list[dict]]:
@@ -113,7 +128,9 @@ def draft_table(path: str | Path) -> TableDraft:
     rows = _rows(path)
     if not rows:
         raise ValueError(f"{path}: the table is empty")
-    header = rows[0]
+    header = _unique(rows[0])
+    renamed = header != rows[0]
+    rows = [header] + rows[1:]
     if "variable" in header:                           # already mapped: keep it
         printed = [h for h in header if h not in HIDDEN_COLUMNS]
         arms, columns = _declare(printed)
@@ -153,7 +170,8 @@ def draft_table(path: str | Path) -> TableDraft:
                          f"got {header}")
     buf = io.StringIO()
     csv.writer(buf, delimiter="\t", lineterminator="\n").writerows(out_rows)
-    return TableDraft(table_text=buf.getvalue(), arms=tuple(arms), columns=tuple(columns))
+    return TableDraft(table_text=buf.getvalue(), arms=tuple(arms), columns=tuple(columns),
+                      quote_header=not renamed)
 
 
 def _toml_str(s: str) -> str:
@@ -174,7 +192,10 @@ def cohort_part(draft: TableDraft, file: str = "table1.tsv") -> str:
               "# table\"): check each row's variable and level and each column below; a",
               "# variable needing more (a unit, a bound, a distribution) is declared in",
               "# [[cohorts.main.variables]] with its name and those keys.",
-              "[cohorts.main.table1]", f"file = {_toml_str(file)}", "columns = ["]
+              "[cohorts.main.table1]", f"file = {_toml_str(file)}"]
+    if not draft.quote_header:
+        lines.append("quote_header = false                # repeated headers were renamed")
+    lines.append("columns = [")
     for c in draft.columns:
         body = ", ".join(f"{k} = {_toml_str(v)}" for k, v in c.items())
         lines.append(f"  {{ {body} }},")
@@ -189,7 +210,8 @@ def draft_target_ids(draft: TableDraft) -> list[str]:
     from .targets.table import table_targets
 
     rows = list(csv.reader(io.StringIO(draft.table_text), delimiter="\t"))
-    table = read_table1({"rows": rows, "columns": list(draft.columns)}, None)
+    table = read_table1({"rows": rows, "columns": list(draft.columns),
+                         "quote_header": draft.quote_header}, None)
     arms = [{"label": a, "n": n} for a, n in draft.arms]
     return [t["id"] for _, t in table_targets(table, arms)]
 

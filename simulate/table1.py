@@ -130,10 +130,14 @@ def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
                 not isinstance(c.get("column"), str)),
                (f"{ck}.analysis: must be an analysis name, got {c.get('analysis')!r}",
                 not isinstance(c.get("analysis"), str)),
-               (f"{ck}.arm: a column of cells needs the arm label, got {c.get('arm')!r}",
-                quantity == "cells" and not isinstance(c.get("arm"), str)),
+               (f"{ck}.arm: a calibration column needs the arm label, got {c.get('arm')!r}",
+                role == "calibration" and not isinstance(c.get("arm"), str)),
+               (f"{ck}.arm: must be an arm label, got {c.get('arm')!r}",
+                c.get("arm") is not None and not isinstance(c.get("arm"), str)),
                (f"{ck}.role: only a column of cells calibrates the generator",
                 quantity != "cells" and role == "calibration"),
+               (f"{ck}.role: a weighted column does not calibrate the generator (its "
+                "counts are sums of weights)", c.get("weighted") is True and role == "calibration"),
                (f"{ck}.format: must be one of {sorted(CELL_FORMATS)}, got {c.get('format')!r}",
                 c.get("format") is not None and c.get("format") not in CELL_FORMATS)]
         msgs = [m for m, is_bad in bad if is_bad]
@@ -213,7 +217,7 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
             fmt = "p" if c.quantity == "p_value" else (
                 "number" if c.quantity == "smd" else row.get("format") or c.format)
             try:
-                v = read_cell(row[c.column], fmt, row[label_col])
+                v = read_cell(row[c.column], fmt, row[label_col], c.weighted)
             except CellError as e:
                 problems.append((f"{file}: row {ln} ({row[label_col]!r}), column {c.column!r}",
                                  f"cell {row[c.column]!r}: {e}"))

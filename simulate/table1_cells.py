@@ -88,7 +88,8 @@ def _shape_format(shape: str, label: str) -> str:
     return "number"
 
 
-def read_cell(text: str, fmt: str | None = None, label: str = "") -> CellValue | None:
+def read_cell(text: str, fmt: str | None = None, label: str = "",
+              weighted: bool = False) -> CellValue | None:
     """Read a printed cell.
 
     Parameters
@@ -100,6 +101,8 @@ def read_cell(text: str, fmt: str | None = None, label: str = "") -> CellValue |
         decides (``x (y)`` is ``n (%)`` unless the label says mean/SD).
     label : str
         The row's printed label, which settles shapes two formats share.
+    weighted : bool
+        A weighted table's cell: an ``n (%)`` count may be fractional (a sum of weights).
 
     Returns
     -------
@@ -138,9 +141,11 @@ def read_cell(text: str, fmt: str | None = None, label: str = "") -> CellValue |
         raise CellError(f"declared {fmt!r} but printed as {' or '.join(expected)}")
     stats = dict(zip(CELL_FORMATS[fmt], groups))
     if fmt == "n (%)":
-        if stats["count"] != int(stats["count"]):
-            raise CellError("n (%) needs a whole count before the parenthesis")
-        stats["count"] = int(stats["count"])
+        if not weighted and stats["count"] != int(stats["count"]):
+            raise CellError("n (%) needs a whole count before the parenthesis (a weighted "
+                            "column: declare weighted = true)")
+        if stats["count"] == int(stats["count"]) and "." not in text.split("(")[0]:
+            stats["count"] = int(stats["count"])
         if not 0 <= stats["percent"] <= 100:
             raise CellError(f"a percentage must lie in [0, 100], got {stats['percent']}")
     if fmt.startswith("median") and not (groups[1] <= groups[0] <= groups[2]):

@@ -11,8 +11,8 @@ printed number must occur in the row's quote). Per row and declared column:
   a median cell has no target quantity: it is a cohort input only;
 - a p-value column -> a ``p_value`` (``p_{variable}_{analysis}``; a lone level row adds
   ``_{level}``) comparing the row's cells of its analysis (a variable's header row: its
-  first level row's; none for a variable of more than two levels, whose test is not a
-  2 x 2 one);
+  first level row's; none for a variable of more than two levels or with an unprinted
+  remainder, whose test is not a 2 x 2 one);
 - an SMD column -> an ``smd`` (``bl_{variable}_smd_{analysis}``);
 - a header ``"TACE (n = 160)"`` -> the arm's ``group_size`` (``n_{arm}_{analysis}``).
 
@@ -90,8 +90,9 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                     "n (%)", "mean ± sd", "mean (sd)"):
                 continue
             role = "reported" if c.role == "calibration" else c.role
-            t = dict(base, analysis=c.analysis, term=r.variable, arm=c.arm, role=role,
-                     source=r.source)
+            t = dict(base, analysis=c.analysis, term=r.variable, role=role, source=r.source)
+            if c.arm is not None:                   # (no arm: a pooled "Overall" column)
+                t["arm"] = c.arm
             if v.format == "n (%)":
                 t.update(quantity="proportion", count=v.stats["count"],
                          percent=v.stats["percent"])
@@ -105,8 +106,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                     t["level"] = r.level
             if c.weighted:
                 t["weighted"] = True
-            t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term", "arm")},
-                          level=t.get("level"))
+            t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term")},
+                          arm=t.get("arm"), level=t.get("level"))
             cells_of.setdefault((r.line, c.analysis), []).append(t["id"])
             out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
     rows = [r for r in table.rows if r.variable is not None]
@@ -125,10 +126,11 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 if r.level is not None and levelled.get(r.variable, 0) == 1:
                     t["level"] = r.level
                 # a 2 x k table's p is not a 2 x 2 test of one level: nothing to recompute
-                same = [] if levelled.get(r.variable, 0) > 2 else cells_of.get((r.line, c.analysis)) or next(
+                two_by_two = levelled.get(r.variable, 0) <= 2 and r.variable not in partial
+                same = cells_of.get((r.line, c.analysis)) or next(
                     (cells_of[(o.line, c.analysis)] for o in rows[i + 1:]
                      if o.variable == r.variable and (o.line, c.analysis) in cells_of), [])
-                if same:
+                if same and two_by_two:
                     t["compares"] = list(same)
             else:
                 t.update(quantity="smd", value=v.stats["value"])

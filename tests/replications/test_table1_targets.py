@@ -235,3 +235,19 @@ def test_the_matched_seed_table_gives_cells_and_p_values_before_and_after_matchi
     assert targets["p_pvtt_type_crude"].compares == ()
     assert targets["bl_pvtt_type_iii_iv_len_pd_1_psm"].count == 22
     assert not any(i.startswith("n_") for i in ids)      # quote_header = false
+
+
+def test_a_pooled_column_and_a_weighted_column_give_their_targets(tmp_path):
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    rows = [["variable", "level", "Characteristic", "Overall (n = 167)", "A (n = 26)",
+             "A weighted"],
+            ["sex", "F", "F", "22(13.2%)", "3(11.5%)", "1.3(6.6%)"]]
+    cols = [{"column": "Overall (n = 167)", "analysis": "crude"},
+            {"column": "A (n = 26)", "arm": "A", "analysis": "crude"},
+            {"column": "A weighted", "arm": "A", "analysis": "iptw", "weighted": True}]
+    got = {t["id"]: t for _, t in table_targets(read_table1({"rows": rows, "columns": cols}, None))}
+    assert got["n_crude"]["value"] == 167 and "arm" not in got["bl_sex_f_crude"]
+    assert got["bl_sex_f_a_crude"]["count"] == 3
+    assert got["bl_sex_f_a_iptw"]["count"] == 1.3 and got["bl_sex_f_a_iptw"]["weighted"] is True

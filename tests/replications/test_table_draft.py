@@ -6,7 +6,7 @@ import tomllib
 import pytest
 
 from tacebench.cli import main
-from tacebench.replications.table_draft import draft_table
+from tacebench.replications.table_draft import cohort_part, draft_table, draft_target_ids
 from tacebench.simulate.table1 import expand_tables
 
 # the example paper's Table 1 (docs/study-format.md) with a heading row, as copied
@@ -67,10 +67,13 @@ def test_a_matched_table_declares_before_and_after_columns(tmp_path):
         ("crude", None, None, "p_value"), ("matched", "TACE", "predicted", None),
         ("matched", "TACE+S", "predicted", None), ("matched", None, None, "p_value"),
         ("matched", None, "predicted", "smd")]
+    assert draft.columns[5]["column"] == "P (2)" and not draft.quote_header
+    assert 'quote_header = false' in cohort_part(draft)
+    assert len(draft_target_ids(draft)) == 2 * 2 * 2 + 2 * 2 + 2 * 1    # cells, p, SMD
     folder = tmp_path / "s"
     folder.mkdir()
     (folder / "table1.tsv").write_text(draft.table_text, encoding="utf-8")
-    decl = {"file": "table1.tsv", "columns": list(draft.columns)}
+    decl = {"file": "table1.tsv", "columns": list(draft.columns), "quote_header": False}
     raw = {"cohorts": {"main": {"arms": [{"label": "TACE", "n": 480},
                                          {"label": "TACE+S", "n": 480}], "table1": decl}}}
     v = {x["name"]: x for x in expand_tables(raw, folder)["cohorts"]["main"]["variables"]}
@@ -79,6 +82,14 @@ def test_a_matched_table_declares_before_and_after_columns(tmp_path):
     # only HBV and HCV printed: the rest of each arm is an explicit remainder
     assert v["etiology"]["levels"] == ["HBV", "HCV", "unprinted"]
     assert v["etiology"]["arms"]["TACE"] == {"counts": [400, 30, 50]}
+    # its p is over three categories: not a 2 x 2 test of HBV, so it compares nothing
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    arms = [{"label": "TACE", "n": 480}, {"label": "TACE+S", "n": 480}]
+    got = {t["id"]: t for _, t in table_targets(read_table1(decl, folder), arms)}
+    assert "compares" not in got["p_etiology_crude"]
+    assert "partition" not in got["bl_etiology_hbv_tace_crude"]
 
 
 def test_a_table_without_arm_columns_is_refused(tmp_path, capsys):

@@ -187,3 +187,14 @@ def test_a_repeated_column_header_is_an_error_and_quote_header_false_names_them(
     named = header[:-1] + ["P matched"]
     table = read_table1({"rows": [named], "columns": COLUMNS[:1], "quote_header": False}, None)
     assert table.header_source == ""
+
+
+def test_weighted_cells_may_hold_sums_of_weights_but_do_not_calibrate():
+    assert read_cell("5.9(30.2%)", weighted=True).stats == {"count": 5.9, "percent": 30.2}
+    assert read_cell("0.0(0.0%)", weighted=True).stats["count"] == 0.0
+    with pytest.raises(CellError, match="declare weighted = true"):
+        read_cell("5.9(30.2%)")
+    cols = [{"column": "A (n = 100)", "arm": "A", "analysis": "iptw", "role": "calibration",
+             "weighted": True}]
+    with pytest.raises(SpecError, match="weighted column does not calibrate"):
+        read_table1({"rows": [HEADER], "columns": cols}, None)
