@@ -85,13 +85,15 @@ class Table1:
     header_source: str = ""           # the printed header row ("" when not a quote)
 
 
-def _table_rows(decl: Mapping, folder: Path | None, key: str) -> tuple[str, list[list[str]]]:
+def _table_rows(decl: Mapping, folder: Path | None, key: str
+                ) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The table's name and its non-blank rows with their line (TOML: row) numbers."""
     if "rows" in decl:
         rows = decl["rows"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise SpecError(f"{key}.rows", "must be an array of rows (arrays of strings), "
                             "the first the header")
-        return f"{key}.rows", [[str(c) for c in r] for r in rows]
+        return f"{key}.rows", [(i, [str(c) for c in r]) for i, r in enumerate(rows, start=1)]
     name = decl.get("file")
     if not isinstance(name, str) or not name:
         raise SpecError(f"{key}.file", f"must name the table file (or give rows), got {name!r}")
@@ -104,8 +106,10 @@ def _table_rows(decl: Mapping, folder: Path | None, key: str) -> tuple[str, list
     except OSError as e:
         raise SpecError(f"{key}.file", f"{name!r}: cannot be read ({e.strerror})") from None
     delim = "," if path.suffix.lower() == ".csv" else "\t"
-    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
-    return name, [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim)]
+    # comment lines become blank ones, so that a row keeps its line number in the file
+    lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delim)
+    return name, [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
 
 
 def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
@@ -182,7 +186,7 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
     file, rows = _table_rows(decl, folder, key)
     if not rows:
         raise SpecError(file, "the table is empty (a header row is needed)")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     printed = [i for i, h in enumerate(header) if h not in HIDDEN_COLUMNS]
     if "variable" not in header or not printed:
         problems.append((file, f"the header needs a 'variable' column and the printed "
@@ -204,9 +208,7 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
     if problems:
         raise SpecError(problems)
     out = []
-    for ln, raw in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in raw):
-            continue
+    for ln, raw in rows[1:]:
         row = dict(zip(header, [c.strip() for c in raw] + [""] * (len(header) - len(raw))))
         texts = [row[header[i]] for i in printed]
         while texts and not texts[-1]:

@@ -351,6 +351,8 @@ def load_targets(path: str | Path) -> StudyTargets:
     try:
         table = study_table_targets(path.parent)
     except SpecError as exc:                  # the cohort loader reports each problem
+        key, msg = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         raise ValueError(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
-                         f"{exc}") from None
+                         f"{key}: {msg}{more}") from None
     return parse_targets(data, file=str(path), path=path, table=table)

@@ -198,3 +198,12 @@ def test_weighted_cells_may_hold_sums_of_weights_but_do_not_calibrate():
              "weighted": True}]
     with pytest.raises(SpecError, match="weighted column does not calibrate"):
         read_table1({"rows": [HEADER], "columns": cols}, None)
+
+
+def test_a_row_is_named_by_its_line_in_the_file(tmp_path):
+    lines = ["# a comment", "\t".join(HEADER), "", "\t".join(
+        ["male", "", "Male", "85 [85.0]", "70 (87.5)", "0.6"])]
+    (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
+    assert e.value.problems[0][0] == "t.tsv: row 4 ('Male'), column 'A (n = 100)'"
