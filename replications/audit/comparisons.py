@@ -36,8 +36,10 @@ def two_proportion_p(ctx: AuditContext):
         counts = [whole_count(ctx, a) for a in arms if a is not None]
         rep = reported_p_interval(t)
         if len(counts) != 2 or None in counts or rep is None:
-            ctx.skipped(t.id, "no whole counts behind the two compared rates (weighted, or "
-                        "no denominator)" if rep is not None else "no p printed")
+            if rep is not None and all(a is not None and a.quantity in ("rate", "proportion")
+                                       for a in arms):
+                ctx.skipped(t.id, "no whole counts behind the two compared rates (weighted, "
+                            "or no denominator)")
             continue
         ctx.checked(t.id, *t.compares)
         conv = ctx.conventions
