@@ -2,8 +2,9 @@
 
 :func:`render` gives the per-study table (terminal), Markdown or JSON; :func:`write_outputs`
 writes the full results to a folder: ``results.json``, ``results.csv`` (one row per target
-and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv`` and the raw
-replicate draws ``draws/<study>.csv``.
+and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv``,
+``audit_coverage.csv`` (per rule: checks run, passed, failed) and the raw replicate draws
+``draws/<study>.csv``.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Sequence
 import pandas as pd
 
 from .accounting import accounting_frame
+from .audit.coverage import coverage_lines
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
@@ -33,9 +35,11 @@ class StudyReport:
     """What the CLI shows for one study: its audit findings and its reproduction."""
 
     def __init__(self, study_id: str, title: str = "", audit=None,
-                 result: ReproductionResult | None = None, error: str | None = None):
+                 result: ReproductionResult | None = None, error: str | None = None,
+                 coverage=None):
         self.study_id, self.title = study_id, title
         self.audit = list(audit or [])
+        self.coverage = coverage          # the audit's Coverage, when measured
         self.result = result
         self.error = error
 
@@ -47,6 +51,8 @@ class StudyReport:
     def to_dict(self) -> dict:
         d = {"study": self.study_id, "title": self.title,
              "audit": [_finding_dict(f) for f in self.audit]}
+        if self.coverage is not None:
+            d["audit_coverage"] = self.coverage.to_dict()
         if self.result is not None:
             d.update(self.result.to_dict())
         if self.error:
@@ -297,6 +303,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         if getattr(f, "severity", "error") == "info":
             continue
         out.append(f"  - {_finding_text(f)}" if not markdown else f"- {_finding_text(f)}")
+    if rep.coverage is not None:
+        out += [""] + coverage_lines(rep.coverage, markdown)
     r = rep.result
     if r is not None:
         out += ["", "Reproduction (calibrated simulation, paper's analysis):", "",
@@ -372,4 +380,10 @@ def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]
     p = out / "audit.csv"
     pd.DataFrame(audit_rows).to_csv(p, index=False)
     written.append(p)
+    covered = [r for r in reports if r.coverage is not None]
+    if covered:
+        p = out / "audit_coverage.csv"
+        pd.DataFrame([{"study": r.study_id, **row} for r in covered
+                      for row in r.coverage.to_dict()["rules"]]).to_csv(p, index=False)
+        written.append(p)
     return written

@@ -138,6 +138,7 @@ def cohort_counts_fit_arm_sizes(ctx: AuditContext):
     be missing) cannot exceed it. These are head counts: no tolerance.
     """
     for where, arm, counts, n, exhaustive in ctx.cohort_counts:
+        ctx.checked(f"cohort.toml {where}")
         total = sum(counts)
         if (exhaustive and total != n) or total > n:
             shown = " + ".join(f"{c:g}" for c in counts)
