@@ -49,8 +49,10 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    from tacebench.benchmarks.faults import WorkersLost
     from tacebench.benchmarks.report import summarize_run
     from tacebench.benchmarks.runner import run_study
+    from tacebench.benchmarks.store import WriteFailed
     from tacebench.benchmarks.study import load_study
 
     try:
@@ -63,8 +65,15 @@ def _run(args) -> int:
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2
+    except (WriteFailed, WorkersLost) as exc:  # the run stopped; what is on disk is whole
+        print(f"tacebench study run: stopped: {exc}. The chunks written are whole and kept; "
+              "fix the cause and rerun with --resume", file=sys.stderr)
+        return 1
+    whole = report.whole_run
     print(f"{report.replicates_run} replicates run, {report.replicates_skipped} already done, "
-          f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); "
+          f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); whole run: "
+          f"{whole.sessions} session(s) ({whole.interrupted} interrupted), "
+          f"{whole.replicates_run} replicates in {whole.elapsed:.1f} s; "
           f"{report.failures} method fits failed or did not converge")
     paths = summarize_run(out, plot=args.plot, reps=report.reps)
     print(f"summary: {paths['markdown']}")
