@@ -96,3 +96,15 @@ def totals(sessions: list[dict]) -> RunTotals:
         elapsed=float(sum(s.get("elapsed", 0.0) for s in sessions)),
         backends=distinct("backend"), hosts=distinct("host"),
         code_versions=distinct("code_version"))
+
+
+def run_line(run: RunDirectory) -> str:
+    """One sentence on how the run was computed, for the summary ("" without sessions)."""
+    sessions = read_sessions(run)
+    if not sessions:
+        return ""
+    t = totals(sessions)
+    return (f"Computed by tacebench {', '.join(t.code_versions)} in {t.sessions} session(s) "
+            f"({t.interrupted} interrupted) on {', '.join(t.hosts)} with "
+            f"{', '.join(t.backends)}: {t.replicates_run} replicates in {t.elapsed:.0f} s "
+            f"(sessions.json).")
