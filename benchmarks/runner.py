@@ -188,7 +188,8 @@ class _StudyTask:
 @dataclass(frozen=True)
 class _WorkerSetup:
     """A worker's initializer: allocator tuning, and, in a worker *process*, a watchdog that
-    ends it if the run's process dies (:func:`tacebench.engine.exit_with_parent`) and the run
+    ends it if the run's process dies (:func:`tacebench.engine.exit_with_parent`; only in
+    the workers the run started itself: a remote Dask worker outlives its clients) and the run
     directory's plan folder as that process's plan cache, so each scenario's cohort plan is
     compiled once per run (by the first worker that needs it) rather than once per worker
     (about 1 s each). Threads of the calling process (``threading``, an in-process Dask
@@ -201,7 +202,8 @@ class _WorkerSetup:
         tune_allocator()
         if os.getpid() == self.caller_pid:
             return
-        exit_with_parent()
+        if os.getppid() == self.caller_pid:  # a worker this run started (not a remote one)
+            exit_with_parent()
         if default_plan_cache().disk_dir != self.plan_dir:
             set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))
 
