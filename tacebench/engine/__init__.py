@@ -21,5 +21,6 @@ from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
 
 __all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
-           "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key", "plan_chunks",
-           "release", "run_design", "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]
+           "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key",
+           "plan_chunks", "release", "run_design", "source_fingerprint", "spawn_key",
+           "stream_seed", "workers_for"]

@@ -125,6 +125,8 @@ def _loky_worker() -> psutil.Process:
     return workers[0]
 
 
+# loky may also say, of the worker we kill, that it "stopped while some jobs were given"
+@pytest.mark.filterwarnings("ignore:A worker stopped while some jobs:UserWarning")
 def test_a_loky_worker_killed_mid_run_is_survived(tmp_path):
     study_file = _slow_toy(tmp_path, sleep=0.03)
     study, out, killed = load_study(study_file), tmp_path / "run", []
