@@ -148,7 +148,7 @@ def test_a_dask_worker_killed_mid_run_is_survived(tmp_path):
     study_file = _slow_toy(tmp_path, sleep=0.03)
     study, out, killed = load_study(study_file), tmp_path / "run", []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         pids = [n.process.pid for n in cluster.workers.values()]
         thread = _kill_when(out, 3, lambda: psutil.Process(pids[0]), killed)
         report = run_study(study, out, reps=REPS, n_jobs=2, backend="dask", chunk_size=2,
