@@ -338,7 +338,7 @@ def judge_readings(study, plan, draws, col):
     for t in study.targets.targets:
         if t.id in col:
             reported, quantity = reported_value(t)
-            if reported is not None:
+            if reported is not None and math.isfinite(reported):   # not NR: no density at inf
                 numbers[t.id] = (float(reported), analysis_scale(quantity),
                                  printed_half_unit(t, quantity))
     results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)

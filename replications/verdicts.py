@@ -60,7 +60,9 @@ number is reproduced when any value it stands for is, and z is that point's. Wit
 (or for a value printed exactly) ``y* = y``. The residual stays ``y - median``.
 
 ``not estimable`` also when the simulated median itself is infinite (e.g. median survival
-not reached) or when there is no reported value to place.
+not reached) or when there is no reported value to place. A median *printed* as not
+reached is judged by how often the simulated median is not reached
+(:mod:`replications.not_reached`).
 
 ``reproduced`` means the published number is among the values the calibrated simulation of
 the study, analysed the paper's way, produces 95% of the time; it does not mean the number
@@ -288,6 +290,9 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
                 hi=from_scale(hi, scale), n_estimable=n_ok, n_reps=R)
     if scale == "inverse":      # 1/x reverses the order of the interval ends
         base["lo"], base["hi"] = min(base["lo"], base["hi"]), max(base["lo"], base["hi"])
+    if y == math.inf and scale == "identity":     # a median printed as not reached
+        from .not_reached import judge_not_reached
+        return judge_not_reached(x, base, share, blocks)
     if not math.isfinite(med):
         return Judgement("not estimable", **base, reason="the simulated median is infinite "
                          "(e.g. not reached)" + (f"; {share}" if share else ""))

@@ -72,6 +72,12 @@ class CalibrationTarget:
         _source(self.source)
         if self.kind not in TARGET_KINDS:
             raise SpecError("kind", f"must be one of {TARGET_KINDS}, got {self.kind!r}")
+        if self.kind == "median" and isinstance(self.value, str) and self.value.strip().lower() in (
+                "nr", "not reached", "ne", "not estimable"):
+            # an inequality (the median lies beyond the follow-up), not a point to fit
+            raise SpecError("value", f"a median not reached ({self.value!r}) cannot be calibrated to: "
+                            "calibrate to the arm's printed landmark rates and let the median be "
+                            "predicted (targets.toml value = \"NR\")")
         if self.kind in ("median", "hr"):
             _set(self, "value", _finite("value", self.value, positive=True))
             if self.time is not None:

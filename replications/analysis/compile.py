@@ -31,8 +31,11 @@ Note = kernels.Note
 
 def reported_value(t) -> tuple[float | None, str]:
     """The printed number a target is judged on and its quantity: its value, or its count
-    when only the count of a rate is printed ("seven patients had died")."""
+    when only the count of a rate is printed ("seven patients had died"), or +inf for a
+    median printed as not reached."""
     value, quantity = _field(t, "value"), _field(t, "quantity")
+    if "value" in (_field(t, "not_reached") or ()):
+        return np.inf, quantity         # a median not reached: judged by how often it is not
     if value is None and quantity == "rate" and _field(t, "count") is not None:
         return _field(t, "count"), "count"
     return value, quantity

@@ -113,6 +113,7 @@ class Target:
     note: str | None = None
     mislabel: Mislabel | None = None         # printed label wrong: judged as mislabel.actual
     percent_scale: bool = False              # value was printed as a percentage
+    not_reached: tuple[str, ...] = ()        # "value" / "ci_hi" printed as not reached (NR)
     printed: tuple[tuple[str, str], ...] = ()  # (field, printed text) found in the source
 
     def printed_text(self, name: str) -> str | None:

@@ -136,3 +136,12 @@ def test_median_followup_arm_must_exist():
     with pytest.raises(SpecError) as exc:
         spec_from_dict(copy.deepcopy(d), source="cohort.toml")
     assert "censoring.median_followup.arm" in str(exc.value) and "Placebo" in str(exc.value)
+
+
+def test_median_not_reached_is_refused_as_a_calibration_input():
+    d = small_dict()
+    d["cohorts"]["main"]["outcomes"]["os"]["calibrate"][2]["value"] = "NR"
+    with pytest.raises(SpecError) as exc:
+        spec_from_dict(d, source="cohort.toml")
+    msg = str(exc.value)
+    assert "outcomes.os.calibrate[2].value" in msg and "not reached" in msg and "landmark rates" in msg
