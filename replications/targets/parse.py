@@ -14,8 +14,8 @@ from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
-from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
-                    SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
+from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
                     find_printed)
 
 __all__ = ["load_targets", "parse_targets"]
@@ -156,11 +156,30 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
     if kw["ci"] and min(kw["ci"]) < 0:
         probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
                   "malformed-number")
+    if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
+        kw["value"] = _ci_only(kw["ci"], quantity, path, probs)
+        kw["value_from_ci"] = kw["value"] is not None
     _check_quantity(raw, quantity, kw, path, probs)
     if len(probs) > n0 or tid is None or quantity is None:
         return None
     t = Target(id=tid, quantity=quantity, **kw)
     return replace(t, printed=_printed(t, path, probs))
+
+
+def _ci_only(ci, quantity, path, probs) -> float | None:
+    """The estimate an interval printed without it stands for: its centre on the scale the
+    interval is symmetric on (log for ratios, natural for differences and means)."""
+    if quantity not in CI_ONLY_QUANTITIES:
+        probs.add(f"{path}.value", MISSING, f"a {quantity} printed only as a CI has no "
+                  f"recoverable estimate (only {sorted(CI_ONLY_QUANTITIES)}: their Wald "
+                  "intervals are symmetric about it)", "missing-key")
+        return None
+    lo, hi = ci
+    if not (math.isfinite(hi) and hi > lo and (lo > 0 or quantity not in RATIO_QUANTITIES)):
+        probs.add(f"{path}.ci", list(ci), "a CI-only estimate needs lower < upper (and "
+                  "positive bounds for a ratio)", "malformed-number")
+        return None
+    return math.sqrt(lo * hi) if quantity in RATIO_QUANTITIES else (lo + hi) / 2
 
 
 def _check_quantity(raw, quantity, kw, path, probs) -> None:
@@ -187,7 +206,7 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
 
 def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ...]:
     """Locate each number in the target's own quote (whitespace runs normalised)."""
-    vals = {"value": t.value, "se": t.se, "p": t.p, "count": t.count}
+    vals = {"value": None if t.value_from_ci else t.value, "se": t.se, "p": t.p, "count": t.count}
     if t.ci:
         vals["ci_lo"], vals["ci_hi"] = t.ci
     if t.not_reached and not NOT_REACHED_TEXT.search(t.source):
