@@ -14,7 +14,7 @@ from typing import Mapping
 
 from .analysis.problems import Problem, Problems
 
-__all__ = ["REWEIGHTING_METHODS", "population_problems"]
+__all__ = ["REWEIGHTING_METHODS", "calibration_input_problems"]
 
 #: Adjustments whose estimates describe a matched or weighted population, not the cohort.
 REWEIGHTING_METHODS = {"psm": "a propensity-score matched sample", "exact": "an exactly matched sample",
@@ -52,8 +52,10 @@ def _population(analysis) -> str | None:
     return None
 
 
-def population_problems(raw: Mapping, targets, plan, file: str) -> list[Problem]:
-    """Calibration entries whose target comes from a matched, weighted or partial population.
+def calibration_input_problems(raw: Mapping, targets, plan, file: str) -> list[Problem]:
+    """Calibration entries whose target comes from a matched, weighted or partial population
+    (errors), and median follow-ups calibrated by another definition than the analyses'
+    reverse Kaplan-Meier estimate (warnings).
 
     Parameters
     ----------
@@ -69,7 +71,8 @@ def population_problems(raw: Mapping, targets, plan, file: str) -> list[Problem]
     Returns
     -------
     list of Problem
-        One error (kind ``calibration-population``) per refused entry.
+        One error (kind ``calibration-population``) per refused entry, one warning (kind
+        ``followup-definition``) per median follow-up judged by another definition.
     """
     probs = Problems(file)
     if targets is None or not getattr(plan, "readable", False):
@@ -94,4 +97,15 @@ def population_problems(raw: Mapping, targets, plan, file: str) -> list[Problem]
                   "whole cohort's arms; calibrate to the whole-cohort number and let the "
                   f"{t.analysis!r} analysis predict this one (role = \"predicted\")",
                   "calibration-population")
+    for cname, cohort in (raw.get("cohorts") or {}).items():
+        cen = cohort.get("censoring") if isinstance(cohort, Mapping) else None
+        mf = cen.get("median_followup") if isinstance(cen, Mapping) else None
+        t = by_id.get(mf.get("target")) if isinstance(mf, Mapping) else None
+        definition = mf.get("definition", "reverse_km") if isinstance(mf, Mapping) else None
+        if t is not None and definition != "reverse_km" and t.role != "reported":
+            probs.add(f"cohorts.{cname}.censoring.median_followup.definition", definition,
+                      f"the generator is calibrated to this definition, but the analyses' "
+                      f"followup estimate of targets.toml {t.id!r} is the reverse Kaplan-Meier "
+                      "median: its verdict compares different quantities", "followup-definition",
+                      "warning")
     return list(probs)

@@ -24,7 +24,7 @@ from typing import Mapping
 from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
                                compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
-from .calibration_inputs import population_problems
+from .calibration_inputs import calibration_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
 from .worlds import load_worlds, world_problems
@@ -182,7 +182,7 @@ def check_folder(folder: Path) -> CheckReport:
     problems.extend(finding_problems(targets, str(folder / "targets.toml")))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
-        problems.extend(population_problems(raw, targets, plan, cohort_file))
+        problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))
         sid = (raw.get("study") or {}).get("id")
         if sid and targets.study_id and sid != targets.study_id:
             problems.append(Problem(str(folder / "targets.toml"), "study.id", targets.study_id,

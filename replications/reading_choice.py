@@ -323,7 +323,8 @@ def _inside(x: np.ndarray, y: float) -> int:
 
 def printed_half_unit(t, quantity: str) -> float:
     """Half a unit of the last printed digit of the number a target is judged on."""
-    return t.resolution("count" if quantity == "count" and t.value is None else "value")
+    return t.resolution("count" if quantity == "count" and t.value is None else
+                        "p" if quantity == "p_value" else "value")
 
 
 def judge_readings(study, plan, draws, col):

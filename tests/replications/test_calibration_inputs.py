@@ -60,3 +60,35 @@ def test_weighted_number_is_refused_whatever_its_analysis(copy):
 
 def test_whole_cohort_calibration_passes(copy):
     assert not population_errors(check_folder(copy))
+
+
+FOLLOWUP = ('\n[[targets]]\nid = "followup_median_crude"\nanalysis = "crude"\n'
+            'quantity = "median_followup"\nendpoint = "os"\nvalue = 30\nrole = "calibration"\n'
+            'where = "text"\nsource = "median follow-up 30 months"\n')
+
+
+def with_followup(copy, entry):
+    with open(copy / "targets.toml", "a") as fh:
+        fh.write(FOLLOWUP)
+    edit(copy, "analysis.toml", 'estimates = ["km_median", "km_rate", "hr", "group_size"]',
+         'estimates = ["km_median", "km_rate", "hr", "group_size", "followup"]')
+    edit(copy, "cohort.toml", "loss_rate = 0.005", f'loss_rate = "calibrate"\nmedian_followup = {entry}')
+    return check_folder(copy)
+
+
+def test_median_followup_calibration_is_cross_checked(copy):
+    report = with_followup(copy, '{ value = 30, target = "followup_median_crude" }')
+    assert report.ok and not [p for p in report.warnings if p.kind == "followup-definition"]
+
+
+def test_median_followup_value_mismatch_is_an_error(copy):
+    report = with_followup(copy, '{ value = 31, target = "followup_median_crude" }')
+    p, = [p for p in report.errors if p.kind == "calibration-mismatch"]
+    assert p.key == "cohorts.main.censoring.median_followup.value" and p.value == 31
+
+
+def test_other_followup_definition_warns_that_the_estimate_differs(copy):
+    report = with_followup(copy, '{ value = 30, definition = "observed", target = "followup_median_crude" }')
+    assert report.ok
+    w, = [p for p in report.warnings if p.kind == "followup-definition"]
+    assert w.key.endswith("median_followup.definition") and "reverse Kaplan-Meier" in w.message
