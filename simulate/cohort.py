@@ -123,6 +123,11 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         t = c.time_varying
         tv = (c.arm_labels.index(t.arm), t.start, t.duration, float(np.log(t.hr_per_month)))
     sample = calibration_sample(cp, c, tv)
+    spec_c = c
+    if c.censoring is not None and c.censoring.outcome_free:
+        # solved before the outcomes, so crude-HR targets and the association fit see it
+        early, report["censoring"] = solve_censoring(c.censoring, sample, cp, {})
+        c = replace(c, censoring=replace(c.censoring, follow_up=early.follow_up, loss_rate=early.loss_rate))
     os_plan = pfs_plan = None
     r_pd = 0.0
     if c.os is not None:
@@ -160,7 +165,7 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         op, report["response"] = calibrate_response(op, c, cp, sample)
     if c.missing:
         op, report["missing"] = calibrate_missing(op, c, cp, sample)
-    return SimulationPlan(study_id, c.name, h, c, cp, op, report)
+    return SimulationPlan(study_id, c.name, h, spec_c, cp, op, report)
 
 
 def _add_checks(report: dict, c: CohortSpec, cp: CovariatePlan, sample: dict, os_plan, pfs_plan, r_pd: float,

@@ -275,6 +275,13 @@ class Censoring:
         """The censoring parameters written ``"calibrate"``."""
         return tuple(k for k in ("follow_up", "loss_rate") if getattr(self, k) == "calibrate")
 
+    @property
+    def outcome_free(self) -> bool:
+        """Unknowns solvable before the outcomes: calibrated to a reverse-KM median
+        follow-up only, which is the censoring distribution's median whatever the deaths."""
+        mf = self.median_followup
+        return bool(self.unknowns) and self.events is None and mf is not None and mf.definition == "reverse_km"
+
 
 @dataclass(frozen=True)
 class Assessment:

@@ -56,8 +56,9 @@ def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]
         if c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
             p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target cannot be combined with a time_varying "
                       f"therapy effect (hr_per_month = {c.time_varying.hr_per_month})"))
-        for name in c.censoring.unknowns if c.censoring is not None else ():
-            # the crude HR depends on follow-up, and the censoring is solved after the outcome
+        for name in c.censoring.unknowns if c.censoring is not None and not c.censoring.outcome_free else ():
+            # the crude HR depends on follow-up, and censoring that depends on the event times
+            # is solved after the outcome
             p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target needs a numeric censoring.{name}, "
                       "got 'calibrate'"))
     return p

@@ -145,3 +145,27 @@ def test_median_not_reached_is_refused_as_a_calibration_input():
         spec_from_dict(d, source="cohort.toml")
     msg = str(exc.value)
     assert "outcomes.os.calibrate[2].value" in msg and "not reached" in msg and "landmark rates" in msg
+
+
+@pytest.mark.slow
+def test_reverse_km_followup_is_solved_before_a_crude_hr_target():
+    """A reverse-KM median follow-up does not depend on the deaths, so the censoring is
+    solved first and a crude-HR calibration target (which needs the follow-up) is allowed;
+    an event count is not (it depends on the deaths)."""
+    d = small_dict(loss_rate="calibrate", median_followup={"value": 20.0})
+    main = d["cohorts"]["main"]
+    main["outcomes"]["os"]["calibrate"] = [
+        {"arm": "Control", "kind": "median", "value": 10.0},
+        {"arm": "Combo", "kind": "median", "value": 14.0},
+        {"arm": "Combo", "kind": "hr", "value": 0.7}]
+    main["outcomes"]["os"]["hazards"] = "arm_specific"
+    plan = simulate.compile_plan(spec_from_dict(d))
+    assert plan.report["censoring"]["median_followup"]["achieved"] == pytest.approx(20.0, abs=1e-6)
+    assert plan.outcomes.loss_rate > 0 and plan.spec.censoring.loss_rate == "calibrate"
+    hr = [t for t in plan.report["os"]["targets"] if t["kind"] == "hr"][0]
+    assert hr["fitted"] == pytest.approx(0.7, rel=0.02)
+    d2 = small_dict(loss_rate="calibrate", events={"value": 150})
+    d2["cohorts"]["main"]["outcomes"] = main["outcomes"]
+    with pytest.raises(SpecError) as exc:
+        spec_from_dict(d2, source="cohort.toml")
+    assert "needs a numeric censoring.loss_rate" in str(exc.value)
