@@ -26,7 +26,7 @@ WALD_TABLE_MIN = 3
 
 
 def _parts(t: Target) -> tuple[Printed, Printed, Printed] | None:
-    if t.value is None or t.ci is None:
+    if t.value is None or t.ci is None or not math.isfinite(t.ci[1]):   # an NR upper bound
         return None
     return printed(t, "value"), printed(t, "ci_lo"), printed(t, "ci_hi")
 
