@@ -113,8 +113,13 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     out = []
     for r, also in rows:
         lo, point, hi = standardize(r)
+        note = _note(r, also)
+        if r.get("verdict") == "reproduced" and not lo <= point <= hi:
+            # a printed 1.00 stands for [0.995, 1.005]: the verdict places the point of
+            # that range nearest the median (replications.verdicts, "Printed precision")
+            note += "  (within printed precision)"
         out.append(ForestRow(r["id"], _group(r), r.get("verdict", ""),
-                             r.get("role") == "calibration", lo, point, hi, _note(r, also)))
+                             r.get("role") == "calibration", lo, point, hi, note))
     return out
 
 
@@ -272,7 +277,7 @@ def assumptions_html(study: dict) -> str:
 
 
 def study_section(study: dict, figures=()) -> str:
-    """One study's whole section."""
+    """One study's whole section; each part's heading has the id ``<study>-<part>``."""
     sid = study["study"]
     head = (f'<section class="study" id="study-{escape(sid)}"><h2>{escape(sid)}'
             + (f' <small>{escape(study["title"])}</small>' if study.get("title") else "")
@@ -280,18 +285,21 @@ def study_section(study: dict, figures=()) -> str:
     if study.get("error"):
         return head + f'<p class="load-error">The study folder does not load: ' \
                       f'{escape(study["error"])}</p></section>'
-    parts = [head, "<h3>Summary</h3>", summary_html(study)]
+    h3 = lambda part, text: f'<h3 id="{escape(sid)}-{part}">{escape(text)}</h3>'  # noqa: E731
+    parts = [head, h3("summary", "Summary"), summary_html(study)]
     if study.get("targets"):
-        parts += ["<h3>Every distinct number against its simulation</h3>", forest_html(study)]
+        parts += [h3("numbers", "Every distinct number against its simulation"),
+                  forest_html(study)]
     if study.get("shifts"):
-        parts += ["<h3>Paired shifts</h3>", shifts_html(study)]
+        parts += [h3("shifts", "Paired shifts"), shifts_html(study)]
     if study.get("readings") or study.get("worlds"):
-        parts += ["<h3>Readings and worlds</h3>", worlds_html(study)]
-    parts += [f"<h3>Audit of the published numbers ({len(study.get('audit', []))} "
-              "findings)</h3>", audit_html(study)]
+        parts += [h3("worlds", "Readings and worlds"), worlds_html(study)]
+    parts += [h3("audit", f"Audit of the published numbers ({len(study.get('audit', []))} "
+                          "findings)"), audit_html(study)]
     if figures:
-        parts += ["<h3>Kaplan-Meier curves (simulated; markers: reported)</h3>",
+        parts += [h3("km", "Kaplan-Meier curves (simulated; markers: reported)"),
                   km_html(figures)]
     if "targets" in study:
-        parts += ["<h3>Assumptions the verdicts rest on</h3>", assumptions_html(study)]
+        parts += [h3("assumptions", "Assumptions the verdicts rest on"),
+                  assumptions_html(study)]
     return "\n".join(parts) + "</section>"
