@@ -157,7 +157,9 @@ def shifts_html(study: dict) -> str:
                      _num(s.get("median"), "shift"),
                      f"[{_num(s.get('lo'), 'shift')}, {_num(s.get('hi'), 'shift')}]",
                      _z(s.get("z")), verdict_badge(s["verdict"]),
-                     escape(r.get("label", "-")), escape(tips), top or "-"])
+                     escape(r.get("label", "-")) + (
+                         f" (flipped by {escape(', '.join(r['flipped_by']))})"
+                         if r.get("flipped_by") else ""), escape(tips), top or "-"])
     table = _table(["shift (to - from)", "reported", "sim. median", "sim. 95% interval",
                     "z", "verdict", "robustness", "tipping points (k)",
                     "largest LOCO contributions"], rows)

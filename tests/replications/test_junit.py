@@ -35,9 +35,10 @@ def test_valid_against_the_schema_one_case_per_number(fictional_results, schema)
     assert {c.get("classname") for c in cases} == {study["study"]}
     names = [c.get("name") for c in cases]
     assert len(set(names)) == len(names) and "os_hr_crude_to_psm" in names
-    props = {p.get("name"): p.get("value")
-             for p in next(c for c in cases if c.get("name") == "os_hr_crude")
-             .find("properties")}
+    props = {p.get("name").removeprefix("os_hr_crude."): p.get("value")
+             for p in suite.find("properties") if p.get("name").startswith("os_hr_crude.")}
+    out = next(c for c in cases if c.get("name") == "os_hr_crude").find("system-out").text
+    assert f"z {props['z']}" in out and f"reported {props['reported']}" in out
     row = next(t for t in study["targets"] if t["id"] == "os_hr_crude")
     assert props["verdict"] == row["verdict"] and props["required"] == "true"
     assert float(props["reported"]) == pytest.approx(row["reported"], rel=1e-5)
@@ -55,10 +56,10 @@ def test_schema_rejects_malformed_documents(fictional_results, schema):
     assert schema.is_valid(good)
     assert not schema.is_valid(good.replace('<testcase classname=', '<testcase cls=', 1))
     assert not schema.is_valid(good.replace('tests="', 'tests="-', 1))
-    root = ET.fromstring(good)
-    case = root.find("testsuite/testcase")
-    ET.SubElement(case, "failure", message="no type")
-    assert not schema.is_valid(ET.tostring(root, "unicode"))
+    for child in ('<failure message="no type" />', "<properties />"):
+        root = ET.fromstring(good)
+        root.find("testsuite/testcase").insert(0, ET.fromstring(child))
+        assert not schema.is_valid(ET.tostring(root, "unicode")), child
 
 
 def test_failures_where_strict_fails_with_the_numbers(required_psm_study, schema):
