@@ -163,7 +163,7 @@ def forest_svg(rows: Sequence[ForestRow], xlabel: str) -> str:
     ax.set_xlim(-LIMIT - 0.3, LIMIT + 0.3)
     ax.set_xlabel(xlabel, fontsize=8)
     # a long plot is read from the top: the scale at both ends
-    ax.tick_params(axis="x", labelsize=7.5, top=True, labeltop=len(lines) > 25)
+    ax.tick_params(axis="x", labelsize=7.5, top=len(lines) > 25, labeltop=len(lines) > 25)
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -4,7 +4,7 @@
 :func:`render_html` on the JSON form of the run (``StudyReport.to_dict()``, the items of
 ``results.json``), so a results folder alone renders the same report. The file needs no
 network: the style is inline, figures are inline SVG (forest plots, from
-:mod:`.forest`) or PNG data URIs (Kaplan-Meier curves, drawn by :mod:`.plots`), and there
+:mod:`.forest`) or PNG data URIs (Kaplan-Meier curves, drawn by :mod:`.plots` and passed in), and there
 is no script. A cross-study overview comes first, then one section per study
 (:mod:`.html_sections`). It is laid out for a laptop screen and prints one study per page.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from html import escape
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -22,8 +21,7 @@ from .forest import overview_svg
 from .html_sections import study_section, summary_html, forest_html
 from .junit import distinct_rows
 
-__all__ = ["render_html", "write_html", "load_results", "km_figures", "figures_on_disk",
-           "study_html"]
+__all__ = ["render_html", "write_html", "load_results", "figures_on_disk", "study_html"]
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;
@@ -96,15 +94,6 @@ def figures_on_disk(folder: str | Path, studies: Sequence[dict]) -> dict[str, li
         files = [p for p in sorted(plots.glob(f"{sid}_*.png")) if p.stem not in taken]
         out[sid] = [(p.stem, p.read_bytes()) for p in files]
     return out
-
-
-def km_figures(study, result) -> list[tuple[str, bytes]]:
-    """The KM figures of :func:`replications.plots.plot_study` for one run, as
-    (name, PNG bytes), drawn in a temporary folder."""
-    from .plots import plot_study
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return [(p.stem, p.read_bytes()) for p in plot_study(study, result, tmp)]
 
 
 def _overview(studies: Sequence[dict]) -> str:

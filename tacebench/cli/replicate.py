@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from tacebench.api import load_study, replicate
 from tacebench.replications.analysis.problems import StudyError
-from tacebench.replications.html_report import km_figures
 from tacebench.replications.plots import plot_study
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
@@ -23,7 +22,7 @@ from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
-from .report import add_report_options, write_reports
+from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_reps, add_seed,
                       int_at_least, plain, resolve_n_jobs)
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from tacebench.replications.html_report import figures_on_disk, load_results, write_html
 from tacebench.replications.junit import write_junit
+from tacebench.replications.plots import plot_study
 
 from .options import HelpFormatter, plain
 
-__all__ = ["register", "run", "add_report_options", "write_reports"]
+__all__ = ["register", "run", "add_report_options", "write_reports", "km_figures"]
 
 
 def add_report_options(p: argparse.ArgumentParser, html_default: str = "") -> None:
@@ -33,6 +35,13 @@ def add_report_options(p: argparse.ArgumentParser, html_default: str = "") -> No
     p.add_argument("--junit", type=Path, default=None, metavar="FILE",
                    help="write JUnit XML: one test case per distinct number and shift "
                         "(class = study), failures where --strict fails")
+
+
+def km_figures(study, result) -> list[tuple[str, bytes]]:
+    """The KM figures of ``replicate --plot`` for one run, as (name, PNG bytes), drawn
+    in a temporary folder (for ``replicate --html``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return [(p.stem, p.read_bytes()) for p in plot_study(study, result, tmp)]
 
 
 def write_reports(studies: Sequence[dict], html: Path | None, junit: Path | None,

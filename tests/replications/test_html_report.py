@@ -124,8 +124,10 @@ def test_write_and_load_round_trip(tmp_path, fictional_results):
 
 
 def test_notebook_view_and_frames(fictional_report):
-    html = fictional_report._repr_html_()
-    assert "<svg" in html and fictional_report.study_id in html
+    for obj in (fictional_report, fictional_report.result):
+        html = obj._repr_html_()
+        assert "<svg" in html and fictional_report.study_id in html
+        assert "distinct numbers" in html
     frame = fictional_report.to_frame()
     r = fictional_report.result
     assert len(frame) == len(r.targets) + len(r.shifts)

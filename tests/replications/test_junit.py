@@ -101,11 +101,12 @@ def test_outcome_rules(verdict, required, gap, declared):
         assert outcome == "passed" and message == ""
 
 
-def test_report_command_writes_the_same_junit(tmp_path, capsys, schema):
+def test_replicate_and_report_write_the_same_junit(tmp_path, capsys, schema):
     out = tmp_path / "run"
     args = ["replicate", str(FICTIONAL), "--reps", "12", "--seed", "3", "--n-jobs", "1",
             "--decompose-reps", "0", "--max-reps", "12", "--worlds", "none",
-            "--out", str(out), "--junit", str(tmp_path / "a.xml")]
+            "--out", str(out), "--junit", str(tmp_path / "a.xml"),
+            "--html", str(tmp_path / "a.html")]
     assert main(args) == 0
     assert main(["report", str(out), "--junit", str(tmp_path / "b.xml")]) == 0
     capsys.readouterr()
@@ -114,6 +115,8 @@ def test_report_command_writes_the_same_junit(tmp_path, capsys, schema):
     assert [(c.get("name"), [x.tag for x in c]) for c in a.iter("testcase")] == \
         [(c.get("name"), [x.tag for x in c]) for c in b.iter("testcase")]
     assert (out / "report.html").is_file()          # report's default HTML file
+    # replicate --html embeds the KM figures it draws (os and pfs of the crude analysis)
+    assert (tmp_path / "a.html").read_text().count("data:image/png;base64,") == 2
 
 
 def test_report_command_names_a_missing_results_file(tmp_path, capsys):
