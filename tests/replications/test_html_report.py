@@ -171,3 +171,13 @@ def test_a_browser_renders_the_report(tmp_path, fictional_results):
     # the verdict colours are drawn (the forest plot rendered): reproduced blue #0072b2
     blue = np.abs(shot - np.array([0, 0x72, 0xb2]) / 255).max(axis=2) < 0.08
     assert blue.sum() > 50
+
+
+def test_audit_only_run_renders_its_findings(fictional_results):
+    study = {k: fictional_results[0][k] for k in ("study", "title")}
+    study["audit"] = [{"rule": "percent_matches_count", "severity": "error",
+                       "targets": "x", "message": "6.1% printed, but 1/15 = 6.67%",
+                       "quotes": "others (n = 1, 6.1%) | Table 2"}]
+    html = render_html([study])
+    assert "<svg" not in html and "Audit of the published numbers (1 findings)" in html
+    assert html.count("<blockquote>") == 2 and "6.1% printed" in html
