@@ -4,9 +4,10 @@
 :func:`render_html` on the JSON form of the run (``StudyReport.to_dict()``, the items of
 ``results.json``), so a results folder alone renders the same report. The file needs no
 network: the style is inline, figures are inline SVG (forest plots, from
-:mod:`.forest`) or PNG data URIs (Kaplan-Meier curves, drawn by :mod:`.plots` and passed in), and there
-is no script. A cross-study overview comes first, then one section per study
-(:mod:`.html_sections`). It is laid out for a laptop screen and prints one study per page.
+:mod:`.forest`) or PNG data URIs (Kaplan-Meier curves, drawn by :mod:`.plots` and
+passed in), and there is no script. A cross-study overview comes first, then one
+section per study (:mod:`.html_sections`). It is laid out for a laptop screen and prints
+one study per page.
 """
 from __future__ import annotations
 

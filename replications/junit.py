@@ -19,9 +19,10 @@ median, the simulated 95% interval, z and, where worlds ran, the robustness labe
 tipping points. The strict JUnit schemas (Apache Ant's, which Jenkins reads, and Maven
 Surefire's) allow ``<properties>`` on a test suite only, so they are the suite's
 properties named ``<id>.<property>`` (``os_hr_iptw.z``), and the case's ``<system-out>``
-repeats them as one line, which CI systems show with the test case. A study folder that does not load is one test case with an
-``<error>``. The XML is built from the JSON form of the run (``results.json``), so
-``tacebench report`` writes the same file from a results folder.
+repeats them as one line, which CI systems show with the test case. A study folder
+that does not load is one test case with an ``<error>``. The XML is built from the JSON
+form of the run (``results.json``), so ``tacebench report`` writes the same file from a
+results folder.
 """
 from __future__ import annotations
 
