@@ -12,14 +12,14 @@ from tacebench.api import replicate
 from tacebench.cli import main
 from tacebench.replications.junit import case_outcome, distinct_rows, junit_xml
 
-xmlschema = pytest.importorskip("xmlschema", reason="xmlschema validates the JUnit schema")
-
 XSD = Path(__file__).parent / "junit.xsd"
 FICTIONAL = Path(__file__).parent / "fictional_study"
 
 
 @pytest.fixture(scope="module")
 def schema():
+    """The JUnit schema (xmlschema comes with the test extra: .[test])."""
+    xmlschema = pytest.importorskip("xmlschema", reason="xmlschema validates the schema")
     return xmlschema.XMLSchema(str(XSD))
 
 
