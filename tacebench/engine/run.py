@@ -107,7 +107,9 @@ def _dask(scheduler: str | None, n_jobs: int):
         client = Client(scheduler)
     else:
         n = n_jobs if n_jobs > 0 else None
-        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None))
+        # ":0", a free port: None still binds 8787 and warns when it is taken
+        # (distributed does not disable the dashboard for None), and another cluster may hold it
+        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0"))
     try:
         from joblib import parallel_config
         with parallel_config(backend="dask"):  # joblib's Dask backend on this client

@@ -47,7 +47,7 @@ def test_bit_identical_for_any_parallelism(study, reference, tmp_path, n_jobs, b
 def test_bit_identical_on_a_local_dask_cluster(study, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         got = _run(study, tmp_path, n_jobs=2, backend="dask", scheduler=cluster.scheduler_address,
                    chunk_size=9)
     pd.testing.assert_frame_equal(got, reference, check_exact=True)
