@@ -17,6 +17,7 @@ import pandas as pd
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
+from .formatting import fmt_value
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
@@ -25,7 +26,6 @@ from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
-_PERCENT = {"km_rate", "rate", "proportion", "arr"}
 _MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
          "not estimable": "not estimable", "undetermined": "undetermined",
          UNINFORMATIVE: UNINFORMATIVE}
@@ -60,6 +60,19 @@ class StudyReport:
         d["strict"] = self.strict.to_dict()
         return d
 
+    def to_frame(self) -> pd.DataFrame:
+        """The verdicts, tidy: one row per target and per shift (none without a run)."""
+        return self.result.to_frame() if self.result is not None else pd.DataFrame()
+
+    def audit_frame(self) -> pd.DataFrame:
+        """The audit findings, tidy: one row per finding."""
+        return pd.DataFrame([_finding_dict(f) for f in self.audit])
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the accounting and the forest plot (:mod:`.html_report`)."""
+        from .html_report import study_html       # matplotlib only when shown
+        return study_html(self.to_dict())
+
 
 def _finding_text(f) -> str:
     return f"[{f.severity}] {f.rule}: {f.message}"
@@ -67,26 +80,6 @@ def _finding_text(f) -> str:
 
 def _finding_dict(f) -> dict:
     return f.to_dict()
-
-
-def fmt_value(v, quantity: str = "") -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, float) and math.isinf(v):
-        return "NR" if v > 0 else "-inf"
-    if quantity in _PERCENT:
-        return f"{100 * v:.1f}%"
-    if quantity in ("hr", "odds_ratio"):
-        return f"{v:.2f}"
-    if quantity in ("group_size", "count"):
-        return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
-    if quantity == "shift":
-        return f"{v:+.3f}"
-    if abs(v) >= 1e5:
-        return f"{v:.2e}"
-    if quantity == "nnt" or abs(v) < 1:
-        return f"{v:.3g}"
-    return f"{v:.1f}"
 
 
 def _interval(lo, hi, q) -> str:

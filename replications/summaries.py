@@ -156,6 +156,11 @@ class ReproductionResult:
     def draws_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.draws, columns=list(self.draw_ids))
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the accounting and the forest plot (:mod:`.html_report`)."""
+        from .html_report import study_html       # matplotlib only when shown
+        return study_html(self.to_dict())
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for t in self.targets:

@@ -22,6 +22,7 @@ from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
+from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_reps, add_seed,
                       int_at_least, plain, resolve_n_jobs)
 
@@ -65,6 +66,7 @@ def register(subparsers) -> None:
                    metavar="N", help="replicates a study may grow to when a verdict sits "
                    "within its Monte Carlo error of the boundary (default 4 x --reps; "
                    "--max-reps equal to --reps adds none)")
+    add_report_options(p)
     p.set_defaults(func=run)
 
 
@@ -76,7 +78,7 @@ def run(args) -> int:
     reps = DEFAULT_REPS if args.reps is None else args.reps
     seed = DEFAULT_SEED if args.seed is None else args.seed
     n_jobs = resolve_n_jobs(args.n_jobs)
-    reports, status = [], 0
+    reports, status, figures = [], 0, {}
     for ref in refs:
         try:
             study = load_study(ref)
@@ -102,7 +104,11 @@ def run(args) -> int:
         if args.plot and result is not None:
             for path in plot_study(study, result, args.out or "."):
                 print(f"wrote {path}", file=sys.stderr)
+        if args.html and result is not None:
+            figures[study.id] = km_figures(study, result)
     print(render(reports, args.format), end="")
+    for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
+        print(f"wrote {path}", file=sys.stderr)
     if args.out:
         for path in write_outputs(reports, args.out):
             print(f"wrote {path}", file=sys.stderr)

@@ -50,14 +50,9 @@ def test_replicate_writes_full_results(tmp_path, capsys):
         "fictional_tace_lenvatinib_crude_os.png", "fictional_tace_lenvatinib_crude_pfs.png"]
 
 
-def test_strict_fails_only_on_required_targets(tmp_path, capsys):
+def test_strict_fails_only_on_required_targets(required_psm_study, capsys):
     assert main(["replicate", str(FICTIONAL), *FAST, "--strict"]) == 0   # os_hr_crude holds
-    study = tmp_path / "study"
-    shutil.copytree(FICTIONAL, study)
-    t = (study / "targets.toml").read_text()
-    t = t.replace('source = "in the matched cohort the HR was 0.40',
-                  'required = true\nsource = "in the matched cohort the HR was 0.40')
-    (study / "targets.toml").write_text(t)
+    study = required_psm_study
     assert main(["replicate", str(study), *FAST]) == 0                    # not gating
     assert main(["replicate", str(study), *FAST, "--strict"]) == 1
     assert "os_hr_psm" in capsys.readouterr().err

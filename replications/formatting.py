@@ -1,0 +1,42 @@
+"""Numbers as the reports print them: one rule for the terminal table and the HTML report."""
+from __future__ import annotations
+
+import math
+
+__all__ = ["fmt_value"]
+
+_PERCENT = {"km_rate", "rate", "proportion", "arr"}
+
+
+def fmt_value(v, quantity: str = "") -> str:
+    """A value at the precision its kind is printed with.
+
+    Parameters
+    ----------
+    v : float or None
+        The value (natural scale); None or NaN prints "-", +inf "NR" (not reached).
+    quantity : str
+        The target's quantity: rates and proportions print as percentages, ratios with
+        two decimals, counts as integers, shifts signed with three decimals.
+
+    Returns
+    -------
+    str
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "NR" if v > 0 else "-inf"
+    if quantity in _PERCENT:
+        return f"{100 * v:.1f}%"
+    if quantity in ("hr", "odds_ratio"):
+        return f"{v:.2f}"
+    if quantity in ("group_size", "count"):
+        return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
+    if quantity == "shift":
+        return f"{v:+.3f}"
+    if abs(v) >= 1e5:
+        return f"{v:.2e}"
+    if quantity == "nnt" or abs(v) < 1:
+        return f"{v:.3g}"
+    return f"{v:.1f}"
