@@ -5,6 +5,7 @@ argument checked before the work starts (seed, n_jobs, out, Parquet, few replica
 """
 import io
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 
 from tacebench.cli import main, terminal
 from tacebench.cli import options
+
+from .benchmarks.test_cli import _slow_toy
 
 FICTIONAL = Path(__file__).parent / "replications" / "fictional_study"
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,21 +136,29 @@ def test_closed_pipe_ends_without_a_traceback():
     assert p.returncode == terminal.EXIT_BROKEN_PIPE
 
 
-def test_ctrl_c_on_study_run_prints_the_resume_command(tmp_path):
+def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
+    """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
+    study_file = _slow_toy(tmp_path, sleep=0.03)
     out = tmp_path / "run"
-    p = subprocess.Popen([*CMD, "study", "run", "default", "--reps", "200", "--n-jobs", "1",
-                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "manifest.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)                            # inside the run, not in start-up
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=120)
+    p = subprocess.Popen([*CMD, "study", "run", str(study_file), "--reps", "20", "--n-jobs",
+                          "2", "--chunk-size", "2", "--out", str(out)], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("chunks/*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
     assert p.returncode == terminal.EXIT_INTERRUPTED, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert (f"tacebench study run: interrupted; resume with: tacebench study run default "
-            f"--out {out} --resume --reps 200 --n-jobs 1") in err
+    hint = err.strip().splitlines()[-1]
+    prefix = "tacebench study run: interrupted; resume with: "
+    assert hint == prefix + shlex.join(["tacebench", "study", "run", str(study_file), "--out",
+                                        str(out), "--resume", "--reps", "20", "--n-jobs", "2"])
+    resumed = subprocess.run([*CMD, *shlex.split(hint[len(prefix):])[1:]], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "already done" in resumed.stdout and "0 already done" not in resumed.stdout
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX pipe")
