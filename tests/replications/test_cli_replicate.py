@@ -55,7 +55,8 @@ def test_replicate_writes_full_results(tmp_path, capsys):
     assert len(draws) == 12 and "os_hr_crude" in draws.columns
     assert json.loads((tmp_path / "results.json").read_text())[0]["reps"] == 12
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
-        "fictional_tace_lenvatinib_crude_os.png", "fictional_tace_lenvatinib_crude_pfs.png"]
+        f"fictional_tace_lenvatinib_crude_{ep}.{fmt}" for ep in ("os", "pfs")
+        for fmt in ("png", "svg")]
 
 
 def test_strict_fails_only_on_required_targets(tmp_path, capsys):
