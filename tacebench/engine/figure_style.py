@@ -87,12 +87,15 @@ def save_figure(fig, path, formats: Sequence[str] = ("png",)) -> list[Path]:
     unknown = set(formats) - {"png", "svg", "pdf"}
     if unknown:
         raise ValueError(f"figure formats must be png, svg or pdf; got {sorted(unknown)}")
+    import matplotlib
+
     written = []
-    for fmt in formats:
-        p = path.with_suffix(f".{fmt}")
-        # vector files carry no raster resolution; metadata without a date keeps them
-        # byte-identical from run to run
-        meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-        fig.savefig(p, dpi=DPI, metadata=meta, bbox_inches="tight", pad_inches=0.05)
-        written.append(p)
+    # metadata without a date and a fixed salt for the SVG's element ids keep a committed
+    # figure byte-identical when it is regenerated from the same numbers
+    with matplotlib.rc_context({"svg.hashsalt": "tacebench"}):
+        for fmt in formats:
+            p = path.with_suffix(f".{fmt}")
+            meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+            fig.savefig(p, dpi=DPI, metadata=meta, bbox_inches="tight", pad_inches=0.05)
+            written.append(p)
     return written
