@@ -40,7 +40,7 @@ def _slug(text: str) -> str:
 def _scenario_title(name: str) -> str:
     """``dgm[a=1,b=2]`` -> two lines, ``dgm`` over ``a=1, b=2``: facet titles that fit."""
     head, _, rest = name.partition("[")
-    params = textwrap.fill(rest.rstrip("]").replace(",", ", "), 26, break_long_words=False)
+    params = textwrap.fill(rest.rstrip("]").replace(",", ", "), 26)
     return head + ("\n" + params if rest else "")
 
 

@@ -167,3 +167,10 @@ def test_guard_turns_a_usage_error_into_status_2(capsys):
         raise terminal.UsageError("--out 'x': cannot write there (denied)")
     assert terminal.run_guarded(bad, None, "tacebench x") == 2
     assert capsys.readouterr().err == "tacebench x: error: --out 'x': cannot write there (denied)\n"
+
+
+def test_no_help_text_has_markup():
+    from .test_cli import _all_parsers
+
+    marked = [name for name, p in _all_parsers() if "`" in p.format_help()]
+    assert marked == []

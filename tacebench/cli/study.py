@@ -19,7 +19,8 @@ def register(subparsers) -> None:
     study.set_defaults(func=lambda args: (study.print_help(), 0)[1])
 
     run = sub.add_parser("run", help="run (or resume) a study", formatter_class=HelpFormatter)
-    run.add_argument("study", help="a shipped study name (see `tacebench study list`) or a TOML file")
+    run.add_argument("study", help="a shipped study name (as tacebench study list prints them) "
+                     "or a TOML file")
     add_reps(run, "per scenario; default: the study's", minimum=1)
     add_n_jobs(run, "2, or 1 on a one-core machine")
     run.add_argument("--backend", help="joblib backend: loky (default), threading, "
@@ -34,7 +35,8 @@ def register(subparsers) -> None:
                      help="with --resume: if the run was computed by another code version, "
                           "move its results to OUT/superseded/ and start again")
     run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
-                     help="replicates per task")
+                     help="replicates per task (default: the study's, else about four tasks "
+                          "per worker and scenario)")
     run.add_argument("--format", choices=("parquet", "csv"), help="chunk file format")
     run.add_argument("--plot", action="store_true", help="also draw the figures")
     run.add_argument("--no-progress", action="store_true",
