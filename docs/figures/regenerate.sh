@@ -3,7 +3,8 @@
 #   sh docs/figures/regenerate.sh
 # km.*: tacebench replicate --plot for seed 000's IPTW overall survival (200 replicates,
 # alternative worlds off); performance.*: the default benchmark study's bias, faceted by
-# scenario (100 replicates per scenario). About 5 minutes on 2 cores.
+# scenario (100 replicates per scenario). Measured: 27 minutes on 2 cores shared at a load
+# average of 10 to 16 (2026-12-05).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
