@@ -25,6 +25,8 @@ Modules, one method family each:
   ``balance_table``
 - :mod:`estimators.response`, :mod:`estimators.contingency`,
   :mod:`estimators.risk_difference` -- rates, odds ratios, chi-square / Fisher, ARR and NNT
+- :mod:`estimators.paired_tests` -- McNemar, paired t and Wilcoxon signed-rank tests of
+  matched pairs
 - :mod:`estimators.mice`, :mod:`estimators.rubin` -- chained-equations imputation and
   Rubin's rules
 """
@@ -36,6 +38,7 @@ from .iptw_cox import iptw_cox
 from .matching import (match_estimate, match_exact, match_mahalanobis, match_nearest,
                        match_optimal, matched_cox)
 from .mice import mice_impute
+from .paired_tests import mcnemar_test, paired_t_test, pairs_from_sets, wilcoxon_signed_rank
 from .propensity import logistic_regression, propensity_score
 from .response import odds_ratio, proportion_ci
 from .risk_difference import absolute_risk_reduction, risk_difference_at
@@ -54,8 +57,8 @@ __all__ = [
     "entropy_balancing", "fisher_exact_test", "iptw_cox", "iptw_weights", "kaplan_meier",
     "landmark", "logistic_regression", "logrank_test", "match_estimate", "match_exact",
     "match_mahalanobis", "match_nearest", "match_optimal", "matched_cox", "matching_weights",
-    "mice_impute", "odds_ratio",
+    "mcnemar_test", "mice_impute", "odds_ratio", "paired_t_test", "pairs_from_sets",
     "propensity_score", "proportion_ci", "rubin_pool", "risk_difference_at",
     "standardized_mean_difference", "survival_ate", "survival_rmst", "treatment_indicator",
-    "weighted_group_sizes",
+    "weighted_group_sizes", "wilcoxon_signed_rank",
 ]

@@ -10,7 +10,8 @@ Checks, each problem naming the file, the key and the value:
   are warnings (their verdict will be ``not estimable``);
 - every paired shift joins two simulated targets;
 - every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
-  same value, arm, endpoint and time;
+  same value, arm, endpoint and time, and comes from a whole-cohort analysis (not a
+  matched, weighted or partial population: :mod:`replications.calibration_inputs`);
 - every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Mapping
 from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
                                compile_readings)
 from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .calibration_inputs import calibration_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
 from .worlds import load_worlds, world_problems
@@ -86,9 +88,10 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
             for k, c in enumerate((out or {}).get("calibrate") or []):
                 if isinstance(c, Mapping):
                     entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
-        ev = (cohort.get("censoring") or {}).get("events")
-        if isinstance(ev, Mapping):
-            entries.append((f"cohorts.{cname}.censoring.events", ev.get("endpoint"), ev))
+        for name in ("events", "median_followup"):
+            ev = (cohort.get("censoring") or {}).get(name)
+            if isinstance(ev, Mapping):
+                entries.append((f"cohorts.{cname}.censoring.{name}", ev.get("endpoint", "os"), ev))
         for key, ep, c in entries:
             tid = c.get("target")
             if tid is None:
@@ -118,7 +121,7 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
                     probs.add(f"{key}.{name}", mine, f"differs from targets.toml {tid!r} "
                               f"{name} {theirs!r}", "calibration-mismatch")
             want = {"median": ("km_median",), "rate": ("km_rate",), "hr": ("hr",)}.get(
-                c.get("kind"), ("count", "rate"))
+                c.get("kind"), ("median_followup",) if key.endswith("median_followup") else ("count", "rate"))
             if t.quantity not in want:
                 probs.add(f"{key}.target", tid, f"a {c.get('kind', 'events')} calibration "
                           f"needs a {' or '.join(want)} target; {tid!r} is a {t.quantity}",
@@ -179,6 +182,7 @@ def check_folder(folder: Path) -> CheckReport:
     problems.extend(finding_problems(targets, str(folder / "targets.toml")))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
+        problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))
         sid = (raw.get("study") or {}).get("id")
         if sid and targets.study_id and sid != targets.study_id:
             problems.append(Problem(str(folder / "targets.toml"), "study.id", targets.study_id,

@@ -323,7 +323,8 @@ def _inside(x: np.ndarray, y: float) -> int:
 
 def printed_half_unit(t, quantity: str) -> float:
     """Half a unit of the last printed digit of the number a target is judged on."""
-    return t.resolution("count" if quantity == "count" and t.value is None else "value")
+    return t.resolution("count" if quantity == "count" and t.value is None else
+                        "p" if quantity == "p_value" else "value")
 
 
 def judge_readings(study, plan, draws, col):
@@ -338,7 +339,7 @@ def judge_readings(study, plan, draws, col):
     for t in study.targets.targets:
         if t.id in col:
             reported, quantity = reported_value(t)
-            if reported is not None:
+            if reported is not None and math.isfinite(reported):   # not NR: no density at inf
                 numbers[t.id] = (float(reported), analysis_scale(quantity),
                                  printed_half_unit(t, quantity))
     results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)

@@ -200,7 +200,7 @@ def _reported_se(t, scale: str) -> float:
     if not t.ci or t.interval != "ci" or scale == "inverse":
         return math.nan
     lo, hi = to_scale(list(t.ci), scale)
-    if not hi > lo:             # a misprinted interval (the audit reports it)
+    if not hi > lo or not math.isfinite(hi):   # misprinted (the audit reports it) or NR
         return math.nan
     zq = 1.959964 if abs(t.ci_level - 0.95) < 1e-9 else _z(t.ci_level)
     return float((hi - lo) / (2 * zq))

@@ -22,7 +22,8 @@ What is drawn, per cohort:
   median and the rates around it move together; a median moves by ``-SE(median)``
   (Greenwood over the density, Brookmeyer-Crowley) times the standardised noise of ``H``
   at the median. A crude HR target: log-normal with its Cox-information SE.
-- **event counts** (``censoring.events``): binomial with the published count's share.
+- **event counts** (``censoring.events``): binomial with the published count's share. A
+  median follow-up (``censoring.median_followup``) is not drawn: it stays as published.
 - **Table 1** (``variables[*].arms`` and ``overall``): counts and proportions multinomial
   (binomial for binary rows) on the arm's n, a level with patients kept at >= 1; a mean
   normal with SE ``sd / sqrt(n)``, an SD ``sd * sqrt(chi2_{n-1} / (n-1))``; a summary

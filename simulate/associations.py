@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .calibrate import draw_death_times, fit_endpoint, solve_loss_rate
+from .calibrate import draw_death_times, fit_endpoint
+from .censoring_cal import solve_censoring
 from .plan import _CAL_SEED, CovariatePlan
 from .spec_associations import log_effect
 from .spec_outcomes import Effect
@@ -279,20 +280,16 @@ def _censor(c: CohortSpec, cp: CovariatePlan, sample: dict, t_d: np.ndarray, ent
             loss_e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Observed OS of the calibration sample under the study's censoring.
 
-    A loss rate calibrated to the OS death count is solved here for the current death
-    times; one calibrated to PFS events is not known yet and is taken as 0 (only the
-    administrative censoring applies during the association fit).
+    Censoring calibrated to OS deaths or a median follow-up is solved here for the current
+    death times; a loss rate calibrated to PFS events is not known yet and is taken as 0
+    (only the administrative censoring applies during the association fit).
     """
     cen = c.censoring
     if cen is None:
         return t_d, np.ones(len(t_d))
-    if cen.loss_rate != "calibrate":
-        loss = float(cen.loss_rate)
-    elif cen.events.endpoint == "os":
-        loss = solve_loss_rate(c, t_d, sample, cp)[0]
-    else:
-        loss = 0.0
-    admin = np.minimum(cen.accrual * (1 - entry) + cen.follow_up, cen.administrative_max or np.inf)
+    design = solve_censoring(cen, sample, cp, {"os": t_d})[0]
+    loss = design.loss_rate
+    admin = np.minimum(cen.accrual * (1 - entry) + design.follow_up, design.admin_max)
     cens = admin if loss == 0 else np.minimum(admin, loss_e / loss)
     return np.minimum(t_d, cens), (t_d <= cens).astype(float)
 

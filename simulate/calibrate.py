@@ -157,8 +157,10 @@ def _censoring(c: CohortSpec) -> tuple[float, float, float, float]:
     cen = c.censoring
     if cen is None:
         return 0.0, np.inf, np.inf, 0.0
+    # an 'hr' target needs numeric censoring (simulate.study refuses 'calibrate' with it)
     loss = 0.0 if cen.loss_rate == "calibrate" else float(cen.loss_rate)
-    return cen.accrual, cen.follow_up, cen.administrative_max or np.inf, loss
+    follow_up = np.inf if cen.follow_up == "calibrate" else cen.follow_up
+    return cen.accrual, follow_up, cen.administrative_max or np.inf, loss
 
 
 def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: EndpointPlan, base_lp: np.ndarray, *,
@@ -268,35 +270,6 @@ def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
     if sample["u"] is not None:
         eta = eta + op_os.beta_u * sample["u"]
     return op_os.event_times(-special.log_ndtr(-sample["w_d"]), eta, sample["treated"], tv)
-
-
-def solve_loss_rate(c: CohortSpec, times: np.ndarray, sample: dict, cp: CovariatePlan) -> tuple[float, dict]:
-    """Exponential loss rate whose expected number of events matches the target."""
-    cen = c.censoring
-    ev = cen.events
-    rng = np.random.default_rng(_CAL_SEED + 2)
-    entry = rng.random(sample["n"]) * cen.accrual
-    admin = np.minimum(cen.accrual + cen.follow_up - entry, cen.administrative_max or np.inf)
-    mask = np.ones(sample["n"], bool) if ev.arm is None else sample["arm"] == cp.arm_labels.index(ev.arm)
-    # expected events scaled from the sample to the published cohort
-    scale = (c.n if ev.arm is None else dict((a.label, a.n) for a in c.arms)[ev.arm])
-    weights = np.zeros(sample["n"])
-    for a, n_a in enumerate(cp.arm_n):
-        m = sample["arm"] == a
-        weights[m] = n_a / m.sum()
-    if ev.arm is not None:
-        weights = np.where(mask, weights, 0.0)
-    reach = (times <= admin).astype(float)
-
-    def expected(lam):
-        return float(np.sum(weights * reach * np.exp(-lam * times)))
-
-    e0 = expected(0.0)
-    if e0 <= ev.value:
-        return 0.0, {"target": ev.value, "expected_events": e0, "n": scale,
-                     "note": "administrative censoring alone leaves fewer events than reported"}
-    lam = optimize.brentq(lambda l: expected(l) - ev.value, 0.0, 50.0, xtol=1e-12)
-    return float(lam), {"target": ev.value, "expected_events": expected(lam), "n": scale, "loss_rate": lam}
 
 
 def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> float:

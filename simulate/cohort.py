@@ -14,8 +14,8 @@ import numpy as np
 
 from .cache import PlanCache, default_plan_cache
 from .associations import solve_effects
-from .calibrate import (CAL_PER_ARM, calibration_sample, column_types, draw_death_times, fit_endpoint,
-                        solve_loss_rate)
+from .calibrate import CAL_PER_ARM, calibration_sample, column_types, draw_death_times, fit_endpoint
+from .censoring_cal import CensoringDesign, solve_censoring
 from .calibration_quality import endpoint_checks
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
@@ -123,6 +123,11 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         t = c.time_varying
         tv = (c.arm_labels.index(t.arm), t.start, t.duration, float(np.log(t.hr_per_month)))
     sample = calibration_sample(cp, c, tv)
+    spec_c = c
+    if c.censoring is not None and c.censoring.outcome_free:
+        # solved before the outcomes, so crude-HR targets and the association fit see it
+        early, report["censoring"] = solve_censoring(c.censoring, sample, cp, {})
+        c = replace(c, censoring=replace(c.censoring, follow_up=early.follow_up, loss_rate=early.loss_rate))
     os_plan = pfs_plan = None
     r_pd = 0.0
     if c.os is not None:
@@ -144,33 +149,29 @@ def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
         if ttp is not None:
             report["ttp"] = ttp.report(pfs_plan.knots, pfs_plan.rates, _risk(pfs_plan, sample))
     cen = c.censoring
-    loss = 0.0
-    if cen is not None and cen.loss_rate == "calibrate":
-        ev_times = sample["t_d"]
-        if cen.events.endpoint == "pfs":
-            ev_times = _pfs_times(pfs_plan, sample, r_pd)
-        loss, report["censoring"] = solve_loss_rate(c, ev_times, sample, cp)
-    elif cen is not None:
-        loss = float(cen.loss_rate)
-    _add_checks(report, c, cp, sample, os_plan, pfs_plan, r_pd, loss)
-    op = OutcomePlan(os_plan, pfs_plan, r_pd,
-                     accrual=cen.accrual if cen else 0.0,
-                     follow_up=cen.follow_up if cen else np.inf,
-                     admin_max=(cen.administrative_max or np.inf) if cen else np.inf,
-                     loss_rate=loss, tv=tv, ttp=c.ttp is not None)
+    design = CensoringDesign(0.0, np.inf)
+    if cen is not None:
+        times = {"os": sample.get("t_d")}
+        if cen.unknowns and pfs_plan is not None and any(
+                getattr(t, "endpoint", "os") == "pfs" for t in (cen.events, cen.median_followup)):
+            times["pfs"] = _pfs_times(pfs_plan, sample, r_pd)
+        design, cen_report = solve_censoring(cen, sample, cp, times)
+        if cen.unknowns:
+            report["censoring"] = cen_report
+    _add_checks(report, c, cp, sample, os_plan, pfs_plan, r_pd, design)
+    op = OutcomePlan(os_plan, pfs_plan, r_pd, accrual=design.accrual, follow_up=design.follow_up,
+                     admin_max=design.admin_max, loss_rate=design.loss_rate, tv=tv, ttp=c.ttp is not None)
     if c.response is not None or c.response_columns:
         op, report["response"] = calibrate_response(op, c, cp, sample)
     if c.missing:
         op, report["missing"] = calibrate_missing(op, c, cp, sample)
-    return SimulationPlan(study_id, c.name, h, c, cp, op, report)
+    return SimulationPlan(study_id, c.name, h, spec_c, cp, op, report)
 
 
 def _add_checks(report: dict, c: CohortSpec, cp: CovariatePlan, sample: dict, os_plan, pfs_plan, r_pd: float,
-                loss: float) -> None:
+                design: CensoringDesign) -> None:
     """Each calibrated endpoint's target-vs-achieved checks (``report[endpoint]["checks"]``)."""
-    cen = c.censoring
-    censoring = (0.0, np.inf, np.inf, 0.0) if cen is None else \
-        (cen.accrual, cen.follow_up, cen.administrative_max or np.inf, loss)
+    censoring = (design.accrual, design.follow_up, design.admin_max, design.loss_rate)
     arm_n = {a.label: a.n for a in c.arms}
     for name, spec_ep, ep, extra in (("os", c.os, os_plan, {"tv": sample["tv"]}),
                                      ("pfs", c.pfs, pfs_plan, {"os_plan": os_plan, "r_pd": r_pd})):

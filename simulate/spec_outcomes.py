@@ -72,6 +72,12 @@ class CalibrationTarget:
         _source(self.source)
         if self.kind not in TARGET_KINDS:
             raise SpecError("kind", f"must be one of {TARGET_KINDS}, got {self.kind!r}")
+        if self.kind == "median" and isinstance(self.value, str) and self.value.strip().lower() in (
+                "nr", "not reached", "ne", "not estimable"):
+            # an inequality (the median lies beyond the follow-up), not a point to fit
+            raise SpecError("value", f"a median not reached ({self.value!r}) cannot be calibrated to: "
+                            "calibrate to the arm's printed landmark rates and let the median be "
+                            "predicted (targets.toml value = \"NR\")")
         if self.kind in ("median", "hr"):
             _set(self, "value", _finite("value", self.value, positive=True))
             if self.time is not None:
@@ -186,43 +192,95 @@ class EventTarget:
     source: str = ""
 
     def __post_init__(self) -> None:
+        self._check(_count("value", self.value))
+
+    def _check(self, value) -> None:
         _source(self.source)
-        _set(self, "value", _count("value", self.value))
+        _set(self, "value", value)
         if self.endpoint not in ("os", "pfs"):
             raise SpecError("endpoint", f"must be 'os' or 'pfs', got {self.endpoint!r}")
+
+
+#: How a paper's median follow-up is defined: the reverse Kaplan-Meier median (Schemper &
+#: Smith 1996), the median of every patient's observed time, or that of the patients
+#: censored (alive at last contact).
+FOLLOWUP_DEFINITIONS = ("reverse_km", "observed", "censored")
+
+
+@dataclass(frozen=True)
+class FollowupTarget(EventTarget):
+    """Reported median follow-up (months) of the whole cohort (or one ``arm``), measured
+    on ``endpoint``'s times by ``definition`` (one of :data:`FOLLOWUP_DEFINITIONS`)."""
+
+    value: float
+    definition: str = "reverse_km"
+
+    def __post_init__(self) -> None:
+        self._check(_finite("value", self.value, positive=True))
+        if self.definition not in FOLLOWUP_DEFINITIONS:
+            raise SpecError("definition", f"must be one of {list(FOLLOWUP_DEFINITIONS)}, got {self.definition!r}")
+
+
+def _sub(owner, key: str, cls) -> None:
+    """Build the sub-table ``key`` of ``owner`` as ``cls``, prefixing its errors."""
+    value = getattr(owner, key)
+    if value is not None and not isinstance(value, cls):
+        try:
+            _set(owner, key, cls(**_kw(value, cls, key)))
+        except SpecError as err:
+            raise err.prefixed(key) from None
 
 
 @dataclass(frozen=True)
 class Censoring:
     """Uniform accrual over ``accrual`` months, then ``follow_up`` months; optional cap
-    ``administrative_max``; exponential loss to follow-up at ``loss_rate`` per month
-    (a number, or ``"calibrate"`` to hit the reported ``events``)."""
+    ``administrative_max``; exponential loss to follow-up at ``loss_rate`` per month.
+    ``loss_rate`` and ``follow_up`` may be ``"calibrate"``: solved so that the cohort has
+    the reported ``events`` and/or ``median_followup`` (one target per unknown)."""
 
     accrual: float = 0.0
-    follow_up: float = 36.0
+    follow_up: float | str = 36.0
     administrative_max: float | None = None
     loss_rate: float | str = 0.0
     events: EventTarget | None = None
+    median_followup: FollowupTarget | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
         _source(self.source)
         _set(self, "accrual", _finite("accrual", self.accrual, nonneg=True))
-        _set(self, "follow_up", _finite("follow_up", self.follow_up, positive=True))
         if self.administrative_max is not None:
             _set(self, "administrative_max", _finite("administrative_max", self.administrative_max, positive=True))
-        if isinstance(self.loss_rate, str):
-            if self.loss_rate != "calibrate":
-                raise SpecError("loss_rate", f"must be a number or 'calibrate', got {self.loss_rate!r}")
-            if self.events is None:
-                raise SpecError("loss_rate", "is 'calibrate' but no events target is given")
-        else:
-            _set(self, "loss_rate", _finite("loss_rate", self.loss_rate, nonneg=True))
-        if self.events is not None and not isinstance(self.events, EventTarget):
-            try:
-                _set(self, "events", EventTarget(**_kw(self.events, EventTarget, "events")))
-            except SpecError as err:
-                raise err.prefixed("events") from None
+        _sub(self, "events", EventTarget)
+        _sub(self, "median_followup", FollowupTarget)
+        for key, check in (("follow_up", dict(positive=True)), ("loss_rate", dict(nonneg=True))):
+            value = getattr(self, key)
+            if not isinstance(value, str):
+                _set(self, key, _finite(key, value, **check))
+            elif value != "calibrate":
+                raise SpecError(key, f"must be a number or 'calibrate', got {value!r}")
+        unknowns = self.unknowns
+        given = [k for k in ("events", "median_followup") if getattr(self, k) is not None]
+        if unknowns and not given:
+            raise SpecError(unknowns[0], "is 'calibrate' but no events or median_followup target is given")
+        if len(unknowns) == 2 and len(given) < 2:
+            raise SpecError("follow_up", "follow_up and loss_rate are both 'calibrate': give both an events "
+                            f"and a median_followup target, got only {given[0]}")
+        if len(unknowns) == 1 and len(given) == 2:
+            raise SpecError(unknowns[0], "one unknown for two targets (events and median_followup): "
+                            "calibrate both follow_up and loss_rate, or drop one target")
+
+    @property
+    def unknowns(self) -> tuple[str, ...]:
+        """The censoring parameters written ``"calibrate"``."""
+        return tuple(k for k in ("follow_up", "loss_rate") if getattr(self, k) == "calibrate")
+
+    @property
+    def outcome_free(self) -> bool:
+        """Unknowns solvable before the outcomes: calibrated to a reverse-KM median
+        follow-up only, which is the censoring distribution's median whatever the deaths."""
+        mf = self.median_followup
+        return bool(self.unknowns) and self.events is None and mf is not None and mf.definition == "reverse_km"
 
 
 @dataclass(frozen=True)

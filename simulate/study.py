@@ -56,9 +56,10 @@ def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]
         if c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
             p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target cannot be combined with a time_varying "
                       f"therapy effect (hr_per_month = {c.time_varying.hr_per_month})"))
-        if c.censoring is not None and c.censoring.loss_rate == "calibrate":
-            # the crude HR depends on follow-up, and the loss rate is solved after the outcome
-            p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target needs a numeric censoring.loss_rate, "
+        for name in c.censoring.unknowns if c.censoring is not None and not c.censoring.outcome_free else ():
+            # the crude HR depends on follow-up, and censoring that depends on the event times
+            # is solved after the outcome
+            p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target needs a numeric censoring.{name}, "
                       "got 'calibrate'"))
     return p
 
@@ -185,12 +186,16 @@ class CohortSpec:
             p.extend(association_problems(ep_name, ep, self.variables))
         if self.pfs is not None and self.os is None:
             p.append(("outcomes.pfs", "PFS is generated jointly with OS: give outcomes.os too"))
+        for name in ("events", "median_followup"):
+            ev = getattr(self.censoring, name, None)
+            if ev is None:
+                continue
+            if ev.arm is not None and ev.arm not in nmap:
+                p.append((f"censoring.{name}.arm", f"unknown arm {ev.arm!r}"))
+            if getattr(self, ev.endpoint) is None:
+                p.append((f"censoring.{name}.endpoint", f"no outcomes.{ev.endpoint} model"))
         if self.censoring is not None and self.censoring.events is not None:
             ev = self.censoring.events
-            if ev.arm is not None and ev.arm not in nmap:
-                p.append(("censoring.events.arm", f"unknown arm {ev.arm!r}"))
-            if getattr(self, ev.endpoint) is None:
-                p.append(("censoring.events.endpoint", f"no outcomes.{ev.endpoint} model"))
             cap = sum(nmap.values()) if ev.arm is None else nmap.get(ev.arm, 0)
             if ev.value > cap:
                 p.append(("censoring.events.value", f"{ev.value} events exceed the {cap} patients"))

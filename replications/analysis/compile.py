@@ -31,8 +31,13 @@ Note = kernels.Note
 
 def reported_value(t) -> tuple[float | None, str]:
     """The printed number a target is judged on and its quantity: its value, or its count
-    when only the count of a rate is printed ("seven patients had died")."""
+    when only the count of a rate is printed ("seven patients had died"), or +inf for a
+    median printed as not reached."""
     value, quantity = _field(t, "value"), _field(t, "quantity")
+    if "value" in (_field(t, "not_reached") or ()):
+        return np.inf, quantity         # a median not reached: judged by how often it is not
+    if quantity == "p_value":
+        return _field(t, "p"), quantity     # a bound (p_text) is not a value to place
     if value is None and quantity == "rate" and _field(t, "count") is not None:
         return _field(t, "count"), "count"
     return value, quantity
@@ -291,6 +296,8 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
             "not-generated", "warning")
         return None
     est = estimate_for(quantity, ep_class)
+    if est == "paired_test" and est not in a.estimates:
+        est = None                  # only a matched analysis's paired p-values are simulated
     if est is None:
         why = (f"the endpoint {endpoint!r} is neither a survival endpoint the cohort "
                f"generates {list(schema.endpoints)} nor a response endpoint of [response]"
@@ -360,7 +367,7 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
                 "'not estimable'", "not-generated", "warning")
             return None
     return Request(tid, est, quantity, endpoint if kind.endpoint else None, arm_code, sign,
-                   float(time) if time is not None else None, term, term_model)
+                   float(time) if time is not None else None, term, term_model, _field(t, "test"))
 
 
 def _bind_term(text, ca: CompiledAnalysis, est: str):

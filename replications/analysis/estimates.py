@@ -14,6 +14,9 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from tacebench.estimators.paired_tests import (mcnemar_test, paired_t_test, pairs_from_sets,
+                                               wilcoxon_signed_rank)
+
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
 from .models import cox_model, forward_cox
@@ -47,6 +50,7 @@ class Request:
     time: float | None = None
     term: str | None = None         # design-column name of a covariate HR / SMD
     term_model: object = None       # BoundTerms of a univariable model / SMD column
+    test: str | None = None         # the target's `test` as the paper names it
 
 
 class Context:
@@ -58,6 +62,7 @@ class Context:
         self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
         self.rows = adjusted.rows
         self.w = adjusted.weights
+        self.pairs = adjusted.cluster   # matched-set id of each row (matched samples)
         self.z = np.asarray(cols["treated"])[self.rows].astype(float)
         self.arm = np.asarray(cols["arm"])[self.rows]
         self.landmark = subset.landmark
@@ -236,6 +241,30 @@ def followup(ctx: Context, req: Request) -> float:
     return kernels.km(t[m], 1.0 - d[m], None).median()
 
 
+def paired_test(ctx: Context, req: Request) -> float:
+    """Two-sided p of a paired test of ``term`` between the members of the 1:1 matched
+    pairs (R's ``mcnemar.test`` for a 0/1 term; for another term ``wilcox.test(paired =
+    TRUE)`` when the target's ``test`` names a Wilcoxon / signed-rank test, else
+    ``t.test(paired = TRUE)``), :mod:`estimators.paired_tests`."""
+    if ctx.pairs is None:
+        raise kernels.FitFailure("no matched pairs")
+    x = req.term_model.matrix(ctx.cols, ctx.rows)[:, 0]
+    first, second = pairs_from_sets(ctx.pairs, ctx.z)
+    if not len(first):
+        raise kernels.FitFailure("no 1:1 matched pair")
+    a, b = x[first], x[second]
+    named = (req.test or "").lower()
+    if set(np.unique(x[~np.isnan(x)])) <= {0.0, 1.0}:
+        res = mcnemar_test(a, b)
+    elif "wilcoxon" in named or "signed" in named:
+        res = wilcoxon_signed_rank(a, b)
+    else:
+        res = paired_t_test(a, b)
+    if np.isnan(res.p_value):
+        raise kernels.FitFailure(f"{res.method} undefined (no discordant pair or constant differences)")
+    return res.p_value
+
+
 def balance(ctx: Context, req: Request) -> float:
     """Absolute standardized mean difference (Austin 2009, pooled SD of the unadjusted
     sample unless the analysis sets ``smd_sd = "weighted"``); a categorical term gives the
@@ -271,6 +300,9 @@ ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
                  comparative=True, doc="logistic-regression odds ratio of response"),
     EstimateKind("followup", followup, ("person_time", "median_followup"), "survival", (),
                  doc="person-time, or median follow-up by reverse Kaplan-Meier"),
+    EstimateKind("paired_test", paired_test, ("p_value",), None, ("term",),
+                 adjustments=("psm", "exact"),
+                 doc="p of a paired test (McNemar, paired t, Wilcoxon) in 1:1 matched pairs"),
     EstimateKind("proportion", proportion, ("proportion",), None, ("arm", "term"),
                  doc="share of an arm with a 0/1 characteristic (a Table 1 cell)"),
     EstimateKind("mean", mean, ("mean",), None, ("arm", "term"),

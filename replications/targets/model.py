@@ -11,7 +11,7 @@ import pandas as pd
 
 __all__ = [
     "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
-    "INTERVALS", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
+    "INTERVALS", "CI_ONLY_QUANTITIES", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
     "ExpectedFailure", "StudyTargets", "arm_slug", "expected_id", "printed_numbers",
     "find_printed", "level_slug",
 ]
@@ -23,6 +23,8 @@ QUANTITIES = frozenset({
     "person_time", "mean",
 })
 RATIO_QUANTITIES = frozenset({"hr", "odds_ratio"})
+#: Quantities whose estimate a CI printed alone determines (Wald, symmetric on its scale).
+CI_ONLY_QUANTITIES = frozenset({"hr", "odds_ratio", "arr", "mean", "rmst"})
 PROPORTION_QUANTITIES = frozenset({"km_rate", "rate", "proportion"})
 ROLES = frozenset({"calibration", "predicted", "reported"})
 SHIFT_SCALES = frozenset({"log", "linear"})
@@ -113,6 +115,8 @@ class Target:
     note: str | None = None
     mislabel: Mislabel | None = None         # printed label wrong: judged as mislabel.actual
     percent_scale: bool = False              # value was printed as a percentage
+    not_reached: tuple[str, ...] = ()        # "value" / "ci_hi" printed as not reached (NR)
+    value_from_ci: bool = False              # printed only as a CI: value is its centre
     printed: tuple[tuple[str, str], ...] = ()  # (field, printed text) found in the source
 
     def printed_text(self, name: str) -> str | None:
@@ -131,11 +135,22 @@ class Target:
         Falls back to 0 (exact) when the printed form is unknown, e.g. for a denominator
         taken from a column header.
         """
+        if name == "value" and self.value_from_ci:
+            return self._centre_resolution()
         d = self.decimals(name)
         if d is None:
             return 0.0
         scale = 100.0 if (self.percent_scale and name in ("value", "ci_lo", "ci_hi")) else 1.0
         return 0.5 * 10.0 ** (-d) / scale
+
+    def _centre_resolution(self) -> float:
+        """Half-width of the values the centre of a CI printed alone may take when each
+        bound may be anything that rounds to it (the log-centre's moves, carried to the
+        natural scale, for a ratio)."""
+        (lo, hi), h_lo, h_hi = self.ci, self.resolution("ci_lo"), self.resolution("ci_hi")
+        if self.quantity in RATIO_QUANTITIES:
+            return self.value * (h_lo / lo + h_hi / hi) / 2
+        return (h_lo + h_hi) / 2
 
     @property
     def p_bound(self) -> tuple[str, float] | None:

@@ -6,17 +6,19 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from tacebench.replications.analysis.problems import MISSING, Problems
+from tacebench.simulate.spec_base import SpecError
 
 from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
-from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
-                    SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
+from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
                     find_printed)
+from .table import study_table_targets
 
 __all__ = ["load_targets", "parse_targets"]
 
@@ -30,6 +32,17 @@ _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
 #: Fields whose printed form must be found in the target's own quote.
 _PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "p", "count")
+
+
+#: How a median not reached is printed.
+NOT_REACHED_TEXT = re.compile(r"\bNR\b|not\s+reached|\bNE\b|not\s+estimable", re.IGNORECASE)
+_NOT_REACHED_VALUES = {"nr", "not reached", "ne", "not estimable"}
+
+
+def is_not_reached(value: Any) -> bool:
+    """True for a TOML value that writes a median not reached (``"NR"``, ``"not reached"``,
+    ``"NE"``, ``"not estimable"``)."""
+    return isinstance(value, str) and value.strip().lower() in _NOT_REACHED_VALUES
 
 
 def _num(raw: Mapping, key: str, probs: Problems, path: str, *, integer=False, positive=False,
@@ -106,11 +119,16 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
                 kw[key] = tuple(v)
     if "ci" in raw:
         v = raw["ci"]
+        open_upper = (quantity == "km_median" and isinstance(v, list) and len(v) == 2
+                      and is_not_reached(v[1]))
+        if open_upper:                  # "(95% CI 14.2-NR)": the upper bound not reached
+            v = [v[0], math.inf]
+            kw["not_reached"] = ("ci_hi",)
         if (not isinstance(v, list) or len(v) != 2 or any(
-                isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
-                for x in v)):
-            probs.add(f"{path}.ci", v, "must be [lower, upper], two finite numbers",
-                      "malformed-number")
+                isinstance(x, bool) or not isinstance(x, (int, float))
+                or not (math.isfinite(x) or open_upper and i == 1) for i, x in enumerate(v))):
+            probs.add(f"{path}.ci", v, "must be [lower, upper], two finite numbers (an upper "
+                      "bound of a km_median may be \"NR\")", "malformed-number")
         else:
             kw["ci"] = (float(v[0]), float(v[1]))
     is_prop = quantity in PROPORTION_QUANTITIES
@@ -127,6 +145,12 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         kw["value"], kw["percent_scale"] = (None if pct is None else pct / 100.0), True
         if kw["ci"]:
             kw["ci"] = (kw["ci"][0] / 100.0, kw["ci"][1] / 100.0)
+    elif is_not_reached(raw.get("value")):
+        if quantity != "km_median":
+            probs.add(f"{path}.value", raw["value"], "only a km_median can be printed as not "
+                      "reached", "malformed-number")
+        kw["value"], kw["percent_scale"] = None, False
+        kw["not_reached"] = ("value",) + kw.get("not_reached", ())
     else:
         kw["value"] = _num(raw, "value", probs, path, positive=quantity in RATIO_QUANTITIES,
                            unit=is_prop, nonneg=True)
@@ -134,11 +158,30 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
     if kw["ci"] and min(kw["ci"]) < 0:
         probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
                   "malformed-number")
+    if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
+        kw["value"] = _ci_only(kw["ci"], quantity, path, probs)
+        kw["value_from_ci"] = kw["value"] is not None
     _check_quantity(raw, quantity, kw, path, probs)
     if len(probs) > n0 or tid is None or quantity is None:
         return None
     t = Target(id=tid, quantity=quantity, **kw)
     return replace(t, printed=_printed(t, path, probs))
+
+
+def _ci_only(ci, quantity, path, probs) -> float | None:
+    """The estimate an interval printed without it stands for: its centre on the scale the
+    interval is symmetric on (log for ratios, natural for differences and means)."""
+    if quantity not in CI_ONLY_QUANTITIES:
+        probs.add(f"{path}.value", MISSING, f"a {quantity} printed only as a CI has no "
+                  f"recoverable estimate (only {sorted(CI_ONLY_QUANTITIES)}: their Wald "
+                  "intervals are symmetric about it)", "missing-key")
+        return None
+    lo, hi = ci
+    if not (math.isfinite(hi) and hi > lo and (lo > 0 or quantity not in RATIO_QUANTITIES)):
+        probs.add(f"{path}.ci", list(ci), "a CI-only estimate needs lower < upper (and "
+                  "positive bounds for a ratio)", "malformed-number")
+        return None
+    return math.sqrt(lo * hi) if quantity in RATIO_QUANTITIES else (lo + hi) / 2
 
 
 def _check_quantity(raw, quantity, kw, path, probs) -> None:
@@ -165,9 +208,14 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
 
 def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ...]:
     """Locate each number in the target's own quote (whitespace runs normalised)."""
-    vals = {"value": t.value, "se": t.se, "p": t.p, "count": t.count}
+    vals = {"value": None if t.value_from_ci else t.value, "se": t.se, "p": t.p, "count": t.count}
     if t.ci:
         vals["ci_lo"], vals["ci_hi"] = t.ci
+    if t.not_reached and not NOT_REACHED_TEXT.search(t.source):
+        probs.add(f"{path}.{'value' if 'value' in t.not_reached else 'ci[1]'}", "NR",
+                  "is not printed in this target's source quote (NR, not reached, not estimable)",
+                  "number-not-in-source")
+    vals = {k: v for k, v in vals.items() if v is None or math.isfinite(v)}
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
     found = find_printed(t.source, wanted)
@@ -267,8 +315,12 @@ def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Targe
 
 
 def parse_targets(data: Mapping, *, file: str = "targets.toml",
-                  path: Path | None = None) -> StudyTargets:
-    """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem."""
+                  path: Path | None = None, table: Sequence = ()) -> StudyTargets:
+    """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem.
+
+    ``table``: raw targets of the study's Table 1 (:mod:`replications.targets.table`), as
+    ``(place, raw)``; a ``[[targets]]`` entry with the same id replaces the table's one.
+    """
     probs = Problems(file)
     _unknown(data, _TOP_KEYS, probs, "")
     study = data.get("study")
@@ -288,6 +340,8 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
         raws.append((f"targets[{i}]", raw))
     for i, raw in enumerate(data.get("baseline") or []):
         raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
+    explicit = {r.get("id") for _, r in raws if isinstance(r, Mapping)}
+    raws.extend((p, r) for p, r in table if r["id"] not in explicit)
     targets, seen = [], {}
     for p, raw in raws:
         t = _parse_target(raw, p, probs)
@@ -340,4 +394,11 @@ def load_targets(path: str | Path) -> StudyTargets:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    return parse_targets(data, file=str(path), path=path)
+    try:
+        table = study_table_targets(path.parent)
+    except SpecError as exc:                  # the cohort loader reports each problem
+        key, msg = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        raise ValueError(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
+                         f"{key}: {msg}{more}") from None
+    return parse_targets(data, file=str(path), path=path, table=table)
