@@ -30,10 +30,25 @@ def _fmt(value: float, mcse: float, pct: bool) -> str:
         return "–"
     scale = 100.0 if pct else 1.0
     digits = 1 if pct else 3
-    text = f"{value * scale:.{digits}f}"
+    text = _number(value * scale, digits)
     if mcse is not None and not math.isnan(mcse):
-        text += f" ({mcse * scale:.{digits}f})"
+        text += f" ({_number(mcse * scale, digits)})"
     return text
+
+
+def _number(x: float, digits: int) -> str:
+    """``x`` at ``digits`` decimals, without the sign of a value that rounds to zero."""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _cell(v) -> str:
+    """A table cell: NaN (a setting this row does not have) empty, -0.0 as 0."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return _number(v, 4).rstrip("0").rstrip(".")
+    return str(v)
 
 
 def measure_table(perf: pd.DataFrame, measure: str) -> pd.DataFrame:
@@ -51,7 +66,7 @@ def _md_table(frame: pd.DataFrame) -> str:
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return "\n".join(lines)
 
 
@@ -71,6 +86,7 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
         yield "p", meta["run"]
     yield "h2", "Data-generating mechanisms"
     yield "table", study.scenario_frame().drop(columns=["scenario_index"])
+    yield "p", "An empty cell: the parameter does not apply to that scenario's mechanism."
     yield "h2", "Estimands and methods"
     truth = perf.drop_duplicates(["scenario", "estimand"])[["scenario", "estimand", "truth"]]
     yield "table", pd.DataFrame(
@@ -78,10 +94,14 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
           "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in study.methods])
     yield "table", truth.pivot(index="scenario", columns="estimand", values="truth").round(4)\
         .reindex([s.name for s in study.scenarios]).reset_index().fillna("")
+    yield "p", ("True values of the estimands; an empty cell: no method of the study "
+                "estimates that estimand in that scenario.")
     for measure, label in HEADLINE.items():
         if measure in set(perf["measure"]):
             yield "h2", label
             yield "table", measure_table(perf, measure)
+            yield "p", ("An empty cell: the method does not run in that scenario; "
+                        "–: no replicate gave a value for this measure.")
     errors = error_table(results)
     if not errors.empty:
         yield "h2", "Most frequent errors"

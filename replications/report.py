@@ -1,14 +1,13 @@
 """Human- and machine-readable output of ``tacebench replicate``.
 
 :func:`render` gives the per-study table (terminal), Markdown or JSON; :func:`write_outputs`
-writes the full results to a folder: ``results.json``, ``results.csv`` (one row per target
-and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv``,
-``audit_coverage.csv`` (per rule: checks run, passed, failed) and the raw replicate draws
-``draws/<study>.csv``.
+writes the full results to a folder: ``results.json``, ``targets.csv`` (one row per
+target), ``shifts.csv`` (one row per paired shift), ``contributions.csv`` (LOCO
+decomposition), ``audit.csv``, ``audit_coverage.csv`` (per rule: checks run, passed,
+failed) and the raw replicate draws ``draws/<study>.csv``.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +20,7 @@ from .formatting import fmt_value
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
+from .output_files import json_text, shifts_frame, targets_frame
 from .unreported import UNREPORTED_FAMILIES
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 
@@ -93,9 +93,9 @@ def _z(z, extrapolated: bool = False) -> str:
     return text + ("*" if extrapolated else "")
 
 
-def _target_rows(r: ReproductionResult) -> list[list[str]]:
+def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]]:
     """One row per distinct number: a number quoted several times is shown once, with its
-    other quotes' ids in the note."""
+    other quotes' ids in the note (cut at ``width`` characters; None = in full)."""
     rows = []
     also = {}
     for g in (r.accounting.groups if r.accounting else ()):
@@ -109,7 +109,7 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
         verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
             " †" if t.misfit else "") + (
             " (expected)" if expected.intersection(members) else "")
-        extra = _short(_share(t))
+        extra = _short(_share(t), width)
         labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
                   for x in members if x in r.mislabels]
         if labels:              # the label first: it says what the quote is judged as
@@ -122,7 +122,7 @@ def _target_rows(r: ReproductionResult) -> list[list[str]]:
         if reading:
             extra = reading + (f"; {extra}" if extra else "")
         if also.get(t.id):
-            extra = (f"also {_short(', '.join(also[t.id]), 60)}" + (f"; {extra}" if extra
+            extra = (f"also {_short(', '.join(also[t.id]), width and 60)}" + (f"; {extra}" if extra
                                                                      else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
@@ -139,13 +139,14 @@ def _share(x) -> str:
     return x.reason
 
 
-def _short(reason: str, width: int = 80) -> str:
-    """A table-sized reason: without the target id prefix and the verdict suffix."""
+def _short(reason: str, width: int | None = 80) -> str:
+    """A table-sized reason: without the target id prefix and the verdict suffix; cut at
+    ``width`` characters (None: in full, as Markdown and JSON show it)."""
     text = plain_reason(reason)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if width is None or len(text) <= width else text[:width - 3] + "..."
 
 
-def _shift_rows(r: ReproductionResult) -> list[list[str]]:
+def _shift_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]]:
     rows = []
     for s in r.shifts:
         shown = [c for c in s.contributions if math.isfinite(c.mean)][:3]
@@ -156,9 +157,10 @@ def _shift_rows(r: ReproductionResult) -> list[list[str]]:
                   if not math.isnan(s.sd) else "-")
         verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "") + (
             " (expected)" if s.id in {e.target for e in r.expected_failures} else "")
-        note = top if s.verdict not in ("not estimable", UNINFORMATIVE) else _short(s.reason)
+        note = top if s.verdict not in ("not estimable", UNINFORMATIVE) else _short(s.reason,
+                                                                                    width)
         if s.reason and s.verdict not in ("not estimable", UNINFORMATIVE):
-            note = f"{top}; {_share(s)}" if top else _short(_share(s))
+            note = f"{top}; {_share(s)}" if top else _short(_share(s), width)
         rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
                      _interval(s.lo, s.hi, "shift"), _z(s.z, s.z_extrapolated), spread,
                      verdict, note])
@@ -280,6 +282,7 @@ _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrap
 
 def _render_one(rep: StudyReport, markdown: bool) -> str:
     table = _md_table if markdown else _table
+    width = None if markdown else 80        # Markdown is read in full, a terminal is not
     title = f"{rep.study_id}" + (f" - {rep.title}" if rep.title else "")
     out = [f"## {title}" if markdown else f"=== {title} ==="]
     if rep.error:
@@ -301,10 +304,10 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
     r = rep.result
     if r is not None:
         out += ["", "Reproduction (calibrated simulation, paper's analysis):", "",
-                table(_T_HEAD, _target_rows(r))]
+                table(_T_HEAD, _target_rows(r, width))]
         if r.shifts:
             out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
-                    table(_S_HEAD, _shift_rows(r))]
+                    table(_S_HEAD, _shift_rows(r, width))]
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += _reading_lines(r, markdown)
@@ -322,7 +325,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
 
 def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
     if fmt == "json":
-        return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
+        return json_text([r.to_dict() for r in reports]) + "\n"
     if fmt not in ("table", "markdown"):
         raise ValueError(f"fmt must be 'table', 'markdown' or 'json'; got {fmt!r}")
     text = "\n\n".join(_render_one(r, fmt == "markdown") for r in reports) + "\n"
@@ -353,13 +356,15 @@ def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]
     (out / "draws").mkdir(parents=True, exist_ok=True)
     written = []
     p = out / "results.json"
-    p.write_text(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    p.write_text(json_text([r.to_dict() for r in reports]))
     written.append(p)
     results = [r.result for r in reports if r.result is not None]
     if results:
-        p = out / "results.csv"
-        pd.concat([r.to_frame() for r in results], ignore_index=True).to_csv(p, index=False)
-        written.append(p)
+        for name, frame in (("targets.csv", targets_frame(results)),
+                            ("shifts.csv", shifts_frame(results))):
+            p = out / name
+            frame.to_csv(p, index=False)
+            written.append(p)
         p = out / "contributions.csv"
         # rows, not a concat of frames: a study without shifts has an empty frame
         rows = [row for r in results for row in r.contributions_frame().to_dict("records")]

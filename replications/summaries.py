@@ -193,7 +193,7 @@ class ReproductionResult:
 
 def _clean(obj):
     if isinstance(obj, float):
-        return None if math.isnan(obj) else (str(obj) if math.isinf(obj) else obj)
+        return obj if math.isfinite(obj) else None     # JSON has no inf or nan: null
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -1,7 +1,9 @@
 """Figures of the lessons: KM curves with numbers at risk, love plots, estimate plots.
 
-matplotlib's object API on the Agg canvas (``Figure`` + ``savefig``, no pyplot state), as
-in :mod:`benchmarks.plots`. Time is in months everywhere; every axis is labelled.
+matplotlib's object API on the Agg canvas (``Figure`` + ``savefig``, no pyplot state), in
+the style every tacebench figure shares (:mod:`tacebench.engine.figure_style`: colours,
+number-at-risk table, 300-dpi PNG). Time is in months everywhere; every axis is labelled;
+KM curves mark censored patients with ticks.
 """
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-ARM_COLORS = ("#1f5fa8", "#d2691e", "#2e8b57", "#8b3a8b", "#b8860b", "#5f9ea0")
-DPI = 120
+from tacebench.engine.figure_style import (ARM_COLORS, DPI, RiskRow, draw_risk_table,
+                                           save_figure)
+
+__all__ = ["ARM_COLORS", "DPI", "Curve", "Panel", "at_risk", "estimates_figure", "km_figure",
+           "love_figure", "matching_figure", "save", "swimmer_figure"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,8 @@ class Panel:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    return path
+    """Write ``fig`` as the PNG ``path`` (300 dpi, the shared style); returns the path."""
+    return save_figure(fig, path, ("png",))[0]
 
 
 def at_risk(time: np.ndarray, ticks: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -71,13 +74,18 @@ def km_figure(panels: Sequence[Panel], *, xmax: float, step: float = 6.0,
     for j, p in enumerate(panels):
         ax = fig.add_subplot(gs[0, j])
         tab = fig.add_subplot(gs[1, j], sharex=ax)
-        for c in p.curves:
+        for k, c in enumerate(p.curves):
             km = kaplan_meier(c.time, c.event, c.weights)
             x = np.r_[0.0, km.times]
             y = np.r_[1.0, km.survival]
             keep = x <= xmax
             ax.step(x[keep], y[keep], where="post", color=c.color, ls=c.style, lw=1.8,
                     label=f"{c.label} (median {_median_text(km)})")
+            cens = np.unique(c.time[(c.event == 0) & (c.time <= xmax)])
+            idx = np.searchsorted(km.times, cens, side="right") - 1
+            ax.plot(cens, np.where(idx >= 0, km.survival[np.clip(idx, 0, None)], 1.0), ls="",
+                    marker="|", ms=5, mew=0.8, color=c.color,
+                    label="censored" if k == len(p.curves) - 1 else None)
         for x, color, text in p.references:
             if np.isfinite(x) and x <= xmax:
                 ax.axvline(x, color=color, ls=":", lw=1.3, label=f"{text} ({x:.1f} mo)")
@@ -93,18 +101,9 @@ def km_figure(panels: Sequence[Panel], *, xmax: float, step: float = 6.0,
             ax.text(0.02, 0.03, p.note, transform=ax.transAxes, fontsize=7.5, va="bottom")
         ax.grid(alpha=0.25)
         weighted = any(c.weights is not None for c in p.curves)
-        tab.set_title("Weighted number at risk" if weighted else "Number at risk",
-                      fontsize=8, loc="left")
-        for k, c in enumerate(p.curves):
-            y = len(p.curves) - 1 - k
-            for t, n in zip(ticks, at_risk(c.time, ticks, c.weights)):
-                tab.text(t, y, f"{n:.0f}", ha="center", va="center", fontsize=7.5, color=c.color)
-        tab.set_ylim(-0.6, len(p.curves) - 0.4)
-        tab.set_yticks(range(len(p.curves)), [c.label for c in reversed(p.curves)], fontsize=7.5)
-        tab.tick_params(axis="x", labelbottom=False, length=0)
-        tab.tick_params(axis="y", length=0, pad=16)
-        for side in ("top", "right", "bottom", "left"):
-            tab.spines[side].set_visible(False)
+        draw_risk_table(tab, ticks, [RiskRow(c.label, c.color, at_risk(c.time, ticks, c.weights))
+                                     for c in p.curves],
+                        title="Weighted number at risk" if weighted else "Number at risk")
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return fig

@@ -15,6 +15,7 @@ from tacebench.estimators.batch import tune_allocator
 
 from . import check, closed_loop, new_study, replicate, report, simulate, study, teach
 from .options import HelpFormatter
+from .terminal import run_guarded
 
 __all__ = ["build_parser", "main"]
 
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 0
-    return int(func(args) or 0)
+    prog = " ".join(["tacebench", args.command] + ([args.study_command] if getattr(
+        args, "study_command", None) else []))
+    return run_guarded(func, args, prog)
 
 
 if __name__ == "__main__":  # pragma: no cover

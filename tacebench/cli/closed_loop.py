@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, int_at_least,
                       plain, resolve_n_jobs)
+from .terminal import check_out_dir
 
 __all__ = ["judge_folder", "register", "run", "run_closed_loop"]
 
@@ -130,7 +131,7 @@ def run(args) -> int:
     from tacebench.benchmarks.closed_loop.summary import report
 
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out)
     reps = args.reps or DEFAULT_REPS
     seed = DEFAULT_SEED if args.seed is None else args.seed
     t0 = time.perf_counter()

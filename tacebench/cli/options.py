@@ -6,7 +6,8 @@
 ``--reps N``     simulated replicates (cohorts) per study, scenario or world.
 ``--n-jobs J``   parallel worker processes; ``-1`` = one per core; default
                  :func:`default_n_jobs`. Results never depend on it.
-``--out DIR``    the folder written to.
+``--out DIR``    the folder written to; checked writable before any work starts.
+``--quiet``      no progress bar and no "wrote ..." lines (warnings and errors remain).
 
 Help text is plain: module docstrings written for Sphinx (double back-quotes, roles) are
 cleaned by :func:`plain` before argparse shows them.
@@ -16,17 +17,30 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from pathlib import Path
 
-__all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_reps", "add_seed",
-           "default_n_jobs", "int_at_least", "plain", "resolve_n_jobs"]
+from .terminal import capped_n_jobs
+
+__all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_quiet", "add_reps",
+           "add_seed", "default_n_jobs", "int_at_least", "plain", "resolve_n_jobs"]
 
 #: The root seed of a run that names none and runs nothing that declares its own.
 from tacebench.replications.reproduce import DEFAULT_SEED
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the paragraphs of a description as written (they are already wrapped)."""
+    """Keeps the paragraphs of a description as written (they are already wrapped) and
+    shows an option's default value when its help does not already say it (a default of
+    None or False is "not given" and is not shown)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default in (None, False, argparse.SUPPRESS)
+                or not action.option_strings):
+            return text
+        return f"{text} (default: {default})" if text else f"default: {default}"
 
 
 def plain(text: str | None) -> str:
@@ -65,9 +79,16 @@ def default_n_jobs() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def resolve_n_jobs(n_jobs: int | None) -> int:
-    """``None`` -> :func:`default_n_jobs`; ``-1`` stays (the engine reads it as all cores)."""
-    return default_n_jobs() if n_jobs is None else n_jobs
+def resolve_n_jobs(n_jobs: int | None, quiet: bool = False) -> int:
+    """``None`` -> :func:`default_n_jobs`; ``-1`` stays (the engine reads it as all cores);
+    a count above the machine's cores is capped at them, with a note on standard error
+    unless ``quiet``."""
+    if n_jobs is None:
+        return default_n_jobs()
+    capped = capped_n_jobs(n_jobs, os.cpu_count())
+    if capped.note and not quiet:
+        print(capped.note, file=sys.stderr)
+    return capped.n_jobs
 
 
 def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:
@@ -88,3 +109,9 @@ def add_n_jobs(p: argparse.ArgumentParser, default_text: str) -> None:
 
 def add_out(p: argparse.ArgumentParser, help_text: str, default: Path | None = None) -> None:
     p.add_argument("--out", type=Path, default=default, metavar="DIR", help=help_text)
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar and no 'wrote ...' lines; warnings and errors "
+                        "still go to standard error")

@@ -10,6 +10,7 @@ Targets the study cannot simulate (spec gaps: check warnings) never fail it.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -23,8 +24,9 @@ from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
 from .report import add_report_options, km_figures, write_reports
-from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_reps, add_seed,
-                      int_at_least, plain, resolve_n_jobs)
+from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
+                      add_seed, int_at_least, plain, resolve_n_jobs)
+from .terminal import check_out_dir, few_reps_warning, note, show_progress
 
 __all__ = ["register", "run"]
 
@@ -37,8 +39,10 @@ def register(subparsers) -> None:
                    help="shipped study ids or study folders (default: all shipped studies)")
     add_reps(p, f"per study; default {DEFAULT_REPS}")
     add_seed(p, str(DEFAULT_SEED))
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
-    add_out(p, "write results.json / results.csv / draws there")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="what standard output shows")
+    add_out(p, "write results.json, targets.csv, shifts.csv, contributions.csv, audit.csv "
+               "and draws/ there")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if a required target is not reproduced and not declared an "
                         "expected failure, a declared one reproduces now, or a study is "
@@ -67,6 +71,7 @@ def register(subparsers) -> None:
                    "within its Monte Carlo error of the boundary (default 4 x --reps; "
                    "--max-reps equal to --reps adds none)")
     add_report_options(p)
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -77,7 +82,17 @@ def run(args) -> int:
         return 2
     reps = DEFAULT_REPS if args.reps is None else args.reps
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    n_jobs = resolve_n_jobs(args.n_jobs)
+    # every argument is checked before the first replicate runs
+    if args.out:
+        check_out_dir(args.out)
+    if args.plot and not args.audit_only:
+        check_out_dir((args.out or Path(".")) / "plots", "--plot")
+    for option, file in (("--html", args.html), ("--junit", args.junit)):
+        if file is not None:
+            check_out_dir(Path(file).parent, option)
+    n_jobs = resolve_n_jobs(args.n_jobs, args.quiet)
+    if not args.audit_only and few_reps_warning(reps):
+        print(few_reps_warning(reps), file=sys.stderr)
     reports, status, figures = [], 0, {}
     for ref in refs:
         try:
@@ -93,7 +108,8 @@ def run(args) -> int:
         else:
             n_worlds = len(world_list(study, args.worlds))
             with tqdm(total=reps * (1 + n_worlds), desc=study.id, file=sys.stderr,
-                      unit="rep", leave=False, mininterval=0.5) as bar:
+                      unit="rep", leave=False, mininterval=0.5,
+                      disable=not show_progress(args.quiet)) as bar:
                 report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
                                    decompose_reps=decompose, progress=bar.update,
                                    worlds=args.worlds,
@@ -103,15 +119,15 @@ def run(args) -> int:
         result = report.result
         if args.plot and result is not None:
             for path in plot_study(study, result, args.out or "."):
-                print(f"wrote {path}", file=sys.stderr)
+                note(args, f"wrote {path}")
         if args.html and result is not None:
             figures[study.id] = km_figures(study, result)
     print(render(reports, args.format), end="")
     for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
-        print(f"wrote {path}", file=sys.stderr)
+        note(args, f"wrote {path}")
     if args.out:
         for path in write_outputs(reports, args.out):
-            print(f"wrote {path}", file=sys.stderr)
+            note(args, f"wrote {path}")
     if args.strict:
         outcomes = [r.strict for r in reports]
         print("\n".join(strict_lines(outcomes)), file=sys.stderr)

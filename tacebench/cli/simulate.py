@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 
-from .options import DEFAULT_SEED, HelpFormatter, add_seed, int_at_least, plain
+from .options import DEFAULT_SEED, HelpFormatter, add_quiet, add_seed, int_at_least, plain
+from .terminal import check_out_file, note
 
 
 def register(subparsers) -> None:
@@ -24,6 +25,7 @@ def register(subparsers) -> None:
                    help="output file (.csv or .parquet); default: CSV to stdout")
     p.add_argument("--table", action="store_true", help="print generated vs published Table 1")
     p.add_argument("--no-ps", action="store_true", help="skip the exact true propensity (faster)")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -32,6 +34,8 @@ def run(args) -> int:
     from tacebench.simulate.spec import SpecError
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
+    if args.out is not None and not args.table:
+        check_out_file(args.out)        # before the simulation, not after it
     try:
         plan = compile_plan(args.study, args.cohort)
     except (SpecError, ValueError) as e:
@@ -60,11 +64,8 @@ def run(args) -> int:
         out.to_csv(sys.stdout, index=False)
     elif args.out.endswith(".parquet"):
         out.to_parquet(args.out, index=False)
-    elif args.out.endswith(".csv"):
-        out.to_csv(args.out, index=False)
     else:
-        print(f"tacebench simulate: --out must end in .csv or .parquet, got {args.out!r}", file=sys.stderr)
-        return 2
+        out.to_csv(args.out, index=False)
     if args.out is not None:
-        print(f"wrote {args.n_cohorts} cohort(s), {len(out)} rows, to {args.out}", file=sys.stderr)
+        note(args, f"wrote {args.n_cohorts} cohort(s), {len(out)} rows, to {args.out}")
     return 0

@@ -1,10 +1,13 @@
 """``tacebench study run|summarize|list``: run ADEMP simulation studies from the command line."""
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
-from .options import add_n_jobs, add_out, add_reps, add_seed, int_at_least, resolve_n_jobs
+from .options import (HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps, add_seed,
+                      int_at_least, resolve_n_jobs)
+from .terminal import UsageError, check_out_dir, parquet_missing, show_progress
 
 
 def register(subparsers) -> None:
@@ -15,8 +18,9 @@ def register(subparsers) -> None:
     sub = study.add_subparsers(dest="study_command", metavar="ACTION")
     study.set_defaults(func=lambda args: (study.print_help(), 0)[1])
 
-    run = sub.add_parser("run", help="run (or resume) a study")
-    run.add_argument("study", help="a shipped study name (see `tacebench study list`) or a TOML file")
+    run = sub.add_parser("run", help="run (or resume) a study", formatter_class=HelpFormatter)
+    run.add_argument("study", help="a shipped study name (as tacebench study list prints them) "
+                     "or a TOML file")
     add_reps(run, "per scenario; default: the study's", minimum=1)
     add_n_jobs(run, "2, or 1 on a one-core machine")
     run.add_argument("--backend", help="joblib backend: loky (default), threading, "
@@ -34,13 +38,17 @@ def register(subparsers) -> None:
                      help="with --resume: if the run was computed by another code version, "
                           "move its results to OUT/superseded/ and start again")
     run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
-                     help="replicates per task")
+                     help="replicates per task (default: the study's, else about four tasks "
+                          "per worker and scenario)")
     run.add_argument("--format", choices=("parquet", "csv"), help="chunk file format")
     run.add_argument("--plot", action="store_true", help="also draw the figures")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-progress", action="store_true",
+                     help="hide the progress bar (it is drawn only on a terminal anyway)")
+    add_quiet(run)
     run.set_defaults(func=_run)
 
-    summ = sub.add_parser("summarize", help="performance tables and report of a run directory")
+    summ = sub.add_parser("summarize", help="performance tables and report of a run directory",
+                          formatter_class=HelpFormatter)
     summ.add_argument("dir", type=Path)
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
     summ.add_argument("--reps", type=int_at_least(1, "a positive integer"), metavar="N",
@@ -59,14 +67,20 @@ def _run(args) -> int:
     from tacebench.benchmarks.study import load_study
     from tacebench.cli.distributed import scheduler_of
 
+    if args.format == "parquet" and parquet_missing():
+        raise UsageError(f"--format parquet: {parquet_missing()}")
     try:
         study = load_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
+        check_out_dir(out)
+        args.resume_hint = resume_command(args, out)
         with scheduler_of(args) as (backend, scheduler):
-            report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs),
+            report = run_study(study, out, reps=args.reps,
+                               n_jobs=resolve_n_jobs(args.n_jobs, args.quiet),
                                backend=backend, scheduler=scheduler,
                                chunk_size=args.chunk_size, resume=args.resume, force=args.force,
-                               progress=not args.no_progress, fmt=args.format)
+                               progress=not args.no_progress and show_progress(args.quiet),
+                               fmt=args.format)
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +97,16 @@ def _run(args) -> int:
     paths = summarize_run(out, plot=args.plot, reps=report.reps)
     print(f"summary: {paths['markdown']}")
     return 0
+
+
+def resume_command(args, out: Path) -> str:
+    """The command line that continues this run where an interruption left it."""
+    words = ["tacebench", "study", "run", args.study, "--out", str(out), "--resume"]
+    for flag, value in (("--reps", args.reps), ("--seed", args.seed),
+                        ("--n-jobs", args.n_jobs), ("--backend", args.backend)):
+        if value is not None:
+            words += [flag, str(value)]
+    return shlex.join(words)
 
 
 def _summarize(args) -> int:

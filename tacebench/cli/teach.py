@@ -17,12 +17,14 @@ from pathlib import Path
 from tacebench.benchmarks.lessons import DEFAULT_SEED, LESSONS, lesson_module
 from tacebench.benchmarks.lessons.report import update_walkthrough
 
-from .options import add_out, add_reps, add_seed
+from .options import HelpFormatter, add_out, add_reps, add_seed
+from .terminal import check_out_dir
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "teach", help="run a teaching walkthrough (confounding, matching, immortal time)",
+        formatter_class=HelpFormatter,
         description="Run one lesson of docs/teach/ end to end on simulated cohorts shaped "
                     "like a seed paper: the true effect, each estimator's estimate over many "
                     "cohorts, the claims checked on them, figures and a Markdown report.")
@@ -43,6 +45,7 @@ def register(subparsers) -> None:
 
 def _run(args) -> int:
     names = list(LESSONS) if args.lesson == "all" else [args.lesson]
+    check_out_dir(args.out)
     failed = []
     for name in names:
         mod = lesson_module(name)

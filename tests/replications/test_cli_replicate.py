@@ -23,7 +23,9 @@ def test_replicate_table(capsys):
     row = next(line for line in out.splitlines() if line.startswith("os_hr_psm"))
     assert "undetermined at 12 replicates" in row
     assert "17 simulated targets:" in out and "R = 12, seed = 3" in out
-    assert "rep" in err                       # the progress bar goes to stderr
+    # stderr is not a terminal here: no progress bar frames, but the few-replicates warning
+    assert "\r" not in err and "rep/s" not in err
+    assert "warning: --reps 12 is below 100" in err
 
 
 def test_replicate_json_and_markdown(capsys):
@@ -40,14 +42,21 @@ def test_replicate_json_and_markdown(capsys):
 def test_replicate_writes_full_results(tmp_path, capsys):
     assert main(["replicate", str(FICTIONAL), *FAST, "--out", str(tmp_path), "--plot"]) == 0
     capsys.readouterr()
-    res = pd.read_csv(tmp_path / "results.csv")
-    assert len(res) == 17 + 3 and {"verdict", "z", "median", "lo", "hi"} <= set(res.columns)
+    res = pd.read_csv(tmp_path / "targets.csv")
+    assert len(res) == 17 and {"verdict", "z", "median", "lo", "hi"} <= set(res.columns)
+    shifts = pd.read_csv(tmp_path / "shifts.csv")
+    assert len(shifts) == 3 and {"from", "to", "sd", "verdict"} <= set(shifts.columns)
+    assert not [c for c in (*res.columns, *shifts.columns) if c.endswith("_")]
+    assert not (tmp_path / "results.csv").exists()
+    text = (tmp_path / "results.json").read_text()
+    assert '"inf"' not in text and "Infinity" not in text and "NaN" not in text
     assert (tmp_path / "contributions.csv").is_file() and (tmp_path / "audit.csv").is_file()
     draws = pd.read_csv(tmp_path / "draws" / "fictional_tace_lenvatinib.csv")
     assert len(draws) == 12 and "os_hr_crude" in draws.columns
     assert json.loads((tmp_path / "results.json").read_text())[0]["reps"] == 12
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
-        "fictional_tace_lenvatinib_crude_os.png", "fictional_tace_lenvatinib_crude_pfs.png"]
+        f"fictional_tace_lenvatinib_crude_{ep}.{fmt}" for ep in ("os", "pfs")
+        for fmt in ("png", "svg")]
 
 
 def test_strict_fails_only_on_required_targets(required_psm_study, capsys):
@@ -119,8 +128,8 @@ def test_out_with_a_study_without_shifts_and_a_separated_model(tmp_path, capsys)
     contrib = pd.read_csv(tmp_path / "contributions.csv")
     assert set(contrib["study"]) == {"tace_mtt_pd1_lung"}
     assert contrib["mean"].notna().all() and (contrib["n"] == 4).all()
-    res = pd.read_csv(tmp_path / "results.csv")
-    w = res[(res["analysis"] == "stabilized_iptw") & (res["kind"] == "target")]
+    res = pd.read_csv(tmp_path / "targets.csv")
+    w = res[res["analysis"] == "stabilized_iptw"]
     assert len(w) and (w["verdict"] != "not estimable").all() and (w["n_estimable"] == 12).all()
     notes = json.loads((tmp_path / "results.json").read_text())[1]["notes"]
     assert notes["stabilized_iptw: note: propensity model separated"] == 12

@@ -1,0 +1,71 @@
+"""The machine-readable files of ``tacebench replicate --out``: valid JSON, tidy tables.
+
+JSON has no infinity or NaN: a value that is not a finite number (a median not reached,
+an unbounded interval end, a z that cannot be computed) is ``null``, never a string such
+as ``"inf"``. Targets and shifts have different columns, so they are two tables
+(``targets.csv``, ``shifts.csv``), one row per target or shift; column names are the
+field's words without Python's trailing underscore (``from``, not ``from_``).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, fields
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .summaries import ShiftResult, TargetResult
+
+__all__ = ["json_ready", "json_text", "shifts_frame", "targets_frame"]
+
+
+def _key(name) -> str:
+    """A field name as a column or JSON key: ``from_`` (a Python keyword dodge) -> ``from``."""
+    name = str(name)
+    return name.rstrip("_") or name
+
+
+def json_ready(obj):
+    """``obj`` with non-finite floats as None, numpy scalars as Python numbers, tuples as
+    lists and dictionary keys without a trailing underscore."""
+    if isinstance(obj, dict):
+        return {_key(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [json_ready(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+def json_text(obj) -> str:
+    """Strict JSON (``allow_nan=False``: a non-finite number that escaped
+    :func:`json_ready` is an error, not an invalid file); other objects as text."""
+    return json.dumps(json_ready(obj), indent=2, default=str, allow_nan=False)
+
+
+def _frame(results, rows_of, kind, drop: Sequence[str] = ()) -> pd.DataFrame:
+    # the columns come from the dataclass, so a study without shifts still gets a header
+    columns = ["study"] + [_key(f.name) for f in fields(kind) if f.name not in drop]
+    rows = [{"study": r.study_id, **{_key(k): v for k, v in asdict(x).items() if k not in drop}}
+            for r in results for x in rows_of(r)]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def targets_frame(results) -> pd.DataFrame:
+    """One row per simulated target of every result (columns: study, then the fields of
+    ``TargetResult``)."""
+    return _frame(results, lambda r: r.targets, TargetResult)
+
+
+def shifts_frame(results) -> pd.DataFrame:
+    """One row per paired shift of every result (columns: study, then the fields of
+    ``ShiftResult`` without its contributions, which are ``contributions.csv``)."""
+    return _frame(results, lambda r: r.shifts, ShiftResult, drop=("contributions",))

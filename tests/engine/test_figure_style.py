@@ -1,0 +1,43 @@
+"""The shared figure style: formats, resolution, reproducible vector files, markers."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from tacebench.engine import figure_style as style
+
+
+def _fig() -> Figure:
+    fig = Figure(figsize=(3, 2))
+    ax, tab = fig.subplots(2, 1)
+    ax.plot([0, 1], [1, 0])
+    style.tidy_axes(ax)
+    style.draw_risk_table(tab, np.array([0.0, 6.0]),
+                          [style.RiskRow("A", style.ARM_COLORS[0], [10, 4]),
+                           style.RiskRow("B", style.ARM_COLORS[1], [12, 7])])
+    return fig
+
+
+def test_save_writes_each_format_at_300_dpi_and_reproducible_svg(tmp_path):
+    fig = _fig()
+    paths = style.save_figure(fig, tmp_path / "a" / "fig.png", ("png", "svg", "pdf"))
+    assert [p.name for p in paths] == ["fig.png", "fig.svg", "fig.pdf"]
+    with Image.open(paths[0]) as im:
+        assert np.allclose(im.info["dpi"], 300, atol=0.5)
+    again = style.save_figure(fig, tmp_path / "b" / "fig", ("svg",))[0]
+    assert again.read_bytes() == paths[1].read_bytes()
+    with pytest.raises(ValueError, match="png, svg or pdf; got \\['jpg'\\]"):
+        style.save_figure(fig, tmp_path / "x", ("jpg",))
+
+
+def test_risk_table_rows_in_the_arms_colours():
+    tab = _fig().axes[1]
+    texts = {(t.get_text(), t.get_color()) for t in tab.texts}
+    assert ("10", style.ARM_COLORS[0]) in texts and ("7", style.ARM_COLORS[1]) in texts
+    assert [t.get_text() for t in tab.get_yticklabels()] == ["B", "A"]
+
+
+def test_markers_follow_the_method_family():
+    assert style.marker_of("weighting", 5) == style.marker_of("iptw", 0) == "s"
+    assert style.marker_of("cox", 3) == "o"
+    assert style.marker_of("something_else", 1) == style.MARKERS[1]
