@@ -1,6 +1,6 @@
 """``tacebench report RESULTS_DIR``: the HTML report (and JUnit XML) of a finished run.
 
-RESULTS_DIR is a folder written by ``tacebench replicate --out DIR``: its
+RESULTS_DIR is a folder written by tacebench replicate --out DIR: its
 ``results.json`` alone renders the report, and the Kaplan-Meier figures of
 ``replicate --plot`` (``DIR/plots``) are embedded when present. The HTML file is
 self-contained (no network, figures inline); ``tacebench replicate --html FILE`` writes
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
         "report", help="render the HTML report (and JUnit XML) of a replicate --out folder",
         description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("results", type=Path, metavar="RESULTS_DIR",
-                   help="a folder written by `tacebench replicate --out DIR`")
+                   help="a folder written by tacebench replicate --out DIR")
     add_report_options(p, " (default: RESULTS_DIR/report.html)")
     p.set_defaults(func=run)
 
