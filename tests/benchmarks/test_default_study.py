@@ -61,10 +61,14 @@ Z_FAMILY = float(stats.norm.ppf(1 - 0.05 / (2 * len(CONSISTENT_AT_NULL))))
 @pytest.mark.slow
 @pytest.mark.parametrize("method", CONSISTENT_AT_NULL)
 def test_null_balanced_scenario_unbiased_with_nominal_coverage(default_perf, method):
-    bias = default_perf[("s000_null_balanced", method, "bias")]
-    assert abs(bias.value) <= Z_FAMILY * bias.mcse, (bias.value, bias.mcse)
-    cover = default_perf[("s000_null_balanced", method, "coverage")]
-    assert abs(cover.value - 0.95) <= Z_FAMILY * math.sqrt(0.95 * 0.05 / cover.n), cover.value
+    _assert_unbiased_with_nominal_coverage(default_perf, method, Z_FAMILY)
+
+
+def _assert_unbiased_with_nominal_coverage(perf, method, z):
+    bias = perf[("s000_null_balanced", method, "bias")]
+    assert abs(bias.value) <= z * bias.mcse, (bias.value, bias.mcse)
+    cover = perf[("s000_null_balanced", method, "coverage")]
+    assert abs(cover.value - 0.95) <= z * math.sqrt(0.95 * 0.05 / cover.n), cover.value
 
 
 # The estimator-menu rows, a family of their own (the bound above is left as it was).
@@ -78,10 +82,7 @@ Z_MENU = float(stats.norm.ppf(1 - 0.05 / (2 * len(MENU_AT_NULL))))
 @pytest.mark.slow
 @pytest.mark.parametrize("method", MENU_AT_NULL)
 def test_menu_rows_unbiased_with_nominal_coverage_at_the_null(default_perf, method):
-    bias = default_perf[("s000_null_balanced", method, "bias")]
-    assert abs(bias.value) <= Z_MENU * bias.mcse, (bias.value, bias.mcse)
-    cover = default_perf[("s000_null_balanced", method, "coverage")]
-    assert abs(cover.value - 0.95) <= Z_MENU * math.sqrt(0.95 * 0.05 / cover.n), cover.value
+    _assert_unbiased_with_nominal_coverage(default_perf, method, Z_MENU)
 
 
 def test_each_weighting_row_is_scored_against_its_own_population():
