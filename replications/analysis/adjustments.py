@@ -323,11 +323,5 @@ def run_adjustment(adj: CompiledAdjustment, cols, subset, rng, cache=None) -> Ad
 
 
 __all__ += ["check_combination", "CompiledAdjustment", "run_adjustment", "OptionError"]
-
-# Balancing weights and covariate matching (:mod:`.balancing`), registered here so that
-# every reader of ADJUSTMENTS sees them; imported last, as that module builds on this one.
-from .balancing import KINDS as _BALANCING, RUNNERS as _BALANCING_RUNNERS  # noqa: E402
-
-ADJUSTMENTS.update(_BALANCING)
-_RUNNERS.update(_BALANCING_RUNNERS)
-PS_TERM_METHODS.update(_BALANCING)
+# Balancing weights and covariate matching (:mod:`.balancing`) add themselves to
+# ADJUSTMENTS, _RUNNERS and PS_TERM_METHODS when the package is imported.

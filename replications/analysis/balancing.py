@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
-from .adjustments import _PS_COMMON, Adjusted, AdjustmentKind, _complete, _ps
+from .adjustments import (_PS_COMMON, _RUNNERS, ADJUSTMENTS, PS_TERM_METHODS, Adjusted,
+                          AdjustmentKind, _complete, _ps)
 from .options import REQUIRED, Option, boolean, choice, integer, number, terms
 
 __all__ = ["KINDS", "RUNNERS"]
@@ -75,14 +76,8 @@ def _covariates(adj, cols, subset):
 
 
 def _run_balancing(adj, cols, subset, rng, cache=None):
-    from tacebench.estimators.balancing_weights import balancing_weights
-
     rows, z, X = _covariates(adj, cols, subset)
-    try:
-        bw = balancing_weights(X, z, method=adj.method, estimand=adj.options["estimand"])
-    except ValueError as exc:  # no weights balance the arms (target outside the hull)
-        raise kernels.FitFailure(str(exc)) from None
-    return Adjusted(rows, bw.weights)
+    return Adjusted(rows, kernels.balancing(X, z, adj.method, adj.options["estimand"]))
 
 
 def _ps_rows(adj, cols, subset, cache):
@@ -99,43 +94,33 @@ def _keep_population(adj, subset, rows, *arrays):
 
 
 def _run_matching_weights(adj, cols, subset, rng, cache=None):
-    from tacebench.estimators.weights_matching import matching_weights_kernel
-
     rows, z, ps, diagnose = _ps_rows(adj, cols, subset, cache)
-    w = matching_weights_kernel(ps, z).weights
-    rows, w = _keep_population(adj, subset, rows, w)
+    rows, w = _keep_population(adj, subset, rows, kernels.matching_weights(ps, z))
     return Adjusted(rows, w, None, diagnose)
 
 
-def _matched(m, rows):
-    return rows[m.rows], m.weights[m.rows], m.pair_id
-
-
 def _run_optimal(adj, cols, subset, rng, cache=None):
-    from tacebench.estimators.matching_optimal import match_optimal_kernel
-
     rows, z, ps, diagnose = _ps_rows(adj, cols, subset, cache)
-    n1 = int(z.sum())
-    if z.size - n1 < n1:
-        raise kernels.FitFailure(f"optimal 1:1 matching needs at least as many controls as "
-                                 f"treated; {z.size - n1} controls for {n1} treated")
-    m = match_optimal_kernel(np.clip(ps, 1e-12, 1 - 1e-12), z.astype(np.int8), "logit")
-    rows, w, pair = _keep_population(adj, subset, *_matched(m, rows))
+    sel, w, pair = kernels.match_optimal(ps, z)
+    rows, w, pair = _keep_population(adj, subset, rows[sel], w, pair)
     return Adjusted(rows, w, pair, diagnose)
 
 
 def _run_mahalanobis(adj, cols, subset, rng, cache=None):
-    from tacebench.estimators.matching_mahalanobis import match_mahalanobis_kernel
-
     rows, z, X = _covariates(adj, cols, subset)
     o = adj.options
-    m = match_mahalanobis_kernel(X, z, o["covariate_caliper"], "overall", o["ratio"],
-                                 o["replace"])
-    if not m.status.ok:
-        raise kernels.FitFailure(m.message or "no treated patient has a match")
-    return Adjusted(*_matched(m, rows))
+    sel, w, pair = kernels.match_mahalanobis(X, z, caliper=o["covariate_caliper"],
+                                             ratio=o["ratio"], replace=o["replace"])
+    return Adjusted(rows[sel], w, pair)
 
 
 RUNNERS = {"ebal": _run_balancing, "cbps": _run_balancing,
            "matching_weights": _run_matching_weights, "optimal": _run_optimal,
            "mahalanobis": _run_mahalanobis}
+
+
+# Registered where every reader of the analysis vocabulary looks (the package imports this
+# module), so that plans, readings and the compiler know the five methods.
+ADJUSTMENTS.update(KINDS)
+_RUNNERS.update(RUNNERS)
+PS_TERM_METHODS.update(KINDS)
