@@ -12,9 +12,15 @@ population Cox estimand of Struthers & Kalbfleisch 1986, without censoring):
 
 * ``conditional_log_hr``: the generating treatment log-HR (or, with ``variable``, that
   covariate's OS log-HR);
-* ``marginal_log_hr`` (``population = "ATE" | "ATT"``);
+* ``marginal_log_hr`` (``population = "ATE" | "ATT" | "ATC" | "ATO" | "ATM"``);
 * ``rmst_difference`` (``tau``, default 12) and ``risk_difference`` at ``time`` (default 12):
-  treated minus control, risk = 1 - survival;
+  treated minus control, risk = 1 - survival, in the same populations.
+
+ATC, ATO (overlap) and ATM (matching-weights) populations are the cohort's covariate
+distribution tilted by ``1 - e``, ``e (1 - e)`` and ``min(e, 1 - e)`` of the true
+propensity score ``e``; their curves come from
+:func:`simulate.truth_populations.population_estimands` (the same fixed covariate sample,
+exact conditional survival), the marginal HR being the same population Cox estimand.
 * ``log_hr_per_month``: ``log(hr_per_month)`` of the time-varying therapy;
 * ``custom``: ``value``.
 """
@@ -27,6 +33,13 @@ import numpy as np
 from .cohort_factors import apply_factors
 from .dgm import PreparedDGM
 from .study import Estimand, Scenario
+
+
+#: Target populations of ``marginal_log_hr``, ``rmst_difference`` and ``risk_difference``.
+POPULATIONS = ("ate", "att", "atc", "ato", "atm")
+#: Those computed by :func:`simulate.truth_populations.population_estimands` (the
+#: mixture tilted by the true PS); ATE and ATT by :func:`simulate.true_estimands`.
+TILTED = ("atc", "ato", "atm")
 
 
 def _raw_spec(base: str) -> dict:
@@ -90,6 +103,25 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     # pattern levels separate a propensity model).
     measured = np.array([v.name for v in cohort_spec.variables if v.type != "multiselect"])
 
+    tilted: dict = {}
+
+    def tilted_truth(kind: str, population: str, tau: float, at: float) -> float:
+        # one covariate sample and pair of curves per population, all horizons at once
+        from tacebench.simulate.truth_populations import population_estimands
+
+        key = (population, tau, at)
+        if key not in tilted:
+            tilted[key] = population_estimands(plan, population.upper(), landmarks=(at,),
+                                               taus=(tau,))
+        true = tilted[key]
+        if kind == "marginal_log_hr":
+            return math.log(true.marginal_hr)
+        if kind == "rmst_difference":
+            return true.rmst_difference_at(tau)
+        if kind == "risk_difference":  # risk = 1 - S: the difference changes sign
+            return -true.survival_difference_at(at)
+        raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
+
     def truth(estimand: Estimand, seed) -> float:
         kind, cfg = estimand.kind, estimand.config
         if kind == "custom":
@@ -106,11 +138,13 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return math.log(cohort_spec.time_varying.hr_per_month)
         tau = float(cfg.get("tau", 12.0))
         at = float(cfg.get("time", 12.0))
-        true = _true_estimands()(plan, rmst_tau=tau, landmark=at)
         population = str(cfg.get("population", "ATE")).lower()
-        if population not in ("ate", "att"):
-            raise ValueError(f"estimand {estimand.name!r}: population must be 'ATE' or 'ATT'; "
-                             f"got {cfg.get('population')!r}")
+        if population not in POPULATIONS:
+            raise ValueError(f"estimand {estimand.name!r}: population must be one of "
+                             f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
+        if population in TILTED and kind != "conditional_log_hr":
+            return tilted_truth(kind, population, tau, at)
+        true = _true_estimands()(plan, rmst_tau=tau, landmark=at)
         if kind == "conditional_log_hr":
             return math.log(true.conditional_hr)
         if kind == "marginal_log_hr":

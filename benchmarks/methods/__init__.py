@@ -33,6 +33,8 @@ FAMILIES: dict[str, str] = {
     "matching": "tacebench.benchmarks.methods.matching",
     "immortal": "tacebench.benchmarks.methods.immortal",
     "contrast": "tacebench.benchmarks.methods.contrast",
+    "balancing": "tacebench.benchmarks.methods.balancing",
+    "survival_ate": "tacebench.benchmarks.methods.survival_ate",
 }
 
 

@@ -3,8 +3,14 @@
 ``method = "nearest"``: greedy 1:k nearest-neighbour matching on the logit PS with a caliper
 of ``caliper`` pooled SDs (Austin 2011). ``method = "exact"``: exact matching on ``on``
 (the "nested" matched designs of seeds 002 and 004: sex and age band, tumour size and
-number). Unmatched patients are dropped (counted in ``x_dropped_treated`` /
-``x_dropped_control``), which changes the estimand towards the matched population.
+number). ``method = "mahalanobis"``: greedy nearest-neighbour matching on the Mahalanobis
+distance of the ``covariates`` (overall covariance, as ``Matching::Match(Weight = 2)``; Rubin
+1980), pairs allowed only within ``covariate_caliper`` SDs of every covariate (0: no
+caliper). ``method = "optimal"``: optimal 1:1 pairs on ``|logit e_i - logit e_j|``
+(Rosenbaum 1989; ``MatchIt``'s ``method = "optimal"``), every treated patient matched; it
+needs at least as many controls as treated. Unmatched patients are dropped (counted in
+``x_dropped_treated`` / ``x_dropped_control``), which changes the estimand towards the
+matched population.
 """
 from __future__ import annotations
 
@@ -14,11 +20,12 @@ from . import check_covariates, check_number, design
 from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, propensity
 
 OPTIONS = {
-    "method": ("nearest", ("nearest", "exact")),
-    "covariates": ([], check_covariates),      # PS model (nearest)
+    "method": ("nearest", ("nearest", "exact", "mahalanobis", "optimal")),
+    "covariates": ([], check_covariates),      # PS model (nearest, optimal); mahalanobis's X
     "on": ([], check_covariates),              # exact matching variables
     "cut": ({}, dict),                         # exact: {variable: [cutpoints]} to band first
     "caliper": (0.2, check_number),
+    "covariate_caliper": (0.0, check_number),  # mahalanobis: SDs of each covariate (0: none)
     "ratio": (1, int),
     "replace": (False, bool),
     "order": ("data", ("data", "largest", "smallest", "random")),
@@ -40,6 +47,8 @@ def match(data, config, rng):
         return match_nearest(ps, z, caliper=config["caliper"], ratio=config["ratio"],
                              replace=config["replace"], order=config["order"],
                              rng=rng if config["order"] == "random" else None)
+    if config["method"] in ("mahalanobis", "optimal"):
+        return _match_on_covariates(data, config, z)
     from tacebench.estimators.kernels import exact_match_sets
 
     cols = []
@@ -54,9 +63,24 @@ def match(data, config, rng):
                              method="exact")
 
 
+def _match_on_covariates(data, config, z):
+    if config["method"] == "optimal":
+        from tacebench.estimators.matching_optimal import match_optimal
+
+        ps, _ = propensity(data, config["covariates"])
+        return match_optimal(ps, z, distance="logit")
+    from tacebench.estimators.matching_mahalanobis import match_mahalanobis
+
+    X = design(data, config["covariates"], pool_by=z)
+    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate has no variance
+    caliper = config["covariate_caliper"] or None
+    return match_mahalanobis(X, z, caliper=caliper, ratio=config["ratio"],
+                             replace=config["replace"])
+
+
 def fit(data, config, rng):
-    if config["method"] == "nearest" and not config["covariates"]:
-        raise ValueError("nearest matching needs covariates for the propensity model")
+    if config["method"] != "exact" and not config["covariates"]:
+        raise ValueError(f"{config['method']} matching needs covariates")
     if config["method"] == "exact" and not config["on"]:
         raise ValueError("exact matching needs `on` variables")
     m = match(data, config, rng)

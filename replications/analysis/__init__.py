@@ -1,7 +1,8 @@
 """The analysis vocabulary: a paper's analysis plan as data (``analysis.toml``).
 
 An analysis is a **population** filter (:mod:`.populations`), an **adjustment**
-(:mod:`.adjustments`: none, multivariable, iptw, psm, exact) and the **estimates** it
+(:mod:`.adjustments`: none, multivariable, iptw, psm, exact; :mod:`.balancing`: ebal,
+cbps, matching_weights, mahalanobis, optimal) and the **estimates** it
 reports (:mod:`.estimates`: KM medians and rates, HRs, response rates and ORs, group sizes,
 balance, ...). Each is a small function behind a capability table that drives validation;
 :mod:`.plan` parses ``analysis.toml`` collecting every problem, :mod:`.compile` binds the
@@ -9,6 +10,7 @@ plan and the study's targets to a cohort once, and the compiled analyses run on 
 simulated replicate with plain arrays (:mod:`.kernels` is the only door to the estimators).
 """
 from .adjustments import ADJUSTMENTS, AdjustmentKind
+from . import balancing as _balancing  # noqa: F401,E402  (adds its methods to ADJUSTMENTS)
 from .compile import CompiledAnalysis, bind_target, compile_analyses, reported_value
 from .estimates import ESTIMATES, EstimateKind, Request, estimate_for
 from .plan import Analysis, AnalysisPlan, load_plan, parse_plan

@@ -14,6 +14,7 @@ psm        covariates, caliper (0.2), caliper_scale ("logit_sd"),        matched
            ratio (1), replace (false), order ("data"), focal,            weights, pair ids
            ps_model ("glm"|"firth"), ...
 exact      on, ratio (1), focal, outcome_covariates ([])                 matched rows, ...
+ebal, cbps, matching_weights, mahalanobis, optimal: see :mod:`.balancing`
 ========== ============================================================= ===================
 
 The propensity score is a main-effects logistic regression on the listed terms (what the
@@ -291,6 +292,8 @@ def _run_exact(adj, cols, subset, rng, cache=None):
 
 _RUNNERS = {"none": _run_none, "multivariable": _run_none, "iptw": _run_iptw,
             "psm": _run_psm, "exact": _run_exact}
+#: Adjustments whose ``covariates`` are terms of a treatment (PS or balancing) model.
+PS_TERM_METHODS = {"iptw", "psm"}
 
 
 def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=None,
@@ -298,11 +301,11 @@ def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=N
     """Bind the adjustment's terms to the cohort; raises ``TermError`` on a bad term."""
     o = dict(options)
     bind = lambda key: bind_terms(o.get(key) or (), schema, levels)  # noqa: E731
-    ps_terms = bind("covariates") if method in ("iptw", "psm") else None
+    ps_terms = bind("covariates") if method in PS_TERM_METHODS else None
     on_terms = bind("on") if method == "exact" else None
     if method == "multivariable":
         outcome = bind("covariates")
-    elif method in ("iptw", "psm", "exact"):
+    elif method in PS_TERM_METHODS or method == "exact":
         outcome = bind("outcome_covariates") if o.get("outcome_covariates") else None
     else:
         outcome = None
@@ -320,3 +323,5 @@ def run_adjustment(adj: CompiledAdjustment, cols, subset, rng, cache=None) -> Ad
 
 
 __all__ += ["check_combination", "CompiledAdjustment", "run_adjustment", "OptionError"]
+# Balancing weights and covariate matching (:mod:`.balancing`) add themselves to
+# ADJUSTMENTS, _RUNNERS and PS_TERM_METHODS when the package is imported.

@@ -20,6 +20,7 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
+           "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
            "match_exact", "FitFailure", "Note", "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
@@ -232,6 +233,52 @@ def match_exact(keys: np.ndarray, z, *, ratio, rng):
     m = _k.result_from_sets(mm, np.flatnonzero(zi == 1), zi, caliper=None,
                             distance=None, method="exact")
     return m.rows, m.weights[m.rows], m.pair_id
+
+
+def balancing(X: np.ndarray, z, method: str, estimand: str) -> np.ndarray:
+    """Entropy-balancing or CBPS weights (:func:`estimators.balancing_weights`); not
+    estimable when the balance problem has no solution the solver reaches."""
+    from tacebench.estimators.balancing_weights import balancing_weights
+
+    try:
+        return balancing_weights(X, z, method=method, estimand=estimand).weights
+    except ValueError as exc:  # e.g. the target means outside the arm's convex hull
+        raise FitFailure(str(exc)) from None
+
+
+def matching_weights(ps, z) -> np.ndarray:
+    """Matching weights ``min(e, 1 - e) / P(Z = z | x)`` (Li & Greene 2013)."""
+    from tacebench.estimators.weights_matching import matching_weights_kernel
+
+    return matching_weights_kernel(ps, z).weights
+
+
+def _sample(m):
+    return m.rows, m.weights[m.rows], m.pair_id
+
+
+def match_optimal(ps, z):
+    """Optimal 1:1 pairs on the logit PS; ``(rows, weights, set_id)`` as
+    :func:`match_nearest`. Not estimable with fewer controls than treated."""
+    from tacebench.estimators.matching_optimal import match_optimal_kernel
+
+    n1 = int(z.sum())
+    if z.size - n1 < n1:
+        raise FitFailure(f"optimal 1:1 matching needs at least as many controls as treated; "
+                         f"{z.size - n1} controls for {n1} treated")
+    return _sample(match_optimal_kernel(np.clip(ps, 1e-12, 1 - 1e-12), z.astype(np.int8),
+                                        "logit"))
+
+
+def match_mahalanobis(X, z, *, caliper, ratio, replace):
+    """Mahalanobis nearest-neighbour matching (overall covariance); ``(rows, weights,
+    set_id)``. Not estimable when no treated patient has an allowed control."""
+    from tacebench.estimators.matching_mahalanobis import match_mahalanobis_kernel
+
+    m = match_mahalanobis_kernel(X, z.astype(np.int8), caliper, "overall", ratio, replace)
+    if not m.status.ok:
+        raise FitFailure(m.message or "no treated patient has a match")
+    return _sample(m)
 
 
 class _KM:

@@ -35,7 +35,8 @@ def perf(tmp_path_factory):
 
 
 NULL_METHODS = ["crude_cox", "mv_cox", "iptw_ate", "iptw_att_stab", "iptw_trunc", "overlap",
-                "psm", "exact", "tv_duration", "tv_ever", "landmark_ever"]
+                "psm", "exact", "tv_duration", "tv_ever", "landmark_ever", "ebal", "cbps",
+                "matchw", "mahalanobis", "aiptw_risk12", "gformula_rmst12", "iptw_rmst12"]
 
 
 @pytest.mark.parametrize("method", NULL_METHODS)
@@ -97,6 +98,9 @@ def test_split_at_event_times_is_exact():
     ("weighting", {"truncate": [99, 1]}, "truncate must be"),
     ("matching", {"caliper": "wide"}, "caliper must be a number"),
     ("cox", {"covariate": ["x"]}, "unknown option"),
+    ("balancing", {"method": "kernel"}, "method must be one of"),
+    ("matching", {"covariate_caliper": "tight"}, "covariate_caliper must be a number"),
+    ("survival_ate", {"horizons": [12.0, 6.0]}, "horizons must be an increasing list"),
     ("nonsense", {}, "family must be one of"),
     ("tests.benchmarks.toy:nothing", {}, "cannot be imported"),
 ])

@@ -1,0 +1,73 @@
+"""Balancing weights then a weighted Cox model of treatment (marginal HR in their population).
+
+``method``:
+
+``"ebal"``
+    Entropy balancing of the covariate means (Hainmueller 2012), ``target`` ATT (the
+    controls reweighted to the treated means), ATC or ATE;
+``"cbps"``
+    The just-identified covariate balancing propensity score (Imai & Ratkovic 2014), ATE,
+    ATT or ATC;
+``"matching"``
+    Matching weights ``min(e, 1 - e) / P(Z = z | x)`` from the main-effects logistic PS
+    (Li & Greene 2013), estimand ATM.
+
+All through :func:`estimators.balancing_weights` (the estimators' kernels on this
+method's design). The SE of the log-HR is the Lin & Wei (1989) robust sandwich of the
+weighted Cox fit, which treats the weights as known (as ``coxph(..., weights = w, robust =
+TRUE)`` after ``WeightIt``); a method whose solver did not converge returns its estimate
+with ``converged = False`` (excluded from the performance measures, counted as
+non-converged).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import MethodOutput, check_covariates, design
+from ._common import ENDPOINTS, balance, outcome, propensity, treated, treatment_cox_fit
+
+#: method -> the estimands it may target (its first is the default)
+ESTIMANDS = {"ebal": ("ATT", "ATC", "ATE"), "cbps": ("ATE", "ATT", "ATC"), "matching": ("ATM",)}
+
+OPTIONS = {
+    "method": ("ebal", tuple(ESTIMANDS)),
+    "target": ("", ("", "ATE", "ATT", "ATC", "ATM")),   # population; "" = the method's first
+    "covariates": ([], check_covariates),
+    "endpoint": ("os", ENDPOINTS),
+    "ties": ("efron", ("efron", "breslow")),
+    "balance": (False, bool),             # record weighted SMDs (love plot)
+}
+
+
+def weights(data, config):
+    """The method's :class:`~estimators.balancing_result.BalancingWeights`."""
+    from tacebench.estimators.balancing_weights import balancing_weights
+
+    method = config["method"]
+    estimand = config["target"] or ESTIMANDS[method][0]
+    if estimand not in ESTIMANDS[method]:
+        raise ValueError(f"balancing: estimand {estimand!r} is not defined for method "
+                         f"{method!r} (it supports {list(ESTIMANDS[method])})")
+    z = treated(data)
+    if method == "matching":
+        ps, _ = propensity(data, config["covariates"])
+        return balancing_weights(ps, z, method=method)
+    X = design(data, config["covariates"], pool_by=z)
+    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate cannot be balanced
+    return balancing_weights(X, z, method=method, estimand=estimand)
+
+
+def fit(data, config, rng):
+    if not config["covariates"]:
+        raise ValueError("balancing weights need covariates")
+    bw = weights(data, config)
+    w = bw.weights
+    time, event = outcome(data, config["endpoint"])
+    cox = treatment_cox_fit(time, event, treated(data), None, w, ties=config["ties"],
+                            robust=True)
+    extra = {"ess": float(w.sum() ** 2 / (w**2).sum()), "max_weight": float(w.max()),
+             "max_imbalance": bw.max_imbalance}
+    if config["balance"]:
+        extra.update(balance(data, config["covariates"], w))
+    return MethodOutput(float(cox.coef[0]), float(cox.robust_se[0]),
+                        converged=bool(cox.estimable) and bw.status.ok, extra=extra)

@@ -1,0 +1,93 @@
+"""Marginal risk and RMST differences by g-formula, IPTW-IPCW and AIPTW (doubly robust).
+
+The estimators of :mod:`estimators.survival.ate` (risk ``F_a(t) = P(T^a <= t)``; equal to
+``riskRegression::ate``) and :mod:`estimators.survival.ate_rmst` (``RMST_a(tau)``), with
+influence-function SEs that include every working model:
+
+* outcome: Cox model on ``[treated, covariates]`` (Breslow baseline);
+* treatment: main-effects logistic model on ``covariates``;
+* censoring (IPTW, AIPTW): ``censoring = "cox"``, a Cox model for censoring on
+  ``[treated, covariates]`` (riskRegression's default), or ``"marginal"`` (Kaplan-Meier-type,
+  covariate-free).
+
+``quantity = "risk_difference"``: ``F_1(time) - F_0(time)``; ``"rmst_difference"``:
+``RMST_1(time) - RMST_0(time)``. Methods that differ only in ``estimator`` or ``time`` share
+one fit per replicate: the working models and all ``estimators`` at all ``horizons`` are
+computed once (keyed by those options in the replicate's
+:class:`~benchmarks.methods.SharedFits`) and each method reads its own cell. The RMST
+AIPTW is about ten times slower than the other two (its censoring augmentation is
+evaluated at every event time before ``tau``); a study leaves it out of ``estimators`` to
+keep the others' shared fit fast.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import MethodOutput, check_covariates, check_number, design, shared_fits
+from ._common import ENDPOINTS, outcome, treated
+
+ESTIMATORS = ("gformula", "iptw", "aiptw")
+
+
+def _check_estimators(value, where: str) -> None:
+    if (not isinstance(value, list) or not value
+            or not all(v in ESTIMATORS for v in value) or len(set(value)) != len(value)):
+        raise ValueError(f"{where} must be a non-empty list of distinct names from "
+                         f"{list(ESTIMATORS)}; got {value!r}")
+
+
+def _check_horizons(value, where: str) -> None:
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                       for v in value) or sorted(set(value)) != list(value)):
+        raise ValueError(f"{where} must be an increasing list of positive times; got {value!r}")
+
+
+OPTIONS = {
+    "estimator": ("aiptw", ESTIMATORS),
+    "quantity": ("risk_difference", ("risk_difference", "rmst_difference")),
+    "time": (12.0, check_number),              # the horizon this method reports
+    "horizons": ([6.0, 12.0, 24.0], _check_horizons),   # computed together (shared fit)
+    "estimators": (list(ESTIMATORS), _check_estimators),  # computed together (shared fit)
+    "covariates": ([], check_covariates),
+    "censoring": ("cox", ("cox", "marginal")),
+    "endpoint": ("os", ENDPOINTS),
+}
+
+
+def _fit_all(data, config):
+    from tacebench.estimators.survival.ate import survival_ate_kernel
+    from tacebench.estimators.survival.ate_rmst import survival_rmst_kernel
+
+    time, event = outcome(data, config["endpoint"])
+    z = treated(data)
+    X = design(data, config["covariates"], pool_by=z)
+    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate: aliased, as glm
+    Xc = np.column_stack([z, X]) if config["censoring"] == "cox" else np.empty((z.size, 0))
+    kernel = survival_ate_kernel if config["quantity"] == "risk_difference" else \
+        survival_rmst_kernel
+    res = kernel(time, event.astype(np.float64), z, X, X, Xc,
+                 np.asarray(config["horizons"], dtype=np.float64), tuple(config["estimators"]),
+                 config["censoring"])
+    if not res.status.ok:
+        raise ValueError(f"a working model is not estimable ({res.status.value})")
+    return res
+
+
+def fit(data, config, rng):
+    if not config["covariates"]:
+        raise ValueError("survival_ate needs covariates for its working models")
+    if config["estimator"] not in config["estimators"]:
+        raise ValueError(f"estimator {config['estimator']!r} is not among estimators "
+                         f"{config['estimators']!r}")
+    if float(config["time"]) not in [float(h) for h in config["horizons"]]:
+        raise ValueError(f"time {config['time']!r} is not among horizons {config['horizons']!r}")
+    key = ("survival_ate", config["quantity"], tuple(config["covariates"]),
+           tuple(config["horizons"]), tuple(config["estimators"]), config["censoring"],
+           config["endpoint"])
+    store = shared_fits(data)
+    res = (_fit_all(data, config) if store is None
+           else store.get_or_fit(key, lambda: _fit_all(data, config)))
+    e = config["estimators"].index(config["estimator"])
+    h = [float(v) for v in config["horizons"]].index(float(config["time"]))
+    return MethodOutput(float(res.difference[e, h]), float(res.se_difference[e, h]))

@@ -1,0 +1,144 @@
+"""The estimator-menu families (balancing, survival_ate, matching's mahalanobis and optimal)
+against the estimators' public functions on the same cohort, shared fits against unshared,
+and the cohort generator's tilted-population truths against simulate's."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tacebench.benchmarks.methods import SHARED_FITS, SharedFits, get_fit, validate_method
+
+
+def _cohort(seed=3, n=240, control_share=0.6):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    b = (rng.random(n) < 0.4).astype(float)
+    z = (rng.random(n) < (1 - control_share) / (1 + np.exp(-0.5 * x)) * 2).astype(np.int8)
+    t = rng.exponential(1 / (0.05 * np.exp(-0.3 * z + 0.5 * x + 0.4 * b)))
+    c = rng.uniform(6, 40, n)
+    return {"treated": z, "x": x, "b": b, "os_time": np.minimum(t, c),
+            "os_event": (t <= c).astype(np.int8)}
+
+
+def _run(family, options, data):
+    cfg = validate_method(family, options)
+    return get_fit(family)(data, cfg, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("quantity", ["risk_difference", "rmst_difference"])
+@pytest.mark.parametrize("estimator", ["gformula", "iptw", "aiptw"])
+def test_survival_ate_family_equals_the_public_estimators(quantity, estimator):
+    from tacebench.estimators.survival.ate import survival_ate
+    from tacebench.estimators.survival.ate_rmst import survival_rmst
+
+    data = _cohort()
+    X = np.column_stack([data["x"], data["b"]])
+    public = (survival_ate if quantity == "risk_difference" else survival_rmst)(
+        data["os_time"], data["os_event"], data["treated"], X, horizons=[6.0, 12.0, 24.0],
+        estimators=(estimator,))
+    for h, t in enumerate((6.0, 12.0, 24.0)):
+        out = _run("survival_ate", {"estimator": estimator, "quantity": quantity, "time": t,
+                                    "covariates": ["x", "b"]}, data)
+        assert out.estimate == pytest.approx(public.difference[0, h], rel=1e-10, abs=1e-12)
+        assert out.se == pytest.approx(public.se_difference[0, h], rel=1e-10)
+
+
+def test_survival_ate_methods_share_one_fit_and_get_the_same_numbers():
+    data = _cohort()
+    alone = {(e, t): _run("survival_ate", {"estimator": e, "time": t, "covariates": ["x", "b"]},
+                          data) for e in ("gformula", "aiptw") for t in (6.0, 24.0)}
+    shared = {**data, SHARED_FITS: SharedFits()}
+    for (e, t), out in alone.items():
+        again = _run("survival_ate", {"estimator": e, "time": t, "covariates": ["x", "b"]},
+                     shared)
+        assert (again.estimate, again.se) == (out.estimate, out.se)
+    assert len(shared[SHARED_FITS]) == 1
+
+
+def test_survival_ate_rejects_a_time_outside_its_horizons():
+    with pytest.raises(ValueError, match="time 9.0 is not among horizons"):
+        _run("survival_ate", {"time": 9.0, "covariates": ["x", "b"]}, _cohort())
+    with pytest.raises(ValueError, match="estimators must be a non-empty list"):
+        validate_method("survival_ate", {"estimators": ["tmle"]})
+
+
+@pytest.mark.parametrize("method, target", [("ebal", "ATT"), ("ebal", "ATE"), ("cbps", "ATE"),
+                                            ("matching", "")])
+def test_balancing_family_is_a_weighted_cox_fit_on_the_estimators_weights(method, target):
+    from tacebench.estimators.balancing_weights import balancing_weights
+    from tacebench.estimators.propensity import propensity_score
+    from tacebench.estimators.survival.cox import cox_ph
+
+    data = _cohort()
+    X = np.column_stack([data["x"], data["b"]])
+    z = data["treated"]
+    if method == "matching":
+        ps = propensity_score({"x": data["x"], "b": data["b"]}, z, ["x", "b"]).ps
+        bw = balancing_weights(ps, z, method="matching")
+    else:
+        bw = balancing_weights(X, z, method=method, estimand=target)
+    ref = cox_ph(data["os_time"], data["os_event"], z[:, None].astype(float), bw.weights,
+                 robust=True)
+    out = _run("balancing", {"method": method, "target": target, "covariates": ["x", "b"]},
+               data)
+    assert out.converged
+    assert out.estimate == pytest.approx(ref.coef[0], rel=1e-7)
+    assert out.se == pytest.approx(ref.robust_se[0], rel=1e-7)
+    if method != "matching":  # balance achieved: the weighted means agree
+        assert out.extra["max_imbalance"] < 1e-6
+
+
+def test_balancing_rejects_an_estimand_its_method_does_not_define():
+    with pytest.raises(ValueError, match="estimand 'ATT' is not defined for method 'matching'"):
+        _run("balancing", {"method": "matching", "target": "ATT", "covariates": ["x"]}, _cohort())
+
+
+def test_optimal_matching_keeps_every_treated_patient_and_needs_enough_controls():
+    data = _cohort(control_share=0.7)
+    n1 = int(data["treated"].sum())
+    assert len(data["treated"]) - n1 >= n1
+    out = _run("matching", {"method": "optimal", "covariates": ["x", "b"]}, data)
+    assert out.extra["dropped_treated"] == 0 and out.extra["matched_sets"] == n1
+    few = _cohort(control_share=0.2)
+    assert (few["treated"] == 0).sum() < few["treated"].sum()
+    with pytest.raises(ValueError, match="at least as many controls as treated"):
+        _run("matching", {"method": "optimal", "covariates": ["x", "b"]}, few)
+
+
+def test_mahalanobis_matching_with_a_covariate_caliper_drops_treated_patients():
+    data = _cohort(control_share=0.7)
+    loose = _run("matching", {"method": "mahalanobis", "covariates": ["x", "b"]}, data)
+    tight = _run("matching", {"method": "mahalanobis", "covariates": ["x", "b"],
+                              "covariate_caliper": 0.01}, data)
+    assert loose.extra["dropped_treated"] == 0
+    assert tight.extra["dropped_treated"] > 0
+    assert math.isfinite(tight.estimate)
+
+
+def test_cohort_generator_truth_of_tilted_populations():
+    """ATO / ATM truths are simulate's population estimands; ATE / ATT stay those of
+    true_estimands; an unknown population is named in the error."""
+    from tacebench.benchmarks.cohort_dgm import prepare, scenario_spec
+    from tacebench.benchmarks.study import Estimand, Scenario, _freeze
+    from tacebench.simulate import compile_plan, true_estimands
+    from tacebench.simulate.truth_populations import population_estimands
+
+    factors = {"imbalance": 1.0, "true_hr": 0.7}
+    sc = Scenario(0, "t", "t", "cohort", "tace_sorafenib_ehs@multivariable_column", "main",
+                  _freeze(factors), ())
+    dgm = prepare(sc)
+    plan = compile_plan(scenario_spec(sc.base, sc.cohort, factors), "main")
+    seed = np.random.SeedSequence(0)
+    ato = population_estimands(plan, "ATO", landmarks=(24.0,), taus=(12.0,))
+    assert dgm.truth(Estimand("a", "marginal_log_hr", _freeze({"population": "ATO"})), seed) \
+        == pytest.approx(math.log(ato.marginal_hr), rel=1e-12)
+    assert dgm.truth(Estimand("r", "risk_difference", _freeze({"population": "ATO",
+                                                               "time": 24.0})), seed) \
+        == pytest.approx(-ato.survival_difference_at(24.0), rel=1e-12)
+    te = true_estimands(plan, rmst_tau=12.0, landmark=12.0)
+    assert dgm.truth(Estimand("e", "marginal_log_hr", _freeze({"population": "ATE"})), seed) \
+        == math.log(te.marginal_hr_ate)
+    with pytest.raises(ValueError, match="estimand 'bad': population must be one of"):
+        dgm.truth(Estimand("bad", "marginal_log_hr", _freeze({"population": "ATX"})), seed)
