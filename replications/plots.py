@@ -13,7 +13,7 @@ import numpy as np
 
 from .analysis.adjustments import run_adjustment
 from .analysis.estimates import Context
-from .reproduce import build_plan, replicate_seed, simulate_generator
+from .reproduce import prepare, replicate_seed
 
 __all__ = ["plot_study", "km_curves"]
 
@@ -23,10 +23,7 @@ _COLORS = ("#1f77b4", "#d62728")
 def km_curves(study, result, n_curves: int = 20, generator=None):
     """{(analysis, endpoint): {arm label: [(times, survival), ...]}} for the first
     ``n_curves`` replicates of ``result`` (same seeds, same cohorts)."""
-    generate = generator or simulate_generator(study)
-    pilot = replicate_seed(result.seed, study.id, 0).spawn(1)[0]
-    levels = {c: generate(c, pilot)[1] for c in study.cohort_raw.get("cohorts", {})}
-    plan = build_plan(study, levels, 0)
+    generate, plan = prepare(study, result.seed, 0, generator)
     wanted = {}
     for ca, _ in plan.runs:
         eps = {r.endpoint for r in ca.requests if r.estimate in ("km_median", "km_rate")}

@@ -29,7 +29,8 @@ import pandas as pd
 from tacebench.simulate.io import spec_from_dict
 
 from .verdicts import Z_CRIT
-from .worlds import World, apply_world, builtin_worlds
+from .analysis.problems import StudyError
+from .worlds import World, apply_world, builtin_worlds, world_problem
 
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
 
@@ -145,7 +146,10 @@ def run_worlds(study, reproduce: Callable, worlds: Sequence[World] | None = None
         raw = apply_world(study.cohort_raw, w)
         spec = spec_from_dict(raw, source=f"{study.path} world {w.name}")
         wstudy = replace(study, spec=spec, cohort_raw=raw)
-        out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+        try:
+            out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+        except StudyError as exc:     # a world the generator cannot build: name the world
+            raise StudyError([world_problem(study.path, w, p) for p in exc.problems]) from None
     return out
 
 

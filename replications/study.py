@@ -22,7 +22,7 @@ from tacebench.simulate.io import spec_from_dict
 from tacebench.simulate.studies import STUDY_FILES, resolve_study, shipped_studies
 
 from .analysis.plan import AnalysisPlan, parse_plan
-from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .analysis.problems import MISSING, Problem, StudyError, toml_problem
 from .analysis.schema import Schema, schema_from_spec
 from .targets import load_targets
 
@@ -77,8 +77,7 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
     except FileNotFoundError:
         problems.append(Problem(str(cohort_file), "", MISSING, "file not found", "missing-file"))
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(str(cohort_file), "", MISSING, f"not valid TOML: {exc}",
-                                "malformed"))
+        problems.append(toml_problem(str(cohort_file), exc))
     except ValueError as exc:
         problems.extend(_spec_problems(exc, str(cohort_file)))
     targets = None
