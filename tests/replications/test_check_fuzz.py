@@ -34,14 +34,18 @@ PAIR = re.compile(r'(?m)([A-Za-z_][\w-]*|"[^"\n]*")[ \t]*=[ \t]*'
                   r'("(?:[^"\\\n]|\\.)*"|\[[^\[\]\n]*\]|[-+\w.:]+)')
 NAMES = ("TACE", "TACE-L", "tace", "crude", "psm", "os_hr_crude", "os_median_tace_crude",
          "os", "pfs", "pvtt", "child_pugh", "main", "median", "x")
+#: How a mutation edits a file (weights by repetition); "scale" keeps the type, so that many
+#: mutated folders still pass check and replicate runs on them.
+HOW = ("value", "value", "name", "delete", "duplicate", "bytes", "scale", "scale", "scale")
+#: Factors of "scale" (an integer stays an integer).
+FACTORS = (0.01, 0.5, 0.9, 1.5, 3, 100)
 VALUES = ('"x"', '""', "0", "-1", "1e9", "0.5", "true", "[]", "{}", '["TACE", "TACE"]',
           "nan", "inf", "10000000")
 
 @st.composite
 def mutation(draw):
     return (draw(st.sampled_from(FILES)),
-            draw(st.sampled_from(("value", "value", "name", "delete", "duplicate",
-                                  "bytes"))),
+            draw(st.sampled_from(HOW)),
             draw(st.integers(0, 10 ** 6)),
             draw(st.sampled_from(VALUES)), draw(st.sampled_from(NAMES)),
             draw(st.sampled_from((b"\xe9", b"\xef\xbb\xbf", b""))))
@@ -70,10 +74,22 @@ def apply(folder: Path, m) -> None:
         p = pairs[k % len(pairs)]
         if how == "delete":
             text = text[:p.start()] + text[p.end():]
+        elif how == "scale":
+            text = text[:p.start(2)] + _scaled(p.group(2), k) + text[p.end(2):]
         else:
             new = value if how == "value" else f'"{label}"'
             text = text[:p.start(2)] + new + text[p.end(2):]
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+def _scaled(value: str, k: int) -> str:
+    """Every number of a value (a number or a one-line array) times a factor."""
+    factor = FACTORS[k % len(FACTORS)]
+
+    def one(m):
+        x = float(m.group(0)) * factor
+        return str(round(x)) if re.fullmatch(r"-?\d+", m.group(0)) else f"{x:.6g}"
+    return re.sub(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", one, value)
+
 
 def clear(problem) -> bool:
     """An error names a study file and a key (for a file that does not parse: the line)."""
