@@ -178,8 +178,8 @@ def _fill_me(folder: Path, raws: Mapping[str, dict]) -> list[Problem]:
             for name, raw in raws.items() for key, value in _placeholders(raw)]
 
 
-def check_folder(folder: Path, *, build: bool = False, seed: int | None = None
-                 ) -> CheckReport:
+def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
+                 worlds: str = "all") -> CheckReport:
     """Every problem of a study folder, at once.
 
     Parameters
@@ -191,6 +191,8 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None
         cohort, compile the analyses on its levels): what ``tacebench check`` runs.
     seed : int, optional
         Root seed of that build (default: replicate's).
+    worlds : {"all", "declared", "none"}
+        The alternative worlds the build also compiles (as ``replicate --worlds``).
 
     Returns
     -------
@@ -206,10 +208,10 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None
         # an unfinished skeleton: list what to fill, not the loaders' echoes of placeholders
         return CheckReport(folder, todo)
     raw, spec, targets, plan, problems = read_parts(folder)
-    worlds, wprobs = load_worlds(folder)
+    declared, wprobs = load_worlds(folder)
     problems.extend(wprobs)
-    if raw and spec is not None and worlds:
-        problems.extend(world_problems(raw, worlds, folder))
+    if raw and spec is not None and declared:
+        problems.extend(world_problems(raw, declared, folder))
     report = CheckReport(folder, problems)
     cohort_file, targets_file = str(folder / "cohort.toml"), str(folder / "targets.toml")
     raw_targets = raws.get("targets.toml", {})
@@ -241,9 +243,9 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None
         problems.extend(constant_problems(raw, cohort_file))
     problems.extend(interval_problems(targets, targets_file, target_index(raw_targets)))
     if spec is not None and targets is not None and not report.errors:
-        report.study = Study(spec.id, folder, spec, raw, targets, plan, worlds)
+        report.study = Study(spec.id, folder, spec, raw, targets, plan, declared)
         if build:
-            report.plan, built = build_problems(report.study, seed)
+            report.plan, built = build_problems(report.study, seed, worlds)
             seen = {(p.file, p.key, p.message) for p in problems}
             problems.extend(p for p in built if (p.file, p.key, p.message) not in seen)
     report.problems = label_problems(_one_per_arm_label(problems), raw_targets)

@@ -19,15 +19,19 @@ __all__ = ["Judged", "build_problems", "label_problems", "arm_label_problems", "
 _INDEXED = re.compile(r"^(targets|shifts)\[(\d+)\](?! \()")
 
 
-def build_problems(study, seed: int | None = None) -> tuple[object | None, list[Problem]]:
-    """Build ``study`` as a run with root ``seed`` (default: replicate's) does; returns
-    (the run's plan or None, problems)."""
-    from .reproduce import DEFAULT_SEED, prepare   # reproduce imports check: at call time
+def build_problems(study, seed: int | None = None, worlds: str = "all"
+                   ) -> tuple[object | None, list[Problem]]:
+    """Build ``study`` as a run with root ``seed`` (default: replicate's) does, and each
+    alternative world ``worlds`` selects (``replicate --worlds``); returns (the run's plan
+    or None, problems)."""
+    # reproduce and robustness import check: import them at call time
+    from .reproduce import DEFAULT_SEED, prepare
+    from .robustness import world_build_problems
     try:
         _, plan = prepare(study, DEFAULT_SEED if seed is None else seed)
     except StudyError as exc:
         return None, list(exc.problems)
-    return plan, list(plan.problems)
+    return plan, [*plan.problems, *world_build_problems(study, worlds)]
 
 
 def _keys(raw_targets: Mapping) -> dict[str, str]:

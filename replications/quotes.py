@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .analysis.problems import Problem
+from .check_build import label_problems
 
 __all__ = ["normalise", "sources", "quote_problems", "QUOTED_FILES"]
 
@@ -67,9 +68,9 @@ def quote_problems(folder: Path, paper: Path) -> list[Problem]:
             raw = tomllib.loads((Path(folder) / name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue                 # the folder's own check reports why
-        for key, quote in sources(raw):
-            if normalise(quote) not in text:
-                out.append(Problem(str(Path(folder) / name), key, quote,
-                                   f"this quote is not in {Path(paper).name} (compared "
-                                   "verbatim, whitespace runs as one space)", "not-in-paper"))
+        missing = [Problem(str(Path(folder) / name), key, quote,
+                           f"this quote is not in {Path(paper).name} (compared verbatim, "
+                           "whitespace runs as one space)", "not-in-paper")
+                   for key, quote in sources(raw) if normalise(quote) not in text]
+        out.extend(label_problems(missing, raw))     # targets[i] (id): found by id
     return out

@@ -31,6 +31,9 @@ def register(subparsers) -> None:
                    help="do not list warnings nor what a run will judge")
     p.add_argument("--paper", type=Path, metavar="FILE",
                    help="the paper as UTF-8 text: every quoted source must be in it")
+    p.add_argument("--worlds", choices=("all", "declared", "none"), default="all",
+                   help="the alternative worlds to build too, as replicate --worlds "
+                        "(default all)")
     p.set_defaults(func=run)
     t = subparsers.add_parser("targets", help="list the ids of a study's targets and shifts",
                               description=plain(__doc__), formatter_class=HelpFormatter)
@@ -52,7 +55,7 @@ def run(args) -> int:
             print(f"{ref}: {exc}")
             status = 1
             continue
-        report = check_folder(folder, build=True)
+        report = check_folder(folder, build=True, worlds=args.worlds)
         if args.paper is not None:
             report.problems.extend(quote_problems(folder, args.paper))
         n_err, n_warn = len(report.errors), len(report.warnings)

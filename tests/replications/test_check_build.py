@@ -29,8 +29,8 @@ def copy(tmp_path):
     return tmp_path / "study"
 
 
-def errors_of(folder, **kw):
-    return check_folder(folder, build=True, **kw).errors
+def errors_of(folder):
+    return check_folder(folder, build=True, worlds="none").errors
 
 
 def test_a_split_the_generator_cannot_fit_is_a_check_error(copy):
@@ -53,15 +53,32 @@ def test_replicate_turns_the_build_failure_into_exit_2(copy, capsys):
     assert "assumed split" in str(exc.value)
 
 
+def test_a_world_the_generator_cannot_build_is_named(copy, capsys):
+    (copy / "worlds.toml").write_text(
+        '[[worlds]]\nname = "skewed_size"\nwhy = "another split"\n[worlds.set]\n'
+        '"cohorts.main.variables[2].assumed_split" = { cutpoints = [5.0], '
+        'proportions = [0.99, 0.01], rationale = "assumed" }\n')
+    assert check_folder(copy, build=True, worlds="none").ok
+    (e,) = check_folder(copy, build=True, worlds="declared").errors
+    assert e.file.endswith("worlds.toml") and (e.key, e.value) == ("worlds[0]", "skewed_size")
+    assert "in world 'skewed_size' the generator cannot be built" in e.message
+    assert "variables[2] (tumor_size).arms.TACE" in e.message
+    assert main(["replicate", str(copy), *FAST[:-4], "--worlds", "declared",
+                 "--decompose-reps", "0"]) == 2
+    assert "in world 'skewed_size'" in capsys.readouterr().out
+
+
 def test_quotes_are_checked_against_the_users_paper(copy, capsys):
-    assert main(["check", str(copy), "--paper", str(copy / "paper.txt")]) == 0
+    paper = ["--paper", str(copy / "paper.txt"), "--worlds", "none"]
+    assert main(["check", str(copy), *paper]) == 0
     edit(copy, "targets.toml", 'source = "19.0 months with TACE-L"',
          'source = "19.0 months with TACE+L"')
-    assert main(["check", str(copy)]) == 0            # without the paper nothing to compare
+    assert main(["check", str(copy), "--worlds", "none"]) == 0     # nothing to compare with
     capsys.readouterr()
-    assert main(["check", str(copy), "--paper", str(copy / "paper.txt")]) == 1
+    assert main(["check", str(copy), *paper]) == 1
     out = capsys.readouterr().out
-    assert "targets.toml: targets[1].source = '19.0 months with TACE+L'" in out
+    assert ("targets.toml: targets[1] (os_median_tace_l_crude).source = '19.0 months with TACE+L'"
+            in out)
     assert "not in paper.txt" in out
 
 
@@ -85,7 +102,7 @@ def test_a_non_utf8_byte_names_file_line_and_byte(copy, capsys):
     assert e.file.endswith("targets.toml") and e.kind == "encoding"
     assert e.key == "line 18, column 12"
     assert "byte 0xE9 is not UTF-8" in e.message and "'é'" in e.message
-    assert main(["check", str(copy)]) == 1
+    assert main(["check", str(copy), "--worlds", "none"]) == 1
     assert main(["replicate", str(copy), *FAST]) == 2
     assert "Traceback" not in capsys.readouterr().err
 
@@ -173,7 +190,7 @@ def test_constant_covariates_and_reversed_intervals_are_warnings(copy):
 
 
 def test_check_lists_what_a_run_will_judge(capsys):
-    assert main(["check", str(FICTIONAL)]) == 0
+    assert main(["check", str(FICTIONAL), "--worlds", "none"]) == 0
     out = capsys.readouterr().out
     assert "a run will judge 17 simulated target(s):" in out
     assert "os_hr_crude_to_psm  (os_hr_crude -> os_hr_psm)" in out
