@@ -1,7 +1,9 @@
-"""``tacebench check``: validate a study folder without simulating, listing every problem.
+"""``tacebench check``: validate a study folder, listing every problem.
 
-Checks, each problem naming the file, the key and the value:
+Checks, each problem naming the file, the key (with the target id in targets.toml) and the
+value:
 
+- each file is UTF-8 without a byte-order mark (:mod:`replications.plausibility`);
 - each file parses (cohort.toml by simulate's loader, targets.toml by the targets loader,
   analysis.toml by the analysis-plan parser: unknown analysis kinds, options, estimates);
 - every analysis uses covariates, endpoints and arms the cohort generates;
@@ -11,7 +13,13 @@ Checks, each problem naming the file, the key and the value:
 - every paired shift joins two simulated targets;
 - every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
   same value, arm, endpoint and time;
-- every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit.
+- every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit;
+- no cohort is too large for memory (:mod:`replications.build`), no arm label of
+  targets.toml differs from cohort.toml's in letter case only;
+- warnings: follow-up shorter than a calibrated median, constant covariates, reversed
+  intervals;
+- with ``build=True`` (the command): the study built as ``replicate`` builds it, every
+  cohort and world calibrated (:mod:`replications.check_build`).
 """
 from __future__ import annotations
 
@@ -20,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
-                               compile_readings)
+from .binding import bind_study
 from .analysis.problems import Problem, Problems, StudyError
 from .check_build import (arm_label_problems, build_problems, label_problems,
                           target_index)
@@ -55,29 +62,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def bind_study(cohort_raw: Mapping, targets, plan, schemas, levels=None,
-               plan_file: str = "analysis.toml", targets_file: str = "targets.toml"):
-    """Compile the plan and bind every simulated target; returns (compiled, requests, problems)."""
-    plan_probs = Problems(plan_file)
-    compiled = compile_analyses(plan, schemas, plan_probs, levels)
-    compile_readings(plan, compiled, plan_probs, levels)
-    t_probs = Problems(targets_file)
-    requests = {}
-    if targets is not None and plan.readable:
-        for i, t in enumerate(targets.targets):
-            if t.role not in SIMULATED_ROLES:
-                continue
-            req = bind_target(t, i, compiled, plan, t_probs)
-            if req is not None:
-                requests[t.id] = (t.analysis, req)
-        for j, s in enumerate(targets.shifts):
-            for end in (s.from_, s.to):
-                if targets[end].role not in SIMULATED_ROLES:
-                    t_probs.add(f"shifts[{j}]", end, f"shift {s.id!r} joins target {end!r} "
-                                "whose role is 'reported' (not simulated)", "shift-unsimulated")
-    return compiled, requests, [*plan_probs, *t_probs]
 
 
 def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:

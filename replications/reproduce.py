@@ -44,7 +44,7 @@ from tacebench.simulate.io import spec_from_dict
 from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
-from .check import bind_study
+from .binding import bind_study
 from .analysis.schema import schema_from_spec
 from .study import Study
 from .summaries import ReproductionResult, summarise

@@ -81,13 +81,17 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
     except ValueError as exc:
         problems.extend(_spec_problems(exc, str(cohort_file)))
     targets = None
-    try:
-        targets = load_targets(folder / "targets.toml")
-    except StudyError as exc:
-        problems.extend(exc.problems)
-    except ValueError as exc:
-        problems.append(Problem(str(folder / "targets.toml"), "", MISSING, str(exc),
-                                "malformed"))
+    targets_file = folder / "targets.toml"
+    if not targets_file.is_file():
+        problems.append(Problem(str(targets_file), "", MISSING, "file not found",
+                                "missing-file"))
+    else:
+        try:
+            targets = load_targets(targets_file)
+        except StudyError as exc:
+            problems.extend(exc.problems)
+        except ValueError as exc:
+            problems.append(Problem(str(targets_file), "", MISSING, str(exc), "malformed"))
     plan, plan_problems = parse_plan(folder / "analysis.toml")
     problems.extend(plan_problems)
     return raw, spec, targets, plan, problems

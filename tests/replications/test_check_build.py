@@ -202,3 +202,10 @@ def test_targets_lists_the_ids(capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"{FICTIONAL}: 17 target(s), 3 shift(s)")
     assert "  os_hr_crude\tpredicted\tcrude\thr\t0.72" in out
+
+
+def test_a_missing_file_is_named_as_missing(copy):
+    (copy / "targets.toml").unlink()
+    (e,) = check_folder(copy).errors
+    assert e.file.endswith("targets.toml") and (e.kind, e.message) == ("missing-file",
+                                                                        "file not found")
