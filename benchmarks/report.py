@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .runner import load_results
+from .sessions import run_line
 from .store import RunDirectory, write_frame
 from .study import study_from_raw
 from .summary import error_table, performance_table
@@ -66,6 +67,8 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
                 f"{len(results)} method fits, {n_err} raised an error and {n_nc} did not "
                 f"converge (excluded from the measures, counted in the convergence rate). "
                 f"Cells are estimate (Monte Carlo SE), Morris, White & Crowther (2019).")
+    if meta.get("run"):
+        yield "p", meta["run"]
     yield "h2", "Data-generating mechanisms"
     yield "table", study.scenario_frame().drop(columns=["scenario_index"])
     yield "h2", "Estimands and methods"
@@ -129,7 +132,7 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
     results, truths = load_results(run.path, reps)
     counts = results.groupby("scenario_index")["rep"].nunique()
     meta = {"reps": int(counts.max()) if counts.min() == counts.max()
-            else f"{int(counts.min())}-{int(counts.max())}"}
+            else f"{int(counts.min())}-{int(counts.max())}", "run": run_line(run)}
     perf = performance_table(results, truths, level=study.level, alpha=study.alpha,
                              measures=study.measures)
     paths = {"results": run.path / f"results.{run.fmt}", "performance": run.path / "performance.csv",

@@ -19,9 +19,11 @@ collected as plain Python lists and become arrays once per chunk (no pandas per 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +32,16 @@ import numpy as np
 import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
+                              exit_with_parent,
                               map_calls, name_key, release, run_design, stream_seed,
                               workers_for)
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
 from .dgm import prepared
+from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
+from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
 
@@ -149,7 +154,8 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
 
 @dataclass(frozen=True)
 class RunReport:
-    """What a call to :func:`run_study` did."""
+    """What a call to :func:`run_study` did; ``failures`` and ``whole_run`` cover the whole
+    run, every session (resume) included."""
 
     out: str
     reps: int
@@ -159,6 +165,7 @@ class RunReport:
     replicates_skipped: int
     elapsed: float
     failures: int
+    whole_run: RunTotals
 
     @property
     def rate(self) -> float:
@@ -180,7 +187,9 @@ class _StudyTask:
 
 @dataclass(frozen=True)
 class _WorkerSetup:
-    """A worker's initializer: allocator tuning, and, in a worker *process*, the run
+    """A worker's initializer: allocator tuning, and, in a worker *process*, a watchdog that
+    ends it if the run's process dies (:func:`tacebench.engine.exit_with_parent`; only in
+    the workers the run started itself: a remote Dask worker outlives its clients) and the run
     directory's plan folder as that process's plan cache, so each scenario's cohort plan is
     compiled once per run (by the first worker that needs it) rather than once per worker
     (about 1 s each). Threads of the calling process (``threading``, an in-process Dask
@@ -191,7 +200,11 @@ class _WorkerSetup:
 
     def __call__(self) -> None:
         tune_allocator()
-        if os.getpid() != self.caller_pid and default_plan_cache().disk_dir != self.plan_dir:
+        if os.getpid() == self.caller_pid:
+            return
+        if os.getppid() == self.caller_pid:  # a worker this run started (not a remote one)
+            exit_with_parent()
+        if default_plan_cache().disk_dir != self.plan_dir:
             set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))
 
 
@@ -207,7 +220,7 @@ def _supersede(run: RunDirectory, version: str) -> Path:
         dest = dest.with_name(f"{dest.name}.{n}")
         n += 1
     dest.mkdir(parents=True)
-    for name in ("chunks", "plans", "truth.csv", "manifest.json", "study.json", "results.parquet",
+    for name in ("chunks", "damaged", "sessions.json", "plans", "truth.csv", "manifest.json", "study.json", "results.parquet",
                  "results.csv", "performance.csv", "summary.md", "summary.html", "figures"):
         if (run.path / name).exists():
             shutil.move(str(run.path / name), str(dest / name))
@@ -217,7 +230,8 @@ def _supersede(run: RunDirectory, version: str) -> Path:
 def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
               backend: str | None = None, scheduler: str | None = None,
               chunk_size: int | None = None, resume: bool = False, progress: bool = True,
-              fmt: str | None = None, force: bool = False) -> RunReport:
+              fmt: str | None = None, force: bool = False,
+              retries: int = DEFAULT_RETRIES) -> RunReport:
     """Run (or resume) a study into the directory ``out``; see :mod:`benchmarks.store`.
 
     Parameters
@@ -230,11 +244,20 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     resume : continue a run in ``out``; without it ``out`` must hold no results.
     force : with ``resume``, a run computed by another code version is moved to
         ``out/superseded/<version>/`` and the study starts again (never mixed).
+    retries : times the run goes on after losing worker processes (:mod:`benchmarks.faults`).
 
     Returns
     -------
     RunReport
-        ``failures`` counts the failed fits of the whole run on disk, resumed parts included.
+        ``failures`` counts the failed fits of the whole run on disk, resumed parts included;
+        ``whole_run`` adds up every session's replicates and time (``OUT/sessions.json``).
+
+    Raises
+    ------
+    benchmarks.store.WriteFailed
+        A chunk could not be written (disk full): the run stops, what is written is whole.
+    benchmarks.faults.WorkersLost
+        Worker processes kept dying after ``retries`` retries.
     """
     from tqdm.auto import tqdm
 
@@ -271,6 +294,9 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     if manifest is not None:
         run = RunDirectory(out, manifest["format"])
         run.remove_temporaries()
+        for reason in run.set_aside_damaged():  # recomputed below, never read as data
+            warnings.warn(f"{reason}; moved to damaged/ and computed again", RuntimeWarning,
+                          stacklevel=2)
     else:
         run.write_json("study.json", study.raw)
         run.write_json("manifest.json", {
@@ -297,19 +323,36 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
     bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
                desc=study.name, smoothing=0.1)
+    sessions = start_session(run, code_version=version, seed=study.seed, reps=reps,
+                             backend=backend or ("inline" if n_jobs == 1 else "loky"),
+                             n_jobs=n_jobs, scheduler=scheduler, chunk_size=chunk_size)
+    ran, t0 = [0], time.perf_counter()
+
+    def sink(res: ChunkResult) -> None:
+        run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop, res.payload)
+        ran[0] += len(res.chunk)
+
+    def attempt():  # plans from what is on disk, so a retry never repeats a chunk
+        return run_design(design, _StudyTask(study), n_jobs=n_jobs, backend=backend,
+                          scheduler=scheduler, chunk_size=chunk_size, done=run.done(),
+                          progress=bar.update, initializer=setup, sink=sink, keep_payloads=False)
     try:
-        outcome = run_design(
-            design, _StudyTask(study), n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-            chunk_size=chunk_size, done=done, progress=bar.update, initializer=setup,
-            sink=lambda res: run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop,
-                                             res.payload))
+        retry_lost_workers(attempt, retries)
+    except BaseException as exc:  # recorded, then raised: a stopped session is on record
+        with contextlib.suppress(OSError):  # a full disk may refuse the record too
+            finish_session(run, sessions, replicates_run=ran[0],
+                           elapsed=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         bar.close()
-    failures = int((~run.read_results(reps)["converged"]).sum())
+    elapsed = time.perf_counter() - t0
+    finish_session(run, sessions, replicates_run=ran[0], elapsed=elapsed)
+    failures = sum(int((~f["converged"]).sum())
+                   for f in run.iter_results(columns=["converged"], reps=reps))
     return RunReport(out=str(run.path), reps=reps, scenarios=len(study.scenarios),
-                     replicates_total=total, replicates_run=outcome.replicates_run,
-                     replicates_skipped=total - outcome.replicates_run,
-                     elapsed=outcome.elapsed, failures=failures)
+                     replicates_total=total, replicates_run=ran[0],
+                     replicates_skipped=total - ran[0], elapsed=elapsed, failures=failures,
+                     whole_run=totals(sessions))
 
 
 def load_results(out, reps: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

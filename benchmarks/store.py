@@ -1,23 +1,34 @@
-"""The run directory: a manifest, result chunks written atomically, and their union.
+"""The run directory: a manifest, result chunks written atomically with checksums, their union.
 
 Layout of ``OUT/``::
 
     manifest.json          study name, fingerprint, seed, format, versions
     study.json             the study as loaded (so ``summarize`` needs only OUT/)
+    sessions.json          every session of the run: when, where, how, what it did
     truth.csv              true value of each (scenario, estimand)
-    chunks/s0003_r0000100-0000150.parquet   replicates [100, 150) of scenario 3
+    chunks/s0003_r0000100-0000150.1f0c6a2b9d4e7a35.parquet
+                           replicates [100, 150) of scenario 3; the hex field is the first
+                           16 hex digits of the file's SHA-256
+    damaged/               chunks that failed their checksum, moved aside by ``--resume``
     plans/                 compiled cohort plans the workers share (a PlanCache folder,
                            keyed by spec and simulate's code: a run's cache, safe to delete)
-    results.parquet        all chunks, sorted (written at the end of a run)
+    results.parquet        all chunks, sorted (written by ``summarize``)
 
-A chunk is written to a temporary name in ``chunks/`` and renamed into place with
-``os.replace`` (atomic on POSIX), so a run killed at any instant leaves only whole chunks;
-``--resume`` reads the replicate ranges from the chunk names, deletes stray temporaries and
-runs only what is missing. No replicate can be written twice, because a range is scheduled
-only if none of its replicates is on disk.
+A chunk is written to a temporary name in ``chunks/``, flushed to disk, hashed and renamed
+into place with ``os.replace`` (atomic on POSIX), so a run killed at any instant leaves only
+whole chunks. Every read of a chunk checks its bytes against the checksum in its name, so a
+file truncated or altered on disk is never read as data: :meth:`RunDirectory.read_results`
+refuses it, naming the file, and ``--resume`` moves it to ``damaged/`` and computes its
+replicates again. A write that fails (disk full) removes its temporary file and raises
+:class:`WriteFailed`; the chunks already written stay valid. ``--resume`` reads the
+replicate ranges from the chunk names, deletes stray temporaries and runs only what is
+missing. No replicate can be written twice, because a range is scheduled only if none of
+its replicates is on disk.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
@@ -33,59 +44,123 @@ try:  # Parquet when pyarrow is present (the [parquet] extra), CSV otherwise
 except ImportError:  # pragma: no cover - exercised only without pyarrow
     pa = pq = None
 
-_CHUNK = re.compile(r"^s(\d{4,})_r(\d{7,})-(\d{7,})\.(parquet|csv)$")
+_CHUNK = re.compile(r"^s(\d{4,})_r(\d{7,})-(\d{7,})(?:\.([0-9a-f]{16}))?\.(parquet|csv)$")
+#: hex digits of the SHA-256 kept in a chunk's name (64 bits: a random corruption matches
+#: with probability 2**-64)
+DIGEST_HEX = 16
+
+
+class WriteFailed(OSError):
+    """Writing a file of the run directory failed (disk full, quota, permissions); nothing
+    partial was left behind."""
+
+
+class DamagedChunk(ValueError):
+    """A chunk whose bytes do not match its checksum, or whose rows do not match its name."""
+
+
+def digest(data: bytes) -> str:
+    """The checksum kept in a chunk's name: SHA-256, first :data:`DIGEST_HEX` hex digits."""
+    return hashlib.sha256(data).hexdigest()[:DIGEST_HEX]
 
 
 def default_format() -> str:
     return "parquet" if pq is not None else "csv"
 
 
-def _fsync_replace(tmp: Path, final: Path) -> None:
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, final)
-
-
-def write_columns(columns: dict[str, np.ndarray], path: Path, fmt: str) -> None:
-    """Write a table given as columns, atomically (temporary file + rename)."""
+def _atomic_write(path: Path, write, name_of=None) -> Path:
+    """``write(tmp)`` to a temporary file beside ``path``, flush it to disk, rename it into
+    place; ``name_of(bytes)`` may choose the final name from the file's bytes. On failure
+    the temporary file is removed and :class:`WriteFailed` names the file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if fmt == "parquet":
-        pq.write_table(pa.table(columns), tmp)
-    else:
-        pd.DataFrame(columns).to_csv(tmp, index=False, float_format="%.17g")
-    _fsync_replace(tmp, path)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+            if name_of is not None:
+                path = path.with_name(name_of(fh.read()))
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(exc.errno, f"cannot write {path.name} in {path.parent}: "
+                                     f"{exc.strerror or exc}") from exc
+    return path
 
 
-def write_frame(frame: pd.DataFrame, path: Path) -> None:
+def _writer(frame_or_columns, fmt: str):
+    def write(tmp: Path) -> None:
+        if fmt == "parquet":
+            table = (pa.Table.from_pandas(frame_or_columns, preserve_index=False)
+                     if isinstance(frame_or_columns, pd.DataFrame) else pa.table(frame_or_columns))
+            pq.write_table(table, tmp)
+        else:
+            pd.DataFrame(frame_or_columns).to_csv(tmp, index=False, float_format="%.17g")
+    return write
+
+
+def write_columns(columns: dict[str, np.ndarray], path: Path, fmt: str) -> Path:
+    """Write a table given as columns, atomically (temporary file + rename)."""
+    return _atomic_write(path, _writer(columns, fmt))
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> Path:
     """Write a DataFrame atomically; the format follows the suffix (.parquet or .csv)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if path.suffix == ".parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        frame.to_csv(tmp, index=False, float_format="%.17g")
-    _fsync_replace(tmp, path)
+    return _atomic_write(path, _writer(frame, "parquet" if path.suffix == ".parquet" else "csv"))
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip",
+def read_table(path: Path | io.BytesIO, fmt: str | None = None,
+               columns: list[str] | None = None) -> pd.DataFrame:
+    """A table written by :func:`write_columns` or :func:`write_frame`; ``fmt`` is needed
+    when ``path`` is a buffer."""
+    fmt = fmt or ("parquet" if Path(path).suffix == ".parquet" else "csv")
+    if fmt == "parquet":
+        return pd.read_parquet(path, columns=columns)
+    return pd.read_csv(path, usecols=columns, keep_default_na=False, na_values=[""], float_precision="round_trip",
                        dtype={"error": str, "warning": str, "scenario": str, "method": str,
                               "estimand": str})
 
 
 @dataclass(frozen=True)
 class Chunk:
+    """A chunk file: replicates ``[start, stop)`` of a scenario, and its checksum."""
+
     scenario_index: int
     start: int
     stop: int
     path: Path
+    checksum: str | None
+
+    def read(self, fmt: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The chunk's rows, after checking its bytes and its replicate range.
+
+        Raises
+        ------
+        DamagedChunk
+            The file's checksum differs from its name's (truncated, altered), it has none,
+            or it cannot be parsed, or its replicates are not ``[start, stop)``.
+        """
+        where = f"chunk {self.path.name} in {self.path.parent}"
+        if self.checksum is None:
+            raise DamagedChunk(f"{where} has no checksum in its name, so it cannot be verified")
+        data = self.path.read_bytes()
+        if digest(data) != self.checksum:
+            raise DamagedChunk(f"{where} is damaged: its SHA-256 starts {digest(data)}, its name "
+                               f"says {self.checksum} ({len(data)} bytes on disk)")
+        try:
+            frame = read_table(io.BytesIO(data), fmt)
+        except Exception as exc:  # hash matched, so the writer itself was wrong
+            raise DamagedChunk(f"{where} cannot be read: {type(exc).__name__}: {exc}") from exc
+        reps = frame["rep"].to_numpy() if "rep" in frame else np.array([-1])
+        if reps.size and (reps.min() < self.start or reps.max() >= self.stop):
+            raise DamagedChunk(f"{where} holds replicates {reps.min()}..{reps.max()}, "
+                               f"outside [{self.start}, {self.stop})")
+        scenarios = set(frame["scenario_index"]) if "scenario_index" in frame else {-1}
+        if scenarios - {self.scenario_index}:
+            raise DamagedChunk(f"{where} holds rows of scenario index {sorted(scenarios)}, "
+                               f"not {self.scenario_index}")
+        return frame if columns is None else frame[columns]
 
 
 class RunDirectory:
@@ -113,16 +188,17 @@ class RunDirectory:
     def write_json(self, name: str, obj) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         target = self.path / name
-        tmp = target.with_name(f".{name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(obj, indent=2, default=str))  # key order = grid order
-        _fsync_replace(tmp, target)
+        text = json.dumps(obj, indent=2, default=str)  # key order = grid order
+        _atomic_write(target, lambda tmp: tmp.write_text(text))
 
     def read_json(self, name: str):
         return json.loads((self.path / name).read_text())
 
     # -- chunks ---------------------------------------------------------------------------
-    def chunk_path(self, scenario_index: int, start: int, stop: int) -> Path:
-        return self.chunks_dir / f"s{scenario_index:04d}_r{start:07d}-{stop:07d}.{self.fmt}"
+    def chunk_path(self, scenario_index: int, start: int, stop: int,
+                   checksum: str | None = None) -> Path:
+        tag = f".{checksum}" if checksum else ""
+        return self.chunks_dir / f"s{scenario_index:04d}_r{start:07d}-{stop:07d}{tag}.{self.fmt}"
 
     def chunks(self) -> list[Chunk]:
         if not self.chunks_dir.is_dir():
@@ -131,7 +207,7 @@ class RunDirectory:
         for p in self.chunks_dir.iterdir():
             m = _CHUNK.match(p.name)
             if m:
-                out.append(Chunk(int(m[1]), int(m[2]), int(m[3]), p))
+                out.append(Chunk(int(m[1]), int(m[2]), int(m[3]), p, m[4]))
         return sorted(out, key=lambda c: (c.scenario_index, c.start))
 
     def remove_temporaries(self) -> int:
@@ -142,6 +218,20 @@ class RunDirectory:
                 p.unlink()
                 n += 1
         return n
+
+    def set_aside_damaged(self) -> list[str]:
+        """Move every chunk that fails :meth:`Chunk.read` to ``damaged/`` (kept for
+        inspection, never read again); returns the reasons, one per chunk."""
+        reasons = []
+        for c in self.chunks():
+            try:
+                c.read(self.fmt, columns=["rep"])
+            except DamagedChunk as exc:
+                dest = self.path / "damaged"
+                dest.mkdir(exist_ok=True)
+                os.replace(c.path, dest / c.path.name)
+                reasons.append(str(exc))
+        return reasons
 
     def done(self) -> dict[int, np.ndarray]:
         """Replicates on disk per scenario index, as a boolean mask grown as needed."""
@@ -161,17 +251,28 @@ class RunDirectory:
                     columns: dict[str, np.ndarray]) -> Path:
         self.chunks_dir.mkdir(parents=True, exist_ok=True)
         path = self.chunk_path(scenario_index, start, stop)
-        write_columns(columns, path, self.fmt)
-        return path
+        return _atomic_write(path, _writer(columns, self.fmt),
+                             lambda data: self.chunk_path(scenario_index, start, stop,
+                                                          digest(data)).name)
+
+    def iter_results(self, columns: list[str] | None = None, reps: int | None = None):
+        """Each chunk's rows (only ``columns`` if given, replicates below ``reps``), one
+        chunk at a time in scenario and replicate order, each verified; memory stays at one
+        chunk whatever the run's size."""
+        for c in self.chunks():
+            if reps is not None and c.start >= reps:
+                continue
+            frame = c.read(self.fmt)
+            if reps is not None:
+                frame = frame[frame["rep"] < reps]
+            yield frame if columns is None else frame[columns]
 
     def read_results(self, reps: int | None = None) -> pd.DataFrame:
         """All chunks as one tidy table sorted by scenario, replicate and method order."""
-        frames = [read_table(c.path) for c in self.chunks()]
+        frames = list(self.iter_results(reps=reps))
         if not frames:
             raise ValueError(f"no result chunks in {self.chunks_dir}")
         frame = pd.concat(frames, ignore_index=True)
-        if reps is not None:
-            frame = frame[frame["rep"] < reps]
         for col in ("error", "warning"):
             if col in frame:
                 frame[col] = frame[col].fillna("").astype(str)

@@ -2,8 +2,9 @@
 
 :func:`render` gives the per-study table (terminal), Markdown or JSON; :func:`write_outputs`
 writes the full results to a folder: ``results.json``, ``results.csv`` (one row per target
-and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv`` and the raw
-replicate draws ``draws/<study>.csv``.
+and shift), ``contributions.csv`` (LOCO decomposition), ``audit.csv``,
+``audit_coverage.csv`` (per rule: checks run, passed, failed) and the raw replicate draws
+``draws/<study>.csv``.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from typing import Sequence
 import pandas as pd
 
 from .accounting import accounting_frame
+from .audit.coverage import coverage_lines
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
+from .unreported import UNREPORTED_FAMILIES
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
@@ -32,9 +35,11 @@ class StudyReport:
     """What the CLI shows for one study: its audit findings and its reproduction."""
 
     def __init__(self, study_id: str, title: str = "", audit=None,
-                 result: ReproductionResult | None = None, error: str | None = None):
+                 result: ReproductionResult | None = None, error: str | None = None,
+                 coverage=None):
         self.study_id, self.title = study_id, title
         self.audit = list(audit or [])
+        self.coverage = coverage          # the audit's Coverage, when measured
         self.result = result
         self.error = error
 
@@ -46,6 +51,8 @@ class StudyReport:
     def to_dict(self) -> dict:
         d = {"study": self.study_id, "title": self.title,
              "audit": [_finding_dict(f) for f in self.audit]}
+        if self.coverage is not None:
+            d["audit_coverage"] = self.coverage.to_dict()
         if self.result is not None:
             d.update(self.result.to_dict())
         if self.error:
@@ -240,8 +247,12 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     if not r.worlds:
         return []
     table = _md_table if markdown else _table
+    builtin = ["an unmeasured confounder with treatment OR = outcome HR = k"]
+    if any(w.family in UNREPORTED_FAMILIES for w in r.worlds):
+        builtin.append("every covariate without a published effect at HR k per SD, "
+                       "aligned with or opposed to the arms' imbalance")
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
-           "built-in: an unmeasured confounder with treatment OR = outcome HR = k):", ""]
+           f"built-in: {'; '.join(builtin)}):", ""]
     rows = [["own world", "", *_counts(r.counts())]]
     rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
     out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable",
@@ -292,6 +303,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
         if getattr(f, "severity", "error") == "info":
             continue
         out.append(f"  - {_finding_text(f)}" if not markdown else f"- {_finding_text(f)}")
+    if rep.coverage is not None:
+        out += [""] + coverage_lines(rep.coverage, markdown)
     r = rep.result
     if r is not None:
         out += ["", "Reproduction (calibrated simulation, paper's analysis):", "",
@@ -367,4 +380,10 @@ def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]
     p = out / "audit.csv"
     pd.DataFrame(audit_rows).to_csv(p, index=False)
     written.append(p)
+    covered = [r for r in reports if r.coverage is not None]
+    if covered:
+        p = out / "audit_coverage.csv"
+        pd.DataFrame([{"study": r.study_id, **row} for r in covered
+                      for row in r.coverage.to_dict()["rules"]]).to_csv(p, index=False)
+        written.append(p)
     return written

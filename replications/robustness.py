@@ -15,8 +15,8 @@ report, the strength of an unmeasured confounder), the **tipping point** is the 
 grid points around it by linear interpolation of z to the critical value 1.96: a number a
 reader can weigh, like an E-value ("the IPTW shift stops being reproduced once an
 unmeasured confounder doubles both the odds of treatment and the hazard of death").
-Families start from the study's own world (``k = 0`` for scaled effects, ``k = 1`` for
-the confounder). A family in which no member flips the verdict reports ``> k_max``.
+Families start from the study's own world (``k = 0`` for a declared family of scaled
+effects, ``k = 1`` for the built-in confounder and unreported-effects families). A family in which no member flips the verdict reports ``> k_max``.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from tacebench.simulate.io import spec_from_dict
 from .verdicts import Z_CRIT
 from .analysis.problems import Problem, StudyError
 from .build import compile_plans
-from .worlds import World, apply_world, builtin_worlds, world_problem
+from .worlds import FAMILY_BASE, World, apply_world, builtin_worlds, world_problem
 
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
 
@@ -88,7 +88,7 @@ class Robustness:
 
 
 def _family_base(family: str) -> float:
-    return 1.0 if family == "unmeasured_confounder" else 0.0
+    return FAMILY_BASE.get(family, 0.0)
 
 
 def _tipping(family: str, base: tuple, members: list[tuple[float, tuple]]) -> Tipping:

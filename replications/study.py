@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping
 
 from tacebench.simulate.io import spec_from_dict
+from tacebench.simulate.table1 import read_cohort_toml
 from tacebench.simulate.studies import STUDY_FILES, resolve_study, shipped_studies
 
 from .analysis.plan import AnalysisPlan, parse_plan
@@ -72,7 +73,7 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
     raw: dict = {}
     spec = None
     try:
-        raw = tomllib.loads(cohort_file.read_text(encoding="utf-8"))
+        raw = read_cohort_toml(cohort_file)
         spec = spec_from_dict(raw, source=str(cohort_file), path=str(cohort_file))
     except FileNotFoundError:
         problems.append(Problem(str(cohort_file), "", MISSING, "file not found", "missing-file"))

@@ -26,7 +26,12 @@ Every comparative study also gets one built-in family, ``unmeasured_confounder``
 confounder ``U`` (prevalence 0.5) whose treatment odds ratio and outcome hazard ratios are
 both ``k``, for ``k`` in :data:`CONFOUNDER_STRENGTHS` (``k = 1`` is no confounding), the
 "both associations equal" convention of the E-value (VanderWeele & Ding 2017). A cohort
-that declares its own ``[unmeasured]`` confounder keeps its name.
+that declares its own ``[unmeasured]`` confounder keeps its name. A second built-in pair of
+families, ``unreported_effects_aligned`` / ``unreported_effects_opposed``
+(:mod:`replications.unreported`), gives every covariate without a published effect a hazard
+ratio of ``k`` per SD, in the direction of the arms' imbalance or against it. Built-in
+families start from ``k = 1`` (:data:`FAMILY_BASE`); their overrides carry their final
+values (no power ``k`` is applied).
 
 Each world is a whole recalibrated generator: calibration targets are refitted in it, so a
 world changes what the paper's design does to the data, not the numbers it was fitted to.
@@ -49,13 +54,18 @@ from tacebench.simulate.overrides import OverrideError as WorldError
 from tacebench.simulate.overrides import apply_overrides, parse_path
 
 from .analysis.problems import MISSING, Problem, Problems, toml_problem
+from .unreported import UNREPORTED_FAMILIES, unreported_sets
 
 __all__ = ["World", "load_worlds", "apply_world", "builtin_worlds", "world_problems",
-           "CONFOUNDER_STRENGTHS", "WORLDS_FILE", "WorldError"]
+           "CONFOUNDER_STRENGTHS", "WORLDS_FILE", "WorldError", "FAMILY_BASE", "BUILTIN_FAMILIES"]
 
 WORLDS_FILE = "worlds.toml"
 #: Strengths k of the built-in unmeasured confounder (treatment OR = outcome HR = k).
 CONFOUNDER_STRENGTHS = (1.5, 2.0, 3.0)
+#: Names of the built-in families (a declared world may not take them).
+BUILTIN_FAMILIES = ("unmeasured_confounder", *UNREPORTED_FAMILIES)
+#: The strength at which a family is the study's own world (declared families: 0).
+FAMILY_BASE = dict.fromkeys(BUILTIN_FAMILIES, 1.0)
 _KEYS = {"name", "why", "set", "append", "strength"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -113,9 +123,9 @@ def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
         if k not in _KEYS:
             add(f"{key}.{k}", item[k], f"unknown key; expected {sorted(_KEYS)}", "unknown-key")
     name = item.get("name", MISSING)
-    if not isinstance(name, str) or not _NAME.match(name) or name == "unmeasured_confounder":
-        add(f"{key}.name", name, "needs a snake_case name (not the built-in "
-            "'unmeasured_confounder')", "fill-me")
+    if not isinstance(name, str) or not _NAME.match(name) or name in BUILTIN_FAMILIES:
+        add(f"{key}.name", name, f"needs a snake_case name (not a built-in family: "
+            f"{', '.join(BUILTIN_FAMILIES)})", "fill-me")
     elif name in seen:
         add(f"{key}.name", name, "duplicated world name", "duplicate")
     seen.add(name)
@@ -184,7 +194,9 @@ def world_problem(folder: Path, world: World, problem: Problem) -> Problem:
 
 
 def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:
-    """The built-in unmeasured-confounder family, for each two-arm cohort."""
+    """The built-in families for each two-arm cohort: the unmeasured confounder, then the
+    unreported effects aligned with and opposed to the arms' imbalance (where some
+    covariate has no reported effect)."""
     cohorts = cohort_raw.get("cohorts") or {}
     sets: dict[str, dict[int, Any]] = {}
     for cname, c in cohorts.items():
@@ -198,8 +210,22 @@ def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:
             sets.setdefault(k, {})[f"cohorts.{cname}.unmeasured"] = u
     why = ("a binary unmeasured confounder (prevalence 0.5) with treatment odds ratio and "
            "outcome hazard ratios k: no observational analysis can rule it out")
-    return tuple(World(f"unmeasured_confounder_k{k:g}", why, s, {}, "unmeasured_confounder",
-                       float(k), True) for k, s in sorted(sets.items()))
+    confounder = tuple(World(f"unmeasured_confounder_k{k:g}", why, s, {},
+                             "unmeasured_confounder", float(k), True)
+                       for k, s in sorted(sets.items()))
+    if not confounder:    # no two-arm cohort: nothing is confounded
+        return ()
+    return confounder + tuple(
+        World(f"{fam}_k{k:g}", _UNREPORTED_WHY[fam], {}, app, fam, float(k), True)
+        for fam, k, app in unreported_sets(cohort_raw))
+
+
+_UNREPORTED_WHY = {
+    "unreported_effects_aligned": "covariates without a published effect are not known to have "
+    "none: each gets a hazard ratio k per SD, harmful where the treated arm has more of it",
+    "unreported_effects_opposed": "covariates without a published effect are not known to have "
+    "none: each gets a hazard ratio k per SD, harmful where the control arm has more of it",
+}
 
 
 def apply_world(cohort_raw: Mapping, world: World) -> dict:
@@ -208,4 +234,6 @@ def apply_world(cohort_raw: Mapping, world: World) -> dict:
 
     Raises :class:`WorldError` naming the path that does not apply.
     """
-    return apply_overrides(cohort_raw, world.set, world.append, world.strength)
+    # a built-in world's overrides hold their final values; a declared family's are scaled
+    return apply_overrides(cohort_raw, world.set, world.append,
+                           None if world.builtin else world.strength)

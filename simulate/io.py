@@ -16,6 +16,7 @@ from .spec_endpoints import TimeToProgression, response_column_from
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 from .studies import find_study
 from .study import CohortSpec, StudySpec
+from .table1 import read_cohort_toml
 
 _COHORT_KEYS = {"assignment", "arms", "variables", "correlation", "derived", "unmeasured",
                 "outcomes", "censoring", "response", "response_columns", "missing", "time_varying"}
@@ -66,7 +67,10 @@ def _cohort(col: _Collector, name: str, raw: Any) -> CohortSpec | None:
     if not isinstance(raw, Mapping):
         col.problems.append((key, f"must be a table, got {raw!r}"))
         return None
-    unknown = sorted(set(raw) - _COHORT_KEYS)
+    if "table1" in raw:                 # expand_tables reads it with the study folder
+        col.problems.append((f"{key}.table1", "a Table 1 file is read with its study folder: "
+                             "load the study with load_spec or expand_tables first"))
+    unknown = sorted(set(raw) - _COHORT_KEYS - {"table1"})
     if unknown:
         col.problems.append((key, f"unknown key(s) {unknown}; allowed: {sorted(_COHORT_KEYS)}"))
     before = len(col.problems)
@@ -180,8 +184,9 @@ def load_spec(study: "str | Path | StudySpec | Mapping[str, Any]") -> StudySpec:
         return spec_from_dict(study)
     path = find_study(study)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = read_cohort_toml(path)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(str(path), f"is not valid TOML: {e}") from None
+    except SpecError as e:                        # a Table 1 file's problems
+        raise SpecError([(f"{path}: {k}" if k else str(path), m) for k, m in e.problems]) from None
     return spec_from_dict(data, source=str(path), path=str(path))

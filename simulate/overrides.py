@@ -141,11 +141,11 @@ def load_cohort_raw(base: str) -> dict:
     """
     import tomllib
     from .studies import find_study
+    from .table1 import read_cohort_toml
 
     ref, _, world = str(base).partition("@")
     path = find_study(ref)
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = read_cohort_toml(path)                  # a Table 1 file expanded
     if not world:
         return raw
     wfile = path.parent / "worlds.toml"

@@ -79,7 +79,8 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
     """
     st = load_study(study)
-    findings = list(audit_study(st.path).findings)
+    audit = audit_study(st.path)
+    findings = list(audit.findings)
     result = None
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
@@ -89,7 +90,7 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
                              n_jobs=n_jobs, progress=progress,
                              world_uncertainty=world_uncertainty, max_reps=reps)
-    return StudyReport(st.id, st.title, findings, result)
+    return StudyReport(st.id, st.title, findings, result, coverage=audit.coverage)
 
 
 def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,

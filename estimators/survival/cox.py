@@ -17,6 +17,7 @@ from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import (RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals,
                           solve_pd)
+from .cox_estimability import monotone_coefficients, singular_columns
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
 
@@ -152,46 +153,6 @@ def _cluster_sums(values: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return np.add.reduceat(values[order], starts, axis=0)
 
 
-#: Standardized coefficient size, and standardized SE, taken as infinite
-#: (see _monotone_coefficients).
-_INFINITE_SD = 25.0
-_LOST_SE_SD = 1e4
-
-
-def _monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
-    # After convergence of the log-likelihood a diverging coefficient is still moving: the
-    # next Newton step stays of order one standardized unit while a finite MLE's is ~0
-    # (the criterion of R's coxph, ``abs(u %*% var) > toler.inf * abs(coef)``, made
-    # scale-free with the covariate SD).
-    # Also infinite: a coefficient whose information has vanished numerically (standardized
-    # SE above 1e4) or that is beyond 25 covariate SDs (an HR of e^25 = 7e10 per SD). There
-    # the partial likelihood's remaining dependence on it sits below double precision, the
-    # score rounds to 0 and the step test above cannot see it move (found by hypothesis:
-    # one tied event time whose deaths are all treated; Newton stopped at beta = 41 with
-    # SE 1.7e8 after two steps).
-    step = np.abs(naive @ ev.score)
-    se = np.sqrt(np.abs(naive.diagonal()))
-    lost = (np.abs(beta) * rs.sd > _INFINITE_SD) | (se * rs.sd > _LOST_SE_SD)
-    return lost | ~((step * rs.sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
-
-
-def _singular_columns(rs, info) -> np.ndarray:
-    """Columns on which the data carry no information (constant within every risk set
-    with an event, or collinear there), judged from the information at the start: R's
-    coxph reports these coefficients as NA ("X matrix deemed to be singular")."""
-    d = info.diagonal()
-    flat = ~(d > 1e-10 * rs.spread)
-    if flat.any() or rs.p == 1:
-        return flat
-    try:
-        chol = np.linalg.cholesky(info / np.sqrt(np.outer(d, d)))
-    except np.linalg.LinAlgError:
-        return np.ones(rs.p, dtype=bool)
-    if chol.diagonal().min() ** 2 < 1e-10:
-        return np.ones(rs.p, dtype=bool)
-    return flat
-
-
 def fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
              robust=False, firth=False, names=None, conf_level=0.95, max_iter=50,
              tol=1e-9, init=None, ci_method="wald") -> CoxResult:
@@ -250,7 +211,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
                   ci_method=ci_method,
                   loglik_null=first.loglik if init is None else float("nan"))
-    flat = _singular_columns(rs, evaluate(rs, beta0).information if firth else first.information)
+    flat = singular_columns(rs, evaluate(rs, beta0).information if firth else first.information)
     if flat.any():
         nan_p, nan_pp = np.full(p, np.nan), np.full((p, p), np.nan)
         bad = ", ".join(names[j] for j in np.flatnonzero(flat))
@@ -273,7 +234,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
             naive = solve_pd(info, np.eye(p))
         except np.linalg.LinAlgError:
             naive = np.full((p, p), np.nan)
-    infinite = np.zeros(p, dtype=bool) if firth else _monotone_coefficients(rs, ev, beta, naive)
+    infinite = np.zeros(p, dtype=bool) if firth else monotone_coefficients(rs, ev, beta, naive)
     monotone = bool(infinite.any())
     message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
     dfb = _cluster_sums(weights[:, None] * resid, cluster) @ naive

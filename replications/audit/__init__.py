@@ -20,16 +20,17 @@ from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
 from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F401
-               intervals, printing, proportions, pvalues, subsets, survival, tables,
-               weights)
+               directions, intervals, printing, proportions, pvalues, subsets, survival,
+               tables, weights)
 from .claims import claim_ref
 from .cohort import analysis_arm_sizes, cohort_facts
 from .conventions import infer_conventions
+from .coverage import Coverage, audit_coverage, coverage_lines
 from .findings import SEVERITIES, AuditReport, Finding, merge_copies
 from .registry import RULES, AuditContext, Rule, rule
 
 __all__ = ["audit_study", "audit_targets", "AuditReport", "Finding", "AuditContext", "Rule",
-           "RULES", "SEVERITIES", "rule", "cohort_facts"]
+           "RULES", "SEVERITIES", "rule", "cohort_facts", "Coverage", "coverage_lines"]
 
 _ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -54,6 +55,7 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
     ctx = replace(ctx, conventions=infer_conventions(ctx))
     found = []
     for name in names:
+        ctx.log.rule = name
         for f in RULES[name].func(ctx):
             found.append(Finding(**{**f.__dict__, "study": targets.study_id}))
     found.sort(key=lambda f: (_ORDER[f.severity], f.rule))
@@ -61,7 +63,8 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
     quotes = {t.id: t.source for t in targets}
     quotes.update({claim_ref(c): c.quote for c in targets.claims})
     found = merge_copies(found, groups, quotes, {t.id: t.analysis for t in targets})
-    return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets))
+    coverage = audit_coverage(ctx.log, found, targets, names)
+    return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets), coverage)
 
 
 def _check_arm_sizes(arm_sizes) -> dict[str, dict[str, float | None]]:

@@ -66,6 +66,7 @@ def same_as_agree(ctx: AuditContext):
         ref = _reference(ctx, group)
         for other in group:
             if other is not ref:
+                ctx.checked(ref.id, other.id)
                 yield from _compare(ctx, ref, other)
 
 

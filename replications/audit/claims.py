@@ -117,6 +117,9 @@ def claims_match_tables(ctx: AuditContext):
     it, and the claim is quoted in the finding.
     """
     for c in getattr(ctx.targets, "claims", ()):
+        if c.kind not in _CHECKS:
+            continue                  # directions: direction_matches_evidence
+        ctx.checked(claim_ref(c))
         bad, reading = _CHECKS[c.kind](ctx, c)
         if not bad:
             continue

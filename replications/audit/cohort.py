@@ -6,10 +6,22 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
+from tacebench.simulate.spec_base import SpecError
+from tacebench.simulate.table1 import read_cohort_toml
+
 from .findings import Finding
 from .registry import AuditContext, rule
 
 __all__ = ["cohort_facts", "analysis_arm_sizes", "cohort_counts_fit_arm_sizes"]
+
+
+def _cohort_toml(path: Path) -> dict:
+    """A parsed ``cohort.toml`` with its Table 1 file's variables; as written when the
+    table cannot be read (``tacebench check`` reports why; the audit goes on)."""
+    try:
+        return read_cohort_toml(path)
+    except SpecError:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
@@ -25,7 +37,7 @@ def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
     path = Path(path)
     if path.is_dir():
         path = path / "cohort.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = _cohort_toml(path)
     sizes: dict[str, set] = {}
     facts = []
     for cname, cohort in (data.get("cohorts") or {}).items():
@@ -79,8 +91,7 @@ def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
     plan, _ = parse_plan(folder / "analysis.toml")
     cohorts = {}
     try:
-        cohorts = tomllib.loads((folder / "cohort.toml").read_text(encoding="utf-8")).get(
-            "cohorts") or {}
+        cohorts = _cohort_toml(folder / "cohort.toml").get("cohorts") or {}
     except (FileNotFoundError, tomllib.TOMLDecodeError):
         pass
     names = [a.name for a in plan.analyses]
@@ -127,6 +138,7 @@ def cohort_counts_fit_arm_sizes(ctx: AuditContext):
     be missing) cannot exceed it. These are head counts: no tolerance.
     """
     for where, arm, counts, n, exhaustive in ctx.cohort_counts:
+        ctx.checked(f"cohort.toml {where}")
         total = sum(counts)
         if (exhaustive and total != n) or total > n:
             shown = " + ".join(f"{c:g}" for c in counts)

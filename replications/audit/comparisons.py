@@ -36,7 +36,12 @@ def two_proportion_p(ctx: AuditContext):
         counts = [whole_count(ctx, a) for a in arms if a is not None]
         rep = reported_p_interval(t)
         if len(counts) != 2 or None in counts or rep is None:
+            if rep is not None and all(a is not None and a.quantity in ("rate", "proportion")
+                                       for a in arms):
+                ctx.skipped(t.id, "no whole counts behind the two compared rates (weighted, "
+                            "or no denominator)")
             continue
+        ctx.checked(t.id, *t.compares)
         conv = ctx.conventions
         if conv is not None and conv.explained_by_missing(t.id):
             continue                          # reported once, by undisclosed_missing_data
@@ -115,7 +120,9 @@ def smd_matches_proportions(ctx: AuditContext):
         arms = props.get((t.term, t.analysis), {})
         rng = recomputed_smd(arms)
         if rng is None:
+            ctx.skipped(t.id, "no proportions of two arms with the same levels (at most four)")
             continue
+        ctx.checked(t.id, *(x.id for a in arms.values() for x in a.values()))
         lo, hi = rng
         s = printed(t, "value")
         if overlap((lo, hi), (s.lo, s.hi)):

@@ -8,6 +8,8 @@ Three kinds, each inferred from the rows that reproduce and reported with that e
   rounding so that the printed row sums to exactly 100);
 - **the test behind two-proportion p-values** (Pearson chi-square, with Yates' correction,
   or Fisher's exact test): the one reproducing most of the paper's p-values, at least two;
+  and likewise **the test behind 2 x k p-values** (chi-square, Fisher-Freeman-Halton, or
+  the chi-square with the exact test for sparse tables);
 - **denominators per row**: a row whose percentages and p-value reproduce only with
   ``n - k`` in one arm (``k`` at most 5% of ``n``), corroborated by at least two numbers
   (two rows, or a row's percentage and its p-value) pointing to the same ``n - k``, is
@@ -28,6 +30,7 @@ from .readings import ROUND, TRUNCATE, exact_rate, percent_readings, round_half_
 from .findings import Finding
 from .intervals import reported_p_interval
 from .registry import AuditContext, rule
+from .tables import K_TESTS, k_level_tables, matching_tests, two_by_k_p_values
 
 __all__ = ["Conventions", "MissingData", "infer_conventions", "column_key",
            "reported_p", "MAX_MISSING_SHARE", "MIN_EVIDENCE", "undisclosed_missing_data",
@@ -65,6 +68,9 @@ class Conventions:
     p_test: str | None = None
     p_test_evidence: str = ""
     p_tests: tuple[str, ...] = ()         # p_test and the tests tied with it
+    k_test: str | None = None             # the test behind 2 x k / k x 2 p-values
+    k_test_evidence: str = ""
+    k_tests: tuple[str, ...] = ()         # k_test and the readings tied with it
 
     def explained_by_missing(self, target_id: str) -> bool:
         return target_id in self.n_used
@@ -169,6 +175,24 @@ def _p_test(ctx: AuditContext) -> tuple[str | None, tuple[str, ...], str]:
                   f"recomputed from whole counts" + (f" ({others})" if others else ""))
 
 
+def k_level_convention(ctx: AuditContext) -> tuple[str | None, tuple[str, ...], str]:
+    """The test behind the paper's 2 x k p-values: the reading reproducing most of them
+    (at least :data:`MIN_EVIDENCE`), the readings tied with it, and the evidence in words."""
+    tally, rows = Counter(), 0
+    for _, rep, _, table in k_level_tables(ctx):
+        rows += 1
+        tally.update(matching_tests(two_by_k_p_values(table), rep))
+    if not tally:
+        return None, (), ""
+    best = max(tally, key=lambda k: (tally[k], -K_TESTS.index(k)))
+    if tally[best] < MIN_EVIDENCE:
+        return None, (), ""
+    tied = tuple(k for k in K_TESTS if tally.get(k) == tally[best])
+    others = ", ".join(f"{k} {v}" for k, v in tally.items() if k not in tied)
+    return best, tied, (f"{' / '.join(tied)} reproduces {tally[best]} of {rows} 2 x k "
+                        f"p-value(s)" + (f" ({others})" if others else ""))
+
+
 def _missing(ctx: AuditContext, p_test: str | None,
              columns: Mapping[tuple, str]) -> tuple[MissingData, ...]:
     """Arms whose failing rows reproduce, corroborated, with ``n - k`` patients (each
@@ -245,8 +269,9 @@ def infer_conventions(ctx: AuditContext) -> Conventions:
     for m in missing:
         for i in m.targets:
             n_used[i] = m.n_used
+    k_test, k_tests, k_evidence = k_level_convention(ctx)
     return Conventions(columns, col_evidence, forced, forced_tables, missing, n_used,
-                       p_test, p_evidence, p_tests)
+                       p_test, p_evidence, p_tests, k_test, k_evidence, k_tests)
 
 
 @rule("undisclosed_missing_data", "conventions")
@@ -283,6 +308,10 @@ def conventions_inferred(ctx: AuditContext):
         yield Finding("conventions_inferred", "info", (),
                       f"two-proportion p-values: {conv.p_test}; evidence: "
                       f"{conv.p_test_evidence}")
+    if conv.k_test:
+        yield Finding("conventions_inferred", "info", (),
+                      f"p-values of 2 x k tables: {' / '.join(conv.k_tests)}; evidence: "
+                      f"{conv.k_test_evidence}")
     for key, text in conv.column_evidence.items():
         yield Finding("conventions_inferred", "info", (),
                       f"percentages truncated, not rounded, in {text}")

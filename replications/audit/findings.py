@@ -67,6 +67,9 @@ class AuditReport:
     findings: tuple[Finding, ...]
     rules: tuple[str, ...]
     n_targets: int
+    #: per rule, checks run / passed / failed, and the numbers left unchecked
+    #: (:class:`replications.audit.coverage.Coverage`); None if not measured
+    coverage: object = None
 
     def __iter__(self):
         return iter(self.findings)

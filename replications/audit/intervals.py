@@ -132,6 +132,7 @@ def ci_contains_estimate(ctx: AuditContext):
         p = _parts(t)
         if p is None:
             continue
+        ctx.checked(t.id)
         v, lo, hi = p
         kind = "range" if t.interval == "range" else t.interval.upper()
         hint = (_misplaced_decimal(t) if t.quantity in RATIO_QUANTITIES and lo.lo > 0
@@ -177,7 +178,9 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
             continue
         v, lo, hi = _parts(t)
         if hi.value <= lo.value:
+            ctx.skipped(t.id, "the CI has zero width as printed")
             continue
+        ctx.checked(t.id)
         a, g = log_asymmetry(v, lo, hi)
         if g == 0:
             continue
@@ -240,6 +243,7 @@ def p_value_matches_ci(ctx: AuditContext):
         rep = reported_p_interval(t)
         if rng is None or rep is None:
             continue
+        ctx.checked(t.id)
         p_min, central, p_max = rng
         if overlap((p_min, p_max), rep[:2]):
             continue
@@ -286,6 +290,7 @@ def se_matches_ci(ctx: AuditContext):
     for t in ctx:
         if t.se is None or t.ci is None or t.value is None:
             continue
+        ctx.checked(t.id)
         v, lo, hi = _parts(t)
         se = printed(t, "se")
         z = norm.ppf(0.5 + t.ci_level / 2)

@@ -30,6 +30,7 @@ def malformed_numbers(ctx: AuditContext):
         seen.add(t.source)
         bad = [m.group(1) for m in MALFORMED.finditer(t.source)]
         ids = tuple(o.id for o in ctx if o.source == t.source)
+        ctx.checked(*ids)
         if bad:
             yield Finding("malformed_numbers", "error", ids,
                           f"{t.where}: {', '.join(repr(b) for b in bad)} printed in "
@@ -58,6 +59,9 @@ def range_is_symmetric_ci(ctx: AuditContext):
     hits = [t for t in ctx if t.interval == "range" and t.quantity == "km_median"
             and _parts(t) is not None and _symmetric(t)]
     distinct = {(t.endpoint, t.arm, t.value, t.ci) for t in hits}
+    for t in ctx:
+        if t.interval == "range" and t.quantity == "km_median" and _parts(t) is not None:
+            ctx.checked(t.id)
     for t in hits:
         v, lo, hi = _parts(t)
         yield Finding("range_is_symmetric_ci", "error" if len(distinct) >= 2 else "warning",

@@ -43,8 +43,13 @@ def percent_matches_count(ctx: AuditContext):
             continue
         den = ctx.denominator(t)
         if den is None or den.size.lo <= 0:
+            ctx.skipped(t.id, "no group size for its analysis and arm")
             continue
         v, c, n = printed(t, "value"), printed(t, "count"), den.size
+        if c is None and not (not t.weighted and n.lo == n.hi and n.value == int(n.value)):
+            ctx.skipped(t.id, "a weighted share without its weighted count")
+            continue
+        ctx.checked(t.id)
         if c is not None:
             if c.lo > n.hi:
                 yield Finding("percent_matches_count", "error", (t.id,),
@@ -142,6 +147,7 @@ def counts_sum_to_group_size(ctx: AuditContext):
                  else ctx.group_size(analysis, arm, weighted))
             if n is None:
                 continue
+            ctx.checked(*ids)
             lo, hi = sum(c.lo for c in counts), sum(c.hi for c in counts)
             if overlap((lo, hi), (n.size.lo, n.size.hi)):
                 continue
@@ -155,6 +161,7 @@ def counts_sum_to_group_size(ctx: AuditContext):
         values = [printed(t, "value") for t in ts]
         if any(v is None for v in values):
             continue
+        ctx.checked(*ids)
         lo, hi = sum(v.lo for v in values), sum(v.hi for v in values)
         if not overlap((lo, hi), (1.0, 1.0)):
             total = fmt(100 * sum(v.value for v in values), 6)
@@ -184,6 +191,7 @@ def arms_sum_to_total(ctx: AuditContext):
                 continue
             lo, hi = sum(p.size.lo for p in parts), sum(p.size.hi for p in parts)
             n = printed(tot, "value", exact=not weighted)
+            ctx.checked(tot.id)
             if overlap((lo, hi), (n.lo, n.hi)):
                 continue
             total = " + ".join(p.size.text for p in parts)
@@ -217,6 +225,7 @@ def pooled_count_equals_arm_sum(ctx: AuditContext):
         parts = [printed(arms[a], "count") for a in wanted]
         lo, hi = sum(p.lo for p in parts), sum(p.hi for p in parts)
         c = printed(t, "count")
+        ctx.checked(t.id, *(arms[a].id for a in wanted))
         if overlap((lo, hi), (c.lo, c.hi)):
             continue
         yield Finding("pooled_count_equals_arm_sum", "error",

@@ -47,6 +47,7 @@ def parallel_tests_consistent(ctx: AuditContext):
         own = min(owns, key=lambda p: gap((p, p), rep[:2]))
         rows.append((t, rep, overlap((rng[0], rng[2]), rep[:2]), _in(own, rep), own, counts))
     for t, rep, wald, conventional, own, counts in rows:
+        ctx.checked(t.id)
         if not wald or conventional:
             continue
         same_table = [(o, w) for o, _, w, c, _, _ in rows
@@ -116,6 +117,8 @@ def p_value_matches_ci_centre(ctx: AuditContext):
                                       two_by_two_p_values(*counts).values()):
             continue                          # a 2 x 2 test's p, not the interval's
         b = centre_p_bounds(lo, hi, t.ci_level)
+        if b is not None:
+            ctx.checked(t.id)
         if b is None or overlap(b, rep[:2]):
             continue
         flips = (b[1] < 0.05) != (rep[1] < 0.05) and (b[0] < 0.05) != (rep[1] < 0.05)

@@ -16,7 +16,7 @@ from tacebench.replications.targets import StudyTargets, Target
 from .findings import Finding
 from .rounding import Printed, printed
 
-__all__ = ["Rule", "RULES", "rule", "AuditContext", "GroupSize"]
+__all__ = ["Rule", "RULES", "rule", "AuditContext", "GroupSize", "CheckLog"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,21 @@ class GroupSize:
     origin: str          # target id(s), "denominator of <id>", or "cohort.toml arm ..."
 
 
+@dataclass
+class CheckLog:
+    """What the rules checked, as they run: the audit's coverage (:mod:`.coverage`).
+
+    ``checks`` holds ``(rule, target ids)`` per check a rule made (an identity tested, a
+    p-value recomputed), ``skipped`` ``(rule, target id, reason)`` per number a rule
+    applies to but could not check (its inputs missing). :func:`replications.audit.
+    audit_targets` sets ``rule`` before it runs each rule.
+    """
+
+    rule: str = ""
+    checks: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """Targets of one study plus lookups shared by the rules.
@@ -70,6 +85,16 @@ class AuditContext:
     #: the paper's conventions (:func:`replications.audit.conventions.infer_conventions`),
     #: filled in by :func:`replications.audit.audit_targets` before the rules run
     conventions: object = None
+    #: the coverage log the rules write to (:meth:`checked`, :meth:`skipped`)
+    log: CheckLog = field(default_factory=CheckLog, compare=False)
+
+    def checked(self, *ids: str) -> None:
+        """Record one check of the running rule on the numbers ``ids``."""
+        self.log.checks.append((self.log.rule, tuple(i for i in ids if i)))
+
+    def skipped(self, target_id: str, reason: str) -> None:
+        """Record that the running rule applies to ``target_id`` but lacks ``reason``."""
+        self.log.skipped.append((self.log.rule, target_id, reason))
 
     def __iter__(self):
         return iter(self.targets)

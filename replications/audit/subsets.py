@@ -74,6 +74,8 @@ def subset_within_set(ctx: AuditContext):
             for sup_ep in subset_pairs(sub.endpoint, sub.level, endpoints):
                 for sup in (s for s in ts if s.endpoint == sup_ep and s.level is None):
                     a, b = _bounds(ctx, sub), _bounds(ctx, sup)
+                    if a is not None and b is not None and a[3] == b[3]:
+                        ctx.checked(sub.id, sup.id)
                     if a is None or b is None or a[3] != b[3] or a[0] <= b[1] + 1e-12:
                         continue
                     what = sub.endpoint + (f" {sub.level}" if sub.level else "")

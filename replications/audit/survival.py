@@ -48,6 +48,7 @@ def median_matches_rates(ctx: AuditContext):
         for m_t in c["median"]:
             m = printed(m_t, "value")
             for r_t in c["rate"]:
+                ctx.checked(m_t.id, r_t.id)
                 s, t = printed(r_t, "value"), r_t.time
                 if t < m.lo and s.hi < 0.5:
                     msg, disc = (f"survival {s.text} at {t:g} months is below 50% before the "
@@ -74,6 +75,7 @@ def rates_decrease_over_time(ctx: AuditContext):
         for i, early in enumerate(rates):
             for late in rates[i + 1:]:
                 a, b = printed(early, "value"), printed(late, "value")
+                ctx.checked(early.id, late.id)
                 if late.time > early.time and b.lo > a.hi:
                     yield Finding("rates_decrease_over_time", "error", (early.id, late.id),
                                   f"{_label(key)}: survival rises from {a.text} at "

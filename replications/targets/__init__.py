@@ -33,11 +33,12 @@ from .model import (INTERVALS, MISLABEL_FIELDS, PROPORTION_QUANTITIES, QUANTITIE
                     Mislabel, Shift, StudyTargets, Target, arm_slug, expected_id, find_printed,
                     level_slug, printed_numbers)
 from .parse import load_targets, parse_targets
+from .table import table_target_ids
 
 __all__ = [
     "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
     "INTERVALS", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
     "ExpectedFailure", "StudyTargets", "load_targets",
     "parse_targets", "arm_slug", "level_slug", "expected_id", "printed_numbers",
-    "find_printed",
+    "find_printed", "table_target_ids",
 ]

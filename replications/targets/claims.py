@@ -13,7 +13,12 @@ which the audit checks against the targets (:mod:`replications.audit.claims`):
   ("43 weeks (10.8 months)");
 - ``follow_up``: a follow-up of ``follow_up_max`` months printed for a study whose
   patients were followed between ``window`` (``["2013-01", "2023-12"]``, first and last
-  month).
+  month);
+- ``direction``: the sentence says a ``higher`` value of ``variable`` is ``better`` or
+  ``worse`` for the patient ("more preserved liver function (higher ALBI scores)":
+  ``variable = "albi"``, ``higher = "better"``), checked against the variable's declared
+  clinical direction (:data:`CLINICAL_DIRECTIONS`) and the ratios listed in ``estimates``
+  (the paper's HR or OR of the higher vs the lower level).
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from tacebench.replications.analysis.problems import MISSING, Problems
 
 from .fields import text_value, unknown_keys
 
-__all__ = ["Claim", "CLAIM_KINDS", "CLAIM_KEYS", "UNITS_IN_DAYS", "parse_claims"]
+__all__ = ["Claim", "CLAIM_KINDS", "CLAIM_KEYS", "CLINICAL_DIRECTIONS", "DIRECTIONS",
+           "UNITS_IN_DAYS", "parse_claims"]
 
 #: Keys each claim kind requires (beyond ``id``, ``kind``, ``where``, ``quote``).
 CLAIM_KINDS: dict[str, tuple[str, ...]] = {
@@ -34,10 +40,21 @@ CLAIM_KINDS: dict[str, tuple[str, ...]] = {
     "not_determined": ("endpoints",),
     "conversion": ("value", "unit", "converted", "converted_unit"),
     "follow_up": ("follow_up_max", "window"),
+    "direction": ("variable", "higher"),
 }
+#: Graded covariates whose higher values mean a sicker patient, by the scales' definitions:
+#: ALBI grade (Johnson PJ et al., J Clin Oncol 2015;33:550-8), Child-Pugh class (Pugh RN
+#: et al., Br J Surg 1973;60:646-9), BCLC stage (Llovet JM et al., Semin Liver Dis
+#: 1999;19:329-38), ECOG performance status (Oken MM et al., Am J Clin Oncol 1982;5:649-55)
+#: and alpha-fetoprotein, a marker of tumour burden and poor prognosis (EASL Clinical
+#: Practice Guidelines, J Hepatol 2018;69:182-236).
+CLINICAL_DIRECTIONS: dict[str, str] = {"albi": "worse", "child_pugh": "worse",
+                                       "bclc": "worse", "ecog": "worse", "afp": "worse"}
+DIRECTIONS = ("better", "worse")
 CLAIM_KEYS = frozenset({"id", "kind", "where", "quote", "analysis", "terms", "threshold",
                         "significant", "alpha", "endpoints", "value", "unit", "converted",
-                        "converted_unit", "follow_up_max", "window", "note"})
+                        "converted_unit", "follow_up_max", "window", "variable",
+                        "higher", "estimates", "note"})
 #: Length of each time unit in days (a month is 365.25 / 12 days, a year 365.25).
 UNITS_IN_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -64,6 +81,9 @@ class Claim:
     follow_up_max: float | None = None
     window: tuple[str, str] | None = None
     note: str | None = None
+    variable: str | None = None
+    higher: str | None = None
+    estimates: tuple[str, ...] = ()
 
     @property
     def window_months(self) -> int | None:
@@ -126,12 +146,20 @@ def _parse_claim(raw: Any, path: str, probs: Problems) -> Claim | None:
     analysis = text_value(raw, "analysis", probs, path)
     note = text_value(raw, "note", probs, path)
     terms, endpoints = _texts(raw, "terms", probs, path), _texts(raw, "endpoints", probs, path)
+    variable = text_value(raw, "variable", probs, path, snake=True)
+    higher = text_value(raw, "higher", probs, path, choices=DIRECTIONS)
+    estimates = _texts(raw, "estimates", probs, path)
+    if kind == "direction" and variable and variable not in CLINICAL_DIRECTIONS \
+            and not estimates:
+        probs.add(f"{path}.variable", variable, "has no declared clinical direction "
+                  f"(known: {sorted(CLINICAL_DIRECTIONS)}); give the ratios it contradicts "
+                  "in estimates", "unknown-value")
     if len(probs) != n0:
         return None
     return Claim(cid, kind, where, quote, analysis, terms, nums["threshold"], significant,
                  nums["alpha"] or 0.05, endpoints, nums["value"], raw.get("unit"),
                  nums["converted"], raw.get("converted_unit"), nums["follow_up_max"],
-                 tuple(window) if window else None, note)
+                 tuple(window) if window else None, note, variable, higher, estimates)
 
 
 def parse_claims(data: Mapping, seen: Mapping[str, str], probs: Problems) -> tuple[Claim, ...]:
@@ -164,6 +192,10 @@ def parse_claims(data: Mapping, seen: Mapping[str, str], probs: Problems) -> tup
         if c.id in seen or c.id in ids:
             probs.add(f"claims[{i}].id", c.id, "repeats the id of a target or claim "
                       f"({seen.get(c.id) or ids[c.id]})", "duplicate-id")
+            continue
+        missing = [e for e in c.estimates if e not in seen]
+        if missing:
+            probs.add(f"claims[{i}].estimates", missing, "names no target", "unknown-target")
             continue
         ids[c.id] = f"claims[{i}]"
         out.append(c)

@@ -6,10 +6,11 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from tacebench.replications.analysis.problems import (MISSING, Problems, StudyError,
                                                       toml_problem)
+from tacebench.simulate.spec_base import SpecError
 
 from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
@@ -18,6 +19,7 @@ from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (INTERVALS, PROPORTION_QUANTITIES, QUANTITIES, RATIO_QUANTITIES, ROLES,
                     SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
                     find_printed)
+from .table import study_table_targets
 
 __all__ = ["load_targets", "parse_targets"]
 
@@ -270,8 +272,12 @@ def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Targe
 
 
 def parse_targets(data: Mapping, *, file: str = "targets.toml",
-                  path: Path | None = None) -> StudyTargets:
-    """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem."""
+                  path: Path | None = None, table: Sequence = ()) -> StudyTargets:
+    """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem.
+
+    ``table``: raw targets of the study's Table 1 (:mod:`replications.targets.table`), as
+    ``(place, raw)``; a ``[[targets]]`` entry with the same id replaces the table's one.
+    """
     probs = Problems(file)
     _unknown(data, _TOP_KEYS, probs, "")
     study = data.get("study")
@@ -291,6 +297,8 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
         raws.append((f"targets[{i}]", raw))
     for i, raw in enumerate(data.get("baseline") or []):
         raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
+    explicit = {r.get("id") for _, r in raws if isinstance(r, Mapping)}
+    raws.extend((p, r) for p, r in table if r["id"] not in explicit)
     targets, seen = [], {}
     for p, raw in raws:
         t = _parse_target(raw, p, probs)
@@ -343,4 +351,11 @@ def load_targets(path: str | Path) -> StudyTargets:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise StudyError([toml_problem(str(path), exc)]) from None
-    return parse_targets(data, file=str(path), path=path)
+    try:
+        table = study_table_targets(path.parent)
+    except SpecError as exc:                  # the cohort loader reports each problem
+        key, msg = exc.problems[0]
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        raise ValueError(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
+                         f"{key}: {msg}{more}") from None
+    return parse_targets(data, file=str(path), path=path, table=table)

@@ -35,21 +35,34 @@ def register(subparsers) -> None:
     p.add_argument("name", help="study id: snake_case, e.g. tace_lenvatinib_2024")
     p.add_argument("--dir", default=".", help="parent folder (default: current folder)")
     p.add_argument("--force", action="store_true", help="overwrite an existing folder's files")
+    p.add_argument("--from-table", metavar="TABLE1", default=None,
+                   help="the paper's Table 1 as printed (TSV, or .csv): the folder gets it "
+                        "as table1.tsv with its arms and columns declared in cohort.toml")
     p.set_defaults(func=run)
 
 
-def write_skeleton(name: str, parent: str | Path = ".", force: bool = False) -> Path:
-    """Write ``parent/name/`` with the three templates; returns the folder."""
+def write_skeleton(name: str, parent: str | Path = ".", force: bool = False,
+                   from_table: str | Path | None = None) -> Path:
+    """Write ``parent/name/`` with the three templates; returns the folder.
+
+    ``from_table``: the paper's Table 1 as printed; its draft
+    (:func:`replications.table_draft.draft_table`) fills the Table 1 part of cohort.toml.
+    """
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
         raise ValueError(f"name must be snake_case ([a-z][a-z0-9_]*); got {name!r}")
     folder = Path(parent) / name
     files = ("cohort.toml", "targets.toml", "analysis.toml")
     if not force and any((folder / f).exists() for f in files):
         raise ValueError(f"name: {str(folder)!r} already holds a study (use --force)")
-    folder.mkdir(parents=True, exist_ok=True)
     templates = resources.files("tacebench.replications") / "templates"
-    for f in files:
-        text = (templates / f).read_text(encoding="utf-8").replace("{id}", name)
+    texts = {f: (templates / f).read_text(encoding="utf-8").replace("{id}", name)
+             for f in files}
+    if from_table is not None:
+        from tacebench.replications.table_draft import fill_table_part
+
+        texts.update(fill_table_part(texts, from_table))
+    folder.mkdir(parents=True, exist_ok=True)
+    for f, text in texts.items():
         (folder / f).write_text(text, encoding="utf-8")
     (folder / "README.md").write_text(_README.format(id=name, folder=folder),
                                       encoding="utf-8")
@@ -58,10 +71,15 @@ def write_skeleton(name: str, parent: str | Path = ".", force: bool = False) -> 
 
 def run(args) -> int:
     try:
-        folder = write_skeleton(args.name, args.dir, args.force)
-    except ValueError as exc:
+        folder = write_skeleton(args.name, args.dir, args.force, args.from_table)
+    except (ValueError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"wrote {folder}/ (cohort.toml, targets.toml, analysis.toml, README.md)")
+    table = ", table1.tsv" if args.from_table else ""
+    print(f"wrote {folder}/ (cohort.toml, targets.toml, analysis.toml{table}, README.md)")
+    if args.from_table:
+        from tacebench.replications.table_draft import table_ids_listing
+
+        print(table_ids_listing(folder))
     print(f"next: fill in the FILL ME placeholders, then `tacebench check {folder}`")
     return 0

@@ -23,6 +23,9 @@ def register(subparsers) -> None:
                      "multiprocessing, dask")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler address for --backend dask (default: a local cluster)")
+    run.add_argument("--cluster", type=Path, metavar="FILE",
+                     help="start a Dask cluster (SLURM, PBS, ... via dask-jobqueue) from this "
+                          "TOML file, run on it, close it; implies --backend dask")
     add_seed(run, "the study's")
     add_out(run, "run directory (default: tacebench-out/<study>)")
     run.add_argument("--resume", action="store_true",
@@ -49,22 +52,33 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    from tacebench.benchmarks.faults import WorkersLost
     from tacebench.benchmarks.report import summarize_run
     from tacebench.benchmarks.runner import run_study
+    from tacebench.benchmarks.store import WriteFailed
     from tacebench.benchmarks.study import load_study
+    from tacebench.cli.distributed import scheduler_of
 
     try:
         study = load_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
-        report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs),
-                           backend=args.backend, scheduler=args.scheduler,
-                           chunk_size=args.chunk_size, resume=args.resume, force=args.force,
-                           progress=not args.no_progress, fmt=args.format)
+        with scheduler_of(args) as (backend, scheduler):
+            report = run_study(study, out, reps=args.reps, n_jobs=resolve_n_jobs(args.n_jobs),
+                               backend=backend, scheduler=scheduler,
+                               chunk_size=args.chunk_size, resume=args.resume, force=args.force,
+                               progress=not args.no_progress, fmt=args.format)
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2
+    except (WriteFailed, WorkersLost) as exc:  # the run stopped; what is on disk is whole
+        print(f"tacebench study run: stopped: {exc}. The chunks written are whole and kept; "
+              "fix the cause and rerun with --resume", file=sys.stderr)
+        return 1
+    whole = report.whole_run
     print(f"{report.replicates_run} replicates run, {report.replicates_skipped} already done, "
-          f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); "
+          f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); whole run: "
+          f"{whole.sessions} session(s) ({whole.interrupted} interrupted), "
+          f"{whole.replicates_run} replicates in {whole.elapsed:.1f} s; "
           f"{report.failures} method fits failed or did not converge")
     paths = summarize_run(out, plot=args.plot, reps=report.reps)
     print(f"summary: {paths['markdown']}")

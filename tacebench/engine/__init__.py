@@ -8,16 +8,19 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
 - inline, joblib (loky, threading, multiprocessing) or Dask execution, results streamed
   to a sink as chunks finish and returned in design order;
 - failure accounting per (key, reason) added up over chunks;
-- :func:`code_version`, which a resumable run records and checks.
+- :func:`code_version`, which a resumable run records and checks;
+- :func:`exit_with_parent`, so worker processes never outlive a killed run.
 
 It is a leaf: it imports no other tacebench package; the tasks it runs come from
 ``tacebench.replications`` and ``tacebench.benchmarks``.
 """
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+from .lifetime import exit_with_parent
 from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
 from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
 
 __all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
-           "code_version", "default_chunk_size", "map_calls", "name_key", "plan_chunks",
-           "release", "run_design", "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]
+           "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key",
+           "plan_chunks", "release", "run_design", "source_fingerprint", "spawn_key",
+           "stream_seed", "workers_for"]

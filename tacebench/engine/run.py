@@ -20,7 +20,7 @@ import contextlib
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
@@ -107,7 +107,9 @@ def _dask(scheduler: str | None, n_jobs: int):
         client = Client(scheduler)
     else:
         n = n_jobs if n_jobs > 0 else None
-        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None))
+        # ":0", a free port: None still binds 8787 and warns when it is taken
+        # (distributed does not disable the dashboard for None), and another cluster may hold it
+        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0"))
     try:
         from joblib import parallel_config
         with parallel_config(backend="dask"):  # joblib's Dask backend on this client
@@ -167,7 +169,8 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
                done: Mapping[int, "object"] | None = None,
                sink: Callable[[ChunkResult], None] | None = None,
                progress: Callable[[int], None] | None = None,
-               initializer: Callable[[], None] | None = None) -> RunOutcome:
+               initializer: Callable[[], None] | None = None,
+               keep_payloads: bool = True) -> RunOutcome:
     """Run every replicate of ``design`` not in ``done`` through ``task``.
 
     Parameters
@@ -189,6 +192,9 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
         Cell index -> boolean mask of replicates already done (resume).
     sink, progress, initializer : callable, optional
         See the module docstring; ``progress(k)`` is told of ``k`` more replicates done.
+    keep_payloads : bool
+        False when ``sink`` stores the payloads: the outcome then holds each chunk's counts
+        without its payload, so memory stays flat however long the run.
 
     Returns
     -------
@@ -211,7 +217,7 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
         calls = [(_in_worker, (task, design.cells[ch.cell], ch, batch_size, initializer))
                  for ch in chunks]
     for res in map_calls(calls, n_jobs=n_jobs, backend=backend, scheduler=scheduler):
-        got.append(res)
+        got.append(res if keep_payloads else replace(res, payload=None))
         failures.update(res.failures)
         notes.update(res.notes)
         if sink is not None:

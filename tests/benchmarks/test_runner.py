@@ -1,7 +1,6 @@
 """The runner: bit-identical results whatever the parallelism, resumable, failure tolerant."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,19 +10,7 @@ from tacebench.benchmarks.runner import load_results, replicate_seed, run_study
 from tacebench.benchmarks.store import RunDirectory
 from tacebench.benchmarks.study import load_study, study_from_raw
 
-TOY = Path(__file__).with_name("data") / "toy.toml"
-
-
-@pytest.fixture(scope="module")
-def study():
-    return load_study(TOY)
-
-
-@pytest.fixture(scope="module")
-def reference(study, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref")
-    run_study(study, out, n_jobs=1, chunk_size=40, progress=False)
-    return load_results(out)[0]
+from .conftest import TOY
 
 
 def _run(study, out, **kw):
@@ -47,7 +34,7 @@ def test_bit_identical_for_any_parallelism(study, reference, tmp_path, n_jobs, b
 def test_bit_identical_on_a_local_dask_cluster(study, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         got = _run(study, tmp_path, n_jobs=2, backend="dask", scheduler=cluster.scheduler_address,
                    chunk_size=9)
     pd.testing.assert_frame_equal(got, reference, check_exact=True)

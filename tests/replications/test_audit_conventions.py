@@ -1,5 +1,5 @@
 """The audit's readings of printed numbers, its inferred conventions, and the new rules
-(2 x k tests, subsets, parallel tests, claims, printing) on small hand-made studies."""
+(the exact 2 x k test, subsets, parallel tests, claims, printing) on small hand-made studies."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +11,7 @@ from tacebench.replications.audit import audit_targets
 from tacebench.replications.audit.readings import (DOUBLE, ROUND, TRUNCATE,
                                                    percent_readings)
 from tacebench.replications.audit.rounding import Printed
-from tacebench.replications.audit.tables import (fisher_freeman_halton_2xk,
-                                                 two_by_k_p_values)
+from tacebench.replications.audit.tables import fisher_freeman_halton_2xk
 from tacebench.replications.targets import parse_targets
 
 
@@ -26,20 +25,6 @@ def test_readings_of_a_printed_percentage():
     assert percent_readings(14, 167, _pct(0.083), 1, 100) == {TRUNCATE}    # 8.38 -> 8.3
     assert ROUND in percent_readings(14, 167, _pct(0.084), 1, 100)
     assert percent_readings(21, 129, _pct(0.170), 1, 100) == frozenset()
-
-
-# R 4: fisher.test(matrix(...)) and chisq.test(matrix(...)) on the same tables
-R_VALUES = [
-    ([[5, 11, 66], [15, 15, 52]], "Fisher-Freeman-Halton", 0.0267382641247),
-    ([[2, 42, 65, 63], [23, 35, 74, 29]], "Fisher-Freeman-Halton", 2.53527639218e-07),
-    ([[2, 42, 65, 63], [23, 35, 74, 29]], "chi-square", 8.11829265566e-07),
-    ([[1, 2, 3], [4, 5, 1]], "Fisher-Freeman-Halton", 0.3444055944056),
-]
-
-
-@pytest.mark.parametrize("table, test, expected", R_VALUES)
-def test_two_by_k_p_values_match_r(table, test, expected):
-    assert two_by_k_p_values(np.array(table))[test] == pytest.approx(expected, rel=1e-8)
 
 
 @settings(max_examples=40, deadline=None)

@@ -182,5 +182,49 @@ def test_seed_slips_of_the_new_kinds_are_found(reports):
         ("tace_sorafenib_matched", "claims_match_tables", "claim claim_follow_up_range"),
         ("len_sora_pd1_ehm", "malformed_numbers", "os_median_sora_pd_1_psm"),  # "12.3.0"
         ("tace_regorafenib", "range_is_symmetric_ci", "pfs_median_tace_regorafenib_crude"),
+        # "more preserved liver function (higher ALBI scores)": a higher ALBI is worse
+        ("tace_sorafenib_ehs", "direction_matches_evidence",
+         "claim claim_higher_albi_preserved_liver_function"),
     ]:
         assert reports[sid].select(rule=rule, target=target), (sid, rule, target)
+
+
+def test_directions_the_papers_state_correctly_pass(reports):
+    """Seed 003's "higher ALBI scores ... risk factors" and seed 001's AFP and dose
+    sentences agree with the clinical direction and with their own hazard ratios."""
+    for sid in ("tace_mtt_pd1_lung", "tace_regorafenib"):
+        assert not reports[sid].select(rule="direction_matches_evidence"), sid
+    (row,) = [r for r in reports["tace_regorafenib"].coverage.rules
+              if r.rule == "direction_matches_evidence"]
+    assert row.ran == 3 and row.failed == 0       # AFP: declared + HR; dose: HR
+
+
+def test_multi_level_table1_p_values_reproduce(reports):
+    """The Table 1 p-values of rows with three or more levels (seeds 003 and 004) are the
+    chi-square of their counts, the test the papers name; the weighted ones (seed 003
+    after siPTW) have no whole counts and are listed as not checked."""
+    lung, ehm = reports["tace_mtt_pd1_lung"], reports["len_sora_pd1_ehm"]
+    for rep, ids in ((lung, ["p_albi_crude", "p_liver_diameter_crude"]),
+                     (ehm, [f"p_{v}_{a}" for v in ("pvtt_type", "albi_grade",
+                                                   "metastasis_organs")
+                            for a in ("crude", "psm")])):
+        assert not any(rep.select(rule="two_by_k_p", target=i) for i in ids)
+        unchecked = {u.target for u in rep.coverage.unchecked}
+        assert not unchecked & set(ids)
+        assert any("2 x k tables: chi-square" in f.message
+                   for f in rep.select(rule="conventions_inferred"))
+    reasons = {u.target: u.reason for u in lung.coverage.unchecked}
+    assert "whole counts" in reasons["p_albi_stabilized_iptw"]
+
+
+@pytest.mark.parametrize("study_id", IDS)
+def test_coverage_adds_up(reports, study_id):
+    cov = reports[study_id].coverage
+    assert {r.rule for r in cov.rules} == set(RULES)
+    assert all(r.ran == r.passed + r.failed for r in cov.rules)
+    ids = {t.id for t in load_targets(STUDIES / study_id)}
+    assert {u.target for u in cov.unchecked} <= ids and cov.n_targets == len(ids)
+    assert all(u.reason for u in cov.unchecked)
+    flagged = {t for f in reports[study_id] if f.severity != "info"
+               and f.rule != "malformed_numbers" for t in f.targets}
+    assert not flagged & {u.target for u in cov.unchecked}

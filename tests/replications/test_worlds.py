@@ -116,7 +116,7 @@ def test_bad_paths_raise_with_the_path():
 
 
 def test_builtin_confounder_family_only_for_two_arm_cohorts():
-    ws = builtin_worlds(_raw())
+    ws = [w for w in builtin_worlds(_raw()) if w.family == "unmeasured_confounder"]
     assert [w.strength for w in ws] == list(CONFOUNDER_STRENGTHS)
     u = apply_world(_raw(), ws[-1])["cohorts"]["main"]["unmeasured"]
     assert u["treatment_or"] == u["os_hr"] == CONFOUNDER_STRENGTHS[-1]
@@ -165,7 +165,7 @@ def test_worlds_end_to_end_on_the_same_seeds(tmp_path):
     """)
     study = load_study(d)
     assert [w.name for w in world_list(study, "declared")] == ["strong_pvtt"]
-    assert len(world_list(study, "all")) == 1 + len(CONFOUNDER_STRENGTHS)
+    assert len(world_list(study, "all")) == 1 + len(builtin_worlds(study.cohort_raw))
     assert world_list(study, "none") == ()
     base = reproduce(study, reps=30, seed=3, decompose_reps=0)
     res = with_worlds(study, base, reproduce, "declared", reps=30, seed=3)

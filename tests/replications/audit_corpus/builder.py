@@ -7,8 +7,10 @@ and a balance claim, a response table (CR/PR/SD/PD, ORR, DCR, a 2 x k p and two 
 ratios), an adverse-event table, a Cox table with Wald CIs and p-values, Kaplan-Meier
 medians with ranges and 12-month rates, and claims (a footnote on significance, a unit
 conversion, the follow-up window). Conventions vary by paper: the two-proportion test
-(Pearson, Yates, Fisher), a truncated column, rows forced to add up to 100, and rows of
-one arm computed on ``n - 1`` patients. A planted slip is recorded as
+(Pearson, Yates, Fisher), the 2 x k test (chi-square, Fisher-Freeman-Halton, or the
+exact test where the table is sparse) of the three-level rows and the response table, a
+truncated column, rows forced to add up to 100, and rows of one arm computed on ``n - 1``
+patients; direction claims (:mod:`.levels`). A planted slip is recorded as
 ``(kind, target id)`` only where it changes a printed number beyond rounding (a "slip"
 that prints the same digits is no slip).
 """
@@ -20,6 +22,7 @@ from decimal import Decimal
 import numpy as np
 from scipy.stats import norm
 
+from .levels import LEVEL_SLIP_RULES, direction_claims, level_conventions, level_p_values
 from .numbers import _dec, _smd, p_text, pct, two_by_two
 from .timing import _claims, _survival
 
@@ -46,6 +49,7 @@ SLIP_RULES = {
     "conversion": ("claims_match_tables",),
     "follow_up": ("claims_match_tables",),
     "malformed": ("malformed_numbers",),
+    **LEVEL_SLIP_RULES,
 }
 TESTS = ("chi-square", "chi-square (Yates)", "Fisher exact")
 
@@ -201,12 +205,12 @@ def _response(P: Paper, rng, nA: int, nB: int, conv: dict, slips: set) -> None:
             P.plant("orr_above_dcr", did)
         rows[arm + "orr"], rows[arm + "dcr"] = orr, dcr
     from tacebench.replications.audit.tables import two_by_k_p_values
-    p = two_by_k_p_values(np.array([rows["A"], rows["B"]]))["chi-square"]
+    p = two_by_k_p_values(np.array([rows["A"], rows["B"]]))[conv["k_test"]]
     if "two_by_k_p" in slips:
         p = p * 0.3 if p > 0.2 else min(0.95, p + 0.25)
     pkw, ptxt = p_text(p)
     pid = P.add("response_p", analysis="crude", quantity="p_value", endpoint="response",
-                test="chi-square", where="table 3", source=f"Best response p {ptxt}", **pkw)
+                where="table 3", source=f"Best response p {ptxt}", **pkw)
     if "two_by_k_p" in slips:
         P.plant("two_by_k_p", pid)
     for ep in ("dcr", "orr"):
@@ -315,16 +319,21 @@ def build_paper(seed: int, *, clean: bool = False) -> Paper:
     rng = np.random.default_rng(seed)
     conv = {"test": TESTS[seed % 3], "truncate": bool(rng.random() < 0.3),
             "forced": bool(rng.random() < 0.4), "missing": bool(rng.random() < 0.3)}
+    # the kinds of .levels are drawn from their own generator: the rest of the paper
+    # (and the rng stream below) is the same as before they were added
     slips = set() if clean else {k for k in SLIP_RULES if k != "missing_data"
-                                 and rng.random() < 0.5}
+                                 and k not in LEVEL_SLIP_RULES and rng.random() < 0.5}
+    conv["k_test"], level_slips = level_conventions(seed, clean)
     P = Paper(f"corpus_{seed}")
     P.conventions = conv
     nA, nB = int(rng.integers(80, 240)), int(rng.integers(80, 240))
     _baseline(P, rng, nA, nB, conv, slips)
     _matched(P, rng, slips)
     _response(P, rng, nA, nB, conv, slips)
+    level_p_values(P, seed, conv, level_slips, "two_by_k_p" in slips)
     _adverse(P, rng, nA, slips)
     _cox(P, rng, slips)
+    direction_claims(P, seed, level_slips)
     _survival(P, rng, slips)
     _claims(P, rng, slips)
     return P

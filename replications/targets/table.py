@@ -1,0 +1,169 @@
+"""The targets a Table 1 file gives: one per printed cell, with listed, stable ids.
+
+:func:`table_targets` turns a :class:`simulate.table1.Table1` into raw target tables that
+:func:`replications.targets.parse_targets` validates like any ``[[targets]]`` entry (every
+printed number must occur in the row's quote). Per row and declared column:
+
+- an ``n (%)`` cell -> a ``proportion`` (``bl_{variable}[_{level}]_{arm}_{analysis}``);
+  the level rows of a variable are a ``partition`` of the arm unless the table prints only
+  some levels (the cohort then holds an ``unprinted`` remainder);
+- a ``mean ± SD`` / ``mean (SD)`` cell -> a ``mean`` (``{variable}_mean_{arm}_{analysis}``);
+  a median cell has no target quantity: it is a cohort input only;
+- a p-value column -> a ``p_value`` (``p_{variable}_{analysis}``; a lone level row adds
+  ``_{level}``) comparing the row's cells of its analysis (a variable's header row: its
+  first level row's; none for a variable of more than two levels or with an unprinted
+  remainder, whose test is not a 2 x 2 one);
+- an SMD column -> an ``smd`` (``bl_{variable}_smd_{analysis}``);
+- a header ``"TACE (n = 160)"`` -> the arm's ``group_size`` (``n_{arm}_{analysis}``).
+
+Cells of a calibration column are audited (role ``reported``); the other columns take their
+declared role. :func:`table_target_ids` lists the ids a study's tables give.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from tacebench.simulate.table1 import Table1, study_tables
+from tacebench.simulate.table1_inputs import UNPRINTED, variables_from_table
+
+from .model import Target, expected_id
+
+__all__ = ["table_targets", "table_target_ids", "study_table_targets"]
+
+_GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*(\d[\d,]*)\s*\)", re.I)
+
+
+def _id(**kw) -> str:
+    return expected_id(Target(id="x", role="reported", where="text", source="", **kw))
+
+
+def _partial(table: Table1, arms: list) -> set[str]:
+    """Variables whose calibration counts leave an ``unprinted`` remainder."""
+    if not arms:
+        return set()
+    try:
+        derived = variables_from_table(table, arms, [])
+    except ValueError:                             # reported by the cohort loader
+        return set()
+    return {v["name"] for v in derived if UNPRINTED in v.get("levels", ())}
+
+
+def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
+    """Raw targets, with the place of each (``"table1.tsv row 4, column 'P'"``).
+
+    Parameters
+    ----------
+    table : simulate.table1.Table1
+        A read Table 1.
+    arms : list of mapping
+        The cohort's arms (label, n), to tell a partial categorical row.
+
+    Returns
+    -------
+    list of (str, dict)
+        Raw target tables for :func:`replications.targets.parse_targets`.
+    """
+    partial = _partial(table, list(arms))
+    levelled: dict[str, int] = {}
+    for r in table.rows:
+        if r.variable and r.level:
+            levelled[r.variable] = levelled.get(r.variable, 0) + 1
+    out: list[tuple[str, dict]] = []
+    base = {"where": table.where}
+    for c in table.columns:
+        m = _GROUP_SIZE.search(c.column)
+        if c.quantity == "cells" and m and table.header_source:
+            t = dict(base, analysis=c.analysis, quantity="group_size", arm=c.arm,
+                     value=int(m.group(1).replace(",", "")), role="reported",
+                     source=table.header_source)
+            t["id"] = _id(analysis=c.analysis, quantity="group_size", arm=c.arm)
+            out.append((f"{table.file} header, column {c.column!r}", t))
+    cells_of: dict[tuple[int, str], list[str]] = {}
+    for r in table.rows:
+        if r.variable is None:
+            continue
+        for c in table.columns:
+            v = r.cell(c.column)
+            if v is None or c.quantity != "cells" or v.format not in (
+                    "n (%)", "mean ± sd", "mean (sd)"):
+                continue
+            role = "reported" if c.role == "calibration" else c.role
+            t = dict(base, analysis=c.analysis, term=r.variable, role=role, source=r.source)
+            if c.arm is not None:                   # (no arm: a pooled "Overall" column)
+                t["arm"] = c.arm
+            if v.format == "n (%)":
+                t.update(quantity="proportion", count=v.stats["count"],
+                         percent=v.stats["percent"])
+                if r.level is not None:
+                    t["level"] = r.level
+                if levelled.get(r.variable, 0) > 1 and r.variable not in partial:
+                    t["partition"] = r.variable
+            else:
+                t.update(quantity="mean", value=v.stats["mean"])
+                if r.level is not None:
+                    t["level"] = r.level
+            if c.weighted:
+                t["weighted"] = True
+            t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term")},
+                          arm=t.get("arm"), level=t.get("level"))
+            cells_of.setdefault((r.line, c.analysis), []).append(t["id"])
+            out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
+    rows = [r for r in table.rows if r.variable is not None]
+    for i, r in enumerate(rows):
+        for c in table.columns:
+            v = r.cell(c.column)
+            if v is None or c.quantity == "cells":
+                continue
+            t = dict(base, analysis=c.analysis, term=r.variable, source=r.source,
+                     role="reported" if c.quantity == "p_value" else c.role)
+            if c.quantity == "p_value":
+                t["quantity"] = "p_value"
+                t.update({"p_text": v.p_text} if v.p_text else {"p": v.stats["p"]})
+                if c.test:
+                    t["test"] = c.test
+                if r.level is not None and levelled.get(r.variable, 0) == 1:
+                    t["level"] = r.level
+                # a 2 x k table's p is not a 2 x 2 test of one level: nothing to recompute
+                two_by_two = levelled.get(r.variable, 0) <= 2 and r.variable not in partial
+                same = cells_of.get((r.line, c.analysis)) or next(
+                    (cells_of[(o.line, c.analysis)] for o in rows[i + 1:]
+                     if o.variable == r.variable and (o.line, c.analysis) in cells_of), [])
+                if same and two_by_two:
+                    t["compares"] = list(same)
+            else:
+                t.update(quantity="smd", value=v.stats["value"])
+            t["id"] = _id(analysis=c.analysis, quantity=t["quantity"], term=r.variable,
+                          level=t.get("level"))
+            out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
+    return out
+
+
+def study_table_targets(folder: Path) -> list[tuple[str, dict]]:
+    """The raw targets of every Table 1 the study folder's ``cohort.toml`` declares."""
+    cohort = Path(folder) / "cohort.toml"
+    if not cohort.is_file():
+        return []
+    data = tomllib.loads(cohort.read_text(encoding="utf-8"))
+    raw = data.get("cohorts") or {}
+    out = []
+    for table in study_tables(data, Path(folder)):
+        out.extend(table_targets(table, (raw.get(table.cohort) or {}).get("arms") or []))
+    return out
+
+
+def table_target_ids(folder: str | Path) -> list[str]:
+    """The ids of the targets a study's Table 1 files give, in table order.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A study folder whose ``cohort.toml`` declares ``[cohorts.<name>.table1]``.
+
+    Returns
+    -------
+    list of str
+        One id per printed cell that is a target (empty without a table).
+    """
+    return [t["id"] for _, t in study_table_targets(Path(folder))]

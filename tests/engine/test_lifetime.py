@@ -1,0 +1,63 @@
+"""Worker processes exit when their parent dies: a parent killed with SIGKILL leaves no
+child behind; without the watchdog the same child outlives it (the test can fail)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tacebench.engine import exit_with_parent
+
+# The parent starts a child that (optionally) starts the watchdog, then prints its pid on
+# the stdout it shares with the parent, and waits.
+_PARENT = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1]])
+time.sleep(120)
+"""
+_CHILD = """
+import os, time
+from tacebench.engine import exit_with_parent
+if {watch}:
+    assert exit_with_parent(0.1) and not exit_with_parent(0.1)   # once per process
+print(os.getpid(), flush=True)
+time.sleep(120)
+"""
+
+
+def _orphan_after_parent_killed(watch: bool) -> psutil.Process | None:
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD.format(watch=watch)],
+                              stdout=subprocess.PIPE, text=True)
+    with parent.stdout:
+        child = psutil.Process(int(parent.stdout.readline()))
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.NoSuchProcess:
+            return None
+        time.sleep(0.05)
+    return child
+
+
+def test_a_child_exits_when_its_parent_is_killed():
+    assert _orphan_after_parent_killed(watch=True) is None
+
+
+def test_without_the_watchdog_the_child_is_left_behind():
+    orphan = _orphan_after_parent_killed(watch=False)
+    assert orphan is not None
+    orphan.kill()
+
+
+def test_the_interval_is_checked():
+    with pytest.raises(ValueError, match="interval: must be a positive number of seconds; got 0"):
+        exit_with_parent(0)
