@@ -353,6 +353,8 @@ def load_targets(path: str | Path) -> StudyTargets:
         raise StudyError([toml_problem(str(path), exc)]) from None
     try:
         table = study_table_targets(path.parent)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        table = []                  # cohort.toml's own loader reports where it breaks
     except SpecError as exc:                  # the cohort loader reports each problem
         key, msg = exc.problems[0]
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
