@@ -1,7 +1,9 @@
-"""``tacebench check``: validate a study folder without simulating, listing every problem.
+"""``tacebench check``: validate a study folder, listing every problem.
 
-Checks, each problem naming the file, the key and the value:
+Checks, each problem naming the file, the key (with the target id in targets.toml) and the
+value:
 
+- each file is UTF-8 without a byte-order mark (:mod:`replications.plausibility`);
 - each file parses (cohort.toml by simulate's loader, targets.toml by the targets loader,
   analysis.toml by the analysis-plan parser: unknown analysis kinds, options, estimates);
 - every analysis uses covariates, endpoints and arms the cohort generates;
@@ -12,7 +14,13 @@ Checks, each problem naming the file, the key and the value:
 - every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
   same value, arm, endpoint and time, and comes from a whole-cohort analysis (not a
   matched, weighted or partial population: :mod:`replications.calibration_inputs`);
-- every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit.
+- every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit;
+- no cohort is too large for memory (:mod:`replications.build`), no arm label of
+  targets.toml differs from cohort.toml's in letter case only;
+- warnings: follow-up shorter than a calibrated median, constant covariates, reversed
+  intervals;
+- with ``build=True`` (the command): the study built as ``replicate`` builds it, every
+  cohort and world calibrated (:mod:`replications.check_build`).
 """
 from __future__ import annotations
 
@@ -21,9 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
-                               compile_readings)
-from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .binding import bind_study
+from .analysis.problems import Problem, Problems, StudyError
+from .check_build import (arm_label_problems, build_problems, label_problems,
+                          target_index)
+from .build import size_problems
+from .plausibility import (constant_problems, encoding_problems, followup_problems,
+                           interval_problems)
 from .calibration_inputs import calibration_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
@@ -39,6 +51,7 @@ class CheckReport:
     study: Study | None = None
     compiled: dict = field(default_factory=dict)
     requests: dict = field(default_factory=dict)     # target id -> (analysis name, Request)
+    plan: object | None = None                        # the run's plan (reproduce.Plan), built
 
     @property
     def errors(self) -> list[Problem]:
@@ -51,29 +64,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def bind_study(cohort_raw: Mapping, targets, plan, schemas, levels=None,
-               plan_file: str = "analysis.toml", targets_file: str = "targets.toml"):
-    """Compile the plan and bind every simulated target; returns (compiled, requests, problems)."""
-    plan_probs = Problems(plan_file)
-    compiled = compile_analyses(plan, schemas, plan_probs, levels)
-    compile_readings(plan, compiled, plan_probs, levels)
-    t_probs = Problems(targets_file)
-    requests = {}
-    if targets is not None and plan.readable:
-        for i, t in enumerate(targets.targets):
-            if t.role not in SIMULATED_ROLES:
-                continue
-            req = bind_target(t, i, compiled, plan, t_probs)
-            if req is not None:
-                requests[t.id] = (t.analysis, req)
-        for j, s in enumerate(targets.shifts):
-            for end in (s.from_, s.to):
-                if targets[end].role not in SIMULATED_ROLES:
-                    t_probs.add(f"shifts[{j}]", end, f"shift {s.id!r} joins target {end!r} "
-                                "whose role is 'reported' (not simulated)", "shift-unsimulated")
-    return compiled, requests, [*plan_probs, *t_probs]
 
 
 def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
@@ -95,6 +85,10 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
         for key, ep, c in entries:
             tid = c.get("target")
             if tid is None:
+                continue
+            if not isinstance(tid, str):
+                probs.add(f"{key}.target", tid, "must be the id of a targets.toml target "
+                          "(a string)", "calibration-mismatch")
                 continue
             t = by_id.get(tid)
             if t is None:
@@ -120,8 +114,9 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
                 if mine is not None and theirs is not None and mine != theirs:
                     probs.add(f"{key}.{name}", mine, f"differs from targets.toml {tid!r} "
                               f"{name} {theirs!r}", "calibration-mismatch")
+            kind = c.get("kind") if isinstance(c.get("kind"), str) else None
             want = {"median": ("km_median",), "rate": ("km_rate",), "hr": ("hr",)}.get(
-                c.get("kind"), ("median_followup",) if key.endswith("median_followup") else ("count", "rate"))
+                kind, ("median_followup",) if key.endswith("median_followup") else ("count", "rate"))
             if t.quantity not in want:
                 probs.add(f"{key}.target", tid, f"a {c.get('kind', 'events')} calibration "
                           f"needs a {' or '.join(want)} target; {tid!r} is a {t.quantity}",
@@ -151,42 +146,74 @@ def _placeholders(obj, key: str = ""):
         yield key, obj
 
 
-def _fill_me(folder: Path) -> list[Problem]:
+def _raw_files(folder: Path) -> dict[str, dict]:
+    """Each study file parsed as plain TOML (a file that does not parse is left out: its
+    loader reports why)."""
     import tomllib
-    out = []
+    out = {}
     for name in ("cohort.toml", "targets.toml", "analysis.toml"):
         try:
-            raw = tomllib.loads((folder / name).read_text(encoding="utf-8"))
+            out[name] = tomllib.loads((folder / name).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError):
             continue
-        for key, value in _placeholders(raw):
-            out.append(Problem(str(folder / name), key, value,
-                               "fill me: replace the template's placeholder", "fill-me"))
     return out
 
 
-def check_folder(folder: Path) -> CheckReport:
+def _fill_me(folder: Path, raws: Mapping[str, dict]) -> list[Problem]:
+    return [Problem(str(folder / name), key, value,
+                    "fill me: replace the template's placeholder", "fill-me")
+            for name, raw in raws.items() for key, value in _placeholders(raw)]
+
+
+def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
+                 worlds: str = "all") -> CheckReport:
+    """Every problem of a study folder, at once.
+
+    Parameters
+    ----------
+    folder : Path
+        The study folder.
+    build : bool
+        Also build the study as ``replicate`` does (calibrate every cohort, draw a pilot
+        cohort, compile the analyses on its levels): what ``tacebench check`` runs.
+    seed : int, optional
+        Root seed of that build (default: replicate's).
+    worlds : {"all", "declared", "none"}
+        The alternative worlds the build also compiles (as ``replicate --worlds``).
+
+    Returns
+    -------
+    CheckReport
+    """
     folder = Path(folder)
-    todo = _fill_me(folder)
+    encoding = encoding_problems(folder)
+    if encoding:         # nothing parses until the file is re-saved
+        return CheckReport(folder, encoding)
+    raws = _raw_files(folder)
+    todo = _fill_me(folder, raws)
     if todo:
         # an unfinished skeleton: list what to fill, not the loaders' echoes of placeholders
-        report = CheckReport(folder, todo)
-        return report
+        return CheckReport(folder, todo)
     raw, spec, targets, plan, problems = read_parts(folder)
-    worlds, wprobs = load_worlds(folder)
+    declared, wprobs = load_worlds(folder)
     problems.extend(wprobs)
-    if raw and spec is not None and worlds:
-        problems.extend(world_problems(raw, worlds, folder))
+    if raw and spec is not None and declared:
+        problems.extend(world_problems(raw, declared, folder))
     report = CheckReport(folder, problems)
-    cohort_file = str(folder / "cohort.toml")
-    problems.extend(finding_problems(targets, str(folder / "targets.toml")))
+    cohort_file, targets_file = str(folder / "cohort.toml"), str(folder / "targets.toml")
+    raw_targets = raws.get("targets.toml", {})
+    problems.extend(finding_problems(targets, targets_file))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
         problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))
         sid = (raw.get("study") or {}).get("id")
         if sid and targets.study_id and sid != targets.study_id:
-            problems.append(Problem(str(folder / "targets.toml"), "study.id", targets.study_id,
+            problems.append(Problem(targets_file, "study.id", targets.study_id,
                                     f"differs from cohort.toml study.id {sid!r}", "mismatch"))
+    if spec is not None:
+        problems.extend(size_problems(spec, cohort_file))
+        arms = [a for name in spec.cohorts for a in spec.cohort(name).arm_labels]
+        problems.extend(arm_label_problems(raw_targets, arms, targets_file))
     if raw and isinstance(raw.get("cohorts"), Mapping):
         from .analysis.schema import schema_from_spec
         schemas = {}
@@ -197,12 +224,29 @@ def check_folder(folder: Path) -> CheckReport:
                 continue
         compiled, requests, more = bind_study(raw, targets, plan, schemas,
                                               plan_file=str(folder / "analysis.toml"),
-                                              targets_file=str(folder / "targets.toml"))
+                                              targets_file=targets_file)
         problems.extend(more)
         report.compiled, report.requests = compiled, requests
+        problems.extend(followup_problems(raw, cohort_file))
+        problems.extend(constant_problems(raw, cohort_file))
+    problems.extend(interval_problems(targets, targets_file, target_index(raw_targets)))
     if spec is not None and targets is not None and not report.errors:
-        report.study = Study(spec.id, folder, spec, raw, targets, plan, worlds)
+        report.study = Study(spec.id, folder, spec, raw, targets, plan, declared)
+        if build:
+            report.plan, built = build_problems(report.study, seed, worlds)
+            seen = {(p.file, p.key, p.message) for p in problems}
+            problems.extend(p for p in built if (p.file, p.key, p.message) not in seen)
+    report.problems = label_problems(_one_per_arm_label(problems), raw_targets)
     return report
+
+
+def _one_per_arm_label(problems: list[Problem]) -> list[Problem]:
+    """A mistyped arm label once, with its hint: the binder's own message on the same
+    target's arm or contrast is dropped."""
+    hinted = [p.key.split(".")[0] for p in problems
+              if p.kind == "unknown-arm" and "did you mean" in p.message]
+    return [p for p in problems if not (p.kind == "unknown-arm" and "did you mean"
+                                        not in p.message and p.key.split(".")[0] in hinted)]
 
 
 def check_study(ref) -> CheckReport:

@@ -21,7 +21,7 @@ from tacebench.engine.figure_style import (ARM_COLORS, PAGE_WIDTH, RiskRow, draw
 
 from .analysis.adjustments import run_adjustment
 from .analysis.estimates import Context
-from .reproduce import build_plan, replicate_seed, simulate_generator
+from .reproduce import prepare, replicate_seed
 
 __all__ = ["ArmCurves", "KMSet", "km_curves", "km_figure", "plot_study"]
 
@@ -71,10 +71,7 @@ def _band(curves, grid: np.ndarray) -> np.ndarray:
 def km_curves(study, result, n_curves: int | None = None, generator=None) -> list[KMSet]:
     """The KM curves of the first ``n_curves`` replicates of ``result`` (default all: the
     same seeds, the same cohorts, the same analysis) for every analysis with KM targets."""
-    generate = generator or simulate_generator(study)
-    pilot = replicate_seed(result.seed, study.id, 0).spawn(1)[0]
-    levels = {c: generate(c, pilot)[1] for c in study.cohort_raw.get("cohorts", {})}
-    plan = build_plan(study, levels, 0)
+    generate, plan = prepare(study, result.seed, 0, generator)
     wanted = {}
     for ca, _ in plan.runs:
         eps = {r.endpoint for r in ca.requests if r.estimate in ("km_median", "km_rate")}

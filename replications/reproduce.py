@@ -37,14 +37,14 @@ import numpy as np
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_design,
                               stream_seed, workers_for)
 from tacebench.estimators.batch import tune_allocator
-from tacebench.simulate.batch import generate_cohort_batch
 from tacebench.simulate.calibration_quality import calibration_checks
-from tacebench.simulate.cohort import compile_plan, generate_cohort
+from tacebench.simulate.cohort import compile_plan
 from tacebench.simulate.io import spec_from_dict
 
 from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
-from .check import bind_study
+from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
+from .binding import bind_study
 from .analysis.schema import schema_from_spec
 from .study import Study
 from .summaries import ReproductionResult, summarise
@@ -52,7 +52,7 @@ from .verdicts import UNDETERMINED
 from .world_uncertainty import (MAX_ATTEMPTS, DrawnWorld, block_of, describe,
                                 draw_inputs, n_blocks, world_seed)
 
-__all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan",
+__all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan", "prepare",
            "simulate_generator", "drawn_world", "MAX_REPS_FACTOR"]
 
 DEFAULT_REPS = 200
@@ -66,31 +66,6 @@ MAX_REPS_FACTOR = 4
 
 #: (cohort name, SeedSequence) -> (columns, levels); default: simulate.generate_cohort
 Generator = Callable[[str, np.random.SeedSequence], tuple[Mapping, Mapping]]
-
-
-def simulate_generator(study: Study) -> Generator:
-    """Generate the study's cohorts with simulate, compiling (calibrating) each cohort once.
-
-    The compiled plans are plain picklable data, so workers receive them ready to draw.
-    """
-    plans = {name: compile_plan(study.spec, name) for name in study.spec.cohorts}
-    return _SimulateGenerator(plans)
-
-
-class _SimulateGenerator:
-    """``generate(cohort, seed)`` for one replicate, ``generate.batch(cohort, seeds)`` for a
-    stack (the same cohorts, bit for bit)."""
-
-    def __init__(self, plans):
-        self.plans = plans
-
-    def __call__(self, cohort: str, seed: np.random.SeedSequence):
-        c = generate_cohort(self.plans[cohort], seed=seed, with_ps=False)
-        return c.columns, dict(c.levels)
-
-    def batch(self, cohort: str, seeds: Sequence[np.random.SeedSequence]) -> list[Mapping]:
-        b = generate_cohort_batch(self.plans[cohort], seeds, with_ps=False)
-        return [{k: v[i] for k, v in b.columns.items()} for i in range(len(seeds))]
 
 
 @dataclass
@@ -134,6 +109,17 @@ class ReadingColumn:
 def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
     """The seed of replicate ``r`` of a study (the engine's scheme, path ``(study id, r)``)."""
     return stream_seed(seed, study_id, r)
+
+
+def prepare(study: Study, seed: int, decompose_reps: int = 0,
+            generator: Generator | None = None) -> tuple[Generator, Plan]:
+    """What a run of ``study`` draws with and analyses by: the generator (each cohort
+    compiled and calibrated once), then the plan compiled against the levels of a pilot
+    draw. Raises :class:`~replications.analysis.problems.StudyError` naming the cohort
+    key when a cohort cannot be built (:mod:`replications.build`)."""
+    generate = generator or simulate_generator(study)
+    levels = pilot_levels(study, generate, replicate_seed(seed, study.id, 0).spawn(1)[0])
+    return generate, build_plan(study, levels, decompose_reps)
 
 
 def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int = 0) -> Plan:
@@ -299,7 +285,7 @@ def drawn_world(study: Study, checks: Mapping, seed: int, block: int) -> tuple[D
         except ValueError as exc:     # an infeasible draw (e.g. a mean a bound forbids)
             err = exc
             continue
-        return DrawnWorld(block, attempt, raw, drawn), _SimulateGenerator(plans)
+        return DrawnWorld(block, attempt, raw, drawn), SimulateGenerator(plans)
     raise ValueError(f"{study.id}: world uncertainty: no drawn world of block {block} is "
                      f"valid in {MAX_ATTEMPTS} attempts; last: {err}")
 
@@ -334,7 +320,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
               n_jobs: int = 1, generator: Generator | None = None,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
               progress: Callable[[int], None] | None = None,
-              batch_size: int | None = 25, world_uncertainty: bool = False,
+              batch_size: int | None = BATCH_SIZE, world_uncertainty: bool = False,
               max_reps: int | None = None) -> ReproductionResult:
     """Simulate ``study`` ``reps`` times and judge every simulated target and shift.
 
@@ -349,10 +335,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     if not isinstance(reps, int) or reps < 2:
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
     t0 = time.perf_counter()
-    generate = generator or simulate_generator(study)
-    pilot = replicate_seed(seed, study.id, 0).spawn(1)[0]
-    levels = {name: generate(name, pilot)[1] for name in study.cohort_raw.get("cohorts", {})}
-    plan = build_plan(study, levels, min(max(int(decompose_reps), 0), reps))
+    generate, plan = prepare(study, seed, min(max(int(decompose_reps), 0), reps), generator)
     checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
     wu = world_uncertainty and generator is None
     cap = MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps)

@@ -29,7 +29,9 @@ import pandas as pd
 from tacebench.simulate.io import spec_from_dict
 
 from .verdicts import Z_CRIT
-from .worlds import FAMILY_BASE, World, apply_world, builtin_worlds
+from .analysis.problems import Problem, StudyError
+from .build import compile_plans
+from .worlds import FAMILY_BASE, World, apply_world, builtin_worlds, world_problem
 
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
 
@@ -142,10 +144,33 @@ def run_worlds(study, reproduce: Callable, worlds: Sequence[World] | None = None
         worlds = (*study.worlds, *builtin_worlds(study.cohort_raw))
     out = []
     for w in worlds:
-        raw = apply_world(study.cohort_raw, w)
-        spec = spec_from_dict(raw, source=f"{study.path} world {w.name}")
-        wstudy = replace(study, spec=spec, cohort_raw=raw)
-        out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+        wstudy = world_study(study, w)
+        try:
+            out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+        except StudyError as exc:     # a world the generator cannot build: name the world
+            raise StudyError([world_problem(study.path, w, p) for p in exc.problems]) from None
+    return out
+
+
+def world_study(study, world: World):
+    """``study`` with its cohort.toml as ``world`` alters it."""
+    raw = apply_world(study.cohort_raw, world)
+    spec = spec_from_dict(raw, source=f"{study.path} world {world.name}")
+    return replace(study, spec=spec, cohort_raw=raw)
+
+
+def world_build_problems(study, which: str = "all") -> list:
+    """Each world ``which`` selects compiled (calibrated) as a run compiles it; a world
+    the generator cannot build is a problem naming the world (:func:`world_problem`)."""
+    out = []
+    for w in world_list(study, which):
+        try:
+            compile_plans(world_study(study, w))
+        except StudyError as exc:
+            out.extend(world_problem(study.path, w, p) for p in exc.problems)
+        except ValueError as exc:      # a world simulate's loader refuses
+            out.append(world_problem(study.path, w, Problem(
+                str(study.path / "cohort.toml"), "", None, str(exc), "world-spec")))
     return out
 
 
@@ -179,4 +204,5 @@ def robustness_frame(rob: dict[str, Robustness]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ += ["robustness_frame", "with_worlds", "world_list", "WORLD_CHOICES"]
+__all__ += ["robustness_frame", "with_worlds", "world_list", "world_study",
+            "world_build_problems", "WORLD_CHOICES"]

@@ -23,7 +23,7 @@ from tacebench.simulate.table1 import read_cohort_toml
 from tacebench.simulate.studies import STUDY_FILES, resolve_study, shipped_studies
 
 from .analysis.plan import AnalysisPlan, parse_plan
-from .analysis.problems import MISSING, Problem, Problems, StudyError
+from .analysis.problems import MISSING, Problem, StudyError, toml_problem
 from .analysis.schema import Schema, schema_from_spec
 from .targets import load_targets
 
@@ -78,18 +78,21 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
     except FileNotFoundError:
         problems.append(Problem(str(cohort_file), "", MISSING, "file not found", "missing-file"))
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(str(cohort_file), "", MISSING, f"not valid TOML: {exc}",
-                                "malformed"))
+        problems.append(toml_problem(str(cohort_file), exc))
     except ValueError as exc:
         problems.extend(_spec_problems(exc, str(cohort_file)))
     targets = None
-    try:
-        targets = load_targets(folder / "targets.toml")
-    except StudyError as exc:
-        problems.extend(exc.problems)
-    except ValueError as exc:
-        problems.append(Problem(str(folder / "targets.toml"), "", MISSING, str(exc),
-                                "malformed"))
+    targets_file = folder / "targets.toml"
+    if not targets_file.is_file():
+        problems.append(Problem(str(targets_file), "", MISSING, "file not found",
+                                "missing-file"))
+    else:
+        try:
+            targets = load_targets(targets_file)
+        except StudyError as exc:
+            problems.extend(exc.problems)
+        except ValueError as exc:
+            problems.append(Problem(str(targets_file), "", MISSING, str(exc), "malformed"))
     plan, plan_problems = parse_plan(folder / "analysis.toml")
     problems.extend(plan_problems)
     return raw, spec, targets, plan, problems

@@ -53,7 +53,7 @@ from typing import Any, Mapping
 from tacebench.simulate.overrides import OverrideError as WorldError
 from tacebench.simulate.overrides import apply_overrides, parse_path
 
-from .analysis.problems import MISSING, Problem, Problems
+from .analysis.problems import MISSING, Problem, Problems, toml_problem
 from .unreported import UNREPORTED_FAMILIES, unreported_sets
 
 __all__ = ["World", "load_worlds", "apply_world", "builtin_worlds", "world_problems",
@@ -98,7 +98,7 @@ def load_worlds(folder: Path) -> tuple[tuple[World, ...], list[Problem]]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        problems.add("", MISSING, f"not valid TOML: {exc}", "malformed")
+        problems.extend([toml_problem(problems.file, exc)])
         return (), list(problems)
     for k in raw:
         if k != "worlds":
@@ -182,6 +182,15 @@ def world_problems(cohort_raw: Mapping, worlds, folder: Path) -> list[Problem]:
             problems.add(w.key, w.name, f"the world's cohort.toml is invalid: {exc}",
                          "world-spec")
     return list(problems)
+
+
+def world_problem(folder: Path, world: World, problem: Problem) -> Problem:
+    """A problem of the cohort a world builds, blamed on the world that made it: its
+    ``worlds.toml`` entry, or for a built-in world ``cohort.toml`` (whose cohort it alters)."""
+    file = str(Path(folder) / (WORLDS_FILE if world.key else "cohort.toml"))
+    where = f"{problem.key}: " if problem.key else ""
+    return Problem(file, world.key or problem.key, world.name, f"in world {world.label!r} "
+                   f"the generator cannot be built: {where}{problem.message}", problem.kind)
 
 
 def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .spec import Arm, Correlation, Derived, MissingRule, SpecError, Unmeasured, Variable
+from .spec_base import missing_keys, text_problems
 from .spec_endpoints import TimeToProgression, response_column_from
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 from .studies import find_study
@@ -37,12 +38,18 @@ class _Collector:
             if unknown:
                 self.problems.append((key, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}"))
                 return None
+            if text_problems(key, cls, value):
+                self.problems.extend(text_problems(key, cls, value))
+                return None
         try:
             return factory(**value)
         except SpecError as e:
             self.problems.extend(e.prefixed(key).problems)
         except TypeError as e:  # missing required keys
-            self.problems.append((key, str(e).split(".__init__() ")[-1]))
+            if cls is None:
+                self.problems.append((key, str(e).split(".__init__() ")[-1]))
+            else:
+                self.problems.extend(missing_keys(key, cls, value, e))
         return None
 
 

@@ -11,6 +11,7 @@ percentages printed with one decimal); they are then renormalised.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -68,7 +69,8 @@ def _prob(key: str, value: Any) -> float:
 
 
 def _count(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value != int(value) or value < 0):
         raise SpecError(key, f"must be a non-negative integer, got {value!r}")
     return int(value)
 
@@ -143,6 +145,34 @@ class Summary:
         return None
 
 
+def missing_keys(key: str, cls: type, value: Mapping, exc: TypeError) -> list[tuple[str, str]]:
+    """The required fields of dataclass ``cls`` absent from the TOML table ``value``, one
+    ``(key.field, "is required")`` each; for any other TypeError its text."""
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.init and f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    absent = [name for name in required if name not in value]
+    if not absent:
+        return [(key, str(exc).split(".__init__() ")[-1])]
+    return [(f"{key}.{name}", "is required (the key is missing)") for name in absent]
+
+
+_TEXT = {"str", "str | None"}
+
+
+def text_problems(key: str, cls: type, value: Mapping) -> list[tuple[str, str]]:
+    """A problem for each text field of dataclass ``cls`` given a non-text value in the
+    TOML table ``value`` (a label given as a table or a number, say): checked before the
+    class compares it with anything."""
+    out = []
+    for f in dataclasses.fields(cls):
+        v = value.get(f.name)
+        if f.type in _TEXT and v is not None and not isinstance(v, str):
+            out.append((f"{key}.{f.name}" if key else f.name,
+                        f"must be a string (text in quotes), got {v!r}"))
+    return out
+
+
 def _table_from(key: str, value: Any, cls: type, what: str, fields: str) -> Any:
     """``cls(**value)`` for a TOML table, errors prefixed with ``key``."""
     if isinstance(value, cls):
@@ -153,12 +183,14 @@ def _table_from(key: str, value: Any, cls: type, what: str, fields: str) -> Any:
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise SpecError(key, f"unknown {fields} {unknown}; allowed: {sorted(allowed)}")
+    if text_problems(key, cls, value):
+        raise SpecError(text_problems(key, cls, value))
     try:
         return cls(**value)
     except SpecError as e:
         raise e.prefixed(key) from None
     except TypeError as e:  # a required field is missing
-        raise SpecError(key, str(e).split(".__init__() ")[-1]) from None
+        raise SpecError(missing_keys(key, cls, value, e)) from None
 
 
 def summary_from(key: str, value: Any) -> Summary:

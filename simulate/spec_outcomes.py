@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from .spec_associations import Association
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
+from .spec_base import missing_keys, text_problems
 
 TARGET_KINDS = ("median", "rate", "hr")
 #: ``Endpoint.hazards``: one treatment HR for all times, or each arm its own piecewise hazard
@@ -168,6 +169,8 @@ def tables_of(key: str, value: Any, cls: type) -> tuple:
             out.append(t if isinstance(t, cls) else cls(**_kw(t, cls, f"{key}[{i}]")))
         except SpecError as err:
             raise err.prefixed(f"{key}[{i}]") from None
+        except TypeError as err:       # a required key is missing
+            raise SpecError(missing_keys(f"{key}[{i}]", cls, t, err)) from None
     return tuple(out)
 
 
@@ -178,6 +181,8 @@ def _kw(value: Any, cls: type, key: str) -> dict:
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise SpecError("", f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    if text_problems("", cls, value):
+        raise SpecError(text_problems("", cls, value))
     return dict(value)
 
 

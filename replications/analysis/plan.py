@@ -17,7 +17,7 @@ from .adjustments import ADJUSTMENTS, check_combination
 from .estimates import ESTIMATES
 from .options import check_options
 from .populations import PopulationStep, parse_population
-from .problems import MISSING, Problems
+from .problems import MISSING, Problems, toml_problem
 from .readings import ReadingGroup, parse_readings
 
 __all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE",
@@ -110,7 +110,7 @@ def parse_plan(path: str | Path) -> tuple[AnalysisPlan, Problems]:
         problems.add("", MISSING, "file not found", "missing-file")
         return AnalysisPlan((), dict(DEFAULT_RESPONSE), str(path), False), problems
     except tomllib.TOMLDecodeError as exc:
-        problems.add("", MISSING, f"not valid TOML: {exc}", "malformed")
+        problems.extend([toml_problem(problems.file, exc)])
         return AnalysisPlan((), dict(DEFAULT_RESPONSE), str(path), False), problems
     return parse_plan_dict(raw, problems), problems
 
@@ -266,7 +266,7 @@ def _parse_adjustment(raw, key: str, problems: Problems, sets: Mapping = {}):
         add(key, raw, "expected a table such as { method = \"iptw\", covariates = [...] }")
         return None, {}
     method = raw.get("method", MISSING)
-    if method not in ADJUSTMENTS:
+    if not isinstance(method, str) or method not in ADJUSTMENTS:
         add(f"{key}.method", method, f"unknown analysis kind; expected one of "
             f"{sorted(ADJUSTMENTS)}", "unknown-analysis-kind")
         return None, {}

@@ -7,10 +7,11 @@ carry on; :meth:`Problems.raise_if_any` turns the list into one ``ValueError``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Problem", "Problems", "StudyError"]
+__all__ = ["Problem", "Problems", "StudyError", "toml_problem"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,16 @@ class Problems:
         """Raise a :class:`StudyError` if any problem is an error (warnings pass)."""
         if self.errors:
             raise StudyError(self.errors)
+
+
+_AT = re.compile(r"\s*\(at (line \d+, column \d+|end of document)\)$")
+
+
+def toml_problem(file: str, exc: Exception) -> Problem:
+    """A file ``tomllib`` cannot parse: the key is where (``line 3, column 7`` or ``end of
+    file``), the message what."""
+    text = str(exc)
+    m = _AT.search(text)
+    where = ("end of file" if m.group(1) == "end of document" else m.group(1)) if m else ""
+    return Problem(file, where, MISSING, f"not valid TOML: {text[:m.start()] if m else text}",
+                   "malformed")

@@ -79,12 +79,13 @@ def check_mislabel_endpoints(targets: list[tuple[str, Target]], raws: list[tuple
                              probs: Problems) -> None:
     """An endpoint mislabel must name an endpoint the paper reports elsewhere in the file:
     what the number really is has to come from the paper's own data."""
-    printed = {raw.get("endpoint") for _, raw in raws if isinstance(raw, Mapping)}
+    printed = {raw.get("endpoint") for _, raw in raws
+               if isinstance(raw, Mapping) and isinstance(raw.get("endpoint"), str)}
     for path, t in targets:
         m = t.mislabel
         if m is not None and m.key == "endpoint" and m.actual not in printed:
             probs.add(f"{path}.mislabel.is", m.actual, "names no endpoint of this file's "
-                      f"targets {sorted(e for e in printed if isinstance(e, str))}: the paper "
+                      f"targets {sorted(printed)}: the paper "
                       "must report the quantity the number is", "unknown-value")
 
 

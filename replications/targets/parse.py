@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from tacebench.replications.analysis.problems import MISSING, Problems
+from tacebench.replications.analysis.problems import (MISSING, Problems, StudyError,
+                                                      toml_problem)
 from tacebench.simulate.spec_base import SpecError
 
 from .claims import parse_claims
@@ -298,8 +299,10 @@ def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Targe
                   "(quantity, endpoint, arm and term must agree)", "mismatched-shift")
         return None
     orient = 1
-    if a.contrast and b.contrast and a.contrast != b.contrast:
-        if tuple(reversed(a.contrast)) != b.contrast:
+    # letter case is ignored here: a mistyped label is reported on the target that has it
+    ca, cb = (tuple(s.casefold() for s in x.contrast or ()) for x in (a, b))
+    if ca and cb and ca != cb:
+        if tuple(reversed(ca)) != cb:
             probs.add(f"{path}.to", ends[1], f"contrast {list(b.contrast)} is neither "
                       f"{list(a.contrast)} nor its reverse", "mismatched-shift")
             return None
@@ -326,7 +329,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     study = data.get("study")
     if not isinstance(study, Mapping):
         probs.add("study", study if "study" in data else MISSING,
-                  "a [study] table with id and seed_file is required", "missing-key")
+                  "a [study] table with the study's id is required (seed_file, the paper's text, is optional)", "missing-key")
         study = {}
     _unknown(study, _STUDY_KEYS, probs, "study")
     study_id = _text(study, "id", probs, "study", required=True, snake=True)
@@ -393,9 +396,11 @@ def load_targets(path: str | Path) -> StudyTargets:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        raise StudyError([toml_problem(str(path), exc)]) from None
     try:
         table = study_table_targets(path.parent)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        table = []                  # cohort.toml's own loader reports where it breaks
     except SpecError as exc:                  # the cohort loader reports each problem
         key, msg = exc.problems[0]
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""

@@ -1,27 +1,50 @@
-"""``tacebench check``: validate study folders without simulating.
+"""``tacebench check``: validate study folders, building them as ``replicate`` will.
 
-Lists every problem at once (file, key, value, message). Exit status 1 if any study has an
-error; warnings (targets that will be 'not estimable') do not fail the check.
+Lists every problem at once (file, key path with the target id, value, message), never a
+traceback: each file parses, the files agree with each other, every cohort compiles and
+calibrates, a pilot cohort is drawn and the analyses compile on it, exactly as a replicate
+run does. Plausibility warnings (follow-up shorter than a calibrated median, constant
+covariates, reversed intervals) do not fail the check; a cohort too large for memory does.
+Ends with the targets, shifts and calibration rows a run will judge. With ``--paper FILE``
+every quoted ``source`` must also be in the paper's text. Exit status 1 if any study has
+an error.
+
+``tacebench targets``: the ids of a study's targets and shifts, with role, analysis,
+quantity and value.
 """
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from .options import HelpFormatter, plain
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "run_targets"]
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("check", help="validate a study folder without simulating",
+    p = subparsers.add_parser("check", help="validate a study folder and build it as "
+                              "replicate will (no replicates run)",
                               description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("studies", nargs="+", metavar="PATH_OR_ID")
-    p.add_argument("--quiet", action="store_true", help="do not list warnings")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not list warnings nor what a run will judge")
+    p.add_argument("--paper", type=Path, metavar="FILE",
+                   help="the paper as UTF-8 text: every quoted source must be in it")
+    p.add_argument("--worlds", choices=("all", "declared", "none"), default="all",
+                   help="the alternative worlds to build too, as replicate --worlds "
+                        "(default all)")
     p.set_defaults(func=run)
+    t = subparsers.add_parser("targets", help="list the ids of a study's targets and shifts",
+                              description=plain(__doc__), formatter_class=HelpFormatter)
+    t.add_argument("studies", nargs="+", metavar="PATH_OR_ID")
+    t.set_defaults(func=run_targets)
 
 
 def run(args) -> int:
     from tacebench.replications.check import check_folder
+    from tacebench.replications.check_build import judged
+    from tacebench.replications.quotes import quote_problems
     from tacebench.replications.study import resolve_study
 
     status = 0
@@ -32,7 +55,9 @@ def run(args) -> int:
             print(f"{ref}: {exc}")
             status = 1
             continue
-        report = check_folder(folder)
+        report = check_folder(folder, build=True, worlds=args.worlds)
+        if args.paper is not None:
+            report.problems.extend(quote_problems(folder, args.paper))
         n_err, n_warn = len(report.errors), len(report.warnings)
         state = "OK" if report.ok else "FAILED"
         print(f"{ref}: {state} ({n_err} error(s), {n_warn} warning(s); "
@@ -42,6 +67,45 @@ def run(args) -> int:
         if not args.quiet:
             for p in report.warnings:
                 print(f"  warning: {p}")
+            if report.ok and report.study is not None:
+                print("\n".join(_judged_lines(judged(report.study, report.requests))))
         status = status or (0 if report.ok else 1)
+    sys.stdout.flush()
+    return status
+
+
+def _judged_lines(j) -> list[str]:
+    lines = [f"  a run will judge {len(j.targets)} simulated target(s):"]
+    lines += [f"    {tid}  ({analysis}, {quantity})" for tid, analysis, quantity in j.targets]
+    lines.append(f"  {len(j.shifts)} shift(s):")
+    lines += [f"    {sid}  ({a} -> {b})" for sid, a, b in j.shifts]
+    lines.append(f"  {len(j.calibration)} calibration row(s):")
+    lines += [f"    {key} -> {tid or '(no target)'}  ({what})" for key, tid, what in j.calibration]
+    return lines
+
+
+def run_targets(args) -> int:
+    from tacebench.replications.check import check_folder
+    from tacebench.replications.study import resolve_study
+
+    status = 0
+    for ref in args.studies:
+        try:
+            report = check_folder(resolve_study(ref))
+        except ValueError as exc:
+            print(f"{ref}: {exc}")
+            status = 1
+            continue
+        if report.study is None:
+            print(f"{ref}: the folder has errors; `tacebench check {ref}` lists them")
+            status = 1
+            continue
+        targets = report.study.targets
+        print(f"{ref}: {len(targets.targets)} target(s), {len(targets.shifts)} shift(s)")
+        for t in targets.targets:
+            value = "" if t.value is None else f"{t.value:g}"
+            print(f"  {t.id}\t{t.role}\t{t.analysis}\t{t.quantity}\t{value}")
+        for s in targets.shifts:
+            print(f"  {s.id}\tshift\t{s.from_} -> {s.to}\t{s.scale}")
     sys.stdout.flush()
     return status

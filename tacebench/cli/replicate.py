@@ -95,26 +95,20 @@ def run(args) -> int:
         print(few_reps_warning(reps), file=sys.stderr)
     reports, status, figures = [], 0, {}
     for ref in refs:
+        # an invalid folder (ValueError: no such study) or a cohort the generator cannot
+        # build: the report below prints the error once (not also here on stderr)
         try:
             study = load_study(ref)
         except (StudyError, ValueError) as exc:
-            print(f"{ref}: {exc}", file=sys.stderr)
             reports.append(StudyReport(str(ref), error=str(exc)))
             status = 2
             continue
-        decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
-        if args.audit_only:
-            report = replicate(study, audit_only=True)
-        else:
-            n_worlds = len(world_list(study, args.worlds))
-            with tqdm(total=reps * (1 + n_worlds), desc=study.id, file=sys.stderr,
-                      unit="rep", leave=False, mininterval=0.5,
-                      disable=not show_progress(args.quiet)) as bar:
-                report = replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
-                                   decompose_reps=decompose, progress=bar.update,
-                                   worlds=args.worlds,
-                                   world_uncertainty=args.world_uncertainty == "on",
-                                   max_reps=args.max_reps)
+        try:
+            report = _replicate_one(study, args, reps, seed, n_jobs)
+        except StudyError as exc:
+            reports.append(StudyReport(str(ref), error=str(exc)))
+            status = 2
+            continue
         reports.append(report)
         result = report.result
         if args.plot and result is not None:
@@ -133,3 +127,19 @@ def run(args) -> int:
         print("\n".join(strict_lines(outcomes)), file=sys.stderr)
         status = strict_status(outcomes)
     return status
+
+
+def _replicate_one(study, args, reps: int, seed: int, n_jobs: int) -> StudyReport:
+    """One study's report; a cohort the generator cannot build raises StudyError."""
+    decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
+    if args.audit_only:
+        return replicate(study, audit_only=True)
+    n_worlds = len(world_list(study, args.worlds))
+    with tqdm(total=reps * (1 + n_worlds), desc=study.id, file=sys.stderr,
+              unit="rep", leave=False, mininterval=0.5,
+              disable=not show_progress(args.quiet)) as bar:
+        return replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
+                         decompose_reps=decompose, progress=bar.update,
+                         worlds=args.worlds,
+                         world_uncertainty=args.world_uncertainty == "on",
+                         max_reps=args.max_reps)

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 # the same whitespace-normalised quote check as the shipped studies'
-from tests.replications.test_sources import _norm, _sources
+from tacebench.replications.quotes import quote_problems, sources
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 STUDY_FORMAT = DOCS / "study-format.md"
@@ -139,13 +139,10 @@ def test_example_ids_follow_the_convention(example):
 
 
 def test_every_source_is_a_verbatim_quote_of_the_example_paper(example):
-    paper = _norm((example / "paper.txt").read_text(encoding="utf-8"))
     for name in ("targets.toml", "cohort.toml"):
-        data = tomllib.loads((example / name).read_text(encoding="utf-8"))
-        quotes = [(k, q) for k, q in _sources(data) if k != "study.source"]
-        assert quotes
-        missing = [(k, q) for k, q in quotes if _norm(q) not in paper]
-        assert missing == [], f"{name}: quotes not in the example paper: {missing}"
+        assert list(sources(tomllib.loads((example / name).read_text(encoding="utf-8"))))
+    missing = [str(p) for p in quote_problems(example, example / "paper.txt")]
+    assert missing == [], f"quotes not in the example paper: {missing}"
 
 
 @pytest.mark.parametrize("old, new, kind", [

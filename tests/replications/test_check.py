@@ -9,7 +9,8 @@ import pytest
 from tacebench.replications.check import check_folder
 from tacebench.cli.new_study import write_skeleton
 
-FICTIONAL = Path(__file__).parent / "fictional_study"
+from .folders import FICTIONAL, edit
+
 SEED_IDS = ("tace_sorafenib_ehs", "tace_regorafenib", "tace_sorafenib_matched",
             "tace_mtt_pd1_lung", "len_sora_pd1_ehm")
 
@@ -19,13 +20,6 @@ def copy(tmp_path):
     dst = tmp_path / "study"
     shutil.copytree(FICTIONAL, dst)
     return dst
-
-
-def edit(folder, name, old, new, count=1):
-    p = folder / name
-    text = p.read_text()
-    assert old in text, f"{old!r} not in {name}"
-    p.write_text(text.replace(old, new, count))
 
 
 def only_error(report):
@@ -58,7 +52,8 @@ def test_unknown_analysis_kind(copy):
 def test_target_points_at_missing_analysis(copy):
     edit(copy, "targets.toml", 'analysis = "multivariable"', 'analysis = "multivariate"')
     p = only_error(check_folder(copy))
-    assert (p.kind, p.key, p.value) == ("missing-analysis", "targets[10].analysis",
+    assert (p.kind, p.key, p.value) == ("missing-analysis",
+                                        "targets[10] (os_hr_multivariable).analysis",
                                         "multivariate")
     assert "os_hr_multivariable" in p.message and p.file.endswith("targets.toml")
 
@@ -76,7 +71,7 @@ def test_malformed_number_in_targets(copy):
     edit(copy, "targets.toml", "value = 0.70", 'value = "0.70"')
     errors = check_folder(copy).errors
     p = errors[0]
-    assert p.kind == "malformed-number" and p.key == "targets[9].value"
+    assert p.kind == "malformed-number" and p.key == "targets[9] (os_hr_iptw).value"
     assert p.value == "0.70" and "number" in p.message
     # the loader then drops the target, so the shift that uses it names it too
     assert {q.kind for q in errors[1:]} <= {"unknown-target"}

@@ -78,7 +78,8 @@ def test_invalid_study_exits_2(tmp_path, capsys):
     p = tmp_path / "s" / "analysis.toml"
     p.write_text(p.read_text().replace('method = "psm"', 'method = "pms"'))
     assert main(["replicate", str(tmp_path / "s"), *FAST]) == 2
-    assert "pms" in capsys.readouterr().err
+    cap = capsys.readouterr()
+    assert (cap.out + cap.err).count("'pms': unknown analysis kind") == 1     # printed once
 
 
 def test_check_command(tmp_path, capsys):
@@ -89,7 +90,7 @@ def test_check_command(tmp_path, capsys):
     p.write_text(p.read_text().replace('analysis = "psm"', 'analysis = "matched"'))
     assert main(["check", str(tmp_path / "s")]) == 1
     out = capsys.readouterr().out
-    assert "FAILED" in out and "targets.toml: targets[12].analysis = 'matched'" in out
+    assert "FAILED" in out and "targets.toml: targets[12] (n_tace_psm).analysis = 'matched'" in out
 
 
 def test_new_study_command(tmp_path, capsys):

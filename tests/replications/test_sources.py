@@ -12,32 +12,15 @@ carry one, so the numbers the generator is solved to are traceable like the targ
 """
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from tacebench.replications.quotes import quote_problems, sources
+
 STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 FOLDERS = sorted(p for p in STUDIES.iterdir() if (p / "targets.toml").is_file())
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _sources(node, path=""):
-    """(key path, quote) for every string under a key named ``source``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}" if path else key
-            if key == "source" and isinstance(value, str):
-                yield here, value
-            else:
-                yield from _sources(value, here)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _sources(value, f"{path}[{i}]")
 
 
 def test_the_five_seed_studies_ship_targets():
@@ -53,11 +36,10 @@ def test_every_source_is_a_verbatim_quote_of_the_seed(seeds_dir, folder, file):
     if not path.is_file():
         pytest.skip(f"{path} not written yet")
     seed_file = tomllib.loads((folder / "targets.toml").read_text("utf-8"))["study"]["seed_file"]
-    seed = _norm((seeds_dir / seed_file).read_text("utf-8"))
-    quotes = [(k, q) for k, q in _sources(tomllib.loads(path.read_text("utf-8")))
-              if k != "study.source"]
+    quotes = list(sources(tomllib.loads(path.read_text("utf-8"))))
     assert quotes, f"{path} quotes nothing"
-    missing = [(k, q) for k, q in quotes if _norm(q) not in seed]
+    missing = [(p.key, p.value) for p in quote_problems(folder, seeds_dir / seed_file)
+               if Path(p.file).name == file]
     assert missing == [], f"{path}: {len(missing)} quotes not in {seed_file}: {missing[:3]}"
 
 
@@ -85,5 +67,5 @@ def test_every_calibration_entry_quotes_its_source(folder):
     assert entries, f"{path} has no calibration entry"
     unquoted = [k for k, e in entries if not (isinstance(e.get("source"), str) and e["source"].strip())]
     assert unquoted == [], f"{path}: calibration entries without a source: {unquoted}"
-    quoted = {k for k, _ in _sources(raw)}
+    quoted = {k for k, _ in sources(raw)}
     assert all(f"{k}.source" in quoted for k, _ in entries)  # the verbatim check above reads them

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs.test_study_format_examples import STUDY_FORMAT, example_files
-from tests.replications.test_sources import _norm
+from tacebench.replications.quotes import normalise as _norm
 
 _TABLE1 = re.compile(r"<!--\s*table1:\s*([\w.]+)\s*-->\s*\n```\w*[ \t]*\n(.*?)^```", re.S | re.M)
 TABLE_VARIABLES = ("age", "male", "child_pugh", "pvtt")

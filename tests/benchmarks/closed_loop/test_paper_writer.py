@@ -3,7 +3,6 @@ quote is in the paper, and the printed numbers are the statistics the replicates
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 
 import numpy as np
@@ -19,6 +18,7 @@ from tacebench.benchmarks.closed_loop.writer import with_value, write_study
 from tacebench.cli.closed_loop import judge_folder
 from tacebench.engine import stream_seed
 from tacebench.replications.check import check_folder, load_study
+from tacebench.replications.quotes import QUOTED_FILES, quote_problems, sources
 from tacebench.replications.reproduce import reproduce
 from tacebench.simulate import compile_plan, generate_cohort, spec_from_dict
 
@@ -37,10 +37,6 @@ def written(request, tmp_path_factory):
     return world, paper, seeds, folder
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def test_generated_folder_passes_check(written):
     report = check_folder(written[3])
     assert report.ok, [str(p) for p in report.errors]
@@ -49,13 +45,10 @@ def test_generated_folder_passes_check(written):
 
 def test_every_quote_is_in_the_paper(written):
     folder = written[3]
-    text = _norm((folder / "paper.txt").read_text(encoding="utf-8"))
-    targets = tomllib.loads((folder / "targets.toml").read_text(encoding="utf-8"))
-    quotes = [t["source"] for t in targets["targets"]]
-    cohort = (folder / "cohort.toml").read_text(encoding="utf-8")
-    quotes += [tomllib.loads(f'x = {m}')["x"] for m in re.findall(r'source = ("(?:[^"\\]|\\.)*")', cohort)]
-    assert len(quotes) > 30
-    missing = [q for q in quotes if q != "paper.txt" and _norm(q) not in text]
+    quoted = [q for name in QUOTED_FILES for _, q in sources(
+        tomllib.loads((folder / name).read_text(encoding="utf-8")))]
+    assert len(quoted) > 30
+    missing = [str(p) for p in quote_problems(folder, folder / "paper.txt")]
     assert missing == []
 
 

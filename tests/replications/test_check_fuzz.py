@@ -1,0 +1,127 @@
+"""Fuzz: mutated study folders give `check` and `replicate` a clear error or a run, never a
+traceback.
+
+Each example copies the fictional study and applies one to three mutations: a value
+replaced by another type or an out-of-range number, a ``key = value`` pair deleted, a
+string replaced by a name used elsewhere in the study (arm labels, analysis names, target
+ids: cross-references and duplicate ids), a line duplicated, or the file's bytes damaged
+(a Latin-1 byte, a byte-order mark, a truncation). Then:
+
+- ``tacebench check`` returns 0 or 1; every error names a study file and a key (or, for a
+  file that does not parse, its line);
+- ``tacebench replicate`` (2 replicates, no worlds) returns 0 when check passed and 2 when
+  it failed, printing the error, never raising.
+
+The default run tries a few examples; the ``slow`` variant searches more.
+"""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tacebench.cli import main
+from tacebench.replications.check import check_folder
+
+from .folders import FICTIONAL
+
+FILES = ("cohort.toml", "targets.toml", "analysis.toml")
+FAST = ["--reps", "2", "--max-reps", "2", "--worlds", "none", "--decompose-reps", "0",
+        "--n-jobs", "1"]
+#: ``key = value`` with a string, a bare word or number, or a one-line array as value.
+PAIR = re.compile(r'(?m)([A-Za-z_][\w-]*|"[^"\n]*")[ \t]*=[ \t]*'
+                  r'("(?:[^"\\\n]|\\.)*"|\[[^\[\]\n]*\]|[-+\w.:]+)')
+NAMES = ("TACE", "TACE-L", "tace", "crude", "psm", "os_hr_crude", "os_median_tace_crude",
+         "os", "pfs", "pvtt", "child_pugh", "main", "median", "x")
+#: How a mutation edits a file (weights by repetition); "scale" keeps the type, so that many
+#: mutated folders still pass check and replicate runs on them.
+HOW = ("value", "value", "name", "delete", "duplicate", "bytes", "scale", "scale", "scale")
+#: Factors of "scale" (an integer stays an integer).
+FACTORS = (0.01, 0.5, 0.9, 1.5, 3, 100)
+VALUES = ('"x"', '""', "0", "-1", "1e9", "0.5", "true", "[]", "{}", '["TACE", "TACE"]',
+          "nan", "inf", "10000000")
+
+@st.composite
+def mutation(draw):
+    return (draw(st.sampled_from(FILES)),
+            draw(st.sampled_from(HOW)),
+            draw(st.integers(0, 10 ** 6)),
+            draw(st.sampled_from(VALUES)), draw(st.sampled_from(NAMES)),
+            draw(st.sampled_from((b"\xe9", b"\xef\xbb\xbf", b""))))
+
+def apply(folder: Path, m) -> None:
+    name, how, k, value, label, damage = m
+    path = folder / name
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")  # damaged before
+    if how == "bytes":
+        data = path.read_bytes()
+        at = k % (len(data) + 1)
+        if damage == b"\xef\xbb\xbf":
+            data = damage + data
+        elif damage:
+            data = data[:at] + damage + data[at:]
+        else:
+            data = data[:at]                           # truncated
+        path.write_bytes(data)
+        return
+    pairs = list(PAIR.finditer(text))
+    if how == "duplicate":
+        lines = text.splitlines(keepends=True)
+        i = k % len(lines)
+        text = "".join(lines[:i + 1] + [lines[i]] + lines[i + 1:])
+    elif pairs:
+        p = pairs[k % len(pairs)]
+        if how == "delete":
+            text = text[:p.start()] + text[p.end():]
+        elif how == "scale":
+            text = text[:p.start(2)] + _scaled(p.group(2), k) + text[p.end(2):]
+        else:
+            new = value if how == "value" else f'"{label}"'
+            text = text[:p.start(2)] + new + text[p.end(2):]
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+def _scaled(value: str, k: int) -> str:
+    """Every number of a value (a number or a one-line array) times a factor."""
+    factor = FACTORS[k % len(FACTORS)]
+
+    def one(m):
+        x = float(m.group(0)) * factor
+        return str(round(x)) if re.fullmatch(r"-?\d+", m.group(0)) else f"{x:.6g}"
+    return re.sub(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", one, value)
+
+
+def clear(problem) -> bool:
+    """An error names a study file and a key (for a file that does not parse: the line)."""
+    named = Path(problem.file).name in (*FILES, "worlds.toml")
+    return named and bool(problem.key or problem.kind == "missing-file")
+
+
+def run_mutated(tmp_path_factory, mutations, capsys) -> None:
+    folder = tmp_path_factory.mktemp("fuzz") / "study"
+    shutil.copytree(FICTIONAL, folder)
+    for m in mutations:
+        apply(folder, m)
+    report = check_folder(folder, build=True, worlds="none")     # as replicate below
+    unclear = [str(p) for p in report.errors if not clear(p)]
+    assert unclear == [], unclear
+    assert main(["check", str(folder), "--quiet", "--worlds", "none"]) == (0 if report.ok
+                                                                         else 1)
+    status = main(["replicate", str(folder), *FAST])
+    cap = capsys.readouterr()
+    assert status == (0 if report.ok else 2), cap.out[-2000:]
+    assert "Traceback" not in cap.out + cap.err
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(mutation(), min_size=1, max_size=3))
+def test_mutated_folders_give_clear_errors(tmp_path_factory, capsys, mutations):
+    run_mutated(tmp_path_factory, mutations, capsys)
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(mutation(), min_size=1, max_size=3))
+def test_mutated_folders_give_clear_errors_searching_more(tmp_path_factory, capsys,
+                                                          mutations):
+    run_mutated(tmp_path_factory, mutations, capsys)
