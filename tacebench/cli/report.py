@@ -41,7 +41,9 @@ def km_figures(study, result) -> list[tuple[str, bytes]]:
     """The KM figures of ``replicate --plot`` for one run, as (name, PNG bytes), drawn
     in a temporary folder (for ``replicate --html``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        return [(p.stem, p.read_bytes()) for p in plot_study(study, result, tmp)]
+        # plot_study writes each figure as PNG and SVG: the report embeds the PNG
+        return [(p.stem, p.read_bytes()) for p in plot_study(study, result, tmp)
+                if p.suffix == ".png"]
 
 
 def write_reports(studies: Sequence[dict], html: Path | None, junit: Path | None,
