@@ -246,3 +246,52 @@ class AssumedSplit:
 
 def assumed_split_from(key: str, value: Any) -> AssumedSplit:
     return _table_from(key, value, AssumedSplit, "{cutpoints, proportions, rationale}", "key(s)")
+
+
+# ---- helpers of the spec dataclasses: lists of tables, sub-tables, quotes
+
+def _source(value: Any) -> None:
+    """``source``: the verbatim quote of the paper an entry comes from (free text)."""
+    if not isinstance(value, str):
+        raise SpecError("source", f"must be a string (a verbatim quote), got {value!r}")
+
+
+def _tuple(key: str, value: Any) -> tuple:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise SpecError(key, f"must be a list, got {value!r}")
+    return tuple(value)
+
+
+def tables_of(key: str, value: Any, cls: type) -> tuple:
+    """A list of ``cls`` from TOML tables (or ``cls`` instances); errors name ``key[i]``."""
+    out = []
+    for i, t in enumerate(_tuple(key, value)):
+        try:
+            out.append(t if isinstance(t, cls) else cls(**_kw(t, cls, f"{key}[{i}]")))
+        except SpecError as err:
+            raise err.prefixed(f"{key}[{i}]") from None
+        except TypeError as err:       # a required key is missing
+            raise SpecError(missing_keys(f"{key}[{i}]", cls, t, err)) from None
+    return tuple(out)
+
+
+def _kw(value: Any, cls: type, key: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise SpecError("", f"must be a table, got {value!r}")
+    allowed = set(cls.__dataclass_fields__)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise SpecError("", f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    if text_problems("", cls, value):
+        raise SpecError(text_problems("", cls, value))
+    return dict(value)
+
+
+def _sub(owner, key: str, cls) -> None:
+    """Build the sub-table ``key`` of ``owner`` as ``cls``, prefixing its errors."""
+    value = getattr(owner, key)
+    if value is not None and not isinstance(value, cls):
+        try:
+            _set(owner, key, cls(**_kw(value, cls, key)))
+        except SpecError as err:
+            raise err.prefixed(key) from None

@@ -7,28 +7,22 @@ months.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 from .spec_associations import Association
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
-from .spec_base import missing_keys, text_problems
+from .spec_base import _kw, _source, _tuple, tables_of
+# censoring lives in its own module; re-exported here, where the outcome spec is read
+from .spec_censoring import FOLLOWUP_DEFINITIONS, Censoring, EventTarget, FollowupTarget
 
 TARGET_KINDS = ("median", "rate", "hr")
 #: ``Endpoint.hazards``: one treatment HR for all times, or each arm its own piecewise hazard
 HAZARDS = ("proportional", "arm_specific")
 MISSING_RESPONSE = ("MCAR", "early_death")
 
-
-def _source(value: Any) -> None:
-    """``source``: the verbatim quote of the paper an entry comes from (free text)."""
-    if not isinstance(value, str):
-        raise SpecError("source", f"must be a string (a verbatim quote), got {value!r}")
-
-
-def _tuple(key: str, value: Any) -> tuple:
-    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-        raise SpecError(key, f"must be a list, got {value!r}")
-    return tuple(value)
+__all__ = ["Effect", "CalibrationTarget", "Endpoint", "Assessment", "ResponseEffect", "Response",
+           "Dist", "TimeVarying", "Censoring", "EventTarget", "FollowupTarget",
+           "FOLLOWUP_DEFINITIONS", "tables_of", "TARGET_KINDS", "HAZARDS", "MISSING_RESPONSE"]
 
 
 @dataclass(frozen=True)
@@ -159,133 +153,6 @@ class Endpoint:
             raise SpecError("hazards", "'arm_specific' calibrates each arm's hazards: it needs treatment_hr = "
                             f"'calibrate' and no baseline_hazard, got treatment_hr = {self.treatment_hr!r}"
                             + ("" if self.baseline_hazard is None else " and a baseline_hazard"))
-
-
-def tables_of(key: str, value: Any, cls: type) -> tuple:
-    """A list of ``cls`` from TOML tables (or ``cls`` instances); errors name ``key[i]``."""
-    out = []
-    for i, t in enumerate(_tuple(key, value)):
-        try:
-            out.append(t if isinstance(t, cls) else cls(**_kw(t, cls, f"{key}[{i}]")))
-        except SpecError as err:
-            raise err.prefixed(f"{key}[{i}]") from None
-        except TypeError as err:       # a required key is missing
-            raise SpecError(missing_keys(f"{key}[{i}]", cls, t, err)) from None
-    return tuple(out)
-
-
-def _kw(value: Any, cls: type, key: str) -> dict:
-    if not isinstance(value, Mapping):
-        raise SpecError("", f"must be a table, got {value!r}")
-    allowed = set(cls.__dataclass_fields__)
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise SpecError("", f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-    if text_problems("", cls, value):
-        raise SpecError(text_problems("", cls, value))
-    return dict(value)
-
-
-@dataclass(frozen=True)
-class EventTarget:
-    """Reported number of events of ``endpoint`` in the whole cohort (or one ``arm``)."""
-
-    value: int
-    endpoint: str = "os"
-    arm: str | None = None
-    target: str = ""
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        self._check(_count("value", self.value))
-
-    def _check(self, value) -> None:
-        _source(self.source)
-        _set(self, "value", value)
-        if self.endpoint not in ("os", "pfs"):
-            raise SpecError("endpoint", f"must be 'os' or 'pfs', got {self.endpoint!r}")
-
-
-#: How a paper's median follow-up is defined: the reverse Kaplan-Meier median (Schemper &
-#: Smith 1996), the median of every patient's observed time, or that of the patients
-#: censored (alive at last contact).
-FOLLOWUP_DEFINITIONS = ("reverse_km", "observed", "censored")
-
-
-@dataclass(frozen=True)
-class FollowupTarget(EventTarget):
-    """Reported median follow-up (months) of the whole cohort (or one ``arm``), measured
-    on ``endpoint``'s times by ``definition`` (one of :data:`FOLLOWUP_DEFINITIONS`)."""
-
-    value: float
-    definition: str = "reverse_km"
-
-    def __post_init__(self) -> None:
-        self._check(_finite("value", self.value, positive=True))
-        if self.definition not in FOLLOWUP_DEFINITIONS:
-            raise SpecError("definition", f"must be one of {list(FOLLOWUP_DEFINITIONS)}, got {self.definition!r}")
-
-
-def _sub(owner, key: str, cls) -> None:
-    """Build the sub-table ``key`` of ``owner`` as ``cls``, prefixing its errors."""
-    value = getattr(owner, key)
-    if value is not None and not isinstance(value, cls):
-        try:
-            _set(owner, key, cls(**_kw(value, cls, key)))
-        except SpecError as err:
-            raise err.prefixed(key) from None
-
-
-@dataclass(frozen=True)
-class Censoring:
-    """Uniform accrual over ``accrual`` months, then ``follow_up`` months; optional cap
-    ``administrative_max``; exponential loss to follow-up at ``loss_rate`` per month.
-    ``loss_rate`` and ``follow_up`` may be ``"calibrate"``: solved so that the cohort has
-    the reported ``events`` and/or ``median_followup`` (one target per unknown)."""
-
-    accrual: float = 0.0
-    follow_up: float | str = 36.0
-    administrative_max: float | None = None
-    loss_rate: float | str = 0.0
-    events: EventTarget | None = None
-    median_followup: FollowupTarget | None = None
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        _source(self.source)
-        _set(self, "accrual", _finite("accrual", self.accrual, nonneg=True))
-        if self.administrative_max is not None:
-            _set(self, "administrative_max", _finite("administrative_max", self.administrative_max, positive=True))
-        _sub(self, "events", EventTarget)
-        _sub(self, "median_followup", FollowupTarget)
-        for key, check in (("follow_up", dict(positive=True)), ("loss_rate", dict(nonneg=True))):
-            value = getattr(self, key)
-            if not isinstance(value, str):
-                _set(self, key, _finite(key, value, **check))
-            elif value != "calibrate":
-                raise SpecError(key, f"must be a number or 'calibrate', got {value!r}")
-        unknowns = self.unknowns
-        given = [k for k in ("events", "median_followup") if getattr(self, k) is not None]
-        if unknowns and not given:
-            raise SpecError(unknowns[0], "is 'calibrate' but no events or median_followup target is given")
-        if len(unknowns) == 2 and len(given) < 2:
-            raise SpecError("follow_up", "follow_up and loss_rate are both 'calibrate': give both an events "
-                            f"and a median_followup target, got only {given[0]}")
-        if len(unknowns) == 1 and len(given) == 2:
-            raise SpecError(unknowns[0], "one unknown for two targets (events and median_followup): "
-                            "calibrate both follow_up and loss_rate, or drop one target")
-
-    @property
-    def unknowns(self) -> tuple[str, ...]:
-        """The censoring parameters written ``"calibrate"``."""
-        return tuple(k for k in ("follow_up", "loss_rate") if getattr(self, k) == "calibrate")
-
-    @property
-    def outcome_free(self) -> bool:
-        """Unknowns solvable before the outcomes: calibrated to a reverse-KM median
-        follow-up only, which is the censoring distribution's median whatever the deaths."""
-        mf = self.median_followup
-        return bool(self.unknowns) and self.events is None and mf is not None and mf.definition == "reverse_km"
 
 
 @dataclass(frozen=True)
