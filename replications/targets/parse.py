@@ -12,12 +12,13 @@ from tacebench.replications.analysis.problems import (MISSING, Problems, StudyEr
                                                       toml_problem)
 from tacebench.simulate.spec_base import SpecError
 
+from .baseline import expand_baseline as _expand_baseline
 from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
-                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target, expected_id,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target,
                     find_printed)
 from .table import study_table_targets
 
@@ -25,8 +26,6 @@ __all__ = ["load_targets", "parse_targets"]
 
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
 _TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts", "expected_failures", "claims"})
-_BASELINE_KEYS = frozenset({"variable", "level", "where", "source", "partition", "cells", "note"})
-_CELL_KEYS = frozenset({"analysis", "arm", "count", "percent", "weighted"})
 _SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
 _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
                     r"(table|figure) S?\d+[A-Za-z]?)$")
@@ -229,48 +228,6 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
         probs.add(f"{path}.p_text", t.p_text, "is not printed in this target's source quote",
                   "number-not-in-source")
     return tuple((name, found[name]) for name in _PRINTED_FIELDS if name in found)
-
-
-def _expand_baseline(raw: Any, path: str, probs: Problems) -> list[tuple[str, dict]]:
-    """One ``[[baseline]]`` row -> raw ``proportion`` targets, one per cell."""
-    if not isinstance(raw, Mapping):
-        probs.add(path, raw, "must be a table", "malformed-value")
-        return []
-    _unknown(raw, _BASELINE_KEYS, probs, path)
-    variable = _text(raw, "variable", probs, path, required=True, snake=True)
-    level = _text(raw, "level", probs, path)
-    cells = raw.get("cells")
-    if not isinstance(cells, list) or not cells:
-        probs.add(f"{path}.cells", cells if "cells" in raw else MISSING,
-                  "must be a non-empty list of {analysis, arm, count, percent}", "missing-key")
-        return []
-    if "partition" in raw and not isinstance(raw["partition"], bool):
-        probs.add(f"{path}.partition", raw["partition"], "must be true or false",
-                  "malformed-value")
-    out = []
-    for j, cell in enumerate(cells):
-        cpath = f"{path}.cells[{j}]"
-        if not isinstance(cell, Mapping):
-            probs.add(cpath, cell, "must be a table", "malformed-value")
-            continue
-        _unknown(cell, _CELL_KEYS, probs, cpath)
-        t = {k: v for k, v in cell.items() if k in _CELL_KEYS}
-        t.update(quantity="proportion", role="reported", term=variable,
-                 where=raw.get("where"), source=raw.get("source"))
-        if level is not None:
-            t["level"] = level
-        if raw.get("partition") is True:
-            t["partition"] = variable
-        if raw.get("note"):
-            t["note"] = raw["note"]
-        if variable and isinstance(cell.get("analysis"), str):
-            arm = cell.get("arm") if isinstance(cell.get("arm"), str) else None
-            stub = Target(id="x", analysis=cell["analysis"], quantity="proportion",
-                          role="reported", where="text", source="", term=variable,
-                          level=level, arm=arm)
-            t["id"] = expected_id(stub)
-        out.append((cpath, t))
-    return out
 
 
 def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Target],
