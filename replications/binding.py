@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .analysis.compile import (SIMULATED_ROLES, bind_target, compile_analyses,
-                               compile_readings)
+from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
+from .analysis.compile_readings import compile_readings
 from .analysis.problems import Problems
 
 __all__ = ["bind_study"]

@@ -41,7 +41,8 @@ from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.cohort import compile_plan
 from tacebench.simulate.io import spec_from_dict
 
-from .analysis.compile import CompiledAnalysis, compile_readings, variant_key
+from .analysis.compile import CompiledAnalysis
+from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
 from .binding import bind_study
