@@ -142,10 +142,22 @@ def minimize_convex(fun, x0: np.ndarray, max_iter: int = 200) -> tuple[np.ndarra
             cache[key] = fun(x)
         return cache[key]
 
-    res = optimize.minimize(lambda x: parts(x)[0], x0, jac=lambda x: parts(x)[1],
-                            hess=lambda x: parts(x)[2], method="trust-exact",
-                            options={"gtol": 1e-8, "maxiter": max_iter})
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = optimize.minimize(lambda x: parts(x)[0], x0, jac=lambda x: parts(x)[1],
+                                    hess=lambda x: parts(x)[2], method="trust-exact",
+                                    options={"gtol": 1e-8, "maxiter": max_iter})
+    except (ValueError, linalg.LinAlgError):
+        # the path left the finite numbers (an unbounded dual: separated arms); the
+        # kernels never raise on data, so this is "not converged" from the start
+        return np.asarray(x0, dtype=float), 0, False
     x, n_iter = res.x, int(res.nit)
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow: stop, not converged
+        return _newton_polish(parts, x, n_iter)
+
+
+def _newton_polish(parts, x: np.ndarray, n_iter: int) -> tuple[np.ndarray, int, bool]:
+    """Full Newton steps from ``x`` while they shrink the gradient (see minimize_convex)."""
     _, g, H = parts(x)
     for _ in range(10):
         gn = np.linalg.norm(g)

@@ -40,7 +40,10 @@ from .status import Estimability
 __all__ = ["CBPS_ESTIMANDS", "cbps_weights", "cbps_weights_kernel"]
 
 CBPS_ESTIMANDS = ("ATE", "ATT", "ATC")
-_ETA_MAX = 700.0  # exp() overflows past ~709; the optimum is far inside
+# |eta| is clipped so that exp() and the Hessian's sum over n patients stay finite
+# (e^500 = 1.4e217) on the unbounded path of separated arms; a solution with finite
+# balancing weights lies far inside, so the clip never moves one
+_ETA_MAX = 500.0
 
 
 def _loss(D: np.ndarray, z: np.ndarray, estimand: str):

@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from tacebench.estimators import balancing_weights, cbps_weights, entropy_balancing, matching_weights
 from tacebench.estimators.balancing_weights import METHODS
+from tacebench.estimators.weights_cbps import cbps_weights_kernel
 from tacebench.estimators.weights_ebal import entropy_balancing_kernel
 from tests.reference.cases import load_case
 
@@ -133,6 +134,20 @@ def test_infeasible_target_is_reported_not_returned():
     assert not entropy_balancing_kernel(X, z, "ATT").status.ok
     with pytest.raises(ValueError, match="convex hull"):
         entropy_balancing(X, z)
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT", "ATC"])
+def test_cbps_on_separated_arms_is_not_converged_never_an_error(estimand):
+    """A covariate that separates the arms makes the CBPS dual unbounded: the kernel says
+    not converged (it once raised scipy's "array must not contain infs or NaNs" for the
+    ATE, after exp() overflowed the Hessian), and the public function names the cause."""
+    rng = np.random.default_rng(1)
+    z = np.r_[np.ones(40), np.zeros(20)].astype(int)
+    X = np.column_stack([5.0 * z + 0.01 * rng.normal(size=60), rng.normal(size=60)])
+    res = cbps_weights_kernel(X, z, estimand)
+    assert not res.status.ok and "separated" in res.message
+    with pytest.raises(ValueError, match="not solved"):
+        cbps_weights(X, z, estimand=estimand)
 
 
 def test_capability_table_drives_validation():
