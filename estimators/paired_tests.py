@@ -25,7 +25,8 @@ from scipy import stats
 
 from ._checks import as_float_array, check_lengths
 
-__all__ = ["PairedTest", "mcnemar_test", "paired_t_test", "wilcoxon_signed_rank", "pairs_from_sets"]
+__all__ = ["PairedTest", "mcnemar_test", "paired_t_test", "wilcoxon_signed_rank", "pairs_from_sets",
+           "PAIRED_TESTS", "paired_test_kernel"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class PairedTest:
 def _pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
     x, y = as_float_array(x, "x"), as_float_array(y, "y")
     check_lengths({"x": x, "y": y})
+    return _complete(x, y)
+
+
+def _complete(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = ~(np.isnan(x) | np.isnan(y))           # R drops incomplete pairs
     return x[ok], y[ok]
 
@@ -80,7 +85,10 @@ def mcnemar_test(x, y, *, correct: bool = True) -> PairedTest:
     McNemar Q. Note on the sampling error of the difference between correlated proportions
     or percentages. Psychometrika 1947;12:153-157. R ``stats::mcnemar.test``.
     """
-    x, y = _pairs(x, y)
+    return _mcnemar(*_pairs(x, y), correct)
+
+
+def _mcnemar(x: np.ndarray, y: np.ndarray, correct: bool = True) -> PairedTest:
     b = float(np.sum((x == 1) & (y == 0)))
     c = float(np.sum((x == 0) & (y == 1)))
     diff = abs(b - c) - 1.0 if correct and b != c else abs(b - c)
@@ -108,7 +116,10 @@ def paired_t_test(x, y) -> PairedTest:
     ----------
     Student. The probable error of a mean. Biometrika 1908;6:1-25.
     """
-    x, y = _pairs(x, y)
+    return _paired_t(*_pairs(x, y))
+
+
+def _paired_t(x: np.ndarray, y: np.ndarray) -> PairedTest:
     d = x - y
     n = len(d)
     sd = float(np.std(d, ddof=1)) if n > 1 else 0.0
@@ -148,7 +159,10 @@ def wilcoxon_signed_rank(x, y, *, correct: bool = True) -> PairedTest:
     Wilcoxon F. Individual comparisons by ranking methods. Biometrics Bulletin
     1945;1:80-83. R ``stats::wilcox.test.default``.
     """
-    x, y = _pairs(x, y)
+    return _wilcoxon(*_pairs(x, y), correct)
+
+
+def _wilcoxon(x: np.ndarray, y: np.ndarray, correct: bool = True) -> PairedTest:
     d = x - y
     zeros = bool(np.any(d == 0))
     d = d[d != 0]
@@ -194,3 +208,14 @@ def pairs_from_sets(set_id, treated) -> tuple[np.ndarray, np.ndarray]:
     first, second = order[start[keep]], order[start[keep] + 1]
     ok = treated[first] & ~treated[second]
     return first[ok], second[ok]
+
+
+#: Paired tests by name: the kernels of the public functions (trusted, complete pairs).
+PAIRED_TESTS = {"mcnemar": _mcnemar, "t": _paired_t, "wilcoxon": _wilcoxon}
+
+
+def paired_test_kernel(x: np.ndarray, y: np.ndarray, test: str) -> PairedTest:
+    """The paired test ``test`` (a key of :data:`PAIRED_TESTS`, R's defaults) on trusted
+    float arrays of equal length: no validation, incomplete pairs dropped (as R), for
+    loops over replicates that validated their input once."""
+    return PAIRED_TESTS[test](*_complete(x, y))

@@ -48,7 +48,6 @@ UNREPORTED_STRENGTHS = (1.2, 1.5)
 #: family name -> sign of the effect relative to the treated arm's excess
 UNREPORTED_FAMILIES = {"unreported_effects_aligned": 1.0, "unreported_effects_opposed": -1.0}
 _SURVIVAL = ("os", "pfs")
-_IQR_PER_SD = 1.349
 
 
 def _direction(d: float) -> float:
@@ -74,16 +73,7 @@ def _indicator_effect(p_t: float, p_c: float, w_t: float) -> tuple[float, float]
 
 
 def _location_spread(s) -> tuple[float | None, float | None]:
-    loc = s.mean if s.mean is not None else s.median
-    if s.sd is not None:
-        sd = s.sd
-    elif s.q1 is not None and s.q3 is not None and s.q3 > s.q1:
-        sd = (s.q3 - s.q1) / _IQR_PER_SD
-    elif s.min is not None and s.max is not None and s.max > s.min:
-        sd = (s.max - s.min) / 4.0
-    else:
-        sd = None
-    return loc, sd
+    return (s.mean if s.mean is not None else s.median), s.spread()
 
 
 def _effect(v, arms, k: float, sign: float) -> dict | None:
@@ -133,7 +123,10 @@ def unreported_effects(cohort_raw: Mapping, k: float, sign: float) -> dict[str, 
     ``{"cohorts.<name>.outcomes.<os|pfs>.effects": [item, ...]}`` for every two-arm cohort
     and survival outcome with covariates that have no reported effect (empty when none).
     """
-    spec = spec_from_dict(cohort_raw, source="<unreported effects>")
+    return _effects(spec_from_dict(cohort_raw, source="<unreported effects>"), k, sign)
+
+
+def _effects(spec, k: float, sign: float) -> dict[str, list]:
     out: dict[str, list] = {}
     for cname, c in spec.cohorts.items():
         if len(c.arms) != 2:
@@ -153,10 +146,11 @@ def unreported_effects(cohort_raw: Mapping, k: float, sign: float) -> dict[str, 
 def unreported_sets(cohort_raw: Mapping) -> list[tuple[str, float, dict[str, list]]]:
     """(family, k, appended effects) of every member of both families, or [] when no
     covariate lacks a reported effect."""
+    spec = spec_from_dict(cohort_raw, source="<unreported effects>")
     out = []
     for family, sign in UNREPORTED_FAMILIES.items():
         for k in UNREPORTED_STRENGTHS:
-            app = unreported_effects(cohort_raw, k, sign)
+            app = _effects(spec, k, sign)
             if app:
                 out.append((family, k, app))
     return out

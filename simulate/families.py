@@ -85,13 +85,8 @@ def _summaries(q, n: int) -> dict[str, float]:
 
 
 def _spread(s: Summary) -> float:
-    if s.sd is not None:
-        return s.sd
-    if s.q1 is not None and s.q3 is not None and s.q3 > s.q1:
-        return (s.q3 - s.q1) / 1.349
-    if s.min is not None and s.max is not None and s.max > s.min:
-        return (s.max - s.min) / 4.0
-    return abs(s.mean or s.median or 1.0) * 0.25 + 1e-9
+    sd = s.spread()
+    return sd if sd is not None else abs(s.mean or s.median or 1.0) * 0.25 + 1e-9
 
 
 def _initial(family: str, s: Summary, n: int) -> np.ndarray:

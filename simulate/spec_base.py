@@ -134,6 +134,17 @@ class Summary:
     def fields(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
+    def spread(self) -> float | None:
+        """The SD, else the normal-theory SD from the IQR (``(q3 - q1) / 1.349``), else from
+        the range (``(max - min) / 4``); None when the summary gives no spread."""
+        if self.sd is not None:
+            return self.sd
+        if self.q1 is not None and self.q3 is not None and self.q3 > self.q1:
+            return (self.q3 - self.q1) / 1.349
+        if self.min is not None and self.max is not None and self.max > self.min:
+            return (self.max - self.min) / 4.0
+        return None
+
     def level_probs(self, n: int | None = None) -> tuple[float, ...] | None:
         """Proportions per level from ``counts`` or ``proportions`` (renormalised)."""
         if self.counts is not None:

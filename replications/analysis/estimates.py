@@ -14,8 +14,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from tacebench.estimators.paired_tests import (mcnemar_test, paired_t_test, pairs_from_sets,
-                                               wilcoxon_signed_rank)
+from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_sets
 
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
@@ -254,12 +253,9 @@ def paired_test(ctx: Context, req: Request) -> float:
         raise kernels.FitFailure("no 1:1 matched pair")
     a, b = x[first], x[second]
     named = (req.test or "").lower()
-    if set(np.unique(x[~np.isnan(x)])) <= {0.0, 1.0}:
-        res = mcnemar_test(a, b)
-    elif "wilcoxon" in named or "signed" in named:
-        res = wilcoxon_signed_rank(a, b)
-    else:
-        res = paired_t_test(a, b)
+    test = ("mcnemar" if set(np.unique(x[~np.isnan(x)])) <= {0.0, 1.0} else
+            "wilcoxon" if "wilcoxon" in named or "signed" in named else "t")
+    res = paired_test_kernel(a, b, test)
     if np.isnan(res.p_value):
         raise kernels.FitFailure(f"{res.method} undefined (no discordant pair or constant differences)")
     return res.p_value
