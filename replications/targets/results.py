@@ -30,7 +30,7 @@ from tacebench.replications.analysis.problems import Problems
 from .fields import table_items, unknown_keys as _unknown
 from .model import TARGET_KEYS, Target, expected_id
 
-__all__ = ["PER_ARM_KEYS", "expand_results", "convention_id"]
+__all__ = ["PER_ARM_KEYS", "expand_results", "convention_id", "results_rows"]
 
 #: Keys a row with a list of arms may give per arm (a list with one entry per arm).
 PER_ARM_KEYS = ("id", "value", "percent", "count", "denominator", "ci", "se", "p", "p_text",
@@ -131,3 +131,21 @@ def expand_results(raw: Any, path: str, probs: Problems) -> list[tuple[str, dict
             label = target.get("id") if isinstance(target.get("id"), str) else None
             out.append((f"{where} ({label})" if label else where, target))
     return out
+
+
+def results_rows(raw_targets: Mapping) -> list[tuple[str, dict]]:
+    """Every ``[[results]]`` row of a parsed targets.toml as ``(key path, raw target)``,
+    without validation (the loader reports the problems).
+
+    Parameters
+    ----------
+    raw_targets : Mapping
+        The parsed targets.toml.
+
+    Returns
+    -------
+    list of (str, dict)
+    """
+    groups = raw_targets.get("results")
+    return [row for i, g in enumerate(groups if isinstance(groups, list) else [])
+            for row in expand_results(g, f"results[{i}]", Problems(""))]

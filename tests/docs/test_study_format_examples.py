@@ -229,6 +229,22 @@ def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, file, o
     assert kind in {p.kind for p in check_folder(tmp_path).errors}
 
 
+def test_the_pages_results_error_is_the_loaders(page, example, tmp_path):
+    """The error the [[results]] section quotes is, word for word, the loader's."""
+    from tacebench.replications.analysis.problems import StudyError
+    from tacebench.replications.targets import load_targets
+
+    quoted = re.search(r"`(results\[\d+\]\.rows\[[^`]*)`", page).group(1)
+    for path in example.iterdir():
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), encoding="utf-8")
+    t = (tmp_path / "targets.toml").read_text("utf-8")
+    (tmp_path / "targets.toml").write_text(t.replace("percent = [33.3, 47.6]",
+                                                     "percent = [33.3, 147.6]"), encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        load_targets(tmp_path)
+    assert [str(p).split(": ", 1)[1] for p in err.value.problems] == [quoted]
+
+
 @pytest.mark.slow
 def test_the_example_replicates_end_to_end(example):
     """40 replicates (about 5 s): every simulated target gets a verdict."""

@@ -263,3 +263,15 @@ def test_a_cohort_number_missing_from_its_quote_is_an_error_of_the_derived_targe
 def test_a_calibration_table_without_cohort_entries_is_an_error():
     assert any(m.startswith("calibration = {'analysis': 'crude'") and "nothing to derive" in m
                for m in _problems({"calibration": {"analysis": "crude"}}, {"cohorts": {}}))
+
+
+# ------------------------------------------------------------------ tacebench check's helpers
+
+def test_check_finds_a_results_row_by_its_key_and_hints_at_its_arm_label():
+    from tacebench.replications.check_build import arm_label_problems, target_index
+
+    groups = copy.deepcopy(RESULTS)
+    assert target_index({"results": groups})["os_rate12m_tace_l_crude"] == "results[0].rows[2][1]"
+    groups[1]["rows"][1]["arm"] = "tace-l"
+    (p,) = arm_label_problems({"results": groups}, ["TACE", "TACE-L"], "targets.toml")
+    assert p.key == "results[1].rows[1] (n_tace_l_psm).arm" and "'TACE-L'" in p.message
