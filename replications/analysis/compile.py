@@ -111,6 +111,8 @@ _NO_VALUE = {
     "km_rate": "time beyond the last follow-up", "arr": "time beyond the last follow-up",
     "nnt": "time beyond the last follow-up",
     "hr": "term not in the fitted model (not selected, or constant)",
+    **dict.fromkeys(("risk", "risk_difference", "risk_ratio", "rmst_difference"),
+                    "time beyond the last follow-up"),
 }
 
 
@@ -152,7 +154,7 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                 f"{list(schema.arms)}", "incompatible")
             continue
         bad = False
-        for opt in ("covariates", "outcome_covariates", "on"):
+        for opt in ("covariates", "outcome_covariates", "on", "treatment_covariates"):
             for j, term in enumerate(a.options.get(opt) or ()):
                 try:
                     bind_terms([term], schema, (levels or {}).get(a.cohort))

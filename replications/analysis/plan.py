@@ -43,7 +43,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
                   "description", "source", "smd_sd"}
 _TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets", "readings"}
-_SET_OPTIONS = ("covariates", "outcome_covariates", "on")
+_SET_OPTIONS = ("covariates", "outcome_covariates", "on", "treatment_covariates")
 
 
 @dataclass(frozen=True)
@@ -213,9 +213,13 @@ def _parse_analysis(item, key: str, problems: Problems, sets: Mapping = {}
                 f"{sorted(ESTIMATES)}", "unknown-estimate")
             continue
         allowed = ESTIMATES[e].adjustments
+        served = ADJUSTMENTS[method].estimates if method is not None else None
         if method is not None and allowed is not None and method not in allowed:
             add(f"{key}.estimates[{j}]", e, f"needs an adjustment among {list(allowed)}, "
                 f"not {method!r}", "incompatible")
+        elif served is not None and e not in served:
+            add(f"{key}.estimates[{j}]", e, f"method {method!r} reports only "
+                f"{list(served)}", "incompatible")
         else:
             good.append(e)
     cox = item.get("cox", {})

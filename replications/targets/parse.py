@@ -18,7 +18,7 @@ from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
-                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, SIGNED_QUANTITIES, TARGET_KEYS, Shift, StudyTargets, Target,
                     find_printed)
 from .table import study_table_targets
 
@@ -153,9 +153,9 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         kw["not_reached"] = ("value",) + kw.get("not_reached", ())
     else:
         kw["value"] = _num(raw, "value", probs, path, positive=quantity in RATIO_QUANTITIES,
-                           unit=is_prop, nonneg=True)
+                           unit=is_prop, nonneg=quantity not in SIGNED_QUANTITIES)
         kw["percent_scale"] = False
-    if kw["ci"] and min(kw["ci"]) < 0:
+    if kw["ci"] and min(kw["ci"]) < 0 and quantity not in SIGNED_QUANTITIES:
         probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
                   "malformed-number")
     if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
