@@ -55,6 +55,7 @@ class CompiledAnalysis:
     adjustment: CompiledAdjustment
     responders: Mapping[str, np.ndarray]
     requests: list[Request] = field(default_factory=list)
+    shown: list = field(default_factory=list)   # (show.ShownEstimate, Request), not judged
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
             requests: Sequence[Request] | None = None, cache: dict | None = None,
@@ -221,10 +222,12 @@ def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tupl
 
 
 def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: AnalysisPlan,
-                problems: Problems) -> Request | None:
-    """Turn a simulated target into a :class:`Request` on its analysis, or report why not."""
+                problems: Problems, key: str | None = None) -> Request | None:
+    """Turn a simulated target into a :class:`Request` on its analysis, or report why not
+    (under ``key``, default ``targets[i]``; a shown estimate of analysis.toml passes its
+    own)."""
     add = problems.add
-    key = f"targets[{i}]"
+    key = key or f"targets[{i}]"
     tid = _field(t, "id")
     name = _field(t, "analysis")
     if name not in plan.names:
