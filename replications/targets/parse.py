@@ -137,8 +137,8 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
                   "malformed-value")
     if "percent" in raw:
         if not is_prop:
-            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate and proportion "
-                      "targets take a percent", "malformed-value")
+            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate, proportion and "
+                      "risk targets take a percent", "malformed-value")
         pct = _num(raw, "percent", probs, path, nonneg=True)
         if pct is not None and pct > 100:
             probs.add(f"{path}.percent", pct, "must lie in [0, 100]", "malformed-number")
@@ -216,6 +216,8 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
                   "is not printed in this target's source quote (NR, not reached, not estimable)",
                   "number-not-in-source")
     vals = {k: v for k, v in vals.items() if v is None or math.isfinite(v)}
+    if t.quantity in SIGNED_QUANTITIES:     # located by magnitude: "-0.12", "a 0.12 reduction"
+        vals = {k: v if v is None else abs(v) for k, v in vals.items()}
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
     found = find_printed(t.source, wanted)

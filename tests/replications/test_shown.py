@@ -113,3 +113,36 @@ def test_a_bad_show_entry_is_a_check_error(tmp_path, show, key, message):
     hits = [p for p in errors if p.key == f"analyses[5].{key}"]
     assert hits and message in hits[0].message, [str(p) for p in errors]
     assert hits[0].file.endswith("analysis.toml")
+
+
+TARGET = """
+[[targets]]
+id = "os_risk_difference12m_aiptw"
+analysis = "doubly_robust"
+quantity = "risk_difference"
+endpoint = "os"
+contrast = ["TACE-L", "TACE"]
+time = 12
+value = -0.12
+role = "predicted"
+where = "text"
+source = "a 12-month risk difference of -0.12"
+"""
+
+
+def test_a_target_predicted_by_the_doubly_robust_analysis_is_judged(tmp_path):
+    folder = _with_dr(tmp_path)
+    with open(folder / "targets.toml", "a", encoding="utf-8") as f:
+        f.write(TARGET)
+    with open(folder / "paper.txt", "a", encoding="utf-8") as f:
+        f.write("An AIPTW analysis gave a 12-month risk difference of -0.12.\n")
+    report = check_folder(folder)
+    assert not report.problems, [str(p) for p in report.problems]
+    res = reproduce(load_study(folder), reps=REPS, seed=SEED, decompose_reps=0,
+                    max_reps=REPS)
+    t = next(t for t in res.targets if t.id == "os_risk_difference12m_aiptw")
+    assert t.scale == "identity" and t.n_estimable == REPS and t.verdict != "not estimable"
+    col = {i: k for k, i in enumerate(res.draw_ids)}
+    # the target and the shown estimate are the same contrast (AIPTW draws no random number)
+    np.testing.assert_array_equal(res.draws[:, col[t.id]],
+                                  res.draws[:, col["doubly_robust.show[0]"]])
