@@ -19,7 +19,7 @@ from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
-                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, SIGNED_QUANTITIES, TARGET_KEYS, Shift, StudyTargets, Target,
                     find_printed)
 from .results import expand_results
 from .table import study_table_targets
@@ -140,8 +140,8 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
                   "malformed-value")
     if "percent" in raw:
         if not is_prop:
-            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate and proportion "
-                      "targets take a percent", "malformed-value")
+            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate, proportion and "
+                      "risk targets take a percent", "malformed-value")
         pct = _num(raw, "percent", probs, path, nonneg=True)
         if pct is not None and pct > 100:
             probs.add(f"{path}.percent", pct, "must lie in [0, 100]", "malformed-number")
@@ -156,9 +156,9 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         kw["not_reached"] = ("value",) + kw.get("not_reached", ())
     else:
         kw["value"] = _num(raw, "value", probs, path, positive=quantity in RATIO_QUANTITIES,
-                           unit=is_prop, nonneg=True)
+                           unit=is_prop, nonneg=quantity not in SIGNED_QUANTITIES)
         kw["percent_scale"] = False
-    if kw["ci"] and min(kw["ci"]) < 0:
+    if kw["ci"] and min(kw["ci"]) < 0 and quantity not in SIGNED_QUANTITIES:
         probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
                   "malformed-number")
     if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
@@ -219,6 +219,8 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
                   "is not printed in this target's source quote (NR, not reached, not estimable)",
                   "number-not-in-source")
     vals = {k: v for k, v in vals.items() if v is None or math.isfinite(v)}
+    if t.quantity in SIGNED_QUANTITIES:     # located by magnitude: "-0.12", "a 0.12 reduction"
+        vals = {k: v if v is None else abs(v) for k, v in vals.items()}
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
     found = find_printed(t.source, wanted)
