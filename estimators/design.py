@@ -83,7 +83,7 @@ def _as_frame(frame) -> pd.DataFrame:
 def treatment_indicator(frame, treated) -> np.ndarray:
     """The 0/1 treatment as int8, from a column name of ``frame`` or an array, checked to
     have one entry per row and both arms."""
-    from ._checks import check_binary, check_lengths
+    from ._checks import check_binary, check_both_arms, check_lengths
 
     fr = _as_frame(frame)
     if isinstance(treated, str):
@@ -92,10 +92,7 @@ def treatment_indicator(frame, treated) -> np.ndarray:
         treated = fr[treated].to_numpy()
     z = check_binary(treated, "treated")
     check_lengths({"frame": np.empty(len(fr)), "treated": z})
-    if z.size == 0 or (z == z[0]).all():
-        only = f"only {int(z[0])}" if z.size else "no rows"
-        raise ValueError(f"treated must contain both arms; got {only}")
-    return z
+    return check_both_arms(z)
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
