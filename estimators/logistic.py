@@ -286,12 +286,14 @@ def _certainly_full_rank(X: np.ndarray) -> bool:
 def _result(fit, Xa, y, w, names) -> LogisticResult:
     mu, info = fit.fitted, fit.information
     U = (w * (y - mu))[:, None] * Xa
-    cov = np.full_like(info, np.nan)
+    cov = None
     if np.isfinite(info).all():  # (scipy's own finiteness scan skipped: done here)
         try:
             cov = linalg.inv(info, check_finite=False)
         except linalg.LinAlgError:
             pass
+    if cov is None:
+        cov = np.full_like(info, np.nan)
     meat = U.T @ U
     return LogisticResult(
         coef=fit.coef,
