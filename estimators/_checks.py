@@ -64,6 +64,15 @@ def check_binary(x, name: str) -> np.ndarray:
     return arr.astype(np.int8)
 
 
+def check_both_arms(z: np.ndarray, name: str = "treated") -> np.ndarray:
+    """A 0/1 indicator (already checked) with both values present; returns it."""
+    # one comparison pass, not np.unique's sort: this runs at every public edge
+    if z.size == 0 or (z == z[0]).all():
+        only = f"only {int(z[0])}" if z.size else "no rows"
+        raise ValueError(f"{name} must contain both arms; got {only}")
+    return z
+
+
 def check_weights(weights, n: int, name: str = "weights") -> np.ndarray:
     """Case weights: finite, non-negative, not all zero, length ``n``. ``None`` gives ones."""
     if weights is None:

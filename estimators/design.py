@@ -83,7 +83,7 @@ def _as_frame(frame) -> pd.DataFrame:
 def treatment_indicator(frame, treated) -> np.ndarray:
     """The 0/1 treatment as int8, from a column name of ``frame`` or an array, checked to
     have one entry per row and both arms."""
-    from ._checks import check_binary, check_lengths
+    from ._checks import check_binary, check_both_arms, check_lengths
 
     fr = _as_frame(frame)
     if isinstance(treated, str):
@@ -92,9 +92,7 @@ def treatment_indicator(frame, treated) -> np.ndarray:
         treated = fr[treated].to_numpy()
     z = check_binary(treated, "treated")
     check_lengths({"frame": np.empty(len(fr)), "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
-    return z
+    return check_both_arms(z)
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -272,7 +270,8 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
         s = frame[cov]
         if not isinstance(s, pd.Series):  # duplicated column label
             return None
-        if cov in cat or isinstance(s.dtype, pd.CategoricalDtype):
+        dtype = s.dtype
+        if cov in cat or isinstance(dtype, pd.CategoricalDtype):
             got = _codes(s)
             if got is None:
                 return None
@@ -288,18 +287,19 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
             plan.append((cov, codes, levs, ref, at[0]))
             width += len(levs) - 1
         else:
-            dtype = s.dtype
             if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMERIC_KINDS):
                 return None
-            plan.append((cov, s.to_numpy()))
+            plan.append((cov, s.values))  # the numpy array itself (a numpy dtype)
             width += 1
-    values = np.empty((n, width))
+    # one row per design column: contiguous writes, and the checks below reduce along
+    # contiguous rows (a column-wise reduction of an (n, p) block costs several times more)
+    block = np.empty((width, n))
     names, levels, refs = [], {}, {}
     j = 0
     for item in plan:
         if len(item) == 2:
             cov, x = item
-            values[:, j] = x
+            block[j] = x
             names.append(cov)
             j += 1
             continue
@@ -309,12 +309,12 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
         for i, (lev, k) in enumerate(levs):
             if i == at:
                 continue
-            np.equal(codes, k, out=values[:, j], casting="unsafe")
+            np.equal(codes, k, out=block[j], casting="unsafe")
             names.append(f"{cov}[{lev}]")
             j += 1
     # one check over the whole block for NaN/inf and one for constant columns: the dummy
     # columns are 0/1 and never constant (each codes an observed level, with another
     # level observed), so a hit is always a numeric covariate's
-    if not np.isfinite(values).all() or (values == values[0]).all(axis=0).any():
+    if not np.isfinite(block).all() or (block == block[:, :1]).all(axis=1).any():
         return None
-    return DesignMatrix(values, tuple(names), covariates, levels, refs)
+    return DesignMatrix(np.ascontiguousarray(block.T), tuple(names), covariates, levels, refs)

@@ -44,7 +44,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._checks import check_binary, check_choice, check_lengths, check_probability, check_weights
+from ._checks import (check_binary, check_both_arms, check_choice, check_lengths, check_probability,
+                      check_weights)
 
 __all__ = [
     "ESTIMANDS",
@@ -216,8 +217,7 @@ def iptw_weights(
     p = check_probability(ps, "ps")
     z = check_binary(treated, "treated")
     check_lengths({"ps": p, "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    check_both_arms(z)
     return iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)
 
 

@@ -60,3 +60,15 @@ def test_errors(frame_edit, covs, cat, match):
 def test_unknown_reference():
     with pytest.raises(ValueError, match=r"reference\['g'\] = 'q'"):
         design_matrix(_frame(), ["g"], categorical=["g"], reference={"g": "q"})
+
+
+@pytest.mark.parametrize("column, message", [
+    ([1, 1, 1], "treated must contain both arms; got only 1"),
+    ([], "treated must contain both arms; got no rows"),
+])
+def test_treatment_indicator_needs_both_arms(column, message):
+    from tacebench.estimators.design import treatment_indicator
+
+    frame = pd.DataFrame({"arm": pd.Series(column, dtype=np.int8)})
+    with pytest.raises(ValueError, match=message):
+        treatment_indicator(frame, "arm")

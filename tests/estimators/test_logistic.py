@@ -1,0 +1,111 @@
+"""estimators.logistic: the rank check, the validated path, and the kernel's final values."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tacebench.estimators.kernels import fit_logistic, logistic_loglik
+from tacebench.estimators.logistic import (
+    check_full_rank,
+    fit_validated,
+    logistic_regression,
+    with_intercept,
+)
+from tacebench.estimators.propensity import propensity_score
+
+
+def _numpy_verdict(X: np.ndarray) -> bool:
+    """Full column rank as numpy's SVD decides it: the definition check_full_rank keeps."""
+    return np.linalg.matrix_rank(X) == X.shape[1]
+
+
+def _raises(X: np.ndarray) -> bool:
+    try:
+        check_full_rank(X, tuple(f"x{j}" for j in range(X.shape[1])))
+    except ValueError as exc:
+        assert "rank deficient" in str(exc)
+        return True
+    return False
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 60), p=st.integers(1, 8),
+       collinear=st.booleans(), log_scale=st.floats(-9.0, 9.0))
+def test_full_rank_verdict_is_numpys(seed, n, p, collinear, log_scale):
+    """Random designs, some with a column an exact combination of others (computed in
+    floating point, so X'X has a tiny non-zero eigenvalue), some with one column scaled by
+    up to 1e+-9: check_full_rank raises exactly when matrix_rank says deficient."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    if rng.random() < 0.3:
+        X = np.round(X)  # 0/1-like and integer columns, as dummy codes
+    if collinear and p > 1:
+        c = rng.normal(size=p - 1)
+        X[:, -1] = X[:, :-1] @ c
+    X[:, 0] *= 10.0 ** log_scale
+    assert _raises(X) == (not _numpy_verdict(X))
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: np.column_stack([np.ones_like(x), x, 3.0 * x + 0.1]),  # affine copy
+    lambda x: np.column_stack([np.ones_like(x), x, x + 1e-15 * x[::-1]]),  # equal to rounding
+    lambda x: np.column_stack([x, 0.1 * x, np.ones_like(x)]),
+    lambda x: np.column_stack([np.ones_like(x), x, np.ones_like(x)]),  # duplicated intercept
+])
+def test_collinear_designs_are_deficient(make):
+    """Designs whose Gram matrix is numerically positive definite (Cholesky would pass)
+    but which are rank deficient by the SVD: the certificate must not vouch for them."""
+    x = np.random.default_rng(5).normal(size=200)
+    X = make(x)
+    assert not _numpy_verdict(X)
+    assert _raises(X)
+
+
+def test_rows_of_positive_weight_decide_the_rank():
+    """A column constant among the rows of positive weight is collinear with the intercept
+    even when the zero-weight rows vary."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 2))
+    y = (rng.random(80) < 0.5).astype(float)
+    w = np.ones(80)
+    w[:5] = 0.0
+    X[5:, 1] = 2.0
+    with pytest.raises(ValueError, match="rank deficient"):
+        logistic_regression(X, y, w)
+    check_full_rank(with_intercept(X), ("(Intercept)", "a", "b"))  # all rows: full rank
+
+
+def test_propensity_score_reports_a_collinear_frame():
+    rng = np.random.default_rng(3)
+    f = pd.DataFrame({"age": rng.normal(60, 8, 100), "treated": rng.integers(0, 2, 100)})
+    f["age_months"] = 12.0 * f["age"]
+    with pytest.raises(ValueError, match=r"rank deficient.*'age', 'age_months'"):
+        propensity_score(f, "treated", ["age", "age_months"])
+
+
+def test_fit_validated_is_logistic_regression():
+    """The validated path gives logistic_regression's result, field by field."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 3))
+    y = (rng.random(150) < 1.0 / (1.0 + np.exp(-X[:, 0]))).astype(float)
+    w = rng.uniform(0.5, 2.0, 150)
+    a = logistic_regression(X, y, w, names=["a", "b", "c"])
+    b = fit_validated(with_intercept(X), y, w, ("(Intercept)", "a", "b", "c"))
+    for field in ("coef", "se", "cov", "robust_cov", "fitted", "linear_predictor",
+                  "score_contributions", "hessian"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert (a.loglik, a.n_iter, a.names, a.status) == (b.loglik, b.n_iter, b.names, b.status)
+
+
+def test_kernel_final_values_are_its_coefficients():
+    """LogisticFit's linear predictor and log-likelihood are X coef and the log-likelihood
+    there, as recomputed from the coefficients (what the result used to recompute)."""
+    rng = np.random.default_rng(6)
+    X = with_intercept(rng.normal(size=(120, 4)))
+    y = (rng.random(120) < 0.4).astype(float)
+    w = rng.uniform(0.2, 3.0, 120)
+    fit = fit_logistic(X, y, w)
+    np.testing.assert_array_equal(fit.linear_predictor, X @ fit.coef)
+    assert fit.loglik == logistic_loglik(X @ fit.coef, y, w)
