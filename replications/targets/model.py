@@ -20,7 +20,7 @@ __all__ = [
 QUANTITIES = frozenset({
     "km_median", "km_rate", "hr", "odds_ratio", "rate", "proportion", "group_size",
     "weighted_group_size", "count", "smd", "arr", "nnt", "rmst", "p_value", "median_followup",
-    "person_time", "mean",
+    "person_time", "mean", "median",
 })
 RATIO_QUANTITIES = frozenset({"hr", "odds_ratio"})
 #: Quantities whose estimate a CI printed alone determines (Wald, symmetric on its scale).
@@ -293,7 +293,7 @@ def expected_id(t: Target) -> str:
         parts = ["n"] + arm
     elif q == "median_followup":
         parts = ["followup_median"] + arm
-    else:                               # count, person_time, mean
+    else:                               # count, person_time, mean, median
         parts = ep + term + lvl + [q] + arm
     return "_".join(parts + [t.analysis])
 

@@ -174,3 +174,12 @@ def test_feasible_printed_rows_always_fit(mu, sigma, cut, family):
     assert abs(rep["mean"][1] - round(mu, 1)) <= HALF * 1.01
     assert abs(rep["sd"][1] - round(sigma, 1)) <= HALF * 1.01
     assert abs(rep["split"][1][0] - below / 200) < SPLIT_TOL
+
+
+def test_the_published_table_lists_the_split_and_the_mean_and_sd():
+    from tacebench.simulate.table import _published_rows
+
+    rows = [r[:5] for r in _published_rows(_cohort()) if r[3] == "TACE"]
+    assert rows == [("age", "< 60", "proportion", "TACE", 0.6875), ("age", ">= 60", "proportion", "TACE", 0.3125),
+                    ("age", "", "mean", "TACE", 58.0), ("age", "", "sd", "TACE", 10.0)]
+
