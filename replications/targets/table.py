@@ -41,14 +41,18 @@ def _id(**kw) -> str:
 
 
 def _partial(table: Table1, arms: list) -> set[str]:
-    """Variables whose calibration counts leave an ``unprinted`` remainder."""
+    """Variables whose calibration counts leave an ``unprinted`` remainder (a level, or a
+    bin of a split printed with its mean and SD)."""
     if not arms:
         return set()
     try:
         derived = variables_from_table(table, arms, [])
     except ValueError:                             # reported by the cohort loader
         return set()
-    return {v["name"] for v in derived if UNPRINTED in v.get("levels", ())}
+    printed = {v["name"]: sum(r.variable == v["name"] and r.level is not None for r in table.rows)
+               for v in derived}
+    return {v["name"] for v in derived if UNPRINTED in v.get("levels", ())
+            or ("cutpoints" in v and printed[v["name"]] < len(v["cutpoints"]) + 1)}
 
 
 def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:

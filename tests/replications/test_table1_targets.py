@@ -300,3 +300,22 @@ def test_a_split_level_binds_as_a_condition_on_the_continuous_column(forms, tmp_
     assert split_condition("age", "≤ 60", schema) == "age<60"
     assert split_condition("child_pugh", "> 60", schema) is None      # categorical: its level
     assert split_condition("age", "old", schema) is None
+
+
+def test_split_rows_are_a_partition_only_when_every_bin_is_printed():
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    header = ["variable", "level", "Characteristic", "A (n = 100)"]
+    cols = [{"column": "A (n = 100)", "arm": "A", "analysis": "crude", "role": "calibration"}]
+    arms = [{"label": "A", "n": 100}]
+
+    def partitions(*levels):
+        rows = [header, ["age", "", "Age", "58.0 ± 10.0"]] + [
+            ["age", lv, f"Age {lv}", f"{c} ({c}.0)"] for lv, c in levels]
+        return {t.get("partition") for _, t in table_targets(read_table1({"rows": rows, "columns": cols}, None), arms)
+                if t["quantity"] == "proportion"}
+
+    assert partitions(("< 60", 70), (">= 60", 30)) == {"age"}
+    assert partitions(("< 50", 20), (">= 65", 15)) == {None}       # the middle bin is not printed
+
