@@ -8,22 +8,19 @@ cohort too large for memory. This module runs those steps and turns each failure
 :class:`~replications.analysis.problems.StudyError` naming ``cohort.toml`` and the key path
 of the cohort, so ``check`` lists it and ``replicate`` exits with it, never a traceback.
 
-The memory estimate is measured, not guessed: a stack of 25 cohorts of 40 000 patients
-with 14 columns (the fictional study scaled up) peaked at 138 MB while drawn, 138 bytes
-per patient row, which is 8 bytes per column plus about three work arrays. A worker draws
-:data:`BATCH_SIZE` cohorts at once, so the estimate is
-``BATCH_SIZE * patients * (columns + WORK_COLUMNS) * 8`` bytes, refused above
-:data:`MEMORY_LIMIT`.
+The memory estimate (:mod:`simulate.footprint`, shared with ``tacebench simulate``) is
+``BATCH_SIZE * patients * (columns + WORK_COLUMNS) * 8`` bytes for a worker that draws
+:data:`BATCH_SIZE` cohorts at once, refused above :data:`MEMORY_LIMIT`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from tacebench.simulate.batch import generate_cohort_batch
 from tacebench.simulate.cohort import compile_plan, generate_cohort
+from tacebench.simulate.footprint import MEMORY_LIMIT, Footprint, draw_footprint, too_large
 from tacebench.simulate.spec_base import SpecError
 
 from .analysis.problems import MISSING, Problem, StudyError
@@ -33,28 +30,10 @@ __all__ = ["BATCH_SIZE", "MEMORY_LIMIT", "Footprint", "footprint", "size_problem
 
 #: Replicates whose cohorts a worker draws as one stack (``reproduce``'s default).
 BATCH_SIZE = 25
-#: Work arrays alive beside the columns while a stack is drawn (measured, see above).
-WORK_COLUMNS = 3
-#: The largest stack of cohorts a study may ask a worker to hold, in bytes.
-MEMORY_LIMIT = 2 * 1024 ** 3
 #: Errors the numerical code raises on input it cannot fit (a bug raises anything else).
 BUILD_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 COHORT_FILE = "cohort.toml"
-
-
-@dataclass(frozen=True)
-class Footprint:
-    """What one worker holds while it draws a stack of one cohort's replicates."""
-
-    cohort: str
-    patients: int
-    columns: int
-    bytes: int
-
-    @property
-    def gigabytes(self) -> float:
-        return self.bytes / 1024 ** 3
 
 
 def footprint(cohort) -> Footprint:
@@ -68,14 +47,7 @@ def footprint(cohort) -> Footprint:
     -------
     Footprint
     """
-    endpoints = sum(e is not None for e in (cohort.os, cohort.pfs, cohort.ttp))
-    columns = (3 + len(cohort.variables)      # arm, treated, true_ps + len(cohort.multiselect) + len(cohort.derived)
-               + (cohort.unmeasured is not None) + 2 * endpoints
-               + (cohort.response is not None) + len(cohort.response_columns)
-               + 2 * (cohort.time_varying is not None))
-    patients = int(sum(a.n for a in cohort.arms))
-    size = BATCH_SIZE * patients * (columns + WORK_COLUMNS) * 8
-    return Footprint(cohort.name, patients, columns, size)
+    return draw_footprint(cohort, BATCH_SIZE)
 
 
 def size_problems(spec, file: str = COHORT_FILE) -> list[Problem]:
@@ -83,15 +55,9 @@ def size_problems(spec, file: str = COHORT_FILE) -> list[Problem]:
     out = []
     for name in spec.cohorts:
         f = footprint(spec.cohort(name))
-        if f.bytes > MEMORY_LIMIT:
-            most = MEMORY_LIMIT // (BATCH_SIZE * (f.columns + WORK_COLUMNS) * 8)
-            out.append(Problem(
-                file, f"cohorts.{name}.arms", f.patients,
-                f"{f.patients:,} patients with {f.columns} columns: a worker draws "
-                f"{BATCH_SIZE} replicates at once, about {f.gigabytes:.1f} GB, above the "
-                f"limit of {MEMORY_LIMIT / 1024 ** 3:.0f} GB; give the arms' `n` as the paper "
-                f"reports them (at most about {most:,} patients in this cohort)",
-                "too-large"))
+        msg = too_large(f)
+        if msg is not None:
+            out.append(Problem(file, f"cohorts.{name}.arms", f.patients, msg, "too-large"))
     return out
 
 

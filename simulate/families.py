@@ -23,6 +23,9 @@ _QZ = np.linspace(-8.0, 8.0, 1601)
 _QW = stats.norm.pdf(_QZ) * (_QZ[1] - _QZ[0])
 _QW /= _QW.sum()
 _FIT_TOL = 2e-3
+_TINY = np.finfo(float).tiny
+# a truncated family whose kept tail holds less than this mass is computed from that tail
+_DEEP = 1e-3
 # sample extremes are noisy: they weigh less than moments and quartiles in a fit
 _W = {"min": 0.3, "max": 0.3}
 
@@ -64,6 +67,14 @@ class Family:
         shi = d.sf(self.upper) if self.upper is not None else 0.0
         out = np.empty_like(z)
         low = z <= 0
+        # an interval deep in one tail (a piece of a split, e.g. an exponential-like top
+        # piece of a normal centred far below its cut): the other tail's form would lose
+        # the digits of 1 - tiny, so that tail's form serves all z (only while that tail's
+        # mass is a normal number: below, neither form has digits)
+        if self.lower is not None and _TINY < slo < _DEEP:
+            low = np.zeros(z.shape, bool)
+        elif self.upper is not None and _TINY < fhi < _DEEP:
+            low = np.ones(z.shape, bool)
         out[low] = d.ppf(flo + special.ndtr(z[low]) * (fhi - flo))
         out[~low] = d.isf(shi + special.ndtr(-z[~low]) * (slo - shi))
         if self.lower is not None:
@@ -122,11 +133,11 @@ def fit_family(var: Variable, s: Summary, n: int, key: str) -> tuple[Family, dic
 
     def resid(theta: np.ndarray) -> np.ndarray:
         fam = Family(family, (theta[0], theta[1]), lower, var.upper)
-        got = _summaries(fam.quantile_z, n)
-        r = []
-        for k, v in targets.items():
-            r.append(_W.get(k, 1.0) * (np.log(got[k] / v) if k == "sd" else (got[k] - v) / scale))
-        return np.asarray(r)
+        with np.errstate(all="ignore"):  # a trial wholly beyond a bound: no finite moments
+            got = _summaries(fam.quantile_z, n)
+            r = [_W.get(k, 1.0) * (np.log(got[k] / v) if k == "sd" else (got[k] - v) / scale)
+                 for k, v in targets.items()]
+        return np.nan_to_num(np.asarray(r, float), nan=1e6, posinf=1e6, neginf=-1e6)
 
     theta0 = _initial(family, s, n)
     sol = optimize.least_squares(resid, theta0, method="lm" if len(targets) >= 2 else "trf",

@@ -21,7 +21,9 @@ Category split of a continuous variable (``cutpoints``): a base distribution com
 all arms (fitted to the pooled split and the ``overall`` summary, with a weak prior on
 the scale — SD 25% of the central cut point for normal, log-SD 0.75 for lognormal —
 that only matters when the paper gives no spread), reweighted bin by bin to each
-arm's published proportions, so the split matches exactly in expectation.
+arm's published proportions, so the split matches exactly in expectation. A split whose
+arms also print mean and SD is fitted per arm to both, the mean and SD within their printed
+rounding (:mod:`simulate.printed_split`).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from scipy import optimize, special, stats
 
 from .families import (Family, Z_GRID, _spread, _summaries, fit_family, monotone_table, thresholds)
 from .pieces import fit_assumed_split
+from .printed_split import fit_printed_split, printed_half_unit
 from .spec import SpecError, Summary, Variable
 
 @dataclass(frozen=True)
@@ -146,6 +149,14 @@ def compile_marginals(var: Variable, arm_n: dict[str, int], key: str) -> dict[st
         for lab, n in arm_n.items():
             vals, pmf, rep = _count_pmf(var, var.arms[lab], f"{key}.arms.{lab}")
             out[lab] = Marginal("discrete", cuts=thresholds(pmf), values=vals, probs=pmf, report=rep)
+        return out
+    if var.printed_moments:
+        for lab, n in arm_n.items():
+            s = var.arms[lab]
+            halves = (printed_half_unit(s.mean, var.source, var.rounding),
+                      printed_half_unit(s.sd, var.source, var.rounding))
+            tab, rep = fit_printed_split(var, s, n, f"{key}.arms.{lab}", *halves)
+            out[lab] = Marginal("table", table=tab, probs=np.asarray(var.arm_probs(lab), float), report=rep)
         return out
     if var.is_split:
         tot = sum(arm_n.values())

@@ -54,7 +54,10 @@ class Variable:
     bins comes from a common base distribution fitted to ``overall`` (if given).
     ``assumed_split`` (:class:`AssumedSplit`) adds an explicitly assumed split to a
     continuous variable published as mean (SD): the generator matches both
-    (:mod:`simulate.pieces`). A ``multiselect`` variable names binary variables as its
+    (:mod:`simulate.pieces`). A split whose arms also give ``mean`` and ``sd`` (a row printed
+    as mean ± SD *and* as a cut split) is fitted to both, the mean and SD within their
+    printed rounding (``rounding``: the unit of their last printed digit, else read from
+    ``source``; :mod:`simulate.printed_split`). A ``multiselect`` variable names binary variables as its
     ``options`` (their per-arm shares are its summaries) and generates which of them each
     patient has as one pattern variable (:mod:`simulate.multiselect`); ``n_selected``
     is the pooled distribution of the number selected (index 0, 1, ...).
@@ -75,6 +78,7 @@ class Variable:
     options: tuple[str, ...] = ()
     at_least_one: bool = False
     n_selected: Summary | None = None
+    rounding: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier() or self.name != self.name.lower():
@@ -115,6 +119,7 @@ class Variable:
             self._check_summary(f"arms.{label}", s)
         if self.assumed_split is not None:
             self._check_assumed_split(arms)
+        self._check_printed_moments(arms)
 
     def _check_multiselect(self) -> None:
         if self.type != "multiselect":
@@ -170,6 +175,37 @@ class Variable:
         if sp.proportions is None and set(sp.arms) != set(arms):
             raise SpecError("assumed_split.arms", f"without common proportions every arm needs its own, "
                             f"got {sorted(sp.arms)} for arms {sorted(arms)}")
+
+    def _check_printed_moments(self, arms: Mapping[str, Summary]) -> None:
+        """A split printed with the arms' mean and SD (:mod:`simulate.printed_split`)."""
+        if self.rounding is not None:
+            _set(self, "rounding", _finite("rounding", self.rounding, positive=True))
+        if not self.is_split:
+            if self.rounding is not None:
+                raise SpecError("rounding", "applies to a printed split with its mean and sd "
+                                "(cutpoints + counts + mean + sd), not to this variable")
+            return
+        with_moments = sorted(lab for lab, s in arms.items() if s.mean is not None or s.sd is not None)
+        for label in with_moments:
+            s = arms[label]
+            extra = sorted(set(s.fields()) - {"mean", "sd", "counts", "proportions"})
+            if s.mean is None or s.sd is None or extra:
+                raise SpecError(f"arms.{label}", f"a split printed with its mean and SD takes counts (or "
+                                f"proportions), mean and sd, got {sorted(s.fields())}")
+        if with_moments and len(with_moments) != len(arms):
+            raise SpecError("arms", f"the mean and sd of a split are printed for arms {with_moments} but "
+                            f"not for {sorted(set(arms) - set(with_moments))}: give them for every arm "
+                            "or for none")
+        if with_moments and self.overall is not None:
+            raise SpecError("overall", "a split whose arms give mean and sd is fitted to them; the "
+                            "overall summary is not used (remove it)")
+        if self.rounding is not None and not with_moments:
+            raise SpecError("rounding", "applies to the printed mean and sd of a split; the arms give none")
+
+    @property
+    def printed_moments(self) -> bool:
+        """A split printed with each arm's mean and SD (fitted within their rounding)."""
+        return self.is_split and all(s.mean is not None for s in self.arms.values())
 
     @property
     def is_split(self) -> bool:

@@ -45,7 +45,7 @@ def _published_rows(c: CohortSpec) -> list[tuple]:
                     levels = [(k, _bin_label(edges[k], edges[k + 1])) for k in range(len(probs))]
                 for k, name in levels:
                     rows.append((v.name, name, "proportion", lab, float(probs[k]), ("level", k)))
-            else:
+            if v.type not in ("binary", "categorical") and (not v.is_split or v.printed_moments):
                 for st in _STATS:
                     val = getattr(s, st)
                     if val is not None:
@@ -129,7 +129,7 @@ def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | No
                     p = _statistic(xa, ("level", k), v.cutpoints if v.is_split else ())
                     cnt = int(round(p * np.sum(~np.isnan(xa)))) if np.isfinite(p) else 0
                     rows.append((v.name, name, "n (%)", lab, p, f"{cnt} ({100 * p:.1f})"))
-            else:
+            if v.type not in ("binary", "categorical") and (not v.is_split or v.printed_moments):
                 if s is not None and s.mean is None and s.median is not None:
                     m = _statistic(xa, ("stat", "median"))
                     if s.q1 is not None:

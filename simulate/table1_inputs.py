@@ -13,6 +13,10 @@ Per variable (the rows naming it, in table order) and calibration column (an arm
   A variable summarised by a median only is skewed by default (``distribution =
   "lognormal"``) unless ``cohort.toml`` declares its distribution.
 
+- a ``mean ± SD`` row together with ``n (%)`` rows whose ``level`` is a comparison with a
+  cut point (``> 60``) make a continuous variable with ``cutpoints``, its split counts and
+  its mean and SD (:mod:`simulate.table1_split`).
+
 A variable that ``cohort.toml`` declares with ``arms`` keeps them (a split or multiselect
 the table cannot express): the table then only quotes it and gives its targets.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .spec_base import SpecError
+from .table1_split import split_summaries
 
 __all__ = ["UNPRINTED", "variables_from_table"]
 
@@ -46,9 +51,12 @@ def _summaries(table, rows, var: str, declared: Mapping, n: Mapping[str, int]) -
     formats = {v.format for r in rows for c in cal if (v := r.cell(c.column)) is not None}
     if not formats:
         return {}
-    if levelled and any(f != "n (%)" for f in formats):
+    if levelled and any(f != "n (%)" for f in formats) and not plain:
         raise SpecError(where, f"level rows must be printed as n (%), got {sorted(formats)}")
     out: dict[str, Any] = {}
+    split = split_summaries(table, rows, var, cal, n) if levelled and plain else None
+    if split is not None:                           # mean ± SD row + "> 60" rows
+        return split
     if levelled and vtype != "binary":
         if plain:
             raise SpecError(where, f"mixes level rows with a row without a level (line "

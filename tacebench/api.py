@@ -15,7 +15,8 @@ from tacebench.replications.robustness import with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
                                               DEFAULT_SEED, reproduce)
 from tacebench.replications.study import Study
-from tacebench.simulate import Cohort, compile_plan, generate_cohorts
+from tacebench.simulate import Cohort, compile_plan, generate_cohorts, load_spec
+from tacebench.simulate.footprint import check_memory
 
 __all__ = ["load_study", "replicate", "simulate_cohorts"]
 
@@ -115,6 +116,14 @@ def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAU
     Returns
     -------
     list of Cohort
+
+    Raises
+    ------
+    SpecError
+        When the cohorts together exceed the memory limit ``check`` and ``replicate``
+        apply (:mod:`tacebench.simulate.footprint`), before anything is drawn.
     """
-    plan = compile_plan(study, cohort)
+    spec = load_spec(study)
+    check_memory(spec.cohort(cohort), n_cohorts)
+    plan = compile_plan(spec, cohort)
     return list(generate_cohorts(plan, n_cohorts, seed=seed, with_ps=with_ps))

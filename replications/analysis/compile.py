@@ -20,7 +20,7 @@ from .plan import Analysis, AnalysisPlan
 from .populations import compile_population, validate_population
 from .problems import MISSING, Problems
 from .schema import Schema
-from .terms import TermError, bind_terms, parse_term
+from .terms import TermError, bind_terms, parse_term, split_condition
 
 __all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "compile_responders",
            "bind_target", "SIMULATED_ROLES", "reported_value"]
@@ -316,7 +316,7 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
         alias = plan.term_for(text, level)
         if est == "proportion" and level is not None and alias == text and \
                 isinstance(text, str):
-            text = f"{text}=={level}"
+            text = split_condition(text, level, ca.schema) or f"{text}=={level}"
         else:
             text = alias
         term, term_model, problem = _bind_term(text, ca, est)

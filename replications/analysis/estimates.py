@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_sets
+from tacebench.estimators.quantiles import weighted_median
 
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
@@ -230,6 +231,12 @@ def mean(ctx: Context, req: Request) -> float:
     return float(w @ x / w.sum())
 
 
+def covariate_median(ctx: Context, req: Request) -> float:
+    """(Weighted) median of a covariate in an arm, :func:`estimators.quantiles.weighted_median`."""
+    x, w = _arm_column(ctx, req)
+    return weighted_median(x, w)
+
+
 def followup(ctx: Context, req: Request) -> float:
     """Person-time (sum of follow-up) or median follow-up by reverse Kaplan-Meier
     (Schemper & Smith 1996), in one arm or overall."""
@@ -303,6 +310,8 @@ ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
                  doc="share of an arm with a 0/1 characteristic (a Table 1 cell)"),
     EstimateKind("mean", mean, ("mean",), None, ("arm", "term"),
                  doc="mean of a covariate in an arm (weighted when the analysis is)"),
+    EstimateKind("median", covariate_median, ("median",), None, ("arm", "term"),
+                 doc="median of a covariate in an arm (weighted when the analysis is)"),
     EstimateKind("group_size", group_size, ("group_size",), None, (),
                  doc="patients per arm (or in all) in the analysed sample"),
     EstimateKind("weighted_group_size", weighted_group_size, ("weighted_group_size",), None,

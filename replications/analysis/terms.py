@@ -26,9 +26,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from tacebench.simulate.table1_split import split_level
+
 from .schema import ORACLE_COLUMNS, Schema
 
-__all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError"]
+__all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError", "split_condition"]
 
 _EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S(?:.*\S)?)\s*$")
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -200,3 +202,33 @@ def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = N
         else:
             parts.append(_Bound(t, (t.text,), "raw"))
     return BoundTerms(tuple(parts))
+
+
+def split_condition(variable: str, level: str, schema: Schema) -> str | None:
+    """The condition a printed split level names on a continuous column, else None.
+
+    A Table 1 row ``Age > 60 years`` (level ``"> 60"``) of a continuous variable is the
+    share of the arm in the bin above the cut: ``"age>=60"`` (bins are ``[cut, ...)``, as the
+    generator cuts them; the boundary has probability 0 for a continuous variable). A
+    categorical variable keeps its level names, whatever they look like.
+
+    Parameters
+    ----------
+    variable : str
+        The target's ``term``.
+    level : str
+        The target's ``level``.
+    schema : Schema
+        The analysed cohort's columns.
+
+    Returns
+    -------
+    str or None
+        ``"age>=60"`` / ``"age<60"``, or None when the level is not a cut comparison or the
+        column is not a continuous one.
+    """
+    cut = split_level(level)
+    col = schema.columns.get(variable)
+    if cut is None or col is None or col.kind != "continuous" or col.levels:
+        return None
+    return f"{variable}{'>=' if cut[0] == '>' else '<'}{cut[1]:g}"

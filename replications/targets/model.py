@@ -20,7 +20,7 @@ __all__ = [
 QUANTITIES = frozenset({
     "km_median", "km_rate", "hr", "odds_ratio", "rate", "proportion", "group_size",
     "weighted_group_size", "count", "smd", "arr", "nnt", "rmst", "p_value", "median_followup",
-    "person_time", "mean", "risk", "risk_difference", "risk_ratio", "rmst_difference",
+    "person_time", "mean", "median", "risk", "risk_difference", "risk_ratio", "rmst_difference",
 })
 RATIO_QUANTITIES = frozenset({"hr", "odds_ratio", "risk_ratio"})
 #: Quantities that may be negative (differences between arms).
@@ -296,7 +296,7 @@ def expected_id(t: Target) -> str:
         parts = ["n"] + arm
     elif q == "median_followup":
         parts = ["followup_median"] + arm
-    else:                               # count, person_time, mean
+    else:                               # count, person_time, mean, median
         parts = ep + term + lvl + [q] + arm
     return "_".join(parts + [t.analysis])
 

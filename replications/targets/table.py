@@ -7,8 +7,9 @@ printed number must occur in the row's quote). Per row and declared column:
 - an ``n (%)`` cell -> a ``proportion`` (``bl_{variable}[_{level}]_{arm}_{analysis}``);
   the level rows of a variable are a ``partition`` of the arm unless the table prints only
   some levels (the cohort then holds an ``unprinted`` remainder);
-- a ``mean ± SD`` / ``mean (SD)`` cell -> a ``mean`` (``{variable}_mean_{arm}_{analysis}``);
-  a median cell has no target quantity: it is a cohort input only;
+- a ``mean ± SD`` / ``mean (SD)`` cell -> a ``mean`` (``{variable}_mean_{arm}_{analysis}``),
+  a ``median (IQR)`` / ``median (range)`` cell a ``median``
+  (``{variable}_median_{arm}_{analysis}``; its quartiles or range are not targets);
 - a p-value column -> a ``p_value`` (``p_{variable}_{analysis}``; a lone level row adds
   ``_{level}``) comparing the row's cells of its analysis (a variable's header row: its
   first level row's; none for a variable of more than two levels or with an unprinted
@@ -40,14 +41,18 @@ def _id(**kw) -> str:
 
 
 def _partial(table: Table1, arms: list) -> set[str]:
-    """Variables whose calibration counts leave an ``unprinted`` remainder."""
+    """Variables whose calibration counts leave an ``unprinted`` remainder (a level, or a
+    bin of a split printed with its mean and SD)."""
     if not arms:
         return set()
     try:
         derived = variables_from_table(table, arms, [])
     except ValueError:                             # reported by the cohort loader
         return set()
-    return {v["name"] for v in derived if UNPRINTED in v.get("levels", ())}
+    printed = {v["name"]: sum(r.variable == v["name"] and r.level is not None for r in table.rows)
+               for v in derived}
+    return {v["name"] for v in derived if UNPRINTED in v.get("levels", ())
+            or ("cutpoints" in v and printed[v["name"]] < len(v["cutpoints"]) + 1)}
 
 
 def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
@@ -87,7 +92,7 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
         for c in table.columns:
             v = r.cell(c.column)
             if v is None or c.quantity != "cells" or v.format not in (
-                    "n (%)", "mean ± sd", "mean (sd)"):
+                    "n (%)", "mean ± sd", "mean (sd)", "median (iqr)", "median (range)"):
                 continue
             role = "reported" if c.role == "calibration" else c.role
             t = dict(base, analysis=c.analysis, term=r.variable, role=role, source=r.source)
@@ -101,7 +106,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 if levelled.get(r.variable, 0) > 1 and r.variable not in partial:
                     t["partition"] = r.variable
             else:
-                t.update(quantity="mean", value=v.stats["mean"])
+                stat = "median" if v.format.startswith("median") else "mean"
+                t.update(quantity=stat, value=v.stats[stat])
                 if r.level is not None:
                     t["level"] = r.level
             if c.weighted:

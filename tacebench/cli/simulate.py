@@ -31,13 +31,18 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from tacebench.simulate.cohort import compile_plan, generate_cohorts
+    from tacebench.simulate.footprint import check_memory
+    from tacebench.simulate.io import load_spec
     from tacebench.simulate.spec import SpecError
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     if args.out is not None and not args.table:
         check_out_file(args.out)        # before the simulation, not after it
     try:
-        plan = compile_plan(args.study, args.cohort)
+        spec = load_spec(args.study)
+        if not args.table:          # --table draws one cohort at a time
+            check_memory(spec.cohort(args.cohort), args.n_cohorts)
+        plan = compile_plan(spec, args.cohort)
     except (SpecError, ValueError) as e:
         print(f"tacebench simulate: {e}", file=sys.stderr)
         return 2

@@ -209,3 +209,16 @@ def test_a_missing_file_is_named_as_missing(copy):
     (e,) = check_folder(copy).errors
     assert e.file.endswith("targets.toml") and (e.kind, e.message) == ("missing-file",
                                                                         "file not found")
+
+
+def test_replicate_and_simulate_share_the_memory_message(tmp_path):
+    from tacebench.replications.build import BATCH_SIZE, size_problems
+    from tacebench.simulate import load_spec
+    from tacebench.simulate.footprint import draw_footprint, too_large
+    from tests.simulate.test_footprint import COHORT
+
+    (tmp_path / "cohort.toml").write_text(COHORT.format(n=5_000_000), encoding="utf-8")
+    spec = load_spec(tmp_path / "cohort.toml")
+    (p,) = size_problems(spec)                    # a worker's stack of BATCH_SIZE replicates
+    assert p.message == too_large(draw_footprint(spec.cohort(), BATCH_SIZE))
+    assert f"a worker draws {BATCH_SIZE} replicates at once" in p.message

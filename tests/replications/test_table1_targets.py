@@ -251,3 +251,71 @@ def test_a_pooled_column_and_a_weighted_column_give_their_targets(tmp_path):
     assert got["n_crude"]["value"] == 167 and "arm" not in got["bl_sex_f_crude"]
     assert got["bl_sex_f_a_crude"]["count"] == 3
     assert got["bl_sex_f_a_iptw"]["count"] == 1.3 and got["bl_sex_f_a_iptw"]["weighted"] is True
+
+
+# ------------------------------------------------------------------ mean ± SD with a split
+
+SPLIT_ROW = "age\t> 60\tAge > 60 years\t50 (31.2)\t40 (36.4)\t\t"
+
+
+def _with_split_row(table_form: Path, folder: Path) -> Path:
+    """The example's table form plus a printed split of age (the mean ± SD row stays)."""
+    import shutil
+
+    shutil.copytree(table_form, folder)
+    tsv = folder / "table1.tsv"
+    tsv.write_text(tsv.read_text("utf-8").rstrip("\n") + "\n" + SPLIT_ROW + "\n", encoding="utf-8")
+    paper = folder / "paper.txt"
+    paper.write_text(paper.read_text("utf-8") + "\n" + SPLIT_ROW.split("\t", 2)[2].strip() + "\n",
+                     encoding="utf-8")
+    return folder
+
+
+def test_a_split_row_beside_the_mean_row_is_a_target_and_a_cohort_input(forms, tmp_path):
+    from tacebench.replications.check import check_folder, load_study
+    from tacebench.replications.targets.table import table_target_ids
+    from tacebench.simulate import load_spec
+
+    folder = _with_split_row(forms[1], tmp_path / "split")
+    ids = table_target_ids(folder)
+    assert {"bl_age_gt_60_tace_crude", "bl_age_gt_60_tace_l_crude", "age_mean_tace_crude"} <= set(ids)
+    age = load_spec(folder).cohorts["main"].variable("age")
+    assert age.printed_moments and age.cutpoints == (60.0,)
+    assert age.arms["TACE"].counts == (110, 50) and age.arms["TACE"].mean == 58.0
+    assert [str(p) for p in check_folder(folder).problems] == []
+    targets = {t.id: t for t in load_study(folder).targets.targets}
+    cell = targets["bl_age_gt_60_tace_crude"]
+    assert (cell.quantity, cell.level, cell.count, cell.role) == ("proportion", "> 60", 50, "reported")
+    assert "Age > 60 years\t50 (31.2)" in cell.source
+
+
+def test_a_split_level_binds_as_a_condition_on_the_continuous_column(forms, tmp_path):
+    from tacebench.replications.analysis.schema import schema_from_spec
+    from tacebench.replications.analysis.terms import split_condition
+    from tacebench.simulate.table1 import read_cohort_toml
+
+    folder = _with_split_row(forms[1], tmp_path / "split")
+    schema = schema_from_spec(read_cohort_toml(folder / "cohort.toml"), "main")
+    assert split_condition("age", "> 60", schema) == "age>=60"
+    assert split_condition("age", "≤ 60", schema) == "age<60"
+    assert split_condition("child_pugh", "> 60", schema) is None      # categorical: its level
+    assert split_condition("age", "old", schema) is None
+
+
+def test_split_rows_are_a_partition_only_when_every_bin_is_printed():
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    header = ["variable", "level", "Characteristic", "A (n = 100)"]
+    cols = [{"column": "A (n = 100)", "arm": "A", "analysis": "crude", "role": "calibration"}]
+    arms = [{"label": "A", "n": 100}]
+
+    def partitions(*levels):
+        rows = [header, ["age", "", "Age", "58.0 ± 10.0"]] + [
+            ["age", lv, f"Age {lv}", f"{c} ({c}.0)"] for lv, c in levels]
+        return {t.get("partition") for _, t in table_targets(read_table1({"rows": rows, "columns": cols}, None), arms)
+                if t["quantity"] == "proportion"}
+
+    assert partitions(("< 60", 70), (">= 60", 30)) == {"age"}
+    assert partitions(("< 50", 20), (">= 65", 15)) == {None}       # the middle bin is not printed
+

@@ -69,7 +69,9 @@ def test_a_matched_table_declares_before_and_after_columns(tmp_path):
         ("matched", None, "predicted", "smd")]
     assert draft.columns[5]["column"] == "P (2)" and not draft.quote_header
     assert 'quote_header = false' in cohort_part(draft)
-    assert len(draft_target_ids(draft)) == 2 * 2 * 2 + 2 * 2 + 2 * 1    # cells, p, SMD
+    ids = draft_target_ids(draft)           # cells (2 levels and the AFP median), p, SMD
+    assert len(ids) == 3 * 2 * 2 + 2 * 2 + 2 * 1
+    assert {"afp_median_tace_matched", "afp_median_tace_s_matched"} <= set(ids)
     folder = tmp_path / "s"
     folder.mkdir()
     (folder / "table1.tsv").write_text(draft.table_text, encoding="utf-8")

@@ -1,0 +1,43 @@
+"""The memory a stack of drawn cohorts takes (:mod:`simulate.footprint`)."""
+from __future__ import annotations
+
+import pytest
+
+from tacebench.simulate import load_spec
+from tacebench.simulate.footprint import MEMORY_LIMIT, check_memory, draw_footprint, too_large
+
+COHORT = """[study]
+id = "big"
+
+[[cohorts.main.arms]]
+label = "A"
+n = {n}
+[[cohorts.main.arms]]
+label = "B"
+n = {n}
+treated = true
+
+[[cohorts.main.variables]]
+name = "male"
+type = "binary"
+arms.A = {{ p = 0.8 }}
+arms.B = {{ p = 0.7 }}
+"""
+
+
+@pytest.fixture
+def big(tmp_path):
+    """Two arms of 5 million patients: 4 columns + 3 work arrays, 560 MB per cohort."""
+    (tmp_path / "cohort.toml").write_text(COHORT.format(n=5_000_000), encoding="utf-8")
+    return tmp_path / "cohort.toml"
+
+
+def test_the_estimate_counts_the_drawn_columns_and_the_stack(big):
+    c = load_spec(big).cohort()
+    f = draw_footprint(c, 3)
+    assert (f.patients, f.columns, f.stack) == (10_000_000, 4, 3)
+    assert f.bytes == 3 * 10_000_000 * (4 + 3) * 8 < MEMORY_LIMIT
+    assert too_large(f) is None and too_large(draw_footprint(c, 4)) is not None
+
+def test_one_cohort_of_the_same_size_passes_the_check(big):
+    check_memory(load_spec(big).cohort(), 1)      # (not drawn: 10 million rows)
