@@ -8,9 +8,9 @@ Each replicate's cohort is generated once (not timed); then every method of the 
 is fitted in the study's order on that replicate's columns. Each method pays for every fit
 it needs (its own fresh :class:`~benchmarks.methods.SharedFits`), except that the rows of
 one survival_ate shared fit share one store, as in a run, and are reported per row: the
-group's total time over its rows, so the shared fit is charged once and split evenly. Each method's
-time is the best of ``--repeat`` passes over the same replicates (the least disturbed by
-other processes), summed over replicates and divided by their number.
+group's total time over its rows, so the shared fit is charged once and split evenly. Each
+(method, replicate) cell is the best of ``--repeat`` passes over the same replicates (the
+least disturbed by other processes); a method's cost is their mean over the replicates.
 """
 from __future__ import annotations
 
@@ -46,9 +46,10 @@ def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
             for m in methods]
     datasets = [dgm.generate(np.random.default_rng(replicate_seed(study.seed, scenario.name, r)))
                 for r in range(reps)]
-    best = {m.name: np.inf for m in methods}
+    # the best of ``repeat`` passes per (method, replicate) cell, then summed: a load spike
+    # on a shared machine inflates one cell of one pass, not a whole pass
+    best = {m.name: np.full(reps, np.inf) for m in methods}
     for _ in range(repeat):
-        spent = {m.name: 0.0 for m in methods}
         for r, data in enumerate(datasets):
             stores: dict[str, SharedFits] = {}
             for m, fit, config in fits:
@@ -59,14 +60,13 @@ def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
                     fit(own, config, rng)
                 except Exception:  # a failure is part of the method's cost, as in a run
                     pass
-                spent[m.name] += time.perf_counter() - t0
-        best = {k: min(best[k], spent[k]) for k in best}
+                best[m.name][r] = min(best[m.name][r], time.perf_counter() - t0)
     groups: dict[str, list[str]] = {}
     for m in methods:
         groups.setdefault(_share_group(m), []).append(m.name)
     out = {}
     for names in groups.values():
-        total = sum(best[n] for n in names) / reps
+        total = sum(best[n].sum() for n in names) / reps
         for n in names:
             out[n] = total / len(names)
     return out

@@ -59,6 +59,8 @@ KERNELS = {
     "logrank": "log-rank, 2 groups (vs lifelines)",
     "matching": "1:1 NN matching, caliper 0.2 SD logit (vs brute-force greedy)",
     "ebal_att": "entropy balancing, ATT, 19 covariates (vs BFGS on the dual)",
+    "ebal_att_infeasible": "entropy balancing, ATT, 26 controls (target outside their hull): "
+                           "time to report failure (vs BFGS on the dual)",
     "cbps_ate": "just-identified CBPS, ATE, 19 covariates (vs scipy root on the moments)",
     "matching_weights": "matching weights (vs plain numpy)",
     "mahalanobis_matching": "1:1 Mahalanobis matching, 4 covariates (vs per-pair scipy loop)",
