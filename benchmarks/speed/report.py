@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report_ate import ate_section
+from .report_ate import ate_section, rmst_section
 
 #: Row labels, in table order.
 REPLICATES = {
@@ -238,6 +238,7 @@ def tables(data: dict) -> list[str]:
         if notes:
             out.append("")
     out += ate_section(ix, fmt_time, _cell)
+    out += rmst_section(ix, _pair_rows)
     out += scaling(data)
     out += parallel(ix)
     out += memory(ix)
