@@ -42,6 +42,9 @@ def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
                    extra: tuple[str, ...] = ()) -> dict[str, float]:
     """Seconds per replicate per method (shared fits split over their rows); ``extra``
     names study methods to run as well though the scenario does not declare them."""
+    if not 0 <= scenario_index < len(study.scenarios):
+        raise ValueError(f"--scenario {scenario_index}: study {study.name!r} has scenarios "
+                         f"0..{len(study.scenarios) - 1}")
     scenario = study.scenarios[scenario_index]
     dgm = prepared(study.fingerprint, scenario)
     methods = [m for m in study.methods if m.name in scenario.methods or m.name in extra]
