@@ -1,29 +1,25 @@
-"""The result of a balancing-weights method, its covariate checks and its convex solver.
+"""The result of a balancing-weights method and its covariate checks.
 
 Entropy balancing (:mod:`estimators.weights_ebal`), the just-identified covariate balancing
 propensity score (:mod:`estimators.weights_cbps`) and matching weights
 (:mod:`estimators.weights_matching`) all return a :class:`BalancingWeights`. The first two
 solve a smooth, strictly convex problem whose gradient *is* the covariate imbalance, so one
-solver (:func:`minimize_convex`) serves both: at its optimum the balance constraints hold to
-the gradient tolerance.
+solver (:func:`estimators.convex_newton.minimize_convex`, re-exported here) serves both: at
+its optimum the balance constraints hold to the gradient tolerance.
 """
 from __future__ import annotations
-
-import warnings
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize
 
 from ._checks import as_float_array, check_binary, check_finite, check_lengths
+from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
 from .status import Estimability
 
 __all__ = ["BalancingWeights", "check_covariates", "minimize_convex", "moment_columns"]
 
-#: Gradient tolerance of the dual / moment problems, in SD units of the covariates.
-GTOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -119,64 +115,6 @@ def moment_columns(X: np.ndarray, names: tuple, moments: int) -> tuple[np.ndarra
         cols.append(X[:, keep] ** k)
         nm += [f"{names[j]}^{k}" for j in keep]
     return np.column_stack(cols), tuple(nm)
-
-
-def minimize_convex(fun, x0: np.ndarray, max_iter: int = 200) -> tuple[np.ndarray, int, bool]:
-    """Minimize a smooth strictly convex ``fun(x) -> (value, gradient, hessian)`` to a
-    gradient norm of :data:`GTOL`.
-
-    scipy's exact trust-region Newton method gets close (gradient 1e-8), a trust region
-    rather than plain Newton because the dual of an infeasible balancing problem is
-    unbounded below: the region keeps steps finite and the call ends (not converged)
-    instead of overflowing. Then full Newton steps finish, each kept only if it shrinks the
-    gradient: near 1e-10 the objective changes by ~1e-20, below its own rounding, so a
-    method that compares objective values stalls there while the gradient is still exact.
-    Returns ``(x, iterations, converged)``.
-    """
-    cache: dict = {}
-
-    def parts(x):
-        key = x.tobytes()
-        if key not in cache:
-            cache.clear()
-            cache[key] = fun(x)
-        return cache[key]
-
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            res = optimize.minimize(lambda x: parts(x)[0], x0, jac=lambda x: parts(x)[1],
-                                    hess=lambda x: parts(x)[2], method="trust-exact",
-                                    options={"gtol": 1e-8, "maxiter": max_iter})
-    except (ValueError, linalg.LinAlgError):
-        # the path left the finite numbers (an unbounded dual: separated arms); the
-        # kernels never raise on data, so this is "not converged" from the start
-        return np.asarray(x0, dtype=float), 0, False
-    x, n_iter = res.x, int(res.nit)
-    with np.errstate(over="ignore", invalid="ignore"):   # overflow: stop, not converged
-        return _newton_polish(parts, x, n_iter)
-
-
-def _newton_polish(parts, x: np.ndarray, n_iter: int) -> tuple[np.ndarray, int, bool]:
-    """Full Newton steps from ``x`` while they shrink the gradient (see minimize_convex)."""
-    _, g, H = parts(x)
-    for _ in range(10):
-        gn = np.linalg.norm(g)
-        if not np.isfinite(gn) or gn <= GTOL:
-            break
-        try:
-            with warnings.catch_warnings():
-                # an ill-conditioned Hessian gives no trustworthy Newton step: stop here
-                warnings.simplefilter("error", linalg.LinAlgWarning)
-                step = linalg.solve(H, g, assume_a="pos")
-        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
-            break
-        _, g_new, H_new = parts(x - step)
-        if not np.linalg.norm(g_new) < gn:
-            break
-        x, g, H = x - step, g_new, H_new
-        n_iter += 1
-    converged = bool(np.all(np.isfinite(g)) and np.linalg.norm(g) <= GTOL)
-    return x, n_iter, converged
 
 
 def weighted_arm_means(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:

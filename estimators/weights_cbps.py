@@ -17,7 +17,7 @@ in the two arms; for the ATT the control weights are ``exp(β0 + x'β)`` and the
 entropy balancing's (Zhao & Percival 2017), which the tests check. Each condition is the
 gradient of a strictly convex loss in ``η = d'β`` (ATE: ``z (e^-η - η) + (1 - z)(e^η + η)``;
 ATT: ``-z η + (1 - z) e^η``; ATC: ``z e^-η + (1 - z) η``, Tan 2020), so it is solved by the
-same trust-region Newton method as entropy balancing's dual, to 1e-10 on covariates in SD
+same damped Newton method as entropy balancing's dual, to 1e-10 on covariates in SD
 units.
 
 References

@@ -32,7 +32,6 @@ Zhao Q, Percival D (2017). Entropy balancing is doubly robust. J Causal Inferenc
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .balancing_result import (BalancingWeights, check_covariates, minimize_convex,
                                moment_columns, standardize, weighted_arm_means)
@@ -49,12 +48,22 @@ def _dual(C: np.ndarray, log_q: np.ndarray):
     """``f(λ) = logsumexp(C λ + log q)`` with its gradient and Hessian."""
     def fun(lam):
         eta = C @ lam + log_q
-        lse = special.logsumexp(eta)
-        p = np.exp(eta - lse)
+        top = eta.max()   # shifted so that exp() cannot overflow (logsumexp by hand:
+        e = np.exp(eta - top)   # scipy's costs more than the rest of an evaluation)
+        total = e.sum()
+        p = e / total
         g = p @ C
         H = (C * p[:, None]).T @ C - np.outer(g, g)
-        return lse, g, H
+        return top + np.log(total), g, H
     return fun
+
+
+def _separates(C: np.ndarray):
+    """``lam`` proves the target (the origin of ``C``'s rows) lies outside the convex hull
+    of the arm's rows when ``C_i' lam < 0`` for every row: then no convex combination of
+    the rows, so no weights, reach the target. The dual path of an infeasible problem finds
+    such a hyperplane within a few Newton steps (the dual is unbounded below along it)."""
+    return lambda lam: bool((C @ lam).max() < 0.0)
 
 
 def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT",
@@ -72,8 +81,9 @@ def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT"
     Returns
     -------
     BalancingWeights
-        ``status`` NOT_CONVERGED when a dual did not reach the tolerance in 200 trust-region
-        Newton steps (the target is then usually outside the arm's convex hull).
+        ``status`` NOT_CONVERGED when a dual did not reach the tolerance in 200 damped
+        Newton steps, or stopped early on a hyperplane that separates the target from
+        the arm (the target is outside the arm's convex hull: no weights exist).
 
     Notes
     -----
@@ -87,7 +97,8 @@ def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT"
     coefs, n_iter, ok = [], 0, True
     for arm in arms:
         C = Xs[z == arm] - ts
-        lam, it, conv = minimize_convex(_dual(C, np.zeros(C.shape[0])), np.zeros(C.shape[1]))
+        lam, it, conv = minimize_convex(_dual(C, np.zeros(C.shape[0])), np.zeros(C.shape[1]),
+                                        infeasible=_separates(C))
         eta = C @ lam
         wa = np.exp(eta - eta.max())
         w[z == arm] = wa / wa.mean()

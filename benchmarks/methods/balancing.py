@@ -12,8 +12,10 @@
     Matching weights ``min(e, 1 - e) / P(Z = z | x)`` from the main-effects logistic PS
     (Li & Greene 2013), estimand ATM.
 
-All through :func:`estimators.balancing_weights` (the estimators' kernels on this
-method's design). The SE of the log-HR is the Lin & Wei (1989) robust sandwich of the
+Entropy balancing and CBPS through their kernels on this method's design, falling back to
+:func:`estimators.balancing_weights` (which raises, naming the cause) when a kernel did not
+converge or entropy balancing's columns are linearly dependent; matching weights through
+:func:`estimators.balancing_weights`. The SE of the log-HR is the Lin & Wei (1989) robust sandwich of the
 weighted Cox fit, which treats the weights as known (as ``coxph(..., weights = w, robust =
 TRUE)`` after ``WeightIt``); a method whose solver did not converge returns its estimate
 with ``converged = False`` (excluded from the performance measures, counted as
@@ -39,6 +41,12 @@ OPTIONS = {
 }
 
 
+def _kernels():
+    from tacebench.estimators.weights_cbps import cbps_weights_kernel
+    from tacebench.estimators.weights_ebal import entropy_balancing_kernel
+    return {"ebal": entropy_balancing_kernel, "cbps": cbps_weights_kernel}
+
+
 def weights(data, config):
     """The method's :class:`~estimators.balancing_result.BalancingWeights`."""
     from tacebench.estimators.balancing_weights import balancing_weights
@@ -54,7 +62,15 @@ def weights(data, config):
         return balancing_weights(ps, z, method=method)
     X = design(data, config["covariates"], pool_by=z)
     X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate cannot be balanced
-    return balancing_weights(X, z, method=method, estimand=estimand)
+    # the kernel on the trusted design; the validating public function (its rank check
+    # and its error naming the cause) only when the kernel did not converge or the
+    # columns are dependent, so the result is the public function's in every case
+    names = tuple(f"x{j}" for j in range(X.shape[1]))
+    res = _kernels()[method](X, z, estimand, names)
+    if not res.status.ok or (method == "ebal" and np.linalg.matrix_rank(
+            np.column_stack([np.ones(z.size), X])) <= X.shape[1]):
+        return balancing_weights(X, z, method=method, estimand=estimand)
+    return res
 
 
 def fit(data, config, rng):

@@ -15,9 +15,9 @@ influence-function SEs that include every working model:
 one fit per replicate: the working models and all ``estimators`` at all ``horizons`` are
 computed once (keyed by those options in the replicate's
 :class:`~benchmarks.methods.SharedFits`) and each method reads its own cell. The RMST
-AIPTW is about ten times slower than the other two (its censoring augmentation is
-evaluated at every event time before ``tau``); a study leaves it out of ``estimators`` to
-keep the others' shared fit fast.
+needs the risks at every event time before the last horizon; their influence functions are
+contracted with the RMST's step widths inside each estimator, so the RMST costs a few times
+a risk row, not one risk fit per event time.
 """
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ balancing against BFGS on the same dual (control weights to 1e-6 relative), CBPS
 ``scipy.optimize.root`` on the moment conditions themselves (weights to 1e-6), matching
 weights against the numpy formula (exactly), Mahalanobis matching against a brute-force
 greedy matcher calling ``scipy.spatial.distance.mahalanobis`` per pair (same pairs).
-Optimal matching and the Abadie-Imbens estimator have no Python reference here (their
+Entropy balancing with 26 controls (seed 003's control arm size; the treated means then lie
+outside the controls' convex hull) times how fast each side gives up: ours must report not
+converged with a separating hyperplane, BFGS must end without reaching the gradient
+tolerance. Optimal matching and the Abadie-Imbens estimator have no Python reference here (their
 correctness references are R's ``clue::solve_LSAP`` and ``Matching::Match`` fixtures).
 """
 from __future__ import annotations
@@ -30,20 +33,29 @@ def data(cohort423):
     ps = fit_logistic(D, z, np.ones(z.size)).fitted
     X = D[:, 1:][:, np.ptp(D[:, 1:], axis=0) > 0]
     y = np.log(cohort423["os_time"])
-    return {"X": X, "Xm": X[:, :4], "z": z.astype(np.int8), "ps": ps, "y": y}
+    keep = (z == 1) | (np.cumsum(z == 0) <= 26)          # all treated, the first 26 controls
+    Xf = X[keep][:, np.ptp(X[keep], axis=0) > 0]
+    return {"X": X, "Xm": X[:, :4], "z": z.astype(np.int8), "ps": ps, "y": y,
+            "X26": Xf, "z26": z[keep].astype(np.int8)}
 
 
-def ref_ebal_att(X, z):
-    """Control weights minimising log-sum-exp of the centred covariates by BFGS."""
+def ref_ebal_dual(X, z):
+    """BFGS on the entropy-balancing dual of the controls: (its result, the rows C)."""
     C = (X[z == 0] - X[z == 1].mean(0)) / X.std(0, ddof=1)
 
     def f(lam):
         eta = C @ lam
         lse = special.logsumexp(eta)
         return lse, np.exp(eta - lse) @ C
-    lam = optimize.minimize(f, np.zeros(C.shape[1]), jac=True, method="BFGS",
-                            options={"gtol": 1e-10, "maxiter": 2000}).x
-    w = np.exp(C @ lam)
+    with np.errstate(over="ignore", invalid="ignore"):   # an unbounded dual overflows
+        return optimize.minimize(f, np.zeros(C.shape[1]), jac=True, method="BFGS",
+                                 options={"gtol": 1e-10, "maxiter": 2000}), C
+
+
+def ref_ebal_att(X, z):
+    """Control weights minimising log-sum-exp of the centred covariates by BFGS."""
+    res, C = ref_ebal_dual(X, z)
+    w = np.exp(C @ res.x)
     return w / w.mean()
 
 
@@ -89,6 +101,11 @@ def agree(data):
     ps = data["ps"]
     np.testing.assert_array_equal(matching_weights_kernel(ps, z).weights,
                                   np.minimum(ps, 1 - ps) / np.where(z == 1, ps, 1 - ps))
+    bad = entropy_balancing_kernel(data["X26"], data["z26"], "ATT")
+    X26c = data["X26"][data["z26"] == 0]
+    assert not bad.status.ok and ((X26c - bad.target) @ bad.coef).max() < 0
+    res, C = ref_ebal_dual(data["X26"], data["z26"])
+    assert not np.linalg.norm(res.jac) <= 1e-10   # BFGS does not converge either (NaN: overflow)
     m = match_mahalanobis_kernel(data["Xm"], z)
     assert list(zip(m.treated_index, m.control_index[:, 0])) == ref_mahalanobis_greedy(
         data["Xm"], z)
@@ -102,6 +119,8 @@ def _ours(name, data):
     X, z, ps = data["X"], data["z"], data["ps"]
     return {
         "ebal_att": lambda: weights_ebal.entropy_balancing_kernel(X, z, "ATT"),
+        "ebal_att_infeasible": lambda: weights_ebal.entropy_balancing_kernel(
+            data["X26"], data["z26"], "ATT"),
         "cbps_ate": lambda: weights_cbps.cbps_weights_kernel(X, z, "ATE"),
         "matching_weights": lambda: weights_matching.matching_weights_kernel(ps, z),
         "mahalanobis_matching": lambda: matching_mahalanobis.match_mahalanobis_kernel(
@@ -116,15 +135,16 @@ def _reference(name, data):
     X, z, ps = data["X"], data["z"], data["ps"]
     return {
         "ebal_att": lambda: ref_ebal_att(X, z),
+        "ebal_att_infeasible": lambda: ref_ebal_dual(data["X26"], data["z26"]),
         "cbps_ate": lambda: ref_cbps_ate(X, z),
         "matching_weights": lambda: np.minimum(ps, 1 - ps) / np.where(z == 1, ps, 1 - ps),
         "mahalanobis_matching": lambda: ref_mahalanobis_greedy(data["Xm"], z),
     }[name]
 
 
-OURS = ["ebal_att", "cbps_ate", "matching_weights", "mahalanobis_matching", "optimal_matching",
+OURS = ["ebal_att", "ebal_att_infeasible", "cbps_ate", "matching_weights", "mahalanobis_matching", "optimal_matching",
         "match_estimate"]
-REFERENCED = ["ebal_att", "cbps_ate", "matching_weights", "mahalanobis_matching"]
+REFERENCED = ["ebal_att", "ebal_att_infeasible", "cbps_ate", "matching_weights", "mahalanobis_matching"]
 
 
 @pytest.mark.benchmark(group=GROUP)

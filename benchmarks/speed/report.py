@@ -17,7 +17,7 @@ import math
 import sys
 from pathlib import Path
 
-from .report_ate import ate_section
+from .report_ate import ate_section, rmst_section
 from .report_format import cell, fmt_time, index, met
 from .report_sections import batched_split, memory, parallel, scaling
 from .report_summary import spread, summary
@@ -60,6 +60,8 @@ KERNELS = {
     "logrank": "log-rank, 2 groups (vs lifelines)",
     "matching": "1:1 NN matching, caliper 0.2 SD logit (vs brute-force greedy)",
     "ebal_att": "entropy balancing, ATT, 19 covariates (vs BFGS on the dual)",
+    "ebal_att_infeasible": "entropy balancing, ATT, 26 controls (target outside their hull): "
+                           "time to report failure (vs BFGS on the dual)",
     "cbps_ate": "just-identified CBPS, ATE, 19 covariates (vs scipy root on the moments)",
     "matching_weights": "matching weights (vs plain numpy)",
     "mahalanobis_matching": "1:1 Mahalanobis matching, 4 covariates (vs per-pair scipy loop)",
@@ -162,6 +164,7 @@ def tables(data: dict) -> list[str]:
         if notes:
             out.append("")
     out += ate_section(ix, fmt_time, cell)
+    out += rmst_section(ix, _pair_rows)
     out += scaling(data)
     out += parallel(ix)
     out += memory(ix)

@@ -134,6 +134,56 @@ class SurvivalATE:
         return pd.DataFrame(rows)
 
 
+def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
+              X_treatment: np.ndarray, X_censoring: np.ndarray, horizons: np.ndarray,
+              estimators: tuple, contrast: np.ndarray | None = None) -> tuple:
+    """The working models once, then each estimator's risk of each arm at each horizon.
+
+    Parameters
+    ----------
+    time, event, z, X, X_treatment, X_censoring, horizons, estimators
+        As :func:`survival_ate_kernel`.
+    contrast : (H, m) array, optional
+        Return the influence functions of ``risk @ contrast`` (m columns) instead of the
+        risks' (H columns), contracted inside each estimator before its nuisance terms.
+
+    Returns
+    -------
+    tuple
+        ``(risk (E, 2, H), iid (E, 2, n, H or m), status)``; NaN where ``status`` is not OK.
+    """
+    need = [ESTIMATORS[e] for e in estimators]
+    n = time.size
+    D = np.column_stack([z, X])
+    outcome = fit_breslow_cox(time, event, D) if any(c.outcome for c in need) else None
+    treatment = fit_treatment_model(z, X_treatment) if any(c.treatment for c in need) else None
+    cens = None
+    if any(c.censoring for c in need):
+        if not (event == 0).any():  # nothing censored: G = 1 (Nelson-Aalen with no jumps)
+            X_censoring = np.empty((n, 0))
+        cens = fit_breslow_cox(time, 1.0 - event, X_censoring)
+    status = next((m.status for m in (outcome, treatment, cens)
+                   if m is not None and not m.status.ok), Estimability.OK)
+    E, H = len(estimators), horizons.size
+    m = H if contrast is None else contrast.shape[1]
+    risk, iid = np.full((E, 2, H), np.nan), np.full((E, 2, n, m), np.nan)
+    if status.ok:
+        for e, name in enumerate(estimators):
+            for arm in (0, 1):
+                D_arm = D.copy()
+                D_arm[:, 0] = arm
+                if name == "gformula":
+                    fit = gformula_arm(outcome, D_arm, horizons, contrast)
+                elif name == "iptw":
+                    fit = iptw_arm(arm, time, event, z, treatment, cens, X_censoring, horizons,
+                                   contrast)
+                else:
+                    fit = aiptw_arm(arm, time, event, z, outcome, D_arm, treatment, cens,
+                                    X_censoring, horizons, contrast)
+                risk[e, arm], iid[e, arm] = fit.risk, fit.iid
+    return risk, iid, status
+
+
 def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
                         X_treatment: np.ndarray, X_censoring: np.ndarray,
                         horizons: np.ndarray, estimators: tuple = tuple(ESTIMATORS),
@@ -156,33 +206,9 @@ def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: n
         With NaN estimates and a non-OK ``status`` when a needed working model is not an
         estimate (separation, monotone likelihood, no events).
     """
-    need = [ESTIMATORS[e] for e in estimators]
     n = time.size
-    D = np.column_stack([z, X])
-    outcome = fit_breslow_cox(time, event, D) if any(c.outcome for c in need) else None
-    treatment = fit_treatment_model(z, X_treatment) if any(c.treatment for c in need) else None
-    cens = None
-    if any(c.censoring for c in need):
-        if not (event == 0).any():  # nothing censored: G = 1 (Nelson-Aalen with no jumps)
-            X_censoring = np.empty((n, 0))
-        cens = fit_breslow_cox(time, 1.0 - event, X_censoring)
-    status = next((m.status for m in (outcome, treatment, cens)
-                   if m is not None and not m.status.ok), Estimability.OK)
-    E, H = len(estimators), horizons.size
-    risk, iid = np.full((E, 2, H), np.nan), np.full((E, 2, n, H), np.nan)
-    if status.ok:
-        for e, name in enumerate(estimators):
-            for arm in (0, 1):
-                D_arm = D.copy()
-                D_arm[:, 0] = arm
-                if name == "gformula":
-                    fit = gformula_arm(outcome, D_arm, horizons)
-                elif name == "iptw":
-                    fit = iptw_arm(arm, time, event, z, treatment, cens, X_censoring, horizons)
-                else:
-                    fit = aiptw_arm(arm, time, event, z, outcome, D_arm, treatment, cens,
-                                    X_censoring, horizons)
-                risk[e, arm], iid[e, arm] = fit.risk, fit.iid
+    risk, iid, status = arm_risks(time, event, z, X, X_treatment, X_censoring, horizons,
+                                  estimators)
     with np.errstate(divide="ignore", invalid="ignore"):
         r0, r1 = risk[:, 0], risk[:, 1]
         iid_diff = iid[:, 1] - iid[:, 0]

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ..status import Estimability
-from .ate import _validated_input, raise_unless_ok, survival_ate_kernel
+from .ate import _validated_input, arm_risks, raise_unless_ok
 
 __all__ = ["SurvivalRMST", "survival_rmst", "survival_rmst_kernel"]
 
@@ -85,16 +85,16 @@ def survival_rmst_kernel(time, event, z, X, X_treatment, X_censoring, horizons,
     width = np.clip(np.minimum(upper[:, None], horizons) - u[:, None], 0.0, None)
     n, E = time.size, len(estimators)
     if grid.size:
-        curve = survival_ate_kernel(time, event, z, X, X_treatment, X_censoring, grid,
-                                    estimators, censoring, conf_level)
-        status = curve.status
-        risk = np.concatenate((np.zeros((E, 2, 1)), curve.risk), axis=2)  # F(0) = 0
-        iid = np.concatenate((np.zeros((E, 2, n, 1)), curve.iid), axis=3)
+        # the IFs of the risks at every event time are only ever summed with the widths:
+        # each estimator contracts them before its nuisance terms (F(0) = 0 has none)
+        risk, iid_w, status = arm_risks(time, event, z, X, X_treatment, X_censoring, grid,
+                                        estimators, contrast=width[1:])
+        risk = np.concatenate((np.zeros((E, 2, 1)), risk), axis=2)  # F(0) = 0
     else:  # no event before the last horizon: RMST = tau exactly
         status = Estimability.OK
-        risk, iid = np.zeros((E, 2, 1)), np.zeros((E, 2, n, 1))
+        risk, iid_w = np.zeros((E, 2, 1)), np.zeros((E, 2, n, horizons.size))
     rmst = (1.0 - risk) @ width                                   # (E, 2, H)
-    rmst_iid = -iid @ width                                       # (E, 2, n, H)
+    rmst_iid = -iid_w                                             # (E, 2, n, H)
     diff_iid = rmst_iid[:, 1] - rmst_iid[:, 0]
     return SurvivalRMST(horizons=horizons, estimators=tuple(estimators), rmst=rmst,
                         se=np.sqrt((rmst_iid**2).sum(axis=2)),

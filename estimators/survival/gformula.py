@@ -20,7 +20,8 @@ from .ate_nuisance import ArmRisk, BreslowCox, jump_gradient
 __all__ = ["gformula_arm"]
 
 
-def gformula_arm(outcome: BreslowCox, X_arm: np.ndarray, horizons: np.ndarray) -> ArmRisk:
+def gformula_arm(outcome: BreslowCox, X_arm: np.ndarray, horizons: np.ndarray,
+                 contrast: np.ndarray | None = None) -> ArmRisk:
     """Standardized risk of one arm at each horizon (trusted-input kernel).
 
     Parameters
@@ -29,6 +30,11 @@ def gformula_arm(outcome: BreslowCox, X_arm: np.ndarray, horizons: np.ndarray) -
         Outcome model fitted on ``[treated, X]``.
     X_arm : (n, p) outcome design with the treatment column set to the arm.
     horizons : (H,) times.
+    contrast : (H, m) array, optional
+        Return the influence function of ``risk @ contrast`` (``iid @ contrast``, (n, m))
+        instead of the risks' (n, H): linear in every term, so the contraction is applied
+        before the nuisance chain rule, never to an (n, H) matrix of it (the RMST's
+        weighted sums over every event time).
 
     Returns
     -------
@@ -45,10 +51,11 @@ def gformula_arm(outcome: BreslowCox, X_arm: np.ndarray, horizons: np.ndarray) -
     cum = outcome.cumhaz_at(horizons)
     surv = np.exp(-np.outer(r, cum))                    # (n, H)
     risk = 1.0 - surv.mean(axis=0)
-    iid = (1.0 - surv - risk) / n
+    W = np.eye(horizons.size) if contrast is None else contrast
+    iid = ((1.0 - surv - risk) / n) @ W
     sr = surv * r[:, None] / n                            # d F_a / d L0(tau) per patient
-    iid += outcome.jump_if(jump_gradient(outcome.times, horizons, np.diag(sr.sum(axis=0))))
+    iid += outcome.jump_if(jump_gradient(outcome.times, horizons, sr.sum(axis=0)[:, None] * W))
     if outcome.coef.size:
-        grad_beta = (X_arm - outcome.center).T @ (sr * cum)   # (p, H)
+        grad_beta = (X_arm - outcome.center).T @ ((sr * cum) @ W)   # (p, m)
         iid += outcome.if_beta @ grad_beta
     return ArmRisk(risk, iid)

@@ -40,7 +40,7 @@ def censoring_if(censoring: BreslowCox, time: np.ndarray, Z: np.ndarray, rho: np
 
 def iptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
              treatment: LogisticNuisance, censoring: BreslowCox, Z_cens: np.ndarray,
-             horizons: np.ndarray) -> ArmRisk:
+             horizons: np.ndarray, contrast: np.ndarray | None = None) -> ArmRisk:
     """IPTW-IPCW risk of one arm at each horizon (trusted-input kernel).
 
     Parameters
@@ -52,6 +52,9 @@ def iptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
         Censoring model fitted with ``1 - event`` as the event on ``Z_cens``.
     Z_cens : (n, q) censoring design (q may be 0).
     horizons : (H,) times.
+    contrast : (H, m) array, optional
+        As :func:`estimators.survival.gformula.gformula_arm`: the IF of
+        ``risk @ contrast``.
 
     Returns
     -------
@@ -69,7 +72,9 @@ def iptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     p_arm = treatment.arm_probability(arm)
     psi = np.where(died, ((z == arm) / (p_arm * G))[:, None], 0.0)
     risk = psi.mean(axis=0)
-    iid = (psi - risk) / n
-    iid += treatment.arm_if(arm, -psi / (n * p_arm[:, None]))
-    iid += censoring_if(censoring, time, Z_cens, rho, cum, psi / n)
+    W = np.eye(horizons.size) if contrast is None else contrast
+    psi_w = psi @ W                        # every IF term below is linear in psi
+    iid = (psi_w - risk @ W) / n
+    iid += treatment.arm_if(arm, -psi_w / (n * p_arm[:, None]))
+    iid += censoring_if(censoring, time, Z_cens, rho, cum, psi_w / n)
     return ArmRisk(risk, iid)

@@ -136,6 +136,54 @@ def test_infeasible_target_is_reported_not_returned():
         entropy_balancing(X, z)
 
 
+def test_infeasible_target_stops_early_on_a_separating_hyperplane():
+    """Five covariates, the treated mean outside the controls' hull along a direction that
+    no single covariate shows: the dual stops within a few Newton steps, and its last
+    iterate is the certificate (every control on the far side of a hyperplane through the
+    target), not the iteration limit."""
+    rng = np.random.default_rng(7)
+    Xc = rng.normal(size=(60, 5))
+    Xc[:, 0] = -np.abs(Xc[:, 0]) - 0.2 * Xc[:, 1] ** 2        # controls: x0 < -0.2 x1^2
+    Xt = rng.normal(size=(25, 5))
+    Xt[:, 0] = np.abs(Xt[:, 0]) + 0.5                         # treated: x0 > 0.5
+    X, z = np.vstack([Xc, Xt]), np.r_[np.zeros(60), np.ones(25)].astype(int)
+    res = entropy_balancing_kernel(X, z, "ATT")
+    assert not res.status.ok and res.n_iter <= 20
+    assert ((Xc - res.target) @ res.coef).max() < 0
+
+
+def _strictly_inside_hull(C: np.ndarray) -> float:
+    """Largest t such that weights w >= t, sum 1, put the origin at C' w (LP): > 0 iff the
+    origin is in the relative interior of the rows' convex hull (entropy balancing's
+    feasibility condition)."""
+    from scipy.optimize import linprog
+    n, p = C.shape
+    A_eq = np.vstack([np.c_[C.T, np.zeros(p)], np.r_[np.ones(n), 0.0]])
+    A_ub = np.c_[-np.eye(n), np.ones(n)]                       # t - w_i <= 0
+    res = linprog(np.r_[np.zeros(n), -1.0], A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq,
+                  b_eq=np.r_[np.zeros(p), 1.0], bounds=[(0, None)] * n + [(None, 1)],
+                  method="highs")
+    return -res.fun if res.status == 0 else -np.inf   # status 2: no weights at all
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(4, 30), st.integers(1, 4),
+       st.floats(0.0, 3.0))
+def test_entropy_balancing_converges_iff_the_target_is_inside_the_hull(seed, n0, p, shift):
+    """Converged: the controls' weighted means equal the treated means. Not converged:
+    an LP says no strictly positive weights reach them (the early stop on a separating
+    hyperplane is never a false alarm)."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(n0, p)), rng.normal(shift, 1.0, size=(8, p))])
+    z = np.r_[np.zeros(n0), np.ones(8)].astype(int)
+    res = entropy_balancing_kernel(X, z, "ATT")
+    inside = _strictly_inside_hull(X[z == 0] - X[z == 1].mean(axis=0))
+    if res.status.ok:
+        np.testing.assert_allclose(res.weighted_means[0], res.target, atol=1e-8)
+    else:
+        assert inside < 1e-6, (inside, res.n_iter)
+
+
 @pytest.mark.parametrize("estimand", ["ATE", "ATT", "ATC"])
 def test_cbps_on_separated_arms_is_not_converged_never_an_error(estimand):
     """A covariate that separates the arms makes the CBPS dual unbounded: the kernel says
