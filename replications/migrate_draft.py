@@ -190,7 +190,7 @@ def _row_order(keys: list, quotes: list[str]) -> list:
     return out
 
 
-def _columns(rows: dict, ids: dict) -> tuple[list, dict, list]:
+def _columns(rows: dict) -> tuple[list, dict, list]:
     """Column positions agreed by the rows; the variables that disagree."""
     at = Counter()
     for cells, taken, tab in rows.values():
@@ -310,14 +310,14 @@ def draft_tables(candidates: list[Candidate], cohort_of: Mapping[str, str],
                   rows.items()}
         bad = {k[0] for k, lv in levels.items() if len(lv) > 1}
         if rows:
-            keys, position, wrong = _columns(rows, ids)
+            keys, position, wrong = _columns(rows)
             bad |= set(wrong)
         rows = {k: v for k, v in rows.items() if k[0] not in bad}
         left.extend((t["id"], "its row's cells do not sit in the columns the other rows "
                      "agree on") for k, ts in by_row.items() if k[0] in bad for t in ts)
         if not rows:
             continue
-        keys, position, _ = _columns(rows, ids)
+        keys, position, _ = _columns(rows)
         members: dict[tuple, list] = {}
         for _, taken, _ in rows.values():
             for t in taken.values():
