@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from .analysis.problems import Problem, StudyError
+from .targets.results import results_rows
 
 __all__ = ["Judged", "build_problems", "label_problems", "arm_label_problems", "judged",
            "target_index"]
@@ -50,6 +51,9 @@ def target_index(raw_targets: Mapping) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, tid in _keys(raw_targets).items():
         out.setdefault(tid, key)
+    for key, row in results_rows(raw_targets):          # results[i].rows[j] (id)
+        if isinstance(row.get("id"), str):
+            out.setdefault(row["id"], key.split(" (", 1)[0])
     return out
 
 
@@ -76,7 +80,8 @@ def arm_label_problems(raw_targets: Mapping, arms: Sequence[str], file: str) -> 
     of cohort.toml only when letter case is ignored (labels are compared verbatim)."""
     out = []
     rows = raw_targets.get("targets")
-    for i, row in enumerate(rows if isinstance(rows, list) else []):
+    places = [(f"targets[{i}]", row) for i, row in enumerate(rows if isinstance(rows, list) else [])]
+    for place, row in places + results_rows(raw_targets):
         if not isinstance(row, Mapping):
             continue
         labels = [("arm", row.get("arm"))]
@@ -87,7 +92,7 @@ def arm_label_problems(raw_targets: Mapping, arms: Sequence[str], file: str) -> 
                 continue
             close = _close(label, arms)
             if close is not None:
-                out.append(Problem(file, f"targets[{i}].{key}", label,
+                out.append(Problem(file, f"{place}.{key}", label,
                                    f"no arm is labelled {label!r}; did you mean {close!r}? "
                                    "Arm labels must match cohort.toml exactly, letter case "
                                    "included", "unknown-arm"))

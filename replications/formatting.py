@@ -5,7 +5,7 @@ import math
 
 __all__ = ["fmt_value"]
 
-_PERCENT = {"km_rate", "rate", "proportion", "arr"}
+_PERCENT = {"km_rate", "rate", "proportion", "arr", "risk", "risk_difference"}
 
 
 def fmt_value(v, quantity: str = "") -> str:
@@ -29,7 +29,7 @@ def fmt_value(v, quantity: str = "") -> str:
         return "NR" if v > 0 else "-inf"
     if quantity in _PERCENT:
         return f"{100 * v:.1f}%"
-    if quantity in ("hr", "odds_ratio"):
+    if quantity in ("hr", "odds_ratio", "risk_ratio"):
         return f"{v:.2f}"
     if quantity in ("group_size", "count"):
         return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"

@@ -14,6 +14,7 @@ from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
 from .junit import distinct_rows
 from .formatting import fmt_value
+from .shown import shown_html
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
            "audit_html", "km_html", "assumptions_html", "verdict_badge"]
@@ -294,6 +295,8 @@ def study_section(study: dict, figures=()) -> str:
                   forest_html(study)]
     if study.get("shifts"):
         parts += [h3("shifts", "Paired shifts"), shifts_html(study)]
+    if study.get("shown"):
+        parts += [h3("shown", "Shown, not judged"), shown_html(study)]
     if study.get("readings") or study.get("worlds"):
         parts += [h3("worlds", "Readings and worlds"), worlds_html(study)]
     parts += [h3("audit", f"Audit of the published numbers ({len(study.get('audit', []))} "

@@ -20,6 +20,7 @@ from .formatting import fmt_value
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
+from .shown import shown_lines
 from .output_files import json_text, shifts_frame, targets_frame
 from .unreported import UNREPORTED_FAMILIES
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
@@ -312,6 +313,7 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += _reading_lines(r, markdown)
         out += _world_lines(r, markdown)
+        out += shown_lines(r, table)
         out += ["", _summary_line(r)] + ([r.world_uncertainty] if r.world_uncertainty else [])
         out += [f"† calibration misfit ({m}): verdicts marked † are judged on this cohort"
                 for m in r.misfits]

@@ -44,6 +44,7 @@ from tacebench.simulate.io import spec_from_dict
 from .analysis.compile import CompiledAnalysis
 from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
+from .shown import plan_shown, run_shown
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
 from .binding import bind_study
 from .analysis.schema import schema_from_spec
@@ -88,12 +89,15 @@ class Plan:
         default_factory=list)
     reading_columns: tuple[ReadingColumn, ...] = ()
     reading_groups: tuple = ()                              # the plan's ReadingGroups
+    #: shown estimates, not judged: (analysis, slots, ShownEstimates, requests)
+    shown: list = field(default_factory=list)
 
     @property
     def width(self) -> int:
         """Columns of a replicate's draws: targets, LOCO reruns, reading variants."""
         return len(self.target_ids) + len(self.loco_keys) + sum(
-            len(slots) for _, slots, _ in self.variants)
+            len(slots) for _, slots, _ in self.variants) + sum(
+            len(slots) for _, slots, _, _ in self.shown)
 
 
 @dataclass(frozen=True)
@@ -137,12 +141,14 @@ def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int 
         if mine:
             ca.requests = [requests[tid][1] for tid in mine]
             runs.append((ca, [slot[tid] for tid in mine]))
-    cohorts = tuple(dict.fromkeys(ca.analysis.cohort for ca, _ in runs))
+    cohorts = tuple(dict.fromkeys([ca.analysis.cohort for ca, _ in runs] + [
+        ca.analysis.cohort for ca in compiled.values() if ca.shown]))
     plan = Plan(study.id, cohorts, tuple(order), runs, problems=problems, requests=requests,
                 decompose_reps=decompose_reps)
     if decompose_reps > 0:
         _plan_loco(plan, study, compiled, requests)
     _plan_readings(plan, study, compiled, levels, slot)
+    plan.shown = plan_shown(compiled, plan.width)
     return plan
 
 
@@ -263,6 +269,8 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
             vals, _, _ = ca.run(cohorts[ca.analysis.cohort], vrng,
                                 cache=caches[ca.analysis.cohort], diagnose=False)
             out[k, slots] = vals
+        run_shown(plan.shown, cohorts, caches, children[-1], out[k],
+                  lambda i, reason: count(failures, (i, reason)))
         for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
             if ca.analysis.name in failed:
                 continue

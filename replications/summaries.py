@@ -14,6 +14,7 @@ from .analysis.compile import reported_value
 from .accounting import account
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
 from .response_shifts import UNINFORMATIVE, label_uninformative
+from .shown import summarise_shown
 from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
@@ -135,6 +136,7 @@ class ReproductionResult:
     expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
     world_uncertainty: str = ""     # what was drawn (replications.world_uncertainty)
+    shown: tuple = ()               # replications.shown.ShownResult: shown, not judged
 
     def to_frame(self) -> pd.DataFrame:
         rows = [dict(asdict(t), kind="target") for t in self.targets]
@@ -188,6 +190,7 @@ class ReproductionResult:
             "expected_failures": [asdict(e) for e in self.expected_failures],
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
             "world_uncertainty": self.world_uncertainty,
+            "shown": [s.to_dict() for s in self.shown],
         }
 
 
@@ -290,11 +293,13 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
         tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
             f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
-            i for _, _, ids in getattr(plan, "variants", ()) for i in ids), groups,
+            i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
+            e.id for _, _, es, _ in getattr(plan, "shown", ()) for e in es), groups,
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
         mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel},
-        world_uncertainty=world_uncertainty)
+        world_uncertainty=world_uncertainty,
+        shown=summarise_shown(getattr(plan, "shown", ()), draws, failures or {}))
     return replace(result, accounting=account(
         result, {t.id: t for t in study.targets.targets}))
 

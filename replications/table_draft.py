@@ -240,7 +240,7 @@ def fill_table_part(texts: dict[str, str], table: str | Path) -> dict[str, str]:
     try:
         ids = draft_target_ids(draft)
         listing = ["# Targets derived from table1.tsv (their ids, in table order; a",
-                   "# [[targets]] entry with one of these ids replaces it):",
+                   "# [[targets]] entry or [[results]] row with one of these ids replaces it):",
                    *[f"#   {i}" for i in ids]]
     except ValueError as exc:
         listing = [f"# table1.tsv cannot be read yet: {line}" for line in str(exc).splitlines()]

@@ -96,7 +96,8 @@ Z_CRIT = float(special.ndtri(1 - ALPHA / 2))        # 1.959964
 
 def analysis_scale(quantity: str) -> str:
     """The scale a quantity is judged on: log for ratios, 1/x for NNT, else natural."""
-    return {"hr": "log", "odds_ratio": "log", "nnt": "inverse"}.get(quantity, "identity")
+    return {"hr": "log", "odds_ratio": "log", "risk_ratio": "log",
+            "nnt": "inverse"}.get(quantity, "identity")
 
 
 def to_scale(x, scale: str):

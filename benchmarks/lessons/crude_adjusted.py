@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _core as core
+from . import worlds as worlds_
 from . import figures as figs
 from . import report as rep
 
@@ -71,17 +72,17 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 
 def _compute(seed: int, n_reps: int):
-    study, cohort, worlds = core.load_worlds(LESSON)
+    study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
     seeds = design.seeds()
     runs = {}
     for name, world in worlds.items():
-        spec, plan = core.world_plan(study, cohort, world)
+        spec, plan = worlds_.world_plan(study, cohort, world)
         covs = core.measured_covariates(spec, cohort)
         cfg = _configs(covs)
         # balance (costly: 2 x 21 SMDs per cohort) only where a claim uses it
         df = core.replicate(plan, design, lambda cols: _fit_one(cols, covs, cfg, name == "hidden"))
-        runs[name] = {"df": df, "truth": core.true_hrs(plan), "plan": plan, "covs": covs}
+        runs[name] = {"df": df, "truth": worlds_.true_hrs(plan), "plan": plan, "covs": covs}
     return study, worlds, runs, seeds
 
 

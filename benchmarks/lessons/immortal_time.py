@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core as core
+from . import worlds as worlds_
 from . import figures as figs
 from . import report as rep
 
@@ -71,12 +72,12 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 
 def _compute(seed: int, n_reps: int):
-    study, cohort, worlds = core.load_worlds(LESSON)
+    study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
     seeds = design.seeds()
     runs = {}
     for name, world in worlds.items():
-        _, plan = core.world_plan(study, cohort, world)
+        _, plan = worlds_.world_plan(study, cohort, world)
         df = core.replicate(plan, design, lambda cols: _fit_one(cols, name))
         runs[name] = {"df": df, "plan": plan, "truth": {"hr_per_month": float(world.factors["hr_per_month"])}}
     return study, worlds, runs, seeds

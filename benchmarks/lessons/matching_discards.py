@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core as core
+from . import worlds as worlds_
 from . import figures as figs
 from . import report as rep
 
@@ -109,13 +110,13 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 
 def _compute(seed: int, n_reps: int):
-    study, cohort, worlds = core.load_worlds(LESSON)
+    study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
     seeds = design.seeds()
     world = worlds["published"]
-    _, plan = core.world_plan(study, cohort, world)
+    _, plan = worlds_.world_plan(study, cohort, world)
     df = core.replicate(plan, design, _fit_one)
-    return study, worlds, {"published": {"df": df, "truth": core.true_hrs(plan), "plan": plan}}, seeds
+    return study, worlds, {"published": {"df": df, "truth": worlds_.true_hrs(plan), "plan": plan}}, seeds
 
 
 def _claims(run: dict) -> list[core.Claim]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core as core
+from . import worlds as worlds_
 from . import figures as figs
 from . import report as rep
 
@@ -97,15 +98,15 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
 
 
 def _compute(seed: int, n_reps: int):
-    study, cohort, worlds = core.load_worlds(LESSON)
+    study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
     seeds = design.seeds()
     cfg = _configs()
     runs = {}
     for name, world in worlds.items():
-        _, plan = core.world_plan(study, cohort, world)
+        _, plan = worlds_.world_plan(study, cohort, world)
         df = core.replicate(plan, design, lambda cols, rng: _fit_one(cols, rng, cfg), with_rng=True)
-        runs[name] = {"df": df, "truth": core.true_hrs(plan), "plan": plan}
+        runs[name] = {"df": df, "truth": worlds_.true_hrs(plan), "plan": plan}
     return study, worlds, runs, seeds
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._core import LessonResult
+from .worlds import load_worlds
 
 BEGIN = "<!-- BEGIN GENERATED NUMBERS (tacebench teach --update-docs; do not edit) -->"
 END = "<!-- END GENERATED NUMBERS -->"
@@ -67,7 +68,6 @@ def summary_block(res: LessonResult, story: list[str], *, scale: str = "HR") -> 
 
 def render_report(res: LessonResult, story: list[str], *, intro: str, extra: str = "",
                   scale: str = "HR") -> str:
-    from ._core import load_worlds
 
     described = load_worlds(res.lesson)[2]
     worlds = "\n".join(f"- **{label}** (`{k}`): {described[k].description}"

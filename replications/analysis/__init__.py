@@ -2,7 +2,8 @@
 
 An analysis is a **population** filter (:mod:`.populations`), an **adjustment**
 (:mod:`.adjustments`: none, multivariable, iptw, psm, exact; :mod:`.balancing`: ebal,
-cbps, matching_weights, mahalanobis, optimal) and the **estimates** it
+cbps, matching_weights, mahalanobis, optimal; :mod:`.marginal`: survival_ate, the
+g-formula / IPTW-IPCW / AIPTW risks and RMST) and the **estimates** it
 reports (:mod:`.estimates`: KM medians and rates, HRs, response rates and ORs, group sizes,
 balance, ...). Each is a small function behind a capability table that drives validation;
 :mod:`.plan` parses ``analysis.toml`` collecting every problem, :mod:`.compile` binds the
@@ -11,6 +12,7 @@ simulated replicate with plain arrays (:mod:`.kernels` is the only door to the e
 """
 from .adjustments import ADJUSTMENTS, AdjustmentKind
 from . import balancing as _balancing  # noqa: F401,E402  (adds its methods to ADJUSTMENTS)
+from . import marginal as _marginal  # noqa: F401,E402  (adds survival_ate and its estimates)
 from .compile import CompiledAnalysis, bind_target, compile_analyses, reported_value
 from .estimates import ESTIMATES, EstimateKind, Request, estimate_for
 from .plan import Analysis, AnalysisPlan, load_plan, parse_plan

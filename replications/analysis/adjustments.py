@@ -57,6 +57,8 @@ class AdjustmentKind:
     needs_two_arms: bool = False
     covariate_options: tuple[str, ...] = ()   # options that list covariate terms
     doc: str = ""
+    estimates: tuple[str, ...] | None = None  # the estimates it serves (None: every one)
+    combination: Callable | None = None       # cross-option rules: opts -> [(key, message)]
 
 
 _PS_COMMON = {
@@ -110,7 +112,8 @@ ADJUSTMENTS: dict[str, AdjustmentKind] = {
 
 def check_combination(method: str, opts: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Cross-option rules (key, message); the estimand table comes from estimators.weights."""
-    out = []
+    kind = ADJUSTMENTS[method]
+    out = list(kind.combination(opts)) if kind.combination is not None else []
     if method == "iptw":
         cap = ESTIMANDS[opts["estimand"]]
         if opts["stabilized"] and not cap.stabilize:
@@ -294,6 +297,8 @@ _RUNNERS = {"none": _run_none, "multivariable": _run_none, "iptw": _run_iptw,
             "psm": _run_psm, "exact": _run_exact}
 #: Adjustments whose ``covariates`` are terms of a treatment (PS or balancing) model.
 PS_TERM_METHODS = {"iptw", "psm"}
+#: Adjustments whose ``covariates`` are terms of the outcome model.
+OUTCOME_TERM_METHODS = {"multivariable"}
 
 
 def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=None,
@@ -301,9 +306,10 @@ def compile_adjustment(method: str, options: Mapping[str, Any], schema, levels=N
     """Bind the adjustment's terms to the cohort; raises ``TermError`` on a bad term."""
     o = dict(options)
     bind = lambda key: bind_terms(o.get(key) or (), schema, levels)  # noqa: E731
-    ps_terms = bind("covariates") if method in PS_TERM_METHODS else None
+    ps_terms = (bind("covariates") if method in PS_TERM_METHODS else
+                bind("treatment_covariates") if o.get("treatment_covariates") else None)
     on_terms = bind("on") if method == "exact" else None
-    if method == "multivariable":
+    if method in OUTCOME_TERM_METHODS:
         outcome = bind("covariates")
     elif method in PS_TERM_METHODS or method == "exact":
         outcome = bind("outcome_covariates") if o.get("outcome_covariates") else None

@@ -55,6 +55,7 @@ class CompiledAnalysis:
     adjustment: CompiledAdjustment
     responders: Mapping[str, np.ndarray]
     requests: list[Request] = field(default_factory=list)
+    shown: list = field(default_factory=list)   # (show.ShownEstimate, Request), not judged
 
     def run(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
             requests: Sequence[Request] | None = None, cache: dict | None = None,
@@ -111,6 +112,8 @@ _NO_VALUE = {
     "km_rate": "time beyond the last follow-up", "arr": "time beyond the last follow-up",
     "nnt": "time beyond the last follow-up",
     "hr": "term not in the fitted model (not selected, or constant)",
+    **dict.fromkeys(("risk", "risk_difference", "risk_ratio", "rmst_difference"),
+                    "time beyond the last follow-up"),
 }
 
 
@@ -152,7 +155,7 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                 f"{list(schema.arms)}", "incompatible")
             continue
         bad = False
-        for opt in ("covariates", "outcome_covariates", "on"):
+        for opt in ("covariates", "outcome_covariates", "on", "treatment_covariates"):
             for j, term in enumerate(a.options.get(opt) or ()):
                 try:
                     bind_terms([term], schema, (levels or {}).get(a.cohort))
@@ -219,10 +222,12 @@ def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tupl
 
 
 def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: AnalysisPlan,
-                problems: Problems) -> Request | None:
-    """Turn a simulated target into a :class:`Request` on its analysis, or report why not."""
+                problems: Problems, key: str | None = None) -> Request | None:
+    """Turn a simulated target into a :class:`Request` on its analysis, or report why not
+    (under ``key``, default ``targets[i]``; a shown estimate of analysis.toml passes its
+    own)."""
     add = problems.add
-    key = f"targets[{i}]"
+    key = key or f"targets[{i}]"
     tid = _field(t, "id")
     name = _field(t, "analysis")
     if name not in plan.names:

@@ -21,7 +21,7 @@ from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
            "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
-           "match_exact", "FitFailure", "Note", "PropensityFit", "SEPARATED",
+           "match_exact", "survival_contrast", "FitFailure", "Note", "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
 # R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps
@@ -199,6 +199,21 @@ def cox(time, event, X, w=None, ties="efron"):
     if fit.status is not Estimability.OK:
         raise FitFailure(_COX_REASON[fit.status])
     return fit.coef, fit.var
+
+
+def survival_contrast(time, event, z, X, X_treatment, X_censoring, horizon: float,
+                      estimator: str, censoring: str, rmst: bool):
+    """Marginal risks (``rmst=False``: ``SurvivalATE``) or RMSTs (``SurvivalRMST``) of both
+    arms at one ``horizon`` by one estimator (``"gformula"``, ``"iptw"``, ``"aiptw"``):
+    the estimators' ``survival_ate_kernel`` / ``survival_rmst_kernel`` on trusted arrays.
+    Not estimable (:class:`FitFailure`) when a working model is not (a separated treatment
+    model, a monotone Cox likelihood, no events)."""
+    kernel = _k.survival_rmst_kernel if rmst else _k.survival_ate_kernel
+    res = kernel(time, event, z, X, X_treatment, X_censoring,
+                 np.array([float(horizon)]), (estimator,), censoring)
+    if not res.status.ok:
+        raise FitFailure(f"working model not estimable ({res.status.value})")
+    return res
 
 
 #: estimators.status.Estimability of a Cox fit -> the reason counted in the report

@@ -19,6 +19,7 @@ from .options import check_options
 from .populations import PopulationStep, parse_population
 from .problems import MISSING, Problems, toml_problem
 from .readings import ReadingGroup, parse_readings
+from .show import parse_show
 
 __all__ = ["Analysis", "AnalysisPlan", "load_plan", "parse_plan", "DEFAULT_RESPONSE",
            "ResponseEndpoint"]
@@ -41,9 +42,9 @@ DEFAULT_RESPONSE = {"orr": ResponseEndpoint(("CR", "PR")), "dcr": ResponseEndpoi
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ANALYSIS_KEYS = {"name", "cohort", "population", "adjustment", "estimates", "cox", "missing",
-                  "description", "source", "smd_sd"}
+                  "description", "source", "smd_sd", "show"}
 _TOP_KEYS = {"analyses", "response", "study", "aliases", "covariate_sets", "readings"}
-_SET_OPTIONS = ("covariates", "outcome_covariates", "on")
+_SET_OPTIONS = ("covariates", "outcome_covariates", "on", "treatment_covariates")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Analysis:
     key: str = ""                   # "analyses[i]" for messages
     valid: bool = True              # False when its own entries have problems (not compiled)
     smd_sd: str = "unweighted"      # SD in SMD denominators: unweighted (Austin) | weighted
+    show: tuple = ()                # estimates shown, not judged (.show.ShownEstimate)
 
 
 @dataclass(frozen=True)
@@ -213,9 +215,13 @@ def _parse_analysis(item, key: str, problems: Problems, sets: Mapping = {}
                 f"{sorted(ESTIMATES)}", "unknown-estimate")
             continue
         allowed = ESTIMATES[e].adjustments
+        served = ADJUSTMENTS[method].estimates if method is not None else None
         if method is not None and allowed is not None and method not in allowed:
             add(f"{key}.estimates[{j}]", e, f"needs an adjustment among {list(allowed)}, "
                 f"not {method!r}", "incompatible")
+        elif served is not None and e not in served:
+            add(f"{key}.estimates[{j}]", e, f"method {method!r} reports only "
+                f"{list(served)}", "incompatible")
         else:
             good.append(e)
     cox = item.get("cox", {})
@@ -240,12 +246,13 @@ def _parse_analysis(item, key: str, problems: Problems, sets: Mapping = {}
         add(f"{key}.smd_sd", smd_sd, "expected \"unweighted\" (Austin 2009, cobalt) or "
             "\"weighted\" (tableone's svyCreateTableOne)")
         smd_sd = "unweighted"
+    show = parse_show(item.get("show", MISSING), name, key, add)
     # an analysis with problems of its own is reported once, not again by every target
     valid = method is not None and len(problems) == n_before and not any(
         p.key.startswith(f"{key}.") for p in problems.items)
     return Analysis(name, cohort, population, method or "none", options if method else {},
                     tuple(good), ties, robust, missing, str(item.get("description", "")), key,
-                    valid, smd_sd)
+                    valid, smd_sd, show)
 
 
 def _parse_adjustment(raw, key: str, problems: Problems, sets: Mapping = {}):

@@ -20,6 +20,12 @@ File layout (see ``docs/design.md``)::
     [[baseline]]  one baseline-table row: variable, level, where, source, partition, cells =
                   [{analysis, arm, count, percent, weighted}], expanded into ``proportion``
                   targets with ids ``bl_{variable}_{level}_{arm}_{analysis}``
+    [[results]]   a group of numbers: keys they share, then rows = [{...}, ...], one per
+                  number (or per arm, ``arm = [a, b]``), expanded into targets with the
+                  convention's ids (:mod:`.results`)
+    [calibration] calibration targets read from cohort.toml's calibrate / events entries:
+                  analysis, where, and per target id what an entry cannot carry
+                  (:mod:`.calibrated`)
     [[shifts]]    a paired shift between two targets: id, from, to, scale, role, required
     [[expected_failures]]  a known failure of a simulated target or shift: target, reason,
                   finding (audit rule) and/or evidence (the analysis behind it)

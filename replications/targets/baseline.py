@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tacebench.replications.analysis.problems import MISSING, Problems
+from tacebench.replications.analysis.problems import Problems
 
-from .fields import text_value as _text, unknown_keys as _unknown
+from .fields import table_items, text_value as _text, unknown_keys as _unknown
 from .model import Target, expected_id
 
 __all__ = ["expand_baseline"]
@@ -24,20 +24,14 @@ def expand_baseline(raw: Any, path: str, probs: Problems) -> list[tuple[str, dic
     _unknown(raw, _BASELINE_KEYS, probs, path)
     variable = _text(raw, "variable", probs, path, required=True, snake=True)
     level = _text(raw, "level", probs, path)
-    cells = raw.get("cells")
-    if not isinstance(cells, list) or not cells:
-        probs.add(f"{path}.cells", cells if "cells" in raw else MISSING,
-                  "must be a non-empty list of {analysis, arm, count, percent}", "missing-key")
+    cells = table_items(raw, "cells", probs, path, "{analysis, arm, count, percent}")
+    if not cells:
         return []
     if "partition" in raw and not isinstance(raw["partition"], bool):
         probs.add(f"{path}.partition", raw["partition"], "must be true or false",
                   "malformed-value")
     out = []
-    for j, cell in enumerate(cells):
-        cpath = f"{path}.cells[{j}]"
-        if not isinstance(cell, Mapping):
-            probs.add(cpath, cell, "must be a table", "malformed-value")
-            continue
+    for cpath, cell in cells:
         _unknown(cell, _CELL_KEYS, probs, cpath)
         t = {k: v for k, v in cell.items() if k in _CELL_KEYS}
         t.update(quantity="proportion", role="reported", term=variable,

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from tacebench.replications.analysis.problems import MISSING, Problems
 
-__all__ = ["SNAKE", "text_value", "unknown_keys"]
+__all__ = ["SNAKE", "table_items", "text_value", "unknown_keys"]
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -53,3 +53,38 @@ def unknown_keys(raw: Mapping, allowed: frozenset, probs: Problems, path: str) -
     for k in raw:
         if k not in allowed:
             probs.add(f"{path}.{k}" if path else k, raw[k], "unknown key", "unknown-key")
+
+
+def table_items(raw: Mapping, key: str, probs: Problems, path: str,
+                what: str) -> list[tuple[str, Mapping]]:
+    """The tables of the non-empty list ``raw[key]``, each with its place ``path.key[j]``.
+
+    Parameters
+    ----------
+    raw : Mapping
+        The TOML table holding the list.
+    key : str
+        The list's key (``cells``, ``rows``).
+    probs : Problems
+        Where a missing or empty list, and each item that is not a table, is recorded.
+    path : str
+        The table's dotted location.
+    what : str
+        What the list holds, for the message (``{analysis, arm, count, percent}``).
+
+    Returns
+    -------
+    list of (str, Mapping)
+    """
+    items = raw.get(key)
+    if not isinstance(items, list) or not items:
+        probs.add(f"{path}.{key}", items if key in raw else MISSING,
+                  f"must be a non-empty list of {what}", "missing-key")
+        return []
+    out = []
+    for j, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            probs.add(f"{path}.{key}[{j}]", item, "must be a table", "malformed-value")
+        else:
+            out.append((f"{path}.{key}[{j}]", item))
+    return out

@@ -10,7 +10,7 @@ from typing import Mapping
 import pandas as pd
 
 __all__ = [
-    "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SHIFT_SCALES",
+    "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SIGNED_QUANTITIES", "SHIFT_SCALES",
     "INTERVALS", "CI_ONLY_QUANTITIES", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
     "ExpectedFailure", "StudyTargets", "arm_slug", "expected_id", "printed_numbers",
     "find_printed", "level_slug",
@@ -20,12 +20,15 @@ __all__ = [
 QUANTITIES = frozenset({
     "km_median", "km_rate", "hr", "odds_ratio", "rate", "proportion", "group_size",
     "weighted_group_size", "count", "smd", "arr", "nnt", "rmst", "p_value", "median_followup",
-    "person_time", "mean",
+    "person_time", "mean", "risk", "risk_difference", "risk_ratio", "rmst_difference",
 })
-RATIO_QUANTITIES = frozenset({"hr", "odds_ratio"})
+RATIO_QUANTITIES = frozenset({"hr", "odds_ratio", "risk_ratio"})
+#: Quantities that may be negative (differences between arms).
+SIGNED_QUANTITIES = frozenset({"risk_difference", "rmst_difference"})
 #: Quantities whose estimate a CI printed alone determines (Wald, symmetric on its scale).
-CI_ONLY_QUANTITIES = frozenset({"hr", "odds_ratio", "arr", "mean", "rmst"})
-PROPORTION_QUANTITIES = frozenset({"km_rate", "rate", "proportion"})
+CI_ONLY_QUANTITIES = frozenset({"hr", "odds_ratio", "arr", "mean", "rmst", "risk_difference",
+                                "risk_ratio", "rmst_difference"})
+PROPORTION_QUANTITIES = frozenset({"km_rate", "rate", "proportion", "risk"})
 ROLES = frozenset({"calibration", "predicted", "reported"})
 SHIFT_SCALES = frozenset({"log", "linear"})
 INTERVALS = frozenset({"ci", "range", "iqr"})

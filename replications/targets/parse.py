@@ -13,19 +13,22 @@ from tacebench.replications.analysis.problems import (MISSING, Problems, StudyEr
 from tacebench.simulate.spec_base import SpecError
 
 from .baseline import expand_baseline as _expand_baseline
+from .calibrated import expand_calibration
 from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
-                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, Shift, StudyTargets, Target,
+                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, SIGNED_QUANTITIES, TARGET_KEYS, Shift, StudyTargets, Target,
                     find_printed)
+from .results import expand_results
 from .table import study_table_targets
 
 __all__ = ["load_targets", "parse_targets"]
 
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
-_TOP_KEYS = frozenset({"study", "targets", "baseline", "shifts", "expected_failures", "claims"})
+_TOP_KEYS = frozenset({"study", "targets", "baseline", "results", "calibration", "shifts",
+                       "expected_failures", "claims"})
 _SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
 _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
                     r"(table|figure) S?\d+[A-Za-z]?)$")
@@ -137,8 +140,8 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
                   "malformed-value")
     if "percent" in raw:
         if not is_prop:
-            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate and proportion "
-                      "targets take a percent", "malformed-value")
+            probs.add(f"{path}.percent", raw["percent"], "only km_rate, rate, proportion and "
+                      "risk targets take a percent", "malformed-value")
         pct = _num(raw, "percent", probs, path, nonneg=True)
         if pct is not None and pct > 100:
             probs.add(f"{path}.percent", pct, "must lie in [0, 100]", "malformed-number")
@@ -153,9 +156,9 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         kw["not_reached"] = ("value",) + kw.get("not_reached", ())
     else:
         kw["value"] = _num(raw, "value", probs, path, positive=quantity in RATIO_QUANTITIES,
-                           unit=is_prop, nonneg=True)
+                           unit=is_prop, nonneg=quantity not in SIGNED_QUANTITIES)
         kw["percent_scale"] = False
-    if kw["ci"] and min(kw["ci"]) < 0:
+    if kw["ci"] and min(kw["ci"]) < 0 and quantity not in SIGNED_QUANTITIES:
         probs.add(f"{path}.ci", list(kw["ci"]), "bounds cannot be negative",
                   "malformed-number")
     if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
@@ -216,6 +219,8 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
                   "is not printed in this target's source quote (NR, not reached, not estimable)",
                   "number-not-in-source")
     vals = {k: v for k, v in vals.items() if v is None or math.isfinite(v)}
+    if t.quantity in SIGNED_QUANTITIES:     # located by magnitude: "-0.12", "a 0.12 reduction"
+        vals = {k: v if v is None else abs(v) for k, v in vals.items()}
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
     found = find_printed(t.source, wanted)
@@ -275,11 +280,15 @@ def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Targe
 
 
 def parse_targets(data: Mapping, *, file: str = "targets.toml",
-                  path: Path | None = None, table: Sequence = ()) -> StudyTargets:
+                  path: Path | None = None, table: Sequence = (),
+                  cohort: Mapping | None = None) -> StudyTargets:
     """Validate a parsed ``targets.toml`` mapping; raise one error listing every problem.
 
     ``table``: raw targets of the study's Table 1 (:mod:`replications.targets.table`), as
     ``(place, raw)``; a ``[[targets]]`` entry with the same id replaces the table's one.
+    ``cohort``: the parsed ``cohort.toml``, whose calibration entries a ``[calibration]``
+    table turns into targets (:mod:`replications.targets.calibrated`); they too give way to
+    a ``[[targets]]`` entry with their id.
     """
     probs = Problems(file)
     _unknown(data, _TOP_KEYS, probs, "")
@@ -292,7 +301,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     study_id = _text(study, "id", probs, "study", required=True, snake=True)
     seed_file = _text(study, "seed_file", probs, "study")
     raws: list[tuple[str, Any]] = []
-    for key in ("targets", "baseline", "shifts", "expected_failures"):
+    for key in ("targets", "baseline", "results", "shifts", "expected_failures"):
         if key in data and not isinstance(data[key], list):
             probs.add(key, data[key], f"must be an array of tables ([[{key}]])",
                       "malformed-value")
@@ -300,8 +309,13 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
         raws.append((f"targets[{i}]", raw))
     for i, raw in enumerate(data.get("baseline") or []):
         raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
+    for i, raw in enumerate(data.get("results") or []):
+        raws.extend(expand_results(raw, f"results[{i}]", probs))
     explicit = {r.get("id") for _, r in raws if isinstance(r, Mapping)}
-    raws.extend((p, r) for p, r in table if r["id"] not in explicit)
+    derived = list(table)
+    if "calibration" in data:
+        derived += expand_calibration(data["calibration"], cohort, probs)
+    raws.extend((p, r) for p, r in derived if r.get("id") not in explicit)
     targets, seen = [], {}
     for p, raw in raws:
         t = _parse_target(raw, p, probs)
@@ -363,4 +377,13 @@ def load_targets(path: str | Path) -> StudyTargets:
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         raise ValueError(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
                          f"{key}: {msg}{more}") from None
-    return parse_targets(data, file=str(path), path=path, table=table)
+    return parse_targets(data, file=str(path), path=path, table=table,
+                         cohort=_cohort(path.parent) if "calibration" in data else None)
+
+
+def _cohort(folder: Path) -> Mapping | None:
+    """The folder's parsed cohort.toml, or None (its own loader reports why it is unreadable)."""
+    try:
+        return tomllib.loads((folder / "cohort.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None

@@ -10,6 +10,7 @@ import pytest
 
 from tacebench.benchmarks import cohort_dgm, dgm
 from tacebench.benchmarks.lessons import LESSONS, _core as core, lesson_module
+from tacebench.benchmarks.lessons import worlds as lesson_worlds
 from tacebench.simulate import CacheFileWarning, LRUCache, compile_plan
 
 SMALL = Path(__file__).resolve().parents[1] / "simulate" / "specs" / "small.toml"
@@ -40,14 +41,14 @@ def test_lesson_runs_go_through_the_cache_passed():
 
 
 def test_lesson_truths_are_not_on_disk_unless_a_folder_is_given(plan, tmp_path, monkeypatch):
-    monkeypatch.setattr(core, "TRUTH_DIR", None)
-    out = core.true_hrs(plan)
-    assert out == core.true_hrs(plan, cache_dir=None)
+    monkeypatch.setattr(lesson_worlds, "TRUTH_DIR", None)
+    out = lesson_worlds.true_hrs(plan)
+    assert out == lesson_worlds.true_hrs(plan, cache_dir=None)
     assert list(tmp_path.iterdir()) == []
-    assert core.true_hrs(plan, cache_dir=tmp_path) == out
+    assert lesson_worlds.true_hrs(plan, cache_dir=tmp_path) == out
     path = tmp_path / f"truth-{plan.spec_hash}.json"
     assert json.loads(path.read_text()) == out
-    assert core.true_hrs(plan, cache_dir=tmp_path) == out     # read back
+    assert lesson_worlds.true_hrs(plan, cache_dir=tmp_path) == out     # read back
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
@@ -55,8 +56,8 @@ def test_a_corrupt_lesson_truth_file_warns_naming_it_then_recomputes(plan, tmp_p
     path = tmp_path / f"truth-{plan.spec_hash}.json"
     path.write_text(content)
     with pytest.warns(CacheFileWarning, match=re.escape(str(path))):
-        out = core.true_hrs(plan, cache_dir=tmp_path)
-    assert out == core.true_hrs(plan, cache_dir=None)
+        out = lesson_worlds.true_hrs(plan, cache_dir=tmp_path)
+    assert out == lesson_worlds.true_hrs(plan, cache_dir=None)
     assert json.loads(path.read_text()) == out               # rewritten
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tacebench.benchmarks.lessons import LESSONS, _core as core
+from tacebench.benchmarks.lessons import worlds as lesson_worlds
 from tacebench.benchmarks.lessons import figures as figs
 from tacebench.benchmarks.lessons import report as rep
 
@@ -81,7 +82,7 @@ def test_cohort_design_is_validated_and_seeds_are_spawn_children():
 
 
 def test_worlds_inherit_their_base():
-    study, cohort, worlds = core.load_worlds("crude-vs-adjusted")
+    study, cohort, worlds = lesson_worlds.load_worlds("crude-vs-adjusted")
     assert (study, cohort) == ("tace_sorafenib_ehs@multivariable_column", "main")
     ind, hid = worlds["indication"], worlds["hidden"]
     assert ind.add_effects and hid.add_effects == ind.add_effects
@@ -94,10 +95,10 @@ def test_worlds_inherit_their_base():
 
 def test_every_lesson_has_worlds_and_an_unknown_lesson_is_an_error():
     for name in LESSONS:
-        study, _, worlds = core.load_worlds(name)
+        study, _, worlds = lesson_worlds.load_worlds(name)
         assert study and worlds
     with pytest.raises(ValueError, match="lesson must be one of"):
-        core.load_worlds("no-such-lesson")
+        lesson_worlds.load_worlds("no-such-lesson")
 
 
 def test_published_target_reads_the_studys_targets():

@@ -5,14 +5,19 @@ comment on the line before the fence::
 
     <!-- example: paper -->           the example paper (a ```text block)
     <!-- example: cohort.toml -->     blocks of one file, concatenated in page order
-    <!-- example: targets.toml -->
+    <!-- example: table1.tsv -->      (the compact form: Table 1 as a file, [[results]],
+    <!-- example: targets.toml -->     [calibration])
     <!-- example: analysis.toml -->
+    <!-- long form: targets.toml -->  the same study in the long form ([[targets]] one
+    <!-- long form: cohort.toml -->   number each, Table 1 in TOML), the reference
+    <!-- example, long form: X -->    a block of both
 
 The blocks are written to a study folder and loaded with the real loaders
 (``simulate.load_spec``, ``replications.targets.load_targets``,
 ``replications.analysis.load_plan``, ``replications.check.check_folder`` and ``tacebench
-check``): a doc example that does not load is a bug. Every other ```toml block of the page
-must at least be valid TOML.
+check``): a doc example that does not load is a bug. The long form is loaded the same way
+(a file it has no block of is the example's) and must give the same cohort and the same
+targets. Every other ```toml block of the page must at least be valid TOML.
 
 ``docs/design.md`` marks its signature lists with ``<!-- signatures: MODULE -->``; each entry
 (``name(...) -> Type``, continued on indented lines, ``#`` comments ignored) must be
@@ -36,24 +41,31 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 STUDY_FORMAT = DOCS / "study-format.md"
 DESIGN = DOCS / "design.md"
 FILES = ("cohort.toml", "targets.toml", "analysis.toml")
+LONG = ("cohort.toml", "targets.toml")           # the files the long form writes out
 
-_MARKED = re.compile(r"<!--\s*(example|signatures):\s*([\w.]+)\s*-->\s*\n```(\w*)[ \t]*\n(.*?)^```",
-                     re.S | re.M)
+_MARKED = re.compile(r"<!--\s*((?:example|long form|signatures)(?:\s*,\s*(?:example|long form))*)"
+                     r":\s*([\w.]+)\s*-->\s*\n```(\w*)[ \t]*\n(.*?)^```", re.S | re.M)
 _FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```", re.S | re.M)
 
 
 def marked_blocks(text: str, kind: str) -> list[tuple[str, str, str]]:
-    """(marker value, fence language, body) of the blocks marked ``<!-- kind: ... -->``."""
+    """(marker value, fence language, body) of the blocks marked ``<!-- kind: ... -->`` (or
+    ``<!-- kind, other: ... -->``)."""
     return [(m.group(2), m.group(3), m.group(4)) for m in _MARKED.finditer(text)
-            if m.group(1) == kind]
+            if kind in re.split(r"\s*,\s*", m.group(1))]
 
 
-def example_files(text: str) -> dict[str, str]:
+def example_files(text: str, kind: str = "example") -> dict[str, str]:
     """The example's files: marker value -> the concatenated bodies of its blocks."""
     out: dict[str, str] = {}
-    for name, _, body in marked_blocks(text, "example"):
+    for name, _, body in marked_blocks(text, kind):
         out[name] = out.get(name, "") + body + "\n"
     return out
+
+
+def toml_lines(text: str) -> int:
+    """Lines of a TOML file that are neither blank nor a comment."""
+    return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
 @pytest.fixture(scope="module")
@@ -61,22 +73,75 @@ def page() -> str:
     return STUDY_FORMAT.read_text(encoding="utf-8")
 
 
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / ("paper.txt" if name == "paper" else name)).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def example(page, tmp_path_factory) -> Path:
     files = example_files(page)
-    assert set(files) == {"paper", *FILES}, f"example blocks found: {sorted(files)}"
-    folder = tmp_path_factory.mktemp("docs") / "example_tace_lenvatinib"
-    folder.mkdir()
-    for name in FILES:
-        (folder / name).write_text(files[name], encoding="utf-8")
-    (folder / "paper.txt").write_text(files["paper"], encoding="utf-8")
-    return folder
+    assert set(files) == {"paper", "table1.tsv", *FILES}, f"example blocks: {sorted(files)}"
+    return _write(tmp_path_factory.mktemp("docs") / "example_tace_lenvatinib", files)
+
+
+@pytest.fixture(scope="module")
+def long_form(page, tmp_path_factory) -> Path:
+    files = example_files(page, "long form")
+    assert set(files) == set(LONG), f"long-form blocks: {sorted(files)}"
+    shared = {k: v for k, v in example_files(page).items() if k in ("paper", "analysis.toml")}
+    return _write(tmp_path_factory.mktemp("docs") / "example_tace_lenvatinib", {**shared, **files})
 
 
 def test_the_marker_finder_reads_marked_blocks_only():
     text = ("<!-- example: targets.toml -->\n```toml\na = 1\n```\n\n```toml\nb = 2\n```\n"
-            "<!-- example: targets.toml -->\n```toml\nc = 3\n```\n")
+            "<!-- example, long form: targets.toml -->\n```toml\nc = 3\n```\n"
+            "<!-- long form: targets.toml -->\n```toml\nd = 4\n```\n")
     assert example_files(text) == {"targets.toml": "a = 1\n\nc = 3\n\n"}
+    assert example_files(text, "long form") == {"targets.toml": "c = 3\n\nd = 4\n\n"}
+    assert toml_lines("# a\n\na = 1  # b\n  # c\n[t]\n") == 2
+
+
+def test_the_compact_example_gives_the_long_forms_cohort_and_targets(example, long_form):
+    """The compact form loses nothing: the same cohort inputs, the same Target objects (ids,
+    values, roles, quotes, every field) and shifts as the long form."""
+    from tacebench import simulate
+    from tacebench.replications.targets import load_targets
+
+    assert simulate.load_spec(example).cohorts == simulate.load_spec(long_form).cohorts
+    compact, long = load_targets(example), load_targets(long_form)
+    assert {t.id: t for t in compact} == {t.id: t for t in long}
+    assert len(compact.targets) == len(long.targets) == 49
+    assert compact.shifts == long.shifts
+    cal = {t.id for t in compact if t.role == "calibration"}
+    assert cal == {"os_median_tace_crude", "os_median_tace_l_crude", "pfs_median_tace_crude",
+                   "pfs_median_tace_l_crude", "os_count_crude"}
+
+
+def test_the_example_is_as_short_as_the_page_says(page, example, long_form):
+    """The line counts the page states are the example's (comment and blank lines aside)."""
+    stated = re.search(r"whole\s+`targets.toml`:\s+(\d+) lines of TOML for\s+(\d+) targets,"
+                       r"\s+and\s+(\d+) lines for\s+`cohort.toml`", page)
+    assert stated, "the page no longer states the example's line counts"
+    n_targets, n_ids, n_cohort = map(int, stated.groups())
+    text = {name: (example / name).read_text("utf-8") for name in LONG}
+    assert toml_lines(text["targets.toml"]) == n_targets
+    assert toml_lines(text["cohort.toml"]) == n_cohort
+    assert n_targets + n_cohort <= 120           # the bound: Table 1 and calibration once
+    from tacebench.replications.targets import load_targets
+    assert len(load_targets(example).targets) == n_ids
+    long = re.search(r"long form below\s+gives the same\s+\d+\s+targets in\s+(\d+)\s+lines,"
+                     r"\s+its cohort in\s+(\d+)", page)
+    assert long and tuple(map(int, long.groups())) == tuple(
+        toml_lines((long_form / name).read_text("utf-8")) for name in ("targets.toml", "cohort.toml"))
+
+
+def test_the_long_form_passes_the_check_too(long_form):
+    from tacebench.replications.check import check_folder
+
+    assert [str(p) for p in check_folder(long_form).problems] == []
 
 
 def test_every_toml_block_of_the_page_is_valid_toml(page):
@@ -95,15 +160,18 @@ def test_each_file_loads_with_its_own_loader(example):
     targets = load_targets(example)
     assert spec.id == targets.study_id == "example_tace_lenvatinib"
     assert set(targets.analyses) <= set(plan.names)
-    # the page shows every quantity the format has, except the two that need a time
-    # contrast or a restricted horizon (arr/nnt/rmst are in the tables only)
+    # the page shows every quantity the format has, as a target or as an estimate an
+    # analysis shows, except the two that need a time contrast or a restricted horizon
+    # (arr/nnt/rmst are in the tables only); risk_ratio is in the tables only too
     from tacebench.replications.targets import QUANTITIES
-    assert QUANTITIES - {t.quantity for t in targets} == {"arr", "nnt", "rmst"}
+    shown = {s.fields["quantity"] for a in plan.analyses for s in a.show}
+    assert QUANTITIES - {t.quantity for t in targets} - shown == {"arr", "nnt", "rmst",
+                                                                  "risk_ratio"}
     assert {t.role for t in targets} == {"calibration", "predicted", "reported"}
     assert [s.id for s in targets.shifts] == ["os_hr_crude_to_iptw",
                                               "os_hr_crude_to_multivariable"]
-    # [[baseline]] rows expand into reported proportion targets named by the convention
-    cells = [t for t in targets if t.id.startswith("bl_child_pugh_")]
+    # Table 1's level rows are reported proportion targets named by the convention
+    cells = [t for t in targets if t.id.startswith("bl_child_pugh_") and t.quantity != "smd"]
     assert {t.id for t in cells} == {"bl_child_pugh_a_tace_crude", "bl_child_pugh_a_tace_l_crude",
                                      "bl_child_pugh_b_tace_crude", "bl_child_pugh_b_tace_l_crude"}
     assert all(t.quantity == "proportion" and t.role == "reported" and
@@ -145,21 +213,39 @@ def test_every_source_is_a_verbatim_quote_of_the_example_paper(example):
     assert missing == [], f"quotes not in the example paper: {missing}"
 
 
-@pytest.mark.parametrize("old, new, kind", [
-    ('analysis = "landmark_3m"', 'analysis = "landmark_6m"', "missing-analysis"),
-    ("value = 0.70\n", "value = 0.71\n", "number-not-in-source"),
-    ('arm = "TACE-L"\nvalue = 19.0', 'arm = "TACE-L"\nvalue = 19.5', "number-not-in-source"),
+@pytest.mark.parametrize("file, old, new, kind", [
+    ("targets.toml", 'analysis = "landmark_3m"', 'analysis = "landmark_6m"', "missing-analysis"),
+    ("targets.toml", "value = 0.70,", "value = 0.71,", "number-not-in-source"),
+    ("targets.toml", "percent = [33.3, 47.6]", "percent = [33.3, 47.7]", "number-not-in-source"),
+    # a calibration number changed in cohort.toml: its derived target no longer matches the quote
+    ("cohort.toml", "value = 19.0,", "value = 19.5,", "number-not-in-source"),
 ])
-def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, old, new, kind):
+def test_a_broken_copy_of_the_example_fails_the_check(example, tmp_path, file, old, new, kind):
     """The check above can fail: a dangling analysis, a number not in its quote."""
     from tacebench.replications.check import check_folder
 
-    for name in FILES:
-        (tmp_path / name).write_text((example / name).read_text("utf-8"), encoding="utf-8")
-    t = (tmp_path / "targets.toml").read_text("utf-8")
+    for path in example.iterdir():
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), encoding="utf-8")
+    t = (tmp_path / file).read_text("utf-8")
     assert old in t
-    (tmp_path / "targets.toml").write_text(t.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / file).write_text(t.replace(old, new, 1), encoding="utf-8")
     assert kind in {p.kind for p in check_folder(tmp_path).errors}
+
+
+def test_the_pages_results_error_is_the_loaders(page, example, tmp_path):
+    """The error the [[results]] section quotes is, word for word, the loader's."""
+    from tacebench.replications.analysis.problems import StudyError
+    from tacebench.replications.targets import load_targets
+
+    quoted = re.search(r"`(results\[\d+\]\.rows\[[^`]*)`", page).group(1)
+    for path in example.iterdir():
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), encoding="utf-8")
+    t = (tmp_path / "targets.toml").read_text("utf-8")
+    (tmp_path / "targets.toml").write_text(t.replace("percent = [33.3, 47.6]",
+                                                     "percent = [33.3, 147.6]"), encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        load_targets(tmp_path)
+    assert [str(p).split(": ", 1)[1] for p in err.value.problems] == [quoted]
 
 
 @pytest.mark.slow
@@ -170,7 +256,7 @@ def test_the_example_replicates_end_to_end(example):
 
     result = reproduce(load_study(example), reps=40, seed=1, decompose_reps=0)
     verdicts = {t.id: t.verdict for t in result.targets}
-    assert len(verdicts) == 26
+    assert len(verdicts) == 29
     assert "not estimable" not in verdicts.values()
 
 

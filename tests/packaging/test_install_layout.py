@@ -1,9 +1,12 @@
 """The distribution installs one import package, ``tacebench``, laid out as pyproject says."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
+
+import pytest
 
 from .import_graph import NOT_INSTALLED, PACKAGE_DIRS, ROOT
 
@@ -51,3 +54,34 @@ def test_importing_a_core_package_does_not_load_the_replication_machinery(tmp_pa
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "['estimators', 'simulate']"
+
+
+@pytest.mark.slow
+def test_a_regular_install_holds_one_package_with_its_data(tmp_path):
+    """A non-editable install (a wheel built from the committed files, into its own
+    folder) puts only ``tacebench`` at top level, with the shipped studies, templates and
+    benchmark studies, and without the speed suite; from there a study checks and
+    replicates. Builds in an isolated environment, so it needs the package index."""
+    src, target = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(src)], check=True, capture_output=True)
+    assert sorted(p.name for p in target.iterdir() if not p.name.endswith(".dist-info")
+                  and p.name != "bin") == ["tacebench"]
+    pkg = target / "tacebench"
+    assert not (pkg / "benchmarks" / "speed").exists()
+    for data in ("studies/tace_regorafenib/table1.tsv", "replications/templates/cohort.toml",
+                 "benchmarks/studies/default.toml", "benchmarks/lessons/worlds.toml"):
+        assert (pkg / data).is_file(), data
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = ("import sys, tacebench; from tacebench.cli import main;"
+            f"assert tacebench.__file__.startswith({str(target)!r}), tacebench.__file__;"
+            "sys.exit(main(['replicate', 'tace_regorafenib', '--reps', '10', '--worlds', "
+            "'none', '--quiet', '--format', 'json']))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert '"study"' in run.stdout or '"studies"' in run.stdout

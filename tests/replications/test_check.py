@@ -131,11 +131,11 @@ def test_filled_skeleton_passes(tmp_path):
     c = c.replace('label = "FILL ME"                   # the label of the treated',
                   'label = "TACE+S"  #')
     c = re.sub(r'n = "FILL ME"', "n = 100", c)
-    cal = '{ arm = "FILL ME", kind = "median", value = "FILL ME", target = "FILL ME" }'
-    c = c.replace(cal, '{ arm = "TACE", kind = "median", value = 14.0, '
-                  'target = "os_median_tace_crude" }', 1)
-    c = c.replace(cal, '{ arm = "TACE+S", kind = "median", value = 19.0, '
-                  'target = "os_median_tace_s_crude" }', 1)
+    cal = ('{ arm = "FILL ME", kind = "median", value = "FILL ME", target = "FILL ME", '
+           'source = "FILL ME: the sentence, verbatim" }')
+    for arm, tid, v in (("TACE", "tace", "14.0"), ("TACE+S", "tace_s", "19.0")):
+        c = c.replace(cal, f'{{ arm = "{arm}", kind = "median", value = {v}, target = '
+                      f'"os_median_{tid}_crude", source = "median OS was {v} months with {arm}" }}', 1)
     c = c.replace('accrual = "FILL ME"', "accrual = 36").replace('follow_up = "FILL ME"',
                                                                  "follow_up = 12")
     c = c.replace("# [[cohorts.main.variables]]\n# name = \"pvtt\"",
@@ -145,12 +145,9 @@ def test_filled_skeleton_passes(tmp_path):
                   'arms."TACE+S" = { count = 35 }')
     (folder / "cohort.toml").write_text(c)
     t = (folder / "targets.toml").read_text()
-    for tid, arm, v in (("tace", "TACE", "14.0"), ("tace_s", "TACE+S", "19.0")):
-        t = t.replace('"os_median_FILL_ME_crude"', f'"os_median_{tid}_crude"', 1)
-        t = t.replace('arm = "FILL ME"', f'arm = "{arm}"', 1)
-        t = t.replace('value = "FILL ME"', f"value = {v}", 1)
-        t = t.replace('source = "FILL ME: the sentence or table row, verbatim"',
-                      f'source = "median OS was {v} months with {arm}"', 1)
+    t = t.replace('contrast = ["FILL ME", "FILL ME"], value = "FILL ME", source = "FILL ME: the '
+                  'sentence or table row, verbatim"', 'contrast = ["TACE+S", "TACE"], value = 0.72, '
+                  'source = "the HR was 0.72"')
     (folder / "targets.toml").write_text(t)
     a = (folder / "analysis.toml").read_text()
     a = a.replace('"FILL ME: the paper\'s adjusted analysis"', '"Cox adjusted for PVTT"')
@@ -159,4 +156,9 @@ def test_filled_skeleton_passes(tmp_path):
     (folder / "analysis.toml").write_text(a)
     report = check_folder(folder)
     assert report.ok, "\n".join(map(str, report.problems))
-    assert list(report.requests) == ["os_median_tace_crude", "os_median_tace_s_crude"]
+    assert sorted(report.requests) == ["os_hr_crude", "os_median_tace_crude",
+                                       "os_median_tace_s_crude"]
+    cal = [t for t in report.study.targets if t.role == "calibration"]   # from cohort.toml
+    assert [(t.id, t.value, t.source) for t in cal] == [
+        ("os_median_tace_crude", 14.0, "median OS was 14.0 months with TACE"),
+        ("os_median_tace_s_crude", 19.0, "median OS was 19.0 months with TACE+S")]

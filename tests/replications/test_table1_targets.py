@@ -1,6 +1,6 @@
 """The example paper of docs/study-format.md with its Table 1 as a table.
 
-The page's example study is rebuilt with its Table 1 given as ``table1.tsv`` plus the
+The page's example study (its long form) is rebuilt with its Table 1 given as ``table1.tsv`` plus the
 ``[cohorts.main.table1]`` declaration (the blocks marked ``<!-- table1: ... -->``): the
 Table 1 variables and the ``table 1`` targets of the TOML form are dropped and the table
 must give them back, the same cohort inputs and the same target ids and numbers.
@@ -41,7 +41,7 @@ def _drop_table1(cohort: str, targets: str) -> tuple[str, str]:
 def forms(tmp_path_factory) -> tuple[Path, Path]:
     """(TOML form, table form) of the example study."""
     page = STUDY_FORMAT.read_text(encoding="utf-8")
-    files = example_files(page)
+    files = {**example_files(page), **example_files(page, "long form")}   # the TOML form
     table = dict(_TABLE1.findall(page))
     assert set(table) == {"table1.tsv", "cohort.toml"}
     root = tmp_path_factory.mktemp("table1")
@@ -98,7 +98,7 @@ def test_the_table_gives_the_same_targets_and_lists_their_ids(forms):
     keep = ("quantity", "analysis", "term", "level", "arm", "value", "count", "p", "p_text",
             "role", "partition", "compares", "weighted", "where")
     table1 = [t for t in old if t.where == "table 1"]
-    assert len(table1) == 14
+    assert len(table1) == 20
     for t in table1:
         assert t.id in {u.id for u in new}, t.id
         got = new[t.id]

@@ -81,8 +81,8 @@ def test_mislabel_problems_name_file_key_and_value(label, key, words):
 
 
 def test_a_quantity_mislabel_to_an_unknown_quantity():
-    p = problems(doc(hr_as("risk_ratio")))["targets[2].mislabel.is"]
-    assert p.value == "risk_ratio" and "is not a quantity" in p.message
+    p = problems(doc(hr_as("incidence_ratio")))["targets[2].mislabel.is"]
+    assert p.value == "incidence_ratio" and "is not a quantity" in p.message
 
 
 def test_mislabel_must_be_a_table():
