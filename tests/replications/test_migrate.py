@@ -35,10 +35,18 @@ def _files(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text("utf-8") for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+NOTE = 'note = "chi-square on the two cells of the Male row"\n'
+
+
 @pytest.fixture()
 def example(tmp_path) -> Path:
-    """The docs example study in its TOML form."""
-    files = example_files(STUDY_FORMAT.read_text(encoding="utf-8"))
+    """The docs example study in its long form (Table 1 in TOML), one p-value with a note."""
+    page = STUDY_FORMAT.read_text(encoding="utf-8")
+    files = {"analysis.toml": example_files(page)["analysis.toml"],
+             **example_files(page, "long form")}
+    files["targets.toml"] = files["targets.toml"].replace(
+        'id = "p_male_crude"\n', 'id = "p_male_crude"\n' + NOTE, 1)
+    assert NOTE in files["targets.toml"]
     folder = tmp_path / "example"
     folder.mkdir()
     for name in ("cohort.toml", "targets.toml", "analysis.toml"):
@@ -78,11 +86,11 @@ def test_the_example_moves_what_a_table_can_give_and_keeps_the_rest(example):
         t.id for t in before.targets}
     assert read_cohort_toml(example / "cohort.toml") == cohort
     kept = dict(result.kept)
-    # a note and a test of their own are not the table's: those targets stay in TOML
-    assert "note" in kept["age_mean_tace_crude"]
-    assert "test" in kept["p_age_crude"]
+    # a note and a role of their own are not the table's: those targets stay in TOML
+    assert "note" in kept["p_male_crude"] and "role" in kept["bl_pvtt_tace_l_crude"]
     text = (example / "targets.toml").read_text("utf-8")
-    assert 'id = "age_mean_tace_crude"' in text and "[[baseline]]" not in text
+    assert 'id = "p_male_crude"' in text and NOTE in text
+    assert re.search(r"(?m)^\[\[baseline\]\]", text) is None      # every row moved
 
 
 def test_a_dry_run_writes_nothing_and_a_second_run_has_nothing_to_do(example):
@@ -154,10 +162,9 @@ def test_differences_name_the_target_and_the_field(example, tmp_path):
     changed = tmp_path / "changed"
     shutil.copytree(example, changed)
     text = (changed / "targets.toml").read_text("utf-8")
-    (changed / "targets.toml").write_text(
-        text.replace('note = "mean ± SD; the SD is not a target field"\n', ""), "utf-8")
+    (changed / "targets.toml").write_text(text.replace(NOTE, ""), "utf-8")
     diffs, _ = target_differences(before, load_targets(changed))
-    assert diffs and all(d.startswith("age_mean_tace_crude: note") for d in diffs)
+    assert diffs and all(d.startswith("p_male_crude: note") for d in diffs)
 
 
 def test_a_quote_may_only_become_the_targets_printed_row():
