@@ -37,7 +37,7 @@ __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableR
 
 TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label", "quote_header"})
 COLUMN_KEYS = frozenset({"column", "arm", "analysis", "role", "quantity", "format", "weighted",
-                         "test"})
+                         "test", "compares"})
 #: the columns of the file that say what a row is; they are not printed in the paper
 HIDDEN_COLUMNS = ("variable", "level", "format")
 ROLES = ("calibration", "predicted", "reported")
@@ -56,6 +56,7 @@ class TableColumn:
     format: str | None = None
     weighted: bool = False
     test: str | None = None                       # a p-value column: the test, as named
+    compares: tuple[str, ...] = ()                # a p-value column: its arms, in order
 
 
 @dataclass(frozen=True)
@@ -143,14 +144,20 @@ def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
                (f"{ck}.role: a weighted column does not calibrate the generator (its "
                 "counts are sums of weights)", c.get("weighted") is True and role == "calibration"),
                (f"{ck}.format: must be one of {sorted(CELL_FORMATS)}, got {c.get('format')!r}",
-                c.get("format") is not None and c.get("format") not in CELL_FORMATS)]
+                c.get("format") is not None and c.get("format") not in CELL_FORMATS),
+               (f"{ck}.compares: a p-value column's two arm labels, in the order its "
+                f"targets list them, got {c.get('compares')!r}", "compares" in c and not (
+                    quantity == "p_value" and isinstance(c["compares"], list)
+                    and len(c["compares"]) == 2
+                    and all(isinstance(a, str) for a in c["compares"])))]
         msgs = [m for m, is_bad in bad if is_bad]
         problems.extend(tuple(m.split(": ", 1)) for m in msgs)
         if not msgs:
             out.append(TableColumn(column=c["column"], analysis=c["analysis"], arm=c.get("arm"),
                                    role=role, quantity=quantity, format=c.get("format"),
                                    weighted=bool(c.get("weighted", False)),
-                                   test=c.get("test")))
+                                   test=c.get("test"),
+                                   compares=tuple(c.get("compares", ()))))
     return out
 
 

@@ -13,7 +13,8 @@ printed number must occur in the row's quote). Per row and declared column:
 - a p-value column -> a ``p_value`` (``p_{variable}_{analysis}``; a lone level row adds
   ``_{level}``) comparing the row's cells of its analysis (a variable's header row: its
   first level row's; none for a variable of more than two levels or with an unprinted
-  remainder, whose test is not a 2 x 2 one);
+  remainder, whose test is not a 2 x 2 one), listed in column order or, when the column
+  declares ``compares = [arm, arm]``, in that order and of those arms only;
 - an SMD column -> an ``smd`` (``bl_{variable}_smd_{analysis}``);
 - a header ``"TACE (n = 160)"`` -> the arm's ``group_size`` (``n_{arm}_{analysis}``).
 
@@ -85,7 +86,7 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                      source=table.header_source)
             t["id"] = _id(analysis=c.analysis, quantity="group_size", arm=c.arm)
             out.append((f"{table.file} header, column {c.column!r}", t))
-    cells_of: dict[tuple[int, str], list[str]] = {}
+    cells_of: dict[tuple[int, str], list[tuple[str | None, str]]] = {}
     for r in table.rows:
         if r.variable is None:
             continue
@@ -114,7 +115,7 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 t["weighted"] = True
             t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term")},
                           arm=t.get("arm"), level=t.get("level"))
-            cells_of.setdefault((r.line, c.analysis), []).append(t["id"])
+            cells_of.setdefault((r.line, c.analysis), []).append((c.arm, t["id"]))
             out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
     rows = [r for r in table.rows if r.variable is not None]
     for i, r in enumerate(rows):
@@ -136,8 +137,10 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 same = cells_of.get((r.line, c.analysis)) or next(
                     (cells_of[(o.line, c.analysis)] for o in rows[i + 1:]
                      if o.variable == r.variable and (o.line, c.analysis) in cells_of), [])
+                if c.compares:
+                    same = [(a, i) for arm in c.compares for a, i in same if a == arm]
                 if same and two_by_two:
-                    t["compares"] = list(same)
+                    t["compares"] = [i for _, i in same]
             else:
                 t.update(quantity="smd", value=v.stats["value"])
             t["id"] = _id(analysis=c.analysis, quantity=t["quantity"], term=r.variable,

@@ -13,14 +13,16 @@ import sys
 from tacebench.engine import release
 from tacebench.estimators.batch import tune_allocator
 
-from . import check, closed_loop, new_study, replicate, report, simulate, study, teach
+from . import (check, closed_loop, migrate, new_study, replicate, report, simulate, study,
+               teach)
 from .options import HelpFormatter
 from .terminal import run_guarded
 
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = (replicate, report, check, new_study, simulate, study, teach, closed_loop)
+COMMANDS = (replicate, report, check, new_study, migrate, simulate, study, teach,
+            closed_loop)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -319,3 +319,24 @@ def test_split_rows_are_a_partition_only_when_every_bin_is_printed():
     assert partitions(("< 60", 70), (">= 60", 30)) == {"age"}
     assert partitions(("< 50", 20), (">= 65", 15)) == {None}       # the middle bin is not printed
 
+
+def test_a_p_column_lists_the_compared_cells_in_column_order_or_as_declared():
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    header = ["variable", "level", "Characteristic", "Overall", "A (n = 100)", "B (n = 80)", "P"]
+    row = ["male", "", "Male", "155 (86.1)", "85 (85.0)", "70 (87.5)", "0.6"]
+    cols = [{"column": "Overall", "analysis": "crude"},
+            {"column": "A (n = 100)", "arm": "A", "analysis": "crude"},
+            {"column": "B (n = 80)", "arm": "B", "analysis": "crude"},
+            {"column": "P", "analysis": "crude", "quantity": "p_value"}]
+
+    def compares(p_column):
+        table = read_table1({"rows": [header, row], "columns": cols[:3] + [p_column]}, None)
+        return next(t for _, t in table_targets(table) if t["quantity"] == "p_value").get(
+            "compares")
+
+    # in column order the pooled cell is a third cell: a 2 x 2 test has two
+    assert compares(cols[3]) == ["bl_male_crude", "bl_male_a_crude", "bl_male_b_crude"]
+    assert compares(dict(cols[3], compares=["B", "A"])) == ["bl_male_b_crude",
+                                                             "bl_male_a_crude"]

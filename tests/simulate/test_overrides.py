@@ -1,5 +1,4 @@
 """Overrides of a parsed cohort.toml, and a study's declared world as a benchmark base."""
-import tomllib
 
 import numpy as np
 import pytest
@@ -7,11 +6,12 @@ import pytest
 from tacebench.simulate.cohort import compile_plan, generate_cohort
 from tacebench.simulate.io import find_study, spec_from_dict
 from tacebench.simulate.overrides import OverrideError, apply_overrides, load_cohort_raw
+from tacebench.simulate.table1 import read_cohort_toml
 
 
 def _raw():
-    with open(find_study("tace_sorafenib_ehs"), "rb") as fh:
-        return tomllib.load(fh)
+    """Seed 000's cohort.toml as parsed, its Table 1 file expanded (the table is data only)."""
+    return read_cohort_toml(find_study("tace_sorafenib_ehs"))
 
 
 def test_a_declared_world_is_the_cohort_file_with_its_overrides():

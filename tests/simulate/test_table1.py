@@ -207,3 +207,14 @@ def test_a_row_is_named_by_its_line_in_the_file(tmp_path):
     with pytest.raises(SpecError) as e:
         read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
     assert e.value.problems[0][0] == "t.tsv: row 4 ('Male'), column 'A (n = 100)'"
+
+
+def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
+    cols = [COLUMNS[0], COLUMNS[1], dict(COLUMNS[2], compares=["B", "A"])]
+    assert read_table1({"rows": [HEADER], "columns": cols}, None).columns[2].compares == (
+        "B", "A")
+    for bad in ([dict(COLUMNS[0], compares=["A", "B"])] + COLUMNS[1:],
+                COLUMNS[:2] + [dict(COLUMNS[2], compares=["B"])]):
+        with pytest.raises(SpecError) as e:
+            read_table1({"rows": [HEADER], "columns": bad}, None)
+        assert any(k.endswith(".compares") for k, _ in e.value.problems), e.value.problems

@@ -1,0 +1,50 @@
+"""``tacebench migrate STUDY_DIR``: give a study's Table 1 as a printed table file.
+
+Rebuilds the Table 1 written as ``[[baseline]]`` rows and Table-1 ``[[targets]]`` of
+targets.toml as table1.tsv (one file per baseline table: ``table 3`` -> table3.tsv) from
+their quotes, declares it in cohort.toml and removes the entries the table now gives, only
+when the result is shorter and equivalent: before writing it proves, on a copy, that the
+compiled cohort inputs and the targets (ids, values, roles, every other field) are the
+same, quotes being the same text or the target's own row cut from a longer quote.
+Otherwise it refuses and lists the differences. Targets the table cannot give as written
+stay in targets.toml. ``--dry-run`` proves and reports, and writes nothing. Exit status 1
+if a folder is refused or cannot be read.
+"""
+from __future__ import annotations
+
+from .options import HelpFormatter, plain
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("migrate", help="move a study's Table 1 from TOML rows to "
+                              "table1.tsv (proved equivalent first)",
+                              description=plain(__doc__), formatter_class=HelpFormatter)
+    p.add_argument("studies", nargs="+", metavar="STUDY_DIR")
+    p.add_argument("--dry-run", action="store_true",
+                   help="prove and report what would change; write nothing")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from tacebench.replications.migrate import migrate_study
+
+    status = 0
+    for ref in args.studies:
+        folder = Path(ref)
+        if not folder.is_dir():
+            print(f"{ref}: not a study folder")
+            status = 1
+            continue
+        try:
+            result = migrate_study(folder, dry_run=args.dry_run)
+        except ValueError as exc:
+            print(f"{ref}: {exc}")
+            status = 1
+            continue
+        print(result.summary())
+        status = max(status, int(result.status == "refused"))
+    return status
