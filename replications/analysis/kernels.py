@@ -20,7 +20,7 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
+           "smd_columns", "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
            "match_exact", "FitFailure", "Note", "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
@@ -172,6 +172,17 @@ def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None, weighted_sd: bool = 
     w = np.ones(len(x)) if w is None else w
     return float(_k.smd_kernel(x, z.astype(np.int8), w, kind, levels, "pooled",
                                weighted_sd, weighted).smd)
+
+
+def smd_columns(C: np.ndarray, z: np.ndarray, w: np.ndarray | None,
+                weighted_sd: bool = False) -> np.ndarray:
+    """:func:`smd` of every column of ``C`` (n, K, no missing values) at once: binary
+    columns (all 0/1) as binary, the others as continuous."""
+    weighted = w is not None
+    w = np.ones(len(z)) if w is None else w
+    binary = ((C == 0.0) | (C == 1.0)).all(axis=0)
+    return _k.smd_columns_kernel(C, z.astype(np.int8), w, binary, "pooled", weighted_sd,
+                                 weighted)
 
 
 def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
