@@ -18,7 +18,7 @@ from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_set
 
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
-from .models import cox_model, forward_cox
+from .models import cox_model, forward_cox, univariable_cox_many
 
 __all__ = ["ESTIMATES", "EstimateKind", "Request", "Context", "estimate_for"]
 
@@ -146,6 +146,9 @@ def nnt(ctx: Context, req: Request) -> float:
 def hr(ctx: Context, req: Request) -> float:
     if req.term_model is not None:          # univariable HR of a covariate
         key = ("cox-uni", req.endpoint, req.term)
+        if ("cox-uni",) not in ctx.cache:  # the sample's one-column 0/1 terms, together
+            ctx.cache[("cox-uni",)] = True
+            ctx.cache.update(univariable_cox_many(ctx, ctx.requests))
         if key not in ctx.cache:
             ctx.cache[key] = cox_model(ctx, req.endpoint, req.term_model, False)
         names, coef = ctx.cache[key]

@@ -20,7 +20,7 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "smd_columns", "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
+           "smd_columns", "cox_binary_many", "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
            "match_exact", "FitFailure", "Note", "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
@@ -210,6 +210,17 @@ def cox(time, event, X, w=None, ties="efron"):
     if fit.status is not Estimability.OK:
         raise FitFailure(_COX_REASON[fit.status])
     return fit.coef, fit.var
+
+
+def cox_binary_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.ndarray]:
+    """Cox models of one 0/1 covariate, one per row of the ``(k, n)`` stacks (rows with
+    weight 0 left out), fitted together (:func:`estimators.kernels.fit_cox_rows`);
+    returns ``(coef, ok)``. Where ``ok`` the coefficient is :func:`cox`'s and an
+    estimate; elsewhere (the fit left the batched path: monotone or singular likelihood,
+    step halving, no convergence) call :func:`cox` for the row, which says why."""
+    out = _k.fit_cox_rows(time, event, x, w, ties=ties)
+    coef, refitted = out[0], out[-1]
+    return coef, ~refitted
 
 
 #: estimators.status.Estimability of a Cox fit -> the reason counted in the report
