@@ -29,6 +29,7 @@ kernel                     computes                                            r
 ``exact_match_sets``       exact matching within strata (matrix of sets)       (array)
 ``iptw_weights_kernel``    IPTW weights (estimands, stabilized, truncated)     (array)
 ``smd_kernel``             SMD of one covariate                                (``SMDResult``)
+``smd_columns_kernel``     SMDs of many binary / continuous covariates         (array)
 ``yang_dalton_smd``        Yang-Dalton multi-level SMD                         (float)
 ``logrank_kernel``         k-group log-rank                                    (NaN chi2)
 ``m_estimation_cov``       stacked-equation covariance of an IPTW Cox fit      (array)
@@ -48,7 +49,7 @@ from .matching_result import MatchResult, result_from_sets
 from .mice_methods import augment_categories, multinomial_fit
 from .glm_binomial import PS_MODELS, BinomialFit, PsModel, fit_firth_logistic, fit_glm_binomial
 from .propensity import LogisticFit, fit_logistic, logistic_loglik
-from .smd import SMDResult, smd_kernel, yang_dalton_smd
+from .smd import SMDResult, smd_columns_kernel, smd_kernel, yang_dalton_smd
 from .status import Estimability, separating_direction
 from .survival._ci import first_crossing
 from .survival.ate import survival_ate_kernel
@@ -65,7 +66,7 @@ __all__ = [
     "augment_categories", "exact_match_sets", "evaluate_cox", "first_crossing", "fit_cox", "fit_cox_rows",
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
     "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
-    "multinomial_fit", "result_from_sets", "separating_direction", "smd_kernel",
+    "multinomial_fit", "result_from_sets", "separating_direction", "smd_columns_kernel", "smd_kernel",
     "survival_ate_kernel", "survival_rmst_kernel",
     "weight_percentiles", "yang_dalton_smd",
 ]

@@ -12,7 +12,9 @@ whose replicate ``r`` uses ``stream_seed(seed, study id, r)`` (``SeedSequence(se
 spawn_key=(crc32(id), r))``), so results are identical whatever ``n_jobs``, chunk or batch
 size and whichever studies run together. A chunk's cohorts are drawn as one stack
 (:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
-``generate_cohort``); the analyses then run replicate by replicate.
+``generate_cohort``); the analyses then run replicate by replicate (within one analysed
+sample the univariable Cox models of 0/1 terms and the SMDs are computed together, see
+``docs/batch.md``).
 
 With ``world_uncertainty`` replicate ``r`` is drawn from the world of its block
 ``r // BLOCK_SIZE``: the study recalibrated to calibration inputs drawn from their sampling

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..survival.cox import fit_cox
+from ..survival.cox_estimability import diverging
 from ._sorted import SortedRows
 
 
@@ -149,7 +150,9 @@ def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, m
         alone |= active  # not converged in max_iter
         naive = 1.0 / info
         last_step = np.abs(naive * U)
-        alone |= ~((last_step * sd <= 1e-3) | (last_step <= 1e-4 * np.abs(beta)))
+        # fit_cox's monotone-likelihood rule, with its coefficients beyond 25 SDs or SEs
+        # beyond 1e4 SDs: such a replicate is refitted alone, which reports it
+        alone |= diverging(beta, last_step, np.sqrt(np.abs(naive)), sd)
         alone |= ~(info > 0)
         robust = _robust_var(s, T, d, x, w, beta, S0, m, naive, ties,
                              None if cluster is None else s.take(cluster), R)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["monotone_coefficients", "singular_columns"]
+__all__ = ["diverging", "monotone_coefficients", "singular_columns"]
 
 
 #: Standardized coefficient size, and standardized SE, taken as infinite
@@ -31,10 +31,15 @@ def monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
     # score rounds to 0 and the step test above cannot see it move (found by hypothesis:
     # one tied event time whose deaths are all treated; Newton stopped at beta = 41 with
     # SE 1.7e8 after two steps).
-    step = np.abs(naive @ ev.score)
-    se = np.sqrt(np.abs(naive.diagonal()))
-    lost = (np.abs(beta) * rs.sd > _INFINITE_SD) | (se * rs.sd > _LOST_SE_SD)
-    return lost | ~((step * rs.sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
+    return diverging(beta, np.abs(naive @ ev.score), np.sqrt(np.abs(naive.diagonal())), rs.sd)
+
+
+def diverging(beta, step, se, sd) -> np.ndarray:
+    """The rule of :func:`monotone_coefficients` on arrays of coefficients ``beta``, the
+    size of the Newton step after convergence ``step``, model SEs ``se`` and covariate SDs
+    ``sd`` (one per coefficient, or per replicate of a batched fit)."""
+    lost = (np.abs(beta) * sd > _INFINITE_SD) | (se * sd > _LOST_SE_SD)
+    return lost | ~((step * sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
 
 
 def singular_columns(rs, info) -> np.ndarray:

@@ -82,7 +82,7 @@ class CompiledAnalysis:
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             return out, (_failure(None, exc),), ()
         ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
-                      self.analysis.ties, self.analysis.smd_sd)
+                      self.analysis.ties, self.analysis.smd_sd, tuple(requests))
         failures = []
         for i, req in enumerate(requests):
             try:

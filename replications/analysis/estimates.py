@@ -19,7 +19,7 @@ from tacebench.estimators.quantiles import weighted_median
 
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
-from .models import cox_model, forward_cox
+from .models import cox_model, forward_cox, univariable_cox_many
 
 __all__ = ["ESTIMATES", "EstimateKind", "Request", "Context", "estimate_for"]
 
@@ -58,8 +58,9 @@ class Context:
 
     def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
                  responders: Mapping[str, tuple[str, np.ndarray]], ties: str = "efron",
-                 smd_sd: str = "unweighted"):
+                 smd_sd: str = "unweighted", requests: tuple = ()):
         self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
+        self.requests = requests    # what the analysis asks of this sample (for batching)
         self.rows = adjusted.rows
         self.w = adjusted.weights
         self.pairs = adjusted.cluster   # matched-set id of each row (matched samples)
@@ -146,6 +147,9 @@ def nnt(ctx: Context, req: Request) -> float:
 def hr(ctx: Context, req: Request) -> float:
     if req.term_model is not None:          # univariable HR of a covariate
         key = ("cox-uni", req.endpoint, req.term)
+        if ("cox-uni",) not in ctx.cache:  # the sample's one-column 0/1 terms, together
+            ctx.cache[("cox-uni",)] = True
+            ctx.cache.update(univariable_cox_many(ctx, ctx.requests))
         if key not in ctx.cache:
             ctx.cache[key] = cox_model(ctx, req.endpoint, req.term_model, False)
         names, coef = ctx.cache[key]
@@ -271,7 +275,16 @@ def paired_test(ctx: Context, req: Request) -> float:
 def balance(ctx: Context, req: Request) -> float:
     """Absolute standardized mean difference (Austin 2009, pooled SD of the unadjusted
     sample unless the analysis sets ``smd_sd = "weighted"``); a categorical term gives the
-    multi-level SMD of Yang & Dalton (2012), as tableone prints."""
+    multi-level SMD of Yang & Dalton (2012), as tableone prints.
+
+    The one-column terms without missing values of all the sample's balance requests
+    (a Table 1 has dozens) are computed together, by one kernel call, on the first."""
+    if ("balance",) not in ctx.cache:
+        ctx.cache[("balance",)] = True
+        ctx.cache.update(_balances(ctx))
+    key = ("balance", id(req.term_model))
+    if key in ctx.cache:
+        return ctx.cache[key]
     X = req.term_model.matrix(ctx.cols, ctx.rows)
     ok = ~np.isnan(X).any(axis=1)
     weighted_sd = ctx.smd_sd == "weighted"
@@ -280,6 +293,25 @@ def balance(ctx: Context, req: Request) -> float:
     codes = (X[ok] * np.arange(1, X.shape[1] + 1)).sum(axis=1)   # 0 = reference level
     return abs(kernels.smd(codes, ctx.z[ok], ctx.weights(ok), weighted_sd,
                            levels=np.arange(X.shape[1] + 1.0)))
+
+
+def _balances(ctx: Context) -> dict:
+    """``balance`` of every one-column, complete term the sample's requests ask about."""
+    terms = {id(r.term_model): r.term_model for r in ctx.requests
+             if r.estimate == "balance" and r.term_model is not None}
+    keys, cols = [], []
+    for k, tm in terms.items():
+        try:
+            x = tm.matrix(ctx.cols, ctx.rows)
+        except ValueError:      # left to its own request, which reports it
+            continue
+        if x.shape[1] == 1 and not np.isnan(x).any():
+            keys.append(("balance", k))
+            cols.append(x[:, 0])
+    if not cols:
+        return {}
+    d = kernels.smd_columns(np.column_stack(cols), ctx.z, ctx.w, ctx.smd_sd == "weighted")
+    return {k: float(v) for k, v in zip(keys, np.abs(d))}
 
 
 ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (

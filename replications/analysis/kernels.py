@@ -20,8 +20,9 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "balancing", "matching_weights", "match_optimal", "match_mahalanobis",
-           "match_exact", "survival_contrast", "FitFailure", "Note", "PropensityFit", "SEPARATED",
+           "smd_columns", "cox_binary_many", "balancing", "matching_weights", "match_optimal",
+           "match_mahalanobis", "match_exact", "survival_contrast", "FitFailure", "Note",
+           "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
 
 # R's binomial()$linkinv bounds fitted probabilities at .Machine$double.eps
@@ -174,6 +175,17 @@ def smd(x: np.ndarray, z: np.ndarray, w: np.ndarray | None, weighted_sd: bool = 
                                weighted_sd, weighted).smd)
 
 
+def smd_columns(C: np.ndarray, z: np.ndarray, w: np.ndarray | None,
+                weighted_sd: bool = False) -> np.ndarray:
+    """:func:`smd` of every column of ``C`` (n, K, no missing values) at once: binary
+    columns (all 0/1) as binary, the others as continuous."""
+    weighted = w is not None
+    w = np.ones(len(z)) if w is None else w
+    binary = ((C == 0.0) | (C == 1.0)).all(axis=0)
+    return _k.smd_columns_kernel(C, z.astype(np.int8), w, binary, "pooled", weighted_sd,
+                                 weighted)
+
+
 def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
     """Weighted Kaplan-Meier; returns an object with ``median()``, ``at(t)``, ``rmst(tau)``."""
     fit = _k.fit_km(time, event.astype(float), w, "greenwood")
@@ -214,6 +226,17 @@ def survival_contrast(time, event, z, X, X_treatment, X_censoring, horizon: floa
     if not res.status.ok:
         raise FitFailure(f"working model not estimable ({res.status.value})")
     return res
+
+
+def cox_binary_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.ndarray]:
+    """Cox models of one 0/1 covariate, one per row of the ``(k, n)`` stacks (rows with
+    weight 0 left out), fitted together (:func:`estimators.kernels.fit_cox_rows`);
+    returns ``(coef, ok)``. Where ``ok`` the coefficient is :func:`cox`'s and an
+    estimate; elsewhere (the fit left the batched path: monotone or singular likelihood,
+    step halving, no convergence) call :func:`cox` for the row, which says why."""
+    out = _k.fit_cox_rows(time, event, x, w, ties=ties)
+    coef, refitted = out[0], out[-1]
+    return coef, ~refitted
 
 
 #: estimators.status.Estimability of a Cox fit -> the reason counted in the report

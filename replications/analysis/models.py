@@ -16,7 +16,7 @@ from scipy import stats
 
 from . import kernels
 
-__all__ = ["cox_model", "forward_cox"]
+__all__ = ["cox_model", "forward_cox", "univariable_cox_many"]
 
 
 def _design(ctx, ep, bound, include_treatment):
@@ -54,6 +54,46 @@ def cox_model(ctx, ep, bound, include_treatment):
         raise kernels.FitFailure("no events")
     coef, _ = _fit(ctx, t, d, m, X)
     return names, coef
+
+
+def univariable_cox_many(ctx, requests) -> dict:
+    """``{("cox-uni", endpoint, term): (names, coef)}`` of the univariable Cox models that
+    ``requests`` ask about whose term is one 0/1 column varying in the fitted rows, with
+    positive weights: fitted together (:func:`kernels.cox_binary_many`), the same numbers
+    as :func:`cox_model` one at a time to rounding. Models that leave the batched path
+    (and those with no events) are not in the result; :func:`cox_model` fits them."""
+    todo = {}
+    for r in requests:
+        if r.estimate == "hr" and r.term_model is not None:
+            todo.setdefault(("cox-uni", r.endpoint, r.term), r)
+    by_endpoint: dict = {}
+    for key, r in todo.items():
+        try:
+            t, d, m, X, names = _design(ctx, r.endpoint, r.term_model, False)
+        except ValueError:      # left to its own request, which reports it
+            continue
+        if X.shape[1] != 1 or not (d[m] > 0).any():
+            continue
+        x = X[m, 0]
+        w = ctx.weights(m)
+        if (x.min() == x.max() or not ((x == 0.0) | (x == 1.0)).all()
+                or (w is not None and not (w > 0).all())):
+            continue
+        by_endpoint.setdefault(r.endpoint, []).append((key, names, m, X[:, 0]))
+    out = {}
+    for ep, rows in by_endpoint.items():
+        t, d, _ = ctx.survival(ep)
+        W = np.zeros((len(rows), len(t)))     # weight 0: a row outside the model
+        x = np.zeros_like(W)
+        for i, (_, _, m, xk) in enumerate(rows):
+            W[i, m] = 1.0 if ctx.w is None else ctx.w[m]
+            x[i, m] = xk[m]
+        T = np.where(W > 0, t, 0.0)              # (any time: such a row takes no part)
+        D = np.broadcast_to(d, W.shape).copy()
+        coef, ok = kernels.cox_binary_many(T, D, x, W, ctx.ties)
+        out.update({key: (names, np.array([b]))
+                    for (key, names, _, _), b, good in zip(rows, coef, ok) if good})
+    return out
 
 
 def _candidate_p(ctx, t, d, m, X, cols, idx) -> float:

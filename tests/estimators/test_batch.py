@@ -68,8 +68,8 @@ def test_cox_each_replicate_is_the_one_replicate_fit(seed, R, n, ties, tied, zer
     b = cox_ph_batch(t, e, z, w, ties=ties, cluster=cl, tol=TOL)
     for r in range(R):
         f = _one_cox(t[r], e[r], z[r], w[r], ties, None if cl is None else cl[r])
-        if not np.isfinite(f.coef[0]) or f.singular:
-            assert b.refitted[r]
+        if not np.isfinite(f.coef[0]) or f.singular or f.status.name != "OK":
+            assert b.refitted[r]    # a replicate on the batched path is an estimate
         _close(b.coef[r], f.coef[0])
         _close(b.se[r], f.se[0])
         _close(b.robust_se[r], f.robust_se[0])

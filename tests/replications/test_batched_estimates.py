@@ -1,0 +1,90 @@
+"""Estimates of one analysed sample computed together: the balance (SMD) of every
+one-column term (estimates._balances) and the univariable Cox models of its 0/1 terms
+(models.univariable_cox_many) give the one-at-a-time values; other terms, and models that
+leave the batched path, are computed one at a time."""
+import numpy as np
+import pytest
+
+from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
+from tacebench.replications.analysis import estimates
+from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.schema import schema_from_cohort
+import tomllib
+
+TERMS = ["pvtt", "child_pugh", "age>60", "age", "noise>0"]
+PLAN = """
+[[analyses]]
+name = "crude"
+estimates = ["hr", "balance"]
+[[analyses]]
+name = "iptw"
+estimates = ["hr", "balance"]
+smd_sd = "weighted"
+adjustment = { method = "iptw", covariates = ["age", "pvtt", "child_pugh"] }
+[[analyses]]
+name = "psm"
+estimates = ["hr", "balance"]
+adjustment = { method = "psm", covariates = ["age", "pvtt"], caliper = 0.2 }
+[[analyses]]
+name = "lm6"
+population = { landmark = 6, endpoint = "os" }
+estimates = ["hr"]
+"""
+
+
+def _run(cohort, analysis, cols, quantity, one_at_a_time=False):
+    problems = Problems("analysis.toml")
+    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
+    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
+                                {"main": cohort.levels})
+    tprobs = Problems("targets.toml")
+    extra = {"endpoint": "os"} if quantity == "hr" else {}
+    reqs = [bind_target(T(f"t{i}", analysis, quantity, term=term, **extra), i, compiled,
+                        plan, tprobs) for i, term in enumerate(TERMS)]
+    assert None not in reqs, [str(p) for p in tprobs]
+    ca = compiled[analysis]
+    if one_at_a_time:
+        runs = [ca.run(cols, np.random.default_rng(0), requests=[r], cache={}) for r in reqs]
+        return (np.array([v[0] for v, _, _ in runs]),
+                [(i, f.reason) for i, (_, fails, _) in enumerate(runs) for f in fails])
+    vals, fails, _ = ca.run(cols, np.random.default_rng(0), requests=reqs, cache={})
+    return vals, [(f.index, f.reason) for f in fails]
+
+
+def _degenerate(cohort):
+    """No death with child_pugh = 1 (a monotone likelihood), age missing for some."""
+    cols = dict(cohort.columns)
+    cols["os_event"] = np.where(cols["child_pugh"] == 1, 0, cols["os_event"]).astype(np.int8)
+    cols["age"] = cols["age"].copy()
+    cols["age"][:7] = np.nan
+    return cols
+
+
+@pytest.mark.parametrize("analysis", ["crude", "iptw", "psm"])
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_balance_together_equals_one_at_a_time(cohort, analysis, degenerate):  # noqa: F811
+    cols = _degenerate(cohort) if degenerate else cohort.columns
+    together = _run(cohort, analysis, cols, "smd")
+    alone = _run(cohort, analysis, cols, "smd", one_at_a_time=True)
+    np.testing.assert_allclose(together[0], alone[0], rtol=1e-10)
+    assert together[1] == alone[1] == []
+
+
+@pytest.mark.parametrize("analysis", ["crude", "iptw", "psm", "lm6"])
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_cox_together_equals_one_at_a_time(cohort, analysis, degenerate,  # noqa: F811
+                                           monkeypatch):
+    cols = _degenerate(cohort) if degenerate else cohort.columns
+    batched = _run(cohort, analysis, cols, "hr")
+    calls = []
+    original = estimates.univariable_cox_many
+    monkeypatch.setattr(estimates, "univariable_cox_many",
+                        lambda ctx, reqs: calls.append(original(ctx, reqs)) or {})
+    alone = _run(cohort, analysis, cols, "hr")
+    assert calls and calls[0], "some terms took the batched path"
+    np.testing.assert_allclose(batched[0], alone[0], rtol=1e-10, equal_nan=True)
+    assert batched[1] == alone[1]
+    if degenerate:
+        assert (1, "Cox likelihood monotone (a coefficient diverges)") in batched[1]
