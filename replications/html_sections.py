@@ -14,7 +14,7 @@ from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
 from .junit import distinct_rows
 from .formatting import fmt_value
-from .shown import shown_html
+from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
            "audit_html", "km_html", "assumptions_html", "verdict_badge"]
@@ -35,6 +35,12 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def shown_html(study: dict) -> str:
+    """The section of shown estimates (not judged) from a study's JSON form."""
+    rows = [[escape(str(c)) for c in r] for r in shown_rows(study.get("shown") or [])]
+    return f"<p>{escape(SHOWN_HEADING)}</p>" + _table(SHOWN_HEAD, rows, "shown")
 
 
 def _num(v, quantity: str = "") -> str:

@@ -16,7 +16,7 @@ from .formatting import fmt_value
 from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["ShownResult", "plan_shown", "run_shown", "summarise_shown", "shown_lines",
-           "shown_html"]
+           "shown_rows", "HEAD", "HEADING"]
 
 HEADING = "Shown, not judged (what these analyses of the simulated data say; no paper number):"
 
@@ -94,7 +94,8 @@ def summarise_shown(shown, draws: np.ndarray, failures: dict) -> tuple[ShownResu
     return tuple(out)
 
 
-def _rows(shown) -> list[list[str]]:
+def shown_rows(shown) -> list[list[str]]:
+    """Table rows of shown estimates, from :class:`ShownResult` objects or their JSON form."""
     def get(x, k):
         return x.get(k) if isinstance(x, dict) else getattr(x, k)
 
@@ -117,16 +118,4 @@ def shown_lines(result, table) -> list[str]:
     report's other tables); nothing when the study shows none."""
     if not result.shown:
         return []
-    return ["", HEADING, "", table(HEAD, _rows(result.shown))]
-
-
-def shown_html(study: dict) -> str:
-    """The HTML section of shown estimates from a study's JSON form."""
-    from html import escape
-
-    rows = _rows(study.get("shown") or [])
-    th = "".join(f"<th>{escape(h)}</th>" for h in HEAD)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
-    return (f"<p>{escape(HEADING)}</p><table class=\"shown\"><thead><tr>{th}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return ["", HEADING, "", table(HEAD, shown_rows(result.shown))]
