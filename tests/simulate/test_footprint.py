@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tacebench.simulate import load_spec
+from tacebench import simulate_cohorts
+from tacebench.cli import main
+from tacebench.simulate import SpecError, load_spec
 from tacebench.simulate.footprint import MEMORY_LIMIT, check_memory, draw_footprint, too_large
 
 COHORT = """[study]
@@ -41,3 +43,18 @@ def test_the_estimate_counts_the_drawn_columns_and_the_stack(big):
 
 def test_one_cohort_of_the_same_size_passes_the_check(big):
     check_memory(load_spec(big).cohort(), 1)      # (not drawn: 10 million rows)
+
+
+# --------------------------------------------- the simulate doors refuse with the message
+
+def test_simulate_cohorts_refuses_before_drawing(big):
+    with pytest.raises(SpecError) as e:
+        simulate_cohorts(big, n_cohorts=4)
+    msg = str(e.value)
+    assert msg.startswith("cohorts.main.arms: 10,000,000 patients with 4 columns: simulate draws 4 cohorts")
+    assert "above the limit of 2 GB" in msg and "at most 3 of this size" in msg
+
+def test_the_command_refuses_with_the_message(big, capsys):
+    assert main(["simulate", str(big), "--n-cohorts", "4", "--no-ps"]) == 2
+    err = capsys.readouterr().err
+    assert "10,000,000 patients with 4 columns" in err and "limit of 2 GB" in err
