@@ -1,0 +1,184 @@
+"""Whole commands of tacebench against an earlier commit of tacebench, back to back, on the
+same work.
+
+    python -m tacebench.benchmarks.speed.versus BEFORE_COMMIT --rounds 2 -o versus.json
+    python -m tacebench.benchmarks.speed.versus --report versus.json   # the Markdown table
+
+The speed targets of the one-package change compare *commands* (``tacebench replicate``,
+``tacebench study run default --n-jobs 2``) with the code before that change. The commands
+of today do more work by default than they did then (assumption worlds, analysis readings,
+replicates added near a verdict's boundary, more methods in the default study), so this
+tool runs both codes on the *earlier* commit's own inputs, the work both can do:
+
+``replicate``
+    the earlier commit's shipped study folders; before: its ``tacebench replicate`` (200
+    replicates); after: ``tacebench replicate FOLDERS --worlds none --max-reps 200``, the
+    same replicates without today's additions.
+``study``
+    the earlier commit's ``benchmarks/studies/default.toml``, ``tacebench study run FILE
+    --n-jobs 2`` by both codes.
+
+Both run cold: the earlier code's plan cache in the home directory is switched off
+(``TACEBENCH_CACHE=0``) and today's opt-in disk cache is not set, so each run compiles its
+plans. The earlier code is checked out into a temporary git worktree and installed
+(editable, ``--no-deps``) into a temporary virtualenv that sees this interpreter's
+packages. Rounds alternate before/after so that a change in the machine's load falls on
+both; each run records its wall time, the CPU time of the command and all its worker
+processes, and the load average before it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+
+#: (case, what the earlier code runs, what today's code runs); ``{studies}`` are the earlier
+#: commit's study folders, ``{study_file}`` its default study, ``{out}`` a fresh folder.
+CASES = (
+    ("replicate", ("replicate",),
+     ("replicate", "{studies}", "--worlds", "none", "--max-reps", "200")),
+    ("study", ("study", "run", "{study_file}", "--n-jobs", "2", "--out", "{out}", "--no-progress"),
+     ("study", "run", "{study_file}", "--n-jobs", "2", "--out", "{out}", "--no-progress")),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed command."""
+
+    case: str
+    side: str
+    round: int
+    wall: float
+    cpu: float
+    load_before: float
+    returncode: int
+
+
+def _sh(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def prepare_before(repo: Path, commit: str, work: Path) -> tuple[Path, Path, list[Path]]:
+    """A worktree of ``commit`` installed into its own virtualenv: returns its ``tacebench``
+    command, its default study file and its study folders."""
+    tree = work / "before"
+    _sh("git", "-C", str(repo), "worktree", "add", "--detach", str(tree), commit)
+    venv = work / "venv"
+    _sh(sys.executable, "-m", "venv", "--system-site-packages", str(venv))
+    _sh(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(tree))
+    studies = sorted(p for p in (tree / "replications" / "studies").iterdir() if p.is_dir())
+    return venv / "bin" / "tacebench", tree / "benchmarks" / "studies" / "default.toml", studies
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (the command and its reaped worker processes) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    rc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, rc
+
+
+def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: list[Path],
+               work: Path, rounds: int, cases: tuple[str, ...]) -> list[Run]:
+    """``rounds`` alternating before/after runs of each case."""
+    env = {k: v for k, v in os.environ.items() if k != "TACEBENCH_CACHE_DIR"}
+    env.update(TACEBENCH_CACHE="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    runs = []
+    for r in range(rounds):
+        for case, before_args, after_args in CASES:
+            if case not in cases:
+                continue
+            for side, cmd, args in (("before", before_cmd, before_args),
+                                    ("after", after_cmd, after_args)):
+                out = work / f"out-{case}-{side}-{r}"
+                argv = [str(cmd)]
+                for a in args:
+                    if a == "{studies}":
+                        argv += [str(s) for s in studies]
+                    else:
+                        argv.append(a.format(study_file=study_file, out=out))
+                load = os.getloadavg()[0]
+                wall, cpu, rc = timed(argv, env, work)
+                shutil.rmtree(out, ignore_errors=True)
+                runs.append(Run(case, side, r, wall, cpu, load, rc))
+                print(f"{case:9s} {side:6s} round {r}: {wall:6.1f} s wall, {cpu:6.1f} s CPU, "
+                      f"load {load:.2f}, exit {rc}", file=sys.stderr)
+    return runs
+
+
+def report(data: dict) -> str:
+    """Markdown: per case the median wall and CPU time of each side and their ratio."""
+    lines = [f"Today's code against commit `{data['before']}` on that commit's inputs, "
+             f"{data['rounds']} alternating rounds (medians; load average before each run "
+             f"{min(r['load_before'] for r in data['runs']):.1f}-"
+             f"{max(r['load_before'] for r in data['runs']):.1f}):", "",
+             "| command | before: wall / CPU | after: wall / CPU | after / before (wall) |",
+             "|---|---|---|---|"]
+    for case, _, _ in CASES:
+        side = {s: [r for r in data["runs"] if r["case"] == case and r["side"] == s]
+                for s in ("before", "after")}
+        if not side["before"] or not side["after"]:
+            continue
+        if any(r["returncode"] not in (0, 1) for r in side["before"] + side["after"]):
+            lines.append(f"| {case} | a run failed: see the JSON | | |")
+            continue
+        w = {s: median(r["wall"] for r in side[s]) for s in side}
+        c = {s: median(r["cpu"] for r in side[s]) for s in side}
+        lines.append(f"| {case} | {w['before']:.1f} s / {c['before']:.1f} s | "
+                     f"{w['after']:.1f} s / {c['after']:.1f} s | {w['after'] / w['before']:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tacebench.benchmarks.speed.versus",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("commit", nargs="?", help="the earlier commit (any git revision)")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
+    p.add_argument("--case", action="append", choices=[c[0] for c in CASES],
+                   help="only these cases (repeatable; default all)")
+    p.add_argument("-o", "--output", type=Path, help="write the runs as JSON here")
+    p.add_argument("--report", type=Path, metavar="JSON", help="print the table of a JSON file")
+    a = p.parse_args(argv)
+    if a.report is not None:
+        print(report(json.loads(a.report.read_text())))
+        return 0
+    if a.commit is None or a.rounds < 1:
+        p.error("give a commit and --rounds >= 1 (or --report JSON)")
+    repo = Path(__file__).resolve().parents[2]
+    after_cmd = Path(sys.executable).with_name("tacebench")
+    if not after_cmd.exists():
+        p.error(f"no tacebench command beside {sys.executable}: install this checkout first")
+    with tempfile.TemporaryDirectory(prefix="tacebench-versus-") as tmp:
+        work = Path(tmp)
+        try:
+            before_cmd, study_file, studies = prepare_before(repo, a.commit, work)
+            runs = run_rounds(before_cmd, after_cmd, study_file, studies, work, a.rounds,
+                              tuple(a.case or [c[0] for c in CASES]))
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force",
+                            str(work / "before")], capture_output=True)
+    data = {"before": _sh("git", "-C", str(repo), "rev-parse", "--short", a.commit).strip(),
+            "after": _sh("git", "-C", str(repo), "rev-parse", "--short", "HEAD").strip(),
+            "rounds": a.rounds, "runs": [asdict(r) for r in runs]}
+    if a.output is not None:
+        a.output.write_text(json.dumps(data, indent=1))
+    print(report(data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
