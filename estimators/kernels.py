@@ -49,7 +49,8 @@ from .matching_result import MatchResult, result_from_sets
 from .mice_methods import augment_categories, multinomial_fit
 from .glm_binomial import PS_MODELS, BinomialFit, PsModel, fit_firth_logistic, fit_glm_binomial
 from .propensity import LogisticFit, fit_logistic, logistic_loglik
-from .smd import SMDResult, smd_columns_kernel, smd_kernel, yang_dalton_smd
+from .smd import SMDResult, smd_kernel, yang_dalton_smd
+from .smd_columns import smd_columns_kernel
 from .status import Estimability, separating_direction
 from .survival._ci import first_crossing
 from .survival.ate import survival_ate_kernel

@@ -74,14 +74,28 @@ def match_on_distance(D: np.ndarray, ratio: int, replace: bool) -> np.ndarray:
         near = np.take_along_axis(D, order, axis=1)
         mm[:, :order.shape[1]] = np.where(np.isfinite(near), order, -1)
         return mm
-    Dw = D.copy()
+    # The nearest available control of row i is the argmin of D[i] with the used-up columns
+    # set to inf. While row i's overall argmin (first on a tie) is still available, it is
+    # that argmin too (the other entries only grew); so the masked row is built only for
+    # the rows whose first choice was taken, not once per pair as a column of inf.
+    if n0 == 0:
+        return mm
+    first = np.argmin(D, axis=1)
+    first_ok = np.isfinite(D[np.arange(n1), first]).tolist()
+    first = first.tolist()
+    used = np.zeros(n0, dtype=bool)
     for r in range(ratio):
         for i in range(n1):
-            j = int(np.argmin(Dw[i]))
-            if not np.isfinite(Dw[i, j]):
+            j = first[i]
+            if used[j]:
+                row = np.where(used, np.inf, D[i])
+                j = int(np.argmin(row))
+                if not np.isfinite(row[j]):
+                    continue
+            elif not first_ok[i]:
                 continue
             mm[i, r] = j
-            Dw[:, j] = np.inf  # used up
+            used[j] = True
     return mm
 
 
@@ -111,7 +125,8 @@ def match_mahalanobis_kernel(X: np.ndarray, z: np.ndarray, caliper=None,
     Y = mahalanobis_coordinates(X, z, covariance)
     D = cdist(Y[t_rows], Y[c_rows])
     width = covariate_caliper(X, caliper)
-    D[~allowed_pairs(X[t_rows], X[c_rows], width)] = np.inf
+    if width is not None:
+        D[~allowed_pairs(X[t_rows], X[c_rows], width)] = np.inf
     cols = match_on_distance(D, ratio, replace)
     mm = np.where(cols >= 0, c_rows[np.maximum(cols, 0)], -1)
     msg = "" if (mm[:, 0] >= 0).any() else (

@@ -105,17 +105,6 @@ class SMDResult:
 
 # --- numerical kernels (trusted arrays) ------------------------------------------------
 
-def _by_column(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``w @ x`` one contiguous column at a time: a one-column call's arithmetic, whatever
-    the number of columns. A multi-column BLAS product sums in another order; under
-    near-separated IPT weights (a few weights dominate, variances of order eps) that
-    rounding moved a simulated SMD by 1e-4, so a batched SMD would not be the one-column
-    SMD."""
-    if x.shape[1] == 1:
-        return w @ x
-    return np.concatenate([w @ np.ascontiguousarray(x[:, k:k + 1]) for k in range(x.shape[1])])
-
-
 def _wmean(x: np.ndarray, w: np.ndarray, dot=np.matmul) -> np.ndarray:
     return dot(w, x) / w.sum()
 
@@ -215,37 +204,6 @@ def _level_smds(cols, t, w, proportion, denominator, denominator_weighted, weigh
         v_all = None
     den = np.sqrt(_denominator_var(dvt, dvc, v_all, denominator))
     return (mt, vt), (mc, vc), (dt, dc), den, _ratio(mt - mc, den, np.abs(cols).max(axis=0))
-
-
-def smd_columns_kernel(cols, t, w, proportion, denominator, denominator_weighted, weighted
-                       ) -> np.ndarray:
-    """SMDs of many binary or continuous covariates of one sample at once (trusted arrays):
-    column ``k`` of the result is ``smd_kernel(cols[:, k], ..., kind).smd``, bit for bit,
-    with ``kind`` binary where ``proportion[k]``, else continuous.
-
-    Parameters
-    ----------
-    cols : (n, K) float array
-    t : (n,) int8 array of 0/1
-    w : (n,) float array
-        Weights (ones when unweighted).
-    proportion : (K,) bool array
-        Binary (0/1) columns, whose variance is ``p (1 - p)``.
-    denominator, denominator_weighted, weighted
-        As :func:`smd_kernel`.
-
-    Returns
-    -------
-    (K,) float array
-
-    References
-    ----------
-    Austin PC (2009) Balance diagnostics for comparing the distribution of baseline
-    covariates between treatment groups in propensity-score matched samples. Stat Med
-    28:3083-3107.
-    """
-    return _level_smds(cols, t, w, np.asarray(proportion, dtype=bool), denominator,
-                       denominator_weighted, weighted, _by_column)[-1]
 
 
 def smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weighted):

@@ -100,21 +100,12 @@ def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, clus
                         extra=dict(extra or {}))
 
 
-def _kind(x: np.ndarray) -> str:
-    if x.dtype.kind in "iu" and np.unique(x).size > 2:
-        return "categorical"
-    return "auto"
-
-
 def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) -> dict[str, float]:
     """``smd_<covariate>``: absolute SMD (pre-adjustment pooled SD denominator) after weighting
-    or matching; the love plot averages them over replicates."""
-    from tacebench.estimators.smd import standardized_mean_difference
+    or matching; the love plot averages them over replicates. All covariates in one pass
+    (:func:`benchmarks.methods._balance.absolute_smds`)."""
+    from ._balance import absolute_smds
 
-    z = data["treated"]
-    out = {}
-    for name in covariate_names(data, covariates):
-        x = np.asarray(data[name])
-        res = standardized_mean_difference(x, z, weights, kind=_kind(x))
-        out[f"smd_{name}"] = abs(float(res.smd))
-    return out
+    columns = {name: np.asarray(data[name]) for name in covariate_names(data, covariates)}
+    smds = absolute_smds(data["treated"], columns, weights)
+    return {f"smd_{name}": value for name, value in smds.items()}

@@ -41,12 +41,8 @@ def match(data, config, rng):
 
     z = np.asarray(data["treated"], dtype=np.int8)
     if config["method"] == "nearest":
-        from tacebench.estimators.matching_nearest import match_nearest
-
         ps, _ = propensity(data, config["covariates"])
-        return match_nearest(ps, z, caliper=config["caliper"], ratio=config["ratio"],
-                             replace=config["replace"], order=config["order"],
-                             rng=rng if config["order"] == "random" else None)
+        return _match_nearest(ps, z, config, rng if config["order"] == "random" else None)
     if config["method"] in ("mahalanobis", "optimal"):
         return _match_on_covariates(data, config, z)
     from tacebench.estimators.kernels import exact_match_sets
@@ -63,19 +59,58 @@ def match(data, config, rng):
                              method="exact")
 
 
+# The matchers' public functions validate their input; what this module passes them is
+# built here (a fitted PS strictly inside (0, 1), a finite design, a 0/1 int8 treatment), so
+# where the options and both arms are valid the kernels run directly (the Monte Carlo hot
+# path) and a kernel's non-OK status raises the public function's error. Anything else goes
+# through the public function, which raises its own error on it.
+
+def _both_arms(z) -> bool:
+    n1 = int(np.count_nonzero(z))
+    return 0 < n1 < z.size
+
+
+def _inside(ps) -> bool:
+    return bool(((ps > 0.0) & (ps < 1.0)).all())  # (False for NaN)
+
+
+def _match_nearest(ps, z, config, rng):
+    from tacebench.estimators.matching_nearest import match_nearest, match_nearest_kernel
+
+    caliper, ratio = config["caliper"], config["ratio"]
+    if not (np.isfinite(caliper) and caliper > 0 and ratio >= 1 and _both_arms(z)
+            and _inside(ps)):
+        return match_nearest(ps, z, caliper=caliper, ratio=ratio, replace=config["replace"],
+                             order=config["order"], rng=rng)
+    m = match_nearest_kernel(ps, z, caliper, "logit_sd", "pooled", ratio, config["replace"],
+                             config["order"], rng)
+    if not m.status.ok:
+        raise ValueError(m.message)
+    return m
+
+
 def _match_on_covariates(data, config, z):
     if config["method"] == "optimal":
-        from tacebench.estimators.matching_optimal import match_optimal
+        from tacebench.estimators.matching_optimal import match_optimal, match_optimal_kernel
 
         ps, _ = propensity(data, config["covariates"])
+        if _both_arms(z) and 2 * np.count_nonzero(z) <= z.size and _inside(ps):
+            return match_optimal_kernel(ps, z, "logit")
         return match_optimal(ps, z, distance="logit")
-    from tacebench.estimators.matching_mahalanobis import match_mahalanobis
+    from tacebench.estimators.matching_mahalanobis import (match_mahalanobis,
+                                                           match_mahalanobis_kernel)
 
     X = design(data, config["covariates"], pool_by=z)
     X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate has no variance
     caliper = config["covariate_caliper"] or None
-    return match_mahalanobis(X, z, caliper=caliper, ratio=config["ratio"],
-                             replace=config["replace"])
+    ratio = config["ratio"]
+    valid = caliper is None or (np.isfinite(caliper) and caliper > 0)
+    if not (valid and ratio >= 1 and X.shape[1] and _both_arms(z) and np.isfinite(X).all()):
+        return match_mahalanobis(X, z, caliper=caliper, ratio=ratio, replace=config["replace"])
+    m = match_mahalanobis_kernel(X, z, caliper, "overall", ratio, config["replace"])
+    if not m.status.ok:
+        raise ValueError(m.message)
+    return m
 
 
 def fit(data, config, rng):

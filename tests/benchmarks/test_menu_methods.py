@@ -1,6 +1,7 @@
 """The estimator-menu families (balancing, survival_ate, matching's mahalanobis and optimal)
 against the estimators' public functions on the same cohort, shared fits against unshared,
-and the cohort generator's tilted-population truths against simulate's."""
+the cohort generator's tilted-population truths against simulate's, and the matching family
+on the matchers' kernels against the public matchers (same matched sets, same errors)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from tacebench.benchmarks.methods import SHARED_FITS, SharedFits, get_fit, validate_method
+from tacebench.benchmarks.methods import (SHARED_FITS, SharedFits, design, get_fit,
+                                          validate_method)
+from tacebench.benchmarks.methods._common import propensity
+from tacebench.benchmarks.methods.matching import match
+from tacebench.estimators import match_mahalanobis, match_nearest, match_optimal
 
 
 def _cohort(seed=3, n=240, control_share=0.6):
@@ -142,3 +147,57 @@ def test_cohort_generator_truth_of_tilted_populations():
         == math.log(te.marginal_hr_ate)
     with pytest.raises(ValueError, match="estimand 'bad': population must be one of"):
         dgm.truth(Estimand("bad", "marginal_log_hr", _freeze({"population": "ATX"})), seed)
+
+
+# -- the matching family on the matchers' kernels: same sets as the public matchers, same errors
+
+def _match_only(options, data):
+    cfg = validate_method("matching", {"covariates": ["x", "b"], **options})
+    return match(data, cfg, np.random.default_rng(0))
+
+
+def _same_sets(a, b):
+    return (np.array_equal(a.rows, b.rows) and np.array_equal(a.pair_id, b.pair_id)
+            and np.array_equal(a.weights, b.weights) and a.method == b.method)
+
+
+@pytest.mark.parametrize("options", [
+    {"method": "nearest"}, {"method": "nearest", "caliper": 0.05, "ratio": 2},
+    {"method": "nearest", "order": "largest", "replace": True},
+    {"method": "optimal"},
+    {"method": "mahalanobis"}, {"method": "mahalanobis", "covariate_caliper": 0.3, "ratio": 2},
+])
+def test_matched_sets_equal_the_public_matchers(options):
+    data = _cohort()
+    z = data["treated"]
+    ps, _ = propensity(data, ["x", "b"])
+    method = options["method"]
+    if method == "nearest":
+        want = match_nearest(ps, z, caliper=options.get("caliper", 0.2),
+                             ratio=options.get("ratio", 1), replace=options.get("replace", False),
+                             order=options.get("order", "data"))
+    elif method == "optimal":
+        want = match_optimal(ps, z, distance="logit")
+    else:
+        want = match_mahalanobis(design(data, ["x", "b"]), z,
+                                 caliper=options.get("covariate_caliper"),
+                                 ratio=options.get("ratio", 1))
+    assert _same_sets(_match_only(options, data), want)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"method": "nearest", "caliper": 0}, "caliper must be positive"),
+    ({"method": "nearest", "caliper": 1e-9}, "is met by no treated unit"),
+    ({"method": "nearest", "ratio": 0}, "ratio must be a positive integer"),
+    ({"method": "mahalanobis", "covariate_caliper": -1.0}, "caliper must be positive"),
+    ({"method": "mahalanobis", "covariate_caliper": 1e-9}, "within the covariate calipers"),
+    ({"method": "mahalanobis", "ratio": 0}, "ratio must be a positive integer"),
+])
+def test_invalid_options_raise_the_public_matchers_errors(options, message):
+    with pytest.raises(ValueError, match=message):
+        _match_only(options, _cohort())
+
+
+def test_optimal_matching_with_fewer_controls_raises_the_public_error():
+    with pytest.raises(ValueError, match="at least as many controls as treated"):
+        _match_only({"method": "optimal"}, _cohort(control_share=0.2))

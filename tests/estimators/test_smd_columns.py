@@ -1,4 +1,4 @@
-"""The many-columns SMD kernel (estimators.smd.smd_columns_kernel) against the one-column
+"""The many-columns SMD kernel (estimators.smd_columns.smd_columns_kernel) against the one-column
 kernel it batches, column by column (bit for bit), and against R's fixture."""
 from __future__ import annotations
 

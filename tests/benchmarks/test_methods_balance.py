@@ -1,0 +1,76 @@
+"""The ``balance`` option's SMDs of all covariates in one pass
+(benchmarks.methods._balance.absolute_smds) against the public one-covariate function it
+replaces, bit for bit, and its errors on invalid input the same."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tacebench.benchmarks.methods._balance import absolute_smds
+from tacebench.estimators.smd import standardized_mean_difference
+
+
+def _public(z, columns, weights):
+    out = {}
+    for name, x in columns.items():
+        kind = "categorical" if x.dtype.kind in "iu" and np.unique(x).size > 2 else "auto"
+        out[name] = abs(float(standardized_mean_difference(x, z, weights, kind=kind).smd))
+    return out
+
+
+def _columns(rng, n):
+    return {
+        "age": rng.normal(60, 10, n),
+        "afp": np.exp(rng.normal(3, 2, n)),
+        "male": (rng.random(n) < 0.7).astype(float),
+        "rare": (rng.random(n) < 0.03).astype(float),   # often constant within an arm
+        "flag": rng.random(n) < 0.4,                     # bool: binary
+        "grade": rng.integers(0, 3, n),                  # integer codes: categorical
+        "pair": rng.integers(1, 3, n),                   # two integer values, not 0/1
+        "one": np.ones(n),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(8, 200), st.sampled_from(["none", "ipt", "matched"]))
+def test_equals_the_public_function(seed, n, weighting):
+    rng = np.random.default_rng(seed)
+    z = (rng.random(n) < 0.4).astype(np.int8)
+    z[:4] = (0, 1, 0, 1)
+    w = {"none": None, "ipt": np.exp(rng.normal(0, 3, n)),
+         "matched": (rng.random(n) < 0.6) * rng.choice([1.0, 0.5, 2.0], n)}[weighting]
+    if w is not None:
+        w[:4] = 1.0
+    cols = _columns(rng, n)
+    with np.errstate(invalid="ignore"):
+        got, want = absolute_smds(z, cols, w), _public(z, cols, w)
+    assert list(got) == list(want)
+    assert all(got[k] == want[k] or (np.isnan(got[k]) and np.isnan(want[k])) for k in got)
+
+
+@pytest.mark.parametrize("spoil", ["nan", "inf", "negative_weight", "one_weighted_treated",
+                                   "treatment_2"])
+def test_invalid_input_raises_the_public_error(spoil):
+    rng = np.random.default_rng(5)
+    n = 30
+    z = np.tile([0, 1], n // 2).astype(np.int8)
+    cols = _columns(rng, n)
+    w = np.ones(n)
+    if spoil == "nan":
+        cols["afp"][3] = np.nan
+    elif spoil == "inf":
+        cols["age"][4] = np.inf
+    elif spoil == "negative_weight":
+        w[2] = -1.0
+    elif spoil == "one_weighted_treated":
+        w[z == 1] = 0.0
+        w[1] = 1.0
+    else:
+        z = z * 2
+    with pytest.raises(ValueError) as public:
+        _public(z, cols, w)
+    with pytest.raises(ValueError) as ours:
+        absolute_smds(z, cols, w)
+    assert str(ours.value) == str(public.value)
