@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy.linalg import lapack
 
 __all__ = ["GTOL", "minimize_convex"]
 
@@ -31,19 +32,22 @@ GTOL = 1e-10
 #: Below this gradient norm the line search's objective test is meaningless (see above).
 _POLISH = 1e-6
 _ARMIJO = 1e-4
+# LAPACK's Cholesky factor and solve called directly: for the few dozen parameters here
+# numpy's wrappers (two general solves on the triangular factor) cost more than the
+# arithmetic
+_potrf, _potrs = lapack.dpotrf, lapack.dpotrs
 
 
 def _newton_step(g: np.ndarray, H: np.ndarray) -> np.ndarray | None:
     """``H^-1 g`` by Cholesky, or ``None`` when ``H`` is not numerically positive definite
     (an ill-conditioned Hessian gives no trustworthy step)."""
-    if not np.all(np.isfinite(H)):
+    if not np.isfinite(H).all():
         return None
-    try:
-        L = np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
+    chol, info = _potrf(H, lower=1)
+    if info != 0:
         return None
-    step = np.linalg.solve(L.T, np.linalg.solve(L, g))
-    return step if np.all(np.isfinite(step)) else None
+    step, info = _potrs(chol, g, lower=1)
+    return step if info == 0 and np.isfinite(step).all() else None
 
 
 def minimize_convex(fun: Callable, x0: np.ndarray, max_iter: int = 200,
@@ -88,21 +92,25 @@ def minimize_convex(fun: Callable, x0: np.ndarray, max_iter: int = 200,
                 return x, it, False
             if gn < _POLISH:
                 # objective below rounding: keep a full step only if the gradient shrinks
-                f_new, g_new, H_new = fun(x - step)
+                x_new = x - step
+                f_new, g_new, H_new = fun(x_new)
                 if not np.linalg.norm(g_new) < gn:
                     return x, it, False
-                x, f, g, H = x - step, f_new, g_new, H_new
+                x, f, g, H = x_new, f_new, g_new, H_new
                 continue
             decrement = float(g @ step)
             t = 1.0
             while True:
-                f_new, g_new, H_new = fun(x - t * step)
+                x_new = x - t * step
+                f_new, g_new, H_new = fun(x_new)
                 if np.isfinite(f_new) and f_new <= f - _ARMIJO * t * decrement:
                     break
                 t *= 0.5
                 if t < 1e-12:   # no descent along the Newton direction: give up
                     return x, it, False
-            x, f, g, H = x - t * step, f_new, g_new, H_new
+            # ``fun`` has just been evaluated at this very array, so ``infeasible`` may
+            # reuse what ``fun`` computed there
+            x, f, g, H = x_new, f_new, g_new, H_new
             if infeasible is not None and infeasible(x):
                 return x, it + 1, False
     gn = np.linalg.norm(g)
