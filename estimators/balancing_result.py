@@ -153,9 +153,10 @@ def column_rank(A: np.ndarray) -> int:
     Notes
     -----
     With ``B`` the columns of ``A`` over their norms ``s``, ``σ_min(A) >= σ_min(B) min(s)``
-    and ``σ_max(A) <= sqrt(k) max(s)``. Forming ``B'B`` and its eigenvalues moves them by
-    less than ``(m + k) k eps`` (``B`` has unit columns; Higham 2002, 3.5 and Golub & Van
-    Loan 2013, 8.1). So when the computed smallest eigenvalue of ``B'B``, less that error,
+    and ``σ_max(A) <= sqrt(k) max(s)``. ``B'B`` is formed as ``A'A`` scaled by ``s_i s_j``:
+    each entry's rounding error is at most ``m eps`` of ``s_i s_j`` (Higham 2002, 3.5), so
+    this and the symmetric eigensolver move the eigenvalues of ``B'B`` by less than
+    ``(m + k) k eps`` (Golub & Van Loan 2013, 8.1). So when the computed smallest eigenvalue of ``B'B``, less that error,
     puts ``σ_min(A)`` 1000 times above ``matrix_rank``'s threshold, the SVD (whose singular
     values are accurate to a small multiple of ``eps σ_max``) counts all ``k``: the full
     rank is returned at the cost of a ``k x k`` eigenproblem. Otherwise (a dependent or
@@ -167,11 +168,11 @@ def column_rank(A: np.ndarray) -> int:
     Golub GH, Van Loan CF (2013). Matrix Computations, 4th ed. Johns Hopkins.
     """
     m, k = A.shape
-    s = np.sqrt(np.einsum("ij,ij->j", A, A))
-    if m >= k > 0 and np.isfinite(s).all() and s.min() > 0.0:
+    G = A.T @ A
+    s = np.sqrt(np.diag(G))   # the column norms
+    if m >= k > 0 and np.isfinite(G).all() and s.min() > 0.0:
         eps = np.finfo(np.float64).eps
-        B = A / s
-        lam_min = np.linalg.eigvalsh(B.T @ B)[0] - 10.0 * (m + k) * k * eps
+        lam_min = np.linalg.eigvalsh(G / np.outer(s, s))[0] - 10.0 * (m + k) * k * eps
         threshold = 1e3 * max(m, k) * eps * np.sqrt(k) * s.max() / s.min()
         if lam_min > 0.0 and np.sqrt(lam_min) > threshold:
             return k

@@ -47,7 +47,9 @@ _ETA_MAX = 500.0
 
 
 def _loss(D: np.ndarray, z: np.ndarray, estimand: str):
-    """Mean loss, gradient and Hessian in β whose gradient is the balance condition."""
+    """Mean loss in β whose gradient is the balance condition, as ``fun(β) -> (loss,
+    derivatives)`` with ``derivatives() -> (gradient, Hessian)`` (see
+    :func:`minimize_convex`)."""
     t = (z == 1).astype(np.float64)
     c = 1.0 - t
     s = c - t   # -1 treated, +1 control
@@ -60,14 +62,23 @@ def _loss(D: np.ndarray, z: np.ndarray, estimand: str):
         eta = np.clip(D @ beta, -_ETA_MAX, _ETA_MAX)
         if estimand == "ATE":
             u = np.exp(s * eta)             # e^-η treated, e^η control
-            val, d1, d2 = u + s * eta, s * (u + 1.0), u
+            val = u + s * eta
+
+            def derivatives():
+                return s * (u + 1.0) @ D / n, (D * u[:, None]).T @ D / n
         elif estimand == "ATT":
             d2 = np.exp(eta) * c
-            val, d1 = d2 - t * eta, d2 - t
+            val = d2 - t * eta
+
+            def derivatives():
+                return (d2 - t) @ D / n, (D * d2[:, None]).T @ D / n
         else:  # ATC
             d2 = np.exp(-eta) * t
-            val, d1 = d2 + c * eta, c - d2
-        return val.sum() / n, d1 @ D / n, (D * d2[:, None]).T @ D / n
+            val = d2 + c * eta
+
+            def derivatives():
+                return (c - d2) @ D / n, (D * d2[:, None]).T @ D / n
+        return val.sum() / n, derivatives
     return fun
 
 

@@ -47,8 +47,9 @@ EBAL_ESTIMANDS = {"ATT": ((0,), 1), "ATC": ((1,), 0), "ATE": ((0, 1), None)}
 
 
 class _Dual:
-    """``f(λ) = logsumexp(C λ)`` (base weights 1) with its gradient and Hessian, called
-    as ``fun(λ)``; ``separates(λ)`` is the infeasibility certificate below."""
+    """``f(λ) = logsumexp(C λ)`` (base weights 1), called as ``fun(λ) -> (f, derivatives)``
+    with ``derivatives() -> (gradient, Hessian)`` (see :func:`minimize_convex`);
+    ``separates(λ)`` is the infeasibility certificate below."""
 
     def __init__(self, C: np.ndarray):
         self.C = C
@@ -61,10 +62,12 @@ class _Dual:
         top = eta.max()   # shifted so that exp() cannot overflow (logsumexp by hand:
         e = np.exp(eta - top)   # scipy's costs more than the rest of an evaluation)
         total = e.sum()
-        p = e / total
-        g = p @ C
-        H = (C * p[:, None]).T @ C - np.outer(g, g)
-        return top + np.log(total), g, H
+
+        def derivatives():
+            p = e / total
+            g = p @ C
+            return g, (C * p[:, None]).T @ C - np.outer(g, g)
+        return top + np.log(total), derivatives
 
     def separates(self, lam) -> bool:
         """``lam`` proves the target (the origin of ``C``'s rows) lies outside the convex
