@@ -18,7 +18,8 @@ from ._checks import as_float_array, check_binary, check_finite, check_lengths
 from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
 from .status import Estimability
 
-__all__ = ["BalancingWeights", "check_covariates", "minimize_convex", "moment_columns"]
+__all__ = ["BalancingWeights", "check_covariates", "column_rank", "minimize_convex",
+           "moment_columns"]
 
 
 
@@ -117,12 +118,62 @@ def moment_columns(X: np.ndarray, names: tuple, moments: int) -> tuple[np.ndarra
     return np.column_stack(cols), tuple(nm)
 
 
-def weighted_arm_means(X: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(2, p) weighted means of the columns of ``X``, control row then treated row."""
-    return np.vstack([np.average(X[z == a], axis=0, weights=w[z == a]) for a in (0, 1)])
+def weighted_arm_means(X: np.ndarray, in_arm, w: np.ndarray) -> np.ndarray:
+    """(2, p) weighted means of the columns of ``X``, control row then treated row;
+    ``in_arm`` the two boolean row masks (control, treated)."""
+    # np.average's own arithmetic (the products summed down the rows, over the weights'
+    # sum) without its argument checks, which cost more than the sums
+    out = np.empty((2, X.shape[1]))
+    for a, rows in enumerate(in_arm):
+        wa = w[rows][:, None]
+        out[a] = np.multiply(X[rows], wa).sum(axis=0) / wa.sum(axis=0)
+    return out
 
 
 def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Columns over their SD (all units), so that the gradient tolerance is in SD units."""
     sd = X.std(axis=0, ddof=1)
     return X / sd, sd
+
+
+def column_rank(A: np.ndarray) -> int:
+    """``numpy.linalg.matrix_rank(A)``, without its SVD when the Gram matrix proves full
+    column rank.
+
+    Parameters
+    ----------
+    A : (m, k) float array
+
+    Returns
+    -------
+    int
+        The number of singular values above ``max(m, k) eps`` times the largest, as
+        ``matrix_rank`` decides it.
+
+    Notes
+    -----
+    With ``B`` the columns of ``A`` over their norms ``s``, ``σ_min(A) >= σ_min(B) min(s)``
+    and ``σ_max(A) <= sqrt(k) max(s)``. ``B'B`` is formed as ``A'A`` scaled by ``s_i s_j``:
+    each entry's rounding error is at most ``m eps`` of ``s_i s_j`` (Higham 2002, 3.5), so
+    this and the symmetric eigensolver move the eigenvalues of ``B'B`` by less than
+    ``(m + k) k eps`` (Golub & Van Loan 2013, 8.1). So when the computed smallest eigenvalue of ``B'B``, less that error,
+    puts ``σ_min(A)`` 1000 times above ``matrix_rank``'s threshold, the SVD (whose singular
+    values are accurate to a small multiple of ``eps σ_max``) counts all ``k``: the full
+    rank is returned at the cost of a ``k x k`` eigenproblem. Otherwise (a dependent or
+    nearly dependent set of columns) ``matrix_rank`` itself decides.
+
+    References
+    ----------
+    Higham NJ (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed. SIAM.
+    Golub GH, Van Loan CF (2013). Matrix Computations, 4th ed. Johns Hopkins.
+    """
+    m, k = A.shape
+    G = A.T @ A
+    s = np.sqrt(np.diag(G))   # the column norms
+    if m >= k > 0 and np.isfinite(G).all() and s.min() > 0.0:
+        eps = np.finfo(np.float64).eps
+        lam_min = np.linalg.eigvalsh(G / np.outer(s, s))[0] - 10.0 * (m + k) * k * eps
+        threshold = 1e3 * max(m, k) * eps * np.sqrt(k) * s.max() / s.min()
+        if lam_min > 0.0 and np.sqrt(lam_min) > threshold:
+            return k
+    return int(np.linalg.matrix_rank(A))

@@ -26,30 +26,35 @@ from dataclasses import dataclass
 
 from ._checks import check_choice
 from .balancing_result import BalancingWeights
-from .weights_cbps import CBPS_ESTIMANDS, cbps_weights
-from .weights_ebal import EBAL_ESTIMANDS, entropy_balancing
+from .weights_cbps import CBPS_ESTIMANDS, cbps_weights, cbps_weights_checked
+from .weights_ebal import EBAL_ESTIMANDS, entropy_balancing, entropy_balancing_checked
 from .weights_matching import matching_weights
 
-__all__ = ["METHODS", "BalancingMethod", "balancing_weights"]
+__all__ = ["METHODS", "BalancingMethod", "balancing_weights", "balancing_weights_checked"]
 
 
 @dataclass(frozen=True)
 class BalancingMethod:
     """What a balancing method supports. ``takes`` is ``"covariates"`` (an (n, p) matrix)
-    or ``"ps"`` (a propensity score); the first estimand is the default."""
+    or ``"ps"`` (a propensity score); the first estimand is the default. ``checked`` (a
+    method with a solver only): ``run``'s checks of its kernel's result, see
+    :func:`balancing_weights_checked`."""
 
     estimands: tuple
     takes: str
     moments: bool
     run: Callable
     description: str
+    checked: Callable | None = None
 
 
 METHODS: dict[str, BalancingMethod] = {
     "ebal": BalancingMethod(tuple(EBAL_ESTIMANDS), "covariates", True, entropy_balancing,
-                            "entropy balancing (Hainmueller 2012)"),
+                            "entropy balancing (Hainmueller 2012)",
+                            entropy_balancing_checked),
     "cbps": BalancingMethod(CBPS_ESTIMANDS, "covariates", False, cbps_weights,
-                            "just-identified covariate balancing propensity score"),
+                            "just-identified covariate balancing propensity score",
+                            cbps_weights_checked),
     "matching": BalancingMethod(("ATM",), "ps", False, matching_weights,
                                 "matching weights (Li & Greene 2013)"),
 }
@@ -102,3 +107,35 @@ def balancing_weights(x, treated, *, method: str, estimand: str | None = None,
         return cap.run(x, treated)
     kw = {"moments": moments} if cap.moments else {}
     return cap.run(x, treated, estimand=estimand, names=names, **kw)
+
+
+def balancing_weights_checked(solved: BalancingWeights, x, treated) -> BalancingWeights:
+    """What ``balancing_weights(x, treated, method=solved.method, estimand=solved.estimand)``
+    returns or raises, given ``solved``, the method's kernel result on these inputs
+    (default options and names): the same checks and errors, without solving again.
+
+    Parameters
+    ----------
+    solved : BalancingWeights
+        The result of :func:`estimators.weights_ebal.entropy_balancing_kernel` or
+        :func:`estimators.weights_cbps.cbps_weights_kernel` on ``x`` and ``treated``.
+    x : (n, p) array-like
+    treated : (n,) array-like of 0/1
+
+    Returns
+    -------
+    BalancingWeights
+        ``solved``, where the public function would return it.
+
+    Raises
+    ------
+    ValueError
+        The public function's error: bad input, dependent columns (entropy balancing),
+        or a solver that did not converge.
+
+    References
+    ----------
+    See the module docstring.
+    """
+    check_choice(solved.method, "method", tuple(m for m, c in METHODS.items() if c.checked))
+    return METHODS[solved.method].checked(solved, x, treated)

@@ -37,7 +37,7 @@ from .balancing_result import (BalancingWeights, check_covariates, minimize_conv
 from ._checks import check_choice
 from .status import Estimability
 
-__all__ = ["CBPS_ESTIMANDS", "cbps_weights", "cbps_weights_kernel"]
+__all__ = ["CBPS_ESTIMANDS", "cbps_weights", "cbps_weights_checked", "cbps_weights_kernel"]
 
 CBPS_ESTIMANDS = ("ATE", "ATT", "ATC")
 # |eta| is clipped so that exp() and the Hessian's sum over n patients stay finite
@@ -47,22 +47,38 @@ _ETA_MAX = 500.0
 
 
 def _loss(D: np.ndarray, z: np.ndarray, estimand: str):
-    """Mean loss, gradient and Hessian in β whose gradient is the balance condition."""
-    t = z == 1
+    """Mean loss in β whose gradient is the balance condition, as ``fun(β) -> (loss,
+    derivatives)`` with ``derivatives() -> (gradient, Hessian)`` (see
+    :func:`minimize_convex`)."""
+    t = (z == 1).astype(np.float64)
+    c = 1.0 - t
+    s = c - t   # -1 treated, +1 control
     n = z.size
 
+    # Each arm's terms picked by multiplying with the 0/1 indicators rather than by
+    # np.where: the same numbers (exp is finite below the clip, and x * 1 + y * 0 == x),
+    # with one exp() instead of two for the ATE
     def fun(beta):
         eta = np.clip(D @ beta, -_ETA_MAX, _ETA_MAX)
-        ep, em = np.exp(eta), np.exp(-eta)
         if estimand == "ATE":
-            val = np.where(t, em - eta, ep + eta)
-            d1 = np.where(t, -em - 1.0, ep + 1.0)
-            d2 = np.where(t, em, ep)
+            u = np.exp(s * eta)             # e^-η treated, e^η control
+            val = u + s * eta
+
+            def derivatives():
+                return s * (u + 1.0) @ D / n, (D * u[:, None]).T @ D / n
         elif estimand == "ATT":
-            val, d1, d2 = np.where(t, -eta, ep), np.where(t, -1.0, ep), np.where(t, 0.0, ep)
+            d2 = np.exp(eta) * c
+            val = d2 - t * eta
+
+            def derivatives():
+                return (d2 - t) @ D / n, (D * d2[:, None]).T @ D / n
         else:  # ATC
-            val, d1, d2 = np.where(t, em, eta), np.where(t, -em, 1.0), np.where(t, em, 0.0)
-        return val.sum() / n, d1 @ D / n, (D * d2[:, None]).T @ D / n
+            d2 = np.exp(-eta) * t
+            val = d2 + c * eta
+
+            def derivatives():
+                return (c - d2) @ D / n, (D * d2[:, None]).T @ D / n
+        return val.sum() / n, derivatives
     return fun
 
 
@@ -96,6 +112,7 @@ def cbps_weights_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATE",
     beta, n_iter, ok = minimize_convex(_loss(D, z, estimand), beta0)
     eta = np.clip(D @ beta, -_ETA_MAX, _ETA_MAX)
     t = z == 1
+    in_arm = [~t, t]
     if estimand == "ATE":
         w = np.where(t, 1.0 + np.exp(-eta), 1.0 + np.exp(eta))
     elif estimand == "ATT":
@@ -105,7 +122,7 @@ def cbps_weights_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATE",
     return BalancingWeights(
         weights=w, treated=z.astype(np.int8), method="cbps", estimand=estimand,
         ps=special.expit(eta), coef=np.concatenate([beta[:1], beta[1:] / sd]), names=names,
-        target=np.full(X.shape[1], np.nan), weighted_means=weighted_arm_means(X, z, w),
+        target=np.full(X.shape[1], np.nan), weighted_means=weighted_arm_means(X, in_arm, w),
         n_iter=n_iter, status=Estimability.OK if ok else Estimability.NOT_CONVERGED,
         message="" if ok else "the CBPS balance conditions were not solved (separated arms?)")
 
@@ -141,7 +158,18 @@ def cbps_weights(X, treated, *, estimand: str = "ATE", names=None) -> BalancingW
     """
     check_choice(estimand, "estimand", CBPS_ESTIMANDS)
     Xa, z, nm = check_covariates(X, treated, names)
-    res = cbps_weights_kernel(Xa, z, estimand, nm)
+    return _converged(cbps_weights_kernel(Xa, z, estimand, nm))
+
+
+def cbps_weights_checked(solved: BalancingWeights, X, treated) -> BalancingWeights:
+    """:func:`cbps_weights`' checks of its kernel's result ``solved`` on ``X``; see
+    :func:`estimators.balancing_weights.balancing_weights_checked`."""
+    check_choice(solved.estimand, "estimand", CBPS_ESTIMANDS)
+    check_covariates(X, treated)
+    return _converged(solved)
+
+
+def _converged(res: BalancingWeights) -> BalancingWeights:
     if not res.status.ok:
-        raise ValueError(f"{res.message} (estimand={estimand!r})")
+        raise ValueError(f"{res.message} (estimand={res.estimand!r})")
     return res

@@ -33,37 +33,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from .balancing_result import (BalancingWeights, check_covariates, minimize_convex,
-                               moment_columns, standardize, weighted_arm_means)
+from .balancing_result import (BalancingWeights, check_covariates, column_rank,
+                               minimize_convex, moment_columns, standardize,
+                               weighted_arm_means)
 from ._checks import check_choice
 from .status import Estimability
 
-__all__ = ["EBAL_ESTIMANDS", "entropy_balancing", "entropy_balancing_kernel"]
+__all__ = ["EBAL_ESTIMANDS", "entropy_balancing", "entropy_balancing_checked",
+           "entropy_balancing_kernel"]
 
 #: estimand -> (reweighted arms, arm whose means are the target; None = all units)
 EBAL_ESTIMANDS = {"ATT": ((0,), 1), "ATC": ((1,), 0), "ATE": ((0, 1), None)}
 
 
-def _dual(C: np.ndarray, log_q: np.ndarray):
-    """``f(λ) = logsumexp(C λ + log q)`` with its gradient and Hessian."""
-    def fun(lam):
-        eta = C @ lam + log_q
+class _Dual:
+    """``f(λ) = logsumexp(C λ)`` (base weights 1), called as ``fun(λ) -> (f, derivatives)``
+    with ``derivatives() -> (gradient, Hessian)`` (see :func:`minimize_convex`);
+    ``separates(λ)`` is the infeasibility certificate below."""
+
+    def __init__(self, C: np.ndarray):
+        self.C = C
+        self._at, self._eta = None, None   # the last λ evaluated and its C λ
+
+    def __call__(self, lam):
+        C = self.C
+        eta = C @ lam
+        self._at, self._eta = lam, eta
         top = eta.max()   # shifted so that exp() cannot overflow (logsumexp by hand:
         e = np.exp(eta - top)   # scipy's costs more than the rest of an evaluation)
         total = e.sum()
-        p = e / total
-        g = p @ C
-        H = (C * p[:, None]).T @ C - np.outer(g, g)
-        return top + np.log(total), g, H
-    return fun
 
+        def derivatives():
+            p = e / total
+            g = p @ C
+            return g, (C * p[:, None]).T @ C - np.outer(g, g)
+        return top + np.log(total), derivatives
 
-def _separates(C: np.ndarray):
-    """``lam`` proves the target (the origin of ``C``'s rows) lies outside the convex hull
-    of the arm's rows when ``C_i' lam < 0`` for every row: then no convex combination of
-    the rows, so no weights, reach the target. The dual path of an infeasible problem finds
-    such a hyperplane within a few Newton steps (the dual is unbounded below along it)."""
-    return lambda lam: bool((C @ lam).max() < 0.0)
+    def separates(self, lam) -> bool:
+        """``lam`` proves the target (the origin of ``C``'s rows) lies outside the convex
+        hull of the arm's rows when ``C_i' lam < 0`` for every row: then no convex
+        combination of the rows, so no weights, reach the target. The dual path of an
+        infeasible problem finds such a hyperplane within a few Newton steps (the dual is
+        unbounded below along it)."""
+        return bool(self.linear(lam).max() < 0.0)
+
+    def linear(self, lam) -> np.ndarray:
+        """``C λ``, reused when ``λ`` is the point just evaluated (the solver checks and
+        returns the points it has evaluated)."""
+        return self._eta if lam is self._at else self.C @ lam
 
 
 def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT",
@@ -90,18 +107,18 @@ def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT"
     No validation, and never raises on data.
     """
     arms, focal = EBAL_ESTIMANDS[estimand]
-    target = X.mean(axis=0) if focal is None else X[z == focal].mean(axis=0)
+    in_arm = [z == 0, z == 1]
+    target = X.mean(axis=0) if focal is None else X[in_arm[focal]].mean(axis=0)
     Xs, sd = standardize(X)
     ts = target / sd
     w = np.ones(z.size)
     coefs, n_iter, ok = [], 0, True
     for arm in arms:
-        C = Xs[z == arm] - ts
-        lam, it, conv = minimize_convex(_dual(C, np.zeros(C.shape[0])), np.zeros(C.shape[1]),
-                                        infeasible=_separates(C))
-        eta = C @ lam
+        dual = _Dual(Xs[in_arm[arm]] - ts)
+        lam, it, conv = minimize_convex(dual, np.zeros(X.shape[1]), infeasible=dual.separates)
+        eta = dual.linear(lam)
         wa = np.exp(eta - eta.max())
-        w[z == arm] = wa / wa.mean()
+        w[in_arm[arm]] = wa / wa.mean()
         coefs.append(lam / sd)
         n_iter += it
         ok &= conv
@@ -110,7 +127,7 @@ def entropy_balancing_kernel(X: np.ndarray, z: np.ndarray, estimand: str = "ATT"
                          "outside the convex hull of the reweighted arm")
     return BalancingWeights(weights=w, treated=z.astype(np.int8), method="ebal",
                             estimand=estimand, coef=np.concatenate(coefs), names=names,
-                            target=target, weighted_means=weighted_arm_means(X, z, w),
+                            target=target, weighted_means=weighted_arm_means(X, in_arm, w),
                             n_iter=n_iter, status=status, message=msg)
 
 
@@ -150,15 +167,31 @@ def entropy_balancing(X, treated, *, estimand: str = "ATT", moments: int = 1,
     ----------
     Hainmueller J (2012). Political Analysis 20:25-46.
     """
+    Xm, z, nm = _balanced_columns(X, treated, estimand, moments, names)
+    return _converged(entropy_balancing_kernel(Xm, z, estimand, nm), moments)
+
+
+def entropy_balancing_checked(solved: BalancingWeights, X, treated) -> BalancingWeights:
+    """:func:`entropy_balancing`'s checks of its kernel's result ``solved`` on ``X`` (means
+    only); see :func:`estimators.balancing_weights.balancing_weights_checked`."""
+    _balanced_columns(X, treated, solved.estimand, 1, None)
+    return _converged(solved, 1)
+
+
+def _balanced_columns(X, treated, estimand, moments, names):
+    """The validated columns to balance (powers appended), 0/1 treatment and names."""
     check_choice(estimand, "estimand", tuple(EBAL_ESTIMANDS))
     check_choice(moments, "moments", (1, 2, 3))
     Xa, z, nm = check_covariates(X, treated, names)
     Xm, nm = moment_columns(Xa, nm, moments)
-    rank = np.linalg.matrix_rank(np.column_stack([np.ones(z.size), Xm]))
+    rank = column_rank(np.column_stack([np.ones(z.size), Xm]))
     if rank < Xm.shape[1] + 1:
         raise ValueError(f"the balanced columns {list(nm)} are linearly dependent (rank "
                          f"{rank - 1} of {Xm.shape[1]}); drop redundant covariates")
-    res = entropy_balancing_kernel(Xm, z, estimand, nm)
+    return Xm, z, nm
+
+
+def _converged(res: BalancingWeights, moments: int) -> BalancingWeights:
     if not res.status.ok:
-        raise ValueError(f"{res.message} (estimand={estimand!r}, moments={moments})")
+        raise ValueError(f"{res.message} (estimand={res.estimand!r}, moments={moments})")
     return res

@@ -12,14 +12,16 @@
     Matching weights ``min(e, 1 - e) / P(Z = z | x)`` from the main-effects logistic PS
     (Li & Greene 2013), estimand ATM.
 
-Entropy balancing and CBPS through their kernels on this method's design, falling back to
-:func:`estimators.balancing_weights` (which raises, naming the cause) when a kernel did not
-converge or entropy balancing's columns are linearly dependent; matching weights through
-:func:`estimators.balancing_weights`. The SE of the log-HR is the Lin & Wei (1989) robust sandwich of the
-weighted Cox fit, which treats the weights as known (as ``coxph(..., weights = w, robust =
-TRUE)`` after ``WeightIt``); a method whose solver did not converge returns its estimate
-with ``converged = False`` (excluded from the performance measures, counted as
-non-converged).
+Entropy balancing and CBPS through their kernels on this method's design; when a kernel did
+not converge or entropy balancing's columns are linearly dependent, the public function's
+checks of the kernel's result
+(:func:`estimators.balancing_weights.balancing_weights_checked`) raise what
+:func:`estimators.balancing_weights` would, naming the cause, without solving again.
+Matching weights through :func:`estimators.balancing_weights`. The SE of the log-HR is the
+Lin & Wei (1989) robust sandwich of the weighted Cox fit, which treats the weights as known
+(as ``coxph(..., weights = w, robust = TRUE)`` after ``WeightIt``); a method whose solver
+did not converge returns its estimate with ``converged = False`` (excluded from the
+performance measures, counted as non-converged).
 """
 from __future__ import annotations
 
@@ -49,7 +51,9 @@ def _kernels():
 
 def weights(data, config):
     """The method's :class:`~estimators.balancing_result.BalancingWeights`."""
-    from tacebench.estimators.balancing_weights import balancing_weights
+    from tacebench.estimators.balancing_result import column_rank
+    from tacebench.estimators.balancing_weights import (balancing_weights,
+                                                        balancing_weights_checked)
 
     method = config["method"]
     estimand = config["target"] or ESTIMANDS[method][0]
@@ -62,14 +66,15 @@ def weights(data, config):
         return balancing_weights(ps, z, method=method)
     X = design(data, config["covariates"], pool_by=z)
     X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate cannot be balanced
-    # the kernel on the trusted design; the validating public function (its rank check
-    # and its error naming the cause) only when the kernel did not converge or the
-    # columns are dependent, so the result is the public function's in every case
+    # the kernel on the trusted design; the validating public function's checks (its
+    # rank check and its error naming the cause) on the kernel's result only when the
+    # kernel did not converge or the columns are dependent, so the result is the public
+    # function's in every case, and nothing is solved twice
     names = tuple(f"x{j}" for j in range(X.shape[1]))
     res = _kernels()[method](X, z, estimand, names)
-    if not res.status.ok or (method == "ebal" and np.linalg.matrix_rank(
+    if not res.status.ok or (method == "ebal" and column_rank(
             np.column_stack([np.ones(z.size), X])) <= X.shape[1]):
-        return balancing_weights(X, z, method=method, estimand=estimand)
+        return balancing_weights_checked(res, X, z)
     return res
 
 

@@ -95,6 +95,32 @@ def test_balancing_family_is_a_weighted_cox_fit_on_the_estimators_weights(method
         assert out.extra["max_imbalance"] < 1e-6
 
 
+@pytest.mark.parametrize("method, target, case", [
+    ("ebal", "ATT", "separated"), ("ebal", "ATE", "dependent"), ("cbps", "ATE", "separated")])
+def test_balancing_family_fails_with_the_public_functions_error(method, target, case):
+    """Where the kernel does not converge (arms separated on x) or entropy balancing's
+    columns are dependent, the family raises what the public function raises."""
+    from tacebench.estimators.balancing_weights import balancing_weights
+
+    data = _cohort()
+    z = data["treated"]
+    if case == "separated":
+        data["x"] = data["x"] + 8.0 * z
+    else:
+        data["c"] = 2.0 * data["x"] - data["b"]
+    covariates = ["x", "b"] + (["c"] if case == "dependent" else [])
+    X = np.column_stack([data[c] for c in covariates])
+    with pytest.raises(ValueError) as public:
+        balancing_weights(X, z, method=method, estimand=target)
+    with pytest.raises(ValueError) as family:
+        _run("balancing", {"method": method, "target": target, "covariates": covariates},
+             data)
+    assert str(family.value) == str(public.value)
+    cause = {"dependent": "linearly dependent", "separated": "convex hull" if method == "ebal"
+             else "not solved"}[case]
+    assert cause in str(public.value)
+
+
 def test_balancing_rejects_an_estimand_its_method_does_not_define():
     with pytest.raises(ValueError, match="estimand 'ATT' is not defined for method 'matching'"):
         _run("balancing", {"method": "matching", "target": "ATT", "covariates": ["x"]}, _cohort())

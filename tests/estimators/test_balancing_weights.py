@@ -230,3 +230,38 @@ def test_bad_input_names_the_argument(call, match):
     rng = np.random.default_rng(4)
     with pytest.raises(ValueError, match=match):
         call(rng.normal(size=(50, 2)), np.r_[np.ones(20), np.zeros(30)])
+
+
+def _raised(call):
+    with pytest.raises(ValueError) as err:
+        call()
+    return str(err.value)
+
+
+@pytest.mark.parametrize("method, estimand, case", [
+    ("ebal", "ATT", "outside_hull"), ("ebal", "ATT", "dependent"), ("ebal", "ATE", "ok"),
+    ("cbps", "ATE", "separated"), ("cbps", "ATC", "separated"), ("cbps", "ATT", "ok")])
+def test_checked_kernel_result_is_the_public_function_without_solving_again(method, estimand,
+                                                                            case):
+    """``balancing_weights_checked(kernel result, X, z)`` returns the kernel's result where
+    the public function returns, and raises the public function's very error where it
+    raises."""
+    from tacebench.estimators.balancing_weights import balancing_weights_checked
+
+    rng = np.random.default_rng(5)
+    z = np.r_[np.ones(30), np.zeros(40)].astype(int)
+    X = rng.normal(size=(70, 3))
+    if case in ("outside_hull", "separated"):
+        X[:, 0] += 6.0 * z
+    elif case == "dependent":
+        X[:, 2] = X[:, 0] - 2.0 * X[:, 1]
+    kernel = {"ebal": entropy_balancing_kernel, "cbps": cbps_weights_kernel}[method]
+    solved = kernel(X, z, estimand, ("x0", "x1", "x2"))
+    if case == "ok":
+        assert balancing_weights_checked(solved, X, z) is solved
+        public = balancing_weights(X, z, method=method, estimand=estimand)
+        np.testing.assert_array_equal(public.weights, solved.weights)
+    else:
+        message = _raised(lambda: balancing_weights(X, z, method=method, estimand=estimand))
+        assert _raised(lambda: balancing_weights_checked(solved, X, z)) == message
+        assert ("dependent" in message) == (case == "dependent")
