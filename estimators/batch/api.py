@@ -12,6 +12,7 @@ from ..propensity import _MAX_ITER, _TOL
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import fit_cox_rows
+from .cox_covariate import fit_cox_covariate_rows
 from .glm import fit_glm_binomial_rows
 from .km import km_median_rows, _km_rows
 from .logrank import _logrank_rows
@@ -249,6 +250,50 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
     return CoxBatch(*fit_cox_rows(t, e, z, w, ties=ties, cluster=cl, max_iter=int(max_iter),
                                    tol=float(tol)), ties=ties)
+
+
+@dataclass(frozen=True)
+class CoxCovariateBatch:
+    """Cox models of one covariate (any values) for R replicates: log hazard ratio per unit,
+    model-based SE; ``refitted`` as :class:`CoxBatch`."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    loglik: np.ndarray
+    loglik_null: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    refitted: np.ndarray
+
+
+def cox_covariate_batch(time, event, x, weights=None, *, ties: str = "efron",
+                        max_iter: int = 50, tol: float = 1e-9) -> CoxCovariateBatch:
+    """Weighted Cox model ``h(t | x) = h0(t) exp(beta x)`` of one covariate ``x`` of any
+    values, one per replicate (row) of the ``(R, n)`` inputs (e.g. a univariable table:
+    one covariate per row, the same times).
+
+    Parameters
+    ----------
+    time, event, x : arrays (R, n)
+        Right-censored times (>= 0), 0/1 events, finite covariate values.
+    weights : array (R, n), optional
+        Case weights >= 0; rows with weight 0 are left out.
+    ties : {"efron", "breslow"}
+    max_iter, tol
+        As :func:`estimators.cox_ph`.
+
+    Returns
+    -------
+    CoxCovariateBatch
+        Equal replicate by replicate to :func:`estimators.cox_ph` to rounding.
+    """
+    _checks.check_choice(ties, "ties", ("efron", "breslow"))
+    t, e, w, _ = _survival_inputs(time, event, weights, None)
+    xv = _rows(x, "x", t.shape)
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+    return CoxCovariateBatch(*fit_cox_covariate_rows(t, e, xv, w, ties=ties,
+                                                     max_iter=int(max_iter), tol=float(tol)))
 
 
 def _survival_inputs(time, event, weights, group, group_required=False, group_name="group"):
