@@ -25,7 +25,7 @@ from .cox import _terms
 __all__ = ["fit_cox_covariate_rows"]
 
 
-def _evaluate(s: SortedRows, T, x, w, beta, wdx, ties):
+def _evaluate(s: SortedRows, T, x, w, beta, wdx):
     """Log partial likelihood, score and information of every replicate at ``beta``."""
     wr = w * np.exp(beta.take(s.row) * x)
     wrx = wr * x
@@ -87,10 +87,10 @@ def fit_cox_covariate_rows(time, event, x, weights, *, ties="efron", max_iter=50
     spread = T.rep_sums(T.tw[None])[0] * sd * sd
     alone = np.zeros(R, dtype=bool)
     with np.errstate(all="ignore"):
-        first = _evaluate(s, T, xc, w, np.zeros(R), wdx, ties)
+        first = _evaluate(s, T, xc, w, np.zeros(R), wdx)
         alone |= ~(first[2] > 1e-10 * spread)
         beta, ll, _, info, _, loglik0, n_iter = newton_rows(
-            lambda b: _evaluate(s, T, xc, w, b, wdx, ties), first, alone, T.rep,
+            lambda b: _evaluate(s, T, xc, w, b, wdx), first, alone, T.rep,
             max_iter, tol, sd)
         se = np.sqrt(1.0 / info)
     converged = ~alone
