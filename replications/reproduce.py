@@ -46,6 +46,7 @@ from tacebench.simulate.io import spec_from_dict
 from .analysis.compile import CompiledAnalysis
 from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
+from .analysis.prefit import batch_entries, prefit_propensity
 from .shown import plan_shown, run_shown
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
 from .binding import bind_study
@@ -237,11 +238,14 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     stacked = {c: (generate.batch(c, [ch[j] for ch in kids]) if hasattr(generate, "batch")
                    else [generate(c, ch[j])[0] for ch in kids])
                for j, c in enumerate(plan.cohorts)}
+    # per replicate and cohort: fits shared by analyses, the batch's propensity fits first
+    batch_cohorts = [{c: stacked[c][k] for c in plan.cohorts} for k in range(len(indices))]
+    batch_caches = [{c: {} for c in plan.cohorts} for _ in indices]
+    prefit_propensity(batch_entries(plan, indices), batch_cohorts, batch_caches)
     for k, r in enumerate(indices):
         children = kids[k]
-        cohorts = {c: stacked[c][k] for c in plan.cohorts}
+        cohorts, caches = batch_cohorts[k], batch_caches[k]
         rng = np.random.default_rng(children[-1])
-        caches: dict = {c: {} for c in plan.cohorts}   # per cohort: fits shared by analyses
         failed: set[str] = set()
         for ca, slots in plan.runs:
             name = ca.analysis.name

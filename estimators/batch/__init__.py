@@ -15,15 +15,21 @@ a batched replicate on the development machine). The ``tacebench`` command does.
 """
 from ._sorted import SortedRows
 from .allocator import allocator_state, tune_allocator
-from .api import (CoxBatch, LogisticBatch, cox_ph_batch, iptw_weights_batch,
+from .api import (CoxBatch, CoxCovariateBatch, GlmBinomialBatch, LogisticBatch,
+                  cox_covariate_batch, cox_ph_batch, glm_binomial_batch, iptw_weights_batch,
                   km_median_batch, km_survival_batch, logistic_regression_batch, logrank_batch)
 
 #: Capability table: what each batched estimator covers (anything else: use the
 #: one-replicate estimator).
 CAPABILITIES = {
     "logistic_regression_batch": {"model": "logistic, any design", "weights": "case weights"},
+    "glm_binomial_batch": {"model": "R glm(family = binomial), glm.control", "weights":
+                           "prior weights", "aliased columns": "refitted alone"},
     "iptw_weights_batch": {"estimands": ("ATE", "ATT", "ATC", "ATO"), "stabilized": True,
                            "truncate": "percentiles (type 7 vectorized, type 3 row by row)"},
+    "cox_covariate_batch": {"covariates": "one, any values (e.g. a univariable table)",
+                            "ties": ("efron", "breslow"), "variances": ("model",),
+                            "entry": False, "strata": False},
     "cox_ph_batch": {"covariates": "one 0/1 treatment", "ties": ("efron", "breslow"),
                      "variances": ("model", "robust", "cluster"), "entry": False,
                      "strata": False},
@@ -33,7 +39,7 @@ CAPABILITIES = {
     "logrank_batch": {"groups": 2, "weights": "Xie & Liu (2005) IPTW log-rank"},
 }
 
-__all__ = ["CAPABILITIES", "CoxBatch", "LogisticBatch", "SortedRows", "allocator_state",
-           "cox_ph_batch", "tune_allocator",
+__all__ = ["CAPABILITIES", "CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", "LogisticBatch", "SortedRows", "allocator_state",
+           "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "tune_allocator",
            "iptw_weights_batch", "km_median_batch", "km_survival_batch",
            "logistic_regression_batch", "logrank_batch"]

@@ -12,6 +12,8 @@ from ..propensity import _MAX_ITER, _TOL
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import fit_cox_rows
+from .cox_covariate import fit_cox_covariate_rows
+from .glm import fit_glm_binomial_rows
 from .km import km_median_rows, _km_rows
 from .logrank import _logrank_rows
 from .logistic import fit_logistic_rows
@@ -91,6 +93,70 @@ def logistic_regression_batch(X, y, weights=None, *, tol: float = _TOL,
         Equal, replicate by replicate, to the one-replicate Newton kernel (the R
         ``glm.fit`` iteration; see :mod:`estimators.propensity`), to rounding.
     """
+    Xa, yv, w = _binary_model_inputs(X, y, weights, ("max_iter", max_iter), ("tol", tol))
+    return LogisticBatch(*fit_logistic_rows(Xa, yv, w, tol=tol, max_iter=int(max_iter)))
+
+
+@dataclass(frozen=True)
+class GlmBinomialBatch:
+    """``glm(family = binomial)`` fits of R replicates, as
+    :func:`estimators.glm_binomial.fit_glm_binomial` fits each (coefficients NaN where
+    aliased). ``refitted``: replicates that kernel fitted alone (a step on a badly
+    conditioned or rank-deficient design, a deviance change at the stopping threshold)."""
+
+    coef: np.ndarray
+    fitted: np.ndarray
+    linear_predictor: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    aliased: np.ndarray
+    refitted: np.ndarray
+
+
+def glm_binomial_batch(X, y, weights=None, *, epsilon: float = 1e-8,
+                       maxit: int = 25) -> GlmBinomialBatch:
+    """R's ``glm(y ~ X, family = binomial)`` (``glm.control`` defaults) for every replicate.
+
+    Parameters
+    ----------
+    X : array (R, n, p)
+        Designs, intercept column included.
+    y : array (R, n) of 0/1
+    weights : array (R, n), optional
+        Prior weights (default 1); rows of weight 0 take no part.
+    epsilon, maxit
+        ``glm.control``: relative deviance change at which IRLS stops, iteration cap.
+
+    Returns
+    -------
+    GlmBinomialBatch
+        Replicate by replicate the numbers of ``fit_glm_binomial`` (same iterations, same
+        stop), to rounding.
+
+    References
+    ----------
+    R Core Team, ``stats::glm.fit``.
+    """
+    Xa, yv, w = _binary_model_inputs(X, y, weights, ("maxit", maxit), ("epsilon", epsilon))
+    return GlmBinomialBatch(*fit_glm_binomial_rows(Xa, yv, w, epsilon=float(epsilon),
+                                                   maxit=int(maxit)))
+
+
+def _binary_model_inputs(X, y, weights, cap, tol):
+    """Validated ``(X, y, weights)`` stacks of a binary-outcome model; ``cap`` and ``tol``
+    are (name, value) of its iteration cap (a positive integer) and tolerance (> 0)."""
+    Xa = _design_stack(X)
+    yv = _binary_rows(y, "y", Xa.shape[:2])
+    w = _weight_rows(weights, "weights", Xa.shape[:2])
+    if not (isinstance(cap[1], (int, np.integer)) and cap[1] >= 1):
+        raise ValueError(f"{cap[0]} must be a positive integer; got {cap[1]!r}")
+    if not (tol[1] > 0):
+        raise ValueError(f"{tol[0]} must be positive; got {tol[1]!r}")
+    return Xa, yv, w
+
+
+def _design_stack(X) -> np.ndarray:
+    """A finite float ``(R, n, p)`` stack of designs."""
     try:
         Xa = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -100,13 +166,7 @@ def logistic_regression_batch(X, y, weights=None, *, tol: float = _TOL,
                          f"columns); got shape {Xa.shape}")
     if not np.isfinite(Xa).all():
         raise ValueError("X must be finite (no NaN or inf)")
-    yv = _binary_rows(y, "y", Xa.shape[:2])
-    w = _weight_rows(weights, "weights", Xa.shape[:2])
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
-    if not (tol > 0):
-        raise ValueError(f"tol must be positive; got {tol!r}")
-    return LogisticBatch(*fit_logistic_rows(Xa, yv, w, tol=tol, max_iter=int(max_iter)))
+    return Xa
 
 
 def iptw_weights_batch(ps, treated, *, estimand: str = "ATE", stabilized: bool = False,
@@ -190,6 +250,50 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
     return CoxBatch(*fit_cox_rows(t, e, z, w, ties=ties, cluster=cl, max_iter=int(max_iter),
                                    tol=float(tol)), ties=ties)
+
+
+@dataclass(frozen=True)
+class CoxCovariateBatch:
+    """Cox models of one covariate (any values) for R replicates: log hazard ratio per unit,
+    model-based SE; ``refitted`` as :class:`CoxBatch`."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    loglik: np.ndarray
+    loglik_null: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    refitted: np.ndarray
+
+
+def cox_covariate_batch(time, event, x, weights=None, *, ties: str = "efron",
+                        max_iter: int = 50, tol: float = 1e-9) -> CoxCovariateBatch:
+    """Weighted Cox model ``h(t | x) = h0(t) exp(beta x)`` of one covariate ``x`` of any
+    values, one per replicate (row) of the ``(R, n)`` inputs (e.g. a univariable table:
+    one covariate per row, the same times).
+
+    Parameters
+    ----------
+    time, event, x : arrays (R, n)
+        Right-censored times (>= 0), 0/1 events, finite covariate values.
+    weights : array (R, n), optional
+        Case weights >= 0; rows with weight 0 are left out.
+    ties : {"efron", "breslow"}
+    max_iter, tol
+        As :func:`estimators.cox_ph`.
+
+    Returns
+    -------
+    CoxCovariateBatch
+        Equal replicate by replicate to :func:`estimators.cox_ph` to rounding.
+    """
+    _checks.check_choice(ties, "ties", ("efron", "breslow"))
+    t, e, w, _ = _survival_inputs(time, event, weights, None)
+    xv = _rows(x, "x", t.shape)
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+    return CoxCovariateBatch(*fit_cox_covariate_rows(t, e, xv, w, ties=ties,
+                                                     max_iter=int(max_iter), tol=float(tol)))
 
 
 def _survival_inputs(time, event, weights, group, group_required=False, group_name="group"):

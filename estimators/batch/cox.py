@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..survival.cox import fit_cox
-from ..survival.cox_estimability import diverging
+from ._newton import newton_rows
 from ._sorted import SortedRows
 
 
@@ -117,43 +117,13 @@ def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, m
     sd = np.sqrt(np.where(used, (xr - xbar[:, None]) ** 2, 0.0).sum(axis=1)
                  / np.maximum(n_used, 1))
     spread = T.rep_sums(T.tw[None])[0] * sd * sd
-    beta = np.zeros(R)
     alone = np.zeros(R, dtype=bool)
     with np.errstate(all="ignore"):
-        ll, U, info, S0, m = _evaluate(T, beta, wdx1, R)
-        loglik0 = ll.copy()
-        alone |= ~(info > 1e-10 * spread)
-        active = ~alone
-        n_iter = np.zeros(R, dtype=np.intp)
-        for it in range(1, max_iter + 1):
-            if not active.any():
-                break
-            step = np.where(active, U / info, 0.0)
-            decrement = U * step
-            bad = active & ~np.isfinite(decrement)
-            new = beta + step
-            ll_new, U_new, info_new, S0_new, m_new = _evaluate(T, new, wdx1, R)
-            bad |= active & ~(ll_new >= ll - 1e-12 * np.abs(ll))  # step halving: alone
-            alone |= bad
-            ok = active & ~bad
-            beta = np.where(ok, new, beta)
-            ll = np.where(ok, ll_new, ll)
-            U = np.where(ok, U_new, U)
-            info = np.where(ok, info_new, info)
-            if ok.all():
-                S0, m = S0_new, m_new
-            else:
-                took = ok.take(T.rep)
-                S0, m = np.where(took, S0_new, S0), np.where(took, m_new, m)
-            n_iter[ok] = it
-            active = ok & ~(decrement < tol)
-        alone |= active  # not converged in max_iter
+        first = _evaluate(T, np.zeros(R), wdx1, R)
+        alone |= ~(first[2] > 1e-10 * spread)
+        beta, ll, U, info, (S0, m), loglik0, n_iter = newton_rows(
+            lambda b: _evaluate(T, b, wdx1, R), first, alone, T.rep, max_iter, tol, sd)
         naive = 1.0 / info
-        last_step = np.abs(naive * U)
-        # fit_cox's monotone-likelihood rule, with its coefficients beyond 25 SDs or SEs
-        # beyond 1e4 SDs: such a replicate is refitted alone, which reports it
-        alone |= diverging(beta, last_step, np.sqrt(np.abs(naive)), sd)
-        alone |= ~(info > 0)
         robust = _robust_var(s, T, d, x, w, beta, S0, m, naive, ties,
                              None if cluster is None else s.take(cluster), R)
     coef, se, rse = beta, np.sqrt(naive), np.sqrt(robust)

@@ -188,8 +188,7 @@ def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
     :class:`~kernels.FitFailure` and raised again."""
     key = None
     if cache is not None:
-        key = ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing,
-               adj.options.get("ps_model", "glm"), rows.tobytes())
+        key = ps_cache_key(adj, rows)
         if key in cache:
             out = cache[key]
             if isinstance(out, kernels.FitFailure):
@@ -206,22 +205,44 @@ def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
     return out
 
 
-def _fit_ps(adj: CompiledAdjustment, cols, rows):
-    """Fit the propensity model as R would (``ps_model``). Not estimable
-    (``FitFailure``) only when an arm is empty, as R's glm has nothing to contrast then;
-    separation, non-convergence and fitted values at the bounds are notes, and the fitted
-    probabilities are used (R's glm warns and returns them). A separation note lists the
-    covariate levels seen in one arm only: a positivity violation the reader should know
-    about, which the published analysis had too when its Table 1 shows an empty cell."""
+def ps_cache_key(adj: CompiledAdjustment, rows: np.ndarray) -> tuple:
+    """The key of a propensity fit in a replicate's cache: the model's terms, missing-data
+    rule and kind, and the rows it is fitted on (before complete-case removal)."""
+    return ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing,
+            adj.options.get("ps_model", "glm"), rows.tobytes())
+
+
+def ps_inputs(adj: CompiledAdjustment, cols, rows):
+    """``(rows, X, z)`` of the propensity model on ``rows``: complete cases (or mean
+    imputed), design without its intercept, treatment. Not estimable (``FitFailure``)
+    when an arm is empty, as R's glm has nothing to contrast then."""
     X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
     rows, X = rows[ok], X[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
     if not z.size or z.min() == z.max():
         raise kernels.FitFailure("one arm is empty")
+    return rows, X, z
+
+
+def ps_result(adj: CompiledAdjustment, rows, X, z, fit) -> tuple:
+    """What :func:`_ps` caches for a fitted model ``fit`` (a ``BinomialFit`` of
+    ``ps_inputs``): ``(rows, z, ps, diagnose)``."""
     names = adj.ps_terms.names
-    fit = kernels.propensity(X, z, adj.options.get("ps_model", "glm"), names,
-                             explain=lambda: _one_arm_levels(X, z, names))
-    return rows, z, fit.ps, lambda: fit.notes
+    pf = kernels.PropensityFit(fit.fitted, fit, adj.options.get("ps_model", "glm"),
+                               tuple(names), explain=lambda: _one_arm_levels(X, z, names))
+    return rows, z, pf.ps, lambda: pf.notes
+
+
+def _fit_ps(adj: CompiledAdjustment, cols, rows):
+    """Fit the propensity model as R would (``ps_model``). Not estimable
+    (``FitFailure``) only when an arm is empty; separation, non-convergence and fitted
+    values at the bounds are notes, and the fitted probabilities are used (R's glm warns
+    and returns them). A separation note lists the covariate levels seen in one arm only:
+    a positivity violation the reader should know about, which the published analysis
+    had too when its Table 1 shows an empty cell."""
+    rows, X, z = ps_inputs(adj, cols, rows)
+    fit = kernels.propensity(X, z, adj.options.get("ps_model", "glm"), adj.ps_terms.names)
+    return ps_result(adj, rows, X, z, fit.fit)
 
 
 def _one_arm_levels(X: np.ndarray, z: np.ndarray, names) -> tuple[str, ...]:

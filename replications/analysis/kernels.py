@@ -20,7 +20,7 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_status
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "smd_columns", "cox_binary_many", "balancing", "matching_weights", "match_optimal",
+           "smd_columns", "cox_binary_many", "cox_covariate_many", "balancing", "matching_weights", "match_optimal",
            "match_mahalanobis", "match_exact", "survival_contrast", "FitFailure", "Note",
            "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
@@ -237,6 +237,13 @@ def cox_binary_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.nda
     out = _k.fit_cox_rows(time, event, x, w, ties=ties)
     coef, refitted = out[0], out[-1]
     return coef, ~refitted
+
+
+def cox_covariate_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cox_binary_many` for one covariate of any values per row
+    (:func:`estimators.kernels.fit_cox_covariate_rows`): ``(coef, ok)``."""
+    out = _k.fit_cox_covariate_rows(time, event, x, w, ties=ties)
+    return out[0], ~out[-1]
 
 
 #: estimators.status.Estimability of a Cox fit -> the reason counted in the report

@@ -58,15 +58,16 @@ def cox_model(ctx, ep, bound, include_treatment):
 
 def univariable_cox_many(ctx, requests) -> dict:
     """``{("cox-uni", endpoint, term): (names, coef)}`` of the univariable Cox models that
-    ``requests`` ask about whose term is one 0/1 column varying in the fitted rows, with
-    positive weights: fitted together (:func:`kernels.cox_binary_many`), the same numbers
-    as :func:`cox_model` one at a time to rounding. Models that leave the batched path
-    (and those with no events) are not in the result; :func:`cox_model` fits them."""
+    ``requests`` ask about whose term is one column varying in the fitted rows, with
+    positive weights: fitted together, the 0/1 terms by :func:`kernels.cox_binary_many`,
+    the others by :func:`kernels.cox_covariate_many`; the same numbers as
+    :func:`cox_model` one at a time to rounding. Models that leave the batched path (and
+    those with no events) are not in the result; :func:`cox_model` fits them."""
     todo = {}
     for r in requests:
         if r.estimate == "hr" and r.term_model is not None:
             todo.setdefault(("cox-uni", r.endpoint, r.term), r)
-    by_endpoint: dict = {}
+    by_model: dict = {}          # (endpoint, 0/1 term) -> models
     for key, r in todo.items():
         try:
             t, d, m, X, names = _design(ctx, r.endpoint, r.term_model, False)
@@ -76,12 +77,12 @@ def univariable_cox_many(ctx, requests) -> dict:
             continue
         x = X[m, 0]
         w = ctx.weights(m)
-        if (x.min() == x.max() or not ((x == 0.0) | (x == 1.0)).all()
-                or (w is not None and not (w > 0).all())):
+        if x.min() == x.max() or (w is not None and not (w > 0).all()):
             continue
-        by_endpoint.setdefault(r.endpoint, []).append((key, names, m, X[:, 0]))
+        binary = bool(((x == 0.0) | (x == 1.0)).all())
+        by_model.setdefault((r.endpoint, binary), []).append((key, names, m, X[:, 0]))
     out = {}
-    for ep, rows in by_endpoint.items():
+    for (ep, binary), rows in by_model.items():
         t, d, _ = ctx.survival(ep)
         W = np.zeros((len(rows), len(t)))     # weight 0: a row outside the model
         x = np.zeros_like(W)
@@ -90,7 +91,8 @@ def univariable_cox_many(ctx, requests) -> dict:
             x[i, m] = xk[m]
         T = np.where(W > 0, t, 0.0)              # (any time: such a row takes no part)
         D = np.broadcast_to(d, W.shape).copy()
-        coef, ok = kernels.cox_binary_many(T, D, x, W, ctx.ties)
+        fit_many = kernels.cox_binary_many if binary else kernels.cox_covariate_many
+        coef, ok = fit_many(T, D, x, W, ctx.ties)
         out.update({key: (names, np.array([b]))
                     for (key, names, _, _), b, good in zip(rows, coef, ok) if good})
     return out

@@ -38,3 +38,24 @@ def test_batched_draws_are_the_one_at_a_time_draws(monkeypatch):
     alone = reproduce(study, batch_size=3, **kw).draws
     assert used["cox"] > 0, "the run fits some univariable Cox models together"
     np.testing.assert_allclose(batched[3], alone, rtol=1e-10, atol=0, equal_nan=True)
+
+
+@pytest.mark.slow
+def test_prefitted_propensity_models_draw_what_each_analysis_fits_alone(monkeypatch):
+    """tace_mtt_pd1_lung: the batch's glm propensity models (the analyses', the readings'
+    and the LOCO reruns', many of them separated) fitted together before the analyses run
+    give the draws of every analysis fitting its own, to 1e-10, whatever the batch size."""
+    from tacebench.replications import reproduce as rp
+
+    study = load_study("tace_mtt_pd1_lung")
+    kw = dict(reps=4, seed=3, n_jobs=1, decompose_reps=3, max_reps=4)
+    batched = {b: reproduce(study, batch_size=b, **kw).draws for b in (1, 4)}
+    np.testing.assert_allclose(batched[1], batched[4], rtol=1e-10, atol=0, equal_nan=True)
+    fitted = []
+    real = rp.prefit_propensity
+    monkeypatch.setattr(rp, "prefit_propensity",
+                        lambda entries, cohorts, caches: fitted.append(
+                            real(entries, cohorts, [{c: {} for c in x} for x in caches])))
+    alone = reproduce(study, batch_size=4, **kw).draws
+    assert sum(fitted) > 3 * 20, "the LOCO reruns' propensity models are prefitted"
+    np.testing.assert_allclose(batched[4], alone, rtol=1e-10, atol=0, equal_nan=True)

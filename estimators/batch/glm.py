@@ -1,0 +1,155 @@
+"""R's ``glm(family = binomial)`` fitted to many designs at once, step for step.
+
+:func:`estimators.glm_binomial.fit_glm_binomial` is ``glm.fit``'s IRLS; a leave-one-
+covariate-out decomposition or a Monte Carlo study runs it hundreds of times on designs of
+one shape. :func:`fit_glm_binomial_rows` runs the same iteration on a ``(B, n, p)`` stack:
+each replicate starts where ``glm.fit`` starts, takes the same steps and stops at the same
+iteration by the same rule (the relative deviance change below ``epsilon``).
+
+A step is the weighted least-squares problem that ``glm.fit`` hands to ``Cdqrls``. The
+steps that :func:`estimators.glm_qr.aliased_least_squares` (the one-replicate kernel's
+solver) surely solves by its corrected semi-normal equations (exact reciprocal condition
+of ``x'x`` above its threshold) are solved together, by those equations; the other
+replicates' steps (a separated model late in its iterations is ill conditioned) are
+solved one at a time by ``aliased_least_squares`` itself. Rounding may differ
+from the one-replicate fit in the last digits; so that it cannot move the iteration at
+which a fit stops, a replicate whose deviance change lands within
+:data:`STOP_MARGIN` of ``epsilon`` (relative) or whose step turns non-finite is refitted from the start by ``fit_glm_binomial``, and its numbers are
+that kernel's.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..glm_binomial import _mu_eta, fit_glm_binomial, logit_linkinv
+from ..glm_qr import _CSNE_RCOND as CSNE_RCOND, aliased_least_squares
+
+__all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
+
+#: A deviance change within this fraction of ``epsilon`` could fall on either side of the
+#: stopping rule after rounding: such a replicate is refitted alone.
+STOP_MARGIN = 1e-3
+
+def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Binomial deviance of every row of the ``(B, n)`` stacks."""
+    return np.sum(2.0 * w * -np.log(np.where(y > 0, mu, 1.0 - mu)), axis=1)
+
+
+def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps of the problems ``(A[i], b[i])`` that ``aliased_least_squares`` surely solves
+    by its corrected semi-normal equations, and which those are.
+
+    It takes them when its (LAPACK ``dpocon``) estimate of the reciprocal 1-norm condition
+    of ``x'x`` exceeds 1e-8; that estimate never falls below the exact value (the
+    estimator bounds ``||G^-1||_1`` from below; Higham 2002, 15.3), so a problem whose
+    exact reciprocal condition exceeds 1e-8 is solved the same way here: the normal
+    equations, then one step of refinement on the residual (Bjorck 1987). The others
+    (``ok`` False) are left to ``aliased_least_squares``."""
+    At = np.swapaxes(A, 1, 2)
+    G = At @ A
+    try:
+        Ginv = np.linalg.inv(G)
+    except np.linalg.LinAlgError:       # a singular x'x in the stack: invert one by one
+        Ginv = np.full_like(G, np.nan)
+        for i in range(G.shape[0]):
+            try:
+                Ginv[i] = np.linalg.inv(G[i])
+            except np.linalg.LinAlgError:
+                pass
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        norm1 = np.abs(G).sum(axis=1).max(axis=1)
+        inv1 = np.abs(Ginv).sum(axis=1).max(axis=1)
+        ok = np.isfinite(inv1) & (1.0 / (norm1 * inv1) > CSNE_RCOND)
+    Ginv[~ok] = 0.0                     # (their steps are discarded)
+    with np.errstate(invalid="ignore", over="ignore"):
+        coef = Ginv @ (At @ b[:, :, None])
+        coef += Ginv @ (At @ (b[:, :, None] - A @ coef))
+    return coef[ok, :, 0], ok
+
+
+def fit_glm_binomial_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *,
+                          epsilon: float = 1e-8, maxit: int = 25):
+    """:func:`estimators.glm_binomial.fit_glm_binomial` of every replicate of a stack.
+
+    Parameters
+    ----------
+    X : (B, n, p) float array
+        Designs, intercept column included.
+    y : (B, n) float array of 0/1
+    w : (B, n) float array
+        Non-negative prior weights (rows of weight 0 take no part).
+    epsilon, maxit : float, int
+        ``glm.control``.
+
+    Returns
+    -------
+    tuple
+        ``(coef (B, p), fitted (B, n), linear_predictor (B, n), n_iter (B,), converged
+        (B,), aliased (B, p), refitted (B,))``. ``refitted`` marks the replicates that
+        ``fit_glm_binomial`` fitted alone (see the module notes); every replicate's numbers
+        are that kernel's to rounding.
+
+    References
+    ----------
+    R Core Team, ``stats::glm.fit``; Bjorck A (1987) Stability analysis of the method of
+    seminormal equations for linear least squares problems. Linear Algebra Appl
+    88/89:31-48.
+    """
+    B, n, p = X.shape
+    mu = (w * y + 0.5) / (w + 1.0)
+    eta = np.log(mu / (1.0 - mu))
+    mu = logit_linkinv(eta)
+    dev_old = _deviance(y, mu, w)
+    coef = np.zeros((B, p))
+    n_iter = np.zeros(B, dtype=np.intp)
+    converged = np.zeros(B, dtype=bool)
+    alone = np.zeros(B, dtype=bool)
+    active = np.ones(B, dtype=bool)
+    tol = min(1e-7, epsilon / 1000.0)
+    good = w > 0
+    aliased = np.zeros((B, p), dtype=bool)  # columns the last step dropped
+    for it in range(1, maxit + 1):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        e, m, yy, ww = eta[idx], mu[idx], y[idx], w[idx]
+        me = _mu_eta(e)
+        z = e + (yy - m) / me
+        # rows of weight 0 get sw = 0: they add nothing to the problem, as glm.fit's
+        # subset to the good rows
+        sw = np.sqrt(ww * me * me / (m * (1.0 - m)))
+        A = X[idx] * sw[:, :, None]
+        b = z * sw
+        step = np.empty((idx.size, p))
+        coef_ok, ok = _semi_normal(A, b)
+        step[ok] = coef_ok
+        aliased[idx[ok]] = False
+        for j in np.flatnonzero(~ok):      # the one-replicate solver, step by step
+            g = good[idx[j]]
+            c, pivot, rank = aliased_least_squares(A[j][g], b[j][g], tol)
+            step[j, pivot] = c             # an aliased column's coefficient is 0
+            aliased[idx[j]] = False
+            aliased[idx[j], pivot[rank:]] = True
+        bad = alone[idx] | ~np.isfinite(step).all(axis=1)
+        alone[idx[bad]] = True
+        keep = ~bad
+        idx, step = idx[keep], step[keep]
+        coef[idx] = step
+        eta[idx] = (X[idx] @ step[:, :, None])[:, :, 0]
+        mu[idx] = logit_linkinv(eta[idx])
+        dev = _deviance(y[idx], mu[idx], w[idx])
+        crit = np.abs(dev - dev_old[idx]) / (np.abs(dev) + 0.1)
+        alone[idx[np.abs(crit - epsilon) <= STOP_MARGIN * epsilon]] = True
+        n_iter[idx] = it
+        done = crit < epsilon
+        converged[idx[done]] = True
+        dev_old[idx] = dev
+        active[:] = False
+        active[idx[~done]] = True
+        active &= ~alone
+    coef[aliased] = np.nan                 # R's NA, as the last step dropped them
+    for r in np.flatnonzero(alone):
+        fit = fit_glm_binomial(X[r], y[r], w[r], epsilon=epsilon, maxit=maxit)
+        coef[r], mu[r], eta[r] = fit.coef, fit.fitted, fit.linear_predictor
+        n_iter[r], converged[r], aliased[r] = fit.n_iter, fit.converged, fit.aliased
+    return coef, mu, eta, n_iter, converged, aliased, alone
