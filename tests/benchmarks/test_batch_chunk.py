@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tacebench.benchmarks import batch_chunk
-from tacebench.benchmarks.methods import cox, weighting
+from tacebench.benchmarks.methods import contrast, cox, weighting
 from tacebench.benchmarks.methods._batched import balance_fast
 from tacebench.benchmarks.methods._common import balance
 from tacebench.benchmarks.runner import run_chunk
@@ -93,7 +93,8 @@ def test_batched_entry_points_answer_for_ordinary_replicates(study, monkeypatch)
     answered = {}
 
     def counting(family):
-        fit_batch = {"weighting": weighting.fit_batch, "cox": cox.fit_batch}.get(family)
+        fit_batch = {"weighting": weighting.fit_batch, "cox": cox.fit_batch,
+                     "contrast": contrast.fit_batch}.get(family)
         if fit_batch is None:
             return None
 
@@ -105,9 +106,9 @@ def test_batched_entry_points_answer_for_ordinary_replicates(study, monkeypatch)
 
     monkeypatch.setattr(batch_chunk, "get_fit_batch", counting)
     _frame(study, 0)
-    # six weighting methods and two crude Cox models on 24 replicates; the multivariable
-    # Cox model has no batched kernel
-    assert answered == {"weighting": 6 * 24, "cox": 2 * 24}
+    # six weighting methods, two crude Cox models and an IPTW RMST difference on 24
+    # replicates; the multivariable Cox model has no batched kernel
+    assert answered == {"weighting": 6 * 24, "cox": 2 * 24, "contrast": 24}
 
 
 def test_a_raising_batch_falls_back_to_the_one_replicate_path(study, one_by_one, monkeypatch):
