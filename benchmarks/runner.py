@@ -38,6 +38,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, de
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
+from .batch_chunk import fit_chunk
 from .dgm import prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
@@ -70,8 +71,13 @@ def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
     return out, "", warn
 
 
-def run_chunk(study: Study, scenario_index: int, start: int, stop: int) -> dict[str, np.ndarray]:
-    """Replicates ``[start, stop)`` of one scenario: one row per (replicate, method)."""
+def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
+              batch_size: int | None = None) -> dict[str, np.ndarray]:
+    """Replicates ``[start, stop)`` of one scenario: one row per (replicate, method).
+
+    The replicates are generated first, then each method fits them in batches of
+    ``batch_size`` (None: the whole chunk) where its family can
+    (:func:`benchmarks.batch_chunk.fit_chunk`); the rows and numbers do not depend on it."""
     scenario = study.scenarios[scenario_index]
     dgm = prepared(study.fingerprint, scenario)
     methods = []
@@ -85,19 +91,26 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int) -> dict[
                                              *_FIXED, "converged", "error", "warning")}
     extras: dict[str, list] = {}
     row = 0
+    datas, dgm_errors = {}, {}
     for rep in range(start, stop):
         try:
-            data = dgm.generate(np.random.default_rng(replicate_seed(study.seed, scenario.name, rep)))
-            dgm_error = ""
+            datas[rep] = dgm.generate(np.random.default_rng(replicate_seed(study.seed, scenario.name, rep)))
         except Exception as exc:
-            data, dgm_error = None, f"data generation failed: {type(exc).__name__}: {exc}"[:500]
-        for k, m, fit, config, uses_rng in methods:
-            if data is None:
-                out, err, warn = None, dgm_error, ""
+            dgm_errors[rep] = f"data generation failed: {type(exc).__name__}: {exc}"[:500]
+
+    def call_one(rep: int, j: int):
+        _, m, fit, config, uses_rng = methods[j]
+        rng = (np.random.default_rng(method_seed(study.seed, scenario.name, rep, m.name))
+               if uses_rng else None)
+        return _call(fit, datas[rep], config, rng)
+
+    fitted = fit_chunk(methods, datas, batch_size, call_one)
+    for rep in range(start, stop):
+        for j, (k, m, fit, config, uses_rng) in enumerate(methods):
+            if rep in dgm_errors:
+                out, err, warn = None, dgm_errors[rep], ""
             else:
-                rng = (np.random.default_rng(method_seed(study.seed, scenario.name, rep, m.name))
-                       if uses_rng else None)
-                out, err, warn = _call(fit, data, config, rng)
+                out, err, warn = fitted[(rep, j)]
             cols["rep"].append(rep)
             cols["method_index"].append(k)
             cols["method"].append(m.name)
@@ -182,7 +195,8 @@ class _StudyTask:
     def __call__(self, cell: Cell, chunk: Chunk, batch_size: int | None) -> ChunkResult:
         # Failures are counted from the run directory at the end (resumed parts included),
         # so the chunk carries only its columns.
-        return ChunkResult(chunk, run_chunk(self.study, cell.index, chunk.start, chunk.stop))
+        return ChunkResult(chunk, run_chunk(self.study, cell.index, chunk.start, chunk.stop,
+                                            batch_size))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,12 @@ Each family is one small module exposing
   columns (``dict[str, numpy.ndarray]``, the columns of :class:`simulate.Cohort`),
   calling the estimators package's array kernels, never pandas.
 
+* optionally ``fit_batch(datas, config, shared) -> list[MethodOutput | None]``: its batched
+  entry point, ``fit`` on a batch of replicates of one size (across-replicate kernels of
+  :mod:`estimators.batch`), ``None`` for a replicate that ``fit`` must fit alone (see
+  :mod:`benchmarks.methods._batched`); ``shared`` is a dict the methods of one batch share.
+  :func:`get_fit_batch` finds it; the study runner uses it (:mod:`benchmarks.batch_chunk`).
+
 A study may also name ``family = "package.module:function"`` for a method of its own; the
 function has the ``fit`` signature and its options are passed through unchecked.
 
@@ -137,6 +143,12 @@ def validate_method(family: str, options: dict[str, Any], *, where: str = "metho
 def get_fit(family: str) -> Callable:
     """The ``fit`` function of a family (cached by the import system)."""
     return _resolve(family)[1]
+
+
+def get_fit_batch(family: str) -> Callable | None:
+    """The family's batched entry point ``fit_batch``, or ``None`` (one replicate at a time)."""
+    module, _ = _resolve(family)
+    return getattr(module, "fit_batch", None) if module is not None else None
 
 
 def check_covariates(value, where: str) -> None:

@@ -27,17 +27,43 @@ OPTIONS = {
 
 
 def fit(data, config, rng):
-    from tacebench.estimators.survival.km import kaplan_meier
-
-    time, event = outcome(data, config["endpoint"])
-    z = np.asarray(data["treated"]) == 1
     w = None
-    extra = {}
     if config["weights"] != "none":
         from .weighting import weights
 
         w, _ = weights(data, config)
-        extra["ess"] = float(w.sum() ** 2 / (w**2).sum())
+    return _difference(data, w, config)
+
+
+def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
+    """:func:`fit` for a batch of replicates of one size: the weighted curves' PS model is
+    the batched one that the weighting methods of the batch share
+    (:func:`benchmarks.methods._batched.propensity_batch`); the curves are fitted
+    replicate by replicate. ``None`` (fit alone) where the PS model is, where the curves
+    raise, and for unweighted curves (nothing to batch)."""
+    if config["weights"] == "none":
+        return [None] * len(datas)
+    from ._batched import propensity_batch
+    from ._common import treated
+    from .weighting import _weights
+
+    out: list[MethodOutput | None] = []
+    for d, f in zip(datas, propensity_batch(datas, config["covariates"], shared)):
+        try:
+            out.append(None if f is None else
+                       _difference(d, _weights(f[1], treated(d), config)[0], config))
+        except (ValueError, KeyError, FloatingPointError):  # said again by the one-replicate fit
+            out.append(None)
+    return out
+
+
+def _difference(data, w, config) -> MethodOutput:
+    """The treated-minus-control KM functional, with weights ``w`` (or none)."""
+    from tacebench.estimators.survival.km import kaplan_meier
+
+    time, event = outcome(data, config["endpoint"])
+    z = np.asarray(data["treated"]) == 1
+    extra = {} if w is None else {"ess": float(w.sum() ** 2 / (w**2).sum())}
     t = float(config["time"])
     parts = []
     for arm in (z, ~z):

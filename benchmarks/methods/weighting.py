@@ -109,6 +109,58 @@ def fit(data, config, rng):
                         converged=bool(cox.estimable) and ps_converged, extra=extra)
 
 
+def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
+    """:func:`fit` for a batch of replicates of one size (``None``: fit that one alone; see
+    :mod:`benchmarks.methods._batched`): one batched PS model per covariate list and one
+    batched weighted Cox fit per option set, shared through ``shared`` by the methods of
+    the batch. The M-estimation SE needs the Cox fit's per-patient terms, so that variance
+    fits the Cox model replicate by replicate too (from the batched PS and weights; its
+    coefficient is the batch's to rounding)."""
+    from ._batched import balance_fast, cox_batch, propensity_batch
+
+    if not config["covariates"]:
+        return [None] * len(datas)
+    ps_fits = propensity_batch(datas, config["covariates"], shared)
+    zs = [treated(d) for d in datas]
+    weighted = [None if f is None else _weights(f[1], z, config) for f, z in zip(ps_fits, zs)]
+    key = ("weighting", _fit_key(config))
+    if key not in shared:
+        shared[key] = cox_batch(datas, config["endpoint"], zs,
+                                [None if x is None else x[0] for x in weighted], config["ties"])
+    out: list[MethodOutput | None] = []
+    for data, z, f, wc, cox in zip(datas, zs, ps_fits, weighted, shared[key]):
+        if cox is None:
+            out.append(None)
+            continue
+        w = wc[0]
+        extra = {"ess": float(w.sum() ** 2 / (w**2).sum()), "max_weight": float(w.max())}
+        if config["balance"]:
+            smds = balance_fast(data, config["covariates"], w)
+            if smds is None:
+                out.append(None)
+                continue
+            extra.update(smds)
+        coef, se = cox[0], cox[2]
+        if config["variance"] == "m_estimation":
+            Xa, ps, _ = f
+            time, event = outcome(data, config["endpoint"])
+            full = treatment_cox_fit(time, event, z, None, w, ties=config["ties"], robust=True,
+                                     keep_zero_weights=True)
+            if not full.estimable:
+                out.append(None)
+                continue
+            # the estimate and robust SE stay the batch's (those of the robust twin, as
+            # when the twins share one fit); the per-patient terms are the full fit's
+            extra["se_robust"] = se
+            try:
+                se = m_estimation_se(Xa, z, ps, w, wc[1], full, config)
+            except ValueError:
+                out.append(None)
+                continue
+        out.append(MethodOutput(coef, float(se), converged=f[2], extra=extra))
+    return out
+
+
 def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:
     """SE of the treatment log-HR from the stacked PS + weighted Cox estimating equations."""
     from tacebench.estimators.kernels import m_estimation_cov

@@ -1,0 +1,144 @@
+"""Pieces of the batched entry points (``fit_batch``): the PS model, weights and Cox model of
+treatment fitted across a batch of replicates with :mod:`estimators.batch`, and the balance
+SMDs of many covariates in one kernel call.
+
+A batched entry point returns, for every replicate, either its :class:`MethodOutput` or
+``None``: "fit this one with the family's one-replicate ``fit``". It answers ``None``
+wherever the one-replicate path would raise or take another branch (a separated PS
+model, weights of 0 or inf, no events, one arm empty, a Cox fit that the batch kernel
+handed to the one-replicate kernel), so every error and warning string comes from the
+one-replicate path, and every number from the same formulas.
+
+Fits that several methods of a batch share (one PS model per covariate list, one weighted
+Cox fit per weighting option set) live in ``shared``, a dict the caller makes fresh for
+each batch; like :class:`benchmarks.methods.SharedFits`, sharing cannot change a number.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import covariate_names, design
+from ._common import outcome, treated
+
+
+def _stack_groups(items: list) -> dict[tuple, list[int]]:
+    """Positions of the non-None arrays of ``items`` grouped by shape."""
+    groups: dict[tuple, list[int]] = {}
+    for i, a in enumerate(items):
+        if a is not None:
+            groups.setdefault(a.shape, []).append(i)
+    return groups
+
+
+def _ps_design(data, covariates) -> np.ndarray | None:
+    """:func:`benchmarks.methods._common.propensity_fit`'s design (intercept first), or
+    ``None`` where building it raises (the one-replicate path then raises the same)."""
+    try:
+        z = treated(data)
+        X = design(data, covariates, pool_by=z)
+    except (KeyError, ValueError):
+        return None
+    X = X[:, np.ptp(X, axis=0) > 0]
+    return np.column_stack([np.ones(X.shape[0]), X])
+
+
+def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
+    """Per replicate ``(Xa, ps, newton_converged)`` of the logistic PS model, or ``None``
+    (fit alone: a design that cannot be built, a fitted PS of exactly 0 or 1).
+
+    The replicates whose designs have the same shape (same size, same columns kept) are
+    fitted together by :func:`estimators.batch.logistic_regression_batch`'s kernel, which
+    refits with the one-replicate kernel any replicate that leaves the common path.
+    """
+    key = ("ps", tuple(covariates))
+    if key in shared:
+        return shared[key]
+    from tacebench.estimators.batch.logistic import fit_logistic_rows
+    from tacebench.estimators.status import MONTE_CARLO_PS_FLOOR, fitted_distance
+
+    designs = [_ps_design(d, covariates) for d in datas]
+    out: list = [None] * len(datas)
+    for idx in _stack_groups(designs).values():
+        # (R, p, n) contiguous, passed as its transposed view: the kernel's layout
+        XT = np.stack([designs[i].T for i in idx])
+        z = np.stack([treated(datas[i]) for i in idx])
+        _, ps, conv, _, _ = fit_logistic_rows(XT.transpose(0, 2, 1), z, np.ones(z.shape))
+        for j, i in enumerate(idx):
+            if fitted_distance(ps[j], np.ones(ps.shape[1])) > MONTE_CARLO_PS_FLOOR:
+                out[i] = (designs[i], ps[j], bool(conv[j]))
+    shared[key] = out
+    return out
+
+
+def _cox_inputs(data, endpoint, z, w) -> tuple | None:
+    """``(time, event)`` if :func:`benchmarks.methods._common.treatment_cox_fit` would fit
+    these rows without raising or dropping any, else ``None``."""
+    time, event = outcome(data, endpoint)
+    if not (np.isfinite(w).all() and (w > 0).all() and event.any() and np.ptp(z) > 0):
+        return None
+    return time, event
+
+
+def cox_batch(datas: list, endpoint: str, zs: list, ws: list, ties: str) -> list:
+    """Per replicate ``(log HR, model SE, robust SE)`` of the Cox model of treatment with
+    weights ``ws[i]`` (``None``: skip that replicate), or ``None`` where the one-replicate
+    path must fit it (it would raise, or the batch kernel refitted it alone)."""
+    from tacebench.estimators.batch.cox import fit_cox_rows
+
+    inputs = [None if w is None else _cox_inputs(d, endpoint, z, w)
+              for d, z, w in zip(datas, zs, ws)]
+    out: list = [None] * len(datas)
+    for idx in _stack_groups([None if x is None else x[0] for x in inputs]).values():
+        t = np.stack([inputs[i][0] for i in idx])
+        e = np.stack([inputs[i][1] for i in idx]).astype(np.float64)
+        z = np.stack([zs[i] for i in idx])
+        w = np.stack([ws[i] for i in idx])
+        coef, se, rse, *_, refitted = fit_cox_rows(t, e, z, w, ties=ties)
+        for j, i in enumerate(idx):
+            if not refitted[j]:
+                out[i] = (float(coef[j]), float(se[j]), float(rse[j]))
+    return out
+
+
+def balance_fast(data, covariates: list[str], weights=None) -> dict[str, float] | None:
+    """:func:`benchmarks.methods._common.balance`, bit for bit, with the binary and
+    continuous covariates in one :func:`estimators.smd.smd_columns_kernel` call (the
+    one-covariate function validates and dispatches per covariate: most of its cost).
+    ``None`` where a covariate needs the one-covariate path's checks or its categorical
+    (Yang-Dalton) SMD's levels: a non-finite value, an arm with fewer than two units of
+    positive weight; the categorical covariates go through it one by one."""
+    from tacebench.estimators.smd import smd_columns_kernel, standardized_mean_difference
+
+    from ._common import _kind
+
+    z = np.asarray(data["treated"])
+    t = np.asarray(z, dtype=np.int8)
+    if not np.array_equal(t, z) or not np.isin(t, (0, 1)).all():
+        return None
+    w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    if not np.isfinite(w).all() or (w < 0).any():
+        return None
+    if min(np.count_nonzero(w[t == arm] > 0) for arm in (0, 1)) < 2:
+        return None
+    names = covariate_names(data, covariates)
+    cols, proportion, simple = [], [], []
+    out: dict[str, float] = {}
+    for name in names:
+        x = np.asarray(data[name])
+        if _kind(x) == "categorical" or x.dtype.kind not in "biuf":
+            res = standardized_mean_difference(x, z, weights, kind=_kind(x))
+            out[f"smd_{name}"] = abs(float(res.smd))
+            continue
+        xf = x.astype(np.float64)
+        if not np.isfinite(xf).all():
+            return None
+        binary = x.dtype == bool or bool(np.isin(x, (0, 1)).all())
+        cols.append(xf)
+        proportion.append(binary)
+        simple.append(name)
+    if simple:
+        smd = smd_columns_kernel(np.column_stack(cols), t, w, np.array(proportion), "pooled",
+                                 False, weights is not None)
+        for name, v in zip(simple, smd):
+            out[f"smd_{name}"] = abs(float(v))
+    return {f"smd_{name}": out[f"smd_{name}"] for name in names}

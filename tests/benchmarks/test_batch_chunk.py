@@ -1,0 +1,144 @@
+"""The runner's batched methods (``fit_batch``): the numbers, errors and warnings of the
+one-replicate path, whatever the batch size."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tacebench.benchmarks import batch_chunk
+from tacebench.benchmarks.methods import contrast, cox, weighting
+from tacebench.benchmarks.methods._batched import balance_fast
+from tacebench.benchmarks.methods._common import balance
+from tacebench.benchmarks.runner import run_chunk
+from tacebench.benchmarks.study import study_from_raw
+
+_W = {"family": "weighting", "estimand": "conditional", "covariates": ["x", "b"]}
+RAW = {
+    "study": {"name": "batched", "title": "batched methods", "seed": 3, "reps": 24},
+    "dgm": [
+        {"name": "confounded", "generator": "tests.benchmarks.toy:prepare",
+         "fixed": {"n": 150, "true_hr": 0.7, "confounding": 1.0, "beta_x": 1.0}},
+        # 14 patients, strong confounding: separated PS models, one-arm and event-free
+        # replicates, so the batch hands replicates back to the one-replicate path
+        {"name": "tiny", "generator": "tests.benchmarks.toy:prepare",
+         "fixed": {"n": 14, "true_hr": 0.7, "confounding": 3.0, "beta_x": 1.0,
+                   "censor_rate": 0.2}},
+    ],
+    "estimands": {"conditional": {"kind": "conditional_log_hr"}},
+    "methods": {
+        "ate": {**_W, "balance": True},
+        "ate_m": {**_W, "variance": "m_estimation"},
+        "att": {**_W, "weights": "ATT"},
+        "ato": {**_W, "weights": "ATO", "balance": True},
+        "trunc_m": {**_W, "truncate": [5, 95], "variance": "m_estimation"},
+        "stab_breslow": {**_W, "stabilized": True, "ties": "breslow"},
+        "crude": {"family": "cox", "estimand": "conditional", "balance": ["x", "b"]},
+        "crude_robust": {"family": "cox", "estimand": "conditional", "robust": True},
+        "mv": {"family": "cox", "estimand": "conditional", "covariates": ["x", "b"]},
+        "rmst": {"family": "contrast", "estimand": "conditional", "weights": "ATE",
+                 "covariates": ["x", "b"]},
+    },
+}
+NUMERIC = ["estimate", "se", "ci_lower", "ci_upper"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return study_from_raw(RAW)
+
+
+def _frame(study, scenario, batch_size=None, start=0, stop=24):
+    return pd.DataFrame(run_chunk(study, scenario, start, stop, batch_size))
+
+
+@pytest.fixture(scope="module")
+def one_by_one(study):
+    """Every method fitted one replicate at a time (no family offers a batch)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch_chunk, "get_fit_batch", lambda family: None)
+        return [_frame(study, s) for s in range(len(study.scenarios))]
+
+
+@pytest.mark.parametrize("scenario", [0, 1])
+def test_batched_equals_one_replicate_path(study, one_by_one, scenario):
+    got, ref = _frame(study, scenario), one_by_one[scenario]
+    assert list(got.columns) == list(ref.columns)
+    for c in ("rep", "method", "converged", "error", "warning"):
+        assert (got[c].to_numpy() == ref[c].to_numpy()).all(), c
+    numeric = NUMERIC + [c for c in got if c.startswith("x_")]
+    # the batched kernels equal the one-replicate kernels to rounding
+    np.testing.assert_allclose(got[numeric].to_numpy(float), ref[numeric].to_numpy(float),
+                               rtol=1e-10, atol=0, equal_nan=True)
+
+
+def test_the_tiny_scenario_exercises_the_fallback(one_by_one):
+    errors = one_by_one[1]["error"]
+    assert (errors != "").any() and (errors == "").any()
+
+
+@pytest.mark.parametrize("scenario", [0, 1])
+def test_same_numbers_for_any_batch_size(study, scenario):
+    whole = _frame(study, scenario)
+    for size in (1, 5):
+        pd.testing.assert_frame_equal(_frame(study, scenario, size), whole, check_exact=True)
+    # and for any chunking of the replicates
+    parts = pd.concat([_frame(study, scenario, None, 0, 9), _frame(study, scenario, None, 9, 24)],
+                      ignore_index=True)
+    pd.testing.assert_frame_equal(parts, whole, check_exact=True)
+
+
+def test_batched_entry_points_answer_for_ordinary_replicates(study, monkeypatch):
+    answered = {}
+
+    def counting(family):
+        fit_batch = {"weighting": weighting.fit_batch, "cox": cox.fit_batch,
+                     "contrast": contrast.fit_batch}.get(family)
+        if fit_batch is None:
+            return None
+
+        def wrapped(datas, config, shared):
+            outs = fit_batch(datas, config, shared)
+            answered[family] = answered.get(family, 0) + sum(o is not None for o in outs)
+            return outs
+        return wrapped
+
+    monkeypatch.setattr(batch_chunk, "get_fit_batch", counting)
+    _frame(study, 0)
+    # six weighting methods, two crude Cox models and an IPTW RMST difference on 24
+    # replicates; the multivariable Cox model has no batched kernel
+    assert answered == {"weighting": 6 * 24, "cox": 2 * 24, "contrast": 24}
+
+
+def test_a_raising_batch_falls_back_to_the_one_replicate_path(study, one_by_one, monkeypatch):
+    def broken(datas, config, shared):
+        raise RuntimeError("batch failed")
+
+    monkeypatch.setattr(batch_chunk, "get_fit_batch", lambda family: broken)
+    pd.testing.assert_frame_equal(_frame(study, 1), one_by_one[1], check_exact=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), weighted=st.booleans(), n=st.integers(4, 60))
+def test_balance_fast_is_balance_bit_for_bit(seed, weighted, n):
+    rng = np.random.default_rng(seed)
+    z = np.zeros(n, dtype=np.int8)
+    z[rng.permutation(n)[: rng.integers(2, n - 1)]] = 1
+    data = {"treated": z, "x": rng.standard_normal(n), "b": (rng.random(n) < 0.3) * 1.0,
+            "grade": rng.integers(1, 4, n), "const": np.ones(n), "pair": rng.integers(1, 3, n)}
+    w = rng.exponential(1.0, n) if weighted else None
+    names = ["x", "b", "grade", "const", "pair"]
+    try:
+        ref = balance(data, names, w)
+    except ValueError:  # e.g. a categorical with one observed level
+        return
+    got = balance_fast(data, names, w)
+    assert got == ref and list(got) == list(ref)
+
+
+def test_balance_fast_declines_what_the_one_covariate_checks_reject():
+    z = np.array([1, 0, 0, 0, 0], dtype=np.int8)  # one treated unit: no SD
+    assert balance_fast({"treated": z, "x": np.arange(5.0)}, ["x"]) is None
+    z = np.array([1, 1, 0, 0], dtype=np.int8)
+    assert balance_fast({"treated": z, "x": np.array([1.0, np.nan, 2.0, 3.0])}, ["x"]) is None
