@@ -28,6 +28,7 @@ duplicate entries reproduces them (``tests/estimators/test_survival_ate_ties.py`
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient
 from .ipw import censoring_if, censoring_survival
@@ -36,18 +37,29 @@ __all__ = ["aiptw_arm"]
 
 
 def _prefix(A: np.ndarray) -> np.ndarray:
-    """Row-wise cumulative sums with a leading 0: ``_prefix(A)[:, j] = sum_{k < j} A[:, k]``."""
-    out = np.zeros((A.shape[0], A.shape[1] + 1))
-    np.cumsum(A, axis=1, out=out[:, 1:])
+    """Cumulative sums over the first axis with a leading 0 row:
+    ``_prefix(A)[j] = sum_{k < j} A[k]``."""
+    out = np.zeros((A.shape[0] + 1,) + A.shape[1:])
+    np.cumsum(A, axis=0, out=out[1:])
     return out
 
 
 def _suffix(A: np.ndarray) -> np.ndarray:
-    """Cumulative sums from the end along axis 0, with a trailing 0 row:
-    ``_suffix(A)[j] = sum_{h >= j} A[h]``."""
-    out = np.zeros((A.shape[0] + 1,) + A.shape[1:])
-    out[:-1] = np.cumsum(A[::-1], axis=0)[::-1]
-    return out
+    """Cumulative sums from the end over the first axis: ``_suffix(A)[j] = sum_{h >= j} A[h]``."""
+    return np.cumsum(A[::-1], axis=0)[::-1]
+
+
+def _grouped(at: np.ndarray, J: int, weights: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """``out[j, m] = sum_{h: at[h] = j} weights[h, m] S[h]``, a (J, m, n) array, for the
+    horizons' survival rows ``S`` (H, n): a sparse (J m, H) matrix with H m entries times
+    ``S``, rather than an (H, m, n) product."""
+    H, m = weights.shape
+    rows = (at[:, None] * m + np.arange(m)).ravel()     # row of (at[h], column)
+    order = np.argsort(rows, kind="stable")
+    M = sparse.csr_matrix((weights.ravel()[order], np.repeat(np.arange(H), m)[order],
+                           np.searchsorted(rows[order], np.arange(J * m + 1))),
+                          shape=(J * m, H))
+    return (M @ S).reshape(J, m, S.shape[1])
 
 
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
@@ -78,13 +90,16 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
 
     Notes
     -----
-    The censoring augmentation at horizon ``tau_h`` sums over the censoring times
-    ``s_k <= tau_h``: every such sum is a prefix of one cumulative sum over ``k`` (read at
-    the number of censoring times up to ``tau_h``), and every sum over patients of a
-    term masked by ``s_k <= tau_h`` is a suffix sum over the horizons, so all horizons
-    cost O(n (K + H m)) rather than a loop over the horizons of O(n K) each (K censoring
-    times; the RMST asks for every event time as a horizon and contracts to m = its
-    horizons).
+    Every sum over the censoring times ``s_k <= tau_h`` is the prefix, up to
+    ``at[h] = #{s_k <= tau_h}``, of one cumulative sum over ``k`` (an (n, K + 1) array for
+    K censoring times), and ``at`` takes at most K + 1 values however many horizons there
+    are. So the horizons are grouped by ``at``: a contraction ``sum_h upto_h(A) Wc[h]``
+    is ``prefix(A) @ Wg`` with ``Wg[j] = sum_{at[h] = j} Wc[h]``, one weighted by the
+    survival ``S(tau_h)`` is ``prefix(A)`` against ``SWg[i, j] = sum_{at[h] = j} S_i(tau_h)
+    Wc[h]``, and a sum over patients masked by ``s_k <= tau_h`` reads the suffix of
+    ``SWg`` over ``j``. The (n, H) survival matrix is touched by a few products only, and
+    nothing is (n, K, H): the RMST, which asks for every event time as a horizon and
+    contracts to m = its horizons, costs O(n (H + K) m).
 
     References
     ----------
@@ -94,69 +109,94 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     """
     n, H = time.size, horizons.size
     Wc = np.eye(H) if contrast is None else contrast
+    m = Wc.shape[1]
     s = censoring.times[censoring.times <= horizons.max()]
-    kc = s.size
+    kc, J = s.size, s.size + 1
     at = np.searchsorted(s, horizons, side="right")      # censoring times s_k <= tau_h
-    h0 = np.searchsorted(horizons, s, side="left")       # first horizon with s_k <= tau_h
     r = outcome.risk_score(X_arm)
     L_r, L_l, L_tau = (outcome.cumhaz_at(s), outcome.cumhaz_at(s, left=True),
                        outcome.cumhaz_at(horizons))
-    S_r, S_l = np.exp(-np.outer(r, L_r)), np.exp(-np.outer(r, L_l))
-    S_tau = np.exp(-np.outer(r, L_tau))                                 # (n, H)
+    # time-major (times, patients) arrays: sums over the times are row operations
+    S_r, S_l = np.exp(-np.outer(L_r, r)), np.exp(-np.outer(L_l, r))     # (kc, n)
+    S_tau = np.exp(-np.outer(L_tau, r))                                 # (H, n)
     G, rho, cum_c = censoring_survival(censoring, time, Z_cens)
     dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
-    inv_gs = (s <= time[:, None]) / (np.exp(-np.outer(rho, LC_l)) * S_l)  # 0 after T_i
-    dN = (time[:, None] == s) & (event[:, None] == 0)
-    q = (dN - np.outer(rho, dLC)) * inv_gs
-    died = (time[:, None] <= horizons) & (event[:, None] == 1)
+    inv_gs = (s[:, None] <= time) / (np.exp(-np.outer(LC_l, rho)) * S_l)  # 0 after T_i
+    dN = (s[:, None] == time) & (event == 0)
+    q = (dN - np.outer(dLC, rho)) * inv_gs
+    S_rq, g_inv = S_r * q, S_r * inv_gs
     W = (z == arm) / treatment.arm_probability(arm)
     w, u = W / n, (1.0 - W) / n
     wr, wrho = w * r, w * rho
     Xc = X_arm - outcome.center if outcome.coef.size else X_arm
     Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
 
-    def upto(A):
-        """(n, H): ``sum_{s_k <= tau_h} A[:, k]``."""
-        return _prefix(A)[:, at]
+    Wg = np.zeros((J, m))
+    np.add.at(Wg, at, Wc)
+    mask_w = _suffix(Wg)[1:]                     # sum_{h: s_k <= tau_h} Wc[h], (kc, m)
+    P_q = _prefix(q)                             # sum_{k < j} q_ki, (J, n)
+    SQ = S_tau * P_q[at]                         # S_i(tau_h) sum_{s_k <= tau_h} q_ki, (H, n)
+    S_W, S_LW = np.hsplit(S_tau.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
+    SQ_W, SQ_LW = np.hsplit(SQ.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
+    S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
+    SQ_sum = SQ @ np.stack((W, wr), axis=1)
 
-    # sum_k (S(s_k) - S(tau)) q_k over s_k <= tau: the augmentation A_i(tau)
-    S_rq, q_tau = S_r * q, upto(q)
-    B = died / G[:, None] - (1.0 - S_tau) + upto(S_rq) - S_tau * q_tau
-    psi = (1.0 - S_tau) + W[:, None] * B
-    mask_w = _suffix(Wc)[h0]                             # (kc, m): sum_{h >= h0(k)} Wc[h]
-    # a contraction to fewer columns than horizons (the RMST's) sums S_tau over the
-    # horizons first, (kc, n, m); otherwise the (kc, H) products, as many as a loop's
-    SW = (_suffix(S_tau.T[:, :, None] * Wc[:, None, :])[h0]       # (kc, n, m)
-          if Wc.shape[1] < H else None)
-    inh = s[:, None] <= horizons
+    def upto(A):
+        """``upto(A) @ Wc`` with ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]``, (n, m)."""
+        return A.T @ mask_w
+
+    if H <= J:  # few horizons: the (kc, H) sums over the patients directly
+        inh = s[:, None] <= horizons
+
+        def s_weighted(A):
+            """``(S_i(tau_h) upto(A)[i, h]) @ Wc``, (n, m)."""
+            return (S_tau * _prefix(A)[at]).T @ Wc
+
+        def masked_sum(A):
+            """``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
+            return ((A @ S_tau.T) * inh) @ Wc
+    else:  # many (the RMST's every event time): grouped by the censoring count at[h]
+        S_after = _suffix(_grouped(at, J, Wc, S_tau))[1:]  # sum_{h: s_k <= tau_h}, (kc, m, n)
+
+        def s_weighted(A):
+            return np.einsum("ki,kmi->im", A, S_after)
+
+        def masked_sum(A):
+            return np.matmul(S_after, A[:, :, None])[:, :, 0]
 
     def masked(a, A):
-        """``((a_k - sum_i A_ik S_tau[i, h]) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
-        if SW is not None:
-            return a[:, None] * mask_w - np.einsum("ik,kim->km", A, SW)
-        return ((a[:, None] - A.T @ S_tau) * inh) @ Wc
+        """``((a_k - sum_i A_ki S_i(tau_h)) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
+        return a[:, None] * mask_w - masked_sum(A)
+
+    # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
+    # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
+    dies = np.searchsorted(horizons, time, side="left")   # first horizon >= T_i
+    died_sum = np.zeros(H + 1)
+    np.add.at(died_sum, dies, np.where(event == 1, W / G, 0.0))
+    risk = ((1.0 - W).sum() - S_sum[:, 0] + np.cumsum(died_sum[:-1])
+            + _prefix(S_rq @ W)[at] - SQ_sum[:, 0]) / n
+    died_W = np.where(event == 1, 1.0, 0.0)[:, None] * np.vstack(
+        (_suffix(Wc), np.zeros((1, m))))[dies]                          # Y_i(tau) @ Wc
+    F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
+    B_W = died_W / G[:, None] - F_W + upto(S_rq) - SQ_W
+    iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
+    iid += treatment.arm_if(arm, -(W[:, None] * B_W)
+                            / (n * treatment.arm_probability(arm)[:, None]))
 
     # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
-    m_tau = ((u * r) @ S_tau + wr @ (S_tau * q_tau))[:, None] * Wc          # (H, m)
-    a_r = wr @ S_rq
-    m_r = -a_r[:, None] * mask_w
-    m_l = masked(a_r, wr[:, None] * q)
-    inner = (-upto(S_rq * L_r) + S_tau * L_tau * q_tau + upto(S_rq * L_l)
-             - S_tau * upto(q * L_l))
-    grad_beta = Xc.T @ (((u * r)[:, None] * S_tau * L_tau + wr[:, None] * inner) @ Wc)
+    m_tau = (S_sum[:, 1] + SQ_sum[:, 1])[:, None] * Wc                  # (H, m)
+    a_r = S_rq @ wr
+    m_l = masked(a_r, wr * q)
+    inner_W = upto(S_rq * (L_l - L_r)[:, None]) + SQ_LW - s_weighted(q * L_l[:, None])
+    grad_beta = Xc.T @ ((u * r)[:, None] * S_LW + wr[:, None] * inner_W)
     # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
-    g_inv = S_r * inv_gs
-    jc = -masked(wrho @ g_inv, wrho[:, None] * inv_gs)
-    mc_l = masked(wrho @ S_rq, wrho[:, None] * q)
-    aug_c = (-upto(g_inv * dLC) + S_tau * upto(inv_gs * dLC)
-             + upto(S_rq * LC_l) - S_tau * upto(q * LC_l))
-    grad_gamma = Zc.T @ ((wrho[:, None] * aug_c) @ Wc)
-    risk = psi.mean(axis=0)
-    iid = ((psi - risk) / n) @ Wc
-    iid += treatment.arm_if(arm, -((W[:, None] * B) @ Wc)
-                            / (n * treatment.arm_probability(arm)[:, None]))
+    jc = -masked(g_inv @ wrho, wrho * inv_gs)
+    mc_l = masked(S_rq @ wrho, wrho * q)
+    aug_W = (upto(S_rq * LC_l[:, None] - g_inv * dLC[:, None])
+             + s_weighted(inv_gs * dLC[:, None] - q * LC_l[:, None]))
+    grad_gamma = Zc.T @ (wrho[:, None] * aug_W)
     g_out = (jump_gradient(outcome.times, horizons, m_tau)
-             + jump_gradient(outcome.times, s, m_r)
+             + jump_gradient(outcome.times, s, -a_r[:, None] * mask_w)
              + jump_gradient(outcome.times, s, m_l, left=True))
     iid += outcome.jump_if(g_out)
     if outcome.coef.size:
@@ -166,6 +206,5 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     iid += censoring.jump_if(g_cens)
     if censoring.coef.size:
         iid += censoring.if_beta @ grad_gamma
-    iid += censoring_if(censoring, time, Z_cens, rho, cum_c,
-                        (w[:, None] * died / G[:, None]) @ Wc)
+    iid += censoring_if(censoring, time, Z_cens, rho, cum_c, w[:, None] * died_W / G[:, None])
     return ArmRisk(risk, iid)
