@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient
+from .ate_nuisance import (ArmRisk, BreslowCox, DeathsByHorizon, LogisticNuisance,
+                           jump_gradient)
 from .ipw import censoring_if, censoring_survival
 
 __all__ = ["aiptw_arm"]
@@ -170,13 +171,10 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
 
     # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
     # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
-    dies = np.searchsorted(horizons, time, side="left")   # first horizon >= T_i
-    died_sum = np.zeros(H + 1)
-    np.add.at(died_sum, dies, np.where(event == 1, W / G, 0.0))
-    risk = ((1.0 - W).sum() - S_sum[:, 0] + np.cumsum(died_sum[:-1])
+    deaths = DeathsByHorizon.of(time, event, horizons)
+    risk = ((1.0 - W).sum() - S_sum[:, 0] + deaths.sums(W / G)
             + _prefix(S_rq @ W)[at] - SQ_sum[:, 0]) / n
-    died_W = np.where(event == 1, 1.0, 0.0)[:, None] * np.vstack(
-        (_suffix(Wc), np.zeros((1, m))))[dies]                          # Y_i(tau) @ Wc
+    died_W = deaths.contract(Wc)                                         # Y_i(tau) @ Wc
     F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
     B_W = died_W / G[:, None] - F_W + upto(S_rq) - SQ_W
     iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
