@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 
 from .ate_nuisance import (ArmRisk, BreslowCox, DeathsByHorizon, LogisticNuisance,
-                           jump_gradient)
+                           jump_gradient, survival_matrix)
 from .ipw import censoring_if, censoring_survival
 
 __all__ = ["aiptw_arm"]
@@ -61,6 +61,43 @@ def _grouped(at: np.ndarray, J: int, weights: np.ndarray, S: np.ndarray) -> np.n
                            np.searchsorted(rows[order], np.arange(J * m + 1))),
                           shape=(J * m, H))
     return (M @ S).reshape(J, m, S.shape[1])
+
+
+def _weighted_by_survival(q, inv_gs, S_tau, Wc, at, L_l, LC_l, dLC, wr, wrho) -> tuple:
+    """The sums of the augmentation's terms weighted by the survival to the horizons.
+
+    With ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]`` and ``S = S_tau`` (H, n):
+    ``SQ = S * upto(q)`` (H, n); ``(S * upto(q L_l)) @ Wc`` and
+    ``(S * upto(inv_gs dL_C - q L_C)) @ Wc`` (n, m); and for ``A`` = ``wr q``, ``wrho q``,
+    ``wrho inv_gs`` the sums ``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc`` (kc, m).
+    With few horizons (the risks') these are (H, kc) and (kc, H) products; with many (the
+    RMST's every event time) they read ``sum_{h: s_k <= tau_h} Wc[h] S[h]``, the survival
+    rows grouped by the number of censoring times before them, (kc, m, n).
+    """
+    kc, (H, n) = q.shape[0], S_tau.shape
+    J = kc + 1
+    if H <= J:
+        upto = (np.arange(kc) < at[:, None]).astype(np.float64)    # (H, kc): s_k <= tau_h
+        SQ, P_l, P_c = (np.vstack((upto, upto * L_l, upto * LC_l)) @ q).reshape(3, H, n)
+        SQ *= S_tau
+        sw_out = (S_tau * P_l).T @ Wc
+        sw_cens = (S_tau * ((upto * dLC) @ inv_gs - P_c)).T @ Wc
+        S_rho = (S_tau * wrho).T
+        M_r, M_rho = np.hsplit(q @ np.hstack(((S_tau * wr).T, S_rho)), 2)  # (kc, H) each
+        return (SQ, sw_out, sw_cens, (M_r * upto.T) @ Wc, (M_rho * upto.T) @ Wc,
+                ((inv_gs @ S_rho) * upto.T) @ Wc)
+    # (in place: the peak of live large arrays sets the page faults of every call)
+    S_after = _grouped(at, J, Wc, S_tau)
+    np.cumsum(S_after[::-1], axis=0, out=S_after[::-1])
+    S_after = S_after[1:]                        # sum_{h: s_k <= tau_h}, (kc, m, n)
+    SQ = np.take(_prefix(q), at, axis=0)
+    SQ *= S_tau
+    A = q[:, None, :] * S_after
+    sw_out, sw_c = np.tensordot(np.stack((L_l, LC_l)), A, axes=(1, 0)).transpose(0, 2, 1)
+    ms_r, ms_rho = np.moveaxis(A @ np.stack((wr, wrho), axis=1), 2, 0)
+    np.multiply(inv_gs[:, None, :], S_after, out=A)
+    sw_cens = np.tensordot(dLC, A, axes=(0, 0)).T - sw_c
+    return SQ, sw_out, sw_cens, ms_r, ms_rho, A @ wrho
 
 
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
@@ -118,13 +155,19 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     L_r, L_l, L_tau = (outcome.cumhaz_at(s), outcome.cumhaz_at(s, left=True),
                        outcome.cumhaz_at(horizons))
     # time-major (times, patients) arrays: sums over the times are row operations
-    S_r, S_l = np.exp(-np.outer(L_r, r)), np.exp(-np.outer(L_l, r))     # (kc, n)
-    S_tau = np.exp(-np.outer(L_tau, r))                                 # (H, n)
+    # (in place where the arrays are large: a fresh array costs page faults)
+    S_r = survival_matrix(L_r, r)                                       # (kc, n)
+    # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
+    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
+    S_tau = survival_matrix(L_tau, r)                                   # (H, n)
     G, rho, cum_c = censoring_survival(censoring, time, Z_cens)
     dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
-    inv_gs = (s[:, None] <= time) / (np.exp(-np.outer(LC_l, rho)) * S_l)  # 0 after T_i
-    dN = (s[:, None] == time) & (event == 0)
-    q = (dN - np.outer(dLC, rho)) * inv_gs
+    inv_gs = survival_matrix(LC_l, rho)
+    inv_gs *= S_l
+    np.divide(s[:, None] <= time, inv_gs, out=inv_gs)                   # 0 after T_i
+    q = np.multiply.outer(dLC, rho)
+    np.subtract((s[:, None] == time) & (event == 0), q, out=q)          # dN - dL_C rho
+    q *= inv_gs
     S_rq, g_inv = S_r * q, S_r * inv_gs
     W = (z == arm) / treatment.arm_probability(arm)
     w, u = W / n, (1.0 - W) / n
@@ -135,63 +178,41 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     Wg = np.zeros((J, m))
     np.add.at(Wg, at, Wc)
     mask_w = _suffix(Wg)[1:]                     # sum_{h: s_k <= tau_h} Wc[h], (kc, m)
-    P_q = _prefix(q)                             # sum_{k < j} q_ki, (J, n)
-    SQ = S_tau * P_q[at]                         # S_i(tau_h) sum_{s_k <= tau_h} q_ki, (H, n)
+    # sums over the patients (kc,) and, through mask_w, over the censoring times up to
+    # each horizon (n, m); a factor of s_k goes into mask_w, not into an (kc, n) array
+    a_W, a_r, a_rho = (S_rq @ np.stack((W, wr, wrho), axis=1)).T
+    b_rho = g_inv @ wrho
+    up_sq, up_out, up_cens = np.hsplit(S_rq.T @ np.hstack(
+        (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
+    up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
+    SQ, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
+        q, inv_gs, S_tau, Wc, at, L_l, LC_l, dLC, wr, wrho)
     S_W, S_LW = np.hsplit(S_tau.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
     SQ_W, SQ_LW = np.hsplit(SQ.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
     S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
     SQ_sum = SQ @ np.stack((W, wr), axis=1)
 
-    def upto(A):
-        """``upto(A) @ Wc`` with ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]``, (n, m)."""
-        return A.T @ mask_w
-
-    if H <= J:  # few horizons: the (kc, H) sums over the patients directly
-        inh = s[:, None] <= horizons
-
-        def s_weighted(A):
-            """``(S_i(tau_h) upto(A)[i, h]) @ Wc``, (n, m)."""
-            return (S_tau * _prefix(A)[at]).T @ Wc
-
-        def masked_sum(A):
-            """``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
-            return ((A @ S_tau.T) * inh) @ Wc
-    else:  # many (the RMST's every event time): grouped by the censoring count at[h]
-        S_after = _suffix(_grouped(at, J, Wc, S_tau))[1:]  # sum_{h: s_k <= tau_h}, (kc, m, n)
-
-        def s_weighted(A):
-            return np.einsum("ki,kmi->im", A, S_after)
-
-        def masked_sum(A):
-            return np.matmul(S_after, A[:, :, None])[:, :, 0]
-
-    def masked(a, A):
-        """``((a_k - sum_i A_ki S_i(tau_h)) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
-        return a[:, None] * mask_w - masked_sum(A)
-
     # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
     # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
     deaths = DeathsByHorizon.of(time, event, horizons)
-    risk = ((1.0 - W).sum() - S_sum[:, 0] + deaths.sums(W / G)
-            + _prefix(S_rq @ W)[at] - SQ_sum[:, 0]) / n
+    risk = ((1.0 - W).sum() - S_sum[:, 0] + deaths.sums(W / G) + _prefix(a_W)[at]
+            - SQ_sum[:, 0]) / n
     died_W = deaths.contract(Wc)                                         # Y_i(tau) @ Wc
     F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
-    B_W = died_W / G[:, None] - F_W + upto(S_rq) - SQ_W
+    B_W = died_W / G[:, None] - F_W + up_sq - SQ_W
     iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
     iid += treatment.arm_if(arm, -(W[:, None] * B_W)
                             / (n * treatment.arm_probability(arm)[:, None]))
 
     # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
     m_tau = (S_sum[:, 1] + SQ_sum[:, 1])[:, None] * Wc                  # (H, m)
-    a_r = S_rq @ wr
-    m_l = masked(a_r, wr * q)
-    inner_W = upto(S_rq * (L_l - L_r)[:, None]) + SQ_LW - s_weighted(q * L_l[:, None])
+    m_l = a_r[:, None] * mask_w - ms_r
+    inner_W = up_out + SQ_LW - sw_out
     grad_beta = Xc.T @ ((u * r)[:, None] * S_LW + wr[:, None] * inner_W)
     # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
-    jc = -masked(g_inv @ wrho, wrho * inv_gs)
-    mc_l = masked(S_rq @ wrho, wrho * q)
-    aug_W = (upto(S_rq * LC_l[:, None] - g_inv * dLC[:, None])
-             + s_weighted(inv_gs * dLC[:, None] - q * LC_l[:, None]))
+    jc = ms_inv - b_rho[:, None] * mask_w
+    mc_l = a_rho[:, None] * mask_w - ms_rho
+    aug_W = up_cens + sw_cens
     grad_gamma = Zc.T @ (wrho[:, None] * aug_W)
     g_out = (jump_gradient(outcome.times, horizons, m_tau)
              + jump_gradient(outcome.times, s, -a_r[:, None] * mask_w)

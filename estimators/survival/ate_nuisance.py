@@ -40,7 +40,7 @@ from ..status import Estimability
 from .cox import fit_cox
 
 __all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox",
-           "fit_treatment_model", "jump_gradient"]
+           "fit_treatment_model", "jump_gradient", "survival_matrix"]
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,14 @@ def jump_gradient(times: np.ndarray, t_eval: np.ndarray, weights: np.ndarray,
     mass = np.zeros((times.size + 1, weights.shape[1]))
     np.add.at(mass, k, weights)
     return np.cumsum(mass[::-1], axis=0)[::-1][1:]
+
+
+def survival_matrix(cumhaz: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``exp(-cumhaz_k score_i)``, a (K, n) array of survival probabilities, built in place:
+    a fresh array per step of a large product costs page faults as much as the
+    arithmetic."""
+    out = np.multiply.outer(-cumhaz, score)
+    return np.exp(out, out=out)
 
 
 @dataclass(frozen=True)
