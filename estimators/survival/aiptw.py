@@ -63,11 +63,12 @@ def _grouped(at: np.ndarray, J: int, weights: np.ndarray, S: np.ndarray) -> np.n
     return (M @ S).reshape(J, m, S.shape[1])
 
 
-def _weighted_by_survival(q, inv_gs, S_tau, Wc, at, L_l, LC_l, dLC, wr, wrho) -> tuple:
+def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, wrho) -> tuple:
     """The sums of the augmentation's terms weighted by the survival to the horizons.
 
     With ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]`` and ``S = S_tau`` (H, n):
-    ``SQ = S * upto(q)`` (H, n); ``(S * upto(q L_l)) @ Wc`` and
+    ``SQ = S * upto(q)`` contracted, ``SQ @ LW`` (n, 2m) split in two and ``SQ @ V``
+    (H, 2); ``(S * upto(q L_l)) @ Wc`` and
     ``(S * upto(inv_gs dL_C - q L_C)) @ Wc`` (n, m); and for ``A`` = ``wr q``, ``wrho q``,
     ``wrho inv_gs`` the sums ``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc`` (kc, m).
     With few horizons (the risks') these are (H, kc) and (kc, H) products; with many (the
@@ -84,20 +85,23 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, at, L_l, LC_l, dLC, wr, wrho) ->
         sw_cens = (S_tau * ((upto * dLC) @ inv_gs - P_c)).T @ Wc
         S_rho = (S_tau * wrho).T
         M_r, M_rho = np.hsplit(q @ np.hstack(((S_tau * wr).T, S_rho)), 2)  # (kc, H) each
-        return (SQ, sw_out, sw_cens, (M_r * upto.T) @ Wc, (M_rho * upto.T) @ Wc,
-                ((inv_gs @ S_rho) * upto.T) @ Wc)
+        return (*np.hsplit(SQ.T @ LW, 2), SQ @ V, sw_out, sw_cens, (M_r * upto.T) @ Wc,
+                (M_rho * upto.T) @ Wc, ((inv_gs @ S_rho) * upto.T) @ Wc)
     # (in place: the peak of live large arrays sets the page faults of every call)
     S_after = _grouped(at, J, Wc, S_tau)
     np.cumsum(S_after[::-1], axis=0, out=S_after[::-1])
     S_after = S_after[1:]                        # sum_{h: s_k <= tau_h}, (kc, m, n)
     SQ = np.take(_prefix(q), at, axis=0)
     SQ *= S_tau
+    SQ_W, SQ_LW = np.hsplit(SQ.T @ LW, 2)
+    SQ_sum = SQ @ V
+    del SQ
     A = q[:, None, :] * S_after
     sw_out, sw_c = np.tensordot(np.stack((L_l, LC_l)), A, axes=(1, 0)).transpose(0, 2, 1)
     ms_r, ms_rho = np.moveaxis(A @ np.stack((wr, wrho), axis=1), 2, 0)
     np.multiply(inv_gs[:, None, :], S_after, out=A)
     sw_cens = np.tensordot(dLC, A, axes=(0, 0)).T - sw_c
-    return SQ, sw_out, sw_cens, ms_r, ms_rho, A @ wrho
+    return SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, A @ wrho
 
 
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
@@ -168,7 +172,9 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     q = np.multiply.outer(dLC, rho)
     np.subtract((s[:, None] == time) & (event == 0), q, out=q)          # dN - dL_C rho
     q *= inv_gs
-    S_rq, g_inv = S_r * q, S_r * inv_gs
+    g_inv = S_r * inv_gs
+    S_rq = S_r
+    S_rq *= q                                    # S_r no longer needed
     W = (z == arm) / treatment.arm_probability(arm)
     w, u = W / n, (1.0 - W) / n
     wr, wrho = w * r, w * rho
@@ -185,12 +191,13 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     up_sq, up_out, up_cens = np.hsplit(S_rq.T @ np.hstack(
         (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
     up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
-    SQ, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
-        q, inv_gs, S_tau, Wc, at, L_l, LC_l, dLC, wr, wrho)
-    S_W, S_LW = np.hsplit(S_tau.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
-    SQ_W, SQ_LW = np.hsplit(SQ.T @ np.hstack((Wc, L_tau[:, None] * Wc)), 2)
+    del S_r, S_l, S_rq, g_inv  # the fewer large arrays live at once, the fewer page faults
+    LW = np.hstack((Wc, L_tau[:, None] * Wc))
+    S_W, S_LW = np.hsplit(S_tau.T @ LW, 2)
     S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
-    SQ_sum = SQ @ np.stack((W, wr), axis=1)
+    SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
+        q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, np.stack((W, wr), axis=1), wr, wrho)
+    del S_tau, q, inv_gs
 
     # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
     # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
