@@ -132,16 +132,15 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
 
     Notes
     -----
-    Every sum over the censoring times ``s_k <= tau_h`` is the prefix, up to
-    ``at[h] = #{s_k <= tau_h}``, of one cumulative sum over ``k`` (an (n, K + 1) array for
-    K censoring times), and ``at`` takes at most K + 1 values however many horizons there
-    are. So the horizons are grouped by ``at``: a contraction ``sum_h upto_h(A) Wc[h]``
-    is ``prefix(A) @ Wg`` with ``Wg[j] = sum_{at[h] = j} Wc[h]``, one weighted by the
-    survival ``S(tau_h)`` is ``prefix(A)`` against ``SWg[i, j] = sum_{at[h] = j} S_i(tau_h)
-    Wc[h]``, and a sum over patients masked by ``s_k <= tau_h`` reads the suffix of
-    ``SWg`` over ``j``. The (n, H) survival matrix is touched by a few products only, and
-    nothing is (n, K, H): the RMST, which asks for every event time as a horizon and
-    contracts to m = its horizons, costs O(n (H + K) m).
+    Arrays are time-major, (times, patients). A sum over the censoring times up to each
+    horizon contracted with ``Wc`` is one product with ``mask_w[k] = sum_{h: s_k <= tau_h}
+    Wc[h]``, and a factor of ``s_k`` goes into ``mask_w`` rather than into a (K, n) array.
+    The terms weighted by the survival to the horizon need, with few horizons (the
+    risks'), (H, K) and (K, H) products; with many (the RMST asks for every event time as
+    a horizon and contracts to m = its horizons), the survival rows grouped by
+    ``at[h] = #{s_k <= tau_h}``, which takes at most K + 1 values: one sparse product and
+    a suffix sum give ``sum_{h: s_k <= tau_h} Wc[h] S_i(tau_h)``, (K, m, n). Nothing is
+    (n, K, H): the cost is O(n (H + K) m) for K censoring times.
 
     References
     ----------
