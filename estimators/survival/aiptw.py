@@ -28,26 +28,80 @@ duplicate entries reproduces them (``tests/estimators/test_survival_ate_ties.py`
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient
+from .ate_nuisance import (ArmRisk, BreslowCox, DeathsByHorizon, LogisticNuisance,
+                           jump_gradient, survival_matrix)
 from .ipw import censoring_if, censoring_survival
 
 __all__ = ["aiptw_arm"]
 
 
 def _prefix(A: np.ndarray) -> np.ndarray:
-    """Row-wise cumulative sums with a leading 0: ``_prefix(A)[:, j] = sum_{k < j} A[:, k]``."""
-    out = np.zeros((A.shape[0], A.shape[1] + 1))
-    np.cumsum(A, axis=1, out=out[:, 1:])
+    """Cumulative sums over the first axis with a leading 0 row:
+    ``_prefix(A)[j] = sum_{k < j} A[k]``."""
+    out = np.zeros((A.shape[0] + 1,) + A.shape[1:])
+    np.cumsum(A, axis=0, out=out[1:])
     return out
 
 
 def _suffix(A: np.ndarray) -> np.ndarray:
-    """Cumulative sums from the end along axis 0, with a trailing 0 row:
-    ``_suffix(A)[j] = sum_{h >= j} A[h]``."""
-    out = np.zeros((A.shape[0] + 1,) + A.shape[1:])
-    out[:-1] = np.cumsum(A[::-1], axis=0)[::-1]
-    return out
+    """Cumulative sums from the end over the first axis: ``_suffix(A)[j] = sum_{h >= j} A[h]``."""
+    return np.cumsum(A[::-1], axis=0)[::-1]
+
+
+def _grouped(at: np.ndarray, J: int, weights: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """``out[j, m] = sum_{h: at[h] = j} weights[h, m] S[h]``, a (J, m, n) array, for the
+    horizons' survival rows ``S`` (H, n): a sparse (J m, H) matrix with H m entries times
+    ``S``, rather than an (H, m, n) product."""
+    H, m = weights.shape
+    rows = (at[:, None] * m + np.arange(m)).ravel()     # row of (at[h], column)
+    order = np.argsort(rows, kind="stable")
+    M = sparse.csr_matrix((weights.ravel()[order], np.repeat(np.arange(H), m)[order],
+                           np.searchsorted(rows[order], np.arange(J * m + 1))),
+                          shape=(J * m, H))
+    return (M @ S).reshape(J, m, S.shape[1])
+
+
+def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, wrho) -> tuple:
+    """The sums of the augmentation's terms weighted by the survival to the horizons.
+
+    With ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]`` and ``S = S_tau`` (H, n):
+    ``SQ = S * upto(q)`` contracted, ``SQ @ LW`` (n, 2m) split in two and ``SQ @ V``
+    (H, 2); ``(S * upto(q L_l)) @ Wc`` and
+    ``(S * upto(inv_gs dL_C - q L_C)) @ Wc`` (n, m); and for ``A`` = ``wr q``, ``wrho q``,
+    ``wrho inv_gs`` the sums ``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc`` (kc, m).
+    With few horizons (the risks') these are (H, kc) and (kc, H) products; with many (the
+    RMST's every event time) they read ``sum_{h: s_k <= tau_h} Wc[h] S[h]``, the survival
+    rows grouped by the number of censoring times before them, (kc, m, n).
+    """
+    kc, (H, n) = q.shape[0], S_tau.shape
+    J = kc + 1
+    if H <= J:
+        upto = (np.arange(kc) < at[:, None]).astype(np.float64)    # (H, kc): s_k <= tau_h
+        SQ, P_l, P_c = (np.vstack((upto, upto * L_l, upto * LC_l)) @ q).reshape(3, H, n)
+        SQ *= S_tau
+        sw_out = (S_tau * P_l).T @ Wc
+        sw_cens = (S_tau * ((upto * dLC) @ inv_gs - P_c)).T @ Wc
+        S_rho = (S_tau * wrho).T
+        M_r, M_rho = np.hsplit(q @ np.hstack(((S_tau * wr).T, S_rho)), 2)  # (kc, H) each
+        return (*np.hsplit(SQ.T @ LW, 2), SQ @ V, sw_out, sw_cens, (M_r * upto.T) @ Wc,
+                (M_rho * upto.T) @ Wc, ((inv_gs @ S_rho) * upto.T) @ Wc)
+    # (in place: the peak of live large arrays sets the page faults of every call)
+    S_after = _grouped(at, J, Wc, S_tau)
+    np.cumsum(S_after[::-1], axis=0, out=S_after[::-1])
+    S_after = S_after[1:]                        # sum_{h: s_k <= tau_h}, (kc, m, n)
+    SQ = np.take(_prefix(q), at, axis=0)
+    SQ *= S_tau
+    SQ_W, SQ_LW = np.hsplit(SQ.T @ LW, 2)
+    SQ_sum = SQ @ V
+    del SQ
+    A = q[:, None, :] * S_after
+    sw_out, sw_c = np.tensordot(np.stack((L_l, LC_l)), A, axes=(1, 0)).transpose(0, 2, 1)
+    ms_r, ms_rho = np.moveaxis(A @ np.stack((wr, wrho), axis=1), 2, 0)
+    np.multiply(inv_gs[:, None, :], S_after, out=A)
+    sw_cens = np.tensordot(dLC, A, axes=(0, 0)).T - sw_c
+    return SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, A @ wrho
 
 
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
@@ -78,13 +132,15 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
 
     Notes
     -----
-    The censoring augmentation at horizon ``tau_h`` sums over the censoring times
-    ``s_k <= tau_h``: every such sum is a prefix of one cumulative sum over ``k`` (read at
-    the number of censoring times up to ``tau_h``), and every sum over patients of a
-    term masked by ``s_k <= tau_h`` is a suffix sum over the horizons, so all horizons
-    cost O(n (K + H m)) rather than a loop over the horizons of O(n K) each (K censoring
-    times; the RMST asks for every event time as a horizon and contracts to m = its
-    horizons).
+    Arrays are time-major, (times, patients). A sum over the censoring times up to each
+    horizon contracted with ``Wc`` is one product with ``mask_w[k] = sum_{h: s_k <= tau_h}
+    Wc[h]``, and a factor of ``s_k`` goes into ``mask_w`` rather than into a (K, n) array.
+    The terms weighted by the survival to the horizon need, with few horizons (the
+    risks'), (H, K) and (K, H) products; with many (the RMST asks for every event time as
+    a horizon and contracts to m = its horizons), the survival rows grouped by
+    ``at[h] = #{s_k <= tau_h}``, which takes at most K + 1 values: one sparse product and
+    a suffix sum give ``sum_{h: s_k <= tau_h} Wc[h] S_i(tau_h)``, (K, m, n). Nothing is
+    (n, K, H): the cost is O(n (H + K) m) for K censoring times.
 
     References
     ----------
@@ -94,69 +150,78 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     """
     n, H = time.size, horizons.size
     Wc = np.eye(H) if contrast is None else contrast
+    m = Wc.shape[1]
     s = censoring.times[censoring.times <= horizons.max()]
-    kc = s.size
+    kc, J = s.size, s.size + 1
     at = np.searchsorted(s, horizons, side="right")      # censoring times s_k <= tau_h
-    h0 = np.searchsorted(horizons, s, side="left")       # first horizon with s_k <= tau_h
     r = outcome.risk_score(X_arm)
     L_r, L_l, L_tau = (outcome.cumhaz_at(s), outcome.cumhaz_at(s, left=True),
                        outcome.cumhaz_at(horizons))
-    S_r, S_l = np.exp(-np.outer(r, L_r)), np.exp(-np.outer(r, L_l))
-    S_tau = np.exp(-np.outer(r, L_tau))                                 # (n, H)
+    # time-major (times, patients) arrays: sums over the times are row operations
+    # (in place where the arrays are large: a fresh array costs page faults)
+    S_r = survival_matrix(L_r, r)                                       # (kc, n)
+    # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
+    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
+    S_tau = survival_matrix(L_tau, r)                                   # (H, n)
     G, rho, cum_c = censoring_survival(censoring, time, Z_cens)
     dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
-    inv_gs = (s <= time[:, None]) / (np.exp(-np.outer(rho, LC_l)) * S_l)  # 0 after T_i
-    dN = (time[:, None] == s) & (event[:, None] == 0)
-    q = (dN - np.outer(rho, dLC)) * inv_gs
-    died = (time[:, None] <= horizons) & (event[:, None] == 1)
+    inv_gs = survival_matrix(LC_l, rho)
+    inv_gs *= S_l
+    np.divide(s[:, None] <= time, inv_gs, out=inv_gs)                   # 0 after T_i
+    q = np.multiply.outer(dLC, rho)
+    np.subtract((s[:, None] == time) & (event == 0), q, out=q)          # dN - dL_C rho
+    q *= inv_gs
+    g_inv = S_r * inv_gs
+    S_rq = S_r
+    S_rq *= q                                    # S_r no longer needed
     W = (z == arm) / treatment.arm_probability(arm)
     w, u = W / n, (1.0 - W) / n
     wr, wrho = w * r, w * rho
     Xc = X_arm - outcome.center if outcome.coef.size else X_arm
     Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
 
-    def upto(A):
-        """(n, H): ``sum_{s_k <= tau_h} A[:, k]``."""
-        return _prefix(A)[:, at]
+    Wg = np.zeros((J, m))
+    np.add.at(Wg, at, Wc)
+    mask_w = _suffix(Wg)[1:]                     # sum_{h: s_k <= tau_h} Wc[h], (kc, m)
+    # sums over the patients (kc,) and, through mask_w, over the censoring times up to
+    # each horizon (n, m); a factor of s_k goes into mask_w, not into an (kc, n) array
+    a_W, a_r, a_rho = (S_rq @ np.stack((W, wr, wrho), axis=1)).T
+    b_rho = g_inv @ wrho
+    up_sq, up_out, up_cens = np.hsplit(S_rq.T @ np.hstack(
+        (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
+    up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
+    del S_r, S_l, S_rq, g_inv  # the fewer large arrays live at once, the fewer page faults
+    LW = np.hstack((Wc, L_tau[:, None] * Wc))
+    S_W, S_LW = np.hsplit(S_tau.T @ LW, 2)
+    S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
+    SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
+        q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, np.stack((W, wr), axis=1), wr, wrho)
+    del S_tau, q, inv_gs
 
-    # sum_k (S(s_k) - S(tau)) q_k over s_k <= tau: the augmentation A_i(tau)
-    S_rq, q_tau = S_r * q, upto(q)
-    B = died / G[:, None] - (1.0 - S_tau) + upto(S_rq) - S_tau * q_tau
-    psi = (1.0 - S_tau) + W[:, None] * B
-    mask_w = _suffix(Wc)[h0]                             # (kc, m): sum_{h >= h0(k)} Wc[h]
-    # a contraction to fewer columns than horizons (the RMST's) sums S_tau over the
-    # horizons first, (kc, n, m); otherwise the (kc, H) products, as many as a loop's
-    SW = (_suffix(S_tau.T[:, :, None] * Wc[:, None, :])[h0]       # (kc, n, m)
-          if Wc.shape[1] < H else None)
-    inh = s[:, None] <= horizons
-
-    def masked(a, A):
-        """``((a_k - sum_i A_ik S_tau[i, h]) 1{s_k <= tau_h}) @ Wc``, (kc, m)."""
-        if SW is not None:
-            return a[:, None] * mask_w - np.einsum("ik,kim->km", A, SW)
-        return ((a[:, None] - A.T @ S_tau) * inh) @ Wc
+    # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
+    # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
+    deaths = DeathsByHorizon.of(time, event, horizons)
+    risk = ((1.0 - W).sum() - S_sum[:, 0] + deaths.sums(W / G) + _prefix(a_W)[at]
+            - SQ_sum[:, 0]) / n
+    died_W = deaths.contract(Wc)                                         # Y_i(tau) @ Wc
+    F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
+    B_W = died_W / G[:, None] - F_W + up_sq - SQ_W
+    iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
+    iid += treatment.arm_if(arm, -(W[:, None] * B_W)
+                            / (n * treatment.arm_probability(arm)[:, None]))
 
     # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
-    m_tau = ((u * r) @ S_tau + wr @ (S_tau * q_tau))[:, None] * Wc          # (H, m)
-    a_r = wr @ S_rq
-    m_r = -a_r[:, None] * mask_w
-    m_l = masked(a_r, wr[:, None] * q)
-    inner = (-upto(S_rq * L_r) + S_tau * L_tau * q_tau + upto(S_rq * L_l)
-             - S_tau * upto(q * L_l))
-    grad_beta = Xc.T @ (((u * r)[:, None] * S_tau * L_tau + wr[:, None] * inner) @ Wc)
+    m_tau = (S_sum[:, 1] + SQ_sum[:, 1])[:, None] * Wc                  # (H, m)
+    m_l = a_r[:, None] * mask_w - ms_r
+    inner_W = up_out + SQ_LW - sw_out
+    grad_beta = Xc.T @ ((u * r)[:, None] * S_LW + wr[:, None] * inner_W)
     # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
-    g_inv = S_r * inv_gs
-    jc = -masked(wrho @ g_inv, wrho[:, None] * inv_gs)
-    mc_l = masked(wrho @ S_rq, wrho[:, None] * q)
-    aug_c = (-upto(g_inv * dLC) + S_tau * upto(inv_gs * dLC)
-             + upto(S_rq * LC_l) - S_tau * upto(q * LC_l))
-    grad_gamma = Zc.T @ ((wrho[:, None] * aug_c) @ Wc)
-    risk = psi.mean(axis=0)
-    iid = ((psi - risk) / n) @ Wc
-    iid += treatment.arm_if(arm, -((W[:, None] * B) @ Wc)
-                            / (n * treatment.arm_probability(arm)[:, None]))
+    jc = ms_inv - b_rho[:, None] * mask_w
+    mc_l = a_rho[:, None] * mask_w - ms_rho
+    aug_W = up_cens + sw_cens
+    grad_gamma = Zc.T @ (wrho[:, None] * aug_W)
     g_out = (jump_gradient(outcome.times, horizons, m_tau)
-             + jump_gradient(outcome.times, s, m_r)
+             + jump_gradient(outcome.times, s, -a_r[:, None] * mask_w)
              + jump_gradient(outcome.times, s, m_l, left=True))
     iid += outcome.jump_if(g_out)
     if outcome.coef.size:
@@ -166,6 +231,5 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     iid += censoring.jump_if(g_cens)
     if censoring.coef.size:
         iid += censoring.if_beta @ grad_gamma
-    iid += censoring_if(censoring, time, Z_cens, rho, cum_c,
-                        (w[:, None] * died / G[:, None]) @ Wc)
+    iid += censoring_if(censoring, time, Z_cens, rho, cum_c, w[:, None] * died_W / G[:, None])
     return ArmRisk(risk, iid)

@@ -39,8 +39,8 @@ from ..propensity import fit_logistic
 from ..status import Estimability
 from .cox import fit_cox
 
-__all__ = ["BreslowCox", "LogisticNuisance", "fit_breslow_cox", "fit_treatment_model",
-           "jump_gradient"]
+__all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox",
+           "fit_treatment_model", "jump_gradient", "survival_matrix"]
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,47 @@ def jump_gradient(times: np.ndarray, t_eval: np.ndarray, weights: np.ndarray,
     mass = np.zeros((times.size + 1, weights.shape[1]))
     np.add.at(mass, k, weights)
     return np.cumsum(mass[::-1], axis=0)[::-1][1:]
+
+
+def survival_matrix(cumhaz: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``exp(-cumhaz_k score_i)``, a (K, n) array of survival probabilities, built in place:
+    a fresh array per step of a large product costs page faults as much as the
+    arithmetic."""
+    out = np.multiply.outer(-cumhaz, score)
+    return np.exp(out, out=out)
+
+
+@dataclass(frozen=True)
+class DeathsByHorizon:
+    """Which horizons count each patient's death, ``Y_i(tau_h) = 1{T_i <= tau_h, event_i = 1}``,
+    without the (n, H) indicator matrix.
+
+    Attributes
+    ----------
+    first : (n,) index of the first horizon ``tau_h >= T_i`` for a death, ``H`` for a
+        censored patient or a death after the last horizon (never counted).
+    n_horizons : H.
+    """
+
+    first: np.ndarray
+    n_horizons: int
+
+    @classmethod
+    def of(cls, time: np.ndarray, event: np.ndarray, horizons: np.ndarray) -> "DeathsByHorizon":
+        first = np.searchsorted(horizons, time, side="left")
+        return cls(np.where(event == 1, first, horizons.size), horizons.size)
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """``sum_i values_i Y_i(tau_h)`` for each horizon, (H,)."""
+        counted = self.first < self.n_horizons
+        mass = np.bincount(self.first[counted], values[counted], minlength=self.n_horizons)
+        return np.cumsum(mass)
+
+    def contract(self, weights: np.ndarray) -> np.ndarray:
+        """``Y @ weights`` for horizon weights (H, m): ``sum_{h >= first_i} weights[h]``, (n, m)."""
+        tail = np.zeros((self.n_horizons + 1, weights.shape[1]))
+        tail[:-1] = np.cumsum(weights[::-1], axis=0)[::-1]
+        return tail[self.first]
 
 
 @dataclass(frozen=True)

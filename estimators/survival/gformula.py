@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ate_nuisance import ArmRisk, BreslowCox, jump_gradient
+from .ate_nuisance import ArmRisk, BreslowCox, jump_gradient, survival_matrix
 
 __all__ = ["gformula_arm"]
 
@@ -49,13 +49,16 @@ def gformula_arm(outcome: BreslowCox, X_arm: np.ndarray, horizons: np.ndarray,
     n = X_arm.shape[0]
     r = outcome.risk_score(X_arm)
     cum = outcome.cumhaz_at(horizons)
-    surv = np.exp(-np.outer(r, cum))                    # (n, H)
-    risk = 1.0 - surv.mean(axis=0)
+    surv = survival_matrix(cum, r)                      # (H, n)
     W = np.eye(horizons.size) if contrast is None else contrast
-    iid = ((1.0 - surv - risk) / n) @ W
-    sr = surv * r[:, None] / n                            # d F_a / d L0(tau) per patient
-    iid += outcome.jump_if(jump_gradient(outcome.times, horizons, sr.sum(axis=0)[:, None] * W))
+    # one pass over the survival matrix each: the means (the risk, and d F_a / d L0(tau)
+    # summed over patients) and the contractions (the IF, and the tilt by L0(tau))
+    mean, mean_r = (surv @ np.stack((np.ones(n), r), axis=1) / n).T
+    risk = 1.0 - mean
+    surv_W, surv_LW = np.hsplit(surv.T @ np.hstack((W, cum[:, None] * W)), 2)
+    iid = (W.sum(axis=0) - surv_W - risk @ W) / n
+    iid += outcome.jump_if(jump_gradient(outcome.times, horizons, mean_r[:, None] * W))
     if outcome.coef.size:
-        grad_beta = (X_arm - outcome.center).T @ ((sr * cum) @ W)   # (p, m)
+        grad_beta = (X_arm - outcome.center).T @ (r[:, None] * surv_LW / n)   # (p, m)
         iid += outcome.if_beta @ grad_beta
     return ArmRisk(risk, iid)

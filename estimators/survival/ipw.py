@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient
+from .ate_nuisance import ArmRisk, BreslowCox, DeathsByHorizon, LogisticNuisance, jump_gradient
 
 __all__ = ["censoring_survival", "iptw_arm"]
 
@@ -67,13 +67,14 @@ def iptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     2020;62:751-763.
     """
     n = time.size
-    died = (time[:, None] <= horizons) & (event[:, None] == 1)          # (n, H)
+    deaths = DeathsByHorizon.of(time, event, horizons)
     G, rho, cum = censoring_survival(censoring, time, Z_cens)
     p_arm = treatment.arm_probability(arm)
-    psi = np.where(died, ((z == arm) / (p_arm * G))[:, None], 0.0)
-    risk = psi.mean(axis=0)
+    counted = deaths.first < horizons.size
+    weight = np.where(counted, (z == arm) / np.where(counted, p_arm * G, 1.0), 0.0)
+    risk = deaths.sums(weight) / n           # psi_i(tau_h) = weight_i Y_i(tau_h)
     W = np.eye(horizons.size) if contrast is None else contrast
-    psi_w = psi @ W                        # every IF term below is linear in psi
+    psi_w = weight[:, None] * deaths.contract(W)   # every IF term below is linear in psi
     iid = (psi_w - risk @ W) / n
     iid += treatment.arm_if(arm, -psi_w / (n * p_arm[:, None]))
     iid += censoring_if(censoring, time, Z_cens, rho, cum, psi_w / n)
