@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import covariate_names, design
+from . import design
 from ._common import outcome, treated
 
 
@@ -100,45 +100,13 @@ def cox_batch(datas: list, endpoint: str, zs: list, ws: list, ties: str) -> list
     return out
 
 
-def balance_fast(data, covariates: list[str], weights=None) -> dict[str, float] | None:
-    """:func:`benchmarks.methods._common.balance`, bit for bit, with the binary and
-    continuous covariates in one :func:`estimators.smd.smd_columns_kernel` call (the
-    one-covariate function validates and dispatches per covariate: most of its cost).
-    ``None`` where a covariate needs the one-covariate path's checks or its categorical
-    (Yang-Dalton) SMD's levels: a non-finite value, an arm with fewer than two units of
-    positive weight; the categorical covariates go through it one by one."""
-    from tacebench.estimators.smd import smd_columns_kernel, standardized_mean_difference
+def balance_or_none(data, covariates: list[str], weights=None) -> dict[str, float] | None:
+    """:func:`benchmarks.methods._common.balance` (all covariates in one pass), or ``None``
+    where it raises: that replicate is then fitted alone, whose row records the error the
+    one-replicate path raises."""
+    from ._common import balance
 
-    from ._common import _kind
-
-    z = np.asarray(data["treated"])
-    t = np.asarray(z, dtype=np.int8)
-    if not np.array_equal(t, z) or not np.isin(t, (0, 1)).all():
+    try:
+        return balance(data, covariates, weights)
+    except ValueError:
         return None
-    w = np.ones(t.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    if not np.isfinite(w).all() or (w < 0).any():
-        return None
-    if min(np.count_nonzero(w[t == arm] > 0) for arm in (0, 1)) < 2:
-        return None
-    names = covariate_names(data, covariates)
-    cols, proportion, simple = [], [], []
-    out: dict[str, float] = {}
-    for name in names:
-        x = np.asarray(data[name])
-        if _kind(x) == "categorical" or x.dtype.kind not in "biuf":
-            res = standardized_mean_difference(x, z, weights, kind=_kind(x))
-            out[f"smd_{name}"] = abs(float(res.smd))
-            continue
-        xf = x.astype(np.float64)
-        if not np.isfinite(xf).all():
-            return None
-        binary = x.dtype == bool or bool(np.isin(x, (0, 1)).all())
-        cols.append(xf)
-        proportion.append(binary)
-        simple.append(name)
-    if simple:
-        smd = smd_columns_kernel(np.column_stack(cols), t, w, np.array(proportion), "pooled",
-                                 False, weights is not None)
-        for name, v in zip(simple, smd):
-            out[f"smd_{name}"] = abs(float(v))
-    return {f"smd_{name}": out[f"smd_{name}"] for name in names}

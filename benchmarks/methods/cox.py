@@ -29,7 +29,7 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     """:func:`fit` for a batch of replicates of one size: the crude model (no covariates)
     by the batched Cox kernel; a multivariable model has no batched kernel, so every
     replicate is fitted alone (``None``; see :mod:`benchmarks.methods._batched`)."""
-    from ._batched import balance_fast, cox_batch
+    from ._batched import balance_or_none, cox_batch
 
     if config["covariates"]:
         return [None] * len(datas)
@@ -45,7 +45,7 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     for data, cox in zip(datas, shared[key]):
         extra = {}
         if cox is not None and config["balance"]:
-            extra = balance_fast(data, config["balance"])
+            extra = balance_or_none(data, config["balance"])
         if cox is None or extra is None:
             out.append(None)
             continue

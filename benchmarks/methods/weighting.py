@@ -116,7 +116,7 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     the batch. The M-estimation SE needs the Cox fit's per-patient terms, so that variance
     fits the Cox model replicate by replicate too (from the batched PS and weights; its
     coefficient is the batch's to rounding)."""
-    from ._batched import balance_fast, cox_batch, propensity_batch
+    from ._batched import balance_or_none, cox_batch, propensity_batch
 
     if not config["covariates"]:
         return [None] * len(datas)
@@ -135,7 +135,7 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
         w = wc[0]
         extra = {"ess": float(w.sum() ** 2 / (w**2).sum()), "max_weight": float(w.max())}
         if config["balance"]:
-            smds = balance_fast(data, config["covariates"], w)
+            smds = balance_or_none(data, config["covariates"], w)
             if smds is None:
                 out.append(None)
                 continue

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from tacebench.benchmarks import batch_chunk
 from tacebench.benchmarks.methods import contrast, cox, weighting
-from tacebench.benchmarks.methods._batched import balance_fast
+from tacebench.benchmarks.methods._batched import balance_or_none
 from tacebench.benchmarks.methods._common import balance
 from tacebench.benchmarks.runner import run_chunk
 from tacebench.benchmarks.study import study_from_raw
@@ -121,7 +121,7 @@ def test_a_raising_batch_falls_back_to_the_one_replicate_path(study, one_by_one,
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), weighted=st.booleans(), n=st.integers(4, 60))
-def test_balance_fast_is_balance_bit_for_bit(seed, weighted, n):
+def test_balance_or_none_is_balance_bit_for_bit(seed, weighted, n):
     rng = np.random.default_rng(seed)
     z = np.zeros(n, dtype=np.int8)
     z[rng.permutation(n)[: rng.integers(2, n - 1)]] = 1
@@ -133,12 +133,12 @@ def test_balance_fast_is_balance_bit_for_bit(seed, weighted, n):
         ref = balance(data, names, w)
     except ValueError:  # e.g. a categorical with one observed level
         return
-    got = balance_fast(data, names, w)
+    got = balance_or_none(data, names, w)
     assert got == ref and list(got) == list(ref)
 
 
-def test_balance_fast_declines_what_the_one_covariate_checks_reject():
+def test_balance_or_none_declines_what_the_one_covariate_checks_reject():
     z = np.array([1, 0, 0, 0, 0], dtype=np.int8)  # one treated unit: no SD
-    assert balance_fast({"treated": z, "x": np.arange(5.0)}, ["x"]) is None
+    assert balance_or_none({"treated": z, "x": np.arange(5.0)}, ["x"]) is None
     z = np.array([1, 1, 0, 0], dtype=np.int8)
-    assert balance_fast({"treated": z, "x": np.array([1.0, np.nan, 2.0, 3.0])}, ["x"]) is None
+    assert balance_or_none({"treated": z, "x": np.array([1.0, np.nan, 2.0, 3.0])}, ["x"]) is None
