@@ -96,7 +96,11 @@ def treatment_indicator(frame, treated) -> np.ndarray:
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+    # several columns: one hash set of the labels, not an Index lookup per column (several
+    # times dearer); a label the set misses is asked of the Index itself, whose notion of
+    # equality decides
+    labels = set(frame.columns) if len(columns) > 1 else ()
+    missing = [c for c in columns if c not in labels and c not in frame.columns]
     if missing:
         raise ValueError(f"covariates {missing} are not columns of frame (columns: {list(frame.columns)})")
 

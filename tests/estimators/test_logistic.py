@@ -48,6 +48,27 @@ def test_full_rank_verdict_is_numpys(seed, n, p, collinear, log_scale):
     assert _raises(X) == (not _numpy_verdict(X))
 
 
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 80), p=st.integers(1, 10),
+       log_cond=st.floats(0.0, 12.0))
+def test_cholesky_certificate_vouches_only_for_what_the_eigenvalues_show(seed, n, p, log_cond):
+    """The one-Cholesky certificate claims ``lambda_min > slack lambda_max`` of ``X'X``
+    only where the eigenvalues agree, over designs of condition up to 1e12; and it does
+    vouch for a well-conditioned design (so the eigenvalues are not always needed)."""
+    from tacebench.estimators.logistic import _cholesky_certificate
+
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(max(n, p), p)))
+    X = (q[:n] * np.logspace(0.0, -log_cond, p)) @ np.linalg.qr(rng.normal(size=(p, p)))[0]
+    G = X.T @ X
+    slack = 100.0 * (n + p) * p * np.finfo(float).eps
+    ev = np.linalg.eigvalsh(G)
+    if _cholesky_certificate(G, slack):
+        assert ev[0] > slack * ev[-1]
+    if n >= p and log_cond < 1.0:
+        assert _cholesky_certificate(G, slack)
+
+
 @pytest.mark.parametrize("make", [
     lambda x: np.column_stack([np.ones_like(x), x, 3.0 * x + 0.1]),  # affine copy
     lambda x: np.column_stack([np.ones_like(x), x, x + 1e-15 * x[::-1]]),  # equal to rounding
