@@ -38,6 +38,8 @@ def as_float_array(x, name: str, *, ndim: int = 1) -> np.ndarray:
 
 
 def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    if np.isfinite(arr).all():  # the common case, without the negated mask
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         raise ValueError(f"{name} must be finite (no NaN or inf); got {_show(arr, bad)}")

@@ -96,7 +96,11 @@ def treatment_indicator(frame, treated) -> np.ndarray:
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+    # several columns: one hash set of the labels, not an Index lookup per column (several
+    # times dearer); a label the set misses is asked of the Index itself, whose notion of
+    # equality decides
+    labels = set(frame.columns) if len(columns) > 1 else ()
+    missing = [c for c in columns if c not in labels and c not in frame.columns]
     if missing:
         raise ValueError(f"covariates {missing} are not columns of frame (columns: {list(frame.columns)})")
 
@@ -251,6 +255,18 @@ def _codes(s: pd.Series):
     return codes, [(lev, k) for k, lev in enumerate(uniques.tolist())]
 
 
+def _series_of(frame: pd.DataFrame, covariates: tuple) -> dict:
+    """The frame's columns by label, in one pass over them (``DataFrame.items``) when the
+    covariates are at least half of a frame with unique labels: ``items`` hands out
+    pandas' cached Series at under half the cost of one ``frame[cov]`` each. Empty
+    otherwise (the caller then indexes the frame), and on a pandas without that cache
+    (3.x), where ``items`` would build a Series for every column, used or not."""
+    if (len(frame.columns) > 2 * len(covariates) or not frame.columns.is_unique
+            or not hasattr(frame, "_item_cache")):
+        return {}
+    return dict(frame.items())
+
+
 def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
                  reference: dict) -> DesignMatrix | None:
     """The design matrix of a clean frame in one pass: numeric columns written into one
@@ -264,10 +280,13 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     if n == 0:
         return None
     cat = set(categorical)
+    series = _series_of(frame, covariates)
     plan = []  # (cov, numeric array) or (cov, codes, [(level, code)...], reference)
     width = 0
     for cov in covariates:
-        s = frame[cov]
+        s = series.get(cov)
+        if s is None:
+            s = frame[cov]
         if not isinstance(s, pd.Series):  # duplicated column label
             return None
         dtype = s.dtype

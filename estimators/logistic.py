@@ -14,11 +14,14 @@ estimate infinite. It is detected exactly with the linear program of Konis (2007
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
+from scipy.linalg import lapack as _lapack
 
 from ._checks import (
     as_float_array,
@@ -28,11 +31,14 @@ from ._checks import (
     check_lengths,
     check_weights,
 )
-from .logistic_fit import _MAX_ITER, _TOL, fit_logistic
+from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic
 from .status import Estimability
 
 __all__ = ["LogisticResult", "SeparationError", "check_full_rank", "fit_validated",
            "logistic_regression"]
+
+
+_EPS = np.finfo(np.float64).eps
 
 
 class SeparationError(ValueError):
@@ -71,22 +77,52 @@ class LogisticResult:
     names : tuple of str
     status : Estimability
         :mod:`estimators.status`'s verdict (the same as the kernel's).
+
+    ``cov``, ``se``, ``robust_cov``, ``score_contributions`` and ``hessian`` are computed
+    on first access (then cached), from the information and data the fit kept.
     """
 
     coef: np.ndarray
-    se: np.ndarray
-    cov: np.ndarray
-    robust_cov: np.ndarray
     fitted: np.ndarray
     linear_predictor: np.ndarray
-    score_contributions: np.ndarray
-    hessian: np.ndarray
     loglik: float
     converged: bool
     separation: bool
     n_iter: int
     names: tuple[str, ...]
     status: Estimability = Estimability.OK
+    # the kernel's fit (its design, outcome, weights and information), from which the
+    # variances are computed on first access: a propensity score used only for weights
+    # never pays for them
+    _fit: LogisticFit = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def score_contributions(self) -> np.ndarray:
+        fit = self._fit
+        return (fit.w * (fit.y - self.fitted))[:, None] * fit.X
+
+    @cached_property
+    def hessian(self) -> np.ndarray:
+        return -self._fit.information
+
+    @cached_property
+    def cov(self) -> np.ndarray:
+        info = self._fit.information
+        if np.isfinite(info).all():  # (scipy's own finiteness scan skipped: done here)
+            try:
+                return linalg.inv(info, check_finite=False)
+            except linalg.LinAlgError:
+                pass
+        return np.full_like(info, np.nan)
+
+    @cached_property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+    @cached_property
+    def robust_cov(self) -> np.ndarray:
+        U, cov = self.score_contributions, self.cov
+        return cov @ (U.T @ U) @ cov
 
     @property
     def robust_se(self) -> np.ndarray:
@@ -222,7 +258,7 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
                 f"infinite (separating direction involves {culprits}); remove or merge "
                 "these covariates, or use a penalized (Firth) model"
             )
-    return _result(fit, Xa, y, w, names)
+    return _result(fit, names)
 
 
 def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | None = None
@@ -248,11 +284,13 @@ def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | N
     -----
     The SVD that decides it runs only when a cheap certificate fails: the eigenvalues of
     ``X'X`` (p x p) are the squared singular values of ``X``, each computed to within
-    about ``(n + p) p eps sigma_max^2`` (Higham 2002, sections 3.5 and 8; the symmetric
-    eigensolver is backward stable). When the smallest exceeds 100 times that margin
-    relative to the largest, the smallest singular value is above ``~10 sqrt((n + p) p
-    eps)`` of the largest, many orders above the rank tolerance, so ``X`` has full rank
-    with certainty; otherwise (an ill-conditioned or deficient design) the SVD decides, as
+    about ``(n + p) p eps sigma_max^2`` (Higham 2002, sections 3.5 and 8). When the
+    smallest exceeds 100 times that margin relative to the largest, the smallest singular
+    value is above ``~10 sqrt((n + p) p eps)`` of the largest, many orders above the rank
+    tolerance, so ``X`` has full rank with certainty. That inequality is shown first by
+    one Cholesky factorization of a shifted ``X'X`` (:func:`_cholesky_certificate`),
+    then, if that cannot, by the eigenvalues (the symmetric eigensolver is backward
+    stable); otherwise (an ill-conditioned or deficient design) the SVD decides, as
     before.
 
     References
@@ -275,39 +313,56 @@ def _certainly_full_rank(X: np.ndarray) -> bool:
     n, p = X.shape
     if n < p or p == 0:
         return False
+    slack = 100.0 * (n + p) * p * _EPS
+    G = X.T @ X
+    return _cholesky_certificate(G, slack) or _eigen_certificate(G, slack)
+
+
+def _cholesky_certificate(G: np.ndarray, slack: float) -> bool:
+    """``lambda_min(G) > slack lambda_max(G)`` shown by one Cholesky factorization (a
+    fraction of the cost of the eigenvalues): with ``F = ||G||_F >= lambda_max`` and
+    ``mu = 2 slack F``, Cholesky of ``G - mu I`` running to completion means
+    ``G - mu I + E`` is positive definite with ``||E||_2 <= p gamma_{p+1} ||G - mu I + E||_2``
+    (Higham 2002, theorem 10.5 and lemma 6.6), so ``lambda_min(G) > mu - err`` with ``err``
+    bounding ``||E||_2`` and the rounding in forming ``G - mu I`` (then doubled);
+    ``mu - err > slack F`` then certifies. Only says yes when certain: an ill-conditioned
+    ``G`` (or ``F`` within a few powers of ``p`` of ``lambda_max`` failing) leaves it to
+    the eigenvalues."""
+    p = G.shape[0]
+    u = _EPS / 2.0
+    # ||G||_F, rounded up past its own rounding error (a sum of p^2 squares and a root)
+    F = float(np.sqrt(np.einsum("ij,ij->", G, G))) * (1.0 + (p * p + 4) * 2.0 * u)
+    if not (math.isfinite(F) and F > 0.0):
+        return False
+    pg = p * (p + 1) * u / (1.0 - (p + 1) * u)  # p gamma_{p+1}
+    mu = 2.0 * slack * F
+    err = 2.0 * (pg + u) * (F + mu) / (1.0 - pg)
+    if not mu - err > slack * F:
+        return False
+    A = G.copy()
+    A.flat[::p + 1] -= mu
+    _, info = _lapack.dpotrf(A, lower=False, clean=False, overwrite_a=True)
+    return info == 0
+
+
+def _eigen_certificate(G: np.ndarray, slack: float) -> bool:
     try:
-        ev = np.linalg.eigvalsh(X.T @ X)  # ascending
+        ev = np.linalg.eigvalsh(G)  # ascending
     except np.linalg.LinAlgError:
         return False
-    slack = 100.0 * (n + p) * p * np.finfo(np.float64).eps
     return bool(np.isfinite(ev).all() and ev[0] > slack * ev[-1])
 
 
-def _result(fit, Xa, y, w, names) -> LogisticResult:
-    mu, info = fit.fitted, fit.information
-    U = (w * (y - mu))[:, None] * Xa
-    cov = None
-    if np.isfinite(info).all():  # (scipy's own finiteness scan skipped: done here)
-        try:
-            cov = linalg.inv(info, check_finite=False)
-        except linalg.LinAlgError:
-            pass
-    if cov is None:
-        cov = np.full_like(info, np.nan)
-    meat = U.T @ U
+def _result(fit: LogisticFit, names: tuple[str, ...]) -> LogisticResult:
     return LogisticResult(
         coef=fit.coef,
-        se=np.sqrt(np.diag(cov)),
-        cov=cov,
-        robust_cov=cov @ meat @ cov,
-        fitted=mu,
+        fitted=fit.fitted,
         linear_predictor=fit.linear_predictor,
-        score_contributions=U,
-        hessian=-info,
         loglik=fit.loglik,  # the kernel's, at its final X coef
         converged=bool(fit.converged),
         separation=fit.status is Estimability.SEPARATED,
         n_iter=int(fit.n_iter),
         names=names,
         status=fit.status,
+        _fit=fit,
     )

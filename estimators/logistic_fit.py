@@ -44,7 +44,7 @@ class LogisticFit:
     fitted : (n,) array
         ``expit(X coef)``.
     information : (p, p) array
-        ``X' diag(w p (1-p)) X`` at ``coef``.
+        ``X' diag(w p (1-p)) X`` at ``coef`` (computed on first access).
     newton_converged : bool
         The relative Newton step met ``tol``. Says nothing about whether the MLE exists:
         on separated data Newton can stop with a negligible step.
@@ -66,7 +66,6 @@ class LogisticFit:
 
     coef: np.ndarray
     fitted: np.ndarray
-    information: np.ndarray
     newton_converged: bool
     n_iter: int
     X: np.ndarray = field(repr=False)
@@ -74,6 +73,12 @@ class LogisticFit:
     w: np.ndarray = field(repr=False)
     linear_predictor: np.ndarray | None = field(default=None, repr=False)
     loglik: float = math.nan
+
+    @cached_property
+    def information(self) -> np.ndarray:
+        # on first access: a fit used only for its fitted values never pays for it (the
+        # loop's own expression and layout, so the same doubles as computed there)
+        return _information(np.ascontiguousarray(self.X.T), self.X, self.w, self.fitted)
 
     @cached_property
     def _verdict(self):
@@ -131,8 +136,8 @@ def fit_logistic(
     return the last iterate with a non-OK ``status``. Step-halving guards against a
     log-likelihood decrease (as ``glm.fit`` does).
     """
-    beta, mu, info, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0)
-    return LogisticFit(beta, mu, info, converged, it, X, y, w, eta, ll)
+    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0)
+    return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
 
 
 def logistic_loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -151,7 +156,7 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0):
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
-        info = (XT * (w * mu * (1.0 - mu))) @ X
+        info = _information(XT, X, w, mu)
         grad = XT @ (w * (y - mu))
         # Cholesky (the information is symmetric positive definite unless the fit is
         # degenerate); LU, then least squares, as fallbacks. No ill-conditioning warning
@@ -184,6 +189,9 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0):
         if t * np.abs(step).max() <= tol * (1.0 + np.abs(beta).max()):
             converged = True
             break
-    mu = special.expit(eta)
-    info = (XT * (w * mu * (1.0 - mu))) @ X
-    return beta, mu, info, converged, it, eta, ll
+    return beta, special.expit(eta), converged, it, eta, ll
+
+
+def _information(XT: np.ndarray, X: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``X' diag(w mu (1 - mu)) X`` from the contiguous ``XT = X'``."""
+    return (XT * (w * mu * (1.0 - mu))) @ X

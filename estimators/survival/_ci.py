@@ -7,6 +7,10 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 
+#: R's tolerance in ``minmin`` (a module constant: ``np.finfo`` costs a microsecond a call)
+_SQRT_EPS = math.sqrt(np.finfo(float).eps)
+
+
 def z_value(conf_level: float) -> float:
     """Two-sided normal quantile, e.g. 1.959964 for ``conf_level=0.95``."""
     return float(ndtri(0.5 + conf_level / 2.0))
@@ -43,8 +47,8 @@ def first_crossing(curve: np.ndarray, times: np.ndarray, p: float = 0.5) -> floa
     that time and the next time it drops below p. NaN entries (undefined CI bounds) never
     qualify. Returns ``inf`` when the curve never reaches p ("not reached").
     """
-    tol = math.sqrt(np.finfo(float).eps)
-    keep = np.flatnonzero(curve < p + tol)  # NaN compares False: skipped as in R
+    tol = _SQRT_EPS
+    keep = (curve < p + tol).nonzero()[0]  # NaN compares False: skipped as in R
     if keep.size == 0:
         return math.inf
     first = keep[0]

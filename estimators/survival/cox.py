@@ -346,7 +346,8 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
             raise ValueError("cluster must not contain missing values")
         arrays["cluster"] = np.unique(cl, return_inverse=True)[1]
     keep = w > 0
-    sub = {k: v[keep] for k, v in arrays.items()} if not keep.all() else arrays
+    every = bool(keep.all())
+    sub = arrays if every else {k: v[keep] for k, v in arrays.items()}
     if not sub["e"].any():
         raise ValueError("event has no events (all 0) among rows with positive weight: "
                          "the Cox model is not estimable")
@@ -364,7 +365,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     if fit.singular and np.linalg.matrix_rank(Xk - Xk.mean(axis=0)) < Xk.shape[1]:
         raise ValueError(f"X columns {list(names)!r} are collinear: not all coefficients "
                          "are estimable")
-    if keep.all():
+    if every:
         return fit
     resid = np.zeros((n, Xk.shape[1]))
     resid[keep] = fit.score_residuals

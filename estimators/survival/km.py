@@ -231,7 +231,7 @@ def fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(t[1:], t[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
+    starts = new.nonzero()[0]
     times = t[starts]
     if weights is None:
         w = None
@@ -244,6 +244,7 @@ def fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
     n_risk = np.cumsum(at_time[::-1])[::-1]
     n_censor = at_time - n_event
     surviving = n_risk - n_event
+    # one errstate for the whole curve (entering one costs as much as a small ufunc)
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(surviving / n_risk)
         if variance == "xie_liu" and w is not None:
@@ -252,14 +253,13 @@ def fit_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None,
             dvar = n_event / (eff * surviving)
         else:
             dvar = n_event / (n_risk * surviving)
-    ij = None
-    if variance == "ij":
-        var_log, ij = _ij_log_variance(n_risk, n_event, surviving, starts, n, d,
-                                       np.ones(n) if w is None else w)
-    else:
-        var_log = np.cumsum(dvar)  # inf from the time S reaches 0 onwards
-    se_log = np.sqrt(var_log)
-    with np.errstate(invalid="ignore"):
+        ij = None
+        if variance == "ij":
+            var_log, ij = _ij_log_variance(n_risk, n_event, surviving, starts, n, d,
+                                           np.ones(n) if w is None else w)
+        else:
+            var_log = np.cumsum(dvar)  # inf from the time S reaches 0 onwards
+        se_log = np.sqrt(var_log)
         se = np.where(survival > 0, survival * se_log, 0.0)
     dvar = np.where(surviving > 0, dvar, 0.0)
     return KaplanMeier(times, survival, se, se_log, n_risk, n_event, n_censor, variance,

@@ -161,3 +161,20 @@ def test_error_names_column_and_rows():
     f.loc[[3, 9], "age"] = np.nan
     with pytest.raises(ValueError, match=r"frame\['age'\] has 2 missing value\(s\) \(rows \[3, 9\]"):
         current.design_matrix(f, ["male", "age"])
+
+
+def test_wide_and_narrow_frames_code_alike():
+    """The columns fetched in one pass (a frame not much wider than the covariates) or one
+    by one (a wide frame) give the same design."""
+    rng = np.random.default_rng(4)
+    n = 60
+    narrow = pd.DataFrame({"x": rng.normal(size=n), "k": rng.integers(0, 3, n),
+                           "g": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+                           "b": rng.random(n) < 0.5})
+    wide = narrow.assign(**{f"noise{j}": rng.normal(size=n) for j in range(20)})
+    for frame in (narrow, wide):
+        d = current.design_matrix(frame, ["x", "k", "g", "b"], categorical=["k"])
+        assert d.names == ("x", "k[1]", "k[2]", "g[b]", "g[c]", "b")
+        np.testing.assert_array_equal(
+            d.values, current.design_matrix(narrow[["x", "k", "g", "b"]], ["x", "k", "g", "b"],
+                                            categorical=["k"]).values)

@@ -48,6 +48,39 @@ def test_full_rank_verdict_is_numpys(seed, n, p, collinear, log_scale):
     assert _raises(X) == (not _numpy_verdict(X))
 
 
+def _certified_without_eigenvalues(X: np.ndarray) -> bool:
+    """check_full_rank passed ``X`` without the eigenvalues or the SVD: the one-Cholesky
+    certificate vouched for it."""
+    from unittest import mock
+
+    called = []
+    eig, rank = np.linalg.eigvalsh, np.linalg.matrix_rank
+    with mock.patch.object(np.linalg, "eigvalsh", lambda *a: called.append(1) or eig(*a)), \
+            mock.patch.object(np.linalg, "matrix_rank", lambda *a: called.append(1) or rank(*a)):
+        check_full_rank(X, tuple(f"x{j}" for j in range(X.shape[1])))
+    return not called
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 80), p=st.integers(1, 10),
+       log_cond=st.floats(0.0, 12.0))
+def test_cholesky_certificate_vouches_only_for_what_the_eigenvalues_show(seed, n, p, log_cond):
+    """When the rank check needs neither eigenvalues nor SVD (the one-Cholesky certificate
+    vouched), ``lambda_min > slack lambda_max`` of ``X'X`` by the eigenvalues too, over
+    designs of condition up to 1e12; and it does vouch for well-conditioned designs."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(max(n, p), p)))
+    X = (q[:n] * np.logspace(0.0, -log_cond, p)) @ np.linalg.qr(rng.normal(size=(p, p)))[0]
+    slack = 100.0 * (n + p) * p * np.finfo(float).eps
+    ev = np.linalg.eigvalsh(X.T @ X)
+    if np.linalg.matrix_rank(X) < p:
+        return  # rank deficient: the check raises (test_full_rank_verdict_is_numpys)
+    if _certified_without_eigenvalues(X):
+        assert ev[0] > slack * ev[-1]
+    elif n >= p and log_cond < 1.0:
+        raise AssertionError("a well-conditioned design needed the eigenvalues")
+
+
 @pytest.mark.parametrize("make", [
     lambda x: np.column_stack([np.ones_like(x), x, 3.0 * x + 0.1]),  # affine copy
     lambda x: np.column_stack([np.ones_like(x), x, x + 1e-15 * x[::-1]]),  # equal to rounding
