@@ -144,24 +144,29 @@ class RiskSets:
 
     def fit(self, x: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
         """:func:`cox_fit` of covariates ``x`` (rows in the sample's order)."""
-        z, d, w = x[self.order], self.d, self.w
+        z, w = x[self.order], self.w
         z = z - np.average(z, axis=0, weights=w)  # centring changes no log-HR, only the scale of exp
         p = z.shape[1]
         beta = np.zeros(p) if start is None else np.asarray(start, float).copy()
-        # the running sums over the risk sets run along the last axis (contiguous): a
-        # cumulative sum is sequential whatever the layout, so the sums are the same
-        # numbers, about ten times faster than down the first axis of an (n, p, p) array
+        events = np.flatnonzero(self.d)
+        zd, wd = z[events], w[events]
+        # The running sums over the risk sets run along the last axis (contiguous) and over
+        # the upper triangle of z z' only (the lower one holds the same products): a
+        # cumulative sum is sequential whatever the layout, and the full (events, p, p)
+        # array the information sums over is assembled from the triangle, so every number
+        # is the one of the direct (n, p, p) form.
+        j, k = np.triu_indices(p)
+        pair = np.empty((p, p), int)
+        pair[j, k] = pair[k, j] = np.arange(len(j))
         zt = np.ascontiguousarray(z.T)
-        zzt = zt[:, None, :] * zt[None, :, :]
+        zzt = zt[j] * zt[k]
         for _ in range(30):
             r = w * np.exp(z @ beta)
-            s0 = np.cumsum(r)[d]
-            s1 = np.cumsum(r * zt, axis=1)[:, d].T
-            s2 = np.ascontiguousarray(np.cumsum(r * zzt, axis=2)[:, :, d].transpose(2, 0, 1))
-            m = s1 / s0[:, None]
-            wd = w[d]
-            score = wd @ (z[d] - m)
-            info = np.einsum("i,ijk->jk", wd, s2 / s0[:, None, None] - m[:, :, None] * m[:, None, :])
+            s0 = np.cumsum(r)[events]
+            m = np.cumsum(r * zt, axis=1).take(events, axis=1) / s0
+            cov = np.cumsum(r * zzt, axis=1).take(events, axis=1) / s0 - m[j] * m[k]
+            score = wd @ (zd - m.T)
+            info = np.einsum("i,ijk->jk", wd, np.ascontiguousarray(cov.T[:, pair]))
             step = np.linalg.solve(info, score)
             beta += step
             if np.max(np.abs(step)) < 1e-9:
