@@ -125,26 +125,53 @@ def cox_fit(time: np.ndarray, event: np.ndarray, x: np.ndarray, weights: np.ndar
     ----------
     Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
     """
-    order = np.argsort(-time, kind="stable")
-    z, d, w = x[order], event[order].astype(bool), weights[order]
-    z = z - np.average(z, axis=0, weights=w)  # centring changes no log-HR, only the scale of exp
-    p = z.shape[1]
-    beta = np.zeros(p) if start is None else np.asarray(start, float).copy()
-    zz = z[:, :, None] * z[:, None, :]
-    for _ in range(30):
-        r = w * np.exp(z @ beta)
-        s0 = np.cumsum(r)[d]
-        s1 = np.cumsum(r[:, None] * z, axis=0)[d]
-        s2 = np.cumsum(r[:, None, None] * zz, axis=0)[d]
-        m = s1 / s0[:, None]
-        wd = w[d]
-        score = wd @ (z[d] - m)
-        info = np.einsum("i,ijk->jk", wd, s2 / s0[:, None, None] - m[:, :, None] * m[:, None, :])
-        step = np.linalg.solve(info, score)
-        beta += step
-        if np.max(np.abs(step)) < 1e-9:
-            break
-    return beta
+    return RiskSets.of(time, event, weights).fit(x, start)
+
+
+@dataclass(frozen=True)
+class RiskSets:
+    """The risk-set order of one sample (descending time), shared by the Cox models fitted
+    to it: one sort serves all the models of a step of :func:`solve_effects`."""
+
+    order: np.ndarray
+    d: np.ndarray        # event, in risk-set order
+    w: np.ndarray        # weights, in risk-set order
+
+    @classmethod
+    def of(cls, time: np.ndarray, event: np.ndarray, weights: np.ndarray) -> "RiskSets":
+        order = np.argsort(-time, kind="stable")
+        return cls(order, event[order].astype(bool), weights[order])
+
+    def fit(self, x: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+        """:func:`cox_fit` of covariates ``x`` (rows in the sample's order)."""
+        z, w = x[self.order], self.w
+        z = z - np.average(z, axis=0, weights=w)  # centring changes no log-HR, only the scale of exp
+        p = z.shape[1]
+        beta = np.zeros(p) if start is None else np.asarray(start, float).copy()
+        events = np.flatnonzero(self.d)
+        zd, wd = z[events], w[events]
+        # The running sums over the risk sets run along the last axis (contiguous) and over
+        # the upper triangle of z z' only (the lower one holds the same products): a
+        # cumulative sum is sequential whatever the layout, and the full (events, p, p)
+        # array the information sums over is assembled from the triangle, so every number
+        # is the one of the direct (n, p, p) form.
+        j, k = np.triu_indices(p)
+        pair = np.empty((p, p), int)
+        pair[j, k] = pair[k, j] = np.arange(len(j))
+        zt = np.ascontiguousarray(z.T)
+        zzt = zt[j] * zt[k]
+        for _ in range(30):
+            r = w * np.exp(z @ beta)
+            s0 = np.cumsum(r)[events]
+            m = np.cumsum(r * zt, axis=1).take(events, axis=1) / s0
+            cov = np.cumsum(r * zzt, axis=1).take(events, axis=1) / s0 - m[j] * m[k]
+            score = wd @ (zd - m.T)
+            info = np.einsum("i,ijk->jk", wd, np.ascontiguousarray(cov.T[:, pair]))
+            step = np.linalg.solve(info, score)
+            beta += step
+            if np.max(np.abs(step)) < 1e-9:
+                break
+        return beta
 
 
 def _rows(c: CohortSpec, terms: list[Term]):
@@ -234,7 +261,8 @@ def solve_effects(c: CohortSpec, cp: CovariatePlan, sample: dict, types: dict[st
         os_plan, _ = fit_endpoint(spec_ep, "os", sample, cp, c, tv=sample["tv"])
         t_d = draw_death_times(os_plan, sample, sample["tv"])
         time, event = _censor(c, cp, sample, t_d, entry, loss_e)
-        fits = [cox_fit(time, event, d[:, idx] if ex is None else np.column_stack([d[:, idx], ex]), w)[:len(idx)]
+        risk_sets = RiskSets.of(time, event, w)
+        fits = [risk_sets.fit(d[:, idx] if ex is None else np.column_stack([d[:, idx], ex]))[:len(idx)]
                 for idx, ex in zip(models, extras)]
         achieved = np.array([fits[k][pos] for k, pos in where])
         resid = (goal - achieved) / se

@@ -177,14 +177,22 @@ class PlanCache:
         Code fingerprint in every key; default :data:`CODE_FINGERPRINT`.
 
     ``hits`` (memory), ``disk_hits`` and ``misses`` (compiled) count lookups.
+
+    ``parts`` (an :class:`LRUCache` of at most :data:`PARTS_MAX_SIZE` entries, memory only)
+    holds the sub-steps of a compilation that cohorts differing elsewhere share (a
+    variable's fitted marginals), keyed by the sub-step and all of its inputs: the
+    scenarios of a study, or the assumption worlds of a replication, fit them once.
     """
 
     #: Default bound of the in-memory layer.
     DEFAULT_MAX_SIZE = 64
+    #: Bound of :attr:`parts` (a variable's marginals are a few kB).
+    PARTS_MAX_SIZE = 1024
 
     def __init__(self, max_size: int = DEFAULT_MAX_SIZE, *, disk_dir: Path | str | None = None,
                  fingerprint: str | None = None):
         self._memory = LRUCache(max_size)
+        self.parts = LRUCache(self.PARTS_MAX_SIZE)
         self.disk_dir = Path(disk_dir) if disk_dir is not None else None
         self.fingerprint = CODE_FINGERPRINT if fingerprint is None else str(fingerprint)
         self.disk_hits = 0
@@ -238,8 +246,9 @@ class PlanCache:
         return plan
 
     def clear(self) -> None:
-        """Empty the memory layer (disk files are left alone)."""
+        """Empty the memory layer and :attr:`parts` (disk files are left alone)."""
         self._memory.clear()
+        self.parts.clear()
 
     def __repr__(self) -> str:
         return (f"PlanCache(max_size={self.max_size}, size={len(self)}, disk_dir={self.disk_dir}, "

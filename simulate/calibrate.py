@@ -27,7 +27,7 @@ from .outcomes import EndpointPlan, compile_effects, therapy
 from .plan import _CAL_SEED, CovariatePlan, add_derived, draw_covariates
 from .study import CohortSpec
 from .calibration_quality import check_grid, check_rows
-from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, tv_cumhaz
+from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, prepared_therapy
 
 CAL_PER_ARM = 20_000
 
@@ -46,14 +46,46 @@ def calibration_sample(cp: CovariatePlan, c: CohortSpec, op_tv) -> dict:
 
 
 def _cumhaz_matrix(times, knots, rates, n, tv):
+    """``H0(t)`` of every patient (rows) at ``times`` (columns); ``tv``: a
+    :func:`~simulate.survival.prepared_therapy` (or ``None``)."""
     cum = cumulative_at_knots(knots, rates)
     h = np.empty((n, len(times)))
     for j, t in enumerate(times):
         h[:, j] = baseline_cumhaz(t, knots, rates, cum)
-        if tv is not None and tv[3] != 0.0:
-            mask, start, dur, b = tv
-            h[mask, j] = tv_cumhaz(t, knots, rates, start[mask], dur[mask], b)
+        if tv is not None:
+            mask, segments, b = tv
+            h[mask, j] = segments.cumhaz(t, rates, b)
     return h
+
+
+def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict, joint=None,
+                  known: dict | None = None) -> np.ndarray:
+    """Each target's mean conditional survival over its arm's patients at its time.
+
+    ``h0``: every patient's baseline cumulative hazard at the target times (columns);
+    ``arms``/``cols_t``: each target's arm and column; ``rows_of``: arm -> its rows;
+    ``joint``: ``(alive, w_d, r_pd)`` for PFS (survival jointly with death). Only the
+    (arm, time) pairs of the targets are evaluated, each once: element for element the
+    numbers of the whole patients-by-times matrix, without its unused cells. ``known``:
+    target index -> its value where already known (not evaluated again).
+    """
+    out, memo = np.empty(len(arms)), {}
+    for i, (a, j) in enumerate(zip(arms, cols_t)):
+        if known is not None and i in known:
+            out[i] = known[i]
+            continue
+        if (a, j) not in memo:
+            rows = rows_of[a]
+            h = h0[rows, j] * risk[rows]
+            if joint is None:
+                s_cond = np.exp(-h)
+            else:
+                alive, w_d, r_pd = joint
+                a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
+                s_cond = alive[rows, j] * special.ndtr((r_pd * w_d[rows] - a_p) / np.sqrt(1 - r_pd ** 2))
+            memo[a, j] = s_cond.mean()
+        out[i] = memo[a, j]
+    return out
 
 
 def column_types(cp: CovariatePlan, c: CohortSpec) -> dict[str, str]:
@@ -99,14 +131,15 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     tindex = {t: j for j, t in enumerate(times)}
     labels = cp.arm_labels
     masks = [arm == labels.index(t.arm) for t in targets]
+    arms = [labels.index(t.arm) for t in targets]
+    rows_of = {a: np.flatnonzero(arm == a) for a in set(arms)}
     goal = np.array([np.log(-np.log(0.5 if t.kind == "median" else t.value)) for t in targets])
     if extra is not None:
         goal = np.concatenate([goal, extra.goal])
     cols_t = [tindex[t.value if t.kind == "median" else t.time] for t in targets]
+    joint = None
     if os_plan is not None:  # PFS: joint survival with death
-        t_d = sample["t_d"]
-        w_d = sample["w_d"]
-        alive = np.stack([t_d > t for t in times], axis=1)
+        joint = (np.stack([sample["t_d"] > t for t in times], axis=1), sample["w_d"], r_pd)
     fixed_rates = None if ep.baseline_hazard is None else np.log(np.asarray(ep.baseline_hazard, float))
     k = len(knots)
 
@@ -115,17 +148,27 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
         bt = theta[-1] if calib_treat else fixed_bt
         return np.exp(rates), bt
 
+    therapy_h = prepared_therapy(knots, tv)
+    # A target's survival at time t depends on the log-hazards of the pieces up to t's only
+    # (and on the treatment log-HR): a finite-difference step in a later piece leaves it
+    # unchanged to the bit, so it is looked up (in this fit's own memo) instead of computed.
+    piece_of = [int(q) for q in np.clip(np.searchsorted(knots, times, side="right") - 1, 0, k - 1)]
+    pieces = [piece_of[j] for j in cols_t] + ([] if extra is None else extra.pieces(knots))
+    memo: dict | None = {} if therapy_h is None else None
+
     def surv(theta):
         rates, bt = unpack(theta)
+        keys = [(i, rates[:q + 1].tobytes(), float(bt)) for i, q in enumerate(pieces)]
+        known = {} if memo is None else {i: memo[key] for i, key in enumerate(keys) if key in memo}
         risk = np.exp(base_lp + bt * treated)
-        h = _cumhaz_matrix(times, knots, rates, n, tv) * risk[:, None]
-        if os_plan is None:
-            s_cond = np.exp(-h)
-        else:
-            a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-            s_cond = alive * special.ndtr((r_pd * w_d[:, None] - a_p) / np.sqrt(1 - r_pd ** 2))
-        got = np.array([s_cond[m, j].mean() for m, j in zip(masks, cols_t)])
-        return got if extra is None else np.concatenate([got, extra.survival(knots, rates, risk)])
+        got = _target_means(_cumhaz_matrix(times, knots, rates, n, therapy_h), risk, arms, cols_t, rows_of, joint,
+                            known)
+        if extra is not None:
+            got = np.concatenate([got, extra.survival(knots, rates, risk, {i - len(arms): v for i, v in known.items()
+                                                                          if i >= len(arms)})])
+        if memo is not None:
+            memo.update(zip(keys, got))
+        return got
 
     def resid(theta):
         s = np.clip(surv(theta), 1e-12, 1 - 1e-12)
@@ -183,18 +226,20 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     hr_t = [t for t in ep.calibrate if t.kind == "hr"]
     times = sorted({t.value if t.kind == "median" else t.time for t in surv_t})
     cols_t = [times.index(t.value if t.kind == "median" else t.time) for t in surv_t]
-    masks = [arm == labels.index(t.arm) for t in surv_t]
+    arms = [labels.index(t.arm) for t in surv_t]
+    rows_of = {a: np.flatnonzero(arm == a) for a in set(arms)}
     goal = np.array([np.log(-np.log(0.5 if t.kind == "median" else t.value)) for t in surv_t]
                     + [np.log(t.value) for t in hr_t])
     fixed_rates = None if ep.baseline_hazard is None else np.log(np.asarray(ep.baseline_hazard, float))
     calib_treat = ep.treatment_hr == "calibrate" and cp.treated_arm >= 0
     is_t = treated == 1
-    alive = None if os_plan is None else np.stack([sample["t_d"] > t for t in times], axis=1)
+    joint = None if os_plan is None else (np.stack([sample["t_d"] > t for t in times], axis=1), sample["w_d"], r_pd)
     accrual, follow_up, admin_max, loss = _censoring(c)
     grid = check_grid(hr_t, min(accrual + follow_up, admin_max)) if hr_t else None
     g = None if grid is None else censoring_survival(grid, accrual, follow_up, admin_max, loss)
     arm_n = {a.label: a.n for a in c.arms}
     nr = 0 if fixed_rates is not None else k
+    therapy_h = prepared_therapy(knots, tv)
 
     def unpack(theta):
         rates = np.exp(fixed_rates if fixed_rates is not None else theta[:k])
@@ -205,15 +250,10 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     def surv(rates, bt, b):
         if arm_specific:
             h_c, h_t = baseline_cumhaz(times, knots, rates), baseline_cumhaz(times, knots, rates * np.exp(b))
-            h = np.where(is_t[:, None], h_t[None, :], h_c[None, :]) * np.exp(base_lp)[:, None]
+            h0, risk = np.where(is_t[:, None], h_t[None, :], h_c[None, :]), np.exp(base_lp)
         else:
-            h = _cumhaz_matrix(times, knots, rates, n, tv) * np.exp(base_lp + bt * treated)[:, None]
-        if alive is None:
-            s_cond = np.exp(-h)
-        else:
-            a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-            s_cond = alive * special.ndtr((r_pd * sample["w_d"][:, None] - a_p) / np.sqrt(1 - r_pd ** 2))
-        return np.array([s_cond[m, j].mean() for m, j in zip(masks, cols_t)])
+            h0, risk = _cumhaz_matrix(times, knots, rates, n, therapy_h), np.exp(base_lp + bt * treated)
+        return _target_means(h0, risk, arms, cols_t, rows_of, joint)
 
     def crude(rates, bt, b):
         curves = {}

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .survival import baseline_cumhaz, censoring_survival, cox_estimand, marginal_curve, tv_cumhaz
+from .survival import TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand, marginal_curve
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 
@@ -177,9 +177,10 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
             continue
         s = np.empty(len(grid))
         risk = np.exp(lp[m])
+        segments = None if os_plan is not None else TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
         for j, t in enumerate(grid):
             if os_plan is None:  # OS with time-varying therapy in this arm
-                h = tv_cumhaz(t, ep.knots, rates, tv[1][m], tv[2][m], tv[3])
+                h = segments.cumhaz(t, rates, tv[3])
                 s[j] = np.mean(np.exp(-h * risk))
                 continue
             h = baseline_cumhaz(t, ep.knots, rates) * risk

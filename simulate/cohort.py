@@ -112,11 +112,11 @@ def compile_plan(spec: "StudySpec | str | Path", cohort: str | None = None, *,
     h = spec_hash(c)
     if store is None:
         return _compile(study.id, c, h)
-    return store.get_or_compile(h, lambda: _compile(study.id, c, h))
+    return store.get_or_compile(h, lambda: _compile(study.id, c, h, store.parts))
 
 
-def _compile(study_id: str, c: CohortSpec, h: str) -> SimulationPlan:
-    cp = compile_covariates(c)
+def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan:
+    cp = compile_covariates(c, parts)
     report: dict[str, Any] = {"covariates": cp.report, "calibration_sample_per_arm": CAL_PER_ARM}
     tv = None
     if c.time_varying is not None:

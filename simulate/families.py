@@ -7,6 +7,7 @@ fitting rules are described in :mod:`tacebench.simulate.marginals`.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,13 +37,34 @@ def blom(n: int) -> tuple[float, float]:
     return lo, 1 - lo
 
 
-def _frozen(family: str, theta: np.ndarray):
+class FixedDistribution:
+    """A scipy distribution with its parameters fixed: its ``cdf``, ``sf``, ``ppf``, ``isf``,
+    ``logpdf``, ``logcdf``, ``logsf`` and ``median`` called with ``kwds``.
+
+    The same numbers as scipy's frozen distribution (which makes the same calls), without
+    its construction: freezing builds a new distribution instance and renders its
+    docstring, about a millisecond, once per evaluation of a fit's residuals.
+    """
+
+    __slots__ = ("dist", "kwds")
+    METHODS = frozenset({"cdf", "sf", "ppf", "isf", "logpdf", "logcdf", "logsf", "median"})
+
+    def __init__(self, dist, **kwds):
+        self.dist, self.kwds = dist, kwds
+
+    def __getattr__(self, name: str):
+        if name not in FixedDistribution.METHODS:
+            raise AttributeError(f"{type(self).__name__} has no method {name!r}")
+        return functools.partial(getattr(self.dist, name), **self.kwds)
+
+
+def _frozen(family: str, theta: np.ndarray) -> FixedDistribution:
     a, b = float(theta[0]), float(np.exp(theta[1]))
     if family == "normal":
-        return stats.norm(loc=a, scale=b)
+        return FixedDistribution(stats.norm, loc=a, scale=b)
     if family == "lognormal":
-        return stats.lognorm(s=b, scale=np.exp(a))
-    return stats.gamma(a=float(np.exp(a)), scale=b)
+        return FixedDistribution(stats.lognorm, s=b, scale=np.exp(a))
+    return FixedDistribution(stats.gamma, a=float(np.exp(a)), scale=b)
 
 
 @dataclass(frozen=True)

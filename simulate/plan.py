@@ -6,12 +6,15 @@ assignment) happens once per spec; :func:`draw_covariates` is the per-cohort ker
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
 
 from .assignment import FeatureMap, POPULATION_SIZE, feature_map, solve_logistic, unmeasured_probs
+from .cache import LRUCache
 from .correlation import build_correlation
 from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, draw_discrete,
                          interp_tables, latent_of, leading_blocks)
@@ -53,7 +56,18 @@ class CovariatePlan:
         return self.arm_n / self.arm_n.sum()
 
 
-def compile_covariates(c: CohortSpec) -> CovariatePlan:
+def _shared(parts: LRUCache | None, what: str, inputs: tuple, compute):
+    """``compute()``, or its value from ``parts`` (a memo of sub-steps that several cohorts
+    share, keyed by the sub-step's name and the pickled bytes of all of its inputs)."""
+    if parts is None:
+        return compute()
+    return parts.get_or_compute((what, hashlib.sha256(pickle.dumps(inputs)).hexdigest()), compute)
+
+
+def compile_covariates(c: CohortSpec, parts: LRUCache | None = None) -> CovariatePlan:
+    """The covariate plan of a cohort. ``parts``: a memo of the variables' fitted marginals
+    (:attr:`~simulate.cache.PlanCache.parts`): cohorts that differ only elsewhere (the
+    outcome model, the assignment, other variables) fit each variable once."""
     labels = c.arm_labels
     arm_n = {a.label: a.n for a in c.arms}
     options = c.option_names  # generated from their multiselect's pattern, not in the copula
@@ -66,10 +80,12 @@ def compile_covariates(c: CohortSpec) -> CovariatePlan:
         key = c.variable_key(v.name)
         try:
             if v.type == "multiselect":
-                margs[v.name], ms = compile_multiselect(v, [c.variable(o) for o in v.options], arm_n, key)
+                opts = [c.variable(o) for o in v.options]
+                margs[v.name], ms = _shared(parts, "multiselect", (v, opts, arm_n, key),
+                                            lambda: compile_multiselect(v, opts, arm_n, key))
                 multi.append(ms)
             else:
-                margs[v.name] = compile_marginals(v, arm_n, key)
+                margs[v.name] = _shared(parts, "marginals", (v, arm_n, key), lambda: compile_marginals(v, arm_n, key))
         except SpecError as e:
             problems.extend(e.problems)
     for i, d in enumerate(c.derived):

@@ -104,10 +104,18 @@ class TTPTargets:
         goal = np.array([np.log(-np.log(0.5 if t.kind == "median" else t.value)) for t in targets])
         return cls(tuple(targets), masks, times, goal, sample["t_d"], sample["w_d"], float(r_pd))
 
-    def survival(self, knots: np.ndarray, rates: np.ndarray, risk: np.ndarray) -> np.ndarray:
-        """Each target's large-sample KM TTP survival at its time (0.5 is a median's goal)."""
-        return np.array([ttp_km_limit(t, knots, rates, risk[m], self.t_d[m], self.w_d[m], self.r_pd)
-                         for t, m in zip(self.times, self.masks)])
+    def survival(self, knots: np.ndarray, rates: np.ndarray, risk: np.ndarray, known: dict | None = None
+                 ) -> np.ndarray:
+        """Each target's large-sample KM TTP survival at its time (0.5 is a median's goal);
+        ``known``: target index -> its value where already known (not evaluated again)."""
+        known = known or {}
+        return np.array([known[i] if i in known else
+                         ttp_km_limit(t, knots, rates, risk[m], self.t_d[m], self.w_d[m], self.r_pd)
+                         for i, (t, m) in enumerate(zip(self.times, self.masks))])
+
+    def pieces(self, knots: np.ndarray) -> list[int]:
+        """Each target's knot piece: its survival depends on the hazards up to that piece only."""
+        return [int(q) for q in np.clip(np.searchsorted(knots, self.times, side="right") - 1, 0, len(knots) - 1)]
 
     def report(self, knots: np.ndarray, rates: np.ndarray, risk: np.ndarray) -> dict:
         got = self.survival(knots, rates, risk)

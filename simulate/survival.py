@@ -46,8 +46,8 @@ def invert_baseline(h: np.ndarray, knots: np.ndarray, rates: np.ndarray, cum: np
 _BIG = 1e7  # months: "never" for a therapy that does not start (keeps arithmetic finite)
 
 
-def _segments(knots, rates, start, dur):
-    """Per-patient segments between breakpoints: left/right ends, hazard, exposure phase."""
+def _geometry(knots, start, dur):
+    """Per-patient segments between breakpoints: left/right ends, knot piece, exposure phase."""
     n = start.shape[0]
     start = np.minimum(start, _BIG)
     stop = np.minimum(start + dur, _BIG)
@@ -59,7 +59,42 @@ def _segments(knots, rates, start, dur):
     mid = (left + right) / 2
     during = (mid > start[:, None]) & (mid < stop[:, None])
     after = mid >= stop[:, None]
-    return left, right, rates[k], during, after, start, stop - start
+    return left, right, k, during, after, start, stop - start
+
+
+def _segments(knots, rates, start, dur):
+    """Per-patient segments between breakpoints: left/right ends, hazard, exposure phase."""
+    left, right, k, during, after, start, dur = _geometry(knots, start, dur)
+    return left, right, rates[k], during, after, start, dur
+
+
+@dataclass(frozen=True)
+class TherapySegments:
+    """Each patient's segments between breakpoints (knots, therapy start and stop).
+
+    They depend on the knots and the therapy times only: one build (a sort per patient)
+    serves every time and every set of rates of a calibration or a curve, where
+    :func:`tv_cumhaz` would sort again at each call. :meth:`cumhaz` is
+    :func:`tv_cumhaz`, number for number.
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    piece: np.ndarray
+    during: np.ndarray
+    after: np.ndarray
+    start: np.ndarray
+    dur: np.ndarray
+
+    @classmethod
+    def build(cls, knots, start, dur) -> "TherapySegments":
+        return cls(*_geometry(knots, start, dur))
+
+    def cumhaz(self, t: np.ndarray | float, rates, b: float) -> np.ndarray:
+        """``int_0^t h0(u) exp(b d(u)) du`` per patient (no ``exp(eta)`` factor)."""
+        t = np.broadcast_to(np.asarray(t, float), self.start.shape)[:, None]
+        return _seg_integral(np.minimum(self.left, t), np.minimum(self.right, t), rates[self.piece], self.during,
+                             self.after, self.start, self.dur, b).sum(axis=1)
 
 
 def _seg_integral(lo, hi, h, during, after, start, dur, b):
@@ -76,9 +111,7 @@ def _seg_integral(lo, hi, h, during, after, start, dur, b):
 
 def tv_cumhaz(t: np.ndarray | float, knots, rates, start, dur, b: float) -> np.ndarray:
     """``int_0^t h0(u) exp(b d(u)) du`` per patient (no ``exp(eta)`` factor)."""
-    left, right, h, during, after, st, du = _segments(knots, rates, start, dur)
-    t = np.broadcast_to(np.asarray(t, float), start.shape)[:, None]
-    return _seg_integral(np.minimum(left, t), np.minimum(right, t), h, during, after, st, du, b).sum(axis=1)
+    return TherapySegments.build(knots, start, dur).cumhaz(t, rates, b)
 
 
 def tv_invert(target: np.ndarray, knots, rates, start, dur, b: float) -> np.ndarray:
@@ -99,19 +132,33 @@ def tv_invert(target: np.ndarray, knots, rates, start, dur, b: float) -> np.ndar
     return np.where(dj, t_lin, t_const)
 
 
+def prepared_therapy(knots, tv) -> tuple | None:
+    """``(mask, TherapySegments of the masked patients, b)`` of a time-varying therapy
+    ``tv = (mask, start, dur, b)``; a triple already prepared is passed through; ``None``
+    without therapy or without an effect (``b = 0``)."""
+    if tv is None or tv[-1] == 0.0:
+        return None
+    if len(tv) == 3:
+        return tv
+    mask, start, dur, b = tv
+    return mask, TherapySegments.build(knots, start[mask], dur[mask]), b
+
+
 def marginal_survival(times: np.ndarray, knots, rates, lin_pred: np.ndarray, tv=None) -> np.ndarray:
     """Population survival ``mean_i exp(-H(t | x_i))`` at each of ``times``.
 
-    ``tv``: ``(mask, start, dur, b)`` for patients on time-varying therapy.
+    ``tv``: ``(mask, start, dur, b)`` for patients on time-varying therapy (or its
+    :func:`prepared_therapy`).
     """
     cum = cumulative_at_knots(knots, rates)
     risk = np.exp(lin_pred)
     out = np.empty(len(times))
+    seg = prepared_therapy(knots, tv)
     for i, t in enumerate(np.asarray(times, float)):
         h = np.full(len(lin_pred), baseline_cumhaz(t, knots, rates, cum))
-        if tv is not None and tv[3] != 0.0:
-            mask, start, dur, b = tv
-            h[mask] = tv_cumhaz(t, knots, rates, start[mask], dur[mask], b)
+        if seg is not None:
+            mask, segments, b = seg
+            h[mask] = segments.cumhaz(t, rates, b)
         out[i] = np.mean(np.exp(-h * risk))
     return out
 
@@ -119,6 +166,7 @@ def marginal_survival(times: np.ndarray, knots, rates, lin_pred: np.ndarray, tv=
 def marginal_median(knots, rates, lin_pred, tv=None, *, hi: float = 600.0) -> float:
     """Median of the population survival curve (bisection on a monotone function)."""
     lo, up = 0.0, hi
+    tv = prepared_therapy(knots, tv)  # the therapy segments once, not at each bisection step
     if marginal_survival(np.array([up]), knots, rates, lin_pred, tv)[0] > 0.5:
         return np.inf
     for _ in range(60):

@@ -32,7 +32,7 @@ from .cache import LRUCache
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import baseline_cumhaz, cox_estimand, marginal_curve, tv_cumhaz
+from .survival import TherapySegments, baseline_cumhaz, cox_estimand, marginal_curve
 
 N_TRUTH = 50_000
 _GRID_STEP = 0.05
@@ -140,12 +140,13 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
             h0_p = baseline_cumhaz(grid, pp.knots, *pp.arm_rates(a == cp.treated_arm))
         risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
         tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
+        segments = TherapySegments.build(ep.knots, tv[1], tv[2]) if tv is not None and tv[0].any() else None
         if pp is not None:
             risk_p = np.exp(base_p + pp.beta_treat * (a == cp.treated_arm))
         s = np.zeros(len(grid))
         for j in range(len(grid)):
-            if tv is not None and tv[0].any():
-                h = tv_cumhaz(grid[j], ep.knots, rates, tv[1], tv[2], tv[3])
+            if segments is not None:
+                h = segments.cumhaz(grid[j], rates, tv[3])
             else:
                 h = h0[j]
             s_d = np.exp(-h * risk)
