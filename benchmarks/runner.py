@@ -33,7 +33,8 @@ import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
                               exit_with_parent,
-                              map_calls, name_key, release, run_design, stream_seed,
+                              map_calls, name_key, release, run_design,
+                              single_threaded_blas, stream_seed,
                               workers_for)
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
@@ -241,6 +242,7 @@ def _supersede(run: RunDirectory, version: str) -> Path:
     return dest
 
 
+@single_threaded_blas()  # plans compiled in this process as in the workers (engine.blas)
 def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
               backend: str | None = None, scheduler: str | None = None,
               chunk_size: int | None = None, resume: bool = False, progress: bool = True,

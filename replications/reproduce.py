@@ -37,7 +37,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_design,
-                              stream_seed, workers_for)
+                              single_threaded_blas, stream_seed, workers_for)
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.cohort import compile_plan
@@ -331,6 +331,7 @@ class _ReplicateTask:
         return ChunkResult(chunk, np.vstack(parts), dict(failures), dict(notes))
 
 
+@single_threaded_blas()  # the plans compiled here as in the workers (engine.blas)
 def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
               n_jobs: int = 1, generator: Generator | None = None,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from tacebench.engine import single_threaded_blas
 from tacebench.replications.audit import audit_study
 from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.report import StudyReport
@@ -125,5 +126,6 @@ def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAU
     """
     spec = load_spec(study)
     check_memory(spec.cohort(cohort), n_cohorts)
-    plan = compile_plan(spec, cohort)
-    return list(generate_cohorts(plan, n_cohorts, seed=seed, with_ps=with_ps))
+    with single_threaded_blas():  # the same plan and cohorts as replicate's workers draw
+        plan = compile_plan(spec, cohort)
+        return list(generate_cohorts(plan, n_cohorts, seed=seed, with_ps=with_ps))

@@ -12,7 +12,6 @@ benchmark (loky also limits them).
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import subprocess
@@ -74,46 +73,15 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-            "openblas_set_num_threads64_", "openblas_set_num_threads")
-_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-            "openblas_get_num_threads64_", "openblas_get_num_threads")
+def _limit_blas_threads() -> dict[str, int]:
+    # the engine's own setting (tacebench.engine.blas): one thread, read back per library
+    from tacebench.engine import blas_threads, set_blas_threads
+
+    set_blas_threads(1)
+    return blas_threads()
 
 
-def _openblas_libraries() -> list[str]:
-    try:
-        with open("/proc/self/maps") as fh:
-            paths = {line.split()[-1] for line in fh if line.strip()}
-    except OSError:
-        return []
-    return sorted(p for p in paths if "openblas" in p.lower() and ".so" in p)
-
-
-
-def limit_blas_threads(n: int = 1) -> dict[str, int]:
-    """Set every loaded OpenBLAS (numpy's, scipy's) to ``n`` threads; returns the counts
-    read back per library (empty where the platform offers no way)."""
-    import numpy  # noqa: F401  (load the libraries first)
-    import scipy.linalg  # noqa: F401
-
-    out = {}
-    for path in _openblas_libraries():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _SETTERS:
-            if hasattr(lib, name):
-                getattr(lib, name)(ctypes.c_int(n))
-                break
-        for name in _GETTERS:
-            if hasattr(lib, name):
-                out[Path(path).name] = int(getattr(lib, name)())
-                break
-    return out
-
-
-_BLAS_THREADS = limit_blas_threads(1)
+_BLAS_THREADS = _limit_blas_threads()
 _LOAD_START = list(os.getloadavg())
 
 

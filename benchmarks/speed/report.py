@@ -217,9 +217,14 @@ NOTES = """## How to read these numbers
 """
 
 
-def render(data: dict, runs: list[dict] | None = None) -> str:
-    lines = header(data) + summary(data) + tables(data) + spread([data, *(runs or [])]) + [NOTES]
-    return "\n".join(lines).rstrip() + "\n"
+def render(data: dict, runs: list[dict] | None = None, versus: dict | None = None) -> str:
+    lines = header(data) + summary(data) + tables(data) + spread([data, *(runs or [])])
+    if versus is not None:  # whole commands against an earlier commit (speed.versus)
+        from .versus import report as versus_report
+
+        lines += ["## Whole commands against the code before the one-package change", "",
+                  versus_report(versus), ""]
+    return "\n".join(lines + [NOTES]).rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,16 +233,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, nargs="+", default=[], metavar="JSON",
                         help="further runs of the suite: adds the spread of the main ratios "
                              "over all runs")
+    parser.add_argument("--versus", type=Path, metavar="JSON",
+                        help="a run of benchmarks.speed.versus: adds its table")
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
     loaded = []
-    for path in [args.json, *args.runs]:
+    for path in [args.json, *args.runs, *([args.versus] if args.versus else [])]:
         try:
             loaded.append(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError) as exc:
             parser.error(f"json: cannot read {path}: {exc}")
+    versus = loaded.pop() if args.versus else None
     data, runs = loaded[0], loaded[1:]
-    text = render(data, runs)
+    text = render(data, runs, versus)
     if args.output:
         args.output.write_text(text)
     else:

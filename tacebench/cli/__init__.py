@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from tacebench.engine import release
+from tacebench.engine import set_blas_threads
 from tacebench.estimators.batch import tune_allocator
 
 from . import (check, closed_loop, migrate, new_study, replicate, report, simulate, study,
@@ -43,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # Process-wide allocator tuning belongs to the program, not to a library import: the
     # command line and the engine's worker initializer are the only places that call it.
+    # One BLAS thread, as in the engine's workers, so results do not depend on --n-jobs.
     tune_allocator()
+    set_blas_threads(1)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -9,11 +9,14 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
   to a sink as chunks finish and returned in design order;
 - failure accounting per (key, reason) added up over chunks;
 - :func:`code_version`, which a resumable run records and checks;
-- :func:`exit_with_parent`, so worker processes never outlive a killed run.
+- :func:`exit_with_parent`, so worker processes never outlive a killed run;
+- one BLAS thread for every computation (:func:`single_threaded_blas`), so that the numbers
+  do not depend on ``n_jobs``.
 
 It is a leaf: it imports no other tacebench package; the tasks it runs come from
 ``tacebench.replications`` and ``tacebench.benchmarks``.
 """
+from .blas import blas_threads, set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import exit_with_parent
 from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
@@ -21,6 +24,6 @@ from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
 
 __all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
-           "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key",
-           "plan_chunks", "release", "run_design", "source_fingerprint", "spawn_key",
-           "stream_seed", "workers_for"]
+           "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key",
+           "plan_chunks", "release", "run_design", "set_blas_threads", "single_threaded_blas",
+           "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]

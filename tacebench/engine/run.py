@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "batches", "run_design", "workers_for"]
@@ -88,6 +89,7 @@ def _check(n_jobs, backend, scheduler, batch_size) -> None:
 
 
 def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> ChunkResult:
+    set_blas_threads(1)  # as inline: the numbers must not depend on the worker's BLAS threads
     if initializer is not None:
         initializer()
     try:
@@ -138,6 +140,7 @@ def _streaming(n_jobs: int, backend: str | None, workers: int):
 
 
 def _initialized(initializer, fn, args):
+    set_blas_threads(1)
     if initializer is not None:
         initializer()
     return fn(*args)
@@ -148,16 +151,20 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
               initializer: Callable[[], None] | None = None) -> Iterator[Any]:
     """Run ``fn(*args)`` for each call, in parallel as :func:`run_design` does; results in
     completion order. For set-up work that is not a chunk (a scenario's true values).
-    ``initializer`` runs in a worker before each call (never inline)."""
+    ``initializer`` runs in a worker before each call (never inline). Every call runs with
+    one BLAS thread, inline or in a worker (:mod:`tacebench.engine.blas`: the numbers must
+    not depend on ``n_jobs``); the calling process's count is restored at the end."""
     from joblib import delayed
 
     if n_jobs == 1 and backend is None:
-        for fn, args in calls:
-            yield fn(*args)
+        with single_threaded_blas():
+            for fn, args in calls:
+                yield fn(*args)
         return
     if not calls:
         return
-    with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()):
+    with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()), \
+            single_threaded_blas():
         be = None if backend == "dask" else backend
         yield from _streaming(n_jobs, be, workers_for(n_jobs))(
             [delayed(_initialized)(initializer, fn, a) for fn, a in calls])

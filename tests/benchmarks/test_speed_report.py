@@ -84,3 +84,20 @@ def test_main_reads_runs(tmp_path, capsys):
     assert report.main([paths[0], "--runs", paths[1]]) == 0
     out = capsys.readouterr().out
     assert "| IPTW replicate through the public DataFrame API | 50x | 62x | 50-62x |" in out
+
+
+def test_main_adds_the_table_of_a_versus_run(tmp_path, capsys):
+    import json
+
+    suite = tmp_path / "s.json"
+    suite.write_text(json.dumps({"benchmarks": [_bench("replicate_iptw_public", 1e-3)]}))
+    versus = tmp_path / "v.json"
+    runs = [{"case": "study", "side": side, "round": 0, "wall": wall, "cpu": wall,
+             "load_before": 0.4, "returncode": 0}
+            for side, wall in (("before", 80.0), ("after", 40.0))]
+    versus.write_text(json.dumps({"before": "abc", "after": "def", "rounds": 1, "runs": runs}))
+    assert report.main([str(suite), "--versus", str(versus)]) == 0
+    out = capsys.readouterr().out
+    assert "## Whole commands against the code before the one-package change" in out
+    assert "| study | 80.0 s / 80.0 s | 40.0 s / 40.0 s | 0.50x |" in out
+    assert out.index("Whole commands") < out.index("## How to read these numbers")
