@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 from pathlib import Path
 
 __all__ = ["blas_threads", "set_blas_threads", "single_threaded_blas"]
@@ -38,7 +39,10 @@ def _openblas_libraries() -> list[str]:
     return sorted(p for p in paths if "openblas" in p.lower() and ".so" in p)
 
 
-def _libraries() -> list[tuple[str, ctypes.CDLL]]:
+@functools.lru_cache(maxsize=1)
+def _libraries() -> tuple[tuple[str, ctypes.CDLL], ...]:
+    # read once per process (about 2 ms: /proc/self/maps and the loads): a worker sets its
+    # count before every chunk, and the libraries of a process do not change
     import numpy  # noqa: F401  (load the libraries first)
     import scipy.linalg  # noqa: F401
 
@@ -48,7 +52,7 @@ def _libraries() -> list[tuple[str, ctypes.CDLL]]:
             out.append((path, ctypes.CDLL(path)))
         except OSError:
             continue
-    return out
+    return tuple(out)
 
 
 def _call(lib: ctypes.CDLL, names: tuple[str, ...], *args):
