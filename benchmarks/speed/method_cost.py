@@ -1,11 +1,13 @@
-"""Cost per replicate of each method of a study, as the study runs it, relative to a method.
+"""Per-replicate cost of each method of a study, fitted one replicate at a time, against one.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         python -m tacebench.benchmarks.speed.method_cost default \\
         --scenario 0 --scenario 9 --reps 12 --repeat 2 --against iptw_ate_stabilized
 
 Each replicate's cohort is generated once (not timed); then every method of the scenario
-is fitted in the study's order on that replicate's columns. Each method pays for every fit
+is fitted in the study's order on that replicate's columns, by its one-replicate ``fit``
+(the study runner fits the families with a batched entry across a chunk's replicates
+instead: :mod:`benchmarks.batch_chunk`). Each method pays for every fit
 it needs (its own fresh :class:`~benchmarks.methods.SharedFits`), except that the rows of
 one survival_ate shared fit share one store, as in a run, and are reported per row: the
 group's total time over its rows, so the shared fit is charged once and split evenly. Each
