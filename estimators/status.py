@@ -46,7 +46,7 @@ __all__ = [
     "BOOTSTRAP_PS_FLOOR", "Estimability", "GLM_BOUNDARY", "MONTE_CARLO_PS_FLOOR",
     "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "cox_status",
     "fitted_distance", "km_status", "logistic_status", "match_status", "monte_carlo_ps_failed",
-    "separating_direction",
+    "ps_at_bounds", "separating_direction",
 ]
 
 #: A fitted probability closer than this to 0 or 1 (rows of positive weight) is the symptom
@@ -146,10 +146,16 @@ def logistic_status(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndar
     return (Estimability.FITTED_0_1 if closest <= GLM_BOUNDARY else Estimability.OK), None
 
 
+def ps_at_bounds(closest: float) -> bool:
+    """``benchmarks.methods``' policy on the smallest distance of a fitted PS to 0 or 1
+    (:func:`fitted_distance`): failed iff it is at most ``MONTE_CARLO_PS_FLOOR``."""
+    return closest <= MONTE_CARLO_PS_FLOOR
+
+
 def monte_carlo_ps_failed(fit) -> bool:
     """``benchmarks.methods``' policy on a logistic kernel result: failed iff a fitted
-    probability is exactly 0 or 1 (``fit.closest <= MONTE_CARLO_PS_FLOOR``)."""
-    return fit.closest <= MONTE_CARLO_PS_FLOOR
+    probability is exactly 0 or 1 (:func:`ps_at_bounds` of ``fit.closest``)."""
+    return ps_at_bounds(fit.closest)
 
 
 def bootstrap_ps_failed(fit) -> bool:

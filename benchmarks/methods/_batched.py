@@ -1,6 +1,6 @@
 """Pieces of the batched entry points (``fit_batch``): the PS model, weights and Cox model of
 treatment fitted across a batch of replicates with :mod:`estimators.batch`, and the balance
-SMDs of many covariates in one kernel call.
+SMDs (:func:`benchmarks.methods._common.balance`) or ``None`` where they raise.
 
 A batched entry point returns, for every replicate, either its :class:`MethodOutput` or
 ``None``: "fit this one with the family's one-replicate ``fit``". It answers ``None``
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import design
-from ._common import outcome, treated
+from ._common import outcome, ps_design, treated
 
 
 def _stack_groups(items: list) -> dict[tuple, list[int]]:
@@ -31,15 +30,12 @@ def _stack_groups(items: list) -> dict[tuple, list[int]]:
 
 
 def _ps_design(data, covariates) -> np.ndarray | None:
-    """:func:`benchmarks.methods._common.propensity_fit`'s design (intercept first), or
-    ``None`` where building it raises (the one-replicate path then raises the same)."""
+    """:func:`benchmarks.methods._common.ps_design`, or ``None`` where building it raises
+    (the one-replicate path then raises the same)."""
     try:
-        z = treated(data)
-        X = design(data, covariates, pool_by=z)
+        return ps_design(data, covariates)
     except (KeyError, ValueError):
         return None
-    X = X[:, np.ptp(X, axis=0) > 0]
-    return np.column_stack([np.ones(X.shape[0]), X])
 
 
 def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
@@ -54,7 +50,7 @@ def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
     if key in shared:
         return shared[key]
     from tacebench.estimators.batch.logistic import fit_logistic_rows
-    from tacebench.estimators.status import MONTE_CARLO_PS_FLOOR, fitted_distance
+    from tacebench.estimators.status import fitted_distance, ps_at_bounds
 
     designs = [_ps_design(d, covariates) for d in datas]
     out: list = [None] * len(datas)
@@ -64,7 +60,7 @@ def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
         z = np.stack([treated(datas[i]) for i in idx])
         _, ps, conv, _, _ = fit_logistic_rows(XT.transpose(0, 2, 1), z, np.ones(z.shape))
         for j, i in enumerate(idx):
-            if fitted_distance(ps[j], np.ones(ps.shape[1])) > MONTE_CARLO_PS_FLOOR:
+            if not ps_at_bounds(fitted_distance(ps[j], np.ones(ps.shape[1]))):
                 out[i] = (designs[i], ps[j], bool(conv[j]))
     shared[key] = out
     return out

@@ -19,6 +19,18 @@ def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
     return np.asarray(data[column], dtype=np.float64)
 
 
+def ps_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
+    """The PS model's design, intercept first (raises ``KeyError`` / ``ValueError`` where
+    the covariates cannot be built)."""
+    X = design(data, covariates, pool_by=treated(data))
+    # A covariate without variation in this cohort (a rare level absent from a replicate)
+    # cannot enter the model; like R's glm, which aliases it (NA coefficient), leave it out:
+    # the fitted PS is unchanged and the PS information (the M-estimation Jacobian) stays
+    # invertible.
+    X = X[:, np.ptp(X, axis=0) > 0]
+    return np.column_stack([np.ones(X.shape[0]), X])
+
+
 def propensity_fit(data: dict[str, np.ndarray],
                    covariates: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
     """Logistic PS model of treatment on ``covariates`` (``estimators.kernels.fit_logistic``).
@@ -32,13 +44,8 @@ def propensity_fit(data: dict[str, np.ndarray],
     from tacebench.estimators.status import monte_carlo_ps_failed
 
     z = treated(data)
-    X = design(data, covariates, pool_by=z)
-    # A covariate without variation in this cohort (a rare level absent from a replicate)
-    # cannot enter the model; like R's glm, which aliases it (NA coefficient), leave it out:
-    # the fitted PS is unchanged and the PS information (the M-estimation Jacobian) stays
-    # invertible.
-    X = X[:, np.ptp(X, axis=0) > 0]
-    Xa = np.column_stack([np.ones(X.shape[0]), X])
+    Xa = ps_design(data, covariates)
+    X = Xa[:, 1:]
     fit = fit_logistic(Xa, z, np.ones_like(z))
     ps = fit.fitted
     if monte_carlo_ps_failed(fit):  # (quasi-)complete separation: the MLE does not exist
