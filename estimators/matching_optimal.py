@@ -4,15 +4,30 @@ Greedy matching fixes each pair in turn, so an early choice can force a later tr
 onto a distant control; optimal matching solves the whole assignment at once (Rosenbaum
 1989), as ``MatchIt::matchit(method = "optimal")`` does through optmatch. With one control
 per treated unit and at least as many controls as treated units this is a rectangular linear
-assignment problem, solved exactly by ``scipy.optimize.linear_sum_assignment`` (a shortest
-augmenting path method, Crouse 2016). Distances: ``|logit e_i - logit e_j|``, ``|e_i - e_j|``
-or the Mahalanobis distance between covariate vectors (:mod:`estimators.matching_mahalanobis`).
+assignment problem. Distances: ``|logit e_i - logit e_j|``, ``|e_i - e_j|`` or the
+Mahalanobis distance between covariate vectors (:mod:`estimators.matching_mahalanobis`).
+
+* Mahalanobis: ``scipy.optimize.linear_sum_assignment`` on the (n1, n0) distance matrix (a
+  shortest augmenting path method, Crouse 2016).
+* A one-dimensional distance ``|d_i - d_j|``: with treated and controls each sorted by
+  ``d``, some optimal assignment is non-crossing (the k-th treated unit's control comes
+  before the (k+1)-th's; uncrossing two pairs never raises the total of an absolute
+  difference, Aggarwal et al. 1992), so a dynamic program over the sorted arrays
+  (:func:`sorted_pairs`) is exact in O(n1 (n0 - n1 + 1)) without the distance matrix.
+
+On a one-dimensional distance the optimal pairs are not unique: two treated units on the
+same side of two controls can swap them at no cost. The matched controls are the same as
+any other optimal solver's (unless distances tie exactly), but the pairing is this
+module's: the non-crossing one, which is what the clustered SE of a matched analysis
+depends on.
 
 References
 ----------
 Rosenbaum PR (1989). Optimal matching for observational studies. JASA 84:1024-1032.
 Crouse DF (2016). On implementing 2D rectangular assignment algorithms. IEEE Trans Aerosp
 Electron Syst 52:1679-1696.
+Aggarwal A, Bar-Noy A, Khuller S, Kravets D, Schieber B (1992). Efficient minimum cost
+matching using quadrangle inequality. Proc 33rd IEEE FOCS:583-592.
 """
 from __future__ import annotations
 
@@ -25,7 +40,8 @@ from .balancing_result import check_covariates
 from .matching_mahalanobis import COVARIANCES, mahalanobis_coordinates
 from .matching_result import MatchResult, result_from_sets
 
-__all__ = ["DISTANCES", "match_optimal", "match_optimal_kernel", "pair_distance_matrix"]
+__all__ = ["DISTANCES", "match_optimal", "match_optimal_kernel", "pair_distance_matrix",
+           "sorted_pairs"]
 
 #: distance -> what ``x`` is
 DISTANCES = {"logit": "ps", "ps": "ps", "mahalanobis": "covariates"}
@@ -40,6 +56,59 @@ def pair_distance_matrix(x: np.ndarray, z: np.ndarray, distance: str,
         return cdist(Y[t], Y[c])
     d = special.logit(x) if distance == "logit" else x
     return np.abs(d[t][:, None] - d[c][None, :])
+
+
+def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
+    """Minimum total ``|d_i - d_j|`` 1:1 assignment of controls to treated units on a line.
+
+    Parameters
+    ----------
+    d_treated : (n1,) float array
+    d_control : (n0,) float array, n0 >= n1
+
+    Returns
+    -------
+    (n1,) int array
+        The control (index into ``d_control``) of each treated unit, in input order.
+
+    Notes
+    -----
+    Both arms are sorted by ``d`` (stable: equal values in input order). ``F_i[k]``, the
+    least total of the first ``i + 1`` treated units with the last at most the
+    ``(i + k)``-th control, is ``cummin_k(F_{i-1}[k] + |t_i - c_{i+k}|)``: one vector
+    operation per treated unit over the ``n0 - n1 + 1`` controls it can take in a
+    non-crossing assignment. Backtracking from the highest treated unit, each takes the
+    lowest control that keeps the total optimal (the tie rule).
+
+    References
+    ----------
+    Aggarwal A et al. (1992). Efficient minimum cost matching using quadrangle inequality.
+    Proc 33rd IEEE FOCS:583-592.
+    """
+    n1, n0 = d_treated.size, d_control.size
+    ot, oc = np.argsort(d_treated, kind="stable"), np.argsort(d_control, kind="stable")
+    t, c = d_treated[ot], d_control[oc]
+    w = n0 - n1 + 1
+    cost = np.abs(t[:, None] - c[np.arange(n1)[:, None] + np.arange(w)])   # (n1, w)
+    total = np.empty_like(cost)  # row i: cost[i] plus the best of rows < i, before cummin
+    best = np.empty_like(cost)   # row i: F_i
+    prev = np.zeros(w)
+    for cost_i, total_i, best_i in zip(cost, total, best):  # (row views made once)
+        np.add(prev, cost_i, out=total_i)
+        np.minimum.accumulate(total_i, out=best_i)
+        prev = best_i
+    # the position of each row's running minimum (its first occurrence), all rows at once
+    new_min = np.ones_like(cost, dtype=bool)
+    np.less(total[:, 1:], best[:, :-1], out=new_min[:, 1:])
+    arg = np.maximum.accumulate(np.where(new_min, np.arange(w), 0), axis=1)
+    pos = np.empty(n1, dtype=np.intp)
+    k = w - 1
+    for i in range(n1 - 1, -1, -1):
+        k = arg[i, k]
+        pos[i] = i + k
+    out = np.empty(n1, dtype=np.intp)
+    out[ot] = oc[pos]
+    return out
 
 
 def match_optimal_kernel(x: np.ndarray, z: np.ndarray, distance: str = "logit",
@@ -60,14 +129,21 @@ def match_optimal_kernel(x: np.ndarray, z: np.ndarray, distance: str = "logit",
 
     Notes
     -----
-    No validation; never raises on valid-shaped data.
+    No validation; never raises on valid-shaped data. Mahalanobis by linear assignment, a
+    one-dimensional distance by :func:`sorted_pairs` (see the module docstring).
     """
-    D = pair_distance_matrix(x, z, distance, covariance)
-    rows, cols = optimize.linear_sum_assignment(D)
     t_rows, c_rows = np.flatnonzero(z == 1), np.flatnonzero(z == 0)
     mm = np.full((t_rows.size, 1), -1, dtype=np.intp)
-    mm[rows, 0] = c_rows[cols]
-    total = float(D[rows, cols].sum())
+    if distance == "mahalanobis":
+        D = pair_distance_matrix(x, z, distance, covariance)
+        rows, cols = optimize.linear_sum_assignment(D)
+        mm[rows, 0] = c_rows[cols]
+        total = float(D[rows, cols].sum())
+    else:
+        d = special.logit(x) if distance == "logit" else x
+        cols = sorted_pairs(d[t_rows], d[c_rows])
+        mm[:, 0] = c_rows[cols]
+        total = float(np.abs(d[t_rows] - d[c_rows[cols]]).sum())
     return result_from_sets(mm, t_rows, z, caliper=None,
                             distance=None if x.ndim == 2 else x,
                             method=f"optimal({distance}, total distance {total:.17g})")
@@ -101,7 +177,10 @@ def match_optimal(x, treated, *, distance: str = "logit", covariance: str = "poo
     Notes
     -----
     R equivalent: ``MatchIt::matchit(treated ~ x, data, method = "optimal",
-    distance = <matrix>)``, or ``clue::solve_LSAP(D)`` on the same distance matrix.
+    distance = <matrix>)``, or ``clue::solve_LSAP(D)`` on the same distance matrix: the
+    same total distance; on ``"logit"`` and ``"ps"`` the same matched controls but not
+    always the same pairs (the optimum is not unique; this function returns the
+    non-crossing pairs, :func:`sorted_pairs`).
 
     References
     ----------
