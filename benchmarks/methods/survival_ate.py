@@ -55,20 +55,34 @@ OPTIONS = {
 }
 
 
-def _fit_all(data, config):
-    from tacebench.estimators.survival.ate import survival_ate_kernel
-    from tacebench.estimators.survival.ate_rmst import survival_rmst_kernel
+def _working_models(data, config):
+    """The arrays of the working models, in a :class:`WorkingModels` that fits each model
+    once for every method of the replicate that needs it."""
+    from tacebench.estimators.survival.ate_models import WorkingModels
 
     time, event = outcome(data, config["endpoint"])
     z = treated(data)
     X = design(data, config["covariates"], pool_by=z)
     X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate: aliased, as glm
     Xc = np.column_stack([z, X]) if config["censoring"] == "cox" else np.empty((z.size, 0))
+    return WorkingModels(time, event.astype(np.float64), z, X, X, Xc)
+
+
+def _fit_all(data, config, store=None):
+    from tacebench.estimators.survival.ate import survival_ate_kernel
+    from tacebench.estimators.survival.ate_rmst import survival_rmst_kernel
+
+    # the risk and RMST rows of every estimator share the models (the g-formula's outcome
+    # model is AIPTW's, IPTW-IPCW's treatment and censoring models are too)
+    key = ("survival_ate models", tuple(config["covariates"]), config["censoring"],
+           config["endpoint"])
+    models = (_working_models(data, config) if store is None
+              else store.get_or_fit(key, lambda: _working_models(data, config)))
     kernel = survival_ate_kernel if config["quantity"] == "risk_difference" else \
         survival_rmst_kernel
-    res = kernel(time, event.astype(np.float64), z, X, X, Xc,
-                 np.asarray(config["horizons"], dtype=np.float64), tuple(config["estimators"]),
-                 config["censoring"])
+    res = kernel(models.time, models.event, models.z, models.X, models.X_treatment,
+                 models.X_censoring, np.asarray(config["horizons"], dtype=np.float64),
+                 tuple(config["estimators"]), config["censoring"], models=models)
     if not res.status.ok:
         raise ValueError(f"a working model is not estimable ({res.status.value})")
     return res
@@ -87,7 +101,7 @@ def fit(data, config, rng):
            config["endpoint"])
     store = shared_fits(data)
     res = (_fit_all(data, config) if store is None
-           else store.get_or_fit(key, lambda: _fit_all(data, config)))
+           else store.get_or_fit(key, lambda: _fit_all(data, config, store)))
     e = config["estimators"].index(config["estimator"])
     h = [float(v) for v in config["horizons"]].index(float(config["time"]))
     return MethodOutput(float(res.difference[e, h]), float(res.se_difference[e, h]))

@@ -44,7 +44,7 @@ from scipy import stats
 from .. import _checks
 from ..status import Estimability
 from .aiptw import aiptw_arm
-from .ate_nuisance import fit_breslow_cox, fit_treatment_model
+from .ate_models import WorkingModels
 from .gformula import gformula_arm
 from .ipw import iptw_arm
 
@@ -136,12 +136,13 @@ class SurvivalATE:
 
 def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
               X_treatment: np.ndarray, X_censoring: np.ndarray, horizons: np.ndarray,
-              estimators: tuple, contrast: np.ndarray | None = None) -> tuple:
+              estimators: tuple, contrast: np.ndarray | None = None,
+              models: WorkingModels | None = None) -> tuple:
     """The working models once, then each estimator's risk of each arm at each horizon.
 
     Parameters
     ----------
-    time, event, z, X, X_treatment, X_censoring, horizons, estimators
+    time, event, z, X, X_treatment, X_censoring, horizons, estimators, models
         As :func:`survival_ate_kernel`.
     contrast : (H, m) array, optional
         Return the influence functions of ``risk @ contrast`` (m columns) instead of the
@@ -152,16 +153,17 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
     tuple
         ``(risk (E, 2, H), iid (E, 2, n, H or m), status)``; NaN where ``status`` is not OK.
     """
+    if models is None:
+        models = WorkingModels(time, event, z, X, X_treatment, X_censoring)
+    elif not models.built_from(time, event, z, X, X_treatment, X_censoring):
+        raise ValueError("models were built from other arrays than the ones passed")
     need = [ESTIMATORS[e] for e in estimators]
     n = time.size
-    D = np.column_stack([z, X])
-    outcome = fit_breslow_cox(time, event, D) if any(c.outcome for c in need) else None
-    treatment = fit_treatment_model(z, X_treatment) if any(c.treatment for c in need) else None
-    cens = None
-    if any(c.censoring for c in need):
-        if not (event == 0).any():  # nothing censored: G = 1 (Nelson-Aalen with no jumps)
-            X_censoring = np.empty((n, 0))
-        cens = fit_breslow_cox(time, 1.0 - event, X_censoring)
+    D = models.design
+    outcome = models.outcome() if any(c.outcome for c in need) else None
+    treatment = models.treatment() if any(c.treatment for c in need) else None
+    cens = models.censoring() if any(c.censoring for c in need) else None
+    X_censoring = models.censoring_design
     status = next((m.status for m in (outcome, treatment, cens)
                    if m is not None and not m.status.ok), Estimability.OK)
     E, H = len(estimators), horizons.size
@@ -187,7 +189,8 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
 def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
                         X_treatment: np.ndarray, X_censoring: np.ndarray,
                         horizons: np.ndarray, estimators: tuple = tuple(ESTIMATORS),
-                        censoring: str = "cox", conf_level: float = 0.95) -> SurvivalATE:
+                        censoring: str = "cox", conf_level: float = 0.95, *,
+                        models: WorkingModels | None = None) -> SurvivalATE:
     """:func:`survival_ate` on trusted arrays (no validation; never raises on data).
 
     Parameters
@@ -199,6 +202,10 @@ def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: n
     horizons : (H,) increasing times.
     estimators : names from :data:`ESTIMATORS`.
     censoring, conf_level : recorded in the result.
+    models : WorkingModels, optional
+        Built from these same arrays (else ``ValueError``): the working models fitted
+        once for several calls on one data set
+        (:class:`estimators.survival.ate_models.WorkingModels`); default a fresh one.
 
     Returns
     -------
@@ -208,7 +215,7 @@ def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: n
     """
     n = time.size
     risk, iid, status = arm_risks(time, event, z, X, X_treatment, X_censoring, horizons,
-                                  estimators)
+                                  estimators, models=models)
     with np.errstate(divide="ignore", invalid="ignore"):
         r0, r1 = risk[:, 0], risk[:, 1]
         iid_diff = iid[:, 1] - iid[:, 0]

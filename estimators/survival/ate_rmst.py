@@ -75,9 +75,9 @@ class SurvivalRMST:
 
 def survival_rmst_kernel(time, event, z, X, X_treatment, X_censoring, horizons,
                          estimators=("gformula", "iptw", "aiptw"), censoring="cox",
-                         conf_level=0.95) -> SurvivalRMST:
+                         conf_level=0.95, *, models=None) -> SurvivalRMST:
     """:func:`survival_rmst` on trusted arrays (no validation; never raises on data);
-    arguments as :func:`estimators.survival.ate.survival_ate_kernel`."""
+    arguments as :func:`estimators.survival.ate.survival_ate_kernel`, ``models`` included."""
     grid = np.unique(time[(event == 1) & (time < horizons[-1])])
     u = np.concatenate(([0.0], grid))
     # width of [u_k, u_{k+1}) inside [0, tau]: (K + 1, H)
@@ -88,7 +88,7 @@ def survival_rmst_kernel(time, event, z, X, X_treatment, X_censoring, horizons,
         # the IFs of the risks at every event time are only ever summed with the widths:
         # each estimator contracts them before its nuisance terms (F(0) = 0 has none)
         risk, iid_w, status = arm_risks(time, event, z, X, X_treatment, X_censoring, grid,
-                                        estimators, contrast=width[1:])
+                                        estimators, contrast=width[1:], models=models)
         risk = np.concatenate((np.zeros((E, 2, 1)), risk), axis=2)  # F(0) = 0
     else:  # no event before the last horizon: RMST = tau exactly
         status = Estimability.OK

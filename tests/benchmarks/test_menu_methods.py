@@ -59,7 +59,22 @@ def test_survival_ate_methods_share_one_fit_and_get_the_same_numbers():
         again = _run("survival_ate", {"estimator": e, "time": t, "covariates": ["x", "b"]},
                      shared)
         assert (again.estimate, again.se) == (out.estimate, out.se)
-    assert len(shared[SHARED_FITS]) == 1
+    assert len(shared[SHARED_FITS]) == 2  # the rows' one fit and its working models
+
+
+def test_survival_ate_fits_of_other_estimators_share_the_working_models():
+    """One-estimator fits (g-formula; IPTW-IPCW; AIPTW, risk and RMST) read one set of
+    working models per replicate and get the numbers they get alone."""
+    data = _cohort()
+    configs = [{"estimator": e, "estimators": [e], "quantity": q, "covariates": ["x", "b"]}
+               for e in ("gformula", "iptw", "aiptw")
+               for q in ("risk_difference", "rmst_difference")]
+    shared = {**data, SHARED_FITS: SharedFits()}
+    for config in configs:
+        alone = _run("survival_ate", config, data)
+        again = _run("survival_ate", config, shared)
+        assert (again.estimate, again.se) == (alone.estimate, alone.se)
+    assert len(shared[SHARED_FITS]) == len(configs) + 1
 
 
 def test_survival_ate_rejects_a_time_outside_its_horizons():
