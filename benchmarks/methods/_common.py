@@ -62,6 +62,22 @@ def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.n
     return ps, converged
 
 
+def shared_propensity(data: dict[str, np.ndarray],
+                      covariates: list[str]) -> tuple[np.ndarray, bool]:
+    """:func:`propensity` once per replicate and covariate list for every method that asks
+    (through the replicate's :class:`~benchmarks.methods.SharedFits`; without one, fitted
+    here). The PS array is read-only: it is every asking method's."""
+    from . import shared_fits
+
+    def fit():
+        ps, converged = propensity(data, covariates)
+        ps.flags.writeable = False
+        return ps, converged
+
+    store = shared_fits(data)
+    return fit() if store is None else store.get_or_fit(("propensity", tuple(covariates)), fit)
+
+
 def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, entry=None,
                       ties="efron", robust=False, keep_zero_weights=False):
     """The estimators' Cox kernel with the treatment as first column; returns the

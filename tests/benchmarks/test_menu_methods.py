@@ -242,3 +242,19 @@ def test_invalid_options_raise_the_public_matchers_errors(options, message):
 def test_optimal_matching_with_fewer_controls_raises_the_public_error():
     with pytest.raises(ValueError, match="at least as many controls as treated"):
         _match_only({"method": "optimal"}, _cohort(control_share=0.2))
+
+
+def test_matching_and_matching_weights_share_one_propensity_model():
+    """PSM (two calipers), optimal matching and matching weights on one replicate fit one
+    PS model and get the numbers they get alone."""
+    data = _cohort(control_share=0.7)
+    runs = [("matching", {"covariates": ["x", "b"]}),
+            ("matching", {"covariates": ["x", "b"], "caliper": 0.05}),
+            ("matching", {"method": "optimal", "covariates": ["x", "b"]}),
+            ("balancing", {"method": "matching", "covariates": ["x", "b"]})]
+    shared = {**data, SHARED_FITS: SharedFits()}
+    for family, options in runs:
+        alone = _run(family, options, data)
+        again = _run(family, options, shared)
+        assert (again.estimate, again.se) == (alone.estimate, alone.se)
+    assert len(shared[SHARED_FITS]) == 1
