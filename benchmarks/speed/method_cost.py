@@ -15,7 +15,9 @@ group's total time over its rows, so the shared fit is charged once and split ev
 least disturbed by other processes); a method's cost is their mean over the replicates.
 Times are the process's CPU time (``time.process_time``; run with single-threaded BLAS),
 not wall-clock: on a shared machine the wall-clock time of a millisecond call measures the
-other processes as much as the call.
+other processes as much as the call. ``--one-store``: all methods of a replicate share one
+store, as in a run, so a fit that several methods share (the PS model of the matching
+family, the working models of survival_ate) is charged to the first method that needs it.
 """
 from __future__ import annotations
 
@@ -41,9 +43,10 @@ def _share_group(method) -> str:
 
 
 def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
-                   extra: tuple[str, ...] = ()) -> dict[str, float]:
+                   extra: tuple[str, ...] = (), one_store: bool = False) -> dict[str, float]:
     """Seconds per replicate per method (shared fits split over their rows); ``extra``
-    names study methods to run as well though the scenario does not declare them."""
+    names study methods to run as well though the scenario does not declare them;
+    ``one_store``: one store per replicate for all methods, as in a run."""
     if not 0 <= scenario_index < len(study.scenarios):
         raise ValueError(f"--scenario {scenario_index}: study {study.name!r} has scenarios "
                          f"0..{len(study.scenarios) - 1}")
@@ -61,7 +64,8 @@ def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
         for r, data in enumerate(datasets):
             stores: dict[str, SharedFits] = {}
             for m, fit, config in fits:
-                own = {**data, SHARED_FITS: stores.setdefault(_share_group(m), SharedFits())}
+                group = "" if one_store else _share_group(m)
+                own = {**data, SHARED_FITS: stores.setdefault(group, SharedFits())}
                 rng = np.random.default_rng(method_seed(study.seed, scenario.name, r, m.name))
                 t0 = time.process_time()
                 try:
@@ -89,12 +93,16 @@ def main(argv=None) -> int:
     ap.add_argument("--against", default="iptw_ate_stabilized")
     ap.add_argument("--with", dest="extra", action="append", default=[],
                     help="a study method to run on the scenarios though they do not declare it")
+    ap.add_argument("--one-store", action="store_true",
+                    help="one store of shared fits per replicate for all methods, as in a run")
     args = ap.parse_args(argv)
     study = load_study(args.study)
     print(f"# load average {os.getloadavg()[0]:.1f} at start; {args.reps} replicates, "
-          f"best of {args.repeat} per cell, CPU time")
+          f"best of {args.repeat} per cell, CPU time"
+          + ("; one store per replicate, as in a run" if args.one_store else ""))
     for s in args.scenario:
-        costs = scenario_costs(study, s, args.reps, args.repeat, tuple(args.extra))
+        costs = scenario_costs(study, s, args.reps, args.repeat, tuple(args.extra),
+                               args.one_store)
         base = costs.get(args.against, np.nan)
         print(f"## {study.scenarios[s].name}: {args.against} {1e3 * base:.1f} ms")
         for name, sec in costs.items():

@@ -18,6 +18,23 @@ def test_costs_cover_the_scenario_and_split_a_shared_fit_evenly():
     assert costs["iptw_ipcw_rmst6"] != costs["gformula_rmst6"]
 
 
+def test_one_store_charges_a_shared_model_to_the_first_method_that_needs_it(monkeypatch):
+    """With one store per replicate (as a run) the PS model of psm is read, not refitted,
+    by psm_tight_caliper: the fit counts once over the two methods."""
+    from tacebench.benchmarks.methods import _common
+
+    calls = []
+    real = _common.propensity
+    monkeypatch.setattr(_common, "propensity", lambda *a: calls.append(1) or real(*a))
+    study = load_study("default")
+    s = next(sc for sc in study.scenarios if sc.name.startswith("s000_null_balanced"))
+    scenario_costs(study, s.index, reps=1, repeat=1, one_store=True)
+    shared = len(calls)
+    calls.clear()
+    scenario_costs(study, s.index, reps=1, repeat=1)
+    assert shared < len(calls)
+
+
 def test_cli_reports_ratios_against_the_named_method(capsys):
     study = load_study("default")
     s = next(sc for sc in study.scenarios if sc.name.startswith("s001_dose_small"))
