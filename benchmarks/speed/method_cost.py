@@ -84,12 +84,19 @@ def scenario_costs(study, scenario_index: int, reps: int, repeat: int,
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def scenario_parser(doc: str, reps: int, repeat: int) -> argparse.ArgumentParser:
+    """The options of a per-replicate timing over study scenarios: study, scenarios, reps,
+    repeat."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("study")
     ap.add_argument("--scenario", type=int, action="append", required=True)
-    ap.add_argument("--reps", type=int, default=12)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=reps)
+    ap.add_argument("--repeat", type=int, default=repeat)
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = scenario_parser(__doc__, reps=12, repeat=2)
     ap.add_argument("--against", default="iptw_ate_stabilized")
     ap.add_argument("--with", dest="extra", action="append", default=[],
                     help="a study method to run on the scenarios though they do not declare it")

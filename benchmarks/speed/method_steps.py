@@ -1,0 +1,142 @@
+"""CPU time per step of the matching methods and AIPTW RMST, per replicate of a study scenario.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
+        python -m tacebench.benchmarks.speed.method_steps default --scenario 0 --reps 30
+
+Where :mod:`benchmarks.speed.method_cost` times a method's whole ``fit``, this times its
+steps: the pieces its ``fit`` calls, called in the same order on the same replicate (each
+step's inputs are the previous steps' outputs), each the best of ``--repeat`` passes per
+replicate, averaged over the replicates, in ms of process CPU time. The total of the steps
+is close to, not equal to, the method's cost (``fit`` also validates and packs its output).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from tacebench.benchmarks.dgm import prepared
+from tacebench.benchmarks.methods import design
+from tacebench.benchmarks.methods._common import balance, cox_of_treatment, outcome, propensity
+from tacebench.benchmarks.runner import replicate_seed
+from tacebench.benchmarks.speed.method_cost import scenario_parser
+from tacebench.benchmarks.study import load_study
+
+COVARIATES = ["*", "-ehs_sites"]
+
+
+def _cox_on_match(data, m):
+    t, e = outcome(data, "os")
+    first = np.r_[True, m.pair_id[1:] != m.pair_id[:-1]]
+    return cox_of_treatment(t[m.rows], e[m.rows], first.astype(np.float64), None,
+                            cluster=m.pair_id)
+
+
+def _psm(data, step):
+    from tacebench.estimators.matching_nearest import match_nearest_kernel
+
+    ps, _ = step("PS model", propensity, data, COVARIATES)
+    z = np.asarray(data["treated"], dtype=np.int8)
+    m = step("greedy match", match_nearest_kernel, ps, z, 0.2, "logit_sd", "pooled", 1,
+             False, "data", None)
+    step("matched Cox (cluster SE)", _cox_on_match, data, m)
+    step("balance SMDs", balance, data, COVARIATES, m.weights)
+
+
+def _optimal(data, step):
+    from tacebench.estimators.matching_optimal import match_optimal_kernel
+
+    ps, _ = step("PS model", propensity, data, COVARIATES)
+    z = np.asarray(data["treated"], dtype=np.int8)
+    m = step("optimal pairs", match_optimal_kernel, ps, z, "logit")
+    step("matched Cox (cluster SE)", _cox_on_match, data, m)
+
+
+def _mahalanobis(data, step):
+    from tacebench.estimators.matching_mahalanobis import match_mahalanobis_kernel
+
+    z = np.asarray(data["treated"], dtype=np.int8)
+    X = step("design", design, data, COVARIATES, pool_by=z)
+    X = X[:, np.ptp(X, axis=0) > 0]
+    m = step("Mahalanobis match", match_mahalanobis_kernel, X, z, None, "overall", 1, False)
+    step("matched Cox (cluster SE)", _cox_on_match, data, m)
+
+
+def _aiptw_rmst(data, step):
+    from tacebench.estimators.survival.aiptw import aiptw_arm
+    from tacebench.estimators.survival.ate_nuisance import fit_breslow_cox, fit_treatment_model
+
+    t, e = outcome(data, "os")
+    e = e.astype(np.float64)
+    z = np.asarray(data["treated"], dtype=np.float64)
+    X = step("design", design, data, COVARIATES, pool_by=z)
+    X = X[:, np.ptp(X, axis=0) > 0]
+    D, Xc = np.column_stack([z, X]), np.column_stack([z, X])
+    out = step("outcome Cox", fit_breslow_cox, t, e, D)
+    trt = step("treatment logistic", fit_treatment_model, z, X)
+    cens = step("censoring Cox", fit_breslow_cox, t, 1.0 - e, Xc)
+    horizons = np.array([6.0, 12.0, 24.0])
+    grid = np.unique(t[(e == 1) & (t < horizons[-1])])
+    u = np.concatenate(([0.0], grid))
+    width = np.clip(np.minimum(np.concatenate((grid, [np.inf]))[:, None], horizons)
+                    - u[:, None], 0.0, None)[1:]
+    for arm in (0, 1):
+        D_arm = D.copy()
+        D_arm[:, 0] = arm
+        step(f"AIPTW arm {arm} (every event time)", aiptw_arm, arm, t, e, z, out, D_arm, trt,
+             cens, Xc, grid, width)
+
+
+METHODS = {"psm": _psm, "optimal_match": _optimal, "mahalanobis_match": _mahalanobis,
+           "aiptw_rmst (3 rows)": _aiptw_rmst}
+
+
+def step_costs(study, scenario_index: int, reps: int, repeat: int) -> dict[str, dict]:
+    """``{method: {step: ms per replicate}}`` (best of ``repeat`` per replicate, mean)."""
+    scenario = study.scenarios[scenario_index]
+    dgm = prepared(study.fingerprint, scenario)
+    datasets = [dgm.generate(np.random.default_rng(replicate_seed(study.seed, scenario.name, r)))
+                for r in range(reps)]
+    out = {}
+    for name, method in METHODS.items():
+        best: dict[str, np.ndarray] = {}
+        for r, data in enumerate(datasets):
+            for _ in range(repeat):
+                def step(label, f, *args, **kwargs):
+                    t0 = time.process_time()
+                    res = f(*args, **kwargs)
+                    cell = best.setdefault(label, np.full(reps, np.inf))
+                    cell[r] = min(cell[r], time.process_time() - t0)
+                    return res
+                try:
+                    method(data, step)
+                except ValueError:  # a replicate the method cannot fit: its steps so far
+                    pass
+        out[name] = {label: 1e3 * float(np.mean(v[np.isfinite(v)])) for label, v in best.items()}
+    return out
+
+
+def _table(costs: dict[str, dict]) -> list[str]:
+    lines = []
+    for name, steps in costs.items():
+        lines.append(f"{name:24s} total {sum(steps.values()):6.2f}")
+        lines += [f"    {label:34s} {ms:6.2f}" for label, ms in steps.items()]
+    return lines
+
+
+def main(argv=None) -> int:
+    args = scenario_parser(__doc__, reps=30, repeat=3).parse_args(argv)
+    study = load_study(args.study)
+    lines = [f"# load average {os.getloadavg()[0]:.1f} at start; {args.reps} replicates, "
+             f"best of {args.repeat} per step, CPU ms per replicate"]
+    for s in args.scenario:
+        lines += [f"## {study.scenarios[s].name}",
+                  *_table(step_costs(study, s, args.reps, args.repeat))]
+    print("\n".join(lines + [f"# load average {os.getloadavg()[0]:.1f} at end"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

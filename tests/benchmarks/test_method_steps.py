@@ -1,0 +1,22 @@
+"""benchmarks.speed.method_steps: per-step CPU time of the matching methods and AIPTW RMST."""
+from __future__ import annotations
+
+from tacebench.benchmarks.speed.method_steps import main, step_costs
+from tacebench.benchmarks.study import load_study
+
+
+def test_every_method_reports_its_steps():
+    study = load_study("default")
+    s = next(sc for sc in study.scenarios if sc.name == "s004_matching_discards[imbalance=1.0]")
+    costs = step_costs(study, s.index, reps=1, repeat=1)
+    assert set(costs["optimal_match"]) == {"PS model", "optimal pairs",
+                                           "matched Cox (cluster SE)"}
+    assert {"outcome Cox", "censoring Cox", "AIPTW arm 1 (every event time)"} <= set(
+        costs["aiptw_rmst (3 rows)"])
+    assert all(v > 0 for steps in costs.values() for v in steps.values())
+
+
+def test_cli_prints_a_table(capsys):
+    assert main(["default", "--scenario", "9", "--reps", "1", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "load average" in out and "psm" in out and "AIPTW arm 0" in out
