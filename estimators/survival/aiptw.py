@@ -37,11 +37,28 @@ from .ipw import censoring_if, censoring_survival
 __all__ = ["aiptw_arm"]
 
 
+def _accumulate_rows(A: np.ndarray, *, reverse: bool = False) -> np.ndarray:
+    """``A`` made its cumulative sums over the first axis in place (from the end with
+    ``reverse``), row by row: the additions and their order are ``np.cumsum``'s, but one
+    vector add per row over the contiguous rest instead of ``cumsum``'s element-wise walk
+    down the first axis (several times faster on the (times, patients) arrays)."""
+    if A.ndim == 1:  # (a row is a scalar: nothing to gain)
+        view = A[::-1] if reverse else A
+        return np.cumsum(view, out=view)
+    rows = list(A)
+    if reverse:
+        rows.reverse()
+    for before, row in zip(rows, rows[1:]):
+        np.add(row, before, out=row)
+    return A
+
+
 def _prefix(A: np.ndarray) -> np.ndarray:
     """Cumulative sums over the first axis with a leading 0 row:
     ``_prefix(A)[j] = sum_{k < j} A[k]``."""
     out = np.zeros((A.shape[0] + 1,) + A.shape[1:])
-    np.cumsum(A, axis=0, out=out[1:])
+    out[1:] = A
+    _accumulate_rows(out[1:])
     return out
 
 
@@ -89,7 +106,7 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, w
                 (M_rho * upto.T) @ Wc, ((inv_gs @ S_rho) * upto.T) @ Wc)
     # (in place: the peak of live large arrays sets the page faults of every call)
     S_after = _grouped(at, J, Wc, S_tau)
-    np.cumsum(S_after[::-1], axis=0, out=S_after[::-1])
+    _accumulate_rows(S_after, reverse=True)
     S_after = S_after[1:]                        # sum_{h: s_k <= tau_h}, (kc, m, n)
     SQ = np.take(_prefix(q), at, axis=0)
     SQ *= S_tau
