@@ -7,7 +7,11 @@ a backtracking (Armijo) line search reaches the optimum in a handful of steps fr
 start (Boyd & Vandenberghe 2004, 9.5: globally convergent, quadratically near the optimum).
 Near a gradient of ~1e-8 the objective changes by ~1e-16 relative, below its own rounding,
 so an Armijo test can no longer tell a good step from a bad one: there, full Newton steps are
-kept while they shrink the gradient norm, which is still computed exactly.
+kept while they shrink the gradient norm, which is still computed exactly. "There" is a
+gradient norm below 1e-6, or a Newton decrement ``g' H^-1 g`` (twice the decrease a full
+step promises) within 1e4 rounding units of the objective: a large objective
+(a mean of large terms, e.g. CBPS with a small arm) reaches its rounding floor at a larger
+gradient, where an Armijo test against rounding noise would reject every step.
 
 The objective returns its value with a function that computes the gradient and Hessian
 from the same intermediate results: the line search tests a trial point on the value
@@ -38,6 +42,8 @@ __all__ = ["GTOL", "minimize_convex"]
 GTOL = 1e-10
 #: Below this gradient norm the line search's objective test is meaningless (see above).
 _POLISH = 1e-6
+#: ... or below this relative Newton decrement (1e4 rounding units of the objective)
+_ROUNDING = 1e4 * np.finfo(np.float64).eps
 _ARMIJO = 1e-4
 # LAPACK's Cholesky factor and solve called directly: for the few dozen parameters here
 # numpy's wrappers (two general solves on the triangular factor) cost more than the
@@ -105,7 +111,8 @@ def minimize_convex(fun: Callable, x0: np.ndarray, max_iter: int = 200,
             step = _newton_step(g, H)
             if step is None:
                 return x, it, False
-            if gn < _POLISH:
+            decrement = float(g @ step)
+            if gn < _POLISH or decrement <= _ROUNDING * max(1.0, abs(f)):
                 # objective below rounding: keep a full step only if the gradient shrinks
                 x_new = x - step
                 f_new, derivatives = fun(x_new)
@@ -114,7 +121,6 @@ def minimize_convex(fun: Callable, x0: np.ndarray, max_iter: int = 200,
                     return x, it, False
                 x, f, g, H = x_new, f_new, g_new, H_new
                 continue
-            decrement = float(g @ step)
             t = 1.0
             while True:
                 x_new = x - t * step
