@@ -30,26 +30,37 @@ Modules, one method family each:
 - :mod:`estimators.mice`, :mod:`estimators.rubin` -- chained-equations imputation and
   Rubin's rules
 """
-from .balance import balance_table
-from .balancing_weights import balancing_weights
-from .contingency import chi_square_test, contingency_table, fisher_exact_test
-from .design import design_matrix, treatment_indicator
-from .iptw_cox import iptw_cox
-from .matching import (match_estimate, match_exact, match_mahalanobis, match_nearest,
-                       match_optimal, matched_cox)
-from .mice import mice_impute
-from .paired_tests import mcnemar_test, paired_t_test, pairs_from_sets, wilcoxon_signed_rank
-from .propensity import logistic_regression, propensity_score
-from .response import odds_ratio, proportion_ci
-from .risk_difference import absolute_risk_reduction, risk_difference_at
-from .rubin import rubin_pool
-from .smd import standardized_mean_difference
-from .survival import (cox_ph, kaplan_meier, landmark, logrank_test, survival_ate,
-                       survival_rmst)
-from .weights_cbps import cbps_weights
-from .weights_ebal import entropy_balancing
-from .weights_matching import matching_weights
-from .weights import effective_sample_size, iptw_weights, weighted_group_sizes
+from __future__ import annotations
+
+import sys
+import types
+from importlib import import_module
+
+# The public names are loaded from their modules on first access (PEP 562): importing one
+# kernel module (a Monte Carlo worker unpickling its task, the command line) then does not
+# import every method family and the scipy.stats / pandas machinery some of them need.
+#: module -> the public names it defines
+_MODULES = {
+    "balance": ("balance_table",),
+    "balancing_weights": ("balancing_weights",),
+    "contingency": ("chi_square_test", "contingency_table", "fisher_exact_test"),
+    "design": ("design_matrix", "treatment_indicator"),
+    "iptw_cox": ("iptw_cox",),
+    "matching": ("match_estimate", "match_exact", "match_mahalanobis", "match_nearest", "match_optimal", "matched_cox"),
+    "mice": ("mice_impute",),
+    "paired_tests": ("mcnemar_test", "paired_t_test", "pairs_from_sets", "wilcoxon_signed_rank"),
+    "propensity": ("logistic_regression", "propensity_score"),
+    "response": ("odds_ratio", "proportion_ci"),
+    "risk_difference": ("absolute_risk_reduction", "risk_difference_at"),
+    "rubin": ("rubin_pool",),
+    "smd": ("standardized_mean_difference",),
+    "survival": ("cox_ph", "kaplan_meier", "landmark", "logrank_test", "survival_ate", "survival_rmst"),
+    "weights_cbps": ("cbps_weights",),
+    "weights_ebal": ("entropy_balancing",),
+    "weights_matching": ("matching_weights",),
+    "weights": ("effective_sample_size", "iptw_weights", "weighted_group_sizes"),
+}
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "absolute_risk_reduction", "balance_table", "balancing_weights", "cbps_weights",
@@ -62,3 +73,43 @@ __all__ = [
     "standardized_mean_difference", "survival_ate", "survival_rmst", "treatment_indicator",
     "weighted_group_sizes", "wilcoxon_signed_rank",
 ]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(import_module(f".{module}", __name__), name)
+        globals()[name] = value          # later look-ups do not come back here
+        return value
+    try:                                 # a submodule not imported yet, as before
+        return import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
+
+def _function_over_module(name: str) -> property:
+    """The public function ``name`` of the module of the same name. Importing that module
+    (from anywhere) records it as this package's attribute ``name``; an eager import
+    rebound the attribute to the function, so the function must still win."""
+    def get(package):
+        return getattr(import_module(f"{__name__}.{name}"), name)
+
+    def ignore_module(package, value):
+        pass                             # the import system's record of the submodule
+    return property(get, ignore_module)
+
+
+class _Package(types.ModuleType):
+    """This package, with the names its function and module share resolved as above."""
+
+    balancing_weights = _function_over_module("balancing_weights")
+    iptw_cox = _function_over_module("iptw_cox")
+
+
+sys.modules[__name__].__class__ = _Package

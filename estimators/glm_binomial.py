@@ -37,8 +37,8 @@ import numpy as np
 
 from .glm_qr import aliased_least_squares
 from .propensity import logistic_loglik
-from .status import (GLM_BOUNDARY, Estimability, fitted_distance, logistic_status,
-                     separating_direction)
+from .status import (GLM_BOUNDARY, Estimability, fitted_distance, is_separated,
+                     logistic_estimability)
 
 __all__ = ["BinomialFit", "PS_MODELS", "PsModel", "fit_firth_logistic",
            "fit_glm_binomial", "logit_linkinv"]
@@ -116,8 +116,8 @@ class BinomialFit:
         if self.method == "firth":
             return Estimability.OK if self.converged else Estimability.NOT_CONVERGED
         keep = ~self.aliased
-        return logistic_status(self.X[:, keep], self.y, self.w, self.fitted,
-                               self.coef[keep], self.converged)[0]
+        return logistic_estimability(self.X[:, keep], self.y, self.w, self.fitted,
+                                     self.coef[keep], self.converged)
 
     @cached_property
     def separated(self) -> bool:
@@ -125,7 +125,7 @@ class BinomialFit:
             return True
         if self.method == "glm" and self.status is Estimability.OK:
             return False    # OK means the exact check found no separation (or no symptom)
-        return separating_direction(self.X[:, ~self.aliased], self.y, self.w) is not None
+        return is_separated(self.X[:, ~self.aliased], self.y, self.w)
 
     @property
     def fitted_0_1(self) -> bool:

@@ -45,7 +45,8 @@ from scipy import optimize
 __all__ = [
     "BOOTSTRAP_PS_FLOOR", "Estimability", "GLM_BOUNDARY", "MONTE_CARLO_PS_FLOOR",
     "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "cox_status",
-    "fitted_distance", "km_status", "logistic_status", "match_status", "monte_carlo_ps_failed",
+    "CERTIFICATE_MARGIN", "SEPARATION_LP_TOL", "fitted_distance", "is_separated", "km_status",
+    "logistic_estimability", "logistic_status", "match_status", "monte_carlo_ps_failed",
     "ps_at_bounds", "separating_direction",
 ]
 
@@ -54,6 +55,12 @@ __all__ = [
 SEPARATION_SYMPTOM = 1e-6
 #: R's glm.fit warns "fitted probabilities numerically 0 or 1 occurred" below ``10 * eps``.
 GLM_BOUNDARY = 10 * np.finfo(float).eps
+#: The separation program finds a direction when its maximum exceeds this times the largest
+#: row 1-norm of the signed design (at least 1).
+SEPARATION_LP_TOL = 1e-7
+#: :func:`is_separated` answers without the program when a one-column certificate's
+#: objective exceeds the program's threshold this many times over.
+CERTIFICATE_MARGIN = 1e3
 #: Policy of ``benchmarks.methods`` (the Monte Carlo method families): the propensity model
 #: of a replicate fails only when a fitted probability is exactly 0 or 1 in floating point
 #: (``closest <= 0``: the weights are undefined); its reported convergence is Newton's.
@@ -107,9 +114,8 @@ def separating_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
     """Konis (2007) linear program: is there a direction b with s_i x_i'b >= 0 for all i
     (s_i = 2 y_i - 1) and > 0 for some? Returns that direction (the responsible
     coefficients are its non-zero entries) or ``None`` when the MLE exists."""
-    keep = w > 0
-    A = (2.0 * y[keep] - 1.0)[:, None] * X[keep]
-    if not np.isfinite(A).all():  # untrusted data: no verdict (the fit is not OK anyway)
+    A = _signed_rows(X, y, w)
+    if A is None:  # untrusted data: no verdict (the fit is not OK anyway)
         return None
     # maximise sum_i s_i x_i'b subject to s_i x_i'b >= 0 and -1 <= b <= 1
     res = optimize.linprog(
@@ -121,12 +127,62 @@ def separating_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
     )
     if res.status != 0:
         return None
-    scale = np.abs(A).sum(axis=1).max() if A.size else 0.0
-    if -res.fun > 1e-7 * max(scale, 1.0):
+    if -res.fun > SEPARATION_LP_TOL * _lp_scale(A):
         b = res.x.copy()
         b[np.abs(b) < 1e-9] = 0.0
         return b
     return None
+
+
+def is_separated(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
+    """``separating_direction(X, y, w) is not None``, deciding without the linear program
+    when one column is a certificate.
+
+    A column ``j`` whose signed values ``s_i x_ij`` all have one sign (a covariate level
+    seen in one arm only, the usual cause of separation in a propensity model) makes
+    ``b = +-e_j`` a feasible point of the program with objective ``|sum_i s_i x_ij|``, so the
+    program's maximum is at least that. When it exceeds the program's threshold
+    :data:`SEPARATION_LP_TOL` by :data:`CERTIFICATE_MARGIN` (far beyond the solver's
+    tolerances) the program would find a direction: the answer is True without solving it.
+    Otherwise the program decides, as in :func:`separating_direction`.
+
+    Parameters
+    ----------
+    X : (n, p) array
+        Design, intercept included.
+    y : (n,) array of 0/1
+    w : (n,) array
+        Prior weights (rows of weight 0 take no part).
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Konis K (2007). Linear programming algorithms for detecting separated data in binary
+    logistic regression models. DPhil thesis, University of Oxford.
+    """
+    A = _signed_rows(X, y, w)
+    if A is None:
+        return False
+    one_sign = (A >= 0.0).all(axis=0) | (A <= 0.0).all(axis=0)
+    if one_sign.any() and (np.abs(A[:, one_sign].sum(axis=0)).max()
+                           > CERTIFICATE_MARGIN * SEPARATION_LP_TOL * _lp_scale(A)):
+        return True
+    return separating_direction(X, y, w) is not None
+
+
+def _signed_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """Rows ``s_i x_i`` of positive weight, or None when one is not finite."""
+    keep = w > 0
+    A = (2.0 * y[keep] - 1.0)[:, None] * X[keep]
+    return A if np.isfinite(A).all() else None
+
+
+def _lp_scale(A: np.ndarray) -> float:
+    """The scale of the program's threshold: the largest row 1-norm, at least 1."""
+    return max(float(np.abs(A).sum(axis=1).max()) if A.size else 0.0, 1.0)
 
 
 def logistic_status(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndarray,
@@ -134,16 +190,45 @@ def logistic_status(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndar
                     ) -> tuple[Estimability, np.ndarray | None]:
     """The status of a logistic fit (the rule in the module docstring) and the separating
     direction when it is ``SEPARATED`` (else ``None``). ``X`` includes the intercept."""
-    closest = fitted_distance(fitted, w)
-    below = below_null(X, y, w, beta)
+    found = []
+
+    def separated() -> bool:
+        found.append(separating_direction(X, y, w))
+        return found[0] is not None
+    status = _logistic_rule(fitted_distance(fitted, w), below_null(X, y, w, beta),
+                            newton_converged, separated)
+    return status, (found[0] if status is Estimability.SEPARATED else None)
+
+
+def logistic_estimability(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndarray,
+                          beta: np.ndarray | None, newton_converged: bool) -> Estimability:
+    """``logistic_status(...)[0]`` for a caller that needs no separating direction: the
+    separation is decided by :func:`is_separated` (a one-column certificate before the
+    linear program).
+
+    Parameters
+    ----------
+    X, y, w, fitted, beta, newton_converged
+        As :func:`logistic_status`.
+
+    Returns
+    -------
+    Estimability
+    """
+    return _logistic_rule(fitted_distance(fitted, w), below_null(X, y, w, beta),
+                          newton_converged, lambda: is_separated(X, y, w))
+
+
+def _logistic_rule(closest: float, below: bool, newton_converged: bool, separated
+                   ) -> Estimability:
+    """The rule of the module docstring; ``separated()`` is asked only on the symptom."""
     if newton_converged and closest >= SEPARATION_SYMPTOM and not below:
-        return Estimability.OK, None
-    direction = separating_direction(X, y, w)
-    if direction is not None:
-        return Estimability.SEPARATED, direction
+        return Estimability.OK
+    if separated():
+        return Estimability.SEPARATED
     if not newton_converged or below:
-        return Estimability.NOT_CONVERGED, None
-    return (Estimability.FITTED_0_1 if closest <= GLM_BOUNDARY else Estimability.OK), None
+        return Estimability.NOT_CONVERGED
+    return Estimability.FITTED_0_1 if closest <= GLM_BOUNDARY else Estimability.OK
 
 
 def ps_at_bounds(closest: float) -> bool:

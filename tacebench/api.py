@@ -81,7 +81,7 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
     """
     st = load_study(study)
-    audit = audit_study(st.path)
+    audit = audit_study(st.targets)  # the targets load_study parsed, not a second parse
     findings = list(audit.findings)
     result = None
     if not audit_only:

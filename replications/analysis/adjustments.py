@@ -157,7 +157,7 @@ class CompiledAdjustment:
     def loco_terms(self) -> tuple[str, ...]:
         """Terms a leave-one-covariate-out decomposition drops one at a time."""
         src = self.ps_terms or self.on_terms or self.outcome_terms
-        return tuple(t.text for t in src.terms) if src is not None else ()
+        return src.texts if src is not None else ()
 
     def without(self, term_text: str) -> "CompiledAdjustment":
         """The same adjustment with one covariate left out (for the decomposition)."""
@@ -208,7 +208,7 @@ def _ps(adj: CompiledAdjustment, cols, rows, cache=None):
 def ps_cache_key(adj: CompiledAdjustment, rows: np.ndarray) -> tuple:
     """The key of a propensity fit in a replicate's cache: the model's terms, missing-data
     rule and kind, and the rows it is fitted on (before complete-case removal)."""
-    return ("ps", tuple(t.text for t in adj.ps_terms.terms), adj.missing,
+    return ("ps", adj.ps_terms.texts, adj.missing,
             adj.options.get("ps_model", "glm"), rows.tobytes())
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from tacebench.estimators import kernels as _k
-from tacebench.estimators.status import Estimability, logistic_status
+from tacebench.estimators.status import Estimability, logistic_estimability
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
            "smd_columns", "cox_binary_many", "cox_covariate_many", "balancing", "matching_weights", "match_optimal",
@@ -106,9 +106,9 @@ def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarra
 
     ``Xa`` includes the intercept column; ``converged`` is Newton's flag. The verdict is
     :func:`estimators.status.logistic_status` (the rule ``logistic_regression`` and every
-    logistic kernel result use), mapped to the report's reasons.
+    logistic kernel result use; its direction-free form), mapped to the report's reasons.
     """
-    status, _ = logistic_status(Xa, y, w, mu, beta, converged)
+    status = logistic_estimability(Xa, y, w, mu, beta, converged)
     return _LOGISTIC_REASON[status]
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -101,13 +102,20 @@ class BoundTerms:
 
     parts: tuple[_Bound, ...]
 
-    @property
+    # computed once per bound terms: a replicate command asks ~18,000 times (the
+    # propensity cache key of every analysis and variant on every replicate)
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(n for p in self.parts for n in p.names)
 
-    @property
+    @cached_property
     def terms(self) -> tuple[Term, ...]:
         return tuple(p.term for p in self.parts)
+
+    @cached_property
+    def texts(self) -> tuple[str, ...]:
+        """Each term's text, in order."""
+        return tuple(p.term.text for p in self.parts)
 
     def columns_of(self, term_text: str) -> list[int]:
         """Indices of the design columns a term produced (by its text)."""

@@ -5,6 +5,8 @@ gives an odds ratio's printed p); a leaf, so neither rule module imports the oth
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from tacebench.estimators.contingency import chi_square_test, fisher_exact_p
@@ -32,14 +34,32 @@ def whole_count(ctx: AuditContext, t: Target) -> tuple[int, int] | None:
 
 
 def two_by_two_p_values(a: tuple[int, int], b: tuple[int, int]) -> dict[str, float]:
-    """Two-sided p of Pearson chi-square (with and without Yates) and Fisher's exact test."""
-    table = np.array([[a[1] - a[0], a[0]], [b[1] - b[0], b[0]]])
+    """Two-sided p of Pearson chi-square (with and without Yates) and Fisher's exact test.
+
+    Parameters
+    ----------
+    a, b : tuple of (count, n)
+        The two arms' whole counts.
+
+    Returns
+    -------
+    dict
+        Test name -> p (the chi-square tests only when no margin of the table is 0).
+    """
+    # the rules ask for the same few tables many times (an audit of the five shipped
+    # studies: 572 calls, 107 tables), and each test costs a scipy call: computed once
+    return dict(_p_values(a[0], a[1], b[0], b[1]))
+
+
+@lru_cache(maxsize=4096, typed=True)   # typed: an int and a float count are not one key
+def _p_values(a_count, a_n, b_count, b_n) -> tuple[tuple[str, float], ...]:
+    table = np.array([[a_n - a_count, a_count], [b_n - b_count, b_count]])
     out = {}
     if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
         out["chi-square"] = chi_square_test(table, correct=False).p_value
         out["chi-square (Yates)"] = chi_square_test(table, correct=True).p_value
     out["Fisher exact"] = fisher_exact_p(table)
-    return out
+    return tuple(out.items())
 
 
 def contrast_counts(ctx: AuditContext, t: Target) -> list[tuple[int, int]] | None:
