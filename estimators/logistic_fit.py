@@ -19,7 +19,7 @@ from scipy.linalg import lapack as _lapack
 
 from .status import Estimability, fitted_distance, logistic_status
 
-__all__ = ["LogisticFit", "fit_logistic", "logistic_loglik"]
+__all__ = ["LogisticFit", "fit_logistic", "information_at_zero", "logistic_loglik"]
 
 _TOL = 1e-12
 _MAX_ITER = 100
@@ -110,6 +110,7 @@ def fit_logistic(
     tol: float = _TOL,
     max_iter: int = _MAX_ITER,
     beta0: np.ndarray | None = None,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LogisticFit:
     """Newton–Raphson logistic regression on trusted arrays (the kernel).
 
@@ -124,6 +125,11 @@ def fit_logistic(
         Convergence on the relative Newton step; iteration cap.
     beta0 : (p,) array, optional
         Starting values (default 0).
+    start : ``(XT, information)``, optional
+        Work the caller has done already, used only when starting at 0 (``beta0`` None):
+        ``XT`` the C-contiguous ``X.T`` and ``information`` the first iteration's
+        ``X' diag(w / 4) X`` as :func:`information_at_zero` computes it (the same doubles
+        as the loop's, which is why it must come from that function).
 
     Returns
     -------
@@ -136,8 +142,28 @@ def fit_logistic(
     return the last iterate with a non-OK ``status``. Step-halving guards against a
     log-likelihood decrease (as ``glm.fit`` does).
     """
-    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0)
+    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0,
+                                                        None if beta0 is not None else start)
     return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
+
+
+def information_at_zero(XT: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The information at ``beta = 0``, ``X' diag(w / 4) X``, from the contiguous ``XT``:
+    the first Newton iteration's, with the loop's own expression (``expit(0)`` is exactly
+    1/2), so a caller may compute it once and pass it as ``fit_logistic(start=)``.
+
+    Parameters
+    ----------
+    XT : (p, n) C-contiguous float array
+        ``X.T``.
+    X : (n, p) float array
+    w : (n,) float array
+
+    Returns
+    -------
+    (p, p) array
+    """
+    return _information(XT, X, w, np.full(X.shape[0], 0.5))
 
 
 def logistic_loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -146,9 +172,10 @@ def logistic_loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return _loglik(eta, y, w)
 
 
-def _newton_logistic(X, y, w, tol, max_iter, beta0):
+def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     p_dim = X.shape[1]
-    XT = np.ascontiguousarray(X.T)  # X' X-type products on contiguous rows
+    # X' X-type products on contiguous rows
+    XT, info0 = start if start is not None else (np.ascontiguousarray(X.T), None)
     beta = np.zeros(p_dim) if beta0 is None else np.array(beta0, dtype=float)
     eta = X @ beta
     ll = _loglik(eta, y, w)
@@ -156,7 +183,10 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0):
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
-        info = _information(XT, X, w, mu)
+        if info0 is None:
+            info = _information(XT, X, w, mu)
+        else:  # the caller's, at beta = 0 (exactly this expression at mu = 1/2)
+            info, info0 = info0, None
         grad = XT @ (w * (y - mu))
         # Cholesky (the information is symmetric positive definite unless the fit is
         # degenerate); LU, then least squares, as fallbacks. No ill-conditioning warning
