@@ -31,7 +31,8 @@ from ._checks import (
     check_lengths,
     check_weights,
 )
-from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic, information_at_zero
+from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
+                           information_at_zero)
 from .status import Estimability
 
 __all__ = ["LogisticResult", "SeparationError", "check_full_rank", "fit_validated",
@@ -256,7 +257,8 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
         check_full_rank(Xa, names, gram=4.0 * start[1])
     else:
         check_full_rank(Xa, names, rows)
-    fit = fit_logistic(Xa, y, w, tol=tol, max_iter=max_iter, start=start)
+    fit = (fit_logistic(Xa, y, w, tol=tol, max_iter=max_iter) if start is None else
+           fit_logistic_started(Xa, y, w, start, tol=tol, max_iter=max_iter))
     # the status (estimators.status) runs the exact separation check when the fit shows
     # the symptom
     if fit.status is Estimability.SEPARATED:

@@ -19,7 +19,8 @@ from scipy.linalg import lapack as _lapack
 
 from .status import Estimability, fitted_distance, logistic_status
 
-__all__ = ["LogisticFit", "fit_logistic", "information_at_zero", "logistic_loglik"]
+__all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_at_zero",
+           "logistic_loglik"]
 
 _TOL = 1e-12
 _MAX_ITER = 100
@@ -110,7 +111,6 @@ def fit_logistic(
     tol: float = _TOL,
     max_iter: int = _MAX_ITER,
     beta0: np.ndarray | None = None,
-    start: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LogisticFit:
     """Newton–Raphson logistic regression on trusted arrays (the kernel).
 
@@ -125,11 +125,6 @@ def fit_logistic(
         Convergence on the relative Newton step; iteration cap.
     beta0 : (p,) array, optional
         Starting values (default 0).
-    start : ``(XT, information)``, optional
-        Work the caller has done already, used only when starting at 0 (``beta0`` None):
-        ``XT`` the C-contiguous ``X.T`` and ``information`` the first iteration's
-        ``X' diag(w / 4) X`` as :func:`information_at_zero` computes it (the same doubles
-        as the loop's, which is why it must come from that function).
 
     Returns
     -------
@@ -142,15 +137,37 @@ def fit_logistic(
     return the last iterate with a non-OK ``status``. Step-halving guards against a
     log-likelihood decrease (as ``glm.fit`` does).
     """
-    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0,
-                                                        None if beta0 is not None else start)
+    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, beta0)
+    return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
+
+
+def fit_logistic_started(X: np.ndarray, y: np.ndarray, w: np.ndarray,
+                         start: tuple[np.ndarray, np.ndarray], *, tol: float = _TOL,
+                         max_iter: int = _MAX_ITER) -> LogisticFit:
+    """:func:`fit_logistic` from zero, given work its caller has done already.
+
+    Parameters
+    ----------
+    X, y, w, tol, max_iter
+        As :func:`fit_logistic`.
+    start : ``(XT, information)``
+        ``XT`` the C-contiguous ``X.T`` and ``information`` the first iteration's
+        ``X' diag(w / 4) X`` as :func:`information_at_zero` computes it (the loop's own
+        doubles, which is why it must come from that function).
+
+    Returns
+    -------
+    LogisticFit
+        Equal, number for number, to ``fit_logistic(X, y, w, tol=tol, max_iter=max_iter)``.
+    """
+    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, None, start)
     return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
 
 
 def information_at_zero(XT: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The information at ``beta = 0``, ``X' diag(w / 4) X``, from the contiguous ``XT``:
     the first Newton iteration's, with the loop's own expression (``expit(0)`` is exactly
-    1/2), so a caller may compute it once and pass it as ``fit_logistic(start=)``.
+    1/2), so a caller may compute it once and pass it to :func:`fit_logistic_started`.
 
     Parameters
     ----------
