@@ -196,15 +196,19 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     beta = np.zeros(p_dim) if beta0 is None else np.array(beta0, dtype=float)
     eta = X @ beta
     ll = _loglik(eta, y, w)
+    # unit weights (every propensity model): w * x is x to the bit, so the loop leaves
+    # the products by w out
+    wt = None if (w == 1.0).all() else w
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
         if info0 is None:
-            info = _information(XT, X, w, mu)
+            info = _information(XT, X, wt, mu)
         else:  # the caller's, at beta = 0 (exactly this expression at mu = 1/2)
             info, info0 = info0, None
-        grad = XT @ (w * (y - mu))
+        resid = y - mu
+        grad = XT @ (resid if wt is None else wt * resid)
         # Cholesky (the information is symmetric positive definite unless the fit is
         # degenerate); LU, then least squares, as fallbacks. No ill-conditioning warning
         # while a separated fit diverges.
@@ -219,7 +223,7 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
                     step = np.full(p_dim, np.nan)
         t = 1.0
         for _ in range(30):
-            new_beta = beta + t * step
+            new_beta = beta + step if t == 1.0 else beta + t * step  # 1 * step is step
             new_eta = X @ new_beta
             new_ll = _loglik(new_eta, y, w)
             if new_ll >= ll - 1e-12 * (1.0 + abs(ll)) and math.isfinite(new_ll):
@@ -239,6 +243,9 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     return beta, special.expit(eta), converged, it, eta, ll
 
 
-def _information(XT: np.ndarray, X: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """``X' diag(w mu (1 - mu)) X`` from the contiguous ``XT = X'``."""
-    return (XT * (w * mu * (1.0 - mu))) @ X
+def _information(XT: np.ndarray, X: np.ndarray, w: np.ndarray | None, mu: np.ndarray
+                 ) -> np.ndarray:
+    """``X' diag(w mu (1 - mu)) X`` from the contiguous ``XT = X'`` (``w`` None: unit
+    weights, the same doubles as ones)."""
+    v = mu * (1.0 - mu) if w is None else w * mu * (1.0 - mu)
+    return (XT * v) @ X
