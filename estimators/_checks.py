@@ -4,9 +4,15 @@ Every public function validates once at its edge with these helpers and then cal
 private kernel that trusts its input; Monte Carlo loops call the kernels directly. Each
 check raises ``ValueError`` naming the argument and showing the offending value, so that a
 user never meets a silent NaN or a numpy traceback.
+
+The checks run at every public call, so each first asks the cheapest question that
+proves the input valid (a minimum and a maximum, which are NaN when any entry is); only
+when that fails does the exact, entry-by-entry check run, and it alone decides and words
+the error.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -48,7 +54,13 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
 
 def check_time(time, name: str = "time", *, allow_zero: bool = True) -> np.ndarray:
     """Survival times: finite, non-negative (strictly positive if ``allow_zero`` is False)."""
-    t = check_finite(as_float_array(time, name), name)
+    t = as_float_array(time, name)
+    if t.size:
+        # NaN makes the minimum NaN and fails the comparison; +inf fails the maximum's
+        lo = t.min()
+        if (lo >= 0.0 if allow_zero else lo > 0.0) and math.isfinite(t.max()):
+            return t
+    check_finite(t, name)
     bad = t < 0 if allow_zero else t <= 0
     if bad.any():
         sign = "non-negative" if allow_zero else "positive"
@@ -58,6 +70,10 @@ def check_time(time, name: str = "time", *, allow_zero: bool = True) -> np.ndarr
 
 def check_binary(x, name: str) -> np.ndarray:
     """A 0/1 indicator (bools accepted); returns int8."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biu" and x.ndim == 1 and x.size:
+        # integers or bools: 0/1 exactly when the minimum is >= 0 and the maximum <= 1
+        if x.min() >= 0 and x.max() <= 1:
+            return x.astype(np.int8)
     arr = as_float_array(x, name)
     # two comparisons cost a tenth of np.isin on small arrays, and this runs per call
     bad = (arr != 0.0) & (arr != 1.0)
@@ -79,7 +95,13 @@ def check_weights(weights, n: int, name: str = "weights") -> np.ndarray:
     """Case weights: finite, non-negative, not all zero, length ``n``. ``None`` gives ones."""
     if weights is None:
         return np.ones(n)
-    w = check_finite(as_float_array(weights, name), name)
+    w = as_float_array(weights, name)
+    if w.size and len(w) == n:
+        # finite, non-negative and not all zero at once (NaN fails the minimum's test)
+        lo, hi = w.min(), w.max()
+        if lo >= 0.0 and hi > 0.0 and math.isfinite(hi):
+            return w
+    check_finite(w, name)
     check_lengths({name: w}, n)
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative; got {_show(w, w < 0)}")
@@ -109,7 +131,12 @@ def check_choice(value, name: str, allowed: Iterable) -> None:
 
 
 def check_probability(x, name: str, *, open_interval: bool = True) -> np.ndarray:
-    p = check_finite(as_float_array(x, name), name)
+    p = as_float_array(x, name)
+    if p.size:
+        lo, hi = p.min(), p.max()  # NaN fails both tests
+        if (lo > 0.0 and hi < 1.0) if open_interval else (lo >= 0.0 and hi <= 1.0):
+            return p
+    check_finite(p, name)
     bad = (p <= 0) | (p >= 1) if open_interval else (p < 0) | (p > 1)
     if bad.any():
         span = "(0, 1)" if open_interval else "[0, 1]"

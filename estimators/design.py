@@ -242,7 +242,7 @@ def _codes(s: pd.Series):
         cats = list(dtype.categories)  # Python scalars, as iterating the categories gives
         seen = np.bincount(codes, minlength=len(cats)) > 0
         # the declared order, observed ones only; codes index ``cats``
-        return codes, [(cats[k], k) for k in np.flatnonzero(seen)]
+        return codes, [(cats[k], k) for k in seen.nonzero()[0]]
     if not isinstance(dtype, np.dtype):
         return None
     if dtype.kind == "O":

@@ -31,7 +31,8 @@ from ._checks import (
     check_lengths,
     check_weights,
 )
-from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic
+from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
+                           information_at_zero)
 from .status import Estimability
 
 __all__ = ["LogisticResult", "SeparationError", "check_full_rank", "fit_validated",
@@ -246,8 +247,18 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
     SeparationError
         Separated data with ``on_separation="raise"``.
     """
-    check_full_rank(Xa, names, rows)
-    fit = fit_logistic(Xa, y, w, tol=tol, max_iter=max_iter)
+    start = None
+    if rows is None and (w == 1.0).all():
+        # unit weights (a propensity model): the first Newton information is X'X / 4 to
+        # the bit (a power-of-2 scaling rounds as the unscaled sums), so one product
+        # serves the rank check and the first iteration
+        XT = np.ascontiguousarray(Xa.T)
+        start = (XT, information_at_zero(XT, Xa, w))
+        check_full_rank(Xa, names, gram=4.0 * start[1])
+    else:
+        check_full_rank(Xa, names, rows)
+    fit = (fit_logistic(Xa, y, w, tol=tol, max_iter=max_iter) if start is None else
+           fit_logistic_started(Xa, y, w, start, tol=tol, max_iter=max_iter))
     # the status (estimators.status) runs the exact separation check when the fit shows
     # the symptom
     if fit.status is Estimability.SEPARATED:
@@ -261,8 +272,8 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
     return _result(fit, names)
 
 
-def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | None = None
-                    ) -> None:
+def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | None = None,
+                    *, gram: np.ndarray | None = None) -> None:
     """Raise unless ``Xa`` (its ``rows`` when given) has full column rank, as
     ``numpy.linalg.matrix_rank`` decides it (singular values above ``max(n, p) eps`` of the
     largest).
@@ -274,6 +285,9 @@ def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | N
         Column names, shown in the error.
     rows : (n,) bool array, optional
         The rows to check (default all).
+    gram : (p, p) array, optional
+        ``X'X`` of those rows as the caller computed it in floating point (any summation
+        order: the certificate's error bound holds for each), to save the product.
 
     Raises
     ------
@@ -299,7 +313,7 @@ def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | N
     """
     X = Xa if rows is None else Xa[rows]
     p = X.shape[1]
-    if _certainly_full_rank(X):
+    if _certainly_full_rank(X, gram):
         return
     rank = np.linalg.matrix_rank(X)
     if rank < p:
@@ -309,12 +323,13 @@ def check_full_rank(Xa: np.ndarray, names: tuple[str, ...], rows: np.ndarray | N
         )
 
 
-def _certainly_full_rank(X: np.ndarray) -> bool:
+def _certainly_full_rank(X: np.ndarray, G: np.ndarray | None = None) -> bool:
     n, p = X.shape
     if n < p or p == 0:
         return False
     slack = 100.0 * (n + p) * p * _EPS
-    G = X.T @ X
+    if G is None:
+        G = X.T @ X
     return _cholesky_certificate(G, slack) or _eigen_certificate(G, slack)
 
 

@@ -19,7 +19,8 @@ from scipy.linalg import lapack as _lapack
 
 from .status import Estimability, fitted_distance, logistic_status
 
-__all__ = ["LogisticFit", "fit_logistic", "logistic_loglik"]
+__all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_at_zero",
+           "logistic_loglik"]
 
 _TOL = 1e-12
 _MAX_ITER = 100
@@ -140,24 +141,74 @@ def fit_logistic(
     return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
 
 
+def fit_logistic_started(X: np.ndarray, y: np.ndarray, w: np.ndarray,
+                         start: tuple[np.ndarray, np.ndarray], *, tol: float = _TOL,
+                         max_iter: int = _MAX_ITER) -> LogisticFit:
+    """:func:`fit_logistic` from zero, given work its caller has done already.
+
+    Parameters
+    ----------
+    X, y, w, tol, max_iter
+        As :func:`fit_logistic`.
+    start : ``(XT, information)``
+        ``XT`` the C-contiguous ``X.T`` and ``information`` the first iteration's
+        ``X' diag(w / 4) X`` as :func:`information_at_zero` computes it (the loop's own
+        doubles, which is why it must come from that function).
+
+    Returns
+    -------
+    LogisticFit
+        Equal, number for number, to ``fit_logistic(X, y, w, tol=tol, max_iter=max_iter)``.
+    """
+    beta, mu, converged, it, eta, ll = _newton_logistic(X, y, w, tol, max_iter, None, start)
+    return LogisticFit(beta, mu, converged, it, X, y, w, eta, ll)
+
+
+def information_at_zero(XT: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The information at ``beta = 0``, ``X' diag(w / 4) X``, from the contiguous ``XT``:
+    the first Newton iteration's, with the loop's own expression (``expit(0)`` is exactly
+    1/2), so a caller may compute it once and pass it to :func:`fit_logistic_started`.
+
+    Parameters
+    ----------
+    XT : (p, n) C-contiguous float array
+        ``X.T``.
+    X : (n, p) float array
+    w : (n,) float array
+
+    Returns
+    -------
+    (p, p) array
+    """
+    return _information(XT, X, w, np.full(X.shape[0], 0.5))
+
+
 def logistic_loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     """Weighted logistic log-likelihood at the linear predictor ``eta`` (stable for any
     ``eta``; trusted arrays)."""
     return _loglik(eta, y, w)
 
 
-def _newton_logistic(X, y, w, tol, max_iter, beta0):
+def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     p_dim = X.shape[1]
-    XT = np.ascontiguousarray(X.T)  # X' X-type products on contiguous rows
+    # X' X-type products on contiguous rows
+    XT, info0 = start if start is not None else (np.ascontiguousarray(X.T), None)
     beta = np.zeros(p_dim) if beta0 is None else np.array(beta0, dtype=float)
     eta = X @ beta
     ll = _loglik(eta, y, w)
+    # unit weights (every propensity model): w * x is x to the bit, so the loop leaves
+    # the products by w out
+    wt = None if (w == 1.0).all() else w
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
-        info = _information(XT, X, w, mu)
-        grad = XT @ (w * (y - mu))
+        if info0 is None:
+            info = _information(XT, X, wt, mu)
+        else:  # the caller's, at beta = 0 (exactly this expression at mu = 1/2)
+            info, info0 = info0, None
+        resid = y - mu
+        grad = XT @ (resid if wt is None else wt * resid)
         # Cholesky (the information is symmetric positive definite unless the fit is
         # degenerate); LU, then least squares, as fallbacks. No ill-conditioning warning
         # while a separated fit diverges.
@@ -172,7 +223,7 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0):
                     step = np.full(p_dim, np.nan)
         t = 1.0
         for _ in range(30):
-            new_beta = beta + t * step
+            new_beta = beta + step if t == 1.0 else beta + t * step  # 1 * step is step
             new_eta = X @ new_beta
             new_ll = _loglik(new_eta, y, w)
             if new_ll >= ll - 1e-12 * (1.0 + abs(ll)) and math.isfinite(new_ll):
@@ -192,6 +243,9 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0):
     return beta, special.expit(eta), converged, it, eta, ll
 
 
-def _information(XT: np.ndarray, X: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """``X' diag(w mu (1 - mu)) X`` from the contiguous ``XT = X'``."""
-    return (XT * (w * mu * (1.0 - mu))) @ X
+def _information(XT: np.ndarray, X: np.ndarray, w: np.ndarray | None, mu: np.ndarray
+                 ) -> np.ndarray:
+    """``X' diag(w mu (1 - mu)) X`` from the contiguous ``XT = X'`` (``w`` None: unit
+    weights, the same doubles as ones)."""
+    v = mu * (1.0 - mu) if w is None else w * mu * (1.0 - mu)
+    return (XT * v) @ X

@@ -16,7 +16,9 @@ Sums over a risk set are cumulative sums over rows sorted by decreasing time; su
 form ``sum_t c_t S2(t)`` are turned into ``X' diag(w r H) X`` with ``H`` a per-row
 cumulative hazard, so no n x n or n x p x p arrays are formed in the Newton loop. Arrays
 are stored covariate-major, ``(p, n)``, so that every cumulative sum runs over contiguous
-memory: the Newton loop is a couple of dozen numpy calls per iteration.
+memory: the Newton loop is a couple of dozen numpy calls per iteration. Cumulative sums are
+called as the ufunc accumulation itself (``np.add.accumulate``: the loop ``cumsum`` runs,
+without its dispatch, which costs more than the sum at these sizes).
 """
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ class RiskSets:
     def __init__(self, time, event, X, weights, ties="efron", entry=None):
         n, p = X.shape
         self.n, self.p = n, p
-        asc = np.argsort(time, kind="stable")
+        asc = time.argsort(kind="stable")
         order = asc[::-1]  # decreasing time: risk sets are prefixes
         self.order = order
         t_asc = time[asc]
@@ -71,7 +73,7 @@ class RiskSets:
         self.wd = w * d
         self.wdx = self.XT @ self.wd
 
-        death_pos = np.flatnonzero(d)[::-1]  # deaths in increasing time
+        death_pos = d.nonzero()[0][::-1]  # deaths in increasing time
         dtimes = ts[death_pos]
         first = np.empty(dtimes.size, dtype=bool)
         first[:1] = True
@@ -80,8 +82,8 @@ class RiskSets:
         m = event_times.size
         self.event_times = event_times
         # last sorted row with time >= t_j; number of event times <= each row's time
-        self.end = (n - 1) - np.searchsorted(t_asc, event_times, side="left")
-        self.k_stop = np.ascontiguousarray(np.searchsorted(event_times, t_asc, side="right")[::-1])
+        self.end = (n - 1) - t_asc.searchsorted(event_times, side="left")
+        self.k_stop = np.ascontiguousarray(event_times.searchsorted(t_asc, side="right")[::-1])
         if entry is not None:
             es = entry[order]
             easc = np.argsort(es, kind="stable")
@@ -163,7 +165,7 @@ def term_sums(rs: RiskSets, Z: np.ndarray) -> np.ndarray:
     """Risk-set sums of the columns of ``Z`` (k, n) for each likelihood term (one per event
     time for Breslow, one per tied death for Efron, with the tied deaths down-weighted by
     k/D): returns (k, terms)."""
-    S = Z.cumsum(axis=1).take(rs.end, axis=1)
+    S = np.add.accumulate(Z, axis=1).take(rs.end, axis=1)
     if rs.entry_order is not None:
         late = Z.take(rs.entry_order, axis=1).cumsum(axis=1).take(rs.entry_end, axis=1)
         S -= late * rs.entry_mask
@@ -182,7 +184,7 @@ def per_row_hazard(rs: RiskSets, c: np.ndarray) -> np.ndarray:
     else:
         hc = c
     hpad = rs._hpad
-    hc.cumsum(out=hpad[1:])
+    np.add.accumulate(hc, out=hpad[1:])
     H = hpad.take(rs.k_stop)
     if rs.k_start is not None:
         H -= hpad.take(rs.k_start)
@@ -256,7 +258,7 @@ def score_residuals(rs: RiskSets, ev: Evaluation) -> np.ndarray:
         g_set = cm
         mbar = ev.mean
     gpad = np.zeros((rs.p, g_set.shape[1] + 1))
-    g_set.cumsum(axis=1, out=gpad[:, 1:])
+    np.add.accumulate(g_set, axis=1, out=gpad[:, 1:])
     G = gpad.take(rs.k_stop, axis=1)
     if rs.k_start is not None:
         G -= gpad.take(rs.k_start, axis=1)

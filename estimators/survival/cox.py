@@ -352,7 +352,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         raise ValueError("event has no events (all 0) among rows with positive weight: "
                          "the Cox model is not estimable")
     Xk = sub["X"]
-    const = np.flatnonzero(Xk.max(axis=0) == Xk.min(axis=0))
+    const = (Xk.max(axis=0) == Xk.min(axis=0)).nonzero()[0]
     if const.size:
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")

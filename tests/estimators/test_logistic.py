@@ -132,6 +132,45 @@ def test_fit_validated_is_logistic_regression():
     assert (a.loglik, a.n_iter, a.names, a.status) == (b.loglik, b.n_iter, b.names, b.status)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(25, 300), k=st.integers(1, 12),
+       scale=st.sampled_from([1e-3, 1.0, 1e3]))
+def test_unit_weight_start_is_the_kernel_from_zero(seed, n, k, scale):
+    """With unit weights fit_validated hands the kernel its first information (and checks
+    the rank on 4 times it): every number equals the kernel's own run from zero, and
+    4 x that information is X'X as the same product computes it, to the bit."""
+    from tacebench.estimators.logistic_fit import information_at_zero
+
+    rng = np.random.default_rng(seed)
+    X = with_intercept(scale * rng.normal(size=(n, k)))
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-X[:, 1] / scale))).astype(float)
+    if y.min() == y.max():
+        y[0] = 1.0 - y[0]
+    w = np.ones(n)
+    names = ("(Intercept)",) + tuple(f"x{j}" for j in range(k))
+    ref = fit_logistic(X, y, w)
+    try:
+        got = fit_validated(X, y, w, names, on_separation="flag")
+    except ValueError:  # rank deficient: the kernel has no estimate to compare
+        assert np.linalg.matrix_rank(X) < X.shape[1]
+        return
+    for field in ("coef", "fitted", "linear_predictor"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(ref, field))
+    assert (got.loglik, got.n_iter, got.status) == (ref.loglik, ref.n_iter, ref.status)
+    XT = np.ascontiguousarray(X.T)
+    np.testing.assert_array_equal(4.0 * information_at_zero(XT, X, w), XT @ X)
+
+
+def test_unit_weight_rank_check_still_raises():
+    """The rank check on the shared product raises as before on a collinear design."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(90, 2))
+    X = np.column_stack([X, X[:, 0] - 2.0 * X[:, 1]])
+    y = (rng.random(90) < 0.5).astype(float)
+    with pytest.raises(ValueError, match="rank deficient"):
+        fit_validated(with_intercept(X), y, np.ones(90), ("(Intercept)", "a", "b", "c"))
+
+
 def test_kernel_final_values_are_its_coefficients():
     """LogisticFit's linear predictor and log-likelihood are X coef and the log-likelihood
     there, as recomputed from the coefficients (what the result used to recompute)."""
