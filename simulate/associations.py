@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .calibrate import draw_death_times, fit_endpoint
+from .calibrate import fit_endpoint
+from .calibration_cohort import draw_death_times
 from .censoring_cal import solve_censoring
 from .plan import _CAL_SEED, CovariatePlan
 from .spec_associations import log_effect
@@ -202,7 +203,7 @@ def _regression_jacobian(d: np.ndarray, w: np.ndarray, models: list[np.ndarray],
 
 
 def solve_effects(c: CohortSpec, cp: CovariatePlan, sample: dict, types: dict[str, str]
-                  ) -> tuple[tuple[Effect, ...], dict]:
+                  ) -> tuple[tuple[Effect, ...], dict, tuple]:
     """Conditional effects reproducing the printed univariable and multivariable HRs.
 
     Parameters
@@ -213,8 +214,11 @@ def solve_effects(c: CohortSpec, cp: CovariatePlan, sample: dict, types: dict[st
 
     Returns
     -------
-    ``(effects, report)``: the solved :class:`Effect` entries and the fit (per printed
-    HR: published and achieved HR, residual in printed SEs; the solved conditional HRs).
+    ``(effects, report, os_fit)``: the solved :class:`Effect` entries, the fit (per
+    printed HR: published and achieved HR, residual in printed SEs; the solved
+    conditional HRs) and ``os_fit``, the ``(plan, report)`` of
+    :func:`~simulate.calibrate.fit_endpoint` for the OS model with the solved effects
+    (the last step's fit, so the caller need not repeat it).
     """
     ep = c.os
     terms = terms_of(ep.associations, types, cp.levels)
@@ -258,7 +262,8 @@ def solve_effects(c: CohortSpec, cp: CovariatePlan, sample: dict, types: dict[st
     beta0, prev = beta.copy(), None
     for step in range(MAX_STEPS + 1):
         spec_ep = replace(ep, effects=beta_fixed + effects_of(terms, beta, cp.levels), associations=())
-        os_plan, _ = fit_endpoint(spec_ep, "os", sample, cp, c, tv=sample["tv"])
+        os_fit = fit_endpoint(spec_ep, "os", sample, cp, c, tv=sample["tv"])
+        os_plan = os_fit[0]
         t_d = draw_death_times(os_plan, sample, sample["tv"])
         time, event = _censor(c, cp, sample, t_d, entry, loss_e)
         risk_sets = RiskSets.of(time, event, w)
@@ -283,7 +288,8 @@ def solve_effects(c: CohortSpec, cp: CovariatePlan, sample: dict, types: dict[st
     report = {"terms": {t.name: float(np.exp(b)) for t, b in zip(terms, beta)},
               "steps": step, "objective": history, "fit": fit,
               "assumed": {a.variable: a.assume for a in ep.associations if a.assume is not None}}
-    return beta_fixed + effects_of(terms, beta, cp.levels), report
+    # every exit follows the fit of the current beta: os_fit is the solved effects' fit
+    return beta_fixed + effects_of(terms, beta, cp.levels), report, os_fit
 
 
 def _regularised_step(jac: np.ndarray, resid: np.ndarray, prior: np.ndarray, term_se: np.ndarray) -> np.ndarray:

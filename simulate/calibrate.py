@@ -23,38 +23,24 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from .outcomes import EndpointPlan, compile_effects, therapy
-from .plan import _CAL_SEED, CovariatePlan, add_derived, draw_covariates
+from .outcomes import EndpointPlan, compile_effects
+from .plan import CovariatePlan
 from .study import CohortSpec
 from .calibration_quality import check_grid, check_rows
 from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, prepared_therapy
 
-CAL_PER_ARM = 20_000
-
-
-def calibration_sample(cp: CovariatePlan, c: CohortSpec, op_tv) -> dict:
-    rng = np.random.default_rng(_CAL_SEED + 1)
-    counts = np.full(len(cp.arm_labels), CAL_PER_ARM)
-    arm, x, _, u = draw_covariates(cp, rng, counts, with_ps=False)  # no rng draws in the PS
-    cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
-    add_derived(cp, cols, len(arm))
-    treated = (arm == cp.treated_arm).astype(float)
-    tv = therapy(op_tv, arm, rng)
-    return {"arm": arm, "cols": cols, "treated": treated, "u": u, "tv": tv, "rng": rng,
-            "w_d": rng.standard_normal(len(arm)), "w_p": rng.standard_normal(len(arm)),
-            "w_r": rng.standard_normal(len(arm)), "n": len(arm)}
-
-
 def _cumhaz_matrix(times, knots, rates, n, tv):
     """``H0(t)`` of every patient (rows) at ``times`` (columns); ``tv``: a
-    :func:`~simulate.survival.prepared_therapy` (or ``None``)."""
+    :func:`~simulate.survival.prepared_therapy` (or ``None``). Without therapy every
+    patient has the same ``H0(t)``: the ``(len(times),)`` vector of them instead."""
     cum = cumulative_at_knots(knots, rates)
+    if tv is None:
+        return baseline_cumhaz(np.asarray(times, float), knots, rates, cum)
     h = np.empty((n, len(times)))
+    mask, segments, b = tv
     for j, t in enumerate(times):
         h[:, j] = baseline_cumhaz(t, knots, rates, cum)
-        if tv is not None:
-            mask, segments, b = tv
-            h[mask, j] = segments.cumhaz(t, rates, b)
+        h[mask, j] = segments.cumhaz(t, rates, b)
     return h
 
 
@@ -62,21 +48,26 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
                   known: dict | None = None) -> np.ndarray:
     """Each target's mean conditional survival over its arm's patients at its time.
 
-    ``h0``: every patient's baseline cumulative hazard at the target times (columns);
-    ``arms``/``cols_t``: each target's arm and column; ``rows_of``: arm -> its rows;
-    ``joint``: ``(alive, w_d, r_pd)`` for PFS (survival jointly with death). Only the
-    (arm, time) pairs of the targets are evaluated, each once: element for element the
-    numbers of the whole patients-by-times matrix, without its unused cells. ``known``:
-    target index -> its value where already known (not evaluated again).
+    ``h0``: every patient's baseline cumulative hazard at the target times (columns), or
+    one value per time shared by all patients (a vector); ``arms``/``cols_t``: each
+    target's arm and column; ``rows_of``: arm -> its rows; ``joint``: ``(alive, w_d,
+    r_pd)`` for PFS (survival jointly with death). Only the (arm, time) pairs of the
+    targets are evaluated, each once: element for element the numbers of the whole
+    patients-by-times matrix, without its unused cells. ``known``: target index -> its
+    value where already known (not evaluated again).
     """
-    out, memo = np.empty(len(arms)), {}
+    out, memo, arm_risk = np.empty(len(arms)), {}, {}
+    shared = h0.ndim == 1
     for i, (a, j) in enumerate(zip(arms, cols_t)):
         if known is not None and i in known:
             out[i] = known[i]
             continue
         if (a, j) not in memo:
             rows = rows_of[a]
-            h = h0[rows, j] * risk[rows]
+            if a not in arm_risk:
+                arm_risk[a] = risk[rows]
+            # a shared H0(t) times each risk: the same products as the matrix's column
+            h = (h0[j] if shared else h0[rows, j]) * arm_risk[a]
             if joint is None:
                 s_cond = np.exp(-h)
             else:
@@ -303,13 +294,6 @@ def _fitted_value(t, s_at, sample, mask, rates, bt, base_lp, knots, tv, os_plan)
     lp = (base_lp + bt * sample["treated"])[mask]
     sub_tv = None if tv is None else (tv[0][mask], tv[1][mask], tv[2][mask], tv[3])
     return float(marginal_median(knots, rates, lp, sub_tv))
-
-
-def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
-    eta = op_os.covariate_lp(sample["cols"], sample["n"]) + op_os.beta_treat * sample["treated"]
-    if sample["u"] is not None:
-        eta = eta + op_os.beta_u * sample["u"]
-    return op_os.event_times(-special.log_ndtr(-sample["w_d"]), eta, sample["treated"], tv)
 
 
 def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> float:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .calibration_cohort import calibration_sample, draw_death_times
 from .survival import TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand, marginal_curve
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
@@ -208,8 +209,42 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
 
 
 def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
-    """All calibration checks of a compiled plan (OS, then PFS)."""
-    return tuple(c for name in ("os", "pfs") for c in plan.report.get(name, {}).get("checks", ()))
+    """Each calibrated endpoint's target-vs-achieved checks, OS then PFS.
+
+    Computed when asked for, not at compilation: a study run never reads them, and for
+    a time-varying therapy their curves cost more than the rest of the compilation. The
+    calibration sample is drawn again (a fixed seed and the plan's covariates and
+    therapy: the compilation's own sample) with its death times under the final OS model,
+    so the checks are the ones the compilation would have computed.
+
+    Parameters
+    ----------
+    plan : SimulationPlan
+        A compiled plan (:func:`simulate.compile_plan`).
+
+    Returns
+    -------
+    tuple of CalibrationCheck
+        Empty for an endpoint with a fixed baseline or without targets.
+
+    References
+    ----------
+    See :mod:`simulate.calibration_quality` for the checks themselves.
+    """
+    c, cp, op = plan.spec, plan.covariates, plan.outcomes
+    calibrated = [name for name in ("os", "pfs") if getattr(op, name) is not None
+                  and not plan.report.get(name, {}).get("fixed")]
+    if not calibrated:
+        return ()
+    sample = calibration_sample(cp, c, op.tv)
+    if op.os is not None:
+        sample["t_d"] = draw_death_times(op.os, sample, sample["tv"])
+    censoring = (op.accrual, op.follow_up, op.admin_max, op.loss_rate)
+    arm_n = {a.label: a.n for a in c.arms}
+    extra = {"os": {"tv": sample["tv"]}, "pfs": {"os_plan": op.os, "r_pd": op.r_pd}}
+    return tuple(chk for name in calibrated
+                 for chk in endpoint_checks(name, getattr(c, name), getattr(op, name), sample, cp.arm_labels,
+                                            arm_n, censoring, **extra[name]))
 
 
 __all__ = ["CalibrationCheck", "calibration_checks", "check_rows", "endpoint_checks", "greenwood_se",

@@ -14,9 +14,9 @@ import numpy as np
 
 from .cache import PlanCache, default_plan_cache
 from .associations import solve_effects
-from .calibrate import CAL_PER_ARM, calibration_sample, column_types, draw_death_times, fit_endpoint
+from .calibrate import column_types, fit_endpoint
+from .calibration_cohort import CAL_PER_ARM, calibration_sample, draw_death_times
 from .censoring_cal import CensoringDesign, solve_censoring
-from .calibration_quality import endpoint_checks
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
@@ -131,11 +131,11 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
     os_plan = pfs_plan = None
     r_pd = 0.0
     if c.os is not None:
-        os_spec = c.os
         if c.os.associations:  # the conditional effects that reproduce the paper's Cox table
-            effects, assoc = solve_effects(c, cp, sample, column_types(cp, c))
-            os_spec = replace(c.os, effects=effects, associations=())
-        os_plan, report["os"] = fit_endpoint(os_spec, "os", sample, cp, c, tv=sample["tv"])
+            # (the OS fit of the solved effects is the solver's last one, not repeated)
+            _effects, assoc, (os_plan, report["os"]) = solve_effects(c, cp, sample, column_types(cp, c))
+        else:
+            os_plan, report["os"] = fit_endpoint(c.os, "os", sample, cp, c, tv=sample["tv"])
         if c.os.associations:
             report["os"]["associations"] = assoc
         sample["t_d"] = draw_death_times(os_plan, sample, sample["tv"])
@@ -158,7 +158,6 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
         design, cen_report = solve_censoring(cen, sample, cp, times)
         if cen.unknowns:
             report["censoring"] = cen_report
-    _add_checks(report, c, cp, sample, os_plan, pfs_plan, r_pd, design)
     op = OutcomePlan(os_plan, pfs_plan, r_pd, accrual=design.accrual, follow_up=design.follow_up,
                      admin_max=design.admin_max, loss_rate=design.loss_rate, tv=tv, ttp=c.ttp is not None)
     if c.response is not None or c.response_columns:
@@ -166,18 +165,6 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
     if c.missing:
         op, report["missing"] = calibrate_missing(op, c, cp, sample)
     return SimulationPlan(study_id, c.name, h, spec_c, cp, op, report)
-
-
-def _add_checks(report: dict, c: CohortSpec, cp: CovariatePlan, sample: dict, os_plan, pfs_plan, r_pd: float,
-                design: CensoringDesign) -> None:
-    """Each calibrated endpoint's target-vs-achieved checks (``report[endpoint]["checks"]``)."""
-    censoring = (design.accrual, design.follow_up, design.admin_max, design.loss_rate)
-    arm_n = {a.label: a.n for a in c.arms}
-    for name, spec_ep, ep, extra in (("os", c.os, os_plan, {"tv": sample["tv"]}),
-                                     ("pfs", c.pfs, pfs_plan, {"os_plan": os_plan, "r_pd": r_pd})):
-        if ep is not None and not report[name].get("fixed"):
-            report[name]["checks"] = endpoint_checks(name, spec_ep, ep, sample, cp.arm_labels, arm_n, censoring,
-                                                     **extra)
 
 
 def _risk(ep, sample) -> np.ndarray:

@@ -132,6 +132,10 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
             pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,
                                     return_counts=True)
             base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / len(arm)
+    collapsed = pp is None and (op.tv is None or op.tv[3] == 0.0)
+    if collapsed:  # OS likewise through one linear predictor (the same curve to rounding)
+        base, mult = np.unique(base, return_counts=True)
+        weights = mult / len(arm)
     out = []
     for a in (cp.treated_arm, 1 - cp.treated_arm):
         rates, cum = ep.arm_rates(a == cp.treated_arm)  # arm-specific hazards: the arm's own baseline
@@ -151,7 +155,7 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
                 h = h0[j]
             s_d = np.exp(-h * risk)
             if pp is None:
-                s[j] = np.mean(s_d)
+                s[j] = weights @ s_d if collapsed else np.mean(s_d)
                 continue
             s_p = np.exp(-h0_p[j] * risk_p)
             low = np.minimum(s_d, s_p)  # PFS <= min(progression-free, alive)

@@ -12,7 +12,7 @@ import pytest
 
 from tacebench import simulate
 from tacebench.estimators import kaplan_meier
-from tacebench.simulate.calibrate import CAL_PER_ARM
+from tacebench.simulate.calibration_cohort import CAL_PER_ARM
 from tacebench.simulate.censoring_cal import CensoringDesign, median_followup
 from tacebench.simulate.io import spec_from_dict
 from tacebench.simulate.spec import SpecError

@@ -132,3 +132,105 @@ def test_plans_sharing_fitted_marginals_through_a_plan_cache_equal_fresh_plans()
     shared = compile_plan(study, cache=cache)
     assert cache.parts.hits >= fitted > 0
     assert _numbers(shared) == _numbers(compile_plan(study, cache=None))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), pfs=st.booleans())
+def test_target_means_with_one_baseline_per_time_equal_the_patients_by_times_matrix(seed, pfs):
+    from tacebench.simulate.calibrate import _target_means
+
+    rng = np.random.default_rng(seed)
+    n, times = 300, np.array([3.0, 6.0, 12.5])
+    h_t = baseline_cumhaz(times, np.array([0.0, 4.0, 10.0]), rng.uniform(0.01, 0.2, 3))
+    risk = np.exp(rng.normal(size=n))
+    arm = rng.integers(0, 2, n)
+    rows_of = {a: np.flatnonzero(arm == a) for a in (0, 1)}
+    arms, cols = [0, 1, 1, 0, 1], [0, 0, 2, 1, 0]  # a repeated (arm, time) pair too
+    joint = ((rng.random((n, len(times))) < 0.7).astype(float), rng.normal(size=n), 0.4) if pfs else None
+    matrix = np.broadcast_to(h_t, (n, len(times))).copy()
+    assert np.array_equal(_target_means(h_t, risk, arms, cols, rows_of, joint),
+                          _target_means(matrix, risk, arms, cols, rows_of, joint))
+
+
+def test_solved_effects_come_with_the_os_fit_of_those_effects():
+    import dataclasses
+
+    from tacebench.simulate import load_spec
+    from tacebench.simulate.associations import solve_effects
+    from tacebench.simulate.calibrate import column_types, fit_endpoint
+    from tacebench.simulate.calibration_cohort import calibration_sample
+    from tacebench.simulate.plan import compile_covariates
+
+    from .test_associations import _spec
+
+    assoc = [{"variable": "x", "univariable": {"hr": 1.5, "ci": [1.2, 1.9]},
+              "multivariable": {"hr": 1.4, "ci": [1.1, 1.8]}},
+             {"variable": "b", "univariable": {"hr": 1.6, "ci": [1.1, 2.3]},
+              "multivariable": {"hr": 1.5, "ci": [1.0, 2.2]}},
+             {"variable": "z", "univariable": {"hr": 0.8, "ci": [0.6, 1.1]}}]
+    c = load_spec(_spec(150, {"associations": assoc})).cohort(None)
+    cp = compile_covariates(c)
+    sample = calibration_sample(cp, c, None)
+    effects, _report, (os_plan, os_report) = solve_effects(c, cp, sample, column_types(cp, c))
+    again, again_report = fit_endpoint(dataclasses.replace(c.os, effects=effects, associations=()), "os",
+                                       sample, cp, c, tv=sample["tv"])
+    assert pickle.dumps((os_plan, os_report)) == pickle.dumps((again, again_report))
+
+
+def test_checks_computed_on_request_are_those_of_the_compilations_own_sample(small_spec_path, monkeypatch):
+    from tacebench.simulate import calibration_cohort, cohort
+    from tacebench.simulate.calibration_quality import calibration_checks, endpoint_checks
+
+    drawn = []
+
+    def spy(*args):
+        drawn.append(calibration_cohort.calibration_sample(*args))
+        return drawn[-1]
+
+    monkeypatch.setattr(cohort, "calibration_sample", spy)
+    plan = compile_plan(small_spec_path, cache=None)
+    monkeypatch.undo()
+    sample, c, op = drawn[0], plan.spec, plan.outcomes
+    assert "checks" not in plan.report["os"] and "checks" not in plan.report["pfs"]
+    censoring = (op.accrual, op.follow_up, op.admin_max, op.loss_rate)
+    arm_n = {a.label: a.n for a in c.arms}
+    direct = (endpoint_checks("os", c.os, op.os, sample, plan.arm_labels, arm_n, censoring, tv=sample["tv"])
+              + endpoint_checks("pfs", c.pfs, op.pfs, sample, plan.arm_labels, arm_n, censoring,
+                                os_plan=op.os, r_pd=op.r_pd))
+    assert len(direct) == len(c.os.calibrate) + len(c.pfs.calibrate)
+    assert calibration_checks(plan) == direct
+    assert calibration_checks(pickle.loads(pickle.dumps(plan))) == direct
+
+
+def _direct_os_curves(plan, population, n, grid):
+    """The potential-outcome OS curves as the mean over every sampled subject (the direct
+    form of ``truth._curves`` without therapy)."""
+    from tacebench.simulate.plan import _CAL_SEED, add_derived, draw_covariates
+
+    cp, ep = plan.covariates, plan.outcomes.os
+    rng = np.random.default_rng(_CAL_SEED + 7)
+    counts = np.maximum(np.round(cp.pi * n).astype(int), 1) if population == "ate" else \
+        np.where(np.arange(len(cp.arm_n)) == cp.treated_arm, n, 0)
+    arm, x, _, u = draw_covariates(cp, rng, counts, with_ps=False)
+    cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
+    add_derived(cp, cols, len(arm))
+    base = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
+    out = []
+    for a in (cp.treated_arm, 1 - cp.treated_arm):
+        rates, cum = ep.arm_rates(a == cp.treated_arm)
+        risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
+        out.append(np.array([np.mean(np.exp(-h * risk)) for h in baseline_cumhaz(grid, ep.knots, rates, cum)]))
+    return out
+
+
+@pytest.mark.parametrize("study", ["tace_mtt_pd1_lung",  # 8 distinct linear predictors
+                                   pytest.param("tace_sorafenib_ehs", marks=pytest.mark.slow)])  # all distinct
+def test_true_curves_over_distinct_linear_predictors_equal_the_mean_over_subjects(study):
+    from tacebench.simulate.truth import _curves
+
+    plan = compile_plan(study)
+    grid = np.arange(0.0, 60.0, 0.25)
+    for population in ("ate", "att"):
+        got = _curves(plan, population, 20_000, grid)
+        for s, ref in zip(got, _direct_os_curves(plan, population, 20_000, grid)):
+            np.testing.assert_allclose(s, ref, rtol=1e-12, atol=0)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tacebench import simulate
 from tacebench.estimators import kaplan_meier
-from tacebench.simulate.calibrate import CAL_PER_ARM
+from tacebench.simulate.calibration_cohort import CAL_PER_ARM
 from tacebench.simulate.io import spec_from_dict
 from tacebench.simulate.spec import SpecError
 from tacebench.simulate.study import spec_hash

@@ -22,7 +22,7 @@ from scipy import special
 
 from tacebench import simulate
 from tacebench.estimators.glm_binomial import fit_glm_binomial
-from tacebench.simulate.calibrate import CAL_PER_ARM
+from tacebench.simulate.calibration_cohort import CAL_PER_ARM
 from tacebench.simulate.io import spec_from_dict
 from tacebench.simulate.outcomes import draw_responses, response_latent
 from tacebench.simulate.spec import SpecError
