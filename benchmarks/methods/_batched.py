@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import outcome, ps_design, treated
+from . import shared_fits
+from ._common import outcome, ps_design, ps_key, treated
 
 
 def _stack_groups(items: list) -> dict[tuple, list[int]]:
@@ -44,9 +45,11 @@ def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
 
     The replicates whose designs have the same shape (same size, same columns kept) are
     fitted together by :func:`estimators.batch.logistic_regression_batch`'s kernel, which
-    refits with the one-replicate kernel any replicate that leaves the common path.
+    refits with the one-replicate kernel any replicate that leaves the common path. Each
+    fit also goes into its replicate's shared fits, where the one-replicate
+    :func:`benchmarks.methods._common.propensity_fit` of any family finds it.
     """
-    key = ("ps", tuple(covariates))
+    key = ps_key(covariates)
     if key in shared:
         return shared[key]
     from tacebench.estimators.batch.logistic import fit_logistic_rows
@@ -62,6 +65,9 @@ def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
         for j, i in enumerate(idx):
             if not ps_at_bounds(fitted_distance(ps[j], np.ones(ps.shape[1]))):
                 out[i] = (designs[i], ps[j], bool(conv[j]))
+                store = shared_fits(datas[i])
+                if store is not None:
+                    store.get_or_fit(key, lambda fit=out[i]: fit)
     shared[key] = out
     return out
 

@@ -39,6 +39,10 @@ RAW = {
         "mv": {"family": "cox", "estimand": "conditional", "covariates": ["x", "b"]},
         "rmst": {"family": "contrast", "estimand": "conditional", "weights": "ATE",
                  "covariates": ["x", "b"]},
+        # one-replicate families whose PS model is the weighting methods' (shared fits)
+        "psm": {"family": "matching", "estimand": "conditional", "covariates": ["x", "b"]},
+        "psm_tight": {"family": "matching", "estimand": "conditional",
+                      "covariates": ["x", "b"], "caliper": 0.05},
     },
 }
 NUMERIC = ["estimate", "se", "ci_lower", "ci_upper"]
@@ -109,6 +113,35 @@ def test_batched_entry_points_answer_for_ordinary_replicates(study, monkeypatch)
     # six weighting methods, two crude Cox models and an IPTW RMST difference on 24
     # replicates; the multivariable Cox model has no batched kernel
     assert answered == {"weighting": 6 * 24, "cox": 2 * 24, "contrast": 24}
+
+
+@pytest.mark.parametrize("scenario", [0, 1])
+def test_sharing_fits_across_methods_changes_no_number(study, scenario, monkeypatch):
+    """The PS model that the batch and every family share through a replicate's shared
+    fits: without that store each method fits its own; the same rows, numbers to rounding."""
+    from tacebench.benchmarks.methods import _batched, _common
+
+    shared = _frame(study, scenario)
+    monkeypatch.setattr(_common, "shared_fits", lambda data: None)
+    monkeypatch.setattr(_batched, "shared_fits", lambda data: None)
+    alone = _frame(study, scenario)
+    for c in ("rep", "method", "converged", "error", "warning"):
+        assert (shared[c].to_numpy() == alone[c].to_numpy()).all(), c
+    numeric = NUMERIC + [c for c in shared if c.startswith("x_")]
+    np.testing.assert_allclose(shared[numeric].to_numpy(float), alone[numeric].to_numpy(float),
+                               rtol=1e-10, atol=0, equal_nan=True)
+
+
+def test_the_batch_s_ps_models_reach_the_one_replicate_families(study, monkeypatch):
+    from tacebench.benchmarks.methods import _common
+
+    fitted = []
+    real = _common._fit_propensity
+    monkeypatch.setattr(_common, "_fit_propensity",
+                        lambda data, cov: fitted.append(1) or real(data, cov))
+    _frame(study, 0)
+    # on the ordinary scenario the batch fits every PS model: matching refits none
+    assert fitted == []
 
 
 def test_a_raising_batch_falls_back_to_the_one_replicate_path(study, one_by_one, monkeypatch):
