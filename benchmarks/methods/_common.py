@@ -47,9 +47,7 @@ def propensity_fit(data: dict[str, np.ndarray],
 
     Fitted once per replicate and covariate list, whichever family asks (weighting,
     matching, weighted contrasts), through the replicate's shared fits (:func:`ps_key`);
-    the study runner's batched PS model puts its fits there too
-    (:func:`benchmarks.methods._batched.propensity_batch`). The callers only read the
-    arrays.
+    the callers only read the arrays.
     """
     store = shared_fits(data)
     if store is None:
