@@ -14,9 +14,36 @@ from __future__ import annotations
 import warnings
 from typing import Callable
 
+import numpy as np
+
 from tacebench.engine import batches
 
 from .methods import get_fit_batch
+
+
+def generate_chunk(dgm, seeds: dict[int, np.random.SeedSequence]) -> tuple[dict, dict]:
+    """``(datas, errors)``: each replicate's cohort columns (replicate -> columns) or its
+    generation error (replicate -> message).
+
+    Drawn as one stack where the generator offers it (``dgm.generate_batch``; the cohort
+    generator's replicates are those of ``generate`` on the same seeds, so the numbers do
+    not depend on the chunk); if the stack raises, each replicate is drawn alone, which
+    says which one failed and why.
+    """
+    reps = list(seeds)
+    if dgm.generate_batch is not None and len(reps) > 1:
+        try:
+            return dict(zip(reps, dgm.generate_batch(
+                [np.random.default_rng(seeds[rep]) for rep in reps]))), {}
+        except Exception:  # noqa: BLE001 -- drawn again one by one, which reports it
+            pass
+    datas, errors = {}, {}
+    for rep in reps:
+        try:
+            datas[rep] = dgm.generate(np.random.default_rng(seeds[rep]))
+        except Exception as exc:
+            errors[rep] = f"data generation failed: {type(exc).__name__}: {exc}"[:500]
+    return datas, errors
 
 
 def _batched(fit_batch, datas: list, config: dict, shared: dict) -> list:

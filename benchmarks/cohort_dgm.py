@@ -81,6 +81,19 @@ def _generator(plan, measured: np.ndarray):
     return draw
 
 
+def _batch_generator(plan, measured: np.ndarray):
+    """``draw_batch(rngs) -> [columns]``: :func:`_generator`'s draws for several generators
+    at once (:func:`simulate.generate_cohort_batch`: replicate ``r`` identical to
+    ``generate_cohort(seed=rngs[r])``), each replicate's columns copied out of the stack."""
+    from tacebench.simulate import generate_cohort_batch
+
+    def draw_batch(rngs: list) -> list[dict[str, np.ndarray]]:
+        batch = generate_cohort_batch(plan, rngs, with_ps=False)
+        return [{**{k: v[r].copy() for k, v in batch.columns.items()},
+                 "_covariates": measured, "_levels": batch.levels} for r in range(len(rngs))]
+    return draw_batch
+
+
 def _true_estimands():
     try:
         from tacebench.simulate import true_estimands
@@ -155,4 +168,5 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return -float(getattr(true, f"survival_difference_{population}"))
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
-    return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}")
+    return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
+                       generate_batch=_batch_generator(plan, measured))

@@ -38,12 +38,14 @@ class PreparedDGM:
     ``generate(rng)`` returns one replicate's cohort columns (``dict[str, ndarray]`` with at
     least ``treated``, ``os_time``, ``os_event``); ``truth(estimand, seed)`` returns the true
     value of an estimand on the scale the methods estimate it (log HR for hazard ratios),
-    using ``seed`` for any large-sample Monte Carlo integration it needs.
+    using ``seed`` for any large-sample Monte Carlo integration it needs. A generator may
+    also offer ``generate_batch(rngs)``: ``[generate(rng) for rng in rngs]``, drawn at once.
     """
 
     generate: Callable[[np.random.Generator], dict[str, np.ndarray]]
     truth: Callable[[Estimand, np.random.SeedSequence], float]
     description: str = ""
+    generate_batch: Callable[[list], list[dict[str, np.ndarray]]] | None = None
 
 
 def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:
@@ -83,4 +85,9 @@ def _prepare(scenario: Scenario) -> PreparedDGM:
     def with_shared_fits(rng: np.random.Generator) -> dict:
         return {**generate(rng), SHARED_FITS: SharedFits()}
 
-    return dataclasses.replace(dgm, generate=with_shared_fits)
+    def batch_with_shared_fits(rngs: list) -> list[dict]:
+        return [{**cols, SHARED_FITS: SharedFits()} for cols in dgm.generate_batch(rngs)]
+
+    return dataclasses.replace(dgm, generate=with_shared_fits,
+                               generate_batch=None if dgm.generate_batch is None
+                               else batch_with_shared_fits)

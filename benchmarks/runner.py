@@ -39,7 +39,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, de
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
-from .batch_chunk import fit_chunk
+from .batch_chunk import fit_chunk, generate_chunk
 from .dgm import prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
@@ -76,7 +76,8 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
               batch_size: int | None = None) -> dict[str, np.ndarray]:
     """Replicates ``[start, stop)`` of one scenario: one row per (replicate, method).
 
-    The replicates are generated first, then each method fits them in batches of
+    The replicates are generated first (as one stack where the generator can,
+    :func:`benchmarks.batch_chunk.generate_chunk`), then each method fits them in batches of
     ``batch_size`` (None: the whole chunk) where its family can
     (:func:`benchmarks.batch_chunk.fit_chunk`); the rows and numbers do not depend on it."""
     scenario = study.scenarios[scenario_index]
@@ -92,12 +93,8 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                                              *_FIXED, "converged", "error", "warning")}
     extras: dict[str, list] = {}
     row = 0
-    datas, dgm_errors = {}, {}
-    for rep in range(start, stop):
-        try:
-            datas[rep] = dgm.generate(np.random.default_rng(replicate_seed(study.seed, scenario.name, rep)))
-        except Exception as exc:
-            dgm_errors[rep] = f"data generation failed: {type(exc).__name__}: {exc}"[:500]
+    datas, dgm_errors = generate_chunk(
+        dgm, {rep: replicate_seed(study.seed, scenario.name, rep) for rep in range(start, stop)})
 
     def call_one(rep: int, j: int):
         _, m, fit, config, uses_rng = methods[j]

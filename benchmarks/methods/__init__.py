@@ -21,7 +21,8 @@ function has the ``fit`` signature and its options are passed through unchecked.
 Methods of one replicate may share a deterministic fit through the replicate's
 ``data["_fits"]`` (:data:`SHARED_FITS`), a fresh :class:`SharedFits` that
 :func:`benchmarks.dgm.prepared` puts in every replicate's columns: the weighting family's
-robust and M-estimation twins fit the PS and weighted Cox model once. Without it (a cohort
+robust and M-estimation twins fit the PS and weighted Cox model once, and every family fits
+a PS model once per covariate list. Without it (a cohort
 built by hand), each method fits on its own; the numbers are the same.
 """
 from __future__ import annotations

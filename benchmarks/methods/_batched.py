@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import outcome, ps_design, treated
+from ._common import outcome, ps_design, ps_key, treated
 
 
 def _stack_groups(items: list) -> dict[tuple, list[int]]:
@@ -45,8 +45,15 @@ def propensity_batch(datas: list, covariates: list[str], shared: dict) -> list:
     The replicates whose designs have the same shape (same size, same columns kept) are
     fitted together by :func:`estimators.batch.logistic_regression_batch`'s kernel, which
     refits with the one-replicate kernel any replicate that leaves the common path.
+
+    These fits stay out of the replicates' shared fits (where the one-replicate
+    :func:`benchmarks.methods._common.propensity_fit` of every family finds its PS
+    model): they equal the one-replicate fit to rounding only, and a matching method picks
+    among pairings of equal cost by such differences (optimal matching on today's default
+    study, 10 replicates: 68 of 3980 rows with another pairing, their clustered SEs up to
+    23% apart), so the one-replicate families keep the one-replicate PS model.
     """
-    key = ("ps", tuple(covariates))
+    key = ps_key(covariates)
     if key in shared:
         return shared[key]
     from tacebench.estimators.batch.logistic import fit_logistic_rows
@@ -75,10 +82,13 @@ def _cox_inputs(data, endpoint, z, w) -> tuple | None:
     return time, event
 
 
-def cox_batch(datas: list, endpoint: str, zs: list, ws: list, ties: str) -> list:
+def cox_batch(datas: list, endpoint: str, zs: list, ws: list, ties: str,
+              residuals: bool = False) -> list:
     """Per replicate ``(log HR, model SE, robust SE)`` of the Cox model of treatment with
     weights ``ws[i]`` (``None``: skip that replicate), or ``None`` where the one-replicate
-    path must fit it (it would raise, or the batch kernel refitted it alone)."""
+    path must fit it (it would raise, or the batch kernel refitted it alone); with
+    ``residuals``, ``(log HR, model SE, robust SE, score residuals (n,), information)``:
+    what :func:`estimators.kernels.m_estimation_cov` takes from the one-replicate fit."""
     from tacebench.estimators.batch.cox import fit_cox_rows
 
     inputs = [None if w is None else _cox_inputs(d, endpoint, z, w)
@@ -89,10 +99,13 @@ def cox_batch(datas: list, endpoint: str, zs: list, ws: list, ties: str) -> list
         e = np.stack([inputs[i][1] for i in idx]).astype(np.float64)
         z = np.stack([zs[i] for i in idx])
         w = np.stack([ws[i] for i in idx])
-        coef, se, rse, *_, refitted = fit_cox_rows(t, e, z, w, ties=ties)
+        fit = fit_cox_rows(t, e, z, w, ties=ties, residuals=residuals)
+        coef, se, rse, refitted = fit[0], fit[1], fit[2], fit[7]
         for j, i in enumerate(idx):
             if not refitted[j]:
                 out[i] = (float(coef[j]), float(se[j]), float(rse[j]))
+                if residuals:  # the information of one coefficient: 1 / model variance
+                    out[i] += (fit[8][j], 1.0 / (se[j] * se[j]))
     return out
 
 

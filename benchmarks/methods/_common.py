@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import MethodOutput, covariate_names, design
+from . import MethodOutput, covariate_names, design, shared_fits
 
 ENDPOINTS = ("os", "pfs")
 
@@ -31,6 +31,11 @@ def ps_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
     return np.column_stack([np.ones(X.shape[0]), X])
 
 
+def ps_key(covariates: list[str]) -> tuple:
+    """Key of a PS model in a replicate's :class:`~benchmarks.methods.SharedFits`."""
+    return ("ps", tuple(covariates))
+
+
 def propensity_fit(data: dict[str, np.ndarray],
                    covariates: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
     """Logistic PS model of treatment on ``covariates`` (``estimators.kernels.fit_logistic``).
@@ -39,7 +44,18 @@ def propensity_fit(data: dict[str, np.ndarray],
     weighting family differentiates), the fitted PS and whether Newton converged
     (``newton_converged``). The PS model fails (``ValueError``) by the Monte Carlo policy
     of :func:`estimators.status.monte_carlo_ps_failed`: a fitted PS of exactly 0 or 1.
+
+    Fitted once per replicate and covariate list, whichever family asks (weighting,
+    matching, weighted contrasts), through the replicate's shared fits (:func:`ps_key`);
+    the callers only read the arrays.
     """
+    store = shared_fits(data)
+    if store is None:
+        return _fit_propensity(data, covariates)
+    return store.get_or_fit(ps_key(covariates), lambda: _fit_propensity(data, covariates))
+
+
+def _fit_propensity(data, covariates) -> tuple[np.ndarray, np.ndarray, bool]:
     from tacebench.estimators.kernels import fit_logistic
     from tacebench.estimators.status import monte_carlo_ps_failed
 

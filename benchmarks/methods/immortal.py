@@ -61,34 +61,43 @@ def split_exposure(time, event, start, stop):
     window (where the partial likelihood evaluates ``z``) and at ``start`` and ``stop``;
     before and after the window one row each. Exact at every event time, with far fewer rows
     than splitting all follow-up. Returns ``(subject, entry, exit, event, z)``.
+
+    Each subject's cut points are ``0``, ``start`` (if positive), the event times strictly
+    inside ``(start, min(stop, time))``, ``min(stop, time)`` (if inside ``(start, time)``)
+    and ``time``, the window's cuts only for a subject who started before ``time``; they
+    are laid out for all subjects at once (a loop over subjects cost ~8 ms per cohort).
     """
     u = np.unique(time[event == 1])
-    subj, lo, hi, ev, z = [], [], [], [], []
-    for i in range(time.size):
-        a, b, t = start[i], min(stop[i], time[i]), time[i]
-        cuts = [0.0]
-        if np.isfinite(a) and a < t:
-            if a > 0:
-                cuts.append(a)
-            inner = u[(u > a) & (u < b)]
-            cuts.extend(inner.tolist())
-            if b < t and b > a:
-                cuts.append(b)
-        cuts.append(t)
-        k = len(cuts) - 1
-        subj.append(np.full(k, i))
-        lo.append(cuts[:-1])
-        hi.append(cuts[1:])
-        e = np.zeros(k, dtype=np.int8)
-        e[-1] = event[i]
-        ev.append(e)
-    subj = np.concatenate(subj)
-    lo = np.concatenate(lo)
-    hi = np.concatenate(hi)
+    b = np.minimum(stop, time)
+    # the window exists for a subject who started (finite start) before the end of follow-up
+    window = np.isfinite(start) & (start < time)
+    has_a = window & (start > 0)
+    lo_u = np.searchsorted(u, start, side="right")      # first event time > start
+    hi_u = np.searchsorted(u, b, side="left")           # first event time >= min(stop, time)
+    n_inner = np.where(window, np.maximum(hi_u - lo_u, 0), 0)
+    has_b = window & (b < time) & (b > start)
+    n_cuts = 2 + has_a + n_inner + has_b
+    first = np.cumsum(n_cuts) - n_cuts                  # each subject's first cut
+    cuts = np.empty(int(n_cuts.sum()))
+    cuts[first] = 0.0
+    cuts[first + n_cuts - 1] = time
+    cuts[(first + 1)[has_a]] = start[has_a]
+    # inner event times: u[lo_u + k] at first + 1 + has_a + k, k < n_inner
+    inner_subj = np.repeat(np.arange(time.size), n_inner)
+    k = np.arange(inner_subj.size) - np.repeat(np.cumsum(n_inner) - n_inner, n_inner)
+    cuts[first[inner_subj] + 1 + has_a[inner_subj] + k] = u.take(lo_u[inner_subj] + k)
+    cuts[(first + 1 + has_a + n_inner)[has_b]] = b[has_b]
+    # one row per pair of consecutive cuts of a subject; its last row carries the event
+    n_rows = n_cuts - 1
+    subj = np.repeat(np.arange(time.size), n_rows)
+    lo_pos = np.arange(subj.size) + subj                # skip one cut per earlier subject
+    lo, hi = cuts[lo_pos], cuts[lo_pos + 1]
+    ev = np.zeros(subj.size, dtype=np.int8)
+    ev[np.cumsum(n_rows) - 1] = event
     a = np.where(np.isfinite(start), start, 0.0)[subj]
     length = np.where(np.isfinite(start), np.maximum(np.minimum(stop, time) - start, 0.0), 0.0)
     z = np.clip(hi - a, 0.0, length[subj])
-    return subj, lo, hi, np.concatenate(ev), z
+    return subj, lo, hi, ev, z
 
 
 def fit(data, config, rng):

@@ -25,6 +25,8 @@ deterministic, so results do not depend on whether it was shared.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import MethodOutput, check_covariates, check_truncate, shared_fits
@@ -113,9 +115,9 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     """:func:`fit` for a batch of replicates of one size (``None``: fit that one alone; see
     :mod:`benchmarks.methods._batched`): one batched PS model per covariate list and one
     batched weighted Cox fit per option set, shared through ``shared`` by the methods of
-    the batch. The M-estimation SE needs the Cox fit's per-patient terms, so that variance
-    fits the Cox model replicate by replicate too (from the batched PS and weights; its
-    coefficient is the batch's to rounding)."""
+    the batch. The M-estimation SE stacks the batched Cox fit's score residuals and
+    information with the batched PS model's score (:func:`m_estimation_se`, the
+    one-replicate formula, replicate by replicate)."""
     from ._batched import balance_or_none, cox_batch, propensity_batch
 
     if not config["covariates"]:
@@ -125,8 +127,10 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     weighted = [None if f is None else _weights(f[1], z, config) for f, z in zip(ps_fits, zs)]
     key = ("weighting", _fit_key(config))
     if key not in shared:
+        # with the score residuals, which the M-estimation twin of these options needs
         shared[key] = cox_batch(datas, config["endpoint"], zs,
-                                [None if x is None else x[0] for x in weighted], config["ties"])
+                                [None if x is None else x[0] for x in weighted], config["ties"],
+                                residuals=True)
     out: list[MethodOutput | None] = []
     for data, z, f, wc, cox in zip(datas, zs, ps_fits, weighted, shared[key]):
         if cox is None:
@@ -143,22 +147,26 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
         coef, se = cox[0], cox[2]
         if config["variance"] == "m_estimation":
             Xa, ps, _ = f
-            time, event = outcome(data, config["endpoint"])
-            full = treatment_cox_fit(time, event, z, None, w, ties=config["ties"], robust=True,
-                                     keep_zero_weights=True)
-            if not full.estimable:
-                out.append(None)
-                continue
-            # the estimate and robust SE stay the batch's (those of the robust twin, as
-            # when the twins share one fit); the per-patient terms are the full fit's
             extra["se_robust"] = se
             try:
-                se = m_estimation_se(Xa, z, ps, w, wc[1], full, config)
+                se = m_estimation_se(Xa, z, ps, w, wc[1], CoxTerms(cox[3][:, None],
+                                                                   np.array([[cox[4]]])),
+                                     config)
             except ValueError:
                 out.append(None)
                 continue
         out.append(MethodOutput(coef, float(se), converged=f[2], extra=extra))
     return out
+
+
+@dataclass(frozen=True)
+class CoxTerms:
+    """What :func:`m_estimation_se` reads of a Cox fit: the unweighted score residuals
+    (n, q) and the information (q, q) at the estimate (a batched fit's, standing in for
+    the one-replicate ``CoxResult``)."""
+
+    score_residuals: np.ndarray
+    information: np.ndarray
 
 
 def m_estimation_se(Xa, z, ps, w, clipped, cox, config) -> float:

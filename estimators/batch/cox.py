@@ -97,10 +97,13 @@ def _evaluate(T: _Terms, beta: np.ndarray, wdx1: np.ndarray, R: int):
 
 
 def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, max_iter=50,
-                  tol=1e-9, sorted_rows: SortedRows | None = None):
+                  tol=1e-9, sorted_rows: SortedRows | None = None, residuals: bool = False):
     """Kernel on trusted ``(R, n)`` float arrays (``event``/``treated`` 0/1, weights >= 0,
     ``cluster`` non-negative integer codes or None). Returns ``(coef, se, robust_se,
-    loglik, loglik_null, converged, n_iter, refitted)``, each of shape (R,)."""
+    loglik, loglik_null, converged, n_iter, refitted)``, each of shape (R,); with
+    ``residuals``, also the (unweighted) score residuals, ``(R, n)`` in the input's row
+    order, NaN in the rows of a refitted replicate (what an M-estimation variance stacks
+    with the propensity model's score; :func:`estimators.kernels.m_estimation_cov`)."""
     R, n = time.shape
     s = sorted_rows if sorted_rows is not None else SortedRows(time)
     w = s.take(weights)
@@ -124,8 +127,13 @@ def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, m
         beta, ll, U, info, (S0, m), loglik0, n_iter = newton_rows(
             lambda b: _evaluate(T, b, wdx1, R), first, alone, T.rep, max_iter, tol, sd)
         naive = 1.0 / info
-        robust = _robust_var(s, T, d, x, w, beta, S0, m, naive, ties,
+        parts = _residual_parts(s, T, S0, m)
+        robust = _robust_var(s, T, x, w, beta, parts, naive,
                              None if cluster is None else s.take(cluster), R)
+        if residuals:
+            L = np.empty(R * n)
+            L[s.flat] = _score_residuals(s, T, x, beta, parts)
+            L = L.reshape(R, n)
     coef, se, rse = beta, np.sqrt(naive), np.sqrt(robust)
     converged = ~alone
     for r in np.flatnonzero(alone):
@@ -137,15 +145,19 @@ def fit_cox_rows(time, event, treated, weights, *, ties="efron", cluster=None, m
         coef[r], se[r], rse[r] = fit.coef[0], fit.se[0], fit.robust_se[0]
         ll[r], converged[r], n_iter[r] = fit.loglik, fit.converged, fit.n_iter
         loglik0[r] = fit.loglik_null
+    if residuals:
+        L[alone] = np.nan
+        return coef, se, rse, ll, loglik0, converged, n_iter, alone, L
     return coef, se, rse, ll, loglik0, converged, n_iter, alone
 
 
-def _robust_var(s: SortedRows, T: _Terms, d, x, w, beta, S0, m, naive, ties, cl, R):
-    """Lin & Wei sandwich ``sum_i (w_i L_i)^2 / I^2`` (clustered: sums of ``w_i L_i`` per
-    cluster squared), with the score residuals
-    ``L_i = d_i (x_i - xbar_i) - r_i (x_i H_i - G_i)`` of
+def _residual_parts(s: SortedRows, T: _Terms, S0, m):
+    """``(H, G, mbar)`` of the score residuals
+    ``L_i = d_i (x_i - mbar_i) - r_i (x_i H_i - G_i)`` of
     :func:`estimators.survival._cox_kernel.score_residuals`: ``H_i`` and ``G_i`` sum
-    ``c = tw / S0`` and ``c m`` over the terms whose risk set holds row i."""
+    ``c = tw / S0`` and ``c m`` over the terms whose risk set holds row i (sorted order);
+    ``mbar`` is each death's risk-set mean of x (Efron: its tie group's average)."""
+    R = s.R
     N = R * s.n
     c = T.tw / S0
     cm = c * m
@@ -156,13 +168,29 @@ def _robust_var(s: SortedRows, T: _Terms, d, x, w, beta, S0, m, naive, ties, cl,
     np.cumsum(CC.reshape(2, R, s.n), axis=2, out=P[:, :, 1:])
     H = P[0].ravel().take(s.last_pad)
     G = P[1].ravel().take(s.last_pad)
-    xt = x.take(T.pos)
     if T.f is not None:  # a tied death counts 1 - k/D of its own time's k-th term
         H[T.pos] -= T.group_sum(c * T.f)
         G[T.pos] -= T.group_sum(cm * T.f)
         mbar = T.group_sum(m) / T.D
     else:  # every death of a tie group has its time's risk set, hence its mean
         mbar = m
+    return H, G, mbar
+
+
+def _score_residuals(s: SortedRows, T: _Terms, x, beta, parts) -> np.ndarray:
+    """Unweighted score residuals ``L_i`` (sorted order) from :func:`_residual_parts`;
+    ``r_i = e^(beta x_i)`` is 1 in the control arm and ``e^beta`` in the treated arm."""
+    H, G, mbar = parts
+    L = (1.0 - x) * G + np.exp(beta).take(s.row) * x * (G - H)
+    L[T.pos] += x.take(T.pos) - mbar
+    return L
+
+
+def _robust_var(s: SortedRows, T: _Terms, x, w, beta, parts, naive, cl, R):
+    """Lin & Wei sandwich ``sum_i (w_i L_i)^2 / I^2`` (clustered: sums of ``w_i L_i`` per
+    cluster squared), the score residuals ``L_i`` from :func:`_residual_parts`."""
+    H, G, mbar = parts
+    xt = x.take(T.pos)
     # r_i = e^(beta x_i) is 1 in the control arm and e^beta in the treated arm
     w1 = w * x
     wL = (w - w1) * G + np.exp(beta).take(s.row) * w1 * (G - H)

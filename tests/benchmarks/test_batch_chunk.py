@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tacebench.benchmarks import batch_chunk
-from tacebench.benchmarks.methods import contrast, cox, weighting
+from tacebench.benchmarks.methods import SharedFits, contrast, cox, weighting
 from tacebench.benchmarks.methods._batched import balance_or_none
 from tacebench.benchmarks.methods._common import balance
 from tacebench.benchmarks.runner import run_chunk
@@ -39,6 +39,10 @@ RAW = {
         "mv": {"family": "cox", "estimand": "conditional", "covariates": ["x", "b"]},
         "rmst": {"family": "contrast", "estimand": "conditional", "weights": "ATE",
                  "covariates": ["x", "b"]},
+        # one-replicate families whose PS model is the weighting methods' (shared fits)
+        "psm": {"family": "matching", "estimand": "conditional", "covariates": ["x", "b"]},
+        "psm_tight": {"family": "matching", "estimand": "conditional",
+                      "covariates": ["x", "b"], "caliper": 0.05},
     },
 }
 NUMERIC = ["estimate", "se", "ci_lower", "ci_upper"]
@@ -111,6 +115,35 @@ def test_batched_entry_points_answer_for_ordinary_replicates(study, monkeypatch)
     assert answered == {"weighting": 6 * 24, "cox": 2 * 24, "contrast": 24}
 
 
+@pytest.mark.parametrize("scenario", [0, 1])
+def test_sharing_fits_across_methods_changes_no_number(study, scenario, monkeypatch):
+    """The PS model that every family shares through a replicate's shared fits: without
+    that store each method fits its own; the same rows, the same numbers."""
+    from tacebench.benchmarks.methods import _common
+
+    shared = _frame(study, scenario)
+    monkeypatch.setattr(_common, "shared_fits", lambda data: None)
+    alone = _frame(study, scenario)
+    for c in ("rep", "method", "converged", "error", "warning"):
+        assert (shared[c].to_numpy() == alone[c].to_numpy()).all(), c
+    numeric = NUMERIC + [c for c in shared if c.startswith("x_")]
+    np.testing.assert_array_equal(shared[numeric].to_numpy(float),
+                                  alone[numeric].to_numpy(float))
+
+
+def test_the_one_replicate_families_fit_one_ps_model_per_replicate(study, monkeypatch):
+    from tacebench.benchmarks.methods import _common
+
+    fitted = []
+    real = _common._fit_propensity
+    monkeypatch.setattr(_common, "_fit_propensity",
+                        lambda data, cov: fitted.append(1) or real(data, cov))
+    _frame(study, 0)
+    # the two matching methods share one; the batch's fits (equal to rounding only) are
+    # not theirs
+    assert len(fitted) == 24
+
+
 def test_a_raising_batch_falls_back_to_the_one_replicate_path(study, one_by_one, monkeypatch):
     def broken(datas, config, shared):
         raise RuntimeError("batch failed")
@@ -142,3 +175,70 @@ def test_balance_or_none_declines_what_the_one_covariate_checks_reject():
     assert balance_or_none({"treated": z, "x": np.arange(5.0)}, ["x"]) is None
     z = np.array([1, 1, 0, 0], dtype=np.int8)
     assert balance_or_none({"treated": z, "x": np.array([1.0, np.nan, 2.0, 3.0])}, ["x"]) is None
+
+
+COHORT_RAW = {
+    "study": {"name": "stacked", "title": "stacked cohort generation", "seed": 5, "reps": 12},
+    "dgm": [{"name": "dose", "base": "tace_regorafenib", "fixed": {"n": 60}}],
+    # (a single-arm base: no true marginal or conditional HR of treatment to compute)
+    "estimands": {"conditional": {"kind": "custom", "value": 0.0}},
+    "methods": {
+        "crude": {"family": "cox", "estimand": "conditional"},
+        "mv": {"family": "cox", "estimand": "conditional", "covariates": ["*"]},
+    },
+}
+
+
+def _same_columns(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for rep in a:
+        assert list(a[rep]) == list(b[rep])
+        for k, v in a[rep].items():
+            if isinstance(v, np.ndarray):
+                assert v.dtype == b[rep][k].dtype
+                np.testing.assert_array_equal(v, b[rep][k])
+            elif k != "_fits":  # (a fresh store each)
+                assert v == b[rep][k]
+
+
+def test_stacked_cohorts_are_the_one_by_one_cohorts():
+    """The cohort generator draws a chunk as one stack: the columns drawn replicate by
+    replicate, bit for bit; a stack that raises is drawn one by one."""
+    import dataclasses
+
+    from tacebench.benchmarks.dgm import prepared
+    from tacebench.benchmarks.runner import replicate_seed
+
+    study = study_from_raw(COHORT_RAW)
+    dgm = prepared(study.fingerprint, study.scenarios[0])
+    assert dgm.generate_batch is not None
+    seeds = {rep: replicate_seed(study.seed, "dose", rep) for rep in range(3, 9)}
+    stacked, errors = batch_chunk.generate_chunk(dgm, seeds)
+    assert errors == {} and all(isinstance(d["_fits"], SharedFits) for d in stacked.values())
+    assert len({id(d["_fits"]) for d in stacked.values()}) == len(seeds)
+    alone, _ = batch_chunk.generate_chunk(dataclasses.replace(dgm, generate_batch=None), seeds)
+    _same_columns(stacked, alone)
+
+    def broken(rngs):
+        raise RuntimeError("stack failed")
+    fallback, _ = batch_chunk.generate_chunk(dataclasses.replace(dgm, generate_batch=broken),
+                                             seeds)
+    _same_columns(fallback, alone)
+
+
+def test_stacked_cohorts_give_the_same_rows_for_any_chunking():
+    study = study_from_raw(COHORT_RAW)
+    whole = _frame(study, 0, stop=12)
+    parts = pd.concat([_frame(study, 0, None, 0, 1), _frame(study, 0, None, 1, 7),
+                       _frame(study, 0, None, 7, 12)], ignore_index=True)
+    pd.testing.assert_frame_equal(parts, whole, check_exact=True)
+
+
+def test_stacked_cohorts_are_bit_identical_for_any_parallelism(tmp_path):
+    from tacebench.benchmarks.runner import load_results, run_study
+
+    study = study_from_raw(COHORT_RAW)
+    run_study(study, tmp_path / "one", n_jobs=1, chunk_size=12, progress=False)
+    run_study(study, tmp_path / "two", n_jobs=2, chunk_size=5, progress=False)
+    pd.testing.assert_frame_equal(load_results(tmp_path / "two")[0],
+                                  load_results(tmp_path / "one")[0], check_exact=True)
