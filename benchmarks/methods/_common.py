@@ -46,8 +46,8 @@ def propensity_fit(data: dict[str, np.ndarray],
     of :func:`estimators.status.monte_carlo_ps_failed`: a fitted PS of exactly 0 or 1.
 
     Fitted once per replicate and covariate list, whichever family asks (weighting,
-    matching, weighted contrasts), through the replicate's shared fits (:func:`ps_key`);
-    the callers only read the arrays.
+    matching, balancing, weighted contrasts), through the replicate's shared fits
+    (:func:`ps_key`); the PS array is read-only.
     """
     store = shared_fits(data)
     if store is None:
@@ -69,6 +69,8 @@ def _fit_propensity(data, covariates) -> tuple[np.ndarray, np.ndarray, bool]:
         raise ValueError(f"propensity model separated: fitted PS of exactly 0 or 1 for "
                          f"{extreme} patients ({X.shape[1]} covariates, {int(z.sum())} treated, "
                          f"{int((1 - z).sum())} controls)")
+    # shared by every method of the replicate that asks: read-only, so none can alter it
+    ps.flags.writeable = False
     return Xa, ps, bool(fit.newton_converged)
 
 
@@ -76,22 +78,6 @@ def propensity(data: dict[str, np.ndarray], covariates: list[str]) -> tuple[np.n
     """Fitted PS and convergence of :func:`propensity_fit`."""
     _, ps, converged = propensity_fit(data, covariates)
     return ps, converged
-
-
-def shared_propensity(data: dict[str, np.ndarray],
-                      covariates: list[str]) -> tuple[np.ndarray, bool]:
-    """:func:`propensity` once per replicate and covariate list for every method that asks
-    (through the replicate's :class:`~benchmarks.methods.SharedFits`; without one, fitted
-    here). The PS array is read-only: it is every asking method's."""
-    from . import shared_fits
-
-    def fit():
-        ps, converged = propensity(data, covariates)
-        ps.flags.writeable = False
-        return ps, converged
-
-    store = shared_fits(data)
-    return fit() if store is None else store.get_or_fit(("propensity", tuple(covariates)), fit)
 
 
 def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, entry=None,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import MethodOutput, check_covariates, design
-from ._common import ENDPOINTS, balance, outcome, shared_propensity, treated, treatment_cox_fit
+from ._common import ENDPOINTS, balance, outcome, propensity, treated, treatment_cox_fit
 
 #: method -> the estimands it may target (its first is the default)
 ESTIMANDS = {"ebal": ("ATT", "ATC", "ATE"), "cbps": ("ATE", "ATT", "ATC"), "matching": ("ATM",)}
@@ -62,7 +62,7 @@ def weights(data, config):
                          f"{method!r} (it supports {list(ESTIMANDS[method])})")
     z = treated(data)
     if method == "matching":
-        ps, _ = shared_propensity(data, config["covariates"])
+        ps, _ = propensity(data, config["covariates"])
         return balancing_weights(ps, z, method=method)
     X = design(data, config["covariates"], pool_by=z)
     X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate cannot be balanced

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import check_covariates, check_number, design
-from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, shared_propensity
+from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, propensity
 
 OPTIONS = {
     "method": ("nearest", ("nearest", "exact", "mahalanobis", "optimal")),
@@ -41,7 +41,7 @@ def match(data, config, rng):
 
     z = np.asarray(data["treated"], dtype=np.int8)
     if config["method"] == "nearest":
-        ps, _ = shared_propensity(data, config["covariates"])
+        ps, _ = propensity(data, config["covariates"])
         return _match_nearest(ps, z, config, rng if config["order"] == "random" else None)
     if config["method"] in ("mahalanobis", "optimal"):
         return _match_on_covariates(data, config, z)
@@ -93,7 +93,7 @@ def _match_on_covariates(data, config, z):
     if config["method"] == "optimal":
         from tacebench.estimators.matching_optimal import match_optimal, match_optimal_kernel
 
-        ps, _ = shared_propensity(data, config["covariates"])
+        ps, _ = propensity(data, config["covariates"])
         if _both_arms(z) and 2 * np.count_nonzero(z) <= z.size and _inside(ps):
             return match_optimal_kernel(ps, z, "logit")
         return match_optimal(ps, z, distance="logit")

@@ -24,8 +24,8 @@ def test_one_store_charges_a_shared_model_to_the_first_method_that_needs_it(monk
     from tacebench.benchmarks.methods import _common
 
     calls = []
-    real = _common.propensity
-    monkeypatch.setattr(_common, "propensity", lambda *a: calls.append(1) or real(*a))
+    real = _common._fit_propensity
+    monkeypatch.setattr(_common, "_fit_propensity", lambda *a: calls.append(1) or real(*a))
     study = load_study("default")
     s = next(sc for sc in study.scenarios if sc.name.startswith("s000_null_balanced"))
     scenario_costs(study, s.index, reps=1, repeat=1, one_store=True)
