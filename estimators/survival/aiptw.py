@@ -184,7 +184,11 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
     inv_gs = survival_matrix(LC_l, rho)
     inv_gs *= S_l
-    np.divide(s[:, None] <= time, inv_gs, out=inv_gs)                   # 0 after T_i
+    # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
+    # underflowed to 0 there (0/0 would make the whole arm NaN)
+    at_risk = s[:, None] <= time
+    np.divide(1.0, inv_gs, out=inv_gs, where=at_risk)
+    inv_gs[~at_risk] = 0.0
     q = np.multiply.outer(dLC, rho)
     np.subtract((s[:, None] == time) & (event == 0), q, out=q)          # dN - dL_C rho
     q *= inv_gs
