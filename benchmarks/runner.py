@@ -109,6 +109,9 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 out, err, warn = None, dgm_errors[rep], ""
             else:
                 out, err, warn = fitted[(rep, j)]
+                if out is not None and not math.isfinite(float(out.estimate)):
+                    # a NaN or infinite estimate is a failure, whatever the method says
+                    out, err = None, f"ValueError: non-finite estimate {float(out.estimate)!r}"
             cols["rep"].append(rep)
             cols["method_index"].append(k)
             cols["method"].append(m.name)

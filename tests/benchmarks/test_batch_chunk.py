@@ -2,6 +2,8 @@
 one-replicate path, whatever the batch size."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -242,3 +244,28 @@ def test_stacked_cohorts_are_bit_identical_for_any_parallelism(tmp_path):
     run_study(study, tmp_path / "two", n_jobs=2, chunk_size=5, progress=False)
     pd.testing.assert_frame_equal(load_results(tmp_path / "two")[0],
                                   load_results(tmp_path / "one")[0], check_exact=True)
+
+
+def test_a_non_finite_estimate_is_recorded_as_an_error(study, monkeypatch):
+    """A method that returns NaN (or inf) is a failure in the results, never a converged
+    row with an empty error."""
+    from tacebench.benchmarks import runner
+    from tacebench.benchmarks.methods import MethodOutput
+
+    real = runner.get_fit
+
+    def get_fit(family):
+        if family != "cox":
+            return real(family)
+        return lambda data, config, rng: MethodOutput(math.nan if config["covariates"]
+                                                      else math.inf, 0.1)
+
+    monkeypatch.setattr(runner, "get_fit", get_fit)
+    monkeypatch.setattr(batch_chunk, "get_fit_batch", lambda family: None)
+    got = _frame(study, 0, stop=3)
+    cox_rows = got[got["method"].isin(["crude", "crude_robust", "mv"])]
+    assert len(cox_rows) == 9 and not cox_rows["converged"].any()
+    assert set(cox_rows["error"]) == {"ValueError: non-finite estimate nan",
+                                      "ValueError: non-finite estimate inf"}
+    assert np.isnan(cox_rows["estimate"]).all()
+    assert got.loc[~got["method"].isin(["crude", "crude_robust", "mv"]), "error"].eq("").any()
