@@ -109,8 +109,9 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 out, err, warn = None, dgm_errors[rep], ""
             else:
                 out, err, warn = fitted[(rep, j)]
-                if out is not None and not math.isfinite(float(out.estimate)):
-                    # a NaN or infinite estimate is a failure, whatever the method says
+                if out is not None and out.converged and not math.isfinite(float(out.estimate)):
+                    # a NaN or infinite estimate reported as converged is a failure (a
+                    # non-converged one, e.g. a monotone likelihood's +-inf, says so itself)
                     out, err = None, f"ValueError: non-finite estimate {float(out.estimate)!r}"
             cols["rep"].append(rep)
             cols["method_index"].append(k)

@@ -247,8 +247,8 @@ def test_stacked_cohorts_are_bit_identical_for_any_parallelism(tmp_path):
 
 
 def test_a_non_finite_estimate_is_recorded_as_an_error(study, monkeypatch):
-    """A method that returns NaN (or inf) is a failure in the results, never a converged
-    row with an empty error."""
+    """A method that returns NaN (or inf) as converged is a failure in the results, never a
+    converged row with an empty error."""
     from tacebench.benchmarks import runner
     from tacebench.benchmarks.methods import MethodOutput
 
