@@ -190,14 +190,15 @@ def logistic_status(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndar
                     ) -> tuple[Estimability, np.ndarray | None]:
     """The status of a logistic fit (the rule in the module docstring) and the separating
     direction when it is ``SEPARATED`` (else ``None``). ``X`` includes the intercept."""
-    found = []
+    direction = None
 
     def separated() -> bool:
-        found.append(separating_direction(X, y, w))
-        return found[0] is not None
+        nonlocal direction
+        direction = separating_direction(X, y, w)
+        return direction is not None
     status = _logistic_rule(fitted_distance(fitted, w), below_null(X, y, w, beta),
                             newton_converged, separated)
-    return status, (found[0] if status is Estimability.SEPARATED else None)
+    return status, (direction if status is Estimability.SEPARATED else None)
 
 
 def logistic_estimability(X: np.ndarray, y: np.ndarray, w: np.ndarray, fitted: np.ndarray,

@@ -19,15 +19,23 @@ def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
     return np.asarray(data[column], dtype=np.float64)
 
 
-def ps_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
-    """The PS model's design, intercept first (raises ``KeyError`` / ``ValueError`` where
-    the covariates cannot be built)."""
+def covariate_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
+    """The covariates of a treatment-adjusted model (PS, balancing, Mahalanobis distance,
+    survival working models): :func:`benchmarks.methods.design` with levels seen in one arm
+    pooled, without the columns constant in this replicate (raises ``KeyError`` /
+    ``ValueError`` where the covariates cannot be built).
+
+    A covariate without variation in this cohort (a rare level absent from a replicate)
+    cannot enter a model; like R's glm, which aliases it (NA coefficient), it is left out:
+    the fitted values are unchanged, the information matrices stay invertible, and there is
+    nothing to balance or scale by."""
     X = design(data, covariates, pool_by=treated(data))
-    # A covariate without variation in this cohort (a rare level absent from a replicate)
-    # cannot enter the model; like R's glm, which aliases it (NA coefficient), leave it out:
-    # the fitted PS is unchanged and the PS information (the M-estimation Jacobian) stays
-    # invertible.
-    X = X[:, np.ptp(X, axis=0) > 0]
+    return X[:, np.ptp(X, axis=0) > 0]
+
+
+def ps_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
+    """The PS model's design: :func:`covariate_design` after an intercept column."""
+    X = covariate_design(data, covariates)
     return np.column_stack([np.ones(X.shape[0]), X])
 
 

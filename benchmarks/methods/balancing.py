@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import MethodOutput, check_covariates, design
-from ._common import ENDPOINTS, balance, outcome, propensity, treated, treatment_cox_fit
+from . import MethodOutput, check_covariates
+from ._common import (ENDPOINTS, balance, covariate_design, outcome, propensity, treated,
+                      treatment_cox_fit)
 
 #: method -> the estimands it may target (its first is the default)
 ESTIMANDS = {"ebal": ("ATT", "ATC", "ATE"), "cbps": ("ATE", "ATT", "ATC"), "matching": ("ATM",)}
@@ -64,8 +65,7 @@ def weights(data, config):
     if method == "matching":
         ps, _ = propensity(data, config["covariates"])
         return balancing_weights(ps, z, method=method)
-    X = design(data, config["covariates"], pool_by=z)
-    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate cannot be balanced
+    X = covariate_design(data, config["covariates"])
     # the kernel on the trusted design; the validating public function's checks (its
     # rank check and its error naming the cause) on the kernel's result only when the
     # kernel did not converge or the columns are dependent, so the result is the public

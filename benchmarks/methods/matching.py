@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import check_covariates, check_number, design
-from ._common import ENDPOINTS, balance, cox_of_treatment, outcome, propensity
+from ._common import ENDPOINTS, balance, covariate_design, cox_of_treatment, outcome, propensity
 
 OPTIONS = {
     "method": ("nearest", ("nearest", "exact", "mahalanobis", "optimal")),
@@ -100,8 +100,7 @@ def _match_on_covariates(data, config, z):
     from tacebench.estimators.matching_mahalanobis import (match_mahalanobis,
                                                            match_mahalanobis_kernel)
 
-    X = design(data, config["covariates"], pool_by=z)
-    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate has no variance
+    X = covariate_design(data, config["covariates"])
     caliper = config["covariate_caliper"] or None
     ratio = config["ratio"]
     valid = caliper is None or (np.isfinite(caliper) and caliper > 0)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import MethodOutput, check_covariates, check_number, design, shared_fits
-from ._common import ENDPOINTS, outcome, treated
+from . import MethodOutput, check_covariates, check_number, shared_fits
+from ._common import ENDPOINTS, covariate_design, outcome, treated
 
 ESTIMATORS = ("gformula", "iptw", "aiptw")
 
@@ -62,8 +62,7 @@ def _working_models(data, config):
 
     time, event = outcome(data, config["endpoint"])
     z = treated(data)
-    X = design(data, config["covariates"], pool_by=z)
-    X = X[:, np.ptp(X, axis=0) > 0]  # a level absent from this replicate: aliased, as glm
+    X = covariate_design(data, config["covariates"])
     Xc = np.column_stack([z, X]) if config["censoring"] == "cox" else np.empty((z.size, 0))
     return WorkingModels(time, event.astype(np.float64), z, X, X, Xc)
 

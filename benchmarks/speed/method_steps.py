@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from tacebench.benchmarks.dgm import prepared
-from tacebench.benchmarks.methods import design
-from tacebench.benchmarks.methods._common import balance, cox_of_treatment, outcome, propensity
+from tacebench.benchmarks.methods._common import (balance, covariate_design, cox_of_treatment,
+                                                  outcome, propensity)
 from tacebench.benchmarks.runner import replicate_seed
 from tacebench.benchmarks.speed.method_cost import scenario_parser
 from tacebench.benchmarks.study import load_study
@@ -58,8 +58,7 @@ def _mahalanobis(data, step):
     from tacebench.estimators.matching_mahalanobis import match_mahalanobis_kernel
 
     z = np.asarray(data["treated"], dtype=np.int8)
-    X = step("design", design, data, COVARIATES, pool_by=z)
-    X = X[:, np.ptp(X, axis=0) > 0]
+    X = step("design", covariate_design, data, COVARIATES)
     m = step("Mahalanobis match", match_mahalanobis_kernel, X, z, None, "overall", 1, False)
     step("matched Cox (cluster SE)", _cox_on_match, data, m)
 
@@ -71,8 +70,7 @@ def _aiptw_rmst(data, step):
     t, e = outcome(data, "os")
     e = e.astype(np.float64)
     z = np.asarray(data["treated"], dtype=np.float64)
-    X = step("design", design, data, COVARIATES, pool_by=z)
-    X = X[:, np.ptp(X, axis=0) > 0]
+    X = step("design", covariate_design, data, COVARIATES)
     D, Xc = np.column_stack([z, X]), np.column_stack([z, X])
     out = step("outcome Cox", fit_breslow_cox, t, e, D)
     trt = step("treatment logistic", fit_treatment_model, z, X)
