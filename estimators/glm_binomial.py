@@ -62,9 +62,10 @@ def _mu_eta(eta: np.ndarray) -> np.ndarray:
     return np.where(np.abs(eta) > _THRESH, _EPS, e / (1.0 + e) ** 2)
 
 
-def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    """``sum(binomial()$dev.resids(y, mu, w))`` for 0/1 ``y``."""
-    return float(np.sum(2.0 * w * -np.log(np.where(y > 0, mu, 1.0 - mu))))
+def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum(binomial()$dev.resids(y, mu, w))`` for 0/1 ``y``, over the last axis (one
+    deviance per row of a stack of fits)."""
+    return np.sum(2.0 * w * -np.log(np.where(y > 0, mu, 1.0 - mu)), axis=-1)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def fit_glm_binomial(X: np.ndarray, y: np.ndarray, w: np.ndarray, *,
     mu = (w * y + 0.5) / (w + 1.0)
     eta = np.log(mu / (1.0 - mu))
     mu = logit_linkinv(eta)
-    dev_old = _deviance(y, mu, w)
+    dev_old = float(_deviance(y, mu, w))
     start = np.zeros(p)
     pivot, rank = np.arange(p), p
     converged, it = False, 0
@@ -203,7 +204,7 @@ def fit_glm_binomial(X: np.ndarray, y: np.ndarray, w: np.ndarray, *,
         start[pivot] = coef
         eta = X @ start
         mu = logit_linkinv(eta)
-        dev = _deviance(y, mu, w)
+        dev = float(_deviance(y, mu, w))
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             converged = True
             break

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..glm_binomial import _mu_eta, fit_glm_binomial, logit_linkinv
+from ..glm_binomial import _deviance, _mu_eta, fit_glm_binomial, logit_linkinv
 from ..glm_qr import _CSNE_RCOND as CSNE_RCOND, aliased_least_squares
 
 __all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
@@ -29,10 +29,6 @@ __all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
 #: A deviance change within this fraction of ``epsilon`` could fall on either side of the
 #: stopping rule after rounding: such a replicate is refitted alone.
 STOP_MARGIN = 1e-3
-
-def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Binomial deviance of every row of the ``(B, n)`` stacks."""
-    return np.sum(2.0 * w * -np.log(np.where(y > 0, mu, 1.0 - mu)), axis=1)
 
 
 def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
