@@ -13,7 +13,7 @@ the error.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -142,12 +142,3 @@ def check_probability(x, name: str, *, open_interval: bool = True) -> np.ndarray
         span = "(0, 1)" if open_interval else "[0, 1]"
         raise ValueError(f"{name} must lie in {span}; got {_show(p, bad)}")
     return p
-
-
-def check_two_groups(group, name: str = "group") -> tuple[np.ndarray, Sequence]:
-    """A two-level grouping; returns 0/1 codes (1 = the larger sorted level) and the levels."""
-    g = np.asarray(group)
-    levels = np.unique(g)
-    if len(levels) != 2:
-        raise ValueError(f"{name} must have exactly two levels; got {list(levels)!r}")
-    return (g == levels[1]).astype(np.int8), tuple(levels)
