@@ -77,25 +77,29 @@ def match_on_distance(D: np.ndarray, ratio: int, replace: bool) -> np.ndarray:
     # The nearest available control of row i is the argmin of D[i] with the used-up columns
     # set to inf. While row i's overall argmin (first on a tie) is still available, it is
     # that argmin too (the other entries only grew); so the masked row is built only for
-    # the rows whose first choice was taken, not once per pair as a column of inf.
+    # the rows whose first choice was taken, not once per pair as a column of inf: D[i]
+    # plus a penalty row (0, inf where used) into one buffer, the same values as
+    # where(used, inf, D[i]) for distances >= 0 without a fresh array per row.
     if n0 == 0:
         return mm
     first = np.argmin(D, axis=1)
     first_ok = np.isfinite(D[np.arange(n1), first]).tolist()
     first = first.tolist()
-    used = np.zeros(n0, dtype=bool)
+    used = [False] * n0
+    penalty, row = np.zeros(n0), np.empty(n0)
     for r in range(ratio):
         for i in range(n1):
             j = first[i]
             if used[j]:
-                row = np.where(used, np.inf, D[i])
-                j = int(np.argmin(row))
-                if not np.isfinite(row[j]):
+                np.add(D[i], penalty, out=row)
+                j = int(row.argmin())
+                if not row[j] < np.inf:  # (NaN too)
                     continue
             elif not first_ok[i]:
                 continue
             mm[i, r] = j
             used[j] = True
+            penalty[j] = np.inf
     return mm
 
 
