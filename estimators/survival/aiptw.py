@@ -163,11 +163,13 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
     S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
     S_tau = survival_matrix(L_tau, r)                                   # (H, n)
-    inv_gs = np.multiply(t.G_s, S_l)
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
-    # underflowed to 0 there (0/0 would make the whole arm NaN)
-    np.divide(1.0, inv_gs, out=inv_gs, where=t.at_risk)
-    np.copyto(inv_gs, 0.0, where=t.not_at_risk)
+    # underflowed to 0 there (0/0 would make the whole arm NaN); the product is written
+    # into S_l's buffer when it is its own (in place: fewer fresh large arrays)
+    gs = np.multiply(t.G_s, S_l, out=S_l if S_l is not S_r else None)
+    inv_gs = np.zeros_like(gs)
+    np.divide(1.0, gs, out=inv_gs, where=t.at_risk)
+    del gs
     q = np.multiply(t.dM_C, inv_gs)                                    # (dN - dL_C rho) / (G S)
     g_inv = S_r * inv_gs
     S_rq = S_r

@@ -52,7 +52,7 @@ class ArmFreeTerms:
     G, rho, cum_c : (n,) ``G(T_i- | z_i)``, censoring risk scores and ``L_C(T_i-)``.
     dLC, LC_l : (kc,) censoring hazard jumps at ``s`` and cumulative hazard just before.
     G_s : (kc, n) ``exp(-L_C(s_k-) rho_i)``.
-    at_risk, not_at_risk : (kc, n) ``s_k <= T_i`` and its negation.
+    at_risk : (kc, n) ``s_k <= T_i``.
     dM_C : (kc, n) ``dN^C_i(s_k) - dL_C(s_k) rho_i``.
     Zc : (n, q) centred censoring design.
     mask_w : (kc, m) ``sum_{h: s_k <= tau_h} Wc[h]``.
@@ -74,7 +74,6 @@ class ArmFreeTerms:
     LC_l: np.ndarray
     G_s: np.ndarray = field(repr=False)
     at_risk: np.ndarray = field(repr=False)
-    not_at_risk: np.ndarray = field(repr=False)
     dM_C: np.ndarray = field(repr=False)
     Zc: np.ndarray = field(repr=False)
     mask_w: np.ndarray = field(repr=False)
@@ -111,7 +110,6 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
     G_s = survival_matrix(LC_l, rho)
     at_risk = s[:, None] <= time
-    not_at_risk = ~at_risk
     dM_C = np.multiply.outer(dLC, rho)
     np.subtract((s[:, None] == time) & (event == 0), dM_C, out=dM_C)     # dN - dL_C rho
     Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
@@ -123,7 +121,6 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     died_W = deaths.contract(Wc)
     # with few horizons (the risks') the arm takes the (H, kc) product path instead
     grouping = grouping_matrix(at, J, Wc) if H > J else None
-    _read_only(L_r, L_l, L_tau, G, rho, cum_c, G_s, at_risk, not_at_risk, dM_C, mask_w, LW,
-               died_W)
+    _read_only(L_r, L_l, L_tau, G, rho, cum_c, G_s, at_risk, dM_C, mask_w, LW, died_W)
     return ArmFreeTerms(Wc, s, at, L_r, L_l, L_tau, G, rho, cum_c, dLC, LC_l, G_s, at_risk,
-                        not_at_risk, dM_C, Zc, mask_w, LW, deaths, died_W, grouping)
+                        dM_C, Zc, mask_w, LW, deaths, died_W, grouping)
