@@ -41,7 +41,7 @@ from .matching_mahalanobis import COVARIANCES, mahalanobis_coordinates
 from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["DISTANCES", "match_optimal", "match_optimal_kernel", "pair_distance_matrix",
-           "sorted_pairs"]
+           "positions_of_running_minima", "sorted_pairs"]
 
 #: distance -> what ``x`` is
 DISTANCES = {"logit": "ps", "ps": "ps", "mahalanobis": "covariates"}
@@ -102,7 +102,7 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     # NaN total (a PS of exactly 0 or 1 in both arms) reaches F's last entry, and then the
     # running minima are read off the whole table, where NaN never is a new minimum
     if np.isnan(best[-1, -1]):
-        pos = _positions_of_running_minima(total, best)
+        pos = positions_of_running_minima(total, best)
     else:
         pos, k = np.empty(n1, dtype=np.intp), w - 1
         for i in range(n1 - 1, -1, -1):
@@ -113,9 +113,23 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     return out
 
 
-def _positions_of_running_minima(total: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """The backtracking of :func:`sorted_pairs` on the whole table: the position of each
-    row's running minimum (its first strictly smaller entry), all rows at once."""
+def positions_of_running_minima(total: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """The backtracking of :func:`sorted_pairs` on its whole table.
+
+    Parameters
+    ----------
+    total : (n1, w) float array
+        Row i: the cost of each window position plus the best of the rows before it.
+    best : (n1, w) float array
+        Row i: the running minimum of ``total[i]`` (``F_i``).
+
+    Returns
+    -------
+    (n1,) int array
+        Position in the sorted controls of each sorted treated unit: from the last row
+        back, the last strictly new running minimum up to the next row's position (a NaN
+        total is never one).
+    """
     n1, w = total.shape
     new_min = np.ones_like(total, dtype=bool)
     np.less(total[:, 1:], best[:, :-1], out=new_min[:, 1:])

@@ -87,14 +87,14 @@ def _tables(dt, dc):
 def test_path_backtracking_is_the_whole_table_backtracking(seed, tied):
     """The backtracking on the path (an argmin over each row's prefix) picks what the
     whole-table running minima pick (kept for NaN totals), ties included."""
-    from tacebench.estimators.matching_optimal import _positions_of_running_minima
+    from tacebench.estimators.matching_optimal import positions_of_running_minima
 
     dt, dc = _problem(seed, tied)
     total, best = _tables(dt, dc)
     n1, w = total.shape
     ot, oc = np.argsort(dt, kind="stable"), np.argsort(dc, kind="stable")
     whole = np.empty(n1, dtype=np.intp)
-    whole[ot] = oc[_positions_of_running_minima(total, best)]
+    whole[ot] = oc[positions_of_running_minima(total, best)]
     np.testing.assert_array_equal(sorted_pairs(dt, dc), whole)
 
 
