@@ -26,6 +26,7 @@ from scipy.spatial.distance import cdist
 
 from ._checks import as_float_array, check_choice, check_finite
 from .balancing_result import check_covariates
+from .matching_greedy_coordinates import greedy_on_coordinates, greedy_rounds
 from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["COVARIANCES", "covariate_caliper", "mahalanobis_coordinates", "match_mahalanobis",
@@ -74,29 +75,21 @@ def match_on_distance(D: np.ndarray, ratio: int, replace: bool) -> np.ndarray:
         near = np.take_along_axis(D, order, axis=1)
         mm[:, :order.shape[1]] = np.where(np.isfinite(near), order, -1)
         return mm
-    # The nearest available control of row i is the argmin of D[i] with the used-up columns
-    # set to inf. While row i's overall argmin (first on a tie) is still available, it is
-    # that argmin too (the other entries only grew); so the masked row is built only for
-    # the rows whose first choice was taken, not once per pair as a column of inf.
+    # the nearest available control of a row whose first choice was taken: the argmin of
+    # D[i] plus the penalty row (0, inf where used) added into one buffer, the same
+    # values as where(used, inf, D[i]) for distances >= 0 without a fresh array per row
     if n0 == 0:
         return mm
     first = np.argmin(D, axis=1)
     first_ok = np.isfinite(D[np.arange(n1), first]).tolist()
-    first = first.tolist()
-    used = np.zeros(n0, dtype=bool)
-    for r in range(ratio):
-        for i in range(n1):
-            j = first[i]
-            if used[j]:
-                row = np.where(used, np.inf, D[i])
-                j = int(np.argmin(row))
-                if not np.isfinite(row[j]):
-                    continue
-            elif not first_ok[i]:
-                continue
-            mm[i, r] = j
-            used[j] = True
-    return mm
+    row = np.empty(n0)
+
+    def nearest(i: int, penalty: np.ndarray) -> int:
+        np.add(D[i], penalty, out=row)
+        j = int(row.argmin())
+        return j if row[j] < np.inf else -1  # (NaN: none)
+
+    return greedy_rounds(first.tolist(), first_ok, n0, ratio, nearest)
 
 
 def match_mahalanobis_kernel(X: np.ndarray, z: np.ndarray, caliper=None,
@@ -123,11 +116,16 @@ def match_mahalanobis_kernel(X: np.ndarray, z: np.ndarray, caliper=None,
     """
     t_rows, c_rows = np.flatnonzero(z == 1), np.flatnonzero(z == 0)
     Y = mahalanobis_coordinates(X, z, covariance)
-    D = cdist(Y[t_rows], Y[c_rows])
     width = covariate_caliper(X, caliper)
-    if width is not None:
-        D[~allowed_pairs(X[t_rows], X[c_rows], width)] = np.inf
-    cols = match_on_distance(D, ratio, replace)
+    cols = None
+    if width is None and not replace and c_rows.size:
+        # the same choices without the whole matrix of exact distances
+        cols = greedy_on_coordinates(Y[t_rows], Y[c_rows], ratio)
+    if cols is None:
+        D = cdist(Y[t_rows], Y[c_rows])
+        if width is not None:
+            D[~allowed_pairs(X[t_rows], X[c_rows], width)] = np.inf
+        cols = match_on_distance(D, ratio, replace)
     mm = np.where(cols >= 0, c_rows[np.maximum(cols, 0)], -1)
     msg = "" if (mm[:, 0] >= 0).any() else (
         f"no treated unit has a control within the covariate calipers {list(width)}")

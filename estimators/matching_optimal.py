@@ -41,7 +41,7 @@ from .matching_mahalanobis import COVARIANCES, mahalanobis_coordinates
 from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["DISTANCES", "match_optimal", "match_optimal_kernel", "pair_distance_matrix",
-           "sorted_pairs"]
+           "positions_of_running_minima", "sorted_pairs"]
 
 #: distance -> what ``x`` is
 DISTANCES = {"logit": "ps", "ps": "ps", "mahalanobis": "covariates"}
@@ -97,8 +97,41 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
         np.add(prev, cost_i, out=total_i)
         np.minimum.accumulate(total_i, out=best_i)
         prev = best_i
-    # the position of each row's running minimum (its first occurrence), all rows at once
-    new_min = np.ones_like(cost, dtype=bool)
+    # backtracking: row i's control is the first occurrence of the minimum of its totals up
+    # to the next row's position, an argmin over a prefix of the row on the path only; a
+    # NaN total (a PS of exactly 0 or 1 in both arms) reaches F's last entry, and then the
+    # running minima are read off the whole table, where NaN never is a new minimum
+    if np.isnan(best[-1, -1]):
+        pos = positions_of_running_minima(total, best)
+    else:
+        pos, k = np.empty(n1, dtype=np.intp), w - 1
+        for i in range(n1 - 1, -1, -1):
+            k = int(total[i, :k + 1].argmin())
+            pos[i] = i + k
+    out = np.empty(n1, dtype=np.intp)
+    out[ot] = oc[pos]
+    return out
+
+
+def positions_of_running_minima(total: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """The backtracking of :func:`sorted_pairs` on its whole table.
+
+    Parameters
+    ----------
+    total : (n1, w) float array
+        Row i: the cost of each window position plus the best of the rows before it.
+    best : (n1, w) float array
+        Row i: the running minimum of ``total[i]`` (``F_i``).
+
+    Returns
+    -------
+    (n1,) int array
+        Position in the sorted controls of each sorted treated unit: from the last row
+        back, the last strictly new running minimum up to the next row's position (a NaN
+        total is never one).
+    """
+    n1, w = total.shape
+    new_min = np.ones_like(total, dtype=bool)
     np.less(total[:, 1:], best[:, :-1], out=new_min[:, 1:])
     arg = np.maximum.accumulate(np.where(new_min, np.arange(w), 0), axis=1)
     pos = np.empty(n1, dtype=np.intp)
@@ -106,9 +139,7 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     for i in range(n1 - 1, -1, -1):
         k = arg[i, k]
         pos[i] = i + k
-    out = np.empty(n1, dtype=np.intp)
-    out[ot] = oc[pos]
-    return out
+    return pos
 
 
 def match_optimal_kernel(x: np.ndarray, z: np.ndarray, distance: str = "logit",

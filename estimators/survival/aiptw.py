@@ -28,13 +28,12 @@ duplicate entries reproduces them (``tests/estimators/test_survival_ate_ties.py`
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
-from .ate_nuisance import (ArmRisk, BreslowCox, DeathsByHorizon, LogisticNuisance,
-                           jump_gradient, survival_matrix)
-from .ipw import censoring_if, censoring_survival
+from .aiptw_terms import ArmFreeTerms, arm_free_terms
+from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient, survival_matrix
+from .ipw import censoring_if
 
-__all__ = ["aiptw_arm"]
+__all__ = ["aiptw_arm", "arm_free_terms"]
 
 
 def _accumulate_rows(A: np.ndarray, *, reverse: bool = False) -> np.ndarray:
@@ -62,25 +61,8 @@ def _prefix(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def _suffix(A: np.ndarray) -> np.ndarray:
-    """Cumulative sums from the end over the first axis: ``_suffix(A)[j] = sum_{h >= j} A[h]``."""
-    return np.cumsum(A[::-1], axis=0)[::-1]
-
-
-def _grouped(at: np.ndarray, J: int, weights: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """``out[j, m] = sum_{h: at[h] = j} weights[h, m] S[h]``, a (J, m, n) array, for the
-    horizons' survival rows ``S`` (H, n): a sparse (J m, H) matrix with H m entries times
-    ``S``, rather than an (H, m, n) product."""
-    H, m = weights.shape
-    rows = (at[:, None] * m + np.arange(m)).ravel()     # row of (at[h], column)
-    order = np.argsort(rows, kind="stable")
-    M = sparse.csr_matrix((weights.ravel()[order], np.repeat(np.arange(H), m)[order],
-                           np.searchsorted(rows[order], np.arange(J * m + 1))),
-                          shape=(J * m, H))
-    return (M @ S).reshape(J, m, S.shape[1])
-
-
-def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, wrho) -> tuple:
+def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, wrho,
+                          grouping) -> tuple:
     """The sums of the augmentation's terms weighted by the survival to the horizons.
 
     With ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]`` and ``S = S_tau`` (H, n):
@@ -105,7 +87,7 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, w
         return (*np.hsplit(SQ.T @ LW, 2), SQ @ V, sw_out, sw_cens, (M_r * upto.T) @ Wc,
                 (M_rho * upto.T) @ Wc, ((inv_gs @ S_rho) * upto.T) @ Wc)
     # (in place: the peak of live large arrays sets the page faults of every call)
-    S_after = _grouped(at, J, Wc, S_tau)
+    S_after = (grouping @ S_tau).reshape(J, Wc.shape[1], n)
     _accumulate_rows(S_after, reverse=True)
     S_after = S_after[1:]                        # sum_{h: s_k <= tau_h}, (kc, m, n)
     SQ = np.take(_prefix(q), at, axis=0)
@@ -124,7 +106,8 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, w
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
               outcome: BreslowCox, X_arm: np.ndarray, treatment: LogisticNuisance,
               censoring: BreslowCox, Z_cens: np.ndarray, horizons: np.ndarray,
-              contrast: np.ndarray | None = None) -> ArmRisk:
+              contrast: np.ndarray | None = None,
+              shared: ArmFreeTerms | None = None) -> ArmRisk:
     """Doubly robust risk of one arm at each horizon (trusted-input kernel).
 
     Parameters
@@ -142,6 +125,9 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     contrast : (H, m) array, optional
         As :func:`estimators.survival.gformula.gformula_arm`: the IF of
         ``risk @ contrast``.
+    shared : ArmFreeTerms, optional
+        :func:`arm_free_terms` of these same models, horizons and contrast, computed once
+        for both arms (default: computed here).
 
     Returns
     -------
@@ -165,33 +151,26 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     effects with right-censored time to event outcome and competing risks. Biom J
     2020;62:751-763. Tsiatis AA. Semiparametric Theory and Missing Data. Springer 2006.
     """
-    n, H = time.size, horizons.size
-    Wc = np.eye(H) if contrast is None else contrast
-    m = Wc.shape[1]
-    s = censoring.times[censoring.times <= horizons.max()]
-    kc, J = s.size, s.size + 1
-    at = np.searchsorted(s, horizons, side="right")      # censoring times s_k <= tau_h
+    n = time.size
+    t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
+                                                         Z_cens, horizons, contrast)
+    Wc, s, at, mask_w, LW = t.Wc, t.s, t.at, t.mask_w, t.LW
+    L_r, L_l, L_tau, dLC, LC_l, rho = t.L_r, t.L_l, t.L_tau, t.dLC, t.LC_l, t.rho
     r = outcome.risk_score(X_arm)
-    L_r, L_l, L_tau = (outcome.cumhaz_at(s), outcome.cumhaz_at(s, left=True),
-                       outcome.cumhaz_at(horizons))
     # time-major (times, patients) arrays: sums over the times are row operations
     # (in place where the arrays are large: a fresh array costs page faults)
     S_r = survival_matrix(L_r, r)                                       # (kc, n)
     # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
     S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
     S_tau = survival_matrix(L_tau, r)                                   # (H, n)
-    G, rho, cum_c = censoring_survival(censoring, time, Z_cens)
-    dLC, LC_l = censoring.jumps[:kc], censoring.cumhaz_at(s, left=True)
-    inv_gs = survival_matrix(LC_l, rho)
-    inv_gs *= S_l
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
-    # underflowed to 0 there (0/0 would make the whole arm NaN)
-    at_risk = s[:, None] <= time
-    np.divide(1.0, inv_gs, out=inv_gs, where=at_risk)
-    inv_gs[~at_risk] = 0.0
-    q = np.multiply.outer(dLC, rho)
-    np.subtract((s[:, None] == time) & (event == 0), q, out=q)          # dN - dL_C rho
-    q *= inv_gs
+    # underflowed to 0 there (0/0 would make the whole arm NaN); the product is written
+    # into S_l's buffer when it is its own (in place: fewer fresh large arrays)
+    gs = np.multiply(t.G_s, S_l, out=S_l if S_l is not S_r else None)
+    inv_gs = np.zeros_like(gs)
+    np.divide(1.0, gs, out=inv_gs, where=t.at_risk)
+    del gs
+    q = np.multiply(t.dM_C, inv_gs)                                    # (dN - dL_C rho) / (G S)
     g_inv = S_r * inv_gs
     S_rq = S_r
     S_rq *= q                                    # S_r no longer needed
@@ -199,11 +178,7 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     w, u = W / n, (1.0 - W) / n
     wr, wrho = w * r, w * rho
     Xc = X_arm - outcome.center if outcome.coef.size else X_arm
-    Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
 
-    Wg = np.zeros((J, m))
-    np.add.at(Wg, at, Wc)
-    mask_w = _suffix(Wg)[1:]                     # sum_{h: s_k <= tau_h} Wc[h], (kc, m)
     # sums over the patients (kc,) and, through mask_w, over the censoring times up to
     # each horizon (n, m); a factor of s_k goes into mask_w, not into an (kc, n) array
     a_W, a_r, a_rho = (S_rq @ np.stack((W, wr, wrho), axis=1)).T
@@ -212,19 +187,18 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
         (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
     up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
     del S_r, S_l, S_rq, g_inv  # the fewer large arrays live at once, the fewer page faults
-    LW = np.hstack((Wc, L_tau[:, None] * Wc))
     S_W, S_LW = np.hsplit(S_tau.T @ LW, 2)
     S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
     SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
-        q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, np.stack((W, wr), axis=1), wr, wrho)
+        q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, np.stack((W, wr), axis=1), wr, wrho,
+        t.grouping)
     del S_tau, q, inv_gs
 
     # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
     # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
-    deaths = DeathsByHorizon.of(time, event, horizons)
-    risk = ((1.0 - W).sum() - S_sum[:, 0] + deaths.sums(W / G) + _prefix(a_W)[at]
+    G, died_W = t.G, t.died_W                                           # Y_i(tau) @ Wc
+    risk = ((1.0 - W).sum() - S_sum[:, 0] + t.deaths.sums(W / G) + _prefix(a_W)[at]
             - SQ_sum[:, 0]) / n
-    died_W = deaths.contract(Wc)                                         # Y_i(tau) @ Wc
     F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
     B_W = died_W / G[:, None] - F_W + up_sq - SQ_W
     iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
@@ -240,7 +214,7 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     jc = ms_inv - b_rho[:, None] * mask_w
     mc_l = a_rho[:, None] * mask_w - ms_rho
     aug_W = up_cens + sw_cens
-    grad_gamma = Zc.T @ (wrho[:, None] * aug_W)
+    grad_gamma = t.Zc.T @ (wrho[:, None] * aug_W)
     g_out = (jump_gradient(outcome.times, horizons, m_tau)
              + jump_gradient(outcome.times, s, -a_r[:, None] * mask_w)
              + jump_gradient(outcome.times, s, m_l, left=True))
@@ -248,9 +222,9 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     if outcome.coef.size:
         iid += outcome.if_beta @ grad_beta
     g_cens = jump_gradient(censoring.times, s, mc_l, left=True)
-    g_cens[:kc] += jc
+    g_cens[:s.size] += jc
     iid += censoring.jump_if(g_cens)
     if censoring.coef.size:
         iid += censoring.if_beta @ grad_gamma
-    iid += censoring_if(censoring, time, Z_cens, rho, cum_c, w[:, None] * died_W / G[:, None])
+    iid += censoring_if(censoring, time, Z_cens, rho, t.cum_c, w[:, None] * died_W / G[:, None])
     return ArmRisk(risk, iid)

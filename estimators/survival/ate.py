@@ -43,7 +43,7 @@ from scipy import stats
 
 from .. import _checks
 from ..status import Estimability
-from .aiptw import aiptw_arm
+from .aiptw import aiptw_arm, arm_free_terms
 from .ate_models import WorkingModels
 from .gformula import gformula_arm
 from .ipw import iptw_arm
@@ -171,6 +171,9 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
     risk, iid = np.full((E, 2, H), np.nan), np.full((E, 2, n, m), np.nan)
     if status.ok:
         for e, name in enumerate(estimators):
+            # what the AIPTW's two arms share, computed once
+            shared = (arm_free_terms(time, event, outcome, cens, X_censoring, horizons, contrast)
+                      if name == "aiptw" else None)
             for arm in (0, 1):
                 D_arm = D.copy()
                 D_arm[:, 0] = arm
@@ -181,7 +184,7 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
                                    contrast)
                 else:
                     fit = aiptw_arm(arm, time, event, z, outcome, D_arm, treatment, cens,
-                                    X_censoring, horizons, contrast)
+                                    X_censoring, horizons, contrast, shared)
                 risk[e, arm], iid[e, arm] = fit.risk, fit.iid
     return risk, iid, status
 

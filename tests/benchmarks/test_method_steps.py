@@ -16,6 +16,27 @@ def test_every_method_reports_its_steps():
     assert all(v > 0 for steps in costs.values() for v in steps.values())
 
 
+def test_every_pass_fits_the_ps_model_afresh(monkeypatch):
+    """No step is read from the replicate's store of shared fits: each of the 3 passes of
+    the 3 methods with a PS model (IPTW, PSM, optimal matching) fits it."""
+    from tacebench.benchmarks.methods import _common
+
+    calls = []
+    real = _common._fit_propensity
+    monkeypatch.setattr(_common, "_fit_propensity", lambda *a: calls.append(1) or real(*a))
+    study = load_study("default")
+    s = next(sc for sc in study.scenarios if sc.name == "s004_matching_discards[imbalance=1.0]")
+    step_costs(study, s.index, reps=1, repeat=3)
+    assert len(calls) == 9
+
+
+def test_the_aiptw_floor_is_set_against_iptw(capsys):
+    assert main(["default", "--scenario", "9", "--reps", "1", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "x IPTW" in out and "floor (models + g-formula arms)" in out
+    assert "(g-formula arm 1, for the floor)" in out
+
+
 def test_cli_prints_a_table(capsys):
     assert main(["default", "--scenario", "9", "--reps", "1", "--repeat", "1"]) == 0
     out = capsys.readouterr().out

@@ -67,3 +67,40 @@ def test_kernel_total_matches_linear_assignment(seed, distance):
     assert abs(total - D[r, c].sum()) <= 1e-10 * max(1.0, D[r, c].sum())
     np.testing.assert_array_equal(res.treated_index, np.flatnonzero(z == 1))
     assert set(res.control_index[:, 0]) <= set(np.flatnonzero(z == 0))
+
+
+def _tables(dt, dc):
+    """The forward tables of sorted_pairs' dynamic program (totals and running minima)."""
+    n1, n0 = dt.size, dc.size
+    t, c = np.sort(dt, kind="stable"), np.sort(dc, kind="stable")
+    w = n0 - n1 + 1
+    cost = np.abs(t[:, None] - c[np.arange(n1)[:, None] + np.arange(w)])
+    total, best, prev = np.empty_like(cost), np.empty_like(cost), np.zeros(w)
+    for i in range(n1):
+        total[i] = prev + cost[i]
+        best[i] = prev = np.minimum.accumulate(total[i])
+    return total, best
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_path_backtracking_is_the_whole_table_backtracking(seed, tied):
+    """The backtracking on the path (an argmin over each row's prefix) picks what the
+    whole-table running minima pick (kept for NaN totals), ties included."""
+    from tacebench.estimators.matching_optimal import positions_of_running_minima
+
+    dt, dc = _problem(seed, tied)
+    total, best = _tables(dt, dc)
+    n1, w = total.shape
+    ot, oc = np.argsort(dt, kind="stable"), np.argsort(dc, kind="stable")
+    whole = np.empty(n1, dtype=np.intp)
+    whole[ot] = oc[positions_of_running_minima(total, best)]
+    np.testing.assert_array_equal(sorted_pairs(dt, dc), whole)
+
+
+def test_nan_distances_take_the_whole_table_backtracking():
+    """A NaN total (infinite logits on both arms) reaches the last entry; the pairs are
+    still a 1:1 assignment."""
+    with np.errstate(invalid="ignore"):  # inf - inf
+        got = sorted_pairs(np.array([np.inf, 0.0]), np.array([np.inf, 1.0, -1.0]))
+    assert np.unique(got).size == 2

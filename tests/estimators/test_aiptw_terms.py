@@ -1,0 +1,49 @@
+"""The AIPTW's arm-free terms (estimators.survival.aiptw_terms), computed once for both
+arms: each arm's risk and influence function those of an arm that computes them itself,
+bit for bit, and neither arm can alter what the other reads."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tacebench.estimators.survival.aiptw import aiptw_arm
+from tacebench.estimators.survival.aiptw_terms import arm_free_terms
+from tacebench.estimators.survival.ate_models import WorkingModels
+from tests.estimators.test_survival_ate_properties import cohort
+
+
+def _arms(seed, ties, censoring, horizons, contrast):
+    time, event, z, X = cohort(seed, 150, ties=ties)
+    Xc = np.column_stack([z, X]) if censoring == "cox" else np.empty((z.size, 0))
+    models = WorkingModels(time, event, z, X, X, Xc)
+    out, trt, cens = models.outcome(), models.treatment(), models.censoring()
+    Zc = models.censoring_design
+    shared = arm_free_terms(time, event, out, cens, Zc, horizons, contrast)
+    for arm in (0, 1):
+        D = models.design.copy()
+        D[:, 0] = arm
+        args = (arm, time, event, z, out, D, trt, cens, Zc, horizons, contrast)
+        yield aiptw_arm(*args), aiptw_arm(*args, shared), shared
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from(["cox", "marginal"]),
+       st.booleans())
+def test_shared_terms_give_the_bits_of_an_arm_alone(seed, ties, censoring, rmst):
+    # few horizons (the risks' product path) or every event time contracted (the RMST's
+    # grouped path)
+    time = cohort(seed, 150, ties=ties)[0]
+    horizons = np.unique(time)[5:-5:3] if rmst else np.array([3.0, 8.0])
+    contrast = np.ones((horizons.size, 2)) * [1.0, 0.5] if rmst else None
+    for alone, shared, _ in _arms(seed, ties, censoring, horizons, contrast):
+        np.testing.assert_array_equal(alone.risk, shared.risk)
+        np.testing.assert_array_equal(alone.iid, shared.iid)
+
+
+def test_shared_arrays_are_read_only():
+    horizons = np.array([3.0, 8.0])
+    _, _, shared = next(_arms(4, False, "cox", horizons, None))
+    for name in ("G_s", "dM_C", "at_risk", "mask_w", "died_W", "rho"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(shared, name)[...] = 0.0
