@@ -93,21 +93,27 @@ def check_both_arms(z: np.ndarray, name: str = "treated") -> np.ndarray:
 
 def check_weights(weights, n: int, name: str = "weights") -> np.ndarray:
     """Case weights: finite, non-negative, not all zero, length ``n``. ``None`` gives ones."""
+    return check_weights_min(weights, n, name)[0]
+
+
+def check_weights_min(weights, n: int, name: str = "weights") -> tuple[np.ndarray, float]:
+    """:func:`check_weights`, and the smallest weight (0 exactly when some row is to be
+    dropped): the check's own minimum, which callers would otherwise compute again."""
     if weights is None:
-        return np.ones(n)
+        return np.ones(n), 1.0
     w = as_float_array(weights, name)
     if w.size and len(w) == n:
         # finite, non-negative and not all zero at once (NaN fails the minimum's test)
         lo, hi = w.min(), w.max()
         if lo >= 0.0 and hi > 0.0 and math.isfinite(hi):
-            return w
+            return w, float(lo)
     check_finite(w, name)
     check_lengths({name: w}, n)
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative; got {_show(w, w < 0)}")
     if not (w > 0).any():
         raise ValueError(f"{name} must not all be zero")
-    return w
+    return w, float(w.min())
 
 
 def check_lengths(arrays: dict[str, np.ndarray], n: int | None = None) -> int:

@@ -83,8 +83,10 @@ class LogisticFit:
 
     @cached_property
     def _verdict(self):
+        # the loop's X @ coef and log-likelihood there (below_null's certificate)
         return logistic_status(self.X, self.y, self.w, self.fitted, self.coef,
-                               self.newton_converged)
+                               self.newton_converged, eta=self.linear_predictor,
+                               loglik=self.loglik)
 
     @property
     def status(self) -> Estimability:

@@ -328,7 +328,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     e = _checks.check_binary(event, "event")
     Xa, names = _design(X, names)
     n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
-    w = _checks.check_weights(weights, n)
+    w, lo = _checks.check_weights_min(weights, n)
     arrays = {"t": t, "e": e, "X": Xa, "w": w}
     if entry is not None:
         en = _checks.check_time(entry, "entry")
@@ -345,8 +345,8 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         if pd.isna(cl).any():
             raise ValueError("cluster must not contain missing values")
         arrays["cluster"] = np.unique(cl, return_inverse=True)[1]
-    keep = w > 0
-    every = bool(keep.all())
+    every = lo > 0.0  # (non-negative weights: every row kept unless the minimum is 0)
+    keep = None if every else w > 0
     sub = arrays if every else {k: v[keep] for k, v in arrays.items()}
     if not sub["e"].any():
         raise ValueError("event has no events (all 0) among rows with positive weight: "
