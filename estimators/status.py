@@ -45,7 +45,7 @@ from scipy import optimize
 
 __all__ = [
     "BOOTSTRAP_PS_FLOOR", "Estimability", "GLM_BOUNDARY", "MONTE_CARLO_PS_FLOOR",
-    "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "cox_status",
+    "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "certainly_not_below", "cox_status",
     "CERTIFICATE_MARGIN", "SEPARATION_LP_TOL", "fitted_distance", "is_separated", "km_status",
     "logistic_estimability", "logistic_status", "match_status", "monte_carlo_ps_failed",
     "ps_at_bounds", "separating_direction",
@@ -113,7 +113,7 @@ def below_null(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray | N
         ``X @ beta`` as the caller computed it (the same product, so the same doubles).
     loglik : float, optional
         The fitting kernel's log-likelihood at ``eta`` (its own formula and summation
-        order). When given, :func:`_certainly_not_below` may answer ``False`` from it
+        order). When given, :func:`certainly_not_below` may answer ``False`` from it
         with a rounding-error bound, without recomputing the log-likelihood here; it never
         answers when the verdict could differ from the computation below.
 
@@ -129,7 +129,7 @@ def below_null(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray | N
     p = float(np.sum(w * y) / sw)
     if not 0.0 < p < 1.0:
         return False
-    if loglik is not None and _certainly_not_below(eta, w, p, float(sw), loglik):
+    if loglik is not None and certainly_not_below(eta, w, p, float(sw), loglik):
         return False
     ll = float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
     ll0 = float(np.sum(w * (y * np.log(p) + (1 - y) * np.log1p(-p))))
@@ -139,7 +139,7 @@ def below_null(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray | N
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _certainly_not_below(eta: np.ndarray, w: np.ndarray, p: float, sw: float,
+def certainly_not_below(eta: np.ndarray, w: np.ndarray, p: float, sw: float,
                          loglik: float) -> bool:
     """``below_null`` would return ``False``, shown from another computation ``loglik``
     of the same log-likelihood ``L = sum_i w_i (y_i eta_i - log(1 + e^eta_i))``.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tacebench.estimators.kernels import fit_logistic
 from tacebench.estimators.logistic_fit import logistic_loglik
-from tacebench.estimators.status import _certainly_not_below, below_null
+from tacebench.estimators.status import certainly_not_below, below_null
 
 
 def _data(seed: int, n: int, scale: float, weighted: bool):
@@ -42,13 +42,13 @@ def test_certificate_decides_a_converged_fit_and_declines_at_the_threshold():
     fit = fit_logistic(X, y, w)
     p = float(np.sum(w * y) / np.sum(w))
     sw = float(np.sum(w))
-    assert _certainly_not_below(fit.linear_predictor, w, p, sw, fit.loglik)
+    assert certainly_not_below(fit.linear_predictor, w, p, sw, fit.loglik)
     ll0 = float(np.sum(w * (y * np.log(p) + (1 - y) * np.log1p(-p))))
     threshold = ll0 - 1e-8 * (1.0 + abs(ll0))
     # a log-likelihood at (or a rounding error above) the threshold is left to the direct
     # computation, as is a non-finite one
     for ll in (threshold, threshold * (1 - 1e-13), np.nextafter(threshold, 0.0), np.nan):
-        assert not _certainly_not_below(fit.linear_predictor, w, p, sw, ll)
+        assert not certainly_not_below(fit.linear_predictor, w, p, sw, ll)
     # and the intercept-only fit's own log-likelihood (the null) is certified, the
     # threshold being 1e-8 (1 + |ll0|) below it
-    assert _certainly_not_below(np.full(len(y), np.log(p / (1 - p))), w, p, sw, ll0)
+    assert certainly_not_below(np.full(len(y), np.log(p / (1 - p))), w, p, sw, ll0)
