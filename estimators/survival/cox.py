@@ -207,7 +207,9 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
         evaluate_fn = evaluate if rs.p > 1 else evaluate_scalar
     first = evaluate_fn(rs, beta0)
     robust = robust or cluster is not None
-    common = dict(names=names, weights=weights, n=n, n_events=int(event.sum()), ties=ties,
+    # (events are 0/1: their count is their sum, without the sum's dispatch)
+    common = dict(names=names, weights=weights, n=n, n_events=int(np.count_nonzero(event)),
+                  ties=ties,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
                   ci_method=ci_method,
                   loglik_null=first.loglik if init is None else float("nan"))
@@ -235,7 +237,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
         except np.linalg.LinAlgError:
             naive = np.full((p, p), np.nan)
     infinite = np.zeros(p, dtype=bool) if firth else monotone_coefficients(rs, ev, beta, naive)
-    monotone = bool(infinite.any())
+    monotone = bool(np.logical_or.reduce(infinite))
     message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
     dfb = _cluster_sums(weights[:, None] * resid, cluster) @ naive
     rvar = dfb.T @ dfb
