@@ -350,11 +350,11 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     every = lo > 0.0  # (non-negative weights: every row kept unless the minimum is 0)
     keep = None if every else w > 0
     sub = arrays if every else {k: v[keep] for k, v in arrays.items()}
-    if not sub["e"].any():
+    if not np.logical_or.reduce(sub["e"]):
         raise ValueError("event has no events (all 0) among rows with positive weight: "
                          "the Cox model is not estimable")
     Xk = sub["X"]
-    const = (Xk.max(axis=0) == Xk.min(axis=0)).nonzero()[0]
+    const = (np.maximum.reduce(Xk, axis=0) == np.minimum.reduce(Xk, axis=0)).nonzero()[0]
     if const.size:
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")
