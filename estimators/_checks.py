@@ -123,6 +123,11 @@ def check_weights_min(weights, n: int, name: str = "weights") -> tuple[np.ndarra
 
 def check_lengths(arrays: dict[str, np.ndarray], n: int | None = None) -> int:
     """All arrays share the same first dimension; returns it."""
+    sizes = [len(v) for v in arrays.values() if v is not None]
+    if sizes:  # the common case first, without the dicts of the message
+        m = sizes[0] if n is None else n
+        if sizes.count(m) == len(sizes):
+            return m
     lengths = {k: len(v) for k, v in arrays.items() if v is not None}
     if n is None:
         n = next(iter(lengths.values()))
