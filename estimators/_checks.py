@@ -17,6 +17,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+# The fast paths' reductions called as the ufunc methods themselves: ndarray.min/.max/.all
+# go through Python wrappers that cost more than the pass over a few hundred entries, and
+# these run several times per public call. Same results (NaN propagates through both).
+_min, _max, _all = np.minimum.reduce, np.maximum.reduce, np.logical_and.reduce
+
 
 def _show(values: np.ndarray, bad: np.ndarray, limit: int = 3) -> str:
     """The first offending entries as ``[i]=value`` (``[r, i]=value`` for a 2-D stack)."""
@@ -44,7 +49,7 @@ def as_float_array(x, name: str, *, ndim: int = 1) -> np.ndarray:
 
 
 def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
-    if np.isfinite(arr).all():  # the common case, without the negated mask
+    if _all(np.isfinite(arr), axis=None):  # the common case, without the negated mask
         return arr
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -57,8 +62,8 @@ def check_time(time, name: str = "time", *, allow_zero: bool = True) -> np.ndarr
     t = as_float_array(time, name)
     if t.size:
         # NaN makes the minimum NaN and fails the comparison; +inf fails the maximum's
-        lo = t.min()
-        if (lo >= 0.0 if allow_zero else lo > 0.0) and math.isfinite(t.max()):
+        lo = _min(t, axis=None)
+        if (lo >= 0.0 if allow_zero else lo > 0.0) and math.isfinite(_max(t, axis=None)):
             return t
     check_finite(t, name)
     bad = t < 0 if allow_zero else t <= 0
@@ -72,7 +77,7 @@ def check_binary(x, name: str) -> np.ndarray:
     """A 0/1 indicator (bools accepted); returns int8."""
     if isinstance(x, np.ndarray) and x.dtype.kind in "biu" and x.ndim == 1 and x.size:
         # integers or bools: 0/1 exactly when the minimum is >= 0 and the maximum <= 1
-        if x.min() >= 0 and x.max() <= 1:
+        if _min(x) >= 0 and _max(x) <= 1:
             return x.astype(np.int8)
     arr = as_float_array(x, name)
     # two comparisons cost a tenth of np.isin on small arrays, and this runs per call
@@ -85,7 +90,7 @@ def check_binary(x, name: str) -> np.ndarray:
 def check_both_arms(z: np.ndarray, name: str = "treated") -> np.ndarray:
     """A 0/1 indicator (already checked) with both values present; returns it."""
     # one comparison pass, not np.unique's sort: this runs at every public edge
-    if z.size == 0 or (z == z[0]).all():
+    if z.size == 0 or _all(z == z[0], axis=None):
         only = f"only {int(z[0])}" if z.size else "no rows"
         raise ValueError(f"{name} must contain both arms; got {only}")
     return z
@@ -93,25 +98,36 @@ def check_both_arms(z: np.ndarray, name: str = "treated") -> np.ndarray:
 
 def check_weights(weights, n: int, name: str = "weights") -> np.ndarray:
     """Case weights: finite, non-negative, not all zero, length ``n``. ``None`` gives ones."""
+    return check_weights_min(weights, n, name)[0]
+
+
+def check_weights_min(weights, n: int, name: str = "weights") -> tuple[np.ndarray, float]:
+    """:func:`check_weights`, and the smallest weight (0 exactly when some row is to be
+    dropped): the check's own minimum, which callers would otherwise compute again."""
     if weights is None:
-        return np.ones(n)
+        return np.ones(n), 1.0
     w = as_float_array(weights, name)
     if w.size and len(w) == n:
         # finite, non-negative and not all zero at once (NaN fails the minimum's test)
-        lo, hi = w.min(), w.max()
+        lo, hi = _min(w), _max(w)
         if lo >= 0.0 and hi > 0.0 and math.isfinite(hi):
-            return w
+            return w, float(lo)
     check_finite(w, name)
     check_lengths({name: w}, n)
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative; got {_show(w, w < 0)}")
     if not (w > 0).any():
         raise ValueError(f"{name} must not all be zero")
-    return w
+    return w, float(w.min())
 
 
 def check_lengths(arrays: dict[str, np.ndarray], n: int | None = None) -> int:
     """All arrays share the same first dimension; returns it."""
+    sizes = [len(v) for v in arrays.values() if v is not None]
+    if sizes:  # the common case first, without the dicts of the message
+        m = sizes[0] if n is None else n
+        if sizes.count(m) == len(sizes):
+            return m
     lengths = {k: len(v) for k, v in arrays.items() if v is not None}
     if n is None:
         n = next(iter(lengths.values()))
@@ -133,7 +149,7 @@ def check_choice(value, name: str, allowed: Iterable) -> None:
 def check_probability(x, name: str, *, open_interval: bool = True) -> np.ndarray:
     p = as_float_array(x, name)
     if p.size:
-        lo, hi = p.min(), p.max()  # NaN fails both tests
+        lo, hi = _min(p), _max(p)  # NaN fails both tests
         if (lo > 0.0 and hi < 1.0) if open_interval else (lo >= 0.0 and hi <= 1.0):
             return p
     check_finite(p, name)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._checks import check_binary, check_both_arms, check_lengths
+from .frame_access import frame_columns
+
 __all__ = ["DesignMatrix", "design_matrix", "treatment_indicator"]
 
 
@@ -83,13 +86,15 @@ def _as_frame(frame) -> pd.DataFrame:
 def treatment_indicator(frame, treated) -> np.ndarray:
     """The 0/1 treatment as int8, from a column name of ``frame`` or an array, checked to
     have one entry per row and both arms."""
-    from ._checks import check_binary, check_both_arms, check_lengths
-
     fr = _as_frame(frame)
     if isinstance(treated, str):
-        if treated not in fr.columns:
+        col = frame_columns(fr, (treated,))  # None also when the label is missing
+        if col is not None and isinstance(col[treated][1], np.ndarray):
+            treated = col[treated][1]  # what to_numpy() gives a numpy-dtype column
+        elif treated not in fr.columns:
             raise ValueError(f"treated column {treated!r} is not in frame")
-        treated = fr[treated].to_numpy()
+        else:
+            treated = fr[treated].to_numpy()
     z = check_binary(treated, "treated")
     check_lengths({"frame": np.empty(len(fr)), "treated": z})
     return check_both_arms(z)
@@ -230,13 +235,13 @@ _NUMERIC_KINDS = frozenset("biuf")
 _CODED_KINDS = frozenset("biu")
 
 
-def _codes(s: pd.Series):
+def _codes(dtype, values):
     """``(codes, observed levels as Python objects in code order)`` of a categorical
-    covariate, or ``None`` when the fast path cannot vouch for the old semantics (missing
-    values, float or mixed-type levels): the caller then takes the per-column path."""
-    dtype = s.dtype
+    covariate (its dtype and ``Series.values``), or ``None`` when the fast path cannot
+    vouch for the old semantics (missing values, float or mixed-type levels): the caller
+    then takes the per-column path."""
     if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.asarray(s.array.codes)
+        codes = np.asarray(values.codes)
         if codes.size == 0 or codes.min() < 0:  # -1: a missing value
             return None
         cats = list(dtype.categories)  # Python scalars, as iterating the categories gives
@@ -246,25 +251,29 @@ def _codes(s: pd.Series):
     if not isinstance(dtype, np.dtype):
         return None
     if dtype.kind == "O":
-        if pd.api.types.infer_dtype(s, skipna=False) != "string":
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":
             return None
     elif dtype.kind not in _CODED_KINDS:
         return None
-    codes, uniques = pd.factorize(s.to_numpy(), sort=True)
+    codes, uniques = pd.factorize(values, sort=True)
     # sorted, as the per-column path's sorted(set(...)) for one type of value
     return codes, [(lev, k) for k, lev in enumerate(uniques.tolist())]
 
 
-def _series_of(frame: pd.DataFrame, covariates: tuple) -> dict:
-    """The frame's columns by label, in one pass over them (``DataFrame.items``) when the
-    covariates are at least half of a frame with unique labels: ``items`` hands out
-    pandas' cached Series at under half the cost of one ``frame[cov]`` each. Empty
-    otherwise (the caller then indexes the frame), and on a pandas without that cache
-    (3.x), where ``items`` would build a Series for every column, used or not."""
-    if (len(frame.columns) > 2 * len(covariates) or not frame.columns.is_unique
-            or not hasattr(frame, "_item_cache")):
-        return {}
-    return dict(frame.items())
+def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
+    """``{cov: (dtype, Series.values)}``: read from the frame's blocks
+    (:func:`estimators.frame_access.frame_columns`, no Series built), else through
+    ``frame[cov]``; ``None`` for a duplicated column label."""
+    cols = frame_columns(frame, covariates)
+    if cols is not None:
+        return cols
+    cols = {}
+    for cov in covariates:
+        s = frame[cov]
+        if not isinstance(s, pd.Series):  # duplicated column label
+            return None
+        cols[cov] = (s.dtype, s.values)
+    return cols
 
 
 def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
@@ -280,18 +289,15 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     if n == 0:
         return None
     cat = set(categorical)
-    series = _series_of(frame, covariates)
+    columns = _columns(frame, covariates)
+    if columns is None:
+        return None
     plan = []  # (cov, numeric array) or (cov, codes, [(level, code)...], reference)
     width = 0
     for cov in covariates:
-        s = series.get(cov)
-        if s is None:
-            s = frame[cov]
-        if not isinstance(s, pd.Series):  # duplicated column label
-            return None
-        dtype = s.dtype
+        dtype, values = columns[cov]
         if cov in cat or isinstance(dtype, pd.CategoricalDtype):
-            got = _codes(s)
+            got = _codes(dtype, values)
             if got is None:
                 return None
             codes, levs = got
@@ -308,7 +314,7 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
         else:
             if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMERIC_KINDS):
                 return None
-            plan.append((cov, s.values))  # the numpy array itself (a numpy dtype)
+            plan.append((cov, values))  # the numpy array itself (a numpy dtype)
             width += 1
     # one row per design column: contiguous writes, and the checks below reduce along
     # contiguous rows (a column-wise reduction of an (n, p) block costs several times more)
@@ -334,6 +340,9 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     # one check over the whole block for NaN/inf and one for constant columns: the dummy
     # columns are 0/1 and never constant (each codes an observed level, with another
     # level observed), so a hit is always a numeric covariate's
-    if not np.isfinite(block).all() or (block == block[:, :1]).all(axis=1).any():
+    # (the reductions as ufunc methods: the ndarray methods' Python wrappers cost more
+    # than these passes over a few thousand entries)
+    if not (np.logical_and.reduce(np.isfinite(block), axis=None)
+            and not np.logical_or.reduce(np.logical_and.reduce(block == block[:, :1], axis=1))):
         return None
     return DesignMatrix(np.ascontiguousarray(block.T), tuple(names), covariates, levels, refs)

@@ -248,7 +248,7 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
         Separated data with ``on_separation="raise"``.
     """
     start = None
-    if rows is None and (w == 1.0).all():
+    if rows is None and np.logical_and.reduce(w == 1.0):
         # unit weights (a propensity model): the first Newton information is X'X / 4 to
         # the bit (a power-of-2 scaling rounds as the unscaled sums), so one product
         # serves the rank check and the first iteration

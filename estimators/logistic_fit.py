@@ -24,6 +24,9 @@ __all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_a
 
 _TOL = 1e-12
 _MAX_ITER = 100
+# reductions of the Newton loop as the ufunc methods (ndarray.max/.all add a Python wrapper
+# that costs more than the pass over p coefficients; the same results, NaN included)
+_max, _all = np.maximum.reduce, np.logical_and.reduce
 
 
 def _loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -83,8 +86,10 @@ class LogisticFit:
 
     @cached_property
     def _verdict(self):
+        # the loop's X @ coef and log-likelihood there (below_null's certificate)
         return logistic_status(self.X, self.y, self.w, self.fitted, self.coef,
-                               self.newton_converged)
+                               self.newton_converged, eta=self.linear_predictor,
+                               loglik=self.loglik)
 
     @property
     def status(self) -> Estimability:
@@ -198,7 +203,7 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     ll = _loglik(eta, y, w)
     # unit weights (every propensity model): w * x is x to the bit, so the loop leaves
     # the products by w out
-    wt = None if (w == 1.0).all() else w
+    wt = None if _all(w == 1.0) else w
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
@@ -234,10 +239,10 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
             # size"). Keep the last good beta: accepting the step would return a fit far
             # worse than where it started, flagged as converged. It is the optimum only if
             # the full Newton step was already negligible.
-            converged = bool(np.abs(step).max() <= tol * (1.0 + np.abs(beta).max()))
+            converged = bool(_max(np.abs(step)) <= tol * (1.0 + _max(np.abs(beta))))
             break
         beta, eta, ll = new_beta, new_eta, new_ll
-        if t * np.abs(step).max() <= tol * (1.0 + np.abs(beta).max()):
+        if t * _max(np.abs(step)) <= tol * (1.0 + _max(np.abs(beta))):
             converged = True
             break
     return beta, special.expit(eta), converged, it, eta, ll

@@ -34,9 +34,15 @@ def loglog_ci(surv: np.ndarray, se_log: np.ndarray, z: float) -> tuple[np.ndarra
         logs = np.log(s)
         shift = z * se_log / logs
         cll = np.log(-logs)
-        lower = np.exp(-np.exp(cll - shift))
-        upper = np.exp(-np.exp(cll + shift))
-    return lower, upper
+        # both limits in one (2, m) array: the elementwise operations of
+        # exp(-exp(cll -/+ shift)) once each instead of twice (the same doubles)
+        out = np.empty((2,) + cll.shape)
+        np.subtract(cll, shift, out=out[0])
+        np.add(cll, shift, out=out[1])
+        np.exp(out, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+    return out[0], out[1]
 
 
 def first_crossing(curve: np.ndarray, times: np.ndarray, p: float = 0.5) -> float:

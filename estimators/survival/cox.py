@@ -207,7 +207,9 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
         evaluate_fn = evaluate if rs.p > 1 else evaluate_scalar
     first = evaluate_fn(rs, beta0)
     robust = robust or cluster is not None
-    common = dict(names=names, weights=weights, n=n, n_events=int(event.sum()), ties=ties,
+    # (events are 0/1: their count is their sum, without the sum's dispatch)
+    common = dict(names=names, weights=weights, n=n, n_events=int(np.count_nonzero(event)),
+                  ties=ties,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
                   ci_method=ci_method,
                   loglik_null=first.loglik if init is None else float("nan"))
@@ -235,7 +237,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
         except np.linalg.LinAlgError:
             naive = np.full((p, p), np.nan)
     infinite = np.zeros(p, dtype=bool) if firth else monotone_coefficients(rs, ev, beta, naive)
-    monotone = bool(infinite.any())
+    monotone = bool(np.logical_or.reduce(infinite))
     message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"
     dfb = _cluster_sums(weights[:, None] * resid, cluster) @ naive
     rvar = dfb.T @ dfb
@@ -328,7 +330,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     e = _checks.check_binary(event, "event")
     Xa, names = _design(X, names)
     n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
-    w = _checks.check_weights(weights, n)
+    w, lo = _checks.check_weights_min(weights, n)
     arrays = {"t": t, "e": e, "X": Xa, "w": w}
     if entry is not None:
         en = _checks.check_time(entry, "entry")
@@ -345,14 +347,14 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         if pd.isna(cl).any():
             raise ValueError("cluster must not contain missing values")
         arrays["cluster"] = np.unique(cl, return_inverse=True)[1]
-    keep = w > 0
-    every = bool(keep.all())
+    every = lo > 0.0  # (non-negative weights: every row kept unless the minimum is 0)
+    keep = None if every else w > 0
     sub = arrays if every else {k: v[keep] for k, v in arrays.items()}
-    if not sub["e"].any():
+    if not np.logical_or.reduce(sub["e"]):
         raise ValueError("event has no events (all 0) among rows with positive weight: "
                          "the Cox model is not estimable")
     Xk = sub["X"]
-    const = (Xk.max(axis=0) == Xk.min(axis=0)).nonzero()[0]
+    const = (np.maximum.reduce(Xk, axis=0) == np.minimum.reduce(Xk, axis=0)).nonzero()[0]
     if const.size:
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")

@@ -303,8 +303,8 @@ def prepare_survival_input(time, event, weights, *others):
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
     _checks.check_lengths({"time": t, "event": e})
-    w = None if weights is None else _checks.check_weights(weights, len(t))
-    if w is not None and (w == 0).any():
+    w, lo = (None, 1.0) if weights is None else _checks.check_weights_min(weights, len(t))
+    if lo == 0.0:  # (non-negative weights: a zero is the minimum)
         keep = w > 0
         t, e, w = t[keep], e[keep], w[keep]
         others = tuple(o[keep] for o in others)

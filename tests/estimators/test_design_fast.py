@@ -164,8 +164,8 @@ def test_error_names_column_and_rows():
 
 
 def test_wide_and_narrow_frames_code_alike():
-    """The columns fetched in one pass (a frame not much wider than the covariates) or one
-    by one (a wide frame) give the same design."""
+    """A frame not much wider than the covariates and a wide one (its columns read from
+    the blocks either way) give the same design."""
     rng = np.random.default_rng(4)
     n = 60
     narrow = pd.DataFrame({"x": rng.normal(size=n), "k": rng.integers(0, 3, n),

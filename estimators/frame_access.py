@@ -1,0 +1,76 @@
+"""A DataFrame's columns as ``(dtype, values)`` read from its block manager, without a
+Series per column.
+
+``design_matrix`` and ``treatment_indicator`` run at every public call, and on a frame of
+a few hundred rows pandas' own column access (``frame[c]``, ``DataFrame.items``, then
+``.dtype`` and ``.values`` on each Series) cost more than building the design itself.
+pandas keeps a frame's columns in blocks: one 2-D numpy array per numpy dtype (a column
+is a row of it) and one extension array (e.g. a ``Categorical``) per extension column;
+``blknos``/``blklocs`` say where each column lives. Reading them directly gives the very
+arrays the Series would wrap (the same memory, so the same doubles).
+
+These are pandas internals, not its public API: :func:`frame_columns` checks the shape of
+what it reads and returns ``None`` (the caller then uses the public path) when any of it
+is missing or unexpected, as on a pandas that lays frames out differently.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["frame_columns"]
+
+
+def frame_columns(frame: pd.DataFrame, labels) -> dict | None:
+    """``{label: (dtype, values)}`` of the columns ``labels`` of ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    labels : sequence of column labels
+
+    Returns
+    -------
+    dict or None
+        ``values`` is the 1-D numpy array of a numpy-dtype column (a view of its block)
+        or the extension array itself (``Categorical``...), ``dtype`` its dtype. ``None``
+        when a label is missing, the frame's labels are not unique or its blocks are not
+        laid out as expected (the caller then reads the columns through pandas).
+    """
+    try:
+        mgr = frame._mgr
+        blknos, blklocs, blocks = mgr.blknos, mgr.blklocs, mgr.blocks
+        columns = frame.columns
+        if not columns.is_unique or len(blknos) != len(columns):
+            return None
+        if len(labels) == 1:  # one label: pandas' own lookup (no dict of every label)
+            loc = columns.get_loc(labels[0]) if labels[0] in columns else None
+            where = {} if not isinstance(loc, int) else {labels[0]: loc}
+        else:
+            where = {label: i for i, label in enumerate(columns)}
+        n = len(frame)
+        numbers, places = blknos.tolist(), blklocs.tolist()  # Python ints index faster
+        arrays = {}  # block number -> its values, checked once
+        out = {}
+        for label in labels:
+            i = where.get(label)
+            if i is None:
+                return None
+            b = numbers[i]
+            vals = arrays.get(b)
+            if vals is None:
+                blk = blocks[b]
+                vals = blk.values
+                if isinstance(vals, np.ndarray):
+                    if vals.ndim != 2 or vals.shape[1] != n or vals.dtype != blk.dtype:
+                        return None
+                elif vals.ndim != 1 or len(vals) != n:
+                    return None
+                arrays[b] = vals
+            if isinstance(vals, np.ndarray):
+                out[label] = (vals.dtype, vals[places[i]])
+            else:
+                out[label] = (vals.dtype, vals)
+        return out
+    except (AttributeError, TypeError, IndexError, KeyError):
+        return None
