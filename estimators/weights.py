@@ -132,8 +132,8 @@ def iptw_weights_kernel(
 
     Notes
     -----
-    No validation, and never raises on data: a score of exactly 0 or 1 gives an infinite
-    weight (the caller's propensity status decides whether to get here).
+    No validation, and never raises on data: a score of exactly 0 or 1 (or within
+    1/DBL_MAX of them) gives an infinite weight (the caller's propensity status decides whether to get here).
     """
     t = z == 1
     w = _raw_weights(ps, t, estimand, stabilized)
@@ -152,7 +152,9 @@ def _raw_weights(ps: np.ndarray, t: np.ndarray, estimand: str, stabilized: bool)
     """Untruncated weights of ``estimand``; ``ps`` and the boolean ``t`` may carry leading
     replicate axes (the treated fraction of stabilized weights is per last-axis row)."""
     if estimand == "ATE":
-        w = np.where(t, 1.0 / ps, 1.0 / (1.0 - ps))
+        # one division of the chosen score (the same doubles as choosing between 1/ps and
+        # 1/(1-ps)): a control's score near 0 does not overflow in an arm it is not in
+        w = 1.0 / np.where(t, ps, 1.0 - ps)
         if stabilized:
             p1 = t.mean(axis=-1, keepdims=True)
             w = w * np.where(t, p1, 1.0 - p1)
@@ -239,7 +241,15 @@ def iptw_weights(
     z = check_binary(treated, "treated")
     check_lengths({"ps": p, "treated": z})
     check_both_arms(z)
-    return iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)
+    with np.errstate(over="ignore", divide="ignore"):  # refused below, by name
+        w = iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)
+    if not np.isfinite(np.add.reduce(w)):  # a score within 1/DBL_MAX of 0 or 1
+        i = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise ValueError(f"ps[{i}]={float(p[i])!r} gives an infinite {estimand} weight to a "
+                         f"{'treated' if z[i] == 1 else 'control'} unit (its inverse overflows "
+                         "float64); such a score is numerically 0 or 1: trim or refit the "
+                         "propensity model")
+    return w
 
 
 def effective_sample_size(weights) -> float:

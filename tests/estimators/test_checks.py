@@ -83,7 +83,21 @@ def test_scores_are_accepted_exactly_when_inside_the_open_unit_interval(ps):
     z = np.arange(ps.size) % 2
     if expected is None and ps.size < 2:
         expected = "treated must contain both arms"
+    if expected is None:  # valid, but a treated 1/ps may overflow (ps = 1e-320): refused
+        with np.errstate(over="ignore", divide="ignore"):
+            inf = (z == 1) & np.isinf(1.0 / ps)
+        if inf.any():
+            expected = f"ps{_first(inf)}"
     _agrees(_outcome(iptw_weights, ps, z), expected)
+
+
+def test_a_score_whose_weight_overflows_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"ps\[1\]=1e-320 gives an infinite ATE weight to a treated"):
+        iptw_weights([0.5, 1e-320], [0, 1])
+    with pytest.raises(ValueError, match=r"ps\[0\]=1e-320 gives an infinite ATC weight"):
+        iptw_weights([1e-320, 0.5], [1, 0], estimand="ATC")
+    # a control's score near 0 is an ordinary weight near 1, without an overflow warning
+    np.testing.assert_array_equal(iptw_weights([1e-320, 0.5], [0, 1]), [1.0, 2.0])
 
 
 @settings(max_examples=300, deadline=None)
