@@ -13,8 +13,8 @@ spawn_key=(crc32(id), r))``), so results are identical whatever ``n_jobs``, chun
 size and whichever studies run together. A chunk's cohorts are drawn as one stack
 (:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
 ``generate_cohort``); the analyses then run replicate by replicate (within one analysed
-sample the univariable Cox models of 0/1 terms and the SMDs are computed together, see
-``docs/batch.md``).
+sample the univariable Cox models of 0/1 terms and the SMDs are computed together, and
+the treatment-only Cox models of all the batch's samples, see ``docs/batch.md``).
 
 With ``world_uncertainty`` replicate ``r`` is drawn from the world of its block
 ``r // BLOCK_SIZE``: the study recalibrated to calibration inputs drawn from their sampling
@@ -46,8 +46,10 @@ from tacebench.simulate.io import spec_from_dict
 from .analysis.compile import CompiledAnalysis
 from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
+from .analysis.cox_prefit import prefit_treatment_cox
 from .analysis.prefit import batch_entries, prefit_propensity
-from .shown import plan_shown, run_shown
+from .prepare import prepare_replicate
+from .shown import fill_shown, plan_shown
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
 from .binding import bind_study
 from .analysis.schema import schema_from_spec
@@ -242,15 +244,17 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     batch_cohorts = [{c: stacked[c][k] for c in plan.cohorts} for k in range(len(indices))]
     batch_caches = [{c: {} for c in plan.cohorts} for _ in indices]
     prefit_propensity(batch_entries(plan, indices), batch_cohorts, batch_caches)
-    for k, r in enumerate(indices):
-        children = kids[k]
-        cohorts, caches = batch_cohorts[k], batch_caches[k]
-        rng = np.random.default_rng(children[-1])
-        failed: set[str] = set()
-        for ca, slots in plan.runs:
+    # every replicate's adjustments first, in the order of its runs (they draw from its
+    # stream and share its matched samples), then the batch's treatment-only Cox models
+    # together, then the estimates (which draw nothing), counted in that order
+    prepared = [prepare_replicate(plan, kids[k], batch_cohorts[k], batch_caches[k],
+                                  r < plan.decompose_reps) for k, r in enumerate(indices)]
+    prefit_treatment_cox(p.ctx for rep in prepared for part in rep for p in part
+                         if p is not None and p.ctx is not None)
+    for k, (runs, variants, shown, loco) in enumerate(prepared):
+        for (ca, slots), p in zip(plan.runs, runs):
             name = ca.analysis.name
-            vals, fails, diagnostics = ca.run(cohorts[ca.analysis.cohort], rng,
-                                              cache=caches[ca.analysis.cohort])
+            vals, fails, diagnostics = ca.evaluate(p)
             out[k, slots] = vals
             for f in fails:
                 tids = ([plan.target_ids[s] for s in slots] if f.index is None
@@ -258,7 +262,6 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                 for tid in tids:
                     count(failures, (tid, f.reason))
                 if f.index is None:
-                    failed.add(name)
                     count(notes, f"{name}: {f.reason}")
                 else:
                     count(notes, f"{name}/{tids[0]}: {f.reason}")
@@ -268,22 +271,12 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                 count(notes, f"{name}: {NOTE_KEY}{n.reason}")
                 for d in dict.fromkeys(n.details):
                     count(notes, f"{name}: {NOTE_KEY}{n.reason}: {d}")
-        # readings: each variant its own stream, so no reading changes another's draws
-        for v, (ca, slots, _) in enumerate(plan.variants):
-            vrng = np.random.default_rng(np.random.SeedSequence(
-                children[-1].entropy, spawn_key=children[-1].spawn_key + (1 + v,)))
-            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], vrng,
-                                cache=caches[ca.analysis.cohort], diagnose=False)
-            out[k, slots] = vals
-        run_shown(plan.shown, cohorts, caches, children[-1], out[k],
-                  lambda i, reason: count(failures, (i, reason)))
-        for ca, _, adj, reqs, slots in (plan.loco if r < plan.decompose_reps else ()):
-            if ca.analysis.name in failed:
-                continue
-            vals, _, _ = ca.run(cohorts[ca.analysis.cohort], rng, adjustment=adj,
-                                requests=reqs, cache=caches[ca.analysis.cohort],
-                                diagnose=False)
-            out[k, slots] = vals
+        for (ca, slots, _), p in zip(plan.variants, variants):
+            out[k, slots] = ca.evaluate(p, diagnose=False)[0]
+        fill_shown(plan.shown, shown, out[k], lambda i, reason: count(failures, (i, reason)))
+        for (ca, _, _, _, slots), p in zip(plan.loco, loco):
+            if p is not None:
+                out[k, slots] = ca.evaluate(p, diagnose=False)[0]
     return out, notes, failures
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from .formatting import fmt_value
 from .verdicts import MIN_ESTIMABLE
 
-__all__ = ["ShownResult", "plan_shown", "run_shown", "summarise_shown", "shown_lines",
-           "shown_rows", "HEAD", "HEADING"]
+__all__ = ["ShownResult", "plan_shown", "prepare_shown", "fill_shown", "summarise_shown",
+           "shown_lines", "shown_rows", "HEAD", "HEADING"]
 
 HEADING = "Shown, not judged (what these analyses of the simulated data say; no paper number):"
 
@@ -55,16 +55,25 @@ def plan_shown(compiled, first_slot: int) -> list[tuple]:
     return out
 
 
-def run_shown(shown, cohorts, caches, seed: np.random.SeedSequence, row: np.ndarray,
-              count) -> None:
-    """Fill ``row`` (one replicate's draws) with the shown estimates; ``count(est id,
-    reason)`` for each that has no value. Run ``s`` draws from ``seed``'s stream
-    ``(0, s)``, which no other run of the replicate uses."""
-    for s, (ca, slots, estimates, reqs) in enumerate(shown):
+def prepare_shown(shown, cohorts, caches, seed: np.random.SeedSequence) -> list:
+    """The analysed samples of the shown runs on one replicate
+    (:meth:`~.analysis.compile.CompiledAnalysis.prepare`). Run ``s`` draws from
+    ``seed``'s stream ``(0, s)``, which no other run of the replicate uses."""
+    out = []
+    for s, (ca, _, _, reqs) in enumerate(shown):
         rng = np.random.default_rng(np.random.SeedSequence(
             seed.entropy, spawn_key=seed.spawn_key + (0, s)))
-        vals, fails, _ = ca.run(cohorts[ca.analysis.cohort], rng, requests=reqs,
-                                cache=caches[ca.analysis.cohort], diagnose=False)
+        out.append(ca.prepare(cohorts[ca.analysis.cohort], rng, requests=reqs,
+                              cache=caches[ca.analysis.cohort]))
+    return out
+
+
+def fill_shown(shown, prepared, row: np.ndarray, count) -> None:
+    """Fill ``row`` (one replicate's draws) with the shown estimates of the samples
+    ``prepared`` (:func:`prepare_shown`); ``count(est id, reason)`` for each that has no
+    value."""
+    for (ca, slots, estimates, _), p in zip(shown, prepared):
+        vals, fails, _ = ca.evaluate(p, diagnose=False)
         row[slots] = vals
         for f in fails:
             for e in (estimates if f.index is None else (estimates[f.index],)):

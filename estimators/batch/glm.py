@@ -43,8 +43,13 @@ def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (``ok`` False) are left to ``aliased_least_squares``."""
     At = np.swapaxes(A, 1, 2)
     G = At @ A
+    # a design column that is 0 on every weighted row (a level absent from the sample)
+    # makes x'x exactly singular; set aside up front, it would make the stacked inverse
+    # fail and send the whole stack to the one-by-one loop below
+    null = (np.diagonal(G, axis1=1, axis2=2) == 0.0).any(axis=1)
     try:
-        Ginv = np.linalg.inv(G)
+        Ginv = np.linalg.inv(np.where(null[:, None, None], np.eye(G.shape[1]), G))
+        Ginv[null] = np.nan
     except np.linalg.LinAlgError:       # a singular x'x in the stack: invert one by one
         Ginv = np.full_like(G, np.nan)
         for i in range(G.shape[0]):

@@ -22,8 +22,8 @@ from .problems import MISSING, Problems
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term, split_condition
 
-__all__ = ["CompiledAnalysis", "Failure", "Note", "compile_analyses", "compile_responders",
-           "bind_target", "SIMULATED_ROLES", "reported_value"]
+__all__ = ["CompiledAnalysis", "Failure", "Note", "Prepared", "compile_analyses",
+           "compile_responders", "bind_target", "SIMULATED_ROLES", "reported_value"]
 
 Note = kernels.Note
 
@@ -74,15 +74,33 @@ class CompiledAnalysis:
         dict shared by the analyses of one replicate (never across replicates): propensity
         fits on the same rows and terms are computed once.
         """
-        requests = self.requests if requests is None else requests
-        out = np.full(len(requests), np.nan)
+        return self.evaluate(self.prepare(cols, rng, adjustment, requests, cache), diagnose)
+
+    def prepare(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
+                requests: Sequence[Request] | None = None, cache: dict | None = None
+                ) -> Prepared:
+        """The first half of :meth:`run`: the population and the adjustment (the only
+        part that draws random numbers), giving the analysed sample. :meth:`evaluate`
+        then computes the estimates; between the two, fits that many samples share can
+        be put in their caches (:mod:`.cox_prefit`)."""
+        requests = tuple(self.requests if requests is None else requests)
+        adj = adjustment or self.adjustment
         try:
             subset = self.population(cols)
-            adjusted = run_adjustment(adjustment or self.adjustment, cols, subset, rng, cache)
+            adjusted = run_adjustment(adj, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            return out, (_failure(None, exc),), ()
-        ctx = Context(cols, adjusted, subset, adjustment or self.adjustment, self.responders,
-                      self.analysis.ties, self.analysis.smd_sd, tuple(requests))
+            return Prepared(requests, None, _failure(None, exc), None)
+        ctx = Context(cols, adjusted, subset, adj, self.responders, self.analysis.ties,
+                      self.analysis.smd_sd, requests)
+        return Prepared(requests, ctx, None, adjusted)
+
+    def evaluate(self, prepared: Prepared, diagnose: bool = True
+                 ) -> tuple[np.ndarray, tuple[Failure, ...], tuple[Note, ...]]:
+        """The second half of :meth:`run`: the estimates of a prepared sample."""
+        requests, ctx = prepared.requests, prepared.ctx
+        out = np.full(len(requests), np.nan)
+        if ctx is None:
+            return out, (prepared.failure,), ()
         failures = []
         # one errstate for all the requests (entering one costs as much as a small ufunc;
         # an analysis runs ~6 requests on each of ~12,000 samples of a replicate command)
@@ -96,7 +114,7 @@ class CompiledAnalysis:
                     continue
                 if np.isnan(out[i]):
                     failures.append(Failure(i, _NO_VALUE.get(req.estimate, "no value")))
-        return out, tuple(failures), tuple(adjusted.notes) if diagnose else ()
+        return out, tuple(failures), tuple(prepared.adjusted.notes) if diagnose else ()
 
 
 class Failure(NamedTuple):
@@ -107,6 +125,18 @@ class Failure(NamedTuple):
     index: int | None
     reason: str
     details: tuple[str, ...] = ()
+
+
+class Prepared(NamedTuple):
+    """One analysed sample between :meth:`CompiledAnalysis.prepare` and
+    :meth:`~CompiledAnalysis.evaluate`: the requests, the sample's :class:`Context` (None
+    when the adjustment is not estimable, ``failure`` then says why) and the adjusted
+    sample, whose notes are computed on demand."""
+
+    requests: tuple
+    ctx: Context | None
+    failure: Failure | None
+    adjusted: Any
 
 
 #: Estimates that may legitimately return NaN, and what that NaN means.

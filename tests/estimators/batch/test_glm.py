@@ -58,6 +58,18 @@ def test_aliased_columns_are_dropped_as_glm_drops_them():
     assert got.aliased[:, -1].all() and np.isnan(got.coef[:, -1]).all()
 
 
+def test_a_level_absent_from_some_replicates_is_dropped_in_those_only():
+    """A dummy that is 0 on every row of some replicates (a level no patient has): x'x is
+    singular there, those replicates drop it as glm does, the others keep the batched
+    path and the numbers they get in a stack without them."""
+    X, y = _stack(5, B=6)
+    X[:2, :, -1] = 0.0
+    got = _check(X, y)
+    assert got.aliased[:2, -1].all() and not got.aliased[2:].any()
+    alone = glm_binomial_batch(X[2:], y[2:])
+    np.testing.assert_array_equal(got.coef[2:], alone.coef)
+
+
 def test_zero_weights_leave_rows_out():
     X, y = _stack(4, B=6)
     w = np.ones(y.shape)
