@@ -343,11 +343,12 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     sessions = start_session(run, code_version=version, seed=study.seed, reps=reps,
                              backend=backend or ("inline" if n_jobs == 1 else "loky"),
                              n_jobs=n_jobs, scheduler=scheduler, chunk_size=chunk_size)
-    ran, t0 = [0], time.perf_counter()
+    ran, failed, t0 = [0], [0], time.perf_counter()
 
     def sink(res: ChunkResult) -> None:
         run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop, res.payload)
         ran[0] += len(res.chunk)
+        failed[0] += int((~res.payload["converged"]).sum())
 
     def attempt():  # plans from what is on disk, so a retry never repeats a chunk
         return run_design(design, _StudyTask(study), n_jobs=n_jobs, backend=backend,
@@ -364,8 +365,10 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         bar.close()
     elapsed = time.perf_counter() - t0
     finish_session(run, sessions, replicates_run=ran[0], elapsed=elapsed)
-    failures = sum(int((~f["converged"]).sum())
-                   for f in run.iter_results(columns=["converged"], reps=reps))
+    # a fresh run's failures are its chunks' (counted as written); a resumed run's include
+    # the chunks of earlier sessions, read back from disk
+    failures = failed[0] if before == 0 else sum(
+        int((~f["converged"]).sum()) for f in run.iter_results(columns=["converged"], reps=reps))
     return RunReport(out=str(run.path), reps=reps, scenarios=len(study.scenarios),
                      replicates_total=total, replicates_run=ran[0],
                      replicates_skipped=total - ran[0], elapsed=elapsed, failures=failures,
