@@ -91,7 +91,9 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
             methods.append((k, m, module_fit, config, uses_rng))
     cols: dict[str, list] = {c: [] for c in ("rep", "method_index", "method", "estimand",
                                              *_FIXED, "converged", "error", "warning")}
-    extras: dict[str, list] = {}
+    # extra columns filled by row position (NaN where a method reports no such value)
+    extras: dict[str, np.ndarray] = {}
+    n_rows = (stop - start) * len(methods)
     row = 0
     datas, dgm_errors = generate_chunk(
         dgm, {rep: replicate_seed(study.seed, scenario.name, rep) for rep in range(start, stop)})
@@ -125,16 +127,16 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 vals = (float(out.estimate), float(out.se), float(ci[0]), float(ci[1]))
                 conv = bool(out.converged)
                 for key, v in out.extra.items():
-                    extras.setdefault(f"x_{key}", [math.nan] * row).append(float(v))
+                    column = extras.get(f"x_{key}")
+                    if column is None:
+                        column = extras[f"x_{key}"] = np.full(n_rows, math.nan)
+                    column[row] = float(v)
             for c, v in zip(_FIXED, vals):
                 cols[c].append(v)
             cols["converged"].append(conv)
             cols["error"].append(err)
             cols["warning"].append(warn)
             row += 1
-            for lst in extras.values():
-                if len(lst) < row:
-                    lst.append(math.nan)
     n = len(cols["rep"])
     result: dict[str, np.ndarray] = {
         "scenario_index": np.full(n, scenario_index, dtype=np.int32),
@@ -148,7 +150,7 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
         result[c] = np.asarray(cols.pop(c), dtype=np.float64)
     result["converged"] = np.asarray(cols.pop("converged"), dtype=bool)
     for c in sorted(extras):
-        result[c] = np.asarray(extras[c], dtype=np.float64)
+        result[c] = extras[c]
     return result
 
 

@@ -9,6 +9,10 @@ replaced by one test of the whole matrix; when it fails (a missing or infinite v
 weight that is negative or not finite, an arm with fewer than two positively weighted
 units, a treatment that is not 0/1), every covariate goes through the public function, so
 the error raised -- which covariate, which message -- is the one it raises.
+
+A replicate's methods balance their own weights on the same covariates:
+:class:`BalanceColumns` prepares what does not depend on the weights (the columns, the checks
+on them, the unadjusted pooled SDs) once, and gives each weighting its SMDs.
 """
 from __future__ import annotations
 
