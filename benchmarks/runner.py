@@ -91,7 +91,9 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
             methods.append((k, m, module_fit, config, uses_rng))
     cols: dict[str, list] = {c: [] for c in ("rep", "method_index", "method", "estimand",
                                              *_FIXED, "converged", "error", "warning")}
-    extras: dict[str, list] = {}
+    # extra columns filled by row position (NaN where a method reports no such value)
+    extras: dict[str, np.ndarray] = {}
+    n_rows = (stop - start) * len(methods)
     row = 0
     datas, dgm_errors = generate_chunk(
         dgm, {rep: replicate_seed(study.seed, scenario.name, rep) for rep in range(start, stop)})
@@ -125,16 +127,16 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 vals = (float(out.estimate), float(out.se), float(ci[0]), float(ci[1]))
                 conv = bool(out.converged)
                 for key, v in out.extra.items():
-                    extras.setdefault(f"x_{key}", [math.nan] * row).append(float(v))
+                    column = extras.get(f"x_{key}")
+                    if column is None:
+                        column = extras[f"x_{key}"] = np.full(n_rows, math.nan)
+                    column[row] = float(v)
             for c, v in zip(_FIXED, vals):
                 cols[c].append(v)
             cols["converged"].append(conv)
             cols["error"].append(err)
             cols["warning"].append(warn)
             row += 1
-            for lst in extras.values():
-                if len(lst) < row:
-                    lst.append(math.nan)
     n = len(cols["rep"])
     result: dict[str, np.ndarray] = {
         "scenario_index": np.full(n, scenario_index, dtype=np.int32),
@@ -148,7 +150,7 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
         result[c] = np.asarray(cols.pop(c), dtype=np.float64)
     result["converged"] = np.asarray(cols.pop("converged"), dtype=bool)
     for c in sorted(extras):
-        result[c] = np.asarray(extras[c], dtype=np.float64)
+        result[c] = extras[c]
     return result
 
 
@@ -343,11 +345,12 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     sessions = start_session(run, code_version=version, seed=study.seed, reps=reps,
                              backend=backend or ("inline" if n_jobs == 1 else "loky"),
                              n_jobs=n_jobs, scheduler=scheduler, chunk_size=chunk_size)
-    ran, t0 = [0], time.perf_counter()
+    ran, failed, t0 = [0], [0], time.perf_counter()
 
     def sink(res: ChunkResult) -> None:
         run.write_chunk(res.chunk.cell, res.chunk.start, res.chunk.stop, res.payload)
         ran[0] += len(res.chunk)
+        failed[0] += int((~res.payload["converged"]).sum())
 
     def attempt():  # plans from what is on disk, so a retry never repeats a chunk
         return run_design(design, _StudyTask(study), n_jobs=n_jobs, backend=backend,
@@ -364,8 +367,10 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         bar.close()
     elapsed = time.perf_counter() - t0
     finish_session(run, sessions, replicates_run=ran[0], elapsed=elapsed)
-    failures = sum(int((~f["converged"]).sum())
-                   for f in run.iter_results(columns=["converged"], reps=reps))
+    # a fresh run's failures are its chunks' (counted as written); a resumed run's include
+    # the chunks of earlier sessions, read back from disk
+    failures = failed[0] if before == 0 else sum(
+        int((~f["converged"]).sum()) for f in run.iter_results(columns=["converged"], reps=reps))
     return RunReport(out=str(run.path), reps=reps, scenarios=len(study.scenarios),
                      replicates_total=total, replicates_run=ran[0],
                      replicates_skipped=total - ran[0], elapsed=elapsed, failures=failures,

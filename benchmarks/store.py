@@ -40,9 +40,10 @@ import pandas as pd
 
 try:  # Parquet when pyarrow is present (the [parquet] extra), CSV otherwise
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 except ImportError:  # pragma: no cover - exercised only without pyarrow
-    pa = pq = None
+    pa = pc = pq = None
 
 _CHUNK = re.compile(r"^s(\d{4,})_r(\d{7,})-(\d{7,})(?:\.([0-9a-f]{16}))?\.(parquet|csv)$")
 #: hex digits of the SHA-256 kept in a chunk's name (64 bits: a random corruption matches
@@ -141,26 +142,49 @@ class Chunk:
             The file's checksum differs from its name's (truncated, altered), it has none,
             or it cannot be parsed, or its replicates are not ``[start, stop)``.
         """
-        where = f"chunk {self.path.name} in {self.path.parent}"
-        if self.checksum is None:
-            raise DamagedChunk(f"{where} has no checksum in its name, so it cannot be verified")
-        data = self.path.read_bytes()
-        if digest(data) != self.checksum:
-            raise DamagedChunk(f"{where} is damaged: its SHA-256 starts {digest(data)}, its name "
-                               f"says {self.checksum} ({len(data)} bytes on disk)")
+        data = self._verified_bytes()
         try:
             frame = read_table(io.BytesIO(data), fmt)
         except Exception as exc:  # hash matched, so the writer itself was wrong
-            raise DamagedChunk(f"{where} cannot be read: {type(exc).__name__}: {exc}") from exc
-        reps = frame["rep"].to_numpy() if "rep" in frame else np.array([-1])
-        if reps.size and (reps.min() < self.start or reps.max() >= self.stop):
-            raise DamagedChunk(f"{where} holds replicates {reps.min()}..{reps.max()}, "
-                               f"outside [{self.start}, {self.stop})")
-        scenarios = set(frame["scenario_index"]) if "scenario_index" in frame else {-1}
-        if scenarios - {self.scenario_index}:
-            raise DamagedChunk(f"{where} holds rows of scenario index {sorted(scenarios)}, "
-                               f"not {self.scenario_index}")
+            raise DamagedChunk(f"{self._where} cannot be read: {type(exc).__name__}: {exc}") from exc
+        self._check_rows(frame["rep"].to_numpy() if "rep" in frame else np.array([-1]),
+                         frame["scenario_index"].to_numpy() if "scenario_index" in frame
+                         else np.array([-1]))
         return frame if columns is None else frame[columns]
+
+    def read_arrow(self) -> "pa.Table":
+        """:meth:`read` of a Parquet chunk as an Arrow table (same checks, no pandas)."""
+        data = self._verified_bytes()
+        try:
+            table = pq.read_table(pa.BufferReader(data))
+        except Exception as exc:  # hash matched, so the writer itself was wrong
+            raise DamagedChunk(f"{self._where} cannot be read: {type(exc).__name__}: {exc}") from exc
+        names = table.column_names
+        self._check_rows(table["rep"].to_numpy() if "rep" in names else np.array([-1]),
+                         table["scenario_index"].to_numpy() if "scenario_index" in names
+                         else np.array([-1]))
+        return table
+
+    @property
+    def _where(self) -> str:
+        return f"chunk {self.path.name} in {self.path.parent}"
+
+    def _verified_bytes(self) -> bytes:
+        if self.checksum is None:
+            raise DamagedChunk(f"{self._where} has no checksum in its name, so it cannot be verified")
+        data = self.path.read_bytes()
+        if digest(data) != self.checksum:
+            raise DamagedChunk(f"{self._where} is damaged: its SHA-256 starts {digest(data)}, its "
+                               f"name says {self.checksum} ({len(data)} bytes on disk)")
+        return data
+
+    def _check_rows(self, reps: np.ndarray, scenarios: np.ndarray) -> None:
+        if reps.size and (reps.min() < self.start or reps.max() >= self.stop):
+            raise DamagedChunk(f"{self._where} holds replicates {reps.min()}..{reps.max()}, "
+                               f"outside [{self.start}, {self.stop})")
+        if set(scenarios.tolist()) - {self.scenario_index}:
+            raise DamagedChunk(f"{self._where} holds rows of scenario index "
+                               f"{sorted(set(scenarios.tolist()))}, not {self.scenario_index}")
 
 
 class RunDirectory:
@@ -268,11 +292,27 @@ class RunDirectory:
             yield frame if columns is None else frame[columns]
 
     def read_results(self, reps: int | None = None) -> pd.DataFrame:
-        """All chunks as one tidy table sorted by scenario, replicate and method order."""
-        frames = list(self.iter_results(reps=reps))
-        if not frames:
+        """All chunks as one tidy table sorted by scenario, replicate and method order.
+        Parquet chunks are joined as Arrow tables and become one DataFrame at the end (a
+        chunk's own conversion and the concatenation of many small frames cost more than
+        reading them); a column a chunk lacks (another scenario's extras) is missing
+        there, as ``pandas.concat`` makes it."""
+        if self.fmt == "parquet":
+            tables = []
+            for c in self.chunks():
+                if reps is not None and c.start >= reps:
+                    continue
+                table = c.read_arrow()
+                if reps is not None:
+                    table = table.filter(pc.less(table["rep"], reps))
+                tables.append(table)
+            frame = (pa.concat_tables(tables, promote_options="default").to_pandas()
+                     if tables else None)
+        else:
+            frames = list(self.iter_results(reps=reps))
+            frame = pd.concat(frames, ignore_index=True) if frames else None
+        if frame is None:
             raise ValueError(f"no result chunks in {self.chunks_dir}")
-        frame = pd.concat(frames, ignore_index=True)
         for col in ("error", "warning"):
             if col in frame:
                 frame[col] = frame[col].fillna("").astype(str)

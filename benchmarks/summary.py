@@ -30,28 +30,36 @@ def performance_table(results: pd.DataFrame, truths: pd.DataFrame, *, level: flo
     truth_of = {(int(r.scenario_index), r.estimand): float(r.truth)
                 for r in truths.itertuples(index=False)}
     rows = []
-    keys = ["scenario_index", "method_index"]
-    for (s, _), g in results.groupby(keys, sort=True):
-        first = g.iloc[0]
+    # the columns as arrays once, each (scenario, method) a set of row positions (in table
+    # order, as its group's rows): per-group pandas indexing costs more than the measures
+    col = {c: results[c].to_numpy() for c in ("scenario", "method", "estimand")}
+    est_all, se_all = (results[c].to_numpy(float) for c in ("estimate", "se"))
+    lo_all, hi_all = (results[c].to_numpy(float) for c in ("ci_lower", "ci_upper"))
+    conv_all = results["converged"].to_numpy(bool)
+    failed_all = (results["error"].astype(str) != "").to_numpy()
+    groups = results.groupby(["scenario_index", "method_index"], sort=True).indices
+    for s, m_index in sorted(groups):
+        idx = groups[(s, m_index)]
+        first = {c: v[idx[0]] for c, v in col.items()}
         key = (int(s), first["estimand"])
         if key not in truth_of:
             raise ValueError(f"no true value for estimand {key[1]!r} in scenario {first['scenario']!r}")
         truth = truth_of[key]
-        est = g["estimate"].to_numpy(float)
-        se = g["se"].to_numpy(float)
+        est, se = est_all[idx], se_all[idx]
         lo, hi = wald_interval(est, se, level)
-        own = np.isfinite(g["ci_lower"].to_numpy(float))
-        lo = np.where(own, g["ci_lower"].to_numpy(float), lo)
-        hi = np.where(own, g["ci_upper"].to_numpy(float), hi)
-        perf = performance_measures(est, se, truth, converged=g["converged"].to_numpy(bool),
+        own = np.isfinite(lo_all[idx])
+        lo = np.where(own, lo_all[idx], lo)
+        hi = np.where(own, hi_all[idx], hi)
+        converged = conv_all[idx]
+        perf = performance_measures(est, se, truth, converged=converged,
                                     ci_lower=lo, ci_upper=hi, level=level, alpha=alpha)
-        errors = int((g["error"].astype(str) != "").sum())
-        nonconv = int((~g["converged"].to_numpy(bool)).sum()) - errors
+        errors = int(failed_all[idx].sum())
+        nonconv = int((~converged).sum()) - errors
         for m in perf.measures:
             if measures is not None and m.name not in measures:
                 continue
             rows.append((int(s), first["scenario"], first["method"], first["estimand"], truth,
-                         m.name, m.value, m.mcse, m.n, len(g), errors, nonconv))
+                         m.name, m.value, m.mcse, m.n, len(idx), errors, nonconv))
     return pd.DataFrame(rows, columns=list(PERFORMANCE_COLUMNS))
 
 

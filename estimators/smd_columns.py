@@ -13,11 +13,13 @@ denominator) are not computed at all.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .smd import _denominator_var, _ratio
 
-__all__ = ["smd_columns_kernel"]
+__all__ = ["PooledSMDColumns", "smd_columns_kernel"]
 
 
 def _dots(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -109,3 +111,54 @@ def smd_columns_kernel(cols, t, w, proportion, denominator, denominator_weighted
             v_all[continuous] = v_cont
     den = np.sqrt(_denominator_var(dvt, dvc, v_all, denominator))
     return _ratio(mt - mc, den, np.abs(cols).max(axis=0))
+
+
+@dataclass(frozen=True)
+class PooledSMDColumns:
+    """:func:`smd_columns_kernel` with the pre-adjustment pooled SD
+    (``denominator="pooled"``, ``denominator_weighted=False``) of one sample, for any
+    number of weightings: what does not depend on the weights -- the columns split by arm
+    and laid out as contiguous rows, the unadjusted arm variances, the pooled SD, the
+    scale -- computed once by :meth:`of`; each :meth:`smd` then computes the weighted
+    means only. Every number is the kernel's, bit for bit (same sums in the same order).
+
+    ``rows``: (treated, control) ``(K, n_arm)`` rows; ``arms``: their masks;
+    ``unadjusted``: the SMDs with unit weights (``weighted=False``).
+    """
+
+    rows: tuple[np.ndarray, np.ndarray]
+    arms: tuple[np.ndarray, np.ndarray]
+    proportion: np.ndarray
+    den: np.ndarray
+    scale: np.ndarray
+    unadjusted: np.ndarray
+
+    @classmethod
+    def of(cls, cols, t, proportion) -> "PooledSMDColumns":
+        """The weight-free parts of ``smd_columns_kernel(cols, t, w, proportion, "pooled",
+        False, weighted)`` (trusted arrays, as the kernel's)."""
+        cols = np.asarray(cols, dtype=np.float64)
+        proportion = np.broadcast_to(np.asarray(proportion, dtype=bool), cols.shape[1:])
+        continuous = np.flatnonzero(~proportion)
+        rowsT = np.ascontiguousarray(cols.T)
+        arms = (t == 1, t == 0)
+        (mt, vt), (mc, vc) = _arm_stats(rowsT, t, np.ones(t.shape[0]), proportion,
+                                        continuous, True)
+        den = np.sqrt(_denominator_var(vt, vc, None, "pooled"))
+        scale = np.abs(cols).max(axis=0)
+        return cls(tuple(np.ascontiguousarray(rowsT[:, a]) for a in arms), arms, proportion,
+                   den, scale, _ratio(mt - mc, den, scale))
+
+    def smd(self, w: np.ndarray | None) -> np.ndarray:
+        """``smd_columns_kernel(cols, t, w, proportion, "pooled", False, True)`` (``w``
+        None: with ``weighted=False``, the unadjusted SMDs)."""
+        if w is None:
+            return self.unadjusted
+        means = []
+        for rows, arm in zip(self.rows, self.arms):
+            m_raw, _ = _stats(rows, w[arm], _NONE, False)
+            means.append(np.where(self.proportion, np.clip(m_raw, 0.0, 1.0), m_raw))
+        return _ratio(means[0] - means[1], self.den, self.scale)
+
+
+_NONE = np.zeros(0, dtype=np.intp)

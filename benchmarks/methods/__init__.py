@@ -220,7 +220,7 @@ def design(data: dict[str, np.ndarray], covariates: list[str], *,
             raise KeyError(f"covariate {name!r} is not a cohort column")
         x = np.asarray(data[name])
         is_code = name in categorical or x.dtype.kind in "iu"
-        levels = np.unique(x) if is_code else ()
+        levels = _levels(data, name, x) if is_code else ()
         if len(levels) > 2 and pool_by is not None:
             x, levels = _pool_one_arm_levels(x, levels, np.asarray(pool_by) == 1)
         if len(levels) > 2:
@@ -228,6 +228,19 @@ def design(data: dict[str, np.ndarray], covariates: list[str], *,
         else:
             cols.append(x.astype(np.float64, copy=False))
     return np.column_stack(cols) if cols else np.empty((n, 0))
+
+
+def _levels(data, name: str, x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` of the column ``name``: once per replicate, whichever design asks
+    (a PS model's and a Cox model's on the same replicate), through its shared fits;
+    read-only."""
+    def unique() -> np.ndarray:
+        levels = np.unique(x)
+        levels.flags.writeable = False
+        return levels
+
+    store = shared_fits(data)
+    return unique() if store is None else store.get_or_fit(("levels", name), unique)
 
 
 def _pool_one_arm_levels(x: np.ndarray, levels: np.ndarray, treated: np.ndarray):

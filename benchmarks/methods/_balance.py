@@ -9,12 +9,18 @@ replaced by one test of the whole matrix; when it fails (a missing or infinite v
 weight that is negative or not finite, an arm with fewer than two positively weighted
 units, a treatment that is not 0/1), every covariate goes through the public function, so
 the error raised -- which covariate, which message -- is the one it raises.
+
+A replicate's methods balance their own weights on the same covariates:
+:class:`BalanceColumns` prepares what does not depend on the weights (the columns, the checks
+on them, the unadjusted pooled SDs) once, and gives each weighting its SMDs.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["absolute_smds"]
+__all__ = ["BalanceColumns", "absolute_smds"]
 
 
 def _kind(x: np.ndarray) -> str:
@@ -31,27 +37,74 @@ def _one_by_one(z, columns: dict[str, np.ndarray], weights) -> dict[str, float]:
             for name, x in columns.items()}
 
 
-def _trusted(z, X: np.ndarray, weights) -> tuple[np.ndarray, np.ndarray] | None:
-    """The 0/1 treatment (int8) and the weights if the public checks would all pass on
-    ``X``'s columns, else None."""
+def _trusted_columns(z, X: np.ndarray) -> np.ndarray | None:
+    """The 0/1 treatment (int8) if the public checks that do not involve the weights would
+    all pass on ``X``'s columns, else None."""
     z = np.asarray(z)
     n = z.shape[0] if z.ndim == 1 else -1
     if z.ndim != 1 or X.shape[0] != n or not ((z == 0) | (z == 1)).all():
         return None
-    if weights is None:
-        w = np.ones(n)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        if (w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any()
-                or not (w > 0).any()):
-            return None
-    t = z.astype(np.int8)
-    positive = w > 0
-    if min(np.count_nonzero(positive[t == 1]), np.count_nonzero(positive[t == 0])) < 2:
-        return None
     if not np.isfinite(X).all():
         return None
-    return t, w
+    return z.astype(np.int8)
+
+
+def _trusted_weights(t: np.ndarray, weights) -> bool:
+    """Whether the public checks of the weights would all pass (None: unit weights)."""
+    if weights is None:
+        positive = np.ones(t.shape[0], dtype=bool)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if (w.shape != t.shape or not np.isfinite(w).all() or (w < 0).any()
+                or not (w > 0).any()):
+            return False
+        positive = w > 0
+    return min(np.count_nonzero(positive[t == 1]), np.count_nonzero(positive[t == 0])) >= 2
+
+
+@dataclass(frozen=True)
+class BalanceColumns:
+    """The covariates of one sample made ready for :meth:`absolute_smds` under any number
+    of weightings (a replicate's methods each balance their own weights): the binary and
+    continuous columns laid out once, with their unadjusted pooled SDs
+    (:class:`estimators.smd_columns.PooledSMDColumns`); ``kernel`` is None where the
+    public function must take every covariate (its checks fail on the columns or the
+    treatment)."""
+
+    z: np.ndarray
+    columns: dict
+    fast: tuple[str, ...]
+    kernel: object | None
+    t: np.ndarray | None
+
+    @classmethod
+    def of(cls, z, columns: dict[str, np.ndarray]) -> "BalanceColumns":
+        from tacebench.estimators.smd_columns import PooledSMDColumns
+
+        fast = tuple(name for name, x in columns.items()
+                     if x.ndim == 1 and (x.dtype.kind in "fb" or (x.dtype.kind in "iu"
+                                                                  and _kind(x) == "auto")))
+        if not fast:
+            return cls(z, columns, fast, None, None)
+        X = np.column_stack([columns[name].astype(np.float64, copy=False) for name in fast])
+        t = _trusted_columns(z, X)
+        if t is None or not _trusted_weights(t, None):
+            # (an arm of fewer than two units fails the checks under any weights)
+            return cls(z, columns, fast, None, None)
+        binary = ((X == 0.0) | (X == 1.0)).all(axis=0)
+        # the public path reads a binary column through an int8 0/1 copy: -0.0 becomes 0.0
+        X[:, binary] += 0.0
+        return cls(z, columns, fast, PooledSMDColumns.of(X, t, binary), t)
+
+    def absolute_smds(self, weights=None) -> dict[str, float]:
+        """:func:`absolute_smds` of these columns under ``weights``."""
+        if self.kernel is None or not _trusted_weights(self.t, weights):
+            return _one_by_one(self.z, self.columns, weights)
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)
+        by_name = dict(zip(self.fast, np.abs(self.kernel.smd(w)).tolist()))
+        rest = _one_by_one(self.z, {k: x for k, x in self.columns.items() if k not in by_name},
+                           weights)
+        return {name: by_name[name] if name in by_name else rest[name] for name in self.columns}
 
 
 def absolute_smds(z, columns: dict[str, np.ndarray], weights=None) -> dict[str, float]:
@@ -72,7 +125,8 @@ def absolute_smds(z, columns: dict[str, np.ndarray], weights=None) -> dict[str, 
     -------
     dict of str to float
         Equal to the public function's ``abs(smd)`` per covariate, which raises what the
-        public function raises on invalid input.
+        public function raises on invalid input. (Several weightings of the same columns:
+        :meth:`BalanceColumns.absolute_smds` of one :meth:`BalanceColumns.of`.)
 
     References
     ----------
@@ -80,22 +134,4 @@ def absolute_smds(z, columns: dict[str, np.ndarray], weights=None) -> dict[str, 
     covariates between treatment groups in propensity-score matched samples. Stat Med
     28:3083-3107.
     """
-    from tacebench.estimators.kernels import smd_columns_kernel
-
-    fast = {name: x for name, x in columns.items()
-            if x.ndim == 1 and (x.dtype.kind in "fb" or (x.dtype.kind in "iu"
-                                                         and _kind(x) == "auto"))}
-    if not fast:
-        return _one_by_one(z, columns, weights)
-    X = np.column_stack([x.astype(np.float64, copy=False) for x in fast.values()])
-    trusted = _trusted(z, X, weights)
-    if trusted is None:
-        return _one_by_one(z, columns, weights)
-    t, w = trusted
-    binary = ((X == 0.0) | (X == 1.0)).all(axis=0)
-    # the public path reads a binary column through an int8 0/1 copy: -0.0 becomes 0.0
-    X[:, binary] += 0.0
-    smd = np.abs(smd_columns_kernel(X, t, w, binary, "pooled", False, weights is not None))
-    by_name = dict(zip(fast, smd.tolist()))
-    rest = _one_by_one(z, {k: x for k, x in columns.items() if k not in by_name}, weights)
-    return {name: by_name[name] if name in by_name else rest[name] for name in columns}
+    return BalanceColumns.of(z, columns).absolute_smds(weights)

@@ -28,9 +28,23 @@ def covariate_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.n
     A covariate without variation in this cohort (a rare level absent from a replicate)
     cannot enter a model; like R's glm, which aliases it (NA coefficient), it is left out:
     the fitted values are unchanged, the information matrices stay invertible, and there is
-    nothing to balance or scale by."""
+    nothing to balance or scale by.
+
+    Built once per replicate and covariate list, whichever family asks (PS model,
+    Mahalanobis matching, balancing weights, survival working models), through the
+    replicate's shared fits; the array is read-only, so no consumer can alter another's."""
+    store = shared_fits(data)
+    if store is None:
+        return _covariate_design(data, covariates)
+    return store.get_or_fit(("covariate_design", tuple(covariates)),
+                            lambda: _covariate_design(data, covariates))
+
+
+def _covariate_design(data, covariates) -> np.ndarray:
     X = design(data, covariates, pool_by=treated(data))
-    return X[:, np.ptp(X, axis=0) > 0]
+    X = X[:, np.ptp(X, axis=0) > 0]
+    X.flags.writeable = False
+    return X
 
 
 def ps_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:
@@ -136,9 +150,17 @@ def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, clus
 def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) -> dict[str, float]:
     """``smd_<covariate>``: absolute SMD (pre-adjustment pooled SD denominator) after weighting
     or matching; the love plot averages them over replicates. All covariates in one pass
-    (:func:`benchmarks.methods._balance.absolute_smds`)."""
-    from ._balance import absolute_smds
+    (:func:`benchmarks.methods._balance.absolute_smds`); the weight-free part (columns,
+    unadjusted SDs) once per replicate and covariate list, whichever method asks, through
+    the replicate's shared fits."""
+    from ._balance import BalanceColumns
 
-    columns = {name: np.asarray(data[name]) for name in covariate_names(data, covariates)}
-    smds = absolute_smds(data["treated"], columns, weights)
+    def columns() -> BalanceColumns:
+        return BalanceColumns.of(data["treated"], {name: np.asarray(data[name]) for name in
+                                                   covariate_names(data, covariates)})
+
+    store = shared_fits(data)
+    prepared = (columns() if store is None
+                else store.get_or_fit(("balance", tuple(covariates)), columns))
+    smds = prepared.absolute_smds(weights)
     return {f"smd_{name}": value for name, value in smds.items()}

@@ -59,7 +59,8 @@ def test_survival_ate_methods_share_one_fit_and_get_the_same_numbers():
         again = _run("survival_ate", {"estimator": e, "time": t, "covariates": ["x", "b"]},
                      shared)
         assert (again.estimate, again.se) == (out.estimate, out.se)
-    assert len(shared[SHARED_FITS]) == 2  # the rows' one fit and its working models
+    # the rows' one fit, its working models and their covariate design
+    assert len(shared[SHARED_FITS]) == 3 and ("covariate_design", ("x", "b")) in shared[SHARED_FITS]
 
 
 def test_survival_ate_fits_of_other_estimators_share_the_working_models():
@@ -74,7 +75,7 @@ def test_survival_ate_fits_of_other_estimators_share_the_working_models():
         alone = _run("survival_ate", config, data)
         again = _run("survival_ate", config, shared)
         assert (again.estimate, again.se) == (alone.estimate, alone.se)
-    assert len(shared[SHARED_FITS]) == len(configs) + 1
+    assert len(shared[SHARED_FITS]) == len(configs) + 2  # + working models, covariate design
 
 
 def test_survival_ate_rejects_a_time_outside_its_horizons():
@@ -257,4 +258,5 @@ def test_matching_and_matching_weights_share_one_propensity_model():
         alone = _run(family, options, data)
         again = _run(family, options, shared)
         assert (again.estimate, again.se) == (alone.estimate, alone.se)
-    assert len(shared[SHARED_FITS]) == 1
+    # one PS model (and its covariate design)
+    assert len(shared[SHARED_FITS]) == 2 and ("covariate_design", ("x", "b")) in shared[SHARED_FITS]

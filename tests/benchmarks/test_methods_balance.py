@@ -98,3 +98,31 @@ def test_cbps_solves_the_small_control_replicate_whose_objective_hides_the_last_
     out = get_fit("balancing")(data, validate_method("balancing", method.config),
                                np.random.default_rng(0))
     assert out.converged and out.extra["max_imbalance"] < 1e-8
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(8, 120))
+def test_prepared_columns_serve_every_weighting(seed, n):
+    """One BalanceColumns (a replicate's covariates, prepared once) gives each weighting
+    what absolute_smds gives it alone, bit for bit, invalid weights included."""
+    from tacebench.benchmarks.methods._balance import BalanceColumns
+
+    rng = np.random.default_rng(seed)
+    z = (rng.random(n) < 0.4).astype(np.int8)
+    z[:4] = (0, 1, 0, 1)
+    cols = _columns(rng, n)
+    prepared = BalanceColumns.of(z, cols)
+    negative = np.ones(n)
+    negative[0] = -1.0
+    for w in (None, np.exp(rng.normal(0, 3, n)), (rng.random(n) < 0.6) * 1.0, None, negative):
+        with np.errstate(invalid="ignore"):
+            try:
+                want = absolute_smds(z, cols, w)
+            except ValueError as exc:
+                with pytest.raises(ValueError) as ours:
+                    prepared.absolute_smds(w)
+                assert str(ours.value) == str(exc)
+                continue
+            got = prepared.absolute_smds(w)
+        assert list(got) == list(want)
+        assert all(got[k] == want[k] or (np.isnan(got[k]) and np.isnan(want[k])) for k in got)

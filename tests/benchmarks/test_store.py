@@ -136,3 +136,36 @@ def _cli(cmd):
     import sys
     return subprocess.run([sys.executable, "-m", "tacebench", "study", "run", *cmd[1:]],
                           capture_output=True, text=True, timeout=300)
+
+
+def test_parquet_results_are_the_concatenated_chunk_frames(tmp_path):
+    """read_results joins Parquet chunks as Arrow tables: the frame is the one pandas.concat
+    of the chunks' own frames gives (a column one scenario lacks is NaN there, errors and
+    warnings are strings, replicates at or above ``reps`` are left out)."""
+    import numpy as np
+
+    run = RunDirectory(tmp_path, "parquet")
+
+    def chunk(scenario, start, stop, extra):
+        reps = np.repeat(np.arange(start, stop), 2)
+        cols = {"scenario_index": np.full(reps.size, scenario, dtype=np.int32),
+                "rep": reps.astype(np.int64), "method_index": np.tile([0, 1], stop - start),
+                "estimate": np.linspace(-1, 1, reps.size),
+                "error": np.array(["", "ValueError: x"] * (stop - start), dtype=object),
+                "warning": np.array([""] * reps.size, dtype=object),
+                "converged": np.arange(reps.size) % 3 > 0}
+        if extra:
+            cols[extra] = np.arange(reps.size, dtype=np.float64)
+        run.write_chunk(scenario, start, stop, cols)
+
+    chunk(0, 0, 3, "x_smd_age")
+    chunk(0, 3, 6, "x_smd_age")
+    chunk(1, 0, 3, None)
+    chunk(1, 3, 6, "x_ess")
+    for reps in (None, 4):
+        frames = list(run.iter_results(reps=reps))
+        want = pd.concat(frames, ignore_index=True).sort_values(
+            ["scenario_index", "rep", "method_index"], kind="stable").reset_index(drop=True)
+        got = run.read_results(reps)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert list(got.columns) == list(want.columns)

@@ -128,12 +128,15 @@ def test_the_shared_fit_is_passed_with_the_replicate_and_keyed_on_the_fit_option
     assert len(calls) == 2
     shared = {**a, SHARED_FITS: SharedFits()}
     together = [weighting.fit(shared, c, None) for c in (m_cfg, cfg, {**cfg, "balance": True})]
-    # one fit for the three (and its PS model, which any family may share)
-    assert len(calls) == 3 and len(shared[SHARED_FITS]) == 2
+    # one fit for the three (and its PS model, its covariate design and the balance
+    # columns, which any family may share)
+    store = shared[SHARED_FITS]
+    assert len(calls) == 3 and len(store) == 4
+    assert ("covariate_design", ("x", "b")) in store and ("balance", ("x", "b")) in store
     assert together[:2] == alone[::-1]                          # same numbers either way
     trunc = weighting.fit(shared, {**cfg, "truncate": [1, 99]}, None)
     # truncated weights: a fit of their own, from the same PS model
-    assert len(calls) == 4 and len(shared[SHARED_FITS]) == 3 and trunc.estimate != alone[0].estimate
+    assert len(calls) == 4 and len(store) == 5 and trunc.estimate != alone[0].estimate
     other = {**_cohort(2), SHARED_FITS: SharedFits()}           # another replicate, its own store
     assert weighting.fit(other, cfg, None).estimate != alone[0].estimate and len(calls) == 5
 
