@@ -36,7 +36,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, de
                               map_calls, name_key, release, run_design,
                               single_threaded_blas, stream_seed,
                               workers_for)
-from tacebench.estimators.batch import tune_allocator
+from tacebench.estimators.batch import trim_if_grown, tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
 from .batch_chunk import fit_chunk, generate_chunk
@@ -210,7 +210,9 @@ class _WorkerSetup:
     the workers the run started itself: a remote Dask worker outlives its clients) and the run
     directory's plan folder as that process's plan cache, so each scenario's cohort plan is
     compiled once per run (by the first worker that needs it) rather than once per worker
-    (about 1 s each). Threads of the calling process (``threading``, an in-process Dask
+    (about 1 s each); before each task, a worker process gives freed heap memory back once
+    it has grown (:func:`tacebench.estimators.batch.trim_if_grown`), so the pool does not
+    replace it as leaking. Threads of the calling process (``threading``, an in-process Dask
     cluster) already share its in-memory cache, whose settings are left alone."""
 
     plan_dir: Path
@@ -222,6 +224,7 @@ class _WorkerSetup:
             return
         if os.getppid() == self.caller_pid:  # a worker this run started (not a remote one)
             exit_with_parent()
+        trim_if_grown()  # or the pool replaces this worker as leaking (estimators.batch.allocator)
         if default_plan_cache().disk_dir != self.plan_dir:
             set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))
 

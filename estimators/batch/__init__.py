@@ -14,7 +14,7 @@ Call :func:`tune_allocator` once at the start of a script that runs these in a l
 a batched replicate on the development machine). The ``tacebench`` command does.
 """
 from ._sorted import SortedRows
-from .allocator import allocator_state, tune_allocator
+from .allocator import allocator_state, trim_if_grown, tune_allocator
 from .api import (CoxBatch, CoxCovariateBatch, GlmBinomialBatch, LogisticBatch,
                   cox_covariate_batch, cox_ph_batch, glm_binomial_batch, iptw_weights_batch,
                   km_median_batch, km_survival_batch, logistic_regression_batch, logrank_batch)
@@ -40,6 +40,6 @@ CAPABILITIES = {
 }
 
 __all__ = ["CAPABILITIES", "CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", "LogisticBatch", "SortedRows", "allocator_state",
-           "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "tune_allocator",
+           "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "trim_if_grown", "tune_allocator",
            "iptw_weights_batch", "km_median_batch", "km_survival_batch",
            "logistic_regression_batch", "logrank_batch"]

@@ -21,3 +21,37 @@ def test_tune_allocator_in_a_fresh_process(env, expect):
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
                          env={"TACEBENCH_MALLOC_TUNE": env, "PATH": ""}, check=True).stdout
     assert out.startswith(expect), out
+
+
+TRIM = """
+import gc, numpy as np
+from tacebench.estimators.batch.allocator import tune_allocator, trim_if_grown, _resident_bytes
+gc.disable()                      # the cycles below wait for trim_if_grown's collection
+tune_allocator()
+first = trim_if_grown(grown_mb=32)   # records the base size
+class Node:
+    pass
+for _ in range(96):                  # 96 MB of 1 MB arrays, each held by a reference cycle
+    n = Node(); n.me = n; n.data = np.ones(1 << 17)
+del n
+before = _resident_bytes()
+trimmed = trim_if_grown(grown_mb=32, keep_mb=0)
+print(first, trimmed, (before - _resident_bytes()) >> 20)
+"""
+
+
+@pytest.mark.parametrize("env", ["1", "0"])
+def test_trim_if_grown_gives_memory_held_by_cycles_back(env):
+    """A worker that has grown by more than ``grown_mb`` collects its reference cycles and
+    returns the freed memory (the study runner's workers would otherwise be replaced by the
+    pool as leaking); the first call only records the base; off with the tuning."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc malloc_trim and /proc")
+    out = subprocess.run([sys.executable, "-c", TRIM], capture_output=True, text=True,
+                         env={"TACEBENCH_MALLOC_TUNE": env, "PATH": ""}, check=True).stdout
+    first, trimmed, released = out.split()
+    assert first == "False"
+    if env == "0":
+        assert trimmed == "False"
+    else:
+        assert trimmed == "True" and int(released) >= 64, out
