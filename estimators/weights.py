@@ -133,7 +133,8 @@ def iptw_weights_kernel(
     Notes
     -----
     No validation, and never raises on data: a score of exactly 0 or 1 (or within
-    1/DBL_MAX of them) gives an infinite weight (the caller's propensity status decides whether to get here).
+    1/DBL_MAX of them) gives an infinite weight (the caller's propensity status decides
+    whether to get here).
     """
     t = z == 1
     w = _raw_weights(ps, t, estimand, stabilized)
@@ -243,8 +244,9 @@ def iptw_weights(
     check_both_arms(z)
     with np.errstate(over="ignore", divide="ignore"):  # refused below, by name
         w = iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)
-    if not np.isfinite(np.add.reduce(w)):  # a score within 1/DBL_MAX of 0 or 1
-        i = int(np.flatnonzero(~np.isfinite(w))[0])
+    finite = np.isfinite(w)
+    if not np.logical_and.reduce(finite):  # a score within 1/DBL_MAX of 0 or 1
+        i = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"ps[{i}]={float(p[i])!r} gives an infinite {estimand} weight to a "
                          f"{'treated' if z[i] == 1 else 'control'} unit (its inverse overflows "
                          "float64); such a score is numerically 0 or 1: trim or refit the "

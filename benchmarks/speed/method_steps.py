@@ -114,8 +114,8 @@ def _aiptw_rmst(data, step):
         step(f"(g-formula arm {arm}, for the floor)", gformula_arm, out, D_arm, grid, width)
 
 
-METHODS = {"iptw_ate_stabilized": _iptw, "psm": _psm, "optimal_match": _optimal, "mahalanobis_match": _mahalanobis,
-           "aiptw_rmst (3 rows)": _aiptw_rmst}
+METHODS = {"iptw_ate_stabilized": _iptw, "psm": _psm, "optimal_match": _optimal,
+           "mahalanobis_match": _mahalanobis, "aiptw_rmst (3 rows)": _aiptw_rmst}
 
 
 def step_costs(study, scenario_index: int, reps: int, repeat: int) -> dict[str, dict]:

@@ -98,6 +98,9 @@ def test_a_score_whose_weight_overflows_is_refused_by_name():
         iptw_weights([1e-320, 0.5], [1, 0], estimand="ATC")
     # a control's score near 0 is an ordinary weight near 1, without an overflow warning
     np.testing.assert_array_equal(iptw_weights([1e-320, 0.5], [0, 1]), [1.0, 2.0])
+    # huge but finite weights are weights (their sum may overflow; no entry does)
+    np.testing.assert_array_equal(iptw_weights([1e-308, 1e-308, 0.5], [1, 1, 0]),
+                                  [1e308, 1e308, 2.0])
 
 
 @settings(max_examples=300, deadline=None)
