@@ -86,7 +86,7 @@ def _iptw(data, step):
 
 
 def _aiptw_rmst(data, step):
-    from tacebench.estimators.survival.aiptw import aiptw_arm
+    from tacebench.estimators.survival.aiptw import aiptw_arms, arm_free_terms
     from tacebench.estimators.survival.gformula import gformula_arm
     from tacebench.estimators.survival.ate_nuisance import fit_breslow_cox, fit_treatment_model
 
@@ -103,15 +103,16 @@ def _aiptw_rmst(data, step):
     u = np.concatenate(([0.0], grid))
     width = np.clip(np.minimum(np.concatenate((grid, [np.inf]))[:, None], horizons)
                     - u[:, None], 0.0, None)[1:]
+    D_arms = []
     for arm in (0, 1):
-        D_arm = D.copy()
-        D_arm[:, 0] = arm
-        step(f"AIPTW arm {arm} (every event time)", aiptw_arm, arm, t, e, z, out, D_arm, trt,
-             cens, Xc, grid, width)
+        D_arms.append(D.copy())
+        D_arms[arm][:, 0] = arm
+    shared = step("AIPTW arm-free terms", arm_free_terms, t, e, out, cens, Xc, grid, width)
+    step("AIPTW arms (every event time)", aiptw_arms, t, e, z, out, D_arms, trt, cens, Xc,
+         grid, width, shared)
     for arm in (0, 1):  # not an AIPTW step: the floor of any outcome-model RMST arm
-        D_arm = D.copy()
-        D_arm[:, 0] = arm
-        step(f"(g-formula arm {arm}, for the floor)", gformula_arm, out, D_arm, grid, width)
+        step(f"(g-formula arm {arm}, for the floor)", gformula_arm, out, D_arms[arm], grid,
+             width)
 
 
 METHODS = {"iptw_ate_stabilized": _iptw, "psm": _psm, "optimal_match": _optimal,
@@ -156,7 +157,7 @@ def _table(costs: dict[str, dict]) -> list[str]:
         lines.append(f"{name:24s} total {total:6.2f}  {total / base:5.2f}x IPTW")
         lines += [f"    {label:34s} {ms:6.2f}" for label, ms in steps.items()]
         if name.startswith("aiptw_rmst"):
-            floor = sum(ms for label, ms in steps.items() if "AIPTW arm" not in label)
+            floor = sum(ms for label, ms in steps.items() if "AIPTW" not in label)
             lines.append(f"    floor (models + g-formula arms)    {floor:6.2f}  "
                          f"{floor / base:5.2f}x IPTW, {floor / 3 / base:5.2f}x per row")
     return lines

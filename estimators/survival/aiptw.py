@@ -27,13 +27,14 @@ duplicate entries reproduces them (``tests/estimators/test_survival_ate_ties.py`
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .aiptw_terms import ArmFreeTerms, arm_free_terms
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, jump_gradient, survival_matrix
-from .ipw import censoring_if
+from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, survival_matrix
 
-__all__ = ["aiptw_arm", "arm_free_terms"]
+__all__ = ["aiptw_arm", "aiptw_arms", "arm_free_terms"]
 
 
 def _accumulate_rows(A: np.ndarray, *, reverse: bool = False) -> np.ndarray:
@@ -151,9 +152,87 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     effects with right-censored time to event outcome and competing risks. Biom J
     2020;62:751-763. Tsiatis AA. Semiparametric Theory and Missing Data. Springer 2006.
     """
-    n = time.size
     t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
                                                          Z_cens, horizons, contrast)
+    part = _arm_part(arm, time, z, outcome, X_arm, treatment, t)
+    return _with_nuisance_if(outcome, censoring, t, [part])[0]
+
+
+def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: BreslowCox,
+               X_arms: tuple, treatment: LogisticNuisance, censoring: BreslowCox,
+               Z_cens: np.ndarray, horizons: np.ndarray, contrast: np.ndarray | None = None,
+               shared: ArmFreeTerms | None = None) -> tuple:
+    """:func:`aiptw_arm` of both arms, with the outcome and censoring models' chain rule
+    applied to the two arms' gradients side by side (one pass over each model's jumps
+    instead of one per arm and term).
+
+    Parameters
+    ----------
+    time, event, z, outcome, treatment, censoring, Z_cens, horizons, contrast, shared
+        As :func:`aiptw_arm`.
+    X_arms : (X_0, X_1)
+        The outcome design with the treatment column set to 0 and to 1.
+
+    Returns
+    -------
+    (ArmRisk, ArmRisk)
+        Control and treated; equal to :func:`aiptw_arm`'s to rounding (the gradients of
+        one model are summed before its chain rule rather than after).
+    """
+    t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
+                                                         Z_cens, horizons, contrast)
+    parts = [_arm_part(arm, time, z, outcome, X_arms[arm], treatment, t) for arm in (0, 1)]
+    return tuple(_with_nuisance_if(outcome, censoring, t, parts))
+
+
+@dataclass(frozen=True)
+class _ArmPart:
+    """One arm's risk, the IF without the outcome and censoring models' terms, and the
+    derivatives those terms contract: with respect to the outcome model's ``L0`` at
+    ``k_out``'s times and its coefficients, and the censoring model's ``L_C`` at
+    ``k_cens``'s times, its jumps at ``s`` and its coefficients (each (., m))."""
+
+    risk: np.ndarray
+    iid: np.ndarray
+    d_out: np.ndarray
+    d_beta: np.ndarray
+    d_cens: np.ndarray
+    d_jump_cens: np.ndarray
+    d_gamma: np.ndarray
+
+
+def _jump_gradient_at(k: np.ndarray, n_jumps: int, weights: np.ndarray) -> np.ndarray:
+    """:func:`~estimators.survival.ate_nuisance.jump_gradient` from the evaluation times'
+    jump indices ``k`` (their ``searchsorted``): ``g_j = sum_{e: k_e > j} weights_e``."""
+    mass = np.zeros((n_jumps + 1, weights.shape[1]))
+    np.add.at(mass, k, weights)
+    return np.cumsum(mass[::-1], axis=0)[::-1][1:]
+
+
+def _with_nuisance_if(outcome: BreslowCox, censoring: BreslowCox, t: ArmFreeTerms,
+                      parts: list) -> list:
+    """Each arm's :class:`ArmRisk`: its part's IF plus the outcome and censoring models'
+    chain rule, every arm's columns through one call of each model."""
+    m = parts[0].iid.shape[1]
+
+    def stacked(name):
+        return np.hstack([getattr(p, name) for p in parts])
+    iid = outcome.jump_if(_jump_gradient_at(t.k_out, outcome.times.size, stacked("d_out")))
+    if outcome.coef.size:
+        iid += outcome.if_beta @ stacked("d_beta")
+    g_cens = _jump_gradient_at(t.k_cens, censoring.times.size, stacked("d_cens"))
+    g_cens[:t.s.size] += stacked("d_jump_cens")
+    iid += censoring.jump_if(g_cens)
+    if censoring.coef.size:
+        iid += censoring.if_beta @ stacked("d_gamma")
+    return [ArmRisk(p.risk, p.iid + iid[:, j * m:(j + 1) * m]) for j, p in enumerate(parts)]
+
+
+def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
+              X_arm: np.ndarray, treatment: LogisticNuisance, t: ArmFreeTerms) -> _ArmPart:
+    """The arm's risk, its IF up to the outcome and censoring models' terms, and the
+    derivatives those terms need (:class:`_ArmPart`)."""
+    n = time.size
     Wc, s, at, mask_w, LW = t.Wc, t.s, t.at, t.mask_w, t.LW
     L_r, L_l, L_tau, dLC, LC_l, rho = t.L_r, t.L_l, t.L_tau, t.dLC, t.LC_l, t.rho
     r = outcome.risk_score(X_arm)
@@ -215,16 +294,10 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     mc_l = a_rho[:, None] * mask_w - ms_rho
     aug_W = up_cens + sw_cens
     grad_gamma = t.Zc.T @ (wrho[:, None] * aug_W)
-    g_out = (jump_gradient(outcome.times, horizons, m_tau)
-             + jump_gradient(outcome.times, s, -a_r[:, None] * mask_w)
-             + jump_gradient(outcome.times, s, m_l, left=True))
-    iid += outcome.jump_if(g_out)
-    if outcome.coef.size:
-        iid += outcome.if_beta @ grad_beta
-    g_cens = jump_gradient(censoring.times, s, mc_l, left=True)
-    g_cens[:s.size] += jc
-    iid += censoring.jump_if(g_cens)
-    if censoring.coef.size:
-        iid += censoring.if_beta @ grad_gamma
-    iid += censoring_if(censoring, time, Z_cens, rho, t.cum_c, w[:, None] * died_W / G[:, None])
-    return ArmRisk(risk, iid)
+    # the IF terms of the censoring model through G(T_i-) in Y_i(tau) / G_i
+    # (:func:`estimators.survival.ipw.censoring_if`'s derivatives)
+    g_T = (w[:, None] * died_W / G[:, None]) * rho[:, None]
+    d_cens = np.vstack((mc_l, g_T))
+    d_gamma = grad_gamma + t.Zc.T @ (g_T * t.cum_c[:, None])
+    return _ArmPart(risk, iid, np.vstack((m_tau, -a_r[:, None] * mask_w, m_l)), grad_beta,
+                    d_cens, jc, d_gamma)

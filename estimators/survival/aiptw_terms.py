@@ -59,6 +59,10 @@ class ArmFreeTerms:
     LW : (H, 2m) ``[Wc, L0(tau) Wc]``.
     deaths : DeathsByHorizon; ``died_W`` (n, m) ``Y_i(tau) @ Wc``.
     grouping : the :func:`grouping_matrix` of ``at`` and ``Wc`` (many horizons only).
+    k_out : (H + 2 kc,) the jump of the outcome model that a derivative with respect to
+        ``L0(tau_h)``, ``L0(s_k)`` and ``L0(s_k-)`` reaches, in that order (as
+        :func:`~estimators.survival.ate_nuisance.jump_gradient`'s ``searchsorted``).
+    k_cens : (kc + n,) the same for the censoring model's ``L_C(s_k-)`` and ``L_C(T_i-)``.
     """
 
     Wc: np.ndarray
@@ -81,6 +85,8 @@ class ArmFreeTerms:
     deaths: DeathsByHorizon = field(repr=False)
     died_W: np.ndarray = field(repr=False)
     grouping: sparse.csr_matrix | None = field(repr=False)
+    k_out: np.ndarray = field(repr=False)
+    k_cens: np.ndarray = field(repr=False)
 
 
 def _suffix(A: np.ndarray) -> np.ndarray:
@@ -121,6 +127,11 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     died_W = deaths.contract(Wc)
     # with few horizons (the risks') the arm takes the (H, kc) product path instead
     grouping = grouping_matrix(at, J, Wc) if H > J else None
-    _read_only(L_r, L_l, L_tau, G, rho, cum_c, G_s, at_risk, dM_C, mask_w, LW, died_W)
+    k_out = np.concatenate((np.searchsorted(outcome.times, horizons, side="right"),
+                            np.searchsorted(outcome.times, s, side="right"),
+                            np.searchsorted(outcome.times, s, side="left")))
+    k_cens = np.searchsorted(censoring.times, np.concatenate((s, time)), side="left")
+    _read_only(L_r, L_l, L_tau, G, rho, cum_c, G_s, at_risk, dM_C, mask_w, LW, died_W, k_out,
+               k_cens)
     return ArmFreeTerms(Wc, s, at, L_r, L_l, L_tau, G, rho, cum_c, dLC, LC_l, G_s, at_risk,
-                        dM_C, Zc, mask_w, LW, deaths, died_W, grouping)
+                        dM_C, Zc, mask_w, LW, deaths, died_W, grouping, k_out, k_cens)

@@ -43,7 +43,7 @@ from scipy import stats
 
 from .. import _checks
 from ..status import Estimability
-from .aiptw import aiptw_arm, arm_free_terms
+from .aiptw import aiptw_arms
 from .ate_models import WorkingModels
 from .gformula import gformula_arm
 from .ipw import iptw_arm
@@ -170,21 +170,20 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
     m = H if contrast is None else contrast.shape[1]
     risk, iid = np.full((E, 2, H), np.nan), np.full((E, 2, n, m), np.nan)
     if status.ok:
+        D_arms = []
+        for arm in (0, 1):
+            D_arms.append(D.copy())
+            D_arms[arm][:, 0] = arm
         for e, name in enumerate(estimators):
-            # what the AIPTW's two arms share, computed once
-            shared = (arm_free_terms(time, event, outcome, cens, X_censoring, horizons, contrast)
-                      if name == "aiptw" else None)
-            for arm in (0, 1):
-                D_arm = D.copy()
-                D_arm[:, 0] = arm
-                if name == "gformula":
-                    fit = gformula_arm(outcome, D_arm, horizons, contrast)
-                elif name == "iptw":
-                    fit = iptw_arm(arm, time, event, z, treatment, cens, X_censoring, horizons,
-                                   contrast)
-                else:
-                    fit = aiptw_arm(arm, time, event, z, outcome, D_arm, treatment, cens,
-                                    X_censoring, horizons, contrast, shared)
+            if name == "gformula":
+                fits = [gformula_arm(outcome, D_arms[arm], horizons, contrast) for arm in (0, 1)]
+            elif name == "iptw":
+                fits = [iptw_arm(arm, time, event, z, treatment, cens, X_censoring, horizons,
+                                 contrast) for arm in (0, 1)]
+            else:  # both arms at once: what they share computed once
+                fits = aiptw_arms(time, event, z, outcome, D_arms, treatment, cens,
+                                  X_censoring, horizons, contrast)
+            for arm, fit in enumerate(fits):
                 risk[e, arm], iid[e, arm] = fit.risk, fit.iid
     return risk, iid, status
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..propensity import fit_logistic
-from ..status import Estimability
+from ..status import Estimability, logistic_estimability
 from .cox import fit_cox
 
 __all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox",
@@ -73,6 +73,16 @@ class BreslowCox:
     _s0: np.ndarray = field(repr=False)
     _s1: np.ndarray = field(repr=False)
     _d: np.ndarray = field(repr=False)
+    # what every jump_if reads, computed once at the fit: the jumps at or before each T_i,
+    # who had the event and d_k / S0_k^2 (each as jump_if computed it, the same doubles)
+    _k: np.ndarray = field(init=False, repr=False)
+    _ev: np.ndarray = field(init=False, repr=False)
+    _d_s0sq: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_k", np.searchsorted(self.times, self._time, side="right"))
+        object.__setattr__(self, "_ev", self._event == 1)
+        object.__setattr__(self, "_d_s0sq", self._d / self._s0**2)
 
     def risk_score(self, X: np.ndarray) -> np.ndarray:
         """``exp((x - center)' coef)`` for the rows of ``X`` (n, p)."""
@@ -87,15 +97,13 @@ class BreslowCox:
 
     def jump_if(self, g: np.ndarray) -> np.ndarray:
         """``sum_k g_k IF_i(dL_k)`` for gradient columns ``g`` (K, m): an (n, m) array."""
-        k = np.searchsorted(self.times, self._time, side="right")  # jumps at or before T_i
-        c = np.vstack([np.zeros((1, g.shape[1])), np.cumsum(g * (self._d / self._s0**2)[:, None],
-                                                            axis=0)])
+        k, ev, d_s0sq = self._k, self._ev, self._d_s0sq  # jumps at or before T_i
+        c = np.vstack([np.zeros((1, g.shape[1])), np.cumsum(g * d_s0sq[:, None], axis=0)])
         own = np.zeros((self._time.size, g.shape[1]))
-        ev = self._event == 1
         own[ev] = g[k[ev] - 1] / self._s0[k[ev] - 1][:, None]
         out = own - self.r[:, None] * c[k]
         if self.coef.size:
-            tilt = (self._s1 * (self._d / self._s0**2)[:, None]).T @ g  # (p, m)
+            tilt = (self._s1 * d_s0sq[:, None]).T @ g  # (p, m)
             out -= self.if_beta @ tilt
         return out
 
@@ -249,7 +257,10 @@ def fit_treatment_model(z: np.ndarray, X: np.ndarray) -> LogisticNuisance:
             if_alpha = ((z - fit.fitted)[:, None] * Xa) @ np.linalg.inv(fit.information)
         except np.linalg.LinAlgError:
             if_alpha = np.full(Xa.shape, np.nan)
-    return LogisticNuisance(Xa, fit.fitted, if_alpha, fit.status)
+    # the status of the fit without its separating direction: a column seen in one arm
+    # only certifies separation without the linear program (the same verdict)
+    status = logistic_estimability(Xa, fit.y, fit.w, fit.fitted, fit.coef, fit.newton_converged)
+    return LogisticNuisance(Xa, fit.fitted, if_alpha, status)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ def test_every_method_reports_its_steps():
     costs = step_costs(study, s.index, reps=1, repeat=1)
     assert set(costs["optimal_match"]) == {"PS model", "optimal pairs",
                                            "matched Cox (cluster SE)"}
-    assert {"outcome Cox", "censoring Cox", "AIPTW arm 1 (every event time)"} <= set(
+    assert {"outcome Cox", "censoring Cox", "AIPTW arms (every event time)"} <= set(
         costs["aiptw_rmst (3 rows)"])
     assert all(v > 0 for steps in costs.values() for v in steps.values())
 
@@ -40,4 +40,4 @@ def test_the_aiptw_floor_is_set_against_iptw(capsys):
 def test_cli_prints_a_table(capsys):
     assert main(["default", "--scenario", "9", "--reps", "1", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
-    assert "load average" in out and "psm" in out and "AIPTW arm 0" in out
+    assert "load average" in out and "psm" in out and "AIPTW arms" in out

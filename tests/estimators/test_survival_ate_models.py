@@ -56,3 +56,25 @@ def test_models_of_other_arrays_are_refused():
     models = WorkingModels(time, event, z, X, X, Xc)
     with pytest.raises(ValueError, match="other arrays"):
         survival_ate_kernel(time.copy(), event, z, X, X, Xc, HORIZONS, models=models)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(12, 60), st.sampled_from([0.0, 1.5, 4.0, 12.0]),
+       st.booleans())
+def test_the_treatment_models_verdict_is_the_fits(seed, n, strength, one_arm_level):
+    """The treatment model decides separation by a one-column certificate before the linear
+    program: its status is the logistic fit's own (which always solves the program), on
+    separated, nearly separated and well-behaved data alike."""
+    from tacebench.estimators.propensity import fit_logistic
+    from tacebench.estimators.survival.ate_nuisance import fit_treatment_model
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    z = (rng.random(n) < 1 / (1 + np.exp(-strength * x))).astype(float)
+    level = rng.binomial(1, 0.2, n).astype(float)
+    if one_arm_level:  # a covariate level seen in the treated arm only
+        level *= z
+    X = np.column_stack([x, level])
+    Xa = np.column_stack([np.ones(n), X])
+    expected = fit_logistic(Xa, z, np.ones(n)).status
+    assert fit_treatment_model(z, X).status is expected
