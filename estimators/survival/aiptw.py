@@ -243,11 +243,11 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
     S_tau = survival_matrix(L_tau, r)                                   # (H, n)
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
-    # underflowed to 0 there (0/0 would make the whole arm NaN); the product is written
-    # into S_l's buffer when it is its own (in place: fewer fresh large arrays)
+    # underflowed to 0 there (0/0 would make the whole arm NaN): 0 / 1 there, 1 / (G S)
+    # in the risk set (a masked division costs several times a division and a select)
     gs = np.multiply(t.G_s, S_l, out=S_l if S_l is not S_r else None)
-    inv_gs = np.zeros_like(gs)
-    np.divide(1.0, gs, out=inv_gs, where=t.at_risk)
+    inv_gs = np.where(t.at_risk, gs, 1.0)
+    np.divide(t.at_risk, inv_gs, out=inv_gs)
     del gs
     q = np.multiply(t.dM_C, inv_gs)                                    # (dN - dL_C rho) / (G S)
     g_inv = S_r * inv_gs
