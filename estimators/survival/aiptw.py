@@ -236,32 +236,37 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     Wc, s, at, mask_w, LW = t.Wc, t.s, t.at, t.mask_w, t.LW
     L_r, L_l, L_tau, dLC, LC_l, rho = t.L_r, t.L_l, t.L_tau, t.dLC, t.LC_l, t.rho
     r = outcome.risk_score(X_arm)
+    W = (z == arm) / treatment.arm_probability(arm)
+    w, u = W / n, (1.0 - W) / n
+    wr, wrho = w * r, w * rho
+    # the augmentation enters psi_i weighted by W_i, 0 outside the arm: it and everything
+    # derived from it are computed on the arm's patients (columns) only
+    a = np.flatnonzero(z == arm)
+    W_a, wr_a, wrho_a = W[a], wr[a], wrho[a]
     # time-major (times, patients) arrays: sums over the times are row operations
     # (in place where the arrays are large: a fresh array costs page faults)
-    S_r = survival_matrix(L_r, r)                                       # (kc, n)
+    S_r = survival_matrix(L_r, r[a])                                    # (kc, n_a)
     # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
-    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r)
+    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r[a])
     S_tau = survival_matrix(L_tau, r)                                   # (H, n)
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
     # underflowed to 0 there (0/0 would make the whole arm NaN): 0 / 1 there, 1 / (G S)
     # in the risk set (a masked division costs several times a division and a select)
-    gs = np.multiply(t.G_s, S_l, out=S_l if S_l is not S_r else None)
-    inv_gs = np.where(t.at_risk, gs, 1.0)
-    np.divide(t.at_risk, inv_gs, out=inv_gs)
+    at_risk = t.at_risk[:, a]
+    gs = np.multiply(t.G_s[:, a], S_l, out=S_l if S_l is not S_r else None)
+    inv_gs = np.where(at_risk, gs, 1.0)
+    np.divide(at_risk, inv_gs, out=inv_gs)
     del gs
-    q = np.multiply(t.dM_C, inv_gs)                                    # (dN - dL_C rho) / (G S)
+    q = np.multiply(t.dM_C[:, a], inv_gs)                              # (dN - dL_C rho) / (G S)
     g_inv = S_r * inv_gs
     S_rq = S_r
     S_rq *= q                                    # S_r no longer needed
-    W = (z == arm) / treatment.arm_probability(arm)
-    w, u = W / n, (1.0 - W) / n
-    wr, wrho = w * r, w * rho
     Xc = X_arm - outcome.center if outcome.coef.size else X_arm
 
     # sums over the patients (kc,) and, through mask_w, over the censoring times up to
-    # each horizon (n, m); a factor of s_k goes into mask_w, not into an (kc, n) array
-    a_W, a_r, a_rho = (S_rq @ np.stack((W, wr, wrho), axis=1)).T
-    b_rho = g_inv @ wrho
+    # each horizon (n_a, m); a factor of s_k goes into mask_w, not into an (kc, n) array
+    a_W, a_r, a_rho = (S_rq @ np.stack((W_a, wr_a, wrho_a), axis=1)).T
+    b_rho = g_inv @ wrho_a
     up_sq, up_out, up_cens = np.hsplit(S_rq.T @ np.hstack(
         (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
     up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
@@ -269,8 +274,8 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     S_W, S_LW = np.hsplit(S_tau.T @ LW, 2)
     S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
     SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
-        q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, np.stack((W, wr), axis=1), wr, wrho,
-        t.grouping)
+        q, inv_gs, S_tau[:, a], Wc, LW, at, L_l, LC_l, dLC, np.stack((W_a, wr_a), axis=1),
+        wr_a, wrho_a, t.grouping)
     del S_tau, q, inv_gs
 
     # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
@@ -279,7 +284,8 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     risk = ((1.0 - W).sum() - S_sum[:, 0] + t.deaths.sums(W / G) + _prefix(a_W)[at]
             - SQ_sum[:, 0]) / n
     F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
-    B_W = died_W / G[:, None] - F_W + up_sq - SQ_W
+    B_W = np.zeros_like(F_W)                     # (weighted by W: 0 outside the arm)
+    B_W[a] = died_W[a] / G[a, None] - F_W[a] + up_sq - SQ_W
     iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
     iid += treatment.arm_if(arm, -(W[:, None] * B_W)
                             / (n * treatment.arm_probability(arm)[:, None]))
@@ -287,13 +293,15 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
     m_tau = (S_sum[:, 1] + SQ_sum[:, 1])[:, None] * Wc                  # (H, m)
     m_l = a_r[:, None] * mask_w - ms_r
-    inner_W = up_out + SQ_LW - sw_out
-    grad_beta = Xc.T @ ((u * r)[:, None] * S_LW + wr[:, None] * inner_W)
+    d_r = (u * r)[:, None] * S_LW               # d psi / d r_i, plus the arm's augmentation
+    d_r[a] += wr_a[:, None] * (up_out + SQ_LW - sw_out)
+    grad_beta = Xc.T @ d_r
     # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
     jc = ms_inv - b_rho[:, None] * mask_w
     mc_l = a_rho[:, None] * mask_w - ms_rho
-    aug_W = up_cens + sw_cens
-    grad_gamma = t.Zc.T @ (wrho[:, None] * aug_W)
+    d_rho = np.zeros_like(F_W)
+    d_rho[a] = wrho_a[:, None] * (up_cens + sw_cens)
+    grad_gamma = t.Zc.T @ d_rho
     # the IF terms of the censoring model through G(T_i-) in Y_i(tau) / G_i
     # (:func:`estimators.survival.ipw.censoring_if`'s derivatives)
     g_T = (w[:, None] * died_W / G[:, None]) * rho[:, None]
