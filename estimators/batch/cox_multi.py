@@ -220,9 +220,10 @@ def _robust_var(st: _Stack, extra, naive: np.ndarray) -> np.ndarray:
     return np.matmul(np.matmul(naive, B), naive)
 
 
-def _fit_block(time, event, X, weights, ties, max_iter, tol, s=None):
+def _fit_block(time, event, X, weights, ties, max_iter, tol, s=None, robust=True):
     """The common path for one stack: ``(coef, se, robust_se, loglik, loglik_null, n_iter,
-    alone)``, the replicates left to ``fit_cox`` flagged ``alone``."""
+    alone)``, the replicates left to ``fit_cox`` flagged ``alone`` (``robust_se`` NaN
+    unless ``robust``)."""
     R, n, p = X.shape
     s = s if s is not None else SortedRows(time)
     st = _Stack(s, X, weights, event, ties)
@@ -240,18 +241,21 @@ def _fit_block(time, event, X, weights, ties, max_iter, tol, s=None):
         step = np.abs(np.matmul(naive, U[:, :, None])[:, :, 0])
         se = np.sqrt(np.abs(np.diagonal(naive, axis1=1, axis2=2)))
         alone |= diverging(beta, step, se, st.sd).any(axis=1) & ~delegated
-        rse = np.sqrt(np.diagonal(_robust_var(st, extra, naive), axis1=1, axis2=2))
+        rse = (np.sqrt(np.diagonal(_robust_var(st, extra, naive), axis1=1, axis2=2))
+               if robust else np.full((R, p), np.nan))
     out = [beta, se.copy(), rse.copy(), ll, loglik0, n_iter, alone]
     if delegated.any():
         idx = np.flatnonzero(delegated)
-        sub = _fit_block(time[idx], event[idx], X[idx], weights[idx], ties, max_iter, tol)
+        sub = _fit_block(time[idx], event[idx], X[idx], weights[idx], ties, max_iter, tol,
+                         robust=robust)
         for a, b in zip(out, sub):
             a[idx] = b
     return tuple(out)
 
 
 def fit_cox_multi_rows(time, event, X, weights, *, ties="efron", max_iter=50, tol=1e-9,
-                       sorted_rows: SortedRows | None = None, refit: bool = True):
+                       sorted_rows: SortedRows | None = None, refit: bool = True,
+                       robust: bool = True):
     """``fit_cox`` of ``X[r]`` for every replicate ``r`` of the stacks.
 
     Parameters
@@ -269,6 +273,9 @@ def fit_cox_multi_rows(time, event, X, weights, *, ties="efron", max_iter=50, to
         Refit a replicate off the common path with ``fit_cox`` (its values and flags); if
         False, its entries are NaN and only ``refitted`` marks it (for a caller that fits
         such replicates by another route).
+    robust : bool
+        Compute the Lin & Wei robust SEs (else ``robust_se`` is NaN, for a caller that
+        needs only the coefficients and model SEs: it saves a sixth of the time).
 
     Returns
     -------
@@ -285,7 +292,7 @@ def fit_cox_multi_rows(time, event, X, weights, *, ties="efron", max_iter=50, to
     Cox proportional hazards model. JASA 84:1074-1078.
     """
     coef, se, rse, ll, loglik0, n_iter, alone = _fit_block(time, event, X, weights, ties,
-                                                           max_iter, tol, sorted_rows)
+                                                           max_iter, tol, sorted_rows, robust)
     converged = ~alone
     for r in np.flatnonzero(alone):
         if not refit:
@@ -293,8 +300,9 @@ def fit_cox_multi_rows(time, event, X, weights, *, ties="efron", max_iter=50, to
             continue
         keep = weights[r] > 0
         fit = fit_cox(time[r][keep], event[r][keep].astype(np.float64), X[r][keep],
-                      weights[r][keep], ties=ties, robust=True, max_iter=max_iter, tol=tol)
-        coef[r], se[r], rse[r] = fit.coef, fit.se, fit.robust_se
+                      weights[r][keep], ties=ties, robust=robust, max_iter=max_iter, tol=tol)
+        coef[r], se[r] = fit.coef, fit.se
+        rse[r] = fit.robust_se if robust else np.nan
         ll[r], loglik0[r] = fit.loglik, fit.loglik_null
         converged[r], n_iter[r] = fit.estimable, fit.n_iter
     return coef, se, rse, ll, loglik0, converged, n_iter, alone
