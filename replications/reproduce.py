@@ -14,7 +14,7 @@ size and whichever studies run together. A chunk's cohorts are drawn as one stac
 (:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
 ``generate_cohort``); the analyses then run replicate by replicate (within one analysed
 sample the univariable Cox models of 0/1 terms and the SMDs are computed together, and
-the treatment-only Cox models of all the batch's samples, see ``docs/batch.md``).
+the outcome Cox models of all the batch's samples, see ``docs/batch.md``).
 
 With ``world_uncertainty`` replicate ``r`` is drawn from the world of its block
 ``r // BLOCK_SIZE``: the study recalibrated to calibration inputs drawn from their sampling
