@@ -74,3 +74,15 @@ def test_a_replicate_s_numbers_do_not_depend_on_its_batch(seed, split):
              for a, b in ((0, split), (split, 6))]
     for k in range(len(whole)):
         np.testing.assert_array_equal(whole[k], np.concatenate([q[k] for q in parts]))
+
+
+def test_without_robust_se_the_same_fit():
+    """robust=False leaves the robust SEs out (NaN), refitted replicates included, and
+    changes nothing else, bit for bit."""
+    t, e, X, w = _data(5, R=4, p=3)
+    X[0, :, 2] = -t[0]             # a replicate refitted alone
+    full = fit_cox_multi_rows(t, e, X, w)
+    lean = fit_cox_multi_rows(t, e, X, w, robust=False)
+    assert np.isnan(lean[2]).all() and np.isfinite(full[2][1:]).all()
+    for k in (0, 1, 3, 4, 5, 6, 7):
+        np.testing.assert_array_equal(lean[k], full[k])
