@@ -37,6 +37,7 @@ kernel                     computes                                            r
 ``km_median_rows``
 ``fit_glm_binomial_rows``  ``fit_glm_binomial`` over an ``(R, n, p)`` stack    (arrays)
 ``fit_cox_covariate_rows`` ``fit_cox`` of one covariate over ``(R, n)`` stacks  (arrays)
+``fit_cox_multi_rows``     ``fit_cox`` of p covariates over an ``(R, n, p)`` stack (arrays)
 ``evaluate_cox``           partial likelihood, score, information at beta      (values)
 ``survival_ate_kernel``    g-formula / IPTW / AIPTW risks at horizons          ``SurvivalATE.status``
 ``survival_rmst_kernel``   the same estimators' RMST to horizons               ``SurvivalRMST.status``
@@ -44,6 +45,7 @@ kernel                     computes                                            r
 """
 from .batch.cox import fit_cox_rows
 from .batch.cox_covariate import fit_cox_covariate_rows
+from .batch.cox_multi import fit_cox_multi_rows
 from .batch.glm import fit_glm_binomial_rows
 from .batch.km import km_median_rows
 from .iptw_cox import m_estimation_cov
@@ -69,7 +71,7 @@ __all__ = [
     "BinomialFit", "PS_MODELS", "PsModel", "fit_firth_logistic", "fit_glm_binomial",
     "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit", "MatchResult", "SMDResult",
     "augment_categories", "exact_match_sets", "evaluate_cox", "first_crossing", "fit_cox", "fit_cox_rows",
-    "fit_cox_covariate_rows", "fit_glm_binomial_rows",
+    "fit_cox_covariate_rows", "fit_cox_multi_rows", "fit_glm_binomial_rows",
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
     "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
     "multinomial_fit", "result_from_sets", "separating_direction", "smd_columns_kernel", "smd_kernel",

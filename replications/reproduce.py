@@ -14,7 +14,7 @@ size and whichever studies run together. A chunk's cohorts are drawn as one stac
 (:func:`tacebench.simulate.generate_cohort_batch`, each replicate bit for bit its own
 ``generate_cohort``); the analyses then run replicate by replicate (within one analysed
 sample the univariable Cox models of 0/1 terms and the SMDs are computed together, and
-the treatment-only Cox models of all the batch's samples, see ``docs/batch.md``).
+the outcome Cox models of all the batch's samples, see ``docs/batch.md``).
 
 With ``world_uncertainty`` replicate ``r`` is drawn from the world of its block
 ``r // BLOCK_SIZE``: the study recalibrated to calibration inputs drawn from their sampling
@@ -46,7 +46,7 @@ from tacebench.simulate.io import spec_from_dict
 from .analysis.compile import CompiledAnalysis
 from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
-from .analysis.cox_prefit import prefit_treatment_cox
+from .analysis.cox_prefit import prefit_cox
 from .analysis.prefit import batch_entries, prefit_propensity
 from .prepare import prepare_replicate
 from .shown import fill_shown, plan_shown
@@ -245,12 +245,12 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     batch_caches = [{c: {} for c in plan.cohorts} for _ in indices]
     prefit_propensity(batch_entries(plan, indices), batch_cohorts, batch_caches)
     # every replicate's adjustments first, in the order of its runs (they draw from its
-    # stream and share its matched samples), then the batch's treatment-only Cox models
+    # stream and share its matched samples), then the batch's outcome Cox models
     # together, then the estimates (which draw nothing), counted in that order
     prepared = [prepare_replicate(plan, kids[k], batch_cohorts[k], batch_caches[k],
                                   r < plan.decompose_reps) for k, r in enumerate(indices)]
-    prefit_treatment_cox(p.ctx for rep in prepared for part in rep for p in part
-                         if p is not None and p.ctx is not None)
+    prefit_cox(p.ctx for rep in prepared for part in rep for p in part
+               if p is not None and p.ctx is not None)
     for k, (runs, variants, shown, loco) in enumerate(prepared):
         for (ca, slots), p in zip(plan.runs, runs):
             name = ca.analysis.name

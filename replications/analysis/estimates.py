@@ -20,6 +20,7 @@ from tacebench.estimators.quantiles import weighted_median
 from . import kernels
 from .adjustments import CompiledAdjustment, _complete
 from .models import cox_model, forward_cox, univariable_cox_many
+from .terms import in_codes
 
 __all__ = ["ESTIMATES", "EstimateKind", "Request", "Context", "estimate_for"]
 
@@ -99,11 +100,14 @@ class Context:
 
     def response(self, endpoint: str):
         """Responder indicator of a response endpoint (on the response column it reads)
-        and who was assessed (code >= 0) in the analysed rows."""
-        column, codes = self.responders[endpoint]
-        r = np.asarray(self.cols[column])[self.rows]
-        assessed = r >= 0
-        return np.isin(r, codes).astype(float), assessed
+        and who was assessed (code >= 0) in the analysed rows (computed once per sample:
+        its rates, counts and odds ratios all read it)."""
+        key = ("response", endpoint)
+        if key not in self.cache:
+            column, codes = self.responders[endpoint]
+            r = np.asarray(self.cols[column])[self.rows]
+            self.cache[key] = (in_codes(r, codes).astype(float), r >= 0)
+        return self.cache[key]
 
 
 # --- the estimates -------------------------------------------------------------------
@@ -172,14 +176,17 @@ def hr(ctx: Context, req: Request) -> float:
 
 
 def response_rate(ctx: Context, req: Request) -> float:
-    y, assessed = ctx.response(req.endpoint)
-    m = assessed & (ctx.arm == req.arm)
-    if not m.any():
-        raise kernels.FitFailure("no assessed patient in the arm")
-    w = ctx.weights(m)
-    w = np.ones(m.sum()) if w is None else w
-    count = float(w @ y[m])
-    return count if req.quantity == "count" else count / w.sum()
+    key = ("responders", req.endpoint, req.arm)    # a rate and a count share the sums
+    if key not in ctx.cache:
+        y, assessed = ctx.response(req.endpoint)
+        m = assessed & (ctx.arm == req.arm)
+        if not m.any():
+            raise kernels.FitFailure("no assessed patient in the arm")
+        w = ctx.weights(m)
+        w = np.ones(m.sum()) if w is None else w
+        ctx.cache[key] = (float(w @ y[m]), w.sum())
+    count, total = ctx.cache[key]
+    return count if req.quantity == "count" else count / total
 
 
 def odds_ratio(ctx: Context, req: Request) -> float:

@@ -20,7 +20,8 @@ from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_estimability
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
-           "smd_columns", "cox_binary_many", "cox_covariate_many", "balancing", "matching_weights", "match_optimal",
+           "smd_columns", "cox_binary_many", "cox_covariate_many", "cox_multi_many",
+           "balancing", "matching_weights", "match_optimal",
            "match_mahalanobis", "match_exact", "survival_contrast", "FitFailure", "Note",
            "PropensityFit", "SEPARATED",
            "NOT_CONVERGED", "FITTED_01", "DIAGNOSTICS", "NOTE_KEY"]
@@ -243,6 +244,14 @@ def cox_covariate_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.
     """:func:`cox_binary_many` for one covariate of any values per row
     (:func:`estimators.kernels.fit_cox_covariate_rows`): ``(coef, ok)``."""
     out = _k.fit_cox_covariate_rows(time, event, x, w, ties=ties)
+    return out[0], ~out[-1]
+
+
+def cox_multi_many(time, event, X, w, ties="efron") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cox_binary_many` for a model of p columns, one per ``(n, p)`` slice of the
+    ``(k, n, p)`` stack ``X`` (:func:`estimators.kernels.fit_cox_multi_rows`, without
+    its robust SEs): ``(coef, ok)``, ``coef`` of shape ``(k, p)``."""
+    out = _k.fit_cox_multi_rows(time, event, X, w, ties=ties, refit=False, robust=False)
     return out[0], ~out[-1]
 
 

@@ -31,7 +31,8 @@ from tacebench.simulate.table1_split import split_level
 
 from .schema import ORACLE_COLUMNS, Schema
 
-__all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError", "split_condition"]
+__all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError", "split_condition",
+           "in_codes"]
 
 _EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S(?:.*\S)?)\s*$")
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -95,6 +96,14 @@ class _Bound:
     kind: str                       # raw | dummies | indicator_num | indicator_levels | cut
     codes: tuple[int, ...] = ()     # level codes (dummies: one per column; indicator: the set)
 
+    @cached_property
+    def code_values(self) -> np.ndarray:
+        return np.asarray(self.codes, dtype=float)
+
+    @cached_property
+    def cut_values(self) -> np.ndarray:
+        return np.asarray(self.term.cut)
+
 
 @dataclass(frozen=True)
 class BoundTerms:
@@ -131,40 +140,65 @@ class BoundTerms:
 
     def matrix(self, columns: Mapping[str, np.ndarray], index: np.ndarray | None = None
                ) -> np.ndarray:
-        blocks = [_build(p, columns, index) for p in self.parts]
-        if not blocks:
+        if not self.parts:
             n = len(next(iter(columns.values()))) if index is None else len(index)
             return np.empty((n, 0))
-        return np.column_stack(blocks)
+        # each term writes its columns into one preallocated matrix (a replicate command
+        # builds ~90,000 term columns: their temporaries and the final stack cost more
+        # than the comparisons)
+        out, j = None, 0
+        for p in self.parts:
+            x = _take(columns, p.term.variable, index)
+            if out is None:
+                out = np.empty((x.shape[0], len(self.names)))
+            k = len(p.names)
+            _fill(p, x, out[:, j:j + k])
+            j += k
+        return out
 
 
 def _take(columns, name, index):
-    x = np.asarray(columns[name], dtype=float)
-    return x if index is None else x[index]
+    x = np.asarray(columns[name])
+    return (x if index is None else x[index]).astype(float, copy=False)
 
 
-def _build(p: _Bound, columns, index) -> np.ndarray:
-    x = _take(columns, p.term.variable, index)
+#: The comparison of a numeric indicator, by its operator.
+_COMPARE = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
+            "==": np.equal, "!=": np.not_equal}
+
+
+def in_codes(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``np.isin(x, codes)`` for a few codes, by one comparison each (the same booleans,
+    without isin's general machinery, which costs more than the comparisons here)."""
+    if not codes.size:
+        return np.zeros(x.shape, dtype=bool)
+    hit = x == codes[0]
+    for c in codes[1:]:
+        hit |= x == c
+    return hit
+
+
+def _fill(p: _Bound, x: np.ndarray, out: np.ndarray) -> None:
+    """Write term ``p``'s design columns of values ``x`` into ``out`` (n, its columns);
+    rows whose value is missing (NaN, or a negative level code) get NaN."""
     if p.kind == "raw":
-        return x[:, None]
-    missing = ~np.isfinite(x) | (x < 0) if p.kind in ("dummies", "indicator_levels") \
-        else ~np.isfinite(x)
+        out[:, 0] = x
+        return
     if p.kind == "dummies":
-        out = (x[:, None] == np.asarray(p.codes, dtype=float)[None, :]).astype(float)
+        np.equal(x[:, None], p.code_values[None, :], out=out)
     elif p.kind == "indicator_levels":
-        hit = np.isin(x, np.asarray(p.codes, dtype=float))
-        out = (hit if p.term.op == "==" else ~hit).astype(float)[:, None]
+        hit = in_codes(x, p.code_values)
+        out[:, 0] = hit if p.term.op == "==" else ~hit
     elif p.kind == "indicator_num":
-        v = p.term.value
         with np.errstate(invalid="ignore"):
-            hit = {">=": x >= v, ">": x > v, "<=": x <= v, "<": x < v,
-                   "==": x == v, "!=": x != v}[p.term.op]
-        out = hit.astype(float)[:, None]
+            _COMPARE[p.term.op](x, p.term.value, out=out[:, 0])
     else:  # cut
-        band = np.searchsorted(np.asarray(p.term.cut), x, side="right")
-        out = (band[:, None] == np.arange(1, len(p.term.cut) + 1)[None, :]).astype(float)
+        band = np.searchsorted(p.cut_values, x, side="right")
+        np.equal(band[:, None], np.arange(1, p.cut_values.size + 1)[None, :], out=out)
+    missing = ~np.isfinite(x)
+    if p.kind in ("dummies", "indicator_levels"):
+        missing |= x < 0
     out[missing] = np.nan
-    return out
 
 
 def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = None

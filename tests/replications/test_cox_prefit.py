@@ -1,5 +1,5 @@
 """Treatment-only Cox models of many analysed samples fitted together
-(analysis.cox_prefit.prefit_treatment_cox) give each sample's one-at-a-time hazard ratio
+(analysis.cox_prefit.prefit_cox) give each sample's one-at-a-time hazard ratio
 (and its failure reason where the batched path is left), on samples of different sizes
 and analyses of every kind in one stack."""
 import numpy as np
@@ -8,7 +8,7 @@ import pytest
 from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
 from tests.replications.test_batched_estimates import PLAN
 from tacebench.replications.analysis.compile import bind_target, compile_analyses
-from tacebench.replications.analysis.cox_prefit import prefit_treatment_cox
+from tacebench.replications.analysis.cox_prefit import prefit_cox
 from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
 from tacebench.replications.analysis.schema import schema_from_cohort
@@ -53,7 +53,7 @@ def test_prefit_equals_one_at_a_time(cohort, monotone):  # noqa: F811
     samples = _samples(cohort, monotone)
     alone = [ca.evaluate(p) for ca, p in _prepared(cohort, samples)]
     together = _prepared(cohort, samples)
-    fitted = prefit_treatment_cox(p.ctx for _, p in together)
+    fitted = prefit_cox(p.ctx for _, p in together)
     assert fitted == len(together) - (len(ANALYSES) if monotone else 0)
     together = [ca.evaluate(p) for ca, p in together]
     for (va, fa, _), (vt, ft, _) in zip(alone, together):
@@ -67,7 +67,7 @@ def test_prefit_equals_one_at_a_time(cohort, monotone):  # noqa: F811
 def test_prefit_cached_value_is_used(cohort):  # noqa: F811
     """The estimate reads the prefitted model (a wrong cached value would show)."""
     (ca, p), = _prepared(cohort, _samples(cohort, False)[:1])[:1]
-    assert prefit_treatment_cox([p.ctx]) == 1
+    assert prefit_cox([p.ctx]) == 1
     key = ("cox", "os")
     names, coef = p.ctx.cache[key]
     assert names == ["treated"]
