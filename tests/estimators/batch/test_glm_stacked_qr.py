@@ -55,6 +55,9 @@ def test_problems_left_to_the_kernel_get_nothing():
     coef, aliased, ok = aliased_least_squares_rows(x, y, TOL)
     np.testing.assert_array_equal(ok, [False, True, False])
     assert not coef[[0, 2]].any() and not aliased[[0, 2]].any()
+    x[2, 5, 1] = np.inf                     # left to the kernel; the others are not
+    np.testing.assert_array_equal(aliased_least_squares_rows(x, y, TOL)[2],
+                                  [False, True, False])
     # too few rows for the stacked QR of [x | y]: all left to the kernel
     assert not aliased_least_squares_rows(x[:, :4], y[:, :4], TOL)[2].any()
 
