@@ -19,12 +19,12 @@ Rounding may differ from the one-replicate fit in the last digits. So that it ca
 the iteration at which a fit stops, a replicate whose deviance change lands within
 :data:`STOP_MARGIN` of ``epsilon`` (relative) or whose step turns non-finite is refitted
 from the start by ``fit_glm_binomial``, and its numbers are that kernel's. An IRLS whose
-deviance rises after its first step is no longer a Newton iteration closing in on its answer: a separated fit
-can then jump between fits whose probabilities are 0 and 1, and a rounding difference in
-an ill-conditioned step can send it to another; a replicate whose deviance rose after a
-stacked QR step is therefore fitted again with the ill-conditioned steps solved one at a
-time (``stacked=False`` in :func:`_irls`), the arithmetic of the fits before the stacked
-QR existed.
+deviance rises after its first step is no longer a Newton iteration closing in on its
+answer: a separated fit can then jump between fits whose probabilities are 0 and 1, and a
+rounding difference in an ill-conditioned step can send it to another. A replicate whose
+deviance rose after a stacked QR step is therefore fitted again with the ill-conditioned
+steps solved one at a time (``stacked=False`` in :func:`_irls`), the arithmetic of the
+fits before the stacked QR existed.
 """
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
         kept = idx[keep]
         coef[kept], eta[kept], mu[kept] = step[keep], ew[keep], mw[keep]
         n_iter[kept] = it
-        if it > 1:     # (the first step starts from glm.fit's mu = (y + 0.5) / 2, not a fit)
+        if it > 1:     # (the first step starts from mu = (y + 0.5) / 2, not from a fit)
             rose[idx[(dev > dev_old) & qr_seen[idx]]] = True
         bad |= np.abs(crit - epsilon) <= STOP_MARGIN * epsilon
         alone[idx[bad]] = True

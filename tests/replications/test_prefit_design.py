@@ -25,7 +25,8 @@ def test_term_blocks_shared_by_loco_variants_build_each_variant_s_matrix():
         np.testing.assert_array_equal(got, terms.matrix(cols, base))
     assert len(blocks) == len(full.parts)       # each term's columns built once
     other = np.arange(0, 20)                    # other rows: their own blocks
-    np.testing.assert_array_equal(_design(full, cols, other, blocks), full.matrix(cols, other))
+    np.testing.assert_array_equal(_design(full, cols, other, blocks),
+                                  full.matrix(cols, other))
     assert len(blocks) == 2 * len(full.parts)
     empty = full.without("age").without("male").without("pvtt_type").without("age>=60")
     assert _design(empty, cols, base, blocks).shape == (len(base), 0)
