@@ -36,7 +36,7 @@ _CSNE_RCOND = 1e-8
 def _cho_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _potrs(chol, b, lower=0)[0]
 
-__all__ = ["aliased_least_squares", "dqrdc2"]
+__all__ = ["aliased_least_squares", "aliased_least_squares_rows", "dqrdc2"]
 
 #: A reduced-column norm this many times the tolerance is safely non-negligible: rounding
 #: of two Householder QRs differs by ~1e-16 of a column norm, far below this margin.
@@ -176,3 +176,77 @@ def aliased_least_squares(x: np.ndarray, y: np.ndarray, tol: float
     if rank > 0:
         coef[:rank] = _dqrsl_coef(qr, qraux, y, rank)
     return coef, pivot, rank
+
+
+def aliased_least_squares_rows(x: np.ndarray, y: np.ndarray, tol: float
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`aliased_least_squares` of a stack of problems, where it needs no pivoting.
+
+    ``dqrdc2`` moves a column to the end only when its reduced norm falls below ``tol``
+    times its original norm. A column that is exactly 0 (a level absent from the sample)
+    is always moved and leaves the others' reflections as they are; any other column is
+    kept when its reduced norm, the diagonal of R, is :data:`_SAFE_MARGIN` times above
+    that bound (the margin the one-problem kernel takes for its LAPACK path). So each
+    problem's zero columns are put last, the stack gets one Householder QR (LAPACK
+    ``dgeqrf`` per problem, on ``[x | y]``, whose last column becomes ``Q'y``), and a
+    problem whose kept columns all clear the margin is solved: its answer is the
+    kernel's to rounding. The others (``ok`` False) are left to the kernel.
+
+    Parameters
+    ----------
+    x : (B, n, p) float array
+    y : (B, n) float array
+    tol : float
+        ``dqrdc2``'s tolerance.
+
+    Returns
+    -------
+    coef : (B, p) array
+        In the original column order; 0 for an aliased column, as ``dqrls`` sets it.
+    aliased : (B, p) bool array
+        The columns ``dqrdc2`` moves to the end (the exactly-zero ones).
+    ok : (B,) bool array
+        Problems solved here; ``coef`` and ``aliased`` of the others are 0 / False.
+
+    References
+    ----------
+    R source ``src/appl/dqrdc2.f``; Golub GH, Van Loan CF (2013) Matrix Computations,
+    4th ed., section 5.2.
+    """
+    B, n, p = x.shape
+    coef = np.zeros((B, p))
+    aliased = np.zeros((B, p), dtype=bool)
+    if n < p + 1 or not B or not p:
+        return coef, aliased, np.zeros(B, dtype=bool)
+    norms = np.sqrt(np.einsum("bij,bij->bj", x, x))
+    zero = norms == 0.0
+    order = np.argsort(zero, axis=1, kind="stable")     # zero columns last, others kept
+    aug = np.empty((B, n, p + 1))
+    aug[:, :, :p] = x
+    moved = np.flatnonzero(zero.any(axis=1))           # (gathering all would be slow)
+    aug[moved, :, :p] = np.take_along_axis(x[moved], order[moved, None, :], axis=2)
+    aug[:, :, p] = y
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = np.linalg.qr(aug, mode="r")
+    R, rhs = r[:, :p, :p], r[:, :p, p].copy()
+    dead = np.take_along_axis(zero, order, axis=1)       # trailing in each row
+    scale = np.take_along_axis(norms, order, axis=1)
+    with np.errstate(invalid="ignore"):
+        clear = np.abs(np.diagonal(R, axis1=1, axis2=2)) >= _SAFE_MARGIN * tol * scale
+    ok = ((clear | dead).all(axis=1) & np.isfinite(R).all(axis=(1, 2))
+          & np.isfinite(rhs).all(axis=1))
+    # an aliased column: unit diagonal and 0 on the right, so its coefficient is 0 and
+    # the kept columns' back substitution is untouched (their R entries above it are 0)
+    off = dead | ~ok[:, None]
+    R[off] = 0.0
+    rows, cols = np.nonzero(off)
+    R[rows, cols, cols] = 1.0
+    rhs[off] = 0.0
+    # R is upper triangular with a nonzero diagonal: LU without a row exchange, i.e.
+    # back substitution
+    c = np.linalg.solve(R, rhs[:, :, None])[:, :, 0]
+    np.put_along_axis(coef, order, c, axis=1)
+    np.put_along_axis(aliased, order, dead, axis=1)
+    coef[~ok] = 0.0
+    aliased[~ok] = False
+    return coef, aliased, ok

@@ -24,7 +24,7 @@ from .api import (CoxBatch, CoxCovariateBatch, GlmBinomialBatch, LogisticBatch,
 CAPABILITIES = {
     "logistic_regression_batch": {"model": "logistic, any design", "weights": "case weights"},
     "glm_binomial_batch": {"model": "R glm(family = binomial), glm.control", "weights":
-                           "prior weights", "aliased columns": "refitted alone"},
+                           "prior weights", "aliased columns": "dropped as glm drops them (NA)"},
     "iptw_weights_batch": {"estimands": ("ATE", "ATT", "ATC", "ATO"), "stabilized": True,
                            "truncate": "percentiles (type 7 vectorized, type 3 row by row)"},
     "cox_covariate_batch": {"covariates": "one, any values (e.g. a univariable table)",

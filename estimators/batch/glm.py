@@ -9,20 +9,30 @@ iteration by the same rule (the relative deviance change below ``epsilon``).
 A step is the weighted least-squares problem that ``glm.fit`` hands to ``Cdqrls``. The
 steps that :func:`estimators.glm_qr.aliased_least_squares` (the one-replicate kernel's
 solver) surely solves by its corrected semi-normal equations (exact reciprocal condition
-of ``x'x`` above its threshold) are solved together, by those equations; the other
-replicates' steps (a separated model late in its iterations is ill conditioned) are
-solved one at a time by ``aliased_least_squares`` itself. Rounding may differ
-from the one-replicate fit in the last digits; so that it cannot move the iteration at
-which a fit stops, a replicate whose deviance change lands within
-:data:`STOP_MARGIN` of ``epsilon`` (relative) or whose step turns non-finite is refitted from the start by ``fit_glm_binomial``, and its numbers are
-that kernel's.
+of ``x'x`` above its threshold) are solved together, by those equations. The others (a
+separated model late in its iterations is ill conditioned; a level absent from the
+sample makes ``x'x`` singular) get one stacked Householder QR
+(:func:`estimators.glm_qr.aliased_least_squares_rows`), and the few that need
+``dqrdc2``'s pivoting are solved one at a time by ``aliased_least_squares`` itself.
+
+Rounding may differ from the one-replicate fit in the last digits. So that it cannot move
+the iteration at which a fit stops, a replicate whose deviance change lands within
+:data:`STOP_MARGIN` of ``epsilon`` (relative) or whose step turns non-finite is refitted
+from the start by ``fit_glm_binomial``, and its numbers are that kernel's. An IRLS whose
+deviance rises after its first step is no longer a Newton iteration closing in on its
+answer: a separated fit can then jump between fits whose probabilities are 0 and 1, and a
+rounding difference in an ill-conditioned step can send it to another. A replicate whose
+deviance rose after a stacked QR step is therefore fitted again with the ill-conditioned
+steps solved one at a time (``stacked=False`` in :func:`_irls`), the arithmetic of the
+fits before the stacked QR existed.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..glm_binomial import _deviance, _mu_eta, fit_glm_binomial, logit_linkinv
-from ..glm_qr import _CSNE_RCOND as CSNE_RCOND, aliased_least_squares
+from ..glm_qr import (_CSNE_RCOND as CSNE_RCOND, aliased_least_squares,
+                      aliased_least_squares_rows)
 
 __all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
 
@@ -96,61 +106,90 @@ def fit_glm_binomial_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *,
     seminormal equations for linear least squares problems. Linear Algebra Appl
     88/89:31-48.
     """
-    B, n, p = X.shape
-    mu = (w * y + 0.5) / (w + 1.0)
-    eta = np.log(mu / (1.0 - mu))
-    mu = logit_linkinv(eta)
-    dev_old = _deviance(y, mu, w)
-    coef = np.zeros((B, p))
-    n_iter = np.zeros(B, dtype=np.intp)
-    converged = np.zeros(B, dtype=bool)
-    alone = np.zeros(B, dtype=bool)
-    active = np.ones(B, dtype=bool)
-    tol = min(1e-7, epsilon / 1000.0)
-    good = w > 0
-    aliased = np.zeros((B, p), dtype=bool)  # columns the last step dropped
-    for it in range(1, maxit + 1):
-        idx = np.flatnonzero(active)
-        if not idx.size:
-            break
-        e, m, yy, ww = eta[idx], mu[idx], y[idx], w[idx]
-        me = _mu_eta(e)
-        z = e + (yy - m) / me
-        # rows of weight 0 get sw = 0: they add nothing to the problem, as glm.fit's
-        # subset to the good rows
-        sw = np.sqrt(ww * me * me / (m * (1.0 - m)))
-        A = X[idx] * sw[:, :, None]
-        b = z * sw
-        step = np.empty((idx.size, p))
-        coef_ok, ok = _semi_normal(A, b)
-        step[ok] = coef_ok
-        aliased[idx[ok]] = False
-        for j in np.flatnonzero(~ok):      # the one-replicate solver, step by step
-            g = good[idx[j]]
-            c, pivot, rank = aliased_least_squares(A[j][g], b[j][g], tol)
-            step[j, pivot] = c             # an aliased column's coefficient is 0
-            aliased[idx[j]] = False
-            aliased[idx[j], pivot[rank:]] = True
-        bad = alone[idx] | ~np.isfinite(step).all(axis=1)
-        alone[idx[bad]] = True
-        keep = ~bad
-        idx, step = idx[keep], step[keep]
-        coef[idx] = step
-        eta[idx] = (X[idx] @ step[:, :, None])[:, :, 0]
-        mu[idx] = logit_linkinv(eta[idx])
-        dev = _deviance(y[idx], mu[idx], w[idx])
-        crit = np.abs(dev - dev_old[idx]) / (np.abs(dev) + 0.1)
-        alone[idx[np.abs(crit - epsilon) <= STOP_MARGIN * epsilon]] = True
-        n_iter[idx] = it
-        done = crit < epsilon
-        converged[idx[done]] = True
-        dev_old[idx] = dev
-        active[:] = False
-        active[idx[~done]] = True
-        active &= ~alone
+    coef, mu, eta, n_iter, converged, aliased, alone, rose = _irls(X, y, w, epsilon,
+                                                                  maxit, stacked=True)
+    again = np.flatnonzero(rose & ~alone)
+    if again.size:
+        redo = _irls(X[again], y[again], w[again], epsilon, maxit, stacked=False)
+        for full, part in zip((coef, mu, eta, n_iter, converged, aliased, alone), redo):
+            full[again] = part
     coef[aliased] = np.nan                 # R's NA, as the last step dropped them
     for r in np.flatnonzero(alone):
         fit = fit_glm_binomial(X[r], y[r], w[r], epsilon=epsilon, maxit=maxit)
         coef[r], mu[r], eta[r] = fit.coef, fit.fitted, fit.linear_predictor
         n_iter[r], converged[r], aliased[r] = fit.n_iter, fit.converged, fit.aliased
     return coef, mu, eta, n_iter, converged, aliased, alone
+
+
+def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
+    """The stacked iteration: ``fit_glm_binomial_rows``'s arrays before the refits (NaN
+    not yet set), ``alone`` (to refit by the kernel) and ``rose`` (the deviance rose
+    after a stacked QR step). ``stacked`` False: no stacked QR."""
+    B, n, p = X.shape
+    mu = (w * y + 0.5) / (w + 1.0)
+    eta = np.log(mu / (1.0 - mu))
+    mu = logit_linkinv(eta)
+    coef = np.zeros((B, p))
+    n_iter = np.zeros(B, dtype=np.intp)
+    converged = np.zeros(B, dtype=bool)
+    alone = np.zeros(B, dtype=bool)
+    rose = np.zeros(B, dtype=bool)
+    qr_seen = np.zeros(B, dtype=bool)
+    tol = min(1e-7, epsilon / 1000.0)
+    aliased = np.zeros((B, p), dtype=bool)  # columns the last step dropped
+    # the replicates still iterating and their state, compacted only when some leave (a
+    # gather of the (B, n, p) designs each iteration would cost more than the step)
+    idx = np.arange(B)
+    Xw, yw, ww, ew, mw = X, y, w, eta.copy(), mu.copy()
+    dev_old = _deviance(yw, mw, ww)
+    buf = np.empty((B, n, p))
+    for it in range(1, maxit + 1):
+        if not idx.size:
+            break
+        me = _mu_eta(ew)
+        z = ew + (yw - mw) / me
+        # rows of weight 0 get sw = 0: they add nothing to the problem, as glm.fit's
+        # subset to the good rows
+        sw = np.sqrt(ww * me * me / (mw * (1.0 - mw)))
+        A = np.multiply(Xw, sw[:, :, None], out=buf[:idx.size])
+        b = z * sw
+        step = np.empty((idx.size, p))
+        coef_ok, ok = _semi_normal(A, b)
+        step[ok] = coef_ok
+        aliased[idx[ok]] = False
+        rest = np.flatnonzero(~ok)
+        if rest.size and stacked:          # ill conditioned or aliased: a stacked QR
+            c, al, qr_ok = aliased_least_squares_rows(A[rest], b[rest], tol)
+            step[rest[qr_ok]] = c[qr_ok]
+            aliased[idx[rest[qr_ok]]] = al[qr_ok]
+            qr_seen[idx[rest[qr_ok]]] = True
+            rest = rest[~qr_ok]
+        for j in rest:                     # pivoting: the one-replicate solver
+            g = ww[j] > 0
+            c, pivot, rank = aliased_least_squares(A[j][g], b[j][g], tol)
+            step[j, pivot] = c             # an aliased column's coefficient is 0
+            aliased[idx[j]] = False
+            aliased[idx[j], pivot[rank:]] = True
+        bad = ~np.isfinite(step).all(axis=1)
+        step[bad] = 0.0                    # (refitted alone; kept out of the products)
+        ew = (Xw @ step[:, :, None])[:, :, 0]
+        mw = logit_linkinv(ew)
+        dev = _deviance(yw, mw, ww)
+        crit = np.abs(dev - dev_old) / (np.abs(dev) + 0.1)
+        keep = ~bad
+        kept = idx[keep]
+        coef[kept], eta[kept], mu[kept] = step[keep], ew[keep], mw[keep]
+        n_iter[kept] = it
+        if it > 1:     # (the first step starts from mu = (y + 0.5) / 2, not from a fit)
+            rose[idx[(dev > dev_old) & qr_seen[idx]]] = True
+        bad |= np.abs(crit - epsilon) <= STOP_MARGIN * epsilon
+        alone[idx[bad]] = True
+        done = keep & (crit < epsilon)
+        converged[idx[done]] = True
+        dev_old = dev
+        stay = ~(bad | done)
+        if not stay.all():
+            pos = np.flatnonzero(stay)
+            idx, Xw, yw, ww = idx[pos], Xw[pos], yw[pos], ww[pos]
+            ew, mw, dev_old = ew[pos], mw[pos], dev_old[pos]
+    return coef, mu, eta, n_iter, converged, aliased, alone, rose

@@ -212,11 +212,13 @@ def ps_cache_key(adj: CompiledAdjustment, rows: np.ndarray) -> tuple:
             adj.options.get("ps_model", "glm"), rows.tobytes())
 
 
-def ps_inputs(adj: CompiledAdjustment, cols, rows):
+def ps_inputs(adj: CompiledAdjustment, cols, rows, design: np.ndarray | None = None):
     """``(rows, X, z)`` of the propensity model on ``rows``: complete cases (or mean
     imputed), design without its intercept, treatment. Not estimable (``FitFailure``)
-    when an arm is empty, as R's glm has nothing to contrast then."""
-    X, ok = _complete(adj.ps_terms.matrix(cols, rows), adj.missing)
+    when an arm is empty, as R's glm has nothing to contrast then. ``design``: the
+    model's terms' matrix on ``rows`` when the caller has built it already."""
+    X, ok = _complete(adj.ps_terms.matrix(cols, rows) if design is None else design,
+                      adj.missing)
     rows, X = rows[ok], X[ok]
     z = np.asarray(cols["treated"])[rows].astype(float)
     if not z.size or z.min() == z.max():

@@ -55,6 +55,7 @@ def prefit_propensity(entries: Sequence[Iterable[tuple]], cohorts: Sequence[Mapp
     groups: dict[tuple[int, int], list] = {}
     seen: set = set()
     for k, todo in enumerate(entries):
+        blocks: dict = {}        # this replicate's design columns, term by term
         for ca, adj in todo:
             if (adj.method not in PS_FIT_METHODS or adj.ps_terms is None
                     or adj.options.get("ps_model", "glm") != "glm"):
@@ -67,7 +68,8 @@ def prefit_propensity(entries: Sequence[Iterable[tuple]], cohorts: Sequence[Mapp
                 key = ps_cache_key(adj, base)
                 if key in cache or (id(cache), key) in seen:
                     continue
-                rows, X, z = ps_inputs(adj, cols, base)
+                design = _design(adj.ps_terms, cols, base, blocks)
+                rows, X, z = ps_inputs(adj, cols, base, design)
             except (kernels.FitFailure, ValueError, np.linalg.LinAlgError):
                 continue            # the analysis meets it again and reports it
             seen.add((id(cache), key))
@@ -88,6 +90,21 @@ def batch_entries(plan, indices: Sequence[int]) -> list[list[tuple]]:
               + [(ca, ca.adjustment) for ca, _, _ in plan.variants])
     loco = [(ca, adj) for ca, _, adj, _, _ in plan.loco]
     return [common + (loco if r < plan.decompose_reps else []) for r in indices]
+
+
+def _design(terms, cols, base: np.ndarray, blocks: dict) -> np.ndarray:
+    """``terms.matrix(cols, base)``, its columns taken term by term from ``blocks`` (a
+    replicate's LOCO variants leave one term each out of the same model: its other
+    terms' columns are built once)."""
+    if not terms.parts:
+        return terms.matrix(cols, base)
+    out, where = [], (id(cols), base.tobytes())
+    for part in terms.parts:
+        key = (where, id(part))
+        if key not in blocks:
+            blocks[key] = type(terms)((part,)).matrix(cols, base)
+        out.append(blocks[key])
+    return np.column_stack(out)
 
 
 def _fit_stack(jobs: list) -> int:
