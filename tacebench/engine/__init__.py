@@ -9,6 +9,7 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
   to a sink as chunks finish and returned in design order;
 - failure accounting per (key, reason) added up over chunks;
 - :func:`code_version`, which a resumable run records and checks;
+- :func:`start_workers`, so workers import while the caller sets up its first run;
 - :func:`exit_with_parent`, so worker processes never outlive a killed run;
 - one BLAS thread for every computation (:func:`single_threaded_blas`), so that the numbers
   do not depend on ``n_jobs``.
@@ -22,8 +23,10 @@ from .lifetime import exit_with_parent
 from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
 from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
+from .warm import finish_start, start_workers
 
 __all__ = ["BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
            "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key",
            "plan_chunks", "release", "run_design", "set_blas_threads", "single_threaded_blas",
-           "source_fingerprint", "spawn_key", "stream_seed", "workers_for"]
+           "source_fingerprint", "spawn_key", "start_workers", "stream_seed", "workers_for",
+           "finish_start"]
