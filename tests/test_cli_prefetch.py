@@ -61,3 +61,37 @@ def test_replicate_with_workers_and_set_up_ahead_prints_the_same(tmp_path, capsy
         outs.append(data)
     assert outs[0] == outs[1]
     assert [bool(d.get("error")) for d in outs[1]] == [False, True, False]
+
+
+@pytest.mark.parametrize("argv, n_jobs", [
+    (["replicate"], 2), (["replicate", "x", "--n-jobs", "1"], 1),
+    (["replicate", "--n-jobs=2", "x"], 2), (["replicate", "--n-jobs", "-1"], -1),
+    (["replicate", "--n-jobs", "0"], None), (["replicate", "--n-jobs", "two"], None),
+    (["replicate", "--n-jobs", "64"], 2)])
+def test_first_look_reads_n_jobs_as_the_parser(monkeypatch, argv, n_jobs):
+    from tacebench.cli import early
+    monkeypatch.setattr(early.os, "cpu_count", lambda: 2)
+    assert early._n_jobs(argv[1:]) == n_jobs
+
+
+@pytest.mark.parametrize("argv", [["study", "run", "default"], ["replicate", "--audit-only"],
+                                  ["replicate", "-h"], [], ["replicate", "--n-jobs", "1"]])
+def test_workers_start_early_only_for_a_simulating_replicate(monkeypatch, argv):
+    from tacebench.cli import early
+    started = []
+    # as the engine's: no workers for one job
+    monkeypatch.setattr(early, "start_workers", lambda n, *a: started.append((n, *a)) or n != 1)
+    assert early.start_replicate_workers(argv) is False
+    assert started == [] or started[0][0] == 1
+    assert early.start_replicate_workers(["replicate", "s"]) is True
+    assert started[-1][1] == early.WORKER_MODULES
+
+
+def test_usage_error_after_an_early_start_prints_only_the_error():
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "tacebench", "replicate", "--reps", "1"],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].startswith("tacebench replicate: error:")
+    assert "UserWarning" not in run.stderr and "Traceback" not in run.stderr

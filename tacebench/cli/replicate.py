@@ -25,6 +25,7 @@ from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
+from .early import WORKER_MODULES
 from .prefetch import StudyPrefetch
 from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
@@ -99,8 +100,7 @@ def run(args) -> int:
     decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
     # the workers import while the first study is set up, and each next study is set up
     # while the workers run the one before (tacebench.cli.prefetch)
-    ahead = not args.audit_only and start_workers(
-        n_jobs, ("tacebench.replications.reproduce",), tune_allocator)
+    ahead = not args.audit_only and start_workers(n_jobs, WORKER_MODULES, tune_allocator)
     studies = StudyPrefetch(refs, lambda st: set_up(
         st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only), ahead)
     try:

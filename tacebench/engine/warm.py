@@ -14,15 +14,19 @@ started, with the same initializer and one BLAS thread.
 """
 from __future__ import annotations
 
+import atexit
+import warnings
 from importlib import import_module
 from typing import Callable, Iterable, Iterator
 
 from .blas import set_blas_threads
 
-__all__ = ["finish_start", "start_workers", "workers_for"]
+__all__ = ["discard", "finish_start", "start_workers", "workers_for"]
 
 #: the warm-up calls in flight (a joblib generator), drained by :func:`finish_start`
 _pending: list[Iterator] = []
+#: (n_jobs, modules) of the last start: a second start of the same pool does nothing
+_started: list[tuple[int, tuple[str, ...]]] = []
 
 
 def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) -> int:
@@ -46,7 +50,8 @@ def start_workers(n_jobs: int, modules: Iterable[str] = (),
     """Start the pool of ``n_jobs`` loky workers now, each importing ``modules``.
 
     Returns at once; the workers import in the background. Does nothing for ``n_jobs=1``
-    (no workers: chunks run inline).
+    (no workers: chunks run inline), nor when the same ``n_jobs`` and ``modules`` were
+    started last (the pool is kept: joblib reuses it).
 
     Parameters
     ----------
@@ -66,8 +71,13 @@ def start_workers(n_jobs: int, modules: Iterable[str] = (),
 
     if n_jobs == 1:
         return False
-    finish_start()
     modules = tuple(modules)
+    if _started and _started[-1] == (n_jobs, modules):
+        return True
+    finish_start()
+    if not _started:
+        atexit.register(discard)
+    _started[:] = [(n_jobs, modules)]
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     # one call per worker: each call takes a worker about a second, so an idle worker
     # takes the next one rather than the first worker taking them all
@@ -81,3 +91,15 @@ def finish_start() -> None:
     while _pending:
         for _ in _pending.pop():
             pass
+
+
+def discard() -> None:
+    """Drop the warm-up calls no run has drained (a command that ends before its first run,
+    e.g. on a usage error), without joblib's warning that their results were not used or
+    their imports cancelled."""
+    _started.clear()
+    while _pending:
+        calls = _pending.pop()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"joblib\.parallel")
+            calls.close()
