@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -43,16 +43,13 @@ from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.cohort import compile_plan
 from tacebench.simulate.io import spec_from_dict
 
-from .analysis.compile import CompiledAnalysis
-from .analysis.compile_readings import compile_readings, variant_key
 from .analysis.kernels import NOTE_KEY
 from .analysis.cox_prefit import prefit_cox
 from .analysis.prefit import batch_entries, prefit_propensity
+from .plan import Plan, ReadingColumn, build_plan
 from .prepare import prepare_replicate
-from .shown import fill_shown, plan_shown
+from .shown import fill_shown
 from .build import BATCH_SIZE, SimulateGenerator, pilot_levels, simulate_generator
-from .binding import bind_study
-from .analysis.schema import schema_from_spec
 from .study import Study
 from .summaries import ReproductionResult, summarise
 from .verdicts import UNDETERMINED
@@ -60,6 +57,7 @@ from .world_uncertainty import (MAX_ATTEMPTS, DrawnWorld, block_of, describe,
                                 draw_inputs, n_blocks, world_seed)
 
 __all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan", "prepare",
+           "Prepared", "prepare_run", "decompose_for", "ReadingColumn",
            "simulate_generator", "drawn_world", "MAX_REPS_FACTOR"]
 
 DEFAULT_REPS = 200
@@ -73,47 +71,6 @@ MAX_REPS_FACTOR = 4
 
 #: (cohort name, SeedSequence) -> (columns, levels); default: simulate.generate_cohort
 Generator = Callable[[str, np.random.SeedSequence], tuple[Mapping, Mapping]]
-
-
-@dataclass
-class Plan:
-    """Everything a worker needs for one study, compiled once."""
-
-    study_id: str
-    cohorts: tuple[str, ...]
-    target_ids: tuple[str, ...]
-    runs: list[tuple[CompiledAnalysis, list[int]]]      # analysis, output slots
-    loco: list[tuple[CompiledAnalysis, str, object, list, list[int]]] = field(
-        default_factory=list)                              # analysis, term, adj, reqs, slots
-    loco_keys: tuple[tuple[str, str, str], ...] = ()       # (analysis, term, target) per slot
-    decompose_reps: int = 0                                 # LOCO on replicates r < this
-    problems: list = field(default_factory=list)
-    requests: dict = field(default_factory=dict)
-    #: analysis variants of the readings: (analysis, output slots, draw ids of the slots)
-    variants: list[tuple[CompiledAnalysis, list[int], tuple[str, ...]]] = field(
-        default_factory=list)
-    reading_columns: tuple[ReadingColumn, ...] = ()
-    reading_groups: tuple = ()                              # the plan's ReadingGroups
-    #: shown estimates, not judged: (analysis, slots, ShownEstimates, requests)
-    shown: list = field(default_factory=list)
-
-    @property
-    def width(self) -> int:
-        """Columns of a replicate's draws: targets, LOCO reruns, reading variants."""
-        return len(self.target_ids) + len(self.loco_keys) + sum(
-            len(slots) for _, slots, _ in self.variants) + sum(
-            len(slots) for _, slots, _, _ in self.shown)
-
-
-@dataclass(frozen=True)
-class ReadingColumn:
-    """The column of the draws holding ``target`` under reading ``reading`` of group
-    ``group`` (the target's own column for the declared reading)."""
-
-    group: int
-    reading: int
-    target: str
-    column: int
 
 
 def replicate_seed(seed: int, study_id: str, r: int) -> np.random.SeedSequence:
@@ -130,87 +87,6 @@ def prepare(study: Study, seed: int, decompose_reps: int = 0,
     generate = generator or simulate_generator(study)
     levels = pilot_levels(study, generate, replicate_seed(seed, study.id, 0).spawn(1)[0])
     return generate, build_plan(study, levels, decompose_reps)
-
-
-def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int = 0) -> Plan:
-    """Compile the study's analyses against the generated levels and lay out the outputs."""
-    schemas = {name: schema_from_spec(study.cohort_raw, name)
-               for name in study.cohort_raw.get("cohorts", {})}
-    compiled, requests, problems = bind_study(study.cohort_raw, study.targets, study.plan,
-                                              schemas, levels)
-    order = [t.id for t in study.targets.targets if t.id in requests]
-    slot = {tid: i for i, tid in enumerate(order)}
-    runs = []
-    for name, ca in compiled.items():
-        mine = [tid for tid in order if requests[tid][0] == name]
-        if mine:
-            ca.requests = [requests[tid][1] for tid in mine]
-            runs.append((ca, [slot[tid] for tid in mine]))
-    cohorts = tuple(dict.fromkeys([ca.analysis.cohort for ca, _ in runs] + [
-        ca.analysis.cohort for ca in compiled.values() if ca.shown]))
-    plan = Plan(study.id, cohorts, tuple(order), runs, problems=problems, requests=requests,
-                decompose_reps=decompose_reps)
-    if decompose_reps > 0:
-        _plan_loco(plan, study, compiled, requests)
-    _plan_readings(plan, study, compiled, levels, slot)
-    plan.shown = plan_shown(compiled, plan.width)
-    return plan
-
-
-def _plan_readings(plan: Plan, study: Study, compiled, levels, slot) -> None:
-    """One rerun per distinct analysis variant the readings need, after the LOCO slots."""
-    variants = compile_readings(study.plan, compiled, _Sink(), levels)
-    n_out = len(plan.target_ids) + len(plan.loco_keys)
-    columns, placed = [], {}
-    for gi, g in enumerate(study.plan.readings):
-        for r in g.readings:
-            for name in g.analyses:
-                ca = variants.get((name, variant_key(g.overrides(r, name))))
-                tids = [tid for tid in plan.target_ids if plan.requests[tid][0] == name]
-                if ca is None or not tids:
-                    continue
-                if ca is compiled[name]:            # the declared reading: its own columns
-                    columns += [ReadingColumn(gi, r.index, t, slot[t]) for t in tids]
-                    continue
-                if id(ca) not in placed:
-                    slots = list(range(n_out, n_out + len(tids)))
-                    n_out += len(tids)
-                    plan.variants.append((ca, slots, tuple(
-                        f"reading:{name}:{r.label}:{t}" for t in tids)))
-                    placed[id(ca)] = slots
-                columns += [ReadingColumn(gi, r.index, t, c)
-                            for t, c in zip(tids, placed[id(ca)])]
-    plan.reading_columns = tuple(columns)
-    plan.reading_groups = study.plan.readings
-
-
-class _Sink:
-    """A problems list that drops what it is given: ``check`` reports reading problems."""
-
-    def add(self, *args, **kwargs) -> None:
-        pass
-
-
-def _plan_loco(plan: Plan, study: Study, compiled, requests) -> None:
-    """One LOCO rerun per (analysis, covariate) for the ``to`` end of every shift."""
-    wanted: dict[str, list[str]] = {}
-    for s in study.targets.shifts:
-        if s.from_ in requests and s.to in requests:
-            wanted.setdefault(requests[s.to][0], [])
-            if s.to not in wanted[requests[s.to][0]]:
-                wanted[requests[s.to][0]].append(s.to)
-    keys, n_out = [], len(plan.target_ids)
-    for name, tids in wanted.items():
-        ca = compiled[name]
-        if not ca.schema.comparative:
-            continue
-        reqs = [requests[t][1] for t in tids]
-        for term in ca.adjustment.loco_terms:
-            slots = list(range(n_out, n_out + len(tids)))
-            n_out += len(tids)
-            plan.loco.append((ca, term, ca.adjustment.without(term), reqs, slots))
-            keys.extend((name, term, t) for t in tids)
-    plan.loco_keys = tuple(keys)
 
 
 def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence[int]
@@ -324,13 +200,62 @@ class _ReplicateTask:
         return ChunkResult(chunk, np.vstack(parts), dict(failures), dict(notes))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A study's set-up for :func:`reproduce`, computed before (and apart from) the run:
+    the generator, the plan and the calibration checks, with the seed and LOCO replicates
+    they were built for and the seconds they took."""
+
+    study_id: str
+    seed: int
+    decompose_reps: int
+    generate: Generator
+    plan: Plan
+    checks: dict
+    seconds: float
+
+
+def decompose_for(decompose_reps: int, reps: int) -> int:
+    """The LOCO replicates a run of ``reps`` replicates uses (0 to ``reps``)."""
+    return min(max(int(decompose_reps), 0), reps)
+
+
+@single_threaded_blas()  # the plans compiled here as in the workers (engine.blas)
+def prepare_run(study: Study, seed: int = DEFAULT_SEED, decompose_reps: int = 0,
+                generator: Generator | None = None) -> Prepared:
+    """Everything :func:`reproduce` computes before its first replicate: :func:`prepare`
+    and the calibration checks of each simulated cohort. A command that runs several
+    studies prepares the next one while the workers run this one.
+
+    Parameters
+    ----------
+    study : Study
+    seed : int
+        The run's root seed (the pilot draw uses replicate 0's stream).
+    decompose_reps : int
+        LOCO replicates of the run (:func:`decompose_for`).
+    generator : callable, optional
+        A custom generator, as :func:`reproduce` takes.
+
+    Returns
+    -------
+    Prepared
+    """
+    t0 = time.perf_counter()
+    generate, plan = prepare(study, seed, decompose_reps, generator)
+    checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
+    return Prepared(study.id, seed, decompose_reps, generate, plan, checks,
+                    time.perf_counter() - t0)
+
+
 @single_threaded_blas()  # the plans compiled here as in the workers (engine.blas)
 def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
               n_jobs: int = 1, generator: Generator | None = None,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
               progress: Callable[[int], None] | None = None,
               batch_size: int | None = BATCH_SIZE, world_uncertainty: bool = False,
-              max_reps: int | None = None) -> ReproductionResult:
+              max_reps: int | None = None, prepared: Prepared | None = None
+              ) -> ReproductionResult:
     """Simulate ``study`` ``reps`` times and judge every simulated target and shift.
 
     ``decompose_reps`` replicates (the first ones) also run the leave-one-covariate-out
@@ -339,13 +264,21 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     ``world_uncertainty``: each block of replicates from its own drawn world (ignored with
     a custom ``generator``, which has no calibration inputs). ``max_reps`` (default
     ``MAX_REPS_FACTOR * reps``; ``reps`` turns it off): while a verdict is undetermined,
-    R is doubled up to it.
+    R is doubled up to it. ``prepared``: the set-up :func:`prepare_run` computed for this
+    study, seed, generator and ``decompose_reps`` (its seconds count in the elapsed time).
     """
     if not isinstance(reps, int) or reps < 2:
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
-    t0 = time.perf_counter()
-    generate, plan = prepare(study, seed, min(max(int(decompose_reps), 0), reps), generator)
-    checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
+    decompose = decompose_for(decompose_reps, reps)
+    if prepared is None:
+        prepared = prepare_run(study, seed, decompose, generator)
+    elif (prepared.study_id, prepared.seed, prepared.decompose_reps) != (study.id, seed,
+                                                                        decompose):
+        raise ValueError(f"prepared: set up for study {prepared.study_id!r}, seed "
+                         f"{prepared.seed}, decompose_reps {prepared.decompose_reps}; the run "
+                         f"is study {study.id!r}, seed {seed}, decompose_reps {decompose}")
+    t0 = time.perf_counter() - prepared.seconds
+    generate, plan, checks = prepared.generate, prepared.plan, prepared.checks
     wu = world_uncertainty and generator is None
     cap = MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps)
     worlds: dict[int, Generator] = {}

@@ -26,11 +26,13 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
+from tacebench.engine import one_ahead
 from tacebench.simulate.io import spec_from_dict
 
 from .verdicts import Z_CRIT
 from .analysis.problems import Problem, StudyError
 from .build import compile_plans
+from .reproduce import DEFAULT_SEED, prepare_run
 from .worlds import FAMILY_BASE, World, apply_world, builtin_worlds, world_problem
 
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
@@ -142,14 +144,33 @@ def run_worlds(study, reproduce: Callable, worlds: Sequence[World] | None = None
     ``kwargs`` go to ``reproduce`` (reps, seed, n_jobs, ...); the decomposition is off."""
     if worlds is None:
         worlds = (*study.worlds, *builtin_worlds(study.cohort_raw))
+    # with workers, world k + 1 is calibrated and compiled while they run world k
+    ahead = kwargs.get("n_jobs", 1) != 1
+    seed = kwargs.get("seed", DEFAULT_SEED)
     out = []
-    for w in worlds:
-        wstudy = world_study(study, w)
+    for w, setup in zip(worlds, one_ahead(lambda w: _world_setup(study, w, seed, ahead),
+                                          worlds, ahead)):
+        wstudy, prepared = setup()
         try:
-            out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0})))
+            if isinstance(prepared, StudyError):
+                raise prepared
+            more = {"prepared": prepared} if ahead else {}
+            out.append((w, reproduce(wstudy, **{**kwargs, "decompose_reps": 0}, **more)))
         except StudyError as exc:     # a world the generator cannot build: name the world
             raise StudyError([world_problem(study.path, w, p) for p in exc.problems]) from None
     return out
+
+
+def _world_setup(study, world: World, seed: int, prepare: bool):
+    """The world's study and, if ``prepare``, its run's set-up (no decomposition) or the
+    :class:`StudyError` of a world the generator cannot build."""
+    wstudy = world_study(study, world)
+    if not prepare:
+        return wstudy, None
+    try:
+        return wstudy, prepare_run(wstudy, seed, 0)
+    except StudyError as exc:
+        return wstudy, exc
 
 
 def world_study(study, world: World):

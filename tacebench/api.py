@@ -5,21 +5,23 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from tacebench.engine import single_threaded_blas
-from tacebench.replications.audit import audit_study
+from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.report import StudyReport
 from tacebench.replications.robustness import with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
-                                              DEFAULT_SEED, reproduce)
+                                              DEFAULT_SEED, Prepared, decompose_for,
+                                              prepare_run, reproduce)
 from tacebench.replications.study import Study
 from tacebench.simulate import Cohort, compile_plan, generate_cohorts, load_spec
 from tacebench.simulate.footprint import check_memory
 
-__all__ = ["load_study", "replicate", "simulate_cohorts"]
+__all__ = ["StudySetup", "load_study", "replicate", "set_up", "simulate_cohorts"]
 
 
 def load_study(study: str | Path | Study) -> Study:
@@ -38,7 +40,47 @@ def load_study(study: str | Path | Study) -> Study:
     return study if isinstance(study, Study) else _load_study(study)
 
 
-def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
+@dataclass(frozen=True)
+class StudySetup:
+    """A study loaded, audited and set up for its run (:func:`set_up`): what
+    :func:`replicate` does before the first replicate."""
+
+    study: Study
+    audit: AuditReport
+    prepared: Prepared | None          # None: set up for the audit only
+
+
+def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
+           decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
+           audit_only: bool = False) -> StudySetup:
+    """The study's audit and its compiled generator and plan, for a later :func:`replicate`
+    with the same ``reps``, ``seed`` and ``decompose_reps`` (``tacebench replicate`` sets up
+    the next study while the workers run this one).
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        As :func:`load_study`.
+    reps, seed, decompose_reps, audit_only
+        As :func:`replicate` will be called with.
+
+    Returns
+    -------
+    StudySetup
+
+    Raises
+    ------
+    StudyError
+        When a cohort of the study cannot be built.
+    """
+    st = load_study(study)
+    audit = audit_study(st.targets)  # the targets load_study parsed, not a second parse
+    prepared = None if audit_only else prepare_run(st, seed, decompose_for(decompose_reps,
+                                                                          reps))
+    return StudySetup(st, audit, prepared)
+
+
+def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REPS,
               seed: int = DEFAULT_SEED, n_jobs: int = 1,
               decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
               progress: Callable[[int], None] | None = None,
@@ -48,8 +90,9 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
 
     Parameters
     ----------
-    study : str, Path or Study
-        As :func:`load_study`.
+    study : str, Path, Study or StudySetup
+        As :func:`load_study`, or set up by :func:`set_up` with the same ``reps``, ``seed``
+        and ``decompose_reps``.
     reps : int
         Simulated cohorts (replicates); at least 2.
     seed : int
@@ -80,14 +123,16 @@ def replicate(study: str | Path | Study, *, reps: int = DEFAULT_REPS,
         ``.audit`` (findings), ``.result`` (verdicts; None with ``audit_only``),
         ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
     """
-    st = load_study(study)
-    audit = audit_study(st.targets)  # the targets load_study parsed, not a second parse
+    setup = study if isinstance(study, StudySetup) else set_up(
+        study, reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
+    st, audit = setup.study, setup.audit
     findings = list(audit.findings)
     result = None
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
                            decompose_reps=decompose_reps, progress=progress,
-                           world_uncertainty=world_uncertainty, max_reps=max_reps)
+                           world_uncertainty=world_uncertainty, max_reps=max_reps,
+                           prepared=setup.prepared)
         # alternative worlds: the same drawn inputs, no added replicates
         result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
                              n_jobs=n_jobs, progress=progress,

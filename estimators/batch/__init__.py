@@ -13,11 +13,18 @@ Call :func:`tune_allocator` once at the start of a script that runs these in a l
 (glibc: freed arrays stay in the process instead of being faulted in again; a quarter of
 a batched replicate on the development machine). The ``tacebench`` command does.
 """
+from importlib import import_module
+
 from ._sorted import SortedRows
 from .allocator import allocator_state, trim_if_grown, tune_allocator
-from .api import (CoxBatch, CoxCovariateBatch, GlmBinomialBatch, LogisticBatch,
-                  cox_covariate_batch, cox_ph_batch, glm_binomial_batch, iptw_weights_batch,
-                  km_median_batch, km_survival_batch, logistic_regression_batch, logrank_batch)
+
+# The batched estimators are loaded on first access (PEP 562): the command line and a Monte
+# Carlo worker import this package for the allocator and one kernel module, and should not
+# pay for pandas and scipy.stats, which the public API's validation needs.
+#: public names defined by the ``api`` module
+_API = ("CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", "LogisticBatch",
+        "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "iptw_weights_batch",
+        "km_median_batch", "km_survival_batch", "logistic_regression_batch", "logrank_batch")
 
 #: Capability table: what each batched estimator covers (anything else: use the
 #: one-replicate estimator).
@@ -43,3 +50,15 @@ __all__ = ["CAPABILITIES", "CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", 
            "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "trim_if_grown", "tune_allocator",
            "iptw_weights_batch", "km_median_batch", "km_survival_batch",
            "logistic_regression_batch", "logrank_batch"]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(import_module(".api", __name__), name)
+        globals()[name] = value          # later look-ups do not come back here
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

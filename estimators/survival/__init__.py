@@ -10,8 +10,8 @@ Times are compared exactly. R's ``Surv(timefix = TRUE)`` merges times that diffe
 floating-point rounding (``aeqSurv``); round times computed by arithmetic (e.g. days /
 30.44) before calling if such near-ties matter.
 """
-from .ate import SurvivalATE, survival_ate
-from .ate_rmst import SurvivalRMST, survival_rmst
+from importlib import import_module
+
 from .cox import CoxResult, cox_ph
 from .km import KaplanMeier, Quantile, RMST, SurvivalAt, kaplan_meier
 from .landmark import LandmarkData, landmark
@@ -22,3 +22,22 @@ __all__ = [
     "SurvivalATE", "SurvivalAt", "SurvivalRMST", "cox_ph", "kaplan_meier", "landmark", "logrank_test",
     "survival_ate", "survival_rmst",
 ]
+
+# The marginal-effect estimators are loaded on first access (PEP 562): a Monte Carlo worker
+# that imports the Cox or KM kernels should not pay for pandas, which they need.
+#: public name -> the module defining it
+_LAZY = {"SurvivalATE": "ate", "survival_ate": "ate",
+         "SurvivalRMST": "ate_rmst", "survival_rmst": "ate_rmst"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value              # later look-ups do not come back here
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

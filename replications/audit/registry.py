@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterable, Mapping
 
 from tacebench.replications.targets import StudyTargets, Target
@@ -115,6 +116,16 @@ class AuditContext:
         sizes = self.arm_sizes.get(analysis)
         return bool(sizes) and all(n is not None for n in sizes.values())
 
+    @cached_property
+    def _group_sizes(self) -> dict[tuple, list[Target]]:
+        """The printed group sizes by (quantity, analysis, arm), in the targets' order: the
+        rules ask for them thousands of times per study."""
+        out: dict[tuple, list[Target]] = {}
+        for t in self.targets:
+            if t.quantity in ("group_size", "weighted_group_size") and t.value is not None:
+                out.setdefault((t.quantity, t.analysis, t.arm), []).append(t)
+        return out
+
     def group_size(self, analysis: str, arm: str | None, weighted: bool) -> GroupSize | None:
         """The size of ``arm`` (None: all arms) in ``analysis``, or None if unknown.
 
@@ -127,8 +138,7 @@ class AuditContext:
         sample, or an analysis ``analysis.toml`` does not define.
         """
         quantity = "weighted_group_size" if weighted else "group_size"
-        cands = [t for t in self.targets if t.quantity == quantity and t.analysis == analysis
-                 and t.arm == arm and t.value is not None]
+        cands = self._group_sizes.get((quantity, analysis, arm), [])
         if cands:
             freq = Counter(t.value for t in cands)
             best = max(cands, key=lambda t: (freq[t.value], t.where.startswith("table")))

@@ -2,31 +2,39 @@
 
 Each module of this package defines ``register(subparsers)``, adds its parser with the
 shared options of :mod:`tacebench.cli.options` and sets ``func`` (a callable taking the
-parsed namespace and returning an exit code). The modules are imported here directly: a
-command that fails to import is an error at start-up, never silently missing.
+parsed namespace and returning an exit code). :func:`build_parser` imports every one of
+them: a command that fails to import is an error at start-up, never silently missing.
+They are imported there rather than with this package so that ``tacebench replicate``
+starts its workers first (:mod:`tacebench.cli.early`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 
 from tacebench.engine import release
 from tacebench.engine import set_blas_threads
 from tacebench.estimators.batch import tune_allocator
 
-from . import (check, closed_loop, migrate, new_study, replicate, report, simulate, study,
-               teach)
-from .options import HelpFormatter
+from .early import start_replicate_workers
 from .terminal import run_guarded
 
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = (replicate, report, check, new_study, migrate, simulate, study, teach,
-            closed_loop)
+COMMAND_MODULES = ("replicate", "report", "check", "new_study", "migrate", "simulate",
+                   "study", "teach", "closed_loop")
+
+
+def commands() -> tuple:
+    """The sub-command modules, imported, in :data:`COMMAND_MODULES` order."""
+    return tuple(import_module(f".{name}", __name__) for name in COMMAND_MODULES)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .options import HelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="tacebench", formatter_class=HelpFormatter,
         description=(
@@ -36,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tacebench {release()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
+    for module in commands():
         module.register(sub)
     return parser
 
@@ -47,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     # One BLAS thread, as in the engine's workers, so results do not depend on --n-jobs.
     tune_allocator()
     set_blas_threads(1)
+    # before the sub-commands' imports, so that the workers' own imports overlap them
+    start_replicate_workers(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -20,6 +20,7 @@ import re
 import sys
 from pathlib import Path
 
+from .early import default_n_jobs
 from .terminal import capped_n_jobs
 
 __all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_quiet", "add_reps",
@@ -72,11 +73,6 @@ def _n_jobs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive integer or -1 (all cores); "
                                          f"got {text!r}")
     return value
-
-
-def default_n_jobs() -> int:
-    """Two workers, or one on a one-core machine: the replicate default."""
-    return min(2, os.cpu_count() or 1)
 
 
 def resolve_n_jobs(n_jobs: int | None, quiet: bool = False) -> int:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tacebench.api import load_study, replicate
+from tacebench.api import replicate, set_up
+from tacebench.engine import start_workers
+from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
 from tacebench.replications.report import StudyReport, render, write_outputs
@@ -23,6 +25,8 @@ from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shipped_studies
 
+from .early import WORKER_MODULES
+from .prefetch import StudyPrefetch
 from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
                       add_seed, int_at_least, plain, resolve_n_jobs)
@@ -93,29 +97,16 @@ def run(args) -> int:
     n_jobs = resolve_n_jobs(args.n_jobs, args.quiet)
     if not args.audit_only and few_reps_warning(reps):
         print(few_reps_warning(reps), file=sys.stderr)
-    reports, status, figures = [], 0, {}
-    for ref in refs:
-        # an invalid folder (ValueError: no such study) or a cohort the generator cannot
-        # build: the report below prints the error once (not also here on stderr)
-        try:
-            study = load_study(ref)
-        except (StudyError, ValueError) as exc:
-            reports.append(StudyReport(str(ref), error=str(exc)))
-            status = 2
-            continue
-        try:
-            report = _replicate_one(study, args, reps, seed, n_jobs)
-        except StudyError as exc:
-            reports.append(StudyReport(str(ref), error=str(exc)))
-            status = 2
-            continue
-        reports.append(report)
-        result = report.result
-        if args.plot and result is not None:
-            for path in plot_study(study, result, args.out or "."):
-                note(args, f"wrote {path}")
-        if args.html and result is not None:
-            figures[study.id] = km_figures(study, result)
+    decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
+    # the workers import while the first study is set up, and each next study is set up
+    # while the workers run the one before (tacebench.cli.prefetch)
+    ahead = not args.audit_only and start_workers(n_jobs, WORKER_MODULES, tune_allocator)
+    studies = StudyPrefetch(refs, lambda st: set_up(
+        st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only), ahead)
+    try:
+        reports, status, figures = _run_studies(refs, studies, args, reps, seed, n_jobs)
+    finally:
+        studies.close()
     print(render(reports, args.format), end="")
     for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
         note(args, f"wrote {path}")
@@ -129,16 +120,46 @@ def run(args) -> int:
     return status
 
 
-def _replicate_one(study, args, reps: int, seed: int, n_jobs: int) -> StudyReport:
-    """One study's report; a cohort the generator cannot build raises StudyError."""
+def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_jobs: int):
+    """Each study's report, in order; the exit status; the KM figures of ``--html``."""
+    reports, status, figures = [], 0, {}
+    for i, ref in enumerate(refs):
+        # an invalid folder (ValueError: no such study) or a cohort the generator cannot
+        # build: the report below prints the error once (not also here on stderr)
+        try:
+            study = studies.study(i)
+        except (StudyError, ValueError) as exc:
+            reports.append(StudyReport(str(ref), error=str(exc)))
+            status = 2
+            continue
+        try:
+            report = _replicate_one(studies.setup(i, study), args, reps, seed, n_jobs)
+        except StudyError as exc:
+            reports.append(StudyReport(str(ref), error=str(exc)))
+            status = 2
+            continue
+        reports.append(report)
+        result = report.result
+        if args.plot and result is not None:
+            for path in plot_study(study, result, args.out or "."):
+                note(args, f"wrote {path}")
+        if args.html and result is not None:
+            figures[study.id] = km_figures(study, result)
+    return reports, status, figures
+
+
+def _replicate_one(setup, args, reps: int, seed: int, n_jobs: int) -> StudyReport:
+    """One study's report (``setup``: :func:`set_up`'s); a cohort the generator cannot
+    build raises StudyError."""
     decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
     if args.audit_only:
-        return replicate(study, audit_only=True)
+        return replicate(setup, audit_only=True)
+    study = setup.study
     n_worlds = len(world_list(study, args.worlds))
     with tqdm(total=reps * (1 + n_worlds), desc=study.id, file=sys.stderr,
               unit="rep", leave=False, mininterval=0.5,
               disable=not show_progress(args.quiet)) as bar:
-        return replicate(study, reps=reps, seed=seed, n_jobs=n_jobs,
+        return replicate(setup, reps=reps, seed=seed, n_jobs=n_jobs,
                          decompose_reps=decompose, progress=bar.update,
                          worlds=args.worlds,
                          world_uncertainty=args.world_uncertainty == "on",

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+from .warm import finish_start, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "batches", "run_design", "workers_for"]
 
@@ -67,13 +68,6 @@ def batches(reps: Sequence[int] | range, batch_size: int | None) -> Iterator[lis
     step = len(reps) if not batch_size else int(batch_size)
     for i in range(0, len(reps), max(step, 1)):
         yield reps[i:i + step]
-
-
-def workers_for(n_jobs: int) -> int:
-    """Worker count of ``n_jobs`` as joblib reads it (-1: all cores)."""
-    from joblib import cpu_count
-
-    return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
 
 
 def _check(n_jobs, backend, scheduler, batch_size) -> None:
@@ -163,6 +157,7 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
         return
     if not calls:
         return
+    finish_start()  # workers started early (engine.warm) end their imports first
     with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()), \
             single_threaded_blas():
         be = None if backend == "dask" else backend
