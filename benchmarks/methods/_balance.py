@@ -84,27 +84,42 @@ class BalanceColumns:
         fast = tuple(name for name, x in columns.items()
                      if x.ndim == 1 and (x.dtype.kind in "fb" or (x.dtype.kind in "iu"
                                                                   and _kind(x) == "auto")))
-        if not fast:
+        if not fast or len({columns[name].shape for name in fast}) > 1:
             return cls(z, columns, fast, None, None)
-        X = np.column_stack([columns[name].astype(np.float64, copy=False) for name in fast])
-        t = _trusted_columns(z, X)
+        R = np.array([columns[name] for name in fast], dtype=np.float64)  # a row per column
+        t = _trusted_columns(z, R.T)
         if t is None or not _trusted_weights(t, None):
             # (an arm of fewer than two units fails the checks under any weights)
             return cls(z, columns, fast, None, None)
-        binary = ((X == 0.0) | (X == 1.0)).all(axis=0)
+        binary = ((R == 0.0) | (R == 1.0)).all(axis=1)
         # the public path reads a binary column through an int8 0/1 copy: -0.0 becomes 0.0
-        X[:, binary] += 0.0
-        return cls(z, columns, fast, PooledSMDColumns.of(X, t, binary), t)
+        R[binary] += 0.0
+        return cls(z, columns, fast, PooledSMDColumns.of_rows(R, t, binary), t)
 
     def absolute_smds(self, weights=None) -> dict[str, float]:
         """:func:`absolute_smds` of these columns under ``weights``."""
-        if self.kernel is None or not _trusted_weights(self.t, weights):
+        if self.kernel is None or not self._trusted(weights):
             return _one_by_one(self.z, self.columns, weights)
         w = None if weights is None else np.asarray(weights, dtype=np.float64)
-        by_name = dict(zip(self.fast, np.abs(self.kernel.smd(w)).tolist()))
+        values = np.abs(self.kernel.smd(w)).tolist()
+        if len(self.fast) == len(self.columns):  # (``fast`` keeps the columns' order)
+            return dict(zip(self.fast, values))
+        by_name = dict(zip(self.fast, values))
         rest = _one_by_one(self.z, {k: x for k, x in self.columns.items() if k not in by_name},
                            weights)
         return {name: by_name[name] if name in by_name else rest[name] for name in self.columns}
+
+    def _trusted(self, weights) -> bool:
+        """:func:`_trusted_weights` of the treatment, its arms taken from the kernel."""
+        if weights is None:
+            return True  # (the arms' sizes were checked by :meth:`of`)
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != self.t.shape or not np.isfinite(w).all() or (w < 0).any():
+            return False
+        positive = w > 0
+        treated, control = self.kernel.arms
+        return min(np.count_nonzero(positive & treated),
+                   np.count_nonzero(positive & control)) >= 2
 
 
 def absolute_smds(z, columns: dict[str, np.ndarray], weights=None) -> dict[str, float]:

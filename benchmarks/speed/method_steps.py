@@ -31,6 +31,7 @@ from tacebench.benchmarks.methods import SHARED_FITS
 from tacebench.benchmarks.methods._common import (balance, covariate_design, cox_of_treatment,
                                                   outcome, propensity, treated,
                                                   treatment_cox_fit)
+from tacebench.benchmarks.methods.matching import _first_of_each_set
 from tacebench.benchmarks.runner import replicate_seed
 from tacebench.benchmarks.speed.method_cost import scenario_parser
 from tacebench.benchmarks.study import load_study
@@ -40,7 +41,7 @@ COVARIATES = ["*", "-ehs_sites"]
 
 def _cox_on_match(data, m):
     t, e = outcome(data, "os")
-    first = np.r_[True, m.pair_id[1:] != m.pair_id[:-1]]
+    first = _first_of_each_set(m.pair_id)
     return cox_of_treatment(t[m.rows], e[m.rows], first.astype(np.float64), None,
                             cluster=m.pair_id)
 

@@ -94,3 +94,32 @@ def test_pooled_columns_equal_the_kernel_under_every_weighting(seed, n, k):
             got = pooled.smd(w)
             want = smd_columns_kernel(C, t, w, binary, "pooled", False, True)
             assert _same(got, want), (got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(6, 150), st.integers(1, 10),
+       st.sampled_from([1.0, 3.0, 2.0**40 + 1, 2.0**50 + 1]))
+def test_integer_columns_under_integer_weights_equal_the_kernel(seed, n, k, big):
+    """Integer-valued columns (binary, counts, signed codes) under integer weights take
+    one matrix product for both arms; its sums are the kernel's dot products bit for bit,
+    and past 2**53 (odd weights up to 2**50 + 1 on counts up to 40, whose sums round) the
+    columns go back to the kernel's dot products."""
+    from tacebench.estimators.smd_columns import PooledSMDColumns
+
+    rng = np.random.default_rng(seed)
+    t = (rng.random(n) < 0.5).astype(np.int8)
+    t[:4] = (0, 1, 0, 1)
+    kind = rng.integers(0, 3, k)             # 0: binary, 1: counts, 2: continuous
+    C = np.where(kind == 0, rng.random((n, k)) < 0.3,
+                 np.where(kind == 1, rng.integers(-3, 40, (n, k)),
+                          rng.normal(50, 10, (n, k)))).astype(float)
+    binary = ((C == 0) | (C == 1)).all(axis=0)
+    pooled = PooledSMDColumns.of(C, t, binary)
+    with np.errstate(invalid="ignore"):
+        for w in (rng.integers(0, 4, n).astype(float),
+                  (rng.random(n) < 0.5) * (big + 2 * rng.integers(0, 1000, n)),
+                  rng.integers(0, 4, n) + 0.5):
+            w[:4] = 1.0
+            got = pooled.smd(w)
+            want = smd_columns_kernel(C, t, w, binary, "pooled", False, True)
+            assert _same(got, want), (got, want)
