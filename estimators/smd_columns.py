@@ -113,41 +113,35 @@ def smd_columns_kernel(cols, t, w, proportion, denominator, denominator_weighted
     return _ratio(mt - mc, den, np.abs(cols).max(axis=0))
 
 
-#: a sum of integers below this is exact, whatever order it is added in
-_EXACT_INTEGERS = 2.0 ** 53
-
-
 @dataclass(frozen=True)
 class PooledSMDColumns:
     """:func:`smd_columns_kernel` with the pre-adjustment pooled SD
     (``denominator="pooled"``, ``denominator_weighted=False``) of one sample, for any
-    number of weightings: what does not depend on the weights -- the columns split by arm
-    and laid out as contiguous rows, the unadjusted arm variances, the pooled SD, the
-    scale -- computed once by :meth:`of`; each :meth:`smd` then computes the weighted
-    means only. Every number is the kernel's, bit for bit.
+    number of weightings: what does not depend on the weights -- the columns laid out as
+    rows, the unadjusted arm variances, the pooled SD, the scale -- computed once by
+    :meth:`of`; each :meth:`smd` then computes the weighted means only.
 
-    The weighted sums of the integer-valued columns (binary ones, counts) under integer
-    weights (unit weights, 1:1 matching) are integers below 2**53: every partial sum is
-    exact, so they are the same in any order, and one matrix product with the arms'
-    weight columns gives all of them, both arms at once, equal to the kernel's one dot
-    product per column and arm. The other columns keep the kernel's one dot product each
-    (their sums depend on the order).
+    Every sum is one matrix product of all the columns with the two arms' weight columns
+    (the arms' sums of weights from a last row of ones), where the kernel takes one dot
+    product per column and arm: the same sums added in another order. Where every partial
+    sum is an integer below 2**53 (integer-valued columns -- binary ones, counts -- under
+    integer weights: unit weights, 1:1 matching) the order does not matter and the SMDs
+    are the kernel's bit for bit; elsewhere a mean differs from the kernel's by the
+    rounding of its sum, of order ``n * eps`` times the weighted mean of ``|x|``, so an SMD
+    by about ``n * eps * scale / SD``. Only the means are weighted: the SD is the
+    unweighted one, so the ill-conditioned weighted variances of near-separated weights
+    (the module docstring) never enter.
 
-    ``rows``: (treated, control) ``(K, n_arm)`` rows; ``arms``: their masks;
-    ``proportion``: the binary columns; ``integer``: the integer-valued columns, whose rows (all units) are ``integer_rows``;
-    ``other_rows``: the other columns' ``(K_other, n_arm)`` rows per arm; ``top``: the
-    largest ``|x|`` of the integer columns; ``tol``: the differences that count as zero
-    and ``sd``: the pooled SD with SDs below ``tol`` set to 0 (``estimators.smd._ratio``'s);
-    ``unadjusted``: the SMDs with unit weights (``weighted=False``).
+    ``rows``: ``(K + 1, n)``, the columns then a row of ones; ``arms``: ``(n, 2)`` 0/1
+    indicators of the treated and the control arm; ``proportion``: the binary columns;
+    ``tol``: the differences that count as zero and ``sd``: the pooled SD with SDs below
+    ``tol`` set to 0 (``estimators.smd._ratio``'s); ``unadjusted``: the SMDs with unit
+    weights (``weighted=False``).
     """
 
-    rows: tuple[np.ndarray, np.ndarray]
-    arms: tuple[np.ndarray, np.ndarray]
+    rows: np.ndarray
+    arms: np.ndarray
     proportion: np.ndarray
-    integer: np.ndarray
-    integer_rows: np.ndarray
-    other_rows: tuple[np.ndarray, np.ndarray]
-    top: float
     tol: np.ndarray
     sd: np.ndarray
     unadjusted: np.ndarray
@@ -156,75 +150,48 @@ class PooledSMDColumns:
     def of(cls, cols, t, proportion) -> "PooledSMDColumns":
         """The weight-free parts of ``smd_columns_kernel(cols, t, w, proportion, "pooled",
         False, weighted)`` (trusted arrays, as the kernel's)."""
-        return cls.of_rows(np.ascontiguousarray(np.asarray(cols, dtype=np.float64).T), t,
-                           proportion)
+        return cls.of_rows(np.asarray(cols, dtype=np.float64).T, t, proportion)
 
     @classmethod
     def of_rows(cls, rows, t, proportion) -> "PooledSMDColumns":
         """:meth:`of` from the columns laid out as the rows of ``rows`` (K, n)."""
         proportion = np.broadcast_to(np.asarray(proportion, dtype=bool), rows.shape[:1])
-        arms = (t == 1, t == 0)
-        integer = (np.rint(rows) == rows).all(axis=1)
-        integer_rows = np.ascontiguousarray(rows[integer])
-        by_arm = tuple(np.ascontiguousarray(rows[:, a]) for a in arms)
-        other_rows = tuple(np.ascontiguousarray(r[~integer]) for r in by_arm)
-        top = float(np.abs(integer_rows).max(initial=0.0))
-        # the kernel's unweighted pass: unit weights; their sum and the variance's
-        # denominator ``sw - (w @ w) / sw`` are exact integers
-        sw = np.array([np.count_nonzero(a) for a in arms], dtype=np.float64)
-        parts = (by_arm, arms, integer, integer_rows, other_rows, top)
-        m_raw = _arm_sums(parts, np.ones(t.shape[0]), [np.ones(int(s)) for s in sw],
-                          sw) / sw[:, None]
-        m = np.where(proportion, np.clip(m_raw, 0.0, 1.0), m_raw)
+        k, n = rows.shape
+        ext = np.empty((k + 1, n))
+        ext[:k] = rows
+        ext[k] = 1.0
+        arms = np.empty((n, 2))
+        arms[:, 0] = t == 1
+        arms[:, 1] = t == 0
+        sums = ext @ arms  # unit weights: the arms' sizes in the last row, exact
+        m_raw = sums[:k] / sums[k]
+        m = np.where(proportion[:, None], np.clip(m_raw, 0.0, 1.0), m_raw)
         v = m * (1.0 - m)
         continuous = np.flatnonzero(~proportion)
-        for arm in (0, 1):  # ``_stats``' variance, from the same (unclipped) mean
-            if continuous.size:
-                dev = (by_arm[arm][continuous] - m_raw[arm, continuous, None]) ** 2
-                v[arm, continuous] = _dots(np.ones(int(sw[arm])), dev) / (sw[arm] - 1.0)
+        if continuous.size:  # the kernel's variance, from the same (unclipped) means
+            arm_of = (t == 0).astype(np.intp)
+            dev = (rows[continuous] - m_raw[continuous][:, arm_of]) ** 2
+            # (unit weights: ``sw - (w @ w) / sw`` is the arm's size less 1, exact)
+            v[continuous] = (dev @ arms) / (sums[k] - 1.0)
         v = np.maximum(v, 0.0)
-        den = np.sqrt(_denominator_var(v[0], v[1], None, "pooled"))
+        den = np.sqrt(_denominator_var(v[:, 0], v[:, 1], None, "pooled"))
         scale = np.abs(rows).max(axis=1)
         tol = 64 * np.finfo(float).eps * np.maximum(scale, np.finfo(float).tiny)
-        sd = np.where(den <= tol, 0.0, den)
-        unadjusted = _ratio(m[0] - m[1], den, scale)
-        return cls(by_arm, arms, proportion, integer, integer_rows, other_rows, top, tol, sd,
-                   unadjusted)
+        return cls(ext, arms, proportion, tol, np.where(den <= tol, 0.0, den),
+                   _ratio(m[:, 0] - m[:, 1], den, scale))
 
     def smd(self, w: np.ndarray | None) -> np.ndarray:
         """``smd_columns_kernel(cols, t, w, proportion, "pooled", False, True)`` (``w``
-        None: with ``weighted=False``, the unadjusted SMDs)."""
+        None: with ``weighted=False``, the unadjusted SMDs), to the rounding of the sums
+        (see the class docstring)."""
         if w is None:
             return self.unadjusted
-        by_arm = [w[a] for a in self.arms]
-        sw = np.array([wa.sum() for wa in by_arm])
-        parts = (self.rows, self.arms, self.integer, self.integer_rows, self.other_rows,
-                 self.top)
-        m_raw = _arm_sums(parts, w, by_arm, sw) / sw[:, None]
-        m = np.where(self.proportion, np.clip(m_raw, 0.0, 1.0), m_raw)
+        sums = self.rows @ (self.arms * w[:, None])
+        m_raw = sums[:-1] / sums[-1]
+        m = np.where(self.proportion[:, None], np.clip(m_raw, 0.0, 1.0), m_raw)
         # ``estimators.smd._ratio`` with its weight-free parts (tol, SD) made once
-        diff = m[0] - m[1]
+        diff = m[:, 0] - m[:, 1]
         diff = np.where(np.abs(diff) <= self.tol, 0.0, diff)
         with np.errstate(divide="ignore", invalid="ignore"):
             d = diff / self.sd
         return np.where(diff == 0, 0.0, d)
-
-
-def _arm_sums(parts, w: np.ndarray, by_arm: list, sw: np.ndarray) -> np.ndarray:
-    """(2, K): ``w_arm @ column`` per arm and column (``parts``: a
-    :class:`PooledSMDColumns`' rows, arms, integer, integer_rows, other_rows, top;
-    ``by_arm``: the arms' weights, ``sw`` their sums): the kernel's dot products, the
-    integer columns' by one matrix product where that is exact (integer weights, sums
-    below 2**53)."""
-    rows, arms, integer, integer_rows, other_rows, top = parts
-    exact = (integer_rows.shape[0] and sw.max() * top < _EXACT_INTEGERS
-             and bool((np.rint(w) == w).all()))
-    if not exact:
-        return np.stack([_dots(wa, r) for wa, r in zip(by_arm, rows)])
-    out = np.empty((2, integer.size))
-    # (weights are >= 0: an arm's sum of weights bounds every partial sum)
-    out[:, integer] = (integer_rows @ np.column_stack([np.where(a, w, 0.0) for a in arms])).T
-    if other_rows[0].shape[0]:
-        for arm, wa in enumerate(by_arm):
-            out[arm, ~integer] = _dots(wa, other_rows[arm])
-    return out
