@@ -155,30 +155,32 @@ class PooledSMDColumns:
     @classmethod
     def of_rows(cls, rows, t, proportion) -> "PooledSMDColumns":
         """:meth:`of` from the columns laid out as the rows of ``rows`` (K, n)."""
-        proportion = np.broadcast_to(np.asarray(proportion, dtype=bool), rows.shape[:1])
         k, n = rows.shape
+        proportion = np.asarray(proportion, dtype=bool)
+        if proportion.shape != (k,):
+            proportion = np.broadcast_to(proportion, (k,))
         ext = np.empty((k + 1, n))
         ext[:k] = rows
         ext[k] = 1.0
+        control = t == 0
         arms = np.empty((n, 2))
-        arms[:, 0] = t == 1
-        arms[:, 1] = t == 0
+        arms[:, 0] = t
+        arms[:, 1] = control
         sums = ext @ arms  # unit weights: the arms' sizes in the last row, exact
         m_raw = sums[:k] / sums[k]
-        m = np.where(proportion[:, None], np.clip(m_raw, 0.0, 1.0), m_raw)
-        v = m * (1.0 - m)
-        continuous = np.flatnonzero(~proportion)
-        if continuous.size:  # the kernel's variance, from the same (unclipped) means
-            arm_of = (t == 0).astype(np.intp)
-            dev = (rows[continuous] - m_raw[continuous][:, arm_of]) ** 2
-            # (unit weights: ``sw - (w @ w) / sw`` is the arm's size less 1, exact)
-            v[continuous] = (dev @ arms) / (sums[k] - 1.0)
+        m = _clipped(m_raw, proportion)
+        # the kernel's variance of every column from its (unclipped) arm mean, kept for
+        # the continuous ones (the binary ones': p (1 - p)); with unit weights the
+        # kernel's ``sw - (w @ w) / sw`` is the arm's size less 1, exact
+        dev = rows - m_raw[:, control.astype(np.intp)]
+        dev *= dev
+        v = np.where(proportion[:, None], m * (1.0 - m), (dev @ arms) / (sums[k] - 1.0))
         v = np.maximum(v, 0.0)
         den = np.sqrt(_denominator_var(v[:, 0], v[:, 1], None, "pooled"))
-        scale = np.abs(rows).max(axis=1)
-        tol = 64 * np.finfo(float).eps * np.maximum(scale, np.finfo(float).tiny)
-        return cls(ext, arms, proportion, tol, np.where(den <= tol, 0.0, den),
-                   _ratio(m[:, 0] - m[:, 1], den, scale))
+        # ``estimators.smd._ratio``'s weight-free parts
+        tol = 64 * _EPS * np.maximum(np.abs(rows).max(axis=1), _TINY)
+        sd = np.where(den <= tol, 0.0, den)
+        return cls(ext, arms, proportion, tol, sd, _smd_of_means(m, tol, sd))
 
     def smd(self, w: np.ndarray | None) -> np.ndarray:
         """``smd_columns_kernel(cols, t, w, proportion, "pooled", False, True)`` (``w``
@@ -188,10 +190,25 @@ class PooledSMDColumns:
             return self.unadjusted
         sums = self.rows @ (self.arms * w[:, None])
         m_raw = sums[:-1] / sums[-1]
-        m = np.where(self.proportion[:, None], np.clip(m_raw, 0.0, 1.0), m_raw)
-        # ``estimators.smd._ratio`` with its weight-free parts (tol, SD) made once
-        diff = m[:, 0] - m[:, 1]
-        diff = np.where(np.abs(diff) <= self.tol, 0.0, diff)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = diff / self.sd
-        return np.where(diff == 0, 0.0, d)
+        m = _clipped(m_raw, self.proportion)
+        return _smd_of_means(m, self.tol, self.sd)
+
+
+_EPS, _TINY = np.finfo(float).eps, np.finfo(float).tiny
+
+
+def _clipped(m_raw: np.ndarray, proportion: np.ndarray) -> np.ndarray:
+    """The (K, 2) means with the proportions clipped to [0, 1] (rounding can push a
+    weighted proportion past 1); ``np.clip``'s values without its wrapper (a zero may
+    keep its sign, which no SMD sees: a zero difference is 0, a zero SD is set to 0)."""
+    return np.where(proportion[:, None], np.minimum(np.maximum(m_raw, 0.0), 1.0), m_raw)
+
+
+def _smd_of_means(m: np.ndarray, tol: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """``estimators.smd._ratio(m[:, 0] - m[:, 1], ...)`` given its zero threshold ``tol``
+    and its SD with SDs below ``tol`` set to 0."""
+    diff = m[:, 0] - m[:, 1]
+    diff = np.where(np.abs(diff) <= tol, 0.0, diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = diff / sd
+    return np.where(diff == 0, 0.0, d)

@@ -53,19 +53,6 @@ def _trusted_columns(z, X: np.ndarray) -> np.ndarray | None:
     return z.astype(np.int8)
 
 
-def _trusted_weights(t: np.ndarray, weights) -> bool:
-    """Whether the public checks of the weights would all pass (None: unit weights)."""
-    if weights is None:
-        positive = np.ones(t.shape[0], dtype=bool)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        if (w.shape != t.shape or not np.isfinite(w).all() or (w < 0).any()
-                or not (w > 0).any()):
-            return False
-        positive = w > 0
-    return min(np.count_nonzero(positive[t == 1]), np.count_nonzero(positive[t == 0])) >= 2
-
-
 @dataclass(frozen=True)
 class BalanceColumns:
     """The covariates of one sample made ready for :meth:`absolute_smds` under any number
@@ -92,12 +79,13 @@ class BalanceColumns:
             return cls(z, columns, fast, None, None)
         R = np.array([columns[name] for name in fast], dtype=np.float64)  # a row per column
         t = _trusted_columns(z, R.T)
-        if t is None or not _trusted_weights(t, None):
+        n1 = 0 if t is None else np.count_nonzero(t)
+        if t is None or min(n1, t.size - n1) < 2:
             # (an arm of fewer than two units fails the checks under any weights)
             return cls(z, columns, fast, None, None)
         binary = ((R == 0.0) | (R == 1.0)).all(axis=1)
         # the public path reads a binary column through an int8 0/1 copy: -0.0 becomes 0.0
-        R[binary] += 0.0
+        np.add(R, 0.0, out=R, where=binary[:, None])
         return cls(z, columns, fast, PooledSMDColumns.of_rows(R, t, binary), t)
 
     def absolute_smds(self, weights=None) -> dict[str, float]:
@@ -114,7 +102,9 @@ class BalanceColumns:
         return {name: by_name[name] if name in by_name else rest[name] for name in self.columns}
 
     def _trusted(self, weights) -> bool:
-        """:func:`_trusted_weights` of the treatment (the arms' sizes checked by :meth:`of`)."""
+        """Whether the public checks of the weights would all pass (None: unit weights, as
+        the arms' sizes were checked by :meth:`of`): finite, none negative, at least two
+        positive in each arm."""
         if weights is None:
             return True
         w = np.asarray(weights, dtype=np.float64)
