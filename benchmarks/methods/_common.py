@@ -153,14 +153,19 @@ def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) ->
     (:func:`benchmarks.methods._balance.absolute_smds`); the weight-free part (columns,
     unadjusted SDs) once per replicate and covariate list, whichever method asks, through
     the replicate's shared fits."""
-    from ._balance import BalanceColumns
-
-    def columns() -> BalanceColumns:
-        return BalanceColumns.of(data["treated"], {name: np.asarray(data[name]) for name in
-                                                   covariate_names(data, covariates)})
-
     store = shared_fits(data)
-    prepared = (columns() if store is None
-                else store.get_or_fit(("balance", tuple(covariates)), columns))
+    prepared = (balance_columns(data, covariates) if store is None
+                else store.get_or_fit(("balance", tuple(covariates)),
+                                      lambda: balance_columns(data, covariates)))
     smds = prepared.absolute_smds(weights)
     return {f"smd_{name}": value for name, value in smds.items()}
+
+
+def balance_columns(data: dict[str, np.ndarray], covariates: list[str]):
+    """The weight-free part of :func:`balance` (a
+    :class:`benchmarks.methods._balance.BalanceColumns`): the replicate's covariate
+    columns, checked, with their unadjusted SDs."""
+    from ._balance import BalanceColumns
+
+    return BalanceColumns.of(data["treated"], {name: np.asarray(data[name]) for name in
+                                               covariate_names(data, covariates)})
