@@ -131,9 +131,21 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
         raise ValueError("no events: the Cox model is not estimable")
     if (np.ptp(Xa, axis=0) == 0).any():
         raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
-    codes = None if cluster is None else np.unique(cluster, return_inverse=True)[1]
+    codes = None if cluster is None else cluster_codes(cluster)
     return fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
                     cluster=codes, robust=robust or codes is not None)
+
+
+def cluster_codes(cluster) -> np.ndarray:
+    """``np.unique(cluster, return_inverse=True)[1]``: the codes 0, 1, ... of the
+    clusters. Matched sets' ids already are those codes (each set's rows together, sets
+    numbered in order), and then are returned as they are, without the sort."""
+    c = np.asarray(cluster)
+    if c.dtype == np.intp and c.ndim == 1 and c.size and c[0] == 0:
+        step = c[1:] - c[:-1]
+        if ((step == 0) | (step == 1)).all():
+            return c
+    return np.unique(c, return_inverse=True)[1]
 
 
 def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,

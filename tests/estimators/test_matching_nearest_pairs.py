@@ -28,3 +28,15 @@ def test_pairs_equal_the_first_round_of_the_general_walk(seed, n, caliper, order
     first = two.control_index[:, 0]
     assert np.array_equal(one.treated_index, two.treated_index)
     assert np.array_equal(one.control_index[:, 0], first)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.floats(-30, 30),
+       st.floats(1e-6, 1e3))
+def test_the_caliper_variance_is_numpys(seed, n, centre, spread):
+    """The caliper's arm variances: ``np.var(ddof=1)`` bit for bit (NaN below 2 values)."""
+    from tacebench.estimators.matching_nearest import _var1
+
+    a = np.random.default_rng(seed).normal(centre, spread, n)
+    got = _var1(a)
+    assert np.isnan(got) if n < 2 else got == float(np.var(a, ddof=1))
