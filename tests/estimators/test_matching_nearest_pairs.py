@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 from tacebench.estimators.matching_nearest import match_nearest_kernel
 
@@ -31,12 +32,16 @@ def test_pairs_equal_the_first_round_of_the_general_walk(seed, n, caliper, order
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.floats(-30, 30),
-       st.floats(1e-6, 1e3))
-def test_the_caliper_variance_is_numpys(seed, n, centre, spread):
-    """The caliper's arm variances: ``np.var(ddof=1)`` bit for bit (NaN below 2 values)."""
-    from tacebench.estimators.matching_nearest import _var1
-
-    a = np.random.default_rng(seed).normal(centre, spread, n)
-    got = _var1(a)
-    assert np.isnan(got) if n < 2 else got == float(np.var(a, ddof=1))
+@given(st.integers(0, 2**32 - 1), st.integers(4, 400), st.floats(-3, 3), st.floats(1e-3, 3))
+def test_the_caliper_is_numpys_pooled_sd(seed, n, centre, spread):
+    """The caliper, 0.2 pooled SDs of the logit PS: the arms' ``np.var(ddof=1)`` bit for
+    bit."""
+    rng = np.random.default_rng(seed)
+    z = (rng.random(n) < 0.5).astype(np.int8)
+    z[:4] = (0, 1, 0, 1)
+    ps = 1.0 / (1.0 + np.exp(-rng.normal(centre, spread, n)))
+    ps = ps.clip(1e-6, 1 - 1e-6)
+    got = match_nearest_kernel(ps, z, 0.2, "logit_sd", "pooled", 1, False, "data", None)
+    d = special.logit(ps)
+    sd = np.sqrt((float(np.var(d[z == 1], ddof=1)) + float(np.var(d[z == 0], ddof=1))) / 2.0)
+    assert got.caliper == 0.2 * float(sd)
