@@ -45,8 +45,15 @@ def _sd(d: np.ndarray, z: np.ndarray, kind: str) -> float:
 
 
 def _var1(a: np.ndarray) -> float:
-    # np.var(a, ddof=1), NaN without a warning for fewer than 2 values
-    return float(np.var(a, ddof=1)) if a.size > 1 else float("nan")
+    """``np.var(a, ddof=1)`` of a float array by numpy's own steps (the mean as the
+    pairwise sum over n, the squared deviations' pairwise sum over n - 1), without its
+    wrapper, which costs more than the arithmetic on a few hundred values; NaN without a
+    warning for fewer than 2 values."""
+    if a.size < 2:
+        return float("nan")
+    dev = a - np.add.reduce(a) / a.size
+    np.square(dev, out=dev)
+    return float(np.add.reduce(dev) / (a.size - 1))
 
 
 def _nn_match(
@@ -81,6 +88,9 @@ def _nn_match(
     n_avail = int(np.count_nonzero(z == 0))
     visit = np.asarray(treated_order).tolist()
     end = n + 1
+    if ratio == 1 and reuse_max == 1:
+        _pairs_walk(ds, rows, lnk_left, lnk_right, t_pos, visit, mm, caliper, end, n_avail)
+        return np.array(mm, dtype=np.intp).reshape(n1, 1)
     for r in range(ratio):
         for i in visit:
             if n_avail == 0:
@@ -96,8 +106,6 @@ def _nn_match(
                 if left == 0 or rows[left] not in taken:
                     break
                 left -= 1
-            if left and caliper is not None and abs(di - ds[left]) > caliper:
-                left = 0
             right = ii + 1
             while True:
                 while lnk_right[right] != right:
@@ -106,13 +114,8 @@ def _nn_match(
                 if right == end or rows[right] not in taken:
                     break
                 right += 1
-            if right == end or (caliper is not None and abs(di - ds[right]) > caliper):
-                right = 0
-            if left and right:
-                k = left if abs(ds[left] - di) <= abs(ds[right] - di) else right
-            elif left or right:
-                k = left or right
-            else:
+            k = _nearer(ds, di, left, right, end, caliper)
+            if not k:
                 continue
             mm[i * ratio + r] = rows[k]
             times[k] += 1
@@ -121,6 +124,45 @@ def _nn_match(
                 lnk_right[k] = k + 1
                 n_avail -= 1
     return np.array(mm, dtype=np.intp).reshape(n1, ratio)
+
+
+def _nearer(ds, di, left, right, end, caliper) -> int:
+    """Of the available controls at sorted positions ``left`` and ``right`` (0 and
+    ``end``: none), the nearer to ``di`` within the caliper, the left one on a tie; 0 if
+    neither is."""
+    if left and caliper is not None and abs(di - ds[left]) > caliper:
+        left = 0
+    if right == end or (caliper is not None and abs(di - ds[right]) > caliper):
+        right = 0
+    if left and right:
+        return left if abs(ds[left] - di) <= abs(ds[right] - di) else right
+    return left or right
+
+
+def _pairs_walk(ds, rows, lnk_left, lnk_right, t_pos, visit, mm, caliper, end, n_avail):
+    """:func:`_nn_match`'s walk for 1:1 matching without replacement (the default PSM):
+    one round, no control taken by the unit yet, a control used up at its first use; the
+    same steps without the general walk's bookkeeping. Fills ``mm`` in place."""
+    for i in visit:
+        if n_avail == 0:
+            break
+        ii = t_pos[i]
+        di = ds[ii]
+        left = ii - 1
+        while lnk_left[left] != left:  # nearest available at or left of `left`
+            lnk_left[left] = lnk_left[lnk_left[left]]
+            left = lnk_left[left]
+        right = ii + 1
+        while lnk_right[right] != right:
+            lnk_right[right] = lnk_right[lnk_right[right]]
+            right = lnk_right[right]
+        k = _nearer(ds, di, left, right, end, caliper)
+        if not k:
+            continue
+        mm[i] = rows[k]
+        lnk_left[k] = k - 1  # used up: link past it
+        lnk_right[k] = k + 1
+        n_avail -= 1
 
 
 def match_nearest_kernel(

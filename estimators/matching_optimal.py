@@ -32,6 +32,7 @@ matching using quadrangle inequality. Proc 33rd IEEE FOCS:583-592.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import optimize, special
 from scipy.spatial.distance import cdist
 
@@ -89,14 +90,14 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     ot, oc = np.argsort(d_treated, kind="stable"), np.argsort(d_control, kind="stable")
     t, c = d_treated[ot], d_control[oc]
     w = n0 - n1 + 1
-    cost = np.abs(t[:, None] - c[np.arange(n1)[:, None] + np.arange(w)])   # (n1, w)
+    # row i: the window of controls i .. i + w - 1 (a strided view, no index array)
+    cost = np.abs(t[:, None] - sliding_window_view(c, w)[:n1])   # (n1, w)
     total = np.empty_like(cost)  # row i: cost[i] plus the best of rows < i, before cummin
     best = np.empty_like(cost)   # row i: F_i
     prev = np.zeros(w)
+    add, running_min = np.add, np.minimum.accumulate  # (the loop's only work: two calls)
     for cost_i, total_i, best_i in zip(cost, total, best):  # (row views made once)
-        np.add(prev, cost_i, out=total_i)
-        np.minimum.accumulate(total_i, out=best_i)
-        prev = best_i
+        prev = running_min(add(prev, cost_i, out=total_i), out=best_i)
     # backtracking: row i's control is the first occurrence of the minimum of its totals up
     # to the next row's position, an argmin over a prefix of the row on the path only; a
     # NaN total (a PS of exactly 0 or 1 in both arms) reaches F's last entry, and then the
@@ -106,7 +107,7 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     else:
         pos, k = np.empty(n1, dtype=np.intp), w - 1
         for i in range(n1 - 1, -1, -1):
-            k = int(total[i, :k + 1].argmin())
+            k = total[i, :k + 1].argmin()
             pos[i] = i + k
     out = np.empty(n1, dtype=np.intp)
     out[ot] = oc[pos]
@@ -172,9 +173,9 @@ def match_optimal_kernel(x: np.ndarray, z: np.ndarray, distance: str = "logit",
         total = float(D[rows, cols].sum())
     else:
         d = special.logit(x) if distance == "logit" else x
-        cols = sorted_pairs(d[t_rows], d[c_rows])
-        mm[:, 0] = c_rows[cols]
-        total = float(np.abs(d[t_rows] - d[c_rows[cols]]).sum())
+        dt = d[t_rows]
+        mm[:, 0] = c_rows[sorted_pairs(dt, d[c_rows])]
+        total = float(np.abs(dt - d[mm[:, 0]]).sum())
     return result_from_sets(mm, t_rows, z, caliper=None,
                             distance=None if x.ndim == 2 else x,
                             method=f"optimal({distance}, total distance {total:.17g})")

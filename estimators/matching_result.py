@@ -89,6 +89,9 @@ def result_from_sets(
     t_idx = treated_rows[has]
     c_idx = mm[has]
     n = z.size
+    if c_idx.shape[1] == 1:
+        return _pairs_result(t_idx, c_idx, z, caliper=caliper, distance=distance,
+                             method=method, message=message)
     w = np.zeros(n)
     w[t_idx] = 1.0
     present = c_idx >= 0
@@ -114,6 +117,36 @@ def result_from_sets(
         weights=w,
         n_matched={"treated": int(t_idx.size), "control": int(used.size)},
         n_dropped={"treated": n1 - int(t_idx.size), "control": n0 - int(used.size)},
+        caliper=caliper,
+        distance=distance,
+        method=method,
+        status=match_status(int(t_idx.size)),
+        message=message,
+    )
+
+
+def _pairs_result(t_idx, c_idx, z, *, caliper, distance, method, message) -> MatchResult:
+    """:func:`result_from_sets` of 1:1 sets (one control column, every listed set
+    matched): the same arrays, without the general case's per-column bookkeeping. A
+    control used once has weight 1; reused (with replacement), the number of its sets,
+    rescaled as the general case does."""
+    n = z.size
+    ctl = c_idx[:, 0]
+    uses = np.bincount(ctl, minlength=n)
+    w = uses.astype(np.float64)  # (a control's sum over its sets of 1 / 1, exact)
+    w[t_idx] = 1.0
+    used = np.flatnonzero(uses)
+    if used.size != ctl.size:  # reused controls: MatchIt's rescaling (1 without reuse)
+        w[used] *= used.size / w[used].sum()
+    n1 = int(np.count_nonzero(z == 1))
+    return MatchResult(
+        treated_index=t_idx.astype(np.intp),
+        control_index=c_idx.astype(np.intp),
+        pair_id=np.repeat(np.arange(t_idx.size), 2).astype(np.intp),
+        rows=np.column_stack((t_idx, ctl)).ravel().astype(np.intp),
+        weights=w,
+        n_matched={"treated": int(t_idx.size), "control": int(used.size)},
+        n_dropped={"treated": n1 - int(t_idx.size), "control": n - n1 - int(used.size)},
         caliper=caliper,
         distance=distance,
         method=method,

@@ -117,48 +117,98 @@ def smd_columns_kernel(cols, t, w, proportion, denominator, denominator_weighted
 class PooledSMDColumns:
     """:func:`smd_columns_kernel` with the pre-adjustment pooled SD
     (``denominator="pooled"``, ``denominator_weighted=False``) of one sample, for any
-    number of weightings: what does not depend on the weights -- the columns split by arm
-    and laid out as contiguous rows, the unadjusted arm variances, the pooled SD, the
-    scale -- computed once by :meth:`of`; each :meth:`smd` then computes the weighted
-    means only. Every number is the kernel's, bit for bit (same sums in the same order).
+    number of weightings: what does not depend on the weights -- the columns laid out as
+    rows, the unadjusted arm variances, the pooled SD, the scale -- computed once by
+    :meth:`of`; each :meth:`smd` then computes the weighted means only.
 
-    ``rows``: (treated, control) ``(K, n_arm)`` rows; ``arms``: their masks;
-    ``unadjusted``: the SMDs with unit weights (``weighted=False``).
+    Every sum is one matrix product of all the columns with the two arms' weight columns
+    (the arms' sums of weights from a last row of ones), where the kernel takes one dot
+    product per column and arm: the same sums added in another order. Where every partial
+    sum is an integer below 2**53 (integer-valued columns -- binary ones, counts -- under
+    integer weights: unit weights, 1:1 matching) the order does not matter and the SMDs
+    are the kernel's bit for bit; elsewhere a mean differs from the kernel's by the
+    rounding of its sum, of order ``n * eps`` times the weighted mean of ``|x|``, so an SMD
+    by about ``n * eps * scale / SD``. Only the means are weighted: the SD is the
+    unweighted one, so the ill-conditioned weighted variances of near-separated weights
+    (the module docstring) never enter.
+
+    ``rows``: ``(K + 1, n)``, the columns then a row of ones; ``arms``: ``(n, 2)`` 0/1
+    indicators of the treated and the control arm; ``proportion``: the binary columns;
+    ``tol``: the differences that count as zero and ``sd``: the pooled SD with SDs below
+    ``tol`` set to 0 (``estimators.smd._ratio``'s); ``unadjusted``: the SMDs with unit
+    weights (``weighted=False``).
     """
 
-    rows: tuple[np.ndarray, np.ndarray]
-    arms: tuple[np.ndarray, np.ndarray]
+    rows: np.ndarray
+    arms: np.ndarray
     proportion: np.ndarray
-    den: np.ndarray
-    scale: np.ndarray
+    tol: np.ndarray
+    sd: np.ndarray
     unadjusted: np.ndarray
 
     @classmethod
     def of(cls, cols, t, proportion) -> "PooledSMDColumns":
         """The weight-free parts of ``smd_columns_kernel(cols, t, w, proportion, "pooled",
         False, weighted)`` (trusted arrays, as the kernel's)."""
-        cols = np.asarray(cols, dtype=np.float64)
-        proportion = np.broadcast_to(np.asarray(proportion, dtype=bool), cols.shape[1:])
-        continuous = np.flatnonzero(~proportion)
-        rowsT = np.ascontiguousarray(cols.T)
-        arms = (t == 1, t == 0)
-        (mt, vt), (mc, vc) = _arm_stats(rowsT, t, np.ones(t.shape[0]), proportion,
-                                        continuous, True)
-        den = np.sqrt(_denominator_var(vt, vc, None, "pooled"))
-        scale = np.abs(cols).max(axis=0)
-        return cls(tuple(np.ascontiguousarray(rowsT[:, a]) for a in arms), arms, proportion,
-                   den, scale, _ratio(mt - mc, den, scale))
+        return cls.of_rows(np.asarray(cols, dtype=np.float64).T, t, proportion)
+
+    @classmethod
+    def of_rows(cls, rows, t, proportion) -> "PooledSMDColumns":
+        """:meth:`of` from the columns laid out as the rows of ``rows`` (K, n)."""
+        k, n = rows.shape
+        proportion = np.asarray(proportion, dtype=bool)
+        if proportion.shape != (k,):
+            proportion = np.broadcast_to(proportion, (k,))
+        ext = np.empty((k + 1, n))
+        ext[:k] = rows
+        ext[k] = 1.0
+        control = t == 0
+        arms = np.empty((n, 2))
+        arms[:, 0] = t
+        arms[:, 1] = control
+        sums = ext @ arms  # unit weights: the arms' sizes in the last row, exact
+        m_raw = sums[:k] / sums[k]
+        m = _clipped(m_raw, proportion)
+        # the kernel's variance of every column from its (unclipped) arm mean, kept for
+        # the continuous ones (the binary ones': p (1 - p)); with unit weights the
+        # kernel's ``sw - (w @ w) / sw`` is the arm's size less 1, exact
+        dev = rows - m_raw[:, control.astype(np.intp)]
+        dev *= dev
+        v = np.where(proportion[:, None], m * (1.0 - m), (dev @ arms) / (sums[k] - 1.0))
+        v = np.maximum(v, 0.0)
+        den = np.sqrt(_denominator_var(v[:, 0], v[:, 1], None, "pooled"))
+        # ``estimators.smd._ratio``'s weight-free parts
+        tol = 64 * _EPS * np.maximum(np.abs(rows).max(axis=1), _TINY)
+        sd = np.where(den <= tol, 0.0, den)
+        return cls(ext, arms, proportion, tol, sd, _smd_of_means(m, tol, sd))
 
     def smd(self, w: np.ndarray | None) -> np.ndarray:
         """``smd_columns_kernel(cols, t, w, proportion, "pooled", False, True)`` (``w``
-        None: with ``weighted=False``, the unadjusted SMDs)."""
+        None: with ``weighted=False``, the unadjusted SMDs), to the rounding of the sums
+        (see the class docstring)."""
         if w is None:
             return self.unadjusted
-        means = []
-        for rows, arm in zip(self.rows, self.arms):
-            m_raw, _ = _stats(rows, w[arm], _NONE, False)
-            means.append(np.where(self.proportion, np.clip(m_raw, 0.0, 1.0), m_raw))
-        return _ratio(means[0] - means[1], self.den, self.scale)
+        sums = self.rows @ (self.arms * w[:, None])
+        m_raw = sums[:-1] / sums[-1]
+        m = _clipped(m_raw, self.proportion)
+        return _smd_of_means(m, self.tol, self.sd)
 
 
-_NONE = np.zeros(0, dtype=np.intp)
+_EPS, _TINY = np.finfo(float).eps, np.finfo(float).tiny
+
+
+def _clipped(m_raw: np.ndarray, proportion: np.ndarray) -> np.ndarray:
+    """The (K, 2) means with the proportions clipped to [0, 1] (rounding can push a
+    weighted proportion past 1); ``np.clip``'s values without its wrapper (a zero may
+    keep its sign, which no SMD sees: a zero difference is 0, a zero SD is set to 0)."""
+    return np.where(proportion[:, None], np.minimum(np.maximum(m_raw, 0.0), 1.0), m_raw)
+
+
+def _smd_of_means(m: np.ndarray, tol: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """``estimators.smd._ratio(m[:, 0] - m[:, 1], ...)`` given its zero threshold ``tol``
+    and its SD with SDs below ``tol`` set to 0."""
+    diff = m[:, 0] - m[:, 1]
+    diff = np.where(np.abs(diff) <= tol, 0.0, diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = diff / sd
+    return np.where(diff == 0, 0.0, d)

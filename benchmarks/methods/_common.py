@@ -131,9 +131,21 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
         raise ValueError("no events: the Cox model is not estimable")
     if (np.ptp(Xa, axis=0) == 0).any():
         raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
-    codes = None if cluster is None else np.unique(cluster, return_inverse=True)[1]
+    codes = None if cluster is None else cluster_codes(cluster)
     return fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
                     cluster=codes, robust=robust or codes is not None)
+
+
+def cluster_codes(cluster) -> np.ndarray:
+    """``np.unique(cluster, return_inverse=True)[1]``: the codes 0, 1, ... of the
+    clusters. Matched sets' ids already are those codes (each set's rows together, sets
+    numbered in order), and then are returned as they are, without the sort."""
+    c = np.asarray(cluster)
+    if c.dtype == np.intp and c.ndim == 1 and c.size and c[0] == 0:
+        step = c[1:] - c[:-1]
+        if ((step == 0) | (step == 1)).all():
+            return c
+    return np.unique(c, return_inverse=True)[1]
 
 
 def cox_of_treatment(time, event, z, X=None, weights=None, *, robust=False, cluster=None,
@@ -153,14 +165,19 @@ def balance(data: dict[str, np.ndarray], covariates: list[str], weights=None) ->
     (:func:`benchmarks.methods._balance.absolute_smds`); the weight-free part (columns,
     unadjusted SDs) once per replicate and covariate list, whichever method asks, through
     the replicate's shared fits."""
-    from ._balance import BalanceColumns
-
-    def columns() -> BalanceColumns:
-        return BalanceColumns.of(data["treated"], {name: np.asarray(data[name]) for name in
-                                                   covariate_names(data, covariates)})
-
     store = shared_fits(data)
-    prepared = (columns() if store is None
-                else store.get_or_fit(("balance", tuple(covariates)), columns))
+    prepared = (balance_columns(data, covariates) if store is None
+                else store.get_or_fit(("balance", tuple(covariates)),
+                                      lambda: balance_columns(data, covariates)))
     smds = prepared.absolute_smds(weights)
     return {f"smd_{name}": value for name, value in smds.items()}
+
+
+def balance_columns(data: dict[str, np.ndarray], covariates: list[str]):
+    """The weight-free part of :func:`balance` (a
+    :class:`benchmarks.methods._balance.BalanceColumns`): the replicate's covariate
+    columns, checked, with their unadjusted SDs."""
+    from ._balance import BalanceColumns
+
+    return BalanceColumns.of(data["treated"], {name: np.asarray(data[name]) for name in
+                                               covariate_names(data, covariates)})

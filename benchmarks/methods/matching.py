@@ -121,8 +121,7 @@ def fit(data, config, rng):
     if m.rows.size == 0:
         raise ValueError("no matched sets")
     time, event = outcome(data, config["endpoint"])
-    first = np.r_[True, m.pair_id[1:] != m.pair_id[:-1]]
-    z = first.astype(np.float64)  # each set lists its treated unit first
+    z = _first_of_each_set(m.pair_id).astype(np.float64)  # each set lists its treated first
     X = design(data, config["adjust"])[m.rows] if config["adjust"] else None
     extra = {"dropped_treated": float(m.n_dropped["treated"]),
              "dropped_control": float(m.n_dropped["control"]), "matched_sets": float(m.n_sets)}
@@ -133,3 +132,11 @@ def fit(data, config, rng):
 
 
 fit.uses_rng = True
+
+
+def _first_of_each_set(pair_id: np.ndarray) -> np.ndarray:
+    """Whether each row starts its matched set (``pair_id`` is grouped by set)."""
+    first = np.empty(pair_id.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(pair_id[1:], pair_id[:-1], out=first[1:])
+    return first

@@ -28,9 +28,10 @@ import numpy as np
 
 from tacebench.benchmarks.dgm import prepared
 from tacebench.benchmarks.methods import SHARED_FITS
-from tacebench.benchmarks.methods._common import (balance, covariate_design, cox_of_treatment,
-                                                  outcome, propensity, treated,
-                                                  treatment_cox_fit)
+from tacebench.benchmarks.methods._common import (balance_columns, covariate_design,
+                                                  cox_of_treatment, outcome, propensity,
+                                                  treated, treatment_cox_fit)
+from tacebench.benchmarks.methods.matching import _first_of_each_set
 from tacebench.benchmarks.runner import replicate_seed
 from tacebench.benchmarks.speed.method_cost import scenario_parser
 from tacebench.benchmarks.study import load_study
@@ -40,7 +41,7 @@ COVARIATES = ["*", "-ehs_sites"]
 
 def _cox_on_match(data, m):
     t, e = outcome(data, "os")
-    first = np.r_[True, m.pair_id[1:] != m.pair_id[:-1]]
+    first = _first_of_each_set(m.pair_id)
     return cox_of_treatment(t[m.rows], e[m.rows], first.astype(np.float64), None,
                             cluster=m.pair_id)
 
@@ -53,7 +54,9 @@ def _psm(data, step):
     m = step("greedy match", match_nearest_kernel, ps, z, 0.2, "logit_sd", "pooled", 1,
              False, "data", None)
     step("matched Cox (cluster SE)", _cox_on_match, data, m)
-    step("balance SMDs", balance, data, COVARIATES, m.weights)
+    # a run makes the columns once per replicate for all methods that record the same SMDs
+    columns = step("balance columns (unmatched sample)", balance_columns, data, COVARIATES)
+    step("SMDs of the matched sample", columns.absolute_smds, m.weights)
 
 
 def _optimal(data, step):

@@ -14,6 +14,9 @@ def test_every_method_reports_its_steps():
     assert {"outcome Cox", "censoring Cox", "AIPTW arms (every event time)"} <= set(
         costs["aiptw_rmst (3 rows)"])
     assert all(v > 0 for steps in costs.values() for v in steps.values())
+    assert set(costs["psm"]) == {"PS model", "greedy match", "matched Cox (cluster SE)",
+                                 "balance columns (unmatched sample)",
+                                 "SMDs of the matched sample"}
 
 
 def test_every_pass_fits_the_ps_model_afresh(monkeypatch):
