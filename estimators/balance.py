@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import check_binary, check_choice, check_lengths, check_weights
 from .design import _as_frame, _require_columns
 from .smd import DENOMINATORS, SMDResult, _prepare, smd_kernel, standardized_mean_difference
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["SMDResult", "BalanceTable", "standardized_mean_difference", "balance_table"]
 
 
 def _decode(s: pd.Series, levels: list, cov: str) -> pd.Series:
     """Integer codes -> level labels (simulate's convention: code i is levels[i])."""
+    import pandas as pd
     codes = s.to_numpy()
     bad = ~np.isin(codes, np.arange(len(levels))) & ~pd.isna(codes)
     if bad.any():
@@ -58,6 +62,7 @@ class BalanceTable:
 
     def smd(self, weighted: bool | None = None) -> pd.Series:
         """One SMD per covariate (Yang–Dalton for categorical); weighted if available."""
+        import pandas as pd
         res = self._pick(weighted)
         return pd.Series([r.smd for r in res], index=list(self.covariates), name="smd")
 
@@ -78,6 +83,7 @@ class BalanceTable:
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame: one row per continuous / binary covariate, a header row plus one row
         per level for categorical ones; weighted columns carry the suffix ``_w``."""
+        import pandas as pd
         frames = []
         for i, cov in enumerate(self.covariates):
             f = self.unweighted[i].to_frame()
@@ -120,6 +126,7 @@ def balance_table(
     threshold : float
         Imbalance threshold on |SMD|.
     """
+    import pandas as pd
     frame = _as_frame(frame)
     if isinstance(covariates, str):
         raise ValueError(f"covariates must be a sequence of column names; got the string {covariates!r}")

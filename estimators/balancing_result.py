@@ -10,13 +10,16 @@ its optimum the balance constraints hold to the gradient tolerance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import as_float_array, check_binary, check_finite, check_lengths
 from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
 from .status import Estimability
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["BalancingWeights", "check_covariates", "column_rank", "minimize_convex",
            "moment_columns"]
@@ -76,12 +79,14 @@ class BalancingWeights:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per unit: ``row, treated, ps, weight``."""
+        import pandas as pd
         ps = self.ps if self.ps is not None else np.full(self.weights.size, np.nan)
         return pd.DataFrame({"row": np.arange(self.weights.size), "treated": self.treated,
                              "ps": ps, "weight": self.weights})
 
     def balance(self) -> pd.DataFrame:
         """One row per balanced column: target, weighted control and treated means."""
+        import pandas as pd
         return pd.DataFrame({"covariate": list(self.names), "target": self.target,
                              "control": self.weighted_means[0],
                              "treated": self.weighted_means[1],
@@ -91,6 +96,7 @@ class BalancingWeights:
 def check_covariates(X, treated, names=None) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Validated ``(X (n, p), z int8, names)``: finite numeric columns, both arms present,
     no constant column (it cannot be balanced and makes the problem singular)."""
+    import pandas as pd
     if names is None and isinstance(X, pd.DataFrame):
         names = tuple(str(c) for c in X.columns)
     Xa = check_finite(as_float_array(X, "X", ndim=2), "X")

@@ -16,13 +16,14 @@ columns the outcome (no, yes), so that Fisher's odds ratio is treated vs control
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
-from scipy.stats import contingency as _ct
 
 from ._checks import check_binary, check_lengths
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["ContingencyTest", "contingency_table", "chi_square_test", "fisher_exact_test",
            "fisher_exact_p"]
@@ -54,6 +55,7 @@ class ContingencyTest:
     odds_ratio_ci: tuple[float, float] | None = None
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         lo, hi = self.odds_ratio_ci or (np.nan, np.nan)
         return pd.DataFrame([{"method": self.method, "statistic": self.statistic,
                               "p_value": self.p_value, "df": self.df, "ci_lower": lo, "ci_upper": hi}])
@@ -88,6 +90,7 @@ def chi_square_test(table, *, correct: bool = True) -> ContingencyTest:
 
     ``correct`` applies Yates' continuity correction, and only to 2 x 2 tables (as in R).
     """
+    from scipy import stats
     tab = _check_table(table)
     stat, p, dof, expected = stats.chi2_contingency(tab, correction=bool(correct))
     method = "Pearson chi-square" + (" with Yates correction" if correct and tab.shape == (2, 2) else "")
@@ -104,6 +107,7 @@ def fisher_exact_test(table, *, conf_level: float = 0.95) -> ContingencyTest:
         raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
     counts = tab.astype(np.int64)
     p = fisher_exact_p(counts)
+    from scipy.stats import contingency as _ct
     orr = _ct.odds_ratio(counts, kind="conditional")
     ci = orr.confidence_interval(confidence_level=conf_level)
     expected = np.outer(tab.sum(1), tab.sum(0)) / tab.sum()
@@ -115,4 +119,5 @@ def fisher_exact_p(counts: np.ndarray) -> float:
     """Two-sided p of Fisher's exact test of a 2 x 2 table of counts, on trusted input
     (the kernel of :func:`fisher_exact_test` without the conditional odds ratio and its
     interval, whose root finding costs ~20x the p-value: an audit needs p alone)."""
+    from scipy import stats
     return float(stats.fisher_exact(counts).pvalue)

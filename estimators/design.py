@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import check_binary, check_both_arms, check_lengths
 from .frame_access import frame_columns
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["DesignMatrix", "design_matrix", "treatment_indicator"]
 
@@ -48,6 +51,7 @@ class DesignMatrix:
         return self.values.shape
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame(self.values, columns=list(self.names))
 
     def transform(self, frame) -> DesignMatrix:
@@ -74,6 +78,7 @@ class DesignMatrix:
 
 
 def _as_frame(frame) -> pd.DataFrame:
+    import pandas as pd
     if isinstance(frame, pd.DataFrame):
         return frame
     if isinstance(frame, Mapping):
@@ -121,6 +126,7 @@ def _check_missing(s: pd.Series, name: str) -> None:
 
 
 def _numeric_values(s: pd.Series, name: str) -> np.ndarray:
+    import pandas as pd
     _check_missing(s, name)
     if isinstance(s.dtype, pd.CategoricalDtype) or not (
         pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
@@ -142,6 +148,7 @@ def _categorical_values(s: pd.Series, name: str) -> np.ndarray:
 
 def _observed_levels(s: pd.Series) -> list:
     """Levels in their declared order (pandas Categorical) or sorted, keeping observed ones."""
+    import pandas as pd
     present = set(s.astype(object).unique())
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [lev for lev in s.cat.categories if lev in present]
@@ -205,6 +212,7 @@ def _design_by_column(frame: pd.DataFrame, covariates: tuple, categorical: tuple
     every dtype pandas holds, and the source of every error message. The fast path hands
     over to it whenever a frame is not clean, so that the error names the first offending
     covariate (in ``covariates`` order) exactly as here."""
+    import pandas as pd
     levels, refs = {}, {}
     for cov in covariates:
         s = frame[cov]
@@ -226,6 +234,7 @@ def _design_by_column(frame: pd.DataFrame, covariates: tuple, categorical: tuple
 
 
 def _is_category(frame: pd.DataFrame, col: str) -> bool:
+    import pandas as pd
     return col in frame.columns and isinstance(frame[col].dtype, pd.CategoricalDtype)
 
 
@@ -240,6 +249,7 @@ def _codes(dtype, values):
     covariate (its dtype and ``Series.values``), or ``None`` when the fast path cannot
     vouch for the old semantics (missing values, float or mixed-type levels): the caller
     then takes the per-column path."""
+    import pandas as pd
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(values.codes)
         if codes.size == 0 or codes.min() < 0:  # -1: a missing value
@@ -264,6 +274,7 @@ def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
     """``{cov: (dtype, Series.values)}``: read from the frame's blocks
     (:func:`estimators.frame_access.frame_columns`, no Series built), else through
     ``frame[cov]``; ``None`` for a duplicated column label."""
+    import pandas as pd
     cols = frame_columns(frame, covariates)
     if cols is not None:
         return cols
@@ -285,6 +296,7 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     not plainly valid: a missing or non-finite value, a constant column, a dtype other
     than numpy numeric / pandas Categorical / str, one observed level, an unknown
     reference. Same values, names, levels and references as the per-column path."""
+    import pandas as pd
     n = len(frame)
     if n == 0:
         return None

@@ -50,15 +50,17 @@ bootstrap only when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_time
 from .propensity import LogisticResult, fit_logistic, logistic_regression
 from .status import bootstrap_ps_failed
 from .weights import _check_options, iptw_weights_kernel
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["IPTWCoxResult", "VARIANCES", "iptw_cox", "m_estimation_cov"]
 
@@ -122,6 +124,8 @@ class IPTWCoxResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variance estimator: SE, HR CI and p for the treatment effect."""
+        import pandas as pd
+        from scipy import stats
         zq = stats.norm.ppf(0.5 + self.conf_level / 2)
         rows = []
         for name, se in (("robust", self.se_robust), ("m_estimation", self.se_m_estimation),
@@ -257,6 +261,7 @@ def iptw_cox(
     -------
     IPTWCoxResult
     """
+    from scipy import stats
     check_choice(variance, "variance", VARIANCES)
     check_choice(ties, "ties", ("efron", "breslow"))
     lohi = _check_options(estimand, stabilized, truncate, quantile_type)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy import linalg
 from scipy.linalg import lapack as _lapack
 
@@ -34,6 +34,9 @@ from ._checks import (
 from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
                            information_at_zero)
 from .status import Estimability
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["LogisticResult", "SeparationError", "check_full_rank", "fit_validated",
            "logistic_regression"]
@@ -130,6 +133,7 @@ class LogisticResult:
         return np.sqrt(np.diag(self.robust_cov))
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         from scipy import stats
 
         z = self.coef / self.se

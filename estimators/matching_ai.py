@@ -32,14 +32,17 @@ balance optimization: the Matching package for R. J Stat Softw 42(7).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.spatial.distance import cdist
 
 from ._checks import check_choice, check_finite, as_float_array, check_lengths
 from .balancing_result import check_covariates
 from .matching_mahalanobis import allowed_pairs, covariate_caliper
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["MatchEstimate", "match_estimate", "match_estimate_kernel"]
 
@@ -78,6 +81,7 @@ class MatchEstimate:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per matched pair: ``treated, control, weight``."""
+        import pandas as pd
         return pd.DataFrame({"treated": self.index_treated, "control": self.index_control,
                              "weight": self.pair_weights})
 

@@ -12,12 +12,15 @@ rounds of ``MatchIt``'s ``ratio``). With ``rng=None`` the draw is replaced by da
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .design import _as_frame, _check_missing, _require_columns, treatment_indicator
 from .matching_result import MatchResult, result_from_sets
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["exact_match_sets", "match_exact"]
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import optimize, special
+from scipy import special
 from scipy.spatial.distance import cdist
 
 from ._checks import check_binary, check_choice, check_lengths, check_probability
@@ -164,6 +164,7 @@ def match_optimal_kernel(x: np.ndarray, z: np.ndarray, distance: str = "logit",
     No validation; never raises on valid-shaped data. Mahalanobis by linear assignment, a
     one-dimensional distance by :func:`sorted_pairs` (see the module docstring).
     """
+    from scipy import optimize
     t_rows, c_rows = np.flatnonzero(z == 1), np.flatnonzero(z == 0)
     mm = np.full((t_rows.size, 1), -1, dtype=np.intp)
     if distance == "mahalanobis":

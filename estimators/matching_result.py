@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .status import Estimability, match_status
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["MatchResult", "result_from_sets"]
 
@@ -63,6 +66,7 @@ class MatchResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The matched sample, one row per use: ``row, pair_id, treated, weight``."""
+        import pandas as pd
         treated = np.zeros(self.rows.size, dtype=np.int8)
         first = np.r_[True, self.pair_id[1:] != self.pair_id[:-1]]
         treated[first] = 1
@@ -72,6 +76,7 @@ class MatchResult:
         )
 
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame(
             {"arm": ["control", "treated"],
              "matched": [self.n_matched["control"], self.n_matched["treated"]],

@@ -26,15 +26,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed
 
 from ._checks import check_choice
 from .design import _as_frame, _require_columns
 from .mice_methods import DEFAULT_METHOD, METHODS, impute_categorical, impute_norm, impute_pmm
 from .rubin import RubinResult, rubin_pool
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["MICEResult", "mice_impute", "rubin_pool", "RubinResult"]
 
@@ -110,6 +113,7 @@ class MICEResult:
 # --- input ---------------------------------------------------------------------------
 
 def _variable(s: pd.Series, name: str, categorical, method) -> _Var:
+    import pandas as pd
     na = s.isna().to_numpy()
     if na.all():
         raise ValueError(f"frame[{name!r}] has no observed values")
@@ -195,6 +199,7 @@ def _chain(variables: list[_Var], predictors: dict, max_iter: int, donors: int,
 
 
 def _restore(frame: pd.DataFrame, variables: list[_Var], cur: dict) -> pd.DataFrame:
+    import pandas as pd
     out = frame.copy()
     for v in variables:
         if v.method is None:

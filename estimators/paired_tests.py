@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ._checks import as_float_array, check_lengths
 
@@ -89,6 +88,7 @@ def mcnemar_test(x, y, *, correct: bool = True) -> PairedTest:
 
 
 def _mcnemar(x: np.ndarray, y: np.ndarray, correct: bool = True) -> PairedTest:
+    from scipy import stats
     b = float(np.sum((x == 1) & (y == 0)))
     c = float(np.sum((x == 0) & (y == 1)))
     diff = abs(b - c) - 1.0 if correct and b != c else abs(b - c)
@@ -120,6 +120,7 @@ def paired_t_test(x, y) -> PairedTest:
 
 
 def _paired_t(x: np.ndarray, y: np.ndarray) -> PairedTest:
+    from scipy import stats
     d = x - y
     n = len(d)
     sd = float(np.std(d, ddof=1)) if n > 1 else 0.0
@@ -163,6 +164,7 @@ def wilcoxon_signed_rank(x, y, *, correct: bool = True) -> PairedTest:
 
 
 def _wilcoxon(x: np.ndarray, y: np.ndarray, correct: bool = True) -> PairedTest:
+    from scipy import stats
     d = x - y
     zeros = bool(np.any(d == 0))
     d = d[d != 0]

@@ -10,9 +10,9 @@ re-exported here, where they were first defined.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import check_choice
 from .design import DesignMatrix, design_matrix, treatment_indicator
@@ -25,6 +25,9 @@ from .logistic import (
 )
 # _MAX_ITER, _TOL: the kernel's defaults, which estimators.batch imports from here
 from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic, logistic_loglik  # noqa: F401
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = [
     "LogisticFit",

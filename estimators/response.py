@@ -16,15 +16,18 @@ absolute risk reduction and NNT between survival curves in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
 from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_weights
 from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
 from .propensity import logistic_regression
 from .risk_difference import RiskDifference, risk_difference_at
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = [
     "ProportionCI", "proportion_ci", "OddsRatioResult", "odds_ratio",
@@ -54,6 +57,7 @@ class ProportionCI:
         return (self.lower, self.upper)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame([self.__dict__])
 
 
@@ -93,6 +97,7 @@ def proportion_ci(count, n, method: str = "wilson", *, conf_level: float = 0.95)
     -------
     ProportionCI
     """
+    from scipy import stats
     check_choice(method, "method", PROPORTION_METHODS)
     conf_level = _check_conf_level(conf_level)
     for name, v in (("count", count), ("n", n)):
@@ -157,6 +162,7 @@ class OddsRatioResult:
 
     def to_frame(self) -> pd.DataFrame:
         """All terms: coefficient, SE, OR, Wald CI, statistic, p (same reference distribution)."""
+        import pandas as pd
         se = np.sqrt(np.diag(self.cov))
         q = _quantile(self.conf_level, self.df)
         stat = self.coef / se
@@ -169,11 +175,13 @@ class OddsRatioResult:
 
 
 def _quantile(conf_level: float, df: float) -> float:
+    from scipy import stats
     a = 0.5 + conf_level / 2.0
     return float(stats.norm.ppf(a) if np.isinf(df) else stats.t.ppf(a, df))
 
 
 def _two_sided(stat, df):
+    from scipy import stats
     return 2.0 * (stats.norm.sf(np.abs(stat)) if np.isinf(df) else stats.t.sf(np.abs(stat), df))
 
 
@@ -189,6 +197,8 @@ def _profile_ci(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray, 
     """Profile-likelihood limits of coefficient ``j``: the roots of
     ``2 (l_hat - l_p(b)) = chi2_1(conf_level)``, with ``l_p`` maximised over the other
     coefficients by Newton–Raphson (concave, started from the MLE)."""
+    from scipy import stats
+    from scipy import optimize
     crit = stats.chi2.ppf(conf_level, 1)
     others = np.arange(Xa.shape[1]) != j
     Xo, xj = Xa[:, others], Xa[:, j]
@@ -272,6 +282,7 @@ def odds_ratio(
     zero-weight rows of a ``svydesign`` in the ``n/(n-1)`` factor but not in
     ``df.residual``; dropping them, as here, is the same as subsetting the design.
     """
+    import pandas as pd
     check_choice(variance, "variance", OR_VARIANCES)
     check_choice(ci_method, "ci_method", CI_METHODS)
     if ci_method == "profile" and variance != "model":

@@ -26,10 +26,12 @@ survival estimates with SEs, so model-based survival can be plugged in the same 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["RiskDifference", "absolute_risk_reduction", "risk_difference_at", "nnt_label"]
 
@@ -105,6 +107,7 @@ class RiskDifference:
         return d
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         d = self.to_dict()
         d["ci_lower"], d["ci_upper"] = d.pop("ci")
         d["nnt_at_ci_lower"], d["nnt_at_ci_upper"] = d.pop("nnt_limits")
@@ -149,6 +152,7 @@ def absolute_risk_reduction(
     conf_level: float = 0.95,
 ) -> RiskDifference:
     """ARR ``S_T - S_C`` with a Wald CI and the Altman NNT, from two survival estimates."""
+    from scipy import stats
     st = _check_prob(survival_treated, "survival_treated")
     sc = _check_prob(survival_control, "survival_control")
     et = _check_se(se_treated, "se_treated")

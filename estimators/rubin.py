@@ -31,12 +31,14 @@ Data*, 2nd ed., section 2.3.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from ._checks import as_float_array, check_finite, check_lengths
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["RubinResult", "rubin_pool", "barnard_rubin_df"]
 
@@ -93,6 +95,7 @@ class RubinResult:
         return asdict(self)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         d = self.to_dict()
         lo, hi = d.pop("ci")
         d["ci_lower"], d["ci_upper"] = lo, hi
@@ -110,6 +113,7 @@ def barnard_rubin_df(m: int, between: float, total: float, df_complete: float = 
 
 
 def _pool(q: np.ndarray, u: np.ndarray, df_complete: float, conf_level: float) -> RubinResult:
+    from scipy import stats
     m = q.size
     qbar = float(q.mean())
     ubar = float(u.mean())

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import check_binary, check_choice, check_lengths, check_weights
 from .design import _observed_levels
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["SMDResult", "standardized_mean_difference"]
 
@@ -88,6 +91,7 @@ class SMDResult:
     weighted: bool
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = pd.DataFrame({
             "level": list(self.levels) if self.levels else [None],
             "treated_count": self.count_treated, "treated_mean": self.mean_treated,
@@ -268,6 +272,7 @@ def _infer_kind(x: np.ndarray, name: str) -> str:
 
 
 def _prepare(x, t, w, kind, levels, name):
+    import pandas as pd
     x = np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x)
     if x.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional; got shape {x.shape}")

@@ -41,7 +41,6 @@ import enum
 import math
 
 import numpy as np
-from scipy import optimize
 
 __all__ = [
     "BOOTSTRAP_PS_FLOOR", "Estimability", "GLM_BOUNDARY", "MONTE_CARLO_PS_FLOOR",
@@ -183,6 +182,7 @@ def separating_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
     """Konis (2007) linear program: is there a direction b with s_i x_i'b >= 0 for all i
     (s_i = 2 y_i - 1) and > 0 for some? Returns that direction (the responsible
     coefficients are its non-zero entries) or ``None`` when the MLE exists."""
+    from scipy import optimize
     A = _signed_rows(X, y, w)
     if A is None:  # untrusted data: no verdict (the fit is not OK anyway)
         return None

@@ -41,12 +41,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._checks import (check_binary, check_both_arms, check_choice, check_lengths, check_probability,
                       check_weights)
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = [
     "ESTIMANDS",
@@ -272,6 +275,7 @@ class WeightedGroupSizes:
     n_treated: int
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame(
             {
                 "arm": ["control", "treated"],

@@ -21,14 +21,15 @@ fails on data like the paper's (a finding about the paper). This module counts
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .verdicts import ALPHA
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["Accounting", "account", "distinct_groups", "accounting_frame"]
 
@@ -98,6 +99,7 @@ def distinct_groups(result, targets=None) -> list[list]:
 def account(result, targets=None) -> Accounting:
     """Distinct-number accounting of one :class:`~.summaries.ReproductionResult`;
     ``targets`` (id -> the study's Target) tells numbers without draws apart."""
+    from scipy import stats
     groups = distinct_groups(result, targets)
     simulated = set(result.draw_ids)
     cal: dict[str, int] = {}
@@ -123,6 +125,7 @@ def account(result, targets=None) -> Accounting:
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
     """One row per study and a total row: the cross-study summary."""
+    import pandas as pd
     rows = []
     for a in items:
         rows.append(dict(study=a.study, targets=a.targets, distinct=a.distinct,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, fields
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .summaries import ShiftResult, TargetResult
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["json_ready", "json_text", "shifts_frame", "targets_frame"]
 
@@ -53,6 +55,7 @@ def json_text(obj) -> str:
 
 def _frame(results, rows_of, kind, drop: Sequence[str] = ()) -> pd.DataFrame:
     # the columns come from the dataclass, so a study without shifts still gets a header
+    import pandas as pd
     columns = ["study"] + [_key(f.name) for f in fields(kind) if f.name not in drop]
     rows = [{"study": r.study_id, **{_key(k): v for k, v in asdict(x).items() if k not in drop}}
             for r in results for x in rows_of(r)]

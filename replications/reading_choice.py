@@ -49,14 +49,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from .analysis.compile import reported_value
 from .verdicts import ALPHA, MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
            "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION",
@@ -170,6 +172,7 @@ class ReadingResult:
         return self.scores[self.preferred].label
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = [dict(asdict(s), group=self.name, preferred=s.index == self.preferred,
                      declared=s.index == 0, numbers=len(self.numbers))
                 for s in self.scores]

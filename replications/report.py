@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import pandas as pd
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
@@ -24,6 +23,9 @@ from .shown import shown_lines
 from .output_files import json_text, shifts_frame, targets_frame
 from .unreported import UNREPORTED_FAMILIES
 from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
 
@@ -63,10 +65,12 @@ class StudyReport:
 
     def to_frame(self) -> pd.DataFrame:
         """The verdicts, tidy: one row per target and per shift (none without a run)."""
+        import pandas as pd
         return self.result.to_frame() if self.result is not None else pd.DataFrame()
 
     def audit_frame(self) -> pd.DataFrame:
         """The audit findings, tidy: one row per finding."""
+        import pandas as pd
         return pd.DataFrame([_finding_dict(f) for f in self.audit])
 
     def _repr_html_(self) -> str:
@@ -354,6 +358,7 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
 
 def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:
     """Write JSON and CSV files with the full results; returns the paths written."""
+    import pandas as pd
     out = Path(out)
     (out / "draws").mkdir(parents=True, exist_ok=True)
     written = []

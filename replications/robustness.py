@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from tacebench.engine import one_ahead
 from tacebench.simulate.io import spec_from_dict
@@ -34,6 +32,9 @@ from .analysis.problems import Problem, StudyError
 from .build import compile_plans
 from .reproduce import DEFAULT_SEED, prepare_run
 from .worlds import FAMILY_BASE, World, apply_world, builtin_worlds, world_problem
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
 
@@ -219,6 +220,7 @@ def with_worlds(study, result, reproduce: Callable, which: str = "all", **kwargs
 
 
 def robustness_frame(rob: dict[str, Robustness]) -> pd.DataFrame:
+    import pandas as pd
     rows = [dict(id=r.id, label=r.label, verdict=r.verdict, flipped_by="; ".join(r.flipped_by),
                  tipping="; ".join(t.text() for t in r.tipping), worlds_judged=r.worlds_judged)
             for r in rob.values()]

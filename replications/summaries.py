@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from .analysis.compile import reported_value
 from .accounting import account
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
 from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["TargetResult", "ShiftResult", "Contribution", "ReproductionResult", "summarise",
            "analysis_scale"]
@@ -139,6 +142,7 @@ class ReproductionResult:
     shown: tuple = ()               # replications.shown.ShownResult: shown, not judged
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = [dict(asdict(t), kind="target") for t in self.targets]
         for s in self.shifts:
             d = asdict(s)
@@ -151,11 +155,13 @@ class ReproductionResult:
         return frame
 
     def contributions_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = [dict(study=self.study_id, shift=s.id, **asdict(c))
                 for s in self.shifts for c in s.contributions]
         return pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS)
 
     def draws_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame(self.draws, columns=list(self.draw_ids))
 
     def _repr_html_(self) -> str:

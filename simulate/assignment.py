@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .marginals import Z_GRID, Marginal
 from .spec import SpecError
@@ -99,6 +99,7 @@ def feature_map(types: list[str], splits: list[tuple[float, ...]], pooled: list[
 def solve_logistic(t: np.ndarray, target: np.ndarray, pi1: float, offset: np.ndarray | None = None,
                    key: str = "assignment") -> np.ndarray:
     """Solve ``(alpha, beta)`` of the population moment equations (Newton)."""
+    from scipy import optimize
     n, p = t.shape
     design = np.column_stack([np.ones(n), t])
     off = np.zeros(n) if offset is None else offset
@@ -126,6 +127,7 @@ def solve_logistic(t: np.ndarray, target: np.ndarray, pi1: float, offset: np.nda
 def unmeasured_probs(prevalence: float, odds_ratio: float, pi1: float) -> tuple[float, float]:
     """``P(U = 1 | control), P(U = 1 | treated)`` with the given overall prevalence and
     treated-vs-control odds ratio."""
+    from scipy import optimize
     if odds_ratio == 1.0:
         return prevalence, prevalence
     pi0 = 1 - pi1

@@ -21,7 +21,7 @@ patients per arm) and are deterministic:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .outcomes import EndpointPlan, compile_effects
 from .plan import CovariatePlan
@@ -99,6 +99,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     ``extra``: further targets of the same hazard on another scale (the TTP targets of
     the progression time, :class:`~simulate.progression.TTPTargets`), fitted jointly.
     """
+    from scipy import optimize
     types = column_types(cp, c)
     nlev = {nm: len(lv) for nm, lv in cp.levels.items()}
     effects = compile_effects(ep.effects, types, nlev, f"outcomes.{name}")
@@ -209,6 +210,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     the smoothness penalty on neighbouring log-hazards and, arm-specific, on neighbouring
     treatment log-HRs (so the effect stays constant where the targets leave it free).
     """
+    from scipy import optimize
     arm_specific = ep.hazards == "arm_specific"
     knots, k = proto.knots, len(proto.knots)
     n, arm, treated = sample["n"], sample["arm"], sample["treated"]

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from .plan import _CAL_SEED
 from .survival import censoring_survival
@@ -213,6 +212,7 @@ def solve_censoring(cen, sample: dict, cp, event_times: dict) -> tuple[Censoring
 
 def _solve_loss(fn, value: float, report: dict, name: str = "median_followup") -> float:
     """Loss rate with ``fn(loss) = value`` (``fn`` decreasing); 0 when no loss reaches it."""
+    from scipy import optimize
     if fn(0.0) <= value:
         report.setdefault("notes", []).append(
             f"administrative censoring alone gives {name} {fn(0.0):.4g}, at most the reported {value:g}")
@@ -227,6 +227,7 @@ def _solve_follow_up(fn, value: float, report: dict, name: str = "median_followu
     follow-up, a longer follow-up also means more loss), so a geometric grid is scanned
     for the first sign change, then refined.
     """
+    from scipy import optimize
     grid = np.geomspace(1e-3, _FOLLOW_UP_MAX, 61)
     diff = np.array([fn(f) - value for f in grid])
     change = np.flatnonzero(np.sign(diff[:-1]) != np.sign(diff[1:]))

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from .spec import SpecError, Summary, Variable
 
@@ -21,14 +21,23 @@ Z_GRID = np.linspace(-Z_MAX, Z_MAX, N_GRID)
 DZ = float(Z_GRID[1] - Z_GRID[0])
 # quadrature in z for moments of a fitted distribution
 _QZ = np.linspace(-8.0, 8.0, 1601)
-_QW = stats.norm.pdf(_QZ) * (_QZ[1] - _QZ[0])
-_QW /= _QW.sum()
 _FIT_TOL = 2e-3
 _TINY = np.finfo(float).tiny
 # a truncated family whose kept tail holds less than this mass is computed from that tail
 _DEEP = 1e-3
 # sample extremes are noisy: they weigh less than moments and quartiles in a fit
 _W = {"min": 0.3, "max": 0.3}
+
+
+@functools.cache
+def _quadrature_weights() -> np.ndarray:
+    """Normal weights of the ``_QZ`` nodes, summing to 1. Computed on first use: scipy.stats
+    is imported by fits only (a replicate worker draws from compiled plans)."""
+    from scipy import stats
+    w = stats.norm.pdf(_QZ) * (_QZ[1] - _QZ[0])
+    w /= w.sum()
+    w.flags.writeable = False
+    return w
 
 
 def blom(n: int) -> tuple[float, float]:
@@ -59,6 +68,7 @@ class FixedDistribution:
 
 
 def _frozen(family: str, theta: np.ndarray) -> FixedDistribution:
+    from scipy import stats
     a, b = float(theta[0]), float(np.exp(theta[1]))
     if family == "normal":
         return FixedDistribution(stats.norm, loc=a, scale=b)
@@ -108,9 +118,11 @@ class Family:
 
 def _summaries(q, n: int) -> dict[str, float]:
     """Moments and quantiles of the distribution with latent quantile map ``q``."""
+    from scipy import stats
     x = q(_QZ)
-    m = float(np.dot(_QW, x))
-    sd = float(np.sqrt(max(np.dot(_QW, (x - m) ** 2), 0.0)))
+    qw = _quadrature_weights()
+    m = float(np.dot(qw, x))
+    sd = float(np.sqrt(max(np.dot(qw, (x - m) ** 2), 0.0)))
     lo, hi = blom(n)
     zq = stats.norm.ppf([0.25, 0.5, 0.75, lo, hi])
     v = q(zq)
@@ -123,6 +135,7 @@ def _spread(s: Summary) -> float:
 
 
 def _initial(family: str, s: Summary, n: int) -> np.ndarray:
+    from scipy import stats
     loc = s.mean if s.mean is not None else s.median
     spread = _spread(s)
     if family == "normal":
@@ -148,6 +161,7 @@ def _initial(family: str, s: Summary, n: int) -> np.ndarray:
 
 def fit_family(var: Variable, s: Summary, n: int, key: str) -> tuple[Family, dict]:
     """Fit ``var.distribution`` (truncated to the variable's bounds) to summary ``s``."""
+    from scipy import optimize
     family = var.distribution
     lower = var.lower if var.lower is not None else None
     targets = {k: v for k, v in s.fields().items() if k in ("mean", "sd", "median", "q1", "q3", "min", "max")}

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from .families import (Family, Z_GRID, _spread, _summaries, fit_family, monotone_table, thresholds)
 from .pieces import fit_assumed_split
@@ -55,6 +55,7 @@ class Marginal:
 
 
 def _split_base(var: Variable, pooled: np.ndarray, n_total: int, key: str) -> Family:
+    from scipy import optimize
     cuts = np.asarray(var.cutpoints, float)
     cum = np.clip(np.cumsum(pooled)[:-1], 1e-6, 1 - 1e-6)
     family = var.distribution if var.distribution != "gamma" else "lognormal"
@@ -110,6 +111,7 @@ def _split_quantile(base: Family, cuts: np.ndarray, probs: np.ndarray, z: np.nda
 
 
 def _count_pmf(var: Variable, s: Summary, key: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    from scipy import stats
     lower = int(var.lower) if var.lower is not None else 1
     if s.mean is None or s.sd is None:
         raise SpecError(key, "a count variable needs mean and sd")

@@ -28,7 +28,7 @@ limit too low) raise :class:`~simulate.spec.SpecError` with the numbers.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .families import Family, Z_GRID, _initial, _summaries, monotone_table
 from .spec import SpecError, Summary, Variable
@@ -105,6 +105,7 @@ def fit_assumed_split(var: Variable, s: Summary, probs, n: int, key: str) -> tup
     key : str
         Key path used in error messages.
     """
+    from scipy import optimize
     cuts = var.assumed_split.cutpoints
     probs = np.asarray(probs, float)
     edges = _edges(var, cuts)

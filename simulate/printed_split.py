@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .families import Family, Z_GRID, _initial, _summaries, monotone_table
 from .pieces import _edges, _mean_bounds, piecewise_quantile
@@ -157,6 +157,7 @@ def fit_printed_split(var: Variable, s: Summary, n: int, key: str, half_mean: fl
     The rounding interval of a printed number: half a unit of its last digit (e.g.
     Altman & Bland, BMJ 1996;312:1254, on reporting precision).
     """
+    from scipy import optimize
     cuts = var.cutpoints
     probs = np.asarray(s.level_probs(), float)
     edges = _edges(var, cuts)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .calibrate import cox_binary_hr
 from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, compile_effects, response_latent
@@ -186,6 +186,7 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
              ) -> tuple[AssessmentPlan, dict, np.ndarray]:
     """The overall best response: cuts, the latent correlation with death (``os_hr_pd``)
     and the covariate effects; with the calibration sample's latent."""
+    from scipy import optimize
     n, arm = sample["n"], sample["arm"]
     effects, lp = _response_lp(c, r, cp, sample)
     miss, miss_p = _missingness(c, r, "response", arm, os_time)
@@ -229,6 +230,7 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
 
 def calibrate_missing(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict
                       ) -> tuple[OutcomePlan, dict]:
+    from scipy import optimize
     rules, rep = [], {}
     cols = sample["cols"]
     if c.unmeasured is not None and sample["u"] is not None:

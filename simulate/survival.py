@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from .search import SortedCuts
 
@@ -235,6 +234,7 @@ def cox_estimand(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray, *, at_risk1: 
     Struthers CA, Kalbfleisch JD. Misspecified proportional hazard models. Biometrika
     1986;73:363-369.
     """
+    from scipy import optimize
     f1, f0 = -np.diff(s1), -np.diff(s0)
     r1 = s1 if at_risk1 is None else at_risk1
     r0 = s0 if at_risk0 is None else at_risk0

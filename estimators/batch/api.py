@@ -3,9 +3,9 @@ the kernels. What each one covers is in :data:`estimators.batch.CAPABILITIES`.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import _checks
 from ..propensity import _MAX_ITER, _TOL
@@ -18,6 +18,9 @@ from .km import km_median_rows, _km_rows
 from .logrank import _logrank_rows
 from .logistic import fit_logistic_rows
 from .weights import iptw_weights_rows
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 
 def _rows(x, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -67,6 +70,7 @@ class LogisticBatch:
     refitted: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         R, p = self.coef.shape
         return pd.DataFrame({"replicate": np.repeat(np.arange(R), p),
                              "term": np.tile(np.arange(p), R), "coef": self.coef.ravel(),
@@ -205,6 +209,7 @@ class CoxBatch:
         return np.exp(self.coef)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame({"replicate": np.arange(self.coef.size), "coef": self.coef,
                              "hr": self.hr, "se": self.se, "robust_se": self.robust_se,
                              "loglik": self.loglik, "converged": self.converged})

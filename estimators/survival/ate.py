@@ -36,10 +36,9 @@ third decimal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from .. import _checks
 from ..status import Estimability
@@ -47,6 +46,9 @@ from .aiptw import aiptw_arms
 from .ate_models import WorkingModels
 from .gformula import gformula_arm
 from .ipw import iptw_arm
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["CENSORING", "ESTIMATORS", "EstimatorCapability", "SurvivalATE", "survival_ate",
            "survival_ate_kernel"]
@@ -118,6 +120,8 @@ class SurvivalATE:
         """One row per estimator, horizon and quantity (``risk_control``,
         ``risk_treated``, ``difference``, ``ratio``) with SE, Wald limits and, for the
         contrasts, the two-sided p-value of no effect."""
+        import pandas as pd
+        from scipy import stats
         zq = stats.norm.ppf(0.5 + self.conf_level / 2)
         rows = []
         for e, name in enumerate(self.estimators):

@@ -18,13 +18,15 @@ adjusted RMST). Checked against the same sums over
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from ..status import Estimability
 from .ate import _validated_input, arm_risks, raise_unless_ok
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["SurvivalRMST", "survival_rmst", "survival_rmst_kernel"]
 
@@ -58,6 +60,8 @@ class SurvivalRMST:
         """One row per estimator, horizon and quantity (``rmst_control``,
         ``rmst_treated``, ``difference``) with SE, Wald limits and, for the difference,
         the two-sided p-value of no difference."""
+        import pandas as pd
+        from scipy import stats
         zq = stats.norm.ppf(0.5 + self.conf_level / 2)
         rows = []
         for e, name in enumerate(self.estimators):

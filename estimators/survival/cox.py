@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import _checks
 from ..status import Estimability, cox_status
@@ -20,6 +20,9 @@ from ._cox_kernel import (RiskSets, _newton_loop, evaluate, evaluate_scalar, sco
 from .cox_estimability import monotone_coefficients, singular_columns
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 #: Capability table: what ``cox_ph`` supports; drives validation.
 CAPABILITIES = {
@@ -131,6 +134,7 @@ class CoxResult:
         return (self.weights[:, None] * self.score_residuals) @ self.naive_var
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame({
             "term": list(self.names), "coef": self.coef, "hr": self.hr, "se": self.se,
             "robust_se": self.robust_se, "z": self.z, "p_value": self.p_value,
@@ -268,6 +272,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
 
 
 def _design(X, names):
+    import pandas as pd
     if isinstance(X, pd.Series):
         names = names or (X.name if X.name is not None else "x0",)
         X = X.to_frame()
@@ -322,6 +327,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         See its docstring for every attribute. Monotone likelihood is flagged
         (``monotone=True``, ``infinite``), not returned as a huge finite HR.
     """
+    import pandas as pd
     _checks.check_choice(ties, "ties", CAPABILITIES["ties"])
     _checks.check_choice(ci_method, "ci_method", CAPABILITIES["ci_method"])
     if not 0.0 < conf_level < 1.0:

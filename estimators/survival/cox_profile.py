@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import chdtrc, chdtri
 
 
@@ -68,6 +67,7 @@ def profile_inference(rs, evaluate_fn, beta_hat, loglik_hat, se, conf_level):
 def _find_limit(excess, centre, sign, scale):
     # walk outwards in growing steps until the profile drops below the critical value,
     # then solve; give up (infinite limit) when the profile flattens out first
+    from scipy.optimize import brentq
     inner, step = centre, scale
     for _ in range(60):
         outer = centre + sign * step

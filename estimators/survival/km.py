@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .. import _checks
 from ..status import Estimability, km_status
 from ._ci import first_crossing, loglog_ci, z_value
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 #: Capability table: the variances ``kaplan_meier`` offers and what each is valid for.
 VARIANCES = {
@@ -57,6 +59,7 @@ class SurvivalAt:
     conf_level: float
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame({"time": self.times, "survival": self.survival, "se": self.se,
                              "lower": self.lower, "upper": self.upper})
 
@@ -179,6 +182,7 @@ class KaplanMeier:
         return RMST(float(estimate), se, float(estimate - z * se), float(estimate + z * se), tau)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         lower, upper = self.confint()
         return pd.DataFrame({
             "time": self.times, "n_risk": self.n_risk, "n_event": self.n_event,

@@ -6,13 +6,16 @@ take trusted arrays: float64 time, 0/1 event, int group codes 0..k-1, weights or
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.special import chdtrc
 
 from .. import _checks
 from .km import prepare_survival_input
+
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 #: Capability table: which test is run for which input.
 METHODS = {
@@ -47,6 +50,7 @@ class LogRankResult:
         return bool(np.isfinite(self.statistic))
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame({"group": list(self.groups), "observed": self.observed,
                              "expected": self.expected,
                              "o_minus_e": self.observed - self.expected})
@@ -155,6 +159,7 @@ def logrank_iptw_kernel(time, event, codes, weights):
 
 def group_codes(group, n: int, name: str = "group") -> tuple[np.ndarray, tuple]:
     """Integer codes 0..k-1 for a grouping (levels sorted) with validation."""
+    import pandas as pd
     g = np.asarray(group)
     if g.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional; got shape {g.shape}")

@@ -12,7 +12,6 @@ so its simulated distribution is conditional on selection, like the published on
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from . import kernels
 
@@ -110,6 +109,7 @@ def _candidate_p(ctx, t, d, m, X, cols, idx) -> float:
 
 
 def _wald_p(coef, cov, idx) -> float:
+    from scipy import stats
     b = coef[idx]
     if not np.isfinite(b).all():
         return np.nan

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["SEVERITIES", "Finding", "AuditReport", "merge_copies"]
 
@@ -90,6 +92,7 @@ class AuditReport:
                      and (target is None or target in f.targets))
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         cols = ["study", "rule", "severity", "targets", "message", "discrepancy", "unit",
                 "reported", "expected", "quotes"]
         rows = [f.to_dict() for f in self.findings]

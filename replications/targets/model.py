@@ -5,9 +5,10 @@ import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import pandas as pd
+if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
+    import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = [
     "QUANTITIES", "ROLES", "RATIO_QUANTITIES", "PROPORTION_QUANTITIES", "SIGNED_QUANTITIES", "SHIFT_SCALES",
@@ -243,6 +244,7 @@ class StudyTargets:
         return [tuple(g) for g in groups.values() if len(g) > 1]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = [t.to_dict() for t in self.targets]
         frame = pd.DataFrame(rows)
         frame.insert(0, "study", self.study_id)

@@ -1,0 +1,46 @@
+"""What a replicate worker imports before its first chunk.
+
+A worker draws cohorts from compiled plans and runs the analyses: it does not calibrate,
+audit or build frames. pandas (``to_frame`` and the frame paths), scipy.stats and
+scipy.optimize (fits of the calibration, intervals of the audit) are imported by the
+functions that use them, so the modules the command line starts workers with
+(``WORKER_MODULES``, the warm-up function and its initializer) must not load them. Checked
+in a fresh interpreter: this test process has imported everything already.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tacebench.cli.early import WORKER_MODULES
+
+#: third-party modules a worker does not use on its path
+NOT_IN_A_WORKER = ("pandas", "scipy.stats", "scipy.optimize")
+#: what a started worker imports: the warm-up call and its initializer, then the modules
+WARM_UP = ("tacebench.engine.warm", "tacebench.estimators.batch")
+
+
+def loaded_after_import(modules: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
+    """The ``watched`` modules a fresh interpreter has loaded after importing ``modules``."""
+    code = ("import importlib, json, sys\n"
+            f"for name in {list(modules)!r}:\n"
+            "    importlib.import_module(name)\n"
+            f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("module", [*WARM_UP, *WORKER_MODULES])
+def test_a_worker_import_leaves_out_pandas_and_scipy_stats_optimize(module):
+    assert loaded_after_import((module,), NOT_IN_A_WORKER) == []
+
+
+def test_the_check_sees_a_loaded_module():
+    """The check is able to fail: modules that are loaded are reported (scipy.stats loads
+    scipy.optimize)."""
+    assert loaded_after_import(("pandas", "scipy.stats"), NOT_IN_A_WORKER) == [
+        "pandas", "scipy.stats", "scipy.optimize"]
