@@ -12,12 +12,15 @@ changes no bit of the result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from .ate_nuisance import BreslowCox, DeathsByHorizon, survival_matrix
 from .ipw import censoring_survival
+
+if TYPE_CHECKING:           # annotations only: scipy.sparse is imported by the analyses
+    from scipy import sparse  # with many horizons (grouping_matrix), not by every worker
 
 __all__ = ["ArmFreeTerms", "arm_free_terms"]
 
@@ -31,6 +34,7 @@ def _read_only(*arrays: np.ndarray) -> None:
 def grouping_matrix(at: np.ndarray, J: int, weights: np.ndarray) -> sparse.csr_array:
     """The (J m, H) matrix ``M`` with ``(M @ S).reshape(J, m, n)[j, c] = sum_{h: at[h] = j}
     weights[h, c] S[h]`` for any (H, n) ``S``: H m entries, one per (horizon, column)."""
+    from scipy import sparse
     H, m = weights.shape
     rows = (at[:, None] * m + np.arange(m)).ravel()     # row of (at[h], column)
     order = np.argsort(rows, kind="stable")
