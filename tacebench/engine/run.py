@@ -220,12 +220,15 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
                  for ch in chunks]
     for res in map_calls(calls, n_jobs=n_jobs, backend=backend, scheduler=scheduler):
         got.append(res if keep_payloads else replace(res, payload=None))
-        failures.update(res.failures)
-        notes.update(res.notes)
         if sink is not None:
             sink(res)
         if progress is not None:
             progress(len(res.chunk))
     got.sort(key=lambda r: (r.chunk.cell, r.chunk.start))
+    # added up in design order, not in the order chunks finished, so that the keys of
+    # the counts (printed, written to JSON) come in the same order for any n_jobs
+    for res in got:
+        failures.update(res.failures)
+        notes.update(res.notes)
     return RunOutcome(tuple(got), dict(failures), dict(notes),
                       sum(len(r.chunk) for r in got), time.perf_counter() - t0)

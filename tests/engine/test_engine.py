@@ -2,6 +2,8 @@
 the work was split (n_jobs, backend, chunk size, batch size)."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -85,6 +87,21 @@ def test_results_do_not_depend_on_the_split(kw):
         assert np.array_equal(np.vstack(out.payloads(c.index)), ref[c.index])
     assert out.failures == {("toy", "odd replicate"): 3 * 5}
     assert out.replicates_run == 33
+
+
+def _late_first(cell: Cell, chunk: Chunk, batch_size):
+    """A task whose earlier chunks finish later, each with notes of its own."""
+    time.sleep(0.05 * (3 - chunk.start))
+    return ChunkResult(chunk, None, {(f"key{chunk.start}", "why"): 1},
+                       {f"note {chunk.start}": 1, "shared": 1})
+
+
+def test_counts_come_in_design_order_whatever_order_the_chunks_finish():
+    out = run_design(Design.of({"a": ("a",)}, 4, 0), _late_first, n_jobs=4,
+                     backend="threading", chunk_size=1)
+    assert list(out.notes) == ["note 0", "shared", "note 1", "note 2", "note 3"]
+    assert out.notes["shared"] == 4
+    assert list(out.failures) == [(f"key{i}", "why") for i in range(4)]
 
 
 def test_done_replicates_are_not_rerun_and_the_sink_sees_each_chunk():
