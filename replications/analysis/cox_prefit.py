@@ -130,10 +130,17 @@ def _padded(n: int) -> int:
     return -(-n // PAD_ROWS) * PAD_ROWS
 
 
+def _stacked(arrays: list, n: int) -> np.ndarray:
+    """``arrays`` (of equal trailing shape) stacked, each padded with zeros to ``n`` rows
+    (weight 0: padding rows take no part in a fit)."""
+    out = np.zeros((len(arrays), n, *arrays[0].shape[1:]))
+    for i, a in enumerate(arrays):
+        out[i, :a.shape[0]] = a
+    return out
+
+
 def _fit_stack(jobs: list, ties: str, n: int) -> int:
-    T, D, x, W = (np.zeros((len(jobs), n)) for _ in range(4))   # weight 0: padding
-    for i, (_, _, t, d, xi, w) in enumerate(jobs):
-        T[i, :t.size], D[i, :t.size], x[i, :t.size], W[i, :t.size] = t, d, xi, w
+    T, D, x, W = (_stacked([j[k] for j in jobs], n) for k in (2, 3, 4, 5))
     coef, ok = kernels.cox_binary_many(T, D, x, W, ties)
     for (cache, key, *_), b, good in zip(jobs, coef, ok):
         if good:
@@ -142,11 +149,7 @@ def _fit_stack(jobs: list, ties: str, n: int) -> int:
 
 
 def _fit_multi_stack(jobs: list, ties: str, n: int) -> int:
-    p = jobs[0][6].shape[1]
-    T, D, W = (np.zeros((len(jobs), n)) for _ in range(3))     # weight 0: padding
-    X = np.zeros((len(jobs), n, p))
-    for i, (*_, t, d, Xi, w) in enumerate(jobs):
-        T[i, :t.size], D[i, :t.size], X[i, :t.size], W[i, :t.size] = t, d, Xi, w
+    T, D, X, W = (_stacked([j[k] for j in jobs], n) for k in (4, 5, 6, 7))
     coef, ok = kernels.cox_multi_many(T, D, X, W, ties)
     for (cache, key, names, vary, *_), b, good in zip(jobs, coef, ok):
         if good:
