@@ -32,7 +32,6 @@ matching using quadrangle inequality. Proc 33rd IEEE FOCS:583-592.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 from scipy.spatial.distance import cdist
 
@@ -90,14 +89,17 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     ot, oc = np.argsort(d_treated, kind="stable"), np.argsort(d_control, kind="stable")
     t, c = d_treated[ot], d_control[oc]
     w = n0 - n1 + 1
-    # row i: the window of controls i .. i + w - 1 (a strided view, no index array)
-    cost = np.abs(t[:, None] - sliding_window_view(c, w)[:n1])   # (n1, w)
-    total = np.empty_like(cost)  # row i: cost[i] plus the best of rows < i, before cummin
-    best = np.empty_like(cost)   # row i: F_i
+    # row i: the window of controls i .. i + w - 1, a strided view of the sorted controls
+    # (a fresh contiguous array): sliding_window_view's array without its checks, which
+    # cost more than the subtraction
+    window = np.ndarray((n1, w), c.dtype, c, 0, (c.itemsize, c.itemsize))
+    total = np.subtract(t[:, None], window)  # row i: cost[i], then in place plus F_{i-1}
+    np.abs(total, out=total)
+    best = np.empty_like(total)  # row i: F_i
     prev = np.zeros(w)
     add, running_min = np.add, np.minimum.accumulate  # (the loop's only work: two calls)
-    for cost_i, total_i, best_i in zip(cost, total, best):  # (row views made once)
-        prev = running_min(add(prev, cost_i, out=total_i), out=best_i)
+    for total_i, best_i in zip(total, best):  # (row views made once)
+        prev = running_min(add(prev, total_i, out=total_i), out=best_i)
     # backtracking: row i's control is the first occurrence of the minimum of its totals up
     # to the next row's position, an argmin over a prefix of the row on the path only; a
     # NaN total (a PS of exactly 0 or 1 in both arms) reaches F's last entry, and then the

@@ -172,13 +172,17 @@ class PooledSMDColumns:
         # the kernel's variance of every column from its (unclipped) arm mean, kept for
         # the continuous ones (the binary ones': p (1 - p)); with unit weights the
         # kernel's ``sw - (w @ w) / sw`` is the arm's size less 1, exact
-        dev = rows - m_raw[:, control.astype(np.intp)]
+        # each value less its own arm's mean: the control means everywhere, then the
+        # treated means over the treated columns (no gather of a mean per cell)
+        dev = np.subtract(rows, m_raw[:, 1:])
+        np.subtract(rows, m_raw[:, :1], out=dev, where=~control)
         dev *= dev
         v = np.where(proportion[:, None], m * (1.0 - m), (dev @ arms) / (sums[k] - 1.0))
         v = np.maximum(v, 0.0)
         den = np.sqrt(_denominator_var(v[:, 0], v[:, 1], None, "pooled"))
         # ``estimators.smd._ratio``'s weight-free parts
-        tol = 64 * _EPS * np.maximum(np.abs(rows).max(axis=1), _TINY)
+        # (the largest |x| of a row from its largest and least value, without |rows|)
+        tol = 64 * _EPS * np.maximum(np.maximum(rows.max(axis=1), -rows.min(axis=1)), _TINY)
         sd = np.where(den <= tol, 0.0, den)
         return cls(ext, arms, proportion, tol, sd, _smd_of_means(m, tol, sd))
 

@@ -9,12 +9,16 @@ from scipy import optimize
 from tacebench.estimators.matching_optimal import match_optimal, sorted_pairs
 
 
-def _problem(seed: int, tied: bool):
+def _problem(seed: int, tied: bool | str):
     rng = np.random.default_rng(seed)
     n1 = int(rng.integers(1, 40))
     n0 = n1 + int(rng.integers(0, 40))
-    # tied: few distinct values, so distances tie often (PS of discrete covariates)
+    # tied: few distinct values, so distances tie often (PS of discrete covariates);
+    # "near": those values moved by a few units in the last place, so totals of different
+    # paths tie or nearly tie after rounding
     v = rng.integers(0, 6, n1 + n0).astype(float) if tied else rng.normal(size=n1 + n0)
+    if tied == "near":
+        v += rng.integers(-3, 4, v.size) * np.spacing(6.0)
     return v[:n1], v[n1:]
 
 
@@ -83,10 +87,12 @@ def _tables(dt, dc):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.booleans())
+@given(st.integers(0, 2**32 - 1), st.sampled_from([False, True, "near"]))
 def test_path_backtracking_is_the_whole_table_backtracking(seed, tied):
     """The backtracking on the path (an argmin over each row's prefix) picks what the
-    whole-table running minima pick (kept for NaN totals), ties included."""
+    whole-table running minima pick (kept for NaN totals), ties and near-ties included;
+    the tables are the program's written out row by row (a gathered cost matrix, no
+    strided window, no in-place rows), so its pairs are those tables' pairs."""
     from tacebench.estimators.matching_optimal import positions_of_running_minima
 
     dt, dc = _problem(seed, tied)
