@@ -38,10 +38,12 @@ CALIPER_SCALES = {
 ORDERS = ("data", "largest", "smallest", "random")
 
 
-def _sd(d: np.ndarray, z: np.ndarray, kind: str) -> float:
+def _sd(d: np.ndarray, treated: np.ndarray, kind: str) -> float:
+    """The SD of the caliper: over all units, or pooled within arms (``treated``: the
+    boolean mask of the treated)."""
     if kind == "overall":
         return float(np.std(d, ddof=1))
-    return float(np.sqrt((_var1(d[z == 1]) + _var1(d[z == 0])) / 2.0))
+    return float(np.sqrt((_var1(d[treated]) + _var1(d[~treated])) / 2.0))
 
 
 def _var1(a: np.ndarray) -> float:
@@ -67,25 +69,31 @@ def _nn_match(
     """Kernel: (n1, ratio) matrix of matched control rows (-1 none), rows in treated data
     order. ``treated_order`` indexes the treated units (0..n1-1) in visiting order."""
     srt = np.argsort(d, kind="stable")
-    pos = np.empty_like(srt)
-    pos[srt] = np.arange(1, srt.size + 1)
     n = srt.size
+    pos = np.empty_like(srt)
+    pos[srt] = np.arange(1, n + 1)
     # Scalar code on Python lists (a fraction of the cost of numpy scalar access), over
     # sorted positions 1..n with sentinels 0 and n + 1. The nearest available control on
     # each side is found through union-find links that skip treated units and used-up
     # controls (path halving), instead of stepping over them one by one; the result is
-    # the same walk's.
-    ds = [0.0] + d[srt].tolist() + [0.0]
-    rows = [-1] + srt.tolist() + [-1]
-    is_ctl = np.concatenate(([True], z[srt] == 0, [True]))
+    # the same walk's. (Each list is its array with the sentinels written in place,
+    # converted once.)
+    ds = np.zeros(n + 2)
+    ds[1:-1] = d[srt]
+    ds = ds.tolist()
+    rows = np.full(n + 2, -1, dtype=srt.dtype)
+    rows[1:-1] = srt
+    rows = rows.tolist()
+    step = np.zeros(n + 2, dtype=np.intp)  # 1 at a treated unit's position: links past it
+    np.not_equal(z[srt], 0, out=step[1:-1], casting="unsafe")
     k_all = np.arange(n + 2)
-    lnk_left = np.where(is_ctl, k_all, k_all - 1).tolist()
-    lnk_right = np.where(is_ctl, k_all, k_all + 1).tolist()
+    lnk_left = (k_all - step).tolist()
+    lnk_right = (k_all + step).tolist()
     times = [0] * (n + 2)
     t_pos = pos[z == 1].tolist()
     n1 = len(t_pos)
     mm = [-1] * (n1 * ratio)  # row-major (n1, ratio)
-    n_avail = int(np.count_nonzero(z == 0))
+    n_avail = n - int(step.sum())
     visit = np.asarray(treated_order).tolist()
     end = n + 1
     if ratio == 1 and reuse_max == 1:
@@ -142,7 +150,10 @@ def _nearer(ds, di, left, right, end, caliper) -> int:
 def _pairs_walk(ds, rows, lnk_left, lnk_right, t_pos, visit, mm, caliper, end, n_avail):
     """:func:`_nn_match`'s walk for 1:1 matching without replacement (the default PSM):
     one round, no control taken by the unit yet, a control used up at its first use; the
-    same steps without the general walk's bookkeeping. Fills ``mm`` in place."""
+    same steps without the general walk's bookkeeping, and :func:`_nearer`'s choice
+    written out (each side's distance computed once; no caliper: an infinite one, which
+    excludes nothing, as no comparison with it is true). Fills ``mm`` in place."""
+    cal = float("inf") if caliper is None else caliper
     for i in visit:
         if n_avail == 0:
             break
@@ -156,9 +167,22 @@ def _pairs_walk(ds, rows, lnk_left, lnk_right, t_pos, visit, mm, caliper, end, n
         while lnk_right[right] != right:
             lnk_right[right] = lnk_right[lnk_right[right]]
             right = lnk_right[right]
-        k = _nearer(ds, di, left, right, end, caliper)
-        if not k:
-            continue
+        if left:
+            gap_left = abs(di - ds[left])
+            if gap_left > cal:
+                left = 0
+        if right == end:
+            right = 0
+        else:
+            gap_right = abs(di - ds[right])
+            if gap_right > cal:
+                right = 0
+        if left and right:  # the nearer, the left one on a tie
+            k = left if gap_left <= gap_right else right
+        else:
+            k = left or right
+            if not k:
+                continue
         mm[i] = rows[k]
         lnk_left[k] = k - 1  # used up: link past it
         lnk_right[k] = k + 1
@@ -200,10 +224,11 @@ def match_nearest_kernel(
     n1 = int(np.count_nonzero(z))
     scale, standardized = CALIPER_SCALES[caliper_scale]
     d = special.logit(p) if scale == "logit" else p
+    treated = z == 1
     cal = None
     if caliper is not None:
-        cal = float(caliper) * (_sd(d, z, caliper_sd) if standardized else 1.0)
-    dt = d[z == 1]
+        cal = float(caliper) * (_sd(d, treated, caliper_sd) if standardized else 1.0)
+    dt = d[treated]
     if order == "data":
         t_order = np.arange(n1)
     elif order == "largest":
@@ -220,7 +245,7 @@ def match_nearest_kernel(
         width = "none" if cal is None else f"{cal:.4g}"
         message = (f"caliper={caliper!r} ({caliper_scale}, {width} on the {scale} scale) is "
                    f"met by no treated unit: the closest treated-control distance is {gap:.4g}")
-    return result_from_sets(mm, np.flatnonzero(z == 1), z, caliper=cal, distance=d,
+    return result_from_sets(mm, np.flatnonzero(treated), z, caliper=cal, distance=d,
                             method=f"nearest({caliper_scale}, ratio={ratio}, "
                                    f"replace={replace}, order={order})", message=message)
 

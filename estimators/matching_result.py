@@ -136,25 +136,32 @@ def _pairs_result(t_idx, c_idx, z, *, caliper, distance, method, message) -> Mat
     control used once has weight 1; reused (with replacement), the number of its sets,
     rescaled as the general case does."""
     n = z.size
+    k = t_idx.size
     ctl = c_idx[:, 0]
     uses = np.bincount(ctl, minlength=n)
     w = uses.astype(np.float64)  # (a control's sum over its sets of 1 / 1, exact)
     w[t_idx] = 1.0
-    used = np.flatnonzero(uses)
-    if used.size != ctl.size:  # reused controls: MatchIt's rescaling (1 without reuse)
-        w[used] *= used.size / w[used].sum()
+    n_used = int(np.count_nonzero(uses))
+    if n_used != k:  # reused controls: MatchIt's rescaling (1 without reuse)
+        used = np.flatnonzero(uses)
+        w[used] *= n_used / w[used].sum()
+    # each set's treated row then its control's, and the set of each (arrays written
+    # directly: column_stack and repeat cost more than the copying)
+    rows = np.empty((k, 2), dtype=np.intp)
+    rows[:, 0] = t_idx
+    rows[:, 1] = ctl
     n1 = int(np.count_nonzero(z == 1))
     return MatchResult(
         treated_index=t_idx.astype(np.intp),
         control_index=c_idx.astype(np.intp),
-        pair_id=np.repeat(np.arange(t_idx.size), 2).astype(np.intp),
-        rows=np.column_stack((t_idx, ctl)).ravel().astype(np.intp),
+        pair_id=np.repeat(np.arange(k, dtype=np.intp), 2),
+        rows=rows.ravel(),
         weights=w,
-        n_matched={"treated": int(t_idx.size), "control": int(used.size)},
-        n_dropped={"treated": n1 - int(t_idx.size), "control": n - n1 - int(used.size)},
+        n_matched={"treated": int(k), "control": n_used},
+        n_dropped={"treated": n1 - int(k), "control": n - n1 - n_used},
         caliper=caliper,
         distance=distance,
         method=method,
-        status=match_status(int(t_idx.size)),
+        status=match_status(int(k)),
         message=message,
     )
