@@ -135,8 +135,9 @@ class PooledSMDColumns:
     ``rows``: ``(K + 1, n)``, the columns then a row of ones; ``arms``: ``(n, 2)`` 0/1
     indicators of the treated and the control arm; ``proportion``: the binary columns;
     ``tol``: the differences that count as zero and ``sd``: the pooled SD with SDs below
-    ``tol`` set to 0 (``estimators.smd._ratio``'s); ``unadjusted``: the SMDs with unit
-    weights (``weighted=False``).
+    ``tol`` set to 0 (``estimators.smd._ratio``'s); ``unit_means``: the (K, 2) arm means
+    with unit weights, proportions clipped, from which :attr:`unadjusted` (the SMDs with
+    ``weighted=False``) is computed when asked (a weighting's SMDs do not need them).
     """
 
     rows: np.ndarray
@@ -144,7 +145,12 @@ class PooledSMDColumns:
     proportion: np.ndarray
     tol: np.ndarray
     sd: np.ndarray
-    unadjusted: np.ndarray
+    unit_means: np.ndarray
+
+    @property
+    def unadjusted(self) -> np.ndarray:
+        """The SMDs with unit weights (``weighted=False``)."""
+        return _smd_of_means(self.unit_means, self.tol, self.sd)
 
     @classmethod
     def of(cls, cols, t, proportion) -> "PooledSMDColumns":
@@ -184,7 +190,7 @@ class PooledSMDColumns:
         # (the largest |x| of a row from its largest and least value, without |rows|)
         tol = 64 * _EPS * np.maximum(np.maximum(rows.max(axis=1), -rows.min(axis=1)), _TINY)
         sd = np.where(den <= tol, 0.0, den)
-        return cls(ext, arms, proportion, tol, sd, _smd_of_means(m, tol, sd))
+        return cls(ext, arms, proportion, tol, sd, m)
 
     def smd(self, w: np.ndarray | None) -> np.ndarray:
         """``smd_columns_kernel(cols, t, w, proportion, "pooled", False, True)`` (``w``

@@ -116,20 +116,23 @@ def treatment_cox_fit(time, event, z, X=None, weights=None, *, cluster=None, ent
     from tacebench.estimators.kernels import fit_cox
 
     Xa = z[:, None] if X is None or X.shape[1] == 0 else np.column_stack([z, X])
-    w = np.ones(time.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    if not np.isfinite(w).all():
-        raise ValueError("weights must be finite (extreme propensity scores)")
-    keep = w > 0
-    if not keep.all():
-        if keep_zero_weights:
-            raise ValueError(f"{int((~keep).sum())} weights are 0 (propensity scores at 0 or "
-                             "1 in floating point): the per-patient terms are undefined")
-        time, event, Xa, w = time[keep], event[keep], Xa[keep], w[keep]
-        entry = None if entry is None else entry[keep]
-        cluster = None if cluster is None else np.asarray(cluster)[keep]
+    if weights is None:  # unit weights: finite and positive, nothing to check or drop
+        w = np.ones(time.size)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if not np.isfinite(w).all():
+            raise ValueError("weights must be finite (extreme propensity scores)")
+        keep = w > 0
+        if not keep.all():
+            if keep_zero_weights:
+                raise ValueError(f"{int((~keep).sum())} weights are 0 (propensity scores at 0 "
+                                 "or 1 in floating point): the per-patient terms are undefined")
+            time, event, Xa, w = time[keep], event[keep], Xa[keep], w[keep]
+            entry = None if entry is None else entry[keep]
+            cluster = None if cluster is None else np.asarray(cluster)[keep]
     if not event.any():
         raise ValueError("no events: the Cox model is not estimable")
-    if (np.ptp(Xa, axis=0) == 0).any():
+    if (Xa.max(axis=0) - Xa.min(axis=0) == 0).any():  # (np.ptp's test, without its wrapper)
         raise ValueError("a Cox covariate is constant (e.g. one arm empty, a level absent)")
     codes = None if cluster is None else cluster_codes(cluster)
     return fit_cox(time, event.astype(np.float64), Xa, w, ties=ties, entry=entry,
@@ -142,8 +145,8 @@ def cluster_codes(cluster) -> np.ndarray:
     numbered in order), and then are returned as they are, without the sort."""
     c = np.asarray(cluster)
     if c.dtype == np.intp and c.ndim == 1 and c.size and c[0] == 0:
-        step = c[1:] - c[:-1]
-        if ((step == 0) | (step == 1)).all():
+        # steps of 0 or 1 only: as unsigned, a negative step is huge
+        if ((c[1:] - c[:-1]).view(np.uintp) <= 1).all():
             return c
     return np.unique(c, return_inverse=True)[1]
 
