@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import check_covariates, check_number, design
-from ._common import ENDPOINTS, balance, covariate_design, cox_of_treatment, outcome, propensity
+from . import MethodOutput, check_covariates, check_number, design
+from ._common import (ENDPOINTS, balance, covariate_design, cox_of_treatment, outcome,
+                      propensity, treatment_cox_fit)
 
 OPTIONS = {
     "method": ("nearest", ("nearest", "exact", "mahalanobis", "optimal")),
@@ -121,17 +122,41 @@ def fit(data, config, rng):
     if m.rows.size == 0:
         raise ValueError("no matched sets")
     time, event = outcome(data, config["endpoint"])
-    z = _first_of_each_set(m.pair_id).astype(np.float64)  # each set lists its treated first
     X = design(data, config["adjust"])[m.rows] if config["adjust"] else None
     extra = {"dropped_treated": float(m.n_dropped["treated"]),
              "dropped_control": float(m.n_dropped["control"]), "matched_sets": float(m.n_sets)}
     if config["balance"]:
         extra.update(balance(data, config["balance"], m.weights))
-    return cox_of_treatment(time[m.rows], event[m.rows], z, X, cluster=m.pair_id,
-                            ties=config["ties"], extra=extra)
+    return matched_cox(time, event, m, X, config["ties"], extra)
 
 
 fit.uses_rng = True
+
+
+def matched_cox(time, event, m, X=None, ties="efron", extra=None) -> MethodOutput:
+    """Cox model of treatment on the matched sample of ``m`` (``time`` and ``event`` of
+    the whole cohort; ``X``, if any, already the matched rows'), SE clustered on matched
+    set; 1:1 pairs by :func:`_cox_on_pairs`."""
+    z = _first_of_each_set(m.pair_id).astype(np.float64)  # each set lists its treated first
+    if m.rows.size == 2 * m.n_sets:  # 1:1 pairs: rows 2j and 2j + 1 are set j
+        return _cox_on_pairs(time[m.rows], event[m.rows], z, X, ties, dict(extra or {}))
+    return cox_of_treatment(time[m.rows], event[m.rows], z, X, cluster=m.pair_id, ties=ties,
+                            extra=extra)
+
+
+def _cox_on_pairs(time, event, z, X, ties, extra) -> MethodOutput:
+    """:func:`cox_of_treatment` clustered on 1:1 matched pairs (rows ``2j``, ``2j + 1``:
+    pair ``j``), the same numbers: the Cox kernel's robust variance ``D'D``, ``D`` the
+    pairs' sums of ``w_i L_i`` times the model-based variance, with each pair's sum taken
+    as its two rows' sum (what the kernel's sorted segment sums add, for sorted ids)
+    instead of sorting the ids; the fit itself is the kernel's without clusters. An
+    infinite coefficient (monotone likelihood) has a NaN SE, as the kernel gives it."""
+    fit = treatment_cox_fit(time, event, z, X, ties=ties)
+    u = fit.weights[:, None] * fit.score_residuals
+    d = (u[0::2] + u[1::2]) @ fit.var  # (fit.var: the model-based variance, not robust)
+    se = np.sqrt((d.T @ d).diagonal()[0])
+    return MethodOutput(float(fit.coef[0]), float(np.nan if fit.infinite[0] else se),
+                        converged=bool(fit.estimable), extra=extra)
 
 
 def _first_of_each_set(pair_id: np.ndarray) -> np.ndarray:

@@ -28,10 +28,9 @@ import numpy as np
 
 from tacebench.benchmarks.dgm import prepared
 from tacebench.benchmarks.methods import SHARED_FITS
-from tacebench.benchmarks.methods._common import (balance_columns, covariate_design,
-                                                  cox_of_treatment, outcome, propensity,
-                                                  treated, treatment_cox_fit)
-from tacebench.benchmarks.methods.matching import _first_of_each_set
+from tacebench.benchmarks.methods._common import (balance_columns, covariate_design, outcome,
+                                                  propensity, treated, treatment_cox_fit)
+from tacebench.benchmarks.methods.matching import matched_cox
 from tacebench.benchmarks.runner import replicate_seed
 from tacebench.benchmarks.speed.method_cost import scenario_parser
 from tacebench.benchmarks.study import load_study
@@ -40,10 +39,7 @@ COVARIATES = ["*", "-ehs_sites"]
 
 
 def _cox_on_match(data, m):
-    t, e = outcome(data, "os")
-    first = _first_of_each_set(m.pair_id)
-    return cox_of_treatment(t[m.rows], e[m.rows], first.astype(np.float64), None,
-                            cluster=m.pair_id)
+    return matched_cox(*outcome(data, "os"), m)
 
 
 def _psm(data, step):
