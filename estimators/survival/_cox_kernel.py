@@ -211,9 +211,13 @@ def paired(A: np.ndarray) -> np.ndarray:
     """The rows of ``A`` (k, n) in pairs: a ``(ceil(k / 2), n, 2)`` array whose ``[i, :, 0]``
     and ``[i, :, 1]`` are rows ``2i`` and ``2i + 1`` (a zero row completes an odd ``k``)."""
     k, n = A.shape
-    P = np.zeros((k + (k & 1), n))
-    P[:k] = A
-    return np.ascontiguousarray(P.reshape(-1, 2, n).transpose(0, 2, 1))
+    P = np.empty(((k + 1) // 2, n, 2))
+    # (two strided copies: a transposing copy of (pairs, 2, n) loops over pairs of two)
+    P[:, :, 0] = A[0::2]
+    P[:k // 2, :, 1] = A[1::2]
+    if k & 1:
+        P[-1, :, 1] = 0.0
+    return P
 
 
 def paired_prefix_sums(P: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
