@@ -181,12 +181,8 @@ def risk_sums(rs: RiskSets, wr: np.ndarray) -> np.ndarray:
     if rs.X1P is None:
         rs.X1P = paired(rs.X1T).reshape(-1, 2 * rs.n)
         rs.wr2 = np.empty(2 * rs.n)
-    # the weights twice over, to multiply each pair as one contiguous row (numpy's loop
-    # over a broadcast pair of two costs four times the product)
-    wr2 = rs.wr2
-    wr2[0::2] = wr
-    wr2[1::2] = wr
-    S = paired_prefix_sums((rs.X1P * wr2).reshape(-1, rs.n, 2), rs.end, rs.p + 1)
+    S = paired_prefix_sums(paired_times(rs.X1P, wr, rs.wr2).reshape(-1, rs.n, 2), rs.end,
+                           rs.p + 1)
     Z = rs.X1T * wr if rs.entry_order is not None else None
     # (the tied deaths' columns of X1T * wr: the same products, on those columns only)
     Zd = rs.X1D * wr.take(rs.death_pos) if rs.efron else None
@@ -229,7 +225,26 @@ def paired_prefix_sums(P: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
     step (the real and the imaginary parts): the same additions in the same order, so the
     same doubles, in about half the time.
     """
-    C = np.add.accumulate(P.view(np.complex128)[..., 0], axis=1).take(cols, axis=1)
+    return unpaired(np.add.accumulate(as_complex(P), axis=1).take(cols, axis=1), k)
+
+
+def paired_times(P2: np.ndarray, v: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """``P2 * v`` for the rows of a :func:`paired` array flattened to ``(pairs, 2n)``,
+    each entry times its column's ``v`` (n,): ``v`` is written twice over into ``buffer``
+    (2n,), so that each pair is multiplied as one contiguous row (numpy's loop over a
+    broadcast pair of two costs four times the product)."""
+    buffer[0::2] = v
+    buffer[1::2] = v
+    return P2 * buffer
+
+
+def as_complex(P: np.ndarray) -> np.ndarray:
+    """A :func:`paired` array (..., 2) read as complex numbers (...): one pair of rows."""
+    return P.view(np.complex128)[..., 0]
+
+
+def unpaired(C: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` rows, as reals, of the pairs of rows ``C`` (pairs, m) complex."""
     pairs, m = C.shape
     return C.view(np.float64).reshape(pairs, m, 2).transpose(0, 2, 1).reshape(2 * pairs, m)[:k]
 
