@@ -177,10 +177,11 @@ def term_sums(rs: RiskSets, Z: np.ndarray) -> np.ndarray:
 
 
 #: Size of ``X1T`` (rows x columns) from which :func:`risk_sums` runs its cumulative sums on
-#: pairs of rows: below it the pairing's extra steps cost more than they save (measured,
-#: one evaluation's sums: 1.10-1.14x the plain sums' time at 1,100 cells, 0.90-0.96x at
-#: 2,200-2,400, 0.76-0.81x at 4,400, 0.67-0.73x at 8,800).
-PAIRED_MIN_CELLS = 2048
+#: pairs of rows: below it the pairing's extra steps and arrays cost a whole fit more than
+#: the sums save (measured, ``fit_cox`` with and without the pairs, Breslow and Efron:
+#: 1.04-1.06x at 2,200 cells, 0.99-1.02x at 4,400, 0.99-1.01x at 6,600-7,000, 0.94-0.99x
+#: at 8,000-11,000, e.g. 423 rows x 21 columns, the AIPTW working models).
+PAIRED_MIN_CELLS = 8000
 
 
 def risk_sums(rs: RiskSets, wr: np.ndarray) -> np.ndarray:
