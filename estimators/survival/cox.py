@@ -195,15 +195,17 @@ def fit_cox(time, event, X, weights, *, ties="efron", entry=None, cluster=None,
                          converged=False, infinite=np.zeros(p, dtype=bool),
                          message="no observations")
     with np.errstate(all="ignore"):  # degenerate fits are judged from the values, not warnings
-        return _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
-                              names, conf_level, max_iter, tol, init, ci_method)
+        rs = RiskSets(time, event, X, weights, ties, entry)
+        return fit_cox_on(rs, weights, cluster, robust, firth, names, conf_level, max_iter,
+                          tol, init, ci_method)
 
 
-def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth, names,
-                   conf_level, max_iter, tol, init, ci_method) -> CoxResult:
-    n, p = X.shape
+def fit_cox_on(rs: RiskSets, weights, cluster, robust, firth, names, conf_level, max_iter, tol,
+               init, ci_method) -> CoxResult:
+    """:func:`fit_cox` on the sorted data ``rs`` of its rows (at least one), for a caller
+    that reads ``rs`` again after the fit; run under ``np.errstate(all="ignore")``."""
+    n, p, ties = rs.n, rs.p, rs.ties
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(p))
-    rs = RiskSets(time, event, X, weights, ties, entry)
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=np.float64)
     if firth:
         evaluate_fn = firth_evaluate
@@ -212,7 +214,7 @@ def _fit_cox_inner(time, event, X, weights, ties, entry, cluster, robust, firth,
     first = evaluate_fn(rs, beta0)
     robust = robust or cluster is not None
     # (events are 0/1: their count is their sum, without the sum's dispatch)
-    common = dict(names=names, weights=weights, n=n, n_events=int(np.count_nonzero(event)),
+    common = dict(names=names, weights=weights, n=n, n_events=int(np.count_nonzero(rs.d)),
                   ties=ties,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
                   ci_method=ci_method,

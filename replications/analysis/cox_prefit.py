@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 
 from . import kernels
-from .models import _design
+from .models import _design, varying_columns
 
 __all__ = ["prefit_cox", "MAX_STACK", "MULTI_MAX_CELLS", "PAD_ROWS"]
 
@@ -83,7 +83,7 @@ def _outcome_models(ctx) -> tuple[list, list]:
             if x.min() != x.max():
                 single.append((key, t[m], d[m], x, w))
             continue
-        vary = Xm.std(axis=0) > 0       # as models._fit: a constant column gets NaN
+        vary = varying_columns(Xm)       # as models._fit: a constant column gets NaN
         if vary.any():
             multi.append((key, names, vary, t[m], d[m], Xm[:, vary], w))
     return single, multi

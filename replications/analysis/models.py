@@ -15,7 +15,7 @@ import numpy as np
 
 from . import kernels
 
-__all__ = ["cox_model", "forward_cox", "univariable_cox_many"]
+__all__ = ["cox_model", "forward_cox", "univariable_cox_many", "varying_columns"]
 
 
 def _design(ctx, ep, bound, include_treatment):
@@ -36,7 +36,7 @@ def _design(ctx, ep, bound, include_treatment):
 def _fit(ctx, t, d, m, X):
     """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them)."""
     Xm = X[m]
-    vary = Xm.std(axis=0) > 0 if Xm.shape[0] else np.zeros(X.shape[1], bool)
+    vary = varying_columns(Xm)
     coef = np.full(X.shape[1], np.nan)
     cov = np.full((X.shape[1], X.shape[1]), np.nan)
     if vary.any():
@@ -44,6 +44,24 @@ def _fit(ctx, t, d, m, X):
         coef[vary] = b
         cov[np.ix_(vary, vary)] = v
     return coef, cov
+
+
+def varying_columns(X: np.ndarray) -> np.ndarray:
+    """``X.std(axis=0) > 0`` (False for every column of an empty ``X``), the test of which
+    columns a model can estimate, without the standard deviation where the range decides.
+
+    A range ``max - min`` above 1e-100 makes some deviation from the computed mean at least
+    half of it, whose square (above 1e-201) neither underflows nor, summed with other
+    squares, decreases: the standard deviation is positive. Only when a column's range is
+    not that large is the standard deviation of ``X`` computed, as before, so that a
+    constant column whose mean rounds away from its value is judged as it was.
+    """
+    if not X.shape[0]:
+        return np.zeros(X.shape[1], dtype=bool)
+    vary = np.maximum.reduce(X, axis=0) - np.minimum.reduce(X, axis=0) > 1e-100
+    if vary.all():
+        return vary
+    return X.std(axis=0) > 0
 
 
 def cox_model(ctx, ep, bound, include_treatment):
