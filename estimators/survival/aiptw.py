@@ -262,7 +262,6 @@ def _arm_parts(time: np.ndarray, z: np.ndarray, outcome: BreslowCox, arms: tuple
     S_r = survival_matrix(L_r, r_a)                                     # (kc, n_a)
     # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
     S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r_a)
-    S_tau = [survival_matrix(L_tau, r_j) for r_j in r]                 # (H, n) each
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
     # underflowed to 0 there (0/0 would make the whole arm NaN): 0 / 1 there, 1 / (G S)
     # in the risk set (a masked division costs several times a division and a select)
@@ -286,9 +285,19 @@ def _arm_parts(time: np.ndarray, z: np.ndarray, outcome: BreslowCox, arms: tuple
         (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
     up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
     del S_r, S_l, S_rq, g_inv  # the fewer large arrays live at once, the fewer page faults
-    # the survival to the horizons of the augmentation's patients, each under their arm
-    S_a = (S_tau[0][:, a] if A == 1
-           else np.where(mine[1], S_tau[1][:, a], S_tau[0][:, a]))
+    # the survival to the horizons (H, .) of the arms' patients under their own arm (what
+    # the augmentation reads) and of the patients outside each arm under that arm (one
+    # column block per arm): an arm's g-formula terms read both, nothing is copied
+    outside = [np.flatnonzero(~in_j) for in_j in in_arm]
+    block = np.cumsum([0] + [o.size for o in outside])
+    S_a = survival_matrix(L_tau, r_a)
+    S_out = survival_matrix(L_tau, np.concatenate([r_j[o] for r_j, o in zip(r, outside)]))
+    V = [np.stack((1.0 - W_j, (1.0 - W_j) / n * r_j), axis=1) for W_j, r_j in zip(W, r)]
+    P_a, P_out = S_a.T @ LW, S_out.T @ LW                               # (., 2m)
+    V_a = S_a @ np.hstack([V_j[a] * M[:, j, None] for j, V_j in enumerate(V)])  # (H, 2A)
+    S_sum = [V_a[:, 2 * j:2 * j + 2] + S_out[:, block[j]:block[j + 1]] @ V_j[outside[j]]
+             for j, V_j in enumerate(V)]                                # (H, 2) each
+    del S_out
     SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms, ms_inv = _weighted_by_survival(
         q, inv_gs, S_a, Wc, LW, at, L_l, LC_l, dLC, np.hstack((W_a[:, None] * M,
                                                                wr_a[:, None] * M)),
@@ -300,13 +309,13 @@ def _arm_parts(time: np.ndarray, z: np.ndarray, outcome: BreslowCox, arms: tuple
     for j, (arm, X_arm) in enumerate(arms):
         mj = mine[j]                              # the arm's patients among the n_a
         aj = np.flatnonzero(in_arm[j])
-        S_W, S_LW = np.hsplit(S_tau[j].T @ LW, 2)
+        P = np.empty((n, LW.shape[1]))
+        P[aj], P[outside[j]] = P_a[mj], P_out[block[j]:block[j + 1]]
+        S_W, S_LW = np.hsplit(P, 2)                         # S_i(tau) @ Wc and @ L0(tau) Wc
         u = (1.0 - W[j]) / n
-        S_sum = S_tau[j] @ np.stack((1.0 - W[j], u * r[j]), axis=1)     # (H, 2)
-        S_tau[j] = None
         # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
         # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
-        risk = ((1.0 - W[j]).sum() - S_sum[:, 0] + t.deaths.sums(W[j] / G)
+        risk = ((1.0 - W[j]).sum() - S_sum[j][:, 0] + t.deaths.sums(W[j] / G)
                 + _prefix(a_W[:, j])[at] - SQ_sum[:, j]) / n
         F_W = Wc.sum(axis=0) - S_W                                      # (1 - S) @ Wc
         B_W = np.zeros_like(F_W)                 # (weighted by W: 0 outside the arm)
@@ -316,7 +325,7 @@ def _arm_parts(time: np.ndarray, z: np.ndarray, outcome: BreslowCox, arms: tuple
                                 / (n * treatment.arm_probability(arm)[:, None]))
 
         # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
-        m_tau = (S_sum[:, 1] + SQ_sum[:, A + j])[:, None] * Wc           # (H, m)
+        m_tau = (S_sum[j][:, 1] + SQ_sum[:, A + j])[:, None] * Wc        # (H, m)
         m_l = a_r[:, j, None] * mask_w - ms[..., j]
         d_r = (u * r[j])[:, None] * S_LW        # d psi / d r_i, plus the arm's augmentation
         d_r[aj] += wr_a[mj, None] * (up_out[mj] + SQ_LW[mj] - sw_out[mj])
