@@ -166,9 +166,10 @@ def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: Bres
                X_arms: tuple, treatment: LogisticNuisance, censoring: BreslowCox,
                Z_cens: np.ndarray, horizons: np.ndarray, contrast: np.ndarray | None = None,
                shared: ArmFreeTerms | None = None) -> tuple:
-    """:func:`aiptw_arm` of both arms, with the outcome and censoring models' chain rule
-    applied to the two arms' gradients side by side (one pass over each model's jumps
-    instead of one per arm and term).
+    """:func:`aiptw_arm` of both arms: the censoring augmentation of all patients in one
+    pass, each under their own arm (the patients of both arms are all patients), and the
+    outcome and censoring models' chain rule applied to the two arms' gradients side by
+    side (one pass over each model's jumps instead of one per arm and term).
 
     Parameters
     ----------
@@ -180,8 +181,9 @@ def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: Bres
     Returns
     -------
     (ArmRisk, ArmRisk)
-        Control and treated; equal to :func:`aiptw_arm`'s to rounding (the gradients of
-        one model are summed before its chain rule rather than after).
+        Control and treated; equal to :func:`aiptw_arm`'s to rounding (sums over one
+        arm's patients run over all patients with zero weights outside the arm, and the
+        gradients of one model are summed before its chain rule rather than after).
     """
     t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
                                                          Z_cens, horizons, contrast)

@@ -1,7 +1,8 @@
 """The terms of the AIPTW survival estimator that are the same for both arms.
 
-:func:`estimators.survival.aiptw.aiptw_arm` is called once per arm on the same working
-models, horizons and contrast. Everything that depends only on those -- the censoring
+:func:`estimators.survival.aiptw.aiptw_arm` (or ``aiptw_arms``, both arms in one call)
+reads the same working models, horizons and contrast for each arm. Everything that depends
+only on those -- the censoring
 times up to the last horizon and the censoring model's survival at them, the censoring
 martingale increments, who is at risk, the outcome model's baseline hazard at those
 times, the deaths by horizon, the contraction weights and the sparse matrix that groups
