@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .aiptw_terms import ArmFreeTerms, arm_free_terms
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, survival_matrix
+from .ate_nuisance import (ArmRisk, BreslowCox, LogisticNuisance, rows_added_at,
+                           survival_matrix)
 
 __all__ = ["aiptw_arm", "aiptw_arms", "arm_free_terms"]
 
@@ -210,9 +211,7 @@ class _ArmPart:
 def _jump_gradient_at(k: np.ndarray, n_jumps: int, weights: np.ndarray) -> np.ndarray:
     """:func:`~estimators.survival.ate_nuisance.jump_gradient` from the evaluation times'
     jump indices ``k`` (their ``searchsorted``): ``g_j = sum_{e: k_e > j} weights_e``."""
-    mass = np.zeros((n_jumps + 1, weights.shape[1]))
-    np.add.at(mass, k, weights)
-    return np.cumsum(mass[::-1], axis=0)[::-1][1:]
+    return np.cumsum(rows_added_at(k, weights, n_jumps + 1)[::-1], axis=0)[::-1][1:]
 
 
 def _with_nuisance_if(outcome: BreslowCox, censoring: BreslowCox, t: ArmFreeTerms,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .ate_nuisance import BreslowCox, DeathsByHorizon, survival_matrix
+from .ate_nuisance import BreslowCox, DeathsByHorizon, rows_added_at, survival_matrix
 from .ipw import censoring_survival
 
 if TYPE_CHECKING:           # annotations only: scipy.sparse is imported by the analyses
@@ -112,7 +112,6 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     """
     H = horizons.size
     Wc = np.eye(H) if contrast is None else contrast
-    m = Wc.shape[1]
     s = censoring.times[censoring.times <= horizons.max()]
     kc, J = s.size, s.size + 1
     at = np.searchsorted(s, horizons, side="right")      # censoring times s_k <= tau_h
@@ -125,9 +124,7 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     dM_C = np.multiply.outer(dLC, rho)
     np.subtract((s[:, None] == time) & (event == 0), dM_C, out=dM_C)     # dN - dL_C rho
     Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
-    Wg = np.zeros((J, m))
-    np.add.at(Wg, at, Wc)
-    mask_w = _suffix(Wg)[1:]
+    mask_w = _suffix(rows_added_at(at, Wc, J))[1:]
     LW = np.hstack((Wc, L_tau[:, None] * Wc))
     deaths = DeathsByHorizon.of(time, event, horizons)
     died_W = deaths.contract(Wc)
