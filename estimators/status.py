@@ -13,7 +13,10 @@ it shows the symptom: Newton did not converge, a fitted probability (among rows 
 weight) is closer than :data:`SEPARATION_SYMPTOM` = 1e-6 to 0 or 1, or the log-likelihood is
 below the intercept-only model's (which the model contains: an iteration that stopped
 early). The check itself is exact, the linear program of Konis (2007)
-(:func:`separating_direction`), not a threshold on coefficients or fitted values. Then:
+(:func:`separating_direction`), not a threshold on coefficients or fitted values; a caller
+that needs no direction asks :func:`is_separated`, which skips the program when a
+certificate settles its verdict far beyond the solver's tolerances (a column seen in one
+arm only for separation, a dual bound for none). Then:
 
 =====================  ==========================================================
 ``SEPARATED``          the linear program finds a separating direction: the MLE is
