@@ -13,7 +13,10 @@ it shows the symptom: Newton did not converge, a fitted probability (among rows 
 weight) is closer than :data:`SEPARATION_SYMPTOM` = 1e-6 to 0 or 1, or the log-likelihood is
 below the intercept-only model's (which the model contains: an iteration that stopped
 early). The check itself is exact, the linear program of Konis (2007)
-(:func:`separating_direction`), not a threshold on coefficients or fitted values. Then:
+(:func:`separating_direction`), not a threshold on coefficients or fitted values; a caller
+that needs no direction asks :func:`is_separated`, which skips the program when a
+certificate settles its verdict far beyond the solver's tolerances (a column seen in one
+arm only for separation, a dual bound for none). Then:
 
 =====================  ==========================================================
 ``SEPARATED``          the linear program finds a separating direction: the MLE is
@@ -44,7 +47,8 @@ import numpy as np
 
 __all__ = [
     "BOOTSTRAP_PS_FLOOR", "Estimability", "GLM_BOUNDARY", "MONTE_CARLO_PS_FLOOR",
-    "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "certainly_not_below", "cox_status",
+    "SEPARATION_SYMPTOM", "bootstrap_ps_failed", "below_null", "certainly_not_below",
+    "certainly_not_separated", "cox_status",
     "CERTIFICATE_MARGIN", "SEPARATION_LP_TOL", "fitted_distance", "is_separated", "km_status",
     "logistic_estimability", "logistic_status", "match_status", "monte_carlo_ps_failed",
     "ps_at_bounds", "separating_direction",
@@ -213,7 +217,9 @@ def is_separated(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
     program's maximum is at least that. When it exceeds the program's threshold
     :data:`SEPARATION_LP_TOL` by :data:`CERTIFICATE_MARGIN` (far beyond the solver's
     tolerances) the program would find a direction: the answer is True without solving it.
-    Otherwise the program decides, as in :func:`separating_direction`.
+    Without a one-signed column, :func:`certainly_not_separated` may prove the opposite (a
+    dual bound below the threshold by the same margin): the answer is False without
+    solving it. Otherwise the program decides, as in :func:`separating_direction`.
 
     Parameters
     ----------
@@ -239,7 +245,54 @@ def is_separated(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
     if one_sign.any() and (np.abs(A[:, one_sign].sum(axis=0)).max()
                            > CERTIFICATE_MARGIN * SEPARATION_LP_TOL * _lp_scale(A)):
         return True
+    # (a one-signed column is a direction of the program's cone: no bound can exclude it)
+    if not one_sign.any() and certainly_not_separated(A):
+        return False
     return separating_direction(X, y, w) is not None
+
+
+def certainly_not_separated(A: np.ndarray) -> bool:
+    """A proof that the separation program on the signed rows ``A`` (n, p) finds no
+    direction: its maximum is below the threshold by :data:`CERTIFICATE_MARGIN`.
+
+    The program's dual is ``min ||A'l||_1`` over ``l >= 1``: for any feasible ``b``
+    (``Ab >= 0``, ``|b| <= 1``), ``1'Ab <= l'Ab = (A'l)'b <= ||A'l||_1``, so any ``l >= 1``
+    bounds the maximum. ``l = 1 + mu`` with ``mu >= 0`` the non-negative least squares
+    solution of ``A'mu = -A'1`` (Lawson & Hanson) makes ``A'l`` zero up to rounding when
+    the rows overlap (no separation), with ``l`` of moderate size even when fitted
+    probabilities are within 1e-9 of 0 or 1. The computed ``A'l`` is within
+    ``gamma_n |A|'l`` of the exact one in any summation order (Higham 2002, 3.1); the bound
+    adds that, widened for the rounding of its own sums. ``False`` (no verdict: the
+    program decides) when the bound is not small enough or the solver fails.
+
+    Parameters
+    ----------
+    A : (n, p) array
+        Finite signed rows ``s_i x_i`` of positive weight.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Lawson CL, Hanson RJ (1974). Solving Least Squares Problems. Prentice-Hall.
+    Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed. SIAM.
+    """
+    from scipy import optimize
+    n, p = A.shape
+    if n == 0 or p == 0:
+        return False
+    try:
+        mu = optimize.nnls(A.T, -A.sum(axis=0))[0]
+    except (RuntimeError, ValueError):  # (the solver's iteration limit)
+        return False
+    lam = 1.0 + mu
+    k = (n + p + 2) * _EPS       # twice gamma_n, and the rounding of the sums below
+    bound = (float(np.abs(A.T @ lam).sum())
+             + k * float(np.abs(A).sum(axis=1) @ lam)) * (1.0 + k)
+    return math.isfinite(bound) and (CERTIFICATE_MARGIN * bound
+                                     < SEPARATION_LP_TOL * _lp_scale(A))
 
 
 def _signed_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray | None:

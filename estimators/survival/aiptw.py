@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .aiptw_terms import ArmFreeTerms, arm_free_terms
-from .ate_nuisance import ArmRisk, BreslowCox, LogisticNuisance, survival_matrix
+from .ate_nuisance import (ArmRisk, BreslowCox, LogisticNuisance, rows_added_at,
+                           survival_matrix)
 
 __all__ = ["aiptw_arm", "aiptw_arms", "arm_free_terms"]
 
@@ -62,15 +63,16 @@ def _prefix(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, wrho,
+def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, Y, Y_inv,
                           grouping) -> tuple:
     """The sums of the augmentation's terms weighted by the survival to the horizons.
 
     With ``upto(A)[i, h] = sum_{s_k <= tau_h} A[k, i]`` and ``S = S_tau`` (H, n):
     ``SQ = S * upto(q)`` contracted, ``SQ @ LW`` (n, 2m) split in two and ``SQ @ V``
-    (H, 2); ``(S * upto(q L_l)) @ Wc`` and
-    ``(S * upto(inv_gs dL_C - q L_C)) @ Wc`` (n, m); and for ``A`` = ``wr q``, ``wrho q``,
-    ``wrho inv_gs`` the sums ``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc`` (kc, m).
+    (H, c); ``(S * upto(q L_l)) @ Wc`` and
+    ``(S * upto(inv_gs dL_C - q L_C)) @ Wc`` (n, m); and for ``A`` = ``y q`` (each column
+    ``y`` of ``Y``) and ``y inv_gs`` (each column of ``Y_inv``) the sums
+    ``(sum_i A_ki S_i(tau_h) 1{s_k <= tau_h}) @ Wc``, stacked on a last axis (kc, m, .).
     With few horizons (the risks') these are (H, kc) and (kc, H) products; with many (the
     RMST's every event time) they read ``sum_{h: s_k <= tau_h} Wc[h] S[h]``, the survival
     rows grouped by the number of censoring times before them, (kc, m, n).
@@ -83,10 +85,13 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, w
         SQ *= S_tau
         sw_out = (S_tau * P_l).T @ Wc
         sw_cens = (S_tau * ((upto * dLC) @ inv_gs - P_c)).T @ Wc
-        S_rho = (S_tau * wrho).T
-        M_r, M_rho = np.hsplit(q @ np.hstack(((S_tau * wr).T, S_rho)), 2)  # (kc, H) each
-        return (*np.hsplit(SQ.T @ LW, 2), SQ @ V, sw_out, sw_cens, (M_r * upto.T) @ Wc,
-                (M_rho * upto.T) @ Wc, ((inv_gs @ S_rho) * upto.T) @ Wc)
+
+        def upto_w(M, cols):    # (kc, cols H) -> (kc, m, cols)
+            return np.stack([(B * upto.T) @ Wc for B in np.hsplit(M, cols)], axis=2)
+        S_Y = np.hstack([(S_tau * y).T for y in Y.T])                   # (n, cols H)
+        S_Yi = np.hstack([(S_tau * y).T for y in Y_inv.T])
+        return (*np.hsplit(SQ.T @ LW, 2), SQ @ V, sw_out, sw_cens,
+                upto_w(q @ S_Y, Y.shape[1]), upto_w(inv_gs @ S_Yi, Y_inv.shape[1]))
     # (in place: the peak of live large arrays sets the page faults of every call)
     S_after = (grouping @ S_tau).reshape(J, Wc.shape[1], n)
     _accumulate_rows(S_after, reverse=True)
@@ -98,10 +103,10 @@ def _weighted_by_survival(q, inv_gs, S_tau, Wc, LW, at, L_l, LC_l, dLC, V, wr, w
     del SQ
     A = q[:, None, :] * S_after
     sw_out, sw_c = np.tensordot(np.stack((L_l, LC_l)), A, axes=(1, 0)).transpose(0, 2, 1)
-    ms_r, ms_rho = np.moveaxis(A @ np.stack((wr, wrho), axis=1), 2, 0)
+    ms = A @ Y
     np.multiply(inv_gs[:, None, :], S_after, out=A)
     sw_cens = np.tensordot(dLC, A, axes=(0, 0)).T - sw_c
-    return SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, A @ wrho
+    return SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms, A @ Y_inv
 
 
 def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
@@ -154,17 +159,18 @@ def aiptw_arm(arm: int, time: np.ndarray, event: np.ndarray, z: np.ndarray,
     """
     t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
                                                          Z_cens, horizons, contrast)
-    part = _arm_part(arm, time, z, outcome, X_arm, treatment, t)
-    return _with_nuisance_if(outcome, censoring, t, [part])[0]
+    parts = _arm_parts(time, z, outcome, ((arm, X_arm),), treatment, t)
+    return _with_nuisance_if(outcome, censoring, t, parts)[0]
 
 
 def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: BreslowCox,
                X_arms: tuple, treatment: LogisticNuisance, censoring: BreslowCox,
                Z_cens: np.ndarray, horizons: np.ndarray, contrast: np.ndarray | None = None,
                shared: ArmFreeTerms | None = None) -> tuple:
-    """:func:`aiptw_arm` of both arms, with the outcome and censoring models' chain rule
-    applied to the two arms' gradients side by side (one pass over each model's jumps
-    instead of one per arm and term).
+    """:func:`aiptw_arm` of both arms: the censoring augmentation of all patients in one
+    pass, each under their own arm (the patients of both arms are all patients), and the
+    outcome and censoring models' chain rule applied to the two arms' gradients side by
+    side (one pass over each model's jumps instead of one per arm and term).
 
     Parameters
     ----------
@@ -176,12 +182,13 @@ def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: Bres
     Returns
     -------
     (ArmRisk, ArmRisk)
-        Control and treated; equal to :func:`aiptw_arm`'s to rounding (the gradients of
-        one model are summed before its chain rule rather than after).
+        Control and treated; equal to :func:`aiptw_arm`'s to rounding (sums over one
+        arm's patients run over all patients with zero weights outside the arm, and the
+        gradients of one model are summed before its chain rule rather than after).
     """
     t = shared if shared is not None else arm_free_terms(time, event, outcome, censoring,
                                                          Z_cens, horizons, contrast)
-    parts = [_arm_part(arm, time, z, outcome, X_arms[arm], treatment, t) for arm in (0, 1)]
+    parts = _arm_parts(time, z, outcome, ((0, X_arms[0]), (1, X_arms[1])), treatment, t)
     return tuple(_with_nuisance_if(outcome, censoring, t, parts))
 
 
@@ -204,9 +211,7 @@ class _ArmPart:
 def _jump_gradient_at(k: np.ndarray, n_jumps: int, weights: np.ndarray) -> np.ndarray:
     """:func:`~estimators.survival.ate_nuisance.jump_gradient` from the evaluation times'
     jump indices ``k`` (their ``searchsorted``): ``g_j = sum_{e: k_e > j} weights_e``."""
-    mass = np.zeros((n_jumps + 1, weights.shape[1]))
-    np.add.at(mass, k, weights)
-    return np.cumsum(mass[::-1], axis=0)[::-1][1:]
+    return np.cumsum(rows_added_at(k, weights, n_jumps + 1)[::-1], axis=0)[::-1][1:]
 
 
 def _with_nuisance_if(outcome: BreslowCox, censoring: BreslowCox, t: ArmFreeTerms,
@@ -228,27 +233,36 @@ def _with_nuisance_if(outcome: BreslowCox, censoring: BreslowCox, t: ArmFreeTerm
     return [ArmRisk(p.risk, p.iid + iid[:, j * m:(j + 1) * m]) for j, p in enumerate(parts)]
 
 
-def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
-              X_arm: np.ndarray, treatment: LogisticNuisance, t: ArmFreeTerms) -> _ArmPart:
-    """The arm's risk, its IF up to the outcome and censoring models' terms, and the
-    derivatives those terms need (:class:`_ArmPart`)."""
-    n = time.size
-    Wc, s, at, mask_w, LW = t.Wc, t.s, t.at, t.mask_w, t.LW
+def _arm_parts(time: np.ndarray, z: np.ndarray, outcome: BreslowCox, arms: tuple,
+               treatment: LogisticNuisance, t: ArmFreeTerms) -> list:
+    """Each arm's risk, its IF up to the outcome and censoring models' terms, and the
+    derivatives those terms need (:class:`_ArmPart`), for ``arms`` ((arm, X_arm), ...).
+
+    The augmentation enters ``psi_i`` weighted by ``W_i``, 0 outside the arm, so it is
+    computed on the arms' patients only, each with their own arm's risk score and weight:
+    the (times, patients) arrays of all the arms asked are one array, one pass each (the
+    patients of both arms are all patients), and the sums over one arm's patients are
+    products with that arm's weights, 0 on the other arm's patients.
+    """
+    n, A = time.size, len(arms)
+    Wc, at, mask_w, LW = t.Wc, t.at, t.mask_w, t.LW
     L_r, L_l, L_tau, dLC, LC_l, rho = t.L_r, t.L_l, t.L_tau, t.dLC, t.LC_l, t.rho
-    r = outcome.risk_score(X_arm)
-    W = (z == arm) / treatment.arm_probability(arm)
-    w, u = W / n, (1.0 - W) / n
-    wr, wrho = w * r, w * rho
-    # the augmentation enters psi_i weighted by W_i, 0 outside the arm: it and everything
-    # derived from it are computed on the arm's patients (columns) only
-    a = np.flatnonzero(z == arm)
-    W_a, wr_a, wrho_a = W[a], wr[a], wrho[a]
+    r = [outcome.risk_score(X_arm) for _, X_arm in arms]
+    W = [(z == arm) / treatment.arm_probability(arm) for arm, _ in arms]
+    in_arm = np.stack([z == arm for arm, _ in arms])                    # (A, n)
+    a = np.flatnonzero(in_arm.any(axis=0))
+    if a.size == n:
+        a = slice(None)               # every patient: views of the shared arrays, no copy
+    mine = in_arm[:, a]                                                 # (A, n_a)
+    r_a = np.choose(mine.argmax(axis=0), [r_j[a] for r_j in r])         # own arm's
+    W_a = np.choose(mine.argmax(axis=0), [W_j[a] for W_j in W])
+    wr_a, wrho_a = W_a / n * r_a, W_a / n * rho[a]
+    M = mine.T.astype(np.float64)                 # (n_a, A): the columns of each arm's sums
     # time-major (times, patients) arrays: sums over the times are row operations
     # (in place where the arrays are large: a fresh array costs page faults)
-    S_r = survival_matrix(L_r, r[a])                                    # (kc, n_a)
+    S_r = survival_matrix(L_r, r_a)                                     # (kc, n_a)
     # S(s_k-) differs from S(s_k) only at a censoring time tied with a death
-    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r[a])
-    S_tau = survival_matrix(L_tau, r)                                   # (H, n)
+    S_l = S_r if np.array_equal(L_l, L_r) else survival_matrix(L_l, r_a)
     # 1{s_k <= T_i} / (G S)(s_k-): exactly 0 after T_i, also where the product has
     # underflowed to 0 there (0/0 would make the whole arm NaN): 0 / 1 there, 1 / (G S)
     # in the risk set (a masked division costs several times a division and a select)
@@ -261,51 +275,74 @@ def _arm_part(arm: int, time: np.ndarray, z: np.ndarray, outcome: BreslowCox,
     g_inv = S_r * inv_gs
     S_rq = S_r
     S_rq *= q                                    # S_r no longer needed
-    Xc = X_arm - outcome.center if outcome.coef.size else X_arm
 
-    # sums over the patients (kc,) and, through mask_w, over the censoring times up to
-    # each horizon (n_a, m); a factor of s_k goes into mask_w, not into an (kc, n) array
-    a_W, a_r, a_rho = (S_rq @ np.stack((W_a, wr_a, wrho_a), axis=1)).T
-    b_rho = g_inv @ wrho_a
+    # sums over each arm's patients (kc, A) and, through mask_w, over the censoring times
+    # up to each horizon (n_a, m); a factor of s_k goes into mask_w, not into an (kc, n)
+    # array
+    a_W, a_r, a_rho = np.hsplit(S_rq @ np.hstack((W_a[:, None] * M, wr_a[:, None] * M,
+                                                   wrho_a[:, None] * M)), 3)
+    b_rho = g_inv @ (wrho_a[:, None] * M)
     up_sq, up_out, up_cens = np.hsplit(S_rq.T @ np.hstack(
         (mask_w, (L_l - L_r)[:, None] * mask_w, LC_l[:, None] * mask_w)), 3)
     up_cens = up_cens - g_inv.T @ (dLC[:, None] * mask_w)
     del S_r, S_l, S_rq, g_inv  # the fewer large arrays live at once, the fewer page faults
-    S_W, S_LW = np.hsplit(S_tau.T @ LW, 2)
-    S_sum = S_tau @ np.stack((1.0 - W, u * r), axis=1)                  # (H, 2)
-    SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms_r, ms_rho, ms_inv = _weighted_by_survival(
-        q, inv_gs, S_tau[:, a], Wc, LW, at, L_l, LC_l, dLC, np.stack((W_a, wr_a), axis=1),
-        wr_a, wrho_a, t.grouping)
-    del S_tau, q, inv_gs
-
-    # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
-    # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
+    # the survival to the horizons (H, .) of the arms' patients under their own arm (what
+    # the augmentation reads) and of the patients outside each arm under that arm (one
+    # column block per arm): an arm's g-formula terms read both, nothing is copied
+    outside = [np.flatnonzero(~in_j) for in_j in in_arm]
+    block = np.cumsum([0] + [o.size for o in outside])
+    S_a = survival_matrix(L_tau, r_a)
+    S_out = survival_matrix(L_tau, np.concatenate([r_j[o] for r_j, o in zip(r, outside)]))
+    V = [np.stack((1.0 - W_j, (1.0 - W_j) / n * r_j), axis=1) for W_j, r_j in zip(W, r)]
+    P_a, P_out = S_a.T @ LW, S_out.T @ LW                               # (., 2m)
+    V_a = S_a @ np.hstack([V_j[a] * M[:, j, None] for j, V_j in enumerate(V)])  # (H, 2A)
+    S_sum = [V_a[:, 2 * j:2 * j + 2] + S_out[:, block[j]:block[j + 1]] @ V_j[outside[j]]
+             for j, V_j in enumerate(V)]                                # (H, 2) each
+    del S_out
+    SQ_W, SQ_LW, SQ_sum, sw_out, sw_cens, ms, ms_inv = _weighted_by_survival(
+        q, inv_gs, S_a, Wc, LW, at, L_l, LC_l, dLC, np.hstack((W_a[:, None] * M,
+                                                               wr_a[:, None] * M)),
+        np.hstack((wr_a[:, None] * M, wrho_a[:, None] * M)), wrho_a[:, None] * M,
+        t.grouping)
+    del S_a, q, inv_gs
     G, died_W = t.G, t.died_W                                           # Y_i(tau) @ Wc
-    risk = ((1.0 - W).sum() - S_sum[:, 0] + t.deaths.sums(W / G) + _prefix(a_W)[at]
-            - SQ_sum[:, 0]) / n
-    F_W = Wc.sum(axis=0) - S_W                                          # (1 - S) @ Wc
-    B_W = np.zeros_like(F_W)                     # (weighted by W: 0 outside the arm)
-    B_W[a] = died_W[a] / G[a, None] - F_W[a] + up_sq - SQ_W
-    iid = (F_W + W[:, None] * B_W - risk @ Wc) / n
-    iid += treatment.arm_if(arm, -(W[:, None] * B_W)
-                            / (n * treatment.arm_probability(arm)[:, None]))
+    parts = []
+    for j, (arm, X_arm) in enumerate(arms):
+        mj = mine[j]                              # the arm's patients among the n_a
+        aj = np.flatnonzero(in_arm[j])
+        P = np.empty((n, LW.shape[1]))
+        P[aj], P[outside[j]] = P_a[mj], P_out[block[j]:block[j + 1]]
+        S_W, S_LW = np.hsplit(P, 2)                         # S_i(tau) @ Wc and @ L0(tau) Wc
+        u = (1.0 - W[j]) / n
+        # psi_i(tau) = (1 - W_i)(1 - S_i(tau)) + W_i (Y_i(tau) / G_i + A_i(tau)), and the
+        # augmentation A_i(tau) = sum_{s_k <= tau} (S_i(s_k) - S_i(tau)) q_ik
+        risk = ((1.0 - W[j]).sum() - S_sum[j][:, 0] + t.deaths.sums(W[j] / G)
+                + _prefix(a_W[:, j])[at] - SQ_sum[:, j]) / n
+        F_W = Wc.sum(axis=0) - S_W                                      # (1 - S) @ Wc
+        B_W = np.zeros_like(F_W)                 # (weighted by W: 0 outside the arm)
+        B_W[aj] = died_W[aj] / G[aj, None] - F_W[aj] + up_sq[mj] - SQ_W[mj]
+        iid = (F_W + W[j][:, None] * B_W - risk @ Wc) / n
+        iid += treatment.arm_if(arm, -(W[j][:, None] * B_W)
+                                / (n * treatment.arm_probability(arm)[:, None]))
 
-    # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
-    m_tau = (S_sum[:, 1] + SQ_sum[:, 1])[:, None] * Wc                  # (H, m)
-    m_l = a_r[:, None] * mask_w - ms_r
-    d_r = (u * r)[:, None] * S_LW               # d psi / d r_i, plus the arm's augmentation
-    d_r[a] += wr_a[:, None] * (up_out + SQ_LW - sw_out)
-    grad_beta = Xc.T @ d_r
-    # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
-    jc = ms_inv - b_rho[:, None] * mask_w
-    mc_l = a_rho[:, None] * mask_w - ms_rho
-    d_rho = np.zeros_like(F_W)
-    d_rho[a] = wrho_a[:, None] * (up_cens + sw_cens)
-    grad_gamma = t.Zc.T @ d_rho
-    # the IF terms of the censoring model through G(T_i-) in Y_i(tau) / G_i
-    # (:func:`estimators.survival.ipw.censoring_if`'s derivatives)
-    g_T = (w[:, None] * died_W / G[:, None]) * rho[:, None]
-    d_cens = np.vstack((mc_l, g_T))
-    d_gamma = grad_gamma + t.Zc.T @ (g_T * t.cum_c[:, None])
-    return _ArmPart(risk, iid, np.vstack((m_tau, -a_r[:, None] * mask_w, m_l)), grad_beta,
-                    d_cens, jc, d_gamma)
+        # outcome model: derivatives with respect to L0(tau), L0(s_k), L0(s_k-) and beta
+        m_tau = (S_sum[j][:, 1] + SQ_sum[:, A + j])[:, None] * Wc        # (H, m)
+        m_l = a_r[:, j, None] * mask_w - ms[..., j]
+        d_r = (u * r[j])[:, None] * S_LW        # d psi / d r_i, plus the arm's augmentation
+        d_r[aj] += wr_a[mj, None] * (up_out[mj] + SQ_LW[mj] - sw_out[mj])
+        Xc = X_arm - outcome.center if outcome.coef.size else X_arm
+        grad_beta = Xc.T @ d_r
+        # censoring model: the jump dL_C(s_k) itself, L_C(s_k-) and gamma
+        jc = ms_inv[..., j] - b_rho[:, j, None] * mask_w
+        mc_l = a_rho[:, j, None] * mask_w - ms[..., A + j]
+        d_rho = np.zeros_like(F_W)
+        d_rho[aj] = wrho_a[mj, None] * (up_cens[mj] + sw_cens[mj])
+        grad_gamma = t.Zc.T @ d_rho
+        # the IF terms of the censoring model through G(T_i-) in Y_i(tau) / G_i
+        # (:func:`estimators.survival.ipw.censoring_if`'s derivatives)
+        g_T = ((W[j] / n)[:, None] * died_W / G[:, None]) * rho[:, None]
+        d_cens = np.vstack((mc_l, g_T))
+        d_gamma = grad_gamma + t.Zc.T @ (g_T * t.cum_c[:, None])
+        parts.append(_ArmPart(risk, iid, np.vstack((m_tau, -a_r[:, j, None] * mask_w, m_l)),
+                              grad_beta, d_cens, jc, d_gamma))
+    return parts

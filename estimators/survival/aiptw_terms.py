@@ -1,7 +1,8 @@
 """The terms of the AIPTW survival estimator that are the same for both arms.
 
-:func:`estimators.survival.aiptw.aiptw_arm` is called once per arm on the same working
-models, horizons and contrast. Everything that depends only on those -- the censoring
+:func:`estimators.survival.aiptw.aiptw_arm` (or ``aiptw_arms``, both arms in one call)
+reads the same working models, horizons and contrast for each arm. Everything that depends
+only on those -- the censoring
 times up to the last horizon and the censoring model's survival at them, the censoring
 martingale increments, who is at risk, the outcome model's baseline hazard at those
 times, the deaths by horizon, the contraction weights and the sparse matrix that groups
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .ate_nuisance import BreslowCox, DeathsByHorizon, survival_matrix
+from .ate_nuisance import BreslowCox, DeathsByHorizon, rows_added_at, survival_matrix
 from .ipw import censoring_survival
 
 if TYPE_CHECKING:           # annotations only: scipy.sparse is imported by the analyses
@@ -111,7 +112,6 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     """
     H = horizons.size
     Wc = np.eye(H) if contrast is None else contrast
-    m = Wc.shape[1]
     s = censoring.times[censoring.times <= horizons.max()]
     kc, J = s.size, s.size + 1
     at = np.searchsorted(s, horizons, side="right")      # censoring times s_k <= tau_h
@@ -124,9 +124,7 @@ def arm_free_terms(time: np.ndarray, event: np.ndarray, outcome: BreslowCox,
     dM_C = np.multiply.outer(dLC, rho)
     np.subtract((s[:, None] == time) & (event == 0), dM_C, out=dM_C)     # dN - dL_C rho
     Zc = Z_cens - censoring.center if censoring.coef.size else Z_cens
-    Wg = np.zeros((J, m))
-    np.add.at(Wg, at, Wc)
-    mask_w = _suffix(Wg)[1:]
+    mask_w = _suffix(rows_added_at(at, Wc, J))[1:]
     LW = np.hstack((Wc, L_tau[:, None] * Wc))
     deaths = DeathsByHorizon.of(time, event, horizons)
     died_W = deaths.contract(Wc)

@@ -77,3 +77,18 @@ def test_both_arms_at_once_equal_each_arm_alone(seed, ties, censoring, rmst):
         np.testing.assert_allclose(both[arm].iid, alone.iid, rtol=0, atol=1e-12 * scale)
         np.testing.assert_allclose(np.sqrt((both[arm].iid ** 2).sum(axis=0)),
                                    np.sqrt((alone.iid ** 2).sum(axis=0)), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 7), st.integers(1, 40))
+def test_rows_added_at_is_add_at_bit_for_bit(seed, N, m, size):
+    """The jump gradients' scatter-add: ``np.add.at``'s sums, the same additions in the
+    same order (repeated indices included), so the same bits."""
+    from tacebench.estimators.survival.ate_nuisance import rows_added_at
+
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, size, N)
+    weights = rng.standard_normal((N, m)) * 10.0 ** rng.integers(-8, 8, (N, m))
+    expected = np.zeros((size, m))
+    np.add.at(expected, k, weights)
+    np.testing.assert_array_equal(rows_added_at(k, weights, size), expected)

@@ -1,5 +1,6 @@
-"""The separation check's shortcut: ``is_separated`` and ``logistic_estimability`` give the
-linear program's verdict, and skip the program only on a one-column certificate."""
+"""The separation check's shortcuts: ``is_separated`` and ``logistic_estimability`` give the
+linear program's verdict, and skip the program only on a one-column certificate of
+separation or a dual certificate of none."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,9 @@ from hypothesis import strategies as st
 
 from tacebench.estimators import status
 from tacebench.estimators.kernels import fit_glm_binomial
-from tacebench.estimators.status import (Estimability, is_separated, logistic_estimability,
-                                         logistic_status, separating_direction)
+from tacebench.estimators.status import (Estimability, certainly_not_separated, is_separated,
+                                         logistic_estimability, logistic_status,
+                                         separating_direction)
 
 
 def _design(seed: int, n: int, one_arm_level: bool):
@@ -41,11 +43,50 @@ def test_one_arm_level_is_separated_without_the_program(monkeypatch):
     assert calls == []
 
 
+def _nearly_separated(seed: int, n: int, slope: float, separated: bool):
+    """Intercept and two normals, ``y`` from a steep logistic in their sum (fitted
+    probabilities far into the tails) or, with ``separated``, the sign of the sum: no
+    column is seen in one arm only."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
+    s = X[:, 1] + X[:, 2]
+    y = (s > 0) if separated else (rng.random(n) < 1.0 / (1.0 + np.exp(-slope * s)))
+    return X, y.astype(float)
+
+
 def test_without_a_certificate_the_program_decides(monkeypatch):
-    X, y = _design(4, 80, one_arm_level=False)
+    """Separated by a combination of columns: neither certificate applies."""
+    X, y = _nearly_separated(4, 80, 0.0, separated=True)
+    calls = _count_programs(monkeypatch)
+    assert is_separated(X, y, np.ones(len(y)))
+    assert calls == [1]
+
+
+def test_overlap_is_not_separated_without_the_program(monkeypatch):
+    """Overlapping arms, fitted probabilities within 1e-6 of 0 or 1 (the symptom that asks
+    for the check): the dual bound proves the program's verdict."""
+    X, y = _nearly_separated(4, 200, 12.0, separated=False)
+    fit = fit_glm_binomial(X, y, np.ones(len(y)))
+    assert min(fit.fitted.min(), 1.0 - fit.fitted.max()) < 1e-6
+    assert separating_direction(X, y, np.ones(len(y))) is None
     calls = _count_programs(monkeypatch)
     assert not is_separated(X, y, np.ones(len(y)))
-    assert calls == [1]
+    assert calls == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(4, 120), slope=st.floats(0.0, 30.0),
+       separated=st.booleans())
+def test_no_separation_certificate_only_without_separation(seed, n, slope, separated):
+    """The dual bound never certifies data that the program separates, and with it
+    ``is_separated`` is the program's verdict."""
+    X, y = _nearly_separated(seed, n, slope, separated)
+    w = np.ones(n)
+    program = separating_direction(X, y, w) is not None
+    A = (2.0 * y - 1.0)[:, None] * X
+    if certainly_not_separated(A):
+        assert not program
+    assert is_separated(X, y, w) == program
 
 
 def test_zero_weight_rows_take_no_part():
