@@ -37,7 +37,7 @@ import numpy as np
 
 from ..propensity import fit_logistic
 from ..status import Estimability, logistic_estimability
-from .cox import fit_cox
+from .cox_baseline import fit_cox_breslow
 
 __all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox",
            "fit_treatment_model", "jump_gradient", "rows_added_at", "survival_matrix"]
@@ -128,34 +128,26 @@ def fit_breslow_cox(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> Bresl
     """
     n, p = X.shape
     e = np.asarray(event, dtype=np.float64)
-    status = Estimability.OK
-    coef, center, if_beta = np.empty(0), np.empty(0), np.empty((n, 0))
-    if p:
-        cox = fit_cox(time, e, X, np.ones(n), ties="breslow")
-        status = cox.status
-        coef, center = cox.coef, X.mean(axis=0)
-        with np.errstate(all="ignore"):
-            try:
-                if_beta = cox.score_residuals @ np.linalg.inv(cox.information)
-            except np.linalg.LinAlgError:
-                if_beta = np.full((n, p), np.nan)
-    Xc = X - center if p else X
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = np.exp(Xc @ coef) if p else np.ones(n)
-    order = np.argsort(time, kind="stable")
-    ts = time[order]
-    times, d = np.unique(ts[e[order] == 1], return_counts=True)
-    first = np.searchsorted(ts, times, side="left")  # first sorted row at risk at t_k
-    s0 = np.cumsum(r[order][::-1])[::-1][first]
-    if p:  # each column's running sum from the last row, along a contiguous (p, n) row:
-        # the additions and their order of a cumsum down the columns, at half its cost
-        tail = (r[:, None] * Xc)[order[::-1]].T.copy()
-        s1 = np.cumsum(tail, axis=1, out=tail).T[::-1][first]
-    else:
-        s1 = np.empty((times.size, 0))
-    jumps = d / s0
-    return BreslowCox(coef, center, times, jumps, np.cumsum(jumps), r, if_beta, status,
-                      time, e, s0, s1, d.astype(np.float64))
+    if not p:  # Nelson-Aalen
+        order = np.argsort(time, kind="stable")
+        ts = time[order]
+        times, d = np.unique(ts[e[order] == 1], return_counts=True)
+        first = np.searchsorted(ts, times, side="left")  # first sorted row at risk at t_k
+        r = np.ones(n)
+        s0 = np.cumsum(r[order][::-1])[::-1][first]
+        jumps = d / s0
+        return BreslowCox(np.empty(0), np.empty(0), times, jumps, np.cumsum(jumps), r,
+                          np.empty((n, 0)), Estimability.OK, time, e, s0,
+                          np.empty((times.size, 0)), d.astype(np.float64))
+    cox, sums = fit_cox_breslow(time, e, X)
+    with np.errstate(all="ignore"):
+        try:
+            if_beta = cox.score_residuals @ np.linalg.inv(cox.information)
+        except np.linalg.LinAlgError:
+            if_beta = np.full((n, p), np.nan)
+    jumps = sums.deaths / sums.s0
+    return BreslowCox(cox.coef, sums.center, sums.times, jumps, np.cumsum(jumps), sums.r,
+                      if_beta, cox.status, time, e, sums.s0, sums.s1, sums.deaths)
 
 
 def jump_gradient(times: np.ndarray, t_eval: np.ndarray, weights: np.ndarray,
