@@ -84,21 +84,18 @@ DIAGNOSTICS = {
 
 
 def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
-    """Logistic fit with an intercept added; returns ``(coef, fitted, cov, problem)``.
+    """Logistic fit with an intercept added; returns ``(coef, fitted, problem)``.
 
-    ``coef[0]`` is the intercept. ``cov`` is the model-based covariance (inverse Fisher
-    information). ``problem`` is ``None`` for a maximum-likelihood estimate, else the
-    reason it is none (:func:`logistic_problem`).
+    ``coef[0]`` is the intercept. ``problem`` is ``None`` for a maximum-likelihood
+    estimate, else the reason it is none (:func:`logistic_problem`). (No covariance: the
+    analyses read the coefficients only, and the fit's information is formed on first
+    access, so it is never formed here.)
     """
     Xa = np.column_stack([np.ones(len(y)), X])
     y = y.astype(float)
     w = np.ones(len(y)) if w is None else w
     fit = _k.fit_logistic(Xa, y, w)
-    try:
-        cov = np.linalg.inv(fit.information)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(fit.information, np.nan)
-    return fit.coef, fit.fitted, cov, _LOGISTIC_REASON[fit.status]
+    return fit.coef, fit.fitted, _LOGISTIC_REASON[fit.status]
 
 
 def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray,
