@@ -113,7 +113,8 @@ class Context:
 # --- the estimates -------------------------------------------------------------------
 
 def km_median(ctx: Context, req: Request) -> float:
-    return ctx.km(req.endpoint, req.arm).median()
+    found = ctx.cache.get(("km-median", req.endpoint, req.arm))   # (.km_prefit)
+    return ctx.km(req.endpoint, req.arm).median() if found is None else found
 
 
 def km_rate(ctx: Context, req: Request) -> float:

@@ -19,7 +19,8 @@ from scipy import special
 from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_estimability
 
-__all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
+__all__ = ["logistic", "propensity", "iptw", "smd", "km", "km_medians_many", "cox",
+           "match_nearest",
            "smd_columns", "cox_binary_many", "cox_covariate_many", "cox_multi_many",
            "balancing", "matching_weights", "match_optimal",
            "match_mahalanobis", "match_exact", "survival_contrast", "FitFailure", "Note",
@@ -188,6 +189,17 @@ def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
     """Weighted Kaplan-Meier; returns an object with ``median()``, ``at(t)``, ``rmst(tau)``."""
     fit = _k.fit_km(time, event.astype(float), w, "greenwood")
     return _KM(fit.times, fit.survival)
+
+
+def km_medians_many(time: np.ndarray, event: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier medians of many samples and groups from one sort of each sample
+    (:func:`estimators.kernels.km_median_rows`): ``time`` and ``event`` (R, n), one row a
+    sample; ``weights`` (G, R, n), group ``g``'s weights (0 outside the group). Returns the
+    medians (G, R), ``inf`` where not reached."""
+    from tacebench.estimators.batch import SortedRows
+
+    s = SortedRows(time)
+    return np.stack([_k.km_median_rows(s, event, w) for w in weights])
 
 
 def cox(time, event, X, w=None, ties="efron"):
