@@ -76,6 +76,17 @@ class CompiledAnalysis:
         """
         return self.evaluate(self.prepare(cols, rng, adjustment, requests, cache), diagnose)
 
+    def subset(self, cols: Mapping, cache: dict | None = None):
+        """The analysed population of ``cols`` (:mod:`.populations`), kept in the
+        replicate's ``cache``: the analysis's readings, its leave-one-covariate-out reruns
+        and the propensity prefit select the same rows. It draws nothing."""
+        if cache is None:
+            return self.population(cols)
+        key = ("population", id(self.population))
+        if key not in cache:
+            cache[key] = self.population(cols)
+        return cache[key]
+
     def prepare(self, cols: Mapping, rng, adjustment: CompiledAdjustment | None = None,
                 requests: Sequence[Request] | None = None, cache: dict | None = None
                 ) -> Prepared:
@@ -86,7 +97,7 @@ class CompiledAnalysis:
         requests = tuple(self.requests if requests is None else requests)
         adj = adjustment or self.adjustment
         try:
-            subset = self.population(cols)
+            subset = self.subset(cols, cache)
             adjusted = run_adjustment(adj, cols, subset, rng, cache)
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             return Prepared(requests, None, _failure(None, exc), None)

@@ -56,7 +56,6 @@ def prefit_propensity(entries: Sequence[Iterable[tuple]], cohorts: Sequence[Mapp
     seen: set = set()
     for k, todo in enumerate(entries):
         blocks: dict = {}        # this replicate's design columns, term by term
-        bases: dict = {}         # its analysed populations' rows (LOCO variants share them)
         for ca, adj in todo:
             if (adj.method not in PS_FIT_METHODS or adj.ps_terms is None
                     or adj.options.get("ps_model", "glm") != "glm"):
@@ -65,7 +64,7 @@ def prefit_propensity(entries: Sequence[Iterable[tuple]], cohorts: Sequence[Mapp
             cache = caches[k][ca.analysis.cohort]
             try:
                 base = (np.arange(len(cols["treated"])) if adj.options.get("fit_on") ==
-                        "cohort" else _population(ca, cols, bases))
+                        "cohort" else ca.subset(cols, cache).index)
                 key = ps_cache_key(adj, base)
                 if key in cache or (id(cache), key) in seen:
                     continue
@@ -91,14 +90,6 @@ def batch_entries(plan, indices: Sequence[int]) -> list[list[tuple]]:
               + [(ca, ca.adjustment) for ca, _, _ in plan.variants])
     loco = [(ca, adj) for ca, _, adj, _, _ in plan.loco]
     return [common + (loco if r < plan.decompose_reps else []) for r in indices]
-
-
-def _population(ca, cols, bases: dict) -> np.ndarray:
-    """``ca.population(cols).index``, computed once per population and cohort."""
-    key = (id(ca.population), id(cols))
-    if key not in bases:
-        bases[key] = ca.population(cols).index
-    return bases[key]
 
 
 def _design(terms, cols, base: np.ndarray, blocks: dict) -> np.ndarray:
