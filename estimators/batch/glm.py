@@ -8,9 +8,8 @@ iteration by the same rule (the relative deviance change below ``epsilon``).
 
 A step is the weighted least-squares problem that ``glm.fit`` hands to ``Cdqrls``. The
 steps that :func:`estimators.glm_qr.aliased_least_squares` (the one-replicate kernel's
-solver) solves by its corrected semi-normal equations (by its own test: a Cholesky
-factor of ``x'x`` whose estimated reciprocal condition is above its threshold) are
-solved together, by those equations. The others (a
+solver) surely solves by its corrected semi-normal equations (exact reciprocal condition
+of ``x'x`` above its threshold) are solved together, by those equations. The others (a
 separated model late in its iterations is ill conditioned; a level absent from the
 sample makes ``x'x`` singular) get one stacked Householder QR
 (:func:`estimators.glm_qr.aliased_least_squares_rows`), and the few that need
@@ -30,13 +29,10 @@ fits before the stacked QR existed.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
 
 from ..glm_binomial import _deviance, _mu_eta, fit_glm_binomial, logit_linkinv
 from ..glm_qr import (_CSNE_RCOND as CSNE_RCOND, aliased_least_squares,
                       aliased_least_squares_rows)
-
-_potrf, _pocon, _trtri = lapack.dpotrf, lapack.dpocon, lapack.dtrtri
 
 __all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
 
@@ -46,34 +42,39 @@ STOP_MARGIN = 1e-3
 
 
 def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Steps of the problems ``(A[i], b[i])`` that ``aliased_least_squares`` solves by its
-    corrected semi-normal equations, and which those are.
+    """Steps of the problems ``(A[i], b[i])`` that ``aliased_least_squares`` surely solves
+    by its corrected semi-normal equations, and which those are.
 
-    The test is that solver's own: a Cholesky factor ``U`` of ``x'x`` (LAPACK ``dpotrf``)
-    and ``dpocon``'s estimate of its reciprocal 1-norm condition above 1e-8, on each
-    problem's ``x'x`` of the stack. Those problems are solved as it solves them, the normal
-    equations then one step of refinement on the residual (Bjorck 1987), with ``U^-1``
-    (``dtrtri``) applied to the whole stack at once: two triangular factors cost a third
-    of the stacked inverse of ``x'x`` that an exact condition number would need. The
-    others (``ok`` False: a singular ``x'x``, such as a level absent from the sample, or an
-    ill-conditioned one) are left to ``aliased_least_squares``."""
+    It takes them when its (LAPACK ``dpocon``) estimate of the reciprocal 1-norm condition
+    of ``x'x`` exceeds 1e-8; that estimate never falls below the exact value (the
+    estimator bounds ``||G^-1||_1`` from below; Higham 2002, 15.3), so a problem whose
+    exact reciprocal condition exceeds 1e-8 is solved the same way here: the normal
+    equations, then one step of refinement on the residual (Bjorck 1987). The others
+    (``ok`` False) are left to ``aliased_least_squares``."""
     At = np.swapaxes(A, 1, 2)
     G = At @ A
-    norm1 = np.abs(G).sum(axis=1).max(axis=1)
-    Ui = np.zeros_like(G)               # U^-1 of the problems solved here, else 0
-    ok = np.zeros(G.shape[0], dtype=bool)
-    for i in range(G.shape[0]):         # (LAPACK per problem: ~3 us a call for p ~ 30)
-        chol, info = _potrf(G[i], lower=0)
-        if info:
-            continue
-        rcond, info = _pocon(chol, norm1[i])
-        if info == 0 and rcond > CSNE_RCOND:
-            Ui[i] = _trtri(chol, lower=0)[0]
-            ok[i] = True
-    Uit = np.swapaxes(Ui, 1, 2)
+    # a design column that is 0 on every weighted row (a level absent from the sample)
+    # makes x'x exactly singular; set aside up front, it would make the stacked inverse
+    # fail and send the whole stack to the one-by-one loop below
+    null = (np.diagonal(G, axis1=1, axis2=2) == 0.0).any(axis=1)
+    try:
+        Ginv = np.linalg.inv(np.where(null[:, None, None], np.eye(G.shape[1]), G))
+        Ginv[null] = np.nan
+    except np.linalg.LinAlgError:       # a singular x'x in the stack: invert one by one
+        Ginv = np.full_like(G, np.nan)
+        for i in range(G.shape[0]):
+            try:
+                Ginv[i] = np.linalg.inv(G[i])
+            except np.linalg.LinAlgError:
+                pass
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        norm1 = np.abs(G).sum(axis=1).max(axis=1)
+        inv1 = np.abs(Ginv).sum(axis=1).max(axis=1)
+        ok = np.isfinite(inv1) & (1.0 / (norm1 * inv1) > CSNE_RCOND)
+    Ginv[~ok] = 0.0                     # (their steps are discarded)
     with np.errstate(invalid="ignore", over="ignore"):
-        coef = Ui @ (Uit @ (At @ b[:, :, None]))                  # (x'x)^-1 = U^-1 U^-T
-        coef += Ui @ (Uit @ (At @ (b[:, :, None] - A @ coef)))
+        coef = Ginv @ (At @ b[:, :, None])
+        coef += Ginv @ (At @ (b[:, :, None] - A @ coef))
     return coef[ok, :, 0], ok
 
 
