@@ -45,6 +45,7 @@ from tacebench.simulate.io import spec_from_dict
 
 from .analysis.kernels import NOTE_KEY
 from .analysis.cox_prefit import prefit_cox
+from .analysis.km_prefit import prefit_km_medians
 from .analysis.prefit import batch_entries, prefit_propensity
 from .plan import Plan, ReadingColumn, build_plan
 from .prepare import prepare_replicate
@@ -127,6 +128,8 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                                   r < plan.decompose_reps) for k, r in enumerate(indices)]
     prefit_cox(p.ctx for rep in prepared for part in rep for p in part
                if p is not None and p.ctx is not None)
+    prefit_km_medians(p.ctx for rep in prepared for part in rep for p in part
+                      if p is not None and p.ctx is not None)
     for k, (runs, variants, shown, loco) in enumerate(prepared):
         for (ca, slots), p in zip(plan.runs, runs):
             name = ca.analysis.name

@@ -113,7 +113,8 @@ class Context:
 # --- the estimates -------------------------------------------------------------------
 
 def km_median(ctx: Context, req: Request) -> float:
-    return ctx.km(req.endpoint, req.arm).median()
+    found = ctx.cache.get(("km-median", req.endpoint, req.arm))   # (.km_prefit)
+    return ctx.km(req.endpoint, req.arm).median() if found is None else found
 
 
 def km_rate(ctx: Context, req: Request) -> float:
@@ -201,7 +202,7 @@ def odds_ratio(ctx: Context, req: Request) -> float:
     key = ("logit", req.endpoint)     # one fit per endpoint (an OR may be asked both ways)
     if key not in ctx.cache:
         ctx.cache[key] = kernels.logistic(X[m], y[m], ctx.weights(m))
-    coef, _, _, problem = ctx.cache[key]
+    coef, _, problem = ctx.cache[key]
     if problem is not None:     # e.g. no responder in one arm: the OR is 0 or infinite
         raise kernels.FitFailure(f"response model {problem}")
     return float(np.exp(req.sign * coef[1]))

@@ -19,7 +19,8 @@ from scipy import special
 from tacebench.estimators import kernels as _k
 from tacebench.estimators.status import Estimability, logistic_estimability
 
-__all__ = ["logistic", "propensity", "iptw", "smd", "km", "cox", "match_nearest",
+__all__ = ["logistic", "propensity", "iptw", "smd", "km", "km_medians_many", "cox",
+           "match_nearest",
            "smd_columns", "cox_binary_many", "cox_covariate_many", "cox_multi_many",
            "balancing", "matching_weights", "match_optimal",
            "match_mahalanobis", "match_exact", "survival_contrast", "FitFailure", "Note",
@@ -84,21 +85,18 @@ DIAGNOSTICS = {
 
 
 def logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
-    """Logistic fit with an intercept added; returns ``(coef, fitted, cov, problem)``.
+    """Logistic fit with an intercept added; returns ``(coef, fitted, problem)``.
 
-    ``coef[0]`` is the intercept. ``cov`` is the model-based covariance (inverse Fisher
-    information). ``problem`` is ``None`` for a maximum-likelihood estimate, else the
-    reason it is none (:func:`logistic_problem`).
+    ``coef[0]`` is the intercept. ``problem`` is ``None`` for a maximum-likelihood
+    estimate, else the reason it is none (:func:`logistic_problem`). (No covariance: the
+    analyses read the coefficients only, and the fit's information is formed on first
+    access, so it is never formed here.)
     """
     Xa = np.column_stack([np.ones(len(y)), X])
     y = y.astype(float)
     w = np.ones(len(y)) if w is None else w
     fit = _k.fit_logistic(Xa, y, w)
-    try:
-        cov = np.linalg.inv(fit.information)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(fit.information, np.nan)
-    return fit.coef, fit.fitted, cov, _LOGISTIC_REASON[fit.status]
+    return fit.coef, fit.fitted, _LOGISTIC_REASON[fit.status]
 
 
 def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray,
@@ -191,6 +189,17 @@ def km(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
     """Weighted Kaplan-Meier; returns an object with ``median()``, ``at(t)``, ``rmst(tau)``."""
     fit = _k.fit_km(time, event.astype(float), w, "greenwood")
     return _KM(fit.times, fit.survival)
+
+
+def km_medians_many(time: np.ndarray, event: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier medians of many samples and groups from one sort of each sample
+    (:func:`estimators.kernels.km_median_rows`): ``time`` and ``event`` (R, n), one row a
+    sample; ``weights`` (G, R, n), group ``g``'s weights (0 outside the group). Returns the
+    medians (G, R), ``inf`` where not reached."""
+    from tacebench.estimators.batch import SortedRows
+
+    s = SortedRows(time)
+    return np.stack([_k.km_median_rows(s, event, w) for w in weights])
 
 
 def cox(time, event, X, w=None, ties="efron"):

@@ -64,7 +64,7 @@ def prefit_propensity(entries: Sequence[Iterable[tuple]], cohorts: Sequence[Mapp
             cache = caches[k][ca.analysis.cohort]
             try:
                 base = (np.arange(len(cols["treated"])) if adj.options.get("fit_on") ==
-                        "cohort" else ca.population(cols).index)
+                        "cohort" else ca.subset(cols, cache).index)
                 key = ps_cache_key(adj, base)
                 if key in cache or (id(cache), key) in seen:
                     continue
@@ -93,24 +93,34 @@ def batch_entries(plan, indices: Sequence[int]) -> list[list[tuple]]:
 
 
 def _design(terms, cols, base: np.ndarray, blocks: dict) -> np.ndarray:
-    """``terms.matrix(cols, base)``, its columns taken term by term from ``blocks`` (a
-    replicate's LOCO variants leave one term each out of the same model: its other
-    terms' columns are built once)."""
+    """``terms.matrix(cols, base)``, its columns taken from a matrix ``blocks`` holds (a
+    replicate's LOCO variants leave one term each out of the same model: the model's
+    matrix is built once, with every term's place in it, and each variant gathers its
+    columns from it in one indexing)."""
     if not terms.parts:
         return terms.matrix(cols, base)
-    out, where = [], (id(cols), base.tobytes())
-    for part in terms.parts:
-        key = (where, id(part))
-        if key not in blocks:
-            blocks[key] = type(terms)((part,)).matrix(cols, base)
-        out.append(blocks[key])
-    return np.column_stack(out)
+    where = (id(cols), base.tobytes())
+    have = [blocks.get((where, id(part))) for part in terms.parts]
+    if None in have:
+        full = terms.matrix(cols, base)
+        j = 0
+        for part in terms.parts:
+            blocks[(where, id(part))] = (full, j, j + len(part.names))
+            j += len(part.names)
+        return full
+    source = have[0][0]
+    if all(h[0] is source for h in have):
+        return source[:, [c for _, a, b in have for c in range(a, b)]]
+    return np.column_stack([m[:, a:b] for m, a, b in have])
 
 
 def _fit_stack(jobs: list) -> int:
     """Fit one stack of designs of one shape and cache each fit."""
     z = np.stack([j[5] for j in jobs])
-    Xa = np.concatenate([np.ones(z.shape + (1,)), np.stack([j[4] for j in jobs])], axis=2)
+    Xa = np.empty(z.shape + (jobs[0][4].shape[1] + 1,))    # [1 | X] of each job
+    Xa[:, :, 0] = 1.0
+    for i, job in enumerate(jobs):
+        Xa[i, :, 1:] = job[4]
     w = np.ones_like(z)
     coef, mu, eta, n_iter, converged, aliased, _ = fit_glm_binomial_rows(Xa, z, w)
     for i, (cache, key, adj, rows, X, zi) in enumerate(jobs):

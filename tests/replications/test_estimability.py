@@ -286,6 +286,6 @@ def test_a_converged_fit_worse_than_the_null_model_is_not_an_estimate():
     assert kernels.logistic_problem(Xa, y, w, np.full(100, 0.3), True, beta) == \
         kernels.NOT_CONVERGED
     assert mu.min() < 1e-6                  # its fitted values show it ...
-    coef, _, _, problem = kernels.logistic(Xa[:, 1:], y)
+    coef, _, problem = kernels.logistic(Xa[:, 1:], y)
     assert problem is None                  # ... while the MLE on the same data is fine
     assert kernels.logistic_problem(Xa, y, w, np.full(100, 0.3), True, coef) is None
