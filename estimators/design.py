@@ -185,6 +185,27 @@ def design_matrix(
         Unknown columns, missing values, a non-numeric column not declared categorical, a
         constant column, a categorical with one observed level, an unknown reference level.
     """
+    return design_with_rows(frame, covariates, categorical, reference)[0]
+
+
+def design_with_rows(frame, covariates: Sequence[str], categorical: Sequence[str] | None = None,
+                     reference: Mapping[str, object] | None = None
+                     ) -> tuple[DesignMatrix, np.ndarray | None]:
+    """:func:`design_matrix`, and the same design transposed with an intercept row first.
+
+    Parameters
+    ----------
+    frame, covariates, categorical, reference
+        As :func:`design_matrix` (the same validation and errors).
+
+    Returns
+    -------
+    design : DesignMatrix
+    rows : (p + 1, n) C-contiguous float array or None
+        Row 0 ones, then ``design.values.T``: the layout a logistic fit's products work
+        in, which the one-pass path builds anyway (``None`` from the per-column path).
+        Saves the propensity model a copy of the design and a transposition.
+    """
     frame = _as_frame(frame)
     if isinstance(covariates, str):
         raise ValueError(f"covariates must be a sequence of column names; got the string {covariates!r}")
@@ -203,7 +224,7 @@ def design_matrix(
     fast = _fast_design(frame, covariates, categorical, reference)
     if fast is not None:
         return fast
-    return _design_by_column(frame, covariates, categorical, reference)
+    return _design_by_column(frame, covariates, categorical, reference), None
 
 
 def _design_by_column(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
@@ -288,9 +309,10 @@ def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
 
 
 def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
-                 reference: dict) -> DesignMatrix | None:
-    """The design matrix of a clean frame in one pass: numeric columns written into one
-    (n, p) block checked for finiteness and constancy at once, categorical columns dummy
+                 reference: dict) -> tuple[DesignMatrix, np.ndarray] | None:
+    """The design matrix of a clean frame in one pass, and its rows with an intercept row
+    first (see :func:`design_with_rows`): numeric columns written into one
+    (p, n) block checked for finiteness and constancy at once, categorical columns dummy
     coded from their integer codes. Returns ``None`` (the caller then takes
     :func:`_design_by_column`, which raises the precise error) as soon as anything is
     not plainly valid: a missing or non-finite value, a constant column, a dtype other
@@ -330,7 +352,9 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
             width += 1
     # one row per design column: contiguous writes, and the checks below reduce along
     # contiguous rows (a column-wise reduction of an (n, p) block costs several times more)
-    block = np.empty((width, n))
+    rows = np.empty((width + 1, n))
+    rows[0] = 1.0  # the intercept of a model fitted to this design
+    block = rows[1:]
     names, levels, refs = [], {}, {}
     j = 0
     for item in plan:
@@ -357,4 +381,5 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     if not (np.logical_and.reduce(np.isfinite(block), axis=None)
             and not np.logical_or.reduce(np.logical_and.reduce(block == block[:, :1], axis=1))):
         return None
-    return DesignMatrix(np.ascontiguousarray(block.T), tuple(names), covariates, levels, refs)
+    return (DesignMatrix(np.ascontiguousarray(block.T), tuple(names), covariates, levels, refs),
+            rows)

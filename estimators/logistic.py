@@ -220,7 +220,8 @@ def with_intercept(X: np.ndarray) -> np.ndarray:
 
 def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], *,
                   on_separation: str = "raise", tol: float = _TOL, max_iter: int = _MAX_ITER,
-                  rows: np.ndarray | None = None) -> LogisticResult:
+                  rows: np.ndarray | None = None, XT: np.ndarray | None = None
+                  ) -> LogisticResult:
     """:func:`logistic_regression` on arrays its caller has validated.
 
     Parameters
@@ -239,6 +240,8 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
         Newton controls.
     rows : (n,) bool array, optional
         The rows of positive weight, or ``None`` when every weight is positive.
+    XT : (p, n) C-contiguous float array, optional
+        ``Xa.T`` when the caller has it (its doubles; default: a copy is made).
 
     Returns
     -------
@@ -256,7 +259,7 @@ def fit_validated(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
         # unit weights (a propensity model): the first Newton information is X'X / 4 to
         # the bit (a power-of-2 scaling rounds as the unscaled sums), so one product
         # serves the rank check and the first iteration
-        XT = np.ascontiguousarray(Xa.T)
+        XT = np.ascontiguousarray(Xa.T) if XT is None else XT
         start = (XT, information_at_zero(XT, Xa, w))
         check_full_rank(Xa, names, gram=4.0 * start[1])
     else:

@@ -24,6 +24,11 @@ __all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_a
 
 _TOL = 1e-12
 _MAX_ITER = 100
+#: Below this relative Newton step the next iteration reuses the information (and its
+#: Cholesky factor) of the one before (a chord step): that next step is then ~tol, and a
+#: Hessian 1e-6 (relative) old changes it by ~1e-6 of itself, below the rounding of the
+#: coefficients; at p = 20 the information is most of an iteration's cost.
+_CHORD = 1e-6
 # reductions of the Newton loop as the ufunc methods (ndarray.max/.all add a Python wrapper
 # that costs more than the pass over p coefficients; the same results, NaN included)
 _max, _all = np.maximum.reduce, np.logical_and.reduce
@@ -205,19 +210,23 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     # the products by w out
     wt = None if _all(w == 1.0) else w
     converged = False
+    factor = None  # the Cholesky factor of the last information, for a chord step
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
-        if info0 is None:
-            info = _information(XT, X, wt, mu)
-        else:  # the caller's, at beta = 0 (exactly this expression at mu = 1/2)
-            info, info0 = info0, None
         resid = y - mu
         grad = XT @ (resid if wt is None else wt * resid)
-        # Cholesky (the information is symmetric positive definite unless the fit is
-        # degenerate); LU, then least squares, as fallbacks. No ill-conditioning warning
-        # while a separated fit diverges.
-        _, step, failed = _lapack.dposv(info, grad)
+        if factor is not None:  # the last step was below _CHORD: the same information
+            step, failed = _lapack.dpotrs(factor, grad)
+        else:
+            if info0 is None:
+                info = _information(XT, X, wt, mu)
+            else:  # the caller's, at beta = 0 (exactly this expression at mu = 1/2)
+                info, info0 = info0, None
+            # Cholesky (the information is symmetric positive definite unless the fit is
+            # degenerate); LU, then least squares, as fallbacks. No ill-conditioning
+            # warning while a separated fit diverges.
+            chol, step, failed = _lapack.dposv(info, grad)
         if failed:
             try:
                 step = np.linalg.solve(info, grad)
@@ -242,9 +251,13 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
             converged = bool(_max(np.abs(step)) <= tol * (1.0 + _max(np.abs(beta))))
             break
         beta, eta, ll = new_beta, new_eta, new_ll
-        if t * _max(np.abs(step)) <= tol * (1.0 + _max(np.abs(beta))):
+        size, scale = t * _max(np.abs(step)), 1.0 + _max(np.abs(beta))
+        if size <= tol * scale:
             converged = True
             break
+        # a chord step next only after a full Newton step from a positive definite
+        # information (a factor that exists)
+        factor = chol if (t == 1.0 and not failed and size <= _CHORD * scale) else None
     return beta, special.expit(eta), converged, it, eta, ll
 
 

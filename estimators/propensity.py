@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._checks import check_choice
-from .design import DesignMatrix, design_matrix, treatment_indicator
+from .design import DesignMatrix, design_with_rows, treatment_indicator
 from .logistic import (
     LogisticResult,
     SeparationError,
@@ -103,12 +103,14 @@ def propensity_score(
     Equivalent to R ``glm(treated ~ x1 + factor(x2) + ..., family = binomial)`` with
     treatment contrasts and the same reference levels.
     """
-    design = design_matrix(frame, covariates, categorical=categorical, reference=reference)
+    design, rows = design_with_rows(frame, covariates, categorical, reference)
     z = treatment_indicator(frame, treated)
     check_choice(on_separation, "on_separation", ("raise", "flag"))
     # design_matrix and treatment_indicator have checked what logistic_regression would
-    # check again: finite columns, one 0/1 entry per row, both arms; unit weights
-    fit = fit_validated(with_intercept(design.values), z.astype(np.float64),
-                        np.ones(z.shape[0]), ("(Intercept)", *design.names),
-                        on_separation=on_separation)
+    # check again: finite columns, one 0/1 entry per row, both arms; unit weights. The
+    # rows with their intercept row are X' as the fit's products use it, and their
+    # transposed copy is with_intercept(design.values), double for double
+    Xa = with_intercept(design.values) if rows is None else np.ascontiguousarray(rows.T)
+    fit = fit_validated(Xa, z.astype(np.float64), np.ones(z.shape[0]),
+                        ("(Intercept)", *design.names), on_separation=on_separation, XT=rows)
     return PropensityModel(ps=fit.fitted, coef=fit.coef, design=design, treated=z, fit=fit)

@@ -181,3 +181,51 @@ def test_kernel_final_values_are_its_coefficients():
     fit = fit_logistic(X, y, w)
     np.testing.assert_array_equal(fit.linear_predictor, X @ fit.coef)
     assert fit.loglik == logistic_loglik(X @ fit.coef, y, w)
+
+
+def test_propensity_rows_route_is_logistic_regression():
+    """propensity_score fits from the design's rows (intercept row first) instead of
+    with_intercept(design.values): the same numbers, to the bit, as logistic_regression
+    on design_matrix's values, and the same design."""
+    from tacebench.estimators.design import design_matrix, design_with_rows
+
+    rng = np.random.default_rng(12)
+    n = 200
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.gamma(2.0, size=n),
+                          "g": pd.Categorical(rng.choice(["x", "y", "w"], size=n)),
+                          "k": rng.integers(0, 3, size=n)})
+    frame["z"] = (rng.random(n) < 1.0 / (1.0 + np.exp(-frame["a"]))).astype(int)
+    covs = ["a", "b", "g", "k"]
+    d = design_matrix(frame, covs)
+    d2, rows = design_with_rows(frame, covs)
+    np.testing.assert_array_equal(d2.values, d.values)
+    np.testing.assert_array_equal(rows, with_intercept(d.values).T)
+    m = propensity_score(frame, "z", covs)
+    ref = logistic_regression(d.values, frame["z"].to_numpy(), names=list(d.names))
+    for field in ("coef", "fitted", "linear_predictor", "cov"):
+        np.testing.assert_array_equal(getattr(m.fit, field), getattr(ref, field))
+    assert (m.fit.loglik, m.fit.n_iter, m.fit.names) == (ref.loglik, ref.n_iter, ref.names)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(40, 400), k=st.integers(1, 15))
+def test_chord_step_stops_at_full_newtons_estimate(seed, n, k):
+    """The kernel's last iteration reuses the previous information (a chord step): its
+    coefficients are those of Newton with the information recomputed at every step."""
+    from scipy import special
+
+    rng = np.random.default_rng(seed)
+    X = with_intercept(rng.normal(size=(n, k)))
+    y = (rng.random(n) < special.expit(X[:, 1])).astype(float)
+    w = np.ones(n)
+    fit = fit_logistic(X, y, w)
+    if not fit.converged or np.linalg.matrix_rank(X) < X.shape[1]:
+        return
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):  # plain Newton, no step halving needed from a converged start
+        mu = special.expit(X @ beta)
+        step = np.linalg.solve((X.T * (mu * (1.0 - mu))) @ X, X.T @ (y - mu))
+        beta = beta + step
+        if np.abs(step).max() <= 1e-13 * (1.0 + np.abs(beta).max()):
+            break
+    np.testing.assert_allclose(fit.coef, beta, rtol=1e-9, atol=1e-11)
