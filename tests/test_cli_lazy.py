@@ -13,7 +13,7 @@ from tacebench.cli import COMMAND_MODULES, build_parser, chosen_module
     (["replicate", "x"], "replicate"), (["new-study", "a"], "new_study"),
     (["closed-loop"], "closed_loop"), (["study", "run", "default"], "study"),
     ([], None), (["--help"], None), (["--version"], None), (["replicat"], None),
-    (["new_study", "a"], None), (["--", "replicate"], None)])
+    (["new_study", "a"], None), (["--", "replicate"], None), (["targets", "x"], None)])
 def test_the_chosen_module_is_the_command_named_first(argv, module):
     assert chosen_module(argv) == module
 
@@ -23,7 +23,7 @@ def test_the_chosen_module_is_the_command_named_first(argv, module):
     ["study", "run", "default", "--reps", "3"], ["new-study", "tace_x_2024", "--force"],
     ["simulate", "tace_regorafenib", "--n-cohorts", "2"], ["check", "a", "--quiet"],
     ["closed-loop", "--papers", "3"], ["report", "out"], ["migrate", "a", "--dry-run"],
-    ["teach", "all", "--fast"]])
+    ["teach", "all", "--fast"], ["targets", "a"]])
 def test_one_command_parses_as_with_every_command(argv):
     assert vars(build_parser(argv).parse_args(argv)) == vars(build_parser().parse_args(argv))
 

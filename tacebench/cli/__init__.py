@@ -39,7 +39,9 @@ def commands(names: Sequence[str] = COMMAND_MODULES) -> tuple:
 def chosen_module(argv: Sequence[str] | None) -> str | None:
     """The module of the sub-command a command line names first (``replicate`` for
     ``tacebench replicate ...``, ``new_study`` for ``new-study``); None when the line names
-    none (no arguments, ``--help``, ``--version``) or a word that is no command."""
+    none (no arguments, ``--help``, ``--version``) or a word that is no module's command
+    (a typo, or ``targets``, registered by :mod:`~tacebench.cli.check`): every module is
+    then imported, as before."""
     if not argv or argv[0].startswith("-"):
         return None
     name = argv[0].replace("-", "_")
