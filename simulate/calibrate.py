@@ -45,7 +45,7 @@ def _cumhaz_matrix(times, knots, rates, n, tv):
 
 
 def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict, joint=None,
-                  known: dict | None = None) -> np.ndarray:
+                  known: dict | None = None, gathered: dict | None = None) -> np.ndarray:
     """Each target's mean conditional survival over its arm's patients at its time.
 
     ``h0``: every patient's baseline cumulative hazard at the target times (columns), or
@@ -54,9 +54,16 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
     r_pd)`` for PFS (survival jointly with death). Only the (arm, time) pairs of the
     targets are evaluated, each once: element for element the numbers of the whole
     patients-by-times matrix, without its unused cells. ``known``: target index -> its
-    value where already known (not evaluated again).
+    value where already known (not evaluated again). ``gathered``: a dict the caller keeps
+    across the evaluations of one fit, holding the arm rows gathered from the fixed sample
+    (the PFS parts, and those of ``risk`` while the same array is passed): the same arrays
+    as gathered at every evaluation, a third of its time.
     """
-    out, memo, arm_risk = np.empty(len(arms)), {}, {}
+    out, memo = np.empty(len(arms)), {}
+    gathered = {} if gathered is None else gathered
+    if gathered.get("risk") is not risk:
+        gathered["risk"], gathered["arm_risk"] = risk, {}
+    arm_risk = gathered["arm_risk"]
     shared = h0.ndim == 1
     for i, (a, j) in enumerate(zip(arms, cols_t)):
         if known is not None and i in known:
@@ -71,12 +78,30 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
             if joint is None:
                 s_cond = np.exp(-h)
             else:
-                alive, w_d, r_pd = joint
+                if (a, j) not in gathered:
+                    alive, w_d, r_pd = joint
+                    gathered[a, j] = alive[rows, j], r_pd * w_d[rows], np.sqrt(1 - r_pd ** 2)
+                alive_j, rw_d, scale = gathered[a, j]
                 a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-                s_cond = alive[rows, j] * special.ndtr((r_pd * w_d[rows] - a_p) / np.sqrt(1 - r_pd ** 2))
+                s_cond = alive_j * special.ndtr((rw_d - a_p) / scale)
             memo[a, j] = s_cond.mean()
         out[i] = memo[a, j]
     return out
+
+
+def risk_memo(base_lp: np.ndarray, treated: np.ndarray):
+    """``bt -> exp(base_lp + bt * treated)`` (``exp(base_lp)`` for ``bt=None``: arm-specific
+    hazards), the array of the last ``bt`` kept: a finite-difference step in a log-hazard
+    leaves the treatment log-HR, and so every patient's risk, as it was (the same array,
+    not recomputed)."""
+    last: dict = {}
+
+    def risk(bt):
+        if "risk" not in last or last["bt"] != bt:
+            last["bt"] = bt
+            last["risk"] = np.exp(base_lp if bt is None else base_lp + bt * treated)
+        return last["risk"]
+    return risk
 
 
 def column_types(cp: CovariatePlan, c: CohortSpec) -> dict[str, str]:
@@ -147,14 +172,15 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     piece_of = [int(q) for q in np.clip(np.searchsorted(knots, times, side="right") - 1, 0, k - 1)]
     pieces = [piece_of[j] for j in cols_t] + ([] if extra is None else extra.pieces(knots))
     memo: dict | None = {} if therapy_h is None else None
+    risk_of, gathered = risk_memo(base_lp, treated), {}
 
     def surv(theta):
         rates, bt = unpack(theta)
         keys = [(i, rates[:q + 1].tobytes(), float(bt)) for i, q in enumerate(pieces)]
         known = {} if memo is None else {i: memo[key] for i, key in enumerate(keys) if key in memo}
-        risk = np.exp(base_lp + bt * treated)
+        risk = risk_of(bt)
         got = _target_means(_cumhaz_matrix(times, knots, rates, n, therapy_h), risk, arms, cols_t, rows_of, joint,
-                            known)
+                            known, gathered)
         if extra is not None:
             got = np.concatenate([got, extra.survival(knots, rates, risk, {i - len(arms): v for i, v in known.items()
                                                                           if i >= len(arms)})])
@@ -233,6 +259,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     arm_n = {a.label: a.n for a in c.arms}
     nr = 0 if fixed_rates is not None else k
     therapy_h = prepared_therapy(knots, tv)
+    risk_of, gathered = risk_memo(base_lp, treated), {}
 
     def unpack(theta):
         rates = np.exp(fixed_rates if fixed_rates is not None else theta[:k])
@@ -243,10 +270,10 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     def surv(rates, bt, b):
         if arm_specific:
             h_c, h_t = baseline_cumhaz(times, knots, rates), baseline_cumhaz(times, knots, rates * np.exp(b))
-            h0, risk = np.where(is_t[:, None], h_t[None, :], h_c[None, :]), np.exp(base_lp)
+            h0, risk = np.where(is_t[:, None], h_t[None, :], h_c[None, :]), risk_of(None)
         else:
-            h0, risk = _cumhaz_matrix(times, knots, rates, n, therapy_h), np.exp(base_lp + bt * treated)
-        return _target_means(h0, risk, arms, cols_t, rows_of, joint)
+            h0, risk = _cumhaz_matrix(times, knots, rates, n, therapy_h), risk_of(bt)
+        return _target_means(h0, risk, arms, cols_t, rows_of, joint, gathered=gathered)
 
     def crude(rates, bt, b):
         curves = {}

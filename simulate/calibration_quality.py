@@ -31,7 +31,8 @@ import numpy as np
 from scipy import special
 
 from .calibration_cohort import calibration_sample, draw_death_times
-from .survival import TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand, marginal_curve
+from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
+                       cumulative_at_knots, marginal_curve)
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 
@@ -179,15 +180,18 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
         s = np.empty(len(grid))
         risk = np.exp(lp[m])
         segments = None if os_plan is not None else TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
+        if os_plan is not None:  # the arm's rows gathered once, not at every time of the grid
+            cum, t_d, rw_d = (cumulative_at_knots(ep.knots, rates), sample["t_d"][m],
+                              r_pd * sample["w_d"][m])
         for j, t in enumerate(grid):
             if os_plan is None:  # OS with time-varying therapy in this arm
                 h = segments.cumhaz(t, rates, tv[3])
                 s[j] = np.mean(np.exp(-h * risk))
                 continue
-            h = baseline_cumhaz(t, ep.knots, rates) * risk
+            h = baseline_cumhaz(t, ep.knots, rates, cum) * risk
             a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-            joint = special.ndtr((r_pd * sample["w_d"][m] - a_p) / np.sqrt(1 - r_pd ** 2))
-            s[j] = np.mean((sample["t_d"][m] > t) * joint)
+            joint = special.ndtr((rw_d - a_p) / np.sqrt(1 - r_pd ** 2))
+            s[j] = np.mean((t_d > t) * joint)
         out[lab] = s
     return out
 

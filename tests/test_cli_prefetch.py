@@ -95,3 +95,26 @@ def test_usage_error_after_an_early_start_prints_only_the_error():
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith("tacebench replicate: error:")
     assert "UserWarning" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_studies_are_set_up_ahead_without_waiting_for_the_runs(monkeypatch):
+    from tacebench.cli import prefetch
+    monkeypatch.setattr(prefetch, "load_study", lambda ref: ref)
+    refs = [f"s{i}" for i in range(prefetch.AHEAD + 3)]
+    started, pause = [], threading.Event()
+
+    def setup(study):
+        started.append(study)
+        return study
+
+    studies = StudyPrefetch(refs, setup, True)
+    try:
+        assert studies.setup(0, studies.study(0)) == "s0"
+        # study 0 is taken and "runs": the thread goes on up to AHEAD studies beyond it
+        for _ in range(500):
+            if len(started) == prefetch.AHEAD + 2:
+                break
+            pause.wait(0.01)
+        assert started == refs[:prefetch.AHEAD + 2]
+    finally:
+        studies.close()

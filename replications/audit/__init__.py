@@ -23,7 +23,7 @@ from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F40
                directions, intervals, printing, proportions, pvalues, subsets, survival,
                tables, weights)
 from .claims import claim_ref
-from .cohort import analysis_arm_sizes, cohort_facts
+from .cohort import analysis_arm_sizes, cohort_facts, read_cohort
 from .conventions import infer_conventions
 from .coverage import Coverage, audit_coverage, coverage_lines
 from .findings import SEVERITIES, AuditReport, Finding, merge_copies
@@ -100,7 +100,9 @@ def audit_study(study: str | Path | StudyTargets, *,
         targets = load_targets(folder)
     arm_sizes, counts = {}, ()
     if folder is not None:
-        arm_sizes = analysis_arm_sizes(folder)
-        if (folder / "cohort.toml").is_file():
-            counts = cohort_facts(folder)[1]
+        # parsed once for both; an unreadable file raises here, as cohort_facts did
+        cohort = read_cohort(folder) if (folder / "cohort.toml").is_file() else None
+        arm_sizes = analysis_arm_sizes(folder, cohort)
+        if cohort is not None:
+            counts = cohort_facts(folder, cohort)[1]
     return audit_targets(targets, arm_sizes=arm_sizes, cohort_counts=counts, rules=rules)

@@ -12,7 +12,14 @@ from tacebench.simulate.table1 import read_cohort_toml
 from .findings import Finding
 from .registry import AuditContext, rule
 
-__all__ = ["cohort_facts", "analysis_arm_sizes", "cohort_counts_fit_arm_sizes"]
+__all__ = ["cohort_facts", "analysis_arm_sizes", "cohort_counts_fit_arm_sizes", "read_cohort"]
+
+
+def read_cohort(path: str | Path) -> dict:
+    """The ``cohort.toml`` of a study folder (or that file) parsed as the audit reads it,
+    for :func:`cohort_facts` and :func:`analysis_arm_sizes` to share one parse."""
+    path = Path(path)
+    return _cohort_toml(path / "cohort.toml" if path.is_dir() else path)
 
 
 def _cohort_toml(path: Path) -> dict:
@@ -24,8 +31,10 @@ def _cohort_toml(path: Path) -> dict:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
-    """``(arm_sizes, counts)`` from a ``cohort.toml`` (a file or a study folder).
+def cohort_facts(path: str | Path, data: Mapping | None = None
+                 ) -> tuple[dict[str, float], tuple]:
+    """``(arm_sizes, counts)`` from a ``cohort.toml`` (a file or a study folder), or from
+    ``data``, that file already parsed (:func:`read_cohort`).
 
     ``arm_sizes`` maps each arm label to its ``n`` (labels whose size differs between
     cohorts are left out). These are the sizes of the whole cohort: a denominator only for
@@ -34,10 +43,7 @@ def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
     categorical variable or split (exhaustive: they partition the arm), a binary ``count``
     or response ``counts`` (at most the arm size).
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "cohort.toml"
-    data = _cohort_toml(path)
+    data = read_cohort(path) if data is None else data
     sizes: dict[str, set] = {}
     facts = []
     for cname, cohort in (data.get("cohorts") or {}).items():
@@ -63,7 +69,8 @@ def cohort_facts(path: str | Path) -> tuple[dict[str, float], tuple]:
 _WHOLE_ARM_FILTERS = ("all", "arm")
 
 
-def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
+def analysis_arm_sizes(path: str | Path, cohort: Mapping | None = None
+                       ) -> dict[str, dict[str, float | None]]:
     """The arms of every analysis of ``analysis.toml``, with ``cohort.toml``'s size of each
     arm where that size is the analysis's head count: ``{analysis: {arm: n or None}}``.
 
@@ -82,7 +89,8 @@ def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
     Analyses with problems of their own or a duplicated name, and every analysis of an
     unreadable or missing ``analysis.toml``, are left out: the audit then takes arms from the
     targets and never falls back to ``cohort.toml``. ``path`` is a study folder (or a file
-    in it); an analysis whose cohort ``cohort.toml`` lacks is left out too.
+    in it); an analysis whose cohort ``cohort.toml`` lacks is left out too. ``cohort``:
+    that ``cohort.toml`` already parsed (:func:`read_cohort`), else it is read here.
     """
     from tacebench.replications.analysis.plan import parse_plan
 
@@ -91,7 +99,8 @@ def analysis_arm_sizes(path: str | Path) -> dict[str, dict[str, float | None]]:
     plan, _ = parse_plan(folder / "analysis.toml")
     cohorts = {}
     try:
-        cohorts = _cohort_toml(folder / "cohort.toml").get("cohorts") or {}
+        data = _cohort_toml(folder / "cohort.toml") if cohort is None else cohort
+        cohorts = data.get("cohorts") or {}
     except (FileNotFoundError, tomllib.TOMLDecodeError):
         pass
     names = [a.name for a in plan.analyses]

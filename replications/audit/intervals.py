@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import norm
+# scipy.stats.norm's own formulas (ppf(q) = ndtri(q), sf(x) = ndtr(-x)) called directly:
+# the same doubles without rv_continuous's argument handling (a fifth of the audit's time)
+from scipy.special import ndtr, ndtri
 
 from tacebench.replications.targets import RATIO_QUANTITIES, Target
 
@@ -61,16 +63,16 @@ def wald_p_bounds(v: Printed, lo: Printed, hi: Printed, level: float = 0.95):
     rounding box are at its corners (``|log est| = 0`` when the estimate's interval
     straddles 1). None when the rounded CI can have zero width.
     """
-    z = norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     w_min = math.log(hi.lo) - math.log(lo.hi)
     w_max = math.log(hi.hi) - math.log(lo.lo)
     if w_min <= 0:
         return None
     b = [abs(math.log(v.lo)), abs(math.log(v.hi))]
     b_min = 0.0 if v.lo <= 1 <= v.hi else min(b)
-    central = 2 * norm.sf(abs(math.log(v.value)) / (math.log(hi.value / lo.value) / (2 * z)))
-    return (2 * norm.sf(max(b) / (w_min / (2 * z))), central,
-            2 * norm.sf(b_min / (w_max / (2 * z))))
+    central = 2 * ndtr(-(abs(math.log(v.value)) / (math.log(hi.value / lo.value) / (2 * z))))
+    return (2 * ndtr(-(max(b) / (w_min / (2 * z)))), central,
+            2 * ndtr(-(b_min / (w_max / (2 * z)))))
 
 
 def _shifted(p: Printed, factor: float) -> Printed:
@@ -293,7 +295,7 @@ def se_matches_ci(ctx: AuditContext):
         ctx.checked(t.id)
         v, lo, hi = _parts(t)
         se = printed(t, "se")
-        z = norm.ppf(0.5 + t.ci_level / 2)
+        z = ndtri(0.5 + t.ci_level / 2)
         want_lo = (v.lo - z * se.hi, v.hi - z * se.lo)
         want_hi = (v.lo + z * se.lo, v.hi + z * se.hi)
         bad = [(name, got, want) for name, got, want in

@@ -3,15 +3,19 @@
 Each module of this package defines ``register(subparsers)``, adds its parser with the
 shared options of :mod:`tacebench.cli.options` and sets ``func`` (a callable taking the
 parsed namespace and returning an exit code). :func:`build_parser` imports every one of
-them: a command that fails to import is an error at start-up, never silently missing.
-They are imported there rather than with this package so that ``tacebench replicate``
-starts its workers first (:mod:`tacebench.cli.early`).
+them (``tacebench --help`` lists them all; a command that fails to import is an error at
+start-up, never silently missing), except when the command line names one: then only that
+command's module is imported, since the others (the benchmark studies and lessons, the
+HTML report: pandas and pyarrow) would cost ``tacebench replicate`` half a second of its
+start for parsers it never uses. They are imported there rather than with this package so
+that ``tacebench replicate`` starts its workers first (:mod:`tacebench.cli.early`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from importlib import import_module
+from typing import Sequence
 
 from tacebench.engine import release
 from tacebench.engine import set_blas_threads
@@ -27,12 +31,26 @@ COMMAND_MODULES = ("replicate", "report", "check", "new_study", "migrate", "simu
                    "study", "teach", "closed_loop")
 
 
-def commands() -> tuple:
-    """The sub-command modules, imported, in :data:`COMMAND_MODULES` order."""
-    return tuple(import_module(f".{name}", __name__) for name in COMMAND_MODULES)
+def commands(names: Sequence[str] = COMMAND_MODULES) -> tuple:
+    """The sub-command modules ``names`` (default: all), imported, in that order."""
+    return tuple(import_module(f".{name}", __name__) for name in names)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_module(argv: Sequence[str] | None) -> str | None:
+    """The module of the sub-command a command line names first (``replicate`` for
+    ``tacebench replicate ...``, ``new_study`` for ``new-study``); None when the line names
+    none (no arguments, ``--help``, ``--version``) or a word that is no module's command
+    (a typo, or ``targets``, registered by :mod:`~tacebench.cli.check`): every module is
+    then imported, as before."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    name = argv[0].replace("-", "_")
+    return name if name in COMMAND_MODULES and "_" not in argv[0] else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``tacebench`` parser: every sub-command, or only the one ``argv`` names
+    (:func:`chosen_module`); parsing ``argv`` with either gives the same namespace."""
     from .options import HelpFormatter
 
     parser = argparse.ArgumentParser(
@@ -44,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tacebench {release()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in commands():
+    chosen = chosen_module(argv)
+    for module in commands(COMMAND_MODULES if chosen is None else (chosen,)):
         module.register(sub)
     return parser
 
@@ -57,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     set_blas_threads(1)
     # before the sub-commands' imports, so that the workers' own imports overlap them
     start_replicate_workers(argv)
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -104,7 +104,8 @@ def run(args) -> int:
     studies = StudyPrefetch(refs, lambda st: set_up(
         st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only), ahead)
     try:
-        reports, status, figures = _run_studies(refs, studies, args, reps, seed, n_jobs)
+        reports, status, figures = _run_studies(refs, studies, args, reps, seed, n_jobs,
+                                                decompose)
     finally:
         studies.close()
     print(render(reports, args.format), end="")
@@ -120,7 +121,8 @@ def run(args) -> int:
     return status
 
 
-def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_jobs: int):
+def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_jobs: int,
+                 decompose: int):
     """Each study's report, in order; the exit status; the KM figures of ``--html``."""
     reports, status, figures = [], 0, {}
     for i, ref in enumerate(refs):
@@ -133,7 +135,8 @@ def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_job
             status = 2
             continue
         try:
-            report = _replicate_one(studies.setup(i, study), args, reps, seed, n_jobs)
+            report = _replicate_one(studies.setup(i, study), args, reps, seed, n_jobs,
+                                    decompose)
         except StudyError as exc:
             reports.append(StudyReport(str(ref), error=str(exc)))
             status = 2
@@ -148,10 +151,10 @@ def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_job
     return reports, status, figures
 
 
-def _replicate_one(setup, args, reps: int, seed: int, n_jobs: int) -> StudyReport:
-    """One study's report (``setup``: :func:`set_up`'s); a cohort the generator cannot
-    build raises StudyError."""
-    decompose = DEFAULT_DECOMPOSE_REPS if args.decompose_reps is None else args.decompose_reps
+def _replicate_one(setup, args, reps: int, seed: int, n_jobs: int,
+                   decompose: int) -> StudyReport:
+    """One study's report (``setup``: :func:`set_up`'s, with the same ``reps``, ``seed``
+    and ``decompose`` replicates); a cohort the generator cannot build raises StudyError."""
     if args.audit_only:
         return replicate(setup, audit_only=True)
     study = setup.study

@@ -1,0 +1,40 @@
+"""The audit's shortcuts give the same numbers: scipy.stats.norm's formulas called
+directly, and cohort.toml parsed once per study."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, strategies as st
+from scipy.special import ndtr, ndtri
+from scipy.stats import norm
+
+from tacebench.replications.audit import audit_study, cohort
+
+FICTIONAL = Path(__file__).parent / "fictional_study"
+
+
+@given(st.floats(-40, 40, allow_nan=False))
+def test_ndtr_of_minus_x_is_norm_sf(x):
+    assert np.float64(ndtr(-x)).tobytes() == np.float64(norm.sf(x)).tobytes()
+
+
+@given(st.floats(0.0, 1.0))
+def test_ndtri_is_norm_ppf(q):
+    assert np.float64(ndtri(q)).tobytes() == np.float64(norm.ppf(q)).tobytes()
+
+
+def test_audit_parses_cohort_toml_once(monkeypatch):
+    reads = []
+    real = cohort.read_cohort_toml
+    monkeypatch.setattr(cohort, "read_cohort_toml", lambda p: reads.append(p) or real(p))
+    one = audit_study(FICTIONAL)
+    assert len(reads) == 1
+    monkeypatch.undo()
+    # the same findings as each reader parsing the file for itself
+    sizes = cohort.analysis_arm_sizes(FICTIONAL)
+    counts = cohort.cohort_facts(FICTIONAL)[1]
+    from tacebench.replications.audit import audit_targets
+    from tacebench.replications.targets import load_targets
+    two = audit_targets(load_targets(FICTIONAL), arm_sizes=sizes, cohort_counts=counts)
+    assert one.findings == two.findings

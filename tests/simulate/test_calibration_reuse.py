@@ -1,0 +1,75 @@
+"""The calibration's residuals reuse what does not change between evaluations (the arm
+rows gathered from the fixed sample, the risk of an unchanged treatment log-HR) and give
+the same doubles as computed afresh."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special
+
+from tacebench.simulate.calibrate import _target_means, risk_memo
+from tacebench.simulate.calibration_cohort import calibration_sample, draw_death_times
+from tacebench.simulate.calibration_quality import endpoint_curves
+from tacebench.simulate.survival import baseline_cumhaz
+
+
+def _sample(seed=1, n=400):
+    rng = np.random.default_rng(seed)
+    arm = rng.integers(0, 2, n)
+    h0 = rng.exponential(1.0, (n, 3))
+    alive = rng.random((n, 3)) < 0.7
+    return arm, h0, alive, rng.normal(size=n), rng.normal(size=n)
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_target_means_with_kept_gathers_equal_fresh_ones(joint):
+    arm, h0, alive, base_lp, w_d = _sample()
+    rows_of = {a: np.flatnonzero(arm == a) for a in (0, 1)}
+    arms, cols = [0, 1, 1, 0], [0, 2, 1, 2]
+    jt = (alive, w_d, 0.4) if joint else None
+    risk_of, gathered = risk_memo(base_lp, arm), {}
+    for bt in (0.0, 0.0, -0.3, -0.3, 0.2):    # the risk kept, then changed, kept, changed
+        risk = risk_of(bt)
+        got = _target_means(h0 * (1 + bt), risk, arms, cols, rows_of, jt, gathered=gathered)
+        fresh = _target_means(h0 * (1 + bt), np.exp(base_lp + bt * arm), arms, cols, rows_of, jt)
+        np.testing.assert_array_equal(got, fresh)
+
+
+def test_risk_memo_keeps_the_array_of_the_last_log_hr():
+    base_lp, treated = np.array([0.1, -0.2, 0.3]), np.array([0, 1, 1])
+    risk = risk_memo(base_lp, treated)
+    first = risk(0.5)
+    assert risk(0.5) is first
+    np.testing.assert_array_equal(first, np.exp(base_lp + 0.5 * treated))
+    np.testing.assert_array_equal(risk(-1.0), np.exp(base_lp - 1.0 * treated))
+    np.testing.assert_array_equal(risk(None), np.exp(base_lp))
+
+
+def _pfs_curve_gathering_at_every_time(ep, sample, m, lp, grid, r_pd):
+    """endpoint_curves' PFS loop as first written (the arm rows gathered at every time)."""
+    rates = ep.arm_rates(bool(sample["treated"][m][0]))[0]
+    s = np.empty(len(grid))
+    for j, t in enumerate(grid):
+        h = baseline_cumhaz(t, ep.knots, rates) * np.exp(lp[m])
+        a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
+        joint = special.ndtr((r_pd * sample["w_d"][m] - a_p) / np.sqrt(1 - r_pd ** 2))
+        s[j] = np.mean((sample["t_d"][m] > t) * joint)
+    return s
+
+
+@pytest.mark.parametrize("r_pd", [None, 0.45])
+def test_pfs_curves_equal_those_gathered_at_every_time(small_plan, r_pd):
+    c, cp, op = small_plan.spec, small_plan.covariates, small_plan.outcomes
+    assert op.pfs is not None
+    sample = calibration_sample(cp, c, op.tv)
+    sample["t_d"] = draw_death_times(op.os, sample, sample["tv"])
+    r = op.r_pd if r_pd is None else r_pd
+    grid = np.arange(0.0, 24.0, 0.4)
+    got = endpoint_curves(op.pfs, sample, cp.arm_labels, grid, os_plan=op.os, r_pd=r)
+    assert list(got) == list(cp.arm_labels)
+    ep = op.pfs
+    lp = (ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * sample["treated"]
+          + ep.beta_u * sample["u"])
+    for a, lab in enumerate(cp.arm_labels):
+        want = _pfs_curve_gathering_at_every_time(op.pfs, sample, sample["arm"] == a, lp, grid, r)
+        np.testing.assert_array_equal(got[lab], want)
