@@ -136,6 +136,13 @@ def test_closed_pipe_ends_without_a_traceback():
     assert p.returncode == terminal.EXIT_BROKEN_PIPE
 
 
+def _interruptible() -> None:
+    """In the child: SIGINT at its default, as for a command started at a terminal. A test
+    run started in the background by a non-interactive shell inherits SIGINT ignored, and
+    Python then installs no KeyboardInterrupt handler, so the command (rightly) runs on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
     """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
     study_file = _slow_toy(tmp_path, sleep=0.03)
@@ -143,7 +150,7 @@ def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
     p = subprocess.Popen([*CMD, "study", "run", str(study_file), "--reps", "20", "--n-jobs",
                           "2", "--chunk-size", "2", "--out", str(out)], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 60
     while len(list(out.glob("chunks/*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
