@@ -51,14 +51,12 @@ class RiskSets:
                  "entry_end", "entry_mask", "k_stop", "k_start", "efron", "death_pos",
                  "set_starts", "tset", "tfrac", "tw", "term_starts", "dset", "n_dead",
                  "event_times", "sd", "spread", "_hpad", "powers", "wdx1", "level_of",
-                 "level_powers", "level_sums", "X1P", "X1D", "wr2", "ties", "asc")
+                 "level_powers", "level_sums", "X1P", "X1D", "wr2", "ties")
 
-    def __init__(self, time, event, X, weights, ties="efron", entry=None, asc=None):
+    def __init__(self, time, event, X, weights, ties="efron", entry=None):
         n, p = X.shape
         self.n, self.p, self.ties = n, p, ties
-        # (``asc``: the stable ascending sort of ``time``, when the caller has it)
-        asc = time.argsort(kind="stable") if asc is None else asc
-        self.asc = asc
+        asc = time.argsort(kind="stable")
         order = asc[::-1]  # decreasing time: risk sets are prefixes
         self.order = order
         t_asc = time[asc]

@@ -8,8 +8,7 @@ second sort of the times, a ``unique`` and two cumulative sums over every row; h
 are read off the fit's own sorted data (:class:`._cox_kernel.RiskSets`): the distinct
 event times and death counts it already holds, and one pass of its risk-set sums at the
 fitted ``r``. Every number is the one the separate computation gives, to the last bit: the
-same products, summed in the same order (rows by decreasing time). An outcome and a
-censoring model of the same times share the sort (``asc``).
+same products, summed in the same order (rows by decreasing time).
 
 References
 ----------
@@ -41,8 +40,6 @@ class BreslowSums:
     deaths : (K,) number of events at each (float).
     s0 : (K,) ``sum_{T_j >= t_k} r_j``.
     s1 : (K, p) ``sum_{T_j >= t_k} r_j (x_j - center)``.
-    k : (n,) number of event times ``<= T_i`` (``searchsorted(times, time, "right")``).
-    asc : (n,) the stable ascending sort of the times, for another model of the same times.
     """
 
     center: np.ndarray
@@ -51,12 +48,10 @@ class BreslowSums:
     deaths: np.ndarray
     s0: np.ndarray = field(repr=False)
     s1: np.ndarray = field(repr=False)
-    k: np.ndarray = field(repr=False)
-    asc: np.ndarray = field(repr=False)
 
 
-def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray,
-                    asc: np.ndarray | None = None) -> tuple[CoxResult, BreslowSums]:
+def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray
+                    ) -> tuple[CoxResult, BreslowSums]:
     """``fit_cox(time, event, X, ones, ties="breslow")`` and the risk-set sums of its
     Breslow baseline hazard at the fitted coefficients, on trusted arrays.
 
@@ -65,9 +60,6 @@ def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray,
     time : (n,) float array
     event : (n,) float array of 0/1
     X : (n, p) float array, ``p >= 1``.
-    asc : (n,) int array or None
-        ``time.argsort(kind="stable")`` when the caller has it (``BreslowSums.asc`` of
-        another model of the same times); computed if None.
 
     Returns
     -------
@@ -86,10 +78,9 @@ def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray,
         fit = fit_cox(time, event, X, weights, ties="breslow")
         empty = np.empty(0)
         return fit, BreslowSums(np.full(p, np.nan), empty, empty, empty, empty,
-                                np.empty((0, p)), np.empty(0, dtype=np.intp),
-                                np.empty(0, dtype=np.intp))
+                                np.empty((0, p)))
     with np.errstate(all="ignore"):  # as fit_cox: degenerate fits are judged from values
-        rs = RiskSets(time, event, X, weights, "breslow", None, asc)
+        rs = RiskSets(time, event, X, weights, "breslow")
         fit = fit_cox_on(rs, weights, None, False, False, None, _D["conf_level"], _D["max_iter"],
                          _D["tol"], None, "wald")
         center = X.mean(axis=0)
@@ -97,10 +88,8 @@ def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray,
         # rs's rows are X - center in decreasing-time order (center computed by the same
         # reduction), so these are the products r_j (x_j - center), summed as rs sums them
         S = risk_sums(rs, r.take(rs.order))
-    k = np.empty(n, dtype=np.intp)
-    k[rs.order] = rs.k_stop
     return fit, BreslowSums(center, r, rs.event_times, rs.tw, S[0].copy(),
-                            np.ascontiguousarray(S[1:].T), k, rs.asc)
+                            np.ascontiguousarray(S[1:].T))
 
 
 #: fit_cox's defaults (conf_level, max_iter, tol), which the fit above uses

@@ -17,6 +17,17 @@ import tomllib
 N = 600
 
 
+def compiled_plan(cohort, text: str):
+    """``(plan, compiled analyses)`` of the analysis.toml ``text`` on ``cohort``'s schema;
+    the plan must compile without problems."""
+    problems = Problems("analysis.toml")
+    plan = parse_plan_dict(tomllib.loads(text), problems)
+    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
+                                {"main": cohort.levels})
+    assert not list(problems), [str(p) for p in problems]
+    return plan, compiled
+
+
 @pytest.fixture(scope="module")
 def cohort():
     rng = np.random.default_rng(7)

@@ -2,20 +2,12 @@
 shared by the analysis's reruns (it draws nothing), the same rows as computed afresh."""
 import numpy as np
 
-from tests.replications.test_analysis_estimates import cohort  # noqa: F401
+from tests.replications.test_analysis_estimates import cohort, compiled_plan  # noqa: F401
 from tests.replications.test_km_prefit import PLAN
-from tacebench.replications.analysis.compile import compile_analyses
-from tacebench.replications.analysis.plan import parse_plan_dict
-from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
-import tomllib
 
 
 def test_subset_is_kept_in_the_replicate_cache(cohort):  # noqa: F811
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     ca, other = compiled["lm6"], compiled["crude"]
     cache: dict = {}
     first = ca.subset(cohort.columns, cache)

@@ -5,14 +5,11 @@ and analyses of every kind in one stack."""
 import numpy as np
 import pytest
 
-from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
+from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
 from tests.replications.test_batched_estimates import PLAN
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.cox_prefit import prefit_cox
-from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
-import tomllib
 
 ANALYSES = ("crude", "iptw", "psm", "lm6")
 
@@ -32,10 +29,7 @@ def _samples(cohort, monotone):
 
 
 def _prepared(cohort, samples):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     out = []
     for name in ANALYSES:
         ca = compiled[name]

@@ -4,19 +4,16 @@ one-at-a-time hazard ratios, treatment and covariate, to 1e-10 (and the same fai
 reasons where the batched path is left: a monotone likelihood, a column constant in the
 sample), whatever stack a model shares; designs above the size limit are left to the
 estimate."""
-import tomllib
 
 import numpy as np
 import pytest
 
 from tests.replications.test_analysis_estimates import PLAN as BASE_PLAN
-from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
+from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
 from tacebench.replications.analysis import cox_prefit
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.cox_prefit import prefit_cox
-from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
 
 PLAN = BASE_PLAN + """
 [[analyses]]
@@ -52,11 +49,7 @@ def _samples(cohort, degenerate):
 
 
 def _prepared(cohort, samples, analyses=MULTI):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
-    assert not list(problems), [str(p) for p in problems]
+    plan, compiled = compiled_plan(cohort, PLAN)
     out = []
     for name, term in analyses:
         ca = compiled[name]

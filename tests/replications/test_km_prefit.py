@@ -6,13 +6,10 @@ estimates."""
 import numpy as np
 import pytest
 
-from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.km_prefit import prefit_km_medians
-from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
-import tomllib
 
 PLAN = """
 [[analyses]]
@@ -48,10 +45,7 @@ def _samples(cohort):
 
 
 def _prepared(cohort, with_rate=False):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     out = []
     for name in ANALYSES:
         targets = [T(f"m_{arm}", name, "km_median", endpoint="os", arm=arm)
