@@ -20,6 +20,8 @@ patients per arm) and are deterministic:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from scipy import special
 
@@ -44,8 +46,36 @@ def _cumhaz_matrix(times, knots, rates, n, tv):
     return h
 
 
+@dataclass
+class ArmRows:
+    """The arm rows that the evaluations of one fit gather from the fixed sample, kept
+    across them (a third of an evaluation's time is these gathers): each arm's rows of the
+    risk array while the same array is passed, and the PFS parts of each (arm, time
+    column). One per fit; a fresh one gathers everything again, to the same arrays."""
+
+    risk: np.ndarray | None = None
+    arm_risk: dict = field(default_factory=dict)  # arm -> risk[rows of the arm]
+    joint: dict = field(default_factory=dict)     # (arm, column) -> PFS parts
+
+    def risk_rows(self, risk: np.ndarray, a, rows: np.ndarray) -> np.ndarray:
+        """``risk[rows]`` of arm ``a``, gathered once per risk array."""
+        if self.risk is not risk:
+            self.risk, self.arm_risk = risk, {}
+        if a not in self.arm_risk:
+            self.arm_risk[a] = risk[rows]
+        return self.arm_risk[a]
+
+    def joint_rows(self, joint, a, j: int, rows: np.ndarray) -> tuple:
+        """``(alive[rows, j], r_pd * w_d[rows], sqrt(1 - r_pd**2))`` of ``joint = (alive,
+        w_d, r_pd)``, gathered once per (arm, column)."""
+        if (a, j) not in self.joint:
+            alive, w_d, r_pd = joint
+            self.joint[a, j] = alive[rows, j], r_pd * w_d[rows], np.sqrt(1 - r_pd ** 2)
+        return self.joint[a, j]
+
+
 def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict, joint=None,
-                  known: dict | None = None, gathered: dict | None = None) -> np.ndarray:
+                  known: dict | None = None, gathered: ArmRows | None = None) -> np.ndarray:
     """Each target's mean conditional survival over its arm's patients at its time.
 
     ``h0``: every patient's baseline cumulative hazard at the target times (columns), or
@@ -54,16 +84,11 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
     r_pd)`` for PFS (survival jointly with death). Only the (arm, time) pairs of the
     targets are evaluated, each once: element for element the numbers of the whole
     patients-by-times matrix, without its unused cells. ``known``: target index -> its
-    value where already known (not evaluated again). ``gathered``: a dict the caller keeps
-    across the evaluations of one fit, holding the arm rows gathered from the fixed sample
-    (the PFS parts, and those of ``risk`` while the same array is passed): the same arrays
-    as gathered at every evaluation, a third of its time.
+    value where already known (not evaluated again). ``gathered``: the caller's
+    :class:`ArmRows` of this fit (a fresh one when omitted).
     """
     out, memo = np.empty(len(arms)), {}
-    gathered = {} if gathered is None else gathered
-    if gathered.get("risk") is not risk:
-        gathered["risk"], gathered["arm_risk"] = risk, {}
-    arm_risk = gathered["arm_risk"]
+    gathered = ArmRows() if gathered is None else gathered
     shared = h0.ndim == 1
     for i, (a, j) in enumerate(zip(arms, cols_t)):
         if known is not None and i in known:
@@ -71,17 +96,12 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
             continue
         if (a, j) not in memo:
             rows = rows_of[a]
-            if a not in arm_risk:
-                arm_risk[a] = risk[rows]
             # a shared H0(t) times each risk: the same products as the matrix's column
-            h = (h0[j] if shared else h0[rows, j]) * arm_risk[a]
+            h = (h0[j] if shared else h0[rows, j]) * gathered.risk_rows(risk, a, rows)
             if joint is None:
                 s_cond = np.exp(-h)
             else:
-                if (a, j) not in gathered:
-                    alive, w_d, r_pd = joint
-                    gathered[a, j] = alive[rows, j], r_pd * w_d[rows], np.sqrt(1 - r_pd ** 2)
-                alive_j, rw_d, scale = gathered[a, j]
+                alive_j, rw_d, scale = gathered.joint_rows(joint, a, j, rows)
                 a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
                 s_cond = alive_j * special.ndtr((rw_d - a_p) / scale)
             memo[a, j] = s_cond.mean()
@@ -89,19 +109,22 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
     return out
 
 
-def risk_memo(base_lp: np.ndarray, treated: np.ndarray):
+class RiskMemo:
     """``bt -> exp(base_lp + bt * treated)`` (``exp(base_lp)`` for ``bt=None``: arm-specific
     hazards), the array of the last ``bt`` kept: a finite-difference step in a log-hazard
     leaves the treatment log-HR, and so every patient's risk, as it was (the same array,
-    not recomputed)."""
-    last: dict = {}
+    not recomputed, which also keeps :class:`ArmRows`' gathers valid)."""
 
-    def risk(bt):
-        if "risk" not in last or last["bt"] != bt:
-            last["bt"] = bt
-            last["risk"] = np.exp(base_lp if bt is None else base_lp + bt * treated)
-        return last["risk"]
-    return risk
+    def __init__(self, base_lp: np.ndarray, treated: np.ndarray):
+        self.base_lp, self.treated = base_lp, treated
+        self._bt: float | None = None
+        self._risk: np.ndarray | None = None
+
+    def __call__(self, bt) -> np.ndarray:
+        if self._risk is None or self._bt != bt:
+            self._bt = bt
+            self._risk = np.exp(self.base_lp if bt is None else self.base_lp + bt * self.treated)
+        return self._risk
 
 
 def column_types(cp: CovariatePlan, c: CohortSpec) -> dict[str, str]:
@@ -172,7 +195,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     piece_of = [int(q) for q in np.clip(np.searchsorted(knots, times, side="right") - 1, 0, k - 1)]
     pieces = [piece_of[j] for j in cols_t] + ([] if extra is None else extra.pieces(knots))
     memo: dict | None = {} if therapy_h is None else None
-    risk_of, gathered = risk_memo(base_lp, treated), {}
+    risk_of, gathered = RiskMemo(base_lp, treated), ArmRows()
 
     def surv(theta):
         rates, bt = unpack(theta)
@@ -259,7 +282,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     arm_n = {a.label: a.n for a in c.arms}
     nr = 0 if fixed_rates is not None else k
     therapy_h = prepared_therapy(knots, tv)
-    risk_of, gathered = risk_memo(base_lp, treated), {}
+    risk_of, gathered = RiskMemo(base_lp, treated), ArmRows()
 
     def unpack(theta):
         rates = np.exp(fixed_rates if fixed_rates is not None else theta[:k])

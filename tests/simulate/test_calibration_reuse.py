@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from tacebench.simulate.calibrate import _target_means, risk_memo
+from tacebench.simulate.calibrate import ArmRows, RiskMemo, _target_means
 from tacebench.simulate.calibration_cohort import calibration_sample, draw_death_times
 from tacebench.simulate.calibration_quality import endpoint_curves
 from tacebench.simulate.survival import baseline_cumhaz
@@ -27,7 +27,7 @@ def test_target_means_with_kept_gathers_equal_fresh_ones(joint):
     rows_of = {a: np.flatnonzero(arm == a) for a in (0, 1)}
     arms, cols = [0, 1, 1, 0], [0, 2, 1, 2]
     jt = (alive, w_d, 0.4) if joint else None
-    risk_of, gathered = risk_memo(base_lp, arm), {}
+    risk_of, gathered = RiskMemo(base_lp, arm), ArmRows()
     for bt in (0.0, 0.0, -0.3, -0.3, 0.2):    # the risk kept, then changed, kept, changed
         risk = risk_of(bt)
         got = _target_means(h0 * (1 + bt), risk, arms, cols, rows_of, jt, gathered=gathered)
@@ -37,7 +37,7 @@ def test_target_means_with_kept_gathers_equal_fresh_ones(joint):
 
 def test_risk_memo_keeps_the_array_of_the_last_log_hr():
     base_lp, treated = np.array([0.1, -0.2, 0.3]), np.array([0, 1, 1])
-    risk = risk_memo(base_lp, treated)
+    risk = RiskMemo(base_lp, treated)
     first = risk(0.5)
     assert risk(0.5) is first
     np.testing.assert_array_equal(first, np.exp(base_lp + 0.5 * treated))
