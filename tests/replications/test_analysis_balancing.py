@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import tomllib
 
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
 
 from .test_analysis_estimates import N, cohort  # noqa: F401  (the shared fixture)
+from tests.replications.plans import compiled_plan
 
 ADJUSTMENTS = {
     "ebal": ('["hr", "km_rate"]', 'method = "ebal", covariates = "ps"'),
@@ -25,11 +25,7 @@ PLAN = '[covariate_sets]\nps = ["age", "pvtt", "child_pugh"]\n' + "".join(
 
 
 def _hr(cohort, analysis, quantity="hr", **kw):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    assert not problems, [str(p) for p in problems]
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     target = dict(id="t", analysis=analysis, quantity=quantity, endpoint="os", **kw)
     if quantity == "hr":
         target["contrast"] = ["Trt", "Ref"]

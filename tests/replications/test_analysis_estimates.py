@@ -1,6 +1,5 @@
 """The analysis vocabulary's estimates against independent references (lifelines,
 statsmodels) on one constructed cohort, and the capability table's bindings."""
-import textwrap
 import types
 import warnings
 
@@ -8,24 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
-from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
-import tomllib
+from tests.replications.plans import compiled_plan
 
 N = 600
-
-
-def compiled_plan(cohort, text: str):
-    """``(plan, compiled analyses)`` of the analysis.toml ``text`` on ``cohort``'s schema;
-    the plan must compile without problems."""
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(text), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
-    assert not list(problems), [str(p) for p in problems]
-    return plan, compiled
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +65,7 @@ adjustment = { method = "psm", covariates = "ps", caliper = 0.2 }
 
 
 def run(cohort, targets, failures=None):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    assert not problems
-    schema = schema_from_cohort(cohort)
-    compiled = compile_analyses(plan, {"main": schema}, problems, {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     out = {}
     tprobs = Problems("targets.toml")
     for i, t in enumerate(targets):
@@ -239,10 +221,7 @@ def test_arr_nnt_rmst(cohort):
 
 
 def test_binding_problems_name_target_and_reason(cohort):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     tp = Problems("targets.toml")
     bad = [T("a", "nowhere", "hr", endpoint="os", contrast=["Trt", "Ref"]),
            T("b", "mv", "km_median", endpoint="os", arm="Trt"),

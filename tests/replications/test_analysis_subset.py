@@ -2,7 +2,8 @@
 shared by the analysis's reruns (it draws nothing), the same rows as computed afresh."""
 import numpy as np
 
-from tests.replications.test_analysis_estimates import cohort, compiled_plan  # noqa: F401
+from tests.replications.test_analysis_estimates import cohort  # noqa: F401
+from tests.replications.plans import compiled_plan
 from tests.replications.test_km_prefit import PLAN
 
 

@@ -7,11 +7,9 @@ import pytest
 
 from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
 from tacebench.replications.analysis import estimates
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
-from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
-import tomllib
+from tests.replications.plans import compiled_plan
 
 TERMS = ["pvtt", "child_pugh", "age>60", "age", "noise>0"]
 PLAN = """
@@ -35,10 +33,7 @@ estimates = ["hr"]
 
 
 def _run(cohort, analysis, cols, quantity, one_at_a_time=False):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     tprobs = Problems("targets.toml")
     extra = {"endpoint": "os"} if quantity == "hr" else {}
     reqs = [bind_target(T(f"t{i}", analysis, quantity, term=term, **extra), i, compiled,

@@ -5,7 +5,8 @@ and analyses of every kind in one stack."""
 import numpy as np
 import pytest
 
-from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
+from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
+from tests.replications.plans import compiled_plan
 from tests.replications.test_batched_estimates import PLAN
 from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.cox_prefit import prefit_cox

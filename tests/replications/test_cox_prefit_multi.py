@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.replications.test_analysis_estimates import PLAN as BASE_PLAN
-from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
+from tests.replications.plans import compiled_plan
+from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
 from tacebench.replications.analysis import cox_prefit
 from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.cox_prefit import prefit_cox

@@ -10,22 +10,20 @@ response model without responders in one arm; then seed 003, whose published pro
 model is separated by Table 1 itself (ALBI grade 3: 0 of 26 controls).
 """
 import math
-import tomllib
 import types
 
 import numpy as np
 import pytest
 
 from tacebench.replications.analysis import kernels
-from tacebench.replications.analysis.compile import (Failure, Note, bind_target,
-                                                      compile_analyses)
-from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.compile import Failure, Note, bind_target
 from tacebench.replications.analysis.problems import Problems
 from tacebench.replications.analysis.schema import schema_from_cohort
 from tacebench.replications.notes import note_lines
 from tacebench.replications.reproduce import reproduce
 from tacebench.replications.check import load_study
 from tacebench.replications.summaries import _contribution
+from tests.replications.plans import compiled_plan
 
 N = 300
 
@@ -75,11 +73,7 @@ TARGETS = [
 
 
 def _run(cohort, analysis):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    assert not problems, [str(p) for p in problems]
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     tp = Problems("targets.toml")
     reqs = [bind_target(t, i, compiled, plan, tp) for i, t in enumerate(TARGETS)
             if t["analysis"] == analysis]

@@ -6,7 +6,8 @@ estimates."""
 import numpy as np
 import pytest
 
-from tests.replications.test_analysis_estimates import T, cohort, compiled_plan  # noqa: F401
+from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
+from tests.replications.plans import compiled_plan
 from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.km_prefit import prefit_km_medians
 from tacebench.replications.analysis.problems import Problems

@@ -2,20 +2,18 @@
 vocabulary, and the table form."""
 from __future__ import annotations
 
-import tomllib
 
 import numpy as np
 import pytest
 
 from tacebench.estimators.quantiles import weighted_median
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.estimates import ESTIMATES, estimate_for
-from tacebench.replications.analysis.plan import parse_plan_dict
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
 from tacebench.replications.targets.model import QUANTITIES
 
 from .test_analysis_estimates import _ps, cohort, frame  # noqa: F401  (fixture)
+from tests.replications.plans import compiled_plan
 
 PLAN = """
 [covariate_sets]
@@ -35,10 +33,7 @@ adjustment = { method = "psm", covariates = "ps", caliper = 0.2 }
 
 
 def _estimates(cohort, targets):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
+    plan, compiled = compiled_plan(cohort, PLAN)
     tprobs = Problems("targets.toml")
     out = {}
     for i, t in enumerate(targets):

@@ -2,18 +2,16 @@
 paired t or Wilcoxon signed-rank (as the target's ``test`` names it) for a continuous row,
 on the matched pairs of the analysis; checked against statsmodels / scipy on the same
 pairs, and bound only where the analysis lists the estimate."""
-import tomllib
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
-from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
 
 from .test_analysis_estimates import T, cohort  # noqa: F401  (the module's cohort fixture)
+from tests.replications.plans import compiled_plan
 
 PLAN = """
 [[analyses]]
@@ -27,11 +25,7 @@ adjustment = { method = "psm", covariates = ["age", "pvtt", "child_pugh"], calip
 
 
 def compiled(cohort):
-    problems = Problems("analysis.toml")
-    plan = parse_plan_dict(tomllib.loads(PLAN), problems)
-    assert not problems
-    comp = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                            {"main": cohort.levels})
+    plan, comp = compiled_plan(cohort, PLAN)
     return plan, comp
 
 

@@ -13,7 +13,6 @@ and the analysis proceeds:
 The weights come from the adjustment an ``analysis.toml`` compiles to, the HR from the
 analysis's ``hr`` estimate, the robust SE from the same Cox kernel with ``robust=True``.
 """
-import tomllib
 import types
 
 import numpy as np
@@ -21,11 +20,10 @@ import pytest
 
 from tacebench.estimators.kernels import fit_cox
 from tacebench.replications.analysis.adjustments import run_adjustment
-from tacebench.replications.analysis.compile import bind_target, compile_analyses
-from tacebench.replications.analysis.plan import parse_plan_dict
+from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.problems import Problems
-from tacebench.replications.analysis.schema import schema_from_cohort
 from tests.reference.cases import load_case
+from tests.replications.plans import compiled_plan
 
 TOL = 1e-6
 
@@ -52,13 +50,8 @@ def _cohort(data):
 
 def _analysis(data, stabilized: bool):
     cohort = _cohort(data)
-    problems = Problems("analysis.toml")
     name = "siptw" if stabilized else "iptw"
-    plan = parse_plan_dict(tomllib.loads(PLAN.format(name=name, stab=str(stabilized).lower())),
-                           problems)
-    compiled = compile_analyses(plan, {"main": schema_from_cohort(cohort)}, problems,
-                                {"main": cohort.levels})
-    assert not problems, [str(p) for p in problems]
+    plan, compiled = compiled_plan(cohort, PLAN.format(name=name, stab=str(stabilized).lower()))
     target = dict(id="hr", analysis=name, quantity="hr", endpoint="os",
                   contrast=["Trt", "Ref"])
     req = bind_target(target, 0, compiled, plan, Problems("targets.toml"))
