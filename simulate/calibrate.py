@@ -23,12 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from .outcomes import EndpointPlan, compile_effects
 from .plan import CovariatePlan
 from .study import CohortSpec
-from .calibration_quality import check_grid, check_rows
+from .calibration_quality import alive_joint_survival, check_grid, check_rows
 from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, prepared_therapy
 
 def _cumhaz_matrix(times, knots, rates, n, tv):
@@ -65,12 +64,14 @@ class ArmRows:
             self.arm_risk[a] = risk[rows]
         return self.arm_risk[a]
 
-    def joint_rows(self, joint, a, j: int, rows: np.ndarray) -> tuple:
-        """``(alive[rows, j], r_pd * w_d[rows], sqrt(1 - r_pd**2))`` of ``joint = (alive,
-        w_d, r_pd)``, gathered once per (arm, column)."""
+    def alive_rows(self, joint, a, j: int, rows: np.ndarray) -> tuple:
+        """``(alive, rows[alive], r_pd * w_d[rows][alive], sqrt(1 - r_pd**2))`` of ``joint =
+        (alive, w_d, r_pd)`` at column ``j``, ``alive`` the positions among the arm's rows
+        of those alive then; gathered once per (arm, column)."""
         if (a, j) not in self.joint:
-            alive, w_d, r_pd = joint
-            self.joint[a, j] = alive[rows, j], r_pd * w_d[rows], np.sqrt(1 - r_pd ** 2)
+            alive_at, w_d, r_pd = joint
+            alive = np.flatnonzero(alive_at[rows, j])
+            self.joint[a, j] = alive, rows[alive], r_pd * w_d[rows][alive], np.sqrt(1 - r_pd ** 2)
         return self.joint[a, j]
 
 
@@ -97,13 +98,13 @@ def _target_means(h0: np.ndarray, risk: np.ndarray, arms, cols_t, rows_of: dict,
         if (a, j) not in memo:
             rows = rows_of[a]
             # a shared H0(t) times each risk: the same products as the matrix's column
-            h = (h0[j] if shared else h0[rows, j]) * gathered.risk_rows(risk, a, rows)
+            risk_a = gathered.risk_rows(risk, a, rows)
             if joint is None:
-                s_cond = np.exp(-h)
-            else:
-                alive_j, rw_d, scale = gathered.joint_rows(joint, a, j, rows)
-                a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-                s_cond = alive_j * special.ndtr((rw_d - a_p) / scale)
+                s_cond = np.exp(-((h0[j] if shared else h0[rows, j]) * risk_a))
+            else:   # PFS: the alive patients' values (the dead ones' are 0)
+                alive, alive_rows, rw_d, scale = gathered.alive_rows(joint, a, j, rows)
+                h = (h0[j] if shared else h0[alive_rows, j]) * risk_a[alive]
+                s_cond = alive_joint_survival(h, rw_d, alive, len(rows), scale)
             memo[a, j] = s_cond.mean()
         out[i] = memo[a, j]
     return out

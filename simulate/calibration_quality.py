@@ -159,6 +159,35 @@ def check_grid(targets, follow_end: float, step: float = _STEP) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, top + step / 2, step), times]))
 
 
+def alive_joint_survival(h: np.ndarray, rw_d: np.ndarray, alive: np.ndarray, n: int,
+                         scale: float) -> np.ndarray:
+    """Each patient's ``1[T_D > t] * P(T_P > t | x, W_D)`` of the PFS model,
+    ``ndtr((r_pd * W_D - a_p) / scale)`` with ``a_p = -ndtri(exp(-H_P(t | x)))`` (clipped)
+    for a patient alive at ``t``, 0 for one dead.
+
+    Parameters
+    ----------
+    h, rw_d : (k,) float arrays
+        ``H_P(t | x)`` and ``r_pd * W_D`` of the ``k`` patients alive at ``t``.
+    alive : (k,) int array
+        Their positions among the ``n`` patients.
+    n : int
+    scale : float
+        ``sqrt(1 - r_pd**2)``.
+
+    Returns
+    -------
+    (n,) float array
+        The array computed on every row, element for element: a dead patient's value is
+        exactly 0 (``ndtr`` is finite), so the special functions run on the alive rows
+        only.
+    """
+    out = np.zeros(n)
+    a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
+    out[alive] = special.ndtr((rw_d - a_p) / scale)
+    return out
+
+
 def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_plan=None, r_pd: float = 0.0
                     ) -> dict:
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
@@ -180,18 +209,21 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
         s = np.empty(len(grid))
         risk = np.exp(lp[m])
         segments = None if os_plan is not None else TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
-        if os_plan is not None:  # the arm's rows gathered once, not at every time of the grid
+        if os_plan is not None:
+            # the arm's rows gathered once, in order of death time: the patients alive at
+            # t (T_D > t) are then a tail of that order, sliced rather than gathered
             cum, t_d, rw_d = (cumulative_at_knots(ep.knots, rates), sample["t_d"][m],
                               r_pd * sample["w_d"][m])
+            order = np.argsort(t_d, kind="stable")
+            t_up, risk_up, rw_up = t_d[order], risk[order], rw_d[order]
         for j, t in enumerate(grid):
             if os_plan is None:  # OS with time-varying therapy in this arm
                 h = segments.cumhaz(t, rates, tv[3])
                 s[j] = np.mean(np.exp(-h * risk))
                 continue
-            h = baseline_cumhaz(t, ep.knots, rates, cum) * risk
-            a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-            joint = special.ndtr((rw_d - a_p) / np.sqrt(1 - r_pd ** 2))
-            s[j] = np.mean((t_d > t) * joint)
+            k = np.searchsorted(t_up, t, side="right")
+            s[j] = np.mean(alive_joint_survival(baseline_cumhaz(t, ep.knots, rates, cum) * risk_up[k:],
+                                                rw_up[k:], order[k:], len(t_d), np.sqrt(1 - r_pd ** 2)))
         out[lab] = s
     return out
 

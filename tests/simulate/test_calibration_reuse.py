@@ -9,7 +9,7 @@ from scipy import special
 
 from tacebench.simulate.calibrate import ArmRows, RiskMemo, _target_means
 from tacebench.simulate.calibration_cohort import calibration_sample, draw_death_times
-from tacebench.simulate.calibration_quality import endpoint_curves
+from tacebench.simulate.calibration_quality import alive_joint_survival, endpoint_curves
 from tacebench.simulate.survival import baseline_cumhaz
 
 
@@ -73,3 +73,20 @@ def test_pfs_curves_equal_those_gathered_at_every_time(small_plan, r_pd):
     for a, lab in enumerate(cp.arm_labels):
         want = _pfs_curve_gathering_at_every_time(op.pfs, sample, sample["arm"] == a, lp, grid, r)
         np.testing.assert_array_equal(got[lab], want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_alive_joint_survival_equals_the_formula_on_every_row(seed):
+    """The PFS joint survival computed on the alive rows only is, element for element and
+    in its mean, the formula computed on every row with the dead rows multiplied by 0."""
+    rng = np.random.default_rng(seed)
+    n, r_pd, t = 3000, rng.uniform(-0.8, 0.8), 1.0
+    h = rng.exponential(rng.choice([0.01, 1.0, 50.0]), n)
+    t_d, rw_d = rng.exponential(1.5, n), r_pd * rng.normal(size=n)
+    scale = np.sqrt(1 - r_pd ** 2)
+    every = (t_d > t) * special.ndtr((rw_d + special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0)))
+                                     / scale)
+    alive = np.flatnonzero(t_d > t)
+    got = alive_joint_survival(h[alive], rw_d[alive], alive, n, scale)
+    np.testing.assert_array_equal(got, every)
+    assert got.mean() == every.mean()
