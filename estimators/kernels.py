@@ -26,6 +26,7 @@ kernel                     computes                                            r
 ``fit_cox``                Cox partial likelihood (weights, ties, robust...)   ``CoxResult.status``
 ``fit_km``                 (weighted) Kaplan-Meier curve                       ``KaplanMeier.status``
 ``match_nearest_kernel``   greedy nearest-neighbour PS matching                ``MatchResult.status``
+``cox_of_pairs_kernel``    Cox of treatment on 1:1 pairs, SE clustered on pair ``PairsCox.status``
 ``exact_match_sets``       exact matching within strata (matrix of sets)       (array)
 ``iptw_weights_kernel``    IPTW weights (estimands, stabilized, truncated)     (array)
 ``smd_kernel``             SMD of one covariate                                (``SMDResult``)
@@ -49,6 +50,7 @@ from .batch.cox_multi import fit_cox_multi_rows
 from .batch.glm import fit_glm_binomial_rows
 from .batch.km import km_median_rows
 from .iptw_cox import m_estimation_cov
+from .matching_cox import PairsCox, cox_of_pairs_kernel, pairs_robust_se
 from .matching_exact import exact_match_sets
 from .matching_nearest import match_nearest_kernel
 from .matching_result import MatchResult, result_from_sets
@@ -70,11 +72,13 @@ from .weights import iptw_weights_kernel, weight_percentiles
 __all__ = [
     "BinomialFit", "PS_MODELS", "PsModel", "fit_firth_logistic", "fit_glm_binomial",
     "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit", "MatchResult", "SMDResult",
-    "augment_categories", "exact_match_sets", "evaluate_cox", "first_crossing", "fit_cox", "fit_cox_rows",
+    "PairsCox", "augment_categories", "cox_of_pairs_kernel", "exact_match_sets", "evaluate_cox",
+    "first_crossing", "fit_cox", "fit_cox_rows",
     "fit_cox_covariate_rows", "fit_cox_multi_rows", "fit_glm_binomial_rows",
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
     "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
-    "multinomial_fit", "result_from_sets", "separating_direction", "smd_columns_kernel", "smd_kernel",
+    "multinomial_fit", "pairs_robust_se", "result_from_sets", "separating_direction",
+    "smd_columns_kernel", "smd_kernel",
     "survival_ate_kernel", "survival_rmst_kernel",
     "weight_percentiles", "yang_dalton_smd",
 ]

@@ -89,16 +89,16 @@ def _nn_match(
     k_all = np.arange(n + 2)
     lnk_left = (k_all - step).tolist()
     lnk_right = (k_all + step).tolist()
-    times = [0] * (n + 2)
     t_pos = pos[z == 1].tolist()
     n1 = len(t_pos)
     mm = [-1] * (n1 * ratio)  # row-major (n1, ratio)
-    n_avail = n - int(step.sum())
+    n_avail = n - n1  # (the controls: every step is a treated unit's 1)
     visit = np.asarray(treated_order).tolist()
     end = n + 1
     if ratio == 1 and reuse_max == 1:
         _pairs_walk(ds, rows, lnk_left, lnk_right, t_pos, visit, mm, caliper, end, n_avail)
         return np.array(mm, dtype=np.intp).reshape(n1, 1)
+    times = [0] * (n + 2)
     for r in range(ratio):
         for i in visit:
             if n_avail == 0:

@@ -107,9 +107,11 @@ def sorted_pairs(d_treated: np.ndarray, d_control: np.ndarray) -> np.ndarray:
     if np.isnan(best[-1, -1]):
         pos = positions_of_running_minima(total, best)
     else:
-        pos, k = np.empty(n1, dtype=np.intp), w - 1
+        # (positions as Python ints in a list: numpy scalars' arithmetic and item
+        # assignment cost more than the argmin)
+        pos, k = [0] * n1, w - 1
         for i in range(n1 - 1, -1, -1):
-            k = total[i, :k + 1].argmin()
+            k = int(total[i, :k + 1].argmin())
             pos[i] = i + k
     out = np.empty(n1, dtype=np.intp)
     out[ot] = oc[pos]

@@ -178,10 +178,12 @@ class PooledSMDColumns:
         # the kernel's variance of every column from its (unclipped) arm mean, kept for
         # the continuous ones (the binary ones': p (1 - p)); with unit weights the
         # kernel's ``sw - (w @ w) / sw`` is the arm's size less 1, exact
-        # each value less its own arm's mean: the control means everywhere, then the
-        # treated means over the treated columns (no gather of a mean per cell)
-        dev = np.subtract(rows, m_raw[:, 1:])
-        np.subtract(rows, m_raw[:, :1], out=dev, where=~control)
+        # each value less its own arm's mean: each cell's mean is ``m_raw @ arms.T``, one
+        # product of two terms of which one is the mean times 1 and the other a finite
+        # mean times 0, so exactly the mean (one product and one subtraction instead of
+        # two subtractions, one of them masked)
+        dev = m_raw @ arms.T
+        np.subtract(rows, dev, out=dev)
         dev *= dev
         v = np.where(proportion[:, None], m * (1.0 - m), (dev @ arms) / (sums[k] - 1.0))
         v = np.maximum(v, 0.0)

@@ -41,14 +41,14 @@ def _one_by_one(z, columns: dict[str, np.ndarray], weights) -> dict[str, float]:
             for name, x in columns.items()}
 
 
-def _trusted_columns(z, X: np.ndarray) -> np.ndarray | None:
+def _trusted_columns(z, R: np.ndarray) -> np.ndarray | None:
     """The 0/1 treatment (int8) if the public checks that do not involve the weights would
-    all pass on ``X``'s columns, else None."""
+    all pass on the columns laid out as the rows of ``R`` (K, n), else None."""
     z = np.asarray(z)
     n = z.shape[0] if z.ndim == 1 else -1
-    if z.ndim != 1 or X.shape[0] != n or not ((z == 0) | (z == 1)).all():
+    if z.ndim != 1 or R.shape[1] != n or not ((z == 0) | (z == 1)).all():
         return None
-    if not np.isfinite(X).all():
+    if not np.isfinite(R).all():  # (over the contiguous rows, not a transposed view)
         return None
     return z.astype(np.int8)
 
@@ -78,7 +78,7 @@ class BalanceColumns:
         if not fast or len({columns[name].shape for name in fast}) > 1:
             return cls(z, columns, fast, None, None)
         R = np.array([columns[name] for name in fast], dtype=np.float64)  # a row per column
-        t = _trusted_columns(z, R.T)
+        t = _trusted_columns(z, R)
         n1 = 0 if t is None else np.count_nonzero(t)
         if t is None or min(n1, t.size - n1) < 2:
             # (an arm of fewer than two units fails the checks under any weights)

@@ -146,15 +146,22 @@ def matched_cox(time, event, m, X=None, ties="efron", extra=None) -> MethodOutpu
 
 def _cox_on_pairs(time, event, z, X, ties, extra) -> MethodOutput:
     """:func:`cox_of_treatment` clustered on 1:1 matched pairs (rows ``2j``, ``2j + 1``:
-    pair ``j``), the same numbers: the Cox kernel's robust variance ``D'D``, ``D`` the
-    pairs' sums of ``w_i L_i`` times the model-based variance, with each pair's sum taken
-    as its two rows' sum (what the kernel's sorted segment sums add, for sorted ids)
-    instead of sorting the ids; the fit itself is the kernel's without clusters. An
-    infinite coefficient (monotone likelihood) has a NaN SE, as the kernel gives it."""
+    pair ``j``), the same numbers: without adjustment covariates, the pairs kernel
+    (``estimators.kernels.cox_of_pairs_kernel``); with them, the Cox kernel's fit without
+    clusters and its robust variance ``D'D``, ``D`` the pairs' sums of ``w_i L_i`` times
+    the model-based variance, each pair's sum its two rows' sum (what the kernel's sorted
+    segment sums add, for sorted ids) instead of sorting the ids. An infinite coefficient
+    (monotone likelihood) has a NaN SE, as the kernel gives it; no events raise
+    :func:`treatment_cox_fit`'s error."""
+    from tacebench.estimators.kernels import Estimability, cox_of_pairs_kernel, pairs_robust_se
+
+    if X is None and event.any():
+        fit = cox_of_pairs_kernel(time, event.astype(np.float64), z, ties)
+        return MethodOutput(fit.coef, fit.se, converged=fit.status is Estimability.OK,
+                            extra=extra)
     fit = treatment_cox_fit(time, event, z, X, ties=ties)
-    u = fit.weights[:, None] * fit.score_residuals
-    d = (u[0::2] + u[1::2]) @ fit.var  # (fit.var: the model-based variance, not robust)
-    se = np.sqrt((d.T @ d).diagonal()[0])
+    # (fit.var: the model-based variance, not robust)
+    se = pairs_robust_se(fit.weights[:, None] * fit.score_residuals, fit.var)
     return MethodOutput(float(fit.coef[0]), float(np.nan if fit.infinite[0] else se),
                         converged=bool(fit.estimable), extra=extra)
 

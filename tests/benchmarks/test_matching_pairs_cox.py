@@ -3,6 +3,7 @@ the general path it shortcuts: the Cox kernel clustered on the pair ids."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,3 +37,23 @@ def test_equals_the_clustered_kernel(seed, kind, ties):
     got = _cox_on_pairs(time, event, z, X, ties, {"a": 1.0})
     np.testing.assert_array_equal([got.estimate, got.se], [want.estimate, want.se])
     assert (got.converged, got.extra) == (want.converged, want.extra)
+
+
+@pytest.mark.parametrize("time, event", [([5.0, 1.0], [1, 0]),            # one arm at risk
+                                         ([5.0, 1.0, 3.0, 2.0], [1, 0, 0, 0])])
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_singular_pairs_as_the_clustered_kernel(time, event, ties):
+    # the only event's risk set holds the treated alone: no information, every number NaN
+    time, event = np.array(time), np.array(event, dtype=np.int8)
+    z = np.tile([1.0, 0.0], time.size // 2)
+    want = cox_of_treatment(time, event, z, cluster=np.repeat(np.arange(time.size // 2), 2),
+                            ties=ties)
+    got = _cox_on_pairs(time, event, z, None, ties, {})
+    assert np.isnan([got.estimate, got.se, want.estimate, want.se]).all()
+    assert got.converged is want.converged is False
+
+
+def test_no_events_raises_as_the_kernel():
+    with pytest.raises(ValueError, match="no events"):
+        _cox_on_pairs(np.array([1.0, 2.0]), np.zeros(2, dtype=np.int8), np.array([1.0, 0.0]),
+                      None, "efron", {})

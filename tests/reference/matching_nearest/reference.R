@@ -61,26 +61,32 @@ matchit451 <- function(distance, caliper = 0.2, m.order = "data", ratio = 1, rep
 cl <- 0.2 * sd_overall(d$lps); cp <- 0.2 * sd_pooled(d$lps); cps <- 0.2 * sd_overall(d$ps)
 
 # Matched-pair Cox with robust SE clustered on the matched set (Austin 2013), on the greedy
-# 1:2 sets (logit PS, caliper 0.2 SD): stack each set's treated unit and controls.
+# 1:2 sets and on the greedy 1:1 pairs (logit PS, caliper 0.2 SD): stack each set's treated
+# unit and controls.
 suppressPackageStartupMessages(library(survival))
-g2 <- greedy(d$lps, "data", cl, ratio = 2)
 t_rows <- which(z == 1)
-stack <- do.call(rbind, lapply(seq_along(t_rows), function(s) {
-  cs <- g2$match_matrix[[s]]; cs <- cs[cs > 0]
-  if (length(cs) == 0) return(NULL)
-  data.frame(row = c(t_rows[s], cs), pair = s)
-}))
-md <- cbind(d[stack$row, ], pair = stack$pair)
-matched_cox <- lapply(c(efron = "efron", breslow = "breslow"), function(ties) {
-  f <- coxph(Surv(time, event) ~ treated, data = md, cluster = pair, ties = ties,
-             control = coxph.control(eps = 1e-12, toler.chol = 1e-15))
-  list(coef = unname(coef(f)), se_robust = unname(sqrt(vcov(f)[1, 1])),
-       se_naive = unname(sqrt(f$naive.var[1, 1])), n = f$n)
-})
-matched_cox$call <- "coxph(Surv(time, event) ~ treated, data = matched, cluster = pair, ties = ties)"
+clustered_cox <- function(g) {
+  stack <- do.call(rbind, lapply(seq_along(t_rows), function(s) {
+    cs <- g$match_matrix[[s]]; cs <- cs[cs > 0]
+    if (length(cs) == 0) return(NULL)
+    data.frame(row = c(t_rows[s], cs), pair = s)
+  }))
+  md <- cbind(d[stack$row, ], pair = stack$pair)
+  fits <- lapply(c(efron = "efron", breslow = "breslow"), function(ties) {
+    f <- coxph(Surv(time, event) ~ treated, data = md, cluster = pair, ties = ties,
+               control = coxph.control(eps = 1e-12, toler.chol = 1e-15))
+    list(coef = unname(coef(f)), se_robust = unname(sqrt(vcov(f)[1, 1])),
+         se_naive = unname(sqrt(f$naive.var[1, 1])), n = f$n)
+  })
+  fits$call <- "coxph(Surv(time, event) ~ treated, data = matched, cluster = pair, ties = ties)"
+  fits
+}
+matched_cox <- clustered_cox(greedy(d$lps, "data", cl, ratio = 2))
+matched_cox_pairs <- clustered_cox(greedy(d$lps, "data", cl))
 
 write_expected(list(
   matched_cox = matched_cox,
+  matched_cox_pairs = matched_cox_pairs,
   greedy = list(
     logit_data = greedy(d$lps, "data", cl),
     logit_largest = greedy(d$lps, "largest", cl),
