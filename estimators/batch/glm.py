@@ -34,7 +34,8 @@ from ..glm_binomial import _deviance, _mu_eta, fit_glm_binomial, logit_linkinv
 from ..glm_qr import (_CSNE_RCOND as CSNE_RCOND, aliased_least_squares,
                       aliased_least_squares_rows)
 
-__all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
+__all__ = ["fit_glm_binomial_rows", "semi_normal_steps", "condition_surely_fails",
+           "CSNE_RCOND", "STOP_MARGIN"]
 
 #: A deviance change within this fraction of ``epsilon`` could fall on either side of the
 #: stopping rule after rounding: such a replicate is refitted alone.
@@ -43,8 +44,8 @@ STOP_MARGIN = 1e-3
 _BOUND_MARGIN = 1e-4
 
 
-def _semi_normal(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def semi_normal_steps(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Steps of the problems ``(A[i], b[i])`` that ``aliased_least_squares`` surely solves
     by its corrected semi-normal equations, and which those are.
 
@@ -56,9 +57,31 @@ def _semi_normal(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
     (``ok`` False) are left to ``aliased_least_squares``.
 
     The exact condition needs ``G^-1``; a problem that a cheaper bound puts below the
-    threshold (:func:`_surely_ill`) is left out before ``G`` (the ``suspect`` ones, which
-    failed the test at their previous step) or before its inverse, so the problems that
-    are inverted, and their numbers, are the same as if every one were."""
+    threshold (:func:`condition_surely_fails`) is left out before ``G`` (the ``suspect``
+    ones, which failed the test at their previous step) or before its inverse, so the
+    problems that are inverted, and their numbers, are the same as if every one were.
+
+    Parameters
+    ----------
+    A : (B, n, p) float array
+        Weighted designs, C-ordered.
+    b : (B, n) float array
+        Weighted working responses.
+    suspect : (B,) bool array
+        Problems likely to fail the test (their ``x'x`` is formed only if the column
+        norms cannot prove it).
+
+    Returns
+    -------
+    tuple
+        ``(coef (k, p), ok (B,))``: the steps of the ``k`` problems marked ``ok``.
+
+    References
+    ----------
+    Higham NJ (2002) Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM;
+    Bjorck A (1987) Stability analysis of the method of seminormal equations for linear
+    least squares problems. Linear Algebra Appl 88/89:31-48.
+    """
     B, p = A.shape[0], A.shape[2]
     ok = np.zeros(B, dtype=bool)
     test = np.arange(B)
@@ -66,7 +89,7 @@ def _semi_normal(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
         s = np.flatnonzero(suspect)
         d = np.einsum("bij,bij->bj", A[s], A[s])
         # max G_jj <= ||G||_1, so the ratio of the diagonal's ends bounds it as well
-        test = np.delete(test, s[_surely_ill(d.min(axis=1), d.max(axis=1))])
+        test = np.delete(test, s[condition_surely_fails(d.min(axis=1), d.max(axis=1))])
     if not test.size:
         return np.empty((0, p)), ok
     # (the products take the designs as they are laid out in the stack, C-ordered
@@ -79,7 +102,7 @@ def _semi_normal(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
     # makes x'x exactly singular; set aside up front, it would make the stacked inverse
     # fail and send the whole stack to the one-by-one loop below
     null = (diag == 0.0).any(axis=1)
-    keep = np.flatnonzero(~null & ~_surely_ill(diag.min(axis=1), norm1))
+    keep = np.flatnonzero(~null & ~condition_surely_fails(diag.min(axis=1), norm1))
     if not keep.size:
         return np.empty((0, p)), ok
     if keep.size < test.size:
@@ -107,12 +130,32 @@ def _semi_normal(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
     return coef[:, :, 0], ok
 
 
-def _surely_ill(diag_min: np.ndarray, norm: np.ndarray) -> np.ndarray:
-    """Problems whose ``x'x`` surely fails the condition test: its reciprocal 1-norm
-    condition is at most ``min_j G_jj / ||G||_1`` (``(G^-1)_jj >= 1 / G_jj`` for a
-    positive definite ``G``), here below the threshold by a margin that covers the
-    rounding of ``G``, of its inverse (relative ``~ p eps cond``, so ``~ p eps`` on the
-    reciprocal condition) and of a ``norm`` summed another way."""
+def condition_surely_fails(diag_min: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """Problems whose ``x'x`` surely fails the condition test of :func:`semi_normal_steps`.
+
+    Its reciprocal 1-norm condition is at most ``min_j G_jj / ||G||_1``
+    (``(G^-1)_jj >= 1 / G_jj`` for a positive definite ``G``); the test is decided here
+    when that bound is below the threshold by a margin that covers the rounding of ``G``,
+    of its inverse (relative ``~ p eps cond``, so ``~ p eps`` on the reciprocal condition)
+    and of a ``norm`` summed another way.
+
+    Parameters
+    ----------
+    diag_min : (B,) float array
+        Smallest diagonal entry of each ``x'x`` (or sum of squares of a design column).
+    norm : (B,) float array
+        ``||x'x||_1``, or a lower bound on it (the largest diagonal entry).
+
+    Returns
+    -------
+    (B,) bool array
+        True where the exact test surely fails; NaN input gives False (not decided).
+
+    References
+    ----------
+    Higham NJ (2002) Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM,
+    chapter 15 (condition estimation).
+    """
     with np.errstate(invalid="ignore"):
         return diag_min < (1.0 - _BOUND_MARGIN) * CSNE_RCOND * norm
 
@@ -194,7 +237,7 @@ def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
         A = np.multiply(Xw, sw[:, :, None], out=buf[:idx.size])
         b = z * sw
         step = np.empty((idx.size, p))
-        coef_ok, ok = _semi_normal(A, b, failed)
+        coef_ok, ok = semi_normal_steps(A, b, failed)
         failed = ~ok
         step[ok] = coef_ok
         aliased[idx[ok]] = False

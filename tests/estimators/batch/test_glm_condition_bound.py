@@ -1,6 +1,7 @@
-"""The batched glm's cheap proof that a step fails the condition test (_surely_ill) and the
-steps it leaves out of x'x and its inverse: never a problem the exact test would pass, and
-the same steps as when every problem is inverted."""
+"""The batched glm's cheap proof that a step fails the condition test
+(condition_surely_fails) and the steps it leaves out of x'x and its inverse: never a
+problem the exact test would pass, and the same steps as when every problem is
+inverted."""
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
@@ -32,7 +33,7 @@ def test_the_bound_never_condemns_a_problem_the_exact_test_passes(seed):
     G = np.swapaxes(A, 1, 2) @ A
     diag = np.diagonal(G, axis1=1, axis2=2)
     norm1 = np.abs(G).sum(axis=1).max(axis=1)
-    ill = glm._surely_ill(diag.min(axis=1), norm1)
+    ill = glm.condition_surely_fails(diag.min(axis=1), norm1)
     rcond = _exact_rcond(A)
     assert not (ill & (rcond > CSNE_RCOND)).any()
     # the data span the threshold and the bound decides most of the failing ones
@@ -42,11 +43,12 @@ def test_the_bound_never_condemns_a_problem_the_exact_test_passes(seed):
 @settings(max_examples=10, deadline=None)
 @given(st.integers(0, 10_000), st.integers(0, 2 ** 40 - 1))
 def test_suspects_and_bounds_leave_the_steps_as_every_problem_inverted(seed, mask):
-    """_semi_normal with any problems marked suspect gives the steps, bit for bit, of the
-    plain computation: x'x, its inverse, the exact test, the refined normal equations."""
+    """semi_normal_steps with any problems marked suspect gives the steps, bit for bit, of
+    the plain computation: x'x, its inverse, the exact test, the refined normal
+    equations."""
     A, b = _weighted_designs(seed)
     suspect = (mask >> np.arange(A.shape[0])) & 1 == 1
-    coef, ok = glm._semi_normal(A, b, suspect)
+    coef, ok = glm.semi_normal_steps(A, b, suspect)
     At = np.swapaxes(A, 1, 2)
     Ginv = np.linalg.inv(At @ A)
     want = _exact_rcond(A) > CSNE_RCOND
