@@ -34,14 +34,18 @@ from ..glm_binomial import _deviance, _mu_eta, fit_glm_binomial, logit_linkinv
 from ..glm_qr import (_CSNE_RCOND as CSNE_RCOND, aliased_least_squares,
                       aliased_least_squares_rows)
 
-__all__ = ["fit_glm_binomial_rows", "CSNE_RCOND", "STOP_MARGIN"]
+__all__ = ["fit_glm_binomial_rows", "semi_normal_steps", "condition_surely_fails",
+           "CSNE_RCOND", "STOP_MARGIN"]
 
 #: A deviance change within this fraction of ``epsilon`` could fall on either side of the
 #: stopping rule after rounding: such a replicate is refitted alone.
 STOP_MARGIN = 1e-3
+#: Relative margin below ``CSNE_RCOND`` at which a bound on the condition decides alone.
+_BOUND_MARGIN = 1e-4
 
 
-def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def semi_normal_steps(A: np.ndarray, b: np.ndarray, suspect: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Steps of the problems ``(A[i], b[i])`` that ``aliased_least_squares`` surely solves
     by its corrected semi-normal equations, and which those are.
 
@@ -50,16 +54,61 @@ def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     estimator bounds ``||G^-1||_1`` from below; Higham 2002, 15.3), so a problem whose
     exact reciprocal condition exceeds 1e-8 is solved the same way here: the normal
     equations, then one step of refinement on the residual (Bjorck 1987). The others
-    (``ok`` False) are left to ``aliased_least_squares``."""
-    At = np.swapaxes(A, 1, 2)
-    G = At @ A
+    (``ok`` False) are left to ``aliased_least_squares``.
+
+    The exact condition needs ``G^-1``; a problem that a cheaper bound puts below the
+    threshold (:func:`condition_surely_fails`) is left out before ``G`` (the ``suspect``
+    ones, which failed the test at their previous step) or before its inverse, so the
+    problems that are inverted, and their numbers, are the same as if every one were.
+
+    Parameters
+    ----------
+    A : (B, n, p) float array
+        Weighted designs, C-ordered.
+    b : (B, n) float array
+        Weighted working responses.
+    suspect : (B,) bool array
+        Problems likely to fail the test (their ``x'x`` is formed only if the column
+        norms cannot prove it).
+
+    Returns
+    -------
+    tuple
+        ``(coef (k, p), ok (B,))``: the steps of the ``k`` problems marked ``ok``.
+
+    References
+    ----------
+    Higham NJ (2002) Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM;
+    Bjorck A (1987) Stability analysis of the method of seminormal equations for linear
+    least squares problems. Linear Algebra Appl 88/89:31-48.
+    """
+    B, p = A.shape[0], A.shape[2]
+    ok = np.zeros(B, dtype=bool)
+    test = np.arange(B)
+    if suspect.any():
+        s = np.flatnonzero(suspect)
+        d = np.einsum("bij,bij->bj", A[s], A[s])
+        # max G_jj <= ||G||_1, so the ratio of the diagonal's ends bounds it as well
+        test = np.delete(test, s[condition_surely_fails(d.min(axis=1), d.max(axis=1))])
+    if not test.size:
+        return np.empty((0, p)), ok
+    # (the products take the designs as they are laid out in the stack, C-ordered
+    # (n, p) each, whatever the subset: the same BLAS calls on the same layout)
+    A = A[test] if test.size < B else A
+    G = np.swapaxes(A, 1, 2) @ A
+    norm1 = np.abs(G).sum(axis=1).max(axis=1)
+    diag = np.diagonal(G, axis1=1, axis2=2)
     # a design column that is 0 on every weighted row (a level absent from the sample)
     # makes x'x exactly singular; set aside up front, it would make the stacked inverse
     # fail and send the whole stack to the one-by-one loop below
-    null = (np.diagonal(G, axis1=1, axis2=2) == 0.0).any(axis=1)
+    null = (diag == 0.0).any(axis=1)
+    keep = np.flatnonzero(~null & ~condition_surely_fails(diag.min(axis=1), norm1))
+    if not keep.size:
+        return np.empty((0, p)), ok
+    if keep.size < test.size:
+        G, norm1, A, test = G[keep], norm1[keep], A[keep], test[keep]
     try:
-        Ginv = np.linalg.inv(np.where(null[:, None, None], np.eye(G.shape[1]), G))
-        Ginv[null] = np.nan
+        Ginv = np.linalg.inv(G)
     except np.linalg.LinAlgError:       # a singular x'x in the stack: invert one by one
         Ginv = np.full_like(G, np.nan)
         for i in range(G.shape[0]):
@@ -68,14 +117,47 @@ def _semi_normal(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             except np.linalg.LinAlgError:
                 pass
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        norm1 = np.abs(G).sum(axis=1).max(axis=1)
         inv1 = np.abs(Ginv).sum(axis=1).max(axis=1)
-        ok = np.isfinite(inv1) & (1.0 / (norm1 * inv1) > CSNE_RCOND)
-    Ginv[~ok] = 0.0                     # (their steps are discarded)
+        good = np.isfinite(inv1) & (1.0 / (norm1 * inv1) > CSNE_RCOND)
+    if not good.all():
+        Ginv, A, test = Ginv[good], A[good], test[good]
+    ok[test] = True
+    At = np.swapaxes(A, 1, 2)
+    bk = (b[test] if test.size < B else b)[:, :, None]
     with np.errstate(invalid="ignore", over="ignore"):
-        coef = Ginv @ (At @ b[:, :, None])
-        coef += Ginv @ (At @ (b[:, :, None] - A @ coef))
-    return coef[ok, :, 0], ok
+        coef = Ginv @ (At @ bk)
+        coef += Ginv @ (At @ (bk - A @ coef))
+    return coef[:, :, 0], ok
+
+
+def condition_surely_fails(diag_min: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """Problems whose ``x'x`` surely fails the condition test of :func:`semi_normal_steps`.
+
+    Its reciprocal 1-norm condition is at most ``min_j G_jj / ||G||_1``
+    (``(G^-1)_jj >= 1 / G_jj`` for a positive definite ``G``); the test is decided here
+    when that bound is below the threshold by a margin that covers the rounding of ``G``,
+    of its inverse (relative ``~ p eps cond``, so ``~ p eps`` on the reciprocal condition)
+    and of a ``norm`` summed another way.
+
+    Parameters
+    ----------
+    diag_min : (B,) float array
+        Smallest diagonal entry of each ``x'x`` (or sum of squares of a design column).
+    norm : (B,) float array
+        ``||x'x||_1``, or a lower bound on it (the largest diagonal entry).
+
+    Returns
+    -------
+    (B,) bool array
+        True where the exact test surely fails; NaN input gives False (not decided).
+
+    References
+    ----------
+    Higham NJ (2002) Accuracy and Stability of Numerical Algorithms, 2nd ed., SIAM,
+    chapter 15 (condition estimation).
+    """
+    with np.errstate(invalid="ignore"):
+        return diag_min < (1.0 - _BOUND_MARGIN) * CSNE_RCOND * norm
 
 
 def fit_glm_binomial_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *,
@@ -143,6 +225,7 @@ def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
     Xw, yw, ww, ew, mw = X, y, w, eta.copy(), mu.copy()
     dev_old = _deviance(yw, mw, ww)
     buf = np.empty((B, n, p))
+    failed = np.zeros(B, dtype=bool)   # the condition test at the last step
     for it in range(1, maxit + 1):
         if not idx.size:
             break
@@ -154,7 +237,8 @@ def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
         A = np.multiply(Xw, sw[:, :, None], out=buf[:idx.size])
         b = z * sw
         step = np.empty((idx.size, p))
-        coef_ok, ok = _semi_normal(A, b)
+        coef_ok, ok = semi_normal_steps(A, b, failed)
+        failed = ~ok
         step[ok] = coef_ok
         aliased[idx[ok]] = False
         rest = np.flatnonzero(~ok)
@@ -191,5 +275,5 @@ def _irls(X, y, w, epsilon, maxit, *, stacked: bool):
         if not stay.all():
             pos = np.flatnonzero(stay)
             idx, Xw, yw, ww = idx[pos], Xw[pos], yw[pos], ww[pos]
-            ew, mw, dev_old = ew[pos], mw[pos], dev_old[pos]
+            ew, mw, dev_old, failed = ew[pos], mw[pos], dev_old[pos], failed[pos]
     return coef, mu, eta, n_iter, converged, aliased, alone, rose
