@@ -21,15 +21,15 @@ def _draws(cell, chunk, batch_size):
 
 def test_one_job_starts_no_worker():
     assert start_workers(1, ["colorsys"]) is False
-    assert warm._pending == []
+    assert warm.POOL.pending == []
 
 
 def test_started_workers_have_imported_and_serve_the_next_run():
     assert start_workers(2, ["colorsys"]) is True
-    assert len(warm._pending) == 1
+    assert len(warm.POOL.pending) == 1
     # the run's first call waits for the imports, then the same workers answer
     seen = list(map_calls([(_imported, ("colorsys",))] * 6, n_jobs=2))
-    assert warm._pending == []
+    assert warm.POOL.pending == []
     assert any(seen)
     design = Design.of({"a": ("a",), "b": ("b",)}, 9, 5)
     start_workers(2, ["colorsys"])
@@ -42,4 +42,15 @@ def test_started_workers_have_imported_and_serve_the_next_run():
 
 def test_finish_start_without_workers_returns():
     finish_start()
-    assert warm._pending == []
+    assert warm.POOL.pending == []
+
+
+def test_stopped_workers_are_replaced_by_the_next_run():
+    assert start_workers(2, ["colorsys"]) is True
+    assert warm.stop_workers() is True
+    assert warm.POOL.started is None and warm.POOL.pending == []
+    # the next run starts a new pool and gets the same numbers
+    design = Design.of({"a": ("a",)}, 6, 5)
+    out = run_design(design, _draws, n_jobs=2, chunk_size=2)
+    inline = run_design(design, _draws, n_jobs=1)
+    assert np.array_equal(np.vstack(out.payloads()), np.vstack(inline.payloads()))
