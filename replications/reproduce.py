@@ -228,6 +228,7 @@ def decompose_for(decompose_reps: int, reps: int) -> int:
     return min(max(int(decompose_reps), 0), reps)
 
 
+@single_threaded_blas()  # as when prepare_run computed them (engine.blas)
 def calibration_of(generate: Generator) -> dict:
     """The calibration checks of each cohort a generator simulates (none for a custom
     generator)."""
