@@ -61,8 +61,6 @@ def test_replicate_with_workers_and_set_up_ahead_prints_the_same(tmp_path, capsy
         outs.append(data)
     assert outs[0] == outs[1]
     assert [bool(d.get("error")) for d in outs[1]] == [False, True, False]
-    from tacebench.engine import warm
-    assert warm.POOL.started is None      # the command ended its workers after its runs
 
 
 @pytest.mark.parametrize("argv, n_jobs", [

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from tacebench.api import replicate, set_up
-from tacebench.engine import start_workers, stop_workers
+from tacebench.engine import start_workers
 from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
@@ -111,8 +111,6 @@ def run(args) -> int:
                                                 decompose)
     finally:
         studies.close()
-    if ahead:   # no run follows: the workers end while the report is written
-        stop_workers()
     print(render(reports, args.format), end="")
     for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
         note(args, f"wrote {path}")

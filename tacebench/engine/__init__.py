@@ -26,10 +26,10 @@ from .lifetime import exit_with_parent
 from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_design, workers_for
 from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
-from .warm import finish_start, start_workers, stop_workers
+from .warm import finish_start, start_workers
 
 __all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
            "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key", "one_ahead",
            "plan_chunks", "release", "run_design", "set_blas_threads", "single_threaded_blas",
            "source_fingerprint", "spawn_key", "start_workers", "stream_seed", "workers_for",
-           "finish_start", "stop_workers"]
+           "finish_start"]

@@ -7,9 +7,7 @@ knows it will run chunks can call :func:`start_workers` first: the workers of th
 (joblib reuses one loky executor for the same ``n_jobs``) start now and import the listed
 modules while the calling process loads, audits and compiles its first study. The next
 :func:`~tacebench.engine.run.map_calls` waits for these imports to end before it sends its
-own calls (:func:`finish_start`), so two joblib calls never share the pool at once. A
-command whose runs are done ends the workers (:func:`stop_workers`) rather than leave their
-exit to its own.
+own calls (:func:`finish_start`), so two joblib calls never share the pool at once.
 
 Nothing here changes what a task computes: the workers are the ones the run would have
 started, with the same initializer and one BLAS thread.
@@ -23,8 +21,7 @@ from typing import Callable, Iterable, Iterator
 
 from .blas import set_blas_threads
 
-__all__ = ["POOL", "WorkerStart", "discard", "finish_start", "start_workers",
-           "stop_workers", "workers_for"]
+__all__ = ["POOL", "WorkerStart", "discard", "finish_start", "start_workers", "workers_for"]
 
 
 def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) -> int:
@@ -37,7 +34,7 @@ def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) ->
 
 
 class WorkerStart:
-    """The process's loky pool as the commands start and end it: the warm-up calls in
+    """The process's loky pool as the commands start it: the warm-up calls in
     flight (a joblib generator each, drained by :meth:`finish`) and the ``(n_jobs,
     modules)`` last started. joblib keeps one loky pool per process, so the engine holds
     one of these, :data:`POOL`; the module's functions are its methods."""
@@ -107,35 +104,12 @@ class WorkerStart:
                                         module=r"joblib\.parallel")
                 calls.close()
 
-    def stop(self) -> bool:
-        """End the pool's workers now: for a command whose last run is done, so that the
-        workers' exit overlaps its report instead of following it (at exit the process
-        waits for each worker to tear its interpreter down). The workers are idle (every
-        chunk's result has come back), so they are ended without that teardown. A later
-        run starts a new pool.
-
-        Returns
-        -------
-        bool
-            True if there was a pool to end.
-        """
-        from joblib.externals.loky import reusable_executor
-
-        self.finish()
-        self.started = None
-        executor = reusable_executor._executor  # joblib's one loky pool, if started
-        if executor is None:
-            return False
-        executor.shutdown(wait=False, kill_workers=True)
-        return True
-
 
 #: The process's pool (one loky pool per process, as joblib keeps it).
 POOL = WorkerStart()
 start_workers = POOL.start
 finish_start = POOL.finish
 discard = POOL.discard
-stop_workers = POOL.stop
 
 
 def workers_for(n_jobs: int) -> int:

@@ -44,13 +44,3 @@ def test_finish_start_without_workers_returns():
     finish_start()
     assert warm.POOL.pending == []
 
-
-def test_stopped_workers_are_replaced_by_the_next_run():
-    assert start_workers(2, ["colorsys"]) is True
-    assert warm.stop_workers() is True
-    assert warm.POOL.started is None and warm.POOL.pending == []
-    # the next run starts a new pool and gets the same numbers
-    design = Design.of({"a": ("a",)}, 6, 5)
-    out = run_design(design, _draws, n_jobs=2, chunk_size=2)
-    inline = run_design(design, _draws, n_jobs=1)
-    assert np.array_equal(np.vstack(out.payloads()), np.vstack(inline.payloads()))
