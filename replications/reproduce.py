@@ -58,7 +58,7 @@ from .world_uncertainty import (MAX_ATTEMPTS, DrawnWorld, block_of, describe,
                                 draw_inputs, n_blocks, world_seed)
 
 __all__ = ["DEFAULT_REPS", "DEFAULT_SEED", "reproduce", "Plan", "build_plan", "prepare",
-           "Prepared", "prepare_run", "decompose_for", "ReadingColumn",
+           "Prepared", "prepare_run", "calibration_of", "decompose_for", "ReadingColumn",
            "simulate_generator", "drawn_world", "MAX_REPS_FACTOR"]
 
 DEFAULT_REPS = 200
@@ -214,8 +214,13 @@ class Prepared:
     decompose_reps: int
     generate: Generator
     plan: Plan
-    checks: dict
+    checks: Mapping | Callable[[], Mapping]
     seconds: float
+
+    def calibration(self) -> dict:
+        """The calibration checks: ``checks``, or what it returns when it is a callable
+        (checks computed after the set-up, while the run goes; the summary waits here)."""
+        return dict(self.checks() if callable(self.checks) else self.checks)
 
 
 def decompose_for(decompose_reps: int, reps: int) -> int:
@@ -223,9 +228,17 @@ def decompose_for(decompose_reps: int, reps: int) -> int:
     return min(max(int(decompose_reps), 0), reps)
 
 
+@single_threaded_blas()  # as when prepare_run computed them (engine.blas)
+def calibration_of(generate: Generator) -> dict:
+    """The calibration checks of each cohort a generator simulates (none for a custom
+    generator)."""
+    return {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
+
+
 @single_threaded_blas()  # the plans compiled here as in the workers (engine.blas)
 def prepare_run(study: Study, seed: int = DEFAULT_SEED, decompose_reps: int = 0,
-                generator: Generator | None = None) -> Prepared:
+                generator: Generator | None = None,
+                checks: Callable[[], Mapping] | None = None) -> Prepared:
     """Everything :func:`reproduce` computes before its first replicate: :func:`prepare`
     and the calibration checks of each simulated cohort. A command that runs several
     studies prepares the next one while the workers run this one.
@@ -239,6 +252,10 @@ def prepare_run(study: Study, seed: int = DEFAULT_SEED, decompose_reps: int = 0,
         LOCO replicates of the run (:func:`decompose_for`).
     generator : callable, optional
         A custom generator, as :func:`reproduce` takes.
+    checks : callable, optional
+        Returns the calibration checks (:func:`calibration_of` of the generator) when the
+        run's summary asks for them: the caller computes them after this returns, while
+        the run goes, since no replicate needs them. Default: computed here.
 
     Returns
     -------
@@ -246,8 +263,8 @@ def prepare_run(study: Study, seed: int = DEFAULT_SEED, decompose_reps: int = 0,
     """
     t0 = time.perf_counter()
     generate, plan = prepare(study, seed, decompose_reps, generator)
-    checks = {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
-    return Prepared(study.id, seed, decompose_reps, generate, plan, checks,
+    return Prepared(study.id, seed, decompose_reps, generate, plan,
+                    calibration_of(generate) if checks is None else checks,
                     time.perf_counter() - t0)
 
 
@@ -281,8 +298,10 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
                          f"{prepared.seed}, decompose_reps {prepared.decompose_reps}; the run "
                          f"is study {study.id!r}, seed {seed}, decompose_reps {decompose}")
     t0 = time.perf_counter() - prepared.seconds
-    generate, plan, checks = prepared.generate, prepared.plan, prepared.checks
+    generate, plan = prepared.generate, prepared.plan
     wu = world_uncertainty and generator is None
+    # drawn worlds need the checks before the run; otherwise only the summary does
+    checks = prepared.calibration() if wu else None
     cap = MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps)
     worlds: dict[int, Generator] = {}
     drawn: set[str] = set()
@@ -308,6 +327,8 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
         done = total
         draws = np.vstack(payloads)
         blocks = np.array([block_of(r) for r in range(total)]) if wu else None
+        if checks is None:
+            checks = prepared.calibration()
         result = summarise(study, plan, draws, dict(notes), reps=total, seed=seed,
                            elapsed=time.perf_counter() - t0, failures=dict(failures),
                            calibration=checks, blocks=blocks,

@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -15,8 +17,8 @@ from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.report import StudyReport
 from tacebench.replications.robustness import with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
-                                              DEFAULT_SEED, Prepared, decompose_for,
-                                              prepare_run, reproduce)
+                                              DEFAULT_SEED, Prepared, calibration_of,
+                                              decompose_for, prepare_run, reproduce)
 from tacebench.replications.study import Study
 from tacebench.simulate import Cohort, compile_plan, generate_cohorts, load_spec
 from tacebench.simulate.footprint import check_memory
@@ -43,16 +45,21 @@ def load_study(study: str | Path | Study) -> Study:
 @dataclass(frozen=True)
 class StudySetup:
     """A study loaded, audited and set up for its run (:func:`set_up`): what
-    :func:`replicate` does before the first replicate."""
+    :func:`replicate` does before the first replicate. ``audit`` is the report, or a
+    callable returning it when it is computed after the set-up (``set_up``'s ``later``)."""
 
     study: Study
-    audit: AuditReport
+    audit: AuditReport | Callable[[], AuditReport]
     prepared: Prepared | None          # None: set up for the audit only
+
+    def audit_report(self) -> AuditReport:
+        """The audit (waiting for it when it is computed after the set-up)."""
+        return self.audit() if callable(self.audit) else self.audit
 
 
 def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED,
-           decompose_reps: int = DEFAULT_DECOMPOSE_REPS,
-           audit_only: bool = False) -> StudySetup:
+           decompose_reps: int = DEFAULT_DECOMPOSE_REPS, audit_only: bool = False,
+           later: list[Callable[[], None]] | None = None) -> StudySetup:
     """The study's audit and its compiled generator and plan, for a later :func:`replicate`
     with the same ``reps``, ``seed`` and ``decompose_reps`` (``tacebench replicate`` sets up
     the next study while the workers run this one).
@@ -63,6 +70,12 @@ def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = D
         As :func:`load_study`.
     reps, seed, decompose_reps, audit_only
         As :func:`replicate` will be called with.
+    later : list, optional
+        A list to which the audit and the calibration checks are appended as calls
+        instead of being computed here: the run needs neither (its summary and report
+        do, at the end), so a caller that makes the calls on a thread starts the run
+        sooner (``tacebench replicate``, :class:`tacebench.engine.Ahead`). The set-up's
+        audit and checks then wait for them; their errors are raised there.
 
     Returns
     -------
@@ -74,10 +87,29 @@ def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = D
         When a cohort of the study cannot be built.
     """
     st = load_study(study)
-    audit = audit_study(st.targets)  # the targets load_study parsed, not a second parse
-    prepared = None if audit_only else prepare_run(st, seed, decompose_for(decompose_reps,
-                                                                          reps))
-    return StudySetup(st, audit, prepared)
+    decompose = decompose_for(decompose_reps, reps)
+    if later is None:
+        audit = audit_study(st.targets)  # the targets load_study parsed, not a second parse
+        return StudySetup(st, audit, None if audit_only else prepare_run(st, seed, decompose))
+    audit_f, checks_f = Future(), Future()
+    try:
+        prepared = None if audit_only else prepare_run(st, seed, decompose,
+                                                       checks=checks_f.result)
+    except BaseException:
+        audit_study(st.targets)          # an error of the audit comes first, as above
+        raise
+    later.append(partial(_fill, audit_f, audit_study, st.targets))
+    if prepared is not None:
+        later.append(partial(_fill, checks_f, calibration_of, prepared.generate))
+    return StudySetup(st, audit_f.result, prepared)
+
+
+def _fill(future: Future, fn: Callable, *args) -> None:
+    """``future`` given ``fn(*args)`` or its exception."""
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:
+        future.set_exception(exc)
 
 
 def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REPS,
@@ -125,8 +157,7 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
     """
     setup = study if isinstance(study, StudySetup) else set_up(
         study, reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
-    st, audit = setup.study, setup.audit
-    findings = list(audit.findings)
+    st = setup.study
     result = None
     if not audit_only:
         result = reproduce(st, reps=reps, seed=seed, n_jobs=n_jobs,
@@ -137,7 +168,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         result = with_worlds(st, result, reproduce, worlds, reps=reps, seed=seed,
                              n_jobs=n_jobs, progress=progress,
                              world_uncertainty=world_uncertainty, max_reps=reps)
-    return StudyReport(st.id, st.title, findings, result, coverage=audit.coverage)
+    audit = setup.audit_report()
+    return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage)
 
 
 def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,

@@ -23,7 +23,7 @@ def test_studies_come_in_order_with_their_errors(monkeypatch, ahead):
                         (_ for _ in ()).throw(ValueError("no such study: bad")))
     threads, started = set(), []
 
-    def setup(study):
+    def setup(study, later=None):
         threads.add(threading.current_thread().name)
         started.append(study)
         if study == "boom":
@@ -103,7 +103,7 @@ def test_studies_are_set_up_ahead_without_waiting_for_the_runs(monkeypatch):
     refs = [f"s{i}" for i in range(prefetch.AHEAD + 3)]
     started, pause = [], threading.Event()
 
-    def setup(study):
+    def setup(study, later=None):
         started.append(study)
         return study
 

@@ -10,6 +10,8 @@ Targets the study cannot simulate (spec gaps: check warnings) never fail it.
 from __future__ import annotations
 
 import sys
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 from tqdm import tqdm
@@ -101,8 +103,9 @@ def run(args) -> int:
     # the workers import while the first study is set up, and each next study is set up
     # while the workers run the one before (tacebench.cli.prefetch)
     ahead = not args.audit_only and start_workers(n_jobs, WORKER_MODULES, tune_allocator)
-    studies = StudyPrefetch(refs, lambda st: set_up(
-        st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only), ahead)
+    studies = StudyPrefetch(refs, lambda st, later: set_up(
+        st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only,
+        later=later), ahead, idle=partial(import_module, "pandas") if _frames(args) else None)
     try:
         reports, status, figures = _run_studies(refs, studies, args, reps, seed, n_jobs,
                                                 decompose)
@@ -119,6 +122,12 @@ def run(args) -> int:
         print("\n".join(strict_lines(outcomes)), file=sys.stderr)
         status = strict_status(outcomes)
     return status
+
+
+def _frames(args) -> bool:
+    """Whether the output is drawn from pandas frames (the tables' cross-study summary,
+    ``--out``, ``--html``): imported while the workers run rather than at the end."""
+    return args.format != "json" or bool(args.out or args.html)
 
 
 def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_jobs: int,

@@ -21,12 +21,7 @@ from typing import Callable, Iterable, Iterator
 
 from .blas import set_blas_threads
 
-__all__ = ["discard", "finish_start", "start_workers", "workers_for"]
-
-#: the warm-up calls in flight (a joblib generator), drained by :func:`finish_start`
-_pending: list[Iterator] = []
-#: (n_jobs, modules) of the last start: a second start of the same pool does nothing
-_started: list[tuple[int, tuple[str, ...]]] = []
+__all__ = ["POOL", "WorkerStart", "discard", "finish_start", "start_workers", "workers_for"]
 
 
 def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) -> int:
@@ -38,68 +33,87 @@ def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) ->
     return len(modules)
 
 
+class WorkerStart:
+    """The process's loky pool as the commands start it: the warm-up calls in
+    flight (a joblib generator each, drained by :meth:`finish`) and the ``(n_jobs,
+    modules)`` last started. joblib keeps one loky pool per process, so the engine holds
+    one of these, :data:`POOL`; the module's functions are its methods."""
+
+    def __init__(self) -> None:
+        self.pending: list[Iterator] = []
+        self.started: tuple[int, tuple[str, ...]] | None = None
+        self._exit_hook = False
+
+    def start(self, n_jobs: int, modules: Iterable[str] = (),
+              initializer: Callable[[], None] | None = None) -> bool:
+        """Start the pool of ``n_jobs`` loky workers now, each importing ``modules``.
+
+        Returns at once; the workers import in the background. Does nothing for
+        ``n_jobs=1`` (no workers: chunks run inline), nor when the same ``n_jobs`` and
+        ``modules`` were started last (the pool is kept: joblib reuses it).
+
+        Parameters
+        ----------
+        n_jobs : int
+            As :func:`~tacebench.engine.run.run_design` will be called with (``-1``: all
+            cores).
+        modules : iterable of str
+            Modules each worker imports (those the tasks' unpickling and first chunk need).
+        initializer : callable, optional
+            Run in each worker first, as the run's ``initializer``.
+
+        Returns
+        -------
+        bool
+            True if workers were started.
+        """
+        from joblib import Parallel, delayed
+
+        if n_jobs == 1:
+            return False
+        modules = tuple(modules)
+        if self.started == (n_jobs, modules):
+            return True
+        self.finish()
+        if not self._exit_hook:
+            atexit.register(self.discard)
+            self._exit_hook = True
+        self.started = (n_jobs, modules)
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        # one call per worker: each call takes a worker about a second, so an idle worker
+        # takes the next one rather than the first worker taking them all
+        self.pending.append(parallel(delayed(_import)(modules, initializer)
+                                     for _ in range(workers_for(n_jobs))))
+        return True
+
+    def finish(self) -> None:
+        """Wait for the workers started by :meth:`start` to finish their imports."""
+        while self.pending:
+            for _ in self.pending.pop():
+                pass
+
+    def discard(self) -> None:
+        """Drop the warm-up calls no run has drained (a command that ends before its first
+        run, e.g. on a usage error), without joblib's warning that their results were not
+        used or their imports cancelled."""
+        self.started = None
+        while self.pending:
+            calls = self.pending.pop()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=UserWarning,
+                                        module=r"joblib\.parallel")
+                calls.close()
+
+
+#: The process's pool (one loky pool per process, as joblib keeps it).
+POOL = WorkerStart()
+start_workers = POOL.start
+finish_start = POOL.finish
+discard = POOL.discard
+
+
 def workers_for(n_jobs: int) -> int:
     """Worker count of ``n_jobs`` as joblib reads it (-1: all cores)."""
     from joblib import cpu_count
 
     return n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
-
-
-def start_workers(n_jobs: int, modules: Iterable[str] = (),
-                  initializer: Callable[[], None] | None = None) -> bool:
-    """Start the pool of ``n_jobs`` loky workers now, each importing ``modules``.
-
-    Returns at once; the workers import in the background. Does nothing for ``n_jobs=1``
-    (no workers: chunks run inline), nor when the same ``n_jobs`` and ``modules`` were
-    started last (the pool is kept: joblib reuses it).
-
-    Parameters
-    ----------
-    n_jobs : int
-        As :func:`~tacebench.engine.run.run_design` will be called with (``-1``: all cores).
-    modules : iterable of str
-        Modules each worker imports (those the tasks' unpickling and first chunk need).
-    initializer : callable, optional
-        Run in each worker first, as the run's ``initializer``.
-
-    Returns
-    -------
-    bool
-        True if workers were started.
-    """
-    from joblib import Parallel, delayed
-
-    if n_jobs == 1:
-        return False
-    modules = tuple(modules)
-    if _started and _started[-1] == (n_jobs, modules):
-        return True
-    finish_start()
-    if not _started:
-        atexit.register(discard)
-    _started[:] = [(n_jobs, modules)]
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    # one call per worker: each call takes a worker about a second, so an idle worker
-    # takes the next one rather than the first worker taking them all
-    _pending.append(parallel(delayed(_import)(modules, initializer)
-                             for _ in range(workers_for(n_jobs))))
-    return True
-
-
-def finish_start() -> None:
-    """Wait for the workers started by :func:`start_workers` to finish their imports."""
-    while _pending:
-        for _ in _pending.pop():
-            pass
-
-
-def discard() -> None:
-    """Drop the warm-up calls no run has drained (a command that ends before its first run,
-    e.g. on a usage error), without joblib's warning that their results were not used or
-    their imports cancelled."""
-    _started.clear()
-    while _pending:
-        calls = _pending.pop()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"joblib\.parallel")
-            calls.close()

@@ -43,3 +43,45 @@ def test_the_next_set_up_runs_while_the_caller_works():
     # the caller holds step 0: step 1 is being set up without being asked for
     assert started.wait(10)
     assert next(steps)() == 1
+
+
+def test_later_calls_and_idle_run_on_the_thread_after_the_hand_over():
+    from tacebench.engine import Ahead
+
+    order, handed = [], threading.Event()
+
+    def fn(x, later):
+        order.append(("set up", x))
+        if later is not None:
+            later.append(lambda: (handed.wait(10), order.append(("later", x))))
+        return x
+
+    ahead = Ahead(fn, [0, 1], depth=1, enabled=True, idle=lambda: order.append("idle"))
+    try:
+        assert ahead.get(0) == 0        # handed over before its later call has run
+        assert ("later", 0) not in order
+        handed.set()
+        assert ahead.get(1) == 1
+    finally:
+        ahead.close()
+    assert order == [("set up", 0), ("later", 0), ("set up", 1), ("later", 1), "idle"]
+
+
+def test_without_the_thread_an_item_is_set_up_once_however_often_asked():
+    from tacebench.engine import Ahead
+
+    calls = []
+
+    def fn(x, later):
+        assert later is None
+        calls.append(x)
+        if x == 1:
+            raise KeyError("one")
+        return x
+
+    ahead = Ahead(fn, [0, 1], enabled=False)
+    assert ahead.get(0) == ahead.get(0) == 0
+    for _ in range(2):
+        with pytest.raises(KeyError):
+            ahead.get(1)
+    assert calls == [0, 1]

@@ -21,15 +21,15 @@ def _draws(cell, chunk, batch_size):
 
 def test_one_job_starts_no_worker():
     assert start_workers(1, ["colorsys"]) is False
-    assert warm._pending == []
+    assert warm.POOL.pending == []
 
 
 def test_started_workers_have_imported_and_serve_the_next_run():
     assert start_workers(2, ["colorsys"]) is True
-    assert len(warm._pending) == 1
+    assert len(warm.POOL.pending) == 1
     # the run's first call waits for the imports, then the same workers answer
     seen = list(map_calls([(_imported, ("colorsys",))] * 6, n_jobs=2))
-    assert warm._pending == []
+    assert warm.POOL.pending == []
     assert any(seen)
     design = Design.of({"a": ("a",), "b": ("b",)}, 9, 5)
     start_workers(2, ["colorsys"])
@@ -42,4 +42,5 @@ def test_started_workers_have_imported_and_serve_the_next_run():
 
 def test_finish_start_without_workers_returns():
     finish_start()
-    assert warm._pending == []
+    assert warm.POOL.pending == []
+

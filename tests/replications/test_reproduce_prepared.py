@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tacebench.api import load_study, replicate, set_up
-from tacebench.replications.reproduce import prepare_run, reproduce
+from tacebench.replications.reproduce import calibration_of, prepare_run, reproduce
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
 RUN = dict(reps=12, seed=3, decompose_reps=4, max_reps=12)
@@ -35,3 +35,39 @@ def test_a_set_up_for_another_run_is_refused():
         reproduce(study, reps=12, seed=4, decompose_reps=4, prepared=prepared)
     with pytest.raises(ValueError, match="decompose_reps 2"):
         reproduce(study, reps=12, seed=3, decompose_reps=2, prepared=prepared)
+
+
+def test_audit_and_checks_left_for_later_give_the_same_report():
+    """The run starts before its audit and calibration checks exist; the calls ``later``
+    holds compute them (here after the run has been asked for, on another thread, as
+    tacebench replicate's set-up thread does) and the report is the same."""
+    import threading
+
+    study = load_study(FICTIONAL)
+    own = replicate(study, n_jobs=1, worlds="none", **RUN)
+    later = []
+    setup = set_up(FICTIONAL, reps=12, seed=3, decompose_reps=4, later=later)
+    assert len(later) == 2 and callable(setup.audit) and callable(setup.prepared.checks)
+    finish = threading.Thread(target=lambda: [call() for call in later])
+    finish.start()
+    try:
+        report = replicate(setup, n_jobs=1, worlds="none", **RUN)
+    finally:
+        finish.join()
+    assert _numbers(report) == _numbers(own)
+    assert setup.prepared.calibration().keys() == calibration_of(setup.prepared.generate).keys()
+
+
+def test_an_error_of_a_call_left_for_later_is_raised_by_the_run(monkeypatch):
+    from tacebench import api
+
+    def broken(targets):
+        raise RuntimeError("audit broke")
+
+    monkeypatch.setattr(api, "audit_study", broken)
+    later = []
+    setup = set_up(FICTIONAL, reps=12, seed=3, decompose_reps=4, later=later)
+    for call in later:
+        call()
+    with pytest.raises(RuntimeError, match="audit broke"):
+        replicate(setup, n_jobs=1, worlds="none", **RUN)
