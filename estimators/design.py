@@ -214,14 +214,18 @@ def design_with_rows(frame, covariates: Sequence[str], categorical: Sequence[str
         raise ValueError(f"covariates has duplicates: {list(covariates)}")
     categorical = tuple(categorical or ())
     reference = dict(reference or {})
-    _require_columns(frame, covariates)
+    # the columns read from the frame's blocks; None also when a covariate is missing,
+    # which the check below then names (when every one was found there is none to name)
+    columns = frame_columns(frame, covariates)
+    if columns is None:
+        _require_columns(frame, covariates)
     stray = [c for c in categorical if c not in covariates]
     if stray:
         raise ValueError(f"categorical lists {stray}, which are not in covariates {list(covariates)}")
     stray = [c for c in reference if c not in categorical and not _is_category(frame, c)]
     if stray:
         raise ValueError(f"reference names {stray}, which are not categorical covariates")
-    fast = _fast_design(frame, covariates, categorical, reference)
+    fast = _fast_design(frame, covariates, categorical, reference, columns)
     if fast is not None:
         return fast
     return _design_by_column(frame, covariates, categorical, reference), None
@@ -273,12 +277,12 @@ def _codes(dtype, values):
     import pandas as pd
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(values.codes)
-        if codes.size == 0 or codes.min() < 0:  # -1: a missing value
+        if codes.size == 0 or np.minimum.reduce(codes) < 0:  # -1: a missing value
             return None
         cats = list(dtype.categories)  # Python scalars, as iterating the categories gives
         seen = np.bincount(codes, minlength=len(cats)) > 0
         # the declared order, observed ones only; codes index ``cats``
-        return codes, [(cats[k], k) for k in seen.nonzero()[0]]
+        return codes, [(cats[k], k) for k in seen.nonzero()[0].tolist()]
     if not isinstance(dtype, np.dtype):
         return None
     if dtype.kind == "O":
@@ -292,13 +296,10 @@ def _codes(dtype, values):
 
 
 def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
-    """``{cov: (dtype, Series.values)}``: read from the frame's blocks
-    (:func:`estimators.frame_access.frame_columns`, no Series built), else through
-    ``frame[cov]``; ``None`` for a duplicated column label."""
+    """``{cov: (dtype, Series.values)}`` through ``frame[cov]`` (when
+    :func:`estimators.frame_access.frame_columns` could not read the frame's blocks);
+    ``None`` for a duplicated column label."""
     import pandas as pd
-    cols = frame_columns(frame, covariates)
-    if cols is not None:
-        return cols
     cols = {}
     for cov in covariates:
         s = frame[cov]
@@ -309,7 +310,8 @@ def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
 
 
 def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
-                 reference: dict) -> tuple[DesignMatrix, np.ndarray] | None:
+                 reference: dict, columns: dict | None = None
+                 ) -> tuple[DesignMatrix, np.ndarray] | None:
     """The design matrix of a clean frame in one pass, and its rows with an intercept row
     first (see :func:`design_with_rows`): numeric columns written into one
     (p, n) block checked for finiteness and constancy at once, categorical columns dummy
@@ -317,13 +319,15 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     :func:`_design_by_column`, which raises the precise error) as soon as anything is
     not plainly valid: a missing or non-finite value, a constant column, a dtype other
     than numpy numeric / pandas Categorical / str, one observed level, an unknown
-    reference. Same values, names, levels and references as the per-column path."""
+    reference. Same values, names, levels and references as the per-column path.
+    ``columns``: what :func:`estimators.frame_access.frame_columns` read, if it could."""
     import pandas as pd
     n = len(frame)
     if n == 0:
         return None
     cat = set(categorical)
-    columns = _columns(frame, covariates)
+    if columns is None:
+        columns = _columns(frame, covariates)
     if columns is None:
         return None
     plan = []  # (cov, numeric array) or (cov, codes, [(level, code)...], reference)
