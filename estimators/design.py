@@ -101,7 +101,8 @@ def treatment_indicator(frame, treated) -> np.ndarray:
         else:
             treated = fr[treated].to_numpy()
     z = check_binary(treated, "treated")
-    check_lengths({"frame": np.empty(len(fr)), "treated": z})
+    if z.shape[0] != len(fr):  # (the common case without the check's arrays)
+        check_lengths({"frame": np.empty(len(fr)), "treated": z})
     return check_both_arms(z)
 
 

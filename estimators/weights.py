@@ -153,9 +153,11 @@ def iptw_weights_kernel(
 
 
 def _clip(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``np.clip(w, lo, hi)`` for ``lo <= hi``: the same values, NaN included (the clip
-    ufunc is this maximum then minimum), without ``np.clip``'s Python wrapper, which
-    costs more than the two passes over a few hundred weights."""
+    """``np.clip(w, lo, hi)`` for ``lo <= hi`` and weights that are never -0.0 (a weight
+    is a positive quotient, or inf/NaN): the same values, NaN included (the clip ufunc is
+    this maximum then minimum; only a -0.0 equal to a bound of 0.0 keeps its sign there),
+    without ``np.clip``'s Python wrapper, which costs more than the two passes over a few
+    hundred weights."""
     out = np.maximum(w, lo)
     return np.minimum(out, hi, out=out)
 
