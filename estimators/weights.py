@@ -253,7 +253,8 @@ def iptw_weights(
     lohi = _check_options(estimand, stabilized, truncate, quantile_type)
     p = check_probability(ps, "ps")
     z = check_binary(treated, "treated")
-    check_lengths({"ps": p, "treated": z})
+    if p.shape[0] != z.shape[0]:  # (the common case without the check's dict)
+        check_lengths({"ps": p, "treated": z})
     check_both_arms(z)
     with np.errstate(over="ignore", divide="ignore"):  # refused below, by name
         w = iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)

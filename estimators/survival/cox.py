@@ -342,7 +342,9 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
     Xa, names = _design(X, names)
-    n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
+    n = t.shape[0]
+    if e.shape[0] != n or Xa.shape[0] != n:  # (the common case without the check's dict)
+        n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
     w, lo = _checks.check_weights_min(weights, n)
     arrays = {"t": t, "e": e, "X": Xa, "w": w}
     if entry is not None:
