@@ -145,14 +145,14 @@ def iptw_weights_kernel(
         focal = ESTIMANDS[estimand].focal
         if focal is None:
             lo_q, hi_q = weight_percentiles(w, truncate, quantile_type)
-            return _clip(w, lo_q, hi_q)
+            return clip_weights(w, lo_q, hi_q)
         sel = t != bool(focal)
         lo_q, hi_q = weight_percentiles(w[sel], truncate, quantile_type)
-        w = np.where(sel, _clip(w, lo_q, hi_q), w)
+        w = np.where(sel, clip_weights(w, lo_q, hi_q), w)
     return w
 
 
-def _clip(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def clip_weights(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """``np.clip(w, lo, hi)`` for ``lo <= hi`` and weights that are never -0.0 (a weight
     is a positive quotient, or inf/NaN): the same values, NaN included (the clip ufunc is
     this maximum then minimum; only a -0.0 equal to a bound of 0.0 keeps its sign there),

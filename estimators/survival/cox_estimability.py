@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["diverging", "monotone_coefficients", "singular_columns"]
+__all__ = ["diverges_scalar", "diverging", "monotone_coefficients", "singular_columns"]
 
 
 #: Standardized coefficient size, and standardized SE, taken as infinite
@@ -35,7 +35,7 @@ def monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
     # SE 1.7e8 after two steps).
     if rs.p == 1:  # one coefficient (a treatment): the rule on Python floats
         v = float(naive[0, 0])
-        return np.array([_diverges(float(beta[0]), abs(v * float(ev.score[0])),
+        return np.array([diverges_scalar(float(beta[0]), abs(v * float(ev.score[0])),
                                    math.sqrt(abs(v)), float(rs.sd[0]))])
     return diverging(beta, np.abs(naive @ ev.score), np.sqrt(np.abs(naive.diagonal())), rs.sd)
 
@@ -48,7 +48,7 @@ def diverging(beta, step, se, sd) -> np.ndarray:
     return lost | ~((step * sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
 
 
-def _diverges(beta: float, step: float, se: float, sd: float) -> bool:
+def diverges_scalar(beta: float, step: float, se: float, sd: float) -> bool:
     """:func:`diverging` of one coefficient: the same IEEE operations (a 1 x 1 product is
     one rounded multiplication, the square root is correctly rounded), NaN comparing
     False as there, without a dozen array operations on single entries."""

@@ -15,11 +15,10 @@ from hypothesis import given, settings, strategies as st
 from scipy import special
 from scipy.special import ndtri
 
-from tacebench.estimators import iptw_weights, kaplan_meier, logistic_fit
+from tacebench.estimators import cox_ph, iptw_weights, kaplan_meier, logistic_fit
 from tacebench.estimators.kernels import fit_logistic
-from tacebench.estimators.survival._ci import z_value
-from tacebench.estimators.survival.cox_estimability import _diverges, diverging
-from tacebench.estimators.weights import _clip
+from tacebench.estimators.survival.cox_estimability import diverges_scalar, diverging
+from tacebench.estimators.weights import clip_weights
 
 SPECIAL = [0.0, -0.0, 1e-320, 1e-4, 1e-3, 0.5, 1.0, 25.0, 1e4, 1e300, np.inf, np.nan]
 
@@ -61,7 +60,7 @@ def test_one_coefficient_rule_is_the_array_rule(beta, step, se, sd):
     """Thresholds, zeros, subnormals, infinities and NaN in every argument."""
     with np.errstate(all="ignore"):
         want = diverging(np.array([beta]), np.array([step]), np.array([se]), np.array([sd]))
-    assert _diverges(beta, step, se, sd) == bool(want[0])
+    assert diverges_scalar(beta, step, se, sd) == bool(want[0])
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.bool_, np.int64])
@@ -91,7 +90,7 @@ def test_clip_is_numpys(w, lo, width):
     never -0.0), NaN bounds included, ``lo <= hi`` (percentiles in order)."""
     w = np.array(w)
     hi = lo + width
-    got, want = _clip(w, np.float64(lo), np.float64(hi)), np.clip(w, lo, hi)
+    got, want = clip_weights(w, np.float64(lo), np.float64(hi)), np.clip(w, lo, hi)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
@@ -109,8 +108,13 @@ def test_truncated_weights_unchanged():
 
 
 @pytest.mark.parametrize("level", [0.95, 0.9, np.float64(0.99), 0.5, np.array(0.8)])
-def test_z_value_is_the_quantile(level):
-    """Cached or not (a 0-d array is not hashable), the same double twice."""
-    want = float(ndtri(0.5 + level / 2.0))
-    assert z_value(level) == want
-    assert z_value(level) == want
+def test_cached_quantile_gives_the_intervals(level):
+    """Cached or not (a 0-d array is not hashable), a Cox fit's interval is the Wald
+    interval with the normal quantile of its level, the same doubles on a second fit."""
+    rng = np.random.default_rng(1)
+    t, e, x = rng.exponential(size=80), (rng.random(80) < 0.7).astype(int), rng.integers(0, 2, 80)
+    z = float(ndtri(0.5 + level / 2.0))
+    for _ in range(2):
+        fit = cox_ph(t, e, x, conf_level=level)
+        np.testing.assert_array_equal(
+            fit.ci, np.exp(fit.coef[:, None] + np.multiply.outer(fit.se, (-z, z))))
