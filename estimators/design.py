@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._checks import check_binary, check_both_arms, check_lengths
-from .frame_access import frame_columns
+from .frame_access import frame_columns, frame_layout, series_layout
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -101,7 +101,8 @@ def treatment_indicator(frame, treated) -> np.ndarray:
         else:
             treated = fr[treated].to_numpy()
     z = check_binary(treated, "treated")
-    check_lengths({"frame": np.empty(len(fr)), "treated": z})
+    if z.shape[0] != len(fr):  # (the common case without the check's arrays)
+        check_lengths({"frame": np.empty(len(fr)), "treated": z})
     return check_both_arms(z)
 
 
@@ -214,14 +215,17 @@ def design_with_rows(frame, covariates: Sequence[str], categorical: Sequence[str
         raise ValueError(f"covariates has duplicates: {list(covariates)}")
     categorical = tuple(categorical or ())
     reference = dict(reference or {})
-    _require_columns(frame, covariates)
+    # None also when a covariate is missing, which the check below then names
+    layout = frame_layout(frame, covariates)
+    if layout is None:
+        _require_columns(frame, covariates)
     stray = [c for c in categorical if c not in covariates]
     if stray:
         raise ValueError(f"categorical lists {stray}, which are not in covariates {list(covariates)}")
     stray = [c for c in reference if c not in categorical and not _is_category(frame, c)]
     if stray:
         raise ValueError(f"reference names {stray}, which are not categorical covariates")
-    fast = _fast_design(frame, covariates, categorical, reference)
+    fast = _fast_design(frame, covariates, categorical, reference, layout)
     if fast is not None:
         return fast
     return _design_by_column(frame, covariates, categorical, reference), None
@@ -273,12 +277,12 @@ def _codes(dtype, values):
     import pandas as pd
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(values.codes)
-        if codes.size == 0 or codes.min() < 0:  # -1: a missing value
+        if codes.size == 0 or np.minimum.reduce(codes) < 0:  # -1: a missing value
             return None
         cats = list(dtype.categories)  # Python scalars, as iterating the categories gives
         seen = np.bincount(codes, minlength=len(cats)) > 0
         # the declared order, observed ones only; codes index ``cats``
-        return codes, [(cats[k], k) for k in seen.nonzero()[0]]
+        return codes, [(cats[k], k) for k in seen.nonzero()[0].tolist()]
     if not isinstance(dtype, np.dtype):
         return None
     if dtype.kind == "O":
@@ -291,47 +295,40 @@ def _codes(dtype, values):
     return codes, [(lev, k) for k, lev in enumerate(uniques.tolist())]
 
 
-def _columns(frame: pd.DataFrame, covariates: tuple) -> dict | None:
-    """``{cov: (dtype, Series.values)}``: read from the frame's blocks
-    (:func:`estimators.frame_access.frame_columns`, no Series built), else through
-    ``frame[cov]``; ``None`` for a duplicated column label."""
-    import pandas as pd
-    cols = frame_columns(frame, covariates)
-    if cols is not None:
-        return cols
-    cols = {}
-    for cov in covariates:
-        s = frame[cov]
-        if not isinstance(s, pd.Series):  # duplicated column label
-            return None
-        cols[cov] = (s.dtype, s.values)
-    return cols
-
-
 def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
-                 reference: dict) -> tuple[DesignMatrix, np.ndarray] | None:
+                 reference: dict, layout: tuple[dict, dict] | None = None
+                 ) -> tuple[DesignMatrix, np.ndarray] | None:
     """The design matrix of a clean frame in one pass, and its rows with an intercept row
-    first (see :func:`design_with_rows`): numeric columns written into one
-    (p, n) block checked for finiteness and constancy at once, categorical columns dummy
-    coded from their integer codes. Returns ``None`` (the caller then takes
-    :func:`_design_by_column`, which raises the precise error) as soon as anything is
-    not plainly valid: a missing or non-finite value, a constant column, a dtype other
-    than numpy numeric / pandas Categorical / str, one observed level, an unknown
-    reference. Same values, names, levels and references as the per-column path."""
+    first (see :func:`design_with_rows`): numeric columns written into one (p, n) block
+    (consecutive columns of one float block of the frame by one ``take``) checked for
+    finiteness and constancy at once, categorical columns dummy coded from their integer
+    codes. Returns ``None`` (the caller then takes :func:`_design_by_column`, which
+    raises the precise error) as soon as anything is not plainly valid: a missing or
+    non-finite value, a constant column, a dtype other than numpy numeric / pandas
+    Categorical / str, one observed level, an unknown reference. Same values, names,
+    levels and references as the per-column path. ``layout``:
+    :func:`estimators.frame_access.frame_layout` of the covariates, if it could read it."""
     import pandas as pd
     n = len(frame)
     if n == 0:
         return None
     cat = set(categorical)
-    columns = _columns(frame, covariates)
-    if columns is None:
-        return None
-    plan = []  # (cov, numeric array) or (cov, codes, [(level, code)...], reference)
+    if layout is None:
+        layout = series_layout(frame, covariates)
+        if layout is None:
+            return None
+    blocks, where = layout
+    plan = []  # [numpy block, rows, covariates] of consecutive ones, or a categorical's
+    # (cov, codes, [(level, code)...], reference, its index)
     width = 0
     for cov in covariates:
-        dtype, values = columns[cov]
-        if cov in cat or isinstance(dtype, pd.CategoricalDtype):
-            got = _codes(dtype, values)
+        b, row = where[cov]
+        vals = blocks[b]
+        if cov in cat or not isinstance(vals, np.ndarray):
+            dtype = vals.dtype
+            if not (cov in cat or isinstance(dtype, pd.CategoricalDtype)):
+                return None  # an extension dtype other than a Categorical
+            got = _codes(dtype, vals[row] if isinstance(vals, np.ndarray) else vals)
             if got is None:
                 return None
             codes, levs = got
@@ -345,11 +342,16 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
                 return None
             plan.append((cov, codes, levs, ref, at[0]))
             width += len(levs) - 1
+            continue
+        if vals.dtype.kind not in _NUMERIC_KINDS:
+            return None
+        last = plan[-1] if plan else None
+        if type(last) is list and last[0] is vals:
+            last[1].append(row)
+            last[2].append(cov)
         else:
-            if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMERIC_KINDS):
-                return None
-            plan.append((cov, values))  # the numpy array itself (a numpy dtype)
-            width += 1
+            plan.append([vals, [row], [cov]])
+        width += 1
     # one row per design column: contiguous writes, and the checks below reduce along
     # contiguous rows (a column-wise reduction of an (n, p) block costs several times more)
     rows = np.empty((width + 1, n))
@@ -358,11 +360,16 @@ def _fast_design(frame: pd.DataFrame, covariates: tuple, categorical: tuple,
     names, levels, refs = [], {}, {}
     j = 0
     for item in plan:
-        if len(item) == 2:
-            cov, x = item
-            block[j] = x
-            names.append(cov)
-            j += 1
+        if type(item) is list:
+            vals, at_rows, covs = item
+            k = len(at_rows)
+            if k > 1 and vals.dtype == block.dtype:  # the same doubles, copied at once
+                vals.take(at_rows, axis=0, out=block[j:j + k], mode="clip")
+            else:
+                for r, row in enumerate(at_rows):  # (converted to float row by row)
+                    block[j + r] = vals[row]
+            names.extend(covs)
+            j += k
             continue
         cov, codes, levs, ref, at = item
         levels[cov] = tuple([ref] + [lev for i, (lev, _) in enumerate(levs) if i != at])

@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["frame_columns"]
+__all__ = ["frame_columns", "frame_layout", "series_layout"]
 
 
 def frame_columns(frame: pd.DataFrame, labels) -> dict | None:
@@ -41,6 +41,33 @@ def frame_columns(frame: pd.DataFrame, labels) -> dict | None:
         when a label is missing, the frame's labels are not unique or its blocks are not
         laid out as expected (the caller then reads the columns through pandas).
     """
+    layout = frame_layout(frame, labels)
+    if layout is None:
+        return None
+    blocks, where = layout
+    out = {}
+    for label, (b, row) in where.items():
+        vals = blocks[b]
+        out[label] = (vals.dtype, vals[row] if isinstance(vals, np.ndarray) else vals)
+    return out
+
+
+def frame_layout(frame: pd.DataFrame, labels) -> tuple[dict, dict] | None:
+    """Where the columns ``labels`` of ``frame`` live: ``(blocks, where)``.
+
+    Parameters
+    ----------
+    frame, labels
+        As :func:`frame_columns`.
+
+    Returns
+    -------
+    tuple or None
+        ``where[label] = (b, row)``; ``blocks[b]`` is a 2-D numpy array ``(k, n)`` whose
+        row ``row`` is the column, or an extension array (``row`` then unused), checked
+        as laid out as expected. Columns of one numpy block can then be copied by one
+        ``take``. ``None`` as for :func:`frame_columns`.
+    """
     try:
         mgr = frame._mgr
         blknos, blklocs, blocks = mgr.blknos, mgr.blklocs, mgr.blocks
@@ -49,20 +76,20 @@ def frame_columns(frame: pd.DataFrame, labels) -> dict | None:
             return None
         if len(labels) == 1:  # one label: pandas' own lookup (no dict of every label)
             loc = columns.get_loc(labels[0]) if labels[0] in columns else None
-            where = {} if not isinstance(loc, int) else {labels[0]: loc}
+            index = {} if not isinstance(loc, int) else {labels[0]: loc}
         else:
-            where = {label: i for i, label in enumerate(columns)}
+            # (from the labels as a list: iterating the Index itself costs twice as much)
+            index = dict(zip(columns.tolist(), range(len(columns))))
         n = len(frame)
         numbers, places = blknos.tolist(), blklocs.tolist()  # Python ints index faster
         arrays = {}  # block number -> its values, checked once
-        out = {}
+        where = {}
         for label in labels:
-            i = where.get(label)
+            i = index.get(label)
             if i is None:
                 return None
             b = numbers[i]
-            vals = arrays.get(b)
-            if vals is None:
+            if b not in arrays:
                 blk = blocks[b]
                 vals = blk.values
                 if isinstance(vals, np.ndarray):
@@ -71,10 +98,23 @@ def frame_columns(frame: pd.DataFrame, labels) -> dict | None:
                 elif vals.ndim != 1 or len(vals) != n:
                     return None
                 arrays[b] = vals
-            if isinstance(vals, np.ndarray):
-                out[label] = (vals.dtype, vals[places[i]])
-            else:
-                out[label] = (vals.dtype, vals)
-        return out
+            where[label] = (b, places[i])
+        return arrays, where
     except (AttributeError, TypeError, IndexError, KeyError):
         return None
+
+
+def series_layout(frame: pd.DataFrame, labels) -> tuple[dict, dict] | None:
+    """:func:`frame_layout` through pandas (``frame[label]``), for a frame whose blocks
+    it cannot read: each column a block of its own (a numpy column as a one-row view);
+    ``None`` for a duplicated label."""
+    import pandas as pd
+    blocks, where = {}, {}
+    for b, label in enumerate(labels):
+        s = frame[label]
+        if not isinstance(s, pd.Series):  # duplicated column label
+            return None
+        v = s.values
+        blocks[b] = v[None, :] if isinstance(v, np.ndarray) else v
+        where[label] = (b, 0)
+    return blocks, where

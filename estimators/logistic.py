@@ -353,7 +353,9 @@ def _cholesky_certificate(G: np.ndarray, slack: float) -> bool:
     p = G.shape[0]
     u = _EPS / 2.0
     # ||G||_F, rounded up past its own rounding error (a sum of p^2 squares and a root)
-    F = float(np.sqrt(np.einsum("ij,ij->", G, G))) * (1.0 + (p * p + 4) * 2.0 * u)
+    # (summed by one dot product of G's entries: the bound holds for any summation order)
+    g = G.ravel()
+    F = math.sqrt(float(g @ g)) * (1.0 + (p * p + 4) * 2.0 * u)
     if not (math.isfinite(F) and F > 0.0):
         return False
     pg = p * (p + 1) * u / (1.0 - (p + 1) * u)  # p gamma_{p+1}
@@ -362,7 +364,7 @@ def _cholesky_certificate(G: np.ndarray, slack: float) -> bool:
     if not mu - err > slack * F:
         return False
     A = G.copy()
-    A.flat[::p + 1] -= mu
+    A.ravel()[::p + 1] -= mu  # the diagonal (a view of the copy, not the flat iterator)
     _, info = _lapack.dpotrf(A, lower=False, clean=False, overwrite_a=True)
     return info == 0
 

@@ -32,6 +32,12 @@ _CHORD = 1e-6
 # reductions of the Newton loop as the ufunc methods (ndarray.max/.all add a Python wrapper
 # that costs more than the pass over p coefficients; the same results, NaN included)
 _max, _all = np.maximum.reduce, np.logical_and.reduce
+#: The Newton loop's bound on ``max |beta|`` after a step: ``|b + t s| <= |b| + t |s|``,
+#: rounded up past the rounding of the sum (a relative 2 ** -52 at most) many times over.
+#: While the step exceeds the convergence and chord thresholds at that bound, it exceeds
+#: them at ``1 + max |beta|`` itself (rounding is monotone), so the loop skips computing
+#: it: the same decisions, one reduction fewer on the early, large steps.
+_BOUND_SLACK = 1.0 + 1e-12
 
 
 def _loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -211,6 +217,9 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
     wt = None if _all(w == 1.0) else w
     converged = False
     factor = None  # the Cholesky factor of the last information, for a chord step
+    # an upper bound of max |beta| (see _far_from_converged) and the larger of the two
+    # step thresholds it is compared with
+    top, thresh = _max(np.abs(beta)) if p_dim else 0.0, max(tol, _CHORD)
     it = 0
     for it in range(1, max_iter + 1):
         mu = special.expit(eta)
@@ -251,7 +260,13 @@ def _newton_logistic(X, y, w, tol, max_iter, beta0, start=None):
             converged = bool(_max(np.abs(step)) <= tol * (1.0 + _max(np.abs(beta))))
             break
         beta, eta, ll = new_beta, new_eta, new_ll
-        size, scale = t * _max(np.abs(step)), 1.0 + _max(np.abs(beta))
+        size = t * _max(np.abs(step))
+        top = (top + size) * _BOUND_SLACK
+        if size > thresh * (1.0 + top):  # neither converged nor a chord step next
+            factor = None
+            continue
+        top = _max(np.abs(beta))
+        scale = 1.0 + top
         if size <= tol * scale:
             converged = True
             break

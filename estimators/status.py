@@ -96,8 +96,10 @@ def fitted_distance(fitted: np.ndarray, w: np.ndarray) -> float:
     """Smallest distance of a fitted probability to 0 or 1 among rows of positive weight
     (0 when no row has positive weight)."""
     pos = w > 0
-    if pos.size and pos.all():  # (the common case, without the masked copy)
-        return float(np.minimum(fitted, 1.0 - fitted).min())
+    # (the common case, without the masked copy; the reductions as the ufunc methods,
+    # whose ndarray wrappers cost more than these passes, with the same results)
+    if pos.size and np.logical_and.reduce(pos):
+        return float(np.minimum.reduce(np.minimum(fitted, 1.0 - fitted)))
     return float(np.minimum(fitted, 1.0 - fitted)[pos].min()) if pos.any() else 0.0
 
 
@@ -128,8 +130,9 @@ def below_null(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray | N
         return False
     if eta is None:
         eta = X @ beta
-    sw = np.sum(w)
-    p = float(np.sum(w * y) / sw)
+    # (np.sum of a vector is this reduction, called without its Python wrapper)
+    sw = np.add.reduce(w)
+    p = float(np.add.reduce(w * y) / sw)
     if not 0.0 < p < 1.0:
         return False
     if loglik is not None and certainly_not_below(eta, w, p, float(sw), loglik):

@@ -145,11 +145,21 @@ def iptw_weights_kernel(
         focal = ESTIMANDS[estimand].focal
         if focal is None:
             lo_q, hi_q = weight_percentiles(w, truncate, quantile_type)
-            return np.clip(w, lo_q, hi_q)
+            return clip_weights(w, lo_q, hi_q)
         sel = t != bool(focal)
         lo_q, hi_q = weight_percentiles(w[sel], truncate, quantile_type)
-        w = np.where(sel, np.clip(w, lo_q, hi_q), w)
+        w = np.where(sel, clip_weights(w, lo_q, hi_q), w)
     return w
+
+
+def clip_weights(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip(w, lo, hi)`` for ``lo <= hi`` and weights that are never -0.0 (a weight
+    is a positive quotient, or inf/NaN): the same values, NaN included (the clip ufunc is
+    this maximum then minimum; only a -0.0 equal to a bound of 0.0 keeps its sign there),
+    without ``np.clip``'s Python wrapper, which costs more than the two passes over a few
+    hundred weights."""
+    out = np.maximum(w, lo)
+    return np.minimum(out, hi, out=out)
 
 
 def _raw_weights(ps: np.ndarray, t: np.ndarray, estimand: str, stabilized: bool) -> np.ndarray:
@@ -243,7 +253,8 @@ def iptw_weights(
     lohi = _check_options(estimand, stabilized, truncate, quantile_type)
     p = check_probability(ps, "ps")
     z = check_binary(treated, "treated")
-    check_lengths({"ps": p, "treated": z})
+    if p.shape[0] != z.shape[0]:  # (the common case without the check's dict)
+        check_lengths({"ps": p, "treated": z})
     check_both_arms(z)
     with np.errstate(over="ignore", divide="ignore"):  # refused below, by name
         w = iptw_weights_kernel(p, z, estimand, stabilized, lohi, quantile_type)

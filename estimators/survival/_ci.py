@@ -1,6 +1,7 @@
 """Small numerical helpers shared by the survival estimators (no validation, no pandas)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -13,6 +14,16 @@ _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 
 def z_value(conf_level: float) -> float:
     """Two-sided normal quantile, e.g. 1.959964 for ``conf_level=0.95``."""
+    try:
+        return _z_of_level(conf_level)
+    except TypeError:  # an unhashable level (a 0-d array): computed as below
+        return float(ndtri(0.5 + conf_level / 2.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _z_of_level(conf_level: float) -> float:
+    # every confidence interval and KM median asks for the same few levels: the ufunc
+    # call on a Python scalar costs more than the rest of a small interval
     return float(ndtri(0.5 + conf_level / 2.0))
 
 

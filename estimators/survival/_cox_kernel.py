@@ -139,14 +139,15 @@ class RiskSets:
         is_a = x == x[0]
         b = x[is_a.argmin()]  # x[0] again if x is constant
         is_b = x == b
-        if b != x[0] and (is_a | is_b).all():
+        if b != x[0] and np.logical_and.reduce(is_a | is_b):
             a, b = float(x[0]), float(b)
             self.level_of = is_b.astype(np.intp)
             Z = np.empty((2, self.n))
             np.multiply(w, is_b, out=Z[1])
             np.subtract(w, Z[1], out=Z[0])  # exact: w - w = 0, w - 0 = w
             self.level_sums = term_sums(self, Z)
-            self.level_powers = np.array(((1.0, 1.0), (a, b), (a * a, b * b)))
+            # (from a flat list: numpy reads a nested tuple several times slower)
+            self.level_powers = np.array([1.0, 1.0, a, b, a * a, b * b]).reshape(3, 2)
         else:
             self.powers = np.stack((self.X1T[0], x, x * x))
 

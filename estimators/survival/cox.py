@@ -274,14 +274,20 @@ def fit_cox_on(rs: RiskSets, weights, cluster, robust, firth, names, conf_level,
 
 
 def _design(X, names):
-    import pandas as pd
-    if isinstance(X, pd.Series):
-        names = names or (X.name if X.name is not None else "x0",)
-        X = X.to_frame()
-    if isinstance(X, pd.DataFrame):
-        names = names or tuple(str(c) for c in X.columns)
-        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    arr = _checks.check_finite(_checks.as_float_array(X, "X", ndim=2), "X")
+    if isinstance(X, np.ndarray):
+        arr = _checks.as_float_array(X, "X", ndim=2)
+        # integers and bools convert to finite doubles: nothing to check
+        if X.dtype.kind not in "biu":
+            _checks.check_finite(arr, "X")
+    else:
+        import pandas as pd
+        if isinstance(X, pd.Series):
+            names = names or (X.name if X.name is not None else "x0",)
+            X = X.to_frame()
+        if isinstance(X, pd.DataFrame):
+            names = names or tuple(str(c) for c in X.columns)
+            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = _checks.check_finite(_checks.as_float_array(X, "X", ndim=2), "X")
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(arr.shape[1]))
     if len(names) != arr.shape[1]:
         raise ValueError(f"names must have one entry per column of X ({arr.shape[1]}); "
@@ -329,7 +335,6 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         See its docstring for every attribute. Monotone likelihood is flagged
         (``monotone=True``, ``infinite``), not returned as a huge finite HR.
     """
-    import pandas as pd
     _checks.check_choice(ties, "ties", CAPABILITIES["ties"])
     _checks.check_choice(ci_method, "ci_method", CAPABILITIES["ci_method"])
     if not 0.0 < conf_level < 1.0:
@@ -337,7 +342,9 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
     Xa, names = _design(X, names)
-    n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
+    n = t.shape[0]
+    if e.shape[0] != n or Xa.shape[0] != n:  # (the common case without the check's dict)
+        n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
     w, lo = _checks.check_weights_min(weights, n)
     arrays = {"t": t, "e": e, "X": Xa, "w": w}
     if entry is not None:
@@ -350,6 +357,7 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
                              f"entry[{i}]={en[i]!r} >= time[{i}]={t[i]!r}")
         arrays["entry"] = en
     if cluster is not None:
+        import pandas as pd
         cl = np.asarray(cluster)
         _checks.check_lengths({"time": t, "cluster": cl})
         if pd.isna(cl).any():

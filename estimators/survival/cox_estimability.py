@@ -9,9 +9,11 @@ Therneau TM, survival package, ``coxph.fit`` (``toler.inf``) and ``coxph.detail`
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["diverging", "monotone_coefficients", "singular_columns"]
+__all__ = ["diverges_scalar", "diverging", "monotone_coefficients", "singular_columns"]
 
 
 #: Standardized coefficient size, and standardized SE, taken as infinite
@@ -31,6 +33,10 @@ def monotone_coefficients(rs, ev, beta, naive) -> np.ndarray:
     # score rounds to 0 and the step test above cannot see it move (found by hypothesis:
     # one tied event time whose deaths are all treated; Newton stopped at beta = 41 with
     # SE 1.7e8 after two steps).
+    if rs.p == 1:  # one coefficient (a treatment): the rule on Python floats
+        v = float(naive[0, 0])
+        return np.array([diverges_scalar(float(beta[0]), abs(v * float(ev.score[0])),
+                                   math.sqrt(abs(v)), float(rs.sd[0]))])
     return diverging(beta, np.abs(naive @ ev.score), np.sqrt(np.abs(naive.diagonal())), rs.sd)
 
 
@@ -40,6 +46,14 @@ def diverging(beta, step, se, sd) -> np.ndarray:
     ``sd`` (one per coefficient, or per replicate of a batched fit)."""
     lost = (np.abs(beta) * sd > _INFINITE_SD) | (se * sd > _LOST_SE_SD)
     return lost | ~((step * sd <= 1e-3) | (step <= 1e-4 * np.abs(beta)))
+
+
+def diverges_scalar(beta: float, step: float, se: float, sd: float) -> bool:
+    """:func:`diverging` of one coefficient: the same IEEE operations (a 1 x 1 product is
+    one rounded multiplication, the square root is correctly rounded), NaN comparing
+    False as there, without a dozen array operations on single entries."""
+    lost = abs(beta) * sd > _INFINITE_SD or se * sd > _LOST_SE_SD
+    return lost or not (step * sd <= 1e-3 or step <= 1e-4 * abs(beta))
 
 
 def singular_columns(rs, info) -> np.ndarray:

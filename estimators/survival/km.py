@@ -306,7 +306,8 @@ def prepare_survival_input(time, event, weights, *others):
     """
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
-    _checks.check_lengths({"time": t, "event": e})
+    if t.shape[0] != e.shape[0]:  # (the common case without the check's dict)
+        _checks.check_lengths({"time": t, "event": e})
     w, lo = (None, 1.0) if weights is None else _checks.check_weights_min(weights, len(t))
     if lo == 0.0:  # (non-negative weights: a zero is the minimum)
         keep = w > 0

@@ -8,7 +8,7 @@ import pytest
 
 from tacebench.estimators import design as design_module
 from tacebench.estimators import design_matrix
-from tacebench.estimators.frame_access import frame_columns
+from tacebench.estimators.frame_access import frame_columns, frame_layout, series_layout
 from tacebench.estimators.design import treatment_indicator
 
 
@@ -68,8 +68,13 @@ def test_a_frame_without_blocks_is_left_to_pandas():
 def test_design_from_blocks_equals_design_through_series(monkeypatch, covs, cat):
     f = _mixed(seed=3)
     fast = design_matrix(f, covs, categorical=cat)
+    through_series = []
     monkeypatch.setattr(design_module, "frame_columns", lambda frame, labels: None)
+    monkeypatch.setattr(design_module, "frame_layout", lambda frame, labels: None)
+    monkeypatch.setattr(design_module, "series_layout", lambda frame, labels: (
+        through_series.append(labels), series_layout(frame, labels))[1])
     slow = design_matrix(f, covs, categorical=cat)
+    assert through_series == [tuple(covs)]
     np.testing.assert_array_equal(fast.values, slow.values)
     assert (fast.names, fast.levels, fast.reference) == (slow.names, slow.levels, slow.reference)
     sub = f.assign(k=f["k"] % 2, nullable=f["nullable"] % 2)
@@ -81,3 +86,31 @@ def test_design_from_blocks_equals_design_through_series(monkeypatch, covs, cat)
 def test_treatment_indicator_names_a_missing_column():
     with pytest.raises(ValueError, match="treated column 'arm' is not in frame"):
         treatment_indicator(_mixed(), "arm")
+
+
+def test_runs_of_one_block_are_copied_alike():
+    """Consecutive covariates of one float block (copied by one take), of one integer
+    block (converted row by row), interrupted by a categorical and by a column of another
+    block: the design equals the one built column by column through pandas."""
+    rng = np.random.default_rng(5)
+    n = 40
+    f = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n),
+                      "i": rng.integers(0, 9, n), "j": rng.integers(0, 9, n),
+                      "g": pd.Categorical(rng.choice(["u", "v", "w"], n))})
+    f["late"] = rng.normal(size=n)  # a block of its own
+    blocks, where = frame_layout(f, ["a", "b", "i", "j"])
+    assert where["a"][0] == where["b"][0] and where["i"][0] == where["j"][0]
+    for covs in (["a", "b", "c", "g", "i", "j", "late"], ["c", "a", "late", "b", "j", "i"],
+                 ["i", "j", "g", "b", "a"]):
+        got = design_matrix(f, covs)
+        cols, names = [], []
+        for c in covs:
+            if c == "g":
+                for lev in ("v", "w"):
+                    cols.append((f["g"] == lev).to_numpy(dtype=float))
+                    names.append(f"g[{lev}]")
+            else:
+                cols.append(f[c].to_numpy(dtype=float))
+                names.append(c)
+        np.testing.assert_array_equal(got.values, np.column_stack(cols))
+        assert got.names == tuple(names)
