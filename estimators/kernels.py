@@ -24,6 +24,7 @@ kernel                     computes                                            r
 ``fit_firth_logistic``     Firth penalized logistic model (``logistf``)        ``BinomialFit.status``
 ``PS_MODELS``              propensity models by name (``glm``, ``firth``)      (table)
 ``fit_cox``                Cox partial likelihood (weights, ties, robust...)   ``CoxResult.status``
+``cox_point_kernel``       ``fit_cox``'s coefficients and model variance only  ``CoxPoint.status``
 ``fit_km``                 (weighted) Kaplan-Meier curve                       ``KaplanMeier.status``
 ``match_nearest_kernel``   greedy nearest-neighbour PS matching                ``MatchResult.status``
 ``cox_of_pairs_kernel``    Cox of treatment on 1:1 pairs, SE clustered on pair ``PairsCox.status``
@@ -65,13 +66,15 @@ from .survival.ate import survival_ate_kernel
 from .survival.ate_rmst import survival_rmst_kernel
 from .survival._cox_kernel import RiskSets as CoxRiskSets, evaluate as evaluate_cox
 from .survival.cox import CoxResult, fit_cox
+from .survival.cox_point import CoxPoint, cox_point_kernel
 from .survival.km import KaplanMeier, fit_km
 from .survival.logrank import logrank_iptw_kernel, logrank_kernel
 from .weights import iptw_weights_kernel, weight_percentiles
 
 __all__ = [
     "BinomialFit", "PS_MODELS", "PsModel", "fit_firth_logistic", "fit_glm_binomial",
-    "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit", "MatchResult", "SMDResult",
+    "CoxPoint", "CoxResult", "CoxRiskSets", "Estimability", "KaplanMeier", "LogisticFit",
+    "MatchResult", "SMDResult", "cox_point_kernel",
     "PairsCox", "augment_categories", "cox_of_pairs_kernel", "exact_match_sets", "evaluate_cox",
     "first_crossing", "fit_cox", "fit_cox_rows",
     "fit_cox_covariate_rows", "fit_cox_multi_rows", "fit_glm_binomial_rows",

@@ -20,6 +20,7 @@ import numpy as np
 from .status import Estimability, cox_status
 from .survival._cox_kernel import RiskSets, evaluate_scalar, newton, score_residuals
 from .survival.cox_estimability import monotone_coefficients, singular_columns
+from .survival.cox_point import inverse_information
 
 __all__ = ["PairsCox", "cox_of_pairs_kernel", "pairs_robust_se"]
 
@@ -89,8 +90,7 @@ def cox_of_pairs_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray,
                                                        np.full(1, np.nan)))
         beta, ev, _, _, converged = newton(rs, beta0, 50, 1e-9, evaluate_scalar, first)
         residuals = score_residuals(rs, ev)
-        info = ev.information
-        naive = 1.0 / info if info[0, 0] > 0 else np.full((1, 1), np.nan)  # as dposv
+        naive = inverse_information(ev.information)
         infinite = monotone_coefficients(rs, ev, beta, naive)
         coef = np.where(infinite, np.sign(beta) * np.inf, beta)
         se = np.nan if infinite[0] else pairs_robust_se(residuals, naive)

@@ -15,9 +15,9 @@ import numpy as np
 from .. import _checks
 from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
-from ._cox_kernel import (RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals,
-                          solve_pd)
+from ._cox_kernel import RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals
 from .cox_estimability import monotone_coefficients, singular_columns
+from .cox_point import inverse_information
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
 
@@ -235,13 +235,7 @@ def fit_cox_on(rs: RiskSets, weights, cluster, robust, firth, names, conf_level,
                                                       first)
     info = ev.information
     resid = score_residuals(rs, ev)
-    if p == 1:  # as dposv: NaN unless positive definite
-        naive = 1.0 / info if info[0, 0] > 0 else np.full((1, 1), np.nan)
-    else:
-        try:
-            naive = solve_pd(info, np.eye(p))
-        except np.linalg.LinAlgError:
-            naive = np.full((p, p), np.nan)
+    naive = inverse_information(info)
     infinite = np.zeros(p, dtype=bool) if firth else monotone_coefficients(rs, ev, beta, naive)
     monotone = bool(np.logical_or.reduce(infinite))
     message = "" if converged else f"Newton-Raphson did not converge in {max_iter} iterations"

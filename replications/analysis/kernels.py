@@ -217,7 +217,9 @@ def cox(time, event, X, w=None, ties="efron"):
     if not (event > 0).any():
         raise FitFailure(_COX_REASON[Estimability.NO_EVENTS])
     w = np.ones(len(time)) if w is None else w
-    fit = _k.fit_cox(time, event.astype(float), X, w, ties=ties)
+    # fit_cox's coefficients, model variance and status alone (no residuals, robust
+    # variance or Wald limits, which no caller here reads): the same numbers
+    fit = _k.cox_point_kernel(time, event.astype(float), X, w, ties=ties)
     if fit.status is not Estimability.OK:
         raise FitFailure(_COX_REASON[fit.status])
     return fit.coef, fit.var
