@@ -3,7 +3,8 @@
 :func:`estimators.matching.matched_cox` fits ``cox_ph(..., robust=True, cluster=pair_id)``:
 the Lin & Wei (1989) sandwich summed within matched sets. On 1:1 pairs without further
 covariates, :func:`cox_of_pairs_kernel` gives the same numbers bit for bit from the Cox
-kernel's own steps for one covariate and unit weights -- those of
+kernel's own steps for one covariate and unit weights
+(:func:`estimators.survival.cox_point.cox_newton`) -- those of
 :func:`estimators.survival.cox.fit_cox` with its defaults (risk sets, a singular
 information at 0 makes every number NaN, Newton from 0, score residuals, the inverse
 information, the monotone-likelihood rule, the status) -- without the fit result's other
@@ -17,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .status import Estimability, cox_status
-from .survival._cox_kernel import RiskSets, evaluate_scalar, newton, score_residuals
-from .survival.cox_estimability import monotone_coefficients, singular_columns
-from .survival.cox_point import inverse_information
+from .status import Estimability
+from .survival._cox_kernel import RiskSets, score_residuals
+from .survival.cox_point import cox_newton
 
 __all__ = ["PairsCox", "cox_of_pairs_kernel", "pairs_robust_se"]
 
@@ -82,17 +82,9 @@ def cox_of_pairs_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray,
         return PairsCox(np.nan, np.nan, Estimability.NO_EVENTS)
     with np.errstate(all="ignore"):  # degenerate fits are judged from the values
         rs = RiskSets(time, event, z[:, None], np.ones(time.size), ties)
-        n_events = int(np.count_nonzero(rs.d))
-        beta0 = np.zeros(1)
-        first = evaluate_scalar(rs, beta0)
-        if singular_columns(rs, first.information)[0]:  # (no events among them)
-            return PairsCox(np.nan, np.nan, cox_status(n_events, True, False, False,
-                                                       np.full(1, np.nan)))
-        beta, ev, _, _, converged = newton(rs, beta0, 50, 1e-9, evaluate_scalar, first)
-        residuals = score_residuals(rs, ev)
-        naive = inverse_information(ev.information)
-        infinite = monotone_coefficients(rs, ev, beta, naive)
-        coef = np.where(infinite, np.sign(beta) * np.inf, beta)
-        se = np.nan if infinite[0] else pairs_robust_se(residuals, naive)
-    return PairsCox(float(coef[0]), se,
-                    cox_status(n_events, False, bool(infinite[0]), converged, coef))
+        fit = cox_newton(rs)
+        if fit.singular:  # (no events among them)
+            return PairsCox(np.nan, np.nan, fit.status)
+        se = (np.nan if fit.infinite[0] else
+              pairs_robust_se(score_residuals(rs, fit.evaluation), fit.naive))
+    return PairsCox(float(fit.coef[0]), se, fit.status)

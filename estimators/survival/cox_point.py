@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..status import Estimability, cox_status
-from ._cox_kernel import RiskSets, evaluate, evaluate_scalar, newton, solve_pd
+from ._cox_kernel import Evaluation, RiskSets, evaluate, evaluate_scalar, newton, solve_pd
 from .cox_estimability import monotone_coefficients, singular_columns
 
-__all__ = ["CoxPoint", "cox_point_kernel", "inverse_information"]
+__all__ = ["CoxNewton", "CoxPoint", "cox_newton", "cox_point_kernel", "inverse_information"]
 
 
 @dataclass(frozen=True)
@@ -84,22 +84,82 @@ def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
     Springer; R package survival, ``coxph.fit``.
     """
     p = X.shape[1]
-    nan_p, nan_pp = np.full(p, np.nan), np.full((p, p), np.nan)
     if time.shape[0] == 0:  # fit_cox's "no observations"
-        return CoxPoint(nan_p, nan_pp, Estimability.NO_EVENTS)
+        return CoxPoint(np.full(p, np.nan), np.full((p, p), np.nan), Estimability.NO_EVENTS)
+    fit = cox_newton(RiskSets(time, event, X, weights, ties), max_iter, tol)
+    return CoxPoint(fit.coef, fit.naive, fit.status)
+
+
+@dataclass(frozen=True)
+class CoxNewton:
+    """The steps of :func:`estimators.survival.cox.fit_cox` from ``beta = 0`` that its
+    point estimates are made of (:func:`cox_newton`).
+
+    Attributes
+    ----------
+    n_events : int
+    singular : bool
+        A column has no variation within the risk sets at event times (then ``beta``,
+        ``naive`` are NaN and ``evaluation`` None).
+    beta : (p,) float array
+        The last Newton iterate.
+    evaluation : Evaluation or None
+        The partial likelihood's evaluation at ``beta`` (score residuals read it).
+    converged : bool
+    naive : (p, p) float array
+        The model-based covariance (:func:`inverse_information`).
+    infinite : (p,) bool array
+        The coefficients the monotone-likelihood rule judges diverging.
+    """
+
+    n_events: int
+    singular: bool
+    beta: np.ndarray
+    evaluation: Evaluation | None
+    converged: bool
+    naive: np.ndarray
+    infinite: np.ndarray
+
+    @property
+    def coef(self) -> np.ndarray:
+        """``beta`` with a diverging coefficient as ``+/-inf``."""
+        coef = self.beta.copy()
+        coef[self.infinite] = np.sign(self.beta[self.infinite]) * np.inf
+        return coef
+
+    @property
+    def status(self) -> Estimability:
+        """:func:`estimators.status.cox_status` of the fit."""
+        return cox_status(self.n_events, self.singular, bool(self.infinite.any()),
+                          self.converged, self.coef)
+
+
+def cox_newton(rs: RiskSets, max_iter: int = 50, tol: float = 1e-9) -> CoxNewton:
+    """``fit_cox``'s fit on the sorted data ``rs`` (at least one row) from ``beta = 0``:
+    the singular check at 0, Newton-Raphson, the inverse information and the monotone
+    rule, nothing else (the kernels of :mod:`estimators.survival.cox_point` and
+    :mod:`estimators.matching_cox` build on it; their numbers are ``fit_cox``'s).
+
+    Parameters
+    ----------
+    rs : RiskSets
+    max_iter, tol : int, float
+        As :func:`estimators.survival.cox.fit_cox`.
+
+    Returns
+    -------
+    CoxNewton
+    """
+    p = rs.p
+    n_events = int(np.count_nonzero(rs.d))
+    evaluate_fn = evaluate if p > 1 else evaluate_scalar
+    beta0 = np.zeros(p)
     with np.errstate(all="ignore"):  # degenerate fits are judged from the values
-        rs = RiskSets(time, event, X, weights, ties)
-        n_events = int(np.count_nonzero(rs.d))
-        evaluate_fn = evaluate if p > 1 else evaluate_scalar
-        beta0 = np.zeros(p)
         first = evaluate_fn(rs, beta0)
         if singular_columns(rs, first.information).any():
-            return CoxPoint(nan_p, nan_pp, cox_status(n_events, True, False, False, nan_p))
+            return CoxNewton(n_events, True, np.full(p, np.nan), None, False,
+                             np.full((p, p), np.nan), np.zeros(p, dtype=bool))
         beta, ev, _, _, converged = newton(rs, beta0, max_iter, tol, evaluate_fn, first)
         naive = inverse_information(ev.information)
         infinite = monotone_coefficients(rs, ev, beta, naive)
-        coef = beta.copy()
-        monotone = bool(np.logical_or.reduce(infinite))
-        if monotone:
-            coef[infinite] = np.sign(beta[infinite]) * np.inf
-    return CoxPoint(coef, naive, cox_status(n_events, False, monotone, converged, coef))
+    return CoxNewton(n_events, False, beta, ev, converged, naive, infinite)
