@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .family_functions import family_functions
 from .spec import SpecError, Summary, Variable
 
 Z_MAX = 8.0
@@ -52,18 +53,23 @@ class FixedDistribution:
 
     The same numbers as scipy's frozen distribution (which makes the same calls), without
     its construction: freezing builds a new distribution instance and renders its
-    docstring, about a millisecond, once per evaluation of a fit's residuals.
+    docstring, about a millisecond, once per evaluation of a fit's residuals. ``functions``
+    (:func:`~tacebench.simulate.family_functions.family_functions`), when given, serve
+    ``cdf``, ``sf``, ``ppf`` and ``isf``: scipy's numbers without its generic wrapper.
     """
 
-    __slots__ = ("dist", "kwds")
+    __slots__ = ("dist", "kwds", "functions")
     METHODS = frozenset({"cdf", "sf", "ppf", "isf", "logpdf", "logcdf", "logsf", "median"})
+    _DIRECT = frozenset({"cdf", "sf", "ppf", "isf"})
 
-    def __init__(self, dist, **kwds):
-        self.dist, self.kwds = dist, kwds
+    def __init__(self, dist, functions=None, **kwds):
+        self.dist, self.kwds, self.functions = dist, kwds, functions
 
     def __getattr__(self, name: str):
         if name not in FixedDistribution.METHODS:
             raise AttributeError(f"{type(self).__name__} has no method {name!r}")
+        if self.functions is not None and name in FixedDistribution._DIRECT:
+            return getattr(self.functions, name)
         return functools.partial(getattr(self.dist, name), **self.kwds)
 
 
@@ -71,10 +77,14 @@ def _frozen(family: str, theta: np.ndarray) -> FixedDistribution:
     from scipy import stats
     a, b = float(theta[0]), float(np.exp(theta[1]))
     if family == "normal":
-        return FixedDistribution(stats.norm, loc=a, scale=b)
+        return FixedDistribution(stats.norm, family_functions("normal", 0.0, a, b),
+                                 loc=a, scale=b)
     if family == "lognormal":
-        return FixedDistribution(stats.lognorm, s=b, scale=np.exp(a))
-    return FixedDistribution(stats.gamma, a=float(np.exp(a)), scale=b)
+        return FixedDistribution(stats.lognorm, family_functions("lognormal", b, 0.0,
+                                                                 float(np.exp(a))),
+                                 s=b, scale=np.exp(a))
+    return FixedDistribution(stats.gamma, family_functions("gamma", float(np.exp(a)), 0.0, b),
+                             a=float(np.exp(a)), scale=b)
 
 
 @dataclass(frozen=True)
@@ -116,16 +126,24 @@ class Family:
         return out
 
 
+@functools.lru_cache(maxsize=64)
+def _summary_z(n: int) -> np.ndarray:
+    """Latent z of the quartiles and of the sample extremes of ``n`` (Blom): a fit asks for
+    them at every evaluation of its residuals, with the same ``n``."""
+    from scipy import stats
+    lo, hi = blom(n)
+    z = stats.norm.ppf([0.25, 0.5, 0.75, lo, hi])
+    z.flags.writeable = False
+    return z
+
+
 def _summaries(q, n: int) -> dict[str, float]:
     """Moments and quantiles of the distribution with latent quantile map ``q``."""
-    from scipy import stats
     x = q(_QZ)
     qw = _quadrature_weights()
     m = float(np.dot(qw, x))
     sd = float(np.sqrt(max(np.dot(qw, (x - m) ** 2), 0.0)))
-    lo, hi = blom(n)
-    zq = stats.norm.ppf([0.25, 0.5, 0.75, lo, hi])
-    v = q(zq)
+    v = q(_summary_z(n))
     return {"mean": m, "sd": sd, "q1": v[0], "median": v[1], "q3": v[2], "min": v[3], "max": v[4]}
 
 
