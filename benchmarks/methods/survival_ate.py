@@ -14,7 +14,10 @@ influence-function SEs that include every working model:
 ``RMST_1(time) - RMST_0(time)``. Methods that differ only in ``estimator`` or ``time`` share
 one fit per replicate: the working models and all ``estimators`` at all ``horizons`` are
 computed once (keyed by those options in the replicate's
-:class:`~benchmarks.methods.SharedFits`) and each method reads its own cell. The RMST
+:class:`~benchmarks.methods.SharedFits`) and each method reads its own cell. A method
+fails only when a working model that its own ``estimator`` needs is not estimable (the
+kernels' per-estimator ``statuses``): an inestimable treatment model fails the IPTW-IPCW
+and AIPTW rows of a shared fit, not its g-formula rows. The RMST
 needs the risks at every event time before the last horizon; their influence functions are
 contracted with the RMST's step widths inside each estimator, so the RMST costs a few times
 a risk row, not one risk fit per event time.
@@ -82,8 +85,6 @@ def _fit_all(data, config, store=None):
     res = kernel(models.time, models.event, models.z, models.X, models.X_treatment,
                  models.X_censoring, np.asarray(config["horizons"], dtype=np.float64),
                  tuple(config["estimators"]), config["censoring"], models=models)
-    if not res.status.ok:
-        raise ValueError(f"a working model is not estimable ({res.status.value})")
     return res
 
 
@@ -102,5 +103,9 @@ def fit(data, config, rng):
     res = (_fit_all(data, config) if store is None
            else store.get_or_fit(key, lambda: _fit_all(data, config, store)))
     e = config["estimators"].index(config["estimator"])
+    # a row fails only when a model that ITS estimator needs is not estimable: the rows of
+    # one shared fit do not take each other down
+    if not res.statuses[e].ok:
+        raise ValueError(f"a working model is not estimable ({res.statuses[e].value})")
     h = [float(v) for v in config["horizons"]].index(float(config["time"]))
     return MethodOutput(float(res.difference[e, h]), float(res.se_difference[e, h]))

@@ -51,7 +51,7 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
     import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["CENSORING", "ESTIMATORS", "EstimatorCapability", "SurvivalATE", "survival_ate",
-           "survival_ate_kernel"]
+           "survival_ate_kernel", "working_model_status"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,21 @@ ESTIMATORS: dict[str, EstimatorCapability] = {
     "aiptw": EstimatorCapability(True, True, True, True,
                                  "augmented IPTW with censoring augmentation (doubly robust)"),
 }
+
+def working_model_status(needs, outcome, treatment, censoring) -> Estimability:
+    """Whether estimators needing ``needs`` (EstimatorCapability's) are estimates: OK, or the
+    status of the first working model -- outcome, treatment, censoring, in that order --
+    that one of them needs and that is not an estimate.
+
+    The one rule for both an estimator's own status (``needs`` its capability alone) and a
+    result's overall one (every estimator's), so the two cannot disagree on a model.
+    """
+    for model, name in ((outcome, "outcome"), (treatment, "treatment"),
+                        (censoring, "censoring")):
+        if any(getattr(c, name) for c in needs) and not model.status.ok:
+            return model.status
+    return Estimability.OK
+
 
 CENSORING = {
     "cox": "Cox model for censoring on X_censoring (default [treated, X])",
@@ -98,6 +113,8 @@ class SurvivalATE:
     censoring : the censoring model used.
     n, n_events : patients and events.
     status : Estimability of the working models (OK, or the first failing one's).
+    statuses : each estimator's own (:func:`working_model_status` of the models it needs);
+        an estimator whose status is OK has estimates though ``status`` is not.
     conf_level : level of the Wald intervals of ``to_frame``.
     """
 
@@ -115,6 +132,7 @@ class SurvivalATE:
     n_events: int = 0
     status: Estimability = Estimability.OK
     conf_level: float = 0.95
+    statuses: tuple = ()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per estimator, horizon and quantity (``risk_control``,
@@ -155,7 +173,9 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
     Returns
     -------
     tuple
-        ``(risk (E, 2, H), iid (E, 2, n, H or m), status)``; NaN where ``status`` is not OK.
+        ``(risk (E, 2, H), iid (E, 2, n, H or m), status, statuses)``: the overall status
+        and each estimator's (:func:`working_model_status`); NaN for an estimator whose
+        own status is not OK.
     """
     if models is None:
         models = WorkingModels(time, event, z, X, X_treatment, X_censoring)
@@ -168,17 +188,19 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
     treatment = models.treatment() if any(c.treatment for c in need) else None
     cens = models.censoring() if any(c.censoring for c in need) else None
     X_censoring = models.censoring_design
-    status = next((m.status for m in (outcome, treatment, cens)
-                   if m is not None and not m.status.ok), Estimability.OK)
+    status = working_model_status(need, outcome, treatment, cens)
+    statuses = tuple(working_model_status((c,), outcome, treatment, cens) for c in need)
     E, H = len(estimators), horizons.size
     m = H if contrast is None else contrast.shape[1]
     risk, iid = np.full((E, 2, H), np.nan), np.full((E, 2, n, m), np.nan)
-    if status.ok:
+    if any(s.ok for s in statuses):
         D_arms = []
         for arm in (0, 1):
             D_arms.append(D.copy())
             D_arms[arm][:, 0] = arm
         for e, name in enumerate(estimators):
+            if not statuses[e].ok:
+                continue
             if name == "gformula":
                 fits = [gformula_arm(outcome, D_arms[arm], horizons, contrast) for arm in (0, 1)]
             elif name == "iptw":
@@ -189,7 +211,7 @@ def arm_risks(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
                                   X_censoring, horizons, contrast)
             for arm, fit in enumerate(fits):
                 risk[e, arm], iid[e, arm] = fit.risk, fit.iid
-    return risk, iid, status
+    return risk, iid, status, statuses
 
 
 def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: np.ndarray,
@@ -216,12 +238,13 @@ def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: n
     Returns
     -------
     SurvivalATE
-        With NaN estimates and a non-OK ``status`` when a needed working model is not an
-        estimate (separation, monotone likelihood, no events).
+        With a non-OK ``status`` when a needed working model is not an estimate
+        (separation, monotone likelihood, no events), and NaN estimates for each estimator
+        that needs it (``statuses``).
     """
     n = time.size
-    risk, iid, status = arm_risks(time, event, z, X, X_treatment, X_censoring, horizons,
-                                  estimators, models=models)
+    risk, iid, status, statuses = arm_risks(time, event, z, X, X_treatment, X_censoring,
+                                            horizons, estimators, models=models)
     with np.errstate(divide="ignore", invalid="ignore"):
         r0, r1 = risk[:, 0], risk[:, 1]
         iid_diff = iid[:, 1] - iid[:, 0]
@@ -232,7 +255,7 @@ def survival_ate_kernel(time: np.ndarray, event: np.ndarray, z: np.ndarray, X: n
         se=np.sqrt((iid**2).sum(axis=2)), difference=r1 - r0,
         se_difference=np.sqrt((iid_diff**2).sum(axis=1)), ratio=ratio,
         se_ratio=np.sqrt((iid_ratio**2).sum(axis=1)), iid=iid, censoring=censoring, n=n,
-        n_events=int(event.sum()), status=status, conf_level=conf_level)
+        n_events=int(event.sum()), status=status, conf_level=conf_level, statuses=statuses)
 
 
 def _matrix(X, name: str, n: int) -> np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..propensity import fit_logistic
 from ..status import Estimability, logistic_estimability
-from .cox_baseline import fit_cox_breslow
+from .cox_baseline import fit_cox_breslow, fit_cox_breslow_working
 
 __all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox",
            "fit_treatment_model", "jump_gradient", "rows_added_at", "survival_matrix"]
@@ -139,12 +139,12 @@ def fit_breslow_cox(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> Bresl
         return BreslowCox(np.empty(0), np.empty(0), times, jumps, np.cumsum(jumps), r,
                           np.empty((n, 0)), Estimability.OK, time, e, s0,
                           np.empty((times.size, 0)), d.astype(np.float64))
-    cox, sums = fit_cox_breslow(time, e, X)
-    with np.errstate(all="ignore"):
-        try:
-            if_beta = cox.score_residuals @ np.linalg.inv(cox.information)
-        except np.linalg.LinAlgError:
-            if_beta = np.full((n, p), np.nan)
+    if n:
+        cox, sums = fit_cox_breslow_working(time, e, X)
+        if_beta = cox.if_beta
+    else:  # (no rows: fit_cox's own verdict)
+        cox, sums = fit_cox_breslow(time, e, X)
+        if_beta = np.full((n, p), np.nan)
     jumps = sums.deaths / sums.s0
     return BreslowCox(cox.coef, sums.center, sums.times, jumps, np.cumsum(jumps), sums.r,
                       if_beta, cox.status, time, e, sums.s0, sums.s1, sums.deaths)

@@ -44,6 +44,7 @@ class SurvivalRMST:
     iid : (E, 2, n, H) influence functions (sum scale).
     status : Estimability of the working models.
     conf_level : level of the Wald intervals of ``to_frame``.
+    statuses : each estimator's own, as :attr:`estimators.survival.ate.SurvivalATE.statuses`.
     """
 
     horizons: np.ndarray
@@ -55,6 +56,7 @@ class SurvivalRMST:
     iid: np.ndarray = field(repr=False)
     status: Estimability = Estimability.OK
     conf_level: float = 0.95
+    statuses: tuple = ()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per estimator, horizon and quantity (``rmst_control``,
@@ -91,11 +93,12 @@ def survival_rmst_kernel(time, event, z, X, X_treatment, X_censoring, horizons,
     if grid.size:
         # the IFs of the risks at every event time are only ever summed with the widths:
         # each estimator contracts them before its nuisance terms (F(0) = 0 has none)
-        risk, iid_w, status = arm_risks(time, event, z, X, X_treatment, X_censoring, grid,
-                                        estimators, contrast=width[1:], models=models)
+        risk, iid_w, status, statuses = arm_risks(time, event, z, X, X_treatment,
+                                                  X_censoring, grid, estimators,
+                                                  contrast=width[1:], models=models)
         risk = np.concatenate((np.zeros((E, 2, 1)), risk), axis=2)  # F(0) = 0
     else:  # no event before the last horizon: RMST = tau exactly
-        status = Estimability.OK
+        status, statuses = Estimability.OK, (Estimability.OK,) * E
         risk, iid_w = np.zeros((E, 2, 1)), np.zeros((E, 2, n, horizons.size))
     rmst = (1.0 - risk) @ width                                   # (E, 2, H)
     rmst_iid = -iid_w                                             # (E, 2, n, H)
@@ -104,7 +107,7 @@ def survival_rmst_kernel(time, event, z, X, X_treatment, X_censoring, horizons,
                         se=np.sqrt((rmst_iid**2).sum(axis=2)),
                         difference=rmst[:, 1] - rmst[:, 0],
                         se_difference=np.sqrt((diff_iid**2).sum(axis=1)), iid=rmst_iid,
-                        status=status, conf_level=conf_level)
+                        status=status, conf_level=conf_level, statuses=statuses)
 
 
 def survival_rmst(time, event, treated, X, *, horizons, estimators=("gformula", "iptw", "aiptw"),

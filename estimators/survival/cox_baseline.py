@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._cox_kernel import RiskSets, risk_sums
+from ..status import Estimability
+from ._cox_kernel import RiskSets, risk_sums, score_residuals
 from .cox import CoxResult, fit_cox, fit_cox_on
+from .cox_point import cox_newton
 
-__all__ = ["BreslowSums", "fit_cox_breslow"]
+__all__ = ["BreslowSums", "BreslowWorkingFit", "fit_cox_breslow", "fit_cox_breslow_working"]
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,68 @@ def fit_cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray
         rs = RiskSets(time, event, X, weights, "breslow")
         fit = fit_cox_on(rs, weights, None, False, False, None, _D["conf_level"], _D["max_iter"],
                          _D["tol"], None, "wald")
+    return fit, _breslow_sums(rs, X, fit.coef)
+
+
+def _breslow_sums(rs: RiskSets, X: np.ndarray, coef: np.ndarray) -> BreslowSums:
+    """The risk-set sums of the fit ``coef`` on the sorted data ``rs`` of ``X``."""
+    with np.errstate(all="ignore"):
         center = X.mean(axis=0)
-        r = np.exp((X - center) @ fit.coef)
+        r = np.exp((X - center) @ coef)
         # rs's rows are X - center in decreasing-time order (center computed by the same
         # reduction), so these are the products r_j (x_j - center), summed as rs sums them
         S = risk_sums(rs, r.take(rs.order))
-    return fit, BreslowSums(center, r, rs.event_times, rs.tw, S[0].copy(),
-                            np.ascontiguousarray(S[1:].T))
+    return BreslowSums(center, r, rs.event_times, rs.tw, S[0].copy(),
+                       np.ascontiguousarray(S[1:].T))
+
+
+@dataclass(frozen=True)
+class BreslowWorkingFit:
+    """What a working model reads of a Breslow Cox fit: :func:`.cox.fit_cox`'s
+    coefficients and status, and the influence function of the coefficients.
+
+    Attributes
+    ----------
+    coef : (p,) log hazard ratios (``+/-inf`` where the likelihood is monotone).
+    status : Estimability
+    if_beta : (n, p) ``score_residuals @ inv(information)`` (NaN when the information is
+        singular or the fit is).
+    """
+
+    coef: np.ndarray
+    status: Estimability
+    if_beta: np.ndarray = field(repr=False)
+
+
+def fit_cox_breslow_working(time: np.ndarray, event: np.ndarray, X: np.ndarray
+                            ) -> tuple[BreslowWorkingFit, BreslowSums]:
+    """:func:`fit_cox_breslow`'s coefficients, status and coefficient influence function,
+    and its sums, for at least one row: the fit's own steps (:func:`.cox_point.cox_newton`)
+    and score residuals, without the robust variance, limits and p-values that a working
+    model does not read. Every number is :func:`fit_cox_breslow`'s to the last bit.
+
+    Parameters
+    ----------
+    time, event, X
+        As :func:`fit_cox_breslow` (n >= 1).
+
+    Returns
+    -------
+    (BreslowWorkingFit, BreslowSums)
+    """
+    n, p = X.shape
+    if_beta = np.full((n, p), np.nan)     # a singular fit's residuals are NaN
+    with np.errstate(all="ignore"):  # as fit_cox_breslow: judged from the values
+        rs = RiskSets(time, event, X, np.ones(n), "breslow")
+        fit = cox_newton(rs, _D["max_iter"], _D["tol"])
+        if not fit.singular:
+            resid = score_residuals(rs, fit.evaluation)
+            try:
+                if_beta = resid @ np.linalg.inv(fit.evaluation.information)
+            except np.linalg.LinAlgError:
+                pass
+        coef = fit.coef
+    return BreslowWorkingFit(coef, fit.status, if_beta), _breslow_sums(rs, X, coef)
 
 
 #: fit_cox's defaults (conf_level, max_iter, tol), which the fit above uses

@@ -63,6 +63,26 @@ def test_survival_ate_methods_share_one_fit_and_get_the_same_numbers():
     assert len(shared[SHARED_FITS]) == 3 and ("covariate_design", ("x", "b")) in shared[SHARED_FITS]
 
 
+@pytest.mark.parametrize("quantity", ["risk_difference", "rmst_difference"])
+def test_survival_ate_row_fails_only_on_its_own_estimators_models(quantity):
+    """A separated treatment model fails the IPTW-IPCW and AIPTW rows of a shared fit of
+    all three estimators, with its reason; the g-formula rows of that fit get the numbers
+    they get alone."""
+    data = _cohort()
+    data["treated"] = (data["x"] > 0).astype(np.int8)
+    shared = {**data, SHARED_FITS: SharedFits()}
+    both = {"quantity": quantity, "covariates": ["x", "b"],
+            "estimators": ["gformula", "iptw", "aiptw"]}
+    for t in (6.0, 24.0):
+        alone = _run("survival_ate", {**both, "estimator": "gformula", "time": t,
+                                      "estimators": ["gformula"]}, data)
+        out = _run("survival_ate", {**both, "estimator": "gformula", "time": t}, shared)
+        assert (out.estimate, out.se) == (alone.estimate, alone.se)
+        for e in ("iptw", "aiptw"):
+            with pytest.raises(ValueError, match=r"not estimable \(separated\)"):
+                _run("survival_ate", {**both, "estimator": e, "time": t}, shared)
+
+
 def test_survival_ate_fits_of_other_estimators_share_the_working_models():
     """One-estimator fits (g-formula; IPTW-IPCW; AIPTW, risk and RMST) read one set of
     working models per replicate and get the numbers they get alone."""

@@ -13,9 +13,11 @@ def test_costs_cover_the_scenario_and_split_a_shared_fit_evenly():
     costs = scenario_costs(study, s.index, reps=1, repeat=1, extra=("iptw_ate_stabilized",))
     assert set(costs) == set(s.methods) | {"iptw_ate_stabilized"}
     assert all(v > 0 for v in costs.values())
-    # the three g-formula RMST rows share one fit: each is charged a third of it
-    assert costs["gformula_rmst6"] == costs["gformula_rmst12"] == costs["gformula_rmst24"]
-    assert costs["iptw_ipcw_rmst6"] != costs["gformula_rmst6"]
+    # the nine RMST rows share one fit: each is charged a ninth of it
+    rmst = [f"{e}_rmst{t}" for e in ("gformula", "iptw_ipcw", "aiptw") for t in (6, 12, 24)]
+    assert len({costs[name] for name in rmst}) == 1
+    # the g-formula risk rows are a fit of their own
+    assert costs["gformula_risk6"] == costs["gformula_risk24"] != costs["iptw_ipcw_risk6"]
 
 
 def test_one_store_charges_a_shared_model_to_the_first_method_that_needs_it(monkeypatch):

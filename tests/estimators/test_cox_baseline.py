@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tacebench.estimators.survival.cox import fit_cox
-from tacebench.estimators.survival.cox_baseline import fit_cox_breslow
+from tacebench.estimators.survival.cox_baseline import fit_cox_breslow, fit_cox_breslow_working
 
 
 def _separate_sums(time, event, X, coef):
@@ -60,3 +60,46 @@ def test_fit_and_sums_equal_separate_computation(seed, n, p, tied, one_arm_event
 def test_no_rows():
     fit, sums = fit_cox_breslow(np.empty(0), np.empty(0), np.empty((0, 2)))
     assert fit.n_events == 0 and sums.times.size == 0 and sums.s1.shape == (0, 2)
+
+
+def _old_if_beta(fit):
+    # fit_breslow_cox's IF of the coefficients from fit_cox_breslow's full result
+    with np.errstate(all="ignore"):
+        try:
+            return fit.score_residuals @ np.linalg.inv(fit.information)
+        except np.linalg.LinAlgError:
+            return np.full(fit.score_residuals.shape, np.nan)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 80), st.integers(1, 5),
+       st.sampled_from(["plain", "tied", "monotone", "singular", "collinear", "one_event",
+                        "no_events"]))
+def test_working_fit_equals_the_full_fit(seed, n, p, kind):
+    """fit_cox_breslow_working: the coefficients, status, IF of the coefficients and sums
+    of fit_cox_breslow, bit for bit, monotone, singular and event-free data included."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    X[:, 0] = rng.integers(0, 2, n)
+    time = rng.exponential(1.0, n)
+    event = (rng.random(n) < 0.7).astype(float)
+    event[0] = 1.0
+    if kind == "tied":
+        time = np.ceil(time * 3) / 3
+    elif kind == "monotone":
+        event[X[:, 0] == 0] = 0.0
+    elif kind == "singular":
+        X[:, -1] = 1.5
+    elif kind == "collinear" and p > 1:
+        X[:, 1] = 2 * X[:, 0]
+    elif kind == "one_event":
+        event[:] = 0.0
+        event[0] = 1.0
+    elif kind == "no_events":
+        event[:] = 0.0
+    want, want_sums = fit_cox_breslow(time, event, X)
+    got, sums = fit_cox_breslow_working(time, event, X)
+    assert _same(got.coef, want.coef) and got.status is want.status
+    assert _same(got.if_beta, _old_if_beta(want))
+    for name in ("center", "r", "times", "deaths", "s0", "s1"):
+        assert _same(getattr(sums, name), getattr(want_sums, name)), name
