@@ -55,19 +55,29 @@ class Request:
 
 
 class Context:
-    """The analysed sample of one replicate, with per-replicate caches."""
+    """The analysed sample of one replicate, with per-replicate caches.
+
+    ``cache`` holds what the sample's estimates share (its fits); ``by_rows`` what depends
+    on the analysed rows alone (times, events, treatment, designs), shared through the
+    replicate's cache ``shared`` by every sample on the same rows and landmark: the
+    leave-one-covariate-out reruns of a weighting analyse the same rows, each with its
+    own weights, and so share them.
+    """
 
     def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
                  responders: Mapping[str, tuple[str, np.ndarray]], ties: str = "efron",
-                 smd_sd: str = "unweighted", requests: tuple = ()):
+                 smd_sd: str = "unweighted", requests: tuple = (), shared: dict | None = None):
         self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
         self.requests = requests    # what the analysis asks of this sample (for batching)
         self.rows = adjusted.rows
         self.w = adjusted.weights
         self.pairs = adjusted.cluster   # matched-set id of each row (matched samples)
-        self.z = np.asarray(cols["treated"])[self.rows].astype(float)
-        self.arm = np.asarray(cols["arm"])[self.rows]
         self.landmark = subset.landmark
+        self.by_rows = rows_cache(shared, self.rows, self.landmark)
+        if "z" not in self.by_rows:
+            self.by_rows["z"] = np.asarray(cols["treated"])[self.rows].astype(float)
+            self.by_rows["arm"] = np.asarray(cols["arm"])[self.rows]
+        self.z, self.arm = self.by_rows["z"], self.by_rows["arm"]
         self.responders = responders
         self.cache: dict = {}
 
@@ -78,15 +88,15 @@ class Context:
 
     def survival(self, ep: str):
         key = ("surv", ep)
-        if key not in self.cache:
+        if key not in self.by_rows:
             t = np.asarray(self.cols[f"{ep}_time"], dtype=float)[self.rows]
             d = np.asarray(self.cols[f"{ep}_event"], dtype=float)[self.rows]
             keep = np.ones(len(t), dtype=bool)
             if self.landmark is not None:
                 t = t - self.landmark[1]
                 keep = t > 0
-            self.cache[key] = (t, d, keep)
-        return self.cache[key]
+            self.by_rows[key] = (t, d, keep)
+        return self.by_rows[key]
 
     def km(self, ep: str, arm: int):
         key = ("km", ep, arm)
@@ -102,12 +112,35 @@ class Context:
         """Responder indicator of a response endpoint (on the response column it reads)
         and who was assessed (code >= 0) in the analysed rows (computed once per sample:
         its rates, counts and odds ratios all read it)."""
-        key = ("response", endpoint)
-        if key not in self.cache:
+        key = self.response_key(endpoint)
+        if key not in self.by_rows:
             column, codes = self.responders[endpoint]
             r = np.asarray(self.cols[column])[self.rows]
-            self.cache[key] = (in_codes(r, codes).astype(float), r >= 0)
-        return self.cache[key]
+            self.by_rows[key] = (in_codes(r, codes).astype(float), r >= 0)
+        return self.by_rows[key]
+
+    def response_key(self, endpoint: str) -> tuple:
+        """What a response endpoint reads (its column and responder codes), as a key of
+        :attr:`by_rows` (analyses may define an endpoint's responders differently)."""
+        column, codes = self.responders[endpoint]
+        return ("response", column, codes.dtype.str, codes.tobytes())
+
+    def shared(self, key: tuple, owner, build: Callable):
+        """``build()`` (e.g. a design of the terms ``owner`` on the analysed rows), made
+        once for the samples on the same rows (:attr:`by_rows`). The entry holds
+        ``owner``, whose id ``key`` names, so that id is no other object's while kept."""
+        found = self.by_rows.get(key)
+        if found is None or found[0] is not owner:
+            found = self.by_rows[key] = (owner, build())
+        return found[1]
+
+
+def rows_cache(shared: dict | None, rows: np.ndarray, landmark) -> dict:
+    """The entry of the replicate's cache ``shared`` (one cohort's) for the samples on
+    ``rows`` with ``landmark``: a new dict when there is no ``shared``."""
+    if shared is None:
+        return {}
+    return shared.setdefault(("rows", landmark, rows.dtype.str, rows.tobytes()), {})
 
 
 # --- the estimates -------------------------------------------------------------------
@@ -190,18 +223,28 @@ def response_rate(ctx: Context, req: Request) -> float:
     return count if req.quantity == "count" else count / total
 
 
-def odds_ratio(ctx: Context, req: Request) -> float:
-    y, assessed = ctx.response(req.endpoint)
+def _response_design(ctx: Context, endpoint: str):
+    """``(X, y, m)`` of the response model: the design (treatment, outcome terms) and
+    responses of the rows ``m`` it is fitted on; y None when it has no variation."""
+    y, assessed = ctx.response(endpoint)
     X = ctx.z[:, None]
     if ctx.adj.outcome_terms is not None:
         X = np.column_stack([X, ctx.adj.outcome_terms.matrix(ctx.cols, ctx.rows)])
     X, ok = _complete(X, ctx.adj.missing)
     m = assessed & ok
-    if y[m].min() == y[m].max():
+    ym = y[m]
+    return X[m], (None if ym.min() == ym.max() else ym), m
+
+
+def odds_ratio(ctx: Context, req: Request) -> float:
+    terms = ctx.adj.outcome_terms
+    X, y, m = ctx.shared(("logit", ctx.response_key(req.endpoint), id(terms), ctx.adj.missing),
+                         terms, lambda: _response_design(ctx, req.endpoint))
+    if y is None:
         raise kernels.FitFailure("no variation in response")
     key = ("logit", req.endpoint)     # one fit per endpoint (an OR may be asked both ways)
     if key not in ctx.cache:
-        ctx.cache[key] = kernels.logistic(X[m], y[m], ctx.weights(m))
+        ctx.cache[key] = kernels.logistic(X, y, ctx.weights(m))
     coef, _, problem = ctx.cache[key]
     if problem is not None:     # e.g. no responder in one arm: the OR is 0 or infinite
         raise kernels.FitFailure(f"response model {problem}")

@@ -19,6 +19,13 @@ __all__ = ["cox_model", "forward_cox", "univariable_cox_many", "varying_columns"
 
 
 def _design(ctx, ep, bound, include_treatment):
+    """``(time, event, rows used, X, names)`` of a Cox model of ``bound`` (and the
+    treatment) on the sample's rows, built once for the samples on the same rows."""
+    return ctx.shared(("cox-design", ep, id(bound), include_treatment, ctx.adj.missing),
+                      bound, lambda: _build_design(ctx, ep, bound, include_treatment))
+
+
+def _build_design(ctx, ep, bound, include_treatment):
     t, d, keep = ctx.survival(ep)
     blocks, names = [], []
     if include_treatment:
@@ -33,14 +40,18 @@ def _design(ctx, ep, bound, include_treatment):
     return t, d, keep & ok, X, names
 
 
-def _fit(ctx, t, d, m, X):
-    """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them)."""
+def _fit(ctx, t, d, m, X, shared=False):
+    """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them).
+    ``shared``: ``X`` is the samples' shared design (:func:`_design`), whose fits on other
+    samples of the same rows differ in their weights alone and share their sorted data."""
     Xm = X[m]
     vary = varying_columns(Xm)
     coef = np.full(X.shape[1], np.nan)
     cov = np.full((X.shape[1], X.shape[1]), np.nan)
     if vary.any():
-        b, v = kernels.cox(t[m], d[m], Xm[:, vary], ctx.weights(m), ctx.ties)
+        memo = (ctx.shared(("cox-fits", id(X), vary.tobytes(), ctx.ties), X, dict)
+                if shared else None)
+        b, v = kernels.cox(t[m], d[m], Xm[:, vary], ctx.weights(m), ctx.ties, memo)
         coef[vary] = b
         cov[np.ix_(vary, vary)] = v
     return coef, cov
@@ -69,7 +80,7 @@ def cox_model(ctx, ep, bound, include_treatment):
     t, d, m, X, names = _design(ctx, ep, bound, include_treatment)
     if not (d[m] > 0).any():
         raise kernels.FitFailure("no events")
-    coef, _ = _fit(ctx, t, d, m, X)
+    coef, _ = _fit(ctx, t, d, m, X, shared=True)
     return names, coef
 
 

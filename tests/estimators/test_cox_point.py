@@ -64,3 +64,28 @@ def test_the_statuses_the_comparison_covers():
             seen.add(cox_point_kernel(*_data(seed, kind, 2)).status)
     assert {Estimability.OK, Estimability.MONOTONE_LIKELIHOOD, Estimability.SINGULAR,
             Estimability.NO_EVENTS} <= seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10 ** 9),
+       st.sampled_from(["plain", "tied", "weighted", "monotone", "singular", "collinear"]),
+       st.integers(1, 5), st.sampled_from(["efron", "breslow"]), st.booleans())
+def test_reused_risk_sets_give_the_fit_bit_for_bit(seed, kind, p, ties, paired):
+    """A fit with other weights on the risk sets of an earlier one (``like``) is the fit on
+    its own, with the risk-set sums on pairs of rows or not, down a chain of reuses."""
+    from unittest import mock
+
+    from tacebench.estimators.survival import _cox_kernel
+
+    time, event, X, w = _data(seed, kind, p)
+    rng = np.random.default_rng(seed + 1)
+    others = [rng.uniform(0.1, 4.0, time.size), np.ones(time.size), w]
+    with mock.patch.object(_cox_kernel, "PAIRED_MIN_CELLS", 0 if paired else 10 ** 9):
+        like = cox_point_kernel(time, event, X, w, ties=ties).risk_sets
+        for v in others:
+            alone = cox_point_kernel(time, event, X, v, ties=ties)
+            got = cox_point_kernel(time, event, X, v, ties=ties, like=like)
+            assert got.status is alone.status
+            assert _same(got.coef, alone.coef)
+            assert _same(got.var, alone.var)
+            like = got.risk_sets
