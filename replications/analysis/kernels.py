@@ -251,7 +251,7 @@ def cox_binary_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.nda
     returns ``(coef, ok)``. Where ``ok`` the coefficient is :func:`cox`'s and an
     estimate; elsewhere (the fit left the batched path: monotone or singular likelihood,
     step halving, no convergence) call :func:`cox` for the row, which says why."""
-    out = _k.fit_cox_rows(time, event, x, w, ties=ties)
+    out = _k.fit_cox_rows(time, event, x, w, ties=ties, robust=False)
     coef, refitted = out[0], out[-1]
     return coef, ~refitted
 

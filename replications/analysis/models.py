@@ -43,18 +43,26 @@ def _build_design(ctx, ep, bound, include_treatment):
 def _fit(ctx, t, d, m, X, shared=False):
     """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them).
     ``shared``: ``X`` is the samples' shared design (:func:`_design`), whose fits on other
-    samples of the same rows differ in their weights alone and share their sorted data."""
-    Xm = X[m]
-    vary = varying_columns(Xm)
+    samples of the same rows differ in their weights alone: they share the model's data
+    and its sorted form (:func:`kernels.cox`'s ``memo``)."""
+    fit = (ctx.shared(("cox-fits", id(X), ctx.ties), X, lambda: _fit_data(t, d, m, X))
+           if shared else _fit_data(t, d, m, X))
+    vary = fit["vary"]
     coef = np.full(X.shape[1], np.nan)
     cov = np.full((X.shape[1], X.shape[1]), np.nan)
     if vary.any():
-        memo = (ctx.shared(("cox-fits", id(X), vary.tobytes(), ctx.ties), X, dict)
-                if shared else None)
-        b, v = kernels.cox(t[m], d[m], Xm[:, vary], ctx.weights(m), ctx.ties, memo)
+        b, v = kernels.cox(fit["time"], fit["event"], fit["X"], ctx.weights(m), ctx.ties,
+                           fit if shared else None)
         coef[vary] = b
         cov[np.ix_(vary, vary)] = v
     return coef, cov
+
+
+def _fit_data(t, d, m, X) -> dict:
+    """The rows ``m`` of a model's data, its columns that vary there (``vary``) and those."""
+    Xm = X[m]
+    vary = varying_columns(Xm)
+    return {"time": t[m], "event": d[m], "vary": vary, "X": Xm[:, vary]}
 
 
 def varying_columns(X: np.ndarray) -> np.ndarray:
