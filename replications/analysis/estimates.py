@@ -73,6 +73,7 @@ class Context:
         self.w = adjusted.weights
         self.pairs = adjusted.cluster   # matched-set id of each row (matched samples)
         self.landmark = subset.landmark
+        self.replicate_cache = shared
         self.by_rows = rows_cache(shared, self.rows, self.landmark)
         if "z" not in self.by_rows:
             self.by_rows["z"] = np.asarray(cols["treated"])[self.rows].astype(float)
