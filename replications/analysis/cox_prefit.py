@@ -96,7 +96,7 @@ def prefit_cox(contexts: Iterable) -> int:
     Parameters
     ----------
     contexts : iterable of Context
-        Prepared samples (:class:`.estimates.Context`) of any analyses and replicates.
+        Prepared samples (:class:`.context.Context`) of any analyses and replicates.
 
     Returns
     -------

@@ -2,7 +2,6 @@
 out reruns) share what depends on the rows alone (times, treatment, designs, population
 membership, the Cox models' sorted data), and every sample's Cox design is gathered from
 the cohort's: the draws are those of every sample computing its own, bit for bit."""
-import numpy as np
 import pytest
 
 from tacebench.replications.analysis import adjustments, compile as compiled, estimates
