@@ -29,6 +29,8 @@ import math
 import numpy as np
 from scipy.linalg.lapack import dposv
 
+from ._cox_pairs import paired, paired_prefix_sums, paired_times
+
 
 def solve_pd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve A x = b for a symmetric positive definite A (LAPACK dposv: ~1 us against
@@ -51,7 +53,8 @@ class RiskSets:
                  "entry_end", "entry_mask", "k_stop", "k_start", "efron", "death_pos",
                  "set_starts", "tset", "tfrac", "tw", "term_starts", "dset", "n_dead",
                  "event_times", "sd", "spread", "_hpad", "powers", "wdx1", "level_of",
-                 "level_powers", "level_sums", "X1P", "X1D", "wr2", "ties")
+                 "level_powers", "level_sums", "X1P", "X1D", "wr2", "ties", "deaths",
+                 "death_set", "var")
 
     def __init__(self, time, event, X, weights, ties="efron", entry=None):
         n, p = X.shape
@@ -72,10 +75,7 @@ class RiskSets:
         self.X1T = X1T
         self.XT = X1T[1:]
         self.X1P = None  # X1T in pairs of rows, made on first use by risk_sums
-        w = weights[order]
-        self.w, self.d = w, d
-        self.wd = w * d
-        self.wdx = self.XT @ self.wd
+        self.d = d
 
         death_pos = d.nonzero()[0][::-1]  # deaths in increasing time
         dtimes = ts[death_pos]
@@ -101,7 +101,7 @@ class RiskSets:
             self.entry_order = self.entry_end = self.entry_mask = self.k_start = None
 
         set_of_death = np.add.accumulate(first, dtype=np.intp) - 1
-        dw = np.bincount(set_of_death, weights=w[death_pos], minlength=m)
+        self.deaths, self.death_set = death_pos, set_of_death
         self.dset = np.zeros(n, dtype=np.intp)
         self.dset[death_pos] = set_of_death
         self.efron = ties == "efron" and death_pos.size > m  # tied deaths exist
@@ -112,23 +112,44 @@ class RiskSets:
             self.set_starts = np.flatnonzero(first)
             self.tset = set_of_death
             self.tfrac = (np.arange(death_pos.size) - self.set_starts[self.tset]) / counts[self.tset]
-            self.tw = (dw / counts)[self.tset]
             self.term_starts = self.set_starts
             self.X1D = X1T.take(death_pos, axis=1)  # the tied deaths' columns of X1T
         else:
             self.n_dead = None
             self.death_pos = self.set_starts = self.tset = self.tfrac = None
             self.term_starts = self.X1D = None
-            self.tw = dw
+        var = (np.einsum("ij,ij->i", self.XT, self.XT) if p > 1 else self.XT @ self.XT[0]) / n
+        self.var, self.sd = var, np.sqrt(var)
+        self._weigh(weights[order])
+
+    def _weigh(self, w):
+        """The sums that depend on the weights ``w`` (sorted order)."""
+        self.w = w
+        self.wd = w * self.d
+        self.wdx = self.XT @ self.wd
+        m = self.event_times.size
+        dw = np.bincount(self.death_set, weights=w[self.deaths], minlength=m)
+        self.tw = (dw / self.n_dead)[self.tset] if self.efron else dw
         self._hpad = np.zeros(m + 1)
         self.powers = self.wdx1 = self.level_of = self.level_powers = self.level_sums = None
-        if p == 1:
+        if self.p == 1:
             self._scalar_setup(w)
-        var = (np.einsum("ij,ij->i", self.XT, self.XT) if p > 1 else self.XT @ self.XT[0]) / n
-        self.sd = np.sqrt(var)
         # the information there would be if every risk set were the whole sample
-        self.spread = dw.sum() * var
+        self.spread = dw.sum() * self.var
 
+    def reweighted(self, weights: np.ndarray) -> "RiskSets":
+        """These risk sets with the case weights ``weights`` (input row order): the sort,
+        centred covariates and tie bookkeeping shared, the weighted sums computed as a
+        new ``RiskSets`` computes them, so that every fit on it is that one's bit for bit
+        (models that differ only in their weights, such as reweighted samples)."""
+        new = RiskSets.__new__(RiskSets)
+        for name in _UNWEIGHTED:
+            setattr(new, name, getattr(self, name))
+        new.X1P = self.X1P
+        if new.X1P is not None:
+            new.wr2 = np.empty(2 * new.n)
+        new._weigh(weights[new.order])
+        return new
 
     def _scalar_setup(self, w):
         """One covariate: rows ``1, x, x^2`` for ``evaluate_scalar``; if x takes two values
@@ -150,6 +171,13 @@ class RiskSets:
             self.level_powers = np.array([1.0, 1.0, a, b, a * a, b * b]).reshape(3, 2)
         else:
             self.powers = np.stack((self.X1T[0], x, x * x))
+
+
+#: The attributes of a :class:`RiskSets` that its weights do not change.
+_UNWEIGHTED = ("n", "p", "ties", "order", "X1T", "XT", "d", "deaths", "death_set", "event_times",
+               "end", "k_stop", "entry_order", "entry_end", "entry_mask", "k_start", "dset",
+               "efron", "n_dead", "death_pos", "set_starts", "tset", "tfrac", "term_starts",
+               "X1D", "var", "sd")
 
 
 class Evaluation:
@@ -211,52 +239,6 @@ def _terms_from_sums(rs: RiskSets, S: np.ndarray, Z: np.ndarray | None,
         return S
     dsum = np.add.reduceat(Zd, rs.set_starts, axis=1)
     return S.take(rs.tset, axis=1) - rs.tfrac * dsum.take(rs.tset, axis=1)
-
-
-def paired(A: np.ndarray) -> np.ndarray:
-    """The rows of ``A`` (k, n) in pairs: a ``(ceil(k / 2), n, 2)`` array whose ``[i, :, 0]``
-    and ``[i, :, 1]`` are rows ``2i`` and ``2i + 1`` (a zero row completes an odd ``k``)."""
-    k, n = A.shape
-    P = np.empty(((k + 1) // 2, n, 2))
-    # (two strided copies: a transposing copy of (pairs, 2, n) loops over pairs of two)
-    P[:, :, 0] = A[0::2]
-    P[:k // 2, :, 1] = A[1::2]
-    if k & 1:
-        P[-1, :, 1] = 0.0
-    return P
-
-
-def paired_prefix_sums(P: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
-    """Cumulative sums along the rows of a :func:`paired` array ``P``, at columns ``cols``,
-    returned as the first ``k`` rows of a (rows, len(cols)) array.
-
-    A cumulative sum is a chain of dependent additions, bound by the latency of each step,
-    not by arithmetic. Read as complex numbers, a pair of rows is summed as two chains per
-    step (the real and the imaginary parts): the same additions in the same order, so the
-    same doubles, in about half the time.
-    """
-    return unpaired(np.add.accumulate(as_complex(P), axis=1).take(cols, axis=1), k)
-
-
-def paired_times(P2: np.ndarray, v: np.ndarray, buffer: np.ndarray) -> np.ndarray:
-    """``P2 * v`` for the rows of a :func:`paired` array flattened to ``(pairs, 2n)``,
-    each entry times its column's ``v`` (n,): ``v`` is written twice over into ``buffer``
-    (2n,), so that each pair is multiplied as one contiguous row (numpy's loop over a
-    broadcast pair of two costs four times the product)."""
-    buffer[0::2] = v
-    buffer[1::2] = v
-    return P2 * buffer
-
-
-def as_complex(P: np.ndarray) -> np.ndarray:
-    """A :func:`paired` array (..., 2) read as complex numbers (...): one pair of rows."""
-    return P.view(np.complex128)[..., 0]
-
-
-def unpaired(C: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` rows, as reals, of the pairs of rows ``C`` (pairs, m) complex."""
-    pairs, m = C.shape
-    return C.view(np.float64).reshape(pairs, m, 2).transpose(0, 2, 1).reshape(2 * pairs, m)[:k]
 
 
 def per_row_hazard(rs: RiskSets, c: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ inverse information, the monotone-likelihood rule) and nothing else, so its numb
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,11 +34,15 @@ class CoxPoint:
         Model-based covariance (the inverse information at the estimate); NaN if singular.
     status : Estimability
         :func:`estimators.status.cox_status` of the fit.
+    risk_sets : RiskSets or None
+        The fit's sorted data (None without rows), which a fit of the same data with other
+        weights may reuse (``like`` of :func:`cox_point_kernel`).
     """
 
     coef: np.ndarray
     var: np.ndarray
     status: Estimability
+    risk_sets: RiskSets | None = field(default=None, repr=False, compare=False)
 
 
 def inverse_information(info: np.ndarray) -> np.ndarray:
@@ -55,7 +59,7 @@ def inverse_information(info: np.ndarray) -> np.ndarray:
 
 def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
                      weights: np.ndarray, ties: str = "efron", max_iter: int = 50,
-                     tol: float = 1e-9) -> CoxPoint:
+                     tol: float = 1e-9, like: RiskSets | None = None) -> CoxPoint:
     """Cox partial-likelihood fit: ``fit_cox(time, event, X, weights, ties=ties)``'s
     ``coef``, ``var`` (model-based) and ``status``.
 
@@ -69,6 +73,10 @@ def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
     ties : {"efron", "breslow"}
     max_iter, tol : int, float
         As :func:`estimators.survival.cox.fit_cox`.
+    like : RiskSets, optional
+        ``risk_sets`` of an earlier fit of the same ``time``, ``event``, ``X`` and
+        ``ties``, whatever its weights: its sort and tie bookkeeping are reused
+        (:meth:`RiskSets.reweighted`); the numbers are the same.
 
     Returns
     -------
@@ -76,7 +84,8 @@ def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
 
     Notes
     -----
-    Trusted-input kernel: no validation, never raises on data.
+    Trusted-input kernel: no validation, never raises on data (nor checks that ``like``
+    is of the same data).
 
     References
     ----------
@@ -86,8 +95,9 @@ def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
     p = X.shape[1]
     if time.shape[0] == 0:  # fit_cox's "no observations"
         return CoxPoint(np.full(p, np.nan), np.full((p, p), np.nan), Estimability.NO_EVENTS)
-    fit = cox_newton(RiskSets(time, event, X, weights, ties), max_iter, tol)
-    return CoxPoint(fit.coef, fit.naive, fit.status)
+    rs = RiskSets(time, event, X, weights, ties) if like is None else like.reweighted(weights)
+    fit = cox_newton(rs, max_iter, tol)
+    return CoxPoint(fit.coef, fit.naive, fit.status, rs)
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,7 @@ def _run_iptw(adj, cols, subset, rng, cache=None):
         if cache is not None:
             cache[wkey] = w
     if o["fit_on"] == "cohort":
-        keep = np.isin(rows, subset.index)
+        keep = _in_population(rows, subset, cache)
         rows, w = rows[keep], w[keep]
     return Adjusted(rows, w, None, diagnose)
 
@@ -302,9 +302,22 @@ def _run_psm(adj, cols, subset, rng, cache=None):
             cache[mkey] = (sel, w, pair)
     rows = rows[sel]
     if o["fit_on"] == "cohort":     # the matched cohort, then the population within it
-        keep = np.isin(rows, subset.index)
+        keep = _in_population(rows, subset, cache)
         rows, w, pair = rows[keep], w[keep], pair[keep]
     return Adjusted(rows, w, pair, diagnose)
+
+
+def _in_population(rows: np.ndarray, subset, cache=None) -> np.ndarray:
+    """``np.isin(rows, subset.index)``, kept in the replicate's ``cache`` for the same
+    rows and population (the leave-one-covariate-out reruns of a weighting fitted on the
+    cohort weight the same rows). The entry holds ``subset``, whose id its key names."""
+    if cache is None:
+        return np.isin(rows, subset.index)
+    key = ("in-population", id(subset), rows.dtype.str, rows.tobytes())
+    found = cache.get(key)
+    if found is None or found[0] is not subset:
+        found = cache[key] = (subset, np.isin(rows, subset.index))
+    return found[1]
 
 
 def _run_exact(adj, cols, subset, rng, cache=None):

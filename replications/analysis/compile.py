@@ -103,7 +103,7 @@ class CompiledAnalysis:
         except (kernels.FitFailure, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             return Prepared(requests, None, _failure(None, exc), None)
         ctx = Context(cols, adjusted, subset, adj, self.responders, self.analysis.ties,
-                      self.analysis.smd_sd, requests)
+                      self.analysis.smd_sd, requests, shared=cache)
         return Prepared(requests, ctx, None, adjusted)
 
     def evaluate(self, prepared: Prepared, diagnose: bool = True

@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 
 from . import kernels
-from .models import _design, varying_columns
+from .models import _design, fit_data
 
 __all__ = ["prefit_cox", "MAX_STACK", "MULTI_MAX_CELLS", "PAD_ROWS"]
 
@@ -74,18 +74,19 @@ def _outcome_models(ctx) -> tuple[list, list]:
         except ValueError:          # the estimate meets it again and reports it
             continue
         w = ctx.weights(m)
-        if not (d[m] > 0).any() or (w is not None and not (w > 0).all()):
+        fit = fit_data(ctx, t, d, m, X)     # (the model's rows, as cox_model fits it)
+        tm, dm, Xm = fit["time"], fit["event"], fit["Xm"]
+        if not (dm > 0).any() or (w is not None and not (w > 0).all()):
             continue
-        Xm = X[m]
         w = np.ones(Xm.shape[0]) if w is None else w
         if names == ["treated"]:
             x = Xm[:, 0]
             if x.min() != x.max():
-                single.append((key, t[m], d[m], x, w))
+                single.append((key, tm, dm, x, w))
             continue
-        vary = varying_columns(Xm)       # as models._fit: a constant column gets NaN
+        vary = fit["vary"]          # as models._fit: a constant column gets NaN
         if vary.any():
-            multi.append((key, names, vary, t[m], d[m], Xm[:, vary], w))
+            multi.append((key, names, vary, tm, dm, fit["X"], w))
     return single, multi
 
 
@@ -95,7 +96,7 @@ def prefit_cox(contexts: Iterable) -> int:
     Parameters
     ----------
     contexts : iterable of Context
-        Prepared samples (:class:`.estimates.Context`) of any analyses and replicates.
+        Prepared samples (:class:`.context.Context`) of any analyses and replicates.
 
     Returns
     -------

@@ -10,7 +10,7 @@ judge it (log for ratios).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 import numpy as np
 
@@ -18,9 +18,9 @@ from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_set
 from tacebench.estimators.quantiles import weighted_median
 
 from . import kernels
-from .adjustments import CompiledAdjustment, _complete
+from .adjustments import _complete
+from .context import Context
 from .models import cox_model, forward_cox, univariable_cox_many
-from .terms import in_codes
 
 __all__ = ["ESTIMATES", "EstimateKind", "Request", "Context", "estimate_for"]
 
@@ -52,62 +52,6 @@ class Request:
     term: str | None = None         # design-column name of a covariate HR / SMD
     term_model: object = None       # BoundTerms of a univariable model / SMD column
     test: str | None = None         # the target's `test` as the paper names it
-
-
-class Context:
-    """The analysed sample of one replicate, with per-replicate caches."""
-
-    def __init__(self, cols: Mapping, adjusted, subset, adj: CompiledAdjustment,
-                 responders: Mapping[str, tuple[str, np.ndarray]], ties: str = "efron",
-                 smd_sd: str = "unweighted", requests: tuple = ()):
-        self.cols, self.adj, self.ties, self.smd_sd = cols, adj, ties, smd_sd
-        self.requests = requests    # what the analysis asks of this sample (for batching)
-        self.rows = adjusted.rows
-        self.w = adjusted.weights
-        self.pairs = adjusted.cluster   # matched-set id of each row (matched samples)
-        self.z = np.asarray(cols["treated"])[self.rows].astype(float)
-        self.arm = np.asarray(cols["arm"])[self.rows]
-        self.landmark = subset.landmark
-        self.responders = responders
-        self.cache: dict = {}
-
-    def weights(self, mask=None):
-        if self.w is None:
-            return None
-        return self.w if mask is None else self.w[mask]
-
-    def survival(self, ep: str):
-        key = ("surv", ep)
-        if key not in self.cache:
-            t = np.asarray(self.cols[f"{ep}_time"], dtype=float)[self.rows]
-            d = np.asarray(self.cols[f"{ep}_event"], dtype=float)[self.rows]
-            keep = np.ones(len(t), dtype=bool)
-            if self.landmark is not None:
-                t = t - self.landmark[1]
-                keep = t > 0
-            self.cache[key] = (t, d, keep)
-        return self.cache[key]
-
-    def km(self, ep: str, arm: int):
-        key = ("km", ep, arm)
-        if key not in self.cache:
-            t, d, keep = self.survival(ep)
-            m = keep & (self.arm == arm)
-            if not m.any():
-                raise kernels.FitFailure("empty arm")
-            self.cache[key] = kernels.km(t[m], d[m], self.weights(m))
-        return self.cache[key]
-
-    def response(self, endpoint: str):
-        """Responder indicator of a response endpoint (on the response column it reads)
-        and who was assessed (code >= 0) in the analysed rows (computed once per sample:
-        its rates, counts and odds ratios all read it)."""
-        key = ("response", endpoint)
-        if key not in self.cache:
-            column, codes = self.responders[endpoint]
-            r = np.asarray(self.cols[column])[self.rows]
-            self.cache[key] = (in_codes(r, codes).astype(float), r >= 0)
-        return self.cache[key]
 
 
 # --- the estimates -------------------------------------------------------------------
@@ -190,18 +134,28 @@ def response_rate(ctx: Context, req: Request) -> float:
     return count if req.quantity == "count" else count / total
 
 
-def odds_ratio(ctx: Context, req: Request) -> float:
-    y, assessed = ctx.response(req.endpoint)
+def _response_design(ctx: Context, endpoint: str):
+    """``(X, y, m)`` of the response model: the design (treatment, outcome terms) and
+    responses of the rows ``m`` it is fitted on; y None when it has no variation."""
+    y, assessed = ctx.response(endpoint)
     X = ctx.z[:, None]
     if ctx.adj.outcome_terms is not None:
         X = np.column_stack([X, ctx.adj.outcome_terms.matrix(ctx.cols, ctx.rows)])
     X, ok = _complete(X, ctx.adj.missing)
     m = assessed & ok
-    if y[m].min() == y[m].max():
+    ym = y[m]
+    return X[m], (None if ym.min() == ym.max() else ym), m
+
+
+def odds_ratio(ctx: Context, req: Request) -> float:
+    terms = ctx.adj.outcome_terms
+    X, y, m = ctx.shared(("logit", ctx.response_key(req.endpoint), id(terms), ctx.adj.missing),
+                         terms, lambda: _response_design(ctx, req.endpoint))
+    if y is None:
         raise kernels.FitFailure("no variation in response")
     key = ("logit", req.endpoint)     # one fit per endpoint (an OR may be asked both ways)
     if key not in ctx.cache:
-        ctx.cache[key] = kernels.logistic(X[m], y[m], ctx.weights(m))
+        ctx.cache[key] = kernels.logistic(X, y, ctx.weights(m))
     coef, _, problem = ctx.cache[key]
     if problem is not None:     # e.g. no responder in one arm: the OR is 0 or infinite
         raise kernels.FitFailure(f"response model {problem}")

@@ -202,9 +202,11 @@ def km_medians_many(time: np.ndarray, event: np.ndarray, weights: np.ndarray) ->
     return np.stack([_k.km_median_rows(s, event, w) for w in weights])
 
 
-def cox(time, event, X, w=None, ties="efron"):
+def cox(time, event, X, w=None, ties="efron", memo: dict | None = None):
     """Cox partial-likelihood fit (estimators' ``fit_cox`` kernel, R coxph's Newton-Raphson);
-    returns ``(coef, cov)`` with the model-based covariance.
+    returns ``(coef, cov)`` with the model-based covariance. ``memo``: a dict kept for the
+    fits of one ``time``, ``event``, ``X`` and ``ties`` that differ in their weights: the
+    first keeps its sorted data there and the others reuse them (the same numbers).
 
     Not estimable (:class:`FitFailure`) unless the fit's ``status`` is OK: no events, a
     singular fit (no variation within the risk sets), a monotone partial likelihood (a
@@ -219,7 +221,10 @@ def cox(time, event, X, w=None, ties="efron"):
     w = np.ones(len(time)) if w is None else w
     # fit_cox's coefficients, model variance and status alone (no residuals, robust
     # variance or Wald limits, which no caller here reads): the same numbers
-    fit = _k.cox_point_kernel(time, event.astype(float), X, w, ties=ties)
+    like = None if memo is None else memo.get("risk sets")
+    fit = _k.cox_point_kernel(time, event.astype(float), X, w, ties=ties, like=like)
+    if memo is not None:
+        memo["risk sets"] = fit.risk_sets
     if fit.status is not Estimability.OK:
         raise FitFailure(_COX_REASON[fit.status])
     return fit.coef, fit.var
@@ -246,7 +251,7 @@ def cox_binary_many(time, event, x, w, ties="efron") -> tuple[np.ndarray, np.nda
     returns ``(coef, ok)``. Where ``ok`` the coefficient is :func:`cox`'s and an
     estimate; elsewhere (the fit left the batched path: monotone or singular likelihood,
     step halving, no convergence) call :func:`cox` for the row, which says why."""
-    out = _k.fit_cox_rows(time, event, x, w, ties=ties)
+    out = _k.fit_cox_rows(time, event, x, w, ties=ties, robust=False)
     coef, refitted = out[0], out[-1]
     return coef, ~refitted
 

@@ -2,7 +2,7 @@
 
 Nearly every analysed sample is asked for the Kaplan-Meier median of each arm on each
 endpoint: ~20,000 curves in a replicate command, each a dozen small array operations
-(:meth:`.estimates.Context.km`). After the samples of a batch of replicates are prepared,
+(:meth:`.context.Context.km`). After the samples of a batch of replicates are prepared,
 :func:`prefit_km_medians` computes the medians that the sample reads from no other
 estimate's curve (no rate, RMST, ARR or NNT on that endpoint) for all of the batch's
 samples at once, both arms from one sort of each sample
@@ -27,7 +27,7 @@ from . import kernels
 
 __all__ = ["prefit_km_medians", "CURVE_ESTIMATES", "PAD_ROWS"]
 
-#: Estimates that read an arm's whole curve (:meth:`.estimates.Context.km`): where one is
+#: Estimates that read an arm's whole curve (:meth:`.context.Context.km`): where one is
 #: asked on an endpoint, that endpoint's medians come from the same curves.
 CURVE_ESTIMATES = frozenset({"km_rate", "rmst", "arr", "nnt"})
 #: Samples are padded (weight 0) to a multiple of this many rows and stacked with samples
@@ -53,7 +53,7 @@ def prefit_km_medians(contexts: Iterable) -> int:
     Parameters
     ----------
     contexts : iterable of Context
-        Prepared samples (:class:`.estimates.Context`) of any analyses and replicates.
+        Prepared samples (:class:`.context.Context`) of any analyses and replicates.
 
     Returns
     -------

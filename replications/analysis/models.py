@@ -15,35 +15,86 @@ import numpy as np
 
 from . import kernels
 
-__all__ = ["cox_model", "forward_cox", "univariable_cox_many", "varying_columns"]
+__all__ = ["cox_model", "fit_data", "forward_cox", "univariable_cox_many", "varying_columns"]
 
 
 def _design(ctx, ep, bound, include_treatment):
-    t, d, keep = ctx.survival(ep)
-    blocks, names = [], []
-    if include_treatment:
-        blocks.append(ctx.z[:, None])
-        names.append("treated")
-    if bound is not None and bound.parts:
-        blocks.append(bound.matrix(ctx.cols, ctx.rows))
-        names.extend(bound.names)
-    X = np.column_stack(blocks) if blocks else np.empty((len(t), 0))
+    """``(time, event, rows used, X, names)`` of a Cox model of ``bound`` (and the
+    treatment) on the sample's rows, built once for the samples on the same rows."""
+    return ctx.shared(("cox-design", ep, id(bound), include_treatment, ctx.adj.missing),
+                      bound, lambda: _build_design(ctx, ep, bound, include_treatment))
+
+
+def _build_design(ctx, ep, bound, include_treatment):
     from .adjustments import _complete
+    t, d, keep = ctx.survival(ep)
+    has_terms = bound is not None and bool(bound.parts)
+    names = (["treated"] if include_treatment else []) + (list(bound.names) if has_terms
+                                                           else [])
+    if not names:
+        return t, d, keep.copy(), np.empty((len(t), 0)), names
+    if ctx.replicate_cache is None:
+        blocks = [ctx.z[:, None]] if include_treatment else []
+        if has_terms:
+            blocks.append(bound.matrix(ctx.cols, ctx.rows))
+        X = np.column_stack(blocks)
+        X, ok = _complete(X, ctx.adj.missing)
+        return t, d, keep & ok, X, names
+    # the rows of the cohort's design, which the replicate's samples share (each entry
+    # is a function of its row's values alone, so these are the same numbers)
+    cohort, complete = _cohort_design(ctx, bound if has_terms else None, include_treatment)
+    X = cohort[ctx.rows]
+    if complete:                    # _complete: no missing value, every row is used
+        return t, d, keep.copy(), X, names
     X, ok = _complete(X, ctx.adj.missing)
     return t, d, keep & ok, X, names
 
 
-def _fit(ctx, t, d, m, X):
-    """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them)."""
-    Xm = X[m]
-    vary = varying_columns(Xm)
+def _cohort_design(ctx, bound, include_treatment) -> tuple[np.ndarray, bool]:
+    """``[treated | bound]`` on every row of the cohort, and whether it has no missing
+    value, kept in the replicate's cache (the entry holds ``bound``, whose id its key
+    names)."""
+    key = ("cohort-design", id(bound), include_treatment)
+    found = ctx.replicate_cache.get(key)
+    if found is None or found[0] is not bound:
+        blocks = ([np.asarray(ctx.cols["treated"]).astype(float)[:, None]]
+                  if include_treatment else [])
+        if bound is not None:
+            blocks.append(bound.matrix(ctx.cols))
+        X = np.column_stack(blocks)
+        found = ctx.replicate_cache[key] = (bound, (X, not np.isnan(X).any()))
+    return found[1]
+
+
+def _fit(ctx, t, d, m, X, shared=False):
+    """Fit on rows ``m``; columns constant there get NaN (the model cannot estimate them).
+    ``shared``: ``X`` is the samples' shared design (:func:`_design`), whose fits on other
+    samples of the same rows differ in their weights alone: they share the model's data
+    and its sorted form (:func:`kernels.cox`'s ``memo``)."""
+    fit = fit_data(ctx, t, d, m, X) if shared else _fit_data(t, d, m, X)
+    vary = fit["vary"]
     coef = np.full(X.shape[1], np.nan)
     cov = np.full((X.shape[1], X.shape[1]), np.nan)
     if vary.any():
-        b, v = kernels.cox(t[m], d[m], Xm[:, vary], ctx.weights(m), ctx.ties)
+        b, v = kernels.cox(fit["time"], fit["event"], fit["X"], ctx.weights(m), ctx.ties,
+                           fit if shared else None)
         coef[vary] = b
         cov[np.ix_(vary, vary)] = v
     return coef, cov
+
+
+def fit_data(ctx, t, d, m, X) -> dict:
+    """The rows ``m`` of the data of a Cox model of the shared design ``X``
+    (:func:`_design`): ``time``, ``event``, ``Xm``, the columns that vary there (``vary``)
+    and those (``X``); made once for the samples on the same rows, which differ in their
+    weights alone, and holding the sorted data their fits share (:func:`kernels.cox`)."""
+    return ctx.shared(("cox-fits", id(X), ctx.ties), X, lambda: _fit_data(t, d, m, X))
+
+
+def _fit_data(t, d, m, X) -> dict:
+    Xm = X[m]
+    vary = varying_columns(Xm)
+    return {"time": t[m], "event": d[m], "Xm": Xm, "vary": vary, "X": Xm[:, vary]}
 
 
 def varying_columns(X: np.ndarray) -> np.ndarray:
@@ -69,7 +120,7 @@ def cox_model(ctx, ep, bound, include_treatment):
     t, d, m, X, names = _design(ctx, ep, bound, include_treatment)
     if not (d[m] > 0).any():
         raise kernels.FitFailure("no events")
-    coef, _ = _fit(ctx, t, d, m, X)
+    coef, _ = _fit(ctx, t, d, m, X, shared=True)
     return names, coef
 
 

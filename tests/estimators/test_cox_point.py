@@ -64,3 +64,38 @@ def test_the_statuses_the_comparison_covers():
             seen.add(cox_point_kernel(*_data(seed, kind, 2)).status)
     assert {Estimability.OK, Estimability.MONOTONE_LIKELIHOOD, Estimability.SINGULAR,
             Estimability.NO_EVENTS} <= seen
+
+
+def _reused_equals_alone(time, event, X, w, ties, seed):
+    """Fits with other weights on the risk sets of the one before (``like``), down a chain
+    of reuses, are the fits on their own, bit for bit."""
+    rng = np.random.default_rng(seed + 1)
+    others = [rng.uniform(0.1, 4.0, time.size), np.ones(time.size), w]
+    like = cox_point_kernel(time, event, X, w, ties=ties).risk_sets
+    for v in others:
+        alone = cox_point_kernel(time, event, X, v, ties=ties)
+        got = cox_point_kernel(time, event, X, v, ties=ties, like=like)
+        assert got.status is alone.status
+        assert _same(got.coef, alone.coef)
+        assert _same(got.var, alone.var)
+        like = got.risk_sets
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10 ** 9),
+       st.sampled_from(["plain", "tied", "weighted", "monotone", "singular", "collinear"]),
+       st.integers(1, 5), st.sampled_from(["efron", "breslow"]))
+def test_reused_risk_sets_give_the_fit_bit_for_bit(seed, kind, p, ties):
+    _reused_equals_alone(*_data(seed, kind, p), ties, seed)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_reused_risk_sets_with_sums_on_pairs_of_rows(ties):
+    """At 1,700 rows and 4 columns (8,500 cells) the risk-set sums run on pairs of rows,
+    whose arrays the reused risk sets share."""
+    rng = np.random.default_rng(8)
+    n = 1700
+    X = np.column_stack([(rng.random(n) < 0.4).astype(float), rng.normal(size=(n, 3))])
+    time = np.ceil(rng.exponential(10.0, n))
+    event = (rng.random(n) < 0.6).astype(float)
+    _reused_equals_alone(time, event, X, rng.uniform(0.3, 3.0, n), ties, 8)

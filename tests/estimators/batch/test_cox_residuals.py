@@ -51,3 +51,17 @@ def test_weighted_residuals_square_to_the_robust_variance(ties):
     keep = ~refitted
     lin_wei = ((w * L) ** 2).sum(axis=1) * se**4
     np.testing.assert_allclose(np.sqrt(lin_wei[keep]), rse[keep], rtol=1e-10)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("residuals", [False, True])
+def test_without_robust_se_the_other_outputs_are_unchanged(ties, residuals):
+    t, e, z, w = _data(11)
+    full = fit_cox_rows(t, e, z, w, ties=ties, residuals=residuals)
+    lean = fit_cox_rows(t, e, z, w, ties=ties, residuals=residuals, robust=False)
+    assert len(lean) == len(full)
+    refitted = full[7]
+    assert np.isnan(lean[2][~refitted]).all()
+    for i, (a, b) in enumerate(zip(full, lean)):
+        if i != 2:
+            assert np.array_equal(a, b, equal_nan=True)
