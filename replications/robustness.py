@@ -24,7 +24,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from tacebench.engine import one_ahead
+from tacebench.engine import set_up_ahead
 from tacebench.simulate.io import spec_from_dict
 
 from .verdicts import Z_CRIT
@@ -39,6 +39,9 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
 __all__ = ["WorldRun", "Tipping", "Robustness", "robustness", "run_worlds", "JUDGED"]
 
 JUDGED = ("reproduced", "not reproduced")
+
+#: Worlds set up at once, ahead of the one the workers run (each holds its compiled plans)
+WORLDS_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,15 @@ def run_worlds(study, reproduce: Callable, worlds: Sequence[World] | None = None
     ``kwargs`` go to ``reproduce`` (reps, seed, n_jobs, ...); the decomposition is off."""
     if worlds is None:
         worlds = (*study.worlds, *builtin_worlds(study.cohort_raw))
-    # with workers, world k + 1 is calibrated and compiled while they run world k
+    # with workers, worlds k + 1 and k + 2 are calibrated and compiled while they run world
+    # k: a world's set-up can take several times its run, and two at once use the core the
+    # workers leave idle then
     ahead = kwargs.get("n_jobs", 1) != 1
     seed = kwargs.get("seed", DEFAULT_SEED)
     out = []
-    for w, setup in zip(worlds, one_ahead(lambda w: _world_setup(study, w, seed, ahead),
-                                          worlds, ahead)):
+    setups = set_up_ahead(lambda w: _world_setup(study, w, seed, ahead), worlds, ahead,
+                          WORLDS_AHEAD)
+    for w, setup in zip(worlds, setups):
         wstudy, prepared = setup()
         try:
             if isinstance(prepared, StudyError):

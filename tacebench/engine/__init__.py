@@ -10,7 +10,7 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
 - failure accounting per (key, reason) added up over chunks;
 - :func:`code_version`, which a resumable run records and checks;
 - :func:`start_workers`, so workers import while the caller sets up its first run, and
-  :class:`Ahead` (:func:`one_ahead`), so the caller sets up its next runs while the
+  :class:`Ahead` (:func:`set_up_ahead`), so the caller sets up its next runs while the
   workers run this one;
 - :func:`exit_with_parent`, so worker processes never outlive a killed run;
 - one BLAS thread for every computation (:func:`single_threaded_blas`), so that the numbers
@@ -19,7 +19,7 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
 It is a leaf: it imports no other tacebench package; the tasks it runs come from
 ``tacebench.replications`` and ``tacebench.benchmarks``.
 """
-from .ahead import Ahead, one_ahead
+from .ahead import Ahead, set_up_ahead
 from .blas import blas_threads, set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import exit_with_parent
@@ -29,7 +29,7 @@ from .version import code_version, release, source_fingerprint
 from .warm import finish_start, start_workers
 
 __all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
-           "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls", "name_key", "one_ahead",
-           "plan_chunks", "release", "run_design", "set_blas_threads", "single_threaded_blas",
-           "source_fingerprint", "spawn_key", "start_workers", "stream_seed", "workers_for",
-           "finish_start"]
+           "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls",
+           "name_key", "plan_chunks", "release", "run_design", "set_blas_threads",
+           "set_up_ahead", "single_threaded_blas", "source_fingerprint", "spawn_key",
+           "start_workers", "stream_seed", "workers_for", "finish_start"]

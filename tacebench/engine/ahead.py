@@ -1,21 +1,23 @@
-"""Set-up work done ahead, on a thread, while the caller runs the steps before.
+"""Set-up work done ahead, on threads, while the caller runs the steps before.
 
 A run of several designs (the studies of ``tacebench replicate``, the worlds of one study)
 sets each up in the calling process (calibrate, compile) and then waits while the workers
-run it. :class:`Ahead` computes the set-ups of the next steps on one thread, in order, while
-the caller runs the current one, so the workers do not wait for them. A set-up may leave
-part of its work for later (``later``: calls the thread makes right after handing the
-result over, such as a study's audit, which its report needs only at the end): the caller
-then starts the step's run as soon as what the run needs exists. Each set-up is the same
-call on the same inputs, so the numbers do not change; an exception is raised when its
-step's turn comes. :func:`one_ahead` is the one-step-ahead iterator over it.
+run it. :class:`Ahead` computes the set-ups of the next steps on a thread, in order, while
+the caller runs the current one, so the workers do not wait for them; with ``threads`` > 1
+it computes several at once (a set-up spends most of its time in numpy, which releases the
+GIL: two threads use two cores). A set-up may leave part of its work for later (``later``:
+calls the thread makes right after handing the result over, such as a study's audit, which
+its report needs only at the end): the caller then starts the step's run as soon as what
+the run needs exists. Each set-up is the same call on the same inputs, so the numbers do
+not change; an exception is raised when its step's turn comes. :func:`set_up_ahead` is the
+iterator over it.
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
-__all__ = ["Ahead", "one_ahead"]
+__all__ = ["Ahead", "set_up_ahead"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,16 +29,17 @@ SetUp = Callable[[T, "list[Callable[[], None]] | None"], R]
 
 
 class Ahead(Generic[T, R]):
-    """``fn`` of each item, computed in order on one thread up to ``depth`` items beyond the
-    one the caller last took.
+    """``fn`` of each item, started in order on ``threads`` threads up to ``depth`` items
+    beyond the one the caller last took, handed over in order.
 
     Parameters
     ----------
     fn : callable
-        ``fn(item, later) -> result``; must be safe to run on a thread beside the caller.
-        With the thread, ``later`` is a list: calls appended to it run on the thread right
-        after the result is handed over, before the next item's set-up (they report their
-        own errors, e.g. through a future the result holds). Without it, ``later`` is None.
+        ``fn(item, later) -> result``; must be safe to run on a thread beside the caller
+        (and, with ``threads`` > 1, beside itself on other items). With the thread,
+        ``later`` is a list: calls appended to it run on the item's thread right after the
+        result is handed over, before that thread's next set-up (they report their own
+        errors, e.g. through a future the result holds). Without it, ``later`` is None.
     items : iterable
     depth : int
         Items set up beyond the one the caller takes (at least 1).
@@ -44,10 +47,13 @@ class Ahead(Generic[T, R]):
         False: no thread; ``fn(item, None)`` runs when :meth:`get` is called (for a caller
         that itself runs on one core).
     idle : callable, optional
-        Run on the thread once every item is set up: work the caller needs only at its end
+        Run on a thread once every item is set up: work the caller needs only at its end
         (e.g. importing what its report uses), done while the caller waits for workers.
     name : str
-        The thread's name prefix.
+        The threads' name prefix.
+    threads : int
+        Items set up at once (at least 1; each set-up holds its result in memory until the
+        caller takes it).
 
     Returns
     -------
@@ -55,11 +61,14 @@ class Ahead(Generic[T, R]):
     """
 
     def __init__(self, fn: SetUp, items: Iterable[T], depth: int = 1, enabled: bool = True,
-                 idle: Callable[[], None] | None = None, name: str = "tacebench-setup"):
+                 idle: Callable[[], None] | None = None, name: str = "tacebench-setup",
+                 threads: int = 1):
         if depth < 1:
             raise ValueError(f"depth: must be at least 1; got {depth!r}")
+        if threads < 1:
+            raise ValueError(f"threads: must be at least 1; got {threads!r}")
         self._fn, self._items, self._depth, self._idle = fn, list(items), depth, idle
-        self._pool = (ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._pool = (ThreadPoolExecutor(threads, thread_name_prefix=name)
                       if enabled and len(self._items) > 1 else None)
         self._results: list[Future] = []
         self._last: tuple | None = None      # without the thread: (i, result, error)
@@ -77,7 +86,12 @@ class Ahead(Generic[T, R]):
             self._results.append(f)
             self._pool.submit(self._step, i, f)
             if i == len(self._items) - 1 and self._idle is not None:
-                self._pool.submit(self._idle)
+                self._pool.submit(self._after_all)
+
+    def _after_all(self) -> None:
+        # with several threads, set-ups may still run when this call starts
+        wait(self._results)
+        self._idle()
 
     def _step(self, i: int, result: Future) -> None:
         if not result.set_running_or_notify_cancel():
@@ -116,27 +130,31 @@ class Ahead(Generic[T, R]):
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def one_ahead(fn: Callable[[T], R], items: Iterable[T], enabled: bool = True
-              ) -> Iterator[Callable[[], R]]:
+def set_up_ahead(fn: Callable[[T], R], items: Iterable[T], enabled: bool = True,
+                 threads: int = 1) -> Iterator[Callable[[], R]]:
     """For each item in order, a callable returning ``fn(item)`` (or raising its error).
 
-    With ``enabled``, ``fn`` of the next item starts on a thread as soon as the caller has
-    been handed the current one, so it runs while the caller works; without it, ``fn``
-    runs when the callable is called.
+    With ``enabled``, ``fn`` of the next ``threads`` items runs on as many threads while
+    the caller works with the current one (each started as soon as the caller is handed the
+    item ``threads`` before it); without it, ``fn`` runs when the callable is called.
 
     Parameters
     ----------
     fn : callable
-        The set-up of one item; must be safe to run on a thread beside the caller.
+        The set-up of one item; must be safe to run on a thread beside the caller and, with
+        ``threads`` > 1, beside itself.
     items : iterable
     enabled : bool
         False: no thread (for a caller that itself runs on one core).
+    threads : int
+        Items set up ahead, at once.
 
     Returns
     -------
     iterator of callables
     """
-    ahead = Ahead(lambda item, _later: fn(item), items, 1, enabled, name="tacebench-ahead")
+    ahead = Ahead(lambda item, _later: fn(item), items, threads, enabled,
+                  name="tacebench-ahead", threads=threads)
     try:
         for i in range(len(ahead)):
             yield lambda i=i: ahead.get(i)

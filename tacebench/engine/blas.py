@@ -10,6 +10,12 @@ process inside :func:`single_threaded_blas` (which restores the count on exit) a
 worker through :func:`set_blas_threads` before its first chunk. The arrays tacebench
 multiplies are small (hundreds of rows, tens of columns), where threads gain nothing.
 
+The count is one per process, while the calling process sets up the next studies and worlds
+on threads beside the run: the blocks of all its threads therefore share one count of open
+blocks, under a lock. The first to open saves the counts and sets one thread, the last to
+close restores them; a block closing on one thread never restores a multi-threaded BLAS
+under a set-up still running on another.
+
 OpenBLAS is reached through its own C API (``openblas_set_num_threads`` and the symbol
 variants of the scipy-openblas wheels) in every OpenBLAS library the process has loaded
 (numpy and scipy each ship one); a BLAS without that API (MKL, Accelerate) is left alone and
@@ -20,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import os
+import threading
 from pathlib import Path
 
 __all__ = ["blas_threads", "set_blas_threads", "single_threaded_blas"]
@@ -80,15 +88,42 @@ def set_blas_threads(n: int = 1) -> dict[str, int]:
     return before
 
 
+class _OneThread:
+    """The open :func:`single_threaded_blas` blocks of the process, over all its threads,
+    and the counts the first of them found (restored when the last closes)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = 0
+        self.saved: dict[str, int] = {}
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.open == 0:
+                self.saved = set_blas_threads(1)
+            self.open += 1
+
+    def exit(self) -> None:
+        with self.lock:
+            self.open -= 1
+            if self.open == 0:
+                for path, lib in _libraries():
+                    n = self.saved.get(Path(path).name)
+                    if n is not None:
+                        _call(lib, _SETTERS, ctypes.c_int(n))
+
+
+_ONE_THREAD = _OneThread()
+if hasattr(os, "register_at_fork"):   # a forked worker starts with no block open, and a
+    os.register_at_fork(after_in_child=_ONE_THREAD.__init__)  # lock no other thread holds
+
+
 @contextlib.contextmanager
 def single_threaded_blas():
-    """One BLAS thread inside the block, the previous counts restored after it (usable as a
-    decorator)."""
-    before = set_blas_threads(1)
+    """One BLAS thread inside the block, the previous counts restored once no block of any
+    thread of the process is open (usable as a decorator)."""
+    _ONE_THREAD.enter()
     try:
         yield
     finally:
-        for path, lib in _libraries():
-            n = before.get(Path(path).name)
-            if n is not None:
-                _call(lib, _SETTERS, ctypes.c_int(n))
+        _ONE_THREAD.exit()

@@ -3,6 +3,8 @@ depend on n_jobs (OpenBLAS adds partial sums in an order set by its thread count
 plan solvers amplify that last-bit difference)."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,35 @@ def _threads() -> set[int]:
 
 def test_the_context_sets_one_thread_and_restores_the_count(two_threads):
     with single_threaded_blas():
+        assert _threads() == {1}
+    assert _threads() == {2}
+
+
+def test_blocks_of_two_threads_hold_one_thread_until_the_last_closes(two_threads):
+    # the caller's block opens first and closes first, while the other thread's block (a
+    # set-up running beside the caller's run) still computes
+    opened, closed, seen = threading.Event(), threading.Event(), []
+
+    def set_up():
+        with single_threaded_blas():
+            opened.set()
+            closed.wait(10)
+            seen.append(_threads())
+
+    thread = threading.Thread(target=set_up)
+    with single_threaded_blas():
+        thread.start()
+        assert opened.wait(10)
+    closed.set()
+    thread.join(10)
+    assert seen == [{1}]
+    assert _threads() == {2}   # restored by the last block to close
+
+
+def test_nested_blocks_restore_the_count_once_all_are_closed(two_threads):
+    with single_threaded_blas():
+        with single_threaded_blas():
+            assert _threads() == {1}
         assert _threads() == {1}
     assert _threads() == {2}
 

@@ -1,4 +1,4 @@
-"""Worlds set up one ahead (with workers) give the numbers of worlds set up in turn."""
+"""Worlds set up ahead, two at once (with workers), give the numbers of worlds set up in turn."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -22,7 +22,7 @@ def _numbers(result) -> dict:
 @pytest.mark.slow
 def test_worlds_set_up_ahead_give_the_same_results():
     study = load_study(FICTIONAL)
-    worlds = builtin_worlds(study.cohort_raw)[:2]
+    worlds = builtin_worlds(study.cohort_raw)[:3]   # two set up at once, then the third
     kw = dict(reps=8, seed=4, max_reps=8)
     inline = run_worlds(study, reproduce, worlds, n_jobs=1, **kw)
     ahead = run_worlds(study, reproduce, worlds, n_jobs=2, **kw)
