@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import threading
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -67,6 +68,12 @@ class LRUCache:
 
     ``get_or_compute(key, compute)`` returns the stored value or stores ``compute()``; once
     more than ``max_size`` entries are held, the least recently used is dropped.
+
+    Safe to share between threads (studies and assumption worlds are set up on threads
+    beside each other): every look-up, insertion and eviction holds the cache's lock, so a
+    value found is the value returned even when another thread evicts it at that moment.
+    ``compute`` runs outside the lock; two threads missing the same key both compute it
+    (the same deterministic value) and the later one stores it.
     """
 
     def __init__(self, max_size: int = 128):
@@ -74,8 +81,18 @@ class LRUCache:
             raise ValueError(f"max_size must be an integer >= 1; got {max_size!r}")
         self.max_size = max_size
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]                  # a lock does not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._data)
@@ -83,31 +100,45 @@ class LRUCache:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._data
 
+    def find(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` if ``key`` is held (counted as a hit), else ``(False, None)``
+        (not counted: the caller decides what a miss is)."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return True, self._data[key]
+        return False, None
+
     def get(self, key: Hashable, default: Any = None) -> Any:
-        if key in self._data:
-            self._data.move_to_end(key)
-            self.hits += 1
-            return self._data[key]
-        self.misses += 1
+        found, value = self.find(key)
+        if found:
+            return value
+        with self._lock:
+            self.misses += 1
         return default
 
     def put(self, key: Hashable, value: Any) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_size:
-            self._data.popitem(last=False)
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_size:
+                self._data.popitem(last=False)
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        if key in self._data:
-            return self.get(key)
-        self.misses += 1
+        found, value = self.find(key)
+        if found:
+            return value
+        with self._lock:
+            self.misses += 1
         value = compute()
         self.put(key, value)
         return value
 
     def clear(self) -> None:
         """Drop every entry (the counters are kept)."""
-        self._data.clear()
+        with self._lock:
+            self._data.clear()
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(max_size={self.max_size}, size={len(self)}, "
@@ -225,8 +256,9 @@ class PlanCache:
     def get_or_compile(self, spec_hash: str, compile: Callable[[], Any]) -> Any:
         """The plan of ``spec_hash``: from memory, else from disk, else ``compile()``."""
         key = self.key(spec_hash)
-        if key in self._memory:
-            return self._memory.get(key)
+        found, plan = self._memory.find(key)
+        if found:
+            return plan
         path = self.path(spec_hash)
         if path is not None:
             plan = read_cache_file(path, pickle.load, "plan cache")

@@ -208,3 +208,50 @@ def test_truth_cache_is_explicit_and_changes_no_number(small_plan):
     assert len(mine) == 1  # bounded
     with pytest.raises(TypeError, match="LRUCache or None"):
         simulate.true_estimands(small_plan, n_subjects=800, cache={})
+
+
+def test_lru_cache_pickles_with_its_entries_and_a_lock_of_its_own():
+    cache = LRUCache(max_size=3)
+    cache.put("a", 1)
+    copy = pickle.loads(pickle.dumps(cache))
+    assert copy.get("a") == 1 and copy._lock is not cache._lock
+    copy.put("b", 2)
+    assert "b" not in cache
+
+
+def test_lru_cache_value_found_is_returned_though_another_thread_evicts_it_meanwhile():
+    """Deterministic form of the race: the look-up finds the key, then (while it is between
+    finding and reading) another thread inserts two keys into a cache of one. Without the
+    lock the read misses and returns None; with it the other thread waits."""
+    import threading
+    from collections import OrderedDict
+
+    go, done = threading.Event(), threading.Event()
+
+    class Racing(OrderedDict):
+        armed = True
+
+        def __contains__(self, key):
+            found = super().__contains__(key)
+            if found and Racing.armed:
+                Racing.armed = False
+                go.set()
+                done.wait(timeout=0.5)    # with the lock held, the evictor cannot finish
+            return found
+
+    cache = LRUCache(max_size=1)
+    cache.put("k", "value of k")
+    cache._data = Racing(cache._data)
+
+    def evict():
+        go.wait(timeout=5)
+        cache.put("x", 1)
+        cache.put("y", 2)
+        done.set()
+
+    t = threading.Thread(target=evict)
+    t.start()
+    got = cache.get_or_compute("k", lambda: "recomputed")
+    t.join()
+    assert got == "value of k"
+    assert len(cache) == 1
