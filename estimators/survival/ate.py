@@ -74,6 +74,7 @@ ESTIMATORS: dict[str, EstimatorCapability] = {
                                  "augmented IPTW with censoring augmentation (doubly robust)"),
 }
 
+
 def working_model_status(needs, outcome, treatment, censoring) -> Estimability:
     """Whether estimators needing ``needs`` (EstimatorCapability's) are estimates: OK, or the
     status of the first working model -- outcome, treatment, censoring, in that order --

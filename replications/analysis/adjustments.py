@@ -43,6 +43,7 @@ from tacebench.estimators.weights import ESTIMANDS
 from . import kernels
 from .options import (REQUIRED, Option, OptionError, boolean, choice, integer, label,
                       number, percentiles, terms)
+from .owned import owned
 from .terms import BoundTerms, bind_terms
 
 __all__ = ["ADJUSTMENTS", "AdjustmentKind", "Adjusted", "compile_adjustment"]
@@ -314,10 +315,7 @@ def _in_population(rows: np.ndarray, subset, cache=None) -> np.ndarray:
     if cache is None:
         return np.isin(rows, subset.index)
     key = ("in-population", id(subset), rows.dtype.str, rows.tobytes())
-    found = cache.get(key)
-    if found is None or found[0] is not subset:
-        found = cache[key] = (subset, np.isin(rows, subset.index))
-    return found[1]
+    return owned(cache, key, subset, lambda: np.isin(rows, subset.index))
 
 
 def _run_exact(adj, cols, subset, rng, cache=None):

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import kernels
 from .adjustments import CompiledAdjustment
+from .owned import owned
 from .terms import in_codes
 
 __all__ = ["Context", "rows_cache"]
@@ -89,10 +90,7 @@ class Context:
         """``build()`` (e.g. a design of the terms ``owner`` on the analysed rows), made
         once for the samples on the same rows (:attr:`by_rows`). The entry holds
         ``owner``, whose id ``key`` names, so that id is no other object's while kept."""
-        found = self.by_rows.get(key)
-        if found is None or found[0] is not owner:
-            found = self.by_rows[key] = (owner, build())
-        return found[1]
+        return owned(self.by_rows, key, owner, build)
 
 
 def rows_cache(shared: dict | None, rows: np.ndarray, landmark) -> dict:

@@ -75,7 +75,7 @@ def _outcome_models(ctx) -> tuple[list, list]:
             continue
         w = ctx.weights(m)
         fit = fit_data(ctx, t, d, m, X)     # (the model's rows, as cox_model fits it)
-        tm, dm, Xm = fit["time"], fit["event"], fit["Xm"]
+        tm, dm, Xm = fit.time, fit.event, fit.Xm
         if not (dm > 0).any() or (w is not None and not (w > 0).all()):
             continue
         w = np.ones(Xm.shape[0]) if w is None else w
@@ -84,9 +84,9 @@ def _outcome_models(ctx) -> tuple[list, list]:
             if x.min() != x.max():
                 single.append((key, tm, dm, x, w))
             continue
-        vary = fit["vary"]          # as models._fit: a constant column gets NaN
+        vary = fit.vary             # as models._fit: a constant column gets NaN
         if vary.any():
-            multi.append((key, names, vary, tm, dm, fit["X"], w))
+            multi.append((key, names, vary, tm, dm, fit.X, w))
     return single, multi
 
 

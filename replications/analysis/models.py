@@ -11,11 +11,15 @@ so its simulated distribution is conditional on selection, like the published on
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from . import kernels
+from .owned import owned
 
-__all__ = ["cox_model", "fit_data", "forward_cox", "univariable_cox_many", "varying_columns"]
+__all__ = ["CoxData", "cox_model", "fit_data", "forward_cox", "univariable_cox_many",
+           "varying_columns"]
 
 
 def _design(ctx, ep, bound, include_treatment):
@@ -54,16 +58,16 @@ def _cohort_design(ctx, bound, include_treatment) -> tuple[np.ndarray, bool]:
     """``[treated | bound]`` on every row of the cohort, and whether it has no missing
     value, kept in the replicate's cache (the entry holds ``bound``, whose id its key
     names)."""
-    key = ("cohort-design", id(bound), include_treatment)
-    found = ctx.replicate_cache.get(key)
-    if found is None or found[0] is not bound:
+    def build():
         blocks = ([np.asarray(ctx.cols["treated"]).astype(float)[:, None]]
                   if include_treatment else [])
         if bound is not None:
             blocks.append(bound.matrix(ctx.cols))
         X = np.column_stack(blocks)
-        found = ctx.replicate_cache[key] = (bound, (X, not np.isnan(X).any()))
-    return found[1]
+        return X, not np.isnan(X).any()
+
+    return owned(ctx.replicate_cache, ("cohort-design", id(bound), include_treatment), bound,
+                 build)
 
 
 def _fit(ctx, t, d, m, X, shared=False):
@@ -72,29 +76,42 @@ def _fit(ctx, t, d, m, X, shared=False):
     samples of the same rows differ in their weights alone: they share the model's data
     and its sorted form (:func:`kernels.cox`'s ``memo``)."""
     fit = fit_data(ctx, t, d, m, X) if shared else _fit_data(t, d, m, X)
-    vary = fit["vary"]
+    vary = fit.vary
     coef = np.full(X.shape[1], np.nan)
     cov = np.full((X.shape[1], X.shape[1]), np.nan)
     if vary.any():
-        b, v = kernels.cox(fit["time"], fit["event"], fit["X"], ctx.weights(m), ctx.ties,
-                           fit if shared else None)
+        b, v = kernels.cox(fit.time, fit.event, fit.X, ctx.weights(m), ctx.ties,
+                           fit.memo if shared else None)
         coef[vary] = b
         cov[np.ix_(vary, vary)] = v
     return coef, cov
 
 
-def fit_data(ctx, t, d, m, X) -> dict:
-    """The rows ``m`` of the data of a Cox model of the shared design ``X``
-    (:func:`_design`): ``time``, ``event``, ``Xm``, the columns that vary there (``vary``)
-    and those (``X``); made once for the samples on the same rows, which differ in their
-    weights alone, and holding the sorted data their fits share (:func:`kernels.cox`)."""
+@dataclass(frozen=True)
+class CoxData:
+    """The data of a Cox model on rows ``m`` of a design: ``time``, ``event``, ``Xm`` (the
+    design's rows), ``vary`` (its columns that vary there, which the model estimates) and
+    ``X`` (those columns); ``memo`` holds what fits of these data with other weights share
+    (:func:`kernels.cox`'s ``memo``: the sorted data)."""
+
+    time: np.ndarray
+    event: np.ndarray
+    Xm: np.ndarray
+    vary: np.ndarray
+    X: np.ndarray
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def fit_data(ctx, t, d, m, X) -> CoxData:
+    """:class:`CoxData` of rows ``m`` of the shared design ``X`` (:func:`_design`), made once
+    for the samples on the same rows, which differ in their weights alone."""
     return ctx.shared(("cox-fits", id(X), ctx.ties), X, lambda: _fit_data(t, d, m, X))
 
 
-def _fit_data(t, d, m, X) -> dict:
+def _fit_data(t, d, m, X) -> CoxData:
     Xm = X[m]
     vary = varying_columns(Xm)
-    return {"time": t[m], "event": d[m], "Xm": Xm, "vary": vary, "X": Xm[:, vary]}
+    return CoxData(t[m], d[m], Xm, vary, Xm[:, vary])
 
 
 def varying_columns(X: np.ndarray) -> np.ndarray:
