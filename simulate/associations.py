@@ -152,22 +152,33 @@ class RiskSets:
         events = np.flatnonzero(self.d)
         zd, wd = z[events], w[events]
         # The running sums over the risk sets run along the last axis (contiguous) and over
-        # the upper triangle of z z' only (the lower one holds the same products): a
-        # cumulative sum is sequential whatever the layout, and the full (events, p, p)
-        # array the information sums over is assembled from the triangle, so every number
-        # is the one of the direct (n, p, p) form.
+        # the upper triangle of z z' only (the lower one holds the same products); the
+        # information sums the triangle over the events with the events as the outer
+        # (row) axis, then fills the square from it, so every number is the one of the
+        # direct (n, p, p) form (whose (j, k) and (k, j) entries are the same sums). The
+        # products and running sums go into buffers made once per fit (arrays of p (p+1)/2
+        # x n, rewritten every iteration), and the triangle's centring runs pair by pair
+        # (each a vector over the events) rather than through two gathered copies of it.
         j, k = np.triu_indices(p)
         pair = np.empty((p, p), int)
         pair[j, k] = pair[k, j] = np.arange(len(j))
         zt = np.ascontiguousarray(z.T)
         zzt = zt[j] * zt[k]
+        sums1, sums2 = np.empty_like(zt), np.empty_like(zzt)
+        prod = np.empty(events.size)
         for _ in range(30):
             r = w * np.exp(z @ beta)
             s0 = np.cumsum(r)[events]
-            m = np.cumsum(r * zt, axis=1).take(events, axis=1) / s0
-            cov = np.cumsum(r * zzt, axis=1).take(events, axis=1) / s0 - m[j] * m[k]
+            np.cumsum(np.multiply(r, zt, out=sums1), axis=1, out=sums1)
+            m = sums1.take(events, axis=1)
+            m /= s0
+            np.cumsum(np.multiply(r, zzt, out=sums2), axis=1, out=sums2)
+            cov = sums2.take(events, axis=1)
+            cov /= s0
+            for q, (a, b) in enumerate(zip(j, k)):
+                cov[q] -= np.multiply(m[a], m[b], out=prod)
             score = wd @ (zd - m.T)
-            info = np.einsum("i,ijk->jk", wd, np.ascontiguousarray(cov.T[:, pair]))
+            info = np.einsum("i,iq->q", wd, np.ascontiguousarray(cov.T))[pair]
             step = np.linalg.solve(info, score)
             beta += step
             if np.max(np.abs(step)) < 1e-9:
