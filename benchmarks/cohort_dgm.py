@@ -135,7 +135,22 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return -true.survival_difference_at(at)
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
-    def truth(estimand: Estimand, seed) -> float:
+    def horizons(estimand: Estimand) -> tuple[float, float] | None:
+        """``(tau, time)`` of an estimand read from :func:`simulate.true_estimands`' curves
+        of the ATE/ATT populations, None for the others (or a bad population, which
+        ``value`` reports)."""
+        kind, cfg = estimand.kind, estimand.config
+        if kind in ("custom", "log_hr_per_month") or (kind == "conditional_log_hr"
+                                                      and "variable" in cfg):
+            return None
+        population = str(cfg.get("population", "ATE")).lower()
+        if population not in POPULATIONS or (population in TILTED
+                                             and kind != "conditional_log_hr"):
+            return None
+        return float(cfg.get("tau", 12.0)), float(cfg.get("time", 12.0))
+
+    def value(estimand: Estimand, known: dict) -> float:
+        """The true value; ``known``: ``(tau, time) -> TrueEstimands`` computed already."""
         kind, cfg = estimand.kind, estimand.config
         if kind == "custom":
             return float(cfg["value"])
@@ -157,7 +172,7 @@ def prepare(scenario: Scenario) -> PreparedDGM:
                              f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
         if population in TILTED and kind != "conditional_log_hr":
             return tilted_truth(kind, population, tau, at)
-        true = _true_estimands()(plan, rmst_tau=tau, landmark=at)
+        true = known.get((tau, at)) or _true_estimands()(plan, rmst_tau=tau, landmark=at)
         if kind == "conditional_log_hr":
             return math.log(true.conditional_hr)
         if kind == "marginal_log_hr":
@@ -168,5 +183,17 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return -float(getattr(true, f"survival_difference_{population}"))
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
+    def truth(estimand: Estimand, seed) -> float:
+        return value(estimand, {})
+
+    def truths(estimands, seeds) -> list[float]:
+        # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
+        # true_estimands call per horizon, see simulate.truth.true_estimands_at)
+        from tacebench.simulate.truth import true_estimands_at
+
+        pairs = list(dict.fromkeys(h for h in map(horizons, estimands) if h is not None))
+        known = dict(zip(pairs, true_estimands_at(plan, pairs))) if pairs else {}
+        return [value(e, known) for e in estimands]
+
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
-                       generate_batch=_batch_generator(plan, measured))
+                       generate_batch=_batch_generator(plan, measured), truths=truths)

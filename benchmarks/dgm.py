@@ -39,13 +39,16 @@ class PreparedDGM:
     least ``treated``, ``os_time``, ``os_event``); ``truth(estimand, seed)`` returns the true
     value of an estimand on the scale the methods estimate it (log HR for hazard ratios),
     using ``seed`` for any large-sample Monte Carlo integration it needs. A generator may
-    also offer ``generate_batch(rngs)``: ``[generate(rng) for rng in rngs]``, drawn at once.
+    also offer ``generate_batch(rngs)``: ``[generate(rng) for rng in rngs]``, drawn at once,
+    and ``truths(estimands, seeds)``: ``[truth(e, s) for e, s in zip(estimands, seeds)]``,
+    computing once what several truths share.
     """
 
     generate: Callable[[np.random.Generator], dict[str, np.ndarray]]
     truth: Callable[[Estimand, np.random.SeedSequence], float]
     description: str = ""
     generate_batch: Callable[[list], list[dict[str, np.ndarray]]] | None = None
+    truths: Callable[[list, list], list[float]] | None = None
 
 
 def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:

@@ -44,6 +44,7 @@ _GRID_STEP_PFS = 0.25
 #: the default). Keys: the plan's spec hash (which covers simulate's source) and the
 #: estimand arguments.
 TRUTH_CACHE = LRUCache(max_size=128)
+_MISSING = object()  # a cache look-up that found nothing
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,38 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
     plan_cache : PlanCache or None
         Passed to :func:`~simulate.cohort.compile_plan` when ``spec`` is not a plan.
     """
+    return true_estimands_at(spec, [(rmst_tau, landmark)], cohort, horizon=horizon,
+                             n_subjects=n_subjects, endpoint=endpoint, cache=cache,
+                             plan_cache=plan_cache)[0]
+
+
+def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: float | None = None,
+                      n_subjects: int = N_TRUTH, endpoint: str = "os",
+                      cache: "LRUCache | None" = DEFAULT_CACHE, plan_cache=DEFAULT_CACHE
+                      ) -> tuple[TrueEstimands, ...]:
+    """:func:`true_estimands` at several ``(rmst_tau, landmark)`` pairs, the OS curves
+    computed once.
+
+    Each pair's estimands come from the curves on that pair's own grid (the one
+    :func:`true_estimands` integrates over, which holds ``rmst_tau`` and ``landmark``),
+    so they are its numbers exactly; the OS curves are computed once on the union of the
+    pairs' grids and read at each grid's points (a curve's value at a time does not
+    depend on the other times of the grid). A benchmark scenario's risk and RMST
+    differences at 6, 12 and 24 months then cost one pair of curves, not five.
+
+    Parameters
+    ----------
+    spec, cohort, horizon, n_subjects, endpoint, cache, plan_cache
+        As :func:`true_estimands`.
+    horizons : sequence of (rmst_tau, landmark)
+        ``rmst_tau`` may be ``None`` (the default of :func:`true_estimands`).
+
+    Returns
+    -------
+    tuple of TrueEstimands
+        One per pair, equal to ``true_estimands(spec, rmst_tau=..., landmark=...)``; each
+        is kept in ``cache`` under the key that call would use.
+    """
     plan = compile_plan(spec, cohort, cache=plan_cache)
     cp = plan.covariates
     if cp.treated_arm < 0 or plan.outcomes.os is None:
@@ -237,29 +270,62 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
         raise ValueError(f"endpoint: must be 'os' or 'pfs', got {endpoint!r}")
     if endpoint == "pfs" and plan.outcomes.pfs is None:
         raise ValueError(f"endpoint: 'pfs' needs an outcomes.pfs model, {plan.study_id}/{plan.cohort_name} has none")
-    if rmst_tau is None:
-        rmst_tau = plan.outcomes.admin_max if np.isfinite(plan.outcomes.admin_max) else 24.0
+    default_tau = plan.outcomes.admin_max if np.isfinite(plan.outcomes.admin_max) else 24.0
+    pairs = [(default_tau if tau is None else tau, landmark) for tau, landmark in horizons]
     if cache is DEFAULT_CACHE:
         cache = TRUTH_CACHE
     if cache is not None and not isinstance(cache, LRUCache):
         raise TypeError(f"cache must be an LRUCache or None; got {cache!r}")
-    key = (plan.spec_hash, horizon, rmst_tau, landmark, n_subjects, endpoint)
-    if cache is None:
-        return _true_estimands(plan, horizon, rmst_tau, landmark, n_subjects, endpoint)
-    return cache.get_or_compute(
-        key, lambda: _true_estimands(plan, horizon, rmst_tau, landmark, n_subjects, endpoint))
+    keys = [(plan.spec_hash, horizon, tau, landmark, n_subjects, endpoint) for tau, landmark in pairs]
+    held = [cache.get(k, _MISSING) if cache is not None else _MISSING for k in keys]
+    missing = list(dict.fromkeys(p for p, v in zip(pairs, held) if v is _MISSING))
+    computed = dict(zip(missing, _true_estimands_many(plan, horizon, missing, n_subjects, endpoint)))
+    out = []
+    for key, pair, value in zip(keys, pairs, held):
+        if value is _MISSING:
+            value = computed[pair]
+            if cache is not None:
+                cache.put(key, value)
+        out.append(value)
+    return tuple(out)
 
 
-def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subjects, endpoint
-                    ) -> TrueEstimands:
-    end = horizon if horizon is not None else 600.0
+def _grid(end: float, rmst_tau: float, landmark: float, endpoint: str) -> np.ndarray:
+    """The time grid of one ``(rmst_tau, landmark)``: fine to 60 months, then every half
+    month to the last time needed, with ``rmst_tau`` and ``landmark`` themselves."""
     top = max(end, rmst_tau, landmark)
     step = _GRID_STEP if endpoint == "os" else _GRID_STEP_PFS
     fine = np.arange(0.0, min(top, 60.0) + step / 2, step)
-    grid = np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5), [rmst_tau, landmark]]))
+    return np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5), [rmst_tau, landmark]]))
+
+
+def _true_estimands_many(plan: SimulationPlan, horizon, pairs, n_subjects, endpoint
+                         ) -> list[TrueEstimands]:
+    end = horizon if horizon is not None else 600.0
+    grids = [_grid(end, tau, landmark, endpoint) for tau, landmark in pairs]
+    if endpoint != "os" or len(pairs) < 2:
+        # PFS curves stop at the first time their bound is below 1e-12, a point of the
+        # grid they run on: each pair keeps its own
+        return [_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid)
+                for (tau, landmark), grid in zip(pairs, grids)]
+    union = np.unique(np.concatenate(grids))
+    curves = {pop: _curves(plan, pop, n_subjects, union, endpoint) for pop in ("ate", "att")}
+    out = []
+    for (tau, landmark), grid in zip(pairs, grids):
+        at = np.searchsorted(union, grid)  # every point of the grid is a point of the union
+        out.append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid,
+                                   {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()}))
+    return out
+
+
+def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subjects, endpoint,
+                    grid: np.ndarray, curves: dict | None = None) -> TrueEstimands:
+    """The estimands of one pair from its ``grid`` and, when given, its ``curves``
+    (population -> (treated, control) on ``grid``; default: computed here)."""
+    end = horizon if horizon is not None else 600.0
     res = {}
     for pop in ("ate", "att"):
-        s1, s0 = _curves(plan, pop, n_subjects, grid, endpoint)
+        s1, s0 = curves[pop] if curves is not None else _curves(plan, pop, n_subjects, grid, endpoint)
         g = grid <= end
         res[pop] = {"hr": marginal_hr(grid[g], s1[g], s0[g]),
                     "rmst": float(np.trapezoid((s1 - s0)[grid <= rmst_tau], grid[grid <= rmst_tau])),

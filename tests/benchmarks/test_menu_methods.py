@@ -280,3 +280,32 @@ def test_matching_and_matching_weights_share_one_propensity_model():
         assert (again.estimate, again.se) == (alone.estimate, alone.se)
     # one PS model (and its covariate design)
     assert len(shared[SHARED_FITS]) == 2 and ("covariate_design", ("x", "b")) in shared[SHARED_FITS]
+
+
+def test_cohort_generator_truths_at_once_are_the_truths_one_at_a_time():
+    """``truths`` computes every horizon's ATE/ATT estimands from one pair of curves: the
+    same numbers as ``truth`` computing each horizon afresh; a bad population is still
+    named."""
+    from tacebench.benchmarks.cohort_dgm import prepare
+    from tacebench.benchmarks.study import Estimand, Scenario, _freeze
+    from tacebench.simulate.truth import TRUTH_CACHE
+
+    sc = Scenario(0, "t", "t", "cohort", "tace_sorafenib_ehs", "main",
+                  _freeze({"true_hr": 0.7}), ())
+    dgm = prepare(sc)
+    ests = [Estimand("c", "conditional_log_hr", _freeze({})),
+            Estimand("m", "marginal_log_hr", _freeze({"population": "ATT"})),
+            Estimand("o", "marginal_log_hr", _freeze({"population": "ATO"}))]
+    ests += [Estimand(f"{k}{h:g}", kind, _freeze({key: h}))
+             for k, kind, key in (("r", "risk_difference", "time"), ("s", "rmst_difference", "tau"))
+             for h in (6.0, 12.0, 24.0)]
+    seeds = [np.random.SeedSequence(i) for i in range(len(ests))]
+    TRUTH_CACHE.clear()
+    one_at_a_time = [dgm.truth(e, s) for e, s in zip(ests, seeds)]
+    TRUTH_CACHE.clear()
+    at_once = dgm.truths(ests, seeds)
+    assert at_once == one_at_a_time
+    assert len(set(one_at_a_time)) == len(ests)  # distinct numbers: the check can fail
+    with pytest.raises(ValueError, match="estimand 'bad': population must be one of"):
+        dgm.truths([*ests, Estimand("bad", "risk_difference", _freeze({"population": "ATX"}))],
+                   [*seeds, seeds[0]])
