@@ -188,11 +188,25 @@ def prepare(scenario: Scenario) -> PreparedDGM:
 
     def truths(estimands, seeds) -> list[float]:
         # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
-        # true_estimands call per horizon, see simulate.truth.true_estimands_at)
+        # true_estimands call per horizon, see simulate.truth.true_estimands_at), and the
+        # tilted populations of one horizon from one evaluation of the survival of the
+        # covariate sample (simulate.truth_populations.population_estimands_many)
         from tacebench.simulate.truth import true_estimands_at
+        from tacebench.simulate.truth_populations import population_estimands_many
 
         pairs = list(dict.fromkeys(h for h in map(horizons, estimands) if h is not None))
         known = dict(zip(pairs, true_estimands_at(plan, pairs))) if pairs else {}
+        by_horizon: dict = {}
+        for e in estimands:
+            population = str(e.config.get("population", "ATE")).lower()
+            if population in TILTED and e.kind != "conditional_log_hr":
+                key = (float(e.config.get("tau", 12.0)), float(e.config.get("time", 12.0)))
+                if (population, *key) not in tilted:
+                    by_horizon.setdefault(key, {})[population] = None
+        for (tau, at), pops in by_horizon.items():
+            for pop, true in zip(pops, population_estimands_many(
+                    plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,))):
+                tilted[(pop, tau, at)] = true
         return [value(e, known) for e in estimands]
 
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",

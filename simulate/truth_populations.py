@@ -43,7 +43,8 @@ from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, cox_estimand
 from .truth import N_TRUTH
 
-__all__ = ["POPULATIONS", "PopulationEstimands", "population_estimands", "population_tilt"]
+__all__ = ["POPULATIONS", "PopulationEstimands", "population_estimands",
+           "population_estimands_many", "population_tilt"]
 
 #: population -> h(e), the density tilt of the target population.
 POPULATIONS = {
@@ -92,8 +93,17 @@ def population_tilt(plan: SimulationPlan, population: str, n: int
     """``(arm, eta, h)``: the covariate sample of the ATE population (arm sizes
     proportional to the cohort's), each subject's OS linear predictor without treatment and
     its tilt ``h(e)`` (normalised to sum 1)."""
-    if population not in POPULATIONS:
-        raise ValueError(f"population must be one of {sorted(POPULATIONS)}; got {population!r}")
+    arm, eta, tilts = _tilts(plan, (population,), n)
+    return arm, eta, tilts[0]
+
+
+def _tilts(plan: SimulationPlan, populations: tuple[str, ...], n: int
+           ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """:func:`population_tilt` of several populations: one covariate sample (the same
+    draws whether or not the PS is computed: it is a function of them), a tilt each."""
+    for population in populations:
+        if population not in POPULATIONS:
+            raise ValueError(f"population must be one of {sorted(POPULATIONS)}; got {population!r}")
     cp, ep = plan.covariates, plan.outcomes.os
     if cp.treated_arm < 0 or ep is None:
         raise ValueError(f"population estimands need two arms and an OS model "
@@ -101,26 +111,38 @@ def population_tilt(plan: SimulationPlan, population: str, n: int
     if plan.outcomes.tv is not None and plan.outcomes.tv[3] != 0.0:
         raise ValueError(f"population estimands: {plan.study_id}/{plan.cohort_name} has a "
                          "time-varying therapy, which these curves do not integrate")
+    with_ps = any(population != "ATE" for population in populations)
     rng = np.random.default_rng(_CAL_SEED + 7)  # the covariate sample of true_estimands' ATE
     counts = np.maximum(np.round(cp.pi * n).astype(int), 1)
-    arm, x, ps, u = draw_covariates(cp, rng, counts, with_ps=population != "ATE")
-    if population != "ATE" and not np.isfinite(ps).all():
-        raise ValueError(f"population {population}: the cohort model has no true propensity "
+    arm, x, ps, u = draw_covariates(cp, rng, counts, with_ps=with_ps)
+    if with_ps and not np.isfinite(ps).all():
+        bad = next(population for population in populations if population != "ATE")
+        raise ValueError(f"population {bad}: the cohort model has no true propensity "
                          f"score ({plan.study_id}/{plan.cohort_name})")
     cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
     add_derived(cp, cols, len(arm))
     eta = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
-    h = POPULATIONS[population](ps if population != "ATE" else np.ones(len(arm)))
-    return arm, eta, h / h.sum()
+    tilts = []
+    for population in populations:
+        h = POPULATIONS[population](ps if population != "ATE" else np.ones(len(arm)))
+        tilts.append(h / h.sum())
+    return arm, eta, tilts
 
 
-def _curve(grid, ep, treated: bool, eta, h) -> np.ndarray:
+def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
+    """The potential-outcome curve of each tilt: each subject's conditional survival at a
+    time is computed once and averaged under every tilt."""
     rates, cum = ep.arm_rates(treated)  # arm-specific hazards: the arm's own baseline
     H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
     risk = np.exp(eta + ep.beta_treat * treated)
-    # einsum, not ``h @ ...``: a BLAS dot product may start threads, ten times slower on a
-    # busy machine
-    return np.array([np.einsum("i,i->", h, np.exp(-H * risk)) for H in H0])
+    out = np.empty((len(tilts), len(grid)))
+    for j, H in enumerate(H0):
+        s = np.exp(-H * risk)
+        # einsum, not ``h @ ...``: a BLAS dot product may start threads, ten times slower
+        # on a busy machine
+        for k, h in enumerate(tilts):
+            out[k, j] = np.einsum("i,i->", h, s)
+    return list(out)
 
 
 def population_estimands(spec, population: str, cohort: str | None = None, *,
@@ -158,20 +180,50 @@ def population_estimands(spec, population: str, cohort: str | None = None, *,
     Li L, Greene T (2013). A weighting analogue to pair matching in propensity score
     analysis. Int J Biostat 9(2):215-234.
     """
+    return population_estimands_many(spec, (population,), cohort, landmarks=landmarks,
+                                     taus=taus, horizon=horizon, n_subjects=n_subjects,
+                                     plan_cache=plan_cache)[0]
+
+
+def population_estimands_many(spec, populations, cohort: str | None = None, *,
+                              landmarks=(6.0, 12.0, 24.0), taus=(6.0, 12.0, 24.0),
+                              horizon: float | None = None, n_subjects: int = N_TRUTH,
+                              plan_cache=DEFAULT_CACHE) -> tuple[PopulationEstimands, ...]:
+    """:func:`population_estimands` of several populations, from one covariate sample and
+    one evaluation of every subject's conditional survival (each population's numbers
+    are those of its own call: the same sample, survival values and weighted sums).
+
+    Parameters
+    ----------
+    spec, cohort, landmarks, taus, horizon, n_subjects, plan_cache
+        As :func:`population_estimands`.
+    populations : sequence of str
+        Each one of :data:`POPULATIONS`.
+
+    Returns
+    -------
+    tuple of PopulationEstimands
+        One per population, in order.
+    """
     plan = compile_plan(spec, cohort, cache=plan_cache)
     landmarks = tuple(float(t) for t in landmarks)
     taus = tuple(float(t) for t in taus)
-    _, eta, h = population_tilt(plan, population, n_subjects)
+    populations = tuple(populations)
+    _, eta, tilts = _tilts(plan, populations, n_subjects)
     ep = plan.outcomes.os
     end = horizon if horizon is not None else 600.0
     top = max((end, *landmarks, *taus))
     fine = np.arange(0.0, min(top, 60.0) + _STEP / 2, _STEP)
     grid = np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5),
                                      landmarks, taus]))
-    s1, s0 = _curve(grid, ep, True, eta, h), _curve(grid, ep, False, eta, h)
+    treated, control = _curves(grid, ep, True, eta, tilts), _curves(grid, ep, False, eta, tilts)
     g = grid <= end
-    hr = cox_estimand(grid[g], s1[g], s0[g]).hr
-    surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
-    rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau])) for tau in taus)
-    return PopulationEstimands(population, float(hr), landmarks, surv, taus, rmst, horizon,
-                               float(1.0 / (h**2).sum()))
+    out = []
+    for population, h, s1, s0 in zip(populations, tilts, treated, control):
+        hr = cox_estimand(grid[g], s1[g], s0[g]).hr
+        surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
+        rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau]))
+                     for tau in taus)
+        out.append(PopulationEstimands(population, float(hr), landmarks, surv, taus, rmst,
+                                       horizon, float(1.0 / (h**2).sum())))
+    return tuple(out)
