@@ -95,14 +95,21 @@ def fit_logistic_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, tol: float
             n_fresh = int(fresh.sum())
             if n_fresh:
                 # the information of the replicates that need it; of all computed rows when
-                # they are most of them (a gather would copy (R, p, n))
+                # they are most of them (a gather would copy (R, p, n)), but kept for those
+                # only: a replicate on its chord step keeps the information of its last
+                # full step whatever the others of the batch do, so its numbers do not
+                # depend on the batch it is in
                 k = slice(None) if 2 * n_fresh >= fresh.size else np.flatnonzero(fresh)
                 v = mu[k] - mu[k] * mu[k]
                 if not unit:
                     v *= wa[k]
                 XTk = XTa[k]
                 A = np.multiply(XTk, v[:, None, :], out=buf[:v.shape[0]])
-                info[cur[k]] = np.matmul(A, XTk.transpose(0, 2, 1))
+                new = np.matmul(A, XTk.transpose(0, 2, 1))
+                if isinstance(k, slice) and n_fresh < fresh.size:
+                    info[cur[fresh]] = new[fresh]
+                else:
+                    info[cur[k]] = new
             step = _solve(info if every else info[act], grad)[:, :, 0]
             new_beta = beta[cur] + step
             new_eta = np.matmul(new_beta[:, None, :], XTa)[:, 0, :]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tacebench.estimators.batch import (CAPABILITIES, cox_ph_batch, iptw_weights_batch,
@@ -166,6 +166,38 @@ def test_logistic_and_weights_are_the_one_replicate_kernels():
     for r in range(R):
         np.testing.assert_array_equal(W3[r], iptw_weights_kernel(ps[r], y[r], "ATE", False,
                                                            (1.0, 99.0), 3))
+
+
+def _logistic_stack(seed, R=16, n=300, p=12):
+    """Designs (intercept, normal and 0/1 columns) and outcomes of a logistic model with
+    random coefficients: replicates that converge at different iterations, so that some
+    take their last (chord) step while others still need a fresh information."""
+    rng = np.random.default_rng(seed)
+    X = np.empty((R, p, n))
+    X[:, 0] = 1.0
+    X[:, 1:] = rng.normal(size=(R, p - 1, n))
+    X[:, p // 2:] = X[:, p // 2:] > 0.3
+    beta = rng.normal(0.0, 0.4, size=(R, p))
+    eta = np.einsum("rpn,rp->rn", X, beta)
+    y = (rng.random((R, n)) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+    return X.transpose(0, 2, 1), y, np.ones((R, n))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from([1, 2, 3, 4, 7]))
+@example(seed=7, size=2)    # a replicate on its chord step in a batch whose others were
+@example(seed=12, size=4)   # not: before, its information was recomputed (~1e-14 apart)
+def test_logistic_rows_do_not_depend_on_the_batch(seed, size):
+    """A replicate's coefficients and fitted values are the same bits whatever the other
+    replicates of its batch (the runner's chunks and batch sizes vary with n_jobs)."""
+    from tacebench.estimators.batch.logistic import fit_logistic_rows
+
+    X, y, w = _logistic_stack(seed)
+    whole = fit_logistic_rows(X, y, w)
+    parts = [fit_logistic_rows(X[s:s + size], y[s:s + size], w[s:s + size])
+             for s in range(0, X.shape[0], size)]
+    for i in range(5):
+        np.testing.assert_array_equal(np.concatenate([q[i] for q in parts]), whole[i])
 
 
 @settings(max_examples=25, deadline=None)
