@@ -154,8 +154,9 @@ class RiskSets:
         # The running sums over the risk sets run along the last axis (contiguous) and over
         # the upper triangle of z z' only (the lower one holds the same products); the
         # information sums the triangle over the events with the events as the outer
-        # (row) axis, then fills the square from it, so every number is the one of the
-        # direct (n, p, p) form (whose (j, k) and (k, j) entries are the same sums). The
+        # (row) axis, the same einsum reduction as over the direct (n, p, p) form, whose
+        # (j, k) and (k, j) entries are the same sums, then fills the square from it
+        # (tests/simulate/test_compile_speed.py holds it to the direct form bit for bit). The
         # products and running sums go into buffers made once per fit (arrays of p (p+1)/2
         # x n, rewritten every iteration), and the triangle's centring runs pair by pair
         # (each a vector over the events) rather than through two gathered copies of it.
