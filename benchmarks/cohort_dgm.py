@@ -27,6 +27,7 @@ exact conditional survival), the marginal HR being the same population Cox estim
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -102,6 +103,33 @@ def _true_estimands():
     return true_estimands
 
 
+@dataclass(frozen=True)
+class _Curves:
+    """The survival curves an estimand's truth is read from: ``population`` at RMST
+    horizon ``tau`` and landmark ``at``, from :func:`simulate.true_estimands` (ATE/ATT)
+    or, ``tilted``, from :func:`simulate.truth_populations.population_estimands`."""
+
+    population: str
+    tau: float
+    at: float
+    tilted: bool
+
+
+def _curves_of(estimand: Estimand) -> _Curves | None:
+    """Where ``estimand``'s truth comes from; None for the kinds read off the cohort spec
+    (``custom``, ``log_hr_per_month``, a covariate's ``conditional_log_hr``)."""
+    kind, cfg = estimand.kind, estimand.config
+    if kind in ("custom", "log_hr_per_month") or (kind == "conditional_log_hr"
+                                                  and "variable" in cfg):
+        return None
+    population = str(cfg.get("population", "ATE")).lower()
+    if population not in POPULATIONS:
+        raise ValueError(f"estimand {estimand.name!r}: population must be one of "
+                         f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
+    return _Curves(population, float(cfg.get("tau", 12.0)), float(cfg.get("time", 12.0)),
+                   population in TILTED and kind != "conditional_log_hr")
+
+
 def prepare(scenario: Scenario) -> PreparedDGM:
     from tacebench.simulate import compile_plan
 
@@ -118,69 +146,50 @@ def prepare(scenario: Scenario) -> PreparedDGM:
 
     tilted: dict = {}
 
-    def tilted_truth(kind: str, population: str, tau: float, at: float) -> float:
+    def tilted_truth(kind: str, c: _Curves) -> float:
         # one covariate sample and pair of curves per population, all horizons at once
         from tacebench.simulate.truth_populations import population_estimands
 
-        key = (population, tau, at)
+        key = (c.population, c.tau, c.at)
         if key not in tilted:
-            tilted[key] = population_estimands(plan, population.upper(), landmarks=(at,),
-                                               taus=(tau,))
+            tilted[key] = population_estimands(plan, c.population.upper(), landmarks=(c.at,),
+                                               taus=(c.tau,))
         true = tilted[key]
         if kind == "marginal_log_hr":
             return math.log(true.marginal_hr)
         if kind == "rmst_difference":
-            return true.rmst_difference_at(tau)
+            return true.rmst_difference_at(c.tau)
         if kind == "risk_difference":  # risk = 1 - S: the difference changes sign
-            return -true.survival_difference_at(at)
+            return -true.survival_difference_at(c.at)
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
-
-    def horizons(estimand: Estimand) -> tuple[float, float] | None:
-        """``(tau, time)`` of an estimand read from :func:`simulate.true_estimands`' curves
-        of the ATE/ATT populations, None for the others (or a bad population, which
-        ``value`` reports)."""
-        kind, cfg = estimand.kind, estimand.config
-        if kind in ("custom", "log_hr_per_month") or (kind == "conditional_log_hr"
-                                                      and "variable" in cfg):
-            return None
-        population = str(cfg.get("population", "ATE")).lower()
-        if population not in POPULATIONS or (population in TILTED
-                                             and kind != "conditional_log_hr"):
-            return None
-        return float(cfg.get("tau", 12.0)), float(cfg.get("time", 12.0))
 
     def value(estimand: Estimand, known: dict) -> float:
         """The true value; ``known``: ``(tau, time) -> TrueEstimands`` computed already."""
         kind, cfg = estimand.kind, estimand.config
-        if kind == "custom":
-            return float(cfg["value"])
-        if kind == "conditional_log_hr" and "variable" in cfg:
+        c = _curves_of(estimand)
+        if c is None:
+            if kind == "custom":
+                return float(cfg["value"])
+            if kind == "log_hr_per_month":
+                if cohort_spec.time_varying is None:
+                    raise ValueError(f"scenario {scenario.name!r} has no time-varying therapy")
+                return math.log(cohort_spec.time_varying.hr_per_month)
             hrs = [e.hr for e in cohort_spec.os.effects if e.variable == cfg["variable"]]
             if len(hrs) != 1 or not isinstance(hrs[0], float):
                 raise ValueError(f"scenario {scenario.name!r}: no single OS hazard ratio for "
                                  f"{cfg['variable']!r}")
             return math.log(hrs[0])
-        if kind == "log_hr_per_month":
-            if cohort_spec.time_varying is None:
-                raise ValueError(f"scenario {scenario.name!r} has no time-varying therapy")
-            return math.log(cohort_spec.time_varying.hr_per_month)
-        tau = float(cfg.get("tau", 12.0))
-        at = float(cfg.get("time", 12.0))
-        population = str(cfg.get("population", "ATE")).lower()
-        if population not in POPULATIONS:
-            raise ValueError(f"estimand {estimand.name!r}: population must be one of "
-                             f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
-        if population in TILTED and kind != "conditional_log_hr":
-            return tilted_truth(kind, population, tau, at)
-        true = known.get((tau, at)) or _true_estimands()(plan, rmst_tau=tau, landmark=at)
+        if c.tilted:
+            return tilted_truth(kind, c)
+        true = known.get((c.tau, c.at)) or _true_estimands()(plan, rmst_tau=c.tau, landmark=c.at)
         if kind == "conditional_log_hr":
             return math.log(true.conditional_hr)
         if kind == "marginal_log_hr":
-            return math.log(getattr(true, f"marginal_hr_{population}"))
+            return math.log(getattr(true, f"marginal_hr_{c.population}"))
         if kind == "rmst_difference":
-            return float(getattr(true, f"rmst_difference_{population}"))
+            return float(getattr(true, f"rmst_difference_{c.population}"))
         if kind == "risk_difference":  # risk = 1 - S: the difference changes sign
-            return -float(getattr(true, f"survival_difference_{population}"))
+            return -float(getattr(true, f"survival_difference_{c.population}"))
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
     def truth(estimand: Estimand, seed) -> float:
@@ -194,15 +203,13 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         from tacebench.simulate.truth import true_estimands_at
         from tacebench.simulate.truth_populations import population_estimands_many
 
-        pairs = list(dict.fromkeys(h for h in map(horizons, estimands) if h is not None))
+        curves = [c for c in map(_curves_of, estimands) if c is not None]
+        pairs = list(dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted))
         known = dict(zip(pairs, true_estimands_at(plan, pairs))) if pairs else {}
         by_horizon: dict = {}
-        for e in estimands:
-            population = str(e.config.get("population", "ATE")).lower()
-            if population in TILTED and e.kind != "conditional_log_hr":
-                key = (float(e.config.get("tau", 12.0)), float(e.config.get("time", 12.0)))
-                if (population, *key) not in tilted:
-                    by_horizon.setdefault(key, {})[population] = None
+        for c in curves:
+            if c.tilted and (c.population, c.tau, c.at) not in tilted:
+                by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
         for (tau, at), pops in by_horizon.items():
             for pop, true in zip(pops, population_estimands_many(
                     plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,))):
