@@ -28,6 +28,7 @@ the support's ends, infinities and NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy import special
@@ -83,11 +84,20 @@ def _gamma_isf(q, a):
     return special.gammainccinv(a, q)
 
 
-#: family -> (cdf, sf, ppf, isf, lower end of the support) in scipy's standard form
+class _Standard(NamedTuple):
+    """A family's functions in scipy's standard form and the lower end of its support."""
+
+    cdf: Callable
+    sf: Callable
+    ppf: Callable
+    isf: Callable
+    lower: float
+
+
 _FUNCTIONS = {
-    "normal": (_normal_cdf, _normal_sf, _normal_ppf, _normal_isf, -np.inf),
-    "lognormal": (_lognormal_cdf, _lognormal_sf, _lognormal_ppf, _lognormal_isf, 0.0),
-    "gamma": (_gamma_cdf, _gamma_sf, _gamma_ppf, _gamma_isf, 0.0),
+    "normal": _Standard(_normal_cdf, _normal_sf, _normal_ppf, _normal_isf, -np.inf),
+    "lognormal": _Standard(_lognormal_cdf, _lognormal_sf, _lognormal_ppf, _lognormal_isf, 0.0),
+    "gamma": _Standard(_gamma_cdf, _gamma_sf, _gamma_ppf, _gamma_isf, 0.0),
 }
 
 
@@ -108,9 +118,10 @@ class FamilyFunctions:
         dtype = np.promote_types(x.dtype, np.float64)
         return np.asarray((x - self.loc) / self.scale, dtype=dtype)
 
-    def _at(self, x, inside: int, at_end):
-        """cdf (``inside`` 0) or sf (1): ``at_end(y)`` marks where the value is 1."""
-        fn, lower = _FUNCTIONS[self.family][inside], _FUNCTIONS[self.family][4]
+    def _at(self, x, fn, at_end):
+        """cdf or sf (``fn`` the family's standard one): ``at_end(y, lower)`` marks where
+        the value is 1."""
+        lower = _FUNCTIONS[self.family].lower
         y = self._standard(x)
         with np.errstate(invalid="ignore"):
             cond = (lower < y) & (y < np.inf)
@@ -122,14 +133,15 @@ class FamilyFunctions:
         return out[()] if out.ndim == 0 else out
 
     def cdf(self, x):
-        return self._at(x, 0, lambda y, lower: y >= np.inf)
+        return self._at(x, _FUNCTIONS[self.family].cdf, lambda y, lower: y >= np.inf)
 
     def sf(self, x):
-        return self._at(x, 1, lambda y, lower: y <= lower)
+        return self._at(x, _FUNCTIONS[self.family].sf, lambda y, lower: y <= lower)
 
-    def _inverse(self, q, which: int, low_at: float):
-        """ppf (``which`` 2, the lower end at q = 0) or isf (3, the lower end at q = 1)."""
-        fn, lower = _FUNCTIONS[self.family][which], _FUNCTIONS[self.family][4]
+    def _inverse(self, q, fn, low_at: float):
+        """ppf (the lower end at ``low_at`` 0) or isf (at 1); ``fn`` the family's standard
+        one."""
+        lower = _FUNCTIONS[self.family].lower
         q = np.asarray(q)
         cond = (0 < q) & (q < 1)
         out = np.full(np.shape(cond), fill_value=np.nan)
@@ -140,10 +152,10 @@ class FamilyFunctions:
         return out[()] if out.ndim == 0 else out
 
     def ppf(self, q):
-        return self._inverse(q, 2, 0.0)
+        return self._inverse(q, _FUNCTIONS[self.family].ppf, 0.0)
 
     def isf(self, q):
-        return self._inverse(q, 3, 1.0)
+        return self._inverse(q, _FUNCTIONS[self.family].isf, 1.0)
 
 
 def _reduced(cond: np.ndarray, x: np.ndarray) -> np.ndarray:
