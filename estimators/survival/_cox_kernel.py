@@ -143,9 +143,11 @@ class RiskSets:
         new ``RiskSets`` computes them, so that every fit on it is that one's bit for bit
         (models that differ only in their weights, such as reweighted samples)."""
         new = RiskSets.__new__(RiskSets)
-        for name in _UNWEIGHTED:
-            setattr(new, name, getattr(self, name))
-        new.X1P = self.X1P
+        # every attribute set, then _weigh replaces the weighted ones; the paired rows X1P
+        # (of X1T alone, made on first use) are shared, their product buffer is not
+        for name in RiskSets.__slots__:
+            if name != "wr2" and hasattr(self, name):
+                setattr(new, name, getattr(self, name))
         if new.X1P is not None:
             new.wr2 = np.empty(2 * new.n)
         new._weigh(weights[new.order])
@@ -171,13 +173,6 @@ class RiskSets:
             self.level_powers = np.array([1.0, 1.0, a, b, a * a, b * b]).reshape(3, 2)
         else:
             self.powers = np.stack((self.X1T[0], x, x * x))
-
-
-#: The attributes of a :class:`RiskSets` that its weights do not change.
-_UNWEIGHTED = ("n", "p", "ties", "order", "X1T", "XT", "d", "deaths", "death_set", "event_times",
-               "end", "k_stop", "entry_order", "entry_end", "entry_mask", "k_start", "dset",
-               "efron", "n_dead", "death_pos", "set_starts", "tset", "tfrac", "term_starts",
-               "X1D", "var", "sd")
 
 
 class Evaluation:
