@@ -11,12 +11,11 @@ stream of randomness (methods that draw random numbers are always fitted alone).
 """
 from __future__ import annotations
 
-import warnings
 from typing import Callable
 
 import numpy as np
 
-from tacebench.engine import batches
+from tacebench.engine import batches, record_warnings
 
 from .methods import get_fit_batch
 
@@ -49,8 +48,7 @@ def generate_chunk(dgm, seeds: dict[int, np.random.SeedSequence]) -> tuple[dict,
 def _batched(fit_batch, datas: list, config: dict, shared: dict) -> list:
     """``fit_batch``'s outputs, or all ``None`` if it raised or warned (the one-replicate
     fits then say what happened, replicate by replicate)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with record_warnings() as caught:  # this thread's warnings only
         try:
             outs = fit_batch(datas, config, shared)
         except Exception:  # noqa: BLE001 -- the one-replicate path reports it per replicate

@@ -33,8 +33,8 @@ import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
                               exit_with_parent,
-                              map_calls, name_key, release, run_design,
-                              single_threaded_blas, stream_seed,
+                              describe_warnings, map_calls, name_key, record_warnings,
+                              release, run_design, single_threaded_blas, stream_seed,
                               workers_for)
 from tacebench.estimators.batch import trim_if_grown, tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
@@ -62,14 +62,13 @@ def method_seed(seed: int, scenario: str, rep: int, method: str) -> np.random.Se
 
 
 def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # (per thread: a worker thread's row never records another thread's warnings)
+    with record_warnings() as caught:
         try:
             out = fit(data, config, rng)
         except Exception as exc:  # a failing estimator is data, never the end of a study
             return None, f"{type(exc).__name__}: {exc}"[:500], ""
-    warn = "; ".join(sorted({f"{w.category.__name__}: {w.message}" for w in caught}))[:500]
-    return out, "", warn
+    return out, "", describe_warnings(caught)
 
 
 def run_chunk(study: Study, scenario_index: int, start: int, stop: int,

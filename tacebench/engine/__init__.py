@@ -14,7 +14,9 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
   workers run this one;
 - :func:`exit_with_parent`, so worker processes never outlive a killed run;
 - one BLAS thread for every computation (:func:`single_threaded_blas`), so that the numbers
-  do not depend on ``n_jobs``.
+  do not depend on ``n_jobs``;
+- warnings recorded per call by the thread that raised them (:func:`record_warnings`), so
+  that a row's warnings do not depend on the backend.
 
 It is a leaf: it imports no other tacebench package; the tasks it runs come from
 ``tacebench.replications`` and ``tacebench.benchmarks``.
@@ -27,9 +29,11 @@ from .run import BACKENDS, ChunkResult, RunOutcome, batches, map_calls, run_desi
 from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
 from .warm import finish_start, start_workers
+from .warning_log import describe as describe_warnings, record_warnings
 
 __all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome", "batches",
            "blas_threads", "code_version", "default_chunk_size", "exit_with_parent", "map_calls",
            "name_key", "plan_chunks", "release", "run_design", "set_blas_threads",
            "set_up_ahead", "single_threaded_blas", "source_fingerprint", "spawn_key",
-           "start_workers", "stream_seed", "workers_for", "finish_start"]
+           "start_workers", "stream_seed", "workers_for", "finish_start", "record_warnings",
+           "describe_warnings"]
