@@ -31,11 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tacebench.engine import (Cell, Chunk, ChunkResult, Design, code_version, default_chunk_size,
-                              exit_with_parent,
-                              describe_warnings, map_calls, name_key, record_warnings,
-                              release, run_design, single_threaded_blas, stream_seed,
-                              workers_for)
+from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, code_version,
+                              default_chunk_size, describe_warnings, exit_with_parent, map_calls,
+                              name_key, record_warnings, release, run_design,
+                              single_threaded_blas, stream_seed, workers_for)
 from tacebench.estimators.batch import trim_if_grown, tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
@@ -284,12 +283,11 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     reps = study.reps if reps is None else reps
     if not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a positive integer; got {reps!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}")
-    if backend is not None and not isinstance(backend, str):
-        raise ValueError(f"backend must be a joblib backend name; got {backend!r}")
-    if scheduler and backend != "dask":
-        raise ValueError(f"scheduler needs backend='dask'; got backend={backend!r}")
+    # every argument checked before the run directory is written: a bad one leaves nothing
+    check_options(n_jobs, backend, scheduler)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
+                                   or chunk_size < 1):
+        raise ValueError(f"chunk_size: must be a positive integer; got {chunk_size!r}")
     version = code_version()
     run = RunDirectory(out, fmt)
     manifest = run.read_manifest()
@@ -326,8 +324,6 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     workers = workers_for(n_jobs)
     if chunk_size is None:
         chunk_size = study.chunk_size or default_chunk_size(reps, workers)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
     design = _design(study, reps)
     done = run.done()
     total = reps * len(study.scenarios)

@@ -11,11 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from tacebench.engine import single_threaded_blas
 from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.report import StudyReport
-from tacebench.replications.robustness import with_worlds
+from tacebench.replications.robustness import WORLD_CHOICES, with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
                                               DEFAULT_SEED, Prepared, calibration_of,
                                               decompose_for, prepare_run, reproduce)
@@ -24,6 +26,35 @@ from tacebench.simulate import Cohort, compile_plan, generate_cohorts, load_spec
 from tacebench.simulate.footprint import check_memory
 
 __all__ = ["StudySetup", "load_study", "replicate", "set_up", "simulate_cohorts"]
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+#: argument -> (is it valid, what it must be), for the edge checks of the front door
+_RULES = {
+    "reps": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "seed": (lambda v: (_is_int(v) or isinstance(v, np.integer)) and v >= 0,
+             "a non-negative integer"),
+    "n_jobs": (lambda v: _is_int(v) and (v >= 1 or v == -1),
+               "a positive integer or -1 (all cores)"),
+    "decompose_reps": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "max_reps": (lambda v: v is None or (_is_int(v) and v >= 2), "None or an integer >= 2"),
+    "worlds": (lambda v: v in WORLD_CHOICES, f"one of {', '.join(WORLD_CHOICES)}"),
+    "audit_only": (lambda v: isinstance(v, bool), "True or False"),
+    "world_uncertainty": (lambda v: isinstance(v, bool), "True or False"),
+    "n_cohorts": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
+
+
+def _check_arguments(**values) -> None:
+    """One ``ValueError`` naming every argument whose value breaks its rule (:data:`_RULES`),
+    raised before any work (a bad ``worlds`` once surfaced only after the whole run)."""
+    bad = [f"{name}: must be {_RULES[name][1]}; got {value!r}"
+           for name, value in values.items() if not _RULES[name][0](value)]
+    if bad:
+        raise ValueError("; ".join(bad))
 
 
 def load_study(study: str | Path | Study) -> Study:
@@ -39,7 +70,12 @@ def load_study(study: str | Path | Study) -> Study:
     -------
     Study
     """
-    return study if isinstance(study, Study) else _load_study(study)
+    if isinstance(study, Study):
+        return study
+    if not isinstance(study, (str, Path)):
+        raise ValueError(f"study: must be a shipped study id, a study folder or a Study; got "
+                         f"{study!r}")
+    return _load_study(study)
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,7 @@ def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = D
     StudyError
         When a cohort of the study cannot be built.
     """
+    _check_arguments(reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
     st = load_study(study)
     decompose = decompose_for(decompose_reps, reps)
     if later is None:
@@ -155,6 +192,9 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         ``.audit`` (findings), ``.result`` (verdicts; None with ``audit_only``),
         ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
     """
+    _check_arguments(reps=reps, seed=seed, n_jobs=n_jobs, decompose_reps=decompose_reps,
+                     audit_only=audit_only, worlds=worlds, world_uncertainty=world_uncertainty,
+                     max_reps=max_reps)
     setup = study if isinstance(study, StudySetup) else set_up(
         study, reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
     st = setup.study
@@ -201,6 +241,7 @@ def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAU
         When the cohorts together exceed the memory limit ``check`` and ``replicate``
         apply (:mod:`tacebench.simulate.footprint`), before anything is drawn.
     """
+    _check_arguments(n_cohorts=n_cohorts, seed=seed)
     spec = load_spec(study)
     check_memory(spec.cohort(cohort), n_cohorts)
     with single_threaded_blas():  # the same plan and cohorts as replicate's workers draw

@@ -59,3 +59,19 @@ def test_shared_options_have_one_meaning_everywhere():
                     seen.setdefault(opt, set()).add((a.metavar, getattr(a.type, "__qualname__", a.type)))
     for opt, kinds in seen.items():
         assert len(kinds) == 1, (opt, kinds)
+
+
+def test_a_bad_option_value_is_refused_before_the_out_folder_is_written(tmp_path, capsys):
+    """The value is named, the status is 2 and no folder is left behind (a later run
+    would otherwise find a run to resume that never started)."""
+    cases = [(["closed-loop", "--kinds", "ph", "nope"], "--kinds: nope"),
+             (["study", "run", "default", "--backend", "nope"], "--backend: invalid choice: 'nope'")]
+    for k, (argv, message) in enumerate(cases):
+        out = tmp_path / f"out{k}"
+        try:
+            status = main([*argv, "--out", str(out)])
+        except SystemExit as exc:  # argparse's own refusal
+            status = exc.code
+        assert status == 2, argv
+        assert message in capsys.readouterr().err, argv
+        assert not out.exists(), argv

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, int_at_least,
                       plain, resolve_n_jobs)
-from .terminal import check_out_dir
+from .terminal import UsageError, check_out_dir
 
-__all__ = ["judge_folder", "register", "run", "run_closed_loop"]
+__all__ = ["check_kinds", "judge_folder", "register", "run", "run_closed_loop"]
 
 DEFAULT_PAPERS = 20
 DEFAULT_REPS = 100
@@ -103,6 +103,17 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
     return rows
 
 
+def check_kinds(kinds) -> tuple[str, ...]:
+    """The kinds of world to run (``None``: all); ``ValueError`` naming any unknown one."""
+    from tacebench.benchmarks.closed_loop.world import KINDS
+
+    unknown = [k for k in kinds or () if k not in KINDS]
+    if unknown:
+        raise ValueError(f"kinds: {' '.join(unknown)} not a kind of world; the kinds are "
+                         f"{' '.join(KINDS)}")
+    return tuple(kinds or KINDS)
+
+
 def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=None,
                     keep: Path | None = None, progress=None, sink=None,
                     control: bool = False):
@@ -113,11 +124,10 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
 
     from tacebench.benchmarks.closed_loop.loop import PaperTask, design
     from tacebench.benchmarks.closed_loop.summary import null_table, power_table
-    from tacebench.benchmarks.closed_loop.world import KINDS
     from tacebench.engine import run_design
     from tacebench.estimators.batch import tune_allocator
 
-    d = design(papers, seed, tuple(kinds or KINDS))
+    d = design(papers, seed, check_kinds(kinds))
     task = PaperTask(seed, reps, judge_folder, str(keep) if keep else None, control)
     outcome = run_design(d, task, n_jobs=n_jobs, chunk_size=1, progress=progress,
                          initializer=tune_allocator, sink=sink)
@@ -130,6 +140,10 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
 def run(args) -> int:
     from tacebench.benchmarks.closed_loop.summary import report
 
+    try:
+        check_kinds(args.kinds)  # before anything is written
+    except ValueError as exc:
+        raise UsageError(f"--{exc}") from None
     out = args.out
     check_out_dir(out)
     reps = args.reps or DEFAULT_REPS

@@ -5,6 +5,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from tacebench.engine import BACKENDS, SchedulerUnreachable
+
 from .options import (HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps, add_seed,
                       int_at_least, resolve_n_jobs)
 from .terminal import UsageError, check_out_dir, parquet_missing, show_progress
@@ -23,8 +25,8 @@ def register(subparsers) -> None:
                      "or a TOML file")
     add_reps(run, "per scenario; default: the study's", minimum=1)
     add_n_jobs(run, "2, or 1 on a one-core machine")
-    run.add_argument("--backend", help="joblib backend: loky (default), threading, "
-                     "multiprocessing, dask")
+    run.add_argument("--backend", choices=BACKENDS,
+                     help="joblib backend: loky (default), threading, multiprocessing, dask")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler address for --backend dask (default: a local cluster)")
     run.add_argument("--cluster", type=Path, metavar="FILE",
@@ -84,7 +86,8 @@ def _run(args) -> int:
     except ValueError as exc:
         print(f"tacebench study run: {exc}", file=sys.stderr)
         return 2
-    except (WriteFailed, WorkersLost) as exc:  # the run stopped; what is on disk is whole
+    except (WriteFailed, WorkersLost, SchedulerUnreachable) as exc:
+        # the run stopped; what is on disk is whole
         print(f"tacebench study run: stopped: {exc}. The chunks written are whole and kept; "
               "fix the cause and rerun with --resume", file=sys.stderr)
         return 1

@@ -27,7 +27,8 @@ from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .warm import finish_start, workers_for
 
-__all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "batches", "run_design", "workers_for"]
+__all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "batches",
+           "check_options", "run_design", "workers_for"]
 
 #: backend name -> how the engine runs it ("inline" only with n_jobs=1)
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
@@ -70,7 +71,11 @@ def batches(reps: Sequence[int] | range, batch_size: int | None) -> Iterator[lis
         yield reps[i:i + step]
 
 
-def _check(n_jobs, backend, scheduler, batch_size) -> None:
+def check_options(n_jobs: int, backend: str | None = None, scheduler: str | None = None,
+                  batch_size: int | None = None) -> None:
+    """Raise ``ValueError`` naming the argument and its value unless the options are ones
+    :func:`run_design` and :func:`map_calls` accept: a caller that writes anything before
+    its first call (a run directory) checks them first."""
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs: must be a positive integer or -1 (all cores); got {n_jobs!r}")
     if backend is not None and backend not in BACKENDS:
@@ -93,6 +98,11 @@ def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> Chunk
                            f"{traceback.format_exc()}") from exc
 
 
+class SchedulerUnreachable(RuntimeError):
+    """The Dask scheduler a run was given does not answer (the run stops; nothing it
+    finished is lost)."""
+
+
 @contextlib.contextmanager
 def _dask(scheduler: str | None, n_jobs: int):
     try:
@@ -100,7 +110,12 @@ def _dask(scheduler: str | None, n_jobs: int):
     except ImportError:
         raise ValueError("backend='dask' needs dask[distributed]; install tacebench[dask]") from None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError) as exc:  # distributed's "Timed out trying to connect"
+            raise SchedulerUnreachable(f"cannot connect to the Dask scheduler {scheduler!r} "
+                                       f"({exc}): check that it is running and reachable"
+                                       ) from None
     else:
         n = n_jobs if n_jobs > 0 else None
         # ":0", a free port: None still binds 8787 and warns when it is taken
@@ -150,6 +165,7 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
     not depend on ``n_jobs``); the calling process's count is restored at the end."""
     from joblib import delayed
 
+    check_options(n_jobs, backend, scheduler)
     if n_jobs == 1 and backend is None:
         with single_threaded_blas():
             for fn, args in calls:
@@ -203,7 +219,7 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
     RunOutcome
         Chunks in design order (cell, then first replicate), whatever order they ran in.
     """
-    _check(n_jobs, backend, scheduler, batch_size)
+    check_options(n_jobs, backend, scheduler, batch_size)
     workers = workers_for(n_jobs)
     if chunk_size is None:
         chunk_size = default_chunk_size(max((c.reps for c in design.cells), default=1), workers)

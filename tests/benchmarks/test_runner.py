@@ -117,9 +117,14 @@ def test_replicate_seeds_depend_only_on_seed_scenario_and_rep():
 
 
 @pytest.mark.parametrize("kw, match", [
-    ({"reps": 0}, "reps must be"), ({"n_jobs": 0}, "n_jobs must be"),
-    ({"chunk_size": 0}, "chunk_size must be"), ({"scheduler": "tcp://x:1"}, "scheduler needs"),
+    ({"reps": 0}, "reps must be"), ({"n_jobs": 0}, "n_jobs: must be"),
+    ({"n_jobs": -5}, "n_jobs: must be .* got -5"), ({"backend": "nope"}, "backend: .* 'nope'"),
+    ({"chunk_size": 0}, "chunk_size: must be"), ({"scheduler": "tcp://x:1"}, "scheduler: needs"),
     ({"fmt": "xlsx"}, "fmt must be")])
-def test_bad_arguments_name_themselves(study, tmp_path, kw, match):
+def test_bad_arguments_name_themselves_before_anything_is_written(study, tmp_path, kw, match):
+    out = tmp_path / "run"
     with pytest.raises(ValueError, match=match):
-        run_study(study, tmp_path, progress=False, **kw)
+        run_study(study, out, progress=False, **kw)
+    # (a run folder written before the check would hold the out directory: the next
+    # command would be told to --resume a run that never started)
+    assert not (out / "manifest.json").exists()

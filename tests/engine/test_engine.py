@@ -130,3 +130,15 @@ def test_a_failing_task_names_its_cell_and_replicates():
 class _Boom:
     def __call__(self, cell, chunk, batch_size):
         raise ZeroDivisionError("x")
+
+
+def test_an_unreachable_scheduler_is_named_not_a_traceback():
+    pytest.importorskip("distributed")
+    import dask
+
+    from tacebench.engine import SchedulerUnreachable, map_calls
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(SchedulerUnreachable, match="tcp://127.0.0.1:1"):
+            list(map_calls([(abs, (-1,))], n_jobs=2, backend="dask",
+                           scheduler="tcp://127.0.0.1:1"))

@@ -1,0 +1,53 @@
+"""The front door (tacebench.replicate, set_up, simulate_cohorts, load_study): bad
+arguments are named, all at once, before any work."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tacebench
+from tacebench import api
+
+BAD = [("reps", "10"), ("reps", 1), ("reps", True), ("seed", -1), ("seed", 1.5),
+       ("n_jobs", 0), ("n_jobs", "2"), ("decompose_reps", -1), ("max_reps", "x"),
+       ("worlds", "bogus"), ("audit_only", "yes"), ("world_uncertainty", 1)]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any study loaded or replicate run fails the test: the check comes first."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+    for name in ("_load_study", "reproduce", "load_spec"):
+        monkeypatch.setattr(api, name, forbidden)
+
+
+@pytest.mark.parametrize("name, value", BAD)
+def test_replicate_names_a_bad_argument_before_any_work(no_work, name, value):
+    kwargs = {"reps": 10, name: value}
+    with pytest.raises(ValueError, match=rf"^{name}: must be .*; got {value!r}$"):
+        tacebench.replicate("tace_regorafenib", **kwargs)
+
+
+def test_every_bad_argument_is_named_in_one_error(no_work):
+    with pytest.raises(ValueError) as err:
+        tacebench.replicate("tace_regorafenib", reps=1, seed=-1, worlds="x", n_jobs=0)
+    named = [part.split(":")[0] for part in str(err.value).split("; ") if ": must be" in part]
+    assert named == ["reps", "seed", "n_jobs", "worlds"]
+
+
+@pytest.mark.parametrize("kwargs", [{"n_cohorts": 0}, {"seed": "a"}])
+def test_simulate_cohorts_names_a_bad_argument(no_work, kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=rf"^{name}: must be"):
+        tacebench.simulate_cohorts("tace_regorafenib", **kwargs)
+
+
+def test_load_study_names_a_value_that_is_no_study():
+    with pytest.raises(ValueError, match="study: must be .*; got 123"):
+        tacebench.load_study(123)
+
+
+def test_a_numpy_integer_seed_is_a_seed():
+    setup = api.set_up("tace_regorafenib", reps=10, seed=np.int64(3), audit_only=True)
+    assert setup.study.id == "tace_regorafenib"
