@@ -43,6 +43,7 @@ from .dgm import prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
+from .run_lock import run_lock
 from .store import RunDirectory, write_frame
 from .study import Study
 
@@ -278,8 +279,6 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     benchmarks.faults.WorkersLost
         Worker processes kept dying after ``retries`` retries.
     """
-    from tqdm.auto import tqdm
-
     reps = study.reps if reps is None else reps
     if not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a positive integer; got {reps!r}")
@@ -288,8 +287,20 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size: must be a positive integer; got {chunk_size!r}")
+    run = RunDirectory(out, fmt)  # (checks fmt)
+    with run_lock(out):  # one run at a time writes OUT (benchmarks.run_lock)
+        return _run(study, run, reps, n_jobs, backend, scheduler, chunk_size, resume, progress,
+                    force, retries)
+
+
+def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str | None,
+         scheduler: str | None, chunk_size: int | None, resume: bool, progress: bool,
+         force: bool, retries: int) -> RunReport:
+    """:func:`run_study` once its arguments are checked and ``run``'s lock is held."""
+    from tqdm.auto import tqdm
+
+    out = run.path
     version = code_version()
-    run = RunDirectory(out, fmt)
     manifest = run.read_manifest()
     if manifest is not None and not resume:
         raise ValueError(f"out={str(out)!r} already holds a run; pass resume=True (--resume) "

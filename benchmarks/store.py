@@ -10,6 +10,7 @@ Layout of ``OUT/``::
                            replicates [100, 150) of scenario 3; the hex field is the first
                            16 hex digits of the file's SHA-256
     damaged/               chunks that failed their checksum, moved aside by ``--resume``
+    .lock                  held by the run writing OUT (benchmarks.run_lock)
     plans/                 compiled cohort plans the workers share (a PlanCache folder,
                            keyed by spec and simulate's code: a run's cache, safe to delete)
     results.parquet        all chunks, sorted (written by ``summarize``)
@@ -23,7 +24,8 @@ replicates again. A write that fails (disk full) removes its temporary file and 
 :class:`WriteFailed`; the chunks already written stay valid. ``--resume`` reads the
 replicate ranges from the chunk names, deletes stray temporaries and runs only what is
 missing. No replicate can be written twice, because a range is scheduled only if none of
-its replicates is on disk.
+its replicates is on disk and one run at a time writes the directory
+(:mod:`benchmarks.run_lock`); every read refuses two chunks holding one replicate.
 """
 from __future__ import annotations
 
@@ -257,16 +259,35 @@ class RunDirectory:
                 reasons.append(str(exc))
         return reasons
 
+    def disjoint_chunks(self) -> list[Chunk]:
+        """:meth:`chunks`, after checking that no two hold the same replicate of a scenario
+        (each replicate would be counted once per copy).
+
+        Raises
+        ------
+        ValueError
+            Two chunks overlap: both are named.
+        """
+        chunks = self.chunks()
+        far: Chunk | None = None  # of the chunks before in this scenario, the furthest reaching
+        for c in chunks:  # sorted by scenario, then start
+            if far is not None and far.scenario_index == c.scenario_index and c.start < far.stop:
+                raise ValueError(
+                    f"chunks {far.path.name} and {c.path.name} in {self.chunks_dir} both hold "
+                    f"replicates [{c.start}, {min(far.stop, c.stop)}) of scenario index "
+                    f"{c.scenario_index}: two runs wrote into this directory or it was edited "
+                    "by hand; move one of them out")
+            if far is None or far.scenario_index != c.scenario_index or c.stop > far.stop:
+                far = c
+        return chunks
+
     def done(self) -> dict[int, np.ndarray]:
         """Replicates on disk per scenario index, as a boolean mask grown as needed."""
         out: dict[int, np.ndarray] = {}
-        for c in self.chunks():
+        for c in self.disjoint_chunks():
             mask = out.setdefault(c.scenario_index, np.zeros(0, dtype=bool))
             if mask.size < c.stop:
                 mask = np.concatenate([mask, np.zeros(c.stop - mask.size, dtype=bool)])
-            if mask[c.start:c.stop].any():
-                raise ValueError(f"chunk {c.path.name} overlaps replicates already on disk; "
-                                 "the run directory was edited by hand")
             mask[c.start:c.stop] = True
             out[c.scenario_index] = mask
         return out
@@ -283,7 +304,7 @@ class RunDirectory:
         """Each chunk's rows (only ``columns`` if given, replicates below ``reps``), one
         chunk at a time in scenario and replicate order, each verified; memory stays at one
         chunk whatever the run's size."""
-        for c in self.chunks():
+        for c in self.disjoint_chunks():
             if reps is not None and c.start >= reps:
                 continue
             frame = c.read(self.fmt)
@@ -299,7 +320,7 @@ class RunDirectory:
         there, as ``pandas.concat`` makes it."""
         if self.fmt == "parquet":
             tables = []
-            for c in self.chunks():
+            for c in self.disjoint_chunks():
                 if reps is not None and c.start >= reps:
                     continue
                 table = c.read_arrow()

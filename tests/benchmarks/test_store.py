@@ -169,3 +169,19 @@ def test_parquet_results_are_the_concatenated_chunk_frames(tmp_path):
         got = run.read_results(reps)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         assert list(got.columns) == list(want.columns)
+
+
+@pytest.mark.parametrize("sizes", [(2, 3), (6, 2)])
+def test_two_chunks_holding_one_replicate_are_refused_by_every_read(study, tmp_path, sizes):
+    """Chunks of another run (another chunk size) copied in: the summary once counted their
+    replicates twice. (6, 2): the overlap is with a chunk that is not the one before."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_study(study, a, reps=6, chunk_size=sizes[0], progress=False)
+    run_study(study, b, reps=6, chunk_size=sizes[1], progress=False)
+    extra = [c for c in RunDirectory(b).chunks() if c.scenario_index == 1][-1]
+    os.replace(extra.path, a / "chunks" / extra.path.name)
+    run = RunDirectory(a)
+    for read in (lambda: load_results(a), lambda: list(run.iter_results()), run.done):
+        with pytest.raises(ValueError, match=rf"both hold replicates .*{extra.path.name}|"
+                                             rf"{extra.path.name} .*both hold replicates"):
+            read()
