@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -20,7 +21,8 @@ from .summaries import ShiftResult, TargetResult
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["json_ready", "json_text", "shifts_frame", "targets_frame"]
+__all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "json_ready", "json_text", "shifts_frame",
+           "targets_frame"]
 
 
 def _key(name) -> str:
@@ -72,3 +74,27 @@ def shifts_frame(results) -> pd.DataFrame:
     """One row per paired shift of every result (columns: study, then the fields of
     ``ShiftResult`` without its contributions, which are ``contributions.csv``)."""
     return _frame(results, lambda r: r.shifts, ShiftResult, drop=("contributions",))
+
+
+#: The files ``replications.report.write_outputs`` may write in its folder, besides
+#: ``draws/<study>.csv``.
+OUTPUT_FILES = ("results.json", "targets.csv", "shifts.csv", "contributions.csv", "audit.csv",
+                "audit_coverage.csv")
+#: What ``tacebench report DIR`` writes there by default, from those files.
+REPORT_FILE = "report.html"
+
+
+def clear_outputs(out: str | Path) -> list[Path]:
+    """Remove an earlier run's outputs from the folder ``out``: :data:`OUTPUT_FILES`,
+    ``draws/*.csv``, the figures ``plots/*.png`` and ``plots/*.svg`` and the report
+    rendered from them (:data:`REPORT_FILE`); other files are left alone. A run that wrote fewer studies, no ``--plot`` or ``--audit-only`` would
+    otherwise leave the earlier run's files beside its own: ``tacebench report`` showed
+    the earlier run's Kaplan-Meier figures in the later run's report. Returns the paths
+    removed."""
+    out = Path(out)
+    stale = [out / name for name in (*OUTPUT_FILES, REPORT_FILE) if (out / name).is_file()]
+    stale += sorted((out / "draws").glob("*.csv"))
+    stale += sorted(p for ext in ("png", "svg") for p in (out / "plots").glob(f"*.{ext}"))
+    for p in stale:
+        p.unlink()
+    return stale

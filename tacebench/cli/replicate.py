@@ -21,6 +21,7 @@ from tacebench.engine import start_workers
 from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
+from tacebench.replications.output_files import clear_outputs
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
 from tacebench.replications.robustness import WORLD_CHOICES, world_list
@@ -48,7 +49,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
                    help="what standard output shows")
     add_out(p, "write results.json, targets.csv, shifts.csv, contributions.csv, audit.csv "
-               "and draws/ there")
+               "and draws/ there, replacing an earlier run's (with its plots and report)")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if a required target is not reproduced and not declared an "
                         "expected failure, a declared one reproduces now, or a study is "
@@ -107,13 +108,20 @@ def run(args) -> int:
         st, reps=reps, seed=seed, decompose_reps=decompose, audit_only=args.audit_only,
         later=later), ahead, idle=partial(import_module, "pandas") if _frames(args) else None)
     try:
-        reports, status, figures = _run_studies(refs, studies, args, reps, seed, n_jobs,
-                                                decompose)
+        reports, status, figures, to_plot = _run_studies(refs, studies, args, reps, seed,
+                                                         n_jobs, decompose)
     finally:
         studies.close()
     print(render(reports, args.format), end="")
     for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
         note(args, f"wrote {path}")
+    if args.out:  # DIR's outputs are this run's: an earlier run's are removed first, so that
+        # an interrupted write leaves DIR incomplete but never mixed (tacebench report reads
+        # DIR/plots beside results.json)
+        clear_outputs(args.out)
+    for study, result in to_plot:
+        for path in plot_study(study, result, args.out or "."):
+            note(args, f"wrote {path}")
     if args.out:
         for path in write_outputs(reports, args.out):
             note(args, f"wrote {path}")
@@ -132,8 +140,9 @@ def _frames(args) -> bool:
 
 def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_jobs: int,
                  decompose: int):
-    """Each study's report, in order; the exit status; the KM figures of ``--html``."""
-    reports, status, figures = [], 0, {}
+    """Each study's report, in order; the exit status; the KM figures of ``--html``; the
+    ``(study, result)`` pairs ``--plot`` draws (at the end, with the other outputs)."""
+    reports, status, figures, to_plot = [], 0, {}, []
     for i, ref in enumerate(refs):
         # an invalid folder (ValueError: no such study) or a cohort the generator cannot
         # build: the report below prints the error once (not also here on stderr)
@@ -153,11 +162,10 @@ def _run_studies(refs, studies: StudyPrefetch, args, reps: int, seed: int, n_job
         reports.append(report)
         result = report.result
         if args.plot and result is not None:
-            for path in plot_study(study, result, args.out or "."):
-                note(args, f"wrote {path}")
+            to_plot.append((study, result))
         if args.html and result is not None:
             figures[study.id] = km_figures(study, result)
-    return reports, status, figures
+    return reports, status, figures, to_plot
 
 
 def _replicate_one(setup, args, reps: int, seed: int, n_jobs: int,

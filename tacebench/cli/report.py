@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 from tacebench.replications.html_report import figures_on_disk, load_results, write_html
 from tacebench.replications.junit import write_junit
+from tacebench.replications.output_files import REPORT_FILE
 from tacebench.replications.plots import plot_study
 
 from .options import HelpFormatter, plain
@@ -74,7 +75,7 @@ def run(args) -> int:
         print(f"tacebench report: {exc}", file=sys.stderr)
         return 2
     folder = args.results.parent if args.results.suffix == ".json" else args.results
-    html = args.html or folder / "report.html"
+    html = args.html or folder / REPORT_FILE
     for path in write_reports(studies, html, args.junit, figures_on_disk(folder, studies)):
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -59,6 +59,23 @@ def test_replicate_writes_full_results(tmp_path, capsys):
         for fmt in ("png", "svg")]
 
 
+def test_a_later_run_into_the_same_out_leaves_none_of_the_earlier_runs_files(tmp_path, capsys):
+    """A run with --plot, its report, then an --audit-only run into the same folder: the
+    earlier draws, tables, figures and report are gone (tacebench report used to embed the
+    earlier run's KM figures in the later run's report); other files stay."""
+    assert main(["replicate", str(FICTIONAL), *FAST, "--out", str(tmp_path), "--plot"]) == 0
+    assert main(["report", str(tmp_path)]) == 0
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "plots" / "README").write_text("mine")
+    assert main(["replicate", str(FICTIONAL), "--audit-only", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["audit.csv", "audit_coverage.csv", "notes.txt", "plots/README",
+                    "results.json"]
+    assert main(["report", str(tmp_path)]) == 0
+    assert "data:image/png" not in (tmp_path / "report.html").read_text()
+
+
 def test_strict_fails_only_on_required_targets(required_psm_study, capsys):
     assert main(["replicate", str(FICTIONAL), *FAST, "--strict"]) == 0   # os_hr_crude holds
     study = required_psm_study
