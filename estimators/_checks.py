@@ -30,7 +30,7 @@ def _show(values: np.ndarray, bad: np.ndarray, limit: int = 3) -> str:
         shown = ", ".join(f"[{', '.join(map(str, np.unravel_index(i, values.shape)))}]="
                           f"{values.flat[i].item()!r}" for i in idx)
     else:
-        shown = ", ".join(f"[{i}]={values.flat[i]!r}" for i in idx)
+        shown = ", ".join(f"[{i}]={values.flat[i].item()!r}" for i in idx)
     more = "" if bad.sum() <= limit else f" (and {int(bad.sum()) - limit} more)"
     return shown + more
 
