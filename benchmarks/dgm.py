@@ -23,12 +23,10 @@ import numpy as np
 from tacebench.simulate.cache import LRUCache
 
 from .methods import SHARED_FITS, SharedFits
-from .study import Estimand, Scenario
+from .study import GENERATORS, Estimand, Scenario
 
 _DEFAULT = object()  # "the module's DGM_CACHE", looked up when called (so it can be rebound)
 
-#: Built-in generators: name -> "module:function".
-GENERATORS: dict[str, str] = {"cohort": "tacebench.benchmarks.cohort_dgm:prepare"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,40 @@ def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:
         return getattr(importlib.import_module(mod), attr)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"generator {name!r} cannot be imported: {exc}") from None
+
+
+def check_scenarios(study) -> None:
+    """Check, before a run writes anything, what each scenario's generator needs.
+
+    Every scenario's generator is imported, and a generator whose prepare function has a
+    ``check(scenario, estimands) -> list[str]`` attribute checks the scenario's inputs
+    (the cohort generator: its base study and world, its cohort, each estimand's
+    population). Without this a wrong base or population was reported by the first
+    worker that prepared the scenario, after the run directory was written.
+
+    Raises
+    ------
+    ValueError
+        Every problem at once, one line per data-generating mechanism and problem.
+    """
+    estimands = {e.name: e for e in study.estimands}
+    problems: dict[str, None] = {}  # (ordered, each once: a grid repeats its dgm's problems)
+    for sc in study.scenarios:
+        try:
+            prepare = resolve_generator(sc.generator)
+        except ValueError as exc:
+            problems[f"[[dgm]] {sc.dgm!r}: {exc}"] = None
+            continue
+        check = getattr(prepare, "check", None)
+        if check is None:
+            continue
+        used = list({study.method(m).estimand: None for m in sc.methods})
+        for msg in check(sc, [estimands[e] for e in used]):
+            problems[f"[[dgm]] {sc.dgm!r}: {msg}"] = None
+    if problems:
+        n = len(problems)
+        raise ValueError(f"study {study.name!r}: {n} problem{'s' * (n > 1)}:\n  "
+                         + "\n  ".join(problems))
 
 
 #: Process-wide default of :func:`prepared`: a bounded LRU of prepared scenarios, keyed by

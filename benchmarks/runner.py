@@ -39,7 +39,7 @@ from tacebench.estimators.batch import trim_if_grown, tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
 from .batch_chunk import fit_chunk, generate_chunk
-from .dgm import prepared
+from .dgm import check_scenarios, prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
@@ -288,6 +288,7 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size: must be a positive integer; got {chunk_size!r}")
     run = RunDirectory(out, fmt)  # (checks fmt)
+    check_scenarios(study)  # what each generator needs, before anything is written
     with run_lock(out):  # one run at a time writes OUT (benchmarks.run_lock)
         return _run(study, run, reps, n_jobs, backend, scheduler, chunk_size, resume, progress,
                     force, retries)

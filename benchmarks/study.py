@@ -140,16 +140,66 @@ class Study:
         return pd.DataFrame(rows)
 
 
-def _err(where: str, msg: str) -> ValueError:
-    return ValueError(f"study {where}: {msg}")
+#: Built-in generators: name -> "module:function" (:func:`benchmarks.dgm.resolve_generator`).
+GENERATORS: dict[str, str] = {"cohort": "tacebench.benchmarks.cohort_dgm:prepare"}
+
+#: The tables of a study file, and the keys of those whose keys are fixed (an estimand's
+#: options and a method's are its kind's and family's: checked by them).
+TABLES = ("study", "estimands", "methods", "dgm", "performance")
+STUDY_KEYS = ("name", "title", "aims", "seed", "reps", "chunk_size")
+DGM_KEYS = ("name", "generator", "base", "cohort", "fixed", "factors", "methods")
+PERFORMANCE_KEYS = ("level", "alpha", "measures")
 
 
-def _need(table: dict, key: str, where: str, kind: type | tuple[type, ...]):
+class _Problems:
+    """Every problem of a study file, each as ``where: what``, raised at once."""
+
+    def __init__(self, source: str) -> None:
+        self.source, self.items = source, []
+
+    def add(self, where: str, msg: str) -> None:
+        self.items.append(f"{where}: {msg}")
+
+    def unknown(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
+        extra = sorted(k for k in table if k not in allowed)
+        if extra:
+            self.add(where, f"unknown key(s) {extra}; the keys are {list(allowed)}")
+
+    def table(self, parent: dict, key: str, where: str) -> dict:
+        """``parent[key]`` as a table ({} with a problem when missing or not a table)."""
+        val = parent.get(key)
+        if not isinstance(val, dict):
+            self.add(where, f"missing table [{key}]" if val is None
+                     else f"[{key}] must be a table; got {val!r}")
+            return {}
+        return val
+
+    def entries(self, raw: dict, key: str):
+        """``(name, table, where)`` of each ``[key.<name>]`` that is a table."""
+        for name, table in self.table(raw, key, "top level").items():
+            where = f"[{key}.{name}]"
+            if isinstance(table, dict):
+                yield name, table, where
+            else:
+                self.add(where, f"must be a table; got {table!r}")
+
+    def check(self) -> None:
+        if self.items:
+            n = len(self.items)
+            raise ValueError(f"study {self.source}: {n} problem{'s' * (n > 1)}:\n  "
+                             + "\n  ".join(self.items))
+
+
+def _need(table: dict, key: str, where: str, kind: type | tuple[type, ...],
+          problems: _Problems):
+    """``table[key]`` if present and of ``kind``; else None, with the problem recorded."""
     if key not in table:
-        raise _err(where, f"missing required key {key!r}")
+        problems.add(where, f"missing required key {key!r}")
+        return None
     val = table[key]
-    if not isinstance(val, kind):
-        raise _err(where, f"{key} must be {kind}; got {val!r}")
+    if not isinstance(val, kind) or isinstance(val, bool) and kind is not bool:
+        problems.add(where, f"{key} must be {getattr(kind, '__name__', kind)}; got {val!r}")
+        return None
     return val
 
 
@@ -163,28 +213,56 @@ def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str
     return dgm + "[" + ",".join(f"{k}={show(factors[k])}" for k in crossed) + "]"
 
 
-def _expand_dgms(blocks: list[dict], method_names: list[str]) -> tuple[Scenario, ...]:
+def _generator_problem(generator) -> str | None:
+    # (the form only: the function is imported by the run, benchmarks.dgm.check_scenarios)
+    if not isinstance(generator, str) or (generator not in GENERATORS
+                                          and ":" not in generator):
+        return (f"generator must be one of {sorted(GENERATORS)} or 'module:function'; got "
+                f"{generator!r}")
+    return None
+
+
+def _expand_dgms(blocks: list, method_names: list[str], problems: _Problems
+                 ) -> tuple[Scenario, ...]:
     scenarios: list[Scenario] = []
     seen: set[str] = set()
     for b, block in enumerate(blocks):
         where = f"[[dgm]] #{b + 1}"
-        name = _need(block, "name", where, str)
+        if not isinstance(block, dict):
+            problems.add(where, f"must be a table; got {block!r}")
+            continue
+        name = _need(block, "name", where, str, problems)
+        if name is None:
+            continue
         where = f"[[dgm]] {name!r}"
+        ok = True
         if name in seen:
-            raise _err(where, f"duplicate dgm name {name!r}")
+            problems.add(where, f"duplicate dgm name {name!r}")
+            ok = False
         seen.add(name)
+        problems.unknown(block, DGM_KEYS, where)
         generator = block.get("generator", "cohort")
-        fixed = dict(block.get("fixed", {}))
-        factors = dict(block.get("factors", {}))
+        if (msg := _generator_problem(generator)) is not None:
+            problems.add(where, msg)
+        fixed, factors = block.get("fixed", {}), block.get("factors", {})
+        for key, table in (("fixed", fixed), ("factors", factors)):
+            if not isinstance(table, dict):
+                problems.add(where, f"{key} must be a table; got {table!r}")
+                ok = False
+        if not ok or not isinstance(fixed, dict) or not isinstance(factors, dict):
+            continue
         for k, v in factors.items():
             if not isinstance(v, list) or not v:
-                raise _err(where, f"factors.{k} must be a non-empty list; got {v!r}")
+                problems.add(where, f"factors.{k} must be a non-empty list; got {v!r}")
+                ok = False
             if k in fixed:
-                raise _err(where, f"factor {k!r} is both fixed and varied")
+                problems.add(where, f"factor {k!r} is both fixed and varied")
         methods = block.get("methods", method_names)
         unknown = [m for m in methods if m not in method_names]
         if unknown:
-            raise _err(where, f"methods {unknown!r} are not declared under [methods]")
+            problems.add(where, f"methods {unknown!r} are not declared under [methods]")
+        if not ok:
+            continue
         keys = list(factors)
         for combo in itertools.product(*(factors[k] for k in keys)):
             cell = {**fixed, **dict(zip(keys, combo))}
@@ -194,67 +272,94 @@ def _expand_dgms(blocks: list[dict], method_names: list[str]) -> tuple[Scenario,
                 factors=_freeze(cell), methods=tuple(methods)))
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ValueError(f"study [[dgm]]: scenario names are not unique: {names!r}")
+        problems.add("[[dgm]]", f"scenario names are not unique: {names!r}")
     return tuple(scenarios)
 
 
 def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
-    """Validate a parsed study table and expand its DGM grids into scenarios."""
+    """Validate a parsed study table and expand its DGM grids into scenarios.
+
+    Raises
+    ------
+    ValueError
+        Every problem of the file at once, one line each, naming the table and key.
+    """
     from .methods import validate_method  # late: methods import estimators
 
-    head = _need(raw, "study", source, dict)
-    name = _need(head, "name", "[study]", str)
+    problems = _Problems(source)
+    problems.unknown(raw, TABLES, "top level")
+    head = problems.table(raw, "study", "top level")
+    problems.unknown(head, STUDY_KEYS, "[study]")
+    name = _need(head, "name", "[study]", str, problems)
     seed = head.get("seed", 20240601)
     reps = head.get("reps", 1000)
-    if not isinstance(seed, int) or seed < 0:
-        raise _err("[study]", f"seed must be a non-negative integer; got {seed!r}")
-    if not isinstance(reps, int) or reps < 1:
-        raise _err("[study]", f"reps must be a positive integer; got {reps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        problems.add("[study]", f"seed must be a non-negative integer; got {seed!r}")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        problems.add("[study]", f"reps must be a positive integer; got {reps!r}")
     chunk = head.get("chunk_size")
-    if chunk is not None and (not isinstance(chunk, int) or chunk < 1):
-        raise _err("[study]", f"chunk_size must be a positive integer; got {chunk!r}")
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+        problems.add("[study]", f"chunk_size must be a positive integer; got {chunk!r}")
 
     estimands = []
-    for ename, table in _need(raw, "estimands", source, dict).items():
-        kind = _need(table, "kind", f"[estimands.{ename}]", str)
-        if kind not in ESTIMAND_KINDS:
-            raise _err(f"[estimands.{ename}]", f"kind must be one of {ESTIMAND_KINDS}; got {kind!r}")
-        opts = {k: v for k, v in table.items() if k != "kind"}
-        estimands.append(Estimand(ename, kind, _freeze(opts)))
-    est_names = {e.name for e in estimands}
+    for ename, table, where in problems.entries(raw, "estimands"):
+        kind = _need(table, "kind", where, str, problems)
+        if kind is not None and kind not in ESTIMAND_KINDS:
+            problems.add(where, f"kind must be one of {ESTIMAND_KINDS}; got {kind!r}")
+        elif kind is not None:
+            opts = {k: v for k, v in table.items() if k != "kind"}
+            estimands.append(Estimand(ename, kind, _freeze(opts)))
+    # (a method naming an estimand whose table has a problem is not reported again)
+    declared = raw.get("estimands") if isinstance(raw.get("estimands"), dict) else {}
+    est_names = set(declared)
 
     methods = []
-    for mname, table in _need(raw, "methods", source, dict).items():
-        where = f"[methods.{mname}]"
-        family = _need(table, "family", where, str)
-        estimand = _need(table, "estimand", where, str)
-        if estimand not in est_names:
-            raise _err(where, f"estimand {estimand!r} is not declared under [estimands]")
+    for mname, table, where in problems.entries(raw, "methods"):
+        family = _need(table, "family", where, str, problems)
+        estimand = _need(table, "estimand", where, str, problems)
+        if estimand is not None and estimand not in est_names:
+            problems.add(where, f"estimand {estimand!r} is not declared under [estimands]")
+        if family is None:
+            continue
         opts = {k: v for k, v in table.items() if k not in ("family", "estimand")}
-        validate_method(family, opts, where=where)
-        methods.append(Method(mname, family, estimand, _freeze(opts)))
+        try:
+            validate_method(family, opts, where=where)
+        except ValueError as exc:
+            msg = str(exc)
+            problems.items.append(msg if msg.startswith(where) else f"{where}: {msg}")
+            continue
+        if estimand is not None:
+            methods.append(Method(mname, family, estimand, _freeze(opts)))
 
     dgms = raw.get("dgm")
     if isinstance(dgms, dict):
         dgms = [dgms]
+    scenarios: tuple[Scenario, ...] = ()
     if not isinstance(dgms, list) or not dgms:
-        raise _err(source, "needs at least one [[dgm]] block")
-    scenarios = _expand_dgms(dgms, [m.name for m in methods])
+        problems.add("top level", "needs at least one [[dgm]] block")
+    else:
+        listed = raw.get("methods") if isinstance(raw.get("methods"), dict) else {}
+        scenarios = _expand_dgms(dgms, list(listed), problems)
 
     perf = raw.get("performance", {})
+    if not isinstance(perf, dict):
+        problems.add("top level", f"[performance] must be a table; got {perf!r}")
+        perf = {}
+    problems.unknown(perf, PERFORMANCE_KEYS, "[performance]")
     level = perf.get("level", 0.95)
     alpha = perf.get("alpha", 0.05)
-    if not 0 < level < 1:
-        raise _err("[performance]", f"level must lie in (0, 1); got {level!r}")
-    if not 0 < alpha < 1:
-        raise _err("[performance]", f"alpha must lie in (0, 1); got {alpha!r}")
-    measures = tuple(perf.get("measures", MEASURES))
-    bad = [m for m in measures if m not in MEASURES]
-    if bad:
-        raise _err("[performance]", f"unknown measures {bad!r}; choose from {MEASURES}")
+    for key, val in (("level", level), ("alpha", alpha)):
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not 0 < val < 1:
+            problems.add("[performance]", f"{key} must lie in (0, 1); got {val!r}")
+    measures = perf.get("measures", MEASURES)
+    bad = [m for m in measures if m not in MEASURES] if isinstance(measures, list) else None
+    if bad or not isinstance(measures, (list, tuple)):
+        problems.add("[performance]", f"unknown measures {bad if bad else measures!r}; "
+                     f"choose from {MEASURES}")
+    problems.check()
     return Study(name=name, title=head.get("title", name), aims=head.get("aims", ""),
                  seed=seed, reps=reps, scenarios=scenarios, estimands=tuple(estimands),
-                 methods=tuple(methods), level=level, alpha=alpha, measures=measures,
+                 methods=tuple(methods), level=level, alpha=alpha, measures=tuple(measures),
                  chunk_size=chunk, raw=raw)
 
 
