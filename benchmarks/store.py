@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tacebench.engine.files import WriteFailed, atomic_write as _atomic_write
+
 try:  # Parquet when pyarrow is present (the [parquet] extra), CSV otherwise
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -53,11 +55,6 @@ _CHUNK = re.compile(r"^s(\d{4,})_r(\d{7,})-(\d{7,})(?:\.([0-9a-f]{16}))?\.(parqu
 DIGEST_HEX = 16
 
 
-class WriteFailed(OSError):
-    """Writing a file of the run directory failed (disk full, quota, permissions); nothing
-    partial was left behind."""
-
-
 class DamagedChunk(ValueError):
     """A chunk whose bytes do not match its checksum, or whose rows do not match its name."""
 
@@ -69,26 +66,6 @@ def digest(data: bytes) -> str:
 
 def default_format() -> str:
     return "parquet" if pq is not None else "csv"
-
-
-def _atomic_write(path: Path, write, name_of=None) -> Path:
-    """``write(tmp)`` to a temporary file beside ``path``, flush it to disk, rename it into
-    place; ``name_of(bytes)`` may choose the final name from the file's bytes. On failure
-    the temporary file is removed and :class:`WriteFailed` names the file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-            if name_of is not None:
-                path = path.with_name(name_of(fh.read()))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WriteFailed(exc.errno, f"cannot write {path.name} in {path.parent}: "
-                                     f"{exc.strerror or exc}") from exc
-    return path
 
 
 def _writer(frame_or_columns, fmt: str):

@@ -357,38 +357,39 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
 
 
 def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:
-    """Write JSON and CSV files with the full results; returns the paths written."""
+    """Write JSON and CSV files with the full results; returns the paths written.
+
+    Each file is written whole or not at all (:func:`tacebench.engine.files.atomic_write`),
+    and ``results.json`` last: a folder that has it holds the run's every file, so a write
+    stopped midway (killed, disk full: :class:`~tacebench.engine.files.WriteFailed`) is
+    never read as a complete run."""
     import pandas as pd
+    from tacebench.engine.files import atomic_write
+
     out = Path(out)
     (out / "draws").mkdir(parents=True, exist_ok=True)
     written = []
-    p = out / "results.json"
-    p.write_text(json_text([r.to_dict() for r in reports]))
-    written.append(p)
+
+    def csv(frame: pd.DataFrame, p: Path, **kw) -> None:
+        written.append(atomic_write(p, lambda tmp: frame.to_csv(tmp, **kw)))
+
     results = [r.result for r in reports if r.result is not None]
     if results:
-        for name, frame in (("targets.csv", targets_frame(results)),
-                            ("shifts.csv", shifts_frame(results))):
-            p = out / name
-            frame.to_csv(p, index=False)
-            written.append(p)
-        p = out / "contributions.csv"
+        csv(targets_frame(results), out / "targets.csv", index=False)
+        csv(shifts_frame(results), out / "shifts.csv", index=False)
         # rows, not a concat of frames: a study without shifts has an empty frame
         rows = [row for r in results for row in r.contributions_frame().to_dict("records")]
-        pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS).to_csv(p, index=False)
-        written.append(p)
+        csv(pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS), out / "contributions.csv",
+            index=False)
         for r in results:
-            p = out / "draws" / f"{r.study_id}.csv"
-            r.draws_frame().to_csv(p, index_label="replicate")
-            written.append(p)
+            csv(r.draws_frame(), out / "draws" / f"{r.study_id}.csv", index_label="replicate")
     audit_rows = [{**_finding_dict(f), "study": r.study_id} for r in reports for f in r.audit]
-    p = out / "audit.csv"
-    pd.DataFrame(audit_rows).to_csv(p, index=False)
-    written.append(p)
+    csv(pd.DataFrame(audit_rows), out / "audit.csv", index=False)
     covered = [r for r in reports if r.coverage is not None]
     if covered:
-        p = out / "audit_coverage.csv"
-        pd.DataFrame([{"study": r.study_id, **row} for r in covered
-                      for row in r.coverage.to_dict()["rules"]]).to_csv(p, index=False)
-        written.append(p)
+        csv(pd.DataFrame([{"study": r.study_id, **row} for r in covered
+                          for row in r.coverage.to_dict()["rules"]]),
+            out / "audit_coverage.csv", index=False)
+    text = json_text([r.to_dict() for r in reports])
+    written.append(atomic_write(out / "results.json", lambda tmp: tmp.write_text(text)))
     return written

@@ -21,6 +21,7 @@ from tacebench.engine import start_workers
 from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
+from tacebench.engine.files import WriteFailed
 from tacebench.replications.output_files import clear_outputs
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
@@ -115,9 +116,24 @@ def run(args) -> int:
     print(render(reports, args.format), end="")
     for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
         note(args, f"wrote {path}")
+    try:
+        _write_files(args, reports, to_plot)
+    except WriteFailed as exc:  # (disk full, permissions: nothing partial is left)
+        print(f"tacebench replicate: stopped: {exc}" + (
+            f"; {args.out} holds no results.json" if args.out else ""), file=sys.stderr)
+        return 1
+    if args.strict:
+        outcomes = [r.strict for r in reports]
+        print("\n".join(strict_lines(outcomes)), file=sys.stderr)
+        status = strict_status(outcomes)
+    return status
+
+
+def _write_files(args, reports, to_plot) -> None:
+    """``--plot``'s figures and ``--out``'s files."""
     if args.out:  # DIR's outputs are this run's: an earlier run's are removed first, so that
         # an interrupted write leaves DIR incomplete but never mixed (tacebench report reads
-        # DIR/plots beside results.json)
+        # DIR/plots beside results.json, which is written last)
         clear_outputs(args.out)
     for study, result in to_plot:
         for path in plot_study(study, result, args.out or "."):
@@ -125,11 +141,6 @@ def run(args) -> int:
     if args.out:
         for path in write_outputs(reports, args.out):
             note(args, f"wrote {path}")
-    if args.strict:
-        outcomes = [r.strict for r in reports]
-        print("\n".join(strict_lines(outcomes)), file=sys.stderr)
-        status = strict_status(outcomes)
-    return status
 
 
 def _frames(args) -> bool:

@@ -16,7 +16,9 @@ methods) and ``tacebench teach`` (worlds x cohorts) all run through :func:`run_d
 - one BLAS thread for every computation (:func:`single_threaded_blas`), so that the numbers
   do not depend on ``n_jobs``;
 - warnings recorded per call by the thread that raised them (:func:`record_warnings`), so
-  that a row's warnings do not depend on the backend.
+  that a row's warnings do not depend on the backend;
+- files written whole or not at all (:mod:`tacebench.engine.files`), so that a run killed
+  or stopped by a full disk never leaves a truncated file that reads as a complete one.
 
 It is a leaf: it imports no other tacebench package; the tasks it runs come from
 ``tacebench.replications`` and ``tacebench.benchmarks``.

@@ -154,3 +154,28 @@ def test_out_with_a_study_without_shifts_and_a_separated_model(tmp_path, capsys)
     # the organ-specific response the cohort now generates is judged
     orr = res[res["id"].str.startswith("orr_liver")]
     assert len(orr) and (orr["verdict"] != "not estimable").all()
+
+def test_a_failed_write_stops_with_the_reason_and_no_results_json(tmp_path, capsys,
+                                                                  monkeypatch):
+    """The disk fills up at the third file: status 1, the file and reason named, no
+    partial file, and no results.json (written last), so the folder never reads as a
+    complete run."""
+    import errno
+    import os
+
+    real, calls = pd.DataFrame.to_csv, []
+
+    def disk_fills_up(self, path, *a, **kw):
+        calls.append(path)
+        if len(calls) == 3:
+            Path(path).write_text("partial")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, path, *a, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_fills_up)
+    assert main(["replicate", str(FICTIONAL), *FAST, "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "stopped: " in err and "No space left on device" in err
+    assert "contributions.csv" in err and "holds no results.json" in err
+    left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["shifts.csv", "targets.csv"]
