@@ -42,8 +42,8 @@ from .batch_chunk import fit_chunk, generate_chunk
 from .dgm import check_scenarios, prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
-from .sessions import RunTotals, finish_session, start_session, totals
 from .run_lock import run_lock
+from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
 

@@ -114,10 +114,8 @@ def run(args) -> int:
     finally:
         studies.close()
     print(render(reports, args.format), end="")
-    for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
-        note(args, f"wrote {path}")
     try:
-        _write_files(args, reports, to_plot)
+        _write_files(args, reports, to_plot, figures)
     except WriteFailed as exc:  # (disk full, permissions: nothing partial is left)
         print(f"tacebench replicate: stopped: {exc}" + (
             f"; {args.out} holds no results.json" if args.out else ""), file=sys.stderr)
@@ -129,12 +127,15 @@ def run(args) -> int:
     return status
 
 
-def _write_files(args, reports, to_plot) -> None:
-    """``--plot``'s figures and ``--out``'s files."""
-    if args.out:  # DIR's outputs are this run's: an earlier run's are removed first, so that
-        # an interrupted write leaves DIR incomplete but never mixed (tacebench report reads
+def _write_files(args, reports, to_plot, figures) -> None:
+    """``--html`` and ``--junit``'s reports, ``--plot``'s figures and ``--out``'s files."""
+    if args.out:  # DIR's outputs are this run's: an earlier run's are removed before any of
+        # this run's is written (an --html report may be one of them), so that an
+        # interrupted write leaves DIR incomplete but never mixed (tacebench report reads
         # DIR/plots beside results.json, which is written last)
         clear_outputs(args.out)
+    for path in write_reports([r.to_dict() for r in reports], args.html, args.junit, figures):
+        note(args, f"wrote {path}")
     for study, result in to_plot:
         for path in plot_study(study, result, args.out or "."):
             note(args, f"wrote {path}")

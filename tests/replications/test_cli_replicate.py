@@ -155,6 +155,16 @@ def test_out_with_a_study_without_shifts_and_a_separated_model(tmp_path, capsys)
     orr = res[res["id"].str.startswith("orr_liver")]
     assert len(orr) and (orr["verdict"] != "not estimable").all()
 
+def test_an_html_report_asked_for_in_the_out_folder_is_kept(tmp_path, capsys):
+    """The earlier run's files are removed before any of this run's is written: an
+    --html report written into --out under the report command's name stays."""
+    html = tmp_path / "report.html"
+    assert main(["replicate", str(FICTIONAL), *FAST, "--out", str(tmp_path),
+                 "--html", str(html)]) == 0
+    capsys.readouterr()
+    assert html.is_file() and (tmp_path / "results.json").is_file()
+
+
 def test_a_failed_write_stops_with_the_reason_and_no_results_json(tmp_path, capsys,
                                                                   monkeypatch):
     """The disk fills up at the third file: status 1, the file and reason named, no
