@@ -35,6 +35,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, c
                               default_chunk_size, describe_warnings, exit_with_parent, map_calls,
                               name_key, record_warnings, release, run_design,
                               single_threaded_blas, stream_seed, workers_for)
+from tacebench.engine.files import folder_lock
 from tacebench.estimators.batch import trim_if_grown, tune_allocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
@@ -42,7 +43,6 @@ from .batch_chunk import fit_chunk, generate_chunk
 from .dgm import check_scenarios, prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .methods import MethodOutput, get_fit, validate_method
-from .run_lock import run_lock
 from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
@@ -289,7 +289,7 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         raise ValueError(f"chunk_size: must be a positive integer; got {chunk_size!r}")
     run = RunDirectory(out, fmt)  # (checks fmt)
     check_scenarios(study)  # what each generator needs, before anything is written
-    with run_lock(out):  # one run at a time writes OUT (benchmarks.run_lock)
+    with folder_lock(out):  # one run at a time writes OUT (tacebench.engine.files)
         return _run(study, run, reps, n_jobs, backend, scheduler, chunk_size, resume, progress,
                     force, retries)
 

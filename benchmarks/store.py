@@ -10,7 +10,7 @@ Layout of ``OUT/``::
                            replicates [100, 150) of scenario 3; the hex field is the first
                            16 hex digits of the file's SHA-256
     damaged/               chunks that failed their checksum, moved aside by ``--resume``
-    .lock                  held by the run writing OUT (benchmarks.run_lock)
+    .lock                  held by the run writing OUT (tacebench.engine.files.folder_lock)
     plans/                 compiled cohort plans the workers share (a PlanCache folder,
                            keyed by spec and simulate's code: a run's cache, safe to delete)
     results.parquet        all chunks, sorted (written by ``summarize``)
@@ -25,7 +25,8 @@ replicates again. A write that fails (disk full) removes its temporary file and 
 replicate ranges from the chunk names, deletes stray temporaries and runs only what is
 missing. No replicate can be written twice, because a range is scheduled only if none of
 its replicates is on disk and one run at a time writes the directory
-(:mod:`benchmarks.run_lock`); every read refuses two chunks holding one replicate.
+(``tacebench.engine.files.folder_lock``); every read refuses two chunks holding one
+replicate.
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ Targets the study cannot simulate (spec gaps: check warnings) never fail it.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from functools import partial
 from importlib import import_module
@@ -18,10 +19,10 @@ from tqdm import tqdm
 
 from tacebench.api import replicate, set_up
 from tacebench.engine import start_workers
+from tacebench.engine.files import WriteFailed, folder_lock
 from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
-from tacebench.engine.files import WriteFailed
 from tacebench.replications.output_files import clear_outputs
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
@@ -115,7 +116,9 @@ def run(args) -> int:
         studies.close()
     print(render(reports, args.format), end="")
     try:
-        _write_files(args, reports, to_plot, figures)
+        # two commands writing one --out folder write one after the other, never mixed
+        with folder_lock(args.out, wait=True) if args.out else contextlib.nullcontext():
+            _write_files(args, reports, to_plot, figures)
     except WriteFailed as exc:  # (disk full, permissions: nothing partial is left)
         print(f"tacebench replicate: stopped: {exc}" + (
             f"; {args.out} holds no results.json" if args.out else ""), file=sys.stderr)

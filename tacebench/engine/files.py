@@ -1,15 +1,44 @@
-"""Files a run writes are whole or absent: written to a temporary name, flushed to disk and
-renamed into place (``os.replace``, atomic on POSIX), so a run killed at any instant, or a
-full disk, never leaves a truncated file that reads as a complete one. A study run's chunks
-and records (``benchmarks.store``) and ``tacebench replicate --out``'s files
-(``replications.report.write_outputs``) are written this way."""
+"""The files and folders runs write.
+
+**Whole or absent** (:func:`atomic_write`): a file is written to a temporary name, flushed
+to disk and renamed into place (``os.replace``, atomic on POSIX), so a run killed at any
+instant, or a full disk, never leaves a truncated file that reads as a complete one. A
+study run's chunks and records (``benchmarks.store``) and ``tacebench replicate --out``'s
+files (``replications.report.write_outputs``) are written this way.
+
+**One writer per folder** (:func:`folder_lock`): two runs writing into one folder at once
+mix their files. A study run (a ``--resume`` started while the first still runs, a job
+array given one ``OUT``) would plan the replicates missing when it started and compute
+them twice; with another chunk size it wrote overlapping chunks, and the summary counted
+those replicates twice (a copy of one run's scenario-0 chunks, size 6, into another's, size
+4, gave 24 rows per method for 12 replicates, without a word). Two ``replicate --out DIR``
+writing at once would each clear the other's files. The writer holds an exclusive lock on
+``DIR/.lock``: a study run refuses a second one at once (:class:`FolderLocked`, naming the
+holder's process id, host and start time, which the file records), ``replicate`` waits for
+the other to finish writing. The lock is the operating system's (``flock``), so it ends
+with the process that holds it, however that process ends (``kill -9`` included): there is
+no stale lock to clean up. The file is left in place (removing it could let a waiting
+writer lock a name another re-creates). Where ``flock`` is missing (Windows) nothing is
+locked.
+"""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-__all__ = ["WriteFailed", "atomic_write"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock
+    fcntl = None
+
+__all__ = ["FolderLocked", "LOCK_NAME", "WriteFailed", "atomic_write", "folder_lock"]
+
+LOCK_NAME = ".lock"
 
 
 class WriteFailed(OSError):
@@ -36,3 +65,54 @@ def atomic_write(path: Path, write: Callable[[Path], None],
         raise WriteFailed(exc.errno, f"cannot write {path.name} in {path.parent}: "
                                      f"{exc.strerror or exc}") from exc
     return path
+
+
+class FolderLocked(ValueError):
+    """Another process is writing the folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(directory: str | Path, *, wait: bool = False) -> Iterator[None]:
+    """Hold ``directory`` (created if missing) for one writer.
+
+    Parameters
+    ----------
+    directory : path
+    wait : bool
+        Wait for another holder to finish (default: refuse at once).
+
+    Raises
+    ------
+    FolderLocked
+        Another process holds it and ``wait`` is False: its process id, host and start time
+        are named.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    path = directory / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise FolderLocked(f"{directory} is being written by another run "
+                               f"({_holder(path)}); wait for it to end: two runs writing one "
+                               "folder would mix their files") from None
+        me = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(me).encode())
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
+def _holder(path: Path) -> str:
+    try:
+        h = json.loads(path.read_text())
+        return f"process {h['pid']} on {h['host']}, started {h['started']}"
+    except (OSError, ValueError, KeyError, TypeError):  # written a moment from now
+        return "a process that has not yet recorded itself"

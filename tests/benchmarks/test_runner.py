@@ -1,6 +1,7 @@
 """The runner: bit-identical results whatever the parallelism, resumable, failure tolerant."""
 from __future__ import annotations
 
+import os
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,19 @@ def test_bad_arguments_name_themselves_before_anything_is_written(study, tmp_pat
     # (a run folder written before the check would hold the out directory: the next
     # command would be told to --resume a run that never started)
     assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_second_run_is_refused_naming_the_holder(study, tmp_path):
+    """Two runs writing one folder would compute replicates twice and, with other chunk
+    sizes, write overlapping chunks (tacebench.engine.files.folder_lock)."""
+    from tacebench.engine.files import FolderLocked
+
+    from ..engine.test_files import holder
+
+    with holder(tmp_path) as proc:
+        with pytest.raises(FolderLocked, match=rf"another run \(process {proc.pid} on "):
+            run_study(study, tmp_path, reps=2, progress=False)
+    assert not (tmp_path / "manifest.json").exists()
+    report = run_study(study, tmp_path, reps=2, progress=False)  # its holder gone
+    assert report.replicates_run == report.replicates_total

@@ -1,12 +1,40 @@
-"""tacebench.engine.files: a file is written whole or not at all."""
+"""tacebench.engine.files: a file is written whole or not at all; one writer per folder."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
-from tacebench.engine.files import WriteFailed, atomic_write
+from tacebench.engine.files import (LOCK_NAME, FolderLocked, WriteFailed, atomic_write,
+                                    folder_lock)
+
+HOLD = """
+import sys, time
+from tacebench.engine.files import folder_lock
+with folder_lock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+@contextlib.contextmanager
+def holder(out):
+    """Another process holding ``out``'s lock (until the block ends)."""
+    with subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE,
+                          text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "held"
+            yield proc
+        finally:
+            proc.kill()
+            proc.wait()
 
 
 def test_a_written_file_is_whole_and_may_be_named_by_its_bytes(tmp_path):
@@ -28,3 +56,48 @@ def test_a_failing_write_leaves_nothing_and_names_the_file(tmp_path):
     assert info.value.errno == errno.ENOSPC
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # no temporary left
     assert (tmp_path / "a.txt").read_text() == "the earlier file"
+
+
+posix = pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+
+
+@posix
+def test_a_held_folder_is_refused_at_once_naming_the_holder(tmp_path):
+    with holder(tmp_path) as proc:
+        t0 = time.perf_counter()
+        with pytest.raises(FolderLocked, match=rf"another run \(process {proc.pid} on "):
+            with folder_lock(tmp_path):
+                pass
+        assert time.perf_counter() - t0 < 5
+
+
+@posix
+def test_a_waiting_writer_goes_when_the_holder_ends(tmp_path):
+    with holder(tmp_path) as proc:
+        done = threading.Event()
+
+        def wait_for_it():
+            with folder_lock(tmp_path, wait=True):
+                done.set()
+
+        t = threading.Thread(target=wait_for_it)
+        t.start()
+        assert not done.wait(1.0)  # (held by the other process)
+        proc.send_signal(signal.SIGKILL)  # the lock ends with its process: no stale lock
+        proc.wait()
+        assert done.wait(10)
+        t.join(5)
+
+
+@posix
+def test_the_lock_is_released_when_the_block_ends_or_fails(tmp_path):
+    with folder_lock(tmp_path):
+        with pytest.raises(FolderLocked):  # (a second open in one process: flock refuses it)
+            with folder_lock(tmp_path):
+                pass
+    with pytest.raises(ZeroDivisionError):
+        with folder_lock(tmp_path):
+            1 / 0
+    with folder_lock(tmp_path):
+        pass
+    assert (tmp_path / LOCK_NAME).exists()  # left in place, unlocked

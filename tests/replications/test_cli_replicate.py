@@ -70,7 +70,7 @@ def test_a_later_run_into_the_same_out_leaves_none_of_the_earlier_runs_files(tmp
     assert main(["replicate", str(FICTIONAL), "--audit-only", "--out", str(tmp_path)]) == 0
     capsys.readouterr()
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
-    assert left == ["audit.csv", "audit_coverage.csv", "notes.txt", "plots/README",
+    assert left == [".lock", "audit.csv", "audit_coverage.csv", "notes.txt", "plots/README",
                     "results.json"]
     assert main(["report", str(tmp_path)]) == 0
     assert "data:image/png" not in (tmp_path / "report.html").read_text()
@@ -188,4 +188,4 @@ def test_a_failed_write_stops_with_the_reason_and_no_results_json(tmp_path, caps
     assert "stopped: " in err and "No space left on device" in err
     assert "contributions.csv" in err and "holds no results.json" in err
     left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert left == ["shifts.csv", "targets.csv"]
+    assert left == [".lock", "shifts.csv", "targets.csv"]
