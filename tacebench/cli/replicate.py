@@ -117,7 +117,9 @@ def run(args) -> int:
     print(render(reports, args.format), end="")
     try:
         # two commands writing one --out folder write one after the other, never mixed
-        with folder_lock(args.out, wait=True) if args.out else contextlib.nullcontext():
+        with (folder_lock(args.out, wait=True, on_wait=lambda who: print(
+                f"tacebench replicate: waiting for {who} to finish writing {args.out}",
+                file=sys.stderr)) if args.out else contextlib.nullcontext()):
             _write_files(args, reports, to_plot, figures)
     except WriteFailed as exc:  # (disk full, permissions: nothing partial is left)
         print(f"tacebench replicate: stopped: {exc}" + (

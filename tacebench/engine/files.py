@@ -72,7 +72,8 @@ class FolderLocked(ValueError):
 
 
 @contextlib.contextmanager
-def folder_lock(directory: str | Path, *, wait: bool = False) -> Iterator[None]:
+def folder_lock(directory: str | Path, *, wait: bool = False,
+                on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold ``directory`` (created if missing) for one writer.
 
     Parameters
@@ -80,6 +81,9 @@ def folder_lock(directory: str | Path, *, wait: bool = False) -> Iterator[None]:
     directory : path
     wait : bool
         Wait for another holder to finish (default: refuse at once).
+    on_wait : callable, optional
+        With ``wait``, told who holds the folder before the wait begins (a command says
+        so rather than hang in silence).
 
     Raises
     ------
@@ -96,11 +100,15 @@ def folder_lock(directory: str | Path, *, wait: bool = False) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FolderLocked(f"{directory} is being written by another run "
-                               f"({_holder(path)}); wait for it to end: two runs writing one "
-                               "folder would mix their files") from None
+            if not wait:
+                raise FolderLocked(f"{directory} is being written by another run "
+                                   f"({_holder(path)}); wait for it to end: two runs writing "
+                                   "one folder would mix their files") from None
+            if on_wait is not None:
+                on_wait(_holder(path))
+            fcntl.flock(fd, fcntl.LOCK_EX)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started": time.strftime("%Y-%m-%d %H:%M:%S %z")}
         os.ftruncate(fd, 0)

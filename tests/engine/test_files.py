@@ -76,8 +76,10 @@ def test_a_waiting_writer_goes_when_the_holder_ends(tmp_path):
     with holder(tmp_path) as proc:
         done = threading.Event()
 
+        told = []
+
         def wait_for_it():
-            with folder_lock(tmp_path, wait=True):
+            with folder_lock(tmp_path, wait=True, on_wait=told.append):
                 done.set()
 
         t = threading.Thread(target=wait_for_it)
@@ -87,6 +89,7 @@ def test_a_waiting_writer_goes_when_the_holder_ends(tmp_path):
         proc.wait()
         assert done.wait(10)
         t.join(5)
+    assert len(told) == 1 and told[0].startswith(f"process {proc.pid} on ")  # said who
 
 
 @posix
