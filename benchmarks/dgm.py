@@ -23,7 +23,7 @@ import numpy as np
 from tacebench.simulate.cache import LRUCache
 
 from .methods import SHARED_FITS, SharedFits
-from .study import GENERATORS, Estimand, Scenario
+from .study import GENERATORS, Estimand, Problems, Scenario, generator_problem
 
 _DEFAULT = object()  # "the module's DGM_CACHE", looked up when called (so it can be rebound)
 
@@ -50,11 +50,9 @@ class PreparedDGM:
 
 
 def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:
-    target = GENERATORS.get(name, name)
-    if ":" not in target:
-        raise ValueError(f"generator must be one of {sorted(GENERATORS)} or 'module:function'; "
-                         f"got {name!r}")
-    mod, _, attr = target.partition(":")
+    if (problem := generator_problem(name)) is not None:
+        raise ValueError(problem)
+    mod, _, attr = GENERATORS.get(name, name).partition(":")
     try:
         return getattr(importlib.import_module(mod), attr)
     except (ImportError, AttributeError) as exc:
@@ -76,23 +74,21 @@ def check_scenarios(study) -> None:
         Every problem at once, one line per data-generating mechanism and problem.
     """
     estimands = {e.name: e for e in study.estimands}
-    problems: dict[str, None] = {}  # (ordered, each once: a grid repeats its dgm's problems)
+    problems = Problems(repr(study.name))
     for sc in study.scenarios:
+        where = f"[[dgm]] {sc.dgm!r}"
         try:
             prepare = resolve_generator(sc.generator)
         except ValueError as exc:
-            problems[f"[[dgm]] {sc.dgm!r}: {exc}"] = None
+            problems.add(where, str(exc))
             continue
         check = getattr(prepare, "check", None)
         if check is None:
             continue
-        used = list({study.method(m).estimand: None for m in sc.methods})
+        used = dict.fromkeys(study.method(m).estimand for m in sc.methods)
         for msg in check(sc, [estimands[e] for e in used]):
-            problems[f"[[dgm]] {sc.dgm!r}: {msg}"] = None
-    if problems:
-        n = len(problems)
-        raise ValueError(f"study {study.name!r}: {n} problem{'s' * (n > 1)}:\n  "
-                         + "\n  ".join(problems))
+            problems.add(where, msg)
+    problems.check()
 
 
 #: Process-wide default of :func:`prepared`: a bounded LRU of prepared scenarios, keyed by

@@ -151,14 +151,20 @@ DGM_KEYS = ("name", "generator", "base", "cohort", "fixed", "factors", "methods"
 PERFORMANCE_KEYS = ("level", "alpha", "measures")
 
 
-class _Problems:
-    """Every problem of a study file, each as ``where: what``, raised at once."""
+class Problems:
+    """Every problem of a study, each as ``where: what`` and each once, raised at once
+    (:func:`study_from_dict` for the file, :func:`benchmarks.dgm.check_scenarios` for what
+    its generators need)."""
 
     def __init__(self, source: str) -> None:
         self.source, self.items = source, []
 
     def add(self, where: str, msg: str) -> None:
-        self.items.append(f"{where}: {msg}")
+        self.line(f"{where}: {msg}")
+
+    def line(self, text: str) -> None:
+        if text not in self.items:  # (a grid repeats its dgm's problems)
+            self.items.append(text)
 
     def unknown(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
         extra = sorted(k for k in table if k not in allowed)
@@ -190,15 +196,14 @@ class _Problems:
                              + "\n  ".join(self.items))
 
 
-def _need(table: dict, key: str, where: str, kind: type | tuple[type, ...],
-          problems: _Problems):
-    """``table[key]`` if present and of ``kind``; else None, with the problem recorded."""
+def _text(table: dict, key: str, where: str, problems: Problems) -> str | None:
+    """``table[key]`` if present and a string; else None, with the problem recorded."""
     if key not in table:
         problems.add(where, f"missing required key {key!r}")
         return None
     val = table[key]
-    if not isinstance(val, kind) or isinstance(val, bool) and kind is not bool:
-        problems.add(where, f"{key} must be {getattr(kind, '__name__', kind)}; got {val!r}")
+    if not isinstance(val, str):
+        problems.add(where, f"{key} must be a string; got {val!r}")
         return None
     return val
 
@@ -213,8 +218,9 @@ def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str
     return dgm + "[" + ",".join(f"{k}={show(factors[k])}" for k in crossed) + "]"
 
 
-def _generator_problem(generator) -> str | None:
-    # (the form only: the function is imported by the run, benchmarks.dgm.check_scenarios)
+def generator_problem(generator) -> str | None:
+    """What is wrong with a generator's name (built-in or ``module:function``), or None.
+    The form only: the function is imported by :func:`benchmarks.dgm.resolve_generator`."""
     if not isinstance(generator, str) or (generator not in GENERATORS
                                           and ":" not in generator):
         return (f"generator must be one of {sorted(GENERATORS)} or 'module:function'; got "
@@ -222,7 +228,7 @@ def _generator_problem(generator) -> str | None:
     return None
 
 
-def _expand_dgms(blocks: list, method_names: list[str], problems: _Problems
+def _expand_dgms(blocks: list, method_names: list[str], problems: Problems
                  ) -> tuple[Scenario, ...]:
     scenarios: list[Scenario] = []
     seen: set[str] = set()
@@ -231,7 +237,7 @@ def _expand_dgms(blocks: list, method_names: list[str], problems: _Problems
         if not isinstance(block, dict):
             problems.add(where, f"must be a table; got {block!r}")
             continue
-        name = _need(block, "name", where, str, problems)
+        name = _text(block, "name", where, problems)
         if name is None:
             continue
         where = f"[[dgm]] {name!r}"
@@ -242,7 +248,7 @@ def _expand_dgms(blocks: list, method_names: list[str], problems: _Problems
         seen.add(name)
         problems.unknown(block, DGM_KEYS, where)
         generator = block.get("generator", "cohort")
-        if (msg := _generator_problem(generator)) is not None:
+        if (msg := generator_problem(generator)) is not None:
             problems.add(where, msg)
         fixed, factors = block.get("fixed", {}), block.get("factors", {})
         for key, table in (("fixed", fixed), ("factors", factors)):
@@ -286,11 +292,11 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
     """
     from .methods import validate_method  # late: methods import estimators
 
-    problems = _Problems(source)
+    problems = Problems(source)
     problems.unknown(raw, TABLES, "top level")
     head = problems.table(raw, "study", "top level")
     problems.unknown(head, STUDY_KEYS, "[study]")
-    name = _need(head, "name", "[study]", str, problems)
+    name = _text(head, "name", "[study]", problems)
     seed = head.get("seed", 20240601)
     reps = head.get("reps", 1000)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -303,7 +309,7 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
 
     estimands = []
     for ename, table, where in problems.entries(raw, "estimands"):
-        kind = _need(table, "kind", where, str, problems)
+        kind = _text(table, "kind", where, problems)
         if kind is not None and kind not in ESTIMAND_KINDS:
             problems.add(where, f"kind must be one of {ESTIMAND_KINDS}; got {kind!r}")
         elif kind is not None:
@@ -315,8 +321,8 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
 
     methods = []
     for mname, table, where in problems.entries(raw, "methods"):
-        family = _need(table, "family", where, str, problems)
-        estimand = _need(table, "estimand", where, str, problems)
+        family = _text(table, "family", where, problems)
+        estimand = _text(table, "estimand", where, problems)
         if estimand is not None and estimand not in est_names:
             problems.add(where, f"estimand {estimand!r} is not declared under [estimands]")
         if family is None:
@@ -326,7 +332,7 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
             validate_method(family, opts, where=where)
         except ValueError as exc:
             msg = str(exc)
-            problems.items.append(msg if msg.startswith(where) else f"{where}: {msg}")
+            problems.line(msg if msg.startswith(where) else f"{where}: {msg}")
             continue
         if estimand is not None:
             methods.append(Method(mname, family, estimand, _freeze(opts)))

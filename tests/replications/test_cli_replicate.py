@@ -54,6 +54,9 @@ def test_replicate_writes_full_results(tmp_path, capsys):
     draws = pd.read_csv(tmp_path / "draws" / "fictional_tace_lenvatinib.csv")
     assert len(draws) == 12 and "os_hr_crude" in draws.columns
     assert json.loads((tmp_path / "results.json").read_text())[0]["reps"] == 12
+    # (every file written at the top is one an earlier run's clear_outputs removes)
+    from tacebench.replications.output_files import OUTPUT_FILES
+    assert {p.name for p in tmp_path.iterdir() if p.is_file()} <= {*OUTPUT_FILES, ".lock"}
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
         f"fictional_tace_lenvatinib_crude_{ep}.{fmt}" for ep in ("os", "pfs")
         for fmt in ("png", "svg")]
