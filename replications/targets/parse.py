@@ -60,7 +60,7 @@ def _num(raw: Mapping, key: str, probs: Problems, path: str, *, integer=False, p
         probs.add(f"{path}.{key}", v, "must be a whole number", "malformed-number")
     if positive and v <= 0:
         probs.add(f"{path}.{key}", v, "must be positive", "malformed-number")
-    if nonneg and v < 0:
+    elif nonneg and v < 0:      # (a positive-only value already said so)
         probs.add(f"{path}.{key}", v, "must not be negative", "malformed-number")
     if unit and not 0 <= v <= 1:
         probs.add(f"{path}.{key}", v, "must lie in [0, 1]", "malformed-number")

@@ -162,6 +162,11 @@ def test_malformed_numbers_are_all_reported_in_one_error():
     assert all(kinds[k] == "malformed-number" for k in keys if k.startswith("targets["))
 
 
+def test_a_negative_ratio_is_reported_once():
+    probs = [p for p in problems(doc(odds(value=-1.7))) if p.key == "targets[0].value"]
+    assert len(probs) == 1, [p.message for p in probs]
+
+
 def test_message_names_file_key_and_value():
     with pytest.raises(ValueError) as info:
         parse_targets(doc(odds(value="abc")), file="studies/x/targets.toml")
