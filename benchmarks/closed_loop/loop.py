@@ -21,6 +21,7 @@ from typing import Callable
 from tacebench.engine import Cell, Chunk, ChunkResult, Design
 from tacebench.simulate import compile_plan, generate_cohort, spec_from_dict
 
+from .output import paper_id
 from .paper import analyse
 from .slips import independent_of, slips_of
 from .world import KINDS, make_world
@@ -77,7 +78,7 @@ class PaperTask:
                 why = paper.skipped or f"control: {other[0].skipped}"
                 rows.append(base | {"id": "", "verdict": "skipped", "reason": why})
                 continue
-            sid = f"closed_loop_{cell.name}_{r:05d}"
+            sid = paper_id(cell.name, r)
             root = Path(self.keep) if self.keep else Path(tempfile.mkdtemp(prefix="closed_loop_"))
             folder = write_study(paper, root / sid, sid)
             try:

@@ -6,11 +6,14 @@ every predicted number's verdict recorded. Over many papers the share of clean n
 judged "not reproduced" should be near the nominal 5%; papers with a planted slip (an
 adjusted HR moved by a stated log-HR, or its crude -> adjusted shift reversed) measure
 the power to flag it. Writes results.csv (one row per judged number), null.csv,
-power.csv and summary.md to --out.
+power.csv, run.json and summary.md to --out, results.partial.jsonl while the papers are
+judged, and with --keep-papers each paper's study folder under papers/. An earlier run's
+files there are removed first; a second run into a folder another is writing is refused.
 """
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -138,7 +141,9 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
 
 
 def run(args) -> int:
+    from tacebench.benchmarks.closed_loop.output import PARTIAL_FILE, clear_outputs, write_outputs
     from tacebench.benchmarks.closed_loop.summary import report
+    from tacebench.engine.files import FolderLocked, WriteFailed, folder_lock
 
     try:
         check_kinds(args.kinds)  # before anything is written
@@ -149,24 +154,33 @@ def run(args) -> int:
     reps = args.reps or DEFAULT_REPS
     seed = DEFAULT_SEED if args.seed is None else args.seed
     t0 = time.perf_counter()
-    partial = out / "results.partial.jsonl"
-    partial.write_text("", encoding="utf-8")
+    partial = out / PARTIAL_FILE
 
     def sink(res):      # papers as they finish, so a long run can be watched
         with partial.open("a", encoding="utf-8") as f:
             f.writelines(json.dumps(r, default=float) + "\n" for r in res.payload)
-    rows, null, power, outcome = run_closed_loop(
-        args.papers, reps, seed, resolve_n_jobs(args.n_jobs), args.kinds,
-        out / "papers" if args.keep_papers else None, sink=sink, control=args.control)
-    elapsed = time.perf_counter() - t0
-    rows.to_csv(out / "results.csv", index=False)
-    null.to_csv(out / "null.csv", index=False)
-    power.to_csv(out / "power.csv", index=False)
-    meta = {"papers_per_kind": args.papers, "reps": reps, "seed": seed,
-            "elapsed_s": round(elapsed, 1), "skipped": outcome.notes}
-    (out / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    text = (f"closed loop: {args.papers} papers per kind, R = {reps}, seed = {seed}, "
-            f"{elapsed:.0f} s; skipped: {outcome.notes or 'none'}\n\n" + report(rows))
-    (out / "summary.md").write_text(text + "\n", encoding="utf-8")
+    try:
+        # one run writes the folder, and only this run's files are in it
+        # (benchmarks.closed_loop.output)
+        with folder_lock(out):
+            clear_outputs(out)
+            partial.write_text("", encoding="utf-8")
+            rows, null, power, outcome = run_closed_loop(
+                args.papers, reps, seed, resolve_n_jobs(args.n_jobs), args.kinds,
+                out / "papers" if args.keep_papers else None, sink=sink,
+                control=args.control)
+            elapsed = time.perf_counter() - t0
+            meta = {"papers_per_kind": args.papers, "reps": reps, "seed": seed,
+                    "elapsed_s": round(elapsed, 1), "skipped": outcome.notes}
+            text = (f"closed loop: {args.papers} papers per kind, R = {reps}, seed = {seed}, "
+                    f"{elapsed:.0f} s; skipped: {outcome.notes or 'none'}\n\n" + report(rows))
+            write_outputs(out, rows, null, power, meta, text)
+    except FolderLocked as exc:
+        print(f"tacebench closed-loop: {exc}", file=sys.stderr)
+        return 2
+    except WriteFailed as exc:  # (disk full, permissions: no file is left half written)
+        print(f"tacebench closed-loop: stopped: {exc}; {out} holds no summary.md",
+              file=sys.stderr)
+        return 1
     print(text)
     return 0

@@ -1,0 +1,103 @@
+"""A closed-loop run's --out folder holds that run's files only, each whole."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from tacebench.benchmarks.closed_loop import output
+from tacebench.benchmarks.closed_loop.output import (OUTPUT_FILES, PARTIAL_FILE, clear_outputs,
+                                                     paper_id, write_outputs)
+from tacebench.cli import main
+from tacebench.engine.files import WriteFailed, folder_lock
+
+
+def _earlier_run(out, papers=3):
+    out.mkdir(exist_ok=True)
+    for name in (*OUTPUT_FILES, PARTIAL_FILE):
+        (out / name).write_text("earlier run\n")
+    for r in range(papers):
+        folder = out / "papers" / paper_id("ph", r)
+        folder.mkdir(parents=True)
+        (folder / "cohort.toml").write_text("")
+
+
+def test_clear_outputs_removes_a_runs_files_and_paper_folders_only(tmp_path):
+    _earlier_run(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "papers" / "my_draft").mkdir()
+    (tmp_path / "papers" / "closed_loop_ph_1").mkdir()    # not a paper id: not ours
+    removed = clear_outputs(tmp_path)
+    assert len(removed) == len(OUTPUT_FILES) + 1 + 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "papers"]
+    assert sorted(p.name for p in (tmp_path / "papers").iterdir()) == ["closed_loop_ph_1",
+                                                                       "my_draft"]
+    assert clear_outputs(tmp_path / "absent") == []
+
+
+def test_write_outputs_leaves_no_half_file_and_writes_the_summary_last(tmp_path, monkeypatch):
+    frame = pd.DataFrame({"a": [1, 2]})
+    written = write_outputs(tmp_path, frame, frame, frame, {"seed": 1}, "text")
+    assert [p.name for p in written] == list(OUTPUT_FILES)
+    assert json.loads((tmp_path / "run.json").read_text()) == {"seed": 1}
+    assert (tmp_path / "summary.md").read_text() == "text\n"
+
+    real = output.atomic_write
+    def full_disk(path, write):
+        if path.name == "power.csv":
+            raise WriteFailed(28, "cannot write power.csv: No space left on device")
+        return real(path, write)
+    monkeypatch.setattr(output, "atomic_write", full_disk)
+    clear_outputs(tmp_path)
+    with pytest.raises(WriteFailed, match="power.csv"):
+        write_outputs(tmp_path, frame, frame, frame, {}, "text")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.csv", "results.csv"]
+
+
+def _fake_loop(monkeypatch, calls):
+    import tacebench.benchmarks.closed_loop.summary as summary
+    import tacebench.cli.closed_loop as cli
+
+    def run_closed_loop(papers, reps, seed, n_jobs, kinds, keep, sink=None, control=False):
+        calls.append(sorted(p.name for p in keep.parent.iterdir()) if keep else None)
+        rows = pd.DataFrame({"paper": list(range(papers)), "verdict": "reproduced"})
+        for r in range(papers):
+            (keep / paper_id("ph", r)).mkdir(parents=True)
+        return rows, rows, rows, SimpleNamespace(notes={})
+    monkeypatch.setattr(cli, "run_closed_loop", run_closed_loop)
+    monkeypatch.setattr(summary, "report", lambda rows: "table")
+
+
+def test_a_run_replaces_an_earlier_runs_files(tmp_path, monkeypatch, capsys):
+    """Before, a run of 2 papers after one of 3 left the third paper's study folder in
+    papers/ beside its own two."""
+    calls = []
+    _fake_loop(monkeypatch, calls)
+    out = tmp_path / "out"
+    _earlier_run(out)
+    status = main(["closed-loop", "--papers", "2", "--kinds", "ph", "--out", str(out),
+                   "--keep-papers"])
+    assert status == 0, capsys.readouterr().err
+    # the earlier run's files were gone before this run began
+    assert calls == [[".lock", "papers", PARTIAL_FILE]]
+    assert sorted(p.name for p in (out / "papers").iterdir()) == [paper_id("ph", 0),
+                                                                  paper_id("ph", 1)]
+    assert len(pd.read_csv(out / "results.csv")) == 2
+    assert "earlier run" not in (out / "summary.md").read_text()
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path, monkeypatch, capsys):
+    """Before, both ran: each truncated the other's results.partial.jsonl and the later
+    one's tables replaced the earlier one's."""
+    calls = []
+    _fake_loop(monkeypatch, calls)
+    out = tmp_path / "out"
+    _earlier_run(out, papers=1)
+    with folder_lock(out):
+        status = main(["closed-loop", "--kinds", "ph", "--out", str(out)])
+    assert status == 2
+    assert "being written by another run" in capsys.readouterr().err
+    assert calls == []
+    assert (out / "summary.md").read_text() == "earlier run\n"   # untouched
