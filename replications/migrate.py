@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from tacebench.engine.files import replace_files
 from tacebench.replications.analysis.problems import Problems
 from tacebench.simulate.table1 import read_cohort_toml, read_table1
 
@@ -361,9 +362,8 @@ def migrate_study(folder: str | Path, dry_run: bool = False) -> Migration:
     if diffs:
         return Migration(folder, "refused", "not equivalent", differences=tuple(diffs),
                          **common)
-    if not dry_run:
-        for name, text in files.items():
-            if text != texts.get(name):
-                (folder / name).write_text(text, encoding="utf-8")
+    if not dry_run:  # all files or none (a failure raises WriteFailed, nothing changed)
+        replace_files(folder, {name: text for name, text in files.items()
+                               if text != texts.get(name)})
     return Migration(folder, "would migrate" if dry_run else "migrated",
                      shortened=tuple(short), **common)

@@ -7,8 +7,9 @@ when the result is shorter and equivalent: before writing it proves, on a copy, 
 compiled cohort inputs and the targets (ids, values, roles, every other field) are the
 same, quotes being the same text or the target's own row cut from a longer quote.
 Otherwise it refuses and lists the differences. Targets the table cannot give as written
-stay in targets.toml. ``--dry-run`` proves and reports, and writes nothing. Exit status 1
-if a folder is refused or cannot be read.
+stay in targets.toml. The files are changed together or not at all (a full disk leaves
+them as they were). ``--dry-run`` proves and reports, and writes nothing. Exit status 1
+if a folder is refused, cannot be read or cannot be written.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
+    from tacebench.engine.files import WriteFailed
     from tacebench.replications.migrate import migrate_study
 
     status = 0
@@ -41,7 +43,7 @@ def run(args) -> int:
             continue
         try:
             result = migrate_study(folder, dry_run=args.dry_run)
-        except ValueError as exc:
+        except (ValueError, WriteFailed) as exc:  # (WriteFailed: nothing was changed)
             print(f"{ref}: {exc}")
             status = 1
             continue

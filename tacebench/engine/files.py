@@ -4,7 +4,9 @@
 to disk and renamed into place (``os.replace``, atomic on POSIX), so a run killed at any
 instant, or a full disk, never leaves a truncated file that reads as a complete one. A
 study run's chunks and records (``benchmarks.store``) and ``tacebench replicate --out``'s
-files (``replications.report.write_outputs``) are written this way.
+files (``replications.report.write_outputs``) are written this way. A command that edits
+several files of a user's folder at once (``tacebench migrate``) writes them all before it
+renames any (:func:`replace_files`): a failure leaves every file as it was.
 
 **One writer per folder** (:func:`folder_lock`): two runs writing into one folder at once
 mix their files. A study run (a ``--resume`` started while the first still runs, a job
@@ -26,17 +28,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no lock
     fcntl = None
 
-__all__ = ["FolderLocked", "LOCK_NAME", "WriteFailed", "atomic_write", "folder_lock"]
+__all__ = ["FolderLocked", "LOCK_NAME", "WriteFailed", "atomic_write", "folder_lock",
+           "replace_files"]
 
 LOCK_NAME = ".lock"
 
@@ -65,6 +69,46 @@ def atomic_write(path: Path, write: Callable[[Path], None],
         raise WriteFailed(exc.errno, f"cannot write {path.name} in {path.parent}: "
                                      f"{exc.strerror or exc}") from exc
     return path
+
+
+def replace_files(folder: str | Path, texts: Mapping[str, str]) -> list[Path]:
+    """Write the text files ``texts`` (name -> text) of ``folder`` as one change.
+
+    Every text is first written whole to a temporary file beside its target and flushed to
+    disk; only when all are written are they renamed into place (one ``os.replace`` each,
+    nothing left to fail but the renames). A failure while writing (disk full, a read-only
+    file, permissions) removes the temporaries and raises :class:`WriteFailed` naming the
+    file: every file is then as it was. Writing in place instead, ``tacebench migrate``
+    stopped by a full disk left a study's hand-written targets.toml cut to its first
+    bytes, after rewriting its cohort.toml. A file that exists keeps its permission bits.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``texts``.
+    """
+    folder = Path(folder)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, text in texts.items():
+            path = folder / name
+            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            staged.append((tmp, path))
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if path.exists():
+                shutil.copymode(path, tmp)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        name = staged[-1][1].name if staged else "?"
+        raise WriteFailed(exc.errno, f"cannot write {name} in {folder}: "
+                                     f"{exc.strerror or exc}; no file was changed") from exc
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
 
 
 class FolderLocked(ValueError):

@@ -12,8 +12,9 @@ import time
 
 import pytest
 
+from tacebench.engine import files
 from tacebench.engine.files import (LOCK_NAME, FolderLocked, WriteFailed, atomic_write,
-                                    folder_lock)
+                                    folder_lock, replace_files)
 
 HOLD = """
 import sys, time
@@ -62,6 +63,50 @@ posix = pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
 
 
 @posix
+def disk_fills_at(monkeypatch, name):
+    """Make writing a file whose name holds ``name`` stop part-way, as on a full disk."""
+    real = open
+
+    class Half:
+        def __init__(self, fh):
+            self.fh = fh
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.fh.close()
+        def write(self, text):
+            self.fh.write(text[: len(text) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fake(path, mode="r", *args, **kw):
+        fh = real(path, mode, *args, **kw)
+        return Half(fh) if "w" in mode and name in str(path) else fh
+    monkeypatch.setattr(files, "open", fake, raising=False)
+
+
+def test_files_replaced_together_are_all_written(tmp_path):
+    (tmp_path / "a.toml").write_text("old a")
+    os.chmod(tmp_path / "a.toml", 0o600)
+    written = replace_files(tmp_path, {"a.toml": "new a", "b.tsv": "new b"})
+    assert [p.name for p in written] == ["a.toml", "b.tsv"]
+    assert (tmp_path / "a.toml").read_text() == "new a"
+    assert (tmp_path / "b.tsv").read_text() == "new b"
+    assert (os.stat(tmp_path / "a.toml").st_mode & 0o777) == 0o600   # its mode kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.toml", "b.tsv"]
+
+
+def test_files_replaced_together_are_left_as_they_were_when_one_fails(tmp_path, monkeypatch):
+    """Written in place, a failure on the second file left the first one changed and the
+    second cut short."""
+    (tmp_path / "a.toml").write_text("old a")
+    (tmp_path / "b.toml").write_text("old b")
+    disk_fills_at(monkeypatch, "b.toml")
+    with pytest.raises(WriteFailed, match=r"cannot write b.toml in .*no file was changed"):
+        replace_files(tmp_path, {"a.toml": "new a", "b.toml": "new b", "c.tsv": "new c"})
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"a.toml": "old a",
+                                                                   "b.toml": "old b"}
+
+
 def test_a_held_folder_is_refused_at_once_naming_the_holder(tmp_path):
     with holder(tmp_path) as proc:
         t0 = time.perf_counter()

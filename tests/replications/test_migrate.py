@@ -157,6 +157,20 @@ def test_a_written_table_that_loses_a_number_is_refused_and_nothing_is_written(
     assert _files(example) == files
 
 
+def test_a_migration_stopped_by_a_full_disk_changes_no_file(example, monkeypatch, capsys):
+    """Before, cohort.toml was rewritten and then targets.toml cut to the bytes written
+    before the disk filled: the hand-written study could no longer be read."""
+    from tests.engine.test_files import disk_fills_at
+
+    files = _files(example)
+    disk_fills_at(monkeypatch, "targets.toml")
+    assert main(["migrate", str(example)]) == 1
+    out = capsys.readouterr().out
+    assert "cannot write targets.toml" in out and "no file was changed" in out, out
+    assert _files(example) == files                    # no temporary file left either
+    assert sorted(p.name for p in example.iterdir()) == sorted(files)
+
+
 def test_differences_name_the_target_and_the_field(example, tmp_path):
     before = load_targets(example)
     changed = tmp_path / "changed"
