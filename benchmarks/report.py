@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tacebench.engine.files import atomic_write
+
 from .runner import load_results
 from .sessions import run_line
 from .store import RunDirectory, write_frame
@@ -119,7 +121,8 @@ def write_markdown(sections, path: Path) -> None:
             parts.append(payload)
         else:
             parts.append(_md_table(payload))
-    Path(path).write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    text = "\n\n".join(parts) + "\n"
+    atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_html(sections, path: Path, figures=()) -> None:
@@ -136,14 +139,16 @@ def write_html(sections, path: Path, figures=()) -> None:
     style = ("body{font-family:sans-serif;max-width:75em;margin:2em auto}"
              "table.perf{border-collapse:collapse;font-size:90%}"
              "table.perf td,table.perf th{padding:2px 8px;border-bottom:1px solid #ddd}")
-    Path(path).write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head>"
-        f"<body>{''.join(body)}</body></html>\n", encoding="utf-8")
+    text = (f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
+    atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[str, Path]:
     """Write ``results.<fmt>``, ``performance.csv``, ``summary.md``, ``summary.html`` (and
-    ``figures/*.png`` with ``plot``) in the run directory ``out``; return their paths."""
+    ``figures/*.png`` with ``plot``) in the run directory ``out``; return their paths.
+    Each file is written whole or not at all (a failing write raises ``WriteFailed``; the
+    chunks are untouched, and summarizing again writes them)."""
     run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
     manifest = run.read_manifest()
     if manifest is None:

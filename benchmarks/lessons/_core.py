@@ -27,6 +27,7 @@ import pandas as pd
 from tacebench.simulate.cache import LRUCache
 
 from tacebench.engine import Cell, Chunk, ChunkResult, Design, run_design
+from tacebench.engine.files import atomic_write
 from tacebench.simulate import generate_cohort
 
 from ..measures import wald_interval
@@ -339,7 +340,8 @@ def finish(res: LessonResult, out: Path, started: float,
     path = Path(out) / f"{res.lesson}-report.md"
     res = replace(res, report=path, seconds=time.perf_counter() - started)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(res), encoding="utf-8")
+    text = render(res)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return res
 
 

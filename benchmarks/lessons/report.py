@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tacebench.engine.files import replace_files
+
 from ._core import LessonResult
 from .worlds import load_worlds
 
@@ -88,7 +90,9 @@ def update_walkthrough(path: Path, block: str) -> bool:
     if not pattern.search(text):
         return False
     new = pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text)
-    path.write_text(new, encoding="utf-8")
+    # the walkthrough is written by hand around the block: replaced whole or left as it
+    # was, never cut short by a failing write
+    replace_files(path.parent, {path.name: new})
     return True
 
 

@@ -97,7 +97,13 @@ def _run(args) -> int:
           f"{whole.sessions} session(s) ({whole.interrupted} interrupted), "
           f"{whole.replicates_run} replicates in {whole.elapsed:.1f} s; "
           f"{report.failures} method fits failed or did not converge")
-    paths = summarize_run(out, plot=args.plot, reps=report.reps)
+    try:
+        paths = summarize_run(out, plot=args.plot, reps=report.reps)
+    except WriteFailed as exc:
+        print(f"tacebench study run: the run is complete, its summary is not: {exc}. Fix "
+              f"the cause and run: tacebench study summarize {shlex.quote(str(out))}",
+              file=sys.stderr)
+        return 1
     print(f"summary: {paths['markdown']}")
     return 0
 
@@ -114,12 +120,16 @@ def resume_command(args, out: Path) -> str:
 
 def _summarize(args) -> int:
     from tacebench.benchmarks.report import summarize_run
+    from tacebench.engine.files import WriteFailed
 
     try:
         paths = summarize_run(args.dir, plot=args.plot, reps=args.reps)
     except ValueError as exc:
         print(f"tacebench study summarize: {exc}", file=sys.stderr)
         return 2
+    except WriteFailed as exc:  # (no file is left half written; the chunks are untouched)
+        print(f"tacebench study summarize: stopped: {exc}", file=sys.stderr)
+        return 1
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

@@ -44,29 +44,44 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    from tacebench.engine.files import WriteFailed
+
     names = list(LESSONS) if args.lesson == "all" else [args.lesson]
     check_out_dir(args.out)
     failed = []
     for name in names:
-        mod = lesson_module(name)
-        seed = DEFAULT_SEED if args.seed is None else args.seed
-        res = mod.run_lesson(seed, args.out, n_reps=args.reps, fast=args.fast)
-        print(f"{name}: {res.n_reps} cohorts per world, {res.seconds:.0f} s")
-        for c in res.claims:
-            mark = {"holds": "ok ", "inconclusive": " ? ", "contradicted": "NO "}[c.status]
-            print(f"  [{mark}] {c.key}: {c.value:+.3f} (MCSE {c.mcse:.3f})")
-        print(f"  report  {res.report}")
-        for path in res.figures.values():
-            print(f"  figure  {path}")
-        if args.update_docs:
-            doc = Path(args.out) / f"{name}.md"
-            if not doc.is_file() or not update_walkthrough(doc, mod.summary(res)):
-                print(f"--update-docs: {doc} is missing or has no generated block", file=sys.stderr)
-                return 2
-            print(f"  updated {doc}")
-        if not res.all_hold:
+        try:
+            status = _lesson(name, args)
+        except WriteFailed as exc:  # (disk full, permissions: no file is left half written)
+            print(f"tacebench teach: stopped: {exc}", file=sys.stderr)
+            return 1
+        if status == 2:
+            return 2
+        if status:
             failed.append(name)
     if args.check and failed:
         print(f"claims not established in: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _lesson(name: str, args) -> int:
+    """Run one lesson and print it: 0 if every claim holds, 1 if not, 2 if ``--update-docs``
+    finds no walkthrough to update."""
+    mod = lesson_module(name)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    res = mod.run_lesson(seed, args.out, n_reps=args.reps, fast=args.fast)
+    print(f"{name}: {res.n_reps} cohorts per world, {res.seconds:.0f} s")
+    for c in res.claims:
+        mark = {"holds": "ok ", "inconclusive": " ? ", "contradicted": "NO "}[c.status]
+        print(f"  [{mark}] {c.key}: {c.value:+.3f} (MCSE {c.mcse:.3f})")
+    print(f"  report  {res.report}")
+    for path in res.figures.values():
+        print(f"  figure  {path}")
+    if args.update_docs:
+        doc = Path(args.out) / f"{name}.md"
+        if not doc.is_file() or not update_walkthrough(doc, mod.summary(res)):
+            print(f"--update-docs: {doc} is missing or has no generated block", file=sys.stderr)
+            return 2
+        print(f"  updated {doc}")
+    return 0 if res.all_hold else 1

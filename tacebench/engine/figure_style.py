@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write
+
 __all__ = ["ARM_COLORS", "DPI", "FAMILY_MARKERS", "MARKERS", "PAGE_WIDTH", "RiskRow",
            "draw_risk_table", "marker_of", "save_figure", "tidy_axes"]
 
@@ -81,7 +83,8 @@ def draw_risk_table(ax, ticks: np.ndarray, rows: Sequence[RiskRow], *,
 
 def save_figure(fig, path, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Save ``fig`` as ``path`` with each suffix of ``formats`` (png at :data:`DPI`, svg,
-    pdf); returns the paths written, the PNG first."""
+    pdf); returns the paths written, the PNG first. Each file is written whole or not at
+    all (:func:`.files.atomic_write`: a failing write raises ``WriteFailed``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     unknown = set(formats) - {"png", "svg", "pdf"}
@@ -96,6 +99,7 @@ def save_figure(fig, path, formats: Sequence[str] = ("png",)) -> list[Path]:
         for fmt in formats:
             p = path.with_suffix(f".{fmt}")
             meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-            fig.savefig(p, dpi=DPI, metadata=meta, bbox_inches="tight", pad_inches=0.05)
-            written.append(p)
+            # whole or absent (a full disk raises WriteFailed, no cut-off image is left)
+            written.append(atomic_write(p, lambda tmp, f=fmt, m=meta: fig.savefig(
+                tmp, format=f, dpi=DPI, metadata=m, bbox_inches="tight", pad_inches=0.05)))
     return written

@@ -48,6 +48,23 @@ def test_run_and_summarize(tmp_path, capsys):
     assert "resume" in capsys.readouterr().err
 
 
+def test_a_summary_that_cannot_be_written_stops_cleanly(tmp_path, monkeypatch, capsys):
+    """A full disk while writing summary.md: status 1 and the way on, not a traceback and
+    not a cut-off summary."""
+    from tests.engine.test_files import disk_fills_at
+
+    out = tmp_path / "run"
+    assert main(["study", "run", str(TOY), "--reps", "4", "--out", str(out), "--no-progress",
+                 "--n-jobs", "1"]) == 0
+    before = (out / "summary.md").read_bytes()
+    capsys.readouterr()
+    disk_fills_at(monkeypatch, out / "summary.md")
+    assert main(["study", "summarize", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "stopped:" in err and "cannot write summary.md" in err, err
+    assert (out / "summary.md").read_bytes() == before
+
+
 def test_list_shows_the_shipped_studies(capsys):
     assert main(["study", "list"]) == 0
     assert "default" in capsys.readouterr().out

@@ -152,6 +152,22 @@ def test_update_walkthrough_replaces_only_the_generated_block(tmp_path):
     assert not rep.update_walkthrough(plain, "x") and rep.generated_block(plain) is None
 
 
+def test_a_walkthrough_is_left_whole_when_its_update_fails(tmp_path, monkeypatch):
+    """The prose around the block is written by hand: a write that fails part-way (a full
+    disk) must leave the page as it was, not cut short."""
+    from tacebench.engine.files import WriteFailed
+    from tests.engine.test_files import disk_fills_at
+
+    page = tmp_path / "page.md"
+    before = f"# T\n\nprose\n\n{rep.BEGIN}\nold\n{rep.END}\n\nmore prose\n"
+    page.write_text(before, encoding="utf-8")
+    disk_fills_at(monkeypatch, page)
+    with pytest.raises(WriteFailed, match="page.md"):
+        rep.update_walkthrough(page, "new *numbers*")
+    assert page.read_text(encoding="utf-8") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
 # ----------------------------------------------------------------------------- lessons and CLI
 
 
@@ -178,6 +194,18 @@ def test_teach_command_writes_report_and_figures(name, tmp_path, capsys):
         assert f"(figures/{f.name})" in text
         assert f.read_bytes()[:8] == PNG and imread(f).size > 0
     assert "[NO ]" not in out  # no claim contradicted
+
+
+def test_teach_stops_cleanly_when_its_report_cannot_be_written(tmp_path, monkeypatch, capsys):
+    """A full disk: status 1 with the file named, not a traceback or a cut-off report."""
+    from tests.engine.test_files import disk_fills_at
+
+    name = "matching-discards"
+    disk_fills_at(monkeypatch, tmp_path / f"{name}-report.md")
+    assert _teach(name, "--fast", "--out", str(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "tacebench teach: stopped:" in err and f"cannot write {name}-report.md" in err, err
+    assert not (tmp_path / f"{name}-report.md").exists()
 
 
 def test_lesson_result_api(tmp_path):

@@ -30,6 +30,26 @@ def test_save_writes_each_format_at_300_dpi_and_reproducible_svg(tmp_path):
         style.save_figure(fig, tmp_path / "x", ("jpg",))
 
 
+def test_a_figure_whose_write_fails_leaves_no_cut_off_file(tmp_path, monkeypatch):
+    """A full disk during savefig left a truncated PNG that reads as the figure."""
+    import errno
+
+    from tacebench.engine.files import WriteFailed
+
+    fig = _fig()
+    real = fig.savefig
+
+    def full_disk(fname, **kw):
+        real(fname, **kw)
+        with open(fname, "r+b") as fh:
+            fh.truncate(100)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(fig, "savefig", full_disk)
+    with pytest.raises(WriteFailed, match="fig.png"):
+        style.save_figure(fig, tmp_path / "fig.png")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_risk_table_rows_in_the_arms_colours():
     tab = _fig().axes[1]
     texts = {(t.get_text(), t.get_color()) for t in tab.texts}

@@ -63,9 +63,14 @@ posix = pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
 
 
 @posix
-def disk_fills_at(monkeypatch, name):
-    """Make writing a file whose name holds ``name`` stop part-way, as on a full disk."""
-    real = open
+def disk_fills_at(monkeypatch, target):
+    """Make writing the file ``target`` (or a temporary file beside it named after it) stop
+    part-way, as on a full disk: opened for writing by ``open`` in tacebench.engine.files
+    or by ``Path.open``/``write_text``."""
+    import pathlib
+
+    target = pathlib.Path(target)
+    real, real_path_open = open, pathlib.Path.open
 
     class Half:
         def __init__(self, fh):
@@ -78,10 +83,19 @@ def disk_fills_at(monkeypatch, name):
             self.fh.write(text[: len(text) // 2])
             raise OSError(errno.ENOSPC, "No space left on device")
 
+    def hit(path, mode) -> bool:
+        path = pathlib.Path(path)
+        return "w" in mode and path.parent == target.parent and target.name in path.name
+
     def fake(path, mode="r", *args, **kw):
         fh = real(path, mode, *args, **kw)
-        return Half(fh) if "w" in mode and name in str(path) else fh
+        return Half(fh) if hit(path, mode) else fh
+
+    def fake_path_open(self, mode="r", *args, **kw):
+        fh = real_path_open(self, mode, *args, **kw)
+        return Half(fh) if hit(self, mode) else fh
     monkeypatch.setattr(files, "open", fake, raising=False)
+    monkeypatch.setattr(pathlib.Path, "open", fake_path_open)
 
 
 def test_files_replaced_together_are_all_written(tmp_path):
@@ -100,7 +114,7 @@ def test_files_replaced_together_are_left_as_they_were_when_one_fails(tmp_path, 
     second cut short."""
     (tmp_path / "a.toml").write_text("old a")
     (tmp_path / "b.toml").write_text("old b")
-    disk_fills_at(monkeypatch, "b.toml")
+    disk_fills_at(monkeypatch, tmp_path / "b.toml")
     with pytest.raises(WriteFailed, match=r"cannot write b.toml in .*no file was changed"):
         replace_files(tmp_path, {"a.toml": "new a", "b.toml": "new b", "c.tsv": "new c"})
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"a.toml": "old a",

@@ -163,7 +163,7 @@ def test_a_migration_stopped_by_a_full_disk_changes_no_file(example, monkeypatch
     from tests.engine.test_files import disk_fills_at
 
     files = _files(example)
-    disk_fills_at(monkeypatch, "targets.toml")
+    disk_fills_at(monkeypatch, example / "targets.toml")
     assert main(["migrate", str(example)]) == 1
     out = capsys.readouterr().out
     assert "cannot write targets.toml" in out and "no file was changed" in out, out
