@@ -17,6 +17,8 @@ from html import escape
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from tacebench.engine.files import atomic_write
+
 from .accounting import Accounting, accounting_frame
 from .forest import overview_svg
 from .html_sections import study_section, summary_html, forest_html
@@ -180,7 +182,9 @@ def write_html(studies: Sequence[dict], path: str | Path,
     """Write :func:`render_html` to ``path`` (folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(studies, figures), encoding="utf-8")
+    text = render_html(studies, figures)
+    # whole or absent: a CI job never reads a cut-off report as a complete one
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
 

@@ -31,6 +31,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
+from tacebench.engine.files import atomic_write
+
 from .response_shifts import UNINFORMATIVE
 
 __all__ = ["junit_xml", "write_junit", "case_outcome", "case_properties", "distinct_rows"]
@@ -195,5 +197,7 @@ def write_junit(studies: Sequence[dict], path: str | Path) -> Path:
     """Write :func:`junit_xml` to ``path`` (folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(studies), encoding="utf-8")
+    text = junit_xml(studies)
+    # whole or absent: a CI job never reads a cut-off report as a complete one
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path

@@ -76,6 +76,13 @@ def run(args) -> int:
         return 2
     folder = args.results.parent if args.results.suffix == ".json" else args.results
     html = args.html or folder / REPORT_FILE
-    for path in write_reports(studies, html, args.junit, figures_on_disk(folder, studies)):
+    from tacebench.engine.files import WriteFailed
+
+    try:
+        written = write_reports(studies, html, args.junit, figures_on_disk(folder, studies))
+    except WriteFailed as exc:  # (no file is left half written)
+        print(f"tacebench report: stopped: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0

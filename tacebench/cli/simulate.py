@@ -6,6 +6,7 @@ standard output. ``--table`` prints the generated-vs-published Table 1 instead.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -67,10 +68,16 @@ def run(args) -> int:
     out = pd.concat(frames, ignore_index=True)
     if args.out is None:
         out.to_csv(sys.stdout, index=False)
-    elif args.out.endswith(".parquet"):
-        out.to_parquet(args.out, index=False)
-    else:
-        out.to_csv(args.out, index=False)
+    else:  # whole or absent (a full disk leaves no cut-off file that reads as the cohorts)
+        from tacebench.engine.files import WriteFailed, atomic_write
+
+        parquet = args.out.endswith(".parquet")
+        try:
+            atomic_write(Path(args.out), lambda tmp: out.to_parquet(tmp, index=False)
+                         if parquet else out.to_csv(tmp, index=False))
+        except WriteFailed as exc:
+            print(f"tacebench simulate: stopped: {exc}", file=sys.stderr)
+            return 1
     if args.out is not None:
         note(args, f"wrote {args.n_cohorts} cohort(s), {len(out)} rows, to {args.out}")
     return 0

@@ -101,7 +101,7 @@ def test_outcome_rules(verdict, required, gap, declared):
         assert outcome == "passed" and message == ""
 
 
-def test_replicate_and_report_write_the_same_junit(tmp_path, capsys, schema):
+def test_replicate_and_report_write_the_same_junit(tmp_path, capsys, schema, monkeypatch):
     out = tmp_path / "run"
     args = ["replicate", str(FICTIONAL), "--reps", "12", "--seed", "3", "--n-jobs", "1",
             "--decompose-reps", "0", "--max-reps", "12", "--worlds", "none",
@@ -117,9 +117,33 @@ def test_replicate_and_report_write_the_same_junit(tmp_path, capsys, schema):
     assert (out / "report.html").is_file()          # report's default HTML file
     # replicate --html embeds the KM figures it draws (os and pfs of the crude analysis)
     assert (tmp_path / "a.html").read_text().count("data:image/png;base64,") == 2
+    # a full disk: report stops with status 1 and leaves no cut-off file
+    from tests.engine.test_files import disk_fills_at
+
+    disk_fills_at(monkeypatch, tmp_path / "c.xml")
+    assert main(["report", str(out), "--junit", str(tmp_path / "c.xml")]) == 1
+    assert "tacebench report: stopped:" in capsys.readouterr().err
+    assert not (tmp_path / "c.xml").exists()
 
 
 def test_report_command_names_a_missing_results_file(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "results.json" in err and str(tmp_path) in err
+
+
+@pytest.mark.parametrize("kind", ["junit", "html"])
+def test_a_report_that_cannot_be_written_is_absent_not_cut_off(fictional_results, tmp_path,
+                                                                monkeypatch, kind):
+    """A CI job reads the JUnit file: a full disk must leave none rather than half of one."""
+    from tacebench.engine.files import WriteFailed
+    from tacebench.replications.html_report import write_html
+    from tacebench.replications.junit import write_junit
+    from tests.engine.test_files import disk_fills_at
+
+    path = tmp_path / ("junit.xml" if kind == "junit" else "report.html")
+    disk_fills_at(monkeypatch, path)
+    write = write_junit if kind == "junit" else write_html
+    with pytest.raises(WriteFailed, match=path.name):
+        write(fictional_results, path)
+    assert list(tmp_path.iterdir()) == []

@@ -32,3 +32,22 @@ def test_simulate_bad_input(small_spec_path, tmp_path, capsys):
             main(["simulate", str(small_spec_path), *bad])
         assert exc.value.code == 2
         assert repr(bad[1]) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_cohorts_that_cannot_be_written_leave_no_cut_off_file(small_spec_path, tmp_path,
+                                                              monkeypatch, capsys, suffix):
+    """A full disk: status 1 naming the file, and no file that reads as the cohorts."""
+    import errno
+
+    def full_disk(self, path, *args, **kwargs):
+        with open(path, "w") as fh:
+            fh.write("cohort,patient\n0,")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(pd.DataFrame, "to_csv" if suffix == ".csv" else "to_parquet",
+                        full_disk)
+    out = tmp_path / f"cohorts{suffix}"
+    assert main(["simulate", str(small_spec_path), "--n-cohorts", "2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "tacebench simulate: stopped:" in err and f"cannot write {out.name}" in err, err
+    assert list(tmp_path.iterdir()) == []
