@@ -13,7 +13,9 @@ The Python front door. A session starts here::
 The four packages underneath are ``tacebench.simulate`` (cohorts from a published Table 1),
 ``tacebench.estimators`` (the numerical core), ``tacebench.replications`` (studies as data,
 audit, verdicts) and ``tacebench.benchmarks`` (ADEMP studies, lessons); the Monte Carlo
-engine all commands share is ``tacebench.replications.engine``... see ``docs/design.md``.
+engine all commands share is ``tacebench.engine`` (see ``docs/design.md``).
+``tacebench.simulate`` being that subpackage, the function that draws cohorts is
+``simulate_cohorts``.
 
 The entry points are loaded on first use, so ``import tacebench.estimators`` does not pay
 for the replication machinery.
@@ -42,4 +44,5 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *__all__])
+    # the entry points and the subpackages imported so far, not this module's own imports
+    return sorted({*globals(), *__all__} - {"annotations", "import_module"})

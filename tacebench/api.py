@@ -53,6 +53,11 @@ def _check_arguments(**values) -> None:
     raised before any work (a bad ``worlds`` once surfaced only after the whole run)."""
     bad = [f"{name}: must be {_RULES[name][1]}; got {value!r}"
            for name, value in values.items() if not _RULES[name][0](value)]
+    reps, cap = values.get("reps"), values.get("max_reps")
+    if not bad and cap is not None and reps is not None and cap < reps:
+        # (a cap below reps was silently raised to reps: a run of 30 for max_reps=10)
+        bad.append(f"max_reps: must be at least reps ({reps}), which it would add to "
+                   f"(equal adds none); got {cap!r}")
     if bad:
         raise ValueError("; ".join(bad))
 

@@ -36,6 +36,12 @@ def test_every_bad_argument_is_named_in_one_error(no_work):
     assert named == ["reps", "seed", "n_jobs", "worlds"]
 
 
+def test_a_cap_below_reps_is_refused_not_raised_to_reps(no_work):
+    """max_reps=10 with reps=30 ran 30 replicates without a word."""
+    with pytest.raises(ValueError, match=r"^max_reps: must be at least reps \(30\).*got 10$"):
+        tacebench.replicate("tace_regorafenib", reps=30, max_reps=10)
+
+
 @pytest.mark.parametrize("kwargs", [{"n_cohorts": 0}, {"seed": "a"}])
 def test_simulate_cohorts_names_a_bad_argument(no_work, kwargs):
     name = next(iter(kwargs))
@@ -51,3 +57,11 @@ def test_load_study_names_a_value_that_is_no_study():
 def test_a_numpy_integer_seed_is_a_seed():
     setup = api.set_up("tace_regorafenib", reps=10, seed=np.int64(3), audit_only=True)
     assert setup.study.id == "tace_regorafenib"
+
+
+def test_the_front_door_lists_its_entry_points_not_its_imports():
+    public = [n for n in dir(tacebench) if not n.startswith("_")]
+    assert set(tacebench.__all__) <= set(public)
+    assert not {"annotations", "import_module"} & set(public)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tacebench.nope

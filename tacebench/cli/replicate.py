@@ -35,7 +35,7 @@ from .prefetch import StudyPrefetch
 from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
                       add_seed, int_at_least, plain, resolve_n_jobs)
-from .terminal import check_out_dir, few_reps_warning, note, show_progress
+from .terminal import UsageError, check_out_dir, few_reps_warning, note, show_progress
 
 __all__ = ["register", "run"]
 
@@ -92,6 +92,9 @@ def run(args) -> int:
     reps = DEFAULT_REPS if args.reps is None else args.reps
     seed = DEFAULT_SEED if args.seed is None else args.seed
     # every argument is checked before the first replicate runs
+    if args.max_reps is not None and args.max_reps < reps:
+        raise UsageError(f"--max-reps {args.max_reps}: must be at least --reps ({reps}); "
+                         "equal adds no replicates")
     if args.out:
         check_out_dir(args.out)
     if args.plot and not args.audit_only:

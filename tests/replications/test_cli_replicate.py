@@ -102,6 +102,14 @@ def test_invalid_study_exits_2(tmp_path, capsys):
     assert (cap.out + cap.err).count("'pms': unknown analysis kind") == 1     # printed once
 
 
+def test_a_max_reps_below_reps_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["replicate", "tace_regorafenib", "--reps", "30", "--max-reps", "10",
+                 "--out", str(out)]) == 2
+    assert "--max-reps 10: must be at least --reps (30)" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_check_command(tmp_path, capsys):
     assert main(["check", str(FICTIONAL)]) == 0
     assert "OK (0 error(s)" in capsys.readouterr().out
