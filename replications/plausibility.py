@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+from tacebench.simulate.text_files import BOM, not_utf8
+
 from .analysis.problems import MISSING, Problem
 
 __all__ = ["encoding_problems", "followup_problems", "constant_problems",
@@ -20,9 +22,6 @@ __all__ = ["encoding_problems", "followup_problems", "constant_problems",
 
 #: Every file of a study folder that a loader reads as text.
 STUDY_TEXT_FILES = ("cohort.toml", "targets.toml", "analysis.toml", "worlds.toml")
-
-_BOM = b"\xef\xbb\xbf"
-
 
 def encoding_problems(folder: Path) -> list[Problem]:
     """An error for each study file that is not plain UTF-8 (file, line, column, byte).
@@ -43,7 +42,7 @@ def encoding_problems(folder: Path) -> list[Problem]:
             data = path.read_bytes()
         except OSError:
             continue             # absent files are the loaders' business
-        if data.startswith(_BOM):
+        if data.startswith(BOM):
             out.append(Problem(str(path), "line 1, column 1", MISSING, "the file starts "
                                "with a UTF-8 byte-order mark (bytes EF BB BF), which TOML "
                                "does not allow; save it as UTF-8 without BOM", "encoding"))
@@ -56,15 +55,9 @@ def encoding_problems(folder: Path) -> list[Problem]:
 
 
 def _decode_problem(path: Path, data: bytes, exc: UnicodeDecodeError) -> Problem:
-    start = exc.start
-    line = data.count(b"\n", 0, start) + 1
-    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
-    byte = data[start]
-    latin = bytes([byte]).decode("latin-1")
-    guess = f" (in Latin-1 that byte is {latin!r})" if latin.isprintable() else ""
+    line, column, what = not_utf8(data, exc)
     return Problem(str(path), f"line {line}, column {column}", MISSING,
-                   f"byte 0x{byte:02X} is not UTF-8{guess}; study files must be saved as "
-                   "UTF-8", "encoding")
+                   f"{what}; study files must be saved as UTF-8", "encoding")
 
 
 def _cohorts(raw: Mapping):

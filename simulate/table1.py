@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .spec_base import SpecError
+from .text_files import read_table_text
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
 
@@ -103,9 +104,11 @@ def _table_rows(decl: Mapping, folder: Path | None, key: str
                         "load the study with load_spec or expand_tables")
     path = folder / name
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_table_text(path)
     except OSError as e:
         raise SpecError(f"{key}.file", f"{name!r}: cannot be read ({e.strerror})") from None
+    except ValueError as e:  # a byte that is not UTF-8, named by line and column
+        raise SpecError(f"{key}.file", str(e)) from None
     delim = "," if path.suffix.lower() == ".csv" else "\t"
     # comment lines become blank ones, so that a row keeps its line number in the file
     lines = ["" if ln.lstrip().startswith("#") else ln for ln in text.splitlines()]

@@ -94,6 +94,21 @@ def test_a_matched_table_declares_before_and_after_columns(tmp_path):
     assert "partition" not in got["bl_etiology_hbv_tace_crude"]
 
 
+def test_a_table_from_a_spreadsheet_drafts_as_the_plain_file(tmp_path, capsys):
+    """With a byte-order mark and CRLF the draft is the same; in a Windows code page the
+    error names the file, line and byte (it was the codec's message alone)."""
+    (tmp_path / "plain.tsv").write_text(EXAMPLE, encoding="utf-8")
+    (tmp_path / "excel.tsv").write_bytes(b"\xef\xbb\xbf" + EXAMPLE.replace("\n", "\r\n")
+                                         .encode("utf-8"))
+    assert draft_table(tmp_path / "excel.tsv") == draft_table(tmp_path / "plain.tsv")
+    (tmp_path / "cp.tsv").write_bytes(EXAMPLE.encode("cp1252"))
+    assert main(["new-study", "p", "--dir", str(tmp_path),
+                 "--from-table", str(tmp_path / "cp.tsv")]) == 2
+    assert ("cp.tsv: line 2, column 18: byte 0xB1 is not UTF-8 (in Latin-1 that byte is "
+            "'±'); save the table as UTF-8") in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
 def test_a_table_without_arm_columns_is_refused(tmp_path, capsys):
     (tmp_path / "t1.tsv").write_text("Characteristic\tA\tB\nMale\t1 (10.0)\t2 (20.0)\n",
                                      encoding="utf-8")

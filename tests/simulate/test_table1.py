@@ -209,6 +209,33 @@ def test_a_row_is_named_by_its_line_in_the_file(tmp_path):
     assert e.value.problems[0][0] == "t.tsv: row 4 ('Male'), column 'A (n = 100)'"
 
 
+def test_a_table_saved_by_a_spreadsheet_reads_as_the_plain_file(tmp_path):
+    """A byte-order mark and CRLF line ends (Excel's "CSV UTF-8", Notepad): the mark was
+    read into the first line, so a leading comment was taken for the header and every
+    declared column was reported missing."""
+    lines = ["# Table 1", "\t".join(HEADER), "\t".join(
+        ["male", "", "Male, n (%)", "85 (85.0)", "70 (87.5)", "0.6"])]
+    text = "\n".join(lines) + "\n"
+    (tmp_path / "plain.tsv").write_text(text, encoding="utf-8")
+    (tmp_path / "excel.tsv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    plain = read_table1({"file": "plain.tsv", "columns": COLUMNS}, tmp_path)
+    excel = read_table1({"file": "excel.tsv", "columns": COLUMNS}, tmp_path)
+    assert excel.rows == plain.rows and excel.header_source == plain.header_source
+
+
+def test_a_table_not_saved_as_utf8_names_the_line_column_and_byte(tmp_path):
+    """Excel's "Text (Tab delimited)" writes a Windows code page: the error said only
+    "'utf-8' codec can't decode byte 0xb1 in position 348", under cohort.toml."""
+    row = ["age", "", "Age, mean ± SD", "58.0 ± 10.0", "57.0 ± 9.0", "0.4"]
+    (tmp_path / "t.tsv").write_bytes(("\t".join(HEADER) + "\n" + "\t".join(row) + "\n")
+                                     .encode("cp1252"))
+    with pytest.raises(SpecError) as e:
+        read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
+    assert e.value.problems == [("cohorts.main.table1.file",
+                                 "t.tsv: line 2, column 16: byte 0xB1 is not UTF-8 (in "
+                                 "Latin-1 that byte is '±'); save the table as UTF-8")]
+
+
 def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
     cols = [COLUMNS[0], COLUMNS[1], dict(COLUMNS[2], compares=["B", "A"])]
     assert read_table1({"rows": [HEADER], "columns": cols}, None).columns[2].compares == (

@@ -1,0 +1,64 @@
+"""Reading a study's text files: UTF-8, and where the bytes are not, which byte.
+
+A study folder's files are UTF-8. A table file (``table1.tsv``, or ``.csv``) is often
+saved from a spreadsheet program, which may begin it with a byte-order mark (Excel's
+"CSV UTF-8", Notepad) or save it in a Windows code page (Excel's "Text (Tab delimited)").
+The mark is dropped: a table has no rule against it, and read as text it became part of
+the first line, so a leading comment line was taken for the header and every declared
+column was reported missing. A byte that is not UTF-8 is named by line, column and value
+(with what it would be in Latin-1), never as a codec's byte offset.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["BOM", "not_utf8", "read_table_text"]
+
+#: The UTF-8 byte-order mark.
+BOM = b"\xef\xbb\xbf"
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, int, str]:
+    """Where ``data`` stops being UTF-8 and what to say about it.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    exc : UnicodeDecodeError
+        The error of ``data.decode("utf-8")``.
+
+    Returns
+    -------
+    tuple
+        ``(line, column, message)``, line and column counted from 1 (the column in bytes).
+    """
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    byte = data[start]
+    latin = bytes([byte]).decode("latin-1")
+    guess = f" (in Latin-1 that byte is {latin!r})" if latin.isprintable() else ""
+    return line, column, f"byte 0x{byte:02X} is not UTF-8{guess}"
+
+
+def read_table_text(path: str | Path) -> str:
+    """The text of a table file, UTF-8 with or without a byte-order mark.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    ValueError
+        A byte is not UTF-8: the message names the file, line, column and byte.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column, what = not_utf8(data, exc)
+        raise ValueError(f"{path.name}: line {line}, column {column}: {what}; save the "
+                         "table as UTF-8") from None
