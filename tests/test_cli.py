@@ -49,6 +49,28 @@ def test_help_is_plain_text_without_markup():
     assert bad == []
 
 
+def test_each_command_describes_itself_and_no_other():
+    """`targets --help` printed check's description (one docstring for both), and the
+    study actions had none; every argument says what it takes."""
+    import argparse
+    import re
+
+    problems = []
+    for name, p in _all_parsers():
+        if name == "tacebench":
+            continue
+        if not (p.description or "").strip():
+            problems.append(f"{name}: no description")
+        heads = set(re.findall(r"^tacebench ([a-z-]+(?: [a-z]+)?):", p.description or "",
+                               flags=re.M))
+        if heads - {name.split(" ", 1)[1]}:
+            problems.append(f"{name}: describes {sorted(heads)}")
+        problems += [f"{name}: {a.dest} has no help" for a in p._actions
+                     if not a.help and not a.option_strings
+                     and not isinstance(a, argparse._SubParsersAction)]
+    assert problems == []
+
+
 def test_shared_options_have_one_meaning_everywhere():
     """--seed, --reps, --n-jobs, --out: one metavar and one type wherever they appear."""
     seen: dict[str, set] = {}

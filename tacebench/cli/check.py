@@ -21,12 +21,17 @@ from .options import HelpFormatter, plain
 
 __all__ = ["register", "run", "run_targets"]
 
+# each command's help shows its own paragraph of the module's docstring
+_CHECK_DOC, _TARGETS_DOC = __doc__.split("\n\n``tacebench targets``")
+_TARGETS_DOC = "``tacebench targets``" + _TARGETS_DOC
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("check", help="validate a study folder and build it as "
                               "replicate will (no replicates run)",
-                              description=plain(__doc__), formatter_class=HelpFormatter)
-    p.add_argument("studies", nargs="+", metavar="PATH_OR_ID")
+                              description=plain(_CHECK_DOC), formatter_class=HelpFormatter)
+    p.add_argument("studies", nargs="+", metavar="PATH_OR_ID",
+                   help="study folders (or a file in one) or shipped study ids")
     p.add_argument("--quiet", action="store_true",
                    help="do not list warnings nor what a run will judge")
     p.add_argument("--paper", type=Path, metavar="FILE",
@@ -36,8 +41,9 @@ def register(subparsers) -> None:
                         "(default all)")
     p.set_defaults(func=run)
     t = subparsers.add_parser("targets", help="list the ids of a study's targets and shifts",
-                              description=plain(__doc__), formatter_class=HelpFormatter)
-    t.add_argument("studies", nargs="+", metavar="PATH_OR_ID")
+                              description=plain(_TARGETS_DOC), formatter_class=HelpFormatter)
+    t.add_argument("studies", nargs="+", metavar="PATH_OR_ID",
+                   help="study folders (or a file in one) or shipped study ids")
     t.set_defaults(func=run_targets)
 
 

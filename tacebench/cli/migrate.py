@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("migrate", help="move a study's Table 1 from TOML rows to "
                               "table1.tsv (proved equivalent first)",
                               description=plain(__doc__), formatter_class=HelpFormatter)
-    p.add_argument("studies", nargs="+", metavar="STUDY_DIR")
+    p.add_argument("studies", nargs="+", metavar="STUDY_DIR", help="study folders to migrate")
     p.add_argument("--dry-run", action="store_true",
                    help="prove and report what would change; write nothing")
     p.set_defaults(func=run)

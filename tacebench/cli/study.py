@@ -20,7 +20,13 @@ def register(subparsers) -> None:
     sub = study.add_subparsers(dest="study_command", metavar="ACTION")
     study.set_defaults(func=lambda args: (study.print_help(), 0)[1])
 
-    run = sub.add_parser("run", help="run (or resume) a study", formatter_class=HelpFormatter)
+    run = sub.add_parser(
+        "run", help="run (or resume) a study", formatter_class=HelpFormatter,
+        description="Run a study's scenarios x replicates x methods, write each chunk of\n"
+                    "results to --out as it finishes, then the summary (summary.md,\n"
+                    "summary.html, performance.csv). Same seed, same numbers, whatever\n"
+                    "--n-jobs, --backend or --chunk-size. An interrupted run continues\n"
+                    "with --resume.")
     run.add_argument("study", help="a shipped study name (as tacebench study list prints them) "
                      "or a TOML file")
     add_reps(run, "per scenario; default: the study's", minimum=1)
@@ -50,14 +56,20 @@ def register(subparsers) -> None:
     run.set_defaults(func=_run)
 
     summ = sub.add_parser("summarize", help="performance tables and report of a run directory",
-                          formatter_class=HelpFormatter)
-    summ.add_argument("dir", type=Path)
+                          formatter_class=HelpFormatter,
+                          description="Write the results table, performance.csv, summary.md "
+                                      "and summary.html\nof a run directory from its chunks "
+                                      "(a finished run's, or those an unfinished\nrun has "
+                                      "written).")
+    summ.add_argument("dir", type=Path, help="a run directory (the --out of study run)")
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
     summ.add_argument("--reps", type=int_at_least(1, "a positive integer"), metavar="N",
                       help="use only the first N replicates")
     summ.set_defaults(func=_summarize)
 
-    lst = sub.add_parser("list", help="list the shipped studies")
+    lst = sub.add_parser("list", help="list the shipped studies",
+                         description="The shipped studies: name, scenarios, methods, "
+                                     "replicates and title.")
     lst.set_defaults(func=_list)
 
 
