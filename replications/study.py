@@ -27,8 +27,30 @@ from .analysis.problems import MISSING, Problem, StudyError, toml_problem
 from .analysis.schema import Schema, schema_from_spec
 from .targets import load_targets
 
-__all__ = ["Study", "resolve_study", "shipped_studies", "STUDY_FILES", "read_parts"]
+__all__ = ["Study", "resolve_study", "shipped_studies", "STUDY_FILES", "read_parts",
+           "shared_ids"]
 
+
+def shared_ids(refs) -> dict[str, list]:
+    """Study ids that more than one of ``refs`` declare (``[study] id`` of cohort.toml),
+    each with the refs that declare it; a ref whose id cannot be read is left to its load,
+    which reports why.
+
+    Two studies of one id in a run write one ``draws/<id>.csv`` (the later replaced the
+    earlier) and one id's rows twice in every table, counted twice in the distinct
+    numbers: a copy of a study kept under its id and run beside it gave 8 rows of id
+    'np2' for 4 numbers.
+    """
+    by_id: dict[str, list] = {}
+    for ref in refs:
+        try:
+            raw = tomllib.loads((resolve_study(ref) / "cohort.toml").read_text("utf-8"))
+            sid = raw["study"]["id"]
+        except (ValueError, OSError, KeyError, TypeError):
+            continue
+        if isinstance(sid, str):
+            by_id.setdefault(sid, []).append(ref)
+    return {sid: found for sid, found in by_id.items() if len(found) > 1}
 
 
 @dataclass(frozen=True)

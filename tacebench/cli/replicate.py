@@ -28,7 +28,7 @@ from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
 from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
-from tacebench.replications.study import shipped_studies
+from tacebench.replications.study import shared_ids, shipped_studies
 
 from .early import WORKER_MODULES
 from .prefetch import StudyPrefetch
@@ -92,6 +92,12 @@ def run(args) -> int:
     reps = DEFAULT_REPS if args.reps is None else args.reps
     seed = DEFAULT_SEED if args.seed is None else args.seed
     # every argument is checked before the first replicate runs
+    shared = shared_ids(refs)
+    if shared:
+        raise UsageError("studies with one id would be written and counted as one: " + "; ".join(
+            f"{sid!r} is the id of {' and '.join(map(repr, map(str, found)))}"
+            for sid, found in shared.items()) + "; give each its own [study] id (cohort.toml "
+            "and targets.toml)")
     if args.max_reps is not None and args.max_reps < reps:
         raise UsageError(f"--max-reps {args.max_reps}: must be at least --reps ({reps}); "
                          "equal adds no replicates")

@@ -110,6 +110,26 @@ def test_a_max_reps_below_reps_is_refused(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_two_studies_of_one_id_are_refused_before_any_work(tmp_path, capsys):
+    """A copy of a study kept under its id, run beside it: draws/<id>.csv was written
+    twice (the later replacing the earlier) and every number counted twice."""
+    copy = tmp_path / "my variant"
+    shutil.copytree(FICTIONAL, copy)
+    out = tmp_path / "out"
+    assert main(["replicate", str(FICTIONAL), str(copy), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"is the id of {str(FICTIONAL)!r} and {str(copy)!r}" in err, err
+    assert not out.exists()
+    for name in ("cohort.toml", "targets.toml"):       # its own id: runs
+        path = copy / name
+        text = path.read_text("utf-8")
+        sid = text.split('id = "', 1)[1].split('"', 1)[0]
+        path.write_text(text.replace(f'id = "{sid}"', 'id = "my_variant"', 1), "utf-8")
+    assert main(["replicate", str(FICTIONAL), str(copy), *FAST, "--out", str(out)]) == 0
+    assert sorted(p.name for p in (out / "draws").iterdir()) == sorted(
+        [f"{sid}.csv", "my_variant.csv"])
+
+
 def test_check_command(tmp_path, capsys):
     assert main(["check", str(FICTIONAL)]) == 0
     assert "OK (0 error(s)" in capsys.readouterr().out
