@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, code_version,
-                              default_chunk_size, describe_warnings, exit_with_parent, map_calls,
+                              default_chunk_size, describe_warnings, map_calls,
                               name_key, record_warnings, release, run_design,
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.engine.files import folder_lock
@@ -203,9 +203,8 @@ class _StudyTask:
 
 @dataclass(frozen=True)
 class _WorkerSetup:
-    """A worker's initializer: allocator tuning, and, in a worker *process*, a watchdog that
-    ends it if the run's process dies (:func:`tacebench.engine.exit_with_parent`; only in
-    the workers the run started itself: a remote Dask worker outlives its clients) and the run
+    """A worker's initializer: allocator tuning, and, in a worker *process* (which the engine
+    ends if the run's process dies: :func:`tacebench.engine.lifetime.watch_caller`), the run
     directory's plan folder as that process's plan cache, so each scenario's cohort plan is
     compiled once per run (by the first worker that needs it) rather than once per worker
     (about 1 s each); before each task, a worker process gives freed heap memory back once
@@ -220,8 +219,6 @@ class _WorkerSetup:
         tune_allocator()
         if os.getpid() == self.caller_pid:
             return
-        if os.getppid() == self.caller_pid:  # a worker this run started (not a remote one)
-            exit_with_parent()
         trim_if_grown()  # or the pool replaces this worker as leaking (estimators.batch.allocator)
         if default_plan_cache().disk_dir != self.plan_dir:
             set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))

@@ -17,6 +17,7 @@ settings such as allocator tuning belong there, never in library code.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import traceback
 from collections import Counter
@@ -25,6 +26,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+from .lifetime import watch_caller
 from .warm import finish_start, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "batches",
@@ -148,7 +150,8 @@ def _streaming(n_jobs: int, backend: str | None, workers: int):
     return batched
 
 
-def _initialized(initializer, fn, args):
+def _initialized(initializer, fn, args, caller: int):
+    watch_caller(caller)  # a worker process ends with the process that started it
     set_blas_threads(1)
     if initializer is not None:
         initializer()
@@ -178,7 +181,7 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
             single_threaded_blas():
         be = None if backend == "dask" else backend
         yield from _streaming(n_jobs, be, workers_for(n_jobs))(
-            [delayed(_initialized)(initializer, fn, a) for fn, a in calls])
+            [delayed(_initialized)(initializer, fn, a, os.getpid()) for fn, a in calls])
 
 
 def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkResult], *,

@@ -15,16 +15,20 @@ started, with the same initializer and one BLAS thread.
 from __future__ import annotations
 
 import atexit
+import os
 import warnings
 from importlib import import_module
 from typing import Callable, Iterable, Iterator
 
 from .blas import set_blas_threads
+from .lifetime import watch_caller
 
 __all__ = ["POOL", "WorkerStart", "discard", "finish_start", "start_workers", "workers_for"]
 
 
-def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) -> int:
+def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None,
+            caller: int) -> int:
+    watch_caller(caller)  # a worker process ends with the process that started it
     set_blas_threads(1)
     if initializer is not None:
         initializer()
@@ -82,7 +86,7 @@ class WorkerStart:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         # one call per worker: each call takes a worker about a second, so an idle worker
         # takes the next one rather than the first worker taking them all
-        self.pending.append(parallel(delayed(_import)(modules, initializer)
+        self.pending.append(parallel(delayed(_import)(modules, initializer, os.getpid())
                                      for _ in range(workers_for(n_jobs))))
         return True
 

@@ -61,3 +61,47 @@ def test_without_the_watchdog_the_child_is_left_behind():
 def test_the_interval_is_checked():
     with pytest.raises(ValueError, match="interval: must be a positive number of seconds; got 0"):
         exit_with_parent(0)
+
+
+# A command's process: engine workers busy (map_calls, as every run_design) or only
+# started (the warm-up of engine.start_workers, which replicate does first).
+_COMMAND = """
+import sys, time
+from tacebench.engine import map_calls, start_workers
+
+def busy(_):
+    time.sleep(60)
+
+if sys.argv[1] == "busy":
+    calls = map_calls([(busy, (i,)) for i in range(2)], n_jobs=2)
+    print("ready", flush=True)
+    next(calls)
+else:
+    start_workers(2, ())
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("state", ["busy", "warm"])
+def test_engine_workers_end_with_a_killed_command(state):
+    """Before, only the study runner's workers watched their parent: two loky workers of a
+    kill -9ed closed-loop run went on working, orphaned."""
+    parent = subprocess.Popen([sys.executable, "-c", _COMMAND, state], stdout=subprocess.PIPE,
+                              text=True)
+    with parent.stdout:
+        assert parent.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    workers = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)   # (map_calls starts its workers as the first result is awaited)
+        workers = [p for p in psutil.Process(parent.pid).children(recursive=True)
+                   if "popen_loky" in " ".join(p.cmdline())]
+    assert len(workers) == 2
+    time.sleep(2)         # the workers take their first call (and start watching)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    for p in alive:
+        p.kill()
+    assert alive == []
