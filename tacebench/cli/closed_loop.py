@@ -6,13 +6,14 @@ every predicted number's verdict recorded. Over many papers the share of clean n
 judged "not reproduced" should be near the nominal 5%; papers with a planted slip (an
 adjusted HR moved by a stated log-HR, or its crude -> adjusted shift reversed) measure
 the power to flag it. Writes results.csv (one row per judged number), null.csv,
-power.csv, run.json and summary.md to --out, results.partial.jsonl while the papers are
-judged, and with --keep-papers each paper's study folder under papers/. An earlier run's
-files there are removed first; a second run into a folder another is writing is refused.
+power.csv, run.json and summary.md to --out, and with --keep-papers each paper's study
+folder under papers/. While it runs, results.partial.jsonl records each paper as it is
+judged: a run stopped at any point continues with --resume and ends with the tables of an
+uninterrupted run. An earlier finished run's files are removed first; a second run into a
+folder another is writing, or a new run over an unfinished one, is refused.
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,9 @@ def register(subparsers) -> None:
                         "same world prints them (the control of docs/closed-loop.md)")
     p.add_argument("--keep-papers", action="store_true",
                    help="keep every generated study folder under DIR/papers/")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the unfinished run in --out (same --seed, --reps and "
+                        "--control): the papers it judged are not judged again")
     p.set_defaults(func=run)
 
 
@@ -119,31 +123,51 @@ def check_kinds(kinds) -> tuple[str, ...]:
 
 def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=None,
                     keep: Path | None = None, progress=None, sink=None,
-                    control: bool = False):
-    """Run the closed loop; returns (rows DataFrame, null table, power table, outcome).
+                    control: bool = False, done=None):
+    """Run the closed loop; returns (rows DataFrame, null table, power table, notes).
 
-    ``sink(chunk_result)`` sees each paper's rows as soon as it is judged."""
+    ``sink(rows)`` sees each paper's rows as soon as it is judged. ``done`` maps
+    ``(kind, paper)`` to the rows of papers judged before (a resumed run): they are not
+    judged again. The rows are in the order of the design (kind, then paper), whichever
+    papers ran now; ``notes`` counts the skipped papers by reason."""
+    import numpy as np
     import pandas as pd
 
     from tacebench.benchmarks.closed_loop.loop import PaperTask, design
+    from tacebench.benchmarks.closed_loop.output import plain_row
     from tacebench.benchmarks.closed_loop.summary import null_table, power_table
     from tacebench.engine import run_design
     from tacebench.estimators.batch import tune_allocator
 
     d = design(papers, seed, check_kinds(kinds))
+    done = dict(done or {})
+    masks = {c.index: np.array([(c.name, r) in done for r in range(c.reps)]) for c in d.cells}
     task = PaperTask(seed, reps, judge_folder, str(keep) if keep else None, control)
     outcome = run_design(d, task, n_jobs=n_jobs, chunk_size=1, progress=progress,
-                         initializer=tune_allocator, sink=sink)
-    rows = pd.DataFrame([r for p in outcome.payloads() for r in p])
+                         initializer=tune_allocator, done=masks,
+                         sink=None if sink is None else (lambda res: sink(res.payload)))
+    for p in outcome.payloads():
+        for r in p:
+            done.setdefault((r["kind"], int(r["paper"])), []).append(plain_row(r))
+    rows = pd.DataFrame([r for c in d.cells for k in range(c.reps)
+                         for r in done[(c.name, k)]])
     for c in ("slip", "role", "analysis", "quantity", "id"):
         rows[c] = rows[c].fillna("")
-    return rows, null_table(rows), power_table(rows), outcome
+    skipped = rows[rows["verdict"] == "skipped"]
+    notes = {f"{k}: skipped: {why}": int(n) for (k, why), n in
+             skipped.groupby(["kind", "reason"], sort=True).size().items()
+             } if len(skipped) else {}
+    return rows, null_table(rows), power_table(rows), notes
 
 
 def run(args) -> int:
-    from tacebench.benchmarks.closed_loop.output import PARTIAL_FILE, clear_outputs, write_outputs
+    from tacebench.benchmarks.closed_loop.output import (PARTIAL_FILE, ResumeRefused, RunKey,
+                                                         clear_outputs, read_record,
+                                                         record_papers, start_record,
+                                                         write_outputs)
     from tacebench.benchmarks.closed_loop.summary import report
     from tacebench.engine.files import FolderLocked, WriteFailed, folder_lock
+    from tacebench.engine.version import code_version
 
     try:
         check_kinds(args.kinds)  # before anything is written
@@ -153,34 +177,44 @@ def run(args) -> int:
     check_out_dir(out)
     reps = args.reps or DEFAULT_REPS
     seed = DEFAULT_SEED if args.seed is None else args.seed
+    key = RunKey(seed, reps, bool(args.control), code_version())
     t0 = time.perf_counter()
-    partial = out / PARTIAL_FILE
-
-    def sink(res):      # papers as they finish, so a long run can be watched
-        with partial.open("a", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, default=float) + "\n" for r in res.payload)
     try:
         # one run writes the folder, and only this run's files are in it
         # (benchmarks.closed_loop.output)
         with folder_lock(out):
-            clear_outputs(out)
-            partial.write_text("", encoding="utf-8")
-            rows, null, power, outcome = run_closed_loop(
+            if args.resume:
+                done = read_record(out, key)
+            elif (out / PARTIAL_FILE).exists():
+                raise ResumeRefused(f"{out} holds an unfinished closed-loop run "
+                                    f"({PARTIAL_FILE}): continue it with --resume, or give "
+                                    "another --out")
+            else:
+                done = {}
+            clear_outputs(out, resume=args.resume)
+            if not args.resume:
+                start_record(out, key)
+            rows, null, power, notes = run_closed_loop(
                 args.papers, reps, seed, resolve_n_jobs(args.n_jobs), args.kinds,
-                out / "papers" if args.keep_papers else None, sink=sink,
-                control=args.control)
+                out / "papers" if args.keep_papers else None,
+                sink=lambda judged: record_papers(out, judged), control=args.control,
+                done=done)
             elapsed = time.perf_counter() - t0
+            kinds = check_kinds(args.kinds)
+            before = sum(k in kinds and p < args.papers for k, p in done)
             meta = {"papers_per_kind": args.papers, "reps": reps, "seed": seed,
-                    "elapsed_s": round(elapsed, 1), "skipped": outcome.notes}
+                    "elapsed_s": round(elapsed, 1), "skipped": notes,
+                    "resumed_papers": before}
+            again = f" ({before} papers judged before this session)" if args.resume else ""
             text = (f"closed loop: {args.papers} papers per kind, R = {reps}, seed = {seed}, "
-                    f"{elapsed:.0f} s; skipped: {outcome.notes or 'none'}\n\n" + report(rows))
+                    f"{elapsed:.0f} s{again}; skipped: {notes or 'none'}\n\n" + report(rows))
             write_outputs(out, rows, null, power, meta, text)
-    except FolderLocked as exc:
+    except (FolderLocked, ResumeRefused) as exc:
         print(f"tacebench closed-loop: {exc}", file=sys.stderr)
         return 2
     except WriteFailed as exc:  # (disk full, permissions: no file is left half written)
-        print(f"tacebench closed-loop: stopped: {exc}; {out} holds no summary.md",
-              file=sys.stderr)
+        print(f"tacebench closed-loop: stopped: {exc}; {out} holds no summary.md; the papers "
+              "judged are kept: rerun with --resume", file=sys.stderr)
         return 1
     print(text)
     return 0

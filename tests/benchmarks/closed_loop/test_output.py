@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -14,9 +13,10 @@ from tacebench.cli import main
 from tacebench.engine.files import WriteFailed, folder_lock
 
 
-def _earlier_run(out, papers=3):
+def _earlier_run(out, papers=3, finished=True):
+    """The files of an earlier run (an unfinished one has its record, no tables)."""
     out.mkdir(exist_ok=True)
-    for name in (*OUTPUT_FILES, PARTIAL_FILE):
+    for name in OUTPUT_FILES if finished else (PARTIAL_FILE,):
         (out / name).write_text("earlier run\n")
     for r in range(papers):
         folder = out / "papers" / paper_id("ph", r)
@@ -26,6 +26,7 @@ def _earlier_run(out, papers=3):
 
 def test_clear_outputs_removes_a_runs_files_and_paper_folders_only(tmp_path):
     _earlier_run(tmp_path)
+    _earlier_run(tmp_path, papers=0, finished=False)
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "papers" / "my_draft").mkdir()
     (tmp_path / "papers" / "closed_loop_ph_1").mkdir()    # not a paper id: not ours
@@ -60,12 +61,13 @@ def _fake_loop(monkeypatch, calls):
     import tacebench.benchmarks.closed_loop.summary as summary
     import tacebench.cli.closed_loop as cli
 
-    def run_closed_loop(papers, reps, seed, n_jobs, kinds, keep, sink=None, control=False):
+    def run_closed_loop(papers, reps, seed, n_jobs, kinds, keep, sink=None, control=False,
+                        done=None):
         calls.append(sorted(p.name for p in keep.parent.iterdir()) if keep else None)
         rows = pd.DataFrame({"paper": list(range(papers)), "verdict": "reproduced"})
         for r in range(papers):
             (keep / paper_id("ph", r)).mkdir(parents=True)
-        return rows, rows, rows, SimpleNamespace(notes={})
+        return rows, rows, rows, {}
     monkeypatch.setattr(cli, "run_closed_loop", run_closed_loop)
     monkeypatch.setattr(summary, "report", lambda rows: "table")
 
@@ -80,7 +82,7 @@ def test_a_run_replaces_an_earlier_runs_files(tmp_path, monkeypatch, capsys):
     status = main(["closed-loop", "--papers", "2", "--kinds", "ph", "--out", str(out),
                    "--keep-papers"])
     assert status == 0, capsys.readouterr().err
-    # the earlier run's files were gone before this run began
+    # the earlier run's files were gone before this run began (the record is this run's)
     assert calls == [[".lock", "papers", PARTIAL_FILE]]
     assert sorted(p.name for p in (out / "papers").iterdir()) == [paper_id("ph", 0),
                                                                   paper_id("ph", 1)]
@@ -101,3 +103,52 @@ def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path, monkeypat
     assert "being written by another run" in capsys.readouterr().err
     assert calls == []
     assert (out / "summary.md").read_text() == "earlier run\n"   # untouched
+
+
+def test_a_stopped_run_resumes_to_the_tables_of_an_uninterrupted_one(tmp_path, monkeypatch,
+                                                                      capsys):
+    """Before, a stopped run (30 minutes for the documented main run) kept only a log of
+    rows and began again from nothing; a new run into its folder erased that log."""
+    args = ["closed-loop", "--papers", "2", "--reps", "20", "--kinds", "ph", "--n-jobs", "1"]
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert main([*args, "--out", str(whole)]) == 0
+    assert not (whole / PARTIAL_FILE).exists()          # a finished run has no record
+
+    real, calls = output.record_papers, []
+    def stop_after_first(out, rows):
+        real(out, rows)
+        calls.append(1)
+        raise KeyboardInterrupt          # Ctrl-C once the first paper is on record
+    monkeypatch.setattr(output, "record_papers", stop_after_first)
+    assert main([*args, "--out", str(part)]) == 130
+    monkeypatch.setattr(output, "record_papers", real)
+    assert calls == [1] and not (part / "results.csv").exists()
+    with open(part / PARTIAL_FILE, "a") as fh:        # a line cut short by a kill
+        fh.write('{"kind": "ph", "paper": 1, "rows": [{"id": "os_')
+    record = (part / PARTIAL_FILE).read_bytes()
+    capsys.readouterr()
+
+    assert main([*args, "--out", str(part)]) == 2       # not overwritten without --resume
+    assert "unfinished closed-loop run" in capsys.readouterr().err
+    assert main([*args, "--seed", "7", "--out", str(part), "--resume"]) == 2
+    assert "seed 20250101 there, 7 here" in capsys.readouterr().err
+    assert (part / PARTIAL_FILE).read_bytes() == record
+
+    assert main([*args, "--out", str(part), "--resume"]) == 0
+    assert "(1 papers judged before this session)" in capsys.readouterr().out
+    for name in ("results.csv", "null.csv", "power.csv"):
+        assert (part / name).read_bytes() == (whole / name).read_bytes(), name
+    assert json.loads((part / "run.json").read_text())["resumed_papers"] == 1
+    assert not (part / PARTIAL_FILE).exists()
+
+
+def test_a_record_of_another_code_version_is_refused(tmp_path):
+    key = output.RunKey(1, 20, False, "0.1.0+src.aaaa")
+    output.start_record(tmp_path, key)
+    output.record_papers(tmp_path, [{"kind": "ph", "paper": 0, "id": "x"}])
+    assert output.read_record(tmp_path, key) == {("ph", 0): [{"kind": "ph", "paper": 0,
+                                                               "id": "x"}]}
+    with pytest.raises(output.ResumeRefused, match="code_version '0.1.0\\+src.aaaa' there"):
+        output.read_record(tmp_path, output.RunKey(1, 20, False, "0.1.0+src.bbbb"))
+    with pytest.raises(output.ResumeRefused, match="no unfinished closed-loop run"):
+        output.read_record(tmp_path / "none", key)
