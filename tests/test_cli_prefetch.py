@@ -46,12 +46,21 @@ def test_studies_come_in_order_with_their_errors(monkeypatch, ahead):
     assert any(t.startswith("tacebench-setup") for t in threads) == ahead
 
 
+def _copy(dest: Path, study_id: str) -> Path:
+    """The fictional study under another id (two studies of one id are refused)."""
+    shutil.copytree(FICTIONAL, dest)
+    for name in ("cohort.toml", "targets.toml"):
+        p = dest / name
+        p.write_text(p.read_text().replace('id = "fictional_tace_lenvatinib"',
+                                           f'id = "{study_id}"', 1))
+    return dest
+
+
 def test_replicate_with_workers_and_set_up_ahead_prints_the_same(tmp_path, capsys):
-    bad = tmp_path / "bad"
-    shutil.copytree(FICTIONAL, bad)
+    bad = _copy(tmp_path / "bad", "fictional_bad")
     p = bad / "analysis.toml"
     p.write_text(p.read_text().replace('method = "psm"', 'method = "pms"'))
-    studies = [str(FICTIONAL), str(bad), str(FICTIONAL)]
+    studies = [str(FICTIONAL), str(bad), str(_copy(tmp_path / "again", "fictional_again"))]
     outs = []
     for jobs in ("1", "2"):
         assert main(["replicate", *studies, *FAST, "--n-jobs", jobs]) == 2

@@ -60,21 +60,30 @@ def write_skeleton(name: str, parent: str | Path = ".", force: bool = False,
     if from_table is not None:
         from tacebench.replications.table_draft import fill_table_part
 
-        texts.update(fill_table_part(texts, from_table))
+        try:
+            texts.update(fill_table_part(texts, from_table))
+        except OSError as exc:
+            raise ValueError(f"--from-table {str(from_table)!r}: cannot be read "
+                             f"({exc.strerror or exc})") from None
+    from tacebench.engine.files import replace_files
+
+    texts["README.md"] = _README.format(id=name, folder=folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for f, text in texts.items():
-        (folder / f).write_text(text, encoding="utf-8")
-    (folder / "README.md").write_text(_README.format(id=name, folder=folder),
-                                      encoding="utf-8")
+    # all files or none: with --force a failing write would leave a mix of the old study
+    # and the new skeleton
+    replace_files(folder, texts)
     return folder
 
 
 def run(args) -> int:
     try:
         folder = write_skeleton(args.name, args.dir, args.force, args.from_table)
-    except (ValueError, OSError) as exc:
-        print(exc, file=sys.stderr)
+    except ValueError as exc:
+        print(f"tacebench new-study: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # (WriteFailed: no file was changed)
+        print(f"tacebench new-study: {exc}", file=sys.stderr)
+        return 1
     table = ", table1.tsv" if args.from_table else ""
     print(f"wrote {folder}/ (cohort.toml, targets.toml, analysis.toml{table}, README.md)")
     if args.from_table:

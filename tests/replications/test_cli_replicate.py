@@ -152,6 +152,24 @@ def test_new_study_command(tmp_path, capsys):
     assert "fill me" in capsys.readouterr().out
 
 
+def test_new_study_says_which_command_and_option_failed_and_changes_all_files_or_none(
+        tmp_path, capsys, monkeypatch):
+    """A missing --from-table printed only '[Errno 2] No such file or directory: ...'; a
+    --force rewrite stopped part-way left the old study mixed with the new skeleton."""
+    from tests.engine.test_files import disk_fills_at
+
+    assert main(["new-study", "p", "--dir", str(tmp_path), "--from-table",
+                 str(tmp_path / "none.tsv")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"tacebench new-study: --from-table {str(tmp_path / 'none.tsv')!r}: cannot be read")
+    shutil.copytree(FICTIONAL, tmp_path / "p")
+    before = {f.name: f.read_bytes() for f in (tmp_path / "p").iterdir() if f.is_file()}
+    disk_fills_at(monkeypatch, tmp_path / "p" / "targets.toml")
+    assert main(["new-study", "p", "--dir", str(tmp_path), "--force"]) == 1
+    assert "no file was changed" in capsys.readouterr().err
+    assert {f.name: f.read_bytes() for f in (tmp_path / "p").iterdir() if f.is_file()} == before
+
+
 def test_out_writes_audit_findings_of_a_real_study(tmp_path, capsys):
     """A shipped study has audit findings; --out must write them (regression: a finding's
     own ``study`` field once collided with the row's study column)."""
