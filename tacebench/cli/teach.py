@@ -44,21 +44,26 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from tacebench.engine.files import WriteFailed
+    from tacebench.engine.files import WriteFailed, folder_lock
 
     names = list(LESSONS) if args.lesson == "all" else [args.lesson]
     check_out_dir(args.out)
     failed = []
-    for name in names:
-        try:
-            status = _lesson(name, args)
-        except WriteFailed as exc:  # (disk full, permissions: no file is left half written)
-            print(f"tacebench teach: stopped: {exc}", file=sys.stderr)
-            return 1
-        if status == 2:
-            return 2
-        if status:
-            failed.append(name)
+    # two teach runs into one folder write one after the other, never mixing one run's
+    # report with the other's figures (tacebench.engine.files)
+    with folder_lock(args.out, wait=True, on_wait=lambda who: print(
+            f"tacebench teach: waiting for {who} to finish writing {args.out}",
+            file=sys.stderr)):
+        for name in names:
+            try:
+                status = _lesson(name, args)
+            except WriteFailed as exc:  # (disk full, permissions: no half-written file)
+                print(f"tacebench teach: stopped: {exc}", file=sys.stderr)
+                return 1
+            if status == 2:
+                return 2
+            if status:
+                failed.append(name)
     if args.check and failed:
         print(f"claims not established in: {', '.join(failed)}", file=sys.stderr)
         return 1

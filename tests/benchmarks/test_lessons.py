@@ -208,6 +208,28 @@ def test_teach_stops_cleanly_when_its_report_cannot_be_written(tmp_path, monkeyp
     assert not (tmp_path / f"{name}-report.md").exists()
 
 
+def test_teach_waits_for_another_writer_of_its_folder(tmp_path, capsys):
+    """Two teach runs into one folder could leave one run's report beside the other's
+    figures; the later one now waits, and says for whom."""
+    import threading
+
+    from tacebench.engine.files import folder_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_run():
+        with folder_lock(tmp_path):
+            held.set()
+            release.wait(10)
+    t = threading.Thread(target=other_run)
+    t.start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    assert _teach("matching-discards", "--fast", "--out", str(tmp_path)) == 0
+    t.join()
+    assert "tacebench teach: waiting for process" in capsys.readouterr().err
+
+
 def test_lesson_result_api(tmp_path):
     from tacebench.benchmarks.lessons import run_lesson
 
