@@ -90,7 +90,10 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted({*globals(), *__all__})
+    # the public names and the submodules loaded so far, not this module's own imports
+    return sorted({*__all__, *(name for name, value in globals().items()
+                               if name.startswith("__")
+                               or getattr(value, "__name__", "").startswith(f"{__name__}."))})
 
 
 def _function_over_module(name: str) -> property:

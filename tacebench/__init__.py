@@ -44,5 +44,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    # the entry points and the subpackages imported so far, not this module's own imports
-    return sorted({*globals(), *__all__} - {"annotations", "import_module"})
+    # the public names and the submodules loaded so far, not this module's own imports
+    return sorted({*__all__, *(name for name, value in globals().items()
+                               if name.startswith("__")
+                               or getattr(value, "__name__", "").startswith(f"{__name__}."))})

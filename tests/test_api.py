@@ -59,9 +59,19 @@ def test_a_numpy_integer_seed_is_a_seed():
     assert setup.study.id == "tace_regorafenib"
 
 
-def test_the_front_door_lists_its_entry_points_not_its_imports():
-    public = [n for n in dir(tacebench) if not n.startswith("_")]
-    assert set(tacebench.__all__) <= set(public)
-    assert not {"annotations", "import_module"} & set(public)
+@pytest.mark.parametrize("name", ["tacebench", "tacebench.estimators",
+                                  "tacebench.estimators.survival", "tacebench.estimators.batch"])
+def test_a_lazy_package_lists_its_public_names_not_its_imports(name):
+    """dir() listed annotations, import_module, sys and types beside the public names."""
+    import importlib
+    import types
+
+    mod = importlib.import_module(name)
+    public = {n for n in dir(mod) if not n.startswith("_")}
+    assert set(mod.__all__) <= public
+    extra = {n for n in public - set(mod.__all__)
+             if not (isinstance(getattr(mod, n), types.ModuleType)
+                     and getattr(mod, n).__name__.startswith(f"{name}."))}
+    assert extra == set()
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        tacebench.nope
+        mod.nope
