@@ -35,7 +35,8 @@ from .prefetch import StudyPrefetch
 from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
                       add_seed, int_at_least, plain, resolve_n_jobs)
-from .terminal import UsageError, check_out_dir, few_reps_warning, note, show_progress
+from .terminal import (UsageError, check_out_dir, check_out_file, few_reps_warning, note,
+                       show_progress)
 
 __all__ = ["register", "run"]
 
@@ -106,8 +107,8 @@ def run(args) -> int:
     if args.plot and not args.audit_only:
         check_out_dir((args.out or Path(".")) / "plots", "--plot")
     for option, file in (("--html", args.html), ("--junit", args.junit)):
-        if file is not None:
-            check_out_dir(Path(file).parent, option)
+        if file is not None:  # (a folder given for a file was found only after the run)
+            check_out_file(file, None, option)
     n_jobs = resolve_n_jobs(args.n_jobs, args.quiet)
     if not args.audit_only and few_reps_warning(reps):
         print(few_reps_warning(reps), file=sys.stderr)

@@ -22,6 +22,7 @@ from tacebench.replications.output_files import REPORT_FILE
 from tacebench.replications.plots import plot_study
 
 from .options import HelpFormatter, plain
+from .terminal import check_out_file
 
 __all__ = ["register", "run", "add_report_options", "write_reports", "km_figures"]
 
@@ -76,6 +77,9 @@ def run(args) -> int:
         return 2
     folder = args.results.parent if args.results.suffix == ".json" else args.results
     html = args.html or folder / REPORT_FILE
+    for option, file in (("--html", html), ("--junit", args.junit)):
+        if file is not None:
+            check_out_file(file, None, option)
     from tacebench.engine.files import WriteFailed
 
     try:

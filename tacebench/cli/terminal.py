@@ -116,10 +116,11 @@ def parquet_missing() -> str:
 
 
 def check_out_file(path, suffixes=(".csv", ".parquet"), option: str = "--out") -> None:
-    """Raise :class:`UsageError` unless ``path`` has a known suffix, its folder is
-    writable and, for Parquet, a Parquet engine is installed."""
+    """Raise :class:`UsageError` unless ``path`` has a known suffix (any, for ``suffixes``
+    None), is not a folder, its folder is writable and, for Parquet, a Parquet engine is
+    installed."""
     p = Path(path)
-    if p.suffix not in suffixes:
+    if suffixes is not None and p.suffix not in suffixes:
         raise UsageError(f"{option} {str(path)!r}: must end in {' or '.join(suffixes)}")
     if p.is_dir():
         raise UsageError(f"{option} {str(path)!r}: is a folder, not a file")

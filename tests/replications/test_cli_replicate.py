@@ -130,6 +130,17 @@ def test_two_studies_of_one_id_are_refused_before_any_work(tmp_path, capsys):
         [f"{sid}.csv", "my_variant.csv"])
 
 
+def test_a_folder_given_for_a_report_file_is_refused_before_the_run(tmp_path, capsys,
+                                                                    monkeypatch):
+    """'--html DIR' ran every replicate, then stopped on 'Is a directory'."""
+    import tacebench.cli.replicate as cli
+
+    monkeypatch.setattr(cli, "StudyPrefetch", None)      # any work would fail the test
+    for option in ("--html", "--junit"):
+        assert main(["replicate", str(FICTIONAL), option, str(tmp_path)]) == 2
+        assert f"{option} {str(tmp_path)!r}: is a folder, not a file" in capsys.readouterr().err
+
+
 def test_check_command(tmp_path, capsys):
     assert main(["check", str(FICTIONAL)]) == 0
     assert "OK (0 error(s)" in capsys.readouterr().out

@@ -117,6 +117,9 @@ def test_replicate_and_report_write_the_same_junit(tmp_path, capsys, schema, mon
     assert (out / "report.html").is_file()          # report's default HTML file
     # replicate --html embeds the KM figures it draws (os and pfs of the crude analysis)
     assert (tmp_path / "a.html").read_text().count("data:image/png;base64,") == 2
+    # a folder given for the file: refused before anything is written
+    assert main(["report", str(out), "--junit", str(tmp_path)]) == 2
+    assert "--junit" in capsys.readouterr().err
     # a full disk: report stops with status 1 and leaves no cut-off file
     from tests.engine.test_files import disk_fills_at
 
