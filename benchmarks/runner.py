@@ -288,12 +288,12 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     check_scenarios(study)  # what each generator needs, before anything is written
     with folder_lock(out):  # one run at a time writes OUT (tacebench.engine.files)
         return _run(study, run, reps, n_jobs, backend, scheduler, chunk_size, resume, progress,
-                    force, retries)
+                    force, retries, fmt)
 
 
 def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str | None,
          scheduler: str | None, chunk_size: int | None, resume: bool, progress: bool,
-         force: bool, retries: int) -> RunReport:
+         force: bool, retries: int, fmt: str | None) -> RunReport:
     """:func:`run_study` once its arguments are checked and ``run``'s lock is held."""
     from tqdm.auto import tqdm
 
@@ -304,6 +304,10 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
         raise ValueError(f"out={str(out)!r} already holds a run; pass resume=True (--resume) "
                          "to continue it or choose another directory")
     if manifest is not None:
+        if fmt is not None and fmt != manifest["format"]:  # (was ignored without a word)
+            raise ValueError(f"cannot resume {out} with fmt={fmt!r} (--format): its chunks "
+                             f"are {manifest['format']}; resume without a format or with "
+                             f"{manifest['format']!r}")
         for key, mine in (("fingerprint", study.fingerprint), ("seed", study.seed)):
             if manifest[key] != mine:
                 raise ValueError(f"cannot resume {out}: its {key} is {manifest[key]!r} but the "

@@ -83,6 +83,10 @@ def test_existing_run_needs_resume_and_the_same_study(study, tmp_path):
     raw = {**study.raw, "methods": {"rate_ratio": study.raw["methods"]["rate_ratio"]}}
     with pytest.raises(ValueError, match="fingerprint"):
         run_study(study_from_raw(raw), tmp_path, reps=2, resume=True, progress=False)
+    # a format other than the run's was ignored without a word
+    with pytest.raises(ValueError, match=r"fmt='csv' \(--format\): its chunks are parquet"):
+        run_study(study, tmp_path, reps=2, resume=True, progress=False, fmt="csv")
+    run_study(study, tmp_path, reps=2, resume=True, progress=False, fmt="parquet")
 
 
 def test_failures_are_recorded_counted_and_do_not_stop_the_study(reference):
