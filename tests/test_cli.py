@@ -86,8 +86,12 @@ def test_shared_options_have_one_meaning_everywhere():
 def test_a_bad_option_value_is_refused_before_the_out_folder_is_written(tmp_path, capsys):
     """The value is named, the status is 2 and no folder is left behind (a later run
     would otherwise find a run to resume that never started)."""
+    bad_cluster = tmp_path / "cluster.toml"
+    bad_cluster.write_text('kind = "slurm"\n')           # no [cluster] table
     cases = [(["closed-loop", "--kinds", "ph", "nope"], "--kinds: nope"),
-             (["study", "run", "default", "--backend", "nope"], "--backend: invalid choice: 'nope'")]
+             (["study", "run", "default", "--backend", "nope"], "--backend: invalid choice: 'nope'"),
+             (["study", "run", "default", "--cluster", str(bad_cluster)],
+              "cluster.toml: needs a [cluster] table")]
     for k, (argv, message) in enumerate(cases):
         out = tmp_path / f"out{k}"
         try:

@@ -79,16 +79,17 @@ def _run(args) -> int:
     from tacebench.benchmarks.runner import run_study
     from tacebench.benchmarks.store import WriteFailed
     from tacebench.benchmarks.study import load_study
-    from tacebench.cli.distributed import scheduler_of
+    from tacebench.cli.distributed import cluster_of, scheduler_of
 
     if args.format == "parquet" and parquet_missing():
         raise UsageError(f"--format parquet: {parquet_missing()}")
     try:
         study = load_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
+        cluster = cluster_of(args)  # (a bad --cluster file left an empty OUT behind)
         check_out_dir(out)
         args.resume_hint = resume_command(args, out)
-        with scheduler_of(args) as (backend, scheduler):
+        with scheduler_of(args, cluster) as (backend, scheduler):
             report = run_study(study, out, reps=args.reps,
                                n_jobs=resolve_n_jobs(args.n_jobs, args.quiet),
                                backend=backend, scheduler=scheduler,
