@@ -89,6 +89,15 @@ def test_unwritable_out_is_refused_before_the_work(tmp_path, monkeypatch, capsys
     assert "cannot write there" in capsys.readouterr().err
 
 
+def test_checking_an_out_path_makes_no_folder(tmp_path, capsys):
+    """The check made the folder: a command refused afterwards for another reason (an
+    unknown study) left it behind, empty."""
+    new = tmp_path / "new" / "sub"
+    assert main(["simulate", "no_such_study", "--out", str(new / "x.csv")]) == 2
+    assert "no_such_study" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
 def test_parquet_without_pyarrow_is_one_line_naming_the_extra(tmp_path, monkeypatch, capsys):
     real = terminal.importlib.util.find_spec
     monkeypatch.setattr(terminal.importlib.util, "find_spec",

@@ -72,6 +72,7 @@ def run(args) -> int:
         from tacebench.engine.files import WriteFailed, atomic_write
 
         parquet = args.out.endswith(".parquet")
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         try:
             atomic_write(Path(args.out), lambda tmp: out.to_parquet(tmp, index=False)
                          if parquet else out.to_csv(tmp, index=False))

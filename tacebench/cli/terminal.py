@@ -87,10 +87,17 @@ def few_reps_warning(reps: int, minimum: int = MIN_VERDICT_REPS) -> str:
 
 
 def _probe_writable(folder: Path) -> str:
-    """'' if a file can be created in ``folder`` (created if missing), else why not."""
+    """'' if a file can be created in ``folder``, else why not. A folder that does not
+    exist yet is not made here (a command refused later for another reason left it behind,
+    empty): its nearest existing parent must be a folder where one can be made."""
+    folder = Path(folder).absolute()
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tacebench-probe-"):
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".tacebench-probe-"):
             pass
     except OSError as exc:
         return exc.strerror or str(exc)
