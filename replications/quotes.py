@@ -13,6 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Iterator
 
+from tacebench.simulate.text_files import read_table_text
+
 from .analysis.problems import Problem
 from .check_build import label_problems
 
@@ -58,8 +60,11 @@ def quote_problems(folder: Path, paper: Path) -> list[Problem]:
     list of Problem
     """
     try:
-        text = normalise(Path(paper).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        text = normalise(read_table_text(paper, "paper's text"))
+    except OSError as exc:
+        return [Problem(str(paper), "", str(paper), "the paper's text cannot be read: "
+                        f"{exc.strerror or exc}", "paper")]
+    except ValueError as exc:          # a byte that is not UTF-8, by line and column
         return [Problem(str(paper), "", str(paper), f"the paper's text cannot be read: {exc}",
                         "paper")]
     out = []

@@ -42,8 +42,9 @@ def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, int, str]:
     return line, column, f"byte 0x{byte:02X} is not UTF-8{guess}"
 
 
-def read_table_text(path: str | Path) -> str:
-    """The text of a table file, UTF-8 with or without a byte-order mark.
+def read_table_text(path: str | Path, what: str = "table") -> str:
+    """The text of a table file (or another text a user saves with a desktop program, such
+    as a paper's text: ``what`` names it), UTF-8 with or without a byte-order mark.
 
     Raises
     ------
@@ -59,6 +60,6 @@ def read_table_text(path: str | Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column, what = not_utf8(data, exc)
-        raise ValueError(f"{path.name}: line {line}, column {column}: {what}; save the "
-                         "table as UTF-8") from None
+        line, column, problem = not_utf8(data, exc)
+        raise ValueError(f"{path.name}: line {line}, column {column}: {problem}; save the "
+                         f"{what} as UTF-8") from None

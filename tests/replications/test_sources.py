@@ -69,3 +69,20 @@ def test_every_calibration_entry_quotes_its_source(folder):
     assert unquoted == [], f"{path}: calibration entries without a source: {unquoted}"
     quoted = {k for k, _ in sources(raw)}
     assert all(f"{k}.source" in quoted for k, _ in entries)  # the verbatim check above reads them
+
+
+def test_a_paper_text_saved_by_a_desktop_program_reads_or_names_its_byte(tmp_path):
+    """A byte-order mark and CRLF read as the plain text; a code-page byte was reported as
+    the codec's 'can't decode byte 0xb1 in position 97'."""
+    fictional = Path(__file__).with_name("fictional_study")
+    text = "Median OS 14.0 months \u00b1 2\n"
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    (tmp_path / "plain.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "cp.txt").write_bytes(text.encode("cp1252"))
+    def found(paper):      # the quotes found in the paper (those not reported missing)
+        return {p.key for p in quote_problems(fictional, paper)}
+    assert found(tmp_path / "bom.txt") == found(tmp_path / "plain.txt")
+    (problem,) = quote_problems(fictional, tmp_path / "cp.txt")
+    assert problem.message.endswith("cp.txt: line 1, column 23: byte 0xB1 is not UTF-8 (in "
+                                    "Latin-1 that byte is '\u00b1'); save the paper's text as "
+                                    "UTF-8"), problem.message
