@@ -299,6 +299,9 @@ class StudySpec:
         if name is None:
             if len(self.cohorts) == 1:
                 return next(iter(self.cohorts.values()))
+            if "main" not in self.cohorts:  # (it said "unknown cohort 'main'", unasked)
+                raise ValueError(f"cohort: study {self.id!r} has several cohorts, "
+                                 f"{sorted(self.cohorts)}: name one")
             name = "main"
         if name not in self.cohorts:
             raise ValueError(f"cohort: unknown cohort {name!r} in study {self.id!r}; "

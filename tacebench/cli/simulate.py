@@ -18,7 +18,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help="generate synthetic cohorts for a study",
                               description=plain(__doc__), formatter_class=HelpFormatter)
     p.add_argument("study", help="study id, study folder or cohort.toml path")
-    p.add_argument("--cohort", default=None, help="cohort name (default: the only one, or 'main')")
+    p.add_argument("--cohort", default=None,
+                   help="cohort name (default: the only one, or 'main'; with --table and several "
+                        "cohorts, each one's table)")
     add_seed(p, str(DEFAULT_SEED))
     p.add_argument("--n-cohorts", type=int_at_least(1, "an integer >= 1"), default=1,
                    metavar="K", help="number of cohorts (default 1)")
@@ -41,23 +43,33 @@ def run(args) -> int:
         check_out_file(args.out)        # before the simulation, not after it
     try:
         spec = load_spec(args.study)
-        if not args.table:          # --table draws one cohort at a time
-            check_memory(spec.cohort(args.cohort), args.n_cohorts)
-        plan = compile_plan(spec, args.cohort)
+        if args.table and args.cohort is None and len(spec.cohorts) > 1 \
+                and "main" not in spec.cohorts:
+            names = list(spec.cohorts)   # --table without --cohort: each cohort's table
+        else:
+            names = [args.cohort]
+            if not args.table:          # --table draws one cohort at a time
+                check_memory(spec.cohort(args.cohort), args.n_cohorts)
+        plans = [compile_plan(spec, name) for name in names]
     except (SpecError, ValueError) as e:
-        print(f"tacebench simulate: {e}", file=sys.stderr)
+        hint = " with --cohort" if "name one" in str(e) else ""
+        print(f"tacebench simulate: {e}{hint}", file=sys.stderr)
         return 2
     if args.table:
+        import pandas as pd
+
         from tacebench.simulate.table import compare_table
         n = max(args.n_cohorts, 200) if args.n_cohorts == 1 else args.n_cohorts
-        tc = compare_table(plan, n_cohorts=n, seed=seed)
-        df = tc.to_frame()
-        import pandas as pd
-        with pd.option_context("display.max_rows", None, "display.width", 200):
-            print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        print(f"\n{plan.study_id}/{plan.cohort_name}: {sum(r[-1] for r in tc.rows)} of {len(tc.rows)} published "
-              f"entries inside the central 95% of {n} simulated cohorts; arm sizes exact: {tc.arm_sizes_exact}")
+        for k, plan in enumerate(plans):
+            tc = compare_table(plan, n_cohorts=n, seed=seed)
+            with pd.option_context("display.max_rows", None, "display.width", 200):
+                print(("\n" if k else "") + tc.to_frame().to_string(
+                    index=False, float_format=lambda v: f"{v:.4g}"))
+            print(f"\n{plan.study_id}/{plan.cohort_name}: {sum(r[-1] for r in tc.rows)} of "
+                  f"{len(tc.rows)} published entries inside the central 95% of {n} simulated "
+                  f"cohorts; arm sizes exact: {tc.arm_sizes_exact}")
         return 0
+    plan = plans[0]
     import pandas as pd
     frames = []
     for i, ch in enumerate(generate_cohorts(plan, args.n_cohorts, seed=seed, with_ps=not args.no_ps)):

@@ -51,3 +51,15 @@ def test_cohorts_that_cannot_be_written_leave_no_cut_off_file(small_spec_path, t
     err = capsys.readouterr().err
     assert "tacebench simulate: stopped:" in err and f"cannot write {out.name}" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_study_of_several_cohorts_without_cohort(capsys):
+    """'simulate tace_sorafenib_matched' said "unknown cohort 'main'", a name the user had
+    not given; --table now shows each cohort's table, generation asks for one."""
+    assert main(["simulate", "tace_sorafenib_matched", "--table", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "tace_sorafenib_matched/primary:" in out and "tace_sorafenib_matched/recurrent:" in out
+    assert main(["simulate", "tace_sorafenib_matched"]) == 2
+    err = capsys.readouterr().err
+    assert "has several cohorts, ['primary', 'recurrent']: name one with --cohort" in err
+    assert "'main'" not in err
