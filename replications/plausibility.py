@@ -23,6 +23,7 @@ __all__ = ["encoding_problems", "followup_problems", "constant_problems",
 #: Every file of a study folder that a loader reads as text.
 STUDY_TEXT_FILES = ("cohort.toml", "targets.toml", "analysis.toml", "worlds.toml")
 
+
 def encoding_problems(folder: Path) -> list[Problem]:
     """An error for each study file that is not plain UTF-8 (file, line, column, byte).
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .spec_base import SpecError
-from .text_files import read_table_text
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
+from .text_files import read_table_text
 
 __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableRow", "Table1",
            "read_table1", "expand_tables", "read_cohort_toml", "study_tables"]

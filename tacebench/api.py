@@ -56,8 +56,8 @@ def _check_arguments(**values) -> None:
     reps, cap = values.get("reps"), values.get("max_reps")
     if not bad and cap is not None and reps is not None and cap < reps:
         # (a cap below reps was silently raised to reps: a run of 30 for max_reps=10)
-        bad.append(f"max_reps: must be at least reps ({reps}), which it would add to "
-                   f"(equal adds none); got {cap!r}")
+        bad.append(f"max_reps: must be at least reps ({reps}): it is the number a study "
+                   f"may grow to (equal adds no replicates); got {cap!r}")
     if bad:
         raise ValueError("; ".join(bad))
 

@@ -35,7 +35,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from tacebench.engine.files import atomic_write
+from tacebench.engine.files import WriteFailed, atomic_write
 
 __all__ = ["OUTPUT_FILES", "PAPERS_DIR", "PARTIAL_FILE", "ResumeRefused", "RunKey",
            "clear_outputs", "paper_id", "plain_row", "read_record", "record_papers",
@@ -91,10 +91,14 @@ def record_papers(out: str | Path, rows: Iterable[dict]) -> None:
         by_paper.setdefault((r["kind"], int(r["paper"])), []).append(plain_row(r))
     text = "".join(json.dumps({"kind": k, "paper": p, "rows": rs}) + "\n"
                    for (k, p), rs in by_paper.items())
-    with open(Path(out) / PARTIAL_FILE, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(Path(out) / PARTIAL_FILE, "a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:  # (a line cut short is not read back as a paper)
+        raise WriteFailed(exc.errno, f"cannot write {PARTIAL_FILE} in {out}: "
+                                     f"{exc.strerror or exc}") from exc
 
 
 def read_record(out: str | Path, key: RunKey) -> dict[tuple[str, int], list[dict]]:

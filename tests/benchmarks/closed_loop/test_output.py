@@ -152,3 +152,22 @@ def test_a_record_of_another_code_version_is_refused(tmp_path):
         output.read_record(tmp_path, output.RunKey(1, 20, False, "0.1.0+src.bbbb"))
     with pytest.raises(output.ResumeRefused, match="no unfinished closed-loop run"):
         output.read_record(tmp_path / "none", key)
+
+
+def test_a_record_that_cannot_be_written_stops_the_run_cleanly(tmp_path, monkeypatch):
+    """A full disk while recording a paper: WriteFailed (the CLI says 'rerun with
+    --resume'), not an OSError traceback out of the engine's sink."""
+    import errno
+
+    from tacebench.engine.files import WriteFailed
+
+    key = output.RunKey(1, 20, False, "v")
+    output.start_record(tmp_path, key)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(output, "open", full_disk, raising=False)
+    with pytest.raises(WriteFailed, match=f"cannot write {PARTIAL_FILE}"):
+        output.record_papers(tmp_path, [{"kind": "ph", "paper": 0}])
+    monkeypatch.undo()
+    assert output.read_record(tmp_path, key) == {}
