@@ -58,6 +58,8 @@ class StrictOutcome:
     failures: tuple[str, ...] = ()
     declared: tuple[Declared, ...] = ()
     gaps: tuple[str, ...] = ()
+    #: False when nothing was simulated (``--audit-only``): no target was judged
+    simulated: bool = True
 
     @property
     def passed(self) -> bool:
@@ -66,7 +68,7 @@ class StrictOutcome:
     def to_dict(self) -> dict:
         return {"passed": self.passed, "failures": list(self.failures),
                 "expected_failures": [d.to_dict() for d in self.declared],
-                "spec_gaps": list(self.gaps)}
+                "spec_gaps": list(self.gaps), "simulated": self.simulated}
 
 
 def plain_reason(reason: str) -> str:
@@ -131,7 +133,7 @@ def strict_outcome(study: str, result: ReproductionResult | None, findings: Sequ
         return StrictOutcome(study, (f"{study}: spec error, the study folder does not load: "
                                      f"{error}",))
     if result is None:
-        return StrictOutcome(study)
+        return StrictOutcome(study, simulated=False)
     flagged = _flagged(findings)
     rows = {x.id: x for x in (*result.targets, *result.shifts)}
     declared = tuple(_declared(d, rows.get(d.target), flagged)
@@ -190,8 +192,14 @@ def strict_lines(outcomes: Sequence[StrictOutcome]) -> list[str]:
     n_fail = sum(len(o.failures) for o in outcomes)
     held = [d for o in outcomes for d in o.declared if d.holds]
     gaps = [g for o in outcomes for g in o.gaps]
-    head = (f"strict: exit {status}: "
-            + (f"{n_fail} failure(s)" if status else "every required target reproduced")
+    unjudged = sum(not o.simulated for o in outcomes)
+    # (with --audit-only it said "every required target reproduced" of targets never run)
+    passed = ("every required target reproduced" if not unjudged else
+              "every study folder loads; no target judged (nothing simulated)"
+              if unjudged == len(outcomes) else
+              f"every required target reproduced in the {len(outcomes) - unjudged} "
+              f"simulated study(ies); {unjudged} not simulated")
+    head = (f"strict: exit {status}: " + (f"{n_fail} failure(s)" if status else passed)
             + f"; {len(held)} declared expected failure(s) still failing; "
             f"{len(gaps)} required target(s) not simulated (spec gaps, not failing)")
     lines = [head]

@@ -133,6 +133,15 @@ def test_spec_errors_exit_1_under_strict(tmp_path, capsys):
     assert code == 1 and "spec error" in err and "pms" in err
 
 
+def test_strict_with_audit_only_does_not_claim_the_targets_reproduced(tmp_path, capsys):
+    """With --audit-only nothing is simulated, yet the gate said "every required target
+    reproduced"."""
+    assert main(["replicate", str(study(tmp_path)), "--audit-only", "--strict"]) == 0
+    err = capsys.readouterr().err
+    assert "no target judged (nothing simulated)" in err
+    assert "every required target reproduced" not in err
+
+
 def test_an_unknown_finding_is_a_study_error(tmp_path, capsys):
     folder = study(tmp_path, declare=("os_hr_psm", "no_such_rule"))
     assert main(["check", str(folder)]) == 1
