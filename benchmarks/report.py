@@ -103,7 +103,8 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
             yield "h2", label
             yield "table", measure_table(perf, measure)
             yield "p", ("An empty cell: the method does not run in that scenario; "
-                        "–: no replicate gave a value for this measure.")
+                        "–: no value (fewer than two replicates gave an estimate, or the "
+                        "measure is undefined there, as relative bias at a true value of 0).")
     errors = error_table(results)
     if not errors.empty:
         yield "h2", "Most frequent errors"

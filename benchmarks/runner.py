@@ -277,8 +277,9 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         Worker processes kept dying after ``retries`` retries.
     """
     reps = study.reps if reps is None else reps
-    if not isinstance(reps, int) or reps < 1:
-        raise ValueError(f"reps must be a positive integer; got {reps!r}")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 2:
+        # (every performance measure needs two replicates)
+        raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
     # every argument checked before the run directory is written: a bad one leaves nothing
     check_options(n_jobs, backend, scheduler)
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)

@@ -301,8 +301,9 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
     reps = head.get("reps", 1000)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.add("[study]", f"seed must be a non-negative integer; got {seed!r}")
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        problems.add("[study]", f"reps must be a positive integer; got {reps!r}")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 2:
+        # (every performance measure needs two replicates)
+        problems.add("[study]", f"reps must be an integer >= 2; got {reps!r}")
     chunk = head.get("chunk_size")
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
         problems.add("[study]", f"chunk_size must be a positive integer; got {chunk!r}")

@@ -29,7 +29,8 @@ def register(subparsers) -> None:
                     "with --resume.")
     run.add_argument("study", help="a shipped study name (as tacebench study list prints them) "
                      "or a TOML file")
-    add_reps(run, "per scenario; default: the study's", minimum=1)
+    # (every performance measure needs two replicates: one gave a summary of dashes)
+    add_reps(run, "per scenario; default: the study's", minimum=2)
     add_n_jobs(run, "2, or 1 on a one-core machine")
     run.add_argument("--backend", choices=BACKENDS,
                      help="joblib backend: loky (default), threading, multiprocessing, dask")
@@ -63,7 +64,7 @@ def register(subparsers) -> None:
                                       "written).")
     summ.add_argument("dir", type=Path, help="a run directory (the --out of study run)")
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
-    summ.add_argument("--reps", type=int_at_least(1, "a positive integer"), metavar="N",
+    summ.add_argument("--reps", type=int_at_least(2, "an integer >= 2"), metavar="N",
                       help="use only the first N replicates")
     summ.set_defaults(func=_summarize)
 

@@ -75,6 +75,13 @@ def test_bad_arguments(tmp_path, capsys):
     assert "study must be a TOML file or one of" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["study", "run", str(TOY), "--reps", "0"])
+    # one replicate gave a summary of dashes: every measure needs two
+    with pytest.raises(SystemExit):
+        main(["study", "run", str(TOY), "--reps", "1"])
+    assert "--reps: must be an integer >= 2; got '1'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="reps must be an integer >= 2; got 1"):
+        run_study(load_study(TOY), tmp_path / "one", reps=1, progress=False)
+    assert not (tmp_path / "one").exists()
     assert main(["study", "summarize", str(tmp_path)]) == 2
 
 
