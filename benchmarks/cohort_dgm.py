@@ -130,6 +130,13 @@ def _curves_of(estimand: Estimand) -> _Curves | None:
                    population in TILTED and kind != "conditional_log_hr")
 
 
+def _curves_or_none(estimand: Estimand) -> _Curves | None:
+    try:
+        return _curves_of(estimand)
+    except ValueError:  # (reported on its own)
+        return None
+
+
 def prepare(scenario: Scenario) -> PreparedDGM:
     from tacebench.simulate import compile_plan
 
@@ -236,6 +243,19 @@ def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:
             if scenario.cohort not in cohorts:
                 out.append(f"cohort must be one of {sorted(cohorts)} for base "
                            f"{scenario.base!r}; got {scenario.cohort!r}")
+            else:
+                # the factors applied (no compilation): an arm scaled below two patients
+                # was found only after the run's folder was written
+                try:
+                    spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
+                except ValueError as exc:
+                    out.append(str(exc))
+                else:
+                    treated = {bool(a.treated) for a in spec.cohort(scenario.cohort).arms}
+                    needs = [e.name for e in estimands if _curves_or_none(e) is not None]
+                    if needs and treated != {True, False}:
+                        out.append(f"base {scenario.base!r} has no treated and control arm: "
+                                   f"the true values of {needs} need both")
     for e in estimands:
         try:
             _curves_of(e)

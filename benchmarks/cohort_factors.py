@@ -51,7 +51,8 @@ def _scale_arms(cohort: dict, sizes: dict[str, int], ctx: dict) -> None:
     for a in _arms(cohort):
         a["n"] = int(sizes[a["label"]])
         if a["n"] < 2:
-            raise ValueError(f"arm {a['label']!r} would have {a['n']} patients; need >= 2")
+            raise ValueError(f"arm {a['label']!r} would have {a['n']} "
+                             f"patient{'s' * (a['n'] != 1)}; need >= 2")
     new = sum(a["n"] for a in _arms(cohort))
     if any(abs(a["n"] / new - old_n[a["label"]] / old) > 1e-12 for a in _arms(cohort)):
         # A multiselect's pooled count of options chosen was published for the paper's arm

@@ -58,6 +58,10 @@ def test_a_bad_key_is_named_with_its_table(key, value, message):
     ("dgm__base", "nope@x", "'nope' is neither a study folder nor a shipped study id"),
     ("dgm__base", "tace_sorafenib_ehs@nope", "no world 'nope'"),
     ("dgm__cohort", "nope", "cohort must be one of ['main']"),
+    # found only after the run's folder was written, before: a factor that scales an arm
+    # below two patients, and estimands whose truth needs a control arm
+    ("dgm__factors", {"n": [3]}, "arm 'TACES' would have 1 patient; need >= 2"),
+    ("dgm__base", "tace_regorafenib", "has no treated and control arm: the true values of"),
 ])
 def test_what_a_generator_needs_is_checked_before_the_run_writes(tmp_path, key, value,
                                                                   message):
