@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tacebench.simulate.table1 import HIDDEN_COLUMNS
 from tacebench.simulate.table1_cells import CellError, read_cell
-from tacebench.simulate.text_files import read_table_text
+from tacebench.simulate.text_files import read_table_text, separator_hint
 
 __all__ = ["TableDraft", "cohort_part", "draft_table", "draft_target_ids", "fill_table_part",
            "table_ids_listing"]
@@ -168,7 +168,7 @@ def draft_table(path: str | Path) -> TableDraft:
             out_rows.append([var if names[var] == 1 else f"{var}_{names[var]}", "", *r])
     if not arms:
         raise ValueError(f"{path}: no arm column found; arm headers read 'label (n = N)', "
-                         f"got {header}")
+                         f"got {header}{separator_hint(Path(path).name, header)}")
     buf = io.StringIO()
     csv.writer(buf, delimiter="\t", lineterminator="\n").writerows(out_rows)
     return TableDraft(table_text=buf.getvalue(), arms=tuple(arms), columns=tuple(columns),

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 from .spec_base import SpecError
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
-from .text_files import read_table_text
+from .text_files import read_table_text, separator_hint
 
 __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableRow", "Table1",
            "read_table1", "expand_tables", "read_cohort_toml", "study_tables"]
@@ -200,7 +200,7 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
     printed = [i for i, h in enumerate(header) if h not in HIDDEN_COLUMNS]
     if "variable" not in header or not printed:
         problems.append((file, f"the header needs a 'variable' column and the printed "
-                         f"columns, got {header}"))
+                         f"columns, got {header}{separator_hint(file, header)}"))
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
         problems.append((file, f"column header(s) {twice} repeat: name each column once "

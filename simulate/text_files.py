@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BOM", "not_utf8", "read_table_text"]
+__all__ = ["BOM", "not_utf8", "read_table_text", "separator_hint"]
 
 #: The UTF-8 byte-order mark.
 BOM = b"\xef\xbb\xbf"
@@ -63,3 +63,18 @@ def read_table_text(path: str | Path, what: str = "table") -> str:
         line, column, problem = not_utf8(data, exc)
         raise ValueError(f"{path.name}: line {line}, column {column}: {problem}; save the "
                          f"{what} as UTF-8") from None
+
+
+def separator_hint(name: str, header: list[str]) -> str:
+    """What to say when a table's header came out as one cell holding another separator
+    (a ``.csv`` saved with semicolons, as a spreadsheet program does where the decimal
+    mark is a comma; a ``.tsv`` that is comma-separated); '' otherwise."""
+    if len(header) != 1:
+        return ""
+    read = "comma" if name.lower().endswith(".csv") else "tab"
+    for sep, word in ((";", "semicolon"), ("\t", "tab"), (",", "comma")):
+        if word != read and sep in header[0]:
+            return (f" (the header is one cell holding {word}s: a {name.rsplit('.', 1)[-1]} "
+                    f"file is read {read}-separated; save the table tab-separated as .tsv "
+                    "or comma-separated as .csv)")
+    return ""

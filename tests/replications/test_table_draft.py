@@ -109,6 +109,14 @@ def test_a_table_from_a_spreadsheet_drafts_as_the_plain_file(tmp_path, capsys):
     assert not (tmp_path / "p").exists()
 
 
+def test_a_semicolon_csv_says_what_its_separator_is(tmp_path):
+    """Excel's CSV where the decimal mark is a comma uses semicolons."""
+    (tmp_path / "t1.csv").write_text(EXAMPLE.replace("\t", ";"), encoding="utf-8")
+    with pytest.raises(ValueError, match="one cell holding semicolons: a csv file is read "
+                                         "comma-separated"):
+        draft_table(tmp_path / "t1.csv")
+
+
 def test_a_table_without_arm_columns_is_refused(tmp_path, capsys):
     (tmp_path / "t1.tsv").write_text("Characteristic\tA\tB\nMale\t1 (10.0)\t2 (20.0)\n",
                                      encoding="utf-8")

@@ -236,6 +236,16 @@ def test_a_table_not_saved_as_utf8_names_the_line_column_and_byte(tmp_path):
                                  "Latin-1 that byte is '±'); save the table as UTF-8")]
 
 
+def test_a_table_with_the_wrong_separator_says_so(tmp_path):
+    """A .tsv saved comma-separated: the header was reported as one odd column, no more."""
+    (tmp_path / "t.tsv").write_text(",".join(HEADER) + "\n", encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
+    assert ("(the header is one cell holding commas: a tsv file is read tab-separated; "
+            "save the table tab-separated as .tsv or comma-separated as .csv)"
+            ) in e.value.problems[0][1]
+
+
 def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
     cols = [COLUMNS[0], COLUMNS[1], dict(COLUMNS[2], compares=["B", "A"])]
     assert read_table1({"rows": [HEADER], "columns": cols}, None).columns[2].compares == (
