@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ from .spec_base import SpecError
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
 from .text_files import read_table_text, separator_hint
+
+#: A decimal comma: a digit, a comma and one or two digits (not a thousands group of three).
+_DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)")
 
 __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableRow", "Table1",
            "read_table1", "expand_tables", "read_cohort_toml", "study_tables"]
@@ -189,6 +193,7 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
     if not isinstance(decl, Mapping):
         raise SpecError(key, f"must be a table, got {decl!r}")
     problems: list[tuple[str, str]] = []
+    comma_cells: list[str] = []     # unreadable cells that print a decimal comma
     unknown = sorted(set(decl) - TABLE_KEYS)
     if unknown:
         problems.append((key, f"unknown key(s) {unknown}; allowed: {sorted(TABLE_KEYS)}"))
@@ -233,6 +238,8 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
             except CellError as e:
                 problems.append((f"{file}: row {ln} ({row[label_col]!r}), column {c.column!r}",
                                  f"cell {row[c.column]!r}: {e}"))
+                if _DECIMAL_COMMA.search(row[c.column]):
+                    comma_cells.append(row[c.column])
                 continue
             if v is not None:
                 cells.append((c.column, v))
@@ -243,6 +250,11 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
             problems.append((f"{file}: row {ln}", f"variable must be snake_case, got {var!r}"))
         out.append(TableRow(line=ln, variable=var, level=level, label=row[label_col],
                             source="\t".join(texts), cells=tuple(cells)))
+    if comma_cells:  # (each cell's own message said "IQR or range?" of "136 (85,0)")
+        fixed = _DECIMAL_COMMA.sub(lambda m: m.group().replace(",", "."), comma_cells[0])
+        problems.insert(0, (file, f"cells such as {comma_cells[0]!r} print decimal commas; "
+                                  f"tables are read with decimal points ({fixed!r}): replace "
+                                  "them"))
     if problems:
         raise SpecError(problems)
     return Table1(cohort=cohort, file=file, where=str(decl.get("where", "table 1")),

@@ -246,6 +246,23 @@ def test_a_table_with_the_wrong_separator_says_so(tmp_path):
             ) in e.value.problems[0][1]
 
 
+def test_decimal_commas_are_named_as_such(tmp_path):
+    """'136 (85,0)' was reported as a median whose bounds were neither IQR nor range."""
+    row = ["male", "", "Male", "85 (85,0)", "70 (87,5)", "0,6"]
+    (tmp_path / "t.tsv").write_text("\t".join(HEADER) + "\n" + "\t".join(row) + "\n",
+                                    encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
+    assert e.value.problems[0] == ("t.tsv", "cells such as '85 (85,0)' print decimal commas; "
+                                   "tables are read with decimal points ('85 (85.0)'): "
+                                   "replace them")
+    ok = ["male", "", "Male", "1,136 (85.0)", "70 (87.5)", "0.6"]   # a thousands comma
+    (tmp_path / "t.tsv").write_text("\t".join(HEADER) + "\n" + "\t".join(ok) + "\n",
+                                    encoding="utf-8")
+    table = read_table1({"file": "t.tsv", "columns": COLUMNS}, tmp_path)
+    assert dict(table.rows[0].cells)["A (n = 100)"].stats["count"] == 1136
+
+
 def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
     cols = [COLUMNS[0], COLUMNS[1], dict(COLUMNS[2], compares=["B", "A"])]
     assert read_table1({"rows": [HEADER], "columns": cols}, None).columns[2].compares == (
