@@ -27,6 +27,7 @@ CELL_FORMATS = {
 NOT_REPORTED = frozenset({"", "NR", "N/A", "NA", "n/a", "-", "–", "—", "/"})
 
 _NUM = r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?"
+_MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")
 # ± as printed in papers and in transcriptions of them (LaTeX included)
 _PM = r"(?:±|\+/-|\+-|\\pm)"
 _DASH = r"(?:-|–|—|to)"
@@ -114,7 +115,8 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
     CellError
         When the cell does not have the declared format's shape, or no readable shape.
     """
-    text = text.strip()
+    # a middle dot between digits is a decimal point (The Lancet's journals: 58·0 ± 10·0)
+    text = _MIDDLE_DOT.sub(".", text.strip())
     if text in NOT_REPORTED:
         return None
     if fmt is not None and fmt not in CELL_FORMATS:

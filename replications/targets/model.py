@@ -44,6 +44,7 @@ TARGET_KEYS = frozenset({
 MISLABEL_FIELDS = ("endpoint", "quantity")
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
 _NUMBER = re.compile(r"(?<!\d)(?<!\d\.)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")
 _WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
@@ -304,7 +305,11 @@ def expected_id(t: Target) -> str:
 
 
 def printed_numbers(text: str) -> list[tuple[str, float, int]]:
-    """Numbers printed in ``text`` as ``(printed, value, position)``, ``one``..``twenty`` too."""
+    """Numbers printed in ``text`` as ``(printed, value, position)``, ``one``..``twenty`` too.
+
+    A middle dot between digits is a decimal point (The Lancet's journals print ``0·70``):
+    the printed form then has a point, so its decimals read as any other's."""
+    text = _MIDDLE_DOT.sub(".", text)  # (one character for one: positions unchanged)
     out = [(m.group(0), float(m.group(0).replace(",", "")), m.start())
            for m in _NUMBER.finditer(text)]
     for m in re.finditer(r"[A-Za-z]+", text):

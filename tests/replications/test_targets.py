@@ -96,6 +96,15 @@ def test_a_table_row_cell_is_read_next_to_its_neighbour():
     assert t.printed_text("count") == "7" and t.printed_text("value") == "5.1"
 
 
+def test_a_lancet_middle_dot_is_a_decimal_point():
+    """'HR 0·70 (95% CI 0·50–0·98)' quoted from a Lancet journal: its value and CI were
+    'not printed in this target's source quote'."""
+    quote = "HR 0\u00b770 (95% CI 0\u00b750\u201300\u00b798)".replace("\u201300", "\u20130")
+    parsed = parse_targets(doc(odds(value=0.70, ci=[0.50, 0.98], p=None, source=quote)))
+    t = parsed.targets[0]
+    assert t.printed_text("value") == "0.70" and t.printed_text("ci_hi") == "0.98"
+
+
 def test_word_numbers_are_found():
     src = ("At the last follow-up, 15 patients experienced a progression, and seven patients "
            "had died.")

@@ -263,6 +263,17 @@ def test_decimal_commas_are_named_as_such(tmp_path):
     assert dict(table.rows[0].cells)["A (n = 100)"].stats["count"] == 1136
 
 
+@pytest.mark.parametrize("text, fmt, stats", [
+    ("58\u00b70 \u00b1 10\u00b70", "mean ± sd", {"mean": 58.0, "sd": 10.0}),
+    ("136 (85\u00b70)", "n (%)", {"count": 136, "percent": 85.0}),
+    ("0\u00b7014", "number", {"value": 0.014}),
+])
+def test_a_lancet_middle_dot_is_a_decimal_point(text, fmt, stats):
+    """The Lancet's journals print 0·70: such a cell was 'expected one of n (%), ...'."""
+    cell = read_cell(text)
+    assert (cell.format, cell.stats) == (fmt, stats) and "\u00b7" not in cell.text
+
+
 def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
     cols = [COLUMNS[0], COLUMNS[1], dict(COLUMNS[2], compares=["B", "A"])]
     assert read_table1({"rows": [HEADER], "columns": cols}, None).columns[2].compares == (
