@@ -31,7 +31,7 @@ _TOP_KEYS = frozenset({"study", "targets", "baseline", "results", "calibration",
                        "expected_failures", "claims"})
 _SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
 _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
-                    r"(table|figure) S?\d+[A-Za-z]?)$")
+                    r"(table|figure) S?\d+[A-Za-z]?)$", re.IGNORECASE)
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
 #: Fields whose printed form must be found in the target's own quote.
 _PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "p", "count")
@@ -40,6 +40,15 @@ _PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "p", "count")
 #: How a median not reached is printed.
 NOT_REACHED_TEXT = re.compile(r"\bNR\b|not\s+reached|\bNE\b|not\s+estimable", re.IGNORECASE)
 _NOT_REACHED_VALUES = {"nr", "not reached", "ne", "not estimable"}
+
+
+def canonical_where(where: str) -> str:
+    """One spelling of a place in the paper: its words in lower case, a supplement's
+    ``S`` and a panel letter in upper case (``"Table s1a"`` -> ``"table S1A"``)."""
+    head, _, tail = where.rpartition(" ")
+    if head.lower() in ("table", "figure"):
+        return f"{head.lower()} {tail.upper()}"
+    return where.lower()
 
 
 def is_not_reached(value: Any) -> bool:
@@ -109,6 +118,8 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
     if kw["where"] and not _WHERE.match(kw["where"]):
         probs.add(f"{path}.where", kw["where"], "must be abstract, graphical abstract, text, "
                   "discussion, conclusion, 'table N' or 'figure N'", "malformed-value")
+    elif kw["where"]:  # as the paper prints it ("Table 2", "Figure S1") or in lower case
+        kw["where"] = canonical_where(kw["where"])
     if kw["p_text"] and not _P_TEXT.match(kw["p_text"]):
         probs.add(f"{path}.p_text", kw["p_text"], "must look like '<0.001'", "malformed-value")
     for key in ("contrast", "compares"):

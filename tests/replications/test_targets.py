@@ -105,6 +105,14 @@ def test_a_lancet_middle_dot_is_a_decimal_point():
     assert t.printed_text("value") == "0.70" and t.printed_text("ci_hi") == "0.98"
 
 
+def test_where_may_be_written_as_the_paper_prints_it():
+    """'where = "Table 2"' was refused: 'must be ... 'table N''."""
+    parsed = parse_targets(doc(odds(where="Table 2"), odds(id="b", where="Figure s1a"),
+                               odds(id="c", where="Abstract")))
+    assert [t.where for t in parsed.targets] == ["table 2", "figure S1A", "abstract"]
+    assert {p.key for p in problems(doc(odds(where="Tables 2")))} == {"targets[0].where"}
+
+
 def test_word_numbers_are_found():
     src = ("At the last follow-up, 15 patients experienced a progression, and seven patients "
            "had died.")
