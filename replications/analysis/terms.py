@@ -20,6 +20,7 @@ dropped or imputed by the analysis's ``missing`` rule.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -201,6 +202,14 @@ def _fill(p: _Bound, x: np.ndarray, out: np.ndarray) -> None:
     out[missing] = np.nan
 
 
+def _did_you_mean(name: str, columns) -> str:
+    """'; did you mean 'pvtt'?' for a misspelt or mis-cased column, else ''."""
+    observable = [c for c in columns if c not in ORACLE_COLUMNS]
+    same_case = [c for c in observable if c.lower() == name.lower()]
+    close = same_case or difflib.get_close_matches(name, observable, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = None
                ) -> BoundTerms:
     """Bind parsed terms to a schema; raises :class:`TermError` naming the first bad term.
@@ -212,7 +221,8 @@ def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = N
     for t in terms:
         col = schema.columns.get(t.variable)
         if col is None:
-            raise TermError(f"the cohort does not generate a column {t.variable!r}")
+            raise TermError(f"the cohort does not generate a column {t.variable!r}"
+                            + _did_you_mean(t.variable, schema.columns))
         if t.variable in ORACLE_COLUMNS or col.unmeasured:
             raise TermError(f"{t.variable!r} is not observable (unmeasured or the true PS)")
         lv = tuple(str(x) for x in (levels or {}).get(t.variable, col.levels))

@@ -65,7 +65,10 @@ def test_cut_term():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("albumin", "does not generate"), ("u_ses", "not observable"),
+    ("albumin", "does not generate a column 'albumin'$"),
+    # a mis-cased or misspelt name gets the column it must mean
+    ("Male", "does not generate a column 'Male'; did you mean 'male'\\?"),
+    ("child_pough", "did you mean 'child_pugh'\\?"), ("u_ses", "not observable"),
     ("true_ps", "not observable"), ("child_pugh==C", "no level 'C'"),
     ("child_pugh>1", "categorical"), ("male==yes", "numeric"),
 ])
