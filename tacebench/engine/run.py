@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import watch_caller
-from .warm import finish_start, workers_for
+from .warm import finish_start, local_backend, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "batches",
            "check_options", "run_design", "workers_for"]
@@ -179,7 +179,7 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
     finish_start()  # workers started early (engine.warm) end their imports first
     with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()), \
             single_threaded_blas():
-        be = None if backend == "dask" else backend
+        be = None if backend == "dask" else local_backend(backend)
         yield from _streaming(n_jobs, be, workers_for(n_jobs))(
             [delayed(_initialized)(initializer, fn, a, os.getpid()) for fn, a in calls])
 

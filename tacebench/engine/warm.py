@@ -23,7 +23,24 @@ from typing import Callable, Iterable, Iterator
 from .blas import set_blas_threads
 from .lifetime import watch_caller
 
-__all__ = ["POOL", "WorkerStart", "discard", "finish_start", "start_workers", "workers_for"]
+__all__ = ["POOL", "WorkerStart", "discard", "finish_start", "local_backend", "start_workers",
+           "workers_for"]
+
+
+def local_backend(backend: str | None):
+    """joblib's backend for ``backend`` (None: joblib's default, loky), with loky's workers
+    watching the process that starts them from their first instant
+    (:func:`~tacebench.engine.lifetime.watch_caller` as the executor's initializer): a
+    worker that never got a call (the warm-up's calls are not dealt one per worker: with
+    nothing to import, one worker took both) outlived a ``kill -9``ed command. Every
+    engine pool is made with the same initializer and arguments, so joblib keeps reusing
+    one pool. Other backends are returned as named (each call also watches,
+    :func:`~tacebench.engine.run.map_calls`)."""
+    if backend not in (None, "loky"):
+        return backend
+    from joblib._parallel_backends import LokyBackend
+
+    return LokyBackend(initializer=watch_caller, initargs=(os.getpid(),))
 
 
 def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None,
@@ -83,7 +100,8 @@ class WorkerStart:
             atexit.register(self.discard)
             self._exit_hook = True
         self.started = (n_jobs, modules)
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        parallel = Parallel(n_jobs=n_jobs, backend=local_backend(None),
+                            return_as="generator_unordered")
         # one call per worker: each call takes a worker about a second, so an idle worker
         # takes the next one rather than the first worker taking them all
         self.pending.append(parallel(delayed(_import)(modules, initializer, os.getpid())

@@ -72,8 +72,8 @@ from tacebench.engine import map_calls, start_workers
 def busy(_):
     time.sleep(60)
 
-if sys.argv[1] == "busy":
-    calls = map_calls([(busy, (i,)) for i in range(2)], n_jobs=2)
+if sys.argv[1] == "busy":  # one call for two workers: the other one never gets a call
+    calls = map_calls([(busy, (0,))], n_jobs=2)
     print("ready", flush=True)
     next(calls)
 else:
@@ -86,7 +86,8 @@ else:
 @pytest.mark.parametrize("state", ["busy", "warm"])
 def test_engine_workers_end_with_a_killed_command(state):
     """Before, only the study runner's workers watched their parent: two loky workers of a
-    kill -9ed closed-loop run went on working, orphaned."""
+    kill -9ed closed-loop run went on working, orphaned. Then only a worker that had run a
+    call watched: an idle one (no call yet, as here in the busy case) was left behind."""
     parent = subprocess.Popen([sys.executable, "-c", _COMMAND, state], stdout=subprocess.PIPE,
                               text=True)
     with parent.stdout:
