@@ -38,7 +38,9 @@ def local_backend(backend: str | None):
     :func:`~tacebench.engine.run.map_calls`)."""
     if backend not in (None, "loky"):
         return backend
-    from joblib._parallel_backends import LokyBackend
+    # (Parallel takes no initializer; the loky backend passes its keyword arguments to its
+    # executor, the route joblib documents as parallel_config's backend_params)
+    from joblib.parallel import LokyBackend
 
     return LokyBackend(initializer=watch_caller, initargs=(os.getpid(),))
 
