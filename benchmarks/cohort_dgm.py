@@ -130,13 +130,6 @@ def _curves_of(estimand: Estimand) -> _Curves | None:
                    population in TILTED and kind != "conditional_log_hr")
 
 
-def _curves_or_none(estimand: Estimand) -> _Curves | None:
-    try:
-        return _curves_of(estimand)
-    except ValueError:  # (reported on its own)
-        return None
-
-
 def prepare(scenario: Scenario) -> PreparedDGM:
     from tacebench.simulate import compile_plan
 
@@ -229,36 +222,15 @@ def prepare(scenario: Scenario) -> PreparedDGM:
 
 def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:
     """What :func:`prepare` would refuse, found without compiling anything: no or an
-    unknown base study or world, a cohort the base does not have, an estimand population
-    the generator has no truth for (:func:`benchmarks.dgm.check_scenarios`)."""
-    out = []
-    if not scenario.base:
-        out.append("generator 'cohort' needs base = <study id>")
-    else:
-        try:
-            cohorts = _raw_spec(scenario.base).get("cohorts", {})
-        except ValueError as exc:
-            out.append(str(exc))
-        else:
-            if scenario.cohort not in cohorts:
-                out.append(f"cohort must be one of {sorted(cohorts)} for base "
-                           f"{scenario.base!r}; got {scenario.cohort!r}")
-            else:
-                # the factors applied (no compilation): an arm scaled below two patients
-                # was found only after the run's folder was written
-                try:
-                    spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
-                except ValueError as exc:
-                    out.append(str(exc))
-                else:
-                    treated = {bool(a.treated) for a in spec.cohort(scenario.cohort).arms}
-                    needs = [e.name for e in estimands if _curves_or_none(e) is not None]
-                    if needs and treated != {True, False}:
-                        out.append(f"base {scenario.base!r} has no treated and control arm: "
-                                   f"the true values of {needs} need both")
+    unknown base study or world, a cohort the base does not have, factors that cannot be
+    applied to it (an arm scaled below two patients), estimands whose truth needs a treated
+    and a control arm the base does not have, an estimand population the generator has no
+    truth for (:func:`benchmarks.dgm.check_scenarios`)."""
+    out, needs = [], []
     for e in estimands:
         try:
-            _curves_of(e)
+            if _curves_of(e) is not None:
+                needs.append(e.name)
         except ValueError as exc:
             out.append(str(exc))
         value = e.config.get("value")
@@ -266,7 +238,24 @@ def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:
                                    or not isinstance(value, (int, float))):
             out.append(f"estimand {e.name!r}: kind 'custom' needs value = <number>; got "
                        f"{value!r}")
-    return out
+    return _base_problems(scenario, needs) + out
+
+
+def _base_problems(scenario: Scenario, needs: list[str]) -> list[str]:
+    """:func:`check`'s problems of the base study, with its factors applied (no
+    compilation: an arm scaled below two patients was found only after the run's folder
+    was written); ``needs``: the estimands whose truth needs a treated and a control arm."""
+    if not scenario.base:
+        return ["generator 'cohort' needs base = <study id>"]
+    try:  # (an unknown base, world or cohort is refused here, as prepare refuses it)
+        spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
+    except ValueError as exc:
+        return [str(exc)]
+    treated = {bool(a.treated) for a in spec.cohort(scenario.cohort).arms}
+    if needs and treated != {True, False}:
+        return [f"base {scenario.base!r} has no treated and control arm: the true values of "
+                f"{needs} need both"]
+    return []
 
 
 prepare.check = check  # (benchmarks.dgm.check_scenarios looks for it)

@@ -21,8 +21,8 @@ from .summaries import ShiftResult, TargetResult
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "json_ready", "json_text", "shifts_frame",
-           "targets_frame"]
+__all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "json_ready", "json_text",
+           "shifts_frame", "targets_frame"]
 
 
 def _key(name) -> str:
@@ -87,10 +87,10 @@ REPORT_FILE = "report.html"
 def clear_outputs(out: str | Path) -> list[Path]:
     """Remove an earlier run's outputs from the folder ``out``: :data:`OUTPUT_FILES`,
     ``draws/*.csv``, the figures ``plots/*.png`` and ``plots/*.svg`` and the report
-    rendered from them (:data:`REPORT_FILE`); other files are left alone. A run that wrote fewer studies, no ``--plot`` or ``--audit-only`` would
-    otherwise leave the earlier run's files beside its own: ``tacebench report`` showed
-    the earlier run's Kaplan-Meier figures in the later run's report. Returns the paths
-    removed."""
+    rendered from them (:data:`REPORT_FILE`); other files are left alone. A run that
+    wrote fewer studies, no ``--plot`` or ``--audit-only`` would otherwise leave the
+    earlier run's files beside its own: ``tacebench report`` showed the earlier run's
+    Kaplan-Meier figures in the later run's report. Returns the paths removed."""
     out = Path(out)
     stale = [out / name for name in (*OUTPUT_FILES, REPORT_FILE) if (out / name).is_file()]
     stale += sorted((out / "draws").glob("*.csv"))

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Iterator
 
-from tacebench.simulate.text_files import read_table_text
+from tacebench.simulate.text_files import read_text_file
 
 from .analysis.problems import Problem
 from .check_build import label_problems
@@ -60,7 +60,7 @@ def quote_problems(folder: Path, paper: Path) -> list[Problem]:
     list of Problem
     """
     try:
-        text = normalise(read_table_text(paper, "paper's text"))
+        text = normalise(read_text_file(paper, "paper's text"))
     except OSError as exc:
         return [Problem(str(paper), "", str(paper), "the paper's text cannot be read: "
                         f"{exc.strerror or exc}", "paper")]

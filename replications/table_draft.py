@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tacebench.simulate.table1 import HIDDEN_COLUMNS
 from tacebench.simulate.table1_cells import CellError, read_cell
-from tacebench.simulate.text_files import read_table_text, separator_hint
+from tacebench.simulate.text_files import read_text_file, separator_hint
 
 __all__ = ["TableDraft", "cohort_part", "draft_table", "draft_target_ids", "fill_table_part",
            "table_ids_listing"]
@@ -68,7 +68,7 @@ def _slug(label: str) -> str:
 
 
 def _rows(path: Path) -> list[list[str]]:
-    text = read_table_text(path)
+    text = read_text_file(path)
     delim = "," if path.suffix.lower() == ".csv" else "\t"
     return [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)
             if any(c.strip() for c in r)]

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 from .spec_base import SpecError
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
-from .text_files import read_table_text, separator_hint
+from .text_files import read_text_file, separator_hint
 
 #: A decimal comma: a digit, a comma and one or two digits (not a thousands group of three).
 _DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)")
@@ -108,7 +108,7 @@ def _table_rows(decl: Mapping, folder: Path | None, key: str
                         "load the study with load_spec or expand_tables")
     path = folder / name
     try:
-        text = read_table_text(path)
+        text = read_text_file(path)
     except OSError as e:
         raise SpecError(f"{key}.file", f"{name!r}: cannot be read ({e.strerror})") from None
     except ValueError as e:  # a byte that is not UTF-8, named by line and column

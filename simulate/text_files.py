@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BOM", "not_utf8", "read_table_text", "separator_hint"]
+__all__ = ["BOM", "not_utf8", "read_text_file", "separator_hint"]
 
 #: The UTF-8 byte-order mark.
 BOM = b"\xef\xbb\xbf"
@@ -42,9 +42,9 @@ def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, int, str]:
     return line, column, f"byte 0x{byte:02X} is not UTF-8{guess}"
 
 
-def read_table_text(path: str | Path, what: str = "table") -> str:
-    """The text of a table file (or another text a user saves with a desktop program, such
-    as a paper's text: ``what`` names it), UTF-8 with or without a byte-order mark.
+def read_text_file(path: str | Path, what: str = "table") -> str:
+    """The text of a file a user saves with a desktop program (a table; a paper's text),
+    UTF-8 with or without a byte-order mark; ``what`` names it in the message.
 
     Raises
     ------

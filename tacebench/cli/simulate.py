@@ -43,17 +43,16 @@ def run(args) -> int:
         check_out_file(args.out)        # before the simulation, not after it
     try:
         spec = load_spec(args.study)
-        if args.table and args.cohort is None and len(spec.cohorts) > 1 \
-                and "main" not in spec.cohorts:
-            names = list(spec.cohorts)   # --table without --cohort: each cohort's table
-        else:
-            names = [args.cohort]
-            if not args.table:          # --table draws one cohort at a time
-                check_memory(spec.cohort(args.cohort), args.n_cohorts)
+        several = args.cohort is None and len(spec.cohorts) > 1 and "main" not in spec.cohorts
+        if several and not args.table:
+            raise ValueError(f"cohort: study {spec.id!r} has several cohorts, "
+                             f"{sorted(spec.cohorts)}: name one with --cohort")
+        names = list(spec.cohorts) if several else [args.cohort]  # --table: each one's
+        if not args.table:          # --table draws one cohort at a time
+            check_memory(spec.cohort(args.cohort), args.n_cohorts)
         plans = [compile_plan(spec, name) for name in names]
     except (SpecError, ValueError) as e:
-        hint = " with --cohort" if "name one" in str(e) else ""
-        print(f"tacebench simulate: {e}{hint}", file=sys.stderr)
+        print(f"tacebench simulate: {e}", file=sys.stderr)
         return 2
     if args.table:
         import pandas as pd

@@ -35,8 +35,8 @@ from .warm import finish_start, start_workers
 from .warning_log import describe as describe_warnings, record_warnings
 
 __all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome",
-           "SchedulerUnreachable", "batches", "blas_threads", "check_options", "code_version", "default_chunk_size",
-           "describe_warnings", "exit_with_parent", "finish_start", "map_calls", "name_key",
+           "SchedulerUnreachable", "batches", "blas_threads", "check_options", "code_version",
+           "default_chunk_size", "describe_warnings", "exit_with_parent", "finish_start", "map_calls", "name_key",
            "plan_chunks", "record_warnings", "release", "run_design", "set_blas_threads",
            "set_up_ahead", "single_threaded_blas", "source_fingerprint", "spawn_key",
            "start_workers", "stream_seed", "workers_for"]

@@ -7,11 +7,13 @@ resource trackers alive. :func:`exit_with_parent`, called once in each worker, s
 daemon thread that notices the parent is gone (the kernel gives an orphan a new parent,
 so ``os.getppid()`` changes) and ends the worker.
 
-The engine calls :func:`watch_caller` at the start of every call it runs in a worker
-(:func:`~tacebench.engine.run.map_calls`, hence every ``run_design``, and the warm-up
-imports of :mod:`~tacebench.engine.warm`), so no command leaves workers behind: before, only
-the study runner's workers watched, and two loky workers of a ``kill -9``ed ``tacebench
-closed-loop`` went on working (10% CPU each, 40 s later) with nobody to report to.
+The engine's loky workers run :func:`watch_caller` as their executor's initializer
+(:func:`~tacebench.engine.warm.local_backend`), so each watches from its start, whether or
+not it ever gets a call; on the other backends every call starts it first
+(:func:`~tacebench.engine.run.map_calls`, hence every ``run_design``). No command leaves
+workers behind: before, only the study runner's workers watched, and two loky workers of a
+``kill -9``ed ``tacebench closed-loop`` went on working (10% CPU each, 40 s later) with
+nobody to report to.
 
 Polling is used rather than Linux's ``PR_SET_PDEATHSIG`` because that signal follows the
 parent *thread* that forked the worker: loky starts workers from a management thread, whose

@@ -45,9 +45,8 @@ def local_backend(backend: str | None):
     return LokyBackend(initializer=watch_caller, initargs=(os.getpid(),))
 
 
-def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None,
-            caller: int) -> int:
-    watch_caller(caller)  # a worker process ends with the process that started it
+def _import(modules: tuple[str, ...], initializer: Callable[[], None] | None) -> int:
+    # (the worker watches its parent from its start: local_backend's initializer)
     set_blas_threads(1)
     if initializer is not None:
         initializer()
@@ -106,7 +105,7 @@ class WorkerStart:
                             return_as="generator_unordered")
         # one call per worker: each call takes a worker about a second, so an idle worker
         # takes the next one rather than the first worker taking them all
-        self.pending.append(parallel(delayed(_import)(modules, initializer, os.getpid())
+        self.pending.append(parallel(delayed(_import)(modules, initializer)
                                      for _ in range(workers_for(n_jobs))))
         return True
 
