@@ -82,18 +82,28 @@ def render_report(res: LessonResult, story: list[str], *, intro: str, extra: str
         f"*Run time {res.seconds:.0f} s.*", ""])
 
 
+#: a walkthrough's generated block, markers included
+_BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+
+
 def update_walkthrough(path: Path, block: str) -> bool:
     """Replace the generated block of a walkthrough; ``False`` if it has no markers."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
+    if not _BLOCK.search(text):
         return False
-    new = pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text)
+    new = _BLOCK.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text)
     # the walkthrough is written by hand around the block: replaced whole or left as it
     # was, never cut short by a failing write
     replace_files(path.parent, {path.name: new})
     return True
+
+
+def has_generated_block(path: Path) -> bool:
+    """Whether ``path`` is a walkthrough that :func:`update_walkthrough` can update (a file
+    with both markers)."""
+    path = Path(path)
+    return path.is_file() and _BLOCK.search(path.read_text(encoding="utf-8")) is not None
 
 
 def generated_block(path: Path) -> str | None:

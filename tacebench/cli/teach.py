@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tacebench.benchmarks.lessons import DEFAULT_SEED, LESSONS, lesson_module
-from tacebench.benchmarks.lessons.report import update_walkthrough
+from tacebench.benchmarks.lessons.report import has_generated_block, update_walkthrough
 
 from .options import HelpFormatter, add_out, add_reps, add_seed
 from .terminal import check_out_dir
@@ -48,6 +48,15 @@ def _run(args) -> int:
 
     names = list(LESSONS) if args.lesson == "all" else [args.lesson]
     check_out_dir(args.out)
+    if args.update_docs:
+        # before any lesson runs: minutes of work, then nowhere to put its numbers
+        missing = [str(doc) for doc in (Path(args.out) / f"{n}.md" for n in names)
+                   if not has_generated_block(doc)]
+        if missing:
+            print(f"tacebench teach: --update-docs: no walkthrough with a generated numbers "
+                  f"block at {', '.join(missing)} (--out must be the folder of the "
+                  f"walkthroughs, e.g. docs/teach); nothing was run", file=sys.stderr)
+            return 2
     failed = []
     # two teach runs into one folder write one after the other, never mixing one run's
     # report with the other's figures (tacebench.engine.files)
@@ -72,7 +81,7 @@ def _run(args) -> int:
 
 def _lesson(name: str, args) -> int:
     """Run one lesson and print it: 0 if every claim holds, 1 if not, 2 if ``--update-docs``
-    finds no walkthrough to update."""
+    finds no generated block to update (checked before the run; lost since)."""
     mod = lesson_module(name)
     seed = DEFAULT_SEED if args.seed is None else args.seed
     res = mod.run_lesson(seed, args.out, n_reps=args.reps, fast=args.fast)
@@ -85,8 +94,9 @@ def _lesson(name: str, args) -> int:
         print(f"  figure  {path}")
     if args.update_docs:
         doc = Path(args.out) / f"{name}.md"
-        if not doc.is_file() or not update_walkthrough(doc, mod.summary(res)):
-            print(f"--update-docs: {doc} is missing or has no generated block", file=sys.stderr)
+        if not update_walkthrough(doc, mod.summary(res)):  # edited by hand meanwhile
+            print(f"tacebench teach: --update-docs: {doc} has no generated numbers block",
+                  file=sys.stderr)
             return 2
         print(f"  updated {doc}")
     return 0 if res.all_hold else 1

@@ -279,8 +279,18 @@ def test_update_docs_rewrites_the_walkthrough_block(tmp_path, capsys):
     mod = lesson_module(name)
     res = mod.run_lesson(out=tmp_path, fast=True)
     assert rep.generated_block(tmp_path / f"{name}.md") == mod.summary(res)
-    (tmp_path / "other").mkdir()
-    assert _teach(name, "--fast", "--out", str(tmp_path / "other"), "--update-docs") == 2
+
+
+def test_update_docs_without_walkthroughs_stops_before_any_lesson_runs(tmp_path, capsys):
+    """``teach all --update-docs`` into a folder holding only the first walkthrough: the
+    missing ones are named at once, and no lesson has run (no report, no figure)."""
+    first, *rest = LESSONS
+    shutil.copy(TEACH / f"{first}.md", tmp_path / f"{first}.md")
+    assert _teach("all", "--fast", "--out", str(tmp_path), "--update-docs") == 2
+    err = capsys.readouterr().err
+    assert all(f"{name}.md" in err for name in rest) and f"{first}.md" not in err
+    assert "nothing was run" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{first}.md"]
 
 
 @pytest.mark.slow
