@@ -90,6 +90,18 @@ def _judged_lines(j) -> list[str]:
     return lines
 
 
+def _reported(t) -> str:
+    """The number a target states: its value, else its p-value (``p = 0.15``, ``p <0.001``),
+    else its count (``n = 7``): a p-value or a count alone is the whole of many targets."""
+    if t.value is not None:
+        return f"{t.value:g}"
+    if t.p is not None:
+        return f"p = {t.p:g}"
+    if t.p_text is not None:
+        return f"p {t.p_text}"
+    return "" if t.count is None else f"n = {t.count:g}"
+
+
 def run_targets(args) -> int:
     from tacebench.replications.check import check_folder
     from tacebench.replications.study import resolve_study
@@ -109,8 +121,7 @@ def run_targets(args) -> int:
         targets = report.study.targets
         print(f"{ref}: {len(targets.targets)} target(s), {len(targets.shifts)} shift(s)")
         for t in targets.targets:
-            value = "" if t.value is None else f"{t.value:g}"
-            print(f"  {t.id}\t{t.role}\t{t.analysis}\t{t.quantity}\t{value}")
+            print(f"  {t.id}\t{t.role}\t{t.analysis}\t{t.quantity}\t{_reported(t)}")
         for s in targets.shifts:
             print(f"  {s.id}\tshift\t{s.from_} -> {s.to}\t{s.scale}")
     sys.stdout.flush()
