@@ -33,7 +33,7 @@ import numpy as np
 
 from .cohort_factors import apply_factors
 from .dgm import PreparedDGM
-from .study import Estimand, Scenario
+from .study import DEFAULT_HORIZON, Estimand, Scenario
 
 
 #: Target populations of ``marginal_log_hr``, ``rmst_difference`` and ``risk_difference``.
@@ -126,7 +126,8 @@ def _curves_of(estimand: Estimand) -> _Curves | None:
     if population not in POPULATIONS:
         raise ValueError(f"estimand {estimand.name!r}: population must be one of "
                          f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
-    return _Curves(population, float(cfg.get("tau", 12.0)), float(cfg.get("time", 12.0)),
+    return _Curves(population, float(cfg.get("tau", DEFAULT_HORIZON)),
+                   float(cfg.get("time", DEFAULT_HORIZON)),
                    population in TILTED and kind != "conditional_log_hr")
 
 
@@ -224,38 +225,93 @@ def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:
     """What :func:`prepare` would refuse, found without compiling anything: no or an
     unknown base study or world, a cohort the base does not have, factors that cannot be
     applied to it (an arm scaled below two patients), estimands whose truth needs a treated
-    and a control arm the base does not have, an estimand population the generator has no
-    truth for (:func:`benchmarks.dgm.check_scenarios`)."""
+    and a control arm the base does not have, an estimand option this generator does not
+    read (a misspelt ``popluation`` left the ATE's truth in place) or a bad value of one,
+    a covariate without a single OS hazard ratio, a per-month log HR without time-varying
+    therapy (:func:`benchmarks.dgm.check_scenarios`)."""
     out, needs = [], []
     for e in estimands:
+        opts = _option_problems(e)
+        out += opts
+        if opts:
+            continue
         try:
             if _curves_of(e) is not None:
                 needs.append(e.name)
         except ValueError as exc:
             out.append(str(exc))
-        value = e.config.get("value")
-        if e.kind == "custom" and (isinstance(value, bool)
-                                   or not isinstance(value, (int, float))):
-            out.append(f"estimand {e.name!r}: kind 'custom' needs value = <number>; got "
-                       f"{value!r}")
-    return _base_problems(scenario, needs) + out
+    spec, problems = _base_spec(scenario, needs)
+    if spec is not None:
+        problems += [msg for e in estimands if not _option_problems(e)
+                     for msg in _truth_problems(e, spec.cohort(scenario.cohort))]
+    return problems + out
 
 
-def _base_problems(scenario: Scenario, needs: list[str]) -> list[str]:
+#: The options of each estimand kind that the cohort generator reads (README "Estimands").
+ESTIMAND_OPTIONS = {"conditional_log_hr": ("variable",), "marginal_log_hr": ("population",),
+                    "rmst_difference": ("tau", "population"),
+                    "risk_difference": ("time", "population"),
+                    "log_hr_per_month": (), "custom": ("value",)}
+
+
+def _option_problems(e: Estimand) -> list[str]:
+    """Unknown options of ``e``'s kind, and options of the wrong type or range."""
+    cfg, allowed = e.config, ESTIMAND_OPTIONS.get(e.kind, ())
+    out = []
+    extra = sorted(k for k in cfg if k not in allowed)
+    if extra:
+        out.append(f"estimand {e.name!r}: unknown option(s) {extra} for kind {e.kind!r}; "
+                   f"its options are {list(allowed)}")
+    for key in ("tau", "time"):
+        v = cfg.get(key)
+        if key in cfg and (isinstance(v, bool) or not isinstance(v, (int, float))
+                           or not 0 < v < math.inf):
+            out.append(f"estimand {e.name!r}: {key} must be a positive number of months; "
+                       f"got {v!r}")
+    if "population" in cfg and not isinstance(cfg["population"], str):
+        out.append(f"estimand {e.name!r}: population must be one of "
+                   f"{[p.upper() for p in POPULATIONS]}; got {cfg['population']!r}")
+    if "variable" in cfg and not isinstance(cfg["variable"], str):
+        out.append(f"estimand {e.name!r}: variable must be a covariate's name; got "
+                   f"{cfg['variable']!r}")
+    value = cfg.get("value")
+    if e.kind == "custom" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        out.append(f"estimand {e.name!r}: kind 'custom' needs value = <number>; got "
+                   f"{value!r}")
+    return out
+
+
+def _truth_problems(e: Estimand, cohort_spec) -> list[str]:
+    """What :func:`prepare`'s truth would refuse for ``e`` on the scenario's cohort."""
+    if e.kind == "log_hr_per_month" and cohort_spec.time_varying is None:
+        return [f"estimand {e.name!r}: kind 'log_hr_per_month' needs a cohort with "
+                f"time-varying therapy (a [time_varying] section, kept unless the factor "
+                f"immortal_time is false)"]
+    variable = e.config.get("variable")
+    if e.kind == "conditional_log_hr" and variable is not None:
+        hrs = [x.hr for x in cohort_spec.os.effects if x.variable == variable]
+        if len(hrs) != 1 or not isinstance(hrs[0], float):
+            return [f"estimand {e.name!r}: the cohort has no single OS hazard ratio for "
+                    f"variable {variable!r} (set one with the factor effect_hr)"]
+    return []
+
+
+def _base_spec(scenario: Scenario, needs: list[str]) -> tuple[object | None, list[str]]:
     """:func:`check`'s problems of the base study, with its factors applied (no
     compilation: an arm scaled below two patients was found only after the run's folder
-    was written); ``needs``: the estimands whose truth needs a treated and a control arm."""
+    was written), and the scenario's ``StudySpec`` when it builds; ``needs``: the
+    estimands whose truth needs a treated and a control arm."""
     if not scenario.base:
-        return ["generator 'cohort' needs base = <study id>"]
+        return None, ["generator 'cohort' needs base = <study id>"]
     try:  # (an unknown base, world or cohort is refused here, as prepare refuses it)
         spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
     except ValueError as exc:
-        return [str(exc)]
+        return None, [str(exc)]
     treated = {bool(a.treated) for a in spec.cohort(scenario.cohort).arms}
     if needs and treated != {True, False}:
-        return [f"base {scenario.base!r} has no treated and control arm: the true values of "
-                f"{needs} need both"]
-    return []
+        return spec, [f"base {scenario.base!r} has no treated and control arm: the true "
+                      f"values of {needs} need both"]
+    return spec, []
 
 
 prepare.check = check  # (benchmarks.dgm.check_scenarios looks for it)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from tacebench.simulate.cache import LRUCache
 
 from .methods import SHARED_FITS, SharedFits
-from .study import GENERATORS, Estimand, Problems, Scenario, generator_problem
+from .study import (GENERATORS, Estimand, Scenario, Study, generator_problem,
+                    load_study)
+from .study_problems import Problems
 
 _DEFAULT = object()  # "the module's DGM_CACHE", looked up when called (so it can be rebound)
 
@@ -60,35 +62,61 @@ def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:
 
 
 def check_scenarios(study) -> None:
-    """Check, before a run writes anything, what each scenario's generator needs.
-
-    Every scenario's generator is imported, and a generator whose prepare function has a
-    ``check(scenario, estimands) -> list[str]`` attribute checks the scenario's inputs
-    (the cohort generator: its base study and world, its cohort, each estimand's
-    population). Without this a wrong base or population was reported by the first
-    worker that prepared the scenario, after the run directory was written.
+    """Check, before a run writes anything, what each scenario's generator needs
+    (:func:`scenario_problems`).
 
     Raises
     ------
     ValueError
         Every problem at once, one line per data-generating mechanism and problem.
     """
-    estimands = {e.name: e for e in study.estimands}
     problems = Problems(repr(study.name))
-    for sc in study.scenarios:
+    for line in scenario_problems(study.scenarios, {e.name: e for e in study.estimands},
+                                  {m.name: m.estimand for m in study.methods}):
+        problems.line(line)
+    problems.check()
+
+
+def scenario_problems(scenarios, estimands: Mapping[str, Estimand],
+                      estimand_of: Mapping[str, str]) -> list[str]:
+    """What each scenario's generator needs, one ``[[dgm]] 'name': problem`` line each.
+
+    Every scenario's generator is imported, and a generator whose prepare function has a
+    ``check(scenario, estimands) -> list[str]`` attribute checks the scenario's inputs
+    (the cohort generator: its base study and world, its cohort, each estimand's options).
+    Without this a wrong base or population was reported by the first worker that
+    prepared the scenario, after the run directory was written.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+    estimands : mapping
+        Estimands by name (those of a file with problems: the ones that parsed).
+    estimand_of : mapping
+        Method name -> the name of its estimand (methods not in it are skipped).
+    """
+    lines = []
+    for sc in scenarios:
         where = f"[[dgm]] {sc.dgm!r}"
         try:
             prepare = resolve_generator(sc.generator)
         except ValueError as exc:
-            problems.add(where, str(exc))
+            lines.append(f"{where}: {exc}")
             continue
         check = getattr(prepare, "check", None)
         if check is None:
             continue
-        used = dict.fromkeys(study.method(m).estimand for m in sc.methods)
-        for msg in check(sc, [estimands[e] for e in used]):
-            problems.add(where, msg)
-    problems.check()
+        used = dict.fromkeys(estimand_of[m] for m in sc.methods
+                             if estimand_of.get(m) in estimands)
+        lines += [f"{where}: {msg}" for msg in check(sc, [estimands[e] for e in used])]
+    return lines
+
+
+def load_checked_study(study, **overrides) -> Study:
+    """:func:`benchmarks.study.load_study`, with every scenario's generator checked too
+    (:func:`scenario_problems`): the problems of the file and of its scenarios are
+    reported together, where a bad method hid a misspelt factor until the next run."""
+    return load_study(study, scenario_check=scenario_problems, **overrides)
 
 
 #: Process-wide default of :func:`prepared`: a bounded LRU of prepared scenarios, keyed by

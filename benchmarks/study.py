@@ -14,16 +14,28 @@ import hashlib
 import itertools
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .measures import MEASURES
+from .study_problems import Problems, required_text
 
 #: Estimand kinds a study may declare; the DGM computes their true values.
 ESTIMAND_KINDS = ("conditional_log_hr", "marginal_log_hr", "rmst_difference",
                   "risk_difference", "log_hr_per_month", "custom")
+#: The scale of each kind's true value (``custom``: any, unchecked) and the option that
+#: holds its horizon, :data:`DEFAULT_HORIZON` months when not given: a method must
+#: estimate the same quantity at the same horizon (:func:`benchmarks.methods.estimate_scale`).
+ESTIMAND_SCALES = {"conditional_log_hr": ("log_hr", None), "marginal_log_hr": ("log_hr", None),
+                   "log_hr_per_month": ("log_hr", None), "custom": (None, None),
+                   "rmst_difference": ("rmst_difference", "tau"),
+                   "risk_difference": ("risk_difference", "time")}
+DEFAULT_HORIZON = 12.0
+_WORDS = {"log_hr": "a log hazard ratio", "rmst_difference": "an RMST difference",
+          "risk_difference": "a risk difference"}
 
 
 def _freeze(mapping: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -151,61 +163,27 @@ DGM_KEYS = ("name", "generator", "base", "cohort", "fixed", "factors", "methods"
 PERFORMANCE_KEYS = ("level", "alpha", "measures")
 
 
-class Problems:
-    """Every problem of a study, each as ``where: what`` and each once, raised at once
-    (:func:`study_from_dict` for the file, :func:`benchmarks.dgm.check_scenarios` for what
-    its generators need)."""
-
-    def __init__(self, source: str) -> None:
-        self.source, self.items = source, []
-
-    def add(self, where: str, msg: str) -> None:
-        self.line(f"{where}: {msg}")
-
-    def line(self, text: str) -> None:
-        if text not in self.items:  # (a grid repeats its dgm's problems)
-            self.items.append(text)
-
-    def unknown(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
-        extra = sorted(k for k in table if k not in allowed)
-        if extra:
-            self.add(where, f"unknown key(s) {extra}; the keys are {list(allowed)}")
-
-    def table(self, parent: dict, key: str, where: str) -> dict:
-        """``parent[key]`` as a table ({} with a problem when missing or not a table)."""
-        val = parent.get(key)
-        if not isinstance(val, dict):
-            self.add(where, f"missing table [{key}]" if val is None
-                     else f"[{key}] must be a table; got {val!r}")
-            return {}
-        return val
-
-    def entries(self, raw: dict, key: str):
-        """``(name, table, where)`` of each ``[key.<name>]`` that is a table."""
-        for name, table in self.table(raw, key, "top level").items():
-            where = f"[{key}.{name}]"
-            if isinstance(table, dict):
-                yield name, table, where
-            else:
-                self.add(where, f"must be a table; got {table!r}")
-
-    def check(self) -> None:
-        if self.items:
-            n = len(self.items)
-            raise ValueError(f"study {self.source}: {n} problem{'s' * (n > 1)}:\n  "
-                             + "\n  ".join(self.items))
-
-
-def _text(table: dict, key: str, where: str, problems: Problems) -> str | None:
-    """``table[key]`` if present and a string; else None, with the problem recorded."""
-    if key not in table:
-        problems.add(where, f"missing required key {key!r}")
+def scale_problem(estimates: tuple[str, float | None] | None, ename: str, table: dict
+                  ) -> str | None:
+    """Why a method estimating ``estimates`` (:func:`benchmarks.methods.estimate_scale`)
+    cannot be judged against estimand ``ename`` (its ``table``), or None. Bias, coverage
+    and RMSE of a log HR against an RMST difference's true value are numbers without
+    meaning, and so are those of a 12-month RMST against the truth at 6 months."""
+    scale, key = ESTIMAND_SCALES.get(table.get("kind"), (None, None))
+    if estimates is None or scale is None:
         return None
-    val = table[key]
-    if not isinstance(val, str):
-        problems.add(where, f"{key} must be a string; got {val!r}")
-        return None
-    return val
+    quantity, horizon = estimates
+    if quantity != scale:
+        return (f"estimates {_WORDS.get(quantity, quantity)}, but its estimand {ename!r} is "
+                f"{_WORDS[scale]} (kind {table['kind']!r}): no performance measure compares "
+                f"the two")
+    want = table.get(key, DEFAULT_HORIZON) if key else None
+    # (a horizon that is not a positive number is the generator's to name)
+    if (key and isinstance(want, (int, float)) and not isinstance(want, bool) and want > 0
+            and want != horizon):
+        return (f"estimates at time = {horizon:g} months, but its estimand {ename!r} is at "
+                f"{key} = {want:g}")
+    return None
 
 
 def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str:
@@ -237,7 +215,7 @@ def _expand_dgms(blocks: list, method_names: list[str], problems: Problems
         if not isinstance(block, dict):
             problems.add(where, f"must be a table; got {block!r}")
             continue
-        name = _text(block, "name", where, problems)
+        name = required_text(block, "name", where, problems)
         if name is None:
             continue
         where = f"[[dgm]] {name!r}"
@@ -282,21 +260,26 @@ def _expand_dgms(blocks: list, method_names: list[str], problems: Problems
     return tuple(scenarios)
 
 
-def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
+def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
+                    scenario_check: Callable | None = None) -> Study:
     """Validate a parsed study table and expand its DGM grids into scenarios.
+
+    ``scenario_check(scenarios, estimands by name, method -> estimand)`` returns further
+    problem lines of the scenarios the file expands to
+    (:func:`benchmarks.dgm.scenario_problems`), reported with the file's own.
 
     Raises
     ------
     ValueError
         Every problem of the file at once, one line each, naming the table and key.
     """
-    from .methods import validate_method  # late: methods import estimators
+    from .methods import estimate_scale, validate_method  # late: methods import estimators
 
     problems = Problems(source)
     problems.unknown(raw, TABLES, "top level")
     head = problems.table(raw, "study", "top level")
     problems.unknown(head, STUDY_KEYS, "[study]")
-    name = _text(head, "name", "[study]", problems)
+    name = required_text(head, "name", "[study]", problems)
     seed = head.get("seed", 20240601)
     reps = head.get("reps", 1000)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -310,7 +293,7 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
 
     estimands = []
     for ename, table, where in problems.entries(raw, "estimands"):
-        kind = _text(table, "kind", where, problems)
+        kind = required_text(table, "kind", where, problems)
         if kind is not None and kind not in ESTIMAND_KINDS:
             problems.add(where, f"kind must be one of {ESTIMAND_KINDS}; got {kind!r}")
         elif kind is not None:
@@ -322,19 +305,23 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
 
     methods = []
     for mname, table, where in problems.entries(raw, "methods"):
-        family = _text(table, "family", where, problems)
-        estimand = _text(table, "estimand", where, problems)
+        family = required_text(table, "family", where, problems)
+        estimand = required_text(table, "estimand", where, problems)
         if estimand is not None and estimand not in est_names:
             problems.add(where, f"estimand {estimand!r} is not declared under [estimands]")
         if family is None:
             continue
         opts = {k: v for k, v in table.items() if k not in ("family", "estimand")}
         try:
-            validate_method(family, opts, where=where)
+            config = validate_method(family, opts, where=where)
         except ValueError as exc:
             msg = str(exc)
             problems.line(msg if msg.startswith(where) else f"{where}: {msg}")
             continue
+        if estimand in est_names and isinstance(declared[estimand], dict) and (
+                msg := scale_problem(estimate_scale(family, config), estimand,
+                                     declared[estimand])):
+            problems.add(where, msg)
         if estimand is not None:
             methods.append(Method(mname, family, estimand, _freeze(opts)))
 
@@ -363,6 +350,12 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Study:
     if bad or not isinstance(measures, (list, tuple)):
         problems.add("[performance]", f"unknown measures {bad if bad else measures!r}; "
                      f"choose from {MEASURES}")
+    if scenario_check is not None and scenarios:
+        # a method's estimand is checked even when the method itself has a problem
+        estimand_of = {name: t.get("estimand") for name, t in (raw.get("methods") or {}).items()
+                       if isinstance(t, dict) and isinstance(t.get("estimand"), str)}
+        for line in scenario_check(scenarios, {e.name: e for e in estimands}, estimand_of):
+            problems.line(line)
     problems.check()
     return Study(name=name, title=head.get("title", name), aims=head.get("aims", ""),
                  seed=seed, reps=reps, scenarios=scenarios, estimands=tuple(estimands),
@@ -376,10 +369,12 @@ def builtin_studies() -> dict[str, Path]:
     return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")}
 
 
-def load_study(study: str | Path, **overrides) -> Study:
+def load_study(study: str | Path, *, scenario_check: Callable | None = None,
+               **overrides) -> Study:
     """Load a study by built-in name (``"default"``) or TOML path.
 
-    ``overrides`` replace ``[study]`` settings (``seed``, ``reps``, ``chunk_size``).
+    ``overrides`` replace ``[study]`` settings (``seed``, ``reps``, ``chunk_size``);
+    ``scenario_check``: as :func:`study_from_dict`.
     """
     path = Path(study)
     if not path.suffix == ".toml" or not path.exists():
@@ -393,13 +388,14 @@ def load_study(study: str | Path, **overrides) -> Study:
             raw = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"study file {path}: {exc}") from None
-    return study_from_raw(raw, source=str(path), **overrides)
+    return study_from_raw(raw, source=str(path), scenario_check=scenario_check, **overrides)
 
 
-def study_from_raw(raw: dict[str, Any], *, source: str = "<dict>", **overrides) -> Study:
+def study_from_raw(raw: dict[str, Any], *, source: str = "<dict>",
+                   scenario_check: Callable | None = None, **overrides) -> Study:
     raw = copy.deepcopy(raw)
     head = raw.setdefault("study", {})
     for k, v in overrides.items():
         if v is not None:
             head[k] = v
-    return study_from_dict(raw, source=source)
+    return study_from_dict(raw, source=source, scenario_check=scenario_check)

@@ -9,15 +9,17 @@ from pathlib import Path
 
 from tacebench.benchmarks.report import summarize_run
 from tacebench.benchmarks.runner import RunReport, run_study
-from tacebench.benchmarks.study import Study, builtin_studies, load_study
+from tacebench.benchmarks.dgm import load_checked_study
+from tacebench.benchmarks.study import Study, builtin_studies
 
 __all__ = ["RunReport", "Study", "list_studies", "load", "run", "summarize"]
 
 
 def load(study: str | Path, **overrides) -> Study:
-    """A benchmark study by shipped name (``"default"``) or TOML path (see
-    :func:`tacebench.benchmarks.study.load_study`)."""
-    return load_study(study, **overrides)
+    """A benchmark study by shipped name (``"default"``) or TOML path, its file and what
+    its scenarios' generators need checked together (see
+    :func:`tacebench.benchmarks.dgm.load_checked_study`)."""
+    return load_checked_study(study, **overrides)
 
 
 def run(study: str | Path | Study, out: str | Path | None = None, *, reps: int | None = None,
@@ -31,7 +33,7 @@ def run(study: str | Path | Study, out: str | Path | None = None, *, reps: int |
     -------
     RunReport
     """
-    st = study if isinstance(study, Study) else load_study(study, seed=seed)
+    st = study if isinstance(study, Study) else load_checked_study(study, seed=seed)
     out = Path(out) if out is not None else Path("tacebench-out") / st.name
     return run_study(st, out, reps=reps, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                      chunk_size=chunk_size, resume=resume, progress=progress)

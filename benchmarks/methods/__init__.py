@@ -141,6 +141,24 @@ def validate_method(family: str, options: dict[str, Any], *, where: str = "metho
     return out
 
 
+#: What the estimate of a family without a ``quantity`` option is: a log hazard ratio.
+LOG_HR = "log_hr"
+
+
+def estimate_scale(family: str, config: dict[str, Any]) -> tuple[str, float | None] | None:
+    """What a method's estimate is, for :func:`benchmarks.study.study_from_dict` to match
+    it with its estimand: ``(LOG_HR, None)``, or ``(quantity, time)`` for a family whose
+    ``quantity`` option picks an RMST or risk difference at horizon ``time``; ``None`` for
+    a study's own ``module:function`` family (not known). ``config``: the method's options
+    with their defaults (:func:`validate_method`)."""
+    module, _ = _resolve(family)
+    if module is None:
+        return None
+    if "quantity" in module.OPTIONS:
+        return config["quantity"], float(config["time"])
+    return LOG_HR, None
+
+
 def get_fit(family: str) -> Callable:
     """The ``fit`` function of a family (cached by the import system)."""
     return _resolve(family)[1]

@@ -77,15 +77,15 @@ def register(subparsers) -> None:
 def _run(args) -> int:
     from tacebench.benchmarks.faults import WorkersLost
     from tacebench.benchmarks.report import summarize_run
+    from tacebench.benchmarks.dgm import load_checked_study
     from tacebench.benchmarks.runner import run_study
     from tacebench.benchmarks.store import WriteFailed
-    from tacebench.benchmarks.study import load_study
     from tacebench.cli.distributed import cluster_of, scheduler_of
 
     if args.format == "parquet" and parquet_missing():
         raise UsageError(f"--format parquet: {parquet_missing()}")
     try:
-        study = load_study(args.study, seed=args.seed)
+        study = load_checked_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
         cluster = cluster_of(args)  # (a bad --cluster file left an empty OUT behind)
         check_out_dir(out)

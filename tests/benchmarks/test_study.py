@@ -71,3 +71,88 @@ def test_what_a_generator_needs_is_checked_before_the_run_writes(tmp_path, key, 
                        + re.escape(message)):
         run_study(study, out, progress=False)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    # a misspelt option left the ATE's truth in place
+    ({"kind": "marginal_log_hr", "popluation": "ATT"},
+     "estimand 'marginal_ate': unknown option(s) ['popluation'] for kind 'marginal_log_hr'; "
+     "its options are ['population']"),
+    ({"kind": "conditional_log_hr", "variable": "nosuch"},
+     "estimand 'marginal_ate': the cohort has no single OS hazard ratio for variable 'nosuch'"),
+    ({"kind": "log_hr_per_month"},
+     "estimand 'marginal_ate': kind 'log_hr_per_month' needs a cohort with time-varying "
+     "therapy"),
+    ({"kind": "custom", "value": "0"},
+     "estimand 'marginal_ate': kind 'custom' needs value = <number>; got '0'"),
+])
+def test_an_estimand_the_generator_cannot_give_a_truth_is_named(options, message):
+    from tacebench.benchmarks.dgm import check_scenarios
+
+    study = study_from_raw(_raw(estimands__marginal_ate=options), source="my.toml")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_scenarios(study)
+
+
+@pytest.mark.parametrize("key, value", [("tau", -12.0), ("tau", 0), ("tau", "12"),
+                                        ("tau", True)])
+def test_a_horizon_must_be_a_positive_number(key, value):
+    from tacebench.benchmarks.dgm import check_scenarios
+
+    raw = _raw(estimands__marginal_ate={"kind": "rmst_difference", key: value},
+               methods={"rmst": {"family": "contrast", "estimand": "marginal_ate"}})
+    study = study_from_raw(raw, source="my.toml")
+    with pytest.raises(ValueError, match=re.escape(
+            f"estimand 'marginal_ate': {key} must be a positive number of months; got "
+            f"{value!r}")):
+        check_scenarios(study)
+
+
+@pytest.mark.parametrize("method, estimand, message", [
+    # the bias of an IPTW log HR against an RMST difference's truth was reported as -1.39
+    ({"family": "weighting"}, {"kind": "rmst_difference", "tau": 12.0},
+     "[methods.m]: estimates a log hazard ratio, but its estimand 'e' is an RMST difference "
+     "(kind 'rmst_difference'): no performance measure compares the two"),
+    ({"family": "contrast", "quantity": "risk_difference", "time": 12.0},
+     {"kind": "marginal_log_hr"},
+     "[methods.m]: estimates a risk difference, but its estimand 'e' is a log hazard ratio"),
+    ({"family": "contrast", "time": 12.0}, {"kind": "rmst_difference", "tau": 6.0},
+     "[methods.m]: estimates at time = 12 months, but its estimand 'e' is at tau = 6"),
+    ({"family": "survival_ate", "time": 6.0}, {"kind": "risk_difference"},
+     "[methods.m]: estimates at time = 6 months, but its estimand 'e' is at time = 12"),
+])
+def test_a_method_must_estimate_what_its_estimand_is(method, estimand, message):
+    raw = _raw(estimands={"e": estimand}, methods={"m": {**method, "estimand": "e"}})
+    with pytest.raises(ValueError, match=re.escape(message)):
+        study_from_raw(raw, source="my.toml")
+
+
+def test_a_custom_estimand_or_family_is_not_matched():
+    """``custom`` estimands (a fixed value) and a study's own families say nothing of
+    their scale: any pairing loads."""
+    raw = _raw(estimands={"e": {"kind": "custom", "value": 0.0},
+                          "f": {"kind": "rmst_difference"}},
+               methods={"m": {"family": "weighting", "estimand": "e"},
+                        "own": {"family": "tests.benchmarks.toy:rate_ratio", "estimand": "f"}})
+    assert [m.name for m in study_from_raw(raw, source="my.toml").methods] == ["m", "own"]
+
+
+def test_the_file_and_its_scenarios_are_checked_together(tmp_path):
+    """A bad method family hid a misspelt factor and a bad estimand option until the next
+    run: the loader that the command and ``tacebench.study`` use names all three at once."""
+    from tacebench.benchmarks.dgm import load_checked_study
+
+    text = builtin_studies()["iptw_variance"].read_text()
+    text = text.replace('family = "weighting"', 'family = "weighing"', 1)
+    text = text.replace("n = [", "N = [").replace('population = "ATE"', 'popluation = "ATE"')
+    path = tmp_path / "my.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_checked_study(path)
+    lines = str(err.value).splitlines()
+    assert lines[0] == f"study {path}: 3 problems:"
+    for expected in ("[methods.iptw_ate]: family must be one of",
+                     "[[dgm]] 's000_measured': unknown factor(s) ['N']",
+                     "[[dgm]] 's000_measured': estimand 'marginal_ate': unknown option(s) "
+                     "['popluation']"):
+        assert any(line.strip().startswith(expected) for line in lines[1:]), expected
