@@ -150,6 +150,8 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
     ``figures/*.png`` with ``plot``) in the run directory ``out``; return their paths.
     Each file is written whole or not at all (a failing write raises ``WriteFailed``; the
     chunks are untouched, and summarizing again writes them)."""
+    if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 2):
+        raise ValueError(f"reps: must be an integer >= 2; got {reps!r}")
     run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
     manifest = run.read_manifest()
     if manifest is None:
@@ -157,6 +159,9 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
     study = study_from_raw(run.read_json("study.json"), source=str(run.path / "study.json"))
     results, truths = load_results(run.path, reps)
     counts = results.groupby("scenario_index")["rep"].nunique()
+    if reps is not None and counts.max() < reps:  # (a summary of 99 showed the run's 2)
+        raise ValueError(f"reps={reps}: the run holds at most {int(counts.max())} replicates "
+                         f"per scenario; summarize without reps (--reps) for all of them")
     meta = {"reps": int(counts.max()) if counts.min() == counts.max()
             else f"{int(counts.min())}-{int(counts.max())}", "run": run_line(run)}
     perf = performance_table(results, truths, level=study.level, alpha=study.alpha,

@@ -282,6 +282,11 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
         raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
     # every argument checked before the run directory is written: a bad one leaves nothing
     check_options(n_jobs, backend, scheduler)
+    for name, flag in (("resume", resume), ("force", force), ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)):  # (resume="no" resumed)
+            raise ValueError(f"{name}: must be True or False; got {flag!r}")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise ValueError(f"out={str(out)!r} is a file; a run writes a folder there")
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size: must be a positive integer; got {chunk_size!r}")

@@ -9,6 +9,7 @@ failed) and the raw replicate draws ``draws/<study>.csv``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -34,17 +35,46 @@ _MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
          UNINFORMATIVE: UNINFORMATIVE}
 
 
+@dataclass(frozen=True, eq=False)
 class StudyReport:
-    """What the CLI shows for one study: its audit findings and its reproduction."""
+    """What the CLI shows for one study: its audit findings and its reproduction.
 
-    def __init__(self, study_id: str, title: str = "", audit=None,
-                 result: ReproductionResult | None = None, error: str | None = None,
-                 coverage=None):
-        self.study_id, self.title = study_id, title
-        self.audit = list(audit or [])
-        self.coverage = coverage          # the audit's Coverage, when measured
-        self.result = result
-        self.error = error
+    Frozen (``audit`` is a tuple); two reports are compared by their :meth:`to_dict`
+    (their results hold NaN and timings, which ``==`` on the objects cannot weigh).
+
+    Attributes
+    ----------
+    study_id, title : str
+    audit : tuple of Finding
+        The audit's findings.
+    result : ReproductionResult or None
+        The reproduction (None for an audit-only run or a study that failed).
+    error : str or None
+        Why the study could not be run (the CLI goes on with the others).
+    coverage : Coverage or None
+        The audit's coverage, when measured.
+    """
+
+    study_id: str
+    title: str = ""
+    audit: tuple = ()
+    result: ReproductionResult | None = None
+    error: str | None = None
+    coverage: object = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "audit", tuple(self.audit or ()))
+
+    def __repr__(self) -> str:
+        what = ("error" if self.error else "audit only" if self.result is None
+                else f"{len(self.result.targets)} target(s) judged")
+        return (f"StudyReport({self.study_id!r}: {len(self.audit)} audit finding(s), "
+                f"{what})")
+
+    def render(self, fmt: str = "table") -> str:
+        """The text ``tacebench replicate --format FMT`` prints for this study
+        (:func:`render`)."""
+        return render([self], fmt)
 
     @property
     def strict(self) -> StrictOutcome:

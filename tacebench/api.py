@@ -45,6 +45,8 @@ _RULES = {
     "audit_only": (lambda v: isinstance(v, bool), "True or False"),
     "world_uncertainty": (lambda v: isinstance(v, bool), "True or False"),
     "n_cohorts": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "with_ps": (lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
+    "progress": (lambda v: v is None or callable(v), "None or a callable"),
 }
 
 
@@ -178,7 +180,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
     audit_only : bool
         Audit the published numbers only (no simulation).
     progress : callable, optional
-        Called with the number of replicates finished, as they finish.
+        Called as replicates finish with how many more have finished since the last call
+        (an increment, as ``tqdm.update`` takes it; not a running total).
     worlds : {"all", "declared", "none"}
         Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
         "all", the built-in unmeasured-confounder family) with the same seeds, and label
@@ -199,7 +202,7 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
     """
     _check_arguments(reps=reps, seed=seed, n_jobs=n_jobs, decompose_reps=decompose_reps,
                      audit_only=audit_only, worlds=worlds, world_uncertainty=world_uncertainty,
-                     max_reps=max_reps)
+                     max_reps=max_reps, progress=progress)
     setup = study if isinstance(study, StudySetup) else set_up(
         study, reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
     st = setup.study
@@ -217,7 +220,7 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
     return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage)
 
 
-def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,
+def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,
                      cohort: str | None = None, with_ps: bool = True) -> list[Cohort]:
     """Synthetic cohorts of a study, matching its published Table 1.
 
@@ -225,8 +228,9 @@ def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAU
 
     Parameters
     ----------
-    study : str or Path
-        A shipped study id, a study folder or a ``cohort.toml`` path.
+    study : str, Path or Study
+        A shipped study id, a study folder or a ``cohort.toml`` path, or a study loaded
+        by :func:`load_study`.
     n_cohorts : int
         How many cohorts; cohort ``i`` is drawn from the ``i``-th child of ``seed``.
     seed : int
@@ -246,8 +250,11 @@ def simulate_cohorts(study: str | Path, *, n_cohorts: int = 1, seed: int = DEFAU
         When the cohorts together exceed the memory limit ``check`` and ``replicate``
         apply (:mod:`tacebench.simulate.footprint`), before anything is drawn.
     """
-    _check_arguments(n_cohorts=n_cohorts, seed=seed)
-    spec = load_spec(study)
+    _check_arguments(n_cohorts=n_cohorts, seed=seed, with_ps=with_ps)
+    if not isinstance(study, (str, Path, Study)):
+        raise ValueError(f"study: must be a shipped study id, a study folder, a cohort.toml "
+                         f"path or a Study; got {study!r}")
+    spec = study.spec if isinstance(study, Study) else load_spec(study)
     check_memory(spec.cohort(cohort), n_cohorts)
     with single_threaded_blas():  # the same plan and cohorts as replicate's workers draw
         plan = compile_plan(spec, cohort)

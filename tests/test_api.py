@@ -75,3 +75,40 @@ def test_a_lazy_package_lists_its_public_names_not_its_imports(name):
     assert extra == set()
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         mod.nope
+
+
+@pytest.mark.parametrize("kwargs, name", [({"with_ps": "no"}, "with_ps"),
+                                          ({"progress": 5}, "progress")])
+def test_a_flag_or_callback_of_the_wrong_type_is_named(no_work, kwargs, name):
+    """with_ps="no" computed the propensity scores (a truthy string); progress=5 failed
+    deep inside the run with "'int' object is not callable"."""
+    call = tacebench.simulate_cohorts if name == "with_ps" else tacebench.replicate
+    with pytest.raises(ValueError, match=rf"^{name}: must be .*; got {kwargs[name]!r}$"):
+        call("tace_regorafenib", **kwargs)
+
+
+def test_simulate_cohorts_takes_a_loaded_study_and_names_other_values():
+    """A Study from load_study (which replicate takes) was a TypeError of pathlib's."""
+    study = tacebench.load_study("tace_regorafenib")
+    a = tacebench.simulate_cohorts(study, seed=4, with_ps=False)[0]
+    b = tacebench.simulate_cohorts("tace_regorafenib", seed=4, with_ps=False)[0]
+    assert a.to_frame().equals(b.to_frame())
+    with pytest.raises(ValueError, match=r"study: must be .*; got \['tace_regorafenib'\]"):
+        tacebench.simulate_cohorts(["tace_regorafenib"])
+
+
+def test_a_report_is_frozen_and_renders_itself():
+    """The package docstring's ``result.render()`` raised AttributeError; a report's
+    findings could be appended to and its repr was an address."""
+    import dataclasses
+
+    from tacebench.replications.report import render
+
+    rep = tacebench.replicate("tace_regorafenib", audit_only=True)
+    assert rep.render() == render([rep])
+    assert rep.render("json") == render([rep], "json")
+    assert repr(rep).startswith("StudyReport('tace_regorafenib': ")
+    assert "audit only" in repr(rep)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rep.study_id = "x"
+    assert isinstance(rep.audit, tuple)

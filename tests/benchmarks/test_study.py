@@ -156,3 +156,47 @@ def test_the_file_and_its_scenarios_are_checked_together(tmp_path):
                      "[[dgm]] 's000_measured': estimand 'marginal_ate': unknown option(s) "
                      "['popluation']"):
         assert any(line.strip().startswith(expected) for line in lines[1:]), expected
+
+
+def test_python_run_takes_a_seed_with_a_loaded_study(tmp_path):
+    """tacebench.study.run(study_object, seed=99) ran the study's own seed without a word."""
+    import json
+
+    import tacebench
+
+    study = tacebench.study.load("iptw_variance")
+    tacebench.study.run(study, out=tmp_path / "a", reps=2, seed=99)
+    tacebench.study.run("iptw_variance", out=tmp_path / "b", reps=2, seed=99)
+    manifests = [json.loads((tmp_path / d / "manifest.json").read_text()) for d in "ab"]
+    assert [m["seed"] for m in manifests] == [99, 99]
+    assert manifests[0]["fingerprint"] == manifests[1]["fingerprint"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"resume": "yes"}, "resume: must be True or False; got 'yes'"),
+    ({"force": 1}, "force: must be True or False; got 1"),
+    ({"out": "FILE"}, "is a file; a run writes a folder there"),
+])
+def test_python_run_names_a_bad_argument(tmp_path, kwargs, message):
+    """resume="yes" resumed; out naming a file was pathlib's FileExistsError; force was
+    not an argument of tacebench.study.run at all (only of the command)."""
+    import tacebench
+
+    (tmp_path / "FILE").write_text("x")
+    if kwargs.get("out") == "FILE":
+        kwargs = {"out": tmp_path / "FILE"}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tacebench.study.run("iptw_variance", **{"out": tmp_path / "run", "reps": 2, **kwargs})
+
+
+@pytest.mark.parametrize("reps, message", [
+    (2.5, "reps: must be an integer >= 2; got 2.5"), (0, "reps: must be an integer >= 2"),
+    (99, "reps=99: the run holds at most 2 replicates per scenario")])
+def test_summarize_names_a_bad_reps(tmp_path, reps, message):
+    """A summary of 99 replicates of a 2-replicate run said it summarized 2; reps=0 said
+    'no result chunks'."""
+    import tacebench
+
+    tacebench.study.run("iptw_variance", out=tmp_path / "run", reps=2)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tacebench.study.summarize(tmp_path / "run", reps=reps)
