@@ -96,12 +96,20 @@ def check_memory(cohort, n_cohorts: int) -> None:
     Raises
     ------
     SpecError
-        Keyed ``cohorts.<name>.arms``, with :func:`too_large`'s message and how many
-        cohorts of this size would fit.
+        Keyed ``cohorts.<name>.arms`` with :func:`too_large`'s message when one cohort is
+        too large; keyed ``n_cohorts``, with how many cohorts of this size would fit,
+        when only their number is.
     """
     f = draw_footprint(cohort, n_cohorts)
     msg = too_large(f, "simulate", "cohorts" if n_cohorts > 1 else "cohort")
-    if msg is not None:
-        fits = MEMORY_LIMIT // max(draw_footprint(cohort, 1).bytes, 1)
-        hint = f"; or ask for fewer cohorts (at most {fits:,} of this size)" if fits >= 1 else ""
-        raise SpecError(f"cohorts.{cohort.name}.arms", msg + hint)
+    if msg is None:
+        return
+    fits = MEMORY_LIMIT // max(draw_footprint(cohort, 1).bytes, 1)
+    if fits < 1:  # one cohort is too large: the arms' sizes are at fault
+        raise SpecError(f"cohorts.{cohort.name}.arms", msg)
+    # (the arms' advice, "at most about 0 patients", blamed cohort.toml for n_cohorts)
+    raise SpecError("n_cohorts", f"{n_cohorts:,} cohorts of {f.patients:,} patients with "
+                                 f"{f.columns} columns are drawn at once, about "
+                                 f"{f.gigabytes:.1f} GB, above the limit of "
+                                 f"{MEMORY_LIMIT / 1024 ** 3:.0f} GB; ask for at most "
+                                 f"{fits:,} cohorts of this size")

@@ -51,10 +51,25 @@ def test_simulate_cohorts_refuses_before_drawing(big):
     with pytest.raises(SpecError) as e:
         simulate_cohorts(big, n_cohorts=4)
     msg = str(e.value)
-    assert msg.startswith("cohorts.main.arms: 10,000,000 patients with 4 columns: simulate draws 4 cohorts")
-    assert "above the limit of 2 GB" in msg and "at most 3 of this size" in msg
+    # one cohort fits: the number of cohorts is at fault, not the arms of cohort.toml
+    assert msg.startswith("n_cohorts: 4 cohorts of 10,000,000 patients with 4 columns are "
+                          "drawn at once")
+    assert "above the limit of 2 GB" in msg and "at most 3 cohorts of this size" in msg
+    assert "arms" not in msg
+
+
+def test_a_cohort_too_large_alone_blames_its_arms(tmp_path):
+    """A billion cohorts of the 38-patient regorafenib study were told to 'give the arms'
+    `n` as the paper reports them (at most about 0 patients)'."""
+    (tmp_path / "cohort.toml").write_text(COHORT.format(n=50_000_000), encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        simulate_cohorts(tmp_path / "cohort.toml", n_cohorts=1)
+    assert str(e.value).startswith("cohorts.main.arms: 100,000,000 patients")
+    with pytest.raises(SpecError, match=r"^n_cohorts: 1,000,000,000 cohorts of 38 patients"):
+        simulate_cohorts("tace_regorafenib", n_cohorts=10**9)
 
 def test_the_command_refuses_with_the_message(big, capsys):
     assert main(["simulate", str(big), "--n-cohorts", "4", "--no-ps"]) == 2
     err = capsys.readouterr().err
     assert "10,000,000 patients with 4 columns" in err and "limit of 2 GB" in err
+    assert "n_cohorts: 4 cohorts" in err
