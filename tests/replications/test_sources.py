@@ -12,12 +12,14 @@ carry one, so the numbers the generator is solved to are traceable like the targ
 """
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from tacebench.replications.quotes import quote_problems, sources
+from tacebench.replications.quotes import QUOTED_FILES, quote_problems, sources, typography_found
 
 STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 FOLDERS = sorted(p for p in STUDIES.iterdir() if (p / "targets.toml").is_file())
@@ -86,3 +88,40 @@ def test_a_paper_text_saved_by_a_desktop_program_reads_or_names_its_byte(tmp_pat
     assert problem.message.endswith("cp.txt: line 1, column 23: byte 0xB1 is not UTF-8 (in "
                                     "Latin-1 that byte is '\u00b1'); save the paper's text as "
                                     "UTF-8"), problem.message
+
+
+@pytest.mark.parametrize("extract, fold", [
+    (lambda t: t.replace("fi", "\ufb01"), "ligatures and compatibility characters"),
+    (lambda t: t.replace("-", "\u2013"), "dashes and minus signs"),
+    (lambda t: t.replace("'", "\u2019"), "quotation marks"),
+    (lambda t: re.sub(r"\b(\w{4})(\w{5,})\b", r"\1-\n\2", t), "words hyphenated at a line end"),
+])
+def test_a_quote_found_only_once_typography_is_folded_still_fails_and_says_why(
+        tmp_path, extract, fold):
+    """A paper's text from another PDF extraction ('ﬁ' ligatures, en dashes, curly quotes,
+    words broken at line ends) failed every quote it touched with the verbatim message
+    alone. It still fails, and the message names the folding that finds the quote."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    quotes = ["The first-line findings were confirmed in a sub-analysis",
+              "the patients' median OS was 14.3 months", "hazard ratio 0.72 (0.55-0.94)"]
+    (folder / "targets.toml").write_text(  # (a JSON string is a TOML basic string)
+        "".join(f"[[targets]]\nsource = {json.dumps(q)}\n" for q in quotes), encoding="utf-8")
+    text = "\n\n".join(quotes)
+    (tmp_path / "verbatim.txt").write_text(text, encoding="utf-8")
+    assert quote_problems(folder, tmp_path / "verbatim.txt") == []
+    paper = tmp_path / "other.txt"
+    paper.write_text(extract(text), encoding="utf-8")
+    problems = quote_problems(folder, paper)
+    assert problems, "the extraction changed no quote: the case tests nothing"
+    for p in problems:
+        assert p.message.startswith("this quote is not in other.txt (compared verbatim")
+        assert f"it is there once {fold} are folded" in p.message, p.message
+
+
+def test_typography_never_finds_a_quote_that_is_not_there():
+    text = "the median OS was 14.3 months (95% CI 10.1\u201318.5)"
+    assert typography_found("the median OS was 14.3 months (95% CI 10.1-18.5)", text) == (
+        "dashes and minus signs",)
+    assert typography_found("the median OS was 14.8 months", text) == ()
+    assert typography_found("the median OS was 14.3 months", text) == ()   # (verbatim)
