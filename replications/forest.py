@@ -71,7 +71,7 @@ def standardize(row: dict) -> tuple[float, float, float]:
     """
     scale = row.get("scale") or "identity"
     # a shift's draws are already differences on its scale: judged on the identity scale
-    if "from_" in row:
+    if "from" in row:
         scale = "identity"
     med, lo, hi, rep = (_float(row.get(k)) for k in ("median", "lo", "hi", "reported"))
     sd = _float(row.get("robust_sd", row.get("sd")))

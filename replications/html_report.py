@@ -124,7 +124,7 @@ def _overview(studies: Sequence[dict]) -> str:
                      + f"</tr></thead><tbody>{body}</tbody></table>")
         points = [(s["study"], [(_zf(r.get("z")), r.get("verdict", ""),
                                  r.get("role") == "calibration")
-                                for r, _ in distinct_rows(s) if "from_" not in r])
+                                for r, _ in distinct_rows(s) if "from" not in r])
                   for s in ok]
         parts.append(f'<figure class="forest">{overview_svg(points)}<figcaption>Every '
                      "distinct reported number of every study, placed in its simulated "

@@ -112,7 +112,7 @@ def _f(v) -> float:
 def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     """The forest rows of a study's distinct targets (or shifts), grouped by analysis in
     the order the study first names them."""
-    rows = [(r, also) for r, also in distinct_rows(study) if ("from_" in r) == shifts]
+    rows = [(r, also) for r, also in distinct_rows(study) if ("from" in r) == shifts]
     order: dict[str, int] = {}
     for r, _ in rows:
         order.setdefault(_group(r), len(order))
@@ -131,7 +131,7 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
 
 
 def _group(row: dict) -> str:
-    if "from_" in row:
+    if "from" in row:
         return "log scale (ratios)" if row.get("scale") == "log" else "natural scale"
     return f"analysis: {row.get('analysis')}"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .summaries import ShiftResult, TargetResult
+from .summaries import ShiftResult, TargetResult, field_key
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -25,17 +25,11 @@ __all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "json_ready", "json_t
            "shifts_frame", "targets_frame"]
 
 
-def _key(name) -> str:
-    """A field name as a column or JSON key: ``from_`` (a Python keyword dodge) -> ``from``."""
-    name = str(name)
-    return name.rstrip("_") or name
-
-
 def json_ready(obj):
     """``obj`` with non-finite floats as None, numpy scalars as Python numbers, tuples as
     lists and dictionary keys without a trailing underscore."""
     if isinstance(obj, dict):
-        return {_key(k): json_ready(v) for k, v in obj.items()}
+        return {field_key(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_ready(v) for v in obj]
     if isinstance(obj, np.ndarray):
@@ -58,8 +52,8 @@ def json_text(obj) -> str:
 def _frame(results, rows_of, kind, drop: Sequence[str] = ()) -> pd.DataFrame:
     # the columns come from the dataclass, so a study without shifts still gets a header
     import pandas as pd
-    columns = ["study"] + [_key(f.name) for f in fields(kind) if f.name not in drop]
-    rows = [{"study": r.study_id, **{_key(k): v for k, v in asdict(x).items() if k not in drop}}
+    columns = ["study"] + [field_key(f.name) for f in fields(kind) if f.name not in drop]
+    rows = [{"study": r.study_id, **{field_key(k): v for k, v in asdict(x).items() if k not in drop}}
             for r in results for x in rows_of(r)]
     return pd.DataFrame(rows, columns=columns)
 

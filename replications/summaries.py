@@ -150,7 +150,7 @@ class ReproductionResult:
             d["analysis"] = f"{s.from_} -> {s.to}"
             d["quantity"] = "shift"
             rows.append(dict(d, kind="shift"))
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame(rows).rename(columns=field_key)
         frame.insert(0, "study", self.study_id)
         return frame
 
@@ -200,11 +200,20 @@ class ReproductionResult:
         }
 
 
+def field_key(name) -> str:
+    """A field name as a column or dictionary key: ``from_`` (a Python keyword dodge) ->
+    ``from``, so that ``to_dict``, ``to_frame``, ``results.json`` and the CSV files name
+    a shift's ends alike (the HTML report read ``from_`` and took the shifts of a
+    ``results.json`` for targets)."""
+    name = str(name)
+    return name.rstrip("_") or name
+
+
 def _clean(obj):
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None     # JSON has no inf or nan: null
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {field_key(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     return obj

@@ -18,8 +18,13 @@ def fictional_report():
 
 @pytest.fixture(scope="session")
 def fictional_results(fictional_report) -> list[dict]:
-    """The run in its JSON form (what results.json holds)."""
-    return [fictional_report.to_dict()]
+    """The run in its JSON form: what results.json holds, read back (``to_dict`` alone
+    hid that the report read keys the file does not have)."""
+    import json
+
+    from tacebench.replications.output_files import json_text
+
+    return json.loads(json_text([fictional_report.to_dict()]))
 
 
 @pytest.fixture

@@ -123,6 +123,21 @@ def test_write_and_load_round_trip(tmp_path, fictional_results):
         load_results(tmp_path)
 
 
+def test_the_report_of_a_results_folder_is_the_report_of_the_run(fictional_report,
+                                                                   fictional_results):
+    """``tacebench report DIR`` read results.json, whose shifts have ``from`` where the
+    run's own dict had ``from_``: its shift forest was empty and the shifts were drawn
+    among the targets, on the wrong scale."""
+    from tacebench.replications.html_sections import forest_rows
+
+    live = fictional_report.to_dict()
+    assert fictional_report.result.shifts, "the fictional study has shifts: the case tests them"
+    for shifts in (False, True):
+        assert forest_rows(fictional_results[0], shifts) == forest_rows(live, shifts)
+    assert len(forest_rows(fictional_results[0], True)) == len(fictional_report.result.shifts)
+    assert "from" in fictional_report.to_frame() and "from_" not in fictional_report.to_frame()
+
+
 def test_notebook_view_and_frames(fictional_report):
     for obj in (fictional_report, fictional_report.result):
         html = obj._repr_html_()
