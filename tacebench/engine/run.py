@@ -111,6 +111,7 @@ def _dask(scheduler: str | None, n_jobs: int):
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("backend='dask' needs dask[distributed]; install tacebench[dask]") from None
+    cluster = None
     if scheduler:
         try:
             client = Client(scheduler)
@@ -122,13 +123,18 @@ def _dask(scheduler: str | None, n_jobs: int):
         n = n_jobs if n_jobs > 0 else None
         # ":0", a free port: None still binds 8787 and warns when it is taken
         # (distributed does not disable the dashboard for None), and another cluster may hold it
-        client = Client(LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0"))
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0")
+        client = Client(cluster)
     try:
         from joblib import parallel_config
         with parallel_config(backend="dask"):  # joblib's Dask backend on this client
             yield None
     finally:
         client.close()
+        if cluster is not None:
+            # closed here, not by distributed's exit hook, which printed 22 INFO lines
+            # of its scheduler and nanny shutdown after the command's own output
+            cluster.close()
 
 
 def _streaming(n_jobs: int, backend: str | None, workers: int):

@@ -142,3 +142,18 @@ def test_an_unreachable_scheduler_is_named_not_a_traceback():
         with pytest.raises(SchedulerUnreachable, match="tcp://127.0.0.1:1"):
             list(map_calls([(abs, (-1,))], n_jobs=2, backend="dask",
                            scheduler="tcp://127.0.0.1:1"))
+
+
+def test_a_local_dask_cluster_is_closed_before_the_command_ends(tmp_path):
+    """The LocalCluster of ``--backend dask`` was left to distributed's exit hook, which
+    printed 22 INFO lines of its scheduler and nannies after the command's own output."""
+    pytest.importorskip("distributed")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "tacebench", "study", "run", "iptw_variance",
+                           "--reps", "2", "--backend", "dask", "--n-jobs", "2", "--out",
+                           str(tmp_path / "run"), "--no-progress"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "distributed." not in done.stderr, done.stderr
