@@ -21,8 +21,8 @@ from .status import Estimability
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["BalancingWeights", "check_covariates", "check_independent", "column_rank",
-           "minimize_convex", "moment_columns"]
+__all__ = ["BalancingWeights", "certainly_full_rank", "check_covariates", "check_independent",
+           "column_rank", "minimize_convex", "moment_columns"]
 
 
 
@@ -183,12 +183,21 @@ def column_rank(A: np.ndarray) -> int:
     Golub GH, Van Loan CF (2013). Matrix Computations, 4th ed. Johns Hopkins.
     """
     m, k = A.shape
-    G = A.T @ A
-    s = np.sqrt(np.diag(G))   # the column norms
+    if certainly_full_rank(A.T @ A, m):
+        return k
+    return int(np.linalg.matrix_rank(A))
+
+
+def certainly_full_rank(G: np.ndarray, m: int) -> bool:
+    """:func:`column_rank`'s certificate: does the Gram matrix ``G = A'A`` of an (m, k)
+    matrix ``A`` (or a positive multiple of it, such as a covariance matrix) put
+    ``σ_min(A)`` 1000 times above ``matrix_rank``'s threshold? ``False`` decides
+    nothing."""
+    k = G.shape[0]
+    s = np.sqrt(np.diag(G))   # the column norms (times a common factor)
     if m >= k > 0 and np.isfinite(G).all() and s.min() > 0.0:
         eps = np.finfo(np.float64).eps
         lam_min = np.linalg.eigvalsh(G / np.outer(s, s))[0] - 10.0 * (m + k) * k * eps
         threshold = 1e3 * max(m, k) * eps * np.sqrt(k) * s.max() / s.min()
-        if lam_min > 0.0 and np.sqrt(lam_min) > threshold:
-            return k
-    return int(np.linalg.matrix_rank(A))
+        return bool(lam_min > 0.0 and np.sqrt(lam_min) > threshold)
+    return False
