@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_float_array, check_binary, check_finite, check_lengths
+from ._checks import as_float_array, check_binary, check_both_arms, check_finite, check_lengths
 from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["BalancingWeights", "check_covariates", "column_rank", "minimize_convex",
-           "moment_columns"]
+__all__ = ["BalancingWeights", "certainly_full_rank", "check_covariates", "check_independent",
+           "column_rank", "minimize_convex", "moment_columns"]
 
 
 
@@ -102,8 +102,7 @@ def check_covariates(X, treated, names=None) -> tuple[np.ndarray, np.ndarray, tu
     Xa = check_finite(as_float_array(X, "X", ndim=2), "X")
     z = check_binary(treated, "treated")
     check_lengths({"X": Xa, "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    check_both_arms(z)
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(Xa.shape[1]))
     if len(names) != Xa.shape[1]:
         raise ValueError(f"names has {len(names)} entries for {Xa.shape[1]} columns of X")
@@ -111,6 +110,16 @@ def check_covariates(X, treated, names=None) -> tuple[np.ndarray, np.ndarray, tu
     if const:
         raise ValueError(f"X has constant columns {const}; drop them before balancing")
     return Xa, z, names
+
+
+def check_independent(X: np.ndarray, names: tuple, what: str) -> None:
+    """Raise when the columns of ``X`` and an intercept are linearly dependent
+    (:func:`column_rank`): the balance conditions are then redundant and the solution's
+    coefficients not identified. ``what`` names the columns in the message."""
+    rank = column_rank(np.column_stack([np.ones(X.shape[0]), X]))
+    if rank < X.shape[1] + 1:
+        raise ValueError(f"the {what} {list(names)} are linearly dependent (rank "
+                         f"{rank - 1} of {X.shape[1]}); drop redundant covariates")
 
 
 def moment_columns(X: np.ndarray, names: tuple, moments: int) -> tuple[np.ndarray, tuple]:
@@ -174,12 +183,21 @@ def column_rank(A: np.ndarray) -> int:
     Golub GH, Van Loan CF (2013). Matrix Computations, 4th ed. Johns Hopkins.
     """
     m, k = A.shape
-    G = A.T @ A
-    s = np.sqrt(np.diag(G))   # the column norms
+    if certainly_full_rank(A.T @ A, m):
+        return k
+    return int(np.linalg.matrix_rank(A))
+
+
+def certainly_full_rank(G: np.ndarray, m: int) -> bool:
+    """:func:`column_rank`'s certificate: does the Gram matrix ``G = A'A`` of an (m, k)
+    matrix ``A`` (or a positive multiple of it, such as a covariance matrix) put
+    ``σ_min(A)`` 1000 times above ``matrix_rank``'s threshold? ``False`` decides
+    nothing."""
+    k = G.shape[0]
+    s = np.sqrt(np.diag(G))   # the column norms (times a common factor)
     if m >= k > 0 and np.isfinite(G).all() and s.min() > 0.0:
         eps = np.finfo(np.float64).eps
         lam_min = np.linalg.eigvalsh(G / np.outer(s, s))[0] - 10.0 * (m + k) * k * eps
         threshold = 1e3 * max(m, k) * eps * np.sqrt(k) * s.max() / s.min()
-        if lam_min > 0.0 and np.sqrt(lam_min) > threshold:
-            return k
-    return int(np.linalg.matrix_rank(A))
+        return bool(lam_min > 0.0 and np.sqrt(lam_min) > threshold)
+    return False

@@ -54,7 +54,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_time
+from ._checks import (as_float_array, check_binary, check_both_arms, check_choice, check_finite,
+                      check_lengths, check_time)
 from .propensity import LogisticResult, fit_logistic, logistic_regression
 from .status import bootstrap_ps_failed
 from .weights import _check_options, iptw_weights_kernel
@@ -276,8 +277,7 @@ def iptw_cox(
         Xo = check_finite(as_float_array(getattr(X_outcome, "values", X_outcome), "X_outcome",
                                          ndim=2), "X_outcome")
     n = check_lengths({"time": t, "event": e, "treated": z, "X_ps": X, "X_outcome": Xo})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    check_both_arms(z)
     if not e.any():
         raise ValueError("event has no events (all 0): the hazard ratio is not estimable")
     if variance == "bootstrap":

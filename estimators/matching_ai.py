@@ -39,7 +39,8 @@ from scipy.spatial.distance import cdist
 
 from ._checks import check_choice, check_finite, as_float_array, check_lengths
 from .balancing_result import check_covariates
-from .matching_mahalanobis import allowed_pairs, covariate_caliper
+from ._option_checks import check_number
+from .matching_mahalanobis import allowed_pairs, check_covariate_caliper, covariate_caliper
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -244,15 +245,10 @@ def match_estimate(y, X, treated, *, estimand: str = "ATT", M: int = 1,
             raise ValueError(f"{nm} must be True or False; got {flag!r}")
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
         raise ValueError(f"M must be a positive integer; got {M!r}")
-    if not (np.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"tolerance must be a non-negative number; got {tolerance!r}")
-    if caliper is not None:
-        cal = np.atleast_1d(np.asarray(caliper, dtype=float))
-        if cal.size not in (1, Xa.shape[1]) or (cal[~np.isnan(cal)] <= 0).any():
-            raise ValueError(f"caliper must be positive SDs, a scalar or one per covariate "
-                             f"({Xa.shape[1]}); got {caliper!r}")
+    tol = check_number(tolerance, "tolerance", positive=False)
+    check_covariate_caliper(caliper, Xa.shape[1])
     res = match_estimate_kernel(ya, Xa, z, estimand, int(M), weight, caliper, replace, ties,
-                                float(tolerance))
+                                tol)
     if res.n_matched == 0:
         raise ValueError(f"no unit has a match inside caliper={caliper!r}")
     return res

@@ -24,27 +24,96 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ._checks import as_float_array, check_choice, check_finite
-from .balancing_result import check_covariates
+from ._checks import check_choice
+from ._option_checks import check_two_per_arm
+from .balancing_result import certainly_full_rank, check_covariates, column_rank
 from .matching_greedy_coordinates import greedy_on_coordinates, greedy_rounds
 from .matching_result import MatchResult, result_from_sets
 
-__all__ = ["COVARIANCES", "covariate_caliper", "mahalanobis_coordinates", "match_mahalanobis",
+__all__ = ["COVARIANCES", "GINV_TOL", "check_covariate_caliper", "check_pooled_covariance",
+           "covariate_caliper", "mahalanobis_coordinates", "match_mahalanobis",
            "match_mahalanobis_kernel", "match_on_distance"]
 
 COVARIANCES = ("overall", "pooled")
 
 
-def mahalanobis_coordinates(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
-    """Coordinates whose Euclidean distances are the Mahalanobis distances: ``X U'`` with
-    ``U'U = S^-1`` (Cholesky), so a matcher needs only ``cdist``."""
+#: A singular covariance's eigenvalues at or below this fraction of the largest are dropped
+#: from its pseudo-inverse (MatchIt's ``generalized_inverse``, a port of ``MASS::ginv``).
+GINV_TOL = 1e-8
+
+
+def _covariance(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
+    """(p, p) covariance of all units, or the mean of the two within-arm covariances."""
     if covariance == "overall":
         S = np.cov(X, rowvar=False, ddof=1)
     else:
         S = sum((np.cov(X[z == a], rowvar=False, ddof=1) for a in (0, 1))) / 2.0
-    S = np.atleast_2d(S)
-    U = np.linalg.cholesky(np.linalg.inv(S)).T
-    return X @ U.T
+    return np.atleast_2d(S)
+
+
+def _centred(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
+    """Rows whose cross-product has the null space of :func:`_covariance`: the units less
+    the overall mean, or less their arm's mean (the within-arm covariances' sum)."""
+    if covariance == "overall":
+        return X - X.mean(axis=0)
+    out = np.empty_like(X)
+    for a in (0, 1):
+        out[z == a] = X[z == a] - X[z == a].mean(axis=0)
+    return out
+
+
+def mahalanobis_coordinates(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
+    """Coordinates whose Euclidean distances are the Mahalanobis distances, so a matcher
+    needs only ``cdist``.
+
+    A nonsingular covariance ``S`` gives ``X U'`` with ``U'U = S^-1`` (Cholesky). A
+    singular one (linearly dependent covariates: :func:`column_rank` of the centred rows
+    below ``p``; or ``S`` too close to singular to invert) has no inverse, and its
+    Moore-Penrose pseudo-inverse is used, as MatchIt's ``transform_covariates`` does: the
+    covariance of the covariates over their SDs, its ``generalized_inverse`` (eigenvalues
+    above :data:`GINV_TOL` of the largest kept). The coordinates are those scaled
+    covariates on the kept eigenvectors over the square roots of their eigenvalues. A
+    covariate that is an exact linear combination of others then adds nothing to the
+    distance, as if it were dropped. (MatchIt takes the pseudo-inverse already when
+    ``det(S) <= 1e-8``; here only a singular ``S`` does, so that an invertible one keeps
+    its exact inverse.)
+    """
+    S = _covariance(X, z, covariance)
+    # (the covariance is the centred rows' Gram matrix, or a sum of two, over constants:
+    # its own certificate spares the rows' rank in the common, well-conditioned case)
+    n, p = X.shape
+    if certainly_full_rank(S, n) or column_rank(_centred(X, z, covariance)) == p:
+        try:
+            U = np.linalg.cholesky(np.linalg.inv(S)).T
+            return X @ U.T
+        except np.linalg.LinAlgError:
+            pass  # of full rank, but too close to singular to invert: as a singular one
+    Xs = X / X.std(axis=0, ddof=1)
+    lam, V = np.linalg.eigh(_covariance(Xs, z, covariance))
+    keep = lam > GINV_TOL * lam[-1]
+    return Xs @ (V[:, keep] / np.sqrt(lam[keep]))
+
+
+def check_covariate_caliper(caliper, p: int) -> None:
+    """Raise unless ``caliper`` is None, one number or ``p`` numbers, each positive or NaN
+    (no caliper on that covariate); strings and booleans are refused, and a list of one
+    entry for several covariates is not broadcast."""
+    if caliper is None:
+        return
+    cal = np.asarray(caliper) if not isinstance(caliper, (str, bytes)) else None
+    if cal is None or cal.dtype.kind not in "iuf" or cal.ndim > 1 or (
+            cal.ndim == 1 and cal.size != p):
+        raise ValueError(f"caliper must be a number or have one entry per covariate ({p}), "
+                         f"in SDs; got {caliper!r}")
+    given = cal[~np.isnan(cal)]
+    if not (np.isfinite(given) & (given > 0)).all():
+        raise ValueError(f"caliper must be positive SDs (NaN for none); got {caliper!r}")
+
+
+def check_pooled_covariance(z: np.ndarray, covariance: str) -> None:
+    """Raise when ``covariance="pooled"`` meets an arm of fewer than 2 units."""
+    if covariance == "pooled":
+        check_two_per_arm(z, "covariance='pooled'", "covariances", "covariance='overall'")
 
 
 def covariate_caliper(X: np.ndarray, caliper) -> np.ndarray | None:
@@ -147,7 +216,9 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
         Covariate calipers in SDs of each covariate (a scalar applies to all; NaN in an
         array leaves that covariate without caliper).
     covariance : {"overall", "pooled"}
-        Covariance of all units (Matching) or pooled within arms (MatchIt).
+        Covariance of all units (Matching) or pooled within arms (MatchIt; needs 2 units
+        in each arm). A singular covariance (linearly dependent covariates) is replaced
+        by its pseudo-inverse as MatchIt does (see :func:`mahalanobis_coordinates`).
     ratio : int
         Controls per treated unit.
     replace : bool
@@ -160,7 +231,8 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
     Raises
     ------
     ValueError
-        Bad input, or no treated unit has an allowed control.
+        Bad input (including ``covariance="pooled"`` with an arm of one unit), or no
+        treated unit has an allowed control.
 
     Notes
     -----
@@ -179,15 +251,8 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
         raise ValueError(f"replace must be True or False; got {replace!r}")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise ValueError(f"ratio must be a positive integer; got {ratio!r}")
-    if caliper is not None:
-        cal = as_float_array(np.atleast_1d(caliper), "caliper")
-        if cal.size not in (1, Xa.shape[1]):
-            raise ValueError(f"caliper must be a scalar or have one entry per covariate "
-                             f"({Xa.shape[1]}); got {cal.size}")
-        given = cal[~np.isnan(cal)]
-        check_finite(given, "caliper")
-        if (given <= 0).any():
-            raise ValueError(f"caliper must be positive (NaN for none); got {caliper!r}")
+    check_covariate_caliper(caliper, Xa.shape[1])
+    check_pooled_covariance(z, covariance)
     m = match_mahalanobis_kernel(Xa, z, caliper, covariance, int(ratio), replace)
     if not m.status.ok:
         raise ValueError(m.message)

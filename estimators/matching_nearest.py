@@ -23,7 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._checks import check_binary, check_choice, check_lengths, check_probability
+from ._checks import (check_binary, check_both_arms, check_choice, check_lengths,
+                      check_probability)
+from ._option_checks import check_number, check_two_per_arm
 from .matching_result import MatchResult, result_from_sets
 from .status import Estimability
 
@@ -276,7 +278,8 @@ def match_nearest(
         ``"ps_sd"``: match on ``ps``, caliper in SDs of the PS (MatchIt's default distance);
         ``"raw"``: match on ``ps``, caliper in PS units.
     caliper_sd : {"pooled", "overall"}
-        Which SD: pooled within-arm (Austin) or over all units (MatchIt ``std.caliper``).
+        Which SD: pooled within-arm (Austin; needs 2 units in each arm) or over all units
+        (MatchIt ``std.caliper``).
     ratio : int
         Controls per treated unit (k rounds, as MatchIt).
     replace : bool
@@ -293,8 +296,9 @@ def match_nearest(
     Raises
     ------
     ValueError
-        Bad input, or no treated unit has a control within the caliper (the message gives
-        the caliper and the smallest treated-control distance).
+        Bad input (including a pooled-SD caliper with an arm of one unit), or no treated
+        unit has a control within the caliper (the message gives the caliper and the
+        smallest treated-control distance).
 
     Notes
     -----
@@ -313,13 +317,14 @@ def match_nearest(
         raise ValueError(f"replace must be True or False; got {replace!r}")
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 1:
         raise ValueError(f"ratio must be a positive integer; got {ratio!r}")
-    if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
-        raise ValueError(f"caliper must be positive (or None); got {caliper!r}")
+    check_number(caliper, "caliper", none_ok=True)
     if order == "random" and not isinstance(rng, np.random.Generator):
         raise ValueError(f"order='random' needs rng, a numpy.random.Generator; got {rng!r}")
-    n1 = int(z.sum())
-    if n1 == 0 or n1 == z.size:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    check_both_arms(z)
+    if caliper is not None and CALIPER_SCALES[caliper_scale][1] and caliper_sd == "pooled":
+        check_two_per_arm(z, f"caliper_sd='pooled' with caliper_scale={caliper_scale!r}",
+                          "SDs", "caliper_sd='overall' (the SD over all units, as MatchIt's "
+                          "std.caliper) or caliper_scale='raw'")
     m = match_nearest_kernel(p, z, caliper, caliper_scale, caliper_sd, int(ratio), replace,
                              order, rng)
     if m.status is Estimability.NO_MATCH:

@@ -35,9 +35,10 @@ import numpy as np
 from scipy import special
 from scipy.spatial.distance import cdist
 
-from ._checks import check_binary, check_choice, check_lengths, check_probability
+from ._checks import (check_binary, check_both_arms, check_choice, check_lengths,
+                      check_probability)
 from .balancing_result import check_covariates
-from .matching_mahalanobis import COVARIANCES, mahalanobis_coordinates
+from .matching_mahalanobis import COVARIANCES, check_pooled_covariance, mahalanobis_coordinates
 from .matching_result import MatchResult, result_from_sets
 
 __all__ = ["DISTANCES", "match_optimal", "match_optimal_kernel", "pair_distance_matrix",
@@ -197,7 +198,9 @@ def match_optimal(x, treated, *, distance: str = "logit", covariance: str = "poo
     distance : {"logit", "ps", "mahalanobis"}
         ``|logit(ps_i) - logit(ps_j)|``, ``|ps_i - ps_j|`` or the Mahalanobis distance.
     covariance : {"pooled", "overall"}
-        Mahalanobis only: pooled within-arm covariance (MatchIt's) or that of all units.
+        Mahalanobis only: pooled within-arm covariance (MatchIt's; needs 2 units in each
+        arm) or that of all units; a singular one by its pseudo-inverse, as MatchIt
+        (:func:`estimators.matching_mahalanobis.mahalanobis_coordinates`).
     names : sequence of str, optional
         Covariate names (Mahalanobis only).
 
@@ -227,13 +230,13 @@ def match_optimal(x, treated, *, distance: str = "logit", covariance: str = "poo
     check_choice(covariance, "covariance", COVARIANCES)
     if DISTANCES[distance] == "covariates":
         xa, z, _ = check_covariates(x, treated, names)
+        check_pooled_covariance(z, covariance)
     else:
         if names is not None:
             raise ValueError(f"names does not apply to distance={distance!r}")
         xa, z = check_probability(x, "ps"), check_binary(treated, "treated")
         check_lengths({"ps": xa, "treated": z})
-        if np.unique(z).size < 2:
-            raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+        check_both_arms(z)
     n1 = int(z.sum())
     if z.size - n1 < n1:
         raise ValueError(f"optimal 1:1 matching needs at least as many controls as treated "

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, check_lengths
+from ._checks import _show, as_float_array, check_lengths
 
 __all__ = ["PairedTest", "mcnemar_test", "paired_t_test", "wilcoxon_signed_rank", "pairs_from_sets",
            "PAIRED_TESTS", "paired_test_kernel"]
@@ -54,10 +54,24 @@ class PairedTest:
     df: float = float("nan")
 
 
-def _pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(x, y, least: int = 1, values=None) -> tuple[np.ndarray, np.ndarray]:
+    """The complete pairs of ``x`` and ``y``, at least ``least`` of them (R stops with
+    "not enough observations" below its test's minimum). ``values``, if given, is
+    ``(what, bad)``: ``bad(arr)`` marks the entries that are not ``what``."""
     x, y = as_float_array(x, "x"), as_float_array(y, "y")
     check_lengths({"x": x, "y": y})
-    return _complete(x, y)
+    if values is not None:
+        what, bad = values
+        for arr, name in ((x, "x"), (y, "y")):
+            wrong = bad(arr)
+            if wrong.any():
+                raise ValueError(f"{name} must be {what}; got {_show(arr, wrong)}")
+    x, y = _complete(x, y)
+    if x.size < least:
+        raise ValueError(f"x and y must hold at least {least} complete pair"
+                         f"{'s' if least > 1 else ''} (a pair with a NaN is dropped); "
+                         f"got {x.size}")
+    return x, y
 
 
 def _complete(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +85,7 @@ def mcnemar_test(x, y, *, correct: bool = True) -> PairedTest:
     Parameters
     ----------
     x, y : array of 0/1
-        The treated and the control member of each pair.
+        The treated and the control member of each pair (a pair with a NaN is dropped).
     correct : bool
         Continuity correction (R's default).
 
@@ -79,12 +93,20 @@ def mcnemar_test(x, y, *, correct: bool = True) -> PairedTest:
     -------
     PairedTest
 
+    Raises
+    ------
+    ValueError
+        A value other than 0, 1 or NaN, or no complete pair.
+
     References
     ----------
     McNemar Q. Note on the sampling error of the difference between correlated proportions
     or percentages. Psychometrika 1947;12:153-157. R ``stats::mcnemar.test``.
     """
-    return _mcnemar(*_pairs(x, y), correct)
+    # (NaN is neither 0 nor 1 but is not wrong: it drops the pair)
+    binary = ("0/1 (or NaN, which drops the pair)",
+              lambda a: (a != 0.0) & (a != 1.0) & ~np.isnan(a))
+    return _mcnemar(*_pairs(x, y, values=binary), correct)
 
 
 def _mcnemar(x: np.ndarray, y: np.ndarray, correct: bool = True) -> PairedTest:
@@ -104,7 +126,7 @@ def paired_t_test(x, y) -> PairedTest:
     Parameters
     ----------
     x, y : array
-        The treated and the control member of each pair.
+        The treated and the control member of each pair (a pair with a NaN is dropped).
 
     Returns
     -------
@@ -112,11 +134,17 @@ def paired_t_test(x, y) -> PairedTest:
         NaN statistic and p when the differences are constant (R stops with "data are
         essentially constant").
 
+    Raises
+    ------
+    ValueError
+        Fewer than 2 complete pairs (R: "not enough 'x' observations"), or an infinite
+        value (no finite mean or SD).
+
     References
     ----------
     Student. The probable error of a mean. Biometrika 1908;6:1-25.
     """
-    return _paired_t(*_pairs(x, y))
+    return _paired_t(*_pairs(x, y, least=2, values=("finite (NaN drops the pair)", np.isinf)))
 
 
 def _paired_t(x: np.ndarray, y: np.ndarray) -> PairedTest:
@@ -146,7 +174,8 @@ def wilcoxon_signed_rank(x, y, *, correct: bool = True) -> PairedTest:
     Parameters
     ----------
     x, y : array
-        The treated and the control member of each pair.
+        The treated and the control member of each pair (a pair with a NaN is dropped;
+        an infinite difference has the largest rank, as in R).
     correct : bool
         Continuity correction of the normal approximation (R's default).
 
@@ -155,11 +184,23 @@ def wilcoxon_signed_rank(x, y, *, correct: bool = True) -> PairedTest:
     PairedTest
         ``statistic`` is R's ``V``; ``n_pairs`` the non-zero differences.
 
+    Raises
+    ------
+    ValueError
+        No complete pair (R: "not enough (non-missing) 'x' observations"), or a pair whose
+        difference is undefined (the same infinity in both members).
+
     References
     ----------
     Wilcoxon F. Individual comparisons by ranking methods. Biometrics Bulletin
     1945;1:80-83. R ``stats::wilcox.test.default``.
     """
+    x, y = as_float_array(x, "x"), as_float_array(y, "y")
+    check_lengths({"x": x, "y": y})
+    same_inf = np.isinf(x) & (x == y)   # inf - inf: no difference to rank
+    if same_inf.any():
+        raise ValueError(f"x - y must be defined; x and y hold the same infinity at x"
+                         f"{_show(x, same_inf)}")
     return _wilcoxon(*_pairs(x, y), correct)
 
 

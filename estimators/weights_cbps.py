@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .balancing_result import (BalancingWeights, check_covariates, minimize_convex,
-                               standardize, weighted_arm_means)
+from .balancing_result import (BalancingWeights, check_covariates, check_independent,
+                               minimize_convex, standardize, weighted_arm_means)
 from ._checks import check_choice
 from .status import Estimability
 
@@ -145,7 +145,8 @@ def cbps_weights(X, treated, *, estimand: str = "ATE", names=None) -> BalancingW
     Raises
     ------
     ValueError
-        Bad input, or the balance conditions were not solved.
+        Bad input (including linearly dependent covariates), or the balance conditions
+        were not solved.
 
     Notes
     -----
@@ -156,17 +157,25 @@ def cbps_weights(X, treated, *, estimand: str = "ATE", names=None) -> BalancingW
     ----------
     Imai K, Ratkovic M (2014). JRSS B 76:243-263.
     """
-    check_choice(estimand, "estimand", CBPS_ESTIMANDS)
-    Xa, z, nm = check_covariates(X, treated, names)
+    Xa, z, nm = _model_columns(X, treated, estimand, names)
     return _converged(cbps_weights_kernel(Xa, z, estimand, nm))
 
 
 def cbps_weights_checked(solved: BalancingWeights, X, treated) -> BalancingWeights:
     """:func:`cbps_weights`' checks of its kernel's result ``solved`` on ``X``; see
     :func:`estimators.balancing_weights.balancing_weights_checked`."""
-    check_choice(solved.estimand, "estimand", CBPS_ESTIMANDS)
-    check_covariates(X, treated)
+    _model_columns(X, treated, solved.estimand, None)
     return _converged(solved)
+
+
+def _model_columns(X, treated, estimand, names):
+    """The validated covariates, 0/1 treatment and names: as entropy balancing's, with
+    dependent columns refused (they leave the coefficients unidentified, and the solver
+    would stop on a singular Hessian as if the arms were separated)."""
+    check_choice(estimand, "estimand", CBPS_ESTIMANDS)
+    Xa, z, nm = check_covariates(X, treated, names)
+    check_independent(Xa, nm, "propensity model's covariates")
+    return Xa, z, nm
 
 
 def _converged(res: BalancingWeights) -> BalancingWeights:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .balancing_result import (BalancingWeights, check_covariates, column_rank,
+from .balancing_result import (BalancingWeights, check_covariates, check_independent,
                                minimize_convex, moment_columns, standardize,
                                weighted_arm_means)
 from ._checks import check_choice
@@ -181,13 +181,13 @@ def entropy_balancing_checked(solved: BalancingWeights, X, treated) -> Balancing
 def _balanced_columns(X, treated, estimand, moments, names):
     """The validated columns to balance (powers appended), 0/1 treatment and names."""
     check_choice(estimand, "estimand", tuple(EBAL_ESTIMANDS))
+    # (2.0 == 2 would pass the choice, and fail in range())
+    if isinstance(moments, bool) or not isinstance(moments, (int, np.integer)):
+        raise ValueError(f"moments must be one of (1, 2, 3); got {moments!r}")
     check_choice(moments, "moments", (1, 2, 3))
     Xa, z, nm = check_covariates(X, treated, names)
     Xm, nm = moment_columns(Xa, nm, moments)
-    rank = column_rank(np.column_stack([np.ones(z.size), Xm]))
-    if rank < Xm.shape[1] + 1:
-        raise ValueError(f"the balanced columns {list(nm)} are linearly dependent (rank "
-                         f"{rank - 1} of {Xm.shape[1]}); drop redundant covariates")
+    check_independent(Xm, nm, "balanced columns")
     return Xm, z, nm
 
 

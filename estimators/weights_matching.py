@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_binary, check_lengths, check_probability
+from ._checks import check_binary, check_both_arms, check_lengths, check_probability
 from .balancing_result import BalancingWeights
 
 __all__ = ["matching_weights", "matching_weights_kernel"]
@@ -66,6 +66,5 @@ def matching_weights(ps, treated) -> BalancingWeights:
     p = check_probability(ps, "ps")
     z = check_binary(treated, "treated")
     check_lengths({"ps": p, "treated": z})
-    if np.unique(z).size < 2:
-        raise ValueError(f"treated must contain both arms; got only {int(z[0])}")
+    check_both_arms(z)
     return matching_weights_kernel(p, z)

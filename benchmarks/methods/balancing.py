@@ -13,8 +13,8 @@
     (Li & Greene 2013), estimand ATM.
 
 Entropy balancing and CBPS through their kernels on this method's design; when a kernel did
-not converge or entropy balancing's columns are linearly dependent, the public function's
-checks of the kernel's result
+not converge or the columns are linearly dependent (which both public functions refuse),
+their checks of the kernel's result
 (:func:`estimators.balancing_weights.balancing_weights_checked`) raise what
 :func:`estimators.balancing_weights` would, naming the cause, without solving again.
 Matching weights through :func:`estimators.balancing_weights`. The SE of the log-HR is the
@@ -72,8 +72,7 @@ def weights(data, config):
     # function's in every case, and nothing is solved twice
     names = tuple(f"x{j}" for j in range(X.shape[1]))
     res = _kernels()[method](X, z, estimand, names)
-    if not res.status.ok or (method == "ebal" and column_rank(
-            np.column_stack([np.ones(z.size), X])) <= X.shape[1]):
+    if not res.status.ok or column_rank(np.column_stack([np.ones(z.size), X])) <= X.shape[1]:
         return balancing_weights_checked(res, X, z)
     return res
 

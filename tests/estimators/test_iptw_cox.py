@@ -338,3 +338,8 @@ def test_coverage_of_pipeline_bootstrap():
     print(f"truth={truth:.4f} sd={sd:.4f} mean se_boot={se_b.mean():.4f} cover_boot={cover:.3f}")
     assert abs(se_b.mean() / sd - 1) < 0.15
     assert 0.91 <= cover <= 0.985
+
+
+def test_empty_input_names_the_arms():
+    with pytest.raises(ValueError, match="treated must contain both arms; got no rows"):
+        iptw_cox([], [], [], np.empty((0, 1)))   # was: IndexError

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -70,3 +72,57 @@ def test_pairs_from_sets_keeps_one_to_one_sets_treated_first():
     treated = np.array([0, 1, 1, 0, 1, 0, 0, 1])
     t, c = pairs_from_sets(set_id, treated)
     assert list(t) == [1, 2] and list(c) == [0, 3]
+
+
+# ----------------------------------------------------------------- input the tests refuse
+
+@pytest.mark.parametrize("x, y, name, shown", [
+    ([2, 2, 2, 1, 0], [0, 0, 0, 0, 1], "x", "[0]=2.0"),     # was: statistic 0, p = 1
+    ([0.5, 1, 1, 0], [0, 0, 0, 1], "x", "[0]=0.5"),
+    ([1, 0, 1], [0, -1, np.inf], "y", "[1]=-1.0"),
+])
+def test_mcnemar_refuses_values_other_than_0_1(x, y, name, shown):
+    with pytest.raises(ValueError, match=rf"^{name} must be 0/1.*{re.escape(shown)}"):
+        mcnemar_test(x, y)
+
+
+def test_mcnemar_still_drops_a_pair_with_nan():
+    full = mcnemar_test([1, 1, 0, 1], [0, 0, 1, 0])
+    assert mcnemar_test([1, 1, 0, np.nan, 1], [0, 0, 1, 1, 0]) == full
+
+
+@pytest.mark.parametrize("test", [mcnemar_test, paired_t_test, wilcoxon_signed_rank])
+@pytest.mark.parametrize("x, y", [([], []), ([np.nan, 1.0], [0.0, np.nan])])
+def test_no_complete_pair_is_an_error(test, x, y):
+    with pytest.raises(ValueError, match="x and y must hold at least .* complete pair"):
+        test(x, y)
+
+
+def test_paired_t_needs_two_pairs_as_r():
+    # R: t.test(1, 2, paired = TRUE) stops with "not enough 'x' observations"
+    with pytest.raises(ValueError, match="at least 2 complete pairs.*got 1"):
+        paired_t_test([1.0], [2.0])
+
+
+def test_paired_t_refuses_infinity_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^x must be finite.*\[0\]=inf"):
+            paired_t_test([np.inf, 1, 2], [0, 1, 3])
+
+
+def test_wilcoxon_ranks_an_infinite_difference_but_refuses_inf_minus_inf():
+    assert wilcoxon_signed_rank([np.inf, 1, 2], [0, 1, 3]).statistic == 2.0  # as R
+    with pytest.raises(ValueError, match=r"x - y must be defined.*x\[1\]=inf"):
+        wilcoxon_signed_rank([1, np.inf, 2], [0, np.inf, 3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=40),
+       st.integers(0, 39), st.sampled_from([2.0, -1.0, 0.5, np.inf]))
+def test_mcnemar_accepts_exactly_the_0_1_pairs(pairs, at, bad):
+    x, y = np.array(pairs, float).T
+    assert repr(mcnemar_test(x.astype(bool), y)) == repr(mcnemar_test(x, y))  # (NaN != NaN)
+    x[at % x.size] = bad
+    with pytest.raises(ValueError, match="x must be 0/1"):
+        mcnemar_test(x, y)

@@ -1,0 +1,87 @@
+"""Checks of a public function's options: scalar options (a caliper width, a tolerance),
+and options that pool within-arm statistics.
+
+A scalar option is used in arithmetic and comparisons deep inside a kernel, where a
+string, a list or a boolean fails with a numpy traceback or, worse, is broadcast.
+:func:`check_number` accepts exactly a finite real number (a Python or numpy scalar, or a
+0-d array). An option that pools the arms' SDs or covariances needs two units in each
+arm, or the pooled value is NaN and the kernel's result silently wrong
+(:func:`check_two_per_arm`). Both raise ``ValueError`` naming the option.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["check_number", "check_two_per_arm"]
+
+
+def check_number(value, name: str, *, positive: bool = True,
+                 none_ok: bool = False) -> float | None:
+    """``value`` as a float: a finite real number, above 0 (``positive``) or at least 0;
+    ``None`` passes through when ``none_ok``.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The option's name, for the message.
+    positive : bool
+        Require ``value > 0``; else ``value >= 0``.
+    none_ok : bool
+        ``None`` is a valid value (the option switched off).
+
+    Returns
+    -------
+    float or None
+
+    Raises
+    ------
+    ValueError
+        A string, boolean, sequence, array of more than one entry or non-real value, NaN,
+        an infinity, or a value out of range.
+    """
+    if value is None and none_ok:
+        return None
+    number = None
+    # (bool is an int, and a string or a one-entry list converts to float: all refused;
+    # a Python float or int, the common case, is taken without numpy's conversions)
+    if type(value) is float or type(value) is int:
+        number = float(value)
+    elif not isinstance(value, (str, bytes, bool, np.bool_)):
+        try:
+            item = np.asarray(value).item() if np.ndim(value) == 0 else None
+        except ValueError:   # (a ragged sequence)
+            item = None
+        if isinstance(item, (int, float)):
+            number = float(item)
+    if number is None or not math.isfinite(number) or not (
+            number > 0.0 if positive else number >= 0.0):
+        sign = "positive" if positive else "non-negative"
+        alternative = ", or None" if none_ok else ""
+        raise ValueError(f"{name} must be {sign} (a finite number{alternative}); "
+                         f"got {value!r}")
+    return number
+
+
+def check_two_per_arm(z: np.ndarray, option: str, what: str, instead: str) -> None:
+    """Raise unless each arm of the 0/1 indicator ``z`` has at least 2 units.
+
+    Parameters
+    ----------
+    z : (n,) array of 0/1
+    option : str
+        The option that pools within-arm statistics, as the caller wrote it
+        (``"caliper_sd='pooled'"``).
+    what : str
+        What it pools (``"SDs"``), for the message.
+    instead : str
+        The options that need no within-arm statistic, for the message.
+    """
+    n1 = int(np.count_nonzero(z))
+    small = {arm: k for arm, k in (("treated", n1), ("control", z.size - n1)) if k < 2}
+    if small:
+        arms = " and ".join(f"{k} {arm} unit" for arm, k in small.items())
+        raise ValueError(f"{option} pools the within-arm {what}, and an arm with fewer than "
+                         f"2 units has none; got {arms}. Use {instead}")
