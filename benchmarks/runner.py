@@ -42,7 +42,7 @@ from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_
 from .batch_chunk import fit_chunk, generate_chunk
 from .dgm import check_scenarios, prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
-from .methods import MethodOutput, get_fit, validate_method
+from .methods import MethodOutput, get_fit, output_problem, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
@@ -68,6 +68,8 @@ def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
             out = fit(data, config, rng)
         except Exception as exc:  # a failing estimator is data, never the end of a study
             return None, f"{type(exc).__name__}: {exc}"[:500], ""
+    if (problem := output_problem(out)) is not None:  # (so is a malformed output)
+        return None, f"TypeError: {problem}"[:500], describe_warnings(caught)
     return out, "", describe_warnings(caught)
 
 

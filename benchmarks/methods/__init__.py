@@ -62,6 +62,29 @@ class MethodOutput:
     extra: dict[str, float] = field(default_factory=dict)
 
 
+def output_problem(out) -> str | None:
+    """Why ``out``, what a method's ``fit`` returned, is not a :class:`MethodOutput` the
+    runner can store (a study's own ``module:function`` method returning a tuple ended the
+    whole run in a worker's traceback), or None. ``estimate`` and ``se`` must be numbers
+    (not strings that look like them), ``ci`` None or a pair of numbers, ``extra`` a dict
+    of numbers."""
+    if not isinstance(out, MethodOutput):
+        return (f"fit returned {type(out).__name__}, not MethodOutput(estimate, se, "
+                f"converged=True, ci=None, extra={{}})")
+    values = [("estimate", out.estimate), ("se", out.se)]
+    if out.ci is not None:
+        if not isinstance(out.ci, (tuple, list)) or len(out.ci) != 2:
+            return f"fit returned MethodOutput with ci={out.ci!r}; ci must be None or (lower, upper)"
+        values += [("ci", v) for v in out.ci]
+    if not isinstance(out.extra, dict):
+        return f"fit returned MethodOutput with extra={out.extra!r}; extra must be a dict"
+    values += [(f"extra[{k!r}]", v) for k, v in out.extra.items()]
+    for name, v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return f"fit returned MethodOutput with {name}={v!r}, not a number"
+    return None
+
+
 #: Key of a replicate's :class:`SharedFits` in its cohort columns.
 SHARED_FITS = "_fits"
 

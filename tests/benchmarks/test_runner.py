@@ -149,3 +149,23 @@ def test_a_second_run_is_refused_naming_the_holder(study, tmp_path):
     assert not (tmp_path / "manifest.json").exists()
     report = run_study(study, tmp_path, reps=2, progress=False)  # its holder gone
     assert report.replicates_run == report.replicates_total
+
+
+def test_a_malformed_method_output_is_a_failed_fit_not_the_end_of_the_run(tmp_path):
+    """A ``module:function`` method returning a tuple ended the run with three copies of
+    a worker's AttributeError traceback; it is a failed fit, recorded with its reason,
+    like a method that raises."""
+    from tacebench.benchmarks.methods import MethodOutput, output_problem
+
+    raw = load_study(TOY).raw
+    raw["methods"]["malformed"] = {"family": "tests.benchmarks.toy:malformed",
+                                   "estimand": raw["methods"]["rate_ratio"]["estimand"]}
+    results = _run(study_from_raw(raw), tmp_path)
+    bad = results[results["method"] == "malformed"]
+    assert len(bad) and bad["estimate"].isna().all() and not bad["converged"].any()
+    assert bad["error"].str.startswith("TypeError: fit returned").all()
+    good = results[results["method"] == "rate_ratio"]
+    assert (good["error"] == "").all() and good["estimate"].notna().all()
+    assert output_problem((0.1, 0.2)).startswith("fit returned tuple, not MethodOutput")
+    assert output_problem(MethodOutput(0.1, 0.2, ci=("a", 1))).endswith("ci='a', not a number")
+    assert output_problem(MethodOutput(0.1, 0.2, ci=(0.0, 1.0), extra={"n": 3})) is None

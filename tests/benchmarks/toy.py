@@ -74,3 +74,9 @@ def flaky(data, config, rng):
 
 
 flaky.uses_rng = True
+
+
+def malformed(data, config, rng):
+    """A study's own method with the usual slips: a tuple, then a string estimate."""
+    rep = int(data["os_time"].size)  # (any deterministic switch between the two slips)
+    return (0.1, 0.2) if rep % 2 else MethodOutput("0.1", 0.2)
