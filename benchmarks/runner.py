@@ -163,8 +163,18 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     estimands = [study.estimand(name) for name in wanted]
     # The truth does not depend on the run's seed: same scenario, same truth.
     seeds = [stream_seed(_TRUTH_ROOT, scenario.name, name) for name in wanted]
-    values = (dgm.truths(estimands, seeds) if dgm.truths is not None
-              else [dgm.truth(e, s) for e, s in zip(estimands, seeds)])
+    where = f"scenario {scenario.name!r}: the generator's true value of {wanted}"
+    try:
+        values = (dgm.truths(estimands, seeds) if dgm.truths is not None
+                  else [dgm.truth(e, s) for e, s in zip(estimands, seeds)])
+    except Exception as exc:  # (a study's own generator: its traceback was the message)
+        raise ValueError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+    values = list(values)
+    bad = [f"{name} = {v!r}" for name, v in zip(wanted, values)
+           if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))]
+    if bad or len(values) != len(wanted):
+        raise ValueError(f"{where} must be one number per estimand; got "
+                         f"{', '.join(bad) if bad else f'{len(values)} value(s)'}")
     return [{"scenario_index": scenario_index, "scenario": scenario.name, "estimand": name,
              "truth": float(v)} for name, v in zip(wanted, values)]
 
@@ -352,11 +362,15 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
     setup = _WorkerSetup(run.path / "plans", os.getpid())
     truth_path = run.path / "truth.csv"
     if not truth_path.exists():
-        rows = [r for rs in map_calls([(scenario_truths, (study, s.index))
-                                       for s in study.scenarios],
-                                      n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                                      initializer=setup)
-                for r in rs]
+        try:
+            rows = [r for rs in map_calls([(scenario_truths, (study, s.index))
+                                           for s in study.scenarios],
+                                          n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                                          initializer=setup)
+                    for r in rs]
+        except ValueError as exc:  # (the run folder is written: say how to go on)
+            raise ValueError(f"{exc}. No replicate was run; fix the generator and rerun with "
+                             f"resume=True (--resume) into {out}") from exc
         write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
     bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
                desc=study.name, smoothing=0.1)

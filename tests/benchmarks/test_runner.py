@@ -169,3 +169,24 @@ def test_a_malformed_method_output_is_a_failed_fit_not_the_end_of_the_run(tmp_pa
     assert output_problem((0.1, 0.2)).startswith("fit returned tuple, not MethodOutput")
     assert output_problem(MethodOutput(0.1, 0.2, ci=("a", 1))).endswith("ci='a', not a number")
     assert output_problem(MethodOutput(0.1, 0.2, ci=(0.0, 1.0), extra={"n": 3})) is None
+
+
+@pytest.mark.parametrize("fixed, message", [
+    ({"truth_none": True}, "must be one number per estimand; got log_hr = None"),
+    ({"beta_x": 1.0}, "failed: ValueError: toy DGM has no marginal_log_hr here"),
+])
+def test_a_generator_without_a_true_value_is_named_with_how_to_go_on(tmp_path, fixed, message):
+    """A study's own generator whose truth raised or returned None ended the run in a
+    worker's traceback (float() of None); now the scenario and estimand are named, with
+    how to go on (the run's folder is written, no replicate is)."""
+    import re
+
+    raw = load_study(TOY).raw
+    raw["estimands"] = {"log_hr": {"kind": "marginal_log_hr"}}
+    raw["methods"] = {"rate_ratio": raw["methods"]["rate_ratio"]}
+    raw["dgm"] = [{"name": "toy", "generator": "tests.benchmarks.toy:prepare", "fixed": fixed}]
+    study = study_from_raw(raw)
+    with pytest.raises(ValueError, match=r"^scenario 'toy': the generator's true value of "
+                       r"\['log_hr'\] " + re.escape(message) + r".*No replicate was run"):
+        run_study(study, tmp_path, reps=2, progress=False)
+    assert not (tmp_path / "truth.csv").exists()

@@ -22,7 +22,7 @@ from tacebench.benchmarks.methods import MethodOutput
 
 def prepare(scenario):
     f = {"n": 200, "true_hr": 1.0, "confounding": 0.0, "beta_x": 0.0, "censor_rate": 0.02,
-         "fail_every": 0, "sleep": 0.0, **scenario.config}
+         "fail_every": 0, "sleep": 0.0, "truth_none": False, **scenario.config}
     n, log_hr = int(f["n"]), math.log(f["true_hr"])
 
     def generate(rng):
@@ -44,6 +44,8 @@ def prepare(scenario):
 
     def truth(estimand, seed):
         cfg = estimand.config
+        if f["truth_none"]:  # a generator's slip: no number
+            return None
         if estimand.kind == "custom":
             return float(cfg["value"])
         if estimand.kind == "log_hr_per_month":
