@@ -61,13 +61,24 @@ def method_seed(seed: int, scenario: str, rep: int, method: str) -> np.random.Se
     return stream_seed(seed, scenario, rep, 1, method)
 
 
+def _failure(exc: Exception, data) -> str:
+    """A failed fit's reason; a missing column of the replicate is named with the ones it
+    has (a study's own generator without ``os_event`` gave "KeyError: 'os_event'")."""
+    key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    # (a bare key: a KeyError with a sentence is already a message)
+    if isinstance(key, str) and key.isidentifier() and hasattr(data, "keys") and key not in data:
+        have = sorted(str(k) for k in data.keys() if not str(k).startswith("_"))
+        return f"KeyError: the replicate has no column {key!r} (it has {have})"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
     # (per thread: a worker thread's row never records another thread's warnings)
     with record_warnings() as caught:
         try:
             out = fit(data, config, rng)
         except Exception as exc:  # a failing estimator is data, never the end of a study
-            return None, f"{type(exc).__name__}: {exc}"[:500], ""
+            return None, _failure(exc, data)[:500], ""
     if (problem := output_problem(out)) is not None:  # (so is a malformed output)
         return None, f"TypeError: {problem}"[:500], describe_warnings(caught)
     return out, "", describe_warnings(caught)

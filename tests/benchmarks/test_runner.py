@@ -190,3 +190,16 @@ def test_a_generator_without_a_true_value_is_named_with_how_to_go_on(tmp_path, f
                        r"\['log_hr'\] " + re.escape(message) + r".*No replicate was run"):
         run_study(study, tmp_path, reps=2, progress=False)
     assert not (tmp_path / "truth.csv").exists()
+
+
+def test_a_column_the_replicate_lacks_is_named_with_those_it_has(tmp_path):
+    """A method reading a column the generator does not make failed with the bare
+    "KeyError: 'pfs_time'"."""
+    raw = load_study(TOY).raw
+    raw["methods"]["mv"] = {"family": "cox", "endpoint": "pfs",
+                            "estimand": raw["methods"]["rate_ratio"]["estimand"]}
+    results = _run(study_from_raw(raw), tmp_path, reps=2)
+    errors = set(results.loc[results["method"] == "mv", "error"])
+    assert errors == {"KeyError: the replicate has no column 'pfs_time' (it has ['b', "
+                      "'os_event', 'os_time', 'systemic_duration', 'systemic_start', "
+                      "'treated', 'x'])"}, errors
