@@ -190,3 +190,16 @@ def test_no_help_text_has_markup():
 
     marked = [name for name, p in _all_parsers() if "`" in p.format_help()]
     assert marked == []
+
+
+def test_an_upper_case_suffix_is_the_same_suffix(tmp_path, capsys):
+    """COHORTS.CSV (as Windows users write it) was refused: 'must end in .csv or
+    .parquet'; X.PARQUET was then written as CSV."""
+    import pandas as pd
+
+    assert main(["simulate", "tace_regorafenib", "--out", str(tmp_path / "C.CSV"),
+                 "--quiet"]) == 0
+    assert pd.read_csv(tmp_path / "C.CSV")["patient"].size == 38
+    assert main(["simulate", "tace_regorafenib", "--out", str(tmp_path / "C.PARQUET"),
+                 "--quiet"]) == 0
+    assert pd.read_parquet(tmp_path / "C.PARQUET").shape[0] == 38

@@ -82,7 +82,7 @@ def run(args) -> int:
     else:  # whole or absent (a full disk leaves no cut-off file that reads as the cohorts)
         from tacebench.engine.files import WriteFailed, atomic_write
 
-        parquet = args.out.endswith(".parquet")
+        parquet = Path(args.out).suffix.lower() == ".parquet"
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         try:
             atomic_write(Path(args.out), lambda tmp: out.to_parquet(tmp, index=False)

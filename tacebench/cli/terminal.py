@@ -127,14 +127,15 @@ def check_out_file(path, suffixes=(".csv", ".parquet"), option: str = "--out") -
     None), is not a folder, its folder is writable and, for Parquet, a Parquet engine is
     installed."""
     p = Path(path)
-    if suffixes is not None and p.suffix not in suffixes:
+    # (case-blind: a Windows user's COHORTS.CSV was refused as not ending in .csv)
+    if suffixes is not None and p.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {str(path)!r}: must end in {' or '.join(suffixes)}")
     if p.is_dir():
         raise UsageError(f"{option} {str(path)!r}: is a folder, not a file")
     why = _probe_writable(p.parent if str(p.parent) else Path("."))
     if why:
         raise UsageError(f"{option} {str(path)!r}: cannot write there ({why})")
-    if p.suffix == ".parquet" and parquet_missing():
+    if p.suffix.lower() == ".parquet" and parquet_missing():
         raise UsageError(f"{option} {str(path)!r}: {parquet_missing()}")
 
 
