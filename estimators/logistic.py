@@ -15,6 +15,7 @@ estimate infinite. It is detected exactly with the linear program of Konis (2007
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -114,7 +115,13 @@ class LogisticResult:
         info = self._fit.information
         if np.isfinite(info).all():  # (scipy's own finiteness scan skipped: done here)
             try:
-                return linalg.inv(info, check_finite=False)
+                if self.status is Estimability.OK:
+                    return linalg.inv(info, check_finite=False)
+                # a separated or unconverged fit's information is near singular: its
+                # status says so, and scipy's ill-conditioning warning would only repeat it
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                    return linalg.inv(info, check_finite=False)
             except linalg.LinAlgError:
                 pass
         return np.full_like(info, np.nan)

@@ -322,9 +322,13 @@ def odds_ratio(
         lo, hi = _profile_ci(Xa, yv[keep].astype(float), w[keep], fit.coef, se, fit.loglik, 1, conf_level)
     else:
         lo, hi = beta - q * se, beta + q * se
+    # a separated fit (flagged: ``separation``) has a huge log-OR whose OR and limits
+    # overflow to inf, their limit; numpy's overflow warning would only repeat the flag
+    with np.errstate(over="ignore"):
+        odds, ci = np.exp(beta), (np.exp(lo), np.exp(hi))
     return OddsRatioResult(
-        odds_ratio=float(np.exp(beta)), log_odds_ratio=beta, se=se,
-        ci=(float(np.exp(lo)), float(np.exp(hi))), statistic=stat,
+        odds_ratio=float(odds), log_odds_ratio=beta, se=se,
+        ci=(float(ci[0]), float(ci[1])), statistic=stat,
         p_value=float(_two_sided(stat, df)), df=df, variance=variance, ci_method=ci_method, n=n_used,
         names=fit.names, coef=fit.coef, cov=cov, converged=fit.converged,
         separation=fit.separation, conf_level=conf_level,

@@ -229,3 +229,16 @@ def test_chord_step_stops_at_full_newtons_estimate(seed, n, k):
         if np.abs(step).max() <= 1e-13 * (1.0 + np.abs(beta).max()):
             break
     np.testing.assert_allclose(fit.coef, beta, rtol=1e-9, atol=1e-11)
+
+
+def test_a_flagged_separated_fit_reports_its_status_without_warnings():
+    """The covariance of a separated fit (near-singular information) is computed without
+    scipy's ill-conditioning warning: ``separation`` and ``status`` say it (the test
+    suite turns warnings into errors)."""
+    rng = np.random.default_rng(1)
+    rng.normal(size=60)
+    z = (rng.random(60) < 0.5).astype(int)
+    y = (rng.random(60) < 0.4).astype(int) * z  # no event without treatment: separated
+    fit = logistic_regression(z[:, None], y, on_separation="flag")
+    assert fit.separation and fit.status.name == "SEPARATED"
+    assert fit.cov.shape == (2, 2) and fit.se.shape == (2,)

@@ -233,3 +233,16 @@ def test_to_frames():
     assert set(chi_square_test([[3, 4], [5, 6]]).to_frame().columns) >= {"statistic", "p_value", "df"}
     assert proportion_ci(3, 10).to_frame()["estimate"].item() == 0.3
     assert isinstance(odds_ratio([0, 1, 1, 0, 1, 0], [0, 0, 1, 1, 1, 0]).to_frame(), pd.DataFrame)
+
+
+def test_a_flagged_separated_odds_ratio_warns_nothing():
+    """No event without treatment: the MLE is infinite. With ``on_separation="flag"``
+    the result says so (``separation``), its upper limit overflows to inf, and neither a
+    LinAlgWarning nor an overflow RuntimeWarning leaks (warnings are errors in the test
+    suite)."""
+    rng = np.random.default_rng(1)
+    rng.normal(size=60)
+    z = (rng.random(60) < 0.5).astype(int)
+    y = (rng.random(60) < 0.4).astype(int)
+    r = odds_ratio(y * z, z, on_separation="flag")
+    assert r.separation and r.ci[1] == np.inf
