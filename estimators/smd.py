@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_binary, check_choice, check_lengths, check_weights
+from ._checks import check_binary, check_choice, check_flag, check_lengths, check_weights
 from .design import _observed_levels
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -363,8 +363,9 @@ def standardized_mean_difference(
     """
     check_choice(kind, "kind", KINDS)
     check_choice(denominator, "denominator", DENOMINATORS)
+    denominator_weighted = check_flag(denominator_weighted, "denominator_weighted")
     t = check_binary(treated, "treated")
     w = check_weights(weights, len(t))
     xv, kind, levels = _prepare(x, t, w, kind, levels, "x")
-    return smd_kernel(xv, t, w, kind, levels, denominator, bool(denominator_weighted),
+    return smd_kernel(xv, t, w, kind, levels, denominator, denominator_weighted,
                        weights is not None)

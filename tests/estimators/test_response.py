@@ -235,6 +235,26 @@ def test_to_frames():
     assert isinstance(odds_ratio([0, 1, 1, 0, 1, 0], [0, 0, 1, 1, 1, 0]).to_frame(), pd.DataFrame)
 
 
+# --- arguments of the wrong type or value: named errors, no leaked warnings ----------
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: odds_ratio([], []), ValueError, "y and treated must not be empty"),
+    (lambda: proportion_ci("5", 20), TypeError, r"count must be a number \(int or float\); got '5'"),
+    (lambda: proportion_ci(5, True), TypeError, "n must be a number"),
+    (lambda: fisher_exact_test([[3, 2], [1, 4]], conf_level="0.95"), TypeError,
+     r"conf_level must be a number in \(0, 1\); got '0.95'"),
+    (lambda: chi_square_test([[3, 5], [6, 2]], correct="no"), TypeError,
+     "correct must be True or False; got 'no'"),
+    (lambda: chi_square_test([[3, 5], [6, 2]], correct=1), TypeError,
+     "correct must be True or False; got 1"),
+    (lambda: chi_square_test([["3", "5"], ["6", "2"]]), TypeError,
+     "table must be a 2-D array of counts: table must be numeric .*got strings"),
+])
+def test_bad_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
 def test_a_flagged_separated_odds_ratio_warns_nothing():
     """No event without treatment: the MLE is infinite. With ``on_separation="flag"``
     the result says so (``separation``), its upper limit overflows to inf, and neither a
