@@ -1,6 +1,8 @@
 """Estimators used by TACE observational studies, in numpy/scipy, verified against R.
 
-Public functions validate their input once and call trusted-input kernels
+Public functions validate their input once (a bad value raises ``ValueError``, an argument
+of the wrong type :class:`InputTypeError`, which is a ``ValueError`` too) and call
+trusted-input kernels
 (:mod:`estimators.kernels`: arrays in, no validation, never raise on data) that Monte Carlo
 loops may call directly; whether a kernel's fit is an estimate is its ``.status``, decided
 in one place, :mod:`estimators.status`. Each result is a frozen dataclass with a
@@ -41,6 +43,7 @@ from importlib import import_module
 # import every method family and the scipy.stats / pandas machinery some of them need.
 #: module -> the public names it defines
 _MODULES = {
+    "_checks": ("InputTypeError",),
     "balance": ("balance_table",),
     "balancing_weights": ("balancing_weights",),
     "contingency": ("chi_square_test", "contingency_table", "fisher_exact_test"),
@@ -63,7 +66,7 @@ _MODULES = {
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
-    "absolute_risk_reduction", "balance_table", "balancing_weights", "cbps_weights",
+    "InputTypeError", "absolute_risk_reduction", "balance_table", "balancing_weights", "cbps_weights",
     "chi_square_test", "contingency_table", "cox_ph", "design_matrix", "effective_sample_size",
     "entropy_balancing", "fisher_exact_test", "iptw_cox", "iptw_weights", "kaplan_meier",
     "landmark", "logistic_regression", "logrank_test", "match_estimate", "match_exact",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_binary, check_choice, check_lengths, check_weights
+from ._checks import (check_binary, check_choice, check_flag, check_lengths, check_real,
+                      check_weights)
 from .design import _as_frame, _require_columns
 from .smd import DENOMINATORS, SMDResult, _prepare, smd_kernel, standardized_mean_difference
 
@@ -96,6 +97,16 @@ class BalanceTable:
         return out[lead + [c for c in out.columns if c not in lead]]
 
 
+def _column_or_array(frame: pd.DataFrame, value, name: str):
+    """``frame[value]`` when ``value`` names a column, else ``value`` itself."""
+    if not isinstance(value, str):
+        return value
+    if value not in frame.columns:
+        raise ValueError(f"{name} column {value!r} is not in frame (columns: "
+                         f"{list(frame.columns)})")
+    return frame[value]
+
+
 def balance_table(
     frame,
     treated,
@@ -132,11 +143,13 @@ def balance_table(
         raise ValueError(f"covariates must be a sequence of column names; got the string {covariates!r}")
     covariates = tuple(covariates)
     _require_columns(frame, covariates)
-    t = check_binary(frame[treated] if isinstance(treated, str) else treated, "treated")
+    t = check_binary(_column_or_array(frame, treated, "treated"), "treated")
     check_lengths({"treated": t}, len(frame))
-    w = None if weights is None else check_weights(
-        frame[weights] if isinstance(weights, str) else weights, len(frame))
+    weights = _column_or_array(frame, weights, "weights")
+    w = None if weights is None else check_weights(weights, len(frame))
     check_choice(denominator, "denominator", DENOMINATORS)
+    denominator_weighted = check_flag(denominator_weighted, "denominator_weighted")
+    threshold = check_real(threshold, "threshold")
     cat = dict(categorical) if isinstance(categorical, Mapping) else {c: None for c in categorical or ()}
     stray = [c for c in cat if c not in covariates]
     if stray:
@@ -163,5 +176,5 @@ def balance_table(
         n_treated=int(t.sum()), n_control=int((1 - t).sum()),
         sum_weights_treated=None if w is None else float(w[t == 1].sum()),
         sum_weights_control=None if w is None else float(w[t == 0].sum()),
-        threshold=float(threshold),
+        threshold=threshold,
     )

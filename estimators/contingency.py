@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_binary, check_lengths
+from ._checks import as_float_array, check_binary, check_flag, check_lengths, check_level
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -72,10 +72,10 @@ def contingency_table(y, treated) -> np.ndarray:
 
 
 def _check_table(table, name: str = "table") -> np.ndarray:
-    try:
-        tab = np.asarray(table, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a 2-D array of counts; got {type(table).__name__}") from None
+    try:  # (numbers only: a table of strings such as "3" is refused, not read)
+        tab = as_float_array(table, name, ndim=2)
+    except ValueError as exc:
+        raise type(exc)(f"{name} must be a 2-D array of counts: {exc}") from None
     if tab.ndim != 2 or min(tab.shape) < 2:
         raise ValueError(f"{name} must be 2-D with at least 2 rows and 2 columns; got shape {tab.shape}")
     if not np.isfinite(tab).all() or (tab < 0).any() or (tab != np.round(tab)).any():
@@ -91,8 +91,9 @@ def chi_square_test(table, *, correct: bool = True) -> ContingencyTest:
     ``correct`` applies Yates' continuity correction, and only to 2 x 2 tables (as in R).
     """
     from scipy import stats
+    correct = check_flag(correct, "correct")
     tab = _check_table(table)
-    stat, p, dof, expected = stats.chi2_contingency(tab, correction=bool(correct))
+    stat, p, dof, expected = stats.chi2_contingency(tab, correction=correct)
     method = "Pearson chi-square" + (" with Yates correction" if correct and tab.shape == (2, 2) else "")
     return ContingencyTest(method, float(stat), float(p), float(dof), expected)
 
@@ -103,8 +104,7 @@ def fisher_exact_test(table, *, conf_level: float = 0.95) -> ContingencyTest:
     if tab.shape != (2, 2):
         raise ValueError(f"table must be 2 x 2 for the exact test; got shape {tab.shape} "
                          "(use chi_square_test for larger tables)")
-    if not (0.0 < conf_level < 1.0):
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    conf_level = check_level(conf_level)
     counts = tab.astype(np.int64)
     p = fisher_exact_p(counts)
     from scipy.stats import contingency as _ct

@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import (as_float_array, check_binary, check_both_arms, check_choice, check_finite,
-                      check_lengths, check_time)
+from ._checks import (as_float_array, as_generator, check_binary, check_both_arms, check_choice,
+                      check_finite, check_lengths, check_level, check_positive_int, check_time)
 from .propensity import LogisticResult, fit_logistic, logistic_regression
 from .status import bootstrap_ps_failed
 from .weights import _check_options, iptw_weights_kernel
@@ -266,27 +266,23 @@ def iptw_cox(
     check_choice(variance, "variance", VARIANCES)
     check_choice(ties, "ties", ("efron", "breslow"))
     lohi = _check_options(estimand, stabilized, truncate, quantile_type)
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    conf_level = check_level(conf_level)
     t = check_time(time, "time")
     e = check_binary(event, "event")
     z = check_binary(treated, "treated")
-    X = check_finite(as_float_array(getattr(X_ps, "values", X_ps), "X_ps", ndim=2), "X_ps")
+    X = check_finite(as_float_array(X_ps, "X_ps", ndim=2), "X_ps")
     Xo = None
     if X_outcome is not None:
-        Xo = check_finite(as_float_array(getattr(X_outcome, "values", X_outcome), "X_outcome",
-                                         ndim=2), "X_outcome")
+        Xo = check_finite(as_float_array(X_outcome, "X_outcome", ndim=2), "X_outcome")
     n = check_lengths({"time": t, "event": e, "treated": z, "X_ps": X, "X_outcome": Xo})
     check_both_arms(z)
     if not e.any():
         raise ValueError("event has no events (all 0): the hazard ratio is not estimable")
     if variance == "bootstrap":
-        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-            raise ValueError(f"n_boot must be an integer >= 2; got {n_boot!r}")
-        if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-            rng = np.random.default_rng(int(rng))
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"variance='bootstrap' needs rng (a numpy Generator or int seed); got {rng!r}")
+        n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+        if rng is None:
+            raise ValueError("variance='bootstrap' needs rng (a numpy Generator or int seed)")
+        rng = as_generator(rng, "rng")
     ps_fit = logistic_regression(X, z)  # validates; raises SeparationError on separation
     Xa = np.column_stack([np.ones(n), X])
     fit = _fit_once(t, e, z, Xa, Xo, estimand, stabilized, lohi, quantile_type, ties)

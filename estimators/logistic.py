@@ -15,6 +15,7 @@ estimate infinite. It is detected exactly with the linear program of Konis (2007
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,7 +29,10 @@ from ._checks import (
     check_binary,
     check_choice,
     check_finite,
+    check_flag,
     check_lengths,
+    check_positive,
+    check_positive_int,
     check_weights,
 )
 from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
@@ -114,7 +118,13 @@ class LogisticResult:
         info = self._fit.information
         if np.isfinite(info).all():  # (scipy's own finiteness scan skipped: done here)
             try:
-                return linalg.inv(info, check_finite=False)
+                if self.status is Estimability.OK:
+                    return linalg.inv(info, check_finite=False)
+                # a separated or unconverged fit's information is near singular: its
+                # status says so, and scipy's ill-conditioning warning would only repeat it
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                    return linalg.inv(info, check_finite=False)
             except linalg.LinAlgError:
                 pass
         return np.full_like(info, np.nan)
@@ -191,11 +201,19 @@ def logistic_regression(
     warns "non-integer #successes" but computes the same numbers.
     """
     check_choice(on_separation, "on_separation", ("raise", "flag"))
+    intercept = check_flag(intercept, "intercept")
+    tol = check_positive(tol, "tol")
+    max_iter = check_positive_int(max_iter, "max_iter")
     Xa = check_finite(as_float_array(X, "X", ndim=2), "X")
     yv = check_binary(y, "y").astype(np.float64)
     n = check_lengths({"X": Xa, "y": yv})
+    if n == 0:
+        raise ValueError(f"X and y must not be empty; got X of shape {Xa.shape}")
     w = check_weights(weights, n)
     k = Xa.shape[1]
+    if k == 0 and not intercept:
+        raise ValueError(f"X has no columns and no intercept (shape {Xa.shape}, "
+                         "intercept=False): there is nothing to fit")
     names = tuple(f"x{j}" for j in range(k)) if names is None else tuple(map(str, names))
     if len(names) != k:
         raise ValueError(f"names must have {k} entries (columns of X); got {len(names)}")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from joblib import Parallel, delayed
 
-from ._checks import check_choice
+from ._checks import check_choice, check_n_jobs, check_positive_int
 from .design import _as_frame, _require_columns
 from .mice_methods import DEFAULT_METHOD, METHODS, impute_categorical, impute_norm, impute_pmm
 from .rubin import RubinResult, rubin_pool
@@ -264,9 +264,10 @@ def mice_impute(
     MICEResult
     """
     frame = _as_frame(frame)
-    for name, val, lo in (("m", m, 1), ("max_iter", max_iter, 1), ("donors", donors, 1)):
-        if not (isinstance(val, (int, np.integer)) and val >= lo):
-            raise ValueError(f"{name} must be an integer >= {lo}; got {val!r}")
+    m = check_positive_int(m, "m")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    donors = check_positive_int(donors, "donors")
+    n_jobs = check_n_jobs(n_jobs)
     if seed is None:
         raise ValueError("seed must be given (an int, a numpy.random.SeedSequence or Generator)")
     if isinstance(seed, np.random.Generator):

@@ -15,13 +15,15 @@ absolute risk reduction and NNT between survival curves in
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
 
-from ._checks import as_float_array, check_binary, check_choice, check_finite, check_lengths, check_weights
+from ._checks import (as_float_array, check_binary, check_choice, check_finite, check_lengths,
+                      check_level, check_real, check_weights)
 from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
 from .propensity import logistic_regression
 from .risk_difference import RiskDifference, risk_difference_at
@@ -61,12 +63,6 @@ class ProportionCI:
         return pd.DataFrame([self.__dict__])
 
 
-def _check_conf_level(conf_level) -> float:
-    if not (isinstance(conf_level, (int, float)) and 0.0 < conf_level < 1.0):
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
-    return float(conf_level)
-
-
 def _wilson(x: float, n: int, z: float, yates: float) -> tuple[float, float]:
     """R prop.test's one-sample interval: Wilson score, continuity-corrected by ``yates``."""
     p = x / n
@@ -99,9 +95,9 @@ def proportion_ci(count, n, method: str = "wilson", *, conf_level: float = 0.95)
     """
     from scipy import stats
     check_choice(method, "method", PROPORTION_METHODS)
-    conf_level = _check_conf_level(conf_level)
+    conf_level = check_level(conf_level)
     for name, v in (("count", count), ("n", n)):
-        if not (np.isscalar(v) and np.isfinite(v) and float(v) == int(v)):
+        if not (math.isfinite(check_real(v, name)) and float(v) == int(v)):
             raise ValueError(f"{name} must be a whole number; got {v!r}")
     x, n = int(count), int(n)
     if n < 1:
@@ -287,10 +283,12 @@ def odds_ratio(
     check_choice(ci_method, "ci_method", CI_METHODS)
     if ci_method == "profile" and variance != "model":
         raise ValueError("ci_method='profile' needs variance='model' (a likelihood); got variance='robust'")
-    conf_level = _check_conf_level(conf_level)
+    conf_level = check_level(conf_level)
     yv = check_binary(y, "y")
     t = check_binary(treated, "treated")
     n = check_lengths({"y": yv, "treated": t})
+    if n == 0:
+        raise ValueError("y and treated must not be empty")
     w = check_weights(weights, n)
     if X is None:
         Xa, xnames = np.empty((n, 0)), ()
@@ -322,9 +320,13 @@ def odds_ratio(
         lo, hi = _profile_ci(Xa, yv[keep].astype(float), w[keep], fit.coef, se, fit.loglik, 1, conf_level)
     else:
         lo, hi = beta - q * se, beta + q * se
+    # a separated fit (flagged: ``separation``) has a huge log-OR whose OR and limits
+    # overflow to inf, their limit; numpy's overflow warning would only repeat the flag
+    with np.errstate(over="ignore"):
+        odds, ci = np.exp(beta), (np.exp(lo), np.exp(hi))
     return OddsRatioResult(
-        odds_ratio=float(np.exp(beta)), log_odds_ratio=beta, se=se,
-        ci=(float(np.exp(lo)), float(np.exp(hi))), statistic=stat,
+        odds_ratio=float(odds), log_odds_ratio=beta, se=se,
+        ci=(float(ci[0]), float(ci[1])), statistic=stat,
         p_value=float(_two_sided(stat, df)), df=df, variance=variance, ci_method=ci_method, n=n_used,
         names=fit.names, coef=fit.coef, cov=cov, converged=fit.converged,
         separation=fit.separation, conf_level=conf_level,

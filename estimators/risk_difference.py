@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._checks import check_level, check_real
+
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
@@ -121,22 +123,15 @@ def nnt_label(nnt: float, digits: int = 1) -> str:
     return f"{'NNTB' if nnt > 0 else 'NNTH'} {abs(nnt):.{digits}f}"
 
 
-def _as_float(x, name: str) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {x!r}") from None
-
-
 def _check_prob(x, name: str) -> float:
-    v = _as_float(x, name)
+    v = check_real(x, name)
     if not (0.0 <= v <= 1.0):
         raise ValueError(f"{name} must be a survival probability in [0, 1]; got {x!r}")
     return v
 
 
 def _check_se(x, name: str) -> float:
-    v = _as_float(x, name)
+    v = check_real(x, name)
     if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"{name} must be a finite non-negative standard error; got {x!r}")
     return v
@@ -157,8 +152,7 @@ def absolute_risk_reduction(
     sc = _check_prob(survival_control, "survival_control")
     et = _check_se(se_treated, "se_treated")
     ec = _check_se(se_control, "se_control")
-    if not (0.0 < conf_level < 1.0):
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    conf_level = check_level(conf_level)
     arr = st - sc
     se = float(np.hypot(et, ec))
     z = float(stats.norm.ppf(0.5 + conf_level / 2))
@@ -195,7 +189,7 @@ def risk_difference_at(km_treated, km_control, t: float, *, conf_level: float = 
         If ``t`` is negative or non-finite, or lies beyond the last observed time of a
         curve that has not reached 0 (survival not estimated there).
     """
-    tt = _as_float(t, "t")
+    tt = check_real(t, "t")
     if not (np.isfinite(tt) and tt >= 0):
         raise ValueError(f"t must be a finite non-negative time; got {t!r}")
     vals = []

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_lengths
+from ._checks import as_float_array, check_finite, check_lengths, check_level, check_positive
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -186,10 +186,8 @@ def rubin_pool(
         check_lengths({"estimates": q, "variances": u})
     if q.size < 2:
         raise ValueError(f"estimates must hold at least 2 imputations (m >= 2); got m={q.size}")
-    if not (df_complete > 0):
-        raise ValueError(f"df_complete must be positive (or inf); got {df_complete!r}")
-    if not (0.0 < conf_level < 1.0):
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    df_complete = check_positive(df_complete, "df_complete", allow_inf=True)
+    conf_level = check_level(conf_level)
     if u.mean() == 0 and q.var() == 0:
         raise ValueError("variances are all zero and the estimates identical: nothing to pool")
     return _pool(q, u, float(df_complete), float(conf_level))

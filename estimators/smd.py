@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_binary, check_choice, check_lengths, check_weights
+from ._checks import check_binary, check_choice, check_flag, check_lengths, check_weights
 from .design import _observed_levels
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -58,7 +58,8 @@ class SMDResult:
     kind : {"continuous", "binary", "categorical"}
     smd : float
         Signed SMD (continuous, binary); the non-negative Yang–Dalton multivariate SMD
-        (categorical).
+        (categorical). ``+-inf`` when the denominator SD is 0 and the means differ (see
+        :func:`standardized_mean_difference`); 0 when the means are equal.
     levels : tuple
         Categorical levels (one row each in the arrays below); ``()`` otherwise.
     level_smd : (r,) array
@@ -350,11 +351,21 @@ def standardized_mean_difference(
     -----
     Invariant to rescaling ``weights``; swapping the arms flips the sign (continuous,
     binary) and leaves the categorical SMD unchanged.
+
+    A zero denominator SD (e.g. a covariate constant within each arm) gives ``0`` when the
+    means are equal and ``+-inf`` when they differ: the arms are then perfectly separated
+    by the covariate, the largest imbalance there is, and an infinite ``|SMD|`` exceeds
+    every threshold (:meth:`BalanceTable.imbalanced` lists it), where NaN would compare
+    False and pass as balanced. R ``tableone`` (``StdDiff``: ``meanDiffs /
+    sqrt(varMeans)``) reports the same ``Inf``. R ``cobalt`` instead falls back to the
+    whole-sample SD when the chosen one is 0 (``.compute_s.d.denom``); that number is
+    ``denominator="all"`` here.
     """
     check_choice(kind, "kind", KINDS)
     check_choice(denominator, "denominator", DENOMINATORS)
+    denominator_weighted = check_flag(denominator_weighted, "denominator_weighted")
     t = check_binary(treated, "treated")
     w = check_weights(weights, len(t))
     xv, kind, levels = _prepare(x, t, w, kind, levels, "x")
-    return smd_kernel(xv, t, w, kind, levels, denominator, bool(denominator_weighted),
+    return smd_kernel(xv, t, w, kind, levels, denominator, denominator_weighted,
                        weights is not None)

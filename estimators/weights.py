@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import (check_binary, check_both_arms, check_choice, check_lengths, check_probability,
-                      check_weights)
+from ._checks import (check_binary, check_both_arms, check_choice, check_flag, check_lengths,
+                      check_probability, check_weights)
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -86,8 +86,7 @@ ESTIMANDS: dict[str, EstimandCapability] = {
 def _check_options(estimand, stabilized, truncate, quantile_type) -> tuple[float, float] | None:
     check_choice(estimand, "estimand", tuple(ESTIMANDS))
     cap = ESTIMANDS[estimand]
-    if stabilized not in (True, False):
-        raise ValueError(f"stabilized must be True or False; got {stabilized!r}")
+    stabilized = check_flag(stabilized, "stabilized")
     if stabilized and not cap.stabilize:
         raise ValueError(
             f"stabilized=True is not defined for estimand={estimand!r} (only for "

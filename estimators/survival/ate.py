@@ -297,8 +297,7 @@ def _validated_input(time, event, treated, X, horizons, estimators, X_treatment,
     if censoring == "marginal" and X_censoring is not None:
         raise ValueError("X_censoring is only used with censoring='cox'; got censoring="
                          "'marginal' with X_censoring")
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    _checks.check_level(conf_level)
     t = _checks.check_time(time, "time")
     e_ = _checks.check_binary(event, "event").astype(np.float64)
     z = _checks.check_binary(treated, "treated").astype(np.float64)

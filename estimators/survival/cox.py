@@ -280,13 +280,29 @@ def _design(X, names):
             X = X.to_frame()
         if isinstance(X, pd.DataFrame):
             names = names or tuple(str(c) for c in X.columns)
-            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        # (a frame's columns are checked to be numbers without missing values)
         arr = _checks.check_finite(_checks.as_float_array(X, "X", ndim=2), "X")
+    if arr.shape[1] == 0:
+        raise ValueError(f"X has no columns (shape {arr.shape}): the Cox model needs at "
+                         "least one covariate")
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(arr.shape[1]))
     if len(names) != arr.shape[1]:
         raise ValueError(f"names must have one entry per column of X ({arr.shape[1]}); "
                          f"got {len(names)}")
     return arr, names
+
+
+def _check_controls(conf_level, max_iter, tol, init, p: int):
+    """The Newton controls and the CI level, checked: ``(conf_level, max_iter, tol, init)``."""
+    conf_level = _checks.check_level(conf_level)
+    max_iter = _checks.check_positive_int(max_iter, "max_iter")
+    tol = _checks.check_positive(tol, "tol")
+    if init is not None:
+        init = _checks.check_finite(_checks.as_float_array(init, "init"), "init")
+        if init.shape[0] != p:
+            raise ValueError(f"init must have one starting value per column of X ({p}); "
+                             f"got {init.shape[0]}")
+    return conf_level, max_iter, tol, init
 
 
 def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
@@ -331,11 +347,13 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     """
     _checks.check_choice(ties, "ties", CAPABILITIES["ties"])
     _checks.check_choice(ci_method, "ci_method", CAPABILITIES["ci_method"])
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    robust = _checks.check_flag(robust, "robust")
+    firth = _checks.check_flag(firth, "firth")
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
     Xa, names = _design(X, names)
+    conf_level, max_iter, tol, init = _check_controls(conf_level, max_iter, tol, init,
+                                                      Xa.shape[1])
     n = t.shape[0]
     if e.shape[0] != n or Xa.shape[0] != n:  # (the common case without the check's dict)
         n = _checks.check_lengths({"time": t, "event": e, "X": Xa})
@@ -369,8 +387,8 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
         raise ValueError(f"X column(s) {[names[j] for j in const]!r} are constant (e.g. a "
                          "single arm): the hazard ratio is not estimable")
     fit = fit_cox(sub["t"], sub["e"], Xk, sub["w"], ties=ties, entry=sub.get("entry"),
-                   cluster=sub.get("cluster"), robust=robust, firth=bool(firth), names=names,
-                   conf_level=conf_level, max_iter=int(max_iter), tol=float(tol), init=init,
+                   cluster=sub.get("cluster"), robust=robust, firth=firth, names=names,
+                   conf_level=conf_level, max_iter=max_iter, tol=tol, init=init,
                    ci_method=ci_method)
     # a singular information is either a design fault (collinear columns: the caller's
     # error) or a property of these data (no variation within risk sets: flagged result)

@@ -111,7 +111,7 @@ class KaplanMeier:
         ``print.survfit`` uses: the first times at which the lower and upper log-log
         pointwise limits reach ``1 - p``. ``inf`` means "not reached".
         """
-        target = 1.0 - float(p)
+        target = 1.0 - _checks.check_real(p, "p")
         if not 0.0 < target < 1.0:
             raise ValueError(f"p must lie in (0, 1); got {p!r}")
         lower, upper = self.confint()
@@ -160,7 +160,8 @@ class KaplanMeier:
         jackknife of the RMST itself. ``tau`` beyond the last observed time raises unless
         ``extend=True`` (then S is carried flat to tau, as R's print does).
         """
-        tau = float(tau)
+        tau = _checks.check_real(tau, "tau")
+        extend = _checks.check_flag(extend, "extend")
         if not (math.isfinite(tau) and tau > 0):
             raise ValueError(f"tau must be a positive finite time; got {tau!r}")
         if tau > self.times[-1] and self.survival[-1] > 0 and not extend:
@@ -349,6 +350,5 @@ def kaplan_meier(time, event, weights=None, *, variance: str = "auto",
     KaplanMeier
     """
     t, e, w = prepare_survival_input(time, event, weights)
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must lie in (0, 1); got {conf_level!r}")
+    conf_level = _checks.check_level(conf_level)
     return fit_km(t, e, w, resolve_variance(variance, w), conf_level)

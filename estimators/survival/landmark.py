@@ -47,12 +47,17 @@ def landmark(time, event, at: float, *others) -> LandmarkData:
     """
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
-    at = float(at)
+    at = _checks.check_real(at, "at")
     if not (math.isfinite(at) and at >= 0):
         raise ValueError(f"at must be a finite non-negative time; got {at!r}")
     arrays = {"time": t, "event": e}
-    arrays.update({f"others[{i}]": np.asarray(o) for i, o in enumerate(others)})
+    rest = tuple(np.asarray(o) for o in others)
+    for i, o in enumerate(rest):
+        if o.ndim == 0:
+            raise _checks.InputTypeError(f"others[{i}] must be an array with one entry per "
+                                         f"row; got {others[i]!r}")
+        arrays[f"others[{i}]"] = o
     _checks.check_lengths(arrays)
     mask = t > at
-    rest = tuple(np.asarray(o)[mask] for o in others)
+    rest = tuple(o[mask] for o in rest)
     return LandmarkData(t[mask] - at, e[mask], mask, rest, at)

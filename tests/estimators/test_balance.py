@@ -218,3 +218,36 @@ def test_categorical_invariant_to_label_swap_and_level_order(seed):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: balance_table(pd.DataFrame({"z": [0, 1, 0, 1], "x": [1.0, 2, 3, 5]}), "z", ["x"], "ww"),
+     ValueError, r"weights column 'ww' is not in frame \(columns: \['z', 'x'\]\)"),
+    (lambda: balance_table(pd.DataFrame({"z": [0, 1, 0, 1], "x": [1.0, 2, 3, 5]}), "t", ["x"]),
+     ValueError, "treated column 't' is not in frame"),
+    (lambda: balance_table(pd.DataFrame({"z": [0, 1, 0, 1], "x": [1.0, 2, 3, 5]}), "z", ["x"],
+                           denominator_weighted="yes"),
+     TypeError, "denominator_weighted must be True or False; got 'yes'"),
+    (lambda: balance_table(pd.DataFrame({"z": [0, 1, 0, 1], "x": [1.0, 2, 3, 5]}), "z", ["x"],
+                           threshold="0.1"),
+     TypeError, "threshold must be a number"),
+    (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], denominator_weighted=1),
+     TypeError, "denominator_weighted must be True or False; got 1"),
+])
+def test_bad_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_arms_constant_at_different_values_give_an_infinite_smd():
+    """Both arms constant, at different values: the pooled SD is 0, the SMD -inf (as R
+    tableone's ``StdDiff``), and the balance table lists the covariate as imbalanced (a
+    NaN would compare False and pass). cobalt's whole-sample-SD fallback is
+    ``denominator="all"``: -1 / sd([1, 1, 1, 2, 2, 2])."""
+    x, z = [1.0, 1, 1, 2, 2, 2], [1, 1, 1, 0, 0, 0]
+    assert standardized_mean_difference(x, z).smd == -np.inf
+    assert standardized_mean_difference(x, z, denominator="all").smd == pytest.approx(
+        -1 / np.std(x, ddof=1), rel=1e-15)
+    assert standardized_mean_difference([1.0, 1, 1, 1, 1, 1], z).smd == 0.0
+    table = balance_table(pd.DataFrame({"z": z, "x": x}), "z", ["x"])
+    assert table.imbalanced() == ["x"] and table.max_abs_smd() == np.inf

@@ -1,6 +1,8 @@
 """The input checks at the public edges (estimators' validation helpers) accept exactly the
 valid inputs and word each error as before, now that they first try a one-reduction
-shortcut (a minimum and a maximum) and fall back to the entry-by-entry check.
+shortcut (a minimum and a maximum) and fall back to the entry-by-entry check; arrays of
+anything but real numbers and scalar arguments of the wrong type are refused by name,
+while the numbers of every accepted input stay numpy's doubles.
 
 Observed through public functions (``kaplan_meier`` checks time, event and weights;
 ``iptw_weights`` the propensity scores and the treatment; ``survival_ate`` strictly
@@ -11,10 +13,11 @@ with the message of the first violated rule naming the first offending entry.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tacebench.estimators import iptw_weights, kaplan_meier
+from tacebench.estimators import InputTypeError, iptw_weights, kaplan_meier
 
 SPECIAL = [0.0, -0.0, 1.0, 0.5, -1.0, 2.0, 1e-320, -1e-320, 1e308, np.inf, -np.inf, np.nan]
 floats = st.one_of(st.sampled_from(SPECIAL), st.floats(-3.0, 3.0, allow_nan=False))
@@ -145,3 +148,88 @@ def test_positive_times_are_accepted_exactly_when_finite_and_positive(h):
                                                   "horizons must be positive")), got
     else:
         _agrees(got, expected)
+
+
+# --- real numbers and scalar arguments (the type checks) ------------------------------
+
+DTYPES = [np.float64, np.float32, np.int64, np.int8, np.uint16, np.bool_]
+
+
+@settings(max_examples=200, deadline=None)
+@given(v=st.lists(st.one_of(st.floats(0.0, 127.0), st.integers(0, 127), st.booleans()),
+                  min_size=1, max_size=8),
+       dtype=st.sampled_from(DTYPES), form=st.sampled_from(["list", "array", "series"]))
+def test_numbers_give_the_curve_of_their_doubles(v, dtype, form):
+    """Every numeric input (a list, a numpy array of any real dtype, a pandas Series)
+    gives the curve of ``np.asarray(x, dtype=np.float64)``, to the bit: the type checks
+    change which inputs are refused, never the numbers of those accepted."""
+    arr = np.array(v, dtype=np.float64).astype(dtype)
+    x = {"list": arr.tolist(), "array": arr, "series": pd.Series(arr, dtype=arr.dtype)}[form]
+    e = np.ones(arr.size, dtype=np.int8)
+    a, b = kaplan_meier(x, e), kaplan_meier(np.asarray(x, dtype=np.float64), e)
+    for field in ("times", "survival", "se_log", "n_risk"):
+        assert getattr(a, field).tobytes() == getattr(b, field).tobytes()
+
+
+@pytest.mark.parametrize("time, match", [
+    ("5", r"time must be numeric \(real numbers\); got strings, e.g. '5'"),
+    ([1.0, "2"], "got strings"),
+    (np.array([1 + 2j]), "got complex numbers"),
+    (np.array(["2024-01-01"], dtype="datetime64[D]"), "got dates"),
+    (np.array([3], dtype="timedelta64[h]"), "got durations"),
+    (np.array([1.0, "a"], dtype=object), r"got 'a' \(str\) at \[1\]"),
+    (pd.Series(["1", "2"]), r"got '1' \(str\) at \[0\], \[1\]"),
+    (pd.Series(pd.Categorical([1, 2])), "it is categorical"),
+    (pd.array(["1", "2"], dtype="string"), "got '1'"),
+])
+def test_what_is_not_real_numbers_is_refused_by_name(time, match):
+    with pytest.raises(InputTypeError, match=match) as info:
+        kaplan_meier(time, np.ones(np.size(time), dtype=np.int8))
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("time, rows", [
+    ([1.0, None, 3.0], r"at \[1\]"),
+    (pd.Series(pd.array([1, None, 3], dtype="Int64")), r"\(rows \[1\]"),
+    (pd.Series(pd.array([True, None, False], dtype="boolean")), r"\(rows \[1\]"),
+    (pd.Series([1.0, pd.NA, 2.0], dtype=object), r"\(rows \[1\]"),
+])
+def test_a_missing_value_is_called_missing(time, rows):
+    with pytest.raises(ValueError, match=r"time has 1 missing value\(s\) " + rows):
+        kaplan_meier(time, [1, 0, 1])
+
+
+scalars = st.one_of(st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=3),
+                    st.none(), st.just(np.bool_(True)), st.just(np.int64(3)), st.just(np.float64(0.5)),
+                    st.just(np.array(0.25)), st.just([0.5]))
+CURVE = dict(time=[1.0, 2.0, 3.0, 4.0], event=[1, 0, 1, 1])
+
+
+def _accepts(call) -> bool:
+    """False when the call refuses its argument's type; True when it takes it (or refuses
+    only its value)."""
+    try:
+        call()
+    except InputTypeError:
+        return False
+    except ValueError:  # the right type, a wrong value
+        return True
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=scalars)
+def test_scalar_arguments_are_accepted_exactly_when_of_their_type(value):
+    """A flag is a bool (numpy's too); a number is an int, float or numpy real scalar or
+    0-d array, never a bool, a string, None or a list; a count is an integer."""
+    from tacebench.estimators import chi_square_test, cox_ph
+
+    is_bool = isinstance(value, (bool, np.bool_))
+    is_real = (isinstance(value, (int, float, np.integer, np.floating)) and not is_bool) or (
+        isinstance(value, np.ndarray) and value.ndim == 0)
+    km = kaplan_meier(**CURVE)
+    assert _accepts(lambda: chi_square_test([[3, 5], [6, 2]], correct=value)) == is_bool
+    assert _accepts(lambda: km.rmst(value)) == is_real
+    assert _accepts(lambda: kaplan_meier(**CURVE, conf_level=value)) == is_real
+    assert _accepts(lambda: cox_ph(**CURVE, X=[0.0, 1.0, 0.0, 1.0], max_iter=value)) == (
+        isinstance(value, (int, np.integer)) and not is_bool)

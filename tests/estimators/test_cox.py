@@ -271,3 +271,44 @@ X1 = [[0.0], [1.0], [0.0], [1.0], [0.0], [1.0]]
 def test_bad_input_raises_value_error_naming_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cox_ph(**kwargs)
+
+
+# --- arguments of the wrong type or value: named errors, never a fit of NaN -----------
+
+X2 = np.column_stack([np.asarray(X1)[:, 0], [1, 2, 3, 1, 2, 2.0]])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(X=X2, init=[0]), ValueError, r"init must have one starting value per column of X \(2\); got 1"),
+    (dict(init=[np.nan]), ValueError, "init must be finite"),
+    (dict(max_iter=0), ValueError, "max_iter must be an integer >= 1; got 0"),
+    (dict(max_iter=-1), ValueError, "max_iter must be an integer >= 1; got -1"),
+    (dict(max_iter="50"), TypeError, "max_iter must be an integer >= 1; got '50'"),
+    (dict(max_iter=2.5), TypeError, "max_iter must be an integer >= 1; got 2.5"),
+    (dict(tol=float("nan")), ValueError, "tol must be a positive finite number; got nan"),
+    (dict(tol=-1), ValueError, "tol must be a positive finite number; got -1"),
+    (dict(conf_level="0.95"), TypeError, r"conf_level must be a number in \(0, 1\); got '0.95'"),
+    (dict(robust="yes"), TypeError, "robust must be True or False; got 'yes'"),
+    (dict(firth=1), TypeError, "firth must be True or False; got 1"),
+    (dict(X=np.empty((6, 0))), ValueError, r"X has no columns \(shape \(6, 0\)\)"),
+    (dict(X=pd.DataFrame({"c": pd.Categorical(list("ababab"))})), TypeError,
+     "X column 'c' must be numeric; it is categorical"),
+    (dict(X=pd.DataFrame({"c": list("ababab")})), TypeError,
+     r"X column 'c' must be numeric \(real numbers\); got 'a'"),
+    (dict(X=pd.DataFrame({"a": pd.array([0, 1, None, 1, 0, 1], dtype="Float64")})),
+     ValueError, r"X column 'a' has 1 missing value\(s\) \(rows \[2\]"),
+])
+def test_bad_arguments_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        cox_ph(**{"time": T, "event": E, "X": X1, **kwargs})
+
+
+def test_arguments_of_the_right_type_give_the_same_fit():
+    """numpy scalars, 0/1 numpy bools and nullable columns without missing values are
+    the values they hold: the fit is the one of the plain Python values, to the bit."""
+    plain = cox_ph(T, E, X1, robust=True, max_iter=30, tol=1e-8, conf_level=0.9)
+    other = cox_ph(T, E, pd.DataFrame({"x0": pd.array(np.asarray(X1)[:, 0], dtype="Float64")}),
+                   robust=np.bool_(True), max_iter=np.int64(30), tol=np.float64(1e-8),
+                   conf_level=np.float64(0.9))
+    for name in ("coef", "se", "robust_se", "ci"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(other, name))

@@ -343,3 +343,17 @@ def test_coverage_of_pipeline_bootstrap():
 def test_empty_input_names_the_arms():
     with pytest.raises(ValueError, match="treated must contain both arms; got no rows"):
         iptw_cox([], [], [], np.empty((0, 1)))   # was: IndexError
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(variance="bootstrap", rng=-1), ValueError,
+     "rng must be a numpy Generator or a non-negative int seed; got -1"),
+    (dict(variance="bootstrap", rng="7"), TypeError, "rng must be a numpy Generator"),
+    (dict(variance="bootstrap", rng=1, n_boot=20.0), TypeError, "n_boot must be an integer >= 2"),
+    (dict(stabilized="no"), TypeError, "stabilized must be True or False; got 'no'"),
+    (dict(conf_level="0.95"), TypeError, r"conf_level must be a number in \(0, 1\)"),
+])
+def test_bad_arguments_are_named(case, kwargs, error, match):
+    data, _ = case
+    with pytest.raises(error, match=match):
+        iptw_cox(data.time, data.event, data.treated, data[COVS], **kwargs)

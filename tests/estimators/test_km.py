@@ -286,3 +286,26 @@ def test_quantile_generalises_the_median():
     assert km.quantile(0.25).estimate == 3.0  # S jumps from 0.8 to 0.7 at 3
     with pytest.raises(ValueError, match="p must lie"):
         km.quantile(1.0)
+
+
+KM = dict(time=[1.0, 2, 3, 4, 5], event=[1, 0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: kaplan_meier(**KM, conf_level="0.95"), r"conf_level must be a number in \(0, 1\); got '0.95'"),
+    (lambda: kaplan_meier(np.array([1, 2, 3]) + 0j, [1, 0, 1]),
+     r"time must be numeric \(real numbers\); got complex numbers"),
+    (lambda: kaplan_meier(np.array(["2020-01-01", "2020-02-01"], dtype="datetime64[ns]"), [1, 0]),
+     r"time must be numeric \(real numbers\); got dates \(datetime64\): convert them to durations"),
+    (lambda: kaplan_meier(np.array([1, 2], dtype="timedelta64[D]"), [1, 0]),
+     r"got durations \(timedelta64\): convert them to numbers of a time unit"),
+    (lambda: kaplan_meier(["1", "2"], [1, 0]), "time must be numeric .*got strings"),
+    (lambda: kaplan_meier(**KM).survival_at("5"), "times must be numeric .*got strings, e.g. '5'"),
+    (lambda: kaplan_meier(**KM).rmst("10"), r"tau must be a number \(int or float\); got '10'"),
+    (lambda: kaplan_meier(**KM).rmst(3, extend="yes"), "extend must be True or False"),
+    (lambda: kaplan_meier(**KM).quantile("0.5"), r"p must be a number \(int or float\); got '0.5'"),
+])
+def test_arguments_of_the_wrong_type_are_named(call, match):
+    """A TypeError naming the argument, and no ComplexWarning (warnings are errors)."""
+    with pytest.raises(TypeError, match=match):
+        call()

@@ -59,3 +59,13 @@ def test_landmark_km_is_conditional_survival():
 def test_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         landmark(*args)
+
+
+@pytest.mark.parametrize("args, match", [
+    (([1.0, 2, 3], [1, 0, 1], 1.5, None), r"others\[0\] must be an array with one entry per row; got None"),
+    (([1.0, 2, 3, 4], [1, 0, 1, 1], "3"), r"at must be a number \(int or float\); got '3'"),
+    ((["1", "2"], [1, 0], 1), r"time must be numeric \(real numbers\); got strings"),
+])
+def test_arguments_of_the_wrong_type_are_named(args, match):
+    with pytest.raises(TypeError, match=match):
+        landmark(*args)

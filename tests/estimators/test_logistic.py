@@ -229,3 +229,45 @@ def test_chord_step_stops_at_full_newtons_estimate(seed, n, k):
         if np.abs(step).max() <= 1e-13 * (1.0 + np.abs(beta).max()):
             break
     np.testing.assert_allclose(fit.coef, beta, rtol=1e-9, atol=1e-11)
+
+
+# --- arguments of the wrong type or value: named errors --------------------------------
+
+X6, Y6 = [[1.0], [2.0], [3.0], [4.0], [5.0], [6.0]], [0, 1, 0, 1, 1, 0]
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(X=np.empty((0, 1)), y=[]), ValueError, r"X and y must not be empty; got X of shape \(0, 1\)"),
+    (dict(X=np.empty((6, 0)), intercept=False), ValueError, "X has no columns and no intercept"),
+    (dict(intercept="no"), TypeError, "intercept must be True or False; got 'no'"),
+    (dict(intercept=0), TypeError, "intercept must be True or False; got 0"),
+    (dict(max_iter="5"), TypeError, "max_iter must be an integer >= 1; got '5'"),
+    (dict(max_iter=0), ValueError, "max_iter must be an integer >= 1; got 0"),
+    (dict(tol=float("nan")), ValueError, "tol must be a positive finite number"),
+    (dict(X=pd.DataFrame({"a": pd.array([1.0, None, 3, 4, 5, 6], dtype="Float64")})),
+     ValueError, r"X column 'a' has 1 missing value\(s\) \(rows \[1\]"),
+    (dict(X=pd.DataFrame({"a": pd.array([1.0, None, 3, 4, 5, 6], dtype="Float64"),
+                          "b": [1.0, 2, 3, 4, 5, 7]})),
+     ValueError, r"X column 'a' has 1 missing value\(s\)"),
+    (dict(X=pd.DataFrame({"a": pd.array([1, 2, 3, 4, None, 6], dtype="Int64"),
+                          "b": pd.Categorical(list("ababab"))})),
+     ValueError, r"X column 'a' has 1 missing value\(s\) \(rows \[4\]"),
+    (dict(X=pd.DataFrame({"a": [1.0, 2, 3, 4, 5, 6], "b": pd.Categorical(list("ababab"))})),
+     TypeError, "X column 'b' must be numeric; it is categorical"),
+])
+def test_bad_arguments_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        logistic_regression(**{"X": X6, "y": Y6, **kwargs})
+
+
+def test_a_flagged_separated_fit_reports_its_status_without_warnings():
+    """The covariance of a separated fit (near-singular information) is computed without
+    scipy's ill-conditioning warning: ``separation`` and ``status`` say it (the test
+    suite turns warnings into errors)."""
+    rng = np.random.default_rng(1)
+    rng.normal(size=60)
+    z = (rng.random(60) < 0.5).astype(int)
+    y = (rng.random(60) < 0.4).astype(int) * z  # no event without treatment: separated
+    fit = logistic_regression(z[:, None], y, on_separation="flag")
+    assert fit.separation and fit.status.name == "SEPARATED"
+    assert fit.cov.shape == (2, 2) and fit.se.shape == (2,)

@@ -241,3 +241,15 @@ def test_pmm_matches_r_mice_data_set_by_data_set():
     ours, theirs = np.array(cov, bool), np.array(e["covered"], bool)
     b, c = int((ours & ~theirs).sum()), int((~ours & theirs).sum())
     assert abs(b - c) <= 4 * np.sqrt(b + c) + 1
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n_jobs=0), ValueError, r"n_jobs must be a non-zero integer \(-1 = all cores\); got 0"),
+    (dict(n_jobs="2"), TypeError, "n_jobs must be a non-zero integer"),
+    (dict(m=True), TypeError, "m must be an integer >= 1; got True"),
+    (dict(donors=2.0), TypeError, "donors must be an integer >= 1; got 2.0"),
+])
+def test_bad_arguments_are_named(mar, kwargs, error, match):
+    d, _ = mar
+    with pytest.raises(error, match=match):
+        mice_impute(d, **(dict(m=2, seed=1, max_iter=1) | kwargs))

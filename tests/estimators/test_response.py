@@ -233,3 +233,36 @@ def test_to_frames():
     assert set(chi_square_test([[3, 4], [5, 6]]).to_frame().columns) >= {"statistic", "p_value", "df"}
     assert proportion_ci(3, 10).to_frame()["estimate"].item() == 0.3
     assert isinstance(odds_ratio([0, 1, 1, 0, 1, 0], [0, 0, 1, 1, 1, 0]).to_frame(), pd.DataFrame)
+
+
+# --- arguments of the wrong type or value: named errors, no leaked warnings ----------
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: odds_ratio([], []), ValueError, "y and treated must not be empty"),
+    (lambda: proportion_ci("5", 20), TypeError, r"count must be a number \(int or float\); got '5'"),
+    (lambda: proportion_ci(5, True), TypeError, "n must be a number"),
+    (lambda: fisher_exact_test([[3, 2], [1, 4]], conf_level="0.95"), TypeError,
+     r"conf_level must be a number in \(0, 1\); got '0.95'"),
+    (lambda: chi_square_test([[3, 5], [6, 2]], correct="no"), TypeError,
+     "correct must be True or False; got 'no'"),
+    (lambda: chi_square_test([[3, 5], [6, 2]], correct=1), TypeError,
+     "correct must be True or False; got 1"),
+    (lambda: chi_square_test([["3", "5"], ["6", "2"]]), TypeError,
+     "table must be a 2-D array of counts: table must be numeric .*got strings"),
+])
+def test_bad_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_flagged_separated_odds_ratio_warns_nothing():
+    """No event without treatment: the MLE is infinite. With ``on_separation="flag"``
+    the result says so (``separation``), its upper limit overflows to inf, and neither a
+    LinAlgWarning nor an overflow RuntimeWarning leaks (warnings are errors in the test
+    suite)."""
+    rng = np.random.default_rng(1)
+    rng.normal(size=60)
+    z = (rng.random(60) < 0.5).astype(int)
+    y = (rng.random(60) < 0.4).astype(int)
+    r = odds_ratio(y * z, z, on_separation="flag")
+    assert r.separation and r.ci[1] == np.inf

@@ -120,3 +120,13 @@ def test_bad_input(case):
         absolute_risk_reduction(0.5, 0.1, 0.5, np.nan)
     with pytest.raises(ValueError, match="conf_level"):
         absolute_risk_reduction(0.5, 0.1, 0.5, 0.1, conf_level=2)
+
+
+def test_a_time_given_as_a_string_is_refused(case):
+    """``"5"`` used to be read as 5 (``float("5")``): times must be numbers."""
+    d, _ = case
+    kt, kc = _curves(d, False)
+    with pytest.raises(TypeError, match=r"t must be a number \(int or float\); got '5'"):
+        risk_difference_at(kt, kc, "5")
+    with pytest.raises(TypeError, match=r"conf_level must be a number in \(0, 1\)"):
+        absolute_risk_reduction(0.5, 0.1, 0.4, 0.1, conf_level="0.9")

@@ -97,3 +97,18 @@ def test_barnard_rubin_df_infinite_dfcom_is_rubin_1987():
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         rubin_pool(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(conf_level="0.95"), r"conf_level must be a number in \(0, 1\); got '0.95'"),
+    (dict(df_complete="5"), r"df_complete must be a number \(int or float\); got '5'"),
+])
+def test_arguments_of_the_wrong_type_are_named(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        rubin_pool([0.1, 0.2], [0.01, 0.02], **kwargs)
+
+
+def test_df_complete_may_be_infinite_not_nan():
+    assert rubin_pool([0.1, 0.2], [0.01, 0.02], df_complete=np.inf).df > 0
+    with pytest.raises(ValueError, match=r"df_complete must be positive \(or inf\); got nan"):
+        rubin_pool([0.1, 0.2], [0.01, 0.02], df_complete=np.nan)

@@ -120,6 +120,7 @@ def test_kernel_reports_status_instead_of_raising():
     (dict(horizons=[6], censoring="marginal", X_censoring=np.ones((300, 1))), "X_censoring"),
     (dict(horizons=[6], X_treatment=np.ones((299, 1))), "X_treatment has 299"),
     (dict(horizons=[6], conf_level=1.5), "conf_level"),
+    (dict(horizons=[6], conf_level="0.95"), r"conf_level must be a number in \(0, 1\); got '0.95'"),
     (dict(horizons=[6], estimators="gformula", X_censoring=np.ones((300, 1))),
      r"X_censoring is only used by the estimators \['iptw', 'aiptw'\]"),
     (dict(horizons=[6], estimators="gformula", X_treatment=np.ones((300, 1))),

@@ -123,3 +123,11 @@ def test_ess_scale_invariant_and_bounded(w, c):
     e = effective_sample_size(w)
     assert 1.0 - 1e-12 <= e <= len(w) + 1e-9
     np.testing.assert_allclose(effective_sample_size(c * w), e, rtol=1e-10)
+
+
+@pytest.mark.parametrize("stabilized", ["no", 1, 0, None])
+def test_stabilized_must_be_a_bool(stabilized):
+    """1 and 0 used to pass as True and False (``1 in (True, False)``); a flag is a bool."""
+    with pytest.raises(TypeError, match="stabilized must be True or False"):
+        iptw_weights([0.2, 0.5, 0.7], [0, 1, 1], stabilized=stabilized)
+    assert iptw_weights([0.2, 0.5, 0.7], [0, 1, 1], stabilized=np.bool_(True)).size == 3
