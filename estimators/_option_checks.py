@@ -4,9 +4,9 @@ and options that pool within-arm statistics.
 A scalar option is used in arithmetic and comparisons deep inside a kernel, where a
 string, a list or a boolean fails with a numpy traceback or, worse, is broadcast.
 :func:`check_number` accepts exactly a finite real number (a Python or numpy scalar, or a
-0-d array). An option that pools the arms' SDs or covariances needs two units in each
-arm, or the pooled value is NaN and the kernel's result silently wrong
-(:func:`check_two_per_arm`). Both raise ``ValueError`` naming the option.
+0-d array). An option that averages the arms' SDs needs two units in each arm, or the
+pooled value is NaN and the kernel's result silently wrong (:func:`check_two_per_arm`).
+Both raise ``ValueError`` naming the option.
 """
 from __future__ import annotations
 

@@ -6,7 +6,11 @@ caliper differs by at most ``caliper_k`` standard deviations of that covariate (
 units), as ``Matching::Match(caliper = ...)`` interprets a covariate caliper. ``S`` is
 
 * ``"overall"``: the covariance of all units (``Matching::Match(Weight = 2)``);
-* ``"pooled"``: the pooled within-arm covariance (``MatchIt``'s ``distance = "mahalanobis"``).
+* ``"pooled"``: the pooled within-arm covariance ``((n1 - 1) S1 + (n0 - 1) S0) / (n - 2)``,
+  each unit centred on its arm's mean, the arms weighted by their degrees of freedom
+  (``MatchIt``'s ``pooled_cov``, which its ``distance = "mahalanobis"`` and
+  ``mahalanobis_dist()`` use; Rubin 1980). An arm of one unit adds nothing to it (the
+  other arm's covariance); it needs ``n >= 3``.
 
 With ``replace=True`` each treated unit takes its ``ratio`` nearest allowed controls; without
 replacement treated units choose in data order, ``ratio`` rounds as
@@ -25,7 +29,6 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ._checks import check_choice
-from ._option_checks import check_two_per_arm
 from .balancing_result import certainly_full_rank, check_covariates, column_rank
 from .matching_greedy_coordinates import greedy_on_coordinates, greedy_rounds
 from .matching_result import MatchResult, result_from_sets
@@ -43,17 +46,22 @@ GINV_TOL = 1e-8
 
 
 def _covariance(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
-    """(p, p) covariance of all units, or the mean of the two within-arm covariances."""
+    """(p, p) covariance of all units, or the pooled within-arm covariance
+    ``((n1 - 1) S1 + (n0 - 1) S0) / (n - 2)``: the two arms' sums of squares about their
+    own means over ``n - 2`` (MatchIt's ``pooled_cov``)."""
     if covariance == "overall":
         S = np.cov(X, rowvar=False, ddof=1)
     else:
-        S = sum((np.cov(X[z == a], rowvar=False, ddof=1) for a in (0, 1))) / 2.0
+        # (an arm's sums of squares as n_a times its ddof=0 covariance: zero, not NaN,
+        # for an arm of one unit)
+        S = sum(np.count_nonzero(m) * np.cov(X[m], rowvar=False, ddof=0)
+                for m in (z == 1, z == 0)) / (X.shape[0] - 2)
     return np.atleast_2d(S)
 
 
 def _centred(X: np.ndarray, z: np.ndarray, covariance: str) -> np.ndarray:
-    """Rows whose cross-product has the null space of :func:`_covariance`: the units less
-    the overall mean, or less their arm's mean (the within-arm covariances' sum)."""
+    """Rows whose cross-product is :func:`_covariance` times ``n - 1`` or ``n - 2``: the
+    units less the overall mean, or less their arm's mean."""
     if covariance == "overall":
         return X - X.mean(axis=0)
     out = np.empty_like(X)
@@ -79,8 +87,8 @@ def mahalanobis_coordinates(X: np.ndarray, z: np.ndarray, covariance: str) -> np
     its exact inverse.)
     """
     S = _covariance(X, z, covariance)
-    # (the covariance is the centred rows' Gram matrix, or a sum of two, over constants:
-    # its own certificate spares the rows' rank in the common, well-conditioned case)
+    # (the covariance is the centred rows' Gram matrix over a constant: its own
+    # certificate spares the rows' rank in the common, well-conditioned case)
     n, p = X.shape
     if certainly_full_rank(S, n) or column_rank(_centred(X, z, covariance)) == p:
         try:
@@ -111,9 +119,14 @@ def check_covariate_caliper(caliper, p: int) -> None:
 
 
 def check_pooled_covariance(z: np.ndarray, covariance: str) -> None:
-    """Raise when ``covariance="pooled"`` meets an arm of fewer than 2 units."""
-    if covariance == "pooled":
-        check_two_per_arm(z, "covariance='pooled'", "covariances", "covariance='overall'")
+    """Raise when ``covariance="pooled"`` meets one unit in each arm (``n - 2 = 0``
+    degrees of freedom: MatchIt's ``pooled_cov`` is NaN there). An arm of one unit with
+    more in the other is valid: it adds nothing, and the other arm's covariance is used,
+    as in MatchIt."""
+    if covariance == "pooled" and z.size < 3:
+        raise ValueError("covariance='pooled' divides the within-arm sums of squares by "
+                         f"n - 2, which needs at least 3 units; got {z.size}. Use "
+                         "covariance='overall'")
 
 
 def covariate_caliper(X: np.ndarray, caliper) -> np.ndarray | None:
@@ -216,9 +229,10 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
         Covariate calipers in SDs of each covariate (a scalar applies to all; NaN in an
         array leaves that covariate without caliper).
     covariance : {"overall", "pooled"}
-        Covariance of all units (Matching) or pooled within arms (MatchIt; needs 2 units
-        in each arm). A singular covariance (linearly dependent covariates) is replaced
-        by its pseudo-inverse as MatchIt does (see :func:`mahalanobis_coordinates`).
+        Covariance of all units (Matching) or pooled within arms,
+        ``((n1 - 1) S1 + (n0 - 1) S0) / (n - 2)`` (MatchIt's ``pooled_cov``; needs
+        ``n >= 3``). A singular covariance (linearly dependent covariates) is replaced by
+        its pseudo-inverse as MatchIt does (see :func:`mahalanobis_coordinates`).
     ratio : int
         Controls per treated unit.
     replace : bool
@@ -231,7 +245,7 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
     Raises
     ------
     ValueError
-        Bad input (including ``covariance="pooled"`` with an arm of one unit), or no
+        Bad input (including ``covariance="pooled"`` with one unit in each arm), or no
         treated unit has an allowed control.
 
     Notes
@@ -240,6 +254,11 @@ def match_mahalanobis(X, treated, *, caliper=None, covariance: str = "overall",
 
         Matching::Match(Tr = treated, X = X, Weight = 2, M = ratio, replace = replace,
                         caliper = caliper, ties = FALSE, distance.tolerance = 0)
+
+    and (``covariance="pooled"``, no caliper, without replacement)::
+
+        MatchIt::matchit(treated ~ X, method = "nearest", distance = "mahalanobis",
+                         ratio = ratio, m.order = "data")
 
     References
     ----------

@@ -198,8 +198,10 @@ def match_optimal(x, treated, *, distance: str = "logit", covariance: str = "poo
     distance : {"logit", "ps", "mahalanobis"}
         ``|logit(ps_i) - logit(ps_j)|``, ``|ps_i - ps_j|`` or the Mahalanobis distance.
     covariance : {"pooled", "overall"}
-        Mahalanobis only: pooled within-arm covariance (MatchIt's; needs 2 units in each
-        arm) or that of all units; a singular one by its pseudo-inverse, as MatchIt
+        Mahalanobis only: pooled within-arm covariance
+        ``((n1 - 1) S1 + (n0 - 1) S0) / (n - 2)`` (MatchIt's ``pooled_cov``, as in its
+        ``mahalanobis_dist()``; needs ``n >= 3``) or that of all units; a singular one by
+        its pseudo-inverse, as MatchIt
         (:func:`estimators.matching_mahalanobis.mahalanobis_coordinates`).
     names : sequence of str, optional
         Covariate names (Mahalanobis only).
@@ -217,7 +219,9 @@ def match_optimal(x, treated, *, distance: str = "logit", covariance: str = "poo
     Notes
     -----
     R equivalent: ``MatchIt::matchit(treated ~ x, data, method = "optimal",
-    distance = <matrix>)``, or ``clue::solve_LSAP(D)`` on the same distance matrix: the
+    distance = <matrix>)``, or ``clue::solve_LSAP(D)`` on the same distance matrix (for
+    ``"mahalanobis"`` with ``"pooled"``, ``D = MatchIt::mahalanobis_dist(treated ~ x,
+    data)``): the
     same total distance; on ``"logit"`` and ``"ps"`` the same matched controls but not
     always the same pairs (the optimum is not unique; this function returns the
     non-crossing pairs, :func:`sorted_pairs`).

@@ -1,4 +1,4 @@
-"""Mahalanobis matching on input that used to fail deep inside: an arm too small for the
+"""Mahalanobis matching on input that used to fail deep inside: arms too small for the
 pooled covariance, linearly dependent covariates (a singular covariance, replaced by its
 pseudo-inverse as MatchIt's ``transform_covariates`` does), malformed covariate calipers
 and empty input."""
@@ -17,27 +17,51 @@ from tacebench.estimators.matching_mahalanobis import mahalanobis_coordinates
 MATCHIT_GINV_TOL = 1e-8
 
 
-@pytest.mark.parametrize("z, arm", [([1, 0, 0, 0, 0, 0], "1 treated unit"),
-                                    ([0, 1, 1, 1, 1, 1], "1 control unit")])
-def test_pooled_covariance_needs_two_units_per_arm(z, arm):
+@pytest.mark.parametrize("z", [[1, 0, 0, 0, 0, 0], [0, 1, 1, 1, 1, 1]])
+def test_pooled_covariance_of_an_arm_of_one_is_the_other_arms(z):
+    """MatchIt's pooled_cov centres each unit on its arm's mean: a lone unit adds nothing,
+    and ((n1 - 1) S1 + (n0 - 1) S0) / (n - 2) is the other arm's covariance (as
+    mahalanobis_dist() computes with one treated unit)."""
+    z = np.asarray(z)
     X = np.random.default_rng(0).normal(size=(6, 2))
+    S = np.cov(X[z == (0 if z.sum() == 1 else 1)], rowvar=False)
+    diff = X[z == 1][:, None, :] - X[z == 0][None, :, :]
+    want = np.sqrt(np.einsum("ijk,kl,ijl->ij", diff, np.linalg.inv(S), diff))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")   # was: three RuntimeWarnings, then a TypeError
-        with pytest.raises(ValueError, match=rf"covariance='pooled' pools the within-arm "
-                                             rf"covariances.*got {arm}.*covariance='overall'"):
-            match_mahalanobis(X, z, covariance="pooled")
-        assert match_mahalanobis(X, z, covariance="overall").n_sets == 1
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(_distances(X, z, "pooled"), want, rtol=1e-12)
+        m = match_mahalanobis(X, z, covariance="pooled")
+    # one set: the lone treated unit's nearest control, or the lone control taken by
+    # the first treated unit in data order
+    want_set = ((np.flatnonzero(z == 1)[0], np.flatnonzero(z == 0)[want[0].argmin()])
+                if z.sum() == 1 else (1, 0))
+    assert (m.treated_index.tolist(), m.control_index[:, 0].tolist()) == (
+        [want_set[0]], [want_set[1]])
+
+
+def test_pooled_covariance_needs_three_units():
+    X = np.random.default_rng(0).normal(size=(2, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # (n - 2 = 0: MatchIt's pooled_cov is NaN)
+        with pytest.raises(ValueError, match=r"covariance='pooled' divides the within-arm "
+                                             r"sums of squares by n - 2.*got 2.*'overall'"):
+            match_mahalanobis(X, [1, 0], covariance="pooled")
+        assert match_mahalanobis(X, [1, 0], covariance="overall").n_sets == 1
 
 
 def _matchit_distances(X, z, covariance):
-    """MatchIt's construction written out: covariates over their SDs, their covariance,
+    """MatchIt's construction written out: covariates over their SDs, their covariance
+    (``pooled_cov``: each unit less its arm's mean, ``cov() * (n - 1) / (n - 2)``),
     ``generalized_inverse`` (MASS::ginv: SVD, singular values above 1e-8 of the largest),
     and the quadratic form of each treated-control difference."""
     Xs = X / X.std(axis=0, ddof=1)
     if covariance == "overall":
         S = np.cov(Xs, rowvar=False)
     else:
-        S = (np.cov(Xs[z == 1], rowvar=False) + np.cov(Xs[z == 0], rowvar=False)) / 2
+        C = Xs.copy()
+        for a in (0, 1):
+            C[z == a] -= C[z == a].mean(axis=0)
+        S = np.cov(C, rowvar=False) * (len(z) - 1) / (len(z) - 2)
     U, d, Vt = np.linalg.svd(S)
     keep = d > MATCHIT_GINV_TOL * d[0]
     G = Vt[keep].T @ np.diag(1 / d[keep]) @ U[:, keep].T

@@ -1,6 +1,6 @@
 """Optimal matching refuses by name what failed deep inside: empty input and a pooled
-covariance without two units per arm; dependent covariates get MatchIt's pseudo-inverse
-(see test_matching_mahalanobis)."""
+covariance without degrees of freedom (one unit per arm); dependent covariates get
+MatchIt's pseudo-inverse (see test_matching_mahalanobis)."""
 from __future__ import annotations
 
 import warnings
@@ -20,14 +20,21 @@ def test_empty_input_names_the_arms(call):
         call()
 
 
-def test_pooled_covariance_needs_two_units_per_arm():
+def test_pooled_covariance_needs_three_units():
     X = np.random.default_rng(0).normal(size=(6, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # was: RuntimeWarnings, then "invalid numeric entries"
-        with pytest.raises(ValueError, match=r"covariance='pooled'.*got 1 treated unit"):
-            match_optimal(X, [1, 0, 0, 0, 0, 0], distance="mahalanobis", covariance="pooled")
-        assert match_optimal(X, [1, 0, 0, 0, 0, 0], distance="mahalanobis",
+        with pytest.raises(ValueError, match=r"covariance='pooled'.*n - 2.*got 2"):
+            match_optimal(X[:2], [1, 0], distance="mahalanobis", covariance="pooled")
+        assert match_optimal(X[:2], [1, 0], distance="mahalanobis",
                              covariance="overall").n_sets == 1
+        # one treated unit: MatchIt's pooled covariance is the controls' (it adds nothing)
+        z = np.array([1, 0, 0, 0, 0, 0])
+        d = X[z == 0] - X[0]
+        S0 = np.cov(X[z == 0], rowvar=False)
+        nearest = np.einsum("jk,kl,jl->j", d, np.linalg.inv(S0), d).argmin() + 1
+        m = match_optimal(X, z, distance="mahalanobis", covariance="pooled")
+        assert m.control_index[:, 0].tolist() == [nearest]
 
 
 @pytest.mark.parametrize("covariance", ["overall", "pooled"])

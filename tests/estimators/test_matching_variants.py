@@ -95,10 +95,28 @@ def test_matchit_nearest_with_replacement_ratio_2(case):
     np.testing.assert_allclose(res.weights, ref["weights"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_match_mahalanobis_pooled_equals_matchit_nearest(case, ratio):
+    """R: matchit(treated ~ x1 + x2 + x3 + x4, d, method = "nearest",
+    distance = "mahalanobis", ratio, m.order = "data"): MatchIt's own Mahalanobis distance
+    (its pooled_cov, ((n1 - 1) S1 + (n0 - 1) S0) / (n - 2)) gives the matched sets and
+    weights of ``match_mahalanobis(covariance="pooled")``; with ratio 2 the 160 controls
+    run out in the second round (MatchIt's NA)."""
+    data, exp = case
+    ref = exp["matchit_mahalanobis"][f"ratio{ratio}"]
+    res = match_mahalanobis(data[COV], data["treated"], covariance="pooled", ratio=ratio)
+    want = np.nan_to_num(np.array([np.atleast_1d(r) for r in ref["match_matrix"]],
+                                  dtype=float), nan=0.0)   # (R's NA read as NaN)
+    got = np.where(res.control_index >= 0, res.control_index + 1, 0)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(res.weights, ref["weights"], rtol=1e-12)
+
+
 @pytest.mark.parametrize("distance", ["logit", "ps", "mahalanobis"])
 def test_optimal_pairs_equal_solve_lsap(case, distance):
     """R: clue::solve_LSAP(D) on the n1 x n0 matrix of |qlogis(ps_i) - qlogis(ps_j)|,
-    |ps_i - ps_j| or sqrt(mahalanobis(x_j, x_i, pooled within-arm covariance)).
+    |ps_i - ps_j| or MatchIt's mahalanobis_dist(treated ~ x1 + x2 + x3 + x4, d) (pooled
+    within-arm covariance, MatchIt's pooled_cov).
 
     The minimum total distance must agree. On a one-dimensional distance the optimal
     assignment is not unique (swapping the controls of two nested pairs keeps the total),

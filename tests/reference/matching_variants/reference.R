@@ -1,8 +1,11 @@
 # Matching variants: Matching::Match (estimates, Abadie-Imbens SEs, matched pairs), MatchIt
-# nearest with replacement and ratio 2 (distance passed as a matrix), and optimal pair
-# matching as a linear assignment problem solved by clue::solve_LSAP (optmatch, which
-# MatchIt's method = "optimal" needs, is not installable here; solve_LSAP is an independent
-# Hungarian-method solver of the same problem: minimum total distance).
+# nearest with replacement and ratio 2 (distance passed as a matrix), MatchIt nearest on its
+# own Mahalanobis distance, and optimal pair matching as a linear assignment problem solved
+# by clue::solve_LSAP (optmatch, which MatchIt's method = "optimal" needs, is not
+# installable here; solve_LSAP is an independent Hungarian-method solver of the same
+# problem: minimum total distance). The Mahalanobis distances with the pooled within-arm
+# covariance are MatchIt's own (mahalanobis_dist(), matchit(distance = "mahalanobis")),
+# not a formula written out here.
 #
 # Every Match call sets distance.tolerance = 0 and ties explicitly: Match's default
 # tolerance (1e-5) treats near-ties as ties and would change the matched sets.
@@ -51,21 +54,32 @@ matchit_replace_ratio2 <- list(
   call = "matchit(treated ~ x1, d, method = 'nearest', distance = <n1 x n0 |ps_i - ps_j|>, replace = TRUE, ratio = 2, m.order = 'data')",
   match_matrix = lapply(seq_len(nrow(mm)), function(i) I(mm[i, ])), weights = unname(mi$weights))
 
+# MatchIt nearest on its Mahalanobis distance (pooled within-arm covariance, MatchIt's
+# pooled_cov), without replacement, treated units in data order; ratio 1 and 2.
+matchit_mahal <- function(ratio) {
+  mi <- matchit(treated ~ x1 + x2 + x3 + x4, data = d, method = "nearest",
+                distance = "mahalanobis", ratio = ratio, m.order = "data")
+  mm <- matrix(as.integer(mi$match.matrix), nrow = nrow(mi$match.matrix))
+  list(call = sprintf("matchit(treated ~ x1 + x2 + x3 + x4, d, method = 'nearest', distance = 'mahalanobis', ratio = %d, m.order = 'data')", ratio),
+       match_matrix = lapply(seq_len(nrow(mm)), function(i) I(mm[i, ])),
+       weights = unname(mi$weights))
+}
+matchit_mahalanobis <- list(ratio1 = matchit_mahal(1), ratio2 = matchit_mahal(2))
+
 # Optimal 1:1 pair matching: solve_LSAP on the n1 x n0 distance matrix (rows = treated).
 lsap <- function(D) {
   a <- as.integer(solve_LSAP(D))
   list(control = c_rows[a], total = sum(D[cbind(seq_len(nrow(D)), a)]))
 }
 lps <- qlogis(d$ps)
-S_pooled <- (cov(Xc[z == 1, ]) + cov(Xc[z == 0, ])) / 2
-mahal <- function(S) t(sapply(t_rows, function(i)
-  sqrt(mahalanobis(Xc[c_rows, ], Xc[i, ], S))))
+D_mahal <- unname(mahalanobis_dist(treated ~ x1 + x2 + x3 + x4, data = d))
 optimal <- list(
   logit = lsap(abs(outer(lps[t_rows], lps[c_rows], "-"))),
   ps = lsap(abs(outer(d$ps[t_rows], d$ps[c_rows], "-"))),
-  mahalanobis_pooled = lsap(mahal(S_pooled)),
+  mahalanobis_pooled = c(lsap(D_mahal),
+                         call = "solve_LSAP(mahalanobis_dist(treated ~ x1 + x2 + x3 + x4, d))"),
   treated = t_rows
 )
 
 write_expected(list(match = match_calls, matchit_replace_ratio2 = matchit_replace_ratio2,
-                    optimal = optimal))
+                    matchit_mahalanobis = matchit_mahalanobis, optimal = optimal))
