@@ -6,13 +6,16 @@ string, a list or a boolean fails with a numpy traceback or, worse, is broadcast
 :func:`check_number` accepts exactly a finite real number (a Python or numpy scalar, or a
 0-d array). An option that averages the arms' SDs needs two units in each arm, or the
 pooled value is NaN and the kernel's result silently wrong (:func:`check_two_per_arm`).
-Both raise ``ValueError`` naming the option.
+Both raise ``ValueError`` naming the option (a wrong type as
+:class:`~estimators._checks.InputTypeError`, which is one too).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from ._checks import InputTypeError, _real_scalar
 
 __all__ = ["check_number", "check_two_per_arm"]
 
@@ -38,30 +41,24 @@ def check_number(value, name: str, *, positive: bool = True,
 
     Raises
     ------
+    InputTypeError
+        A string, boolean, sequence, array of more than one entry or non-real value (a
+        ``TypeError`` and a ``ValueError``, as every public check's).
     ValueError
-        A string, boolean, sequence, array of more than one entry or non-real value, NaN,
-        an infinity, or a value out of range.
+        NaN, an infinity, or a value out of range.
     """
     if value is None and none_ok:
         return None
-    number = None
-    # (bool is an int, and a string or a one-entry list converts to float: all refused;
-    # a Python float or int, the common case, is taken without numpy's conversions)
-    if type(value) is float or type(value) is int:
-        number = float(value)
-    elif not isinstance(value, (str, bytes, bool, np.bool_)):
-        try:
-            item = np.asarray(value).item() if np.ndim(value) == 0 else None
-        except ValueError:   # (a ragged sequence)
-            item = None
-        if isinstance(item, (int, float)):
-            number = float(item)
-    if number is None or not math.isfinite(number) or not (
-            number > 0.0 if positive else number >= 0.0):
-        sign = "positive" if positive else "non-negative"
-        alternative = ", or None" if none_ok else ""
-        raise ValueError(f"{name} must be {sign} (a finite number{alternative}); "
-                         f"got {value!r}")
+    # one rule for what a number is, the public functions' (estimators._checks): a bool, a
+    # string or a one-entry list is refused as a type, a number out of range as a value
+    number = _real_scalar(value)
+    sign = "positive" if positive else "non-negative"
+    message = (f"{name} must be {sign} (a finite number{', or None' if none_ok else ''}); "
+               f"got {value!r}")
+    if number is None:
+        raise InputTypeError(message)
+    if not math.isfinite(number) or not (number > 0.0 if positive else number >= 0.0):
+        raise ValueError(message)
     return number
 
 

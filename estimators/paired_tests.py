@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import _show, as_float_array, check_lengths
+from ._checks import _show, as_float_array, check_binary, check_finite, check_lengths
 
 __all__ = ["PairedTest", "mcnemar_test", "paired_t_test", "wilcoxon_signed_rank", "pairs_from_sets",
+           "pairs_from_sets_kernel",
            "PAIRED_TESTS", "paired_test_kernel"]
 
 
@@ -243,7 +244,27 @@ def pairs_from_sets(set_id, treated) -> tuple[np.ndarray, np.ndarray]:
     (ndarray, ndarray)
         Row positions ``(treated_pos, control_pos)`` of the sets holding exactly one of
         each (other sets, e.g. of a 1:k match, are left out).
+
+    Raises
+    ------
+    ValueError
+        ``treated`` not 0/1, ``set_id`` not one finite id per row, lengths that differ.
     """
+    z = check_binary(treated, "treated") if np.size(treated) else np.zeros(0, np.int8)
+    ids = np.asarray(set_id)
+    if ids.ndim != 1 or ids.dtype.kind not in "biuf":
+        raise ValueError(f"set_id must be a 1-d array of set ids (numbers); got "
+                         f"{ids.dtype} of shape {ids.shape}")
+    if ids.dtype.kind == "f":
+        check_finite(ids, "set_id")
+    check_lengths({"set_id": ids, "treated": z})
+    return pairs_from_sets_kernel(ids, z)
+
+
+def pairs_from_sets_kernel(set_id: np.ndarray, treated: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pairs_from_sets` on trusted arrays of one length (no validation: the
+    replicate loops call it on matches they built)."""
     set_id, treated = np.asarray(set_id), np.asarray(treated).astype(bool)
     order = np.lexsort((~treated, set_id))               # per set: treated first
     ids, start, size = np.unique(set_id[order], return_index=True, return_counts=True)

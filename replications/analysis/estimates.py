@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_sets
+from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_sets_kernel
 from tacebench.estimators.quantiles import weighted_median
 
 from . import kernels
@@ -224,7 +224,7 @@ def paired_test(ctx: Context, req: Request) -> float:
     if ctx.pairs is None:
         raise kernels.FitFailure("no matched pairs")
     x = req.term_model.matrix(ctx.cols, ctx.rows)[:, 0]
-    first, second = pairs_from_sets(ctx.pairs, ctx.z)
+    first, second = pairs_from_sets_kernel(ctx.pairs, ctx.z)
     if not len(first):
         raise kernels.FitFailure("no 1:1 matched pair")
     a, b = x[first], x[second]

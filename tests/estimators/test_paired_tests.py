@@ -126,3 +126,15 @@ def test_mcnemar_accepts_exactly_the_0_1_pairs(pairs, at, bad):
     x[at % x.size] = bad
     with pytest.raises(ValueError, match="x must be 0/1"):
         mcnemar_test(x, y)
+
+
+@pytest.mark.parametrize("set_id, treated, message", [
+    ([0, 0, 1], [1, 0, 0, 1], "mismatched lengths"),   # was numpy's "all keys need to be the same shape"
+    ([0, 0], [2, 0], r"treated must be 0/1; got \[0\]=2"),
+    ([0.0, np.nan], [1, 0], "set_id must be finite"),
+    (["a", "b"], [1, 0], "set_id must be a 1-d array of set ids"),
+])
+def test_pairs_from_sets_names_bad_input(set_id, treated, message):
+    with pytest.raises(ValueError, match=message):
+        pairs_from_sets(set_id, treated)
+
