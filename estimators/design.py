@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_binary, check_both_arms, check_lengths
+from ._checks import InputTypeError, check_binary, check_both_arms, check_lengths
 from .frame_access import frame_columns, frame_layout, series_layout
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -92,6 +92,7 @@ def treatment_indicator(frame, treated) -> np.ndarray:
     """The 0/1 treatment as int8, from a column name of ``frame`` or an array, checked to
     have one entry per row and both arms."""
     fr = _as_frame(frame)
+    column = treated if isinstance(treated, str) else None
     if isinstance(treated, str):
         col = frame_columns(fr, (treated,))  # None also when the label is missing
         if col is not None and isinstance(col[treated][1], np.ndarray):
@@ -100,10 +101,28 @@ def treatment_indicator(frame, treated) -> np.ndarray:
             raise ValueError(f"treated column {treated!r} is not in frame")
         else:
             treated = fr[treated].to_numpy()
+    if not (isinstance(treated, np.ndarray) and treated.dtype.kind in "biuf"):
+        _refuse_labels(treated, column)
     z = check_binary(treated, "treated")
     if z.shape[0] != len(fr):  # (the common case without the check's arrays)
         check_lengths({"frame": np.empty(len(fr)), "treated": z})
     return check_both_arms(z)
+
+
+def _refuse_labels(treated, column: str | None) -> None:
+    """Raise when ``treated`` holds arm labels (strings, a categorical) instead of 0/1,
+    naming them and how to say which is treated ('treated must be numeric; got
+    'TACE+sorafenib'' left the user to find the fix)."""
+    values = np.asarray(treated, dtype=object).ravel()
+    labels = sorted({str(v) for v in values if isinstance(v, str)})
+    if labels:
+        name = "treated" if column is None else f"treated column {column!r}"
+        held = "treated" if column is None else f"frame[{column!r}]"
+        example = (f"{held} == {labels[-1]!r}" if len(labels) == 2 else
+                   "an indicator of the treated arm")
+        raise InputTypeError(f"{name} holds arm labels {labels[:5]}"
+                             f"{' ...' if len(labels) > 5 else ''}, not 0/1: give the "
+                             f"treatment as 0/1, e.g. {example}")
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:

@@ -1,6 +1,8 @@
 """design_matrix: explicit dummy coding and clear errors."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,3 +74,22 @@ def test_treatment_indicator_needs_both_arms(column, message):
     frame = pd.DataFrame({"arm": pd.Series(column, dtype=np.int8)})
     with pytest.raises(ValueError, match=message):
         treatment_indicator(frame, "arm")
+
+
+@pytest.mark.parametrize("as_category", [False, True])
+def test_arm_labels_as_treatment_are_named_with_the_fix(as_category):
+    """A column of arm labels ('TACE', 'TACE+sorafenib') gave "treated must be numeric
+    (real numbers); got 'TACE+sorafenib' (str) at [0], [1], [2] (and 97 more)"."""
+    import pandas as pd
+
+    from tacebench.estimators import InputTypeError, propensity_score
+
+    arm = pd.Series(["TACE", "TACE+sorafenib"] * 10)
+    frame = pd.DataFrame({"arm": arm.astype("category") if as_category else arm,
+                          "age": np.arange(20.0)})
+    with pytest.raises(InputTypeError, match=re.escape(
+            "treated column 'arm' holds arm labels ['TACE', 'TACE+sorafenib'], not 0/1: give "
+            "the treatment as 0/1, e.g. frame['arm'] == 'TACE+sorafenib'")):
+        propensity_score(frame, "arm", ["age"])
+    frame["z"] = (frame["arm"] == "TACE+sorafenib").astype(int)
+    assert propensity_score(frame, "z", ["age"]).treated.sum() == 10
