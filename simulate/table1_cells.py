@@ -28,6 +28,12 @@ NOT_REPORTED = frozenset({"", "NR", "N/A", "NA", "n/a", "-", "–", "—", "/"})
 
 _NUM = r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?"
 _MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")
+#: a footnote mark printed after a cell's last number or bracket: symbols (* † ‡ § ¶ #),
+#: superscript digits or letters, or one letter a-f ("40 (80.0)a"); read past, kept in
+#: ``text`` (a plain digit is never a mark: "20 (40.0)1" stays unreadable)
+_FOOTNOTE = re.compile(r"(?<=[\d)\]%])\s*(?:[*\u2020\u2021\u00a7\u00b6#]+|"
+                       r"[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u1d43\u1d47\u1d9c\u1d48\u1d49\u1da0]+|"
+                       r"[a-f])$")
 # ± as printed in papers and in transcriptions of them (LaTeX included)
 _PM = r"(?:±|\+/-|\+-|\\pm)"
 _DASH = r"(?:-|–|—|to)"
@@ -96,7 +102,8 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
     Parameters
     ----------
     text : str
-        The cell as printed.
+        The cell as printed; a footnote mark after its last number (``*``, ``†``, ``ᵃ``,
+        one letter a-f) is read past.
     fmt : str, optional
         A declared format (a key of :data:`CELL_FORMATS`); without it the printed shape
         decides (``x (y)`` is ``n (%)`` unless the label says mean/SD).
@@ -116,7 +123,8 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
         When the cell does not have the declared format's shape, or no readable shape.
     """
     # a middle dot between digits is a decimal point (The Lancet's journals: 58·0 ± 10·0)
-    text = _MIDDLE_DOT.sub(".", text.strip())
+    printed = _MIDDLE_DOT.sub(".", text.strip())
+    text = _FOOTNOTE.sub("", printed)
     if text in NOT_REPORTED:
         return None
     if fmt is not None and fmt not in CELL_FORMATS:
@@ -128,7 +136,8 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
         value = float(m.group(2))
         if not 0 <= value <= 1:
             raise CellError(f"a p-value must lie in [0, 1], got {value}")
-        return CellValue("p", {"p": value}, text, p_text=text.replace(" ", "") if m.group(1) else None)
+        return CellValue("p", {"p": value}, printed,
+                         p_text=text.replace(" ", "") if m.group(1) else None)
     found = [s for s in ("pm", "interval", "paren", "number") if _SHAPES[s].match(text)]
     if not found:
         raise CellError("expected one of n (%), mean ± SD, median (IQR), median (range) or a "
@@ -153,4 +162,4 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
     if fmt.startswith("median") and not (groups[1] <= groups[0] <= groups[2]):
         raise CellError(f"the median {groups[0]:g} does not lie between {groups[1]:g} and "
                         f"{groups[2]:g}")
-    return CellValue(fmt, stats, text)
+    return CellValue(fmt, stats, printed)

@@ -126,3 +126,17 @@ def test_a_table_without_arm_columns_is_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="empty"):
         (tmp_path / "e.tsv").write_text("", encoding="utf-8")
         draft_table(tmp_path / "e.tsv")
+
+
+def test_footnote_marks_keep_a_heading_with_its_levels(tmp_path):
+    """'Male 40 (80.0)a' under 'Sex, n (%)' (its p-value on the heading): the mark made
+    the cell unreadable, so the heading lost its variable ('a row with cells needs its
+    variable') and ECOG's levels 0 and 1 became two variables v_0 and v_1."""
+    table = ("Characteristic\tTACE (n = 50)\tTACE+S (n = 40)\tP\n"
+             "Sex, n (%)\t\t\t0.52\nMale\t40 (80.0)a\t30 (75.0)\t\nFemale\t10 (20.0)\t10 (25.0)\t\n"
+             "ECOG PS, n (%)\t\t\t0.30\n0\t30 (60.0)*\t20 (50.0)\t\n1\t20 (40.0)\t20 (50.0)\u2020\t\n")
+    (tmp_path / "t1.tsv").write_text(table, encoding="utf-8")
+    rows = [r.split("\t")[:3] for r in draft_table(tmp_path / "t1.tsv").table_text.splitlines()]
+    assert rows[1:] == [["sex", "", "Sex, n (%)"], ["sex", "Male", "Male"],
+                        ["sex", "Female", "Female"], ["ecog_ps", "", "ECOG PS, n (%)"],
+                        ["ecog_ps", "0", "0"], ["ecog_ps", "1", "1"]]
