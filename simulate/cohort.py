@@ -212,6 +212,7 @@ def generate_cohort(spec: "SimulationPlan | StudySpec | str | Path", cohort: str
         All randomness flows from it (same seed, same cohort, bit for bit).
     with_ps : bool
         Compute the exact true propensity (the most expensive part); ``False`` fills NaN.
+        A one-arm cohort has no propensity: its ``true_ps`` is NaN either way.
     """
     plan = compile_plan(spec, cohort)
     cols = cohort_columns(plan, _rng(seed), with_ps)

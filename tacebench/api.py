@@ -238,7 +238,8 @@ def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int
     cohort : str, optional
         The cohort of a study with several (seed 002: ``primary``, ``recurrent``).
     with_ps : bool
-        Also compute each patient's exact true propensity score.
+        Also compute each patient's exact true propensity score (NaN in a one-arm
+        cohort, which has no treatment to assign, as seed 001's).
 
     Returns
     -------
