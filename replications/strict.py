@@ -3,9 +3,11 @@
 A study passes when each target or shift marked ``required`` is reproduced. It fails (exit
 status 1) on
 
-- a required target or shift that is simulated and not reproduced (``not reproduced``, or
-  ``not estimable`` because too few simulated cohorts allow the paper's analysis), unless
-  the study declares it in ``[[expected_failures]]``;
+- a required target or shift that is simulated and not reproduced (``not reproduced``;
+  ``undetermined``, still within Monte Carlo error of its interval's bound at the largest
+  R allowed, so not shown to be reproduced; or ``not estimable`` because too few
+  simulated cohorts allow the paper's analysis), unless the study declares it in
+  ``[[expected_failures]]``;
 - a declared expected failure that reproduces now (a stale declaration), whose target the
   study cannot simulate (the declaration cannot be checked), or whose audit ``finding``
   the audit no longer reports on that target (its justification is gone);
@@ -28,6 +30,7 @@ from .audit import RULES
 from .response_shifts import UNINFORMATIVE
 from .summaries import ReproductionResult, ShiftResult
 from .targets import ExpectedFailure
+from .verdicts import UNDETERMINED
 
 __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "strict_lines",
            "finding_problems", "plain_reason", "expected_lines"]
@@ -79,12 +82,15 @@ def plain_reason(reason: str) -> str:
 
 
 def _verdict_text(x) -> str:
-    """``"NOT reproduced (z -2.27)"`` / ``"not estimable (estimable 0/200: ...)"``."""
+    """``"NOT reproduced (z -2.27)"`` / ``"undetermined (...)"`` / ``"not estimable
+    (estimable 0/200: ...)"``: the verdict's own word (an undetermined target was called
+    'not estimable' here)."""
     if x.verdict == "not reproduced":
         return f"NOT reproduced (z {x.z:+.2f})"
     if x.verdict == "reproduced":
         return f"reproduced (z {x.z:+.2f})"
-    return f"not estimable ({x.reason})" if x.reason else "not estimable"
+    word = UNDETERMINED if x.verdict == UNDETERMINED else "not estimable"
+    return f"{word} ({x.reason})" if x.reason else word
 
 
 def _flagged(findings: Iterable) -> set[tuple[str, str]]:

@@ -193,3 +193,23 @@ def test_other_formats_carry_the_gate(tmp_path, capsys, fmt):
         assert gate["passed"] and gate["expected_failures"][0]["holds"]
     else:
         assert "- os_hr_psm: fails as declared" in out
+
+
+@pytest.mark.parametrize("verdict, reason, said", [
+    ("undetermined", "within 2 MC SE (0.0104) of 0.025 at 100 replicates",
+     "required target t undetermined (within 2 MC SE"),
+    ("not estimable", "estimable 0/100", "required target t not estimable (estimable 0/100)"),
+    ("not reproduced", "", "required target t NOT reproduced (z -3.10)"),
+])
+def test_a_required_target_fails_strict_in_its_own_verdict_word(verdict, reason, said):
+    """An undetermined required target failed --strict as 'not estimable (undetermined at
+    100 replicates ...)'."""
+    from types import SimpleNamespace
+
+    from tacebench.replications.strict import strict_outcome
+
+    row = SimpleNamespace(id="t", required=True, verdict=verdict, spec_gap=False, z=-3.1,
+                          reason=reason)
+    result = SimpleNamespace(targets=(row,), shifts=(), expected_failures=(), mislabels={})
+    (failure,) = strict_outcome("s", result).failures
+    assert failure.startswith(f"s: {said}"), failure
