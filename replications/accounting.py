@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
-from .verdicts import ALPHA
+from .verdicts import ALPHA, UNDETERMINED
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -56,10 +56,14 @@ class Accounting:
 
     def sentence(self) -> str:
         p, c = self.predicted, self.calibration
+        # (the undetermined were left out: 7 + 0 + 3 calibration of 13 distinct numbers)
+        undetermined = p.get(UNDETERMINED, 0)
         return (f"{self.targets} target rows are {self.distinct} distinct numbers: "
                 f"predicted {p.get('reproduced', 0)} reproduced, "
                 f"{p.get('not reproduced', 0)} not reproduced (chance alone: "
-                f"{self.expected_by_chance:.1f} expected, up to {self.chance_upper}); "
+                f"{self.expected_by_chance:.1f} expected, up to {self.chance_upper})"
+                + (f", {undetermined} undetermined (within Monte Carlo error of a bound of "
+                   f"the simulated interval)" if undetermined else "") + "; "
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
                 f"(fitted by construction); {self.not_simulated} not simulated (the study "
                 f"folder cannot compute them), {self.not_estimable} not estimable (the "
@@ -131,6 +135,7 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
         rows.append(dict(study=a.study, targets=a.targets, distinct=a.distinct,
                          predicted_reproduced=a.predicted.get("reproduced", 0),
                          predicted_not_reproduced=a.predicted.get("not reproduced", 0),
+                         predicted_undetermined=a.predicted.get(UNDETERMINED, 0),
                          expected_by_chance=a.expected_by_chance,
                          calibration=sum(a.calibration.values()),
                          not_simulated=a.not_simulated, not_estimable=a.not_estimable))

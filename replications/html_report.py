@@ -108,14 +108,15 @@ def _overview(studies: Sequence[dict]) -> str:
             tuple(g) for g in s["accounting"].get("groups", []))}) for s in ok]
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
-                "predicted NOT reproduced", "expected by chance", "calibration inputs",
-                "not simulated", "not estimable"]
+                "predicted NOT reproduced", "predicted undetermined", "expected by chance",
+                "calibration inputs", "not simulated", "not estimable"]
         body = "".join(
             (f'<tr><td><a href="#study-{escape(r.study)}">{escape(r.study)}</a></td>'
              if r.study != "all" else "<tr><td><b>all</b></td>")
             + "".join(f"<td>{int(v)}</td>" for v in (r.targets, r.distinct,
                                                      r.predicted_reproduced,
-                                                     r.predicted_not_reproduced))
+                                                     r.predicted_not_reproduced,
+                                                     r.predicted_undetermined))
             + f"<td>{r.expected_by_chance:.1f}</td>"
             + "".join(f"<td>{int(v)}</td>" for v in (r.calibration, r.not_simulated,
                                                      r.not_estimable)) + "</tr>"

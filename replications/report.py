@@ -370,11 +370,12 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
     if len(items) > 1:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
-                "predicted not reproduced", "expected by chance", "calibration",
-                "not simulated", "not estimable"]
+                "predicted not reproduced", "predicted undetermined", "expected by chance",
+                "calibration", "not simulated", "not estimable"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
-                                                     row.predicted_not_reproduced)),
+                                                     row.predicted_not_reproduced,
+                                                     row.predicted_undetermined)),
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.not_simulated,
                                          row.not_estimable))]

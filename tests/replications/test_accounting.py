@@ -88,3 +88,26 @@ def test_the_table_shows_each_number_once(runs):
     rows = [line for line in text.splitlines() if line.startswith("os_hr_iptw")]
     assert len(rows) == 1 and "also os_hr_iptw_discussion" in rows[0]
     assert "distinct numbers" in text
+
+
+def test_undetermined_predictions_are_counted_in_the_sentence_and_the_table():
+    """13 distinct numbers were told as 'predicted 7 reproduced, 0 not reproduced ...;
+    calibration 3/3': the 3 undetermined predictions were in no count."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    verdicts = ["reproduced"] * 7 + ["undetermined"] * 3 + ["reproduced"] * 3
+    targets = [SimpleNamespace(id=f"t{i}", role="calibration" if i >= 10 else "predicted",
+                               reported=float(i), verdict=v, spec_gap=False)
+               for i, v in enumerate(verdicts)]
+    draws = np.arange(13 * 4, dtype=float).reshape(4, 13)
+    result = SimpleNamespace(study_id="s", targets=targets, shifts=(), draws=draws,
+                             draw_ids=[t.id for t in targets])
+    a = account(result)
+    assert a.distinct == 13
+    assert ("predicted 7 reproduced, 0 not reproduced (chance alone: 0.4 expected, up to 2), "
+            "3 undetermined (within Monte Carlo error of a bound of the simulated interval); "
+            "calibration 3/3") in a.sentence()
+    frame = accounting_frame([a, a])
+    assert frame["predicted_undetermined"].tolist() == [3, 3, 6]
