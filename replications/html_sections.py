@@ -88,8 +88,11 @@ def summary_html(study: dict) -> str:
         if fails:
             out.append("<ul>" + "".join(f"<li>{escape(f)}</li>" for f in fails) + "</ul>")
     if "reps" in study:
-        out.append(f'<p class="meta">R = {study["reps"]} replicates, seed {study["seed"]}, '
-                   f'{float(study.get("elapsed_seconds") or 0):.1f} s.</p>')
+        grown = (f' (grown from the R = {study["grown_from"]} asked for: '
+                 f'{len(study.get("grown_for") or [])} number(s) were within Monte Carlo '
+                 f'error of a bound there)' if study.get("grown_from") is not None else "")
+        out.append(f'<p class="meta">R = {study["reps"]} replicates{escape(grown)}, seed '
+                   f'{study["seed"]}, {float(study.get("elapsed_seconds") or 0):.1f} s.</p>')
     return "\n".join(out)
 
 

@@ -233,7 +233,8 @@ def _summary_line(r: ReproductionResult) -> str:
     apart = f" ({nu} {UNINFORMATIVE}: {UNINFORMATIVE_REASON})" if nu else ""
     return (f"{len(r.targets)} simulated targets: " + ", ".join(parts)
             + f" ({nb} borderline); shifts: {ns}/{len(r.shifts) - nu} reproduced{apart}; "
-            f"R = {r.reps}, seed = {r.seed}, {r.elapsed:.1f} s")
+            f"R = {r.reps}" + (f" ({r.growth_note()})" if r.grown_from is not None else "")
+            + f", seed = {r.seed}, {r.elapsed:.1f} s")
 
 
 def _reading_note(t, r: ReproductionResult) -> str:

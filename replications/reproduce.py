@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -306,7 +306,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     worlds: dict[int, Generator] = {}
     drawn: set[str] = set()
     done, payloads, notes, failures = 0, [], Counter(), Counter()
-    total = reps
+    total, grown_for = reps, ()
     while True:
         if wu:
             for b in range(n_blocks(total)):
@@ -335,9 +335,13 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
                            response_dependence=_response_dependence(generate),
                            world_uncertainty=describe(sorted(drawn), len(worlds))
                            if wu else "")
-        pending = any(x.verdict == UNDETERMINED for x in (*result.targets, *result.shifts))
+        if total > reps:  # (said, with what made it grow: see ReproductionResult.growth_note)
+            result = replace(result, grown_from=reps, grown_for=grown_for)
+        pending = tuple(x.id for x in (*result.targets, *result.shifts)
+                        if x.verdict == UNDETERMINED)
         if not pending or 2 * total > cap:
             return result
+        grown_for = grown_for or pending
         total *= 2
 
 

@@ -140,6 +140,18 @@ class ReproductionResult:
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
     world_uncertainty: str = ""     # what was drawn (replications.world_uncertainty)
     shown: tuple = ()               # replications.shown.ShownResult: shown, not judged
+    grown_from: int | None = None   # the R asked for, when undetermined numbers grew it
+    grown_for: tuple[str, ...] = ()  # the ids undetermined at that R
+
+    def growth_note(self) -> str:
+        """Why R is larger than asked (``""`` when it is not): the reviewer who asked for
+        100 was shown R = 200 without a word."""
+        if self.grown_from is None:
+            return ""
+        ids = ", ".join(self.grown_for[:3]) + (" ..." if len(self.grown_for) > 3 else "")
+        return (f"grown from the R = {self.grown_from} asked for: {len(self.grown_for)} "
+                f"number(s) were within Monte Carlo error of a bound there ({ids}); "
+                f"--max-reps caps R")
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -197,6 +209,8 @@ class ReproductionResult:
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
             "world_uncertainty": self.world_uncertainty,
             "shown": [s.to_dict() for s in self.shown],
+            **({"grown_from": self.grown_from, "grown_for": list(self.grown_for)}
+               if self.grown_from is not None else {}),
         }
 
 

@@ -85,3 +85,19 @@ def test_seed_studies_run(sid):
 def test_bad_reps():
     with pytest.raises(ValueError, match="reps"):
         reproduce(load_study(FICTIONAL), reps=1)
+
+
+def test_a_run_grown_past_the_r_asked_for_says_so_and_why():
+    """--reps 100 printed 'R = 200' with nothing saying that undetermined numbers had
+    doubled it (or which)."""
+    from tacebench.replications.report import StudyReport, render
+
+    study = load_study(FICTIONAL)
+    grown = reproduce(study, reps=12, seed=3, decompose_reps=0, max_reps=24)
+    assert grown.reps == 24 and grown.grown_from == 12 and "os_hr_psm" in grown.grown_for
+    text = render([StudyReport(study.id, result=grown)])
+    assert "R = 24 (grown from the R = 12 asked for: " in text and "os_hr_psm" in text
+    assert grown.to_dict()["grown_from"] == 12
+    kept = reproduce(study, reps=12, seed=3, decompose_reps=0, max_reps=12)
+    assert kept.grown_from is None and "grown from" not in render([StudyReport(study.id,
+                                                                                result=kept)])
