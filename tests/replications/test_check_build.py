@@ -123,8 +123,11 @@ def _proportions(folder, n):
                      ("{ counts = [140, 20] }", "{ proportions = [0.875, 0.125] }"),
                      ("{ counts = [101, 9] }", "{ proportions = [0.918, 0.082] }"),
                      ("{ count = 30 }", "{ p = 0.1875 }"), ("{ count = 35 }", "{ p = 0.318 }"),
-                     ("{ counts = [5, 45, 60, 40] }", "{ proportions = [0.04, 0.3, 0.4, 0.26] }"),
-                     ("{ counts = [6, 44, 40, 15] }", "{ proportions = [0.06, 0.42, 0.38, 0.14] }"),
+                     # (the printed ORRs, 33.3% and 47.6%: check compares the inputs)
+                     ("{ counts = [5, 45, 60, 40] }",
+                      "{ proportions = [0.0333, 0.3, 0.4, 0.2667] }"),
+                     ("{ counts = [6, 44, 40, 15] }",
+                      "{ proportions = [0.0571, 0.419, 0.381, 0.1429] }"),
                      ("n = 160\n", f"n = {n}\n"), ("n = 110\n", f"n = {n}\n")):
         edit(folder, "cohort.toml", old, new)
 

@@ -19,6 +19,7 @@ FAST = ["--reps", "200", "--seed", "3", "--decompose-reps", "0", "--n-jobs", "1"
         "--worlds", "none", "--max-reps", "200"]
 PSM_QUOTE = 'source = "in the matched cohort the HR was 0.40'
 
+# (response rates of the unadjusted arm: inputs of cohort.toml's counts, calibration)
 DCR = '''
 [[targets]]
 id = "dcr_tace_imaging"
@@ -27,7 +28,7 @@ quantity = "rate"
 endpoint = "dcr"
 arm = "TACE"
 percent = 73.3
-role = "predicted"
+role = "calibration"
 where = "text"
 source = "disease control in 73.3% with TACE"
 
@@ -38,7 +39,7 @@ quantity = "rate"
 endpoint = "orr"
 arm = "TACE"
 percent = 73.3
-role = "predicted"
+role = "calibration"
 where = "discussion"
 same_as = "orr_tace_imaging"
 source = "an objective response rate of 73.3% with TACE"
