@@ -1,7 +1,7 @@
 """An audit of a study's published numbers: internal consistency, no simulation.
 
 Each rule (one module per family: :mod:`.proportions`, :mod:`.intervals`,
-:mod:`.survival`, :mod:`.agreement`, :mod:`.weights`, :mod:`.comparisons`,
+:mod:`.survival`, :mod:`.agreement`, :mod:`.weights`, :mod:`.comparisons`, :mod:`.means`,
 :mod:`.cohort`) reads the study's targets and returns :class:`Finding` records naming the
 targets, the rule, the size of the discrepancy and a severity. Every tolerance comes from
 the paper's own rounding (the printed decimals of each number) and is justified in the
@@ -20,8 +20,8 @@ from tacebench.replications.targets import StudyTargets, load_targets
 
 # importing the rule modules registers their rules
 from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F401
-               directions, intervals, printing, proportions, pvalues, subsets, survival,
-               tables, weights)
+               directions, intervals, means, printing, proportions, pvalues, subsets,
+               survival, tables, weights)
 from .claims import claim_ref
 from .cohort import analysis_arm_sizes, cohort_facts, read_cohort
 from .conventions import infer_conventions

@@ -9,7 +9,8 @@ Three kinds, each inferred from the rows that reproduce and reported with that e
 - **the test behind two-proportion p-values** (Pearson chi-square, with Yates' correction,
   or Fisher's exact test): the one reproducing most of the paper's p-values, at least two;
   and likewise **the test behind 2 x k p-values** (chi-square, Fisher-Freeman-Halton, or
-  the chi-square with the exact test for sparse tables);
+  the chi-square with the exact test for sparse tables), and **the t-test behind p-values
+  of two means** (Student's or Welch's), where the paper's own p-values tell them apart;
 - **denominators per row**: a row whose percentages and p-value reproduce only with
   ``n - k`` in one arm (``k`` at most 5% of ``n``), corroborated by at least two numbers
   (two rows, or a row's percentage and its p-value) pointing to the same ``n - k``, is
@@ -29,12 +30,13 @@ from .counts import two_by_two_p_values, whole_count
 from .readings import ROUND, TRUNCATE, exact_rate, percent_readings, round_half_up
 from .findings import Finding
 from .intervals import reported_p_interval
+from .means import T_TESTS, matching_t_tests, t_test_p_ranges, two_mean_rows
 from .registry import AuditContext, rule
 from .tables import K_TESTS, k_level_tables, matching_tests, two_by_k_p_values
 
 __all__ = ["Conventions", "MissingData", "infer_conventions", "column_key",
            "reported_p", "MAX_MISSING_SHARE", "MIN_EVIDENCE", "undisclosed_missing_data",
-           "conventions_inferred"]
+           "conventions_inferred", "t_test_convention"]
 
 #: Largest share of an arm that may be silently missing from a row (``k <= 5% of n``):
 #: beyond it a "missing data" reading reconciles almost any count, so it is not tried.
@@ -71,6 +73,8 @@ class Conventions:
     k_test: str | None = None             # the test behind 2 x k / k x 2 p-values
     k_test_evidence: str = ""
     k_tests: tuple[str, ...] = ()         # k_test and the readings tied with it
+    t_test: str | None = None             # the t-test behind p-values of two means
+    t_test_evidence: str = ""
 
     def explained_by_missing(self, target_id: str) -> bool:
         return target_id in self.n_used
@@ -193,6 +197,29 @@ def k_level_convention(ctx: AuditContext) -> tuple[str | None, tuple[str, ...], 
                         f"p-value(s)" + (f" ({others})" if others else ""))
 
 
+def t_test_convention(ctx: AuditContext) -> tuple[str | None, str]:
+    """The t-test behind the paper's p-values of two means, and the evidence in words.
+
+    Within rounding most rows are reproduced by both Student's and Welch's t; only the rows
+    one test alone reproduces tell them apart. The paper's test is the one alone
+    reproducing at least :data:`MIN_EVIDENCE` rows while the other alone reproduces fewer
+    (a paper choosing per row, by Levene's test say, shows both and has no one test).
+    """
+    alone, both, rows = Counter(), 0, 0
+    for t, rep, _, arms in two_mean_rows(ctx):
+        rows += 1
+        hits = matching_t_tests(t_test_p_ranges(*arms), rep)
+        if len(hits) == 1:
+            alone[hits[0]] += 1
+        both += len(hits) == 2
+    best = max(T_TESTS, key=lambda k: (alone[k], -T_TESTS.index(k)))
+    other = next(k for k in T_TESTS if k != best)
+    if alone[best] < MIN_EVIDENCE or alone[other] >= MIN_EVIDENCE:
+        return None, ""
+    return best, (f"{best} alone reproduces {alone[best]} of {rows} p-value(s) of two means "
+                  f"({other} alone {alone[other]}, both {both})")
+
+
 def _missing(ctx: AuditContext, p_test: str | None,
              columns: Mapping[tuple, str]) -> tuple[MissingData, ...]:
     """Arms whose failing rows reproduce, corroborated, with ``n - k`` patients (each
@@ -252,8 +279,8 @@ def infer_conventions(ctx: AuditContext) -> Conventions:
     Returns
     -------
     Conventions
-        Columns read as truncated, levels forced to 100, the two-proportion test, and the
-        arms with rows computed on fewer patients, each with its evidence.
+        Columns read as truncated, levels forced to 100, the two-proportion, 2 x k and
+        t-tests, and the arms with rows computed on fewer patients, each with its evidence.
 
     References
     ----------
@@ -270,8 +297,10 @@ def infer_conventions(ctx: AuditContext) -> Conventions:
         for i in m.targets:
             n_used[i] = m.n_used
     k_test, k_tests, k_evidence = k_level_convention(ctx)
+    t_test, t_evidence = t_test_convention(ctx)
     return Conventions(columns, col_evidence, forced, forced_tables, missing, n_used,
-                       p_test, p_evidence, p_tests, k_test, k_evidence, k_tests)
+                       p_test, p_evidence, p_tests, k_test, k_evidence, k_tests,
+                       t_test, t_evidence)
 
 
 @rule("undisclosed_missing_data", "conventions")
@@ -312,6 +341,9 @@ def conventions_inferred(ctx: AuditContext):
         yield Finding("conventions_inferred", "info", (),
                       f"p-values of 2 x k tables: {' / '.join(conv.k_tests)}; evidence: "
                       f"{conv.k_test_evidence}")
+    if conv.t_test:
+        yield Finding("conventions_inferred", "info", (),
+                      f"p-values of two means: {conv.t_test}; evidence: {conv.t_test_evidence}")
     for key, text in conv.column_evidence.items():
         yield Finding("conventions_inferred", "info", (),
                       f"percentages truncated, not rounded, in {text}")

@@ -114,14 +114,21 @@ def audit_coverage(log: CheckLog, findings, targets, rules) -> Coverage:
             continue
         why = [f"{name}: {s[t.id]}" for name, s in skipped.items() if t.id in s]
         unchecked.append(Unchecked(t.id, t.quantity, t.where,
-                                   "; ".join(why) if why else f"{NO_RULE} ({_what(t)})"))
+                                   "; ".join(why) if why
+                                   else f"{NO_RULE} ({_what(t, targets.by_id)})"))
     return Coverage(tuple(rows), tuple(unchecked), len(targets))
 
 
-def _what(t) -> str:
+def _what(t, by_id) -> str:
     """The number in the words of the rules' scope, for "no rule applies (...)"."""
     if t.quantity == "p_value":
-        return "a p-value without the counts or interval it was computed from"
+        kinds = {by_id[i].quantity for i in t.compares if i in by_id}
+        if kinds == {"median"}:
+            return ("a p-value of two medians: a rank test, which medians with their IQR or "
+                    "range cannot reproduce")
+        if kinds == {"mean"}:
+            return "a p-value of two means without the SDs and group sizes of a t-test"
+        return "a p-value without the counts, means and SDs, or interval it was computed from"
     if t.quantity in ("hr", "odds_ratio") and not t.ci:
         return f"a {t.quantity} without an interval"
     return f"a {t.quantity} with nothing printed to check it against"

@@ -33,10 +33,10 @@ class Printed:
 
 def printed(t: Target, name: str, *, exact: bool = False) -> Printed | None:
     """The interval allowed by field ``name`` of ``t`` (``value``, ``ci_lo``, ``ci_hi``,
-    ``se``, ``p``, ``count``); None if the field is empty. ``exact`` drops the rounding
+    ``se``, ``sd``, ``p``, ``count``); None if the field is empty. ``exact`` drops the rounding
     (whole counts of people); counts are exact unless the target is weighted.
     """
-    v = {"value": t.value, "se": t.se, "p": t.p, "count": t.count,
+    v = {"value": t.value, "se": t.se, "sd": t.sd, "p": t.p, "count": t.count,
          "ci_lo": t.ci[0] if t.ci else None, "ci_hi": t.ci[1] if t.ci else None}[name]
     if v is None:
         return None

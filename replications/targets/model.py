@@ -36,7 +36,7 @@ INTERVALS = frozenset({"ci", "range", "iqr"})
 
 TARGET_KEYS = frozenset({
     "id", "analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time",
-    "value", "percent", "ci", "ci_level", "interval", "se", "p", "p_text", "count",
+    "value", "percent", "ci", "ci_level", "interval", "se", "sd", "p", "p_text", "count",
     "denominator", "weighted", "role", "required", "where", "source", "same_as", "partition",
     "unweighted", "test", "compares", "note", "mislabel",
 })
@@ -106,6 +106,7 @@ class Target:
     ci_level: float = 0.95
     interval: str = "ci"
     se: float | None = None
+    sd: float | None = None                  # a mean's printed SD (mean ± SD, mean (SD))
     p: float | None = None
     p_text: str | None = None
     count: float | None = None

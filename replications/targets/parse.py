@@ -34,7 +34,7 @@ _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
                     r"(table|figure) S?\d+[A-Za-z]?)$", re.IGNORECASE)
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
 #: Fields whose printed form must be found in the target's own quote.
-_PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "p", "count")
+_PRINTED_FIELDS = ("value", "ci_lo", "ci_hi", "se", "sd", "p", "count")
 
 
 #: How a median not reached is printed.
@@ -99,6 +99,7 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         interval=_text(raw, "interval", probs, path, choices=INTERVALS) or "ci",
         time=_num(raw, "time", probs, path, positive=True),
         se=_num(raw, "se", probs, path, nonneg=True),
+        sd=_num(raw, "sd", probs, path, nonneg=True),
         p=_num(raw, "p", probs, path, unit=True),
         count=_num(raw, "count", probs, path, nonneg=True),
         denominator=_num(raw, "denominator", probs, path, positive=True),
@@ -210,6 +211,9 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
                       "percent", "missing-key")
     elif not has_value:
         probs.add(f"{path}.value", MISSING, "is required", "missing-key")
+    if kw["sd"] is not None and quantity != "mean":
+        probs.add(f"{path}.sd", kw["sd"], "only a mean takes an sd (mean ± SD)",
+                  "malformed-value")
     if quantity == "km_rate" and kw["time"] is None:
         probs.add(f"{path}.time", MISSING, "a km_rate needs the time (months)", "missing-key")
     if quantity in RATIO_QUANTITIES and not (kw.get("contrast") or kw["term"]):
@@ -222,7 +226,8 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
 
 def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ...]:
     """Locate each number in the target's own quote (whitespace runs normalised)."""
-    vals = {"value": None if t.value_from_ci else t.value, "se": t.se, "p": t.p, "count": t.count}
+    vals = {"value": None if t.value_from_ci else t.value, "se": t.se, "sd": t.sd, "p": t.p,
+            "count": t.count}
     if t.ci:
         vals["ci_lo"], vals["ci_hi"] = t.ci
     if t.not_reached and not NOT_REACHED_TEXT.search(t.source):

@@ -33,7 +33,7 @@ from .model import TARGET_KEYS, Target, expected_id
 __all__ = ["PER_ARM_KEYS", "expand_results", "convention_id", "results_rows"]
 
 #: Keys a row with a list of arms may give per arm (a list with one entry per arm).
-PER_ARM_KEYS = ("id", "value", "percent", "count", "denominator", "ci", "se", "p", "p_text",
+PER_ARM_KEYS = ("id", "value", "percent", "count", "denominator", "ci", "se", "sd", "p", "p_text",
                 "source", "unweighted", "note")
 _GROUP_KEYS = (TARGET_KEYS - {"id"}) | {"rows"}
 #: Fields of a target that its conventional id is built from.

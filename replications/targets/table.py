@@ -7,7 +7,8 @@ printed number must occur in the row's quote). Per row and declared column:
 - an ``n (%)`` cell -> a ``proportion`` (``bl_{variable}[_{level}]_{arm}_{analysis}``);
   the level rows of a variable are a ``partition`` of the arm unless the table prints only
   some levels (the cohort then holds an ``unprinted`` remainder);
-- a ``mean ± SD`` / ``mean (SD)`` cell -> a ``mean`` (``{variable}_mean_{arm}_{analysis}``),
+- a ``mean ± SD`` / ``mean (SD)`` cell -> a ``mean`` with its ``sd``
+  (``{variable}_mean_{arm}_{analysis}``),
   a ``median (IQR)`` / ``median (range)`` cell a ``median``
   (``{variable}_median_{arm}_{analysis}``; its quartiles or range are not targets);
 - a p-value column -> a ``p_value`` (``p_{variable}_{analysis}``; a lone level row adds
@@ -109,6 +110,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
             else:
                 stat = "median" if v.format.startswith("median") else "mean"
                 t.update(quantity=stat, value=v.stats[stat])
+                if stat == "mean":
+                    t["sd"] = v.stats["sd"]
                 if r.level is not None:
                     t["level"] = r.level
             if c.weighted:
