@@ -131,3 +131,32 @@ def test_calibration_entries_take_a_source_quote_excluded_from_the_hash():
         simulate.spec_from_dict(raw)
     tv = simulate.TimeVarying("A", start={"mean": 1.0, "source": "q"}, source="q")
     assert tv.start.source == "q" and tv.source == "q"
+
+
+def _outcomes(d):
+    return d["cohorts"]["main"]["outcomes"]
+
+
+REPEATS = [
+    ("effect twice", lambda o: o["os"].update(effects=[{"variable": "male", "hr": 1.2}, {"variable": "male", "hr": 1.5}]),
+     "outcomes.os.effects[1]: repeats outcomes.os.effects[0] ('male'): hr = 1.2 and hr = 1.5 would both apply"),
+    ("median twice", lambda o: o["os"]["calibrate"].append({"arm": "TACE", "kind": "median", "value": 12.0}),
+     "outcomes.os.calibrate[2]: repeats outcomes.os.calibrate[0] (arm 'TACE' median): value = 10 and value = 12"),
+    ("rate twice", lambda o: o["pfs"]["calibrate"].extend([{"arm": "TACEX", "kind": "rate", "time": 6, "value": 0.6}] * 2),
+     "outcomes.pfs.calibrate[3]: repeats outcomes.pfs.calibrate[2] (arm 'TACEX' 6-month rate)"),
+]
+
+
+@pytest.mark.parametrize("what,breaker,words", REPEATS, ids=[r[0] for r in REPEATS])
+def test_an_entry_given_twice_is_refused_naming_both(two_arm, what, breaker, words):
+    """Both log-HRs of a repeated effect used to apply (HR 1.2 and 1.5 as 1.8); two
+    medians 10 and 12 of one arm were fitted as a silent compromise (10.96)."""
+    breaker(_outcomes(two_arm))
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(two_arm, source="cohort.toml")
+    assert words in str(err.value), str(err.value)
+
+
+def test_a_linear_and_a_threshold_effect_of_one_variable_are_two_effects(two_arm):
+    _outcomes(two_arm)["os"]["effects"] = [{"variable": "age", "hr": 1.02}, {"variable": "age", "hr": 1.5, "above": 60}]
+    assert len(spec_from_dict(two_arm).cohort().os.effects) == 2
