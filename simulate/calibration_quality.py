@@ -35,7 +35,7 @@ from scipy import special
 
 from .calibration_cohort import calibration_sample, draw_death_times
 from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
-                       cumulative_at_knots, marginal_curve)
+                       cumulative_at_knots, curve_median_of, marginal_curve)
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 _LONGEST = 600.0  # months: the longest grid (an HR's follow-up, a median not reached)
@@ -216,6 +216,19 @@ def alive_joint_survival(h: np.ndarray, rw_d: np.ndarray, alive: np.ndarray, n: 
     return out
 
 
+def joint_median(knots, rates, risk: np.ndarray, t_d: np.ndarray, w_d: np.ndarray, r_pd: float) -> float:
+    """Median of one arm's PFS curve ``mean_i P(T_P > t, T_D > t | x_i, W_D)`` (the
+    calibration sample's patients: risks ``exp(eta)``, death times ``t_d``, death-time
+    normal scores ``w_d``), by bisection; ``inf`` if not reached by 600 months."""
+    cum, scale = cumulative_at_knots(knots, rates), np.sqrt(1 - r_pd ** 2)
+
+    def surv(t):
+        alive = np.flatnonzero(t_d > t)
+        return float(np.mean(alive_joint_survival(baseline_cumhaz(t, knots, rates, cum) * risk[alive],
+                                                  r_pd * w_d[alive], alive, len(t_d), scale)))
+    return curve_median_of(surv)
+
+
 def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_plan=None, r_pd: float = 0.0
                     ) -> dict:
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
@@ -328,4 +341,4 @@ def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
 
 
 __all__ = ["CalibrationCheck", "calibration_checks", "check_rows", "endpoint_checks", "greenwood_se",
-           "median_se", "printed_half_width", "unmeasured_reason"]
+           "joint_median", "median_se", "printed_half_width", "unmeasured_reason"]

@@ -23,6 +23,7 @@ from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariate
 from .progression import TTPTargets
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
+from .spec_outcome_checks import pfs_beyond_os_problems
 from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
 
@@ -148,6 +149,9 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
                                                extra=ttp)
         if ttp is not None:
             report["ttp"] = ttp.report(pfs_plan.knots, pfs_plan.rates, _risk(pfs_plan, sample))
+        beyond = pfs_beyond_os_problems(c)
+        if beyond:
+            report["pfs"]["notes"] = [f"{key}: {message}" for key, message in beyond]
     cen = c.censoring
     design = CensoringDesign(0.0, np.inf)
     if cen is not None:

@@ -1,14 +1,20 @@
-"""Cross-entry checks of a cohort's outcome model: an entry given twice.
+"""Cross-entry checks of a cohort's outcome model: an entry given twice, PFS beyond OS.
 
 An effect given twice would have both log-HRs added (HR 1.2 and 1.5 of one variable act
 as 1.8), and a calibration quantity given twice with two values would be fitted as a
 silent compromise between them; both are refused, naming the two entries.
+
+A PFS median or landmark rate above the same arm's OS one cannot be generated (PFS =
+min(progression, death) <= OS for every patient). It is reported, not refused: the fit
+keeps the closest PFS (the compile report's ``pfs.notes`` and the calibration checks say
+so), since the two are printed by one paper with their own rounding and drawn
+independently when calibration inputs are drawn from their sampling distributions.
 """
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["repeated_entry_problems"]
+__all__ = ["pfs_beyond_os_problems", "repeated_entry_problems"]
 
 
 def _effect_what(e) -> str:
@@ -62,4 +68,20 @@ def repeated_entry_problems(c: Any) -> list[tuple[str, str]]:
     if c.ttp is not None:
         p += _repeats("outcomes.ttp.calibrate", c.ttp.calibrate, _target_key, _target_what,
                       lambda t: f"value = {t.value:g}", fit)
+    return p
+
+
+def pfs_beyond_os_problems(c: Any) -> list[tuple[str, str]]:
+    """Each PFS median or rate above the same arm's OS median or rate at the same time,
+    as ``(key, message)``; ``c`` is a :class:`~simulate.study.CohortSpec`."""
+    if c.os is None or c.pfs is None:
+        return []
+    os_at = {(t.kind, t.arm, t.time): (j, t.value) for j, t in enumerate(c.os.calibrate) if t.kind != "hr"}
+    p = []
+    for j, t in enumerate(c.pfs.calibrate):
+        i, v = os_at.get((t.kind, t.arm, t.time), (None, None))
+        if i is not None and t.value > v:
+            p.append((f"outcomes.pfs.calibrate[{j}].value",
+                      f"{_target_what(t)} {t.value:g} exceeds OS's {v:g} (outcomes.os.calibrate[{i}]): PFS = "
+                      "min(progression, death) <= OS for every patient, so the fit keeps the closest PFS"))
     return p

@@ -111,3 +111,36 @@ def test_a_median_past_follow_up_is_not_within(two_arm, extra, value, words):
     _, checks = _os_checks(two_arm)
     assert not checks[0].within and words in checks[0].reason
     assert all(not c.within for c in checks if c.mcse == np.inf)
+
+
+def _compile(d):
+    from tacebench.simulate import compile_plan, spec_from_dict
+    return compile_plan(spec_from_dict(d), cache=None)
+
+
+@pytest.mark.parametrize("crude_hr", [False, True])
+def test_every_median_has_its_fitted_value_in_the_report(two_arm, crude_hr):
+    """The report's fitted PFS medians (and, with a crude-HR target, every median) were
+    null; they are the medians the checks achieve (up to the check grid's 0.05 month)."""
+    from tacebench.simulate.calibration_quality import calibration_checks
+    if crude_hr:
+        two_arm["cohorts"]["main"]["outcomes"]["os"]["calibrate"].append(
+            {"arm": "TACEX", "kind": "hr", "value": 0.7})
+    plan = _compile(two_arm)
+    checks = {(c.endpoint, c.kind, c.arm): c.achieved for c in calibration_checks(plan)}
+    for ep in ("os", "pfs"):
+        for row in plan.report[ep]["targets"]:
+            assert row["fitted"] == pytest.approx(checks[ep, row["kind"], row["arm"]], abs=0.01), (ep, row)
+
+
+def test_a_pfs_median_above_the_os_median_is_reported(two_arm):
+    """PFS <= OS for every patient: PFS medians 20 / 25 above OS 10 / 14 were accepted
+    silently (pfs_time = os_time for all, PFS HR 0.007); the report says so."""
+    for row, value in zip(two_arm["cohorts"]["main"]["outcomes"]["pfs"]["calibrate"], (20.0, 25.0)):
+        row["value"] = value
+    plan = _compile(two_arm)
+    assert plan.report["pfs"]["notes"][0] == (
+        "outcomes.pfs.calibrate[0].value: arm 'TACE' median 20 exceeds OS's 10 (outcomes.os.calibrate[0]): "
+        "PFS = min(progression, death) <= OS for every patient, so the fit keeps the closest PFS")
+    assert len(plan.report["pfs"]["notes"]) == 2
+    assert [round(r["fitted"]) for r in plan.report["pfs"]["targets"]] == [10, 14]
