@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 
 import numpy as np
@@ -160,3 +161,19 @@ def test_an_entry_given_twice_is_refused_naming_both(two_arm, what, breaker, wor
 def test_a_linear_and_a_threshold_effect_of_one_variable_are_two_effects(two_arm):
     _outcomes(two_arm)["os"]["effects"] = [{"variable": "age", "hr": 1.02}, {"variable": "age", "hr": 1.5, "above": 60}]
     assert len(spec_from_dict(two_arm).cohort().os.effects) == 2
+
+
+def test_a_compile_time_error_names_the_file_and_cohort_as_a_load_time_error_does(two_arm, tmp_path):
+    """Errors the fit finds (an effect's HR count, a correlation matrix) lacked the file
+    and the cohorts.<name>. prefix; ``problems`` stay keyed inside the cohort."""
+    two_arm["cohorts"]["main"]["variables"].append(
+        {"name": "grade", "type": "categorical", "levels": ["1", "2"],
+         "arms": {"TACE": {"counts": [60, 60]}, "TACEX": {"counts": [40, 40]}}})
+    _outcomes(two_arm)["os"]["effects"] = [{"variable": "grade", "hr": [1.5, 2.0]}]
+    key = "outcomes.os.effects[0].hr"
+    with pytest.raises(SpecError) as err:
+        simulate.compile_plan(spec_from_dict(two_arm), cache=None)
+    assert str(err.value).startswith(f"cohorts.main.{key}: needs 1 HRs") and err.value.problems[0][0] == key
+    spec = spec_from_dict(two_arm, path=str(tmp_path / "cohort.toml"))
+    with pytest.raises(SpecError, match=rf"^{tmp_path / 'cohort.toml'}: cohorts\.main\.{re.escape(key)}: needs"):
+        simulate.compile_plan(spec, cache=None)
