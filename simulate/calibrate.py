@@ -27,8 +27,9 @@ import numpy as np
 from .outcomes import EndpointPlan, compile_effects
 from .plan import CovariatePlan
 from .study import CohortSpec
-from .calibration_quality import alive_joint_survival, check_grid, check_rows
-from .survival import baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, prepared_therapy
+from .calibration_quality import alive_joint_survival, check_grid, check_rows, joint_median
+from .survival import (baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, marginal_median,
+                       prepared_therapy)
 
 def _cumhaz_matrix(times, knots, rates, n, tv):
     """``H0(t)`` of every patient (rows) at ``times`` (columns); ``tv``: a
@@ -229,9 +230,10 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     sol = optimize.least_squares(resid, np.asarray(theta0), method="trf", xtol=1e-10, ftol=1e-10, max_nfev=2000)
     rates, bt = unpack(sol.x)
     got = surv(sol.x)
+    lp_all = base_lp + bt * sample["treated"]
     report = {"targets": [{"arm": t.arm, "kind": t.kind, "time": t.time, "value": t.value,
-                           "target": t.target, "fitted": _fitted_value(t, g, sample, masks[i], rates, bt,
-                                                                       base_lp, knots, tv, os_plan)}
+                           "target": t.target, "fitted": _fitted_value(t, g, sample, masks[i], rates, lp_all,
+                                                                       knots, tv, os_plan, r_pd)}
                           for i, (t, g) in enumerate(zip(targets, got))],
               "treatment_hr": float(np.exp(bt)), "baseline_hazard": rates.tolist()}
     return EndpointPlan(knots, rates, effects, float(bt), beta_u), report
@@ -327,8 +329,14 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     plan = EndpointPlan(knots, rates, proto.effects, float(bt), proto.beta_u,
                         None if b is None else np.asarray(b, float))
     got = list(surv(rates, bt, b)) if surv_t else []
+    lp_all = base_lp + bt * treated
+
+    def fitted(t, v):
+        a = labels.index(t.arm)
+        arm_rates = rates * np.exp(b) if arm_specific and a == cp.treated_arm else rates
+        return _fitted_value(t, v, sample, arm == a, arm_rates, lp_all, knots, tv, os_plan, r_pd)
     rows = [{"arm": t.arm, "kind": t.kind, "time": t.time, "value": t.value, "target": t.target,
-             "fitted": float(v) if t.kind == "rate" else None} for t, v in zip(surv_t, got)]
+             "fitted": fitted(t, v)} for t, v in zip(surv_t, got)]
     rows += [{"arm": t.arm, "kind": "hr", "time": None, "value": t.value, "target": t.target,
               "fitted": ch.achieved} for t, ch in zip(hr_t, crude(rates, bt, b) if hr_t else ())]
     report = {"targets": rows, "hazards": ep.hazards, "baseline_hazard": rates.tolist(),
@@ -338,13 +346,14 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     return plan, report
 
 
-def _fitted_value(t, s_at, sample, mask, rates, bt, base_lp, knots, tv, os_plan):
+def _fitted_value(t, s_at, sample, mask, rates, lp_all, knots, tv, os_plan, r_pd):
+    """The fitted rate (``s_at``) or median of target ``t`` (arm rows ``mask``); a PFS
+    median is the median of the joint survival with death, as the fit sees it."""
     if t.kind == "rate":
         return float(s_at)
+    lp = lp_all[mask]
     if os_plan is not None:
-        return None  # the PFS median residual is reported on the survival scale
-    from .survival import marginal_median
-    lp = (base_lp + bt * sample["treated"])[mask]
+        return float(joint_median(knots, rates, np.exp(lp), sample["t_d"][mask], sample["w_d"][mask], r_pd))
     sub_tv = None if tv is None else (tv[0][mask], tv[1][mask], tv[2][mask], tv[3])
     return float(marginal_median(knots, rates, lp, sub_tv))
 

@@ -5,7 +5,10 @@ Per calibrated quantity (a KM median, a landmark rate, the crude HR) a
 achieves (its population value, from the marginal arm curves of the calibration sample),
 the residual ``target - achieved``, the half-width of the printed number's rounding, the
 Monte Carlo standard error (MCSE) of the quantity at the study's size, and ``within``:
-``|residual| <= rounding + mcse``.
+``|residual| <= rounding + mcse``. A check that cannot measure its target (a median the
+model does not reach by the end of follow-up, a median or landmark past the follow-up,
+where a study's Kaplan-Meier curve ends and the MCSE is infinite) is never ``within``;
+its ``reason`` says why.
 
 The MCSE is how far one simulated cohort of the study's size scatters around the model
 value, computed asymptotically from the model's arm curves ``S_a`` and the censoring
@@ -32,9 +35,10 @@ from scipy import special
 
 from .calibration_cohort import calibration_sample, draw_death_times
 from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
-                       cumulative_at_knots, marginal_curve)
+                       cumulative_at_knots, curve_median_of, marginal_curve)
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
+_LONGEST = 600.0  # months: the longest grid (an HR's follow-up, a median not reached)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class CalibrationCheck:
     rounding: float        # half a unit of the printed number's last digit
     mcse: float            # SE of the quantity in one cohort of the study's size
     within: bool
+    reason: str = ""       # why the check cannot measure its target ("" when it can)
 
 
 def printed_half_width(value: float, kind: str, source: str) -> float:
@@ -104,8 +109,8 @@ def median_se(grid: np.ndarray, s: np.ndarray, g: np.ndarray, n: float, m: float
     return greenwood_se(grid, s, g, n, m) / f if f > 0 else np.inf
 
 
-def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.ndarray, arm_n: dict
-               ) -> tuple[CalibrationCheck, ...]:
+def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.ndarray, arm_n: dict,
+               follow_end: float = np.inf) -> tuple[CalibrationCheck, ...]:
     """The checks of one endpoint's targets, from its arm curves on ``grid``.
 
     Parameters
@@ -122,6 +127,8 @@ def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.nda
         Censoring survival on ``grid``.
     arm_n : dict
         Arm label -> the study's arm size.
+    follow_end : float
+        The longest follow-up of the study (``min(accrual + follow_up, admin_max)``).
 
     Returns
     -------
@@ -144,17 +151,38 @@ def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.nda
             mcse = median_se(grid, curves[t.arm], g, arm_n[t.arm], achieved)
         rounding = printed_half_width(t.value, t.kind, t.source)
         resid = t.value - achieved
+        reason = unmeasured_reason(t.kind, t.time, achieved, mcse, float(grid[-1]), follow_end)
         out.append(CalibrationCheck(endpoint, t.target, t.kind, t.arm, t.time, float(t.value), float(achieved),
                                     float(resid), float(rounding), float(mcse),
-                                    bool(abs(resid) <= rounding + mcse)))
+                                    not reason and bool(abs(resid) <= rounding + mcse), reason))
     return tuple(out)
+
+
+def unmeasured_reason(kind: str, time, achieved: float, mcse: float, grid_end: float,
+                      follow_end: float) -> str:
+    """Why a check cannot measure its target, ``""`` when it can.
+
+    An infinite MCSE or achieved value would make any residual look ``within``: a median
+    not reached on the grid (``grid_end``, months), a median or landmark at or past the
+    end of follow-up (``follow_end``, where no patient is at risk), a curve flat at its
+    median or an HR without information.
+    """
+    if not np.isfinite(achieved):
+        return f"median not reached by {grid_end:g} months"
+    if np.isfinite(mcse):
+        return ""
+    at = time if kind == "rate" else achieved
+    if kind != "hr" and at >= follow_end:
+        what = f"median {achieved:.3g} months" if kind == "median" else f"{time:g}-month rate"
+        return f"{what} at or beyond the end of follow-up ({follow_end:g} months)"
+    return "no finite Monte Carlo SE"
 
 
 def check_grid(targets, follow_end: float, step: float = _STEP) -> np.ndarray:
     """A grid long enough for every target (twice the longest median, the follow-up for an HR)."""
     top = max([2 * t.value if t.kind == "median" else t.time for t in targets if t.kind != "hr"] + [1.0])
     if any(t.kind == "hr" for t in targets):
-        top = max(top, min(follow_end, 600.0))
+        top = max(top, min(follow_end, _LONGEST))
     times = [t.time for t in targets if t.kind == "rate"]
     return np.unique(np.concatenate([np.arange(0.0, top + step / 2, step), times]))
 
@@ -186,6 +214,19 @@ def alive_joint_survival(h: np.ndarray, rw_d: np.ndarray, alive: np.ndarray, n: 
     a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
     out[alive] = special.ndtr((rw_d - a_p) / scale)
     return out
+
+
+def joint_median(knots, rates, risk: np.ndarray, t_d: np.ndarray, w_d: np.ndarray, r_pd: float) -> float:
+    """Median of one arm's PFS curve ``mean_i P(T_P > t, T_D > t | x_i, W_D)`` (the
+    calibration sample's patients: risks ``exp(eta)``, death times ``t_d``, death-time
+    normal scores ``w_d``), by bisection; ``inf`` if not reached by 600 months."""
+    cum, scale = cumulative_at_knots(knots, rates), np.sqrt(1 - r_pd ** 2)
+
+    def surv(t):
+        alive = np.flatnonzero(t_d > t)
+        return float(np.mean(alive_joint_survival(baseline_cumhaz(t, knots, rates, cum) * risk[alive],
+                                                  r_pd * w_d[alive], alive, len(t_d), scale)))
+    return curve_median_of(surv)
 
 
 def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_plan=None, r_pd: float = 0.0
@@ -238,10 +279,26 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
     if not targets:
         return ()
     accrual, follow_up, admin_max, loss = censoring
-    grid = check_grid(targets, min(accrual + follow_up, admin_max), _STEP if os_plan is None else 2 * _STEP)
-    curves = endpoint_curves(ep, sample, labels, grid, tv=tv, os_plan=os_plan, r_pd=r_pd)
+    follow_end = min(accrual + follow_up, admin_max)
+    step = _STEP if os_plan is None else 2 * _STEP
+    curve_kw = {"tv": tv, "os_plan": os_plan, "r_pd": r_pd}
+    grid = check_grid(targets, follow_end, step)
+    curves = endpoint_curves(ep, sample, labels, grid, **curve_kw)
     g = censoring_survival(grid, accrual, follow_up, admin_max, loss)
-    return check_rows(name, targets, grid, curves, g, arm_n)
+    rows = list(check_rows(name, targets, grid, curves, g, arm_n, follow_end))
+    late = [i for i, r in enumerate(rows) if r.kind == "median" and not np.isfinite(r.achieved)]
+    top = min(follow_end, _LONGEST)
+    if late and grid[-1] < top:
+        # a fit that missed a median by more than the target itself (other targets pulled
+        # it away) is measured to the end of follow-up, where a study's KM curve ends;
+        # only these rows, so every check measured on the short grid keeps its numbers
+        grid = np.arange(0.0, top + step / 2, step)
+        curves = endpoint_curves(ep, sample, labels, grid, **curve_kw)
+        g = censoring_survival(grid, accrual, follow_up, admin_max, loss)
+        again = dict(zip(late, check_rows(name, [targets[i] for i in late], grid, curves, g, arm_n,
+                                          follow_end)))
+        rows = [again.get(i, r) for i, r in enumerate(rows)]
+    return tuple(rows)
 
 
 def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
@@ -284,4 +341,4 @@ def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
 
 
 __all__ = ["CalibrationCheck", "calibration_checks", "check_rows", "endpoint_checks", "greenwood_se",
-           "median_se", "printed_half_width"]
+           "joint_median", "median_se", "printed_half_width", "unmeasured_reason"]

@@ -28,6 +28,7 @@ from .survival import censoring_survival
 __all__ = ["CensoringDesign", "median_followup", "solve_censoring"]
 
 _FOLLOW_UP_MAX = 1200.0  # months: the search range of a calibrated follow_up
+_LOSS_MAX = 50.0  # per month: the search range of a calibrated loss rate
 
 
 @dataclass(frozen=True)
@@ -211,13 +212,20 @@ def solve_censoring(cen, sample: dict, cp, event_times: dict) -> tuple[Censoring
 
 
 def _solve_loss(fn, value: float, report: dict, name: str = "median_followup") -> float:
-    """Loss rate with ``fn(loss) = value`` (``fn`` decreasing); 0 when no loss reaches it."""
+    """Loss rate with ``fn(loss) = value`` (``fn`` decreasing); 0 when no loss reaches it,
+    the largest searched (the closest) when even that leaves ``fn`` above ``value`` (an
+    event count of 0: every loss rate leaves some early events)."""
     from scipy import optimize
     if fn(0.0) <= value:
         report.setdefault("notes", []).append(
             f"administrative censoring alone gives {name} {fn(0.0):.4g}, at most the reported {value:g}")
         return 0.0
-    return float(optimize.brentq(lambda l: fn(l) - value, 0.0, 50.0, xtol=1e-12))
+    if fn(_LOSS_MAX) > value:
+        report.setdefault("notes", []).append(
+            f"no loss_rate in [0, {_LOSS_MAX:g}] per month brings {name} down to {value:g} (some events "
+            f"come before any loss); kept {_LOSS_MAX:g}, the closest ({name} {fn(_LOSS_MAX):.4g})")
+        return _LOSS_MAX
+    return float(optimize.brentq(lambda l: fn(l) - value, 0.0, _LOSS_MAX, xtol=1e-12))
 
 
 def _solve_follow_up(fn, value: float, report: dict, name: str = "median_followup") -> float:

@@ -23,6 +23,8 @@ from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariate
 from .progression import TTPTargets
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
+from .spec_base import CohortSpecError
+from .spec_outcome_checks import pfs_beyond_os_problems
 from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
 
@@ -110,9 +112,13 @@ def compile_plan(spec: "StudySpec | str | Path", cohort: str | None = None, *,
     study = load_spec(spec)
     c = study.cohort(cohort)
     h = spec_hash(c)
-    if store is None:
-        return _compile(study.id, c, h)
-    return store.get_or_compile(h, lambda: _compile(study.id, c, h, store.parts))
+    try:
+        if store is None:
+            return _compile(study.id, c, h)
+        return store.get_or_compile(h, lambda: _compile(study.id, c, h, store.parts))
+    except SpecError as err:   # found by the fit: named with file and cohort, as at load time
+        where = f"cohorts.{c.name}" if study.path is None else f"{study.path}: cohorts.{c.name}"
+        raise CohortSpecError(err, where) from None
 
 
 def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan:
@@ -148,6 +154,9 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
                                                extra=ttp)
         if ttp is not None:
             report["ttp"] = ttp.report(pfs_plan.knots, pfs_plan.rates, _risk(pfs_plan, sample))
+        beyond = pfs_beyond_os_problems(c)
+        if beyond:
+            report["pfs"]["notes"] = [f"{key}: {message}" for key, message in beyond]
     cen = c.censoring
     design = CensoringDesign(0.0, np.inf)
     if cen is not None:

@@ -48,6 +48,18 @@ class SpecError(ValueError):
         return SpecError([(f"{prefix}{sep}{k}" if k else prefix, m) for k, m in self.problems])
 
 
+class CohortSpecError(SpecError):
+    """A cohort's problems found when compiling it, after it loaded: ``problems`` keyed
+    inside the cohort as its dataclasses name them (``outcomes.os.effects[0].hr``, what a
+    caller adding its own ``cohorts.<name>.`` prefix expects), ``where`` the file and
+    cohort (``cohort.toml: cohorts.main``), and the message naming both, as a load-time
+    error's does."""
+
+    def __init__(self, err: SpecError, where: str):
+        super().__init__([(f"{where}.{k}" if k else where, m) for k, m in err.problems])
+        self.problems, self.where = list(err.problems), where
+
+
 def _finite(key: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(key, f"must be a number, got {value!r}")

@@ -11,6 +11,7 @@ from .spec import (FrozenDict, PROPORTION_TOL, Arm, Correlation, Derived, Missin
                    Unmeasured, Variable)
 from .spec_endpoints import ResponseColumn, TimeToProgression, endpoint_problems
 from .spec_associations import association_problems
+from .spec_outcome_checks import repeated_entry_problems
 from .spec_outcomes import Censoring, Endpoint, Response, TimeVarying
 
 ASSIGNMENTS = ("arm_marginals", "logistic")
@@ -221,6 +222,7 @@ class CohortSpec:
             if self.os is None:
                 p.append(("time_varying", "needs outcomes.os"))
         p.extend(endpoint_problems(self))
+        p.extend(repeated_entry_problems(self))
         return p
 
     def _option_owners(self, p: list) -> dict[str, str]:

@@ -162,19 +162,25 @@ def marginal_survival(times: np.ndarray, knots, rates, lin_pred: np.ndarray, tv=
     return out
 
 
-def marginal_median(knots, rates, lin_pred, tv=None, *, hi: float = 600.0) -> float:
-    """Median of the population survival curve (bisection on a monotone function)."""
+def curve_median_of(surv, hi: float = 600.0) -> float:
+    """Median of a non-increasing survival function ``surv(t)`` by bisection on ``[0, hi]``;
+    ``inf`` when ``surv(hi) > 0.5``."""
     lo, up = 0.0, hi
-    tv = prepared_therapy(knots, tv)  # the therapy segments once, not at each bisection step
-    if marginal_survival(np.array([up]), knots, rates, lin_pred, tv)[0] > 0.5:
+    if surv(up) > 0.5:
         return np.inf
     for _ in range(60):
         mid = 0.5 * (lo + up)
-        if marginal_survival(np.array([mid]), knots, rates, lin_pred, tv)[0] > 0.5:
+        if surv(mid) > 0.5:
             lo = mid
         else:
             up = mid
     return 0.5 * (lo + up)
+
+
+def marginal_median(knots, rates, lin_pred, tv=None, *, hi: float = 600.0) -> float:
+    """Median of the population survival curve (bisection on a monotone function)."""
+    tv = prepared_therapy(knots, tv)  # the therapy segments once, not at each bisection step
+    return curve_median_of(lambda t: marginal_survival(np.array([t]), knots, rates, lin_pred, tv)[0], hi)
 
 
 def draw_times(e: np.ndarray, lin_pred: np.ndarray, knots, rates, cum, tv=None,

@@ -83,6 +83,11 @@ def _summaries(table, rows, var: str, declared: Mapping, n: Mapping[str, int]) -
                 arms[c.arm]["counts"].append(n.get(c.arm, 0) - sum(arms[c.arm]["counts"]))
         out.update(type="categorical", levels=levels, arms=arms)
         return out
+    if vtype != "binary" and formats == {"n (%)"} and (why := _declared_continuous(declared)):
+        cell = next(v.text for c in cal if (v := rows[0].cell(c.column)) is not None)
+        raise SpecError(where, f"is declared continuous ({why}) but its row (line {rows[0].line}, "
+                        f"{rows[0].label!r}) reads as n (%) ({cell!r}): for a mean (SD) declare "
+                        "format = \"mean (sd)\" on the row or say mean/SD in its label")
     if vtype == "binary" or formats == {"n (%)"}:
         if len(rows) != 1:
             raise SpecError(where, f"a binary variable takes one row, got {len(rows)} "
@@ -104,6 +109,16 @@ def _summaries(table, rows, var: str, declared: Mapping, n: Mapping[str, int]) -
     if formats <= set(_MEDIAN_FORMATS):
         out["distribution"] = "lognormal"
     return out
+
+
+def _declared_continuous(declared: Mapping) -> str:
+    """The keys by which ``cohort.toml`` declares a variable continuous ("" if none):
+    its type, else keys only a continuous variable takes."""
+    if declared.get("type") in ("continuous", "count"):
+        return f"type = {declared['type']!r}"
+    if "type" in declared:
+        return ""
+    return ", ".join(k for k in ("unit", "lower", "upper", "distribution") if k in declared)
 
 
 def _reorder(derived: Mapping, levels: list, where: str) -> dict:

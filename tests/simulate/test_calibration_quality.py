@@ -57,3 +57,90 @@ def test_within_is_rounding_plus_one_mcse():
     assert [r.within for r in rows] == [True, False, True]
     assert rows[0].residual == pytest.approx(near.value - s12) and rows[0].rounding == pytest.approx(0.0005)
     assert rows[2].achieved == pytest.approx(0.5, abs=1e-4) and rows[2].rounding == pytest.approx(0.005)
+
+
+def test_a_median_not_reached_is_not_within():
+    """An infinite achieved median and MCSE used to pass |residual| <= rounding + MCSE."""
+    grid = np.arange(0.0, 20.0, 0.05)
+    curves = {"A": np.exp(-0.01 * grid)}
+    median = CalibrationTarget("A", "median", 10.0, target="m")
+    (row,) = check_rows("os", [median], grid, curves, np.ones(len(grid)), {"A": 100})
+    assert not row.within and row.reason == "median not reached by 19.95 months"
+
+
+def test_a_landmark_past_follow_up_is_not_within():
+    grid = np.arange(0.0, 61.0, 0.05)
+    curves = {"A": np.exp(-0.05 * grid)}
+    g = np.clip((36 - grid) / 24, 0, 1)
+    late = CalibrationTarget("A", "rate", 0.6, time=60.0, target="r")
+    (row,) = check_rows("os", [late], grid, curves, g, {"A": 100}, follow_end=36.0)
+    assert row.mcse == np.inf and not row.within
+    assert row.reason == "60-month rate at or beyond the end of follow-up (36 months)"
+
+
+def _os_checks(d):
+    from tacebench.simulate import compile_plan, spec_from_dict
+    from tacebench.simulate.calibration_quality import calibration_checks
+    plan = compile_plan(spec_from_dict(d), cache=None)
+    return plan, [c for c in calibration_checks(plan) if c.endpoint == "os"]
+
+
+def test_a_median_pulled_past_twice_its_target_is_measured_to_the_end_of_follow_up(two_arm):
+    """Median 6 with a 12-month rate of 0.80: the fit's compromise median (about 35
+    months) lies past the check grid (twice the target); measured on the grid to the end
+    of follow-up (36 months) it is the plan report's and shows the miss."""
+    os = two_arm["cohorts"]["main"]["outcomes"]["os"]
+    os["calibrate"][0]["value"] = 6.0
+    os["calibrate"].append({"arm": "TACE", "kind": "rate", "time": 12, "value": 0.80})
+    plan, (median, other, rate) = _os_checks(two_arm)
+    fitted = plan.report["os"]["targets"][0]["fitted"]
+    assert 30 < fitted < 36 and median.achieved == pytest.approx(fitted, abs=0.01)
+    assert np.isfinite(median.mcse) and not median.within and median.reason == ""
+    assert other.within and not rate.within
+
+
+@pytest.mark.parametrize("extra,value,words", [
+    ({"arm": "TACE", "kind": "rate", "time": 60, "value": 0.6}, 10.0, "at or beyond the end of follow-up (36"),
+    (None, 200.0, "median 200 months at or beyond the end of follow-up (36"),
+])
+def test_a_median_past_follow_up_is_not_within(two_arm, extra, value, words):
+    os = two_arm["cohorts"]["main"]["outcomes"]["os"]
+    os["calibrate"][0]["value"] = value
+    if extra:
+        os["calibrate"].append(extra)
+    _, checks = _os_checks(two_arm)
+    assert not checks[0].within and words in checks[0].reason
+    assert all(not c.within for c in checks if c.mcse == np.inf)
+
+
+def _compile(d):
+    from tacebench.simulate import compile_plan, spec_from_dict
+    return compile_plan(spec_from_dict(d), cache=None)
+
+
+@pytest.mark.parametrize("crude_hr", [False, True])
+def test_every_median_has_its_fitted_value_in_the_report(two_arm, crude_hr):
+    """The report's fitted PFS medians (and, with a crude-HR target, every median) were
+    null; they are the medians the checks achieve (up to the check grid's 0.05 month)."""
+    from tacebench.simulate.calibration_quality import calibration_checks
+    if crude_hr:
+        two_arm["cohorts"]["main"]["outcomes"]["os"]["calibrate"].append(
+            {"arm": "TACEX", "kind": "hr", "value": 0.7})
+    plan = _compile(two_arm)
+    checks = {(c.endpoint, c.kind, c.arm): c.achieved for c in calibration_checks(plan)}
+    for ep in ("os", "pfs"):
+        for row in plan.report[ep]["targets"]:
+            assert row["fitted"] == pytest.approx(checks[ep, row["kind"], row["arm"]], abs=0.01), (ep, row)
+
+
+def test_a_pfs_median_above_the_os_median_is_reported(two_arm):
+    """PFS <= OS for every patient: PFS medians 20 / 25 above OS 10 / 14 were accepted
+    silently (pfs_time = os_time for all, PFS HR 0.007); the report says so."""
+    for row, value in zip(two_arm["cohorts"]["main"]["outcomes"]["pfs"]["calibrate"], (20.0, 25.0)):
+        row["value"] = value
+    plan = _compile(two_arm)
+    assert plan.report["pfs"]["notes"][0] == (
+        "outcomes.pfs.calibrate[0].value: arm 'TACE' median 20 exceeds OS's 10 (outcomes.os.calibrate[0]): "
+        "PFS = min(progression, death) <= OS for every patient, so the fit keeps the closest PFS")
+    assert len(plan.report["pfs"]["notes"]) == 2
+    assert [round(r["fitted"]) for r in plan.report["pfs"]["targets"]] == [10, 14]

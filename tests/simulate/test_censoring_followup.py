@@ -114,6 +114,18 @@ def test_unreachable_median_keeps_the_closest_design_with_a_note():
     assert plan.outcomes.loss_rate == 0.0 and "at most the reported 40" in rep["notes"][0]
 
 
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_an_event_count_no_loss_reaches_keeps_the_closest_with_a_note(two_arm, endpoint):
+    """0 events: every loss rate leaves some events before any loss (scipy's brentq used
+    to fail with 'f(a) and f(b) must have different signs')."""
+    two_arm["cohorts"]["main"]["censoring"].update(loss_rate="calibrate", events={"endpoint": endpoint, "value": 0})
+    plan = simulate.compile_plan(spec_from_dict(two_arm), cache=None)
+    rep = plan.report["censoring"]
+    assert plan.outcomes.loss_rate == 50.0 and 0 < rep["events"]["achieved"] < 1
+    assert rep["notes"] == [f"no loss_rate in [0, 50] per month brings events down to 0 (some events come "
+                            f"before any loss); kept 50, the closest (events {rep['events']['achieved']:.4g})"]
+
+
 @pytest.mark.parametrize("censoring, key, words", [
     ({"loss_rate": "calibrate"}, "loss_rate", "no events or median_followup target"),
     ({"follow_up": "calibrate", "loss_rate": "calibrate", "median_followup": {"value": 10}},

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 
 import numpy as np
@@ -131,3 +132,48 @@ def test_calibration_entries_take_a_source_quote_excluded_from_the_hash():
         simulate.spec_from_dict(raw)
     tv = simulate.TimeVarying("A", start={"mean": 1.0, "source": "q"}, source="q")
     assert tv.start.source == "q" and tv.source == "q"
+
+
+def _outcomes(d):
+    return d["cohorts"]["main"]["outcomes"]
+
+
+REPEATS = [
+    ("effect twice", lambda o: o["os"].update(effects=[{"variable": "male", "hr": 1.2}, {"variable": "male", "hr": 1.5}]),
+     "outcomes.os.effects[1]: repeats outcomes.os.effects[0] ('male'): hr = 1.2 and hr = 1.5 would both apply"),
+    ("median twice", lambda o: o["os"]["calibrate"].append({"arm": "TACE", "kind": "median", "value": 12.0}),
+     "outcomes.os.calibrate[2]: repeats outcomes.os.calibrate[0] (arm 'TACE' median): value = 10 and value = 12"),
+    ("rate twice", lambda o: o["pfs"]["calibrate"].extend([{"arm": "TACEX", "kind": "rate", "time": 6, "value": 0.6}] * 2),
+     "outcomes.pfs.calibrate[3]: repeats outcomes.pfs.calibrate[2] (arm 'TACEX' 6-month rate)"),
+]
+
+
+@pytest.mark.parametrize("what,breaker,words", REPEATS, ids=[r[0] for r in REPEATS])
+def test_an_entry_given_twice_is_refused_naming_both(two_arm, what, breaker, words):
+    """Both log-HRs of a repeated effect used to apply (HR 1.2 and 1.5 as 1.8); two
+    medians 10 and 12 of one arm were fitted as a silent compromise (10.96)."""
+    breaker(_outcomes(two_arm))
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(two_arm, source="cohort.toml")
+    assert words in str(err.value), str(err.value)
+
+
+def test_a_linear_and_a_threshold_effect_of_one_variable_are_two_effects(two_arm):
+    _outcomes(two_arm)["os"]["effects"] = [{"variable": "age", "hr": 1.02}, {"variable": "age", "hr": 1.5, "above": 60}]
+    assert len(spec_from_dict(two_arm).cohort().os.effects) == 2
+
+
+def test_a_compile_time_error_names_the_file_and_cohort_as_a_load_time_error_does(two_arm, tmp_path):
+    """Errors the fit finds (an effect's HR count, a correlation matrix) lacked the file
+    and the cohorts.<name>. prefix; ``problems`` stay keyed inside the cohort."""
+    two_arm["cohorts"]["main"]["variables"].append(
+        {"name": "grade", "type": "categorical", "levels": ["1", "2"],
+         "arms": {"TACE": {"counts": [60, 60]}, "TACEX": {"counts": [40, 40]}}})
+    _outcomes(two_arm)["os"]["effects"] = [{"variable": "grade", "hr": [1.5, 2.0]}]
+    key = "outcomes.os.effects[0].hr"
+    with pytest.raises(SpecError) as err:
+        simulate.compile_plan(spec_from_dict(two_arm), cache=None)
+    assert str(err.value).startswith(f"cohorts.main.{key}: needs 1 HRs") and err.value.problems[0][0] == key
+    spec = spec_from_dict(two_arm, path=str(tmp_path / "cohort.toml"))
+    with pytest.raises(SpecError, match=rf"^{tmp_path / 'cohort.toml'}: cohorts\.main\.{re.escape(key)}: needs"):
+        simulate.compile_plan(spec, cache=None)

@@ -116,6 +116,24 @@ def test_a_table_gives_the_cohort_its_variables():
     assert [x["name"] for x in out["variables"]] == ["age", "male", "cp"]
 
 
+@pytest.mark.parametrize("declared, why", [({"unit": "years", "lower": 18}, "unit, lower"),
+                                           ({"type": "continuous"}, "type = 'continuous'")])
+def test_a_declared_continuous_variable_whose_row_reads_as_n_percent_is_refused(declared, why):
+    """'58.0 (10.0)' under 'Age' (no mean/SD in the label) reads as n (%): the variable
+    silently became binary with count 58 (declared by unit and lower) or failed with
+    'a continuous variable needs mean/sd' (declared by type)."""
+    data = _cohort([["age", "", "Age", "58.0 (10.0)", "55.0 (9.5)", "0.01"]], [{"name": "age", **declared}])
+    with pytest.raises(SpecError) as err:
+        expand_tables(data, None)
+    assert str(err.value) == (
+        f"cohorts.main.table1.rows: variable 'age': is declared continuous ({why}) but its row (line 2, 'Age') reads as "
+        "n (%) ('58.0 (10.0)'): for a mean (SD) declare format = \"mean (sd)\" on the row or say "
+        "mean/SD in its label")
+    data["cohorts"]["main"]["table1"]["rows"][1][2] = "Age, mean (SD)"
+    v, = expand_tables(data, None)["cohorts"]["main"]["variables"]
+    assert v["arms"] == {"A": {"mean": 58.0, "sd": 10.0}, "B": {"mean": 55.0, "sd": 9.5}}
+
+
 def test_a_partial_categorical_row_keeps_an_explicit_unprinted_remainder():
     data = _cohort([["etiology", "HBV", "HBV", "60 (60.0)", "50 (62.5)", ""],
                     ["etiology", "HCV", "HCV", "20 (20.0)", "10 (12.5)", ""]])
