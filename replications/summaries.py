@@ -251,6 +251,10 @@ def _z(level: float) -> float:
 def calibration_note(ch) -> str:
     """A calibration check (:class:`~simulate.calibration_quality.CalibrationCheck`) as a
     table note: its residual against the printed rounding plus one MCSE."""
+    # a check that cannot measure its target (past follow-up, a median never reached)
+    # says why, not a residual of inf against an MCSE of inf
+    if getattr(ch, "reason", ""):
+        return f"cal. MISFIT: {ch.reason}"
     scale, unit = (100.0, " pts") if ch.kind == "rate" else (1.0, "")
     verdict = "within" if ch.within else "MISFIT: beyond"
     return (f"cal. residual {ch.residual * scale:+.3g}{unit}, {verdict} rounding "
@@ -260,6 +264,8 @@ def calibration_note(ch) -> str:
 def misfit_text(ch) -> str:
     """A missed calibration target in words: ``os 24-month rate Sora+PD-1 -5.1 points``."""
     what = {"median": "median", "hr": "crude HR"}.get(ch.kind) or f"{ch.time:g}-month rate"
+    if getattr(ch, "reason", ""):  # (unmeasurable: its residual is no number to show)
+        return f"{ch.endpoint} {ch.arm}: {ch.reason}"
     size = {"rate": f"{100 * ch.residual:+.1f} points", "median": f"{ch.residual:+.2f} months"}.get(
         ch.kind, f"{ch.residual:+.3f}")
     return f"{ch.endpoint} {what} {ch.arm} {size}"

@@ -51,3 +51,18 @@ def test_proportional_seed_004_is_flagged(tmp_path):
     text = render([StudyReport(res.study_id, res.title, result=res)])
     assert "† calibration misfit (main: " in text and "reproduced †" in text.replace("(borderline) †", "†")
     assert res.to_dict()["calibration_misfits"] == list(res.misfits)
+
+
+def test_an_unmeasurable_check_says_why_not_inf():
+    """A calibration check past follow-up (simulate now marks it never within, with a
+    reason) showed 'cal. residual +inf, MISFIT: beyond rounding 0.05 + MCSE inf'."""
+    from types import SimpleNamespace
+
+    from tacebench.replications.summaries import calibration_note, misfit_text
+
+    ch = SimpleNamespace(kind="rate", time=70.0, endpoint="os", arm="TACE", residual=0.008,
+                         rounding=0.0005, mcse=float("inf"), within=False,
+                         reason="70-month rate at or beyond the end of follow-up (65 months)")
+    assert calibration_note(ch) == ("cal. MISFIT: 70-month rate at or beyond the end of "
+                                    "follow-up (65 months)")
+    assert misfit_text(ch) == "os TACE: 70-month rate at or beyond the end of follow-up (65 months)"
