@@ -26,6 +26,7 @@ __all__ = ["Share", "cluster_share", "quantity_class", "null_table", "power_tabl
            "to_markdown", "report", "main"]
 
 NOT_REPRODUCED = "not reproduced"
+UNDETERMINED = "undetermined"   # (replications.verdicts.UNDETERMINED)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def null_table(rows: pd.DataFrame, by=("kind", "class"), slip: str = "") -> pd.D
         j = _judged(g)
         s = cluster_share(j["paper"].astype(str) + j["kind"], j["verdict"] == NOT_REPRODUCED)
         out.append(dict(zip(by, key if isinstance(key, tuple) else (key,)), judged=s.judged,
+                        # (within 2 MC SE of a bound at R: neither judged nor hidden)
+                        undetermined=int((g["verdict"] == UNDETERMINED).sum()),
                         not_estimable=int((g["verdict"] == "not estimable").sum()),
                         papers=s.papers, not_reproduced=s.flagged, rate=s.share, mcse=s.mcse,
                         z_spread=_z_spread(j["z"])))
@@ -123,8 +126,10 @@ def power_table(rows: pd.DataFrame, by=("kind", "slip", "what")) -> pd.DataFrame
     for key, g in both.groupby(list(by), sort=True):
         j = _judged(g)
         s = cluster_share(j["paper"].astype(str) + j["kind"], j["verdict"] == NOT_REPRODUCED)
-        out.append(dict(zip(by, key), judged=s.judged, flagged=s.flagged, power=s.share,
-                        mcse=s.mcse, mean_size=float(g["size"].abs().mean())))
+        out.append(dict(zip(by, key), judged=s.judged,
+                        undetermined=int((g["verdict"] == UNDETERMINED).sum()),
+                        flagged=s.flagged, power=s.share, mcse=s.mcse,
+                        mean_size=float(g["size"].abs().mean())))
     return pd.DataFrame(out)
 
 
@@ -145,7 +150,9 @@ def report(rows: pd.DataFrame) -> str:
         rows[c] = rows[c].fillna("")
     pooled = null_table(rows.assign(all="all predicted numbers"), by=("kind", "all"))
     return "\n\n".join([
-        "False 'not reproduced' rate (clean papers, predicted numbers), all numbers:",
+        "False 'not reproduced' rate (clean papers, predicted numbers), all numbers "
+        "(rate = not_reproduced / judged; judged: reproduced or not reproduced; "
+        "undetermined, within 2 Monte Carlo SEs of a bound at R, counted apart):",
         to_markdown(pooled), "Per kind of number:", to_markdown(null_table(rows)),
         "Power to flag a planted slip:", to_markdown(power_table(rows))]
         + (["Control: numbers of an independent cohort of the same world, judged against "
