@@ -83,7 +83,11 @@ def quantity_class(row) -> str:
 
 
 def _judged(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["verdict"].isin(["reproduced", NOT_REPRODUCED])]
+    """The rows with a verdict (not 'not estimable'): an undetermined number is judged and
+    not flagged, so that a rate of 'not reproduced' is per number judged, as a reader of
+    the verdicts meets them (counting it out of the denominator made both the false rate
+    and the power look larger than the procedure makes them)."""
+    return rows[rows["verdict"].isin(["reproduced", NOT_REPRODUCED, UNDETERMINED])]
 
 
 def null_table(rows: pd.DataFrame, by=("kind", "class"), slip: str = "") -> pd.DataFrame:
@@ -151,8 +155,9 @@ def report(rows: pd.DataFrame) -> str:
     pooled = null_table(rows.assign(all="all predicted numbers"), by=("kind", "all"))
     return "\n\n".join([
         "False 'not reproduced' rate (clean papers, predicted numbers), all numbers "
-        "(rate = not_reproduced / judged; judged: reproduced or not reproduced; "
-        "undetermined, within 2 Monte Carlo SEs of a bound at R, counted apart):",
+        "(rate = not_reproduced / judged; judged: every number with a verdict, the "
+        "undetermined ones, within 2 Monte Carlo SEs of a bound at R, included as not "
+        "flagged):",
         to_markdown(pooled), "Per kind of number:", to_markdown(null_table(rows)),
         "Power to flag a planted slip:", to_markdown(power_table(rows))]
         + (["Control: numbers of an independent cohort of the same world, judged against "

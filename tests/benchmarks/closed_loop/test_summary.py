@@ -14,12 +14,14 @@ def _rows(verdicts, slip=""):
 
 def test_undetermined_numbers_are_counted_not_hidden():
     """The tables showed judged (reproduced + not reproduced) only: at R = 100, 124 of the
-    ph papers' 2,399 clean predicted numbers were undetermined and in no column."""
+    ph papers' 2,399 clean predicted numbers were undetermined and in no column, and out
+    of the rates' denominators."""
     rows = _rows(["reproduced"] * 6 + ["not reproduced", "undetermined", "undetermined"])
     (row,) = null_table(rows).to_dict("records")
-    assert (row["judged"], row["undetermined"], row["not_reproduced"]) == (7, 2, 1)
-    assert abs(row["rate"] - 1 / 7) < 1e-12
+    # an undetermined number is judged and not flagged: 1 'not reproduced' of 9
+    assert (row["judged"], row["undetermined"], row["not_reproduced"]) == (9, 2, 1)
+    assert abs(row["rate"] - 1 / 9) < 1e-12
     slipped = pd.concat([rows, _rows(["not reproduced", "undetermined"], slip="move-0.3")])
     table = power_table(slipped)
     moved = table[table["slip"] == "move-0.3"].iloc[0]
-    assert (moved["judged"], moved["undetermined"], moved["flagged"]) == (1, 1, 1)
+    assert (moved["judged"], moved["undetermined"], moved["flagged"]) == (2, 1, 1)
