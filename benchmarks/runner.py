@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, code_version,
-                              default_chunk_size, describe_warnings, map_calls,
-                              name_key, record_warnings, release, run_design,
+                              default_chunk_size, map_calls, name_key, release, run_design,
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.engine.files import folder_lock
 from tacebench.estimators.batch import trim_if_grown, tune_allocator
@@ -42,7 +41,8 @@ from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_
 from .batch_chunk import fit_chunk, generate_chunk
 from .dgm import check_scenarios, prepared
 from .faults import DEFAULT_RETRIES, retry_lost_workers
-from .methods import MethodOutput, get_fit, output_problem, validate_method
+from .fit_call import call_fit
+from .methods import get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
@@ -59,29 +59,6 @@ def replicate_seed(seed: int, scenario: str, rep: int) -> np.random.SeedSequence
 
 def method_seed(seed: int, scenario: str, rep: int, method: str) -> np.random.SeedSequence:
     return stream_seed(seed, scenario, rep, 1, method)
-
-
-def _failure(exc: Exception, data) -> str:
-    """A failed fit's reason; a missing column of the replicate is named with the ones it
-    has (a study's own generator without ``os_event`` gave "KeyError: 'os_event'")."""
-    key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
-    # (a bare key: a KeyError with a sentence is already a message)
-    if isinstance(key, str) and key.isidentifier() and hasattr(data, "keys") and key not in data:
-        have = sorted(str(k) for k in data.keys() if not str(k).startswith("_"))
-        return f"KeyError: the replicate has no column {key!r} (it has {have})"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _call(fit, data, config, rng) -> tuple[MethodOutput | None, str, str]:
-    # (per thread: a worker thread's row never records another thread's warnings)
-    with record_warnings() as caught:
-        try:
-            out = fit(data, config, rng)
-        except Exception as exc:  # a failing estimator is data, never the end of a study
-            return None, _failure(exc, data)[:500], ""
-    if (problem := output_problem(out)) is not None:  # (so is a malformed output)
-        return None, f"TypeError: {problem}"[:500], describe_warnings(caught)
-    return out, "", describe_warnings(caught)
 
 
 def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
@@ -114,7 +91,7 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
         _, m, fit, config, uses_rng = methods[j]
         rng = (np.random.default_rng(method_seed(study.seed, scenario.name, rep, m.name))
                if uses_rng else None)
-        return _call(fit, datas[rep], config, rng)
+        return call_fit(fit, datas[rep], config, rng)
 
     fitted = fit_chunk(methods, datas, batch_size, call_one)
     for rep in range(start, stop):

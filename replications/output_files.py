@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .summaries import ShiftResult, TargetResult, field_key
+from .summaries import CONTRIBUTION_COLUMNS, ShiftResult, TargetResult, field_key
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "json_ready", "json_text",
-           "shifts_frame", "targets_frame"]
+__all__ = ["OUTPUT_FILES", "REPORT_FILE", "clear_outputs", "finding_dict", "json_ready",
+           "json_text", "shifts_frame", "targets_frame", "write_outputs"]
 
 
 def json_ready(obj):
@@ -70,7 +70,7 @@ def shifts_frame(results) -> pd.DataFrame:
     return _frame(results, lambda r: r.shifts, ShiftResult, drop=("contributions",))
 
 
-#: The files ``replications.report.write_outputs`` may write in its folder, besides
+#: The files :func:`write_outputs` may write in its folder, besides
 #: ``draws/<study>.csv``.
 OUTPUT_FILES = ("results.json", "targets.csv", "shifts.csv", "contributions.csv", "audit.csv",
                 "audit_coverage.csv")
@@ -92,3 +92,47 @@ def clear_outputs(out: str | Path) -> list[Path]:
     for p in stale:
         p.unlink()
     return stale
+
+
+def finding_dict(f) -> dict:
+    """An audit finding as a row of ``audit.csv`` / a JSON object."""
+    return f.to_dict()
+
+
+def write_outputs(reports: Sequence, out: str | Path) -> list[Path]:
+    """Write JSON and CSV files with the full results; returns the paths written.
+
+    Each file is written whole or not at all (:func:`tacebench.engine.files.atomic_write`),
+    and ``results.json`` last: a folder that has it holds the run's every file, so a write
+    stopped midway (killed, disk full: :class:`~tacebench.engine.files.WriteFailed`) is
+    never read as a complete run."""
+    import pandas as pd
+    from tacebench.engine.files import atomic_write
+
+    out = Path(out)
+    (out / "draws").mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def csv(frame: pd.DataFrame, p: Path, **kw) -> None:
+        written.append(atomic_write(p, lambda tmp: frame.to_csv(tmp, **kw)))
+
+    results = [r.result for r in reports if r.result is not None]
+    if results:
+        csv(targets_frame(results), out / "targets.csv", index=False)
+        csv(shifts_frame(results), out / "shifts.csv", index=False)
+        # rows, not a concat of frames: a study without shifts has an empty frame
+        rows = [row for r in results for row in r.contributions_frame().to_dict("records")]
+        csv(pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS), out / "contributions.csv",
+            index=False)
+        for r in results:
+            csv(r.draws_frame(), out / "draws" / f"{r.study_id}.csv", index_label="replicate")
+    audit_rows = [{**finding_dict(f), "study": r.study_id} for r in reports for f in r.audit]
+    csv(pd.DataFrame(audit_rows), out / "audit.csv", index=False)
+    covered = [r for r in reports if r.coverage is not None]
+    if covered:
+        csv(pd.DataFrame([{"study": r.study_id, **row} for r in covered
+                          for row in r.coverage.to_dict()["rules"]]),
+            out / "audit_coverage.csv", index=False)
+    text = json_text([r.to_dict() for r in reports])
+    written.append(atomic_write(out / "results.json", lambda tmp: tmp.write_text(text)))
+    return written

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
-
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
@@ -21,9 +19,9 @@ from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
 from .shown import shown_lines
-from .output_files import json_text, shifts_frame, targets_frame
+from .output_files import finding_dict, json_text, write_outputs
 from .unreported import UNREPORTED_FAMILIES
-from .summaries import CONTRIBUTION_COLUMNS, ReproductionResult
+from .summaries import ReproductionResult
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -83,7 +81,7 @@ class StudyReport:
 
     def to_dict(self) -> dict:
         d = {"study": self.study_id, "title": self.title,
-             "audit": [_finding_dict(f) for f in self.audit]}
+             "audit": [finding_dict(f) for f in self.audit]}
         if self.coverage is not None:
             d["audit_coverage"] = self.coverage.to_dict()
         if self.result is not None:
@@ -101,7 +99,7 @@ class StudyReport:
     def audit_frame(self) -> pd.DataFrame:
         """The audit findings, tidy: one row per finding."""
         import pandas as pd
-        return pd.DataFrame([_finding_dict(f) for f in self.audit])
+        return pd.DataFrame([finding_dict(f) for f in self.audit])
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the accounting and the forest plot (:mod:`.html_report`)."""
@@ -111,10 +109,6 @@ class StudyReport:
 
 def _finding_text(f) -> str:
     return f"[{f.severity}] {f.rule}: {f.message}"
-
-
-def _finding_dict(f) -> dict:
-    return f.to_dict()
 
 
 def _interval(lo, hi, q) -> str:
@@ -386,42 +380,3 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         text += ("\n" + (f"## {title}" if fmt == "markdown" else f"=== {title} ===")
                  + "\n\n" + table(head, rows) + "\n")
     return text
-
-
-def write_outputs(reports: Sequence[StudyReport], out: str | Path) -> list[Path]:
-    """Write JSON and CSV files with the full results; returns the paths written.
-
-    Each file is written whole or not at all (:func:`tacebench.engine.files.atomic_write`),
-    and ``results.json`` last: a folder that has it holds the run's every file, so a write
-    stopped midway (killed, disk full: :class:`~tacebench.engine.files.WriteFailed`) is
-    never read as a complete run."""
-    import pandas as pd
-    from tacebench.engine.files import atomic_write
-
-    out = Path(out)
-    (out / "draws").mkdir(parents=True, exist_ok=True)
-    written = []
-
-    def csv(frame: pd.DataFrame, p: Path, **kw) -> None:
-        written.append(atomic_write(p, lambda tmp: frame.to_csv(tmp, **kw)))
-
-    results = [r.result for r in reports if r.result is not None]
-    if results:
-        csv(targets_frame(results), out / "targets.csv", index=False)
-        csv(shifts_frame(results), out / "shifts.csv", index=False)
-        # rows, not a concat of frames: a study without shifts has an empty frame
-        rows = [row for r in results for row in r.contributions_frame().to_dict("records")]
-        csv(pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS), out / "contributions.csv",
-            index=False)
-        for r in results:
-            csv(r.draws_frame(), out / "draws" / f"{r.study_id}.csv", index_label="replicate")
-    audit_rows = [{**_finding_dict(f), "study": r.study_id} for r in reports for f in r.audit]
-    csv(pd.DataFrame(audit_rows), out / "audit.csv", index=False)
-    covered = [r for r in reports if r.coverage is not None]
-    if covered:
-        csv(pd.DataFrame([{"study": r.study_id, **row} for r in covered
-                          for row in r.coverage.to_dict()["rules"]]),
-            out / "audit_coverage.csv", index=False)
-    text = json_text([r.to_dict() for r in reports])
-    written.append(atomic_write(out / "results.json", lambda tmp: tmp.write_text(text)))
-    return written
