@@ -143,6 +143,13 @@ def read_cell(text: str, fmt: str | None = None, label: str = "",
         raise CellError("expected one of n (%), mean ± SD, median (IQR), median (range) or a "
                         "number")
     shape = found[0]
+    if shape == "interval" and "paren" in found:
+        # "38,568.7 (74,259.5)": a thousands separator in the parenthesis, not two bounds;
+        # read so only where two bounds cannot be (the first number is not between them)
+        # or the declared format has one number in its parenthesis
+        mid, lo, hi = (read_number(g) for g in _SHAPES["interval"].match(text).groups())
+        if not lo <= mid <= hi or fmt in ("n (%)", "mean (sd)"):
+            shape = "paren"
     groups = [read_number(g) for g in _SHAPES[shape].match(text).groups()]
     expected = {"pm": ("mean ± sd",), "interval": ("median (iqr)", "median (range)"),
                 "paren": ("n (%)", "mean (sd)"), "number": ("number",)}[shape]

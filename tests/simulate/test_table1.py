@@ -314,3 +314,14 @@ def test_a_p_column_may_name_the_two_arms_it_compares_and_nothing_else_may():
 def test_a_digit_or_other_letter_is_no_footnote_mark(text):
     with pytest.raises(CellError):
         read_cell(text)
+
+
+def test_a_thousands_separator_in_the_parenthesis_is_no_pair_of_bounds():
+    """'38,568.7 (74,259.5)' (seed 000's alpha-fetoprotein, mean (SD)) was read as a
+    median between 74 and 259.5, then refused: 'the median 38568.7 does not lie between'.
+    Two bounds are read only where they can be bounds."""
+    cell = read_cell("38,568.7 (74,259.5)", label="Alpha-fetoprotein, ng/mL, mean (SD)")
+    assert (cell.format, cell.stats) == ("mean (sd)", {"mean": 38568.7, "sd": 74259.5})
+    assert read_cell("38,568.7 (74,259.5)", "mean (sd)").stats["sd"] == 74259.5
+    assert read_cell("12 (8,150)", label="Size, median (range)").stats == {
+        "median": 12.0, "min": 8.0, "max": 150.0}
