@@ -104,22 +104,23 @@ def response_input_problems(raw: Mapping, targets, plan, requests: Mapping,
                       "response-input")
         responders = ((t.level,) if endpoint.levels == "level" else tuple(endpoint.levels))
         p, total = printed(t, "value"), sum(shares)
-        if p is None or not total:
+        if not total or (p is None and t.count is None):
             continue
         hits = sum(s for lev, s in zip(levels, shares) if lev in responders)
         # the paper's count or its rate: a count the input has agrees even where the
         # printed percentage does not (the audit's percent_matches_count reports that)
         agrees = ((t.count is not None and key.endswith(".counts") and hits == t.count)
-                  or p.lo - 1e-9 <= hits / total <= p.hi + 1e-9)
+                  or (p is not None and p.lo - 1e-9 <= hits / total <= p.hi + 1e-9))
+        shown = p.text if p is not None else f"{t.count:g} patients"
         printings.setdefault((key, responders, tuple(levels), tuple(shares)), []).append(
-            (i, t, p, agrees))
+            (i, t, shown, agrees))
     for (key, responders, levels, shares), rows in printings.items():
         if any(agrees for *_, agrees in rows):
             continue
-        i, t, p, _ = rows[0]
+        i, t, _, _ = rows[0]
         total = sum(shares)
         hits = sum(s for lev, s in zip(levels, shares) if lev in responders)
-        shown = ", ".join(f"{x.id} {q.text}" for _, x, q, _ in rows)
+        shown = ", ".join(f"{x.id} {text}" for _, x, text, _ in rows)
         probs.add(f"targets[{i}]", t.id,
                   f"the paper prints {shown} for arm {t.arm!r}, but cohort.toml's {key} "
                   f"{list(shares)} give {hits / total:.2%} ({'+'.join(responders)} of "

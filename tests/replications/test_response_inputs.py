@@ -25,6 +25,12 @@ def _edit(folder, name, old, new):
     p.write_text(text.replace(old, new, 1))
 
 
+def _add_target(folder, block: str) -> None:
+    text = (folder / "targets.toml").read_text()
+    i = text.index("[[shifts]]")
+    (folder / "targets.toml").write_text(text[:i] + block + "\n" + text[i:])
+
+
 def _input_errors(folder):
     return [p for p in check_folder(folder).errors if p.kind == "response-input"]
 
@@ -57,9 +63,7 @@ def test_an_input_that_is_not_the_papers_number_is_refused(copy):
 def test_a_rate_printed_twice_differently_is_the_audits_not_an_input_error(copy):
     """A discussion that prints the TACE ORR as 73.3% beside the Results' 33.3%: the input
     agrees with one printing, so the disagreement is the paper's (same_as_agree)."""
-    text = (copy / "targets.toml").read_text()
-    i = text.index("[[shifts]]")
-    (copy / "targets.toml").write_text(text[:i] + '''[[targets]]
+    _add_target(copy, '''[[targets]]
 id = "orr_tace_imaging_discussion"
 analysis = "imaging"
 quantity = "rate"
@@ -70,6 +74,27 @@ role = "calibration"
 where = "discussion"
 same_as = "orr_tace_imaging"
 source = "an objective response rate of 73.3% with TACE"
-
-''' + text[i:])
+''')
     assert _input_errors(copy) == []
+
+
+def test_a_count_only_printing_is_compared_too(copy):
+    """'5 and 6 patients had a complete response' (a count, no rate): counts [9, ...] in
+    cohort.toml were not compared with it."""
+    _add_target(copy, '''[[targets]]
+id = "response_cr_tace_imaging"
+analysis = "imaging"
+quantity = "rate"
+endpoint = "response"
+level = "CR"
+arm = "TACE"
+count = 5
+role = "calibration"
+where = "text"
+source = "5 and 6 patients had a complete response"
+''')
+    assert _input_errors(copy) == []
+    _edit(copy, "cohort.toml", "{ counts = [5, 45, 60, 40] }", "{ counts = [9, 41, 60, 40] }")
+    errors = _input_errors(copy)
+    assert [e.value for e in errors] == ["response_cr_tace_imaging"], errors
+    assert "the paper prints response_cr_tace_imaging 5 patients" in errors[0].message
