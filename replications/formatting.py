@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_value"]
+__all__ = ["fmt_value", "growth_note"]
 
 _PERCENT = {"km_rate", "rate", "proportion", "arr", "risk", "risk_difference"}
 
@@ -40,3 +40,17 @@ def fmt_value(v, quantity: str = "") -> str:
     if quantity == "nnt" or abs(v) < 1:
         return f"{v:.3g}"
     return f"{v:.1f}"
+
+
+def growth_note(grown_from: int | None, grown_for, ids: bool = True) -> str:
+    """The R a run was asked for and the numbers that grew it (``""`` when it did not
+    grow); ``ids``: name up to three of them, and the option that caps R."""
+    if grown_from is None:
+        return ""
+    grown_for = list(grown_for or ())
+    text = (f"grown from the R = {grown_from} asked for: {len(grown_for)} number(s) were "
+            "within Monte Carlo error of a bound there")
+    if not ids:
+        return text
+    shown = ", ".join(grown_for[:3]) + (" ..." if len(grown_for) > 3 else "")
+    return f"{text} ({shown}); --max-reps caps R"

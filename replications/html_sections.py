@@ -13,7 +13,7 @@ from html import escape
 from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
 from .junit import distinct_rows
-from .formatting import fmt_value
+from .formatting import fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
@@ -88,9 +88,8 @@ def summary_html(study: dict) -> str:
         if fails:
             out.append("<ul>" + "".join(f"<li>{escape(f)}</li>" for f in fails) + "</ul>")
     if "reps" in study:
-        grown = (f' (grown from the R = {study["grown_from"]} asked for: '
-                 f'{len(study.get("grown_for") or [])} number(s) were within Monte Carlo '
-                 f'error of a bound there)' if study.get("grown_from") is not None else "")
+        note = growth_note(study.get("grown_from"), study.get("grown_for"), ids=False)
+        grown = f" ({note})" if note else ""
         out.append(f'<p class="meta">R = {study["reps"]} replicates{escape(grown)}, seed '
                    f'{study["seed"]}, {float(study.get("elapsed_seconds") or 0):.1f} s.</p>')
     return "\n".join(out)

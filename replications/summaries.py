@@ -15,6 +15,7 @@ from .accounting import account
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
+from .formatting import growth_note
 from .verdicts import MIN_ESTIMABLE, Judgement, analysis_scale, judge, settle, to_scale
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -145,13 +146,8 @@ class ReproductionResult:
 
     def growth_note(self) -> str:
         """Why R is larger than asked (``""`` when it is not): the reviewer who asked for
-        100 was shown R = 200 without a word."""
-        if self.grown_from is None:
-            return ""
-        ids = ", ".join(self.grown_for[:3]) + (" ..." if len(self.grown_for) > 3 else "")
-        return (f"grown from the R = {self.grown_from} asked for: {len(self.grown_for)} "
-                f"number(s) were within Monte Carlo error of a bound there ({ids}); "
-                f"--max-reps caps R")
+        100 was shown R = 200 without a word (:func:`.formatting.growth_note`)."""
+        return growth_note(self.grown_from, self.grown_for)
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -61,20 +61,12 @@ def test_an_input_that_is_not_the_papers_number_is_refused(copy):
 
 
 def test_a_rate_printed_twice_differently_is_the_audits_not_an_input_error(copy):
-    """A discussion that prints the TACE ORR as 73.3% beside the Results' 33.3%: the input
-    agrees with one printing, so the disagreement is the paper's (same_as_agree)."""
-    _add_target(copy, '''[[targets]]
-id = "orr_tace_imaging_discussion"
-analysis = "imaging"
-quantity = "rate"
-endpoint = "orr"
-arm = "TACE"
-percent = 73.3
-role = "calibration"
-where = "discussion"
-same_as = "orr_tace_imaging"
-source = "an objective response rate of 73.3% with TACE"
-''')
+    """A discussion that prints the TACE ORR as 73.3% (the DCR) beside the Results' 33.3%:
+    the input agrees with one printing, so the disagreement is the paper's
+    (same_as_agree). The strict tests' DCR and discussion-ORR targets."""
+    from tests.replications.test_strict import DCR
+
+    _add_target(copy, DCR)
     assert _input_errors(copy) == []
 
 
