@@ -37,6 +37,7 @@ from .build import size_problems
 from .plausibility import (constant_problems, encoding_problems, followup_problems,
                            interval_problems)
 from .calibration_inputs import calibration_input_problems
+from .effect_inputs import effect_input_problems
 from .response_inputs import response_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
@@ -228,6 +229,7 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
                                               targets_file=targets_file)
         problems.extend(more)
         problems.extend(response_input_problems(raw, targets, plan, requests, targets_file))
+        problems.extend(effect_input_problems(raw, targets, compiled, requests, targets_file))
         report.compiled, report.requests = compiled, requests
         problems.extend(followup_problems(raw, cohort_file))
         problems.extend(constant_problems(raw, cohort_file))

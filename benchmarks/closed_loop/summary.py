@@ -72,7 +72,7 @@ def quantity_class(row) -> str:
                 else "univariable HR, covariate not in cohort.toml")
     if a == "multivariable":
         return ("multivariable HR, treatment" if _true(row.get("contrast"))
-                else "multivariable HR, covariate (cohort.toml input)")
+                else "multivariable HR, covariate (cohort.toml effect)")
     if a == "iptw":
         return {"hr": "IPTW HR", "km_median": "IPTW weighted KM median",
                 "weighted_group_size": "IPTW weighted group size"}.get(q, f"iptw {q}")
@@ -90,10 +90,12 @@ def _judged(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["verdict"].isin(["reproduced", NOT_REPRODUCED, UNDETERMINED])]
 
 
-def null_table(rows: pd.DataFrame, by=("kind", "class"), slip: str = "") -> pd.DataFrame:
+def null_table(rows: pd.DataFrame, by=("kind", "class"), slip: str = "",
+               role: str = "predicted") -> pd.DataFrame:
     """Share of clean predicted numbers (and shifts) judged "not reproduced", per ``by``;
-    ``slip = INDEPENDENT``: the same for the control rows."""
-    clean = rows[(rows["slip"] == slip) & (rows["role"] == "predicted")].copy()
+    ``slip = INDEPENDENT``: the same for the control rows; ``role = "calibration"``: the
+    same for the numbers cohort.toml is given (how closely the simulation returns them)."""
+    clean = rows[(rows["slip"] == slip) & (rows["role"] == role)].copy()
     clean["class"] = clean.apply(quantity_class, axis=1)
     out = []
     for key, g in clean.groupby(list(by), sort=True):
@@ -159,6 +161,8 @@ def report(rows: pd.DataFrame) -> str:
         "undetermined ones, within 2 Monte Carlo SEs of a bound at R, included as not "
         "flagged):",
         to_markdown(pooled), "Per kind of number:", to_markdown(null_table(rows)),
+        "Calibration numbers (given to cohort.toml, judged apart from the predictions):",
+        to_markdown(null_table(rows, role="calibration")),
         "Power to flag a planted slip:", to_markdown(power_table(rows))]
         + (["Control: numbers of an independent cohort of the same world, judged against "
             "each paper's draws:", to_markdown(null_table(rows, slip=INDEPENDENT))]

@@ -143,10 +143,19 @@ def _target(n: Number, source: str, role: str) -> dict:
 #: The printed numbers the transcribed cohort.toml is fitted to: the crude medians, the
 #: deaths, and the response rates among the assessed (their counts are the response
 #: table cohort.toml transcribes: fitted by construction, not predicted; ``tacebench
-#: check`` refuses them as predicted, replications.response_inputs).
+#: check`` refuses them as predicted, replications.response_inputs). The multivariable
+#: covariate HRs are inputs too (:func:`_role`).
 CALIBRATION = ("os_median_tace_crude", "os_median_tace_s_crude", "pfs_median_tace_crude",
                "pfs_median_tace_s_crude", "os_count_crude", "orr_tace_imaging",
                "orr_tace_s_imaging", "dcr_tace_imaging", "dcr_tace_s_imaging")
+
+
+def _role(n: Number) -> str:
+    """``calibration`` for a number cohort.toml is given: :data:`CALIBRATION` and the
+    multivariable covariate HRs, transcribed as the covariates' effects (``tacebench
+    check`` refuses them as predicted, replications.effect_inputs); else ``predicted``."""
+    given = n.id in CALIBRATION or (n.analysis == "multivariable" and n.term is not None)
+    return "calibration" if given else "predicted"
 
 
 def targets_toml(paper: Paper, study_id: str) -> str:
@@ -154,8 +163,7 @@ def targets_toml(paper: Paper, study_id: str) -> str:
     deaths = Number("os_count_crude", "crude", "count", float(paper.deaths), 0, endpoint="os")
     parts = [T.table("study", {"id": study_id, "title": f"closed-loop paper {study_id}"})]
     for n in (*paper.numbers, deaths):
-        role = "calibration" if n.id in CALIBRATION else "predicted"
-        parts.append(T.array_of_tables("targets", _target(n, said[n.id], role)))
+        parts.append(T.array_of_tables("targets", _target(n, said[n.id], _role(n))))
     for to in ("iptw", "multivariable"):
         parts.append(T.array_of_tables("shifts", {"id": f"os_hr_crude_to_{to}",
                                                   "from": "os_hr_crude", "to": f"os_hr_{to}",

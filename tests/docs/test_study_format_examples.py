@@ -119,7 +119,9 @@ def test_the_compact_example_gives_the_long_forms_cohort_and_targets(example, lo
     assert cal == {"os_median_tace_crude", "os_median_tace_l_crude", "pfs_median_tace_crude",
                    "pfs_median_tace_l_crude", "os_count_crude",
                    # the response counts of cohort.toml are their inputs
-                   "orr_tace_imaging", "orr_tace_l_imaging", "response_cr_tace_imaging"}
+                   "orr_tace_imaging", "orr_tace_l_imaging", "response_cr_tace_imaging",
+                   # and the multivariable HR of a covariate with a cohort.toml effect
+                   "os_hr_pvtt_multivariable"}
 
 
 def test_the_example_is_as_short_as_the_page_says(page, example, long_form):

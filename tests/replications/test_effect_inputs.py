@@ -1,0 +1,68 @@
+"""A hazard ratio cohort.toml gives the generator is calibration, not prediction
+(replications.effect_inputs)."""
+from __future__ import annotations
+
+import shutil
+import pytest
+
+from tacebench.replications.check import check_folder
+from tacebench.simulate.studies import resolve_study
+
+from .folders import FICTIONAL, edit as _edit
+
+COVARIATE_HR = 'term = "pvtt"\nvalue = 1.60\nci = [1.15, 2.22]\nrole = "calibration"'
+
+
+@pytest.fixture
+def copy(tmp_path):
+    shutil.copytree(FICTIONAL, tmp_path / "study")
+    return tmp_path / "study"
+
+
+def _input_errors(folder):
+    return [p for p in check_folder(folder).errors if p.kind == "effect-input"]
+
+
+def test_the_fictional_study_passes():
+    assert _input_errors(FICTIONAL) == []
+
+
+def test_a_covariate_hr_with_an_effect_declared_predicted_is_refused(copy):
+    """PVTT's multivariable HR 1.60 is cohort.toml's effect 1.6: it counted among the
+    'predicted reproduced' numbers."""
+    _edit(copy, "targets.toml", COVARIATE_HR, COVARIATE_HR.replace("calibration", "predicted"))
+    (e,) = _input_errors(copy)
+    assert e.key.startswith("targets[") and e.key.endswith(".role") and e.value == "predicted"
+    assert "'os_hr_pvtt_multivariable' is a hazard ratio the generator is given" in e.message
+    assert "cohorts.main.outcomes.os.effects[0]" in e.message
+
+
+def test_a_covariate_without_an_effect_is_a_prediction(copy):
+    """Without an effects entry for pvtt, its multivariable HR follows from the other
+    inputs: predicted is right."""
+    _edit(copy, "targets.toml", COVARIATE_HR, COVARIATE_HR.replace("calibration", "predicted"))
+    _edit(copy, "cohort.toml", '  { variable = "pvtt", hr = 1.6 },\n', "")
+    assert _input_errors(copy) == []
+
+
+def test_the_treatment_hr_of_an_outcome_model_with_a_known_treatment_hr_is_refused(copy):
+    """A numeric treatment_hr is the conditional HR the multivariable model estimates; the
+    crude HR (no outcome model) stays a prediction."""
+    _edit(copy, "cohort.toml", 'knots = [0, 6, 12, 24, 36]\ntreatment_hr = "calibrate"',
+          "knots = [0, 6, 12, 24, 36]\ntreatment_hr = 0.7")
+    (e,) = _input_errors(copy)
+    assert "'os_hr_multivariable'" in e.message
+    assert "cohorts.main.outcomes.os.treatment_hr" in e.message
+
+
+def test_a_number_an_association_names_is_refused_as_predicted(tmp_path):
+    """Table 3's univariable HRs are what the effects are solved to."""
+    folder = tmp_path / "ehs"
+    shutil.copytree(resolve_study("tace_sorafenib_ehs"), folder)
+    text = (folder / "targets.toml").read_text()
+    i = text.index('id = "os_hr_male_crude"')
+    j = text.index('role = "calibration"', i)
+    (folder / "targets.toml").write_text(text[:j] + 'role = "predicted"'
+                                         + text[j + len('role = "calibration"'):])
+    (e,) = _input_errors(folder)
+    assert "cohorts.main.outcomes.os.associations[0].univariable" in e.message
