@@ -180,6 +180,8 @@ def shifts_html(study: dict) -> str:
 
 def _tipping(t: dict) -> str:
     k = t.get("k")
+    if t.get("judged") is False:
+        return f"{t.get('family')}: not judged"
     if k is None:
         return f"{t.get('family')}: > {t.get('k_max'):g}"
     return f"{t.get('family')}: k = {float(k):.2g}"
@@ -201,18 +203,21 @@ def worlds_html(study: dict) -> str:
     worlds = study.get("worlds", [])
     if worlds:
         keys = ("reproduced", "not reproduced", "not estimable", "undetermined")
-        rows = [["own world", "", *(str(study.get("verdict_counts", {}).get(k, 0))
-                                    for k in keys)]]
-        rows += [[escape(w["label"]), escape(w.get("why") or ""),
+        rows = [["own world", "", str(study.get("reps", "")),
+                 *(str(study.get("verdict_counts", {}).get(k, 0)) for k in keys)]]
+        rows += [[escape(w["label"]), escape(w.get("why") or ""), str(w.get("reps", "")),
                   *(str(w.get("counts", {}).get(k, 0)) for k in keys)] for w in worlds]
         out.append("<h4>Worlds (alternative generators, recalibrated, the same seeds)</h4>")
-        out.append(_table(["world", "why", *keys], rows, "worlds"))
+        out.append(_table(["world", "why", "R", *keys], rows, "worlds"))
         dep = [r for r in (study.get("robustness") or {}).values()
                if r.get("label") == "assumption-dependent"]
         if dep:
-            out.append("<p>Verdicts that some world flips:</p>" + _table(
-                ["target / shift", "own world", "flipped by", "tipping points (k)"],
+            out.append("<p>Verdicts that some world flips (judged in: the worlds where the "
+                       "number is not undetermined at the world's R):</p>" + _table(
+                ["target / shift", "own world", "judged in", "flipped by",
+                 "tipping points (k)"],
                 [[f"<code>{escape(r['id'])}</code>", verdict_badge(r["verdict"]),
+                  f"{r.get('worlds_judged', 0)}/{len(worlds)}",
                   escape(", ".join(r.get("flipped_by", []))),
                   escape("; ".join(_tipping(t) for t in r.get("tipping", [])) or "-")]
                  for r in dep]))

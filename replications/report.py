@@ -278,26 +278,36 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
                        "aligned with or opposed to the arms' imbalance")
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
            f"built-in: {'; '.join(builtin)}):", ""]
-    rows = [["own world", "", *_counts(r.counts())]]
-    rows += [[w.label, _short(w.why, 60), *_counts(w.counts)] for w in r.worlds]
-    out.append(table(["world", "why", "reproduced", "not reproduced", "not estimable",
+    rows = [["own world", "", str(r.reps), *_counts(r.counts())]]
+    rows += [[w.label, _short(w.why, 60), str(w.reps), *_counts(w.counts)] for w in r.worlds]
+    out.append(table(["world", "why", "R", "reproduced", "not reproduced", "not estimable",
                       "undetermined"], rows))
+    if any(w.reps < r.reps for w in r.worlds):
+        out += ["", f"The worlds ran at R = {min(w.reps for w in r.worlds)} with no replicates "
+                f"added near a bound (the own world grew to R = {r.reps}): a number "
+                "undetermined in a world is not judged there, and 'judged in' says in how "
+                "many worlds each verdict was."]
     rob = r.robustness
     by = {}
     for x in rob.values():
         key = x.label if x.label != "robust" else f"robust ({x.verdict})"
         by[key] = by.get(key, 0) + 1
+    partly = sum(1 for x in rob.values()
+                 if x.label == "robust" and x.worlds_judged < len(r.worlds))
     out += ["", "Robustness of each verdict over the worlds: "
-            + ", ".join(f"{v} {k}" for k, v in sorted(by.items())), ""]
+            + ", ".join(f"{v} {k}" for k, v in sorted(by.items()))
+            + (f" ({partly} of the robust ones judged in fewer than all {len(r.worlds)} "
+               "worlds)" if partly else ""), ""]
     shifts = {s.id for s in r.shifts}
     show = [x for x in rob.values() if x.label == "assumption-dependent" or
             (x.id in shifts and x.label != "not judged")]
     if show:
         rows = [[x.id, _MARK.get(x.verdict, x.verdict), x.label,
+                 f"{x.worlds_judged}/{len(r.worlds)}",
                  _short(", ".join(x.flipped_by), 50) or "-",
                  "; ".join(t.text() for t in x.tipping) or "-"] for x in show]
-        out.append(table(["target / shift", "own world", "robustness", "flipped by",
-                          "tipping points (k)"], rows))
+        out.append(table(["target / shift", "own world", "robustness", "judged in",
+                          "flipped by", "tipping points (k)"], rows))
     return out
 
 

@@ -7,7 +7,9 @@ paired shift then has one verdict per world. Its **robustness** is
 - ``robust``: the same verdict (reproduced, or not reproduced) in every world where it is
   judged;
 - ``assumption-dependent``: some world flips it; the label names those worlds;
-- ``not judged``: not estimable in the study's own world.
+- ``not judged``: not estimable in the study's own world;
+- ``untested``: judged in the own world but in no other (undetermined, or not
+  estimable, in every world at its R): nothing is known of its robustness.
 
 For a family of worlds indexed by a strength ``k`` (the scale of effects a paper does not
 report, the strength of an unmeasured confounder), the **tipping point** is the smallest
@@ -16,7 +18,14 @@ grid points around it by linear interpolation of z to the critical value 1.96: a
 reader can weigh, like an E-value ("the IPTW shift stops being reproduced once an
 unmeasured confounder doubles both the odds of treatment and the hazard of death").
 Families start from the study's own world (``k = 0`` for a declared family of scaled
-effects, ``k = 1`` for the built-in confounder and unreported-effects families). A family in which no member flips the verdict reports ``> k_max``.
+effects, ``k = 1`` for the built-in confounder and unreported-effects families). A family
+in which no member flips the verdict reports ``> k_max``, the largest ``k`` at which the
+number is judged; one in which it is judged nowhere, ``not judged``.
+
+Worlds run at the R asked for, with no replicates added near a bound (the own world may
+grow R there): a number undetermined in a world is not judged in it, so a verdict's
+``worlds_judged`` says in how many worlds it was; an undetermined member still places the
+tipping point when its z lies on the own world's side of the critical value.
 """
 from __future__ import annotations
 
@@ -56,12 +65,15 @@ class WorldRun:
     builtin: bool
     verdicts: dict
     counts: dict
+    # the replicates it ran: a world adds none near a bound, so a number the own world
+    # settled by growing R can stay undetermined here, and is then not judged in it
+    reps: int = 0
 
     @classmethod
     def of(cls, world: World, result) -> "WorldRun":
         v = {x.id: (x.verdict, x.z, x.median) for x in (*result.targets, *result.shifts)}
         return cls(world.name, world.label, world.why, world.family, world.strength,
-                   world.builtin, v, result.counts())
+                   world.builtin, v, result.counts(), result.reps)
 
 
 @dataclass(frozen=True)
@@ -69,9 +81,12 @@ class Tipping:
     family: str
     k: float            # interpolated tipping point; inf when no member flips
     between: tuple[float, float] | None    # the grid points around it
-    k_max: float
+    k_max: float        # the largest k at which the number is judged
+    judged: bool = True  # False: undetermined at every member's R (no k can be read)
 
     def text(self) -> str:
+        if not self.judged:
+            return f"{self.family}: not judged"
         if math.isinf(self.k):
             return f"{self.family}: > {self.k_max:g}"
         return f"{self.family}: k = {self.k:.2g}"
@@ -80,7 +95,7 @@ class Tipping:
 @dataclass(frozen=True)
 class Robustness:
     id: str
-    label: str                           # robust | assumption-dependent | not judged
+    label: str                           # robust | assumption-dependent | not judged | untested
     verdict: str                         # in the study's own world
     flipped_by: tuple[str, ...] = ()     # world labels with the other verdict
     tipping: tuple[Tipping, ...] = ()
@@ -98,12 +113,21 @@ def _family_base(family: str) -> float:
 
 
 def _tipping(family: str, base: tuple, members: list[tuple[float, tuple]]) -> Tipping:
-    """``base`` and ``members`` are (verdict, z, median); members sorted by k."""
+    """``base`` and ``members`` are (verdict, z, median); members sorted by k.
+
+    A member whose number is not judged (undetermined at its R) still places the
+    crossing when its z lies on the own world's side of the critical value: the flip
+    is then beyond it (an undetermined z near 1.96 on the far side says nothing)."""
     k0 = _family_base(family)
     prev_k, prev_z = k0, base[1]
-    k_max = members[-1][0] if members else k0
+    judged = [k for k, (verdict, *_) in members if verdict in JUDGED]
+    if not judged:
+        return Tipping(family, math.inf, None, k0, judged=False)
+    k_max = judged[-1]
     for k, (verdict, z, _) in members:
         if verdict not in JUDGED:
+            if math.isfinite(z) and (abs(z) < Z_CRIT) == (base[0] == "reproduced"):
+                prev_k, prev_z = k, z
             continue
         if verdict != base[0]:
             kk = k
@@ -128,16 +152,19 @@ def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
         fams: dict[str, list] = {}
         for w in worlds:
             v = w.verdicts.get(id_)
-            if v is None or v[0] not in JUDGED:
+            if v is None:
+                continue
+            if w.family is not None:    # every member: an undetermined one still places
+                fams.setdefault(w.family, []).append((w.strength, v))  # the crossing
+            if v[0] not in JUDGED:
                 continue
             judged += 1
             if v[0] != b[0]:
                 flipped.append(w.label)
-            if w.family is not None:
-                fams.setdefault(w.family, []).append((w.strength, v))
         tips = tuple(_tipping(f, b, sorted(m, key=lambda x: x[0])) for f, m in fams.items())
-        out[id_] = Robustness(id_, "assumption-dependent" if flipped else "robust", b[0],
-                              tuple(flipped), tips, judged)
+        label = ("assumption-dependent" if flipped else "robust" if judged or not worlds
+                 else "untested")
+        out[id_] = Robustness(id_, label, b[0], tuple(flipped), tips, judged)
     return out
 
 

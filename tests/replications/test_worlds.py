@@ -149,6 +149,38 @@ def test_robustness_labels_and_tipping_point_interpolate_z():
     assert rob["c"].label == "not judged"
 
 
+def test_an_undetermined_member_places_the_tipping_point_but_is_not_judged():
+    """The own world grew R and reproduced z = -1.74; at k = 1.2 (R = 200) the number is
+    undetermined at z = -1.74, at k = 1.5 not reproduced at -2.58: the crossing lies
+    between 1.2 and 1.5, not between the own world and 1.5 (which read k = 1.13), and the
+    verdict is judged in one world of two."""
+    base = {"a": ("reproduced", -1.737, 0.0)}
+    runs = [_run("f_k1.2", "f", 1.2, {"a": ("undetermined", -1.742, 0)}),
+            _run("f_k1.5", "f", 1.5, {"a": ("not reproduced", -2.580, 0)})]
+    (tip,) = robustness(base, runs)["a"].tipping
+    assert tip.between == (1.2, 1.5)
+    assert tip.k == pytest.approx(1.2 + 0.3 * (Z_CRIT - 1.742) / (2.580 - 1.742))
+    assert robustness(base, runs)["a"].worlds_judged == 1
+
+
+def test_an_undetermined_member_beyond_the_critical_value_places_nothing():
+    base = {"a": ("reproduced", 1.0, 0.0)}
+    runs = [_run("f_k1", "f", 1.0, {"a": ("undetermined", 2.0, 0)}),
+            _run("f_k2", "f", 2.0, {"a": ("not reproduced", 3.0, 0)})]
+    (tip,) = robustness(base, runs)["a"].tipping
+    assert tip.between == (0.0, 2.0)
+
+
+def test_a_family_judged_nowhere_says_so_instead_of_beyond_its_last_member():
+    """Every member undetermined: '> 3' would claim no member flips the verdict."""
+    base = {"a": ("reproduced", -1.74, 0.0)}
+    runs = [_run(f"c_k{k}", "c", k, {"a": ("undetermined", -1.8, 0)}) for k in (1.5, 2, 3)]
+    (tip,) = robustness(base, runs)["a"].tipping
+    assert not tip.judged and tip.text() == "c: not judged"
+    assert robustness(base, runs)["a"].label == "untested"
+    assert robustness(base, runs)["a"].worlds_judged == 0
+
+
 def test_robust_when_every_world_agrees():
     rob = robustness({"a": ("reproduced", 0.1, 0)},
                      [_run("x", None, None, {"a": ("reproduced", 0.5, 0)})])
@@ -172,7 +204,7 @@ def test_worlds_end_to_end_on_the_same_seeds(tmp_path):
     (w,) = res.worlds
     assert w.name == "strong_pvtt" and set(w.verdicts) == set(res.robustness)
     assert {r.label for r in res.robustness.values()} <= {
-        "robust", "assumption-dependent", "not judged"}
+        "robust", "assumption-dependent", "not judged", "untested"}
     # calibration targets are refitted in the world: their medians stay near the paper's
     by = {t.id: t for t in base.targets}
     for tid in ("os_median_tace_crude", "os_median_tace_l_crude"):
