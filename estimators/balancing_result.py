@@ -16,6 +16,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_binary, check_both_arms, check_finite, check_lengths
 from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
+from .records import ArrayRecord
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -26,8 +27,8 @@ __all__ = ["BalancingWeights", "certainly_full_rank", "check_covariates", "check
 
 
 
-@dataclass(frozen=True)
-class BalancingWeights:
+@dataclass(frozen=True, eq=False)
+class BalancingWeights(ArrayRecord):
     """Unit weights from a balancing method, with the balance they achieve.
 
     Attributes

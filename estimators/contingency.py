@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._checks import as_float_array, check_binary, check_flag, check_lengths, check_level
+from .records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -29,8 +30,8 @@ __all__ = ["ContingencyTest", "contingency_table", "chi_square_test", "fisher_ex
            "fisher_exact_p"]
 
 
-@dataclass(frozen=True)
-class ContingencyTest:
+@dataclass(frozen=True, eq=False)
+class ContingencyTest(ArrayRecord):
     """Result of a test of association.
 
     Attributes

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._checks import InputTypeError, check_binary, check_both_arms, check_lengths
 from .frame_access import frame_columns, frame_layout, series_layout
+from .records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -23,8 +24,8 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
 __all__ = ["DesignMatrix", "design_matrix", "treatment_indicator"]
 
 
-@dataclass(frozen=True)
-class DesignMatrix:
+@dataclass(frozen=True, eq=False)
+class DesignMatrix(ArrayRecord):
     """An (n, p) float design matrix without intercept, with its column bookkeeping.
 
     Attributes

@@ -37,6 +37,7 @@ import numpy as np
 
 from .glm_qr import aliased_least_squares
 from .propensity import logistic_loglik
+from .records import ArrayRecord
 from .status import (GLM_BOUNDARY, Estimability, fitted_distance, is_separated,
                      logistic_estimability)
 
@@ -68,8 +69,8 @@ def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.sum(2.0 * w * -np.log(np.where(y > 0, mu, 1.0 - mu)), axis=-1)
 
 
-@dataclass(frozen=True)
-class BinomialFit:
+@dataclass(frozen=True, eq=False)
+class BinomialFit(ArrayRecord):
     """A propensity (logistic) model fitted as R fits it.
 
     Attributes

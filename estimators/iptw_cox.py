@@ -57,6 +57,7 @@ import numpy as np
 from ._checks import (as_float_array, as_generator, check_binary, check_both_arms, check_choice,
                       check_finite, check_lengths, check_level, check_positive_int, check_time)
 from .propensity import LogisticResult, fit_logistic, logistic_regression
+from .records import ArrayRecord
 from .status import bootstrap_ps_failed
 from .weights import _check_options, iptw_weights_kernel
 
@@ -68,8 +69,8 @@ __all__ = ["IPTWCoxResult", "VARIANCES", "iptw_cox", "m_estimation_cov"]
 VARIANCES = ("robust", "m_estimation", "bootstrap")
 
 
-@dataclass(frozen=True)
-class IPTWCoxResult:
+@dataclass(frozen=True, eq=False)
+class IPTWCoxResult(ArrayRecord):
     """IPTW Cox estimate of the treatment hazard ratio.
 
     Attributes

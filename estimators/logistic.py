@@ -37,6 +37,7 @@ from ._checks import (
 )
 from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
                            information_at_zero)
+from .records import ArrayRecord
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -53,8 +54,8 @@ class SeparationError(ValueError):
     """The outcome is (quasi-)completely separated: the MLE does not exist."""
 
 
-@dataclass(frozen=True)
-class LogisticResult:
+@dataclass(frozen=True, eq=False)
+class LogisticResult(ArrayRecord):
     """A fitted (weighted) logistic regression.
 
     Attributes

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 from scipy.linalg import lapack as _lapack
 
+from .records import ArrayRecord
 from .status import Estimability, fitted_distance, logistic_status
 
 __all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_at_zero",
@@ -48,8 +49,8 @@ def _loglik(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float(w @ (y * eta - soft))
 
 
-@dataclass(frozen=True)
-class LogisticFit:
+@dataclass(frozen=True, eq=False)
+class LogisticFit(ArrayRecord):
     """What :func:`fit_logistic` returns: the Newton iterate and its status.
 
     Attributes

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .records import ArrayRecord
 from .status import Estimability, match_status
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -14,8 +15,8 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
 __all__ = ["MatchResult", "result_from_sets"]
 
 
-@dataclass(frozen=True)
-class MatchResult:
+@dataclass(frozen=True, eq=False)
+class MatchResult(ArrayRecord):
     """Matched sets: each matched treated unit with its control(s).
 
     Attributes

@@ -34,6 +34,7 @@ from joblib import Parallel, delayed
 from ._checks import check_choice, check_n_jobs, check_positive_int
 from .design import _as_frame, _require_columns
 from .mice_methods import DEFAULT_METHOD, METHODS, impute_categorical, impute_norm, impute_pmm
+from .records import ArrayRecord
 from .rubin import RubinResult, rubin_pool
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -42,8 +43,8 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
 __all__ = ["MICEResult", "mice_impute", "rubin_pool", "RubinResult"]
 
 
-@dataclass(frozen=True)
-class _Var:
+@dataclass(frozen=True, eq=False)
+class _Var(ArrayRecord):
     name: str
     kind: str                 # continuous | binary | categorical
     method: str | None        # None: fully observed (predictor only)
@@ -51,8 +52,8 @@ class _Var:
     levels: tuple = ()        # categorical labels for codes
 
 
-@dataclass(frozen=True)
-class MICEResult:
+@dataclass(frozen=True, eq=False)
+class MICEResult(ArrayRecord):
     """``m`` completed data sets and the imputation record.
 
     Attributes

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import ArrayRecord
 from .smd import _denominator_var, _ratio
 
 __all__ = ["PooledSMDColumns", "smd_columns_kernel"]
@@ -113,8 +114,8 @@ def smd_columns_kernel(cols, t, w, proportion, denominator, denominator_weighted
     return _ratio(mt - mc, den, np.abs(cols).max(axis=0))
 
 
-@dataclass(frozen=True)
-class PooledSMDColumns:
+@dataclass(frozen=True, eq=False)
+class PooledSMDColumns(ArrayRecord):
     """:func:`smd_columns_kernel` with the pre-adjustment pooled SD
     (``denominator="pooled"``, ``denominator_weighted=False``) of one sample, for any
     number of weightings: what does not depend on the weights -- the columns laid out as

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from tacebench.estimators.records import ArrayRecord
+
 from .analysis.compile import reported_value
 from .accounting import account
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
@@ -119,8 +122,8 @@ class ShiftResult:
     mcse_z: float = math.nan
 
 
-@dataclass(frozen=True)
-class ReproductionResult:
+@dataclass(frozen=True, eq=False)
+class ReproductionResult(ArrayRecord):
     study_id: str
     title: str
     reps: int

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special
 
 from .marginals import Z_GRID, Marginal
+from .records import ArrayRecord
 from .spec import SpecError
 
 POPULATION_SIZE = 200_000
@@ -32,8 +33,8 @@ _W = np.exp(-0.5 * Z_GRID ** 2)
 _W /= _W.sum()
 
 
-@dataclass(frozen=True)
-class FeatureMap:
+@dataclass(frozen=True, eq=False)
+class FeatureMap(ArrayRecord):
     """Which columns of the covariate matrix enter ``T(x)`` and how."""
 
     kinds: tuple[str, ...]       # per feature: "lin", "sq", "ind"

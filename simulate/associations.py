@@ -25,6 +25,7 @@ from .calibrate import fit_endpoint
 from .calibration_cohort import draw_death_times
 from .censoring_cal import solve_censoring
 from .plan import _CAL_SEED, CovariatePlan
+from .records import ArrayRecord
 from .spec_associations import log_effect
 from .spec_outcomes import Effect
 from .study import CohortSpec
@@ -60,8 +61,8 @@ class Term:
         return 1.0 - x if self.value == 1 else x
 
 
-@dataclass(frozen=True)
-class Fit:
+@dataclass(frozen=True, eq=False)
+class Fit(ArrayRecord):
     """Published vs achieved log-HRs of the printed associations (one row each)."""
 
     model: tuple[str, ...]        # "univariable" | "multivariable"
@@ -129,8 +130,8 @@ def cox_fit(time: np.ndarray, event: np.ndarray, x: np.ndarray, weights: np.ndar
     return RiskSets.of(time, event, weights).fit(x, start)
 
 
-@dataclass(frozen=True)
-class RiskSets:
+@dataclass(frozen=True, eq=False)
+class RiskSets(ArrayRecord):
     """The risk-set order of one sample (descending time), shared by the Cox models fitted
     to it: one sort serves all the models of a step of :func:`solve_effects`."""
 

@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from .cohort import Cohort, SimulationPlan, _rng, cohort_columns, cohort_levels, compile_plan
+from .records import ArrayRecord
 from .streams import LockstepDraws
 from .study import StudySpec
 
 
-@dataclass(frozen=True)
-class CohortBatch:
+@dataclass(frozen=True, eq=False)
+class CohortBatch(ArrayRecord):
     """R replicates of one cohort: each column an array of shape ``(R, n)``.
 
     Attributes

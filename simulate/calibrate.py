@@ -28,6 +28,7 @@ from .outcomes import EndpointPlan, compile_effects
 from .plan import CovariatePlan
 from .study import CohortSpec
 from .calibration_quality import alive_joint_survival, check_grid, check_rows, joint_median
+from .records import ArrayRecord
 from .survival import (baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, marginal_median,
                        prepared_therapy)
 
@@ -46,8 +47,8 @@ def _cumhaz_matrix(times, knots, rates, n, tv):
     return h
 
 
-@dataclass
-class ArmRows:
+@dataclass(eq=False)
+class ArmRows(ArrayRecord):
     """The arm rows that the evaluations of one fit gather from the fixed sample, kept
     across them (a third of an evaluation's time is these gathers): each arm's rows of the
     risk array while the same array is passed, and the PFS parts of each (arm, time

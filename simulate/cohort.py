@@ -21,6 +21,7 @@ from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
 from .progression import TTPTargets
+from .records import ArrayRecord
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
 from .spec_base import CohortSpecError
@@ -46,8 +47,8 @@ class SimulationPlan:
         return self.covariates.arm_labels
 
 
-@dataclass(frozen=True)
-class Cohort:
+@dataclass(frozen=True, eq=False)
+class Cohort(ArrayRecord):
     """One synthetic cohort: one row per patient (see docs/design.md for the columns)."""
 
     columns: dict[str, np.ndarray]

@@ -27,13 +27,14 @@ from scipy import special
 
 from .families import DZ, N_GRID, Z_GRID, Z_MAX
 from .marginals import Marginal
+from .records import ArrayRecord
 from .search import SortedCuts
 
 _LOG2PI = np.log(2 * np.pi)
 
 
-@dataclass(frozen=True)
-class ArmTables:
+@dataclass(frozen=True, eq=False)
+class ArmTables(ArrayRecord):
     """One arm's compiled marginals in the plan's internal order (continuous first)."""
 
     tables: np.ndarray            # (p_C, G) x at Z_GRID
@@ -151,8 +152,8 @@ def log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(out), -np.inf, out)
 
 
-@dataclass(frozen=True)
-class DensityModel:
+@dataclass(frozen=True, eq=False)
+class DensityModel(ArrayRecord):
     """Pieces of the copula density shared by all arms (internal variable order)."""
 
     n_cont: int

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .records import ArrayRecord
 from .search import SortedCuts
 from .survival import cumulative_at_knots, draw_times, invert_baseline
 from .spec_outcomes import Dist
 
 
-@dataclass(frozen=True)
-class EndpointPlan:
+@dataclass(frozen=True, eq=False)
+class EndpointPlan(ArrayRecord):
     """A calibrated endpoint: baseline pieces and coefficients.
 
     Proportional hazards (``treat_log_hr`` is ``None``): the treated arm's hazard is
@@ -131,8 +132,8 @@ def draw_dist(d: Dist, n: int, rng) -> np.ndarray:
     return x
 
 
-@dataclass(frozen=True)
-class AssessmentPlan:
+@dataclass(frozen=True, eq=False)
+class AssessmentPlan(ArrayRecord):
     """One calibrated response column: latent, per-arm thresholds and missingness.
 
     ``parent`` names the latent this one is built on (``"os"``: the death time's normal

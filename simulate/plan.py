@@ -21,6 +21,7 @@ from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, dr
 from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
 from .marginals import compile_marginals, pooled_marginal
 from .multiselect import compile_multiselect, expand_options
+from .records import ArrayRecord
 from .spec import SpecError
 from .streams import LockstepDraws, each
 from .study import CohortSpec
@@ -28,8 +29,8 @@ from .study import CohortSpec
 _CAL_SEED = 20240601  # fixed seed of every calibration/population sample
 
 
-@dataclass(frozen=True)
-class CovariatePlan:
+@dataclass(frozen=True, eq=False)
+class CovariatePlan(ArrayRecord):
     """Everything the per-cohort covariate kernel needs, as arrays."""
 
     arm_labels: tuple[str, ...]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .records import ArrayRecord
 from .survival import baseline_cumhaz, cumulative_at_knots
 
 #: Grid intervals per target time for ``G`` (log-linearly interpolated at the death
@@ -81,8 +82,8 @@ def ttp_km_limit(t: float, knots: np.ndarray, rates: np.ndarray, risk: np.ndarra
     return float(g[-1] * np.exp(np.sum(s_at_death / g_at_death) / len(t_d)))
 
 
-@dataclass(frozen=True)
-class TTPTargets:
+@dataclass(frozen=True, eq=False)
+class TTPTargets(ArrayRecord):
     """The TTP calibration targets, evaluated for the progression fit.
 
     ``masks`` select each target's arm in the calibration sample; ``goal`` is the

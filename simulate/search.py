@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import ArrayRecord
+
 _PER_CUT = 64        # buckets per cut point: few keys fall in a bucket holding a cut
 _MAX_BUCKETS = 1 << 16
 _MIN_KEYS = 4096     # below this, the lookup's fixed cost exceeds binary search's
 
 
-@dataclass(frozen=True)
-class SortedCuts:
+@dataclass(frozen=True, eq=False)
+class SortedCuts(ArrayRecord):
     """Sorted cut points with their bucket table (build with :meth:`build`)."""
 
     cuts: np.ndarray

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import ArrayRecord
 from .search import SortedCuts
 
 
@@ -67,8 +68,8 @@ def _segments(knots, rates, start, dur):
     return left, right, rates[k], during, after, start, dur
 
 
-@dataclass(frozen=True)
-class TherapySegments:
+@dataclass(frozen=True, eq=False)
+class TherapySegments(ArrayRecord):
     """Each patient's segments between breakpoints (knots, therapy start and stop).
 
     They depend on the knots and the therapy times only: one build (a sort per patient)

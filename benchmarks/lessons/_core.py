@@ -28,6 +28,7 @@ from tacebench.simulate.cache import LRUCache
 
 from tacebench.engine import Cell, Chunk, ChunkResult, Design, run_design
 from tacebench.engine.files import atomic_write
+from tacebench.estimators.records import ArrayRecord
 from tacebench.simulate import generate_cohort
 
 from ..measures import wald_interval
@@ -117,8 +118,8 @@ class Claim:
                 f"{self.bounds_text()} with a {self.z:g}-MCSE margin]")
 
 
-@dataclass(frozen=True)
-class LessonResult:
+@dataclass(frozen=True, eq=False)
+class LessonResult(ArrayRecord):
     """Everything a lesson computed: truths, estimates, claims, tables and files written."""
 
     lesson: str

@@ -17,13 +17,14 @@ from matplotlib.figure import Figure
 
 from tacebench.engine.figure_style import (ARM_COLORS, DPI, RiskRow, draw_risk_table,
                                            save_figure)
+from tacebench.estimators.records import ArrayRecord
 
 __all__ = ["ARM_COLORS", "DPI", "Curve", "Panel", "at_risk", "estimates_figure", "km_figure",
            "love_figure", "matching_figure", "save", "swimmer_figure"]
 
 
-@dataclass(frozen=True)
-class Curve:
+@dataclass(frozen=True, eq=False)
+class Curve(ArrayRecord):
     """One KM curve: label, colour and the data (``weights`` for IPTW curves)."""
 
     label: str

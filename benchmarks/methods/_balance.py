@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tacebench.estimators.records import ArrayRecord
+
 __all__ = ["BalanceColumns", "absolute_smds"]
 
 
@@ -53,8 +55,8 @@ def _trusted_columns(z, R: np.ndarray) -> np.ndarray | None:
     return z.astype(np.int8)
 
 
-@dataclass(frozen=True)
-class BalanceColumns:
+@dataclass(frozen=True, eq=False)
+class BalanceColumns(ArrayRecord):
     """The covariates of one sample made ready for :meth:`absolute_smds` under any number
     of weightings (a replicate's methods each balance their own weights): the binary and
     continuous columns laid out once, with their unadjusted pooled SDs

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tacebench.estimators.records import ArrayRecord
+
 from . import MethodOutput, check_covariates, check_truncate, shared_fits
 from ._common import ENDPOINTS, balance, outcome, propensity_fit, treated, treatment_cox_fit
 
@@ -159,8 +161,8 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
     return out
 
 
-@dataclass(frozen=True)
-class CoxTerms:
+@dataclass(frozen=True, eq=False)
+class CoxTerms(ArrayRecord):
     """What :func:`m_estimation_se` reads of a Cox fit: the unweighted score residuals
     (n, q) and the information (q, q) at the estimate (a batched fit's, standing in for
     the one-replicate ``CoxResult``)."""

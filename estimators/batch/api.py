@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _checks
 from ..propensity import _MAX_ITER, _TOL
+from ..records import ArrayRecord
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import fit_cox_rows
@@ -58,8 +59,8 @@ def _weight_rows(weights, name: str, shape) -> np.ndarray:
     return w
 
 
-@dataclass(frozen=True)
-class LogisticBatch:
+@dataclass(frozen=True, eq=False)
+class LogisticBatch(ArrayRecord):
     """Logistic fits of R replicates. ``refitted``: replicates the one-replicate kernel fitted
     (step halving or other trouble); their numbers are its numbers either way."""
 
@@ -101,8 +102,8 @@ def logistic_regression_batch(X, y, weights=None, *, tol: float = _TOL,
     return LogisticBatch(*fit_logistic_rows(Xa, yv, w, tol=tol, max_iter=int(max_iter)))
 
 
-@dataclass(frozen=True)
-class GlmBinomialBatch:
+@dataclass(frozen=True, eq=False)
+class GlmBinomialBatch(ArrayRecord):
     """``glm(family = binomial)`` fits of R replicates, as
     :func:`estimators.glm_binomial.fit_glm_binomial` fits each (coefficients NaN where
     aliased). ``refitted``: replicates that kernel fitted alone (a step on a badly
@@ -186,8 +187,8 @@ def iptw_weights_batch(ps, treated, *, estimand: str = "ATE", stabilized: bool =
     return iptw_weights_rows(p, z, estimand, stabilized, bounds, quantile_type)
 
 
-@dataclass(frozen=True)
-class CoxBatch:
+@dataclass(frozen=True, eq=False)
+class CoxBatch(ArrayRecord):
     """Cox models of a binary treatment for R replicates: log hazard ratios, model-based and
     robust (or cluster-robust) SEs. ``refitted``: replicates that
     :func:`estimators.survival.cox.fit_cox` fitted alone (monotone or singular likelihood,
@@ -257,8 +258,8 @@ def cox_ph_batch(time, event, treated, weights=None, *, ties: str = "efron", clu
                                    tol=float(tol)), ties=ties)
 
 
-@dataclass(frozen=True)
-class CoxCovariateBatch:
+@dataclass(frozen=True, eq=False)
+class CoxCovariateBatch(ArrayRecord):
     """Cox models of one covariate (any values) for R replicates: log hazard ratio per unit,
     model-based SE; ``refitted`` as :class:`CoxBatch`."""
 

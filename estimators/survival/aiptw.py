@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..records import ArrayRecord
 from .aiptw_terms import ArmFreeTerms, arm_free_terms
 from .ate_nuisance import (ArmRisk, BreslowCox, LogisticNuisance, rows_added_at,
                            survival_matrix)
@@ -192,8 +193,8 @@ def aiptw_arms(time: np.ndarray, event: np.ndarray, z: np.ndarray, outcome: Bres
     return tuple(_with_nuisance_if(outcome, censoring, t, parts))
 
 
-@dataclass(frozen=True)
-class _ArmPart:
+@dataclass(frozen=True, eq=False)
+class _ArmPart(ArrayRecord):
     """One arm's risk, the IF without the outcome and censoring models' terms, and the
     derivatives those terms contract: with respect to the outcome model's ``L0`` at
     ``k_out``'s times and its coefficients, and the censoring model's ``L_C`` at

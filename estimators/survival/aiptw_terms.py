@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..records import ArrayRecord
 from .ate_nuisance import BreslowCox, DeathsByHorizon, rows_added_at, survival_matrix
 from .ipw import censoring_survival
 
@@ -45,8 +46,8 @@ def grouping_matrix(at: np.ndarray, J: int, weights: np.ndarray) -> sparse.csr_a
                             shape=(J * m, H))
 
 
-@dataclass(frozen=True)
-class ArmFreeTerms:
+@dataclass(frozen=True, eq=False)
+class ArmFreeTerms(ArrayRecord):
     """What :func:`~estimators.survival.aiptw.aiptw_arm` needs that does not depend on the
     arm (arrays read-only).
 

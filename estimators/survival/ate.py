@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _checks
+from ..records import ArrayRecord
 from ..status import Estimability
 from .aiptw import aiptw_arms
 from .ate_models import WorkingModels
@@ -96,8 +97,8 @@ CENSORING = {
 }
 
 
-@dataclass(frozen=True)
-class SurvivalATE:
+@dataclass(frozen=True, eq=False)
+class SurvivalATE(ArrayRecord):
     """Marginal risks, risk differences and risk ratios at each horizon.
 
     Arrays are indexed ``[estimator, (arm,) horizon]`` in the order of ``estimators``;

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..propensity import fit_logistic
+from ..records import ArrayRecord
 from ..status import Estimability, logistic_estimability
 from .cox_baseline import fit_cox_breslow, fit_cox_breslow_working
 
@@ -43,8 +44,8 @@ __all__ = ["BreslowCox", "DeathsByHorizon", "LogisticNuisance", "fit_breslow_cox
            "fit_treatment_model", "jump_gradient", "rows_added_at", "survival_matrix"]
 
 
-@dataclass(frozen=True)
-class BreslowCox:
+@dataclass(frozen=True, eq=False)
+class BreslowCox(ArrayRecord):
     """A Cox model (or Nelson-Aalen when ``p == 0``) with its Breslow baseline hazard.
 
     Attributes
@@ -189,8 +190,8 @@ def survival_matrix(cumhaz: np.ndarray, score: np.ndarray) -> np.ndarray:
     return np.exp(out, out=out)
 
 
-@dataclass(frozen=True)
-class DeathsByHorizon:
+@dataclass(frozen=True, eq=False)
+class DeathsByHorizon(ArrayRecord):
     """Which horizons count each patient's death, ``Y_i(tau_h) = 1{T_i <= tau_h, event_i = 1}``,
     without the (n, H) indicator matrix.
 
@@ -222,8 +223,8 @@ class DeathsByHorizon:
         return tail[self.first]
 
 
-@dataclass(frozen=True)
-class LogisticNuisance:
+@dataclass(frozen=True, eq=False)
+class LogisticNuisance(ArrayRecord):
     """Logistic treatment model ``e(x) = P(Z = 1 | x)`` with the IF of its coefficients.
 
     Attributes
@@ -267,8 +268,8 @@ def fit_treatment_model(z: np.ndarray, X: np.ndarray) -> LogisticNuisance:
     return LogisticNuisance(Xa, fit.fitted, if_alpha, status)
 
 
-@dataclass(frozen=True)
-class ArmRisk:
+@dataclass(frozen=True, eq=False)
+class ArmRisk(ArrayRecord):
     """Marginal risk ``P(T^a <= tau)`` of one arm at each horizon, with its IF.
 
     Attributes

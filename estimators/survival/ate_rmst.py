@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..records import ArrayRecord
 from ..status import Estimability
 from .ate import _validated_input, arm_risks, raise_unless_ok
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
 __all__ = ["SurvivalRMST", "survival_rmst", "survival_rmst_kernel"]
 
 
-@dataclass(frozen=True)
-class SurvivalRMST:
+@dataclass(frozen=True, eq=False)
+class SurvivalRMST(ArrayRecord):
     """RMST to each horizon under control and treatment and their difference.
 
     Attributes

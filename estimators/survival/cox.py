@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _checks
+from ..records import ArrayRecord
 from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals
@@ -34,8 +35,8 @@ CAPABILITIES = {
 }
 
 
-@dataclass(frozen=True)
-class CoxResult:
+@dataclass(frozen=True, eq=False)
+class CoxResult(ArrayRecord):
     """A fitted Cox model.
 
     Attributes

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..records import ArrayRecord
 from ..status import Estimability
 from ._cox_kernel import RiskSets, risk_sums, score_residuals
 from .cox import CoxResult, fit_cox, fit_cox_on
@@ -30,8 +31,8 @@ from .cox_point import cox_newton
 __all__ = ["BreslowSums", "BreslowWorkingFit", "fit_cox_breslow", "fit_cox_breslow_working"]
 
 
-@dataclass(frozen=True)
-class BreslowSums:
+@dataclass(frozen=True, eq=False)
+class BreslowSums(ArrayRecord):
     """The risk-set sums of a Cox fit's Breslow baseline hazard.
 
     Attributes
@@ -100,8 +101,8 @@ def _breslow_sums(rs: RiskSets, X: np.ndarray, coef: np.ndarray) -> BreslowSums:
                        np.ascontiguousarray(S[1:].T))
 
 
-@dataclass(frozen=True)
-class BreslowWorkingFit:
+@dataclass(frozen=True, eq=False)
+class BreslowWorkingFit(ArrayRecord):
     """What a working model reads of a Breslow Cox fit: :func:`.cox.fit_cox`'s
     coefficients and status, and the influence function of the coefficients.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..records import ArrayRecord
 from ..status import Estimability, cox_status
 from ._cox_kernel import Evaluation, RiskSets, evaluate, evaluate_scalar, newton, solve_pd
 from .cox_estimability import monotone_coefficients, singular_columns
@@ -22,8 +23,8 @@ from .cox_estimability import monotone_coefficients, singular_columns
 __all__ = ["CoxNewton", "CoxPoint", "cox_newton", "cox_point_kernel", "inverse_information"]
 
 
-@dataclass(frozen=True)
-class CoxPoint:
+@dataclass(frozen=True, eq=False)
+class CoxPoint(ArrayRecord):
     """A Cox fit's point estimates.
 
     Attributes
@@ -100,8 +101,8 @@ def cox_point_kernel(time: np.ndarray, event: np.ndarray, X: np.ndarray,
     return CoxPoint(fit.coef, fit.naive, fit.status, rs)
 
 
-@dataclass(frozen=True)
-class CoxNewton:
+@dataclass(frozen=True, eq=False)
+class CoxNewton(ArrayRecord):
     """The steps of :func:`estimators.survival.cox.fit_cox` from ``beta = 0`` that its
     point estimates are made of (:func:`cox_newton`).
 

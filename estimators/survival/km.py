@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .. import _checks
+from ..records import ArrayRecord
 from ..status import Estimability, km_status
 from ._ci import first_crossing, loglog_ci, z_value
 
@@ -47,8 +48,8 @@ class RMST(NamedTuple):
     tau: float
 
 
-@dataclass(frozen=True)
-class SurvivalAt:
+@dataclass(frozen=True, eq=False)
+class SurvivalAt(ArrayRecord):
     """Survival probabilities at requested times with log-log pointwise intervals."""
 
     times: np.ndarray
@@ -64,8 +65,8 @@ class SurvivalAt:
                              "lower": self.lower, "upper": self.upper})
 
 
-@dataclass(frozen=True)
-class KaplanMeier:
+@dataclass(frozen=True, eq=False)
+class KaplanMeier(ArrayRecord):
     """A Kaplan–Meier curve on its distinct observed times (events and censorings).
 
     Attributes

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from ..records import ArrayRecord
 
 
-@dataclass(frozen=True)
-class LandmarkData:
+@dataclass(frozen=True, eq=False)
+class LandmarkData(ArrayRecord):
     """Landmark-restricted data; unpacks as ``time, event, mask, *others``.
 
     ``time`` is shifted to start at the landmark (``time - at``); ``mask`` selects the

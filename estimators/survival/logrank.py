@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import chdtrc
 
 from .. import _checks
+from ..records import ArrayRecord
 from .km import prepare_survival_input
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -24,8 +25,8 @@ METHODS = {
 }
 
 
-@dataclass(frozen=True)
-class LogRankResult:
+@dataclass(frozen=True, eq=False)
+class LogRankResult(ArrayRecord):
     """Result of ``logrank_test``.
 
     ``observed``/``expected`` are per group (in ``groups`` order). Under weights they are on

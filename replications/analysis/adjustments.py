@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from tacebench.estimators.kernels import PS_MODELS
+from tacebench.estimators.records import ArrayRecord
 from tacebench.estimators.weights import ESTIMANDS
 
 from . import kernels
@@ -126,8 +127,8 @@ def check_combination(method: str, opts: Mapping[str, Any]) -> list[tuple[str, s
     return out
 
 
-@dataclass
-class Adjusted:
+@dataclass(eq=False)
+class Adjusted(ArrayRecord):
     """What an adjustment hands to the estimates for one replicate."""
 
     rows: np.ndarray                         # cohort rows analysed (may repeat if replace)

@@ -14,6 +14,8 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from tacebench.estimators.records import ArrayRecord
+
 from . import kernels
 from .adjustments import ADJUSTMENTS, CompiledAdjustment, compile_adjustment, run_adjustment
 from .estimates import ESTIMATES, Context, Request, estimate_for
@@ -48,8 +50,8 @@ SIMULATED_ROLES = ("calibration", "predicted")
 _DUMMY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.+)\]$")
 
 
-@dataclass
-class CompiledAnalysis:
+@dataclass(eq=False)
+class CompiledAnalysis(ArrayRecord):
     analysis: Analysis
     schema: Schema
     population: Any

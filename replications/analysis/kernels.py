@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from tacebench.estimators import kernels as _k
+from tacebench.estimators.records import ArrayRecord
 from tacebench.estimators.status import Estimability, logistic_estimability
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "km_medians_many", "cox",
@@ -111,8 +112,8 @@ def logistic_problem(Xa: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarra
     return _LOGISTIC_REASON[status]
 
 
-@dataclass(frozen=True)
-class PropensityFit:
+@dataclass(frozen=True, eq=False)
+class PropensityFit(ArrayRecord):
     """Fitted propensity scores, and the diagnostics of their model (:class:`Note`,
     computed on first access: the exact separation check solves a linear program).
     ``explain`` gives the details filed under a separation note."""

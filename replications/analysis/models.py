@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tacebench.estimators.records import ArrayRecord
+
 from . import kernels
 from .owned import owned
 
@@ -87,8 +89,8 @@ def _fit(ctx, t, d, m, X, shared=False):
     return coef, cov
 
 
-@dataclass(frozen=True)
-class CoxData:
+@dataclass(frozen=True, eq=False)
+class CoxData(ArrayRecord):
     """The data of a Cox model on rows ``m`` of a design: ``time``, ``event``, ``Xm`` (the
     design's rows), ``vary`` (its columns that vary there, which the model estimates) and
     ``X`` (those columns); ``memo`` holds what fits of these data with other weights share

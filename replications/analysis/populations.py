@@ -25,6 +25,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from tacebench.estimators.records import ArrayRecord
+
 from .options import REQUIRED, Option, OptionError, check_options, label, number
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term
@@ -32,8 +34,8 @@ from .terms import TermError, bind_terms, parse_term
 __all__ = ["POPULATIONS", "PopulationKind", "Subset", "parse_population"]
 
 
-@dataclass(frozen=True)
-class Subset:
+@dataclass(frozen=True, eq=False)
+class Subset(ArrayRecord):
     """Rows of the cohort in the analysis population and the landmark, if any."""
 
     index: np.ndarray
