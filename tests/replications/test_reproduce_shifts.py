@@ -63,12 +63,13 @@ def _study(folder, d1, d2):
     """))
     crude = round(0.7 * math.exp(B1 * d1 + B2 * d2), 2)
     targets = ["[study]", 'id = "constructed_shift"']
-    for tid, analysis, value in (("os_hr_crude", "crude", crude),
-                                 ("os_hr_adjusted", "adjusted", 0.70),
-                                 ("os_hr_iptw", "iptw", 0.70)):
+    # (the adjusted HR is the generator's treatment_hr: calibration, replications.effect_inputs)
+    for tid, analysis, value, role in (("os_hr_crude", "crude", crude, "predicted"),
+                                       ("os_hr_adjusted", "adjusted", 0.70, "calibration"),
+                                       ("os_hr_iptw", "iptw", 0.70, "predicted")):
         targets += ["[[targets]]", f'id = "{tid}"', f'analysis = "{analysis}"',
                     'quantity = "hr"', 'endpoint = "os"', 'contrast = ["Treated", "Control"]',
-                    f"value = {value}", 'role = "predicted"', 'where = "text"',
+                    f"value = {value}", f'role = "{role}"', 'where = "text"',
                     f'source = "HR {value}"']
     for sid, to in (("crude_to_adjusted", "os_hr_adjusted"), ("crude_to_iptw", "os_hr_iptw")):
         targets += ["[[shifts]]", f'id = "{sid}"', 'from = "os_hr_crude"', f'to = "{to}"',

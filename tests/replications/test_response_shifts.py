@@ -62,10 +62,13 @@ assignment = "arm_marginals"
         targets += ["[[targets]]", f'id = "{tid}"', f'analysis = "{analysis}"', 'quantity = "odds_ratio"',
                     'endpoint = "orr"', 'contrast = ["Treated", "Control"]', f"value = {value}",
                     'role = "predicted"', 'where = "text"', f'source = "OR {value}"']
-    for tid, analysis in (("os_hr_crude", "crude"), ("os_hr_adjusted", "adjusted")):
+    # (the adjusted HR estimates the generator's treatment_hr: calibration,
+    # replications.effect_inputs)
+    for tid, analysis, role in (("os_hr_crude", "crude", "predicted"),
+                                ("os_hr_adjusted", "adjusted", "calibration")):
         targets += ["[[targets]]", f'id = "{tid}"', f'analysis = "{analysis}"', 'quantity = "hr"',
                     'endpoint = "os"', 'contrast = ["Treated", "Control"]', "value = 0.8",
-                    'role = "predicted"', 'where = "text"', 'source = "HR 0.8"']
+                    f'role = "{role}"', 'where = "text"', 'source = "HR 0.8"']
     targets += ["[[shifts]]", 'id = "orr_shift"', 'from = "orr_or_crude"', 'to = "orr_or_adjusted"',
                 'scale = "log"', "required = true",
                 "[[shifts]]", 'id = "os_shift"', 'from = "os_hr_crude"', 'to = "os_hr_adjusted"',
