@@ -167,7 +167,8 @@ def balance_table(
                     s = _decode(s, levels, cov)
             elif isinstance(s.dtype, pd.CategoricalDtype):
                 levels = [lev for lev in s.cat.categories if (s == lev).any()]
-        x, kind, levels = _prepare(s, t, ones if w is None else w, kind, levels, f"frame[{cov!r}]")
+        x, kind, levels = _prepare(s, t, ones if w is None else w, kind, levels, f"frame[{cov!r}]",
+                                   weighted_sd=denominator_weighted)
         unw.append(smd_kernel(x, t, ones, kind, levels, denominator, denominator_weighted, False))
         if w is not None:
             wtd.append(smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, True))

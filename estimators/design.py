@@ -197,8 +197,12 @@ def design_matrix(
         dtype are categorical even when not listed; any other non-numeric column must be
         listed (no silent guessing).
     reference : mapping, optional
-        Reference level per categorical covariate; default the first level (declared order
-        for a pandas Categorical, otherwise sorted order), as R's ``contr.treatment``.
+        Reference level per categorical covariate; default the first level (as R's
+        ``contr.treatment``): in declared order for a pandas Categorical, else in Python's
+        sorted order, code-point order for strings ("B" before "a"), where R's ``factor()``
+        uses the locale's collation ("a" "A" "b" "B" in C.UTF-8, "A" "B" "a" "b" in C). For
+        mixed-case labels set the order with ``pd.Categorical(x, categories=[...])`` or
+        name the level here.
 
     Raises
     ------

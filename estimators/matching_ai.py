@@ -22,6 +22,11 @@ Imbens (2006):
    ``se`` is ``sqrt(V)`` (Abadie & Imbens' variance for the population effect) and
    ``se_conditional`` the part beyond the sample effect's (``Match``'s ``se.cond``).
 
+   The variance is derived for matching with replacement and every tie kept. Without
+   replacement, or with ``ties=False`` (ties broken), ``Match`` computes no SE (``se`` is
+   NULL) and neither does :func:`match_estimate`: both SEs are NaN and ``se_message`` says
+   why (a bootstrap or a paired analysis of the matched sample is the alternative).
+
 References
 ----------
 Abadie A, Imbens GW (2006). Large sample properties of matching estimators for average
@@ -69,6 +74,9 @@ class MatchEstimate(ArrayRecord):
         Units matched (treated for the ATT).
     n_dropped : int
         Units to be matched that had no match inside the calipers.
+    se_message : str
+        Why ``se`` and ``se_conditional`` are NaN ("" when they are computed): no
+        Abadie-Imbens SE without replacement or with ``ties=False``, as ``Match``.
     """
 
     estimate: float
@@ -80,6 +88,7 @@ class MatchEstimate(ArrayRecord):
     pair_weights: np.ndarray
     n_matched: int
     n_dropped: int
+    se_message: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per matched pair: ``treated, control, weight``."""
@@ -129,7 +138,8 @@ def match_estimate_kernel(y, X, z, estimand="ATT", M=1, weight="inverse_variance
     Returns
     -------
     MatchEstimate
-        NaN estimate and SEs when no unit is matched.
+        NaN estimate and SEs when no unit is matched; NaN SEs (with ``se_message``) when
+        ``replace`` or ``ties`` is False.
 
     Notes
     -----
@@ -184,10 +194,14 @@ def match_estimate_kernel(y, X, z, estimand="ATT", M=1, weight="inverse_variance
     sign = -1.0 if estimand == "ATC" else 1.0
     # Match reports the ATC's pairs with the arms swapped back
     i_t, i_c = (ic, it) if estimand == "ATC" else (it, ic)
-    return MatchEstimate(sign * est, float(np.sqrt(v_pop)),
-                         float(np.sqrt(max(v_sample, v_pop) - v_sample)), estimand,
-                         i_t.astype(np.intp), i_c.astype(np.intp), pw,
-                         int(matched[focal].sum()), n_dropped)
+    se, se_cond, why = float(np.sqrt(v_pop)), float(np.sqrt(max(v_sample, v_pop) - v_sample)), ""
+    if not (replace and ties):
+        se = se_cond = float("nan")
+        why = (f"no Abadie-Imbens SE with replace={replace}, ties={ties}: the variance is "
+               "derived for matching with replacement and all ties kept (Matching::Match "
+               "returns none either)")
+    return MatchEstimate(sign * est, se, se_cond, estimand, i_t.astype(np.intp),
+                         i_c.astype(np.intp), pw, int(matched[focal].sum()), n_dropped, why)
 
 
 def match_estimate(y, X, treated, *, estimand: str = "ATT", M: int = 1,
@@ -210,9 +224,11 @@ def match_estimate(y, X, treated, *, estimand: str = "ATT", M: int = 1,
     caliper : None, float or (p,) array-like
         Covariate calipers in SDs (as ``Match``'s ``caliper``).
     replace : bool
-        Matching with replacement (the setting Abadie & Imbens' variance is derived for).
+        Matching with replacement (the setting Abadie & Imbens' variance is derived for;
+        with False the SEs are NaN, see ``MatchEstimate.se_message``).
     ties : bool
-        Keep every unit tied with the M-th nearest (within ``tolerance``).
+        Keep every unit tied with the M-th nearest (within ``tolerance``); with False
+        (ties broken) the SEs are NaN, as ``Match`` gives none.
     tolerance : float
         Match's ``distance.tolerance`` (its default is 1e-5, which treats near-ties as
         ties; 0 here).
@@ -230,7 +246,8 @@ def match_estimate(y, X, treated, *, estimand: str = "ATT", M: int = 1,
     Notes
     -----
     R equivalent: ``Matching::Match(Y = y, Tr = treated, X = X, estimand = "ATT", M = 1,
-    Weight = 1, replace = TRUE, ties = TRUE, distance.tolerance = 0)``; ``est`` and ``se``.
+    Weight = 1, replace = TRUE, ties = TRUE, distance.tolerance = 0)``; ``est`` and ``se``
+    (``se`` is NULL there with ``replace = FALSE`` or ``ties = FALSE``: NaN here).
 
     References
     ----------

@@ -50,6 +50,7 @@ class _Var(ArrayRecord):
     method: str | None        # None: fully observed (predictor only)
     values: np.ndarray        # float64; categorical as codes 0..K-1; NaN where missing
     levels: tuple = ()        # categorical labels for codes
+    coded: bool = False       # the column holds the codes (numeric, levels given)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +119,9 @@ def _variable(s: pd.Series, name: str, categorical, method) -> _Var:
     na = s.isna().to_numpy()
     if na.all():
         raise ValueError(f"frame[{name!r}] has no observed values")
-    is_cat = name in categorical or isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object
+    is_cat = (name in categorical or isinstance(s.dtype, (pd.CategoricalDtype, pd.StringDtype))
+              or s.dtype == object)
+    coded = False
     if is_cat:
         levels = categorical.get(name)
         if levels is None:
@@ -132,7 +135,8 @@ def _variable(s: pd.Series, name: str, categorical, method) -> _Var:
                     levels = sorted(obs, key=str)
         levels = list(levels)
         if pd.api.types.is_numeric_dtype(s) and categorical.get(name) is not None:
-            codes = s.to_numpy(dtype=float)
+            coded = True
+            codes = s.to_numpy(dtype=float, na_value=np.nan)
             bad = ~na & ~np.isin(codes, np.arange(len(levels)))
         else:
             lookup = {lev: i for i, lev in enumerate(levels)}
@@ -145,7 +149,7 @@ def _variable(s: pd.Series, name: str, categorical, method) -> _Var:
     else:
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             raise ValueError(f"frame[{name!r}] is not numeric (dtype {s.dtype}); list it in categorical=")
-        values = s.to_numpy(dtype=float)
+        values = s.to_numpy(dtype=float, na_value=np.nan)
         if np.isinf(values).any():
             raise ValueError(f"frame[{name!r}] has infinite values")
         kind = "binary" if np.isin(values[~na], (0.0, 1.0)).all() else "continuous"
@@ -158,9 +162,13 @@ def _variable(s: pd.Series, name: str, categorical, method) -> _Var:
                              f"(it imputes {METHODS[meth]})")
         if (~na).sum() < 2:
             raise ValueError(f"frame[{name!r}] needs at least 2 observed values to be imputed")
+        if meth == "norm" and pd.api.types.is_integer_dtype(s):
+            raise ValueError(f"methods[{name!r}] = 'norm' draws non-integer values, which "
+                             f"frame[{name!r}] (dtype {s.dtype}) cannot hold: use 'pmm' or "
+                             f"convert the column to float")
     else:
         meth = None
-    return _Var(name, kind, meth, values, tuple(levels))
+    return _Var(name, kind, meth, values, tuple(levels), coded)
 
 
 def _design_block(v: _Var, x: np.ndarray) -> np.ndarray:
@@ -206,14 +214,20 @@ def _restore(frame: pd.DataFrame, variables: list[_Var], cur: dict) -> pd.DataFr
         if v.method is None:
             continue
         s = frame[v.name]
-        if v.kind == "categorical" and not pd.api.types.is_numeric_dtype(s):
+        if v.kind == "categorical" and not v.coded:
             labels = np.asarray(v.levels, dtype=object)[cur[v.name].astype(int)]
             if isinstance(s.dtype, pd.CategoricalDtype):
                 out[v.name] = pd.Categorical(labels, categories=s.cat.categories, ordered=s.cat.ordered)
-            else:
+            elif s.dtype == object:
                 out[v.name] = labels
+            else:  # the column's own type (numeric labels, a string dtype)
+                out[v.name] = pd.array(labels.tolist(), dtype=s.dtype)
+        elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            # nullable Int64 / Float64 / boolean: every method allowed for the column
+            # imputes values the dtype holds (checked up front by _variable)
+            out[v.name] = pd.array(cur[v.name], dtype=s.dtype)
         else:
-            out[v.name] = cur[v.name].astype(s.dtype) if pd.api.types.is_integer_dtype(s) else cur[v.name]
+            out[v.name] = cur[v.name]
     return out
 
 
@@ -248,7 +262,11 @@ def mice_impute(
         Columns taking part (imputed if incomplete, predictors otherwise). Default: all.
     categorical : sequence of str or mapping name -> levels, optional
         Categorical columns; with a mapping, numeric codes ``i`` mean ``levels[i]``
-        (simulate's convention). Object and pandas-category columns are categorical anyway.
+        (simulate's convention), and the completed column holds codes; otherwise it holds
+        the column's own values. Object, string-dtype (``string[python]``,
+        ``string[pyarrow]``) and pandas-category columns are categorical anyway. Pandas
+        nullable columns (``Int64``, ``Float64``, ``boolean``, as ``convert_dtypes``
+        makes) keep their dtype; ``"norm"`` cannot impute an integer column.
     methods : mapping, optional
         Method per incomplete column: ``"pmm"``, ``"norm"``, ``"logreg"``, ``"polyreg"``
         (default pmm / logreg / polyreg by kind; see ``mice_methods.METHODS``).

@@ -76,6 +76,9 @@ class SMDResult(ArrayRecord):
     variance_ratio : float
         Weighted variance treated / control (continuous only, else NaN).
     weighted : bool
+    message : str
+        Why a weighted SD and the variance ratio are NaN (an arm with one unit of positive
+        weight, allowed under the unweighted denominator); "" otherwise.
     """
 
     kind: str
@@ -91,6 +94,7 @@ class SMDResult(ArrayRecord):
     denominator_sd: np.ndarray
     variance_ratio: float
     weighted: bool
+    message: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -243,8 +247,18 @@ def smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weighte
     else:
         cols = x[:, None].astype(np.float64)
     proportion = kind != "continuous"
-    (mt, vt), (mc, vc), (dt, dc), den, level_smd = _level_smds(
-        cols, t, w, proportion, denominator, denominator_weighted, weighted)
+    with np.errstate(invalid="ignore", divide="ignore"):  # (an arm of one: NaN, set below)
+        (mt, vt), (mc, vc), (dt, dc), den, level_smd = _level_smds(
+            cols, t, w, proportion, denominator, denominator_weighted, weighted)
+    message = ""
+    thin = [label for arm, label in ((1, "treated"), (0, "control"))
+            if not proportion and np.count_nonzero(w[t == arm] > 0) < 2]
+    if thin:    # (0/0 above, or rounding residue: undefined either way)
+        for label, v in (("treated", vt), ("control", vc)):
+            if label in thin:
+                v[:] = np.nan
+        message = (f"the {' and '.join(thin)} arm has one unit with positive weight: its "
+                   "weighted SD and the variance ratio are undefined")
     counts = [np.full(1, np.nan)] * 2 if not proportion else [
         w[t == 1] @ cols[t == 1], w[t == 0] @ cols[t == 0]]
     if kind == "categorical":
@@ -257,7 +271,7 @@ def smd_kernel(x, t, w, kind, levels, denominator, denominator_weighted, weighte
         kind=kind, smd=smd, levels=tuple(levels) if kind == "categorical" else (),
         level_smd=level_smd, mean_treated=mt, mean_control=mc, sd_treated=np.sqrt(vt),
         sd_control=np.sqrt(vc), count_treated=counts[0], count_control=counts[1],
-        denominator_sd=den, variance_ratio=vr, weighted=weighted,
+        denominator_sd=den, variance_ratio=vr, weighted=weighted, message=message,
     )
 
 
@@ -273,7 +287,7 @@ def _infer_kind(x: np.ndarray, name: str) -> str:
     return "binary" if np.isin(x, (0, 1)).all() else "continuous"
 
 
-def _prepare(x, t, w, kind, levels, name):
+def _prepare(x, t, w, kind, levels, name, weighted_sd=True):
     import pandas as pd
     x = np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x)
     if x.ndim != 1:
@@ -304,11 +318,16 @@ def _prepare(x, t, w, kind, levels, name):
             raise ValueError(f"{name} must be numeric for kind='continuous'; got dtype {x.dtype}") from None
         if not np.isfinite(x).all():
             raise ValueError(f"{name} must be finite")
+    # The SD in the denominator needs 2 units of the arm: of positive weight when it is the
+    # weighted SD (``weighted_sd``), else any 2 (and 1 of positive weight for the mean).
     for arm, label in ((1, "treated"), (0, "control")):
-        if np.count_nonzero(w[t == arm] > 0) < 2:
+        n_pos = np.count_nonzero(w[t == arm] > 0)
+        if n_pos < 2 and (weighted_sd or n_pos == 0 or np.count_nonzero(t == arm) < 2):
             raise ValueError(
                 f"weights: the {label} arm needs at least 2 units with positive weight "
-                f"to compute {name}'s SD; got {np.count_nonzero(w[t == arm] > 0)}")
+                f"to compute {name}'s SD; got {n_pos}" if weighted_sd else
+                f"weights: the {label} arm needs 2 units, and 1 with positive weight, to "
+                f"compute {name}'s SMD; got {np.count_nonzero(t == arm)} and {n_pos}")
     return x, kind, levels
 
 
@@ -353,6 +372,12 @@ def standardized_mean_difference(
     Invariant to rescaling ``weights``; swapping the arms flips the sign (continuous,
     binary) and leaves the categorical SMD unchanged.
 
+    Each arm needs two units for its SD: two of positive weight when the SD is weighted
+    (``denominator_weighted=True``, or no weights). Under the unadjusted denominator
+    (cobalt's default) one unit of positive weight suffices for the weighted mean, as in
+    cobalt; that arm's weighted SD and the variance ratio are then NaN, and ``message``
+    says so.
+
     A zero denominator SD (e.g. a covariate constant within each arm) gives ``0`` when the
     means are equal and ``+-inf`` when they differ: the arms are then perfectly separated
     by the covariate, the largest imbalance there is, and an infinite ``|SMD|`` exceeds
@@ -367,6 +392,7 @@ def standardized_mean_difference(
     denominator_weighted = check_flag(denominator_weighted, "denominator_weighted")
     t = check_binary(treated, "treated")
     w = check_weights(weights, len(t))
-    xv, kind, levels = _prepare(x, t, w, kind, levels, "x")
+    xv, kind, levels = _prepare(x, t, w, kind, levels, "x",
+                                weighted_sd=denominator_weighted or weights is None)
     return smd_kernel(xv, t, w, kind, levels, denominator, denominator_weighted,
                        weights is not None)

@@ -335,7 +335,10 @@ def logrank_batch(time, event, group, weights=None) -> tuple[np.ndarray, np.ndar
 
     Unweighted: Mantel–Haenszel (R ``survdiff``), as :func:`estimators.logrank_test`.
     With ``weights``: the Xie & Liu (2005) IPTW log-rank (its z squared), as
-    ``logrank_test(..., weights=)``. NaN where the variance is 0 (one group empty)."""
+    ``logrank_test(..., weights=)``. NaN where the variance is 0: where ``logrank_test``
+    is not estimable (a group with nobody at risk at any event time, for which R
+    ``survdiff`` and ``logrank_test`` report chi-square 0 on 0 df, p 1), or where every
+    event time's risk set dies whole."""
     from scipy import stats
 
     t, e, w, g = _survival_inputs(time, event, weights, group, group_required=True)

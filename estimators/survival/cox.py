@@ -53,7 +53,9 @@ class CoxResult(ArrayRecord):
     z, p_value : Wald statistics; two-sided p-values from them, or from the (penalized)
         likelihood-ratio test when ``ci_method="profile"``.
     loglik, loglik_null : weighted log partial likelihood at beta-hat and at 0 (for Firth:
-        the penalized values).
+        the penalized values); at 0 whatever ``init`` (R's ``coxph(init = b)$loglik[1]`` is
+        the value at ``b`` instead), so ``2 (loglik - loglik_null)`` is the likelihood-ratio
+        statistic of all coefficients = 0.
     information : ``(p, p)`` observed information ``-d^2 l / d beta^2`` of the weighted log
         partial likelihood at beta-hat (unpenalized); ``inverse(information)`` is the model
         covariance.
@@ -219,7 +221,8 @@ def fit_cox_on(rs: RiskSets, weights, cluster, robust, firth, names, conf_level,
                   ties=ties,
                   robust=robust, firth=firth, conf_level=conf_level, cluster=cluster,
                   ci_method=ci_method,
-                  loglik_null=first.loglik if init is None else float("nan"))
+                  loglik_null=(first.loglik if init is None
+                               else evaluate_fn(rs, np.zeros(p)).loglik))
     flat = singular_columns(rs, evaluate(rs, beta0).information if firth else first.information)
     if flat.any():
         nan_p, nan_pp = np.full(p, np.nan), np.full((p, p), np.nan)

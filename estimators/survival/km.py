@@ -108,9 +108,20 @@ class KaplanMeier(ArrayRecord):
     def quantile(self, p: float = 0.5) -> Quantile:
         """Time where S first drops to ``1 - p`` (p=0.5: median), with its CI.
 
-        The interval is Brookmeyer & Crowley's (1982) test inversion in the form R's
-        ``print.survfit`` uses: the first times at which the lower and upper log-log
-        pointwise limits reach ``1 - p``. ``inf`` means "not reached".
+        The rule is R ``print.survfit``'s median rule (``survmean``'s ``minmin``) at the
+        level ``1 - p``: the first time with S <= 1 - p (to sqrt(eps)); if S equals 1 - p
+        exactly there and drops below it later, the midpoint between that time and the
+        time of the drop. The interval is Brookmeyer & Crowley's (1982) test inversion in
+        the same form: that rule applied to the lower and upper log-log pointwise limits.
+        ``inf`` means "not reached".
+
+        R's ``quantile.survfit`` (``findq``) gives the same values except where a curve
+        equals 1 - p exactly from some time to the last observed time (never dropping
+        below): it then returns the midpoint between that time and the last observed
+        time, and this method (as ``print.survfit`` for the median) that first time. E.g.
+        times 1..20 with events at 1..5: ``quantile(0.25)`` is 5 here, 12.5 in
+        ``quantile.survfit``; events at 1..10: the median is 10 here and in
+        ``print.survfit``, 15 in ``quantile(fit, 0.5)``.
         """
         target = 1.0 - _checks.check_real(p, "p")
         if not 0.0 < target < 1.0:
@@ -124,8 +135,9 @@ class KaplanMeier(ArrayRecord):
         """Median survival with its Brookmeyer–Crowley log-log CI, as ``(est, lo, hi)``.
 
         Matches R ``print(survfit(..., conf.type="log-log"))``: the median is the first
-        time with S <= 0.5, or the midpoint to the next event time when S equals 0.5
-        exactly over an interval; ``inf`` where not reached (R prints NA).
+        time with S <= 0.5, or, when S equals 0.5 exactly there, the midpoint to the time S
+        drops below 0.5 (if it does); ``inf`` where not reached (R prints NA). See
+        :meth:`quantile` for where R's ``quantile.survfit`` differs.
         """
         return self.quantile(0.5)
 

@@ -34,6 +34,12 @@ class LogRankResult(ArrayRecord):
     that its weighted number at risk equals its head count, ``O_k = sum_j Y_kj h_kj`` with
     ``h_kj`` the weighted hazard increment, and ``E_k = sum_j Y_kj / Y_j sum_l Y_lj h_lj``.
     ``z`` is the signed statistic (O - E of ``groups[1]`` over its SE) for two groups.
+
+    Unweighted, a group with nobody at risk at any event time (expected count 0) takes no
+    part in the test, as in R ``survdiff``: ``df`` is the number of the other groups minus 1.
+    When fewer than two groups are left there is nothing to compare: R's values
+    (``statistic`` 0 on ``df`` 0, ``p_value`` 1) with ``estimable`` False. ``message`` says
+    which groups were left out, and why the test is not estimable when it is not.
     """
 
     statistic: float
@@ -45,10 +51,12 @@ class LogRankResult(ArrayRecord):
     covariance: np.ndarray
     method: str
     z: float = float("nan")
+    message: str = ""
 
     @property
     def estimable(self) -> bool:
-        return bool(np.isfinite(self.statistic))
+        """A finite statistic on at least 1 df."""
+        return bool(np.isfinite(self.statistic)) and self.df >= 1
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -99,7 +107,10 @@ def logrank_kernel(time, event, codes, k):
     Returns
     -------
     chi2 : float
-        NaN when the variance is singular (e.g. a group without anyone at risk).
+        On the groups with expected count > 0 (R ``survdiff``: a group with nobody at risk
+        at any event time takes no part; the test's df is their number minus 1); 0 when
+        fewer than two such groups are left (R's value); NaN when their variance is
+        singular (where R's ``solve`` stops).
     observed, expected : (k,) arrays
     cov : (k, k) array
 
@@ -118,8 +129,11 @@ def logrank_kernel(time, event, codes, k):
         hyper = np.where(y > 1, d * (y - d) / (y - 1), 0.0)
     # V_kl = sum_j hyper_j f_kj (delta_kl - f_lj)
     cov = np.diag((hyper[:, None] * frac).sum(axis=0)) - (frac * hyper[:, None]).T @ frac
-    diff = (observed - expected)[1:]
-    sub = cov[1:, 1:]
+    kept = expected > 0
+    if np.count_nonzero(kept) < 2:
+        return 0.0, observed, expected, cov
+    diff = (observed - expected)[kept][1:]
+    sub = cov[np.ix_(kept, kept)][1:, 1:]
     try:
         chi2 = float(diff @ np.linalg.solve(sub, diff))
     except np.linalg.LinAlgError:
@@ -176,12 +190,27 @@ def group_codes(group, n: int, name: str = "group") -> tuple[np.ndarray, tuple]:
     return codes.astype(np.intp), tuple(levels.tolist())
 
 
+def _left_out_message(levels: tuple, expected: np.ndarray, df: int) -> str:
+    """Which groups the unweighted test leaves out (nobody at risk at an event time)."""
+    out = [lev for lev, x in zip(levels, expected) if not x > 0]
+    if not out:
+        return ""
+    msg = (f"group(s) {out!r} have nobody at risk at any event time (expected count 0) "
+           f"and are left out of the test, as in R survdiff")
+    if df < 1:
+        msg += "; fewer than two groups are left: no test (chi-square 0 on 0 df)"
+    return msg
+
+
 def logrank_test(time, event, group, weights=None) -> LogRankResult:
     """Log-rank test of equal survival across groups.
 
     Without weights: the Mantel–Haenszel log-rank test for k >= 2 groups, chi-square on
     k-1 df, identical to R ``survdiff(Surv(time, event) ~ group)`` and lifelines'
-    ``logrank_test`` / ``multivariate_logrank_test``.
+    ``logrank_test`` / ``multivariate_logrank_test``. As in ``survdiff``, a group with nobody
+    at risk at any event time (e.g. all censored before the first death) is left out, and
+    the df counts the groups that are left (whatever the labels); with fewer than two left
+    the result is R's chi-square 0 on 0 df, p 1, not estimable (see :class:`LogRankResult`).
 
     With weights (IPTW): the adjusted log-rank test of Xie & Liu (2005, Stat Med
     24:3089, section 3), for two groups, whose variance uses each group's effective
@@ -199,12 +228,13 @@ def logrank_test(time, event, group, weights=None) -> LogRankResult:
         raise ValueError("event has no events (all 0): the log-rank test is undefined")
     if w is None:
         chi2, obs, exp, cov = logrank_kernel(t, e, codes, len(levels))
-        df = len(levels) - 1
+        df = int(np.count_nonzero(exp > 0)) - 1
         z = float("nan")
-        if df == 1:
+        if len(levels) == 2:
             z = float((obs[1] - exp[1]) / np.sqrt(cov[1, 1])) if cov[1, 1] > 0 else z
-        return LogRankResult(chi2, df, float(chdtrc(df, chi2)), levels, obs, exp, cov,
-                             "log-rank", z)
+        p = float(chdtrc(df, chi2)) if df >= 1 else 1.0
+        return LogRankResult(chi2, df, p, levels, obs, exp, cov, "log-rank", z,
+                             _left_out_message(levels, exp, df))
     if len(levels) != 2:
         raise ValueError(f"group must have exactly two levels for the weighted (IPTW) test; "
                          f"got {list(levels)!r}")

@@ -59,7 +59,7 @@ def test_equals_the_public_function(seed, n, weighting):
                                      np.array([want[k] for k in many]), C, z)
 
 
-@pytest.mark.parametrize("spoil", ["nan", "inf", "negative_weight", "one_weighted_treated",
+@pytest.mark.parametrize("spoil", ["nan", "inf", "negative_weight", "no_weighted_treated",
                                    "treatment_2"])
 def test_invalid_input_raises_the_public_error(spoil):
     rng = np.random.default_rng(5)
@@ -73,9 +73,8 @@ def test_invalid_input_raises_the_public_error(spoil):
         cols["age"][4] = np.inf
     elif spoil == "negative_weight":
         w[2] = -1.0
-    elif spoil == "one_weighted_treated":
+    elif spoil == "no_weighted_treated":
         w[z == 1] = 0.0
-        w[1] = 1.0
     else:
         z = z * 2
     with pytest.raises(ValueError) as public:
@@ -83,6 +82,18 @@ def test_invalid_input_raises_the_public_error(spoil):
     with pytest.raises(ValueError) as ours:
         absolute_smds(z, cols, w)
     assert str(ours.value) == str(public.value)
+
+
+def test_one_weighted_treated_unit_gives_the_public_smds():
+    """One treated unit of positive weight: the SMDs under the unadjusted pooled SD are
+    defined (the public function computes them), and the one-pass path falls back to it."""
+    rng = np.random.default_rng(5)
+    n = 30
+    z = np.tile([0, 1], n // 2).astype(np.int8)
+    cols = _columns(rng, n)
+    w = np.where(z == 1, 0.0, 1.0)
+    w[1] = 1.0
+    assert absolute_smds(z, cols, w) == _public(z, cols, w)
 
 
 def test_cbps_solves_the_small_control_replicate_whose_objective_hides_the_last_steps():

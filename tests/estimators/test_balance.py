@@ -203,7 +203,8 @@ def test_categorical_invariant_to_label_swap_and_level_order(seed):
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], [1, -1, 1, 1]), "weights must be non-negative"),
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], [1, np.nan, 1, 1]), "weights must be finite"),
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 0, 0, 1]), "treated arm needs at least 2"),
-    (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], [1, 0, 1, 1]), "treated arm needs at least 2"),
+    (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], [1, 0, 1, 1], denominator_weighted=True), "treated arm needs at least 2"),
+    (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], [1, 0, 1, 0]), "treated arm needs 2 units, and 1 with positive weight.*got 2 and 0"),
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], kind="ordinal"), "kind must be one of"),
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], denominator="hedges"), "denominator must be one of"),
     (lambda: standardized_mean_difference([1, 2, 3, 4], [0, 1, 0, 1], kind="binary"), "x must be 0/1"),
@@ -251,3 +252,25 @@ def test_arms_constant_at_different_values_give_an_infinite_smd():
     assert standardized_mean_difference([1.0, 1, 1, 1, 1, 1], z).smd == 0.0
     table = balance_table(pd.DataFrame({"z": z, "x": x}), "z", ["x"])
     assert table.imbalanced() == ["x"] and table.max_abs_smd() == np.inf
+
+
+def test_one_unit_of_positive_weight_under_the_unweighted_denominator():
+    """The SMD is defined when a weighted arm has one unit of positive weight and the
+    denominator is the unweighted pooled SD (cobalt's default): weighted means 1 and 4.5,
+    unweighted SDs 1 and sqrt(2.5), d = -3.5 / sqrt(1.75). That arm's weighted SD and the
+    variance ratio are NaN, and the message says why; the balance table agrees."""
+    x = np.arange(1.0, 9.0)
+    z = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    w = np.array([1, 0, 0, 1, 1, 0, 0, 0.0])
+    r = standardized_mean_difference(x, z, w)
+    assert r.smd == pytest.approx(-3.5 / np.sqrt(1.75), rel=1e-14)
+    assert np.isnan(r.sd_treated[0]) and r.sd_control[0] == pytest.approx(np.sqrt(0.5))
+    assert np.isnan(r.variance_ratio) and "treated arm has one unit" in r.message
+    assert standardized_mean_difference(x, z).message == ""
+    b = balance_table(pd.DataFrame({"z": z, "x": x, "w": w}), "z", ["x"], "w")
+    assert b.weighted[0].smd == r.smd and b.weighted[0].message == r.message
+    with pytest.raises(ValueError, match="treated arm needs at least 2"):
+        balance_table(pd.DataFrame({"z": z, "x": x, "w": w}), "z", ["x"], "w",
+                      denominator_weighted=True)
+    rb = standardized_mean_difference((x > 4).astype(float), z, w)   # binary: p(1 - p)
+    assert rb.sd_treated[0] == 0.0 and rb.message == ""

@@ -312,3 +312,18 @@ def test_arguments_of_the_right_type_give_the_same_fit():
                    conf_level=np.float64(0.9))
     for name in ("coef", "se", "robust_se", "ci"):
         np.testing.assert_array_equal(getattr(plain, name), getattr(other, name))
+
+
+@pytest.mark.parametrize("firth", [False, True])
+def test_loglik_null_is_at_zero_whatever_init(ties_case, firth):
+    """``loglik_null`` is the (penalized) log partial likelihood at 0 as documented, also
+    with ``init`` (R ``coxph(init = b)$loglik[1]`` is at ``b``; ours stays at 0, so the
+    likelihood-ratio statistic ``2 (loglik - loglik_null)`` is unchanged by ``init``)."""
+    data, e = ties_case
+    X = data[["treated", "lsize"]]
+    plain = cox_ph(data.time, data.event, X, firth=firth)
+    started = cox_ph(data.time, data.event, X, firth=firth, init=[0.1, -0.2])
+    assert started.loglik_null == plain.loglik_null
+    np.testing.assert_allclose(started.coef, plain.coef, rtol=1e-8)
+    if not firth:
+        np.testing.assert_allclose(started.loglik_null, e["efron"]["loglik"][0], rtol=1e-12)

@@ -93,3 +93,20 @@ def test_arm_labels_as_treatment_are_named_with_the_fix(as_category):
         propensity_score(frame, "arm", ["age"])
     frame["z"] = (frame["arm"] == "TACE+sorafenib").astype(int)
     assert propensity_score(frame, "z", ["age"]).treated.sum() == 10
+
+
+def test_mixed_case_levels_order_and_how_to_set_it():
+    """Strings sort by code point ("A" "B" "a" "b", R's factor() order in the C locale; in
+    C.UTF-8 R gives "a" "A" "b" "B"); a pandas Categorical's categories or ``reference=``
+    set the order, e.g. to R's locale order, whose first level R's contr.treatment drops."""
+    x = ["B", "a", "b", "A", "a", "B", "b", "A"]
+    f = pd.DataFrame({"x": x, "z": np.arange(8.0)})
+    cols = ["x", "z"]
+    d = design_matrix(f, cols, ["x"])
+    assert d.levels["x"] == ("A", "B", "a", "b") and d.reference["x"] == "A"
+    cat = f.assign(x=pd.Categorical(x, categories=["a", "A", "b", "B"]))
+    dc = design_matrix(cat, cols)
+    assert dc.reference["x"] == "a" and dc.names[:3] == ("x[A]", "x[b]", "x[B]")
+    np.testing.assert_array_equal(dc.values[:, 0], [s == "A" for s in x])
+    dr = design_matrix(f, cols, ["x"], reference={"x": "a"})
+    assert dr.reference["x"] == "a" and dr.levels["x"] == ("a", "A", "B", "b")

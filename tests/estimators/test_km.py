@@ -309,3 +309,23 @@ def test_arguments_of_the_wrong_type_are_named(call, match):
     """A TypeError naming the argument, and no ComplexWarning (warnings are errors)."""
     with pytest.raises(TypeError, match=match):
         call()
+
+
+def test_quantile_rule_against_quantile_survfit_and_print_survfit():
+    """R: quantile(survfit(Surv(time, event) ~ 1, conf.type = "log-log"), probs) and
+    summary(fit)$table["median"]. Ours is print.survfit's rule at every level: equal to
+    quantile.survfit except where S equals 1 - p exactly up to the last time (P at
+    p = 0.25: 5 vs 12.5; Q at the median: 10 = print.survfit vs 15)."""
+    data, e = load_case("km_quantile_plateau")
+    differs = {("P", 0.25): 5.0, ("Q", 0.5): 10.0}
+    for s in "PQR":
+        d = data[data.dataset == s]
+        km = kaplan_meier(d.time, d.event)
+        for i, p in enumerate(e["probs"]):
+            got = np.nan_to_num(np.array(tuple(km.quantile(p))), posinf=np.nan)
+            want = np.array([e[s]["quantile"][i], e[s]["lower"][i], e[s]["upper"][i]])
+            want[0] = differs.get((s, p), want[0])
+            np.testing.assert_array_equal(got, want)
+        med = np.nan_to_num(np.array(tuple(km.median())), posinf=np.nan)
+        np.testing.assert_array_equal(med, [e[s]["median"], e[s]["median_lcl"],
+                                            e[s]["median_ucl"]])

@@ -124,3 +124,28 @@ def test_property_permutation_and_label_swap(data, rnd):
 def test_bad_input_raises_value_error_naming_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         logrank_test(**kwargs)
+
+
+@pytest.mark.parametrize("dataset", list("ABCDE"))
+def test_group_never_at_risk_is_left_out_as_r_survdiff(dataset):
+    """R: survdiff(Surv(time, event) ~ group) on data where a group has nobody at risk at
+    any event time: that group is left out (``etmp > 0``), df = groups left - 1, and with
+    fewer than two left chisq 0 on 0 df, p 1 -- under every labelling of the groups."""
+    data, expected = load_case("logrank_left_out")
+    e = expected[dataset]
+    d = data[data.dataset == dataset]
+    levels = sorted(d.group.unique())
+    for perm in ([0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]):
+        relabel = {lev: perm[i] for i, lev in enumerate(levels)}
+        g = d.group.map(relabel).to_numpy()
+        res = logrank_test(d.time, d.event, g)
+        np.testing.assert_allclose(res.statistic, e["chisq"], rtol=RTOL, atol=1e-12)
+        np.testing.assert_allclose(res.p_value, e["p"], rtol=1e-9)
+        assert res.df == e["df"]
+        order = np.argsort([relabel[lev] for lev in levels])   # R's rows in our group order
+        np.testing.assert_allclose(res.expected, np.asarray(e["exp"])[order], rtol=RTOL)
+        left_out = sorted(relabel[lev] for lev, x in zip(levels, e["exp"]) if x == 0)
+        assert res.estimable == (e["df"] >= 1)
+        assert (str(left_out) in res.message) if left_out else res.message == ""
+        if e["df"] < 1:
+            assert "no test" in res.message

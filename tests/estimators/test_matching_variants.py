@@ -60,6 +60,10 @@ def test_match_estimate_equals_matching_match(case, name):
     if ref["se"] is not None:
         np.testing.assert_allclose(res.se, ref["se"], rtol=1e-4)
         np.testing.assert_allclose(res.se_conditional, ref["se_cond"], rtol=1e-4, atol=1e-6)
+        assert res.se_message == ""
+    else:   # Match gives no SE: neither do we, and we say why
+        assert np.isnan(res.se) and np.isnan(res.se_conditional)
+        assert f"replace={kw.get('replace', True)}, ties={kw.get('ties', True)}" in res.se_message
 
 
 @pytest.mark.parametrize("name, replace", [("mahal_att", True), ("mahal_att_noreplace", False),

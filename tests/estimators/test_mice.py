@@ -253,3 +253,33 @@ def test_bad_arguments_are_named(mar, kwargs, error, match):
     d, _ = mar
     with pytest.raises(error, match=match):
         mice_impute(d, **(dict(m=2, seed=1, max_iter=1) | kwargs))
+
+
+def test_nullable_and_string_dtypes_keep_their_type_and_values():
+    """What ``DataFrame.convert_dtypes()`` makes (Int64, boolean, string) is imputed and
+    comes back in its own dtype; a string column is categorical as an object one is; a
+    numeric column listed in ``categorical=`` without levels keeps its values (not codes);
+    and 'norm' on an integer column is refused before any work."""
+    rng = np.random.default_rng(0)
+    n = 90
+    d = pd.DataFrame({"a": rng.normal(size=n), "k": [1, 2, None] * 30,
+                      "f": [2.0, 5.0, np.nan] * 30, "s": ["x", "y", None] * 30,
+                      "b": [True, False, None] * 30})
+    nd = d.convert_dtypes()
+    assert str(nd["k"].dtype) == "Int64" and str(nd["s"].dtype).startswith("string")
+    for cat in ((), ["k"]):
+        r = mice_impute(nd, m=2, seed=1, max_iter=2, categorical=cat)
+        for c in r.imputations:
+            assert c.dtypes.equals(nd.dtypes) and not c.isna().any().any()
+            assert set(c["k"]) <= {1, 2} and set(c["s"]) <= {"x", "y"}
+            assert set(c["b"]) <= {True, False}
+        assert r.kinds["s"] == "categorical" and r.kinds["k"] == ("categorical" if cat else
+                                                                   "continuous")
+    obj = d.assign(s=d["s"].astype(object))
+    same = mice_impute(obj, m=1, seed=3, max_iter=2, columns=["a", "s"])
+    strs = mice_impute(nd.assign(a=d["a"]), m=1, seed=3, max_iter=2, columns=["a", "s"])
+    assert list(same.complete(0)["s"]) == list(strs.complete(0)["s"])
+    rf = mice_impute(d[["a", "f"]], m=1, seed=2, max_iter=2, categorical=["f"])
+    assert set(rf.complete(0)["f"]) == {2.0, 5.0}
+    with pytest.raises(ValueError, match="norm"):
+        mice_impute(nd, m=1, seed=1, methods={"k": "norm"})
