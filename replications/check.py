@@ -41,6 +41,7 @@ from .effect_inputs import effect_input_problems
 from .response_inputs import response_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
+from .targets.calibrated import censoring_fitted
 from .worlds import load_worlds, world_problems
 
 __all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
@@ -81,10 +82,7 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
                 if isinstance(c, Mapping):
                     entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
         censoring = cohort.get("censoring") or {}
-        # an events or median follow-up entry is fitted only when it solves an unknown
-        # (follow_up or loss_rate = "calibrate"); with both numbers it is a prediction
-        solved = isinstance(censoring, Mapping) and any(
-            censoring.get(k) == "calibrate" for k in ("follow_up", "loss_rate"))
+        solved = censoring_fitted(censoring)
         for name in ("events", "median_followup"):
             ev = censoring.get(name) if isinstance(censoring, Mapping) else None
             if isinstance(ev, Mapping):
