@@ -58,6 +58,7 @@ class Accounting:
         p, c = self.predicted, self.calibration
         # (the undetermined were left out: 7 + 0 + 3 calibration of 13 distinct numbers)
         undetermined = p.get(UNDETERMINED, 0)
+        missed = c.get("not reproduced", 0)
         return (f"{self.targets} target rows are {self.distinct} distinct numbers: "
                 f"predicted {p.get('reproduced', 0)} reproduced, "
                 f"{p.get('not reproduced', 0)} not reproduced (chance alone: "
@@ -65,7 +66,9 @@ class Accounting:
                 + (f", {undetermined} undetermined (within Monte Carlo error of a bound of "
                    f"the simulated interval)" if undetermined else "") + "; "
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
-                f"(fitted by construction); {self.not_simulated} not simulated (the study "
+                + (f"({missed} NOT reproduced: the calibrated generator misses its own "
+                   "input)" if missed else "(fitted by construction)")
+                + f"; {self.not_simulated} not simulated (the study "
                 f"folder cannot compute them), {self.not_estimable} not estimable (the "
                 f"analysis fails on data like the paper's)"
                 + (f"; {self.uninformative_shifts} response shift(s) not judged ({UNINFORMATIVE_REASON})"
@@ -138,6 +141,7 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
                          predicted_undetermined=a.predicted.get(UNDETERMINED, 0),
                          expected_by_chance=a.expected_by_chance,
                          calibration=sum(a.calibration.values()),
+                         calibration_not_reproduced=a.calibration.get("not reproduced", 0),
                          not_simulated=a.not_simulated, not_estimable=a.not_estimable))
     frame = pd.DataFrame(rows)
     if len(frame) > 1:

@@ -41,6 +41,7 @@ from .effect_inputs import effect_input_problems
 from .response_inputs import response_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
+from .targets.calibrated import censoring_fitted
 from .worlds import load_worlds, world_problems
 
 __all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
@@ -80,11 +81,14 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
             for k, c in enumerate((out or {}).get("calibrate") or []):
                 if isinstance(c, Mapping):
                     entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
+        censoring = cohort.get("censoring") or {}
+        solved = censoring_fitted(censoring)
         for name in ("events", "median_followup"):
-            ev = (cohort.get("censoring") or {}).get(name)
+            ev = censoring.get(name) if isinstance(censoring, Mapping) else None
             if isinstance(ev, Mapping):
                 entries.append((f"cohorts.{cname}.censoring.{name}", ev.get("endpoint", "os"), ev))
         for key, ep, c in entries:
+            fitted = solved or ".censoring." not in key
             tid = c.get("target")
             if tid is None:
                 continue
@@ -123,10 +127,15 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
                 probs.add(f"{key}.target", tid, f"a {c.get('kind', 'events')} calibration "
                           f"needs a {' or '.join(want)} target; {tid!r} is a {t.quantity}",
                           "calibration-mismatch")
-            if t.role != "calibration":
+            if fitted and t.role != "calibration":
                 probs.add(f"{key}.target", tid, f"{tid!r} calibrates the generator but its "
                           f"role is {t.role!r}; mark it role = \"calibration\"",
                           "calibration-role")
+            elif not fitted and t.role == "calibration":
+                probs.add(f"{key}.target", tid, f"{tid!r} is recorded here, but neither "
+                          "follow_up nor loss_rate is \"calibrate\": nothing is solved for "
+                          "it, so the generator does not fit it; give it role = "
+                          "\"predicted\" (or \"reported\")", "calibration-role")
     return list(probs)
 
 

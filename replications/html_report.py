@@ -109,7 +109,8 @@ def _overview(studies: Sequence[dict]) -> str:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted NOT reproduced", "predicted undetermined", "expected by chance",
-                "calibration inputs", "not simulated", "not estimable"]
+                "calibration inputs", "calibration inputs NOT reproduced", "not simulated",
+                "not estimable"]
         body = "".join(
             (f'<tr><td><a href="#study-{escape(r.study)}">{escape(r.study)}</a></td>'
              if r.study != "all" else "<tr><td><b>all</b></td>")
@@ -118,8 +119,10 @@ def _overview(studies: Sequence[dict]) -> str:
                                                      r.predicted_not_reproduced,
                                                      r.predicted_undetermined))
             + f"<td>{r.expected_by_chance:.1f}</td>"
-            + "".join(f"<td>{int(v)}</td>" for v in (r.calibration, r.not_simulated,
-                                                     r.not_estimable)) + "</tr>"
+            + "".join(f"<td>{int(v)}</td>" for v in (r.calibration,
+                                                     r.calibration_not_reproduced,
+                                                     r.not_simulated, r.not_estimable))
+            + "</tr>"
             for r in frame.itertuples())
         parts.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head)
                      + f"</tr></thead><tbody>{body}</tbody></table>")

@@ -376,14 +376,15 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "expected by chance",
-                "calibration", "not simulated", "not estimable"]
+                "calibration", "calibration not reproduced", "not simulated",
+                "not estimable"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
                                                      row.predicted_undetermined)),
                  f"{row.expected_by_chance:.1f}",
-                 *(f"{int(v)}" for v in (row.calibration, row.not_simulated,
-                                         row.not_estimable))]
+                 *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
+                                         row.not_simulated, row.not_estimable))]
                 for row in frame.itertuples()]
         table = _md_table if fmt == "markdown" else _table
         title = "All studies (distinct numbers)"

@@ -40,6 +40,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_des
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.estimators.batch import tune_allocator
 from tacebench.simulate.calibration_quality import calibration_checks
+from tacebench.simulate.response_quality import response_checks
 from tacebench.simulate.cohort import compile_plan
 from tacebench.simulate.io import spec_from_dict
 
@@ -231,8 +232,9 @@ def decompose_for(decompose_reps: int, reps: int) -> int:
 @single_threaded_blas()  # as when prepare_run computed them (engine.blas)
 def calibration_of(generate: Generator) -> dict:
     """The calibration checks of each cohort a generator simulates (none for a custom
-    generator)."""
-    return {name: calibration_checks(p) for name, p in getattr(generate, "plans", {}).items()}
+    generator): its survival endpoints', then its response model's."""
+    return {name: calibration_checks(p) + response_checks(p.report)
+            for name, p in getattr(generate, "plans", {}).items()}
 
 
 @single_threaded_blas()  # the plans compiled here as in the workers (engine.blas)

@@ -262,9 +262,9 @@ def calibration_note(ch) -> str:
 
 def misfit_text(ch) -> str:
     """A missed calibration target in words: ``os 24-month rate Sora+PD-1 -5.1 points``."""
-    what = {"median": "median", "hr": "crude HR"}.get(ch.kind) or f"{ch.time:g}-month rate"
     if getattr(ch, "reason", ""):  # (unmeasurable: its residual is no number to show)
-        return f"{ch.endpoint} {ch.arm}: {ch.reason}"
+        return f"{' '.join(x for x in (ch.endpoint, ch.arm) if x)}: {ch.reason}"
+    what = {"median": "median", "hr": "crude HR"}.get(ch.kind) or f"{ch.time:g}-month rate"
     size = {"rate": f"{100 * ch.residual:+.1f} points", "median": f"{ch.residual:+.2f} months"}.get(
         ch.kind, f"{ch.residual:+.3f}")
     return f"{ch.endpoint} {what} {ch.arm} {size}"

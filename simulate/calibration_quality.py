@@ -17,7 +17,10 @@ survival ``G`` of the study's follow-up:
 - landmark rate: Greenwood, ``var S(t) = S(t)^2 / n_a * int_0^t -dS / (S^2 G)``;
 - median ``m``: ``var S(m) / f(m)^2`` with ``f`` the density of the curve at ``m``;
 - crude HR: ``var log HR = 1 / (N I)`` with ``I`` the information of the population Cox
-  score (:func:`~simulate.survival.cox_estimand`), ``SE(HR) = HR sqrt(var)``.
+  score (:func:`~simulate.survival.cox_estimand`), ``SE(HR) = HR sqrt(var)``;
+- TTP (deaths censored): the median and rate formulas on the Kaplan-Meier limit of TTP
+  (:func:`~simulate.progression.ttp_km_curve`), a progression-free death censoring like
+  the end of follow-up.
 
 One MCSE, not two: the check is of the calibration, not a test of the paper. A fit with
 free parameters for its targets reproduces them to well within one MCSE; a residual
@@ -34,6 +37,7 @@ import numpy as np
 from scipy import special
 
 from .calibration_cohort import calibration_sample, draw_death_times
+from .progression import ttp_km_curve
 from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
                        cumulative_at_knots, curve_median_of, marginal_curve)
 
@@ -116,15 +120,16 @@ def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.nda
     Parameters
     ----------
     endpoint : str
-        ``"os"`` or ``"pfs"`` (for the description).
+        ``"os"``, ``"pfs"`` or ``"ttp"`` (for the description).
     targets : sequence of CalibrationTarget
         The endpoint's calibration targets.
     grid : ndarray
         Times of the curves (containing every rate target's time).
     curves : dict
         Arm label -> model marginal survival on ``grid``.
-    g : ndarray
-        Censoring survival on ``grid``.
+    g : ndarray or dict
+        Censoring survival on ``grid`` (for TTP, whose deaths censor too: arm label ->
+        the share of the arm not censored by follow-up or death).
     arm_n : dict
         Arm label -> the study's arm size.
     follow_end : float
@@ -136,6 +141,7 @@ def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.nda
     """
     out = []
     for t in targets:
+        ga = g[t.arm] if isinstance(g, dict) else g
         if t.kind == "hr":
             other = next(a for a in curves if a != t.arm)
             n1, n0 = arm_n[t.arm], arm_n[other]
@@ -145,10 +151,10 @@ def check_rows(endpoint: str, targets, grid: np.ndarray, curves: dict, g: np.nda
             mcse = est.hr * np.sqrt(1.0 / (total * est.information)) if est.information > 0 else np.inf
         elif t.kind == "rate":
             achieved = float(np.interp(t.time, grid, curves[t.arm]))
-            mcse = greenwood_se(grid, curves[t.arm], g, arm_n[t.arm], t.time)
+            mcse = greenwood_se(grid, curves[t.arm], ga, arm_n[t.arm], t.time)
         else:
             achieved = curve_median(grid, curves[t.arm])
-            mcse = median_se(grid, curves[t.arm], g, arm_n[t.arm], achieved)
+            mcse = median_se(grid, curves[t.arm], ga, arm_n[t.arm], achieved)
         rounding = printed_half_width(t.value, t.kind, t.source)
         resid = t.value - achieved
         reason = unmeasured_reason(t.kind, t.time, achieved, mcse, float(grid[-1]), follow_end)
@@ -229,6 +235,27 @@ def joint_median(knots, rates, risk: np.ndarray, t_d: np.ndarray, w_d: np.ndarra
     return curve_median_of(surv)
 
 
+def _arm_models(ep, sample: dict, labels):
+    """Each arm's ``(label, rows, baseline rates, linear predictors)`` under endpoint plan
+    ``ep`` on the calibration sample."""
+    arm, treated = sample["arm"], sample["treated"]
+    lp = ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * treated
+    if sample["u"] is not None:
+        lp = lp + ep.beta_u * sample["u"]
+    for a, lab in enumerate(labels):
+        m = arm == a
+        rates, _ = ep.arm_rates(bool(treated[m][0]) if m.any() else False)
+        yield lab, m, rates, lp[m]
+
+
+def ttp_curves(ep, sample: dict, labels, grid: np.ndarray, pfs: dict, r_pd: float) -> dict:
+    """Arm label -> the model's large-sample Kaplan-Meier TTP curve (deaths censored) on
+    ``grid``, from the progression plan ``ep`` and the arms' PFS curves ``pfs`` on ``grid``
+    (:func:`simulate.progression.ttp_km_curve`)."""
+    return {lab: ttp_km_curve(grid, pfs[lab], ep.knots, rates, np.exp(lp), sample["t_d"][m], sample["w_d"][m],
+                              r_pd) for lab, m, rates, lp in _arm_models(ep, sample, labels)}
+
+
 def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_plan=None, r_pd: float = 0.0
                     ) -> dict:
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
@@ -236,19 +263,13 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
     OS: exact per subject (``mean exp(-H(t | x))``, equal linear predictors once). PFS:
     ``P(T_P > t, T_D > t | x, W_D)`` of the calibration sample (as in its fit).
     """
-    arm, treated = sample["arm"], sample["treated"]
-    lp = ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * treated
-    if sample["u"] is not None:
-        lp = lp + ep.beta_u * sample["u"]
     out = {}
-    for a, lab in enumerate(labels):
-        m = arm == a
-        rates, _ = ep.arm_rates(bool(treated[m][0]) if m.any() else False)
+    for lab, m, rates, lp in _arm_models(ep, sample, labels):
         if os_plan is None and (tv is None or tv[3] == 0.0 or not tv[0][m].any()):
-            out[lab] = marginal_curve(grid, ep.knots, rates, lp[m])
+            out[lab] = marginal_curve(grid, ep.knots, rates, lp)
             continue
         s = np.empty(len(grid))
-        risk = np.exp(lp[m])
+        risk = np.exp(lp)
         segments = None if os_plan is not None else TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
         if os_plan is not None:
             # the arm's rows gathered once, in order of death time: the patients alive at
@@ -273,7 +294,11 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
                     os_plan=None, r_pd: float = 0.0) -> tuple[CalibrationCheck, ...]:
     """The checks of one calibrated endpoint (``spec_ep``: its spec; ``ep``: its plan).
 
-    ``censoring``: ``(accrual, follow_up, admin_max, loss_rate)`` of the generator.
+    ``censoring``: ``(accrual, follow_up, admin_max, loss_rate)`` of the generator. For
+    ``name == "ttp"``, ``spec_ep`` is the TTP spec and ``ep`` the progression (PFS) plan:
+    the curves are the Kaplan-Meier limits of TTP, and a patient leaves the risk set at
+    censoring, progression-free death or progression, so the Greenwood "censoring"
+    survival of an arm is ``G_c(t) PFS(t) / S_TTP(t)``.
     """
     targets = [t for t in spec_ep.calibrate]
     if not targets:
@@ -282,9 +307,19 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
     follow_end = min(accrual + follow_up, admin_max)
     step = _STEP if os_plan is None else 2 * _STEP
     curve_kw = {"tv": tv, "os_plan": os_plan, "r_pd": r_pd}
+
+    def measure(grid):
+        curves = endpoint_curves(ep, sample, labels, grid, **curve_kw)
+        g = censoring_survival(grid, accrual, follow_up, admin_max, loss)
+        if name != "ttp":
+            return curves, g
+        ttp = ttp_curves(ep, sample, labels, grid, curves, r_pd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kept = {lab: np.where(ttp[lab] > 0, g * curves[lab] / ttp[lab], 0.0) for lab in ttp}
+        return ttp, kept
+
     grid = check_grid(targets, follow_end, step)
-    curves = endpoint_curves(ep, sample, labels, grid, **curve_kw)
-    g = censoring_survival(grid, accrual, follow_up, admin_max, loss)
+    curves, g = measure(grid)
     rows = list(check_rows(name, targets, grid, curves, g, arm_n, follow_end))
     late = [i for i, r in enumerate(rows) if r.kind == "median" and not np.isfinite(r.achieved)]
     top = min(follow_end, _LONGEST)
@@ -293,8 +328,7 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
         # it away) is measured to the end of follow-up, where a study's KM curve ends;
         # only these rows, so every check measured on the short grid keeps its numbers
         grid = np.arange(0.0, top + step / 2, step)
-        curves = endpoint_curves(ep, sample, labels, grid, **curve_kw)
-        g = censoring_survival(grid, accrual, follow_up, admin_max, loss)
+        curves, g = measure(grid)
         again = dict(zip(late, check_rows(name, [targets[i] for i in late], grid, curves, g, arm_n,
                                           follow_end)))
         rows = [again.get(i, r) for i, r in enumerate(rows)]
@@ -302,7 +336,7 @@ def endpoint_checks(name: str, spec_ep, ep, sample: dict, labels, arm_n: dict, c
 
 
 def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
-    """Each calibrated endpoint's target-vs-achieved checks, OS then PFS.
+    """Each calibrated endpoint's target-vs-achieved checks, OS, PFS, then TTP.
 
     Computed when asked for, not at compilation: a study run never reads them, and for
     a time-varying therapy their curves cost more than the rest of the compilation. The
@@ -327,6 +361,8 @@ def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
     c, cp, op = plan.spec, plan.covariates, plan.outcomes
     calibrated = [name for name in ("os", "pfs") if getattr(op, name) is not None
                   and not plan.report.get(name, {}).get("fixed")]
+    if op.pfs is not None and op.os is not None and c.ttp is not None and c.ttp.calibrate:
+        calibrated.append("ttp")    # the progression time, fitted with PFS
     if not calibrated:
         return ()
     sample = calibration_sample(cp, c, op.tv)
@@ -335,10 +371,12 @@ def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
     censoring = (op.accrual, op.follow_up, op.admin_max, op.loss_rate)
     arm_n = {a.label: a.n for a in c.arms}
     extra = {"os": {"tv": sample["tv"]}, "pfs": {"os_plan": op.os, "r_pd": op.r_pd}}
+    extra["ttp"] = extra["pfs"]
+    plans = {"os": op.os, "pfs": op.pfs, "ttp": op.pfs}
     return tuple(chk for name in calibrated
-                 for chk in endpoint_checks(name, getattr(c, name), getattr(op, name), sample, cp.arm_labels,
+                 for chk in endpoint_checks(name, getattr(c, name), plans[name], sample, cp.arm_labels,
                                             arm_n, censoring, **extra[name]))
 
 
 __all__ = ["CalibrationCheck", "calibration_checks", "check_rows", "endpoint_checks", "greenwood_se",
-           "joint_median", "median_se", "printed_half_width", "unmeasured_reason"]
+           "joint_median", "median_se", "printed_half_width", "ttp_curves", "unmeasured_reason"]

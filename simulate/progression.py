@@ -82,6 +82,39 @@ def ttp_km_limit(t: float, knots: np.ndarray, rates: np.ndarray, risk: np.ndarra
     return float(g[-1] * np.exp(np.sum(s_at_death / g_at_death) / len(t_d)))
 
 
+def ttp_km_curve(grid: np.ndarray, g: np.ndarray, knots: np.ndarray, rates: np.ndarray, risk: np.ndarray,
+                 t_d: np.ndarray, w_d: np.ndarray, r_pd: float) -> np.ndarray:
+    """Large-sample Kaplan-Meier TTP survival of one group on a whole grid.
+
+    :func:`ttp_km_limit` at every point of ``grid`` at once, from the group's PFS curve
+    ``g = G`` on that grid (the module docstring's formula, ``G`` interpolated
+    log-linearly at the death times).
+
+    Parameters
+    ----------
+    grid : numpy.ndarray
+        Increasing times (months), from 0.
+    g : numpy.ndarray
+        ``G(t) = P(T_P > t, T_D > t)`` of the group on ``grid``.
+    knots, rates, risk, t_d, w_d, r_pd
+        As for :func:`ttp_km_limit`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``G(t) exp(int_0^t dD / G)`` on ``grid``.
+    """
+    died = t_d <= grid[-1]
+    order = np.argsort(t_d[died], kind="stable")
+    at = t_d[died][order]
+    cum = cumulative_at_knots(knots, rates)
+    s_at_death = conditional_progression_free(baseline_cumhaz(at, knots, rates, cum) * risk[died][order],
+                                              w_d[died][order], r_pd)
+    g_at_death = np.exp(np.interp(at, grid, np.log(np.maximum(g, 1e-300))))
+    mass = np.concatenate([[0.0], np.cumsum(s_at_death / g_at_death) / len(t_d)])
+    return g * np.exp(mass[np.searchsorted(at, grid, side="right")])
+
+
 @dataclass(frozen=True, eq=False)
 class TTPTargets(ArrayRecord):
     """The TTP calibration targets, evaluated for the progression fit.
@@ -125,4 +158,4 @@ class TTPTargets(ArrayRecord):
                             for t, s in zip(self.targets, got)]}
 
 
-__all__ = ["GRID", "TTPTargets", "conditional_progression_free", "ttp_km_limit"]
+__all__ = ["GRID", "TTPTargets", "conditional_progression_free", "ttp_km_curve", "ttp_km_limit"]

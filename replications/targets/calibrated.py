@@ -14,7 +14,8 @@ The target takes its id (the entry's ``target``), value, arm, time, endpoint and
 from the entry; its quantity from the entry's kind (``median`` -> ``km_median``, ``rate`` ->
 ``km_rate``, written as a percent when its quote prints ``%``; ``hr`` -> ``hr``, the entry's
 arm against the cohort's other arm; ``events`` -> ``count``; ``median_followup`` ->
-``median_followup``); its role is ``calibration``. The table's ``analysis``, ``where``,
+``median_followup``); its role is ``calibration`` (``predicted`` for a censoring entry
+nothing is solved for: :func:`censoring_fitted`). The table's ``analysis``, ``where``,
 ``note`` and ``required`` apply to every entry; a sub-table keyed by a target id adds that
 target's other keys (``ci``, ``p``, ``where``, ...). A ``[[targets]]`` entry with the same id
 replaces the derived target, as it replaces a Table 1 cell's.
@@ -28,7 +29,7 @@ from tacebench.replications.analysis.problems import Problems
 from .fields import unknown_keys as _unknown
 from .model import TARGET_KEYS
 
-__all__ = ["CALIBRATION_DEFAULTS", "calibration_entries", "expand_calibration"]
+__all__ = ["CALIBRATION_DEFAULTS", "calibration_entries", "censoring_fitted", "expand_calibration"]
 
 #: Keys of ``[calibration]`` that apply to every derived target.
 CALIBRATION_DEFAULTS = frozenset({"analysis", "where", "note", "required"})
@@ -69,6 +70,14 @@ def calibration_entries(cohort: Mapping) -> Iterator[tuple[str, str, Mapping]]:
                 yield f"cohorts.{cname}.censoring.{name}", e.get("endpoint", "os"), e
 
 
+def censoring_fitted(censoring: Any) -> bool:
+    """Whether a raw ``censoring`` table solves anything: its ``events`` and
+    ``median_followup`` entries are fitted only when ``follow_up`` or ``loss_rate`` is
+    ``"calibrate"``; with both numbers they are recorded, and the numbers are predictions."""
+    return isinstance(censoring, Mapping) and any(
+        censoring.get(k) == "calibrate" for k in ("follow_up", "loss_rate"))
+
+
 def _other_arm(cohort: Mapping, key: str, arm: Any) -> str | None:
     """The label of the cohort's one other arm (an ``hr`` entry's comparator)."""
     cname = key.split(".")[1]
@@ -81,7 +90,11 @@ def _other_arm(cohort: Mapping, key: str, arm: Any) -> str | None:
 
 def _target(cohort: Mapping, key: str, ep: str, e: Mapping) -> dict:
     """The raw target an entry stands for (validated later as any target)."""
-    t: dict[str, Any] = {"id": e["target"], "role": "calibration", "endpoint": ep}
+    cname = key.split(".")[1]
+    fitted = ".censoring." not in key or censoring_fitted(
+        (cohort["cohorts"][cname] or {}).get("censoring"))
+    t: dict[str, Any] = {"id": e["target"], "role": "calibration" if fitted else "predicted",
+                         "endpoint": ep}
     for k in ("arm", "time", "source"):
         if k in e:
             t[k] = e[k]

@@ -111,3 +111,34 @@ def test_undetermined_predictions_are_counted_in_the_sentence_and_the_table():
             "calibration 3/3") in a.sentence()
     frame = accounting_frame([a, a])
     assert frame["predicted_undetermined"].tolist() == [3, 3, 6]
+
+
+def test_a_calibration_number_not_reproduced_is_counted_apart():
+    """'calibration 11' in the cross-study table hid that one calibration number was NOT
+    reproduced (the sentence said 10/11, 'fitted by construction')."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tacebench.replications.html_report import _overview
+    from tacebench.replications.summaries import _clean
+
+    verdicts = ["reproduced"] * 3 + ["not reproduced"]
+    targets = [SimpleNamespace(id=f"t{i}", role="calibration", reported=float(i), verdict=v,
+                               spec_gap=False) for i, v in enumerate(verdicts)]
+    result = SimpleNamespace(study_id="s", targets=targets, shifts=(),
+                             draws=np.arange(16, dtype=float).reshape(4, 4),
+                             draw_ids=[t.id for t in targets])
+    a = account(result)
+    assert ("calibration 3/4 reproduced (1 NOT reproduced: the calibrated generator misses "
+            "its own input)") in a.sentence()
+    assert "fitted by construction" not in a.sentence()
+    frame = accounting_frame([a, a])
+    assert frame["calibration"].tolist() == [4, 4, 8]
+    assert frame["calibration_not_reproduced"].tolist() == [1, 1, 2]
+    # the HTML overview rebuilds the table from the JSON's accounting
+    from dataclasses import asdict
+    studies = [{"study": "s", "accounting": _clean(asdict(a))}] * 2
+    html = _overview(studies)
+    assert "<th>calibration inputs NOT reproduced</th>" in html
+    assert "<td>4</td><td>1</td>" in html and "<td>8</td><td>2</td>" in html

@@ -162,3 +162,28 @@ def test_filled_skeleton_passes(tmp_path):
     assert [(t.id, t.value, t.source) for t in cal] == [
         ("os_median_tace_crude", 14.0, "median OS was 14.0 months with TACE"),
         ("os_median_tace_s_crude", 19.0, "median OS was 19.0 months with TACE+S")]
+
+
+@pytest.fixture
+def regorafenib(tmp_path):
+    from tacebench.replications.study import resolve_study
+    dst = tmp_path / "tace_regorafenib"
+    shutil.copytree(resolve_study("tace_regorafenib"), dst)
+    return dst
+
+
+def test_an_event_count_nothing_is_solved_for_is_no_calibration(regorafenib):
+    # loss_rate = 0.0 and follow_up a number: censoring.events only records the count
+    deaths = 'level = "deaths"\ncount = 7\nrole = "predicted"'
+    edit(regorafenib, "targets.toml", deaths, deaths.replace("predicted", "calibration"))
+    p = only_error(check_folder(regorafenib))
+    assert (p.kind, p.key, p.value) == ("calibration-role", "cohorts.main.censoring.events.target",
+                                        "os_deaths_tace_regorafenib_crude")
+    assert "does not fit it" in p.message
+
+
+def test_an_event_count_a_loss_rate_is_solved_for_is_calibration(regorafenib):
+    edit(regorafenib, "cohort.toml", "loss_rate = 0.0\n", 'loss_rate = "calibrate"\n')
+    p = only_error(check_folder(regorafenib))
+    assert (p.kind, p.value) == ("calibration-role", "os_deaths_tace_regorafenib_crude")
+    assert "calibrates the generator" in p.message

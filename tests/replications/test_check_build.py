@@ -211,7 +211,7 @@ def test_targets_shows_the_number_of_a_p_value_or_count_target(capsys):
     """A target that states only a p-value or a count shows it (not an empty column)."""
     assert main(["targets", "tace_regorafenib"]) == 0
     lines = capsys.readouterr().out.splitlines()[1:]
-    assert "  os_deaths_tace_regorafenib_crude\tcalibration\tcrude\trate\tn = 7" in lines
+    assert "  os_deaths_tace_regorafenib_crude\tpredicted\tcrude\trate\tn = 7" in lines
     assert ("  pfs_p_best_response_pd_univariable_logrank\treported\tunivariable\tp_value"
             "\tp <0.001") in lines
     assert not [line for line in lines if line.endswith("\t")]

@@ -90,3 +90,74 @@ source = "5 and 6 patients had a complete response"
     errors = _input_errors(copy)
     assert [e.value for e in errors] == ["response_cr_tace_imaging"], errors
     assert "the paper prints response_cr_tace_imaging 5 patients" in errors[0].message
+
+
+MATCHED = "Matched cohort, TACE: CR 5, PR 45 (30.0%), SD 60 (40.0%), PD 40"
+
+
+def _matched_input(copy):
+    """Seed 004's shape: the paper prints response for its matched cohort only, and
+    cohort.toml feeds those shares to the whole cohort, quoting the matched table."""
+    _edit(copy, "cohort.toml", 'levels = ["CR", "PR", "SD", "PD"]\n',
+          f'levels = ["CR", "PR", "SD", "PD"]\nsource = "{MATCHED}"\n')
+    _edit(copy, "analysis.toml", 'estimates = ["km_median", "hr", "group_size"]',
+          'estimates = ["km_median", "hr", "group_size", "response_rate"]')
+
+
+def _psm_rate(tid, endpoint, extra, source):
+    return f'''[[targets]]
+id = "{tid}"
+analysis = "psm"
+quantity = "rate"
+endpoint = "{endpoint}"
+arm = "TACE"
+{extra}
+role = "predicted"
+where = "text"
+source = "{source}"
+'''
+
+
+def test_a_matched_rate_the_input_was_transcribed_from_is_refused(copy):
+    """Seed 004 counted Table 3's matched response shares, copied into cohort.toml as the
+    whole cohort's, as 17 predictions reproduced: any population but the unadjusted one
+    passed."""
+    _matched_input(copy)
+    _add_target(copy, _psm_rate("response_pr_tace_psm", "response", 'level = "PR"\ncount = 45\n'
+                                "percent = 30.0", MATCHED))
+    # the text restates the table's DCR (CR + PR + SD of the shares) in other words
+    _add_target(copy, _psm_rate("dcr_tace_psm", "dcr", "percent = 73.3",
+                                "after matching, the DCR was 73.3% with TACE"))
+    errors = _input_errors(copy)
+    assert [e.value for e in errors] == ["predicted", "predicted"], errors
+    assert ("'response_pr_tace_psm' (30.0%) is a response rate of arm 'TACE' in 'psm', and "
+            "cohort.toml's cohorts.main.response.arms.TACE.counts are that analysis's printing "
+            "('response_pr_tace_psm' quotes its source)") in errors[0].message
+    assert "'dcr_tace_psm' (73.3%)" in errors[1].message and "give it role = \"calibration\"" in (
+        errors[1].message)
+
+
+def test_a_matched_rate_equal_to_a_whole_cohort_input_is_no_input(copy):
+    """The input quotes the whole cohort's printing: a matched rate that happens to equal
+    it is a genuine prediction, and one that differs is no transcription error."""
+    _edit(copy, "analysis.toml", 'estimates = ["km_median", "hr", "group_size"]',
+          'estimates = ["km_median", "hr", "group_size", "response_rate"]')
+    _edit(copy, "cohort.toml", 'levels = ["CR", "PR", "SD", "PD"]\n',
+          'levels = ["CR", "PR", "SD", "PD"]\nsource = "the objective response rate was 33.3% '
+          '(50/150) with TACE"\n')
+    _add_target(copy, _psm_rate("orr_tace_psm", "orr", "percent = 33.3",
+                                "in the matched cohort the ORR was 33.3% with TACE"))
+    _add_target(copy, _psm_rate("dcr_tace_psm", "dcr", "percent = 60.0",
+                                "in the matched cohort the DCR was 60.0% with TACE"))
+    assert _input_errors(copy) == []
+
+
+def test_a_transcribed_rate_the_input_disagrees_with_is_refused(copy):
+    """A matched printing the input quotes must be the input's number, as a whole-arm one."""
+    _matched_input(copy)
+    _add_target(copy, _psm_rate("response_pr_tace_psm", "response", 'level = "PR"\ncount = 45\n'
+                                "percent = 30.0", MATCHED).replace('"predicted"', '"calibration"'))
+    _edit(copy, "cohort.toml", "{ counts = [5, 45, 60, 40] }", "{ counts = [15, 35, 60, 40] }")
+    errors = _input_errors(copy)
+    assert [e.value for e in errors] == ["response_pr_tace_psm"], errors
+    assert "the paper prints response_pr_tace_psm 30.0% for arm 'TACE'" in errors[0].message

@@ -126,7 +126,8 @@ COHORT = {"cohorts": {"main": {
             {"arm": "TACE", "kind": "median", "value": 6.0},          # names no target
         ]},
     },
-    "censoring": {"events": {"endpoint": "os", "value": 150, "target": "os_count_crude",
+    "censoring": {"follow_up": "calibrate", "loss_rate": "calibrate",
+                  "events": {"endpoint": "os", "value": 150, "target": "os_count_crude",
                              "source": "150 patients died"},
                   "median_followup": {"value": 21.5, "target": "followup_median_crude",
                                       "source": "The median follow-up was 21.5 months"}},
@@ -162,6 +163,18 @@ def test_calibration_targets_derived_from_cohort_entries_equal_the_long_form():
                             cohort=copy.deepcopy(COHORT))
     assert _by_id(derived) == _by_id(long)
     assert derived["os_rate12m_tace_l_crude"].percent_scale
+
+
+def test_a_censoring_entry_nothing_is_solved_for_derives_a_prediction():
+    """follow_up and loss_rate both numbers: the events and median follow-up entries only
+    record their numbers (seed 001's 7 deaths), so the derived targets are predictions."""
+    cohort = copy.deepcopy(COHORT)
+    cohort["cohorts"]["main"]["censoring"].update(follow_up=12.0, loss_rate=0.0)
+    derived = parse_targets({"study": STUDY, "calibration": copy.deepcopy(CALIBRATION)},
+                            cohort=cohort)
+    roles = {t.id: t.role for t in derived.targets}
+    assert roles.pop("os_count_crude") == roles.pop("followup_median_crude") == "predicted"
+    assert set(roles.values()) == {"calibration"}
 
 
 def test_a_targets_entry_replaces_the_derived_calibration_target():

@@ -144,3 +144,54 @@ def test_a_pfs_median_above_the_os_median_is_reported(two_arm):
         "PFS = min(progression, death) <= OS for every patient, so the fit keeps the closest PFS")
     assert len(plan.report["pfs"]["notes"]) == 2
     assert [round(r["fitted"]) for r in plan.report["pfs"]["targets"]] == [10, 14]
+
+
+def test_the_ttp_curve_is_the_km_limit_at_every_point():
+    """ttp_km_curve on a grid agrees with ttp_km_limit evaluated point by point."""
+    from tacebench.simulate.progression import conditional_progression_free, ttp_km_curve, ttp_km_limit
+    rng = np.random.default_rng(3)
+    n, r_pd = 4000, 0.4
+    knots, rates = np.array([0.0, 6.0]), np.array([0.08, 0.05])
+    risk, w_d = np.exp(rng.normal(0, 0.3, n)), rng.standard_normal(n)
+    t_d = rng.exponential(14.0, n)
+    grid = np.arange(0.0, 12.0 + 1e-9, 0.01)
+    h = np.minimum(grid, 6.0)[None, :] * 0.08 + np.maximum(grid - 6.0, 0)[None, :] * 0.05
+    g = np.mean((t_d[:, None] > grid) * conditional_progression_free(h * risk[:, None], w_d[:, None], r_pd),
+                axis=0)
+    curve = ttp_km_curve(grid, g, knots, rates, risk, t_d, w_d, r_pd)
+    for t in (3.0, 6.5, 11.0):
+        assert np.interp(t, grid, curve) == pytest.approx(
+            ttp_km_limit(t, knots, rates, risk, t_d, w_d, r_pd), abs=2e-4)
+    assert np.all(curve >= g - 1e-12)        # deaths censor: TTP survival is above PFS
+
+
+def test_a_calibrated_ttp_median_is_checked():
+    """Seed 001 calibrates its TTP median (9.1 months); the checks covered OS and PFS only,
+    so the TTP row had no "cal." note and could never be a misfit."""
+    from tacebench.simulate import compile_plan, find_study, load_spec
+    from tacebench.simulate.calibration_quality import calibration_checks
+    plan = compile_plan(load_spec(find_study("tace_regorafenib")), cache=None)
+    (ttp,) = [c for c in calibration_checks(plan) if c.endpoint == "ttp"]
+    assert ttp.target == "ttp_median_tace_regorafenib_crude" and ttp.kind == "median"
+    # the fit's own large-sample TTP survival at 9.1 months is above 0.5: its median is later
+    assert plan.report["ttp"]["targets"][0]["fitted_survival"] > 0.55
+    assert 10.5 < ttp.achieved < 13.0 and ttp.residual == pytest.approx(9.1 - ttp.achieved)
+    assert np.isfinite(ttp.mcse) and ttp.mcse > 1.0 and ttp.reason == ""
+    assert ttp.within == (abs(ttp.residual) <= ttp.rounding + ttp.mcse)
+
+
+@pytest.mark.parametrize("fitted,within,words", [
+    (4.946, False, "HR of PD vs non-PD 6.497 not reached: 4.95 is the largest the response model gives"),
+    (6.49702, True, ""),
+])
+def test_the_response_hr_of_pd_is_checked(fitted, within, words):
+    """Seed 001's os_hr_pd 6.497 is beyond the response model (4.95 at most): the miss
+    was in the compile report only, not where calibration misses are reported."""
+    from tacebench.replications.summaries import misfit_text
+    from tacebench.simulate.response_quality import response_checks
+    report = {"response": {"response": {"os_hr_pd": {"target": 6.497, "fitted": fitted}}}}
+    (row,) = response_checks(report)
+    assert (row.within, row.reason) == (within, words)
+    if not within:
+        assert misfit_text(row) == f"os: {words}"
+    assert response_checks({"response": {"response": {}}}) == () == response_checks({})
