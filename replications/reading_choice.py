@@ -55,14 +55,14 @@ import numpy as np
 from scipy import special
 
 from .analysis.compile import reported_value
-from .verdicts import ALPHA, MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
+from .verdicts import analysis_scale, judge, to_scale
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
            "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION",
-           "judge_readings", "printed_half_unit"]
+           "judge_readings", "printed_half_unit", "is_reproduced"]
 
 #: Likelihood ratio over the declared reading from which another reading is adopted.
 ADOPT_LR = 3.0
@@ -142,7 +142,7 @@ class ReadingScore:
     index: int
     label: str
     loglik: float            # over the group's distinct reading-dependent numbers
-    reproduced: int = 0      # of those numbers, inside the reading's central 95%
+    reproduced: int = 0      # of those numbers, reproduced under the reading (the verdicts' rule)
 
 
 @dataclass(frozen=True)
@@ -260,9 +260,8 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
             hh = _half_on_scale(y, half, scale)
             g_y = broad_logpdf(dep[cl[0]], yy, hh)
             for r in range(K):
-                x = dep[cl[0]][r]
-                ll[i, r] = number_loglik(x, yy, hh, g_y)
-                inside[i, r] = _inside(x, yy)
+                ll[i, r] = number_loglik(dep[cl[0]][r], yy, hh, g_y)
+                inside[i, r] = is_reproduced(draws[:, cols[cl[0]][r]], numbers[cl[0]])
         total = ll.sum(axis=0)
         pref = int(np.argmax(total)) if classes else 0
         order = np.sort(total)[::-1]
@@ -316,12 +315,13 @@ def _half_on_scale(y: float, half: float, scale: str) -> float:
     return half
 
 
-def _inside(x: np.ndarray, y: float) -> int:
-    ok = x[~np.isnan(x)]
-    if ok.size < MIN_ESTIMABLE * x.size or not ok.size:
-        return 0
-    F = midrank_cdf(np.sort(ok), y)
-    return int(ALPHA / 2 <= F <= 1 - ALPHA / 2)      # the verdicts' rule
+def is_reproduced(draws: np.ndarray, number: tuple[float, str, float]) -> bool:
+    """Is ``number`` (reported value, scale, half unit of its last printed digit) reproduced
+    by ``draws`` (natural scale)? The verdicts' own rule (:func:`.verdicts.judge`: the
+    printed rounding interval's point nearest the median, the estimability threshold), so
+    that a reading's score counts what the verdicts would say under it."""
+    y, scale, half = number
+    return judge(draws, y, scale, half_unit=half).verdict == "reproduced"
 
 
 def printed_half_unit(t, quantity: str) -> float:
@@ -356,8 +356,6 @@ def judge_readings(study, plan, draws, col):
     under = {}
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
-            y, scale, half = numbers[tid]
-            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
-                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
-                == "reproduced")
+            under[tid] = tuple(r.label for r in groups_def[g].readings
+                               if is_reproduced(draws[:, at[(g, r.index, tid)]], numbers[tid]))
     return results, judged, eff, under

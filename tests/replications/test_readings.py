@@ -287,3 +287,23 @@ def test_a_number_no_reading_produces_does_not_decide():
     assert res[0].preferred == 0
     far = draws[:, [0, 1]]
     assert number_loglik(far[:, 1], 30.0) - number_loglik(far[:, 0], 30.0) > 10
+
+
+def test_a_reading_counts_a_number_reproduced_as_its_verdict_does():
+    """A reading's "distinct numbers reproduced" uses the verdicts' rule, printed rounding
+    included: a number printed as 1.00 whose 1.00 lies just below the central 95% of a
+    reading's draws, but whose 1.005 lies inside, is reproduced by its verdict under that
+    reading, and so counted by the reading's score."""
+    from scipy import special
+    from tacebench.replications.verdicts import judge, midrank_cdf
+    # log-normal quantiles whose 2.5% point is 1.0025, between 1.00 and 1.005
+    z = special.ndtri(np.linspace(0.0005, 0.9995, 1000))
+    x0 = np.exp(math.log(1.2) + (math.log(1.2) - math.log(1.0025)) / 1.96 * z)
+    x1 = x0 * 1.3
+    number = (1.0, "log", 0.005)
+    assert midrank_cdf(np.log(x0), 0.0) < 0.025 < midrank_cdf(np.log(x0), math.log(1.005))
+    cols, draws = _columns({"hr": [x0, x1]})
+    res, _ = choose_readings([_G(2)], cols, draws, {"hr": number})
+    assert [s.reproduced for s in res[0].scores] == [
+        int(judge(d, *number[:2], half_unit=number[2]).verdict == "reproduced")
+        for d in (x0, x1)] == [1, 0]
