@@ -325,7 +325,12 @@ def is_reproduced(draws: np.ndarray, number: tuple[float, str, float]) -> bool:
 
 
 def printed_half_unit(t, quantity: str) -> float:
-    """Half a unit of the last printed digit of the number a target is judged on."""
+    """Half a unit of the last printed digit of the number a target is judged on; 0 for
+    a count of people (an unweighted count or group size: "82 patients" is exactly 82,
+    so the verdict places y* = y, as the audit's printed intervals do), not for a weighted
+    one (a weighted group size of 296 stands for [295.5, 296.5])."""
+    if quantity in ("count", "group_size") and not t.weighted:
+        return 0.0
     return t.resolution("count" if quantity == "count" and t.value is None else
                         "p" if quantity == "p_value" else "value")
 

@@ -307,3 +307,26 @@ def test_a_reading_counts_a_number_reproduced_as_its_verdict_does():
     assert [s.reproduced for s in res[0].scores] == [
         int(judge(d, *number[:2], half_unit=number[2]).verdict == "reproduced")
         for d in (x0, x1)] == [1, 0]
+
+
+def test_a_count_of_people_is_exact_and_a_weighted_one_is_rounded():
+    """An unweighted count or group size printed as 82 is exactly 82 (y* = y): a half unit
+    of 0.5 let 82 stand for 81.5, and 'reproduced under 4/6 readings' counted readings
+    whose draws only reach 81.5; a weighted group size printed as 296 is rounded."""
+    from tacebench.replications.reading_choice import printed_half_unit
+    from tacebench.replications.targets.model import Target
+    from tacebench.replications.verdicts import judge
+    n = Target("n_a_psm", "psm", "group_size", "predicted", "table 1", "(n=82)", arm="A",
+               value=82.0, printed=(("value", "82"),))
+    deaths = Target("os_deaths_a", "crude", "rate", "predicted", "text", "seven died",
+                    count=7.0, printed=(("count", "seven"),))
+    weighted = Target("n_a_iptw", "iptw", "weighted_group_size", "predicted", "table 1",
+                      "(n=296)", arm="A", value=296.0, weighted=True,
+                      printed=(("value", "296"),))
+    assert printed_half_unit(n, "group_size") == 0.0
+    assert printed_half_unit(deaths, "count") == 0.0
+    assert printed_half_unit(weighted, "weighted_group_size") == 0.5
+    # matched arms of 70..81 patients: 82 is beyond every draw, 81.5 was inside
+    draws = np.repeat(np.arange(70.0, 82.0), 20)
+    assert judge(draws, 82.0, half_unit=printed_half_unit(n, "group_size")).verdict == \
+        "not reproduced"
