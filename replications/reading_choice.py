@@ -337,12 +337,13 @@ def printed_half_unit(t, quantity: str) -> float:
 
 def judge_readings(study, plan, draws, col):
     """Reading groups' results, the reading each target is judged under (label, declared?),
-    the draws with each target's column under that reading, and per reading-dependent
-    target the readings under which it is reproduced
+    the draws with each target's column under that reading, per reading-dependent target
+    the readings under which it is reproduced, and per target judged under a reading other
+    than the declared one the column of ``draws`` it is judged on
     (:mod:`replications.reading_choice`)."""
     groups_def = getattr(plan, "reading_groups", ())
     if not groups_def:
-        return (), {}, draws, {}
+        return (), {}, draws, {}, {}
     numbers = {}
     for t in study.targets.targets:
         if t.id in col:
@@ -353,14 +354,15 @@ def judge_readings(study, plan, draws, col):
     results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
     at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
     eff = draws.copy()
-    judged = {}
+    judged, source = {}, {}
     for tid, (g, r) in chosen.items():
         judged[tid] = (groups_def[g].readings[r].label, r == 0)
         if r != 0:
-            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
+            source[tid] = at[(g, r, tid)]
+            eff[:, col[tid]] = draws[:, source[tid]]
     under = {}
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
             under[tid] = tuple(r.label for r in groups_def[g].readings
                                if is_reproduced(draws[:, at[(g, r.index, tid)]], numbers[tid]))
-    return results, judged, eff, under
+    return results, judged, eff, under, source

@@ -348,7 +348,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
                 for m in r.misfits]
         if r.accounting is not None:
             out.append(r.accounting.sentence())
-        for line in note_lines(r.notes, r.reps):
+        declared = {a: g.scores[0].label for g in r.readings for a in g.analyses}
+        for line in note_lines(r.notes, r.reps, declared=declared):
             out.append(line)
         out += expected_lines(rep.strict, markdown)
     return "\n".join(out)

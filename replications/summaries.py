@@ -292,7 +292,13 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
-    groups, judged, eff, under = judge_readings(study, plan, draws, col)
+    groups, judged, eff, under, source = judge_readings(study, plan, draws, col)
+    draw_ids = plan.target_ids + tuple(
+        f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
+        i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
+        e.id for _, _, es, _ in getattr(plan, "shown", ()) for e in es)
+    # a number judged under another reading has that reading's reasons, not the declared's
+    why.update({tid: why.get(draw_ids[c], {}) for tid, c in source.items()})
     targets = []
     for t in study.targets.targets:
         if t.role == "reported":
@@ -322,10 +328,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
-        tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
-            i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
-            e.id for _, _, es, _ in getattr(plan, "shown", ()) for e in es), groups,
+        tuple(str(p) for p in plan.problems), draws, draw_ids, groups,
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
         mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel},

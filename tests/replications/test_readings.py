@@ -216,7 +216,7 @@ def test_relabelling_readings_does_not_change_the_choice(seed, y):
 
 
 @pytest.fixture(scope="module")
-def misread(tmp_path_factory):
+def misread_study(tmp_path_factory):
     """The fictional study with its stabilized weights declared unstabilized, and the
     stabilization left open as a reading."""
     d = tmp_path_factory.mktemp("misread") / "fictional"
@@ -231,8 +231,13 @@ def misread(tmp_path_factory):
         analyses = ["iptw"]
         why = "the methods say IPTW without saying whether the weights were stabilized"
     """))
-    study = load_study(d)
-    return reproduce(study, reps=60, seed=5, decompose_reps=0)
+    return load_study(d)
+
+
+@pytest.fixture(scope="module")
+def misread(misread_study):
+    """The misread study's run."""
+    return reproduce(misread_study, reps=60, seed=5, decompose_reps=0)
 
 
 def test_the_numbers_pick_the_reading_the_paper_used(misread):
@@ -330,3 +335,28 @@ def test_a_count_of_people_is_exact_and_a_weighted_one_is_rounded():
     draws = np.repeat(np.arange(70.0, 82.0), 20)
     assert judge(draws, 82.0, half_unit=printed_half_unit(n, "group_size")).verdict == \
         "not reproduced"
+
+
+def test_reasons_are_those_of_the_reading_a_number_is_judged_under(misread_study, misread):
+    """A number judged under a reading other than the declared one gives the reasons of
+    that reading's missing draws: 10 replicates without a value there, 11 under the
+    declared reading, say 'in 10' (the reason said 'in 11' with 10 draws missing)."""
+    from tacebench.replications.reproduce import prepare
+    from tacebench.replications.summaries import summarise
+    from tacebench.replications.notes import note_lines
+    study = misread_study
+    _, plan = prepare(study, 5)
+    draws = misread.draws.copy()
+    tid, alt = "n_tace_iptw", "reading:iptw:stabilized=true:n_tace_iptw"
+    draws[:10, list(misread.draw_ids).index(alt)] = np.nan
+    draws[:11, list(misread.draw_ids).index(tid)] = np.nan
+    fails = {(alt, "no value"): 10, (tid, "no value"): 11}
+    res = summarise(study, plan, draws, {}, reps=misread.reps, seed=5, elapsed=0.0,
+                    failures=fails)
+    t = next(x for x in res.targets if x.id == tid)
+    assert (t.reading, t.reading_declared) == ("stabilized=true", False)
+    assert t.reason == f"estimable {misread.reps - 10}/{misread.reps}: no value in 10"
+    # study notes are the declared run's: they say so for an analysis with readings
+    line, = note_lines({"iptw: note: propensity model separated": 7}, 200,
+                       declared={"iptw": "stabilized=false"})
+    assert line.startswith("Note: iptw (declared reading stabilized=false): propensity")
