@@ -13,6 +13,7 @@ import numpy as np
 from .analysis.compile import reported_value
 from .accounting import account
 from .reading_choice import ReadingResult, judge_readings, printed_half_unit
+from .printed_shift import shift_printed
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
 from .formatting import growth_note
@@ -323,7 +324,9 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
             t.mislabel.describe() if t.mislabel else "", j.mcse_z))
-    shifts = [_shift(s, col, eff, draws, plan, why, blocks) for s in study.targets.shifts]
+    shifts = [_shift(s, col, eff, draws, plan, why, blocks,
+                     shift_printed(s, study.targets[s.from_], study.targets[s.to]))
+              for s in study.targets.shifts]
     shifts = label_uninformative(study, shifts, response_dependence)
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
@@ -348,9 +351,10 @@ def _merge(*counts) -> dict[str, int]:
     return out
 
 
-def _shift(s, col, draws, declared, plan, why, blocks=None) -> ShiftResult:
-    """The shift judged on ``draws`` (each end under its reading); the leave-one-covariate-
-    out contributions come from the ``declared`` reading, the one the decomposition ran."""
+def _shift(s, col, draws, declared, plan, why, blocks=None, printed=None) -> ShiftResult:
+    """The shift judged on ``draws`` (each end under its reading) as the value ``printed``
+    (:func:`shift_printed`) nearest its simulated median; the leave-one-covariate-out
+    contributions come from the ``declared`` reading, the one the decomposition ran."""
     scale = "log" if s.scale == "log" else "identity"
     R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
@@ -361,7 +365,7 @@ def _shift(s, col, draws, declared, plan, why, blocks=None) -> ShiftResult:
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a
-    j = settle(judge(paired, s.reported, "identity", blocks=blocks,
+    j = settle(judge(paired, s.reported, "identity", blocks=blocks, printed=printed,
                      failures=_merge(why.get(s.from_), why.get(s.to))))
     sd_a = _spread(a)
     sd_b = _spread(b)

@@ -360,3 +360,38 @@ def test_reasons_are_those_of_the_reading_a_number_is_judged_under(misread_study
     line, = note_lines({"iptw: note: propensity model separated": 7}, 200,
                        declared={"iptw": "stabilized=false"})
     assert line.startswith("Note: iptw (declared reading stabilized=false): propensity")
+
+
+def test_a_shift_is_judged_with_the_rounding_of_its_printed_ends(misread_study, misread):
+    """A shift between HRs printed as 0.72 and 0.70 stands for every log ratio their
+    rounding allows, [log(0.695 / 0.725), log(0.705 / 0.715)]: with the simulated shifts'
+    2.5% point between log(0.70 / 0.72) and that interval's upper end, the printed
+    shift is reproduced (it was judged as the point log(0.70 / 0.72) alone)."""
+    from scipy import special
+    from tacebench.replications.printed_shift import shift_printed
+    from tacebench.replications.reproduce import prepare
+    from tacebench.replications.summaries import summarise
+    study = misread_study
+    s = next(x for x in study.targets.shifts if x.id == "os_hr_crude_to_iptw")
+    lo, hi = shift_printed(s, study.targets[s.from_], study.targets[s.to])
+    assert (lo, hi) == pytest.approx((math.log(0.695 / 0.725), math.log(0.705 / 0.715)))
+    assert s.reported == pytest.approx(math.log(0.70 / 0.72)) and lo < s.reported < hi
+    # an inverted ``to`` end (B vs A against A vs B) and a linear shift, likewise
+    from types import SimpleNamespace
+    a, b = study.targets[s.from_], study.targets[s.to]
+    assert shift_printed(SimpleNamespace(scale="log", orientation=-1), a, b) == pytest.approx(
+        (-math.log(0.705) - math.log(0.725), -math.log(0.695) - math.log(0.715)))
+    assert shift_printed(SimpleNamespace(scale="linear", orientation=1), a, b) == pytest.approx(
+        (0.695 - 0.725, 0.705 - 0.715))
+    _, plan = prepare(study, 5)
+    draws = misread.draws.copy()
+    R = draws.shape[0]
+    ids = list(misread.draw_ids)
+    q025 = s.reported + 0.1 * (hi - s.reported)    # just above the printed point
+    shift = q025 + 0.01 * (1.96 + special.ndtri(np.linspace(0.001, 0.999, R)))
+    draws[:, ids.index("os_hr_crude")] = 1.0
+    for c in ("os_hr_iptw", "reading:iptw:stabilized=true:os_hr_iptw"):
+        draws[:, ids.index(c)] = np.exp(shift)
+    res = summarise(study, plan, draws, {}, reps=R, seed=5, elapsed=0.0)
+    r = next(x for x in res.shifts if x.id == s.id)
+    assert r.lo > s.reported and r.verdict == "reproduced"
