@@ -154,7 +154,7 @@ def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str
             extra = (f"also {_short(', '.join(also[t.id]), width and 60)}" + (f"; {extra}" if extra
                                                                      else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
-                     fmt_value(t.reported, t.quantity),
+                     t.reported_text or fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
                      _z(t.z, t.z_extrapolated), verdict, extra])
     return rows

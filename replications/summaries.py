@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from .analysis.compile import reported_value
 from .accounting import account
-from .reading_choice import ReadingResult, judge_readings, printed_half_unit
+from .reading_choice import ReadingResult, judge_readings, printed_half_unit, reported_text
 from .printed_shift import shift_printed
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
@@ -60,6 +60,7 @@ class TargetResult:
     spec_gap: bool = False           # the study cannot simulate it (a check warning)
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
     mcse_z: float = math.nan         # Monte Carlo SE of z (undetermined near |z| = 1.96)
+    reported_text: str = ""          # the reported number as printed ("13.97", "62.73%")
 
     @property
     def estimable_share(self) -> float:
@@ -323,7 +324,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
-            t.mislabel.describe() if t.mislabel else "", j.mcse_z))
+            t.mislabel.describe() if t.mislabel else "", j.mcse_z,
+            reported_text(t, quantity)))
     shifts = [_shift(s, col, eff, draws, plan, why, blocks,
                      shift_printed(s, study.targets[s.from_], study.targets[s.to]))
               for s in study.targets.shifts]

@@ -395,3 +395,27 @@ def test_a_shift_is_judged_with_the_rounding_of_its_printed_ends(misread_study, 
     res = summarise(study, plan, draws, {}, reps=R, seed=5, elapsed=0.0)
     r = next(x for x in res.shifts if x.id == s.id)
     assert r.lo > s.reported and r.verdict == "reproduced"
+
+
+def test_the_table_shows_the_reported_number_as_printed(misread):
+    """The 'reported' column shows the printed text: 13.97 months and 62.73% were shown as
+    14.0 and 62.7% (the float at the kind's default precision)."""
+    from dataclasses import replace
+    from tacebench.replications.reading_choice import reported_text
+    from tacebench.replications.report import _target_rows
+    from tacebench.replications.targets.model import Target
+    median = Target("os_median_a", "crude", "km_median", "predicted", "text", "13.97 months",
+                    value=13.97, printed=(("value", "13.97"),))
+    rate = Target("orr_a", "crude", "rate", "predicted", "text", "62.73%", value=0.6273,
+                  percent_scale=True, printed=(("value", "62.73"),))
+    deaths = Target("os_deaths_a", "crude", "rate", "predicted", "text", "seven died",
+                    count=7.0, printed=(("count", "seven"),))
+    assert [reported_text(median, "km_median"), reported_text(rate, "rate"),
+            reported_text(deaths, "count")] == ["13.97", "62.73%", ""]
+    by = {t.id: t for t in misread.targets}
+    assert by["os_hr_iptw"].reported_text == "0.70"
+    res = replace(misread, targets=tuple(replace(t, reported_text="0.700")
+                                         if t.id == "os_hr_iptw" else t
+                                         for t in misread.targets))
+    row = next(r for r in _target_rows(res) if r[0] == "os_hr_iptw")
+    assert row[2] == "0.700"
