@@ -111,3 +111,28 @@ def test_undetermined_predictions_are_counted_in_the_sentence_and_the_table():
             "calibration 3/3") in a.sentence()
     frame = accounting_frame([a, a])
     assert frame["predicted_undetermined"].tolist() == [3, 3, 6]
+
+
+def test_numbers_printed_once_each_stay_apart_when_value_and_draws_coincide():
+    """Four complete-response shares (two arms at two times), 0 in the paper and in every
+    replicate, are four numbers; a same_as repeat (even one whose label differs) and an
+    abstract quote with the same fields are quotes of one of them."""
+    from types import SimpleNamespace
+    import numpy as np
+    from tacebench.replications.accounting import distinct_groups
+    from tacebench.replications.targets.model import Target
+
+    def cr(tid, arm, time, **kw):
+        return Target(tid, "psm", "rate", "predicted", "table 3", "CR 0 (0)", endpoint="cr",
+                      arm=arm, time=time, value=0.0, **kw)
+    specs = [cr("cr_a_3m", "A", 3), cr("cr_b_3m", "B", 3), cr("cr_a_6m", "A", 6),
+             cr("cr_b_6m", "B", 6), cr("cr_a_3m_text", "A", 3, same_as="cr_a_3m", level="all"),
+             cr("cr_a_3m_abstract", "A", 3)]
+    result = SimpleNamespace(
+        draws=np.zeros((50, len(specs))), draw_ids=tuple(t.id for t in specs),
+        targets=tuple(SimpleNamespace(id=t.id, role=t.role, reported=t.value,
+                                      verdict="reproduced") for t in specs))
+    groups = distinct_groups(result, {t.id: t for t in specs})
+    assert [[t.id for t in g] for g in groups] == [
+        ["cr_a_3m", "cr_a_3m_text", "cr_a_3m_abstract"], ["cr_b_3m"], ["cr_a_6m"],
+        ["cr_b_6m"]]
