@@ -7,8 +7,13 @@ that must not be mixed: the study folder cannot simulate a number (an endpoint t
 does not generate: a gap of the specification, not of the paper), and the paper's analysis
 fails on data like the paper's (a finding about the paper). This module counts
 
-- **distinct numbers**: targets with the same reported value and the same simulated draws
-  (the same estimate of the same analysis) are one number, their ids listed together;
+- **distinct numbers**: quotes of one printed number are one number, their ids listed
+  together: targets with the same reported value and the same simulated draws (the same
+  estimate of the same analysis) that also say the same thing (the same analysis,
+  quantity, endpoint, arm, contrast, term, level and time) or repeat one another
+  (``same_as``). Numbers the paper prints once each stay apart even when value and draws
+  coincide: the complete-response shares of two arms, both 0 in every replicate, are two
+  numbers;
 - per role (calibration, predicted) and verdict, distinct numbers;
 - **not simulated** (no draws: the study cannot compute it) apart from **not estimable**
   (draws exist but the analysis has too few estimates, or the median is not reached);
@@ -89,18 +94,48 @@ def _key(t, draws: dict, spec) -> tuple:
     return (t.role, t.reported, fingerprint)
 
 
+def _quotes_of_one(ts: list, specs: dict) -> list[list]:
+    """Targets of one value and draws split into the numbers they print: two are quotes
+    of one number when they say the same thing (the same analysis, quantity, endpoint,
+    arm, contrast, term, level and time) or one is a ``same_as`` repeat of the other
+    (transitively: a repeat may carry a differing or corrected label)."""
+    what = [tuple(repr(getattr(specs.get(t.id), k, None)) for k in _SAME) for t in ts]
+    repeats = [getattr(specs.get(t.id), "same_as", None) for t in ts]
+    root = list(range(len(ts)))
+
+    def find(i):
+        while root[i] != i:
+            i = root[i]
+        return i
+    for i in range(len(ts)):
+        for j in range(i):
+            if what[i] == what[j] or repeats[i] == ts[j].id or repeats[j] == ts[i].id:
+                root[find(i)] = find(j)
+    out: dict[int, list] = {}
+    for i, t in enumerate(ts):
+        out.setdefault(find(i), []).append(t)
+    return list(out.values())
+
+
 def distinct_groups(result, targets=None) -> list[list]:
     """Targets of ``result`` grouped by distinct number (same role, reported value and
     draws; without draws, the same analysis, quantity, endpoint, arm, term, level and
-    time in ``targets``, the study's target specs by id), in report order."""
+    time in ``targets``, the study's target specs by id), in report order; with
+    ``targets``, targets of one value and draws that print different numbers (different
+    arms or times, say) stay apart (:func:`_quotes_of_one`)."""
     draws = {}
     if result.draws is not None:
         for j, tid in enumerate(result.draw_ids[:result.draws.shape[1]]):
             draws[tid] = np.ascontiguousarray(result.draws[:, j])
+    specs = targets or {}
     groups: dict[tuple, list] = {}
     for t in result.targets:
-        groups.setdefault(_key(t, draws, (targets or {}).get(t.id)), []).append(t)
-    return list(groups.values())
+        groups.setdefault(_key(t, draws, specs.get(t.id)), []).append(t)
+    if not specs:
+        return list(groups.values())
+    split = [g for ts in groups.values() for g in _quotes_of_one(ts, specs)]
+    order = {t.id: i for i, t in enumerate(result.targets)}
+    return sorted(split, key=lambda g: order[g[0].id])
 
 
 def account(result, targets=None) -> Accounting:

@@ -97,7 +97,7 @@ def summary_html(study: dict) -> str:
 
 def _note(row: dict, also: tuple[str, ...] = ()) -> str:
     q = row.get("quantity", "shift")
-    text = (f"{fmt_value(_f(row.get('reported')), q)} vs "
+    text = (f"{row.get('reported_text') or fmt_value(_f(row.get('reported')), q)} vs "
             f"{fmt_value(_f(row.get('median')), q)} "
             f"[{fmt_value(_f(row.get('lo')), q)}, {fmt_value(_f(row.get('hi')), q)}]")
     if row.get("z") is not None:

@@ -4,7 +4,9 @@
 estimable: every target of the analysis is NaN), ``"<analysis>/<target>: <reason>"`` (one
 estimate), ``"<analysis>: <reason>: <detail>"`` (diagnostics of a reason) and
 ``"<analysis>: note: <reason>"`` (R warned and went on: no value is NaN). These functions
-turn them into the report's ``Note:`` lines.
+turn them into the report's ``Note:`` lines. They are counted on the declared reading of an
+analysis only (its readings' reruns are not diagnosed): a line about an analysis with
+readings names the declared one, since its numbers may be judged under another.
 """
 from __future__ import annotations
 
@@ -52,16 +54,25 @@ def note_head(names, reason: str, count: int, reps: int, details) -> str:
             + (f" ({diag}{more})" if diag else ""))
 
 
-def diagnostic_lines(diagnostics: dict, reps: int) -> list[str]:
+def diagnostic_lines(diagnostics: dict, reps: int, declared: dict | None = None) -> list[str]:
     """One line per diagnostic: its count, its most frequent details and what the analysis
     does about it, e.g. 'Note: iptw: propensity model separated in 200/200 replicates (no
-    control patient with g = 1 in 199): ... as R's glm, the analysis uses them'."""
-    return [note_head(names, reason, count, reps, details) + ": "
+    control patient with g = 1 in 199): ... as R's glm, the analysis uses them';
+    ``declared`` (analysis -> its declared reading) as in :func:`note_lines`."""
+    return [note_head(_named(names, declared), reason, count, reps, details) + ": "
             + DIAGNOSTICS.get(reason, "a diagnostic; the values are computed")
             for (reason, count, details), names in group_notes(diagnostics).items()]
 
 
-def note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
+def _named(names, declared: dict | None) -> list[str]:
+    """Analysis names, each with the reading its notes were counted under when it has
+    readings: ``iptw (declared reading stabilized=false)``."""
+    return [f"{n} (declared reading {declared[n]})" if declared and n in declared else n
+            for n in names]
+
+
+def note_lines(notes: dict, reps: int, limit: int = 6, declared: dict | None = None
+               ) -> list[str]:
     """Study-level lines about replicates without a value.
 
     An analysis whose adjustment is not estimable in some replicates gets one line with
@@ -69,13 +80,14 @@ def note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
     replicates, the line says that the published numbers of that analysis cannot come
     from its model on a cohort like the published one. Per-estimate reasons follow,
     grouped by reason: 'reason: up to N replicates (analyses ...)'. Diagnostics that
-    are not failures (:func:`diagnostic_lines`) come last.
+    are not failures (:func:`diagnostic_lines`) come last. ``declared`` maps an analysis
+    with readings to its declared reading's label: the notes describe that reading.
     """
     notes, diagnostics = split_notes(notes)
     whole = {k: v for k, v in notes.items() if "/" not in k.partition(": ")[0]}
     lines = []
     for (reason, count, details), names in group_notes(whole).items():
-        line = note_head(names, reason, count, reps, details)
+        line = note_head(_named(names, declared), reason, count, reps, details)
         if count > (1 - MIN_ESTIMABLE) * reps:
             line += (": the model has no estimate on most cohorts like the published one, "
                      "so its published numbers are not judged ('not estimable')")
@@ -88,8 +100,8 @@ def note_lines(notes: dict, reps: int, limit: int = 6) -> list[str]:
         if "/" in where:
             by.setdefault(reason, []).append((where, count))
     for reason, items in sorted(by.items(), key=lambda kv: -max(c for _, c in kv[1])):
-        names = sorted({w.split("/")[0] for w, _ in items})
+        names = _named(sorted({w.split("/")[0] for w, _ in items}), declared)
         shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         lines.append(f"Note: {reason}: up to {max(c for _, c in items)}/{reps} replicates "
                      f"({shown})")
-    return lines[:limit] + diagnostic_lines(diagnostics, reps)[:limit]
+    return lines[:limit] + diagnostic_lines(diagnostics, reps, declared)[:limit]

@@ -48,6 +48,7 @@ Silverman BW. Density Estimation for Statistics and Data Analysis. Chapman & Hal
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -55,14 +56,15 @@ import numpy as np
 from scipy import special
 
 from .analysis.compile import reported_value
-from .verdicts import ALPHA, MIN_ESTIMABLE, analysis_scale, judge, midrank_cdf, to_scale
+from .verdicts import analysis_scale, judge, to_scale
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["ReadingScore", "ReadingResult", "number_loglik", "broad_logpdf",
            "choose_readings", "strength", "ADOPT_LR", "RTOL", "CONTAMINATION",
-           "judge_readings", "printed_half_unit"]
+           "judge_readings", "printed_half_unit", "is_reproduced", "printed_field",
+           "reported_text"]
 
 #: Likelihood ratio over the declared reading from which another reading is adopted.
 ADOPT_LR = 3.0
@@ -70,6 +72,7 @@ ADOPT_LR = 3.0
 RTOL = 1e-9
 #: Weight of the broad component that keeps a misfit number from deciding the reading.
 CONTAMINATION = 0.05
+_NUMERAL = re.compile(r"\d[\d,]*(\.\d+)?|\.\d+")
 _STRENGTH = ((3.0, "weak"), (20.0, "positive"), (150.0, "strong"), (math.inf, "very strong"))
 
 
@@ -142,7 +145,7 @@ class ReadingScore:
     index: int
     label: str
     loglik: float            # over the group's distinct reading-dependent numbers
-    reproduced: int = 0      # of those numbers, inside the reading's central 95%
+    reproduced: int = 0      # of those numbers, reproduced under the reading (the verdicts' rule)
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,8 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
             hh = _half_on_scale(y, half, scale)
             g_y = broad_logpdf(dep[cl[0]], yy, hh)
             for r in range(K):
-                x = dep[cl[0]][r]
-                ll[i, r] = number_loglik(x, yy, hh, g_y)
-                inside[i, r] = _inside(x, yy)
+                ll[i, r] = number_loglik(dep[cl[0]][r], yy, hh, g_y)
+                inside[i, r] = is_reproduced(draws[:, cols[cl[0]][r]], numbers[cl[0]])
         total = ll.sum(axis=0)
         pref = int(np.argmax(total)) if classes else 0
         order = np.sort(total)[::-1]
@@ -316,28 +318,51 @@ def _half_on_scale(y: float, half: float, scale: str) -> float:
     return half
 
 
-def _inside(x: np.ndarray, y: float) -> int:
-    ok = x[~np.isnan(x)]
-    if ok.size < MIN_ESTIMABLE * x.size or not ok.size:
-        return 0
-    F = midrank_cdf(np.sort(ok), y)
-    return int(ALPHA / 2 <= F <= 1 - ALPHA / 2)      # the verdicts' rule
+def is_reproduced(draws: np.ndarray, number: tuple[float, str, float]) -> bool:
+    """Is ``number`` (reported value, scale, half unit of its last printed digit) reproduced
+    by ``draws`` (natural scale)? The verdicts' own rule (:func:`.verdicts.judge`: the
+    printed rounding interval's point nearest the median, the estimability threshold), so
+    that a reading's score counts what the verdicts would say under it."""
+    y, scale, half = number
+    return judge(draws, y, scale, half_unit=half).verdict == "reproduced"
+
+
+def printed_field(t, quantity: str) -> str:
+    """The field of ``t`` holding the number it is judged on (:func:`reported_value`)."""
+    return ("count" if quantity == "count" and t.value is None else
+            "p" if quantity == "p_value" else "value")
 
 
 def printed_half_unit(t, quantity: str) -> float:
-    """Half a unit of the last printed digit of the number a target is judged on."""
-    return t.resolution("count" if quantity == "count" and t.value is None else
-                        "p" if quantity == "p_value" else "value")
+    """Half a unit of the last printed digit of the number a target is judged on; 0 for
+    a count of people (an unweighted count or group size: "82 patients" is exactly 82,
+    so the verdict places y* = y, as the audit's printed intervals do), not for a weighted
+    one (a weighted group size of 296 stands for [295.5, 296.5])."""
+    if quantity in ("count", "group_size") and not t.weighted:
+        return 0.0
+    return t.resolution(printed_field(t, quantity))
+
+
+def reported_text(t, quantity: str) -> str:
+    """The number a target is judged on as the paper prints it (``"13.97"``, ``"62.73%"``:
+    the float forgets trailing digits and zeros); ``""`` when its printed form is unknown
+    or is not a numeral (``"seven"``)."""
+    field = printed_field(t, quantity)
+    text = t.printed_text(field)
+    if text is None or not _NUMERAL.fullmatch(text):
+        return ""
+    return text + ("%" if t.percent_scale and field == "value" else "")
 
 
 def judge_readings(study, plan, draws, col):
     """Reading groups' results, the reading each target is judged under (label, declared?),
-    the draws with each target's column under that reading, and per reading-dependent
-    target the readings under which it is reproduced
+    the draws with each target's column under that reading, per reading-dependent target
+    the readings under which it is reproduced, and per target judged under a reading other
+    than the declared one the column of ``draws`` it is judged on
     (:mod:`replications.reading_choice`)."""
     groups_def = getattr(plan, "reading_groups", ())
     if not groups_def:
-        return (), {}, draws, {}
+        return (), {}, draws, {}, {}
     numbers = {}
     for t in study.targets.targets:
         if t.id in col:
@@ -348,16 +373,15 @@ def judge_readings(study, plan, draws, col):
     results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
     at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
     eff = draws.copy()
-    judged = {}
+    judged, source = {}, {}
     for tid, (g, r) in chosen.items():
         judged[tid] = (groups_def[g].readings[r].label, r == 0)
         if r != 0:
-            eff[:, col[tid]] = draws[:, at[(g, r, tid)]]
+            source[tid] = at[(g, r, tid)]
+            eff[:, col[tid]] = draws[:, source[tid]]
     under = {}
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
-            y, scale, half = numbers[tid]
-            under[tid] = tuple(r.label for r in groups_def[g].readings if judge(
-                draws[:, at[(g, r.index, tid)]], y, scale, half_unit=half).verdict
-                == "reproduced")
-    return results, judged, eff, under
+            under[tid] = tuple(r.label for r in groups_def[g].readings
+                               if is_reproduced(draws[:, at[(g, r.index, tid)]], numbers[tid]))
+    return results, judged, eff, under, source

@@ -154,7 +154,7 @@ def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str
             extra = (f"also {_short(', '.join(also[t.id]), width and 60)}" + (f"; {extra}" if extra
                                                                      else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
-                     fmt_value(t.reported, t.quantity),
+                     t.reported_text or fmt_value(t.reported, t.quantity),
                      fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
                      _z(t.z, t.z_extrapolated), verdict, extra])
     return rows
@@ -358,7 +358,8 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
                 for m in r.misfits]
         if r.accounting is not None:
             out.append(r.accounting.sentence())
-        for line in note_lines(r.notes, r.reps):
+        declared = {a: g.scores[0].label for g in r.readings for a in g.analyses}
+        for line in note_lines(r.notes, r.reps, declared=declared):
             out.append(line)
         out += expected_lines(rep.strict, markdown)
     return "\n".join(out)

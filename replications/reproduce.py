@@ -102,7 +102,8 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
     as a covariate level with no patient in one arm) and ``"<analysis>: note: <reason>"``
     (and its details) for a diagnostic that is not a failure (a :class:`Note`: R would
     warn and go on, e.g. a separated propensity model; the values are computed);
-    ``failures`` counts replicates per (target id, reason) of a NaN draw. The
+    ``failures`` counts replicates per (target or reading column id, reason) of a NaN
+    draw (a reading's columns are not diagnosed: their notes are the declared run's). The
     leave-one-covariate-out reruns of an analysis are skipped on a replicate where the analysis itself is not estimable (the paired contribution needs
     both ends).
     """
@@ -151,8 +152,12 @@ def run_replicates(plan: Plan, generate: Generator, seed: int, indices: Sequence
                 count(notes, f"{name}: {NOTE_KEY}{n.reason}")
                 for d in dict.fromkeys(n.details):
                     count(notes, f"{name}: {NOTE_KEY}{n.reason}: {d}")
-        for (ca, slots, _), p in zip(plan.variants, variants):
-            out[k, slots] = ca.evaluate(p, diagnose=False)[0]
+        for (ca, slots, ids), p in zip(plan.variants, variants):
+            vals, fails, _ = ca.evaluate(p, diagnose=False)
+            out[k, slots] = vals
+            for f in fails:       # a number judged under this reading gives its reasons
+                for i in (ids if f.index is None else (ids[f.index],)):
+                    count(failures, (i, f.reason))
         fill_shown(plan.shown, shown, out[k], lambda i, reason: count(failures, (i, reason)))
         for (ca, _, _, _, slots), p in zip(plan.loco, loco):
             if p is not None:

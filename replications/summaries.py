@@ -15,7 +15,8 @@ from tacebench.estimators.records import ArrayRecord
 
 from .analysis.compile import reported_value
 from .accounting import account
-from .reading_choice import ReadingResult, judge_readings, printed_half_unit
+from .reading_choice import ReadingResult, judge_readings, printed_half_unit, reported_text
+from .printed_shift import shift_printed
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
 from .formatting import growth_note
@@ -62,6 +63,7 @@ class TargetResult:
     spec_gap: bool = False           # the study cannot simulate it (a check warning)
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
     mcse_z: float = math.nan         # Monte Carlo SE of z (undetermined near |z| = 1.96)
+    reported_text: str = ""          # the reported number as printed ("13.97", "62.73%")
 
     @property
     def estimable_share(self) -> float:
@@ -295,7 +297,13 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
-    groups, judged, eff, under = judge_readings(study, plan, draws, col)
+    groups, judged, eff, under, source = judge_readings(study, plan, draws, col)
+    draw_ids = plan.target_ids + tuple(
+        f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
+        i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
+        e.id for _, _, es, _ in getattr(plan, "shown", ()) for e in es)
+    # a number judged under another reading has that reading's reasons, not the declared's
+    why.update({tid: why.get(draw_ids[c], {}) for tid, c in source.items()})
     targets = []
     for t in study.targets.targets:
         if t.role == "reported":
@@ -319,16 +327,16 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j.n_reps, j.reason, j.z_extrapolated, j.position, *judged.get(t.id, ("", True)),
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
-            t.mislabel.describe() if t.mislabel else "", j.mcse_z))
-    shifts = [_shift(s, col, eff, draws, plan, why, blocks) for s in study.targets.shifts]
+            t.mislabel.describe() if t.mislabel else "", j.mcse_z,
+            reported_text(t, quantity)))
+    shifts = [_shift(s, col, eff, draws, plan, why, blocks,
+                     shift_printed(s, study.targets[s.from_], study.targets[s.to]))
+              for s in study.targets.shifts]
     shifts = label_uninformative(study, shifts, response_dependence)
     result = ReproductionResult(
         study.id, study.title, reps, seed, elapsed, tuple(targets), tuple(shifts),
         dict(sorted(notes.items(), key=lambda kv: -kv[1])),
-        tuple(str(p) for p in plan.problems), draws, plan.target_ids + tuple(
-            f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
-            i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
-            e.id for _, _, es, _ in getattr(plan, "shown", ()) for e in es), groups,
+        tuple(str(p) for p in plan.problems), draws, draw_ids, groups,
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
         mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel},
@@ -348,9 +356,10 @@ def _merge(*counts) -> dict[str, int]:
     return out
 
 
-def _shift(s, col, draws, declared, plan, why, blocks=None) -> ShiftResult:
-    """The shift judged on ``draws`` (each end under its reading); the leave-one-covariate-
-    out contributions come from the ``declared`` reading, the one the decomposition ran."""
+def _shift(s, col, draws, declared, plan, why, blocks=None, printed=None) -> ShiftResult:
+    """The shift judged on ``draws`` (each end under its reading) as the value ``printed``
+    (:func:`shift_printed`) nearest its simulated median; the leave-one-covariate-out
+    contributions come from the ``declared`` reading, the one the decomposition ran."""
     scale = "log" if s.scale == "log" else "identity"
     R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
@@ -361,7 +370,7 @@ def _shift(s, col, draws, declared, plan, why, blocks=None) -> ShiftResult:
     a = to_scale(draws[:, col[s.from_]], scale)
     b = to_scale(draws[:, col[s.to]], scale)
     paired = s.orientation * b - a if scale == "log" else b - a
-    j = settle(judge(paired, s.reported, "identity", blocks=blocks,
+    j = settle(judge(paired, s.reported, "identity", blocks=blocks, printed=printed,
                      failures=_merge(why.get(s.from_), why.get(s.to))))
     sd_a = _spread(a)
     sd_b = _spread(b)

@@ -57,7 +57,11 @@ it, ``[0.995, 1.005]``; with ``half_unit`` (half a unit of the last printed digi
 verdict places the point of that interval nearest the simulated median,
 ``y* = clip(median, y - half_unit, y + half_unit)`` (carried to the analysis scale), so a
 number is reproduced when any value it stands for is, and z is that point's. Without it
-(or for a value printed exactly) ``y* = y``. The residual stays ``y - median``.
+(or for a value printed exactly) ``y* = y``. The residual stays ``y - median``. A number
+computed from printed numbers (a shift between two printed estimates) stands for the values
+their rounding allows together, ``printed`` (on the analysis scale: each printed number's
+interval carried to its scale, combined by interval arithmetic), and is placed alike,
+``y* = clip(median, printed)``.
 
 ``not estimable`` also when the simulated median itself is infinite (e.g. median survival
 not reached) or when there is no reported value to place. A median *printed* as not
@@ -81,7 +85,7 @@ from scipy import special
 __all__ = ["Judgement", "judge", "judge_not_reached", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
            "midrank_interval",
            "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA",
-           "UNDETERMINED", "UNDETERMINED_SE", "position_mcse", "settle"]
+           "UNDETERMINED", "UNDETERMINED_SE", "position_mcse", "settle", "printed_ends"]
 
 MIN_ESTIMABLE = 0.8
 BORDERLINE_Z = 0.5
@@ -262,13 +266,16 @@ def settle(j: Judgement) -> Judgement:
 
 def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MIN_ESTIMABLE,
           failures: Mapping[str, int] | None = None, half_unit: float = 0.0,
-          blocks: np.ndarray | None = None) -> Judgement:
+          blocks: np.ndarray | None = None,
+          printed: tuple[float, float] | None = None) -> Judgement:
     """Place ``reported`` in the simulated ``draws`` (both on the natural scale).
 
     ``draws`` holds NaN for replicates that are not estimable; ``failures`` (reason ->
     replicates) says why, for the reason text; ``half_unit`` is half a unit of the
     reported number's last printed digit (natural scale; see "Printed precision");
-    ``blocks`` the block (drawn world) of each draw, for the Monte Carlo SE of F.
+    ``blocks`` the block (drawn world) of each draw, for the Monte Carlo SE of F;
+    ``printed`` (instead of ``half_unit``) the interval of values a number computed from
+    printed numbers stands for, on the analysis scale.
     """
     x = to_scale(draws, scale)
     R = x.size
@@ -301,8 +308,10 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
                          f"not defined on the {scale} scale")
     sd = _robust_sd(v, med)
     resid = y - med
-    if half_unit > 0:
-        y = _nearest_printed(float(reported), half_unit, med, scale)
+    ends = printed if printed is not None else (
+        printed_ends(float(reported), half_unit, scale) if half_unit > 0 else None)
+    if ends is not None:        # the value it stands for nearest the simulated median
+        y = min(max(med, ends[0]), ends[1])
     F = midrank_cdf(v, y)
     extrapolated = F in (0.0, 1.0)
     if extrapolated:
@@ -329,15 +338,16 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
                      near_boundary=gap < UNDETERMINED_SE * se_f)
 
 
-def _nearest_printed(reported: float, half_unit: float, med: float, scale: str) -> float:
-    """The value that rounds to ``reported`` nearest ``med`` (analysis scale)."""
+def printed_ends(reported: float, half_unit: float, scale: str) -> tuple[float, float] | None:
+    """The values that round to ``reported`` (``+- half_unit``, natural scale), as an
+    interval on the analysis scale; None where the scale does not define it."""
     lo, hi = reported - half_unit, reported + half_unit
     if scale in ("log", "inverse"):
         lo = max(lo, reported / 2 if reported > 0 else lo)   # keep a ratio positive
     ends = sorted(float(e) for e in to_scale([lo, hi], scale))
     if any(math.isnan(e) for e in ends):
-        return float(to_scale([reported], scale)[0])
-    return min(max(med, ends[0]), ends[1])
+        return None
+    return ends[0], ends[1]
 
 
 def judge_not_reached(x: np.ndarray, base: dict, share: str = "",

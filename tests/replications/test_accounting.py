@@ -142,3 +142,28 @@ def test_a_calibration_number_not_reproduced_is_counted_apart():
     html = _overview(studies)
     assert "<th>calibration inputs NOT reproduced</th>" in html
     assert "<td>4</td><td>1</td>" in html and "<td>8</td><td>2</td>" in html
+
+
+def test_numbers_printed_once_each_stay_apart_when_value_and_draws_coincide():
+    """Four complete-response shares (two arms at two times), 0 in the paper and in every
+    replicate, are four numbers; a same_as repeat (even one whose label differs) and an
+    abstract quote with the same fields are quotes of one of them."""
+    from types import SimpleNamespace
+    import numpy as np
+    from tacebench.replications.accounting import distinct_groups
+    from tacebench.replications.targets.model import Target
+
+    def cr(tid, arm, time, **kw):
+        return Target(tid, "psm", "rate", "predicted", "table 3", "CR 0 (0)", endpoint="cr",
+                      arm=arm, time=time, value=0.0, **kw)
+    specs = [cr("cr_a_3m", "A", 3), cr("cr_b_3m", "B", 3), cr("cr_a_6m", "A", 6),
+             cr("cr_b_6m", "B", 6), cr("cr_a_3m_text", "A", 3, same_as="cr_a_3m", level="all"),
+             cr("cr_a_3m_abstract", "A", 3)]
+    result = SimpleNamespace(
+        draws=np.zeros((50, len(specs))), draw_ids=tuple(t.id for t in specs),
+        targets=tuple(SimpleNamespace(id=t.id, role=t.role, reported=t.value,
+                                      verdict="reproduced") for t in specs))
+    groups = distinct_groups(result, {t.id: t for t in specs})
+    assert [[t.id for t in g] for g in groups] == [
+        ["cr_a_3m", "cr_a_3m_text", "cr_a_3m_abstract"], ["cr_b_3m"], ["cr_a_6m"],
+        ["cr_b_6m"]]

@@ -216,7 +216,7 @@ def test_relabelling_readings_does_not_change_the_choice(seed, y):
 
 
 @pytest.fixture(scope="module")
-def misread(tmp_path_factory):
+def misread_study(tmp_path_factory):
     """The fictional study with its stabilized weights declared unstabilized, and the
     stabilization left open as a reading."""
     d = tmp_path_factory.mktemp("misread") / "fictional"
@@ -231,8 +231,13 @@ def misread(tmp_path_factory):
         analyses = ["iptw"]
         why = "the methods say IPTW without saying whether the weights were stabilized"
     """))
-    study = load_study(d)
-    return reproduce(study, reps=60, seed=5, decompose_reps=0)
+    return load_study(d)
+
+
+@pytest.fixture(scope="module")
+def misread(misread_study):
+    """The misread study's run."""
+    return reproduce(misread_study, reps=60, seed=5, decompose_reps=0)
 
 
 def test_the_numbers_pick_the_reading_the_paper_used(misread):
@@ -287,3 +292,130 @@ def test_a_number_no_reading_produces_does_not_decide():
     assert res[0].preferred == 0
     far = draws[:, [0, 1]]
     assert number_loglik(far[:, 1], 30.0) - number_loglik(far[:, 0], 30.0) > 10
+
+
+def test_a_reading_counts_a_number_reproduced_as_its_verdict_does():
+    """A reading's "distinct numbers reproduced" uses the verdicts' rule, printed rounding
+    included: a number printed as 1.00 whose 1.00 lies just below the central 95% of a
+    reading's draws, but whose 1.005 lies inside, is reproduced by its verdict under that
+    reading, and so counted by the reading's score."""
+    from scipy import special
+    from tacebench.replications.verdicts import judge, midrank_cdf
+    # log-normal quantiles whose 2.5% point is 1.0025, between 1.00 and 1.005
+    z = special.ndtri(np.linspace(0.0005, 0.9995, 1000))
+    x0 = np.exp(math.log(1.2) + (math.log(1.2) - math.log(1.0025)) / 1.96 * z)
+    x1 = x0 * 1.3
+    number = (1.0, "log", 0.005)
+    assert midrank_cdf(np.log(x0), 0.0) < 0.025 < midrank_cdf(np.log(x0), math.log(1.005))
+    cols, draws = _columns({"hr": [x0, x1]})
+    res, _ = choose_readings([_G(2)], cols, draws, {"hr": number})
+    assert [s.reproduced for s in res[0].scores] == [
+        int(judge(d, *number[:2], half_unit=number[2]).verdict == "reproduced")
+        for d in (x0, x1)] == [1, 0]
+
+
+def test_a_count_of_people_is_exact_and_a_weighted_one_is_rounded():
+    """An unweighted count or group size printed as 82 is exactly 82 (y* = y): a half unit
+    of 0.5 let 82 stand for 81.5, and 'reproduced under 4/6 readings' counted readings
+    whose draws only reach 81.5; a weighted group size printed as 296 is rounded."""
+    from tacebench.replications.reading_choice import printed_half_unit
+    from tacebench.replications.targets.model import Target
+    from tacebench.replications.verdicts import judge
+    n = Target("n_a_psm", "psm", "group_size", "predicted", "table 1", "(n=82)", arm="A",
+               value=82.0, printed=(("value", "82"),))
+    deaths = Target("os_deaths_a", "crude", "rate", "predicted", "text", "seven died",
+                    count=7.0, printed=(("count", "seven"),))
+    weighted = Target("n_a_iptw", "iptw", "weighted_group_size", "predicted", "table 1",
+                      "(n=296)", arm="A", value=296.0, weighted=True,
+                      printed=(("value", "296"),))
+    assert printed_half_unit(n, "group_size") == 0.0
+    assert printed_half_unit(deaths, "count") == 0.0
+    assert printed_half_unit(weighted, "weighted_group_size") == 0.5
+    # matched arms of 70..81 patients: 82 is beyond every draw, 81.5 was inside
+    draws = np.repeat(np.arange(70.0, 82.0), 20)
+    assert judge(draws, 82.0, half_unit=printed_half_unit(n, "group_size")).verdict == \
+        "not reproduced"
+
+
+def test_reasons_are_those_of_the_reading_a_number_is_judged_under(misread_study, misread):
+    """A number judged under a reading other than the declared one gives the reasons of
+    that reading's missing draws: 10 replicates without a value there, 11 under the
+    declared reading, say 'in 10' (the reason said 'in 11' with 10 draws missing)."""
+    from tacebench.replications.reproduce import prepare
+    from tacebench.replications.summaries import summarise
+    from tacebench.replications.notes import note_lines
+    study = misread_study
+    _, plan = prepare(study, 5)
+    draws = misread.draws.copy()
+    tid, alt = "n_tace_iptw", "reading:iptw:stabilized=true:n_tace_iptw"
+    draws[:10, list(misread.draw_ids).index(alt)] = np.nan
+    draws[:11, list(misread.draw_ids).index(tid)] = np.nan
+    fails = {(alt, "no value"): 10, (tid, "no value"): 11}
+    res = summarise(study, plan, draws, {}, reps=misread.reps, seed=5, elapsed=0.0,
+                    failures=fails)
+    t = next(x for x in res.targets if x.id == tid)
+    assert (t.reading, t.reading_declared) == ("stabilized=true", False)
+    assert t.reason == f"estimable {misread.reps - 10}/{misread.reps}: no value in 10"
+    # study notes are the declared run's: they say so for an analysis with readings
+    line, = note_lines({"iptw: note: propensity model separated": 7}, 200,
+                       declared={"iptw": "stabilized=false"})
+    assert line.startswith("Note: iptw (declared reading stabilized=false): propensity")
+
+
+def test_a_shift_is_judged_with_the_rounding_of_its_printed_ends(misread_study, misread):
+    """A shift between HRs printed as 0.72 and 0.70 stands for every log ratio their
+    rounding allows, [log(0.695 / 0.725), log(0.705 / 0.715)]: with the simulated shifts'
+    2.5% point between log(0.70 / 0.72) and that interval's upper end, the printed
+    shift is reproduced (it was judged as the point log(0.70 / 0.72) alone)."""
+    from scipy import special
+    from tacebench.replications.printed_shift import shift_printed
+    from tacebench.replications.reproduce import prepare
+    from tacebench.replications.summaries import summarise
+    study = misread_study
+    s = next(x for x in study.targets.shifts if x.id == "os_hr_crude_to_iptw")
+    lo, hi = shift_printed(s, study.targets[s.from_], study.targets[s.to])
+    assert (lo, hi) == pytest.approx((math.log(0.695 / 0.725), math.log(0.705 / 0.715)))
+    assert s.reported == pytest.approx(math.log(0.70 / 0.72)) and lo < s.reported < hi
+    # an inverted ``to`` end (B vs A against A vs B) and a linear shift, likewise
+    from types import SimpleNamespace
+    a, b = study.targets[s.from_], study.targets[s.to]
+    assert shift_printed(SimpleNamespace(scale="log", orientation=-1), a, b) == pytest.approx(
+        (-math.log(0.705) - math.log(0.725), -math.log(0.695) - math.log(0.715)))
+    assert shift_printed(SimpleNamespace(scale="linear", orientation=1), a, b) == pytest.approx(
+        (0.695 - 0.725, 0.705 - 0.715))
+    _, plan = prepare(study, 5)
+    draws = misread.draws.copy()
+    R = draws.shape[0]
+    ids = list(misread.draw_ids)
+    q025 = s.reported + 0.1 * (hi - s.reported)    # just above the printed point
+    shift = q025 + 0.01 * (1.96 + special.ndtri(np.linspace(0.001, 0.999, R)))
+    draws[:, ids.index("os_hr_crude")] = 1.0
+    for c in ("os_hr_iptw", "reading:iptw:stabilized=true:os_hr_iptw"):
+        draws[:, ids.index(c)] = np.exp(shift)
+    res = summarise(study, plan, draws, {}, reps=R, seed=5, elapsed=0.0)
+    r = next(x for x in res.shifts if x.id == s.id)
+    assert r.lo > s.reported and r.verdict == "reproduced"
+
+
+def test_the_table_shows_the_reported_number_as_printed(misread):
+    """The 'reported' column shows the printed text: 13.97 months and 62.73% were shown as
+    14.0 and 62.7% (the float at the kind's default precision)."""
+    from dataclasses import replace
+    from tacebench.replications.reading_choice import reported_text
+    from tacebench.replications.report import _target_rows
+    from tacebench.replications.targets.model import Target
+    median = Target("os_median_a", "crude", "km_median", "predicted", "text", "13.97 months",
+                    value=13.97, printed=(("value", "13.97"),))
+    rate = Target("orr_a", "crude", "rate", "predicted", "text", "62.73%", value=0.6273,
+                  percent_scale=True, printed=(("value", "62.73"),))
+    deaths = Target("os_deaths_a", "crude", "rate", "predicted", "text", "seven died",
+                    count=7.0, printed=(("count", "seven"),))
+    assert [reported_text(median, "km_median"), reported_text(rate, "rate"),
+            reported_text(deaths, "count")] == ["13.97", "62.73%", ""]
+    by = {t.id: t for t in misread.targets}
+    assert by["os_hr_iptw"].reported_text == "0.70"
+    res = replace(misread, targets=tuple(replace(t, reported_text="0.700")
+                                         if t.id == "os_hr_iptw" else t
+                                         for t in misread.targets))
+    row = next(r for r in _target_rows(res) if r[0] == "os_hr_iptw")
+    assert row[2] == "0.700"
