@@ -54,6 +54,9 @@ class Accounting:
     chance_upper: int             # binomial 97.5% quantile of that count
     groups: tuple[tuple[str, ...], ...] = ()   # ids quoting one number (size > 1)
     uninformative_shifts: int = 0  # response shifts not judged (response_shifts.UNINFORMATIVE)
+    #: judged distinct predicted numbers whose verdict a reading the other numbers favour
+    #: about as much reverses (replications.reading_choice: contested)
+    contested: int = 0
 
     @property
     def judged_predicted(self) -> int:
@@ -68,6 +71,9 @@ class Accounting:
                 f"predicted {p.get('reproduced', 0)} reproduced, "
                 f"{p.get('not reproduced', 0)} not reproduced (chance alone: "
                 f"{self.expected_by_chance:.1f} expected, up to {self.chance_upper})"
+                + (f", {self.contested} of these verdicts contested (a reading the other "
+                   "numbers favour about as much, LR < 3, reverses it)"
+                   if self.contested else "")
                 + (f", {undetermined} undetermined (within Monte Carlo error of a bound of "
                    f"the simulated interval)" if undetermined else "") + "; "
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
@@ -146,7 +152,7 @@ def account(result, targets=None) -> Accounting:
     simulated = set(result.draw_ids)
     cal: dict[str, int] = {}
     pred: dict[str, int] = {}
-    gap = failed = 0
+    gap = failed = contested = 0
     for g in groups:
         t = g[0]
         if t.verdict == "not estimable":
@@ -157,12 +163,15 @@ def account(result, targets=None) -> Accounting:
             continue
         bucket = cal if t.role == "calibration" else pred
         bucket[t.verdict] = bucket.get(t.verdict, 0) + 1
+        contested += (t.role != "calibration" and t.verdict in ("reproduced", "not reproduced")
+                      and any(getattr(x, "contested_by", ()) for x in g))
     m = pred.get("reproduced", 0) + pred.get("not reproduced", 0)
     hi = int(stats.binom.ppf(0.975, m, ALPHA)) if m else 0
     return Accounting(result.study_id, cal, pred, gap, failed, len(result.targets),
                       len(groups), ALPHA * m, hi,
                       tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
-                      sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())))
+                      sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())),
+                      contested)
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
@@ -174,6 +183,7 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
                          predicted_reproduced=a.predicted.get("reproduced", 0),
                          predicted_not_reproduced=a.predicted.get("not reproduced", 0),
                          predicted_undetermined=a.predicted.get(UNDETERMINED, 0),
+                         predicted_contested=a.contested,
                          expected_by_chance=a.expected_by_chance,
                          calibration=sum(a.calibration.values()),
                          calibration_not_reproduced=a.calibration.get("not reproduced", 0),

@@ -108,7 +108,8 @@ def _overview(studies: Sequence[dict]) -> str:
             tuple(g) for g in s["accounting"].get("groups", []))}) for s in ok]
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
-                "predicted NOT reproduced", "predicted undetermined", "expected by chance",
+                "predicted NOT reproduced", "predicted undetermined", "predicted contested",
+                "expected by chance",
                 "calibration inputs", "calibration inputs NOT reproduced", "not simulated",
                 "not estimable"]
         body = "".join(
@@ -117,7 +118,8 @@ def _overview(studies: Sequence[dict]) -> str:
             + "".join(f"<td>{int(v)}</td>" for v in (r.targets, r.distinct,
                                                      r.predicted_reproduced,
                                                      r.predicted_not_reproduced,
-                                                     r.predicted_undetermined))
+                                                     r.predicted_undetermined,
+                                                     r.predicted_contested))
             + f"<td>{r.expected_by_chance:.1f}</td>"
             + "".join(f"<td>{int(v)}</td>" for v in (r.calibration,
                                                      r.calibration_not_reproduced,

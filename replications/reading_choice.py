@@ -40,6 +40,13 @@ reading is at least 3 (positive evidence); otherwise under the declared reading.
 verdict does not turn "reproduced" because one of many readings happens to match that
 number, and a group with one reading-dependent number judges it under the declared reading.
 
+**Contested verdicts.** The other numbers may favour the reading a number is judged under
+only weakly: when a reading they favour within a likelihood ratio of 3 of it (weak evidence,
+no better than a bare mention) gives the number the other verdict (reproduced or not), the
+verdict rests on a choice the paper's numbers cannot make. Such a number is **contested**
+(``ReadingResult.contested``): its verdict stands, and the output names the readings that
+would reverse it and counts it apart.
+
 References
 ----------
 Kass RE, Raftery AE. Bayes factors. J Am Stat Assoc 1995;90:773-795.
@@ -165,6 +172,9 @@ class ReadingResult:
     #: per choice: (option, value the numbers prefer, profile log LR over the next value,
     #: strength): each value's best reading against the other values' best
     per_choice: tuple[tuple[str, str, float, str], ...] = ()
+    #: per target whose verdict depends on the reading: (target id, readings the other
+    #: numbers favour within ADOPT_LR of the one it is judged under whose verdict differs)
+    contested: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def n_readings(self) -> int:
@@ -271,13 +281,9 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
         log_lr = float(order[0] - order[1]) if K > 1 and classes else 0.0
         scores = tuple(ReadingScore(r.index, r.label, float(total[r.index]),
                                     int(inside[:, r.index].sum())) for r in g.readings)
-        results.append(ReadingResult(
-            g.name, g.analyses, tuple((c.option, c.labels, c.why) for c in g.choices),
-            scores, tuple(cl[0] for cl in classes), tuple(dep), pref, _finite(log_lr),
-            _finite(float(total[pref] - total[0])), strength(log_lr),
-            _profile(g, total) if classes else ()))
         for tid in cols:
             judged[tid] = (gi, 0)
+        contested = []
         for i, cl in enumerate(classes):        # leave this number out, ask the others
             rest = total - ll[i]
             best = int(np.argmax(rest))
@@ -285,6 +291,17 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
                 else 0
             for tid in cl:
                 judged[tid] = (gi, use)
+            # readings the others favour about as much (LR < ADOPT_LR against the one
+            # used) whose verdict differs: the verdict rests on a choice they cannot make
+            near = tuple(r for r in range(K) if r != use and inside[i, r] != inside[i, use]
+                         and rest[use] - rest[r] < math.log(ADOPT_LR))
+            if near:
+                contested += [(tid, near) for tid in cl]
+        results.append(ReadingResult(
+            g.name, g.analyses, tuple((c.option, c.labels, c.why) for c in g.choices),
+            scores, tuple(cl[0] for cl in classes), tuple(dep), pref, _finite(log_lr),
+            _finite(float(total[pref] - total[0])), strength(log_lr),
+            _profile(g, total) if classes else (), tuple(contested)))
     return tuple(results), judged
 
 
@@ -357,12 +374,13 @@ def reported_text(t, quantity: str) -> str:
 def judge_readings(study, plan, draws, col):
     """Reading groups' results, the reading each target is judged under (label, declared?),
     the draws with each target's column under that reading, per reading-dependent target
-    the readings under which it is reproduced, and per target judged under a reading other
-    than the declared one the column of ``draws`` it is judged on
+    the readings under which it is reproduced, per target judged under a reading other
+    than the declared one the column of ``draws`` it is judged on, and per contested target
+    the labels of the readings that reverse its verdict
     (:mod:`replications.reading_choice`)."""
     groups_def = getattr(plan, "reading_groups", ())
     if not groups_def:
-        return (), {}, draws, {}, {}
+        return (), {}, draws, {}, {}, {}
     numbers = {}
     for t in study.targets.targets:
         if t.id in col:
@@ -379,9 +397,11 @@ def judge_readings(study, plan, draws, col):
         if r != 0:
             source[tid] = at[(g, r, tid)]
             eff[:, col[tid]] = draws[:, source[tid]]
-    under = {}
+    under, contested = {}, {}
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
             under[tid] = tuple(r.label for r in groups_def[g].readings
                                if is_reproduced(draws[:, at[(g, r.index, tid)]], numbers[tid]))
-    return results, judged, eff, under, source
+        contested.update({tid: tuple(groups_def[g].readings[r].label for r in near)
+                          for tid, near in res.contested})
+    return results, judged, eff, under, source, contested

@@ -241,6 +241,11 @@ def _reading_note(t, r: ReproductionResult) -> str:
         k = next((len(g.scores) for g in r.readings if t.analysis in g.analyses), 0)
         if 0 < len(t.reproduced_under) < k or not t.reproduced_under:
             parts.append(f"reproduced under {len(t.reproduced_under)}/{k} readings")
+    if t.contested_by:
+        parts.append("contested: " + ("reproduced" if t.verdict != "reproduced" else
+                                      "not reproduced")
+                     + f" under {', '.join(t.contested_by)}, which the other numbers favour "
+                     "about as much (LR < 3)")
     return "; ".join(parts)
 
 
@@ -376,13 +381,14 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
     if len(items) > 1:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
-                "predicted not reproduced", "predicted undetermined", "expected by chance",
-                "calibration", "calibration not reproduced", "not simulated",
-                "not estimable"]
+                "predicted not reproduced", "predicted undetermined", "predicted contested",
+                "expected by chance", "calibration", "calibration not reproduced",
+                "not simulated", "not estimable"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
-                                                     row.predicted_undetermined)),
+                                                     row.predicted_undetermined,
+                                                     row.predicted_contested)),
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
                                          row.not_simulated, row.not_estimable))]

@@ -64,6 +64,9 @@ class TargetResult:
     mislabel: str = ""               # "printed as X, judged as Y (audit: rule)"
     mcse_z: float = math.nan         # Monte Carlo SE of z (undetermined near |z| = 1.96)
     reported_text: str = ""          # the reported number as printed ("13.97", "62.73%")
+    # readings the other numbers favour about as much (LR < 3) that reverse the verdict
+    # (replications.reading_choice: "contested")
+    contested_by: tuple[str, ...] = ()
 
     @property
     def estimable_share(self) -> float:
@@ -297,7 +300,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         tid = index_id.get(p.key.split(".")[0])
         if tid and tid not in warn:
             warn[tid] = f"{p.message} ({p.key} = {p.value!r})"
-    groups, judged, eff, under, source = judge_readings(study, plan, draws, col)
+    groups, judged, eff, under, source, contested = judge_readings(study, plan, draws, col)
     draw_ids = plan.target_ids + tuple(
         f"loco:{a}:{term}:{tid}" for a, term, tid in plan.loco_keys) + tuple(
         i for _, _, ids in getattr(plan, "variants", ()) for i in ids) + tuple(
@@ -328,7 +331,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
             t.mislabel.describe() if t.mislabel else "", j.mcse_z,
-            reported_text(t, quantity)))
+            reported_text(t, quantity), contested.get(t.id, ()) if not gap else ()))
     shifts = [_shift(s, col, eff, draws, plan, why, blocks,
                      shift_printed(s, study.targets[s.from_], study.targets[s.to]))
               for s in study.targets.shifts]

@@ -167,3 +167,23 @@ def test_numbers_printed_once_each_stay_apart_when_value_and_draws_coincide():
     assert [[t.id for t in g] for g in groups] == [
         ["cr_a_3m", "cr_a_3m_text", "cr_a_3m_abstract"], ["cr_b_3m"], ["cr_a_6m"],
         ["cr_b_6m"]]
+
+
+def test_contested_verdicts_are_counted_and_said():
+    """A predicted verdict that a weakly disfavoured reading reverses is counted apart."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    specs = [("a", "not reproduced", ("truncate=none",)), ("b", "reproduced", ()),
+             ("c", "reproduced", ("x",))]
+    targets = [SimpleNamespace(id=i, role="predicted", reported=float(k), verdict=v,
+                               spec_gap=False, contested_by=by)
+               for k, (i, v, by) in enumerate(specs)]
+    result = SimpleNamespace(study_id="s", targets=targets, shifts=(),
+                             draws=np.arange(12, dtype=float).reshape(4, 3),
+                             draw_ids=[t.id for t in targets])
+    a = account(result)
+    assert a.contested == 2
+    assert "2 of these verdicts contested" in a.sentence()
+    assert accounting_frame([a, a])["predicted_contested"].tolist() == [2, 2, 4]

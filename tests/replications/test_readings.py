@@ -419,3 +419,24 @@ def test_the_table_shows_the_reported_number_as_printed(misread):
                                          for t in misread.targets))
     row = next(r for r in _target_rows(res) if r[0] == "os_hr_iptw")
     assert row[2] == "0.700"
+
+
+def test_a_verdict_another_reading_reverses_with_weak_evidence_is_contested():
+    """Seed 003's n_mtt_and_pd_l_1_stabilized_iptw: NOT reproduced under the reading the
+    other numbers favour, reproduced under one they favour almost as much (LR 2.5): the
+    verdict rests on a choice the numbers cannot make."""
+    rng = np.random.default_rng(5)
+    n = 400
+    t_draws = [rng.normal(0, 1, n), rng.normal(3, 1, n)]       # 2.9: outside r0, inside r1
+    weak = [rng.normal(0, 1, n), rng.normal(0.3, 1, n)]        # 0.0 barely prefers r0
+    cols, draws = _columns({"t": t_draws, "u": weak})
+    nums = {"t": (2.9, "identity", 0.0), "u": (0.0, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert judged["t"] == (0, 0)
+    assert dict(res[0].contested) == {"t": (1,)}
+    # when the other numbers rule reading 1 out (LR far above 3), nothing is contested
+    strong = [rng.normal(0, 1, n), rng.normal(6, 1, n)]
+    cols, draws = _columns({"t": t_draws, "u": weak, "v": strong})
+    nums["v"] = (0.0, "identity", 0.0)
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert judged["t"] == (0, 0) and "t" not in dict(res[0].contested)
