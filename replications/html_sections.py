@@ -13,6 +13,7 @@ from html import escape
 from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
 from .junit import distinct_rows
+from .outcome_model import outcome_model_sentence
 from .formatting import fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
@@ -254,8 +255,6 @@ _GENERAL = (
     "The simulated cohorts are built from the paper's published baseline table (Table 1, "
     "per arm, with a Gaussian copula for the correlations) and outcomes calibrated to its "
     "unadjusted results; the paper's analysis is rerun on each.",
-    "Outcomes follow proportional hazards with a piecewise baseline; covariate effects are "
-    "those the study folder declares (cohort.toml), with their stated reasons.",
     "No unmeasured confounding unless the study declares one; the built-in "
     "unmeasured-confounder worlds test how far a verdict depends on that.",
     "'reproduced' means the published number lies within the central 95% of what such a "
@@ -265,7 +264,9 @@ _GENERAL = (
 
 def assumptions_html(study: dict) -> str:
     """The assumptions the verdicts rest on: the general ones and this run's own."""
-    items = [escape(x) for x in _GENERAL]
+    # the hazard model is the study's own (cohort.toml), not one sentence for every study
+    items = [escape(x) for x in (_GENERAL[0], outcome_model_sentence(study.get("outcome_models")),
+                                 *_GENERAL[1:])]
     moved = [t["id"] for t in study.get("targets", [])
              if t.get("reading") and not t.get("reading_declared", True)]
     if moved:

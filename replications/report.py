@@ -51,6 +51,9 @@ class StudyReport:
         Why the study could not be run (the CLI goes on with the others).
     coverage : Coverage or None
         The audit's coverage, when measured.
+    outcome_models : tuple of dict
+        The hazard model of each simulated endpoint
+        (:func:`~replications.outcome_model.outcome_models`); ``outcome_models`` in JSON.
     """
 
     study_id: str
@@ -59,9 +62,11 @@ class StudyReport:
     result: ReproductionResult | None = None
     error: str | None = None
     coverage: object = None
+    outcome_models: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "audit", tuple(self.audit or ()))
+        object.__setattr__(self, "outcome_models", tuple(self.outcome_models or ()))
 
     def __repr__(self) -> str:
         what = ("error" if self.error else "audit only" if self.result is None
@@ -86,6 +91,8 @@ class StudyReport:
             d["audit_coverage"] = self.coverage.to_dict()
         if self.result is not None:
             d.update(self.result.to_dict())
+        if self.outcome_models:
+            d["outcome_models"] = [dict(m) for m in self.outcome_models]
         if self.error:
             d["error"] = self.error
         d["strict"] = self.strict.to_dict()

@@ -16,6 +16,7 @@ import numpy as np
 from tacebench.engine import single_threaded_blas
 from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
+from tacebench.replications.outcome_model import outcome_models
 from tacebench.replications.report import StudyReport
 from tacebench.replications.robustness import WORLD_CHOICES, with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
@@ -217,7 +218,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
                              n_jobs=n_jobs, progress=progress,
                              world_uncertainty=world_uncertainty, max_reps=reps)
     audit = setup.audit_report()
-    return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage)
+    return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage,
+                       outcome_models=outcome_models(st.spec))
 
 
 def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,
