@@ -11,7 +11,7 @@ import math
 from html import escape
 
 from .accounting import Accounting
-from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
+from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
 from .junit import distinct_rows
 from .outcome_model import outcome_model_sentence
 from .formatting import fmt_value, growth_note
@@ -98,9 +98,9 @@ def summary_html(study: dict) -> str:
 
 def _note(row: dict, also: tuple[str, ...] = ()) -> str:
     q = row.get("quantity", "shift")
-    text = (f"{fmt_value(_f(row.get('reported')), q)} vs "
-            f"{fmt_value(_f(row.get('median')), q)} "
-            f"[{fmt_value(_f(row.get('lo')), q)}, {fmt_value(_f(row.get('hi')), q)}]")
+    med, lo, hi = bounds(row)           # a median's null upper bound: not reached (NR)
+    text = (f"{fmt_value(_f(row.get('reported')), q)} vs {fmt_value(med, q)} "
+            f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]")
     if row.get("z") is not None:
         text += f"  z {float(row['z']):+.2f}"
     if row.get("verdict") not in ("reproduced", "not reproduced"):
@@ -124,7 +124,8 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     for r, also in rows:
         lo, point, hi = standardize(r)
         note = _note(r, also)
-        if r.get("verdict") == "reproduced" and not lo <= point <= hi:
+        if (r.get("verdict") == "reproduced" and not any(map(math.isnan, (lo, point, hi)))
+                and not lo <= point <= hi):
             # a printed 1.00 stands for [0.995, 1.005]: the verdict places the point of
             # that range nearest the median (replications.verdicts, "Printed precision")
             note += "  (within printed precision)"
