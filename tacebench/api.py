@@ -185,7 +185,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         (an increment, as ``tqdm.update`` takes it; not a running total).
     worlds : {"all", "declared", "none"}
         Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
-        "all", the built-in unmeasured-confounder family) with the same seeds, and label
+        "all", the built-in families: the unmeasured confounder and the unreported covariate
+        effects aligned with and opposed to the arms' imbalance) with the same seeds, and label
         each verdict robust or assumption-dependent with its tipping points.
     world_uncertainty : bool
         Draw the calibration inputs from their sampling distributions, one recalibrated
