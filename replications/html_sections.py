@@ -14,7 +14,7 @@ from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
 from .junit import distinct_rows
 from .outcome_model import outcome_model_sentence
-from .formatting import fmt_value, growth_note
+from .formatting import fmt_estimate, fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
@@ -98,9 +98,9 @@ def summary_html(study: dict) -> str:
 
 def _note(row: dict, also: tuple[str, ...] = ()) -> str:
     q = row.get("quantity", "shift")
-    med, lo, hi = bounds(row)           # a median's null upper bound: not reached (NR)
-    text = (f"{fmt_value(_f(row.get('reported')), q)} vs {fmt_value(med, q)} "
-            f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]")
+    # a median's null upper bound: not reached (NR); the three at one precision
+    med, lo, hi = fmt_estimate(*bounds(row), q)
+    text = f"{fmt_value(_f(row.get('reported')), q)} vs {med} [{lo}, {hi}]"
     if row.get("z") is not None:
         text += f"  z {float(row['z']):+.2f}"
     if row.get("verdict") not in ("reproduced", "not reproduced"):

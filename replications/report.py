@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
-from .formatting import fmt_value
+from .formatting import fmt_estimate, fmt_value
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
@@ -122,6 +122,12 @@ def _interval(lo, hi, q) -> str:
     return f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]"
 
 
+def _estimate(median, lo, hi, q) -> tuple[str, str]:
+    """The simulated median and its interval at one precision (:func:`fmt_estimate`)."""
+    m, a, b = fmt_estimate(median, lo, hi, q)
+    return m, f"[{a}, {b}]"
+
+
 def _z(z, extrapolated: bool = False) -> str:
     if z is None or (isinstance(z, float) and math.isnan(z)):
         return "-"
@@ -162,7 +168,7 @@ def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str
                                                                      else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      fmt_value(t.reported, t.quantity),
-                     fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
+                     *_estimate(t.median, t.lo, t.hi, t.quantity),
                      _z(t.z, t.z_extrapolated), verdict, extra])
     return rows
 
