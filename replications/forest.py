@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from .verdicts import Z_CRIT, to_scale
 
-__all__ = ["ForestRow", "bounds", "standardize", "forest_svg", "overview_svg", "VERDICT_COLOURS",
+__all__ = ["ForestRow", "bounds", "own_ids", "standardize", "forest_svg", "overview_svg", "VERDICT_COLOURS",
            "LIMIT"]
 
 #: colour per verdict (colour-blind safe: blue / vermillion / orange / grey)
@@ -125,6 +126,30 @@ def _svg(fig) -> str:
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]        # drop the XML prolog and DOCTYPE: inline use
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+def own_ids(html: str, prefix: str = "svg") -> str:
+    """``html`` with the element ids of each inline ``<svg>`` made its own.
+
+    Matplotlib numbers the ids of every figure alike (``figure_1``, ``axes_1``, ...), so
+    a page with ten inlined figures held each id ten times, and a ``url(#...)`` or
+    ``href="#..."`` may resolve in the wrong figure. The k-th ``<svg>`` of the page gets
+    ``<prefix><k>-`` before its ids and the references to them; text outside the
+    figures is left alone."""
+    def one(k: int, svg: str) -> str:
+        ids = set(re.findall(r'\bid="([^"]+)"', svg))
+        tag = f"{prefix}{k}-"
+
+        def ref(m: re.Match) -> str:
+            return m.group(1) + (tag if m.group(2) in ids else "") + m.group(2) + m.group(3)
+        svg = re.sub(r'(\bid=")([^"]+)(")', ref, svg)
+        svg = re.sub(r"(url\(#)([^)]+)(\))", ref, svg)
+        return re.sub(r'(href="#)([^"]+)(")', ref, svg)
+    count = iter(range(1 << 30))
+    return _SVG.sub(lambda m: one(next(count), m.group(0)), html)
 
 
 def forest_svg(rows: Sequence[ForestRow], xlabel: str) -> str:
