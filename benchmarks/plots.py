@@ -15,6 +15,7 @@ Every figure is a 300-dpi PNG with an SVG copy, in the style of
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import textwrap
 from pathlib import Path
@@ -33,8 +34,23 @@ MEASURE_LABELS = {"bias": "Bias", "coverage": "Coverage of the nominal CI",
                   "empse": "Empirical SE", "rmse": "Root mean squared error"}
 
 
+_SLUG_MAX = 80
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:80]
+    """A file name stem for a figure name: letters, digits, ``_`` and ``-`` only.
+
+    No dot (a decimal point reads ``p``: ``hr=0.6`` -> ``hr_0p6``), since a stem with a
+    dot lost its tail to a suffix change and two scenarios shared a file; a name longer
+    than the limit keeps a hash of the whole name, so cutting it joins no two names."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", re.sub(r"(?<=\d)\.(?=\d)", "p", text)).strip("_")
+    if len(slug) <= _SLUG_MAX:
+        return slug
+    return slug[:_SLUG_MAX - 9] + "_" + _digest(text)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def _scenario_title(name: str) -> str:
@@ -182,9 +198,15 @@ def write_figures(study, perf: pd.DataFrame, results: pd.DataFrame, truths: pd.D
     out: dict[str, Path] = {}
     families = {m.name: m.family for m in study.methods}
 
+    taken: dict[str, str] = {}          # stem -> the figure name written there
+
     def save(name: str, fig: Figure | None):
         if fig is not None:
-            out[name] = save_figure(fig, folder / _slug(name), formats)[0]
+            stem = _slug(name)
+            if taken.setdefault(stem, name) != name:   # two names, one slug: keep both
+                stem = f"{stem[:_SLUG_MAX - 9]}_{_digest(name)}"
+            taken[stem] = name
+            out[name] = save_figure(fig, folder / stem, formats)[0]
 
     for measure in ("bias", "coverage", "empse", "rmse"):
         if measure in set(perf["measure"]):

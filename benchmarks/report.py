@@ -134,7 +134,9 @@ def write_html(sections, path: Path, figures=()) -> None:
         elif kind == "p":
             body.append(f"<p>{html.escape(payload).replace('**', '')}</p>")
         else:
-            body.append(payload.to_html(index=False, border=0, classes="perf"))
+            # the Markdown's cells: NaN (a parameter the mechanism lacks) is empty, as the
+            # page says, not "NaN"
+            body.append(payload.map(_cell).to_html(index=False, border=0, classes="perf"))
     for fig in figures:
         body.append(f'<figure><img src="{html.escape(fig)}" style="max-width:100%"></figure>')
     style = ("body{font-family:sans-serif;max-width:75em;margin:2em auto}"

@@ -17,7 +17,8 @@ from .targets.results import results_rows
 __all__ = ["Judged", "build_problems", "label_problems", "arm_label_problems", "judged",
            "target_index"]
 
-_INDEXED = re.compile(r"^(targets|shifts)\[(\d+)\](?! \()")
+_ROW = re.compile(r"results\[\d+\]\.rows\[\d+\]")
+_INDEXED = re.compile(r"^((targets|shifts)\[\d+\]|results\[\d+\]\.rows\[\d+\])(?! \(|\[)")
 
 
 def build_problems(study, seed: int | None = None, worlds: str = "all"
@@ -46,6 +47,17 @@ def _keys(raw_targets: Mapping) -> dict[str, str]:
     return out
 
 
+def _row_ids(raw_targets: Mapping) -> dict[str, str]:
+    """``{"results[i].rows[j]": "id"}`` (ids joined by ", " where a row of several arms
+    stands for several targets), the ids the loader gives the rows."""
+    out: dict[str, list[str]] = {}
+    for key, row in results_rows(raw_targets):
+        if isinstance(row.get("id"), str):
+            place = _ROW.match(key).group(0)          # rows[j][k] (one per arm): row j
+            out.setdefault(place, []).append(row["id"])
+    return {k: ", ".join(v) for k, v in out.items()}
+
+
 def target_index(raw_targets: Mapping) -> dict[str, str]:
     """``{target or shift id: "targets[i]" / "shifts[j]"}`` (the first entry of an id)."""
     out: dict[str, str] = {}
@@ -59,9 +71,10 @@ def target_index(raw_targets: Mapping) -> dict[str, str]:
 
 def label_problems(problems: Iterable[Problem], raw_targets: Mapping,
                    file_suffix: str = "targets.toml") -> list[Problem]:
-    """Each ``targets[i]`` / ``shifts[j]`` key of a targets.toml problem followed by the
-    entry's id (``targets[59] (os_hr_iptw).value``): an author finds a target by id."""
-    ids = _keys(raw_targets)
+    """Each ``targets[i]`` / ``shifts[j]`` / ``results[i].rows[j]`` key of a targets.toml
+    problem followed by the entry's id (``targets[59] (os_hr_iptw).value``): an author
+    finds a target by id."""
+    ids = {**_keys(raw_targets), **_row_ids(raw_targets)}
     out = []
     for p in problems:
         m = _INDEXED.match(p.key) if p.file.endswith(file_suffix) else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from .verdicts import Z_CRIT, to_scale
 
-__all__ = ["ForestRow", "standardize", "forest_svg", "overview_svg", "VERDICT_COLOURS",
+__all__ = ["ForestRow", "bounds", "own_ids", "standardize", "forest_svg", "overview_svg", "VERDICT_COLOURS",
            "LIMIT"]
 
 #: colour per verdict (colour-blind safe: blue / vermillion / orange / grey)
@@ -55,6 +56,21 @@ def _float(v) -> float:
     return float(v)
 
 
+def bounds(row: dict) -> tuple[float, float, float]:
+    """(simulated median, lo, hi) of a target or shift dict as floats.
+
+    results.json writes an infinity as null; a Kaplan-Meier median's upper bound is the
+    one that is infinite (the simulated median not reached in over 2.5% of the
+    replicates, printed NR), so there a null ``hi`` with a median reads +inf: the
+    interval runs to the axis edge, as the text table's "[6.3, NR]" says, instead of
+    vanishing as NaN."""
+    med, lo, hi = (_float(row.get(k)) for k in ("median", "lo", "hi"))
+    if (row.get("hi") is None and row.get("quantity") == "km_median"
+            and math.isfinite(med)):
+        hi = math.inf
+    return med, lo, hi
+
+
 def standardize(row: dict) -> tuple[float, float, float]:
     """(lo, reported, hi) of one target or shift dict on the standardized axis.
 
@@ -73,7 +89,7 @@ def standardize(row: dict) -> tuple[float, float, float]:
     # a shift's draws are already differences on its scale: judged on the identity scale
     if "from" in row:
         scale = "identity"
-    med, lo, hi, rep = (_float(row.get(k)) for k in ("median", "lo", "hi", "reported"))
+    (med, lo, hi), rep = bounds(row), _float(row.get("reported"))
     sd = _float(row.get("robust_sd", row.get("sd")))
     if not (math.isfinite(med) and math.isfinite(rep)):
         return (math.nan,) * 3
@@ -112,6 +128,30 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]        # drop the XML prolog and DOCTYPE: inline use
 
 
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+def own_ids(html: str, prefix: str = "svg") -> str:
+    """``html`` with the element ids of each inline ``<svg>`` made its own.
+
+    Matplotlib numbers the ids of every figure alike (``figure_1``, ``axes_1``, ...), so
+    a page with ten inlined figures held each id ten times, and a ``url(#...)`` or
+    ``href="#..."`` may resolve in the wrong figure. The k-th ``<svg>`` of the page gets
+    ``<prefix><k>-`` before its ids and the references to them; text outside the
+    figures is left alone."""
+    def one(k: int, svg: str) -> str:
+        ids = set(re.findall(r'\bid="([^"]+)"', svg))
+        tag = f"{prefix}{k}-"
+
+        def ref(m: re.Match) -> str:
+            return m.group(1) + (tag if m.group(2) in ids else "") + m.group(2) + m.group(3)
+        svg = re.sub(r'(\bid=")([^"]+)(")', ref, svg)
+        svg = re.sub(r"(url\(#)([^)]+)(\))", ref, svg)
+        return re.sub(r'(href="#)([^"]+)(")', ref, svg)
+    count = iter(range(1 << 30))
+    return _SVG.sub(lambda m: one(next(count), m.group(0)), html)
+
+
 def forest_svg(rows: Sequence[ForestRow], xlabel: str) -> str:
     """An inline SVG forest plot: rows grouped under their group's heading, each with its
     interval (line), reported value (dot: filled for predicted numbers, hollow for
@@ -145,7 +185,7 @@ def forest_svg(rows: Sequence[ForestRow], xlabel: str) -> str:
             continue
         labels.append((r.label + (" (cal.)" if r.calibration else ""), y))
         colour = VERDICT_COLOURS.get(r.verdict, "#8c8c8c")
-        if math.isfinite(r.lo) and math.isfinite(r.hi):
+        if not (math.isnan(r.lo) or math.isnan(r.hi)):     # an infinite end: to the edge
             ax.plot([_clip(r.lo), _clip(r.hi)], [y, y], color=colour, lw=1.6, zorder=2,
                     solid_capstyle="butt")
         if not math.isnan(r.point):

@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 from tacebench.engine.files import atomic_write
 
 from .accounting import Accounting, accounting_frame
-from .forest import overview_svg
+from .forest import overview_svg, own_ids
 from .html_sections import study_section, summary_html, forest_html
 from .junit import distinct_rows
 
@@ -177,10 +177,11 @@ def render_html(studies: Sequence[dict], figures: Mapping[str, Sequence] | None 
             f"<nav><ul>{nav}</ul></nav>" if len(studies) > 1 else "",
             _overview(studies) if len(studies) > 1 else ""]
     body += [study_section(s, figures.get(s["study"], ())) for s in studies]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>\n"
-            + "\n".join(b for b in body if b) + "\n</body></html>\n")
+    # each inlined figure's ids its own: matplotlib numbers every figure's alike
+    return own_ids("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+                   + "\n".join(b for b in body if b) + "\n</body></html>\n")
 
 
 def write_html(studies: Sequence[dict], path: str | Path,
@@ -203,4 +204,5 @@ def study_html(study: dict) -> str:
         return head + f"<p>The study folder does not load: {escape(study['error'])}</p>"
     if not study.get("targets"):
         return head + f"<p>Audit only: {len(study.get('audit', []))} finding(s).</p>"
-    return f"<div>{head}{summary_html(study)}{forest_html(study)}</div>"
+    return own_ids(f"<div>{head}{summary_html(study)}{forest_html(study)}</div>",
+                   f"{study['study']}-svg")

@@ -11,9 +11,10 @@ import math
 from html import escape
 
 from .accounting import Accounting
-from .forest import ForestRow, VERDICT_COLOURS, forest_svg, standardize
+from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
 from .junit import distinct_rows
-from .formatting import fmt_value, growth_note
+from .outcome_model import outcome_model_sentence
+from .formatting import fmt_estimate, fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
@@ -97,9 +98,10 @@ def summary_html(study: dict) -> str:
 
 def _note(row: dict, also: tuple[str, ...] = ()) -> str:
     q = row.get("quantity", "shift")
+    # a median's null upper bound: not reached (NR); the three at one precision
+    med, lo, hi = fmt_estimate(*bounds(row), q)
     text = (f"{row.get('reported_text') or fmt_value(_f(row.get('reported')), q)} vs "
-            f"{fmt_value(_f(row.get('median')), q)} "
-            f"[{fmt_value(_f(row.get('lo')), q)}, {fmt_value(_f(row.get('hi')), q)}]")
+            f"{med} [{lo}, {hi}]")
     if row.get("z") is not None:
         text += f"  z {float(row['z']):+.2f}"
     if row.get("verdict") not in ("reproduced", "not reproduced"):
@@ -123,7 +125,8 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     for r, also in rows:
         lo, point, hi = standardize(r)
         note = _note(r, also)
-        if r.get("verdict") == "reproduced" and not lo <= point <= hi:
+        if (r.get("verdict") == "reproduced" and not any(map(math.isnan, (lo, point, hi)))
+                and not lo <= point <= hi):
             # a printed 1.00 stands for [0.995, 1.005]: the verdict places the point of
             # that range nearest the median (replications.verdicts, "Printed precision")
             note += "  (within printed precision)"
@@ -254,8 +257,6 @@ _GENERAL = (
     "The simulated cohorts are built from the paper's published baseline table (Table 1, "
     "per arm, with a Gaussian copula for the correlations) and outcomes calibrated to its "
     "unadjusted results; the paper's analysis is rerun on each.",
-    "Outcomes follow proportional hazards with a piecewise baseline; covariate effects are "
-    "those the study folder declares (cohort.toml), with their stated reasons.",
     "No unmeasured confounding unless the study declares one; the built-in "
     "unmeasured-confounder worlds test how far a verdict depends on that.",
     "'reproduced' means the published number lies within the central 95% of what such a "
@@ -265,7 +266,9 @@ _GENERAL = (
 
 def assumptions_html(study: dict) -> str:
     """The assumptions the verdicts rest on: the general ones and this run's own."""
-    items = [escape(x) for x in _GENERAL]
+    # the hazard model is the study's own (cohort.toml), not one sentence for every study
+    items = [escape(x) for x in (_GENERAL[0], outcome_model_sentence(study.get("outcome_models")),
+                                 *_GENERAL[1:])]
     moved = [t["id"] for t in study.get("targets", [])
              if t.get("reading") and not t.get("reading_declared", True)]
     if moved:

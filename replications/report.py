@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
-from .formatting import fmt_value
+from .formatting import fmt_estimate, fmt_value
 from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
@@ -51,6 +51,9 @@ class StudyReport:
         Why the study could not be run (the CLI goes on with the others).
     coverage : Coverage or None
         The audit's coverage, when measured.
+    outcome_models : tuple of dict
+        The hazard model of each simulated endpoint
+        (:func:`~replications.outcome_model.outcome_models`); ``outcome_models`` in JSON.
     """
 
     study_id: str
@@ -59,9 +62,11 @@ class StudyReport:
     result: ReproductionResult | None = None
     error: str | None = None
     coverage: object = None
+    outcome_models: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "audit", tuple(self.audit or ()))
+        object.__setattr__(self, "outcome_models", tuple(self.outcome_models or ()))
 
     def __repr__(self) -> str:
         what = ("error" if self.error else "audit only" if self.result is None
@@ -86,6 +91,8 @@ class StudyReport:
             d["audit_coverage"] = self.coverage.to_dict()
         if self.result is not None:
             d.update(self.result.to_dict())
+        if self.outcome_models:
+            d["outcome_models"] = [dict(m) for m in self.outcome_models]
         if self.error:
             d["error"] = self.error
         d["strict"] = self.strict.to_dict()
@@ -113,6 +120,12 @@ def _finding_text(f) -> str:
 
 def _interval(lo, hi, q) -> str:
     return f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]"
+
+
+def _estimate(median, lo, hi, q) -> tuple[str, str]:
+    """The simulated median and its interval at one precision (:func:`fmt_estimate`)."""
+    m, a, b = fmt_estimate(median, lo, hi, q)
+    return m, f"[{a}, {b}]"
 
 
 def _z(z, extrapolated: bool = False) -> str:
@@ -155,7 +168,7 @@ def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str
                                                                      else ""))
         rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
                      t.reported_text or fmt_value(t.reported, t.quantity),
-                     fmt_value(t.median, t.quantity), _interval(t.lo, t.hi, t.quantity),
+                     *_estimate(t.median, t.lo, t.hi, t.quantity),
                      _z(t.z, t.z_extrapolated), verdict, extra])
     return rows
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .formatting import fmt_value
+from .formatting import fmt_estimate
 from .verdicts import MIN_ESTIMABLE
 
 __all__ = ["ShownResult", "plan_shown", "prepare_shown", "fill_shown", "summarise_shown",
@@ -111,9 +111,10 @@ def shown_rows(shown) -> list[list[str]]:
     rows = []
     for x in shown:
         q, med = get(x, "quantity"), get(x, "median")
-        value = "-" if med is None or not math.isfinite(med) else fmt_value(med, q)
-        interval = ("-" if value == "-" else
-                    f"[{fmt_value(get(x, 'lo'), q)}, {fmt_value(get(x, 'hi'), q)}]")
+        value, lo, hi = fmt_estimate(med, get(x, "lo"), get(x, "hi"), q)  # one precision
+        if med is None or not math.isfinite(med):
+            value = "-"
+        interval = "-" if value == "-" else f"[{lo}, {hi}]"
         rows.append([get(x, "analysis"), get(x, "label"), value, interval,
                      get(x, "reason") or ""])
     return rows

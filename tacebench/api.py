@@ -16,6 +16,7 @@ import numpy as np
 from tacebench.engine import single_threaded_blas
 from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
+from tacebench.replications.outcome_model import outcome_models
 from tacebench.replications.report import StudyReport
 from tacebench.replications.robustness import WORLD_CHOICES, with_worlds
 from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS,
@@ -184,7 +185,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         (an increment, as ``tqdm.update`` takes it; not a running total).
     worlds : {"all", "declared", "none"}
         Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
-        "all", the built-in unmeasured-confounder family) with the same seeds, and label
+        "all", the built-in families: the unmeasured confounder and the unreported covariate
+        effects aligned with and opposed to the arms' imbalance) with the same seeds, and label
         each verdict robust or assumption-dependent with its tipping points.
     world_uncertainty : bool
         Draw the calibration inputs from their sampling distributions, one recalibrated
@@ -217,7 +219,8 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
                              n_jobs=n_jobs, progress=progress,
                              world_uncertainty=world_uncertainty, max_reps=reps)
     audit = setup.audit_report()
-    return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage)
+    return StudyReport(st.id, st.title, list(audit.findings), result, coverage=audit.coverage,
+                       outcome_models=outcome_models(st.spec))
 
 
 def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int = DEFAULT_SEED,

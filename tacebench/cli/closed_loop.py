@@ -72,13 +72,19 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
         One row per simulated target, shift and slip: id, analysis, quantity, role,
         contrast, verdict, z, reported, median, slip ("" if clean), size, misfit.
     """
+    from tacebench.engine import TaskError
+    from tacebench.replications.analysis.problems import StudyError
     from tacebench.replications.check import load_study
     from tacebench.replications.reading_choice import printed_half_unit
     from tacebench.replications.reproduce import reproduce
     from tacebench.replications.analysis.compile import reported_value
     from tacebench.replications.verdicts import analysis_scale, judge, settle, to_scale
 
-    study = load_study(folder)
+    try:
+        study = load_study(folder)
+    except StudyError as exc:     # the paper writer's fault, not the user's: say which paper
+        raise TaskError(f"the generated paper folder {folder} fails tacebench check (the "
+                        f"paper writer wrote a study the format rejects): {exc}") from None
     # at a fixed R (no replicates added near the boundary): slips are judged on these draws
     res = reproduce(study, reps=reps, seed=seed, n_jobs=1, decompose_reps=0, max_reps=reps)
     spec = {t.id: t for t in study.targets.targets}
@@ -169,6 +175,7 @@ def run(args) -> int:
                                                          record_papers, start_record,
                                                          write_outputs)
     from tacebench.benchmarks.closed_loop.summary import report
+    from tacebench.engine import TaskError
     from tacebench.engine.files import FolderLocked, WriteFailed, folder_lock
     from tacebench.engine.version import code_version
 
@@ -215,6 +222,10 @@ def run(args) -> int:
     except (FolderLocked, ResumeRefused) as exc:
         print(f"tacebench closed-loop: {exc}", file=sys.stderr)
         return 2
+    except TaskError as exc:    # a generated paper folder that fails its check
+        kept = "" if args.keep_papers else " (the folder is removed: --keep-papers keeps it)"
+        print(f"tacebench closed-loop: stopped: {exc}{kept}", file=sys.stderr)
+        return 1
     except WriteFailed as exc:  # (disk full, permissions: no file is left half written)
         print(f"tacebench closed-loop: stopped: {exc}; {out} holds no summary.md; the papers "
               "judged are kept: rerun with --resume", file=sys.stderr)

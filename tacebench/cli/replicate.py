@@ -23,12 +23,13 @@ from tacebench.engine.files import WriteFailed, folder_lock
 from tacebench.estimators.batch import tune_allocator
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.plots import plot_study
-from tacebench.replications.output_files import clear_outputs
+from tacebench.replications.output_files import OUTPUT_FILES, clear_outputs
 from tacebench.replications.report import StudyReport, render, write_outputs
 from tacebench.replications.reproduce import DEFAULT_DECOMPOSE_REPS, DEFAULT_REPS
 from tacebench.replications.robustness import WORLD_CHOICES, world_list
 from tacebench.replications.strict import strict_lines, strict_status
 from tacebench.replications.study import shared_ids, shipped_studies
+from tacebench.replications.unreported import UNREPORTED_FAMILIES
 
 from .early import WORKER_MODULES
 from .prefetch import StudyPrefetch
@@ -51,8 +52,8 @@ def register(subparsers) -> None:
     add_seed(p, str(DEFAULT_SEED))
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
                    help="what standard output shows")
-    add_out(p, "write results.json, targets.csv, shifts.csv, contributions.csv, audit.csv "
-               "and draws/ there, replacing an earlier run's (with its plots and report)")
+    add_out(p, f"write {', '.join(OUTPUT_FILES)} and draws/ there, replacing an earlier "
+               "run's (with its plots and report)")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if a required target is not reproduced and not declared an "
                         "expected failure, a declared one reproduces now, or a study is "
@@ -69,8 +70,10 @@ def register(subparsers) -> None:
                         "decomposition of shifts (default 50; 0 = off)")
     p.add_argument("--worlds", choices=WORLD_CHOICES, default="all",
                    help="also reproduce each study in its alternative worlds (worlds.toml; "
-                        "'all' adds the built-in unmeasured-confounder family) and label "
-                        "every verdict robust or assumption-dependent (default all)")
+                        "'all' adds the built-in families: an unmeasured confounder, and "
+                        f"unreported covariate effects ({' and '.join(UNREPORTED_FAMILIES)}) "
+                        "where a covariate has no published effect) and label every verdict "
+                        "robust or assumption-dependent (default all)")
     p.add_argument("--world-uncertainty", choices=("on", "off"), default="off",
                    help="draw the calibration inputs (KM medians and rates, event counts, "
                         "Table 1 rows, covariate HRs with a CI) from their sampling "

@@ -84,8 +84,14 @@ def draw_risk_table(ax, ticks: np.ndarray, rows: Sequence[RiskRow], *,
 def save_figure(fig, path, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Save ``fig`` as ``path`` with each suffix of ``formats`` (png at :data:`DPI`, svg,
     pdf); returns the paths written, the PNG first. Each file is written whole or not at
-    all (:func:`.files.atomic_write`: a failing write raises ``WriteFailed``)."""
+    all (:func:`.files.atomic_write`: a failing write raises ``WriteFailed``).
+
+    The suffix is appended to the name (``true_hr_0.6`` -> ``true_hr_0.6.png``); only a
+    figure suffix already there (``fig.png``) is replaced. Replacing whatever followed
+    the last dot cut ``true_hr_0.6`` to ``true_hr_0.png``, one file for two figures."""
     path = Path(path)
+    if path.suffix.lower() in (".png", ".svg", ".pdf"):
+        path = path.with_suffix("")
     path.parent.mkdir(parents=True, exist_ok=True)
     unknown = set(formats) - {"png", "svg", "pdf"}
     if unknown:
@@ -97,7 +103,7 @@ def save_figure(fig, path, formats: Sequence[str] = ("png",)) -> list[Path]:
     # figure byte-identical when it is regenerated from the same numbers
     with matplotlib.rc_context({"svg.hashsalt": "tacebench"}):
         for fmt in formats:
-            p = path.with_suffix(f".{fmt}")
+            p = path.with_name(f"{path.name}.{fmt}")
             meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
             # whole or absent (a full disk raises WriteFailed, no cut-off image is left)
             written.append(atomic_write(p, lambda tmp, f=fmt, m=meta: fig.savefig(

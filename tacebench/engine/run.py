@@ -29,8 +29,8 @@ from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import watch_caller
 from .warm import finish_start, local_backend, workers_for
 
-__all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "batches",
-           "check_options", "run_design", "workers_for"]
+__all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "TaskError",
+           "batches", "check_options", "run_design", "workers_for"]
 
 #: backend name -> how the engine runs it ("inline" only with n_jobs=1)
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
@@ -95,9 +95,17 @@ def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> Chunk
         initializer()
     try:
         return task(cell, chunk, batch_size)
+    except TaskError:         # stated for the user by the task: passed on as it is
+        raise
     except Exception as exc:  # a bug outside any one analysis: say where, then stop
         raise RuntimeError(f"{cell.name!r} replicates [{chunk.start}, {chunk.stop}): "
                            f"{traceback.format_exc()}") from exc
+
+
+class TaskError(Exception):
+    """A task's own reason to stop the run, worded for the user (e.g. a generated study
+    folder that fails its check): the run stops and the caller shows the message, not
+    the worker's traceback that wraps any other exception."""
 
 
 class SchedulerUnreachable(RuntimeError):

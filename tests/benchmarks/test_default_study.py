@@ -119,3 +119,13 @@ def test_immortal_time_artefact_in_the_seed_002_scenarios(default_perf):
         tv = default_perf[(scenario, "time_varying_duration_cox", "bias")]
         assert naive.value < -10 * naive.mcse  # spurious benefit per month on sorafenib
         assert abs(tv.value) <= z_two * tv.mcse
+
+
+def test_the_readme_counts_the_default_study_methods():
+    """benchmarks/README.md said 'the study now has 43' methods when it had 46."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "benchmarks" / "README.md").read_text()
+    (said,) = re.findall(r"the\s+study\s+now\s+has\s+(\d+)", readme)
+    assert int(said) == len(load_study("default").methods)

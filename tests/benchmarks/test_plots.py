@@ -58,3 +58,25 @@ def test_love_plot_calls_the_unweighted_series_unadjusted():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["unadjusted (as generated)", "iptw_ate", "psm", "psm_b"]
     assert not any("crude_cox" in t for t in labels)
+
+
+def test_two_scenarios_never_share_a_figure_file(tmp_path):
+    """``dgm[hr=1.0,n=38]`` and ``dgm[hr=1.0,n=150]`` both wrote ``zip_dgm_hr_1.png``
+    (the slug kept the dot, the save cut at it); a long name lost its tail at the cut."""
+    from types import SimpleNamespace
+
+    from tacebench.benchmarks.plots import _slug, write_figures
+
+    long = "dgm_" + "a_long_scenario_name_" * 4 + "[hr=0.5"
+    names = ["dgm[hr=1.0,n=38]", "dgm[hr=1.0,n=150]", "dgm[hr=0.6]", "dgm[hr=0_6]",
+             long + ",n=38]", long + ",n=150]"]
+    results = pd.concat([_results().assign(scenario=s) for s in names], ignore_index=True)
+    study = SimpleNamespace(scenarios=[SimpleNamespace(name=s) for s in names],
+                            methods=[SimpleNamespace(name=m, family=f) for m, f in METHODS.items()],
+                            level=0.95)
+    truths = pd.DataFrame({"scenario": names, "estimand": "e", "truth": 0.0})
+    out = write_figures(study, _perf().iloc[:0], results, truths, tmp_path, formats=("png",))
+    paths = [out[f"zip_{s}"] for s in names] + [out[f"love_{s}"] for s in names]
+    assert len(set(paths)) == len(paths) and all(p.is_file() for p in paths)
+    assert all("." not in p.stem and len(p.stem) <= 80 for p in paths)
+    assert _slug("zip_dgm[hr=0.6]") == "zip_dgm_hr_0p6"

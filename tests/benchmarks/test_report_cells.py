@@ -26,3 +26,17 @@ def test_measure_cells_round_without_a_sign_and_mark_missing_values():
     assert table.to_dict("records") == [
         {"scenario": "s0", "m1": "0.000 (0.010)", "m2": "–"},
         {"scenario": "s1", "m1": "0.250 (0.020)", "m2": ""}]
+
+
+def test_html_cells_are_the_markdown_cells(tmp_path):
+    """summary.html showed 'NaN' where the page says an empty cell means the parameter
+    does not apply (summary.md showed blanks)."""
+    import re
+
+    from tacebench.benchmarks.report import write_html
+
+    frame = pd.DataFrame({"scenario": ["a", "b"], "control_n": [26.0, math.nan],
+                          "covariates": [["x"], None]})
+    write_html([("table", frame)], tmp_path / "s.html")
+    cells = re.findall(r"<td>(.*?)</td>", (tmp_path / "s.html").read_text())
+    assert cells == ["a", "26", "['x']", "b", "", ""]

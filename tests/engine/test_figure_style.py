@@ -61,3 +61,12 @@ def test_markers_follow_the_method_family():
     assert style.marker_of("weighting", 5) == style.marker_of("iptw", 0) == "s"
     assert style.marker_of("cox", 3) == "o"
     assert style.marker_of("something_else", 1) == style.MARKERS[1]
+
+
+def test_save_appends_the_suffix_to_a_name_with_a_dot(tmp_path):
+    """``true_hr_0.6`` lost ``.6`` to a suffix change: two figures, one file."""
+    fig = _fig()
+    a = style.save_figure(fig, tmp_path / "true_hr_0.6", ("png", "svg"))
+    b = style.save_figure(fig, tmp_path / "true_hr_0.7", ("png",))
+    assert [p.name for p in a] == ["true_hr_0.6.png", "true_hr_0.6.svg"]
+    assert b[0].name == "true_hr_0.7.png"

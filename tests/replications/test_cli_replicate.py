@@ -251,3 +251,18 @@ def test_a_failed_write_stops_with_the_reason_and_no_results_json(tmp_path, caps
     assert "contributions.csv" in err and "holds no results.json" in err
     left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     assert left == [".lock", "shifts.csv", "targets.csv"]
+
+
+def test_help_names_every_output_file_and_builtin_world_family(capsys):
+    """--worlds all was said to add only the unmeasured-confounder family; --out omitted
+    audit_coverage.csv."""
+    from tacebench.cli import main
+    from tacebench.replications.output_files import OUTPUT_FILES
+    from tacebench.replications.unreported import UNREPORTED_FAMILIES
+
+    with pytest.raises(SystemExit):
+        main(["replicate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(name in text for name in OUTPUT_FILES)
+    assert "unmeasured confounder" in text
+    assert all(fam in text for fam in UNREPORTED_FAMILIES)

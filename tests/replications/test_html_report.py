@@ -196,3 +196,17 @@ def test_audit_only_run_renders_its_findings(fictional_results):
     html = render_html([study])
     assert "<svg" not in html and "Audit of the published numbers (1 findings)" in html
     assert html.count("<blockquote>") == 2 and "6.1% printed" in html
+
+
+def test_every_element_id_is_unique_and_every_reference_resolves(fictional_results):
+    """Inlined matplotlib SVGs all number their ids alike (figure_1, axes_1, ...): a
+    report of several figures held each id once per figure."""
+    from collections import Counter
+
+    two = [fictional_results[0], {**fictional_results[0], "study": "again"}]
+    html = render_html(two)
+    assert html.count("<svg") >= 3
+    ids = Counter(re.findall(r'\bid="([^"]+)"', html))
+    assert [k for k, n in ids.items() if n > 1] == []
+    refs = set(re.findall(r"url\(#([^)]+)\)", html)) | set(re.findall(r'href="#([^"]+)"', html))
+    assert refs <= set(ids)

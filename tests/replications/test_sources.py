@@ -125,3 +125,22 @@ def test_typography_never_finds_a_quote_that_is_not_there():
         "dashes and minus signs",)
     assert typography_found("the median OS was 14.8 months", text) == ()
     assert typography_found("the median OS was 14.3 months", text) == ()   # (verbatim)
+
+
+def test_a_quote_of_a_results_row_names_the_row_id(tmp_path):
+    """A quote error on a [[results]] row read ``results[0].rows[1].source``, without the
+    id that errors carry; a row of several arms names each target's id."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "targets.toml").write_text(
+        '[[results]]\nanalysis = "crude"\nendpoint = "os"\nrows = [\n'
+        '  { id = "os_hr_crude", quantity = "hr", contrast = ["B", "A"], value = 0.72, '
+        'source = "HR 0.72" },\n'
+        '  { id = "os_hr_crude_abstract", quantity = "hr", contrast = ["B", "A"], value = 0.72, '
+        'source = "not in the paper" },\n'
+        '  { quantity = "km_rate", time = 12, arm = ["A", "B"], percent = [56.0, 70.0], '
+        'source = "also not in the paper" },\n]\n', encoding="utf-8")
+    (tmp_path / "paper.txt").write_text("HR 0.72", encoding="utf-8")
+    keys = [p.key for p in quote_problems(folder, tmp_path / "paper.txt")]
+    assert keys == ["results[0].rows[1] (os_hr_crude_abstract).source",
+                    "results[0].rows[2] (os_rate12m_a_crude, os_rate12m_b_crude).source"]

@@ -171,3 +171,28 @@ def test_a_record_that_cannot_be_written_stops_the_run_cleanly(tmp_path, monkeyp
         output.record_papers(tmp_path, [{"kind": "ph", "paper": 0}])
     monkeypatch.undo()
     assert output.read_record(tmp_path, key) == {}
+
+
+def test_a_paper_folder_that_fails_its_check_stops_the_run_with_its_problems(
+        tmp_path, monkeypatch, capsys):
+    """A generated folder that fails tacebench check ended the run with a StudyError
+    traceback from judge_folder; now the run stops (status 1) naming the paper folder
+    and its problems."""
+    import tacebench.benchmarks.closed_loop.loop as loop
+
+    real = loop.write_study
+
+    def broken_writer(paper, folder, study_id):
+        written = real(paper, folder, study_id)
+        with open(written / "targets.toml", "a", encoding="utf-8") as fh:
+            fh.write('\n[[targets]]\nid = "written_wrong"\nquantity = "no_such_quantity"\n')
+        return written
+    monkeypatch.setattr(loop, "write_study", broken_writer)
+    out = tmp_path / "out"
+    status = main(["closed-loop", "--papers", "2", "--reps", "20", "--kinds", "ph",
+                   "--n-jobs", "1", "--out", str(out), "--keep-papers"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "Traceback" not in err and "StudyError" not in err
+    assert f"the generated paper folder {out / 'papers' / paper_id('ph', 0)} fails" in err
+    assert "written_wrong" in err
