@@ -57,6 +57,8 @@ class Accounting:
     #: judged distinct predicted numbers whose verdict a reading the other numbers favour
     #: about as much reverses (replications.reading_choice: contested)
     contested: int = 0
+    #: distinct calibration numbers the calibrated generator misses beyond rounding + MCSE
+    calibration_missed: int = 0
 
     @property
     def judged_predicted(self) -> int:
@@ -78,7 +80,10 @@ class Accounting:
                    f"the simulated interval)" if undetermined else "") + "; "
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
                 + (f"({missed} NOT reproduced: the calibrated generator misses its own "
-                   "input)" if missed else "(fitted by construction)")
+                   "input)" if missed else
+                   f"({self.calibration_missed} missed by the calibrated generator beyond "
+                   "rounding + one MCSE, within the sampling spread)"
+                   if self.calibration_missed else "(fitted by construction)")
                 + f"; {self.not_simulated} not simulated (the study "
                 f"folder cannot compute them), {self.not_estimable} not estimable (the "
                 f"analysis fails on data like the paper's)"
@@ -152,7 +157,7 @@ def account(result, targets=None) -> Accounting:
     simulated = set(result.draw_ids)
     cal: dict[str, int] = {}
     pred: dict[str, int] = {}
-    gap = failed = contested = 0
+    gap = failed = contested = cal_missed = 0
     for g in groups:
         t = g[0]
         if t.verdict == "not estimable":
@@ -165,13 +170,15 @@ def account(result, targets=None) -> Accounting:
         bucket[t.verdict] = bucket.get(t.verdict, 0) + 1
         contested += (t.role != "calibration" and t.verdict in ("reproduced", "not reproduced")
                       and any(getattr(x, "contested_by", ()) for x in g))
+        cal_missed += (t.role == "calibration" and t.verdict == "reproduced"
+                       and any(getattr(x, "calibration_missed", False) for x in g))
     m = pred.get("reproduced", 0) + pred.get("not reproduced", 0)
     hi = int(stats.binom.ppf(0.975, m, ALPHA)) if m else 0
     return Accounting(result.study_id, cal, pred, gap, failed, len(result.targets),
                       len(groups), ALPHA * m, hi,
                       tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
                       sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())),
-                      contested)
+                      contested, cal_missed)
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:

@@ -67,6 +67,9 @@ class TargetResult:
     # readings the other numbers favour about as much (LR < 3) that reverse the verdict
     # (replications.reading_choice: "contested")
     contested_by: tuple[str, ...] = ()
+    # calibration targets: the calibrated generator misses it beyond rounding + one MCSE
+    # (simulate's check; the verdict may still be "reproduced" within the sampling spread)
+    calibration_missed: bool = False
 
     @property
     def estimable_share(self) -> float:
@@ -331,7 +334,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             under.get(t.id), calibration_note(check) if check is not None else "",
             bool(missed.get(cohort_of.get(t.analysis))) and t.id in col, gap,
             t.mislabel.describe() if t.mislabel else "", j.mcse_z,
-            reported_text(t, quantity), contested.get(t.id, ()) if not gap else ()))
+            reported_text(t, quantity), contested.get(t.id, ()) if not gap else (),
+            check is not None and not check.within))
     shifts = [_shift(s, col, eff, draws, plan, why, blocks,
                      shift_printed(s, study.targets[s.from_], study.targets[s.to]))
               for s in study.targets.shifts]

@@ -169,21 +169,35 @@ def test_numbers_printed_once_each_stay_apart_when_value_and_draws_coincide():
         ["cr_b_6m"]]
 
 
-def test_contested_verdicts_are_counted_and_said():
-    """A predicted verdict that a weakly disfavoured reading reverses is counted apart."""
+def _three(role, verdicts, **per_target):
+    """A result of three targets of ``role`` (distinct values and draws), with
+    ``per_target`` attributes given as lists."""
     from types import SimpleNamespace
 
     import numpy as np
 
-    specs = [("a", "not reproduced", ("truncate=none",)), ("b", "reproduced", ()),
-             ("c", "reproduced", ("x",))]
-    targets = [SimpleNamespace(id=i, role="predicted", reported=float(k), verdict=v,
-                               spec_gap=False, contested_by=by)
-               for k, (i, v, by) in enumerate(specs)]
-    result = SimpleNamespace(study_id="s", targets=targets, shifts=(),
-                             draws=np.arange(12, dtype=float).reshape(4, 3),
-                             draw_ids=[t.id for t in targets])
-    a = account(result)
+    targets = [SimpleNamespace(id=f"t{k}", role=role, reported=float(k), verdict=v,
+                               spec_gap=False, **{f: vals[k] for f, vals in per_target.items()})
+               for k, v in enumerate(verdicts)]
+    return SimpleNamespace(study_id="s", targets=targets, shifts=(),
+                           draws=np.arange(12, dtype=float).reshape(4, 3),
+                           draw_ids=[t.id for t in targets])
+
+
+def test_contested_verdicts_are_counted_and_said():
+    """A predicted verdict that a weakly disfavoured reading reverses is counted apart."""
+    a = account(_three("predicted", ["not reproduced", "reproduced", "reproduced"],
+                       contested_by=[("truncate=none",), (), ("x",)]))
     assert a.contested == 2
     assert "2 of these verdicts contested" in a.sentence()
     assert accounting_frame([a, a])["predicted_contested"].tolist() == [2, 2, 4]
+
+
+def test_calibration_numbers_the_generator_misses_are_not_fitted_by_construction():
+    """Seed 001: 'calibration 10/10 reproduced (fitted by construction)' beside a misfit
+    line naming two of them (PFS median +3.43 months, 6-month PFS rate +11 points)."""
+    a = account(_three("calibration", ["reproduced"] * 3,
+                       calibration_missed=[False, True, True]))
+    assert a.calibration_missed == 2
+    assert "calibration 3/3 reproduced (2 missed by the calibrated generator" in a.sentence()
+    assert "fitted by construction" not in a.sentence()
