@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, int_at_least,
@@ -75,6 +76,7 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
     from tacebench.engine import TaskError
     from tacebench.replications.analysis.problems import StudyError
     from tacebench.replications.check import load_study
+    from tacebench.replications.printed_shift import shift_printed
     from tacebench.replications.reading_choice import printed_half_unit
     from tacebench.replications.reproduce import reproduce
     from tacebench.replications.analysis.compile import reported_value
@@ -112,7 +114,11 @@ def judge_folder(folder, reps: int, seed: int, slips=()) -> list[dict]:
                          misfit=False))
         if not sl.shift:
             continue
-        js = settle(judge(to_scale(d, "log") - crude, sl.shift_value, "identity"))
+        # within the interval the two printed ends allow, as replicate judges a shift
+        shift = next(x for x in study.targets.shifts if x.id == sl.shift)
+        printed = shift_printed(shift, spec[shift.from_], replace(t, value=sl.value))
+        js = settle(judge(to_scale(d, "log") - crude, sl.shift_value, "identity",
+                          printed=printed))
         rows.append(dict(id=sl.shift, analysis="shift", quantity="shift", role="predicted",
                          contrast=True, verdict=js.verdict, z=js.z, reported=sl.shift_value,
                          median=js.median, slip=sl.name, size=sl.size, misfit=False))
