@@ -7,9 +7,8 @@ A lesson is a small Monte Carlo study told as a story. Each *world* is a publish
 table (simulate's spec format). ``n_reps`` cohorts are drawn per world from
 ``SeedSequence(seed).spawn(n_reps)`` (the same children in every world: common random
 numbers), every estimator is fitted on every cohort, and the lesson's claims are stated
-on the averages with their Monte Carlo standard errors (Morris, White & Crowther 2019):
-a claim *holds* only if it survives a margin of ``z`` MCSEs, so that it is a property of
-the world, not of a lucky seed.
+on the averages with their Monte Carlo standard errors and judged as :mod:`.claims` says,
+so that each is a property of the world, not of a lucky seed.
 """
 from __future__ import annotations
 
@@ -32,11 +31,15 @@ from tacebench.estimators.records import ArrayRecord
 from tacebench.simulate import generate_cohort
 
 from ..measures import wald_interval
+# (re-exported: the lessons and their tests reach the claims through this module)
+from .claims import (CLAIM_LEVEL, CLAIM_Z, MIN_COHORTS, Claim, exact_claim, mean_claim,
+                     share_claim, smaller_bias_claim)
 
 #: Default seed of every lesson (the committed figures and reports use it).
 DEFAULT_SEED = 20250
-#: Margin, in Monte Carlo standard errors, that a claim must clear.
-CLAIM_Z = 3.0
+#: Most cohorts per world a lesson accepts: the full lessons run 200-400 in seconds; at
+#: 100,000 the slowest lesson runs for over an hour and its MCSEs are 16 times smaller.
+MAX_COHORTS = 100_000
 
 
 # ----------------------------------------------------------------------------- results
@@ -73,49 +76,6 @@ class Estimate:
         """Mean log-HR minus the log of the truth (0 = unbiased; > 0 = towards HR 1 when
         the truth is below 1)."""
         return self.mean_log - math.log(self.truth)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A statement checked on the numbers: ``lower < value < upper`` with a margin.
-
-    ``value`` is a mean over replicates (or an exact quantity, ``mcse = 0``). The claim
-    *holds* when the whole interval ``value ± z * mcse`` lies inside the bounds, is
-    *contradicted* when that interval lies entirely outside them, and is *inconclusive*
-    otherwise (too few replicates to tell: run more).
-    """
-
-    key: str
-    text: str
-    value: float
-    mcse: float
-    lower: float = -math.inf
-    upper: float = math.inf
-    z: float = CLAIM_Z
-
-    @property
-    def holds(self) -> bool:
-        return self.status == "holds"
-
-    @property
-    def status(self) -> str:
-        lo, hi = self.value - self.z * self.mcse, self.value + self.z * self.mcse
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return "inconclusive"
-        if lo > self.lower and hi < self.upper:
-            return "holds"
-        if hi <= self.lower or lo >= self.upper:
-            return "contradicted"
-        return "inconclusive"
-
-    def bounds_text(self) -> str:
-        if math.isfinite(self.lower) and math.isfinite(self.upper):
-            return f"in ({self.lower:g}, {self.upper:g})"
-        return f"> {self.lower:g}" if math.isfinite(self.lower) else f"< {self.upper:g}"
-
-    def describe(self) -> str:
-        return (f"{self.text} [{self.status}: {self.value:+.3f} (MCSE {self.mcse:.3f}), claimed "
-                f"{self.bounds_text()} with a {self.z:g}-MCSE margin]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,15 +174,43 @@ def arm_names(cohort) -> tuple[str, str]:
     return control, treated
 
 
+def check_seed(seed) -> int:
+    """``seed`` as an ``int``: a non-negative integer (not a bool, float or string)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    return int(seed)
+
+
+def check_reps(n_reps) -> int:
+    """``n_reps`` as an ``int``: an integer from 2 to :data:`MAX_COHORTS` (a bool, float or
+    string is refused, not rounded)."""
+    if isinstance(n_reps, bool) or not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
+        raise ValueError(f"n_reps must be an integer >= 2; got {n_reps!r}")
+    if n_reps > MAX_COHORTS:
+        raise ValueError(f"n_reps must be at most {MAX_COHORTS:,} cohorts per world; got "
+                         f"{n_reps:,}")
+    return int(n_reps)
+
+
+def check_out(out) -> Path:
+    """``out`` as a Path: a folder named by a non-empty string or path (``""`` would be the
+    current folder, written into without a word)."""
+    if not isinstance(out, (str, Path)) or not str(out).strip():
+        raise ValueError(f"out must name a folder; got {out!r}")
+    return Path(out)
+
+
 def cohort_design(seed: int, n_reps: int) -> Design:
     """The lesson's cohorts as an engine design: cohort ``r`` from ``stream_seed(seed, r)``
     (``SeedSequence(seed).spawn(n_reps)[r]``), the same cohorts in every world (common random
     numbers)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    if isinstance(n_reps, bool) or not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
-        raise ValueError(f"n_reps must be an integer >= 2; got {n_reps!r}")
-    return Design((Cell(0, "cohorts", (), int(n_reps)),), int(seed))
+    return Design((Cell(0, "cohorts", (), check_reps(n_reps)),), check_seed(seed))
+
+
+def first_cohort_seed(design: Design) -> np.random.SeedSequence:
+    """The seed of the design's first cohort (the one the figures show), without building
+    the seeds of all the others (``Design.seeds`` would, for every replicate)."""
+    return design.cells[0].seed(design.seed, 0)
 
 
 @dataclass(frozen=True)
@@ -296,23 +284,6 @@ def summarise(df: pd.DataFrame, world: str, method: str, label: str, estimand: s
                     int(len(df) - n_ok))
 
 
-def mean_claim(key: str, text: str, values, *, lower: float = -math.inf,
-               upper: float = math.inf) -> Claim:
-    """Claim on the mean of per-replicate ``values`` (NaNs dropped), MCSE = SD / sqrt(n)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return Claim(key, text, math.nan, math.nan, lower, upper)
-    return Claim(key, text, float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)),
-                 lower, upper)
-
-
-def exact_claim(key: str, text: str, value: float, *, lower: float = -math.inf,
-                upper: float = math.inf) -> Claim:
-    """Claim on a quantity without Monte Carlo error (a truth, a design property)."""
-    return Claim(key, text, float(value), 0.0, lower, upper)
-
-
 def bias_values(df: pd.DataFrame, method: str, truth: float) -> np.ndarray:
     return df[method].to_numpy(float) - math.log(truth)
 
@@ -347,6 +318,8 @@ def finish(res: LessonResult, out: Path, started: float,
 
 
 def resolve_reps(n_reps: int | None, fast: bool, full: int, quick: int) -> int:
+    """Cohorts per world: ``n_reps`` if given (checked by :func:`check_reps`), else the
+    lesson's fast or full setting."""
     if n_reps is None:
         return quick if fast else full
-    return int(n_reps)
+    return check_reps(n_reps)

@@ -38,6 +38,9 @@ METHODS = (("naive", "Naive Cox, duration at baseline (paper)", {"variant": "nai
            ("landmark3", "Landmark at 3 months", {"variant": "landmark", "landmark": 3.0}),
            ("landmark6", "Landmark at 6 months", {"variant": "landmark", "landmark": 6.0}))
 LANDMARK_WORLDS = ("null",)
+#: Per-cohort columns of the null world whose means the story reports.
+PER_COHORT_NUMBERS = ("wait_months", "died_before_start", "start_at_tace", "dur_mean", "dur_sd",
+                      "dur_median", "dur_q1", "dur_q3", "dur_under_1")
 PAPER_TARGET = "os_hr_sorafenib_duration_sorafenib_arm_primary_multivariable"
 
 
@@ -55,11 +58,24 @@ def _fit_one(cols: dict, world: str) -> dict[str, float]:
         out.update(core.guarded(lambda: immortal.fit(cols, cfg, None), m))
         out[f"{m}_n"] = out.get(f"{m}_at_landmark", n1)
     z = cols["treated"] == 1
-    start, t = cols["systemic_start"][z], cols["os_time"][z]
+    start = cols["systemic_start"][z]
     started = np.isfinite(start)
     out["wait_months"] = float(start[started].mean())
     out["died_before_start"] = float(((~started) & (cols["os_event"][z] == 1)).mean())
+    out["start_at_tace"] = float((start == 0).mean())
+    out.update(observed_durations(cols["systemic_duration"][z][started]))
     return out
+
+
+def observed_durations(months: np.ndarray) -> dict[str, float]:
+    """Summary of the months on sorafenib as a cohort records them: the planned course cut
+    short by death or censoring (patients who started only)."""
+    if months.size < 2:
+        return {}
+    q1, median, q3 = np.percentile(months, [25, 50, 75])
+    return {"dur_mean": float(months.mean()), "dur_sd": float(months.std(ddof=1)),
+            "dur_median": float(median), "dur_q1": float(q1), "dur_q3": float(q3),
+            "dur_under_1": float((months < 1).mean())}
 
 
 def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
@@ -68,19 +84,27 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
     ``cache``: where the result is kept (default :data:`_core.RUNS_CACHE`; ``None``
     recomputes).
     """
-    return core.memo(cache, (LESSON, int(seed), int(n_reps)), lambda: _compute(seed, n_reps))
+    seed, n_reps = core.check_seed(seed), core.check_reps(n_reps)
+    return core.memo(cache, (LESSON, seed, n_reps), lambda: _compute(seed, n_reps))
 
 
 def _compute(seed: int, n_reps: int):
     study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
-    seeds = design.seeds()
+    seed0 = core.first_cohort_seed(design)
     runs = {}
     for name, world in worlds.items():
-        _, plan = worlds_.world_plan(study, cohort, world)
+        spec, plan = worlds_.world_plan(study, cohort, world)
         df = core.replicate(plan, design, lambda cols: _fit_one(cols, name))
-        runs[name] = {"df": df, "plan": plan, "truth": {"hr_per_month": float(world.factors["hr_per_month"])}}
-    return study, worlds, runs, seeds
+        runs[name] = {"df": df, "plan": plan, "truth": {"hr_per_month": float(world.factors["hr_per_month"])},
+                      "duration": spec.cohort(cohort).time_varying.duration}
+    return study, worlds, runs, seed0
+
+
+def _covered(est: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """1 where the 95% Wald interval contains HR 1, 0 where not, NaN where the fit failed."""
+    ok = np.isfinite(est) & np.isfinite(se)
+    return np.where(ok, core.covers(est, se, 0.0), np.nan)
 
 
 def _claims(runs: dict, paper: float) -> list[core.Claim]:
@@ -96,11 +120,10 @@ def _claims(runs: dict, paper: float) -> list[core.Claim]:
                         f"Its HR per month is within 5% of the paper's {paper:g}: the published "
                         f"'benefit' of longer sorafenib is what immortal time alone produces.",
                         null["naive"] - math.log(paper), lower=-0.05, upper=0.05),
-        core.mean_claim("null_naive_ci_misses",
+        core.share_claim("null_naive_ci_misses",
                         "Its 95% confidence intervals contain the true value 1 in fewer than "
                         "half of the cohorts: precise and wrong.",
-                        core.covers(null["naive"].to_numpy(float), null["naive_se"].to_numpy(float),
-                                    0.0).astype(float),
+                        _covered(null["naive"].to_numpy(float), null["naive_se"].to_numpy(float)),
                         upper=0.5),
         core.mean_claim("null_tv_unbiased",
                         "The time-varying Cox model finds no effect (log HR per month within "
@@ -125,9 +148,18 @@ def _claims(runs: dict, paper: float) -> list[core.Claim]:
 
 def _story(res: core.LessonResult) -> list[str]:
     n = res.numbers
-    lines = [f"Sorafenib starts {n['wait_months']:.2f} months after TACE on average among those "
-             f"who start, and {100 * n['died_before_start']:.1f}% of the patients die before "
-             f"starting: the naive model files them under 'zero months of sorafenib'."]
+    lines = [f"Sorafenib starts {n['wait_months']:.2f} months after TACE on average among "
+             f"those who start ({100 * n['start_at_tace']:.0f}% of the patients start at TACE "
+             f"itself: their bars in the swimmer plot have no grey stretch), and "
+             f"{100 * n['died_before_start']:.1f}% of the patients die before starting: the "
+             f"naive model files them under 'zero months of sorafenib'.",
+             f"Planned courses of sorafenib are drawn with mean {n['planned_mean']:g} (SD "
+             f"{n['planned_sd']:g}) months; death and censoring cut them short, so the "
+             f"recorded durations of those who start average {n['dur_mean']:.1f} (SD "
+             f"{n['dur_sd']:.1f}) months, median {n['dur_median']:.1f} (IQR "
+             f"{n['dur_q1']:.1f}–{n['dur_q3']:.1f}), and {100 * n['dur_under_1']:.0f}% are "
+             f"under 1 month (means over cohorts). The paper: \"{n['paper_durations']}\", "
+             "in patients who took sorafenib for more than 1 month."]
     for w, label in res.worlds.items():
         parts = [f"{e.label} {e.hr:.3f}" for e in res.estimates if e.world == w]
         lines.append(f"**{label}** (true {ESTIMAND} {res.truths[w]['hr_per_month']:.2f}): "
@@ -136,15 +168,15 @@ def _story(res: core.LessonResult) -> list[str]:
     return lines
 
 
-def _figures(worlds, runs, seeds, out: Path) -> dict:
+def _figures(worlds, runs, seed0, n_reps: int, out: Path) -> dict:
     from tacebench.simulate import generate_cohort
 
-    cohort = generate_cohort(runs["null"]["plan"], seed=seeds[0], with_ps=False)
+    cohort = generate_cohort(runs["null"]["plan"], seed=seed0, with_ps=False)
     c = cohort.columns
     z = c["treated"] == 1
     t, e = c["os_time"][z], c["os_event"][z]
     start, dur = c["systemic_start"][z], c["systemic_duration"][z]
-    pick = np.random.default_rng(seeds[0]).choice(t.size, 30, replace=False)
+    pick = np.random.default_rng(seed0).choice(t.size, 30, replace=False)
     pick = pick[np.argsort(t[pick])]
     paths = {"swimmer": figs.save(figs.swimmer_figure(
         t[pick], e[pick], start[pick], dur[pick], xmax=55,
@@ -167,7 +199,7 @@ def _figures(worlds, runs, seeds, out: Path) -> dict:
                          "emp_sd": float(df[m].std(ddof=1))})
             reps[(w, m)] = df[m].to_numpy(float)
     paths["estimates"] = figs.save(figs.estimates_figure(
-        pd.DataFrame(rows), reps, title=f"Effect of each month on sorafenib, {len(seeds)} cohorts per world",
+        pd.DataFrame(rows), reps, title=f"Effect of each month on sorafenib, {n_reps} cohorts per world",
         xlabel="Hazard ratio of death per month on sorafenib (log scale)",
         groups={k: v.label for k, v in worlds.items()}), out / "figures" / f"{LESSON}-estimates.png")
     return paths
@@ -182,17 +214,19 @@ def run_lesson(seed: int = core.DEFAULT_SEED, out: str | Path = "teach-out", *,
                n_reps: int | None = None, fast: bool = False) -> core.LessonResult:
     """Run lesson 4 end to end (``fast``: :data:`FAST_REPS` cohorts per world)."""
     started = time.perf_counter()
+    seed, out = core.check_seed(seed), core.check_out(out)
     n_reps = core.resolve_reps(n_reps, fast, FULL_REPS, FAST_REPS)
-    study, worlds, runs, seeds = compute(int(seed), n_reps)
-    out = Path(out)
+    study, worlds, runs, seed0 = compute(seed, n_reps)
     paper = float(core.published_target(study, PAPER_TARGET)["value"])
     null = runs["null"]["df"]
-    numbers = {"paper_hr": paper, "wait_months": float(null["wait_months"].mean()),
-               "died_before_start": float(null["died_before_start"].mean())}
+    planned = runs["null"]["duration"]
+    numbers = {"paper_hr": paper, "planned_mean": planned.mean, "planned_sd": planned.sd,
+               "paper_durations": planned.source,
+               **{k: float(null[k].mean()) for k in PER_COHORT_NUMBERS}}
     ests = [core.summarise(runs[w]["df"], w, m, label, ESTIMAND, runs[w]["truth"]["hr_per_month"])
             for w in worlds for m, label, _ in _methods_of(w)]
-    figures = _figures(worlds, runs, seeds, out)
-    res = core.LessonResult(LESSON, TITLE, study, int(seed), n_reps,
+    figures = _figures(worlds, runs, seed0, n_reps, out)
+    res = core.LessonResult(LESSON, TITLE, study, seed, n_reps,
                             {w: dict(runs[w]["truth"]) for w in worlds}, tuple(ests),
                             tuple(_claims(runs, paper)), numbers,
                             {k: v.label for k, v in worlds.items()}, {}, figures)

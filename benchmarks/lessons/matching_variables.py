@@ -94,20 +94,21 @@ def compute(seed: int, n_reps: int, *, cache=core._DEFAULT):
     ``cache``: where the result is kept (default :data:`_core.RUNS_CACHE`; ``None``
     recomputes).
     """
-    return core.memo(cache, (LESSON, int(seed), int(n_reps)), lambda: _compute(seed, n_reps))
+    seed, n_reps = core.check_seed(seed), core.check_reps(n_reps)
+    return core.memo(cache, (LESSON, seed, n_reps), lambda: _compute(seed, n_reps))
 
 
 def _compute(seed: int, n_reps: int):
     study, cohort, worlds = worlds_.load_worlds(LESSON)
     design = core.cohort_design(seed, n_reps)
-    seeds = design.seeds()
+    seed0 = core.first_cohort_seed(design)
     cfg = _configs()
     runs = {}
     for name, world in worlds.items():
         _, plan = worlds_.world_plan(study, cohort, world)
         df = core.replicate(plan, design, lambda cols, rng: _fit_one(cols, rng, cfg), with_rng=True)
         runs[name] = {"df": df, "truth": worlds_.true_hrs(plan), "plan": plan}
-    return study, worlds, runs, seeds
+    return study, worlds, runs, seed0
 
 
 def _bias(runs, world, m):
@@ -168,14 +169,14 @@ def _story(res: core.LessonResult) -> list[str]:
     return lines
 
 
-def _figures(worlds, runs, seeds, out: Path) -> tuple[dict, dict]:
+def _figures(worlds, runs, seed0, n_reps: int, out: Path) -> tuple[dict, dict]:
     from tacebench.estimators.balance import balance_table
     from tacebench.simulate import generate_cohort
 
     from ..methods import matching
 
     run = runs["published"]
-    rng = np.random.default_rng(seeds[0])
+    rng = np.random.default_rng(seed0)
     cohort = generate_cohort(run["plan"], seed=rng, with_ps=False)
     ctrl, trt = core.arm_names(cohort)
     data = with_bands(cohort.columns)
@@ -213,7 +214,7 @@ def _figures(worlds, runs, seeds, out: Path) -> tuple[dict, dict]:
                          "emp_sd": float(df[m_].std(ddof=1))})
             reps[(w, m_)] = df[m_].to_numpy(float)
     paths["estimates"] = figs.save(figs.estimates_figure(
-        pd.DataFrame(rows), reps, title=f"TACE+sorafenib vs TACE over {len(seeds)} cohorts per world",
+        pd.DataFrame(rows), reps, title=f"TACE+sorafenib vs TACE over {n_reps} cohorts per world",
         xlabel="Hazard ratio of death, TACE+sorafenib vs TACE (log scale)",
         groups={k: v.label for k, v in worlds.items()}), out / "figures" / f"{LESSON}-estimates.png")
     table1 = rep.table_one(bt, control=ctrl, treated=trt, weighted="matched")
@@ -229,9 +230,9 @@ def run_lesson(seed: int = core.DEFAULT_SEED, out: str | Path = "teach-out", *,
                n_reps: int | None = None, fast: bool = False) -> core.LessonResult:
     """Run lesson 3 end to end (``fast``: :data:`FAST_REPS` cohorts per world)."""
     started = time.perf_counter()
+    seed, out = core.check_seed(seed), core.check_out(out)
     n_reps = core.resolve_reps(n_reps, fast, FULL_REPS, FAST_REPS)
-    study, worlds, runs, seeds = compute(int(seed), n_reps)
-    out = Path(out)
+    study, worlds, runs, seed0 = compute(seed, n_reps)
     df = runs["published"]["df"]
     n1 = float(df["n_treated"].iloc[0])
     numbers = {"n_treated": n1, "kept_treated": n1 - float(df["exact_dropped_treated"].mean()),
@@ -242,8 +243,8 @@ def run_lesson(seed: int = core.DEFAULT_SEED, out: str | Path = "teach-out", *,
         numbers[f"smd_after_{c}"] = float(df[f"exact_smd_{c}"].mean())
     ests = [core.summarise(runs[w]["df"], w, m, label, estimand, runs[w]["truth"][key])
             for w in worlds for m, label, estimand, key in METHODS]
-    figures, tables = _figures(worlds, runs, seeds, out)
-    res = core.LessonResult(LESSON, TITLE, study, int(seed), n_reps,
+    figures, tables = _figures(worlds, runs, seed0, n_reps, out)
+    res = core.LessonResult(LESSON, TITLE, study, seed, n_reps,
                             {w: dict(runs[w]["truth"]) for w in worlds}, tuple(ests),
                             tuple(_claims(runs)), numbers, {k: v.label for k, v in worlds.items()},
                             tables, figures)

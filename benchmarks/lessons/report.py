@@ -11,7 +11,7 @@ import pandas as pd
 
 from tacebench.engine.files import replace_files
 
-from ._core import LessonResult
+from ._core import CLAIM_LEVEL, MIN_COHORTS, LessonResult
 from .worlds import load_worlds
 
 BEGIN = "<!-- BEGIN GENERATED NUMBERS (tacebench teach --update-docs; do not edit) -->"
@@ -52,8 +52,7 @@ def claims_list(res: LessonResult) -> str:
         mark = {"holds": "✓", "inconclusive": "? (inconclusive with this many cohorts: run more)",
                 "contradicted": "✗ (contradicted by this run)"}[c.status]
         lines.append(f"{i}. {mark} {c.text} — computed `{c.key}` = {c.value:+.3f} "
-                     f"(MCSE {c.mcse:.3f}); claimed {c.bounds_text()} with a "
-                     f"{c.z:g}-MCSE margin.")
+                     f"({c.evidence()}); claimed {c.bounds_text()}.")
     return "\n".join(lines)
 
 
@@ -63,7 +62,9 @@ def summary_block(res: LessonResult, story: list[str], *, scale: str = "HR") -> 
             f"{res.seed} (`tacebench teach {res.lesson} --seed {res.seed} --reps {res.n_reps}`).*")
     parts = [head, "", *[f"- {s}" for s in story], "", estimates_table(res, scale=scale), "",
              "**What the student should notice** (each statement is checked on these numbers; "
-             "✓ = holds with a margin of 3 Monte Carlo SEs):",
+             f"✓ = its whole {100 * CLAIM_LEVEL:.2f}% Monte Carlo interval, the coverage of a "
+             "3-MCSE margin, lies on the claimed side: t for means, exact binomial for shares "
+             f"of cohorts; fewer than {MIN_COHORTS} cohorts are never enough):",
              "", claims_list(res)]
     return "\n".join(parts)
 

@@ -24,7 +24,7 @@ from .early import default_n_jobs
 from .terminal import capped_n_jobs
 
 __all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_quiet", "add_reps",
-           "add_seed", "default_n_jobs", "int_at_least", "plain", "resolve_n_jobs"]
+           "add_seed", "default_n_jobs", "folder_path", "int_at_least", "plain", "resolve_n_jobs"]
 
 #: The root seed of a run that names none and runs nothing that declares its own.
 from tacebench.replications.reproduce import DEFAULT_SEED
@@ -51,17 +51,26 @@ def plain(text: str | None) -> str:
     return text.replace("``", "")
 
 
-def int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``; the message names the value."""
+def int_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse type: an integer >= ``minimum`` (and <= ``maximum`` if given); the
+    message names the value."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
+        if value is None or value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
         return value
     return parse
+
+
+def folder_path(text: str) -> Path:
+    """An argparse type: a path that names something (``--out ""`` would be the current
+    folder, written into without a word)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a folder or file; got {text!r}")
+    return Path(text)
 
 
 def _n_jobs(text: str) -> int:
@@ -92,8 +101,11 @@ def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:
                    metavar="S", help=f"root seed (default: {default_text})")
 
 
-def add_reps(p: argparse.ArgumentParser, default_text: str, minimum: int = 2) -> None:
-    p.add_argument("--reps", type=int_at_least(minimum, f"an integer >= {minimum}"),
+def add_reps(p: argparse.ArgumentParser, default_text: str, minimum: int = 2,
+             maximum: int | None = None) -> None:
+    what = (f"an integer >= {minimum}" if maximum is None
+            else f"an integer from {minimum} to {maximum}")
+    p.add_argument("--reps", type=int_at_least(minimum, what, maximum),
                    default=None, metavar="N", help=f"simulated replicates ({default_text})")
 
 
@@ -104,7 +116,7 @@ def add_n_jobs(p: argparse.ArgumentParser, default_text: str) -> None:
 
 
 def add_out(p: argparse.ArgumentParser, help_text: str, default: Path | None = None) -> None:
-    p.add_argument("--out", type=Path, default=default, metavar="DIR", help=help_text)
+    p.add_argument("--out", type=folder_path, default=default, metavar="DIR", help=help_text)
 
 
 def add_quiet(p: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,65 @@ def test_mean_claim_uses_the_mcse_of_the_mean_and_drops_nans():
     assert core.mean_claim("k", "t", [np.nan, 1.0]).status == "inconclusive"
 
 
+def test_mean_claim_uses_a_t_interval():
+    """The MCSE is estimated from the cohorts, so the margin is a t quantile, not 3."""
+    from scipy import stats
+
+    v = np.random.default_rng(2).normal(0.1, 1.0, 40)
+    c = core.mean_claim("k", "t", v, lower=0.0)
+    q = stats.t.ppf(0.5 + core.CLAIM_LEVEL / 2, 39)
+    assert c.bounds == pytest.approx((v.mean() - q * c.mcse, v.mean() + q * c.mcse))
+    assert q > 3.2 and c.n == 40 and "t, 39 df" in c.evidence()
+
+
+def test_few_cohorts_never_decide_a_claim():
+    """3 cohorts of a log-HR whose spread over 400 cohorts is 0.214 showed an SD of 0.019:
+    a bias of +0.190 was called contradicted (MCSE 0.011). Below MIN_COHORTS: inconclusive."""
+    v = np.array([0.17, 0.19, 0.21])
+    c = core.mean_claim("matched_close", "t", v, lower=-0.1, upper=0.1)
+    assert c.status == "inconclusive" and "not judged" in c.describe()
+    assert core.Claim("k", "t", 0.19, 0.011, -0.1, 0.1).status == "contradicted"  # the old rule
+    many = np.random.default_rng(3).normal(0.19, 0.05, core.MIN_COHORTS)
+    assert core.mean_claim("k", "t", many, lower=-0.1, upper=0.1).status == "contradicted"
+
+
+@pytest.mark.parametrize("k, n, status", [
+    (0, 2, "inconclusive"),      # all-zero sample of 2: MCSE 0, yet says nothing
+    (0, 29, "inconclusive"),     # too few cohorts
+    (0, 200, "holds"),           # exact upper bound 0.032 < 0.5
+    (100, 200, "inconclusive"),
+    (180, 200, "contradicted"),
+])
+def test_share_claim_uses_an_exact_binomial_interval(k, n, status):
+    from scipy import stats
+
+    v = np.r_[np.ones(k), np.zeros(n - k), np.nan]
+    c = core.share_claim("k", "t", v, upper=0.5)
+    assert c.status == status and c.n == n and c.value == pytest.approx(k / n)
+    alpha = 1 - core.CLAIM_LEVEL
+    hi = stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
+    assert c.bounds[1] == pytest.approx(hi)
+    with pytest.raises(ValueError, match="0/1"):
+        core.share_claim("k", "t", [0.0, 0.5])
+
+
+def test_smaller_bias_claim_compares_absolute_biases():
+    rng = np.random.default_rng(4)
+    crude = rng.normal(-0.04, 0.05, 400)        # less biased, same sign
+    iptw = crude - 0.08 + rng.normal(0, 0.02, 400)
+    c = core.smaller_bias_claim("k", "t", crude, iptw, 0.0)
+    assert c.holds and c.value == pytest.approx(abs(crude.mean()) - abs(iptw.mean()))
+    # crude above IPTW, but further from the truth: "above" is not "less biased"
+    over = iptw + 0.3
+    assert (over - iptw).mean() > 0
+    assert core.smaller_bias_claim("k", "t", over, iptw, 0.0).status == "contradicted"
+    # the first estimator's bias may be ~0; the second's sign must be known
+    zero = rng.normal(0.0, 0.05, 400)
+    assert core.smaller_bias_claim("k", "t", zero - zero.mean(), iptw, 0.0).holds
+    c = core.smaller_bias_claim("k", "t", crude, zero - zero.mean(), 0.0)
+    assert c.status == "inconclusive" and "not established" in c.evidence()
+
+
 def test_summarise_bias_coverage_and_failures():
     truth = 0.8
     df = pd.DataFrame({"m": [math.log(0.8), math.log(0.9), math.nan, math.log(0.7)],
@@ -72,7 +132,11 @@ def test_cohort_design_is_validated_and_seeds_are_spawn_children():
         core.cohort_design(-1, 10)
     with pytest.raises(ValueError, match="n_reps"):
         core.cohort_design(1, 1)
+    with pytest.raises(ValueError, match="at most"):
+        core.cohort_design(1, 10 ** 20)      # once built every seed up front, then hung
     d = core.cohort_design(5, 3)
+    assert core.first_cohort_seed(d).generate_state(2).tolist() == \
+        d.seeds()[0].generate_state(2).tolist()
     kids = np.random.SeedSequence(5).spawn(3)       # the lessons' seeds before the engine
     assert [d.cells[0].seed(d.seed, r).generate_state(2).tolist() for r in range(3)] == \
         [s.generate_state(2).tolist() for s in kids]
@@ -249,6 +313,21 @@ def test_lesson_result_api(tmp_path):
         run_lesson("matching-discards", seed=-1, out=tmp_path, n_reps=4)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seed": 3.9}, "seed must be a non-negative integer; got 3.9"),        # was run as 3
+    ({"seed": "abc"}, "seed must be a non-negative integer; got 'abc'"),
+    ({"n_reps": 2.7}, "n_reps must be an integer >= 2; got 2.7"),           # was run as 2
+    ({"n_reps": True}, "n_reps must be an integer >= 2; got True"),
+    ({"n_reps": 10 ** 20}, "n_reps must be at most"),
+    ({"out": ""}, "out must name a folder; got ''"),
+])
+def test_run_lesson_refuses_what_it_used_to_coerce(kwargs, message, tmp_path):
+    from tacebench.benchmarks.lessons import run_lesson
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_lesson("immortal-time", **{"out": tmp_path, "n_reps": 2, **kwargs})
+
+
 def test_monte_carlo_is_reproducible_from_the_seed():
     from tacebench.benchmarks.lessons import matching_discards as mod
 
@@ -261,8 +340,11 @@ def test_monte_carlo_is_reproducible_from_the_seed():
 
 @pytest.mark.parametrize("argv, message", [
     (["nope"], "invalid choice"),
-    (["immortal-time", "--reps", "1"], "integer >= 2"),
+    (["immortal-time", "--reps", "1"], "integer from 2 to"),
     (["immortal-time", "--seed", "-3"], "non-negative"),
+    (["immortal-time", "--reps", "99999999999999999999"], "argument --reps: must be an integer "
+                                                          "from 2 to"),
+    (["immortal-time", "--out", ""], "argument --out: must name a folder"),
 ])
 def test_teach_command_rejects_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit):
@@ -270,15 +352,65 @@ def test_teach_command_rejects_bad_arguments(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_update_docs_rewrites_the_walkthrough_block(tmp_path, capsys):
-    name = "matching-discards"
+def _docs_folder(tmp_path, name):
     shutil.copy(TEACH / f"{name}.md", tmp_path / f"{name}.md")
-    assert _teach(name, "--fast", "--out", str(tmp_path), "--update-docs") == 0
+    return (tmp_path / f"{name}.md").read_bytes()
+
+
+def test_update_docs_rewrites_the_walkthrough_block(tmp_path, capsys, monkeypatch):
+    """The documented run (here: the lesson's full setting made its fast one, so that the
+    test reuses the fast Monte Carlo) updates the block and leaves no staging folder."""
     from tacebench.benchmarks.lessons import lesson_module
 
+    name = "wrong-matching-variables"
     mod = lesson_module(name)
-    res = mod.run_lesson(out=tmp_path, fast=True)
+    monkeypatch.setattr(mod, "FULL_REPS", mod.FAST_REPS)
+    _docs_folder(tmp_path, name)
+    assert _teach(name, "--out", str(tmp_path), "--update-docs") == 0
+    res = mod.run_lesson(out=tmp_path / "again", fast=True)
+    assert res.all_hold
     assert rep.generated_block(tmp_path / f"{name}.md") == mod.summary(res)
+    assert (tmp_path / f"{name}-report.md").is_file()
+    assert len(list((tmp_path / "figures").glob(f"{name}-*.png"))) >= 3
+    assert not list(tmp_path.glob(".teach-staging-*"))
+
+
+@pytest.mark.parametrize("argv", [["--fast"], ["--reps", "3"], ["--seed", "4"],
+                                  ["--reps", "3", "--seed", "4"]])
+def test_update_docs_refuses_any_run_but_the_documented_one(argv, tmp_path, capsys):
+    """``--reps 3 --seed 4 --update-docs`` used to write a 3-cohort run, with a claim marked
+    contradicted, into the walkthrough its prose asserts, and exit 0."""
+    name = "matching-discards"
+    before = _docs_folder(tmp_path, name)
+    assert _teach(name, *argv, "--out", str(tmp_path), "--update-docs") == 1
+    err = capsys.readouterr().err
+    assert "--update-docs writes the documented run only" in err and argv[-1] in err
+    assert (tmp_path / f"{name}.md").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.md"]
+
+
+def test_update_docs_writes_nothing_unless_every_claim_holds(tmp_path, capsys, monkeypatch):
+    """A documented setting too small to establish the claims (made 3 cohorts here)."""
+    from tacebench.benchmarks.lessons import lesson_module
+
+    name = "matching-discards"
+    monkeypatch.setattr(lesson_module(name), "FULL_REPS", 3)
+    before = _docs_folder(tmp_path, name)
+    assert _teach(name, "--out", str(tmp_path), "--update-docs") == 1
+    err = capsys.readouterr().err
+    assert "not every claim holds" in err and "matched_close (inconclusive)" in err
+    assert (tmp_path / f"{name}.md").read_bytes() == before
+    # (the folder's lock file, ignored by git, is all that remains of the run)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", f"{name}.md"]
+
+
+def test_the_folder_lock_of_the_docs_is_ignored_by_git():
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    for path in ("docs/teach/.lock", "docs/teach/.teach-staging-x1/a.md"):
+        proc = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", path])
+        assert proc.returncode == 0, path
 
 
 def test_update_docs_without_walkthroughs_stops_before_any_lesson_runs(tmp_path, capsys):
@@ -286,7 +418,7 @@ def test_update_docs_without_walkthroughs_stops_before_any_lesson_runs(tmp_path,
     missing ones are named at once, and no lesson has run (no report, no figure)."""
     first, *rest = LESSONS
     shutil.copy(TEACH / f"{first}.md", tmp_path / f"{first}.md")
-    assert _teach("all", "--fast", "--out", str(tmp_path), "--update-docs") == 2
+    assert _teach("all", "--out", str(tmp_path), "--update-docs") == 2
     err = capsys.readouterr().err
     assert all(f"{name}.md" in err for name in rest) and f"{first}.md" not in err
     assert "nothing was run" in err
@@ -305,3 +437,48 @@ def test_console_script_on_a_clean_cache(name, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / f"{name}-report.md").is_file()
     assert len(list((tmp_path / "out" / "figures").glob(f"{name}-*.png"))) >= 3
+
+
+def test_the_index_states_the_rule_the_claims_are_judged_by():
+    text = (TEACH / "index.md").read_text(encoding="utf-8")
+    assert f"{100 * core.CLAIM_LEVEL:.2f}%" in text
+    assert f"fewer than {core.MIN_COHORTS} cohorts" in text
+
+
+def test_a_common_conditional_hr_gives_different_marginal_hrs(tmp_path):
+    """Lesson 2 once said a common conditional HR makes the ATE and ATT marginal HRs equal.
+    Exponential baseline, a risk factor of HR 5, conditional HR 0.5 for everyone: the
+    marginal HR depends on the factor's prevalence (non-collapsibility)."""
+    from tacebench.simulate.truth import marginal_hr
+
+    grid = np.linspace(0, 600, 12001)
+    marginal = []
+    for share in (0.2, 0.5, 0.8):
+        def surv(hr):
+            return (1 - share) * np.exp(-0.1 * hr * grid) + share * np.exp(-0.5 * hr * grid)
+        marginal.append(marginal_hr(grid, surv(0.5), surv(1.0)))
+    assert marginal == pytest.approx([0.545, 0.598, 0.604], abs=0.001)
+    page = (TEACH / "matching-discards.md").read_text(encoding="utf-8")
+    assert "so the marginal hazard ratios\nof the ATE and the ATT coincide" not in page
+    from tacebench.benchmarks.lessons import lesson_module
+
+    res = lesson_module("matching-discards").run_lesson(out=tmp_path, fast=True)
+    claim = res.claim("ate_att_coincide_here")
+    assert claim.holds and "not a consequence" in claim.text and "so the" not in claim.text
+
+
+def test_immortal_time_reports_recorded_not_planned_durations(tmp_path):
+    """The walkthrough called the planned mean (10.8 months, before death and censoring cut
+    courses short) the duration, and said every swimmer bar starts with a grey stretch."""
+    from tacebench.benchmarks.lessons import lesson_module
+
+    mod = lesson_module("immortal-time")
+    res = mod.run_lesson(out=tmp_path, fast=True)
+    n = res.numbers
+    assert n["dur_q1"] < n["dur_median"] < n["dur_q3"] and n["dur_mean"] < n["planned_mean"]
+    assert 0 < n["start_at_tace"] < 1 and 0 < n["dur_under_1"] < 1
+    text = mod.summary(res)
+    assert f"average {n['dur_mean']:.1f} (SD {n['dur_sd']:.1f}) months" in text
+    assert f"{100 * n['start_at_tace']:.0f}% of the patients start at TACE" in text
+    prose = (TEACH / "immortal-time.md").read_text(encoding="utf-8").split(rep.BEGIN)[0]
+    assert "Every bar starts" not in prose and "10.8" not in prose
