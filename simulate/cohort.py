@@ -19,7 +19,7 @@ from .calibration_cohort import CAL_PER_ARM, calibration_sample, draw_death_time
 from .censoring_cal import CensoringDesign, solve_censoring
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
-from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates
+from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates, propagate_missing
 from .progression import TTPTargets
 from .records import ArrayRecord
 from .response_cal import calibrate_missing, calibrate_response
@@ -255,9 +255,7 @@ def cohort_columns(plan: SimulationPlan, rng: "np.random.Generator | LockstepDra
         cols.update(draw_outcomes(op, cols, arm, treated, u, rng, tv))
     if op.missing:
         apply_missing(op, cols, rng, n)
-        for name, opts, _bits, _labels in cp.multiselect:  # a missing option hides the pattern
-            hidden = np.any([np.isnan(cols[o]) for o in opts], axis=0)
-            cols[name] = np.where(hidden, np.nan, cols[name])
+        propagate_missing(cp, cols)
     cols["true_ps"] = ps
     return cols
 

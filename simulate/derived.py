@@ -7,7 +7,9 @@ ALBI (Johnson et al., J Clin Oncol 2015): ``ALBI = 0.66 log10(bilirubin [umol/L]
 Child-Pugh points (Pugh et al., Br J Surg 1973), 5-15: bilirubin <34 / 34-50 / >50
 umol/L; albumin >35 / 28-35 / <28 g/L; INR <1.7 / 1.7-2.3 / >2.3; ascites and
 encephalopathy none / mild / moderate-severe (a binary input counts as none/mild;
-a missing input counts as none). Class A (5-6), B (7-9), C (10-15), coded 0, 1, 2.
+an optional input not given counts as none). Class A (5-6), B (7-9), C (10-15), coded 0, 1, 2.
+A derived value is missing wherever one of its inputs is made missing
+(:func:`~simulate.plan.propagate_missing`).
 """
 from __future__ import annotations
 

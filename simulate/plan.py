@@ -276,3 +276,23 @@ def add_derived(plan: CovariatePlan, columns: dict[str, np.ndarray], n: int) -> 
     memo: dict = {}
     for d in plan.derived:
         columns[d.name] = compute_derived(d, columns, n, memo)
+
+
+def propagate_missing(plan: CovariatePlan, columns: dict[str, np.ndarray]) -> None:
+    """Blank what is computed from a blanked value (in place), after the missingness rules.
+
+    A missing multiselect pattern hides its options and a missing option hides the
+    pattern (the other options stay observed); a derived variable (ALBI, Child-Pugh) is
+    missing wherever one of its inputs is, in the order they are defined, so a derived
+    variable built on another follows it. Otherwise a "missing" value could be read back
+    exactly from the columns computed from it (albumin from the ALBI score and bilirubin).
+    """
+    for name, opts, _bits, _labels in plan.multiselect:
+        absent = np.isnan(columns[name])   # the pattern's own rule, before options hide it
+        for o in opts:
+            columns[o] = np.where(absent, np.nan, columns[o])
+        hidden = np.any([np.isnan(columns[o]) for o in opts], axis=0)
+        columns[name] = np.where(hidden, np.nan, columns[name])
+    for d in plan.derived:
+        hidden = np.any([np.isnan(columns[nm]) for nm in d.inputs.values()], axis=0)
+        columns[d.name] = np.where(hidden, np.nan, columns[d.name])

@@ -48,8 +48,13 @@ def resolve_study(ref: str | Path) -> Path:
     Raises
     ------
     ValueError
-        Naming ``ref`` and listing the shipped ids when it is none of these.
+        Naming ``ref`` and listing the shipped ids when it is none of these, or an
+        empty string (which ``Path`` would read as the current folder).
     """
+    if isinstance(ref, str) and not ref.strip():
+        raise ValueError(f"study: {ref!r} is empty: give a study folder ('.' for the current "
+                         f"folder), one of its files or a shipped study id (shipped: "
+                         f"{shipped_studies()})")
     p = Path(ref)
     if p.is_file() and p.name in STUDY_FILES:
         return p.parent

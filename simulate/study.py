@@ -216,6 +216,10 @@ class CohortSpec:
                 p.append((f"missing.{m.variable}", f"unknown variable {m.variable!r}"))
             if m.depends_on is not None and m.depends_on not in known:
                 p.append((f"missing.{m.variable}.depends_on", f"unknown variable {m.depends_on!r}"))
+            elif m.depends_on is not None and m.variable in names:
+                shared = self._computed_from(m.depends_on) & self._computed_from(m.variable)
+                if shared:
+                    p.append((f"missing.{m.variable}.depends_on", _self_dependence(m, sorted(shared))))
         if self.time_varying is not None:
             if self.time_varying.arm not in nmap:
                 p.append(("time_varying.arm", f"unknown arm {self.time_varying.arm!r}; arms are {labels}"))
@@ -224,6 +228,19 @@ class CohortSpec:
         p.extend(endpoint_problems(self))
         p.extend(repeated_entry_problems(self))
         return p
+
+    def _computed_from(self, name: str) -> set[str]:
+        """``name`` and the variables its values are computed from (or that are computed
+        from it): a multiselect with its options, a derived variable with its inputs'."""
+        out = {name}
+        for v in self.all_variables:
+            if v.name == name and v.type == "multiselect":
+                out.update(v.options)
+        for d in self.derived:
+            if d.name == name:
+                for nm in d.inputs.values():
+                    out |= self._computed_from(nm) if nm != name else set()
+        return out
 
     def _option_owners(self, p: list) -> dict[str, str]:
         """Option variable -> its multiselect; problems with options go to ``p``."""
@@ -330,6 +347,16 @@ def spec_hash(obj: Any, *extra: Any) -> str:
     payload = json.dumps([ENGINE_VERSION, _SOURCE, canonical(obj), [canonical(e) for e in extra]],
                          sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _self_dependence(m, shared: list[str]) -> str:
+    """Why missingness driven by the variable's own value is refused (MNAR)."""
+    if m.depends_on == m.variable:
+        what = f"{m.depends_on!r} is {m.variable!r} itself"
+    else:
+        what = f"{m.depends_on!r} and {m.variable!r} are computed one from the other (through {shared})"
+    return (f"{what}: missingness that depends on the variable's own, unobserved value is missing not "
+            "at random (MNAR); the format allows MCAR and MAR only, so depend on another variable")
 
 
 __all__ = ["CohortSpec", "StudySpec", "canonical", "spec_hash", "Summary"]

@@ -3,7 +3,8 @@
 ``baseline_table(cohort, spec)`` summarises each covariate per arm the way the paper
 reports it: ``mean (SD)``, ``median [Q1, Q3]`` / ``median (min, max)``, ``n (%)`` per
 level or per bin of a category split. ``compare_table(spec, n_cohorts, seed)``
-generates ``n_cohorts`` cohorts and gives, per published entry, the published value,
+generates ``n_cohorts`` cohorts and gives, per published entry (each arm's, and the whole
+cohort's under arm ``"all"``: a multiselect's ``n_selected``, a variable's ``overall``), the published value,
 the median and central 95% (2.5%, 97.5%) of the simulated statistic, and whether the
 published value lies inside it. Proportions are compared as proportions (count / n).
 Missing values (a missingness model) are excluded from each statistic.
@@ -23,7 +24,9 @@ ALL_ARMS = "all"
 
 
 def _published_rows(c: CohortSpec) -> list[tuple]:
-    """(variable, level, statistic, arm, published value, kind) for every Table-1 entry."""
+    """(variable, level, statistic, arm, published value, kind) for every Table-1 entry:
+    per arm, then the whole cohort's (arm :data:`ALL_ARMS`: a multiselect's n_selected,
+    a variable's ``overall`` summary, e.g. a pooled median (IQR) of age)."""
     rows = []
     arm_n = {a.label: a.n for a in c.arms}
     for v in c.all_variables:
@@ -36,21 +39,39 @@ def _published_rows(c: CohortSpec) -> list[tuple]:
             s = v.arms[lab]
             if v.type in ("binary", "categorical") or v.is_split:
                 probs = v.arm_probs(lab, arm_n[lab])
-                if v.type == "binary":
-                    levels = [(1, "yes")]
-                elif v.type == "categorical":
-                    levels = list(enumerate(v.levels))
-                else:
-                    edges = (None,) + v.cutpoints + (None,)
-                    levels = [(k, _bin_label(edges[k], edges[k + 1])) for k in range(len(probs))]
-                for k, name in levels:
+                for k, name in _levels(v, len(probs)):
                     rows.append((v.name, name, "proportion", lab, float(probs[k]), ("level", k)))
             if v.type not in ("binary", "categorical") and (not v.is_split or v.printed_moments):
-                for st in _STATS:
-                    val = getattr(s, st)
-                    if val is not None:
-                        rows.append((v.name, "", st, lab, float(val), ("stat", st)))
+                rows.extend(_stat_rows(v.name, lab, s))
+        if v.overall is not None:
+            rows.extend(_overall_rows(v, sum(arm_n.values())))
     return rows
+
+
+def _levels(v, n_levels: int) -> list[tuple[int, str]]:
+    """(code, label) of the levels a variable's proportions are published for."""
+    if v.type == "binary":
+        return [(1, "yes")]
+    if v.type == "categorical":
+        return list(enumerate(v.levels))
+    edges = (None,) + v.cutpoints + (None,)
+    return [(k, _bin_label(edges[k], edges[k + 1])) for k in range(n_levels)]
+
+
+def _stat_rows(name: str, lab: str, s) -> list[tuple]:
+    return [(name, "", st, lab, float(getattr(s, st)), ("stat", st)) for st in _STATS
+            if getattr(s, st) is not None]
+
+
+def _overall_rows(v, n: int) -> list[tuple]:
+    """The rows of a variable's ``overall`` summary (the whole cohort's)."""
+    s = v.overall
+    probs = s.level_probs()
+    if probs is None and v.type == "binary" and (s.p is not None or s.count is not None):
+        probs = (0.0, s.p if s.p is not None else s.count / n)
+    rows = [] if probs is None or not (v.type in ("binary", "categorical") or v.is_split) else [
+        (v.name, name, "proportion", ALL_ARMS, float(probs[k]), ("level", k)) for k, name in _levels(v, len(probs))]
+    return rows + _stat_rows(v.name, ALL_ARMS, s)
 
 
 def _bin_label(lo, hi) -> str:
@@ -202,7 +223,8 @@ def compare_table(spec, n_cohorts: int = 200, seed: int = 0, cohort: str | None 
             if kind[0] == "nsel":
                 sims[i, j] = _statistic(_n_selected(ch.columns, c.variable(var)), ("level", kind[1]))
             else:
-                sims[i, j] = _statistic(ch.columns[var][arm == labels.index(lab)], kind, cuts[var])
+                x = ch.columns[var]
+                sims[i, j] = _statistic(x if lab == ALL_ARMS else x[arm == labels.index(lab)], kind, cuts[var])
     rows = []
     for j, (var, lev, st, lab, val, _kind) in enumerate(pub):
         col = sims[:, j][~np.isnan(sims[:, j])]

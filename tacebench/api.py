@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from tacebench.engine import single_threaded_blas
+from tacebench.estimators import InputTypeError
 from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
 from tacebench.replications.outcome_model import outcome_models
@@ -30,39 +31,61 @@ __all__ = ["StudySetup", "load_study", "replicate", "set_up", "simulate_cohorts"
 
 
 def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    """An integer: a Python int or a numpy integer, not a bool."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-#: argument -> (is it valid, what it must be), for the edge checks of the front door
+def _is_flag(x) -> bool:
+    return isinstance(x, (bool, np.bool_))
+
+
+#: argument -> (is its type right, is its value right, what it must be), for the edge
+#: checks of the front door; the value is checked only when the type is right
 _RULES = {
-    "reps": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
-    "seed": (lambda v: (_is_int(v) or isinstance(v, np.integer)) and v >= 0,
-             "a non-negative integer"),
-    "n_jobs": (lambda v: _is_int(v) and (v >= 1 or v == -1),
-               "a positive integer or -1 (all cores)"),
-    "decompose_reps": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
-    "max_reps": (lambda v: v is None or (_is_int(v) and v >= 2), "None or an integer >= 2"),
-    "worlds": (lambda v: v in WORLD_CHOICES, f"one of {', '.join(WORLD_CHOICES)}"),
-    "audit_only": (lambda v: isinstance(v, bool), "True or False"),
-    "world_uncertainty": (lambda v: isinstance(v, bool), "True or False"),
-    "n_cohorts": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
-    "with_ps": (lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
-    "progress": (lambda v: v is None or callable(v), "None or a callable"),
+    "reps": (_is_int, lambda v: v >= 2, "an integer >= 2"),
+    "seed": (_is_int, lambda v: v >= 0, "a non-negative integer"),
+    "n_jobs": (_is_int, lambda v: v >= 1 or v == -1, "a positive integer or -1 (all cores)"),
+    "decompose_reps": (_is_int, lambda v: v >= 0, "an integer >= 0"),
+    "max_reps": (lambda v: v is None or _is_int(v), lambda v: v is None or v >= 2,
+                 "None or an integer >= 2"),
+    "worlds": (lambda v: isinstance(v, str), lambda v: v in WORLD_CHOICES,
+               f"one of {', '.join(WORLD_CHOICES)}"),
+    "audit_only": (_is_flag, lambda v: True, "True or False"),
+    "world_uncertainty": (_is_flag, lambda v: True, "True or False"),
+    "n_cohorts": (_is_int, lambda v: v >= 1, "an integer >= 1"),
+    "with_ps": (_is_flag, lambda v: True, "True or False"),
+    "progress": (lambda v: v is None or callable(v), lambda v: True, "None or a callable"),
 }
 
 
-def _check_arguments(**values) -> None:
-    """One ``ValueError`` naming every argument whose value breaks its rule (:data:`_RULES`),
-    raised before any work (a bad ``worlds`` once surfaced only after the whole run)."""
-    bad = [f"{name}: must be {_RULES[name][1]}; got {value!r}"
-           for name, value in values.items() if not _RULES[name][0](value)]
+def _check_arguments(**values) -> dict:
+    """The arguments checked against their rules (:data:`_RULES`), before any work (a bad
+    ``worlds`` once surfaced only after the whole run), numpy integers and bools returned
+    as Python ones (they reach JSON output).
+
+    One error names every argument that breaks its rule: an
+    :class:`~tacebench.estimators.InputTypeError` (a ``TypeError`` and a ``ValueError``)
+    when one has the wrong type (``"3"`` for a number, ``"no"`` for a flag), else a
+    ``ValueError``.
+    """
+    wrong_type = [name for name, v in values.items() if not _RULES[name][0](v)]
+    bad = [name for name, v in values.items() if name in wrong_type or not _RULES[name][1](v)]
+    messages = [f"{name}: must be {_RULES[name][2]}; got {values[name]!r}" for name in bad]
     reps, cap = values.get("reps"), values.get("max_reps")
     if not bad and cap is not None and reps is not None and cap < reps:
         # (a cap below reps was silently raised to reps: a run of 30 for max_reps=10)
-        bad.append(f"max_reps: must be at least reps ({reps}): it is the number a study "
-                   f"may grow to (equal adds no replicates); got {cap!r}")
-    if bad:
-        raise ValueError("; ".join(bad))
+        messages.append(f"max_reps: must be at least reps ({reps}): it is the number a study "
+                        f"may grow to (equal adds no replicates); got {cap!r}")
+    if messages:
+        raise (InputTypeError if wrong_type else ValueError)("; ".join(messages))
+    return {name: v.item() if isinstance(v, (np.integer, np.bool_)) else v
+            for name, v in values.items()}
+
+
+def _study_type(study, what: str) -> None:
+    """An ``InputTypeError`` unless ``study`` is a path, an id or a :class:`Study`."""
+    if not isinstance(study, (str, Path, Study)):
+        raise InputTypeError(f"study: must be {what}; got {study!r}")
 
 
 def load_study(study: str | Path | Study) -> Study:
@@ -80,9 +103,7 @@ def load_study(study: str | Path | Study) -> Study:
     """
     if isinstance(study, Study):
         return study
-    if not isinstance(study, (str, Path)):
-        raise ValueError(f"study: must be a shipped study id, a study folder or a Study; got "
-                         f"{study!r}")
+    _study_type(study, "a shipped study id, a study folder or a Study")
     return _load_study(study)
 
 
@@ -130,7 +151,8 @@ def set_up(study: str | Path | Study, *, reps: int = DEFAULT_REPS, seed: int = D
     StudyError
         When a cohort of the study cannot be built.
     """
-    _check_arguments(reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
+    a = _check_arguments(reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
+    reps, seed, decompose_reps, audit_only = a["reps"], a["seed"], a["decompose_reps"], a["audit_only"]
     st = load_study(study)
     decompose = decompose_for(decompose_reps, reps)
     if later is None:
@@ -202,9 +224,11 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         ``.audit`` (findings), ``.result`` (verdicts; None with ``audit_only``),
         ``.to_dict()``; :func:`tacebench.replications.report.render` prints it.
     """
-    _check_arguments(reps=reps, seed=seed, n_jobs=n_jobs, decompose_reps=decompose_reps,
-                     audit_only=audit_only, worlds=worlds, world_uncertainty=world_uncertainty,
-                     max_reps=max_reps, progress=progress)
+    a = _check_arguments(reps=reps, seed=seed, n_jobs=n_jobs, decompose_reps=decompose_reps,
+                         audit_only=audit_only, worlds=worlds, world_uncertainty=world_uncertainty,
+                         max_reps=max_reps, progress=progress)
+    reps, seed, n_jobs, decompose_reps = a["reps"], a["seed"], a["n_jobs"], a["decompose_reps"]
+    audit_only, world_uncertainty, max_reps = a["audit_only"], a["world_uncertainty"], a["max_reps"]
     setup = study if isinstance(study, StudySetup) else set_up(
         study, reps=reps, seed=seed, decompose_reps=decompose_reps, audit_only=audit_only)
     st = setup.study
@@ -254,10 +278,9 @@ def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int
         When the cohorts together exceed the memory limit ``check`` and ``replicate``
         apply (:mod:`tacebench.simulate.footprint`), before anything is drawn.
     """
-    _check_arguments(n_cohorts=n_cohorts, seed=seed, with_ps=with_ps)
-    if not isinstance(study, (str, Path, Study)):
-        raise ValueError(f"study: must be a shipped study id, a study folder, a cohort.toml "
-                         f"path or a Study; got {study!r}")
+    a = _check_arguments(n_cohorts=n_cohorts, seed=seed, with_ps=with_ps)
+    n_cohorts, seed, with_ps = a["n_cohorts"], a["seed"], a["with_ps"]
+    _study_type(study, "a shipped study id, a study folder, a cohort.toml path or a Study")
     spec = study.spec if isinstance(study, Study) else load_spec(study)
     check_memory(spec.cohort(cohort), n_cohorts)
     with single_threaded_blas():  # the same plan and cohorts as replicate's workers draw

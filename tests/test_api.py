@@ -7,6 +7,7 @@ import pytest
 
 import tacebench
 from tacebench import api
+from tacebench.estimators import InputTypeError
 
 BAD = [("reps", "10"), ("reps", 1), ("reps", True), ("seed", -1), ("seed", 1.5),
        ("n_jobs", 0), ("n_jobs", "2"), ("decompose_reps", -1), ("max_reps", "x"),
@@ -47,6 +48,49 @@ def test_simulate_cohorts_names_a_bad_argument(no_work, kwargs):
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=rf"^{name}: must be"):
         tacebench.simulate_cohorts("tace_regorafenib", **kwargs)
+
+
+WRONG_TYPE = [(tacebench.simulate_cohorts, "with_ps", "no"), (tacebench.simulate_cohorts, "n_cohorts", "3"),
+              (tacebench.simulate_cohorts, "seed", 1.0), (tacebench.replicate, "reps", "10"),
+              (tacebench.replicate, "n_jobs", 2.0), (tacebench.replicate, "worlds", 1),
+              (tacebench.replicate, "audit_only", 1), (tacebench.replicate, "max_reps", "x"),
+              (tacebench.replicate, "progress", 5)]
+
+
+@pytest.mark.parametrize("call, name, value", WRONG_TYPE)
+def test_a_wrong_type_is_an_input_type_error_as_documented(no_work, call, name, value):
+    """docs/design.md: an argument of the wrong type is an InputTypeError (a TypeError and
+    a ValueError); a right type with a wrong value stays a plain ValueError."""
+    with pytest.raises(InputTypeError, match=rf"^{name}: must be .*; got {value!r}$"):
+        call("tace_regorafenib", **{name: value})
+    with pytest.raises(ValueError) as err:
+        call("tace_regorafenib", n_jobs=0) if call is tacebench.replicate else call(
+            "tace_regorafenib", n_cohorts=0)
+    assert not isinstance(err.value, TypeError)
+    with pytest.raises(InputTypeError, match="study: must be"):
+        call(123)
+
+
+def test_numpy_integers_are_integers_everywhere():
+    """n_cohorts=np.int64(2) was refused ("must be an integer >= 1; got np.int64(2)")
+    while seed took numpy integers."""
+    a = tacebench.simulate_cohorts("tace_regorafenib", n_cohorts=np.int64(2), seed=np.uint32(4),
+                                   with_ps=np.bool_(False))
+    b = tacebench.simulate_cohorts("tace_regorafenib", n_cohorts=2, seed=4, with_ps=False)
+    assert len(a) == 2 and all(x.to_frame().equals(y.to_frame()) for x, y in zip(a, b))
+    assert api._check_arguments(reps=np.int16(5), n_jobs=np.int64(-1), max_reps=np.int64(9),
+                                decompose_reps=np.uint8(0)) == {
+        "reps": 5, "n_jobs": -1, "max_reps": 9, "decompose_reps": 0}
+    assert all(type(v) is int for v in api._check_arguments(reps=np.int16(5), seed=np.int64(1)).values())
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_study_path_is_refused_by_name(empty):
+    """load_study("") read the current folder and reported "3 problems in the study
+    folder" without naming it."""
+    for call in (tacebench.load_study, tacebench.simulate_cohorts, tacebench.replicate):
+        with pytest.raises(ValueError, match=rf"^study: {empty!r} is empty: give a study folder"):
+            call(empty)
 
 
 def test_load_study_names_a_value_that_is_no_study():

@@ -88,6 +88,9 @@ def test_multiselect_missing_option_bit_identical():
     plan = simulate.compile_plan(simulate.spec_from_dict(_multiselect_raw(extra=extra)), cache=None)
     batch = assert_identical(plan, SEEDS, with_ps=True)
     assert np.isnan(batch.columns["sites"]).any()
+    hidden = simulate.spec_from_dict(_multiselect_raw(extra={"missing": {"sites": {"rate": 0.2}}}))
+    batch = assert_identical(simulate.compile_plan(hidden, cache=None), SEEDS, with_ps=True)
+    assert np.array_equal(np.isnan(batch.columns["lung"]), np.isnan(batch.columns["sites"]))
 
 
 @pytest.mark.parametrize("with_ps", [False, True])

@@ -23,6 +23,25 @@ def test_simulate_table(small_spec_path, capsys):
     assert "published" in out and "inside" in out and "arm sizes exact: True" in out
 
 
+def test_table_takes_the_number_of_cohorts_it_is_given(small_spec_path, capsys):
+    """--table --n-cohorts 1 drew 200 cohorts without a word; K >= 2 is used as given."""
+    assert main(["simulate", str(small_spec_path), "--table", "--n-cohorts", "1"]) == 2
+    assert "--table needs at least 2 cohorts" in capsys.readouterr().err
+    assert main(["simulate", str(small_spec_path), "--table", "--n-cohorts", "3"]) == 0
+    assert "central 95% of 3 simulated cohorts" in capsys.readouterr().out
+
+
+def test_table_shows_the_whole_cohort_summaries(capsys):
+    """A variable's `overall` summary is fitted (seed 003's age median (IQR) 55 (49, 64),
+    seed 000's mean age 52.2) and had no row."""
+    from tacebench.simulate.table import compare_table
+    rows = {(r[0], r[2], r[3]): r for r in compare_table("tace_mtt_pd1_lung", n_cohorts=20).rows}
+    for st, published in (("median", 55.0), ("q1", 49.0), ("q3", 64.0)):
+        assert rows[("age", st, "all")][4] == published
+    assert main(["simulate", "tace_sorafenib_ehs", "--table", "--n-cohorts", "5"]) == 0
+    assert any(line.split()[:4] == ["age", "mean", "all", "52.2"] for line in capsys.readouterr().out.splitlines())
+
+
 def test_simulate_bad_input(small_spec_path, tmp_path, capsys):
     assert main(["simulate", "no_such_study"]) == 2
     assert "no_such_study" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """Generated cohorts: shape, types, determinism, exact arm sizes, invariants."""
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +39,37 @@ def test_missingness_only_where_asked(small_plan):
     nan_cols = {k for k, v in cols.items() if v.dtype.kind == "f" and np.isnan(v).any()}
     assert nan_cols <= {"afp", "albumin", "albi_grade"}
     rates = np.mean([np.isnan(generate_cohort(small_plan, seed=s).columns["albumin"]).mean() for s in range(40)])
+    assert abs(rates - 0.2) < 0.03
+
+
+def test_derived_columns_are_missing_where_an_input_is(small_plan):
+    """A blanked lab cannot be read back from the ALBI grade computed from it."""
+    for seed in range(5):
+        cols = generate_cohort(small_plan, seed=seed).columns
+        absent = np.isnan(cols["albumin"]) | np.isnan(cols["total_bilirubin"])
+        assert absent.any()
+        assert np.array_equal(np.isnan(cols["albi_grade"]), absent)
+    batch = simulate.generate_cohort_batch(small_plan, range(4))
+    absent = np.isnan(batch.columns["albumin"]) | np.isnan(batch.columns["total_bilirubin"])
+    assert np.array_equal(np.isnan(batch.columns["albi_grade"]), absent)
+
+
+def test_every_derived_kind_follows_its_inputs(small_spec_path):
+    raw = tomllib.loads(small_spec_path.read_text())
+    c = raw["cohorts"]["main"]
+    c["derived"] = c["derived"] + [
+        {"name": "albi_score", "kind": "albi_score", "inputs": {"albumin": "albumin", "bilirubin": "total_bilirubin"}},
+        {"name": "cp_points", "kind": "child_pugh_points", "inputs": {"albumin": "albumin", "bilirubin": "total_bilirubin"}},
+        {"name": "cp_class", "kind": "child_pugh_class", "inputs": {"albumin": "albumin", "bilirubin": "total_bilirubin"}}]
+    c["missing"] = {"total_bilirubin": {"rate": 0.15}, "albumin": {"rate": 0.2}}
+    plan = simulate.compile_plan(simulate.spec_from_dict(raw), cache=None)
+    cols = generate_cohort(plan, seed=2).columns
+    absent = np.isnan(cols["albumin"]) | np.isnan(cols["total_bilirubin"])
+    assert np.isnan(cols["albumin"]).any() and np.isnan(cols["total_bilirubin"]).any()
+    for k in ("albi_grade", "albi_score", "cp_points", "cp_class"):
+        assert np.array_equal(np.isnan(cols[k]), absent), k
+    # the variables' own missing shares are the declared rates (derived ones: their union)
+    rates = np.mean([np.isnan(generate_cohort(plan, seed=s).columns["albumin"]).mean() for s in range(40)])
     assert abs(rates - 0.2) < 0.03
 
 

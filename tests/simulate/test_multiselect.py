@@ -112,6 +112,17 @@ def test_missing_option_hides_the_pattern_and_effects_use_options():
     assert not np.isnan(c.columns["bone"]).any()
 
 
+def test_missing_pattern_hides_its_options():
+    """The options are computed from the pattern: a blanked pattern blanks them all."""
+    plan = simulate.compile_plan(simulate.spec_from_dict(_raw(extra={"missing": {"sites": {"rate": 0.2}}})),
+                                 cache=None)
+    c = simulate.generate_cohort(plan, seed=3)
+    miss = np.isnan(c.columns["sites"])
+    assert 0 < miss.mean() < 0.5
+    for o in OPTS:
+        assert np.array_equal(np.isnan(c.columns[o]), miss), o
+
+
 @pytest.mark.parametrize("kw,match", [
     ({"n_selected": (0, 150, 40, 10)}, r"sites\)\.n_selected: implies 1.3 options per patient"),
     ({"n_selected": (10, 150, 30, 10)}, r"n_selected: gives 0.05 of patients no option"),

@@ -39,6 +39,15 @@ BREAKERS = [
     ("correlation out of range", lambda r: r["cohorts"]["main"]["correlation"].update(pairs=[["afp", "albumin", 1.5]]),
      "pairs[0][2]", "1.5"),
     ("negative rate", lambda r: r["cohorts"]["main"]["missing"]["afp"].update(rate=-0.1), "missing.afp", "-0.1"),
+    ("MAR on itself", lambda r: r["cohorts"]["main"]["missing"]["albumin"].update(depends_on="albumin"),
+     "cohorts.main.missing.albumin.depends_on", "'albumin' is 'albumin' itself"),
+    ("MAR on what is computed from it",
+     lambda r: r["cohorts"]["main"]["missing"]["albumin"].update(depends_on="albi_grade"),
+     "cohorts.main.missing.albumin.depends_on", "'albi_grade'"),
+    ("MAR of an input on a derived",
+     lambda r: r["cohorts"]["main"]["missing"].update(total_bilirubin={"rate": 0.1, "mechanism": "MAR",
+                                                                        "depends_on": "albi_grade"}),
+     "cohorts.main.missing.total_bilirubin.depends_on", "MNAR"),
 ]
 
 
@@ -50,6 +59,18 @@ def test_invalid_spec_names_field_and_value(raw, what, breaker, key, value):
         spec_from_dict(bad, source="cohort.toml")
     msg = str(err.value)
     assert "cohort.toml" in msg and key in msg and value in msg, msg
+
+
+def test_mar_on_another_variable_or_option_is_accepted(raw):
+    """Refused: depends_on carrying the variable's own value; accepted: anything else."""
+    from .test_multiselect import _raw as multiselect_raw
+    spec_from_dict(raw)  # albumin MAR on pvtt
+    ok = multiselect_raw(extra={"missing": {"lung": {"rate": 0.2, "mechanism": "MAR", "depends_on": "bone"}}})
+    spec_from_dict(ok)
+    for var, dep in (("lung", "sites"), ("sites", "lung")):
+        bad = multiselect_raw(extra={"missing": {var: {"rate": 0.2, "mechanism": "MAR", "depends_on": dep}}})
+        with pytest.raises(SpecError, match=rf"missing\.{var}\.depends_on: '{dep}' and '{var}' are computed"):
+            spec_from_dict(bad)
 
 
 def test_all_problems_reported_at_once(raw):
