@@ -72,7 +72,25 @@ def _md_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
+def uncensored_table(truths: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame | None:
+    """Scenarios as rows, estimands as columns: truth.csv's ``truth_uncensored`` of the
+    estimands whose value without censoring differs from ``truth`` (None: none does, or a
+    run written before the column)."""
+    if truths is None or "truth_uncensored" not in truths.columns:
+        return None
+    free = pd.to_numeric(truths["truth_uncensored"], errors="coerce")
+    differs = free.notna() & (free != truths["truth"].astype(float))
+    estimands = set(truths.loc[differs, "estimand"])
+    if not estimands:
+        return None
+    rows = truths[truths["estimand"].isin(estimands)].assign(truth_uncensored=free)
+    return rows.pivot(index="scenario", columns="estimand", values="truth_uncensored")\
+        .round(4).reindex([s for s in scenarios if s in set(rows["scenario"])])\
+        .reset_index().fillna("")
+
+
+def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
+              truths: pd.DataFrame | None = None):
     """Yield ``(kind, payload)``: ("h1"|"h2"|"p", text) or ("table", DataFrame)."""
     yield "h1", study.title
     if study.aims:
@@ -97,7 +115,18 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
     yield "table", truth.pivot(index="scenario", columns="estimand", values="truth").round(4)\
         .reindex([s.name for s in study.scenarios]).reset_index().fillna("")
     yield "p", ("True values of the estimands; an empty cell: no method of the study "
-                "estimates that estimand in that scenario.")
+                "estimates that estimand in that scenario. A hazard ratio's true value is "
+                "the population Cox estimand under the scenario's censoring (its "
+                "administrative end, accrual and loss), the value a Cox model of the "
+                "scenario's censored cohorts converges to; RMST and risk differences do not "
+                "depend on censoring.")
+    free = uncensored_table(truths, [s.name for s in study.scenarios])
+    if free is not None:
+        yield "table", free
+        yield "p", ("True hazard ratios without censoring (every patient followed until "
+                    "death; truth.csv's truth_uncensored): marginal hazards are not "
+                    "proportional, so the Cox estimand depends on the follow-up. The "
+                    "measures above use the values under censoring.")
     for measure, label in HEADLINE.items():
         if measure in set(perf["measure"]):
             yield "h2", label
@@ -176,7 +205,7 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
         figs = write_figures(study, perf, results, truths, run.path / "figures")
         paths.update(figs)
         figures = [str(p.relative_to(run.path)) for p in figs.values()]
-    sections = list(_sections(study, perf, results, meta))
+    sections = list(_sections(study, perf, results, meta, truths))
     write_markdown(sections, paths["markdown"])
     write_html(sections, paths["html"], figures)
     return paths

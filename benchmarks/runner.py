@@ -163,8 +163,13 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     if bad or len(values) != len(wanted):
         raise ValueError(f"{where} must be one number per estimand; got "
                          f"{', '.join(bad) if bad else f'{len(values)} value(s)'}")
+    # the value without censoring (NaN where the generator does not give it): HR methods
+    # are judged against the truth under the scenario's censoring, which they target
+    free = (list(dgm.uncensored_truths(estimands, seeds)) if dgm.uncensored_truths is not None
+            else [math.nan] * len(wanted))
     return [{"scenario_index": scenario_index, "scenario": scenario.name, "estimand": name,
-             "truth": float(v)} for name, v in zip(wanted, values)]
+             "truth": float(v), "truth_uncensored": float(u)}
+            for name, v, u in zip(wanted, values, free)]
 
 
 @dataclass(frozen=True)
