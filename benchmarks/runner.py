@@ -100,10 +100,11 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 out, err, warn = None, dgm_errors[rep], ""
             else:
                 out, err, warn = fitted[(rep, j)]
-                if out is not None and out.converged and not math.isfinite(float(out.estimate)):
-                    # a NaN or infinite estimate reported as converged is a failure (a
-                    # non-converged one, e.g. a monotone likelihood's +-inf, says so itself)
-                    out, err = None, f"ValueError: non-finite estimate {float(out.estimate)!r}"
+                if out is not None and out.converged and (bad := unusable(out)):
+                    # a NaN or infinite estimate or a SE that is not a positive number,
+                    # reported as converged, is a failure with its reason (a non-converged
+                    # one, e.g. a monotone likelihood's +-inf, says so itself)
+                    out, err = None, f"ValueError: {bad}"
             cols["rep"].append(rep)
             cols["method_index"].append(k)
             cols["method"].append(m.name)
@@ -141,6 +142,18 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
     for c in sorted(extras):
         result[c] = extras[c]
     return result
+
+
+def unusable(out) -> str:
+    """Why a converged method output cannot be scored ('' if it can): a non-finite
+    estimate, or a SE that is not a finite positive number (the coverage and rejection of
+    a NaN or negative SE were silently dropped or computed as if it were valid)."""
+    estimate, se = float(out.estimate), float(out.se)
+    if not math.isfinite(estimate):
+        return f"non-finite estimate {estimate!r}"
+    if not (math.isfinite(se) and se > 0):
+        return f"non-finite or non-positive SE {se!r}"
+    return ""
 
 
 def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
