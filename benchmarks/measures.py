@@ -239,18 +239,29 @@ def performance_measures(
     return PerformanceResult(truth=truth, n_attempted=n_att, n_used=n, measures=tuple(out))
 
 
-def relative_precision(estimate_a, estimate_b) -> tuple[float, float]:
+def relative_precision(estimate_a, estimate_b, *, converged_a=None, converged_b=None
+                       ) -> tuple[float, float]:
     """Relative % increase in precision of method B vs A, with MCSE.
 
     ``100 ((EmpSE_A / EmpSE_B)^2 - 1)``, MCSE ``200 (EmpSE_A / EmpSE_B)^2 sqrt((1 - rho^2) /
     (n_sim - 1))`` where ``rho`` is the correlation of the paired estimates (Morris et al.
-    2019, Table 6). Only replicates where both estimates are finite are used.
+    2019, Table 6). A paired measure: only replicates where both methods converged
+    (``converged_a``/``converged_b``, default every one) with finite estimates are used,
+    so a non-converged replicate's finite estimate (left out of each method's own EmpSE)
+    does not enter it either; with unequal failures the EmpSEs of the two methods' own
+    tables come from other replicates and their ratio need not equal this one.
     """
     a = _float_array(estimate_a, "estimate_a")
     b = _float_array(estimate_b, "estimate_b")
     if a.size != b.size:
         raise ValueError(f"estimate_b must have the length of estimate_a ({a.size}); got {b.size}")
     ok = np.isfinite(a) & np.isfinite(b)
+    for name, conv in (("converged_a", converged_a), ("converged_b", converged_b)):
+        if conv is not None:
+            conv = np.asarray(conv, dtype=bool)
+            if conv.shape != a.shape:
+                raise ValueError(f"{name} must have shape {a.shape}; got {conv.shape}")
+            ok &= conv
     a, b = a[ok], b[ok]
     n = a.size
     if n < 3:

@@ -72,6 +72,13 @@ def _md_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def methods_run(study, results: pd.DataFrame) -> list:
+    """The study's methods that have rows in ``results`` (a run with ``--with`` or
+    scenarios' method lists runs fewer than the study declares), in the study's order."""
+    present = set(results["method"])
+    return [m for m in study.methods if m.name in present]
+
+
 def uncensored_table(truths: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame | None:
     """Scenarios as rows, estimands as columns: truth.csv's ``truth_uncensored`` of the
     estimands whose value without censoring differs from ``truth`` (None: none does, or a
@@ -95,10 +102,14 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
     yield "h1", study.title
     if study.aims:
         yield "p", "**Aims.** " + " ".join(study.aims.split())
-    n_err = int((results["error"] != "").sum())
-    n_nc = int((~results["converged"]).sum()) - n_err
-    yield "p", (f"Study `{study.name}`: {len(study.scenarios)} scenarios x {len(study.methods)} "
-                f"methods, {meta['reps']} replicates per scenario (seed {study.seed}); "
+    failed = results["error"] != ""
+    n_err = int(failed.sum())
+    n_nc = int((~results["converged"] & ~failed).sum())
+    ran = methods_run(study, results)
+    declared = ("" if len(ran) == len(study.methods) else
+                f" ({len(ran)} of the {len(study.methods)} methods the study declares ran)")
+    yield "p", (f"Study `{study.name}`: {len(study.scenarios)} scenarios x {len(ran)} "
+                f"methods{declared}, {meta['reps']} replicates per scenario (seed {study.seed}); "
                 f"{len(results)} method fits, {n_err} raised an error and {n_nc} did not "
                 f"converge (excluded from the measures, counted in the convergence rate). "
                 f"Cells are estimate (Monte Carlo SE), Morris, White & Crowther (2019).")
@@ -111,7 +122,7 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
     truth = perf.drop_duplicates(["scenario", "estimand"])[["scenario", "estimand", "truth"]]
     yield "table", pd.DataFrame(
         [{"method": m.name, "family": m.family, "estimand": m.estimand,
-          "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in study.methods])
+          "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in ran])
     yield "table", truth.pivot(index="scenario", columns="estimand", values="truth").round(4)\
         .reindex([s.name for s in study.scenarios]).reset_index().fillna("")
     yield "p", ("True values of the estimands; an empty cell: no method of the study "

@@ -57,3 +57,14 @@ def test_own_ci_is_the_test_too(run):
         # the same interval: at the true null, rejected exactly where not covering (the
         # Wald test of the SE 0.05 rejected in about 70% while the CI covered all)
         assert coverage == pytest.approx(1.0 - rejection) and rejection < 0.1
+
+
+def test_summary_counts_and_lists_the_methods_that_ran(tmp_path):
+    raw = load_study(TOY).raw
+    raw["methods"]["unused"] = {"family": "tests.benchmarks.toy:rate_ratio",
+                                "estimand": raw["methods"]["rate_ratio"]["estimand"]}
+    raw["dgm"][0]["methods"] = ["rate_ratio", "flaky"]
+    run_study(study_from_raw(raw), tmp_path, reps=4, progress=False)
+    text = summarize_run(tmp_path)["markdown"].read_text()
+    assert "4 scenarios x 2 methods (2 of the 3 methods the study declares ran)" in text
+    assert "| unused |" not in text and "| rate_ratio |" in text
