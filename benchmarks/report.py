@@ -137,7 +137,7 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
         yield "p", ("True hazard ratios without censoring (every patient followed until "
                     "death; truth.csv's truth_uncensored): marginal hazards are not "
                     "proportional, so the Cox estimand depends on the follow-up. The "
-                    "measures above use the values under censoring.")
+                    "measures below use the values under censoring.")
     for measure, label in HEADLINE.items():
         if measure in set(perf["measure"]):
             yield "h2", label
