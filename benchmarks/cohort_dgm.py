@@ -135,12 +135,6 @@ def _curves_of(estimand: Estimand) -> _Curves | None:
                    population in TILTED and kind != "conditional_log_hr")
 
 
-def _hr_follows_censoring(kind: str) -> bool:
-    """Whether the truth of an estimand kind from the curves depends on the follow-up (the
-    Cox estimands); RMST and risk differences are functions of the curves alone."""
-    return kind in ("marginal_log_hr", "conditional_log_hr")
-
-
 def prepare(scenario: Scenario) -> PreparedDGM:
     from tacebench.simulate import compile_plan
 
@@ -209,35 +203,40 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     def truth(estimand: Estimand, seed) -> float:
         return value(estimand, {})
 
-    def truths(estimands, seeds, censoring: bool = True) -> list[float]:
+    known: dict = {}  # (tau, time, censoring) -> TrueEstimands of the ATE/ATT curves
+
+    def fill(estimands) -> None:
         # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
         # true_estimands call per horizon, see simulate.truth.true_estimands_at), and the
         # tilted populations of one horizon from one evaluation of the survival of the
-        # covariate sample (simulate.truth_populations.population_estimands_many)
-        from tacebench.simulate.truth import true_estimands_at
-        from tacebench.simulate.truth_populations import population_estimands_many
+        # covariate sample (simulate.truth_populations.population_estimands_many); the HRs
+        # under the scenario's censoring and without it from the same curves
+        from tacebench.simulate.truth import true_estimands_followed
+        from tacebench.simulate.truth_populations import population_estimands_followed
 
         curves = [c for c in map(_curves_of, estimands) if c is not None]
-        pairs = list(dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted))
-        known = ({(*p, censoring): t for p, t in zip(pairs, true_estimands_at(
-            plan, pairs, censoring=censoring))} if pairs else {})
+        pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted)
+                 if (*p, True) not in known]
+        if pairs:
+            for censoring, values in true_estimands_followed(plan, pairs).items():
+                known.update({(*p, censoring): t for p, t in zip(pairs, values)})
         by_horizon: dict = {}
         for c in curves:
-            if c.tilted and (c.population, c.tau, c.at, censoring) not in tilted:
+            if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
                 by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
         for (tau, at), pops in by_horizon.items():
-            for pop, true in zip(pops, population_estimands_many(
-                    plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,),
-                    censoring=censoring)):
-                tilted[(pop, tau, at, censoring)] = true
-        return [value(e, known, censoring) for e in estimands]
+            for censoring, values in population_estimands_followed(
+                    plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,)).items():
+                for pop, true in zip(pops, values):
+                    tilted[(pop, tau, at, censoring)] = true
+
+    def truths(estimands, seeds) -> list[float]:
+        fill(estimands)
+        return [value(e, known) for e in estimands]
 
     def uncensored_truths(estimands, seeds) -> list[float]:
-        # only the Cox estimands depend on the follow-up: the others are the truths
-        # themselves, not computed twice
-        cox = [e for e in estimands if _hr_follows_censoring(e.kind)]
-        free = dict(zip([e.name for e in cox], truths(cox, seeds, censoring=False)))
-        return [free[e.name] if e.name in free else value(e, {}) for e in estimands]
+        fill(estimands)
+        return [value(e, known, censoring=False) for e in estimands]
 
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
                        generate_batch=_batch_generator(plan, measured), truths=truths,

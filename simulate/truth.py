@@ -289,6 +289,19 @@ def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: flo
         One per pair, equal to ``true_estimands(spec, rmst_tau=..., landmark=...)``; each
         is kept in ``cache`` under the key that call would use.
     """
+    return true_estimands_followed(spec, horizons, cohort, (censoring,), horizon=horizon,
+                                   n_subjects=n_subjects, endpoint=endpoint, cache=cache,
+                                   plan_cache=plan_cache)[censoring]
+
+
+def true_estimands_followed(spec, horizons, cohort: str | None = None,
+                            censorings=(True, False), *, horizon: float | None = None,
+                            n_subjects: int = N_TRUTH, endpoint: str = "os",
+                            cache: "LRUCache | None" = DEFAULT_CACHE, plan_cache=DEFAULT_CACHE
+                            ) -> dict[bool, tuple[TrueEstimands, ...]]:
+    """:func:`true_estimands_at` under each of ``censorings`` (the HRs under the cohort's
+    censoring and without it) from one set of curves: ``{censoring: estimands}``, each
+    equal to ``true_estimands_at(..., censoring=censoring)`` and cached under its key."""
     plan = compile_plan(spec, cohort, cache=plan_cache)
     cp = plan.covariates
     if cp.treated_arm < 0 or plan.outcomes.os is None:
@@ -303,20 +316,25 @@ def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: flo
         cache = TRUTH_CACHE
     if cache is not None and not isinstance(cache, LRUCache):
         raise TypeError(f"cache must be an LRUCache or None; got {cache!r}")
-    keys = [(plan.spec_hash, horizon, tau, landmark, n_subjects, endpoint)
-            + (("censoring",) if censoring else ()) for tau, landmark in pairs]
-    held = [cache.get(k, _MISSING) if cache is not None else _MISSING for k in keys]
-    missing = list(dict.fromkeys(p for p, v in zip(pairs, held) if v is _MISSING))
-    computed = dict(zip(missing, _true_estimands_many(plan, horizon, missing, n_subjects, endpoint,
-                                                             censoring)))
-    out = []
-    for key, pair, value in zip(keys, pairs, held):
-        if value is _MISSING:
-            value = computed[pair]
-            if cache is not None:
-                cache.put(key, value)
-        out.append(value)
-    return tuple(out)
+    censorings = tuple(dict.fromkeys(bool(c) for c in censorings))
+    keys = {c: [(plan.spec_hash, horizon, tau, landmark, n_subjects, endpoint)
+                + (("censoring",) if c else ()) for tau, landmark in pairs] for c in censorings}
+    held = {c: [cache.get(k, _MISSING) if cache is not None else _MISSING for k in keys[c]]
+            for c in censorings}
+    missing = list(dict.fromkeys(p for c in censorings for p, v in zip(pairs, held[c])
+                                 if v is _MISSING))
+    computed = _true_estimands_many(plan, horizon, missing, n_subjects, endpoint, censorings)
+    out = {}
+    for c in censorings:
+        values = []
+        for key, pair, value in zip(keys[c], pairs, held[c]):
+            if value is _MISSING:
+                value = computed[c][missing.index(pair)]
+                if cache is not None:
+                    cache.put(key, value)
+            values.append(value)
+        out[c] = tuple(values)
+    return out
 
 
 def _grid(end: float, rmst_tau: float, landmark: float, endpoint: str) -> np.ndarray:
@@ -329,23 +347,30 @@ def _grid(end: float, rmst_tau: float, landmark: float, endpoint: str) -> np.nda
 
 
 def _true_estimands_many(plan: SimulationPlan, horizon, pairs, n_subjects, endpoint,
-                         censoring: bool = False) -> list[TrueEstimands]:
+                         censorings=(False,)) -> dict[bool, list[TrueEstimands]]:
+    """Each pair's estimands under each of ``censorings``, from one set of curves."""
     end = horizon if horizon is not None else 600.0
     grids = [_grid(end, tau, landmark, endpoint) for tau, landmark in pairs]
+    out: dict[bool, list] = {c: [] for c in censorings}
+    if not pairs:
+        return out
     if endpoint != "os" or len(pairs) < 2:
         # PFS curves stop at the first time their bound is below 1e-12, a point of the
         # grid they run on: each pair keeps its own
-        return [_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid,
-                                censoring=censoring)
-                for (tau, landmark), grid in zip(pairs, grids)]
+        for (tau, landmark), grid in zip(pairs, grids):
+            curves = {pop: _curves(plan, pop, n_subjects, grid, endpoint) for pop in ("ate", "att")}
+            for c in censorings:
+                out[c].append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint,
+                                              grid, curves, c))
+        return out
     union = np.unique(np.concatenate(grids))
     curves = {pop: _curves(plan, pop, n_subjects, union, endpoint) for pop in ("ate", "att")}
-    out = []
     for (tau, landmark), grid in zip(pairs, grids):
         at = np.searchsorted(union, grid)  # every point of the grid is a point of the union
-        out.append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid,
-                                   {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()},
-                                   censoring))
+        on_grid = {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()}
+        for c in censorings:
+            out[c].append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint,
+                                          grid, on_grid, c))
     return out
 
 

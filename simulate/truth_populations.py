@@ -211,6 +211,19 @@ def population_estimands_many(spec, populations, cohort: str | None = None, *,
     tuple of PopulationEstimands
         One per population, in order.
     """
+    return population_estimands_followed(spec, populations, cohort, (censoring,),
+                                         landmarks=landmarks, taus=taus, horizon=horizon,
+                                         n_subjects=n_subjects, plan_cache=plan_cache)[censoring]
+
+
+def population_estimands_followed(spec, populations, cohort: str | None = None,
+                                  censorings=(True, False), *, landmarks=(6.0, 12.0, 24.0),
+                                  taus=(6.0, 12.0, 24.0), horizon: float | None = None,
+                                  n_subjects: int = N_TRUTH, plan_cache=DEFAULT_CACHE
+                                  ) -> dict[bool, tuple[PopulationEstimands, ...]]:
+    """:func:`population_estimands_many` under each of ``censorings`` (the HR under the
+    cohort's censoring and without it) from one evaluation of the curves: ``{censoring:
+    estimands}``, each equal to ``population_estimands_many(..., censoring=censoring)``."""
     plan = compile_plan(spec, cohort, cache=plan_cache)
     landmarks = tuple(float(t) for t in landmarks)
     taus = tuple(float(t) for t in taus)
@@ -224,13 +237,16 @@ def population_estimands_many(spec, populations, cohort: str | None = None, *,
                                      landmarks, taus]))
     treated, control = _curves(grid, ep, True, eta, tilts), _curves(grid, ep, False, eta, tilts)
     g = grid <= end
-    weight = follow_up_weight(plan, grid[g], censoring)
-    out = []
-    for population, h, s1, s0 in zip(populations, tilts, treated, control):
-        hr = cox_estimand(grid[g], s1[g], s0[g], weight=weight).hr
-        surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
-        rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau]))
-                     for tau in taus)
-        out.append(PopulationEstimands(population, float(hr), landmarks, surv, taus, rmst,
-                                       horizon, float(1.0 / (h**2).sum())))
-    return tuple(out)
+    out: dict[bool, list] = {}
+    for censoring in dict.fromkeys(bool(c) for c in censorings):
+        weight = follow_up_weight(plan, grid[g], censoring)
+        out[censoring] = []
+        for population, h, s1, s0 in zip(populations, tilts, treated, control):
+            hr = cox_estimand(grid[g], s1[g], s0[g], weight=weight).hr
+            surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
+            rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau]))
+                         for tau in taus)
+            out[censoring].append(PopulationEstimands(population, float(hr), landmarks, surv,
+                                                      taus, rmst, horizon,
+                                                      float(1.0 / (h**2).sum())))
+    return {c: tuple(v) for c, v in out.items()}
