@@ -8,7 +8,11 @@ result goes through :func:`simulate.io.spec_from_dict` and :func:`simulate.gener
 
 True values (``truth``), once per scenario, from :func:`simulate.true_estimands` (exact
 potential-outcome survival curves over a large fixed covariate sample; marginal HR as the
-population Cox estimand of Struthers & Kalbfleisch 1986, without censoring):
+population Cox estimand of Struthers & Kalbfleisch 1986 under the scenario's own
+censoring, ``G(t) = P(C > t)`` of its administrative end, accrual and loss: the HR a Cox
+model of the scenario's censored cohorts converges to. Marginal hazards are not
+proportional, so the HR without censoring, every subject followed until death, differs;
+it is kept as ``truth_uncensored`` (:func:`uncensored_truths`)):
 
 * ``conditional_log_hr``: the generating treatment log-HR (or, with ``variable``, that
   covariate's OS log-HR);
@@ -147,14 +151,14 @@ def prepare(scenario: Scenario) -> PreparedDGM:
 
     tilted: dict = {}
 
-    def tilted_truth(kind: str, c: _Curves) -> float:
+    def tilted_truth(kind: str, c: _Curves, censoring: bool) -> float:
         # one covariate sample and pair of curves per population, all horizons at once
         from tacebench.simulate.truth_populations import population_estimands
 
-        key = (c.population, c.tau, c.at)
+        key = (c.population, c.tau, c.at, censoring)
         if key not in tilted:
             tilted[key] = population_estimands(plan, c.population.upper(), landmarks=(c.at,),
-                                               taus=(c.tau,))
+                                               taus=(c.tau,), censoring=censoring)
         true = tilted[key]
         if kind == "marginal_log_hr":
             return math.log(true.marginal_hr)
@@ -164,8 +168,10 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return -true.survival_difference_at(c.at)
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
-    def value(estimand: Estimand, known: dict) -> float:
-        """The true value; ``known``: ``(tau, time) -> TrueEstimands`` computed already."""
+    def value(estimand: Estimand, known: dict, censoring: bool = True) -> float:
+        """The true value; ``known``: ``(tau, time, censoring) -> TrueEstimands`` computed
+        already; ``censoring``: the Cox estimands under the scenario's censoring (else
+        every subject followed until death)."""
         kind, cfg = estimand.kind, estimand.config
         c = _curves_of(estimand)
         if c is None:
@@ -181,8 +187,9 @@ def prepare(scenario: Scenario) -> PreparedDGM:
                                  f"{cfg['variable']!r}")
             return math.log(hrs[0])
         if c.tilted:
-            return tilted_truth(kind, c)
-        true = known.get((c.tau, c.at)) or _true_estimands()(plan, rmst_tau=c.tau, landmark=c.at)
+            return tilted_truth(kind, c, censoring)
+        true = known.get((c.tau, c.at, censoring)) or _true_estimands()(
+            plan, rmst_tau=c.tau, landmark=c.at, censoring=censoring)
         if kind == "conditional_log_hr":
             return math.log(true.conditional_hr)
         if kind == "marginal_log_hr":
@@ -196,29 +203,44 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     def truth(estimand: Estimand, seed) -> float:
         return value(estimand, {})
 
-    def truths(estimands, seeds) -> list[float]:
+    known: dict = {}  # (tau, time, censoring) -> TrueEstimands of the ATE/ATT curves
+
+    def fill(estimands) -> None:
         # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
         # true_estimands call per horizon, see simulate.truth.true_estimands_at), and the
         # tilted populations of one horizon from one evaluation of the survival of the
-        # covariate sample (simulate.truth_populations.population_estimands_many)
-        from tacebench.simulate.truth import true_estimands_at
-        from tacebench.simulate.truth_populations import population_estimands_many
+        # covariate sample (simulate.truth_populations.population_estimands_many); the HRs
+        # under the scenario's censoring and without it from the same curves
+        from tacebench.simulate.truth import true_estimands_followed
+        from tacebench.simulate.truth_populations import population_estimands_followed
 
         curves = [c for c in map(_curves_of, estimands) if c is not None]
-        pairs = list(dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted))
-        known = dict(zip(pairs, true_estimands_at(plan, pairs))) if pairs else {}
+        pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted)
+                 if (*p, True) not in known]
+        if pairs:
+            for censoring, values in true_estimands_followed(plan, pairs).items():
+                known.update({(*p, censoring): t for p, t in zip(pairs, values)})
         by_horizon: dict = {}
         for c in curves:
-            if c.tilted and (c.population, c.tau, c.at) not in tilted:
+            if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
                 by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
         for (tau, at), pops in by_horizon.items():
-            for pop, true in zip(pops, population_estimands_many(
-                    plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,))):
-                tilted[(pop, tau, at)] = true
+            for censoring, values in population_estimands_followed(
+                    plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,)).items():
+                for pop, true in zip(pops, values):
+                    tilted[(pop, tau, at, censoring)] = true
+
+    def truths(estimands, seeds) -> list[float]:
+        fill(estimands)
         return [value(e, known) for e in estimands]
 
+    def uncensored_truths(estimands, seeds) -> list[float]:
+        fill(estimands)
+        return [value(e, known, censoring=False) for e in estimands]
+
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
-                       generate_batch=_batch_generator(plan, measured), truths=truths)
+                       generate_batch=_batch_generator(plan, measured), truths=truths,
+                       uncensored_truths=uncensored_truths)
 
 
 def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:

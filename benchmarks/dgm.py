@@ -41,7 +41,10 @@ class PreparedDGM:
     using ``seed`` for any large-sample Monte Carlo integration it needs. A generator may
     also offer ``generate_batch(rngs)``: ``[generate(rng) for rng in rngs]``, drawn at once,
     and ``truths(estimands, seeds)``: ``[truth(e, s) for e, s in zip(estimands, seeds)]``,
-    computing once what several truths share.
+    computing once what several truths share. ``uncensored_truths(estimands, seeds)``, if
+    offered, gives each estimand's true value with every subject followed until the
+    event (no censoring), where ``truth`` is the value under the scenario's censoring:
+    the two differ for Cox estimands only (truth.csv's ``truth_uncensored``).
     """
 
     generate: Callable[[np.random.Generator], dict[str, np.ndarray]]
@@ -49,6 +52,7 @@ class PreparedDGM:
     description: str = ""
     generate_batch: Callable[[list], list[dict[str, np.ndarray]]] | None = None
     truths: Callable[[list, list], list[float]] | None = None
+    uncensored_truths: Callable[[list, list], list[float]] | None = None
 
 
 def resolve_generator(name: str) -> Callable[[Scenario], PreparedDGM]:

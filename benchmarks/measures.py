@@ -18,13 +18,19 @@ relative error in ModSE   100 (ModSE / EmpSE - 1)                         100 (M
 coverage                  sum(1[lo_i <= theta <= hi_i]) / n_sim           sqrt(Cover (1 - Cover) / n_sim)
 bias-eliminated coverage  sum(1[lo_i <= mean <= hi_i]) / n_sim            sqrt(BECover (1 - BECover) / n_sim)
 rejection (power/type I)  sum(1[p_i <= alpha]) / n_sim                    sqrt(Power (1 - Power) / n_sim)
+                          (a method's own CI: 1[null outside it])
 convergence rate          n_converged / n_attempted                       sqrt(rate (1 - rate) / n_attempted)
 ========================  ==============================================  ==============================================================
 
 ``Var(se_i^2)`` is the sample variance (divisor ``n_sim - 1``) of the model variances. All
 measures except the convergence rate are computed on the replicates where the method
-converged and returned a finite estimate and SE, as Morris et al. (section 5.4) recommend
-reporting alongside the number of such replicates.
+converged and returned a finite estimate and a finite positive SE, as Morris et al.
+(section 5.4) recommend reporting alongside the number of such replicates.
+
+A replicate whose method gives its own CI (a bootstrap or profile-likelihood interval)
+rejects ``H0: theta = null`` when the null lies outside that CI, a test of size one minus
+the CI's level, so that rejection and coverage judge the same interval; without one, the
+Wald test of the estimate and SE at ``alpha``.
 """
 from __future__ import annotations
 
@@ -126,6 +132,7 @@ def performance_measures(
     ci_lower=None,
     ci_upper=None,
     p_value=None,
+    rejected=None,
     level: float = 0.95,
     alpha: float = 0.05,
     null: float = 0.0,
@@ -146,6 +153,9 @@ def performance_measures(
         Confidence limits; default the Wald interval ``estimate -/+ z se`` at ``level``.
     p_value : array_like, optional
         P-values for ``H0: theta = null``; default the Wald test.
+    rejected : array_like of bool, optional
+        Whether each replicate rejects ``H0`` by a test of its own (a method's own CI that
+        excludes ``null``); default ``p_value <= alpha``.
     level, alpha, null : float
         Nominal CI level, test size and the null value for power / type I error.
 
@@ -164,7 +174,7 @@ def performance_measures(
         raise ValueError(f"truth must be finite; got {truth!r}")
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}")
-    ok = np.isfinite(est) & np.isfinite(sev)
+    ok = np.isfinite(est) & np.isfinite(sev) & (sev > 0)
     if converged is not None:
         conv = np.asarray(converged, dtype=bool)
         if conv.shape != est.shape:
@@ -175,8 +185,13 @@ def performance_measures(
     else:
         lo, hi = _float_array(ci_lower, "ci_lower"), _float_array(ci_upper, "ci_upper")
     pv = wald_p_value(est, sev, null) if p_value is None else _float_array(p_value, "p_value")
+    reject = pv <= alpha
+    if rejected is not None:
+        reject = np.asarray(rejected, dtype=bool)
+        if reject.shape != est.shape:
+            raise ValueError(f"rejected must have shape {est.shape}; got {reject.shape}")
 
-    x, s, lo, hi, pv = est[ok], sev[ok], lo[ok], hi[ok], pv[ok]
+    x, s, lo, hi, reject = est[ok], sev[ok], lo[ok], hi[ok], reject[ok]
     n = int(x.size)
     nan = np.nan
     out: list[Measure] = []
@@ -218,24 +233,35 @@ def performance_measures(
     else:
         for name in MEASURES[:-2]:
             add(name, nan, nan)
-    add("power", *_proportion(pv <= alpha))
+    add("power", *_proportion(reject))
     rate, rate_mcse = _proportion(ok)
     out.append(Measure("convergence", rate, rate_mcse, n_att))
     return PerformanceResult(truth=truth, n_attempted=n_att, n_used=n, measures=tuple(out))
 
 
-def relative_precision(estimate_a, estimate_b) -> tuple[float, float]:
+def relative_precision(estimate_a, estimate_b, *, converged_a=None, converged_b=None
+                       ) -> tuple[float, float]:
     """Relative % increase in precision of method B vs A, with MCSE.
 
     ``100 ((EmpSE_A / EmpSE_B)^2 - 1)``, MCSE ``200 (EmpSE_A / EmpSE_B)^2 sqrt((1 - rho^2) /
     (n_sim - 1))`` where ``rho`` is the correlation of the paired estimates (Morris et al.
-    2019, Table 6). Only replicates where both estimates are finite are used.
+    2019, Table 6). A paired measure: only replicates where both methods converged
+    (``converged_a``/``converged_b``, default every one) with finite estimates are used,
+    so a non-converged replicate's finite estimate (left out of each method's own EmpSE)
+    does not enter it either; with unequal failures the EmpSEs of the two methods' own
+    tables come from other replicates and their ratio need not equal this one.
     """
     a = _float_array(estimate_a, "estimate_a")
     b = _float_array(estimate_b, "estimate_b")
     if a.size != b.size:
         raise ValueError(f"estimate_b must have the length of estimate_a ({a.size}); got {b.size}")
     ok = np.isfinite(a) & np.isfinite(b)
+    for name, conv in (("converged_a", converged_a), ("converged_b", converged_b)):
+        if conv is not None:
+            conv = np.asarray(conv, dtype=bool)
+            if conv.shape != a.shape:
+                raise ValueError(f"{name} must have shape {a.shape}; got {conv.shape}")
+            ok &= conv
     a, b = a[ok], b[ok]
     n = a.size
     if n < 3:

@@ -72,15 +72,44 @@ def _md_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
+def methods_run(study, results: pd.DataFrame) -> list:
+    """The study's methods that have rows in ``results`` (a run with ``--with`` or
+    scenarios' method lists runs fewer than the study declares), in the study's order."""
+    present = set(results["method"])
+    return [m for m in study.methods if m.name in present]
+
+
+def uncensored_table(truths: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame | None:
+    """Scenarios as rows, estimands as columns: truth.csv's ``truth_uncensored`` of the
+    estimands whose value without censoring differs from ``truth`` (None: none does, or a
+    run written before the column)."""
+    if truths is None or "truth_uncensored" not in truths.columns:
+        return None
+    free = pd.to_numeric(truths["truth_uncensored"], errors="coerce")
+    differs = free.notna() & (free != truths["truth"].astype(float))
+    estimands = set(truths.loc[differs, "estimand"])
+    if not estimands:
+        return None
+    rows = truths[truths["estimand"].isin(estimands)].assign(truth_uncensored=free)
+    return rows.pivot(index="scenario", columns="estimand", values="truth_uncensored")\
+        .round(4).reindex([s for s in scenarios if s in set(rows["scenario"])])\
+        .reset_index().fillna("")
+
+
+def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
+              truths: pd.DataFrame | None = None):
     """Yield ``(kind, payload)``: ("h1"|"h2"|"p", text) or ("table", DataFrame)."""
     yield "h1", study.title
     if study.aims:
         yield "p", "**Aims.** " + " ".join(study.aims.split())
-    n_err = int((results["error"] != "").sum())
-    n_nc = int((~results["converged"]).sum()) - n_err
-    yield "p", (f"Study `{study.name}`: {len(study.scenarios)} scenarios x {len(study.methods)} "
-                f"methods, {meta['reps']} replicates per scenario (seed {study.seed}); "
+    failed = results["error"] != ""
+    n_err = int(failed.sum())
+    n_nc = int((~results["converged"] & ~failed).sum())
+    ran = methods_run(study, results)
+    declared = ("" if len(ran) == len(study.methods) else
+                f" ({len(ran)} of the {len(study.methods)} methods the study declares ran)")
+    yield "p", (f"Study `{study.name}`: {len(study.scenarios)} scenarios x {len(ran)} "
+                f"methods{declared}, {meta['reps']} replicates per scenario (seed {study.seed}); "
                 f"{len(results)} method fits, {n_err} raised an error and {n_nc} did not "
                 f"converge (excluded from the measures, counted in the convergence rate). "
                 f"Cells are estimate (Monte Carlo SE), Morris, White & Crowther (2019).")
@@ -93,11 +122,22 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict):
     truth = perf.drop_duplicates(["scenario", "estimand"])[["scenario", "estimand", "truth"]]
     yield "table", pd.DataFrame(
         [{"method": m.name, "family": m.family, "estimand": m.estimand,
-          "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in study.methods])
+          "options": ", ".join(f"{k}={v}" for k, v in m.config.items())} for m in ran])
     yield "table", truth.pivot(index="scenario", columns="estimand", values="truth").round(4)\
         .reindex([s.name for s in study.scenarios]).reset_index().fillna("")
     yield "p", ("True values of the estimands; an empty cell: no method of the study "
-                "estimates that estimand in that scenario.")
+                "estimates that estimand in that scenario. A hazard ratio's true value is "
+                "the population Cox estimand under the scenario's censoring (its "
+                "administrative end, accrual and loss), the value a Cox model of the "
+                "scenario's censored cohorts converges to; RMST and risk differences do not "
+                "depend on censoring.")
+    free = uncensored_table(truths, [s.name for s in study.scenarios])
+    if free is not None:
+        yield "table", free
+        yield "p", ("True hazard ratios without censoring (every patient followed until "
+                    "death; truth.csv's truth_uncensored): marginal hazards are not "
+                    "proportional, so the Cox estimand depends on the follow-up. The "
+                    "measures below use the values under censoring.")
     for measure, label in HEADLINE.items():
         if measure in set(perf["measure"]):
             yield "h2", label
@@ -178,7 +218,7 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
         figs = write_figures(study, perf, results, truths, run.path / "figures")
         paths.update(figs)
         figures = [str(p.relative_to(run.path)) for p in figs.values()]
-    sections = list(_sections(study, perf, results, meta))
+    sections = list(_sections(study, perf, results, meta, truths))
     write_markdown(sections, paths["markdown"])
     write_html(sections, paths["html"], figures)
     return paths

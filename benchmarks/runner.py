@@ -100,10 +100,11 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
                 out, err, warn = None, dgm_errors[rep], ""
             else:
                 out, err, warn = fitted[(rep, j)]
-                if out is not None and out.converged and not math.isfinite(float(out.estimate)):
-                    # a NaN or infinite estimate reported as converged is a failure (a
-                    # non-converged one, e.g. a monotone likelihood's +-inf, says so itself)
-                    out, err = None, f"ValueError: non-finite estimate {float(out.estimate)!r}"
+                if out is not None and out.converged and (bad := unusable(out)):
+                    # a NaN or infinite estimate or a SE that is not a positive number,
+                    # reported as converged, is a failure with its reason (a non-converged
+                    # one, e.g. a monotone likelihood's +-inf, says so itself)
+                    out, err = None, f"ValueError: {bad}"
             cols["rep"].append(rep)
             cols["method_index"].append(k)
             cols["method"].append(m.name)
@@ -143,6 +144,18 @@ def run_chunk(study: Study, scenario_index: int, start: int, stop: int,
     return result
 
 
+def unusable(out) -> str:
+    """Why a converged method output cannot be scored ('' if it can): a non-finite
+    estimate, or a SE that is not a finite positive number (the coverage and rejection of
+    a NaN or negative SE were silently dropped or computed as if it were valid)."""
+    estimate, se = float(out.estimate), float(out.se)
+    if not math.isfinite(estimate):
+        return f"non-finite estimate {estimate!r}"
+    if not (math.isfinite(se) and se > 0):
+        return f"non-finite or non-positive SE {se!r}"
+    return ""
+
+
 def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     """True value of every estimand that a scenario's methods target."""
     scenario = study.scenarios[scenario_index]
@@ -163,8 +176,13 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     if bad or len(values) != len(wanted):
         raise ValueError(f"{where} must be one number per estimand; got "
                          f"{', '.join(bad) if bad else f'{len(values)} value(s)'}")
+    # the value without censoring (NaN where the generator does not give it): HR methods
+    # are judged against the truth under the scenario's censoring, which they target
+    free = (list(dgm.uncensored_truths(estimands, seeds)) if dgm.uncensored_truths is not None
+            else [math.nan] * len(wanted))
     return [{"scenario_index": scenario_index, "scenario": scenario.name, "estimand": name,
-             "truth": float(v)} for name, v in zip(wanted, values)]
+             "truth": float(v), "truth_uncensored": float(u)}
+            for name, v, u in zip(wanted, values, free)]
 
 
 @dataclass(frozen=True)

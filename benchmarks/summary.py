@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .measures import performance_measures, wald_interval
+from .measures import performance_measures, wald_interval, wald_p_value
 
 #: Columns of :func:`performance_table`.
 PERFORMANCE_COLUMNS = ("scenario_index", "scenario", "method", "estimand", "truth", "measure",
@@ -19,7 +19,9 @@ def performance_table(results: pd.DataFrame, truths: pd.DataFrame, *, level: flo
     ----------
     results : the replicate table of a run (:func:`benchmarks.runner.load_results`).
     truths : ``scenario_index, estimand, truth``.
-    level, alpha : nominal CI level and test size (power / type I error at ``H0: theta = 0``).
+    level, alpha : nominal CI level and test size (power / type I error at ``H0: theta = 0``:
+        the Wald test at ``alpha``, or, for a replicate with its own CI, the null outside
+        that CI).
     measures : subset of :data:`benchmarks.measures.MEASURES` to keep (default all).
     """
     need = {"scenario_index", "scenario", "method", "method_index", "estimand", "estimate",
@@ -51,10 +53,12 @@ def performance_table(results: pd.DataFrame, truths: pd.DataFrame, *, level: flo
         lo = np.where(own, lo_all[idx], lo)
         hi = np.where(own, hi_all[idx], hi)
         converged = conv_all[idx]
-        perf = performance_measures(est, se, truth, converged=converged,
-                                    ci_lower=lo, ci_upper=hi, level=level, alpha=alpha)
+        # a method's own CI is its test too (null outside it); the Wald test otherwise
+        rejected = np.where(own, (lo > 0.0) | (hi < 0.0), wald_p_value(est, se) <= alpha)
+        perf = performance_measures(est, se, truth, converged=converged, ci_lower=lo,
+                                    ci_upper=hi, rejected=rejected, level=level, alpha=alpha)
         errors = int(failed_all[idx].sum())
-        nonconv = int((~converged).sum()) - errors
+        nonconv = int((~converged & ~failed_all[idx]).sum())
         for m in perf.measures:
             if measures is not None and m.name not in measures:
                 continue

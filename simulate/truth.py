@@ -17,7 +17,12 @@ mixture), ATT over the treated arm. From them:
   potential outcomes of every subject, followed to ``horizon`` (``None``: no censoring;
   with a time-varying effect the estimand depends on it, as any Cox HR does):
   ``int_0^tau (1 - p_beta(t)) dF_1(t) = int_0^tau p_beta(t) dF_0(t)`` with
-  ``p_beta = e^beta S^1 / (e^beta S^1 + S^0)``;
+  ``p_beta = e^beta S^1 / (e^beta S^1 + S^0)``. With ``censoring``, every subject is
+  followed as the cohort's own censoring follows it (administrative end, staggered
+  accrual, loss: ``G(t) = P(C > t)`` of the plan, the same for everyone): the events are
+  thinned by ``G``, ``int (1 - p_beta) G dF_1 = int p_beta G dF_0``, the HR a Cox model
+  fitted to a huge censored cohort of the model converges to. Marginal hazards are not
+  proportional (non-collapsibility), so it differs from the uncensored one;
 - RMST difference to ``rmst_tau``, survival difference at ``landmark`` months and the
   difference of medians.
 """
@@ -32,7 +37,8 @@ from .cache import LRUCache
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import TherapySegments, baseline_cumhaz, cox_estimand, marginal_curve
+from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
+                       marginal_curve)
 
 N_TRUTH = 50_000
 _GRID_STEP = 0.05
@@ -169,19 +175,32 @@ def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, end
     return out[0], out[1]
 
 
-def marginal_hr(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray) -> float:
-    """Population Cox estimand from two survival curves on ``grid`` (midpoint rule)."""
-    return cox_estimand(grid, s1, s0).hr
+def marginal_hr(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray,
+                weight: np.ndarray | None = None) -> float:
+    """Population Cox estimand from two survival curves on ``grid`` (midpoint rule);
+    ``weight``: the censoring survival on ``grid`` (None: no censoring)."""
+    return cox_estimand(grid, s1, s0, weight=weight).hr
 
 
-def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint: str = "os") -> float:
+def follow_up_weight(plan: SimulationPlan, grid: np.ndarray, censoring: bool) -> np.ndarray | None:
+    """``G(t) = P(C > t)`` of the plan's censoring on ``grid`` if ``censoring``, else None
+    (every subject followed to the end of the grid)."""
+    if not censoring:
+        return None
+    op = plan.outcomes
+    return censoring_survival(grid, op.accrual, op.follow_up, op.admin_max, op.loss_rate)
+
+
+def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint: str = "os",
+                       weight: np.ndarray | None = None) -> float:
     """Conditional Cox estimand of an endpoint model over ``grid`` (ATE population).
 
     Both potential outcomes of ``n`` subjects, the true covariate effects as offset:
     risk sets ``sum_i exp(eta_i) S_ia(t)``, events ``-d sum_i S_ia(t)``
     (:func:`~simulate.survival.cox_estimand`). Under proportional hazards this is
     ``exp(beta_treat)``; with arm-specific hazards, the information-weighted average of
-    the time-varying conditional HR.
+    the time-varying conditional HR; ``weight``: the censoring survival on ``grid`` (None:
+    no censoring).
     """
     cp = plan.covariates
     ep = plan.outcomes.os if endpoint == "os" else plan.outcomes.pfs
@@ -197,7 +216,8 @@ def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint:
         s[a] = marginal_curve(grid, ep.knots, rates, lp)
         # risk sets weighted by the covariate part alone (the treatment is the coefficient)
         r[a] = np.exp(-ep.beta_treat * a) * marginal_curve(grid, ep.knots, rates, lp, risk_weighted=True)
-    return cox_estimand(grid, s[True], s[False], at_risk1=r[True], at_risk0=r[False]).hr
+    return cox_estimand(grid, s[True], s[False], at_risk1=r[True], at_risk0=r[False],
+                        weight=weight).hr
 
 
 def _median(grid, s):
@@ -210,7 +230,8 @@ def _median(grid, s):
 
 def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = None,
                    rmst_tau: float | None = None, landmark: float = 12.0, n_subjects: int = N_TRUTH,
-                   endpoint: str = "os", cache: "LRUCache | None" = DEFAULT_CACHE,
+                   endpoint: str = "os", censoring: bool = False,
+                   cache: "LRUCache | None" = DEFAULT_CACHE,
                    plan_cache=DEFAULT_CACHE) -> TrueEstimands:
     """True OS (or PFS) estimands of a two-arm cohort model.
 
@@ -220,6 +241,12 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
         PFS needs an ``outcomes.pfs`` model; its curves are exact (see :func:`_curves`).
     horizon : float, optional
         Follow-up (months) of the marginal-HR estimand; ``None`` = until everyone dies.
+    censoring : bool
+        Follow every subject of the HR estimands (marginal, and the conditional Cox
+        estimand with arm-specific hazards) as the cohort's censoring does (module
+        docstring): the HR a Cox model of censored cohorts of the model targets. RMST,
+        survival and median differences are functions of the potential-outcome curves
+        alone and do not depend on it.
     rmst_tau : float, optional
         RMST horizon; default ``administrative_max`` if set, else 24 months.
     landmark : float
@@ -231,12 +258,12 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
         Passed to :func:`~simulate.cohort.compile_plan` when ``spec`` is not a plan.
     """
     return true_estimands_at(spec, [(rmst_tau, landmark)], cohort, horizon=horizon,
-                             n_subjects=n_subjects, endpoint=endpoint, cache=cache,
-                             plan_cache=plan_cache)[0]
+                             n_subjects=n_subjects, endpoint=endpoint, censoring=censoring,
+                             cache=cache, plan_cache=plan_cache)[0]
 
 
 def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: float | None = None,
-                      n_subjects: int = N_TRUTH, endpoint: str = "os",
+                      n_subjects: int = N_TRUTH, endpoint: str = "os", censoring: bool = False,
                       cache: "LRUCache | None" = DEFAULT_CACHE, plan_cache=DEFAULT_CACHE
                       ) -> tuple[TrueEstimands, ...]:
     """:func:`true_estimands` at several ``(rmst_tau, landmark)`` pairs, the OS curves
@@ -251,7 +278,7 @@ def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: flo
 
     Parameters
     ----------
-    spec, cohort, horizon, n_subjects, endpoint, cache, plan_cache
+    spec, cohort, horizon, n_subjects, endpoint, censoring, cache, plan_cache
         As :func:`true_estimands`.
     horizons : sequence of (rmst_tau, landmark)
         ``rmst_tau`` may be ``None`` (the default of :func:`true_estimands`).
@@ -262,6 +289,19 @@ def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: flo
         One per pair, equal to ``true_estimands(spec, rmst_tau=..., landmark=...)``; each
         is kept in ``cache`` under the key that call would use.
     """
+    return true_estimands_followed(spec, horizons, cohort, (censoring,), horizon=horizon,
+                                   n_subjects=n_subjects, endpoint=endpoint, cache=cache,
+                                   plan_cache=plan_cache)[censoring]
+
+
+def true_estimands_followed(spec, horizons, cohort: str | None = None,
+                            censorings=(True, False), *, horizon: float | None = None,
+                            n_subjects: int = N_TRUTH, endpoint: str = "os",
+                            cache: "LRUCache | None" = DEFAULT_CACHE, plan_cache=DEFAULT_CACHE
+                            ) -> dict[bool, tuple[TrueEstimands, ...]]:
+    """:func:`true_estimands_at` under each of ``censorings`` (the HRs under the cohort's
+    censoring and without it) from one set of curves: ``{censoring: estimands}``, each
+    equal to ``true_estimands_at(..., censoring=censoring)`` and cached under its key."""
     plan = compile_plan(spec, cohort, cache=plan_cache)
     cp = plan.covariates
     if cp.treated_arm < 0 or plan.outcomes.os is None:
@@ -276,18 +316,25 @@ def true_estimands_at(spec, horizons, cohort: str | None = None, *, horizon: flo
         cache = TRUTH_CACHE
     if cache is not None and not isinstance(cache, LRUCache):
         raise TypeError(f"cache must be an LRUCache or None; got {cache!r}")
-    keys = [(plan.spec_hash, horizon, tau, landmark, n_subjects, endpoint) for tau, landmark in pairs]
-    held = [cache.get(k, _MISSING) if cache is not None else _MISSING for k in keys]
-    missing = list(dict.fromkeys(p for p, v in zip(pairs, held) if v is _MISSING))
-    computed = dict(zip(missing, _true_estimands_many(plan, horizon, missing, n_subjects, endpoint)))
-    out = []
-    for key, pair, value in zip(keys, pairs, held):
-        if value is _MISSING:
-            value = computed[pair]
-            if cache is not None:
-                cache.put(key, value)
-        out.append(value)
-    return tuple(out)
+    censorings = tuple(dict.fromkeys(bool(c) for c in censorings))
+    keys = {c: [(plan.spec_hash, horizon, tau, landmark, n_subjects, endpoint)
+                + (("censoring",) if c else ()) for tau, landmark in pairs] for c in censorings}
+    held = {c: [cache.get(k, _MISSING) if cache is not None else _MISSING for k in keys[c]]
+            for c in censorings}
+    missing = list(dict.fromkeys(p for c in censorings for p, v in zip(pairs, held[c])
+                                 if v is _MISSING))
+    computed = _true_estimands_many(plan, horizon, missing, n_subjects, endpoint, censorings)
+    out = {}
+    for c in censorings:
+        values = []
+        for key, pair, value in zip(keys[c], pairs, held[c]):
+            if value is _MISSING:
+                value = computed[c][missing.index(pair)]
+                if cache is not None:
+                    cache.put(key, value)
+            values.append(value)
+        out[c] = tuple(values)
+    return out
 
 
 def _grid(end: float, rmst_tau: float, landmark: float, endpoint: str) -> np.ndarray:
@@ -299,41 +346,53 @@ def _grid(end: float, rmst_tau: float, landmark: float, endpoint: str) -> np.nda
     return np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5), [rmst_tau, landmark]]))
 
 
-def _true_estimands_many(plan: SimulationPlan, horizon, pairs, n_subjects, endpoint
-                         ) -> list[TrueEstimands]:
+def _true_estimands_many(plan: SimulationPlan, horizon, pairs, n_subjects, endpoint,
+                         censorings=(False,)) -> dict[bool, list[TrueEstimands]]:
+    """Each pair's estimands under each of ``censorings``, from one set of curves."""
     end = horizon if horizon is not None else 600.0
     grids = [_grid(end, tau, landmark, endpoint) for tau, landmark in pairs]
+    out: dict[bool, list] = {c: [] for c in censorings}
+    if not pairs:
+        return out
     if endpoint != "os" or len(pairs) < 2:
         # PFS curves stop at the first time their bound is below 1e-12, a point of the
         # grid they run on: each pair keeps its own
-        return [_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid)
-                for (tau, landmark), grid in zip(pairs, grids)]
+        for (tau, landmark), grid in zip(pairs, grids):
+            curves = {pop: _curves(plan, pop, n_subjects, grid, endpoint) for pop in ("ate", "att")}
+            for c in censorings:
+                out[c].append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint,
+                                              grid, curves, c))
+        return out
     union = np.unique(np.concatenate(grids))
     curves = {pop: _curves(plan, pop, n_subjects, union, endpoint) for pop in ("ate", "att")}
-    out = []
     for (tau, landmark), grid in zip(pairs, grids):
         at = np.searchsorted(union, grid)  # every point of the grid is a point of the union
-        out.append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint, grid,
-                                   {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()}))
+        on_grid = {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()}
+        for c in censorings:
+            out[c].append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint,
+                                          grid, on_grid, c))
     return out
 
 
 def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subjects, endpoint,
-                    grid: np.ndarray, curves: dict | None = None) -> TrueEstimands:
+                    grid: np.ndarray, curves: dict | None = None, censoring: bool = False
+                    ) -> TrueEstimands:
     """The estimands of one pair from its ``grid`` and, when given, its ``curves``
-    (population -> (treated, control) on ``grid``; default: computed here)."""
+    (population -> (treated, control) on ``grid``; default: computed here); the HRs
+    under the plan's censoring if ``censoring``."""
     end = horizon if horizon is not None else 600.0
+    weight = follow_up_weight(plan, grid[grid <= end], censoring)
     res = {}
     for pop in ("ate", "att"):
         s1, s0 = curves[pop] if curves is not None else _curves(plan, pop, n_subjects, grid, endpoint)
         g = grid <= end
-        res[pop] = {"hr": marginal_hr(grid[g], s1[g], s0[g]),
+        res[pop] = {"hr": marginal_hr(grid[g], s1[g], s0[g], weight),
                     "rmst": float(np.trapezoid((s1 - s0)[grid <= rmst_tau], grid[grid <= rmst_tau])),
                     "surv": float(np.interp(landmark, grid, s1) - np.interp(landmark, grid, s0)),
                     "m1": _median(grid, s1), "m0": _median(grid, s0)}
     ep = plan.outcomes.os if endpoint == "os" else plan.outcomes.pfs
     cond = float(np.exp(ep.beta_treat)) if ep.treat_log_hr is None else \
-        conditional_cox_hr(plan, n_subjects, grid[grid <= end], endpoint)
+        conditional_cox_hr(plan, n_subjects, grid[grid <= end], endpoint, weight)
     out = TrueEstimands(cond, res["ate"]["hr"], res["att"]["hr"],
                         res["ate"]["rmst"], res["att"]["rmst"], res["ate"]["surv"], res["att"]["surv"],
                         res["ate"]["m1"] - res["ate"]["m0"], res["att"]["m1"] - res["att"]["m0"],

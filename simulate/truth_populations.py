@@ -41,7 +41,7 @@ import numpy as np
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, cox_estimand
-from .truth import N_TRUTH
+from .truth import N_TRUTH, follow_up_weight
 
 __all__ = ["POPULATIONS", "PopulationEstimands", "population_estimands",
            "population_estimands_many", "population_tilt"]
@@ -64,7 +64,8 @@ class PopulationEstimands:
     Attributes
     ----------
     population : one of :data:`POPULATIONS`.
-    marginal_hr : population Cox estimand to ``horizon``.
+    marginal_hr : population Cox estimand to ``horizon`` (under the cohort's censoring when
+        asked for).
     landmarks, survival_difference : ``S^1(t) - S^0(t)`` at each landmark (risk difference
         is its negative).
     taus, rmst_difference : ``RMST^1(tau) - RMST^0(tau)`` at each tau.
@@ -147,8 +148,9 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
 
 def population_estimands(spec, population: str, cohort: str | None = None, *,
                          landmarks=(6.0, 12.0, 24.0), taus=(6.0, 12.0, 24.0),
-                         horizon: float | None = None, n_subjects: int = N_TRUTH,
-                         plan_cache=DEFAULT_CACHE) -> PopulationEstimands:
+                         horizon: float | None = None, censoring: bool = False,
+                         n_subjects: int = N_TRUTH, plan_cache=DEFAULT_CACHE
+                         ) -> PopulationEstimands:
     """True OS estimands of a two-arm cohort model in a target population.
 
     Parameters
@@ -162,6 +164,9 @@ def population_estimands(spec, population: str, cohort: str | None = None, *,
         Times (months) of the survival differences and RMST horizons.
     horizon : float, optional
         Follow-up of the marginal-HR estimand; ``None`` = until everyone dies.
+    censoring : bool
+        The marginal HR with every subject followed as the cohort's censoring does
+        (:func:`simulate.truth.true_estimands`); the other estimands do not depend on it.
     n_subjects : int
         Size of the covariate sample.
     plan_cache : PlanCache or None
@@ -181,21 +186,22 @@ def population_estimands(spec, population: str, cohort: str | None = None, *,
     analysis. Int J Biostat 9(2):215-234.
     """
     return population_estimands_many(spec, (population,), cohort, landmarks=landmarks,
-                                     taus=taus, horizon=horizon, n_subjects=n_subjects,
-                                     plan_cache=plan_cache)[0]
+                                     taus=taus, horizon=horizon, censoring=censoring,
+                                     n_subjects=n_subjects, plan_cache=plan_cache)[0]
 
 
 def population_estimands_many(spec, populations, cohort: str | None = None, *,
                               landmarks=(6.0, 12.0, 24.0), taus=(6.0, 12.0, 24.0),
-                              horizon: float | None = None, n_subjects: int = N_TRUTH,
-                              plan_cache=DEFAULT_CACHE) -> tuple[PopulationEstimands, ...]:
+                              horizon: float | None = None, censoring: bool = False,
+                              n_subjects: int = N_TRUTH, plan_cache=DEFAULT_CACHE
+                              ) -> tuple[PopulationEstimands, ...]:
     """:func:`population_estimands` of several populations, from one covariate sample and
     one evaluation of every subject's conditional survival (each population's numbers
     are those of its own call: the same sample, survival values and weighted sums).
 
     Parameters
     ----------
-    spec, cohort, landmarks, taus, horizon, n_subjects, plan_cache
+    spec, cohort, landmarks, taus, horizon, censoring, n_subjects, plan_cache
         As :func:`population_estimands`.
     populations : sequence of str
         Each one of :data:`POPULATIONS`.
@@ -205,6 +211,19 @@ def population_estimands_many(spec, populations, cohort: str | None = None, *,
     tuple of PopulationEstimands
         One per population, in order.
     """
+    return population_estimands_followed(spec, populations, cohort, (censoring,),
+                                         landmarks=landmarks, taus=taus, horizon=horizon,
+                                         n_subjects=n_subjects, plan_cache=plan_cache)[censoring]
+
+
+def population_estimands_followed(spec, populations, cohort: str | None = None,
+                                  censorings=(True, False), *, landmarks=(6.0, 12.0, 24.0),
+                                  taus=(6.0, 12.0, 24.0), horizon: float | None = None,
+                                  n_subjects: int = N_TRUTH, plan_cache=DEFAULT_CACHE
+                                  ) -> dict[bool, tuple[PopulationEstimands, ...]]:
+    """:func:`population_estimands_many` under each of ``censorings`` (the HR under the
+    cohort's censoring and without it) from one evaluation of the curves: ``{censoring:
+    estimands}``, each equal to ``population_estimands_many(..., censoring=censoring)``."""
     plan = compile_plan(spec, cohort, cache=plan_cache)
     landmarks = tuple(float(t) for t in landmarks)
     taus = tuple(float(t) for t in taus)
@@ -218,12 +237,16 @@ def population_estimands_many(spec, populations, cohort: str | None = None, *,
                                      landmarks, taus]))
     treated, control = _curves(grid, ep, True, eta, tilts), _curves(grid, ep, False, eta, tilts)
     g = grid <= end
-    out = []
-    for population, h, s1, s0 in zip(populations, tilts, treated, control):
-        hr = cox_estimand(grid[g], s1[g], s0[g]).hr
-        surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
-        rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau]))
-                     for tau in taus)
-        out.append(PopulationEstimands(population, float(hr), landmarks, surv, taus, rmst,
-                                       horizon, float(1.0 / (h**2).sum())))
-    return tuple(out)
+    out: dict[bool, list] = {}
+    for censoring in dict.fromkeys(bool(c) for c in censorings):
+        weight = follow_up_weight(plan, grid[g], censoring)
+        out[censoring] = []
+        for population, h, s1, s0 in zip(populations, tilts, treated, control):
+            hr = cox_estimand(grid[g], s1[g], s0[g], weight=weight).hr
+            surv = tuple(float(np.interp(t, grid, s1 - s0)) for t in landmarks)
+            rmst = tuple(float(np.trapezoid((s1 - s0)[grid <= tau], grid[grid <= tau]))
+                         for tau in taus)
+            out[censoring].append(PopulationEstimands(population, float(hr), landmarks, surv,
+                                                      taus, rmst, horizon,
+                                                      float(1.0 / (h**2).sum())))
+    return {c: tuple(v) for c, v in out.items()}

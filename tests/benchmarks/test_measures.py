@@ -186,3 +186,20 @@ def test_agrees_with_an_independent_r_transcription_of_table_6():
     value, mcse = relative_precision(a, b)
     assert value == pytest.approx(expected["relative_precision"]["value"], rel=1e-12)
     assert mcse == pytest.approx(expected["relative_precision"]["mcse"], rel=1e-12)
+
+
+def test_rejection_by_each_replicates_own_test_and_nonpositive_se_excluded():
+    est, se = np.zeros(4), np.array([1.0, 1.0, -1.0, 0.0])
+    r = performance_measures(est, se, 0.0, rejected=[True, False, True, True])
+    assert r["power"].value == 0.5 and r["power"].n == 2  # the two positive SEs only
+    assert r["convergence"].value == 0.5
+
+
+def test_relative_precision_uses_the_replicates_where_both_converged():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 200), rng.normal(0, 0.8, 200)
+    conv_a = np.arange(200) % 5 != 0  # a fifth of A's replicates failed but kept an estimate
+    a_wild = np.where(conv_a, a, 10 * a)
+    both = relative_precision(a[conv_a], b[conv_a])
+    assert relative_precision(a_wild, b, converged_a=conv_a) == both
+    assert relative_precision(a_wild, b) != both

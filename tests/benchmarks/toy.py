@@ -82,3 +82,21 @@ def malformed(data, config, rng):
     """A study's own method with the usual slips: a tuple, then a string estimate."""
     rep = int(data["os_time"].size)  # (any deterministic switch between the two slips)
     return (0.1, 0.2) if rep % 2 else MethodOutput("0.1", 0.2)
+
+
+def bad_se(data, config, rng):
+    """The rate ratio with a NaN SE on about a quarter of replicates and a negative one on
+    another quarter, reported as converged."""
+    out = rate_ratio(data, config, rng)
+    u = rng.random()
+    se = math.nan if u < 0.25 else -out.se if u < 0.5 else out.se
+    return MethodOutput(out.estimate, se)
+
+
+bad_se.uses_rng = True
+
+
+def own_ci(data, config, rng):
+    """The rate ratio with a small SE and its own, much wider CI (as a bootstrap's)."""
+    out = rate_ratio(data, config, rng)
+    return MethodOutput(out.estimate, 0.05, ci=(out.estimate - 1.0, out.estimate + 1.0))
