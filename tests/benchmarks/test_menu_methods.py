@@ -186,7 +186,8 @@ def test_mahalanobis_matching_with_a_covariate_caliper_drops_treated_patients():
 
 def test_cohort_generator_truth_of_tilted_populations():
     """ATO / ATM truths are simulate's population estimands; ATE / ATT stay those of
-    true_estimands; an unknown population is named in the error."""
+    true_estimands (marginal HRs under the scenario's censoring: the Cox estimand the
+    methods target); an unknown population is named in the error."""
     from tacebench.benchmarks.cohort_dgm import prepare, scenario_spec
     from tacebench.benchmarks.study import Estimand, Scenario, _freeze
     from tacebench.simulate import compile_plan, true_estimands
@@ -198,13 +199,13 @@ def test_cohort_generator_truth_of_tilted_populations():
     dgm = prepare(sc)
     plan = compile_plan(scenario_spec(sc.base, sc.cohort, factors), "main")
     seed = np.random.SeedSequence(0)
-    ato = population_estimands(plan, "ATO", landmarks=(24.0,), taus=(12.0,))
+    ato = population_estimands(plan, "ATO", landmarks=(24.0,), taus=(12.0,), censoring=True)
     assert dgm.truth(Estimand("a", "marginal_log_hr", _freeze({"population": "ATO"})), seed) \
         == pytest.approx(math.log(ato.marginal_hr), rel=1e-12)
     assert dgm.truth(Estimand("r", "risk_difference", _freeze({"population": "ATO",
                                                                "time": 24.0})), seed) \
         == pytest.approx(-ato.survival_difference_at(24.0), rel=1e-12)
-    te = true_estimands(plan, rmst_tau=12.0, landmark=12.0)
+    te = true_estimands(plan, rmst_tau=12.0, landmark=12.0, censoring=True)
     assert dgm.truth(Estimand("e", "marginal_log_hr", _freeze({"population": "ATE"})), seed) \
         == math.log(te.marginal_hr_ate)
     with pytest.raises(ValueError, match="estimand 'bad': population must be one of"):
