@@ -290,9 +290,19 @@ def assumptions_html(study: dict) -> str:
     items += [f"Spec gap: {escape(w)}" for w in study.get("warnings", [])]
     notes = study.get("notes") or {}
     if notes:
+        # counted on an analysis's declared reading (replications.notes), as the text says
+        declared = {a: next((sc["label"] for sc in g.get("scores", []) if sc.get("index") == 0),
+                            "") for g in study.get("readings", []) for a in g.get("analyses", [])}
         items.append("Analyses without an estimate on some replicates: " + "; ".join(
-            f"{escape(k)} ({v})" for k, v in list(notes.items())[:8]))
+            f"{escape(_declared_key(k, declared))} ({v})" for k, v in list(notes.items())[:8]))
     return '<ul class="assumptions">' + "".join(f"<li>{x}</li>" for x in items) + "</ul>"
+
+
+def _declared_key(key: str, declared: dict) -> str:
+    """A note's ``analysis: reason`` key with the declared reading its count is of."""
+    name, sep, reason = key.partition(": ")
+    return f"{name} (declared reading {declared[name]}){sep}{reason}" \
+        if declared.get(name) else key
 
 
 def study_section(study: dict, figures=()) -> str:
