@@ -33,6 +33,7 @@ from typing import Sequence
 
 from tacebench.engine.files import atomic_write
 
+from .forest import bounds
 from .response_shifts import UNINFORMATIVE
 
 __all__ = ["junit_xml", "write_junit", "case_outcome", "case_properties", "distinct_rows"]
@@ -97,9 +98,10 @@ def _failure_text(row: dict, study: dict) -> str:
     verdict = row.get("verdict")
     text = f"required {row['id']} {'NOT reproduced' if verdict == 'not reproduced' else verdict}"
     if row.get("median") is not None:
+        med, lo, hi = bounds(row)       # a median's null upper bound: not reached
         text += (f": reported {_num(row.get('reported'))}, simulated median "
-                 f"{_num(row.get('median'))}, 95% interval [{_num(row.get('lo'))}, "
-                 f"{_num(row.get('hi'))}], z {_num(row.get('z'))}")
+                 f"{_num(med)}, 95% interval [{_num(lo)}, "
+                 f"{'NR' if hi == math.inf else _num(hi)}], z {_num(row.get('z'))}")
     if row.get("reason"):
         text += f"; {row['reason']}"
     return text + f" (R = {study.get('reps')}, seed {study.get('seed')})"
@@ -109,11 +111,14 @@ def case_properties(row: dict, also: tuple[str, ...], study: dict) -> list[tuple
     """(name, value) of one test case: verdict, role, reported value, simulated median
     and 95% interval, z, estimable share, and the robustness over the worlds."""
     rob = (study.get("robustness") or {}).get(row["id"]) or {}
+    # a Kaplan-Meier median's null upper bound is not reached: "inf", not left out
+    hi = bounds(row)[2] if row.get("median") is not None else row.get("hi")
     items = [("verdict", row.get("verdict")), ("role", row.get("role")),
              ("required", bool(row.get("required"))),
              ("quantity", row.get("quantity", "shift")), ("scale", row.get("scale")),
              ("reported", row.get("reported")), ("simulated_median", row.get("median")),
-             ("interval_lo", row.get("lo")), ("interval_hi", row.get("hi")),
+             ("interval_lo", row.get("lo")),
+             ("interval_hi", None if isinstance(hi, float) and math.isnan(hi) else hi),
              ("z", row.get("z")), ("borderline", bool(row.get("borderline"))),
              ("estimable", f"{row.get('n_estimable', 0)}/{row.get('n_reps') or study.get('reps')}")]
     if also:
@@ -129,6 +134,8 @@ def case_properties(row: dict, also: tuple[str, ...], study: dict) -> list[tuple
 def _tipping(t: dict) -> str:
     """A tipping point in the words of :class:`replications.robustness.Tipping`."""
     k = t.get("k")
+    if t.get("judged") is False:            # no member judged the number
+        return f"{t.get('family')}: not judged"
     if k is None or (isinstance(k, str) and "inf" in k):
         return f"{t.get('family')}: > {_num(t.get('k_max'))}"
     return f"{t.get('family')}: k = {k:.2g}"

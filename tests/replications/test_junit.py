@@ -150,3 +150,19 @@ def test_a_report_that_cannot_be_written_is_absent_not_cut_off(fictional_results
     with pytest.raises(WriteFailed, match=path.name):
         write(fictional_results, path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_median_not_reached_and_a_family_judged_nowhere_are_said_so():
+    """A Kaplan-Meier median's null upper bound was left out of the properties (and
+    printed 'None' in a failure message); a family whose members all left the number
+    undetermined read '> k_max', a claim no member judged."""
+    from tacebench.replications.junit import _failure_text, _tipping, case_properties
+
+    row = {"id": "ttp_median", "verdict": "not reproduced", "role": "predicted",
+           "quantity": "km_median", "scale": "identity", "reported": 9.1,
+           "median": 12.0, "lo": 6.3, "hi": None, "z": -2.5, "n_estimable": 200}
+    study = {"reps": 200, "seed": 1, "robustness": {}}
+    assert ("interval_hi", "inf") in case_properties(row, (), study)
+    assert "95% interval [6.3, NR]" in _failure_text(row, study)
+    assert _tipping({"family": "unmeasured_confounder", "k": None, "k_max": 1.0,
+                     "judged": False}) == "unmeasured_confounder: not judged"
