@@ -79,17 +79,26 @@ TRUTH_DIR: Path | None = env_cache_dir("lessons")
 
 def true_hrs(plan, *, cache_dir: Path | str | None = _DEFAULT) -> dict[str, float]:
     """Conditional and marginal (ATE, ATT) OS hazard ratios, counterfactual medians and
-    absolute differences, from :func:`simulate.truth.true_estimands` (no censoring).
+    absolute differences, from :func:`simulate.truth.true_estimands`.
+
+    The marginal HRs are the population Cox estimands under the cohorts' own censoring
+    (``censoring=True``): a lesson's cohorts are drawn from ``plan`` with that censoring,
+    and marginal hazards are not proportional, so a Cox-based estimator of them converges to
+    the estimand weighted by it, not to the HR with every patient followed until death. The
+    latter is kept as ``marginal_hr_ate_uncensored`` and ``marginal_hr_att_uncensored``.
+    The conditional HR (the generator's treatment effect) and the curve-based truths are the
+    same either way.
 
     With a ``cache_dir`` (default :data:`TRUTH_DIR`), kept there as
-    ``truth-<spec_hash>.json`` (the hash covers simulate's source), since the truth is a
+    ``truths-<spec_hash>.json`` (the hash covers simulate's source), since the truth is a
     deterministic function of the calibrated plan; an unreadable file gives a
     :class:`~simulate.cache.CacheFileWarning` naming it and is recomputed.
     """
-    from tacebench.simulate.truth import true_estimands
+    from tacebench.simulate.truth import true_estimands_followed
 
     folder = TRUTH_DIR if cache_dir is _DEFAULT else cache_dir
-    path = None if folder is None else Path(folder) / f"truth-{plan.spec_hash}.json"
+    # a new name: files of the uncensored truths (same hash) must not be read as these
+    path = None if folder is None else Path(folder) / f"truths-{plan.spec_hash}.json"
     if path is not None:
         cached = read_cache_file(path, json.load, "lesson truth cache")
         if isinstance(cached, dict):
@@ -97,9 +106,15 @@ def true_hrs(plan, *, cache_dir: Path | str | None = _DEFAULT) -> dict[str, floa
         if cached is not None:
             warnings.warn(CacheFileWarning(f"lesson truth cache file {path} does not hold a "
                                            f"table of truths; recomputing", path), stacklevel=2)
-    t = true_estimands(plan)
+    # the defaults of true_estimands (RMST to the plan's horizon, survival at 12 months),
+    # with and without censoring from one set of curves
+    followed = true_estimands_followed(plan, [(None, 12.0)], censorings=(True, False))
+    t, free = followed[True][0], followed[False][0]
     out = {"conditional_hr": t.conditional_hr, "marginal_hr_ate": t.marginal_hr_ate,
-           "marginal_hr_att": t.marginal_hr_att, "median_treated_ate": t.median_treated_ate,
+           "marginal_hr_att": t.marginal_hr_att,
+           "marginal_hr_ate_uncensored": free.marginal_hr_ate,
+           "marginal_hr_att_uncensored": free.marginal_hr_att,
+           "median_treated_ate": t.median_treated_ate,
            "median_control_ate": t.median_control_ate,
            "survival_difference_ate": t.survival_difference_ate,
            "survival_difference_att": t.survival_difference_att,

@@ -46,14 +46,14 @@ def test_lesson_truths_are_not_on_disk_unless_a_folder_is_given(plan, tmp_path, 
     assert out == lesson_worlds.true_hrs(plan, cache_dir=None)
     assert list(tmp_path.iterdir()) == []
     assert lesson_worlds.true_hrs(plan, cache_dir=tmp_path) == out
-    path = tmp_path / f"truth-{plan.spec_hash}.json"
+    path = tmp_path / f"truths-{plan.spec_hash}.json"
     assert json.loads(path.read_text()) == out
     assert lesson_worlds.true_hrs(plan, cache_dir=tmp_path) == out     # read back
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
 def test_a_corrupt_lesson_truth_file_warns_naming_it_then_recomputes(plan, tmp_path, content):
-    path = tmp_path / f"truth-{plan.spec_hash}.json"
+    path = tmp_path / f"truths-{plan.spec_hash}.json"
     path.write_text(content)
     with pytest.warns(CacheFileWarning, match=re.escape(str(path))):
         out = lesson_worlds.true_hrs(plan, cache_dir=tmp_path)

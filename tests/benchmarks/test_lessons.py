@@ -482,3 +482,21 @@ def test_immortal_time_reports_recorded_not_planned_durations(tmp_path):
     assert f"{100 * n['start_at_tace']:.0f}% of the patients start at TACE" in text
     prose = (TEACH / "immortal-time.md").read_text(encoding="utf-8").split(rep.BEGIN)[0]
     assert "Every bar starts" not in prose and "10.8" not in prose
+
+
+def test_lesson_marginal_hr_truths_are_the_cox_estimands_under_the_cohorts_censoring():
+    # the lessons' cohorts are censored and a Cox-based estimator converges to the estimand
+    # under that censoring; the HR with everyone followed until death is kept beside it
+    from tacebench.benchmarks.lessons import worlds as worlds_
+    from tacebench.simulate.truth import true_estimands
+
+    study, cohort, worlds = worlds_.load_worlds("matching-discards")
+    _, plan = worlds_.world_plan(study, cohort, worlds["published"])
+    truth = worlds_.true_hrs(plan, cache_dir=None)
+    censored, free = true_estimands(plan, censoring=True), true_estimands(plan)
+    assert truth["marginal_hr_ate"] == censored.marginal_hr_ate
+    assert truth["marginal_hr_att"] == censored.marginal_hr_att
+    assert truth["marginal_hr_ate_uncensored"] == free.marginal_hr_ate
+    assert truth["marginal_hr_att_uncensored"] == free.marginal_hr_att
+    assert truth["conditional_hr"] == free.conditional_hr == censored.conditional_hr
+    assert abs(math.log(censored.marginal_hr_ate / free.marginal_hr_ate)) > 1e-3
