@@ -26,6 +26,7 @@ CLAIM_LEVEL = math.erf(CLAIM_Z / math.sqrt(2))  # 0.9973
 #: rule for a mean of non-normal values, the t quantile (3.28 at 30) covers that spread.
 MIN_COHORTS = 30
 
+
 @dataclass(frozen=True)
 class Claim:
     """A statement checked on the numbers: ``lower < value < upper`` with a margin.
