@@ -12,7 +12,7 @@ from html import escape
 
 from .accounting import Accounting
 from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
-from .junit import distinct_rows
+from .junit import distinct_rows, tipping_text
 from .outcome_model import outcome_model_sentence
 from .formatting import fmt_estimate, fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
@@ -162,7 +162,7 @@ def shifts_html(study: dict) -> str:
     rows = []
     for s in shifts:
         r = rob.get(s["id"]) or {}
-        tips = "; ".join(_tipping(t) for t in r.get("tipping", [])) or "-"
+        tips = "; ".join(tipping_text(t) for t in r.get("tipping", [])) or "-"
         shown = [c for c in s.get("contributions", []) if c.get("mean") is not None][:3]
         top = ", ".join(f"{escape(c['term'])} {c['mean']:+.3f}" for c in shown)
         rows.append([f"<code>{escape(s['id'])}</code>", _num(s.get("reported"), "shift"),
@@ -179,15 +179,6 @@ def shifts_html(study: dict) -> str:
     return (f'<figure class="forest">{svg}<figcaption>Paired shifts (adjusted minus crude, '
             "the same replicate; log scale for ratios) against their simulated 95% "
             f"intervals.</figcaption></figure>{table}")
-
-
-def _tipping(t: dict) -> str:
-    k = t.get("k")
-    if t.get("judged") is False:
-        return f"{t.get('family')}: not judged"
-    if k is None:
-        return f"{t.get('family')}: > {t.get('k_max'):g}"
-    return f"{t.get('family')}: k = {float(k):.2g}"
 
 
 def worlds_html(study: dict) -> str:
@@ -222,7 +213,7 @@ def worlds_html(study: dict) -> str:
                 [[f"<code>{escape(r['id'])}</code>", verdict_badge(r["verdict"]),
                   f"{r.get('worlds_judged', 0)}/{len(worlds)}",
                   escape(", ".join(r.get("flipped_by", []))),
-                  escape("; ".join(_tipping(t) for t in r.get("tipping", [])) or "-")]
+                  escape("; ".join(tipping_text(t) for t in r.get("tipping", [])) or "-")]
                  for r in dep]))
         else:
             out.append("<p>No world flips a verdict.</p>")

@@ -36,7 +36,8 @@ from tacebench.engine.files import atomic_write
 from .forest import bounds
 from .response_shifts import UNINFORMATIVE
 
-__all__ = ["junit_xml", "write_junit", "case_outcome", "case_properties", "distinct_rows"]
+__all__ = ["junit_xml", "write_junit", "case_outcome", "case_properties", "distinct_rows",
+           "tipping_text"]
 
 _NOT_JUDGED = ("not estimable", "undetermined", UNINFORMATIVE)
 
@@ -127,18 +128,19 @@ def case_properties(row: dict, also: tuple[str, ...], study: dict) -> list[tuple
         items.append(("robustness", rob.get("label")))
         tips = [t for t in rob.get("tipping", []) if t]
         if tips:
-            items.append(("tipping_points", "; ".join(_tipping(t) for t in tips)))
+            items.append(("tipping_points", "; ".join(tipping_text(t) for t in tips)))
     return [(name, _num(value)) for name, value in items if value is not None and value != ""]
 
 
-def _tipping(t: dict) -> str:
-    """A tipping point in the words of :class:`replications.robustness.Tipping`."""
+def tipping_text(t: dict) -> str:
+    """A tipping point of ``results.json`` (a dict) in the words of
+    :meth:`replications.robustness.Tipping.text`."""
     k = t.get("k")
     if t.get("judged") is False:            # no member judged the number
         return f"{t.get('family')}: not judged"
     if k is None or (isinstance(k, str) and "inf" in k):
         return f"{t.get('family')}: > {_num(t.get('k_max'))}"
-    return f"{t.get('family')}: k = {k:.2g}"
+    return f"{t.get('family')}: k = {float(k):.2g}"
 
 
 def _suite(root: ET.Element, study: dict) -> None:

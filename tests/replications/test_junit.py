@@ -156,7 +156,7 @@ def test_a_median_not_reached_and_a_family_judged_nowhere_are_said_so():
     """A Kaplan-Meier median's null upper bound was left out of the properties (and
     printed 'None' in a failure message); a family whose members all left the number
     undetermined read '> k_max', a claim no member judged."""
-    from tacebench.replications.junit import _failure_text, _tipping, case_properties
+    from tacebench.replications.junit import _failure_text, case_properties, tipping_text
 
     row = {"id": "ttp_median", "verdict": "not reproduced", "role": "predicted",
            "quantity": "km_median", "scale": "identity", "reported": 9.1,
@@ -164,5 +164,5 @@ def test_a_median_not_reached_and_a_family_judged_nowhere_are_said_so():
     study = {"reps": 200, "seed": 1, "robustness": {}}
     assert ("interval_hi", "inf") in case_properties(row, (), study)
     assert "95% interval [6.3, NR]" in _failure_text(row, study)
-    assert _tipping({"family": "unmeasured_confounder", "k": None, "k_max": 1.0,
+    assert tipping_text({"family": "unmeasured_confounder", "k": None, "k_max": 1.0,
                      "judged": False}) == "unmeasured_confounder: not judged"
