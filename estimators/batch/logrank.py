@@ -30,6 +30,7 @@ def _logrank_rows(s: SortedRows, event: np.ndarray, group: np.ndarray,
             hyper = np.where(y > 1, d * (y - d) / (y - 1), 0.0)
             u = np.where(at_last, d1 - d * f1, 0.0)
             v = np.where(at_last, hyper * f1 * (1.0 - f1), 0.0)
+            left_out = _group_left_out(s, at_last & (d > 0), g, y, y1)
         else:
             w = s.take(weights)
             w1 = w * g
@@ -45,4 +46,21 @@ def _logrank_rows(s: SortedRows, event: np.ndarray, group: np.ndarray,
             v = np.where(at_last, hyper * a * a * (inv_eff[0] + inv_eff[1]), 0.0)
         U = u.reshape(R, n).sum(axis=1)
         V = v.reshape(R, n).sum(axis=1)
-        return np.where(V > 0, U * U / V, np.nan)
+        chi2 = np.where(V > 0, U * U / V, np.nan)
+    if weights is None:
+        chi2[left_out] = 0.0
+    return chi2
+
+
+def _group_left_out(s: SortedRows, at_death: np.ndarray, g: np.ndarray, y: np.ndarray,
+                    y1: np.ndarray) -> np.ndarray:
+    """Replicates (R,) with rows of both groups of which one has nobody at risk at any
+    event time: R ``survdiff`` leaves that group out (expected count 0) and, one group
+    being left, reports chi-square 0 on 0 df (the one-replicate ``logrank_kernel``'s 0).
+    ``at_death`` marks the sorted positions of event times (each tie group's last row)."""
+    R, n = s.R, s.n
+    at_risk1 = (at_death & (y1 > 0)).reshape(R, n).any(axis=1)
+    at_risk0 = (at_death & (y - y1 > 0)).reshape(R, n).any(axis=1)
+    rows = g.reshape(R, n)
+    both = rows.any(axis=1) & ~rows.all(axis=1)
+    return both & (at_risk0 != at_risk1)
