@@ -298,6 +298,30 @@ def test_landmark_rates_and_logrank_are_the_one_replicate_ones(seed, R, n, tied,
         _close(p[r], lr.p_value, 1e-9)
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 5), n=st.integers(4, 60),
+       tied=st.booleans())
+def test_weighted_logrank_leaves_zero_weight_rows_out(seed, R, n, tied):
+    """Rows of weight 0 take no part (as in ``logrank_test``, which drops them): not in
+    the head counts at risk nor in the deaths; padding with them changes nothing."""
+    rng = np.random.default_rng(seed)
+    t, e, z, w, _ = _stack(R, n, rng, tied=tied, zero_share=0.3, event_rate=0.8)
+    z[:, :2] = [0.0, 1.0]
+    w[:, :2] = 1.0
+    chi2, p = logrank_batch(t, e, z, w)
+    for r in range(R):
+        keep = w[r] > 0
+        if not e[r][keep].any():
+            assert np.isnan(chi2[r]) and np.isnan(p[r])
+            continue
+        lr = logrank_test(t[r], e[r], z[r], w[r])
+        _close(chi2[r], lr.statistic, 1e-10)
+        _close(p[r], lr.p_value, 1e-9)
+    pad = lambda a, v: np.concatenate([a, np.full((R, 7), v)], axis=1)  # noqa: E731
+    padded = logrank_batch(pad(t, 0.5), pad(e, 1.0), pad(z, 1.0), pad(w, 0.0))
+    _close(padded[0], chi2, 1e-12)
+
+
 def _never_at_risk(t, e, z, replicates, label, rng):
     """Make group ``label`` of each replicate in ``replicates`` censored before the other
     group's first death (nobody of it at risk at an event time); the other group keeps a
