@@ -31,8 +31,9 @@ Compared with an object of another class, a record returns ``NotImplemented``: `
 then ``False`` and raises nothing. Records are unhashable (``__hash__`` is ``None``):
 their arrays are mutable.
 
-:mod:`tacebench.simulate.records` is the same code for the simulation's records (simulate
-and estimators import nothing from each other); a test keeps the two identical.
+:mod:`tacebench.simulate.records` and :mod:`tacebench.engine.records` are the same code for
+the simulation's and the engine's records (simulate, estimators and the engine import
+nothing from each other); a test keeps the three identical.
 """
 from __future__ import annotations
 

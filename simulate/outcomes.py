@@ -366,10 +366,19 @@ def draw_responses(plans: tuple[AssessmentPlan, ...], os_time: np.ndarray, arm: 
 
 
 def apply_missing(op: OutcomePlan, cols: dict, rng, n: int) -> None:
-    """Set covariates to NaN by the compiled MCAR/MAR rules (in place)."""
+    """Set covariates to NaN by the compiled MCAR/MAR rules (in place).
+
+    A MAR rule reads the true value of its ``depends_on`` variable, the one generated
+    before any missingness, also where that variable is itself blanked by another rule and
+    whatever the order of the rules: in a simulation the variable is fully observed at
+    generation, and missingness at random given it means given that value (its intercept
+    is calibrated on the true values: :func:`.response_cal.calibrate_missing`). What the
+    analyst sees of a blanked ``depends_on`` plays no part.
+    """
+    true = dict(cols)   # each rule replaces a column (np.where), never writes into one
     draws = [(col, rng.random(n), icpt, slope, dep, ctr, scl) for col, icpt, slope, dep, ctr, scl in op.missing]
     for col, r, icpt, slope, dep, ctr, scl in draws:
         lp = np.full(n, icpt)
         if dep is not None:
-            lp = lp + slope * (np.nan_to_num(cols[dep], nan=ctr) - ctr) / scl
+            lp = lp + slope * (np.nan_to_num(true[dep], nan=ctr) - ctr) / scl
         cols[col] = np.where(r < special.expit(lp), np.nan, cols[col])

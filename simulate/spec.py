@@ -338,7 +338,8 @@ class Unmeasured:
 
 @dataclass(frozen=True)
 class MissingRule:
-    """Missingness of one covariate: MCAR, or MAR through a logistic model on another."""
+    """Missingness of one covariate: MCAR, or MAR through a logistic model on another
+    (``depends_on``), on its true value as generated, also where another rule blanks it."""
 
     variable: str
     rate: float

@@ -1,8 +1,9 @@
 """Table 1 of a generated cohort in the papers' format, and generated vs published.
 
-``baseline_table(cohort, spec)`` summarises each covariate per arm the way the paper
-reports it: ``mean (SD)``, ``median [Q1, Q3]`` / ``median (min, max)``, ``n (%)`` per
-level or per bin of a category split. ``compare_table(spec, n_cohorts, seed)``
+``baseline_table(cohort, spec)`` summarises each covariate per arm and for the whole cohort
+(the papers' "All patients" column, arm ``"all"``) the way the paper reports it:
+``mean (SD)``, ``median [Q1, Q3]`` / ``median (min, max)``, ``n (%)`` per level or per bin
+of a category split. ``compare_table(spec, n_cohorts, seed)``
 generates ``n_cohorts`` cohorts and gives, per published entry (each arm's, and the whole
 cohort's under arm ``"all"``: a multiselect's ``n_selected``, a variable's ``overall``), the published value,
 the median and central 95% (2.5%, 97.5%) of the simulated statistic, and whether the
@@ -105,64 +106,82 @@ def _statistic(x: np.ndarray, kind: tuple, cuts: tuple = ()) -> float:
 
 @dataclass(frozen=True)
 class BaselineTable:
-    """Table 1 of one cohort: long rows (variable, level, statistic, arm, value, text)."""
+    """Table 1 of one cohort: long rows (variable, level, statistic, arm, value, text), per
+    arm and for the whole cohort (arm :data:`ALL_ARMS`, the papers' "All patients" column)."""
 
     rows: tuple[tuple, ...]
     arm_labels: tuple[str, ...]
     arm_n: tuple[int, ...]
 
     def to_frame(self, wide: bool = True):
+        """Long rows, or (``wide``) one column per arm and the whole cohort's last."""
         import pandas as pd
         df = pd.DataFrame(list(self.rows), columns=["variable", "level", "statistic", "arm", "value", "text"])
         if not wide:
             return df
         out = df.pivot_table(index=["variable", "level", "statistic"], columns="arm", values="text",
                              aggfunc="first", sort=False)
-        return out[[a for a in self.arm_labels]].reset_index()
+        return out[[*self.arm_labels, ALL_ARMS]].reset_index()
+
+
+def _in_arm(x: np.ndarray, arm: np.ndarray, labels, lab: str) -> np.ndarray:
+    """The values of arm ``lab`` (all of them for :data:`ALL_ARMS`)."""
+    return x if lab == ALL_ARMS else x[arm == list(labels).index(lab)]
 
 
 def baseline_table(cohort: Cohort, spec: "SimulationPlan | CohortSpec | str | None" = None) -> BaselineTable:
-    """The cohort's Table 1 (per arm), shaped like the paper's when ``spec`` is given."""
+    """The cohort's Table 1, shaped like the paper's when ``spec`` is given: each arm, then
+    the whole cohort (arm :data:`ALL_ARMS`) with the same summaries over every row (a
+    summary the arms print as median [Q1, Q3] is printed so for the whole cohort too)."""
     c = _cohort_spec(spec, cohort)
     arm = cohort.columns["arm"]
+    labels = tuple(cohort.arm_labels)
     rows = []
-    ns = tuple(int(np.sum(arm == a)) for a in range(len(cohort.arm_labels)))
+    ns = tuple(int(np.sum(arm == a)) for a in range(len(labels)))
     for v in c.all_variables:
         if v.type == "multiselect":
             k = _n_selected(cohort.columns, v)
-            for a, lab in enumerate(cohort.arm_labels):
-                ka = k[arm == a]
+            for lab in (*labels, ALL_ARMS):
+                ka = _in_arm(k, arm, labels, lab)
                 for j in range(len(v.options) + 1):
                     p = float(np.mean(ka == j)) if len(ka) else np.nan
                     rows.append((v.name, f"{j} selected", "n (%)", lab, p, f"{int(np.sum(ka == j))} ({100 * p:.1f})"))
             continue
         x = cohort.columns[v.name]
-        for a, lab in enumerate(cohort.arm_labels):
-            xa = x[arm == a]
-            s = v.arms.get(lab)
-            if v.type in ("binary", "categorical") or v.is_split:
-                nlev = 2 if v.type == "binary" else (len(v.levels) if v.type == "categorical" else v.n_bins)
-                names = ["yes"] if v.type == "binary" else (list(v.levels) if v.type == "categorical" else
-                                                           [_bin_label(e0, e1) for e0, e1 in
-                                                            zip((None,) + v.cutpoints, v.cutpoints + (None,))])
-                ks = [1] if v.type == "binary" else list(range(nlev))
-                for k, name in zip(ks, names):
-                    p = _statistic(xa, ("level", k), v.cutpoints if v.is_split else ())
-                    cnt = int(round(p * np.sum(~np.isnan(xa)))) if np.isfinite(p) else 0
-                    rows.append((v.name, name, "n (%)", lab, p, f"{cnt} ({100 * p:.1f})"))
-            if v.type not in ("binary", "categorical") and (not v.is_split or v.printed_moments):
-                if s is not None and s.mean is None and s.median is not None:
-                    m = _statistic(xa, ("stat", "median"))
-                    if s.q1 is not None:
-                        lo, hi = _statistic(xa, ("stat", "q1")), _statistic(xa, ("stat", "q3"))
-                        rows.append((v.name, "", "median [Q1, Q3]", lab, m, f"{m:.3g} [{lo:.3g}, {hi:.3g}]"))
-                    else:
-                        lo, hi = _statistic(xa, ("stat", "min")), _statistic(xa, ("stat", "max"))
-                        rows.append((v.name, "", "median (min, max)", lab, m, f"{m:.3g} ({lo:.3g}, {hi:.3g})"))
-                else:
-                    m, sd = _statistic(xa, ("stat", "mean")), _statistic(xa, ("stat", "sd"))
-                    rows.append((v.name, "", "mean (SD)", lab, m, f"{m:.4g} ({sd:.4g})"))
+        for lab in (*labels, ALL_ARMS):
+            # the whole cohort's column prints the first arm's summary, so it shares its rows
+            s = v.arms.get(labels[0] if lab == ALL_ARMS else lab)
+            rows.extend(_variable_rows(v, s, lab, _in_arm(x, arm, labels, lab)))
     return BaselineTable(tuple(rows), cohort.arm_labels, ns)
+
+
+def _variable_rows(v, s, lab: str, xa: np.ndarray) -> list[tuple]:
+    """A variable's Table-1 rows in one column (``xa``: its values there; ``s``: the
+    summary the paper prints for that column, which decides its format)."""
+    rows = []
+    if v.type in ("binary", "categorical") or v.is_split:
+        nlev = 2 if v.type == "binary" else (len(v.levels) if v.type == "categorical" else v.n_bins)
+        names = ["yes"] if v.type == "binary" else (list(v.levels) if v.type == "categorical" else
+                                                   [_bin_label(e0, e1) for e0, e1 in
+                                                    zip((None,) + v.cutpoints, v.cutpoints + (None,))])
+        ks = [1] if v.type == "binary" else list(range(nlev))
+        for k, name in zip(ks, names):
+            p = _statistic(xa, ("level", k), v.cutpoints if v.is_split else ())
+            cnt = int(round(p * np.sum(~np.isnan(xa)))) if np.isfinite(p) else 0
+            rows.append((v.name, name, "n (%)", lab, p, f"{cnt} ({100 * p:.1f})"))
+    if v.type not in ("binary", "categorical") and (not v.is_split or v.printed_moments):
+        if s is not None and s.mean is None and s.median is not None:
+            m = _statistic(xa, ("stat", "median"))
+            if s.q1 is not None:
+                lo, hi = _statistic(xa, ("stat", "q1")), _statistic(xa, ("stat", "q3"))
+                rows.append((v.name, "", "median [Q1, Q3]", lab, m, f"{m:.3g} [{lo:.3g}, {hi:.3g}]"))
+            else:
+                lo, hi = _statistic(xa, ("stat", "min")), _statistic(xa, ("stat", "max"))
+                rows.append((v.name, "", "median (min, max)", lab, m, f"{m:.3g} ({lo:.3g}, {hi:.3g})"))
+        else:
+            m, sd = _statistic(xa, ("stat", "mean")), _statistic(xa, ("stat", "sd"))
+            rows.append((v.name, "", "mean (SD)", lab, m, f"{m:.4g} ({sd:.4g})"))
+    return rows
 
 
 def _n_selected(columns: dict, v) -> np.ndarray:
@@ -224,7 +243,7 @@ def compare_table(spec, n_cohorts: int = 200, seed: int = 0, cohort: str | None 
                 sims[i, j] = _statistic(_n_selected(ch.columns, c.variable(var)), ("level", kind[1]))
             else:
                 x = ch.columns[var]
-                sims[i, j] = _statistic(x if lab == ALL_ARMS else x[arm == labels.index(lab)], kind, cuts[var])
+                sims[i, j] = _statistic(_in_arm(x, arm, labels, lab), kind, cuts[var])
     rows = []
     for j, (var, lev, st, lab, val, _kind) in enumerate(pub):
         col = sims[:, j][~np.isnan(sims[:, j])]

@@ -335,10 +335,12 @@ def logrank_batch(time, event, group, weights=None) -> tuple[np.ndarray, np.ndar
 
     Unweighted: Mantel–Haenszel (R ``survdiff``), as :func:`estimators.logrank_test`.
     With ``weights``: the Xie & Liu (2005) IPTW log-rank (its z squared), as
-    ``logrank_test(..., weights=)``. NaN where the variance is 0: where ``logrank_test``
-    is not estimable (a group with nobody at risk at any event time, for which R
-    ``survdiff`` and ``logrank_test`` report chi-square 0 on 0 df, p 1), or where every
-    event time's risk set dies whole."""
+    ``logrank_test(..., weights=)``. Replicate by replicate ``logrank_test``'s statistic
+    and p-value: unweighted, where a group has nobody at risk at any event time (so R
+    ``survdiff`` and ``logrank_test`` leave it out), chi-square 0 (on 0 df), p 1; NaN
+    where the variance is 0 otherwise (every event time's risk set dies whole, or under
+    weights a group never at risk at an event time: ``logrank_test``'s NaN) and where
+    ``logrank_test`` raises (no event, or a replicate with one group only)."""
     from scipy import stats
 
     t, e, w, g = _survival_inputs(time, event, weights, group, group_required=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
+from .records import ArrayRecord
 
 __all__ = ["ARM_COLORS", "DPI", "FAMILY_MARKERS", "MARKERS", "PAGE_WIDTH", "RiskRow",
            "draw_risk_table", "marker_of", "save_figure", "tidy_axes"]
@@ -52,9 +53,10 @@ def tidy_axes(ax, grid: str = "both") -> None:
         ax.set_axisbelow(True)
 
 
-@dataclass(frozen=True)
-class RiskRow:
-    """One row of a number-at-risk table: the arm's label, colour and counts at the ticks."""
+@dataclass(frozen=True, eq=False)
+class RiskRow(ArrayRecord):
+    """One row of a number-at-risk table: the arm's label, colour and counts at the ticks
+    (an array or a sequence; rows compare by value)."""
 
     label: str
     color: str

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import watch_caller
+from .records import ArrayRecord
 from .warm import finish_start, local_backend, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "TaskError",
@@ -36,13 +37,14 @@ __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "Tas
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
 
 
-@dataclass(frozen=True)
-class ChunkResult:
+@dataclass(frozen=True, eq=False)
+class ChunkResult(ArrayRecord):
     """What a task returns for one chunk.
 
     ``payload`` is the task's own output (draws, result columns); ``failures`` counts
     replicates per ``(key, reason)`` whose analysis could not be computed (key names the
-    target or method); ``notes`` counts anything else worth reporting, per message.
+    target or method); ``notes`` counts anything else worth reporting, per message. Results
+    compare by value (a payload's arrays element by element, NaN equal to NaN).
     """
 
     chunk: Chunk

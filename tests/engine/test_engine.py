@@ -89,6 +89,24 @@ def test_results_do_not_depend_on_the_split(kw):
     assert out.replicates_run == 33
 
 
+def test_chunk_results_compare_by_value():
+    """Two runs of the same chunk are equal (payload arrays compared by value, NaN equal to
+    NaN), a different payload, chunk or count is not, and ``==`` raises nothing."""
+    design = Design.of({"a": ("a",)}, 6, 7)
+    chunk, other_chunk = plan_chunks(design, 3)[:2]
+    a, b = _draws(design.cells[0], chunk, None), _draws(design.cells[0], chunk, 2)
+    assert a == b and not a != b
+    payload = b.payload.copy()
+    payload[0, 0] = np.nan
+    assert ChunkResult(chunk, payload) == ChunkResult(chunk, payload.copy())
+    assert a != ChunkResult(chunk, payload, b.failures)
+    assert a != ChunkResult(chunk, b.payload, {("toy", "odd replicate"): 0})
+    assert a != ChunkResult(chunk, b.payload, b.failures, {"a note": 1})
+    assert a != ChunkResult(other_chunk, b.payload, b.failures)
+    assert a != (chunk, b.payload) and not a == None  # noqa: E711
+    assert run_design(design, _draws).results == run_design(design, _draws).results
+
+
 def _late_first(cell: Cell, chunk: Chunk, batch_size):
     """A task whose earlier chunks finish later, each with notes of its own."""
     time.sleep(0.05 * (3 - chunk.start))

@@ -57,6 +57,19 @@ def test_risk_table_rows_in_the_arms_colours():
     assert [t.get_text() for t in tab.get_yticklabels()] == ["B", "A"]
 
 
+def test_risk_rows_compare_by_value():
+    """Rows with equal counts (arrays or lists) are equal; another label, colour or count
+    is not; ``==`` raises nothing."""
+    counts = np.array([10.0, 7.0, np.nan])
+    row = style.RiskRow("A", style.ARM_COLORS[0], counts)
+    assert row == style.RiskRow("A", style.ARM_COLORS[0], counts.copy()) and not row != row
+    assert row != style.RiskRow("A", style.ARM_COLORS[0], np.array([10.0, 6.0, np.nan]))
+    assert row != style.RiskRow("B", style.ARM_COLORS[0], counts)
+    assert row != style.RiskRow("A", style.ARM_COLORS[1], counts)
+    assert row != "A" and not row == ("A", style.ARM_COLORS[0], counts)
+    assert style.RiskRow("A", "k", [1.0, 2.0]) == style.RiskRow("A", "k", [1.0, 2.0])
+
+
 def test_markers_follow_the_method_family():
     assert style.marker_of("weighting", 5) == style.marker_of("iptw", 0) == "s"
     assert style.marker_of("cox", 3) == "o"

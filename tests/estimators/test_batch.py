@@ -294,11 +294,94 @@ def test_landmark_rates_and_logrank_are_the_one_replicate_ones(seed, R, n, tied,
             assert np.isnan(chi2[r]) and np.isnan(p[r])
             continue
         lr = logrank_test(t[r], e[r], z[r], None if w is None else w[r])
-        if not lr.estimable:    # no test (a group never at risk at an event time): NaN
-            assert np.isnan(chi2[r]) and np.isnan(p[r])
-            continue
         _close(chi2[r], lr.statistic, 1e-10)
         _close(p[r], lr.p_value, 1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 5), n=st.integers(4, 60),
+       tied=st.booleans())
+def test_weighted_logrank_leaves_zero_weight_rows_out(seed, R, n, tied):
+    """Rows of weight 0 take no part (as in ``logrank_test``, which drops them): not in
+    the head counts at risk nor in the deaths; padding with them changes nothing."""
+    rng = np.random.default_rng(seed)
+    t, e, z, w, _ = _stack(R, n, rng, tied=tied, zero_share=0.3, event_rate=0.8)
+    z[:, :2] = [0.0, 1.0]
+    w[:, :2] = 1.0
+    chi2, p = logrank_batch(t, e, z, w)
+    for r in range(R):
+        keep = w[r] > 0
+        if not e[r][keep].any():
+            assert np.isnan(chi2[r]) and np.isnan(p[r])
+            continue
+        lr = logrank_test(t[r], e[r], z[r], w[r])
+        _close(chi2[r], lr.statistic, 1e-10)
+        _close(p[r], lr.p_value, 1e-9)
+    pad = lambda a, v: np.concatenate([a, np.full((R, 7), v)], axis=1)  # noqa: E731
+    padded = logrank_batch(pad(t, 0.5), pad(e, 1.0), pad(z, 1.0), pad(w, 0.0))
+    _close(padded[0], chi2, 1e-12)
+
+
+def _never_at_risk(t, e, z, replicates, label, rng):
+    """Make group ``label`` of each replicate in ``replicates`` censored before the other
+    group's first death (nobody of it at risk at an event time); the other group keeps a
+    death. Rows 0 and 1 must be of groups 0 and 1."""
+    for r in replicates:
+        gone = z[r] == label
+        e[r, 1 - label] = 1.0
+        first = t[r][(e[r] == 1) & ~gone].min()
+        t[r, gone] = rng.uniform(0.0, first, gone.sum()) if first > 0 else first
+        e[r, gone] = 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 6), n=st.integers(4, 40),
+       tied=st.booleans(), left_out=st.sets(st.integers(0, 5), min_size=1),
+       label=st.sampled_from([0, 1]))
+def test_logrank_with_a_group_never_at_risk_is_the_one_replicate_test(seed, R, n, tied,
+                                                                      left_out, label):
+    """Replicates where a group has nobody at risk at any event time give, as
+    ``logrank_test`` and R ``survdiff``, chi-square 0 on 0 df, p 1 (exactly); the other
+    replicates of the batch keep their own test."""
+    rng = np.random.default_rng(seed)
+    t, e, z, _, _ = _stack(R, n, rng, tied=tied, event_rate=0.8)
+    z[:, :2] = [0.0, 1.0]
+    gone = sorted(r for r in left_out if r < R)
+    _never_at_risk(t, e, z, gone, label, rng)
+    chi2, p = logrank_batch(t, e, z)
+    for r in range(R):
+        if not e[r].any():
+            assert np.isnan(chi2[r]) and np.isnan(p[r])
+            continue
+        lr = logrank_test(t[r], e[r], z[r])
+        assert (lr.df == 0) == (r in gone)
+        if lr.df == 0:
+            assert (chi2[r], p[r]) == (lr.statistic, lr.p_value) == (0.0, 1.0)
+        else:
+            _close(chi2[r], lr.statistic, 1e-10)
+            _close(p[r], lr.p_value, 1e-9)
+
+
+@pytest.mark.parametrize("dataset", ["C", "D"])
+def test_logrank_matches_r_survdiff_with_a_group_left_out(dataset):
+    """R ``survdiff`` on two groups: D has a group never at risk at an event time
+    (chisq 0 on 0 df, p 1), C does not; each alone and both stacked in one batch."""
+    data, expected = load_case("logrank_left_out")
+    d = data[data.dataset == dataset]
+    rows = [d.time.to_numpy(float), d.event.to_numpy(float), d.group.to_numpy(float)]
+    chi2, p = logrank_batch(*(np.vstack([a, a]) for a in rows))
+    np.testing.assert_allclose(chi2, expected[dataset]["chisq"], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(p, expected[dataset]["p"], rtol=1e-9)
+
+
+def test_logrank_where_every_risk_set_dies_whole_is_nan_as_the_one_replicate_test():
+    """Both groups at risk but every event time's risk set dies whole: the variance is 0
+    and ``logrank_test`` is NaN on 1 df; so is the batch (not 0)."""
+    t, e, z = np.array([[2.0, 2.0]]), np.ones((1, 2)), np.array([[0.0, 1.0]])
+    lr = logrank_test(t[0], e[0], z[0])
+    chi2, p = logrank_batch(t, e, z)
+    assert lr.df == 1 and np.isnan(lr.statistic) and np.isnan(lr.p_value)
+    assert np.isnan(chi2[0]) and np.isnan(p[0])
 
 
 def test_a_replicate_does_not_depend_on_its_batch():

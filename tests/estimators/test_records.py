@@ -1,5 +1,5 @@
-"""Value equality of records that hold arrays (``estimators.records``, and its copy
-``simulate.records``): the invariants of the specification on generated records, every
+"""Value equality of records that hold arrays (``estimators.records``, and its copies
+``simulate.records`` and ``engine.records``): the invariants of the specification on generated records, every
 array-holding dataclass of the package compared by value, and reproducibility checked with
 ``==`` (the same seed gives equal fits, another seed unequal ones)."""
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tacebench.engine import records as engine_records
 from tacebench.estimators import records as est_records
 from tacebench.estimators.survival.cox import cox_ph
 from tacebench.estimators.survival.km import kaplan_meier
@@ -29,7 +30,7 @@ from tacebench.simulate import records as sim_records
 
 from ..conftest import ROOT
 
-BASES = [est_records.ArrayRecord, sim_records.ArrayRecord]
+BASES = [est_records.ArrayRecord, sim_records.ArrayRecord, engine_records.ArrayRecord]
 
 
 def record_classes(base: type, prefix: str) -> tuple[type, type]:
@@ -53,7 +54,7 @@ def record_classes(base: type, prefix: str) -> tuple[type, type]:
 
 
 CLASSES = {base: record_classes(base, prefix)
-           for base, prefix in zip(BASES, ("Estimators", "Simulate"))}
+           for base, prefix in zip(BASES, ("Estimators", "Simulate", "Engine"))}
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 arrays = hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
@@ -72,7 +73,7 @@ def with_a_different_element(a: np.ndarray) -> np.ndarray:
     return b
 
 
-@pytest.mark.parametrize("base", BASES, ids=["estimators", "simulate"])
+@pytest.mark.parametrize("base", BASES, ids=["estimators", "simulate", "engine"])
 class TestInvariants:
 
     @given(coef=arrays, extra=values)
@@ -152,9 +153,9 @@ class TestInvariants:
             hash(Fit(np.zeros(2)))
 
 
-def test_the_simulation_copy_is_the_same_code():
-    """simulate and estimators import nothing from each other, so each has the module: the
-    two differ in their docstrings only."""
+def test_the_simulation_and_engine_copies_are_the_same_code():
+    """simulate, estimators and the engine import nothing from each other, so each has the
+    module: the three differ in their docstrings only."""
     import ast
 
     def code(module) -> str:
@@ -162,7 +163,7 @@ def test_the_simulation_copy_is_the_same_code():
         tree.body = tree.body[1:]   # the module docstring
         return ast.dump(tree)
 
-    assert code(est_records) == code(sim_records)
+    assert code(est_records) == code(sim_records) == code(engine_records)
 
 
 # ------------------------------------- every array-holding dataclass compares by value
@@ -172,7 +173,9 @@ PACKAGES = ("tacebench", "tacebench.simulate", "tacebench.estimators",
 ARRAY_TYPES = re.compile(r"\b(ndarray|NDArray|ArrayLike|DataFrame|Series|csr_array)\b")
 #: classes whose annotations do not say so (tuple, dict) but whose fields hold arrays
 HOLD_ARRAYS_UNDECLARED = ("tacebench.estimators.mice.MICEResult",
-                          "tacebench.simulate.outcomes.AssessmentPlan")
+                          "tacebench.simulate.outcomes.AssessmentPlan",
+                          "tacebench.engine.figure_style.RiskRow",
+                          "tacebench.engine.run.ChunkResult")
 
 
 def _without_callables(annotation: str) -> str:

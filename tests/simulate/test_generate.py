@@ -42,6 +42,45 @@ def test_missingness_only_where_asked(small_plan):
     assert abs(rates - 0.2) < 0.03
 
 
+@pytest.mark.parametrize("order", [("b", "a"), ("a", "b")])
+def test_a_mar_rule_reads_the_true_value_of_a_variable_blanked_by_another_rule(order):
+    """``a`` is MAR on ``b``, itself MCAR: whichever rule comes first, ``a``'s rule reads
+    ``b`` as generated (not the blank, nor the centre standing in for it)."""
+    from types import SimpleNamespace
+
+    from scipy import special
+
+    from tacebench.simulate.outcomes import apply_missing
+    n = 4000
+    gen = np.random.default_rng(1)
+    b = (gen.random(n) < 0.4).astype(float)
+    a = gen.normal(size=n)
+    rules = {"b": ("b", 0.0, 0.0, None, 0.0, 1.0), "a": ("a", -1.0, 3.0, "b", 0.4, 0.49)}
+    cols = {"a": a.copy(), "b": b.copy()}
+    apply_missing(SimpleNamespace(missing=tuple(rules[k] for k in order)), cols,
+                  np.random.default_rng(7), n)
+    draws = np.random.default_rng(7)
+    u = {k: draws.random(n) for k in order}             # one draw per rule, in their order
+    assert np.array_equal(np.isnan(cols["b"]), u["b"] < 0.5)
+    assert np.array_equal(np.isnan(cols["a"]), u["a"] < special.expit(-1.0 + 3.0 * (b - 0.4) / 0.49))
+
+
+def test_a_cohorts_mar_missingness_does_not_see_the_blanks_of_its_variable(small_spec_path):
+    """albumin is MAR on pvtt; a rule blanking pvtt (listed first) leaves albumin's
+    missingness as it is when the same rule blanks nothing."""
+    def plan(rate):
+        raw = tomllib.loads(small_spec_path.read_text())
+        raw["cohorts"]["main"]["missing"] = {"pvtt": {"rate": rate},
+                                             **raw["cohorts"]["main"]["missing"]}
+        return simulate.compile_plan(simulate.spec_from_dict(raw), cache=None)
+
+    blanking, keeping = plan(0.4), plan(0.0)
+    for seed in range(3):
+        a, b = generate_cohort(blanking, seed=seed).columns, generate_cohort(keeping, seed=seed).columns
+        assert np.isnan(a["pvtt"]).any() and not np.isnan(b["pvtt"]).any()
+        assert np.array_equal(np.isnan(a["albumin"]), np.isnan(b["albumin"]))
+
+
 def test_derived_columns_are_missing_where_an_input_is(small_plan):
     """A blanked lab cannot be read back from the ALBI grade computed from it."""
     for seed in range(5):
