@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, code_version,
-                              default_chunk_size, map_calls, name_key, release, run_design,
+                              default_chunk_size, map_calls, release, run_design,
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.engine.files import folder_lock
 from tacebench.estimators.batch import trim_if_grown, tune_allocator
@@ -46,10 +46,9 @@ from .methods import get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
 from .store import RunDirectory, write_frame
 from .study import Study
+from .truths import scenario_truths
 
 _FIXED = ("estimate", "se", "ci_lower", "ci_upper")
-#: root seed of the true values: fixed, so a scenario's truth never depends on the run's seed
-_TRUTH_ROOT = name_key("truth")
 
 
 def replicate_seed(seed: int, scenario: str, rep: int) -> np.random.SeedSequence:
@@ -154,35 +153,6 @@ def unusable(out) -> str:
     if not (math.isfinite(se) and se > 0):
         return f"non-finite or non-positive SE {se!r}"
     return ""
-
-
-def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
-    """True value of every estimand that a scenario's methods target."""
-    scenario = study.scenarios[scenario_index]
-    dgm = prepared(study.fingerprint, scenario)
-    wanted = sorted({m.estimand for m in study.methods if m.name in scenario.methods})
-    estimands = [study.estimand(name) for name in wanted]
-    # The truth does not depend on the run's seed: same scenario, same truth.
-    seeds = [stream_seed(_TRUTH_ROOT, scenario.name, name) for name in wanted]
-    where = f"scenario {scenario.name!r}: the generator's true value of {wanted}"
-    try:
-        values = (dgm.truths(estimands, seeds) if dgm.truths is not None
-                  else [dgm.truth(e, s) for e, s in zip(estimands, seeds)])
-    except Exception as exc:  # (a study's own generator: its traceback was the message)
-        raise ValueError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
-    values = list(values)
-    bad = [f"{name} = {v!r}" for name, v in zip(wanted, values)
-           if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))]
-    if bad or len(values) != len(wanted):
-        raise ValueError(f"{where} must be one number per estimand; got "
-                         f"{', '.join(bad) if bad else f'{len(values)} value(s)'}")
-    # the value without censoring (NaN where the generator does not give it): HR methods
-    # are judged against the truth under the scenario's censoring, which they target
-    free = (list(dgm.uncensored_truths(estimands, seeds)) if dgm.uncensored_truths is not None
-            else [math.nan] * len(wanted))
-    return [{"scenario_index": scenario_index, "scenario": scenario.name, "estimand": name,
-             "truth": float(v), "truth_uncensored": float(u)}
-            for name, v, u in zip(wanted, values, free)]
 
 
 @dataclass(frozen=True)

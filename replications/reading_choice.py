@@ -55,7 +55,6 @@ Silverman BW. Density Estimation for Statistics and Data Analysis. Chapman & Hal
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -63,6 +62,7 @@ import numpy as np
 from scipy import special
 
 from .analysis.compile import reported_value
+from .printed_numbers import printed_field, printed_half_unit, reported_text
 from .verdicts import analysis_scale, judge, to_scale
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -79,7 +79,6 @@ ADOPT_LR = 3.0
 RTOL = 1e-9
 #: Weight of the broad component that keeps a misfit number from deciding the reading.
 CONTAMINATION = 0.05
-_NUMERAL = re.compile(r"\d[\d,]*(\.\d+)?|\.\d+")
 _STRENGTH = ((3.0, "weak"), (20.0, "positive"), (150.0, "strong"), (math.inf, "very strong"))
 
 
@@ -342,33 +341,6 @@ def is_reproduced(draws: np.ndarray, number: tuple[float, str, float]) -> bool:
     that a reading's score counts what the verdicts would say under it."""
     y, scale, half = number
     return judge(draws, y, scale, half_unit=half).verdict == "reproduced"
-
-
-def printed_field(t, quantity: str) -> str:
-    """The field of ``t`` holding the number it is judged on (:func:`reported_value`)."""
-    return ("count" if quantity == "count" and t.value is None else
-            "p" if quantity == "p_value" else "value")
-
-
-def printed_half_unit(t, quantity: str) -> float:
-    """Half a unit of the last printed digit of the number a target is judged on; 0 for
-    a count of people (an unweighted count or group size: "82 patients" is exactly 82,
-    so the verdict places y* = y, as the audit's printed intervals do), not for a weighted
-    one (a weighted group size of 296 stands for [295.5, 296.5])."""
-    if quantity in ("count", "group_size") and not t.weighted:
-        return 0.0
-    return t.resolution(printed_field(t, quantity))
-
-
-def reported_text(t, quantity: str) -> str:
-    """The number a target is judged on as the paper prints it (``"13.97"``, ``"62.73%"``:
-    the float forgets trailing digits and zeros); ``""`` when its printed form is unknown
-    or is not a numeral (``"seven"``)."""
-    field = printed_field(t, quantity)
-    text = t.printed_text(field)
-    if text is None or not _NUMERAL.fullmatch(text):
-        return ""
-    return text + ("%" if t.percent_scale and field == "value" else "")
 
 
 def judge_readings(study, plan, draws, col):

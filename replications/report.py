@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Sequence
 
 from .accounting import accounting_frame
 from .audit.coverage import coverage_lines
-from .formatting import fmt_estimate, fmt_value
-from .strict import StrictOutcome, expected_lines, plain_reason, strict_outcome
+from .formatting import fmt_value
+from .result_rows import (SHIFT_HEAD, TARGET_HEAD, VERDICT_MARK, shift_rows, short_reason,
+                          target_rows)
+from .strict import StrictOutcome, expected_lines, strict_outcome
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
 from .notes import note_lines
 from .shown import shown_lines
@@ -27,11 +29,6 @@ if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame a
     import pandas as pd     # frame paths, not by a replicate worker
 
 __all__ = ["render", "write_outputs", "fmt_value", "StudyReport"]
-
-_MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
-         "not estimable": "not estimable", "undetermined": "undetermined",
-         UNINFORMATIVE: UNINFORMATIVE}
-
 
 @dataclass(frozen=True, eq=False)
 class StudyReport:
@@ -118,103 +115,6 @@ def _finding_text(f) -> str:
     return f"[{f.severity}] {f.rule}: {f.message}"
 
 
-def _interval(lo, hi, q) -> str:
-    return f"[{fmt_value(lo, q)}, {fmt_value(hi, q)}]"
-
-
-def _estimate(median, lo, hi, q) -> tuple[str, str]:
-    """The simulated median and its interval at one precision (:func:`fmt_estimate`)."""
-    m, a, b = fmt_estimate(median, lo, hi, q)
-    return m, f"[{a}, {b}]"
-
-
-def _z(z, extrapolated: bool = False) -> str:
-    if z is None or (isinstance(z, float) and math.isnan(z)):
-        return "-"
-    text = ("+inf" if z > 0 else "-inf") if math.isinf(z) else f"{z:+.2f}"
-    return text + ("*" if extrapolated else "")
-
-
-def _target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]]:
-    """One row per distinct number: a number quoted several times is shown once, with its
-    other quotes' ids in the note (cut at ``width`` characters; None = in full)."""
-    rows = []
-    also = {}
-    for g in (r.accounting.groups if r.accounting else ()):
-        also[g[0]] = g[1:]
-        also.update({x: None for x in g[1:]})
-    expected = {e.target for e in r.expected_failures}
-    for t in r.targets:
-        if t.id in also and also[t.id] is None:
-            continue
-        members = (t.id, *(also.get(t.id) or ()))      # the quotes of this number
-        verdict = _MARK[t.verdict] + (" (borderline)" if t.borderline else "") + (
-            " †" if t.misfit else "") + (
-            " (expected)" if expected.intersection(members) else "")
-        extra = _short(_share(t), width)
-        labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
-                  for x in members if x in r.mislabels]
-        if labels:              # the label first: it says what the quote is judged as
-            extra = "; ".join(labels) + (f"; {extra}" if extra else "")
-        if t.calibration:
-            extra = t.calibration + (f"; {extra}" if extra else "")
-        elif t.role == "calibration" and not math.isnan(t.residual):
-            extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
-        reading = _reading_note(t, r)
-        if reading:
-            extra = reading + (f"; {extra}" if extra else "")
-        if also.get(t.id):
-            extra = (f"also {_short(', '.join(also[t.id]), width and 60)}" + (f"; {extra}" if extra
-                                                                     else ""))
-        rows.append([t.id, {"calibration": "cal", "predicted": "pred"}.get(t.role, t.role),
-                     t.reported_text or fmt_value(t.reported, t.quantity),
-                     *_estimate(t.median, t.lo, t.hi, t.quantity),
-                     _z(t.z, t.z_extrapolated), verdict, extra])
-    return rows
-
-
-def _share(x) -> str:
-    """The reason column of a judged row with some replicates not estimable: only the
-    share ('estimable 197/200'); why is in the study's notes and in the JSON/CSV."""
-    if x.verdict != "not estimable" and x.reason.startswith("estimable "):
-        return x.reason.split(":")[0]
-    return x.reason
-
-
-def _short(reason: str, width: int | None = 80) -> str:
-    """A table-sized reason: without the target id prefix and the verdict suffix; cut at
-    ``width`` characters (None: in full, as Markdown and JSON show it)."""
-    text = plain_reason(reason)
-    return text if width is None or len(text) <= width else text[:width - 3] + "..."
-
-
-def _shift_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]]:
-    rows = []
-    for s in r.shifts:
-        shown = [c for c in s.contributions if math.isfinite(c.mean)][:3]
-        top = ", ".join(f"{c.term} {c.mean:+.3f}" for c in shown)
-        if not top and s.contributions:
-            top = f"not estimable ({s.contributions[0].reason})"
-        spread = (f"{s.sd:.3f} (ends {s.sd_from:.3f}/{s.sd_to:.3f})"
-                  if not math.isnan(s.sd) else "-")
-        verdict = _MARK[s.verdict] + (" (borderline)" if s.borderline else "") + (
-            " (expected)" if s.id in {e.target for e in r.expected_failures} else "")
-        note = top if s.verdict not in ("not estimable", UNINFORMATIVE) else _short(s.reason,
-                                                                                    width)
-        if s.reason and s.verdict not in ("not estimable", UNINFORMATIVE):
-            note = f"{top}; {_share(s)}" if top else _short(_share(s), width)
-        rows.append([s.id, fmt_value(s.reported, "shift"), fmt_value(s.median, "shift"),
-                     _interval(s.lo, s.hi, "shift"), _z(s.z, s.z_extrapolated), spread,
-                     verdict, note])
-    return rows
-
-
-_T_HEAD = ["target", "role", "reported", "sim. median", "sim. 95% interval", "z", "verdict",
-           "note"]
-_S_HEAD = ["shift (to - from)", "reported", "sim. median", "sim. 95% interval", "z",
-           "MC SD", "verdict", "largest LOCO contributions / note"]
-
-
 def _table(head, rows) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else \
         [len(h) for h in head]
@@ -242,24 +142,6 @@ def _summary_line(r: ReproductionResult) -> str:
             + f" ({nb} borderline); shifts: {ns}/{len(r.shifts) - nu} reproduced{apart}; "
             f"R = {r.reps}" + (f" ({r.growth_note()})" if r.grown_from is not None else "")
             + f", seed = {r.seed}, {r.elapsed:.1f} s")
-
-
-def _reading_note(t, r: ReproductionResult) -> str:
-    """'under stabilized=true' when judged under a reading other than the declared one;
-    'reproduced under 2/4 readings' when the verdict depends on the reading."""
-    parts = []
-    if t.reading and not t.reading_declared:
-        parts.append(f"under {t.reading}")
-    if t.reproduced_under is not None:
-        k = next((len(g.scores) for g in r.readings if t.analysis in g.analyses), 0)
-        if 0 < len(t.reproduced_under) < k or not t.reproduced_under:
-            parts.append(f"reproduced under {len(t.reproduced_under)}/{k} readings")
-    if t.contested_by:
-        parts.append("contested: " + ("reproduced" if t.verdict != "reproduced" else
-                                      "not reproduced")
-                     + f" under {', '.join(t.contested_by)}, which the other numbers favour "
-                     "about as much (LR < 3)")
-    return "; ".join(parts)
 
 
 def _reading_lines(r: ReproductionResult, markdown: bool) -> list[str]:
@@ -297,7 +179,7 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
            f"built-in: {'; '.join(builtin)}):", ""]
     rows = [["own world", "", str(r.reps), *_counts(r.counts())]]
-    rows += [[w.label, _short(w.why, 60), str(w.reps), *_counts(w.counts)] for w in r.worlds]
+    rows += [[w.label, short_reason(w.why, 60), str(w.reps), *_counts(w.counts)] for w in r.worlds]
     out.append(table(["world", "why", "R", "reproduced", "not reproduced", "not estimable",
                       "undetermined"], rows))
     if any(w.reps < r.reps for w in r.worlds):
@@ -320,9 +202,9 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     show = [x for x in rob.values() if x.label == "assumption-dependent" or
             (x.id in shifts and x.label != "not judged")]
     if show:
-        rows = [[x.id, _MARK.get(x.verdict, x.verdict), x.label,
+        rows = [[x.id, VERDICT_MARK.get(x.verdict, x.verdict), x.label,
                  f"{x.worlds_judged}/{len(r.worlds)}",
-                 _short(", ".join(x.flipped_by), 50) or "-",
+                 short_reason(", ".join(x.flipped_by), 50) or "-",
                  "; ".join(t.text() for t in x.tipping) or "-"] for x in show]
         out.append(table(["target / shift", "own world", "robustness", "judged in",
                           "flipped by", "tipping points (k)"], rows))
@@ -362,10 +244,10 @@ def _render_one(rep: StudyReport, markdown: bool) -> str:
     r = rep.result
     if r is not None:
         out += ["", "Reproduction (calibrated simulation, paper's analysis):", "",
-                table(_T_HEAD, _target_rows(r, width))]
+                table(TARGET_HEAD, target_rows(r, width))]
         if r.shifts:
             out += ["", "Paired shifts (same replicate; log scale for ratios):", "",
-                    table(_S_HEAD, _shift_rows(r, width))]
+                    table(SHIFT_HEAD, shift_rows(r, width))]
         if any(x.z_extrapolated for x in (*r.targets, *r.shifts)):
             out += ["", "\\" + _FOOTNOTE if markdown else _FOOTNOTE]
         out += _reading_lines(r, markdown)

@@ -82,6 +82,8 @@ from typing import Mapping
 import numpy as np
 from scipy import special
 
+from .scales import analysis_scale, from_scale, to_scale
+
 __all__ = ["Judgement", "judge", "judge_not_reached", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
            "midrank_interval",
            "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA",
@@ -96,33 +98,6 @@ UNDETERMINED_SE = 2.0
 MIN_BATCHES = 4
 ALPHA = 0.05
 Z_CRIT = float(special.ndtri(1 - ALPHA / 2))        # 1.959964
-
-
-def analysis_scale(quantity: str) -> str:
-    """The scale a quantity is judged on: log for ratios, 1/x for NNT, else natural."""
-    return {"hr": "log", "odds_ratio": "log", "risk_ratio": "log",
-            "nnt": "inverse"}.get(quantity, "identity")
-
-
-def to_scale(x, scale: str):
-    """Map values to the analysis scale (``log``, ``inverse``, ``identity``/``linear``)."""
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if scale == "log":
-            return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
-        if scale == "inverse":
-            return np.where(x != 0, 1.0 / np.where(x != 0, x, 1.0), np.inf)
-    return x
-
-
-def from_scale(x: float, scale: str) -> float:
-    if not math.isfinite(x):
-        return x
-    if scale == "log":
-        return math.exp(x)
-    if scale == "inverse":
-        return math.inf if x == 0 else 1.0 / x
-    return x
 
 
 @dataclass(frozen=True)

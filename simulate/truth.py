@@ -31,14 +31,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import special
 
 from .cache import LRUCache
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
-from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
-                       marginal_curve)
+from .potential_curves import bivariate_normal_cdf, potential_curves  # noqa: F401  (re-exported)
+from .survival import censoring_survival, cox_estimand, marginal_curve
 
 N_TRUTH = 50_000
 _GRID_STEP = 0.05
@@ -86,93 +84,6 @@ class TrueEstimands:
     def to_frame(self):
         import pandas as pd
         return pd.DataFrame([{"estimand": k, "value": v} for k, v in self.to_dict().items()])
-
-
-def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
-    """``P(X < h, Y < k)`` for standard bivariate normal ``(X, Y)`` with correlation ``rho``.
-
-    Owen (1956): ``Phi2 = (Phi(h) + Phi(k)) / 2 - T(h, a_h) - T(k, a_k) - delta`` with
-    Owen's T function, ``a_h = (k - rho h) / (h sqrt(1 - rho^2))`` (``a_k`` likewise) and
-    ``delta = 1/2`` when ``h k < 0`` (or one is 0 and ``h + k < 0``), else 0.
-    """
-    h = np.asarray(h, float)
-    k = np.asarray(k, float)
-    if rho == 0.0:
-        return special.ndtr(h) * special.ndtr(k)
-    h = np.where(h == 0.0, 1e-300, h)  # T(0, a) is the limit from either side: same value
-    k = np.where(k == 0.0, 1e-300, k)
-    c = np.sqrt(1.0 - rho * rho)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        t = special.owens_t(h, (k - rho * h) / (h * c)) + special.owens_t(k, (h - rho * k) / (k * c))
-    delta = np.where(h * k < 0, 0.5, 0.0)
-    return np.clip(0.5 * (special.ndtr(h) + special.ndtr(k)) - t - delta, 0.0, 1.0)
-
-
-def _curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endpoint: str = "os"
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Potential-outcome survival curves (treated, control) of ``endpoint`` on ``grid``.
-
-    PFS: ``S(t | x) = P(T_P > t, T_D > t | x) = Phi2(Phi^-1(S_P(t | x)), Phi^-1(S_D(t | x));
-    r)`` with ``r`` the latent correlation of progression and death (see
-    :mod:`simulate.outcomes`), computed exactly; the curve is set to 0 from the first
-    time at which the bound ``mean_x min(S_P, S_D)`` falls below 1e-12.
-    """
-    cp, op = plan.covariates, plan.outcomes
-    rng = np.random.default_rng(_CAL_SEED + 7)
-    if population == "ate":
-        counts = np.maximum(np.round(cp.pi * n).astype(int), 1)
-    else:
-        counts = np.zeros(len(cp.arm_n), int)
-        counts[cp.treated_arm] = n
-    arm, x, _, u = draw_covariates(cp, rng, counts, with_ps=False)
-    cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
-    add_derived(cp, cols, len(arm))
-    ep = op.os
-    base = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
-    pp = op.pfs if endpoint == "pfs" else None
-    if pp is not None:
-        base_p = pp.covariate_lp(cols, len(arm)) + (pp.beta_u * u if u is not None else np.zeros(len(arm)))
-        weights = np.full(len(arm), 1.0 / len(arm))
-        if op.tv is None or op.tv[3] == 0.0:
-            # subjects enter only through their two linear predictors: identical pairs
-            # (discrete covariates) are evaluated once, with their multiplicity (exact)
-            pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,
-                                    return_counts=True)
-            base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / len(arm)
-    collapsed = pp is None and (op.tv is None or op.tv[3] == 0.0)
-    if collapsed:  # OS likewise through one linear predictor (the same curve to rounding)
-        base, mult = np.unique(base, return_counts=True)
-        weights = mult / len(arm)
-    out = []
-    for a in (cp.treated_arm, 1 - cp.treated_arm):
-        rates, cum = ep.arm_rates(a == cp.treated_arm)  # arm-specific hazards: the arm's own baseline
-        h0 = baseline_cumhaz(grid, ep.knots, rates, cum)
-        if pp is not None:
-            h0_p = baseline_cumhaz(grid, pp.knots, *pp.arm_rates(a == cp.treated_arm))
-        risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
-        tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
-        segments = TherapySegments.build(ep.knots, tv[1], tv[2]) if tv is not None and tv[0].any() else None
-        if pp is not None:
-            risk_p = np.exp(base_p + pp.beta_treat * (a == cp.treated_arm))
-        s = np.zeros(len(grid))
-        for j in range(len(grid)):
-            if segments is not None:
-                h = segments.cumhaz(grid[j], rates, tv[3])
-            else:
-                h = h0[j]
-            s_d = np.exp(-h * risk)
-            if pp is None:
-                s[j] = weights @ s_d if collapsed else np.mean(s_d)
-                continue
-            s_p = np.exp(-h0_p[j] * risk_p)
-            low = np.minimum(s_d, s_p)  # PFS <= min(progression-free, alive)
-            if weights @ low < 1e-12:
-                break  # the rest of the curve is 0 (to 1e-12)
-            live = low > 1e-15  # the others add < 1e-15 each
-            q = special.ndtri(np.clip(np.stack([s_p[live], s_d[live]]), 1e-300, 1.0 - 1e-16))
-            s[j] = weights[live] @ bivariate_normal_cdf(q[0], q[1], op.r_pd)
-        out.append(s)
-    return out[0], out[1]
 
 
 def marginal_hr(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray,
@@ -238,7 +149,8 @@ def true_estimands(spec, cohort: str | None = None, *, horizon: float | None = N
     Parameters
     ----------
     endpoint : {"os", "pfs"}
-        PFS needs an ``outcomes.pfs`` model; its curves are exact (see :func:`_curves`).
+        PFS needs an ``outcomes.pfs`` model; its curves are exact (see
+        :func:`~simulate.potential_curves.potential_curves`).
     horizon : float, optional
         Follow-up (months) of the marginal-HR estimand; ``None`` = until everyone dies.
     censoring : bool
@@ -358,13 +270,13 @@ def _true_estimands_many(plan: SimulationPlan, horizon, pairs, n_subjects, endpo
         # PFS curves stop at the first time their bound is below 1e-12, a point of the
         # grid they run on: each pair keeps its own
         for (tau, landmark), grid in zip(pairs, grids):
-            curves = {pop: _curves(plan, pop, n_subjects, grid, endpoint) for pop in ("ate", "att")}
+            curves = {pop: potential_curves(plan, pop, n_subjects, grid, endpoint) for pop in ("ate", "att")}
             for c in censorings:
                 out[c].append(_true_estimands(plan, horizon, tau, landmark, n_subjects, endpoint,
                                               grid, curves, c))
         return out
     union = np.unique(np.concatenate(grids))
-    curves = {pop: _curves(plan, pop, n_subjects, union, endpoint) for pop in ("ate", "att")}
+    curves = {pop: potential_curves(plan, pop, n_subjects, union, endpoint) for pop in ("ate", "att")}
     for (tau, landmark), grid in zip(pairs, grids):
         at = np.searchsorted(union, grid)  # every point of the grid is a point of the union
         on_grid = {pop: (s1[at], s0[at]) for pop, (s1, s0) in curves.items()}
@@ -384,7 +296,7 @@ def _true_estimands(plan: SimulationPlan, horizon, rmst_tau, landmark, n_subject
     weight = follow_up_weight(plan, grid[grid <= end], censoring)
     res = {}
     for pop in ("ate", "att"):
-        s1, s0 = curves[pop] if curves is not None else _curves(plan, pop, n_subjects, grid, endpoint)
+        s1, s0 = curves[pop] if curves is not None else potential_curves(plan, pop, n_subjects, grid, endpoint)
         g = grid <= end
         res[pop] = {"hr": marginal_hr(grid[g], s1[g], s0[g], weight),
                     "rmst": float(np.trapezoid((s1 - s0)[grid <= rmst_tau], grid[grid <= rmst_tau])),

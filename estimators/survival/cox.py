@@ -18,6 +18,7 @@ from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals
 from .cox_estimability import monotone_coefficients, singular_columns
+from .cox_inputs import check_controls, check_design
 from .cox_point import inverse_information
 from .cox_firth import firth_evaluate
 from .cox_profile import profile_inference
@@ -271,44 +272,6 @@ def fit_cox_on(rs: RiskSets, weights, cluster, robust, firth, names, conf_level,
                      message=message, **common)
 
 
-def _design(X, names):
-    if isinstance(X, np.ndarray):
-        arr = _checks.as_float_array(X, "X", ndim=2)
-        # integers and bools convert to finite doubles: nothing to check
-        if X.dtype.kind not in "biu":
-            _checks.check_finite(arr, "X")
-    else:
-        import pandas as pd
-        if isinstance(X, pd.Series):
-            names = names or (X.name if X.name is not None else "x0",)
-            X = X.to_frame()
-        if isinstance(X, pd.DataFrame):
-            names = names or tuple(str(c) for c in X.columns)
-        # (a frame's columns are checked to be numbers without missing values)
-        arr = _checks.check_finite(_checks.as_float_array(X, "X", ndim=2), "X")
-    if arr.shape[1] == 0:
-        raise ValueError(f"X has no columns (shape {arr.shape}): the Cox model needs at "
-                         "least one covariate")
-    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(arr.shape[1]))
-    if len(names) != arr.shape[1]:
-        raise ValueError(f"names must have one entry per column of X ({arr.shape[1]}); "
-                         f"got {len(names)}")
-    return arr, names
-
-
-def _check_controls(conf_level, max_iter, tol, init, p: int):
-    """The Newton controls and the CI level, checked: ``(conf_level, max_iter, tol, init)``."""
-    conf_level = _checks.check_level(conf_level)
-    max_iter = _checks.check_positive_int(max_iter, "max_iter")
-    tol = _checks.check_positive(tol, "tol")
-    if init is not None:
-        init = _checks.check_finite(_checks.as_float_array(init, "init"), "init")
-        if init.shape[0] != p:
-            raise ValueError(f"init must have one starting value per column of X ({p}); "
-                             f"got {init.shape[0]}")
-    return conf_level, max_iter, tol, init
-
-
 def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
            ties: str = "efron", entry=None, firth: bool = False, names=None,
            conf_level: float = 0.95, max_iter: int = 50, tol: float = 1e-9,
@@ -355,9 +318,9 @@ def cox_ph(time, event, X, weights=None, *, robust: bool = False, cluster=None,
     firth = _checks.check_flag(firth, "firth")
     t = _checks.check_time(time, "time")
     e = _checks.check_binary(event, "event")
-    Xa, names = _design(X, names)
-    conf_level, max_iter, tol, init = _check_controls(conf_level, max_iter, tol, init,
-                                                      Xa.shape[1])
+    Xa, names = check_design(X, names)
+    conf_level, max_iter, tol, init = check_controls(conf_level, max_iter, tol, init,
+                                                     Xa.shape[1])
     n = t.shape[0]
     if e.shape[0] != n or Xa.shape[0] != n:  # (the common case without the check's dict)
         n = _checks.check_lengths({"time": t, "event": e, "X": Xa})

@@ -22,6 +22,7 @@ from .estimates import ESTIMATES, Context, Request, estimate_for
 from .plan import Analysis, AnalysisPlan
 from .populations import compile_population, validate_population
 from .problems import MISSING, Problems
+from .responders import compile_responders
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term, split_condition
 
@@ -223,47 +224,6 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
         out[a.name] = CompiledAnalysis(
             a, schema, compile_population(a.population, schema, lv),
             compile_adjustment(a.method, a.options, schema, lv, a.missing), responders)
-    return out
-
-
-def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tuple[str, np.ndarray]]:
-    """Each response endpoint of ``[response]`` -> (the column it reads, responder codes).
-
-    Parameters
-    ----------
-    response : mapping of str to ResponseEndpoint
-        ``AnalysisPlan.response``.
-    schema : Schema
-        The cohort's columns; ``schema.responses`` gives each response column's levels.
-    add : callable
-        ``Problems.add``: levels outside the column's are an error, a column the cohort
-        does not generate a warning.
-
-    Returns
-    -------
-    dict of str to (str, numpy.ndarray)
-        Endpoint -> (column, level codes that count). A ``"level"`` endpoint becomes one
-        endpoint per category, ``"<name>:<level>"``; an endpoint on a column the cohort
-        does not generate is left out (its targets are then reported as not generated).
-    """
-    out: dict[str, tuple[str, np.ndarray]] = {}
-    for ep, spec in response.items():
-        known = schema.responses.get(spec.column)
-        if known is None:
-            if spec.column != "response":
-                add(f"response.{ep}.column", spec.column, "no such response column; the cohort "
-                    f"generates {sorted(schema.responses) or 'none'}; it will be 'not "
-                    "estimable'", "not-generated", "warning")
-            continue
-        if spec.levels == "level":       # one endpoint per category: "<ep>:<level>"
-            out.update({f"{ep}:{x}": (spec.column, np.array([float(j)]))
-                        for j, x in enumerate(known)})
-            continue
-        out[ep] = (spec.column, np.array([known.index(x) for x in spec.levels if x in known],
-                                         dtype=float))
-        if any(x not in known for x in spec.levels):
-            add(f"response.{ep}", list(spec.levels), f"levels must be among {list(known)} "
-                f"(the levels of {spec.column!r})", "unknown-level")
     return out
 
 

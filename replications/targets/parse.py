@@ -19,9 +19,10 @@ from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
-                    RATIO_QUANTITIES, ROLES, SHIFT_SCALES, SIGNED_QUANTITIES, TARGET_KEYS, Shift, StudyTargets, Target,
+                    RATIO_QUANTITIES, ROLES, SIGNED_QUANTITIES, TARGET_KEYS, StudyTargets, Target,
                     find_printed)
 from .results import expand_results
+from .shifts import parse_shift
 from .table import study_table_targets
 
 __all__ = ["load_targets", "parse_targets"]
@@ -29,7 +30,6 @@ __all__ = ["load_targets", "parse_targets"]
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
 _TOP_KEYS = frozenset({"study", "targets", "baseline", "results", "calibration", "shifts",
                        "expected_failures", "claims"})
-_SHIFT_KEYS = frozenset({"id", "from", "to", "scale", "role", "required", "note"})
 _WHERE = re.compile(r"^(abstract|graphical abstract|text|discussion|conclusion|"
                     r"(table|figure) S?\d+[A-Za-z]?)$", re.IGNORECASE)
 _P_TEXT = re.compile(r"^\s*([<>≤≥]=?)\s*(\d*\.?\d+)\s*$")
@@ -251,50 +251,6 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
     return tuple((name, found[name]) for name in _PRINTED_FIELDS if name in found)
 
 
-def _parse_shift(raw: Any, path: str, probs: Problems, by_id: Mapping[str, Target],
-                 seen: Mapping[str, str]):
-    if not isinstance(raw, Mapping):
-        probs.add(path, raw, "must be a table", "malformed-value")
-        return None
-    n0 = len(probs)
-    _unknown(raw, _SHIFT_KEYS, probs, path)
-    sid = _text(raw, "id", probs, path, required=True, snake=True)
-    ends = [_text(raw, k, probs, path, required=True) for k in ("from", "to")]
-    scale = _text(raw, "scale", probs, path, choices=SHIFT_SCALES) or "log"
-    role = _text(raw, "role", probs, path, choices=ROLES) or "predicted"
-    if "required" in raw and not isinstance(raw["required"], bool):
-        probs.add(f"{path}.required", raw["required"], "must be true or false",
-                  "malformed-value")
-    for key, ref in zip(("from", "to"), ends):
-        if ref is not None and ref not in seen:
-            probs.add(f"{path}.{key}", ref, "names no target in this file", "unknown-target")
-    if len(probs) > n0 or not all(e in by_id for e in ends):
-        return None                          # (a target with problems of its own is listed)
-    a, b = by_id[ends[0]], by_id[ends[1]]
-    if not (a.quantity == b.quantity and a.endpoint == b.endpoint and a.arm == b.arm
-            and a.term == b.term):
-        probs.add(f"{path}.to", ends[1], f"is not the same quantity as {ends[0]!r} "
-                  "(quantity, endpoint, arm and term must agree)", "mismatched-shift")
-        return None
-    orient = 1
-    # letter case is ignored here: a mistyped label is reported on the target that has it
-    ca, cb = (tuple(s.casefold() for s in x.contrast or ()) for x in (a, b))
-    if ca and cb and ca != cb:
-        if tuple(reversed(ca)) != cb:
-            probs.add(f"{path}.to", ends[1], f"contrast {list(b.contrast)} is neither "
-                      f"{list(a.contrast)} nor its reverse", "mismatched-shift")
-            return None
-        orient = -1
-    if scale == "log" and (not a.value or not b.value):
-        probs.add(f"{path}.scale", scale, "a log shift needs positive values", "malformed-value")
-        return None
-    reported = (orient * math.log(b.value) - math.log(a.value) if scale == "log"
-                else b.value - a.value)
-    return Shift(id=sid, from_=ends[0], to=ends[1], scale=scale, role=role,
-                 required=raw.get("required") is True, note=raw.get("note"),
-                 orientation=orient, reported=reported)
-
-
 def parse_targets(data: Mapping, *, file: str = "targets.toml",
                   path: Path | None = None, table: Sequence = (),
                   cohort: Mapping | None = None) -> StudyTargets:
@@ -358,7 +314,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
                               "malformed-value")
     by_id = {t.id: t for _, t in targets}
     shifts = [s for i, raw in enumerate(data.get("shifts") or [])
-              if (s := _parse_shift(raw, f"shifts[{i}]", probs, by_id, seen)) is not None]
+              if (s := parse_shift(raw, f"shifts[{i}]", probs, by_id, seen)) is not None]
     for sid in sorted({s.id for s in shifts} & set(seen)):
         probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")
     check_mislabel_endpoints(targets, raws, probs)

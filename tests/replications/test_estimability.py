@@ -22,7 +22,7 @@ from tacebench.replications.analysis.schema import schema_from_cohort
 from tacebench.replications.notes import note_lines
 from tacebench.replications.reproduce import reproduce
 from tacebench.replications.check import load_study
-from tacebench.replications.summaries import _contribution
+from tacebench.replications.shift_results import _contribution
 from tests.replications.plans import compiled_plan
 
 N = 300

@@ -402,7 +402,7 @@ def test_the_table_shows_the_reported_number_as_printed(misread):
     14.0 and 62.7% (the float at the kind's default precision)."""
     from dataclasses import replace
     from tacebench.replications.reading_choice import reported_text
-    from tacebench.replications.report import _target_rows
+    from tacebench.replications.result_rows import target_rows
     from tacebench.replications.targets.model import Target
     median = Target("os_median_a", "crude", "km_median", "predicted", "text", "13.97 months",
                     value=13.97, printed=(("value", "13.97"),))
@@ -417,7 +417,7 @@ def test_the_table_shows_the_reported_number_as_printed(misread):
     res = replace(misread, targets=tuple(replace(t, reported_text="0.700")
                                          if t.id == "os_hr_iptw" else t
                                          for t in misread.targets))
-    row = next(r for r in _target_rows(res) if r[0] == "os_hr_iptw")
+    row = next(r for r in target_rows(res) if r[0] == "os_hr_iptw")
     assert row[2] == "0.700"
 
 

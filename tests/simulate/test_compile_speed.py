@@ -204,7 +204,7 @@ def test_checks_computed_on_request_are_those_of_the_compilations_own_sample(sma
 
 def _direct_os_curves(plan, population, n, grid):
     """The potential-outcome OS curves as the mean over every sampled subject (the direct
-    form of ``truth._curves`` without therapy)."""
+    form of ``potential_curves.potential_curves`` without therapy)."""
     from tacebench.simulate.plan import _CAL_SEED, add_derived, draw_covariates
 
     cp, ep = plan.covariates, plan.outcomes.os
@@ -226,11 +226,11 @@ def _direct_os_curves(plan, population, n, grid):
 @pytest.mark.parametrize("study", ["tace_mtt_pd1_lung",  # 8 distinct linear predictors
                                    pytest.param("tace_sorafenib_ehs", marks=pytest.mark.slow)])  # all distinct
 def test_true_curves_over_distinct_linear_predictors_equal_the_mean_over_subjects(study):
-    from tacebench.simulate.truth import _curves
+    from tacebench.simulate.potential_curves import potential_curves
 
     plan = compile_plan(study)
     grid = np.arange(0.0, 60.0, 0.25)
     for population in ("ate", "att"):
-        got = _curves(plan, population, 20_000, grid)
+        got = potential_curves(plan, population, 20_000, grid)
         for s, ref in zip(got, _direct_os_curves(plan, population, 20_000, grid)):
             np.testing.assert_allclose(s, ref, rtol=1e-12, atol=0)
