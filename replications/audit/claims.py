@@ -124,6 +124,7 @@ def claims_match_tables(ctx: AuditContext):
         if not bad:
             continue
         ids = tuple(dict.fromkeys(i for i, _ in bad if i))
+        ctx.failed(claim_ref(c))
         yield Finding("claims_match_tables", "error", (claim_ref(c),) + ids,
                       f"{c.where} claims \"{c.quote}\" ({reading}), but "
                       + "; ".join(text for _, text in bad), float(len(bad)), "numbers",

@@ -2,8 +2,9 @@
 
 The rules record each check as they make it (:meth:`~.registry.AuditContext.checked`) and
 each number they apply to but cannot check, with the missing input
-(:meth:`~.registry.AuditContext.skipped`). A check failed when a flag (error or warning)
-of the same rule names one of its numbers. A reported number no consistency check reached
+(:meth:`~.registry.AuditContext.skipped`), and each check that failed
+(:meth:`~.registry.AuditContext.failed`, one per error or warning, on the numbers of the
+check it reports); a check counts once however often it ran, failed if it ever failed. A reported number no consistency check reached
 is listed with the reason: the inputs a rule needed were missing (the rule's words), or
 no rule applies to it. ``malformed_numbers`` reads every quote's characters, not the
 number against others, so it does not count as checking a number.
@@ -25,7 +26,7 @@ NO_RULE = "no rule applies"
 
 @dataclass(frozen=True)
 class RuleCoverage:
-    """One rule's checks: run, passed, failed (flagged), and numbers it could not check."""
+    """One rule's checks: run, passed, failed, and numbers it could not check."""
 
     rule: str
     family: str
@@ -84,29 +85,30 @@ def audit_coverage(log: CheckLog, findings, targets, rules) -> Coverage:
     Returns
     -------
     Coverage
-        Per rule, distinct checks run, passed and failed, its findings and the numbers it
-        could not check; and each target no consistency check reached, with its reason.
+        Per rule, distinct checks run, passed and failed (as the rule recorded them), its
+        findings and the numbers it could not check; and each target no consistency check reached, with its reason.
     """
-    flagged = defaultdict(set)
-    n_findings = defaultdict(int)
+    n_findings, flagged = defaultdict(int), defaultdict(set)
     for f in findings:
         n_findings[f.rule] += 1
         if f.severity != "info":
             flagged[f.rule].update(f.targets)
-    checks = defaultdict(set)
-    for name, ids in log.checks:
+    checks, failed = defaultdict(set), defaultdict(set)
+    for name, ids, passed in log.checks:
         checks[name].add(ids)
+        if not passed:
+            failed[name].add(ids)
     skipped = defaultdict(dict)
     for name, tid, reason in log.skipped:
         skipped[name].setdefault(tid, reason)
     rows = []
     for name in rules:
         ran = checks.get(name, set())
-        failed = sum(1 for ids in ran if flagged[name].intersection(ids))
+        n_failed = len(failed.get(name, set()))
         not_checkable = len(set(skipped.get(name, {})) - {i for ids in ran for i in ids})
-        rows.append(RuleCoverage(name, RULES[name].family, len(ran), len(ran) - failed,
-                                 failed, n_findings.get(name, 0), not_checkable))
-    covered = {i for name, ids in log.checks if name not in TEXT_ONLY for i in ids}
+        rows.append(RuleCoverage(name, RULES[name].family, len(ran), len(ran) - n_failed,
+                                 n_failed, n_findings.get(name, 0), not_checkable))
+    covered = {i for name, ids, _ in log.checks if name not in TEXT_ONLY for i in ids}
     covered |= {i for name, ids in flagged.items() if name not in TEXT_ONLY for i in ids}
     unchecked = []
     for t in targets:

@@ -140,6 +140,7 @@ def ci_contains_estimate(ctx: AuditContext):
         hint = (_misplaced_decimal(t) if t.quantity in RATIO_QUANTITIES and lo.lo > 0
                 and hi.lo > 0 else "")
         if lo.lo > hi.hi:
+            ctx.failed(t.id)
             yield Finding("ci_contains_estimate", "error", (t.id,),
                           f"{t.id}: {kind} lower bound {lo.text} is above the upper bound {hi.text}"
                           + hint,
@@ -147,6 +148,7 @@ def ci_contains_estimate(ctx: AuditContext):
             continue
         if overlap((v.lo, v.hi), (lo.lo, hi.hi)):
             continue
+        ctx.failed(t.id)
         yield Finding("ci_contains_estimate", "error", (t.id,),
                       f"{t.id}: estimate {v.text} lies outside its {kind} {lo.text}-{hi.text}"
                       + hint,
@@ -195,6 +197,8 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
         why = (f"; the other {wald[0]} ratio CIs of {t.where} are log-symmetric (Wald)"
                if sev == "error" and a < LOG_ASYMMETRY_ERROR else "")
         hint = _misplaced_decimal(t) if sev == "error" else ""
+        if sev != "info":
+            ctx.failed(t.id)
         yield Finding("ratio_ci_log_symmetric", sev, (t.id,),
                       f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
                       f"{fmt(centre, 3)} "
@@ -253,6 +257,8 @@ def p_value_matches_ci(ctx: AuditContext):
         v, lo, hi = _parts(t)
         other, own = _other_test(ctx, t, rep)
         sev = "info" if own else "error" if decision else "warning"
+        if sev != "info":
+            ctx.failed(t.id)
         yield Finding("p_value_matches_ci", sev, (t.id,),
                       f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
                       f"from the estimate and CI is {fmt(central, 3)} (between "
@@ -305,6 +311,7 @@ def se_matches_ci(ctx: AuditContext):
             continue
         g = max(gap((got.lo, got.hi), want) for _, got, want in bad)
         exp = f"{fmt(v.value - z * se.value, 3)}-{fmt(v.value + z * se.value, 3)}"
+        ctx.failed(t.id)
         yield Finding("se_matches_ci", "warning", (t.id,),
                       f"{t.id}: {v.text} +- {se.text} implies a {t.ci_level:.0%} CI of {exp}, but "
                       f"{lo.text}-{hi.text} is printed ("

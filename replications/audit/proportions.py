@@ -52,6 +52,7 @@ def percent_matches_count(ctx: AuditContext):
         ctx.checked(t.id)
         if c is not None:
             if c.lo > n.hi:
+                ctx.failed(t.id)
                 yield Finding("percent_matches_count", "error", (t.id,),
                               f"{t.id}: count {c.text} exceeds its denominator {n.text} "
                               f"({den.origin})", c.lo - n.hi, "counts", c.text, f"<= {n.text}")
@@ -76,6 +77,7 @@ def percent_matches_count(ctx: AuditContext):
         reading = _reading(ctx, t, c, n)
         if reading is None:
             continue                          # the paper's convention for this column
+        ctx.failed(t.id)
         yield Finding("percent_matches_count", "error" if reading == "" else "warning",
                       (t.id,),
                       f"{t.id}: {v.text} printed, but {shown} (denominator from "
@@ -152,6 +154,7 @@ def counts_sum_to_group_size(ctx: AuditContext):
             if overlap((lo, hi), (n.size.lo, n.size.hi)):
                 continue
             total = " + ".join(c.text for c in counts)
+            ctx.failed(*ids)
             yield Finding("counts_sum_to_group_size", "error", ids + (n.origin,),
                           f"{where}: counts {total} = {fmt(sum(c.value for c in counts), 6)}, "
                           f"group size {n.size.text} ({n.origin})",
@@ -165,6 +168,7 @@ def counts_sum_to_group_size(ctx: AuditContext):
         lo, hi = sum(v.lo for v in values), sum(v.hi for v in values)
         if not overlap((lo, hi), (1.0, 1.0)):
             total = fmt(100 * sum(v.value for v in values), 6)
+            ctx.failed(*ids)
             yield Finding("counts_sum_to_group_size", "error", ids,
                           f"{where}: percentages add up to {total}%, not 100% within rounding",
                           100 * gap((lo, hi), (1.0, 1.0)), "percentage points", f"{total}%",
@@ -195,6 +199,7 @@ def arms_sum_to_total(ctx: AuditContext):
             if overlap((lo, hi), (n.lo, n.hi)):
                 continue
             total = " + ".join(p.size.text for p in parts)
+            ctx.failed(tot.id)
             yield Finding("arms_sum_to_total", "error",
                           (tot.id,) + tuple(p.origin for p in parts),
                           f"{tot.analysis}: total {n.text} printed ({tot.where}), but the arms "
@@ -228,6 +233,7 @@ def pooled_count_equals_arm_sum(ctx: AuditContext):
         ctx.checked(t.id, *(arms[a].id for a in wanted))
         if overlap((lo, hi), (c.lo, c.hi)):
             continue
+        ctx.failed(t.id, *(arms[a].id for a in wanted))
         yield Finding("pooled_count_equals_arm_sum", "error",
                       (t.id,) + tuple(arms[a].id for a in wanted),
                       f"pooled count {c.text} printed, but the arms give "

@@ -59,6 +59,7 @@ def parallel_tests_consistent(ctx: AuditContext):
         peers = strong or [o for o, _ in same_table]
         flips = (own < 0.05) != (rep[1] < 0.05)
         table = " vs ".join(f"{c}/{n}" for c, n in counts)
+        ctx.failed(t.id)
         yield Finding("parallel_tests_consistent", "error" if flips and strong else "warning",
                       (t.id,),
                       f"{t.id}: p {rep[2]} is the odds ratio's Wald p, while "
@@ -123,6 +124,7 @@ def p_value_matches_ci_centre(ctx: AuditContext):
         if b is None or overlap(b, rep[:2]):
             continue
         flips = (b[1] < 0.05) != (rep[1] < 0.05) and (b[0] < 0.05) != (rep[1] < 0.05)
+        ctx.failed(t.id)
         yield Finding("p_value_matches_ci_centre", "error" if flips else "warning", (t.id,),
                       f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); "
                       f"the CI, centred on {fmt(math.sqrt(lo.value * hi.value), 3)}, gives "

@@ -55,10 +55,12 @@ class GroupSize:
 class CheckLog:
     """What the rules checked, as they run: the audit's coverage (:mod:`.coverage`).
 
-    ``checks`` holds ``(rule, target ids)`` per check a rule made (an identity tested, a
-    p-value recomputed), ``skipped`` ``(rule, target id, reason)`` per number a rule
-    applies to but could not check (its inputs missing). :func:`replications.audit.
-    audit_targets` sets ``rule`` before it runs each rule.
+    ``checks`` holds ``[rule, target ids, passed]`` per check a rule made (an identity
+    tested, a p-value recomputed): ``passed`` is True until the rule records the check as
+    failed (:meth:`AuditContext.failed`, just before the error or warning it yields);
+    ``skipped`` ``(rule, target id, reason)`` per number a rule applies to but could not
+    check (its inputs missing). :func:`replications.audit.audit_targets` sets ``rule``
+    before it runs each rule.
     """
 
     rule: str = ""
@@ -90,8 +92,23 @@ class AuditContext:
     log: CheckLog = field(default_factory=CheckLog, compare=False)
 
     def checked(self, *ids: str) -> None:
-        """Record one check of the running rule on the numbers ``ids``."""
-        self.log.checks.append((self.log.rule, tuple(i for i in ids if i)))
+        """Record one check of the running rule on the numbers ``ids`` (passed so far)."""
+        self.log.checks.append([self.log.rule, tuple(i for i in ids if i), True])
+
+    def failed(self, *ids: str) -> None:
+        """Record that the running rule's check on ``ids`` failed: the latest check it
+        recorded on exactly these numbers, else a new (failed) check on them.
+
+        A rule calls it for each error or warning it yields, naming the numbers of the
+        check the finding reports, so that :mod:`.coverage` counts failed checks, not
+        checks that merely share a number with a finding.
+        """
+        key = tuple(i for i in ids if i)
+        for entry in reversed(self.log.checks):
+            if entry[0] == self.log.rule and entry[1] == key:
+                entry[2] = False
+                return
+        self.log.checks.append([self.log.rule, key, False])
 
     def skipped(self, target_id: str, reason: str) -> None:
         """Record that the running rule applies to ``target_id`` but lacks ``reason``."""

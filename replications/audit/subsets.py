@@ -79,6 +79,7 @@ def subset_within_set(ctx: AuditContext):
                     if a is None or b is None or a[3] != b[3] or a[0] <= b[1] + 1e-12:
                         continue
                     what = sub.endpoint + (f" {sub.level}" if sub.level else "")
+                    ctx.failed(sub.id, sup.id)
                     yield Finding("subset_within_set", "error", (sub.id, sup.id),
                                   f"{what} ({a[2]}) exceeds {sup.endpoint} ({b[2]}), which "
                                   f"contains it ({analysis}, {arm or 'all arms'}; "

@@ -1,0 +1,75 @@
+"""The audit's coverage counts what the rules recorded: each check passed or failed as
+the rule decided it, and no number a flag names is listed as unchecked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tacebench.replications.audit import RULES, audit_targets
+from tacebench.replications.audit.cohort import analysis_arm_sizes, cohort_facts, read_cohort
+from tacebench.replications.audit.conventions import infer_conventions
+from tacebench.replications.audit.registry import AuditContext
+from tacebench.replications.targets import load_targets, parse_targets
+
+STUDIES = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
+IDS = sorted(p.name for p in STUDIES.iterdir() if (p / "targets.toml").is_file())
+
+
+def _paper(*rows):
+    base = {"analysis": "crude", "role": "reported", "where": "table 3"}
+    return parse_targets({"study": {"id": "s"},
+                          "targets": [{**base, **r} for r in rows]})
+
+
+def _ae(tid, endpoint, count, arm="A"):
+    return {"id": tid, "quantity": "rate", "endpoint": endpoint, "arm": arm,
+            "count": count, "source": f"{endpoint} {count}"}
+
+
+def _row(rep, name):
+    (row,) = [r for r in rep.coverage.rules if r.rule == name]
+    return row
+
+
+def test_a_check_sharing_a_number_with_a_failed_one_still_passes():
+    """ae_any 10 contains ae_rash 12 (fails) and ae_fever 5 (passes): one failed check,
+    not two because both pairs name ae_any."""
+    rep = audit_targets(_paper({"id": "n_a", "quantity": "group_size", "arm": "A",
+                                "value": 40, "source": "(n = 40)"},
+                               _ae("any", "ae_any", 10), _ae("rash", "ae_rash", 12),
+                               _ae("fever", "ae_fever", 5)), rules=["subset_within_set"])
+    assert len(rep.select(rule="subset_within_set")) == 1
+    row = _row(rep, "subset_within_set")
+    assert (row.ran, row.passed, row.failed) == (2, 1, 1)
+
+
+def _study_context(sid):
+    folder = STUDIES / sid
+    cohort = read_cohort(folder) if (folder / "cohort.toml").is_file() else None
+    counts = cohort_facts(folder, cohort)[1] if cohort is not None else ()
+    ctx = AuditContext(load_targets(folder), analysis_arm_sizes(folder, cohort), counts)
+    return AuditContext(ctx.targets, ctx.arm_sizes, ctx.cohort_counts,
+                        infer_conventions(ctx))
+
+
+def _run_each_rule(sid):
+    """(rule, its errors and warnings, the checks it logged) for every rule on a study."""
+    ctx = _study_context(sid)
+    for name, r in RULES.items():
+        ctx.log.rule = name
+        start = len(ctx.log.checks)
+        flags = [f for f in r.func(ctx) if f.severity != "info"]
+        yield name, flags, ctx.log.checks[start:], set(ctx.targets.by_id)
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_every_flag_is_a_failed_check_and_every_failed_check_a_flag(sid):
+    """Every rule, on every shipped study: each error or warning comes with a failed check
+    of its rule on numbers it names, and every failed check with such a flag."""
+    for name, flags, log, _ in _run_each_rule(sid):
+        failed = [set(c[1]) for c in log if not c[2]]
+        for f in flags:
+            assert any(c <= set(f.targets) for c in failed), (name, f.message)
+        for c in failed:
+            assert any(c <= set(f.targets) for f in flags), (name, c)
