@@ -149,13 +149,13 @@ def counts_sum_to_group_size(ctx: AuditContext):
                  else ctx.group_size(analysis, arm, weighted))
             if n is None:
                 continue
-            ctx.checked(*ids)
+            ctx.checked(*ids, *n.ids)
             lo, hi = sum(c.lo for c in counts), sum(c.hi for c in counts)
             if overlap((lo, hi), (n.size.lo, n.size.hi)):
                 continue
             total = " + ".join(c.text for c in counts)
-            ctx.failed(*ids)
-            yield Finding("counts_sum_to_group_size", "error", ids + (n.origin,),
+            ctx.failed(*ids, *n.ids)
+            yield Finding("counts_sum_to_group_size", "error", ids + (n.ids or (n.origin,)),
                           f"{where}: counts {total} = {fmt(sum(c.value for c in counts), 6)}, "
                           f"group size {n.size.text} ({n.origin})",
                           gap((lo, hi), (n.size.lo, n.size.hi)), "counts",
@@ -195,13 +195,14 @@ def arms_sum_to_total(ctx: AuditContext):
                 continue
             lo, hi = sum(p.size.lo for p in parts), sum(p.size.hi for p in parts)
             n = printed(tot, "value", exact=not weighted)
-            ctx.checked(tot.id)
+            ids = (tot.id,) + tuple(i for p in parts for i in p.ids)
+            ctx.checked(*ids)
             if overlap((lo, hi), (n.lo, n.hi)):
                 continue
             total = " + ".join(p.size.text for p in parts)
-            ctx.failed(tot.id)
+            ctx.failed(*ids)
             yield Finding("arms_sum_to_total", "error",
-                          (tot.id,) + tuple(p.origin for p in parts),
+                          ids + tuple(p.origin for p in parts if not p.ids),
                           f"{tot.analysis}: total {n.text} printed ({tot.where}), but the arms "
                           f"add up to {total} = {fmt((lo + hi) / 2, 6)}",
                           gap((lo, hi), (n.lo, n.hi)), "counts", n.text, fmt((lo + hi) / 2, 6))

@@ -49,6 +49,9 @@ class GroupSize:
 
     size: Printed
     origin: str          # target id(s), "denominator of <id>", or "cohort.toml arm ..."
+    #: the group-size targets it was read from (none for a rate's own denominator or
+    #: cohort.toml's arm size): the numbers a check against it compares
+    ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -159,7 +162,7 @@ class AuditContext:
         if cands:
             freq = Counter(t.value for t in cands)
             best = max(cands, key=lambda t: (freq[t.value], t.where.startswith("table")))
-            return GroupSize(printed(best, "value", exact=not weighted), best.id)
+            return GroupSize(printed(best, "value", exact=not weighted), best.id, (best.id,))
         if arm is None:
             arms = self.arms(analysis)
             parts = [self.group_size(analysis, a, weighted) for a in arms]
@@ -168,7 +171,8 @@ class AuditContext:
                 hi = sum(p.size.hi for p in parts)
                 text = " + ".join(p.size.text for p in parts)
                 return GroupSize(Printed((lo + hi) / 2, lo, hi, text),
-                                 " + ".join(p.origin for p in parts))
+                                 " + ".join(p.origin for p in parts),
+                                 tuple(i for p in parts for i in p.ids))
             return None
         n = self.arm_sizes.get(analysis, {}).get(arm)
         if not weighted and n is not None:

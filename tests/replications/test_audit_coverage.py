@@ -73,3 +73,35 @@ def test_every_flag_is_a_failed_check_and_every_failed_check_a_flag(sid):
             assert any(c <= set(f.targets) for c in failed), (name, f.message)
         for c in failed:
             assert any(c <= set(f.targets) for f in flags), (name, c)
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_every_number_a_flag_names_was_checked_by_its_rule(sid):
+    """Every target an error or warning names is among its rule's checks, so coverage
+    cannot list a number as unchecked while a finding is about it."""
+    for name, flags, log, ids in _run_each_rule(sid):
+        checked = {i for c in log for i in c[1]}
+        for f in flags:
+            assert set(f.targets) & ids <= checked, (name, f.targets)
+
+
+def test_the_arms_a_total_is_compared_with_are_checked():
+    rep = audit_targets(_paper(*({"id": f"n_{a.lower()}", "quantity": "group_size", "arm": a,
+                                  "value": v, "source": f"(n = {v})"}
+                                 for a, v in (("A", 282), ("B", 116))),
+                               {"id": "n_all", "quantity": "group_size", "value": 398,
+                                "source": "398 patients"}))
+    assert not rep.findings or all(f.severity == "info" for f in rep.findings)
+    assert not {u.target for u in rep.coverage.unchecked} & {"n_a", "n_b", "n_all"}
+
+
+def test_weighted_group_sizes_are_checked_against_their_arms():
+    rows = [{"id": f"n_{a.lower()}", "quantity": "group_size", "arm": a, "value": 100,
+             "source": "(n = 100)"} for a in "AB"]
+    rows += [{"id": f"w_{a.lower()}", "analysis": "iptw", "quantity": "weighted_group_size",
+              "arm": a, "value": 98.6, "unweighted": f"n_{a.lower()}", "source": "(n = 98.6)"}
+             for a in "AB"]
+    rep = audit_targets(_paper(*rows), rules=["weighted_group_sizes"])
+    assert rep.select(rule="weighted_group_sizes")
+    assert _row(rep, "weighted_group_sizes").ran == 2
+    assert not {u.target for u in rep.coverage.unchecked} & {"w_a", "w_b"}
