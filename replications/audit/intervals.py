@@ -19,8 +19,9 @@ __all__ = ["ci_contains_estimate", "ratio_ci_log_symmetric", "p_value_matches_ci
            "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
            "WALD_TABLE_MIN"]
 
-#: Relative asymmetry (share of the CI's log-width) above which a ratio CI is a warning /
-#: an error; see :func:`ratio_ci_log_symmetric`.
+#: Relative asymmetry (share of the CI's log half-width, the distance from its log-midpoint
+#: to a bound) above which a ratio CI is a warning / an error; see
+#: :func:`ratio_ci_log_symmetric`.
 LOG_ASYMMETRY_WARNING = 0.10
 LOG_ASYMMETRY_ERROR = 0.25
 #: Symmetric ratio CIs a table needs before it is read as printing Wald intervals.
@@ -47,7 +48,8 @@ def log_asymmetry(v: Printed, lo: Printed, hi: Printed) -> tuple[float, float]:
 
     The log-midpoint ranges over ``[(log lo_min + log hi_min) / 2, (log lo_max + log
     hi_max) / 2]``, the log estimate over its own rounding interval; ``gap`` is the
-    distance between the two, ``a = 2 gap / log(hi / lo)`` (0 for a zero-width CI).
+    distance between the two, ``a = 2 gap / log(hi / lo)``: a share of the log
+    half-width, 1 for an estimate at a bound (0 for a zero-width CI).
     """
     width = math.log(hi.value / lo.value)
     mid = ((math.log(lo.lo) + math.log(hi.lo)) / 2, (math.log(lo.hi) + math.log(hi.hi)) / 2)
@@ -164,15 +166,17 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
     rounding of the two bounds; the log estimate anywhere in the interval its own rounding
     allows. If the two intervals meet, there is no finding. Otherwise the asymmetry is
     ``a = 2 * gap / log(hi / lo)``, the displacement of the estimate as a share of the
-    CI's log-width. Cox and logistic software prints Wald intervals by default, which
-    have ``a = 0`` up to rounding; a profile-likelihood or bootstrap interval may be
+    CI's log half-width (the distance from its log-midpoint to a bound: ``a = 1`` is an
+    estimate at a bound). Cox and logistic software prints Wald intervals by default,
+    which have ``a = 0`` up to rounding; a profile-likelihood or bootstrap interval may be
     mildly asymmetric (with tens of events the log-likelihood is close to quadratic and
-    the shift is a few percent of the width), so ``a < 0.10`` is info, ``0.10 <= a < 0.25``
-    a warning, and ``a >= 0.25`` (an estimate a quarter of the width off centre, as a
-    transposed or mistyped bound produces) an error. The table's own convention decides
+    the shift is a few percent of the width), so ``a < 0.10`` (under 5% of the width) is
+    info, ``0.10 <= a < 0.25`` a warning, and ``a >= 0.25`` (an estimate a quarter of the
+    way from the centre to a bound, an eighth of the width, as a transposed or mistyped
+    bound produces) an error. The table's own convention decides
     the middle band: where at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are
     symmetric within rounding, more than twice as many as are not, the table prints Wald
-    intervals, and an estimate 10-25% off centre there is an error (no reading of the
+    intervals, and an estimate 10-25% of the half-width off centre there is an error (no reading of the
     table's convention gives it). Intervals rounded to zero width
     (``1.00 (1.00-1.00)``) carry no information and are skipped.
     """
@@ -203,7 +207,7 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
                       f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
                       f"{fmt(centre, 3)} "
                       f"on the log scale, the estimate is off centre by {a:.0%} of the "
-                      "CI's log-width beyond rounding" + why + hint, g, "log units", v.text,
+                      "CI's log half-width (centre to bound) beyond rounding" + why + hint, g, "log units", v.text,
                       f"{fmt(centre, 3)} (geometric mean of the bounds)")
 
 
