@@ -36,10 +36,15 @@ def percent_matches_count(ctx: AuditContext):
     sub-population (imaging cohort, landmark, subgroup) or a matched or weighted sample
     without its own group size is skipped, never measured against the whole cohort
     (``denominators_not_resolved`` lists what was skipped). A mismatch that truncation
-    (``[x, x + 2h)``) would explain is a warning, otherwise an error.
+    (``[x, x + 2h)``) would explain is a warning, otherwise an error. A count above its
+    denominator is an error, a percentage printed with it or not.
     """
     for t in ctx:
-        if t.quantity not in _RATES or t.value is None:
+        if t.quantity not in _RATES:
+            continue
+        if t.value is None:
+            if t.count is not None:
+                yield from _count_within_denominator(ctx, t)
             continue
         den = ctx.denominator(t)
         if den is None or den.size.lo <= 0:
@@ -53,9 +58,7 @@ def percent_matches_count(ctx: AuditContext):
         if c is not None:
             if c.lo > n.hi:
                 ctx.failed(t.id)
-                yield Finding("percent_matches_count", "error", (t.id,),
-                              f"{t.id}: count {c.text} exceeds its denominator {n.text} "
-                              f"({den.origin})", c.lo - n.hi, "counts", c.text, f"<= {n.text}")
+                yield _exceeds(t, c, den)
                 continue
             implied = (c.lo / n.hi, c.hi / n.lo)
             shown = f"{c.text}/{n.text} = {_pp(c.value / n.value)}"
@@ -84,6 +87,26 @@ def percent_matches_count(ctx: AuditContext):
                       f"{den.origin}){reading}",
                       100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
                       _pp(sum(implied) / 2))
+
+
+def _exceeds(t, c, den) -> Finding:
+    n = den.size
+    return Finding("percent_matches_count", "error", (t.id,),
+                   f"{t.id}: count {c.text} exceeds its denominator {n.text} ({den.origin})",
+                   c.lo - n.hi, "counts", c.text, f"<= {n.text}")
+
+
+def _count_within_denominator(ctx: AuditContext, t):
+    """A count printed without a percentage against its denominator, when known (a count
+    with no group size to compare is not listed as skipped: there is no percentage)."""
+    den = ctx.denominator(t)
+    if den is None or den.size.lo <= 0:
+        return
+    c = printed(t, "count")
+    ctx.checked(t.id)
+    if c.lo > den.size.hi:
+        ctx.failed(t.id)
+        yield _exceeds(t, c, den)
 
 
 def _reading(ctx: AuditContext, t, c, n) -> str | None:

@@ -50,3 +50,19 @@ def test_a_subset_count_only_against_a_set_percentage_uses_the_arm_size():
         {"id": "dcr", "endpoint": "dcr", "percent": 33.0, "source": "DCR was 33.0%"}),
         rules=["subset_within_set"])
     assert not _flags(unknown, "subset_within_set")
+
+
+def test_more_events_than_patients_is_an_error_without_a_percentage():
+    """130 deaths in an arm of 100, no percentage printed (the probe's mini5)."""
+    rep = audit_targets(_paper(
+        {"id": "deaths", "endpoint": "os", "level": "deaths", "count": 130,
+         "source": "130 patients died in the TACE group"}),
+        arm_sizes=ARMS, rules=["percent_matches_count"])
+    (f,) = _flags(rep, "percent_matches_count")
+    assert "exceeds its denominator 100" in f.message and f.discrepancy == 30
+    ok = audit_targets(_paper(
+        {"id": "deaths", "endpoint": "os", "level": "deaths", "count": 70,
+         "source": "70 patients died in the TACE group"}),
+        arm_sizes=ARMS, rules=["percent_matches_count"])
+    assert not _flags(ok, "percent_matches_count")
+    assert "deaths" not in {u.target for u in ok.coverage.unchecked}
