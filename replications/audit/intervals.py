@@ -16,7 +16,7 @@ from .rounding import Printed, fmt, gap, overlap, printed
 
 __all__ = ["ci_contains_estimate", "ratio_ci_log_symmetric", "p_value_matches_ci",
            "se_matches_ci", "wald_p_range", "wald_p_bounds", "log_asymmetry",
-           "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
+           "reported_p_interval", "decision_error", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
            "WALD_TABLE_MIN"]
 
 #: Relative asymmetry (share of the CI's log half-width, the distance from its log-midpoint
@@ -111,6 +111,15 @@ def _misplaced_decimal(t: Target) -> str:
         return ""
     article = "an" if best[1] == "upper" else "a"
     return f"; {article} {best[1]} bound of {best[2].text} would fit (decimal point misplaced?)"
+
+
+def decision_error(rep, p_min: float, p_max: float, alpha: float = 0.05) -> bool:
+    """Do a printed p (interval ``rep``) and recomputed p-values ``[p_min, p_max]``
+    disagree on significance at ``alpha`` whichever values they take (statcheck's
+    "decision error")? A printed p whose rounding straddles ``alpha`` (0.05 printed
+    covers 0.045-0.055) decides nothing, so it is never one."""
+    return ((rep[1] < alpha and p_min >= alpha)
+            or (rep[0] >= alpha and p_max < alpha))
 
 
 def reported_p_interval(t: Target) -> tuple[float, float, str] | None:
@@ -257,7 +266,7 @@ def p_value_matches_ci(ctx: AuditContext):
         p_min, central, p_max = rng
         if overlap((p_min, p_max), rep[:2]):
             continue
-        decision = (rep[1] < 0.05 and p_min >= 0.05) or (rep[0] >= 0.05 and p_max < 0.05)
+        decision = decision_error(rep, p_min, p_max)
         v, lo, hi = _parts(t)
         other, own = _other_test(ctx, t, rep)
         sev = "info" if own else "error" if decision else "warning"

@@ -38,3 +38,13 @@ def test_off_centre_is_a_share_of_the_half_width_and_says_so():
     assert _share(f.message) == 13
     (e,) = _run("ratio_ci_log_symmetric", "1.00", "1.00", "100", p_text="<0.001")
     assert _share(e.message) == 100 and "half-width" in e.message
+
+
+def test_a_p_that_does_not_decide_significance_is_no_decision_error():
+    """HR 0.7 (0.52-0.96): the centred CI gives p 0.019-0.032. A printed 0.05 covers
+    0.045-0.055, either side of 0.05: a warning (the probe's mini6); 0.06 is on the other
+    side: an error that says so."""
+    (w,) = _run("p_value_matches_ci_centre", "0.7", "0.52", "0.96", p="0.05")
+    assert w.severity == "warning" and "disagree" not in w.message
+    (e,) = _run("p_value_matches_ci_centre", "0.7", "0.52", "0.96", p="0.06")
+    assert e.severity == "error" and "disagree on significance at 0.05" in e.message
