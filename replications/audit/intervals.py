@@ -88,8 +88,9 @@ def _shifted(p: Printed, factor: float) -> Printed:
 def _misplaced_decimal(t: Target) -> str:
     """A hint when shifting one bound's decimal point (x or / 10, 100, 1000) repairs a
     ratio CI: ordered, containing the estimate, log-symmetric within the warning
-    threshold under rounding, and - when a p is printed - compatible with it. The best
-    repair (p-compatible first, then least asymmetric) is named."""
+    threshold under rounding, and - when a p is printed - giving a Wald p that the
+    printed p's rounding allows (a repair the p rules out is not named). The least
+    asymmetric repair is named."""
     v, lo, hi = _parts(t)
     rep = reported_p_interval(t)
     best = None
@@ -102,11 +103,11 @@ def _misplaced_decimal(t: Target) -> str:
             if a >= LOG_ASYMMETRY_WARNING:
                 continue
             bounds = wald_p_bounds(v, nlo, nhi, t.ci_level)
-            p_ok = (rep is None or bounds is None
-                    or overlap((bounds[0], bounds[2]), rep[:2]))
-            score = (not p_ok, a)
-            if best is None or score < best[0]:
-                best = (score, which, nlo if which == "lower" else nhi)
+            if not (rep is None or bounds is None
+                    or overlap((bounds[0], bounds[2]), rep[:2])):
+                continue                      # the printed p rules this repair out
+            if best is None or a < best[0]:
+                best = (a, which, nlo if which == "lower" else nhi)
     if best is None:
         return ""
     article = "an" if best[1] == "upper" else "a"
