@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 
 from .registry import RULES, CheckLog
 
-__all__ = ["RuleCoverage", "Unchecked", "Coverage", "audit_coverage", "coverage_lines"]
+__all__ = ["RuleCoverage", "Unchecked", "Coverage", "audit_coverage", "coverage_lines",
+           "coverage_table", "COVERAGE_HEAD"]
 
 #: Rules whose checks read the printed text, not the number (they do not cover it).
 TEXT_ONLY = frozenset({"malformed_numbers"})
@@ -59,6 +60,12 @@ class Coverage:
         return {"rules": [asdict(r) for r in self.rules],
                 "unchecked": [asdict(u) for u in self.unchecked],
                 "n_targets": self.n_targets}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Coverage":
+        """The inverse of :meth:`to_dict` (a ``results.json`` study's ``audit_coverage``)."""
+        return cls(tuple(RuleCoverage(**r) for r in d["rules"]),
+                   tuple(Unchecked(**u) for u in d["unchecked"]), d["n_targets"])
 
     def by_reason(self) -> dict[str, list[str]]:
         """Unchecked target ids grouped by reason (in order of first appearance)."""
@@ -136,12 +143,26 @@ def _what(t, by_id) -> str:
     return f"a {t.quantity} with nothing printed to check it against"
 
 
-def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> list[str]:
-    """The coverage as text: a per-rule table and the unchecked numbers by reason."""
+#: The columns of the per-rule table.
+COVERAGE_HEAD = ("rule", "family", "checks", "passed", "failed", "findings", "not checkable")
+
+
+def coverage_table(cov: Coverage) -> tuple[str, list[list[str]]]:
+    """The summary sentence and the per-rule rows (rules that ran a check, found something
+    or could not check a number), as text: what the console, Markdown and HTML show."""
     active = [r for r in cov.rules if r.ran or r.findings or r.not_checkable]
-    head = ["rule", "family", "checks", "passed", "failed", "findings", "not checkable"]
     body = [[r.rule, r.family, str(r.ran), str(r.passed), str(r.failed), str(r.findings),
              str(r.not_checkable)] for r in active]
+    n = len(cov.unchecked)
+    summary = (f"Audit coverage: {sum(r.ran for r in cov.rules)} check(s) by {len(active)} "
+               f"rule(s); {cov.n_targets - n} of {cov.n_targets} reported numbers checked")
+    return summary, body
+
+
+def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> list[str]:
+    """The coverage as text: a per-rule table and the unchecked numbers by reason."""
+    summary, body = coverage_table(cov)
+    head = list(COVERAGE_HEAD)
     if markdown:
         table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         table += ["| " + " | ".join(row) + " |" for row in body]
@@ -150,8 +171,7 @@ def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> l
         table = ["  " + "  ".join(x.ljust(w) for x, w in zip(row, widths))
                  for row in [head] + body]
     n = len(cov.unchecked)
-    out = [f"Audit coverage: {sum(r.ran for r in cov.rules)} check(s) by {len(active)} "
-           f"rule(s); {cov.n_targets - n} of {cov.n_targets} reported numbers checked", ""]
+    out = [summary, ""]
     out += table
     if n:
         out += ["", f"Numbers no rule checked ({n}):"]

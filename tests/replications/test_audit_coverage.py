@@ -105,3 +105,22 @@ def test_weighted_group_sizes_are_checked_against_their_arms():
     assert rep.select(rule="weighted_group_sizes")
     assert _row(rep, "weighted_group_sizes").ran == 2
     assert not {u.target for u in rep.coverage.unchecked} & {"w_a", "w_b"}
+
+
+def test_the_html_report_shows_the_coverage():
+    """The per-rule table and the numbers no rule checked, as the console prints them."""
+    from tacebench.replications.html_report import render_html
+    from tacebench.replications.report import StudyReport
+    rep = audit_targets(_paper({"id": "n_a", "quantity": "group_size", "arm": "A",
+                                "value": 40, "source": "(n = 40)"},
+                               _ae("any", "ae_any", 10), _ae("rash", "ae_rash", 12),
+                               {"id": "os_p", "quantity": "p_value", "endpoint": "os",
+                                "p": 0.03, "source": "log-rank p = 0.03"}))
+    study = StudyReport("s", audit=rep.findings, coverage=rep.coverage).to_dict()
+    html = render_html([study])
+    assert 'id="s-coverage"' in html and "Audit coverage:" in html
+    row = next(r for r in rep.coverage.rules if r.rule == "subset_within_set")
+    assert ("<td>subset_within_set</td><td>subsets</td>"
+            f"<td>{row.ran}</td><td>{row.passed}</td><td>{row.failed}</td>") in html
+    n = len(rep.coverage.unchecked)
+    assert f"Numbers no rule checked ({n})" in html and "<code>os_p</code>" in html
