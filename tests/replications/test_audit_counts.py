@@ -66,3 +66,15 @@ def test_more_events_than_patients_is_an_error_without_a_percentage():
         arm_sizes=ARMS, rules=["percent_matches_count"])
     assert not _flags(ok, "percent_matches_count")
     assert "deaths" not in {u.target for u in ok.coverage.unchecked}
+
+
+def test_a_count_equal_to_its_percentage_keeps_its_own_printed_form():
+    """"45 (45.0%)": the count is 45 as printed, not the percentage's 45.0 (a message
+    quoting it must not read like a percentage); a weighted count keeps its decimals."""
+    from tacebench.replications.audit.rounding import printed
+    t = _paper({"id": "orr", "endpoint": "orr", "count": 45, "percent": 45.0,
+                "source": "ORR was 45 (45.0%) with TACE"}).by_id["orr"]
+    assert printed(t, "count").text == "45" and printed(t, "value").text == "45.0%"
+    w = _paper({"id": "orr", "endpoint": "orr", "count": 45.0, "percent": 45.0,
+                "weighted": True, "source": "ORR was 45.0 (45.0%) after weighting"}).by_id["orr"]
+    assert printed(w, "count").text == "45.0"
