@@ -53,9 +53,17 @@ def _study_context(sid):
                         infer_conventions(ctx))
 
 
+def _corpus_context(seed):
+    """A constructed paper with planted slips (:mod:`.audit_corpus`): flags of every kind."""
+    from .audit_corpus.builder import build_paper
+    ctx = AuditContext(parse_targets(build_paper(seed).data()))
+    return AuditContext(ctx.targets, conventions=infer_conventions(ctx))
+
+
 def _run_each_rule(sid):
-    """(rule, its errors and warnings, the checks it logged) for every rule on a study."""
-    ctx = _study_context(sid)
+    """(rule, its errors and warnings, the checks it logged) for every rule on a study
+    (a shipped study's id, or the seed of a constructed paper)."""
+    ctx = _corpus_context(sid) if isinstance(sid, int) else _study_context(sid)
     for name, r in RULES.items():
         ctx.log.rule = name
         start = len(ctx.log.checks)
@@ -63,7 +71,7 @@ def _run_each_rule(sid):
         yield name, flags, ctx.log.checks[start:], set(ctx.targets.by_id)
 
 
-@pytest.mark.parametrize("sid", IDS)
+@pytest.mark.parametrize("sid", IDS + [0, 1, 2])
 def test_every_flag_is_a_failed_check_and_every_failed_check_a_flag(sid):
     """Every rule, on every shipped study: each error or warning comes with a failed check
     of its rule on numbers it names, and every failed check with such a flag."""
@@ -75,7 +83,7 @@ def test_every_flag_is_a_failed_check_and_every_failed_check_a_flag(sid):
             assert any(c <= set(f.targets) for f in flags), (name, c)
 
 
-@pytest.mark.parametrize("sid", IDS)
+@pytest.mark.parametrize("sid", IDS + [0, 1, 2])
 def test_every_number_a_flag_names_was_checked_by_its_rule(sid):
     """Every target an error or warning names is among its rule's checks, so coverage
     cannot list a number as unchecked while a finding is about it."""
