@@ -4,10 +4,11 @@ The rules record each check as they make it (:meth:`~.registry.AuditContext.chec
 each number they apply to but cannot check, with the missing input
 (:meth:`~.registry.AuditContext.skipped`), and each check that failed
 (:meth:`~.registry.AuditContext.failed`, one per error or warning, on the numbers of the
-check it reports); a check counts once however often it ran, failed if it ever failed. A reported number no consistency check reached
-is listed with the reason: the inputs a rule needed were missing (the rule's words), or
-no rule applies to it. ``malformed_numbers`` reads every quote's characters, not the
-number against others, so it does not count as checking a number.
+check it reports); a check counts once however often it ran, failed if it ever failed.
+A reported number no consistency check reached is listed with the reason: the inputs a
+rule needed were missing (the rule's words), or no rule applies to it.
+``malformed_numbers`` reads every quote's characters, not the number against others, so
+it does not count as checking a number.
 """
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def audit_coverage(log: CheckLog, findings, targets, rules) -> Coverage:
     -------
     Coverage
         Per rule, distinct checks run, passed and failed (as the rule recorded them), its
-        findings and the numbers it could not check; and each target no consistency check reached, with its reason.
+        findings and the numbers it could not check; and each target no consistency
+        check reached, with its reason.
     """
     n_findings, flagged = defaultdict(int), defaultdict(set)
     for f in findings:

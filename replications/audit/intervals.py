@@ -183,12 +183,12 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
     the shift is a few percent of the width), so ``a < 0.10`` (under 5% of the width) is
     info, ``0.10 <= a < 0.25`` a warning, and ``a >= 0.25`` (an estimate a quarter of the
     way from the centre to a bound, an eighth of the width, as a transposed or mistyped
-    bound produces) an error. The table's own convention decides
-    the middle band: where at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are
-    symmetric within rounding, more than twice as many as are not, the table prints Wald
-    intervals, and an estimate 10-25% of the half-width off centre there is an error (no reading of the
-    table's convention gives it). Intervals rounded to zero width
-    (``1.00 (1.00-1.00)``) carry no information and are skipped.
+    bound produces) an error. The table's own convention decides the middle band: where
+    at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are symmetric within
+    rounding, more than twice as many as are not, the table prints Wald intervals, and an
+    estimate 10-25% of the half-width off centre there is an error (no reading of the
+    table's convention gives it). Intervals rounded to zero width (``1.00 (1.00-1.00)``)
+    carry no information and are skipped.
     """
     symmetric = _symmetric_by_table(ctx)
     for t in ctx:
@@ -217,7 +217,8 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
                       f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
                       f"{fmt(centre, 3)} "
                       f"on the log scale, the estimate is off centre by {a:.0%} of the "
-                      "CI's log half-width (centre to bound) beyond rounding" + why + hint, g, "log units", v.text,
+                      "CI's log half-width (centre to bound) beyond rounding" + why + hint,
+                      g, "log units", v.text,
                       f"{fmt(centre, 3)} (geometric mean of the bounds)")
 
 
