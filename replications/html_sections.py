@@ -11,6 +11,7 @@ import math
 from html import escape
 
 from .accounting import Accounting
+from .audit.coverage import COVERAGE_HEAD, Coverage, coverage_table
 from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
 from .junit import distinct_rows, tipping_text
 from .outcome_model import outcome_model_sentence
@@ -18,7 +19,8 @@ from .formatting import fmt_estimate, fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
-           "audit_html", "km_html", "assumptions_html", "verdict_badge"]
+           "audit_html", "audit_coverage_html", "km_html", "assumptions_html",
+           "verdict_badge"]
 
 _AXIS = ("distance from the simulated median in robust SDs of the draws (analysis scale: "
          "log for ratios); shaded: |z| <= 1.96")
@@ -236,6 +238,24 @@ def audit_html(study: dict) -> str:
     return '<ul class="audit">' + "".join(items) + "</ul>"
 
 
+def audit_coverage_html(study: dict) -> str:
+    """The audit's coverage (``audit_coverage`` of ``results.json``): per rule, checks run,
+    passed and failed, and every reported number no rule checked, by reason."""
+    if not study.get("audit_coverage"):
+        return ""
+    cov = Coverage.from_dict(study["audit_coverage"])
+    summary, body = coverage_table(cov)
+    out = [f"<p>{escape(summary)}.</p>",
+           _table(list(COVERAGE_HEAD), [[escape(x) for x in r] for r in body], "coverage")]
+    if cov.unchecked:
+        out.append(f"<p>Numbers no rule checked ({len(cov.unchecked)}):</p>")
+        out.append('<ul class="unchecked">' + "".join(
+            f"<li>{escape(reason)}: {len(ids)} ("
+            + ", ".join(f"<code>{escape(i)}</code>" for i in ids) + ")</li>"
+            for reason, ids in cov.by_reason().items()) + "</ul>")
+    return "\n".join(out)
+
+
 def km_html(figures) -> str:
     """Kaplan-Meier figures (name, PNG bytes) embedded as data URIs."""
     return "".join(
@@ -318,6 +338,8 @@ def study_section(study: dict, figures=()) -> str:
         parts += [h3("worlds", "Readings and worlds"), worlds_html(study)]
     parts += [h3("audit", f"Audit of the published numbers ({len(study.get('audit', []))} "
                           "findings)"), audit_html(study)]
+    if study.get("audit_coverage"):
+        parts += [h3("coverage", "Audit coverage"), audit_coverage_html(study)]
     if figures:
         parts += [h3("km", "Kaplan-Meier curves (simulated; markers: reported)"),
                   km_html(figures)]

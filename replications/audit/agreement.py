@@ -67,7 +67,9 @@ def same_as_agree(ctx: AuditContext):
         for other in group:
             if other is not ref:
                 ctx.checked(ref.id, other.id)
-                yield from _compare(ctx, ref, other)
+                for f in _compare(ctx, ref, other):
+                    ctx.failed(ref.id, other.id)
+                    yield f
 
 
 def _reference(ctx: AuditContext, group) -> Target:

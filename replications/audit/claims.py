@@ -119,11 +119,12 @@ def claims_match_tables(ctx: AuditContext):
     for c in getattr(ctx.targets, "claims", ()):
         if c.kind not in _CHECKS:
             continue                  # directions: direction_matches_evidence
-        ctx.checked(claim_ref(c))
         bad, reading = _CHECKS[c.kind](ctx, c)
+        ids = tuple(dict.fromkeys(i for i, _ in bad if i))
+        ctx.checked(claim_ref(c), *ids)       # one check: the claim, with what it contradicts
         if not bad:
             continue
-        ids = tuple(dict.fromkeys(i for i, _ in bad if i))
+        ctx.failed(claim_ref(c), *ids)
         yield Finding("claims_match_tables", "error", (claim_ref(c),) + ids,
                       f"{c.where} claims \"{c.quote}\" ({reading}), but "
                       + "; ".join(text for _, text in bad), float(len(bad)), "numbers",

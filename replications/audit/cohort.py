@@ -151,6 +151,7 @@ def cohort_counts_fit_arm_sizes(ctx: AuditContext):
         total = sum(counts)
         if (exhaustive and total != n) or total > n:
             shown = " + ".join(f"{c:g}" for c in counts)
+            ctx.failed(f"cohort.toml {where}")
             yield Finding("cohort_counts_fit_arm_sizes", "error",
                           (f"cohort.toml {where}",),
                           f"{where}, arm {arm}: counts {shown} = {total:g}, arm size {n:g}",

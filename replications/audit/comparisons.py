@@ -52,6 +52,7 @@ def two_proportion_p(ctx: AuditContext):
         shown = ", ".join(f"{k} {fmt(v, 3)}" for k, v in ps.items())
         table = " vs ".join(f"{c}/{n}" for c, n in counts)
         closest = min(ps.values(), key=lambda p: gap((p, p), rep[:2]))
+        ctx.failed(t.id, *t.compares)
         yield Finding("two_proportion_p", "error" if decision else "warning",
                       (t.id, *t.compares),
                       f"{t.id}: p {rep[2]} printed for {table}; recomputed: {shown}"
@@ -130,6 +131,7 @@ def smd_matches_proportions(ctx: AuditContext):
         ids = tuple(x.id for a in arms.values() for x in a.values())
         shown = "; ".join(f"{arm}: " + ", ".join(printed(x, "value").text for x in a.values())
                           for arm, a in arms.items())
+        ctx.failed(t.id, *ids)
         yield Finding("smd_matches_proportions", "error", (t.id,) + ids,
                       f"SMD {s.text} printed for {t.term} ({t.analysis}), but the arms' "
                       f"proportions ({shown}) give {fmt(lo, 3)}-{fmt(hi, 3)} under rounding",

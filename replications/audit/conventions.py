@@ -319,6 +319,8 @@ def undisclosed_missing_data(ctx: AuditContext):
     parts = [f"{m.arm} n = {m.n_used} (of {m.n}) in {len(m.rows)} row(s) of {m.analysis}: "
              f"{', '.join(m.rows)}" for m in missing]
     ids = tuple(i for m in missing for i in m.targets)
+    for m in missing:          # one check per arm and row set, made by the inference
+        ctx.failed(*m.targets)
     yield Finding("undisclosed_missing_data", "warning", ids,
                   "undisclosed missing data: " + "; ".join(parts) + " - the rows' "
                   "percentages and p-values reproduce exactly with these denominators, "

@@ -2,11 +2,13 @@
 
 The rules record each check as they make it (:meth:`~.registry.AuditContext.checked`) and
 each number they apply to but cannot check, with the missing input
-(:meth:`~.registry.AuditContext.skipped`). A check failed when a flag (error or warning)
-of the same rule names one of its numbers. A reported number no consistency check reached
-is listed with the reason: the inputs a rule needed were missing (the rule's words), or
-no rule applies to it. ``malformed_numbers`` reads every quote's characters, not the
-number against others, so it does not count as checking a number.
+(:meth:`~.registry.AuditContext.skipped`), and each check that failed
+(:meth:`~.registry.AuditContext.failed`, one per error or warning, on the numbers of the
+check it reports); a check counts once however often it ran, failed if it ever failed.
+A reported number no consistency check reached is listed with the reason: the inputs a
+rule needed were missing (the rule's words), or no rule applies to it.
+``malformed_numbers`` reads every quote's characters, not the number against others, so
+it does not count as checking a number.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from dataclasses import asdict, dataclass
 
 from .registry import RULES, CheckLog
 
-__all__ = ["RuleCoverage", "Unchecked", "Coverage", "audit_coverage", "coverage_lines"]
+__all__ = ["RuleCoverage", "Unchecked", "Coverage", "audit_coverage", "coverage_lines",
+           "coverage_table", "COVERAGE_HEAD"]
 
 #: Rules whose checks read the printed text, not the number (they do not cover it).
 TEXT_ONLY = frozenset({"malformed_numbers"})
@@ -25,7 +28,7 @@ NO_RULE = "no rule applies"
 
 @dataclass(frozen=True)
 class RuleCoverage:
-    """One rule's checks: run, passed, failed (flagged), and numbers it could not check."""
+    """One rule's checks: run, passed, failed, and numbers it could not check."""
 
     rule: str
     family: str
@@ -59,6 +62,12 @@ class Coverage:
                 "unchecked": [asdict(u) for u in self.unchecked],
                 "n_targets": self.n_targets}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Coverage":
+        """The inverse of :meth:`to_dict` (a ``results.json`` study's ``audit_coverage``)."""
+        return cls(tuple(RuleCoverage(**r) for r in d["rules"]),
+                   tuple(Unchecked(**u) for u in d["unchecked"]), d["n_targets"])
+
     def by_reason(self) -> dict[str, list[str]]:
         """Unchecked target ids grouped by reason (in order of first appearance)."""
         out = defaultdict(list)
@@ -84,29 +93,31 @@ def audit_coverage(log: CheckLog, findings, targets, rules) -> Coverage:
     Returns
     -------
     Coverage
-        Per rule, distinct checks run, passed and failed, its findings and the numbers it
-        could not check; and each target no consistency check reached, with its reason.
+        Per rule, distinct checks run, passed and failed (as the rule recorded them), its
+        findings and the numbers it could not check; and each target no consistency
+        check reached, with its reason.
     """
-    flagged = defaultdict(set)
-    n_findings = defaultdict(int)
+    n_findings, flagged = defaultdict(int), defaultdict(set)
     for f in findings:
         n_findings[f.rule] += 1
         if f.severity != "info":
             flagged[f.rule].update(f.targets)
-    checks = defaultdict(set)
-    for name, ids in log.checks:
+    checks, failed = defaultdict(set), defaultdict(set)
+    for name, ids, passed in log.checks:
         checks[name].add(ids)
+        if not passed:
+            failed[name].add(ids)
     skipped = defaultdict(dict)
     for name, tid, reason in log.skipped:
         skipped[name].setdefault(tid, reason)
     rows = []
     for name in rules:
         ran = checks.get(name, set())
-        failed = sum(1 for ids in ran if flagged[name].intersection(ids))
+        n_failed = len(failed.get(name, set()))
         not_checkable = len(set(skipped.get(name, {})) - {i for ids in ran for i in ids})
-        rows.append(RuleCoverage(name, RULES[name].family, len(ran), len(ran) - failed,
-                                 failed, n_findings.get(name, 0), not_checkable))
-    covered = {i for name, ids in log.checks if name not in TEXT_ONLY for i in ids}
+        rows.append(RuleCoverage(name, RULES[name].family, len(ran), len(ran) - n_failed,
+                                 n_failed, n_findings.get(name, 0), not_checkable))
+    covered = {i for name, ids, _ in log.checks if name not in TEXT_ONLY for i in ids}
     covered |= {i for name, ids in flagged.items() if name not in TEXT_ONLY for i in ids}
     unchecked = []
     for t in targets:
@@ -134,12 +145,26 @@ def _what(t, by_id) -> str:
     return f"a {t.quantity} with nothing printed to check it against"
 
 
-def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> list[str]:
-    """The coverage as text: a per-rule table and the unchecked numbers by reason."""
+#: The columns of the per-rule table.
+COVERAGE_HEAD = ("rule", "family", "checks", "passed", "failed", "findings", "not checkable")
+
+
+def coverage_table(cov: Coverage) -> tuple[str, list[list[str]]]:
+    """The summary sentence and the per-rule rows (rules that ran a check, found something
+    or could not check a number), as text: what the console, Markdown and HTML show."""
     active = [r for r in cov.rules if r.ran or r.findings or r.not_checkable]
-    head = ["rule", "family", "checks", "passed", "failed", "findings", "not checkable"]
     body = [[r.rule, r.family, str(r.ran), str(r.passed), str(r.failed), str(r.findings),
              str(r.not_checkable)] for r in active]
+    n = len(cov.unchecked)
+    summary = (f"Audit coverage: {sum(r.ran for r in cov.rules)} check(s) by {len(active)} "
+               f"rule(s); {cov.n_targets - n} of {cov.n_targets} reported numbers checked")
+    return summary, body
+
+
+def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> list[str]:
+    """The coverage as text: a per-rule table and the unchecked numbers by reason."""
+    summary, body = coverage_table(cov)
+    head = list(COVERAGE_HEAD)
     if markdown:
         table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         table += ["| " + " | ".join(row) + " |" for row in body]
@@ -148,8 +173,7 @@ def coverage_lines(cov: Coverage, markdown: bool = False, max_ids: int = 8) -> l
         table = ["  " + "  ".join(x.ljust(w) for x, w in zip(row, widths))
                  for row in [head] + body]
     n = len(cov.unchecked)
-    out = [f"Audit coverage: {sum(r.ran for r in cov.rules)} check(s) by {len(active)} "
-           f"rule(s); {cov.n_targets - n} of {cov.n_targets} reported numbers checked", ""]
+    out = [summary, ""]
     out += table
     if n:
         out += ["", f"Numbers no rule checked ({n}):"]

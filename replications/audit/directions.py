@@ -84,6 +84,8 @@ def direction_matches_evidence(ctx: AuditContext):
         if bad:
             ids = tuple(dict.fromkeys(i for i, _ in bad if i))
             reading = f"a higher {c.variable} is {c.higher}"
+            for i, _ in bad:
+                ctx.failed(claim_ref(c), i)
             yield Finding("direction_matches_evidence", "error", (claim_ref(c),) + ids,
                           f"{c.where} claims \"{c.quote}\" ({reading}), but "
                           + "; ".join(text for _, text in bad), float(len(bad)), "numbers",

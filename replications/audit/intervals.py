@@ -16,11 +16,12 @@ from .rounding import Printed, fmt, gap, overlap, printed
 
 __all__ = ["ci_contains_estimate", "ratio_ci_log_symmetric", "p_value_matches_ci",
            "se_matches_ci", "wald_p_range", "wald_p_bounds", "log_asymmetry",
-           "reported_p_interval", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
+           "reported_p_interval", "decision_error", "LOG_ASYMMETRY_WARNING", "LOG_ASYMMETRY_ERROR",
            "WALD_TABLE_MIN"]
 
-#: Relative asymmetry (share of the CI's log-width) above which a ratio CI is a warning /
-#: an error; see :func:`ratio_ci_log_symmetric`.
+#: Relative asymmetry (share of the CI's log half-width, the distance from its log-midpoint
+#: to a bound) above which a ratio CI is a warning / an error; see
+#: :func:`ratio_ci_log_symmetric`.
 LOG_ASYMMETRY_WARNING = 0.10
 LOG_ASYMMETRY_ERROR = 0.25
 #: Symmetric ratio CIs a table needs before it is read as printing Wald intervals.
@@ -47,7 +48,8 @@ def log_asymmetry(v: Printed, lo: Printed, hi: Printed) -> tuple[float, float]:
 
     The log-midpoint ranges over ``[(log lo_min + log hi_min) / 2, (log lo_max + log
     hi_max) / 2]``, the log estimate over its own rounding interval; ``gap`` is the
-    distance between the two, ``a = 2 gap / log(hi / lo)`` (0 for a zero-width CI).
+    distance between the two, ``a = 2 gap / log(hi / lo)``: a share of the log
+    half-width, 1 for an estimate at a bound (0 for a zero-width CI).
     """
     width = math.log(hi.value / lo.value)
     mid = ((math.log(lo.lo) + math.log(hi.lo)) / 2, (math.log(lo.hi) + math.log(hi.hi)) / 2)
@@ -86,8 +88,9 @@ def _shifted(p: Printed, factor: float) -> Printed:
 def _misplaced_decimal(t: Target) -> str:
     """A hint when shifting one bound's decimal point (x or / 10, 100, 1000) repairs a
     ratio CI: ordered, containing the estimate, log-symmetric within the warning
-    threshold under rounding, and - when a p is printed - compatible with it. The best
-    repair (p-compatible first, then least asymmetric) is named."""
+    threshold under rounding, and - when a p is printed - giving a Wald p that the
+    printed p's rounding allows (a repair the p rules out is not named). The least
+    asymmetric repair is named."""
     v, lo, hi = _parts(t)
     rep = reported_p_interval(t)
     best = None
@@ -100,15 +103,24 @@ def _misplaced_decimal(t: Target) -> str:
             if a >= LOG_ASYMMETRY_WARNING:
                 continue
             bounds = wald_p_bounds(v, nlo, nhi, t.ci_level)
-            p_ok = (rep is None or bounds is None
-                    or overlap((bounds[0], bounds[2]), rep[:2]))
-            score = (not p_ok, a)
-            if best is None or score < best[0]:
-                best = (score, which, nlo if which == "lower" else nhi)
+            if not (rep is None or bounds is None
+                    or overlap((bounds[0], bounds[2]), rep[:2])):
+                continue                      # the printed p rules this repair out
+            if best is None or a < best[0]:
+                best = (a, which, nlo if which == "lower" else nhi)
     if best is None:
         return ""
     article = "an" if best[1] == "upper" else "a"
     return f"; {article} {best[1]} bound of {best[2].text} would fit (decimal point misplaced?)"
+
+
+def decision_error(rep, p_min: float, p_max: float, alpha: float = 0.05) -> bool:
+    """Do a printed p (interval ``rep``) and recomputed p-values ``[p_min, p_max]``
+    disagree on significance at ``alpha`` whichever values they take (statcheck's
+    "decision error")? A printed p whose rounding straddles ``alpha`` (0.05 printed
+    covers 0.045-0.055) decides nothing, so it is never one."""
+    return ((rep[1] < alpha and p_min >= alpha)
+            or (rep[0] >= alpha and p_max < alpha))
 
 
 def reported_p_interval(t: Target) -> tuple[float, float, str] | None:
@@ -140,6 +152,7 @@ def ci_contains_estimate(ctx: AuditContext):
         hint = (_misplaced_decimal(t) if t.quantity in RATIO_QUANTITIES and lo.lo > 0
                 and hi.lo > 0 else "")
         if lo.lo > hi.hi:
+            ctx.failed(t.id)
             yield Finding("ci_contains_estimate", "error", (t.id,),
                           f"{t.id}: {kind} lower bound {lo.text} is above the upper bound {hi.text}"
                           + hint,
@@ -147,6 +160,7 @@ def ci_contains_estimate(ctx: AuditContext):
             continue
         if overlap((v.lo, v.hi), (lo.lo, hi.hi)):
             continue
+        ctx.failed(t.id)
         yield Finding("ci_contains_estimate", "error", (t.id,),
                       f"{t.id}: estimate {v.text} lies outside its {kind} {lo.text}-{hi.text}"
                       + hint,
@@ -162,17 +176,19 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
     rounding of the two bounds; the log estimate anywhere in the interval its own rounding
     allows. If the two intervals meet, there is no finding. Otherwise the asymmetry is
     ``a = 2 * gap / log(hi / lo)``, the displacement of the estimate as a share of the
-    CI's log-width. Cox and logistic software prints Wald intervals by default, which
-    have ``a = 0`` up to rounding; a profile-likelihood or bootstrap interval may be
+    CI's log half-width (the distance from its log-midpoint to a bound: ``a = 1`` is an
+    estimate at a bound). Cox and logistic software prints Wald intervals by default,
+    which have ``a = 0`` up to rounding; a profile-likelihood or bootstrap interval may be
     mildly asymmetric (with tens of events the log-likelihood is close to quadratic and
-    the shift is a few percent of the width), so ``a < 0.10`` is info, ``0.10 <= a < 0.25``
-    a warning, and ``a >= 0.25`` (an estimate a quarter of the width off centre, as a
-    transposed or mistyped bound produces) an error. The table's own convention decides
-    the middle band: where at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are
-    symmetric within rounding, more than twice as many as are not, the table prints Wald
-    intervals, and an estimate 10-25% off centre there is an error (no reading of the
-    table's convention gives it). Intervals rounded to zero width
-    (``1.00 (1.00-1.00)``) carry no information and are skipped.
+    the shift is a few percent of the width), so ``a < 0.10`` (under 5% of the width) is
+    info, ``0.10 <= a < 0.25`` a warning, and ``a >= 0.25`` (an estimate a quarter of the
+    way from the centre to a bound, an eighth of the width, as a transposed or mistyped
+    bound produces) an error. The table's own convention decides the middle band: where
+    at least :data:`WALD_TABLE_MIN` ratio CIs of the same table are symmetric within
+    rounding, more than twice as many as are not, the table prints Wald intervals, and an
+    estimate 10-25% of the half-width off centre there is an error (no reading of the
+    table's convention gives it). Intervals rounded to zero width (``1.00 (1.00-1.00)``)
+    carry no information and are skipped.
     """
     symmetric = _symmetric_by_table(ctx)
     for t in ctx:
@@ -195,11 +211,14 @@ def ratio_ci_log_symmetric(ctx: AuditContext):
         why = (f"; the other {wald[0]} ratio CIs of {t.where} are log-symmetric (Wald)"
                if sev == "error" and a < LOG_ASYMMETRY_ERROR else "")
         hint = _misplaced_decimal(t) if sev == "error" else ""
+        if sev != "info":
+            ctx.failed(t.id)
         yield Finding("ratio_ci_log_symmetric", sev, (t.id,),
                       f"{t.id}: {v.text} ({lo.text}-{hi.text}): the CI is centred on "
                       f"{fmt(centre, 3)} "
                       f"on the log scale, the estimate is off centre by {a:.0%} of the "
-                      "CI's log-width beyond rounding" + why + hint, g, "log units", v.text,
+                      "CI's log half-width (centre to bound) beyond rounding" + why + hint,
+                      g, "log units", v.text,
                       f"{fmt(centre, 3)} (geometric mean of the bounds)")
 
 
@@ -249,10 +268,12 @@ def p_value_matches_ci(ctx: AuditContext):
         p_min, central, p_max = rng
         if overlap((p_min, p_max), rep[:2]):
             continue
-        decision = (rep[1] < 0.05 and p_min >= 0.05) or (rep[0] >= 0.05 and p_max < 0.05)
+        decision = decision_error(rep, p_min, p_max)
         v, lo, hi = _parts(t)
         other, own = _other_test(ctx, t, rep)
         sev = "info" if own else "error" if decision else "warning"
+        if sev != "info":
+            ctx.failed(t.id)
         yield Finding("p_value_matches_ci", sev, (t.id,),
                       f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); the Wald p "
                       f"from the estimate and CI is {fmt(central, 3)} (between "
@@ -305,6 +326,7 @@ def se_matches_ci(ctx: AuditContext):
             continue
         g = max(gap((got.lo, got.hi), want) for _, got, want in bad)
         exp = f"{fmt(v.value - z * se.value, 3)}-{fmt(v.value + z * se.value, 3)}"
+        ctx.failed(t.id)
         yield Finding("se_matches_ci", "warning", (t.id,),
                       f"{t.id}: {v.text} +- {se.text} implies a {t.ci_level:.0%} CI of {exp}, but "
                       f"{lo.text}-{hi.text} is printed ("

@@ -206,6 +206,7 @@ def two_mean_p(ctx: AuditContext):
         if hits:
             why = ("its own test" if declared_t_test(t)
                    else getattr(conv, "t_test_evidence", ""))
+            ctx.failed(*ids)
             yield Finding("two_mean_p", "warning", ids,
                           head + f"only {' / '.join(hits)} gives it, while the paper uses "
                           f"{own} ({why}); recomputed: {shown}", 0.0, "p", rep[2],
@@ -215,6 +216,7 @@ def two_mean_p(ctx: AuditContext):
         decision = not any((lo < 0.05) if sig else (hi >= 0.05)
                            for _, lo, hi in ranges.values())
         closest = min(ranges.values(), key=lambda r: gap(r[1:], rep[:2]))
+        ctx.failed(*ids)
         yield Finding("two_mean_p", "error" if decision else "warning", ids,
                       head + f"recomputed: {shown}"
                       + ("; no test agrees on significance at 0.05" if decision else ""),

@@ -32,6 +32,7 @@ def malformed_numbers(ctx: AuditContext):
         ids = tuple(o.id for o in ctx if o.source == t.source)
         ctx.checked(*ids)
         if bad:
+            ctx.failed(*ids)
             yield Finding("malformed_numbers", "error", ids,
                           f"{t.where}: {', '.join(repr(b) for b in bad)} printed in "
                           f"\"{t.source[:120]}\" is not a number (two decimal points)",
@@ -64,6 +65,7 @@ def range_is_symmetric_ci(ctx: AuditContext):
             ctx.checked(t.id)
     for t in hits:
         v, lo, hi = _parts(t)
+        ctx.failed(t.id)
         yield Finding("range_is_symmetric_ci", "error" if len(distinct) >= 2 else "warning",
                       (t.id,),
                       f"{t.id}: {v.text} (range {lo.text}-{hi.text}) is symmetric about the "

@@ -36,10 +36,15 @@ def percent_matches_count(ctx: AuditContext):
     sub-population (imaging cohort, landmark, subgroup) or a matched or weighted sample
     without its own group size is skipped, never measured against the whole cohort
     (``denominators_not_resolved`` lists what was skipped). A mismatch that truncation
-    (``[x, x + 2h)``) would explain is a warning, otherwise an error.
+    (``[x, x + 2h)``) would explain is a warning, otherwise an error. A count above its
+    denominator is an error, a percentage printed with it or not.
     """
     for t in ctx:
-        if t.quantity not in _RATES or t.value is None:
+        if t.quantity not in _RATES:
+            continue
+        if t.value is None:
+            if t.count is not None:
+                yield from _count_within_denominator(ctx, t)
             continue
         den = ctx.denominator(t)
         if den is None or den.size.lo <= 0:
@@ -52,9 +57,8 @@ def percent_matches_count(ctx: AuditContext):
         ctx.checked(t.id)
         if c is not None:
             if c.lo > n.hi:
-                yield Finding("percent_matches_count", "error", (t.id,),
-                              f"{t.id}: count {c.text} exceeds its denominator {n.text} "
-                              f"({den.origin})", c.lo - n.hi, "counts", c.text, f"<= {n.text}")
+                ctx.failed(t.id)
+                yield _exceeds(t, c, den)
                 continue
             implied = (c.lo / n.hi, c.hi / n.lo)
             shown = f"{c.text}/{n.text} = {_pp(c.value / n.value)}"
@@ -76,12 +80,33 @@ def percent_matches_count(ctx: AuditContext):
         reading = _reading(ctx, t, c, n)
         if reading is None:
             continue                          # the paper's convention for this column
+        ctx.failed(t.id)
         yield Finding("percent_matches_count", "error" if reading == "" else "warning",
                       (t.id,),
                       f"{t.id}: {v.text} printed, but {shown} (denominator from "
                       f"{den.origin}){reading}",
                       100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
                       _pp(sum(implied) / 2))
+
+
+def _exceeds(t, c, den) -> Finding:
+    n = den.size
+    return Finding("percent_matches_count", "error", (t.id,),
+                   f"{t.id}: count {c.text} exceeds its denominator {n.text} ({den.origin})",
+                   c.lo - n.hi, "counts", c.text, f"<= {n.text}")
+
+
+def _count_within_denominator(ctx: AuditContext, t):
+    """A count printed without a percentage against its denominator, when known (a count
+    with no group size to compare is not listed as skipped: there is no percentage)."""
+    den = ctx.denominator(t)
+    if den is None or den.size.lo <= 0:
+        return
+    c = printed(t, "count")
+    ctx.checked(t.id)
+    if c.lo > den.size.hi:
+        ctx.failed(t.id)
+        yield _exceeds(t, c, den)
 
 
 def _reading(ctx: AuditContext, t, c, n) -> str | None:
@@ -147,12 +172,13 @@ def counts_sum_to_group_size(ctx: AuditContext):
                  else ctx.group_size(analysis, arm, weighted))
             if n is None:
                 continue
-            ctx.checked(*ids)
+            ctx.checked(*ids, *n.ids)
             lo, hi = sum(c.lo for c in counts), sum(c.hi for c in counts)
             if overlap((lo, hi), (n.size.lo, n.size.hi)):
                 continue
             total = " + ".join(c.text for c in counts)
-            yield Finding("counts_sum_to_group_size", "error", ids + (n.origin,),
+            ctx.failed(*ids, *n.ids)
+            yield Finding("counts_sum_to_group_size", "error", ids + (n.ids or (n.origin,)),
                           f"{where}: counts {total} = {fmt(sum(c.value for c in counts), 6)}, "
                           f"group size {n.size.text} ({n.origin})",
                           gap((lo, hi), (n.size.lo, n.size.hi)), "counts",
@@ -165,6 +191,7 @@ def counts_sum_to_group_size(ctx: AuditContext):
         lo, hi = sum(v.lo for v in values), sum(v.hi for v in values)
         if not overlap((lo, hi), (1.0, 1.0)):
             total = fmt(100 * sum(v.value for v in values), 6)
+            ctx.failed(*ids)
             yield Finding("counts_sum_to_group_size", "error", ids,
                           f"{where}: percentages add up to {total}%, not 100% within rounding",
                           100 * gap((lo, hi), (1.0, 1.0)), "percentage points", f"{total}%",
@@ -191,12 +218,14 @@ def arms_sum_to_total(ctx: AuditContext):
                 continue
             lo, hi = sum(p.size.lo for p in parts), sum(p.size.hi for p in parts)
             n = printed(tot, "value", exact=not weighted)
-            ctx.checked(tot.id)
+            ids = (tot.id,) + tuple(i for p in parts for i in p.ids)
+            ctx.checked(*ids)
             if overlap((lo, hi), (n.lo, n.hi)):
                 continue
             total = " + ".join(p.size.text for p in parts)
+            ctx.failed(*ids)
             yield Finding("arms_sum_to_total", "error",
-                          (tot.id,) + tuple(p.origin for p in parts),
+                          ids + tuple(p.origin for p in parts if not p.ids),
                           f"{tot.analysis}: total {n.text} printed ({tot.where}), but the arms "
                           f"add up to {total} = {fmt((lo + hi) / 2, 6)}",
                           gap((lo, hi), (n.lo, n.hi)), "counts", n.text, fmt((lo + hi) / 2, 6))
@@ -228,6 +257,7 @@ def pooled_count_equals_arm_sum(ctx: AuditContext):
         ctx.checked(t.id, *(arms[a].id for a in wanted))
         if overlap((lo, hi), (c.lo, c.hi)):
             continue
+        ctx.failed(t.id, *(arms[a].id for a in wanted))
         yield Finding("pooled_count_equals_arm_sum", "error",
                       (t.id,) + tuple(arms[a].id for a in wanted),
                       f"pooled count {c.text} printed, but the arms give "

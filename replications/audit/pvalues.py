@@ -9,7 +9,8 @@ from scipy.special import ndtr, ndtri
 
 from .counts import contrast_counts, two_by_two_p_values
 from .findings import Finding
-from .intervals import _parts, _valid_ratio, log_asymmetry, reported_p_interval, wald_p_range
+from .intervals import (_parts, _valid_ratio, decision_error, log_asymmetry,
+                        reported_p_interval, wald_p_range)
 from .registry import AuditContext, rule
 from .rounding import fmt, gap, overlap
 
@@ -59,6 +60,7 @@ def parallel_tests_consistent(ctx: AuditContext):
         peers = strong or [o for o, _ in same_table]
         flips = (own < 0.05) != (rep[1] < 0.05)
         table = " vs ".join(f"{c}/{n}" for c, n in counts)
+        ctx.failed(t.id)
         yield Finding("parallel_tests_consistent", "error" if flips and strong else "warning",
                       (t.id,),
                       f"{t.id}: p {rep[2]} is the odds ratio's Wald p, while "
@@ -101,8 +103,10 @@ def p_value_matches_ci_centre(ctx: AuditContext):
     which can hide a p that the CI excludes; this rule applies where that check finds
     nothing and the estimate sits at the centre within rounding (an off-centre estimate is
     ``ratio_ci_log_symmetric``'s), and not to an odds ratio whose p is a 2 x 2 test of
-    its counts (``parallel_tests_consistent`` judges the choice of test). Error when the CI's p is on the other side of 0.05,
-    otherwise a warning.
+    its counts (``parallel_tests_consistent`` judges the choice of test). Error when the
+    two disagree on significance at 0.05 whichever values their rounding allows
+    (:func:`~.intervals.decision_error`, as ``p_value_matches_ci``: a printed 0.05 covers
+    0.045-0.055 and decides nothing), otherwise a warning.
     """
     for t in ctx:
         if not _valid_ratio(t):
@@ -122,9 +126,11 @@ def p_value_matches_ci_centre(ctx: AuditContext):
             ctx.checked(t.id)
         if b is None or overlap(b, rep[:2]):
             continue
-        flips = (b[1] < 0.05) != (rep[1] < 0.05) and (b[0] < 0.05) != (rep[1] < 0.05)
+        flips = decision_error(rep, *b)
+        ctx.failed(t.id)
         yield Finding("p_value_matches_ci_centre", "error" if flips else "warning", (t.id,),
                       f"{t.id}: p {rep[2]} printed with {v.text} ({lo.text}-{hi.text}); "
                       f"the CI, centred on {fmt(math.sqrt(lo.value * hi.value), 3)}, gives "
-                      f"a Wald p between {fmt(b[0], 3)} and {fmt(b[1], 3)} under rounding",
+                      f"a Wald p between {fmt(b[0], 3)} and {fmt(b[1], 3)} under rounding"
+                      + ("; the two disagree on significance at 0.05" if flips else ""),
                       gap(b, rep[:2]), "p", rep[2], f"{fmt(b[0], 3)}-{fmt(b[1], 3)}")

@@ -49,16 +49,21 @@ class GroupSize:
 
     size: Printed
     origin: str          # target id(s), "denominator of <id>", or "cohort.toml arm ..."
+    #: the group-size targets it was read from (none for a rate's own denominator or
+    #: cohort.toml's arm size): the numbers a check against it compares
+    ids: tuple[str, ...] = ()
 
 
 @dataclass
 class CheckLog:
     """What the rules checked, as they run: the audit's coverage (:mod:`.coverage`).
 
-    ``checks`` holds ``(rule, target ids)`` per check a rule made (an identity tested, a
-    p-value recomputed), ``skipped`` ``(rule, target id, reason)`` per number a rule
-    applies to but could not check (its inputs missing). :func:`replications.audit.
-    audit_targets` sets ``rule`` before it runs each rule.
+    ``checks`` holds ``[rule, target ids, passed]`` per check a rule made (an identity
+    tested, a p-value recomputed): ``passed`` is True until the rule records the check as
+    failed (:meth:`AuditContext.failed`, just before the error or warning it yields);
+    ``skipped`` ``(rule, target id, reason)`` per number a rule applies to but could not
+    check (its inputs missing). :func:`replications.audit.audit_targets` sets ``rule``
+    before it runs each rule.
     """
 
     rule: str = ""
@@ -90,8 +95,23 @@ class AuditContext:
     log: CheckLog = field(default_factory=CheckLog, compare=False)
 
     def checked(self, *ids: str) -> None:
-        """Record one check of the running rule on the numbers ``ids``."""
-        self.log.checks.append((self.log.rule, tuple(i for i in ids if i)))
+        """Record one check of the running rule on the numbers ``ids`` (passed so far)."""
+        self.log.checks.append([self.log.rule, tuple(i for i in ids if i), True])
+
+    def failed(self, *ids: str) -> None:
+        """Record that the running rule's check on ``ids`` failed: the latest check it
+        recorded on exactly these numbers, else a new (failed) check on them.
+
+        A rule calls it for each error or warning it yields, naming the numbers of the
+        check the finding reports, so that :mod:`.coverage` counts failed checks, not
+        checks that merely share a number with a finding.
+        """
+        key = tuple(i for i in ids if i)
+        for entry in reversed(self.log.checks):
+            if entry[0] == self.log.rule and entry[1] == key:
+                entry[2] = False
+                return
+        self.log.checks.append([self.log.rule, key, False])
 
     def skipped(self, target_id: str, reason: str) -> None:
         """Record that the running rule applies to ``target_id`` but lacks ``reason``."""
@@ -142,7 +162,7 @@ class AuditContext:
         if cands:
             freq = Counter(t.value for t in cands)
             best = max(cands, key=lambda t: (freq[t.value], t.where.startswith("table")))
-            return GroupSize(printed(best, "value", exact=not weighted), best.id)
+            return GroupSize(printed(best, "value", exact=not weighted), best.id, (best.id,))
         if arm is None:
             arms = self.arms(analysis)
             parts = [self.group_size(analysis, a, weighted) for a in arms]
@@ -151,7 +171,8 @@ class AuditContext:
                 hi = sum(p.size.hi for p in parts)
                 text = " + ".join(p.size.text for p in parts)
                 return GroupSize(Printed((lo + hi) / 2, lo, hi, text),
-                                 " + ".join(p.origin for p in parts))
+                                 " + ".join(p.origin for p in parts),
+                                 tuple(i for p in parts for i in p.ids))
             return None
         n = self.arm_sizes.get(analysis, {}).get(arm)
         if not weighted and n is not None:

@@ -45,9 +45,12 @@ def subset_pairs(endpoint: str, level: str | None, endpoints: set[str]) -> list[
     return [e for e in out if e in endpoints]
 
 
-def _bounds(ctx: AuditContext, t: Target) -> tuple[float, float, str, str] | None:
-    """``(lo, hi, text, scale)`` of a rate as a count when printed, else as a proportion."""
-    if t.count is not None:
+def _bounds(ctx: AuditContext, t: Target, scale: str = "count"
+            ) -> tuple[float, float, str, str] | None:
+    """``(lo, hi, text, scale)`` of a rate as a count when printed (and ``scale`` is
+    ``"count"``), else as a proportion: its printed percentage, or its count over its
+    denominator (None when neither is known)."""
+    if t.count is not None and scale == "count":
         c = printed(t, "count")
         return c.lo, c.hi, c.text, "count"
     v = _value(ctx, t)
@@ -60,9 +63,10 @@ def subset_within_set(ctx: AuditContext):
     grade 3/4, DCR >= ORR >= CR (see :func:`subset_pairs`).
 
     Compared within one analysis and arm, wherever each is printed (the two share the
-    arm's denominator): counts exactly (head counts), rates as rounding intervals, counts with
-    counts when both are printed. Error when the subset's interval lies wholly above the
-    set's: no rounding gives it.
+    arm's denominator): counts exactly (head counts), rates as rounding intervals, counts
+    with counts when both are printed; a count with a percentage as proportions, the
+    count over the arm's size (when the size is unknown, the pair is skipped). Error when
+    the subset's interval lies wholly above the set's: no rounding gives it.
     """
     by_key = defaultdict(list)
     for t in ctx:
@@ -74,11 +78,18 @@ def subset_within_set(ctx: AuditContext):
             for sup_ep in subset_pairs(sub.endpoint, sub.level, endpoints):
                 for sup in (s for s in ts if s.endpoint == sup_ep and s.level is None):
                     a, b = _bounds(ctx, sub), _bounds(ctx, sup)
-                    if a is not None and b is not None and a[3] == b[3]:
-                        ctx.checked(sub.id, sup.id)
-                    if a is None or b is None or a[3] != b[3] or a[0] <= b[1] + 1e-12:
+                    if a is not None and b is not None and a[3] != b[3]:
+                        # a count and a percentage: both as proportions, the count over
+                        # its denominator (skipped when the arm's size is unknown)
+                        a, b = (_bounds(ctx, sub, "proportion"),
+                                _bounds(ctx, sup, "proportion"))
+                    if a is None or b is None:
+                        continue
+                    ctx.checked(sub.id, sup.id)
+                    if a[0] <= b[1] + 1e-12:
                         continue
                     what = sub.endpoint + (f" {sub.level}" if sub.level else "")
+                    ctx.failed(sub.id, sup.id)
                     yield Finding("subset_within_set", "error", (sub.id, sup.id),
                                   f"{what} ({a[2]}) exceeds {sup.endpoint} ({b[2]}), which "
                                   f"contains it ({analysis}, {arm or 'all arms'}; "

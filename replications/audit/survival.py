@@ -58,6 +58,7 @@ def median_matches_rates(ctx: AuditContext):
                                  f"median of {m.text} months"), s.lo - 0.5
                 else:
                     continue
+                ctx.failed(m_t.id, r_t.id)
                 yield Finding("median_matches_rates", "error", (m_t.id, r_t.id),
                               f"{_label(key)}: {msg}", 100 * disc, "percentage points",
                               f"{s.text} at {t:g} months",
@@ -77,6 +78,7 @@ def rates_decrease_over_time(ctx: AuditContext):
                 a, b = printed(early, "value"), printed(late, "value")
                 ctx.checked(early.id, late.id)
                 if late.time > early.time and b.lo > a.hi:
+                    ctx.failed(early.id, late.id)
                     yield Finding("rates_decrease_over_time", "error", (early.id, late.id),
                                   f"{_label(key)}: survival rises from {a.text} at "
                                   f"{early.time:g} to {b.text} at {late.time:g} months",

@@ -195,6 +195,7 @@ def two_by_k_p(ctx: AuditContext):
         head = (f"{t.id}: p {rep[2]} printed for the 2 x {table.shape[1]} table {cells} "
                 f"({', '.join(levels)}); ")
         if hits:
+            ctx.failed(*ids)
             yield Finding("two_by_k_p", "warning", ids,
                           head + f"it is the {' / '.join(hits)} p, while the paper's other "
                           f"2 x k p-values use {' / '.join(own)} ({conv.k_test_evidence}), "
@@ -204,6 +205,7 @@ def two_by_k_p(ctx: AuditContext):
         shown = ", ".join(f"{k} {fmt(v, 3)}" for k, v in ps.items() if k != COCHRAN)
         decision = all((p < 0.05) != (rep[1] < 0.05) for p in ps.values())
         closest = min(ps.values(), key=lambda p: gap((p, p), rep[:2]))
+        ctx.failed(*ids)
         yield Finding("two_by_k_p", "error" if decision else "warning", ids,
                       head + f"recomputed: {shown}"
                       + ("; no test agrees on significance at 0.05" if decision else ""),

@@ -36,6 +36,7 @@ def weighted_group_sizes(ctx: AuditContext):
         total_w = sum(t.value for t, _ in pairs)
         total_n = sum(u.value for _, u in pairs)
         for t, u in pairs:
+            ctx.checked(t.id, u.id)       # compared, never failed: the finding is info
             ratio = t.value / u.value
             parts.append(f"{t.arm}: {printed(t, 'value').text} vs n = {u.value:g} "
                          f"(ratio {ratio:.3f})")

@@ -323,7 +323,8 @@ def _decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-def find_printed(source: str, wanted: Mapping[str, tuple[float, bool]]) -> dict[str, str]:
+def find_printed(source: str, wanted: Mapping[str, tuple[float, bool]],
+                 whole_count: bool = False) -> dict[str, str]:
     """The printed form of each wanted number in ``source``.
 
     ``wanted`` maps a field name to ``(value, percent)``; a percent field also matches
@@ -331,7 +332,10 @@ def find_printed(source: str, wanted: Mapping[str, tuple[float, bool]]) -> dict[
     values across cells; ``"per 1 g/L ... 1.00 (0.95-1.00)"`` has ``1`` and ``1.00``): the
     fields of one target are printed next to each other, so the matches taken are those
     closest together (the tightest span around one anchor match), ties going to more
-    decimals. Fields not printed at all are missing from the result.
+    decimals. ``whole_count`` (a count of people): the count is a whole number as
+    printed when one is, and no two fields share a printed number when they can help it,
+    so that a count equal to its percentage, ``"45 (45.0%)"``, is read as ``45`` and
+    ``45.0``, not twice ``45.0``. Fields not printed at all are missing from the result.
     """
     numbers = printed_numbers(source)
     cands = {}
@@ -341,15 +345,31 @@ def find_printed(source: str, wanted: Mapping[str, tuple[float, bool]]) -> dict[
                 or (percent and math.isclose(v, value * 100.0, rel_tol=1e-9, abs_tol=1e-12))]
         if hits:
             cands[name] = hits
+    if whole_count and "count" in cands:
+        cands["count"] = [h for h in cands["count"] if "." not in h[0]] or cands["count"]
+        best = _closest(cands, distinct=True)
+        if best:
+            return best
+    return _closest(cands, distinct=False)
+
+
+def _closest(cands: Mapping[str, list], distinct: bool) -> dict[str, str]:
+    """The fields' printed forms closest together (:func:`find_printed`); ``distinct``:
+    each field a printed number of its own (empty when that is impossible)."""
     best, best_key = {}, None
     for anchor_name, hits in cands.items():
         for txt, pos in hits:
             pick = {anchor_name: (txt, pos)}
             for name, others in cands.items():
                 if name != anchor_name:
-                    pick[name] = min(others, key=lambda h: (abs(h[1] - pos), -_decimals(h[0])))
-            spots = [p for _, p in pick.values()]
-            key = (max(spots) - min(spots), -sum(_decimals(t) for t, _ in pick.values()))
-            if best_key is None or key < best_key:
-                best, best_key = pick, key
+                    used = {p for _, p in pick.values()}
+                    free = [h for h in others if not (distinct and h[1] in used)]
+                    if not free:
+                        break
+                    pick[name] = min(free, key=lambda h: (abs(h[1] - pos), -_decimals(h[0])))
+            else:
+                spots = [p for _, p in pick.values()]
+                key = (max(spots) - min(spots), -sum(_decimals(t) for t, _ in pick.values()))
+                if best_key is None or key < best_key:
+                    best, best_key = pick, key
     return {name: txt for name, (txt, _) in best.items()}

@@ -239,7 +239,7 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
         vals = {k: v if v is None else abs(v) for k, v in vals.items()}
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
-    found = find_printed(t.source, wanted)
+    found = find_printed(t.source, wanted, whole_count=not t.weighted)
     for name, (v, pct) in wanted.items():
         if name not in found:
             key = {"ci_lo": "ci[0]", "ci_hi": "ci[1]"}.get(name, "percent" if pct else name)

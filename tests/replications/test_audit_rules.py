@@ -194,8 +194,14 @@ def test_ci_must_contain_the_estimate_up_to_rounding():
 
 
 def test_transposed_decimal_point_gets_a_hint():
-    (f,) = run("ci_contains_estimate", ratio("1.61", "117", "2.41", p="0.006"))
+    (f,) = run("ci_contains_estimate", ratio("1.61", "117", "2.41"))
     assert "above the upper bound" in f.message and "lower bound of 1.17" in f.message
+    # with p = 0.006 (0.0055-0.0065) printed, 1.17 gives a Wald p of 0.0087-0.011: the p
+    # rules the repair out, and no other shift fits it
+    (g,) = run("ci_contains_estimate", ratio("1.61", "117", "2.41", p="0.006"))
+    assert "above the upper bound" in g.message and "would fit" not in g.message
+    (h,) = run("ci_contains_estimate", ratio("1.61", "117", "2.41", p="0.010"))
+    assert "lower bound of 1.17" in h.message
 
 
 def test_wald_interval_is_log_symmetric():
