@@ -186,6 +186,22 @@ def scale_problem(estimates: tuple[str, float | None] | None, ename: str, table:
     return None
 
 
+def endpoint_problem(endpoint: str | None, ename: str, table: dict) -> str | None:
+    """Why a method estimating on ``endpoint`` (:func:`benchmarks.methods.estimate_endpoint`)
+    cannot be judged against estimand ``ename`` (its ``table``: ``endpoint``, default
+    ``"os"``), or None. A PFS hazard ratio scored against the OS truth gives bias and
+    coverage of nothing. (``custom`` estimands: any, unchecked.)"""
+    kind = table.get("kind")
+    if endpoint is None or kind == "custom" or kind not in ESTIMAND_SCALES:
+        return None
+    want = table.get("endpoint", "os")
+    if endpoint != want and isinstance(want, str):
+        return (f"estimates on endpoint {endpoint!r}, but its estimand {ename!r} is on "
+                f"{want!r}" + (f" (set endpoint = {endpoint!r} in [estimands.{ename}])"
+                               if kind != "log_hr_per_month" else ""))
+    return None
+
+
 def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str:
     if not crossed:
         return dgm
@@ -273,7 +289,8 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
     ValueError
         Every problem of the file at once, one line each, naming the table and key.
     """
-    from .methods import estimate_scale, validate_method  # late: methods import estimators
+    from .methods import (estimate_endpoint, estimate_scale,  # late: methods import
+                          validate_method)                     # estimators
 
     problems = Problems(source)
     problems.unknown(raw, TABLES, "top level")
@@ -321,6 +338,10 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
         if estimand in est_names and isinstance(declared[estimand], dict) and (
                 msg := scale_problem(estimate_scale(family, config), estimand,
                                      declared[estimand])):
+            problems.add(where, msg)
+        if estimand in est_names and isinstance(declared[estimand], dict) and (
+                msg := endpoint_problem(estimate_endpoint(family, config), estimand,
+                                        declared[estimand])):
             problems.add(where, msg)
         if estimand is not None:
             methods.append(Method(mname, family, estimand, _freeze(opts)))

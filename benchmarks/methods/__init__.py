@@ -182,6 +182,15 @@ def estimate_scale(family: str, config: dict[str, Any]) -> tuple[str, float | No
     return LOG_HR, None
 
 
+def estimate_endpoint(family: str, config: dict[str, Any]) -> str | None:
+    """The endpoint (``"os"`` or ``"pfs"``) a method's estimate is of: its ``endpoint``
+    option; ``None`` for a study's own ``module:function`` family (not known)."""
+    module, _ = _resolve(family)
+    if module is None or "endpoint" not in module.OPTIONS:
+        return None
+    return config["endpoint"]
+
+
 def get_fit(family: str) -> Callable:
     """The ``fit`` function of a family (cached by the import system)."""
     return _resolve(family)[1]

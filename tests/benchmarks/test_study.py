@@ -77,7 +77,7 @@ def test_what_a_generator_needs_is_checked_before_the_run_writes(tmp_path, key, 
     # a misspelt option left the ATE's truth in place
     ({"kind": "marginal_log_hr", "popluation": "ATT"},
      "estimand 'marginal_ate': unknown option(s) ['popluation'] for kind 'marginal_log_hr'; "
-     "its options are ['population']"),
+     "its options are ['population', 'endpoint']"),
     ({"kind": "conditional_log_hr", "variable": "nosuch"},
      "estimand 'marginal_ate': the cohort has no single OS hazard ratio for variable 'nosuch'"),
     ({"kind": "log_hr_per_month"},
