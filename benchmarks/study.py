@@ -30,12 +30,18 @@ ESTIMAND_KINDS = ("conditional_log_hr", "marginal_log_hr", "rmst_difference",
 #: holds its horizon, :data:`DEFAULT_HORIZON` months when not given: a method must
 #: estimate the same quantity at the same horizon (:func:`benchmarks.methods.estimate_scale`).
 ESTIMAND_SCALES = {"conditional_log_hr": ("log_hr", None), "marginal_log_hr": ("log_hr", None),
-                   "log_hr_per_month": ("log_hr", None), "custom": (None, None),
+                   "log_hr_per_month": ("log_hr_per_month", None), "custom": (None, None),
                    "rmst_difference": ("rmst_difference", "tau"),
                    "risk_difference": ("risk_difference", "time")}
 DEFAULT_HORIZON = 12.0
 _WORDS = {"log_hr": "a log hazard ratio", "rmst_difference": "an RMST difference",
-          "risk_difference": "a risk difference"}
+          "risk_difference": "a risk difference",
+          "log_hr_per_month": "a log hazard ratio per month of therapy",
+          "log_hr_ever": "a log hazard ratio of having started therapy"}
+#: The kinds whose truth is an effect in a target population (``population``, default ATE),
+#: and those populations.
+POPULATION_KINDS = ("marginal_log_hr", "rmst_difference", "risk_difference")
+POPULATIONS = ("ATE", "ATT", "ATC", "ATO", "ATM")
 
 
 def _freeze(mapping: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -186,6 +192,21 @@ def scale_problem(estimates: tuple[str, float | None] | None, ename: str, table:
     return None
 
 
+def population_problem(population: str | None, ename: str, table: dict) -> str | None:
+    """Why a method estimating the effect in ``population``
+    (:func:`benchmarks.methods.estimate_population`) cannot be judged against estimand
+    ``ename`` (its ``table``), or None: overlap weights scored against the ATE's truth,
+    or entropy balancing for the ATE against the ATT's, measure the distance between two
+    populations, not the method."""
+    want = table.get("population", "ATE")
+    # (a population the generator does not know is the generator's to name)
+    if population is None or table.get("kind") not in POPULATION_KINDS or not isinstance(
+            want, str) or want.upper() not in POPULATIONS or want.upper() == population:
+        return None
+    return (f"estimates the effect in the {population} population, but its estimand "
+            f"{ename!r} is the {want.upper()} population's (kind {table['kind']!r})")
+
+
 def endpoint_problem(endpoint: str | None, ename: str, table: dict) -> str | None:
     """Why a method estimating on ``endpoint`` (:func:`benchmarks.methods.estimate_endpoint`)
     cannot be judged against estimand ``ename`` (its ``table``: ``endpoint``, default
@@ -289,8 +310,9 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
     ValueError
         Every problem of the file at once, one line each, naming the table and key.
     """
-    from .methods import (estimate_endpoint, estimate_scale,  # late: methods import
-                          validate_method)                     # estimators
+    from .methods import (estimate_endpoint, estimate_population,  # late: methods import
+                          estimate_scale, method_problems,             # estimators
+                          validate_method)
 
     problems = Problems(source)
     problems.unknown(raw, TABLES, "top level")
@@ -335,14 +357,19 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
             msg = str(exc)
             problems.line(msg if msg.startswith(where) else f"{where}: {msg}")
             continue
+        for msg in method_problems(family, opts, config):
+            problems.add(where, msg)
         if estimand in est_names and isinstance(declared[estimand], dict) and (
                 msg := scale_problem(estimate_scale(family, config), estimand,
                                      declared[estimand])):
             problems.add(where, msg)
-        if estimand in est_names and isinstance(declared[estimand], dict) and (
-                msg := endpoint_problem(estimate_endpoint(family, config), estimand,
-                                        declared[estimand])):
-            problems.add(where, msg)
+        if estimand in est_names and isinstance(declared[estimand], dict):
+            table = declared[estimand]
+            for msg in (endpoint_problem(estimate_endpoint(family, config), estimand, table),
+                        population_problem(estimate_population(family, config), estimand,
+                                           table)):
+                if msg:
+                    problems.add(where, msg)
         if estimand is not None:
             methods.append(Method(mname, family, estimand, _freeze(opts)))
 

@@ -38,6 +38,44 @@ OPTIONS = {
 }
 
 
+#: Options each matching method ignores: set in a study, they are refused.
+IGNORED = {"optimal": ("caliper", "covariate_caliper", "order", "on", "cut"),
+           "mahalanobis": ("caliper", "order", "on", "cut"),
+           "nearest": ("covariate_caliper", "on", "cut"),
+           "exact": ("covariates", "caliper", "covariate_caliper", "order")}
+
+
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: what each method matches on, options it
+    would ignore (optimal matching makes 1:1 pairs without caliper or replacement;
+    Mahalanobis matching's caliper is ``covariate_caliper``), and a ratio below 1."""
+    method, out = config["method"], []
+    if method == "exact" and not config["on"]:
+        out.append("exact matching needs `on` variables")
+    if method != "exact" and not config["covariates"]:
+        out.append(f"{method} matching needs covariates (a list of column names, or ['*'])")
+    ignored = [k for k in IGNORED[method] if k in options]
+    if method == "optimal":
+        ignored += [k for k in ("ratio", "replace") if k in options
+                    and options[k] != OPTIONS[k][0]]
+    if method == "exact" and config["replace"]:
+        ignored.append("replace")
+    if ignored:
+        out.append(f"{method} matching ignores {ignored} (its options: "
+                   f"{[k for k in OPTIONS if k not in IGNORED[method]]}"
+                   + ("; it makes 1:1 pairs without caliper or replacement" if method ==
+                      "optimal" else "") + ")")
+    if config["ratio"] < 1:
+        out.append(f"ratio must be at least 1; got {config['ratio']!r}")
+    return out
+
+
+def population(config) -> str:
+    """Controls are matched to treated patients: the ATT (of the matched treated, with a
+    caliper; :func:`benchmarks.methods.estimate_population`)."""
+    return "ATT"
+
+
 def match(data, config, rng):
     from tacebench.estimators.matching_result import result_from_sets
 

@@ -13,10 +13,14 @@ from tacebench.benchmarks.study import study_from_raw
 
 
 def _study(estimands: dict, methods: dict, base: str = "len_sora_pd1_ehm",
-           fixed: dict | None = None) -> dict:
+           fixed: dict | None = None, cohort: str = "main") -> dict:
     return {"study": {"name": "menu", "reps": 2},
             "estimands": estimands, "methods": methods,
-            "dgm": [{"name": "d", "base": base, "fixed": fixed or {"true_hr": 0.7}}]}
+            "dgm": [{"name": "d", "base": base, "cohort": cohort,
+                     "fixed": fixed or {"true_hr": 0.7}}]}
+
+
+IMMORTAL_BASE = {"base": "tace_sorafenib_matched", "cohort": "primary"}
 
 
 def _load(raw):
@@ -72,3 +76,98 @@ def test_pfs_truths_the_generator_cannot_give_are_refused(base, estimand, messag
                                          "weights": estimand.get("population", "ATE")}},
                  base=base)
     assert any(message in line for line in _problems(raw)), _problems(raw)
+
+
+@pytest.mark.parametrize("method, estimand, message", [
+    ({**IPTW, "weights": "ATO"}, {"kind": "marginal_log_hr"},
+     "estimates the effect in the ATO population, but its estimand 'e' is the ATE "
+     "population's (kind 'marginal_log_hr')"),
+    ({"family": "balancing", "method": "ebal", "target": "ATE", "covariates": ["*"]},
+     {"kind": "marginal_log_hr", "population": "ATT"},
+     "estimates the effect in the ATE population, but its estimand 'e' is the ATT"),
+    ({"family": "survival_ate", "quantity": "rmst_difference", "covariates": ["*"]},
+     {"kind": "rmst_difference", "population": "ATT"},
+     "estimates the effect in the ATE population, but its estimand 'e' is the ATT"),
+    ({"family": "matching", "covariates": ["*"]}, {"kind": "marginal_log_hr"},
+     "estimates the effect in the ATT population, but its estimand 'e' is the ATE"),
+    ({"family": "immortal", "variant": "tv_duration"}, {"kind": "marginal_log_hr"},
+     "estimates a log hazard ratio per month of therapy, but its estimand 'e' is a log "
+     "hazard ratio"),
+    ({"family": "immortal", "variant": "tv_ever"}, {"kind": "log_hr_per_month"},
+     "estimates a log hazard ratio of having started therapy, but its estimand 'e' is a "
+     "log hazard ratio per month of therapy"),
+    ({"family": "cox"}, {"kind": "log_hr_per_month"},
+     "estimates a log hazard ratio, but its estimand 'e' is a log hazard ratio per month"),
+])
+def test_a_method_of_another_population_or_quantity_is_refused(method, estimand, message):
+    raw = _study({"e": estimand}, {"m": {**method, "estimand": "e"}})
+    lines = _problems(raw)
+    assert any(line.startswith("[methods.m]: " + message) for line in lines), lines
+
+
+@pytest.mark.parametrize("method, estimand", [
+    ({**IPTW, "weights": "ATO"}, {"kind": "marginal_log_hr", "population": "ato"}),
+    ({"family": "matching", "covariates": ["*"]}, {"kind": "conditional_log_hr"}),
+    ({"family": "cox"}, {"kind": "marginal_log_hr", "population": "ATT"}),
+    ({"family": "contrast"}, {"kind": "rmst_difference", "population": "ATT"}),
+    ({"family": "immortal", "variant": "tv_ever"}, {"kind": "custom", "value": 0.0}),
+])
+def test_a_method_of_no_or_the_same_population_loads(method, estimand):
+    where = IMMORTAL_BASE if method["family"] == "immortal" else {}
+    _load(_study({"e": estimand}, {"m": {**method, "estimand": "e"}}, **where))
+
+
+@pytest.mark.parametrize("method, message", [
+    ({"family": "balancing", "method": "cbps", "target": "ATM", "covariates": ["*"]},
+     "target 'ATM' is not defined for method 'cbps' (it supports ['ATE', 'ATT', 'ATC'])"),
+    ({"family": "balancing", "method": "ebal", "target": "ATM", "covariates": ["*"]},
+     "target 'ATM' is not defined for method 'ebal'"),
+    ({"family": "balancing", "method": "matching", "target": "ATE", "covariates": ["*"]},
+     "target 'ATE' is not defined for method 'matching' (it supports ['ATM'])"),
+    ({"family": "survival_ate", "estimator": "aiptw", "estimators": ["gformula"],
+      "covariates": ["*"]}, "estimator 'aiptw' is not among estimators ['gformula']"),
+    ({"family": "survival_ate", "time": 7.0, "covariates": ["*"]},
+     "time 7.0 is not among horizons [6.0, 12.0, 24.0]"),
+    ({"family": "weighting"}, "weighting needs covariates"),
+    ({"family": "matching"}, "nearest matching needs covariates"),
+    ({"family": "survival_ate"}, "survival_ate needs covariates"),
+    ({"family": "balancing"}, "balancing weights need"),
+    ({"family": "contrast", "weights": "ATE"}, "weights = 'ATE' needs covariates"),
+    ({"family": "matching", "method": "exact"}, "exact matching needs `on` variables"),
+    ({**IPTW, "covariates": ["*", "u_socioeconomic"]},
+     "covariates: '*' stands alone or with exclusions '-name'"),
+    # options that were listed as applied but ignored
+    ({"family": "matching", "method": "optimal", "ratio": 2, "covariates": ["*"]},
+     "optimal matching ignores ['ratio']"),
+    ({"family": "matching", "method": "optimal", "caliper": 0.1, "replace": True,
+      "covariates": ["*"]}, "optimal matching ignores ['caliper', 'replace']"),
+    ({"family": "matching", "method": "mahalanobis", "caliper": 0.1, "covariates": ["*"]},
+     "mahalanobis matching ignores ['caliper']"),
+    ({"family": "matching", "method": "exact", "on": ["male"], "replace": True},
+     "exact matching ignores ['replace']"),
+    ({**IPTW, "weights": "ATT", "stabilized": True},
+     "stabilized = true applies to ATE weights only"),
+    ({"family": "contrast", "weights": "ATO", "stabilized": True, "covariates": ["*"]},
+     "stabilized = true applies to ATE weights only"),
+])
+def test_a_configuration_no_replicate_can_fit_is_refused_at_load(method, message):
+    estimand = ({"kind": "custom", "value": 0.0})
+    lines = _problems(_study({"e": estimand}, {"m": {**method, "estimand": "e"}}))
+    assert any(line.startswith("[methods.m]") and message in line for line in lines), lines
+
+
+def test_every_problem_of_the_probe_file_at_once():
+    # the probe's bad.toml: six methods, each failing every replicate before
+    raw = _study({"ate": {"kind": "marginal_log_hr"},
+                  "risk12": {"kind": "risk_difference", "time": 12.0}},
+                 {"w_nocov": {"family": "weighting", "estimand": "ate"},
+                  "exact_noon": {"family": "matching", "estimand": "ate", "method": "exact"},
+                  "sa_est": {"family": "survival_ate", "estimand": "risk12",
+                             "estimator": "aiptw", "estimators": ["gformula"],
+                             "covariates": ["*"]},
+                  "mw_ate": {"family": "balancing", "estimand": "ate", "method": "matching",
+                             "target": "ATE", "covariates": ["*"]}})
+    lines = _problems(raw)
+    assert {line.split(":")[0] for line in lines} == {
+        "[methods.w_nocov]", "[methods.exact_noon]", "[methods.sa_est]", "[methods.mw_ate]"}
+
