@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cohort_factors import apply_factors
+from .cohort_methods import method_problems
 from .dgm import PreparedDGM
 from .methods._common import ENDPOINTS
 from .study import DEFAULT_HORIZON, Estimand, Scenario
@@ -359,4 +360,17 @@ def _base_spec(scenario: Scenario, needs: list[str]) -> tuple[object | None, lis
     return spec, []
 
 
-prepare.check = check  # (benchmarks.dgm.check_scenarios looks for it)
+def check_methods(scenario: Scenario, methods) -> list[str]:
+    """What ``methods`` need of the scenario's cohorts
+    (:func:`benchmarks.cohort_methods.method_problems`; a base that does not build is
+    :func:`check`'s to name)."""
+    try:
+        spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
+    except (ValueError, TypeError):
+        return []
+    return method_problems(scenario, spec.cohort(scenario.cohort), methods,
+                           lambda: prepare(scenario).generate(np.random.default_rng(0)))
+
+
+prepare.check = check  # (benchmarks.dgm.check_scenarios looks for them)
+prepare.check_methods = check_methods

@@ -402,7 +402,8 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
         # a method's estimand is checked even when the method itself has a problem
         estimand_of = {name: t.get("estimand") for name, t in (raw.get("methods") or {}).items()
                        if isinstance(t, dict) and isinstance(t.get("estimand"), str)}
-        for line in scenario_check(scenarios, {e.name: e for e in estimands}, estimand_of):
+        for line in scenario_check(scenarios, {e.name: e for e in estimands}, estimand_of,
+                                   methods={m.name: m for m in methods}):
             problems.line(line)
     problems.check()
     return Study(name=name, title=head.get("title", name), aims=head.get("aims", ""),

@@ -302,6 +302,9 @@ def design(data: dict[str, np.ndarray], covariates: list[str], *,
         if name not in data:
             raise KeyError(f"covariate {name!r} is not a cohort column")
         x = np.asarray(data[name])
+        if x.dtype.kind == "f" and np.isnan(x).any():  # (a fit would fail on it, unnamed)
+            raise ValueError(f"covariate {name!r} has {int(np.isnan(x).sum())} missing "
+                             f"values (NaN)")
         is_code = name in categorical or x.dtype.kind in "iu"
         levels = _levels(data, name, x) if is_code else ()
         if len(levels) > 2 and pool_by is not None:

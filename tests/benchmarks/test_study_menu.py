@@ -171,3 +171,81 @@ def test_every_problem_of_the_probe_file_at_once():
     assert {line.split(":")[0] for line in lines} == {
         "[methods.w_nocov]", "[methods.exact_noon]", "[methods.sa_est]", "[methods.mw_ate]"}
 
+
+def _dgm_lines(lines: list[str]) -> list[str]:
+    return [line.split(": ", 1)[1] for line in lines if line.startswith("[[dgm]] 'd': method")]
+
+
+def test_columns_a_method_names_must_be_the_cohorts():
+    raw = _study({"e": {"kind": "custom", "value": 0.0}},
+                 {"typo": {**IPTW, "estimand": "e", "covariates": ["tumour_size", "age"]},
+                  "expo": {"family": "cox", "estimand": "e",
+                           "exposure": "regorafenib_high_dose"},
+                  "adj": {"family": "matching", "estimand": "e", "covariates": ["*"],
+                          "adjust": ["tumor_size"], "balance": ["albi_grade", "nope"]}})
+    lines = _dgm_lines(_problems(raw))
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("method 'typo': ['tumour_size'] not columns of the cohort of "
+                               "base 'len_sora_pd1_ehm' (its measured covariates: ['age',")
+    assert lines[1].startswith("method 'expo': ['regorafenib_high_dose'] not columns")
+    assert lines[2].startswith("method 'adj': ['nope'] not columns")
+
+
+def test_two_arm_methods_on_a_single_arm_base_are_refused():
+    raw = _study({"e": {"kind": "custom", "value": 0.0}},
+                 {"iptw": {**IPTW, "estimand": "e"},
+                  "crude": {"family": "cox", "estimand": "e"},
+                  "dose": {"family": "cox", "estimand": "e",
+                           "exposure": "regorafenib_high_dose"}},
+                 base="tace_regorafenib", fixed={"n": 100})
+    assert _dgm_lines(_problems(raw)) == [
+        "method 'iptw': family 'weighting' compares the treated and control arms; base "
+        "'tace_regorafenib' has one arm",
+        "method 'crude': family 'cox' compares the treated and control arms; base "
+        "'tace_regorafenib' has one arm"]
+
+
+def test_the_immortal_family_needs_time_varying_therapy():
+    raw = _study({"e": {"kind": "custom", "value": 0.0}},
+                 {"imm": {"family": "immortal", "estimand": "e", "variant": "tv_ever"}},
+                 **IMMORTAL_BASE, fixed={"immortal_time": False})
+    assert _dgm_lines(_problems(raw)) == [
+        "method 'imm': family 'immortal' needs a cohort with time-varying therapy (a "
+        "[time_varying] section, kept unless the factor immortal_time is false)"]
+
+
+def test_covariates_with_missing_values_are_refused():
+    raw = _study({"dose": {"kind": "conditional_log_hr", "variable": "regorafenib_high_dose"}},
+                 {"dose_crude": {"family": "cox", "estimand": "dose",
+                                 "exposure": "regorafenib_high_dose"},
+                  "dose_adj": {"family": "cox", "estimand": "dose", "exposure": "regorafenib_high_dose",
+                               "covariates": ["*", "-regorafenib_high_dose"]}},
+                 base="tace_regorafenib", fixed={"n": 300, "missing": True})
+    lines = _dgm_lines(_problems(raw))
+    assert lines[0] == (
+        "method 'dose_crude': ['regorafenib_high_dose'] have missing values in this scenario "
+        "(missing = true), which no method family handles; leave them out of the method's "
+        "columns (e.g. ['*', '-regorafenib_high_dose']) or set missing = false")
+    assert lines[1].startswith("method 'dose_adj': ['regorafenib_high_dose', "
+                               "'multiple_nodules'] have missing values")
+    raw["dgm"][0]["fixed"]["missing"] = False
+    _load(raw)
+
+
+def test_a_missing_covariate_is_named_when_a_fit_meets_it():
+    import numpy as np
+
+    from tacebench.benchmarks.methods import get_fit, validate_method
+
+    rng = np.random.default_rng(1)
+    n = 60
+    data = {"treated": (rng.random(n) < 0.5).astype(np.int8), "os_time": rng.exponential(10, n),
+            "os_event": np.ones(n, dtype=np.int8), "x": rng.normal(size=n),
+            "dose": rng.integers(0, 2, n).astype(float)}
+    data["x"][3] = data["dose"][5] = np.nan
+    fit = get_fit("cox")
+    with pytest.raises(ValueError, match=re.escape("covariate 'x' has 1 missing values (NaN)")):
+        fit(data, validate_method("cox", {"covariates": ["x"]}), None)
+    with pytest.raises(ValueError, match=re.escape(
+            "exposure column 'dose' has 1 missing values (NaN)")):
+        fit(data, validate_method("cox", {"exposure": "dose"}), None)
