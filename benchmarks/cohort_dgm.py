@@ -25,6 +25,9 @@ distribution tilted by ``1 - e``, ``e (1 - e)`` and ``min(e, 1 - e)`` of the tru
 propensity score ``e``; their curves come from
 :func:`simulate.truth_populations.population_estimands` (the same fixed covariate sample,
 exact conditional survival), the marginal HR being the same population Cox estimand.
+* ``endpoint = "pfs"`` (the three kinds above; default ``"os"``): the same of PFS, for
+  ATE and ATT (``simulate.true_estimands(..., endpoint="pfs")``), the conditional one the
+  progression model's treatment log-HR;
 * ``log_hr_per_month``: ``log(hr_per_month)`` of the time-varying therapy;
 * ``custom``: ``value``.
 """
@@ -36,7 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cohort_factors import apply_factors
+from .cohort_methods import method_problems
 from .dgm import PreparedDGM
+from .methods._common import ENDPOINTS
 from .study import DEFAULT_HORIZON, Estimand, Scenario
 
 
@@ -117,6 +122,7 @@ class _Curves:
     tau: float
     at: float
     tilted: bool
+    endpoint: str = "os"
 
 
 def _curves_of(estimand: Estimand) -> _Curves | None:
@@ -132,7 +138,8 @@ def _curves_of(estimand: Estimand) -> _Curves | None:
                          f"{sorted(POPULATIONS)}; got {cfg.get('population')!r}")
     return _Curves(population, float(cfg.get("tau", DEFAULT_HORIZON)),
                    float(cfg.get("time", DEFAULT_HORIZON)),
-                   population in TILTED and kind != "conditional_log_hr")
+                   population in TILTED and kind != "conditional_log_hr",
+                   str(cfg.get("endpoint", "os")))
 
 
 def prepare(scenario: Scenario) -> PreparedDGM:
@@ -169,8 +176,8 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         raise ValueError(f"the cohort generator has no truth for estimand kind {kind!r}")
 
     def value(estimand: Estimand, known: dict, censoring: bool = True) -> float:
-        """The true value; ``known``: ``(tau, time, censoring) -> TrueEstimands`` computed
-        already; ``censoring``: the Cox estimands under the scenario's censoring (else
+        """The true value; ``known``: ``(tau, time, censoring, endpoint) -> TrueEstimands``
+        computed already; ``censoring``: the Cox estimands under the scenario's censoring (else
         every subject followed until death)."""
         kind, cfg = estimand.kind, estimand.config
         c = _curves_of(estimand)
@@ -188,8 +195,8 @@ def prepare(scenario: Scenario) -> PreparedDGM:
             return math.log(hrs[0])
         if c.tilted:
             return tilted_truth(kind, c, censoring)
-        true = known.get((c.tau, c.at, censoring)) or _true_estimands()(
-            plan, rmst_tau=c.tau, landmark=c.at, censoring=censoring)
+        true = known.get((c.tau, c.at, censoring, c.endpoint)) or _true_estimands()(
+            plan, rmst_tau=c.tau, landmark=c.at, censoring=censoring, endpoint=c.endpoint)
         if kind == "conditional_log_hr":
             return math.log(true.conditional_hr)
         if kind == "marginal_log_hr":
@@ -203,7 +210,7 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     def truth(estimand: Estimand, seed) -> float:
         return value(estimand, {})
 
-    known: dict = {}  # (tau, time, censoring) -> TrueEstimands of the ATE/ATT curves
+    known: dict = {}  # (tau, time, censoring, endpoint) -> TrueEstimands of the ATE/ATT curves
 
     def fill(estimands) -> None:
         # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
@@ -215,11 +222,14 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         from tacebench.simulate.truth_populations import population_estimands_followed
 
         curves = [c for c in map(_curves_of, estimands) if c is not None]
-        pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves if not c.tilted)
-                 if (*p, True) not in known]
-        if pairs:
-            for censoring, values in true_estimands_followed(plan, pairs).items():
-                known.update({(*p, censoring): t for p, t in zip(pairs, values)})
+        for endpoint in dict.fromkeys(c.endpoint for c in curves if not c.tilted):
+            pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves
+                                              if not c.tilted and c.endpoint == endpoint)
+                     if (*p, True, endpoint) not in known]
+            if pairs:
+                for censoring, values in true_estimands_followed(
+                        plan, pairs, endpoint=endpoint).items():
+                    known.update({(*p, censoring, endpoint): t for p, t in zip(pairs, values)})
         by_horizon: dict = {}
         for c in curves:
             if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
@@ -270,9 +280,10 @@ def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:
 
 
 #: The options of each estimand kind that the cohort generator reads (README "Estimands").
-ESTIMAND_OPTIONS = {"conditional_log_hr": ("variable",), "marginal_log_hr": ("population",),
-                    "rmst_difference": ("tau", "population"),
-                    "risk_difference": ("time", "population"),
+ESTIMAND_OPTIONS = {"conditional_log_hr": ("variable", "endpoint"),
+                    "marginal_log_hr": ("population", "endpoint"),
+                    "rmst_difference": ("tau", "population", "endpoint"),
+                    "risk_difference": ("time", "population", "endpoint"),
                     "log_hr_per_month": (), "custom": ("value",)}
 
 
@@ -293,6 +304,16 @@ def _option_problems(e: Estimand) -> list[str]:
     if "population" in cfg and not isinstance(cfg["population"], str):
         out.append(f"estimand {e.name!r}: population must be one of "
                    f"{[p.upper() for p in POPULATIONS]}; got {cfg['population']!r}")
+    if "endpoint" in cfg and cfg["endpoint"] not in ENDPOINTS:
+        out.append(f"estimand {e.name!r}: endpoint must be one of {list(ENDPOINTS)}; got "
+                   f"{cfg['endpoint']!r}")
+    elif cfg.get("endpoint") == "pfs" and "variable" in cfg:
+        out.append(f"estimand {e.name!r}: a covariate's conditional log HR (variable) is "
+                   f"read off the OS model; endpoint 'pfs' has none")
+    elif (cfg.get("endpoint") == "pfs" and isinstance(cfg.get("population"), str)
+          and cfg["population"].lower() in TILTED and e.kind != "conditional_log_hr"):
+        out.append(f"estimand {e.name!r}: endpoint 'pfs' has true values for populations "
+                   f"ATE and ATT only; got {cfg['population']!r}")
     if "variable" in cfg and not isinstance(cfg["variable"], str):
         out.append(f"estimand {e.name!r}: variable must be a covariate's name; got "
                    f"{cfg['variable']!r}")
@@ -305,6 +326,9 @@ def _option_problems(e: Estimand) -> list[str]:
 
 def _truth_problems(e: Estimand, cohort_spec) -> list[str]:
     """What :func:`prepare`'s truth would refuse for ``e`` on the scenario's cohort."""
+    if e.config.get("endpoint") == "pfs" and cohort_spec.pfs is None:
+        return [f"estimand {e.name!r}: endpoint 'pfs' needs a cohort with a PFS model "
+                f"(an [outcomes.pfs] section)"]
     if e.kind == "log_hr_per_month" and cohort_spec.time_varying is None:
         return [f"estimand {e.name!r}: kind 'log_hr_per_month' needs a cohort with "
                 f"time-varying therapy (a [time_varying] section, kept unless the factor "
@@ -336,4 +360,17 @@ def _base_spec(scenario: Scenario, needs: list[str]) -> tuple[object | None, lis
     return spec, []
 
 
-prepare.check = check  # (benchmarks.dgm.check_scenarios looks for it)
+def check_methods(scenario: Scenario, methods) -> list[str]:
+    """What ``methods`` need of the scenario's cohorts
+    (:func:`benchmarks.cohort_methods.method_problems`; a base that does not build is
+    :func:`check`'s to name)."""
+    try:
+        spec = scenario_spec(scenario.base, scenario.cohort, scenario.config)
+    except (ValueError, TypeError):
+        return []
+    return method_problems(scenario, spec.cohort(scenario.cohort), methods,
+                           lambda: prepare(scenario).generate(np.random.default_rng(0)))
+
+
+prepare.check = check  # (benchmarks.dgm.check_scenarios looks for them)
+prepare.check_methods = check_methods

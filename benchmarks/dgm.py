@@ -23,7 +23,7 @@ import numpy as np
 from tacebench.simulate.cache import LRUCache
 
 from .methods import SHARED_FITS, SharedFits
-from .study import (GENERATORS, Estimand, Scenario, Study, generator_problem,
+from .study import (GENERATORS, Estimand, Method, Scenario, Study, generator_problem,
                     load_study)
 from .study_problems import Problems
 
@@ -76,13 +76,15 @@ def check_scenarios(study) -> None:
     """
     problems = Problems(repr(study.name))
     for line in scenario_problems(study.scenarios, {e.name: e for e in study.estimands},
-                                  {m.name: m.estimand for m in study.methods}):
+                                  {m.name: m.estimand for m in study.methods},
+                                  methods={m.name: m for m in study.methods}):
         problems.line(line)
     problems.check()
 
 
 def scenario_problems(scenarios, estimands: Mapping[str, Estimand],
-                      estimand_of: Mapping[str, str]) -> list[str]:
+                      estimand_of: Mapping[str, str], *,
+                      methods: Mapping[str, Method] | None = None) -> list[str]:
     """What each scenario's generator needs, one ``[[dgm]] 'name': problem`` line each.
 
     Every scenario's generator is imported, and a generator whose prepare function has a
@@ -98,6 +100,11 @@ def scenario_problems(scenarios, estimands: Mapping[str, Estimand],
         Estimands by name (those of a file with problems: the ones that parsed).
     estimand_of : mapping
         Method name -> the name of its estimand (methods not in it are skipped).
+    methods : mapping, optional
+        Methods by name (those that parsed): a generator whose prepare function has a
+        ``check_methods(scenario, methods) -> list[str]`` attribute checks what the
+        scenario's methods need of its cohorts (the cohort generator: the columns they
+        name, two arms, time-varying therapy, complete covariates).
     """
     lines = []
     for sc in scenarios:
@@ -107,6 +114,10 @@ def scenario_problems(scenarios, estimands: Mapping[str, Estimand],
         except ValueError as exc:
             lines.append(f"{where}: {exc}")
             continue
+        check_methods = getattr(prepare, "check_methods", None)
+        if check_methods is not None and methods:
+            lines += [f"{where}: {msg}" for msg in check_methods(
+                sc, [methods[m] for m in sc.methods if m in methods])]
         check = getattr(prepare, "check", None)
         if check is None:
             continue

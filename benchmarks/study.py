@@ -21,21 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from .measures import MEASURES
+from .study_match import (DEFAULT_HORIZON, ESTIMAND_SCALES, endpoint_problem,  # noqa: F401
+                          population_problem, scale_problem)
 from .study_problems import Problems, required_text
 
 #: Estimand kinds a study may declare; the DGM computes their true values.
 ESTIMAND_KINDS = ("conditional_log_hr", "marginal_log_hr", "rmst_difference",
                   "risk_difference", "log_hr_per_month", "custom")
-#: The scale of each kind's true value (``custom``: any, unchecked) and the option that
-#: holds its horizon, :data:`DEFAULT_HORIZON` months when not given: a method must
-#: estimate the same quantity at the same horizon (:func:`benchmarks.methods.estimate_scale`).
-ESTIMAND_SCALES = {"conditional_log_hr": ("log_hr", None), "marginal_log_hr": ("log_hr", None),
-                   "log_hr_per_month": ("log_hr", None), "custom": (None, None),
-                   "rmst_difference": ("rmst_difference", "tau"),
-                   "risk_difference": ("risk_difference", "time")}
-DEFAULT_HORIZON = 12.0
-_WORDS = {"log_hr": "a log hazard ratio", "rmst_difference": "an RMST difference",
-          "risk_difference": "a risk difference"}
 
 
 def _freeze(mapping: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -163,29 +155,6 @@ DGM_KEYS = ("name", "generator", "base", "cohort", "fixed", "factors", "methods"
 PERFORMANCE_KEYS = ("level", "alpha", "measures")
 
 
-def scale_problem(estimates: tuple[str, float | None] | None, ename: str, table: dict
-                  ) -> str | None:
-    """Why a method estimating ``estimates`` (:func:`benchmarks.methods.estimate_scale`)
-    cannot be judged against estimand ``ename`` (its ``table``), or None. Bias, coverage
-    and RMSE of a log HR against an RMST difference's true value are numbers without
-    meaning, and so are those of a 12-month RMST against the truth at 6 months."""
-    scale, key = ESTIMAND_SCALES.get(table.get("kind"), (None, None))
-    if estimates is None or scale is None:
-        return None
-    quantity, horizon = estimates
-    if quantity != scale:
-        return (f"estimates {_WORDS.get(quantity, quantity)}, but its estimand {ename!r} is "
-                f"{_WORDS[scale]} (kind {table['kind']!r}): no performance measure compares "
-                f"the two")
-    want = table.get(key, DEFAULT_HORIZON) if key else None
-    # (a horizon that is not a positive number is the generator's to name)
-    if (key and isinstance(want, (int, float)) and not isinstance(want, bool) and want > 0
-            and want != horizon):
-        return (f"estimates at time = {horizon:g} months, but its estimand {ename!r} is at "
-                f"{key} = {want:g}")
-    return None
-
-
 def _scenario_name(dgm: str, factors: dict[str, Any], crossed: list[str]) -> str:
     if not crossed:
         return dgm
@@ -273,7 +242,9 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
     ValueError
         Every problem of the file at once, one line each, naming the table and key.
     """
-    from .methods import estimate_scale, validate_method  # late: methods import estimators
+    from .methods import (estimate_endpoint, estimate_population,  # late: methods import
+                          estimate_scale, method_problems,             # estimators
+                          validate_method)
 
     problems = Problems(source)
     problems.unknown(raw, TABLES, "top level")
@@ -318,10 +289,19 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
             msg = str(exc)
             problems.line(msg if msg.startswith(where) else f"{where}: {msg}")
             continue
+        for msg in method_problems(family, opts, config):
+            problems.add(where, msg)
         if estimand in est_names and isinstance(declared[estimand], dict) and (
                 msg := scale_problem(estimate_scale(family, config), estimand,
                                      declared[estimand])):
             problems.add(where, msg)
+        if estimand in est_names and isinstance(declared[estimand], dict):
+            table = declared[estimand]
+            for msg in (endpoint_problem(estimate_endpoint(family, config), estimand, table),
+                        population_problem(estimate_population(family, config), estimand,
+                                           table)):
+                if msg:
+                    problems.add(where, msg)
         if estimand is not None:
             methods.append(Method(mname, family, estimand, _freeze(opts)))
 
@@ -354,7 +334,8 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
         # a method's estimand is checked even when the method itself has a problem
         estimand_of = {name: t.get("estimand") for name, t in (raw.get("methods") or {}).items()
                        if isinstance(t, dict) and isinstance(t.get("estimand"), str)}
-        for line in scenario_check(scenarios, {e.name: e for e in estimands}, estimand_of):
+        for line in scenario_check(scenarios, {e.name: e for e in estimands}, estimand_of,
+                                   methods={m.name: m for m in methods}):
             problems.line(line)
     problems.check()
     return Study(name=name, title=head.get("title", name), aims=head.get("aims", ""),

@@ -164,6 +164,22 @@ def validate_method(family: str, options: dict[str, Any], *, where: str = "metho
     return out
 
 
+def method_problems(family: str, options: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """What a method's options ask that its fit cannot do on any cohort, one line each
+    (a configuration that fails, or is silently ignored, in every replicate): each family's
+    ``option_problems(options, config)``, ``options`` as the study wrote them, ``config``
+    with defaults (:func:`validate_method`). ``[]`` for a study's own family."""
+    module, _ = _resolve(family)
+    check = getattr(module, "option_problems", None) if module is not None else None
+    return [] if check is None else check(options, config)
+
+
+def needs_covariates(config, what: str) -> list[str]:
+    """``option_problems`` line of a family that cannot fit without ``covariates``."""
+    return [] if config["covariates"] else [f"{what} needs covariates (a list of column "
+                                            f"names, or ['*'] for every measured one)"]
+
+
 #: What the estimate of a family without a ``quantity`` option is: a log hazard ratio.
 LOG_HR = "log_hr"
 
@@ -177,9 +193,31 @@ def estimate_scale(family: str, config: dict[str, Any]) -> tuple[str, float | No
     module, _ = _resolve(family)
     if module is None:
         return None
+    if hasattr(module, "estimate_scale"):  # (the immortal family: per month or ever)
+        return module.estimate_scale(config)
     if "quantity" in module.OPTIONS:
         return config["quantity"], float(config["time"])
     return LOG_HR, None
+
+
+def estimate_population(family: str, config: dict[str, Any]) -> str | None:
+    """The population whose effect a method estimates (``"ATE"``, ``"ATT"``, ``"ATC"``,
+    ``"ATO"``, ``"ATM"``: its weights', matching's or working models' target), for
+    :func:`benchmarks.study.study_from_dict` to match it with its estimand's; ``None``
+    where the family has none (a Cox model of the sample, unweighted curves) or is a
+    study's own. A family states it by a ``population(config)`` function."""
+    module, _ = _resolve(family)
+    population = getattr(module, "population", None) if module is not None else None
+    return None if population is None else population(config)
+
+
+def estimate_endpoint(family: str, config: dict[str, Any]) -> str | None:
+    """The endpoint (``"os"`` or ``"pfs"``) a method's estimate is of: its ``endpoint``
+    option; ``None`` for a study's own ``module:function`` family (not known)."""
+    module, _ = _resolve(family)
+    if module is None or "endpoint" not in module.OPTIONS:
+        return None
+    return config["endpoint"]
 
 
 def get_fit(family: str) -> Callable:
@@ -203,6 +241,10 @@ def check_covariates(value, where: str) -> None:
     if len(keep) != len(value) and keep != ["*"]:
         raise ValueError(f"{where}: exclusions '-name' go with '*' alone, as in "
                          f"['*', '-x']; got {value!r}")
+    if "*" in keep and keep != ["*"]:  # (covariate_names would look for a column "*")
+        raise ValueError(f"{where}: '*' stands alone or with exclusions '-name'; to add "
+                         f"{[v for v in keep if v != '*']!r} to the measured covariates, "
+                         f"name every covariate; got {value!r}")
 
 
 def check_number(value, where: str) -> None:
@@ -260,6 +302,9 @@ def design(data: dict[str, np.ndarray], covariates: list[str], *,
         if name not in data:
             raise KeyError(f"covariate {name!r} is not a cohort column")
         x = np.asarray(data[name])
+        if x.dtype.kind == "f" and np.isnan(x).any():  # (a fit would fail on it, unnamed)
+            raise ValueError(f"covariate {name!r} has {int(np.isnan(x).sum())} missing "
+                             f"values (NaN)")
         is_code = name in categorical or x.dtype.kind in "iu"
         levels = _levels(data, name, x) if is_code else ()
         if len(levels) > 2 and pool_by is not None:

@@ -16,7 +16,11 @@ def outcome(data: dict[str, np.ndarray], endpoint: str) -> tuple[np.ndarray, np.
 def treated(data: dict[str, np.ndarray], column: str = "treated") -> np.ndarray:
     if column not in data:
         raise KeyError(f"exposure column {column!r} is not in the cohort")
-    return np.asarray(data[column], dtype=np.float64)
+    z = np.asarray(data[column], dtype=np.float64)
+    if np.isnan(z).any():  # (a Cox model on it gives NaN, "did not converge")
+        raise ValueError(f"exposure column {column!r} has {int(np.isnan(z).sum())} missing "
+                         f"values (NaN)")
+    return z
 
 
 def covariate_design(data: dict[str, np.ndarray], covariates: list[str]) -> np.ndarray:

@@ -44,6 +44,24 @@ OPTIONS = {
 }
 
 
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: covariates, and a target the method
+    defines."""
+    from . import needs_covariates
+
+    out = needs_covariates(config, "balancing weights")
+    method, target = config["method"], config["target"]
+    if target and target not in ESTIMANDS[method]:
+        out.append(f"target {target!r} is not defined for method {method!r} (it supports "
+                   f"{list(ESTIMANDS[method])})")
+    return out
+
+
+def population(config) -> str:
+    """The weights' target (:func:`benchmarks.methods.estimate_population`)."""
+    return config["target"] or ESTIMANDS[config["method"]][0]
+
+
 def _kernels():
     from tacebench.estimators.weights_cbps import cbps_weights_kernel
     from tacebench.estimators.weights_ebal import entropy_balancing_kernel

@@ -26,6 +26,24 @@ OPTIONS = {
 }
 
 
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: weighted curves need the PS model's
+    covariates; stabilization as in :mod:`benchmarks.methods.weighting`."""
+    if config["weights"] == "none":
+        return []
+    from . import needs_covariates
+    from .weighting import stabilized_problems
+
+    return needs_covariates(config, f"weights = {config['weights']!r}") + \
+        stabilized_problems(config)
+
+
+def population(config) -> str | None:
+    """The weights' target; None for unweighted curves
+    (:func:`benchmarks.methods.estimate_population`)."""
+    return None if config["weights"] == "none" else config["weights"]
+
+
 def fit(data, config, rng):
     w = None
     if config["weights"] != "none":

@@ -35,7 +35,7 @@ def fit_batch(datas, config, shared) -> list[MethodOutput | None]:
         return [None] * len(datas)
     try:
         zs = [treated(d, config["exposure"]) for d in datas]
-    except KeyError:
+    except (KeyError, ValueError):  # (said again by the one-replicate fit)
         return [None] * len(datas)
     ones = [np.ones(z.size) for z in zs]
     key = ("cox", config["exposure"], config["endpoint"], config["ties"])

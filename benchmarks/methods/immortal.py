@@ -36,6 +36,15 @@ OPTIONS = {
 }
 
 
+def estimate_scale(config) -> tuple[str, None]:
+    """What the estimate is (:func:`benchmarks.methods.estimate_scale`): the log HR per
+    month on therapy (duration exposures) or of having started it (``ever``) -- neither
+    the treatment arm's hazard ratio."""
+    duration = (config["variant"] in ("naive_duration", "tv_duration")
+                or (config["variant"] == "landmark" and config["exposure"] == "duration"))
+    return ("log_hr_per_month" if duration else "log_hr_ever"), None
+
+
 def split_at_event_times(time, event):
     """Counting-process rows ``(start, stop]`` of each subject split at every distinct event
     time before its own end; returns ``(subject, start, stop, event)``."""

@@ -1,4 +1,5 @@
-"""Matching then a Cox model of treatment on the matched sample, SE clustered on matched set.
+"""Matching then a Cox model of treatment on the matched sample, SE clustered on matched set
+(and on patient, with replacement: :func:`matched_cox`).
 
 ``method = "nearest"``: greedy 1:k nearest-neighbour matching on the logit PS with a caliper
 of ``caliper`` pooled SDs (Austin 2011). ``method = "exact"``: exact matching on ``on``
@@ -35,6 +36,44 @@ OPTIONS = {
     "ties": ("efron", ("efron", "breslow")),
     "balance": ([], check_covariates),         # covariates whose matched SMD to record
 }
+
+
+#: Options each matching method ignores: set in a study, they are refused.
+IGNORED = {"optimal": ("caliper", "covariate_caliper", "order", "on", "cut"),
+           "mahalanobis": ("caliper", "order", "on", "cut"),
+           "nearest": ("covariate_caliper", "on", "cut"),
+           "exact": ("covariates", "caliper", "covariate_caliper", "order")}
+
+
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: what each method matches on, options it
+    would ignore (optimal matching makes 1:1 pairs without caliper or replacement;
+    Mahalanobis matching's caliper is ``covariate_caliper``), and a ratio below 1."""
+    method, out = config["method"], []
+    if method == "exact" and not config["on"]:
+        out.append("exact matching needs `on` variables")
+    if method != "exact" and not config["covariates"]:
+        out.append(f"{method} matching needs covariates (a list of column names, or ['*'])")
+    ignored = [k for k in IGNORED[method] if k in options]
+    if method == "optimal":
+        ignored += [k for k in ("ratio", "replace") if k in options
+                    and options[k] != OPTIONS[k][0]]
+    if method == "exact" and config["replace"]:
+        ignored.append("replace")
+    if ignored:
+        out.append(f"{method} matching ignores {ignored} (its options: "
+                   f"{[k for k in OPTIONS if k not in IGNORED[method]]}"
+                   + ("; it makes 1:1 pairs without caliper or replacement" if method ==
+                      "optimal" else "") + ")")
+    if config["ratio"] < 1:
+        out.append(f"ratio must be at least 1; got {config['ratio']!r}")
+    return out
+
+
+def population(config) -> str:
+    """Controls are matched to treated patients: the ATT (of the matched treated, with a
+    caliper; :func:`benchmarks.methods.estimate_population`)."""
+    return "ATT"
 
 
 def match(data, config, rng):
@@ -127,21 +166,89 @@ def fit(data, config, rng):
              "dropped_control": float(m.n_dropped["control"]), "matched_sets": float(m.n_sets)}
     if config["balance"]:
         extra.update(balance(data, config["balance"], m.weights))
-    return matched_cox(time, event, m, X, config["ties"], extra)
+    return matched_cox(time, event, m, X, config["ties"], extra, replace=config["replace"])
 
 
 fit.uses_rng = True
 
 
-def matched_cox(time, event, m, X=None, ties="efron", extra=None) -> MethodOutput:
+def matched_cox(time, event, m, X=None, ties="efron", extra=None, *,
+                replace=False) -> MethodOutput:
     """Cox model of treatment on the matched sample of ``m`` (``time`` and ``event`` of
-    the whole cohort; ``X``, if any, already the matched rows'), SE clustered on matched
-    set; 1:1 pairs by :func:`_cox_on_pairs`."""
+    the whole cohort; ``X``, if any, already the matched rows'), one row per patient per
+    matched set.
+
+    Sets of unequal size (1:k matching whose caliper left some treated patients fewer than
+    ``k`` controls) are weighted by the matching weights (:func:`set_weights`), as the
+    MatchIt "Estimating Effects" vignette requires for k:1 matching with incomplete sets:
+    unweighted, a treated patient with one control counts as much as one with ``k`` while
+    its control counts ``k`` times as much, which is not the ATT the balance SMDs (computed
+    with the matching weights) describe. Sets of one size are unweighted (the same fit).
+
+    The SE is clustered on the matched set; with ``replace`` (a control may serve several
+    treated patients, and then has a row in each of their sets) on both the matched set and
+    the patient (:func:`twoway_se`), since the rows of a reused control are not independent;
+    1:1 pairs without replacement by :func:`_cox_on_pairs`."""
     z = _first_of_each_set(m.pair_id).astype(np.float64)  # each set lists its treated first
+    if replace:
+        return _cox_twoway(time[m.rows], event[m.rows], z, X, set_weights(m.pair_id, z),
+                           m.pair_id, m.rows, ties, dict(extra or {}))
     if m.rows.size == 2 * m.n_sets:  # 1:1 pairs: rows 2j and 2j + 1 are set j
         return _cox_on_pairs(time[m.rows], event[m.rows], z, X, ties, dict(extra or {}))
-    return cox_of_treatment(time[m.rows], event[m.rows], z, X, cluster=m.pair_id, ties=ties,
-                            extra=extra)
+    return cox_of_treatment(time[m.rows], event[m.rows], z, X, set_weights(m.pair_id, z),
+                            cluster=m.pair_id, ties=ties, extra=extra)
+
+
+def set_weights(pair_id: np.ndarray, z: np.ndarray) -> np.ndarray | None:
+    """Matching weights of the rows of matched sets (``pair_id`` grouped by set, ``z`` 1 for
+    each set's treated row): the treated 1, a control ``1 / (controls in its set)``, the
+    controls' weights rescaled to sum to the number of control rows (MatchIt's
+    ``match.data()`` weights for matching without replacement). None when every set has as
+    many controls (then every weight is 1)."""
+    sizes = np.bincount(pair_id)
+    if sizes.min() == sizes.max():
+        return None
+    w = np.where(z == 1, 1.0, 1.0 / (sizes[pair_id] - 1))
+    control = z == 0
+    w[control] *= control.sum() / w[control].sum()
+    return w
+
+
+def _cox_twoway(time, event, z, X, weights, pair_id, unit, ties, extra) -> MethodOutput:
+    """:func:`cox_of_treatment` with the SE of :func:`twoway_se` (set and patient)."""
+    fit = treatment_cox_fit(time, event, z, X, weights, ties=ties)
+    # (fit.var: the model-based variance; the weights are positive, so no row was dropped)
+    se = twoway_se(fit.weights[:, None] * fit.score_residuals, fit.var, pair_id, unit)
+    return MethodOutput(float(fit.coef[0]), float(np.nan if fit.infinite[0] else se),
+                        converged=bool(fit.estimable), extra=extra)
+
+
+def twoway_se(residuals: np.ndarray, var: np.ndarray, pair_id: np.ndarray,
+              unit: np.ndarray) -> float:
+    """SE of the first coefficient clustered on both the matched set and the patient, for
+    matching with replacement: the variance the MatchIt "Estimating Effects" vignette
+    gives for a marginal HR after matching with replacement, from the appendix of Austin &
+    Cafri (2020, Stat Med 39:1623),
+
+    ``V = ks/(ks-1) V_set + ki/(ki-1) V_patient - kc/(kc-1) V_row``,
+
+    each ``V`` the robust variance ``D'D`` with the rows of ``D`` (the weighted score
+    residuals ``residuals`` times the model-based variance ``var``) summed within a set,
+    within a patient (``unit``: the rows of one control reused in several sets), and not
+    summed; ``k`` the number of such clusters. Clustering on the set alone treats the rows
+    of a reused control as independent and understates the SE. NaN if ``V`` is not
+    positive (possible in a small sample: a difference of variances)."""
+    d = residuals @ var
+
+    def clustered(codes: np.ndarray) -> tuple[float, int]:
+        k, inverse = np.unique(codes, return_inverse=True)
+        sums = np.zeros((k.size, d.shape[1]))
+        np.add.at(sums, inverse, d)
+        return float((sums[:, 0] @ sums[:, 0])), k.size
+
+    parts = [clustered(pair_id), clustered(unit), (float(d[:, 0] @ d[:, 0]), d.shape[0])]
+    v = sum(sign * k / (k - 1) * v for sign, (v, k) in zip((1, 1, -1), parts))
+    return float(np.sqrt(v)) if v > 0 else float("nan")
 
 
 def _cox_on_pairs(time, event, z, X, ties, extra) -> MethodOutput:

@@ -58,6 +58,28 @@ OPTIONS = {
 }
 
 
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: the working models need covariates; the
+    method reads its ``estimator`` at its ``time`` out of the shared fit of ``estimators``
+    at ``horizons``."""
+    from . import needs_covariates
+
+    out = needs_covariates(config, "survival_ate")
+    if config["estimator"] not in config["estimators"]:
+        out.append(f"estimator {config['estimator']!r} is not among estimators "
+                   f"{config['estimators']!r}")
+    if isinstance(config["time"], (int, float)) and float(config["time"]) not in [
+            float(h) for h in config["horizons"]]:
+        out.append(f"time {config['time']!r} is not among horizons {config['horizons']!r}")
+    return out
+
+
+def population(config) -> str:
+    """The estimators standardize to the whole cohort: the ATE
+    (:func:`benchmarks.methods.estimate_population`)."""
+    return "ATE"
+
+
 def _working_models(data, config):
     """The arrays of the working models, in a :class:`WorkingModels` that fits each model
     once for every method of the replicate that needs it."""

@@ -31,7 +31,7 @@ import numpy as np
 
 from tacebench.estimators.records import ArrayRecord
 
-from . import MethodOutput, check_covariates, check_truncate, shared_fits
+from . import MethodOutput, check_covariates, check_truncate, needs_covariates, shared_fits
 from ._common import ENDPOINTS, balance, outcome, propensity_fit, treated, treatment_cox_fit
 
 VARIANCES = ("robust", "m_estimation")
@@ -46,6 +46,25 @@ OPTIONS = {
     "variance": ("robust", VARIANCES),    # SE of the log-HR (module docstring)
     "balance": (False, bool),             # record weighted SMDs (love plot); costs time
 }
+
+
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: the PS model needs covariates, and
+    stabilization (by the marginal treated fraction) is defined for ATE weights only."""
+    return needs_covariates(config, "weighting") + stabilized_problems(config)
+
+
+def stabilized_problems(config) -> list[str]:
+    """``stabilized = true`` with weights other than ATE (which it leaves unchanged)."""
+    if config["stabilized"] and config["weights"] != "ATE":
+        return [f"stabilized = true applies to ATE weights only (the marginal treated "
+                f"fraction); weights = {config['weights']!r} would be left unstabilized"]
+    return []
+
+
+def population(config) -> str:
+    """The weights' target population (:func:`benchmarks.methods.estimate_population`)."""
+    return config["weights"]
 
 
 def _stabilize(config) -> bool:

@@ -185,11 +185,14 @@ def test_balance_or_none_declines_what_the_one_covariate_checks_reject():
 COHORT_RAW = {
     "study": {"name": "stacked", "title": "stacked cohort generation", "seed": 5, "reps": 12},
     "dgm": [{"name": "dose", "base": "tace_regorafenib", "fixed": {"n": 60}}],
-    # (a single-arm base: no true marginal or conditional HR of treatment to compute)
+    # (a single-arm base: no true marginal or conditional HR of treatment to compute; the
+    # Cox models compare its dose groups, as the study does)
     "estimands": {"conditional": {"kind": "custom", "value": 0.0}},
     "methods": {
-        "crude": {"family": "cox", "estimand": "conditional"},
-        "mv": {"family": "cox", "estimand": "conditional", "covariates": ["*"]},
+        "crude": {"family": "cox", "estimand": "conditional",
+                  "exposure": "regorafenib_high_dose"},
+        "mv": {"family": "cox", "estimand": "conditional", "exposure": "regorafenib_high_dose",
+               "covariates": ["*", "-regorafenib_high_dose"]},
     },
 }
 
@@ -284,8 +287,9 @@ def seed000_study():
         "dgm": [{"name": "s000", "generator": "cohort",
                  "base": "tace_sorafenib_ehs@multivariable_column",
                  "fixed": {"imbalance": 1.0, "true_hr": 0.7}}],
-        "estimands": {"marginal": {"kind": "marginal_log_hr", "population": "ATE"}},
-        "methods": {"ate": w, "ato": {**w, "weights": "ATO"}},
+        "estimands": {"marginal": {"kind": "marginal_log_hr", "population": "ATE"},
+                      "marginal_ato": {"kind": "marginal_log_hr", "population": "ATO"}},
+        "methods": {"ate": w, "ato": {**w, "weights": "ATO", "estimand": "marginal_ato"}},
     })
 
 

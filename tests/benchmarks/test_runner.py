@@ -196,8 +196,9 @@ def test_a_column_the_replicate_lacks_is_named_with_those_it_has(tmp_path):
     """A method reading a column the generator does not make failed with the bare
     "KeyError: 'pfs_time'"."""
     raw = load_study(TOY).raw
-    raw["methods"]["mv"] = {"family": "cox", "endpoint": "pfs",
-                            "estimand": raw["methods"]["rate_ratio"]["estimand"]}
+    # (a custom estimand: a PFS method against the OS truth is refused at load)
+    raw["estimands"]["pfs_null"] = {"kind": "custom", "value": 0.0}
+    raw["methods"]["mv"] = {"family": "cox", "endpoint": "pfs", "estimand": "pfs_null"}
     results = _run(study_from_raw(raw), tmp_path, reps=2)
     errors = set(results.loc[results["method"] == "mv", "error"])
     assert errors == {"KeyError: the replicate has no column 'pfs_time' (it has ['b', "

@@ -77,7 +77,7 @@ def test_what_a_generator_needs_is_checked_before_the_run_writes(tmp_path, key, 
     # a misspelt option left the ATE's truth in place
     ({"kind": "marginal_log_hr", "popluation": "ATT"},
      "estimand 'marginal_ate': unknown option(s) ['popluation'] for kind 'marginal_log_hr'; "
-     "its options are ['population']"),
+     "its options are ['population', 'endpoint']"),
     ({"kind": "conditional_log_hr", "variable": "nosuch"},
      "estimand 'marginal_ate': the cohort has no single OS hazard ratio for variable 'nosuch'"),
     ({"kind": "log_hr_per_month"},
@@ -89,7 +89,11 @@ def test_what_a_generator_needs_is_checked_before_the_run_writes(tmp_path, key, 
 def test_an_estimand_the_generator_cannot_give_a_truth_is_named(options, message):
     from tacebench.benchmarks.dgm import check_scenarios
 
-    study = study_from_raw(_raw(estimands__marginal_ate=options), source="my.toml")
+    raw = _raw(estimands__marginal_ate=options)
+    if options["kind"] == "log_hr_per_month":  # (what estimates it: a per-month log HR)
+        raw["methods"] = {"imm": {"family": "immortal", "estimand": "marginal_ate",
+                                  "variant": "tv_duration"}}
+    study = study_from_raw(raw, source="my.toml")
     with pytest.raises(ValueError, match=re.escape(message)):
         check_scenarios(study)
 
@@ -132,7 +136,7 @@ def test_a_custom_estimand_or_family_is_not_matched():
     their scale: any pairing loads."""
     raw = _raw(estimands={"e": {"kind": "custom", "value": 0.0},
                           "f": {"kind": "rmst_difference"}},
-               methods={"m": {"family": "weighting", "estimand": "e"},
+               methods={"m": {"family": "weighting", "estimand": "e", "covariates": ["*"]},
                         "own": {"family": "tests.benchmarks.toy:rate_ratio", "estimand": "f"}})
     assert [m.name for m in study_from_raw(raw, source="my.toml").methods] == ["m", "own"]
 
