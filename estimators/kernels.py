@@ -28,6 +28,8 @@ kernel                     computes                                            r
 ``fit_km``                 (weighted) Kaplan-Meier curve                       ``KaplanMeier.status``
 ``match_nearest_kernel``   greedy nearest-neighbour PS matching                ``MatchResult.status``
 ``cox_of_pairs_kernel``    Cox of treatment on 1:1 pairs, SE clustered on pair ``PairsCox.status``
+``matched_set_weights``    MatchIt's weights of unequal 1:k matched sets       (array or None)
+``twoway_se``              SE clustered on matched set and patient             (NaN SE)
 ``exact_match_sets``       exact matching within strata (matrix of sets)       (array)
 ``iptw_weights_kernel``    IPTW weights (estimands, stabilized, truncated)     (array)
 ``smd_kernel``             SMD of one covariate                                (``SMDResult``)
@@ -55,6 +57,7 @@ from .matching_cox import PairsCox, cox_of_pairs_kernel, pairs_robust_se
 from .matching_exact import exact_match_sets
 from .matching_nearest import match_nearest_kernel
 from .matching_result import MatchResult, result_from_sets
+from .matching_variance import matched_set_weights, twoway_se
 from .mice_methods import augment_categories, multinomial_fit
 from .glm_binomial import PS_MODELS, BinomialFit, PsModel, fit_firth_logistic, fit_glm_binomial
 from .propensity import LogisticFit, fit_logistic, logistic_loglik
@@ -80,8 +83,9 @@ __all__ = [
     "fit_cox_covariate_rows", "fit_cox_multi_rows", "fit_glm_binomial_rows",
     "fit_km", "fit_logistic", "iptw_weights_kernel", "km_median_rows", "logistic_loglik",
     "logrank_iptw_kernel", "logrank_kernel", "m_estimation_cov", "match_nearest_kernel",
+    "matched_set_weights",
     "multinomial_fit", "pairs_robust_se", "result_from_sets", "separating_direction",
     "smd_columns_kernel", "smd_kernel",
-    "survival_ate_kernel", "survival_rmst_kernel",
+    "survival_ate_kernel", "survival_rmst_kernel", "twoway_se",
     "weight_percentiles", "yang_dalton_smd",
 ]

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tacebench.estimators.kernels import matched_set_weights as set_weights
+from tacebench.estimators.kernels import twoway_se
+
 from . import MethodOutput, check_covariates, check_number, design
 from ._common import (ENDPOINTS, balance, covariate_design, cox_of_treatment, outcome,
                       propensity, treatment_cox_fit)
@@ -176,19 +179,14 @@ def matched_cox(time, event, m, X=None, ties="efron", extra=None, *,
                 replace=False) -> MethodOutput:
     """Cox model of treatment on the matched sample of ``m`` (``time`` and ``event`` of
     the whole cohort; ``X``, if any, already the matched rows'), one row per patient per
-    matched set.
-
-    Sets of unequal size (1:k matching whose caliper left some treated patients fewer than
-    ``k`` controls) are weighted by the matching weights (:func:`set_weights`), as the
-    MatchIt "Estimating Effects" vignette requires for k:1 matching with incomplete sets:
-    unweighted, a treated patient with one control counts as much as one with ``k`` while
-    its control counts ``k`` times as much, which is not the ATT the balance SMDs (computed
-    with the matching weights) describe. Sets of one size are unweighted (the same fit).
-
-    The SE is clustered on the matched set; with ``replace`` (a control may serve several
-    treated patients, and then has a row in each of their sets) on both the matched set and
-    the patient (:func:`twoway_se`), since the rows of a reused control are not independent;
-    1:1 pairs without replacement by :func:`_cox_on_pairs`."""
+    matched set, with the weights and variance of :func:`estimators.matching.matched_cox`
+    on the Monte Carlo path: sets of unequal size weighted by the matching weights
+    (:func:`set_weights`); the SE clustered on the matched set, with ``replace`` on both
+    the matched set and the patient (:func:`twoway_se`). The two-way SE follows the
+    ``replace`` option (the study's design), where the public function follows whether a
+    control was reused: in a cohort where none was, the two differ by the factor
+    ``ks/(ks-1)`` of the set variance. 1:1 pairs without replacement by
+    :func:`_cox_on_pairs`."""
     z = _first_of_each_set(m.pair_id).astype(np.float64)  # each set lists its treated first
     if replace:
         return _cox_twoway(time[m.rows], event[m.rows], z, X, set_weights(m.pair_id, z),
@@ -199,21 +197,6 @@ def matched_cox(time, event, m, X=None, ties="efron", extra=None, *,
                             cluster=m.pair_id, ties=ties, extra=extra)
 
 
-def set_weights(pair_id: np.ndarray, z: np.ndarray) -> np.ndarray | None:
-    """Matching weights of the rows of matched sets (``pair_id`` grouped by set, ``z`` 1 for
-    each set's treated row): the treated 1, a control ``1 / (controls in its set)``, the
-    controls' weights rescaled to sum to the number of control rows (MatchIt's
-    ``match.data()`` weights for matching without replacement). None when every set has as
-    many controls (then every weight is 1)."""
-    sizes = np.bincount(pair_id)
-    if sizes.min() == sizes.max():
-        return None
-    w = np.where(z == 1, 1.0, 1.0 / (sizes[pair_id] - 1))
-    control = z == 0
-    w[control] *= control.sum() / w[control].sum()
-    return w
-
-
 def _cox_twoway(time, event, z, X, weights, pair_id, unit, ties, extra) -> MethodOutput:
     """:func:`cox_of_treatment` with the SE of :func:`twoway_se` (set and patient)."""
     fit = treatment_cox_fit(time, event, z, X, weights, ties=ties)
@@ -221,34 +204,6 @@ def _cox_twoway(time, event, z, X, weights, pair_id, unit, ties, extra) -> Metho
     se = twoway_se(fit.weights[:, None] * fit.score_residuals, fit.var, pair_id, unit)
     return MethodOutput(float(fit.coef[0]), float(np.nan if fit.infinite[0] else se),
                         converged=bool(fit.estimable), extra=extra)
-
-
-def twoway_se(residuals: np.ndarray, var: np.ndarray, pair_id: np.ndarray,
-              unit: np.ndarray) -> float:
-    """SE of the first coefficient clustered on both the matched set and the patient, for
-    matching with replacement: the variance the MatchIt "Estimating Effects" vignette
-    gives for a marginal HR after matching with replacement, from the appendix of Austin &
-    Cafri (2020, Stat Med 39:1623),
-
-    ``V = ks/(ks-1) V_set + ki/(ki-1) V_patient - kc/(kc-1) V_row``,
-
-    each ``V`` the robust variance ``D'D`` with the rows of ``D`` (the weighted score
-    residuals ``residuals`` times the model-based variance ``var``) summed within a set,
-    within a patient (``unit``: the rows of one control reused in several sets), and not
-    summed; ``k`` the number of such clusters. Clustering on the set alone treats the rows
-    of a reused control as independent and understates the SE. NaN if ``V`` is not
-    positive (possible in a small sample: a difference of variances)."""
-    d = residuals @ var
-
-    def clustered(codes: np.ndarray) -> tuple[float, int]:
-        k, inverse = np.unique(codes, return_inverse=True)
-        sums = np.zeros((k.size, d.shape[1]))
-        np.add.at(sums, inverse, d)
-        return float((sums[:, 0] @ sums[:, 0])), k.size
-
-    parts = [clustered(pair_id), clustered(unit), (float(d[:, 0] @ d[:, 0]), d.shape[0])]
-    v = sum(sign * k / (k - 1) * v for sign, (v, k) in zip((1, 1, -1), parts))
-    return float(np.sqrt(v)) if v > 0 else float("nan")
 
 
 def _cox_on_pairs(time, event, z, X, ties, extra) -> MethodOutput:

@@ -62,30 +62,42 @@ cl <- 0.2 * sd_overall(d$lps); cp <- 0.2 * sd_pooled(d$lps); cps <- 0.2 * sd_ove
 
 # Matched-pair Cox with robust SE clustered on the matched set (Austin 2013), on the greedy
 # 1:2 sets and on the greedy 1:1 pairs (logit PS, caliper 0.2 SD): stack each set's treated
-# unit and controls.
+# unit and controls. Sets of unequal size (1:2 sets the caliper left with one control) are
+# weighted by MatchIt's match.data() weights (treated 1, a control 1/(controls in its set),
+# the controls' weights rescaled to sum to the number of control rows); the unweighted fit
+# of the same 1:2 sets is written too (matched_cox_unweighted).
 suppressPackageStartupMessages(library(survival))
 t_rows <- which(z == 1)
-clustered_cox <- function(g) {
+clustered_cox <- function(g, weighted = TRUE) {
   stack <- do.call(rbind, lapply(seq_along(t_rows), function(s) {
     cs <- g$match_matrix[[s]]; cs <- cs[cs > 0]
     if (length(cs) == 0) return(NULL)
-    data.frame(row = c(t_rows[s], cs), pair = s)
+    data.frame(row = c(t_rows[s], cs), pair = s, w = c(1, rep(1 / length(cs), length(cs))))
   }))
-  md <- cbind(d[stack$row, ], pair = stack$pair)
+  ctl <- z[stack$row] == 0
+  stack$w[ctl] <- stack$w[ctl] * sum(ctl) / sum(stack$w[ctl])
+  md <- cbind(d[stack$row, ], pair = stack$pair, fw = 1)
+  sizes <- table(stack$pair)
+  if (weighted && min(sizes) < max(sizes)) md$fw <- stack$w
   fits <- lapply(c(efron = "efron", breslow = "breslow"), function(ties) {
-    f <- coxph(Surv(time, event) ~ treated, data = md, cluster = pair, ties = ties,
-               control = coxph.control(eps = 1e-12, toler.chol = 1e-15))
+    f <- coxph(Surv(time, event) ~ treated, data = md, weights = fw, cluster = pair,
+               ties = ties, control = coxph.control(eps = 1e-12, toler.chol = 1e-15))
     list(coef = unname(coef(f)), se_robust = unname(sqrt(vcov(f)[1, 1])),
          se_naive = unname(sqrt(f$naive.var[1, 1])), n = f$n)
   })
-  fits$call <- "coxph(Surv(time, event) ~ treated, data = matched, cluster = pair, ties = ties)"
+  fits$call <- paste0("coxph(Surv(time, event) ~ treated, data = matched, ",
+                       if (weighted) "weights = w (sets of unequal size), " else "",
+                       "cluster = pair, ties = ties)")
+  fits$incomplete_sets <- sum(sizes < max(sizes))
   fits
 }
 matched_cox <- clustered_cox(greedy(d$lps, "data", cl, ratio = 2))
+matched_cox_unweighted <- clustered_cox(greedy(d$lps, "data", cl, ratio = 2), weighted = FALSE)
 matched_cox_pairs <- clustered_cox(greedy(d$lps, "data", cl))
 
 write_expected(list(
   matched_cox = matched_cox,
+  matched_cox_unweighted = matched_cox_unweighted,
   matched_cox_pairs = matched_cox_pairs,
   greedy = list(
     logit_data = greedy(d$lps, "data", cl),
