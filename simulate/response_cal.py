@@ -20,6 +20,7 @@ import numpy as np
 from scipy import special
 
 from .calibrate import cox_binary_hr
+from .calibration_cohort import cohort_weights
 from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, compile_effects, response_latent
 from .plan import _CAL_SEED, CovariatePlan
 from .spec import SpecError
@@ -49,6 +50,12 @@ def _arm_missing(c: CohortSpec, r: Assessment, key: str) -> list[float]:
     elif r.missing_rate is not None:
         out = [r.missing_rate if q is None else q for q in out]
     return [0.0 if q is None else q for q in out]
+
+
+def weighted_mean_sd(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The ``w``-weighted mean and SD of ``x`` (population SD; 1 when ``x`` is constant)."""
+    mean = float(np.average(x, weights=w))
+    return mean, float(np.sqrt(np.average((x - mean) ** 2, weights=w))) or 1.0
 
 
 def _weighted_cuts(lat: np.ndarray, w: np.ndarray, probs_best_first: np.ndarray) -> np.ndarray:
@@ -185,12 +192,19 @@ def _response_lp(c: CohortSpec, r, cp: CovariatePlan, sample: dict) -> tuple[tup
 def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndarray, os_event: np.ndarray
              ) -> tuple[AssessmentPlan, dict, np.ndarray]:
     """The overall best response: cuts, the latent correlation with death (``os_hr_pd``)
-    and the covariate effects; with the calibration sample's latent."""
+    and the covariate effects; with the calibration sample's latent.
+
+    The cuts are per arm. ``os_hr_pd`` is the whole cohort's HR of PD vs non-PD, and the
+    latent's centre and scale (which the columns built on it see) the whole cohort's
+    mean and SD: both over the sample weighted to the cohort's arm sizes
+    (:func:`~simulate.calibration_cohort.cohort_weights`), not its equal arms.
+    """
     from scipy import optimize
     n, arm = sample["n"], sample["arm"]
     effects, lp = _response_lp(c, r, cp, sample)
     miss, miss_p = _missingness(c, r, "response", arm, os_time)
     w = 1.0 - miss_p
+    cohort = cohort_weights(sample, cp.arm_n)   # the HR of PD and the latent's scale: whole cohort
     probs = [np.asarray(r.arms[a.label].level_probs()) for a in c.arms]
     k = len(r.levels)
 
@@ -205,7 +219,7 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
             m = arm == a
             code[m] = (k - 1) - np.searchsorted(cuts[a], lat[m])
         keep = w > 0
-        return cox_binary_hr(os_time[keep], os_event[keep], (code[keep] == k - 1).astype(float))
+        return cox_binary_hr(os_time[keep], os_event[keep], (code[keep] == k - 1).astype(float), cohort[keep])
 
     rep: dict = {"missing_probability": _arm_missing(c, r, "response"), "mechanism": r.missing_mechanism}
     rho = r.os_correlation
@@ -223,28 +237,40 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
     lat, cuts = cuts_for(rho)
     rep["os_correlation"] = rho
     rep["effects"] = {e[0]: np.exp(e[2]).tolist() for e in effects}   # odds ratios
-    center, scale = (float(lat.mean()), float(lat.std())) if effects else (0.0, 1.0)
+    center, scale = weighted_mean_sd(lat, cohort) if effects else (0.0, 1.0)
     return AssessmentPlan("response", "os", float(rho), False, cuts, miss, r.assessment_time, effects, center,
                           scale), rep, lat
 
 
 def calibrate_missing(op: OutcomePlan, c: CohortSpec, cp: CovariatePlan, sample: dict
                       ) -> tuple[OutcomePlan, dict]:
+    """The covariate missingness rules (``OutcomePlan.missing``), each to its whole-cohort share.
+
+    An MCAR rule's probability is its ``rate``. A MAR rule is logistic in its
+    ``depends_on`` variable standardised by the cohort's mean and SD, with the declared
+    odds ratio per SD; its intercept solves ``E[expit(a + b z)] = rate`` over the cohort.
+    The rate is a share of the whole cohort, whose arms are rarely the calibration
+    sample's equal ones: the mean, SD and expectation are over the sample weighted to
+    the cohort's arm sizes (:func:`~simulate.calibration_cohort.cohort_weights`), so a
+    cohort's expected missing share is the rate whatever its arm sizes.
+    """
     from scipy import optimize
     rules, rep = [], {}
     cols = sample["cols"]
     if c.unmeasured is not None and sample["u"] is not None:
         cols = {**cols, c.unmeasured.name: sample["u"]}
+    w = cohort_weights(sample, cp.arm_n)
     for m in c.missing:
         if m.mechanism == "MCAR" or m.rate == 0:
             rules.append((m.variable, float(special.logit(max(m.rate, 1e-300))), 0.0, None, 0.0, 1.0))
             rep[m.variable] = {"rate": m.rate, "mechanism": "MCAR"}
             continue
         dep = np.asarray(cols[m.depends_on], float)
-        ctr, scl = float(np.mean(dep)), float(np.std(dep)) or 1.0
+        ctr, scl = weighted_mean_sd(dep, w)
         zdep = (dep - ctr) / scl
         slope = float(np.log(m.odds_ratio))
-        icpt = optimize.brentq(lambda a: special.expit(a + slope * zdep).mean() - m.rate, -50, 50, xtol=1e-12)
+        icpt = optimize.brentq(lambda a: np.average(special.expit(a + slope * zdep), weights=w) - m.rate,
+                               -50, 50, xtol=1e-12)
         rules.append((m.variable, float(icpt), slope, m.depends_on, ctr, scl))
         rep[m.variable] = {"rate": m.rate, "mechanism": "MAR", "depends_on": m.depends_on,
                            "odds_ratio_per_sd": m.odds_ratio}
