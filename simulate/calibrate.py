@@ -15,8 +15,8 @@ patients per arm) and are deterministic:
   times and the administrative censoring of the sample) equals the reported count.
 - response: per-arm thresholds so the *assessed* patients' proportions match; with
   ``os_hr_pd``, the latent correlation such that a Cox fit of OS on PD vs non-PD in
-  the sample (weighted to the cohort's arm sizes: the HR is the whole cohort's) gives
-  the reported HR.
+  the sample (weighted to the cohort's arm sizes, and each patient by its probability of
+  assessment: the HR is the whole cohort's, among the assessed) gives the reported HR.
 - MAR missingness: intercepts so the expected missing rate of the whole cohort (the
   sample weighted to its arm sizes) is as given.
 

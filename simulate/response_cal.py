@@ -194,10 +194,12 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
     """The overall best response: cuts, the latent correlation with death (``os_hr_pd``)
     and the covariate effects; with the calibration sample's latent.
 
-    The cuts are per arm. ``os_hr_pd`` is the whole cohort's HR of PD vs non-PD, and the
-    latent's centre and scale (which the columns built on it see) the whole cohort's
-    mean and SD: both over the sample weighted to the cohort's arm sizes
-    (:func:`~simulate.calibration_cohort.cohort_weights`), not its equal arms.
+    The cuts are per arm. ``os_hr_pd`` is the whole cohort's HR of PD vs non-PD among
+    the assessed patients, and the latent's centre and scale (which the columns built on
+    it see) the whole cohort's mean and SD: both over the sample weighted to the cohort's
+    arm sizes (:func:`~simulate.calibration_cohort.cohort_weights`), not its equal arms;
+    the HR's Cox fit also weights each patient by the probability of being assessed (an
+    early death is less often assessed under ``early_death`` missingness).
     """
     from scipy import optimize
     n, arm = sample["n"], sample["arm"]
@@ -218,8 +220,9 @@ def _overall(c: CohortSpec, r, cp: CovariatePlan, sample: dict, os_time: np.ndar
         for a in range(len(c.arms)):
             m = arm == a
             code[m] = (k - 1) - np.searchsorted(cuts[a], lat[m])
-        keep = w > 0
-        return cox_binary_hr(os_time[keep], os_event[keep], (code[keep] == k - 1).astype(float), cohort[keep])
+        keep = w > 0   # the paper's HR is among the assessed: each patient weighs its chance of it
+        return cox_binary_hr(os_time[keep], os_event[keep], (code[keep] == k - 1).astype(float),
+                             (cohort * w)[keep])
 
     rep: dict = {"missing_probability": _arm_missing(c, r, "response"), "mechanism": r.missing_mechanism}
     rho = r.os_correlation
