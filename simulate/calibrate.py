@@ -15,8 +15,14 @@ patients per arm) and are deterministic:
   times and the administrative censoring of the sample) equals the reported count.
 - response: per-arm thresholds so the *assessed* patients' proportions match; with
   ``os_hr_pd``, the latent correlation such that a Cox fit of OS on PD vs non-PD in
-  the sample gives the reported HR.
-- MAR missingness: intercepts so the expected missing rate is as given.
+  the sample (weighted to the cohort's arm sizes, and each patient by its probability of
+  assessment: the HR is the whole cohort's, among the assessed) gives the reported HR.
+- MAR missingness: intercepts so the expected missing rate of the whole cohort (the
+  sample weighted to its arm sizes) is as given.
+
+A target of the whole cohort (the crude HR, an event count or median follow-up, the Cox
+table, the two above) weights the sample's equal arms to the cohort's arm sizes
+(:func:`~simulate.calibration_cohort.cohort_weights`); a per-arm target reads its arm.
 """
 from __future__ import annotations
 
@@ -359,17 +365,24 @@ def _fitted_value(t, s_at, sample, mask, rates, lp_all, knots, tv, os_plan, r_pd
     return float(marginal_median(knots, rates, lp, sub_tv))
 
 
-def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> float:
-    """HR of a single 0/1 covariate from the Cox partial likelihood (Breslow), Newton."""
+def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None
+                  ) -> float:
+    """HR of a single 0/1 covariate from the Cox partial likelihood (Breslow), Newton.
+
+    ``weights``: case weights (default 1), e.g. the calibration sample's patients weighted
+    to the cohort's arm sizes; weights of exactly 1 give the unweighted fit to the bit.
+    """
     order = np.argsort(-time, kind="stable")
     t, d, z = time[order], event[order].astype(bool), x[order].astype(float)
+    w = np.ones(len(z)) if weights is None else np.asarray(weights, float)[order]
+    wd = w[d]
     beta = 0.0
     for _ in range(50):
-        r = np.exp(beta * z)
+        r = w * np.exp(beta * z)
         s0, s1 = np.cumsum(r), np.cumsum(r * z)
         p = s1[d] / s0[d]
-        score = np.sum(z[d] - p)
-        info = np.sum(p * (1 - p))
+        score = np.sum(wd * (z[d] - p))
+        info = np.sum(wd * (p * (1 - p)))
         step = score / max(info, 1e-12)
         beta += step
         if abs(step) < 1e-10:

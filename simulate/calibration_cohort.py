@@ -6,6 +6,14 @@ outcome models. The same plan always gives the same sample, so what is computed 
 (the calibrations, and the calibration checks when they are asked for,
 :func:`simulate.calibration_quality.calibration_checks`) can be computed again from the
 plan alone.
+
+The sample's arms are equal, a cohort's rarely are. A calibration to a per-arm target
+reads one arm's rows and is not affected; one to a whole-cohort target (pooled over the
+arms: a covariate's missing share, the response's HR of PD vs non-PD, a median follow-up,
+an event count, the printed Cox table) weights every sampled patient by
+:func:`cohort_weights`, the cohort's share of the patient's arm over the sample's, so the
+weighted sample is the cohort's population: its arms in the cohort's proportions, the
+draws unchanged.
 """
 from __future__ import annotations
 
@@ -33,6 +41,32 @@ def calibration_sample(cp: CovariatePlan, c, op_tv) -> dict:
             "w_r": rng.standard_normal(len(arm)), "n": len(arm)}
 
 
+def cohort_weights(sample: dict, arm_n) -> np.ndarray:
+    """Importance weights taking the calibration sample to the cohort's arm proportions.
+
+    Parameters
+    ----------
+    sample : dict
+        The calibration sample (its ``arm`` codes and size ``n``).
+    arm_n : array_like
+        The cohort's arm sizes, in arm-code order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per sampled patient, ``(n_a / N) / (m_a / M)``: the cohort's share of the patient's
+        arm ``a`` over the sample's (``m_a`` of ``M``; ``1 / K`` for ``K`` equal arms). The
+        weights average 1, and are exactly 1 when the cohort's arms are equal (or one), so
+        a weighted mean is then the plain mean.
+    """
+    arm, arm_n = sample["arm"], np.asarray(arm_n, float)
+    w = np.empty(sample["n"])
+    for a, n_a in enumerate(arm_n):
+        m = arm == a
+        w[m] = (n_a / arm_n.sum()) / (m.sum() / sample["n"])
+    return w
+
+
 def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
     """Death times of the calibration sample under OS model ``op_os`` (its latent ``w_d``)."""
     eta = op_os.covariate_lp(sample["cols"], sample["n"]) + op_os.beta_treat * sample["treated"]
@@ -41,4 +75,4 @@ def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
     return op_os.event_times(-special.log_ndtr(-sample["w_d"]), eta, sample["treated"], tv)
 
 
-__all__ = ["CAL_PER_ARM", "calibration_sample", "draw_death_times"]
+__all__ = ["CAL_PER_ARM", "calibration_sample", "cohort_weights", "draw_death_times"]

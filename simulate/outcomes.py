@@ -141,7 +141,8 @@ class AssessmentPlan(ArrayRecord):
     ``parent``, whose last level carries over. ``effects`` (compiled as
     :func:`compile_effects`, log odds ratios) add a covariate linear predictor on the
     logistic scale (:func:`response_latent`); the columns built on this one then see its
-    latent standardised by ``center`` and ``scale`` (its calibration-sample mean and SD).
+    latent standardised by ``center`` and ``scale`` (its mean and SD over the whole cohort:
+    the calibration sample weighted to the cohort's arm sizes).
     """
 
     name: str

@@ -181,11 +181,11 @@ def test_a_calibrated_ttp_median_is_checked():
 
 
 @pytest.mark.parametrize("fitted,within,words", [
-    (4.946, False, "HR of PD vs non-PD 6.497 not reached: 4.95 is the largest the response model gives"),
+    (4.916, False, "HR of PD vs non-PD 6.497 not reached: 4.92 is the largest the response model gives"),
     (6.49702, True, ""),
 ])
 def test_the_response_hr_of_pd_is_checked(fitted, within, words):
-    """Seed 001's os_hr_pd 6.497 is beyond the response model (4.95 at most): the miss
+    """Seed 001's os_hr_pd 6.497 is beyond the response model (4.92 at most): the miss
     was in the compile report only, not where calibration misses are reported."""
     from tacebench.replications.summaries import misfit_text
     from tacebench.simulate.response_quality import response_checks
