@@ -9,6 +9,7 @@ import pandas as pd
 
 from tacebench.engine.files import atomic_write
 
+from .run_state import read_manifest
 from .runner import load_results
 from .sessions import run_line
 from .store import RunDirectory, write_frame
@@ -194,11 +195,17 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
     chunks are untouched, and summarizing again writes them)."""
     if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 2):
         raise ValueError(f"reps: must be an integer >= 2; got {reps!r}")
-    run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
-    manifest = run.read_manifest()
+    manifest = read_manifest(RunDirectory(out))
     if manifest is None:
-        raise ValueError(f"out={str(out)!r} is not a study run directory (no manifest.json)")
-    study = study_from_raw(run.read_json("study.json"), source=str(run.path / "study.json"))
+        raise ValueError(f"{out} is not a study run directory (no manifest.json)")
+    run = RunDirectory(out, manifest["format"])
+    try:
+        raw = run.read_json("study.json")
+    except (OSError, ValueError) as exc:  # (missing: a bare FileNotFoundError traceback)
+        raise ValueError(f"{run.path / 'study.json'} cannot be read ({type(exc).__name__}: "
+                         f"{exc}); resuming the run (study run --resume) writes it again"
+                         ) from None
+    study = study_from_raw(raw, source=str(run.path / "study.json"))
     results, truths = load_results(run.path, reps)
     counts = results.groupby("scenario_index")["rep"].nunique()
     if reps is not None and counts.max() < reps:  # (a summary of 99 showed the run's 2)

@@ -33,8 +33,30 @@ def _iso(t: float) -> str:
 
 
 def read_sessions(run: RunDirectory) -> list[dict]:
-    """The sessions on record (an empty list for a run without any)."""
-    return run.read_json(NAME) if (run.path / NAME).exists() else []
+    """The sessions on record (an empty list for a run without any).
+
+    Raises
+    ------
+    ValueError
+        The file cannot be parsed or is not a list of sessions (each with its status and
+        start time); the file and the problem are named.
+    """
+    path = run.path / NAME
+    if not path.exists():
+        return []
+    try:
+        sessions = run.read_json(NAME)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # (JSONDecodeError)
+        raise ValueError(f"{path} is damaged: {exc}") from None
+    if not isinstance(sessions, list):
+        raise ValueError(f"{path} is damaged: it holds a {type(sessions).__name__}, not a "
+                         "list of sessions")
+    for k, s in enumerate(sessions):
+        if not (isinstance(s, dict) and isinstance(s.get("status"), str)
+                and isinstance(s.get("started_unix"), (int, float))):
+            raise ValueError(f"{path} is damaged: its entry {k + 1} is not a session with a "
+                             "status and a start time")
+    return sessions
 
 
 def _close_interrupted(run: RunDirectory, sessions: list[dict], now: float) -> None:

@@ -44,8 +44,9 @@ def register(subparsers) -> None:
     run.add_argument("--resume", action="store_true",
                      help="continue the run in --out, redoing nothing already written")
     run.add_argument("--force", action="store_true",
-                     help="with --resume: if the run was computed by another code version, "
-                          "move its results to OUT/superseded/ and start again")
+                     help="if the run in --out was computed by other code (tacebench or the "
+                          "study's own modules) or has no readable manifest.json, move its "
+                          "results to OUT/superseded/ and start again")
     run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
                      help="replicates per task (default: the study's, else about four tasks "
                           "per worker and scenario)")
@@ -97,8 +98,8 @@ def _run(args) -> int:
                                chunk_size=args.chunk_size, resume=args.resume, force=args.force,
                                progress=not args.no_progress and show_progress(args.quiet),
                                fmt=args.format)
-    except ValueError as exc:
-        print(f"tacebench study run: {exc}", file=sys.stderr)
+    except ValueError as exc:  # (a refusal of the run folder says its way on in options)
+        print(f"tacebench study run: {getattr(exc, 'cli', exc)}", file=sys.stderr)
         return 2
     except (WriteFailed, WorkersLost, SchedulerUnreachable) as exc:
         # the run stopped; what is on disk is whole
