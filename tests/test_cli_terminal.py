@@ -170,7 +170,8 @@ def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
     hint = err.strip().splitlines()[-1]
     prefix = "tacebench study run: interrupted; resume with: "
     assert hint == prefix + shlex.join(["tacebench", "study", "run", str(study_file), "--out",
-                                        str(out), "--resume", "--reps", "20", "--n-jobs", "2"])
+                                        str(out), "--resume", "--reps", "20", "--n-jobs", "2",
+                                        "--chunk-size", "2"])
     resumed = subprocess.run([*CMD, *shlex.split(hint[len(prefix):])[1:]], cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr

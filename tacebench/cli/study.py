@@ -5,7 +5,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from tacebench.engine import BACKENDS, SchedulerUnreachable
+from tacebench.engine import BACKENDS, SchedulerUnreachable, scheduler_problem
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps, add_seed,
                       int_at_least, resolve_n_jobs)
@@ -85,6 +85,11 @@ def _run(args) -> int:
 
     if args.format == "parquet" and parquet_missing():
         raise UsageError(f"--format parquet: {parquet_missing()}")
+    if args.scheduler is not None:  # (a typo was "missing port ... fix the generator")
+        if args.backend != "dask" and args.cluster is None:
+            raise UsageError(f"--scheduler {args.scheduler}: needs --backend dask")
+        if problem := scheduler_problem(args.scheduler):
+            raise UsageError(f"--scheduler: {problem}")
     try:
         study = load_checked_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
@@ -103,8 +108,10 @@ def _run(args) -> int:
         return 2
     except (WriteFailed, WorkersLost, SchedulerUnreachable) as exc:
         # the run stopped; what is on disk is whole
+        hint = getattr(args, "resume_hint", "")
         print(f"tacebench study run: stopped: {exc}. The chunks written are whole and kept; "
-              "fix the cause and rerun with --resume", file=sys.stderr)
+              "fix the cause and rerun with --resume" + (f": {hint}" if hint else ""),
+              file=sys.stderr)
         return 1
     whole = report.whole_run
     print(f"{report.replicates_run} replicates run, {report.replicates_skipped} already done, "
@@ -124,12 +131,17 @@ def _run(args) -> int:
 
 
 def resume_command(args, out: Path) -> str:
-    """The command line that continues this run where an interruption left it."""
+    """The command line that continues this run where an interruption left it: every
+    option that says what is run, where and how (the format is the run's own)."""
     words = ["tacebench", "study", "run", args.study, "--out", str(out), "--resume"]
     for flag, value in (("--reps", args.reps), ("--seed", args.seed),
-                        ("--n-jobs", args.n_jobs), ("--backend", args.backend)):
+                        ("--n-jobs", args.n_jobs), ("--backend", args.backend),
+                        ("--scheduler", args.scheduler), ("--cluster", args.cluster),
+                        ("--chunk-size", args.chunk_size)):
         if value is not None:
             words += [flag, str(value)]
+    words += [flag for flag, on in (("--plot", args.plot), ("--no-progress", args.no_progress),
+                                    ("--quiet", args.quiet)) if on]
     return shlex.join(words)
 
 

@@ -165,3 +165,41 @@ def test_killed_run_resumed_after_a_code_change_refuses_to_mix(tmp_path):
     run_study(load_study(study_file), ref_out, reps=20, progress=False)
     pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
     assert json.loads((out / "manifest.json").read_text())["code_version"] != older
+
+
+def test_the_resume_command_keeps_where_and_how_the_run_goes_on(tmp_path):
+    """The command printed after Ctrl-C dropped --cluster, --scheduler and --chunk-size."""
+    import shlex
+
+    from tacebench.cli import build_parser
+    from tacebench.cli.study import resume_command
+
+    line = ["study", "run", "my study.toml", "--reps", "50", "--seed", "3", "--n-jobs", "4",
+            "--backend", "dask", "--scheduler", "tcp://h:8786", "--chunk-size", "7",
+            "--plot", "--no-progress", "--format", "csv"]
+    args = build_parser(line).parse_args(line)
+    words = shlex.split(resume_command(args, tmp_path / "o"))
+    assert words == ["tacebench", "study", "run", "my study.toml", "--out", str(tmp_path / "o"),
+                     "--resume", "--reps", "50", "--seed", "3", "--n-jobs", "4", "--backend",
+                     "dask", "--scheduler", "tcp://h:8786", "--chunk-size", "7", "--plot",
+                     "--no-progress"]
+    line = ["study", "run", "s.toml", "--cluster", "slurm.toml", "--quiet"]
+    words = shlex.split(resume_command(build_parser(line).parse_args(line), Path("o")))
+    assert words[-3:] == ["--cluster", "slurm.toml", "--quiet"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--backend", "dask", "--scheduler", "notanaddress"],
+     "--scheduler: 'notanaddress' is not host:port"),
+    (["--scheduler", "tcp://h:8786"], "--scheduler tcp://h:8786: needs --backend dask"),
+])
+def test_a_bad_scheduler_is_named_as_its_option_and_nothing_is_written(tmp_path, capsys,
+                                                                        extra, message):
+    """--scheduler notanaddress said "missing port number ... fix the generator and rerun
+    with resume=True" and left a manifest; without --backend dask it said "got
+    backend=None"."""
+    out = tmp_path / "run"
+    assert main(["study", "run", str(TOY), "--out", str(out), "--reps", "2", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "generator" not in err and "=None" not in err, err
+    assert not out.exists()
