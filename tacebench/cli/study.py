@@ -66,7 +66,8 @@ def register(subparsers) -> None:
     summ.add_argument("dir", type=Path, help="a run directory (the --out of study run)")
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
     summ.add_argument("--reps", type=int_at_least(2, "an integer >= 2"), metavar="N",
-                      help="use only the first N replicates")
+                      help="use only the first N replicates (default: as many as the "
+                           "run's last session was asked for)")
     summ.set_defaults(func=_summarize)
 
     lst = sub.add_parser("list", help="list the shipped studies",
@@ -114,13 +115,17 @@ def _run(args) -> int:
               file=sys.stderr)
         return 1
     whole = report.whole_run
+    # (a run with a chunk computed again said "248 replicates" of a 240-replicate run)
+    again = whole.replicates_run - report.replicates_total
+    more = (f" ({again} computed again after damage or a kill, or beyond --reps)"
+            if again > 0 else "")
     print(f"{report.replicates_run} replicates run, {report.replicates_skipped} already done, "
           f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); whole run: "
-          f"{whole.sessions} session(s) ({whole.interrupted} interrupted), "
-          f"{whole.replicates_run} replicates in {whole.elapsed:.1f} s; "
-          f"{report.failures} method fits failed or did not converge")
+          f"{report.replicates_total} replicates in {whole.sessions} session(s) "
+          f"({whole.interrupted} interrupted), {whole.replicates_run} computed{more} in "
+          f"{whole.elapsed:.1f} s; {report.failures} method fits failed or did not converge")
     try:
-        paths = summarize_run(out, plot=args.plot, reps=report.reps)
+        paths = summarize_run(out, plot=args.plot, reps=report.reps, on_note=_note)
     except WriteFailed as exc:
         print(f"tacebench study run: the run is complete, its summary is not: {exc}. Fix "
               f"the cause and run: tacebench study summarize {shlex.quote(str(out))}",
@@ -145,14 +150,18 @@ def resume_command(args, out: Path) -> str:
     return shlex.join(words)
 
 
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
 def _summarize(args) -> int:
     from tacebench.benchmarks.report import summarize_run
     from tacebench.engine.files import WriteFailed
 
     try:
-        paths = summarize_run(args.dir, plot=args.plot, reps=args.reps)
+        paths = summarize_run(args.dir, plot=args.plot, reps=args.reps, on_note=_note)
     except ValueError as exc:
-        print(f"tacebench study summarize: {exc}", file=sys.stderr)
+        print(f"tacebench study summarize: {getattr(exc, 'cli', exc)}", file=sys.stderr)
         return 2
     except WriteFailed as exc:  # (no file is left half written; the chunks are untouched)
         print(f"tacebench study summarize: stopped: {exc}", file=sys.stderr)

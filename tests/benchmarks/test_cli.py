@@ -203,3 +203,57 @@ def test_a_bad_scheduler_is_named_as_its_option_and_nothing_is_written(tmp_path,
     err = capsys.readouterr().err
     assert message in err and "generator" not in err and "=None" not in err, err
     assert not out.exists()
+
+
+def test_summaries_say_which_replicates_and_whether_the_run_is_finished(tmp_path, capsys):
+    """After --resume --reps 6, study run summarized 6 replicates and a later summarize
+    all 12 on disk; a summary of a run in progress or unfinished said nothing of it."""
+    from tacebench.benchmarks.report import summarize_run
+    from tacebench.benchmarks.store import RunDirectory
+    from tacebench.engine.files import folder_lock
+
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1"]
+    assert main(base + ["--reps", "12", "--chunk-size", "6"]) == 0
+    assert main(base + ["--reps", "6", "--resume"]) == 0
+    capsys.readouterr()
+    assert main(["study", "summarize", str(out)]) == 0
+    err = capsys.readouterr().err
+    md = (out / "summary.md").read_text()
+    assert "6 replicates per scenario" in md
+    assert "Replicates 6 and above on disk (up to 12 per scenario) are left out" in err, err
+    assert main(["study", "summarize", str(out), "--reps", "12"]) == 0
+    assert "12 replicates per scenario" in (out / "summary.md").read_text()
+
+    notes = []
+    with folder_lock(out):                       # as a run writing the folder holds it
+        summarize_run(out, on_note=notes.append)
+    assert notes[0].startswith("The run is in progress")
+    assert "**Note.** The run is in progress" in (out / "summary.md").read_text()
+
+    for chunk in RunDirectory(out).chunks()[1::2]:  # as a run asked for 12 and killed
+        chunk.path.unlink()
+    sessions = json.loads((out / "sessions.json").read_text())
+    sessions[-1]["reps"] = 12
+    (out / "sessions.json").write_text(json.dumps(sessions))
+    notes = []
+    summarize_run(out, on_note=notes.append)
+    assert notes == ["The run is unfinished: it was asked for 12 replicates per scenario and "
+                     "holds 6; resume it (study run --resume) to complete it."], notes
+
+
+def test_the_whole_run_line_tells_replicates_computed_again(tmp_path, capsys):
+    """After a damaged chunk was computed again the CLI said "whole run ... 18 replicates"
+    of a 16-replicate run."""
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1",
+            "--reps", "4", "--chunk-size", "2"]
+    assert main(base) == 0
+    chunk = sorted((out / "chunks").iterdir())[0]
+    chunk.write_bytes(chunk.read_bytes()[:-10])
+    capsys.readouterr()
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        assert main(base + ["--resume"]) == 0
+    text = capsys.readouterr().out
+    assert ("whole run: 16 replicates in 2 session(s) (0 interrupted), 18 computed (2 "
+            "computed again after damage or a kill, or beyond --reps)") in text, text

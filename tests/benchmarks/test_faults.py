@@ -102,7 +102,8 @@ def test_killed_parent_leaves_no_orphans_and_the_resumed_run_accounts_for_all(tm
     assert sessions[1]["replicates_run"] == 4 * REPS - n_before
     assert all(s["backend"] == backend and s["code_version"] for s in sessions)
     failures = int((~got["converged"]).sum())
-    assert (f"whole run: 2 session(s) (1 interrupted), {4 * REPS} replicates" in resumed.stdout
+    assert (f"whole run: {4 * REPS} replicates in 2 session(s) (1 interrupted), {4 * REPS} "
+            "computed in" in resumed.stdout
             and f"; {failures} method fits failed" in resumed.stdout), resumed.stdout
 
 
