@@ -11,7 +11,7 @@ import pandas as pd
 
 from tacebench.engine.files import FolderLocked, atomic_write, folder_lock
 
-from .run_state import read_manifest
+from .run_state import RunRefused, read_manifest
 from .runner import load_results
 from .sessions import planned_reps, run_line
 from .store import RunDirectory, write_frame
@@ -233,8 +233,8 @@ def _summarize(run: RunDirectory, study, plot: bool, asked: int | None, busy: bo
     results, truths = load_results(run.path, reps)
     counts = results.groupby("scenario_index")["rep"].nunique()
     if asked is not None and counts.max() < asked:  # (a summary of 99 showed the run's 2)
-        raise ValueError(f"reps={asked}: the run holds at most {int(counts.max())} replicates "
-                         f"per scenario; summarize without reps (--reps) for all of them")
+        raise RunRefused(f"{{reps_is}}{asked}: the run holds at most {int(counts.max())} "
+                         "replicates per scenario; summarize without {reps} for all of them")
     notes = []
     if busy:
         notes.append("The run is in progress (another process is writing this folder): "

@@ -36,7 +36,8 @@ __all__ = ["RunRefused", "check_run", "read_manifest", "read_truths", "repair", 
 
 #: How a refusal names the arguments that go on: (Python API, command line).
 WORDS = {"resume": ("resume=True", "--resume"), "force": ("force=True", "--force"),
-         "out": ("out", "--out"), "fmt": ("fmt", "--format"), "reps": ("reps", "--reps")}
+         "out": ("out", "--out"), "fmt": ("fmt", "--format"), "reps": ("reps", "--reps"),
+         "reps_is": ("reps=", "--reps ")}
 
 #: Files of a run, moved together when it is superseded.
 RUN_FILES = ("chunks", "damaged", "sessions.json", "plans", "truth.csv", "manifest.json",

@@ -204,3 +204,19 @@ def test_an_upper_case_suffix_is_the_same_suffix(tmp_path, capsys):
     assert main(["simulate", "tace_regorafenib", "--out", str(tmp_path / "C.PARQUET"),
                  "--quiet"]) == 0
     assert pd.read_parquet(tmp_path / "C.PARQUET").shape[0] == 38
+
+
+def test_ctrl_c_while_the_command_starts_ends_quietly(monkeypatch, capsys):
+    """Ctrl-C during the start-up imports (about a second) gave a traceback through them:
+    the imports now run inside the entry point's guard."""
+    import tacebench.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["study", "list"]) == terminal.EXIT_INTERRUPTED
+    assert capsys.readouterr().err.strip() == ""
+    code = "import sys, tacebench.cli; print('tacebench.engine' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

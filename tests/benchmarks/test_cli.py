@@ -257,3 +257,27 @@ def test_the_whole_run_line_tells_replicates_computed_again(tmp_path, capsys):
     text = capsys.readouterr().out
     assert ("whole run: 16 replicates in 2 session(s) (0 interrupted), 18 computed (2 "
             "computed again after damage or a kill, or beyond --reps)") in text, text
+
+
+def test_refusals_speak_in_the_commands_options(tmp_path, capsys):
+    """The CLI said "out='...' already holds a run; pass resume=True (--resume)", "pass
+    force=True (--force)", and a changed study as a fingerprint mismatch."""
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1",
+            "--reps", "2"]
+    assert main(base) == 0
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} already holds a run; pass --resume to continue it" in err, err
+    edited = tmp_path / "edited.toml"
+    edited.write_text(TOY.read_text().replace("n = 150", "n = 151"))
+    assert main([*base[:2], str(edited), *base[3:], "--resume"]) == 2
+    assert "the study changed since the run began" in capsys.readouterr().err
+    (out / "manifest.json").write_text("[1, 2]")
+    assert main(base + ["--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged" in err and "Pass --force to move them" in err, err
+    assert main(["study", "summarize", str(out)]) == 2
+    assert "manifest.json is damaged" in capsys.readouterr().err
+    assert "=True" not in err and "out=" not in err
