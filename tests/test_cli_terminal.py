@@ -152,20 +152,27 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
-    """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
-    study_file = _slow_toy(tmp_path, sleep=0.03)
+def _ctrl_c_study_run(tmp_path, *extra: str, sleep: float = 0.03):
+    """A slow toy study run (20 replicates, 2 workers, chunks of 2) sent Ctrl-C once 2
+    chunks are on disk, as at a terminal; returns (study file, OUT, status, stderr)."""
+    study_file = _slow_toy(tmp_path, sleep=sleep)
     out = tmp_path / "run"
     p = subprocess.Popen([*CMD, "study", "run", str(study_file), "--reps", "20", "--n-jobs",
-                          "2", "--chunk-size", "2", "--out", str(out)], cwd=ROOT,
+                          "2", "--chunk-size", "2", *extra, "--out", str(out)], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True, preexec_fn=_interruptible)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(list(out.glob("chunks/*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGINT)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == terminal.EXIT_INTERRUPTED, err
+    _, err = p.communicate(timeout=120)
+    return study_file, out, p.returncode, err
+
+
+def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
+    """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
+    study_file, out, status, err = _ctrl_c_study_run(tmp_path)
+    assert status == terminal.EXIT_INTERRUPTED, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     hint = err.strip().splitlines()[-1]
     prefix = "tacebench study run: interrupted; resume with: "
@@ -176,6 +183,17 @@ def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert "already done" in resumed.stdout and "0 already done" not in resumed.stdout
+
+
+def test_ctrl_c_on_a_local_dask_run_is_one_message_not_worker_tracebacks(tmp_path):
+    """Ctrl-C reaches the local Dask cluster's worker processes too: each printed its
+    KeyboardInterrupt traceback (71 lines of standard error for two workers, 4 tracebacks)
+    before the command's message."""
+    pytest.importorskip("distributed")
+    _, _, status, err = _ctrl_c_study_run(tmp_path, "--backend", "dask", sleep=0.05)
+    assert status == terminal.EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1].startswith("tacebench study run: interrupted; resume")
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX pipe")

@@ -178,6 +178,8 @@ def _dask(scheduler: str | None, n_jobs: int):
         # (distributed does not disable the dashboard for None), and another cluster may hold it
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0")
         client = Client(cluster)
+        from .dask_quiet import IgnoreInterrupt
+        client.register_plugin(IgnoreInterrupt(os.getpid()))  # Ctrl-C is the command's
     quiet = _LostConnectionLog()
     logging.getLogger("distributed.client").addFilter(quiet)
     try:
