@@ -2,7 +2,8 @@
 
 ``OUT/sessions.json`` lists the sessions in order. A session is written when it starts
 (``status = "running"``) and again when it ends (``"completed"``, or ``"stopped"`` with the
-reason when it raised); a session killed outright keeps ``"running"`` until the next
+reason when it raised - if the file can still be written: a disk too full even for it
+leaves the session as a killed one); a session killed outright keeps ``"running"`` until the next
 session marks it ``"interrupted"`` and estimates what it did from the chunks written
 between its start and the next session's (their modification times). Each session records
 its provenance - code version, seed, backend, workers, scheduler, chunk size, machine - so
