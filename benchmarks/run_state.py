@@ -31,7 +31,7 @@ from .sessions import NAME as SESSIONS, read_sessions
 from .store import RunDirectory
 from .study import GENERATORS, Study
 
-__all__ = ["RunRefused", "check_run", "read_manifest", "read_truths", "repair", "set_aside",
+__all__ = ["RunNotice", "RunRefused", "check_run", "read_manifest", "read_truths", "repair", "set_aside",
            "supersede", "user_code", "user_modules"]
 
 #: How a refusal names the arguments that go on: (Python API, command line).
@@ -48,6 +48,11 @@ RESULT_FILES = ("chunks", "damaged", "truth.csv", "sessions.json", "results.parq
                 "results.csv", "performance.csv", "summary.md")
 #: manifest.json's keys and their types.
 MANIFEST_KEYS = {"study": str, "fingerprint": str, "seed": int, "format": str}
+
+
+class RunNotice(RuntimeWarning):
+    """What a run did on its own that its user should know: a damaged file set aside and
+    computed again, a lost worker retried. A command shows each as one line."""
 
 
 class RunRefused(ValueError):

@@ -45,7 +45,7 @@ from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .fit_call import call_fit
 from .methods import get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
-from .run_state import RunRefused, _braced, check_run, read_manifest, read_truths, repair, user_code
+from .run_state import RunNotice, RunRefused, _braced, check_run, read_manifest, read_truths, repair, user_code
 from .store import RunDirectory, write_frame
 from .study import Study
 from .truths import TruthFailed, scenario_truths
@@ -287,7 +287,7 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
     if manifest is not None:
         run = RunDirectory(out, manifest["format"])
         for reason in repair(run, study):  # before any work: derived files made good
-            warnings.warn(reason, RuntimeWarning, stacklevel=2)
+            warnings.warn(reason, RunNotice, stacklevel=2)
     else:
         run.write_json("study.json", study.raw)
         run.write_json("manifest.json", {

@@ -1,8 +1,10 @@
 """``tacebench study run|summarize|list``: run ADEMP simulation studies from the command line."""
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from tacebench.engine import BACKENDS, SchedulerUnreachable, scheduler_problem
@@ -77,13 +79,6 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from tacebench.benchmarks.faults import WorkersLost
-    from tacebench.benchmarks.report import summarize_run
-    from tacebench.benchmarks.dgm import load_checked_study
-    from tacebench.benchmarks.runner import run_study
-    from tacebench.benchmarks.store import WriteFailed
-    from tacebench.cli.distributed import cluster_of, scheduler_of
-
     if args.format == "parquet" and parquet_missing():
         raise UsageError(f"--format parquet: {parquet_missing()}")
     if args.scheduler is not None:  # (a typo was "missing port ... fix the generator")
@@ -91,6 +86,34 @@ def _run(args) -> int:
             raise UsageError(f"--scheduler {args.scheduler}: needs --backend dask")
         if problem := scheduler_problem(args.scheduler):
             raise UsageError(f"--scheduler: {problem}")
+    with _warnings_as_lines("tacebench study run"):
+        return _run_checked(args)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(prog: str):
+    """Warnings of the run (a damaged file set aside, a lost worker retried: RunNotice;
+    others as the warning filters say) as one line each, ``PROG: warning: ...``, not
+    Python's two lines with a source path."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    from tacebench.benchmarks.run_state import RunNotice
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", RunNotice)  # (each: every file set aside is told)
+        warnings.showwarning = show
+        yield
+
+
+def _run_checked(args) -> int:
+    from tacebench.benchmarks.faults import WorkersLost
+    from tacebench.benchmarks.report import summarize_run
+    from tacebench.benchmarks.dgm import load_checked_study
+    from tacebench.benchmarks.runner import run_study
+    from tacebench.benchmarks.store import WriteFailed
+    from tacebench.cli.distributed import cluster_of, scheduler_of
+
     try:
         study = load_checked_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
