@@ -31,8 +31,8 @@ from .sessions import NAME as SESSIONS, read_sessions
 from .store import RunDirectory
 from .study import GENERATORS, Study
 
-__all__ = ["RunNotice", "RunRefused", "check_run", "read_manifest", "read_truths", "repair", "set_aside",
-           "supersede", "user_code", "user_modules"]
+__all__ = ["RunNotice", "RunRefused", "braced", "check_run", "read_manifest", "read_truths",
+           "repair", "set_aside", "supersede", "user_code", "user_modules"]
 
 #: How a refusal names the arguments that go on: (Python API, command line).
 WORDS = {"resume": ("resume=True", "--resume"), "force": ("force=True", "--force"),
@@ -68,7 +68,7 @@ class RunRefused(ValueError):
         return self.template.format(**{k: opt for k, (_, opt) in WORDS.items()})
 
 
-def _braced(text: str) -> str:
+def braced(text: str) -> str:
     """``text`` (a path, a value) safe inside a :class:`RunRefused` template."""
     return str(text).replace("{", "{{").replace("}", "}}")
 
@@ -109,21 +109,21 @@ def read_manifest(run: RunDirectory) -> dict | None:
     path = run.manifest_path
     if not path.exists():
         return None
-    where = f"{_braced(path)} is damaged"
+    where = f"{braced(path)} is damaged"
     try:
         manifest = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunRefused(f"{where}: {_braced(exc)}") from None
+        raise RunRefused(f"{where}: {braced(exc)}") from None
     if not isinstance(manifest, dict):
         raise RunRefused(f"{where}: it holds a {type(manifest).__name__}, not an object "
                          f"with {', '.join(MANIFEST_KEYS)}")
     for key, kind in MANIFEST_KEYS.items():
         value = manifest.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise RunRefused(f"{where}: its {key!r} is {_braced(repr(value))}, not a "
+            raise RunRefused(f"{where}: its {key!r} is {braced(repr(value))}, not a "
                              f"{kind.__name__}")
     if manifest["format"] not in ("parquet", "csv"):
-        raise RunRefused(f"{where}: its 'format' is {_braced(repr(manifest['format']))}, "
+        raise RunRefused(f"{where}: its 'format' is {braced(repr(manifest['format']))}, "
                          "not 'parquet' or 'csv'")
     return manifest
 
@@ -167,14 +167,14 @@ def _changed_code(manifest: dict, study: Study, version: str) -> str:
     """How the code that computed the run differs from this session's ('' if it does not)."""
     theirs = manifest.get("code_version", "unrecorded")
     if theirs != version:
-        return (f"its results were computed by tacebench {_braced(theirs)}, this is "
-                f"{_braced(version)}")
+        return (f"its results were computed by tacebench {braced(theirs)}, this is "
+                f"{braced(version)}")
     recorded, mine = manifest.get("user_code", {}), user_code(study)
     if not isinstance(recorded, dict):
         recorded = {}
     changed = [m for m in sorted(set(recorded) | set(mine)) if recorded.get(m) != mine.get(m)]
     if changed:
-        files = ", ".join(f"{m} ({_braced(importlib.util.find_spec(m).origin)})"
+        files = ", ".join(f"{m} ({braced(importlib.util.find_spec(m).origin)})"
                           if m in mine else m for m in changed)
         return (f"the source of the study's own module {files} changed since its results "
                 "were computed")
@@ -193,7 +193,7 @@ def check_run(run: RunDirectory, study: Study, *, version: str, resume: bool, fo
         The folder holds results that this session may not continue; the message names
         the file or the difference and how to go on.
     """
-    out = _braced(run.path)
+    out = braced(run.path)
     how = (f"Pass {{force}} to move them to {out}/superseded/ and start again, or choose "
            "another directory")
     try:

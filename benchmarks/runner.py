@@ -45,7 +45,8 @@ from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .fit_call import call_fit
 from .methods import get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
-from .run_state import RunNotice, RunRefused, _braced, check_run, read_manifest, read_truths, repair, user_code
+from .run_state import (RunNotice, RunRefused, braced, check_run, read_manifest, read_truths,
+                        repair, user_code)
 from .store import RunDirectory, write_frame
 from .study import Study
 from .truths import TruthFailed, scenario_truths
@@ -311,8 +312,8 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
                                           initializer=setup)
                     for r in rs]
         except TruthFailed as exc:  # (the run folder is written: say how to go on)
-            raise RunRefused(f"{_braced(exc)}. No replicate was run; fix the generator and "
-                             f"rerun with {{resume}} into {_braced(out)}") from exc
+            raise RunRefused(f"{braced(exc)}. No replicate was run; fix the generator and "
+                             f"rerun with {{resume}} into {braced(out)}") from exc
         write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
     bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
                desc=study.name, smoothing=0.1)
