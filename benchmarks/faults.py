@@ -13,6 +13,8 @@ import warnings
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, TypeVar
 
+from .run_state import RunNotice
+
 T = TypeVar("T")
 
 #: attempts after the first when workers are lost
@@ -52,5 +54,5 @@ def retry_lost_workers(attempt: Callable[[], T], retries: int = DEFAULT_RETRIES)
                                   f"{type(exc).__name__}: {exc}. The chunks written are kept; "
                                   "rerun with --resume") from exc
             warnings.warn(f"a worker process died ({type(exc).__name__}); retrying the "
-                          "replicates not on disk", RuntimeWarning, stacklevel=2)
+                          "replicates not on disk", RunNotice, stacklevel=2)
     raise AssertionError("unreachable")

@@ -1,16 +1,19 @@
 """Output people read: the tidy tables and a Markdown / HTML summary of a study run."""
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
-from tacebench.engine.files import atomic_write
+from tacebench.engine.files import FolderLocked, atomic_write, folder_lock
 
+from .run_state import RunRefused, read_manifest
 from .runner import load_results
-from .sessions import run_line
+from .sessions import planned_reps, run_line
 from .store import RunDirectory, write_frame
 from .study import study_from_raw
 from .summary import error_table, performance_table
@@ -115,6 +118,8 @@ def _sections(study, perf: pd.DataFrame, results: pd.DataFrame, meta: dict,
                 f"Cells are estimate (Monte Carlo SE), Morris, White & Crowther (2019).")
     if meta.get("run"):
         yield "p", meta["run"]
+    for note in meta.get("notes", ()):
+        yield "p", "**Note.** " + note
     yield "h2", "Data-generating mechanisms"
     yield "table", study.scenario_frame().drop(columns=["scenario_index"])
     yield "p", "An empty cell: the parameter does not apply to that scenario's mechanism."
@@ -187,25 +192,67 @@ def write_html(sections, path: Path, figures=()) -> None:
     atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[str, Path]:
+def summarize_run(out, *, plot: bool = False, reps: int | None = None,
+                  on_note: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Write ``results.<fmt>``, ``performance.csv``, ``summary.md``, ``summary.html`` (and
     ``figures/*.png`` with ``plot``) in the run directory ``out``; return their paths.
     Each file is written whole or not at all (a failing write raises ``WriteFailed``; the
-    chunks are untouched, and summarizing again writes them)."""
+    chunks are untouched, and summarizing again writes them).
+
+    ``reps`` defaults to the replicates the run's last session was asked for (as that
+    session's own summary used), else all on disk. The folder's lock is taken while the
+    summary is written; a run holding it (in progress), a run with fewer replicates on
+    disk than it was asked for, and replicates on disk beyond ``reps`` are said in the
+    summary and told to ``on_note``."""
     if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 2):
         raise ValueError(f"reps: must be an integer >= 2; got {reps!r}")
-    run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
-    manifest = run.read_manifest()
+    manifest = read_manifest(RunDirectory(out))
     if manifest is None:
-        raise ValueError(f"out={str(out)!r} is not a study run directory (no manifest.json)")
-    study = study_from_raw(run.read_json("study.json"), source=str(run.path / "study.json"))
+        raise ValueError(f"{out} is not a study run directory (no manifest.json)")
+    run = RunDirectory(out, manifest["format"])
+    try:
+        raw = run.read_json("study.json")
+    except (OSError, ValueError) as exc:  # (missing: a bare FileNotFoundError traceback)
+        raise ValueError(f"{run.path / 'study.json'} cannot be read ({type(exc).__name__}: "
+                         f"{exc}); resuming the run (study run --resume) writes it again"
+                         ) from None
+    study = study_from_raw(raw, source=str(run.path / "study.json"))
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(folder_lock(run.path))
+            busy = False
+        except FolderLocked:  # a run is writing: summarized as it stands, and said so
+            busy = True
+        return _summarize(run, study, plot, reps, busy, on_note or (lambda note: None))
+
+
+def _summarize(run: RunDirectory, study, plot: bool, asked: int | None, busy: bool,
+               on_note: Callable[[str], None]) -> dict[str, Path]:
+    planned = planned_reps(run)
+    reps = asked if asked is not None else planned
     results, truths = load_results(run.path, reps)
     counts = results.groupby("scenario_index")["rep"].nunique()
-    if reps is not None and counts.max() < reps:  # (a summary of 99 showed the run's 2)
-        raise ValueError(f"reps={reps}: the run holds at most {int(counts.max())} replicates "
-                         f"per scenario; summarize without reps (--reps) for all of them")
-    meta = {"reps": int(counts.max()) if counts.min() == counts.max()
-            else f"{int(counts.min())}-{int(counts.max())}", "run": run_line(run)}
+    if asked is not None and counts.max() < asked:  # (a summary of 99 showed the run's 2)
+        raise RunRefused(f"{{reps_is}}{asked}: the run holds at most {int(counts.max())} "
+                         "replicates per scenario; summarize without {reps} for all of them")
+    notes = []
+    if busy:
+        notes.append("The run is in progress (another process is writing this folder): "
+                     "this summary covers the chunks written so far; summarize again when "
+                     "it ends.")
+    elif planned is not None and (counts.min() < planned or len(counts) < len(study.scenarios)):
+        notes.append(f"The run is unfinished: it was asked for {planned} replicates per "
+                     f"scenario and holds {_span(counts, len(study.scenarios))}; resume it "
+                     "(study run --resume) to complete it.")
+    beyond = max((m.size for m in run.done().values()), default=0)
+    if asked is None and reps is not None and beyond > reps:
+        notes.append(f"Replicates {reps} and above on disk (up to {beyond} per scenario) are "
+                     f"left out: the run's last session asked for {reps}; summarize with "
+                     "reps (--reps) to use more.")
+    for note in notes:
+        on_note(note)
+    meta = {"reps": _span(counts, len(study.scenarios)),
+            "run": run_line(run, in_table=int(counts.sum())), "notes": notes}
     perf = performance_table(results, truths, level=study.level, alpha=study.alpha,
                              measures=study.measures)
     paths = {"results": run.path / f"results.{run.fmt}", "performance": run.path / "performance.csv",
@@ -222,3 +269,9 @@ def summarize_run(out, *, plot: bool = False, reps: int | None = None) -> dict[s
     write_markdown(sections, paths["markdown"])
     write_html(sections, paths["html"], figures)
     return paths
+
+
+def _span(counts: pd.Series, scenarios: int) -> int | str:
+    """Replicates per scenario: one number, or "min-max" (0 for a scenario with none)."""
+    low = int(counts.min()) if len(counts) == scenarios else 0
+    return int(counts.max()) if low == counts.max() else f"{low}-{int(counts.max())}"

@@ -8,9 +8,11 @@ The study is a :class:`tacebench.engine.Design` with one cell per scenario. Repr
 order a replicate runs in, so results are bit-identical for any ``n_jobs``, backend or chunk
 size; and adding a scenario or a method leaves the others' numbers unchanged.
 
-Resume: the run directory records the code version (:func:`tacebench.engine.code_version`);
-a run computed by another version is never continued: ``force=True`` moves its results to
-``OUT/superseded/<version>/`` and starts again, so the two are kept apart.
+Resume: the run directory records the code version (:func:`tacebench.engine.code_version`,
+and the study's own modules' :func:`benchmarks.run_state.user_code`); a run computed by
+other code, or whose manifest is missing or damaged, is never continued: ``force=True``
+moves its results to ``OUT/superseded/<version>/`` and starts again, so the two are kept
+apart. Every file of the folder is checked before any work (:mod:`benchmarks.run_state`).
 
 Speed: work is sent as chunks of replicates of one scenario, so joblib's per-task cost and
 the one-off worker start-up (about 0.6 s) are amortised; each worker prepares a scenario's
@@ -22,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import time
 import warnings
 from dataclasses import dataclass
@@ -44,9 +45,11 @@ from .faults import DEFAULT_RETRIES, retry_lost_workers
 from .fit_call import call_fit
 from .methods import get_fit, validate_method
 from .sessions import RunTotals, finish_session, start_session, totals
+from .run_state import (RunNotice, RunRefused, braced, check_run, read_manifest, read_truths,
+                        repair, user_code)
 from .store import RunDirectory, write_frame
 from .study import Study
-from .truths import scenario_truths
+from .truths import TruthFailed, scenario_truths
 
 _FIXED = ("estimate", "se", "ci_lower", "ci_upper")
 
@@ -216,21 +219,6 @@ def _design(study: Study, reps: int) -> Design:
     return Design.of({s.name: (s.name,) for s in study.scenarios}, reps, study.seed)
 
 
-def _supersede(run: RunDirectory, version: str) -> Path:
-    """Move a run's results aside (``OUT/superseded/<version>/``); returns the folder."""
-    dest = run.path / "superseded" / version.replace("/", "_")
-    n = 1
-    while dest.exists():
-        dest = dest.with_name(f"{dest.name}.{n}")
-        n += 1
-    dest.mkdir(parents=True)
-    for name in ("chunks", "damaged", "sessions.json", "plans", "truth.csv", "manifest.json", "study.json", "results.parquet",
-                 "results.csv", "performance.csv", "summary.md", "summary.html", "figures"):
-        if (run.path / name).exists():
-            shutil.move(str(run.path / name), str(dest / name))
-    return dest
-
-
 @single_threaded_blas()  # plans compiled in this process as in the workers (engine.blas)
 def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
               backend: str | None = None, scheduler: str | None = None,
@@ -247,8 +235,9 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
     chunk_size : replicates per task (default: the study's, else about four tasks per worker
         and scenario, between 5 and 200).
     resume : continue a run in ``out``; without it ``out`` must hold no results.
-    force : with ``resume``, a run computed by another code version is moved to
-        ``out/superseded/<version>/`` and the study starts again (never mixed).
+    force : a run computed by other code (tacebench's or the study's own modules), or
+        results without a readable manifest, are moved to ``out/superseded/<version>/``
+        and the study starts again (never mixed).
     retries : times the run goes on after losing worker processes (:mod:`benchmarks.faults`).
 
     Returns
@@ -259,6 +248,8 @@ def run_study(study: Study, out, *, reps: int | None = None, n_jobs: int = 1,
 
     Raises
     ------
+    benchmarks.run_state.RunRefused
+        ``out`` holds results this call may not continue (the message says how to go on).
     benchmarks.store.WriteFailed
         A chunk could not be written (disk full): the run stops, what is written is whole.
     benchmarks.faults.WorkersLost
@@ -293,41 +284,17 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
 
     out = run.path
     version = code_version()
-    manifest = run.read_manifest()
-    if manifest is not None and not resume:
-        raise ValueError(f"out={str(out)!r} already holds a run; pass resume=True (--resume) "
-                         "to continue it or choose another directory")
-    if manifest is not None:
-        if fmt is not None and fmt != manifest["format"]:  # (was ignored without a word)
-            raise ValueError(f"cannot resume {out} with fmt={fmt!r} (--format): its chunks "
-                             f"are {manifest['format']}; resume without a format or with "
-                             f"{manifest['format']!r}")
-        for key, mine in (("fingerprint", study.fingerprint), ("seed", study.seed)):
-            if manifest[key] != mine:
-                raise ValueError(f"cannot resume {out}: its {key} is {manifest[key]!r} but the "
-                                 f"study's is {mine!r}")
-        theirs = manifest.get("code_version", "unrecorded")
-        if theirs != version:
-            if not force:
-                raise ValueError(
-                    f"cannot resume {out}: its results were computed by tacebench {theirs}, "
-                    f"this is {version}; results of two code versions are never mixed. "
-                    "Pass force=True (--force) to move them to "
-                    f"{out}/superseded/ and start again, or choose another directory")
-            _supersede(run, theirs)
-            manifest = None
+    manifest = check_run(run, study, version=version, resume=resume, force=force, fmt=fmt)
     if manifest is not None:
         run = RunDirectory(out, manifest["format"])
-        run.remove_temporaries()
-        for reason in run.set_aside_damaged():  # recomputed below, never read as data
-            warnings.warn(f"{reason}; moved to damaged/ and computed again", RuntimeWarning,
-                          stacklevel=2)
+        for reason in repair(run, study):  # before any work: derived files made good
+            warnings.warn(reason, RunNotice, stacklevel=2)
     else:
         run.write_json("study.json", study.raw)
         run.write_json("manifest.json", {
             "study": study.name, "fingerprint": study.fingerprint, "seed": study.seed,
             "format": run.fmt, "tacebench": release(), "code_version": version,
-            "numpy": np.__version__})
+            "user_code": user_code(study), "numpy": np.__version__})
     workers = workers_for(n_jobs)
     if chunk_size is None:
         chunk_size = study.chunk_size or default_chunk_size(reps, workers)
@@ -344,9 +311,9 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
                                           n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                                           initializer=setup)
                     for r in rs]
-        except ValueError as exc:  # (the run folder is written: say how to go on)
-            raise ValueError(f"{exc}. No replicate was run; fix the generator and rerun with "
-                             f"resume=True (--resume) into {out}") from exc
+        except TruthFailed as exc:  # (the run folder is written: say how to go on)
+            raise RunRefused(f"{braced(exc)}. No replicate was run; fix the generator and "
+                             f"rerun with {{resume}} into {braced(out)}") from exc
         write_frame(pd.DataFrame(rows).sort_values(["scenario_index", "estimand"]), truth_path)
     bar = tqdm(total=total, initial=before, unit="rep", disable=not progress or before == total,
                desc=study.name, smoothing=0.1)
@@ -386,11 +353,23 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
 
 
 def load_results(out, reps: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(results, truths)`` of a run directory, results sorted and trimmed to ``reps``."""
-    run = RunDirectory(out, (RunDirectory(out).read_manifest() or {}).get("format"))
-    if run.read_manifest() is None:
-        raise ValueError(f"out={str(out)!r} is not a study run directory (no manifest.json)")
+    """``(results, truths)`` of a run directory, results sorted and trimmed to ``reps``.
+
+    Raises
+    ------
+    ValueError
+        ``out`` is no run directory, or one of its files is missing or damaged (named)."""
+    manifest = read_manifest(RunDirectory(out))
+    if manifest is None:
+        raise ValueError(f"{out} is not a study run directory (no manifest.json)")
+    run = RunDirectory(out, manifest["format"])
     results = run.read_results(reps)
-    truths = pd.read_csv(run.path / "truth.csv", keep_default_na=False,
-                         dtype={"scenario": str, "estimand": str}, float_precision="round_trip")
+    if not (run.path / "truth.csv").exists():
+        raise ValueError(f"{run.path / 'truth.csv'} is missing; resuming the run (study run "
+                         "--resume) computes it again")
+    try:
+        truths = read_truths(run.path / "truth.csv")
+    except ValueError as exc:
+        raise ValueError(f"{exc}; resuming the run (study run --resume) computes it again"
+                         ) from None
     return results, truths

@@ -2,7 +2,8 @@
 
 ``OUT/sessions.json`` lists the sessions in order. A session is written when it starts
 (``status = "running"``) and again when it ends (``"completed"``, or ``"stopped"`` with the
-reason when it raised); a session killed outright keeps ``"running"`` until the next
+reason when it raised - if the file can still be written: a disk too full even for it
+leaves the session as a killed one); a session killed outright keeps ``"running"`` until the next
 session marks it ``"interrupted"`` and estimates what it did from the chunks written
 between its start and the next session's (their modification times). Each session records
 its provenance - code version, seed, backend, workers, scheduler, chunk size, machine - so
@@ -33,22 +34,50 @@ def _iso(t: float) -> str:
 
 
 def read_sessions(run: RunDirectory) -> list[dict]:
-    """The sessions on record (an empty list for a run without any)."""
-    return run.read_json(NAME) if (run.path / NAME).exists() else []
+    """The sessions on record (an empty list for a run without any).
+
+    Raises
+    ------
+    ValueError
+        The file cannot be parsed or is not a list of sessions (each with its status and
+        start time); the file and the problem are named.
+    """
+    path = run.path / NAME
+    if not path.exists():
+        return []
+    try:
+        sessions = run.read_json(NAME)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # (JSONDecodeError)
+        raise ValueError(f"{path} is damaged: {exc}") from None
+    if not isinstance(sessions, list):
+        raise ValueError(f"{path} is damaged: it holds a {type(sessions).__name__}, not a "
+                         "list of sessions")
+    for k, s in enumerate(sessions):
+        if not (isinstance(s, dict) and isinstance(s.get("status"), str)
+                and isinstance(s.get("started_unix"), (int, float))):
+            raise ValueError(f"{path} is damaged: its entry {k + 1} is not a session with a "
+                             "status and a start time")
+    return sessions
+
+
+def _estimate(run: RunDirectory, sessions: list[dict], i: int, now: float) -> dict:
+    """What session ``i``, still marked "running", did: the replicates of the chunk files
+    written between its start and the next session's (or ``now``), and the time to the
+    last of them."""
+    s = sessions[i]
+    end = sessions[i + 1]["started_unix"] if i + 1 < len(sessions) else now
+    mine = [c for c in run.chunks() if s["started_unix"] <= c.path.stat().st_mtime < end]
+    last = max((c.path.stat().st_mtime for c in mine), default=s["started_unix"])
+    return dict(replicates_run=sum(c.stop - c.start for c in mine),
+                elapsed=round(last - s["started_unix"], 3), estimated=True)
 
 
 def _close_interrupted(run: RunDirectory, sessions: list[dict], now: float) -> None:
     """Mark sessions still "running" as interrupted; their replicates and time come from
     the chunk files written before the next session began."""
-    chunks = run.chunks()
     for i, s in enumerate(sessions):
-        if s["status"] != "running":
-            continue
-        end = sessions[i + 1]["started_unix"] if i + 1 < len(sessions) else now
-        mine = [c for c in chunks if s["started_unix"] <= c.path.stat().st_mtime < end]
-        last = max((c.path.stat().st_mtime for c in mine), default=s["started_unix"])
-        s.update(status="interrupted", replicates_run=sum(c.stop - c.start for c in mine),
-                 elapsed=round(last - s["started_unix"], 3), estimated=True)
+        if s["status"] == "running":
+            s.update(status="interrupted", **_estimate(run, sessions, i, now))
 
 
 def start_session(run: RunDirectory, **provenance) -> list[dict]:
@@ -98,13 +127,42 @@ def totals(sessions: list[dict]) -> RunTotals:
         code_versions=distinct("code_version"))
 
 
-def run_line(run: RunDirectory) -> str:
-    """One sentence on how the run was computed, for the summary ("" without sessions)."""
-    sessions = read_sessions(run)
+def run_line(run: RunDirectory, in_table: int | None = None) -> str:
+    """One sentence on how the run was computed, for the summary ("" without sessions).
+
+    A session still marked "running" (running now, or killed and not yet resumed) is
+    counted with the replicates its chunks show, as the next session will record it;
+    ``in_table``, the replicates the summary's table holds, is named when the sessions
+    computed more (replicates computed again after damage or a kill, or beyond ``reps``).
+    """
+    try:
+        sessions = read_sessions(run)
+    except ValueError as exc:
+        return f"The run's accounting cannot be read: {exc}."
     if not sessions:
         return ""
-    t = totals(sessions)
+    now = time.time()
+    view = [dict(s, **_estimate(run, sessions, i, now)) if s["status"] == "running" else s
+            for i, s in enumerate(sessions)]
+    t = totals(view)
+    open_ = sum(s["status"] == "running" for s in sessions)
+    unfinished = (f", {open_} unfinished: running now or killed, its replicates estimated "
+                  "from its chunks" if open_ else "")
+    more = (f" ({t.replicates_run - in_table} more than the {in_table} of this table: "
+            "computed again after damage or a kill, or beyond the replicates summarized)"
+            if in_table is not None and t.replicates_run > in_table else "")
     return (f"Computed by tacebench {', '.join(t.code_versions)} in {t.sessions} session(s) "
-            f"({t.interrupted} interrupted) on {', '.join(t.hosts)} with "
-            f"{', '.join(t.backends)}: {t.replicates_run} replicates in {t.elapsed:.0f} s "
-            f"(sessions.json).")
+            f"({t.interrupted} interrupted{unfinished}) on {', '.join(t.hosts)} with "
+            f"{', '.join(t.backends)}: {t.replicates_run} replicates in {t.elapsed:.0f} s"
+            f"{more} (sessions.json).")
+
+
+def planned_reps(run: RunDirectory) -> int | None:
+    """The replicates per scenario the run's last session was asked for (None: no session
+    on record says), which ``summarize`` uses by default, as the run's own summary did."""
+    try:
+        sessions = read_sessions(run)
+    except ValueError:
+        return None
+    reps = sessions[-1].get("reps") if sessions else None
+    return reps if isinstance(reps, int) and not isinstance(reps, bool) and reps >= 2 else None

@@ -15,10 +15,19 @@ from .study import Study
 _TRUTH_ROOT = name_key("truth")
 
 
+class TruthFailed(ValueError):
+    """A generator's true values could not be had (its own error, or not one number per
+    estimand)."""
+
+
 def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
-    """True value of every estimand that a scenario's methods target."""
+    """True value of every estimand that a scenario's methods target; :class:`TruthFailed`
+    when the generator cannot give them."""
     scenario = study.scenarios[scenario_index]
-    dgm = prepared(study.fingerprint, scenario)
+    try:
+        dgm = prepared(study.fingerprint, scenario)
+    except ValueError as exc:  # (the generator's own: told as it is, with how to go on)
+        raise TruthFailed(str(exc)) from exc
     wanted = sorted({m.estimand for m in study.methods if m.name in scenario.methods})
     estimands = [study.estimand(name) for name in wanted]
     # The truth does not depend on the run's seed: same scenario, same truth.
@@ -28,12 +37,12 @@ def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
         values = (dgm.truths(estimands, seeds) if dgm.truths is not None
                   else [dgm.truth(e, s) for e, s in zip(estimands, seeds)])
     except Exception as exc:  # (a study's own generator: its traceback was the message)
-        raise ValueError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+        raise TruthFailed(f"{where} failed: {type(exc).__name__}: {exc}") from exc
     values = list(values)
     bad = [f"{name} = {v!r}" for name, v in zip(wanted, values)
            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))]
     if bad or len(values) != len(wanted):
-        raise ValueError(f"{where} must be one number per estimand; got "
+        raise TruthFailed(f"{where} must be one number per estimand; got "
                          f"{', '.join(bad) if bad else f'{len(values)} value(s)'}")
     # the value without censoring (NaN where the generator does not give it): HR methods
     # are judged against the truth under the scenario's censoring, which they target

@@ -152,29 +152,48 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
-    """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
-    study_file = _slow_toy(tmp_path, sleep=0.03)
+def _ctrl_c_study_run(tmp_path, *extra: str, sleep: float = 0.03):
+    """A slow toy study run (20 replicates, 2 workers, chunks of 2) sent Ctrl-C once 2
+    chunks are on disk, as at a terminal; returns (study file, OUT, status, stderr)."""
+    study_file = _slow_toy(tmp_path, sleep=sleep)
     out = tmp_path / "run"
     p = subprocess.Popen([*CMD, "study", "run", str(study_file), "--reps", "20", "--n-jobs",
-                          "2", "--chunk-size", "2", "--out", str(out)], cwd=ROOT,
+                          "2", "--chunk-size", "2", *extra, "--out", str(out)], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True, preexec_fn=_interruptible)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(list(out.glob("chunks/*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGINT)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == terminal.EXIT_INTERRUPTED, err
+    _, err = p.communicate(timeout=120)
+    return study_file, out, p.returncode, err
+
+
+def test_ctrl_c_on_study_run_prints_the_resume_command_that_works(tmp_path):
+    """Ctrl-C at a terminal reaches the whole foreground process group (workers too)."""
+    study_file, out, status, err = _ctrl_c_study_run(tmp_path)
+    assert status == terminal.EXIT_INTERRUPTED, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     hint = err.strip().splitlines()[-1]
     prefix = "tacebench study run: interrupted; resume with: "
     assert hint == prefix + shlex.join(["tacebench", "study", "run", str(study_file), "--out",
-                                        str(out), "--resume", "--reps", "20", "--n-jobs", "2"])
+                                        str(out), "--resume", "--reps", "20", "--n-jobs", "2",
+                                        "--chunk-size", "2"])
     resumed = subprocess.run([*CMD, *shlex.split(hint[len(prefix):])[1:]], cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert "already done" in resumed.stdout and "0 already done" not in resumed.stdout
+
+
+def test_ctrl_c_on_a_local_dask_run_is_one_message_not_worker_tracebacks(tmp_path):
+    """Ctrl-C reaches the local Dask cluster's worker processes too: each printed its
+    KeyboardInterrupt traceback (71 lines of standard error for two workers, 4 tracebacks)
+    before the command's message."""
+    pytest.importorskip("distributed")
+    _, _, status, err = _ctrl_c_study_run(tmp_path, "--backend", "dask", sleep=0.05)
+    assert status == terminal.EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1].startswith("tacebench study run: interrupted; resume")
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX pipe")
@@ -203,3 +222,19 @@ def test_an_upper_case_suffix_is_the_same_suffix(tmp_path, capsys):
     assert main(["simulate", "tace_regorafenib", "--out", str(tmp_path / "C.PARQUET"),
                  "--quiet"]) == 0
     assert pd.read_parquet(tmp_path / "C.PARQUET").shape[0] == 38
+
+
+def test_ctrl_c_while_the_command_starts_ends_quietly(monkeypatch, capsys):
+    """Ctrl-C during the start-up imports (about a second) gave a traceback through them:
+    the imports now run inside the entry point's guard."""
+    import tacebench.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["study", "list"]) == terminal.EXIT_INTERRUPTED
+    assert capsys.readouterr().err.strip() == ""
+    code = "import sys, tacebench.cli; print('tacebench.engine' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

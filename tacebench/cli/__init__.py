@@ -17,12 +17,7 @@ import sys
 from importlib import import_module
 from typing import Sequence
 
-from tacebench.engine import release
-from tacebench.engine import set_blas_threads
-from tacebench.estimators.batch import tune_allocator
-
-from .early import start_replicate_workers
-from .terminal import run_guarded
+from .terminal import EXIT_INTERRUPTED, run_guarded
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +46,8 @@ def chosen_module(argv: Sequence[str] | None) -> str | None:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``tacebench`` parser: every sub-command, or only the one ``argv`` names
     (:func:`chosen_module`); parsing ``argv`` with either gives the same namespace."""
+    from tacebench.engine import release
+
     from .options import HelpFormatter
 
     parser = argparse.ArgumentParser(
@@ -69,6 +66,23 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``tacebench`` command; returns its exit status. Ctrl-C while it starts (its
+    imports take about a second, before a sub-command's own guard is in place) ends it
+    quietly with status 130, as Ctrl-C later does."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # (was a traceback through the imports)
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
+    # imported here, not with the package, so that Ctrl-C during them is caught by main
+    from tacebench.engine import set_blas_threads
+    from tacebench.estimators.batch import tune_allocator
+
+    from .early import start_replicate_workers
+
     # Process-wide allocator tuning belongs to the program, not to a library import: the
     # command line and the engine's worker initializer are the only places that call it.
     # One BLAS thread, as in the engine's workers, so results do not depend on --n-jobs.

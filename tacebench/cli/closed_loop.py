@@ -14,6 +14,7 @@ folder another is writing, or a new run over an unfinished one, is refused.
 """
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from dataclasses import replace
@@ -23,7 +24,8 @@ from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, in
                       plain, resolve_n_jobs)
 from .terminal import UsageError, check_out_dir
 
-__all__ = ["check_kinds", "judge_folder", "register", "run", "run_closed_loop"]
+__all__ = ["check_kinds", "judge_folder", "register", "resume_command", "run",
+           "run_closed_loop"]
 
 DEFAULT_PAPERS = 20
 DEFAULT_REPS = 100
@@ -175,6 +177,22 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
     return rows, null_table(rows), power_table(rows), notes
 
 
+def resume_command(args, out: Path) -> str:
+    """The command line that continues this run where an interruption left it (the same
+    papers, replicates, seed, kinds and control)."""
+    words = ["tacebench", "closed-loop", "--out", str(out), "--resume", "--papers",
+             str(args.papers)]
+    for flag, value in (("--reps", args.reps), ("--seed", args.seed),
+                        ("--n-jobs", args.n_jobs)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.kinds:
+        words += ["--kinds", *args.kinds]
+    words += [flag for flag, on in (("--control", args.control),
+                                    ("--keep-papers", args.keep_papers)) if on]
+    return shlex.join(words)
+
+
 def run(args) -> int:
     from tacebench.benchmarks.closed_loop.output import (PARTIAL_FILE, ResumeRefused, RunKey,
                                                          clear_outputs, read_record,
@@ -194,6 +212,7 @@ def run(args) -> int:
     reps = args.reps or DEFAULT_REPS
     seed = DEFAULT_SEED if args.seed is None else args.seed
     key = RunKey(seed, reps, bool(args.control), code_version())
+    args.resume_hint = resume_command(args, out)  # (Ctrl-C said only "interrupted")
     t0 = time.perf_counter()
     try:
         # one run writes the folder, and only this run's files are in it

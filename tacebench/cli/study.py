@@ -1,11 +1,13 @@
 """``tacebench study run|summarize|list``: run ADEMP simulation studies from the command line."""
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
-from tacebench.engine import BACKENDS, SchedulerUnreachable
+from tacebench.engine import BACKENDS, SchedulerUnreachable, scheduler_problem
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps, add_seed,
                       int_at_least, resolve_n_jobs)
@@ -44,8 +46,9 @@ def register(subparsers) -> None:
     run.add_argument("--resume", action="store_true",
                      help="continue the run in --out, redoing nothing already written")
     run.add_argument("--force", action="store_true",
-                     help="with --resume: if the run was computed by another code version, "
-                          "move its results to OUT/superseded/ and start again")
+                     help="if the run in --out was computed by other code (tacebench or the "
+                          "study's own modules) or has no readable manifest.json, move its "
+                          "results to OUT/superseded/ and start again")
     run.add_argument("--chunk-size", type=int_at_least(1, "a positive integer"),
                      help="replicates per task (default: the study's, else about four tasks "
                           "per worker and scenario)")
@@ -65,7 +68,8 @@ def register(subparsers) -> None:
     summ.add_argument("dir", type=Path, help="a run directory (the --out of study run)")
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
     summ.add_argument("--reps", type=int_at_least(2, "an integer >= 2"), metavar="N",
-                      help="use only the first N replicates")
+                      help="use only the first N replicates (default: as many as the "
+                           "run's last session was asked for)")
     summ.set_defaults(func=_summarize)
 
     lst = sub.add_parser("list", help="list the shipped studies",
@@ -75,6 +79,34 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    if args.format == "parquet" and parquet_missing():
+        raise UsageError(f"--format parquet: {parquet_missing()}")
+    if args.scheduler is not None:  # (a typo was "missing port ... fix the generator")
+        if args.backend != "dask" and args.cluster is None:
+            raise UsageError(f"--scheduler {args.scheduler}: needs --backend dask")
+        if problem := scheduler_problem(args.scheduler):
+            raise UsageError(f"--scheduler: {problem}")
+    with _warnings_as_lines("tacebench study run"):
+        return _run_checked(args)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(prog: str):
+    """Warnings of the run (a damaged file set aside, a lost worker retried: RunNotice;
+    others as the warning filters say) as one line each, ``PROG: warning: ...``, not
+    Python's two lines with a source path."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    from tacebench.benchmarks.run_state import RunNotice
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", RunNotice)  # (each: every file set aside is told)
+        warnings.showwarning = show
+        yield
+
+
+def _run_checked(args) -> int:
     from tacebench.benchmarks.faults import WorkersLost
     from tacebench.benchmarks.report import summarize_run
     from tacebench.benchmarks.dgm import load_checked_study
@@ -82,8 +114,6 @@ def _run(args) -> int:
     from tacebench.benchmarks.store import WriteFailed
     from tacebench.cli.distributed import cluster_of, scheduler_of
 
-    if args.format == "parquet" and parquet_missing():
-        raise UsageError(f"--format parquet: {parquet_missing()}")
     try:
         study = load_checked_study(args.study, seed=args.seed)
         out = args.out or Path("tacebench-out") / study.name
@@ -97,22 +127,28 @@ def _run(args) -> int:
                                chunk_size=args.chunk_size, resume=args.resume, force=args.force,
                                progress=not args.no_progress and show_progress(args.quiet),
                                fmt=args.format)
-    except ValueError as exc:
-        print(f"tacebench study run: {exc}", file=sys.stderr)
+    except ValueError as exc:  # (a refusal of the run folder says its way on in options)
+        print(f"tacebench study run: {getattr(exc, 'cli', exc)}", file=sys.stderr)
         return 2
     except (WriteFailed, WorkersLost, SchedulerUnreachable) as exc:
         # the run stopped; what is on disk is whole
+        hint = getattr(args, "resume_hint", "")
         print(f"tacebench study run: stopped: {exc}. The chunks written are whole and kept; "
-              "fix the cause and rerun with --resume", file=sys.stderr)
+              "fix the cause and rerun with --resume" + (f": {hint}" if hint else ""),
+              file=sys.stderr)
         return 1
     whole = report.whole_run
+    # (a run with a chunk computed again said "248 replicates" of a 240-replicate run)
+    again = whole.replicates_run - report.replicates_total
+    more = (f" ({again} computed again after damage or a kill, or beyond --reps)"
+            if again > 0 else "")
     print(f"{report.replicates_run} replicates run, {report.replicates_skipped} already done, "
           f"in {report.elapsed:.1f} s ({report.rate:.1f} replicates/s); whole run: "
-          f"{whole.sessions} session(s) ({whole.interrupted} interrupted), "
-          f"{whole.replicates_run} replicates in {whole.elapsed:.1f} s; "
-          f"{report.failures} method fits failed or did not converge")
+          f"{report.replicates_total} replicates in {whole.sessions} session(s) "
+          f"({whole.interrupted} interrupted), {whole.replicates_run} computed{more} in "
+          f"{whole.elapsed:.1f} s; {report.failures} method fits failed or did not converge")
     try:
-        paths = summarize_run(out, plot=args.plot, reps=report.reps)
+        paths = summarize_run(out, plot=args.plot, reps=report.reps, on_note=_note)
     except WriteFailed as exc:
         print(f"tacebench study run: the run is complete, its summary is not: {exc}. Fix "
               f"the cause and run: tacebench study summarize {shlex.quote(str(out))}",
@@ -123,13 +159,22 @@ def _run(args) -> int:
 
 
 def resume_command(args, out: Path) -> str:
-    """The command line that continues this run where an interruption left it."""
+    """The command line that continues this run where an interruption left it: every
+    option that says what is run, where and how (the format is the run's own)."""
     words = ["tacebench", "study", "run", args.study, "--out", str(out), "--resume"]
     for flag, value in (("--reps", args.reps), ("--seed", args.seed),
-                        ("--n-jobs", args.n_jobs), ("--backend", args.backend)):
+                        ("--n-jobs", args.n_jobs), ("--backend", args.backend),
+                        ("--scheduler", args.scheduler), ("--cluster", args.cluster),
+                        ("--chunk-size", args.chunk_size)):
         if value is not None:
             words += [flag, str(value)]
+    words += [flag for flag, on in (("--plot", args.plot), ("--no-progress", args.no_progress),
+                                    ("--quiet", args.quiet)) if on]
     return shlex.join(words)
+
+
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
 
 
 def _summarize(args) -> int:
@@ -137,9 +182,9 @@ def _summarize(args) -> int:
     from tacebench.engine.files import WriteFailed
 
     try:
-        paths = summarize_run(args.dir, plot=args.plot, reps=args.reps)
+        paths = summarize_run(args.dir, plot=args.plot, reps=args.reps, on_note=_note)
     except ValueError as exc:
-        print(f"tacebench study summarize: {exc}", file=sys.stderr)
+        print(f"tacebench study summarize: {getattr(exc, 'cli', exc)}", file=sys.stderr)
         return 2
     except WriteFailed as exc:  # (no file is left half written; the chunks are untouched)
         print(f"tacebench study summarize: stopped: {exc}", file=sys.stderr)

@@ -28,7 +28,7 @@ from .blas import blas_threads, set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import exit_with_parent
 from .run import (BACKENDS, ChunkResult, RunOutcome, SchedulerUnreachable, TaskError, batches,
-                  check_options, map_calls, run_design, workers_for)
+                  check_options, map_calls, run_design, scheduler_problem, workers_for)
 from .seeds import name_key, spawn_key, stream_seed
 from .version import code_version, release, source_fingerprint
 from .warm import finish_start, start_workers
@@ -37,6 +37,6 @@ from .warning_log import describe as describe_warnings, record_warnings
 __all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome",
            "SchedulerUnreachable", "TaskError", "batches", "blas_threads", "check_options", "code_version",
            "default_chunk_size", "describe_warnings", "exit_with_parent", "finish_start", "map_calls", "name_key",
-           "plan_chunks", "record_warnings", "release", "run_design", "set_blas_threads",
+           "plan_chunks", "record_warnings", "release", "run_design", "scheduler_problem", "set_blas_threads",
            "set_up_ahead", "single_threaded_blas", "source_fingerprint", "spawn_key",
            "start_workers", "stream_seed", "workers_for"]

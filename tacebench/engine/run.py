@@ -16,7 +16,9 @@ settings such as allocator tuning belong there, never in library code.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import time
 import traceback
@@ -75,6 +77,27 @@ def batches(reps: Sequence[int] | range, batch_size: int | None) -> Iterator[lis
         yield reps[i:i + step]
 
 
+#: Dask address schemes; those of a network address need a host and a port.
+_SCHEMES = {"tcp": True, "tls": True, "ws": True, "wss": True, "ucx": True, "inproc": False}
+
+
+def scheduler_problem(address) -> str:
+    """What is wrong with a Dask scheduler address ('' if nothing), by its form alone, so
+    that a typo is refused before a run writes anything: ``[scheme://]host:port`` (scheme
+    tcp by default, as Dask reads it) or ``inproc://...``."""
+    if not isinstance(address, str) or not address:
+        return f"must be an address such as tcp://host:8786; got {address!r}"
+    scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
+    if scheme not in _SCHEMES:
+        return (f"{address!r} has the unknown scheme {scheme!r} (one of "
+                f"{', '.join(_SCHEMES)}); an address looks like tcp://host:8786")
+    host, _, port = rest.rpartition(":")
+    if _SCHEMES[scheme] and not (host and port.isdigit() and 0 < int(port) < 65536):
+        return (f"{address!r} is not host:port (an address looks like tcp://host:8786; "
+                "`dask scheduler` prints it)")
+    return ""
+
+
 def check_options(n_jobs: int, backend: str | None = None, scheduler: str | None = None,
                   batch_size: int | None = None) -> None:
     """Raise ``ValueError`` naming the argument and its value unless the options are ones
@@ -86,6 +109,8 @@ def check_options(n_jobs: int, backend: str | None = None, scheduler: str | None
         raise ValueError(f"backend: must be one of {list(BACKENDS)}; got {backend!r}")
     if scheduler and backend != "dask":
         raise ValueError(f"scheduler: needs backend='dask'; got backend={backend!r}")
+    if scheduler and (problem := scheduler_problem(scheduler)):
+        raise ValueError(f"scheduler: {problem}")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                    or batch_size < 1):
         raise ValueError(f"batch_size: must be a positive integer; got {batch_size!r}")
@@ -111,8 +136,26 @@ class TaskError(Exception):
 
 
 class SchedulerUnreachable(RuntimeError):
-    """The Dask scheduler a run was given does not answer (the run stops; nothing it
-    finished is lost)."""
+    """The Dask scheduler a run was given does not answer, or stopped answering mid-run
+    (the run stops; nothing it finished is lost)."""
+
+
+def _connection_lost() -> tuple[type[BaseException], ...]:
+    """distributed's errors for a scheduler gone mid-run: its connection closed, or the
+    tasks cancelled because it was lost."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+
+    return (FutureCancelledError, CommClosedError)
+
+
+class _LostConnectionLog(logging.Filter):
+    """Drops the client's log of its failed reconnection to a lost scheduler (a 25-line
+    traceback before the run's own one-line message says the same)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        lost = (asyncio.CancelledError, *_connection_lost())
+        return not (record.exc_info and isinstance(record.exc_info[1], lost))
 
 
 @contextlib.contextmanager
@@ -135,12 +178,22 @@ def _dask(scheduler: str | None, n_jobs: int):
         # (distributed does not disable the dashboard for None), and another cluster may hold it
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0")
         client = Client(cluster)
+        from .dask_quiet import IgnoreInterrupt
+        client.register_plugin(IgnoreInterrupt(os.getpid()))  # Ctrl-C is the command's
+    quiet = _LostConnectionLog()
+    logging.getLogger("distributed.client").addFilter(quiet)
     try:
         from joblib import parallel_config
         with parallel_config(backend="dask"):  # joblib's Dask backend on this client
             yield None
+    except _connection_lost() as exc:  # (was a 40-line traceback, no way on)
+        where = f"the Dask scheduler {scheduler!r}" if scheduler else "the local Dask cluster"
+        raise SchedulerUnreachable(f"lost the connection to {where} mid-run "
+                                   f"({type(exc).__name__}: {str(exc).splitlines()[0].rstrip('.')})"
+                                   ) from None
     finally:
         client.close()
+        logging.getLogger("distributed.client").removeFilter(quiet)
         if cluster is not None:
             # closed here, not by distributed's exit hook, which printed 22 INFO lines
             # of its scheduler and nanny shutdown after the command's own output

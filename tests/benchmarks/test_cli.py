@@ -165,3 +165,121 @@ def test_killed_run_resumed_after_a_code_change_refuses_to_mix(tmp_path):
     run_study(load_study(study_file), ref_out, reps=20, progress=False)
     pd.testing.assert_frame_equal(got, load_results(ref_out)[0], check_exact=True)
     assert json.loads((out / "manifest.json").read_text())["code_version"] != older
+
+
+def test_the_resume_command_keeps_where_and_how_the_run_goes_on(tmp_path):
+    """The command printed after Ctrl-C dropped --cluster, --scheduler and --chunk-size."""
+    import shlex
+
+    from tacebench.cli import build_parser
+    from tacebench.cli.study import resume_command
+
+    line = ["study", "run", "my study.toml", "--reps", "50", "--seed", "3", "--n-jobs", "4",
+            "--backend", "dask", "--scheduler", "tcp://h:8786", "--chunk-size", "7",
+            "--plot", "--no-progress", "--format", "csv"]
+    args = build_parser(line).parse_args(line)
+    words = shlex.split(resume_command(args, tmp_path / "o"))
+    assert words == ["tacebench", "study", "run", "my study.toml", "--out", str(tmp_path / "o"),
+                     "--resume", "--reps", "50", "--seed", "3", "--n-jobs", "4", "--backend",
+                     "dask", "--scheduler", "tcp://h:8786", "--chunk-size", "7", "--plot",
+                     "--no-progress"]
+    line = ["study", "run", "s.toml", "--cluster", "slurm.toml", "--quiet"]
+    words = shlex.split(resume_command(build_parser(line).parse_args(line), Path("o")))
+    assert words[-3:] == ["--cluster", "slurm.toml", "--quiet"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--backend", "dask", "--scheduler", "notanaddress"],
+     "--scheduler: 'notanaddress' is not host:port"),
+    (["--scheduler", "tcp://h:8786"], "--scheduler tcp://h:8786: needs --backend dask"),
+])
+def test_a_bad_scheduler_is_named_as_its_option_and_nothing_is_written(tmp_path, capsys,
+                                                                        extra, message):
+    """--scheduler notanaddress said "missing port number ... fix the generator and rerun
+    with resume=True" and left a manifest; without --backend dask it said "got
+    backend=None"."""
+    out = tmp_path / "run"
+    assert main(["study", "run", str(TOY), "--out", str(out), "--reps", "2", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "generator" not in err and "=None" not in err, err
+    assert not out.exists()
+
+
+def test_summaries_say_which_replicates_and_whether_the_run_is_finished(tmp_path, capsys):
+    """After --resume --reps 6, study run summarized 6 replicates and a later summarize
+    all 12 on disk; a summary of a run in progress or unfinished said nothing of it."""
+    from tacebench.benchmarks.report import summarize_run
+    from tacebench.benchmarks.store import RunDirectory
+    from tacebench.engine.files import folder_lock
+
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1"]
+    assert main(base + ["--reps", "12", "--chunk-size", "6"]) == 0
+    assert main(base + ["--reps", "6", "--resume"]) == 0
+    capsys.readouterr()
+    assert main(["study", "summarize", str(out)]) == 0
+    err = capsys.readouterr().err
+    md = (out / "summary.md").read_text()
+    assert "6 replicates per scenario" in md
+    assert "Replicates 6 and above on disk (up to 12 per scenario) are left out" in err, err
+    assert main(["study", "summarize", str(out), "--reps", "12"]) == 0
+    assert "12 replicates per scenario" in (out / "summary.md").read_text()
+
+    notes = []
+    with folder_lock(out):                       # as a run writing the folder holds it
+        summarize_run(out, on_note=notes.append)
+    assert notes[0].startswith("The run is in progress")
+    assert "**Note.** The run is in progress" in (out / "summary.md").read_text()
+
+    for chunk in RunDirectory(out).chunks()[1::2]:  # as a run asked for 12 and killed
+        chunk.path.unlink()
+    sessions = json.loads((out / "sessions.json").read_text())
+    sessions[-1]["reps"] = 12
+    (out / "sessions.json").write_text(json.dumps(sessions))
+    notes = []
+    summarize_run(out, on_note=notes.append)
+    assert notes == ["The run is unfinished: it was asked for 12 replicates per scenario and "
+                     "holds 6; resume it (study run --resume) to complete it."], notes
+
+
+def test_the_whole_run_line_tells_replicates_computed_again(tmp_path, capsys):
+    """After a damaged chunk was computed again the CLI said "whole run ... 18 replicates"
+    of a 16-replicate run."""
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1",
+            "--reps", "4", "--chunk-size", "2"]
+    assert main(base) == 0
+    chunk = sorted((out / "chunks").iterdir())[0]
+    chunk.write_bytes(chunk.read_bytes()[:-10])
+    capsys.readouterr()
+    assert main(base + ["--resume"]) == 0
+    text, err = capsys.readouterr()
+    # the warning as one line of the command's, not Python's with a source path
+    assert err.startswith(f"tacebench study run: warning: chunk {chunk.name} in ") and (
+        err.count("\n") == 1 and "RuntimeWarning" not in err), err
+    assert ("whole run: 16 replicates in 2 session(s) (0 interrupted), 18 computed (2 "
+            "computed again after damage or a kill, or beyond --reps)") in text, text
+
+
+def test_refusals_speak_in_the_commands_options(tmp_path, capsys):
+    """The CLI said "out='...' already holds a run; pass resume=True (--resume)", "pass
+    force=True (--force)", and a changed study as a fingerprint mismatch."""
+    out = tmp_path / "run"
+    base = ["study", "run", str(TOY), "--out", str(out), "--no-progress", "--n-jobs", "1",
+            "--reps", "2"]
+    assert main(base) == 0
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} already holds a run; pass --resume to continue it" in err, err
+    edited = tmp_path / "edited.toml"
+    edited.write_text(TOY.read_text().replace("n = 150", "n = 151"))
+    assert main([*base[:2], str(edited), *base[3:], "--resume"]) == 2
+    assert "the study changed since the run began" in capsys.readouterr().err
+    (out / "manifest.json").write_text("[1, 2]")
+    assert main(base + ["--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged" in err and "Pass --force to move them" in err, err
+    assert main(["study", "summarize", str(out)]) == 2
+    assert "manifest.json is damaged" in capsys.readouterr().err
+    assert "=True" not in err and "out=" not in err

@@ -102,7 +102,8 @@ def test_killed_parent_leaves_no_orphans_and_the_resumed_run_accounts_for_all(tm
     assert sessions[1]["replicates_run"] == 4 * REPS - n_before
     assert all(s["backend"] == backend and s["code_version"] for s in sessions)
     failures = int((~got["converged"]).sum())
-    assert (f"whole run: 2 session(s) (1 interrupted), {4 * REPS} replicates" in resumed.stdout
+    assert (f"whole run: {4 * REPS} replicates in 2 session(s) (1 interrupted), {4 * REPS} "
+            "computed in" in resumed.stdout
             and f"; {failures} method fits failed" in resumed.stdout), resumed.stdout
 
 
@@ -161,26 +162,68 @@ def test_a_dask_worker_killed_mid_run_is_survived(tmp_path):
     pd.testing.assert_frame_equal(got, _uninterrupted(study_file, tmp_path), check_exact=True)
 
 
+def _scheduler_by_hand(tmp_path: Path, env: dict) -> tuple[str, list]:
+    """A `dask scheduler` and a `dask worker` (2 processes) of their own; (address, procs)."""
+    sched_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--scheduler-file", str(sched_file), "--no-dashboard",
+                               "--port", "0"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    deadline = time.monotonic() + 60
+    while not sched_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(sched_file.read_text())["address"]
+    procs.append(subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
+         "--nthreads", "1", "--no-dashboard"], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return address, procs
+
+
+def _end(procs) -> None:
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@pytest.mark.slow
+def test_a_scheduler_lost_mid_run_stops_with_the_resume_command(tmp_path):
+    """The scheduler started by hand dies mid-run: was a ~40-line FutureCancelledError
+    traceback ("scheduler-connection-lost") and no way on."""
+    pytest.importorskip("distributed")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    address, procs = _scheduler_by_hand(tmp_path, env)
+    out = tmp_path / "run"
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "tacebench", "study", "run",
+                                str(_slow_toy(tmp_path, 0.05)), "--out", str(out), "--reps",
+                                "40", "--backend", "dask", "--scheduler", address,
+                                "--chunk-size", "2", "--no-progress"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("chunks/*.parquet"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        procs[0].kill()                                    # the scheduler
+        _, err = run.communicate(timeout=120)
+    finally:
+        _end(procs)
+    assert run.returncode == 1, err
+    assert "Traceback" not in err, err
+    assert "lost the connection to the Dask scheduler" in err
+    assert f"--resume --reps 40 --backend dask --scheduler {address} --chunk-size 2" in err
+
+
 @pytest.mark.slow
 def test_an_existing_scheduler_started_by_hand(tmp_path, study, reference):
     """`dask scheduler` + `dask worker` in processes of their own, as on several machines;
     the CLI connects with --scheduler and gets the one-process numbers."""
     pytest.importorskip("distributed")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}   # workers import the toy mechanism
-    sched_file = tmp_path / "scheduler.json"
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                               "--scheduler-file", str(sched_file), "--no-dashboard",
-                               "--port", "0"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    address, procs = _scheduler_by_hand(tmp_path, env)
     try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
-             "--nthreads", "1", "--no-dashboard"], cwd=tmp_path, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         out = tmp_path / "run"
         done = subprocess.run([sys.executable, "-m", "tacebench", "study", "run", str(TOY),
                                "--out", str(out), "--reps", "12", "--backend", "dask",
@@ -191,9 +234,4 @@ def test_an_existing_scheduler_started_by_hand(tmp_path, study, reference):
                                       check_exact=True)
         assert json.loads((out / "sessions.json").read_text())[0]["scheduler"] == address
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _end(procs)

@@ -84,7 +84,7 @@ def test_existing_run_needs_resume_and_the_same_study(study, tmp_path):
     with pytest.raises(ValueError, match="fingerprint"):
         run_study(study_from_raw(raw), tmp_path, reps=2, resume=True, progress=False)
     # a format other than the run's was ignored without a word
-    with pytest.raises(ValueError, match=r"fmt='csv' \(--format\): its chunks are parquet"):
+    with pytest.raises(ValueError, match=r"with fmt 'csv': its chunks are parquet"):
         run_study(study, tmp_path, reps=2, resume=True, progress=False, fmt="csv")
     run_study(study, tmp_path, reps=2, resume=True, progress=False, fmt="parquet")
 

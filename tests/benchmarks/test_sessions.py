@@ -38,3 +38,19 @@ def test_a_killed_session_is_closed_from_its_chunks_and_totals_cover_all(tmp_pat
 
 def test_no_sessions_no_line(tmp_path):
     assert run_line(RunDirectory(tmp_path)) == ""
+
+
+def test_a_session_still_running_counts_what_its_chunks_show(tmp_path):
+    """A killed run's summary said "1 session(s) (0 interrupted) ... 0 replicates in 0 s"
+    while its table held its replicates."""
+    run = RunDirectory(tmp_path)
+    first = start_session(run, backend="loky", code_version="v1", seed=7)
+    t0 = first[-1]["started_unix"] = first[-1]["started_unix"] - 100
+    run.write_json("sessions.json", first)
+    _chunk(run, 0, 6, t0 + 2.0)
+    _chunk(run, 6, 9, t0 + 4.0)                  # killed here, not yet resumed
+    line = run_line(run, in_table=9)
+    assert "1 session(s) (0 interrupted, 1 unfinished: running now or killed" in line, line
+    assert ": 9 replicates in 4 s (sessions.json)." in line, line
+    assert run.read_json("sessions.json")[0]["status"] == "running"   # only read
+    assert "(3 more than the 6 of this table" in run_line(run, in_table=6)

@@ -162,6 +162,46 @@ def test_an_unreachable_scheduler_is_named_not_a_traceback():
                            scheduler="tcp://127.0.0.1:1"))
 
 
+@pytest.mark.parametrize("address", ["notanaddress", "tcp://host", "tcp://host:port",
+                                     "http://host:8786", "tcp://:8786"])
+def test_a_scheduler_address_of_the_wrong_form_is_refused_up_front(address):
+    """"notanaddress" reached Dask, whose "missing port number" was then reported as the
+    generator's failure."""
+    from tacebench.engine import check_options
+
+    with pytest.raises(ValueError, match=f"^scheduler: '{address}'"):
+        check_options(2, "dask", address)
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.1:8786", "10.0.0.1:8786", "tls://[::1]:8786",
+                                     "inproc://10.0.0.1/123/1"])
+def test_a_scheduler_address_of_dasks_forms_is_taken(address):
+    from tacebench.engine import check_options, scheduler_problem
+
+    assert scheduler_problem(address) == ""
+    check_options(2, "dask", address)
+
+
+def test_a_scheduler_lost_mid_run_stops_the_run_with_its_reason():
+    """A scheduler gone mid-run ended the command in a 40-line FutureCancelledError
+    traceback ("scheduler-connection-lost") that the CLI did not catch."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+
+    from tacebench.engine import SchedulerUnreachable
+    from tacebench.engine.run import _dask
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        for lost in (FutureCancelledError("batch-1", "scheduler-connection-lost"),
+                     CommClosedError("in <TCPConnector>: ConnectionRefusedError")):
+            with pytest.raises(SchedulerUnreachable,
+                               match=r"lost the connection to the Dask scheduler .* mid-run"):
+                with _dask(cluster.scheduler_address, 1):
+                    raise lost
+
+
 def test_a_local_dask_cluster_is_closed_before_the_command_ends(tmp_path):
     """The LocalCluster of ``--backend dask`` was left to distributed's exit hook, which
     printed 22 INFO lines of its scheduler and nannies after the command's own output."""

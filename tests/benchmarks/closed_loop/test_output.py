@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pandas as pd
 import pytest
@@ -120,7 +121,15 @@ def test_a_stopped_run_resumes_to_the_tables_of_an_uninterrupted_one(tmp_path, m
         calls.append(1)
         raise KeyboardInterrupt          # Ctrl-C once the first paper is on record
     monkeypatch.setattr(output, "record_papers", stop_after_first)
+    capsys.readouterr()
     assert main([*args, "--out", str(part)]) == 130
+    # the resume command (said only "interrupted", though the README promises it)
+    prefix = "tacebench closed-loop: interrupted; resume with: "
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    assert hint.startswith(prefix), hint
+    resume = shlex.split(hint[len(prefix):])
+    assert resume == ["tacebench", "closed-loop", "--out", str(part), "--resume", "--papers",
+                      "2", "--reps", "20", "--n-jobs", "1", "--kinds", "ph"]
     monkeypatch.setattr(output, "record_papers", real)
     assert calls == [1] and not (part / "results.csv").exists()
     with open(part / PARTIAL_FILE, "a") as fh:        # a line cut short by a kill
@@ -134,7 +143,7 @@ def test_a_stopped_run_resumes_to_the_tables_of_an_uninterrupted_one(tmp_path, m
     assert "seed 20250101 there, 7 here" in capsys.readouterr().err
     assert (part / PARTIAL_FILE).read_bytes() == record
 
-    assert main([*args, "--out", str(part), "--resume"]) == 0
+    assert main(resume[1:]) == 0
     assert "(1 papers judged before this session)" in capsys.readouterr().out
     for name in ("results.csv", "null.csv", "power.csv"):
         assert (part / name).read_bytes() == (whole / name).read_bytes(), name
