@@ -6,7 +6,8 @@ patients per arm) and are deterministic:
 - OS (then PFS): piecewise log-hazards and the treatment log-HR solve, by least squares
   on the complementary log-log scale, ``S_a(t) = mean_i exp(-H(t | x_i, a))`` = the
   reported per-arm medians / rates; a light penalty on neighbouring log-hazard
-  differences (``smoothness``) fixes the shape where the targets leave it free. The
+  differences (``smoothness``, toward the Weibull ``shape``'s, flat by default) fixes the
+  shape where the targets leave it free. The
   marginal survival is computed exactly from the conditional survival of every sampled
   patient (no event-time noise). PFS uses ``P(T_P > t, T_D > t | x, W_D)``. With
   ``hazards = "arm_specific"`` or a crude-HR target, :func:`_fit_general` solves a
@@ -37,6 +38,18 @@ from .calibration_quality import alive_joint_survival, check_grid, check_rows, j
 from .records import ArrayRecord
 from .survival import (baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, marginal_median,
                        prepared_therapy)
+
+def hazard_trend(knots: np.ndarray, shape: float) -> np.ndarray:
+    """The neighbouring log-hazard differences of a Weibull hazard of ``shape``,
+    ``(shape - 1) log t``, at the midpoints of the knot pieces (the last, open piece's
+    midpoint is as far past its knot as the previous piece's half width): the differences
+    the smoothness penalty pulls the calibrated log-hazards toward (all 0 at shape 1)."""
+    knots = np.asarray(knots, float)
+    if len(knots) < 2:
+        return np.zeros(0)
+    mid = np.append((knots[:-1] + knots[1:]) / 2, knots[-1] + (knots[-1] - knots[-2]) / 2)
+    return (shape - 1.0) * np.diff(np.log(mid))
+
 
 def _cumhaz_matrix(times, knots, rates, n, tv):
     """``H0(t)`` of every patient (rows) at ``times`` (columns); ``tv``: a
@@ -191,6 +204,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
         joint = (np.stack([sample["t_d"] > t for t in times], axis=1), sample["w_d"], r_pd)
     fixed_rates = None if ep.baseline_hazard is None else np.log(np.asarray(ep.baseline_hazard, float))
     k = len(knots)
+    trend = hazard_trend(knots, ep.shape)
 
     def unpack(theta):
         rates = fixed_rates if fixed_rates is not None else theta[:k]
@@ -224,7 +238,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
         s = np.clip(surv(theta), 1e-12, 1 - 1e-12)
         r = np.log(-np.log(s)) - goal
         if fixed_rates is None and k > 1:
-            r = np.concatenate([r, np.sqrt(ep.smoothness) * 0.3 * np.diff(theta[:k])])
+            r = np.concatenate([r, np.sqrt(ep.smoothness) * 0.3 * (np.diff(theta[:k]) - trend)])
         return r
 
     first = targets[0]
@@ -293,6 +307,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     nr = 0 if fixed_rates is not None else k
     therapy_h = prepared_therapy(knots, tv)
     risk_of, gathered = RiskMemo(base_lp, treated), ArmRows()
+    trend = hazard_trend(knots, ep.shape)
 
     def unpack(theta):
         rates = np.exp(fixed_rates if fixed_rates is not None else theta[:k])
@@ -321,7 +336,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
         s = np.clip(surv(*par), 1e-12, 1 - 1e-12) if surv_t else np.zeros(0)
         hr = [ch.achieved for ch in crude(*par)] if hr_t else []
         r = np.concatenate([np.log(-np.log(s)), np.log(hr)]) - goal
-        pen = [np.diff(theta[:k])] if fixed_rates is None else []
+        pen = [np.diff(theta[:k]) - trend] if fixed_rates is None else []
         if arm_specific:
             pen.append(np.diff(theta[nr:nr + k]))
         return np.concatenate([r] + [np.sqrt(ep.smoothness) * 0.3 * p for p in pen])

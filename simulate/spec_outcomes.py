@@ -101,7 +101,10 @@ class Endpoint:
     with ``treatment_hr = "calibrate"``) for arms one HR cannot fit. ``associations``:
     the paper's Cox table (:class:`~simulate.spec_associations.Association`), from which
     the conditional effects of its terms are solved (OS only); ``multivariable_treatment``:
-    whether the paper's multivariable model holds the treatment.
+    whether the paper's multivariable model holds the treatment. ``shape``: the Weibull
+    shape the calibrated baseline hazard follows where the targets leave it free (the
+    smoothness penalty pulls neighbouring log-hazards toward ``(shape - 1) log t`` at the
+    pieces' midpoints); 1 is a hazard flat between targets, below 1 a falling hazard.
     """
 
     knots: tuple[float, ...] = (0.0, 3.0, 6.0, 12.0, 24.0)
@@ -110,6 +113,7 @@ class Endpoint:
     calibrate: tuple[CalibrationTarget, ...] = ()
     baseline_hazard: tuple[float, ...] | None = None
     smoothness: float = 1.0
+    shape: float = 1.0
     os_correlation: float = 0.5
     hazards: str = "proportional"
     associations: tuple = ()
@@ -143,6 +147,9 @@ class Endpoint:
         elif not self.calibrate:
             raise SpecError("calibrate", "give calibration targets or a fixed baseline_hazard")
         _set(self, "smoothness", _finite("smoothness", self.smoothness, nonneg=True))
+        _set(self, "shape", _finite("shape", self.shape, positive=True))
+        if self.shape != 1.0 and self.baseline_hazard is not None:
+            raise SpecError("shape", "shapes a calibrated baseline hazard; a fixed baseline_hazard has its own")
         r = _finite("os_correlation", self.os_correlation)
         if not -1 < r < 1:
             raise SpecError("os_correlation", f"must lie in (-1, 1), got {r}")

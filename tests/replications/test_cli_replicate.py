@@ -201,7 +201,8 @@ def test_out_with_a_study_without_shifts_and_a_separated_model(tmp_path, capsys)
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     # (the notes are the declared reading's: the line names it)
-    assert ("Note: stabilized_iptw (declared reading truncate=none, ps_model=glm): propensity "
+    assert ("Note: stabilized_iptw (declared reading truncate=none, ps_model=glm, "
+            "covariates=table1): propensity "
             "model separated in 12/12 replicates (no control patient with albi_grade[3] = 1 "
             "in ") in out
     assert "as R's glm, the analysis uses them" in out
