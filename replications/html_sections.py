@@ -72,9 +72,13 @@ def summary_html(study: dict) -> str:
                  ("predicted, undetermined", f"{pred.get('undetermined', 0)}"),
                  ("calibration inputs (fitted by construction)",
                   f"{cal.get('reproduced', 0)}/{sum(cal.values())} reproduced"),
+                 ("determined by another number or the inputs (not counted)",
+                  f"{a.determined}"),
                  ("not simulated (spec gaps)", f"{a.not_simulated}"),
                  ("not estimable (the analysis fails on data like the paper's)",
-                  f"{a.not_estimable}")]
+                  f"{a.not_estimable}"),
+                 ("reported only (audited, not simulated)",
+                  f"{sum(a.reported_only.values())}")]
         out.append('<dl class="counts">' + "".join(
             f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in cells) + "</dl>")
         out.append(f'<p class="sentence">{escape(a.sentence())}.</p>')

@@ -134,6 +134,8 @@ def _summary_line(r: ReproductionResult) -> str:
     parts = [f"{c.get(k, 0)} {k}" for k in ("reproduced", "not reproduced", "not estimable")]
     parts += [f"{c[k]} {k} at R = {r.reps} (within 2 MC SE of |z| = 1.96)"
               for k in ("undetermined",) if c.get(k)]
+    parts += [f"{c[k]} {k} (spec gaps: the study folder cannot compute them)"
+              for k in ("not simulated",) if c.get(k)]
     nb = sum(t.borderline for t in r.targets)
     ns = sum(s.verdict == "reproduced" for s in r.shifts)
     nu = sum(s.verdict == UNINFORMATIVE for s in r.shifts)
@@ -278,7 +280,7 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "predicted contested",
                 "expected by chance", "calibration", "calibration not reproduced",
-                "not simulated", "not estimable"]
+                "determined", "not simulated", "not estimable", "reported only"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
@@ -286,7 +288,8 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
                                                      row.predicted_contested)),
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
-                                         row.not_simulated, row.not_estimable))]
+                                         row.determined, row.not_simulated, row.not_estimable,
+                                         row.reported_only))]
                 for row in frame.itertuples()]
         table = _md_table if fmt == "markdown" else _table
         title = "All studies (distinct numbers)"
