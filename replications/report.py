@@ -24,6 +24,7 @@ from .shown import shown_lines
 from .output_files import finding_dict, json_text, write_outputs
 from .unreported import UNREPORTED_FAMILIES
 from .summaries import ReproductionResult
+from .verdicts import WORLD_VERDICTS, world_verdicts
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -180,10 +181,11 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
                        "aligned with or opposed to the arms' imbalance")
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
            f"built-in: {'; '.join(builtin)}):", ""]
-    rows = [["own world", "", str(r.reps), *_counts(r.counts())]]
-    rows += [[w.label, short_reason(w.why, 60), str(w.reps), *_counts(w.counts)] for w in r.worlds]
-    out.append(table(["world", "why", "R", "reproduced", "not reproduced", "not estimable",
-                      "undetermined"], rows))
+    keys = world_verdicts([r.counts(), *(w.counts for w in r.worlds)])
+    rows = [["own world", "", str(r.reps), *_counts(r.counts(), keys)]]
+    rows += [[w.label, short_reason(w.why, 60), str(w.reps), *_counts(w.counts, keys)]
+             for w in r.worlds]
+    out.append(table(["world", "why", "R", *keys], rows))
     if any(w.reps < r.reps for w in r.worlds):
         out += ["", f"The worlds ran at R = {min(w.reps for w in r.worlds)} with no replicates "
                 f"added near a bound (the own world grew to R = {r.reps}): a number "
@@ -213,9 +215,8 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     return out
 
 
-def _counts(c: dict) -> list[str]:
-    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable",
-                                       "undetermined")]
+def _counts(c: dict, keys=WORLD_VERDICTS) -> list[str]:
+    return [str(c.get(k, 0)) for k in keys]
 
 
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "

@@ -308,3 +308,11 @@ def test_a_number_the_study_cannot_simulate_is_not_simulated_everywhere(runs):
     assert skipped.get("message").startswith("not simulated: ")
     (w,) = [p for p in check_folder(qs.path).problems if p.value == "ttp"]
     assert w.message.endswith("it will be 'not simulated' (a spec gap)")
+
+
+def test_a_worlds_table_counts_spec_gaps_apart_only_when_there_is_one():
+    from tacebench.replications.verdicts import world_verdicts
+    plain = ("reproduced", "not reproduced", "not estimable", "undetermined")
+    assert world_verdicts([{"reproduced": 3}, {"not estimable": 1}]) == plain
+    assert world_verdicts([{"reproduced": 3}, {"not simulated": 1}]) == (*plain,
+                                                                         "not simulated")
