@@ -17,6 +17,16 @@ fails on data like the paper's (a finding about the paper). This module counts
 - per role (calibration, predicted) and verdict, distinct numbers;
 - **not simulated** (no draws: the study cannot compute it) apart from **not estimable**
   (draws exist but the analysis has too few estimates, or the median is not reached);
+- **determined** numbers apart from the counts above: a distinct number whose draws are,
+  in every replicate, those of a number counted before it (identical, or its complement
+  ``1 - x``, to :data:`EXACT`), or constant (one value in every replicate: the cohort's
+  inputs fix it, say a complete-response share of 0 in both arms). The simulation cannot
+  tell such a number from the one it copies, nor fail it on its own: it is a copy, not
+  another prediction or calibration check (DCR = 1 - PD share; ORR = PR share when no
+  patient has a complete response). Calibration numbers come first, so a predicted copy
+  of an input is determined by that input; the first of a set of copies is counted;
+- **reported only**: distinct numbers of ``role = "reported"`` (audited, never simulated),
+  by quantity, apart from the simulated numbers they repeat (``same_as``);
 - the number of "not reproduced" **expected by chance** among the judged distinct predicted
   numbers: each is reproduced with probability 0.95 when the simulation is right, so about
   ``0.05 m`` of ``m`` fail by chance; the upper end is the binomial(m, 0.05) 97.5% quantile
@@ -25,18 +35,18 @@ fails on data like the paper's (a finding about the paper). This module counts
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
-from .verdicts import ALPHA, UNDETERMINED
+from .verdicts import ALPHA, NOT_SIMULATED, UNDETERMINED
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
-__all__ = ["Accounting", "account", "distinct_groups", "accounting_frame"]
+__all__ = ["EXACT", "Accounting", "account", "distinct_groups", "accounting_frame"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,18 @@ class Accounting:
     contested: int = 0
     #: distinct calibration numbers the calibrated generator misses beyond rounding + MCSE
     calibration_missed: int = 0
+    #: distinct numbers whose draws copy a counted number's (identical or 1 - x), per role
+    copies: dict = field(default_factory=dict)
+    #: distinct numbers constant in every replicate (fixed by the inputs), per role
+    constant: dict = field(default_factory=dict)
+    #: of the copies and constants, those whose verdict is "not reproduced"
+    determined_not_reproduced: int = 0
+    #: quantity -> distinct reported-only numbers (audited, not simulated)
+    reported_only: dict = field(default_factory=dict)
+
+    @property
+    def determined(self) -> int:
+        return sum(self.copies.values()) + sum(self.constant.values())
 
     @property
     def judged_predicted(self) -> int:
@@ -84,12 +106,43 @@ class Accounting:
                    f"({self.calibration_missed} missed by the calibrated generator beyond "
                    "rounding + one MCSE, within the sampling spread)"
                    if self.calibration_missed else "(fitted by construction)")
+                + self._determined_clause()
                 + f"; {self.not_simulated} not simulated (the study "
                 f"folder cannot compute them), {self.not_estimable} not estimable (the "
                 f"analysis fails on data like the paper's)"
+                + self._reported_clause()
                 + (f"; {self.uninformative_shifts} response shift(s) not judged ({UNINFORMATIVE_REASON})"
                    if self.uninformative_shifts else ""))
 
+
+    def _determined_clause(self) -> str:
+        if not self.determined:
+            return ""
+        pred = self.copies.get("predicted", 0) + self.constant.get("predicted", 0)
+        copies, constant = sum(self.copies.values()), sum(self.constant.values())
+        parts = ([f"{copies} repeat another number's draws in every replicate (identical, "
+                  "or its complement 1 - x)"] if copies else []) + (
+                 [f"{constant} are constant in every replicate (fixed by the inputs)"]
+                 if constant else [])
+        return (f"; {self.determined} determined by another number or by the inputs, not "
+                f"counted above ({pred} declared predicted): " + " and ".join(parts)
+                + (f", {self.determined_not_reproduced} of them not reproduced"
+                   if self.determined_not_reproduced else ""))
+
+    def _reported_clause(self) -> str:
+        n = sum(self.reported_only.values())
+        if not n:
+            return ""
+        kinds = ", ".join(f"{q} {k}" for q, k in sorted(self.reported_only.items(),
+                                                         key=lambda qk: (-qk[1], qk[0])))
+        return f"; {n} reported only (audited, not simulated: {kinds})"
+
+
+#: Two draws columns are one number when they differ by no more than this in every
+#: replicate: floating-point noise of one computation done two ways (a DCR summed from
+#: three shares against one minus the fourth differs by ~1e-16), far below any sampling
+#: difference of two estimates from a few hundred patients.
+EXACT = 1e-12
 
 _SAME = ("analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time")
 
@@ -128,16 +181,78 @@ def _quotes_of_one(ts: list, specs: dict) -> list[list]:
     return list(out.values())
 
 
+def _draw_columns(result) -> dict:
+    """Target id -> its draws (one value per replicate)."""
+    draws = {}
+    if result.draws is not None:
+        for j, tid in enumerate(result.draw_ids[:result.draws.shape[1]]):
+            draws[tid] = np.ascontiguousarray(result.draws[:, j])
+    return draws
+
+
+def _copy_of(col: np.ndarray, other: np.ndarray) -> bool:
+    """Whether ``col`` is ``other`` or ``1 - other`` in every replicate (to :data:`EXACT`),
+    with the same replicates estimable."""
+    ok = np.isfinite(col)
+    if col.shape != other.shape or not np.array_equal(ok, np.isfinite(other)):
+        return False
+    return bool(np.max(np.abs(col[ok] - other[ok])) <= EXACT
+                or np.max(np.abs(col[ok] - (1.0 - other[ok]))) <= EXACT)
+
+
+def _determined(groups: list[list], draws: dict) -> dict[int, str]:
+    """Index of each distinct number (``groups``) whose draws another counted number or
+    the inputs determine -> the id it copies, or ``""`` when constant (module docstring).
+    Calibration numbers are taken first, then the rest in report order."""
+    out: dict[int, str] = {}
+    counted: list[tuple[str, np.ndarray]] = []
+    for k in sorted(range(len(groups)), key=lambda k: groups[k][0].role != "calibration"):
+        col = draws.get(groups[k][0].id)
+        ok = np.isfinite(col) if col is not None else None
+        if col is None or not ok.any():
+            continue
+        if np.ptp(col[ok]) <= EXACT:
+            out[k] = ""
+            continue
+        copied = next((tid for tid, other in counted if _copy_of(col, other)), None)
+        if copied is None:
+            counted.append((groups[k][0].id, col))
+        else:
+            out[k] = copied
+    return out
+
+
+def _reported_only(result, specs: dict) -> dict[str, int]:
+    """Quantity -> distinct numbers of ``role = "reported"`` in ``specs``, leaving out
+    repeats (``same_as``, transitively) of a simulated number."""
+    simulated = {t.id for t in result.targets}
+
+    def repeats_simulated(t) -> bool:
+        seen = set()
+        while t is not None and t.id not in seen:
+            if t.id in simulated:
+                return True
+            seen.add(t.id)
+            t = specs.get(t.same_as) if t.same_as else None
+        return False
+    by_value: dict[tuple, list] = {}
+    for t in specs.values():
+        if t.role == "reported" and not repeats_simulated(t):
+            by_value.setdefault((t.quantity, t.value, t.p, t.count), []).append(t)
+    out: dict[str, int] = {}
+    for ts in by_value.values():
+        for g in _quotes_of_one(ts, specs):
+            out[g[0].quantity] = out.get(g[0].quantity, 0) + 1
+    return out
+
+
 def distinct_groups(result, targets=None) -> list[list]:
     """Targets of ``result`` grouped by distinct number (same role, reported value and
     draws; without draws, the same analysis, quantity, endpoint, arm, term, level and
     time in ``targets``, the study's target specs by id), in report order; with
     ``targets``, targets of one value and draws that print different numbers (different
     arms or times, say) stay apart (:func:`_quotes_of_one`)."""
-    draws = {}
-    if result.draws is not None:
-        for j, tid in enumerate(result.draw_ids[:result.draws.shape[1]]):
-            draws[tid] = np.ascontiguousarray(result.draws[:, j])
+    draws = _draw_columns(result)
     specs = targets or {}
     groups: dict[tuple, list] = {}
     for t in result.targets:
@@ -157,14 +272,26 @@ def account(result, targets=None) -> Accounting:
     simulated = set(result.draw_ids)
     cal: dict[str, int] = {}
     pred: dict[str, int] = {}
-    gap = failed = contested = cal_missed = 0
+    gap = failed = contested = cal_missed = determined_missed = 0
+    copies: dict[str, int] = {}
+    constant: dict[str, int] = {}
+    unjudged = ("not estimable", NOT_SIMULATED)
+    judged = [g for g in groups if g[0].verdict not in unjudged]
+    fixed = {judged[k][0].id: by for k, by in _determined(judged, _draw_columns(result)).items()}
     for g in groups:
         t = g[0]
-        if t.verdict == "not estimable":
-            if t.id not in simulated or getattr(t, "spec_gap", False):
+        if t.verdict in unjudged:
+            if (t.verdict == NOT_SIMULATED or t.id not in simulated
+                    or getattr(t, "spec_gap", False)):
                 gap += 1
             else:
                 failed += 1
+            continue
+        by = fixed.get(t.id)
+        if by is not None:
+            kind = copies if by else constant
+            kind[t.role] = kind.get(t.role, 0) + 1
+            determined_missed += t.verdict == "not reproduced"
             continue
         bucket = cal if t.role == "calibration" else pred
         bucket[t.verdict] = bucket.get(t.verdict, 0) + 1
@@ -178,7 +305,8 @@ def account(result, targets=None) -> Accounting:
                       len(groups), ALPHA * m, hi,
                       tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
                       sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())),
-                      contested, cal_missed)
+                      contested, cal_missed, copies, constant, determined_missed,
+                      _reported_only(result, targets) if targets else {})
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
@@ -194,7 +322,9 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
                          expected_by_chance=a.expected_by_chance,
                          calibration=sum(a.calibration.values()),
                          calibration_not_reproduced=a.calibration.get("not reproduced", 0),
-                         not_simulated=a.not_simulated, not_estimable=a.not_estimable))
+                         determined=a.determined,
+                         not_simulated=a.not_simulated, not_estimable=a.not_estimable,
+                         reported_only=sum(a.reported_only.values())))
     frame = pd.DataFrame(rows)
     if len(frame) > 1:
         total = frame.drop(columns="study").sum().to_dict()

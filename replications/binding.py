@@ -10,7 +10,7 @@ from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target, compile_analyses
 from .analysis.compile_readings import compile_readings
-from .analysis.problems import Problems
+from .analysis.problems import SPEC_GAP, Problems
 
 __all__ = ["bind_shown", "bind_study"]
 
@@ -46,7 +46,7 @@ class _Errors:
         self.problems = problems
 
     def add(self, key, value, message, kind="invalid", severity="error") -> None:
-        self.problems.add(key, value, message.replace("; it will be 'not estimable'", ""),
+        self.problems.add(key, value, message.replace(f"; {SPEC_GAP}", ""),
                           kind, "error")
 
 

@@ -30,6 +30,7 @@ __all__ = ["ForestRow", "bounds", "own_ids", "standardize", "forest_svg", "overv
 #: colour per verdict (colour-blind safe: blue / vermillion / orange / grey)
 VERDICT_COLOURS = {"reproduced": "#0072b2", "not reproduced": "#d55e00",
                    "undetermined": "#e69f00", "not estimable": "#8c8c8c",
+                   "not simulated": "#8c8c8c",
                    "uninformative": "#8c8c8c"}
 #: the axis ends (robust SDs); farther values are drawn as arrows at the edge
 LIMIT = 6.0

@@ -110,8 +110,9 @@ def _overview(studies: Sequence[dict]) -> str:
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted NOT reproduced", "predicted undetermined", "predicted contested",
                 "expected by chance",
-                "calibration inputs", "calibration inputs NOT reproduced", "not simulated",
-                "not estimable"]
+                "calibration inputs", "calibration inputs NOT reproduced",
+                "determined (copies, constants)", "not simulated", "not estimable",
+                "reported only"]
         body = "".join(
             (f'<tr><td><a href="#study-{escape(r.study)}">{escape(r.study)}</a></td>'
              if r.study != "all" else "<tr><td><b>all</b></td>")
@@ -123,7 +124,8 @@ def _overview(studies: Sequence[dict]) -> str:
             + f"<td>{r.expected_by_chance:.1f}</td>"
             + "".join(f"<td>{int(v)}</td>" for v in (r.calibration,
                                                      r.calibration_not_reproduced,
-                                                     r.not_simulated, r.not_estimable))
+                                                     r.determined, r.not_simulated,
+                                                     r.not_estimable, r.reported_only))
             + "</tr>"
             for r in frame.itertuples())
         parts.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head)

@@ -17,6 +17,7 @@ from .junit import distinct_rows, tipping_text
 from .outcome_model import outcome_model_sentence
 from .formatting import fmt_estimate, fmt_value, growth_note
 from .shown import HEAD as SHOWN_HEAD, HEADING as SHOWN_HEADING, shown_rows
+from .verdicts import world_verdicts
 
 __all__ = ["study_section", "summary_html", "forest_html", "shifts_html", "worlds_html",
            "audit_html", "audit_coverage_html", "km_html", "assumptions_html",
@@ -72,9 +73,13 @@ def summary_html(study: dict) -> str:
                  ("predicted, undetermined", f"{pred.get('undetermined', 0)}"),
                  ("calibration inputs (fitted by construction)",
                   f"{cal.get('reproduced', 0)}/{sum(cal.values())} reproduced"),
+                 ("determined by another number or the inputs (not counted)",
+                  f"{a.determined}"),
                  ("not simulated (spec gaps)", f"{a.not_simulated}"),
                  ("not estimable (the analysis fails on data like the paper's)",
-                  f"{a.not_estimable}")]
+                  f"{a.not_estimable}"),
+                 ("reported only (audited, not simulated)",
+                  f"{sum(a.reported_only.values())}")]
         out.append('<dl class="counts">' + "".join(
             f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in cells) + "</dl>")
         out.append(f'<p class="sentence">{escape(a.sentence())}.</p>')
@@ -198,7 +203,8 @@ def worlds_html(study: dict) -> str:
         out.append(_table(["reading", "log-likelihood", "distinct numbers reproduced"], rows))
     worlds = study.get("worlds", [])
     if worlds:
-        keys = ("reproduced", "not reproduced", "not estimable", "undetermined")
+        keys = world_verdicts([study.get("verdict_counts", {}),
+                               *(w.get("counts", {}) for w in worlds)])
         rows = [["own world", "", str(study.get("reps", "")),
                  *(str(study.get("verdict_counts", {}).get(k, 0)) for k in keys)]]
         rows += [[escape(w["label"]), escape(w.get("why") or ""), str(w.get("reps", "")),

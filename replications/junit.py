@@ -35,11 +35,12 @@ from tacebench.engine.files import atomic_write
 
 from .forest import bounds
 from .response_shifts import UNINFORMATIVE
+from .verdicts import NOT_SIMULATED
 
 __all__ = ["junit_xml", "write_junit", "case_outcome", "case_properties", "distinct_rows",
            "tipping_text"]
 
-_NOT_JUDGED = ("not estimable", "undetermined", UNINFORMATIVE)
+_NOT_JUDGED = ("not estimable", "undetermined", UNINFORMATIVE, NOT_SIMULATED)
 
 
 def _num(v) -> str:

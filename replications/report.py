@@ -24,6 +24,7 @@ from .shown import shown_lines
 from .output_files import finding_dict, json_text, write_outputs
 from .unreported import UNREPORTED_FAMILIES
 from .summaries import ReproductionResult
+from .verdicts import WORLD_VERDICTS, world_verdicts
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -134,6 +135,8 @@ def _summary_line(r: ReproductionResult) -> str:
     parts = [f"{c.get(k, 0)} {k}" for k in ("reproduced", "not reproduced", "not estimable")]
     parts += [f"{c[k]} {k} at R = {r.reps} (within 2 MC SE of |z| = 1.96)"
               for k in ("undetermined",) if c.get(k)]
+    parts += [f"{c[k]} {k} (spec gaps: the study folder cannot compute them)"
+              for k in ("not simulated",) if c.get(k)]
     nb = sum(t.borderline for t in r.targets)
     ns = sum(s.verdict == "reproduced" for s in r.shifts)
     nu = sum(s.verdict == UNINFORMATIVE for s in r.shifts)
@@ -178,10 +181,11 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
                        "aligned with or opposed to the arms' imbalance")
     out = ["", "Worlds (alternative generators, the same seeds, each recalibrated; "
            f"built-in: {'; '.join(builtin)}):", ""]
-    rows = [["own world", "", str(r.reps), *_counts(r.counts())]]
-    rows += [[w.label, short_reason(w.why, 60), str(w.reps), *_counts(w.counts)] for w in r.worlds]
-    out.append(table(["world", "why", "R", "reproduced", "not reproduced", "not estimable",
-                      "undetermined"], rows))
+    keys = world_verdicts([r.counts(), *(w.counts for w in r.worlds)])
+    rows = [["own world", "", str(r.reps), *_counts(r.counts(), keys)]]
+    rows += [[w.label, short_reason(w.why, 60), str(w.reps), *_counts(w.counts, keys)]
+             for w in r.worlds]
+    out.append(table(["world", "why", "R", *keys], rows))
     if any(w.reps < r.reps for w in r.worlds):
         out += ["", f"The worlds ran at R = {min(w.reps for w in r.worlds)} with no replicates "
                 f"added near a bound (the own world grew to R = {r.reps}): a number "
@@ -211,9 +215,8 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
     return out
 
 
-def _counts(c: dict) -> list[str]:
-    return [str(c.get(k, 0)) for k in ("reproduced", "not reproduced", "not estimable",
-                                       "undetermined")]
+def _counts(c: dict, keys=WORLD_VERDICTS) -> list[str]:
+    return [str(c.get(k, 0)) for k in keys]
 
 
 _FOOTNOTE = ("* the reported value lies outside the simulated range: z is extrapolated "
@@ -278,7 +281,7 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "predicted contested",
                 "expected by chance", "calibration", "calibration not reproduced",
-                "not simulated", "not estimable"]
+                "determined", "not simulated", "not estimable", "reported only"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
@@ -286,7 +289,8 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
                                                      row.predicted_contested)),
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
-                                         row.not_simulated, row.not_estimable))]
+                                         row.determined, row.not_simulated, row.not_estimable,
+                                         row.reported_only))]
                 for row in frame.itertuples()]
         table = _md_table if fmt == "markdown" else _table
         title = "All studies (distinct numbers)"

@@ -18,6 +18,14 @@ Which targets are the input's printing:
   for the whole cohort's: the matched rate then sits on the input by construction (the
   matched patients are drawn from a cohort with those shares).
 
+An odds ratio of two such rates is a function of the inputs only: the unadjusted odds
+ratio of arms A and B is ``(a / (1 - a)) / (b / (1 - b))`` of their response shares. A
+predicted ``odds_ratio`` is therefore an error too when both arms of its contrast have an
+input and the analysis is unadjusted over the input's whole cohort (no matching,
+weighting, outcome covariates or partial population), or when its outcome model has no
+covariates and the analysis is transcribed into both arms' inputs (below): the input
+fixes it as surely as it fixes the rates.
+
 An analysis is *transcribed* into an arm's input when a target of it is the input's
 printing by quote and agrees with the input (below); when an unadjusted whole-arm
 analysis is among them, the input is that analysis's, and the others are not (a table
@@ -143,8 +151,7 @@ def _rates(inputs: Mapping, targets, plan, requests: Mapping) -> list[_Rate]:
             (analysis.cohort, endpoint.column, str(t.arm)))
         if found is None:
             continue
-        whole = (not t.weighted and not t.mislabel and _population(analysis) is None
-                 and analysis.method == "none")
+        whole = _unadjusted_whole(t, analysis)
         responders = (t.level,) if endpoint.levels == "level" else tuple(endpoint.levels)
         agrees, shown = _agreement(t, found, responders)
         out.append(_Rate(i, t, found, responders, whole, _one_printing(t.source, found.source),
@@ -162,6 +169,35 @@ def _transcribed(rates: list[_Rate]) -> dict[str, dict[str, _Rate]]:
     wholes = {key: {a for a, r in by.items() if r.whole} for key, by in claims.items()}
     return {key: {a: r for a, r in by.items() if not wholes[key] or a in wholes[key]}
             for key, by in claims.items()}
+
+
+def _unadjusted_whole(t, analysis) -> bool:
+    """Whether ``t`` is an unweighted number of the input's whole cohort, unadjusted."""
+    return (not t.weighted and not t.mislabel and _population(analysis) is None
+            and analysis.method == "none")
+
+
+def _determined_odds_ratios(inputs: Mapping, targets, plan, requests: Mapping,
+                            transcribed: Mapping) -> list[tuple[int, object, list[str]]]:
+    """``(index, target, input keys)`` of the predicted odds ratios that are functions of
+    two arms' response inputs only (module docstring)."""
+    out = []
+    for i, t in enumerate(targets.targets):
+        bound = requests.get(t.id)
+        if (t.role != "predicted" or bound is None or bound[1].estimate != "odds_ratio"
+                or not t.contrast):
+            continue
+        analysis = plan.get(t.analysis)
+        endpoint = plan.response.get(t.endpoint)
+        found = [None if endpoint is None else inputs.get(
+            (analysis.cohort, endpoint.column, str(arm))) for arm in t.contrast]
+        if any(f is None for f in found):
+            continue
+        plain = not (analysis.options or {}).get("outcome_covariates")
+        if _unadjusted_whole(t, analysis) or (plain and all(
+                t.analysis in transcribed.get(f.key, {}) for f in found)):
+            out.append((i, t, [f.key for f in found]))
+    return out
 
 
 def response_input_problems(raw: Mapping, targets, plan, requests: Mapping,
@@ -211,6 +247,13 @@ def response_input_problems(raw: Mapping, targets, plan, requests: Mapping,
                       f"({link.id!r} quotes its source): the generator is fed this number, "
                       "so it is fitted, not predicted; give it role = \"calibration\"",
                       "response-input")
+    for i, t, keys in _determined_odds_ratios(inputs, targets, plan, requests, transcribed):
+        probs.add(f"targets[{i}].role", t.role,
+                  f"{t.id!r} is the odds ratio of two response rates, arms {t.contrast[0]!r} "
+                  f"and {t.contrast[1]!r} in {t.analysis!r}, whose shares are inputs of "
+                  f"cohort.toml ({' and '.join(keys)}): a function of the inputs only, it is "
+                  "fitted by construction, not predicted; give it role = \"calibration\"",
+                  "response-input")
     # (input key, responders) -> printings: a paper that prints one rate twice,
     # differently, has an inconsistency for the audit (same_as_agree); the input is
     # wrong only when it agrees with none of its printings

@@ -11,10 +11,11 @@ from .formatting import fmt_estimate, fmt_value
 from .response_shifts import UNINFORMATIVE
 from .strict import plain_reason
 from .summaries import ReproductionResult
+from .verdicts import NOT_SIMULATED
 
 VERDICT_MARK = {"reproduced": "reproduced", "not reproduced": "NOT reproduced",
                 "not estimable": "not estimable", "undetermined": "undetermined",
-                UNINFORMATIVE: UNINFORMATIVE}
+                UNINFORMATIVE: UNINFORMATIVE, NOT_SIMULATED: "not simulated (spec gap)"}
 
 
 def _interval(lo, hi, q) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .verdicts import MIN_ESTIMABLE, judge, settle, to_scale
+from .verdicts import MIN_ESTIMABLE, NOT_SIMULATED, judge, settle, to_scale
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def judge_shift(s, col, draws, declared, plan, why, blocks=None, printed=None) -
     R = draws.shape[0]
     if s.from_ not in col or s.to not in col:
         return ShiftResult(s.id, s.from_, s.to, s.scale, s.role, s.required, s.reported,
-                           "not estimable", *([math.nan] * 4), False, *([math.nan] * 4), 0,
+                           NOT_SIMULATED, *([math.nan] * 4), False, *([math.nan] * 4), 0,
                            reason="an end of the shift is not simulated", n_reps=R,
                            spec_gap=True)
     a = to_scale(draws[:, col[s.from_]], scale)

@@ -25,12 +25,12 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
-from .analysis.problems import Problems
+from .analysis.problems import SPEC_GAP, Problems
 from .audit import RULES
 from .response_shifts import UNINFORMATIVE
 from .summaries import ReproductionResult, ShiftResult
 from .targets import ExpectedFailure
-from .verdicts import UNDETERMINED
+from .verdicts import NOT_SIMULATED, UNDETERMINED
 
 __all__ = ["Declared", "StrictOutcome", "strict_outcome", "strict_status", "strict_lines",
            "finding_problems", "plain_reason", "expected_lines"]
@@ -78,7 +78,7 @@ def plain_reason(reason: str) -> str:
     """A check warning as a row's reason: without the target id prefix (the row names the
     target) and the verdict suffix (the row shows the verdict)."""
     text = re.sub(r"^target '[^']+'(: | needs )", "", reason or "")
-    return text.replace("; it will be 'not estimable'", "")
+    return text.replace(f"; {SPEC_GAP}", "")
 
 
 def _verdict_text(x) -> str:
@@ -89,7 +89,7 @@ def _verdict_text(x) -> str:
         return f"NOT reproduced (z {x.z:+.2f})"
     if x.verdict == "reproduced":
         return f"reproduced (z {x.z:+.2f})"
-    word = UNDETERMINED if x.verdict == UNDETERMINED else "not estimable"
+    word = x.verdict if x.verdict in (UNDETERMINED, NOT_SIMULATED) else "not estimable"
     return f"{word} ({x.reason})" if x.reason else word
 
 

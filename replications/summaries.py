@@ -21,7 +21,7 @@ from .shift_results import CONTRIBUTION_COLUMNS, Contribution, ShiftResult, judg
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
 from .formatting import growth_note
-from .verdicts import Judgement, analysis_scale, judge, settle, to_scale
+from .verdicts import NOT_SIMULATED, Judgement, analysis_scale, judge, settle, to_scale
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
@@ -268,7 +268,7 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
             j = settle(judge(eff[:, col[t.id]], reported, scale, failures=why.get(t.id),
                              half_unit=printed_half_unit(t, quantity), blocks=blocks))
         else:
-            j = Judgement("not estimable", n_reps=reps,
+            j = Judgement(NOT_SIMULATED, n_reps=reps,
                           reason=warn.get(t.id, "not computable from this study's analyses"))
         check = checks.get(t.id) or checks.get(t.same_as) if t.role == "calibration" else None
         se = _reported_se(t, scale)

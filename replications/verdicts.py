@@ -87,11 +87,24 @@ from .scales import analysis_scale, from_scale, to_scale
 __all__ = ["Judgement", "judge", "judge_not_reached", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
            "midrank_interval",
            "estimability_reason", "MIN_ESTIMABLE", "BORDERLINE_Z", "Z_CRIT", "ALPHA",
-           "UNDETERMINED", "UNDETERMINED_SE", "position_mcse", "settle", "printed_ends"]
+           "UNDETERMINED", "UNDETERMINED_SE", "NOT_SIMULATED", "world_verdicts", "position_mcse", "settle",
+           "printed_ends"]
 
 MIN_ESTIMABLE = 0.8
 BORDERLINE_Z = 0.5
 UNDETERMINED = "undetermined"
+#: The verdict of a number the study folder cannot simulate (a spec gap: no draws), apart
+#: from "not estimable" (draws exist, but the analysis fails on data like the paper's).
+NOT_SIMULATED = "not simulated"
+#: The verdict columns of a worlds table: "not simulated" only where a world has one
+WORLD_VERDICTS = ("reproduced", "not reproduced", "not estimable", "undetermined")
+
+
+def world_verdicts(counts) -> tuple[str, ...]:
+    """The verdict columns of a worlds table whose rows count ``counts`` (verdict -> n
+    dicts): a spec gap is counted apart from "not estimable", when there is one."""
+    return WORLD_VERDICTS + ((NOT_SIMULATED,) if any(c.get(NOT_SIMULATED) for c in counts)
+                             else ())
 UNDETERMINED_SE = 2.0
 #: Fewest blocks whose batch means estimate an SE (with 1-2 degrees of freedom the
 #: estimate is noise: the binomial SE alone is used)

@@ -141,13 +141,15 @@ def _target(n: Number, source: str, role: str) -> dict:
 
 
 #: The printed numbers the transcribed cohort.toml is fitted to: the crude medians, the
-#: deaths, and the response rates among the assessed (their counts are the response
-#: table cohort.toml transcribes: fitted by construction, not predicted; ``tacebench
-#: check`` refuses them as predicted, replications.response_inputs). The multivariable
-#: covariate HRs are inputs too (:func:`_role`).
+#: deaths, and the response rates among the assessed and their unadjusted odds ratio
+#: (their counts are the response table cohort.toml transcribes: fitted by construction,
+#: not predicted; ``tacebench check`` refuses them as predicted,
+#: replications.response_inputs). The multivariable covariate HRs are inputs too
+#: (:func:`_role`).
 CALIBRATION = ("os_median_tace_crude", "os_median_tace_s_crude", "pfs_median_tace_crude",
                "pfs_median_tace_s_crude", "os_count_crude", "orr_tace_imaging",
-               "orr_tace_s_imaging", "dcr_tace_imaging", "dcr_tace_s_imaging")
+               "orr_tace_s_imaging", "dcr_tace_imaging", "dcr_tace_s_imaging",
+               "orr_or_imaging")
 
 
 def _role(n: Number) -> str:

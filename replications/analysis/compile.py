@@ -21,7 +21,7 @@ from .adjustments import ADJUSTMENTS, CompiledAdjustment, compile_adjustment, ru
 from .estimates import ESTIMATES, Context, Request, estimate_for
 from .plan import Analysis, AnalysisPlan
 from .populations import compile_population, validate_population
-from .problems import MISSING, Problems
+from .problems import MISSING, SPEC_GAP, Problems
 from .responders import compile_responders
 from .schema import Schema
 from .terms import TermError, bind_terms, parse_term, split_condition
@@ -256,7 +256,7 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
                 "survival" if endpoint in schema.endpoints else None)
     if ep_class is None and spec is not None:    # declared, on a column not generated
         add(f"{key}.endpoint", endpoint, f"target {tid!r}: the response endpoint reads column "
-            f"{spec.column!r}, which the cohort does not generate; it will be 'not estimable'",
+            f"{spec.column!r}, which the cohort does not generate; {SPEC_GAP}",
             "not-generated", "warning")
         return None
     est = estimate_for(quantity, ep_class)
@@ -267,8 +267,8 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
                f"generates {list(schema.endpoints)} nor a response endpoint of [response]"
                if endpoint is not None and quantity in ("rate", "count")
                else "no estimate of the analysis vocabulary computes this quantity")
-        add(f"{key}.quantity", quantity, f"target {tid!r}: {why}; it will be 'not "
-            "estimable'", "unknown-quantity", "warning")
+        add(f"{key}.quantity", quantity, f"target {tid!r}: {why}; {SPEC_GAP}",
+            "unknown-quantity", "warning")
         return None
     kind = ESTIMATES[est]
     if est not in a.estimates:
@@ -277,19 +277,19 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
         return None
     if kind.endpoint == "survival" and endpoint not in schema.endpoints:
         add(f"{key}.endpoint", endpoint, f"target {tid!r}: the cohort generates no such "
-            f"survival endpoint (it has {list(schema.endpoints)}); it will be 'not estimable'",
+            f"survival endpoint (it has {list(schema.endpoints)}); {SPEC_GAP}",
             "not-generated", "warning")
         return None
     if kind.endpoint == "survival" and est == "events" and level not in (None, "deaths",
                                                                          "events"):
         add(f"{key}.level", level, f"target {tid!r}: an event count or rate counts events; "
-            "other levels are not computed; it will be 'not estimable'", "unknown-level",
+            f"other levels are not computed; {SPEC_GAP}", "unknown-level",
             "warning")
         return None
     if kind.endpoint == "response" and endpoint not in ca.responders:
         add(f"{key}.endpoint", endpoint, f"target {tid!r} needs a response endpoint defined "
-            "in [response] and a cohort response column it reads; it will be 'not "
-            "estimable'", "not-generated", "warning")
+            f"in [response] and a cohort response column it reads; {SPEC_GAP}", "not-generated",
+            "warning")
         return None
     arm_code, sign, term, term_model, time = None, 1.0, None, None, _field(t, "time")
     arm = _field(t, "arm")
@@ -327,8 +327,8 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
             text = alias
         term, term_model, problem = _bind_term(text, ca, est)
         if problem:
-            add(f"{key}.term", text or MISSING, f"target {tid!r}: {problem}; it will be "
-                "'not estimable'", "not-generated", "warning")
+            add(f"{key}.term", text or MISSING, f"target {tid!r}: {problem}; {SPEC_GAP}",
+                "not-generated", "warning")
             return None
     return Request(tid, est, quantity, endpoint if kind.endpoint else None, arm_code, sign,
                    float(time) if time is not None else None, term, term_model, _field(t, "test"))

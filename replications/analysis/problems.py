@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Problem", "Problems", "StudyError", "toml_problem"]
+__all__ = ["SPEC_GAP", "Problem", "Problems", "StudyError", "toml_problem"]
+
+#: The end of a check warning on a target the study folder cannot simulate (a spec gap:
+#: its verdict is "not simulated", not "not estimable", which says the paper's analysis
+#: fails on data like the paper's).
+SPEC_GAP = "it will be 'not simulated' (a spec gap)"
 
 
 @dataclass(frozen=True)

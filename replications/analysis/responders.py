@@ -6,6 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .problems import SPEC_GAP
 from .schema import Schema
 
 
@@ -35,8 +36,8 @@ def compile_responders(response: Mapping, schema: Schema, add) -> dict[str, tupl
         if known is None:
             if spec.column != "response":
                 add(f"response.{ep}.column", spec.column, "no such response column; the cohort "
-                    f"generates {sorted(schema.responses) or 'none'}; it will be 'not "
-                    "estimable'", "not-generated", "warning")
+                    f"generates {sorted(schema.responses) or 'none'}; {SPEC_GAP}", "not-generated",
+                    "warning")
             continue
         if spec.levels == "level":       # one endpoint per category: "<ep>:<level>"
             out.update({f"{ep}:{x}": (spec.column, np.array([float(j)]))

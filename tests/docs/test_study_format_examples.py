@@ -120,6 +120,8 @@ def test_the_compact_example_gives_the_long_forms_cohort_and_targets(example, lo
                    "pfs_median_tace_l_crude", "os_count_crude",
                    # the response counts of cohort.toml are their inputs
                    "orr_tace_imaging", "orr_tace_l_imaging", "response_cr_tace_imaging",
+                   # and so of their unadjusted odds ratio
+                   "orr_or_imaging",
                    # and the multivariable HR of a covariate with a cohort.toml effect
                    "os_hr_pvtt_multivariable"}
 

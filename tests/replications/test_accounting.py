@@ -201,3 +201,118 @@ def test_calibration_numbers_the_generator_misses_are_not_fitted_by_construction
     assert a.calibration_missed == 2
     assert "calibration 3/3 reproduced (2 missed by the calibrated generator" in a.sentence()
     assert "fitted by construction" not in a.sentence()
+
+
+def _result(columns, roles, reported=None, verdicts=None):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    ids = [f"t{k}" for k in range(len(columns))]
+    targets = [SimpleNamespace(id=i, role=r, reported=(reported or {}).get(i, float(k)),
+                               verdict=(verdicts or {}).get(i, "reproduced"), spec_gap=False)
+               for k, (i, r) in enumerate(zip(ids, roles))]
+    return SimpleNamespace(study_id="s", targets=targets, shifts=(),
+                           draws=np.column_stack(columns), draw_ids=ids)
+
+
+def test_numbers_the_draws_of_another_or_the_inputs_determine_are_not_counted():
+    """Seed 000: ORR = PR share in every replicate (no complete response), DCR = 1 - PD
+    share to 5e-16, and the CR shares 0 in every replicate counted as 8 of 56 'predicted
+    reproduced' numbers that cannot fail on their own."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    pd_share = rng.uniform(0.2, 0.4, 50)        # a calibration input
+    pr_share = rng.uniform(0.1, 0.3, 50)
+    cols = [pd_share,
+            pr_share,                            # predicted PR share
+            pr_share + 0.0,                      # predicted ORR: identical
+            (0.3 + 0.2 + pr_share * 0 + 1 - pd_share) - 0.5,  # DCR = 1 - PD, float noise
+            np.zeros(50),                        # CR share: 0 in every replicate
+            pr_share + 1e-9,                     # a real (if tiny) difference stays apart
+            rng.uniform(0, 1, 50)]
+    roles = ["calibration"] + ["predicted"] * 6
+    a = account(_result(cols, roles))
+    assert a.copies == {"predicted": 2} and a.constant == {"predicted": 1}
+    assert a.predicted == {"reproduced": 3} and a.calibration == {"reproduced": 1}
+    assert a.judged_predicted == 3 and a.expected_by_chance == pytest.approx(0.15)
+    assert a.distinct == 7 and a.determined == 3
+    assert ("; 3 determined by another number or by the inputs, not counted above (3 "
+            "declared predicted): 2 repeat another number's draws in every replicate "
+            "(identical, or its complement 1 - x) and 1 are constant in every replicate "
+            "(fixed by the inputs); 0 not simulated") in a.sentence()
+    frame = accounting_frame([a, a])
+    assert frame["determined"].tolist() == [3, 3, 6]
+
+
+def test_a_determined_number_not_reproduced_is_said():
+    import numpy as np
+    x = np.linspace(0.1, 0.5, 20)
+    a = account(_result([x, x, np.zeros(20)], ["predicted"] * 3,
+                        verdicts={"t1": "not reproduced"}))
+    assert a.predicted == {"reproduced": 1} and a.determined_not_reproduced == 1
+    assert "2 of them not reproduced" not in a.sentence()
+    assert ", 1 of them not reproduced" in a.sentence()
+
+
+def test_reported_only_numbers_are_counted_by_quantity():
+    """'0 not simulated' was printed while seed 000 has 33 reported-only numbers (7
+    p-values, among them the headline log-rank p = 0.004, and the person-months): none was
+    in any count."""
+    import numpy as np
+    from tacebench.replications.targets.model import Target
+
+    def rep(tid, quantity, **kw):
+        return Target(tid, "crude", quantity, kw.pop("role", "reported"), "text", "q", **kw)
+    specs = [rep("t0", "hr", role="predicted", value=0.7, endpoint="os"),
+             rep("p_logrank", "p_value", p=0.004, endpoint="os"),
+             rep("p_logrank_abstract", "p_value", p=0.004, endpoint="os",
+                 same_as="p_logrank"),
+             rep("p_other", "p_value", p=0.2, endpoint="pfs"),
+             rep("person_months", "person_time", value=4043.3),
+             rep("hr_abstract", "hr", value=0.7, endpoint="os", same_as="t0")]
+    result = _result([np.linspace(0.5, 0.9, 10)], ["predicted"], reported={"t0": 0.7})
+    a = account(result, {t.id: t for t in specs})
+    assert a.reported_only == {"p_value": 2, "person_time": 1}
+    assert a.sentence().endswith("; 3 reported only (audited, not simulated: p_value 2, "
+                                 "person_time 1)")
+    assert accounting_frame([a, a])["reported_only"].tolist() == [3, 3, 6]
+
+
+def test_a_number_the_study_cannot_simulate_is_not_simulated_everywhere(runs):
+    """A spec gap (here a TTP median, an endpoint the cohort does not generate) was
+    'not estimable' in the table, the JSON and check's warning ('it will be 'not
+    estimable''), while the summary counted it 'not simulated': 'not estimable' says the
+    paper's analysis fails on data like the paper's."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from tacebench.replications.check import check_folder
+    from tacebench.replications.junit import junit_xml
+    from tacebench.replications.report import StudyReport, render
+
+    _, (qs, quoted) = runs
+    row = next(t for t in quoted.targets if t.id == "ttp_median_tace_crude")
+    assert row.verdict == "not simulated" and row.spec_gap
+    assert quoted.accounting.not_simulated == 1 and quoted.accounting.not_estimable == 0
+    report = StudyReport(qs.id, qs.title, [], quoted)
+    (line,) = [x for x in render([report]).splitlines() if x.startswith("ttp_median")]
+    assert "not simulated (spec gap)" in line and "not estimable" not in line
+    (study,) = json.loads(render([report], "json"))
+    (js,) = [t for t in study["targets"] if t["id"] == "ttp_median_tace_crude"]
+    assert js["verdict"] == "not simulated"
+    case = next(c for c in ET.fromstring(junit_xml([study])).iter("testcase")
+                if c.get("name") == "ttp_median_tace_crude")
+    (skipped,) = case.findall("skipped")
+    assert skipped.get("type") == "not simulated"
+    assert skipped.get("message").startswith("not simulated: ")
+    (w,) = [p for p in check_folder(qs.path).problems if p.value == "ttp"]
+    assert w.message.endswith("it will be 'not simulated' (a spec gap)")
+
+
+def test_a_worlds_table_counts_spec_gaps_apart_only_when_there_is_one():
+    from tacebench.replications.verdicts import world_verdicts
+    plain = ("reproduced", "not reproduced", "not estimable", "undetermined")
+    assert world_verdicts([{"reproduced": 3}, {"not estimable": 1}]) == plain
+    assert world_verdicts([{"reproduced": 3}, {"not simulated": 1}]) == (*plain,
+                                                                         "not simulated")

@@ -161,3 +161,28 @@ def test_a_transcribed_rate_the_input_disagrees_with_is_refused(copy):
     errors = _input_errors(copy)
     assert [e.value for e in errors] == ["response_pr_tace_psm"], errors
     assert "the paper prints response_pr_tace_psm 30.0% for arm 'TACE'" in errors[0].message
+
+
+def test_an_odds_ratio_of_two_input_rates_declared_predicted_is_refused(copy):
+    """Seed 000 counted the crude imaging ORs 1.70 = (30/86)/(48/234) and 1.43 among the
+    'predicted reproduced' numbers: the unadjusted odds ratio of two arms whose response
+    shares are inputs is a function of the inputs only."""
+    _edit(copy, "targets.toml", 'ci = [1.09, 3.03]\nrole = "calibration"',
+          'ci = [1.09, 3.03]\nrole = "predicted"')
+    (e,) = _input_errors(copy)
+    assert e.key.endswith(".role") and e.value == "predicted"
+    assert ("'orr_or_imaging' is the odds ratio of two response rates, arms 'TACE-L' and "
+            "'TACE' in 'imaging', whose shares are inputs of cohort.toml "
+            "(cohorts.main.response.arms.TACE-L.counts and "
+            "cohorts.main.response.arms.TACE.counts)") in e.message
+
+
+def test_an_adjusted_odds_ratio_of_two_input_arms_is_a_prediction(copy):
+    """An odds ratio with outcome covariates, or of a weighted population, is not fixed by
+    the arms' shares: it stays predicted."""
+    _edit(copy, "targets.toml", 'ci = [1.09, 3.03]\nrole = "calibration"',
+          'ci = [1.09, 3.03]\nrole = "predicted"')
+    _edit(copy, "analysis.toml", 'population = "response_assessed"\nadjustment = { method = "none" }',
+          'population = "response_assessed"\nadjustment = { method = "multivariable", '
+          'covariates = ["pvtt"] }')
+    assert _input_errors(copy) == []
