@@ -25,8 +25,11 @@ fails on data like the paper's (a finding about the paper). This module counts
   another prediction or calibration check (DCR = 1 - PD share; ORR = PR share when no
   patient has a complete response). Calibration numbers come first, so a predicted copy
   of an input is determined by that input; the first of a set of copies is counted;
-- **reported only**: distinct numbers of ``role = "reported"`` (audited, never simulated),
-  by quantity, apart from the simulated numbers they repeat (``same_as``);
+- **reported only**: distinct numbers of ``role = "reported"`` (audited, never judged
+  against the simulation), by quantity, apart from the simulated numbers they repeat
+  (``same_as``). "Not judged", not "not simulated": they include the baseline rows the
+  cohorts are drawn from (Table 1's shares), which the generator reproduces by
+  construction, beside numbers the run cannot compute (p-values of tests it does not run);
 - the number of "not reproduced" **expected by chance** among the judged distinct predicted
   numbers: each is reproduced with probability 0.95 when the simulation is right, so about
   ``0.05 m`` of ``m`` fail by chance; the upper end is the binomial(m, 0.05) 97.5% quantile
@@ -75,7 +78,7 @@ class Accounting:
     constant: dict = field(default_factory=dict)
     #: of the copies and constants, those whose verdict is "not reproduced"
     determined_not_reproduced: int = 0
-    #: quantity -> distinct reported-only numbers (audited, not simulated)
+    #: quantity -> distinct reported-only numbers (audited, not judged)
     reported_only: dict = field(default_factory=dict)
 
     @property
@@ -135,7 +138,7 @@ class Accounting:
             return ""
         kinds = ", ".join(f"{q} {k}" for q, k in sorted(self.reported_only.items(),
                                                          key=lambda qk: (-qk[1], qk[0])))
-        return f"; {n} reported only (audited, not simulated: {kinds})"
+        return f"; {n} reported only (audited, not judged: {kinds})"
 
 
 #: Two draws columns are one number when they differ by no more than this in every

@@ -78,7 +78,7 @@ def summary_html(study: dict) -> str:
                  ("not simulated (spec gaps)", f"{a.not_simulated}"),
                  ("not estimable (the analysis fails on data like the paper's)",
                   f"{a.not_estimable}"),
-                 ("reported only (audited, not simulated)",
+                 ("reported only (audited, not judged)",
                   f"{sum(a.reported_only.values())}")]
         out.append('<dl class="counts">' + "".join(
             f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in cells) + "</dl>")

@@ -274,7 +274,7 @@ def test_reported_only_numbers_are_counted_by_quantity():
     result = _result([np.linspace(0.5, 0.9, 10)], ["predicted"], reported={"t0": 0.7})
     a = account(result, {t.id: t for t in specs})
     assert a.reported_only == {"p_value": 2, "person_time": 1}
-    assert a.sentence().endswith("; 3 reported only (audited, not simulated: p_value 2, "
+    assert a.sentence().endswith("; 3 reported only (audited, not judged: p_value 2, "
                                  "person_time 1)")
     assert accounting_frame([a, a])["reported_only"].tolist() == [3, 3, 6]
 
