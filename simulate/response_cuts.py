@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .bivariate_normal import bivariate_normal_cdf
+
 __all__ = ["NormalLatent", "assessment_cuts", "carried_normal_cuts", "normal_cuts", "sample_cuts"]
 
 _EDGE = 1e-12   # a cumulative share this close to 0 or 1 is an empty level: an infinite cut
@@ -69,20 +71,19 @@ def carried_normal_cuts(probs_best_first: np.ndarray, rho: float, held_below: fl
     """Thresholds (worst -> best) of ``L = rho Z + sqrt(1 - rho^2) e`` among ``Z > held_below``.
 
     ``Z`` and ``e`` independent standard normals; the shares are those of the patients not
-    carried (``Z`` above the followed column's last threshold). ``P(L <= c | Z > h) =
-    int_h^inf phi(z) Phi((c - rho z) / sqrt(1 - rho^2)) dz / (1 - Phi(h))``, solved for
-    ``c`` at each cumulative share (adaptive quadrature, root to 1e-12).
+    carried (``Z`` above the followed column's last threshold). ``L`` is standard normal
+    with correlation ``rho`` to ``Z``, so ``P(L <= c | Z > h) = (Phi(c) - Phi2(c, h; rho))
+    / (1 - Phi(h))`` (:func:`~simulate.bivariate_normal.bivariate_normal_cdf`), solved for
+    ``c`` at each cumulative share (root to 1e-12).
     """
-    from scipy import integrate, optimize   # not at import: a worker generating cohorts needs neither
+    from scipy import optimize   # not at import: a worker generating cohorts does not need it
     if held_below == -np.inf:
         return normal_cuts(probs_best_first)
-    s, h = np.sqrt(1 - rho ** 2), float(held_below)
+    h = float(held_below)
     tail = special.ndtr(-h)
 
     def below(c):
-        inner = integrate.quad(lambda z: np.exp(-0.5 * z * z) * special.ndtr((c - rho * z) / s), h, np.inf,
-                               epsabs=1e-14, epsrel=1e-13, limit=200)[0]
-        return inner / np.sqrt(2 * np.pi) / tail
+        return float(special.ndtr(c) - bivariate_normal_cdf(c, h, rho)) / tail
 
     cum = _cumulative(probs_best_first)
     cuts = np.empty(len(cum))
