@@ -184,11 +184,6 @@ class RunDirectory:
     def manifest_path(self) -> Path:
         return self.path / "manifest.json"
 
-    def read_manifest(self) -> dict | None:
-        if not self.manifest_path.exists():
-            return None
-        return json.loads(self.manifest_path.read_text())
-
     def write_json(self, name: str, obj) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         target = self.path / name
