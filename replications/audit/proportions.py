@@ -54,10 +54,12 @@ def percent_matches_count(ctx: AuditContext):
         if c is None and not (not t.weighted and n.lo == n.hi and n.value == int(n.value)):
             ctx.skipped(t.id, "a weighted share without its weighted count")
             continue
-        ctx.checked(t.id)
+        # the group-size targets it divides by are compared too
+        ids = (t.id, *den.ids)
+        ctx.checked(*ids)
         if c is not None:
             if c.lo > n.hi:
-                ctx.failed(t.id)
+                ctx.failed(*ids)
                 yield _exceeds(t, c, den)
                 continue
             implied = (c.lo / n.hi, c.hi / n.lo)
@@ -80,9 +82,9 @@ def percent_matches_count(ctx: AuditContext):
         reading = _reading(ctx, t, c, n)
         if reading is None:
             continue                          # the paper's convention for this column
-        ctx.failed(t.id)
+        ctx.failed(*ids)
         yield Finding("percent_matches_count", "error" if reading == "" else "warning",
-                      (t.id,),
+                      ids,
                       f"{t.id}: {v.text} printed, but {shown} (denominator from "
                       f"{den.origin}){reading}",
                       100 * gap(implied, (v.lo, v.hi)), "percentage points", v.text,
@@ -91,7 +93,7 @@ def percent_matches_count(ctx: AuditContext):
 
 def _exceeds(t, c, den) -> Finding:
     n = den.size
-    return Finding("percent_matches_count", "error", (t.id,),
+    return Finding("percent_matches_count", "error", (t.id, *den.ids),
                    f"{t.id}: count {c.text} exceeds its denominator {n.text} ({den.origin})",
                    c.lo - n.hi, "counts", c.text, f"<= {n.text}")
 
@@ -103,9 +105,9 @@ def _count_within_denominator(ctx: AuditContext, t):
     if den is None or den.size.lo <= 0:
         return
     c = printed(t, "count")
-    ctx.checked(t.id)
+    ctx.checked(t.id, *den.ids)
     if c.lo > den.size.hi:
-        ctx.failed(t.id)
+        ctx.failed(t.id, *den.ids)
         yield _exceeds(t, c, den)
 
 

@@ -132,3 +132,19 @@ def test_the_html_report_shows_the_coverage():
             f"<td>{row.ran}</td><td>{row.passed}</td><td>{row.failed}</td>") in html
     n = len(rep.coverage.unchecked)
     assert f"Numbers no rule checked ({n})" in html and "<code>os_p</code>" in html
+
+
+def test_the_group_size_a_percentage_divides_by_is_checked():
+    """48/282 = 17.0% passes and 60/282 = 17.0% fails; either way the group size is one
+    of the numbers compared, and the failure names it."""
+    n_a = {"id": "n_a", "quantity": "group_size", "arm": "A", "value": 282,
+           "source": "(n = 282)"}
+    for count, flags in ((48, 0), (60, 1)):
+        rep = audit_targets(_paper(n_a, {"id": "x_a", "quantity": "proportion", "arm": "A",
+                                         "term": "x", "count": count, "percent": 17.0,
+                                         "source": f"{count} (17.0%)"}),
+                            rules=["percent_matches_count"])
+        found = rep.select(rule="percent_matches_count")
+        assert len(found) == flags
+        assert all(set(f.targets) == {"x_a", "n_a"} for f in found)
+        assert "n_a" not in {u.target for u in rep.coverage.unchecked}

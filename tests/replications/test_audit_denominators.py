@@ -215,7 +215,8 @@ def test_a_group_size_of_the_same_analysis_and_arm_is_the_denominator(tmp_path):
                + _target("n_tace_psm", "psm", "group_size", "(n=95)", arm="TACE", value=95))
     rep = audit_study(_folder(tmp_path, targets))
     (bad,) = rep.select(rule="percent_matches_count")
-    assert bad.targets == ("orr_tace_l_imaging",) and "55/105" in bad.message
+    # the finding names the two numbers it compares
+    assert bad.targets == ("orr_tace_l_imaging", "n_tace_l_imaging") and "55/105" in bad.message
     assert "n_tace_l_imaging" in bad.message
     (tot,) = rep.select(rule="arms_sum_to_total")
     assert "150 + 105 = 255" in tot.message and tot.targets[0] == "n_imaging"
