@@ -42,7 +42,7 @@ __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableR
 
 TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label", "quote_header"})
 COLUMN_KEYS = frozenset({"column", "arm", "analysis", "role", "quantity", "format", "weighted",
-                         "test", "compares"})
+                         "test", "compares", "not_judged"})
 #: the columns of the file that say what a row is; they are not printed in the paper
 HIDDEN_COLUMNS = ("variable", "level", "format")
 ROLES = ("calibration", "predicted", "reported")
@@ -62,6 +62,8 @@ class TableColumn:
     weighted: bool = False
     test: str | None = None                       # a p-value column: the test, as named
     compares: tuple[str, ...] = ()                # a p-value column: its arms, in order
+    #: a reported column an analysis computes: why its cells are not judged (in words)
+    not_judged: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,12 @@ def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
                 f"targets list them, got {c.get('compares')!r}", "compares" in c and not (
                     quantity == "p_value" and isinstance(c["compares"], list)
                     and len(c["compares"]) == 2
-                    and all(isinstance(a, str) for a in c["compares"])))]
+                    and all(isinstance(a, str) for a in c["compares"]))),
+               (f"{ck}.not_judged: the reason, in words, why a reported column's cells are "
+                f"not judged, got {c.get('not_judged')!r}", "not_judged" in c and not (
+                    isinstance(c["not_judged"], str) and c["not_judged"].strip())),
+               (f"{ck}.not_judged: only a reported column is left unjudged (role is "
+                f"{role!r})", "not_judged" in c and role != "reported")]
         msgs = [m for m, is_bad in bad if is_bad]
         problems.extend(tuple(m.split(": ", 1)) for m in msgs)
         if not msgs:
@@ -164,7 +171,8 @@ def _columns(decl: Mapping, key: str, problems: list) -> list[TableColumn]:
                                    role=role, quantity=quantity, format=c.get("format"),
                                    weighted=bool(c.get("weighted", False)),
                                    test=c.get("test"),
-                                   compares=tuple(c.get("compares", ()))))
+                                   compares=tuple(c.get("compares", ())),
+                                   not_judged=c.get("not_judged")))
     return out
 
 

@@ -38,7 +38,7 @@ TARGET_KEYS = frozenset({
     "id", "analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time",
     "value", "percent", "ci", "ci_level", "interval", "se", "sd", "p", "p_text", "count",
     "denominator", "weighted", "role", "required", "where", "source", "same_as", "partition",
-    "unweighted", "test", "compares", "note", "mislabel",
+    "unweighted", "test", "compares", "note", "mislabel", "not_judged",
 })
 #: The target keys a ``mislabel`` can correct: what kind of number it is.
 MISLABEL_FIELDS = ("endpoint", "quantity")
@@ -119,6 +119,9 @@ class Target:
     test: str | None = None
     compares: tuple[str, ...] = ()
     note: str | None = None
+    #: why a ``reported`` number that an analysis of the study computes is not judged
+    #: (:mod:`replications.unjudged`): counted apart, with this reason, never silently
+    not_judged: str | None = None
     mislabel: Mislabel | None = None         # printed label wrong: judged as mislabel.actual
     percent_scale: bool = False              # value was printed as a percentage
     not_reached: tuple[str, ...] = ()        # "value" / "ci_hi" printed as not reached (NR)

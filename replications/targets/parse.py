@@ -96,6 +96,7 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         partition=_text(raw, "partition", probs, path, snake=True),
         unweighted=_text(raw, "unweighted", probs, path, snake=True),
         note=_text(raw, "note", probs, path), p_text=_text(raw, "p_text", probs, path),
+        not_judged=_text(raw, "not_judged", probs, path),
         interval=_text(raw, "interval", probs, path, choices=INTERVALS) or "ci",
         time=_num(raw, "time", probs, path, positive=True),
         se=_num(raw, "se", probs, path, nonneg=True),
@@ -177,6 +178,9 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
         kw["value"] = _ci_only(kw["ci"], quantity, path, probs)
         kw["value_from_ci"] = kw["value"] is not None
     _check_quantity(raw, quantity, kw, path, probs)
+    if kw["not_judged"] is not None and kw["role"] not in (None, "reported"):
+        probs.add(f"{path}.not_judged", kw["not_judged"], "only a role = \"reported\" "
+                  f"number is left unjudged (role is {kw['role']!r})", "malformed-value")
     if len(probs) > n0 or tid is None or quantity is None:
         return None
     t = Target(id=tid, quantity=quantity, **kw)

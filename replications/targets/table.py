@@ -98,6 +98,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 continue
             role = "reported" if c.role == "calibration" else c.role
             t = dict(base, analysis=c.analysis, term=r.variable, role=role, source=r.source)
+            if c.not_judged is not None:
+                t["not_judged"] = c.not_judged
             if c.arm is not None:                   # (no arm: a pooled "Overall" column)
                 t["arm"] = c.arm
             if v.format == "n (%)":

@@ -340,3 +340,21 @@ def test_a_p_column_lists_the_compared_cells_in_column_order_or_as_declared():
     assert compares(cols[3]) == ["bl_male_crude", "bl_male_a_crude", "bl_male_b_crude"]
     assert compares(dict(cols[3], compares=["B", "A"])) == ["bl_male_b_crude",
                                                              "bl_male_a_crude"]
+
+
+def test_a_reported_column_passes_its_reason_for_not_being_judged_to_its_cells():
+    """``not_judged`` on a column reaches every cell target; on a judged column it is
+    refused, naming the column's key."""
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.spec_base import SpecError
+    from tacebench.simulate.table1 import read_table1
+
+    rows = [["variable", "level", "Characteristic", "A weighted"],
+            ["sex", "F", "F", "1.3(6.6%)"]]
+    col = {"column": "A weighted", "arm": "A", "analysis": "iptw", "weighted": True,
+           "not_judged": "no single-term spelling"}
+    (_, t), = [x for x in table_targets(read_table1({"rows": rows, "columns": [col]}, None))
+               if x[1]["quantity"] == "proportion"]
+    assert t["not_judged"] == "no single-term spelling" and t["role"] == "reported"
+    with pytest.raises(SpecError, match=r"columns\[0\]\.not_judged.*role is 'predicted'"):
+        read_table1({"rows": rows, "columns": [dict(col, role="predicted")]}, None)

@@ -294,3 +294,15 @@ def test_shipped_paired_shifts():
         math.log(0.72 / 0.76))
     assert shifts["os_hr_crude_to_psm"].reported == pytest.approx(math.log(0.59 / 0.62))
     assert all(s.role == "predicted" for s in shifts.values())
+
+
+def test_not_judged_is_a_reason_of_a_reported_number_only():
+    from tacebench.replications.analysis.problems import StudyError
+    from tacebench.replications.targets import parse_targets
+
+    base = {"id": "x", "analysis": "crude", "quantity": "hr", "term": "age", "value": 1.2,
+            "where": "text", "source": "HR 1.2", "not_judged": "why"}
+    (t,) = parse_targets({"study": {"id": "s"}, "targets": [dict(base, role="reported")]})
+    assert t.not_judged == "why"
+    with pytest.raises(StudyError, match=r"targets\[0\]\.not_judged = 'why': only a role"):
+        parse_targets({"study": {"id": "s"}, "targets": [dict(base, role="predicted")]})
