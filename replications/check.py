@@ -25,7 +25,7 @@ value:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -248,9 +248,18 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
         if build:
             report.plan, built = build_problems(report.study, seed, worlds)
             seen = {(p.file, p.key, p.message) for p in problems}
-            problems.extend(p for p in built if (p.file, p.key, p.message) not in seen)
+            problems.extend(p for p in _in_folder(built, folder)
+                            if (p.file, p.key, p.message) not in seen)
     report.problems = label_problems(_one_per_arm_label(problems), raw_targets)
     return report
+
+
+def _in_folder(problems: list[Problem], folder: Path) -> list[Problem]:
+    """The build's problems with each bare file name (``targets.toml``: a run's plan binds
+    without knowing its folder) joined to ``folder``, as check names every file: a binding
+    problem both passes report is then seen once."""
+    return [replace(p, file=str(folder / p.file)) if p.file and Path(p.file).name == p.file
+            else p for p in problems]
 
 
 def _one_per_arm_label(problems: list[Problem]) -> list[Problem]:

@@ -4,11 +4,14 @@
 ``effects`` entry (the HR a paper's multivariable table prints, transcribed), an
 ``associations`` entry whose printed columns name their targets (solved so that the
 simulated Cox tables return them), and a numeric ``treatment_hr`` (the treated arm's
-conditional HR, a known truth). A Cox model of the same covariates fitted on the simulated
-cohorts then returns that input up to sampling error: declared ``role = "predicted"``, the
-number would count among the "predicted reproduced" ones though it was copied into the
-generator (a paper's multivariable covariate HRs pass with a z spread near 0). ``tacebench
-check`` reports such a target as an error, naming the target and the input:
+conditional HR, a known truth); the ``[response]`` block's ``os_hr_pd`` is the OS HR of
+progressive disease (PD, the last level) against the other levels, to which the response
+model's link with death is solved (the paper's HR of PD, transcribed). A Cox model of the
+same covariates fitted on the simulated cohorts then returns that input up to sampling
+error: declared ``role = "predicted"``, the number would count among the "predicted
+reproduced" ones though it was copied into the generator (a paper's multivariable
+covariate HRs pass with a z spread near 0). ``tacebench check`` reports such a target as
+an error, naming the target and the input:
 
 - a hazard ratio of a covariate term in an analysis's outcome model (``multivariable``
   covariates or ``outcome_covariates``), whose variable has an ``effects`` entry for that
@@ -16,12 +19,19 @@ check`` reports such a target as an error, naming the target and the input:
   variable's effect);
 - the treatment HR of such an outcome model, when ``treatment_hr`` is a number;
 - a target named by an ``associations`` entry's ``univariable`` or ``multivariable``
-  column.
+  column;
+- an OS hazard ratio of PD vs non-PD of the overall response (``response==PD``, or its
+  complement such as ``response!=PD``, written directly or through an alias) in an
+  outcome model that includes it or in its own univariable model, when the analysis's
+  cohort gives ``os_hr_pd``: the univariable HR is the very number the link is solved
+  for, the adjusted one the number an author transcribes into it.
 
 Give such a number ``role = "calibration"`` (judged apart from the predictions, as a check
 of the calibration) or ``"reported"`` (audited only). Univariable HRs of covariates with
-an ``effects`` entry, crude, weighted and matched treatment HRs are predictions: they
-follow from the inputs and the covariates' distributions, not from one input alone.
+an ``effects`` entry, a response level's HR against the best level (the ``response[PD]``
+dummy of a categorical response term), crude, weighted and matched treatment HRs are
+predictions: they follow from the inputs and the covariates' distributions, not from one
+input alone.
 """
 from __future__ import annotations
 
@@ -75,25 +85,60 @@ def _treatment_keys(raw: Mapping) -> dict[tuple[str, str], str]:
             and not isinstance(table.get("treatment_hr"), bool)}
 
 
-def _variable_of(outcome_terms, column: str) -> str | None:
-    """The cohort variable behind a design column of an outcome model."""
-    for part in outcome_terms.parts:
-        if column in part.names:
-            return part.term.variable
+def _pd_keys(raw: Mapping) -> dict[str, str]:
+    """``cohort -> key`` of every numeric ``response.os_hr_pd``."""
+    out = {}
+    for cname, cohort in (raw.get("cohorts") or {}).items():
+        response = cohort.get("response") if isinstance(cohort, Mapping) else None
+        hr = response.get("os_hr_pd") if isinstance(response, Mapping) else None
+        if isinstance(hr, (int, float)) and not isinstance(hr, bool):
+            out[str(cname)] = f"cohorts.{cname}.response.os_hr_pd"
+    return out
+
+
+def _part_of(request, outcome_terms):
+    """The bound term behind an HR target's design column, in its own univariable model
+    or the analysis's outcome model (None: the treatment term, or no model)."""
+    model = request.term_model if request.term_model is not None else outcome_terms
+    for part in (model.parts if model is not None and request.term is not None else ()):
+        if request.term in part.names:
+            return part
     return None
 
 
-def _input_key(t, request, compiled: Mapping, effects, treatments) -> str | None:
-    """The cohort.toml key whose value ``t``'s hazard ratio is, if it is an input."""
+def _splits_pd(part, schema) -> bool:
+    """Whether a bound term is the overall response's indicator of PD vs non-PD, either
+    way round: its last (worst) level, the one ``os_hr_pd`` speaks of, against all the
+    others."""
+    if part.term.variable != "response" or part.kind != "indicator_levels":
+        return False
+    k = len(schema.columns["response"].levels)
+    return set(part.codes) in ({k - 1}, set(range(k - 1)))
+
+
+_CONDITIONAL = "sets the conditional HR this outcome model estimates"
+_PD = "is the OS HR of PD vs non-PD that the response model's link with death is solved for"
+
+
+def _input_key(t, request, compiled: Mapping, effects, treatments, pds
+               ) -> tuple[str, str] | None:
+    """The cohort.toml key whose value ``t``'s hazard ratio is, if it is an input, and
+    how the generator uses it."""
     ca = compiled.get(t.analysis)
-    terms = ca.adjustment.outcome_terms if ca is not None else None
-    if terms is None or request.term_model is not None or request.endpoint is None:
+    if ca is None or request.endpoint is None:
+        return None
+    cohort, terms = ca.analysis.cohort, ca.adjustment.outcome_terms
+    part = _part_of(request, terms)
+    if part is not None and request.endpoint == "os" and _splits_pd(part, ca.schema):
+        return (pds[cohort], _PD) if cohort in pds else None
+    if terms is None or request.term_model is not None:
         return None                 # no outcome model, or a univariable model of its own
-    cohort = ca.analysis.cohort
     if request.term is None:        # the treatment term of the outcome model
-        return treatments.get((cohort, request.endpoint))
-    variable = _variable_of(terms, request.term)
-    return None if variable is None else effects.get((cohort, request.endpoint, variable))
+        key = treatments.get((cohort, request.endpoint))
+    else:
+        key = None if part is None else effects.get((cohort, request.endpoint,
+                                                     part.term.variable))
+    return None if key is None else (key, _CONDITIONAL)
 
 
 def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Mapping,
@@ -121,7 +166,7 @@ def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Ma
     if targets is None:
         return []
     probs = Problems(file)
-    effects, treatments = _effect_keys(raw), _treatment_keys(raw)
+    inputs = _effect_keys(raw), _treatment_keys(raw), _pd_keys(raw)
     associations = _association_targets(raw)
     for i, t in enumerate(targets.targets):
         if t.role != "predicted":
@@ -129,8 +174,7 @@ def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Ma
         key, what = associations.get(t.id), "names it as the number its effects are solved to"
         bound = requests.get(t.id)
         if key is None and bound is not None and bound[1].estimate == "hr":
-            key = _input_key(t, bound[1], compiled, effects, treatments)
-            what = "sets the conditional HR this outcome model estimates"
+            key, what = _input_key(t, bound[1], compiled, *inputs) or (None, "")
         if key is not None:
             probs.add(f"targets[{i}].role", t.role,
                       f"{t.id!r} is a hazard ratio the generator is given: cohort.toml's "

@@ -1,7 +1,9 @@
 """The Python entry points of ``tacebench``: the same objects the command line prints.
 
 ``tacebench replicate`` is :func:`replicate` plus rendering, ``tacebench simulate`` is
-:func:`simulate_cohorts` plus writing; both call exactly these functions.
+:func:`simulate_cohorts` plus writing; both call exactly these functions. Each takes a
+study as an id, a folder or the :class:`Study` :func:`load_study` returns, and so does
+:func:`compile_plan` (one cohort's simulation plan).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -24,10 +26,14 @@ from tacebench.replications.reproduce import (DEFAULT_DECOMPOSE_REPS, DEFAULT_RE
                                               DEFAULT_SEED, Prepared, calibration_of,
                                               decompose_for, prepare_run, reproduce)
 from tacebench.replications.study import Study
-from tacebench.simulate import Cohort, compile_plan, generate_cohorts, load_spec
+from tacebench.simulate import (Cohort, PlanCache, SimulationPlan, StudySpec, generate_cohorts,
+                                load_spec)
+from tacebench.simulate import compile_plan as _compile_plan
+from tacebench.simulate.cohort import DEFAULT_CACHE
 from tacebench.simulate.footprint import check_memory
 
-__all__ = ["StudySetup", "load_study", "replicate", "set_up", "simulate_cohorts"]
+__all__ = ["StudySetup", "compile_plan", "load_study", "replicate", "set_up",
+           "simulate_cohorts"]
 
 
 def _is_int(x) -> bool:
@@ -82,9 +88,10 @@ def _check_arguments(**values) -> dict:
             for name, v in values.items()}
 
 
-def _study_type(study, what: str) -> None:
-    """An ``InputTypeError`` unless ``study`` is a path, an id or a :class:`Study`."""
-    if not isinstance(study, (str, Path, Study)):
+def _study_type(study, what: str, more: tuple = ()) -> None:
+    """An ``InputTypeError`` unless ``study`` is a path, an id, a :class:`Study` or one of
+    the types ``more``."""
+    if not isinstance(study, (str, Path, Study, *more)):
         raise InputTypeError(f"study: must be {what}; got {study!r}")
 
 
@@ -286,3 +293,30 @@ def simulate_cohorts(study: str | Path | Study, *, n_cohorts: int = 1, seed: int
     with single_threaded_blas():  # the same plan and cohorts as replicate's workers draw
         plan = compile_plan(spec, cohort)
         return list(generate_cohorts(plan, n_cohorts, seed=seed, with_ps=with_ps))
+
+
+def compile_plan(study: str | Path | Study | StudySpec | Mapping | SimulationPlan,
+                 cohort: str | None = None, *,
+                 cache: PlanCache | None = DEFAULT_CACHE) -> SimulationPlan:
+    """One cohort's simulation plan (marginals, copula, assignment, calibrated outcomes):
+    :func:`tacebench.simulate.compile_plan`, which also takes the study
+    :func:`load_study` returns.
+
+    Parameters
+    ----------
+    study : str, Path, Study, StudySpec, Mapping or SimulationPlan
+        As :func:`simulate_cohorts`, or what :func:`tacebench.simulate.load_spec` takes (a
+        cohort specification, a parsed cohort.toml); a plan is returned as is.
+    cohort : str, optional
+        The cohort of a study with several.
+    cache : PlanCache or None
+        As :func:`tacebench.simulate.compile_plan` (default: the process-wide cache).
+
+    Returns
+    -------
+    SimulationPlan
+    """
+    _study_type(study, "a shipped study id, a study folder, a cohort.toml path, a Study, a "
+                "StudySpec, a parsed cohort.toml (a mapping) or a SimulationPlan",
+                (StudySpec, Mapping, SimulationPlan))
+    return _compile_plan(study.spec if isinstance(study, Study) else study, cohort, cache=cache)

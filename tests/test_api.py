@@ -156,3 +156,14 @@ def test_a_report_is_frozen_and_renders_itself():
     with pytest.raises(dataclasses.FrozenInstanceError):
         rep.study_id = "x"
     assert isinstance(rep.audit, tuple)
+
+
+def test_compile_plan_takes_a_loaded_study_and_names_other_values():
+    """api.compile_plan(load_study(...)) was a TypeError of pathlib's: it took a spec or a
+    path, not the Study the same module's load_study returns."""
+    study = api.load_study("tace_regorafenib")
+    plan = api.compile_plan(study)
+    assert plan is api.compile_plan("tace_regorafenib")       # one spec, one cached plan
+    assert api.compile_plan(plan) is plan
+    with pytest.raises(InputTypeError, match=r"^study: must be .*a Study.*; got 123$"):
+        api.compile_plan(123)

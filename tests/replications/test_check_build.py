@@ -235,3 +235,14 @@ def test_replicate_and_simulate_share_the_memory_message(tmp_path):
     (p,) = size_problems(spec)                    # a worker's stack of BATCH_SIZE replicates
     assert p.message == too_large(draw_footprint(spec.cohort(), BATCH_SIZE))
     assert f"a worker draws {BATCH_SIZE} replicates at once" in p.message
+
+
+def test_a_binding_warning_of_a_folder_given_by_path_is_reported_once(copy, capsys):
+    # check binds the targets, then the build binds them again against the pilot's levels;
+    # the build names the file bare, so the same warning was counted twice
+    edit(copy, "targets.toml", 'term = "pvtt"\n', 'term = "pvtt==Present"\n')
+    (w,) = check_folder(copy, build=True, worlds="none").warnings
+    assert w.file == str(copy / "targets.toml") and w.value == "pvtt==Present"
+    assert main(["check", str(copy), "--worlds", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "1 warning(s)" in out and out.count("'pvtt==Present' is not a column") == 1
