@@ -210,7 +210,7 @@ def test_the_migrated_seed_keeps_its_target_ids():
              "mvi", "afp_400", "hypertension", "diabetes", "extrahepatic_metastasis",
              "prior_surgery", "prior_ablation", "prior_tace", "prior_radiotherapy",
              "prior_systemic_sorafenib", "prior_systemic_lenvatinib",
-             "prior_systemic_lenvatinib_then_sorafenib"]
+             "prior_systemic_sorafenib_then_lenvatinib"]
     # the header's group size is the one the Results text prints ([[targets]] replaces it)
     assert table_target_ids(folder) == [f"n_{arm}"] + [f"bl_{c}_{arm}" for c in cells]
     targets = load_targets(folder)
