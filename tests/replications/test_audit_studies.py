@@ -195,7 +195,7 @@ def test_discussion_counts_of_levels_added_up_are_not_flagged(reports):
     lenvatinib 1 + lenvatinib sequential to sorafenib 4, and the 4 of both: consistent."""
     rep = reports["tace_regorafenib"]
     for tid in ("bl_prior_systemic_any_lenvatinib_tace_regorafenib_crude_discussion",
-                "bl_prior_systemic_lenvatinib_then_sorafenib_tace_regorafenib_crude_discussion"):
+                "bl_prior_systemic_sorafenib_then_lenvatinib_tace_regorafenib_crude_discussion"):
         assert not [f for f in rep.select(target=tid) if f.severity != "info"], tid
 
 

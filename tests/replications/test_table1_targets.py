@@ -199,7 +199,8 @@ def test_every_cell_of_a_seed_table_is_in_the_paper(seeds_dir, folder):
 
 
 def test_the_migrated_seed_keeps_its_target_ids():
-    """Seed 001's Table 1 moved from 27 [[baseline]] blocks to table1.tsv: the same ids."""
+    """Seed 001's Table 1 moved from 27 [[baseline]] blocks to table1.tsv: the same ids, with
+    the age and tumour-size summary rows that the blocks had left out."""
     from tacebench.replications.targets import load_targets, table_target_ids
 
     folder = SHIPPED / "tace_regorafenib"
@@ -210,14 +211,18 @@ def test_the_migrated_seed_keeps_its_target_ids():
              "mvi", "afp_400", "hypertension", "diabetes", "extrahepatic_metastasis",
              "prior_surgery", "prior_ablation", "prior_tace", "prior_radiotherapy",
              "prior_systemic_sorafenib", "prior_systemic_lenvatinib",
-             "prior_systemic_lenvatinib_then_sorafenib"]
-    # the header's group size is the one the Results text prints ([[targets]] replaces it)
-    assert table_target_ids(folder) == [f"n_{arm}"] + [f"bl_{c}_{arm}" for c in cells]
+             "prior_systemic_sorafenib_then_lenvatinib"]
+    # the header's group size is the one the Results text prints ([[targets]] replaces it);
+    # age (mean ± SD, median (range)) and tumour size (median (range)) are summaries
+    ids = table_target_ids(folder)
+    assert ids == ([f"n_{arm}", f"age_mean_{arm}", f"age_median_{arm}"]
+                   + [f"bl_{c}_{arm}" for c in cells[:10]] + [f"tumor_size_median_{arm}"]
+                   + [f"bl_{c}_{arm}" for c in cells[10:]])
     targets = load_targets(folder)
     assert targets[f"n_{arm}"].where == "text"
     assert targets[f"bl_sex_male_{arm}"].partition == "sex"
     assert targets[f"bl_mvi_{arm}"].partition is None
-    assert len(targets.targets) == 160
+    assert len(targets.targets) == 169
 
 
 def test_the_matched_seed_table_gives_cells_and_p_values_before_and_after_matching():

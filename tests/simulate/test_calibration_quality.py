@@ -175,7 +175,7 @@ def test_a_calibrated_ttp_median_is_checked():
     assert ttp.target == "ttp_median_tace_regorafenib_crude" and ttp.kind == "median"
     # the fit's own large-sample TTP survival at 9.1 months is above 0.5: its median is later
     assert plan.report["ttp"]["targets"][0]["fitted_survival"] > 0.55
-    assert 10.5 < ttp.achieved < 13.0 and ttp.residual == pytest.approx(9.1 - ttp.achieved)
+    assert 12.5 < ttp.achieved < 14.5 and ttp.residual == pytest.approx(9.1 - ttp.achieved)
     assert np.isfinite(ttp.mcse) and ttp.mcse > 1.0 and ttp.reason == ""
     assert ttp.within == (abs(ttp.residual) <= ttp.rounding + ttp.mcse)
 

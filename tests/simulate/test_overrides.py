@@ -24,7 +24,7 @@ def test_a_declared_world_is_the_cohort_file_with_its_overrides():
 
 @pytest.mark.parametrize("base, match", [
     ("tace_sorafenib_ehs@nope", "no world 'nope'"),
-    ("tace_regorafenib@x", "worlds.toml does not exist"),
+    ("len_sora_pd1_ehm@x", "worlds.toml does not exist"),
 ])
 def test_unknown_worlds_are_named(base, match):
     with pytest.raises(ValueError, match=match):
