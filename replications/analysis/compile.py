@@ -320,9 +320,18 @@ def bind_target(t, i: int, compiled: Mapping[str, CompiledAnalysis], plan: Analy
     if "term" in req_fields:
         text = _field(t, "term")
         alias = plan.term_for(text, level)
-        if est == "proportion" and level is not None and alias == text and \
-                isinstance(text, str):
-            text = split_condition(text, level, ca.schema) or f"{text}=={level}"
+        if est == "proportion" and level is not None and isinstance(text, str) and \
+                f"{text}:{level}" not in plan.aliases:
+            # a share of one level: the level selects it, of the variable itself or of the
+            # variable a label alias renames; an alias to a condition ("age>=60") is one
+            # share for every level, so it would compute the "<60" cell as the ">=60" one
+            if not (isinstance(alias, str) and alias.isidentifier()):
+                add(f"{key}.level", level, f"target {tid!r}: [aliases] {text} = {alias!r} "
+                    f"names one share for every level of {text!r}; write the level's own, "
+                    f"\"{text}:{level}\" = \"...\" in [aliases]; {SPEC_GAP}",
+                    "not-generated", "warning")
+                return None
+            text = split_condition(alias, level, ca.schema) or f"{alias}=={level}"
         else:
             text = alias
         term, term_model, problem = _bind_term(text, ca, est)

@@ -69,26 +69,25 @@ def test_a_number_an_association_names_is_refused_as_predicted(tmp_path):
 
 
 def _regorafenib(tmp_path, predicted: str, term: str | None = None):
-    """A copy of tace_regorafenib (cohort.toml's response block: os_hr_pd = 6.497) whose
-    target ``predicted`` is predicted, its PD term written ``term`` or kept as the
-    paper's label, aliased to the model's column."""
+    """A copy of tace_regorafenib (cohort.toml's response block gives os_hr_pd; its
+    analysis.toml aliases the paper's label best_response_pd to response==PD) whose target
+    ``predicted`` is predicted, its PD term written ``term`` or kept as the paper's label."""
     folder = tmp_path / "regorafenib"
     shutil.copytree(resolve_study("tace_regorafenib"), folder)
+    assert 'best_response_pd = "response==PD"' in (folder / "analysis.toml").read_text()
     text = (folder / "targets.toml").read_text()
     i = text.index(f'id = "{predicted}"')
-    j = text.index('role = "reported"', i)
+    j = text.index("role = ", i)
+    k = text.index("\n", j)
     entry = text[i:j].replace('term = "best_response_pd"', f'term = "{term}"') if term \
         else text[i:j]
-    (folder / "targets.toml").write_text(text[:i] + entry + 'role = "predicted"'
-                                         + text[j + len('role = "reported"'):])
-    with open(folder / "analysis.toml", "a") as f:
-        f.write('\n[aliases]\nbest_response_pd = "response==PD"\n')
+    (folder / "targets.toml").write_text(text[:i] + entry + 'role = "predicted"' + text[k:])
     return folder
 
 
 def test_the_os_hr_of_pd_the_response_block_gives_is_refused_as_predicted(tmp_path):
-    """The multivariable OS HR of PD (6.497) is the response block's os_hr_pd, refused as
-    the dose HR given as an effect is."""
+    """The multivariable OS HR of PD (6.497, adjusted for dose) is refused as the dose HR
+    given as an effect is: the number an author transcribes into os_hr_pd."""
     folder = _regorafenib(tmp_path, "os_hr_best_response_pd_multivariable")
     (e,) = _input_errors(folder)
     assert "'os_hr_best_response_pd_multivariable' is a hazard ratio the generator is " \
@@ -107,5 +106,5 @@ def test_the_hr_of_pd_on_pfs_or_without_os_hr_pd_is_a_prediction(tmp_path):
     pfs = _regorafenib(tmp_path / "a", "pfs_hr_best_response_pd_multivariable")
     assert _input_errors(pfs) == []
     folder = _regorafenib(tmp_path / "b", "os_hr_best_response_pd_multivariable")
-    _edit(folder, "cohort.toml", "os_hr_pd = 6.497\n", "")
+    _edit(folder, "cohort.toml", "os_hr_pd = 9.151\n", "")
     assert _input_errors(folder) == []

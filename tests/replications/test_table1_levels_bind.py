@@ -36,3 +36,25 @@ def test_seed_003_weighted_cells_bind():
     n = sum(len(levels) for (analysis, _, _), t in terms.items() if analysis == "stabilized_iptw"
             for levels in t.values())
     assert n == 106
+
+
+def test_a_label_alias_to_one_condition_does_not_serve_every_level(tmp_path):
+    """Without its "age:<60" and "age:≥60" aliases, seed 003's age cells would bind both
+    levels to ``age = "age>=60"``: check now says so for each cell and leaves them
+    unbound, instead of computing the "<60" share as the ">=60" one."""
+    import shutil
+
+    from tacebench.replications.check import check_folder
+    from tacebench.simulate.studies import resolve_study
+
+    folder = tmp_path / "s"
+    shutil.copytree(resolve_study("tace_mtt_pd1_lung"), folder)
+    plan = folder / "analysis.toml"
+    text = plan.read_text("utf-8")
+    for line in ('"age:<60" = "age<60"\n', '"age:≥60" = "age>=60"\n'):
+        assert line in text
+        text = text.replace(line, "")
+    plan.write_text(text, "utf-8")
+    found = [str(p) for p in check_folder(folder).problems if "names one share" in str(p)]
+    assert found and all("age" in f for f in found)
+    assert any("bl_age_lt_60" in f and '"age:<60"' in f for f in found), found[:2]
