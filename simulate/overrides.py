@@ -2,9 +2,10 @@
 
 A study's alternative worlds (``worlds.toml``, read by replications) and the benchmark
 scenarios that start from one of those worlds both edit the parsed TOML of a cohort file
-before :func:`simulate.io.spec_from_dict` reads it. Paths are dotted keys; ``[i]`` indexes
-a list and ``[key=value]`` picks the list item whose ``key`` is ``value``; only the last key
-of a table may be new. With a strength ``k``, appended ``hr`` / ``or`` values (numbers or
+before :func:`simulate.io.spec_from_dict` reads it. Paths are dotted keys (a key that is not
+a bare word, such as the arm label ``"TACE+regorafenib"``, is written in double quotes, as
+TOML writes it); ``[i]`` indexes a list and ``[key=value]`` picks the list item whose
+``key`` is ``value``; only the last key of a table may be new. With a strength ``k``, appended ``hr`` / ``or`` values (numbers or
 lists) are raised to the power ``k`` (log-effects times ``k``).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 __all__ = ["OverrideError", "apply_overrides", "parse_path", "load_cohort_raw"]
 
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\]]+\])*)$")
+_QUOTED = re.compile(r'^"([^"]+)"((?:\[[^\]]+\])*)$')
 _INDEX = re.compile(r"\[([^\]]+)\]")
 _SCALED = ("hr", "or")
 
@@ -36,8 +38,8 @@ def parse_path(path: str) -> list[Any]:
     if not isinstance(path, str) or not path:
         raise OverrideError("path", "expected a dotted path such as cohorts.main.outcomes.os")
     out: list[Any] = []
-    for part in path.split("."):
-        m = _STEP.match(part)
+    for part in _steps(path):
+        m = _STEP.match(part) or _QUOTED.match(part)
         if not m:
             raise OverrideError(path, f"cannot read path step {part!r}")
         out.append(m.group(1))
@@ -50,6 +52,20 @@ def parse_path(path: str) -> list[Any]:
             else:
                 raise OverrideError(path, f"list selector [{idx}] is neither an index nor key=value")
     return out
+
+
+def _steps(path: str) -> list[str]:
+    """The path's steps: split at the dots outside double quotes."""
+    steps, start, quoted = [], 0, False
+    for i, ch in enumerate(path):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            steps.append(path[start:i])
+            start = i + 1
+    if quoted:
+        raise OverrideError(path, "a double quote is not closed")
+    return steps + [path[start:]]
 
 
 def _walk(node, step, path: str):

@@ -47,3 +47,19 @@ def test_the_world_draws_what_its_overrides_say():
     a = generate_cohort(compile_plan(spec_from_dict(raw), "main", cache=None), seed=3)
     b = generate_cohort(compile_plan(spec_from_dict(same), "main", cache=None), seed=3)
     assert all(np.array_equal(a.columns[k], b.columns[k], equal_nan=True) for k in a.columns)
+
+
+def test_a_key_that_is_not_a_bare_word_is_written_in_double_quotes():
+    """An arm label such as "TACE+regorafenib" is a key of ``arms``: quoted, as TOML writes
+    it, a world sets it without replacing the whole arm table."""
+    from tacebench.simulate.overrides import OverrideError, apply_overrides, parse_path
+
+    raw = {"variables": [{"name": "dose", "arms": {"TACE+regorafenib": {"count": 26}}}]}
+    path = 'variables[name=dose].arms."TACE+regorafenib".count'
+    assert parse_path(path) == ["variables", ("name", "dose"), "arms", "TACE+regorafenib",
+                                "count"]
+    out = apply_overrides(raw, set={path: 25})
+    assert out["variables"][0]["arms"]["TACE+regorafenib"]["count"] == 25
+    assert raw["variables"][0]["arms"]["TACE+regorafenib"]["count"] == 26
+    with pytest.raises(OverrideError, match="not closed"):
+        parse_path('variables.arms."TACE+regorafenib.count')
