@@ -56,6 +56,10 @@ KNOWN_SLIPS = [
     ("tace_regorafenib", "same_as_agree", "ttp_median_tace_regorafenib_crude_abstract", "warning"),
     # seed 002: "Of the 354 subjects with recurrence" vs 127 + 127
     ("tace_sorafenib_matched", "arms_sum_to_total", "n_crude_recurrent", "error"),
+    # "the ... objective response rate, incidence of adverse events ... were not
+    # determined" next to "only 40% of the patients in our study achieved a complete response"
+    ("tace_sorafenib_matched", "claims_match_tables",
+     "response_cr_tace_sorafenib_crude_primary_discussion", "error"),
     # Table 1 "106 (43.4%)" and "27 (11.1%)" and the ascites p reproduce with 244 of 245,
     # Table 3 "57 (45.2%)" with 126 of 127: undisclosed missing data, one finding
     ("tace_sorafenib_matched", "undisclosed_missing_data", "bl_cirrhosis_tace_crude_primary",
