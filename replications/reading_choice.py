@@ -277,14 +277,20 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
         total = ll.sum(axis=0)
         pref = int(np.argmax(total)) if classes else 0
         order = np.sort(total)[::-1]
-        log_lr = float(order[0] - order[1]) if K > 1 and classes else 0.0
+        # (no reading gives every number an estimate: none is favoured)
+        log_lr = float(order[0] - order[1]) if K > 1 and classes and order[0] > -math.inf \
+            else 0.0
         scores = tuple(ReadingScore(r.index, r.label, float(total[r.index]),
                                     int(inside[:, r.index].sum())) for r in g.readings)
         for tid in cols:
             judged[tid] = (gi, 0)
         contested = []
         for i, cl in enumerate(classes):        # leave this number out, ask the others
-            rest = total - ll[i]
+            with np.errstate(invalid="ignore"):
+                rest = total - ll[i]
+            lost = np.isnan(rest)   # -inf - -inf: this number has no estimate under a reading
+            if lost.any():          # the others' own sum there (exact, not a difference)
+                rest[lost] = np.delete(ll[:, lost], i, axis=0).sum(axis=0)
             best = int(np.argmax(rest))
             use = best if len(classes) > 1 and rest[best] - rest[0] >= math.log(ADOPT_LR) \
                 else 0
@@ -299,7 +305,7 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
         results.append(ReadingResult(
             g.name, g.analyses, tuple((c.option, c.labels, c.why) for c in g.choices),
             scores, tuple(cl[0] for cl in classes), tuple(dep), pref, _finite(log_lr),
-            _finite(float(total[pref] - total[0])), strength(log_lr),
+            _finite(float(total[pref]) - float(total[0])), strength(log_lr),
             _profile(g, total) if classes else (), tuple(contested)))
     return tuple(results), judged
 

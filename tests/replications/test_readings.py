@@ -440,3 +440,33 @@ def test_a_verdict_another_reading_reverses_with_weak_evidence_is_contested():
     nums["v"] = (0.0, "identity", 0.0)
     res, judged = choose_readings([_G(2)], cols, draws, nums)
     assert judged["t"] == (0, 0) and "t" not in dict(res[0].contested)
+
+
+def test_a_number_never_estimable_under_a_reading_leaves_the_others_to_choose():
+    """Under reading 1 number ``t`` has no estimate in any replicate (log-likelihood
+    -inf). Leaving ``t`` out, the others still score reading 1 (``u`` and ``v`` favour
+    it): the leave-one-out total is theirs, not ``-inf - -inf``, which was NaN and made
+    every comparison false."""
+    rng = np.random.default_rng(5)
+    n = 300
+    cols, draws = _columns({
+        "t": [rng.normal(5, 1, n), np.full(n, np.nan)],
+        "u": [rng.normal(0, 1, n), rng.normal(4, 1, n)],
+        "v": [rng.normal(10, 1, n), rng.normal(20, 1, n)]})
+    nums = {"t": (5.0, "identity", 0.0), "u": (4.0, "identity", 0.0),
+            "v": (20.0, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert res[0].preferred == 0 and math.isinf(res[0].scores[1].loglik)
+    assert judged["t"] == (0, 1)            # the others favour reading 1 strongly
+    assert judged["u"] == judged["v"] == (0, 0)
+
+
+def test_no_reading_gives_every_number_an_estimate():
+    rng = np.random.default_rng(6)
+    n = 200
+    cols, draws = _columns({"t": [rng.normal(5, 1, n), np.full(n, np.nan)],
+                            "u": [np.full(n, np.nan), rng.normal(4, 1, n)]})
+    res, judged = choose_readings([_G(2)], cols, draws, {"t": (5.0, "identity", 0.0),
+                                                         "u": (4.0, "identity", 0.0)})
+    # no favoured reading overall; each number is judged where the other has estimates
+    assert res[0].log_lr == 0.0 and judged == {"t": (0, 1), "u": (0, 0)}
