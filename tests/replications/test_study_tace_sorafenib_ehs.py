@@ -1,0 +1,27 @@
+"""The data of one shipped study, tace_sorafenib_ehs (seed 000): what its folder states
+about the paper, checked against the folder itself (each fact verified by hand against
+the seed text; the quotes are in the folder)."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tacebench.replications.worlds import apply_world, load_worlds
+
+FOLDER = Path(__file__).resolve().parents[2] / "tacebench" / "studies" / "tace_sorafenib_ehs"
+
+
+def _cohort() -> dict:
+    return tomllib.loads((FOLDER / "cohort.toml").read_text(encoding="utf-8"))
+
+
+def test_a_world_varies_the_assumed_response_model():
+    """The ORR / DCR crude -> IPTW shifts rest on response.effects alone (an assumption):
+    some world must change it, or their robustness label says nothing about it."""
+    raw = _cohort()
+    own = raw["cohorts"]["main"]["response"]["effects"]
+    worlds, problems = load_worlds(FOLDER)
+    assert not problems
+    varied = [w.name for w in worlds
+              if apply_world(raw, w)["cohorts"]["main"]["response"].get("effects") != own]
+    assert len(varied) >= 2, varied
