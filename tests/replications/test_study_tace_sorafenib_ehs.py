@@ -25,3 +25,18 @@ def test_a_world_varies_the_assumed_response_model():
     varied = [w.name for w in worlds
               if apply_world(raw, w)["cohorts"]["main"]["response"].get("effects") != own]
     assert len(varied) >= 2, varied
+
+
+def _targets():
+    from tacebench.replications.targets import load_targets
+    return {t.id: t for t in load_targets(FOLDER).targets}
+
+
+def test_the_weighted_afp_means_name_the_generated_column():
+    """Table 1's AFP mean row describes the column `afp` (solved per arm to the printed
+    mean and SD), so its weighted cells are judged, not spec gaps."""
+    names = {v["name"] for v in _cohort()["cohorts"]["main"]["variables"]}
+    ts = _targets()
+    for arm in ("tace", "taces"):
+        t = ts[f"afp_mean_{arm}_iptw"]
+        assert t.term == "afp" and t.term in names and t.role == "predicted"
