@@ -40,3 +40,13 @@ def test_the_weighted_afp_means_name_the_generated_column():
     for arm in ("tace", "taces"):
         t = ts[f"afp_mean_{arm}_iptw"]
         assert t.term == "afp" and t.term in names and t.role == "predicted"
+
+
+def test_misprinted_intervals_are_kept_as_printed_and_said_to_be_misprints():
+    """Table 3 '1.10 (2.86–3.18)' and the text's AST '1.00–100': transcribed as printed
+    (the audit flags them) with a note that tells a reader the interval is a misprint."""
+    ts = _targets()
+    for tid, ci in (("os_hr_tumor_number_multivariable_iptw", (2.86, 3.18)),
+                    ("os_hr_ast_multivariable_text", (1.0, 100.0))):
+        assert tuple(ts[tid].ci) == ci
+        assert "misprint" in (ts[tid].note or ""), tid
