@@ -50,3 +50,12 @@ def test_misprinted_intervals_are_kept_as_printed_and_said_to_be_misprints():
                     ("os_hr_ast_multivariable_text", (1.0, 100.0))):
         assert tuple(ts[tid].ci) == ci
         assert "misprint" in (ts[tid].note or ""), tid
+
+
+def test_table1_p_values_name_no_test_the_paper_does_not_name():
+    """The paper never names Table 1's tests (a chi-square label on its mean (SD) rows was
+    an inference, and a wrong one): the P column carries none."""
+    ps = [t for t in _targets().values()
+          if t.quantity == "p_value" and t.where == "table 1"]
+    assert len(ps) >= 20
+    assert all(not t.test for t in ps), [t.id for t in ps if t.test]
