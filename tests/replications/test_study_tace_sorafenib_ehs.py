@@ -59,3 +59,26 @@ def test_table1_p_values_name_no_test_the_paper_does_not_name():
           if t.quantity == "p_value" and t.where == "table 1"]
     assert len(ps) >= 20
     assert all(not t.test for t in ps), [t.id for t in ps if t.test]
+
+
+def test_printed_flow_ph_test_and_weighted_p_values_are_transcribed():
+    """Numbers the paper prints that the folder had left out: the flow (674 screened,
+    227 + 24 excluded, 25 without imaging), the PH global test (p = 0.62) and Table 1's
+    weighted P column (20 p-values), all audited only."""
+    ts = _targets()
+    flow = {"n_screened": 674, "n_excluded_child_pugh_above_a": 227,
+            "n_excluded_ecog_above_1": 24, "n_missing_imaging": 25}
+    assert {k: ts[k].value for k in flow} == flow
+    assert 674 - 227 - 24 == ts["n_crude"].value == 398 + 25
+    assert ts["os_p_iptw_ph_global_test"].p == 0.62
+    weighted_p = [t for t in ts.values() if t.quantity == "p_value"
+                  and t.where == "table 1" and t.analysis == "iptw"]
+    assert len(weighted_p) == 20 and all(t.role == "reported" for t in weighted_p)
+    assert {t.p for t in weighted_p} >= {0.726, 0.913}
+
+
+def test_the_balance_claim_is_transcribed():
+    from tacebench.replications.targets import load_targets
+    claims = {c.id: c for c in load_targets(FOLDER).claims}
+    c = claims["claim_nearly_all_smd_below_0_1_after_iptw"]
+    assert c.kind == "balance" and c.analysis == "iptw" and c.threshold == 0.1
