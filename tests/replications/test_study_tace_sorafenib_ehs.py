@@ -82,3 +82,17 @@ def test_the_balance_claim_is_transcribed():
     claims = {c.id: c for c in load_targets(FOLDER).claims}
     c = claims["claim_nearly_all_smd_below_0_1_after_iptw"]
     assert c.kind == "balance" and c.analysis == "iptw" and c.threshold == 0.1
+
+
+def test_the_landmark_weights_choice_is_open_and_its_alternative_shown():
+    """Whole-cohort weights in the judged landmark analyses (fit_on cannot be a reading);
+    the weights refitted among the landmark survivors are shown beside them."""
+    plan = tomllib.loads((FOLDER / "analysis.toml").read_text(encoding="utf-8"))
+    by_name = {a["name"]: a for a in plan["analyses"]}
+    for t in (3, 6):
+        judged, refit = by_name[f"landmark_{t}m_iptw"], by_name[f"landmark_{t}m_iptw_refit"]
+        assert judged["adjustment"]["fit_on"] == "cohort"
+        assert refit["adjustment"]["fit_on"] == "population"
+        assert refit["population"] == judged["population"] and refit["show"]
+        same = {k: v for k, v in judged["adjustment"].items() if k != "fit_on"}
+        assert same == {k: v for k, v in refit["adjustment"].items() if k != "fit_on"}
