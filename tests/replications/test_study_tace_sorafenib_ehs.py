@@ -96,3 +96,17 @@ def test_the_landmark_weights_choice_is_open_and_its_alternative_shown():
         assert refit["population"] == judged["population"] and refit["show"]
         same = {k: v for k, v in judged["adjustment"].items() if k != "fit_on"}
         assert same == {k: v for k, v in refit["adjustment"].items() if k != "fit_on"}
+
+
+def test_numbers_that_mostly_repeat_an_input_say_so():
+    """The crude treatment HR follows from the two calibrated medians, and the weighted
+    univariable covariate HRs nearly copy the calibrated unweighted ones: notes say it."""
+    ts = _targets()
+    assert "calibrat" in ts["os_hr_crude"].note
+    weighted = [t for t in ts.values() if t.analysis == "iptw" and t.quantity == "hr"
+                and t.term]
+    assert len(weighted) == 20
+    assert all(t.note and "_crude" in t.note for t in weighted)
+    for tid in ("orr_or_crude_imaging_table2", "orr_or_crude_imaging_text",
+                "dcr_or_crude_imaging_table2", "dcr_or_crude_imaging_text"):
+        assert ts[tid].role == "calibration" and "counts" in ts[tid].note, tid
