@@ -110,3 +110,12 @@ def test_numbers_that_mostly_repeat_an_input_say_so():
     for tid in ("orr_or_crude_imaging_table2", "orr_or_crude_imaging_text",
                 "dcr_or_crude_imaging_table2", "dcr_or_crude_imaging_text"):
         assert ts[tid].role == "calibration" and "counts" in ts[tid].note, tid
+
+
+def test_the_printed_person_time_is_judged_with_its_caveat():
+    """4043.3 person-months: the crude analysis computes it (followup), so it is judged;
+    the note says the hazard shape was chosen by it."""
+    ts = _targets()
+    for tid in ("os_person_time_crude", "os_person_time_crude_graphical_abstract"):
+        assert ts[tid].role == "predicted" and ts[tid].endpoint == "os"
+    assert "shape" in ts["os_person_time_crude"].note
