@@ -193,6 +193,12 @@ def _reported_se(t, scale: str) -> float:
     lo, hi = to_scale(list(t.ci), scale)
     if not hi > lo or not math.isfinite(hi):   # misprinted (the audit reports it) or NR
         return math.nan
+    if t.value is not None and not t.value_from_ci:
+        # an estimate outside its CI beyond the rounding of the three is a misprint too
+        # ("1.10 (2.86-3.18)": the audit's ci_contains_estimate); its width says nothing
+        slack = t.resolution("value") + max(t.resolution("ci_lo"), t.resolution("ci_hi"))
+        if not t.ci[0] - slack <= t.value <= t.ci[1] + slack:
+            return math.nan
     zq = 1.959964 if abs(t.ci_level - 0.95) < 1e-9 else _z(t.ci_level)
     return float((hi - lo) / (2 * zq))
 
