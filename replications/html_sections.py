@@ -212,15 +212,16 @@ def worlds_html(study: dict) -> str:
         out.append("<h4>Worlds (alternative generators, recalibrated, the same seeds)</h4>")
         out.append(_table(["world", "why", "R", *keys], rows, "worlds"))
         dep = [r for r in (study.get("robustness") or {}).values()
-               if r.get("label") == "assumption-dependent"]
+               if r.get("label") in ("assumption-dependent", "borderline")]
         if dep:
-            out.append("<p>Verdicts that some world flips (judged in: the worlds where the "
-                       "number is not undetermined at the world's R):</p>" + _table(
-                ["target / shift", "own world", "judged in", "flipped by",
-                 "tipping points (k)"],
+            out.append("<p>Verdicts that some world flips, or leaves undetermined on the other "
+                       "side of the bound (borderline; judged in: the worlds where the number "
+                       "is not undetermined at the world's R):</p>" + _table(
+                ["target / shift", "own world", "robustness", "judged in",
+                 "flipped by / leaning in", "tipping points (k)"],
                 [[f"<code>{escape(r['id'])}</code>", verdict_badge(r["verdict"]),
-                  f"{r.get('worlds_judged', 0)}/{len(worlds)}",
-                  escape(", ".join(r.get("flipped_by", []))),
+                  escape(r["label"]), f"{r.get('worlds_judged', 0)}/{len(worlds)}",
+                  escape(", ".join(r.get("flipped_by", []) or r.get("leaning", []))),
                   escape("; ".join(tipping_text(t) for t in r.get("tipping", [])) or "-")]
                  for r in dep]))
         else:

@@ -203,12 +203,13 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
             + (f" ({partly} of the robust ones judged in fewer than all {len(r.worlds)} "
                "worlds)" if partly else ""), ""]
     shifts = {s.id for s in r.shifts}
-    show = [x for x in rob.values() if x.label == "assumption-dependent" or
+    show = [x for x in rob.values() if x.label in ("assumption-dependent", "borderline") or
             (x.id in shifts and x.label != "not judged")]
     if show:
         rows = [[x.id, VERDICT_MARK.get(x.verdict, x.verdict), x.label,
                  f"{x.worlds_judged}/{len(r.worlds)}",
-                 short_reason(", ".join(x.flipped_by), 50) or "-",
+                 short_reason(", ".join(x.flipped_by) or (
+                     "leans: " + ", ".join(x.leaning) if x.leaning else ""), 50) or "-",
                  "; ".join(t.text() for t in x.tipping) or "-"] for x in show]
         out.append(table(["target / shift", "own world", "robustness", "judged in",
                           "flipped by", "tipping points (k)"], rows))

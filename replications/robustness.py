@@ -5,8 +5,11 @@ simulated with the same seeds and analysed the paper's way; each simulated targe
 paired shift then has one verdict per world. Its **robustness** is
 
 - ``robust``: the same verdict (reproduced, or not reproduced) in every world where it is
-  judged;
+  judged, and no world leaves it undetermined on the other side of the bound;
 - ``assumption-dependent``: some world flips it; the label names those worlds;
+- ``borderline``: no world flips it, but in some world (named, ``leaning``) it is
+  undetermined with its z on the other side of the critical value: the verdict there is
+  within Monte Carlo error of flipping, so the worlds do not show it robust;
 - ``not judged``: not estimable in the study's own world;
 - ``untested``: judged in the own world but in no other (undetermined, or not
   estimable, in every world at its R): nothing is known of its robustness.
@@ -95,11 +98,13 @@ class Tipping:
 @dataclass(frozen=True)
 class Robustness:
     id: str
-    label: str                           # robust | assumption-dependent | not judged | untested
+    label: str          # robust | assumption-dependent | borderline | not judged | untested
     verdict: str                         # in the study's own world
     flipped_by: tuple[str, ...] = ()     # world labels with the other verdict
     tipping: tuple[Tipping, ...] = ()
     worlds_judged: int = 0
+    #: world labels where it is undetermined on the other side of the bound
+    leaning: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -141,6 +146,12 @@ def _tipping(family: str, base: tuple, members: list[tuple[float, tuple]]) -> Ti
     return Tipping(family, math.inf, None, k_max)
 
 
+def _leans_over(verdict: str, z: float) -> bool:
+    """Whether an undetermined number's z lies on the other side of the critical value
+    from the own world's ``verdict``."""
+    return math.isfinite(z) and (abs(z) < Z_CRIT) != (verdict == "reproduced")
+
+
 def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
     """Robustness of every id of ``base`` (id -> (verdict, z, median)) over ``worlds``."""
     out = {}
@@ -148,7 +159,7 @@ def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
         if b[0] not in JUDGED:
             out[id_] = Robustness(id_, "not judged", b[0])
             continue
-        flipped, judged = [], 0
+        flipped, leaning, judged = [], [], 0
         fams: dict[str, list] = {}
         for w in worlds:
             v = w.verdicts.get(id_)
@@ -157,14 +168,17 @@ def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
             if w.family is not None:    # every member: an undetermined one still places
                 fams.setdefault(w.family, []).append((w.strength, v))  # the crossing
             if v[0] not in JUDGED:
+                if _leans_over(b[0], v[1]):
+                    leaning.append(w.label)
                 continue
             judged += 1
             if v[0] != b[0]:
                 flipped.append(w.label)
         tips = tuple(_tipping(f, b, sorted(m, key=lambda x: x[0])) for f, m in fams.items())
-        label = ("assumption-dependent" if flipped else "robust" if judged or not worlds
-                 else "untested")
-        out[id_] = Robustness(id_, label, b[0], tuple(flipped), tips, judged)
+        label = ("assumption-dependent" if flipped else "borderline" if leaning
+                 else "robust" if judged or not worlds else "untested")
+        out[id_] = Robustness(id_, label, b[0], tuple(flipped), tips, judged,
+                              tuple(leaning))
     return out
 
 
