@@ -27,9 +27,13 @@ fails on data like the paper's (a finding about the paper). This module counts
   of an input is determined by that input; the first of a set of copies is counted;
 - **reported only**: distinct numbers of ``role = "reported"`` (audited, never judged
   against the simulation), by quantity, apart from the simulated numbers they repeat
-  (``same_as``). "Not judged", not "not simulated": they include the baseline rows the
-  cohorts are drawn from (Table 1's shares), which the generator reproduces by
-  construction, beside numbers the run cannot compute (p-values of tests it does not run);
+  (``same_as``). "Not judged", not "not simulated", and of three kinds
+  (:mod:`replications.unjudged`), counted apart: **inputs** of the generator (the baseline
+  rows the cohorts are drawn from, the hazard ratios and response shares it is given),
+  numbers the run does **not compute** (p-values of tests it does not run), and numbers an
+  analysis computes but the study does **not judge**, each with its ``not_judged`` reason
+  (the distinct reasons are listed). Quotes of one number are of one kind: an input when
+  any quote is one, else computed when any is;
 - the number of "not reproduced" **expected by chance** among the judged distinct predicted
   numbers: each is reproduced with probability 0.95 when the simulation is right, so about
   ``0.05 m`` of ``m`` fail by chance; the upper end is the binomial(m, 0.05) 97.5% quantile
@@ -80,6 +84,10 @@ class Accounting:
     determined_not_reproduced: int = 0
     #: quantity -> distinct reported-only numbers (audited, not judged)
     reported_only: dict = field(default_factory=dict)
+    #: kind (replications.unjudged.Kind value) -> distinct reported-only numbers
+    reported_kinds: dict = field(default_factory=dict)
+    #: not_judged reason -> distinct computed reported-only numbers ("" when none is given)
+    not_judged: dict = field(default_factory=dict)
 
     @property
     def determined(self) -> int:
@@ -136,10 +144,25 @@ class Accounting:
         n = sum(self.reported_only.values())
         if not n:
             return ""
-        kinds = ", ".join(f"{q} {k}" for q, k in sorted(self.reported_only.items(),
-                                                         key=lambda qk: (-qk[1], qk[0])))
-        return f"; {n} reported only (audited, not judged: {kinds})"
+        if not self.reported_kinds:         # no classification (a run of older code)
+            kinds = ", ".join(f"{q} {k}" for q, k in sorted(self.reported_only.items(),
+                                                             key=lambda qk: (-qk[1], qk[0])))
+            return f"; {n} reported only (audited, not judged: {kinds})"
+        k = self.reported_kinds
+        parts = [f"{k.get(INPUT, 0)} inputs of the generator (audited)",
+                 f"{k.get(NOT_COMPUTED, 0)} not computed by the run (audited)"]
+        if k.get(COMPUTED):
+            reasons = "; ".join(
+                (f"{r!r}" if r else "no reason given") + (f" ({m})" if m > 1 else "")
+                for r, m in sorted(self.not_judged.items(), key=lambda rm: (-rm[1], rm[0])))
+            parts.append(f"{k[COMPUTED]} computed but not judged (reasons: {reasons})")
+        return f"; {n} reported only, not judged: " + ", ".join(parts)
 
+
+#: The kinds of reported number (the values of :class:`replications.unjudged.Kind`, a
+#: ``str`` enum: kept as text here so that reading a report imports no analysis code).
+INPUT, COMPUTED, NOT_COMPUTED = "input", "computed", "not computed"
+_KIND_ORDER = (INPUT, COMPUTED, NOT_COMPUTED)
 
 #: Two draws columns are one number when they differ by no more than this in every
 #: replicate: floating-point noise of one computation done two ways (a DCR summed from
@@ -225,9 +248,12 @@ def _determined(groups: list[list], draws: dict) -> dict[int, str]:
     return out
 
 
-def _reported_only(result, specs: dict) -> dict[str, int]:
-    """Quantity -> distinct numbers of ``role = "reported"`` in ``specs``, leaving out
-    repeats (``same_as``, transitively) of a simulated number."""
+def _reported_only(result, specs: dict, kinds: dict | None = None
+                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Distinct numbers of ``role = "reported"`` in ``specs``, leaving out repeats
+    (``same_as``, transitively) of a simulated number: per quantity, per kind (``kinds``:
+    target id -> :class:`~replications.unjudged.Reported`; empty without) and, of the
+    computed ones, per ``not_judged`` reason."""
     simulated = {t.id for t in result.targets}
 
     def repeats_simulated(t) -> bool:
@@ -243,10 +269,21 @@ def _reported_only(result, specs: dict) -> dict[str, int]:
         if t.role == "reported" and not repeats_simulated(t):
             by_value.setdefault((t.quantity, t.value, t.p, t.count), []).append(t)
     out: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    reasons: dict[str, int] = {}
     for ts in by_value.values():
         for g in _quotes_of_one(ts, specs):
             out[g[0].quantity] = out.get(g[0].quantity, 0) + 1
-    return out
+            found = [kinds[t.id] for t in g if t.id in (kinds or {})]
+            if not found:
+                continue
+            # quotes of one number: an input when any quote is one, else computed when any is
+            kind = _KIND_ORDER[min(_KIND_ORDER.index(r.kind) for r in found)]
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+            if kind == COMPUTED:
+                reason = next((r.reason for r in found if r.reason), "")
+                reasons[reason] = reasons.get(reason, 0) + 1
+    return out, by_kind, reasons
 
 
 def distinct_groups(result, targets=None) -> list[list]:
@@ -267,9 +304,10 @@ def distinct_groups(result, targets=None) -> list[list]:
     return sorted(split, key=lambda g: order[g[0].id])
 
 
-def account(result, targets=None) -> Accounting:
+def account(result, targets=None, kinds=None) -> Accounting:
     """Distinct-number accounting of one :class:`~.summaries.ReproductionResult`;
-    ``targets`` (id -> the study's Target) tells numbers without draws apart."""
+    ``targets`` (id -> the study's Target) tells numbers without draws apart, ``kinds``
+    (id -> :class:`~replications.unjudged.Reported`) the reported-only numbers' kinds."""
     from scipy import stats
     groups = distinct_groups(result, targets)
     simulated = set(result.draw_ids)
@@ -309,7 +347,7 @@ def account(result, targets=None) -> Accounting:
                       tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
                       sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())),
                       contested, cal_missed, copies, constant, determined_missed,
-                      _reported_only(result, targets) if targets else {})
+                      *(_reported_only(result, targets, kinds) if targets else ({}, {}, {})))
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
@@ -327,7 +365,10 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
                          calibration_not_reproduced=a.calibration.get("not reproduced", 0),
                          determined=a.determined,
                          not_simulated=a.not_simulated, not_estimable=a.not_estimable,
-                         reported_only=sum(a.reported_only.values())))
+                         reported_only=sum(a.reported_only.values()),
+                         reported_inputs=a.reported_kinds.get(INPUT, 0),
+                         reported_not_computed=a.reported_kinds.get(NOT_COMPUTED, 0),
+                         reported_computed=a.reported_kinds.get(COMPUTED, 0)))
     frame = pd.DataFrame(rows)
     if len(frame) > 1:
         total = frame.drop(columns="study").sum().to_dict()

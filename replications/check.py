@@ -11,6 +11,9 @@ value:
   exists and lists the estimate its quantity needs; targets the vocabulary cannot compute
   are warnings (their verdict will be ``not estimable``);
 - every paired shift joins two simulated targets;
+- every reported number an analysis computes says why it is not judged (``not_judged``),
+  and a reported HR whose term its analysis's model lacks is a warning
+  (:mod:`replications.unjudged`);
 - every calibration target named in ``cohort.toml`` exists in ``targets.toml`` with the
   same value, arm, endpoint and time, and comes from a whole-cohort analysis (not a
   matched, weighted or partial population: :mod:`replications.calibration_inputs`);
@@ -42,6 +45,7 @@ from .response_inputs import response_input_problems
 from .strict import finding_problems
 from .study import Study, read_parts, resolve_study
 from .targets.calibrated import censoring_fitted
+from .unjudged import classify_reported, table_cells, unjudged_problems
 from .worlds import load_worlds, world_problems
 
 __all__ = ["CheckReport", "bind_study", "check_folder", "check_study", "load_study"]
@@ -55,6 +59,8 @@ class CheckReport:
     compiled: dict = field(default_factory=dict)
     requests: dict = field(default_factory=dict)     # target id -> (analysis name, Request)
     plan: object | None = None                        # the run's plan (reproduce.Plan), built
+    #: reported target id -> its kind (replications.unjudged.Reported)
+    reported: dict = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -240,6 +246,11 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
         problems.extend(response_input_problems(raw, targets, plan, requests, targets_file))
         problems.extend(effect_input_problems(raw, targets, compiled, requests, targets_file))
         report.compiled, report.requests = compiled, requests
+        if targets is not None:
+            report.reported = classify_reported(raw, targets, plan, compiled,
+                                                table_cells(folder))
+            problems.extend(unjudged_problems(report.reported, targets.places, targets_file,
+                                              cohort_file))
         problems.extend(followup_problems(raw, cohort_file))
         problems.extend(constant_problems(raw, cohort_file))
     problems.extend(interval_problems(targets, targets_file, target_index(raw_targets)))

@@ -39,7 +39,7 @@ from typing import Iterator, Mapping
 
 from .analysis.problems import Problem, Problems
 
-__all__ = ["effect_input_problems"]
+__all__ = ["effect_input_keys", "effect_input_problems"]
 
 
 def _outcomes(raw: Mapping) -> Iterator[tuple[str, str, Mapping]]:
@@ -141,6 +141,24 @@ def _input_key(t, request, compiled: Mapping, effects, treatments, pds
     return None if key is None else (key, _CONDITIONAL)
 
 
+def effect_input_keys(raw: Mapping, targets, compiled: Mapping, requests: Mapping
+                      ) -> dict[str, tuple[str, str]]:
+    """Target id -> (cohort.toml key, what it does) of every hazard ratio of ``targets``
+    (whatever its role) that the generator is given (the module docstring); ``requests``
+    binds each target to consider to its analysis (target id -> ``(analysis, Request)``)."""
+    inputs = _effect_keys(raw), _treatment_keys(raw), _pd_keys(raw)
+    associations = _association_targets(raw)
+    out = {}
+    for t in targets.targets:
+        key, what = associations.get(t.id), "names it as the number its effects are solved to"
+        bound = requests.get(t.id)
+        if key is None and bound is not None and bound[1].estimate == "hr":
+            key, what = _input_key(t, bound[1], compiled, *inputs) or (None, "")
+        if key is not None:
+            out[t.id] = (key, what)
+    return out
+
+
 def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Mapping,
                           file: str) -> list[Problem]:
     """Errors for hazard-ratio targets declared predicted that are the generator's
@@ -166,16 +184,10 @@ def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Ma
     if targets is None:
         return []
     probs = Problems(file)
-    inputs = _effect_keys(raw), _treatment_keys(raw), _pd_keys(raw)
-    associations = _association_targets(raw)
+    inputs = effect_input_keys(raw, targets, compiled, requests)
     for i, t in enumerate(targets.targets):
-        if t.role != "predicted":
-            continue
-        key, what = associations.get(t.id), "names it as the number its effects are solved to"
-        bound = requests.get(t.id)
-        if key is None and bound is not None and bound[1].estimate == "hr":
-            key, what = _input_key(t, bound[1], compiled, *inputs) or (None, "")
-        if key is not None:
+        if t.role == "predicted" and t.id in inputs:
+            key, what = inputs[t.id]
             probs.add(f"targets[{i}].role", t.role,
                       f"{t.id!r} is a hazard ratio the generator is given: cohort.toml's "
                       f"{key} {what}, so it is reproduced by construction, not predicted; "

@@ -112,7 +112,8 @@ def _overview(studies: Sequence[dict]) -> str:
                 "expected by chance",
                 "calibration inputs", "calibration inputs NOT reproduced",
                 "determined (copies, constants)", "not simulated", "not estimable",
-                "reported only"]
+                "reported: inputs", "reported: not computed",
+                "reported: computed, not judged"]
         body = "".join(
             (f'<tr><td><a href="#study-{escape(r.study)}">{escape(r.study)}</a></td>'
              if r.study != "all" else "<tr><td><b>all</b></td>")
@@ -125,7 +126,9 @@ def _overview(studies: Sequence[dict]) -> str:
             + "".join(f"<td>{int(v)}</td>" for v in (r.calibration,
                                                      r.calibration_not_reproduced,
                                                      r.determined, r.not_simulated,
-                                                     r.not_estimable, r.reported_only))
+                                                     r.not_estimable, r.reported_inputs,
+                                                     r.reported_not_computed,
+                                                     r.reported_computed))
             + "</tr>"
             for r in frame.itertuples())
         parts.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head)

@@ -10,7 +10,7 @@ import base64
 import math
 from html import escape
 
-from .accounting import Accounting
+from .accounting import COMPUTED, INPUT, NOT_COMPUTED, Accounting
 from .audit.coverage import COVERAGE_HEAD, Coverage, coverage_table
 from .forest import ForestRow, VERDICT_COLOURS, bounds, forest_svg, standardize
 from .junit import distinct_rows, tipping_text
@@ -79,7 +79,11 @@ def summary_html(study: dict) -> str:
                  ("not estimable (the analysis fails on data like the paper's)",
                   f"{a.not_estimable}"),
                  ("reported only (audited, not judged)",
-                  f"{sum(a.reported_only.values())}")]
+                  f"{sum(a.reported_only.values())}" + (
+                      f" ({a.reported_kinds.get(INPUT, 0)} inputs of the generator, "
+                      f"{a.reported_kinds.get(NOT_COMPUTED, 0)} not computed by the run, "
+                      f"{a.reported_kinds.get(COMPUTED, 0)} computed but not judged)"
+                      if a.reported_kinds else ""))]
         out.append('<dl class="counts">' + "".join(
             f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in cells) + "</dl>")
         out.append(f'<p class="sentence">{escape(a.sentence())}.</p>')

@@ -41,6 +41,8 @@ class Plan:
     reading_groups: tuple = ()                              # the plan's ReadingGroups
     #: shown estimates, not judged: (analysis, slots, ShownEstimates, requests)
     shown: list = field(default_factory=list)
+    #: reported target id -> its kind (:func:`replications.unjudged.classify_reported`)
+    reported: dict = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -83,6 +85,11 @@ def build_plan(study: Study, levels: Mapping[str, Mapping], decompose_reps: int 
         _plan_loco(plan, study, compiled, requests)
     _plan_readings(plan, study, compiled, levels, slot)
     plan.shown = plan_shown(compiled, plan.width)
+    # imported here: the classification reads the audit's rounding (scipy.stats), which a
+    # worker importing this module for Plan must not load
+    from .unjudged import classify_reported, table_cells
+    plan.reported = classify_reported(study.cohort_raw, study.targets, study.plan, compiled,
+                                      table_cells(getattr(study, "path", None)))
     return plan
 
 

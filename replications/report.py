@@ -282,7 +282,8 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "predicted contested",
                 "expected by chance", "calibration", "calibration not reproduced",
-                "determined", "not simulated", "not estimable", "reported only"]
+                "determined", "not simulated", "not estimable", "reported: inputs",
+                "reported: not computed", "reported: computed, not judged"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
@@ -291,7 +292,8 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
                                          row.determined, row.not_simulated, row.not_estimable,
-                                         row.reported_only))]
+                                         row.reported_inputs, row.reported_not_computed,
+                                         row.reported_computed))]
                 for row in frame.itertuples()]
         table = _md_table if fmt == "markdown" else _table
         title = "All studies (distinct numbers)"

@@ -53,7 +53,7 @@ from .analysis.problems import Problem, Problems
 from .audit.rounding import printed
 from .calibration_inputs import _population
 
-__all__ = ["response_input_problems"]
+__all__ = ["response_input_keys", "response_input_problems"]
 
 
 @dataclass(frozen=True)
@@ -178,13 +178,14 @@ def _unadjusted_whole(t, analysis) -> bool:
 
 
 def _determined_odds_ratios(inputs: Mapping, targets, plan, requests: Mapping,
-                            transcribed: Mapping) -> list[tuple[int, object, list[str]]]:
-    """``(index, target, input keys)`` of the predicted odds ratios that are functions of
-    two arms' response inputs only (module docstring)."""
+                            transcribed: Mapping, roles=("predicted",)
+                            ) -> list[tuple[int, object, list[str]]]:
+    """``(index, target, input keys)`` of the odds ratios of ``roles`` that are functions
+    of two arms' response inputs only (module docstring)."""
     out = []
     for i, t in enumerate(targets.targets):
         bound = requests.get(t.id)
-        if (t.role != "predicted" or bound is None or bound[1].estimate != "odds_ratio"
+        if (t.role not in roles or bound is None or bound[1].estimate != "odds_ratio"
                 or not t.contrast):
             continue
         analysis = plan.get(t.analysis)
@@ -197,6 +198,23 @@ def _determined_odds_ratios(inputs: Mapping, targets, plan, requests: Mapping,
         if _unadjusted_whole(t, analysis) or (plain and all(
                 t.analysis in transcribed.get(f.key, {}) for f in found)):
             out.append((i, t, [f.key for f in found]))
+    return out
+
+
+def response_input_keys(raw: Mapping, targets, plan, requests: Mapping) -> dict[str, str]:
+    """Target id -> the cohort.toml key of the response shares it prints or is a function
+    of, for every target of ``targets`` bound in ``requests`` (whatever its role) that the
+    generator is fed (the module docstring's rates and odds ratios)."""
+    inputs = _inputs(raw)
+    if not inputs or targets is None or not getattr(plan, "readable", False):
+        return {}
+    rates = _rates(inputs, targets, plan, requests)
+    transcribed = _transcribed(rates)
+    out = {r.target.id: r.found.key for r in rates if r.whole or (
+        r.agrees and r.target.analysis in transcribed.get(r.found.key, {}))}
+    for _, t, keys in _determined_odds_ratios(inputs, targets, plan, requests, transcribed,
+                                              roles=("calibration", "predicted", "reported")):
+        out.setdefault(t.id, " and ".join(keys))
     return out
 
 

@@ -303,4 +303,4 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         world_uncertainty=world_uncertainty,
         shown=summarise_shown(getattr(plan, "shown", ()), draws, failures or {}))
     return replace(result, accounting=account(
-        result, {t.id: t for t in study.targets.targets}))
+        result, {t.id: t for t in study.targets.targets}, getattr(plan, "reported", None)))

@@ -208,6 +208,9 @@ class StudyTargets:
     expected_failures: tuple[ExpectedFailure, ...] = ()
     title: str | None = None
     claims: tuple = ()                       # replications.targets.claims.Claim
+    #: target id -> where the file gives it: ``targets[3]``, ``baseline[2].cells[0]``,
+    #: ``results[0].rows[1]``, a Table 1 cell's place, a ``[calibration]`` entry's key
+    places: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     by_id: Mapping[str, Target] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):

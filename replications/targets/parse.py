@@ -330,7 +330,8 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     probs.raise_if_any()
     return StudyTargets(study_id=study_id, seed_file=seed_file, path=path,
                         title=study.get("title"), targets=tuple(t for _, t in targets),
-                        shifts=tuple(shifts), expected_failures=expected, claims=claims)
+                        shifts=tuple(shifts), expected_failures=expected, claims=claims,
+                        places={t.id: p for p, t in targets})
 
 
 def load_targets(path: str | Path) -> StudyTargets:

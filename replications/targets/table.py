@@ -33,7 +33,7 @@ from tacebench.simulate.table1_inputs import UNPRINTED, variables_from_table
 
 from .model import Target, expected_id
 
-__all__ = ["table_targets", "table_target_ids", "study_table_targets"]
+__all__ = ["table_targets", "table_target_ids", "study_table_targets", "study_table_cells"]
 
 _GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*(\d[\d,]*)\s*\)", re.I)
 
@@ -72,13 +72,19 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
     list of (str, dict)
         Raw target tables for :func:`replications.targets.parse_targets`.
     """
+    return [(place, t) for place, _, t in _column_targets(table, arms)]
+
+
+def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
+    """:func:`table_targets` with the index of the declared column each target comes from."""
     partial = _partial(table, list(arms))
     levelled: dict[str, int] = {}
     for r in table.rows:
         if r.variable and r.level:
             levelled[r.variable] = levelled.get(r.variable, 0) + 1
-    out: list[tuple[str, dict]] = []
+    out: list[tuple[str, int, dict]] = []
     base = {"where": table.where}
+    index = {c.column: k for k, c in enumerate(table.columns)}
     for c in table.columns:
         m = _GROUP_SIZE.search(c.column)
         if c.quantity == "cells" and m and table.header_source:
@@ -86,7 +92,7 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                      value=int(m.group(1).replace(",", "")), role="reported",
                      source=table.header_source)
             t["id"] = _id(analysis=c.analysis, quantity="group_size", arm=c.arm)
-            out.append((f"{table.file} header, column {c.column!r}", t))
+            out.append((f"{table.file} header, column {c.column!r}", index[c.column], t))
     cells_of: dict[tuple[int, str], list[tuple[str | None, str]]] = {}
     for r in table.rows:
         if r.variable is None:
@@ -121,7 +127,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
             t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term")},
                           arm=t.get("arm"), level=t.get("level"))
             cells_of.setdefault((r.line, c.analysis), []).append((c.arm, t["id"]))
-            out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
+            out.append((f"{table.file} row {r.line}, column {c.column!r}", index[c.column],
+                        t))
     rows = [r for r in table.rows if r.variable is not None]
     for i, r in enumerate(rows):
         for c in table.columns:
@@ -130,6 +137,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 continue
             t = dict(base, analysis=c.analysis, term=r.variable, source=r.source,
                      role="reported" if c.quantity == "p_value" else c.role)
+            if c.not_judged is not None:
+                t["not_judged"] = c.not_judged
             if c.quantity == "p_value":
                 t["quantity"] = "p_value"
                 t.update({"p_text": v.p_text} if v.p_text else {"p": v.stats["p"]})
@@ -150,7 +159,8 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
                 t.update(quantity="smd", value=v.stats["value"])
             t["id"] = _id(analysis=c.analysis, quantity=t["quantity"], term=r.variable,
                           level=t.get("level"))
-            out.append((f"{table.file} row {r.line}, column {c.column!r}", t))
+            out.append((f"{table.file} row {r.line}, column {c.column!r}", index[c.column],
+                        t))
     return out
 
 
@@ -164,6 +174,24 @@ def study_table_targets(folder: Path) -> list[tuple[str, dict]]:
     out = []
     for table in study_tables(data, Path(folder)):
         out.extend(table_targets(table, (raw.get(table.cohort) or {}).get("arms") or []))
+    return out
+
+
+def study_table_cells(folder: Path) -> dict[str, tuple[str, str, object]]:
+    """Target id -> (its place, the ``cohort.toml`` key of its column, the
+    :class:`~simulate.table1.TableColumn`) of every target the study's Table 1 files give
+    (a ``[[targets]]`` entry of the same id replaces the cell: its place then differs)."""
+    cohort = Path(folder) / "cohort.toml"
+    if not cohort.is_file():
+        return {}
+    data = tomllib.loads(cohort.read_text(encoding="utf-8"))
+    raw = data.get("cohorts") or {}
+    out = {}
+    for table in study_tables(data, Path(folder)):
+        arms = (raw.get(table.cohort) or {}).get("arms") or []
+        for place, k, t in _column_targets(table, arms):
+            out[t["id"]] = (place, f"cohorts.{table.cohort}.table1.columns[{k}]",
+                            table.columns[k])
     return out
 
 

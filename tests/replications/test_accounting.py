@@ -316,3 +316,39 @@ def test_a_worlds_table_counts_spec_gaps_apart_only_when_there_is_one():
     assert world_verdicts([{"reproduced": 3}, {"not estimable": 1}]) == plain
     assert world_verdicts([{"reproduced": 3}, {"not simulated": 1}]) == (*plain,
                                                                          "not simulated")
+
+
+def test_reported_only_numbers_are_split_into_inputs_not_computed_and_computed():
+    """One 'reported only' count mixed the generator's inputs, numbers the run cannot
+    compute and numbers it computes but does not judge; quotes of one number are one, of
+    the kind of any quote that is an input, else computed."""
+    import numpy as np
+    from tacebench.replications.targets.model import Target
+    from tacebench.replications.unjudged import Kind, Reported
+
+    def rep(tid, quantity, **kw):
+        return Target(tid, "crude", quantity, kw.pop("role", "reported"), "text", "q", **kw)
+    specs = [rep("t0", "hr", role="predicted", value=0.7, endpoint="os"),
+             rep("p_logrank", "p_value", p=0.004, endpoint="os"),
+             rep("n_tace", "group_size", value=160, arm="TACE"),
+             rep("n_tace_abstract", "group_size", value=160, arm="TACE", same_as="n_tace"),
+             rep("hr_psm", "hr", value=0.5, endpoint="os"),
+             rep("hr_iptw", "hr", value=0.6, endpoint="os"),
+             rep("smd_age", "smd", value=0.02, term="age")]
+    kinds = {"p_logrank": Reported("p_logrank", Kind.NOT_COMPUTED, "no estimate"),
+             "n_tace": Reported("n_tace", Kind.INPUT, "the arm sizes"),
+             "n_tace_abstract": Reported("n_tace_abstract", Kind.INPUT, "the arm sizes"),
+             "hr_psm": Reported("hr_psm", Kind.COMPUTED, "hr", "psm", reason="shown only"),
+             "hr_iptw": Reported("hr_iptw", Kind.COMPUTED, "hr", "iptw", reason="shown only"),
+             "smd_age": Reported("smd_age", Kind.COMPUTED, "balance", "iptw")}
+    result = _result([np.linspace(0.5, 0.9, 10)], ["predicted"], reported={"t0": 0.7})
+    a = account(result, {t.id: t for t in specs}, kinds)
+    assert a.reported_kinds == {"input": 1, "not computed": 1, "computed": 3}
+    assert a.not_judged == {"shown only": 2, "": 1}
+    assert a.sentence().endswith(
+        "; 5 reported only, not judged: 1 inputs of the generator (audited), 1 not computed "
+        "by the run (audited), 3 computed but not judged (reasons: 'shown only' (2); "
+        "no reason given)")
+    frame = accounting_frame([a])
+    assert frame[["reported_inputs", "reported_not_computed", "reported_computed"]
+                 ].iloc[0].tolist() == [1, 1, 3]

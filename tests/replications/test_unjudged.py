@@ -1,0 +1,128 @@
+"""Reported numbers told apart: inputs of the generator, computed but not judged, and not
+computed (replications.unjudged), in ``tacebench check`` and the accounting."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from tacebench.replications.accounting import Accounting
+from tacebench.replications.check import check_folder
+from tacebench.replications.unjudged import Kind
+
+from .folders import FICTIONAL, edit as _edit
+from .test_table1_targets import forms  # noqa: F401  (the fixture: the example's Table 1)
+
+EXTRA = '''
+[[targets]]
+id = "n_tace_crude"
+analysis = "crude"
+quantity = "group_size"
+arm = "TACE"
+value = 160
+role = "reported"
+where = "text"
+source = "160 patients received TACE"
+
+[[targets]]
+id = "os_p_crude"
+analysis = "crude"
+quantity = "p_value"
+endpoint = "os"
+p = 0.001
+role = "reported"
+where = "text"
+source = "overall survival differed (p = 0.001)"
+
+[[targets]]
+id = "os_hr_pvt_multivariable"
+analysis = "multivariable"
+quantity = "hr"
+endpoint = "os"
+term = "pvt"
+value = 1.60
+role = "reported"
+where = "text"
+source = "PVTT was associated with death (HR 1.60)"
+'''
+PSM_HR = 'role = "predicted"\nwhere = "text"\nsource = "in the matched cohort the HR was 0.40'
+PVTT_HR = 'role = "calibration"\nwhere = "text"\nsource = "PVTT was associated with death'
+
+
+@pytest.fixture
+def study(tmp_path):
+    """The fictional study with a reported matched HR, a reported covariate HR cohort.toml
+    gives the generator, a whole arm's size, a p-value and a misspelt covariate HR."""
+    folder = tmp_path / "study"
+    shutil.copytree(FICTIONAL, folder)
+    _edit(folder, "targets.toml", PSM_HR, PSM_HR.replace("predicted", "reported"))
+    _edit(folder, "targets.toml", PVTT_HR, PVTT_HR.replace("calibration", "reported"))
+    with open(folder / "targets.toml", "a", encoding="utf-8") as f:
+        f.write(EXTRA)
+    return folder
+
+
+def test_each_reported_number_gets_its_kind(study):
+    kinds = check_folder(study).reported
+    assert {tid: r.kind for tid, r in kinds.items()} == {
+        "os_hr_pvtt_multivariable": Kind.INPUT,     # cohort.toml's effects give it
+        "n_tace_crude": Kind.INPUT,                 # a whole arm's size
+        "os_hr_psm": Kind.COMPUTED,                 # the psm analysis estimates it
+        "os_p_crude": Kind.NOT_COMPUTED,            # no estimate computes a log-rank p
+        "os_hr_pvt_multivariable": Kind.NOT_COMPUTED}
+    assert "cohorts.main.outcomes.os.effects" in kinds["os_hr_pvtt_multivariable"].why
+    assert kinds["os_hr_psm"].analysis == "psm"
+
+
+def test_a_computed_reported_number_without_a_reason_is_an_error(study):
+    report = check_folder(study)
+    (e,) = [p for p in report.errors if p.kind == "unjudged-computed"]
+    assert e.file.endswith("targets.toml") and e.key.endswith("(os_hr_psm).role")
+    assert "computed by analysis 'psm'" in e.message
+    assert 'role = "predicted"' in e.message and 'not_judged = "<reason>"' in e.message
+    _edit(study, "targets.toml", 'note = "deliberately implausible',
+          'not_judged = "the matched HR is shown, not judged"\nnote = "deliberately implausible')
+    report = check_folder(study)
+    assert [p for p in report.errors if p.kind == "unjudged-computed"] == []
+    assert report.reported["os_hr_psm"].reason == "the matched HR is shown, not judged"
+
+
+def test_a_reported_hr_of_a_term_its_model_lacks_is_a_warning_naming_the_terms(study):
+    (w,) = [p for p in check_folder(study).problems if p.kind == "unjudged-term"]
+    assert w.severity == "warning" and "(os_hr_pvt_multivariable).term" in w.key
+    assert "'pvt' is not a term of analysis 'multivariable''s model" in w.message
+    assert "'pvtt'" in w.message and "[aliases]" in w.message
+
+
+def test_a_reported_table1_column_an_analysis_computes_is_one_error(forms, tmp_path):  # noqa: F811
+    """The SMDs after weighting, left reported: one error on the column, not one per cell;
+    the calibration columns' cells are inputs."""
+    folder = tmp_path / "table"
+    shutil.copytree(forms[1], folder)
+    smd = 'quantity = "smd", role = "predicted"'
+    _edit(folder, "cohort.toml", smd, 'quantity = "smd", role = "reported"')
+    text = (folder / "targets.toml").read_text(encoding="utf-8")   # the table gives them
+    (folder / "targets.toml").write_text("".join(
+        c for c in re.split(r"(?m)^(?=\[)", text) if 'quantity = "smd"' not in c),
+        encoding="utf-8")
+    report = check_folder(folder)
+    (e,) = [p for p in report.errors if p.kind == "unjudged-computed"]
+    assert e.file.endswith("cohort.toml") and e.key == "cohorts.main.table1.columns[3]"
+    assert "computed by analysis 'iptw'" in e.message
+    assert report.reported["bl_male_tace_crude"].kind is Kind.INPUT
+    assert "calibration column" in report.reported["bl_male_tace_crude"].why
+    _edit(folder, "cohort.toml", 'role = "reported"',
+          'role = "reported", not_judged = "balance is shown, not judged"')
+    assert [p for p in check_folder(folder).errors if p.kind == "unjudged-computed"] == []
+
+
+def test_the_accounting_sentence_splits_reported_only_into_three_kinds():
+    a = Accounting("s", {}, {}, 0, 0, 10, 10, 0.0, 0,
+                   reported_only={"p_value": 3, "proportion": 4, "hr": 2},
+                   reported_kinds={"input": 4, "not computed": 3, "computed": 2},
+                   not_judged={"shown, not judged": 1, "": 1})
+    assert a.sentence().endswith(
+        "; 9 reported only, not judged: 4 inputs of the generator (audited), 3 not computed "
+        "by the run (audited), 2 computed but not judged (reasons: no reason given; "
+        "'shown, not judged')")
