@@ -149,7 +149,8 @@ class Accounting:
                                                              key=lambda qk: (-qk[1], qk[0])))
             return f"; {n} reported only (audited, not judged: {kinds})"
         k = self.reported_kinds
-        parts = [f"{k.get(INPUT, 0)} inputs of the generator (audited)",
+        m = k.get(INPUT, 0)
+        parts = [f"{m} input{'s' if m != 1 else ''} of the generator (audited)",
                  f"{k.get(NOT_COMPUTED, 0)} not computed by the run (audited)"]
         if k.get(COMPUTED):
             reasons = "; ".join(

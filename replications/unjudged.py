@@ -7,7 +7,8 @@ apart:
 - **input**: the cohort is drawn from it or the generator is given it, so judging it
   would count a copy as a reproduction: a cell of a ``calibration`` Table 1 column, a
   ``[[baseline]]`` row, a covariate's share, mean or median in an arm of an unadjusted
-  whole-cohort analysis (the cohort's variables are drawn from them), a hazard ratio
+  whole-cohort analysis (the cohort's variables are drawn from them) and its SMD between
+  the arms there (a function of those distributions), a hazard ratio
   cohort.toml's ``effects``, ``treatment_hr`` or ``associations`` give the generator
   (:mod:`replications.effect_inputs`), a response rate or odds ratio of the response
   shares it is fed (:mod:`replications.response_inputs`), a whole arm's size (or its
@@ -66,7 +67,10 @@ class Reported:
     misspelt: str | None = None       # an HR whose term its model lacks: the binder's words
 
 
-_COVARIATE_SUMMARIES = ("proportion", "mean", "median")
+#: A covariate's summaries in an unadjusted analysis of the whole cohort, which the drawn
+#: distributions fix: its share, mean or median in an arm, and its SMD between the arms
+#: (a function of the two arms' distributions).
+_COVARIATE_SUMMARIES = ("proportion", "mean", "median", "balance")
 #: Adjustments whose sample drops patients (weighting keeps every patient of an arm).
 _MATCHING = ("psm", "exact")
 
@@ -226,13 +230,15 @@ def classify_reported(raw: Mapping, targets, plan, compiled: Mapping,
         column = cells[t.id][1] if t.id in cells and cells[t.id][0] == place else None
         given_by = _input_of(t, req, place, cells, given, raw, plan)
         if given_by is not None:
-            out[t.id] = Reported(t.id, Kind.INPUT, given_by, column=column)
+            out[t.id] = Reported(t.id, Kind.INPUT, given_by, column=column,
+                                 reason=t.not_judged)
         elif req is not None:
             out[t.id] = Reported(t.id, Kind.COMPUTED, f"estimate {req.estimate!r}",
                                  t.analysis, column, t.not_judged)
         else:
             out[t.id] = Reported(t.id, Kind.NOT_COMPUTED, why_not.get(t.id, ""),
-                                 column=column, misspelt=misspelt.get(t.id))
+                                 column=column, reason=t.not_judged,
+                                 misspelt=misspelt.get(t.id))
     for tid, r in list(out.items()):         # a repeat of a reported number: its original's
         root = _root(by_id[tid], by_id)
         if root.id != tid and root.id in out and r.original is None:
@@ -275,6 +281,13 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
                                f"{r.id!r} is computed by analysis {r.analysis!r} "
                                f"({r.why}) but is neither judged nor says why: {_FIX}",
                                "unjudged-computed"))
+        if r.kind is not Kind.COMPUTED and r.reason is not None and r.original is None \
+                and r.column is None:
+            out.append(Problem(targets_file, f"{places.get(r.id, r.id)}.not_judged", r.reason,
+                               f"{r.id!r} is {'an input' if r.kind is Kind.INPUT else 'not computed by the run'}"
+                               f" ({r.why}): not_judged is the reason a computed number is "
+                               "not judged; this one is counted with its kind, so the key "
+                               "says nothing here", "unjudged-reason", "warning"))
         if r.misspelt is not None and r.original is None:
             out.append(Problem(targets_file, f"{places.get(r.id, r.id)}.term", r.id,
                                f"reported HR {r.id!r}: {r.misspelt}; a different spelling? "

@@ -346,7 +346,7 @@ def test_reported_only_numbers_are_split_into_inputs_not_computed_and_computed()
     assert a.reported_kinds == {"input": 1, "not computed": 1, "computed": 3}
     assert a.not_judged == {"shown only": 2, "": 1}
     assert a.sentence().endswith(
-        "; 5 reported only, not judged: 1 inputs of the generator (audited), 1 not computed "
+        "; 5 reported only, not judged: 1 input of the generator (audited), 1 not computed "
         "by the run (audited), 3 computed but not judged (reasons: 'shown only' (2); "
         "no reason given)")
     frame = accounting_frame([a])

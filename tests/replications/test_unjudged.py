@@ -126,3 +126,32 @@ def test_the_accounting_sentence_splits_reported_only_into_three_kinds():
         "; 9 reported only, not judged: 4 inputs of the generator (audited), 3 not computed "
         "by the run (audited), 2 computed but not judged (reasons: no reason given; "
         "'shown, not judged')")
+
+
+def test_a_crude_smd_is_a_function_of_the_arms_the_cohort_is_drawn_from():
+    """Seed 003's crude SMD column: each SMD between the arms of the unadjusted whole
+    cohort follows from the two arms' drawn shares, so it is an input, not a computed
+    number awaiting a reason."""
+    from tacebench.simulate.studies import resolve_study
+
+    kinds = check_folder(resolve_study("tace_mtt_pd1_lung")).reported
+    smd = {tid: r for tid, r in kinds.items() if tid.endswith("_smd_crude")}
+    assert len(smd) == 26 and {r.kind for r in smd.values()} == {Kind.INPUT}
+    assert "drawn from" in smd["bl_hospital_smd_crude"].why
+
+
+def test_a_reason_on_a_number_the_run_does_not_compute_is_a_warning(study):
+    """not_judged explains why a computed number is not judged; on a p-value the run does
+    not compute it says nothing, and check says so (a warning naming the key)."""
+    _edit(study, "targets.toml", 'p = 0.001\nrole = "reported"',
+          'p = 0.001\nrole = "reported"\nnot_judged = "no test"')
+    found = [p for p in check_folder(study).problems if p.key.endswith(".not_judged")]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert "'os_p_crude' is not computed by the run" in found[0].message
+
+
+def test_one_input_is_singular():
+    from tacebench.replications.accounting import INPUT, NOT_COMPUTED
+    a = Accounting("s", {}, {}, 0, 0, 1, 1, 0.0, 0, reported_only={"proportion": 3},
+                   reported_kinds={INPUT: 1, NOT_COMPUTED: 2})
+    assert "1 input of the generator" in a.sentence()
