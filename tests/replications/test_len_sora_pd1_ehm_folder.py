@@ -1,0 +1,43 @@
+"""Seed 004 (len_sora_pd1_ehm): the study folder says what its paper prints and leaves
+open. Each test pins one statement of the folder against the paper."""
+import pytest
+
+from tacebench.replications.check import check_folder
+from tacebench.replications.study import resolve_study
+from tacebench.replications.targets import load_targets, table_target_ids
+
+STUDY = "len_sora_pd1_ehm"
+
+
+@pytest.fixture(scope="module")
+def folder():
+    return resolve_study(STUDY)
+
+
+@pytest.fixture(scope="module")
+def report(folder):
+    report = check_folder(folder)
+    assert report.ok, "\n".join(map(str, report.errors))
+    return report
+
+
+def test_matched_table1_cells_are_predicted_and_bind_to_the_psm_analysis(folder, report):
+    """The matched columns are the PSM replication's prediction: 37 rows x 2 arms, every
+    printed row and level bound to a generated variable (e.g. "Metastasis sites <=5")."""
+    targets = load_targets(folder)
+    matched = [i for i in table_target_ids(folder)
+               if i.startswith("bl_") and i.endswith("_psm")]
+    assert len(matched) == 74
+    assert all(targets[i].role == "predicted" for i in matched)
+    assert set(matched) <= set(report.requests)
+    assert report.requests["bl_metastasis_sites_le_5_len_pd_1_psm"][1].term == \
+        "metastasis_sites_gt5==0"
+
+
+def test_entire_cohort_table1_cells_say_why_they_are_not_judged(folder):
+    targets = load_targets(folder)
+    crude = [i for i in table_target_ids(folder)
+             if i.startswith("bl_") and i.endswith("_crude")]
+    assert len(crude) == 74
+    assert all(targets[i].role == "reported" and "inputs" in targets[i].not_judged
+               for i in crude)
