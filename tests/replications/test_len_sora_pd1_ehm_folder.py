@@ -41,3 +41,20 @@ def test_entire_cohort_table1_cells_say_why_they_are_not_judged(folder):
     assert len(crude) == 74
     assert all(targets[i].role == "reported" and "inputs" in targets[i].not_judged
                for i in crude)
+
+
+def _readings(folder):
+    import tomllib
+    data = tomllib.loads((folder / "analysis.toml").read_text(encoding="utf-8"))
+    return data, {r["option"]: r for r in data["readings"]}
+
+
+def test_matching_choices_the_paper_leaves_open_are_readings(folder):
+    """"a caliper of 0.2" in no unit, no matching order, no focal arm, and SPSS and R both
+    named: the caliper's scale includes the raw score and the focal arm is a reading."""
+    data, readings = _readings(folder)
+    psm = [a for a in data["analyses"] if a["adjustment"]["method"] == "psm"]
+    assert {a["adjustment"]["focal"] for a in psm} == {"Len+PD-1"}
+    assert readings["caliper_scale"]["values"] == ["ps_sd", "logit_sd", "raw"]
+    assert readings["focal"]["values"] == ["Len+PD-1", "Sora+PD-1"]
+    assert "done in R" not in (folder / "analysis.toml").read_text(encoding="utf-8")
