@@ -58,3 +58,12 @@ def test_matching_choices_the_paper_leaves_open_are_readings(folder):
     assert readings["caliper_scale"]["values"] == ["ps_sd", "logit_sd", "raw"]
     assert readings["focal"]["values"] == ["Len+PD-1", "Sora+PD-1"]
     assert "done in R" not in (folder / "analysis.toml").read_text(encoding="utf-8")
+
+
+def test_hepatitis_in_the_propensity_model_is_read_as_hbsag_or_hbv_dna(folder):
+    """Matched HBV DNA is 58 / 24 in both arms (P = 1.000) while HBsAg is less balanced
+    than before matching: "hepatitis" may be HBV DNA, a reading."""
+    data, readings = _readings(folder)
+    sets = data["covariate_sets"]
+    assert readings["covariates"]["values"] == ["propensity", "propensity_hbv_dna"]
+    assert set(sets["propensity"]) ^ set(sets["propensity_hbv_dna"]) == {"hbsag", "high_hbv_dna"}
