@@ -67,3 +67,13 @@ def test_hepatitis_in_the_propensity_model_is_read_as_hbsag_or_hbv_dna(folder):
     sets = data["covariate_sets"]
     assert readings["covariates"]["values"] == ["propensity", "propensity_hbv_dna"]
     assert set(sets["propensity"]) ^ set(sets["propensity_hbv_dna"]) == {"hbsag", "high_hbv_dna"}
+
+
+def test_each_table2_model_has_its_own_printed_terms(folder, report):
+    """Table 2 prints a TACE row for OS only: the PFS model has no TACE term."""
+    data, _ = _readings(folder)
+    terms = {a["name"]: a["adjustment"].get("outcome_covariates") for a in data["analyses"]}
+    assert terms["multivariable_psm"] == ["tace", "pvtt_type", "metastasis_sites_gt5"]
+    assert terms["multivariable_psm_pfs"] == ["pvtt_type", "metastasis_sites_gt5"]
+    assert report.requests["pfs_hr_multivariable_psm"][0] == "multivariable_psm_pfs"
+    assert report.requests["os_hr_multivariable_psm"][0] == "multivariable_psm"
