@@ -77,3 +77,10 @@ def test_each_table2_model_has_its_own_printed_terms(folder, report):
     assert terms["multivariable_psm_pfs"] == ["pvtt_type", "metastasis_sites_gt5"]
     assert report.requests["pfs_hr_multivariable_psm"][0] == "multivariable_psm_pfs"
     assert report.requests["os_hr_multivariable_psm"][0] == "multivariable_psm"
+
+
+def test_the_misprinted_interval_is_kept_as_printed_and_says_so(folder):
+    """'117–2.41': the quote check needs the printed bound, so the note carries 1.17."""
+    targets = load_targets(folder)
+    for i in ("os_hr_multivariable_psm", "os_hr_multivariable_psm_table2"):
+        assert targets[i].ci == (117.0, 2.41) and "1.17" in targets[i].note
