@@ -84,3 +84,11 @@ def test_the_misprinted_interval_is_kept_as_printed_and_says_so(folder):
     targets = load_targets(folder)
     for i in ("os_hr_multivariable_psm", "os_hr_multivariable_psm_table2"):
         assert targets[i].ci == (117.0, 2.41) and "1.17" in targets[i].note
+
+
+def test_pfs_comments_state_the_event_rule_and_what_fixes_the_crude_hr(folder):
+    text = (folder / "cohort.toml").read_text(encoding="utf-8")
+    assert "tumor progression or last follow-up" in text      # the paper's definition
+    assert "min(progression, death)" in text                  # the reading taken
+    assert "a calibrated `hr` is supported" in text
+    assert "Implied by the calibrated PFS curves" in load_targets(folder)["pfs_hr_crude"].note
