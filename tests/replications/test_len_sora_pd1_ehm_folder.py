@@ -92,3 +92,14 @@ def test_pfs_comments_state_the_event_rule_and_what_fixes_the_crude_hr(folder):
     assert "min(progression, death)" in text                  # the reading taken
     assert "a calibrated `hr` is supported" in text
     assert "Implied by the calibrated PFS curves" in load_targets(folder)["pfs_hr_crude"].note
+
+
+def test_within_arm_tace_p_values_and_the_after_matching_claim_are_transcribed(folder):
+    import tomllib
+    targets = load_targets(folder)
+    for arm in ("sora_pd_1", "len_pd_1"):
+        t = targets[f"os_p_tace_{arm}_psm"]
+        assert (t.p_text, t.role, t.test) == ("<0.001", "reported", "log-rank")
+    data = tomllib.loads((folder / "targets.toml").read_text(encoding="utf-8"))
+    claim = {c["id"]: c for c in data["claims"]}["claim_no_difference_after_psm"]
+    assert (claim["kind"], claim["analysis"], claim["significant"]) == ("significance", "psm", False)
