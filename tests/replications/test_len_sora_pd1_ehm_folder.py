@@ -75,7 +75,7 @@ def test_each_table2_model_has_its_own_printed_terms(folder, report):
     terms = {a["name"]: a["adjustment"].get("outcome_covariates") for a in data["analyses"]}
     assert terms["multivariable_psm"] == ["tace", "pvtt_type", "metastasis_sites_gt5"]
     assert terms["multivariable_psm_pfs"] == ["pvtt_type", "metastasis_sites_gt5"]
-    assert report.requests["pfs_hr_multivariable_psm"][0] == "multivariable_psm_pfs"
+    assert report.requests["pfs_hr_multivariable_psm_pfs"][0] == "multivariable_psm_pfs"
     assert report.requests["os_hr_multivariable_psm"][0] == "multivariable_psm"
 
 
@@ -98,7 +98,7 @@ def test_within_arm_tace_p_values_and_the_after_matching_claim_are_transcribed(f
     import tomllib
     targets = load_targets(folder)
     for arm in ("sora_pd_1", "len_pd_1"):
-        t = targets[f"os_p_tace_{arm}_psm"]
+        t = targets[f"os_p_psm_tace_vs_no_tace_{arm}"]
         assert (t.p_text, t.role, t.test) == ("<0.001", "reported", "log-rank")
     data = tomllib.loads((folder / "targets.toml").read_text(encoding="utf-8"))
     claim = {c["id"]: c for c in data["claims"]}["claim_no_difference_after_psm"]
