@@ -216,10 +216,10 @@ def worlds_html(study: dict) -> str:
         out.append("<h4>Worlds (alternative generators, recalibrated, the same seeds)</h4>")
         out.append(_table(["world", "why", "R", *keys], rows, "worlds"))
         dep = [r for r in (study.get("robustness") or {}).values()
-               if r.get("label") in ("assumption-dependent", "borderline")]
+               if r.get("label") in ("assumption-dependent", "unsettled")]
         if dep:
             out.append("<p>Verdicts that some world flips, or leaves undetermined on the other "
-                       "side of the bound (borderline; judged in: the worlds where the number "
+                       "side of the bound (unsettled; judged in: the worlds where the number "
                        "is not undetermined at the world's R):</p>" + _table(
                 ["target / shift", "own world", "robustness", "judged in",
                  "flipped by / leaning in", "tipping points (k)"],

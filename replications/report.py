@@ -203,7 +203,7 @@ def _world_lines(r: ReproductionResult, markdown: bool) -> list[str]:
             + (f" ({partly} of the robust ones judged in fewer than all {len(r.worlds)} "
                "worlds)" if partly else ""), ""]
     shifts = {s.id for s in r.shifts}
-    show = [x for x in rob.values() if x.label in ("assumption-dependent", "borderline") or
+    show = [x for x in rob.values() if x.label in ("assumption-dependent", "unsettled") or
             (x.id in shifts and x.label != "not judged")]
     if show:
         rows = [[x.id, VERDICT_MARK.get(x.verdict, x.verdict), x.label,

@@ -7,7 +7,7 @@ paired shift then has one verdict per world. Its **robustness** is
 - ``robust``: the same verdict (reproduced, or not reproduced) in every world where it is
   judged, and no world leaves it undetermined on the other side of the bound;
 - ``assumption-dependent``: some world flips it; the label names those worlds;
-- ``borderline``: no world flips it, but in some world (named, ``leaning``) it is
+- ``unsettled``: no world flips it, but in some world (named, ``leaning``) it is
   undetermined with its z on the other side of the critical value: the verdict there is
   within Monte Carlo error of flipping, so the worlds do not show it robust;
 - ``not judged``: not estimable in the study's own world;
@@ -98,7 +98,7 @@ class Tipping:
 @dataclass(frozen=True)
 class Robustness:
     id: str
-    label: str          # robust | assumption-dependent | borderline | not judged | untested
+    label: str          # robust | assumption-dependent | unsettled | not judged | untested
     verdict: str                         # in the study's own world
     flipped_by: tuple[str, ...] = ()     # world labels with the other verdict
     tipping: tuple[Tipping, ...] = ()
@@ -175,7 +175,7 @@ def robustness(base: dict, worlds: Sequence[WorldRun]) -> dict[str, Robustness]:
             if v[0] != b[0]:
                 flipped.append(w.label)
         tips = tuple(_tipping(f, b, sorted(m, key=lambda x: x[0])) for f, m in fams.items())
-        label = ("assumption-dependent" if flipped else "borderline" if leaning
+        label = ("assumption-dependent" if flipped else "unsettled" if leaning
                  else "robust" if judged or not worlds else "untested")
         out[id_] = Robustness(id_, label, b[0], tuple(flipped), tips, judged,
                               tuple(leaning))

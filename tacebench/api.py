@@ -216,7 +216,7 @@ def replicate(study: str | Path | Study | StudySetup, *, reps: int = DEFAULT_REP
         Also reproduce the study in its alternative worlds (``worlds.toml`` and, with
         "all", the built-in families: the unmeasured confounder and the unreported covariate
         effects aligned with and opposed to the arms' imbalance) with the same seeds, and label
-        each verdict robust, assumption-dependent or borderline with its tipping points.
+        each verdict robust, assumption-dependent or unsettled with its tipping points.
     world_uncertainty : bool
         Draw the calibration inputs from their sampling distributions, one recalibrated
         world per block of replicates (:mod:`tacebench.replications.world_uncertainty`);

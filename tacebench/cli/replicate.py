@@ -73,7 +73,7 @@ def register(subparsers) -> None:
                         "'all' adds the built-in families: an unmeasured confounder, and "
                         f"unreported covariate effects ({' and '.join(UNREPORTED_FAMILIES)}) "
                         "where a covariate has no published effect) and label every verdict "
-                        "robust, assumption-dependent or borderline (default all)")
+                        "robust, assumption-dependent or unsettled (default all)")
     p.add_argument("--world-uncertainty", choices=("on", "off"), default="off",
                    help="draw the calibration inputs (KM medians and rates, event counts, "
                         "Table 1 rows, covariate HRs with a CI) from their sampling "

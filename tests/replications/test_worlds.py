@@ -204,7 +204,7 @@ def test_worlds_end_to_end_on_the_same_seeds(tmp_path):
     (w,) = res.worlds
     assert w.name == "strong_pvtt" and set(w.verdicts) == set(res.robustness)
     assert {r.label for r in res.robustness.values()} <= {
-        "robust", "assumption-dependent", "borderline", "not judged", "untested"}
+        "robust", "assumption-dependent", "unsettled", "not judged", "untested"}
     # calibration targets are refitted in the world: their medians stay near the paper's
     by = {t.id: t for t in base.targets}
     for tid in ("os_median_tace_crude", "os_median_tace_l_crude"):
@@ -217,7 +217,7 @@ def test_worlds_end_to_end_on_the_same_seeds(tmp_path):
 
 def test_a_world_undetermined_on_the_other_side_of_the_bound_is_no_robustness():
     """Reproduced in the own world (z 1.5) and in one world (z 1.0); undetermined in
-    another with z 2.08, past 1.96: not robust but borderline, leaning there. The same
+    another with z 2.08, past 1.96: not robust but unsettled, leaning there. The same
     world undetermined at z 1.94 (on the own world's side) leaves it robust."""
     from tacebench.replications.robustness import WorldRun, robustness
 
@@ -226,11 +226,11 @@ def test_a_world_undetermined_on_the_other_side_of_the_bound_is_no_robustness():
 
     base = {"x": ("reproduced", 1.5, 0.0)}
     got = robustness(base, [world("a", "reproduced", 1.0), world("b", "undetermined", 2.08)])
-    assert (got["x"].label, got["x"].leaning, got["x"].worlds_judged) == ("borderline",
+    assert (got["x"].label, got["x"].leaning, got["x"].worlds_judged) == ("unsettled",
                                                                            ("b",), 1)
     got = robustness(base, [world("a", "reproduced", 1.0), world("b", "undetermined", 1.94)])
     assert (got["x"].label, got["x"].leaning) == ("robust", ())
     # and the other way round: not reproduced (z 2.5), undetermined at z 1.9 leans over
     got = robustness({"x": ("not reproduced", 2.5, 0.0)},
                      [world("b", "undetermined", 1.9)])
-    assert got["x"].label == "borderline"
+    assert got["x"].label == "unsettled"
