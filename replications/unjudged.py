@@ -283,9 +283,10 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
                                "unjudged-computed"))
         if r.kind is not Kind.COMPUTED and r.reason is not None and r.original is None \
                 and r.column is None:
+            what = "an input" if r.kind is Kind.INPUT else "not computed by the run"
             out.append(Problem(targets_file, f"{places.get(r.id, r.id)}.not_judged", r.reason,
-                               f"{r.id!r} is {'an input' if r.kind is Kind.INPUT else 'not computed by the run'}"
-                               f" ({r.why}): not_judged is the reason a computed number is "
+                               f"{r.id!r} is {what} ({r.why}): not_judged is the reason a "
+                               "computed number is "
                                "not judged; this one is counted with its kind, so the key "
                                "says nothing here", "unjudged-reason", "warning"))
         if r.misspelt is not None and r.original is None:

@@ -142,6 +142,8 @@ def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
             if c.quantity == "p_value":
                 t["quantity"] = "p_value"
                 t.update({"p_text": v.p_text} if v.p_text else {"p": v.stats["p"]})
+                if c.weighted:              # a test of the weighted table, as its cells
+                    t["weighted"] = True
                 if c.test:
                     t["test"] = c.test
                 if r.level is not None and levelled.get(r.variable, 0) == 1:

@@ -363,3 +363,18 @@ def test_a_reported_column_passes_its_reason_for_not_being_judged_to_its_cells()
     assert t["not_judged"] == "no single-term spelling" and t["role"] == "reported"
     with pytest.raises(SpecError, match=r"columns\[0\]\.not_judged.*role is 'predicted'"):
         read_table1({"rows": rows, "columns": [dict(col, role="predicted")]}, None)
+
+
+def test_a_weighted_p_value_column_gives_weighted_targets():
+    from tacebench.replications.targets.table import table_targets
+    from tacebench.simulate.table1 import read_table1
+
+    rows = [["variable", "level", "Characteristic", "A w", "B w", "P w"],
+            ["sex", "F", "F", "1.3(6.6%)", "2.1(8.0%)", "0.72"]]
+    cols = [{"column": "A w", "arm": "A", "analysis": "iptw", "weighted": True},
+            {"column": "B w", "arm": "B", "analysis": "iptw", "weighted": True},
+            {"column": "P w", "analysis": "iptw", "quantity": "p_value", "weighted": True}]
+    got = {x[-1]["id"]: x[-1] for x in table_targets(read_table1({"rows": rows,
+                                                                "columns": cols}, None))}
+    (p,) = [t for t in got.values() if t["quantity"] == "p_value"]
+    assert p["weighted"] is True
