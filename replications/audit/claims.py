@@ -60,11 +60,18 @@ def _significance(ctx: AuditContext, c):
 
 
 def _not_determined(ctx: AuditContext, c):
-    """Reported numbers of endpoints the paper says it did not determine."""
-    bad = [(t.id, f"{t.endpoint} {printed(t, 'value').text} ({t.where})") for t in ctx
-           if t.endpoint in c.endpoints and t.value is not None
+    """Reported numbers of endpoints the paper says it did not determine: a value, or a
+    count printed alone (\"86 subjects had hand and foot skin reaction\")."""
+    bad = [(t.id, f"{t.endpoint} {_shown(t)} ({t.where})") for t in ctx
+           if t.endpoint in c.endpoints and (t.value is not None or t.count is not None)
            and (c.analysis is None or t.analysis == c.analysis)]
     return bad, f"{', '.join(c.endpoints)} not determined"
+
+
+def _shown(t) -> str:
+    """A target's number as printed: its value, else its count."""
+    p = printed(t, "value") if t.value is not None else printed(t, "count")
+    return p.text if p is not None else f"{t.value if t.value is not None else t.count:g}"
 
 
 def _conversion(ctx: AuditContext, c):

@@ -119,3 +119,15 @@ def test_garbled_number_and_symmetric_ranges():
         {"m0", "m1"}
     assert rep.select(rule="range_is_symmetric_ci")[0].severity == "error"
     assert [f.targets for f in rep.select(rule="malformed_numbers")] == [("m2",)]
+
+
+def test_a_count_printed_alone_contradicts_a_not_determined_claim():
+    """"86 subjects had hand and foot skin reaction" is a number of an endpoint the paper
+    says it did not determine, though it has a count and no rate."""
+    targets = [{"id": "ae_hfsr", "analysis": "crude", "quantity": "rate", "role": "reported",
+                "endpoint": "ae_hfsr", "arm": "A", "count": 86, "where": "text",
+                "source": "86 subjects had hand and foot skin reaction"}]
+    claims = [{"id": "claim_nd", "kind": "not_determined", "where": "discussion",
+               "endpoints": ["ae_hfsr"], "quote": "adverse events were not determined"}]
+    (f,) = audit_targets(_study(targets, claims)).select(rule="claims_match_tables")
+    assert "ae_hfsr" in f.targets and "ae_hfsr 86 (text)" in f.message
