@@ -272,7 +272,10 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
     """
     out: list[Problem] = []
     columns: dict[str, list[Reported]] = {}
+    reasoned: dict[str, list[Reported]] = {}    # Table 1 columns with a not_judged
     for r in kinds.values():
+        if r.column is not None and r.reason is not None and r.original is None:
+            reasoned.setdefault(r.column, []).append(r)
         if r.kind is Kind.COMPUTED and r.reason is None and r.original is None:
             if r.column is not None:
                 columns.setdefault(r.column, []).append(r)
@@ -302,4 +305,13 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
                            "are neither judged nor say why: set role = \"predicted\" on the "
                            "column to judge them, or not_judged = \"<reason>\"",
                            "unjudged-computed"))
+    for key, rows in reasoned.items():
+        if all(r.kind is not Kind.COMPUTED for r in rows):
+            n_in = sum(r.kind is Kind.INPUT for r in rows)
+            out.append(Problem(cohort_file, f"{key}.not_judged", rows[0].reason,
+                               f"no cell of this column is computed by an analysis ({n_in} "
+                               f"inputs, {len(rows) - n_in} not computed, e.g. "
+                               f"{rows[0].id!r}): not_judged is the reason computed numbers "
+                               "are not judged; these are counted with their kinds, so the "
+                               "key says nothing here", "unjudged-reason", "warning"))
     return out

@@ -34,12 +34,18 @@ def test_matched_table1_cells_are_predicted_and_bind_to_the_psm_analysis(folder,
         "metastasis_sites_gt5==0"
 
 
-def test_entire_cohort_table1_cells_say_why_they_are_not_judged(folder):
+def test_entire_cohort_table1_cells_are_counted_as_inputs(folder):
+    """The entire-cohort cells are what the generator draws each arm from: reported, and
+    classified as inputs (so they need no not_judged reason)."""
+    from tacebench.replications.check import check_folder
+    from tacebench.replications.unjudged import Kind
+
     targets = load_targets(folder)
     crude = [i for i in table_target_ids(folder)
              if i.startswith("bl_") and i.endswith("_crude")]
     assert len(crude) == 74
-    assert all(targets[i].role == "reported" and "inputs" in targets[i].not_judged
+    kinds = check_folder(folder).reported
+    assert all(targets[i].role == "reported" and kinds[i].kind is Kind.INPUT
                for i in crude)
 
 

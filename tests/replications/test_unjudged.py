@@ -155,3 +155,16 @@ def test_one_input_is_singular():
     a = Accounting("s", {}, {}, 0, 0, 1, 1, 0.0, 0, reported_only={"proportion": 3},
                    reported_kinds={INPUT: 1, NOT_COMPUTED: 2})
     assert "1 input of the generator" in a.sentence()
+
+
+def test_a_reason_on_a_column_of_inputs_is_a_warning(tmp_path):
+    """Seed 004's entire-cohort columns are the generator's inputs: a not_judged on such a
+    column says nothing, and check says so once for the column."""
+    from tacebench.simulate.studies import resolve_study
+
+    folder = tmp_path / "s"
+    shutil.copytree(resolve_study("len_sora_pd1_ehm"), folder)
+    _edit(folder, "cohort.toml", 'analysis = "crude" },\n  { column = "Len+PD-1 (n=102)"',
+          'analysis = "crude", not_judged = "inputs" },\n  { column = "Len+PD-1 (n=102)"')
+    (p,) = [p for p in check_folder(folder).problems if p.key.endswith(".not_judged")]
+    assert p.severity == "warning" and "37 inputs" in p.message
