@@ -9,8 +9,8 @@ apart:
   ``[[baseline]]`` row, a covariate's share, mean or median in an arm of an unadjusted
   whole-cohort analysis (the cohort's variables are drawn from them) and its SMD between
   the arms there (a function of those distributions), a hazard ratio
-  cohort.toml's ``effects``, ``treatment_hr`` or ``associations`` give the generator
-  (:mod:`replications.effect_inputs`), a response rate or odds ratio of the response
+  cohort.toml's ``effects``, ``treatment_hr``, ``associations`` or the response block's
+  ``os_hr_pd`` give the generator (:mod:`replications.effect_inputs`), a response rate or odds ratio of the response
   shares it is fed (:mod:`replications.response_inputs`), a whole arm's size (or its
   assessed patients, when the response input is counts: their sum), and a ``same_as``
   repeat of a calibration target or of any of these;
