@@ -36,6 +36,7 @@ from .analysis.compile import SIMULATED_ROLES, bind_target
 from .analysis.problems import Problem, Problems
 from .effect_inputs import effect_input_keys
 from .response_inputs import _inputs as response_shares, response_input_keys
+from .strict import plain_reason
 from .targets.table import study_table_cells
 
 __all__ = ["Kind", "Reported", "classify_reported", "table_cells", "unjudged_problems"]
@@ -143,11 +144,6 @@ def _input_of(t, req, place: str, cells: Mapping, given: Mapping, raw: Mapping,
     return None if req is None else _drawn_input(t, req, raw, plan)
 
 
-def _words(message: str) -> str:
-    """A binder message without its ``target 'x': `` head and its spec-gap tail."""
-    return message.split(": ", 1)[-1].split("; it will be", 1)[0]
-
-
 def _misspelt(t, probs: Problems, compiled: Mapping) -> str | None:
     """What ``t``, not bound, lacks when it is an HR whose ``term`` its analysis's model
     does not have: the model's terms, or the binder's words for a model of its own."""
@@ -160,7 +156,7 @@ def _misspelt(t, probs: Problems, compiled: Mapping) -> str | None:
     if outcome is not None:
         return (f"term {t.term!r} is not a term of analysis {t.analysis!r}'s model "
                 f"{list(outcome.names)}")
-    return _words(why)
+    return plain_reason(why)
 
 
 def table_cells(folder) -> dict:
@@ -211,7 +207,8 @@ def classify_reported(raw: Mapping, targets, plan, compiled: Mapping,
         if req is not None:
             bound[t.id] = (t.analysis, req)
             continue
-        why_not[t.id] = next((_words(p.message) for p in probs), "no analysis computes it")
+        why_not[t.id] = next((plain_reason(p.message) for p in probs),
+                             "no analysis computes it")
         misspelt[t.id] = _misspelt(t, probs, compiled)
     given = {tid: f"cohort.toml's {key} ({what})"
              for tid, (key, what) in effect_input_keys(raw, targets, compiled, bound).items()}

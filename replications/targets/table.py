@@ -166,35 +166,31 @@ def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
     return out
 
 
-def study_table_targets(folder: Path) -> list[tuple[str, dict]]:
-    """The raw targets of every Table 1 the study folder's ``cohort.toml`` declares."""
+def _study_column_targets(folder: Path):
+    """``(table, place, column index, raw target)`` of every Table 1 the study folder's
+    ``cohort.toml`` declares."""
     cohort = Path(folder) / "cohort.toml"
     if not cohort.is_file():
-        return []
+        return
     data = tomllib.loads(cohort.read_text(encoding="utf-8"))
     raw = data.get("cohorts") or {}
-    out = []
     for table in study_tables(data, Path(folder)):
-        out.extend(table_targets(table, (raw.get(table.cohort) or {}).get("arms") or []))
-    return out
+        arms = (raw.get(table.cohort) or {}).get("arms") or []
+        for place, k, t in _column_targets(table, arms):
+            yield table, place, k, t
+
+
+def study_table_targets(folder: Path) -> list[tuple[str, dict]]:
+    """The raw targets of every Table 1 the study folder's ``cohort.toml`` declares."""
+    return [(place, t) for _, place, _, t in _study_column_targets(folder)]
 
 
 def study_table_cells(folder: Path) -> dict[str, tuple[str, str, object]]:
     """Target id -> (its place, the ``cohort.toml`` key of its column, the
     :class:`~simulate.table1.TableColumn`) of every target the study's Table 1 files give
     (a ``[[targets]]`` entry of the same id replaces the cell: its place then differs)."""
-    cohort = Path(folder) / "cohort.toml"
-    if not cohort.is_file():
-        return {}
-    data = tomllib.loads(cohort.read_text(encoding="utf-8"))
-    raw = data.get("cohorts") or {}
-    out = {}
-    for table in study_tables(data, Path(folder)):
-        arms = (raw.get(table.cohort) or {}).get("arms") or []
-        for place, k, t in _column_targets(table, arms):
-            out[t["id"]] = (place, f"cohorts.{table.cohort}.table1.columns[{k}]",
-                            table.columns[k])
-    return out
+    return {t["id"]: (place, f"cohorts.{table.cohort}.table1.columns[{k}]", table.columns[k])
+            for table, place, k, t in _study_column_targets(folder)}
 
 
 def table_target_ids(folder: str | Path) -> list[str]:
