@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .binding import bind_study
-from .analysis.problems import Problem, Problems, StudyError
+from .analysis.problems import Problem, Problems, RoleFix, StudyError
 from .check_build import (arm_label_problems, build_problems, label_problems,
                           target_index)
 from .build import size_problems
@@ -136,12 +136,13 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
             if fitted and t.role != "calibration":
                 probs.add(f"{key}.target", tid, f"{tid!r} calibrates the generator but its "
                           f"role is {t.role!r}; mark it role = \"calibration\"",
-                          "calibration-role")
+                          "calibration-role", fix=RoleFix(tid, "calibration"))
             elif not fitted and t.role == "calibration":
                 probs.add(f"{key}.target", tid, f"{tid!r} is recorded here, but neither "
                           "follow_up nor loss_rate is \"calibrate\": nothing is solved for "
                           "it, so the generator does not fit it; give it role = "
-                          "\"predicted\" (or \"reported\")", "calibration-role")
+                          "\"predicted\" (or \"reported\")", "calibration-role",
+                          fix=RoleFix(tid, "predicted"))
     return list(probs)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping
 
-from .analysis.problems import Problem, Problems
+from .analysis.problems import Problem, Problems, RoleFix
 
 __all__ = ["effect_input_keys", "effect_input_problems"]
 
@@ -191,5 +191,6 @@ def effect_input_problems(raw: Mapping, targets, compiled: Mapping, requests: Ma
             probs.add(f"targets[{i}].role", t.role,
                       f"{t.id!r} is a hazard ratio the generator is given: cohort.toml's "
                       f"{key} {what}, so it is reproduced by construction, not predicted; "
-                      "give it role = \"calibration\" or \"reported\"", "effect-input")
+                      "give it role = \"calibration\" or \"reported\"", "effect-input",
+                      fix=RoleFix(t.id, "calibration"))
     return list(probs)

@@ -1,6 +1,7 @@
 """Text edits of ``targets.toml`` and ``cohort.toml`` that keep every comment and layout.
 
-``tacebench migrate`` removes array-of-tables entries and adds one table; rewriting the
+``tacebench migrate`` removes array-of-tables entries, adds one table or sets a target's
+role; rewriting the
 files from their parsed data would lose the comments that say why each number is what it
 is. Each edit is checked by parsing its result: the data must be the old data with exactly
 that entry removed or that table added, else :class:`ValueError`.
@@ -12,7 +13,7 @@ import re
 import tomllib
 from typing import Any, Iterable, Mapping
 
-__all__ = ["remove_blocks", "insert_declaration", "toml_value"]
+__all__ = ["remove_blocks", "insert_declaration", "set_target_role", "toml_value"]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"-]+)\s*(\]\]?)\s*(#.*)?$")
 
@@ -118,4 +119,47 @@ def insert_declaration(text: str, cohort: str, decl: Mapping, comment: str = "")
     if new_data != old_data:
         raise ValueError(f"cohort.toml: the [cohorts.{cohort}.table1] declaration would "
                          "change other keys; nothing written")
+    return new
+
+
+_ROLE = re.compile(r"^(\s*role\s*=\s*)(\"[^\"]*\"|'[^']*')(\s*(#.*)?)$")
+
+
+def set_target_role(text: str, target: str, role: str) -> str:
+    """Give the ``[[targets]]`` entry whose ``id`` is ``target`` the role ``role`` (its
+    ``role = ...`` line replaced, or one added after its ``id`` line).
+
+    Raises
+    ------
+    ValueError
+        When no entry (or more than one) has that id, or the result does not parse to the
+        old data with exactly that role changed (a ``role`` written inside a multi-line
+        value, an inline table).
+    """
+    lines = text.split("\n")
+    heads = _headers(lines)
+    spans = [(i, heads[j + 1][0] if j + 1 < len(heads) else len(lines))
+             for j, (i, name) in enumerate(heads) if name == "[[targets]]"]
+    old_data = tomllib.loads(text)
+    entries = old_data.get("targets", [])
+    at = [k for k, e in enumerate(entries) if isinstance(e, dict) and e.get("id") == target]
+    if len(at) != 1 or len(spans) != len(entries):
+        raise ValueError(f"targets.toml: {len(at)} [[targets]] entries have id {target!r}; "
+                         "nothing written")
+    start, end = spans[at[0]]
+    for i in range(start + 1, end):
+        m = _ROLE.match(lines[i])
+        if m:
+            lines[i] = f"{m.group(1)}{toml_value(role)}{m.group(3)}"
+            break
+    else:
+        idline = next((i for i in range(start + 1, end)
+                       if re.match(r"^\s*id\s*=", lines[i])), start)
+        lines.insert(idline + 1, f"role = {toml_value(role)}")
+    new = "\n".join(lines)
+    expected = tomllib.loads(text)
+    expected["targets"][at[0]]["role"] = role
+    if tomllib.loads(new) != expected:
+        raise ValueError(f"targets.toml: setting the role of {target!r} would change other "
+                         "keys; nothing written")
     return new

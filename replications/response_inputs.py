@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .analysis.problems import Problem, Problems
+from .analysis.problems import Problem, Problems, RoleFix
 from .audit.rounding import printed
 from .calibration_inputs import _population
 
@@ -256,7 +256,7 @@ def response_input_problems(raw: Mapping, targets, plan, requests: Mapping,
                       f"{t.id!r} is an unadjusted response rate of arm {t.arm!r}, whose "
                       f"response shares are an input of cohort.toml ({key}): it is fitted "
                       "by construction, not predicted; give it role = \"calibration\"",
-                      "response-input")
+                      "response-input", fix=RoleFix(t.id, "calibration"))
         elif r.agrees and t.analysis in transcribed.get(key, {}):
             link = transcribed[key][t.analysis].target
             probs.add(f"targets[{r.index}].role", t.role,
@@ -264,14 +264,14 @@ def response_input_problems(raw: Mapping, targets, plan, requests: Mapping,
                       f"{t.analysis!r}, and cohort.toml's {key} are that analysis's printing "
                       f"({link.id!r} quotes its source): the generator is fed this number, "
                       "so it is fitted, not predicted; give it role = \"calibration\"",
-                      "response-input")
+                      "response-input", fix=RoleFix(t.id, "calibration"))
     for i, t, keys in _determined_odds_ratios(inputs, targets, plan, requests, transcribed):
         probs.add(f"targets[{i}].role", t.role,
                   f"{t.id!r} is the odds ratio of two response rates, arms {t.contrast[0]!r} "
                   f"and {t.contrast[1]!r} in {t.analysis!r}, whose shares are inputs of "
                   f"cohort.toml ({' and '.join(keys)}): a function of the inputs only, it is "
                   "fitted by construction, not predicted; give it role = \"calibration\"",
-                  "response-input")
+                  "response-input", fix=RoleFix(t.id, "calibration"))
     # (input key, responders) -> printings: a paper that prints one rate twice,
     # differently, has an inconsistency for the audit (same_as_agree); the input is
     # wrong only when it agrees with none of its printings

@@ -33,7 +33,7 @@ from enum import Enum
 from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target
-from .analysis.problems import Problem, Problems
+from .analysis.problems import Problem, Problems, RoleFix
 from .effect_inputs import effect_input_keys
 from .response_inputs import _inputs as response_shares, response_input_keys
 from .strict import plain_reason
@@ -280,7 +280,7 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
             out.append(Problem(targets_file, f"{places.get(r.id, r.id)}.role", "reported",
                                f"{r.id!r} is computed by analysis {r.analysis!r} "
                                f"({r.why}) but is neither judged nor says why: {_FIX}",
-                               "unjudged-computed"))
+                               "unjudged-computed", fix=RoleFix(r.id, "predicted")))
         if r.kind is not Kind.COMPUTED and r.reason is not None and r.original is None \
                 and r.column is None:
             what = "an input" if r.kind is Kind.INPUT else "not computed by the run"

@@ -13,7 +13,12 @@ tool runs both codes on the *earlier* commit's own inputs, the work both can do:
 ``replicate``
     the earlier commit's shipped study folders; before: its ``tacebench replicate`` (200
     replicates); after: ``tacebench replicate FOLDERS --worlds none --max-reps 200``, the
-    same replicates without today's additions.
+    same replicates without today's additions. Today's check refuses some of those folders
+    under role rules added since (a response rate the generator is fed must be a
+    calibration target, a computed number must be judged or say why not), and refuses a
+    folder it would run only in part; so today's side runs a copy of them after
+    ``tacebench migrate --roles``, which changes roles only: which numbers are judged, not
+    what is simulated or computed (the changes are listed in the JSON).
 ``study``
     the earlier commit's ``benchmarks/studies/default.toml``, ``tacebench study run FILE
     --n-jobs 2`` by both codes.
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -92,6 +98,29 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return wall, cpu, rc
 
 
+def migrate_roles(after_cmd: Path, studies: list[Path], work: Path) -> tuple[list[Path], str]:
+    """Copies of ``studies`` given today's roles by today's ``tacebench migrate --roles``,
+    and what it printed.
+
+    Raises
+    ------
+    RuntimeError
+        When a folder is left with errors no role mends: today's code could not run the
+        earlier work whole, and a time of part of it would compare nothing.
+    """
+    root = work / "after-studies"
+    copies = []
+    for s in studies:
+        shutil.copytree(s, root / s.name)
+        copies.append(root / s.name)
+    done = subprocess.run([str(after_cmd), "migrate", "--roles", *map(str, copies)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError("today's check refuses the earlier study folders beyond their "
+                           f"roles:\n{done.stdout}{done.stderr}")
+    return copies, done.stdout
+
+
 def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: list[Path],
                work: Path, rounds: int, cases: tuple[str, ...]) -> list[Run]:
     """``rounds`` alternating before/after runs of each case."""
@@ -140,6 +169,12 @@ def report(data: dict) -> str:
         c = {s: median(r["cpu"] for r in side[s]) for s in side}
         lines.append(f"| {case} | {w['before']:.1f} s / {c['before']:.1f} s | "
                      f"{w['after']:.1f} s / {c['after']:.1f} s | {w['after'] / w['before']:.2f}x |")
+    moved = [int(m.group(1)) for ln in data.get("migrated", [])
+             if (m := re.match(r"\s*role \S+ -> \S+: (\d+) target", ln))]
+    if moved:
+        lines += ["", f"Today's side ran the earlier folders after `tacebench migrate --roles` "
+                  f"({sum(moved)} targets given the roles today's check states; roles only, "
+                  "so the same simulations and analyses)."]
     return "\n".join(lines)
 
 
@@ -166,14 +201,19 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         try:
             before_cmd, study_file, studies = prepare_before(repo, a.commit, work)
+            cases = tuple(a.case or [c[0] for c in CASES])
+            migrated = ""
+            if "replicate" in cases:
+                studies, migrated = migrate_roles(after_cmd, studies, work)
             runs = run_rounds(before_cmd, after_cmd, study_file, studies, work, a.rounds,
-                              tuple(a.case or [c[0] for c in CASES]))
+                              cases)
         finally:
             subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force",
                             str(work / "before")], capture_output=True)
     data = {"before": _sh("git", "-C", str(repo), "rev-parse", "--short", a.commit).strip(),
             "after": _sh("git", "-C", str(repo), "rev-parse", "--short", "HEAD").strip(),
-            "rounds": a.rounds, "runs": [asdict(r) for r in runs]}
+            "rounds": a.rounds, "runs": [asdict(r) for r in runs],
+            "migrated": migrated.splitlines()}
     if a.output is not None:
         a.output.write_text(json.dumps(data, indent=1))
     print(report(data))

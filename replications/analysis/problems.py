@@ -11,12 +11,26 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SPEC_GAP", "Problem", "Problems", "StudyError", "toml_problem"]
+__all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "toml_problem"]
 
 #: The end of a check warning on a target the study folder cannot simulate (a spec gap:
 #: its verdict is "not simulated", not "not estimable", which says the paper's analysis
 #: fails on data like the paper's).
 SPEC_GAP = "it will be 'not simulated' (a spec gap)"
+
+
+@dataclass(frozen=True)
+class RoleFix:
+    """The one role a problem's target must have: ``tacebench migrate --roles`` applies it.
+
+    Set where the format's own rules give the answer: a number the generator is fitted to
+    or given is ``calibration``; one nothing is fitted to is ``predicted``; one the run
+    computes is judged (``predicted``) unless the folder says why not, which a migration
+    cannot know.
+    """
+
+    target: str     # the target's id in targets.toml
+    role: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,7 @@ class Problem:
     message: str
     kind: str = "invalid"   # a short machine-readable tag, e.g. "unknown-analysis-kind"
     severity: str = "error"  # "error" fails `tacebench check`; "warning" is reported only
+    fix: RoleFix | None = None   # the role that mends it, where the check knows it
 
     def __str__(self) -> str:
         shown = _show(self.value)
@@ -76,8 +91,8 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
 
     def add(self, key: str, value: Any, message: str, kind: str = "invalid",
-            severity: str = "error") -> None:
-        self.items.append(Problem(self.file, key, value, message, kind, severity))
+            severity: str = "error", fix: RoleFix | None = None) -> None:
+        self.items.append(Problem(self.file, key, value, message, kind, severity, fix))
 
     @property
     def errors(self) -> list[Problem]:

@@ -54,3 +54,12 @@ def test_report_reads_a_json_file(tmp_path, capsys):
 def test_without_a_commit_the_command_says_what_it_needs():
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_report_says_what_the_role_migration_changed():
+    data = {"before": "a", "after": "b", "rounds": 1, "runs": _runs("replicate", [2.0], [1.0]),
+            "migrated": ["x: migrated", "  role predicted -> calibration: 12 target(s), a, b",
+                         "y: nothing to do", "  role reported -> predicted: 41 target(s), c"]}
+    assert "after `tacebench migrate --roles` (53 targets" in report(data)
+    data["migrated"] = []
+    assert "migrate" not in report(data)
