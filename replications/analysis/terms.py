@@ -7,6 +7,9 @@ A term is written the way a methods section states a covariate:
     dummy per non-reference level (reference = first level) for categorical ones;
 ``"age>=60"``, ``"afp>400"``, ``"tumor_size<5"``
     a 0/1 indicator of a threshold (papers dichotomise continuous covariates this way);
+``"3<=tumor_size<5"``
+    a 0/1 indicator of a band between two thresholds (a Table 1 row "3-5 cm" of a
+    continuous variable: ``<`` or ``<=`` on each side, the lower bound first);
 ``"child_pugh==A6"``, ``"pvtt_type==III|IV"``, ``"response!=PD"``
     a 0/1 indicator of one or more levels of a categorical variable (or of a number);
 ``{ variable = "age", cut = [50, 60] }``
@@ -37,6 +40,8 @@ __all__ = ["Term", "BoundTerms", "parse_term", "bind_terms", "TermError", "split
 
 _EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(\S(?:.*\S)?)\s*$")
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_BAND = re.compile(rf"^\s*{_NUMBER}\s*(<=|<)\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|<)\s*{_NUMBER}\s*$")
 
 
 class TermError(ValueError):
@@ -47,7 +52,7 @@ class TermError(ValueError):
 class Term:
     text: str
     variable: str
-    op: str | None = None
+    op: str | None = None            # a comparison, or "band" (value: lo, lo_op, hi_op, hi)
     value: Any = None                # float for thresholds, tuple[str] for level sets
     cut: tuple[float, ...] = ()
 
@@ -74,9 +79,16 @@ def parse_term(spec: Any) -> Term:
     m = _NAME.match(spec)
     if m:
         return Term(spec.strip(), m.group(1))
+    m = _BAND.match(spec)
+    if m:
+        lo, lo_op, var, hi_op, hi = m.groups()
+        if not float(lo) < float(hi):
+            raise TermError(f"a band needs its lower bound first: {lo} is not below {hi}")
+        return Term(spec.strip(), var, "band", (float(lo), lo_op, hi_op, float(hi)))
     m = _EXPR.match(spec)
     if not m:
-        raise TermError("cannot parse; write NAME, NAME>=NUMBER or NAME==LEVEL")
+        raise TermError("cannot parse; write NAME, NAME>=NUMBER, LOW<=NAME<HIGH or "
+                        "NAME==LEVEL")
     var, op, rhs = m.groups()
     if op in ("==", "!="):
         parts = tuple(p.strip() for p in rhs.split("|"))
@@ -94,7 +106,7 @@ def parse_term(spec: Any) -> Term:
 class _Bound:
     term: Term
     names: tuple[str, ...]
-    kind: str                       # raw | dummies | indicator_num | indicator_levels | cut
+    kind: str     # raw | dummies | indicator_num | indicator_band | indicator_levels | cut
     codes: tuple[int, ...] = ()     # level codes (dummies: one per column; indicator: the set)
 
     @cached_property
@@ -193,6 +205,12 @@ def _fill(p: _Bound, x: np.ndarray, out: np.ndarray) -> None:
     elif p.kind == "indicator_num":
         with np.errstate(invalid="ignore"):
             _COMPARE[p.term.op](x, p.term.value, out=out[:, 0])
+    elif p.kind == "indicator_band":
+        lo, lo_op, hi_op, hi = p.term.value
+        # LOW < x reads x > LOW: the operator flips when the variable moves to the left
+        flip = {"<": np.greater, "<=": np.greater_equal}
+        with np.errstate(invalid="ignore"):
+            out[:, 0] = flip[lo_op](x, lo) & _COMPARE[hi_op](x, hi)
     else:  # cut
         band = np.searchsorted(p.cut_values, x, side="right")
         np.equal(band[:, None], np.arange(1, p.cut_values.size + 1)[None, :], out=out)
@@ -238,6 +256,11 @@ def bind_terms(terms: Sequence[Term], schema: Schema, levels: Mapping | None = N
                 raise TermError(f"{t.variable!r} has no level {unknown[0]!r}; levels are {lv}")
             parts.append(_Bound(t, (t.text,), "indicator_levels",
                                 tuple(lv.index(v) for v in t.value)))
+        elif t.op == "band":
+            if categorical:
+                raise TermError(f"a band needs a numeric variable; {t.variable!r} is "
+                                f"categorical (write {t.variable}==LEVEL|LEVEL)")
+            parts.append(_Bound(t, (t.text,), "indicator_band"))
         elif t.op is not None:
             if categorical:
                 raise TermError(f"{t.op} needs a numeric variable; {t.variable!r} is categorical"

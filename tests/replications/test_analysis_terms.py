@@ -138,3 +138,34 @@ def test_in_codes_is_isin(values, codes, as_float):
         x[::3] = np.nan
     c = np.array(codes, dtype=float)
     np.testing.assert_array_equal(in_codes(x, c), np.isin(x, c))
+
+
+@pytest.mark.parametrize("text, lo_in, hi_in", [
+    ("45<=age<72", True, False), ("45 < age <= 72", False, True), ("45<=age<=72", True, True),
+])
+def test_band_term_is_the_share_between_two_cuts(text, lo_in, hi_in):
+    t = parse_term(text)
+    assert (t.variable, t.op) == ("age", "band")
+    x = bind_terms([t], _schema()).matrix(COLS)[:, 0]
+    # ages 45, 60, 72, missing: each bound in or out as its operator says
+    np.testing.assert_array_equal(x[:3], [float(lo_in), 1.0, float(hi_in)])
+    assert np.isnan(x[3])
+
+
+@given(st.lists(st.floats(0, 20), min_size=1, max_size=40), st.floats(0, 10), st.floats(0, 10))
+@settings(max_examples=50, deadline=None)
+def test_band_is_the_difference_of_two_thresholds(values, lo, width):
+    cols = {"age": np.array(values)}
+    hi = lo + width + 0.5
+    band, below_hi, below_lo = (bind_terms([parse_term(s)], _schema()).matrix(cols)[:, 0]
+                                for s in (f"{lo!r}<=age<{hi!r}", f"age<{hi!r}", f"age<{lo!r}"))
+    np.testing.assert_array_equal(band, below_hi - below_lo)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("5<=age<3", "lower bound first"), ("3<=age<3", "lower bound first"),
+    ("1<=child_pugh<2", "categorical"),
+])
+def test_band_errors_say_why(bad, message):
+    with pytest.raises(TermError, match=message):
+        bind_terms([parse_term(bad)], _schema())

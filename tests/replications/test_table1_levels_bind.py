@@ -30,12 +30,12 @@ def test_levels_of_a_row_bind_to_different_terms(sid):
 
 
 def test_seed_003_weighted_cells_bind():
-    """Seed 003's weighted Table 1: 106 of its 110 cells are simulated (the two liver-diameter
-    bands between two cut points have no one-term spelling)."""
+    """Seed 003's weighted Table 1: all 110 cells are simulated (the liver-diameter rows
+    "<5cm" and "<10cm" are the bands [3, 5) and [5, 10) cm, spelt as band terms)."""
     terms = level_terms(load_study("tace_mtt_pd1_lung"))
     n = sum(len(levels) for (analysis, _, _), t in terms.items() if analysis == "stabilized_iptw"
             for levels in t.values())
-    assert n == 106
+    assert n == 110
 
 
 def test_a_label_alias_to_one_condition_does_not_serve_every_level(tmp_path):
