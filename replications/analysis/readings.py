@@ -13,8 +13,8 @@ top-level ``[[readings]]`` tables::
     why = "the Statistics section names IPTW weights but not whether they were stabilized"
 
 ``option`` is any option of the analyses' adjustment kind (``stabilized``, ``truncate``,
-``estimand``, ``caliper``, ``caliper_scale``, ``order``, ``replace``, ``covariates`` given as
-``[covariate_sets]`` names or term lists, ...) or one of the outcome model's ``ties`` /
+``estimand``, ``caliper``, ``caliper_scale``, ``order``, ``replace``, ``fit_on``,
+``covariates`` given as ``[covariate_sets]`` names or term lists, ...) or one of the outcome model's ``ties`` /
 ``robust``; ``"none"`` stands for an option's unset value (e.g. no truncation). One
 declaration is one choice the paper made once: every analysis it lists takes the same value
 in a given reading. Declarations sharing an analysis form a **group**, whose readings are the
@@ -47,9 +47,11 @@ MAX_READINGS = 64
 MODEL_OPTIONS = {"ties": choice("efron", "breslow"), "robust": boolean}
 
 #: Options no reading may vary: targets bind to the outcome model's terms at compile time.
+#: (``fit_on`` may: where the propensity model is fitted, the whole cohort or the
+#: analysis's population, is a choice of method; the outcome model's population is the
+#: analysis's either way.)
 _FIXED = {"outcome_covariates": "targets bind to the outcome model's terms",
-          "treatment": "targets bind to the outcome model's terms",
-          "fit_on": "it changes which patients an analysis holds, not how it is computed"}
+          "treatment": "targets bind to the outcome model's terms"}
 _KEYS = {"option", "values", "analyses", "why"}
 
 

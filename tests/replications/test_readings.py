@@ -104,6 +104,22 @@ def test_bad_declarations_name_the_key(tmp_path, entry, key, kind):
     assert (f"readings[0].{key}", kind) in got, got
 
 
+def test_where_the_propensity_model_is_fitted_is_a_reading(tmp_path):
+    """Whole-cohort weights or weights refitted in a landmark population: a choice of
+    method the paper may leave open, varied like any other."""
+    plan, problems = _plan(tmp_path, """
+        [[readings]]
+        option = "fit_on"
+        values = ["population", "cohort"]
+        analyses = ["iptw_lm"]
+        why = "one propensity model, or one refitted among the landmark survivors"
+    """)
+    assert not problems
+    (g,) = plan.readings
+    assert [r.label for r in g.readings] == ["fit_on=population", "fit_on=cohort"]
+    assert g.overrides(g.readings[1], "iptw_lm") == {"fit_on": "cohort"}
+
+
 def test_truncation_none_and_too_many_readings(tmp_path):
     plan, problems = _plan(tmp_path, """
         [[readings]]

@@ -84,18 +84,17 @@ def test_the_balance_claim_is_transcribed():
     assert c.kind == "balance" and c.analysis == "iptw" and c.threshold == 0.1
 
 
-def test_the_landmark_weights_choice_is_open_and_its_alternative_shown():
-    """Whole-cohort weights in the judged landmark analyses (fit_on cannot be a reading);
-    the weights refitted among the landmark survivors are shown beside them."""
+def test_the_landmark_weights_choice_is_open_and_its_alternative_a_reading():
+    """Whole-cohort weights in the declared landmark and imaging analyses; the weights
+    refitted in their own population are the alternative reading of the same analyses."""
     plan = tomllib.loads((FOLDER / "analysis.toml").read_text(encoding="utf-8"))
     by_name = {a["name"]: a for a in plan["analyses"]}
-    for t in (3, 6):
-        judged, refit = by_name[f"landmark_{t}m_iptw"], by_name[f"landmark_{t}m_iptw_refit"]
-        assert judged["adjustment"]["fit_on"] == "cohort"
-        assert refit["adjustment"]["fit_on"] == "population"
-        assert refit["population"] == judged["population"] and refit["show"]
-        same = {k: v for k, v in judged["adjustment"].items() if k != "fit_on"}
-        assert same == {k: v for k, v in refit["adjustment"].items() if k != "fit_on"}
+    varied = ["landmark_3m_iptw", "landmark_6m_iptw", "iptw_imaging"]
+    assert all(by_name[n]["adjustment"]["fit_on"] == "cohort" for n in varied)
+    fit_on = [r for r in plan["readings"] if r["option"] == "fit_on"]
+    assert len(fit_on) == 1 and fit_on[0]["values"] == ["cohort", "population"]
+    assert fit_on[0]["analyses"] == varied and fit_on[0]["why"]
+    assert not [n for n in by_name if n.endswith("_refit")]
 
 
 def test_numbers_that_mostly_repeat_an_input_say_so():
