@@ -24,9 +24,13 @@ from pathlib import Path
 from tacebench.engine.files import replace_files
 
 from .check import check_folder
-from .migrate_toml import set_target_role
+from .analysis.problems import RoleFix
+from .migrate_toml import COLUMN_KEY, set_column_role, set_target_role
 
 __all__ = ["RoleChange", "RoleMigration", "migrate_roles"]
+
+#: The files a role lives in: a target's in targets.toml, a Table 1 column's in cohort.toml.
+FILES = ("targets.toml", "cohort.toml")
 
 #: Check rounds before giving up: each round's roles can bring rules into play that the
 #: last round did not reach (a target judged now is checked as a judged one).
@@ -35,12 +39,13 @@ MAX_ROUNDS = 5
 
 @dataclass(frozen=True)
 class RoleChange:
-    """One target's role, before and after, and the check's reason."""
+    """One target's (or Table 1 column's) role, before and after, and the check's reason."""
 
-    target: str
+    target: str       # a target id, or a column's cohort.toml key
     before: str
     after: str
     reason: str
+    column: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,13 @@ class RoleMigration:
         """The report ``tacebench migrate --roles`` prints."""
         head = f"{self.folder}: {self.status}" + (f" ({self.reason})" if self.reason else "")
         out = [head]
-        moves: dict[tuple[str, str], list[str]] = {}
+        moves: dict[tuple[str, str, bool], list[str]] = {}
         for c in self.changes:
-            moves.setdefault((c.before, c.after), []).append(c.target)
-        for (before, after), ids in moves.items():
+            moves.setdefault((c.before, c.after, c.column), []).append(c.target)
+        for (before, after, column), ids in moves.items():
             more = f" and {len(ids) - 4} more" if len(ids) > 4 else ""
-            out.append(f"  role {before} -> {after}: {len(ids)} target(s), "
+            what = "Table 1 column(s)" if column else "target(s)"
+            out.append(f"  role {before} -> {after}: {len(ids)} {what}, "
                        f"{', '.join(ids[:4])}{more}")
         if any(c.after == "predicted" and c.before == "reported" for c in self.changes):
             out.append("  (a computed number is judged now; give it not_judged = \"<reason>\" "
@@ -76,9 +82,17 @@ class RoleMigration:
         return "\n".join(out)
 
 
-def _role_of(text: str, target: str) -> str:
-    for e in tomllib.loads(text).get("targets") or []:
-        if isinstance(e, dict) and e.get("id") == target:
+def _role_of(texts: dict[str, str], fix: RoleFix) -> str:
+    if fix.column:
+        m = COLUMN_KEY.match(fix.target)
+        try:
+            col = tomllib.loads(texts["cohort.toml"])["cohorts"][m.group(1)]["table1"][
+                "columns"][int(m.group(2))]
+            return str(col.get("role", "reported"))
+        except (AttributeError, KeyError, IndexError, TypeError):
+            return "?"
+    for e in tomllib.loads(texts["targets.toml"]).get("targets") or []:
+        if isinstance(e, dict) and e.get("id") == fix.target:
             role = e.get("role", "reported")
             return role if isinstance(role, str) else repr(role)
     return "?"
@@ -101,38 +115,42 @@ def migrate_roles(folder: str | Path, dry_run: bool = False) -> RoleMigration:
     Raises
     ------
     ValueError
-        When the folder has no targets.toml.
+        When the folder has no targets.toml or cohort.toml.
     """
     folder = Path(folder)
-    path = folder / "targets.toml"
-    if not path.is_file():
-        raise ValueError(f"{path}: no targets.toml in the study folder")
-    text = path.read_text("utf-8")
+    for name in FILES:
+        if not (folder / name).is_file():
+            raise ValueError(f"{folder / name}: no {name} in the study folder")
+    texts = {name: (folder / name).read_text("utf-8") for name in FILES}
     changes: dict[str, RoleChange] = {}
     with tempfile.TemporaryDirectory(prefix="tacebench-roles-") as tmp:
         copy = Path(tmp) / folder.name
         shutil.copytree(folder, copy)
         for _ in range(MAX_ROUNDS):
             report = check_folder(copy)
-            fixes = {p.fix.target: (p.fix.role, p.message)
+            fixes = {p.fix.target: (p.fix, p.message)
                      for p in report.errors if p.fix is not None}
             if not fixes:
                 break
-            for target, (role, why) in sorted(fixes.items()):
-                before = _role_of(text, target)
-                if target in changes and changes[target].after != role:
+            for target, (fix, why) in sorted(fixes.items()):
+                before = _role_of(texts, fix)
+                if target in changes and changes[target].after != fix.role:
                     return RoleMigration(folder, "refused", tuple(changes.values()),
                                          reason=f"the check asks {target!r} for role "
-                                         f"{role!r} after giving it {changes[target].after!r}")
+                                         f"{fix.role!r} after giving it "
+                                         f"{changes[target].after!r}")
+                name = "cohort.toml" if fix.column else "targets.toml"
+                edit = set_column_role if fix.column else set_target_role
                 try:
-                    text = set_target_role(text, target, role)
+                    texts[name] = edit(texts[name], target, fix.role)
                 except ValueError as exc:
                     return RoleMigration(folder, "refused", tuple(changes.values()),
                                          reason=str(exc))
                 first = changes.get(target)
                 changes[target] = RoleChange(target, first.before if first else before,
-                                             role, why)
-            (copy / "targets.toml").write_text(text, "utf-8")
+                                             fix.role, why, fix.column)
+            for name, text in texts.items():
+                (copy / name).write_text(text, "utf-8")
         else:
             report = check_folder(copy)
             if any(p.fix is not None for p in report.errors):
@@ -143,6 +161,7 @@ def migrate_roles(folder: str | Path, dry_run: bool = False) -> RoleMigration:
     if not changes:
         return RoleMigration(folder, "nothing to do", left=left)
     if not dry_run:
-        replace_files(folder, {"targets.toml": text})
+        originals = {name: (folder / name).read_text("utf-8") for name in FILES}
+        replace_files(folder, {n: t for n, t in texts.items() if t != originals[n]})
     return RoleMigration(folder, "would migrate" if dry_run else "migrated",
                          tuple(changes.values()), left)

@@ -13,7 +13,8 @@ import re
 import tomllib
 from typing import Any, Iterable, Mapping
 
-__all__ = ["remove_blocks", "insert_declaration", "set_target_role", "toml_value"]
+__all__ = ["remove_blocks", "insert_declaration", "set_column_role", "set_target_role",
+           "toml_value"]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"-]+)\s*(\]\]?)\s*(#.*)?$")
 
@@ -161,5 +162,54 @@ def set_target_role(text: str, target: str, role: str) -> str:
     expected["targets"][at[0]]["role"] = role
     if tomllib.loads(new) != expected:
         raise ValueError(f"targets.toml: setting the role of {target!r} would change other "
+                         "keys; nothing written")
+    return new
+
+
+COLUMN_KEY = re.compile(r"^cohorts\.([A-Za-z0-9_-]+)\.table1\.columns\[(\d+)\]$")
+
+
+def set_column_role(text: str, key: str, role: str) -> str:
+    """Give the Table 1 column ``key`` (``cohorts.<cohort>.table1.columns[i]``) of
+    ``cohort.toml`` the role ``role``: its inline table, one per line as ``tacebench
+    migrate`` writes them, gets its ``role`` replaced or added.
+
+    Raises
+    ------
+    ValueError
+        When the key names no such column, the column is not an inline table on a line of
+        its own, or the result does not parse to the old data with exactly that role set.
+    """
+    m = COLUMN_KEY.match(key)
+    if m is None:
+        raise ValueError(f"cohort.toml: {key!r} is not a Table 1 column key; nothing written")
+    cohort, index = m.group(1), int(m.group(2))
+    expected = tomllib.loads(text)
+    try:
+        column = expected["cohorts"][cohort]["table1"]["columns"][index]
+    except (KeyError, IndexError, TypeError):
+        raise ValueError(f"cohort.toml: no column {key!r}; nothing written") from None
+    lines = text.split("\n")
+    heads = _headers(lines)
+    start = next((i for i, name in heads if name == f"[cohorts.{cohort}.table1]"), None)
+    end = next((i for i, _ in heads if start is not None and i > start), len(lines))
+    entries = [i for i in range(start + 1 if start is not None else end, end)
+               if lines[i].lstrip().startswith("{") and lines[i].rstrip().rstrip(",").endswith("}")]
+    if index >= len(entries):
+        raise ValueError(f"cohort.toml: column {key!r} is not an inline table on a line of "
+                         "its own; nothing written")
+    i = entries[index]
+    line, n = re.subn(r"(\brole\s*=\s*)(\"[^\"]*\"|'[^']*')", rf"\g<1>{toml_value(role)}", lines[i])
+    if not n:
+        line = re.sub(r"\s*}(\s*,?\s*(#.*)?)$", rf", role = {toml_value(role)} }}\1", lines[i])
+    lines[i] = line
+    new = "\n".join(lines)
+    column["role"] = role
+    try:
+        same = tomllib.loads(new) == expected
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        raise ValueError(f"cohort.toml: setting the role of {key!r} would change other "
                          "keys; nothing written")
     return new

@@ -301,7 +301,7 @@ def unjudged_problems(kinds: Mapping[str, Reported], places: Mapping[str, str],
                            f"are computed by analysis {', '.join(map(repr, analyses))} but "
                            "are neither judged nor say why: set role = \"predicted\" on the "
                            "column to judge them, or not_judged = \"<reason>\"",
-                           "unjudged-computed"))
+                           "unjudged-computed", fix=RoleFix(key, "predicted", column=True)))
     for key, rows in reasoned.items():
         if all(r.kind is not Kind.COMPUTED for r in rows):
             n_in = sum(r.kind is Kind.INPUT for r in rows)

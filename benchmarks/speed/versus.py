@@ -170,11 +170,11 @@ def report(data: dict) -> str:
         lines.append(f"| {case} | {w['before']:.1f} s / {c['before']:.1f} s | "
                      f"{w['after']:.1f} s / {c['after']:.1f} s | {w['after'] / w['before']:.2f}x |")
     moved = [int(m.group(1)) for ln in data.get("migrated", [])
-             if (m := re.match(r"\s*role \S+ -> \S+: (\d+) target", ln))]
+             if (m := re.match(r"\s*role \S+ -> \S+: (\d+) (?:target|Table 1 column)", ln))]
     if moved:
-        lines += ["", f"Today's side ran the earlier folders after `tacebench migrate --roles` "
-                  f"({sum(moved)} targets given the roles today's check states; roles only, "
-                  "so the same simulations and analyses)."]
+        lines += ["", "Today's side ran the earlier folders after `tacebench migrate --roles` "
+                  f"({sum(moved)} targets or Table 1 columns given the roles today's check "
+                  "states; roles only, so the same simulations and analyses)."]
     return "\n".join(lines)
 
 

@@ -29,8 +29,9 @@ class RoleFix:
     cannot know.
     """
 
-    target: str     # the target's id in targets.toml
+    target: str     # the target's id in targets.toml, or a Table 1 column's cohort.toml key
     role: str
+    column: bool = False   # target is a ``cohorts.<cohort>.table1.columns[i]`` key
 
 
 @dataclass(frozen=True)

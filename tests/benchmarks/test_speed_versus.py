@@ -59,7 +59,8 @@ def test_without_a_commit_the_command_says_what_it_needs():
 def test_report_says_what_the_role_migration_changed():
     data = {"before": "a", "after": "b", "rounds": 1, "runs": _runs("replicate", [2.0], [1.0]),
             "migrated": ["x: migrated", "  role predicted -> calibration: 12 target(s), a, b",
-                         "y: nothing to do", "  role reported -> predicted: 41 target(s), c"]}
-    assert "after `tacebench migrate --roles` (53 targets" in report(data)
+                         "y: nothing to do", "  role reported -> predicted: 41 target(s), c",
+                         "  role reported -> predicted: 2 Table 1 column(s), d"]}
+    assert "after `tacebench migrate --roles` (55 targets or Table 1 columns" in report(data)
     data["migrated"] = []
     assert "migrate" not in report(data)

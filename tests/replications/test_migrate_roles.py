@@ -97,3 +97,26 @@ def test_set_target_role_adds_a_missing_role_and_refuses_an_unknown_id():
     assert 'role = "calibration"  # kept' in set_target_role(text, "b", "calibration")
     with pytest.raises(ValueError, match="'c'"):
         set_target_role(text, "c", "predicted")
+
+
+def test_a_computed_table1_column_left_reported_is_judged(tmp_path):
+    """Seed 004's matched Sora+PD-1 column without its role: check's one error for the
+    column carries the fix, and the migration gives the column back its role = "predicted"
+    in cohort.toml, that line only."""
+    from tacebench.simulate.studies import resolve_study
+
+    folder = tmp_path / "len"
+    shutil.copytree(resolve_study("len_sora_pd1_ehm"), folder)
+    path = folder / "cohort.toml"
+    shipped = path.read_text("utf-8")
+    line = '{ column = "Sora+PD-1 (n=82)", arm = "Sora+PD-1", analysis = "psm", role = "predicted" }'
+    assert line in shipped
+    path.write_text(shipped.replace(line, line.replace(', role = "predicted"', "")), "utf-8")
+    (fix,) = [p.fix for p in check_folder(folder).errors]
+    assert fix.column and fix.role == "predicted"
+    result = migrate_roles(folder)
+    assert result.status == "migrated" and not result.left
+    assert [(c.target, c.before, c.after, c.column) for c in result.changes] == [
+        (fix.target, "reported", "predicted", True)]
+    assert path.read_text("utf-8") == shipped
+    assert "1 Table 1 column(s)" in result.summary()
