@@ -188,7 +188,8 @@ def prepare(scenario: Scenario) -> PreparedDGM:
                 if cohort_spec.time_varying is None:
                     raise ValueError(f"scenario {scenario.name!r} has no time-varying therapy")
                 return math.log(cohort_spec.time_varying.hr_per_month)
-            hrs = [e.hr for e in cohort_spec.os.effects if e.variable == cfg["variable"]]
+            # an effect of one arm only is not the covariate's HR in the whole cohort
+            hrs = [e.hr for e in cohort_spec.os.effects if e.variable == cfg["variable"] and e.arm is None]
             if len(hrs) != 1 or not isinstance(hrs[0], float):
                 raise ValueError(f"scenario {scenario.name!r}: no single OS hazard ratio for "
                                  f"{cfg['variable']!r}")
@@ -335,7 +336,7 @@ def _truth_problems(e: Estimand, cohort_spec) -> list[str]:
                 f"immortal_time is false)"]
     variable = e.config.get("variable")
     if e.kind == "conditional_log_hr" and variable is not None:
-        hrs = [x.hr for x in cohort_spec.os.effects if x.variable == variable]
+        hrs = [x.hr for x in cohort_spec.os.effects if x.variable == variable and x.arm is None]
         if len(hrs) != 1 or not isinstance(hrs[0], float):
             return [f"estimand {e.name!r}: the cohort has no single OS hazard ratio for "
                     f"variable {variable!r} (set one with the factor effect_hr)"]

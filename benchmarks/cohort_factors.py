@@ -178,14 +178,15 @@ def _prognostic(cohort, value, ctx):
 
 
 def _effect_hr(cohort, value, ctx):
-    """``{variable: hr}``: set the OS hazard ratio of named covariates (added if absent)."""
+    """``{variable: hr}``: set the OS hazard ratio of named covariates in every arm (added
+    if absent)."""
     if not isinstance(value, dict):
         raise ValueError(f"effect_hr must be a table {{variable = hr}}; got {value!r}")
     os_ = _endpoint(cohort)
     effects = os_.setdefault("effects", [])
     for var, hr in value.items():
         for eff in effects:
-            if eff["variable"] == var:
+            if eff["variable"] == var and eff.get("arm") is None:
                 eff["hr"] = float(hr)
                 break
         else:

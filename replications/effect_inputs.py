@@ -16,7 +16,10 @@ an error, naming the target and the input:
 - a hazard ratio of a covariate term in an analysis's outcome model (``multivariable``
   covariates or ``outcome_covariates``), whose variable has an ``effects`` entry for that
   endpoint in the analysis's cohort (whatever the term's coding: the model is told the
-  variable's effect);
+  variable's effect) that acts in the analysed patients: an entry of every arm, or one
+  whose ``arm`` is the arm the analysis's population keeps (``population = { arm = ...
+  }``); an effect of one arm is not the HR a model of the whole cohort (or of the other
+  arm) estimates;
 - the treatment HR of such an outcome model, when ``treatment_hr`` is a number;
 - a target named by an ``associations`` entry's ``univariable`` or ``multivariable``
   column;
@@ -51,16 +54,23 @@ def _outcomes(raw: Mapping) -> Iterator[tuple[str, str, Mapping]]:
                 yield str(cname), str(ep), out
 
 
-def _effect_keys(raw: Mapping) -> dict[tuple[str, str, str], str]:
-    """``(cohort, endpoint, variable) -> key`` of every ``effects`` entry."""
+def _effect_keys(raw: Mapping) -> dict[tuple[str, str, str, str | None], str]:
+    """``(cohort, endpoint, variable, arm) -> key`` of every ``effects`` entry (``arm``
+    None: an effect of every arm)."""
     out = {}
     for cname, ep, table in _outcomes(raw):
         effects = table.get("effects")
         for k, e in enumerate(effects if isinstance(effects, list) else []):
             if isinstance(e, Mapping) and isinstance(e.get("variable"), str):
-                out.setdefault((cname, ep, e["variable"]),
+                arm = e.get("arm") if isinstance(e.get("arm"), str) else None
+                out.setdefault((cname, ep, e["variable"], arm),
                                f"cohorts.{cname}.outcomes.{ep}.effects[{k}]")
     return out
+
+
+def _analysed_arm(analysis) -> str | None:
+    """The arm an analysis's population keeps (None: both arms)."""
+    return next((s.options["arm"] for s in analysis.population if s.kind == "arm"), None)
 
 
 def _association_targets(raw: Mapping) -> dict[str, str]:
@@ -136,8 +146,10 @@ def _input_key(t, request, compiled: Mapping, effects, treatments, pds
     if request.term is None:        # the treatment term of the outcome model
         key = treatments.get((cohort, request.endpoint))
     else:
-        key = None if part is None else effects.get((cohort, request.endpoint,
-                                                     part.term.variable))
+        arm = _analysed_arm(ca.analysis)
+        key = None if part is None else (
+            effects.get((cohort, request.endpoint, part.term.variable, None))
+            or (None if arm is None else effects.get((cohort, request.endpoint, part.term.variable, arm))))
     return None if key is None else (key, _CONDITIONAL)
 
 

@@ -135,6 +135,8 @@ def _effects(spec, k: float, sign: float) -> dict[str, list]:
             ep = getattr(c, o)
             if ep is None or ep.associations:
                 continue
+            # an effect of one arm reports the variable too (one of every arm beside it
+            # would be refused, and the paper gave its effect where it fitted one)
             reported = {e.variable for e in ep.effects}
             items = [e for v in c.variables if v.name not in reported and v.type != "multiselect"
                      for e in [_effect(v, c.arms, k, sign)] if e is not None]

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .outcomes import EndpointPlan, compile_effects
+from .effect_terms import compile_effects
+from .outcomes import EndpointPlan
 from .plan import CovariatePlan
 from .study import CohortSpec
 from .calibration_quality import alive_joint_survival, check_grid, check_rows, joint_median
@@ -172,13 +173,13 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     from scipy import optimize
     types = column_types(cp, c)
     nlev = {nm: len(lv) for nm, lv in cp.levels.items()}
-    effects = compile_effects(ep.effects, types, nlev, f"outcomes.{name}")
+    effects = compile_effects(ep.effects, types, nlev, f"outcomes.{name}", treated_of=cp.treated_of)
     u = c.unmeasured
     beta_u = 0.0 if u is None else float(np.log(u.os_hr if name == "os" or u.pfs_hr is None else u.pfs_hr))
     knots = np.asarray(ep.knots, float)
     proto = EndpointPlan(knots, np.ones(len(knots)), effects, 0.0, beta_u)
     n, arm = sample["n"], sample["arm"]
-    base_lp = proto.covariate_lp(sample["cols"], n) + (beta_u * sample["u"] if sample["u"] is not None else 0.0)
+    base_lp = proto.covariate_lp(sample["cols"], n, sample["treated"]) + (beta_u * sample["u"] if sample["u"] is not None else 0.0)
     treated = sample["treated"]
     calib_treat = ep.treatment_hr == "calibrate" and cp.treated_arm >= 0
     fixed_bt = 0.0 if ep.treatment_hr == "calibrate" else float(np.log(ep.treatment_hr))

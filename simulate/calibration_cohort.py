@@ -69,7 +69,7 @@ def cohort_weights(sample: dict, arm_n) -> np.ndarray:
 
 def draw_death_times(op_os: EndpointPlan, sample: dict, tv) -> np.ndarray:
     """Death times of the calibration sample under OS model ``op_os`` (its latent ``w_d``)."""
-    eta = op_os.covariate_lp(sample["cols"], sample["n"]) + op_os.beta_treat * sample["treated"]
+    eta = op_os.covariate_lp(sample["cols"], sample["n"], sample["treated"]) + op_os.beta_treat * sample["treated"]
     if sample["u"] is not None:
         eta = eta + op_os.beta_u * sample["u"]
     return op_os.event_times(-special.log_ndtr(-sample["w_d"]), eta, sample["treated"], tv)

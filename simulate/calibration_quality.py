@@ -239,7 +239,7 @@ def _arm_models(ep, sample: dict, labels):
     """Each arm's ``(label, rows, baseline rates, linear predictors)`` under endpoint plan
     ``ep`` on the calibration sample."""
     arm, treated = sample["arm"], sample["treated"]
-    lp = ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * treated
+    lp = ep.covariate_lp(sample["cols"], sample["n"], treated) + ep.beta_treat * treated
     if sample["u"] is not None:
         lp = lp + ep.beta_u * sample["u"]
     for a, lab in enumerate(labels):

@@ -179,7 +179,7 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
 
 def _risk(ep, sample) -> np.ndarray:
     """``exp(eta)`` of each calibration-sample patient under endpoint plan ``ep``."""
-    eta = ep.covariate_lp(sample["cols"], sample["n"]) + ep.beta_treat * sample["treated"]
+    eta = ep.covariate_lp(sample["cols"], sample["n"], sample["treated"]) + ep.beta_treat * sample["treated"]
     return np.exp(eta if sample["u"] is None else eta + ep.beta_u * sample["u"])
 
 
@@ -187,7 +187,8 @@ def _pfs_times(pfs_plan, sample, r_pd):
     from scipy import special
 
     w_p = r_pd * sample["w_d"] + np.sqrt(1 - r_pd ** 2) * sample["w_p"]
-    eta = pfs_plan.covariate_lp(sample["cols"], sample["n"]) + pfs_plan.beta_treat * sample["treated"]
+    eta = (pfs_plan.covariate_lp(sample["cols"], sample["n"], sample["treated"])
+           + pfs_plan.beta_treat * sample["treated"])
     if sample["u"] is not None:
         eta = eta + pfs_plan.beta_u * sample["u"]
     t_p = pfs_plan.event_times(-special.log_ndtr(-w_p), eta, sample["treated"])

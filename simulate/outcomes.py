@@ -40,12 +40,14 @@ class EndpointPlan(ArrayRecord):
     Proportional hazards (``treat_log_hr`` is ``None``): the treated arm's hazard is
     ``exp(beta_treat)`` times the baseline. Arm-specific hazards: ``beta_treat`` is 0 and
     the treated arm's hazard is ``rates * exp(treat_log_hr)`` piece by piece (a treatment
-    HR that changes at the knots); covariates act proportionally in both arms.
+    HR that changes at the knots); covariates act proportionally in both arms, each
+    effect in every arm or in the one arm it names
+    (:func:`~simulate.effect_terms.compile_effects`).
     """
 
     knots: np.ndarray
     rates: np.ndarray
-    effects: tuple  # (column, kind, coef, per_or_threshold)
+    effects: tuple  # (column, kind, coef, per_or_threshold, treated value of its arm or None)
     beta_treat: float
     beta_u: float
     treat_log_hr: np.ndarray | None = None
@@ -77,48 +79,36 @@ class EndpointPlan(ArrayRecord):
                                         self.cum_treated)
         return t
 
-    def covariate_lp(self, cols: dict[str, np.ndarray], n: "int | tuple[int, ...]") -> np.ndarray:
-        """Covariate part of the linear predictor (no treatment); ``n``: rows or shape."""
+    @property
+    def arm_effects(self) -> bool:
+        """Whether some effect acts in one arm only (the linear predictor needs the arm)."""
+        return any(e[4] is not None for e in self.effects)
+
+    def covariate_lp(self, cols: dict[str, np.ndarray], n: "int | tuple[int, ...]",
+                     treated=None) -> np.ndarray:
+        """Covariate part of the linear predictor (no treatment); ``n``: rows or shape.
+
+        ``treated``: each row's treated indicator (an array broadcasting to ``n``), or one
+        value for every row (a potential outcome); needed when an effect acts in one arm
+        only, where the other arm's rows get exactly nothing added (so their linear
+        predictor is, to the bit, the one without the effect).
+        """
         eta = np.zeros(n)
-        for col, kind, coef, extra in self.effects:
+        for col, kind, coef, extra, on in self.effects:
             x = cols[col]
             if kind == "per":  # x / 1.0 is x exactly: the division is skipped then
-                eta += coef * x if extra == 1.0 else coef * x / extra
+                term = coef * x if extra == 1.0 else coef * x / extra
             elif kind == "above":
-                eta += coef * (x >= extra)
+                term = coef * (x >= extra)
             else:  # per level: coef is an array indexed by the level code
-                eta += coef[x.astype(np.intp)]
+                term = coef[x.astype(np.intp)]
+            if on is not None:
+                if treated is None:
+                    raise ValueError(f"the effect of {col!r} acts in one arm: the linear predictor "
+                                     "needs each row's arm")
+                term = np.where(np.asarray(treated) == on, term, 0.0)
+            eta += term
         return eta
-
-
-def compile_effects(effects, types: dict[str, str], n_levels: dict[str, int], key: str,
-                    ratio: str = "hr") -> tuple:
-    """``(column, kind, log ratio, per / threshold)`` per effect; ``ratio`` names the
-    effect's ratio field (``"hr"``, or ``"odds_ratio"`` for response effects)."""
-    from .spec import SpecError
-    out = []
-    word = {"hr": "HRs"}.get(ratio, "odds ratios")
-    for j, e in enumerate(effects):
-        t = types[e.variable]
-        r = getattr(e, ratio)
-        if isinstance(r, tuple):
-            k = n_levels.get(e.variable, 0)
-            if k < 2:
-                raise SpecError(f"{key}.effects[{j}].{ratio}", f"a list of {word} needs a categorical variable, "
-                                f"{e.variable!r} is {t}")
-            hrs = r if len(r) == k else (1.0,) + r if len(r) == k - 1 else None
-            if hrs is None or hrs[0] != 1.0:
-                raise SpecError(f"{key}.effects[{j}].{ratio}", f"needs {k - 1} {word} (levels after the first) "
-                                f"or {k} starting with 1.0, got {list(r)}")
-            out.append((e.variable, "level", np.log(np.asarray(hrs)), None))
-        elif e.above is not None:
-            out.append((e.variable, "above", float(np.log(r)), e.above))
-        else:
-            if t == "categorical" and n_levels.get(e.variable, 0) > 2:
-                raise SpecError(f"{key}.effects[{j}].{ratio}", f"{e.variable!r} has several levels: give a "
-                                f"list of {word}")
-            out.append((e.variable, "per", float(np.log(r)), e.per))
-    return tuple(out)
 
 
 def draw_dist(d: Dist, n: int, rng) -> np.ndarray:
@@ -139,10 +129,10 @@ class AssessmentPlan(ArrayRecord):
     ``parent`` names the latent this one is built on (``"os"``: the death time's normal
     score ``W_D``; else an earlier response column); ``follows``: a later assessment of
     ``parent``, whose last level carries over. ``effects`` (compiled as
-    :func:`compile_effects`, log odds ratios) add a covariate linear predictor on the
-    logistic scale (:func:`response_latent`); the columns built on this one then see its
-    latent standardised by ``center`` and ``scale`` (its mean and SD over the whole cohort:
-    the calibration sample weighted to the cohort's arm sizes).
+    :func:`~simulate.effect_terms.compile_effects`, log odds ratios) add a covariate
+    linear predictor on the logistic scale (:func:`response_latent`); the columns built on
+    this one then see its latent standardised by ``center`` and ``scale`` (its mean and SD
+    over the whole cohort: the calibration sample weighted to the cohort's arm sizes).
     """
 
     name: str
@@ -152,7 +142,7 @@ class AssessmentPlan(ArrayRecord):
     cuts: tuple                    # per arm: thresholds on L (worst -> best), len K-1
     miss: tuple                    # per arm (q_early, q_late)
     assessment_time: float
-    effects: tuple = ()            # (column, kind, log OR, per_or_threshold)
+    effects: tuple = ()            # (column, kind, log OR, per_or_threshold, None: every arm)
     center: float = 0.0
     scale: float = 1.0
 
@@ -241,7 +231,7 @@ def therapy(tv: tuple | None, arm: np.ndarray, rng) -> tuple | None:
 
 
 def linear_predictors(ep: EndpointPlan, cols, treated, u, n):
-    eta = ep.covariate_lp(cols, n) + ep.beta_treat * treated
+    eta = ep.covariate_lp(cols, n, treated) + ep.beta_treat * treated
     if u is not None:
         eta = eta + ep.beta_u * u
     return eta

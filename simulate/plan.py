@@ -56,6 +56,11 @@ class CovariatePlan(ArrayRecord):
     def pi(self) -> np.ndarray:
         return self.arm_n / self.arm_n.sum()
 
+    @property
+    def treated_of(self) -> dict[str, int]:
+        """Arm label -> its patients' treated indicator (0 in a one-arm cohort)."""
+        return {lab: int(a == self.treated_arm) for a, lab in enumerate(self.arm_labels)}
+
 
 def _shared(parts: LRUCache | None, what: str, inputs: tuple, compute):
     """``compute()``, or its value from ``parts`` (a memo of sub-steps that several cohorts

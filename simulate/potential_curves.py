@@ -37,23 +37,15 @@ def potential_curves(plan: SimulationPlan, population: str, n: int, grid: np.nda
     cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
     add_derived(cp, cols, len(arm))
     ep = op.os
-    base = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
     pp = op.pfs if endpoint == "pfs" else None
-    if pp is not None:
-        base_p = pp.covariate_lp(cols, len(arm)) + (pp.beta_u * u if u is not None else np.zeros(len(arm)))
-        weights = np.full(len(arm), 1.0 / len(arm))
-        if op.tv is None or op.tv[3] == 0.0:
-            # subjects enter only through their two linear predictors: identical pairs
-            # (discrete covariates) are evaluated once, with their multiplicity (exact)
-            pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,
-                                    return_counts=True)
-            base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / len(arm)
     collapsed = pp is None and (op.tv is None or op.tv[3] == 0.0)
-    if collapsed:  # OS likewise through one linear predictor (the same curve to rounding)
-        base, mult = np.unique(base, return_counts=True)
-        weights = mult / len(arm)
+    one_lp = not ep.arm_effects and (pp is None or not pp.arm_effects)
+    if one_lp:  # the same linear predictors in both potential arms
+        base, base_p, weights = _linear_predictors(op, pp, cols, u, len(arm), None, collapsed)
     out = []
     for a in (cp.treated_arm, 1 - cp.treated_arm):
+        if not one_lp:  # an effect of one arm acts in that potential outcome only
+            base, base_p, weights = _linear_predictors(op, pp, cols, u, len(arm), a == cp.treated_arm, collapsed)
         rates, cum = ep.arm_rates(a == cp.treated_arm)  # arm-specific hazards: the arm's own baseline
         h0 = baseline_cumhaz(grid, ep.knots, rates, cum)
         if pp is not None:
@@ -82,3 +74,26 @@ def potential_curves(plan: SimulationPlan, population: str, n: int, grid: np.nda
             s[j] = weights[live] @ bivariate_normal_cdf(q[0], q[1], op.r_pd)
         out.append(s)
     return out[0], out[1]
+
+
+def _linear_predictors(op, pp, cols: dict, u, n: int, treated, collapsed: bool):
+    """``(base, base_p, weights)``: the OS and (``pp``, else None) PFS covariate linear
+    predictors of potential arm ``treated`` (None: an arm the effects do not depend on),
+    identical subjects merged with their multiplicity as weights where the curves allow it
+    (``weights`` None: every subject once)."""
+    ep = op.os
+    base = ep.covariate_lp(cols, n, treated) + (ep.beta_u * u if u is not None else 0.0)
+    base_p = weights = None
+    if pp is not None:
+        base_p = pp.covariate_lp(cols, n, treated) + (pp.beta_u * u if u is not None else np.zeros(n))
+        weights = np.full(n, 1.0 / n)
+        if op.tv is None or op.tv[3] == 0.0:
+            # subjects enter only through their two linear predictors: identical pairs
+            # (discrete covariates) are evaluated once, with their multiplicity (exact)
+            pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,
+                                    return_counts=True)
+            base, base_p, weights = pairs[:, 0], pairs[:, 1], mult / n
+    if collapsed:  # OS likewise through one linear predictor (the same curve to rounding)
+        base, mult = np.unique(base, return_counts=True)
+        weights = mult / n
+    return base, base_p, weights

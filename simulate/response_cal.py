@@ -22,7 +22,8 @@ from scipy import special
 
 from .calibrate import cox_binary_hr
 from .calibration_cohort import cohort_weights
-from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, compile_effects, response_latent
+from .effect_terms import compile_effects
+from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, response_latent
 from .response_cuts import NormalLatent, assessment_cuts
 from .plan import _CAL_SEED, CovariatePlan
 from .spec import SpecError

@@ -2,7 +2,11 @@
 
 An effect given twice would have both log-HRs added (HR 1.2 and 1.5 of one variable act
 as 1.8), and a calibration quantity given twice with two values would be fitted as a
-silent compromise between them; both are refused, naming the two entries.
+silent compromise between them; both are refused, naming the two entries. An effect
+restricted to one arm (``arm``) and one of the same variable in another arm are two
+effects; one restricted to an arm and one acting in every arm are refused too: in that
+arm their log-HRs would add, while the HR a paper prints within an arm is the whole
+effect there. Different HRs in the two arms are given as one entry per arm.
 
 A PFS median or landmark rate above the same arm's OS one cannot be generated (PFS =
 min(progression, death) <= OS for every patient). It is reported, not refused: the fit
@@ -18,7 +22,26 @@ __all__ = ["pfs_beyond_os_problems", "repeated_entry_problems"]
 
 
 def _effect_what(e) -> str:
-    return repr(e.variable) + ("" if e.above is None else f", x >= {e.above:g}")
+    return (repr(e.variable) + ("" if e.above is None else f", x >= {e.above:g}")
+            + ("" if e.arm is None else f", arm {e.arm!r}"))
+
+
+def _effect_repeats(key: str, effects) -> list[tuple[str, str]]:
+    """An effect given twice in one arm (or in every arm), then one given both in every
+    arm and in one arm (module docstring)."""
+    p = _repeats(key, effects, lambda e: (e.variable, e.above, e.arm), _effect_what, _effect_value,
+                 "would both apply (their log-HRs add)")
+    everywhere = {}
+    for j, e in enumerate(effects):
+        if e.arm is None:
+            everywhere.setdefault((e.variable, e.above), j)
+    for j, e in enumerate(effects):
+        i = everywhere.get((e.variable, e.above))
+        if e.arm is not None and i is not None:
+            p.append((f"{key}[{j}]", f"repeats {key}[{i}] ({_effect_what(effects[i])}, every arm) in arm "
+                      f"{e.arm!r}: {_effect_value(effects[i])} and {_effect_value(e)} would both apply "
+                      "there (their log-HRs add); give the effect in every arm, or one entry per arm"))
+    return p
 
 
 def _effect_value(e) -> str:
@@ -50,10 +73,10 @@ def _repeats(key: str, entries, identity, what, value, why: str) -> list[tuple[s
 def repeated_entry_problems(c: Any) -> list[tuple[str, str]]:
     """Effects and calibration targets of an endpoint given twice, as ``(key, message)``.
 
-    An effect's identity is its variable and ``above`` (a threshold effect and a linear
-    one of the same variable are two effects); a target's its kind, arm and time (any
-    two crude HRs are one). ``c`` is the :class:`~simulate.study.CohortSpec` being
-    validated.
+    An effect's identity is its variable, ``above`` (a threshold effect and a linear
+    one of the same variable are two effects) and ``arm`` (see the module docstring); a
+    target's its kind, arm and time (any two crude HRs are one). ``c`` is the
+    :class:`~simulate.study.CohortSpec` being validated.
     """
     p: list[tuple[str, str]] = []
     fit = "would be fitted as a compromise"
@@ -61,8 +84,7 @@ def repeated_entry_problems(c: Any) -> list[tuple[str, str]]:
         ep = getattr(c, name)
         if ep is None:
             continue
-        p += _repeats(f"outcomes.{name}.effects", ep.effects, lambda e: (e.variable, e.above), _effect_what,
-                      _effect_value, "would both apply (their log-HRs add)")
+        p += _effect_repeats(f"outcomes.{name}.effects", ep.effects)
         p += _repeats(f"outcomes.{name}.calibrate", ep.calibrate, _target_key, _target_what,
                       lambda t: f"value = {t.value:g}", fit)
     if c.ttp is not None:

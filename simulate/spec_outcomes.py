@@ -29,15 +29,23 @@ __all__ = ["Effect", "CalibrationTarget", "Endpoint", "Assessment", "ResponseEff
 class Effect:
     """A covariate's conditional log-HR: ``hr`` per ``per`` units (continuous/count),
     for 1 vs 0 (binary), per level vs the first (``hr`` a list, categorical), or for
-    ``x >= above`` (a threshold effect, e.g. tumour size >= 5 cm)."""
+    ``x >= above`` (a threshold effect, e.g. tumour size >= 5 cm).
+
+    ``arm``: the label of the one arm whose patients the effect acts on (a
+    treatment-by-covariate interaction, e.g. an HR a paper fits within one arm); ``None``
+    (the default) acts in every arm.
+    """
 
     variable: str
     hr: float | tuple[float, ...]
     per: float = 1.0
     above: float | None = None
     source: str = ""
+    arm: str | None = None
 
     def __post_init__(self) -> None:
+        if self.arm is not None and (not isinstance(self.arm, str) or not self.arm):
+            raise SpecError("arm", f"must be an arm label, got {self.arm!r}")
         if isinstance(self.hr, (list, tuple)):
             hrs = tuple(_finite(f"hr[{i}]", h, positive=True) for i, h in enumerate(self.hr))
             if not hrs:

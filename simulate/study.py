@@ -173,6 +173,8 @@ class CohortSpec:
             for j, e in enumerate(ep.effects):
                 if e.variable not in known:
                     p.append((f"outcomes.{ep_name}.effects[{j}].variable", f"unknown variable {e.variable!r}"))
+                if e.arm is not None and e.arm not in nmap:
+                    p.append((f"outcomes.{ep_name}.effects[{j}].arm", f"unknown arm {e.arm!r}; arms are {labels}"))
             for j, t in enumerate(ep.calibrate):
                 if t.arm not in nmap:
                     p.append((f"outcomes.{ep_name}.calibrate[{j}].arm", f"unknown arm {t.arm!r}; arms are {labels}"))

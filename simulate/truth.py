@@ -11,7 +11,9 @@ mixture), ATT over the treated arm. From them:
   true covariate effects as offset and one treatment coefficient, fitted to both
   potential outcomes of every subject followed to ``horizon``, i.e. the time-averaged
   conditional HR a correctly adjusted Cox model estimates in a huge cohort (it equals
-  ``exp(beta_treat)`` under proportional hazards);
+  ``exp(beta_treat)`` under proportional hazards). An effect acting in one arm only (a
+  treatment-by-covariate interaction) makes the treatment HR depend on the covariates:
+  ``exp(beta_treat)`` is then the HR where those effects are 0 (their reference levels);
 - marginal HR: the population Cox estimand (Struthers & Kalbfleisch 1986; Austin 2013),
   i.e. the root ``beta`` of the partial-likelihood score of a Cox model fitted to both
   potential outcomes of every subject, followed to ``horizon`` (``None``: no censoring;
@@ -119,11 +121,11 @@ def conditional_cox_hr(plan: SimulationPlan, n: int, grid: np.ndarray, endpoint:
     arm, x, _, u = draw_covariates(cp, rng, np.maximum(np.round(cp.pi * n).astype(int), 1), with_ps=False)
     cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
     add_derived(cp, cols, len(arm))
-    eta = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
     s, r = {}, {}
     for a in (True, False):
         rates, _ = ep.arm_rates(a)
-        lp = eta + ep.beta_treat * a
+        # the covariate part of each potential outcome (an effect of one arm acts in it only)
+        lp = ep.covariate_lp(cols, len(arm), a) + (ep.beta_u * u if u is not None else 0.0) + ep.beta_treat * a
         s[a] = marginal_curve(grid, ep.knots, rates, lp)
         # risk sets weighted by the covariate part alone (the treatment is the coefficient)
         r[a] = np.exp(-ep.beta_treat * a) * marginal_curve(grid, ep.knots, rates, lp, risk_weighted=True)

@@ -89,19 +89,24 @@ class PopulationEstimands:
         return self.rmst_difference[self.taus.index(float(tau))]
 
 
-def population_tilt(plan: SimulationPlan, population: str, n: int
+def population_tilt(plan: SimulationPlan, population: str, n: int, treated: bool | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(arm, eta, h)``: the covariate sample of the ATE population (arm sizes
     proportional to the cohort's), each subject's OS linear predictor without treatment and
-    its tilt ``h(e)`` (normalised to sum 1)."""
+    its tilt ``h(e)`` (normalised to sum 1). ``treated``: the potential arm whose linear
+    predictor ``eta`` is (``None``: both arms', refused when an effect acts in one arm)."""
     arm, eta, tilts = _tilts(plan, (population,), n)
-    return arm, eta, tilts[0]
+    if treated is None and plan.outcomes.os.arm_effects:
+        raise ValueError("population_tilt: an effect acts in one arm only, so each arm has its own "
+                         "linear predictor: give treated = True or False")
+    return arm, eta[bool(treated)], tilts[0]
 
 
 def _tilts(plan: SimulationPlan, populations: tuple[str, ...], n: int
            ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """:func:`population_tilt` of several populations: one covariate sample (the same
-    draws whether or not the PS is computed: it is a function of them), a tilt each."""
+    draws whether or not the PS is computed: it is a function of them), a tilt each; the
+    linear predictors by potential arm (``{True: treated, False: control}``)."""
     for population in populations:
         if population not in POPULATIONS:
             raise ValueError(f"population must be one of {sorted(POPULATIONS)}; got {population!r}")
@@ -122,7 +127,9 @@ def _tilts(plan: SimulationPlan, populations: tuple[str, ...], n: int
                          f"score ({plan.study_id}/{plan.cohort_name})")
     cols = {nm: x[:, j] for j, nm in enumerate(cp.names)}
     add_derived(cp, cols, len(arm))
-    eta = ep.covariate_lp(cols, len(arm)) + (ep.beta_u * u if u is not None else 0.0)
+    # the covariate part of each potential outcome (an effect of one arm acts in it only)
+    eta = {a: ep.covariate_lp(cols, len(arm), a) + (ep.beta_u * u if u is not None else 0.0)
+           for a in (True, False)}
     tilts = []
     for population in populations:
         h = POPULATIONS[population](ps if population != "ATE" else np.ones(len(arm)))
@@ -135,7 +142,7 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
     time is computed once and averaged under every tilt."""
     rates, cum = ep.arm_rates(treated)  # arm-specific hazards: the arm's own baseline
     H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
-    risk = np.exp(eta + ep.beta_treat * treated)
+    risk = np.exp(eta[treated] + ep.beta_treat * treated)
     out = np.empty((len(tilts), len(grid)))
     for j, H in enumerate(H0):
         s = np.exp(-H * risk)

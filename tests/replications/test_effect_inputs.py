@@ -108,3 +108,35 @@ def test_the_hr_of_pd_on_pfs_or_without_os_hr_pd_is_a_prediction(tmp_path):
     folder = _regorafenib(tmp_path / "b", "os_hr_best_response_pd_multivariable")
     _edit(folder, "cohort.toml", "os_hr_pd = 9.151\n", "")
     assert _input_errors(folder) == []
+
+
+def test_an_effect_of_one_arm_is_not_the_hr_of_a_whole_cohort_model(copy):
+    """PVTT's effect 1.6 held in the TACE-L arm only is not what a Cox model of both arms
+    estimates (a mixture of 1.6 and no effect): its multivariable HR stays a prediction."""
+    _edit(copy, "targets.toml", COVARIATE_HR, COVARIATE_HR.replace("calibration", "predicted"))
+    _edit(copy, "cohort.toml", '  { variable = "pvtt", hr = 1.6 },\n',
+          '  { variable = "pvtt", hr = 1.6, arm = "TACE-L" },\n')
+    assert _input_errors(copy) == []
+
+
+def _matched_with(tmp_path, arm: str):
+    """A copy of tace_sorafenib_matched whose primary cohort holds tumour size >= 5 cm
+    (Table 5's 1.54) in arm ``arm`` only."""
+    folder = tmp_path / "matched"
+    shutil.copytree(resolve_study("tace_sorafenib_matched"), folder)
+    effect = '  { variable = "pvtt", hr = 1.47, source = " Yes 1.37 (1.06 - 1.77) 0.016 1.47 (1.14 - 1.91) 0.004" },\n'
+    _edit(folder, "cohort.toml", effect,
+          effect + f'  {{ variable = "tumor_size", hr = 1.54, above = 5, arm = "{arm}" }},\n')
+    return folder
+
+
+def test_an_effect_of_one_arm_is_an_input_of_the_models_of_that_arm_only(tmp_path):
+    """Table 5's models are fitted within TACE+sorafenib: an effect held there is told to
+    them (their tumour-size HRs, declared predicted, are refused); held in the TACE arm, it
+    is not (nor is it for the univariable model of the same arm)."""
+    errors = _input_errors(_matched_with(tmp_path / "a", "TACE+sorafenib"))
+    refused = sorted(e.message.split("'")[1] for e in errors)
+    assert refused == ["os_hr_tumor_size_5_sorafenib_arm_primary_multivariable",
+                       "os_hr_tumor_size_5_sorafenib_arm_primary_multivariable_text"], refused
+    assert all("cohorts.primary.outcomes.os.effects[1]" in e.message for e in errors)
+    assert _input_errors(_matched_with(tmp_path / "b", "TACE")) == []

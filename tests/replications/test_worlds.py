@@ -106,6 +106,28 @@ def test_check_applies_every_world_and_names_the_path(tmp_path):
     assert all(p.file.endswith("worlds.toml") for p in report.errors)
 
 
+def test_an_appended_effect_of_one_arm_is_checked_against_the_arms(tmp_path):
+    """A family appending an effect of one arm: a known arm builds, an unknown one is the
+    world's problem naming the effect's key, its value and the arms."""
+    d = _folder(tmp_path, """
+        [[worlds]]
+        name = "in_one_arm"
+        why = "an effect of the treated arm only"
+        strength = [0.5, 1.0]
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "age", hr = 1.02, arm = "TACE-L" }]
+        [[worlds]]
+        name = "in_no_arm"
+        why = "a misspelt arm"
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "age", hr = 1.02, arm = "TACE-X" }]
+    """)
+    errors = check_folder(d).errors
+    assert [p.key for p in errors] == ["worlds[1]"], [str(p) for p in errors]
+    assert ("cohorts.main.outcomes.os.effects[4].arm: unknown arm 'TACE-X'; arms are "
+            "['TACE', 'TACE-L']") in errors[0].message, errors[0].message
+
+
 def test_bad_paths_raise_with_the_path():
     from tacebench.replications.worlds import World
     for path in ("cohorts.main.nope.x", "cohorts.main.variables[999].name",
