@@ -309,6 +309,9 @@ def assumptions_html(study: dict) -> str:
     for tid, m in (study.get("mislabels") or {}).items():
         items.append(f"<code>{escape(tid)}</code> printed as {escape(m.get('printed', ''))}, "
                      f"judged as {escape(m.get('actual', ''))}: {escape(m.get('reason', ''))}")
+    for tid, m in (study.get("misprints") or {}).items():
+        items.append(f"<code>{escape(tid)}</code> misprinted, judged as meant: "
+                     f"{escape(m.get('printed', ''))} ({escape(m.get('why', ''))})")
     items += [f"Spec gap: {escape(w)}" for w in study.get("warnings", [])]
     notes = study.get("notes") or {}
     if notes:
