@@ -24,10 +24,11 @@ QUANTITIES = frozenset({
     "km_median", "km_rate", "hr", "odds_ratio", "rate", "proportion", "group_size",
     "weighted_group_size", "count", "smd", "arr", "nnt", "rmst", "p_value", "median_followup",
     "person_time", "mean", "median", "risk", "risk_difference", "risk_ratio", "rmst_difference",
+    "median_difference",
 })
 RATIO_QUANTITIES = frozenset({"hr", "odds_ratio", "risk_ratio"})
 #: Quantities that may be negative (differences between arms).
-SIGNED_QUANTITIES = frozenset({"risk_difference", "rmst_difference"})
+SIGNED_QUANTITIES = frozenset({"risk_difference", "rmst_difference", "median_difference"})
 #: Quantities whose estimate a CI printed alone determines (Wald, symmetric on its scale).
 CI_ONLY_QUANTITIES = frozenset({"hr", "odds_ratio", "arr", "mean", "rmst", "risk_difference",
                                 "risk_ratio", "rmst_difference"})

@@ -225,6 +225,13 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
     if quantity in RATIO_QUANTITIES and not (kw.get("contrast") or kw["term"]):
         probs.add(f"{path}.contrast", MISSING, "a ratio needs a contrast or a term",
                   "missing-key")
+    if quantity == "median_difference":
+        if not kw.get("contrast"):
+            probs.add(f"{path}.contrast", MISSING, "a median_difference needs the contrast "
+                      "(the first arm's median minus the second's)", "missing-key")
+        if kw["endpoint"] is None:
+            probs.add(f"{path}.endpoint", MISSING, "a median_difference needs the endpoint "
+                      "whose medians it subtracts", "missing-key")
     if kw["unweighted"] and quantity != "weighted_group_size":
         probs.add(f"{path}.unweighted", kw["unweighted"], "only weighted_group_size targets "
                   "name their unweighted group size", "malformed-value")
