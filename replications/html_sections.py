@@ -132,10 +132,13 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     for r, _ in rows:
         order.setdefault(_group(r), len(order))
     rows.sort(key=lambda ra: order[_group(ra[0])])      # stable: paper order within
-    out = []
+    out, misprints = [], study.get("misprints") or {}
     for r, also in rows:
         lo, point, hi = standardize(r)
         note = _note(r, also)
+        printed = dict.fromkeys(misprints[x]["printed"] for x in (r["id"], *also)
+                                if x in misprints)
+        note += "".join(f"  ({p})" for p in printed)      # the print beside the number meant
         if (r.get("verdict") == "reproduced" and not any(map(math.isnan, (lo, point, hi)))
                 and not lo <= point <= hi):
             # a printed 1.00 stands for [0.995, 1.005]: the verdict places the point of

@@ -122,3 +122,27 @@ def test_a_correction_that_fixes_nothing_is_a_check_error():
     assert "nothing wrong with the print" in msg
     (f,) = audit_targets(fine).select(rule="misprint")
     assert f.severity == "info"
+
+
+def test_the_reports_show_the_print_next_to_the_number_meant():
+    """The results table's note and the HTML forest note carry the print once for the
+    copies of one number that share it."""
+    from types import SimpleNamespace as NS
+
+    from tacebench.replications.html_sections import forest_rows
+    from tacebench.replications.result_rows import target_rows
+    shown = {"printed": "CI printed 117-2.41, read as 1.17-2.41", "why": WHY}
+    row = dict(verdict="reproduced", borderline=False, misfit=False, reason="", calibration="",
+               role="predicted", residual=float("nan"), reported_text="1.61", reported=1.61,
+               quantity="hr", median=1.6, lo=1.2, hi=2.1, z=0.1, z_extrapolated=False,
+               reading="", reading_declared=True, reproduced_under=None, analysis="mv",
+               contested_by=(), scale="log")
+    result = NS(accounting=NS(groups=[("a", "b")]), expected_failures=(), mislabels={},
+                misprints={"a": shown, "b": shown}, readings=[],
+                targets=[NS(id="a", **row), NS(id="b", **row)])
+    (cells,) = target_rows(result, width=None)
+    assert cells[-1].count(shown["printed"]) == 1
+    study = {"targets": [dict(id="a", **row), dict(id="b", **row)],
+             "accounting": {"groups": [["a", "b"]]}, "misprints": result.misprints}
+    (forest,) = forest_rows(study)
+    assert forest.note.count(shown["printed"]) == 1
