@@ -18,6 +18,8 @@ value:
   same value, arm, endpoint and time, and comes from a whole-cohort analysis (not a
   matched, weighted or partial population: :mod:`replications.calibration_inputs`);
 - every audit ``finding`` a ``mislabel`` or an expected failure names is a rule of the audit;
+- every declared ``misprint`` corrects something: the audit finds the print wrong, and the
+  numbers meant do not fail the rules the print fails (:mod:`replications.audit.misprints`);
 - no cohort is too large for memory (:mod:`replications.build`), no arm label of
   targets.toml differs from cohort.toml's in letter case only;
 - warnings: follow-up shorter than a calibrated median, constant covariates, reversed
@@ -42,7 +44,9 @@ from .plausibility import (constant_problems, encoding_problems, followup_proble
 from .calibration_inputs import calibration_input_problems
 from .effect_inputs import effect_input_problems
 from .response_inputs import response_input_problems
+from .audit import misprint_check
 from .strict import finding_problems
+from .targets import describe_misprint
 from .study import Study, read_parts, resolve_study
 from .targets.calibrated import censoring_fitted
 from .unjudged import classify_reported, table_cells, unjudged_problems
@@ -149,6 +153,14 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
 FILL_ME = "FILL ME"
 
 
+def _misprint_problems(targets, file: str) -> list[Problem]:
+    """A declared misprint whose correction fixes nothing the audit sees (an error)."""
+    if targets is None:
+        return []
+    return [Problem(file, f"{targets.places[tid]}.misprint", describe_misprint(targets[tid]),
+                    msg, "misprint-not-fixed") for tid, msg in misprint_check(targets)]
+
+
 def _placeholders(obj, key: str = ""):
     """Keys whose value (or key) still holds a FILL ME placeholder of the templates."""
     if isinstance(obj, dict):
@@ -221,6 +233,7 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
     cohort_file, targets_file = str(folder / "cohort.toml"), str(folder / "targets.toml")
     raw_targets = raws.get("targets.toml", {})
     problems.extend(finding_problems(targets, targets_file))
+    problems.extend(_misprint_problems(targets, targets_file))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
         problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))

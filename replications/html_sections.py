@@ -132,10 +132,13 @@ def forest_rows(study: dict, shifts: bool = False) -> list[ForestRow]:
     for r, _ in rows:
         order.setdefault(_group(r), len(order))
     rows.sort(key=lambda ra: order[_group(ra[0])])      # stable: paper order within
-    out = []
+    out, misprints = [], study.get("misprints") or {}
     for r, also in rows:
         lo, point, hi = standardize(r)
         note = _note(r, also)
+        printed = dict.fromkeys(misprints[x]["printed"] for x in (r["id"], *also)
+                                if x in misprints)
+        note += "".join(f"  ({p})" for p in printed)      # the print beside the number meant
         if (r.get("verdict") == "reproduced" and not any(map(math.isnan, (lo, point, hi)))
                 and not lo <= point <= hi):
             # a printed 1.00 stands for [0.995, 1.005]: the verdict places the point of
@@ -309,6 +312,9 @@ def assumptions_html(study: dict) -> str:
     for tid, m in (study.get("mislabels") or {}).items():
         items.append(f"<code>{escape(tid)}</code> printed as {escape(m.get('printed', ''))}, "
                      f"judged as {escape(m.get('actual', ''))}: {escape(m.get('reason', ''))}")
+    for tid, m in (study.get("misprints") or {}).items():
+        items.append(f"<code>{escape(tid)}</code> misprinted, judged as meant: "
+                     f"{escape(m.get('printed', ''))} ({escape(m.get('why', ''))})")
     items += [f"Spec gap: {escape(w)}" for w in study.get("warnings", [])]
     notes = study.get("notes") or {}
     if notes:

@@ -54,6 +54,11 @@ def target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]
         extra = short_reason(_share(t), width)
         labels = [(f"{x}: " if x != t.id else "") + r.mislabels[x].describe()
                   for x in members if x in r.mislabels]
+        printed = {}                # a misprint the copies share, once
+        for x in members:
+            if x in r.misprints:
+                printed.setdefault(r.misprints[x]["printed"], x)
+        labels += [(f"{x}: " if x != t.id else "") + d for d, x in printed.items()]
         if labels:              # the label first: it says what the quote is judged as
             extra = "; ".join(labels) + (f"; {extra}" if extra else "")
         if t.calibration:

@@ -20,6 +20,7 @@ from .printed_shift import shift_printed
 from .shift_results import CONTRIBUTION_COLUMNS, Contribution, ShiftResult, judge_shift
 from .response_shifts import UNINFORMATIVE, label_uninformative
 from .shown import summarise_shown
+from .targets import describe_misprint
 from .formatting import growth_note
 from .verdicts import NOT_SIMULATED, Judgement, analysis_scale, judge, settle, to_scale
 
@@ -97,6 +98,8 @@ class ReproductionResult(ArrayRecord):
     misfits: tuple[str, ...] = ()                     # "cohort: the calibration misses"
     expected_failures: tuple = ()                     # targets.ExpectedFailure, declared
     mislabels: dict = field(default_factory=dict)     # target id -> targets.Mislabel
+    #: target id -> {"printed": "CI printed 117-2.41, read as 1.17-2.41", "why": ...}
+    misprints: dict = field(default_factory=dict)
     world_uncertainty: str = ""     # what was drawn (replications.world_uncertainty)
     shown: tuple = ()               # replications.shown.ShownResult: shown, not judged
     grown_from: int | None = None   # the R asked for, when undetermined numbers grew it
@@ -161,6 +164,7 @@ class ReproductionResult(ArrayRecord):
             **({"calibration_misfits": list(self.misfits)} if self.misfits else {}),
             "expected_failures": [asdict(e) for e in self.expected_failures],
             "mislabels": {k: asdict(m) for k, m in self.mislabels.items()},
+            **({"misprints": dict(self.misprints)} if self.misprints else {}),
             "world_uncertainty": self.world_uncertainty,
             "shown": [s.to_dict() for s in self.shown],
             **({"grown_from": self.grown_from, "grown_for": list(self.grown_for)}
@@ -300,6 +304,8 @@ def summarise(study, plan, draws: np.ndarray, notes: dict, *, reps: int, seed: i
         misfits=tuple(f"{name}: {', '.join(m)}" for name, m in missed.items() if m),
         expected_failures=study.targets.expected_failures,
         mislabels={t.id: t.mislabel for t in study.targets.targets if t.mislabel},
+        misprints={t.id: {"printed": describe_misprint(t), "why": t.misprint.why}
+                   for t in study.targets.targets if t.misprint},
         world_uncertainty=world_uncertainty,
         shown=summarise_shown(getattr(plan, "shown", ()), draws, failures or {}))
     return replace(result, accounting=account(

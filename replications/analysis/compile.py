@@ -159,6 +159,7 @@ _NO_VALUE = {
     "km_rate": "time beyond the last follow-up", "arr": "time beyond the last follow-up",
     "nnt": "time beyond the last follow-up",
     "hr": "term not in the fitted model (not selected, or constant)",
+    "median_difference": "median not reached in either arm",
     **dict.fromkeys(("risk", "risk_difference", "risk_ratio", "rmst_difference"),
                     "time beyond the last follow-up"),
 }

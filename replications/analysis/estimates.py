@@ -57,8 +57,24 @@ class Request:
 # --- the estimates -------------------------------------------------------------------
 
 def km_median(ctx: Context, req: Request) -> float:
-    found = ctx.cache.get(("km-median", req.endpoint, req.arm))   # (.km_prefit)
-    return ctx.km(req.endpoint, req.arm).median() if found is None else found
+    return _median(ctx, req.endpoint, req.arm)
+
+
+def _median(ctx: Context, endpoint: str, arm: int) -> float:
+    found = ctx.cache.get(("km-median", endpoint, arm))   # (.km_prefit)
+    return ctx.km(endpoint, arm).median() if found is None else found
+
+
+def median_difference(ctx: Context, req: Request) -> float:
+    """The first arm's Kaplan-Meier median minus the second's (months): the very medians
+    ``km_median`` gives the arms, so a printed "extends the median by 7 months" is judged
+    on the same curves as the two medians. An arm whose median is not reached gives
+    +-inf (the other arm's median not reached either: no value)."""
+    treated = _median(ctx, req.endpoint, _code(ctx, 1))
+    control = _median(ctx, req.endpoint, _code(ctx, 0))
+    if np.isinf(treated) and np.isinf(control):
+        return np.nan
+    return req.sign * (treated - control)
 
 
 def km_rate(ctx: Context, req: Request) -> float:
@@ -282,6 +298,10 @@ def _balances(ctx: Context) -> dict:
 ESTIMATES: dict[str, EstimateKind] = {e.name: e for e in (
     EstimateKind("km_median", km_median, ("km_median",), "survival", ("arm",),
                  doc="Kaplan-Meier median (weighted when the analysis is)"),
+    EstimateKind("median_difference", median_difference, ("median_difference",), "survival",
+                 ("contrast",), comparative=True,
+                 doc="difference of the two arms' Kaplan-Meier medians (weighted when the "
+                     "analysis is)"),
     EstimateKind("km_rate", km_rate, ("km_rate",), "survival", ("arm", "time"),
                  doc="Kaplan-Meier survival at `time` months"),
     EstimateKind("rmst", rmst, ("rmst",), "survival", ("arm", "time"),

@@ -22,15 +22,18 @@ from tacebench.replications.targets import StudyTargets, load_targets
 from . import (agreement, claims, cohort, comparisons, conventions,  # noqa: F401
                directions, intervals, means, printing, proportions, pvalues, subsets,
                survival, tables, weights)
+from . import misprints  # noqa: F401  (registered last: it reruns the rules above)
 from .claims import claim_ref
 from .cohort import analysis_arm_sizes, cohort_facts, read_cohort
 from .conventions import infer_conventions
 from .coverage import Coverage, audit_coverage, coverage_lines
 from .findings import SEVERITIES, AuditReport, Finding, merge_copies
+from .misprints import misprint_errors
 from .registry import RULES, AuditContext, Rule, rule
 
 __all__ = ["audit_study", "audit_targets", "AuditReport", "Finding", "AuditContext", "Rule",
-           "RULES", "SEVERITIES", "rule", "cohort_facts", "Coverage", "coverage_lines"]
+           "RULES", "SEVERITIES", "rule", "cohort_facts", "Coverage", "coverage_lines",
+           "misprint_check"]
 
 _ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -50,9 +53,7 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
     unknown = [n for n in names if n not in RULES]
     if unknown:
         raise ValueError(f"rules: unknown rule name(s) {unknown!r}; known: {sorted(RULES)}")
-    sizes = _check_arm_sizes(arm_sizes)
-    ctx = AuditContext(targets, sizes, tuple(cohort_counts))
-    ctx = replace(ctx, conventions=infer_conventions(ctx))
+    ctx = _context(targets, arm_sizes, cohort_counts)
     found = []
     for name in names:
         ctx.log.rule = name
@@ -65,6 +66,11 @@ def audit_targets(targets: StudyTargets, *, arm_sizes=None, cohort_counts=(),
     found = merge_copies(found, groups, quotes, {t.id: t.analysis for t in targets})
     coverage = audit_coverage(ctx.log, found, targets, names)
     return AuditReport(targets.study_id, tuple(found), tuple(names), len(targets), coverage)
+
+
+def _context(targets: StudyTargets, arm_sizes, cohort_counts) -> AuditContext:
+    ctx = AuditContext(targets, _check_arm_sizes(arm_sizes), tuple(cohort_counts))
+    return replace(ctx, conventions=infer_conventions(ctx))
 
 
 def _check_arm_sizes(arm_sizes) -> dict[str, dict[str, float | None]]:
@@ -98,6 +104,12 @@ def audit_study(study: str | Path | StudyTargets, *,
         path = Path(study)
         folder = path if path.is_dir() else path.parent
         targets = load_targets(folder)
+    arm_sizes, counts = _folder_facts(folder)
+    return audit_targets(targets, arm_sizes=arm_sizes, cohort_counts=counts, rules=rules)
+
+
+def _folder_facts(folder: Path | None) -> tuple[dict, tuple]:
+    """The arms of each analysis (with whole-cohort sizes) and cohort.toml's per-arm counts."""
     arm_sizes, counts = {}, ()
     if folder is not None:
         # parsed once for both; an unreadable file raises here, as cohort_facts did
@@ -105,4 +117,14 @@ def audit_study(study: str | Path | StudyTargets, *,
         arm_sizes = analysis_arm_sizes(folder, cohort)
         if cohort is not None:
             counts = cohort_facts(folder, cohort)[1]
-    return audit_targets(targets, arm_sizes=arm_sizes, cohort_counts=counts, rules=rules)
+    return arm_sizes, counts
+
+
+def misprint_check(targets: StudyTargets) -> list[tuple[str, str]]:
+    """``(target id, message)`` for each declared misprint that corrects nothing
+    (:func:`.misprints.misprint_errors`), the study's arms and counts read from the
+    folder of ``targets`` as :func:`audit_study` reads them."""
+    if not any(t.misprint is not None for t in targets):
+        return []
+    folder = targets.path.parent if targets.path else None
+    return misprint_errors(_context(targets, *_folder_facts(folder)))

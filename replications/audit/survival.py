@@ -1,13 +1,15 @@
-"""Rules tying Kaplan-Meier medians to the landmark survival rates of the same curve."""
+"""Rules tying Kaplan-Meier medians to the landmark survival rates of the same curve, and
+differences of medians to the medians."""
 from __future__ import annotations
 
 from collections import defaultdict
 
 from .findings import Finding
 from .registry import AuditContext, rule
-from .rounding import printed
+from .rounding import gap, overlap, printed
 
-__all__ = ["median_matches_rates", "rates_decrease_over_time"]
+__all__ = ["median_matches_rates", "rates_decrease_over_time",
+           "median_difference_matches_medians"]
 
 
 def _curves(ctx: AuditContext):
@@ -84,3 +86,37 @@ def rates_decrease_over_time(ctx: AuditContext):
                                   f"{early.time:g} to {b.text} at {late.time:g} months",
                                   100 * (b.lo - a.hi), "percentage points", b.text,
                                   f"<= {a.text}")
+
+
+@rule("median_difference_matches_medians", "survival")
+def median_difference_matches_medians(ctx: AuditContext):
+    """A difference of two KM medians ("extends the median by 7 months") must be the
+    difference of the medians printed for the contrast's arms in the same analysis.
+
+    Each printed number is an interval of half a unit in its last digit: the medians
+    allow ``m_first - m_second`` anywhere in ``[lo_1 - hi_2, hi_1 - lo_2]``; a finding
+    (error) when the difference's own interval lies outside it. The first median printed
+    for each arm is used (copies of it are compared by ``same_as_agree``).
+    """
+    curves = _curves(ctx)
+    for t in ctx:
+        if t.quantity != "median_difference" or t.value is None or not t.contrast:
+            continue
+        arms = [curves.get((t.endpoint, arm, t.analysis), {}).get("median")
+                for arm in t.contrast]
+        if not all(arms):
+            ctx.skipped(t.id, "no median printed for both arms in its analysis")
+            continue
+        first, second = arms[0][0], arms[1][0]
+        d, a, b = printed(t, "value"), printed(first, "value"), printed(second, "value")
+        ctx.checked(t.id, first.id, second.id)
+        allowed = (a.lo - b.hi, a.hi - b.lo)
+        if overlap((d.lo, d.hi), allowed):
+            continue
+        ctx.failed(t.id, first.id, second.id)
+        yield Finding("median_difference_matches_medians", "error", (t.id, first.id, second.id),
+                      f"{_label((t.endpoint, None, t.analysis))}: a median difference of "
+                      f"{d.text} months, while the medians printed are {a.text} "
+                      f"({t.contrast[0]}) and {b.text} ({t.contrast[1]}): "
+                      f"{a.value - b.value:g}", gap((d.lo, d.hi), allowed), "months", d.text,
+                      f"{a.text} - {b.text}")

@@ -32,12 +32,16 @@ File layout (see ``docs/design.md``)::
 
 A target's ``mislabel = {printed, is, reason, finding}`` says the paper prints it under the
 wrong endpoint or quantity: the parsed :class:`Target` carries the quantity it *is* (and the
-:class:`Mislabel`), so it is simulated and judged as that (see :mod:`.declarations`).
+:class:`Mislabel`), so it is simulated and judged as that (see :mod:`.declarations`). A target's
+``misprint = {ci = [117, 2.41], why}`` holds numbers the paper prints wrongly, while its own
+keys hold the numbers meant: the quote check looks for the print, everything else reads the
+numbers meant, and the audit reports the misprint (see :mod:`.misprints`).
 """
 from .model import (INTERVALS, MISLABEL_FIELDS, PROPORTION_QUANTITIES, QUANTITIES,
                     RATIO_QUANTITIES, ROLES, SHIFT_SCALES, TARGET_KEYS, ExpectedFailure,
                     Mislabel, Shift, StudyTargets, Target, arm_slug, expected_id, find_printed,
                     level_slug, printed_numbers)
+from .misprints import Misprint, as_printed, describe_misprint, misprint_pairs
 from .parse import load_targets, parse_targets
 from .table import table_target_ids
 
@@ -46,5 +50,6 @@ __all__ = [
     "INTERVALS", "TARGET_KEYS", "MISLABEL_FIELDS", "Target", "Shift", "Mislabel",
     "ExpectedFailure", "StudyTargets", "load_targets",
     "parse_targets", "arm_slug", "level_slug", "expected_id", "printed_numbers",
-    "find_printed", "table_target_ids",
+    "find_printed", "table_target_ids", "Misprint", "as_printed", "describe_misprint",
+    "misprint_pairs",
 ]

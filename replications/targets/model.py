@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
+from .misprints import Misprint, describe_misprint
+
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker
 
@@ -22,10 +24,11 @@ QUANTITIES = frozenset({
     "km_median", "km_rate", "hr", "odds_ratio", "rate", "proportion", "group_size",
     "weighted_group_size", "count", "smd", "arr", "nnt", "rmst", "p_value", "median_followup",
     "person_time", "mean", "median", "risk", "risk_difference", "risk_ratio", "rmst_difference",
+    "median_difference",
 })
 RATIO_QUANTITIES = frozenset({"hr", "odds_ratio", "risk_ratio"})
 #: Quantities that may be negative (differences between arms).
-SIGNED_QUANTITIES = frozenset({"risk_difference", "rmst_difference"})
+SIGNED_QUANTITIES = frozenset({"risk_difference", "rmst_difference", "median_difference"})
 #: Quantities whose estimate a CI printed alone determines (Wald, symmetric on its scale).
 CI_ONLY_QUANTITIES = frozenset({"hr", "odds_ratio", "arr", "mean", "rmst", "risk_difference",
                                 "risk_ratio", "rmst_difference"})
@@ -38,7 +41,7 @@ TARGET_KEYS = frozenset({
     "id", "analysis", "quantity", "endpoint", "arm", "contrast", "term", "level", "time",
     "value", "percent", "ci", "ci_level", "interval", "se", "sd", "p", "p_text", "count",
     "denominator", "weighted", "role", "required", "where", "source", "same_as", "partition",
-    "unweighted", "test", "compares", "note", "mislabel", "not_judged",
+    "unweighted", "test", "compares", "note", "mislabel", "not_judged", "misprint",
 })
 #: The target keys a ``mislabel`` can correct: what kind of number it is.
 MISLABEL_FIELDS = ("endpoint", "quantity")
@@ -123,6 +126,8 @@ class Target:
     #: (:mod:`replications.unjudged`): counted apart, with this reason, never silently
     not_judged: str | None = None
     mislabel: Mislabel | None = None         # printed label wrong: judged as mislabel.actual
+    #: numbers printed wrongly (:mod:`.misprints`): the fields above hold those meant
+    misprint: Misprint | None = None
     percent_scale: bool = False              # value was printed as a percentage
     not_reached: tuple[str, ...] = ()        # "value" / "ci_hi" printed as not reached (NR)
     value_from_ci: bool = False              # printed only as a CI: value is its centre
@@ -174,6 +179,7 @@ class Target:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "printed"}
         out["printed"] = dict(self.printed)
         out["mislabel"] = self.mislabel.describe() if self.mislabel else None
+        out["misprint"] = describe_misprint(self) or None
         return out
 
 

@@ -18,6 +18,7 @@ from .claims import parse_claims
 from .declarations import (check_mislabel_endpoints, parse_expected_failures,
                            parse_mislabel)
 from .fields import text_value as _text, unknown_keys as _unknown
+from .misprints import corrected_texts, parse_misprint
 from .model import (CI_ONLY_QUANTITIES, INTERVALS, PROPORTION_QUANTITIES, QUANTITIES,
                     RATIO_QUANTITIES, ROLES, SIGNED_QUANTITIES, TARGET_KEYS, StudyTargets, Target,
                     find_printed)
@@ -177,6 +178,7 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
     if kw["ci"] and not ({"value", "percent"} & set(raw)) and quantity not in ("p_value",):
         kw["value"] = _ci_only(kw["ci"], quantity, path, probs)
         kw["value_from_ci"] = kw["value"] is not None
+    kw["misprint"] = parse_misprint(raw, kw, path, probs)
     _check_quantity(raw, quantity, kw, path, probs)
     if kw["not_judged"] is not None and kw["role"] not in (None, "reported"):
         probs.add(f"{path}.not_judged", kw["not_judged"], "only a role = \"reported\" "
@@ -184,7 +186,7 @@ def _parse_target(raw: Any, path: str, probs: Problems) -> Target | None:
     if len(probs) > n0 or tid is None or quantity is None:
         return None
     t = Target(id=tid, quantity=quantity, **kw)
-    return replace(t, printed=_printed(t, path, probs))
+    return _printed(t, path, probs)
 
 
 def _ci_only(ci, quantity, path, probs) -> float | None:
@@ -223,13 +225,22 @@ def _check_quantity(raw, quantity, kw, path, probs) -> None:
     if quantity in RATIO_QUANTITIES and not (kw.get("contrast") or kw["term"]):
         probs.add(f"{path}.contrast", MISSING, "a ratio needs a contrast or a term",
                   "missing-key")
+    if quantity == "median_difference":
+        if not kw.get("contrast"):
+            probs.add(f"{path}.contrast", MISSING, "a median_difference needs the contrast "
+                      "(the first arm's median minus the second's)", "missing-key")
+        if kw["endpoint"] is None:
+            probs.add(f"{path}.endpoint", MISSING, "a median_difference needs the endpoint "
+                      "whose medians it subtracts", "missing-key")
     if kw["unweighted"] and quantity != "weighted_group_size":
         probs.add(f"{path}.unweighted", kw["unweighted"], "only weighted_group_size targets "
                   "name their unweighted group size", "malformed-value")
 
 
-def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ...]:
-    """Locate each number in the target's own quote (whitespace runs normalised)."""
+def _printed(t: Target, path: str, probs: Problems) -> Target:
+    """``t`` with the printed form of each number, located in its own quote (whitespace
+    runs normalised); a misprinted number is located as printed, and read as meant
+    (:func:`.misprints.corrected_texts`)."""
     vals = {"value": None if t.value_from_ci else t.value, "se": t.se, "sd": t.sd, "p": t.p,
             "count": t.count}
     if t.ci:
@@ -241,18 +252,34 @@ def _printed(t: Target, path: str, probs: Problems) -> tuple[tuple[str, str], ..
     vals = {k: v for k, v in vals.items() if v is None or math.isfinite(v)}
     if t.quantity in SIGNED_QUANTITIES:     # located by magnitude: "-0.12", "a 0.12 reduction"
         vals = {k: v if v is None else abs(v) for k, v in vals.items()}
+    meant = dict(vals)
+    if t.misprint is not None:          # the quote prints the misprint, not the number meant
+        vals.update((k, abs(v) if t.quantity in SIGNED_QUANTITIES else v)
+                    for k, v in t.misprint.numbers)
     wanted = {name: (vals[name], t.percent_scale and name in ("value", "ci_lo", "ci_hi"))
               for name in _PRINTED_FIELDS if vals.get(name) is not None}
     found = find_printed(t.source, wanted, whole_count=not t.weighted)
     for name, (v, pct) in wanted.items():
         if name not in found:
             key = {"ci_lo": "ci[0]", "ci_hi": "ci[1]"}.get(name, "percent" if pct else name)
+            if t.misprint is not None and t.misprint.printed(name) is not None:
+                key = f"misprint.{key}"
             probs.add(f"{path}.{key}", round(v * 100 if pct else v, 10), "is not printed in "
                       "this target's source quote", "number-not-in-source")
     if t.p_text and re.sub(r"\s+", "", t.p_text) not in re.sub(r"\s+", "", t.source):
         probs.add(f"{path}.p_text", t.p_text, "is not printed in this target's source quote",
                   "number-not-in-source")
-    return tuple((name, found[name]) for name in _PRINTED_FIELDS if name in found)
+    if t.misprint is None:
+        return replace(t, printed=_in_order(found))
+    wrong = {k for k, _ in t.misprint.numbers}      # the print to the misprint, the number
+    kept = {k: v for k, v in found.items() if k not in wrong}      # meant its own text
+    kept.update(corrected_texts(meant, t.misprint, kept, t.percent_scale))
+    return replace(t, printed=_in_order(kept), misprint=replace(
+        t.misprint, texts=_in_order({k: v for k, v in found.items() if k in wrong})))
+
+
+def _in_order(texts: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, texts[name]) for name in _PRINTED_FIELDS if name in texts)
 
 
 def parse_targets(data: Mapping, *, file: str = "targets.toml",

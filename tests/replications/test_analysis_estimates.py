@@ -40,10 +40,11 @@ ps = ["age", "pvtt", "child_pugh"]
 [[analyses]]
 name = "crude"
 estimates = ["km_median", "km_rate", "hr", "group_size", "events", "response_rate",
-             "odds_ratio", "proportion", "mean", "rmst", "arr", "nnt"]
+             "odds_ratio", "proportion", "mean", "rmst", "arr", "nnt", "median_difference"]
 [[analyses]]
 name = "iptw"
-estimates = ["km_median", "hr", "weighted_group_size", "balance", "odds_ratio"]
+estimates = ["km_median", "hr", "weighted_group_size", "balance", "odds_ratio",
+             "median_difference"]
 adjustment = { method = "iptw", covariates = "ps", stabilized = true }
 [[analyses]]
 name = "mv"
@@ -218,6 +219,26 @@ def test_arr_nnt_rmst(cohort):
                        T("rmst", "crude", "rmst", endpoint="os", arm="Trt", time=24)])
     assert got["nnt"] == pytest.approx(1 / got["arr"])
     assert 0 < got["rmst"] < 24
+
+
+def test_median_difference_is_the_difference_of_the_arms_km_medians(cohort):
+    """"Extends the median by 7 months": the first arm's KM median minus the second's,
+    from the medians km_median gives (weighted in an IPTW analysis); the contrast's order
+    sets the sign."""
+    from lifelines import KaplanMeierFitter
+    got = run(cohort, [
+        T("d", "crude", "median_difference", endpoint="os", contrast=["Trt", "Ref"]),
+        T("d_rev", "crude", "median_difference", endpoint="os", contrast=["Ref", "Trt"]),
+        T("w", "iptw", "median_difference", endpoint="os", contrast=["Trt", "Ref"]),
+        T("w1", "iptw", "km_median", endpoint="os", arm="Trt"),
+        T("w0", "iptw", "km_median", endpoint="os", arm="Ref"),
+    ])
+    df = frame(cohort)
+    med = [KaplanMeierFitter().fit(df.os_time[df.treated == z], df.os_event[df.treated == z])
+           .median_survival_time_ for z in (1, 0)]
+    assert got["d"] == pytest.approx(med[0] - med[1], rel=1e-12) and got["d"] > 0
+    assert got["d_rev"] == -got["d"]
+    assert got["w"] == got["w1"] - got["w0"]
 
 
 def test_binding_problems_name_target_and_reason(cohort):

@@ -277,6 +277,24 @@ def test_landmark_inside_the_medians_rounding_interval_is_allowed():
     assert run("median_matches_rates", *_curve(12, [(12, 49.6)], "12")) == []
 
 
+def _difference(diff, first=15, second=8):
+    src = f"median OS {first} vs {second} months, extended by {diff} months"
+    med = [{"id": f"m_{arm.lower()}", "quantity": "km_median", "endpoint": "os", "arm": arm,
+            "value": v, "source": src} for arm, v in (("A", first), ("B", second))]
+    return [*med, {"id": "d", "quantity": "median_difference", "endpoint": "os",
+                   "contrast": ["A", "B"], "value": diff, "source": src}]
+
+
+def test_a_median_difference_must_be_the_medians_difference():
+    assert run("median_difference_matches_medians", *_difference(7)) == []
+    assert run("median_difference_matches_medians", *_difference(8)) == []   # 15.4 - 7.5
+    (f,) = run("median_difference_matches_medians", *_difference(10))
+    assert f.severity == "error" and f.targets == ("d", "m_a", "m_b")
+    assert f.discrepancy == pytest.approx(10 - 0.5 - (15.5 - 7.5))
+    (f,) = run("median_difference_matches_medians", *_difference(-7))       # sign: A - B
+    assert "15 (A) and 8 (B)" in f.message
+
+
 def test_rates_cannot_rise():
     (f,) = run("rates_decrease_over_time", *_curve(30.0, [(12, 60.0), (24, 65.0)]))
     assert f.rule == "rates_decrease_over_time"

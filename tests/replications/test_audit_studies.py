@@ -28,8 +28,9 @@ KNOWN_SLIPS = [
     # Table 3, weighted multivariable tumour number "1.10 (2.86–3.18)"
     ("tace_sorafenib_ehs", "ci_contains_estimate", "os_hr_tumor_number_multivariable_iptw",
      "error"),
-    # text "AST (HR: 1.00 [95% CI: 1.00–100]" vs Table 3 "1.00 (1.00–1.00) 0.002"
-    ("tace_sorafenib_ehs", "ratio_ci_log_symmetric", "os_hr_ast_multivariable_text", "error"),
+    # text "AST (HR: 1.00 [95% CI: 1.00–100]" vs Table 3 "1.00 (1.00–1.00) 0.002": a
+    # declared misprint (the upper bound 1.00), and the p-values disagree
+    ("tace_sorafenib_ehs", "misprint", "os_hr_ast_multivariable_text", "error"),
     ("tace_sorafenib_ehs", "same_as_agree", "os_hr_ast_multivariable_text", "error"),
     # weighted ECOG: 101 + 192 = 293, weighted n = 296; 192 (65.7%) of 296 = 64.9%
     ("tace_sorafenib_ehs", "counts_sum_to_group_size", "bl_ecog_1_tace_iptw", "error"),
@@ -77,9 +78,9 @@ KNOWN_SLIPS = [
     ("tace_mtt_pd1_lung", "smd_matches_proportions", "bl_sex_smd_crude", "error"),
     # Table 2 total column truncates: 14/167 = 8.38% printed 8.3% (a convention, info)
     ("tace_mtt_pd1_lung", "conventions_inferred", None, "info"),
-    # seed 004: "1.61 (117–2.41)" in text and Table 2
-    ("len_sora_pd1_ehm", "ci_contains_estimate", "os_hr_multivariable_psm", "error"),
-    ("len_sora_pd1_ehm", "ci_contains_estimate", "os_hr_multivariable_psm_table2", "error"),
+    # seed 004: "1.61 (117–2.41)" in text and Table 2, declared misprints of 1.17
+    ("len_sora_pd1_ehm", "misprint", "os_hr_multivariable_psm", "error"),
+    ("len_sora_pd1_ehm", "misprint", "os_hr_multivariable_psm_table2", "error"),
     # Table 1 anti-virus "104 (71.9)" of 127 = 81.9%; matched Len "27 (30.5)" of 82 = 32.9%
     ("len_sora_pd1_ehm", "percent_matches_count", "bl_anti_virus_yes_sora_pd_1_crude", "error"),
     ("len_sora_pd1_ehm", "percent_matches_count", "bl_metastasis_sites_le_5_len_pd_1_psm", "error"),
@@ -144,10 +145,24 @@ def test_seed_false_positives_are_gone(reports):
 
 
 def test_copies_of_one_slip_are_one_finding(reports):
-    found = reports["len_sora_pd1_ehm"].select(rule="ci_contains_estimate",
+    found = reports["len_sora_pd1_ehm"].select(rule="misprint",
                                                target="os_hr_multivariable_psm")
     assert len(found) == 1 and "os_hr_multivariable_psm_table2" in found[0].targets
     assert len(found[0].quotes) == 2
+
+
+def test_a_declared_misprint_replaces_the_finding_its_print_draws(reports):
+    """'117–2.41' read as 1.17-2.41: the misprint is the finding, with print and
+    correction; the interval meant contains its estimate."""
+    ehm = reports["len_sora_pd1_ehm"]
+    assert not ehm.select(rule="ci_contains_estimate", target="os_hr_multivariable_psm")
+    (f,) = ehm.select(rule="misprint")
+    assert (f.reported, f.expected) == ("CI 117-2.41", "CI 1.17-2.41")
+    assert "fails ci_contains_estimate" in f.message
+    ehs = reports["tace_sorafenib_ehs"]
+    (f,) = ehs.select(rule="misprint")
+    assert (f.reported, f.expected) == ("CI 1.00-100", "CI 1.00-1.00")
+    assert not ehs.select(rule="ratio_ci_log_symmetric", target="os_hr_ast_multivariable_text")
 
 
 def test_audit_study_accepts_loaded_targets(reports):

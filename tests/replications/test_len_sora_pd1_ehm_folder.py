@@ -85,11 +85,13 @@ def test_each_table2_model_has_its_own_printed_terms(folder, report):
     assert report.requests["os_hr_multivariable_psm"][0] == "multivariable_psm"
 
 
-def test_the_misprinted_interval_is_kept_as_printed_and_says_so(folder):
-    """'117–2.41': the quote check needs the printed bound, so the note carries 1.17."""
+def test_the_misprinted_interval_is_stated_as_meant_with_its_print(folder):
+    """'117–2.41': the target holds 1.17-2.41, its misprint the printed bound."""
     targets = load_targets(folder)
     for i in ("os_hr_multivariable_psm", "os_hr_multivariable_psm_table2"):
-        assert targets[i].ci == (117.0, 2.41) and "1.17" in targets[i].note
+        t = targets[i]
+        assert t.ci == (1.17, 2.41) and t.misprint.numbers == (("ci_lo", 117.0),)
+        assert "decimal point lost" in t.misprint.why
 
 
 def test_pfs_comments_state_the_event_rule_and_what_fixes_the_crude_hr(folder):

@@ -42,14 +42,17 @@ def test_the_weighted_afp_means_name_the_generated_column():
         assert t.term == "afp" and t.term in names and t.role == "predicted"
 
 
-def test_misprinted_intervals_are_kept_as_printed_and_said_to_be_misprints():
-    """Table 3 '1.10 (2.86–3.18)' and the text's AST '1.00–100': transcribed as printed
-    (the audit flags them) with a note that tells a reader the interval is a misprint."""
+def test_misprinted_intervals_are_declared_or_kept_as_printed():
+    """Table 3 '1.10 (2.86–3.18)': nothing in the paper says what was meant, so it is
+    transcribed as printed (the audit flags it) with a note saying it is a misprint. The
+    text's AST '1.00–100': Table 3 prints the same HR as 1.00 (1.00–1.00), so the target
+    states 1.00-1.00 and declares the print."""
     ts = _targets()
-    for tid, ci in (("os_hr_tumor_number_multivariable_iptw", (2.86, 3.18)),
-                    ("os_hr_ast_multivariable_text", (1.0, 100.0))):
-        assert tuple(ts[tid].ci) == ci
-        assert "misprint" in (ts[tid].note or ""), tid
+    t = ts["os_hr_tumor_number_multivariable_iptw"]
+    assert tuple(t.ci) == (2.86, 3.18) and "misprint" in (t.note or "") and t.misprint is None
+    t = ts["os_hr_ast_multivariable_text"]
+    assert tuple(t.ci) == (1.0, 1.0) and t.misprint.numbers == (("ci_hi", 100.0),)
+    assert "Table 3" in t.misprint.why
 
 
 def test_table1_p_values_name_no_test_the_paper_does_not_name():

@@ -306,3 +306,19 @@ def test_not_judged_is_a_reason_of_a_reported_number_only():
     assert t.not_judged == "why"
     with pytest.raises(StudyError, match=r"targets\[0\]\.not_judged = 'why': only a role"):
         parse_targets({"study": {"id": "s"}, "targets": [dict(base, role="predicted")]})
+
+
+def test_a_median_difference_needs_its_contrast_and_endpoint():
+    """"Extend median survival time by 7 months": signed, located by magnitude, and
+    meaningless without the two arms and the endpoint."""
+    quote = "can extend median survival time by 7 months"
+    diff = {"id": "os_median_difference_crude", "analysis": "crude",
+            "quantity": "median_difference", "endpoint": "os", "contrast": ["A", "B"],
+            "value": -7, "role": "predicted", "where": "discussion", "source": quote}
+    t = parse_targets(doc(diff))["os_median_difference_crude"]
+    assert t.value == -7 and t.printed_text("value") == "7"
+    assert expected_id(t) == t.id
+    bad = {k: v for k, v in diff.items() if k not in ("contrast", "endpoint")}
+    keys = {p.key: p.message for p in problems(doc(bad))}
+    assert "the first arm's median minus the second's" in keys["targets[0].contrast"]
+    assert "endpoint" in keys["targets[0].endpoint"]
