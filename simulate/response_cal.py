@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 from scipy import special
 
-from .calibrate import cox_binary_hr
+from .survival import cox_binary_hr
 from .calibration_cohort import cohort_weights
 from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, compile_effects, response_latent
 from .response_cuts import NormalLatent, assessment_cuts
