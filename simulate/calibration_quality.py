@@ -34,12 +34,12 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .calibration_cohort import calibration_sample, draw_death_times
+# the PFS curves jointly with death, shared with the calibration (re-exported here)
+from .joint_survival import DeathOrder, alive_joint_survival, joint_curve, joint_median
 from .progression import ttp_km_curve
-from .survival import (TherapySegments, baseline_cumhaz, censoring_survival, cox_estimand,
-                       cumulative_at_knots, curve_median_of, marginal_curve)
+from .survival import TherapySegments, censoring_survival, cox_estimand, marginal_curve
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 _LONGEST = 600.0  # months: the longest grid (an HR's follow-up, a median not reached)
@@ -193,48 +193,6 @@ def check_grid(targets, follow_end: float, step: float = _STEP) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, top + step / 2, step), times]))
 
 
-def alive_joint_survival(h: np.ndarray, rw_d: np.ndarray, alive: np.ndarray, n: int,
-                         scale: float) -> np.ndarray:
-    """Each patient's ``1[T_D > t] * P(T_P > t | x, W_D)`` of the PFS model,
-    ``ndtr((r_pd * W_D - a_p) / scale)`` with ``a_p = -ndtri(exp(-H_P(t | x)))`` (clipped)
-    for a patient alive at ``t``, 0 for one dead.
-
-    Parameters
-    ----------
-    h, rw_d : (k,) float arrays
-        ``H_P(t | x)`` and ``r_pd * W_D`` of the ``k`` patients alive at ``t``.
-    alive : (k,) int array
-        Their positions among the ``n`` patients.
-    n : int
-    scale : float
-        ``sqrt(1 - r_pd**2)``.
-
-    Returns
-    -------
-    (n,) float array
-        The array computed on every row, element for element: a dead patient's value is
-        exactly 0 (``ndtr`` is finite), so the special functions run on the alive rows
-        only.
-    """
-    out = np.zeros(n)
-    a_p = -special.ndtri(np.clip(np.exp(-h), 1e-300, 1.0))
-    out[alive] = special.ndtr((rw_d - a_p) / scale)
-    return out
-
-
-def joint_median(knots, rates, risk: np.ndarray, t_d: np.ndarray, w_d: np.ndarray, r_pd: float) -> float:
-    """Median of one arm's PFS curve ``mean_i P(T_P > t, T_D > t | x_i, W_D)`` (the
-    calibration sample's patients: risks ``exp(eta)``, death times ``t_d``, death-time
-    normal scores ``w_d``), by bisection; ``inf`` if not reached by 600 months."""
-    cum, scale = cumulative_at_knots(knots, rates), np.sqrt(1 - r_pd ** 2)
-
-    def surv(t):
-        alive = np.flatnonzero(t_d > t)
-        return float(np.mean(alive_joint_survival(baseline_cumhaz(t, knots, rates, cum) * risk[alive],
-                                                  r_pd * w_d[alive], alive, len(t_d), scale)))
-    return curve_median_of(surv)
-
-
 def _arm_models(ep, sample: dict, labels):
     """Each arm's ``(label, rows, baseline rates, linear predictors)`` under endpoint plan
     ``ep`` on the calibration sample."""
@@ -261,31 +219,25 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
 
     OS: exact per subject (``mean exp(-H(t | x))``, equal linear predictors once). PFS:
-    ``P(T_P > t, T_D > t | x, W_D)`` of the calibration sample (as in its fit).
+    ``P(T_P > t, T_D > t | x, W_D)`` of the calibration sample (as in its fit,
+    :func:`joint_curve`).
     """
     out = {}
     for lab, m, rates, lp in _arm_models(ep, sample, labels):
-        if os_plan is None and (tv is None or tv[3] == 0.0 or not tv[0][m].any()):
+        if os_plan is not None:
+            out[lab] = joint_curve(grid, ep.knots, rates, np.exp(lp),
+                                   DeathOrder.build(sample["t_d"][m], sample["w_d"][m], r_pd))
+            continue
+        if tv is None or tv[3] == 0.0 or not tv[0][m].any():
             out[lab] = marginal_curve(grid, ep.knots, rates, lp)
             continue
+        # OS with time-varying therapy in this arm
         s = np.empty(len(grid))
         risk = np.exp(lp)
-        segments = None if os_plan is not None else TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
-        if os_plan is not None:
-            # the arm's rows gathered once, in order of death time: the patients alive at
-            # t (T_D > t) are then a tail of that order, sliced rather than gathered
-            cum, t_d, rw_d = (cumulative_at_knots(ep.knots, rates), sample["t_d"][m],
-                              r_pd * sample["w_d"][m])
-            order = np.argsort(t_d, kind="stable")
-            t_up, risk_up, rw_up = t_d[order], risk[order], rw_d[order]
+        segments = TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
         for j, t in enumerate(grid):
-            if os_plan is None:  # OS with time-varying therapy in this arm
-                h = segments.cumhaz(t, rates, tv[3])
-                s[j] = np.mean(np.exp(-h * risk))
-                continue
-            k = np.searchsorted(t_up, t, side="right")
-            s[j] = np.mean(alive_joint_survival(baseline_cumhaz(t, ep.knots, rates, cum) * risk_up[k:],
-                                                rw_up[k:], order[k:], len(t_d), np.sqrt(1 - r_pd ** 2)))
+            h = segments.cumhaz(t, rates, tv[3])
+            s[j] = np.mean(np.exp(-h * risk))
         out[lab] = s
     return out
 
@@ -378,5 +330,6 @@ def calibration_checks(plan) -> tuple[CalibrationCheck, ...]:
                                             arm_n, censoring, **extra[name]))
 
 
-__all__ = ["CalibrationCheck", "calibration_checks", "check_rows", "endpoint_checks", "greenwood_se",
-           "joint_median", "median_se", "printed_half_width", "ttp_curves", "unmeasured_reason"]
+__all__ = ["CalibrationCheck", "DeathOrder", "calibration_checks", "check_rows", "endpoint_checks",
+           "greenwood_se", "joint_curve", "joint_median", "median_se", "printed_half_width", "ttp_curves",
+           "unmeasured_reason"]

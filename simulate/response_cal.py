@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 from scipy import special
 
-from .calibrate import cox_binary_hr
+from .survival import cox_binary_hr
 from .calibration_cohort import cohort_weights
 from .effect_terms import compile_effects
 from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, response_latent

@@ -126,6 +126,11 @@ def endpoint_problems(c: Any) -> list[tuple[str, str]]:
         for j, t in enumerate(c.ttp.calibrate):
             if t.arm not in nmap:
                 p.append((f"outcomes.ttp.calibrate[{j}].arm", f"unknown arm {t.arm!r}; arms are {labels}"))
+            if t.kind == "hr":
+                # deaths censor TTP, differently in each arm: its crude HR is a cause-specific
+                # Cox estimand the progression fit does not compute
+                p.append((f"outcomes.ttp.calibrate[{j}].kind", "an 'hr' target is supported for outcomes.os "
+                          "and outcomes.pfs, not outcomes.ttp (a TTP median or rate, or the PFS HR)"))
     taken = {v.name for v in c.all_variables} | {d.name for d in c.derived}
     if c.unmeasured is not None:
         taken.add(c.unmeasured.name)

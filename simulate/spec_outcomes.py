@@ -61,8 +61,8 @@ class Effect:
 @dataclass(frozen=True)
 class CalibrationTarget:
     """A per-arm marginal survival target: ``median`` (months) or ``rate`` at ``time``;
-    or ``hr``: the crude (unadjusted) Cox HR of ``arm`` vs the other arm in the whole
-    cohort, under the study's censoring."""
+    or ``hr`` (OS or PFS): the crude (unadjusted) Cox HR of ``arm`` vs the other arm in
+    the whole cohort, under the study's censoring."""
 
     arm: str
     kind: str

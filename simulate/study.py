@@ -43,18 +43,22 @@ def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]
         if tv is not None and tv.hr_per_month != 1.0 and ep_name == "os":
             p.append((f"{key}.hazards", "'arm_specific' cannot be combined with a time_varying therapy effect "
                       f"(hr_per_month = {tv.hr_per_month}); use hazards = 'proportional'"))
+    if ep_name == "pfs" and c.ttp is not None and c.ttp.calibrate and (
+            ep.hazards == "arm_specific" or any(t.kind == "hr" for t in ep.calibrate)):
+        # that fit (simulate.calibrate) solves the PFS targets alone: TTP's would be dropped
+        why = "hazards = 'arm_specific'" if ep.hazards == "arm_specific" else "an 'hr' target"
+        p.append(("outcomes.ttp.calibrate", f"TTP targets are fitted with the proportional PFS targets only; "
+                  f"outcomes.pfs has {why}, whose fit would leave them out"))
     for j, t in enumerate(ep.calibrate):
         if t.kind != "hr":
             continue
-        if ep_name != "os":
-            p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target is supported for outcomes.os only, "
-                      f"not outcomes.{ep_name}"))
         if len(c.arms) != 2:
             p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target needs two arms"))
         if ep.treatment_hr != "calibrate":
             p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target needs treatment_hr = 'calibrate', "
                       f"got {ep.treatment_hr!r}"))
-        if c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
+        # the therapy acts on death only: PFS curves see it through the death times
+        if ep_name == "os" and c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
             p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target cannot be combined with a time_varying "
                       f"therapy effect (hr_per_month = {c.time_varying.hr_per_month})"))
         for name in c.censoring.unknowns if c.censoring is not None and not c.censoring.outcome_free else ():

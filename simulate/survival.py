@@ -263,6 +263,31 @@ def cox_estimand(grid: np.ndarray, s1: np.ndarray, s0: np.ndarray, *, at_risk1: 
     return CoxEstimand(float(np.exp(beta)), float(np.sum(p * (1 - p) * (f1 + f0))))
 
 
+def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None
+                  ) -> float:
+    """HR of a single 0/1 covariate from the Cox partial likelihood (Breslow), Newton.
+
+    ``weights``: case weights (default 1), e.g. the calibration sample's patients weighted
+    to the cohort's arm sizes; weights of exactly 1 give the unweighted fit to the bit.
+    """
+    order = np.argsort(-time, kind="stable")
+    t, d, z = time[order], event[order].astype(bool), x[order].astype(float)
+    w = np.ones(len(z)) if weights is None else np.asarray(weights, float)[order]
+    wd = w[d]
+    beta = 0.0
+    for _ in range(50):
+        r = w * np.exp(beta * z)
+        s0, s1 = np.cumsum(r), np.cumsum(r * z)
+        p = s1[d] / s0[d]
+        score = np.sum(wd * (z[d] - p))
+        info = np.sum(wd * (p * (1 - p)))
+        step = score / max(info, 1e-12)
+        beta += step
+        if abs(step) < 1e-10:
+            break
+    return float(np.exp(beta))
+
+
 #: subjects per block of :func:`marginal_curve`'s outer product (sets its sums' grouping)
 _BLOCK = 2048
 

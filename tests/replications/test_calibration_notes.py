@@ -31,7 +31,8 @@ def _folder(tmp_path, hazards: str, administrative_only: bool = False):
 def test_arm_specific_seed_004_has_no_misfit():
     res = reproduce(load_study("len_sora_pd1_ehm"), reps=4, seed=1, decompose_reps=0)
     cal = [t for t in res.targets if t.role == "calibration" and t.calibration]
-    assert {t.id for t in cal} >= {"os_rate24m_sora_pd_1_crude", "os_rate24m_len_pd_1_crude", "os_hr_crude"}
+    assert {t.id for t in cal} >= {"os_rate24m_sora_pd_1_crude", "os_rate24m_len_pd_1_crude", "os_hr_crude",
+                                   "pfs_hr_crude"}
     assert all("within" in t.calibration and "MISFIT" not in t.calibration for t in cal)
     assert not res.misfits and not any(t.misfit for t in res.targets)
 

@@ -100,6 +100,40 @@ def test_calibration_target_id_missing(copy):
                                         "pfs_median_tace")
 
 
+PFS_HR_TARGET = """
+[[targets]]
+id = "pfs_hr_crude"
+analysis = "crude"
+quantity = "hr"
+endpoint = "pfs"
+contrast = ["TACE-L", "TACE"]
+value = 0.62
+role = "ROLE"
+where = "text"
+source = "PFS HR 0.62"
+"""
+
+
+@pytest.mark.parametrize("arm,role,kinds", [
+    ("TACE-L", "calibration", []),
+    ("TACE-L", "predicted", ["calibration-role"]),
+    ("TACE", "calibration", ["calibration-mismatch"]),
+])
+def test_a_crude_pfs_hr_calibration_target_is_checked_like_the_os_one(copy, arm, role, kinds):
+    """A PFS ``kind = "hr"`` entry calibrates the generator: its target must have role
+    calibration, and the entry's arm must be the first of the target's contrast."""
+    entry = '  { arm = "TACE-L", kind = "median", value = 9.0, target = "pfs_median_tace_l_crude" },\n'
+    edit(copy, "cohort.toml", entry,
+         entry + f'  {{ arm = "{arm}", kind = "hr", value = 0.62, target = "pfs_hr_crude" }},\n')
+    with (copy / "targets.toml").open("a", encoding="utf-8") as f:
+        f.write(PFS_HR_TARGET.replace("ROLE", role))
+    report = check_folder(copy)
+    assert sorted(p.kind for p in report.errors) == kinds, "\n".join(map(str, report.problems))
+    for p in report.errors:
+        assert p.key.startswith("cohorts.main.outcomes.pfs.calibrate[2].") and p.file.endswith("cohort.toml")
+        assert "pfs_hr_crude" in p.message
+
+
 def test_all_problems_are_collected_at_once(copy):
     edit(copy, "analysis.toml", 'method = "psm"', 'method = "propensity_matching"')
     edit(copy, "analysis.toml", 'covariates = ["pvtt", "tumor_size"',

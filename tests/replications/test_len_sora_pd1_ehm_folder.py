@@ -94,12 +94,16 @@ def test_the_misprinted_interval_is_stated_as_meant_with_its_print(folder):
         assert "decimal point lost" in t.misprint.why
 
 
-def test_pfs_comments_state_the_event_rule_and_what_fixes_the_crude_hr(folder):
+def test_pfs_comments_state_the_event_rule_and_why_the_crude_hr_is_fitted(folder):
+    """The curve numbers alone fix the crude PFS HR, so it is fitted with them (a
+    calibration target), not counted as a prediction."""
     text = (folder / "cohort.toml").read_text(encoding="utf-8")
     assert "tumor progression or last follow-up" in text      # the paper's definition
     assert "min(progression, death)" in text                  # the reading taken
-    assert "a calibrated `hr` is supported" in text
-    assert "Implied by the calibrated PFS curves" in load_targets(folder)["pfs_hr_crude"].note
+    assert "the HR is a calibration target, not a\n# prediction" in text
+    assert 'kind = "hr", value = 0.54, target = "pfs_hr_crude"' in text
+    hr = load_targets(folder)["pfs_hr_crude"]
+    assert hr.role == "calibration" and not hr.note
 
 
 def test_within_arm_tace_p_values_and_the_after_matching_claim_are_transcribed(folder):

@@ -46,6 +46,19 @@ TWO_ARM = {
     }}}
 
 
+def scale_arms(main: dict, k: int) -> None:
+    """Multiply a raw cohort's arm sizes and its variables' counts by ``k`` (in place): the
+    same shares in a cohort ``k`` times as large."""
+    for a in main["arms"]:
+        a["n"] *= k
+    for v in main["variables"]:
+        for s in v["arms"].values():
+            if "count" in s:
+                s["count"] *= k
+            if "counts" in s:
+                s["counts"] = [n * k for n in s["counts"]]
+
+
 @pytest.fixture()
 def two_arm() -> dict:
     """A fresh minimal two-arm spec as a dict (OS and PFS medians; follow-up ends at 36 months)."""

@@ -6,7 +6,7 @@ import pytest
 from lifelines import KaplanMeierFitter
 
 from tacebench import simulate
-from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.survival import cox_binary_hr
 from tacebench.simulate.truth import marginal_hr, true_estimands
 
 from .potential import potential_outcomes

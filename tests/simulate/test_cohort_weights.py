@@ -14,7 +14,7 @@ import numpy as np
 from scipy import special
 
 from tacebench import simulate
-from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.survival import cox_binary_hr
 from tacebench.simulate.calibration_cohort import calibration_sample, cohort_weights
 from tacebench.simulate.outcomes import response_latent
 

@@ -19,7 +19,7 @@ from scipy import integrate, optimize
 
 from tacebench import simulate
 from tacebench.simulate import spec_from_dict
-from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.survival import cox_binary_hr
 from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.truth import conditional_cox_hr, true_estimands
 
@@ -195,10 +195,11 @@ BREAKERS = [
     ("hr not positive", lambda r: _break(r, _hr_target, value=-0.5), "calibrate[6].value", "-0.5"),
     ("hr with calibrated loss", lambda r: _break(r, lambda c: c["censoring"], loss_rate="calibrate",
                                                  events={"value": 100}), "calibrate[6].kind", "loss_rate"),
-    ("hr on pfs", lambda r: _break(r, lambda c: c["outcomes"], pfs={
+    ("hr on ttp", lambda r: _break(r, lambda c: c["outcomes"], pfs={
         "knots": [0, 6], "calibrate": [{"arm": "Control", "kind": "median", "value": 4.0},
-                                       {"arm": "Combo", "kind": "hr", "value": 0.7}]}),
-     "outcomes.pfs.calibrate[1].kind", "pfs"),
+                                       {"arm": "Combo", "kind": "median", "value": 5.0}]},
+        ttp={"calibrate": [{"arm": "Combo", "kind": "hr", "value": 0.7}]}),
+     "outcomes.ttp.calibrate[0].kind", "ttp"),
     ("one arm", lambda r: _break(r, lambda c: c, arms=[{"label": "Control", "n": N_ARM}]),
      "outcomes.os.hazards", "two arms"),
     ("therapy effect", lambda r: _break(r, lambda c: c, time_varying={"arm": "Combo", "hr_per_month": 0.9}),

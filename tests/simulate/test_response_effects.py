@@ -28,7 +28,7 @@ from tacebench.simulate.outcomes import draw_responses, response_latent
 from tacebench.simulate.spec import SpecError
 from tacebench.simulate.study import spec_hash
 
-from .conftest import SPECS
+from .conftest import SPECS, scale_arms
 
 SCALE = 200
 SHARES = {"Control": [0.05, 0.2, 0.4, 0.35], "Combo": [0.05, 0.3, 0.35, 0.3]}
@@ -45,14 +45,7 @@ def _small() -> dict:
 def _large(effects: list | None) -> dict:
     d = _small()
     main = d["cohorts"]["main"]
-    for a in main["arms"]:
-        a["n"] *= SCALE
-    for v in main["variables"]:
-        for s in v["arms"].values():
-            if "count" in s:
-                s["count"] *= SCALE
-            if "counts" in s:
-                s["counts"] = [k * SCALE for k in s["counts"]]
+    scale_arms(main, SCALE)
     main.pop("missing")
     r = main["response"]
     r["missing_mechanism"] = "MCAR"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from tacebench.simulate.calibrate import cox_binary_hr
+from tacebench.simulate.survival import cox_binary_hr
 from tacebench.simulate.plan import _CAL_SEED, add_derived, draw_covariates
 from tacebench.simulate.survival import draw_times
 from tacebench.simulate.truth import bivariate_normal_cdf, true_estimands
