@@ -216,7 +216,8 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
-                    numbers: Mapping[str, tuple[float, str, float]]
+                    numbers: Mapping[str, tuple[float, str, float]],
+                    reproduced: dict | None = None
                     ) -> tuple[tuple[ReadingResult, ...], dict[str, tuple[int, int]]]:
     """Score every reading of every group and pick the reading each target is judged under.
 
@@ -231,6 +232,9 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
     numbers : mapping
         Target id -> ``(reported value, scale, half unit of the last printed digit)`` for
         every simulated target with a reported value (natural scale).
+    reproduced : dict, optional
+        Filled with ``(column, target id) -> is_reproduced`` of each number judged under
+        each reading, for a caller that asks again (:func:`judge_readings`).
 
     Returns
     -------
@@ -273,7 +277,10 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
             g_y = broad_logpdf(dep[cl[0]], yy, hh)
             for r in range(K):
                 ll[i, r] = number_loglik(dep[cl[0]][r], yy, hh, g_y)
-                inside[i, r] = is_reproduced(draws[:, cols[cl[0]][r]], numbers[cl[0]])
+                c = cols[cl[0]][r]
+                inside[i, r] = found = is_reproduced(draws[:, c], numbers[cl[0]])
+                if reproduced is not None:
+                    reproduced[c, cl[0]] = found
         total = ll.sum(axis=0)
         pref = int(np.argmax(total)) if classes else 0
         order = np.sort(total)[::-1]
@@ -349,6 +356,13 @@ def is_reproduced(draws: np.ndarray, number: tuple[float, str, float]) -> bool:
     return judge(draws, y, scale, half_unit=half).verdict == "reproduced"
 
 
+def _reproduced(draws, column: int, tid: str, numbers, memo: dict) -> bool:
+    """:func:`is_reproduced` of target ``tid``'s draws in ``column``, judged once (``memo``)."""
+    if (column, tid) not in memo:
+        memo[column, tid] = is_reproduced(draws[:, column], numbers[tid])
+    return memo[column, tid]
+
+
 def judge_readings(study, plan, draws, col):
     """Reading groups' results, the reading each target is judged under (label, declared?),
     the draws with each target's column under that reading, per reading-dependent target
@@ -366,7 +380,9 @@ def judge_readings(study, plan, draws, col):
             if reported is not None and math.isfinite(reported):   # not NR: no density at inf
                 numbers[t.id] = (float(reported), analysis_scale(quantity),
                                  printed_half_unit(t, quantity))
-    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers)
+    reproduced: dict = {}      # (column, id) -> is_reproduced, judged once
+    results, chosen = choose_readings(groups_def, plan.reading_columns, draws, numbers,
+                                      reproduced)
     at = {(c.group, c.reading, c.target): c.column for c in plan.reading_columns}
     eff = draws.copy()
     judged, source = {}, {}
@@ -379,7 +395,8 @@ def judge_readings(study, plan, draws, col):
     for g, res in zip(range(len(groups_def)), results):
         for tid in res.dependent:
             under[tid] = tuple(r.label for r in groups_def[g].readings
-                               if is_reproduced(draws[:, at[(g, r.index, tid)]], numbers[tid]))
+                               if _reproduced(draws, at[(g, r.index, tid)], tid, numbers,
+                                              reproduced))
         contested.update({tid: tuple(groups_def[g].readings[r].label for r in near)
                           for tid, near in res.contested})
     return results, judged, eff, under, source, contested

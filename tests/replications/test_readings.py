@@ -12,8 +12,8 @@ from hypothesis import given, settings, strategies as st
 from tacebench.replications.analysis.plan import parse_plan
 from tacebench.replications.analysis.readings import MAX_READINGS
 from tacebench.replications.check import load_study
-from tacebench.replications.reading_choice import (choose_readings, number_loglik,
-                                                   strength)
+from tacebench.replications.reading_choice import (choose_readings, is_reproduced,
+                                                   number_loglik, strength)
 from tacebench.replications.reproduce import ReadingColumn, reproduce
 
 FICTIONAL = Path(__file__).parent / "fictional_study"
@@ -486,3 +486,23 @@ def test_no_reading_gives_every_number_an_estimate():
                                                          "u": (4.0, "identity", 0.0)})
     # no favoured reading overall; each number is judged where the other has estimates
     assert res[0].log_lr == 0.0 and judged == {"t": (0, 1), "u": (0, 0)}
+
+
+def test_choose_readings_hands_back_each_verdict_it_judged():
+    """judge_readings asks is_reproduced of the numbers choose_readings already judged
+    (each class's first number under each reading): choose_readings hands those back,
+    keyed by (column, target id), equal to is_reproduced of that column."""
+    rng = np.random.default_rng(5)
+    x0, x1, x2 = rng.normal(0, 1, 200), rng.normal(1, 1, 200), rng.normal(0.9, 0.3, 200)
+    cols, draws = _columns({"a": [x0, x1, x2], "a_abstract": [x0, x1, x2],
+                            "b": [x1, x0, x2]})
+    nums = {"a": (0.9, "identity", 0.05), "a_abstract": (0.9, "identity", 0.05),
+            "b": (0.2, "identity", 0.05)}
+    reproduced = {}
+    choose_readings([_G(3)], cols, draws, nums, reproduced)
+    at = {(c.target, c.reading): c.column for c in cols}
+    assert set(reproduced) == {(at["a", r], "a") for r in range(3)} | {
+        (at["b", r], "b") for r in range(3)}
+    for (column, tid), found in reproduced.items():
+        assert found == is_reproduced(draws[:, column], nums[tid])
+    assert {found for found in reproduced.values()} == {True, False}
