@@ -1,4 +1,5 @@
-"""``tacebench migrate --roles``: give targets the roles the check's own rules give them.
+"""``tacebench migrate --roles``: give targets (and Table 1 columns) the roles the check's
+own rules give them.
 
 The rules that keep calibration apart from prediction grow with the format: a response
 rate the generator is fed, an HR it is given, a count nothing is solved for, a number the
@@ -7,9 +8,10 @@ run computes but leaves unjudged. A study folder written before a rule existed f
 (:class:`~replications.analysis.problems.RoleFix`), nothing is left for the author to
 decide. :func:`migrate_roles` applies exactly those roles, on a copy first, checking the
 copy again after each round (a new role can bring another rule into play) until no
-problem carries a fix; then it writes ``targets.toml`` in one step. Each edit changes one
-``role`` line and is verified by parsing (:func:`~replications.migrate_toml.
-set_target_role`); comments and layout stay. A computed number made ``predicted`` is judged
+problem carries a fix; then it writes ``targets.toml`` and ``cohort.toml`` (a Table 1
+column's role) in one step. Each edit changes one role and is verified by parsing
+(:func:`~replications.migrate_toml.set_target_role`, :func:`~replications.migrate_toml.
+set_column_role`); comments and layout stay. A computed number made ``predicted`` is judged
 from then on; an author who does not want it judged gives ``not_judged = "<reason>"``
 instead, which no migration can write. Problems no role mends are listed, not touched.
 """
