@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .records import ArrayRecord
 from .survival import baseline_cumhaz, cumulative_at_knots, curve_median_of
 
 
@@ -59,7 +60,7 @@ def joint_median(knots, rates, risk: np.ndarray, t_d: np.ndarray, w_d: np.ndarra
 
 
 @dataclass(frozen=True, eq=False)
-class DeathOrder:
+class DeathOrder(ArrayRecord):
     """One arm's calibration-sample patients in order of death time (``order``: their
     positions in the arm; ``t_up``: the sorted death times; ``rw_up``: ``r_pd * W_D`` in
     that order): the patients alive at ``t`` (``T_D > t``) are then a tail of the order,
