@@ -146,10 +146,11 @@ def _input_key(t, request, compiled: Mapping, effects, treatments, pds
     if request.term is None:        # the treatment term of the outcome model
         key = treatments.get((cohort, request.endpoint))
     else:
-        arm = _analysed_arm(ca.analysis)
-        key = None if part is None else (
-            effects.get((cohort, request.endpoint, part.term.variable, None))
-            or (None if arm is None else effects.get((cohort, request.endpoint, part.term.variable, arm))))
+        arm = _analysed_arm(ca.analysis)    # an effect of one arm acts in its models only
+        var = None if part is None else part.term.variable
+        key = None if var is None else (
+            effects.get((cohort, request.endpoint, var, None))
+            or (arm is not None and effects.get((cohort, request.endpoint, var, arm))) or None)
     return None if key is None else (key, _CONDITIONAL)
 
 

@@ -14,10 +14,10 @@ top-level ``[[readings]]`` tables::
 
 ``option`` is any option of the analyses' adjustment kind (``stabilized``, ``truncate``,
 ``estimand``, ``caliper``, ``caliper_scale``, ``order``, ``replace``, ``fit_on``,
-``covariates`` given as ``[covariate_sets]`` names or term lists, ...) or one of the outcome model's ``ties`` /
-``robust``; ``"none"`` stands for an option's unset value (e.g. no truncation). One
-declaration is one choice the paper made once: every analysis it lists takes the same value
-in a given reading. Declarations sharing an analysis form a **group**, whose readings are the
+``covariates`` given as ``[covariate_sets]`` names or term lists, ...) or one of the
+outcome model's ``ties`` / ``robust``; ``"none"`` stands for an option's unset value (e.g.
+no truncation). One declaration is one choice the paper made once: every analysis it lists
+takes the same value in a given reading. Declarations sharing an analysis form a **group**, whose readings are the
 Cartesian product of its declarations' values (at most :data:`MAX_READINGS`); reading 0 is
 the declared one (each analysis as its own table states it).
 

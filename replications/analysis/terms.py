@@ -178,6 +178,8 @@ def _take(columns, name, index):
 #: The comparison of a numeric indicator, by its operator.
 _COMPARE = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
             "==": np.equal, "!=": np.not_equal}
+#: The lower bound of a band, ``LOW < x`` or ``LOW <= x``, by its operator (bound first).
+_BELOW = {"<": np.less, "<=": np.less_equal}
 
 
 def in_codes(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -207,10 +209,8 @@ def _fill(p: _Bound, x: np.ndarray, out: np.ndarray) -> None:
             _COMPARE[p.term.op](x, p.term.value, out=out[:, 0])
     elif p.kind == "indicator_band":
         lo, lo_op, hi_op, hi = p.term.value
-        # LOW < x reads x > LOW: the operator flips when the variable moves to the left
-        flip = {"<": np.greater, "<=": np.greater_equal}
         with np.errstate(invalid="ignore"):
-            out[:, 0] = flip[lo_op](x, lo) & _COMPARE[hi_op](x, hi)
+            out[:, 0] = _BELOW[lo_op](lo, x) & _COMPARE[hi_op](x, hi)
     else:  # cut
         band = np.searchsorted(p.cut_values, x, side="right")
         np.equal(band[:, None], np.arange(1, p.cut_values.size + 1)[None, :], out=out)
