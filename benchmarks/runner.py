@@ -36,7 +36,7 @@ from tacebench.engine import (Cell, Chunk, ChunkResult, Design, check_options, c
                               default_chunk_size, map_calls, release, run_design,
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.engine.files import folder_lock
-from tacebench.estimators.batch import trim_if_grown, tune_allocator
+from tacebench.estimators.batch import WorkerAllocator
 from tacebench.simulate.cache import PlanCache, default_plan_cache, set_default_plan_cache
 
 from .batch_chunk import fit_chunk, generate_chunk
@@ -198,19 +198,18 @@ class _WorkerSetup:
     ends if the run's process dies: :func:`tacebench.engine.lifetime.watch_caller`), the run
     directory's plan folder as that process's plan cache, so each scenario's cohort plan is
     compiled once per run (by the first worker that needs it) rather than once per worker
-    (about 1 s each); before each task, a worker process gives freed heap memory back once
-    it has grown (:func:`tacebench.estimators.batch.trim_if_grown`), so the pool does not
-    replace it as leaking. Threads of the calling process (``threading``, an in-process Dask
+    (about 1 s each). The run's ``upkeep`` gives freed heap memory back after each chunk
+    (:class:`tacebench.estimators.batch.WorkerAllocator`), so the pool does not replace a
+    worker as leaking. Threads of the calling process (``threading``, an in-process Dask
     cluster) already share its in-memory cache, whose settings are left alone."""
 
     plan_dir: Path
     caller_pid: int
 
     def __call__(self) -> None:
-        tune_allocator()
+        WorkerAllocator(self.caller_pid).setup()
         if os.getpid() == self.caller_pid:
             return
-        trim_if_grown()  # or the pool replaces this worker as leaking (estimators.batch.allocator)
         if default_plan_cache().disk_dir != self.plan_dir:
             set_default_plan_cache(PlanCache(disk_dir=self.plan_dir))
 
@@ -330,7 +329,9 @@ def _run(study: Study, run: RunDirectory, reps: int, n_jobs: int, backend: str |
     def attempt():  # plans from what is on disk, so a retry never repeats a chunk
         return run_design(design, _StudyTask(study), n_jobs=n_jobs, backend=backend,
                           scheduler=scheduler, chunk_size=chunk_size, done=run.done(),
-                          progress=bar.update, initializer=setup, sink=sink, keep_payloads=False)
+                          progress=bar.update, initializer=setup,
+                          upkeep=WorkerAllocator(os.getpid()).upkeep, sink=sink,
+                          keep_payloads=False)
     try:
         retry_lost_workers(attempt, retries)
     except BaseException as exc:  # recorded, then raised: a stopped session is on record

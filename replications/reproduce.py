@@ -29,6 +29,7 @@ boundary get more replicates (R doubled, up to ``max_reps``, default 4 R; replic
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -38,7 +39,7 @@ import numpy as np
 
 from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_design,
                               single_threaded_blas, stream_seed, workers_for)
-from tacebench.estimators.batch import tune_allocator
+from tacebench.estimators.batch import WorkerAllocator
 from tacebench.simulate.calibration_quality import calibration_checks
 from tacebench.simulate.response_quality import response_checks
 from tacebench.simulate.cohort import compile_plan
@@ -314,6 +315,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     drawn: set[str] = set()
     done, payloads, notes, failures = 0, [], Counter(), Counter()
     total, grown_for = reps, ()
+    alloc = WorkerAllocator(os.getpid())
     while True:
         if wu:
             for b in range(n_blocks(total)):
@@ -327,7 +329,8 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
         outcome = run_design(design, _ReplicateTask(plan, generate, seed,
                                                     worlds if wu else None),
                              n_jobs=n_jobs, chunk_size=chunk_size, batch_size=batch_size,
-                             progress=progress, initializer=tune_allocator, done=mask)
+                             progress=progress, initializer=alloc.setup,
+                             upkeep=alloc.upkeep, done=mask)
         payloads += outcome.payloads()
         notes.update(outcome.notes)
         failures.update(outcome.failures)

@@ -16,7 +16,7 @@ a batched replicate on the development machine). The ``tacebench`` command does.
 from importlib import import_module
 
 from ._sorted import SortedRows
-from .allocator import allocator_state, trim_if_grown, tune_allocator
+from .allocator import WorkerAllocator, allocator_state, trim_if_grown, tune_allocator
 
 # The batched estimators are loaded on first access (PEP 562): the command line and a Monte
 # Carlo worker import this package for the allocator and one kernel module, and should not
@@ -46,7 +46,8 @@ CAPABILITIES = {
     "logrank_batch": {"groups": 2, "weights": "Xie & Liu (2005) IPTW log-rank"},
 }
 
-__all__ = ["CAPABILITIES", "CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", "LogisticBatch", "SortedRows", "allocator_state",
+__all__ = ["CAPABILITIES", "CoxBatch", "CoxCovariateBatch", "GlmBinomialBatch", "LogisticBatch", "SortedRows",
+           "WorkerAllocator", "allocator_state",
            "cox_covariate_batch", "cox_ph_batch", "glm_binomial_batch", "trim_if_grown", "tune_allocator",
            "iptw_weights_batch", "km_median_batch", "km_survival_batch",
            "logistic_regression_batch", "logrank_batch"]

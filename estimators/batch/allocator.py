@@ -20,9 +20,15 @@ its first task, as a presumed leak: three workers were replaced per run of the d
 study, each re-importing the package and re-preparing its scenarios, with a "worker
 stopped" warning. Most of that memory was arrays held by reference cycles until a full garbage
 collection (a worker that collected before each task stayed under 300 MB), then kept by the
-allocator. :func:`trim_if_grown`, called by a worker's initializer before each task, collects
-them and gives the memory back (glibc ``malloc_trim``) once the process has grown by
-``grown_mb`` since its last trim: tens of ms every few tasks, and the worker stays.
+allocator. :func:`trim_if_grown` collects them and gives the memory back (glibc
+``malloc_trim``) once the process has grown by ``grown_mb`` since its first call.
+
+When it runs matters: loky measures a worker *after* each task, against its size after
+its first task. A replicate command's workers start with an import-only warm-up task
+(about 70 MB), and a chunk of a large study leaves them at 300-370 MB: trimming before
+the next task came too late, and the main job still lost a worker. :class:`WorkerAllocator`
+therefore records the size before the first chunk and trims after each chunk (the engine's
+``upkeep``), before the pool looks.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ import ctypes
 import gc
 import os
 import sys
+from dataclasses import dataclass
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -73,14 +80,16 @@ def _resident_bytes() -> int | None:
         return None
 
 
-def trim_if_grown(grown_mb: int = 128, keep_mb: int = 128) -> bool:
+def trim_if_grown(grown_mb: int = 192, keep_mb: int = 128) -> bool:
     """Return freed heap memory to the operating system once the process has grown.
 
     Parameters
     ----------
     grown_mb : int
-        Trim when the resident size exceeds the size after the last trim (the first call's
-        size at first) by more than this many MB.
+        Trim when the resident size exceeds the first call's size by more than this many
+        MB (loky ends a worker at 300 MB over its size after its first task; the margin
+        is the growth a trim cannot give back: memory the process still uses, and the
+        ``keep_mb`` it keeps).
     keep_mb : int
         Free memory kept at the top of the heap (as :func:`tune_allocator`'s trim
         threshold), so the next task's arrays still find it.
@@ -96,7 +105,7 @@ def trim_if_grown(grown_mb: int = 128, keep_mb: int = 128) -> bool:
     rss = _resident_bytes()
     if rss is None:
         return False
-    base = _STATE.setdefault("trimmed_rss", rss)
+    base = _STATE.setdefault("base_rss", rss)
     if rss - int(base) <= int(grown_mb) << 20:
         return False
     gc.collect()  # arrays held by reference cycles were most of the growth measured
@@ -104,5 +113,33 @@ def trim_if_grown(grown_mb: int = 128, keep_mb: int = 128) -> bool:
         ctypes.CDLL(None).malloc_trim(ctypes.c_size_t(int(keep_mb) << 20))
     except (OSError, AttributeError):  # not glibc
         return False
-    _STATE["trimmed_rss"] = _resident_bytes() or rss
     return True
+
+
+@dataclass(frozen=True)
+class WorkerAllocator:
+    """A pool worker's allocator, for the engine: :meth:`setup` as its ``initializer``
+    (before each chunk) and :meth:`upkeep` as its ``upkeep`` (after each chunk, before the
+    pool measures the worker).
+
+    Parameters
+    ----------
+    caller_pid : int
+        The process that made the pool (``os.getpid()`` there). Its own threads (a
+        ``threading`` backend, an in-process Dask cluster) are tuned, never trimmed.
+    """
+
+    caller_pid: int
+
+    def setup(self) -> None:
+        """:func:`tune_allocator`; in a worker process, the size that :func:`trim_if_grown`
+        measures growth from (recorded on the first call, before the first chunk)."""
+        tune_allocator()
+        if os.getpid() != self.caller_pid:
+            trim_if_grown()
+
+    def upkeep(self) -> None:
+        """In a worker process, :func:`trim_if_grown`: freed memory goes back before loky
+        compares the worker with its size after its first task."""
+        if os.getpid() != self.caller_pid:
+            trim_if_grown()

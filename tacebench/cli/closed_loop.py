@@ -14,6 +14,7 @@ folder another is writing, or a new run over an unfinished one, is refused.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -154,14 +155,16 @@ def run_closed_loop(papers: int, reps: int, seed: int, n_jobs: int = 1, kinds=No
     from tacebench.benchmarks.closed_loop.output import plain_row
     from tacebench.benchmarks.closed_loop.summary import null_table, power_table
     from tacebench.engine import run_design
-    from tacebench.estimators.batch import tune_allocator
+    from tacebench.estimators.batch import WorkerAllocator
 
     d = design(papers, seed, check_kinds(kinds))
+    alloc = WorkerAllocator(os.getpid())
     done = dict(done or {})
     masks = {c.index: np.array([(c.name, r) in done for r in range(c.reps)]) for c in d.cells}
     task = PaperTask(seed, reps, judge_folder, str(keep) if keep else None, control)
     outcome = run_design(d, task, n_jobs=n_jobs, chunk_size=1, progress=progress,
-                         initializer=tune_allocator, done=masks,
+                         initializer=alloc.setup, upkeep=alloc.upkeep,
+                         done=masks,
                          sink=None if sink is None else (lambda res: sink(res.payload)))
     for p in outcome.payloads():
         for r in p:

@@ -11,8 +11,12 @@ chunk size or the batch size.
 
 ``sink(result)`` (in the calling process) sees each chunk as soon as it is done - the study
 runner writes it to disk there, so a killed run loses at most the chunks in flight.
-``initializer()`` runs in a worker before its first chunk (and is idempotent): process-wide
-settings such as allocator tuning belong there, never in library code.
+``initializer()`` runs in a worker before each chunk (and is idempotent): process-wide
+settings such as allocator tuning belong there, never in library code. ``upkeep()`` runs in
+a worker after each chunk, before its result goes back: loky measures a worker's memory
+then, and ends one that has grown by 300 MB since its first task, so memory that the
+process keeps but no longer uses is given back there
+(:class:`tacebench.estimators.batch.WorkerAllocator`).
 """
 from __future__ import annotations
 
@@ -116,7 +120,8 @@ def check_options(n_jobs: int, backend: str | None = None, scheduler: str | None
         raise ValueError(f"batch_size: must be a positive integer; got {batch_size!r}")
 
 
-def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> ChunkResult:
+def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer, upkeep=None
+               ) -> ChunkResult:
     set_blas_threads(1)  # as inline: the numbers must not depend on the worker's BLAS threads
     if initializer is not None:
         initializer()
@@ -127,6 +132,9 @@ def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer) -> Chunk
     except Exception as exc:  # a bug outside any one analysis: say where, then stop
         raise RuntimeError(f"{cell.name!r} replicates [{chunk.start}, {chunk.stop}): "
                            f"{traceback.format_exc()}") from exc
+    finally:
+        if upkeep is not None:  # the task's arrays are freed by now; its result is not sent
+            upkeep()
 
 
 class TaskError(Exception):
@@ -260,6 +268,7 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
                sink: Callable[[ChunkResult], None] | None = None,
                progress: Callable[[int], None] | None = None,
                initializer: Callable[[], None] | None = None,
+               upkeep: Callable[[], None] | None = None,
                keep_payloads: bool = True) -> RunOutcome:
     """Run every replicate of ``design`` not in ``done`` through ``task``.
 
@@ -280,8 +289,9 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
         Replicates a task analyses as one stack (default: the whole chunk).
     done : mapping, optional
         Cell index -> boolean mask of replicates already done (resume).
-    sink, progress, initializer : callable, optional
+    sink, progress, initializer, upkeep : callable, optional
         See the module docstring; ``progress(k)`` is told of ``k`` more replicates done.
+        ``initializer`` and ``upkeep`` run in workers only, never inline.
     keep_payloads : bool
         False when ``sink`` stores the payloads: the outcome then holds each chunk's counts
         without its payload, so memory stays flat however long the run.
@@ -304,8 +314,8 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
     if n_jobs == 1 and backend is None:   # inline: no worker, so no initializer
         calls = [(task, (design.cells[ch.cell], ch, batch_size)) for ch in chunks]
     else:
-        calls = [(_in_worker, (task, design.cells[ch.cell], ch, batch_size, initializer))
-                 for ch in chunks]
+        calls = [(_in_worker, (task, design.cells[ch.cell], ch, batch_size, initializer,
+                               upkeep)) for ch in chunks]
     for res in map_calls(calls, n_jobs=n_jobs, backend=backend, scheduler=scheduler):
         got.append(res if keep_payloads else replace(res, payload=None))
         if sink is not None:

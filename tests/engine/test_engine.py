@@ -2,6 +2,7 @@
 the work was split (n_jobs, backend, chunk size, batch size)."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -215,3 +216,46 @@ def test_a_local_dask_cluster_is_closed_before_the_command_ends(tmp_path):
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "distributed." not in done.stderr, done.stderr
+
+
+class _Log:
+    """An initializer, upkeep and task that log what ran, per thread (the threading backend
+    runs them in this process, so one list sees every worker)."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.events, self.fail_at = [], fail_at
+
+    def init(self):
+        self.events.append((threading.get_ident(), "init"))
+
+    def upkeep(self):
+        self.events.append((threading.get_ident(), "upkeep"))
+
+    def task(self, cell, chunk, batch_size):
+        self.events.append((threading.get_ident(), "task"))
+        if chunk.start == self.fail_at:
+            raise ZeroDivisionError("x")
+        return ChunkResult(chunk, None)
+
+
+def test_a_workers_initializer_runs_before_each_chunk_and_its_upkeep_after():
+    """Each chunk in a worker is init, task, upkeep (the upkeep also after a failing task:
+    its memory is given back before the pool measures the worker); inline runs neither."""
+    log = _Log()
+    run_design(Design.of({"a": ("a",)}, 6, 0), log.task, n_jobs=2, backend="threading",
+               chunk_size=1, initializer=log.init, upkeep=log.upkeep)
+    per_thread: dict = {}
+    for ident, what in log.events:
+        per_thread.setdefault(ident, []).append(what)
+    assert sum(len(v) for v in per_thread.values()) == 18
+    for seq in per_thread.values():
+        assert seq == ["init", "task", "upkeep"] * (len(seq) // 3), seq
+    failing = _Log(fail_at=0)
+    with pytest.raises(RuntimeError, match=r"'a' replicates \[0, 1\)"):
+        run_design(Design.of({"a": ("a",)}, 1, 0), failing.task, n_jobs=2,
+                   backend="threading", initializer=failing.init, upkeep=failing.upkeep)
+    assert [w for _, w in failing.events] == ["init", "task", "upkeep"]
+    inline = _Log()
+    run_design(Design.of({"a": ("a",)}, 3, 0), inline.task, chunk_size=1,
+               initializer=inline.init, upkeep=inline.upkeep)
+    assert [w for _, w in inline.events] == ["task"] * 3

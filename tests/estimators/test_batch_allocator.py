@@ -55,3 +55,37 @@ def test_trim_if_grown_gives_memory_held_by_cycles_back(env):
         assert trimmed == "False"
     else:
         assert trimmed == "True" and int(released) >= 64, out
+
+
+WORKER = """
+import gc, os, numpy as np
+from tacebench.estimators.batch.allocator import WorkerAllocator, _STATE, _resident_bytes
+gc.disable()
+caller = WorkerAllocator(os.getpid())        # the pool's own process: tuned, never trimmed
+caller.setup(); caller.upkeep()
+untouched = "base_rss" not in _STATE
+worker = WorkerAllocator(-1)                 # a worker process of another caller
+worker.setup()                               # before its first chunk: the base size
+class Node:
+    pass
+for _ in range(256):                         # a chunk's 256 MB, held by reference cycles
+    n = Node(); n.me = n; n.data = np.ones(1 << 17)
+del n
+before = _resident_bytes()
+worker.upkeep()                              # after the chunk
+print(untouched, (before - _resident_bytes()) >> 20)
+"""
+
+
+def test_a_worker_gives_a_chunks_memory_back_before_the_pool_measures_it():
+    """loky ends a worker that has grown by 300 MB since its first task, measured after
+    each task: :class:`WorkerAllocator`'s upkeep (after each chunk) collects and trims once
+    the worker has grown by more than 192 MB since its first chunk; the calling process
+    itself is never trimmed."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc malloc_trim and /proc")
+    out = subprocess.run([sys.executable, "-c", WORKER], capture_output=True, text=True,
+                         env={"TACEBENCH_MALLOC_TUNE": "1", "PATH": ""}, check=True).stdout
+    untouched, released = out.split()
+    assert untouched == "True"
+    assert int(released) >= 100, out
