@@ -86,6 +86,31 @@ class Context:
         column, codes = self.responders[endpoint]
         return ("response", column, codes.dtype.str, codes.tobytes())
 
+    def cohort_matrix(self, bound) -> np.ndarray | None:
+        """The design of the terms ``bound`` on every row of the cohort (read only), built
+        once per replicate and kept in its cache; None without a replicate cache."""
+        if self.replicate_cache is None:
+            return None
+        return owned(self.replicate_cache, ("cohort-term-matrix", id(bound)), bound,
+                     lambda: bound.matrix(self.cols))
+
+    def term_matrix(self, bound) -> np.ndarray:
+        """The design of the terms ``bound`` on the analysed rows (read only): the rows of
+        :meth:`cohort_matrix` (every entry is a function of its row's value alone, so
+        these are :meth:`BoundTerms.matrix`'s numbers on the rows), gathered once for the
+        samples on the same rows."""
+        if self.replicate_cache is None:
+            return bound.matrix(self.cols, self.rows)
+        return self.shared(("term-matrix", id(bound)), bound,
+                           lambda: self.cohort_matrix(bound)[self.rows])
+
+    def arm_rows(self, arm: int) -> np.ndarray:
+        """``arm == arm`` on the analysed rows, shared by the samples on the same rows."""
+        key = ("arm-rows", arm)
+        if key not in self.by_rows:
+            self.by_rows[key] = self.arm == arm
+        return self.by_rows[key]
+
     def shared(self, key: tuple, owner, build: Callable):
         """``build()`` (e.g. a design of the terms ``owner`` on the analysed rows), made
         once for the samples on the same rows (:attr:`by_rows`). The entry holds

@@ -83,3 +83,44 @@ def test_cox_together_equals_one_at_a_time(cohort, analysis, degenerate,  # noqa
     assert batched[1] == alone[1]
     if degenerate:
         assert (1, "Cox likelihood monotone (a coefficient diverges)") in batched[1]
+
+
+MEAN_TERMS = ["pvtt", "age>60", "age", "noise>0", "noise"]
+MEANS_PLAN = PLAN.replace('estimates = ["hr", "balance"]',
+                          'estimates = ["hr", "balance", "proportion", "mean"]')
+
+
+def _arm_means(cohort, analysis, cols, one_at_a_time=False):
+    """Proportions and means of every term in both arms, through a replicate's cache."""
+    plan, compiled = compiled_plan(cohort, MEANS_PLAN)
+    tprobs = Problems("targets.toml")
+    targets = [T(f"t{i}", analysis, "mean" if term in ("age", "noise") else "proportion",
+                 term=term, arm=arm)
+               for i, (term, arm) in enumerate((t, a) for t in MEAN_TERMS
+                                                for a in ("Trt", "Ref"))]
+    reqs = [bind_target(t, i, compiled, plan, tprobs) for i, t in enumerate(targets)]
+    assert None not in reqs, [str(p) for p in tprobs]
+    ca = compiled[analysis]
+    if one_at_a_time:
+        runs = [ca.run(cols, np.random.default_rng(0), requests=[r], cache={}) for r in reqs]
+        return (np.array([v[0] for v, _, _ in runs]),
+                [(i, f.reason) for i, (_, fails, _) in enumerate(runs) for f in fails])
+    vals, fails, _ = ca.run(cols, np.random.default_rng(0), requests=reqs, cache={})
+    return vals, [(f.index, f.reason) for f in fails]
+
+
+@pytest.mark.parametrize("analysis", ["crude", "iptw", "psm"])
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_arm_means_together_equal_one_at_a_time(cohort, analysis, degenerate,  # noqa: F811
+                                                monkeypatch):
+    """The sample's proportions and means, computed together from the cohort's columns
+    (estimates._arm_means), are the doubles each request computes alone from its own
+    column on the analysed rows (a term missing for some rows, age in the degenerate
+    cohort, is computed alone)."""
+    cols = _degenerate(cohort) if degenerate else cohort.columns
+    together = _arm_means(cohort, analysis, cols)
+    monkeypatch.setattr(estimates, "_arm_means", lambda ctx: {})
+    alone = _arm_means(cohort, analysis, cols, one_at_a_time=True)
+    assert together[1] == alone[1] == []
+    assert together[0].tobytes() == alone[0].tobytes()
+    assert np.isfinite(together[0]).all()
