@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from tacebench.simulate.calibrate import ArmRows, RiskMemo, _target_means
+from tacebench.simulate.target_means import ArmRows, RiskMemo, target_means
 from tacebench.simulate.calibration_cohort import calibration_sample, draw_death_times
 from tacebench.simulate.calibration_quality import alive_joint_survival, endpoint_curves
 from tacebench.simulate.survival import baseline_cumhaz
@@ -30,8 +30,8 @@ def test_target_means_with_kept_gathers_equal_fresh_ones(joint):
     risk_of, gathered = RiskMemo(base_lp, arm), ArmRows()
     for bt in (0.0, 0.0, -0.3, -0.3, 0.2):    # the risk kept, then changed, kept, changed
         risk = risk_of(bt)
-        got = _target_means(h0 * (1 + bt), risk, arms, cols, rows_of, jt, gathered=gathered)
-        fresh = _target_means(h0 * (1 + bt), np.exp(base_lp + bt * arm), arms, cols, rows_of, jt)
+        got = target_means(h0 * (1 + bt), risk, arms, cols, rows_of, jt, gathered=gathered)
+        fresh = target_means(h0 * (1 + bt), np.exp(base_lp + bt * arm), arms, cols, rows_of, jt)
         np.testing.assert_array_equal(got, fresh)
 
 

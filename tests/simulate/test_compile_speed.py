@@ -137,7 +137,7 @@ def test_plans_sharing_fitted_marginals_through_a_plan_cache_equal_fresh_plans()
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), pfs=st.booleans())
 def test_target_means_with_one_baseline_per_time_equal_the_patients_by_times_matrix(seed, pfs):
-    from tacebench.simulate.calibrate import _target_means
+    from tacebench.simulate.target_means import target_means
 
     rng = np.random.default_rng(seed)
     n, times = 300, np.array([3.0, 6.0, 12.5])
@@ -148,8 +148,8 @@ def test_target_means_with_one_baseline_per_time_equal_the_patients_by_times_mat
     arms, cols = [0, 1, 1, 0, 1], [0, 0, 2, 1, 0]  # a repeated (arm, time) pair too
     joint = ((rng.random((n, len(times))) < 0.7).astype(float), rng.normal(size=n), 0.4) if pfs else None
     matrix = np.broadcast_to(h_t, (n, len(times))).copy()
-    assert np.array_equal(_target_means(h_t, risk, arms, cols, rows_of, joint),
-                          _target_means(matrix, risk, arms, cols, rows_of, joint))
+    assert np.array_equal(target_means(h_t, risk, arms, cols, rows_of, joint),
+                          target_means(matrix, risk, arms, cols, rows_of, joint))
 
 
 def test_solved_effects_come_with_the_os_fit_of_those_effects():
