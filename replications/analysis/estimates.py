@@ -15,10 +15,10 @@ from typing import Callable
 import numpy as np
 
 from tacebench.estimators.paired_tests import paired_test_kernel, pairs_from_sets_kernel
-from tacebench.estimators.quantiles import weighted_median
 
 from . import kernels
 from .adjustments import _complete
+from .arm_shares import covariate_median, mean, proportion, response_rate
 from .context import Context
 from .models import cox_model, forward_cox, univariable_cox_many
 
@@ -136,20 +136,6 @@ def hr(ctx: Context, req: Request) -> float:
     return float(np.exp(req.sign * coef[j]))
 
 
-def response_rate(ctx: Context, req: Request) -> float:
-    key = ("responders", req.endpoint, req.arm)    # a rate and a count share the sums
-    if key not in ctx.cache:
-        y, assessed = ctx.response(req.endpoint)
-        m = assessed & (ctx.arm == req.arm)
-        if not m.any():
-            raise kernels.FitFailure("no assessed patient in the arm")
-        w = ctx.weights(m)
-        w = np.ones(m.sum()) if w is None else w
-        ctx.cache[key] = (float(w @ y[m]), w.sum())
-    count, total = ctx.cache[key]
-    return count if req.quantity == "count" else count / total
-
-
 def _response_design(ctx: Context, endpoint: str):
     """``(X, y, m)`` of the response model: the design (treatment, outcome terms) and
     responses of the rows ``m`` it is fitted on; y None when it has no variation."""
@@ -193,74 +179,6 @@ def events(ctx: Context, req: Request) -> float:
     m = keep if req.arm is None else keep & (ctx.arm == req.arm)
     n_events = float(d[m].sum())
     return n_events if req.quantity == "count" else n_events / max(m.sum(), 1)
-
-
-def _arm_column(ctx: Context, req: Request):
-    x = ctx.term_matrix(req.term_model)[:, 0]
-    m = ~np.isnan(x) & ctx.arm_rows(req.arm)
-    if not m.any():
-        raise kernels.FitFailure("empty arm")
-    w = ctx.weights(m)
-    return x[m], (np.ones(m.sum()) if w is None else w)
-
-
-def proportion(ctx: Context, req: Request) -> float:
-    """Share of an arm with a 0/1 characteristic (weighted: a weighted Table 1 cell)."""
-    return _arm_mean(ctx, req)
-
-
-def mean(ctx: Context, req: Request) -> float:
-    """(Weighted) mean of a covariate in an arm."""
-    return _arm_mean(ctx, req)
-
-
-def _arm_mean(ctx: Context, req: Request) -> float:
-    """``w @ x / w.sum()`` over the arm's rows with a value of the term. The sample's
-    proportion and mean requests are computed together on the first (:func:`_arm_means`);
-    a term with a missing value in the arm is computed here."""
-    if ("arm-mean",) not in ctx.cache:
-        ctx.cache[("arm-mean",)] = True
-        ctx.cache.update(_arm_means(ctx))
-    found = ctx.cache.get(("arm-mean", id(req.term_model), req.arm))
-    if found is not None:
-        return found
-    x, w = _arm_column(ctx, req)
-    return float(w @ x / w.sum())
-
-
-def _arm_means(ctx: Context) -> dict:
-    """:func:`_arm_mean` of every (term, arm) the sample's proportion and mean requests ask
-    about whose term has no missing value in the arm: the arm's weights and their sum
-    gathered once for all its terms (a Table 1 sample asks ~15 cells), each value from the
-    same arrays as :func:`_arm_column`'s (those rows, in order), so the same doubles."""
-    arms: dict = {}
-    for r in ctx.requests:
-        if r.estimate in ("proportion", "mean") and r.term_model is not None:
-            arms.setdefault(r.arm, {})[id(r.term_model)] = r.term_model
-    out = {}
-    for arm, terms in arms.items():
-        m = ctx.arm_rows(arm)
-        if not m.any():
-            continue                    # left to its requests, which report it
-        w = ctx.weights(m)
-        w = np.ones(m.sum()) if w is None else w
-        total = w.sum()
-        rows = ctx.rows[m]
-        for k, tm in terms.items():
-            try:
-                X = ctx.cohort_matrix(tm)
-                x = ctx.term_matrix(tm)[:, 0][m] if X is None else X[:, 0][rows]
-            except ValueError:          # left to its own request, which reports it
-                continue
-            if not np.isnan(x).any():
-                out[("arm-mean", k, arm)] = float(w @ x / total)
-    return out
-
-
-def covariate_median(ctx: Context, req: Request) -> float:
-    """(Weighted) median of a covariate in an arm, :func:`estimators.quantiles.weighted_median`."""
-    x, w = _arm_column(ctx, req)
-    return weighted_median(x, w)
 
 
 def followup(ctx: Context, req: Request) -> float:

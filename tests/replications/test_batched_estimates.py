@@ -1,12 +1,13 @@
 """Estimates of one analysed sample computed together: the balance (SMD) of every
-one-column term (estimates._balances) and the univariable Cox models of its 0/1 terms
-(models.univariable_cox_many) give the one-at-a-time values; other terms, and models that
-leave the batched path, are computed one at a time."""
+one-column term (estimates._balances), the univariable Cox models of its 0/1 terms
+(models.univariable_cox_many) and its Table 1 cells (arm_shares._arm_means) give the
+one-at-a-time values; other terms, and models that leave the batched path, are computed
+one at a time."""
 import numpy as np
 import pytest
 
 from tests.replications.test_analysis_estimates import T, cohort  # noqa: F401
-from tacebench.replications.analysis import estimates
+from tacebench.replications.analysis import arm_shares, estimates
 from tacebench.replications.analysis.compile import bind_target
 from tacebench.replications.analysis.problems import Problems
 from tests.replications.plans import compiled_plan
@@ -92,12 +93,17 @@ MEANS_PLAN = PLAN.replace('estimates = ["hr", "balance"]',
 
 def _arm_means(cohort, analysis, cols, one_at_a_time=False):
     """Proportions and means of every term in both arms, through a replicate's cache."""
-    plan, compiled = compiled_plan(cohort, MEANS_PLAN)
-    tprobs = Problems("targets.toml")
     targets = [T(f"t{i}", analysis, "mean" if term in ("age", "noise") else "proportion",
                  term=term, arm=arm)
                for i, (term, arm) in enumerate((t, a) for t in MEAN_TERMS
                                                 for a in ("Trt", "Ref"))]
+    return _requests(cohort, MEANS_PLAN, analysis, cols, targets, one_at_a_time)
+
+
+def _requests(cohort, plan_text, analysis, cols, targets, one_at_a_time=False):
+    """``targets`` of ``analysis`` on ``cols``: all in one sample, or each alone."""
+    plan, compiled = compiled_plan(cohort, plan_text)
+    tprobs = Problems("targets.toml")
     reqs = [bind_target(t, i, compiled, plan, tprobs) for i, t in enumerate(targets)]
     assert None not in reqs, [str(p) for p in tprobs]
     ca = compiled[analysis]
@@ -114,13 +120,14 @@ def _arm_means(cohort, analysis, cols, one_at_a_time=False):
 def test_arm_means_together_equal_one_at_a_time(cohort, analysis, degenerate,  # noqa: F811
                                                 monkeypatch):
     """The sample's proportions and means, computed together from the cohort's columns
-    (estimates._arm_means), are the doubles each request computes alone from its own
+    (arm_shares._arm_means), are the doubles each request computes alone from its own
     column on the analysed rows (a term missing for some rows, age in the degenerate
     cohort, is computed alone)."""
     cols = _degenerate(cohort) if degenerate else cohort.columns
     together = _arm_means(cohort, analysis, cols)
-    monkeypatch.setattr(estimates, "_arm_means", lambda ctx: {})
+    monkeypatch.setattr(arm_shares, "_arm_means", lambda ctx: {})
     alone = _arm_means(cohort, analysis, cols, one_at_a_time=True)
     assert together[1] == alone[1] == []
     assert together[0].tobytes() == alone[0].tobytes()
     assert np.isfinite(together[0]).all()
+
