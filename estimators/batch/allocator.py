@@ -21,7 +21,8 @@ study, each re-importing the package and re-preparing its scenarios, with a "wor
 stopped" warning. Most of that memory was arrays held by reference cycles until a full garbage
 collection (a worker that collected before each task stayed under 300 MB), then kept by the
 allocator. :func:`trim_if_grown` collects them and gives the memory back (glibc
-``malloc_trim``) once the process has grown by ``grown_mb`` since its first call.
+``malloc_trim``) once the process has grown by ``grown_mb`` since its first call (and by
+``again_mb`` since its last trim).
 
 When it runs matters: loky measures a worker *after* each task, against its size after
 its first task. A replicate command's workers start with an import-only warm-up task
@@ -80,7 +81,7 @@ def _resident_bytes() -> int | None:
         return None
 
 
-def trim_if_grown(grown_mb: int = 192, keep_mb: int = 128) -> bool:
+def trim_if_grown(grown_mb: int = 192, keep_mb: int = 128, again_mb: int = 64) -> bool:
     """Return freed heap memory to the operating system once the process has grown.
 
     Parameters
@@ -89,7 +90,11 @@ def trim_if_grown(grown_mb: int = 192, keep_mb: int = 128) -> bool:
         Trim when the resident size exceeds the first call's size by more than this many
         MB (loky ends a worker at 300 MB over its size after its first task; the margin
         is the growth a trim cannot give back: memory the process still uses, and the
-        ``keep_mb`` it keeps).
+        ``keep_mb`` it keeps) ...
+    again_mb : int
+        ... and the size after the last trim (the first call's size at first) by more
+        than this many: a process whose memory in use stays above ``grown_mb`` is not
+        collected and trimmed after every task, only when it has grown again.
     keep_mb : int
         Free memory kept at the top of the heap (as :func:`tune_allocator`'s trim
         threshold), so the next task's arrays still find it.
@@ -106,13 +111,15 @@ def trim_if_grown(grown_mb: int = 192, keep_mb: int = 128) -> bool:
     if rss is None:
         return False
     base = _STATE.setdefault("base_rss", rss)
-    if rss - int(base) <= int(grown_mb) << 20:
+    last = _STATE.setdefault("trimmed_rss", rss)
+    if rss - int(base) <= int(grown_mb) << 20 or rss - int(last) <= int(again_mb) << 20:
         return False
     gc.collect()  # arrays held by reference cycles were most of the growth measured
     try:
         ctypes.CDLL(None).malloc_trim(ctypes.c_size_t(int(keep_mb) << 20))
     except (OSError, AttributeError):  # not glibc
         return False
+    _STATE["trimmed_rss"] = _resident_bytes() or rss
     return True
 
 

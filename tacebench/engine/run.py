@@ -133,7 +133,7 @@ def _in_worker(task, cell: Cell, chunk: Chunk, batch_size, initializer, upkeep=N
         raise RuntimeError(f"{cell.name!r} replicates [{chunk.start}, {chunk.stop}): "
                            f"{traceback.format_exc()}") from exc
     finally:
-        if upkeep is not None:  # the task's arrays are freed by now; its result is not sent
+        if upkeep is not None:  # the task's arrays are freed by now; its result is not yet sent
             upkeep()
 
 
