@@ -21,7 +21,10 @@ tool runs both codes on the *earlier* commit's own inputs, the work both can do:
     what is simulated or computed (the changes are listed in the JSON).
 ``study``
     the earlier commit's ``benchmarks/studies/default.toml``, ``tacebench study run FILE
-    --n-jobs 2`` by both codes.
+    --n-jobs 2`` by both codes. Today's check refuses a method scored against another
+    population's truth (the earlier file scored overlap weights against the ATE's), so
+    today's side runs a copy in which such a method has an estimand of its own population
+    (:func:`migrate_estimands`; the changes are listed in the JSON).
 
 Both run cold: the earlier code's plan cache in the home directory is switched off
 (``TACEBENCH_CACHE=0``) and today's opt-in disk cache is not set, so each run compiles its
@@ -121,8 +124,68 @@ def migrate_roles(after_cmd: Path, studies: list[Path], work: Path) -> tuple[lis
     return copies, done.stdout
 
 
+def migrate_estimands(study_file: Path) -> tuple[Path, list[str]]:
+    """A copy of the earlier study file (beside it, so that its relative paths hold) in
+    which every method is scored against an estimand of the population it estimates, as
+    today's check requires, and what changed.
+
+    The earlier default study scored overlap weights (the ATO population's effect) against
+    the ATE's truth; today's check refuses that (:mod:`benchmarks.study_match`). Such a
+    method gets a copy of its estimand with its own population, ``<estimand>_<population>``:
+    the same methods on the same replicates, plus that estimand's truth.
+
+    Raises
+    ------
+    RuntimeError
+        When today's check still refuses the copy: today's code could not run the earlier
+        study, and a time of part of it would compare nothing.
+    """
+    import tomllib
+
+    from tacebench.benchmarks.methods import estimate_population, validate_method
+    from tacebench.benchmarks.study import load_study
+    from tacebench.benchmarks.study_match import population_problem
+
+    text = study_file.read_text()
+    raw = tomllib.loads(text)
+    estimands = raw.get("estimands", {})
+    lines, added, changes = text.splitlines(), {}, []
+    for name, table in raw.get("methods", {}).items():
+        if not isinstance(table, dict):
+            continue
+        family, ename = table.get("family"), table.get("estimand")
+        if family is None or ename not in estimands:
+            continue
+        opts = {k: v for k, v in table.items() if k not in ("family", "estimand")}
+        try:
+            pop = estimate_population(family, validate_method(family, opts, where=name))
+        except ValueError:      # left to today's check of the copy, which names it
+            continue
+        if not population_problem(pop, ename, estimands[ename]):
+            continue
+        new = f"{ename}_{pop.lower()}"
+        added[new] = {**estimands[ename], "population": pop}
+        start = next(i for i, ln in enumerate(lines)
+                     if ln.split("#")[0].strip() == f"[methods.{name}]")
+        at = next(i for i in range(start + 1, len(lines))
+                  if re.match(r"\s*estimand\s*=", lines[i]))
+        lines[at] = f"estimand = {json.dumps(new)}"
+        changes.append(f"[methods.{name}] estimand {ename} -> {new} (population {pop})")
+    for new, table in added.items():
+        lines += ["", f"[estimands.{new}]"] + [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+    out = study_file.with_name(f"{study_file.stem}.migrated.toml")
+    out.write_text("\n".join(lines) + "\n")
+    try:
+        load_study(out)
+    except ValueError as exc:
+        raise RuntimeError(f"today's check refuses the earlier study file beyond its "
+                           f"estimands:\n{exc}") from None
+    return out, changes
+
+
 def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: list[Path],
-               work: Path, rounds: int, cases: tuple[str, ...]) -> list[Run]:
+               work: Path, rounds: int, cases: tuple[str, ...],
+               after_study_file: Path | None = None) -> list[Run]:
     """``rounds`` alternating before/after runs of each case."""
     env = {k: v for k, v in os.environ.items() if k != "TACEBENCH_CACHE_DIR"}
     env.update(TACEBENCH_CACHE="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -139,7 +202,8 @@ def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: lis
                     if a == "{studies}":
                         argv += [str(s) for s in studies]
                     else:
-                        argv.append(a.format(study_file=study_file, out=out))
+                        sf = after_study_file if side == "after" and after_study_file else study_file
+                        argv.append(a.format(study_file=sf, out=out))
                 load = os.getloadavg()[0]
                 wall, cpu, rc = timed(argv, env, work)
                 shutil.rmtree(out, ignore_errors=True)
@@ -175,6 +239,11 @@ def report(data: dict) -> str:
         lines += ["", "Today's side ran the earlier folders after `tacebench migrate --roles` "
                   f"({sum(moved)} targets or Table 1 columns given the roles today's check "
                   "states; roles only, so the same simulations and analyses)."]
+    if data.get("estimands_migrated"):
+        lines += ["", "Today's side ran the earlier study file with each method scored against "
+                  "an estimand of the population it estimates, as today's check requires ("
+                  + "; ".join(data["estimands_migrated"]) + "): the same methods and "
+                  "replicates, and that estimand's truth computed too."]
     return "\n".join(lines)
 
 
@@ -202,18 +271,20 @@ def main(argv: list[str] | None = None) -> int:
         try:
             before_cmd, study_file, studies = prepare_before(repo, a.commit, work)
             cases = tuple(a.case or [c[0] for c in CASES])
-            migrated = ""
+            migrated, estimands, after_study = "", [], None
             if "replicate" in cases:
                 studies, migrated = migrate_roles(after_cmd, studies, work)
+            if "study" in cases:
+                after_study, estimands = migrate_estimands(study_file)
             runs = run_rounds(before_cmd, after_cmd, study_file, studies, work, a.rounds,
-                              cases)
+                              cases, after_study)
         finally:
             subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force",
                             str(work / "before")], capture_output=True)
     data = {"before": _sh("git", "-C", str(repo), "rev-parse", "--short", a.commit).strip(),
             "after": _sh("git", "-C", str(repo), "rev-parse", "--short", "HEAD").strip(),
             "rounds": a.rounds, "runs": [asdict(r) for r in runs],
-            "migrated": migrated.splitlines()}
+            "migrated": migrated.splitlines(), "estimands_migrated": estimands}
     if a.output is not None:
         a.output.write_text(json.dumps(data, indent=1))
     print(report(data))

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
-from tacebench.benchmarks.speed.versus import CASES, main, report, timed
+from tacebench import benchmarks
+from tacebench.benchmarks.speed.versus import CASES, main, migrate_estimands, report, timed
+from tacebench.benchmarks.study import load_study
 
 
 def _runs(case, before, after, rc=0):
@@ -64,3 +67,45 @@ def test_report_says_what_the_role_migration_changed():
     assert "after `tacebench migrate --roles` (55 targets or Table 1 columns" in report(data)
     data["migrated"] = []
     assert "migrate" not in report(data)
+
+
+def _earlier_default(tmp_path):
+    """Today's default study with overlap weights scored against the ATE's truth, as the
+    earlier commit's file had it (a copy beside nothing: cohorts come by study id)."""
+    text = (Path(benchmarks.__file__).parent / "studies" / "default.toml").read_text()
+    head, rest = text.split("[methods.overlap_weights]", 1)
+    rest = rest.replace('estimand = "marginal_ato"', 'estimand = "marginal_ate"', 1)
+    f = tmp_path / "default.toml"
+    f.write_text(head + "[methods.overlap_weights]" + rest)
+    return f
+
+
+def test_an_earlier_study_file_gets_an_estimand_of_each_methods_population(tmp_path):
+    """Today's check refuses a method scored against another population's truth; the
+    copy gives it the estimand of its own population (the rest of the file unchanged),
+    loads, and the report says so."""
+    f = _earlier_default(tmp_path)
+    with pytest.raises(ValueError, match="overlap_weights"):
+        load_study(f)
+    out, changes = migrate_estimands(f)
+    assert out.parent == f.parent and out != f
+    assert changes == ["[methods.overlap_weights] estimand marginal_ate -> marginal_ate_ato "
+                       "(population ATO)"]
+    study = load_study(out)
+    assert {m.name: m.estimand for m in study.methods}["overlap_weights"] == "marginal_ate_ato"
+    before = f.read_text().splitlines()
+    after = out.read_text().splitlines()
+    assert sum(a != b for a, b in zip(before, after)) == 1
+    assert after[len(before):] == ["", "[estimands.marginal_ate_ato]",
+                                   'kind = "marginal_log_hr"', 'population = "ATO"']
+    data = {"before": "a", "after": "b", "rounds": 1, "runs": _runs("study", [2.0], [1.0]),
+            "estimands_migrated": changes}
+    assert "estimand of the population it estimates" in report(data)
+
+
+def test_an_earlier_study_file_refused_beyond_its_estimands_is_said(tmp_path):
+    f = _earlier_default(tmp_path)
+    f.write_text(f.read_text().replace('[methods.overlap_weights]',
+                                       '[methods.overlap_weights]\nno_such_option = 1', 1))
+    with pytest.raises(RuntimeError, match="beyond its estimands"):
+        migrate_estimands(f)
