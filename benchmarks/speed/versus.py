@@ -46,9 +46,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import median
+
+from tacebench.benchmarks.methods import estimate_population, validate_method
+from tacebench.benchmarks.study import load_study
+from tacebench.benchmarks.study_match import population_problem
 
 #: (case, what the earlier code runs, what today's code runs); ``{studies}`` are the earlier
 #: commit's study folders, ``{study_file}`` its default study, ``{out}`` a fresh folder.
@@ -140,12 +145,6 @@ def migrate_estimands(study_file: Path) -> tuple[Path, list[str]]:
         When today's check still refuses the copy: today's code could not run the earlier
         study, and a time of part of it would compare nothing.
     """
-    import tomllib
-
-    from tacebench.benchmarks.methods import estimate_population, validate_method
-    from tacebench.benchmarks.study import load_study
-    from tacebench.benchmarks.study_match import population_problem
-
     text = study_file.read_text()
     raw = tomllib.loads(text)
     estimands = raw.get("estimands", {})
@@ -164,7 +163,8 @@ def migrate_estimands(study_file: Path) -> tuple[Path, list[str]]:
         if not population_problem(pop, ename, estimands[ename]):
             continue
         new = f"{ename}_{pop.lower()}"
-        added[new] = {**estimands[ename], "population": pop}
+        if new not in estimands:    # (declared already: used as it is; the check below judges it)
+            added[new] = {**estimands[ename], "population": pop}
         start = next(i for i, ln in enumerate(lines)
                      if ln.split("#")[0].strip() == f"[methods.{name}]")
         at = next(i for i in range(start + 1, len(lines))
@@ -202,8 +202,8 @@ def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: lis
                     if a == "{studies}":
                         argv += [str(s) for s in studies]
                     else:
-                        sf = after_study_file if side == "after" and after_study_file else study_file
-                        argv.append(a.format(study_file=sf, out=out))
+                        own = after_study_file if side == "after" else None
+                        argv.append(a.format(study_file=own or study_file, out=out))
                 load = os.getloadavg()[0]
                 wall, cpu, rc = timed(argv, env, work)
                 shutil.rmtree(out, ignore_errors=True)
