@@ -33,12 +33,11 @@ estimates = ["hr"]
 """
 
 
-def _run(cohort, analysis, cols, quantity, one_at_a_time=False):
-    plan, compiled = compiled_plan(cohort, PLAN)
+def _requests(cohort, plan_text, analysis, cols, targets, one_at_a_time=False):
+    """``targets`` of ``analysis`` on ``cols``: all in one sample, or each alone."""
+    plan, compiled = compiled_plan(cohort, plan_text)
     tprobs = Problems("targets.toml")
-    extra = {"endpoint": "os"} if quantity == "hr" else {}
-    reqs = [bind_target(T(f"t{i}", analysis, quantity, term=term, **extra), i, compiled,
-                        plan, tprobs) for i, term in enumerate(TERMS)]
+    reqs = [bind_target(t, i, compiled, plan, tprobs) for i, t in enumerate(targets)]
     assert None not in reqs, [str(p) for p in tprobs]
     ca = compiled[analysis]
     if one_at_a_time:
@@ -47,6 +46,13 @@ def _run(cohort, analysis, cols, quantity, one_at_a_time=False):
                 [(i, f.reason) for i, (_, fails, _) in enumerate(runs) for f in fails])
     vals, fails, _ = ca.run(cols, np.random.default_rng(0), requests=reqs, cache={})
     return vals, [(f.index, f.reason) for f in fails]
+
+
+def _run(cohort, analysis, cols, quantity, one_at_a_time=False):
+    extra = {"endpoint": "os"} if quantity == "hr" else {}
+    targets = [T(f"t{i}", analysis, quantity, term=term, **extra)
+               for i, term in enumerate(TERMS)]
+    return _requests(cohort, PLAN, analysis, cols, targets, one_at_a_time)
 
 
 def _degenerate(cohort):
@@ -98,21 +104,6 @@ def _arm_means(cohort, analysis, cols, one_at_a_time=False):
                for i, (term, arm) in enumerate((t, a) for t in MEAN_TERMS
                                                 for a in ("Trt", "Ref"))]
     return _requests(cohort, MEANS_PLAN, analysis, cols, targets, one_at_a_time)
-
-
-def _requests(cohort, plan_text, analysis, cols, targets, one_at_a_time=False):
-    """``targets`` of ``analysis`` on ``cols``: all in one sample, or each alone."""
-    plan, compiled = compiled_plan(cohort, plan_text)
-    tprobs = Problems("targets.toml")
-    reqs = [bind_target(t, i, compiled, plan, tprobs) for i, t in enumerate(targets)]
-    assert None not in reqs, [str(p) for p in tprobs]
-    ca = compiled[analysis]
-    if one_at_a_time:
-        runs = [ca.run(cols, np.random.default_rng(0), requests=[r], cache={}) for r in reqs]
-        return (np.array([v[0] for v, _, _ in runs]),
-                [(i, f.reason) for i, (_, fails, _) in enumerate(runs) for f in fails])
-    vals, fails, _ = ca.run(cols, np.random.default_rng(0), requests=reqs, cache={})
-    return vals, [(f.index, f.reason) for f in fails]
 
 
 @pytest.mark.parametrize("analysis", ["crude", "iptw", "psm"])
