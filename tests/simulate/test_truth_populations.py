@@ -112,3 +112,25 @@ def test_several_populations_at_once_are_each_population_alone(plan):
     assert many[0] != many[1]  # distinct populations, distinct numbers: the check can fail
     with pytest.raises(ValueError, match="population must be one of .*; got 'ATX'"):
         population_estimands_many(plan, ("ATO", "ATX"), **kw)
+
+
+@pytest.mark.parametrize("distinct", [7, 3000])
+def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, distinct):
+    """With few distinct risks (discrete covariates) exp runs on those and is spread back
+    to the subjects; the weighted sums equal exp on every subject, double for double."""
+    from tacebench.simulate import truth_populations as tp
+
+    rng = np.random.default_rng(5)
+    n, ep = 4000, plan.outcomes.os
+    levels = rng.normal(scale=0.8, size=distinct)
+    eta = {a: levels[rng.integers(distinct, size=n)] for a in (True, False)}
+    tilts = [rng.random(n), np.full(n, 1.0 / n)]
+    assert (len(np.unique(eta[True])) <= n // tp._SPREAD_BELOW) == (distinct == 7)
+    grid = np.arange(0.0, 60.0, 0.25)
+    for treated in (True, False):
+        rates, cum = ep.arm_rates(treated)
+        risk = np.exp(eta[treated] + ep.beta_treat * treated)
+        want = [np.array([np.einsum("i,i->", h, np.exp(-H * risk))
+                          for H in baseline_cumhaz(grid, ep.knots, rates, cum)]) for h in tilts]
+        got = tp._curves(grid, ep, treated, eta, tilts)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
