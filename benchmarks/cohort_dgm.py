@@ -217,12 +217,31 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         # every horizon's estimands from one pair of ATE/ATT curves (the numbers of one
         # true_estimands call per horizon, see simulate.truth.true_estimands_at), and the
         # tilted populations of one horizon from one evaluation of the survival of the
-        # covariate sample (simulate.truth_populations.population_estimands_many); the HRs
-        # under the scenario's censoring and without it from the same curves
+        # covariate sample (simulate.truth_populations.population_estimands_many), where
+        # it can be the ATE curves' own (estimands_with_populations: the same numbers);
+        # the HRs under the scenario's censoring and without it from the same curves
         from tacebench.simulate.truth import true_estimands_followed
-        from tacebench.simulate.truth_populations import population_estimands_followed
+        from tacebench.simulate.truth_populations import (estimands_with_populations,
+                                                          population_estimands_followed)
 
         curves = [c for c in map(_curves_of, estimands) if c is not None]
+        by_horizon: dict = {}
+        for c in curves:
+            if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
+                by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
+        if by_horizon and _tilts_share_ate_curves(plan):
+            pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves
+                                              if not c.tilted and c.endpoint == "os")
+                     if (*p, True, "os") not in known]
+            truths, by_population = estimands_with_populations(
+                plan, pairs, {h: [p.upper() for p in pops] for h, pops in by_horizon.items()})
+            for censoring, values in truths.items():
+                known.update({(*p, censoring, "os"): t for p, t in zip(pairs, values)})
+            for horizon, followed in by_population.items():
+                for censoring, values in followed.items():
+                    for pop, true in zip(by_horizon[horizon], values):
+                        tilted[(pop, *horizon, censoring)] = true
+            by_horizon = {}
         for endpoint in dict.fromkeys(c.endpoint for c in curves if not c.tilted):
             pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves
                                               if not c.tilted and c.endpoint == endpoint)
@@ -231,10 +250,6 @@ def prepare(scenario: Scenario) -> PreparedDGM:
                 for censoring, values in true_estimands_followed(
                         plan, pairs, endpoint=endpoint).items():
                     known.update({(*p, censoring, endpoint): t for p, t in zip(pairs, values)})
-        by_horizon: dict = {}
-        for c in curves:
-            if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
-                by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
         for (tau, at), pops in by_horizon.items():
             for censoring, values in population_estimands_followed(
                     plan, [p.upper() for p in pops], landmarks=(at,), taus=(tau,)).items():
@@ -252,6 +267,15 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
                        generate_batch=_batch_generator(plan, measured), truths=truths,
                        uncensored_truths=uncensored_truths)
+
+
+def _tilts_share_ate_curves(plan) -> bool:
+    """The tilted populations' curves can come from the ATE curves' evaluation: two arms,
+    an OS model and no time-varying therapy (which the tilted curves refuse, as they say
+    when asked apart)."""
+    tv = plan.outcomes.tv
+    return (plan.covariates.treated_arm >= 0 and plan.outcomes.os is not None
+            and (tv is None or tv[3] == 0.0))
 
 
 def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:

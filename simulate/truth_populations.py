@@ -41,9 +41,10 @@ import numpy as np
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, cox_estimand
-from .truth import N_TRUTH, follow_up_weight
+from .potential_curves import potential_curves, potential_curves_tilted
+from .truth import N_TRUTH, _grid, _true_estimands, follow_up_weight
 
-__all__ = ["POPULATIONS", "PopulationEstimands", "population_estimands",
+__all__ = ["POPULATIONS", "PopulationEstimands", "estimands_with_populations", "population_estimands",
            "population_estimands_many", "population_tilt"]
 
 #: population -> h(e), the density tilt of the target population.
@@ -246,12 +247,25 @@ def population_estimands_followed(spec, populations, cohort: str | None = None,
     populations = tuple(populations)
     _, eta, tilts = _tilts(plan, populations, n_subjects)
     ep = plan.outcomes.os
-    end = horizon if horizon is not None else 600.0
-    top = max((end, *landmarks, *taus))
-    fine = np.arange(0.0, min(top, 60.0) + _STEP / 2, _STEP)
-    grid = np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5),
-                                     landmarks, taus]))
+    grid = _population_grid(horizon, landmarks, taus)
     treated, control = _curves(grid, ep, True, eta, tilts), _curves(grid, ep, False, eta, tilts)
+    return _from_curves(plan, populations, tilts, grid, treated, control, landmarks, taus,
+                        horizon, censorings)
+
+
+def _population_grid(horizon: float | None, landmarks: tuple, taus: tuple) -> np.ndarray:
+    """The time grid of the tilted curves: every ``_STEP`` to 60 months, then every half
+    month to the last time needed, with the landmarks and taus themselves."""
+    top = max((horizon if horizon is not None else 600.0, *landmarks, *taus))
+    fine = np.arange(0.0, min(top, 60.0) + _STEP / 2, _STEP)
+    return np.unique(np.concatenate([fine, np.arange(fine[-1], top + 0.5, 0.5),
+                                     landmarks, taus]))
+
+
+def _from_curves(plan, populations, tilts, grid, treated, control, landmarks, taus, horizon,
+                 censorings) -> dict[bool, tuple[PopulationEstimands, ...]]:
+    """Each population's estimands from its curves on ``grid``, under each censoring."""
+    end = horizon if horizon is not None else 600.0
     g = grid <= end
     out: dict[bool, list] = {}
     for censoring in dict.fromkeys(bool(c) for c in censorings):
@@ -266,3 +280,59 @@ def population_estimands_followed(spec, populations, cohort: str | None = None,
                                                       taus, rmst, horizon,
                                                       float(1.0 / (h**2).sum())))
     return {c: tuple(v) for c, v in out.items()}
+
+
+def estimands_with_populations(plan: SimulationPlan, pairs, tilted, *,
+                               horizon: float | None = None, n_subjects: int = N_TRUTH,
+                               censorings=(True, False)) -> tuple[dict, dict]:
+    """The OS estimands of :func:`simulate.truth.true_estimands_followed` at ``pairs`` and
+    those of :func:`population_estimands_followed` at each tilted horizon, the same
+    numbers, with the ATE curves and the tilted curves from one evaluation of the
+    covariate sample's survival (:func:`~simulate.potential_curves.potential_curves_tilted`:
+    the tilted populations are tilts of the ATE population's sample).
+
+    Parameters
+    ----------
+    plan : SimulationPlan
+        Two arms, an OS model, no time-varying therapy.
+    pairs : sequence of (rmst_tau, landmark)
+        Floats (months), as :func:`~simulate.truth.true_estimands_followed` takes them.
+    tilted : mapping of (tau, landmark) to a sequence of population names
+        Each entry's estimands are ``population_estimands_followed(plan, populations,
+        landmarks=(landmark,), taus=(tau,))``'s.
+    horizon, n_subjects, censorings
+        As those functions take them.
+
+    Returns
+    -------
+    (truths, populations)
+        ``{censoring: TrueEstimands per pair}`` and ``{(tau, landmark): {censoring:
+        PopulationEstimands per population}}``.
+    """
+    censorings = tuple(dict.fromkeys(bool(c) for c in censorings))
+    tilted = {(float(tau), float(at)): tuple(pops) for (tau, at), pops in tilted.items()}
+    names = tuple(dict.fromkeys(p for pops in tilted.values() for p in pops))
+    _, _, tilts = _tilts(plan, names, n_subjects)
+    end = horizon if horizon is not None else 600.0
+    grids = [_grid(end, float(tau), float(at), "os") for tau, at in pairs]
+    own = {h: _population_grid(horizon, (h[1],), (h[0],)) for h in tilted}
+    union = np.unique(np.concatenate(grids + list(own.values())))
+    (s1, s0), t1, t0 = potential_curves_tilted(plan, n_subjects, union, tilts)
+    truths: dict[bool, list] = {c: [] for c in censorings}
+    if pairs:  # the ATT's own sample, on the pairs' grids only
+        ate_union = np.unique(np.concatenate(grids))
+        att = potential_curves(plan, "att", n_subjects, ate_union, "os")
+    for (tau, at), grid in zip(pairs, grids):
+        i, k = np.searchsorted(union, grid), np.searchsorted(ate_union, grid)
+        curves = {"ate": (s1[i], s0[i]), "att": (att[0][k], att[1][k])}
+        for c in censorings:
+            truths[c].append(_true_estimands(plan, horizon, float(tau), float(at), n_subjects,
+                                             "os", grid, curves, c))
+    populations = {}
+    for (tau, at), pops in tilted.items():
+        grid, j = own[(tau, at)], [names.index(p) for p in pops]
+        i = np.searchsorted(union, grid)
+        populations[(tau, at)] = _from_curves(
+            plan, pops, [tilts[q] for q in j], grid, [t1[q][i] for q in j],
+            [t0[q][i] for q in j], (at,), (tau,), horizon, censorings)
+    return {c: tuple(v) for c, v in truths.items()}, populations

@@ -134,3 +134,31 @@ def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, d
                           for H in baseline_cumhaz(grid, ep.knots, rates, cum)]) for h in tilts]
         got = tp._curves(grid, ep, treated, eta, tilts)
         assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+def test_estimands_with_populations_are_the_two_calls_number_for_number(plan):
+    """The ATE curves' evaluation of the covariate sample serves the tilted populations
+    too: the truths and the populations' estimands equal those of their own calls."""
+    from tacebench.simulate.potential_curves import potential_curves, potential_curves_tilted
+    from tacebench.simulate.truth import true_estimands_followed
+    from tacebench.simulate.truth_populations import (estimands_with_populations,
+                                                      population_estimands_followed)
+
+    n, pairs = 4000, [(12.0, 12.0), (24.0, 6.0)]
+    tilted = {(12.0, 12.0): ("ATO", "ATM"), (24.0, 24.0): ("ATO",)}
+    truths, populations = estimands_with_populations(plan, pairs, tilted, n_subjects=n)
+    assert truths == true_estimands_followed(plan, pairs, n_subjects=n, cache=None)
+    assert populations.keys() == tilted.keys()
+    for (tau, at), pops in tilted.items():
+        alone = population_estimands_followed(plan, pops, landmarks=(at,), taus=(tau,),
+                                              n_subjects=n)
+        assert populations[(tau, at)] == alone
+    ato = populations[(12.0, 12.0)][True][0]
+    assert ato.marginal_hr != truths[True][0].marginal_hr_ate  # distinct: the check can fail
+    grid = np.arange(0.0, 30.0, 0.5)
+    (s1, s0), t1, t0 = potential_curves_tilted(plan, n, grid, [np.full(n, 1.0 / n)])
+    assert all(np.array_equal(a, b) for a, b in zip((s1, s0), potential_curves(plan, "ate", n, grid)))
+    # the uniform tilt of the ATE sample is the ATE curve (to rounding: its own sums)
+    assert len(t1) == len(t0) == 1
+    np.testing.assert_allclose(t1[0], s1, rtol=1e-12)
+    np.testing.assert_allclose(t0[0], s0, rtol=1e-12)
