@@ -110,8 +110,8 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
                 s[j] = weights @ s_d if collapsed else np.mean(s_d)
                 if t is not None:  # every subject's survival, in the sample's order
                     every = s_d.take(inverse)
-                    for k, h in enumerate(tilts):  # einsum: see truth_populations._curves
-                        t[k, j] = np.einsum("i,i->", h, every)
+                    for k, tilt in enumerate(tilts):  # einsum: see truth_populations._curves
+                        t[k, j] = np.einsum("i,i->", tilt, every)
                 continue
             s_p = np.exp(-h0_p[j] * risk_p)
             low = np.minimum(s_d, s_p)  # PFS <= min(progression-free, alive)

@@ -44,8 +44,8 @@ from .survival import baseline_cumhaz, cox_estimand
 from .potential_curves import potential_curves, potential_curves_tilted
 from .truth import N_TRUTH, _grid, _true_estimands, follow_up_weight
 
-__all__ = ["POPULATIONS", "PopulationEstimands", "estimands_with_populations", "population_estimands",
-           "population_estimands_many", "population_tilt"]
+__all__ = ["POPULATIONS", "PopulationEstimands", "estimands_with_populations",
+           "population_estimands", "population_estimands_many", "population_tilt"]
 
 #: population -> h(e), the density tilt of the target population.
 POPULATIONS = {
@@ -311,6 +311,8 @@ def estimands_with_populations(plan: SimulationPlan, pairs, tilted, *,
     """
     censorings = tuple(dict.fromkeys(bool(c) for c in censorings))
     tilted = {(float(tau), float(at)): tuple(pops) for (tau, at), pops in tilted.items()}
+    if not pairs and not tilted:
+        return {c: () for c in censorings}, {}
     names = tuple(dict.fromkeys(p for pops in tilted.values() for p in pops))
     _, _, tilts = _tilts(plan, names, n_subjects)
     end = horizon if horizon is not None else 600.0

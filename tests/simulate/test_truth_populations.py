@@ -155,9 +155,11 @@ def test_estimands_with_populations_are_the_two_calls_number_for_number(plan):
         assert populations[(tau, at)] == alone
     ato = populations[(12.0, 12.0)][True][0]
     assert ato.marginal_hr != truths[True][0].marginal_hr_ate  # distinct: the check can fail
+    assert estimands_with_populations(plan, [], {}) == ({True: (), False: ()}, {})
     grid = np.arange(0.0, 30.0, 0.5)
     (s1, s0), t1, t0 = potential_curves_tilted(plan, n, grid, [np.full(n, 1.0 / n)])
-    assert all(np.array_equal(a, b) for a, b in zip((s1, s0), potential_curves(plan, "ate", n, grid)))
+    ate = potential_curves(plan, "ate", n, grid)
+    assert all(np.array_equal(a, b) for a, b in zip((s1, s0), ate))
     # the uniform tilt of the ATE sample is the ATE curve (to rounding: its own sums)
     assert len(t1) == len(t0) == 1
     np.testing.assert_allclose(t1[0], s1, rtol=1e-12)
