@@ -50,10 +50,15 @@ def frame_mismatches(fresh: pd.DataFrame, committed: pd.DataFrame) -> list[str]:
             out.append(f"{name}: NaN in other rows")
         else:
             ok = ~np.isnan(a)
-            ulps = np.abs(a[ok].view(np.int64) - b[ok].view(np.int64))
-            if (np.sign(a[ok]) != np.sign(b[ok])).any() or (ulps > MAX_ULP).any():
-                out.append(f"{name}: {int((ulps > MAX_ULP).sum())} values more than "
-                           f"{MAX_ULP} ULPs away (at most {int(ulps.max())})")
+            # ULPs apart, for values of one sign (the integer views of a sign's doubles
+            # are in their order); values of two signs count as far apart whatever their size
+            x, y = a[ok], b[ok]
+            other_sign = np.signbit(x) != np.signbit(y)
+            ulps = np.where(other_sign, 0, np.abs(x.view(np.int64) - y.view(np.int64)))
+            far = other_sign | (ulps > MAX_ULP)
+            if far.any():
+                out.append(f"{name}: {int(far.sum())} values more than {MAX_ULP} ULPs away "
+                           f"or of the other sign (at most {int(ulps.max())} ULPs)")
     return out
 
 
@@ -75,7 +80,9 @@ def test_frame_mismatches_allows_ulps_only_in_floats():
     assert frame_mismatches(near, committed) == []
     far = committed.assign(time=[1.5 * (1 + 1e-13), 2.25, np.nan])
     assert frame_mismatches(far, committed) == [
-        f"time: 1 values more than {MAX_ULP} ULPs away (at most 675)"]
+        f"time: 1 values more than {MAX_ULP} ULPs away or of the other sign (at most 675 ULPs)"]
+    assert frame_mismatches(committed.assign(time=[-1.5, 2.25, np.nan]), committed) == [
+        f"time: 1 values more than {MAX_ULP} ULPs away or of the other sign (at most 0 ULPs)"]
     assert frame_mismatches(committed.assign(event=[1, 1, 1]), committed) == [
         "event: 1 cells differ"]
     assert frame_mismatches(committed.assign(time=[1.5, 2.25, 3.0]), committed) == [
