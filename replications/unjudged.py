@@ -28,44 +28,17 @@ quoted twice, is one number).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
 from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target
 from .analysis.problems import Problem, Problems, RoleFix
 from .effect_inputs import effect_input_keys
+from .reported import Kind, Reported
 from .response_inputs import _inputs as response_shares, response_input_keys
 from .strict import plain_reason
 from .targets.table import study_table_cells
 
 __all__ = ["Kind", "Reported", "classify_reported", "table_cells", "unjudged_problems"]
-
-
-class Kind(str, Enum):
-    """The three kinds of reported number (module docstring)."""
-
-    INPUT = "input"
-    COMPUTED = "computed"
-    NOT_COMPUTED = "not computed"
-
-
-@dataclass(frozen=True)
-class Reported:
-    """One reported target's kind and why.
-
-    ``why`` says what gives an input to the generator, which estimate computes a computed
-    number, or why no analysis computes the rest (the binder's words).
-    """
-
-    id: str
-    kind: Kind
-    why: str
-    analysis: str | None = None       # computed: the analysis whose estimate it is
-    column: str | None = None         # a Table 1 cell: the cohort.toml key of its column
-    reason: str | None = None         # its ``not_judged`` reason (that of its original)
-    original: str | None = None       # a same_as repeat of a reported number: the original
-    misspelt: str | None = None       # an HR whose term its model lacks: the binder's words
 
 
 #: A covariate's summaries in an unadjusted analysis of the whole cohort, which the drawn
