@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import t as student_t
-
 from .findings import Finding
 from .intervals import reported_p_interval
 from .registry import AuditContext, rule
@@ -46,6 +44,8 @@ def _two_sided(abs_diff: float, se: float, df: float) -> float:
         return 1.0
     if se <= 0.0:
         return 0.0
+    from scipy.stats import t as student_t   # (here: the command's start-up does not use it)
+
     return float(min(1.0, 2.0 * student_t.sf(abs_diff / se, df)))
 
 

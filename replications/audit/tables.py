@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import chi2_contingency
 
 from .counts import whole_count
 from .findings import Finding
@@ -98,6 +97,8 @@ def two_by_k_p_values(table) -> dict[str, float]:
     t = t[:, t.sum(axis=0) > 0]
     if t.shape[1] < 2 or (t.sum(axis=1) == 0).any():
         return {}
+    from scipy.stats import chi2_contingency   # (here: the command's start-up does not use it)
+
     out = {"chi-square": float(chi2_contingency(t, correction=False).pvalue)}
     exact = fisher_freeman_halton_2xk(t)
     if exact is not None:
