@@ -222,14 +222,15 @@ def prepare(scenario: Scenario) -> PreparedDGM:
         # the HRs under the scenario's censoring and without it from the same curves
         from tacebench.simulate.truth import true_estimands_followed
         from tacebench.simulate.truth_populations import (estimands_with_populations,
-                                                          population_estimands_followed)
+                                                          population_estimands_followed,
+                                                          tilt_refusal)
 
         curves = [c for c in map(_curves_of, estimands) if c is not None]
         by_horizon: dict = {}
         for c in curves:
             if c.tilted and (c.population, c.tau, c.at, True) not in tilted:
                 by_horizon.setdefault((c.tau, c.at), {})[c.population] = None
-        if by_horizon and _tilts_share_ate_curves(plan):
+        if by_horizon and tilt_refusal(plan) is None:
             pairs = [p for p in dict.fromkeys((c.tau, c.at) for c in curves
                                               if not c.tilted and c.endpoint == "os")
                      if (*p, True, "os") not in known]
@@ -267,15 +268,6 @@ def prepare(scenario: Scenario) -> PreparedDGM:
     return PreparedDGM(_generator(plan, measured), truth, f"{scenario.base}/{scenario.cohort} {factors}",
                        generate_batch=_batch_generator(plan, measured), truths=truths,
                        uncensored_truths=uncensored_truths)
-
-
-def _tilts_share_ate_curves(plan) -> bool:
-    """The tilted populations' curves can come from the ATE curves' evaluation: two arms,
-    an OS model and no time-varying therapy (which the tilted curves refuse, as they say
-    when asked apart)."""
-    tv = plan.outcomes.tv
-    return (plan.covariates.treated_arm >= 0 and plan.outcomes.os is not None
-            and (tv is None or tv[3] == 0.0))
 
 
 def check(scenario: Scenario, estimands: list[Estimand]) -> list[str]:

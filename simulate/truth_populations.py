@@ -45,7 +45,8 @@ from .potential_curves import potential_curves, potential_curves_tilted
 from .truth import N_TRUTH, _grid, _true_estimands, follow_up_weight
 
 __all__ = ["POPULATIONS", "PopulationEstimands", "estimands_with_populations",
-           "population_estimands", "population_estimands_many", "population_tilt"]
+           "population_estimands", "population_estimands_many", "population_tilt",
+           "tilt_refusal"]
 
 #: population -> h(e), the density tilt of the target population.
 POPULATIONS = {
@@ -106,6 +107,23 @@ def population_tilt(plan: SimulationPlan, population: str, n: int, treated: bool
     return arm, eta[bool(treated)], tilts[0]
 
 
+def tilt_refusal(plan: SimulationPlan) -> str | None:
+    """Why ``plan`` has no tilted populations' curves, or None when it has them: they need
+    two arms and an OS model, and do not integrate a time-varying therapy.
+
+    The one test of both the functions here (which raise with its words) and a caller that
+    chooses :func:`estimands_with_populations` (whose tilts share the ATE curves'
+    evaluation) by it.
+    """
+    if plan.covariates.treated_arm < 0 or plan.outcomes.os is None:
+        return (f"population estimands need two arms and an OS model "
+                f"({plan.study_id}/{plan.cohort_name})")
+    if plan.outcomes.tv is not None and plan.outcomes.tv[3] != 0.0:
+        return (f"population estimands: {plan.study_id}/{plan.cohort_name} has a "
+                "time-varying therapy, which these curves do not integrate")
+    return None
+
+
 def _tilts(plan: SimulationPlan, populations: tuple[str, ...], n: int
            ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """:func:`population_tilt` of several populations: one covariate sample (the same
@@ -114,13 +132,10 @@ def _tilts(plan: SimulationPlan, populations: tuple[str, ...], n: int
     for population in populations:
         if population not in POPULATIONS:
             raise ValueError(f"population must be one of {sorted(POPULATIONS)}; got {population!r}")
+    problem = tilt_refusal(plan)
+    if problem is not None:
+        raise ValueError(problem)
     cp, ep = plan.covariates, plan.outcomes.os
-    if cp.treated_arm < 0 or ep is None:
-        raise ValueError(f"population estimands need two arms and an OS model "
-                         f"({plan.study_id}/{plan.cohort_name})")
-    if plan.outcomes.tv is not None and plan.outcomes.tv[3] != 0.0:
-        raise ValueError(f"population estimands: {plan.study_id}/{plan.cohort_name} has a "
-                         "time-varying therapy, which these curves do not integrate")
     with_ps = any(population != "ATE" for population in populations)
     rng = np.random.default_rng(_CAL_SEED + 7)  # the covariate sample of true_estimands' ATE
     counts = np.maximum(np.round(cp.pi * n).astype(int), 1)

@@ -11,7 +11,8 @@ from tacebench.simulate.plan import add_derived, draw_covariates
 from tacebench.simulate.survival import baseline_cumhaz, draw_times
 from tacebench.simulate.truth import true_estimands
 from tacebench.simulate.truth_populations import (POPULATIONS, population_estimands,
-                                                  population_estimands_many, population_tilt)
+                                                  population_estimands_many, population_tilt,
+                                                  tilt_refusal)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,26 @@ def test_ate_tilt_is_true_estimands_ate_and_att_tilt_agrees_with_its_treated_arm
 def test_unknown_population_is_an_error_naming_it():
     with pytest.raises(ValueError, match="population must be one of .*; got 'ATX'"):
         population_tilt(None, "ATX", 10)
+
+
+def test_the_refusal_is_one_test_and_its_words_are_the_error(plan):
+    """A plan without a treated arm, or with a time-varying therapy, has no tilted curves;
+    the functions raise with the words of the predicate a caller chooses its path by."""
+    import dataclasses
+
+    from tacebench.simulate import compile_plan, load_spec
+
+    assert tilt_refusal(plan) is None
+    one_arm = compile_plan(load_spec("tace_regorafenib"), "main")
+    therapy = dataclasses.replace(plan, outcomes=dataclasses.replace(
+        plan.outcomes, tv=(None, None, None, math.log(0.95))))
+    for bad, words in ((one_arm, "need two arms and an OS model"),
+                       (therapy, "has a time-varying therapy")):
+        problem = tilt_refusal(bad)
+        assert words in problem
+        with pytest.raises(ValueError) as err:
+            population_tilt(bad, "ATO", 100, treated=True)
+        assert str(err.value) == problem
 
 
 def test_several_populations_at_once_are_each_population_alone(plan):
