@@ -200,12 +200,14 @@ def _dask(scheduler: str | None, n_jobs: int):
                                    f"({type(exc).__name__}: {str(exc).splitlines()[0].rstrip('.')})"
                                    ) from None
     finally:
-        client.close()
-        logging.getLogger("distributed.client").removeFilter(quiet)
-        if cluster is not None:
-            # closed here, not by distributed's exit hook, which printed 22 INFO lines
-            # of its scheduler and nanny shutdown after the command's own output
-            cluster.close()
+        try:
+            client.close()
+        finally:  # (the cluster as well when closing the client fails or is interrupted)
+            logging.getLogger("distributed.client").removeFilter(quiet)
+            if cluster is not None:
+                # closed here, not by distributed's exit hook, which printed 22 INFO lines
+                # of its scheduler and nanny shutdown after the command's own output
+                cluster.close()
 
 
 def _streaming(n_jobs: int, backend: str | None, workers: int):
