@@ -214,24 +214,31 @@ def run_rounds(before_cmd: Path, after_cmd: Path, study_file: Path, studies: lis
 
 
 def report(data: dict) -> str:
-    """Markdown: per case the median wall and CPU time of each side and their ratio."""
+    """Markdown: per case the median wall and CPU time of each side and their ratio. The
+    rounds are counted per case from the runs (the runs of two invocations, one per case,
+    may be given together): one count in the heading when the cases share it, else each
+    row says its own."""
+    sides = {case: {s: [r for r in data["runs"] if r["case"] == case and r["side"] == s]
+                    for s in ("before", "after")} for case, _, _ in CASES}
+    sides = {case: side for case, side in sides.items() if side["before"] and side["after"]}
+    counts = {case: len({r["round"] for r in side["after"]}) for case, side in sides.items()}
+    shared = len(set(counts.values())) == 1
+    rounds = f"{next(iter(counts.values()))} alternating rounds" if shared else \
+        "alternating rounds"
     lines = [f"Today's code against commit `{data['before']}` on that commit's inputs, "
-             f"{data['rounds']} alternating rounds (medians; load average before each run "
+             f"{rounds} (medians; load average before each run "
              f"{min(r['load_before'] for r in data['runs']):.1f}-"
              f"{max(r['load_before'] for r in data['runs']):.1f}):", "",
              "| command | before: wall / CPU | after: wall / CPU | after / before (wall) |",
              "|---|---|---|---|"]
-    for case, _, _ in CASES:
-        side = {s: [r for r in data["runs"] if r["case"] == case and r["side"] == s]
-                for s in ("before", "after")}
-        if not side["before"] or not side["after"]:
-            continue
+    for case, side in sides.items():
+        label = case if shared else f"{case} ({counts[case]} rounds)"
         if any(r["returncode"] not in (0, 1) for r in side["before"] + side["after"]):
-            lines.append(f"| {case} | a run failed: see the JSON | | |")
+            lines.append(f"| {label} | a run failed: see the JSON | | |")
             continue
         w = {s: median(r["wall"] for r in side[s]) for s in side}
         c = {s: median(r["cpu"] for r in side[s]) for s in side}
-        lines.append(f"| {case} | {w['before']:.1f} s / {c['before']:.1f} s | "
+        lines.append(f"| {label} | {w['before']:.1f} s / {c['before']:.1f} s | "
                      f"{w['after']:.1f} s / {c['after']:.1f} s | {w['after'] / w['before']:.2f}x |")
     moved = [int(m.group(1)) for ln in data.get("migrated", [])
              if (m := re.match(r"\s*role \S+ -> \S+: (\d+) (?:target|Table 1 column)", ln))]

@@ -27,6 +27,16 @@ def test_report_gives_medians_and_the_ratio_of_wall_times():
     assert "`abc1234`" in table and "3 alternating rounds" in table
 
 
+def test_runs_of_two_invocations_say_their_own_rounds():
+    data = {"before": "a", "after": "b", "rounds": 2,
+            "runs": _runs("study", [10.0, 12.0], [4.0, 5.0])
+            + _runs("replicate", [3.0, 3.0, 3.0], [2.0, 2.0, 2.0])}
+    table = report(data)
+    assert "on that commit's inputs, alternating rounds (medians" in table
+    assert "| replicate (3 rounds) | 3.0 s / 4.5 s | 2.0 s / 3.0 s | 0.67x |" in table
+    assert "| study (2 rounds) | 11.0 s / 16.5 s | 4.5 s / 6.8 s | 0.41x |" in table
+
+
 def test_a_failed_run_is_reported_not_timed():
     data = {"before": "a", "after": "b", "rounds": 1, "runs": _runs("replicate", [1.0], [1.0], rc=2)}
     assert "| replicate | a run failed" in report(data)
