@@ -44,7 +44,7 @@ def _two_sided(abs_diff: float, se: float, df: float) -> float:
         return 1.0
     if se <= 0.0:
         return 0.0
-    from scipy.stats import t as student_t   # (here: the command's start-up does not use it)
+    from scipy.stats import t as student_t  # (not at import: ~1 s of the command's start-up)
 
     return float(min(1.0, 2.0 * student_t.sf(abs_diff / se, df)))
 
