@@ -37,9 +37,8 @@ def loaded_after_import(modules: tuple[str, ...], watched: tuple[str, ...],
     code = ("import importlib, json, pickle, sys\n"
             f"for name in {list(modules)!r}:\n"
             "    importlib.import_module(name)\n"
-            f"if {payload is not None!r}:\n"
-            "    pickle.loads(sys.stdin.buffer.read())\n"
-            f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))\n")
+            + ("pickle.loads(sys.stdin.buffer.read())\n" if payload is not None else "")
+            + f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          input=payload or b"", check=True)
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
