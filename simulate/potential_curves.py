@@ -15,6 +15,7 @@ from .cohort import SimulationPlan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import TherapySegments, baseline_cumhaz
+from .survival_sweep import GRID_LATTICES, survival_sweep
 
 
 def potential_curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endpoint: str = "os"
@@ -100,12 +101,14 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
             risk_p = np.exp(base_p + pp.beta_treat * (a == cp.treated_arm))
         s = np.zeros(len(grid))
         t = None if tilts is None else np.empty((len(tilts), len(grid)))
-        for j in range(len(grid)):
-            if segments is not None:
-                h = segments.cumhaz(grid[j], rates, tv[3])
-            else:
-                h = h0[j]
-            s_d = np.exp(-h * risk)
+        if segments is not None:
+            alive = (np.exp(-segments.cumhaz(g, rates, tv[3]) * risk) for g in grid)
+        elif pp is None:  # OS: exp only every few points (survival_sweep, to ~1e-14)
+            alive = survival_sweep(grid, h0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
+                                   risk, GRID_LATTICES)
+        else:
+            alive = (np.exp(-h * risk) for h in h0)
+        for j, s_d in enumerate(alive):
             if pp is None:
                 s[j] = weights @ s_d if collapsed else np.mean(s_d)
                 if t is not None:  # every subject's survival, in the sample's order

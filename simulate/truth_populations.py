@@ -41,6 +41,7 @@ import numpy as np
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, cox_estimand
+from .survival_sweep import GRID_LATTICES, survival_sweep
 from .potential_curves import potential_curves, potential_curves_tilted
 from .truth import N_TRUTH, _grid, _true_estimands, follow_up_weight
 
@@ -169,8 +170,11 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
     values, inverse = np.unique(risk, return_inverse=True)
     spread = len(values) <= len(risk) // _SPREAD_BELOW
     out = np.empty((len(tilts), len(grid)))
-    for j, H in enumerate(H0):
-        s = np.exp(-H * values).take(inverse) if spread else np.exp(-H * risk)
+    # (survival_sweep: exp only every few points, the values of potential_curves' sweep)
+    for j, s in enumerate(survival_sweep(grid, H0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
+                                         values if spread else risk, GRID_LATTICES)):
+        if spread:
+            s = s.take(inverse)
         # einsum, not ``h @ ...``: a BLAS dot product may start threads, ten times slower
         # on a busy machine
         for k, h in enumerate(tilts):

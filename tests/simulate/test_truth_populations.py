@@ -137,9 +137,11 @@ def test_several_populations_at_once_are_each_population_alone(plan):
 
 @pytest.mark.parametrize("distinct", [7, 3000])
 def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, distinct):
-    """With few distinct risks (discrete covariates) exp runs on those and is spread back
-    to the subjects; the weighted sums equal exp on every subject, double for double."""
+    """With few distinct risks (discrete covariates) the survival runs on those and is
+    spread back to the subjects; the weighted sums equal those of the survival of every
+    subject, double for double, and of exp on every subject to rounding."""
     from tacebench.simulate import truth_populations as tp
+    from tacebench.simulate.survival_sweep import GRID_LATTICES, survival_sweep
 
     rng = np.random.default_rng(5)
     n, ep = 4000, plan.outcomes.os
@@ -151,10 +153,17 @@ def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, d
     for treated in (True, False):
         rates, cum = ep.arm_rates(treated)
         risk = np.exp(eta[treated] + ep.beta_treat * treated)
-        want = [np.array([np.einsum("i,i->", h, np.exp(-H * risk))
-                          for H in baseline_cumhaz(grid, ep.knots, rates, cum)]) for h in tilts]
+        H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
+        sweep = survival_sweep(grid, H0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
+                               risk, GRID_LATTICES)
+        columns = [s.copy() for s in sweep]
+        want = [np.array([np.einsum("i,i->", h, s) for s in columns]) for h in tilts]
         got = tp._curves(grid, ep, treated, eta, tilts)
         assert all(np.array_equal(g, w) for g, w in zip(got, want))
+        by_exp = [np.array([np.einsum("i,i->", h, np.exp(-H * risk)) for H in H0])
+                  for h in tilts]
+        for g, w in zip(got, by_exp):
+            np.testing.assert_allclose(g, w, rtol=1e-13, atol=0)
 
 
 def test_estimands_with_populations_are_the_two_calls_number_for_number(plan):
