@@ -3,7 +3,9 @@
 ``S^a(t) = E_x[exp(-H(t | x, a))]`` averaged over a fixed-seed covariate sample, for the
 ATE population (the arm-size-weighted mixture) or the ATT population (the treated arm);
 PFS through the bivariate normal CDF of the latent progression and death times. The
-estimands of :mod:`simulate.truth` are computed from these curves.
+estimands of :mod:`simulate.truth` are computed from these curves. ("Exactly": by
+integration over the fixed sample, not by simulated event times; OS survival along the grid
+is :func:`simulate.survival_sweep.survival_sweep`'s, exp to a relative ~1e-14.)
 """
 from __future__ import annotations
 
