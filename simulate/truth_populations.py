@@ -164,15 +164,20 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
     H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
     risk = np.exp(eta[treated] + ep.beta_treat * treated)
     # Subjects of equal risk have equal survival at every time. With few distinct risks
-    # (discrete covariates), exp runs on those and its values are spread back to the
-    # subjects: exp is elementwise, so ``s`` holds the same doubles in the same order and
-    # the weighted sums below are those of exp on every subject, at a gather's cost.
+    # (discrete covariates), the survival runs on those and its values are spread back to
+    # the subjects: survival_sweep (exp only every few times, the values of
+    # potential_curves' own sweep) is elementwise, so ``s`` holds the same doubles in the
+    # same order and the weighted sums below are those of every subject's survival, at a
+    # gather's cost.
     values, inverse = np.unique(risk, return_inverse=True)
     spread = len(values) <= len(risk) // _SPREAD_BELOW
     out = np.empty((len(tilts), len(grid)))
-    # (survival_sweep: exp only every few points, the values of potential_curves' sweep)
-    for j, s in enumerate(survival_sweep(grid, H0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
-                                         values if spread else risk, GRID_LATTICES)):
+
+    def cumhaz(t):
+        return baseline_cumhaz(t, ep.knots, rates, cum)
+
+    for j, s in enumerate(survival_sweep(grid, H0, cumhaz, values if spread else risk,
+                                         GRID_LATTICES)):
         if spread:
             s = s.take(inverse)
         # einsum, not ``h @ ...``: a BLAS dot product may start threads, ten times slower
