@@ -29,6 +29,7 @@ error.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -52,7 +53,10 @@ class Lattice:
     step: float
 
     def index(self, t: float) -> int | None:
-        """``i`` with ``origin + i * step == t`` exactly, else None."""
+        """``i`` with ``origin + i * step == t`` exactly, else None (also for a time that
+        is not finite)."""
+        if not math.isfinite(t):
+            return None
         i = round((t - self.origin) / self.step)
         return i if i >= 0 and self.origin + i * self.step == t else None
 

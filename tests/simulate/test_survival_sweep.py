@@ -89,3 +89,4 @@ def test_lattice_index_is_exact():
     fine = Lattice(0.0, 0.05)
     assert fine.index(3 * 0.05) == 3 and fine.index(0.15) is None  # 3 * 0.05 is not 0.15
     assert fine.index(13.33) is None
+    assert fine.index(float("inf")) is None and fine.index(float("nan")) is None
