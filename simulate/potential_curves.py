@@ -17,7 +17,7 @@ from .cohort import SimulationPlan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import TherapySegments, baseline_cumhaz
-from .survival_sweep import GRID_LATTICES, survival_sweep
+from .survival_sweep import survival_sweep
 
 
 def potential_curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endpoint: str = "os"
@@ -106,8 +106,7 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
         if segments is not None:
             alive = (np.exp(-segments.cumhaz(g, rates, tv[3]) * risk) for g in grid)
         elif pp is None:  # OS: exp only every few points (survival_sweep, to ~1e-14)
-            alive = survival_sweep(grid, h0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
-                                   risk, GRID_LATTICES)
+            alive = survival_sweep(grid, ep.knots, rates, cum, risk)
         else:
             alive = (np.exp(-h * risk) for h in h0)
         for j, s_d in enumerate(alive):

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
+
+from .survival import baseline_cumhaz
 
 __all__ = ["GRID_LATTICES", "LINE_ULPS", "Lattice", "RUN", "survival_sweep"]
 
@@ -69,35 +71,35 @@ class Lattice:
 GRID_LATTICES = (Lattice(60.0, 0.5), Lattice(0.0, 0.05))
 
 
-def _block_line(lattice: Lattice, block: int, cumhaz: Callable) -> tuple[float, float] | None:
+def _block_line(lattice: Lattice, block: int, knots, rates, cum) -> tuple[float, float] | None:
     """``(H0 at the block's first time, its step d)`` when ``H0`` at the block's
     ``RUN + 1`` times lies on that line, else None."""
-    i = block * RUN + np.arange(RUN + 1)
-    H = cumhaz(lattice.origin + i * lattice.step)
+    m = np.arange(RUN + 1)
+    H = baseline_cumhaz(lattice.origin + (block * RUN + m) * lattice.step, knots, rates, cum)
     d = (H[-1] - H[0]) / RUN
-    off = np.abs(H[0] + np.arange(RUN + 1) * d - H)
+    off = np.abs(H[0] + m * d - H)
     if not np.isfinite(d) or (off > LINE_ULPS * np.finfo(float).eps * np.abs(H)).any():
         return None
     return float(H[0]), float(d)
 
 
-def survival_sweep(grid: np.ndarray, H0: np.ndarray, cumhaz: Callable, risk: np.ndarray,
-                   lattices: Sequence[Lattice]) -> Iterator[np.ndarray]:
-    """``exp(-H0[j] * risk)`` for ``j = 0, 1, ...``, one array per grid time.
+def survival_sweep(grid: np.ndarray, knots: np.ndarray, rates: np.ndarray, cum: np.ndarray,
+                   risk: np.ndarray, lattices: Sequence[Lattice] = GRID_LATTICES
+                   ) -> Iterator[np.ndarray]:
+    """``exp(-H0(grid[j]) * risk)`` for ``j = 0, 1, ...``, one array per grid time, with
+    ``H0 = baseline_cumhaz(., knots, rates, cum)``.
 
     Parameters
     ----------
     grid : (g,) float array
         Times, ascending (any order is right; ascending is fast).
-    H0 : (g,) float array
-        ``cumhaz(grid)``.
-    cumhaz : callable
-        The baseline cumulative hazard of an array of times.
+    knots, rates, cum : float arrays
+        The piecewise-constant baseline (:func:`simulate.survival.baseline_cumhaz`).
     risk : (n,) float array
         Relative hazards ``exp(eta_i)`` (positive).
     lattices : sequence of Lattice
-        Lattices the grid's times lie on (module notes), a time placed on the first it lies
-        on; a time on none is computed by exp.
+        Lattices the grid's times lie on (module notes; default those of the true curves'
+        grids), a time placed on the first it lies on; a time on none is computed by exp.
 
     Yields
     ------
@@ -107,15 +109,15 @@ def survival_sweep(grid: np.ndarray, H0: np.ndarray, cumhaz: Callable, risk: np.
 
     Notes
     -----
-    Equal to ``np.exp(-H0[j] * risk)`` to rounding (module notes), exactly at a time on no
+    Equal to ``np.exp(-H0(grid[j]) * risk)`` to rounding (module notes), exactly at a time on no
     lattice or at a block's first time. The value at a time depends on that time alone,
     and is computed element for element: the values of equal risks are equal, so spreading
     them back to subjects (``take``) gives the values of every subject.
     """
+    H0 = baseline_cumhaz(grid, knots, rates, cum)
     cur = np.empty(len(risk))
     lines: dict = {}
     at = None                           # (lattice, block, i) of ``cur``
-    factor = None
     for j, t in enumerate(grid):
         where = next(((k, i) for k, lat in enumerate(lattices)
                       if (i := lat.index(float(t))) is not None), None)
@@ -123,7 +125,7 @@ def survival_sweep(grid: np.ndarray, H0: np.ndarray, cumhaz: Callable, risk: np.
             k, i = where
             block = i // RUN
             if (k, block) not in lines:
-                lines[(k, block)] = _block_line(lattices[k], block, cumhaz)
+                lines[(k, block)] = _block_line(lattices[k], block, knots, rates, cum)
             line = lines[(k, block)]
         if where is None or line is None:
             np.exp(-H0[j] * risk, out=cur)

@@ -40,8 +40,8 @@ import numpy as np
 
 from .cohort import DEFAULT_CACHE, SimulationPlan, compile_plan
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import baseline_cumhaz, cox_estimand
-from .survival_sweep import GRID_LATTICES, survival_sweep
+from .survival import cox_estimand
+from .survival_sweep import survival_sweep
 from .potential_curves import potential_curves, potential_curves_tilted
 from .truth import N_TRUTH, _grid, _true_estimands, follow_up_weight
 
@@ -161,7 +161,6 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
     """The potential-outcome curve of each tilt: each subject's conditional survival at a
     time is computed once and averaged under every tilt."""
     rates, cum = ep.arm_rates(treated)  # arm-specific hazards: the arm's own baseline
-    H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
     risk = np.exp(eta[treated] + ep.beta_treat * treated)
     # Subjects of equal risk have equal survival at every time. With few distinct risks
     # (discrete covariates), the survival runs on those and its values are spread back to
@@ -172,12 +171,8 @@ def _curves(grid, ep, treated: bool, eta, tilts) -> list[np.ndarray]:
     values, inverse = np.unique(risk, return_inverse=True)
     spread = len(values) <= len(risk) // _SPREAD_BELOW
     out = np.empty((len(tilts), len(grid)))
-
-    def cumhaz(t):
-        return baseline_cumhaz(t, ep.knots, rates, cum)
-
-    for j, s in enumerate(survival_sweep(grid, H0, cumhaz, values if spread else risk,
-                                         GRID_LATTICES)):
+    for j, s in enumerate(survival_sweep(grid, ep.knots, rates, cum,
+                                         values if spread else risk)):
         if spread:
             s = s.take(inverse)
         # einsum, not ``h @ ...``: a BLAS dot product may start threads, ten times slower

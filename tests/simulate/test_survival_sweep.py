@@ -23,7 +23,7 @@ def cumhaz(t):
 
 def sweep(grid, risk, lattices=GRID_LATTICES) -> np.ndarray:
     grid = np.asarray(grid, dtype=float)
-    return np.array([s.copy() for s in survival_sweep(grid, cumhaz(grid), cumhaz, risk,
+    return np.array([s.copy() for s in survival_sweep(grid, KNOTS, RATES, CUM, risk,
                                                        lattices)])
 
 
@@ -52,7 +52,11 @@ def test_off_lattice_times_and_block_starts_are_exp_itself(risk):
     want = np.exp(-cumhaz(grid)[:, None] * risk[None, :])
     off = grid == 13.33     # on no lattice
     assert off.any() and np.array_equal(got[off], want[off])
-    start = np.isclose(grid / 0.05 % RUN, 0) & (grid < 60)
+    # a block's first time: on a lattice (the first it lies on) at an index divisible by RUN
+    first = [next((i for lat in GRID_LATTICES if (i := lat.index(float(t))) is not None),
+                  None) for t in grid]
+    start = np.array([i is not None and i % RUN == 0 for i in first])
+    assert start.sum() > 10
     assert np.array_equal(got[start], want[start])
     # with no lattice every value is exp's
     assert np.array_equal(sweep(grid, risk, ()), want)

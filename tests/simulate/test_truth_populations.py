@@ -141,7 +141,7 @@ def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, d
     spread back to the subjects; the weighted sums equal those of the survival of every
     subject, double for double, and of exp on every subject to rounding."""
     from tacebench.simulate import truth_populations as tp
-    from tacebench.simulate.survival_sweep import GRID_LATTICES, survival_sweep
+    from tacebench.simulate.survival_sweep import survival_sweep
 
     rng = np.random.default_rng(5)
     n, ep = 4000, plan.outcomes.os
@@ -154,9 +154,7 @@ def test_curves_on_distinct_risks_are_those_of_every_subject_bit_for_bit(plan, d
         rates, cum = ep.arm_rates(treated)
         risk = np.exp(eta[treated] + ep.beta_treat * treated)
         H0 = baseline_cumhaz(grid, ep.knots, rates, cum)
-        sweep = survival_sweep(grid, H0, lambda t: baseline_cumhaz(t, ep.knots, rates, cum),
-                               risk, GRID_LATTICES)
-        columns = [s.copy() for s in sweep]
+        columns = [s.copy() for s in survival_sweep(grid, ep.knots, rates, cum, risk)]
         want = [np.array([np.einsum("i,i->", h, s) for s in columns]) for h in tilts]
         got = tp._curves(grid, ep, treated, eta, tilts)
         assert all(np.array_equal(g, w) for g, w in zip(got, want))
