@@ -36,7 +36,7 @@ from .outcomes import EndpointPlan
 from .plan import CovariatePlan
 from .study import CohortSpec
 from .calibration_quality import check_grid, check_rows
-from .joint_survival import DeathOrder, joint_curve, joint_median
+from .joint_survival import CurveMemo, DeathOrder, joint_curve, joint_median
 from .target_means import ArmRows, RiskMemo, target_means
 from .survival import (baseline_cumhaz, censoring_survival, cumulative_at_knots, marginal_curve, marginal_median,
                        prepared_therapy)
@@ -246,6 +246,8 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     # PFS: each arm's patients ordered by death time once, for every curve of the fit
     deaths = None if os_plan is None or not hr_t else {
         a: DeathOrder.build(sample["t_d"][arm == a], sample["w_d"][arm == a], r_pd) for a in range(len(labels))}
+    # (the Jacobian's curves share most points with the base point's: computed once)
+    memos = {a: CurveMemo() for a in range(len(labels))}
     arm_n = {a.label: a.n for a in c.arms}
     nr = 0 if fixed_rates is not None else k
     therapy_h = prepared_therapy(knots, tv)
@@ -273,7 +275,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
             r = rates * np.exp(b) if arm_specific and a == cp.treated_arm else rates
             lp = base_lp[m] + bt * treated[m]
             curves[lab] = (marginal_curve(grid, knots, r, lp) if deaths is None
-                           else joint_curve(grid, knots, r, np.exp(lp), deaths[a]))
+                           else joint_curve(grid, knots, r, np.exp(lp), deaths[a], memos[a]))
         return check_rows("", hr_t, grid, curves, g, arm_n)
 
     def resid(theta):

@@ -77,18 +77,63 @@ class DeathOrder(ArrayRecord):
         return cls(order, t_d[order], (r_pd * w_d)[order], float(r_pd))
 
 
-def joint_curve(grid: np.ndarray, knots, rates, risk: np.ndarray, deaths: DeathOrder) -> np.ndarray:
+class CurveMemo:
+    """One arm's :func:`joint_curve` values already computed in a fit, by grid time and
+    ``H0(t)``, for one vector of risks.
+
+    A point of the curve depends on its time, ``H0(t)`` and the arm's risks only. The
+    finite-difference Jacobian of a calibration moves one parameter at a time: a log-hazard
+    changes ``H0`` only after its knot, the treatment log-HR only the treated arm's risks,
+    so most points of most curves were computed before. Those are taken from here, the
+    value computed then, so a curve is the same number for number with or without a memo.
+    Passed by its caller (one per arm and fit), never shared: a new vector of risks, grid
+    or :class:`DeathOrder` empties it. Each time keeps the ``capacity`` values last
+    computed (the base point and a Jacobian's perturbations).
+    """
+
+    def __init__(self, capacity: int = 16) -> None:
+        self.capacity = capacity
+        self._key: tuple | None = None
+        self._risk: np.ndarray | None = None
+        self._seen: list[dict[float, float]] = []
+
+    def bind(self, grid: np.ndarray, risk: np.ndarray, deaths: "DeathOrder") -> list[dict]:
+        """The per-time values for this grid, risk vector and death order (emptied if any
+        differs from the last call's)."""
+        key = (id(deaths), grid.tobytes())
+        if key != self._key or self._risk is None or not np.array_equal(risk, self._risk):
+            self._key, self._risk = key, risk.copy()
+            self._seen = [{} for _ in range(len(grid))]
+        return self._seen
+
+    def keep(self, seen: dict[float, float], h0: float, value: float) -> None:
+        if len(seen) >= self.capacity:
+            del seen[next(iter(seen))]           # the oldest
+        seen[h0] = value
+
+
+def joint_curve(grid: np.ndarray, knots, rates, risk: np.ndarray, deaths: DeathOrder,
+                memo: CurveMemo | None = None) -> np.ndarray:
     """One arm's PFS curve ``mean_i P(T_P > t, T_D > t | x_i, W_D)`` on ``grid`` (risks
     ``exp(eta)`` of the arm's patients in their own order, ``deaths`` their
-    :class:`DeathOrder`), as its calibration sees it."""
+    :class:`DeathOrder`), as its calibration sees it; ``memo``: the points computed
+    before in the same fit (:class:`CurveMemo`)."""
     cum, scale = cumulative_at_knots(knots, rates), np.sqrt(1 - deaths.r_pd ** 2)
     risk_up, n = risk[deaths.order], len(deaths.order)
+    # (element for element the scalar H0(t) of each time: the same adds and multiplies)
+    h0 = baseline_cumhaz(grid, knots, rates, cum)
+    seen = memo.bind(grid, risk, deaths) if memo is not None else None
     s = np.empty(len(grid))
     for j, t in enumerate(grid):
+        if seen is not None and (hit := seen[j].get(float(h0[j]))) is not None:
+            s[j] = hit
+            continue
         k = np.searchsorted(deaths.t_up, t, side="right")
-        s[j] = np.mean(alive_joint_survival(baseline_cumhaz(t, knots, rates, cum) * risk_up[k:],
-                                            deaths.rw_up[k:], deaths.order[k:], n, scale))
+        s[j] = np.mean(alive_joint_survival(h0[j] * risk_up[k:], deaths.rw_up[k:],
+                                            deaths.order[k:], n, scale))
+        if seen is not None:
+            memo.keep(seen[j], float(h0[j]), float(s[j]))
     return s
 
 
-__all__ = ["DeathOrder", "alive_joint_survival", "joint_curve", "joint_median"]
+__all__ = ["CurveMemo", "DeathOrder", "alive_joint_survival", "joint_curve", "joint_median"]

@@ -10,6 +10,7 @@ from scipy import special
 from tacebench.simulate.target_means import ArmRows, RiskMemo, target_means
 from tacebench.simulate.calibration_cohort import calibration_sample, draw_death_times
 from tacebench.simulate.calibration_quality import alive_joint_survival, endpoint_curves
+from tacebench.simulate.joint_survival import CurveMemo, DeathOrder, joint_curve
 from tacebench.simulate.survival import baseline_cumhaz
 
 
@@ -90,3 +91,42 @@ def test_alive_joint_survival_equals_the_formula_on_every_row(seed):
     got = alive_joint_survival(h[alive], rw_d[alive], alive, n, scale)
     np.testing.assert_array_equal(got, every)
     assert got.mean() == every.mean()
+
+
+def _curve_inputs(seed=3, n=300):
+    rng = np.random.default_rng(seed)
+    knots = np.array([0.0, 2.0, 6.0, 12.0])
+    rates = np.exp(rng.normal(-2.5, 0.3, len(knots)))
+    deaths = DeathOrder.build(rng.exponential(15.0, n), rng.normal(size=n), 0.45)
+    return knots, rates, np.exp(rng.normal(0.0, 0.5, n)), deaths, np.arange(0.0, 30.0, 0.25)
+
+
+def test_joint_curve_with_a_memo_is_the_curve_computed_afresh():
+    knots, rates, risk, deaths, grid = _curve_inputs()
+    memo, computed = CurveMemo(), []
+    keep = memo.keep
+    memo.keep = lambda *a: computed.append(1) or keep(*a)
+    # a Jacobian's pattern: the base point, each log-hazard moved, the risks moved, the base
+    calls = [(rates, risk)] + [(rates * np.where(np.arange(len(rates)) == j, 1 + 1e-8, 1.0), risk)
+                               for j in range(len(rates))] + [(rates, risk * 1.01), (rates, risk)]
+    hits = []
+    for r, x in calls:
+        computed.clear()
+        got = joint_curve(grid, knots, r, x, deaths, memo)
+        np.testing.assert_array_equal(got, joint_curve(grid, knots, r, x, deaths))
+        hits.append(len(grid) - len(computed))
+    # a moved log-hazard leaves the times up to its knot to the memo; new risks empty it
+    assert hits[0] == 0
+    assert hits[1:len(rates) + 1] == [int((grid <= k).sum()) for k in knots]
+    assert hits[-2:] == [0, 0]
+
+
+def test_curve_memo_keeps_its_capacity_per_time():
+    knots, rates, risk, deaths, grid = _curve_inputs()
+    memo = CurveMemo(capacity=3)
+    for f in (1.0, 1.1, 1.2, 1.3, 1.4):
+        joint_curve(grid, knots, rates * f, risk, deaths, memo)
+    assert max(len(s) for s in memo._seen) == 3
+    # the oldest values left: the first call's is computed again, equal
+    np.testing.assert_array_equal(joint_curve(grid, knots, rates, risk, deaths, memo),
+                                  joint_curve(grid, knots, rates, risk, deaths))
