@@ -83,26 +83,35 @@ def test_first_look_reads_n_jobs_as_the_parser(monkeypatch, argv, n_jobs):
     assert early._n_jobs(argv[1:]) == n_jobs
 
 
-@pytest.mark.parametrize("argv", [["study", "run", "default"], ["replicate", "--audit-only"],
-                                  ["replicate", "-h"], [], ["replicate", "--n-jobs", "1"]])
-def test_workers_start_early_only_for_a_simulating_replicate(monkeypatch, argv):
+@pytest.mark.parametrize("argv", [
+    ["study", "list"], ["study", "run", "default", "--backend", "dask"],
+    ["study", "run", "default", "--backend=threading"], ["study", "run", "-h"],
+    ["study", "run", "x", "--cluster", "jobs.toml"], ["study", "run", "x", "--n-jobs", "0"],
+    ["replicate", "--audit-only"], ["replicate", "-h"], [], ["replicate", "--n-jobs", "1"]])
+def test_workers_start_early_only_for_a_simulating_replicate_or_a_local_study_run(
+        monkeypatch, argv):
     from tacebench.cli import early
     started = []
     # as the engine's: no workers for one job
     monkeypatch.setattr(early, "start_workers", lambda n, *a: started.append((n, *a)) or n != 1)
-    assert early.start_replicate_workers(argv) is False
+    assert early.start_early_workers(argv) is False
     assert started == [] or started[0][0] == 1
-    assert early.start_replicate_workers(["replicate", "s"]) is True
+    assert early.start_early_workers(["replicate", "s"]) is True
     assert started[-1][1] == early.WORKER_MODULES
+    assert early.start_early_workers(["study", "run", "x", "--backend", "loky"]) is True
+    assert started[-1][1] == early.STUDY_WORKER_MODULES
 
 
-def test_usage_error_after_an_early_start_prints_only_the_error():
+@pytest.mark.parametrize("argv, prog", [
+    (["replicate", "--reps", "1"], "tacebench replicate"),
+    (["study", "run", "default", "--reps", "1"], "tacebench study run")])
+def test_usage_error_after_an_early_start_prints_only_the_error(argv, prog):
     import subprocess
     import sys
-    run = subprocess.run([sys.executable, "-m", "tacebench", "replicate", "--reps", "1"],
+    run = subprocess.run([sys.executable, "-m", "tacebench", *argv],
                          capture_output=True, text=True)
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines()[-1].startswith("tacebench replicate: error:")
+    assert run.stderr.strip().splitlines()[-1].startswith(f"{prog}: error:")
     assert "UserWarning" not in run.stderr and "Traceback" not in run.stderr
 
 

@@ -8,7 +8,8 @@ start-up, never silently missing), except when the command line names one: then 
 command's module is imported, since the others (the benchmark studies and lessons, the
 HTML report: pandas and pyarrow) would cost ``tacebench replicate`` half a second of its
 start for parsers it never uses. They are imported there rather than with this package so
-that ``tacebench replicate`` starts its workers first (:mod:`tacebench.cli.early`).
+that ``tacebench replicate`` and ``tacebench study run`` start their workers first
+(:mod:`tacebench.cli.early`).
 """
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def _main(argv: list[str] | None) -> int:
     from tacebench.engine import set_blas_threads
     from tacebench.estimators.batch import tune_allocator
 
-    from .early import start_replicate_workers
+    from .early import start_early_workers
 
     # Process-wide allocator tuning belongs to the program, not to a library import: the
     # command line and the engine's worker initializer are the only places that call it.
@@ -89,7 +90,7 @@ def _main(argv: list[str] | None) -> int:
     tune_allocator()
     set_blas_threads(1)
     # before the sub-commands' imports, so that the workers' own imports overlap them
-    start_replicate_workers(argv)
+    start_early_workers(argv)
     parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
