@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from tacebench.engine import single_threaded_blas
 from tacebench.simulate.cache import LRUCache
 
 from .methods import SHARED_FITS, SharedFits
@@ -140,10 +141,11 @@ def load_checked_study(study, **overrides) -> Study:
 DGM_CACHE = LRUCache(max_size=256)
 
 
+@single_threaded_blas()  # the plan a study run's workers compile (engine.blas)
 def prepared(fingerprint: str, scenario: Scenario, *, cache: "LRUCache | None | object" = _DEFAULT
              ) -> PreparedDGM:
     """``prepare`` once per (study, scenario) in each worker process, then reuse it (from
-    ``cache``, default :data:`DGM_CACHE`)."""
+    ``cache``, default :data:`DGM_CACHE`); prepared with one BLAS thread, whoever calls it."""
     store = DGM_CACHE if cache is _DEFAULT else cache
     if store is None:
         return _prepare(scenario)

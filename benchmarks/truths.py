@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tacebench.engine import name_key, stream_seed
+from tacebench.engine import name_key, single_threaded_blas, stream_seed
 
 from .dgm import prepared
 from .study import Study
@@ -20,9 +20,12 @@ class TruthFailed(ValueError):
     estimand)."""
 
 
+@single_threaded_blas()  # as in the runner's workers (engine.blas), whoever calls it
 def scenario_truths(study: Study, scenario_index: int) -> list[dict]:
     """True value of every estimand that a scenario's methods target; :class:`TruthFailed`
-    when the generator cannot give them."""
+    when the generator cannot give them. Computed with one BLAS thread (the scenario's
+    plan and its truths are then the same numbers called from a study run's worker or
+    from a process whose BLAS runs several threads)."""
     scenario = study.scenarios[scenario_index]
     try:
         dgm = prepared(study.fingerprint, scenario)

@@ -105,7 +105,10 @@ def compile_plan(spec: "StudySpec | str | Path", cohort: str | None = None, *,
     :func:`~simulate.cache.default_plan_cache`, memory only unless ``TACEBENCH_CACHE_DIR``
     was set when simulate was imported); ``None`` compiles afresh and stores nothing. Plans
     are keyed by the cohort specification's hash and the simulate code fingerprint, and are
-    deterministic: a cached plan is the plan a fresh compile gives.
+    deterministic: a cached plan is the plan a fresh compile gives with the same number of
+    BLAS threads. (A multi-threaded OpenBLAS sums some products in another order, and the
+    calibration carries that last-bit difference into the plan; tacebench's runs and its
+    entry points, ``tacebench.compile_plan`` among them, compile with one thread.)
     """
     if isinstance(spec, SimulationPlan):
         return spec

@@ -300,7 +300,9 @@ def compile_plan(study: str | Path | Study | StudySpec | Mapping | SimulationPla
                  cache: PlanCache | None = DEFAULT_CACHE) -> SimulationPlan:
     """One cohort's simulation plan (marginals, copula, assignment, calibrated outcomes):
     :func:`tacebench.simulate.compile_plan`, which also takes the study
-    :func:`load_study` returns.
+    :func:`load_study` returns. Compiled with one BLAS thread, as every tacebench run
+    compiles it (a calibration amplifies the last-bit differences of a multi-threaded
+    BLAS).
 
     Parameters
     ----------
@@ -319,4 +321,6 @@ def compile_plan(study: str | Path | Study | StudySpec | Mapping | SimulationPla
     _study_type(study, "a shipped study id, a study folder, a cohort.toml path, a Study, a "
                 "StudySpec, a parsed cohort.toml (a mapping) or a SimulationPlan",
                 (StudySpec, Mapping, SimulationPlan))
-    return _compile_plan(study.spec if isinstance(study, Study) else study, cohort, cache=cache)
+    with single_threaded_blas():  # the plan replicate's set-up compiles (engine.blas)
+        return _compile_plan(study.spec if isinstance(study, Study) else study, cohort,
+                             cache=cache)

@@ -95,6 +95,39 @@ def test_simulate_cohorts_compiles_its_plan_with_one_thread(two_threads, monkeyp
     assert _threads() == {2}
 
 
+def test_the_public_compile_plan_runs_with_one_thread(two_threads, monkeypatch):
+    import tacebench.simulate as simulate
+    seen = []
+    compile_plan = simulate.compile_plan
+
+    def spy(*args, **kwargs):
+        seen.append(_threads())
+        return compile_plan(*args, **kwargs)
+
+    monkeypatch.setattr(tacebench.api, "_compile_plan", spy)
+    tacebench.api.compile_plan("tace_regorafenib")
+    assert seen == [{1}]
+    assert _threads() == {2}
+
+
+def test_a_scenarios_truths_and_its_generator_run_with_one_thread(two_threads, monkeypatch):
+    # called outside a study run (the Python API), a seed-000 truth moved by 2.4e-11
+    # relative between one BLAS thread and the machine's default
+    from tacebench.benchmarks import dgm, truths
+    from tacebench.benchmarks.study import load_study
+
+    study = load_study("default")
+    seen = []
+    monkeypatch.setattr(dgm, "DGM_CACHE", dgm.LRUCache(max_size=4))  # prepared afresh
+    monkeypatch.setattr(dgm, "_prepare", lambda sc: seen.append(("prepare", _threads())) or
+                        dgm.PreparedDGM(None, lambda e, s: seen.append(("truth", _threads()))
+                                        or 0.0))
+    truths.scenario_truths(study, 0)
+    assert {kind for kind, _ in seen} == {"prepare", "truth"}
+    assert {frozenset(t) for _, t in seen} == {frozenset({1})}
+    assert _threads() == {2}
+
+
 @pytest.mark.slow
 def test_a_study_draws_the_same_cohorts_whatever_the_callers_threads():
     # seed 000's plan moved by up to 1.7e-10 in its survival times between one and two
