@@ -59,9 +59,9 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-from scipy import special
 
 from .analysis.compile import reported_value
+from .log_sum import logsumexp_1d
 from .printed_numbers import printed_field, printed_half_unit, reported_text
 from .verdicts import analysis_scale, judge, to_scale
 
@@ -126,7 +126,7 @@ def number_loglik(draws: np.ndarray, y: float, half_unit: float = 0.0,
         h2 = (1e-9 * max(abs(y), 1.0)) ** 2
     h = math.sqrt(h2)
     logk = -0.5 * ((y - ok) / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
-    kde = float(special.logsumexp(logk)) - math.log(ok.size)
+    kde = logsumexp_1d(logk) - math.log(ok.size)
     if broad == -math.inf:
         return share + kde
     return share + float(np.logaddexp(math.log1p(-CONTAMINATION) + kde,
