@@ -93,16 +93,17 @@ class CurveMemo:
 
     def __init__(self, capacity: int = 16) -> None:
         self.capacity = capacity
-        self._key: tuple | None = None
+        self._deaths: DeathOrder | None = None   # held, so never another object's id
+        self._grid: np.ndarray | None = None
         self._risk: np.ndarray | None = None
         self._seen: list[dict[float, float]] = []
 
-    def bind(self, grid: np.ndarray, risk: np.ndarray, deaths: "DeathOrder") -> list[dict]:
+    def bind(self, grid: np.ndarray, risk: np.ndarray, deaths: DeathOrder) -> list[dict]:
         """The per-time values for this grid, risk vector and death order (emptied if any
         differs from the last call's)."""
-        key = (id(deaths), grid.tobytes())
-        if key != self._key or self._risk is None or not np.array_equal(risk, self._risk):
-            self._key, self._risk = key, risk.copy()
+        if (deaths is not self._deaths or self._grid is None
+                or not np.array_equal(grid, self._grid) or not np.array_equal(risk, self._risk)):
+            self._deaths, self._grid, self._risk = deaths, grid.copy(), risk.copy()
             self._seen = [{} for _ in range(len(grid))]
         return self._seen
 

@@ -130,3 +130,12 @@ def test_curve_memo_keeps_its_capacity_per_time():
     # the oldest values left: the first call's is computed again, equal
     np.testing.assert_array_equal(joint_curve(grid, knots, rates, risk, deaths, memo),
                                   joint_curve(grid, knots, rates, risk, deaths))
+
+
+def test_curve_memo_is_emptied_by_another_death_order():
+    knots, rates, risk, deaths, grid = _curve_inputs()
+    other = _curve_inputs(seed=4)[3]
+    memo = CurveMemo()
+    joint_curve(grid, knots, rates, risk, deaths, memo)
+    np.testing.assert_array_equal(joint_curve(grid, knots, rates, risk, other, memo),
+                                  joint_curve(grid, knots, rates, risk, other))
