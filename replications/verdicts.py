@@ -301,7 +301,8 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
     with np.errstate(invalid="ignore"):         # +inf when a majority is not reached
         # np.median's value, read off the sorted draws (the middle one, or the mean of
         # the two middle ones: their sum over 2, as np.mean of two numbers)
-        med = float(v[v.size // 2] if v.size % 2 else (v[v.size // 2 - 1] + v[v.size // 2]) / 2.0)
+        mid = v.size // 2
+        med = float(v[mid] if v.size % 2 else (v[mid - 1] + v[mid]) / 2.0)
     ladder = _sorted_ladder(v)
     lo, hi = _interval_on(ladder)
     y = float(to_scale([reported], scale)[0])

@@ -98,18 +98,23 @@ class CurveMemo:
         self._risk: np.ndarray | None = None
         self._seen: list[dict[float, float]] = []
 
-    def bind(self, grid: np.ndarray, risk: np.ndarray, deaths: DeathOrder) -> list[dict]:
-        """The per-time values for this grid, risk vector and death order (emptied if any
-        differs from the last call's)."""
+    def bind(self, grid: np.ndarray, risk: np.ndarray, deaths: DeathOrder) -> None:
+        """Serve this grid, risk vector and death order (emptied if any differs from the
+        last call's)."""
         if (deaths is not self._deaths or self._grid is None
                 or not np.array_equal(grid, self._grid) or not np.array_equal(risk, self._risk)):
             self._deaths, self._grid, self._risk = deaths, grid.copy(), risk.copy()
             self._seen = [{} for _ in range(len(grid))]
-        return self._seen
 
-    def keep(self, seen: dict[float, float], h0: float, value: float) -> None:
+    def get(self, j: int, h0: float) -> float | None:
+        """The value computed at grid time ``j`` with ``H0 = h0``, if kept."""
+        return self._seen[j].get(h0)
+
+    def keep(self, j: int, h0: float, value: float) -> None:
+        """Keep ``value`` for grid time ``j`` and ``h0``, dropping the oldest at capacity."""
+        seen = self._seen[j]
         if len(seen) >= self.capacity:
-            del seen[next(iter(seen))]           # the oldest
+            del seen[next(iter(seen))]
         seen[h0] = value
 
 
@@ -123,17 +128,19 @@ def joint_curve(grid: np.ndarray, knots, rates, risk: np.ndarray, deaths: DeathO
     risk_up, n = risk[deaths.order], len(deaths.order)
     # (element for element the scalar H0(t) of each time: the same adds and multiplies)
     h0 = baseline_cumhaz(grid, knots, rates, cum)
-    seen = memo.bind(grid, risk, deaths) if memo is not None else None
+    if memo is not None:
+        memo.bind(grid, risk, deaths)
     s = np.empty(len(grid))
     for j, t in enumerate(grid):
-        if seen is not None and (hit := seen[j].get(float(h0[j]))) is not None:
+        key = float(h0[j])
+        if memo is not None and (hit := memo.get(j, key)) is not None:
             s[j] = hit
             continue
         k = np.searchsorted(deaths.t_up, t, side="right")
         s[j] = np.mean(alive_joint_survival(h0[j] * risk_up[k:], deaths.rw_up[k:],
                                             deaths.order[k:], n, scale))
-        if seen is not None:
-            memo.keep(seen[j], float(h0[j]), float(s[j]))
+        if memo is not None:
+            memo.keep(j, key, float(s[j]))
     return s
 
 
