@@ -82,6 +82,7 @@ from typing import Mapping
 import numpy as np
 from scipy import special
 
+from .midrank import cdf_on, interval_on, midrank_cdf, midrank_interval, sorted_ladder
 from .scales import analysis_scale, from_scale, to_scale
 
 __all__ = ["Judgement", "judge", "judge_not_reached", "analysis_scale", "to_scale", "from_scale", "midrank_cdf",
@@ -136,75 +137,6 @@ class Judgement:
     @property
     def estimable_share(self) -> float:
         return self.n_estimable / self.n_reps if self.n_reps else math.nan
-
-
-def _ladder(v: np.ndarray):
-    """Distinct values of the draws ``v`` and their mid-rank positions (and the share at or
-    below each)."""
-    return _sorted_ladder(np.sort(v))
-
-
-def _sorted_ladder(v: np.ndarray):
-    """:func:`_ladder` of draws already sorted (no NaN): ``np.unique``'s values and counts,
-    without its sort and its checks (a judgement builds one ladder for its interval and
-    its position, thousands of times in a study's reading choice)."""
-    first = np.empty(v.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(v[1:], v[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, v.size))
-    cum = np.cumsum(counts)
-    return v[starts], (cum - counts / 2.0) / v.size, cum / v.size
-
-
-def midrank_cdf(draws, x: float) -> float:
-    """Mid-rank empirical CDF of ``draws`` (no NaN; +-inf allowed) at ``x``, interpolated
-    linearly between consecutive distinct finite values (see the module docstring)."""
-    return _cdf_on(_ladder(np.asarray(draws, dtype=float)), x)
-
-
-def _cdf_on(ladder, x: float) -> float:
-    u, P, below = ladder
-    if x < u[0]:
-        return 0.0
-    if x > u[-1]:
-        return 1.0
-    j = int(np.searchsorted(u, x))
-    if u[j] == x:
-        return float(P[j])
-    a, b = u[j - 1], u[j]                       # a < x < b
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return float(below[j - 1])              # flat across a gap to an infinite draw
-    return float(P[j - 1] + (P[j] - P[j - 1]) * (x - a) / (b - a))
-
-
-def midrank_interval(draws, level: float = 1 - ALPHA) -> tuple[float, float]:
-    """``[lo, hi]``: the values whose mid-rank position lies in the central ``level``
-    (``F(lo) = (1 - level) / 2``, ``F(hi) = (1 + level) / 2``; a tie block straddling a
-    bound excludes its value when its mid-rank falls outside)."""
-    return _interval_on(_ladder(np.asarray(draws, dtype=float)), level)
-
-
-def _interval_on(ladder, level: float = 1 - ALPHA) -> tuple[float, float]:
-    u, P, below = ladder
-    p_lo, p_hi = (1 - level) / 2, (1 + level) / 2
-    # lo: the smallest x with F(x) >= p_lo
-    j = int(np.argmax(P >= p_lo))
-    if j == 0 or P[j] == p_lo:
-        lo = u[j]
-    elif math.isfinite(u[j - 1]) and math.isfinite(u[j]):
-        lo = u[j - 1] + (p_lo - P[j - 1]) / (P[j] - P[j - 1]) * (u[j] - u[j - 1])
-    else:
-        lo = u[j - 1] if below[j - 1] >= p_lo else u[j]
-    # hi: the largest x with F(x) <= p_hi
-    j = len(P) - 1 - int(np.argmax(P[::-1] <= p_hi))
-    if j == len(P) - 1 or P[j] == p_hi:
-        hi = u[j]
-    elif math.isfinite(u[j]) and math.isfinite(u[j + 1]):
-        hi = u[j] + (p_hi - P[j]) / (P[j + 1] - P[j]) * (u[j + 1] - u[j])
-    else:
-        hi = u[j + 1] if below[j] <= p_hi else u[j]
-    return float(lo), float(hi)
 
 
 def estimability_reason(n_ok: int, R: int, failures: Mapping[str, int] | None) -> str:
@@ -303,8 +235,8 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
         # the two middle ones: their sum over 2, as np.mean of two numbers)
         mid = v.size // 2
         med = float(v[mid] if v.size % 2 else (v[mid - 1] + v[mid]) / 2.0)
-    ladder = _sorted_ladder(v)
-    lo, hi = _interval_on(ladder)
+    ladder = sorted_ladder(v)
+    lo, hi = interval_on(ladder)
     y = float(to_scale([reported], scale)[0])
     base = dict(median=from_scale(med, scale), lo=from_scale(lo, scale),
                 hi=from_scale(hi, scale), n_estimable=n_ok, n_reps=R)
@@ -324,10 +256,10 @@ def judge(draws, reported, scale: str = "identity", *, min_estimable: float = MI
         printed_ends(float(reported), half_unit, scale) if half_unit > 0 else None)
     if ends is not None:        # the value it stands for nearest the simulated median
         y = min(max(med, ends[0]), ends[1])
-    F = _cdf_on(ladder, y)
+    F = cdf_on(ladder, y)
     extrapolated = F in (0.0, 1.0)
     if extrapolated:
-        edge = _cdf_on(ladder, v[0] if F == 0.0 else v[-1])
+        edge = cdf_on(ladder, v[0] if F == 0.0 else v[-1])
         z_edge = abs(float(special.ndtri(edge)))
         dist = abs(y - med) / sd if sd > 0 else math.inf
         # never inside the critical value: F = 0 or 1 is outside the interval

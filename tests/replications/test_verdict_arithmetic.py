@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 from scipy import special
 
 from tacebench.replications.log_sum import logsumexp_1d
-from tacebench.replications.verdicts import _sorted_ladder, judge
+from tacebench.replications.midrank import sorted_ladder
+from tacebench.replications.verdicts import judge
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 #: draws as a study gives them: ties (rounded), infinite ends (a median not reached)
@@ -43,7 +44,7 @@ def test_logsumexp_of_a_kernel_density_and_of_infinite_terms():
 @given(draws)
 def test_ladder_of_sorted_draws_is_np_uniques(values):
     v = np.sort(np.asarray(values))
-    for got, want in zip(_sorted_ladder(v), _ladder_by_unique(v)):
+    for got, want in zip(sorted_ladder(v), _ladder_by_unique(v)):
         np.testing.assert_array_equal(got, want)
 
 
