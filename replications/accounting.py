@@ -34,6 +34,11 @@ fails on data like the paper's (a finding about the paper). This module counts
   analysis computes but the study does **not judge**, each with its ``not_judged`` reason
   (the distinct reasons are listed). Quotes of one number are of one kind: an input when
   any quote is one, else computed when any is;
+- **tied** predicted numbers, counted among the predicted ones and said apart: a judged
+  predicted number whose draws move with a calibration number's (rank correlation at
+  least :data:`~replications.ties.TIED_RHO` over the replicates; :mod:`replications.ties`)
+  is reproduced largely because that input is: its verdict tests the paper's difference
+  from the input, not a number the calibration leaves free;
 - the number of "not reproduced" **expected by chance** among the judged distinct predicted
   numbers: each is reproduced with probability 0.95 when the simulation is right, so about
   ``0.05 m`` of ``m`` fail by chance; the upper end is the binomial(m, 0.05) 97.5% quantile
@@ -48,6 +53,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from .response_shifts import UNINFORMATIVE, UNINFORMATIVE_REASON
+from .ties import TIED_RHO, tied_numbers
 from .verdicts import ALPHA, NOT_SIMULATED, UNDETERMINED
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
@@ -88,6 +94,10 @@ class Accounting:
     reported_kinds: dict = field(default_factory=dict)
     #: not_judged reason -> distinct computed reported-only numbers ("" when none is given)
     not_judged: dict = field(default_factory=dict)
+    #: judged predicted id -> [calibration id, rank correlation] of the input its draws
+    #: move with (replications.ties), and how many of those are not reproduced
+    tied: dict = field(default_factory=dict)
+    tied_not_reproduced: int = 0
 
     @property
     def determined(self) -> int:
@@ -109,6 +119,7 @@ class Accounting:
                 + (f", {self.contested} of these verdicts contested (a reading the other "
                    "numbers favour about as much, LR < 3, reverses it)"
                    if self.contested else "")
+                + self._tied_clause()
                 + (f", {undetermined} undetermined (within Monte Carlo error of a bound of "
                    f"the simulated interval)" if undetermined else "") + "; "
                 f"calibration {c.get('reproduced', 0)}/{sum(c.values())} reproduced "
@@ -125,6 +136,16 @@ class Accounting:
                 + (f"; {self.uninformative_shifts} response shift(s) not judged ({UNINFORMATIVE_REASON})"
                    if self.uninformative_shifts else ""))
 
+
+    def _tied_clause(self) -> str:
+        if not self.tied:
+            return ""
+        n = len(self.tied)
+        missed = (f", {self.tied_not_reproduced} of them not reproduced"
+                  if self.tied_not_reproduced else "")
+        return (f", {n} of these {'is' if n == 1 else 'are'} tied to a calibration input "
+                f"(rank correlation of draws >= {TIED_RHO}: {'its' if n == 1 else 'their'} "
+                f"verdict tests mainly the paper's difference from that input{missed})")
 
     def _determined_clause(self) -> str:
         if not self.determined:
@@ -319,7 +340,8 @@ def account(result, targets=None, kinds=None) -> Accounting:
     constant: dict[str, int] = {}
     unjudged = ("not estimable", NOT_SIMULATED)
     judged = [g for g in groups if g[0].verdict not in unjudged]
-    fixed = {judged[k][0].id: by for k, by in _determined(judged, _draw_columns(result)).items()}
+    draws = _draw_columns(result)
+    fixed = {judged[k][0].id: by for k, by in _determined(judged, draws).items()}
     for g in groups:
         t = g[0]
         if t.verdict in unjudged:
@@ -343,12 +365,19 @@ def account(result, targets=None, kinds=None) -> Accounting:
                        and any(getattr(x, "calibration_missed", False) for x in g))
     m = pred.get("reproduced", 0) + pred.get("not reproduced", 0)
     hi = int(stats.binom.ppf(0.975, m, ALPHA)) if m else 0
+    # (among the judged predicted numbers counted above; copies are counted apart already)
+    counted = [g[0] for g in judged if g[0].role != "calibration" and g[0].id not in fixed
+               and g[0].verdict in ("reproduced", "not reproduced")]
+    tied = tied_numbers([t.id for t in counted],
+                        [g[0].id for g in judged if g[0].role == "calibration"], draws)
+    tied_missed = sum(t.verdict == "not reproduced" for t in counted if t.id in tied)
     return Accounting(result.study_id, cal, pred, gap, failed, len(result.targets),
                       len(groups), ALPHA * m, hi,
                       tuple(tuple(t.id for t in g) for g in groups if len(g) > 1),
                       sum(s.verdict == UNINFORMATIVE for s in getattr(result, "shifts", ())),
                       contested, cal_missed, copies, constant, determined_missed,
-                      *(_reported_only(result, targets, kinds) if targets else ({}, {}, {})))
+                      *(_reported_only(result, targets, kinds) if targets else ({}, {}, {})),
+                      {p: [c, rho] for p, (c, rho) in tied.items()}, tied_missed)
 
 
 def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
@@ -361,6 +390,7 @@ def accounting_frame(items: Sequence[Accounting]) -> pd.DataFrame:
                          predicted_not_reproduced=a.predicted.get("not reproduced", 0),
                          predicted_undetermined=a.predicted.get(UNDETERMINED, 0),
                          predicted_contested=a.contested,
+                         predicted_tied=len(a.tied),
                          expected_by_chance=a.expected_by_chance,
                          calibration=sum(a.calibration.values()),
                          calibration_not_reproduced=a.calibration.get("not reproduced", 0),

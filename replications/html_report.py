@@ -109,7 +109,7 @@ def _overview(studies: Sequence[dict]) -> str:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted NOT reproduced", "predicted undetermined", "predicted contested",
-                "expected by chance",
+                "predicted tied to an input", "expected by chance",
                 "calibration inputs", "calibration inputs NOT reproduced",
                 "determined (copies, constants)", "not simulated", "not estimable",
                 "reported: inputs", "reported: not computed",
@@ -121,7 +121,8 @@ def _overview(studies: Sequence[dict]) -> str:
                                                      r.predicted_reproduced,
                                                      r.predicted_not_reproduced,
                                                      r.predicted_undetermined,
-                                                     r.predicted_contested))
+                                                     r.predicted_contested,
+                                                     r.predicted_tied))
             + f"<td>{r.expected_by_chance:.1f}</td>"
             + "".join(f"<td>{int(v)}</td>" for v in (r.calibration,
                                                      r.calibration_not_reproduced,

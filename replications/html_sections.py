@@ -71,6 +71,10 @@ def summary_html(study: dict) -> str:
                   f"{pred.get('not reproduced', 0)} (chance alone: "
                   f"{a.expected_by_chance:.1f} expected, up to {a.chance_upper})"),
                  ("predicted, undetermined", f"{pred.get('undetermined', 0)}"),
+                 ("predicted, tied to a calibration input (counted above)",
+                  f"{len(a.tied)}" + (": " + ", ".join(
+                      f"{p} ~ {c} ({rho:.2f})" for p, (c, rho) in a.tied.items())
+                      if a.tied else "")),
                  ("calibration inputs (fitted by construction)",
                   f"{cal.get('reproduced', 0)}/{sum(cal.values())} reproduced"),
                  ("determined by another number or the inputs (not counted)",

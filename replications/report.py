@@ -281,14 +281,15 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "predicted contested",
-                "expected by chance", "calibration", "calibration not reproduced",
+                "predicted tied to an input", "expected by chance", "calibration", "calibration not reproduced",
                 "determined", "not simulated", "not estimable", "reported: inputs",
                 "reported: not computed", "reported: computed, not judged"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
                                                      row.predicted_undetermined,
-                                                     row.predicted_contested)),
+                                                     row.predicted_contested,
+                                                     row.predicted_tied)),
                  f"{row.expected_by_chance:.1f}",
                  *(f"{int(v)}" for v in (row.calibration, row.calibration_not_reproduced,
                                          row.determined, row.not_simulated, row.not_estimable,
