@@ -5,16 +5,20 @@ scenarios that start from one of those worlds both edit the parsed TOML of a coh
 before :func:`simulate.io.spec_from_dict` reads it. Paths are dotted keys (a key that is not
 a bare word, such as the arm label ``"TACE+regorafenib"``, is written in double quotes, as
 TOML writes it); ``[i]`` indexes a list and ``[key=value]`` picks the list item whose
-``key`` is ``value``; only the last key of a table may be new. With a strength ``k``, appended ``hr`` / ``or`` values (numbers or
-lists) are raised to the power ``k`` (log-effects times ``k``).
+``key`` is ``value`` (``[key=value,other=value]``: whose keys all have those values; a
+selector that more than one item matches is an error naming the keys that tell them
+apart, never the first of them); only the last key of a table may be new. With a strength
+``k``, appended ``hr`` / ``or`` values (numbers or lists) are raised to the power ``k``
+(log-effects times ``k``).
 """
 from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from typing import Any, Mapping
 
-__all__ = ["OverrideError", "apply_overrides", "parse_path", "load_cohort_raw"]
+__all__ = ["OverrideError", "ItemMatch", "apply_overrides", "parse_path", "load_cohort_raw"]
 
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[[^\]]+\])*)$")
 _QUOTED = re.compile(r'^"([^"]+)"((?:\[[^\]]+\])*)$')
@@ -33,8 +37,24 @@ class OverrideError(ValueError):
 
 
 
+@dataclass(frozen=True)
+class ItemMatch:
+    """A list selector ``[k1=v1,k2=v2]``: the one list item (a table) whose ``k1`` is
+    ``v1`` and ``k2`` is ``v2`` (values compared as text)."""
+
+    conditions: tuple[tuple[str, str], ...]
+
+    def matches(self, item) -> bool:
+        return isinstance(item, dict) and all(k in item and str(item[k]) == v
+                                              for k, v in self.conditions)
+
+    def __str__(self) -> str:
+        return "[" + ",".join(f"{k}={v}" for k, v in self.conditions) + "]"
+
+
 def parse_path(path: str) -> list[Any]:
-    """``a.b[2].c[variable=x]`` -> ['a', 'b', 2, 'c', ('variable', 'x')]."""
+    """``a.b[2].c[variable=x,arm=y]`` -> ``['a', 'b', 2, 'c', ItemMatch((('variable', 'x'),
+    ('arm', 'y')))]``."""
     if not isinstance(path, str) or not path:
         raise OverrideError("path", "expected a dotted path such as cohorts.main.outcomes.os")
     out: list[Any] = []
@@ -45,8 +65,7 @@ def parse_path(path: str) -> list[Any]:
         out.append(m.group(1))
         for idx in _INDEX.findall(m.group(2)):
             if "=" in idx:
-                k, v = idx.split("=", 1)
-                out.append((k.strip(), v.strip().strip("\"'")))
+                out.append(_item_match(idx, path))
             elif idx.strip().lstrip("-").isdigit():
                 out.append(int(idx))
             else:
@@ -54,18 +73,37 @@ def parse_path(path: str) -> list[Any]:
     return out
 
 
+def _item_match(text: str, path: str) -> ItemMatch:
+    """``k1=v1,k2="v,2"`` (commas inside double quotes are the value's)."""
+    conditions = []
+    for part in _split(text, ",", path):
+        k, eq, v = part.partition("=")
+        if not eq or not k.strip():
+            raise OverrideError(path, f"list selector [{text}]: {part.strip()!r} is not key=value")
+        conditions.append((k.strip(), v.strip().strip("\"'")))
+    keys = [k for k, _ in conditions]
+    if len(set(keys)) < len(keys):
+        raise OverrideError(path, f"list selector [{text}] names a key twice")
+    return ItemMatch(tuple(conditions))
+
+
 def _steps(path: str) -> list[str]:
     """The path's steps: split at the dots outside double quotes."""
-    steps, start, quoted = [], 0, False
-    for i, ch in enumerate(path):
+    return _split(path, ".", path)
+
+
+def _split(text: str, sep: str, path: str) -> list[str]:
+    """``text`` split at each ``sep`` outside double quotes."""
+    parts, start, quoted = [], 0, False
+    for i, ch in enumerate(text):
         if ch == '"':
             quoted = not quoted
-        elif ch == "." and not quoted:
-            steps.append(path[start:i])
+        elif ch == sep and not quoted:
+            parts.append(text[start:i])
             start = i + 1
     if quoted:
         raise OverrideError(path, "a double quote is not closed")
-    return steps + [path[start:]]
+    return parts + [text[start:]]
 
 
 def _walk(node, step, path: str):
@@ -81,10 +119,17 @@ def _walk(node, step, path: str):
         if not -len(node) <= step < len(node):
             raise OverrideError(path, f"index {step} out of range (list of {len(node)})")
         return node[step]
-    k, v = step
-    hits = [x for x in node if isinstance(x, dict) and str(x.get(k)) == v]
+    hits = [x for x in node if step.matches(x)]
     if not hits:
-        raise OverrideError(path, f"no item with {k} = {v!r}")
+        raise OverrideError(path, f"no item {step}")
+    if len(hits) > 1:
+        # which keys tell the items apart: the selector must name one of them
+        keys = sorted({k for x in hits for k in x
+                       if len({repr(y.get(k)) for y in hits}) > 1 and k not in ("hr", "or")})
+        raise OverrideError(path, f"{len(hits)} items match {step}: add a key that tells them "
+                            f"apart ({', '.join(keys) or 'none differs'}), e.g. "
+                            f"[{','.join(f'{k}={v}' for k, v in step.conditions)}"
+                            f"{',' + keys[0] + '=...' if keys else ''}]")
     return hits[0]
 
 

@@ -128,6 +128,45 @@ def test_an_appended_effect_of_one_arm_is_checked_against_the_arms(tmp_path):
             "['TACE', 'TACE-L']") in errors[0].message, errors[0].message
 
 
+def test_a_selector_two_arms_entries_match_is_the_worlds_error_naming_the_key(tmp_path):
+    """Effects of one covariate per arm: ``[variable=multiple]`` matched the first entry and
+    set it silently; now the world's error names the path and the key that tells the
+    entries apart, and ``[variable=multiple,arm=...]`` sets the one meant."""
+    d = _folder(tmp_path, """
+        [[worlds]]
+        name = "one_arm"
+        why = "the treated arm's effect of multiple nodules stronger"
+        [worlds.set]
+        "cohorts.main.outcomes.os.effects[variable=multiple,arm=\\"TACE-L\\"].hr" = 1.6
+        [[worlds]]
+        name = "ambiguous"
+        why = "the same, the arm not said"
+        [worlds.set]
+        "cohorts.main.outcomes.os.effects[variable=multiple].hr" = 1.6
+    """)
+    cohort = d / "cohort.toml"
+    one = '  { variable = "multiple", hr = 1.3 },\n'
+    text = cohort.read_text()
+    assert one in text
+    cohort.write_text(text.replace(one, '  { variable = "multiple", hr = 1.2, arm = "TACE" },\n'
+                                        '  { variable = "multiple", hr = 1.4, arm = "TACE-L" },\n'))
+    errors = check_folder(d).errors
+    assert [p.key for p in errors] == ["worlds[1].cohorts.main.outcomes.os.effects"
+                                       "[variable=multiple].hr"], [str(p) for p in errors]
+    assert ("2 items match [variable=multiple]: add a key that tells them apart (arm)"
+            in errors[0].message), errors[0].message
+    (w,), _ = load_worlds(_worlds_only(tmp_path, """
+        [[worlds]]
+        name = "one_arm"
+        why = "y"
+        [worlds.set]
+        "cohorts.main.outcomes.os.effects[variable=multiple,arm=\\"TACE-L\\"].hr" = 1.6
+    """))
+    out = apply_world(tomllib.loads(cohort.read_text()), w)
+    assert [e["hr"] for e in out["cohorts"]["main"]["outcomes"]["os"]["effects"][3:5]] == [
+        1.2, 1.6]
+
+
 def test_bad_paths_raise_with_the_path():
     from tacebench.replications.worlds import World
     for path in ("cohorts.main.nope.x", "cohorts.main.variables[999].name",

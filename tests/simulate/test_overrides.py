@@ -52,14 +52,48 @@ def test_the_world_draws_what_its_overrides_say():
 def test_a_key_that_is_not_a_bare_word_is_written_in_double_quotes():
     """An arm label such as "TACE+regorafenib" is a key of ``arms``: quoted, as TOML writes
     it, a world sets it without replacing the whole arm table."""
-    from tacebench.simulate.overrides import OverrideError, apply_overrides, parse_path
+    from tacebench.simulate.overrides import ItemMatch, OverrideError, apply_overrides, parse_path
 
     raw = {"variables": [{"name": "dose", "arms": {"TACE+regorafenib": {"count": 26}}}]}
     path = 'variables[name=dose].arms."TACE+regorafenib".count'
-    assert parse_path(path) == ["variables", ("name", "dose"), "arms", "TACE+regorafenib",
-                                "count"]
+    assert parse_path(path) == ["variables", ItemMatch((("name", "dose"),)), "arms",
+                                "TACE+regorafenib", "count"]
     out = apply_overrides(raw, set={path: 25})
     assert out["variables"][0]["arms"]["TACE+regorafenib"]["count"] == 25
     assert raw["variables"][0]["arms"]["TACE+regorafenib"]["count"] == 26
     with pytest.raises(OverrideError, match="not closed"):
         parse_path('variables.arms."TACE+regorafenib.count')
+
+
+def _per_arm():
+    """A covariate with an effect entry per arm (seed 002's within-arm effects) beside one
+    of the whole cohort."""
+    return {"effects": [{"variable": "tumor_size", "arm": "TACE", "hr": 1.06},
+                        {"variable": "tumor_size", "arm": "TACE+sorafenib", "hr": 2.09},
+                        {"variable": "afp", "hr": 1.5}]}
+
+
+def test_a_selector_of_several_keys_picks_one_arms_entry():
+    out = apply_overrides(_per_arm(), {
+        'effects[variable=tumor_size,arm="TACE+sorafenib"].hr': 1.54,
+        "effects[variable=afp].hr": 1.2})
+    assert [e["hr"] for e in out["effects"]] == [1.06, 1.54, 1.2]
+    # a comma inside double quotes belongs to the value
+    raw = {"effects": [{"variable": "x", "arm": "a,b", "hr": 2.0}]}
+    assert apply_overrides(raw, {'effects[variable=x,arm="a,b"].hr': 3.0})["effects"][0][
+        "hr"] == 3.0
+
+
+@pytest.mark.parametrize("path, match", [
+    # the first of two entries was taken silently before: now the keys that differ are named
+    ("effects[variable=tumor_size].hr",
+     r"2 items match \[variable=tumor_size\]: add a key that tells them apart \(arm\), "
+     r"e.g. \[variable=tumor_size,arm=...\]"),
+    ("effects[variable=tumor_size,arm=TACES].hr", r"no item \[variable=tumor_size,arm=TACES\]"),
+    ("effects[variable=afp,variable=x].hr", "names a key twice"),
+    ("effects[variable=afp,arm].hr", "'arm' is not key=value"),
+])
+def test_a_selector_that_does_not_name_one_item_is_an_error(path, match):
+    with pytest.raises(OverrideError, match=match) as err:
+        apply_overrides(_per_arm(), {path: 1.0})
+    assert err.value.key == path
