@@ -281,9 +281,9 @@ def render(reports: Sequence[StudyReport], fmt: str = "table") -> str:
         frame = accounting_frame(items)
         head = ["study", "target rows", "distinct numbers", "predicted reproduced",
                 "predicted not reproduced", "predicted undetermined", "predicted contested",
-                "predicted tied to an input", "expected by chance", "calibration", "calibration not reproduced",
-                "determined", "not simulated", "not estimable", "reported: inputs",
-                "reported: not computed", "reported: computed, not judged"]
+                "predicted tied to an input", "expected by chance", "calibration",
+                "calibration not reproduced", "determined", "not simulated", "not estimable",
+                "reported: inputs", "reported: not computed", "reported: computed, not judged"]
         rows = [[row.study, *(f"{int(v)}" for v in (row.targets, row.distinct,
                                                      row.predicted_reproduced,
                                                      row.predicted_not_reproduced,
