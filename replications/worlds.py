@@ -19,7 +19,7 @@ not selected is not no effect"
 the list item whose ``key`` is ``value``, ``[key=value,other=value]`` the one whose keys all
 have those values, and more than one match is an error; the last key of a table may be
 new); ``append``
-adds items to the list at a path (created if absent). With ``strength = [k1, k2, ...]`` the
+adds items to the list at a path (created if absent), after the values are set. With ``strength = [k1, k2, ...]`` the
 world is a **family**: member ``k`` raises every ``hr`` / ``or`` of the appended items to
 the power ``k`` (log-effects times ``k``; ``k = 0`` is the study's own world), so a verdict's
 **tipping point** is the ``k`` at which it flips.

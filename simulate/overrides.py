@@ -180,11 +180,23 @@ def apply_overrides(raw: Mapping, set: Mapping[str, Any] | None = None,
     """A deep copy of ``raw`` (a parsed ``cohort.toml``) with ``set`` values replaced and
     ``append`` items added (their ``hr`` / ``or`` raised to ``strength`` when given).
 
+    The values are set first, in the cohort file as it is, then the items appended: a
+    value of an appended item is given in the item itself.
+
     Raises :class:`OverrideError` naming the path that does not apply.
     """
     out = copy.deepcopy(dict(raw))
     for path, value in (set or {}).items():
-        _assign(out, path, value, append=False)
+        try:
+            _assign(out, path, value, append=False)
+        except OverrideError as exc:
+            # a selector meant for an item the same override appends: say why it is absent
+            if exc.message.startswith("no item") and any(
+                    path.startswith(f"{a}[") for a in (append or {})):
+                raise OverrideError(path, f"{exc.message}: `set` applies to the cohort file "
+                                    "before `append` adds its items, so give an appended "
+                                    "item's values in the item itself") from None
+            raise
     for path, items in (append or {}).items():
         _assign(out, path, [_scale(x, strength) for x in items] if strength is not None
                 else list(items), append=True)

@@ -97,3 +97,16 @@ def test_a_selector_that_does_not_name_one_item_is_an_error(path, match):
     with pytest.raises(OverrideError, match=match) as err:
         apply_overrides(_per_arm(), {path: 1.0})
     assert err.value.key == path
+
+
+def test_a_set_of_an_item_the_same_override_appends_says_why_it_is_absent():
+    """``set`` applies before ``append``: a selector for an appended item finds nothing, and
+    the error says so instead of only 'no item'."""
+    append = {"effects": [{"variable": "age", "hr": 1.02}]}
+    with pytest.raises(OverrideError, match=r"no item \[variable=age\]: `set` applies to "
+                                            r"the cohort file before `append`") as err:
+        apply_overrides(_per_arm(), {"effects[variable=age].hr": 1.05}, append)
+    assert err.value.key == "effects[variable=age].hr"
+    # without such an append the message is the plain one
+    with pytest.raises(OverrideError, match=r"no item \[variable=age\]$"):
+        apply_overrides(_per_arm(), {"effects[variable=age].hr": 1.05})
