@@ -65,6 +65,11 @@ def target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]
             extra = t.calibration + (f"; {extra}" if extra else "")
         elif t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
+        tie = next((r.accounting.tied[x] for x in members
+                    if r.accounting and x in r.accounting.tied), None)
+        if tie:                 # a narrow test: its draws move with a calibration input's
+            extra = (f"tied to {tie[0]} (rank corr. {tie[1]:.2f})"
+                     + (f"; {extra}" if extra else ""))
         reading = _reading_note(t, r)
         if reading:
             extra = reading + (f"; {extra}" if extra else "")

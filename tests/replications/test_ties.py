@@ -104,3 +104,21 @@ def test_the_accounting_counts_tied_numbers_among_the_predicted_and_says_so():
     b = account(_result([crude, crude + 0.4 * noise], ["calibration", "predicted"],
                         ["reproduced", "reproduced"]))
     assert b.tied == {} and "tied" not in b.sentence()
+
+
+def test_the_target_table_names_the_input_a_tied_number_moves_with():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from tacebench.replications.check import load_study
+    from tacebench.replications.reproduce import reproduce
+    from tacebench.replications.result_rows import target_rows
+
+    study = load_study(Path(__file__).parent / "fictional_study")
+    res = reproduce(study, reps=20, seed=2, decompose_reps=0)
+    pred = next(t.id for t in res.targets if t.role == "predicted" and t.id in res.draw_ids)
+    tied = replace(res, accounting=replace(res.accounting, tied={pred: ["some_input", 0.93]}))
+    notes = {row[0]: row[-1] for row in target_rows(tied, width=None)}
+    assert notes[pred].startswith("tied to some_input (rank corr. 0.93)")
+    assert not any("tied to" in n for n in {row[0]: row[-1] for row in target_rows(
+        res, width=None)}.values())
