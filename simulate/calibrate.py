@@ -53,6 +53,38 @@ def hazard_trend(knots: np.ndarray, shape: float) -> np.ndarray:
     return (shape - 1.0) * np.diff(np.log(mid))
 
 
+class _BaseCurves:
+    """Each arm's crude-HR curve (:func:`~simulate.survival.marginal_curve`) at the fit's
+    base point. A finite-difference step in one arm's parameters (a treatment log-HR of
+    the treated arm's hazard, arm-specific) leaves the other arm's curve inputs as they
+    were: its curve is read here, the doubles computed for the same inputs, not computed
+    again. :meth:`at` is told each parameter vector: one that differs from the base
+    point's in exactly one parameter is a step (its curves are not kept), any other
+    different one is the new base point."""
+
+    def __init__(self) -> None:
+        self._theta: np.ndarray | None = None
+        self._rebase = True
+        self._kept: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def at(self, theta) -> None:
+        theta = np.array(theta, dtype=float)
+        moved = (None if self._theta is None or theta.shape != self._theta.shape
+                 else np.count_nonzero(theta != self._theta))
+        self._rebase = moved != 1 and moved != 0
+        if self._rebase:
+            self._theta, self._kept = theta, {}
+
+    def curve(self, a: int, rates: np.ndarray, lp: np.ndarray, compute) -> np.ndarray:
+        kept = self._kept.get(a)
+        if kept is not None and np.array_equal(kept[0], rates) and np.array_equal(kept[1], lp):
+            return kept[2].copy()
+        out = compute()
+        if self._rebase:
+            self._kept[a] = (np.array(rates), np.array(lp), out.copy())
+        return out
+
+
 def _cumhaz_matrix(times, knots, rates, n, tv):
     """``H0(t)`` of every patient (rows) at ``times`` (columns); ``tv``: a
     :func:`~simulate.survival.prepared_therapy` (or ``None``). Without therapy every
@@ -248,6 +280,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
         a: DeathOrder.build(sample["t_d"][arm == a], sample["w_d"][arm == a], r_pd) for a in range(len(labels))}
     # (the Jacobian's curves share most points with the base point's: computed once)
     memos = {a: CurveMemo() for a in range(len(labels))}
+    bases = _BaseCurves()
     arm_n = {a.label: a.n for a in c.arms}
     nr = 0 if fixed_rates is not None else k
     therapy_h = prepared_therapy(knots, tv)
@@ -274,11 +307,13 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
             m = arm == a
             r = rates * np.exp(b) if arm_specific and a == cp.treated_arm else rates
             lp = base_lp[m] + bt * treated[m]
-            curves[lab] = (marginal_curve(grid, knots, r, lp) if deaths is None
+            curves[lab] = (bases.curve(a, r, lp, lambda: marginal_curve(grid, knots, r, lp))
+                           if deaths is None
                            else joint_curve(grid, knots, r, np.exp(lp), deaths[a], memos[a]))
         return check_rows("", hr_t, grid, curves, g, arm_n)
 
     def resid(theta):
+        bases.at(theta)
         par = unpack(theta)
         s = np.clip(surv(*par), 1e-12, 1 - 1e-12) if surv_t else np.zeros(0)
         hr = [ch.achieved for ch in crude(*par)] if hr_t else []
