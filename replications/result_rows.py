@@ -44,6 +44,8 @@ def target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]
         also[g[0]] = g[1:]
         also.update({x: None for x in g[1:]})
     expected = {e.target for e in r.expected_failures}
+    # (a result without an accounting, or a stand-in for one, has no ties)
+    tied = getattr(r.accounting, "tied", None) or {}
     for t in r.targets:
         if t.id in also and also[t.id] is None:
             continue
@@ -65,8 +67,7 @@ def target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]
             extra = t.calibration + (f"; {extra}" if extra else "")
         elif t.role == "calibration" and not math.isnan(t.residual):
             extra = f"residual {t.residual:+.3g}" + (f"; {extra}" if extra else "")
-        tie = next((r.accounting.tied[x] for x in members
-                    if r.accounting and x in r.accounting.tied), None)
+        tie = next((tied[x] for x in members if x in tied), None)
         if tie:                 # a narrow test: its draws move with a calibration input's
             extra = (f"tied to {tie[0]} (rank corr. {tie[1]:.2f})"
                      + (f"; {extra}" if extra else ""))
