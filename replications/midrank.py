@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ladder_of", "sorted_ladder", "cdf_on", "interval_on", "midrank_cdf",
+__all__ = ["tie_blocks", "ladder_of", "sorted_ladder", "cdf_on", "interval_on", "midrank_cdf",
            "midrank_interval"]
 
 
@@ -28,13 +28,18 @@ def sorted_ladder(v: np.ndarray):
     """:func:`ladder_of` of draws already sorted (no NaN): ``np.unique``'s values and counts,
     without its sort and its checks (a judgement builds one ladder for its interval and
     its position, thousands of times in a study's reading choice)."""
+    starts, counts = tie_blocks(v)
+    cum = np.cumsum(counts)
+    return v[starts], (cum - counts / 2.0) / v.size, cum / v.size
+
+
+def tie_blocks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values of the sorted array ``v`` starts, and its length."""
     first = np.empty(v.size, dtype=bool)
     first[:1] = True
     np.not_equal(v[1:], v[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, v.size))
-    cum = np.cumsum(counts)
-    return v[starts], (cum - counts / 2.0) / v.size, cum / v.size
+    return starts, np.diff(np.append(starts, v.size))
 
 
 def midrank_cdf(draws, x: float) -> float:

@@ -44,8 +44,7 @@ def target_rows(r: ReproductionResult, width: int | None = 80) -> list[list[str]
         also[g[0]] = g[1:]
         also.update({x: None for x in g[1:]})
     expected = {e.target for e in r.expected_failures}
-    # (a result without an accounting, or a stand-in for one, has no ties)
-    tied = getattr(r.accounting, "tied", None) or {}
+    tied = r.accounting.tied if r.accounting else {}
     for t in r.targets:
         if t.id in also and also[t.id] is None:
             continue

@@ -20,6 +20,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .midrank import tie_blocks
+
 __all__ = ["TIED_RHO", "MIN_COMMON", "tied_numbers"]
 
 #: |rank correlation| at or above which a predicted number is tied to a calibration input.
@@ -36,12 +38,7 @@ def _scores(x: np.ndarray) -> np.ndarray | None:
     """Centred average ranks of ``x`` scaled to unit length (None when constant): the
     dot product of two is Spearman's correlation (Pearson's of the average ranks)."""
     order = np.argsort(x, kind="stable")
-    xs = x[order]
-    first = np.empty(len(x), dtype=bool)
-    first[:1] = True
-    np.not_equal(xs[1:], xs[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(x)))
+    starts, counts = tie_blocks(x[order])
     r = np.empty(len(x))
     r[order] = np.repeat(starts + (counts + 1) / 2.0, counts)   # a tie's mean rank
     r -= r.mean()
@@ -84,6 +81,7 @@ def tied_numbers(predicted: Sequence[str], calibration: Sequence[str],
     whole_scores = {i: _scores(cal[i][1]) for i in whole}
     whole = [i for i in whole if whole_scores[i] is not None]
     Z = np.array([whole_scores[i] for i in whole]).reshape(len(whole), n)
+    partial = sorted(set(range(len(cal))) - set(whole))  # the others, read pair by pair
     kept: dict[tuple[str, bytes], np.ndarray | None] = {}
 
     def score(tid: str, col: np.ndarray, ok: np.ndarray) -> np.ndarray | None:
@@ -105,7 +103,7 @@ def tied_numbers(predicted: Sequence[str], calibration: Sequence[str],
             if sx is None:
                 continue
             rho[whole] = Z @ sx
-            rest = sorted(set(rest) - set(whole))
+            rest = partial
         for i in rest:          # a NaN in either: the replicates where both are estimable
             ok = fx & np.isfinite(cal[i][1])
             if ok.sum() < MIN_COMMON:

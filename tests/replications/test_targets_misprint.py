@@ -137,7 +137,7 @@ def test_the_reports_show_the_print_next_to_the_number_meant():
                quantity="hr", median=1.6, lo=1.2, hi=2.1, z=0.1, z_extrapolated=False,
                reading="", reading_declared=True, reproduced_under=None, analysis="mv",
                contested_by=(), scale="log")
-    result = NS(accounting=NS(groups=[("a", "b")]), expected_failures=(), mislabels={},
+    result = NS(accounting=NS(groups=[("a", "b")], tied={}), expected_failures=(), mislabels={},
                 misprints={"a": shown, "b": shown}, readings=[],
                 targets=[NS(id="a", **row), NS(id="b", **row)])
     (cells,) = target_rows(result, width=None)
