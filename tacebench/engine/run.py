@@ -168,6 +168,9 @@ class _LostConnectionLog(logging.Filter):
 
 @contextlib.contextmanager
 def _dask(scheduler: str | None, n_jobs: int):
+    """A Dask client on ``scheduler``, or on a local cluster of ``n_jobs`` worker processes
+    started here; both closed at the end. A scheduler lost mid-run ends the run with
+    :class:`SchedulerUnreachable`."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -191,9 +194,7 @@ def _dask(scheduler: str | None, n_jobs: int):
     quiet = _LostConnectionLog()
     logging.getLogger("distributed.client").addFilter(quiet)
     try:
-        from joblib import parallel_config
-        with parallel_config(backend="dask"):  # joblib's Dask backend on this client
-            yield None
+        yield client
     except _connection_lost() as exc:  # (was a 40-line traceback, no way on)
         where = f"the Dask scheduler {scheduler!r}" if scheduler else "the local Dask cluster"
         raise SchedulerUnreachable(f"lost the connection to {where} mid-run "
@@ -208,6 +209,29 @@ def _dask(scheduler: str | None, n_jobs: int):
                 # closed here, not by distributed's exit hook, which printed 22 INFO lines
                 # of its scheduler and nanny shutdown after the command's own output
                 cluster.close()
+
+
+def _submitted(client, calls: list[tuple[Callable, tuple]]) -> Iterator[Any]:
+    """Each call a task of its own on ``client``'s cluster; results as they finish.
+
+    Submitted by the client itself, not through joblib's Dask backend: that backend runs
+    each batch under ``parallel_config(backend="dask")`` in the worker, which opens a
+    client of the worker's own to the scheduler. After Ctrl-C, that client (left to the
+    garbage collector once the cluster had closed: "IOLoop is closed", from
+    ``Client.__del__``) or the backend's gathering of results ("ConnectionPool is closed")
+    now and then printed a traceback. A task's future is dropped as soon
+    as its result is read, so the workers do not hold finished results to the end of the
+    run; tasks not yet finished when the run stops go with the client (closing it
+    releases them)."""
+    from distributed import as_completed
+
+    live = {}
+    for fn, args in calls:
+        future = client.submit(fn, *args, pure=False)
+        live[future.key] = future
+    for future in as_completed(list(live.values())):
+        del live[future.key]
+        yield future.result()
 
 
 def _streaming(n_jobs: int, backend: str | None, workers: int):
@@ -256,10 +280,13 @@ def map_calls(calls: list[tuple[Callable, tuple]], *, n_jobs: int = 1, backend: 
     if not calls:
         return
     finish_start()  # workers started early (engine.warm) end their imports first
-    with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()), \
-            single_threaded_blas():
-        be = None if backend == "dask" else local_backend(backend)
-        yield from _streaming(n_jobs, be, workers_for(n_jobs))(
+    with (_dask(scheduler, n_jobs) if backend == "dask" else contextlib.nullcontext()) \
+            as client, single_threaded_blas():
+        if client is not None:
+            yield from _submitted(client, [(_initialized, (initializer, fn, a, os.getpid()))
+                                           for fn, a in calls])
+            return
+        yield from _streaming(n_jobs, local_backend(backend), workers_for(n_jobs))(
             [delayed(_initialized)(initializer, fn, a, os.getpid()) for fn, a in calls])
 
 
@@ -283,8 +310,9 @@ def run_design(design: Design, task: Callable[[Cell, Chunk, int | None], ChunkRe
     n_jobs : int
         Workers; ``-1`` = all cores. ``1`` without a backend runs inline.
     backend : {"loky", "threading", "multiprocessing", "dask"}, optional
-        joblib's backend; ``"dask"`` connects to ``scheduler`` (an address such as
-        ``tcp://host:8786``) or starts a local cluster of ``n_jobs`` workers.
+        joblib's backend, or ``"dask"``: a Dask client on ``scheduler`` (an address such
+        as ``tcp://host:8786``) or on a local cluster of ``n_jobs`` workers started for
+        the run submits one task per chunk.
     chunk_size : int, optional
         Replicates per chunk (default :func:`default_chunk_size`).
     batch_size : int, optional

@@ -203,6 +203,28 @@ def test_a_scheduler_lost_mid_run_stops_the_run_with_its_reason():
                     raise lost
 
 
+def _has_own_client() -> bool:
+    import distributed
+
+    try:
+        distributed.default_client()
+    except ValueError:  # "No clients found"
+        return False
+    return True
+
+
+def test_dask_workers_open_no_client_of_their_own():
+    """Through joblib's Dask backend each worker opened a client of its own to the
+    scheduler (its batches run under parallel_config(backend="dask")); left to the garbage
+    collector after the cluster closed, it now and then printed a traceback ("IOLoop is
+    closed") after Ctrl-C. The tasks are submitted by the command's client alone."""
+    pytest.importorskip("distributed")
+    from tacebench.engine import map_calls
+
+    got = list(map_calls([(_has_own_client, ())] * 4, n_jobs=2, backend="dask"))
+    assert got == [False] * 4
+
+
 def test_a_local_dask_cluster_is_closed_before_the_command_ends(tmp_path):
     """The LocalCluster of ``--backend dask`` was left to distributed's exit hook, which
     printed 22 INFO lines of its scheduler and nannies after the command's own output.
