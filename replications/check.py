@@ -47,6 +47,7 @@ from .response_inputs import response_input_problems
 from .audit import misprint_check
 from .strict import finding_problems
 from .targets import describe_misprint
+from .targets.table import study_table_misprints
 from .study import Study, read_parts, resolve_study
 from .targets.calibrated import censoring_fitted
 from .unjudged import classify_reported, table_cells, unjudged_problems
@@ -153,12 +154,18 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
 FILL_ME = "FILL ME"
 
 
-def _misprint_problems(targets, file: str) -> list[Problem]:
-    """A declared misprint whose correction fixes nothing the audit sees (an error)."""
+def _misprint_problems(targets, folder: Path) -> list[Problem]:
+    """A declared misprint whose correction fixes nothing the audit sees (an error), named
+    where it is declared: a target's ``misprint``, or a Table 1 cell's in ``cohort.toml``."""
     if targets is None:
         return []
-    return [Problem(file, f"{targets.places[tid]}.misprint", describe_misprint(targets[tid]),
-                    msg, "misprint-not-fixed") for tid, msg in misprint_check(targets)]
+    found = misprint_check(targets)
+    cells = study_table_misprints(folder) if found else {}
+    return [Problem(str(folder / "cohort.toml"), cells[tid], describe_misprint(targets[tid]),
+                    f"{tid}: {msg}", "misprint-not-fixed") if tid in cells else
+            Problem(str(folder / "targets.toml"), f"{targets.places[tid]}.misprint",
+                    describe_misprint(targets[tid]), msg, "misprint-not-fixed")
+            for tid, msg in found]
 
 
 def _placeholders(obj, key: str = ""):
@@ -233,7 +240,7 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
     cohort_file, targets_file = str(folder / "cohort.toml"), str(folder / "targets.toml")
     raw_targets = raws.get("targets.toml", {})
     problems.extend(finding_problems(targets, targets_file))
-    problems.extend(_misprint_problems(targets, targets_file))
+    problems.extend(_misprint_problems(targets, folder))
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
         problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))

@@ -17,7 +17,8 @@ describes), ``level`` (its level, for a categorical row) and ``format`` (optiona
 row's cells are, see :data:`simulate.table1_cells.CELL_FORMATS`). :func:`read_table1` reads
 and checks it; :func:`expand_tables` turns the calibration columns into the cohort's
 variables (``docs/study-format.md``, "Table 1 as a table"); ``replications.targets``
-derives the targets from the same :class:`Table1`.
+derives the targets from the same :class:`Table1`. A cell the paper prints wrongly stays in
+the file as printed; ``misprints`` states what it means (:mod:`simulate.table1_misprints`).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Any, Mapping
 from .spec_base import SpecError
 from .table1_cells import CELL_FORMATS, CellError, CellValue, read_cell
 from .table1_inputs import variables_from_table
+from .table1_misprints import apply_misprints
 from .text_files import read_text_file, separator_hint
 
 #: A decimal comma: a digit, a comma and one or two digits (not a thousands group of three).
@@ -40,7 +42,8 @@ _DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)")
 __all__ = ["TABLE_KEYS", "COLUMN_KEYS", "HIDDEN_COLUMNS", "TableColumn", "TableRow", "Table1",
            "read_table1", "expand_tables", "read_cohort_toml", "study_tables"]
 
-TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label", "quote_header"})
+TABLE_KEYS = frozenset({"file", "rows", "where", "columns", "label", "quote_header",
+                        "misprints"})
 COLUMN_KEYS = frozenset({"column", "arm", "analysis", "role", "quantity", "format", "weighted",
                          "test", "compares", "not_judged"})
 #: the columns of the file that say what a row is; they are not printed in the paper
@@ -258,6 +261,8 @@ def read_table1(decl: Mapping, folder: Path | None, cohort: str = "main") -> Tab
             problems.append((f"{file}: row {ln}", f"variable must be snake_case, got {var!r}"))
         out.append(TableRow(line=ln, variable=var, level=level, label=row[label_col],
                             source="\t".join(texts), cells=tuple(cells)))
+    if "misprints" in decl and not problems:  # (cells as printed read first)
+        out = apply_misprints(decl["misprints"], out, columns, key, problems)
     if comma_cells:  # (each cell's own message said "IQR or range?" of "136 (85,0)")
         fixed = _DECIMAL_COMMA.sub(lambda m: m.group().replace(",", "."), comma_cells[0])
         problems.insert(0, (file, f"cells such as {comma_cells[0]!r} print decimal commas; "

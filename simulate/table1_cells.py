@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CELL_FORMATS", "NOT_REPORTED", "CellError", "CellValue", "read_cell",
-           "read_number"]
+__all__ = ["CELL_FORMATS", "NOT_REPORTED", "CellError", "CellMisprint", "CellValue",
+           "read_cell", "read_number"]
 
 #: the formats a cell can be declared in, and the statistics each carries
 CELL_FORMATS = {
@@ -70,6 +70,22 @@ class CellValue:
     stats: dict
     text: str
     p_text: str | None = None
+    #: a cell the paper prints wrongly: ``stats`` hold the numbers meant, this the print
+    misprint: "CellMisprint | None" = None
+
+
+@dataclass(frozen=True)
+class CellMisprint:
+    """The print of a cell declared misprinted (:mod:`simulate.table1_misprints`).
+
+    ``printed``: ``(statistic, value as printed)`` of each statistic corrected; ``why``:
+    what the correction rests on; ``key``: where it is declared
+    (``cohorts.main.table1.misprints[0]``).
+    """
+
+    printed: tuple[tuple[str, float], ...]
+    why: str
+    key: str
 
 
 def read_number(text: str) -> float:

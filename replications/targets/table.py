@@ -20,7 +20,9 @@ printed number must occur in the row's quote). Per row and declared column:
 - a header ``"TACE (n = 160)"`` -> the arm's ``group_size`` (``n_{arm}_{analysis}``).
 
 Cells of a calibration column are audited (role ``reported``); the other columns take their
-declared role. :func:`table_target_ids` lists the ids a study's tables give.
+declared role. A cell declared misprinted (``misprints`` of the table's declaration) gives the
+numbers meant and states its print as the target's ``misprint``. :func:`table_target_ids`
+lists the ids a study's tables give.
 """
 from __future__ import annotations
 
@@ -33,9 +35,32 @@ from tacebench.simulate.table1_inputs import UNPRINTED, variables_from_table
 
 from .model import Target, expected_id
 
-__all__ = ["table_targets", "table_target_ids", "study_table_targets", "study_table_cells"]
+__all__ = ["table_targets", "table_target_ids", "study_table_targets", "study_table_cells",
+           "study_table_misprints"]
 
 _GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*(\d[\d,]*)\s*\)", re.I)
+#: a cell's statistic -> the key of its target that holds it (and a misprint's print)
+_TARGET_KEY = {"count": "count", "percent": "percent", "mean": "value", "median": "value",
+               "sd": "sd", "p": "p", "value": "value"}
+
+
+def _place(table: Table1, row, column: str, cell) -> str:
+    """``"table1.tsv row 4, column 'P'"``; a cell declared misprinted adds where."""
+    place = f"{table.file} row {row.line}, column {column!r}"
+    return place + (f" (read as meant: {cell.misprint.key})" if cell.misprint else "")
+
+
+def _misprint_key(cell) -> str | None:
+    return cell.misprint.key if cell.misprint is not None else None
+
+
+def _with_misprint(t: dict, cell) -> dict:
+    """The raw target of a cell declared misprinted states its print as its ``misprint``
+    (:mod:`replications.targets.misprints`); ``t`` holds the numbers meant."""
+    if cell.misprint is not None:
+        t["misprint"] = {**{_TARGET_KEY[k]: x for k, x in cell.misprint.printed},
+                         "why": cell.misprint.why}
+    return t
 
 
 def _id(**kw) -> str:
@@ -72,17 +97,18 @@ def table_targets(table: Table1, arms: list = ()) -> list[tuple[str, dict]]:
     list of (str, dict)
         Raw target tables for :func:`replications.targets.parse_targets`.
     """
-    return [(place, t) for place, _, t in _column_targets(table, arms)]
+    return [(place, t) for place, _, t, _ in _column_targets(table, arms)]
 
 
-def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
-    """:func:`table_targets` with the index of the declared column each target comes from."""
+def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict, str | None]]:
+    """:func:`table_targets` with the index of the declared column each target comes from
+    and the key of its cell's misprint declaration (None: printed as meant)."""
     partial = _partial(table, list(arms))
     levelled: dict[str, int] = {}
     for r in table.rows:
         if r.variable and r.level:
             levelled[r.variable] = levelled.get(r.variable, 0) + 1
-    out: list[tuple[str, int, dict]] = []
+    out: list[tuple[str, int, dict, str | None]] = []
     base = {"where": table.where}
     index = {c.column: k for k, c in enumerate(table.columns)}
     for c in table.columns:
@@ -92,7 +118,7 @@ def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
                      value=int(m.group(1).replace(",", "")), role="reported",
                      source=table.header_source)
             t["id"] = _id(analysis=c.analysis, quantity="group_size", arm=c.arm)
-            out.append((f"{table.file} header, column {c.column!r}", index[c.column], t))
+            out.append((f"{table.file} header, column {c.column!r}", index[c.column], t, None))
     cells_of: dict[tuple[int, str], list[tuple[str | None, str]]] = {}
     for r in table.rows:
         if r.variable is None:
@@ -127,8 +153,8 @@ def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
             t["id"] = _id(**{k: t[k] for k in ("analysis", "quantity", "term")},
                           arm=t.get("arm"), level=t.get("level"))
             cells_of.setdefault((r.line, c.analysis), []).append((c.arm, t["id"]))
-            out.append((f"{table.file} row {r.line}, column {c.column!r}", index[c.column],
-                        t))
+            out.append((_place(table, r, c.column, v), index[c.column], _with_misprint(t, v),
+                        _misprint_key(v)))
     rows = [r for r in table.rows if r.variable is not None]
     for i, r in enumerate(rows):
         for c in table.columns:
@@ -161,8 +187,8 @@ def _column_targets(table: Table1, arms) -> list[tuple[str, int, dict]]:
                 t.update(quantity="smd", value=v.stats["value"])
             t["id"] = _id(analysis=c.analysis, quantity=t["quantity"], term=r.variable,
                           level=t.get("level"))
-            out.append((f"{table.file} row {r.line}, column {c.column!r}", index[c.column],
-                        t))
+            out.append((_place(table, r, c.column, v), index[c.column], _with_misprint(t, v),
+                        _misprint_key(v)))
     return out
 
 
@@ -176,13 +202,13 @@ def _study_column_targets(folder: Path):
     raw = data.get("cohorts") or {}
     for table in study_tables(data, Path(folder)):
         arms = (raw.get(table.cohort) or {}).get("arms") or []
-        for place, k, t in _column_targets(table, arms):
-            yield table, place, k, t
+        for place, k, t, misprint in _column_targets(table, arms):
+            yield table, place, k, t, misprint
 
 
 def study_table_targets(folder: Path) -> list[tuple[str, dict]]:
     """The raw targets of every Table 1 the study folder's ``cohort.toml`` declares."""
-    return [(place, t) for _, place, _, t in _study_column_targets(folder)]
+    return [(place, t) for _, place, _, t, _ in _study_column_targets(folder)]
 
 
 def study_table_cells(folder: Path) -> dict[str, tuple[str, str, object]]:
@@ -190,7 +216,13 @@ def study_table_cells(folder: Path) -> dict[str, tuple[str, str, object]]:
     :class:`~simulate.table1.TableColumn`) of every target the study's Table 1 files give
     (a ``[[targets]]`` entry of the same id replaces the cell: its place then differs)."""
     return {t["id"]: (place, f"cohorts.{table.cohort}.table1.columns[{k}]", table.columns[k])
-            for table, place, k, t in _study_column_targets(folder)}
+            for table, place, k, t, _ in _study_column_targets(folder)}
+
+
+def study_table_misprints(folder: Path) -> dict[str, str]:
+    """Target id -> the ``cohort.toml`` key that declares its Table 1 cell misprinted
+    (``cohorts.main.table1.misprints[0]``), for every such cell of the study."""
+    return {t["id"]: key for _, _, _, t, key in _study_column_targets(folder) if key}
 
 
 def table_target_ids(folder: str | Path) -> list[str]:
