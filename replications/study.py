@@ -26,6 +26,7 @@ from .analysis.plan import AnalysisPlan, parse_plan
 from .analysis.problems import MISSING, Problem, StudyError, toml_problem
 from .analysis.schema import Schema, schema_from_spec
 from .targets import load_targets
+from .targets.parse import TableUnreadable
 
 __all__ = ["Study", "resolve_study", "shipped_studies", "STUDY_FILES", "read_parts",
            "shared_ids"]
@@ -113,6 +114,10 @@ def read_parts(folder: Path) -> tuple[dict, object, object, AnalysisPlan, list[P
             targets = load_targets(targets_file)
         except StudyError as exc:
             problems.extend(exc.problems)
+        except TableUnreadable as exc:
+            # the cohort loader read the same table first and named each problem
+            if not any(p.file == str(cohort_file) for p in problems):
+                problems.append(Problem(str(targets_file), "", MISSING, str(exc), "malformed"))
         except ValueError as exc:
             problems.append(Problem(str(targets_file), "", MISSING, str(exc), "malformed"))
     plan, plan_problems = parse_plan(folder / "analysis.toml")

@@ -26,7 +26,12 @@ from .results import expand_results
 from .shifts import parse_shift
 from .table import study_table_targets
 
-__all__ = ["load_targets", "parse_targets"]
+__all__ = ["TableUnreadable", "load_targets", "parse_targets"]
+
+
+class TableUnreadable(ValueError):
+    """The targets of a study's Table 1 cannot be derived: ``cohort.toml``'s declaration
+    or the table file has problems (which the cohort loader reports one by one)."""
 
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
 _TOP_KEYS = frozenset({"study", "targets", "baseline", "results", "calibration", "shifts",
@@ -379,8 +384,8 @@ def load_targets(path: str | Path) -> StudyTargets:
     except SpecError as exc:                  # the cohort loader reports each problem
         key, msg = exc.problems[0]
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-        raise ValueError(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
-                         f"{key}: {msg}{more}") from None
+        raise TableUnreadable(f"{path.parent / 'cohort.toml'}: its Table 1 cannot be read: "
+                              f"{key}: {msg}{more}") from None
     return parse_targets(data, file=str(path), path=path, table=table,
                          cohort=_cohort(path.parent) if "calibration" in data else None)
 

@@ -58,3 +58,16 @@ def test_a_correction_that_fixes_nothing_fails_check_at_its_declaration(folder, 
     assert [(p.file, p.key) for p in bad] == [(str(cohort), "cohorts.main.table1.misprints[4]")]
     assert bad[0].message.startswith("bl_cirrhosis_yes_sora_pd_1_psm: ")
     assert not any(p.kind == "misprint-not-fixed" for p in check_folder(folder).problems)
+
+
+def test_a_bad_declaration_is_named_once_at_its_key(folder, tmp_path):
+    """A Table 1 problem was named by the cohort loader and again, for targets.toml, as
+    "its Table 1 cannot be read: ..." (the targets come from the same table)."""
+    copy = tmp_path / STUDY
+    shutil.copytree(folder, copy)
+    cohort = copy / "cohort.toml"
+    cohort.write_text(cohort.read_text("utf-8").replace("meant = { percent = 74.4 }",
+                                                        "meant = { percent = 74.6 }"), "utf-8")
+    (p,) = check_folder(copy).problems
+    assert (p.file, p.key) == (str(cohort), "cohorts.main.table1.misprints[3].meant.percent")
+    assert "equals the print ('61 (74.6)')" in p.message
