@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from tacebench.replications.analysis.problems import MISSING, Problems
 
-from .fields import text_value, unknown_keys
+from .fields import sub_table, text_value, unknown_keys
 from .model import MISLABEL_FIELDS, QUANTITIES, ExpectedFailure, Mislabel, Target
 
 __all__ = ["MISLABEL_KEYS", "EXPECTED_FAILURE_KEYS", "parse_mislabel", "check_mislabel_endpoints",
@@ -45,14 +45,10 @@ def parse_mislabel(raw: Mapping, endpoint: str | None, quantity: str | None, pat
     -------
     Mislabel or None
     """
-    if "mislabel" not in raw:
+    n0, mpath = len(probs), f"{path}.mislabel"
+    m = sub_table(raw, "mislabel", MISLABEL_KEYS, probs, path, "{printed, is, reason, finding}")
+    if m is None:
         return None
-    m, mpath = raw["mislabel"], f"{path}.mislabel"
-    if not isinstance(m, Mapping):
-        probs.add(mpath, m, "must be a table {printed, is, reason, finding}", "malformed-value")
-        return None
-    n0 = len(probs)
-    unknown_keys(m, MISLABEL_KEYS, probs, mpath)
     printed = text_value(m, "printed", probs, mpath, required=True)
     actual = text_value(m, "is", probs, mpath, required=True, snake=True)
     reason = text_value(m, "reason", probs, mpath, required=True)

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from tacebench.replications.analysis.problems import MISSING, Problems
 
-__all__ = ["SNAKE", "table_items", "text_value", "unknown_keys"]
+__all__ = ["SNAKE", "sub_table", "table_items", "text_value", "unknown_keys"]
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -53,6 +53,40 @@ def unknown_keys(raw: Mapping, allowed: frozenset, probs: Problems, path: str) -
     for k in raw:
         if k not in allowed:
             probs.add(f"{path}.{k}" if path else k, raw[k], "unknown key", "unknown-key")
+
+
+def sub_table(raw: Mapping, key: str, allowed: frozenset, probs: Problems, path: str,
+              shape: str) -> Mapping | None:
+    """The optional table ``raw[key]`` (``misprint``, ``mislabel``) of one entry, its unknown
+    keys recorded; None when absent or not a table (``shape`` says what it must be).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The entry holding the table.
+    key : str
+        The table's key.
+    allowed : frozenset
+        Its keys.
+    probs : Problems
+        Where a value that is not a table, and each unknown key, is recorded.
+    path : str
+        The entry's dotted location, e.g. ``targets[3]``.
+    shape : str
+        The table's keys as the message shows them (``{printed, is, reason, finding}``).
+
+    Returns
+    -------
+    Mapping or None
+    """
+    if key not in raw:
+        return None
+    table = raw[key]
+    if not isinstance(table, Mapping):
+        probs.add(f"{path}.{key}", table, f"must be a table {shape}", "malformed-value")
+        return None
+    unknown_keys(table, allowed, probs, f"{path}.{key}")
+    return table
 
 
 def table_items(raw: Mapping, key: str, probs: Problems, path: str,

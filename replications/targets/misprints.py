@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from tacebench.replications.analysis.problems import Problems
 
-from .fields import text_value, unknown_keys
+from .fields import sub_table, text_value
 
 __all__ = ["Misprint", "MISPRINT_KEYS", "parse_misprint", "corrected_texts", "as_printed",
            "misprint_pairs", "describe_misprint"]
@@ -75,15 +75,11 @@ def parse_misprint(raw: Mapping, meant: Mapping[str, Any], path: str,
     -------
     Misprint or None
     """
-    if "misprint" not in raw:
+    n0, mpath = len(probs), f"{path}.misprint"
+    m = sub_table(raw, "misprint", MISPRINT_KEYS, probs, path,
+                  "{<key> = <number as printed>, why}")
+    if m is None:
         return None
-    m, mpath = raw["misprint"], f"{path}.misprint"
-    if not isinstance(m, Mapping):
-        probs.add(mpath, m, "must be a table {<key> = <number as printed>, why}",
-                  "malformed-value")
-        return None
-    n0 = len(probs)
-    unknown_keys(m, MISPRINT_KEYS, probs, mpath)
     why = text_value(m, "why", probs, mpath, required=True)
     keys = [k for k in _FIELDS if k in m]
     if not keys:
