@@ -33,6 +33,7 @@ class TableUnreadable(ValueError):
     """The targets of a study's Table 1 cannot be derived: ``cohort.toml``'s declaration
     or the table file has problems (which the cohort loader reports one by one)."""
 
+
 _STUDY_KEYS = frozenset({"id", "seed_file", "title"})
 _TOP_KEYS = frozenset({"study", "targets", "baseline", "results", "calibration", "shifts",
                        "expected_failures", "claims"})

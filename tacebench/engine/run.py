@@ -219,10 +219,9 @@ def _submitted(client, calls: list[tuple[Callable, tuple]]) -> Iterator[Any]:
     client of the worker's own to the scheduler. After Ctrl-C, that client (left to the
     garbage collector once the cluster had closed: "IOLoop is closed", from
     ``Client.__del__``) or the backend's gathering of results ("ConnectionPool is closed")
-    now and then printed a traceback. A task's future is dropped as soon
-    as its result is read, so the workers do not hold finished results to the end of the
-    run; tasks not yet finished when the run stops go with the client (closing it
-    releases them)."""
+    now and then printed a traceback. A task's future is dropped as soon as its result is
+    read, so the workers do not hold finished results to the end of the run; tasks not yet
+    finished when the run stops go with the client (closing it releases them)."""
     from distributed import as_completed
 
     live = {}
