@@ -46,8 +46,8 @@ KNOWN_SLIPS = [
     ("tace_sorafenib_ehs", "ratio_ci_log_symmetric", "os_hr_inr_multivariable_iptw", "error"),
     # seed 001: grade 3-4 AEs 15.8% (abstract, discussion) vs 7 (18.4%)
     ("tace_regorafenib", "same_as_agree", "ae_grade3_4_tace_regorafenib_crude_abstract", "error"),
-    # "others (n = 1, 6.1%)" of the 15 who stopped: 6.7%
-    ("tace_regorafenib", "percent_matches_count",
+    # "others (n = 1, 6.1%)" of the 15 who stopped: 6.7% (a declared misprint)
+    ("tace_regorafenib", "misprint",
      "bl_stop_reason_among_stopped_other_tace_regorafenib_crude", "error"),
     # discussion "14 received sorafenib" vs Table 1 "Sorafenib 33 (86.8)" (any sorafenib,
     # 33 + 4 = 37, fits no better)
