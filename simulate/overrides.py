@@ -35,8 +35,6 @@ class OverrideError(ValueError):
         self.message = message
 
 
-
-
 @dataclass(frozen=True)
 class ItemMatch:
     """A list selector ``[k1=v1,k2=v2]``: the one list item (a table) whose ``k1`` is

@@ -220,16 +220,12 @@ def _submitted(client, calls: list[tuple[Callable, tuple]]) -> Iterator[Any]:
     garbage collector once the cluster had closed: "IOLoop is closed", from
     ``Client.__del__``) or the backend's gathering of results ("ConnectionPool is closed")
     now and then printed a traceback. A task's future is dropped as soon as its result is
-    read, so the workers do not hold finished results to the end of the run; tasks not yet
-    finished when the run stops go with the client (closing it releases them)."""
+    read (``as_completed`` holds each until it yields it, and nothing else holds them), so
+    the workers do not hold finished results to the end of the run; tasks not yet finished
+    when the run stops go with the client (closing it releases them)."""
     from distributed import as_completed
 
-    live = {}
-    for fn, args in calls:
-        future = client.submit(fn, *args, pure=False)
-        live[future.key] = future
-    for future in as_completed(list(live.values())):
-        del live[future.key]
+    for future in as_completed([client.submit(fn, *args, pure=False) for fn, args in calls]):
         yield future.result()
 
 

@@ -71,3 +71,12 @@ def test_a_bad_declaration_is_named_once_at_its_key(folder, tmp_path):
     (p,) = check_folder(copy).problems
     assert (p.file, p.key) == (str(cohort), "cohorts.main.table1.misprints[3].meant.percent")
     assert "equals the print ('61 (74.6)')" in p.message
+
+
+def test_every_statistic_a_declaration_may_correct_is_a_number_a_target_holds():
+    """simulate lists what a declaration may correct; the targets name where each goes (a
+    statistic added to one list and not the other would be a KeyError at a study's load)."""
+    from tacebench.replications.targets.table import _TARGET_KEY
+    from tacebench.simulate.table1_misprints import CORRECTABLE
+
+    assert set(_TARGET_KEY) == set(CORRECTABLE)
