@@ -222,6 +222,17 @@ def _hr_per_month(cohort, value, ctx):
     cohort["time_varying"]["hr_per_month"] = float(value)
 
 
+def _therapy_inclusion(cohort, value, ctx):
+    # false: drop the inclusion on months of therapy (death no longer left-truncated at
+    # start + min_months); true: keep it, which the cohort file must state
+    tv = cohort.get("time_varying")
+    if not value:
+        if tv is not None:
+            tv.pop("inclusion", None)
+    elif tv is None or "inclusion" not in tv:
+        raise ValueError("therapy_inclusion = true needs time_varying.inclusion in the cohort file")
+
+
 def _missing(cohort, value, ctx):
     if not value:
         cohort.pop("missing", None)
@@ -256,6 +267,7 @@ FACTORS: dict[str, Callable[[dict, Any, dict], None]] = {
     "administrative_max": _censoring("administrative_max"),
     "immortal_time": _immortal_time,      # keep / drop time-varying systemic therapy
     "hr_per_month": _hr_per_month,        # true effect per month of therapy
+    "therapy_inclusion": _therapy_inclusion,  # keep / drop the inclusion on months of therapy
     "missing": _missing,                  # keep covariate missingness (default: dropped)
     "response": _response,                # keep tumour response (default: dropped)
 }

@@ -26,7 +26,7 @@ from .spec import (Arm, Correlation, Derived, MissingRule, SpecError, Summary, U
                    Variable)
 from .spec_endpoints import ResponseColumn, TimeToProgression
 from .spec_outcomes import (Assessment, CalibrationTarget, Censoring, Dist, Effect, Endpoint, EventTarget,
-                            FollowupTarget, Response, TimeVarying)
+                            FollowupTarget, Response, TherapyInclusion, TimeVarying)
 from .study import CohortSpec, StudySpec, spec_hash
 from .table import baseline_table, compare_table
 from .truth import TrueEstimands, true_estimands
@@ -34,7 +34,7 @@ from .truth import TrueEstimands, true_estimands
 __all__ = [
     "Arm", "Assessment", "CacheFileWarning", "CalibrationTarget", "Censoring", "Cohort", "CohortBatch", "CohortSpec", "Correlation", "Derived",
     "Dist", "Effect", "Endpoint", "EventTarget", "FollowupTarget", "LRUCache", "MissingRule", "PlanCache", "Response", "ResponseColumn", "SimulationPlan", "SpecError",
-    "StudySpec", "Summary", "TimeToProgression", "TimeVarying", "TrueEstimands", "Unmeasured", "Variable", "baseline_table",
+    "StudySpec", "Summary", "TherapyInclusion", "TimeToProgression", "TimeVarying", "TrueEstimands", "Unmeasured", "Variable", "baseline_table",
     "compare_table", "compile_plan", "default_plan_cache", "find_study", "generate_cohort", "generate_cohort_batch", "generate_cohorts",
     "load_spec", "nearest_pd", "spec_from_dict", "set_default_plan_cache", "spec_hash", "true_estimands",
 ]

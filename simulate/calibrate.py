@@ -361,5 +361,5 @@ def _fitted_value(t, s_at, sample, mask, rates, lp_all, knots, tv, os_plan, r_pd
     lp = lp_all[mask]
     if os_plan is not None:
         return float(joint_median(knots, rates, np.exp(lp), sample["t_d"][mask], sample["w_d"][mask], r_pd))
-    sub_tv = None if tv is None else (tv[0][mask], tv[1][mask], tv[2][mask], tv[3])
+    sub_tv = None if tv is None else tv.rows(mask)
     return float(marginal_median(knots, rates, lp, sub_tv))

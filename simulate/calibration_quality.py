@@ -39,7 +39,7 @@ from .calibration_cohort import calibration_sample, draw_death_times
 # the PFS curves jointly with death, shared with the calibration (re-exported here)
 from .joint_survival import DeathOrder, alive_joint_survival, joint_curve, joint_median
 from .progression import ttp_km_curve
-from .survival import TherapySegments, censoring_survival, cox_estimand, marginal_curve
+from .survival import censoring_survival, cox_estimand, marginal_curve, prepared_therapy
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 _LONGEST = 600.0  # months: the longest grid (an HR's follow-up, a median not reached)
@@ -228,15 +228,15 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
             out[lab] = joint_curve(grid, ep.knots, rates, np.exp(lp),
                                    DeathOrder.build(sample["t_d"][m], sample["w_d"][m], r_pd))
             continue
-        if tv is None or tv[3] == 0.0 or not tv[0][m].any():
+        if tv is None or not tv.changes_survival or not tv.mask[m].any():
             out[lab] = marginal_curve(grid, ep.knots, rates, lp)
             continue
         # OS with time-varying therapy in this arm
         s = np.empty(len(grid))
         risk = np.exp(lp)
-        segments = TherapySegments.build(ep.knots, tv[1][m], tv[2][m])
+        _, segments, b = prepared_therapy(ep.knots, tv.rows(m))
         for j, t in enumerate(grid):
-            h = segments.cumhaz(t, rates, tv[3])
+            h = segments.cumhaz(t, rates, b)
             s[j] = np.mean(np.exp(-h * risk))
         out[lab] = s
     return out

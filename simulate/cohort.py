@@ -18,7 +18,7 @@ from .calibrate import column_types, fit_endpoint
 from .calibration_cohort import CAL_PER_ARM, calibration_sample, draw_death_times
 from .censoring_cal import CensoringDesign, solve_censoring
 from .io import load_spec
-from .outcomes import OutcomePlan, apply_missing, draw_outcomes, therapy
+from .outcomes import OutcomePlan, TherapyPlan, apply_missing, draw_outcomes, therapy
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates, propagate_missing
 from .progression import TTPTargets
 from .records import ArrayRecord
@@ -131,7 +131,8 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
     tv = None
     if c.time_varying is not None:
         t = c.time_varying
-        tv = (c.arm_labels.index(t.arm), t.start, t.duration, float(np.log(t.hr_per_month)))
+        tv = TherapyPlan(c.arm_labels.index(t.arm), t.start, t.duration, float(np.log(t.hr_per_month)),
+                         0.0 if t.inclusion is None else t.inclusion.min_months)
     sample = calibration_sample(cp, c, tv)
     spec_c = c
     if c.censoring is not None and c.censoring.outcome_free:

@@ -16,7 +16,7 @@ from .bivariate_normal import bivariate_normal_cdf
 from .cohort import SimulationPlan
 from .outcomes import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
-from .survival import TherapySegments, baseline_cumhaz
+from .survival import baseline_cumhaz, prepared_therapy
 from .survival_sweep import survival_sweep
 
 
@@ -79,7 +79,7 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
     add_derived(cp, cols, len(arm))
     ep = op.os
     pp = op.pfs if endpoint == "pfs" else None
-    collapsed = pp is None and (op.tv is None or op.tv[3] == 0.0)
+    collapsed = pp is None and (op.tv is None or not op.tv.changes_survival)
     one_lp = not ep.arm_effects and (pp is None or not pp.arm_effects)
     if tilts is not None and not collapsed:
         raise ValueError("tilted curves need OS without time-varying therapy")
@@ -97,14 +97,15 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
         if pp is not None:
             h0_p = baseline_cumhaz(grid, pp.knots, *pp.arm_rates(a == cp.treated_arm))
         risk = np.exp(base + ep.beta_treat * (a == cp.treated_arm))
-        tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv[3] != 0.0 else None
-        segments = TherapySegments.build(ep.knots, tv[1], tv[2]) if tv is not None and tv[0].any() else None
+        tv = therapy(op.tv, np.full(len(risk), a), rng) if op.tv is not None and op.tv.changes_survival else None
+        prepared = prepared_therapy(ep.knots, tv) if tv is not None and tv.mask.any() else None
+        segments = None if prepared is None else prepared[1]
         if pp is not None:
             risk_p = np.exp(base_p + pp.beta_treat * (a == cp.treated_arm))
         s = np.zeros(len(grid))
         t = None if tilts is None else np.empty((len(tilts), len(grid)))
         if segments is not None:
-            alive = (np.exp(-segments.cumhaz(g, rates, tv[3]) * risk) for g in grid)
+            alive = (np.exp(-segments.cumhaz(g, rates, tv.b) * risk) for g in grid)
         elif pp is None:  # OS: exp only every few points (survival_sweep, to ~1e-14)
             alive = survival_sweep(grid, ep.knots, rates, cum, risk)
         else:
@@ -142,7 +143,7 @@ def _linear_predictors(op, pp, cols: dict, u, n: int, treated, collapsed: bool,
     if pp is not None:
         base_p = pp.covariate_lp(cols, n, treated) + (pp.beta_u * u if u is not None else np.zeros(n))
         weights = np.full(n, 1.0 / n)
-        if op.tv is None or op.tv[3] == 0.0:
+        if op.tv is None or not op.tv.changes_survival:
             # subjects enter only through their two linear predictors: identical pairs
             # (discrete covariates) are evaluated once, with their multiplicity (exact)
             pairs, mult = np.unique(np.column_stack([np.broadcast_to(base, base_p.shape), base_p]), axis=0,

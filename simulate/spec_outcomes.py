@@ -11,7 +11,7 @@ from typing import Mapping
 
 from .spec_associations import Association
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
-from .spec_base import _kw, _source, _tuple, tables_of
+from .spec_base import _kw, _source, _sub, _tuple, tables_of
 # censoring lives in its own module; re-exported here, where the outcome spec is read
 from .spec_censoring import FOLLOWUP_DEFINITIONS, Censoring, EventTarget, FollowupTarget
 
@@ -21,7 +21,7 @@ HAZARDS = ("proportional", "arm_specific")
 MISSING_RESPONSE = ("MCAR", "early_death")
 
 __all__ = ["Effect", "CalibrationTarget", "Endpoint", "Assessment", "ResponseEffect", "Response",
-           "Dist", "TimeVarying", "Censoring", "EventTarget", "FollowupTarget",
+           "Dist", "TherapyInclusion", "TimeVarying", "Censoring", "EventTarget", "FollowupTarget",
            "FOLLOWUP_DEFINITIONS", "tables_of", "TARGET_KINDS", "HAZARDS", "MISSING_RESPONSE"]
 
 
@@ -309,12 +309,37 @@ class Dist:
 
 
 @dataclass(frozen=True)
+class TherapyInclusion:
+    """An inclusion criterion on the months a patient was on the arm's therapy: only
+    patients treated for more than ``min_months`` were enrolled (e.g. "duration of
+    sorafenib therapy for >1 month").
+
+    A criterion met only after baseline: the enrolled patients' planned duration exceeds
+    ``min_months`` and they were alive ``min_months`` after their start (guaranteed,
+    "immortal" time). See :class:`TimeVarying`.
+    """
+
+    min_months: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _source(self.source)
+        _set(self, "min_months", _finite("min_months", self.min_months, positive=True))
+
+
+@dataclass(frozen=True)
 class TimeVarying:
     """Systemic therapy started after baseline in ``arm`` (immortal-time bias).
 
     Planned start ~ ``start`` and duration ~ ``duration`` (months); therapy stops at
     death. The hazard is multiplied by ``hr_per_month`` per month on therapy
     (cumulative exposure; 1.0 = no effect, the default).
+
+    ``inclusion``: a :class:`TherapyInclusion`; the arm's patients are then drawn as the
+    enrolled ones are distributed: the planned duration from its law given that it
+    exceeds ``min_months``, and death from each patient's law given survival to
+    ``start + min_months`` (left truncation there). The arm's covariates stay those of
+    its table (the table describes the enrolled patients).
     """
 
     arm: str
@@ -322,6 +347,7 @@ class TimeVarying:
     duration: Dist = Dist("gamma", 6.0, 5.0)
     hr_per_month: float = 1.0
     source: str = ""
+    inclusion: TherapyInclusion | None = None
 
     def __post_init__(self) -> None:
         _source(self.source)
@@ -333,3 +359,4 @@ class TimeVarying:
                 except SpecError as err:
                     raise err.prefixed(k) from None
         _set(self, "hr_per_month", _finite("hr_per_month", self.hr_per_month, positive=True))
+        _sub(self, "inclusion", TherapyInclusion)

@@ -32,17 +32,30 @@ def _source_digest() -> str:
 _SOURCE = _source_digest()
 
 
+def _therapy_on_os(c: "CohortSpec") -> str | None:
+    """How the cohort's time-varying therapy changes the OS law (an effect per month, an
+    inclusion on months of therapy), in words; ``None`` when it does not."""
+    tv = c.time_varying
+    if tv is None:
+        return None
+    ways = ([f"a therapy effect (hr_per_month = {tv.hr_per_month})"] if tv.hr_per_month != 1.0 else []) + (
+        [f"an inclusion on months of therapy (inclusion.min_months = {tv.inclusion.min_months})"]
+        if tv.inclusion is not None else [])
+    return " and ".join(ways) or None
+
+
 def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]:
     """Cross-field problems of an endpoint's ``hazards`` and ``hr`` calibration targets."""
     p = []
     key = f"outcomes.{ep_name}"
+    on_os = _therapy_on_os(c)
     if ep.hazards == "arm_specific":
         if len(c.arms) != 2:
             p.append((f"{key}.hazards", f"'arm_specific' needs two arms, got {len(c.arms)}"))
-        tv = c.time_varying
-        if tv is not None and tv.hr_per_month != 1.0 and ep_name == "os":
-            p.append((f"{key}.hazards", "'arm_specific' cannot be combined with a time_varying therapy effect "
-                      f"(hr_per_month = {tv.hr_per_month}); use hazards = 'proportional'"))
+        if on_os is not None and ep_name == "os":
+            # the arm's own baseline is inverted without the therapy's segments
+            p.append((f"{key}.hazards", f"'arm_specific' cannot be combined with time_varying {on_os}; "
+                      "use hazards = 'proportional'"))
     if ep_name == "pfs" and c.ttp is not None and c.ttp.calibrate and (
             ep.hazards == "arm_specific" or any(t.kind == "hr" for t in ep.calibrate)):
         # that fit (simulate.calibrate) solves the PFS targets alone: TTP's would be dropped
@@ -57,10 +70,11 @@ def _hazard_problems(c: "CohortSpec", ep_name: str, ep) -> list[tuple[str, str]]
         if ep.treatment_hr != "calibrate":
             p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target needs treatment_hr = 'calibrate', "
                       f"got {ep.treatment_hr!r}"))
-        # the therapy acts on death only: PFS curves see it through the death times
-        if ep_name == "os" and c.time_varying is not None and c.time_varying.hr_per_month != 1.0:
-            p.append((f"{key}.calibrate[{j}].kind", "an 'hr' target cannot be combined with a time_varying "
-                      f"therapy effect (hr_per_month = {c.time_varying.hr_per_month})"))
+        # the therapy acts on death only: PFS curves see it through the death times; the
+        # crude-HR fit's OS curves do not integrate the therapy's segments
+        if ep_name == "os" and on_os is not None:
+            p.append((f"{key}.calibrate[{j}].kind", f"an 'hr' target cannot be combined with time_varying "
+                      f"{on_os}"))
         for name in c.censoring.unknowns if c.censoring is not None and not c.censoring.outcome_free else ():
             # the crude HR depends on follow-up, and censoring that depends on the event times
             # is solved after the outcome

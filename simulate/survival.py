@@ -17,6 +17,7 @@ import numpy as np
 
 from .records import ArrayRecord
 from .search import SortedCuts
+from .therapy_draw import TherapyDraw
 
 
 def cumulative_at_knots(knots: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -76,6 +77,10 @@ class TherapySegments(ArrayRecord):
     serves every time and every set of rates of a calibration or a curve, where
     :func:`tv_cumhaz` would sort again at each call. :meth:`cumhaz` is
     :func:`tv_cumhaz`, number for number.
+
+    ``entry`` (per patient, or ``None``): the time each one is known alive up to (an
+    inclusion on months of therapy, :class:`~simulate.therapy_draw.TherapyDraw`); the
+    cumulative hazard then counts from it, ``H(max(t, entry)) - H(entry)``.
     """
 
     left: np.ndarray
@@ -85,13 +90,26 @@ class TherapySegments(ArrayRecord):
     after: np.ndarray
     start: np.ndarray
     dur: np.ndarray
+    entry: np.ndarray | None = None
+    knots: np.ndarray | None = None
 
     @classmethod
-    def build(cls, knots, start, dur) -> "TherapySegments":
-        return cls(*_geometry(knots, start, dur))
+    def build(cls, knots, start, dur, entry=None) -> "TherapySegments":
+        return cls(*_geometry(knots, start, dur), entry, np.asarray(knots, float))
 
     def cumhaz(self, t: np.ndarray | float, rates, b: float) -> np.ndarray:
-        """``int_0^t h0(u) exp(b d(u)) du`` per patient (no ``exp(eta)`` factor)."""
+        """``int_0^t h0(u) exp(b d(u)) du`` per patient (no ``exp(eta)`` factor); with
+        ``entry``, the integral from ``entry`` (0 before it)."""
+        if self.entry is None:
+            return self._from_zero(t, rates, b)
+        # for t before entry, max(t, entry) is entry itself: the difference is exactly 0
+        t = np.maximum(np.broadcast_to(np.asarray(t, float), self.start.shape), self.entry)
+        if b == 0.0:  # no effect: the baseline's own H0, without the per-patient segments
+            cum = cumulative_at_knots(self.knots, rates)
+            return baseline_cumhaz(t, self.knots, rates, cum) - baseline_cumhaz(self.entry, self.knots, rates, cum)
+        return self._from_zero(t, rates, b) - self._from_zero(self.entry, rates, b)
+
+    def _from_zero(self, t, rates, b: float) -> np.ndarray:
         t = np.broadcast_to(np.asarray(t, float), self.start.shape)[:, None]
         return _seg_integral(np.minimum(self.left, t), np.minimum(self.right, t), rates[self.piece], self.during,
                              self.after, self.start, self.dur, b).sum(axis=1)
@@ -132,23 +150,25 @@ def tv_invert(target: np.ndarray, knots, rates, start, dur, b: float) -> np.ndar
     return np.where(dj, t_lin, t_const)
 
 
-def prepared_therapy(knots, tv) -> tuple | None:
+def prepared_therapy(knots, tv: "TherapyDraw | tuple | None") -> tuple | None:
     """``(mask, TherapySegments of the masked patients, b)`` of a time-varying therapy
-    ``tv = (mask, start, dur, b)``; a triple already prepared is passed through; ``None``
-    without therapy or without an effect (``b = 0``)."""
-    if tv is None or tv[-1] == 0.0:
-        return None
-    if len(tv) == 3:
+    :class:`~simulate.therapy_draw.TherapyDraw`; a triple already prepared is passed
+    through; ``None`` without therapy or when it leaves OS as it is (no effect, no
+    inclusion: :attr:`~simulate.therapy_draw.TherapyDraw.changes_survival`)."""
+    if isinstance(tv, tuple):
         return tv
-    mask, start, dur, b = tv
-    return mask, TherapySegments.build(knots, start[mask], dur[mask]), b
+    if tv is None or not tv.changes_survival:
+        return None
+    m = tv.mask
+    entry = tv.entry
+    return m, TherapySegments.build(knots, tv.start[m], tv.dur[m], None if entry is None else entry[m]), tv.b
 
 
 def marginal_survival(times: np.ndarray, knots, rates, lin_pred: np.ndarray, tv=None) -> np.ndarray:
     """Population survival ``mean_i exp(-H(t | x_i))`` at each of ``times``.
 
-    ``tv``: ``(mask, start, dur, b)`` for patients on time-varying therapy (or its
-    :func:`prepared_therapy`).
+    ``tv``: a :class:`~simulate.therapy_draw.TherapyDraw` for patients on time-varying
+    therapy (or its :func:`prepared_therapy`).
     """
     cum = cumulative_at_knots(knots, rates)
     risk = np.exp(lin_pred)
@@ -188,17 +208,26 @@ def draw_times(e: np.ndarray, lin_pred: np.ndarray, knots, rates, cum, tv=None,
                search: SortedCuts | None = None) -> np.ndarray:
     """Event times from unit-exponential draws ``e`` (exact inversion).
 
-    ``tv``: ``(mask, start, dur, b)`` with ``mask`` over the last axis (rows); leading
-    axes (stacked replicates) are inverted row by row like the rest.
+    ``tv``: a :class:`~simulate.therapy_draw.TherapyDraw` with ``mask`` over the last
+    axis (rows); leading axes (stacked replicates) are inverted row by row like the rest.
+    With its inclusion, a row of the arm is drawn given survival to its entry
+    (``start + min_months``): its draw is added to the cumulative hazard there, so the
+    event time is ``H^-1(H(entry) + e / exp(eta))`` (left truncation, by inversion).
     """
     target = e * np.exp(-lin_pred)
     t = invert_baseline(target, knots, rates, cum, search)
-    if tv is not None and tv[3] != 0.0:
-        mask, start, dur, b = tv
-        if mask.any():
-            tm = target[..., mask]
-            t[..., mask] = tv_invert(tm.ravel(), knots, rates, start[..., mask].ravel(),
-                                     dur[..., mask].ravel(), b).reshape(tm.shape)
+    if tv is not None and tv.changes_survival and tv.mask.any():
+        mask, b = tv.mask, tv.b
+        tm = target[..., mask]
+        if b == 0.0:  # the inclusion alone: the baseline's own H0 from the entry
+            entry = tv.start[..., mask] + tv.min_months
+            t[..., mask] = invert_baseline(tm + baseline_cumhaz(entry, knots, rates, cum), knots, rates, cum)
+            return t
+        start, dur = tv.start[..., mask].ravel(), tv.dur[..., mask].ravel()
+        goal = tm.ravel()
+        if tv.min_months > 0.0:
+            goal = goal + tv_cumhaz(start + tv.min_months, knots, rates, start, dur, b)
+        t[..., mask] = tv_invert(goal, knots, rates, start, dur, b).reshape(tm.shape)
     return t
 
 

@@ -119,7 +119,8 @@ def tilt_refusal(plan: SimulationPlan) -> str | None:
     if plan.covariates.treated_arm < 0 or plan.outcomes.os is None:
         return (f"population estimands need two arms and an OS model "
                 f"({plan.study_id}/{plan.cohort_name})")
-    if plan.outcomes.tv is not None and plan.outcomes.tv[3] != 0.0:
+    tv = plan.outcomes.tv
+    if tv is not None and tv.changes_survival:
         return (f"population estimands: {plan.study_id}/{plan.cohort_name} has a "
                 "time-varying therapy, which these curves do not integrate")
     return None

@@ -7,7 +7,7 @@ and is skipped. Skips where the seed texts are absent (``seeds_dir`` fixture).
 
 Quotes sit on variables, effects and, since the format allows it, on the calibration
 entries (``outcomes.<endpoint>.calibrate[i]``, ``censoring.events``, ``response``,
-``time_varying`` and its ``start`` / ``duration``): every shipped calibration entry must
+``time_varying`` and its ``start`` / ``duration`` / ``inclusion``): every shipped calibration entry must
 carry one, so the numbers the generator is solved to are traceable like the targets.
 """
 from __future__ import annotations
@@ -57,6 +57,9 @@ def _calibration_entries(cohort_toml: dict):
         for key in ("response", "time_varying"):
             if key in co:
                 yield f"cohorts.{cname}.{key}", co[key]
+        inclusion = co.get("time_varying", {}).get("inclusion")
+        if inclusion is not None:
+            yield f"cohorts.{cname}.time_varying.inclusion", inclusion
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)

@@ -15,6 +15,7 @@ from tacebench.simulate.cohort import compile_plan
 from tacebench.simulate.families import Family
 from tacebench.simulate.survival import (TherapySegments, _seg_integral, _segments, baseline_cumhaz,
                                          marginal_median, tv_cumhaz)
+from tacebench.simulate.therapy_draw import TherapyDraw
 
 
 def _cox_reference(time, event, x, weights):
@@ -78,14 +79,14 @@ def test_marginal_median_with_therapy_is_that_of_the_survival_it_bisects():
     knots, rates = np.array([0.0, 6.0, 12.0]), np.array([0.05, 0.08, 0.1])
     n = 400
     mask = rng.random(n) < 0.5
-    tv = (mask, rng.exponential(3.0, n), rng.exponential(8.0, n), np.log(0.9))
+    tv = TherapyDraw(mask, rng.exponential(3.0, n), rng.exponential(8.0, n), np.log(0.9))
     lp = rng.normal(0.0, 0.5, n)
     m = marginal_median(knots, rates, lp, tv)
     risk = np.exp(lp)
 
     def surv(t):  # the direct form: therapy segments sorted again at each time
         h = np.full(n, float(baseline_cumhaz(t, knots, rates)))
-        h[mask] = tv_cumhaz(t, knots, rates, tv[1][mask], tv[2][mask], tv[3])
+        h[mask] = tv_cumhaz(t, knots, rates, tv.start[mask], tv.dur[mask], tv.b)
         return np.mean(np.exp(-h * risk))
     assert surv(m - 1e-6) > 0.5 > surv(m + 1e-6)
 

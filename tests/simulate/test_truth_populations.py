@@ -106,14 +106,18 @@ def test_the_refusal_is_one_test_and_its_words_are_the_error(plan):
     the functions raise with the words of the predicate a caller chooses its path by."""
     import dataclasses
 
-    from tacebench.simulate import compile_plan, load_spec
+    from tacebench.simulate import Dist, compile_plan, load_spec
+    from tacebench.simulate.outcomes import TherapyPlan
 
     assert tilt_refusal(plan) is None
     one_arm = compile_plan(load_spec("tace_regorafenib"), "main")
     therapy = dataclasses.replace(plan, outcomes=dataclasses.replace(
-        plan.outcomes, tv=(None, None, None, math.log(0.95))))
+        plan.outcomes, tv=TherapyPlan(0, Dist(), Dist(), math.log(0.95))))
+    # no effect, but an inclusion on months of therapy: the arm's survival is left-truncated
+    included = dataclasses.replace(plan, outcomes=dataclasses.replace(
+        plan.outcomes, tv=TherapyPlan(0, Dist(), Dist(), 0.0, min_months=1.0)))
     for bad, words in ((one_arm, "need two arms and an OS model"),
-                       (therapy, "has a time-varying therapy")):
+                       (therapy, "has a time-varying therapy"), (included, "has a time-varying therapy")):
         problem = tilt_refusal(bad)
         assert words in problem
         with pytest.raises(ValueError) as err:
