@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .outcomes import EndpointPlan, therapy
+from .outcomes import EndpointPlan
 from .plan import _CAL_SEED, CovariatePlan, add_derived, draw_covariates
+from .therapy_draw import therapy
 
 CAL_PER_ARM = 20_000
 

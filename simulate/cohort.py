@@ -18,7 +18,7 @@ from .calibrate import column_types, fit_endpoint
 from .calibration_cohort import CAL_PER_ARM, calibration_sample, draw_death_times
 from .censoring_cal import CensoringDesign, solve_censoring
 from .io import load_spec
-from .outcomes import OutcomePlan, TherapyPlan, apply_missing, draw_outcomes, therapy
+from .outcomes import OutcomePlan, apply_missing, draw_outcomes
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates, propagate_missing
 from .progression import TTPTargets
 from .records import ArrayRecord
@@ -28,6 +28,7 @@ from .spec_base import CohortSpecError
 from .spec_outcome_checks import pfs_beyond_os_problems
 from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
+from .therapy_draw import TherapyPlan, therapy
 
 
 @dataclass(frozen=True)

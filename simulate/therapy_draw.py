@@ -1,17 +1,20 @@
-"""The drawn time-varying therapy of a cohort's rows: one record that every function of
-the OS law reads (the generator's inversion, the calibration's curves, the truths).
+"""Time-varying therapy: its compiled plan, its draws, and the drawn record that every
+function of the OS law reads (the generator's inversion, the calibration's curves, the
+truths).
 
-A leaf module: :mod:`simulate.survival` and :mod:`simulate.outcomes` both use it.
+:mod:`simulate.survival` and :mod:`simulate.outcomes` both use it; it uses neither.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from .records import ArrayRecord
+from .spec_outcomes import Dist
 
-__all__ = ["TherapyDraw"]
+__all__ = ["TherapyDraw", "TherapyPlan", "draw_dist", "draw_dist_above", "therapy"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,3 +60,70 @@ class TherapyDraw(ArrayRecord):
         """The draw of the rows ``keep`` (a boolean mask or indices over the rows)."""
         return TherapyDraw(self.mask[keep], self.start[..., keep], self.dur[..., keep], self.b,
                            self.min_months)
+
+
+def draw_dist(d: Dist, n: int, rng) -> np.ndarray:
+    """``n`` draws of the time ``d`` (exponential or gamma, with its point mass at 0)."""
+    if d.distribution == "exponential":
+        x = rng.exponential(d.mean, n)
+    else:
+        k = (d.mean / d.sd) ** 2
+        x = rng.gamma(k, d.mean / k, n)
+    if d.p_zero > 0:
+        x = np.where(rng.random(n) < d.p_zero, 0.0, x)
+    return x
+
+
+def draw_dist_above(d: Dist, low: float, n: int, rng) -> np.ndarray:
+    """``n`` draws of the time ``d`` given that it exceeds ``low > 0`` (its point mass at
+    0 is then excluded), by inversion: one uniform per draw, ``F^-1(F(low) + u (1 -
+    F(low)))``, computed on the upper tail (``Q = 1 - F``) for precision."""
+    u = rng.random(n)
+    if d.distribution == "exponential":  # memoryless
+        return low - d.mean * np.log1p(-u)
+    k = (d.mean / d.sd) ** 2
+    scale = d.mean / k
+    return scale * special.gammainccinv(k, (1.0 - u) * special.gammaincc(k, low / scale))
+
+
+@dataclass(frozen=True)
+class TherapyPlan:
+    """A cohort's compiled time-varying therapy (:class:`~simulate.spec_outcomes.TimeVarying`).
+
+    ``arm``: the arm's index; ``start``/``duration``: the planned times' laws; ``b``: the
+    log-HR per month on therapy; ``min_months``: the inclusion's months on therapy (0 =
+    none).
+    """
+
+    arm: int
+    start: Dist
+    duration: Dist
+    b: float
+    min_months: float = 0.0
+
+    @property
+    def changes_survival(self) -> bool:
+        """:attr:`simulate.therapy_draw.TherapyDraw.changes_survival` of its draws."""
+        return self.b != 0.0 or self.min_months > 0.0
+
+
+def therapy(tv: TherapyPlan | None, arm: np.ndarray, rng) -> TherapyDraw | None:
+    """Planned start and duration of time-varying therapy (``inf``/0 outside its arm).
+
+    ``tv`` is ``OutcomePlan.tv``; ``start`` and ``duration`` of the returned draw carry
+    the draws' leading replicate axis if ``rng`` is a
+    :class:`~simulate.streams.LockstepDraws`. With an inclusion on months of therapy the
+    planned duration is drawn given that it exceeds them (:func:`draw_dist_above`); the
+    death's condition is the draw's (:class:`~simulate.therapy_draw.TherapyDraw`).
+    """
+    if tv is None:
+        return None
+    mask = arm == tv.arm
+    k = int(mask.sum())
+    s = draw_dist(tv.start, k, rng)
+    d = draw_dist_above(tv.duration, tv.min_months, k, rng) if tv.min_months > 0 else draw_dist(tv.duration, k, rng)
+    start = np.full(s.shape[:-1] + arm.shape, np.inf)
+    dur = np.zeros(start.shape)
+    start[..., mask] = s
+    dur[..., mask] = d
+    return TherapyDraw(mask, start, dur, tv.b, tv.min_months)

@@ -10,7 +10,7 @@ from scipy import stats
 
 from tacebench import simulate
 from tacebench.estimators import kaplan_meier
-from tacebench.simulate.outcomes import draw_dist_above
+from tacebench.simulate.therapy_draw import draw_dist_above
 from tacebench.simulate.spec_outcomes import Dist
 from tacebench.simulate.survival import (TherapySegments, cumulative_at_knots, draw_times, marginal_survival,
                                          tv_cumhaz)

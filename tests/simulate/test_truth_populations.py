@@ -107,7 +107,7 @@ def test_the_refusal_is_one_test_and_its_words_are_the_error(plan):
     import dataclasses
 
     from tacebench.simulate import Dist, compile_plan, load_spec
-    from tacebench.simulate.outcomes import TherapyPlan
+    from tacebench.simulate.therapy_draw import TherapyPlan
 
     assert tilt_refusal(plan) is None
     one_arm = compile_plan(load_spec("tace_regorafenib"), "main")
