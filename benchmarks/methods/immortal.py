@@ -14,6 +14,12 @@ survive to accumulate a duration, so that model credits the treatment with immor
 * ``landmark``: patients alive at ``landmark`` months, exposure as of the landmark
   (``exposure = "ever" | "duration"``), follow-up restarted there (Anderson et al. 1983).
 
+``delayed_entry`` (months, time-varying variants only): a patient who started therapy enters
+the risk sets only ``delayed_entry`` months after the start (left truncation, counting-process
+entry). It is the analysis of a design that enrolled only patients treated for longer than
+that (seed 002: "duration of sorafinib therapy for >1 month"), whose patients were all alive
+then: entered at time 0, they sit in the early risk sets without being able to die there.
+
 Columns used: ``systemic_start`` (inf when never) and ``systemic_duration`` from
 :func:`simulate.generate_cohort`. Exposure stops at death or censoring.
 """
@@ -33,7 +39,29 @@ OPTIONS = {
     "covariates": ([], check_covariates),
     "endpoint": ("os", ENDPOINTS),
     "ties": ("efron", ("efron", "breslow")),
+    "delayed_entry": (0.0, check_number),
 }
+
+
+def option_problems(options, config) -> list[str]:
+    """:func:`benchmarks.methods.method_problems`: a delayed entry is a non-negative number
+    of months, and only the time-varying fits have risk sets to enter late."""
+    m = config["delayed_entry"]
+    if m < 0:
+        return [f"delayed_entry must be >= 0 months; got {m!r}"]
+    if m > 0 and config["variant"] not in ("tv_duration", "tv_ever"):
+        return [f"delayed_entry applies to variant 'tv_duration' or 'tv_ever'; variant "
+                f"{config['variant']!r} has no risk sets to enter late"]
+    return []
+
+
+def delay_entry(subj, lo, hi, ev, z, entry):
+    """Counting-process rows with each subject entering at ``entry[subject]``: rows ending
+    at or before it dropped, the row across it starting there (its exposure, that of its
+    end, unchanged)."""
+    at = entry[subj]
+    keep = hi > at
+    return subj[keep], np.maximum(lo[keep], at[keep]), hi[keep], ev[keep], z[keep]
 
 
 def estimate_scale(config) -> tuple[str, None]:
@@ -150,5 +178,8 @@ def fit(data, config, rng):
     else:  # tv_duration: cumulative exposure at each event time
         subj, lo, hi, ev, z = split_exposure(time, event, np.where(started, start, np.inf),
                                              np.where(started, on_until, np.inf))
+    if config["delayed_entry"] > 0:
+        entry = np.where(started, start + config["delayed_entry"], 0.0)
+        subj, lo, hi, ev, z = delay_entry(subj, lo, hi, ev, z, entry)
     Xs = None if X is None else X[subj]
     return cox_of_treatment(hi, ev, z, Xs, entry=lo, cluster=subj, ties=ties, extra=extra)

@@ -38,3 +38,42 @@ def test_rows_are_the_documented_cuts(seed, n, decimals):
         length = max(min(stop[i], time[i]) - start[i], 0.0) if np.isfinite(start[i]) else 0.0
         a = start[i] if np.isfinite(start[i]) else 0.0
         np.testing.assert_array_equal(z[r], np.clip(hi[r] - a, 0.0, length))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.sampled_from([0.5, 1.0, 3.0]))
+def test_a_delayed_entry_tiles_each_subjects_time_after_it(seed, n, months):
+    """delay_entry: a subject's rows tile (entry, time] when time > entry (none otherwise),
+    each row keeping the exposure of its end and the event staying on the last row."""
+    from tacebench.benchmarks.methods.immortal import delay_entry
+
+    rng = np.random.default_rng(seed)
+    time = np.round(rng.exponential(10, n), 1)
+    event = (rng.random(n) < 0.7).astype(np.int8)
+    start = np.where(rng.random(n) < 0.8, np.round(rng.exponential(2, n), 1), np.inf)
+    stop = np.where(np.isfinite(start), start + np.round(rng.exponential(5, n), 1), np.inf)
+    rows = split_exposure(time, event, start, stop)
+    entry = np.where(np.isfinite(start), start + months, 0.0)
+    subj, lo, hi, ev, z = delay_entry(*rows, entry)
+    for i in range(n):
+        r = subj == i
+        if time[i] <= entry[i]:
+            assert not r.any()
+            continue
+        assert lo[r][0] == entry[i] and hi[r][-1] == time[i]
+        np.testing.assert_array_equal(lo[r][1:], hi[r][:-1])
+        assert ev[r].tolist() == [0] * (r.sum() - 1) + [event[i]]
+        full = rows[0] == i
+        np.testing.assert_array_equal(z[r], rows[4][full][rows[2][full] > entry[i]])
+
+
+def test_a_delayed_entry_is_for_the_time_varying_variants_only():
+    from tacebench.benchmarks.methods import method_problems, validate_method
+
+    ok = validate_method("immortal", {"variant": "tv_duration", "delayed_entry": 1.0})
+    assert method_problems("immortal", {}, ok) == []
+    naive = validate_method("immortal", {"variant": "naive_duration", "delayed_entry": 1.0})
+    (problem,) = method_problems("immortal", {}, naive)
+    assert "tv_duration" in problem and "'naive_duration'" in problem
+    negative = validate_method("immortal", {"variant": "tv_ever", "delayed_entry": -1.0})
+    assert method_problems("immortal", {}, negative) == ["delayed_entry must be >= 0 months; got -1.0"]
