@@ -14,10 +14,10 @@ from scipy import special
 
 from .bivariate_normal import bivariate_normal_cdf
 from .cohort import SimulationPlan
-from .therapy_draw import therapy
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, prepared_therapy
 from .survival_sweep import survival_sweep
+from .therapy_draw import therapy
 
 
 def potential_curves(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endpoint: str = "os"
