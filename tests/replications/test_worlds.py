@@ -295,3 +295,22 @@ def test_a_world_undetermined_on_the_other_side_of_the_bound_is_no_robustness():
     got = robustness({"x": ("not reproduced", 2.5, 0.0)},
                      [world("b", "undetermined", 1.9)])
     assert got["x"].label == "unsettled"
+
+
+def test_seed_002s_recurrent_cohort_without_the_inclusion_is_its_own_table_otherwise():
+    """The world that reads the inclusion criteria as the unresectable cohort's alone sets
+    the recurrent cohort's whole time_varying table (a world cannot remove one key): it
+    must be cohort.toml's but for the inclusion and the quotes, or it changes more than
+    it says."""
+    from tacebench.simulate.overrides import load_cohort_raw
+
+    def unquoted(table):
+        return {k: (unquoted(v) if isinstance(v, dict) else v) for k, v in table.items()
+                if k not in ("source", "inclusion")}
+
+    own = load_cohort_raw("tace_sorafenib_matched")["cohorts"]
+    world = load_cohort_raw("tace_sorafenib_matched@inclusion_in_unresectable_cohort_only")["cohorts"]
+    assert "inclusion" in own["recurrent"]["time_varying"]
+    assert "inclusion" not in world["recurrent"]["time_varying"]
+    assert unquoted(world["recurrent"]["time_varying"]) == unquoted(own["recurrent"]["time_varying"])
+    assert world["primary"] == own["primary"]
