@@ -34,7 +34,7 @@ class TherapyDraw(ArrayRecord):
         The inclusion's months on therapy (0 = no such criterion): a row of the arm has
         its death drawn given survival to ``start + min_months`` (left truncation), as
         an enrolled patient's is. Its planned duration already exceeds it
-        (:func:`simulate.outcomes.therapy`).
+        (:func:`therapy`).
     """
 
     mask: np.ndarray
