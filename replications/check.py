@@ -161,9 +161,9 @@ def _misprint_problems(targets, folder: Path) -> list[Problem]:
         return []
     found = misprint_check(targets)
     # a table cell's, unless a [[targets]] entry of its id replaced the cell (its place
-    # then names targets.toml, and its misprint is the entry's own)
-    cells = {tid: key for tid, key in (study_table_misprints(folder) if found else {}).items()
-             if key in targets.places.get(tid, "")}
+    # then differs, and its misprint is the entry's own)
+    cells = {tid: key for tid, (place, key) in (study_table_misprints(folder) if found else {}).items()
+             if targets.places.get(tid) == place}
     return [Problem(str(folder / "cohort.toml"), cells[tid], describe_misprint(targets[tid]),
                     f"{tid}: {msg}", "misprint-not-fixed") if tid in cells else
             Problem(str(folder / "targets.toml"), f"{targets.places[tid]}.misprint",

@@ -20,8 +20,8 @@ the list item whose ``key`` is ``value``, ``[key=value,other=value]`` the one wh
 have those values, and more than one match is an error; the last key of a table may be
 new); ``append`` adds items to the list at a path (created if absent), after the values are
 set. With ``strength = [k1, k2, ...]`` the world is a **family**: member ``k`` raises every
-``hr`` / ``or`` of the appended items to the power ``k`` (log-effects times ``k``; ``k = 0`` is the study's own world), so a verdict's
-**tipping point** is the ``k`` at which it flips.
+``hr`` / ``or`` of the appended items to the power ``k`` (log-effects times ``k``; ``k = 0``
+is the study's own world), so a verdict's **tipping point** is the ``k`` at which it flips.
 
 Every comparative study also gets one built-in family, ``unmeasured_confounder``: a binary
 confounder ``U`` (prevalence 0.5) whose treatment odds ratio and outcome hazard ratios are

@@ -219,10 +219,12 @@ def study_table_cells(folder: Path) -> dict[str, tuple[str, str, object]]:
             for table, place, k, t, _ in _study_column_targets(folder)}
 
 
-def study_table_misprints(folder: Path) -> dict[str, str]:
-    """Target id -> the ``cohort.toml`` key that declares its Table 1 cell misprinted
-    (``cohorts.main.table1.misprints[0]``), for every such cell of the study."""
-    return {t["id"]: key for _, _, _, t, key in _study_column_targets(folder) if key}
+def study_table_misprints(folder: Path) -> dict[str, tuple[str, str]]:
+    """Target id -> (the cell's place, the ``cohort.toml`` key that declares it misprinted,
+    ``cohorts.main.table1.misprints[0]``) for every such Table 1 cell of the study (a
+    ``[[targets]]`` entry of the same id replaces the cell: its place then differs, as in
+    :func:`study_table_cells`)."""
+    return {t["id"]: (place, key) for _, place, _, t, key in _study_column_targets(folder) if key}
 
 
 def table_target_ids(folder: str | Path) -> list[str]:

@@ -33,8 +33,9 @@ def test_the_targets_hold_the_number_meant_and_the_print(folder):
         assert f"{t.value:.1%}" == meant and t.misprint is not None
         assert describe_misprint(t) == f"estimate printed {printed}, read as {meant}"
     assert set(study_table_misprints(folder)) == set(DECLARED)
-    assert study_table_misprints(folder)["bl_cirrhosis_yes_sora_pd_1_psm"] == \
-        "cohorts.main.table1.misprints[4]"
+    place, key = study_table_misprints(folder)["bl_cirrhosis_yes_sora_pd_1_psm"]
+    assert key == "cohorts.main.table1.misprints[4]" and place == targets.places[
+        "bl_cirrhosis_yes_sora_pd_1_psm"]
 
 
 def test_the_audit_reports_each_as_a_misprint_not_a_count_mismatch(folder):
@@ -80,3 +81,33 @@ def test_every_statistic_a_declaration_may_correct_is_a_number_a_target_holds():
     from tacebench.simulate.table1_misprints import CORRECTABLE
 
     assert set(_TARGET_KEY) == set(CORRECTABLE)
+
+
+def test_a_targets_entry_that_replaces_a_misprinted_cell_is_named_in_targets_toml(folder, tmp_path):
+    """A [[targets]] entry of a cell's id replaces the cell, misprint included: a correction
+    of its own that fixes nothing is named at the entry, not at the cohort.toml declaration
+    the cell no longer uses (the cell's place and the entry's differ)."""
+    copy = tmp_path / STUDY
+    shutil.copytree(folder, copy)
+    entry = '''
+[[targets]]
+id = "bl_cirrhosis_yes_sora_pd_1_psm"
+where = "table 1"
+analysis = "psm"
+term = "cirrhosis"
+level = "Yes"
+partition = "cirrhosis"
+arm = "Sora+PD-1"
+quantity = "proportion"
+role = "predicted"
+count = 40
+percent = 48.5
+source = "Yes\\t48 (37.8)\\t52 (51.0)\\t\\t40 (48.2)\\t36 (43.9)"
+misprint = { percent = 48.2, why = "a correction that fixes nothing" }
+'''
+    targets_file = copy / "targets.toml"
+    targets_file.write_text(targets_file.read_text("utf-8") + entry, "utf-8")
+    bad = [p for p in check_folder(copy).problems if p.kind == "misprint-not-fixed"]
+    assert [p.file for p in bad] == [str(targets_file)], [(p.file, p.key, p.message) for p in bad]
+    assert bad[0].key.startswith("targets[")
+    assert bad[0].key.endswith("(bl_cirrhosis_yes_sora_pd_1_psm).misprint")
