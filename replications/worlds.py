@@ -15,11 +15,11 @@ not selected is not no effect"
     [worlds.set]
     "cohorts.main.outcomes.os.effects[variable=ast].hr" = 1.0025
 
-``set`` replaces the value at a dotted path (``[i]`` indexes a list, ``[key=value]`` picks
+``unset`` (a list of paths) removes keys and list items that exist; ``set`` replaces the value at a dotted path (``[i]`` indexes a list, ``[key=value]`` picks
 the list item whose ``key`` is ``value``, ``[key=value,other=value]`` the one whose keys all
 have those values, and more than one match is an error; the last key of a table may be
-new); ``append`` adds items to the list at a path (created if absent), after the values are
-set. With ``strength = [k1, k2, ...]`` the world is a **family**: member ``k`` raises every
+new); ``append`` adds items to the list at a path (created if absent), after the paths are
+removed and the values set. With ``strength = [k1, k2, ...]`` the world is a **family**: member ``k`` raises every
 ``hr`` / ``or`` of the appended items to the power ``k`` (log-effects times ``k``; ``k = 0``
 is the study's own world), so a verdict's **tipping point** is the ``k`` at which it flips.
 
@@ -67,7 +67,7 @@ CONFOUNDER_STRENGTHS = (1.5, 2.0, 3.0)
 BUILTIN_FAMILIES = ("unmeasured_confounder", *UNREPORTED_FAMILIES)
 #: The strength at which a family is the study's own world (declared families: 0).
 FAMILY_BASE = dict.fromkeys(BUILTIN_FAMILIES, 1.0)
-_KEYS = {"name", "why", "set", "append", "strength"}
+_KEYS = {"name", "why", "set", "append", "unset", "strength"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -83,6 +83,7 @@ class World:
     strength: float | None = None    # its k
     builtin: bool = False
     key: str = ""                    # "worlds[i]" of worlds.toml, for messages
+    unset: tuple[str, ...] = ()      # paths removed (before ``set`` and ``append``)
 
     @property
     def label(self) -> str:
@@ -135,15 +136,25 @@ def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
         add(f"{key}.why", why, "say why this world is defensible", "fill-me")
     sets = item.get("set", {})
     appends = item.get("append", {})
+    unsets = item.get("unset", [])
     if not isinstance(sets, Mapping):
         add(f"{key}.set", sets, "expected a table of \"dotted.path\" = value")
     if not isinstance(appends, Mapping) or not all(isinstance(v, list)
                                                    for v in appends.values()):
         add(f"{key}.append", appends, "expected a table of \"dotted.path\" = [items]")
-    if isinstance(sets, Mapping) and isinstance(appends, Mapping) and not sets and not appends:
-        add(key, name, "a world overrides something: give `set` or `append`", "fill-me")
+    if not isinstance(unsets, list) or not all(isinstance(v, str) for v in unsets):
+        add(f"{key}.unset", unsets, "expected a list of \"dotted.path\" strings (the keys "
+            "or list items removed)")
+        unsets = []
+    if isinstance(sets, Mapping) and isinstance(appends, Mapping) and not sets and not appends \
+            and not unsets:
+        add(key, name, "a world overrides something: give `set`, `append` or `unset`",
+            "fill-me")
+    for path in sorted({*unsets} & {*(sets if isinstance(sets, Mapping) else ())}):
+        add(f"{key}.unset", path, "the path is also in `set`: a world removes a path or "
+            "sets it, not both", "incompatible")
     for path in [*(sets if isinstance(sets, Mapping) else ()),
-                 *(appends if isinstance(appends, Mapping) else ())]:
+                 *(appends if isinstance(appends, Mapping) else ()), *unsets]:
         try:
             parse_path(path)
         except WorldError as exc:
@@ -161,7 +172,8 @@ def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
     if len(problems) > n0:
         return []
     base = dict(name=name, why=why.strip(), set=dict(sets),
-                append={k: tuple(v) for k, v in appends.items()}, key=key)
+                append={k: tuple(v) for k, v in appends.items()}, key=key,
+                unset=tuple(unsets))
     if strength is None:
         return [World(**base)]
     return [World(**{**base, "name": f"{name}_k{k:g}"}, family=name, strength=float(k))
@@ -237,4 +249,4 @@ def apply_world(cohort_raw: Mapping, world: World) -> dict:
     """
     # a built-in world's overrides hold their final values; a declared family's are scaled
     return apply_overrides(cohort_raw, world.set, world.append,
-                           None if world.builtin else world.strength)
+                           None if world.builtin else world.strength, world.unset)

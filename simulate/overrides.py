@@ -1,4 +1,5 @@
-"""Overrides of a parsed ``cohort.toml``: values set and list items appended by dotted path.
+"""Overrides of a parsed ``cohort.toml``: keys removed, values set and list items appended
+by dotted path.
 
 A study's alternative worlds (``worlds.toml``, read by replications) and the benchmark
 scenarios that start from one of those worlds both edit the parsed TOML of a cohort file
@@ -7,16 +8,17 @@ a bare word, such as the arm label ``"TACE+regorafenib"``, is written in double 
 TOML writes it); ``[i]`` indexes a list and ``[key=value]`` picks the list item whose
 ``key`` is ``value`` (``[key=value,other=value]``: whose keys all have those values; a
 selector that more than one item matches is an error naming the keys that tell them
-apart, never the first of them); only the last key of a table may be new. With a strength
-``k``, appended ``hr`` / ``or`` values (numbers or lists) are raised to the power ``k``
-(log-effects times ``k``).
+apart, never the first of them); only the last key of a table may be new. A removed path
+must exist: its last step is a table key (the key goes), an index or a selector (the list
+item goes). With a strength ``k``, appended ``hr`` / ``or`` values (numbers or lists) are
+raised to the power ``k`` (log-effects times ``k``).
 """
 from __future__ import annotations
 
 import copy
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 __all__ = ["OverrideError", "ItemMatch", "apply_overrides", "parse_path", "load_cohort_raw"]
 
@@ -174,16 +176,24 @@ def _scale(item, k: float):
 
 def apply_overrides(raw: Mapping, set: Mapping[str, Any] | None = None,
                     append: Mapping[str, Any] | None = None,
-                    strength: float | None = None) -> dict:
-    """A deep copy of ``raw`` (a parsed ``cohort.toml``) with ``set`` values replaced and
-    ``append`` items added (their ``hr`` / ``or`` raised to ``strength`` when given).
+                    strength: float | None = None,
+                    unset: Sequence[str] | None = None) -> dict:
+    """A deep copy of ``raw`` (a parsed ``cohort.toml``) with the ``unset`` paths removed,
+    ``set`` values replaced and ``append`` items added (their ``hr`` / ``or`` raised to
+    ``strength`` when given).
 
-    The values are set first, in the cohort file as it is, then the items appended: a
-    value of an appended item is given in the item itself.
+    The paths are removed first and the values set next, both in the cohort file as it is;
+    then the items are appended: a value of an appended item is given in the item itself.
+    A path both removed and set is refused (which of the two is meant?).
 
     Raises :class:`OverrideError` naming the path that does not apply.
     """
     out = copy.deepcopy(dict(raw))
+    both = sorted({*(unset or ())} & {*(set or {})})   # (``set`` is the argument here)
+    if both:
+        raise OverrideError(both[0], "both removed (unset) and set: give one of them")
+    for path in unset or ():
+        _remove(out, path)
     for path, value in (set or {}).items():
         try:
             _assign(out, path, value, append=False)
@@ -199,6 +209,21 @@ def apply_overrides(raw: Mapping, set: Mapping[str, Any] | None = None,
         _assign(out, path, [_scale(x, strength) for x in items] if strength is not None
                 else list(items), append=True)
     return out
+
+
+def _remove(root: dict, path: str) -> None:
+    """Delete the key, list index or selected list item at ``path`` (it must exist)."""
+    steps = parse_path(path)
+    node = root
+    for step in steps[:-1]:
+        node = _walk(node, step, path)
+    last = steps[-1]
+    if isinstance(last, str):
+        _walk(node, last, path)            # the error of a key that is not there
+        del node[last]
+        return
+    item = _walk(node, last, path)         # an index in range, or the one item selected
+    del node[next(i for i, x in enumerate(node) if x is item)]
 
 
 def load_cohort_raw(base: str) -> dict:
@@ -231,4 +256,5 @@ def load_cohort_raw(base: str) -> dict:
     if hits[0].get("strength") is not None:
         raise ValueError(f"base {base!r}: world {world!r} is a family (strength); name a "
                          "plain world")
-    return apply_overrides(raw, hits[0].get("set"), hits[0].get("append"))
+    return apply_overrides(raw, hits[0].get("set"), hits[0].get("append"),
+                           unset=hits[0].get("unset"))

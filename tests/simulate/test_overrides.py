@@ -84,6 +84,29 @@ def test_a_selector_of_several_keys_picks_one_arms_entry():
         "hr"] == 3.0
 
 
+def test_unset_removes_a_key_an_index_or_the_one_item_a_selector_picks():
+    out = apply_overrides(_per_arm(), unset=['effects[variable=tumor_size,arm="TACE"]',
+                                             "effects[variable=afp].hr"])
+    assert out["effects"] == [{"variable": "tumor_size", "arm": "TACE+sorafenib", "hr": 2.09},
+                              {"variable": "afp"}]
+    assert apply_overrides(_per_arm(), unset=["effects[0]"])["effects"] == _per_arm()[
+        "effects"][1:]
+    assert apply_overrides(_per_arm(), unset=["effects"]) == {}
+
+
+@pytest.mark.parametrize("unset, set_, match", [
+    (["effects[variable=afp].sd"], None, "no key 'sd'"),
+    (["effects[variable=tumor_size]"], None, "2 items match"),
+    (["effects[3]"], None, "index 3 out of range"),
+    (["nope.x"], None, "no key 'nope'"),
+    (["effects[variable=afp].hr"], {"effects[variable=afp].hr": 2.0}, "both removed"),
+])
+def test_unset_of_a_path_that_is_not_there_or_is_also_set_is_an_error(unset, set_, match):
+    with pytest.raises(OverrideError, match=match) as err:
+        apply_overrides(_per_arm(), set_, unset=unset)
+    assert err.value.key == unset[0]
+
+
 @pytest.mark.parametrize("path, match", [
     # the first of two entries was taken silently before: now the keys that differ are named
     ("effects[variable=tumor_size].hr",
