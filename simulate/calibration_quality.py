@@ -39,7 +39,8 @@ from .calibration_cohort import calibration_sample, draw_death_times
 # the PFS curves jointly with death, shared with the calibration (re-exported here)
 from .joint_survival import DeathOrder, alive_joint_survival, joint_curve, joint_median
 from .progression import ttp_km_curve
-from .survival import censoring_survival, cox_estimand, marginal_curve, prepared_therapy
+from .survival import censoring_survival, cox_estimand, prepared_therapy
+from .survival_sweep import swept_marginal_curve, therapy_cumhaz_along
 
 _STEP = 0.05  # months: curve grid (interpolation error << any printed rounding)
 _LONGEST = 600.0  # months: the longest grid (an HR's follow-up, a median not reached)
@@ -218,7 +219,9 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
                     ) -> dict:
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
 
-    OS: exact per subject (``mean exp(-H(t | x))``, equal linear predictors once). PFS:
+    OS: per subject (``mean exp(-H(t | x))``, equal linear predictors once; with thousands
+    of distinct ones, the exps of :func:`~simulate.survival_sweep.survival_sweep`, to a
+    relative ~1e-14: a check's number, never the calibration's or a draw's). PFS:
     ``P(T_P > t, T_D > t | x, W_D)`` of the calibration sample (as in its fit,
     :func:`joint_curve`).
     """
@@ -229,14 +232,13 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
                                    DeathOrder.build(sample["t_d"][m], sample["w_d"][m], r_pd))
             continue
         if tv is None or not tv.changes_survival or not tv.mask[m].any():
-            out[lab] = marginal_curve(grid, ep.knots, rates, lp)
+            out[lab] = swept_marginal_curve(grid, ep.knots, rates, lp)
             continue
         # OS with time-varying therapy in this arm
         s = np.empty(len(grid))
         risk = np.exp(lp)
         _, segments, b = prepared_therapy(ep.knots, tv.rows(m))
-        for j, t in enumerate(grid):
-            h = segments.cumhaz(t, rates, b)
+        for j, h in enumerate(therapy_cumhaz_along(segments, grid, rates, b)):
             s[j] = np.mean(np.exp(-h * risk))
         out[lab] = s
     return out

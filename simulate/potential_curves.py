@@ -16,7 +16,7 @@ from .bivariate_normal import bivariate_normal_cdf
 from .cohort import SimulationPlan
 from .plan import _CAL_SEED, add_derived, draw_covariates
 from .survival import baseline_cumhaz, prepared_therapy
-from .survival_sweep import survival_sweep
+from .survival_sweep import survival_sweep, therapy_cumhaz_along
 from .therapy_draw import therapy
 
 
@@ -105,7 +105,7 @@ def _sweep(plan: SimulationPlan, population: str, n: int, grid: np.ndarray, endp
         s = np.zeros(len(grid))
         t = None if tilts is None else np.empty((len(tilts), len(grid)))
         if segments is not None:
-            alive = (np.exp(-segments.cumhaz(g, rates, tv.b) * risk) for g in grid)
+            alive = (np.exp(-h * risk) for h in therapy_cumhaz_along(segments, grid, rates, tv.b))
         elif pp is None:  # OS: exp only every few points (survival_sweep, to ~1e-14)
             alive = survival_sweep(grid, ep.knots, rates, cum, risk)
         else:

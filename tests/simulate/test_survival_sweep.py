@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tacebench.simulate.survival import baseline_cumhaz, cumulative_at_knots
-from tacebench.simulate.survival_sweep import (GRID_LATTICES, LINE_ULPS, RUN, Lattice,
-                                               survival_sweep)
+from tacebench.simulate.survival import (TherapySegments, baseline_cumhaz, cumulative_at_knots,
+                                        marginal_curve)
+from tacebench.simulate.survival_sweep import (GRID_LATTICES, LINE_ULPS, RUN, SWEEP_MIN_RISKS,
+                                               Lattice, survival_sweep, swept_marginal_curve,
+                                               therapy_cumhaz_along)
 from tacebench.simulate.truth import _grid
 
 KNOTS = np.array([0.0, 3.0, 12.0, 24.0, 48.0])
@@ -94,3 +96,43 @@ def test_lattice_index_is_exact():
     assert fine.index(3 * 0.05) == 3 and fine.index(0.15) is None  # 3 * 0.05 is not 0.15
     assert fine.index(13.33) is None
     assert fine.index(float("inf")) is None and fine.index(float("nan")) is None
+
+
+@pytest.mark.parametrize("risk_weighted", [False, True])
+def test_the_swept_marginal_curve_is_the_exact_one_to_the_sweep_s_rounding(risk_weighted):
+    """Thousands of distinct linear predictors: the sweep's values, each within its bound of
+    marginal_curve's (an average of values each within an absolute 1.1e-14, with weights
+    summing to 1, or to the mean risk when risk-weighted); fewer: marginal_curve itself."""
+    rng = np.random.default_rng(5)
+    grid = np.arange(0.0, 46.025, 0.05)
+    lp = rng.normal(scale=0.8, size=3 * SWEEP_MIN_RISKS)
+    want = marginal_curve(grid, KNOTS, RATES, lp, risk_weighted=risk_weighted)
+    got = swept_marginal_curve(grid, KNOTS, RATES, lp, risk_weighted=risk_weighted)
+    scale = np.exp(lp).mean() if risk_weighted else 1.0
+    assert np.abs(got - want).max() <= 1.1e-14 * scale
+    assert (got != want).any()                  # the sweep is taken
+    few = np.round(lp, 1)                       # a few dozen distinct values
+    assert np.unique(few).size < SWEEP_MIN_RISKS
+    assert np.array_equal(swept_marginal_curve(grid, KNOTS, RATES, few, risk_weighted=risk_weighted),
+                          marginal_curve(grid, KNOTS, RATES, few, risk_weighted=risk_weighted))
+    # a time's value does not depend on the grid's other times
+    keep = np.arange(3, len(grid), 7)
+    assert np.array_equal(swept_marginal_curve(grid[keep], KNOTS, RATES, lp,
+                                               risk_weighted=risk_weighted), got[keep])
+
+
+@pytest.mark.parametrize("b", [0.0, -0.05, 0.03])
+@pytest.mark.parametrize("with_entry", [False, True])
+def test_the_therapy_cumhaz_along_a_grid_is_cumhaz_at_each_time_bit_for_bit(b, with_entry):
+    """Seven knots (nine segments a patient, past the eight at which numpy's sums pair their
+    terms), starts at 0 and later, courses ending inside and beyond the grid, entries."""
+    rng = np.random.default_rng(11)
+    knots = np.array([0.0, 2.0, 4.0, 6.0, 9.0, 12.0, 24.0])
+    rates = rng.uniform(0.02, 0.12, len(knots))
+    n = 400
+    start = np.where(rng.random(n) < 0.3, 0.0, rng.exponential(1.0, n))
+    dur = rng.gamma(1.2, 9.0, n)
+    seg = TherapySegments.build(knots, start, dur, start + 1.0 if with_entry else None)
+    grid = np.concatenate([np.arange(0.0, 40.0, 0.05), start[:5] + dur[:5], [13.33]])
+    for t, h in zip(grid, therapy_cumhaz_along(seg, grid, rates, b)):
+        assert np.array_equal(h, seg.cumhaz(t, rates, b)), t
