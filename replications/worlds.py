@@ -15,13 +15,15 @@ not selected is not no effect"
     [worlds.set]
     "cohorts.main.outcomes.os.effects[variable=ast].hr" = 1.0025
 
-``unset`` (a list of paths) removes keys and list items that exist; ``set`` replaces the value at a dotted path (``[i]`` indexes a list, ``[key=value]`` picks
-the list item whose ``key`` is ``value``, ``[key=value,other=value]`` the one whose keys all
-have those values, and more than one match is an error; the last key of a table may be
-new); ``append`` adds items to the list at a path (created if absent), after the paths are
-removed and the values set. With ``strength = [k1, k2, ...]`` the world is a **family**: member ``k`` raises every
-``hr`` / ``or`` of the appended items to the power ``k`` (log-effects times ``k``; ``k = 0``
-is the study's own world), so a verdict's **tipping point** is the ``k`` at which it flips.
+``unset`` (a list of paths) removes keys and list items that exist; ``set`` replaces the
+value at a dotted path (``[i]`` indexes a list, ``[key=value]`` picks the list item whose
+``key`` is ``value``, ``[key=value,other=value]`` the one whose keys all have those values,
+and more than one match is an error; the last key of a table may be new); ``append`` adds
+items to the list at a path (created if absent), after the paths are removed and the
+values set. With ``strength = [k1, k2, ...]`` the world is a **family**: member ``k``
+raises every ``hr`` / ``or`` of the appended items to the power ``k`` (log-effects times
+``k``; ``k = 0`` is the study's own world), so a verdict's **tipping point** is the ``k``
+at which it flips.
 
 Every comparative study also gets one built-in family, ``unmeasured_confounder``: a binary
 confounder ``U`` (prevalence 0.5) whose treatment odds ratio and outcome hazard ratios are

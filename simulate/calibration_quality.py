@@ -220,8 +220,8 @@ def endpoint_curves(ep, sample: dict, labels, grid: np.ndarray, *, tv=None, os_p
     """Arm label -> the model's marginal survival of an endpoint on ``grid``.
 
     OS: per subject (``mean exp(-H(t | x))``, equal linear predictors once; with thousands
-    of distinct ones, the exps of :func:`~simulate.survival_sweep.survival_sweep`, to a
-    relative ~1e-14: a check's number, never the calibration's or a draw's). PFS:
+    of distinct ones, the exps of :func:`~simulate.survival_sweep.survival_sweep`, to an
+    absolute 1.1e-14: a check's number, never the calibration's or a draw's). PFS:
     ``P(T_P > t, T_D > t | x, W_D)`` of the calibration sample (as in its fit,
     :func:`joint_curve`).
     """

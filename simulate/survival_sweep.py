@@ -35,7 +35,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .survival import TherapySegments, _seg_integral, baseline_cumhaz, cumulative_at_knots, marginal_curve
+from .survival import (TherapySegments, _seg_integral, baseline_cumhaz, cumulative_at_knots,
+                       marginal_curve)
 
 __all__ = ["GRID_LATTICES", "LINE_ULPS", "Lattice", "RUN", "SWEEP_MIN_RISKS", "survival_sweep",
            "swept_marginal_curve", "therapy_cumhaz_along"]
@@ -168,7 +169,8 @@ def swept_marginal_curve(grid: np.ndarray, knots: np.ndarray, rates: np.ndarray,
     -------
     (g,) float array
         Each value equal to ``marginal_curve``'s to the sweep's rounding (module notes:
-        a relative ~1e-14), and depending on its own time only.
+        every exp within an absolute 1.1e-14, so a mean of them too; times the mean risk
+        when risk-weighted), and depending on its own time only.
     """
     lp, mult = np.unique(lin_pred, return_counts=True)
     if lp.size < SWEEP_MIN_RISKS:

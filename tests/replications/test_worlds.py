@@ -69,8 +69,8 @@ def test_unset_removes_keys_and_list_items_before_set_and_append(tmp_path):
     raw = _raw()
     out = apply_world(raw, w)["cohorts"]["main"]
     assert "follow_up" not in out["censoring"]
-    own = [e for e in raw["cohorts"]["main"]["outcomes"]["os"]["effects"]]
-    assert [e for e in out["outcomes"]["os"]["effects"]] == [
+    own = raw["cohorts"]["main"]["outcomes"]["os"]["effects"]
+    assert out["outcomes"]["os"]["effects"] == [
         e for e in own if e["variable"] != "pvtt"] + [{"variable": "pvtt", "hr": 1.5}]
     assert raw == _raw()
 
@@ -323,7 +323,7 @@ def test_a_world_undetermined_on_the_other_side_of_the_bound_is_no_robustness():
     assert got["x"].label == "unsettled"
 
 
-def test_seed_002s_recurrent_cohort_without_the_inclusion_is_its_own_table_otherwise():
+def test_seed_002s_world_of_the_inclusion_removes_it_and_changes_nothing_else():
     """The world that reads the inclusion criteria as the unresectable cohort's alone
     removes the recurrent cohort's inclusion and changes nothing else."""
     from tacebench.simulate.overrides import load_cohort_raw
