@@ -17,6 +17,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "reproducible"))
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
 REFERENCE = Path(__file__).resolve().parent / "reference"
+#: Most test processes ``-n auto`` starts (pytest-xdist). Each one imports the package and
+#: builds its own session fixtures, and reaches about 0.8 GB (a run on 2 cores), besides
+#: the engine workers that some tests start: more than this would trade memory for little.
+MAX_TEST_PROCESSES = 8
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one test process per core this process may run on (its CPU affinity,
+    which a container or ``taskset`` narrows, where ``os.cpu_count`` counts the machine's),
+    at most :data:`MAX_TEST_PROCESSES`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_TEST_PROCESSES))
 
 
 @pytest.fixture(scope="session")
