@@ -120,8 +120,9 @@ def constant_problems(raw: Mapping, file: str) -> list[Problem]:
     """A warning for each variable that is the same for every patient of every arm."""
     out = []
     for name, c in _cohorts(raw):
-        arms = {a.get("label"): a.get("n") for a in c.get("arms") or []
-                if isinstance(a, Mapping)}
+        # (a label that is not text is the cohort check's error, not a warning here)
+        arms = {a["label"]: a.get("n") for a in c.get("arms") or []
+                if isinstance(a, Mapping) and isinstance(a.get("label"), str)}
         for i, v in enumerate(c.get("variables") or []):
             if not isinstance(v, Mapping) or not isinstance(v.get("arms"), Mapping):
                 continue

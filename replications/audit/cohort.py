@@ -49,10 +49,12 @@ def cohort_facts(path: str | Path, data: Mapping | None = None
     for cname, cohort in (data.get("cohorts") or {}).items():
         if not isinstance(cohort, Mapping):
             continue
-        arms = {a.get("label"): a.get("n") for a in cohort.get("arms") or []
-                if isinstance(a, Mapping)}
+        # (a label that is not text is the cohort check's error, no fact of the audit)
+        arms = {a["label"]: a.get("n") for a in cohort.get("arms") or []
+                if isinstance(a, Mapping) and isinstance(a.get("label"), str)}
         for label, n in arms.items():
-            sizes.setdefault(label, set()).add(n)
+            if isinstance(n, (int, float)):     # (any other n is the cohort check's error)
+                sizes.setdefault(label, set()).add(n)
         for i, var in enumerate(cohort.get("variables") or []):
             where = f"cohorts.{cname}.variables[{i}] ({var.get('name')})"
             facts.extend(_arm_counts(where, var.get("arms"), arms, exhaustive=True))
@@ -60,8 +62,7 @@ def cohort_facts(path: str | Path, data: Mapping | None = None
         if isinstance(resp, Mapping):
             facts.extend(_arm_counts(f"cohorts.{cname}.response", resp.get("arms"), arms,
                                      exhaustive=False))
-    arm_sizes = {k: float(next(iter(v))) for k, v in sizes.items()
-                 if len(v) == 1 and isinstance(next(iter(v)), (int, float))}
+    arm_sizes = {k: float(next(iter(v))) for k, v in sizes.items() if len(v) == 1}
     return arm_sizes, tuple(facts)
 
 

@@ -320,7 +320,8 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
         raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
     for i, raw in enumerate(data.get("results") or []):
         raws.extend(expand_results(raw, f"results[{i}]", probs))
-    explicit = {r.get("id") for _, r in raws if isinstance(r, Mapping)}
+    explicit = {r.get("id") for _, r in raws      # (an id not text: _parse_target's error)
+                if isinstance(r, Mapping) and isinstance(r.get("id"), str)}
     derived = list(table)
     if "calibration" in data:
         derived += expand_calibration(data["calibration"], cohort, probs)

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tacebench.cli import main
 from tacebench.replications.check import check_folder
@@ -115,6 +115,10 @@ def run_mutated(tmp_path_factory, mutations, capsys) -> None:
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(mutation(), min_size=1, max_size=3))
+# found by the slow search: a target id, an arm label made an array (a TypeError in the
+# targets' parse, and in the constant-covariate warning and the audit's arm sizes)
+@example(mutations=[("targets.toml", "value", 208, "[]", "TACE", b"\xe9")])
+@example(mutations=[("cohort.toml", "value", 156007, "[]", "TACE", b"\xe9")])
 def test_mutated_folders_give_clear_errors(tmp_path_factory, capsys, mutations):
     run_mutated(tmp_path_factory, mutations, capsys)
 
