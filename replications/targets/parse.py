@@ -358,7 +358,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     check_mislabel_endpoints(targets, raws, probs)
     shift_ids = {r.get("id") for r in (data.get("shifts") if isinstance(data.get("shifts"),
                                                                      list) else [])
-                 if isinstance(r, Mapping)}
+                 if isinstance(r, Mapping) and isinstance(r.get("id"), str)}
     expected = parse_expected_failures(data, seen, by_id, shift_ids, probs)
     claims = parse_claims(data, seen, probs)
     probs.raise_if_any()

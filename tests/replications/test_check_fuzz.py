@@ -115,10 +115,13 @@ def run_mutated(tmp_path_factory, mutations, capsys) -> None:
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(mutation(), min_size=1, max_size=3))
-# found by the slow search: a target id, an arm label made an array (a TypeError in the
-# targets' parse, and in the constant-covariate warning and the audit's arm sizes)
+# found by the slow search: a target id, an arm label, a shift id made an array (a
+# TypeError in the targets' parse, and in the constant-covariate warning and the audit's
+# arm sizes)
 @example(mutations=[("targets.toml", "value", 208, "[]", "TACE", b"\xe9")])
 @example(mutations=[("cohort.toml", "value", 156007, "[]", "TACE", b"\xe9")])
+@example(mutations=[("cohort.toml", "value", 0, '"x"', "TACE", b"\xe9"),
+                    ("targets.toml", "value", 1245, "[]", "TACE", b"\xe9")])
 def test_mutated_folders_give_clear_errors(tmp_path_factory, capsys, mutations):
     run_mutated(tmp_path_factory, mutations, capsys)
 
