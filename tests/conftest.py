@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
 REFERENCE = Path(__file__).resolve().parent / "reference"
 #: Most test processes ``-n auto`` starts (pytest-xdist). Each one imports the package and
-#: builds its own session fixtures, and reaches about 0.8 GB (a run on 2 cores), besides
-#: the engine workers that some tests start: more than this would trade memory for little.
+#: builds its own session fixtures (the largest process of a run on 2 cores reached 0.8
+#: GB), besides the engine workers that some tests start: more would trade memory for
+#: little.
 MAX_TEST_PROCESSES = 8
 
 
