@@ -132,7 +132,8 @@ def _parse_world(item, key: str, problems: Problems, seen: set) -> list[World]:
             f"{', '.join(BUILTIN_FAMILIES)})", "fill-me")
     elif name in seen:
         add(f"{key}.name", name, "duplicated world name", "duplicate")
-    seen.add(name)
+    if isinstance(name, str):      # (a name of another type has its error above)
+        seen.add(name)
     why = item.get("why", MISSING)
     if not isinstance(why, str) or not why.strip():
         add(f"{key}.why", why, "say why this world is defensible", "fill-me")

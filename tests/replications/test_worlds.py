@@ -106,6 +106,9 @@ def test_a_family_scales_the_appended_log_effects(tmp_path):
     ('[[worlds]]\nname = "w"\nwhy = "y"\nunset = ["a.b"]\n[worlds.set]\n"a.b" = 1',
      "worlds[0].unset"),
     ('[[worlds]]\nname = "w"\nwhy = "y"\nunset = ["a[x"]', "worlds[0].a[x"),
+    # a name of another type (an array was a TypeError: unhashable)
+    ('[[worlds]]\nname = []\nwhy = "y"\n[worlds.set]\n"a.b" = 1', "worlds[0].name"),
+    ('[[worlds]]\nname = {x = 1}\nwhy = "y"\n[worlds.set]\n"a.b" = 1', "worlds[0].name"),
 ])
 def test_declaration_problems_name_the_key(tmp_path, text, key):
     _, problems = load_worlds(_worlds_only(tmp_path, text))
