@@ -93,7 +93,9 @@ def _inputs(raw: Mapping) -> dict[tuple[str, str, str], _Input]:
         for column, block, key in blocks:
             if not isinstance(block, Mapping) or not isinstance(block.get("arms"), Mapping):
                 continue
-            levels = block.get("levels") or []
+            levels = block.get("levels")
+            if not isinstance(levels, list):     # (none, or the cohort check's error)
+                continue
             source = block.get("source") if isinstance(block.get("source"), str) else ""
             for arm, entry in block["arms"].items():
                 shares = entry.get("counts", entry.get("proportions")) if isinstance(

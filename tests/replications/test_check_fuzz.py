@@ -117,11 +117,14 @@ def run_mutated(tmp_path_factory, mutations, capsys) -> None:
 @given(st.lists(mutation(), min_size=1, max_size=3))
 # found by the slow search: a target id, an arm label, a shift id made an array (a
 # TypeError in the targets' parse, and in the constant-covariate warning and the audit's
-# arm sizes)
+# arm sizes); a response block's levels made a number (in the response inputs' reading)
 @example(mutations=[("targets.toml", "value", 208, "[]", "TACE", b"\xe9")])
 @example(mutations=[("cohort.toml", "value", 156007, "[]", "TACE", b"\xe9")])
 @example(mutations=[("cohort.toml", "value", 0, '"x"', "TACE", b"\xe9"),
                     ("targets.toml", "value", 1245, "[]", "TACE", b"\xe9")])
+@example(mutations=[("cohort.toml", "value", 0, '"x"', "TACE", b"\xe9"),
+                    ("cohort.toml", "value", 0, '"x"', "TACE", b"\xe9"),
+                    ("cohort.toml", "value", 9277, "-1", "TACE", b"\xe9")])
 def test_mutated_folders_give_clear_errors(tmp_path_factory, capsys, mutations):
     run_mutated(tmp_path_factory, mutations, capsys)
 
