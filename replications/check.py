@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .binding import bind_study
-from .analysis.problems import Problem, Problems, RoleFix, StudyError
+from .analysis.problems import Problem, Problems, RoleFix, StudyError, raw_items
 from .check_build import (arm_label_problems, build_problems, label_problems,
                           target_index)
 from .build import size_problems
@@ -89,7 +89,8 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
             continue
         entries = []
         for ep, out in (cohort.get("outcomes") or {}).items():
-            for k, c in enumerate((out or {}).get("calibrate") or []):
+            for k, c in enumerate(raw_items(out.get("calibrate") if isinstance(out, Mapping)
+                                            else None)):
                 if isinstance(c, Mapping):
                     entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
         censoring = cohort.get("censoring") or {}

@@ -15,7 +15,7 @@ from typing import Mapping
 
 from tacebench.simulate.text_files import BOM, not_utf8
 
-from .analysis.problems import MISSING, Problem
+from .analysis.problems import MISSING, Problem, raw_items
 
 __all__ = ["encoding_problems", "followup_problems", "constant_problems",
            "interval_problems", "STUDY_TEXT_FILES"]
@@ -81,7 +81,8 @@ def followup_problems(raw: Mapping, file: str) -> list[Problem]:
             continue
         longest = float(accrual) + float(follow)
         for ep, e in (c.get("outcomes") or {}).items():
-            for k, cal in enumerate((e or {}).get("calibrate") or []):
+            for k, cal in enumerate(raw_items(e.get("calibrate") if isinstance(e, Mapping)
+                                              else None)):
                 if not isinstance(cal, Mapping):
                     continue
                 when = cal.get("value") if cal.get("kind") == "median" else cal.get("time")
@@ -121,9 +122,9 @@ def constant_problems(raw: Mapping, file: str) -> list[Problem]:
     out = []
     for name, c in _cohorts(raw):
         # (a label that is not text is the cohort check's error, not a warning here)
-        arms = {a["label"]: a.get("n") for a in c.get("arms") or []
+        arms = {a["label"]: a.get("n") for a in raw_items(c.get("arms"))
                 if isinstance(a, Mapping) and isinstance(a.get("label"), str)}
-        for i, v in enumerate(c.get("variables") or []):
+        for i, v in enumerate(raw_items(c.get("variables"))):
             if not isinstance(v, Mapping) or not isinstance(v.get("arms"), Mapping):
                 continue
             why = {label: _constant(s, arms.get(label)) for label, s in v["arms"].items()}

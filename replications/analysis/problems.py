@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "toml_problem"]
+__all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "raw_items", "toml_problem"]
 
 #: The end of a check warning on a target the study folder cannot simulate (a spec gap:
 #: its verdict is "not simulated", not "not estimable", which says the paper's analysis
@@ -72,6 +72,13 @@ class _Missing:
 #: Value placeholder for a key that is absent altogether.
 _MISSING = _Missing()
 MISSING = _MISSING
+
+
+def raw_items(value) -> list:
+    """``value`` when it is a TOML array, else an empty list: for the readers of a raw
+    study file that run beside its checks, where a key given another type (``variables =
+    5``) is the loader's error to report, not theirs to raise on."""
+    return value if isinstance(value, list) else []
 
 
 class StudyError(ValueError):

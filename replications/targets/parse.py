@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from tacebench.replications.analysis.problems import (MISSING, Problems, StudyError,
-                                                      toml_problem)
+                                                      raw_items, toml_problem)
 from tacebench.simulate.spec_base import SpecError
 
 from .baseline import expand_baseline as _expand_baseline
@@ -314,11 +314,11 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
         if key in data and not isinstance(data[key], list):
             probs.add(key, data[key], f"must be an array of tables ([[{key}]])",
                       "malformed-value")
-    for i, raw in enumerate(data.get("targets") or []):
+    for i, raw in enumerate(raw_items(data.get("targets"))):
         raws.append((f"targets[{i}]", raw))
-    for i, raw in enumerate(data.get("baseline") or []):
+    for i, raw in enumerate(raw_items(data.get("baseline"))):
         raws.extend(_expand_baseline(raw, f"baseline[{i}]", probs))
-    for i, raw in enumerate(data.get("results") or []):
+    for i, raw in enumerate(raw_items(data.get("results"))):
         raws.extend(expand_results(raw, f"results[{i}]", probs))
     explicit = {r.get("id") for _, r in raws      # (an id not text: _parse_target's error)
                 if isinstance(r, Mapping) and isinstance(r.get("id"), str)}
@@ -351,7 +351,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
                     probs.add(f"{p}.{key}", ref, "a target cannot refer to itself",
                               "malformed-value")
     by_id = {t.id: t for _, t in targets}
-    shifts = [s for i, raw in enumerate(data.get("shifts") or [])
+    shifts = [s for i, raw in enumerate(raw_items(data.get("shifts")))
               if (s := parse_shift(raw, f"shifts[{i}]", probs, by_id, seen)) is not None]
     for sid in sorted({s.id for s in shifts} & set(seen)):
         probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")

@@ -135,3 +135,34 @@ def test_mutated_folders_give_clear_errors(tmp_path_factory, capsys, mutations):
 def test_mutated_folders_give_clear_errors_searching_more(tmp_path_factory, capsys,
                                                           mutations):
     run_mutated(tmp_path_factory, mutations, capsys)
+
+
+def _without_tables(text: str, header: str) -> str:
+    return "".join(b for b in re.split(r"(?m)^(?=\[)", text) if not b.startswith(header))
+
+
+@pytest.mark.parametrize("file, key, edit", [
+    ("cohort.toml", "cohorts.main.variables", lambda t: _without_tables(
+        t, "[[cohorts.main.variables]]").replace("[cohorts.main]\n",
+                                                 "[cohorts.main]\nvariables = 5\n", 1)),
+    ("cohort.toml", "cohorts.main.arms", lambda t: _without_tables(
+        t, "[[cohorts.main.arms]]").replace("[cohorts.main]\n", "[cohorts.main]\narms = 5\n", 1)),
+    ("cohort.toml", "cohorts.main.outcomes.os.calibrate",
+     lambda t: re.sub(r"(?ms)^calibrate = \[.*?^\]", "calibrate = 5", t, count=1)),
+    ("targets.toml", "targets", lambda t: "targets = 5\n" + _without_tables(t, "[[targets]]")),
+    ("targets.toml", "shifts", lambda t: "shifts = 5\n" + _without_tables(t, "[[shifts]]")),
+    ("targets.toml", "baseline", lambda t: "baseline = 5\n" + t),
+    ("targets.toml", "results", lambda t: "results = 5\n" + t),
+])
+def test_an_array_of_tables_given_a_number_is_named(tmp_path, file, key, edit):
+    """`variables = 5` and the like raised TypeError ('int' object is not iterable) in
+    readers that run beside the checks (targets' parse, the plausibility warnings, the
+    calibration rows)."""
+    folder = tmp_path / "study"
+    shutil.copytree(FICTIONAL, folder)
+    path = folder / file
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    report = check_folder(folder, build=True, worlds="none")
+    assert (file, key) in {(Path(p.file).name, p.key) for p in report.errors}, \
+        [str(p) for p in report.errors]
+    assert all(clear(p) for p in report.errors)
