@@ -9,6 +9,8 @@ from typing import Any, Mapping
 from tacebench.simulate.spec_base import SpecError
 from tacebench.simulate.table1 import read_cohort_toml
 
+from ..analysis.problems import raw_items
+
 from .findings import Finding
 from .registry import AuditContext, rule
 
@@ -46,16 +48,19 @@ def cohort_facts(path: str | Path, data: Mapping | None = None
     data = read_cohort(path) if data is None else data
     sizes: dict[str, set] = {}
     facts = []
-    for cname, cohort in (data.get("cohorts") or {}).items():
+    cohorts = data.get("cohorts")
+    # (a key of another type is the cohort check's error; the audit reads what is there)
+    for cname, cohort in (cohorts.items() if isinstance(cohorts, Mapping) else ()):
         if not isinstance(cohort, Mapping):
             continue
-        # (a label that is not text is the cohort check's error, no fact of the audit)
-        arms = {a["label"]: a.get("n") for a in cohort.get("arms") or []
+        arms = {a["label"]: a.get("n") for a in raw_items(cohort.get("arms"))
                 if isinstance(a, Mapping) and isinstance(a.get("label"), str)}
         for label, n in arms.items():
-            if isinstance(n, (int, float)):     # (any other n is the cohort check's error)
+            if isinstance(n, (int, float)):
                 sizes.setdefault(label, set()).add(n)
-        for i, var in enumerate(cohort.get("variables") or []):
+        for i, var in enumerate(raw_items(cohort.get("variables"))):
+            if not isinstance(var, Mapping):
+                continue
             where = f"cohorts.{cname}.variables[{i}] ({var.get('name')})"
             facts.extend(_arm_counts(where, var.get("arms"), arms, exhaustive=True))
         resp = cohort.get("response")
@@ -110,7 +115,8 @@ def analysis_arm_sizes(path: str | Path, cohort: Mapping | None = None
         if not a.valid or names.count(a.name) > 1:
             continue
         cohort = cohorts.get(a.cohort) if isinstance(cohorts, Mapping) else None
-        arms = [x for x in ((cohort or {}).get("arms") or []) if isinstance(x, Mapping)]
+        arms = [x for x in raw_items(cohort.get("arms") if isinstance(cohort, Mapping)
+                                     else None) if isinstance(x, Mapping)]
         kept = [x for x in arms if all(s.options["arm"] == x.get("label")
                                        for s in a.population if s.kind == "arm")]
         if not kept:                # no such cohort (or arm): arms then come from targets

@@ -22,6 +22,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tacebench.cli import main
+from tacebench.replications.analysis.problems import StudyError
+from tacebench.replications.audit import audit_study
 from tacebench.replications.check import check_folder
 
 from .folders import FICTIONAL
@@ -157,7 +159,7 @@ def _without_tables(text: str, header: str) -> str:
 def test_an_array_of_tables_given_a_number_is_named(tmp_path, file, key, edit):
     """`variables = 5` and the like raised TypeError ('int' object is not iterable) in
     readers that run beside the checks (targets' parse, the plausibility warnings, the
-    calibration rows)."""
+    calibration rows) and in the audit's reading of cohort.toml."""
     folder = tmp_path / "study"
     shutil.copytree(FICTIONAL, folder)
     path = folder / file
@@ -166,3 +168,7 @@ def test_an_array_of_tables_given_a_number_is_named(tmp_path, file, key, edit):
     assert (file, key) in {(Path(p.file).name, p.key) for p in report.errors}, \
         [str(p) for p in report.errors]
     assert all(clear(p) for p in report.errors)
+    try:                    # the audit reads the raw files too (public: audit_study)
+        audit_study(folder)
+    except StudyError:      # the targets' problems, each named
+        pass
