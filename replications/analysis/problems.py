@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "raw_items", "toml_problem"]
+__all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "raw_items",
+           "toml_problem"]
 
 #: The end of a check warning on a target the study folder cannot simulate (a spec gap:
 #: its verdict is "not simulated", not "not estimable", which says the paper's analysis
