@@ -341,7 +341,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
             continue
         for key in ("same_as", "unweighted", "compares"):
             refs = raw.get(key) if key == "compares" else [raw.get(key)]
-            for ref in refs if isinstance(refs, list) else []:
+            for ref in raw_items(refs):
                 if not isinstance(ref, str):
                     continue
                 if ref not in seen:
@@ -356,8 +356,7 @@ def parse_targets(data: Mapping, *, file: str = "targets.toml",
     for sid in sorted({s.id for s in shifts} & set(seen)):
         probs.add("shifts", sid, "a shift id repeats a target id", "duplicate-id")
     check_mislabel_endpoints(targets, raws, probs)
-    shift_ids = {r.get("id") for r in (data.get("shifts") if isinstance(data.get("shifts"),
-                                                                     list) else [])
+    shift_ids = {r.get("id") for r in raw_items(data.get("shifts"))
                  if isinstance(r, Mapping) and isinstance(r.get("id"), str)}
     expected = parse_expected_failures(data, seen, by_id, shift_ids, probs)
     claims = parse_claims(data, seen, probs)
