@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .analysis.problems import Problem, Problems
+from .analysis.problems import Problem, Problems, raw_items
 
 __all__ = ["REWEIGHTING_METHODS", "calibration_input_problems"]
 
@@ -32,7 +32,7 @@ def _target_ids(raw: Mapping):
             continue
         for ep, out in (cohort.get("outcomes") or {}).items():
             calibrate = out.get("calibrate") if isinstance(out, Mapping) else None
-            for k, c in enumerate(calibrate if isinstance(calibrate, list) else []):
+            for k, c in enumerate(raw_items(calibrate)):
                 if isinstance(c, Mapping) and "target" in c:
                     yield f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", c["target"]
         cen = cohort.get("censoring")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
-from .analysis.problems import Problem, StudyError
+from .analysis.problems import Problem, StudyError, raw_items
 from .targets.results import results_rows
 
 __all__ = ["Judged", "build_problems", "label_problems", "arm_label_problems", "judged",
@@ -41,7 +41,7 @@ def _keys(raw_targets: Mapping) -> dict[str, str]:
     out = {}
     for table in ("targets", "shifts"):
         rows = raw_targets.get(table)
-        for i, row in enumerate(rows if isinstance(rows, list) else []):
+        for i, row in enumerate(raw_items(rows)):
             if isinstance(row, Mapping) and isinstance(row.get("id"), str):
                 out[f"{table}[{i}]"] = row["id"]
     return out
@@ -93,7 +93,7 @@ def arm_label_problems(raw_targets: Mapping, arms: Sequence[str], file: str) -> 
     of cohort.toml only when letter case is ignored (labels are compared verbatim)."""
     out = []
     rows = raw_targets.get("targets")
-    places = [(f"targets[{i}]", row) for i, row in enumerate(rows if isinstance(rows, list) else [])]
+    places = [(f"targets[{i}]", row) for i, row in enumerate(raw_items(rows))]
     for place, row in places + results_rows(raw_targets):
         if not isinstance(row, Mapping):
             continue

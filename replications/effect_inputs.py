@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping
 
-from .analysis.problems import Problem, Problems, RoleFix
+from .analysis.problems import Problem, Problems, RoleFix, raw_items
 
 __all__ = ["effect_input_keys", "effect_input_problems"]
 
@@ -60,7 +60,7 @@ def _effect_keys(raw: Mapping) -> dict[tuple[str, str, str, str | None], str]:
     out = {}
     for cname, ep, table in _outcomes(raw):
         effects = table.get("effects")
-        for k, e in enumerate(effects if isinstance(effects, list) else []):
+        for k, e in enumerate(raw_items(effects)):
             if isinstance(e, Mapping) and isinstance(e.get("variable"), str):
                 arm = e.get("arm") if isinstance(e.get("arm"), str) else None
                 out.setdefault((cname, ep, e["variable"], arm),
@@ -78,7 +78,7 @@ def _association_targets(raw: Mapping) -> dict[str, str]:
     out = {}
     for cname, ep, table in _outcomes(raw):
         rows = table.get("associations")
-        for k, a in enumerate(rows if isinstance(rows, list) else []):
+        for k, a in enumerate(raw_items(rows)):
             for column in ("univariable", "multivariable"):
                 entry = a.get(column) if isinstance(a, Mapping) else None
                 if isinstance(entry, Mapping) and isinstance(entry.get("target"), str):

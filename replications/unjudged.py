@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target
-from .analysis.problems import Problem, Problems, RoleFix
+from .analysis.problems import Problem, Problems, RoleFix, raw_items
 from .effect_inputs import effect_input_keys
 from .reported import Kind, Reported
 from .response_inputs import _inputs as response_shares, response_input_keys
@@ -66,7 +66,7 @@ def _dry_run(t, i: int, compiled: Mapping, plan) -> tuple[object | None, Problem
 
 def _variables(raw: Mapping, cohort: str) -> set[str]:
     rows = ((raw.get("cohorts") or {}).get(cohort) or {}).get("variables")
-    return {v["name"] for v in (rows if isinstance(rows, list) else [])
+    return {v["name"] for v in raw_items(rows)
             if isinstance(v, Mapping) and isinstance(v.get("name"), str)}
 
 

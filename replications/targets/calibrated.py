@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.problems import Problems, raw_items
 
 from .fields import unknown_keys as _unknown
 from .model import TARGET_KEYS
@@ -60,7 +60,7 @@ def calibration_entries(cohort: Mapping) -> Iterator[tuple[str, str, Mapping]]:
         outcomes = c.get("outcomes")
         for ep, out in (outcomes.items() if isinstance(outcomes, Mapping) else ()):
             cal = out.get("calibrate") if isinstance(out, Mapping) else None
-            for k, e in enumerate(cal if isinstance(cal, list) else []):
+            for k, e in enumerate(raw_items(cal)):
                 if isinstance(e, Mapping) and "target" in e:
                     yield f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, e
         cen = c.get("censoring")
@@ -82,7 +82,7 @@ def _other_arm(cohort: Mapping, key: str, arm: Any) -> str | None:
     """The label of the cohort's one other arm (an ``hr`` entry's comparator)."""
     cname = key.split(".")[1]
     arms = (cohort["cohorts"][cname] or {}).get("arms")
-    labels = [a.get("label") for a in (arms if isinstance(arms, list) else [])
+    labels = [a.get("label") for a in raw_items(arms)
               if isinstance(a, Mapping)]
     others = [lab for lab in labels if lab != arm]
     return others[0] if len(others) == 1 and isinstance(others[0], str) else None

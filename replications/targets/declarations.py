@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tacebench.replications.analysis.problems import MISSING, Problems
+from tacebench.replications.analysis.problems import MISSING, Problems, raw_items
 
 from .fields import sub_table, text_value, unknown_keys
 from .model import MISLABEL_FIELDS, QUANTITIES, ExpectedFailure, Mislabel, Target
@@ -109,7 +109,7 @@ def parse_expected_failures(data: Mapping, seen: Mapping[str, str],
     """
     out, where = [], {}
     items = data.get("expected_failures")
-    for i, raw in enumerate(items if isinstance(items, list) else []):
+    for i, raw in enumerate(raw_items(items)):
         path = f"expected_failures[{i}]"
         if not isinstance(raw, Mapping):
             probs.add(path, raw, "must be a table", "malformed-value")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.problems import Problems, raw_items
 
 from .fields import table_items, unknown_keys as _unknown
 from .model import TARGET_KEYS, Target, expected_id
@@ -147,5 +147,5 @@ def results_rows(raw_targets: Mapping) -> list[tuple[str, dict]]:
     list of (str, dict)
     """
     groups = raw_targets.get("results")
-    return [row for i, g in enumerate(groups if isinstance(groups, list) else [])
+    return [row for i, g in enumerate(raw_items(groups))
             for row in expand_results(g, f"results[{i}]", Problems(""))]
