@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .analysis.problems import Problem, Problems, raw_items
+from .analysis.problems import Problem, Problems, raw_items, raw_table
 
 __all__ = ["REWEIGHTING_METHODS", "calibration_input_problems"]
 
@@ -27,10 +27,10 @@ _PARTIAL_STEPS = {"landmark": "a landmark population", "where": "a subgroup",
 
 def _target_ids(raw: Mapping):
     """``(key, target id)`` of every calibration entry of a raw cohort.toml that names one."""
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         if not isinstance(cohort, Mapping):
             continue
-        for ep, out in (cohort.get("outcomes") or {}).items():
+        for ep, out in raw_table(cohort.get("outcomes")).items():
             calibrate = out.get("calibrate") if isinstance(out, Mapping) else None
             for k, c in enumerate(raw_items(calibrate)):
                 if isinstance(c, Mapping) and "target" in c:
@@ -97,7 +97,7 @@ def calibration_input_problems(raw: Mapping, targets, plan, file: str) -> list[P
                   "whole cohort's arms; calibrate to the whole-cohort number and let the "
                   f"{t.analysis!r} analysis predict this one (role = \"predicted\")",
                   "calibration-population")
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         cen = cohort.get("censoring") if isinstance(cohort, Mapping) else None
         mf = cen.get("median_followup") if isinstance(cen, Mapping) else None
         t = by_id.get(mf.get("target")) if isinstance(mf, Mapping) else None

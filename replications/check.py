@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Mapping
 
 from .binding import bind_study
-from .analysis.problems import Problem, Problems, RoleFix, StudyError, raw_items
+from .analysis.problems import (Problem, Problems, RoleFix, StudyError, raw_items,
+                                raw_table)
 from .check_build import (arm_label_problems, build_problems, label_problems,
                           target_index)
 from .build import size_problems
@@ -84,11 +85,11 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
     """Calibration targets named in cohort.toml must match targets.toml."""
     probs = Problems(file)
     by_id = {t.id: t for t in targets.targets} if targets is not None else {}
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         if not isinstance(cohort, Mapping):
             continue
         entries = []
-        for ep, out in (cohort.get("outcomes") or {}).items():
+        for ep, out in raw_table(cohort.get("outcomes")).items():
             for k, c in enumerate(raw_items(out.get("calibrate") if isinstance(out, Mapping)
                                             else None)):
                 if isinstance(c, Mapping):
@@ -248,7 +249,7 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
     if raw and targets is not None:
         problems.extend(_calibration_problems(raw, targets, cohort_file))
         problems.extend(calibration_input_problems(raw, targets, plan, cohort_file))
-        sid = (raw.get("study") or {}).get("id")
+        sid = raw_table(raw.get("study")).get("id")
         if sid and targets.study_id and sid != targets.study_id:
             problems.append(Problem(targets_file, "study.id", targets.study_id,
                                     f"differs from cohort.toml study.id {sid!r}", "mismatch"))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
-from .analysis.problems import Problem, StudyError, raw_items
+from .analysis.problems import Problem, StudyError, raw_items, raw_table
 from .targets.results import results_rows
 
 __all__ = ["Judged", "build_problems", "label_problems", "arm_label_problems", "judged",
@@ -129,12 +129,12 @@ def judged(study, requests: Mapping) -> Judged:
     shifts = tuple((s.id, s.from_, s.to) for s in study.targets.shifts
                    if s.from_ in requests and s.to in requests)
     rows = []
-    for cname, c in (study.cohort_raw.get("cohorts") or {}).items():
-        for ep, out in (c.get("outcomes") or {}).items():
-            for k, cal in enumerate((out or {}).get("calibrate") or []):
+    for cname, c in raw_table(study.cohort_raw.get("cohorts")).items():
+        for ep, out in raw_table(c.get("outcomes")).items():
+            for k, cal in enumerate(raw_items(raw_table(out).get("calibrate"))):
                 rows.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]",
                              cal.get("target", ""), f"{ep} {cal.get('kind')}"))
-        events = (c.get("censoring") or {}).get("events")
+        events = raw_table(c.get("censoring")).get("events")
         if isinstance(events, Mapping):
             rows.append((f"cohorts.{cname}.censoring.events", events.get("target", ""),
                          f"{events.get('endpoint')} events"))

@@ -40,14 +40,14 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping
 
-from .analysis.problems import Problem, Problems, RoleFix, raw_items
+from .analysis.problems import Problem, Problems, RoleFix, raw_items, raw_table
 
 __all__ = ["effect_input_keys", "effect_input_problems"]
 
 
 def _outcomes(raw: Mapping) -> Iterator[tuple[str, str, Mapping]]:
     """``(cohort, endpoint, outcome table)`` of every outcome of a raw cohort.toml."""
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         outcomes = cohort.get("outcomes") if isinstance(cohort, Mapping) else None
         for ep, out in (outcomes if isinstance(outcomes, Mapping) else {}).items():
             if isinstance(out, Mapping):
@@ -98,7 +98,7 @@ def _treatment_keys(raw: Mapping) -> dict[tuple[str, str], str]:
 def _pd_keys(raw: Mapping) -> dict[str, str]:
     """``cohort -> key`` of every numeric ``response.os_hr_pd``."""
     out = {}
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         response = cohort.get("response") if isinstance(cohort, Mapping) else None
         hr = response.get("os_hr_pd") if isinstance(response, Mapping) else None
         if isinstance(hr, (int, float)) and not isinstance(hr, bool):

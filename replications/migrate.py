@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tacebench.engine.files import replace_files
-from tacebench.replications.analysis.problems import Problems
+from tacebench.replications.analysis.problems import Problems, raw_table
+from tacebench.simulate.io import load_spec
 from tacebench.simulate.table1 import read_cohort_toml, read_table1
 
 from .migrate_draft import (TABLE_QUANTITIES, Candidate, TableDraft, draft_tables, norm)
@@ -102,7 +103,7 @@ def _candidates(data: dict) -> list[Candidate]:
 
 def _cohort_of(folder: Path, cohort: dict, cands: list[Candidate]) -> dict[str, str]:
     """``where -> cohort``: the cohort of the analyses its cells belong to."""
-    names = list((cohort.get("cohorts") or {}).keys())
+    names = list(raw_table(cohort.get("cohorts")).keys())
     analyses = {}
     path = folder / "analysis.toml"
     if path.is_file():
@@ -124,7 +125,7 @@ def _blocked(cohort: dict, cohort_of: dict[str, str], cands: list[Candidate]
              ) -> dict[str, str]:
     """``where -> why`` of the baseline tables that cannot become a file: a cohort has one
     Table 1 file (a cohort that declares one already, or a second table of a cohort)."""
-    declared = {n for n, c in (cohort.get("cohorts") or {}).items()
+    declared = {n for n, c in raw_table(cohort.get("cohorts")).items()
                 if isinstance(c, dict) and "table1" in c}
     out, taken = {}, {}
     for where in sorted({c.raw["where"] for c in cands}):
@@ -198,7 +199,7 @@ def _derive(drafts: list[TableDraft], cohort: dict) -> dict[str, tuple[TableDraf
         decl.pop("file")
         header = ["variable", "level", "format", *d.header]
         decl["rows"] = [header] + [[v, lv or "", f or "", *cells] for v, lv, f, cells in d.rows]
-        arms = ((cohort.get("cohorts") or {}).get(d.cohort) or {}).get("arms") or []
+        arms = raw_table(raw_table(cohort.get("cohorts")).get(d.cohort)).get("arms") or []
         key_of = dict(d.keys)
         for place, t in table_targets(read_table1(decl, None, d.cohort), arms):
             out[t["id"]] = (d, t, key_of.get(place.split(", column ", 1)[1][1:-1]))
@@ -273,7 +274,8 @@ def migrate_study(folder: str | Path, dry_run: bool = False) -> Migration:
     Raises
     ------
     ValueError
-        When the folder's files cannot be read (naming the file and key).
+        When the folder's files cannot be read or its loaders refuse them (naming the
+        file and key).
     """
     folder = Path(folder)
     paths = {n: folder / n for n in ("cohort.toml", "targets.toml")}
@@ -288,6 +290,10 @@ def migrate_study(folder: str | Path, dry_run: bool = False) -> Migration:
         except tomllib.TOMLDecodeError as e:
             raise ValueError(f"{paths[name]}: {e}") from None
     cohort, data = parsed["cohort.toml"], parsed["targets.toml"]
+    # the readers below take the files' keys as the loaders accept them: a folder they
+    # refuse (a key of another type, say) is reported as they report it, file and key
+    all_ids = {t.id for t in load_targets(folder).targets}
+    load_spec(paths["cohort.toml"])
     cands = _candidates(data)
     if not cands:
         return Migration(folder, "nothing to do", "targets.toml has no Table 1 rows")
@@ -299,7 +305,6 @@ def migrate_study(folder: str | Path, dry_run: bool = False) -> Migration:
     if not cands:
         return Migration(folder, "nothing to do", "; ".join(
             f"{w}: {why}" for w, why in sorted(blocked.items())), kept=waiting)
-    all_ids = {t.id for t in load_targets(folder).targets}
     skip: set = set()
     mute: set = set()
     while True:
@@ -343,7 +348,7 @@ def migrate_study(folder: str | Path, dry_run: bool = False) -> Migration:
         name = re.sub(r"[^a-z0-9]+", "", d.where.lower()) + ".tsv"
         if (folder / name).exists():
             return Migration(folder, "refused", f"{folder / name} already exists", kept=kept)
-        files[name] = _tsv(d, str((data.get("study") or {}).get("id", folder.name)))
+        files[name] = _tsv(d, str(raw_table(data.get("study")).get("id", folder.name)))
         files["cohort.toml"] = insert_declaration(
             files["cohort.toml"], d.cohort, _declaration(d, name),
             f"{d.where.capitalize()} as printed ({name}, written by `tacebench migrate` from "

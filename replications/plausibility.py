@@ -15,7 +15,7 @@ from typing import Mapping
 
 from tacebench.simulate.text_files import BOM, not_utf8
 
-from .analysis.problems import MISSING, Problem, raw_items
+from .analysis.problems import MISSING, Problem, raw_items, raw_table
 
 __all__ = ["encoding_problems", "followup_problems", "constant_problems",
            "interval_problems", "STUDY_TEXT_FILES"]
@@ -62,7 +62,7 @@ def _decode_problem(path: Path, data: bytes, exc: UnicodeDecodeError) -> Problem
 
 
 def _cohorts(raw: Mapping):
-    for name, c in (raw.get("cohorts") or {}).items():
+    for name, c in raw_table(raw.get("cohorts")).items():
         if isinstance(c, Mapping):
             yield name, c
 
@@ -80,7 +80,7 @@ def followup_problems(raw: Mapping, file: str) -> list[Problem]:
                    for v in (accrual, follow)):
             continue
         longest = float(accrual) + float(follow)
-        for ep, e in (c.get("outcomes") or {}).items():
+        for ep, e in raw_table(c.get("outcomes")).items():
             for k, cal in enumerate(raw_items(e.get("calibrate") if isinstance(e, Mapping)
                                               else None)):
                 if not isinstance(cal, Mapping):

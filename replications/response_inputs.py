@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .analysis.problems import Problem, Problems, RoleFix
+from .analysis.problems import Problem, Problems, RoleFix, raw_table
 from .audit.rounding import printed
 from .calibration_inputs import _population
 
@@ -84,12 +84,12 @@ def _inputs(raw: Mapping) -> dict[tuple[str, str, str], _Input]:
     """``(cohort, column, arm) -> _Input`` of every declared response input; ``column``
     is ``"response"`` for the ``[response]`` block."""
     out = {}
-    for cname, cohort in (raw.get("cohorts") or {}).items():
+    for cname, cohort in raw_table(raw.get("cohorts")).items():
         if not isinstance(cohort, Mapping):
             continue
         blocks = [("response", cohort.get("response"), f"cohorts.{cname}.response")]
         blocks += [(name, col, f"cohorts.{cname}.response_columns.{name}")
-                   for name, col in (cohort.get("response_columns") or {}).items()]
+                   for name, col in raw_table(cohort.get("response_columns")).items()]
         for column, block, key in blocks:
             if not isinstance(block, Mapping) or not isinstance(block.get("arms"), Mapping):
                 continue

@@ -23,7 +23,7 @@ from tacebench.simulate.table1 import read_cohort_toml
 from tacebench.simulate.studies import STUDY_FILES, resolve_study, shipped_studies
 
 from .analysis.plan import AnalysisPlan, parse_plan
-from .analysis.problems import MISSING, Problem, StudyError, toml_problem
+from .analysis.problems import MISSING, Problem, StudyError, raw_table, toml_problem
 from .analysis.schema import Schema, schema_from_spec
 from .targets import load_targets
 from .targets.parse import TableUnreadable
@@ -72,7 +72,7 @@ class Study:
 
     def schemas(self) -> dict[str, Schema]:
         return {name: schema_from_spec(self.cohort_raw, name)
-                for name in (self.cohort_raw.get("cohorts") or {})}
+                for name in raw_table(self.cohort_raw.get("cohorts"))}
 
     @property
     def comparative(self) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from .analysis.compile import SIMULATED_ROLES, bind_target
-from .analysis.problems import Problem, Problems, RoleFix, raw_items
+from .analysis.problems import Problem, Problems, RoleFix, raw_items, raw_table
 from .effect_inputs import effect_input_keys
 from .reported import Kind, Reported
 from .response_inputs import _inputs as response_shares, response_input_keys
@@ -65,7 +65,7 @@ def _dry_run(t, i: int, compiled: Mapping, plan) -> tuple[object | None, Problem
 
 
 def _variables(raw: Mapping, cohort: str) -> set[str]:
-    rows = ((raw.get("cohorts") or {}).get(cohort) or {}).get("variables")
+    rows = raw_table(raw_table(raw.get("cohorts")).get(cohort)).get("variables")
     return {v["name"] for v in raw_items(rows)
             if isinstance(v, Mapping) and isinstance(v.get("name"), str)}
 
@@ -95,7 +95,7 @@ def _assessed(raw: Mapping, cohort: str, arm: str | None) -> str | None:
     """The response counts that fix the assessed patients of ``arm`` (all arms: None)."""
     counts = {a: found.key for (c, column, a), found in response_shares(raw).items()
               if c == cohort and column == "response" and found.key.endswith(".counts")}
-    arms = [a.get("label") for a in ((raw.get("cohorts") or {}).get(cohort) or {}).get(
+    arms = [a.get("label") for a in raw_table(raw_table(raw.get("cohorts")).get(cohort)).get(
         "arms") or [] if isinstance(a, Mapping)]
     wanted = arms if arm is None else [arm]
     if not wanted or any(a not in counts for a in wanted):

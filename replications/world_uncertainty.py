@@ -51,6 +51,7 @@ import numpy as np
 
 from tacebench.engine import stream_seed
 
+from .analysis.problems import raw_table
 from .verdicts import Z_CRIT
 
 __all__ = ["BLOCK_SIZE", "MAX_ATTEMPTS", "DrawnWorld", "block_of", "n_blocks", "world_seed",
@@ -227,7 +228,7 @@ def _draw_table1(cohort: dict, rng, drawn: set) -> None:
         if not isinstance(v, dict) or v.get("name") in fixed or v.get("type") == "multiselect":
             continue
         binary = v.get("type") == "binary"
-        for label, s in (v.get("arms") or {}).items():
+        for label, s in raw_table(v.get("arms")).items():
             if isinstance(s, dict) and label in n_arm:
                 kind = _draw_summary(s, n_arm[label], rng, binary)
                 drawn.add(kind) if kind else None
@@ -239,7 +240,7 @@ def _draw_table1(cohort: dict, rng, drawn: set) -> None:
 def _draw_survival(cname: str, cohort: dict, checks, rng, drawn: set) -> None:
     se = {(ch.endpoint, ch.kind, ch.arm, ch.time if ch.kind == "rate" else None): ch.mcse
           for ch in checks}
-    for endpoint, out in (cohort.get("outcomes") or {}).items():
+    for endpoint, out in raw_table(cohort.get("outcomes")).items():
         entries = out.get("calibrate") if isinstance(out, dict) else None
         by_arm: dict[str, list[int]] = {}
         for i, e in enumerate(entries or []):
@@ -265,7 +266,7 @@ def _draw_survival(cname: str, cohort: dict, checks, rng, drawn: set) -> None:
 
 
 def _draw_effects(cohort: dict, rng, drawn: set) -> None:
-    for out in (cohort.get("outcomes") or {}).values():
+    for out in raw_table(cohort.get("outcomes")).values():
         for e in (out.get("effects") or []) if isinstance(out, dict) else []:
             if not isinstance(e, dict):
                 continue
@@ -307,7 +308,7 @@ def draw_inputs(cohort_raw: Mapping, checks: Mapping[str, Sequence], rng: np.ran
     """
     raw = copy.deepcopy(dict(cohort_raw))
     drawn: set[str] = set()
-    for cname, cohort in sorted((raw.get("cohorts") or {}).items()):
+    for cname, cohort in sorted(raw_table(raw.get("cohorts")).items()):
         if not isinstance(cohort, dict):
             continue
         _draw_survival(cname, cohort, checks.get(cname, ()), rng, drawn)
@@ -322,7 +323,7 @@ def draw_inputs(cohort_raw: Mapping, checks: Mapping[str, Sequence], rng: np.ran
                 drawn.add("event counts")
         _draw_table1(cohort, rng, drawn)
         resp = cohort.get("response")
-        for label, s in ((resp.get("arms") or {}).items() if isinstance(resp, dict) else ()):
+        for label, s in (raw_table(resp.get("arms")).items() if isinstance(resp, dict) else ()):
             if isinstance(s, dict) and "counts" in s:
                 s["counts"] = _multinomial(s["counts"], int(sum(s["counts"])), rng)
                 drawn.add("response counts")

@@ -56,7 +56,7 @@ from typing import Any, Mapping
 from tacebench.simulate.overrides import OverrideError as WorldError
 from tacebench.simulate.overrides import apply_overrides, parse_path
 
-from .analysis.problems import MISSING, Problem, Problems, toml_problem
+from .analysis.problems import MISSING, Problem, Problems, raw_table, toml_problem
 from .unreported import UNREPORTED_FAMILIES, unreported_sets
 
 __all__ = ["World", "load_worlds", "apply_world", "builtin_worlds", "world_problems",
@@ -219,7 +219,7 @@ def builtin_worlds(cohort_raw: Mapping) -> tuple[World, ...]:
         if not isinstance(c, Mapping) or len(c.get("arms") or []) != 2:
             continue
         own = c.get("unmeasured") if isinstance(c.get("unmeasured"), Mapping) else {}
-        outcomes = [str(o) for o in (c.get("outcomes") or {})]
+        outcomes = [str(o) for o in raw_table(c.get("outcomes"))]
         for k in CONFOUNDER_STRENGTHS:
             u = {"name": own.get("name", "u_sensitivity"), "prevalence": 0.5,
                  "treatment_or": k, **{f"{o}_hr": k for o in outcomes if o in ("os", "pfs")}}

@@ -304,6 +304,15 @@ def expand_tables(data: Mapping[str, Any], folder: Path | None) -> dict:
             new[name] = raw
             continue
         raw = dict(raw)
+        # the table completes the arrays the loader reads: one of another type is its
+        # error, worded as spec_from_dict words it
+        wrong = [(k, raw[k]) for k in ("arms", "variables")
+                 if raw.get(k) is not None and not isinstance(raw[k], list)]
+        if wrong:
+            problems.extend((f"cohorts.{name}.{k}", f"must be an array of tables "
+                             f"([[cohorts.{name}.{k}]]), got {v!r}") for k, v in wrong)
+            new[name] = raw
+            continue
         try:
             table = read_table1(raw.pop("table1"), folder, name)
             raw["variables"] = variables_from_table(table, raw.get("arms") or [],

@@ -196,13 +196,15 @@ def compile_analyses(plan: AnalysisPlan, schemas: Mapping[str, Schema], problems
                          f"cohorts are {sorted(schemas)}", "unknown-cohort")
             continue
         add = problems.add
+        errors = len(problems.errors)
         validate_population(a.population, schema, add, f"{a.key}.population")
+        # (compile_population takes the steps as valid: an unknown arm has no code)
+        bad = len(problems.errors) > errors
         kind = ADJUSTMENTS[a.method]
         if kind.needs_two_arms and not schema.comparative:
             add(f"{a.key}.adjustment.method", a.method, "needs two arms; the cohort has "
                 f"{list(schema.arms)}", "incompatible")
             continue
-        bad = False
         for opt in ("covariates", "outcome_covariates", "on", "treatment_covariates"):
             for j, term in enumerate(a.options.get(opt) or ()):
                 try:

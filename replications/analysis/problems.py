@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 __all__ = ["SPEC_GAP", "Problem", "Problems", "RoleFix", "StudyError", "raw_items",
-           "toml_problem"]
+           "raw_table", "toml_problem"]
 
 #: The end of a check warning on a target the study folder cannot simulate (a spec gap:
 #: its verdict is "not simulated", not "not estimable", which says the paper's analysis
@@ -80,6 +80,12 @@ def raw_items(value) -> list:
     study file that run beside its checks, where a key given another type (``variables =
     5``) is the loader's error to report, not theirs to raise on."""
     return value if isinstance(value, list) else []
+
+
+def raw_table(value) -> Mapping:
+    """``value`` when it is a TOML table, else an empty one: :func:`raw_items` for the
+    tables of a raw study file (``cohorts = 5`` is the loader's error to report)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 class StudyError(ValueError):

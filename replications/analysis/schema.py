@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .problems import raw_table
+
 __all__ = ["Column", "Schema", "schema_from_spec", "schema_from_cohort", "ORACLE_COLUMNS"]
 
 #: Columns the generator writes that no analysis may use: the truth is not observable.
@@ -76,7 +78,7 @@ def schema_from_spec(raw: Mapping, cohort: str) -> Schema:
     Raises ``KeyError`` if the cohort is not defined; unknown or odd entries are skipped
     (the simulate loader reports those).
     """
-    raw_cohort = (raw.get("cohorts") or {})[cohort]
+    raw_cohort = raw_table(raw.get("cohorts"))[cohort]
     arms, treated_arm = _arms(raw_cohort)
     cols: dict[str, Column] = {}
     for var in raw_cohort.get("variables") or []:
@@ -98,7 +100,7 @@ def schema_from_spec(raw: Mapping, cohort: str) -> Schema:
     for u in unmeasured if isinstance(unmeasured, list) else [unmeasured] if unmeasured else []:
         if isinstance(u, Mapping) and "name" in u:
             cols[str(u["name"])] = Column(str(u["name"]), "continuous", unmeasured=True)
-    endpoints = tuple(str(k) for k in (raw_cohort.get("outcomes") or {}))
+    endpoints = tuple(str(k) for k in raw_table(raw_cohort.get("outcomes")))
     for ep in endpoints:
         cols[f"{ep}_time"] = Column(f"{ep}_time", "time")
         cols[f"{ep}_event"] = Column(f"{ep}_event", "binary")

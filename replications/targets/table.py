@@ -30,6 +30,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from tacebench.replications.analysis.problems import raw_items, raw_table
 from tacebench.simulate.table1 import Table1, study_tables
 from tacebench.simulate.table1_inputs import UNPRINTED, variables_from_table
 
@@ -199,9 +200,9 @@ def _study_column_targets(folder: Path):
     if not cohort.is_file():
         return
     data = tomllib.loads(cohort.read_text(encoding="utf-8"))
-    raw = data.get("cohorts") or {}
+    raw = raw_table(data.get("cohorts"))
     for table in study_tables(data, Path(folder)):
-        arms = (raw.get(table.cohort) or {}).get("arms") or []
+        arms = raw_items(raw_table(raw.get(table.cohort)).get("arms"))
         for place, k, t, misprint in _column_targets(table, arms):
             yield table, place, k, t, misprint
 

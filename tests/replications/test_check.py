@@ -49,6 +49,16 @@ def test_unknown_analysis_kind(copy):
     assert p.file.endswith("analysis.toml") and "expected one of" in p.message
 
 
+def test_a_population_of_an_unknown_arm_is_named(copy):
+    """A typo in a population's arm is reported; compiling the analysis with it raised
+    ValueError (the arm has no code)."""
+    edit(copy, "analysis.toml", 'population = "all"', 'population = { arm = "TACE-X" }')
+    report = check_folder(copy)
+    found = [p for p in report.errors if p.kind == "unknown-arm"]
+    assert [(p.key, p.value) for p in found] == [("analyses[0].population.arm", "TACE-X")]
+    assert found[0].file.endswith("analysis.toml")
+
+
 def test_target_points_at_missing_analysis(copy):
     edit(copy, "targets.toml", 'analysis = "multivariable"', 'analysis = "multivariate"')
     p = only_error(check_folder(copy))

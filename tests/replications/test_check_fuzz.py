@@ -14,8 +14,10 @@ ids: cross-references and duplicate ids), a line duplicated, or the file's bytes
 
 The default run tries a few examples; the ``slow`` variant searches more.
 """
+import json
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,8 +27,11 @@ from tacebench.cli import main
 from tacebench.replications.analysis.problems import StudyError
 from tacebench.replications.audit import audit_study
 from tacebench.replications.check import check_folder
+from tacebench.replications.migrate_toml import toml_value
 
 from .folders import FICTIONAL
+
+SHIPPED = Path(__file__).resolve().parents[2] / "tacebench" / "studies"
 
 FILES = ("cohort.toml", "targets.toml", "analysis.toml")
 FAST = ["--reps", "2", "--max-reps", "2", "--worlds", "none", "--decompose-reps", "0",
@@ -172,3 +177,75 @@ def test_an_array_of_tables_given_a_number_is_named(tmp_path, file, key, edit):
         audit_study(folder)
     except StudyError:      # the targets' problems, each named
         pass
+
+
+def _tables(data: dict, path: tuple = ()):
+    """Key paths of every table and array of tables of parsed TOML, and of an array's
+    first table (which stands for its others)."""
+    for k, v in data.items():
+        if isinstance(v, dict):
+            yield path + (k,)
+            yield from _tables(v, path + (k,))
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            yield path + (k,)
+            yield path + (k, 0)
+            yield from _tables(v[0], path + (k, 0))
+
+
+def _toml(v) -> str:
+    """A TOML value, tables inline, every key quoted (``toml_value`` leaves keys bare)."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    return toml_value(v)
+
+
+def _replaced(data: dict, path: tuple, value) -> str:
+    """``data`` as TOML with the node at ``path`` replaced (inline tables throughout)."""
+    out = node = {k: v for k, v in data.items()}
+    for k in path[:-1]:
+        node[k] = node[k].copy() if isinstance(node[k], dict) else list(node[k])
+        node = node[k]
+    node[path[-1]] = value
+    text = "".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in out.items())
+    assert tomllib.loads(text) == out        # the mutation, not a file that fails to parse
+    return text
+
+
+#: the fictional study, and a shipped one whose cohort declares a Table 1 file (the table
+#: completes the cohort's arrays, read beside the loader)
+WALKED = {"fictional": FICTIONAL, "table-file": SHIPPED / "tace_regorafenib"}
+
+
+def _cases(study: str) -> list[tuple[str, str]]:
+    return [(f, ".".join(map(str, p))) for f in FILES
+            for p in _tables(tomllib.loads((WALKED[study] / f).read_text(encoding="utf-8")))]
+
+
+@pytest.mark.parametrize("study", sorted(WALKED))
+def test_every_table_given_a_number_gives_named_errors(tmp_path, capsys, study):
+    """Each table and array of tables of a study replaced by ``5``, one at a time: check
+    reports errors that name the file and a key, never raises (the readers beside the
+    loaders took ``(raw.get("cohorts") or {}).items()`` of ``cohorts = 5``; with a Table 1
+    file, ``arms = 5`` reached the table's reader)."""
+    cases = _cases(study)
+    assert len(cases) > 20          # the walk reaches the nested tables
+    bad = {}
+    for file, dotted in cases:
+        folder = tmp_path / f"{file}-{dotted}"
+        shutil.copytree(WALKED[study], folder)
+        data = tomllib.loads((folder / file).read_text(encoding="utf-8"))
+        path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
+        (folder / file).write_text(_replaced(data, path, 5), encoding="utf-8")
+        try:
+            report = check_folder(folder, build=True, worlds="none")
+            status = main(["check", str(folder), "--quiet"])    # its worlds and audit too
+        except Exception as exc:                          # noqa: BLE001 - the finding
+            bad[(file, dotted)] = repr(exc)
+            continue
+        out = capsys.readouterr()
+        if (report.ok or not all(clear(p) for p in report.errors) or status != 1
+                or "Traceback" in out.out + out.err):
+            bad[(file, dotted)] = [str(p) for p in report.errors] + [out.out[-500:]]
+    assert bad == {}

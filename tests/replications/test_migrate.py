@@ -204,3 +204,24 @@ def test_errors_name_the_file(tmp_path, capsys):
     (tmp_path / "targets.toml").write_text('[study]\nid = "x"\n', encoding="utf-8")
     assert main(["migrate", str(tmp_path)]) == 1
     assert "cohort.toml" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key", ["targets", "baseline"])
+def test_an_array_of_tables_given_a_number_is_named(example, key, capsys):
+    """The readers of the files take their keys as the loaders accept them: a key of
+    another type is the loaders' error, naming the file and key, not a TypeError."""
+    path = example / "targets.toml"
+    text = re.sub(rf"(?m)^\[\[{key}\]\]", f"[[old_{key}]]", path.read_text("utf-8"))
+    path.write_text(f"{key} = 5\n" + text, encoding="utf-8")
+    assert main(["migrate", str(example)]) == 1
+    out = capsys.readouterr().out
+    assert f"targets.toml: {key} = 5: must be an array of tables" in out
+
+
+def test_a_cohort_file_the_loader_refuses_is_named(example, capsys):
+    path = example / "cohort.toml"
+    text = path.read_text("utf-8").replace("[cohorts.", "[old_cohorts.")   # [[...]] too
+    path.write_text(text.replace("[study]", "cohorts = 5\n[study]", 1), encoding="utf-8")
+    assert main(["migrate", str(example)]) == 1
+    assert "cohort.toml: cohorts: at least one [cohorts.<name>] table is needed" in \
+        capsys.readouterr().out
