@@ -57,7 +57,12 @@ def _arm_means(ctx: Context) -> dict:
     """:func:`_arm_mean` of every (term, arm) the sample's proportion and mean requests ask
     about whose term has no missing value in the arm: the arm's weights and their sum
     gathered once for all its terms (a Table 1 sample asks ~15 cells), each value from the
-    same arrays as :func:`_arm_column`'s (those rows, in order), so the same doubles."""
+    same arrays as :func:`_arm_column`'s (those rows, in order), so the same doubles.
+
+    With a replicate cache the terms' cohort columns are stacked once per replicate (the
+    matched samples of a study's readings share them), and each arm's rows of all of
+    them gathered in one step: row ``k`` of the gathered matrix is the contiguous array
+    :func:`_arm_column` gathers for term ``k``, so its dot product is the same."""
     arms: dict = {}
     for r in ctx.requests:
         if r.estimate in ("proportion", "mean") and r.term_model is not None:
@@ -70,6 +75,14 @@ def _arm_means(ctx: Context) -> dict:
         w = ctx.weights(m)
         w = np.ones(m.sum()) if w is None else w
         total = w.sum()
+        stacked = _cohort_columns(ctx, terms)
+        if stacked is not None:
+            keys, T = stacked
+            G = T.take(ctx.rows[m], axis=1)           # (terms, arm rows), rows contiguous
+            ok = ~np.isnan(G).any(axis=1)
+            out.update((("arm-mean", k, arm), float(w @ g / total))
+                       for k, g, good in zip(keys, G, ok.tolist()) if good)
+            continue
         rows = ctx.rows[m]
         for k, tm in terms.items():
             try:
@@ -80,6 +93,29 @@ def _arm_means(ctx: Context) -> dict:
             if not np.isnan(x).any():
                 out[("arm-mean", k, arm)] = float(w @ x / total)
     return out
+
+
+def _cohort_columns(ctx: Context, terms: dict):
+    """``(keys, T)``: the cohort column of each of ``terms`` (``id -> BoundTerms``) as a
+    row of ``T``, kept in the replicate's cache under the terms' ids; None without that
+    cache or when a term's column cannot be built (its requests report it)."""
+    if ctx.replicate_cache is None:
+        return None
+    keys = tuple(terms)
+    owners = tuple(terms.values())
+
+    def build():
+        try:
+            return keys, np.array([ctx.cohort_matrix(tm)[:, 0] for tm in owners])
+        except ValueError:
+            return None
+    # the entry holds the terms themselves, so their ids name no other objects while kept
+    # (owned's rule, for several owners)
+    cache, key = ctx.replicate_cache, ("arm-mean-columns", keys)
+    found = cache.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], owners)):
+        found = cache[key] = (owners, build())
+    return found[1]
 
 
 def covariate_median(ctx: Context, req) -> float:
