@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .spec_base import (PROPORTION_TOL, AssumedSplit, FrozenDict, SpecError, Summary,  # noqa: F401 (re-exported)
-                        _count, _finite, _prob, _set, assumed_split_from, summary_from)
+                        _count, _finite, _prob, _ratio, _set, assumed_split_from,
+                        summary_from)
 
 VARIABLE_TYPES = ("continuous", "binary", "categorical", "count", "multiselect")
 DISTRIBUTIONS = ("normal", "lognormal", "gamma")
@@ -331,9 +332,9 @@ class Unmeasured:
             raise SpecError("prevalence", f"must lie strictly between 0 and 1, got {p}")
         _set(self, "prevalence", p)
         for k in ("treatment_or", "os_hr"):
-            _set(self, k, _finite(k, getattr(self, k), positive=True))
+            _set(self, k, _ratio(k, getattr(self, k)))
         if self.pfs_hr is not None:
-            _set(self, "pfs_hr", _finite("pfs_hr", self.pfs_hr, positive=True))
+            _set(self, "pfs_hr", _ratio("pfs_hr", self.pfs_hr))
 
 
 @dataclass(frozen=True)
@@ -356,4 +357,4 @@ class MissingRule:
             raise SpecError("mechanism", f"must be one of {MISSING_MECHANISMS}, got {self.mechanism!r}")
         if self.mechanism == "MAR" and not self.depends_on:
             raise SpecError("depends_on", "MAR missingness needs depends_on = <variable>")
-        _set(self, "odds_ratio", _finite("odds_ratio", self.odds_ratio, positive=True))
+        _set(self, "odds_ratio", _ratio("odds_ratio", self.odds_ratio))

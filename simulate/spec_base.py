@@ -73,6 +73,23 @@ def _finite(key: str, value: Any, *, positive: bool = False, nonneg: bool = Fals
     return v
 
 
+#: The range a hazard or odds ratio of the model may take: far wider than any a paper
+#: reports (|log ratio| <= 13.8), narrow enough that a typo such as ``1e308``, whose log
+#: sends the generator's linear predictor past what ``exp`` can hold, is named here
+#: rather than failing the calibration with no key.
+RATIO_RANGE = (1e-6, 1e6)
+
+
+def _ratio(key: str, value: Any) -> float:
+    """A hazard or odds ratio: a finite number in :data:`RATIO_RANGE`."""
+    v = _finite(key, value, positive=True)
+    lo, hi = RATIO_RANGE
+    if not lo <= v <= hi:
+        raise SpecError(key, f"must lie in [{lo:g}, {hi:g}] (a hazard or odds ratio), "
+                        f"got {value!r}")
+    return v
+
+
 def _prob(key: str, value: Any) -> float:
     v = _finite(key, value)
     if not 0.0 <= v <= 1.0:

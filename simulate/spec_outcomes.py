@@ -11,7 +11,7 @@ from typing import Mapping
 
 from .spec_associations import Association
 from .spec import FrozenDict, SpecError, Summary, _count, _finite, _prob, _set, summary_from
-from .spec_base import _kw, _source, _sub, _tuple, tables_of
+from .spec_base import _kw, _ratio, _source, _sub, _tuple, tables_of
 # censoring lives in its own module; re-exported here, where the outcome spec is read
 from .spec_censoring import FOLLOWUP_DEFINITIONS, Censoring, EventTarget, FollowupTarget
 
@@ -47,12 +47,12 @@ class Effect:
         if self.arm is not None and (not isinstance(self.arm, str) or not self.arm):
             raise SpecError("arm", f"must be an arm label, got {self.arm!r}")
         if isinstance(self.hr, (list, tuple)):
-            hrs = tuple(_finite(f"hr[{i}]", h, positive=True) for i, h in enumerate(self.hr))
+            hrs = tuple(_ratio(f"hr[{i}]", h) for i, h in enumerate(self.hr))
             if not hrs:
                 raise SpecError("hr", "must not be empty")
             _set(self, "hr", hrs)
         else:
-            _set(self, "hr", _finite("hr", self.hr, positive=True))
+            _set(self, "hr", _ratio("hr", self.hr))
         _set(self, "per", _finite("per", self.per, positive=True))
         if self.above is not None:
             _set(self, "above", _finite("above", self.above))
@@ -82,7 +82,8 @@ class CalibrationTarget:
                             "calibrate to the arm's printed landmark rates and let the median be "
                             "predicted (targets.toml value = \"NR\")")
         if self.kind in ("median", "hr"):
-            _set(self, "value", _finite("value", self.value, positive=True))
+            _set(self, "value", _ratio("value", self.value) if self.kind == "hr"
+                 else _finite("value", self.value, positive=True))
             if self.time is not None:
                 raise SpecError("time", f"a{'n' if self.kind == 'hr' else ''} {self.kind} target takes no time, "
                                 f"got {self.time!r}")
@@ -138,7 +139,7 @@ class Endpoint:
             if self.treatment_hr != "calibrate":
                 raise SpecError("treatment_hr", f"must be a number or 'calibrate', got {self.treatment_hr!r}")
         else:
-            _set(self, "treatment_hr", _finite("treatment_hr", self.treatment_hr, positive=True))
+            _set(self, "treatment_hr", _ratio("treatment_hr", self.treatment_hr))
         _set(self, "effects", tables_of("effects", self.effects, Effect))
         _set(self, "calibrate", tables_of("calibrate", self.calibrate, CalibrationTarget))
         _set(self, "associations", tables_of("associations", self.associations, Association))
@@ -246,9 +247,9 @@ class ResponseEffect:
         if isinstance(ors, (list, tuple)):
             if not ors:
                 raise SpecError("odds_ratio", "must not be empty")
-            _set(self, "odds_ratio", tuple(_finite(f"odds_ratio[{i}]", v, positive=True) for i, v in enumerate(ors)))
+            _set(self, "odds_ratio", tuple(_ratio(f"odds_ratio[{i}]", v) for i, v in enumerate(ors)))
         else:
-            _set(self, "odds_ratio", _finite("odds_ratio", ors, positive=True))
+            _set(self, "odds_ratio", _ratio("odds_ratio", ors))
         _set(self, "per", _finite("per", self.per, positive=True))
         if self.above is not None:
             _set(self, "above", _finite("above", self.above))
@@ -278,7 +279,7 @@ class Response(Assessment):
         super().__post_init__()
         _set(self, "effects", tables_of("effects", self.effects, ResponseEffect))
         if self.os_hr_pd is not None:
-            _set(self, "os_hr_pd", _finite("os_hr_pd", self.os_hr_pd, positive=True))
+            _set(self, "os_hr_pd", _ratio("os_hr_pd", self.os_hr_pd))
         r = _finite("os_correlation", self.os_correlation)
         if not -1 < r < 1:
             raise SpecError("os_correlation", f"must lie in (-1, 1), got {r}")
@@ -358,5 +359,5 @@ class TimeVarying:
                     _set(self, k, Dist(**_kw(v, Dist, k)))
                 except SpecError as err:
                     raise err.prefixed(k) from None
-        _set(self, "hr_per_month", _finite("hr_per_month", self.hr_per_month, positive=True))
+        _set(self, "hr_per_month", _ratio("hr_per_month", self.hr_per_month))
         _sub(self, "inclusion", TherapyInclusion)

@@ -48,6 +48,11 @@ BREAKERS = [
      lambda r: r["cohorts"]["main"]["missing"].update(total_bilirubin={"rate": 0.1, "mechanism": "MAR",
                                                                         "depends_on": "albi_grade"}),
      "cohorts.main.missing.total_bilirubin.depends_on", "MNAR"),
+    # a ratio the linear predictor cannot hold failed the calibration naming no key
+    ("effect HR beyond any paper's", lambda r: r["cohorts"]["main"]["outcomes"]["os"]["effects"][0].update(
+        hr=1e308), "effects[0].hr: must lie in [1e-06, 1e+06]", "1e+308"),
+    ("treatment HR beyond any paper's", lambda r: r["cohorts"]["main"]["outcomes"]["os"].update(
+        treatment_hr=1e-9), "os.treatment_hr: must lie in [1e-06, 1e+06]", "1e-09"),
 ]
 
 
