@@ -95,8 +95,8 @@ def _assessed(raw: Mapping, cohort: str, arm: str | None) -> str | None:
     """The response counts that fix the assessed patients of ``arm`` (all arms: None)."""
     counts = {a: found.key for (c, column, a), found in response_shares(raw).items()
               if c == cohort and column == "response" and found.key.endswith(".counts")}
-    arms = [a.get("label") for a in raw_table(raw_table(raw.get("cohorts")).get(cohort)).get(
-        "arms") or [] if isinstance(a, Mapping)]
+    arms = [a.get("label") for a in raw_items(raw_table(raw_table(raw.get("cohorts")).get(
+        cohort)).get("arms")) if isinstance(a, Mapping)]
     wanted = arms if arm is None else [arm]
     if not wanted or any(a not in counts for a in wanted):
         return None
