@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tacebench.engine import MAX_REPS
+
 from .measures import MEASURES
 from .study_match import (DEFAULT_HORIZON, ESTIMAND_SCALES, endpoint_problem,  # noqa: F401
                           population_problem, scale_problem)
@@ -255,9 +257,9 @@ def study_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
     reps = head.get("reps", 1000)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.add("[study]", f"seed must be a non-negative integer; got {seed!r}")
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 2:
+    if isinstance(reps, bool) or not isinstance(reps, int) or not 2 <= reps <= MAX_REPS:
         # (every performance measure needs two replicates)
-        problems.add("[study]", f"reps must be an integer >= 2; got {reps!r}")
+        problems.add("[study]", f"reps must be an integer from 2 to {MAX_REPS}; got {reps!r}")
     chunk = head.get("chunk_size")
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
         problems.add("[study]", f"chunk_size must be a positive integer; got {chunk!r}")

@@ -37,7 +37,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from tacebench.engine import (Cell, Chunk, ChunkResult, Design, batches, run_design,
+from tacebench.engine import (MAX_REPS, Cell, Chunk, ChunkResult, Design, batches, run_design,
                               single_threaded_blas, stream_seed, workers_for)
 from tacebench.estimators.batch import WorkerAllocator
 from tacebench.simulate.calibration_quality import calibration_checks
@@ -295,8 +295,8 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     R is doubled up to it. ``prepared``: the set-up :func:`prepare_run` computed for this
     study, seed, generator and ``decompose_reps`` (its seconds count in the elapsed time).
     """
-    if not isinstance(reps, int) or reps < 2:
-        raise ValueError(f"reps must be an integer >= 2; got {reps!r}")
+    if isinstance(reps, bool) or not isinstance(reps, int) or not 2 <= reps <= MAX_REPS:
+        raise ValueError(f"reps must be an integer from 2 to {MAX_REPS}; got {reps!r}")
     decompose = decompose_for(decompose_reps, reps)
     if prepared is None:
         prepared = prepare_run(study, seed, decompose, generator)
@@ -310,7 +310,7 @@ def reproduce(study: Study, *, reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEE
     wu = world_uncertainty and generator is None
     # drawn worlds need the checks before the run; otherwise only the summary does
     checks = prepared.calibration() if wu else None
-    cap = MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps)
+    cap = min(MAX_REPS_FACTOR * reps if max_reps is None else max(int(max_reps), reps), MAX_REPS)
     worlds: dict[int, Generator] = {}
     drawn: set[str] = set()
     done, payloads, notes, failures = 0, [], Counter(), Counter()

@@ -58,8 +58,12 @@ def test_n_jobs_note_on_the_command_line(monkeypatch, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["simulate", "tace_regorafenib", "--seed", "-1"], "--seed: must be a non-negative integer"),
     (["replicate", "--n-jobs", "0"], "--n-jobs: must be a positive integer or -1"),
-    (["replicate", "--decompose-reps", "-3"], "--decompose-reps: must be an integer >= 0"),
-    (["replicate", "--reps", "1"], "--reps: must be an integer >= 2"),
+    (["replicate", "--decompose-reps", "-3"], "--decompose-reps: must be an integer from 0 to"),
+    (["replicate", "--reps", "1"], "--reps: must be an integer from 2 to 1000000"),
+    # a count numpy cannot allocate failed inside the run with a traceback
+    (["replicate", "--reps", "99999999999999999999"], "--reps: must be an integer from 2 to"),
+    (["replicate", "--max-reps", "1000001"], "--max-reps: must be an integer from 2 to 1000000"),
+    (["study", "run", "default", "--reps", "10000000"], "--reps: must be an integer from 2 to"),
 ])
 def test_bad_numbers_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

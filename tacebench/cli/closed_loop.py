@@ -21,8 +21,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, int_at_least,
-                      plain, resolve_n_jobs)
+from .options import (HelpFormatter, add_n_jobs, add_out, add_reps, add_seed, plain,
+                      replicate_count, resolve_n_jobs)
 from .terminal import UsageError, check_out_dir
 
 __all__ = ["check_kinds", "judge_folder", "register", "resume_command", "run",
@@ -36,7 +36,7 @@ DEFAULT_SEED = 20250101
 def register(subparsers) -> None:
     p = subparsers.add_parser("closed-loop", help="test the verdicts on synthetic papers",
                               description=plain(__doc__), formatter_class=HelpFormatter)
-    p.add_argument("--papers", type=int_at_least(2, "an integer >= 2"),
+    p.add_argument("--papers", type=replicate_count(2),
                    default=DEFAULT_PAPERS, metavar="N",
                    help=f"papers per kind of world (default {DEFAULT_PAPERS})")
     add_reps(p, f"per paper, default {DEFAULT_REPS}", minimum=20)

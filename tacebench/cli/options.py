@@ -20,11 +20,14 @@ import re
 import sys
 from pathlib import Path
 
+from tacebench.engine import MAX_REPS
+
 from .early import default_n_jobs
 from .terminal import capped_n_jobs
 
 __all__ = ["DEFAULT_SEED", "HelpFormatter", "add_n_jobs", "add_out", "add_quiet", "add_reps",
-           "add_seed", "default_n_jobs", "folder_path", "int_at_least", "plain", "resolve_n_jobs"]
+           "add_seed", "default_n_jobs", "folder_path", "int_at_least", "plain",
+           "replicate_count", "resolve_n_jobs"]
 
 #: The root seed of a run that names none and runs nothing that declares its own.
 from tacebench.replications.reproduce import DEFAULT_SEED
@@ -65,6 +68,12 @@ def int_at_least(minimum: int, what: str, maximum: int | None = None):
     return parse
 
 
+def replicate_count(minimum: int):
+    """An argparse type: a count of replicates (or papers), ``minimum`` to
+    :data:`~tacebench.engine.MAX_REPS`."""
+    return int_at_least(minimum, f"an integer from {minimum} to {MAX_REPS}", MAX_REPS)
+
+
 def folder_path(text: str) -> Path:
     """An argparse type: a path that names something (``--out ""`` would be the current
     folder, written into without a word)."""
@@ -102,10 +111,9 @@ def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:
 
 
 def add_reps(p: argparse.ArgumentParser, default_text: str, minimum: int = 2,
-             maximum: int | None = None) -> None:
-    what = (f"an integer >= {minimum}" if maximum is None
-            else f"an integer from {minimum} to {maximum}")
-    p.add_argument("--reps", type=int_at_least(minimum, what, maximum),
+             maximum: int = MAX_REPS) -> None:
+    p.add_argument("--reps", type=int_at_least(minimum, f"an integer from {minimum} to "
+                                                f"{maximum}", maximum),
                    default=None, metavar="N", help=f"simulated replicates ({default_text})")
 
 

@@ -35,7 +35,7 @@ from .early import WORKER_MODULES
 from .prefetch import StudyPrefetch
 from .report import add_report_options, km_figures, write_reports
 from .options import (DEFAULT_SEED, HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps,
-                      add_seed, int_at_least, plain, resolve_n_jobs)
+                      add_seed, plain, replicate_count, resolve_n_jobs)
 from .terminal import (UsageError, check_out_dir, check_out_file, few_reps_warning, note,
                        show_progress)
 
@@ -64,7 +64,7 @@ def register(subparsers) -> None:
                    help="draw simulated KM curves with the reported numbers "
                         "(PNG files in DIR/plots, DIR from --out or the current folder)")
     add_n_jobs(p, "2, or 1 on a one-core machine")
-    p.add_argument("--decompose-reps", type=int_at_least(0, "an integer >= 0"), default=None,
+    p.add_argument("--decompose-reps", type=replicate_count(0), default=None,
                    metavar="N",
                    help="replicates that also run the leave-one-covariate-out "
                         "decomposition of shifts (default 50; 0 = off)")
@@ -79,7 +79,7 @@ def register(subparsers) -> None:
                         "Table 1 rows, covariate HRs with a CI) from their sampling "
                         "distributions, one world per block of 25 replicates (default off: "
                         "see docs/study-format.md for the measured coverage)")
-    p.add_argument("--max-reps", type=int_at_least(2, "an integer >= 2"), default=None,
+    p.add_argument("--max-reps", type=replicate_count(2), default=None,
                    metavar="N", help="replicates a study may grow to when a verdict sits "
                    "within its Monte Carlo error of the boundary (default 4 x --reps; "
                    "--max-reps equal to --reps adds none)")

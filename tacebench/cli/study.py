@@ -10,7 +10,7 @@ from pathlib import Path
 from tacebench.engine import BACKENDS, SchedulerUnreachable, scheduler_problem
 
 from .options import (HelpFormatter, add_n_jobs, add_out, add_quiet, add_reps, add_seed,
-                      int_at_least, resolve_n_jobs)
+                      int_at_least, replicate_count, resolve_n_jobs)
 from .terminal import UsageError, check_out_dir, parquet_missing, show_progress
 
 
@@ -67,7 +67,7 @@ def register(subparsers) -> None:
                                       "written).")
     summ.add_argument("dir", type=Path, help="a run directory (the --out of study run)")
     summ.add_argument("--plot", action="store_true", help="also draw the figures")
-    summ.add_argument("--reps", type=int_at_least(2, "an integer >= 2"), metavar="N",
+    summ.add_argument("--reps", type=replicate_count(2), metavar="N",
                       help="use only the first N replicates (default: as many as the "
                            "run's last session was asked for)")
     summ.set_defaults(func=_summarize)

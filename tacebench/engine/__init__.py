@@ -25,7 +25,7 @@ It is a leaf: it imports no other tacebench package; the tasks it runs come from
 """
 from .ahead import Ahead, set_up_ahead
 from .blas import blas_threads, set_blas_threads, single_threaded_blas
-from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
+from .design import MAX_REPS, Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import exit_with_parent
 from .run import (BACKENDS, ChunkResult, RunOutcome, SchedulerUnreachable, TaskError, batches,
                   check_options, map_calls, run_design, scheduler_problem, workers_for)
@@ -34,7 +34,7 @@ from .version import code_version, release, source_fingerprint
 from .warm import finish_start, start_workers
 from .warning_log import describe as describe_warnings, record_warnings
 
-__all__ = ["Ahead", "BACKENDS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome",
+__all__ = ["Ahead", "BACKENDS", "MAX_REPS", "Cell", "Chunk", "ChunkResult", "Design", "RunOutcome",
            "SchedulerUnreachable", "TaskError", "batches", "blas_threads", "check_options", "code_version",
            "default_chunk_size", "describe_warnings", "exit_with_parent", "finish_start", "map_calls", "name_key",
            "plan_chunks", "record_warnings", "release", "run_design", "scheduler_problem", "set_blas_threads",

@@ -15,7 +15,13 @@ import numpy as np
 
 from .seeds import PathPart, stream_seed
 
-__all__ = ["Cell", "Chunk", "Design", "default_chunk_size", "plan_chunks"]
+__all__ = ["MAX_REPS", "Cell", "Chunk", "Design", "default_chunk_size", "plan_chunks"]
+
+#: The most replicates a cell may ask for. A default replication takes 200 per study; a
+#: million of one study is hours of CPU and gigabytes of draws, and a count far beyond it
+#: (``--reps 99999999999999999999``) only failed inside numpy (an array too large to
+#: allocate), with a traceback instead of the argument's name.
+MAX_REPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,8 @@ class Design:
     @classmethod
     def of(cls, paths: Mapping[str, tuple[PathPart, ...]], reps: int, seed: int) -> "Design":
         """Cells named as ``paths``' keys, in order, each with ``reps`` replicates."""
-        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-            raise ValueError(f"reps: must be a positive integer; got {reps!r}")
+        if isinstance(reps, bool) or not isinstance(reps, int) or not 1 <= reps <= MAX_REPS:
+            raise ValueError(f"reps: must be an integer from 1 to {MAX_REPS}; got {reps!r}")
         return cls(tuple(Cell(i, name, tuple(p), reps) for i, (name, p) in
                          enumerate(paths.items())), int(seed))
 

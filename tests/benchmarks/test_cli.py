@@ -78,7 +78,7 @@ def test_bad_arguments(tmp_path, capsys):
     # one replicate gave a summary of dashes: every measure needs two
     with pytest.raises(SystemExit):
         main(["study", "run", str(TOY), "--reps", "1"])
-    assert "--reps: must be an integer >= 2; got '1'" in capsys.readouterr().err
+    assert "--reps: must be an integer from 2 to 1000000; got '1'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="reps must be an integer >= 2; got 1"):
         run_study(load_study(TOY), tmp_path / "one", reps=1, progress=False)
     assert not (tmp_path / "one").exists()

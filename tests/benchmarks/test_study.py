@@ -37,7 +37,7 @@ def test_every_problem_of_a_file_is_named_at_once():
     for expected in ("top level: unknown key(s) ['perfromance']",
                      "[study]: unknown key(s) ['bogus']",
                      "[study]: seed must be a non-negative integer; got -4",
-                     "[study]: reps must be an integer >= 2; got 'many'",
+                     "[study]: reps must be an integer from 2 to 1000000; got 'many'",
                      "[methods.iptw_ate]: estimand 'nope' is not declared under [estimands]",
                      "[performance]: level must lie in (0, 1); got 2.0"):
         assert any(line.strip().startswith(expected) for line in lines[1:]), expected

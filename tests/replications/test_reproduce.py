@@ -84,9 +84,11 @@ def test_seed_studies_run(sid):
     assert cal and all(t.n_estimable > 0 for t in cal)
 
 
-def test_bad_reps():
-    with pytest.raises(ValueError, match="reps"):
-        reproduce(load_study(FICTIONAL), reps=1)
+@pytest.mark.parametrize("reps", [1, 10 ** 20, True])
+def test_bad_reps(reps):
+    """Checked before the set-up: 10**20 failed inside numpy's allocation."""
+    with pytest.raises(ValueError, match="reps must be an integer from 2 to 1000000"):
+        reproduce(load_study(FICTIONAL), reps=reps)
 
 
 def test_a_run_grown_past_the_r_asked_for_says_so_and_why():
