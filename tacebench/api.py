@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from tacebench.engine import single_threaded_blas
+from tacebench.engine import MAX_REPS, single_threaded_blas
 from tacebench.estimators import InputTypeError
 from tacebench.replications.audit import AuditReport, audit_study
 from tacebench.replications.check import load_study as _load_study
@@ -48,17 +48,17 @@ def _is_flag(x) -> bool:
 #: argument -> (is its type right, is its value right, what it must be), for the edge
 #: checks of the front door; the value is checked only when the type is right
 _RULES = {
-    "reps": (_is_int, lambda v: v >= 2, "an integer >= 2"),
+    "reps": (_is_int, lambda v: 2 <= v <= MAX_REPS, f"an integer from 2 to {MAX_REPS}"),
     "seed": (_is_int, lambda v: v >= 0, "a non-negative integer"),
     "n_jobs": (_is_int, lambda v: v >= 1 or v == -1, "a positive integer or -1 (all cores)"),
-    "decompose_reps": (_is_int, lambda v: v >= 0, "an integer >= 0"),
-    "max_reps": (lambda v: v is None or _is_int(v), lambda v: v is None or v >= 2,
-                 "None or an integer >= 2"),
+    "decompose_reps": (_is_int, lambda v: 0 <= v <= MAX_REPS, f"an integer from 0 to {MAX_REPS}"),
+    "max_reps": (lambda v: v is None or _is_int(v), lambda v: v is None or 2 <= v <= MAX_REPS,
+                 f"None or an integer from 2 to {MAX_REPS}"),
     "worlds": (lambda v: isinstance(v, str), lambda v: v in WORLD_CHOICES,
                f"one of {', '.join(WORLD_CHOICES)}"),
     "audit_only": (_is_flag, lambda v: True, "True or False"),
     "world_uncertainty": (_is_flag, lambda v: True, "True or False"),
-    "n_cohorts": (_is_int, lambda v: v >= 1, "an integer >= 1"),
+    "n_cohorts": (_is_int, lambda v: 1 <= v <= MAX_REPS, f"an integer from 1 to {MAX_REPS}"),
     "with_ps": (_is_flag, lambda v: True, "True or False"),
     "progress": (lambda v: v is None or callable(v), lambda v: True, "None or a callable"),
 }

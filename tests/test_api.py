@@ -11,7 +11,8 @@ from tacebench.estimators import InputTypeError
 
 BAD = [("reps", "10"), ("reps", 1), ("reps", True), ("seed", -1), ("seed", 1.5),
        ("n_jobs", 0), ("n_jobs", "2"), ("decompose_reps", -1), ("max_reps", "x"),
-       ("worlds", "bogus"), ("audit_only", "yes"), ("world_uncertainty", 1)]
+       ("worlds", "bogus"), ("audit_only", "yes"), ("world_uncertainty", 1),
+       ("reps", 10 ** 20), ("max_reps", 10 ** 7)]       # beyond engine.MAX_REPS
 
 
 @pytest.fixture
