@@ -31,13 +31,12 @@ def _target_ids(raw: Mapping):
         if not isinstance(cohort, Mapping):
             continue
         for ep, out in raw_table(cohort.get("outcomes")).items():
-            calibrate = out.get("calibrate") if isinstance(out, Mapping) else None
-            for k, c in enumerate(raw_items(calibrate)):
+            for k, c in enumerate(raw_items(raw_table(out).get("calibrate"))):
                 if isinstance(c, Mapping) and "target" in c:
                     yield f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", c["target"]
-        cen = cohort.get("censoring")
+        cen = raw_table(cohort.get("censoring"))
         for name in ("events", "median_followup"):
-            entry = cen.get(name) if isinstance(cen, Mapping) else None
+            entry = cen.get(name)
             if isinstance(entry, Mapping) and "target" in entry:
                 yield f"cohorts.{cname}.censoring.{name}", entry["target"]
 
@@ -98,8 +97,7 @@ def calibration_input_problems(raw: Mapping, targets, plan, file: str) -> list[P
                   f"{t.analysis!r} analysis predict this one (role = \"predicted\")",
                   "calibration-population")
     for cname, cohort in raw_table(raw.get("cohorts")).items():
-        cen = cohort.get("censoring") if isinstance(cohort, Mapping) else None
-        mf = cen.get("median_followup") if isinstance(cen, Mapping) else None
+        mf = raw_table(raw_table(cohort).get("censoring")).get("median_followup")
         t = by_id.get(mf.get("target")) if isinstance(mf, Mapping) else None
         definition = mf.get("definition", "reverse_km") if isinstance(mf, Mapping) else None
         if t is not None and definition != "reverse_km" and t.role != "reported":

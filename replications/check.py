@@ -90,14 +90,13 @@ def _calibration_problems(raw: Mapping, targets, file: str) -> list[Problem]:
             continue
         entries = []
         for ep, out in raw_table(cohort.get("outcomes")).items():
-            for k, c in enumerate(raw_items(out.get("calibrate") if isinstance(out, Mapping)
-                                            else None)):
+            for k, c in enumerate(raw_items(raw_table(out).get("calibrate"))):
                 if isinstance(c, Mapping):
                     entries.append((f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, c))
-        censoring = cohort.get("censoring") or {}
+        censoring = raw_table(cohort.get("censoring"))
         solved = censoring_fitted(censoring)
         for name in ("events", "median_followup"):
-            ev = censoring.get(name) if isinstance(censoring, Mapping) else None
+            ev = censoring.get(name)
             if isinstance(ev, Mapping):
                 entries.append((f"cohorts.{cname}.censoring.{name}", ev.get("endpoint", "os"), ev))
         for key, ep, c in entries:

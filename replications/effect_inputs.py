@@ -48,8 +48,7 @@ __all__ = ["effect_input_keys", "effect_input_problems"]
 def _outcomes(raw: Mapping) -> Iterator[tuple[str, str, Mapping]]:
     """``(cohort, endpoint, outcome table)`` of every outcome of a raw cohort.toml."""
     for cname, cohort in raw_table(raw.get("cohorts")).items():
-        outcomes = cohort.get("outcomes") if isinstance(cohort, Mapping) else None
-        for ep, out in (outcomes if isinstance(outcomes, Mapping) else {}).items():
+        for ep, out in raw_table(raw_table(cohort).get("outcomes")).items():
             if isinstance(out, Mapping):
                 yield str(cname), str(ep), out
 
@@ -80,7 +79,7 @@ def _association_targets(raw: Mapping) -> dict[str, str]:
         rows = table.get("associations")
         for k, a in enumerate(raw_items(rows)):
             for column in ("univariable", "multivariable"):
-                entry = a.get(column) if isinstance(a, Mapping) else None
+                entry = raw_table(a).get(column)
                 if isinstance(entry, Mapping) and isinstance(entry.get("target"), str):
                     out.setdefault(entry["target"],
                                    f"cohorts.{cname}.outcomes.{ep}.associations[{k}].{column}")
@@ -99,8 +98,7 @@ def _pd_keys(raw: Mapping) -> dict[str, str]:
     """``cohort -> key`` of every numeric ``response.os_hr_pd``."""
     out = {}
     for cname, cohort in raw_table(raw.get("cohorts")).items():
-        response = cohort.get("response") if isinstance(cohort, Mapping) else None
-        hr = response.get("os_hr_pd") if isinstance(response, Mapping) else None
+        hr = raw_table(raw_table(cohort).get("response")).get("os_hr_pd")
         if isinstance(hr, (int, float)) and not isinstance(hr, bool):
             out[str(cname)] = f"cohorts.{cname}.response.os_hr_pd"
     return out

@@ -81,8 +81,7 @@ def followup_problems(raw: Mapping, file: str) -> list[Problem]:
             continue
         longest = float(accrual) + float(follow)
         for ep, e in raw_table(c.get("outcomes")).items():
-            for k, cal in enumerate(raw_items(e.get("calibrate") if isinstance(e, Mapping)
-                                              else None)):
+            for k, cal in enumerate(raw_items(raw_table(e).get("calibrate"))):
                 if not isinstance(cal, Mapping):
                     continue
                 when = cal.get("value") if cal.get("kind") == "median" else cal.get("time")

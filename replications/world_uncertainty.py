@@ -51,7 +51,7 @@ import numpy as np
 
 from tacebench.engine import stream_seed
 
-from .analysis.problems import raw_table
+from .analysis.problems import raw_items, raw_table
 from .verdicts import Z_CRIT
 
 __all__ = ["BLOCK_SIZE", "MAX_ATTEMPTS", "DrawnWorld", "block_of", "n_blocks", "world_seed",
@@ -267,7 +267,7 @@ def _draw_survival(cname: str, cohort: dict, checks, rng, drawn: set) -> None:
 
 def _draw_effects(cohort: dict, rng, drawn: set) -> None:
     for out in raw_table(cohort.get("outcomes")).values():
-        for e in (out.get("effects") or []) if isinstance(out, dict) else []:
+        for e in raw_items(raw_table(out).get("effects")):
             if not isinstance(e, dict):
                 continue
             hrs = e.get("hr")
@@ -323,7 +323,7 @@ def draw_inputs(cohort_raw: Mapping, checks: Mapping[str, Sequence], rng: np.ran
                 drawn.add("event counts")
         _draw_table1(cohort, rng, drawn)
         resp = cohort.get("response")
-        for label, s in (raw_table(resp.get("arms")).items() if isinstance(resp, dict) else ()):
+        for label, s in raw_table(raw_table(resp).get("arms")).items():
             if isinstance(s, dict) and "counts" in s:
                 s["counts"] = _multinomial(s["counts"], int(sum(s["counts"])), rng)
                 drawn.add("response counts")

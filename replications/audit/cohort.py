@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from tacebench.simulate.spec_base import SpecError
 from tacebench.simulate.table1 import read_cohort_toml
 
-from ..analysis.problems import raw_items
+from ..analysis.problems import raw_items, raw_table
 
 from .findings import Finding
 from .registry import AuditContext, rule
@@ -48,9 +48,8 @@ def cohort_facts(path: str | Path, data: Mapping | None = None
     data = read_cohort(path) if data is None else data
     sizes: dict[str, set] = {}
     facts = []
-    cohorts = data.get("cohorts")
     # (a key of another type is the cohort check's error; the audit reads what is there)
-    for cname, cohort in (cohorts.items() if isinstance(cohorts, Mapping) else ()):
+    for cname, cohort in raw_table(data.get("cohorts")).items():
         if not isinstance(cohort, Mapping):
             continue
         arms = {a["label"]: a.get("n") for a in raw_items(cohort.get("arms"))
@@ -106,7 +105,7 @@ def analysis_arm_sizes(path: str | Path, cohort: Mapping | None = None
     cohorts = {}
     try:
         data = _cohort_toml(folder / "cohort.toml") if cohort is None else cohort
-        cohorts = data.get("cohorts") or {}
+        cohorts = raw_table(data.get("cohorts"))
     except (FileNotFoundError, tomllib.TOMLDecodeError):
         pass
     names = [a.name for a in plan.analyses]
@@ -114,9 +113,8 @@ def analysis_arm_sizes(path: str | Path, cohort: Mapping | None = None
     for a in plan.analyses:
         if not a.valid or names.count(a.name) > 1:
             continue
-        cohort = cohorts.get(a.cohort) if isinstance(cohorts, Mapping) else None
-        arms = [x for x in raw_items(cohort.get("arms") if isinstance(cohort, Mapping)
-                                     else None) if isinstance(x, Mapping)]
+        arms = [x for x in raw_items(raw_table(cohorts.get(a.cohort)).get("arms"))
+                if isinstance(x, Mapping)]
         kept = [x for x in arms if all(s.options["arm"] == x.get("label")
                                        for s in a.population if s.kind == "arm")]
         if not kept:                # no such cohort (or arm): arms then come from targets

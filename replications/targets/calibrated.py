@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from tacebench.replications.analysis.problems import Problems, raw_items
+from tacebench.replications.analysis.problems import Problems, raw_items, raw_table
 
 from .fields import unknown_keys as _unknown
 from .model import TARGET_KEYS
@@ -53,19 +53,16 @@ def calibration_entries(cohort: Mapping) -> Iterator[tuple[str, str, Mapping]]:
         The entry's key path (``cohorts.main.outcomes.os.calibrate[0]``), its endpoint and
         the entry.
     """
-    cohorts = cohort.get("cohorts")
-    for cname, c in (cohorts.items() if isinstance(cohorts, Mapping) else ()):
+    for cname, c in raw_table(cohort.get("cohorts")).items():
         if not isinstance(c, Mapping):
             continue
-        outcomes = c.get("outcomes")
-        for ep, out in (outcomes.items() if isinstance(outcomes, Mapping) else ()):
-            cal = out.get("calibrate") if isinstance(out, Mapping) else None
-            for k, e in enumerate(raw_items(cal)):
+        for ep, out in raw_table(c.get("outcomes")).items():
+            for k, e in enumerate(raw_items(raw_table(out).get("calibrate"))):
                 if isinstance(e, Mapping) and "target" in e:
                     yield f"cohorts.{cname}.outcomes.{ep}.calibrate[{k}]", ep, e
-        cen = c.get("censoring")
+        cen = raw_table(c.get("censoring"))
         for name in ("events", "median_followup"):
-            e = cen.get(name) if isinstance(cen, Mapping) else None
+            e = cen.get(name)
             if isinstance(e, Mapping) and "target" in e:
                 yield f"cohorts.{cname}.censoring.{name}", e.get("endpoint", "os"), e
 
