@@ -31,7 +31,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .effect_terms import compile_effects
+from .effect_terms import check_spans, compile_effects
 from .outcomes import EndpointPlan
 from .plan import CovariatePlan
 from .study import CohortSpec
@@ -124,6 +124,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
     types = column_types(cp, c)
     nlev = {nm: len(lv) for nm, lv in cp.levels.items()}
     effects = compile_effects(ep.effects, types, nlev, f"outcomes.{name}", treated_of=cp.treated_of)
+    check_spans(effects, sample["cols"], f"outcomes.{name}")
     u = c.unmeasured
     beta_u = 0.0 if u is None else float(np.log(u.os_hr if name == "os" or u.pfs_hr is None else u.pfs_hr))
     knots = np.asarray(ep.knots, float)

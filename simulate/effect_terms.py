@@ -12,8 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from .spec import SpecError
+from .spec_base import RATIO_RANGE
 
-__all__ = ["compile_effects"]
+__all__ = ["check_spans", "compile_effects"]
+
+#: Percentiles of a covariate over the calibration sample between which a per-unit effect's
+#: ratio is bounded (:func:`check_spans`): a range most patients lie in, so one extreme draw
+#: of a long-tailed covariate does not decide it.
+SPAN_PERCENTILES = (0.5, 99.5)
 
 
 def compile_effects(effects, types: dict[str, str], n_levels: dict[str, int], key: str,
@@ -46,3 +52,49 @@ def compile_effects(effects, types: dict[str, str], n_levels: dict[str, int], ke
                                 f"list of {word}")
             out.append((e.variable, "per", float(np.log(r)), e.per, on))
     return tuple(out)
+
+
+def check_spans(effects: tuple, cols: dict[str, np.ndarray], key: str, ratio: str = "hr") -> None:
+    """Refuse a per-unit effect whose ratio across the patients' range of its covariate
+    leaves :data:`~simulate.spec_base.RATIO_RANGE`.
+
+    A continuous covariate's ``hr`` (or ``odds_ratio``) is per ``per`` units, so the ratio
+    between two patients grows with the distance between their values: a per-unit HR of
+    1.01 on AFP, whose printed SD runs to tens of thousands of ng/mL, is a hazard ratio of
+    ``e^200`` between the patients at either end, and the calibration then fails on numbers
+    that are not finite. The ratio between the patients at the :data:`SPAN_PERCENTILES` of
+    the covariate over the calibration sample must lie in the range every ratio of the
+    model is held to (a single effect's own ratio is checked where the file is read).
+
+    Parameters
+    ----------
+    effects : tuple
+        As :func:`compile_effects` returns them, in the order of the ``effects`` entries.
+    cols : dict of str to numpy.ndarray
+        The calibration sample's covariate columns.
+    key : str
+        The effects' key inside the cohort (``outcomes.os``, ``response``).
+    ratio : str
+        The effects' ratio field (``"hr"`` or ``"odds_ratio"``).
+
+    Raises
+    ------
+    SpecError
+        Naming ``{key}.effects[j].{ratio}`` of every effect out of range.
+    """
+    problems = []
+    hi_bound = RATIO_RANGE[1]
+    for j, (col, kind, coef, per, _) in enumerate(effects):
+        if kind != "per" or coef == 0.0:
+            continue
+        lo, hi = np.nanpercentile(np.asarray(cols[col], float), SPAN_PERCENTILES)
+        log_span = abs(coef) * (hi - lo) / per
+        if log_span > np.log(hi_bound):
+            across = f"e^{log_span:.0f}" if log_span > 700 else f"{np.exp(log_span):.3g}"
+            problems.append((f"{key}.effects[{j}].{ratio}", (
+                f"{np.exp(coef):.6g} per {per:g} unit(s) of {col} is a ratio of {across} between the simulated "
+                f"patients at its {SPAN_PERCENTILES[0]:g}th and {SPAN_PERCENTILES[1]:g}th percentiles "
+                f"({lo:.4g} and {hi:.4g}), outside [{RATIO_RANGE[0]:g}, {hi_bound:g}]: a ratio printed "
+                f"per 10, 100 or 1000 units of a wide covariate needs `per`")))
+    if problems:
+        raise SpecError(problems)

@@ -22,7 +22,7 @@ from scipy import special
 
 from .survival import cox_binary_hr
 from .calibration_cohort import cohort_weights
-from .effect_terms import compile_effects
+from .effect_terms import check_spans, compile_effects
 from .outcomes import AssessmentPlan, OutcomePlan, assessment_codes, response_latent
 from .response_cuts import NormalLatent, assessment_cuts
 from .plan import _CAL_SEED, CovariatePlan
@@ -167,6 +167,7 @@ def _response_lp(c: CohortSpec, r, cp: CovariatePlan, sample: dict) -> tuple[tup
         cols[c.unmeasured.name] = sample["u"]
     effects = compile_effects(r.effects, types, {nm: len(lv) for nm, lv in cp.levels.items()}, "response",
                               ratio="odds_ratio")
+    check_spans(effects, cols, "response", "odds_ratio")
     proto = AssessmentPlan("response", "os", 0.0, False, (), (), r.assessment_time, effects)
     return effects, proto.covariate_lp(cols, sample["n"])
 

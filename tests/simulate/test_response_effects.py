@@ -201,6 +201,9 @@ def test_children_inherit_the_dependence():
      "response.effects[0].odds_ratio: needs 2 odds ratios (levels after the first) or 3 starting with 1.0"),
     ([{"variable": "tumor_size", "odds_ratio": [1.2, 1.3], "rationale": "t"}],
      "response.effects[0].odds_ratio: a list of odds ratios needs a categorical variable"),
+    # per ng/mL of a lognormal AFP (SD 6000): odds ratios beyond any double at the ends
+    ([{"variable": "afp", "odds_ratio": 1.01, "rationale": "t"}],
+     "response.effects[0].odds_ratio: 1.01 per 1 unit(s) of afp is a ratio of "),
 ])
 def test_invalid_effects_are_named(effects, expected):
     assert expected in _spec_error(effects)

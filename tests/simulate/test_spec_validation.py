@@ -203,3 +203,18 @@ def test_a_compile_time_error_names_the_file_and_cohort_as_a_load_time_error_doe
     spec = spec_from_dict(two_arm, path=str(tmp_path / "cohort.toml"))
     with pytest.raises(SpecError, match=rf"^{tmp_path / 'cohort.toml'}: cohorts\.main\.{re.escape(key)}: needs"):
         simulate.compile_plan(spec, cache=None)
+
+
+def test_a_per_unit_hr_across_a_wide_covariate_is_named(raw):
+    """An HR per ng/mL of AFP (lognormal, SD 6000) is a hazard ratio beyond any double
+    between the patients at either end: named at its key before the calibration meets
+    numbers that are not finite; the same HR per 1000 ng/mL compiles."""
+    bad = copy.deepcopy(raw)
+    bad["cohorts"]["main"]["outcomes"]["os"]["effects"].append({"variable": "afp", "hr": 1.01})
+    with pytest.raises(SpecError) as err:
+        simulate.compile_plan(spec_from_dict(bad, source="cohort.toml"), cache=None)
+    msg = str(err.value)
+    assert "outcomes.os.effects[4].hr: 1.01 per 1 unit(s) of afp is a ratio of " in msg, msg
+    assert "needs `per`" in msg
+    bad["cohorts"]["main"]["outcomes"]["os"]["effects"][-1]["per"] = 1000
+    simulate.compile_plan(spec_from_dict(bad, source="cohort.toml"), cache=None)
