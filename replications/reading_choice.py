@@ -299,14 +299,14 @@ def choose_readings(groups: Sequence, columns: Sequence, draws: np.ndarray,
             if lost.any():          # the others' own sum there (exact, not a difference)
                 rest[lost] = np.delete(ll[:, lost], i, axis=0).sum(axis=0)
             best = int(np.argmax(rest))
-            use = best if len(classes) > 1 and rest[best] - rest[0] >= math.log(ADOPT_LR) \
+            use = best if len(classes) > 1 and _log_lr(rest[best], rest[0]) >= math.log(ADOPT_LR) \
                 else 0
             for tid in cl:
                 judged[tid] = (gi, use)
             # readings the others favour about as much (LR < ADOPT_LR against the one
             # used) whose verdict differs: the verdict rests on a choice they cannot make
             near = tuple(r for r in range(K) if r != use and inside[i, r] != inside[i, use]
-                         and rest[use] - rest[r] < math.log(ADOPT_LR))
+                         and _log_lr(rest[use], rest[r]) < math.log(ADOPT_LR))
             if near:
                 contested += [(tid, near) for tid in cl]
         results.append(ReadingResult(
@@ -330,6 +330,13 @@ def _profile(g, total: np.ndarray) -> tuple[tuple[str, str, float, str], ...]:
         lr = _finite(ranked[0][1] - ranked[1][1]) if len(ranked) > 1 else 0.0
         out.append((c.option, c.labels[ranked[0][0]], lr, strength(lr)))
     return tuple(out)
+
+
+def _log_lr(a: float, b: float) -> float:
+    """The log likelihood ratio of a reading scoring ``a`` over one scoring ``b``: 0 when
+    both are ``-inf`` (each loses some number's every estimate, so the numbers favour
+    neither), where ``a - b`` would be NaN and every comparison with it false."""
+    return 0.0 if a == b == -math.inf else float(a - b)
 
 
 def _finite(x: float) -> float:

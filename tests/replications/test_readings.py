@@ -477,6 +477,24 @@ def test_a_number_never_estimable_under_a_reading_leaves_the_others_to_choose():
     assert judged["u"] == judged["v"] == (0, 0)
 
 
+def test_a_verdict_the_others_cannot_choose_for_is_contested():
+    """Leaving ``t`` out, each reading loses one other number's every estimate (``u``
+    under reading 0, ``v`` under reading 1): the others score both ``-inf`` and favour
+    neither. ``t`` is judged under the declared reading, and its verdict, which reading 1
+    reverses, is contested (``-inf - -inf`` was NaN: a RuntimeWarning, and no reading
+    counted as favoured about as much)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    cols, draws = _columns({"t": [rng.normal(5, 1, n), rng.normal(0, 1, n)],
+                            "u": [np.full(n, np.nan), rng.normal(4, 1, n)],
+                            "v": [rng.normal(10, 1, n), np.full(n, np.nan)]})
+    nums = {"t": (5.0, "identity", 0.0), "u": (4.0, "identity", 0.0),
+            "v": (10.0, "identity", 0.0)}
+    res, judged = choose_readings([_G(2)], cols, draws, nums)
+    assert judged["t"] == (0, 0)
+    assert dict(res[0].contested).get("t") == (1,)
+
+
 def test_no_reading_gives_every_number_an_estimate():
     rng = np.random.default_rng(6)
     n = 200
