@@ -300,7 +300,7 @@ def cox_binary_hr(time: np.ndarray, event: np.ndarray, x: np.ndarray, weights: n
     to the cohort's arm sizes; weights of exactly 1 give the unweighted fit to the bit.
     """
     order = np.argsort(-time, kind="stable")
-    t, d, z = time[order], event[order].astype(bool), x[order].astype(float)
+    d, z = event[order].astype(bool), x[order].astype(float)
     w = np.ones(len(z)) if weights is None else np.asarray(weights, float)[order]
     wd = w[d]
     beta = 0.0
