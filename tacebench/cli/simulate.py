@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .options import DEFAULT_SEED, HelpFormatter, add_quiet, add_seed, int_at_least, plain
-from .terminal import check_out_file, note
+from .terminal import check_out_file, few_reps_warning, note
 
 #: cohorts behind ``--table`` unless ``--n-cohorts`` says otherwise
 TABLE_COHORTS = 200
@@ -52,6 +52,9 @@ def run(args) -> int:
               file=sys.stderr)
         return 2
     n_cohorts = args.n_cohorts or (TABLE_COHORTS if args.table else 1)
+    if args.table and few_reps_warning(n_cohorts):   # (inside_95 of 3 cohorts flips by chance)
+        print(few_reps_warning(n_cohorts, option="--n-cohorts",
+                               what="the central 95% of each statistic, and inside_95, carry"), file=sys.stderr)
     if args.out is not None and not args.table:
         check_out_file(args.out)        # before the simulation, not after it
     try:

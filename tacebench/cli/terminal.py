@@ -78,12 +78,14 @@ def capped_n_jobs(requested: int, cores: int | None) -> NJobs:
                         "machine (more workers than cores only slow the run down)")
 
 
-def few_reps_warning(reps: int, minimum: int = MIN_VERDICT_REPS) -> str:
-    """A warning when ``reps`` replicates are too few for stable verdicts, else ''."""
+def few_reps_warning(reps: int, minimum: int = MIN_VERDICT_REPS, option: str = "--reps",
+                     what: str = "the simulated intervals and the verdicts carry") -> str:
+    """A warning when ``reps`` replicates (given as ``option``) are too few for stable
+    intervals, else ''; ``what`` says which results carry the Monte Carlo error."""
     if reps >= minimum:
         return ""
-    return (f"warning: --reps {reps} is below {minimum}: the simulated intervals and the "
-            "verdicts carry a large Monte Carlo error; use --reps 100 or more for results")
+    return (f"warning: {option} {reps} is below {minimum}: {what} a large Monte Carlo error; "
+            f"use {option} {minimum} or more for results")
 
 
 def _probe_writable(folder: Path) -> str:
