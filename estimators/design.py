@@ -18,7 +18,7 @@ from ._checks import InputTypeError, check_binary, check_both_arms, check_length
 from .frame_access import frame_columns, frame_layout, series_layout
 from .frame_checks import (_as_frame, _categorical_values, _check_missing, _numeric_values,
                            _observed_levels, _require_columns)
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

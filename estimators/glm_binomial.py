@@ -37,7 +37,7 @@ import numpy as np
 
 from .glm_qr import aliased_least_squares
 from .propensity import logistic_loglik
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .status import (GLM_BOUNDARY, Estimability, fitted_distance, is_separated,
                      logistic_estimability)
 

@@ -36,7 +36,7 @@ from ._checks import (
 from .full_rank import check_full_rank
 from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
                            information_at_zero)
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

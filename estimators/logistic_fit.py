@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 from scipy.linalg import lapack as _lapack
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .status import Estimability, fitted_distance, logistic_status
 
 __all__ = ["LogisticFit", "fit_logistic", "fit_logistic_started", "information_at_zero",

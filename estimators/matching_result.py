@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .status import Estimability, match_status
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

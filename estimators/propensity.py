@@ -25,7 +25,7 @@ from .logistic import (
 )
 # _MAX_ITER, _TOL: the kernel's defaults, which estimators.batch imports from here
 from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic, logistic_loglik  # noqa: F401
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

@@ -26,7 +26,7 @@ from ._checks import (as_float_array, check_binary, check_choice, check_finite, 
                       check_level, check_real, check_weights)
 from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
 from .propensity import logistic_regression
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .risk_difference import RiskDifference, risk_difference_at
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .smd import _denominator_var, _ratio
 
 __all__ = ["PooledSMDColumns", "smd_columns_kernel"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 from .analysis.compile import reported_value
 from .accounting import account

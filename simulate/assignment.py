@@ -25,7 +25,7 @@ import numpy as np
 from scipy import special
 
 from .marginals import Z_GRID, Marginal
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .spec import SpecError
 
 POPULATION_SIZE = 200_000

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .cohort import Cohort, SimulationPlan, _rng, cohort_columns, cohort_levels, compile_plan
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .streams import LockstepDraws
 from .study import StudySpec
 

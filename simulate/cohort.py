@@ -21,7 +21,7 @@ from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates, propagate_missing
 from .progression import TTPTargets
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
 from .spec_base import CohortSpecError

@@ -27,7 +27,7 @@ from scipy import special
 
 from .families import DZ, N_GRID, Z_GRID, Z_MAX
 from .marginals import Marginal
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .search import SortedCuts
 
 _LOG2PI = np.log(2 * np.pi)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .search import SortedCuts
 from .survival import cumulative_at_knots, draw_times, invert_baseline
 from .therapy_draw import TherapyPlan

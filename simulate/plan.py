@@ -21,7 +21,7 @@ from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, dr
 from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
 from .marginals import compile_marginals, pooled_marginal
 from .multiselect import compile_multiselect, expand_options
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .spec import SpecError
 from .streams import LockstepDraws, each
 from .study import CohortSpec

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .survival import baseline_cumhaz, cumulative_at_knots
 
 #: Grid intervals per target time for ``G`` (log-linearly interpolated at the death

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 _PER_CUT = 64        # buckets per cut point: few keys fall in a bucket holding a cut
 _MAX_BUCKETS = 1 << 16

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .search import SortedCuts
 from .therapy_draw import TherapyDraw
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .joint_survival import alive_joint_survival
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 __all__ = ["ArmRows", "RiskMemo", "target_means"]
 

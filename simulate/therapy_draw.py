@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .spec_outcomes import Dist
 
 __all__ = ["TherapyDraw", "TherapyPlan", "draw_dist", "draw_dist_above", "therapy"]

@@ -27,7 +27,7 @@ from tacebench.simulate.cache import LRUCache
 
 from tacebench.engine import Cell, Chunk, ChunkResult, Design, run_design
 from tacebench.engine.files import atomic_write
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 from tacebench.simulate import generate_cohort
 
 from ..measures import wald_interval

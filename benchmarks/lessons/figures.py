@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from tacebench.engine.figure_style import (ARM_COLORS, DPI, RiskRow, draw_risk_table,
                                            save_figure)
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 __all__ = ["ARM_COLORS", "DPI", "Curve", "Panel", "at_risk", "estimates_figure", "km_figure",
            "love_figure", "matching_figure", "save", "swimmer_figure"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 __all__ = ["BalanceColumns", "absolute_smds"]
 

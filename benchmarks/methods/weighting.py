@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 from . import MethodOutput, check_covariates, check_truncate, needs_covariates, shared_fits
 from ._common import ENDPOINTS, balance, outcome, propensity_fit, treated, treatment_cox_fit

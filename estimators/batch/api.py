@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _checks
 from ..propensity import _MAX_ITER, _TOL
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import fit_cox_rows

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .aiptw_terms import ArmFreeTerms, arm_free_terms
 from .ate_nuisance import (ArmRisk, BreslowCox, LogisticNuisance, rows_added_at,
                            survival_matrix)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .ate_nuisance import BreslowCox, DeathsByHorizon, rows_added_at, survival_matrix
 from .ipw import censoring_survival
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import _checks
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..status import Estimability
 from .aiptw import aiptw_arms
 from .ate_models import WorkingModels

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..status import Estimability
 from .ate import _validated_input, arm_risks, raise_unless_ok
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..status import Estimability
 from ._cox_kernel import RiskSets, risk_sums, score_residuals
 from .cox import CoxResult, fit_cox, fit_cox_on

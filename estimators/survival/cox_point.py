@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..status import Estimability, cox_status
 from ._cox_kernel import Evaluation, RiskSets, evaluate, evaluate_scalar, newton, solve_pd
 from .cox_estimability import monotone_coefficients, singular_columns

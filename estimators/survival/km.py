@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .. import _checks
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from ..status import Estimability, km_status
 from ._ci import first_crossing, loglog_ci, z_value
 

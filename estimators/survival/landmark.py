@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 
 @dataclass(frozen=True, eq=False)

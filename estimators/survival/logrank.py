@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import chdtrc
 
 from .. import _checks
-from ..records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .km import prepare_survival_input
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from tacebench.estimators.kernels import PS_MODELS
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 from tacebench.estimators.weights import ESTIMANDS
 
 from . import kernels

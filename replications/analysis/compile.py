@@ -14,7 +14,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 from . import kernels
 from .adjustments import ADJUSTMENTS, CompiledAdjustment, compile_adjustment, run_adjustment

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from tacebench.estimators import kernels as _k
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 from tacebench.estimators.status import Estimability, logistic_estimability
 
 __all__ = ["logistic", "propensity", "iptw", "smd", "km", "km_medians_many", "cox",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 from . import kernels
 from .owned import owned

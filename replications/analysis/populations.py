@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from tacebench.estimators.records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 from .options import REQUIRED, Option, OptionError, check_options, label, number
 from .schema import Schema

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 
 __all__ = ["ARM_COLORS", "DPI", "FAMILY_MARKERS", "MARKERS", "PAGE_WIDTH", "RiskRow",
            "draw_risk_table", "marker_of", "save_figure", "tidy_axes"]

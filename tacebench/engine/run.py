@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import watch_caller
-from .records import ArrayRecord
+from tacebench.records import ArrayRecord
 from .warm import finish_start, local_backend, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "TaskError",

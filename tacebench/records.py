@@ -1,14 +1,13 @@
-"""Value equality for records that hold arrays: the engine's copy of
-:mod:`tacebench.estimators.records` (the engine is a leaf: it imports no other tacebench
-package).
+"""Value equality for records that hold arrays.
 
 The ``__eq__`` a dataclass generates compares two field tuples, and a numpy array among the
-fields makes that comparison elementwise, with an ambiguous truth value: two results of the
-same chunk raised ``ValueError`` when compared, unless they shared their arrays. A record
+fields makes that comparison elementwise, with an ambiguous truth value: two fits of the
+same data (or two cohorts drawn with the same seed) raised ``ValueError`` when compared,
+unless they shared their arrays. A record
 class that holds arrays derives from :class:`ArrayRecord` and leaves ``__eq__`` to it::
 
     @dataclass(frozen=True, eq=False)
-    class ChunkResult(ArrayRecord):
+    class CoxResult(ArrayRecord):
         ...
 
 Specification
@@ -33,7 +32,10 @@ Compared with an object of another class, a record returns ``NotImplemented``: `
 then ``False`` and raises nothing. Records are unhashable (``__hash__`` is ``None``):
 their arrays are mutable.
 
-A test keeps this module's code identical to :mod:`tacebench.estimators.records`.
+This module is a leaf of its own: it imports nothing of tacebench, and every package
+(simulate, estimators, the engine, replications, benchmarks) imports it, so the records of
+all of them share one definition of equality while simulate, estimators and the engine
+still import nothing from each other (docs/design.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Value equality of records that hold arrays (``estimators.records``, and its copies
-``simulate.records`` and ``engine.records``): the invariants of the specification on generated records, every
-array-holding dataclass of the package compared by value, and reproducibility checked with
-``==`` (the same seed gives equal fits, another seed unequal ones)."""
+"""Value equality of records that hold arrays (``tacebench.records``): the invariants of the
+specification on generated records, every array-holding dataclass of the package compared
+by value, and reproducibility checked with ``==`` (the same seed gives equal fits, another
+seed unequal ones)."""
 from __future__ import annotations
 
 import copy
@@ -12,7 +12,6 @@ import pkgutil
 import re
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,17 +19,15 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tacebench.engine import records as engine_records
-from tacebench.estimators import records as est_records
+from tacebench import records
 from tacebench.estimators.survival.cox import cox_ph
 from tacebench.estimators.survival.km import kaplan_meier
 from tacebench.estimators.survival.logrank import logrank_test
 from tacebench.simulate import compile_plan, generate_cohort
-from tacebench.simulate import records as sim_records
 
-from ..conftest import ROOT
+from .conftest import ROOT
 
-BASES = [est_records.ArrayRecord, sim_records.ArrayRecord, engine_records.ArrayRecord]
+BASES = [records.ArrayRecord]
 
 
 def record_classes(base: type, prefix: str) -> tuple[type, type]:
@@ -54,7 +51,7 @@ def record_classes(base: type, prefix: str) -> tuple[type, type]:
 
 
 CLASSES = {base: record_classes(base, prefix)
-           for base, prefix in zip(BASES, ("Estimators", "Simulate", "Engine"))}
+           for base, prefix in zip(BASES, ("Record",))}
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 arrays = hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
@@ -73,7 +70,7 @@ def with_a_different_element(a: np.ndarray) -> np.ndarray:
     return b
 
 
-@pytest.mark.parametrize("base", BASES, ids=["estimators", "simulate", "engine"])
+@pytest.mark.parametrize("base", BASES, ids=["records"])
 class TestInvariants:
 
     @given(coef=arrays, extra=values)
@@ -151,19 +148,6 @@ class TestInvariants:
         assert Fit.__hash__ is None
         with pytest.raises(TypeError):
             hash(Fit(np.zeros(2)))
-
-
-def test_the_simulation_and_engine_copies_are_the_same_code():
-    """simulate, estimators and the engine import nothing from each other, so each has the
-    module: the three differ in their docstrings only."""
-    import ast
-
-    def code(module) -> str:
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-        tree.body = tree.body[1:]   # the module docstring
-        return ast.dump(tree)
-
-    assert code(est_records) == code(sim_records) == code(engine_records)
 
 
 # ------------------------------------- every array-holding dataclass compares by value
