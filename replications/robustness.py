@@ -228,19 +228,30 @@ def world_study(study, world: World):
     return replace(study, spec=spec, cohort_raw=raw)
 
 
-def world_build_problems(study, which: str = "all") -> list:
+def world_build_problems(study, which: str = "all", threads: int = WORLDS_AHEAD) -> list:
     """Each world ``which`` selects compiled (calibrated) as a run compiles it; a world
-    the generator cannot build is a problem naming the world (:func:`world_problem`)."""
+    the generator cannot build is a problem naming the world (:func:`world_problem`).
+
+    The worlds are built ``threads`` at a time (a world's calibration is numpy's array
+    work, which leaves the interpreter lock to the other thread; 0: one after the other,
+    on the caller's thread); the problems come in the order of the worlds either way."""
+    worlds = world_list(study, which)
     out = []
-    for w in world_list(study, which):
-        try:
-            compile_plans(world_study(study, w))
-        except StudyError as exc:
-            out.extend(world_problem(study.path, w, p) for p in exc.problems)
-        except ValueError as exc:      # a world simulate's loader refuses
-            out.append(world_problem(study.path, w, Problem(
-                str(study.path / "cohort.toml"), "", None, str(exc), "world-spec")))
+    for built in set_up_ahead(lambda w: _world_build(study, w), worlds, threads > 0, max(threads, 1)):
+        out.extend(built())
     return out
+
+
+def _world_build(study, world: World) -> list:
+    """The problems of building ``world`` (none when it builds)."""
+    try:
+        compile_plans(world_study(study, world))
+    except StudyError as exc:
+        return [world_problem(study.path, world, p) for p in exc.problems]
+    except ValueError as exc:      # a world simulate's loader refuses
+        return [world_problem(study.path, world, Problem(
+            str(study.path / "cohort.toml"), "", None, str(exc), "world-spec"))]
+    return []
 
 
 WORLD_CHOICES = ("all", "declared", "none")

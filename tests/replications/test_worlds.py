@@ -10,7 +10,7 @@ import pytest
 from tacebench.replications.check import check_folder, load_study
 from tacebench.replications.reproduce import reproduce
 from tacebench.replications.robustness import (Robustness, WorldRun, robustness,
-                                               with_worlds, world_list)
+                                               with_worlds, world_build_problems, world_list)
 from tacebench.replications.verdicts import Z_CRIT
 from tacebench.replications.worlds import (CONFOUNDER_STRENGTHS, WorldError, apply_world,
                                            builtin_worlds, load_worlds)
@@ -155,6 +155,34 @@ def test_an_appended_effect_of_one_arm_is_checked_against_the_arms(tmp_path):
     assert [p.key for p in errors] == ["worlds[1]"], [str(p) for p in errors]
     assert ("cohorts.main.outcomes.os.effects[4].arm: unknown arm 'TACE-X'; arms are "
             "['TACE', 'TACE-L']") in errors[0].message, errors[0].message
+
+
+def test_worlds_built_on_threads_report_as_built_one_after_the_other(tmp_path):
+    """check builds the worlds two at a time: the same problems, in the worlds' order, as
+    one after the other, a world that builds between two that do not."""
+    d = _folder(tmp_path, """
+        [[worlds]]
+        name = "steep"
+        why = "an HR per year of age meant per decade"
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "age", hr = 1000.0 }]
+        [[worlds]]
+        name = "fine"
+        why = "an effect of the treated arm only"
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "age", hr = 1.02, arm = "TACE-L" }]
+        [[worlds]]
+        name = "steeper"
+        why = "the same, stronger"
+        [worlds.append]
+        "cohorts.main.outcomes.os.effects" = [{ variable = "age", hr = 2000.0 }]
+    """)
+    study = load_study(d)
+    one_by_one = world_build_problems(study, "declared", threads=0)
+    assert [p.key for p in one_by_one] == ["worlds[0]", "worlds[2]"], [str(p) for p in one_by_one]
+    assert "2000 per 1 unit(s) of age" in one_by_one[1].message, one_by_one[1].message
+    assert [str(p) for p in world_build_problems(study, "declared", threads=2)] == [
+        str(p) for p in one_by_one]
 
 
 def test_a_selector_two_arms_entries_match_is_the_worlds_error_naming_the_key(tmp_path):
