@@ -60,9 +60,9 @@ def check_spans(effects: tuple, cols: dict[str, np.ndarray], key: str, ratio: st
 
     A continuous covariate's ``hr`` (or ``odds_ratio``) is per ``per`` units, so the ratio
     between two patients grows with the distance between their values: a per-unit HR of
-    1.01 on AFP, whose printed SD runs to tens of thousands of ng/mL, is a hazard ratio of
-    ``e^200`` between the patients at either end, and the calibration then fails on numbers
-    that are not finite. The ratio between the patients at the :data:`SPAN_PERCENTILES` of
+    1.01 on AFP drawn lognormal with mean 3000 and SD 6000 ng/mL is a hazard ratio of about
+    ``e^456`` between the patients at its 0.5th and 99.5th percentiles, and with a wider AFP
+    the calibration failed on numbers that are not finite. The ratio between the patients at the :data:`SPAN_PERCENTILES` of
     the covariate over the calibration sample must lie in the range every ratio of the
     model is held to (a single effect's own ratio is checked where the file is read).
 
