@@ -28,7 +28,7 @@ from .spec_base import CohortSpecError
 from .spec_outcome_checks import pfs_beyond_os_problems
 from .streams import LockstepDraws
 from .study import CohortSpec, StudySpec, spec_hash
-from .therapy_draw import TherapyPlan, therapy
+from .therapy_draw import TherapyPlan, check_exposure, therapy
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,11 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
         tv = TherapyPlan(c.arm_labels.index(t.arm), t.start, t.duration, float(np.log(t.hr_per_month)),
                          0.0 if t.inclusion is None else t.inclusion.min_months)
     sample = calibration_sample(cp, c, tv)
+    if tv is not None:
+        cen = c.censoring
+        follow_end = (np.inf if cen is None or cen.follow_up == "calibrate"
+                      else min(cen.accrual + cen.follow_up, cen.administrative_max or np.inf))
+        check_exposure(sample["tv"], c.time_varying.hr_per_month, follow_end)
     spec_c = c
     if c.censoring is not None and c.censoring.outcome_free:
         # solved before the outcomes, so crude-HR targets and the association fit see it

@@ -12,9 +12,10 @@ import numpy as np
 from scipy import special
 
 from tacebench.records import ArrayRecord
+from .spec_base import RATIO_RANGE, SpecError
 from .spec_outcomes import Dist
 
-__all__ = ["TherapyDraw", "TherapyPlan", "draw_dist", "draw_dist_above", "therapy"]
+__all__ = ["TherapyDraw", "TherapyPlan", "check_exposure", "draw_dist", "draw_dist_above", "therapy"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,3 +128,44 @@ def therapy(tv: TherapyPlan | None, arm: np.ndarray, rng) -> TherapyDraw | None:
     start[..., mask] = s
     dur[..., mask] = d
     return TherapyDraw(mask, start, dur, tv.b, tv.min_months)
+
+
+def check_exposure(draw: TherapyDraw, hr_per_month: float, follow_end: float = np.inf) -> None:
+    """Refuse an ``hr_per_month`` whose effect over the months a patient can be seen on
+    therapy leaves :data:`~simulate.spec_base.RATIO_RANGE`.
+
+    The hazard ratio of a patient ``m`` months into therapy is ``hr_per_month ** m``: an
+    HR of 1000 per month (a per-day or per-week HR read as per month, or a typo) is 1e30
+    after ten months, and the calibration then failed on numbers that are not finite. The
+    ratio after the 99.5th percentile of the planned durations drawn for the calibration
+    sample, or after the study's longest follow-up if that is shorter (no patient is seen
+    longer on therapy), must lie in the range every ratio of the model is held to.
+
+    Parameters
+    ----------
+    draw : TherapyDraw
+        The calibration sample's therapy (its ``dur`` over the arm's rows).
+    hr_per_month : float
+        As the cohort file gives it (``time_varying.hr_per_month``).
+    follow_end : float
+        The study's longest follow-up, months (``inf``: not bounded by it).
+
+    Raises
+    ------
+    SpecError
+        Naming ``time_varying.hr_per_month``.
+    """
+    if draw.b == 0.0 or not draw.mask.any():
+        return
+    planned = float(np.percentile(draw.dur[..., draw.mask], 99.5))
+    months = min(planned, follow_end)
+    log_ratio = abs(draw.b) * months
+    if log_ratio > np.log(RATIO_RANGE[1]):
+        ratio = f"e^{log_ratio:.0f}" if log_ratio > 700 else f"{np.exp(log_ratio):.3g}"
+        when = ("the 99.5th percentile of the planned durations" if planned <= follow_end
+                else "the study's longest follow-up")
+        raise SpecError("time_varying.hr_per_month", (
+            f"{hr_per_month:g} per month on therapy is a hazard ratio of "
+            f"{ratio if draw.b > 0 else '1/' + ratio} after {months:.3g} months ({when}), "
+            f"outside [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}]: is it the HR per month (not per "
+            "week or day)?"))
