@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from ._checks import as_float_array, check_binary, check_both_arms, check_finite, check_lengths
 from .convex_newton import GTOL, minimize_convex  # noqa: F401  (re-exported)
-from tacebench.records import ArrayRecord
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_float_array, check_binary, check_flag, check_lengths, check_level
 from tacebench.records import ArrayRecord
+
+from ._checks import as_float_array, check_binary, check_flag, check_lengths, check_level
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

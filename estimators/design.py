@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from ._checks import InputTypeError, check_binary, check_both_arms, check_lengths
 from .frame_access import frame_columns, frame_layout, series_layout
 from .frame_checks import (_as_frame, _categorical_values, _check_missing, _numeric_values,
                            _observed_levels, _require_columns)
-from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

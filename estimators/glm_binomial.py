@@ -35,9 +35,10 @@ from typing import Callable
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from .glm_qr import aliased_least_squares
 from .propensity import logistic_loglik
-from tacebench.records import ArrayRecord
 from .status import (GLM_BOUNDARY, Estimability, fitted_distance, is_separated,
                      logistic_estimability)
 

@@ -54,10 +54,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from ._checks import (as_float_array, as_generator, check_binary, check_both_arms, check_choice,
                       check_finite, check_lengths, check_level, check_positive_int, check_time)
 from .propensity import LogisticResult, fit_logistic, logistic_regression
-from tacebench.records import ArrayRecord
 from .status import bootstrap_ps_failed
 from .weights import _check_options, iptw_weights_kernel
 

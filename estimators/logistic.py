@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import linalg
 
+from tacebench.records import ArrayRecord
+
 from ._checks import (
     as_float_array,
     check_binary,
@@ -36,7 +38,6 @@ from ._checks import (
 from .full_rank import check_full_rank
 from .logistic_fit import (_MAX_ITER, _TOL, LogisticFit, fit_logistic, fit_logistic_started,
                            information_at_zero)
-from tacebench.records import ArrayRecord
 from .status import Estimability
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -42,11 +42,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from tacebench.records import ArrayRecord
+
 from ._checks import check_choice, check_finite, as_float_array, check_lengths
 from .balancing_result import check_covariates
 from ._option_checks import check_number
 from .matching_mahalanobis import allowed_pairs, check_covariate_caliper, covariate_caliper
-from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from joblib import Parallel, delayed
 
+from tacebench.records import ArrayRecord
+
 from ._checks import check_choice, check_n_jobs, check_positive_int
 from .design import _as_frame, _require_columns
 from .mice_methods import DEFAULT_METHOD, METHODS, impute_categorical, impute_norm, impute_pmm
-from tacebench.records import ArrayRecord
 from .rubin import RubinResult, rubin_pool
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from ._checks import check_choice
 from .design import DesignMatrix, design_with_rows, treatment_indicator
 from .logistic import (
@@ -25,7 +27,6 @@ from .logistic import (
 )
 # _MAX_ITER, _TOL: the kernel's defaults, which estimators.batch imports from here
 from .logistic_fit import _MAX_ITER, _TOL, LogisticFit, fit_logistic, logistic_loglik  # noqa: F401
-from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

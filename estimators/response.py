@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
+from tacebench.records import ArrayRecord
+
 from ._checks import (as_float_array, check_binary, check_choice, check_finite, check_lengths,
                       check_level, check_real, check_weights)
 from .contingency import ContingencyTest, chi_square_test, contingency_table, fisher_exact_test
 from .propensity import logistic_regression
-from tacebench.records import ArrayRecord
 from .risk_difference import RiskDifference, risk_difference_at
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from ._checks import check_binary, check_choice, check_flag, check_lengths, check_weights
 from .design import _observed_levels
-from tacebench.records import ArrayRecord
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the
     import pandas as pd     # frame paths, not by a replicate worker

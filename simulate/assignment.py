@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .marginals import Z_GRID, Marginal
 from tacebench.records import ArrayRecord
+
+from .marginals import Z_GRID, Marginal
 from .spec import SpecError
 
 POPULATION_SIZE = 200_000

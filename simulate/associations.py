@@ -21,11 +21,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from .calibrate import fit_endpoint
 from .calibration_cohort import draw_death_times
 from .censoring_cal import solve_censoring
 from .plan import _CAL_SEED, CovariatePlan
-from tacebench.records import ArrayRecord
 from .spec_associations import log_effect
 from .spec_outcomes import Effect
 from .study import CohortSpec

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cohort import Cohort, SimulationPlan, _rng, cohort_columns, cohort_levels, compile_plan
 from tacebench.records import ArrayRecord
+
+from .cohort import Cohort, SimulationPlan, _rng, cohort_columns, cohort_levels, compile_plan
 from .streams import LockstepDraws
 from .study import StudySpec
 

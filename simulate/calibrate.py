@@ -226,7 +226,7 @@ def fit_endpoint(ep, name: str, sample: dict, cp: CovariatePlan, c: CohortSpec, 
 PFS_HR_STEP = 0.25
 
 
-def _censoring(c: CohortSpec) -> tuple[float, float, float, float]:
+def censoring_of(c: CohortSpec) -> tuple[float, float, float, float]:
     """``(accrual, follow_up, admin_max, loss_rate)`` of the generator (no censoring: infinite follow-up)."""
     cen = c.censoring
     if cen is None:
@@ -271,7 +271,7 @@ def _fit_general(ep, sample: dict, cp: CovariatePlan, c: CohortSpec, proto: Endp
     calib_treat = ep.treatment_hr == "calibrate" and cp.treated_arm >= 0
     is_t = treated == 1
     joint = None if os_plan is None else (np.stack([sample["t_d"] > t for t in times], axis=1), sample["w_d"], r_pd)
-    accrual, follow_up, admin_max, loss = _censoring(c)
+    accrual, follow_up, admin_max, loss = censoring_of(c)
     follow_end, grid = min(accrual + follow_up, admin_max), None
     if hr_t:
         grid = check_grid(hr_t, follow_end) if os_plan is None else check_grid(hr_t, follow_end, PFS_HR_STEP)

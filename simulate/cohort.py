@@ -12,16 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from .cache import PlanCache, default_plan_cache
 from .associations import solve_effects
-from .calibrate import column_types, fit_endpoint
+from .calibrate import censoring_of, column_types, fit_endpoint
 from .calibration_cohort import CAL_PER_ARM, calibration_sample, draw_death_times
 from .censoring_cal import CensoringDesign, solve_censoring
 from .io import load_spec
 from .outcomes import OutcomePlan, apply_missing, draw_outcomes
 from .plan import CovariatePlan, add_derived, compile_covariates, draw_covariates, propagate_missing
 from .progression import TTPTargets
-from tacebench.records import ArrayRecord
 from .response_cal import calibrate_missing, calibrate_response
 from .spec import SpecError
 from .spec_base import CohortSpecError
@@ -136,10 +137,8 @@ def _compile(study_id: str, c: CohortSpec, h: str, parts=None) -> SimulationPlan
                          0.0 if t.inclusion is None else t.inclusion.min_months)
     sample = calibration_sample(cp, c, tv)
     if tv is not None:
-        cen = c.censoring
-        follow_end = (np.inf if cen is None or cen.follow_up == "calibrate"
-                      else min(cen.accrual + cen.follow_up, cen.administrative_max or np.inf))
-        check_exposure(sample["tv"], c.time_varying.hr_per_month, follow_end)
+        accrual, follow_up, admin_max, _ = censoring_of(c)
+        check_exposure(sample["tv"], c.time_varying.hr_per_month, min(accrual + follow_up, admin_max))
     spec_c = c
     if c.censoring is not None and c.censoring.outcome_free:
         # solved before the outcomes, so crude-HR targets and the association fit see it

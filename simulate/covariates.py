@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from tacebench.records import ArrayRecord
+
 from .families import DZ, N_GRID, Z_GRID, Z_MAX
 from .marginals import Marginal
-from tacebench.records import ArrayRecord
 from .search import SortedCuts
 
 _LOG2PI = np.log(2 * np.pi)

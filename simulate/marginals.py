@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from tacebench.records import ArrayRecord
+
 from .families import (Family, Z_GRID, _spread, _summaries, fit_family, monotone_table, thresholds)
 from .pieces import fit_assumed_split
 from .printed_split import fit_printed_split, printed_half_unit
-from tacebench.records import ArrayRecord
 from .spec import SpecError, Summary, Variable
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from tacebench.records import ArrayRecord
+
 from .assignment import FeatureMap, POPULATION_SIZE, feature_map, solve_logistic, unmeasured_probs
 from .cache import LRUCache
 from .correlation import build_correlation
@@ -21,7 +23,6 @@ from .covariates import (ArmTables, DensityModel, arm_tables, discrete_codes, dr
 from .derived import LEVELS as DERIVED_LEVELS, check_roles, compute_derived
 from .marginals import compile_marginals, pooled_marginal
 from .multiselect import compile_multiselect, expand_options
-from tacebench.records import ArrayRecord
 from .spec import SpecError
 from .streams import LockstepDraws, each
 from .study import CohortSpec

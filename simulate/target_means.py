@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .joint_survival import alive_joint_survival
 from tacebench.records import ArrayRecord
+
+from .joint_survival import alive_joint_survival
 
 __all__ = ["ArmRows", "RiskMemo", "target_means"]
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tacebench.records import ArrayRecord
+
 from .. import _checks
 from ..propensity import _MAX_ITER, _TOL
-from tacebench.records import ArrayRecord
 from ..weights import _check_options
 from ._sorted import SortedRows
 from .cox import fit_cox_rows

@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import _checks
 from tacebench.records import ArrayRecord
+
+from .. import _checks
 from ..status import Estimability
 from .aiptw import aiptw_arms
 from .ate_models import WorkingModels

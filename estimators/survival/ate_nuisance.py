@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..propensity import fit_logistic
 from tacebench.records import ArrayRecord
+
+from ..propensity import fit_logistic
 from ..status import Estimability, logistic_estimability
 from .cox_baseline import fit_cox_breslow, fit_cox_breslow_working
 

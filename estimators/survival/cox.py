@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import _checks
 from tacebench.records import ArrayRecord
+
+from .. import _checks
 from ..status import Estimability, cox_status
 from ._ci import two_sided_p, z_value
 from ._cox_kernel import RiskSets, _newton_loop, evaluate, evaluate_scalar, score_residuals

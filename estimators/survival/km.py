@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .. import _checks
 from tacebench.records import ArrayRecord
+
+from .. import _checks
 from ..status import Estimability, km_status
 from ._ci import first_crossing, loglog_ci, z_value
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _checks
 from tacebench.records import ArrayRecord
+
+from .. import _checks
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import chdtrc
 
-from .. import _checks
 from tacebench.records import ArrayRecord
+
+from .. import _checks
 from .km import prepare_survival_input
 
 if TYPE_CHECKING:           # annotations only: pandas is imported by to_frame and the

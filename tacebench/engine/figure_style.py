@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write
 from tacebench.records import ArrayRecord
+
+from .files import atomic_write
 
 __all__ = ["ARM_COLORS", "DPI", "FAMILY_MARKERS", "MARKERS", "PAGE_WIDTH", "RiskRow",
            "draw_risk_table", "marker_of", "save_figure", "tidy_axes"]

@@ -30,10 +30,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from tacebench.records import ArrayRecord
+
 from .blas import set_blas_threads, single_threaded_blas
 from .design import Cell, Chunk, Design, default_chunk_size, plan_chunks
 from .lifetime import watch_caller
-from tacebench.records import ArrayRecord
 from .warm import finish_start, local_backend, workers_for
 
 __all__ = ["BACKENDS", "ChunkResult", "RunOutcome", "SchedulerUnreachable", "TaskError",

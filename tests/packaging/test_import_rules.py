@@ -3,8 +3,9 @@
 simulate and estimators import neither each other nor anything above them; replications
 and benchmarks use simulate, estimators and the engine but not each other; the engine is a
 leaf; every package may import the records module (``tacebench.records``, the one
-definition of a record's equality), which imports nothing of tacebench; only the front door (``tacebench``, ``tacebench.api``, ``tacebench.study``,
-``tacebench.cli``) may import everything. Imports inside functions count. There are no
+definition of a record's equality), which imports nothing of tacebench; only the front
+door (``tacebench``, ``tacebench.api``, ``tacebench.study``, ``tacebench.cli``) may import
+everything. Imports inside functions count. There are no
 import cycles, and nothing imports the folders under their bare names. Outside
 estimators, nothing uses a name starting with ``_`` from it (the kernel contract).
 """
