@@ -207,7 +207,7 @@ def _fill_me(folder: Path, raws: Mapping[str, dict]) -> list[Problem]:
 
 
 def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
-                 worlds: str = "all") -> CheckReport:
+                 worlds: str = "all", progress=None) -> CheckReport:
     """Every problem of a study folder, at once.
 
     Parameters
@@ -221,6 +221,8 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
         Root seed of that build (default: replicate's).
     worlds : {"all", "declared", "none"}
         The alternative worlds the build also compiles (as ``replicate --worlds``).
+    progress : callable, optional
+        ``progress(done, total)`` as the build's worlds are built (a progress bar).
 
     Returns
     -------
@@ -282,7 +284,7 @@ def check_folder(folder: Path, *, build: bool = False, seed: int | None = None,
     if spec is not None and targets is not None and not report.errors:
         report.study = Study(spec.id, folder, spec, raw, targets, plan, declared)
         if build:
-            report.plan, built = build_problems(report.study, seed, worlds)
+            report.plan, built = build_problems(report.study, seed, worlds, progress)
             seen = {(p.file, p.key, p.message) for p in problems}
             problems.extend(p for p in _in_folder(built, folder)
                             if (p.file, p.key, p.message) not in seen)

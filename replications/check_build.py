@@ -21,11 +21,12 @@ _ROW = re.compile(r"results\[\d+\]\.rows\[\d+\]")
 _INDEXED = re.compile(r"^((targets|shifts)\[\d+\]|results\[\d+\]\.rows\[\d+\])(?! \(|\[)")
 
 
-def build_problems(study, seed: int | None = None, worlds: str = "all"
+def build_problems(study, seed: int | None = None, worlds: str = "all", progress=None
                    ) -> tuple[object | None, list[Problem]]:
     """Build ``study`` as a run with root ``seed`` (default: replicate's) does, and each
     alternative world ``worlds`` selects (``replicate --worlds``); returns (the run's plan
-    or None, problems)."""
+    or None, problems). ``progress(done, total)``: told of the worlds built
+    (:func:`~replications.robustness.world_build_problems`)."""
     # reproduce and robustness import check: import them at call time
     from .reproduce import DEFAULT_SEED, prepare
     from .robustness import world_build_problems
@@ -33,7 +34,7 @@ def build_problems(study, seed: int | None = None, worlds: str = "all"
         _, plan = prepare(study, DEFAULT_SEED if seed is None else seed)
     except StudyError as exc:
         return None, list(exc.problems)
-    return plan, [*plan.problems, *world_build_problems(study, worlds)]
+    return plan, [*plan.problems, *world_build_problems(study, worlds, progress=progress)]
 
 
 def _keys(raw_targets: Mapping) -> dict[str, str]:

@@ -228,17 +228,25 @@ def world_study(study, world: World):
     return replace(study, spec=spec, cohort_raw=raw)
 
 
-def world_build_problems(study, which: str = "all", threads: int = WORLDS_AHEAD) -> list:
+def world_build_problems(study, which: str = "all", threads: int = WORLDS_AHEAD,
+                         progress: Callable[[int, int], None] | None = None) -> list:
     """Each world ``which`` selects compiled (calibrated) as a run compiles it; a world
     the generator cannot build is a problem naming the world (:func:`world_problem`).
 
     The worlds are built ``threads`` at a time (a world's calibration is numpy's array
     work, which leaves the interpreter lock to the other thread; 0: one after the other,
-    on the caller's thread); the problems come in the order of the worlds either way."""
+    on the caller's thread); the problems come in the order of the worlds either way.
+    ``progress(done, total)`` is called before the first world and after each one (a
+    command's progress bar: seed 004's worlds take minutes)."""
     worlds = world_list(study, which)
     out = []
-    for built in set_up_ahead(lambda w: _world_build(study, w), worlds, threads > 0, max(threads, 1)):
+    if progress is not None:
+        progress(0, len(worlds))
+    for k, built in enumerate(set_up_ahead(lambda w: _world_build(study, w), worlds, threads > 0,
+                                           max(threads, 1)), 1):
         out.extend(built())
+        if progress is not None:
+            progress(k, len(worlds))
     return out
 
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .options import HelpFormatter, plain
+from .terminal import show_progress
 
 __all__ = ["register", "run", "run_targets"]
 
@@ -61,7 +64,8 @@ def run(args) -> int:
             print(f"{ref}: {exc}")
             status = 1
             continue
-        report = check_folder(folder, build=True, worlds=args.worlds)
+        with WorldsBar(str(ref), args.quiet) as bar:
+            report = check_folder(folder, build=True, worlds=args.worlds, progress=bar.update)
         if args.paper is not None:
             report.problems.extend(quote_problems(folder, args.paper))
         n_err, n_warn = len(report.errors), len(report.warnings)
@@ -78,6 +82,29 @@ def run(args) -> int:
         status = status or (0 if report.ok else 1)
     sys.stdout.flush()
     return status
+
+
+class WorldsBar:
+    """A progress bar of the worlds a check builds, drawn on a terminal only (as
+    ``replicate``'s bars) and not with ``--quiet``; made when the build first reports."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.shown, self.bar = label, show_progress(quiet), None
+
+    def update(self, done: int, total: int) -> None:
+        if not self.shown or total == 0:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=f"{self.label}: worlds built", unit="world",
+                            file=sys.stderr, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def __enter__(self) -> "WorldsBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _judged_lines(j) -> list[str]:

@@ -246,3 +246,19 @@ def test_a_binding_warning_of_a_folder_given_by_path_is_reported_once(copy, caps
     assert main(["check", str(copy), "--worlds", "none"]) == 0
     out = capsys.readouterr().out
     assert "1 warning(s)" in out and out.count("'pvtt==Present' is not a column") == 1
+
+
+def test_check_draws_a_bar_of_the_worlds_built_on_a_terminal_only(capsys, monkeypatch):
+    """A check of seed 004 sat silent for minutes while its worlds were built: on a
+    terminal it now draws a bar of them on standard error, never with --quiet, and never
+    when standard error is not a terminal (as replicate's bars)."""
+    import tacebench.cli.check as check_cli
+
+    monkeypatch.setattr(check_cli, "show_progress", lambda quiet: not quiet)   # "a terminal"
+    assert main(["check", str(FICTIONAL), "--quiet"]) == 0
+    assert "worlds built" not in capsys.readouterr().err
+    assert main(["check", str(FICTIONAL)]) == 0
+    assert f"{FICTIONAL}: worlds built" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main(["check", str(FICTIONAL)]) == 0   # not a terminal
+    assert "worlds built" not in capsys.readouterr().err

@@ -181,8 +181,11 @@ def test_worlds_built_on_threads_report_as_built_one_after_the_other(tmp_path):
     one_by_one = world_build_problems(study, "declared", threads=0)
     assert [p.key for p in one_by_one] == ["worlds[0]", "worlds[2]"], [str(p) for p in one_by_one]
     assert "2000 per 1 unit(s) of age" in one_by_one[1].message, one_by_one[1].message
-    assert [str(p) for p in world_build_problems(study, "declared", threads=2)] == [
+    told = []
+    assert [str(p) for p in world_build_problems(study, "declared", threads=2,
+                                                 progress=lambda k, n: told.append((k, n)))] == [
         str(p) for p in one_by_one]
+    assert told == [(0, 3), (1, 3), (2, 3), (3, 3)]   # what check's progress bar is told
 
 
 def test_a_selector_two_arms_entries_match_is_the_worlds_error_naming_the_key(tmp_path):
