@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .spec import SpecError
-from .spec_base import RATIO_RANGE
+from .spec_base import RATIO_RANGE, ratio_beyond
 
 __all__ = ["check_spans", "compile_effects"]
 
@@ -83,18 +83,16 @@ def check_spans(effects: tuple, cols: dict[str, np.ndarray], key: str, ratio: st
         Naming ``{key}.effects[j].{ratio}`` of every effect out of range.
     """
     problems = []
-    hi_bound = RATIO_RANGE[1]
     for j, (col, kind, coef, per, _) in enumerate(effects):
         if kind != "per" or coef == 0.0:
             continue
         lo, hi = np.nanpercentile(np.asarray(cols[col], float), SPAN_PERCENTILES)
-        log_span = abs(coef) * (hi - lo) / per
-        if log_span > np.log(hi_bound):
-            across = f"e^{log_span:.0f}" if log_span > 700 else f"{np.exp(log_span):.3g}"
+        across = ratio_beyond(abs(coef) * (hi - lo) / per)
+        if across is not None:
             problems.append((f"{key}.effects[{j}].{ratio}", (
                 f"{np.exp(coef):.6g} per {per:g} unit(s) of {col} is a ratio of {across} between the simulated "
                 f"patients at its {SPAN_PERCENTILES[0]:g}th and {SPAN_PERCENTILES[1]:g}th percentiles "
-                f"({lo:.4g} and {hi:.4g}), outside [{RATIO_RANGE[0]:g}, {hi_bound:g}]: a ratio printed "
-                f"per 10, 100 or 1000 units of a wide covariate needs `per`")))
+                f"({lo:.4g} and {hi:.4g}), outside [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}]: a ratio "
+                f"printed per 10, 100 or 1000 units of a wide covariate needs `per`")))
     if problems:
         raise SpecError(problems)

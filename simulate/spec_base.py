@@ -80,6 +80,18 @@ def _finite(key: str, value: Any, *, positive: bool = False, nonneg: bool = Fals
 RATIO_RANGE = (1e-6, 1e6)
 
 
+def ratio_beyond(log_ratio: float) -> str | None:
+    """The ratio ``exp(log_ratio)`` as a message prints it when it leaves
+    :data:`RATIO_RANGE` (``e^N`` where ``exp`` would overflow, ``1/...`` below the range),
+    else None: the bound of a ratio the model compounds (a per-unit effect across a
+    covariate's range, a monthly HR over months of therapy)."""
+    size = abs(log_ratio)
+    if size <= math.log(RATIO_RANGE[1]):
+        return None
+    text = f"e^{size:.0f}" if size > 700 else f"{math.exp(size):.3g}"
+    return text if log_ratio > 0 else "1/" + text
+
+
 def _ratio(key: str, value: Any) -> float:
     """A hazard or odds ratio: a finite number in :data:`RATIO_RANGE`."""
     v = _finite(key, value, positive=True)

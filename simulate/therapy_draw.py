@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special
 
 from tacebench.records import ArrayRecord
-from .spec_base import RATIO_RANGE, SpecError
+from .spec_base import RATIO_RANGE, SpecError, ratio_beyond
 from .spec_outcomes import Dist
 
 __all__ = ["TherapyDraw", "TherapyPlan", "check_exposure", "draw_dist", "draw_dist_above", "therapy"]
@@ -159,13 +159,12 @@ def check_exposure(draw: TherapyDraw, hr_per_month: float, follow_end: float = n
         return
     planned = float(np.percentile(draw.dur[..., draw.mask], 99.5))
     months = min(planned, follow_end)
-    log_ratio = abs(draw.b) * months
-    if log_ratio > np.log(RATIO_RANGE[1]):
-        ratio = f"e^{log_ratio:.0f}" if log_ratio > 700 else f"{np.exp(log_ratio):.3g}"
+    ratio = ratio_beyond(draw.b * months)
+    if ratio is not None:
         when = ("the 99.5th percentile of the planned durations" if planned <= follow_end
                 else "the study's longest follow-up")
         raise SpecError("time_varying.hr_per_month", (
-            f"{hr_per_month:g} per month on therapy is a hazard ratio of "
-            f"{ratio if draw.b > 0 else '1/' + ratio} after {months:.3g} months ({when}), "
+            f"{hr_per_month:g} per month on therapy is a hazard ratio of {ratio} after "
+            f"{months:.3g} months ({when}), "
             f"outside [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}]: is it the HR per month (not per "
             "week or day)?"))

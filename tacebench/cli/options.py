@@ -68,10 +68,10 @@ def int_at_least(minimum: int, what: str, maximum: int | None = None):
     return parse
 
 
-def replicate_count(minimum: int):
-    """An argparse type: a count of replicates (or papers), ``minimum`` to
-    :data:`~tacebench.engine.MAX_REPS`."""
-    return int_at_least(minimum, f"an integer from {minimum} to {MAX_REPS}", MAX_REPS)
+def replicate_count(minimum: int, maximum: int = MAX_REPS):
+    """An argparse type: a count of replicates (or papers), ``minimum`` to ``maximum``
+    (default :data:`~tacebench.engine.MAX_REPS`)."""
+    return int_at_least(minimum, f"an integer from {minimum} to {maximum}", maximum)
 
 
 def folder_path(text: str) -> Path:
@@ -112,9 +112,8 @@ def add_seed(p: argparse.ArgumentParser, default_text: str) -> None:
 
 def add_reps(p: argparse.ArgumentParser, default_text: str, minimum: int = 2,
              maximum: int = MAX_REPS) -> None:
-    p.add_argument("--reps", type=int_at_least(minimum, f"an integer from {minimum} to "
-                                                f"{maximum}", maximum),
-                   default=None, metavar="N", help=f"simulated replicates ({default_text})")
+    p.add_argument("--reps", type=replicate_count(minimum, maximum), default=None, metavar="N",
+                   help=f"simulated replicates ({default_text})")
 
 
 def add_n_jobs(p: argparse.ArgumentParser, default_text: str) -> None:
